@@ -1,0 +1,77 @@
+/**
+ * The architecture's one-way dependencies (../shared/ARCHITECTURE.md), checked in CI:
+ * functions/ -> lib/ <- infra/ (paths only); lib/domain and lib/use-cases import no I/O;
+ * channels know nothing of the store or the queue; local-only packages stay in lib/local.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'lib/domain is pure: no SDKs, no web framework, no file system, no other layers.',
+      severity: 'error',
+      from: { path: '^lib/domain/' },
+      to: {
+        pathNot: ['^lib/domain/', '^node_modules/(zod|luxon|date-holidays|libphonenumber-js)/', '^crypto$', '^node:crypto$'],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'use-cases-see-ports',
+      comment: 'Use cases depend on the domain and on ports, never on adapters, channels, HTTP or SDKs.',
+      severity: 'error',
+      from: { path: '^lib/use-cases/' },
+      to: { pathNot: ['^lib/(domain|ports|use-cases)/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'ports-are-interfaces',
+      severity: 'error',
+      from: { path: '^lib/ports/' },
+      to: { pathNot: ['^lib/(domain|ports)/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'channels-know-no-store',
+      comment: 'A channel verifies, parses, normalizes and sends; it knows nothing of DynamoDB, SQS or use cases.',
+      severity: 'error',
+      from: { path: '^lib/channels/' },
+      to: { path: ['^lib/(adapters|use-cases|http|runtime|local|config)/', '^node_modules/@aws-sdk/'] },
+    },
+    {
+      name: 'local-only-stays-local',
+      comment: 'dynalite, fauxqs and the Node server are for npm start; Lambda bundles must never pull them.',
+      severity: 'error',
+      from: { path: '^(lib|functions)/', pathNot: '^lib/local/' },
+      to: { path: ['^lib/local/', '^node_modules/(dynalite|fauxqs|@hono/node-server)/'] },
+    },
+    {
+      name: 'infra-imports-no-runtime',
+      comment: 'infra/ only describes AWS resources; it refers to entry points by path.',
+      severity: 'error',
+      from: { path: '^infra/' },
+      to: { path: ['^lib/', '^functions/'] },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true, dependencyTypesNot: ['type-only'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json'],
+    },
+    moduleSystems: ['es6', 'cjs'],
+  },
+};

@@ -1,0 +1,76 @@
+import { type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface HttpApiProps {
+  /** Receives every route: the Hono app does the routing. */
+  readonly handler: lambda.IFunction;
+  readonly throttle: apigwv2.ThrottleSettings;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+// Only what an operator needs to trace a request; no query strings, headers or bodies, which
+// can carry phone numbers and message text.
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTimeEpoch',
+    sourceIp: '$context.identity.sourceIp',
+    method: '$context.httpMethod',
+    path: '$context.path',
+    status: '$context.status',
+    responseLatency: '$context.responseLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/** The public HTTP entry point: webhooks from providers and the agents' API. */
+export class HttpApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HttpApiProps) {
+    super(scope, id);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: Stack.of(this).stackName,
+      description: 'Switchboard: provider webhooks and the agents API',
+      // One $default route: the routes live in the Hono app, so local and Lambda route alike.
+      defaultIntegration: new HttpLambdaIntegration('Handler', props.handler),
+      // The default stage is added below, with throttling and access logs.
+      createDefaultStage: false,
+    });
+    Validations.of(this.api.node.findChild('DefaultRoute')).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Providers cannot send credentials an authorizer understands: each webhook is authenticated ' +
+        'by its HMAC signature over the raw body (X-Twilio-Signature, X-Hub-Signature-256), which ' +
+        'only the function can check. /api/* is authenticated by a bearer token in the Hono app.',
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+  }
+
+  /** The invoke URL of the default stage, without a trailing slash. */
+  get url(): string {
+    return this.api.apiEndpoint;
+  }
+}

@@ -1,0 +1,293 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type Contact, ContactSchema } from '#lib/domain/contact.ts';
+import { type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import { type Message, MessageSchema } from '#lib/domain/message.ts';
+import type { ContactTouch, ConversationStore, Page } from '#lib/ports/conversation-store.ts';
+import { ConcurrentUpdateError, InvalidCursorError } from '#lib/ports/errors.ts';
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'];
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+const MAX_MESSAGES = 2_000;
+
+function strip(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const plain = unmarshall(item);
+  for (const key of KEY_ATTRIBUTES) delete plain[key];
+  return plain;
+}
+
+function encodeCursor(key: Record<string, AttributeValue> | undefined): string | null {
+  if (!key) return null;
+  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+}
+
+function decodeCursor(
+  cursor: string | undefined,
+  partition: string,
+): Record<string, AttributeValue> | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const fields = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    Object.keys(key).length !== fields.length ||
+    !fields.every((field) => typeof (key as Record<string, unknown>)[field] === 'string') ||
+    (key as Record<string, string>).gsi1pk !== partition
+  ) {
+    throw new InvalidCursorError();
+  }
+  return marshall(key as Record<string, string>);
+}
+
+export type DynamoDbConversationStoreOptions = {
+  client: DynamoDBClient;
+  tableName: string;
+  /** When the sweeper must next look at a conversation (null: never); from the domain. */
+  sweepAt: (conversation: Conversation) => string | null;
+};
+
+/**
+ * The ConversationStore on DynamoDB: one table, single-item conditional writes only, so it
+ * runs unchanged on dynalite (no transactions, no streams) and on AWS.
+ */
+export class DynamoDbConversationStore implements ConversationStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #sweepAt: (conversation: Conversation) => string | null;
+
+  constructor(options: DynamoDbConversationStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#sweepAt = options.sweepAt;
+  }
+
+  async getContact(key: string): Promise<Contact | null> {
+    const item = await this.#get(`CONTACT#${key}`, 'CONTACT');
+    return item ? ContactSchema.parse(normalizeContact(item)) : null;
+  }
+
+  async claimOpenConversation(
+    key: string,
+    candidateId: string,
+    touch: ContactTouch,
+    replacing?: string,
+  ): Promise<string> {
+    const now = touch.now.toISOString();
+    const names: Record<string, string> = { '#open': 'openConversationId', '#key': 'key' };
+    const values: Record<string, unknown> = {
+      ':candidate': candidateId,
+      ':key': key,
+      ':now': now,
+      ':false': false,
+      ':channel': new Set([touch.channel]),
+    };
+    let update =
+      'SET #open = :candidate, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
+      'optedOut = if_not_exists(optedOut, :false) ADD channels :channel';
+    if (touch.name) {
+      names['#name'] = 'name';
+      values[':name'] = touch.name;
+      update = update.replace(' ADD', ', #name = :name ADD');
+    }
+    let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
+    values[':nullType'] = 'NULL';
+    if (replacing) {
+      condition += ' OR #open = :replacing';
+      values[':replacing'] = replacing;
+    }
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, MARSHALL),
+        }),
+      );
+      return candidateId;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const contact = await this.getContact(key);
+      if (contact?.openConversationId) return contact.openConversationId;
+      // The open conversation closed between our condition and our read: claim again.
+      return this.claimOpenConversation(key, candidateId, touch, replacing);
+    }
+  }
+
+  async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({ ...this.#messageKeys(message), type: 'message', ...message }, MARSHALL),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true, message };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.getMessage(message.id);
+      if (!stored) throw error;
+      return { created: false, message: stored };
+    }
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const item = await this.#get(`MSG#${id}`, 'MSG');
+    return item ? MessageSchema.parse(item) : null;
+  }
+
+  async repointMessage(messageId: string, from: string, to: string): Promise<Message> {
+    const stored = await this.getMessage(messageId);
+    if (!stored) throw new ConcurrentUpdateError(`message ${messageId}`);
+    if (stored.conversationId === to) return stored;
+    const moved = { ...stored, conversationId: to };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({ ...this.#messageKeys(moved), type: 'message', ...moved }, MARSHALL),
+          ConditionExpression: 'conversationId = :from',
+          ExpressionAttributeValues: marshall({ ':from': from }),
+        }),
+      );
+      return moved;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`message ${messageId}`);
+      throw error;
+    }
+  }
+
+  async getConversation(id: string): Promise<Conversation | null> {
+    const item = await this.#get(`CONV#${id}`, 'CONV');
+    return item ? ConversationSchema.parse(item) : null;
+  }
+
+  async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
+    const saved: Conversation = { ...conversation, version: (expectedVersion ?? 0) + 1 };
+    const sweepAt = this.#sweepAt(saved);
+    const item = {
+      pk: `CONV#${saved.id}`,
+      sk: 'CONV',
+      type: 'conversation',
+      gsi1pk: `CONVS#${saved.status}`,
+      gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
+      ...(sweepAt ? { gsi2pk: 'SWEEP', gsi2sk: `${sweepAt}#${saved.id}` } : {}),
+      ...saved,
+    };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall(item, MARSHALL),
+          ...(expectedVersion === null
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+              }),
+        }),
+      );
+      return saved;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`conversation ${saved.id}`);
+      throw error;
+    }
+  }
+
+  async listConversations(query: {
+    status: Conversation['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<Conversation>> {
+    const partition = `CONVS#${query.status}`;
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': partition }),
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: decodeCursor(query.cursor, partition),
+      }),
+    );
+    const items = (result.Items ?? []).map((item) => ConversationSchema.parse(strip(item)));
+    return { items, nextCursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  async listMessages(conversationId: string): Promise<Message[]> {
+    const messages: Message[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': `CONV#${conversationId}` }),
+          ScanIndexForward: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) messages.push(MessageSchema.parse(strip(item)));
+      start = page.LastEvaluatedKey;
+    } while (start && messages.length < MAX_MESSAGES);
+    return messages;
+  }
+
+  async dueForSweep(now: Date, limit: number): Promise<Conversation[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi2',
+        // '~' sorts after every id character, so everything due at or before now is included.
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
+        ExpressionAttributeValues: marshall({ ':pk': 'SWEEP', ':now': `${now.toISOString()}~` }),
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => ConversationSchema.parse(strip(item)));
+  }
+
+  #messageKeys(message: Message): Record<string, string> {
+    return {
+      pk: `MSG#${message.id}`,
+      sk: 'MSG',
+      gsi1pk: `CONV#${message.conversationId}`,
+      gsi1sk: `${message.createdAt}#${message.id}`,
+    };
+  }
+
+  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: marshall({ pk, sk }), ConsistentRead: true }),
+    );
+    return result.Item ? strip(result.Item) : null;
+  }
+}
+
+function normalizeContact(item: Record<string, unknown>): Record<string, unknown> {
+  const channels = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
+  return { ...item, channels, openConversationId: item.openConversationId ?? null };
+}

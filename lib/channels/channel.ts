@@ -1,0 +1,40 @@
+import type { InboundEvent } from '#lib/domain/message.ts';
+import { SwitchboardError } from '#lib/ports/errors.ts';
+
+/** A provider's webhook request as it reached us, before anything trusted it. */
+export type WebhookRequest = {
+  /**
+   * The public URL the provider called: the configured PUBLIC_URL + the path and query
+   * exactly as received. Behind API Gateway stages or custom domains the URL the app sees is
+   * not the one the provider signed, so signatures are always checked against this.
+   */
+  url: string;
+  headers: Headers;
+  /** The raw body text, exactly as sent (already base64-decoded on Lambda). */
+  rawBody: string;
+};
+
+/** `missing`: no signature at all; `invalid`: a signature that does not match. */
+export type VerifyOutcome = 'ok' | 'missing' | 'invalid';
+
+/** The body is not what the provider documents; answered with 400, nothing stored. */
+export class MalformedPayloadError extends SwitchboardError {
+  readonly issues: string[];
+  constructor(message: string, issues: string[] = []) {
+    super('MALFORMED_PAYLOAD', message);
+    this.issues = issues;
+  }
+}
+
+/**
+ * One provider webhook endpoint: proves the request is genuine (on the raw body, before
+ * parsing), validates it against the provider's documented shape, and turns it into zero or
+ * more normalized events. Routes in lib/http wire these to the use cases; a channel knows
+ * nothing of DynamoDB or SQS.
+ */
+export interface ProviderWebhook<TPayload> {
+  verify(request: WebhookRequest): VerifyOutcome;
+  /** Throws MalformedPayloadError when the body does not match the provider's schema. */
+  parse(request: WebhookRequest): TPayload;
+  normalize(payload: TPayload): InboundEvent[];
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+
+/**
+ * Form params as twilio-node's signature helper expects them: a repeated name becomes an
+ * array (as express.urlencoded would give it), which twilio-node de-duplicates and sorts.
+ */
+export type TwilioFormParams = Record<string, string | string[]>;
+
+/** Parses a raw `application/x-www-form-urlencoded` body, keeping every param Twilio sent. */
+export function parseTwilioForm(rawBody: string): TwilioFormParams {
+  // A null prototype keeps a `__proto__` or `constructor` param an ordinary own key.
+  const params: TwilioFormParams = Object.create(null);
+  for (const [name, value] of new URLSearchParams(rawBody)) {
+    const seen = params[name];
+    if (seen === undefined) params[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else params[name] = [seen, value];
+  }
+  return params;
+}
+
+// Twilio SIDs: a two-letter type prefix and 32 hex digits, 34 characters in all.
+const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
+
+// Inbound MMS carries at most 10 media; the cap only bounds the loop below.
+const MAX_MEDIA = 100;
+
+export type TwilioMedia = { url: string; contentType: string };
+
+/**
+ * Twilio's inbound messaging webhook (SMS, MMS, WhatsApp): only the params we use are
+ * validated, every other param passes through untouched, and the `MediaUrl{N}` /
+ * `MediaContentType{N}` pairs are collected into `media`.
+ */
+export const TwilioMessagingSchema = z
+  .looseObject({
+    MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
+    AccountSid: sid('AC'),
+    From: z.string().min(1).max(320),
+    To: z.string().min(1).max(320),
+    Body: z.string().default(''),
+    NumMedia: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .default('0'),
+    ProfileName: z.string().optional(),
+    WaId: z.string().optional(),
+    MessagingServiceSid: z.string().optional(),
+    OptOutType: z.string().optional(),
+  })
+  .transform((form, ctx): typeof form & { media: TwilioMedia[] } => {
+    const count = Number(form.NumMedia);
+    if (count > MAX_MEDIA) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['NumMedia'],
+        message: `more than ${MAX_MEDIA}`,
+        input: count,
+      });
+      return z.NEVER;
+    }
+    const media: TwilioMedia[] = [];
+    for (let n = 0; n < count; n++) {
+      const url = form[`MediaUrl${n}`];
+      const contentType = form[`MediaContentType${n}`];
+      if (typeof url !== 'string' || url === '') {
+        ctx.issues.push({ code: 'custom', path: [`MediaUrl${n}`], message: 'required', input: url });
+      }
+      if (typeof contentType !== 'string') {
+        ctx.issues.push({
+          code: 'custom',
+          path: [`MediaContentType${n}`],
+          message: 'required',
+          input: contentType,
+        });
+      }
+      if (typeof url === 'string' && typeof contentType === 'string') media.push({ url, contentType });
+    }
+    return { ...form, media };
+  });
+
+export type TwilioMessagingPayload = z.output<typeof TwilioMessagingSchema>;
+
+/**
+ * Validates a raw inbound messaging body. Throws MalformedPayloadError naming the offending
+ * params, never their values (they are phone numbers and message text).
+ */
+export function parseTwilioMessaging(rawBody: string): TwilioMessagingPayload {
+  const result = TwilioMessagingSchema.safeParse(parseTwilioForm(rawBody));
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+  throw new MalformedPayloadError(
+    `Twilio messaging webhook does not match the documented shape (${issues.length} issue(s))`,
+    issues,
+  );
+}

@@ -1,0 +1,135 @@
+import { phoneNumberOf } from '#lib/domain/contact.ts';
+import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
+import { SendError } from '#lib/ports/errors.ts';
+
+export type TwilioSenderOptions = {
+  accountSid: string;
+  authToken: string;
+  apiBaseUrl?: string;
+  fetch?: typeof globalThis.fetch;
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for 429, 5xx, network errors and timeouts. */
+  maxRetries?: number;
+  /** All attempts and waits together; keep it well under the worker's Lambda timeout. */
+  totalBudgetMs?: number;
+  /** Cap of the first backoff; doubles per retry, full jitter. */
+  baseDelayMs?: number;
+};
+
+// Twilio answers these with 400 although a later attempt may succeed (rate / queue limits).
+const TRANSIENT_CODES = new Set([20429, 21611]);
+
+type Attempt =
+  | { done: true; receipt: SendReceipt }
+  | { done: false; error: SendError; retryAfterMs?: number };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function address(channel: OutboundText['channel'], value: string): string {
+  // Twilio routes by the prefix: without it a WhatsApp reply would go out as an SMS.
+  return channel === 'whatsapp' ? `whatsapp:${phoneNumberOf(value)}` : value;
+}
+
+function formOf(message: OutboundText): URLSearchParams {
+  const form = new URLSearchParams({ To: address(message.channel, message.to), Body: message.text });
+  // A Messaging Service SID is a sender too, but Twilio takes it under its own name.
+  if (/^MG[0-9a-fA-F]{32}$/.test(message.from)) form.set('MessagingServiceSid', message.from);
+  else form.set('From', address(message.channel, message.from));
+  return form;
+}
+
+async function errorOf(response: Response): Promise<Attempt> {
+  const json = (await response.json().catch(() => undefined)) as { code?: unknown } | undefined;
+  const parsed = Number(json?.code);
+  const code = Number.isInteger(parsed) && parsed > 0 ? parsed : undefined;
+  const retryable =
+    response.status === 408 ||
+    response.status === 429 ||
+    response.status >= 500 ||
+    (code !== undefined && TRANSIENT_CODES.has(code));
+  // Twilio's own message often quotes the phone number, so only the status and code go out.
+  const error = new SendError(
+    `Twilio answered HTTP ${response.status}${code === undefined ? '' : ` (error ${code})`}`,
+    {
+      permanent: !retryable,
+      providerCode: code === undefined ? undefined : String(code),
+    },
+  );
+  return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+}
+
+/** Sends texts through Twilio's Messages API with fetch, retrying transient failures within a budget. */
+export function createTwilioSender(options: TwilioSenderOptions): ChannelSender {
+  const {
+    accountSid,
+    authToken,
+    apiBaseUrl = 'https://api.twilio.com',
+    fetch = globalThis.fetch,
+    timeoutMs = 5000,
+    maxRetries = 2,
+    totalBudgetMs = 8000,
+    baseDelayMs = 300,
+  } = options;
+  const endpoint = `${apiBaseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
+  const authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+
+  async function attempt(form: URLSearchParams, timeout: number): Promise<Attempt> {
+    const signal = AbortSignal.timeout(timeout);
+    let response: Response;
+    try {
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form,
+        signal,
+      });
+    } catch (cause) {
+      const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';
+      const what = timedOut ? `no answer within ${timeout} ms` : 'network error';
+      return {
+        done: false,
+        error: new SendError(`Twilio send failed: ${what}`, { permanent: false, cause }),
+      };
+    }
+    if (!response.ok) return errorOf(response);
+    const json = (await response.json().catch(() => ({}))) as { sid?: unknown; status?: unknown };
+    return {
+      done: true,
+      receipt: {
+        providerMessageId: typeof json.sid === 'string' ? json.sid : null,
+        status: typeof json.status === 'string' ? json.status : 'unknown',
+      },
+    };
+  }
+
+  return {
+    async send(message) {
+      const form = formOf(message);
+      const deadline = performance.now() + totalBudgetMs;
+      for (let retry = 0; ; retry++) {
+        const remaining = deadline - performance.now();
+        // AbortSignal.timeout takes whole milliseconds only.
+        const result = await attempt(form, Math.max(1, Math.floor(Math.min(timeoutMs, remaining))));
+        if (result.done) return result.receipt;
+        if (result.error.permanent || retry >= maxRetries) throw result.error;
+        const backoff = Math.random() * baseDelayMs * 2 ** retry;
+        const wait = result.retryAfterMs ?? backoff;
+        // Waiting past the budget only to be cut off by the Lambda timeout helps nobody.
+        if (performance.now() + wait >= deadline) throw result.error;
+        await sleep(wait);
+      }
+    },
+  };
+}

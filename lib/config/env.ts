@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** A configuration value is missing or wrong; the message names it and never shows a secret. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const url = z.url({ protocol: /^https?$/ });
+
+/** The environment, as documented in the README's configuration table. */
+export const EnvSchema = z.object({
+  NODE_ENV: optionalText,
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_API_BASE_URL: url.default('https://api.twilio.com'),
+  AGENT_API_TOKEN: optionalText,
+  PUBLIC_URL: url.optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SWITCHBOARD_DATA_DIR: optionalText,
+  SWITCHBOARD_CONFIG: optionalText,
+  SWITCHBOARD_DYNAMODB_ENDPOINT: url.optional(),
+  SWITCHBOARD_SQS_ENDPOINT: url.optional(),
+  /** `outbox` writes acknowledgements to outbox.jsonl; `provider` calls the providers' APIs. */
+  SWITCHBOARD_SENDER: z.enum(['outbox', 'provider']).optional(),
+  SWITCHBOARD_SECRETS_ARN: optionalText,
+  TABLE_NAME: z.string().min(3).default('switchboard'),
+  // Not z.url(): local queue URLs carry hosts like sqs.<region>.127.0.0.1.
+  ACK_QUEUE_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+    .optional(),
+  AWS_REGION: z.string().default('eu-central-1'),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+/** The secrets a running Switchboard needs; production refuses to start without them. */
+export const SECRET_NAMES = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'AGENT_API_TOKEN'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+}
+
+export function isProduction(env: Env): boolean {
+  return env.NODE_ENV === 'production';
+}
+
+/** Fails fast, naming every missing secret (never its value). */
+export function requireSecrets(env: Env): Record<SecretName, string> {
+  const missing = SECRET_NAMES.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(`Missing required secret${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  }
+  return Object.fromEntries(SECRET_NAMES.map((name) => [name, env[name] as string])) as Record<
+    SecretName,
+    string
+  >;
+}

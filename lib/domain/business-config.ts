@@ -1,0 +1,320 @@
+import Holidays from 'date-holidays';
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+import { CHANNELS, LocaleSchema } from '#lib/domain/channel.ts';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const RANGE = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+
+/** Minutes since midnight of both ends of an already validated "HH:MM-HH:MM" range. */
+export function rangeMinutes(range: string): { start: number; end: number } {
+  const [, h1, m1, h2, m2] = RANGE.exec(range) ?? [];
+  return { start: Number(h1) * 60 + Number(m1), end: Number(h2) * 60 + Number(m2) };
+}
+
+// 24:00 is allowed as an end so that a day can run to midnight without a gap.
+function rangeProblem(range: string): string | null {
+  const match = RANGE.exec(range);
+  if (!match) return `"${range}" is not HH:MM-HH:MM`;
+  const [, h1, m1, h2, m2] = match.map(Number) as [number, number, number, number, number];
+  if (h1 > 23 || m1 > 59 || h2 > 24 || m2 > 59 || (h2 === 24 && m2 > 0))
+    return `"${range}" is not a valid time`;
+  if (h1 * 60 + m1 >= h2 * 60 + m2) return `"${range}" does not end after it starts`;
+  return null;
+}
+
+const RangeSchema = z.string().superRefine((range, ctx) => {
+  const problem = rangeProblem(range);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const RangesSchema = z.array(RangeSchema).superRefine((ranges, ctx) => {
+  const valid = ranges.flatMap((range, index) =>
+    rangeProblem(range) === null ? [{ range, index, ...rangeMinutes(range) }] : [],
+  );
+  for (const a of valid) {
+    const other = valid.find((b) => b.index < a.index && b.start < a.end && a.start < b.end);
+    if (other) {
+      ctx.addIssue({ code: 'custom', message: `"${a.range}" overlaps "${other.range}"`, path: [a.index] });
+    }
+  }
+});
+
+const WeeklyHoursSchema = z.strictObject(
+  Object.fromEntries(WEEKDAYS.map((day) => [day, RangesSchema.default([])])) as Record<
+    Weekday,
+    z.ZodDefault<typeof RangesSchema>
+  >,
+);
+export type WeeklyHours = z.infer<typeof WeeklyHoursSchema>;
+
+function isIsoDate(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value).isValid;
+}
+function isIsoLocalDateTime(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) && DateTime.fromISO(value).isValid;
+}
+
+const DateSchema = z
+  .string()
+  .refine(isIsoDate, { error: (iss) => `"${String(iss.input)}" is not a YYYY-MM-DD date` });
+const DateOrDateTimeSchema = z.string().refine((v) => isIsoDate(v) || isIsoLocalDateTime(v), {
+  error: (iss) => `"${String(iss.input)}" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM`,
+});
+
+/**
+ * A closure is either whole local days (both ends dates, inclusive) or a wall-clock span
+ * (both ends date-times, end exclusive), always in the business time zone.
+ */
+const ClosureSchema = z
+  .strictObject({
+    from: DateOrDateTimeSchema,
+    to: DateOrDateTimeSchema,
+    reason: z.string().min(1).optional(),
+  })
+  .superRefine(({ from, to }, ctx) => {
+    const kind = (v: string) => (isIsoDate(v) ? 'date' : isIsoLocalDateTime(v) ? 'date-time' : null);
+    if (kind(from) === null || kind(to) === null) return;
+    if (kind(from) !== kind(to)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'from and to must both be dates or both date-times',
+        path: ['to'],
+      });
+    } else if (kind(from) === 'date' ? to < from : to <= from) {
+      ctx.addIssue({ code: 'custom', message: `"${to}" is not after "${from}"`, path: ['to'] });
+    }
+  });
+export type Closure = z.infer<typeof ClosureSchema>;
+
+/** A special opening day replaces that date's weekly hours and any public holiday on it. */
+const OpeningSchema = z.strictObject({
+  date: DateSchema,
+  hours: RangesSchema.min(1),
+  /** Rota ids working that day; everyone on the rota when absent. */
+  people: z.array(z.string()).min(1).optional(),
+  reason: z.string().min(1).optional(),
+});
+
+const OpeningsSchema = z.array(OpeningSchema).superRefine((openings, ctx) => {
+  openings.forEach((opening, index) => {
+    if (openings.findIndex((o) => o.date === opening.date) !== index) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${opening.date}" already has an opening`,
+        path: [index, 'date'],
+      });
+    }
+  });
+});
+
+export const PersonSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'must be lower-case letters, digits, - or _' }),
+    // Acks are signed by a person, never by "the team": a customer can ask for someone by name.
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .refine(
+        (name) => !/(?<!\p{L})(team|zespół|zespol|support|obsługa|obsluga|dział|dzial)(?!\p{L})/iu.test(name),
+        {
+          error: (iss) => `"${String(iss.input)}" is not a person's name`,
+        },
+      ),
+    phone: z.string().trim().min(1).optional(),
+    email: z.email().optional(),
+    /** Duty hours; the business hours when absent. Always clipped to the business calendar. */
+    hours: WeeklyHoursSchema.optional(),
+  })
+  .refine((p) => p.phone !== undefined || p.email !== undefined, {
+    error: 'needs a phone or an email so customers can reach the signer directly',
+  });
+export type Person = z.infer<typeof PersonSchema>;
+
+const PeopleSchema = z
+  .strictObject({ default: z.string(), rota: z.array(PersonSchema).min(1) })
+  .superRefine((people, ctx) => {
+    const ids = people.rota.map((p) => p.id);
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${id}" is on the rota twice`,
+          path: ['rota', index, 'id'],
+        });
+      }
+    });
+    if (!ids.includes(people.default)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${people.default}" is not on the rota (${ids.join(', ')})`,
+        path: ['default'],
+      });
+    }
+  });
+
+const HOLIDAY_TYPES = ['public', 'bank', 'optional', 'school', 'observance'] as const;
+
+const HolidaysConfigSchema = z
+  .strictObject({
+    country: z.string().default('PL'),
+    state: z.string().optional(),
+    region: z.string().optional(),
+    /** Which date-holidays types close the business. */
+    types: z.array(z.enum(HOLIDAY_TYPES)).min(1).default(['public', 'bank']),
+  })
+  .superRefine(({ country, state, region }, ctx) => {
+    const known = new Holidays();
+    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', message, path: [key] });
+    if (!(country in known.getCountries()))
+      issue('country', `"${country}" is not a country date-holidays knows`);
+    else if (state !== undefined && !(state in (known.getStates(country) ?? {}))) {
+      issue('state', `"${state}" is not a state of ${country}`);
+    } else if (region !== undefined && state === undefined) issue('region', 'needs a state');
+    else if (
+      region !== undefined &&
+      state !== undefined &&
+      !(region in (known.getRegions(country, state) ?? {}))
+    ) {
+      issue('region', `"${region}" is not a region of ${country}-${state}`);
+    }
+  });
+
+const positiveHours = z.number().positive().finite();
+const TargetsSchema = z.strictObject(
+  Object.fromEntries(CHANNELS.map((channel) => [channel, positiveHours.default(12)])) as Record<
+    (typeof CHANNELS)[number],
+    z.ZodDefault<typeof positiveHours>
+  >,
+);
+
+const PromiseConfigSchema = z.strictObject({
+  /** Working hours per channel until the reply is due. */
+  targets: TargetsSchema.default(() => TargetsSchema.parse({})),
+  /** Calendar hours after receipt that a promise may never exceed while someone is on duty. */
+  capHours: z.number().positive().max(168).default(24),
+  roundToMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60)
+    .refine((m) => 60 % m === 0, { error: 'must divide 60' })
+    .default(15),
+});
+
+const BusinessConfigSchema = z
+  .strictObject({
+    timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
+      error: (iss) => `"${String(iss.input)}" is not an IANA time zone`,
+    }),
+    defaultLocale: LocaleSchema.default('pl'),
+    hours: WeeklyHoursSchema.refine((hours) => Object.values(hours).some((ranges) => ranges.length > 0), {
+      error: 'at least one day needs opening hours',
+    }),
+    holidays: HolidaysConfigSchema.default(() => HolidaysConfigSchema.parse({})),
+    closures: z.array(ClosureSchema).default([]),
+    openings: OpeningsSchema.default([]),
+    promise: PromiseConfigSchema.default(() => PromiseConfigSchema.parse({})),
+    people: PeopleSchema,
+    ack: z
+      .strictObject({
+        selfHelpUrl: z
+          .url({ protocol: /^https?$/ })
+          .nullable()
+          .default(null),
+        /** Plain-ASCII Polish keeps an SMS in GSM-7: 160 characters a segment instead of 70. */
+        smsTransliterate: z.boolean().default(false),
+      })
+      .default({ selfHelpUrl: null, smsTransliterate: false }),
+  })
+  .superRefine(
+    ({ people, openings }, ctx) => {
+      const ids = people.rota.map((p) => p.id);
+      openings.forEach((opening, index) => {
+        opening.people?.forEach((id, p) => {
+          if (!ids.includes(id)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${id}" is not on the rota`,
+              path: ['openings', index, 'people', p],
+            });
+          }
+        });
+      });
+    },
+    {
+      // Runs even when unrelated fields are wrong, so one pass reports every problem.
+      when: (payload) =>
+        !payload.issues.some((issue) => ['people', 'openings'].includes(String(issue.path?.[0]))),
+    },
+  );
+
+export { BusinessConfigSchema };
+export type BusinessConfig = z.infer<typeof BusinessConfigSchema>;
+export type BusinessConfigInput = z.input<typeof BusinessConfigSchema>;
+
+export class BusinessConfigError extends Error {
+  readonly code = 'BUSINESS_CONFIG_INVALID';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid business config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'BusinessConfigError';
+    this.problems = problems;
+  }
+}
+
+/** `hours.mon[0]` style, the way a person reading the JSON file would point at it. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out === '' ? String(key) : `${out}.${String(key)}`;
+  }, '');
+}
+
+export function parseBusinessConfig(input: unknown): BusinessConfig {
+  const result = BusinessConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new BusinessConfigError(
+    result.error.issues.map((issue) => {
+      const path = formatPath(issue.path);
+      return path === '' ? issue.message : `${path}: ${issue.message}`;
+    }),
+  );
+}
+
+const WEEKDAY_9_TO_17 = ['09:00-17:00'];
+
+// Kept in code rather than read from switchboard.config.json so the domain stays free of file
+// I/O and bundles without assets; a unit test keeps the two identical.
+export const DEFAULT_BUSINESS_CONFIG: BusinessConfig = parseBusinessConfig({
+  timeZone: 'Europe/Warsaw',
+  defaultLocale: 'pl',
+  hours: {
+    mon: WEEKDAY_9_TO_17,
+    tue: WEEKDAY_9_TO_17,
+    wed: WEEKDAY_9_TO_17,
+    thu: WEEKDAY_9_TO_17,
+    fri: WEEKDAY_9_TO_17,
+    sat: [],
+    sun: [],
+  },
+  // date-holidays (3.37) already has 24 December as a Polish public holiday from 2025 on,
+  // so no explicit Wigilia closure is shipped.
+  holidays: { country: 'PL', types: ['public', 'bank'] },
+  closures: [],
+  openings: [],
+  promise: {
+    targets: { sms: 12, mms: 12, whatsapp: 12, voice: 12, messenger: 12, instagram: 12, email: 12 },
+    capHours: 24,
+    roundToMinutes: 15,
+  },
+  people: {
+    default: 'anna',
+    rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' }],
+  },
+  ack: { selfHelpUrl: null, smsTransliterate: false },
+});

@@ -1,0 +1,35 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { z } from 'zod';
+import { ChannelSchema, LocaleSchema } from './channel.ts';
+
+/** The person behind one or more channels; keyed by `phone:+E164`, `email:…`, `messenger:<PSID>`, … */
+export const ContactSchema = z.object({
+  key: z.string(),
+  name: z.string().optional(),
+  channels: z.array(ChannelSchema),
+  /** The one open conversation of this contact, if any: the pointer every new message follows. */
+  openConversationId: z.string().nullable(),
+  optedOut: z.boolean(),
+  locale: LocaleSchema.optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Contact = z.infer<typeof ContactSchema>;
+
+/**
+ * Contact key of a phone-based address (SMS, MMS, WhatsApp, voice), so that the same person
+ * on two phone channels is one contact. Numbers libphonenumber-js can validate become
+ * `phone:+E164`; anything else (short codes, alphanumeric sender ids) keeps its raw form, so
+ * it is still recorded and never merged with a real number by accident.
+ */
+export function phoneContactKey(address: string): string {
+  const raw = address.replace(/^[a-z]+:/i, '').trim();
+  const parsed = parsePhoneNumberFromString(raw);
+  if (parsed?.isValid()) return `phone:${parsed.number}`;
+  return `phone:${raw}`;
+}
+
+/** The bare E.164 number of a phone address (`whatsapp:+48…` → `+48…`), or the raw address. */
+export function phoneNumberOf(address: string): string {
+  return address.replace(/^[a-z]+:/i, '').trim();
+}

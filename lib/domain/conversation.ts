@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import { ChannelSchema, LocaleSchema } from './channel.ts';
+import type { Message } from './message.ts';
+import { ReplyPromiseSchema } from './promise.ts';
+
+export const AckStateSchema = z.enum(['pending', 'sending', 'sent', 'skipped', 'failed']);
+export type AckState = z.infer<typeof AckStateSchema>;
+
+/** The acknowledgement of the conversation's current waiting episode. */
+export const AckSchema = z.object({
+  state: AckStateSchema,
+  episode: z.number().int().positive(),
+  reason: z.string().optional(),
+  sentAt: z.string().optional(),
+  /** When it became pending; the sweeper re-enqueues from here. */
+  requestedAt: z.string(),
+  /** When a job for it was last put on the queue. */
+  enqueuedAt: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  /** A worker's claim: nobody else sends it before this moment. */
+  leaseUntil: z.string().optional(),
+  messageId: z.string().optional(),
+});
+export type Ack = z.infer<typeof AckSchema>;
+
+/** Where answers go: the channel and addresses of the customer's last message. */
+export const ReplyRouteSchema = z.object({
+  channel: ChannelSchema,
+  provider: z.string(),
+  /** The customer's address on that channel. */
+  customer: z.string(),
+  /** Our address the customer wrote to. */
+  business: z.string(),
+});
+export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
+
+export const ConversationSchema = z.object({
+  id: z.string(),
+  status: z.enum(['open', 'resolved']),
+  contact: z.object({ key: z.string(), name: z.string().optional(), channels: z.array(ChannelSchema) }),
+  channel: ChannelSchema,
+  openedAt: z.string(),
+  lastMessageAt: z.string(),
+  replyBy: z.string().nullable(),
+  ack: AckSchema.nullable(),
+  firstReplyAt: z.string().optional(),
+  locale: LocaleSchema,
+  route: ReplyRouteSchema,
+  promise: ReplyPromiseSchema.nullable(),
+  /** Waiting episodes so far; an episode starts with the first customer message after our reply. */
+  episode: z.number().int().nonnegative(),
+  /** Set while the customer waits for a person (from the episode's first message to our reply). */
+  awaitingSince: z.string().nullable(),
+  /** Ids of the customer messages applied in the current episode: what makes a re-apply a no-op. */
+  episodeMessageIds: z.array(z.string()),
+  lastReplyAt: z.string().nullable(),
+  resolvedAt: z.string().optional(),
+  /** Optimistic-concurrency counter: every write is conditional on the version it read. */
+  version: z.number().int().nonnegative(),
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+
+/** Why no acknowledgement is sent for an episode; recorded on the conversation. */
+export type NoAckReason = string;
+
+export type InboundContext = {
+  now: Date;
+  /** The promise for a message received now on this channel. */
+  promise: z.infer<typeof ReplyPromiseSchema>;
+  /** null: acknowledge; otherwise the reason not to. */
+  noAckReason: NoAckReason | null;
+  defaultLocale: z.infer<typeof LocaleSchema>;
+  newConversationId: string;
+  /** The customer's name as the provider gave it (WhatsApp profile, email display name). */
+  contactName?: string | undefined;
+};
+
+export type ApplyInboundResult =
+  | { kind: 'applied'; conversation: Conversation; ackRequested: boolean; opened: boolean }
+  | { kind: 'unchanged'; conversation: Conversation }
+  | { kind: 'closed'; conversation: Conversation };
+
+function union<T>(items: readonly T[], item: T): T[] {
+  return items.includes(item) ? [...items] : [...items, item];
+}
+
+function later(a: string, b: string): string {
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function routeOf(message: Message): ReplyRoute {
+  return {
+    channel: message.channel,
+    provider: message.provider,
+    customer: message.from,
+    business: message.to,
+  };
+}
+
+/**
+ * Applies one stored customer message to its conversation (or opens the conversation).
+ * Pure and idempotent: applying the same message twice changes nothing, and a message
+ * received before our last reply never opens a new episode (it belonged to the one answered).
+ */
+export function applyInbound(
+  current: Conversation | null,
+  message: Message,
+  context: InboundContext,
+): ApplyInboundResult {
+  if (current?.episodeMessageIds.includes(message.id)) return { kind: 'unchanged', conversation: current };
+  if (current?.lastReplyAt && Date.parse(message.createdAt) <= Date.parse(current.lastReplyAt)) {
+    return { kind: 'unchanged', conversation: current };
+  }
+  // Only a message never applied gets here: it must move to the contact's open conversation.
+  if (current?.status === 'resolved') return { kind: 'closed', conversation: current };
+
+  const base: Conversation = current ?? {
+    id: context.newConversationId,
+    status: 'open',
+    contact: { key: message.contactKey, channels: [] },
+    channel: message.channel,
+    openedAt: message.createdAt,
+    lastMessageAt: message.createdAt,
+    replyBy: null,
+    ack: null,
+    locale: context.defaultLocale,
+    route: routeOf(message),
+    promise: null,
+    episode: 0,
+    awaitingSince: null,
+    episodeMessageIds: [],
+    lastReplyAt: null,
+    version: 0,
+  };
+  const touched: Conversation = {
+    ...base,
+    contact: {
+      ...base.contact,
+      ...(context.contactName ? { name: context.contactName } : {}),
+      channels: union(base.contact.channels, message.channel),
+    },
+    channel: message.channel,
+    route: routeOf(message),
+    lastMessageAt: later(base.lastMessageAt, message.createdAt),
+  };
+
+  if (touched.awaitingSince !== null) {
+    return {
+      kind: 'applied',
+      conversation: { ...touched, episodeMessageIds: [...touched.episodeMessageIds, message.id] },
+      ackRequested: false,
+      opened: current === null,
+    };
+  }
+
+  const episode = touched.episode + 1;
+  const requestedAt = context.now.toISOString();
+  const ack: Ack =
+    context.noAckReason === null
+      ? { state: 'pending', episode, requestedAt, attempts: 0 }
+      : { state: 'skipped', episode, requestedAt, attempts: 0, reason: context.noAckReason };
+  return {
+    kind: 'applied',
+    conversation: {
+      ...touched,
+      episode,
+      awaitingSince: message.createdAt,
+      episodeMessageIds: [message.id],
+      promise: context.promise,
+      replyBy: context.promise.replyBy,
+      ack,
+    },
+    ackRequested: ack.state === 'pending',
+    opened: current === null,
+  };
+}
+
+export type ClaimResult =
+  | { kind: 'claimed'; conversation: Conversation }
+  | { kind: 'skip'; reason: 'stale' | 'done' | 'leased' };
+
+/**
+ * A worker's claim on the episode's ack (pending → sending with a lease). A lease that ran
+ * out (the worker died) can be claimed again; a live one cannot.
+ */
+export function claimAck(
+  conversation: Conversation,
+  episode: number,
+  now: Date,
+  leaseMs: number,
+): ClaimResult {
+  const ack = conversation.ack;
+  if (!ack || ack.episode !== episode) return { kind: 'skip', reason: 'stale' };
+  if (ack.state === 'sent' || ack.state === 'skipped' || ack.state === 'failed')
+    return { kind: 'skip', reason: 'done' };
+  if (ack.state === 'sending' && ack.leaseUntil && Date.parse(ack.leaseUntil) > now.getTime()) {
+    return { kind: 'skip', reason: 'leased' };
+  }
+  return {
+    kind: 'claimed',
+    conversation: {
+      ...conversation,
+      ack: {
+        ...ack,
+        state: 'sending',
+        attempts: ack.attempts + 1,
+        leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+      },
+    },
+  };
+}
+
+/** Why, at send time, the ack should no longer go out (the episode ended meanwhile). */
+export function ackNoLongerNeeded(conversation: Conversation, episode: number): string | null {
+  if (conversation.status === 'resolved') return 'resolved';
+  if (conversation.episode !== episode || conversation.awaitingSince === null) return 'answered';
+  return null;
+}
+
+/** Moves the episode's ack to a final or retryable state; a no-op for another episode. */
+export function settleAck(
+  conversation: Conversation,
+  episode: number,
+  outcome:
+    | { state: 'sent'; at: Date; messageId: string }
+    | { state: 'skipped' | 'failed'; reason: string }
+    | { state: 'pending'; reason: string },
+): Conversation {
+  const ack = conversation.ack;
+  if (!ack || ack.episode !== episode) return conversation;
+  const { leaseUntil: _lease, ...rest } = ack;
+  if (outcome.state === 'sent') {
+    return {
+      ...conversation,
+      ack: {
+        ...rest,
+        state: 'sent',
+        sentAt: outcome.at.toISOString(),
+        messageId: outcome.messageId,
+        reason: undefined,
+      },
+    };
+  }
+  return { ...conversation, ack: { ...rest, state: outcome.state, reason: outcome.reason } };
+}
+
+/** Records that a job for the pending ack was (re)queued now. */
+export function markAckEnqueued(conversation: Conversation, episode: number, now: Date): Conversation {
+  const ack = conversation.ack;
+  if (!ack || ack.episode !== episode) return conversation;
+  return { ...conversation, ack: { ...ack, enqueuedAt: now.toISOString() } };
+}
+
+/**
+ * When the sweeper must next look at this conversation, or null when nothing can be left
+ * half done: a pending ack that no worker picked up, or a claim whose worker died.
+ */
+export function nextSweepAt(conversation: Conversation, graceMs: number): string | null {
+  const ack = conversation.ack;
+  if (!ack) return null;
+  if (ack.state === 'pending') {
+    const since = ack.enqueuedAt ?? ack.requestedAt;
+    return new Date(Date.parse(since) + graceMs).toISOString();
+  }
+  if (ack.state === 'sending') return ack.leaseUntil ?? ack.requestedAt;
+  return null;
+}

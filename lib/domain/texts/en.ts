@@ -1,0 +1,101 @@
+import type { Person } from '#lib/domain/business-config.ts';
+import type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition } from '#lib/domain/texts/index.ts';
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+function day(at: LocalMoment): string {
+  const weekday = WEEKDAYS[at.weekday - 1] ?? '';
+  if (at.daysAhead === 0) return 'today';
+  if (at.daysAhead === 1) return 'tomorrow';
+  if (at.daysAhead > 1 && at.daysAhead < 7) return `on ${weekday}`;
+  return `on ${weekday} ${at.day} ${MONTHS[at.month - 1] ?? ''}`;
+}
+
+// "10 am", "10:30 am", "noon": how people say it, not "10:00 AM".
+function time({ hour, minute }: LocalMoment): string {
+  if (minute === 0 && hour === 12) return 'noon';
+  if (minute === 0 && hour === 0) return 'midnight';
+  const clock = hour % 12 === 0 ? 12 : hour % 12;
+  const suffix = hour < 12 ? 'am' : 'pm';
+  return minute === 0 ? `${clock} ${suffix}` : `${clock}:${String(minute).padStart(2, '0')} ${suffix}`;
+}
+
+function moment(at: LocalMoment, preposition: Preposition): string {
+  return `${day(at)} ${preposition} ${time(at)}`;
+}
+
+// Honest either way: while someone is still in, we say until when, not that nobody is there.
+function awayLead(away: NonNullable<AckParts['away']>): string {
+  return away.onDutyUntil
+    ? `We're here ${away.onDutyUntil}, then back ${away.back}`
+    : `We're out of the office now, back ${away.back}`;
+}
+
+function promiseSentence(parts: AckParts, detail: boolean): string {
+  const { away } = parts;
+  if (!away) return `I'll reply ${parts.replyBy}.`;
+  const lead = detail ? awayLead(away) : `We're back ${away.back}`;
+  return `${lead}, and I'll reply ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
+}
+
+function contactLine(signer: Person): string {
+  return signer.phone ? `tel. ${signer.phone}` : (signer.email ?? '');
+}
+
+function chat(parts: AckParts, variant: ChatVariant): string {
+  const opening =
+    variant.greeting === 'full'
+      ? `${parts.firstName ? `Hi ${parts.firstName}` : 'Hello'}, thanks for your message.`
+      : variant.greeting === 'plain'
+        ? 'Thanks for your message.'
+        : null;
+  const selfHelp =
+    variant.selfHelp && parts.selfHelpUrl ? `Answers to common questions: ${parts.selfHelpUrl}` : null;
+  const body = [opening, promiseSentence(parts, variant.detail), selfHelp]
+    .filter((s) => s !== null)
+    .join(' ');
+  return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;
+}
+
+function email(parts: AckParts): { subject: string; text: string } {
+  const { signer } = parts;
+  const lines = [
+    parts.firstName ? `Hi ${parts.firstName},` : 'Hello,',
+    '',
+    `Thanks for your message, it has reached us. ${promiseSentence(parts, true)}`,
+    ...(parts.selfHelpUrl
+      ? ['', `In the meantime, answers to common questions are here: ${parts.selfHelpUrl}`]
+      : []),
+    '',
+    'Best regards,',
+    signer.name,
+    ...(signer.phone ? [`Tel. ${signer.phone}`] : []),
+    ...(signer.email ? [signer.email] : []),
+  ];
+  return { subject: `We'll reply ${parts.replyBy}`, text: lines.join('\n') };
+}
+
+function voice(parts: AckParts): string {
+  const { away, signer } = parts;
+  const callBack = !away
+    ? `${signer.name} will call you back ${parts.replyBy}.`
+    : `${awayLead(away)}, and ${signer.name} will call you back ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
+  const contact = signer.phone ? `Direct line: ${signer.phone}.` : `Email: ${signer.email ?? ''}.`;
+  return `Hello, thanks for calling. ${callBack} ${contact}`;
+}
+
+export const en: Phrasebook = { moment, chat, email, voice };

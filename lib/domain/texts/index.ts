@@ -1,0 +1,169 @@
+import { DateTime } from 'luxon';
+import type { BusinessConfig, Person } from '#lib/domain/business-config.ts';
+import { staffedCalendar } from '#lib/domain/calendar.ts';
+import type { Channel, Locale } from '#lib/domain/channel.ts';
+import type { ReplyPromise } from '#lib/domain/promise.ts';
+import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
+import { en } from '#lib/domain/texts/en.ts';
+import { pl } from '#lib/domain/texts/pl.ts';
+
+export type Preposition = 'by' | 'at' | 'until';
+
+/** A moment as the customer reads it: wall-clock fields in the business time zone. */
+export type LocalMoment = {
+  /** Calendar days from now's local date: 0 today, 1 tomorrow; negative in the past. */
+  daysAhead: number;
+  /** 1 Monday … 7 Sunday. */
+  weekday: number;
+  day: number;
+  /** 1 January … 12 December. */
+  month: number;
+  hour: number;
+  minute: number;
+};
+
+export type AckParts = {
+  firstName: string | null;
+  /** "jutro do 10:00" / "tomorrow by 10 am". */
+  replyBy: string;
+  away: {
+    /** When the team is back: "w poniedziałek o 9:00" / "on Monday at 9 am". */
+    back: string;
+    /** Set while someone is still on duty: "dziś do 17:00" / "today until 5 pm". */
+    onDutyUntil: string | null;
+    /** The reply is due the moment the team is back, so the text need not name it twice. */
+    replyOnReturn: boolean;
+  } | null;
+  selfHelpUrl: string | null;
+  signer: Person;
+};
+
+/**
+ * Which optional parts a short-message variant keeps: the greeting ('plain' keeps only the
+ * "we got your message"), the self-help link, and the detail of why we are away.
+ */
+export type ChatVariant = { greeting: 'full' | 'plain' | 'none'; selfHelp: boolean; detail: boolean };
+
+/** All customer-facing wording of one language. */
+export type Phrasebook = {
+  moment(at: LocalMoment, preposition: Preposition): string;
+  chat(parts: AckParts, variant: ChatVariant): string;
+  email(parts: AckParts): { subject: string; text: string };
+  voice(parts: AckParts): string;
+};
+
+const PHRASEBOOKS: Readonly<Record<Locale, Phrasebook>> = { pl, en };
+
+// Shortest last: an SMS takes the first that fits in two segments.
+const SMS_VARIANTS: readonly ChatVariant[] = [
+  { greeting: 'full', selfHelp: true, detail: true },
+  { greeting: 'full', selfHelp: true, detail: false },
+  { greeting: 'full', selfHelp: false, detail: true },
+  { greeting: 'full', selfHelp: false, detail: false },
+  { greeting: 'plain', selfHelp: false, detail: false },
+  { greeting: 'none', selfHelp: false, detail: false },
+];
+const SMS_MAX_SEGMENTS = 2;
+
+function localMoment(at: DateTime, now: DateTime): LocalMoment {
+  const daysAhead = Math.round(at.startOf('day').diff(now.startOf('day'), 'days').days);
+  return { daysAhead, weekday: at.weekday, day: at.day, month: at.month, hour: at.hour, minute: at.minute };
+}
+
+function formatMoment(
+  locale: Locale,
+  preposition: Preposition,
+  input: { now: Date; at: string | Date; timeZone: string },
+): string {
+  const zone = input.timeZone;
+  const at =
+    typeof input.at === 'string'
+      ? DateTime.fromISO(input.at, { setZone: true }).setZone(zone)
+      : DateTime.fromJSDate(input.at, { zone });
+  return PHRASEBOOKS[locale].moment(localMoment(at, DateTime.fromJSDate(input.now, { zone })), preposition);
+}
+
+/**
+ * The reply-by time in words, relative to `now` in the business time zone:
+ * "dziś do 15:00", "w poniedziałek do 10:00", "on Monday 29 December by 10:30 am".
+ */
+export function formatReplyBy(
+  locale: Locale,
+  input: { now: Date; replyBy: string; timeZone: string },
+): string {
+  return formatMoment(locale, 'by', { now: input.now, at: input.replyBy, timeZone: input.timeZone });
+}
+
+/** The first word of a contact's name when it looks like a given name; anything else greets no one. */
+export function firstNameOf(contactName: string | null | undefined): string | null {
+  const first = contactName?.trim().split(/\s+/)[0] ?? '';
+  if (!/^\p{L}[\p{L}'’-]{1,29}$/u.test(first)) return null;
+  const lower = first.toLocaleLowerCase();
+  const isCased = first !== lower && first !== first.toLocaleUpperCase();
+  return isCased ? first : `${lower.charAt(0).toLocaleUpperCase()}${lower.slice(1)}`;
+}
+
+function awayParts(
+  config: BusinessConfig,
+  locale: Locale,
+  now: Date,
+  promise: ReplyPromise,
+): AckParts['away'] {
+  if (promise.teamAwayUntil === null) return null;
+  const { timeZone } = config;
+  const back = new Date(promise.teamAwayUntil);
+  const shift = staffedCalendar(config).intervalAt(now);
+  const onDutyUntil =
+    shift && shift.end <= back.getTime()
+      ? formatMoment(locale, 'until', { now, at: new Date(shift.end), timeZone })
+      : null;
+  return {
+    back: formatMoment(locale, 'at', { now, at: back, timeZone }),
+    onDutyUntil,
+    replyOnReturn: new Date(promise.replyBy).getTime() === back.getTime(),
+  };
+}
+
+function fitSms(texts: readonly string[], transliterate: boolean): string {
+  const prepared = texts.map((text) => (transliterate ? transliteratePolish(text) : text));
+  const fitting = prepared.find((text) => smsSegments(text).segments <= SMS_MAX_SEGMENTS);
+  return fitting ?? prepared.at(-1) ?? '';
+}
+
+/**
+ * The acknowledgement for one waiting customer: when they will hear back and from whom.
+ * Email gets a subject and a letter; SMS and MMS the longest variant within two segments;
+ * voice a sentence for text-to-speech.
+ */
+export function composeAck(
+  config: BusinessConfig,
+  input: { locale?: Locale; channel: Channel; now: Date; promise: ReplyPromise; contactName?: string | null },
+): { text: string; subject: string | null } {
+  const locale = input.locale ?? config.defaultLocale;
+  const book = PHRASEBOOKS[locale];
+  const { now, promise } = input;
+  const parts: AckParts = {
+    firstName: firstNameOf(input.contactName),
+    replyBy: formatReplyBy(locale, { now, replyBy: promise.replyBy, timeZone: config.timeZone }),
+    away: awayParts(config, locale, now, promise),
+    selfHelpUrl: config.ack.selfHelpUrl,
+    signer: promise.signer,
+  };
+  switch (input.channel) {
+    case 'email':
+      return book.email(parts);
+    case 'voice':
+      return { text: book.voice(parts), subject: null };
+    case 'sms':
+    case 'mms':
+      return {
+        text: fitSms(
+          SMS_VARIANTS.map((variant) => book.chat(parts, variant)),
+          config.ack.smsTransliterate,
+        ),
+        subject: null,
+      };
+    default:
+      return { text: book.chat(parts, { greeting: 'full', selfHelp: true, detail: true }), subject: null };
+  }
+}

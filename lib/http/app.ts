@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { bodyLimit } from 'hono/body-limit';
+import type { ProviderWebhook } from '#lib/channels/channel.ts';
+import type { InboundMessage } from '#lib/domain/message.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { RecordInboundResult } from '#lib/use-cases/record-inbound.ts';
+import { errorBody, handleError } from './errors.ts';
+import { apiRoutes } from './routes/api.ts';
+import { twilioRoutes } from './routes/twilio.ts';
+
+export type AppDeps = {
+  publicUrl: string;
+  agentApiToken: string;
+  webhookBodyBytes: number;
+  store: ConversationStore;
+  record: (message: InboundMessage) => Promise<RecordInboundResult>;
+  twilio: { messaging: ProviderWebhook<unknown> };
+  log: Log;
+};
+
+/**
+ * The runtime-agnostic Hono app: provider webhooks under /webhooks, the agents' API under
+ * /api. functions/http.ts serves it on Lambda, lib/local on Node: the same code.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(handleError(deps.log));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.use(
+    '/webhooks/*',
+    bodyLimit({
+      maxSize: deps.webhookBodyBytes,
+      onError: (c) =>
+        c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${deps.webhookBodyBytes} bytes`), 413),
+    }),
+  );
+  app.route('/webhooks/twilio', twilioRoutes({ ...deps, messaging: deps.twilio.messaging }));
+
+  const unauthorized = { message: errorBody('UNAUTHORIZED', 'A valid bearer token is required') };
+  app.use(
+    '/api/*',
+    bearerAuth({
+      token: deps.agentApiToken,
+      noAuthenticationHeader: unauthorized,
+      invalidAuthenticationHeader: unauthorized,
+      invalidToken: unauthorized,
+    }),
+  );
+  app.route('/api', apiRoutes(deps));
+  return app;
+}

@@ -1,0 +1,61 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { InvalidCursorError, SwitchboardError } from '#lib/ports/errors.ts';
+import type { Log } from '#lib/ports/logger.ts';
+
+/** A webhook whose signature is missing or wrong: 403, nothing stored. */
+export class SignatureError extends SwitchboardError {
+  constructor(outcome: 'missing' | 'invalid') {
+    super(
+      outcome === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID',
+      outcome === 'missing' ? 'The request is not signed' : 'The request signature does not match',
+    );
+  }
+}
+
+/** A resource the caller asked for does not exist. */
+export class NotFoundError extends SwitchboardError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/**
+ * The one mapping from errors to HTTP: signature 403, schema 400, size 413, unknown 404,
+ * anything unexpected 500 (so the provider retries). Never a stack trace in a response.
+ */
+export function handleError(log: Log) {
+  return (error: Error, c: Context) => {
+    if (error instanceof SignatureError) return c.json(errorBody(error.code, error.message), 403);
+    if (error instanceof MalformedPayloadError)
+      return c.json(errorBody(error.code, error.message, error.issues), 400);
+    if (error instanceof InvalidCursorError) return c.json(errorBody(error.code, error.message), 400);
+    if (error instanceof NotFoundError) return c.json(errorBody(error.code, error.message), 404);
+    if (error instanceof ZodError) {
+      const issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      return c.json(errorBody('INVALID_REQUEST', 'The request is not valid', issues), 400);
+    }
+    if (error instanceof HTTPException) {
+      const response = error.getResponse();
+      if (response.headers.get('content-type')?.includes('application/json')) return response;
+      const status = error.status as ContentfulStatusCode;
+      return c.json(errorBody(codeForStatus(status), error.message || 'Request failed'), status);
+    }
+    log.error('unexpected error', { error: error.name, message: error.message, stack: error.stack });
+    return c.json(errorBody('INTERNAL', 'Internal error; the request can be retried'), 500);
+  };
+}
+
+function codeForStatus(status: number): string {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 404) return 'NOT_FOUND';
+  return 'REQUEST_FAILED';
+}

@@ -1,0 +1,14 @@
+import type { Context } from 'hono';
+import type { WebhookRequest } from '#lib/channels/channel.ts';
+
+/**
+ * The request as the provider sent it: the raw body text, and the public URL it called
+ * (configured PUBLIC_URL + path + query exactly as received), never the URL the app sees
+ * behind API Gateway or a proxy.
+ */
+export async function webhookRequest(c: Context, publicUrl: string): Promise<WebhookRequest> {
+  const seen = c.req.url;
+  const pathStart = seen.indexOf('/', seen.indexOf('//') + 2);
+  const pathAndQuery = pathStart === -1 ? '/' : seen.slice(pathStart);
+  return { url: `${publicUrl}${pathAndQuery}`, headers: c.req.raw.headers, rawBody: await c.req.text() };
+}

@@ -1,0 +1,145 @@
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
+import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
+import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
+import { isProduction, parseEnv } from '#lib/config/env.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
+import { createLog } from '#lib/runtime/log.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
+import { type Embedded, startEmbedded } from './embedded.ts';
+import { ensureQueues, ensureTable } from './provision.ts';
+import { startQueueWorker } from './worker.ts';
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
+export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, '.switchboard');
+const QUEUE_NAME = 'switchboard-acks';
+
+export type LocalOptions = {
+  env?: Record<string, string | undefined>;
+  /** false: everything in memory (tests); otherwise the data dir (default SWITCHBOARD_DATA_DIR or .switchboard). */
+  persist?: boolean;
+  log?: Log;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  sweepIntervalMs?: number;
+  /** Seconds a failed ack job stays invisible before the worker sees it again. */
+  visibilityTimeoutSeconds?: number;
+};
+
+export type LocalSwitchboard = {
+  url: string;
+  config: AppConfig;
+  runtime: Runtime;
+  dataDir: string;
+  devSecrets: DevSecrets | null;
+  embedded: Embedded | null;
+  dlqUrl: string;
+  stop(): Promise<void>;
+};
+
+/**
+ * Everything behind `npm start`, in one process: the embedded DynamoDB and SQS (unless
+ * endpoints are given), the Hono app on @hono/node-server, the ack worker polling the queue,
+ * and the sweeper on a timer (and once at start, for what a restart left behind).
+ */
+export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitchboard> {
+  const rawEnv = options.env ?? process.env;
+  const log = options.log ?? createLog('switchboard-local');
+  const dataDir = resolve(rawEnv.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+  const persist = options.persist ?? true;
+
+  const firstPass = parseEnv(rawEnv);
+  const devSecrets = isProduction(firstPass) ? null : await loadDevSecrets(dataDir, rawEnv);
+  const embedded =
+    firstPass.SWITCHBOARD_DYNAMODB_ENDPOINT && firstPass.SWITCHBOARD_SQS_ENDPOINT
+      ? null
+      : await startEmbedded({ dataDir: persist ? dataDir : undefined });
+  const env = parseEnv({
+    ...rawEnv,
+    ...devSecrets?.values,
+    ...(embedded && !firstPass.SWITCHBOARD_DYNAMODB_ENDPOINT
+      ? { SWITCHBOARD_DYNAMODB_ENDPOINT: embedded.dynamoDbEndpoint }
+      : {}),
+    ...(embedded && !firstPass.SWITCHBOARD_SQS_ENDPOINT
+      ? { SWITCHBOARD_SQS_ENDPOINT: embedded.sqsEndpoint }
+      : {}),
+  });
+  const business = await loadBusinessConfigFile(
+    env.SWITCHBOARD_CONFIG ?? join(PROJECT_ROOT, 'switchboard.config.json'),
+  );
+
+  const provisional = buildAppConfig(env, business);
+  const dynamodb = createDynamoDbClient(provisional.aws);
+  const sqs = createSqsClient(provisional.aws);
+  await ensureTable(dynamodb, provisional.aws.tableName);
+  const queues = await ensureQueues(sqs, QUEUE_NAME, {
+    maxReceiveCount: provisional.ack.maxAttempts,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+  });
+  // Listen first: with PORT=0 the public URL (what signatures are checked against) is known only now.
+  let app: Runtime['app'] | undefined;
+  const server = serve({
+    fetch: (request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })),
+    port: provisional.port,
+    hostname: '127.0.0.1',
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const config: AppConfig = {
+    ...provisional,
+    port,
+    publicUrl: env.PUBLIC_URL ? provisional.publicUrl : `http://localhost:${port}`,
+    aws: { ...provisional.aws, ackQueueUrl: env.ACK_QUEUE_URL ?? queues.queueUrl },
+  };
+  const runtime = createRuntime({
+    config,
+    dynamodb,
+    sqs,
+    log,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(config.sender === 'outbox'
+      ? { outbox: new OutboxSender({ path: join(dataDir, 'outbox.jsonl'), log }) }
+      : {}),
+  });
+  app = runtime.app;
+
+  const worker = startQueueWorker({
+    sqs,
+    queueUrl: config.aws.ackQueueUrl as string,
+    handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
+    log,
+  });
+  const runSweep = () =>
+    sweep(runtime.sweepDeps).catch((error: Error) => log.warn('sweep failed', { error: error.name }));
+  await runSweep();
+  const timer = setInterval(runSweep, options.sweepIntervalMs ?? 15_000);
+
+  return {
+    url: `http://localhost:${port}`,
+    config,
+    runtime,
+    dataDir,
+    devSecrets,
+    embedded,
+    dlqUrl: queues.dlqUrl,
+    async stop() {
+      clearInterval(timer);
+      await worker.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      dynamodb.destroy();
+      sqs.destroy();
+      await embedded?.stop();
+    },
+  };
+}

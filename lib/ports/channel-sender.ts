@@ -1,0 +1,24 @@
+import type { Channel } from '#lib/domain/channel.ts';
+
+export type OutboundText = {
+  channel: Channel;
+  provider: string;
+  /** The customer's address on the channel (E.164, whatsapp:+…, PSID, email). */
+  to: string;
+  /** Our address the customer wrote to. */
+  from: string;
+  text: string;
+  subject?: string | null;
+  /** Our stable id of the outbound message: lets providers that support it drop duplicates. */
+  idempotencyKey: string;
+};
+
+export type SendReceipt = { providerMessageId: string | null; status: string };
+
+/** Sends text to a customer on one channel; throws SendError (permanent or not). */
+export interface ChannelSender {
+  send(message: OutboundText): Promise<SendReceipt>;
+}
+
+/** Finds the sender for a provider + channel, or undefined when we cannot send there. */
+export type SenderRegistry = (provider: string, channel: Channel) => ChannelSender | undefined;

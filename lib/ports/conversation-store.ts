@@ -1,0 +1,42 @@
+import type { Contact } from '#lib/domain/contact.ts';
+import type { Conversation } from '#lib/domain/conversation.ts';
+import type { Message } from '#lib/domain/message.ts';
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export type ContactTouch = { name?: string; channel: Conversation['channel']; now: Date };
+
+/**
+ * Durable conversations, messages and contacts. Every write is a single-item conditional
+ * write (no transactions, no streams), so every caller step can be repeated safely.
+ */
+export interface ConversationStore {
+  getContact(key: string): Promise<Contact | null>;
+  /**
+   * Makes `candidateId` the contact's open conversation unless another one is already open
+   * (or `replacing` names the stale one to replace); returns whichever id is open afterwards.
+   * Creates the contact on first sight and remembers the channel and name.
+   */
+  claimOpenConversation(
+    key: string,
+    candidateId: string,
+    touch: ContactTouch,
+    replacing?: string,
+  ): Promise<string>;
+  /** Stores a message unless one with the same id exists; returns the stored one either way. */
+  putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
+  getMessage(id: string): Promise<Message | null>;
+  /** Moves a not-yet-applied message to another conversation (the one it pointed to closed). */
+  repointMessage(messageId: string, from: string, to: string): Promise<Message>;
+  getConversation(id: string): Promise<Conversation | null>;
+  /** Writes the conversation if its stored version is still `expectedVersion` (null: must not exist). */
+  saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation>;
+  listConversations(query: {
+    status: Conversation['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<Conversation>>;
+  listMessages(conversationId: string): Promise<Message[]>;
+  /** Conversations whose next sweep time has come, oldest first. */
+  dueForSweep(now: Date, limit: number): Promise<Conversation[]>;
+}

@@ -1,0 +1,7 @@
+/** Structured logging as the use cases need it; Powertools Logger satisfies it on Lambda. */
+export interface Log {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}

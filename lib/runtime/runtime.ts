@@ -1,0 +1,86 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Hono } from 'hono';
+import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
+import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
+import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
+import type { AppConfig } from '#lib/config/app-config.ts';
+import type { Channel } from '#lib/domain/channel.ts';
+import { nextSweepAt } from '#lib/domain/conversation.ts';
+import { createApp } from '#lib/http/app.ts';
+import type { AckQueue } from '#lib/ports/ack-queue.ts';
+import type { ChannelSender, SenderRegistry } from '#lib/ports/channel-sender.ts';
+import { type Clock, systemClock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
+import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
+import type { SweepDeps } from '#lib/use-cases/sweep.ts';
+
+/** Which channels each provider can send on (the registry of senders). */
+const SENDING_CHANNELS: Record<string, readonly Channel[]> = { twilio: ['sms', 'mms', 'whatsapp'] };
+
+export type RuntimeOptions = {
+  config: AppConfig;
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  log: Log;
+  clock?: Clock;
+  /** Replaces every provider sender (the local outbox). */
+  outbox?: ChannelSender;
+  fetch?: typeof fetch;
+};
+
+export type Runtime = {
+  store: ConversationStore;
+  queue: AckQueue;
+  app: Hono;
+  recordDeps: RecordInboundDeps;
+  sendAckDeps: SendAckDeps;
+  sweepDeps: SweepDeps;
+};
+
+/** Wires adapters to use cases: the one composition root shared by Lambda and local mode. */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { config, log } = options;
+  const clock = options.clock ?? systemClock;
+  if (!config.aws.ackQueueUrl) throw new Error('ACK_QUEUE_URL is not configured');
+  const store = new DynamoDbConversationStore({
+    client: options.dynamodb,
+    tableName: config.aws.tableName,
+    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs),
+  });
+  const queue = new SqsAckQueue({ client: options.sqs, queueUrl: config.aws.ackQueueUrl });
+  const twilio = createTwilioChannel({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiBaseUrl: config.twilio.apiBaseUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const providerSenders: Record<string, ChannelSender> = { twilio: twilio.sender };
+  const senders: SenderRegistry = (provider, channel) => {
+    if (!SENDING_CHANNELS[provider]?.includes(channel)) return undefined;
+    return options.outbox ?? providerSenders[provider];
+  };
+
+  const recordDeps: RecordInboundDeps = {
+    store,
+    queue,
+    clock,
+    log,
+    business: config.business,
+    canSendOn: (provider, channel) => senders(provider, channel) !== undefined,
+  };
+  const sendAckDeps: SendAckDeps = { store, senders, clock, log, business: config.business, ack: config.ack };
+  const sweepDeps: SweepDeps = { store, queue, clock, log };
+  const app = createApp({
+    publicUrl: config.publicUrl,
+    agentApiToken: config.agentApiToken,
+    webhookBodyBytes: config.limits.webhookBodyBytes,
+    store,
+    record: (message) => recordInbound(recordDeps, message),
+    twilio: { messaging: twilio.messaging },
+    log,
+  });
+  return { store, queue, app, recordDeps, sendAckDeps, sweepDeps };
+}

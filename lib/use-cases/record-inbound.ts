@@ -1,0 +1,151 @@
+import { noAckReason } from '#lib/domain/ack-policy.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import type { Channel } from '#lib/domain/channel.ts';
+import { type AckState, applyInbound, type Conversation } from '#lib/domain/conversation.ts';
+import { newId, stableId } from '#lib/domain/ids.ts';
+import type { InboundMessage, Message } from '#lib/domain/message.ts';
+import { computePromise } from '#lib/domain/promise.ts';
+import type { AckQueue } from '#lib/ports/ack-queue.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import type { Log } from '#lib/ports/logger.ts';
+
+export type RecordInboundDeps = {
+  store: ConversationStore;
+  queue: AckQueue;
+  clock: Clock;
+  log: Log;
+  business: BusinessConfig;
+  /** Whether we can answer on this provider + channel at all. */
+  canSendOn: (provider: string, channel: Channel) => boolean;
+};
+
+export type RecordInboundResult = {
+  kind: 'recorded' | 'duplicate';
+  messageId: string;
+  conversationId: string;
+  ack: AckState | null;
+  replyBy: string | null;
+};
+
+// Enough for every writer of one conversation to win once; each loop re-reads fresh state.
+const MAX_ATTEMPTS = 8;
+
+/** The stable id of a provider's message: every delivery of it maps to the same item. */
+export function inboundMessageId(inbound: Pick<InboundMessage, 'provider' | 'providerMessageId'>): string {
+  return stableId('msg', `${inbound.provider}:${inbound.providerMessageId}`);
+}
+
+/**
+ * Records one customer message: the contact's open conversation, the message (once, by its
+ * provider id), the conversation's episode and acknowledgement, then the ack job. Each step
+ * is a single conditional write that is safe to repeat, so a provider's retry (it gets no
+ * 200 until this returns) finishes whatever a crash interrupted. See docs/store.md.
+ */
+export async function recordInbound(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+): Promise<RecordInboundResult> {
+  const now = deps.clock.now();
+  const touch = { name: inbound.contactName, channel: inbound.channel, now };
+
+  // 1. The contact's one open conversation (claimed on the contact item for a new contact).
+  let contact = await deps.store.getContact(inbound.contactKey);
+  const conversationId =
+    contact?.openConversationId ??
+    (await deps.store.claimOpenConversation(inbound.contactKey, newId('conv', now), touch));
+
+  // 2. The message, under a condition on its provider id.
+  const stored = await deps.store.putMessage({
+    id: inboundMessageId(inbound),
+    conversationId,
+    direction: 'inbound',
+    kind: inbound.kind,
+    channel: inbound.channel,
+    provider: inbound.provider,
+    providerMessageId: inbound.providerMessageId,
+    from: inbound.from,
+    to: inbound.to,
+    text: inbound.text,
+    media: inbound.media,
+    createdAt: now.toISOString(),
+    contactKey: inbound.contactKey,
+  });
+  let message = stored.message;
+
+  // 3. The conversation: episode, promise and acknowledgement (optimistic concurrency).
+  const promise = computePromise(deps.business, {
+    receivedAt: new Date(message.createdAt),
+    channel: message.channel,
+  });
+  let outcome: { conversation: Conversation; ackRequested: boolean } | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
+    const current = await deps.store.getConversation(message.conversationId);
+    contact = attempt === 1 ? contact : await deps.store.getContact(inbound.contactKey);
+    const result = applyInbound(current, message, {
+      now,
+      promise,
+      noAckReason: noAckReason({
+        contact,
+        message: inbound,
+        canSendOn: deps.canSendOn(inbound.provider, inbound.channel),
+      }),
+      defaultLocale: contact?.locale ?? deps.business.defaultLocale,
+      newConversationId: message.conversationId,
+      contactName: inbound.contactName,
+    });
+    if (result.kind === 'unchanged') {
+      outcome = { conversation: result.conversation, ackRequested: false };
+    } else if (result.kind === 'closed') {
+      message = await moveToOpenConversation(deps, message, touch, now);
+    } else {
+      try {
+        const saved = await deps.store.saveConversation(result.conversation, current?.version ?? null);
+        outcome = { conversation: saved, ackRequested: result.ackRequested };
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) || attempt === MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+  if (!outcome) throw new ConcurrentUpdateError(`conversation ${message.conversationId}`);
+  const { conversation } = outcome;
+
+  // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
+  const ack = conversation.ack;
+  if (ack?.state === 'pending' && (outcome.ackRequested || !stored.created)) {
+    try {
+      await deps.queue.enqueue({ conversationId: conversation.id, episode: ack.episode });
+    } catch (error) {
+      // Recorded as pending before this send: the sweeper queues it once the queue is back.
+      deps.log.warn('ack job not queued; the sweeper will retry', {
+        conversationId: conversation.id,
+        error: (error as Error).name,
+      });
+    }
+  }
+
+  return {
+    kind: stored.created ? 'recorded' : 'duplicate',
+    messageId: message.id,
+    conversationId: conversation.id,
+    ack: ack?.state ?? null,
+    replyBy: conversation.replyBy,
+  };
+}
+
+/** The conversation the message pointed to was resolved before it was applied: open a new one. */
+async function moveToOpenConversation(
+  deps: RecordInboundDeps,
+  message: Message,
+  touch: { name?: string; channel: Channel; now: Date },
+  now: Date,
+): Promise<Message> {
+  const openId = await deps.store.claimOpenConversation(
+    message.contactKey,
+    newId('conv', now),
+    touch,
+    message.conversationId,
+  );
+  return deps.store.repointMessage(message.id, message.conversationId, openId);
+}

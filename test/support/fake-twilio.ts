@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Credentials the fake accepts unless told otherwise; not real ones. */
+export const FAKE_ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
+export const FAKE_AUTH_TOKEN = 'fedcba9876543210fedcba9876543210';
+
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The form body; a repeated param (MediaUrl) becomes an array. */
+  form: Record<string, string | string[]>;
+  rawBody: string;
+};
+
+/** `hang`: accept the request and never answer (for timeouts). */
+export type FakeFailure = 'hang' | { status: number; code?: number; message?: string; retryAfter?: string };
+
+export type FakeTwilio = {
+  /** Base URL to pass as apiBaseUrl. */
+  url: string;
+  requests: RecordedRequest[];
+  /** The next `count` requests to the Messages API get this answer instead of a 201. */
+  failNext(count: number, failure: FakeFailure): void;
+  close(): Promise<void>;
+};
+
+const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/;
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+// Twilio's REST error shape.
+function twilioError(status: number, code: number, message: string) {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+function formOf(rawBody: string): Record<string, string | string[]> {
+  const form: Record<string, string | string[]> = {};
+  const params = new URLSearchParams(rawBody);
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    form[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return form;
+}
+
+function messageJson(accountSid: string, form: Record<string, string | string[]>) {
+  const sid = `SM${randomBytes(16).toString('hex')}`;
+  const now = new Date().toUTCString().replace('GMT', '+0000');
+  const service = typeof form.MessagingServiceSid === 'string' ? form.MessagingServiceSid : null;
+  const uri = `/2010-04-01/Accounts/${accountSid}/Messages/${sid}`;
+  return {
+    account_sid: accountSid,
+    api_version: '2010-04-01',
+    body: form.Body ?? '',
+    date_created: now,
+    date_sent: null,
+    date_updated: now,
+    direction: 'outbound-api',
+    error_code: null,
+    error_message: null,
+    from: service ? null : (form.From ?? null),
+    messaging_service_sid: service,
+    num_media: '0',
+    num_segments: '1',
+    price: null,
+    price_unit: 'USD',
+    sid,
+    status: service ? 'accepted' : 'queued',
+    subresource_uris: { media: `${uri}/Media.json` },
+    to: form.To,
+    uri: `${uri}.json`,
+  };
+}
+
+/** A local stand-in for Twilio's Messages API on 127.0.0.1, recording every request. */
+export async function startFakeTwilio(
+  options: { accountSid?: string; authToken?: string } = {},
+): Promise<FakeTwilio> {
+  const accountSid = options.accountSid ?? FAKE_ACCOUNT_SID;
+  const authToken = options.authToken ?? FAKE_AUTH_TOKEN;
+  const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+  const requests: RecordedRequest[] = [];
+  const script: FakeFailure[] = [];
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const path = request.url ?? '/';
+    const form = formOf(rawBody);
+    requests.push({ method: request.method ?? '', path, headers: request.headers, form, rawBody });
+
+    if (request.headers.authorization !== expectedAuth) {
+      return sendJson(response, 401, twilioError(401, 20003, 'Authenticate'), {
+        'www-authenticate': 'Basic realm="Twilio API"',
+      });
+    }
+    const match = MESSAGES_PATH.exec(path);
+    if (request.method !== 'POST' || match?.[1] !== accountSid) {
+      return sendJson(response, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
+    }
+    const failure = script.shift();
+    if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
+    if (failure) {
+      const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': failure.retryAfter } : {};
+      const code = failure.code ?? (failure.status === 429 ? 20429 : 20500);
+      return sendJson(
+        response,
+        failure.status,
+        twilioError(failure.status, code, failure.message ?? 'Error'),
+        headers,
+      );
+    }
+    if (typeof form.To !== 'string' || (typeof form.From !== 'string' && !form.MessagingServiceSid)) {
+      return sendJson(response, 400, twilioError(400, 21604, "A 'To' phone number is required."));
+    }
+    return sendJson(response, 201, messageJson(accountSid, form));
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext(count, failure) {
+      for (let i = 0; i < count; i++) script.push(failure);
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { Log } from '#lib/ports/logger.ts';
+
+export type LogLine = { level: string; message: string; fields: Record<string, unknown> | undefined };
+
+/** A Log that keeps lines in memory, so tests can assert what was (not) logged. */
+export function memoryLog(): Log & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push({ level, message, fields });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}

@@ -1,0 +1,127 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
+import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
+import { parseEnv } from '#lib/config/env.ts';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { pollOnce } from '#lib/local/worker.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { type Backends, startBackends } from './backends.ts';
+import { TestClock } from './clock.ts';
+import { memoryLog } from './silent-log.ts';
+import { signTwilio, twilioForm } from './twilio-factory.ts';
+
+export const TEST_PUBLIC_URL = 'https://switchboard.example.com';
+export const TEST_API_TOKEN = 'test-agent-token-0123456789';
+const AUTH_TOKEN = '12345678901234567890123456789012';
+const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
+
+export type TestSwitchboard = {
+  backends: Backends;
+  runtime: Runtime;
+  config: AppConfig;
+  clock: TestClock;
+  log: ReturnType<typeof memoryLog>;
+  /** Posts a correctly signed Twilio messaging webhook built from a fixture + overrides. */
+  postSms(overrides?: Record<string, string | string[] | undefined>): Promise<Response>;
+  /** Runs the ack worker until the queue is empty; returns how many records succeeded. */
+  drain(): Promise<number>;
+  outbox(): Promise<Array<Record<string, string>>>;
+  api(path: string): Promise<Response>;
+  stop(): Promise<void>;
+};
+
+/**
+ * The whole Switchboard runtime (the same createRuntime as Lambda and npm start) over the
+ * embedded DynamoDB and SQS, a controllable clock, and the local outbox sender — or the
+ * Twilio sender against a fake Twilio API when `twilioApiBaseUrl` is given.
+ */
+export async function startTestSwitchboard(
+  options: {
+    clock?: TestClock;
+    twilioApiBaseUrl?: string;
+    twilioAccountSid?: string;
+    twilioAuthToken?: string;
+    business?: BusinessConfig;
+    maxReceiveCount?: number;
+  } = {},
+): Promise<TestSwitchboard> {
+  const backends = await startBackends({
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+    visibilityTimeoutSeconds: 0,
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'switchboard-test-'));
+  const clock = options.clock ?? new TestClock('2026-11-25T10:00:00+01:00');
+  const log = memoryLog();
+  const authToken = options.twilioAuthToken ?? AUTH_TOKEN;
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_ACCOUNT_SID: options.twilioAccountSid ?? ACCOUNT_SID,
+    AGENT_API_TOKEN: TEST_API_TOKEN,
+    PUBLIC_URL: TEST_PUBLIC_URL,
+    TABLE_NAME: backends.tableName,
+    ACK_QUEUE_URL: backends.queueUrl,
+    SWITCHBOARD_DYNAMODB_ENDPOINT: backends.dynamoDbEndpoint,
+    SWITCHBOARD_SQS_ENDPOINT: backends.sqsEndpoint,
+    ...(options.twilioApiBaseUrl
+      ? { TWILIO_API_BASE_URL: options.twilioApiBaseUrl, SWITCHBOARD_SENDER: 'provider' }
+      : {}),
+  });
+  const config = buildAppConfig(env, options.business ?? DEFAULT_BUSINESS_CONFIG);
+  const outboxPath = join(dataDir, 'outbox.jsonl');
+  const runtime = createRuntime({
+    config,
+    dynamodb: backends.dynamodb,
+    sqs: backends.sqs,
+    log,
+    clock,
+    ...(options.twilioApiBaseUrl ? {} : { outbox: new OutboxSender({ path: outboxPath, log }) }),
+  });
+  const worker = {
+    sqs: backends.sqs,
+    queueUrl: backends.queueUrl,
+    handle: (record: { body: string; receiveCount: number; messageId: string }) =>
+      handleAckRecord(runtime.sendAckDeps, record),
+    log,
+    waitSeconds: 0,
+  };
+
+  return {
+    backends,
+    runtime,
+    config,
+    clock,
+    log,
+    async postSms(overrides = {}) {
+      const url = `${TEST_PUBLIC_URL}/webhooks/twilio/messaging`;
+      const { body, headers } = signTwilio(url, twilioForm('sms-polish', overrides), authToken);
+      return runtime.app.request('/webhooks/twilio/messaging', { method: 'POST', headers, body });
+    },
+    async drain() {
+      let handled = 0;
+      for (let round = 0; round < 20; round++) {
+        const result = await pollOnce(worker);
+        handled += result.handled;
+        if (result.received === 0) break;
+      }
+      return handled;
+    },
+    async outbox() {
+      const text = await readFile(outboxPath, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+    },
+    async api(path: string) {
+      return runtime.app.request(path, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+    },
+    async stop() {
+      await backends.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import type { WebhookRequest } from '#lib/channels/channel.ts';
+
+export type TwilioFixture = 'sms-polish' | 'mms-two-media' | 'whatsapp-profile';
+
+/** The auth token the fixtures are signed with in tests; not a real credential. */
+export const TEST_AUTH_TOKEN = '12345678901234567890123456789012';
+/** The public URL Twilio is configured to call in tests. */
+export const TEST_WEBHOOK_URL = 'https://hooks.switchboard.example/webhooks/twilio/messaging?tenant=acme';
+
+/** A fresh SID of Twilio's shape: two-letter prefix and 32 lower-case hex digits. */
+export function twilioSid(prefix: string): string {
+  return `${prefix}${randomBytes(16).toString('hex')}`;
+}
+
+/** A captured inbound webhook body, as the form params Twilio sent (order and encoding kept). */
+export function twilioFixture(name: TwilioFixture): URLSearchParams {
+  const raw = readFileSync(new URL(`../fixtures/twilio/${name}.txt`, import.meta.url), 'utf8');
+  return new URLSearchParams(raw.trimEnd());
+}
+
+/**
+ * A variation of a fixture: each override replaces every value of that param (an array
+ * repeats the param), `undefined` removes it. A new MessageSid unless one is given.
+ */
+export function twilioForm(
+  name: TwilioFixture,
+  overrides: Record<string, string | string[] | undefined> = {},
+): URLSearchParams {
+  const form = twilioFixture(name);
+  const sid = twilioSid(form.get('MessageSid')?.startsWith('MM') ? 'MM' : 'SM');
+  for (const key of ['MessageSid', 'SmsSid', 'SmsMessageSid']) form.set(key, sid);
+  for (const [key, value] of Object.entries(overrides)) {
+    form.delete(key);
+    for (const item of typeof value === 'string' ? [value] : (value ?? [])) form.append(key, item);
+  }
+  return form;
+}
+
+// Independent of lib/ on purpose: the params as express.urlencoded hands them to twilio-node.
+function asTwilioNodeParams(form: URLSearchParams): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = Object.create(null);
+  for (const key of new Set(form.keys())) {
+    const values = form.getAll(key);
+    params[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return params;
+}
+
+/** Signs a form post the way Twilio does, with twilio-node's own signer. */
+export function signTwilio(
+  url: string,
+  params: URLSearchParams | Record<string, string>,
+  authToken: string = TEST_AUTH_TOKEN,
+): { body: string; headers: Headers } {
+  const form = params instanceof URLSearchParams ? params : new URLSearchParams(params);
+  const signature = getExpectedTwilioSignature(authToken, url, asTwilioNodeParams(form));
+  const headers = new Headers({
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-twilio-signature': signature,
+    'i-twilio-idempotency-token': randomBytes(16).toString('hex'),
+    'user-agent': 'TwilioProxy/1.1',
+  });
+  return { body: form.toString(), headers };
+}
+
+/** A signed WebhookRequest, as lib/http would hand it to the channel. */
+export function signedTwilioRequest(
+  params: URLSearchParams | Record<string, string>,
+  options: { url?: string; signedUrl?: string; authToken?: string } = {},
+): WebhookRequest {
+  const url = options.url ?? TEST_WEBHOOK_URL;
+  const { body, headers } = signTwilio(options.signedUrl ?? url, params, options.authToken);
+  return { url, headers, rawBody: body };
+}

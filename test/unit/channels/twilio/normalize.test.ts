@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeTwilioMessage } from '#lib/channels/twilio/normalize.ts';
+import { parseTwilioMessaging } from '#lib/channels/twilio/schema.ts';
+import { InboundMessageSchema } from '#lib/domain/message.ts';
+import { type TwilioFixture, twilioFixture, twilioForm } from '#test/support/twilio-factory.ts';
+
+function normalizeFixture(name: TwilioFixture, overrides?: Record<string, string | string[] | undefined>) {
+  const form = overrides ? twilioForm(name, overrides) : twilioFixture(name);
+  const events = normalizeTwilioMessage(parseTwilioMessaging(form.toString()));
+  const [event] = events;
+  if (events.length !== 1 || event?.type !== 'message') throw new Error('expected one message event');
+  return event.message;
+}
+
+describe('normalizeTwilioMessage', () => {
+  it('should turn the Polish SMS into one sms message keyed by the E.164 number', () => {
+    // Prepare
+    const payload = parseTwilioMessaging(twilioFixture('sms-polish').toString());
+
+    // Act
+    const events = normalizeTwilioMessage(payload);
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'twilio',
+          providerMessageId: 'SM0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+          channel: 'sms',
+          kind: 'message',
+          contactKey: 'phone:+48601234567',
+          from: '+48601234567',
+          to: '+48221234567',
+          text: 'Dzień dobry, czy mogę prosić o fakturę za wrzesień?',
+          media: [],
+        },
+      },
+    ]);
+  });
+
+  it('should turn an MMS into an mms message with every media item', () => {
+    // Prepare
+    const base = 'https://api.twilio.com/2010-04-01/Accounts/AC7f3c2a9b1e4d5f60718293a4b5c6d7e8/Messages';
+
+    // Act
+    const message = normalizeFixture('mms-two-media');
+
+    // Assess
+    expect(message.channel).toBe('mms');
+    expect(message.providerMessageId).toBe('MM9f8e7d6c5b4a39281706f5e4d3c2b1a0');
+    expect(message.contactKey).toBe('phone:+14155550123');
+    expect(message.media).toEqual([
+      {
+        url: `${base}/MM9f8e7d6c5b4a39281706f5e4d3c2b1a0/Media/ME11a2b3c4d5e6f708192a3b4c5d6e7f80`,
+        contentType: 'image/jpeg',
+      },
+      {
+        url: `${base}/MM9f8e7d6c5b4a39281706f5e4d3c2b1a0/Media/ME22b3c4d5e6f708192a3b4c5d6e7f8091`,
+        contentType: 'application/pdf',
+      },
+    ]);
+  });
+
+  it('should turn a WhatsApp message into a whatsapp message with the profile name', () => {
+    // Prepare, Act
+    const message = normalizeFixture('whatsapp-profile');
+
+    // Assess
+    expect(message).toMatchObject({
+      channel: 'whatsapp',
+      contactKey: 'phone:+48601234567',
+      contactName: 'Zofia Wójcik',
+      from: 'whatsapp:+48601234567',
+      to: 'whatsapp:+48221234567',
+      text: 'Cześć! Kiedy otwieracie sklep w sobotę? 😊',
+    });
+  });
+
+  it('should share the contact key of one person across SMS and WhatsApp', () => {
+    // Prepare, Act
+    const keys = [normalizeFixture('sms-polish'), normalizeFixture('whatsapp-profile')].map(
+      (m) => m.contactKey,
+    );
+
+    // Assess
+    expect(new Set(keys).size).toBe(1);
+  });
+
+  it('should keep channel whatsapp when a WhatsApp message carries media', () => {
+    // Prepare
+    const overrides = {
+      NumMedia: '1',
+      MediaUrl0: 'https://api.twilio.com/2010-04-01/Accounts/AC7f/Messages/MM1/Media/ME1',
+      MediaContentType0: 'image/jpeg',
+      Body: '',
+    };
+
+    // Act
+    const message = normalizeFixture('whatsapp-profile', overrides);
+
+    // Assess
+    expect(message.channel).toBe('whatsapp');
+    expect(message.media).toHaveLength(1);
+    expect(message.text).toBe('');
+  });
+
+  it('should give an empty text when Body is absent and no contactName without ProfileName', () => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body: undefined });
+
+    // Assess
+    expect(message.text).toBe('');
+    expect(message).not.toHaveProperty('contactName');
+    expect(message).not.toHaveProperty('noAckReason');
+  });
+
+  it('should keep a short code or alphanumeric sender as a raw contact key', () => {
+    // Prepare, Act
+    const keys = ['72345', 'MyBank'].map((From) => normalizeFixture('sms-polish', { From }).contactKey);
+
+    // Assess
+    expect(keys).toEqual(['phone:72345', 'phone:MyBank']);
+  });
+
+  it.each(['STOP', ' stop ', 'Unsubscribe', 'START', 'help'])(
+    'should record %j but mark it as never to be acknowledged',
+    (Body) => {
+      // Prepare, Act
+      const message = normalizeFixture('sms-polish', { Body });
+
+      // Assess
+      expect(message.noAckReason).toBe(`keyword:${Body.trim().toLowerCase()}`);
+    },
+  );
+
+  it('should not treat a sentence that starts with a keyword as a keyword', () => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body: 'stop sending me the invoice twice' });
+
+    // Assess
+    expect(message).not.toHaveProperty('noAckReason');
+  });
+
+  it('should mark a message Twilio flagged with OptOutType (Advanced Opt-Out keywords)', () => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body: 'NIE', OptOutType: 'STOP' });
+
+    // Assess
+    expect(message.noAckReason).toBe('keyword:stop');
+  });
+
+  it('should produce messages that satisfy the canonical InboundMessageSchema', () => {
+    // Prepare
+    const longName = `${'Ż'.repeat(199)}😊`;
+    const messages = [
+      normalizeFixture('sms-polish'),
+      normalizeFixture('mms-two-media'),
+      normalizeFixture('whatsapp-profile', { ProfileName: longName }),
+    ];
+
+    // Act
+    const results = messages.map((message) => InboundMessageSchema.safeParse(message).success);
+
+    // Assess
+    expect(results).toEqual([true, true, true]);
+    expect(messages[2]?.contactName).toBe('Ż'.repeat(199));
+  });
+});

@@ -1,0 +1,254 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTwilioSender, type TwilioSenderOptions } from '#lib/channels/twilio/send.ts';
+import type { OutboundText } from '#lib/ports/channel-sender.ts';
+import { SendError } from '#lib/ports/errors.ts';
+import {
+  FAKE_ACCOUNT_SID,
+  FAKE_AUTH_TOKEN,
+  type FakeTwilio,
+  startFakeTwilio,
+} from '#test/support/fake-twilio.ts';
+
+const SMS: OutboundText = {
+  channel: 'sms',
+  provider: 'twilio',
+  to: '+48601234567',
+  from: '+48221234567',
+  text: 'Dzień dobry! Odpowiemy do jutra, 10:00. — Anna Nowak, +48 22 123 45 67',
+  idempotencyKey: 'msg_01',
+};
+
+let twilio: FakeTwilio;
+
+beforeEach(async () => {
+  twilio = await startFakeTwilio();
+});
+
+afterEach(async () => {
+  await twilio.close();
+});
+
+function sender(options: Partial<TwilioSenderOptions> = {}) {
+  return createTwilioSender({
+    accountSid: FAKE_ACCOUNT_SID,
+    authToken: FAKE_AUTH_TOKEN,
+    apiBaseUrl: twilio.url,
+    baseDelayMs: 20,
+    ...options,
+  });
+}
+
+async function sendError(promise: Promise<unknown>): Promise<SendError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof SendError)) throw new Error(`expected SendError, got ${String(error)}`);
+  return error;
+}
+
+describe('createTwilioSender', () => {
+  it('should return the message sid and status Twilio answers', async () => {
+    // Prepare
+    const twilioSender = sender();
+
+    // Act
+    const receipt = await twilioSender.send(SMS);
+
+    // Assess
+    expect(receipt.status).toBe('queued');
+    expect(receipt.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(twilio.requests).toHaveLength(1);
+  });
+
+  it('should post a form with To, From and Body to the Messages resource with Basic auth', async () => {
+    // Prepare
+    const twilioSender = sender();
+
+    // Act
+    await twilioSender.send(SMS);
+
+    // Assess
+    const [request] = twilio.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe(`/2010-04-01/Accounts/${FAKE_ACCOUNT_SID}/Messages.json`);
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${FAKE_ACCOUNT_SID}:${FAKE_AUTH_TOKEN}`).toString('base64')}`,
+    );
+    expect(request?.form).toEqual({ To: '+48601234567', From: '+48221234567', Body: SMS.text });
+  });
+
+  it('should keep or add the whatsapp: prefix on both addresses for WhatsApp', async () => {
+    // Prepare
+    const message: OutboundText = {
+      ...SMS,
+      channel: 'whatsapp',
+      to: 'whatsapp:+48601234567',
+      from: '+48221234567',
+    };
+
+    // Act
+    await sender().send(message);
+
+    // Assess
+    expect(twilio.requests[0]?.form).toMatchObject({
+      To: 'whatsapp:+48601234567',
+      From: 'whatsapp:+48221234567',
+    });
+  });
+
+  it('should send from a Messaging Service when from is its SID', async () => {
+    // Prepare
+    const message: OutboundText = { ...SMS, from: 'MG5d4c3b2a1908f7e6d5c4b3a291807f6e' };
+
+    // Act
+    const receipt = await sender().send(message);
+
+    // Assess
+    expect(twilio.requests[0]?.form).toEqual({
+      To: '+48601234567',
+      MessagingServiceSid: 'MG5d4c3b2a1908f7e6d5c4b3a291807f6e',
+      Body: SMS.text,
+    });
+    expect(receipt.status).toBe('accepted');
+  });
+
+  it.each([
+    [400, 21211, 'invalid To'],
+    [400, 21610, 'unsubscribed recipient'],
+    [400, 21614, 'not a mobile number'],
+    [400, 21408, 'region not enabled'],
+    [400, 63016, 'outside the WhatsApp window'],
+    [403, 20003, 'forbidden'],
+    [404, 20404, 'not found'],
+  ])('should fail permanently without retrying on HTTP %i error %i (%s)', async (status, code) => {
+    // Prepare
+    twilio.failNext(1, {
+      status,
+      code,
+      message: "The 'To' number +48601234567 is not a valid phone number.",
+    });
+
+    // Act
+    const error = await sendError(sender().send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.code).toBe('SEND_REJECTED');
+    expect(error.providerCode).toBe(String(code));
+    expect(error.message).not.toContain('+48601234567');
+    expect(twilio.requests).toHaveLength(1);
+  });
+
+  it('should fail permanently when Twilio refuses the credentials, without leaking the token', async () => {
+    // Prepare
+    const twilioSender = sender({ authToken: 'wrong-token-0000000000000000000000' });
+
+    // Act
+    const error = await sendError(twilioSender.send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.providerCode).toBe('20003');
+    expect(twilio.requests).toHaveLength(1);
+    expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain('wrong-token');
+  });
+
+  it('should wait for Retry-After on 429 and then succeed', async () => {
+    // Prepare
+    twilio.failNext(1, { status: 429, code: 20429, message: 'Too Many Requests', retryAfter: '1' });
+    const started = performance.now();
+
+    // Act
+    const receipt = await sender().send(SMS);
+
+    // Assess
+    expect(receipt.status).toBe('queued');
+    expect(twilio.requests).toHaveLength(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('should give up at once when Retry-After is past the time budget', async () => {
+    // Prepare
+    twilio.failNext(1, { status: 429, retryAfter: '30' });
+    const started = performance.now();
+
+    // Act
+    const error = await sendError(sender({ totalBudgetMs: 2000 }).send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.providerCode).toBe('20429');
+    expect(twilio.requests).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('should retry a 500 twice and then fail not permanently', async () => {
+    // Prepare
+    twilio.failNext(3, { status: 500, code: 20500, message: 'Internal Server Error' });
+
+    // Act
+    const error = await sendError(sender().send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.code).toBe('SEND_FAILED');
+    expect(twilio.requests).toHaveLength(3);
+  });
+
+  it('should succeed when a 503 clears before the retries run out', async () => {
+    // Prepare
+    twilio.failNext(2, { status: 503 });
+
+    // Act
+    const receipt = await sender().send(SMS);
+
+    // Assess
+    expect(receipt.providerMessageId).toMatch(/^SM/);
+    expect(twilio.requests).toHaveLength(3);
+  });
+
+  it('should time out a hanging request and fail not permanently within the budget', async () => {
+    // Prepare
+    twilio.failNext(3, 'hang');
+    const started = performance.now();
+
+    // Act
+    const error = await sendError(sender({ timeoutMs: 150, totalBudgetMs: 1000 }).send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(/no answer within/);
+    expect(twilio.requests).toHaveLength(3);
+    expect(performance.now() - started).toBeLessThan(1200);
+  });
+
+  it('should stop retrying when the total budget runs out before the retries do', async () => {
+    // Prepare
+    twilio.failNext(5, 'hang');
+    const started = performance.now();
+
+    // Act
+    const error = await sendError(sender({ timeoutMs: 300, totalBudgetMs: 400, maxRetries: 5 }).send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(twilio.requests.length).toBeLessThanOrEqual(2);
+    expect(performance.now() - started).toBeLessThan(700);
+  });
+
+  it('should fail not permanently when Twilio cannot be reached', async () => {
+    // Prepare
+    const url = twilio.url;
+    await twilio.close();
+    twilio = await startFakeTwilio();
+
+    // Act
+    const error = await sendError(sender({ apiBaseUrl: url }).send(SMS));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(/network error/);
+  });
+});
