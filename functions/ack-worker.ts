@@ -3,7 +3,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { loadLambdaRuntime } from '#lib/runtime/lambda.ts';
 
-const runtime = await loadLambdaRuntime('switchboard-ack-worker');
+const runtime = await loadLambdaRuntime('switchboard-ack-worker', { requireQueue: false });
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord) {

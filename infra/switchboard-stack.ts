@@ -53,7 +53,7 @@ export class SwitchboardStack extends Stack {
 
     const api = new HttpApi(this, 'HttpApi', {
       handler: http.function,
-      // Caps the bill and the blast radius of a webhook flood; well above Twilio's retry bursts.
+      // Caps the bill and the blast radius of a flood of forged webhooks; raise it before a campaign.
       throttle: { rateLimit: 50, burstLimit: 100 },
       logRetention,
       removalPolicy,

@@ -13,13 +13,13 @@ import { Construct } from 'constructs';
  * import fails loudly at cold start instead of shipping a database emulator to Lambda; they are
  * never installed into the bundle (no `nodeModules`).
  */
-export const LOCAL_ONLY_MODULES = ['dynalite', 'fauxqs', '@hono/node-server'] as const;
+const LOCAL_ONLY_MODULES = ['dynalite', 'fauxqs', '@hono/node-server'] as const;
 
 /**
  * What the store does: single-item conditional writes and queries on the table and its indexes.
  * Scan, batch writes and stream reads are left out on purpose (no transactions, no streams).
  */
-export const TABLE_ACTIONS = [
+const TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
   'dynamodb:Query',

@@ -55,7 +55,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       dynamoDbEndpoint: env.SWITCHBOARD_DYNAMODB_ENDPOINT,
       sqsEndpoint: env.SWITCHBOARD_SQS_ENDPOINT,
     },
-    ack: ACK_DEFAULTS,
+    ack: { ...ACK_DEFAULTS },
     limits: { webhookBodyBytes: 64 * 1024 },
   };
 }

@@ -248,7 +248,10 @@ const BusinessConfigSchema = z
     {
       // Runs even when unrelated fields are wrong, so one pass reports every problem.
       when: (payload) =>
-        !payload.issues.some((issue) => ['people', 'openings'].includes(String(issue.path?.[0]))),
+        !payload.issues.some((issue) => {
+          const field = issue.path?.[0];
+          return field === undefined || field === 'people' || field === 'openings';
+        }),
     },
   );
 

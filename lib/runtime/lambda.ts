@@ -25,6 +25,7 @@ export async function loadLambdaRuntime(
     dynamodb: createDynamoDbClient(config.aws),
     sqs: createSqsClient(config.aws),
     log,
+    requireQueue: options.requireQueue ?? true,
   });
   return { ...runtime, log };
 }

@@ -5,6 +5,7 @@ import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-s
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
 import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
+import { ConfigError } from '#lib/config/env.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
 import { createApp } from '#lib/http/app.ts';
@@ -17,6 +18,10 @@ import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inb
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 
+const unconfiguredQueue: AckQueue = {
+  enqueue: () => Promise.reject(new ConfigError('ACK_QUEUE_URL is not configured')),
+};
+
 /** Which channels each provider can send on (the registry of senders). */
 const SENDING_CHANNELS: Record<string, readonly Channel[]> = { twilio: ['sms', 'mms', 'whatsapp'] };
 
@@ -26,6 +31,8 @@ export type RuntimeOptions = {
   sqs: SQSClient;
   log: Log;
   clock?: Clock;
+  /** false for the ack worker, which never enqueues. */
+  requireQueue?: boolean;
   /** Replaces every provider sender (the local outbox). */
   outbox?: ChannelSender;
   fetch?: typeof fetch;
@@ -44,13 +51,15 @@ export type Runtime = {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
-  if (!config.aws.ackQueueUrl) throw new Error('ACK_QUEUE_URL is not configured');
+  const queueUrl = config.aws.ackQueueUrl;
+  if (!queueUrl && options.requireQueue !== false) throw new ConfigError('ACK_QUEUE_URL is not configured');
   const store = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs),
   });
-  const queue = new SqsAckQueue({ client: options.sqs, queueUrl: config.aws.ackQueueUrl });
+  // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
+  const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
   const twilio = createTwilioChannel({
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,

@@ -70,7 +70,11 @@ export async function startTestSwitchboard(
       ? { TWILIO_API_BASE_URL: options.twilioApiBaseUrl, SWITCHBOARD_SENDER: 'provider' }
       : {}),
   });
-  const config = buildAppConfig(env, options.business ?? DEFAULT_BUSINESS_CONFIG);
+  const built = buildAppConfig(env, options.business ?? DEFAULT_BUSINESS_CONFIG);
+  const config: AppConfig = {
+    ...built,
+    ack: { ...built.ack, maxAttempts: options.maxReceiveCount ?? built.ack.maxAttempts },
+  };
   const outboxPath = join(dataDir, 'outbox.jsonl');
   const runtime = createRuntime({
     config,

@@ -1,0 +1,195 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ackMessageId, sendAck } from '#lib/use-cases/send-ack.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import {
+  FAKE_ACCOUNT_SID,
+  FAKE_AUTH_TOKEN,
+  type FakeTwilio,
+  startFakeTwilio,
+} from '#test/support/fake-twilio.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+describe('the ack worker', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio?.close();
+    twilio = undefined;
+  });
+
+  async function withFakeTwilio(options: { maxReceiveCount?: number } = {}) {
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+      ...options,
+    });
+  }
+
+  async function onlyConversation() {
+    const { items } = (await (await sb.api('/api/conversations')).json()) as {
+      items: Array<{ id: string; ack: { state: string; reason?: string; sentAt?: string } }>;
+    };
+    expect(items).toHaveLength(1);
+    return items[0] as (typeof items)[number];
+  }
+
+  it('should send the acknowledgement through the Twilio Messages API from the number the customer wrote to', async () => {
+    // Prepare
+    await withFakeTwilio();
+
+    // Act
+    await sb.postSms({ From: '+48601234567', To: '+48221234567', Body: 'Dzień dobry' });
+    await sb.drain();
+
+    // Assess
+    expect(twilio?.requests).toHaveLength(1);
+    const request = twilio?.requests[0];
+    expect(request?.path).toBe(`/2010-04-01/Accounts/${FAKE_ACCOUNT_SID}/Messages.json`);
+    expect(request?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${FAKE_ACCOUNT_SID}:${FAKE_AUTH_TOKEN}`).toString('base64')}`,
+    );
+    expect(request?.form.To).toBe('+48601234567');
+    expect(request?.form.From).toBe('+48221234567');
+    expect(String(request?.form.Body)).toContain('Anna Kowalska');
+    const conversation = await onlyConversation();
+    expect(conversation.ack.state).toBe('sent');
+    const { messages } = (await (await sb.api(`/api/conversations/${conversation.id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string | null }>;
+    };
+    expect(messages.find((m) => m.kind === 'ack')?.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
+  });
+
+  it('should mark the ack failed without retrying when Twilio rejects the number for good', async () => {
+    // Prepare
+    await withFakeTwilio();
+    twilio?.failNext(1, {
+      status: 400,
+      code: 21211,
+      message: "The 'To' number is not a valid phone number.",
+    });
+
+    // Act
+    await sb.postSms({ From: '+48601000020' });
+    await sb.drain();
+
+    // Assess
+    expect(twilio?.requests).toHaveLength(1);
+    const conversation = await onlyConversation();
+    expect(conversation.ack).toMatchObject({ state: 'failed', reason: 'SEND_REJECTED:21211' });
+  });
+
+  it('should retry a failing provider through the queue, then show failed and leave the job in the DLQ', async () => {
+    // Prepare: Twilio answers 500 to every attempt (the sender's own retries included).
+    await withFakeTwilio({ maxReceiveCount: 3 });
+    twilio?.failNext(1_000, { status: 500, code: 20500, message: 'Internal Server Error' });
+
+    // Act
+    await sb.postSms({ From: '+48601000021' });
+    await sb.drain();
+    await sb.drain();
+
+    // Assess
+    const conversation = await onlyConversation();
+    expect(conversation.ack.state).toBe('failed');
+    expect(conversation.ack.reason).toBe('SEND_FAILED:20500');
+    const dlq = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, WaitTimeSeconds: 1 }),
+    );
+    expect(dlq.Messages).toHaveLength(1);
+    expect(JSON.parse(dlq.Messages?.[0]?.Body ?? '{}')).toMatchObject({
+      conversationId: conversation.id,
+      episode: 1,
+    });
+    // The sweeper never resurrects a failed ack.
+    sb.clock.advance(10 * 60_000);
+    expect((await sweep(sb.runtime.sweepDeps)).requeued).toBe(0);
+  });
+
+  it('should send once when the worker died after claiming: the lease runs out and the sweeper requeues', async () => {
+    // Prepare: the claim is written, then the worker dies before sending.
+    await withFakeTwilio();
+    await sb.postSms({ From: '+48601000022' });
+    const claimCrash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'after',
+      match: pkStartsWith('CONV#'),
+    });
+    await sb.drain();
+    claimCrash.remove();
+    const afterCrash = await onlyConversation();
+
+    // Act
+    sb.clock.advance(sb.config.ack.leaseMs + 1_000);
+    const swept = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess
+    expect(afterCrash.ack.state).toBe('sending');
+    expect(swept.requeued).toBe(1);
+    expect(twilio?.requests).toHaveLength(1);
+    expect((await onlyConversation()).ack.state).toBe('sent');
+  });
+
+  it('should not send again when the worker died after sending and storing the ack message', async () => {
+    // Prepare: the ack message is stored, then the worker dies before marking the ack sent.
+    await withFakeTwilio();
+    await sb.postSms({ From: '+48601000023' });
+    const conversationId = (await onlyConversation()).id;
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'after',
+      match: (input) => pkStartsWith('CONV#')(input) && JSON.stringify(input.Item).includes('"sent"'),
+    });
+    await sb.drain();
+    crash.remove();
+
+    // Act
+    sb.clock.advance(sb.config.ack.leaseMs + 1_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess
+    expect(crash.fired).toBe(1);
+    expect(twilio?.requests).toHaveLength(1);
+    const conversation = await onlyConversation();
+    expect(conversation.ack.state).toBe('sent');
+    expect(await sb.runtime.store.getMessage(ackMessageId(conversationId, 1))).not.toBeNull();
+  });
+
+  it('should skip the ack when the job is for an episode that is no longer waiting', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601000024' });
+    const { id } = await onlyConversation();
+
+    // Act: a stale job for an episode that never existed, and a job for a conversation that does not exist.
+    const stale = await sendAck(sb.runtime.sendAckDeps, { conversationId: id, episode: 7 });
+    const missing = await sendAck(sb.runtime.sendAckDeps, { conversationId: 'conv_missing', episode: 1 });
+
+    // Assess
+    expect(stale).toEqual({ kind: 'nothing-to-do', reason: 'stale' });
+    expect(missing).toEqual({ kind: 'nothing-to-do', reason: 'missing' });
+  });
+
+  it('should drop a queue record that is not an ack job instead of retrying it forever', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const { handleAckRecord } = await import('#lib/runtime/ack-records.ts');
+
+    // Act
+    const result = await handleAckRecord(sb.runtime.sendAckDeps, {
+      body: '{"nope":1}',
+      receiveCount: 1,
+      messageId: 'm-1',
+    });
+
+    // Assess
+    expect(result).toEqual({ kind: 'invalid' });
+  });
+});

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  BusinessConfigError,
+  DEFAULT_BUSINESS_CONFIG,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
+
+const MINIMAL = {
+  timeZone: 'Europe/Warsaw',
+  hours: { mon: ['09:00-17:00'] },
+  people: { default: 'anna', rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' }] },
+};
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseBusinessConfig(input);
+  } catch (error) {
+    if (error instanceof BusinessConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('parseBusinessConfig', () => {
+  it('should parse the shipped switchboard.config.json to DEFAULT_BUSINESS_CONFIG', () => {
+    // Prepare
+    const shipped: unknown = JSON.parse(
+      readFileSync(new URL('../../../switchboard.config.json', import.meta.url), 'utf8'),
+    );
+
+    // Act
+    const parsed = parseBusinessConfig(shipped);
+
+    // Assess
+    expect(parsed).toEqual(DEFAULT_BUSINESS_CONFIG);
+  });
+
+  it('should fill every default from a minimal config', () => {
+    // Act
+    const config = parseBusinessConfig(MINIMAL);
+
+    // Assess
+    expect(config.defaultLocale).toBe('pl');
+    expect(config.hours).toEqual({
+      mon: ['09:00-17:00'],
+      tue: [],
+      wed: [],
+      thu: [],
+      fri: [],
+      sat: [],
+      sun: [],
+    });
+    expect(config.holidays).toEqual({ country: 'PL', types: ['public', 'bank'] });
+    expect(config.closures).toEqual([]);
+    expect(config.openings).toEqual([]);
+    expect(config.promise).toEqual({
+      targets: { sms: 12, mms: 12, whatsapp: 12, voice: 12, messenger: 12, instagram: 12, email: 12 },
+      capHours: 24,
+      roundToMinutes: 15,
+    });
+    expect(config.ack).toEqual({ selfHelpUrl: null, smsTransliterate: false });
+  });
+
+  it.each([
+    ['a day running to midnight', { hours: { mon: ['16:00-24:00'] } }],
+    ['several ranges a day', { hours: { mon: ['09:00-12:00', '13:00-17:00'] } }],
+    ['a date closure', { closures: [{ from: '2026-08-10', to: '2026-08-14', reason: 'Urlop' }] }],
+    ['a date-time closure', { closures: [{ from: '2026-11-30T12:00', to: '2026-11-30T14:00' }] }],
+    [
+      'an opening with people',
+      { openings: [{ date: '2026-12-19', hours: ['10:00-14:00'], people: ['anna'] }] },
+    ],
+    ['a state and region', { holidays: { country: 'DE', state: 'BY', region: 'A' } }],
+    ['a self-help link', { ack: { selfHelpUrl: 'https://example.com/pomoc', smsTransliterate: true } }],
+  ])('should accept %s', (_name, patch) => {
+    // Act
+    const act = () => parseBusinessConfig({ ...MINIMAL, ...patch });
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it.each([
+    [{ timeZone: 'Europe/Nowhere' }, 'timeZone: "Europe/Nowhere" is not an IANA time zone'],
+    [{ hours: { mon: ['9:00-17:00'] } }, 'hours.mon[0]: "9:00-17:00" is not HH:MM-HH:MM'],
+    [{ hours: { tue: ['17:00-09:00'] } }, 'hours.tue[0]: "17:00-09:00" does not end after it starts'],
+    [
+      { hours: { wed: ['09:00-17:00', '12:00-18:00'] } },
+      'hours.wed[1]: "12:00-18:00" overlaps "09:00-17:00"',
+    ],
+    [{ hours: { thu: ['24:00-24:30'] } }, 'hours.thu[0]: "24:00-24:30" is not a valid time'],
+    [{ hours: { sat: [] } }, 'hours: at least one day needs opening hours'],
+    [{ hours: { mon: ['09:00-17:00'], monday: [] } }, 'hours: Unrecognized key: "monday"'],
+    [{ holidays: { country: 'XX' } }, 'holidays.country: "XX" is not a country date-holidays knows'],
+    [{ holidays: { country: 'DE', state: 'ZZ' } }, 'holidays.state: "ZZ" is not a state of DE'],
+    [
+      { closures: [{ from: '2026-12-24', to: '2026-12-20' }] },
+      'closures[0].to: "2026-12-20" is not after "2026-12-24"',
+    ],
+    [
+      { closures: [{ from: '2026-12-24', to: '2026-12-24T12:00' }] },
+      'closures[0].to: from and to must both be dates or both date-times',
+    ],
+    [
+      { closures: [{ from: '2026-02-30', to: '2026-03-01' }] },
+      'closures[0].from: "2026-02-30" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM',
+    ],
+    [
+      { openings: [{ date: '2026-12-19', hours: ['10:00-14:00'], people: ['bob'] }] },
+      'openings[0].people[0]: "bob" is not on the rota',
+    ],
+    [
+      {
+        openings: [
+          { date: '2026-12-19', hours: ['10:00-14:00'] },
+          { date: '2026-12-19', hours: ['15:00-16:00'] },
+        ],
+      },
+      'openings[1].date: "2026-12-19" already has an opening',
+    ],
+    [{ promise: { targets: { sms: 0 } } }, 'promise.targets.sms: Too small: expected number to be >0'],
+    [{ promise: { targets: { fax: 3 } } }, 'promise.targets: Unrecognized key: "fax"'],
+    [{ promise: { capHours: 0 } }, 'promise.capHours: Too small: expected number to be >0'],
+    [{ promise: { capHours: 169 } }, 'promise.capHours: Too big: expected number to be <=168'],
+    [{ promise: { roundToMinutes: 7 } }, 'promise.roundToMinutes: must divide 60'],
+    [
+      { people: { default: 'bob', rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }] } },
+      'people.default: "bob" is not on the rota (anna)',
+    ],
+    [
+      { people: { default: 'anna', rota: [{ id: 'anna', name: 'Anna Kowalska' }] } },
+      'people.rota[0]: needs a phone or an email so customers can reach the signer directly',
+    ],
+    [
+      { people: { default: 'bok', rota: [{ id: 'bok', name: 'Zespół obsługi klienta', phone: '1' }] } },
+      'people.rota[0].name: "Zespół obsługi klienta" is not a person\'s name',
+    ],
+    [
+      { people: { default: 'bok', rota: [{ id: 'bok', name: 'Customer Support Team', phone: '1' }] } },
+      'people.rota[0].name: "Customer Support Team" is not a person\'s name',
+    ],
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [
+            { id: 'anna', name: 'Anna Kowalska', phone: '1' },
+            { id: 'anna', name: 'Anna Nowak', phone: '2' },
+          ],
+        },
+      },
+      'people.rota[1].id: "anna" is on the rota twice',
+    ],
+    [{ ack: { selfHelpUrl: 'ftp://example.com' } }, 'ack.selfHelpUrl: Invalid URL'],
+  ])('should reject %j naming the path and reason', (patch, problem) => {
+    // Act
+    const problems = problemsOf({ ...MINIMAL, ...patch });
+
+    // Assess
+    expect(problems).toContain(problem);
+  });
+
+  it('should report every problem in one error with a stable code', () => {
+    // Prepare
+    const input = {
+      ...MINIMAL,
+      timeZone: 'Mars/Olympus',
+      hours: { mon: ['9-17'] },
+      promise: { capHours: -1 },
+    };
+
+    // Act
+    const act = () => parseBusinessConfig(input);
+
+    // Assess
+    expect(act).toThrow(BusinessConfigError);
+    try {
+      act();
+    } catch (error) {
+      const configError = error as BusinessConfigError;
+      expect(configError.code).toBe('BUSINESS_CONFIG_INVALID');
+      expect(configError.problems).toHaveLength(3);
+      expect(configError.message).toContain('hours.mon[0]: "9-17" is not HH:MM-HH:MM');
+      expect(configError.message).toContain('timeZone: "Mars/Olympus" is not an IANA time zone');
+      expect(configError.message).toContain('promise.capHours');
+    }
+  });
+
+  it('should reject input that is not an object', () => {
+    // Act
+    const problems = problemsOf('switchboard');
+
+    // Assess
+    expect(problems).toEqual(['Invalid input: expected object, received string']);
+  });
+});
