@@ -262,6 +262,11 @@ export function nextSweepAt(conversation: Conversation, graceMs: number): string
     const since = ack.enqueuedAt ?? ack.requestedAt;
     return new Date(Date.parse(since) + graceMs).toISOString();
   }
-  if (ack.state === 'sending') return ack.leaseUntil ?? ack.requestedAt;
+  if (ack.state === 'sending') {
+    // After the lease, but not again within the grace period of the sweeper's own requeue.
+    const lease = Date.parse(ack.leaseUntil ?? ack.requestedAt);
+    const requeued = ack.enqueuedAt ? Date.parse(ack.enqueuedAt) + graceMs : 0;
+    return new Date(Math.max(lease, requeued)).toISOString();
+  }
   return null;
 }

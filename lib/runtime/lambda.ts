@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from './runtime.ts';
  */
 export async function loadLambdaRuntime(
   serviceName: string,
+  options: { requireQueue?: boolean } = {},
 ): Promise<Runtime & { log: ReturnType<typeof createLog> }> {
   const log = createLog(serviceName);
   const secretArn = process.env.SWITCHBOARD_SECRETS_ARN;

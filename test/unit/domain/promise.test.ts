@@ -25,26 +25,116 @@ const PIOTR = { id: 'piotr', name: 'Piotr Nowak', phone: '22 765 43 21' };
 describe('computePromise with the shipped config (12 working hours, 24 h cap)', () => {
   it.each([
     // [moment, received (Warsaw), replyBy, capped, teamAwayUntil]
-    ['Friday 16:30', '2026-11-27T16:30', '2026-11-30T09:00:00.000+01:00', true, '2026-11-30T09:00:00.000+01:00'],
-    ['Friday 16:50', '2026-11-27T16:50', '2026-11-30T09:00:00.000+01:00', true, '2026-11-30T09:00:00.000+01:00'],
-    ['Saturday noon', '2026-11-28T12:00', '2026-11-30T09:00:00.000+01:00', true, '2026-11-30T09:00:00.000+01:00'],
+    [
+      'Friday 16:30',
+      '2026-11-27T16:30',
+      '2026-11-30T09:00:00.000+01:00',
+      true,
+      '2026-11-30T09:00:00.000+01:00',
+    ],
+    [
+      'Friday 16:50',
+      '2026-11-27T16:50',
+      '2026-11-30T09:00:00.000+01:00',
+      true,
+      '2026-11-30T09:00:00.000+01:00',
+    ],
+    [
+      'Saturday noon',
+      '2026-11-28T12:00',
+      '2026-11-30T09:00:00.000+01:00',
+      true,
+      '2026-11-30T09:00:00.000+01:00',
+    ],
     ['Sunday 09:01 (cap at 09:01 Monday)', '2026-11-29T09:01', '2026-11-30T09:00:00.000+01:00', true, null],
-    ['Sunday 23:00 (a whole shift before the cap)', '2026-11-29T23:00', '2026-11-30T17:00:00.000+01:00', true, null],
+    [
+      'Sunday 23:00 (a whole shift before the cap)',
+      '2026-11-29T23:00',
+      '2026-11-30T17:00:00.000+01:00',
+      true,
+      null,
+    ],
     ['Monday 08:00, before opening', '2026-11-30T08:00', '2026-11-30T17:00:00.000+01:00', true, null],
-    ['Monday 10:07, rounded down to the cap', '2026-11-30T10:07', '2026-12-01T10:00:00.000+01:00', true, null],
+    [
+      'Monday 10:07, rounded down to the cap',
+      '2026-11-30T10:07',
+      '2026-12-01T10:00:00.000+01:00',
+      true,
+      null,
+    ],
     ['Monday exactly 17:00', '2026-11-30T17:00', '2026-12-01T17:00:00.000+01:00', true, null],
     ['Thursday 17:30, after closing', '2026-11-26T17:30', '2026-11-27T17:00:00.000+01:00', true, null],
-    ['23 December 16:00 into Christmas', '2026-12-23T16:00', '2026-12-28T09:00:00.000+01:00', true, '2026-12-28T09:00:00.000+01:00'],
-    ['31 December 10:00 into New Year', '2026-12-31T10:00', '2027-01-04T09:00:00.000+01:00', true, '2027-01-04T09:00:00.000+01:00'],
+    [
+      '23 December 16:00 into Christmas',
+      '2026-12-23T16:00',
+      '2026-12-28T09:00:00.000+01:00',
+      true,
+      '2026-12-28T09:00:00.000+01:00',
+    ],
+    [
+      '31 December 10:00 into New Year',
+      '2026-12-31T10:00',
+      '2027-01-04T09:00:00.000+01:00',
+      true,
+      '2027-01-04T09:00:00.000+01:00',
+    ],
     ['Easter Monday 2027', '2027-03-29T10:00', '2027-03-30T10:00:00.000+02:00', true, null],
-    ['Friday before spring DST 2026', '2026-03-27T16:00', '2026-03-30T09:00:00.000+02:00', true, '2026-03-30T09:00:00.000+02:00'],
-    ['Saturday before spring DST 2026', '2026-03-28T12:00', '2026-03-30T09:00:00.000+02:00', true, '2026-03-30T09:00:00.000+02:00'],
-    ['Friday before autumn DST 2026', '2026-10-23T16:00', '2026-10-26T09:00:00.000+01:00', true, '2026-10-26T09:00:00.000+01:00'],
-    ['Saturday before autumn DST 2026', '2026-10-24T12:00', '2026-10-26T09:00:00.000+01:00', true, '2026-10-26T09:00:00.000+01:00'],
-    ['Friday before spring DST 2027 (Easter)', '2027-03-26T16:00', '2027-03-30T09:00:00.000+02:00', true, '2027-03-30T09:00:00.000+02:00'],
-    ['Saturday before spring DST 2027', '2027-03-27T12:00', '2027-03-30T09:00:00.000+02:00', true, '2027-03-30T09:00:00.000+02:00'],
-    ['Friday before autumn DST 2027 (All Saints)', '2027-10-29T16:00', '2027-11-02T09:00:00.000+01:00', true, '2027-11-02T09:00:00.000+01:00'],
-    ['Saturday before autumn DST 2027', '2027-10-30T12:00', '2027-11-02T09:00:00.000+01:00', true, '2027-11-02T09:00:00.000+01:00'],
+    [
+      'Friday before spring DST 2026',
+      '2026-03-27T16:00',
+      '2026-03-30T09:00:00.000+02:00',
+      true,
+      '2026-03-30T09:00:00.000+02:00',
+    ],
+    [
+      'Saturday before spring DST 2026',
+      '2026-03-28T12:00',
+      '2026-03-30T09:00:00.000+02:00',
+      true,
+      '2026-03-30T09:00:00.000+02:00',
+    ],
+    [
+      'Friday before autumn DST 2026',
+      '2026-10-23T16:00',
+      '2026-10-26T09:00:00.000+01:00',
+      true,
+      '2026-10-26T09:00:00.000+01:00',
+    ],
+    [
+      'Saturday before autumn DST 2026',
+      '2026-10-24T12:00',
+      '2026-10-26T09:00:00.000+01:00',
+      true,
+      '2026-10-26T09:00:00.000+01:00',
+    ],
+    [
+      'Friday before spring DST 2027 (Easter)',
+      '2027-03-26T16:00',
+      '2027-03-30T09:00:00.000+02:00',
+      true,
+      '2027-03-30T09:00:00.000+02:00',
+    ],
+    [
+      'Saturday before spring DST 2027',
+      '2027-03-27T12:00',
+      '2027-03-30T09:00:00.000+02:00',
+      true,
+      '2027-03-30T09:00:00.000+02:00',
+    ],
+    [
+      'Friday before autumn DST 2027 (All Saints)',
+      '2027-10-29T16:00',
+      '2027-11-02T09:00:00.000+01:00',
+      true,
+      '2027-11-02T09:00:00.000+01:00',
+    ],
+    [
+      'Saturday before autumn DST 2027',
+      '2027-10-30T12:00',
+      '2027-11-02T09:00:00.000+01:00',
+      true,
+      '2027-11-02T09:00:00.000+01:00',
+    ],
   ])('should promise %s', (_moment, received, replyBy, capped, teamAwayUntil) => {
     // Act
     const promise = computePromise(DEFAULT_BUSINESS_CONFIG, { receivedAt: warsaw(received), channel: 'sms' });
@@ -132,7 +222,9 @@ describe('computePromise below the cap', () => {
 
 describe('computePromise across a DST change with the team in every day', () => {
   const everyDay = configWith({
-    hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['09:00-17:00']])),
+    hours: Object.fromEntries(
+      ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['09:00-17:00']]),
+    ),
   });
 
   it.each([
@@ -233,7 +325,11 @@ describe('computePromise properties', () => {
     ['the shipped config', DEFAULT_BUSINESS_CONFIG],
     ['a busy config', busy],
   ] as const;
-  const moments = fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2028-12-31T23:59:59Z'), noInvalidDate: true });
+  const moments = fc.date({
+    min: new Date('2026-01-01T00:00:00Z'),
+    max: new Date('2028-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  });
   const channels = fc.constantFrom<Channel>(...CHANNELS);
 
   it.each(configs)('should keep every promise within its bounds with %s', (_name, config) => {
@@ -282,7 +378,10 @@ describe('computePromise properties', () => {
       fc.property(moments, fc.integer({ min: 1, max: 24 * 60 }), channels, (receivedAt, minutes, channel) => {
         // Act
         const first = computePromise(config, { receivedAt, channel });
-        const second = computePromise(config, { receivedAt: new Date(receivedAt.getTime() + minutes * 60_000), channel });
+        const second = computePromise(config, {
+          receivedAt: new Date(receivedAt.getTime() + minutes * 60_000),
+          channel,
+        });
 
         // Assess
         expect(Date.parse(second.replyBy)).toBeGreaterThanOrEqual(Date.parse(first.replyBy));

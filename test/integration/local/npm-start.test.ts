@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '#lib/local/server.ts';
+import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
+
+type Started = { child: ChildProcess; url: string; output: () => string };
+
+/** Runs `node lib/local/main.ts` (what npm start runs) as its own process on a free port. */
+async function start(dataDir: string): Promise<Started> {
+  const child = spawn(process.execPath, ['lib/local/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      PORT: '0',
+      NODE_ENV: 'development',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  for (let i = 0; i < 200; i++) {
+    const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+    if (match?.[1]) return { child, url: match[1], output: () => output };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`npm start did not come up:\n${output}`);
+}
+
+async function outboxLines(dataDir: string): Promise<string[]> {
+  const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean);
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('npm start', () => {
+  let dataDir: string;
+  let running: Started | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'switchboard-start-'));
+  });
+  afterAll(async () => {
+    running?.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('should record a signed SMS, send one ack to the outbox, and keep both across kill -9', async () => {
+    // Prepare
+    running = await start(dataDir);
+    const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
+    const path = '/webhooks/twilio/messaging';
+    const form = twilioForm('sms-polish', { From: '+48601234567', Body: 'Dzień dobry' });
+    const { body, headers } = signTwilio(`${running.url}${path}`, form, secrets.TWILIO_AUTH_TOKEN);
+    expect(running.output()).toContain('npm run simulate -- sms');
+    expect(running.output()).toContain(secrets.AGENT_API_TOKEN);
+
+    // Act
+    const sentAt = performance.now();
+    const response = await fetch(`${running.url}${path}`, { method: 'POST', headers, body });
+    const [ack] = await until(async () => {
+      const lines = await outboxLines(dataDir);
+      return lines.length > 0 ? lines : undefined;
+    });
+    const firstAckMs = performance.now() - sentAt;
+    running.child.kill('SIGKILL');
+    await new Promise((resolve) => running?.child.once('exit', resolve));
+    running = await start(dataDir);
+    const list = await fetch(`${running.url}/api/conversations`, {
+      headers: { authorization: `Bearer ${secrets.AGENT_API_TOKEN}` },
+    });
+    const { items } = (await list.json()) as {
+      items: Array<{ contact: { key: string }; ack: { state: string } }>;
+    };
+    const retry = await fetch(`${running.url}${path}`, {
+      method: 'POST',
+      headers: signTwilio(`${running.url}${path}`, form, secrets.TWILIO_AUTH_TOKEN).headers,
+      body,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(JSON.parse(ack as string)).toMatchObject({ channel: 'sms', to: '+48601234567' });
+    expect(firstAckMs).toBeLessThan(5_000);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ contact: { key: 'phone:+48601234567' }, ack: { state: 'sent' } });
+    expect(retry.status).toBe(200);
+    expect(await outboxLines(dataDir)).toHaveLength(1);
+  });
+});

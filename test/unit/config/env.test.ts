@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { buildAppConfig } from '#lib/config/app-config.ts';
+import { ConfigError, parseEnv, requireSecrets } from '#lib/config/env.ts';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+
+const SECRETS = {
+  TWILIO_AUTH_TOKEN: 'token-value-never-shown',
+  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+  AGENT_API_TOKEN: 'agent-token-value',
+};
+
+describe('the environment', () => {
+  it('should apply the documented defaults', () => {
+    // Act
+    const env = parseEnv({});
+
+    // Assess
+    expect(env).toMatchObject({
+      PORT: 3000,
+      TABLE_NAME: 'switchboard',
+      TWILIO_API_BASE_URL: 'https://api.twilio.com',
+    });
+  });
+
+  it('should name every missing secret and never print a value', () => {
+    // Prepare
+    const env = parseEnv({ NODE_ENV: 'production', TWILIO_AUTH_TOKEN: SECRETS.TWILIO_AUTH_TOKEN });
+
+    // Act
+    const attempt = () => requireSecrets(env);
+
+    // Assess
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow('Missing required secrets: TWILIO_ACCOUNT_SID, AGENT_API_TOKEN');
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as Error).message).not.toContain(SECRETS.TWILIO_AUTH_TOKEN);
+    }
+  });
+
+  it('should reject a malformed value with its name', () => {
+    // Act + Assess
+    expect(() => parseEnv({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => parseEnv({ PUBLIC_URL: 'ftp://example.com' })).toThrow(/PUBLIC_URL/);
+    expect(() => parseEnv({ SWITCHBOARD_SENDER: 'carrier-pigeon' })).toThrow(/SWITCHBOARD_SENDER/);
+  });
+
+  it('should treat blank values as missing', () => {
+    // Act
+    const env = parseEnv({ ...SECRETS, AGENT_API_TOKEN: '   ' });
+
+    // Assess
+    expect(() => requireSecrets(env)).toThrow('Missing required secret: AGENT_API_TOKEN');
+  });
+
+  it('should strip the trailing slash of PUBLIC_URL and pick the sender by mode', () => {
+    // Act
+    const local = buildAppConfig(
+      parseEnv({ ...SECRETS, PUBLIC_URL: 'https://hooks.example.com/prod/' }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
+    const production = buildAppConfig(
+      parseEnv({ ...SECRETS, NODE_ENV: 'production' }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
+
+    // Assess
+    expect(local.publicUrl).toBe('https://hooks.example.com/prod');
+    expect(local.sender).toBe('outbox');
+    expect(production.sender).toBe('provider');
+    expect(production.publicUrl).toBe('http://localhost:3000');
+  });
+});

@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ackNoLongerNeeded,
+  applyInbound,
+  type Conversation,
+  claimAck,
+  type InboundContext,
+  markAckEnqueued,
+  nextSweepAt,
+  settleAck,
+} from '#lib/domain/conversation.ts';
+import type { Message } from '#lib/domain/message.ts';
+
+const promise = {
+  replyBy: '2026-11-26T10:00:00.000+01:00',
+  targetHours: 12,
+  capped: true,
+  teamAwayUntil: null,
+  signer: { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' },
+} as unknown as InboundContext['promise'];
+
+function message(id: string, createdAt: string, overrides: Partial<Message> = {}): Message {
+  return {
+    id,
+    conversationId: 'conv_1',
+    direction: 'inbound',
+    kind: 'message',
+    channel: 'sms',
+    provider: 'twilio',
+    providerMessageId: `SM${id}`,
+    from: '+48601234567',
+    to: '+48221234567',
+    text: 'Dzień dobry',
+    media: [],
+    createdAt,
+    contactKey: 'phone:+48601234567',
+    ...overrides,
+  };
+}
+
+function context(overrides: Partial<InboundContext> = {}): InboundContext {
+  return {
+    now: new Date('2026-11-25T09:00:00Z'),
+    promise,
+    noAckReason: null,
+    defaultLocale: 'pl',
+    newConversationId: 'conv_1',
+    ...overrides,
+  };
+}
+
+function opened(): Conversation {
+  const result = applyInbound(null, message('m1', '2026-11-25T09:00:00.000Z'), context());
+  if (result.kind !== 'applied') throw new Error('expected applied');
+  return { ...result.conversation, version: 1 };
+}
+
+describe('applyInbound', () => {
+  it('should open a conversation with a pending ack and the promise for its first message', () => {
+    // Act
+    const result = applyInbound(null, message('m1', '2026-11-25T09:00:00.000Z'), context());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'applied', ackRequested: true, opened: true });
+    if (result.kind !== 'applied') return;
+    expect(result.conversation).toMatchObject({
+      id: 'conv_1',
+      status: 'open',
+      episode: 1,
+      replyBy: promise.replyBy,
+      awaitingSince: '2026-11-25T09:00:00.000Z',
+      ack: { state: 'pending', episode: 1, attempts: 0 },
+      route: { channel: 'sms', customer: '+48601234567', business: '+48221234567' },
+    });
+  });
+
+  it('should record the reason instead of a pending ack when the policy says no', () => {
+    // Act
+    const result = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: 'opted-out' }),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'applied', ackRequested: false });
+    if (result.kind === 'applied')
+      expect(result.conversation.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+  });
+
+  it('should join a second message to the waiting episode without a second ack', () => {
+    // Act
+    const result = applyInbound(
+      opened(),
+      message('m2', '2026-11-25T09:05:00.000Z', { channel: 'whatsapp' }),
+      context(),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'applied', ackRequested: false, opened: false });
+    if (result.kind !== 'applied') return;
+    expect(result.conversation.episode).toBe(1);
+    expect(result.conversation.episodeMessageIds).toEqual(['m1', 'm2']);
+    expect(result.conversation.contact.channels).toEqual(['sms', 'whatsapp']);
+    expect(result.conversation.lastMessageAt).toBe('2026-11-25T09:05:00.000Z');
+  });
+
+  it('should change nothing when the same message is applied again', () => {
+    // Act
+    const result = applyInbound(opened(), message('m1', '2026-11-25T09:00:00.000Z'), context());
+
+    // Assess
+    expect(result.kind).toBe('unchanged');
+  });
+
+  it('should start a new episode with a new ack after our reply, but not for a message received before it', () => {
+    // Prepare: an agent replied at 10:00.
+    const answered: Conversation = {
+      ...opened(),
+      awaitingSince: null,
+      lastReplyAt: '2026-11-25T10:00:00.000Z',
+    };
+
+    // Act
+    const before = applyInbound(answered, message('m0', '2026-11-25T09:59:59.999Z'), context());
+    const after = applyInbound(answered, message('m3', '2026-11-25T10:00:00.001Z'), context());
+
+    // Assess
+    expect(before.kind).toBe('unchanged');
+    expect(after).toMatchObject({ kind: 'applied', ackRequested: true });
+    if (after.kind === 'applied')
+      expect(after.conversation.ack).toMatchObject({ state: 'pending', episode: 2 });
+  });
+
+  it('should report a resolved conversation as closed for a message never applied to it', () => {
+    // Prepare
+    const resolved: Conversation = { ...opened(), status: 'resolved', awaitingSince: null };
+
+    // Act
+    const fresh = applyInbound(resolved, message('m9', '2026-11-25T11:00:00.000Z'), context());
+    const applied = applyInbound(resolved, message('m1', '2026-11-25T09:00:00.000Z'), context());
+
+    // Assess
+    expect(fresh.kind).toBe('closed');
+    expect(applied.kind).toBe('unchanged');
+  });
+});
+
+describe('the ack lifecycle', () => {
+  const now = new Date('2026-11-25T09:00:10Z');
+
+  it('should claim a pending ack with a lease and count the attempt', () => {
+    // Act
+    const result = claimAck(opened(), 1, now, 60_000);
+
+    // Assess
+    expect(result.kind).toBe('claimed');
+    if (result.kind === 'claimed') {
+      expect(result.conversation.ack).toMatchObject({
+        state: 'sending',
+        attempts: 1,
+        leaseUntil: '2026-11-25T09:01:10.000Z',
+      });
+    }
+  });
+
+  it('should refuse a live lease, allow an expired one, and ignore other episodes and finished acks', () => {
+    // Prepare
+    const claimed = claimAck(opened(), 1, now, 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+    const sent = settleAck(claimed.conversation, 1, { state: 'sent', at: now, messageId: 'ack1' });
+
+    // Act + Assess
+    expect(claimAck(claimed.conversation, 1, new Date('2026-11-25T09:00:30Z'), 60_000)).toEqual({
+      kind: 'skip',
+      reason: 'leased',
+    });
+    expect(claimAck(claimed.conversation, 1, new Date('2026-11-25T09:02:00Z'), 60_000).kind).toBe('claimed');
+    expect(claimAck(opened(), 2, now, 60_000)).toEqual({ kind: 'skip', reason: 'stale' });
+    expect(claimAck(sent, 1, now, 60_000)).toEqual({ kind: 'skip', reason: 'done' });
+  });
+
+  it('should mark sent without a lease, and leave other episodes alone', () => {
+    // Prepare
+    const claimed = claimAck(opened(), 1, now, 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+
+    // Act
+    const sent = settleAck(claimed.conversation, 1, { state: 'sent', at: now, messageId: 'ack1' });
+    const other = settleAck(claimed.conversation, 2, { state: 'failed', reason: 'x' });
+
+    // Assess
+    expect(sent.ack).toMatchObject({ state: 'sent', sentAt: now.toISOString(), messageId: 'ack1' });
+    expect(sent.ack?.leaseUntil).toBeUndefined();
+    expect(other).toBe(claimed.conversation);
+  });
+
+  it('should say the ack is no longer needed once the episode was answered or the conversation resolved', () => {
+    // Prepare
+    const conversation = opened();
+
+    // Act + Assess
+    expect(ackNoLongerNeeded(conversation, 1)).toBeNull();
+    expect(ackNoLongerNeeded({ ...conversation, awaitingSince: null }, 1)).toBe('answered');
+    expect(ackNoLongerNeeded({ ...conversation, status: 'resolved' }, 1)).toBe('resolved');
+  });
+
+  it('should schedule the sweeper after the grace period, after a requeue, and after a lease; never for a finished ack', () => {
+    // Prepare
+    const pending = opened();
+    const requeued = markAckEnqueued(pending, 1, new Date('2026-11-25T09:10:00Z'));
+    const claimed = claimAck(pending, 1, now, 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+
+    // Act + Assess
+    expect(nextSweepAt(pending, 60_000)).toBe('2026-11-25T09:01:00.000Z');
+    expect(nextSweepAt(requeued, 60_000)).toBe('2026-11-25T09:11:00.000Z');
+    expect(nextSweepAt(claimed.conversation, 60_000)).toBe('2026-11-25T09:01:10.000Z');
+    expect(nextSweepAt(settleAck(pending, 1, { state: 'skipped', reason: 'answered' }), 60_000)).toBeNull();
+  });
+});

@@ -1,0 +1,465 @@
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import {
+  type BusinessConfig,
+  type BusinessConfigInput,
+  DEFAULT_BUSINESS_CONFIG,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
+import { CHANNELS, LOCALES } from '#lib/domain/channel.ts';
+import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
+import { smsSegments } from '#lib/domain/sms.ts';
+import { composeAck, firstNameOf, formatReplyBy } from '#lib/domain/texts/index.ts';
+
+const ZONE = 'Europe/Warsaw';
+const warsaw = (local: string) => DateTime.fromISO(local, { zone: ZONE }).toJSDate();
+const iso = (local: string) => DateTime.fromISO(local, { zone: ZONE }).toISO() ?? '';
+
+function configWith(patch: Partial<BusinessConfigInput>): BusinessConfig {
+  return parseBusinessConfig({ ...DEFAULT_BUSINESS_CONFIG, ...patch });
+}
+
+const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' };
+
+function promiseOf(replyBy: string, teamAwayUntil: string | null = null): ReplyPromise {
+  return {
+    replyBy: iso(replyBy),
+    targetHours: 12,
+    capped: teamAwayUntil !== null,
+    teamAwayUntil: teamAwayUntil && iso(teamAwayUntil),
+    signer: ANNA,
+  };
+}
+
+describe('formatReplyBy', () => {
+  it.each([
+    ['today', '2026-11-30T10:00', '2026-11-30T15:00', 'dziś do 15:00', 'today by 3 pm'],
+    ['tomorrow', '2026-11-30T10:00', '2026-12-01T10:00', 'jutro do 10:00', 'tomorrow by 10 am'],
+    ['tomorrow at noon', '2026-11-30T10:00', '2026-12-01T12:00', 'jutro do 12:00', 'tomorrow by noon'],
+    ['tomorrow with minutes', '2026-11-30T10:00', '2026-12-01T09:45', 'jutro do 9:45', 'tomorrow by 9:45 am'],
+    ['tomorrow across midnight', '2026-11-30T23:50', '2026-12-01T09:00', 'jutro do 9:00', 'tomorrow by 9 am'],
+    ['a weekday', '2026-11-27T16:30', '2026-11-30T09:00', 'w poniedziałek do 9:00', 'on Monday by 9 am'],
+    ['a Tuesday', '2026-12-03T10:00', '2026-12-08T09:00', 'we wtorek do 9:00', 'on Tuesday by 9 am'],
+    [
+      'six days ahead',
+      '2026-11-30T10:00',
+      '2026-12-06T10:30',
+      'w niedzielę do 10:30',
+      'on Sunday by 10:30 am',
+    ],
+    [
+      'a week ahead',
+      '2026-11-30T10:00',
+      '2026-12-07T10:00',
+      'w poniedziałek 7 grudnia do 10:00',
+      'on Monday 7 December by 10 am',
+    ],
+    [
+      'beyond a week',
+      '2025-12-19T10:00',
+      '2025-12-29T10:30',
+      'w poniedziałek 29 grudnia do 10:30',
+      'on Monday 29 December by 10:30 am',
+    ],
+    ['the spring DST night', '2026-03-28T23:30', '2026-03-29T10:00', 'jutro do 10:00', 'tomorrow by 10 am'],
+    ['an afternoon', '2026-11-30T10:00', '2026-11-30T13:15', 'dziś do 13:15', 'today by 1:15 pm'],
+  ])('should say %s in Polish and English', (_name, now, replyBy, polish, english) => {
+    // Prepare
+    const input = { now: warsaw(now), replyBy: iso(replyBy), timeZone: ZONE };
+
+    // Act
+    const pl = formatReplyBy('pl', input);
+    const en = formatReplyBy('en', input);
+
+    // Assess
+    expect(pl).toBe(polish);
+    expect(en).toBe(english);
+  });
+
+  it.each([
+    ['2026-12-07', 'w poniedziałek'],
+    ['2026-12-08', 'we wtorek'],
+    ['2026-12-09', 'w środę'],
+    ['2026-12-10', 'w czwartek'],
+    ['2026-12-11', 'w piątek'],
+    ['2026-12-12', 'w sobotę'],
+    ['2026-12-13', 'w niedzielę'],
+  ])('should say %s %j with the right preposition', (date, weekday) => {
+    // Prepare
+    const now = DateTime.fromISO(`${date}T08:00`, { zone: ZONE }).minus({ days: 3 }).toJSDate();
+
+    // Act
+    const text = formatReplyBy('pl', { now, replyBy: iso(`${date}T10:00`), timeZone: ZONE });
+
+    // Assess
+    expect(text).toBe(`${weekday} do 10:00`);
+  });
+
+  it.each([
+    [1, 'stycznia', 'January'],
+    [2, 'lutego', 'February'],
+    [3, 'marca', 'March'],
+    [4, 'kwietnia', 'April'],
+    [5, 'maja', 'May'],
+    [6, 'czerwca', 'June'],
+    [7, 'lipca', 'July'],
+    [8, 'sierpnia', 'August'],
+    [9, 'września', 'September'],
+    [10, 'października', 'October'],
+    [11, 'listopada', 'November'],
+    [12, 'grudnia', 'December'],
+  ])('should name month %d in the genitive (%s)', (month, polish, english) => {
+    // Prepare
+    const replyBy = DateTime.fromObject({ year: 2027, month, day: 20, hour: 10 }, { zone: ZONE });
+    const input = {
+      now: replyBy.minus({ days: 10 }).toJSDate(),
+      replyBy: replyBy.toISO() ?? '',
+      timeZone: ZONE,
+    };
+
+    // Act
+    const pl = formatReplyBy('pl', input);
+    const en = formatReplyBy('en', input);
+
+    // Assess
+    expect(pl).toContain(`20 ${polish} do 10:00`);
+    expect(en).toContain(`20 ${english} by 10 am`);
+  });
+
+  it('should read a UTC timestamp in the business time zone', () => {
+    // Act
+    const text = formatReplyBy('pl', {
+      now: warsaw('2026-11-30T10:00'),
+      replyBy: '2026-11-30T14:00:00.000Z',
+      timeZone: ZONE,
+    });
+
+    // Assess
+    expect(text).toBe('dziś do 15:00');
+  });
+});
+
+describe('firstNameOf', () => {
+  it.each([
+    ['Marek Nowak', 'Marek'],
+    ['marek', 'Marek'],
+    ['ŁUKASZ', 'Łukasz'],
+    ['Anna-Maria Kowalska', 'Anna-Maria'],
+    ['McDonald', 'McDonald'],
+    ['  Zoë  ', 'Zoë'],
+    ['+48 600 100 200', null],
+    ['j', null],
+    ['', null],
+    [undefined, null],
+    [null, null],
+  ])('should take %j as %j', (contactName, expected) => {
+    // Act
+    const name = firstNameOf(contactName);
+
+    // Assess
+    expect(name).toBe(expected);
+  });
+});
+
+describe('composeAck', () => {
+  const now = warsaw('2026-11-30T10:07');
+  const promise = promiseOf('2026-12-01T10:00');
+
+  it('should write a short warm Polish SMS signed by a person', () => {
+    // Act
+    const ack = composeAck(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'sms', now, promise });
+
+    // Assess
+    expect(ack).toEqual({
+      text: 'Dzień dobry, dostaliśmy Twoją wiadomość. Odpiszę najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+      subject: null,
+    });
+  });
+
+  it('should write the English SMS the same way', () => {
+    // Act
+    const ack = composeAck(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'sms', now, promise });
+
+    // Assess
+    expect(ack.text).toBe(
+      "Hello, thanks for your message. I'll reply tomorrow by 10 am.\nAnna Kowalska, tel. 22 123 45 67",
+    );
+  });
+
+  it('should greet by first name when the name is known', () => {
+    // Act
+    const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'whatsapp',
+      now,
+      promise,
+      contactName: 'Marek Nowak',
+    });
+    const en = composeAck(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'en',
+      channel: 'whatsapp',
+      now,
+      promise,
+      contactName: 'Marek Nowak',
+    });
+
+    // Assess
+    expect(pl.text).toMatch(/^Cześć, Marek! Dostaliśmy Twoją wiadomość\./);
+    expect(en.text).toMatch(/^Hi Marek, thanks for your message\./);
+  });
+
+  it('should fall back to the default locale of the config', () => {
+    // Act
+    const ack = composeAck(DEFAULT_BUSINESS_CONFIG, { channel: 'messenger', now, promise });
+
+    // Assess
+    expect(ack.text).toContain('Odpiszę najpóźniej jutro do 10:00.');
+  });
+
+  it.each([
+    [
+      'pl',
+      'Odpowiemy jutro do 10:00',
+      [
+        'Dzień dobry,',
+        'Pozdrawiam serdecznie',
+        'Anna Kowalska',
+        'tel. 22 123 45 67',
+        'anna.kowalska@example.com',
+      ],
+    ],
+    [
+      'en',
+      "We'll reply tomorrow by 10 am",
+      ['Hello,', 'Best regards,', 'Anna Kowalska', 'Tel. 22 123 45 67', 'anna.kowalska@example.com'],
+    ],
+  ] as const)(
+    'should give an %s email a subject and the signature on its own lines',
+    (locale, subject, lines) => {
+      // Act
+      const ack = composeAck(DEFAULT_BUSINESS_CONFIG, { locale, channel: 'email', now, promise });
+
+      // Assess
+      expect(ack.subject).toBe(subject);
+      expect(ack.text.split('\n')).toEqual(expect.arrayContaining([...lines]));
+      expect(ack.text.split('\n').slice(-3)).toEqual([
+        'Anna Kowalska',
+        lines[3],
+        'anna.kowalska@example.com',
+      ]);
+    },
+  );
+
+  it.each(CHANNELS.filter((channel) => channel !== 'email'))('should give %s no subject', (channel) => {
+    // Act
+    const ack = composeAck(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel, now, promise });
+
+    // Assess
+    expect(ack.subject).toBeNull();
+  });
+
+  it('should say who calls back on voice', () => {
+    // Act
+    const pl = composeAck(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'voice', now, promise });
+    const en = composeAck(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'voice', now, promise });
+
+    // Assess
+    expect(pl.text).toBe(
+      'Dzień dobry, dziękujemy za telefon. Anna Kowalska oddzwoni najpóźniej jutro do 10:00. Numer bezpośredni: 22 123 45 67.',
+    );
+    expect(en.text).toBe(
+      'Hello, thanks for calling. Anna Kowalska will call you back tomorrow by 10 am. Direct line: 22 123 45 67.',
+    );
+  });
+
+  it('should sign with the email address when the person has no phone', () => {
+    // Prepare
+    const signer = { id: 'ola', name: 'Aleksandra Wiśniewska', email: 'ola@example.com' };
+
+    // Act
+    const ack = composeAck(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'sms',
+      now,
+      promise: { ...promise, signer },
+    });
+
+    // Assess
+    expect(ack.text.endsWith('\nAleksandra Wiśniewska, ola@example.com')).toBe(true);
+  });
+
+  it('should append the self-help link when configured', () => {
+    // Prepare
+    const config = configWith({ ack: { selfHelpUrl: 'https://example.com/pomoc', smsTransliterate: false } });
+
+    // Act
+    const pl = composeAck(config, { locale: 'pl', channel: 'whatsapp', now, promise });
+    const en = composeAck(config, { locale: 'en', channel: 'email', now, promise });
+
+    // Assess
+    expect(pl.text).toContain('Częste pytania i odpowiedzi: https://example.com/pomoc');
+    expect(en.text).toContain('https://example.com/pomoc');
+  });
+
+  describe('when the team is away', () => {
+    it.each([
+      [
+        'on a Saturday',
+        '2026-11-28T12:00',
+        'pl',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+      ],
+      [
+        'on a Friday before closing',
+        '2026-11-27T16:30',
+        'pl',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+      ],
+      [
+        'on a Saturday',
+        '2026-11-28T12:00',
+        'en',
+        "Hello, thanks for your message. We're out of the office now, back on Monday at 9 am, and I'll reply first thing.",
+      ],
+      [
+        'on a Friday before closing',
+        '2026-11-27T16:30',
+        'en',
+        "Hello, thanks for your message. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply first thing.",
+      ],
+    ] as const)('should say so honestly %s (%s)', (_name, at, locale, body) => {
+      // Prepare
+      const receivedAt = warsaw(at);
+      const away = computePromise(DEFAULT_BUSINESS_CONFIG, { receivedAt, channel: 'messenger' });
+
+      // Act
+      const ack = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale,
+        channel: 'messenger',
+        now: receivedAt,
+        promise: away,
+      });
+
+      // Assess
+      expect(ack.text).toBe(`${body}\nAnna Kowalska, tel. 22 123 45 67`);
+    });
+
+    it('should name the reply time too when it is not the moment the team is back', () => {
+      // Prepare
+      const away = promiseOf('2026-11-30T09:15', '2026-11-30T09:10');
+
+      // Act
+      const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale: 'pl',
+        channel: 'messenger',
+        now: warsaw('2026-11-28T12:00'),
+        promise: away,
+      });
+      const en = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale: 'en',
+        channel: 'messenger',
+        now: warsaw('2026-11-28T12:00'),
+        promise: away,
+      });
+
+      // Assess
+      expect(pl.text).toContain(
+        'wracamy w poniedziałek o 9:10, a odpiszę najpóźniej w poniedziałek do 9:15.',
+      );
+      expect(en.text).toContain("back on Monday at 9:10 am, and I'll reply on Monday by 9:15 am.");
+    });
+  });
+});
+
+describe('every shipped acknowledgement', () => {
+  const longUrl = 'https://pomoc.przykladowa-firma.example.com/centrum-pomocy/najczestsze-pytania?zrodlo=sms';
+  const scenarios = [
+    ['today', '2026-11-30T09:00', promiseOf('2026-11-30T15:00')],
+    ['tomorrow', '2026-11-30T10:07', promiseOf('2026-12-01T10:00')],
+    ['a weekday', '2026-12-23T10:00', promiseOf('2026-12-28T09:45')],
+    ['beyond a week', '2026-12-19T10:00', promiseOf('2026-12-30T10:30')],
+    ['away, nobody in', '2026-11-28T12:00', promiseOf('2026-11-30T09:00', '2026-11-30T09:00')],
+    ['away, still in', '2026-11-27T16:30', promiseOf('2026-11-30T09:00', '2026-11-30T09:00')],
+    ['away, reply after return', '2026-12-23T16:30', promiseOf('2026-12-28T09:15', '2026-12-28T09:10')],
+  ] as const;
+  const names = [undefined, 'Marek', 'Maksymiliana Wiśniewska-Grzybowska', 'Bartholomew'];
+  const cases = LOCALES.flatMap((locale) =>
+    scenarios.flatMap(([scenario, now, promise]) =>
+      names.flatMap((contactName) =>
+        [null, longUrl].flatMap((selfHelpUrl) =>
+          [false, true].map((smsTransliterate) => ({
+            locale,
+            scenario,
+            now,
+            promise,
+            contactName,
+            selfHelpUrl,
+            smsTransliterate,
+          })),
+        ),
+      ),
+    ),
+  );
+
+  it.each(cases)(
+    'should fit an SMS in two segments ($locale, $scenario, $contactName, link $selfHelpUrl, ASCII $smsTransliterate)',
+    ({ locale, now, promise, contactName, selfHelpUrl, smsTransliterate }) => {
+      // Prepare
+      const config = configWith({ ack: { selfHelpUrl, smsTransliterate } });
+
+      // Act
+      const sms = composeAck(config, { locale, channel: 'sms', now: warsaw(now), promise, contactName });
+      const mms = composeAck(config, { locale, channel: 'mms', now: warsaw(now), promise, contactName });
+
+      // Assess
+      expect(smsSegments(sms.text).segments).toBeLessThanOrEqual(2);
+      expect(smsSegments(mms.text).segments).toBeLessThanOrEqual(2);
+      expect(sms.text).toMatch(/\nAnna Kowalska, tel\. 22 123 45 67$/);
+      if (smsTransliterate) expect(smsSegments(sms.text).encoding).toBe('GSM-7');
+    },
+  );
+
+  it.each(
+    LOCALES.flatMap((locale) =>
+      CHANNELS.flatMap((channel) =>
+        scenarios.map(([scenario, now, promise]) => ({ locale, channel, scenario, now, promise })),
+      ),
+    ),
+  )(
+    'should be signed by a person, never the team ($locale, $channel, $scenario)',
+    ({ locale, channel, now, promise }) => {
+      // Act
+      const ack = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale,
+        channel,
+        now: warsaw(now),
+        promise,
+        contactName: 'Marek',
+      });
+
+      // Assess
+      expect(ack.text).toContain('Anna Kowalska');
+      expect(ack.text).toContain('22 123 45 67');
+      expect(`${ack.subject ?? ''} ${ack.text}`).not.toMatch(/team|zesp[oó]ł/i);
+    },
+  );
+
+  it('should keep the greeting when the SMS allows it and drop it only when it must', () => {
+    // Prepare
+    const config = configWith({ ack: { selfHelpUrl: longUrl, smsTransliterate: false } });
+
+    // Act
+    const ack = composeAck(config, {
+      locale: 'pl',
+      channel: 'sms',
+      now: warsaw('2026-11-30T10:07'),
+      promise: promiseOf('2026-12-01T10:00'),
+      contactName: 'Marek',
+    });
+
+    // Assess
+    expect(ack.text).toBe(
+      'Cześć, Marek! Dostaliśmy Twoją wiadomość. Odpiszę najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+    );
+  });
+});
