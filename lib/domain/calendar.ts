@@ -231,7 +231,17 @@ const calendars = new WeakMap<BusinessConfig, ReturnType<typeof buildCalendars>>
 
 function buildCalendars(config: BusinessConfig) {
   const closures = closureIntervals(config);
-  const plan = (date: DateTime) => planDay(config, closures, date);
+  // Every person's calendar starts from the same business day, so it is planned once.
+  const plans = new Map<string, DayPlan>();
+  const plan = (date: DateTime): DayPlan => {
+    const key = date.toISODate() ?? '';
+    let planned = plans.get(key);
+    if (!planned) {
+      planned = planDay(config, closures, date);
+      plans.set(key, planned);
+    }
+    return planned;
+  };
   const people = new Map(
     config.people.rota.map((person) => [
       person.id,

@@ -1,5 +1,5 @@
 import type { Person } from '#lib/domain/business-config.ts';
-import type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition } from '#lib/domain/texts/index.ts';
+import type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition } from '#lib/domain/texts/pl.ts';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTHS = [

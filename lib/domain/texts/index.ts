@@ -1,56 +1,20 @@
 import { DateTime } from 'luxon';
-import type { BusinessConfig, Person } from '#lib/domain/business-config.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { staffedCalendar } from '#lib/domain/calendar.ts';
 import type { Channel, Locale } from '#lib/domain/channel.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
 import { en } from '#lib/domain/texts/en.ts';
-import { pl } from '#lib/domain/texts/pl.ts';
+import {
+  type AckParts,
+  type ChatVariant,
+  type LocalMoment,
+  type Phrasebook,
+  type Preposition,
+  pl,
+} from '#lib/domain/texts/pl.ts';
 
-export type Preposition = 'by' | 'at' | 'until';
-
-/** A moment as the customer reads it: wall-clock fields in the business time zone. */
-export type LocalMoment = {
-  /** Calendar days from now's local date: 0 today, 1 tomorrow; negative in the past. */
-  daysAhead: number;
-  /** 1 Monday … 7 Sunday. */
-  weekday: number;
-  day: number;
-  /** 1 January … 12 December. */
-  month: number;
-  hour: number;
-  minute: number;
-};
-
-export type AckParts = {
-  firstName: string | null;
-  /** "jutro do 10:00" / "tomorrow by 10 am". */
-  replyBy: string;
-  away: {
-    /** When the team is back: "w poniedziałek o 9:00" / "on Monday at 9 am". */
-    back: string;
-    /** Set while someone is still on duty: "dziś do 17:00" / "today until 5 pm". */
-    onDutyUntil: string | null;
-    /** The reply is due the moment the team is back, so the text need not name it twice. */
-    replyOnReturn: boolean;
-  } | null;
-  selfHelpUrl: string | null;
-  signer: Person;
-};
-
-/**
- * Which optional parts a short-message variant keeps: the greeting ('plain' keeps only the
- * "we got your message"), the self-help link, and the detail of why we are away.
- */
-export type ChatVariant = { greeting: 'full' | 'plain' | 'none'; selfHelp: boolean; detail: boolean };
-
-/** All customer-facing wording of one language. */
-export type Phrasebook = {
-  moment(at: LocalMoment, preposition: Preposition): string;
-  chat(parts: AckParts, variant: ChatVariant): string;
-  email(parts: AckParts): { subject: string; text: string };
-  voice(parts: AckParts): string;
-};
+export type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition };
 
 const PHRASEBOOKS: Readonly<Record<Locale, Phrasebook>> = { pl, en };
 
