@@ -11,7 +11,7 @@ export const ReplyPromiseSchema = z.object({
   targetHours: z.number().positive(),
   /** The calendar-hours cap, not the working-hours target, decided replyBy. */
   capped: z.boolean(),
-  /** Set when nobody is on duty from the cap until then: the ack must say the team is away. */
+  /** Set when, after the shift running at receipt, nobody is on duty until then: the ack says we are away. */
   teamAwayUntil: z.iso.datetime({ offset: true }).nullable(),
   /** Who will answer, and so who signs the ack. */
   signer: PersonSchema,
