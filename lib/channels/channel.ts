@@ -30,11 +30,17 @@ export class MalformedPayloadError extends SwitchboardError {
  * One provider webhook endpoint: proves the request is genuine (on the raw body, before
  * parsing), validates it against the provider's documented shape, and turns it into zero or
  * more normalized events. Routes in lib/http wire these to the use cases; a channel knows
- * nothing of DynamoDB or SQS.
+ * nothing of DynamoDB or SQS. `verify` and `normalize` may be async where the provider needs
+ * I/O (an SNS signing certificate, a mail stored in S3).
  */
 export interface ProviderWebhook<TPayload> {
-  verify(request: WebhookRequest): VerifyOutcome;
+  verify(request: WebhookRequest): VerifyOutcome | Promise<VerifyOutcome>;
   /** Throws MalformedPayloadError when the body does not match the provider's schema. */
   parse(request: WebhookRequest): TPayload;
-  normalize(payload: TPayload): InboundEvent[];
+  normalize(payload: TPayload): InboundEvent[] | Promise<InboundEvent[]>;
+  /**
+   * A value the provider never sends twice for distinct deliveries (Mailgun's token), for
+   * providers whose signature can be replayed: the route remembers it and refuses a reuse.
+   */
+  replayKey?(payload: TPayload): string | undefined;
 }

@@ -44,10 +44,20 @@ export const MessageSchema = z.object({
 });
 export type Message = z.infer<typeof MessageSchema>;
 
+/** Email headers that thread a conversation and decide whether to answer (RFC 5322 / 3834). */
+export const EmailMetaSchema = z.object({
+  subject: z.string().max(998),
+  /** The RFC 5322 Message-ID of this mail, without angle brackets. */
+  messageId: z.string().max(998).optional(),
+  inReplyTo: z.string().max(998).optional(),
+  references: z.array(z.string().max(998)).max(100),
+});
+export type EmailMeta = z.infer<typeof EmailMetaSchema>;
+
 /**
  * What a channel's normalizer produces for one customer message: everything the use case
  * needs, nothing provider-specific. `noAckReason` lets a channel say "record it, never answer
- * it" (auto-replies, bulk mail) without the use case knowing provider headers.
+ * it" (auto-replies, bulk mail, keywords) without the use case knowing provider headers.
  */
 export const InboundMessageSchema = z.object({
   provider: z.string().min(1),
@@ -61,8 +71,64 @@ export const InboundMessageSchema = z.object({
   text: z.string(),
   media: z.array(MediaSchema),
   noAckReason: z.string().optional(),
+  /** Consent the customer expressed with this message (STOP / START and their synonyms). */
+  consent: z.enum(['opt-out', 'opt-in']).optional(),
+  /** Length of a call or a voicemail recording, in seconds. */
+  durationSeconds: z.number().nonnegative().optional(),
+  /** The provider's id of the call a voicemail belongs to (Twilio CallSid). */
+  callId: z.string().max(256).optional(),
+  email: EmailMetaSchema.optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 
+/** Provider-reported delivery states of our outbound messages, in the order they progress. */
+export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
+export const DeliveryStatusSchema = z.enum(DELIVERY_STATUSES);
+export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
+
+/** A status callback or receipt about one of our outbound messages. */
+export const DeliveryUpdateSchema = z.object({
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1).max(256),
+  status: DeliveryStatusSchema,
+  errorCode: z.string().max(64).optional(),
+  /** When the provider says it happened (ISO 8601), or when we heard of it. */
+  at: z.string(),
+});
+export type DeliveryUpdate = z.infer<typeof DeliveryUpdateSchema>;
+
+/**
+ * A message sent from the business side that the provider echoes back to us (Meta `is_echo`).
+ * Our own sends are recognised by their provider id (or app id) and ignored; one a person sent
+ * from the provider's inbox is stored as an outbound reply.
+ */
+export const OutboundEchoSchema = z.object({
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1).max(256),
+  channel: ChannelSchema,
+  contactKey: z.string().min(3).max(320),
+  from: z.string().max(320),
+  to: z.string().max(320),
+  text: z.string(),
+  media: z.array(MediaSchema),
+  /** The app that sent it, when the provider says (Meta `app_id`). */
+  appId: z.string().max(64).optional(),
+});
+export type OutboundEcho = z.infer<typeof OutboundEchoSchema>;
+
+/** Text that arrives after the message it belongs to (a voicemail's transcription). */
+export const TranscriptionSchema = z.object({
+  provider: z.string().min(1),
+  /** The provider id of the message it completes (Twilio RecordingSid). */
+  providerMessageId: z.string().min(1).max(256),
+  text: z.string(),
+});
+export type Transcription = z.infer<typeof TranscriptionSchema>;
+
 /** Everything a provider webhook can tell us, after normalization. */
-export type InboundEvent = { type: 'message'; message: InboundMessage } | { type: 'ignored'; reason: string };
+export type InboundEvent =
+  | { type: 'message'; message: InboundMessage }
+  | { type: 'delivery'; update: DeliveryUpdate }
+  | { type: 'echo'; echo: OutboundEcho }
+  | { type: 'transcription'; transcription: Transcription }
+  | { type: 'ignored'; reason: string };

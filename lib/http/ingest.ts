@@ -19,8 +19,12 @@ export async function ingest(
 ): Promise<RecordInboundResult[]> {
   const results: RecordInboundResult[] = [];
   for (const event of events) {
-    if (event.type === 'ignored') {
-      deps.log.info('webhook event ignored', { provider, reason: event.reason });
+    if (event.type !== 'message') {
+      deps.log.info('webhook event ignored', {
+        provider,
+        type: event.type,
+        ...(event.type === 'ignored' ? { reason: event.reason } : {}),
+      });
       continue;
     }
     const result = await deps.record(event.message);

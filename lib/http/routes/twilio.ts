@@ -15,9 +15,9 @@ export function twilioRoutes(deps: TwilioRouteDeps): Hono {
   const routes = new Hono();
   routes.post('/messaging', async (c) => {
     const request = await webhookRequest(c, deps.publicUrl);
-    const verified = deps.messaging.verify(request);
+    const verified = await deps.messaging.verify(request);
     if (verified !== 'ok') throw new SignatureError(verified);
-    const events = deps.messaging.normalize(deps.messaging.parse(request));
+    const events = await deps.messaging.normalize(deps.messaging.parse(request));
     await ingest(deps, 'twilio', events);
     // Only now, with the message stored, does Twilio get its 200 (no reply: the ack is queued).
     return c.body(emptyTwiml(), 200, { 'content-type': 'text/xml; charset=utf-8' });
