@@ -10,13 +10,30 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Contact, ContactSchema } from '#lib/domain/contact.ts';
 import { type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
-import { type Message, MessageSchema } from '#lib/domain/message.ts';
+import { stableId } from '#lib/domain/ids.ts';
+import {
+  type DeliveryStatus,
+  type DeliveryUpdate,
+  type Message,
+  MessageSchema,
+} from '#lib/domain/message.ts';
 import type { ContactTouch, ConversationStore, Page } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, InvalidCursorError } from '#lib/ports/errors.ts';
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'];
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type', 'deliveryRank'];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 const MAX_MESSAGES = 2_000;
+
+// Later states win; callbacks arrive duplicated and out of order. A failure outranks "sent"
+// but not "delivered" (a late failure callback for a delivered message is noise).
+const DELIVERY_RANK: Record<DeliveryStatus, number> = {
+  queued: 0,
+  sent: 1,
+  undelivered: 2,
+  failed: 2,
+  delivered: 3,
+  read: 4,
+};
 
 function strip(item: Record<string, AttributeValue>): Record<string, unknown> {
   const plain = unmarshall(item);
@@ -253,6 +270,128 @@ export class DynamoDbConversationStore implements ConversationStore {
       start = page.LastEvaluatedKey;
     } while (start && messages.length < MAX_MESSAGES);
     return messages;
+  }
+
+  async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
+    const inbound = await this.getMessage(stableId('msg', `${provider}:${providerMessageId}`));
+    if (inbound) return inbound;
+    const alias = await this.#get(`PMID#${provider}:${providerMessageId}`, 'PMID');
+    return typeof alias?.messageId === 'string' ? this.getMessage(alias.messageId) : null;
+  }
+
+  async putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall({ pk: `PMID#${provider}:${providerMessageId}`, sk: 'PMID', type: 'alias', messageId }),
+      }),
+    );
+  }
+
+  async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
+    const rank = DELIVERY_RANK[update.status];
+    const delivery = {
+      status: update.status,
+      updatedAt: update.at,
+      ...(update.errorCode ? { errorCode: update.errorCode } : {}),
+    };
+    try {
+      const result = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+          UpdateExpression: 'SET delivery = :delivery, deliveryRank = :rank',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(deliveryRank) OR deliveryRank < :rank)',
+          ExpressionAttributeValues: marshall({ ':delivery': delivery, ':rank': rank }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? MessageSchema.parse(strip(result.Attributes)) : null;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+        UpdateExpression:
+          'SET optedOut = :optedOut, consentAt = :now, updatedAt = :now, #key = :key, ' +
+          'createdAt = if_not_exists(createdAt, :now), openConversationId = if_not_exists(openConversationId, :null)',
+        ExpressionAttributeNames: { '#key': 'key' },
+        ExpressionAttributeValues: marshall({
+          ':optedOut': optedOut,
+          ':now': now.toISOString(),
+          ':key': key,
+          ':null': null,
+        }),
+      }),
+    );
+  }
+
+  async rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({
+            pk: `REPLAY#${key}`,
+            sk: 'REPLAY',
+            type: 'replay',
+            expiresAt: Math.ceil(now.getTime() / 1000) + ttlSeconds,
+          }),
+          // An expired record may linger until DynamoDB's TTL removes it: it no longer counts.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: marshall({ ':now': Math.floor(now.getTime() / 1000) }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async completeText(messageId: string, text: string): Promise<void> {
+    // The late text is written first, then applied if the message exists: whichever of the
+    // two writers comes second sees the other's write (see takeLateText).
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall({ pk: `LATETEXT#${messageId}`, sk: 'LATETEXT', type: 'late-text', text }),
+      }),
+    );
+    await this.#applyText(messageId, text);
+  }
+
+  async takeLateText(messageId: string): Promise<Message | null> {
+    const late = await this.#get(`LATETEXT#${messageId}`, 'LATETEXT');
+    if (typeof late?.text !== 'string') return null;
+    return this.#applyText(messageId, late.text);
+  }
+
+  async #applyText(messageId: string, text: string): Promise<Message | null> {
+    try {
+      const result = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+          UpdateExpression: 'SET #text = :text',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#text': 'text' },
+          ExpressionAttributeValues: marshall({ ':text': text }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? MessageSchema.parse(strip(result.Attributes)) : null;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
   }
 
   async dueForSweep(now: Date, limit: number): Promise<Conversation[]> {

@@ -31,6 +31,10 @@ export const ReplyRouteSchema = z.object({
   customer: z.string(),
   /** Our address the customer wrote to. */
   business: z.string(),
+  /** Email threading of the customer's last mail: answers go "Re:" it. */
+  thread: z
+    .object({ subject: z.string(), messageId: z.string().optional(), references: z.array(z.string()) })
+    .optional(),
 });
 export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
 
@@ -54,6 +58,8 @@ export const ConversationSchema = z.object({
   /** Ids of the customer messages applied in the current episode: what makes a re-apply a no-op. */
   episodeMessageIds: z.array(z.string()),
   lastReplyAt: z.string().nullable(),
+  /** The customer's last message per channel: Meta and WhatsApp allow free-form answers for 24 h after it. */
+  inboundAt: z.partialRecord(ChannelSchema, z.string()).default({}),
   resolvedAt: z.string().optional(),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
@@ -73,6 +79,8 @@ export type InboundContext = {
   newConversationId: string;
   /** The customer's name as the provider gave it (WhatsApp profile, email display name). */
   contactName?: string | undefined;
+  /** A call: the greeting already told the caller the promise, so that is the acknowledgement. */
+  spokenAck?: boolean;
 };
 
 export type ApplyInboundResult =
@@ -130,6 +138,7 @@ export function applyInbound(
     awaitingSince: null,
     episodeMessageIds: [],
     lastReplyAt: null,
+    inboundAt: {},
     version: 0,
   };
   const touched: Conversation = {
@@ -140,8 +149,13 @@ export function applyInbound(
       channels: union(base.contact.channels, message.channel),
     },
     channel: message.channel,
-    route: routeOf(message),
+    // A voicemail comes after its call: keep the call's route (the caller's number) for answers.
+    route: message.kind === 'voicemail' && base.route.channel === 'voice' ? base.route : routeOf(message),
     lastMessageAt: later(base.lastMessageAt, message.createdAt),
+    inboundAt: {
+      ...base.inboundAt,
+      [message.channel]: later(base.inboundAt[message.channel] ?? message.createdAt, message.createdAt),
+    },
   };
 
   if (touched.awaitingSince !== null) {
@@ -156,9 +170,11 @@ export function applyInbound(
   const episode = touched.episode + 1;
   const requestedAt = context.now.toISOString();
   const ack: Ack =
-    context.noAckReason === null
-      ? { state: 'pending', episode, requestedAt, attempts: 0 }
-      : { state: 'skipped', episode, requestedAt, attempts: 0, reason: context.noAckReason };
+    context.noAckReason !== null
+      ? { state: 'skipped', episode, requestedAt, attempts: 0, reason: context.noAckReason }
+      : context.spokenAck
+        ? { state: 'sent', episode, requestedAt, attempts: 0, sentAt: requestedAt, reason: 'spoken-on-call' }
+        : { state: 'pending', episode, requestedAt, attempts: 0 };
   return {
     kind: 'applied',
     conversation: {
@@ -269,4 +285,23 @@ export function nextSweepAt(conversation: Conversation, graceMs: number): string
     return new Date(Math.max(lease, requeued)).toISOString();
   }
   return null;
+}
+
+/**
+ * Our reply reached the customer (an agent's answer, or a person writing from the provider's
+ * own inbox): the waiting episode ends, the first reply is measured, and a pending ack is no
+ * longer needed. Idempotent for the same moment.
+ */
+export function applyReply(conversation: Conversation, at: Date): Conversation {
+  const iso = at.toISOString();
+  if (conversation.lastReplyAt && Date.parse(conversation.lastReplyAt) >= at.getTime()) return conversation;
+  const ack = conversation.ack;
+  return {
+    ...conversation,
+    awaitingSince: null,
+    lastReplyAt: iso,
+    lastMessageAt: later(conversation.lastMessageAt, iso),
+    firstReplyAt: conversation.firstReplyAt ?? iso,
+    ack: ack && ack.state === 'pending' ? { ...ack, state: 'skipped', reason: 'answered' } : ack,
+  };
 }

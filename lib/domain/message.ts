@@ -22,6 +22,16 @@ export const DeliverySchema = z.object({
   updatedAt: z.string(),
 });
 
+/** Email headers that thread a conversation and decide whether to answer (RFC 5322 / 3834). */
+export const EmailMetaSchema = z.object({
+  subject: z.string().max(998),
+  /** The RFC 5322 Message-ID of this mail, without angle brackets. */
+  messageId: z.string().max(998).optional(),
+  inReplyTo: z.string().max(998).optional(),
+  references: z.array(z.string().max(998)).max(100),
+});
+export type EmailMeta = z.infer<typeof EmailMetaSchema>;
+
 /**
  * A stored message, inbound or outbound. The first twelve fields are the public contract
  * (GET /api/conversations/:id); the rest are kept for the store and later issues.
@@ -41,18 +51,11 @@ export const MessageSchema = z.object({
   createdAt: z.string(),
   contactKey: z.string(),
   delivery: DeliverySchema.optional(),
+  durationSeconds: z.number().nonnegative().optional(),
+  callId: z.string().optional(),
+  email: EmailMetaSchema.optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
-
-/** Email headers that thread a conversation and decide whether to answer (RFC 5322 / 3834). */
-export const EmailMetaSchema = z.object({
-  subject: z.string().max(998),
-  /** The RFC 5322 Message-ID of this mail, without angle brackets. */
-  messageId: z.string().max(998).optional(),
-  inReplyTo: z.string().max(998).optional(),
-  references: z.array(z.string().max(998)).max(100),
-});
-export type EmailMeta = z.infer<typeof EmailMetaSchema>;
 
 /**
  * What a channel's normalizer produces for one customer message: everything the use case

@@ -2,11 +2,10 @@ import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
-import type { InboundMessage } from '#lib/domain/message.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import type { RecordInboundResult } from '#lib/use-cases/record-inbound.ts';
 import { errorBody, handleError } from './errors.ts';
+import type { EventHandlers } from './ingest.ts';
 import { apiRoutes } from './routes/api.ts';
 import { twilioRoutes } from './routes/twilio.ts';
 
@@ -15,7 +14,7 @@ export type AppDeps = {
   agentApiToken: string;
   webhookBodyBytes: number;
   store: ConversationStore;
-  record: (message: InboundMessage) => Promise<RecordInboundResult>;
+  handlers: EventHandlers;
   twilio: { messaging: ProviderWebhook<unknown> };
   log: Log;
 };

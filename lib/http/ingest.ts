@@ -1,11 +1,25 @@
-import type { InboundEvent, InboundMessage } from '#lib/domain/message.ts';
+import type {
+  DeliveryUpdate,
+  InboundEvent,
+  InboundMessage,
+  OutboundEcho,
+  Transcription,
+} from '#lib/domain/message.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { RecordInboundResult } from '#lib/use-cases/record-inbound.ts';
+import type { UpdateResult } from '#lib/use-cases/record-updates.ts';
 
-export type IngestDeps = {
-  record: (message: InboundMessage) => Promise<RecordInboundResult>;
-  log: Log;
+/** What the HTTP layer can do with each kind of normalized event (bound use cases). */
+export type EventHandlers = {
+  message: (message: InboundMessage) => Promise<RecordInboundResult>;
+  delivery: (update: DeliveryUpdate) => Promise<UpdateResult>;
+  echo: (echo: OutboundEcho) => Promise<UpdateResult>;
+  transcription: (transcription: Transcription) => Promise<UpdateResult>;
 };
+
+export type IngestDeps = { handlers: EventHandlers; log: Log };
+
+export type IngestResult = { messages: RecordInboundResult[]; updates: number; ignored: number };
 
 /**
  * Stores every event of one webhook before the provider gets its 200. An unknown or
@@ -16,26 +30,45 @@ export async function ingest(
   deps: IngestDeps,
   provider: string,
   events: InboundEvent[],
-): Promise<RecordInboundResult[]> {
-  const results: RecordInboundResult[] = [];
+): Promise<IngestResult> {
+  const result: IngestResult = { messages: [], updates: 0, ignored: 0 };
   for (const event of events) {
-    if (event.type !== 'message') {
-      deps.log.info('webhook event ignored', {
-        provider,
-        type: event.type,
-        ...(event.type === 'ignored' ? { reason: event.reason } : {}),
-      });
-      continue;
+    switch (event.type) {
+      case 'message': {
+        const recorded = await deps.handlers.message(event.message);
+        deps.log.info('inbound message', {
+          provider,
+          channel: event.message.channel,
+          kind: event.message.kind,
+          outcome: recorded.kind,
+          conversationId: recorded.conversationId,
+          ack: recorded.ack,
+        });
+        result.messages.push(recorded);
+        break;
+      }
+      case 'delivery': {
+        const outcome = await deps.handlers.delivery(event.update);
+        deps.log.info('delivery update', { provider, status: event.update.status, outcome: outcome.kind });
+        result.updates++;
+        break;
+      }
+      case 'echo': {
+        const outcome = await deps.handlers.echo(event.echo);
+        deps.log.info('echo', { provider, channel: event.echo.channel, outcome: outcome.kind });
+        result.updates++;
+        break;
+      }
+      case 'transcription': {
+        await deps.handlers.transcription(event.transcription);
+        deps.log.info('transcription', { provider });
+        result.updates++;
+        break;
+      }
+      default:
+        deps.log.info('webhook event ignored', { provider, reason: event.reason });
+        result.ignored++;
     }
-    const result = await deps.record(event.message);
-    deps.log.info('inbound message', {
-      provider,
-      channel: event.message.channel,
-      outcome: result.kind,
-      conversationId: result.conversationId,
-      ack: result.ack,
-    });
-    results.push(result);
   }
-  return results;
+  return result;
 }

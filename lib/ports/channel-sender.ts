@@ -11,6 +11,8 @@ export type OutboundText = {
   subject?: string | null;
   /** Our stable id of the outbound message: lets providers that support it drop duplicates. */
   idempotencyKey: string;
+  /** Email: the customer's thread, so that the answer goes "Re:" their mail (In-Reply-To, References). */
+  thread?: { subject: string; messageId?: string; references: string[] };
 };
 
 export type SendReceipt = { providerMessageId: string | null; status: string };

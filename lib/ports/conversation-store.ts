@@ -1,6 +1,6 @@
 import type { Contact } from '#lib/domain/contact.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
-import type { Message } from '#lib/domain/message.ts';
+import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -37,6 +37,22 @@ export interface ConversationStore {
     cursor?: string;
   }): Promise<Page<Conversation>>;
   listMessages(conversationId: string): Promise<Message[]>;
+  /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
+  findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;
+  /** Remembers which of our messages the provider knows as `providerMessageId`. */
+  putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void>;
+  /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
+  updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
+  /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */
+  setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
+  /** True the first time a key is seen within its lifetime (replay protection), false after. */
+  rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean>;
+  /**
+   * Text that completes a message (a voicemail's transcription), in either order: kept
+   * aside if the message is not stored yet, and picked up by `takeLateText` when it is.
+   */
+  completeText(messageId: string, text: string): Promise<void>;
+  takeLateText(messageId: string): Promise<Message | null>;
   /** Conversations whose next sweep time has come, oldest first. */
   dueForSweep(now: Date, limit: number): Promise<Conversation[]>;
 }

@@ -15,6 +15,12 @@ import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
+import {
+  recordDelivery,
+  recordEcho,
+  recordTranscription,
+  type UpdateDeps,
+} from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 
@@ -82,12 +88,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
   const sendAckDeps: SendAckDeps = { store, senders, clock, log, business: config.business, ack: config.ack };
   const sweepDeps: SweepDeps = { store, queue, clock, log };
+  const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: [] };
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
-    record: (message) => recordInbound(recordDeps, message),
+    handlers: {
+      message: (message) => recordInbound(recordDeps, message),
+      delivery: (update) => recordDelivery(updateDeps, update),
+      echo: (echo) => recordEcho(updateDeps, echo),
+      transcription: (transcription) => recordTranscription(updateDeps, transcription),
+    },
     twilio: { messaging: twilio.messaging },
     log,
   });

@@ -8,7 +8,7 @@ import { computePromise } from '#lib/domain/promise.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
-import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 
 export type RecordInboundDeps = {
@@ -17,7 +17,7 @@ export type RecordInboundDeps = {
   clock: Clock;
   log: Log;
   business: BusinessConfig;
-  /** Whether we can answer on this provider + channel at all. */
+  /** Whether we can answer on this provider + channel at all (voice: by SMS to the caller). */
   canSendOn: (provider: string, channel: Channel) => boolean;
 };
 
@@ -27,6 +27,9 @@ export type RecordInboundResult = {
   conversationId: string;
   ack: AckState | null;
   replyBy: string | null;
+  /** The promise and language of the conversation: what a voice greeting says. */
+  promise: Conversation['promise'];
+  locale: Conversation['locale'];
 };
 
 // Enough for every writer of one conversation to win once; each loop re-reads fresh state.
@@ -45,10 +48,13 @@ export function inboundMessageId(inbound: Pick<InboundMessage, 'provider' | 'pro
  */
 export async function recordInbound(
   deps: RecordInboundDeps,
-  inbound: InboundMessage,
+  received: InboundMessage,
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
+  const inbound = await resolveVoicemailContact(deps, received);
   const touch = { name: inbound.contactName, channel: inbound.channel, now };
+  // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
+  if (inbound.consent) await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
 
   // 1. The contact's one open conversation (claimed on the contact item for a new contact).
   let contact = await deps.store.getContact(inbound.contactKey);
@@ -71,8 +77,14 @@ export async function recordInbound(
     media: inbound.media,
     createdAt: now.toISOString(),
     contactKey: inbound.contactKey,
+    ...(inbound.durationSeconds === undefined ? {} : { durationSeconds: inbound.durationSeconds }),
+    ...(inbound.callId ? { callId: inbound.callId } : {}),
+    ...(inbound.email ? { email: inbound.email } : {}),
   });
   let message = stored.message;
+  // A transcription that arrived before its voicemail was kept aside: pick it up now.
+  if (stored.created && inbound.kind === 'voicemail')
+    message = (await deps.store.takeLateText(message.id)) ?? message;
 
   // 3. The conversation: episode, promise and acknowledgement (optimistic concurrency).
   const promise = computePromise(deps.business, {
@@ -89,11 +101,13 @@ export async function recordInbound(
       noAckReason: noAckReason({
         contact,
         message: inbound,
-        canSendOn: deps.canSendOn(inbound.provider, inbound.channel),
+        canSendOn: inbound.kind === 'call' || deps.canSendOn(inbound.provider, inbound.channel),
       }),
       defaultLocale: contact?.locale ?? deps.business.defaultLocale,
       newConversationId: message.conversationId,
       contactName: inbound.contactName,
+      // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.
+      spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel),
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false };
@@ -131,7 +145,35 @@ export async function recordInbound(
     conversationId: conversation.id,
     ack: ack?.state ?? null,
     replyBy: conversation.replyBy,
+    promise: conversation.promise,
+    locale: conversation.locale,
   };
+}
+
+/**
+ * A voicemail's callback may not say who called: its contact is the one of the call it
+ * belongs to (stored when the call came in).
+ */
+async function resolveVoicemailContact(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+): Promise<InboundMessage> {
+  if (inbound.contactKey || !inbound.callId) return inbound;
+  const call = await deps.store.findByProviderId(inbound.provider, inbound.callId);
+  if (!call) throw new UnknownCallError(inbound.callId);
+  return {
+    ...inbound,
+    contactKey: call.contactKey,
+    from: inbound.from || call.from,
+    to: inbound.to || call.to,
+  };
+}
+
+/** A voicemail for a call we never recorded: the provider retries, by then the call is stored. */
+export class UnknownCallError extends SwitchboardError {
+  constructor(callId: string) {
+    super('UNKNOWN_CALL', `No call ${callId.slice(0, 8)}… is recorded yet`);
+  }
 }
 
 /** The conversation the message pointed to was resolved before it was applied: open a new one. */

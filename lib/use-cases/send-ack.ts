@@ -60,17 +60,20 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     return { kind: 'sent', messageId };
   }
 
+  const now = deps.clock.now();
+  // A caller is acknowledged by SMS to the number they called from.
+  const channel = route.channel === 'voice' ? 'sms' : route.channel;
   const sender = deps.senders(route.provider, route.channel);
-  if (!sender || !conversation.promise) {
-    const reason = sender ? 'no-promise' : 'channel-cannot-send';
+  const closedWindow = windowClosed(conversation, now);
+  if (!sender || !conversation.promise || closedWindow) {
+    const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';
     await settle(deps, conversation.id, job.episode, { state: 'skipped', reason });
     return { kind: 'skipped', reason };
   }
 
-  const now = deps.clock.now();
   const { text, subject } = composeAck(deps.business, {
     locale: conversation.locale,
-    channel: route.channel,
+    channel,
     now,
     promise: conversation.promise,
     contactName: conversation.contact.name,
@@ -79,13 +82,14 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
   let providerMessageId: string | null;
   try {
     const receipt = await sender.send({
-      channel: route.channel,
+      channel,
       provider: route.provider,
       to: route.customer,
       from: route.business,
       text,
       subject,
       idempotencyKey: messageId,
+      ...(route.thread ? { thread: route.thread } : {}),
     });
     providerMessageId = receipt.providerMessageId;
   } catch (error) {
@@ -98,11 +102,17 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
       (error instanceof SendError && error.permanent) ||
       attempts >= deps.ack.maxAttempts ||
       receiveCount >= deps.ack.maxAttempts;
+    // The provider says the 24-hour window is closed: not a failure of ours, and never retried.
+    const outsideWindow = error instanceof SendError && error.providerCode === 'outside-window';
     await settle(
       deps,
       conversation.id,
       job.episode,
-      final ? { state: 'failed', reason } : { state: 'pending', reason },
+      outsideWindow
+        ? { state: 'skipped', reason: 'outside-window' }
+        : final
+          ? { state: 'failed', reason }
+          : { state: 'pending', reason },
     );
     deps.log.warn('acknowledgement send failed', {
       conversationId: conversation.id,
@@ -110,6 +120,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
       final,
       attempts,
     });
+    if (outsideWindow) return { kind: 'skipped', reason: 'outside-window' };
     if (error instanceof SendError && error.permanent) return { kind: 'failed', reason };
     // Retryable failures go back to the queue, so that the last one lands in the DLQ.
     throw new AckRetryError(reason, error);
@@ -120,7 +131,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     conversationId: conversation.id,
     direction: 'outbound',
     kind: 'ack',
-    channel: route.channel,
+    channel,
     provider: route.provider,
     providerMessageId,
     from: route.business,
@@ -133,6 +144,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     ).toISOString(),
     contactKey: conversation.contact.key,
   });
+  if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
   await settle(deps, conversation.id, job.episode, { state: 'sent', at: now, messageId });
   deps.log.info('acknowledgement sent', { conversationId: conversation.id, channel: route.channel });
   return { kind: 'sent', messageId };
@@ -168,4 +180,19 @@ async function settle(
   outcome: Parameters<typeof settleAck>[2],
 ): Promise<void> {
   await updateConversation(deps.store, conversationId, (current) => settleAck(current, episode, outcome));
+}
+
+const WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Meta (Messenger, Instagram, WhatsApp Cloud) and WhatsApp through Twilio allow free-form
+ * messages only within 24 hours of the customer's last message on that channel.
+ */
+function windowClosed(conversation: Conversation, now: Date): boolean {
+  const { channel, provider } = conversation.route;
+  const windowed =
+    channel === 'whatsapp' || channel === 'messenger' || channel === 'instagram' || provider === 'meta';
+  if (!windowed) return false;
+  const last = conversation.inboundAt[channel];
+  return !last || now.getTime() - Date.parse(last) >= WINDOW_MS;
 }

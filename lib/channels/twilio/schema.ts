@@ -20,8 +20,23 @@ export function parseTwilioForm(rawBody: string): TwilioFormParams {
   return params;
 }
 
-// Twilio SIDs: a two-letter type prefix and 32 hex digits, 34 characters in all.
-const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
+/** A Twilio SID: a two-letter type prefix and 32 hex digits, 34 characters in all. */
+export const twilioSid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
+
+/**
+ * Validates a raw form body against one of Twilio's webhook schemas. Throws
+ * MalformedPayloadError naming the offending params, never their values (they are phone
+ * numbers, message text and transcriptions).
+ */
+export function parseTwilioPayload<T extends z.ZodType>(schema: T, webhook: string, rawBody: string): z.output<T> {
+  const result = schema.safeParse(parseTwilioForm(rawBody));
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+  throw new MalformedPayloadError(
+    `Twilio ${webhook} webhook does not match the documented shape (${issues.length} issue(s))`,
+    issues,
+  );
+}
 
 // Inbound MMS carries at most 10 media; the cap only bounds the loop below.
 const MAX_MEDIA = 100;
@@ -36,7 +51,7 @@ export type TwilioMedia = { url: string; contentType: string };
 export const TwilioMessagingSchema = z
   .looseObject({
     MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
-    AccountSid: sid('AC'),
+    AccountSid: twilioSid('AC'),
     From: z.string().min(1).max(320),
     To: z.string().min(1).max(320),
     Body: z.string().default(''),
@@ -87,11 +102,5 @@ export type TwilioMessagingPayload = z.output<typeof TwilioMessagingSchema>;
  * params, never their values (they are phone numbers and message text).
  */
 export function parseTwilioMessaging(rawBody: string): TwilioMessagingPayload {
-  const result = TwilioMessagingSchema.safeParse(parseTwilioForm(rawBody));
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
-  throw new MalformedPayloadError(
-    `Twilio messaging webhook does not match the documented shape (${issues.length} issue(s))`,
-    issues,
-  );
+  return parseTwilioPayload(TwilioMessagingSchema, 'messaging', rawBody);
 }

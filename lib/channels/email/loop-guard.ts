@@ -1,0 +1,88 @@
+import { headerValues, type MailHeader } from './mime.ts';
+
+/** What the loop guard looks at: the headers plus what the provider saw in the SMTP envelope. */
+export type LoopGuardInput = {
+  headers: readonly MailHeader[];
+  /** The From address. */
+  from?: string;
+  /**
+   * The envelope sender (MAIL FROM) as the provider reports it: `''` or `'<>'` is the null
+   * return path of a bounce; `undefined` when the provider does not say.
+   */
+  envelopeSender?: string;
+  /** SES receipt verdicts (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`). */
+  verdicts?: { spam?: string; virus?: string };
+  /** Our own addresses (lower-cased or not): a mail from one of them is our own traffic. */
+  ourAddresses: readonly string[];
+};
+
+// Local parts of addresses no person reads (RFC 3834 §2 asks responders to leave them alone).
+const SYSTEM_SENDER =
+  /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|noreply-[^@]*|bounces?|bounce-[^@]*)(\+[^@]*)?@/i;
+
+const SUPPRESS_TOKENS = new Set(['all', 'oof', 'autoreply']);
+
+function tokenOf(value: string): string {
+  // Header values may carry comments or parameters: `auto-replied (vacation)`, `bulk; x=1`.
+  return (
+    value
+      .replace(/\([^)]*\)/g, '')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase() ?? ''
+  );
+}
+
+function bareAddress(value: string): string {
+  const match = /<([^<>]*)>/.exec(value);
+  return (match ? (match[1] ?? '') : value).trim().toLowerCase();
+}
+
+function isNullPath(value: string | undefined): boolean {
+  return value !== undefined && bareAddress(value) === '';
+}
+
+function headerReason(headers: readonly MailHeader[]): string | null {
+  const values = (name: string) => headerValues(headers, name);
+  if (values('content-type').some((value) => tokenOf(value) === 'multipart/report')) return 'delivery-report';
+  if (values('auto-submitted').some((value) => tokenOf(value) !== 'no' && tokenOf(value) !== '')) {
+    return 'auto-submitted';
+  }
+  const suppress = values('x-auto-response-suppress').flatMap((value) =>
+    value.split(',').map((token) => token.trim().toLowerCase()),
+  );
+  if (suppress.some((token) => SUPPRESS_TOKENS.has(token))) return 'auto-response-suppress';
+  if (values('x-autoreply').length > 0) return 'x-autoreply';
+  if (values('x-autorespond').length > 0) return 'x-autorespond';
+  const precedence = values('precedence').map(tokenOf);
+  for (const kind of ['bulk', 'list', 'junk']) {
+    if (precedence.includes(kind)) return `precedence-${kind}`;
+  }
+  if (values('list-id').length > 0) return 'list-id';
+  if (values('list-unsubscribe').length > 0) return 'list-unsubscribe';
+  // RFC 3834 §2: any List-* header marks list traffic.
+  if (headers.some((header) => header.name.startsWith('list-'))) return 'list-header';
+  return null;
+}
+
+/**
+ * Why a mail must be recorded but never answered (RFC 3834 and common practice), or null
+ * when a person wrote it and an acknowledgement is welcome. Each reason is its own stable
+ * string, so the store and the logs say exactly which rule held it back.
+ */
+export function noAckReasonOf(input: LoopGuardInput): string | null {
+  const { headers, verdicts } = input;
+  if (verdicts?.virus?.toUpperCase() === 'FAIL') return 'virus';
+  if (verdicts?.spam?.toUpperCase() === 'FAIL') return 'spam';
+  const ours = new Set(input.ourAddresses.map((address) => address.trim().toLowerCase()));
+  const from = input.from ? bareAddress(input.from) : '';
+  if (from && ours.has(from)) return 'own-address';
+  // A bounce or DSN: RFC 3834 §2 never answers an empty return path.
+  const returnPaths = headerValues(headers, 'return-path');
+  if (isNullPath(input.envelopeSender) || returnPaths.some(isNullPath)) return 'null-return-path';
+  const fromHeaders = headerReason(headers);
+  if (fromHeaders) return fromHeaders;
+  const senders = [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
+  if (senders.some((address) => address && SYSTEM_SENDER.test(address))) return 'system-sender';
+  return null;
+}

@@ -1,0 +1,142 @@
+import EmailReplyParser from 'email-reply-parser';
+import PostalMime, { type Address, addressParser, type Mailbox } from 'postal-mime';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+
+/** One header as sent: `name` lower-cased, `value` unfolded but not decoded. */
+export type MailHeader = { name: string; value: string };
+
+export type MailAddress = { address: string; name?: string };
+
+/** An attachment with its bytes, ready to be stored before the message is recorded. */
+export type MailAttachment = { name: string; contentType: string; size: number; content: Uint8Array };
+
+/**
+ * One parsed mail, whichever way it reached us (raw MIME from SES, form fields from
+ * Mailgun): what the normalizer and the loop guard need and nothing provider-specific.
+ */
+export type ParsedMail = {
+  headers: MailHeader[];
+  from?: MailAddress;
+  replyTo?: MailAddress;
+  to: MailAddress[];
+  subject: string;
+  /** RFC 5322 ids, without angle brackets. */
+  messageId?: string;
+  inReplyTo?: string;
+  references: string[];
+  /** The whole text: text/plain, or the HTML part converted to text. */
+  text: string;
+  /** What the sender wrote this time, without the quoted history; `text` when none was found. */
+  newText: string;
+  attachments: MailAttachment[];
+};
+
+// Enough for any real mail body; the cap bounds the work a hostile message can cause.
+const MAX_ATTACHMENTS = 50;
+// The reply parser's quote-header patterns scan lazily to the end of the text for every
+// candidate line, so a huge text costs quadratic time. The new part of a reply sits at the
+// top, so only the head is looked at for the quote header.
+const REPLY_SCAN_CHARS = 32_000;
+
+/** Every value of one header, in the order sent (`name` is matched case-insensitively). */
+export function headerValues(headers: readonly MailHeader[], name: string): string[] {
+  const key = name.toLowerCase();
+  return headers.filter((header) => header.name === key).map((header) => header.value);
+}
+
+/** The RFC 5322 msg-ids in a Message-ID / In-Reply-To / References value, without brackets. */
+export function messageIdsOf(value: string | undefined): string[] {
+  if (!value) return [];
+  const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((match) => match[1] as string);
+  if (bracketed.length > 0) return bracketed;
+  // Some senders drop the brackets; one bare token is still an id.
+  const bare = value.trim();
+  return bare && !/[\s<>]/.test(bare) ? [bare] : [];
+}
+
+/** The first mailbox of an address header value (groups flattened), if any. */
+export function firstMailbox(value: string | undefined): MailAddress | undefined {
+  if (!value) return undefined;
+  return mailboxesOf(addressParser(value, { flatten: true }))[0];
+}
+
+function mailboxesOf(addresses: readonly Address[] | undefined): MailAddress[] {
+  const result: MailAddress[] = [];
+  for (const entry of addresses ?? []) {
+    const boxes: Mailbox[] = entry.group ? entry.group : [entry];
+    for (const box of boxes) {
+      const address = box.address.trim();
+      if (!address.includes('@')) continue;
+      result.push(box.name.trim() ? { address, name: box.name.trim() } : { address });
+    }
+  }
+  return result;
+}
+
+/**
+ * Separates what the sender wrote from the quoted history ("On … wrote:", "W dniu …
+ * napisał:", "> " lines, Outlook's "From:" block) and the signature below it. When nothing
+ * quoted is found the whole text is the new part.
+ */
+export function splitReply(text: string): { newText: string; quoted: boolean } {
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const head = normalized.slice(0, REPLY_SCAN_CHARS);
+  const email = new EmailReplyParser().read(head);
+  const fragments = email.getFragments();
+  const quoted = fragments.some((fragment) => fragment.isQuoted());
+  if (!quoted) return { newText: normalized.trim(), quoted: false };
+  const newText = email.getVisibleText().trim();
+  // A reply that is all quote (a bare forward) has no new part; keep the whole text then.
+  return newText ? { newText, quoted: true } : { newText: normalized.trim(), quoted: false };
+}
+
+function bytesOf(content: ArrayBuffer | Uint8Array | string): Uint8Array {
+  if (typeof content === 'string') return new TextEncoder().encode(content);
+  return content instanceof Uint8Array ? content : new Uint8Array(content);
+}
+
+/**
+ * Parses a raw MIME message (RFC 5322 + 2045–2049, RFC 2047 words decoded) into a
+ * ParsedMail. Throws MalformedPayloadError when the bytes are not a message at all.
+ */
+export async function parseMime(raw: Uint8Array | string): Promise<ParsedMail> {
+  let email: Awaited<ReturnType<typeof PostalMime.parse>>;
+  try {
+    email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+  } catch (cause) {
+    // postal-mime rejects only on its own limits (nesting depth, header size).
+    throw new MalformedPayloadError('The mail is not parseable MIME', [
+      cause instanceof Error ? cause.name : 'mime',
+    ]);
+  }
+  if (email.headers.length === 0) throw new MalformedPayloadError('The mail has no headers', ['headers']);
+  const text = (email.text ?? '').trim();
+  const { newText } = splitReply(text);
+  const from = email.from ? mailboxesOf([email.from])[0] : undefined;
+  const replyTo = mailboxesOf(email.replyTo)[0];
+  const attachments = email.attachments.slice(0, MAX_ATTACHMENTS).map((attachment, index) => {
+    const content = bytesOf(attachment.content);
+    return {
+      name: attachment.filename?.trim() || `attachment-${index + 1}`,
+      contentType: attachment.mimeType || 'application/octet-stream',
+      size: content.byteLength,
+      content,
+    };
+  });
+  const mail: ParsedMail = {
+    headers: email.headers.map((header) => ({ name: header.key, value: header.value })),
+    to: mailboxesOf(email.to),
+    subject: email.subject?.trim() ?? '',
+    references: messageIdsOf(email.references),
+    text,
+    newText,
+    attachments,
+  };
+  if (from) mail.from = from;
+  if (replyTo) mail.replyTo = replyTo;
+  const messageId = messageIdsOf(email.messageId)[0];
+  if (messageId) mail.messageId = messageId;
+  const inReplyTo = messageIdsOf(email.inReplyTo)[0];
+  if (inReplyTo) mail.inReplyTo = inReplyTo;
+  return mail;
+}

@@ -1,0 +1,284 @@
+import { z } from 'zod';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+
+// Meta's ids are numeric strings today; only bound them, so a new id format is not a lost message.
+const id = z.string().min(1).max(128);
+// Message ids (mid, wamid) are long base64-ish strings; InboundMessageSchema caps them at 256.
+const messageId = z.string().min(1).max(256);
+
+/** The envelope of every Meta webhook POST: parsed strictly; entries are checked one by one. */
+export const MetaEnvelopeSchema = z.looseObject({
+  object: z.string().min(1).max(100),
+  entry: z.array(z.unknown()),
+});
+
+/** `entry[]` of Messenger (`page`) and Instagram: events under `messaging[]` or, in handover, `standby[]`. */
+export const MessagingEntrySchema = z.looseObject({
+  id,
+  time: z.number().optional(),
+  messaging: z.array(z.unknown()).optional(),
+  standby: z.array(z.unknown()).optional(),
+});
+
+const AttachmentSchema = z.looseObject({
+  type: z.string().max(64),
+  // Templates and some fallbacks carry no payload, or one without a url.
+  payload: z.looseObject({ url: z.string().max(4096).optional() }).nullish(),
+});
+
+/** One Messenger / Instagram messaging event; only the fields we use are validated. */
+export const MessagingEventSchema = z.looseObject({
+  sender: z.looseObject({ id }),
+  recipient: z.looseObject({ id }),
+  timestamp: z.number().optional(),
+  message: z
+    .looseObject({
+      mid: messageId,
+      text: z.string().optional(),
+      attachments: z.array(AttachmentSchema).max(100).optional(),
+      quick_reply: z.looseObject({ payload: z.string().optional() }).optional(),
+      is_echo: z.boolean().optional(),
+      app_id: z.union([z.number(), z.string().max(64)]).optional(),
+      is_deleted: z.boolean().optional(),
+    })
+    .optional(),
+  postback: z
+    .looseObject({
+      mid: messageId.optional(),
+      title: z.string().optional(),
+      payload: z.string().optional(),
+    })
+    .optional(),
+  delivery: z
+    .looseObject({ mids: z.array(messageId).max(1000).optional(), watermark: z.number().optional() })
+    .optional(),
+  read: z.looseObject({ watermark: z.number().optional(), mid: z.string().optional() }).optional(),
+});
+export type MessagingEvent = z.infer<typeof MessagingEventSchema>;
+
+/** `entry[]` of WhatsApp Cloud API: one `changes[]` item per webhook field. */
+export const WhatsAppEntrySchema = z.looseObject({
+  id,
+  changes: z.array(z.unknown()),
+});
+
+export const WhatsAppChangeSchema = z.looseObject({
+  field: z.string().max(100),
+  value: z.unknown(),
+});
+
+/** The `value` of a `messages` change; messages and statuses are checked one by one. */
+export const WhatsAppValueSchema = z.looseObject({
+  messaging_product: z.literal('whatsapp').optional(),
+  metadata: z.looseObject({ display_phone_number: z.string().max(32), phone_number_id: id }),
+  contacts: z
+    .array(
+      z.looseObject({
+        wa_id: z.string().max(32).optional(),
+        profile: z.looseObject({ name: z.string().optional() }).optional(),
+      }),
+    )
+    .max(1000)
+    .optional(),
+  messages: z.array(z.unknown()).optional(),
+  statuses: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
+});
+export type WhatsAppValue = z.infer<typeof WhatsAppValueSchema>;
+
+const WhatsAppMediaSchema = z.looseObject({
+  id,
+  mime_type: z.string().max(255).optional(),
+  caption: z.string().optional(),
+  filename: z.string().max(255).optional(),
+});
+
+/** One inbound WhatsApp message. */
+export const WhatsAppMessageSchema = z.looseObject({
+  // The customer's number in international format without `+`.
+  from: z.string().regex(/^\d{4,20}$/),
+  id: messageId,
+  timestamp: z.string().max(20).optional(),
+  type: z.string().max(64),
+  text: z.looseObject({ body: z.string() }).optional(),
+  image: WhatsAppMediaSchema.optional(),
+  video: WhatsAppMediaSchema.optional(),
+  audio: WhatsAppMediaSchema.optional(),
+  document: WhatsAppMediaSchema.optional(),
+  sticker: WhatsAppMediaSchema.optional(),
+  button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
+  interactive: z
+    .looseObject({
+      type: z.string().max(64).optional(),
+      button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+      list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+    })
+    .optional(),
+  location: z
+    .looseObject({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
+    .optional(),
+});
+export type WhatsAppMessage = z.infer<typeof WhatsAppMessageSchema>;
+
+/** One status of a message we sent. */
+export const WhatsAppStatusSchema = z.looseObject({
+  id: messageId,
+  status: z.string().max(64),
+  timestamp: z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .optional(),
+  recipient_id: z.string().max(32).optional(),
+  errors: z.array(z.looseObject({ code: z.union([z.number(), z.string().max(64)]).optional() })).optional(),
+});
+export type WhatsAppStatus = z.infer<typeof WhatsAppStatusSchema>;
+
+/** What a WhatsApp message needs from the change that carried it. */
+export type WhatsAppContext = {
+  displayPhoneNumber: string;
+  phoneNumberId: string;
+  contacts: NonNullable<WhatsAppValue['contacts']>;
+};
+
+/**
+ * One checked unit of a webhook, in the order Meta sent it: a messaging event, a WhatsApp
+ * message or status, or something we skip with a reason (a part that failed its schema, a
+ * field we do not handle). Checking each unit on its own keeps one bad event from losing
+ * the good ones around it.
+ */
+export type MetaItem =
+  | { kind: 'messaging'; channel: 'messenger' | 'instagram'; standby: boolean; event: MessagingEvent }
+  | { kind: 'whatsapp-message'; context: WhatsAppContext; message: WhatsAppMessage }
+  | { kind: 'whatsapp-status'; status: WhatsAppStatus }
+  | { kind: 'skip'; reason: string };
+
+export type MetaPayload = { object: string; items: MetaItem[] };
+
+const MESSAGING_OBJECTS = { page: 'messenger', instagram: 'instagram' } as const;
+
+/** Issues as `path code`, never the values (they are names, numbers and message text). */
+export function issuesOf(error: z.ZodError, limit = 3): string[] {
+  return error.issues.slice(0, limit).map((issue) => `${issue.path.join('.') || '(root)'} ${issue.code}`);
+}
+
+function invalid(where: string, error: z.ZodError): MetaItem {
+  return { kind: 'skip', reason: `invalid-event ${where}: ${issuesOf(error).join('; ')}` };
+}
+
+/** Provider-chosen names in a reason are kept only when they look like names. */
+export function safeName(value: string): string {
+  return /^[a-z0-9_.-]{1,64}$/i.test(value) ? value : 'other';
+}
+
+function messagingItems(channel: 'messenger' | 'instagram', entries: unknown[], items: MetaItem[]): void {
+  for (const [e, raw] of entries.entries()) {
+    const entry = MessagingEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      items.push(invalid(`entry[${e}]`, entry.error));
+      continue;
+    }
+    for (const source of ['messaging', 'standby'] as const) {
+      for (const [i, rawEvent] of (entry.data[source] ?? []).entries()) {
+        const event = MessagingEventSchema.safeParse(rawEvent);
+        items.push(
+          event.success
+            ? { kind: 'messaging', channel, standby: source === 'standby', event: event.data }
+            : invalid(`entry[${e}].${source}[${i}]`, event.error),
+        );
+      }
+    }
+  }
+}
+
+function whatsappValueItems(where: string, value: WhatsAppValue, items: MetaItem[]): void {
+  const context: WhatsAppContext = {
+    displayPhoneNumber: value.metadata.display_phone_number,
+    phoneNumberId: value.metadata.phone_number_id,
+    contacts: value.contacts ?? [],
+  };
+  for (const [i, raw] of (value.messages ?? []).entries()) {
+    const message = WhatsAppMessageSchema.safeParse(raw);
+    items.push(
+      message.success
+        ? { kind: 'whatsapp-message', context, message: message.data }
+        : invalid(`${where}.messages[${i}]`, message.error),
+    );
+  }
+  for (const [i, raw] of (value.statuses ?? []).entries()) {
+    const status = WhatsAppStatusSchema.safeParse(raw);
+    items.push(
+      status.success
+        ? { kind: 'whatsapp-status', status: status.data }
+        : invalid(`${where}.statuses[${i}]`, status.error),
+    );
+  }
+  // System-level errors about the app or account, not about one message: logged, never stored.
+  if (value.errors?.length) items.push({ kind: 'skip', reason: 'whatsapp-errors' });
+}
+
+function whatsappChangeItems(where: string, raw: unknown, items: MetaItem[]): void {
+  const change = WhatsAppChangeSchema.safeParse(raw);
+  if (!change.success) {
+    items.push(invalid(where, change.error));
+  } else if (change.data.field !== 'messages') {
+    items.push({ kind: 'skip', reason: `whatsapp-field:${safeName(change.data.field)}` });
+  } else {
+    const value = WhatsAppValueSchema.safeParse(change.data.value);
+    if (value.success) whatsappValueItems(`${where}.value`, value.data, items);
+    else items.push(invalid(`${where}.value`, value.error));
+  }
+}
+
+function whatsappItems(entries: unknown[], items: MetaItem[]): void {
+  for (const [e, raw] of entries.entries()) {
+    const entry = WhatsAppEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      items.push(invalid(`entry[${e}]`, entry.error));
+      continue;
+    }
+    for (const [c, change] of entry.data.changes.entries()) {
+      whatsappChangeItems(`entry[${e}].changes[${c}]`, change, items);
+    }
+  }
+}
+
+/**
+ * Checks a parsed body: the envelope strictly (MalformedPayloadError from the caller when it
+ * fails), then every entry and event on its own. An unknown `object` keeps no items.
+ */
+export function checkMetaEnvelope(envelope: z.infer<typeof MetaEnvelopeSchema>): MetaPayload {
+  const items: MetaItem[] = [];
+  const channel = Object.hasOwn(MESSAGING_OBJECTS, envelope.object)
+    ? MESSAGING_OBJECTS[envelope.object as keyof typeof MESSAGING_OBJECTS]
+    : undefined;
+  if (channel) messagingItems(channel, envelope.entry, items);
+  else if (envelope.object === 'whatsapp_business_account') whatsappItems(envelope.entry, items);
+  return { object: envelope.object, items };
+}
+
+/**
+ * Parses a raw webhook body: invalid JSON or an envelope without `object` and `entry[]`
+ * throws MalformedPayloadError (paths only, never values); anything inside is checked leniently.
+ */
+export function parseMetaWebhook(rawBody: string): MetaPayload {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new MalformedPayloadError('Meta webhook body is not JSON');
+  }
+  const envelope = MetaEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issues = issuesOf(envelope.error, 20);
+    throw new MalformedPayloadError(
+      `Meta webhook envelope does not match the documented shape (${issues.length} issue(s))`,
+      issues,
+    );
+  }
+  return checkMetaEnvelope(envelope.data);
+}

@@ -1,0 +1,186 @@
+import { type Attempt, postJson, type RetryOptions, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
+import { phoneNumberOf } from '#lib/domain/contact.ts';
+import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
+import { SendError } from '#lib/ports/errors.ts';
+
+/** A current Graph API version (2026-07-29); pin what the Meta app's webhooks are set to. */
+export const DEFAULT_GRAPH_VERSION = 'v26.0';
+export const DEFAULT_GRAPH_BASE_URL = 'https://graph.facebook.com';
+
+export type MetaSenderOptions = Partial<RetryOptions> & {
+  accessToken: string;
+  graphBaseUrl?: string;
+  graphVersion?: string;
+  fetch?: typeof globalThis.fetch;
+};
+
+// Graph codes that say "try again": temporary / unknown errors, app, user and page rate limits,
+// WhatsApp throughput, spam and pair rate limits, and WhatsApp's own "something went wrong".
+const TRANSIENT_CODES = new Set([1, 2, 4, 17, 32, 341, 613, 80006, 130429, 131000, 131016, 131048, 131056]);
+// Messenger and Instagram code 10 with these subcodes: outside the 24 h window (2018065 when only
+// the News Messaging permission would allow it).
+const OUTSIDE_WINDOW_SUBCODES = new Set([2018278, 2018065]);
+
+type GraphError = { code?: number; subcode?: number; transient: boolean };
+
+function graphErrorOf(json: unknown): GraphError {
+  const error = (json as { error?: Record<string, unknown> } | undefined)?.error;
+  const int = (value: unknown) => (Number.isInteger(value) ? (value as number) : undefined);
+  return { code: int(error?.code), subcode: int(error?.error_subcode), transient: error?.is_transient === true };
+}
+
+/** Our stable name for the Graph error, or `code[:subcode]`, as SendError.providerCode. */
+function providerCodeOf({ code, subcode }: GraphError): string | undefined {
+  if (code === undefined) return undefined;
+  if ((code === 10 && subcode !== undefined && OUTSIDE_WINDOW_SUBCODES.has(subcode)) || code === 131047) {
+    return 'outside-window';
+  }
+  // 551: the person is not available (blocked the page, deactivated); 131026: not on WhatsApp,
+  // old client, or terms not accepted. Neither clears by retrying.
+  if (code === 551 || code === 131026) return 'undeliverable';
+  return subcode === undefined ? String(code) : `${code}:${subcode}`;
+}
+
+async function errorOf(response: Response, label: string): Promise<Attempt<SendReceipt>> {
+  const graph = graphErrorOf(await response.json().catch(() => undefined));
+  const retryable =
+    response.status === 408 ||
+    response.status === 429 ||
+    response.status >= 500 ||
+    graph.transient ||
+    (graph.code !== undefined && TRANSIENT_CODES.has(graph.code));
+  const providerCode = providerCodeOf(graph);
+  // Graph's own message can quote the recipient; only the status and codes go out.
+  const codes = graph.code === undefined ? '' : ` (error ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})`;
+  const error = new SendError(`${label} answered HTTP ${response.status}${codes}`, {
+    permanent: !retryable,
+    providerCode,
+  });
+  return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+}
+
+/**
+ * Cuts text to at most `maxChars` code points and `maxBytes` UTF-8 bytes, at a word boundary
+ * when one is near, ending with an ellipsis. Truncated rather than split: one send stays one
+ * message with one id, and a retry can never repeat the first half.
+ */
+export function truncateText(text: string, maxChars: number, maxBytes = Number.POSITIVE_INFINITY): string {
+  const chars = Array.from(text);
+  if (chars.length <= maxChars && Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const kept: string[] = [];
+  let bytes = Buffer.byteLength('…', 'utf8');
+  for (const char of chars) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (kept.length + 1 >= maxChars || bytes + size > maxBytes) break;
+    kept.push(char);
+    bytes += size;
+  }
+  let cut = kept.join('');
+  const space = cut.search(/\s\S*$/);
+  if (space > cut.length * 0.8) cut = cut.slice(0, space);
+  return `${cut.trimEnd()}…`;
+}
+
+function createGraphSender(
+  options: MetaSenderOptions,
+  label: string,
+  path: string,
+  bodyOf: (message: OutboundText) => unknown,
+  idOf: (json: Record<string, unknown>) => unknown,
+): ChannelSender {
+  const {
+    accessToken,
+    graphBaseUrl = DEFAULT_GRAPH_BASE_URL,
+    graphVersion = DEFAULT_GRAPH_VERSION,
+    fetch = globalThis.fetch,
+    timeoutMs = 5000,
+    maxRetries = 2,
+    totalBudgetMs = 8000,
+    baseDelayMs = 300,
+  } = options;
+  const endpoint = `${graphBaseUrl.replace(/\/+$/, '')}/${encodeURIComponent(graphVersion)}/${path}`;
+  // The header, never the access_token query: URLs end up in logs and error causes.
+  const headers = { authorization: `Bearer ${accessToken}` };
+
+  async function attempt(body: unknown, timeout: number): Promise<Attempt<SendReceipt>> {
+    const result = await postJson(fetch, endpoint, headers, body, timeout, label);
+    if ('error' in result) return { done: false, error: result.error };
+    if (!result.response.ok) return errorOf(result.response, label);
+    const json = (await result.response.json().catch(() => ({}))) as Record<string, unknown>;
+    const id = idOf(json);
+    return { done: true, value: { providerMessageId: typeof id === 'string' ? id : null, status: 'sent' } };
+  }
+
+  return {
+    send(message) {
+      const body = bodyOf(message);
+      return retryWithinBudget((timeout) => attempt(body, timeout), {
+        timeoutMs,
+        maxRetries,
+        totalBudgetMs,
+        baseDelayMs,
+      });
+    },
+  };
+}
+
+function requireToken(token: string, what: string): void {
+  if (!token) throw new SendError(`${what} access token is not configured`, { permanent: true });
+}
+
+/** Messenger text through the Send API (`/me/messages`, Page token); text cut at 2000 characters. */
+export function createMessengerSender(options: MetaSenderOptions): ChannelSender {
+  requireToken(options.accessToken, 'Messenger');
+  return createGraphSender(
+    options,
+    'Messenger Send API',
+    'me/messages',
+    (message) => ({
+      recipient: { id: message.to },
+      messaging_type: 'RESPONSE',
+      message: { text: truncateText(message.text, 2000) },
+    }),
+    (json) => json.message_id,
+  );
+}
+
+/**
+ * Instagram text through the Messenger Platform Send API (`/me/messages`, the Page token of the
+ * linked Page); Meta documents "< 1000 characters" and "1000 bytes or less", so both are kept.
+ */
+export function createInstagramSender(options: MetaSenderOptions): ChannelSender {
+  requireToken(options.accessToken, 'Instagram');
+  return createGraphSender(
+    options,
+    'Instagram Send API',
+    'me/messages',
+    (message) => ({
+      recipient: { id: message.to },
+      messaging_type: 'RESPONSE',
+      message: { text: truncateText(message.text, 999, 1000) },
+    }),
+    (json) => json.message_id,
+  );
+}
+
+/** WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); body cut at 4096 characters. */
+export function createWhatsAppCloudSender(options: MetaSenderOptions & { phoneNumberId: string }): ChannelSender {
+  requireToken(options.accessToken, 'WhatsApp');
+  if (!/^\d{1,32}$/.test(options.phoneNumberId)) {
+    throw new SendError('WhatsApp phone number id is not configured', { permanent: true });
+  }
+  return createGraphSender(
+    options,
+    'WhatsApp Cloud API',
+    `${options.phoneNumberId}/messages`,
+    (message) => ({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      // Cloud API takes the number without `+` (or the wa_id); whatsapp:/+ prefixes are ours.
+      to: phoneNumberOf(message.to).replace(/\D/g, ''),
+      type: 'text',
+      text: { body: truncateText(message.text, 4096), preview_url: false },
+    }),
+    (json) => (json.messages as Array<{ id?: unknown }> | undefined)?.[0]?.id,
+  );
+}

@@ -1,0 +1,83 @@
+import { applyReply, settleAck } from '#lib/domain/conversation.ts';
+import { stableId } from '#lib/domain/ids.ts';
+import type { DeliveryUpdate, OutboundEcho, Transcription } from '#lib/domain/message.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { updateConversation } from './conversation-writes.ts';
+
+export type UpdateDeps = {
+  store: ConversationStore;
+  clock: Clock;
+  log: Log;
+  /** App ids whose echoes are our own sends (Meta: the app that owns the webhook). */
+  ourAppIds: readonly string[];
+};
+
+export type UpdateResult = { kind: 'applied' | 'stale' | 'unknown' | 'ours' | 'no-conversation' };
+
+/**
+ * A status callback or receipt for one of our outbound messages: stored on the message if it
+ * is newer than what we have; a failed acknowledgement marks the conversation's ack failed.
+ * It never creates a message and never triggers an acknowledgement.
+ */
+export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): Promise<UpdateResult> {
+  const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
+  if (!message) return { kind: 'unknown' };
+  const updated = await deps.store.updateDelivery(message.id, update);
+  if (!updated) return { kind: 'stale' };
+  if (message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered')) {
+    const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
+    await updateConversation(deps.store, message.conversationId, (current) =>
+      current.ack?.messageId === message.id
+        ? settleAck(current, current.ack.episode, { state: 'failed', reason })
+        : current,
+    );
+  }
+  return { kind: 'applied' };
+}
+
+/**
+ * A message sent from the business side that the provider echoes back. Our own sends are
+ * recognised (by their stored provider id, or the app that sent them) and ignored; a message
+ * a person wrote from the provider's own inbox is stored as an outbound reply, which ends the
+ * customer's waiting episode and counts as the first reply.
+ */
+export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<UpdateResult> {
+  if (echo.appId && deps.ourAppIds.includes(echo.appId)) return { kind: 'ours' };
+  const known = await deps.store.findByProviderId(echo.provider, echo.providerMessageId);
+  if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
+  const contact = await deps.store.getContact(echo.contactKey);
+  const conversationId = contact?.openConversationId;
+  if (!conversationId) return { kind: 'no-conversation' };
+  const now = deps.clock.now();
+  await deps.store.putMessage({
+    id: stableId('msg', `${echo.provider}:${echo.providerMessageId}`),
+    conversationId,
+    direction: 'outbound',
+    kind: 'reply',
+    channel: echo.channel,
+    provider: echo.provider,
+    providerMessageId: echo.providerMessageId,
+    from: echo.from,
+    to: echo.to,
+    text: echo.text,
+    media: echo.media,
+    createdAt: now.toISOString(),
+    contactKey: echo.contactKey,
+  });
+  await updateConversation(deps.store, conversationId, (current) => applyReply(current, now));
+  return { kind: 'applied' };
+}
+
+/** Text that completes an earlier message (a voicemail's transcription), in either order. */
+export async function recordTranscription(
+  deps: UpdateDeps,
+  transcription: Transcription,
+): Promise<UpdateResult> {
+  await deps.store.completeText(
+    stableId('msg', `${transcription.provider}:${transcription.providerMessageId}`),
+    transcription.text,
+  );
+  return { kind: 'applied' };
+}
