@@ -74,7 +74,9 @@ function table(reports: BundleReport[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
   return rows
     .map((row) =>
-      row.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))),
+      row.map((cell, i) =>
+        i === 1 || i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+      ),
     )
     .map((row) => row.join('  ').trimEnd())
     .join('\n');

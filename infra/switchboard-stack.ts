@@ -1,29 +1,66 @@
-import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AckQueue } from './constructs/ack-queue.ts';
 import { Data } from './constructs/data.ts';
 import { HttpApi } from './constructs/http-api.ts';
+import { ATTACHMENTS_PREFIX, INBOUND_PREFIX, MailIntake } from './constructs/mail-intake.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { ProviderSecret } from './constructs/provider-secret.ts';
 import { SwitchboardFunction } from './constructs/switchboard-function.ts';
+import {
+  type CustomDomain,
+  DEFAULT_ATTACHMENT_DAYS,
+  DEFAULT_RAW_MAIL_DAYS,
+  type MailSettings,
+  STAGES,
+  type Stage,
+} from './context.ts';
 
-export const STAGES = ['dev', 'prod'] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage };
 
 export interface SwitchboardStackProps extends StackProps {
   readonly stage: Stage;
   /**
    * The base URL providers call (a custom domain in front of the API). Twilio signs the exact
-   * URL it called, so signature checks need it. Default: the API's own endpoint.
+   * URL it called, so signature checks need it. Default: the custom domain, else the API's own
+   * endpoint.
    */
   readonly publicUrl?: string;
+  /** Serves the API on `https://<domainName>` (and makes that the public URL). */
+  readonly customDomain?: CustomDomain;
+  /** Email intake and sending. Default: no receipt rule set, no SES sending. */
+  readonly mail?: Partial<MailSettings>;
+  readonly alertEmail?: string;
+  readonly whatsappPhoneNumberId?: string;
 }
 
-const entry = (file: string) => path.join(import.meta.dirname, '..', 'functions', file);
+/** The provider webhooks and the agents' API, by output name: what each console needs pasted. */
+export const ENDPOINTS = {
+  TwilioMessagingWebhookUrl: [
+    '/webhooks/twilio/messaging',
+    'Twilio number or messaging service: "A message comes in"',
+  ],
+  TwilioVoiceWebhookUrl: ['/webhooks/twilio/voice', 'Twilio number: "A call comes in"'],
+  TwilioStatusCallbackUrl: [
+    '/webhooks/twilio/status',
+    'Twilio messaging service: "Delivery status callback"',
+  ],
+  MetaWebhookUrl: [
+    '/webhooks/meta',
+    'Meta app dashboard: Webhooks callback URL (Messenger, Instagram, WhatsApp)',
+  ],
+  SesWebhookUrl: [
+    '/webhooks/email/ses',
+    'Subscribed by this stack to the inbound email topic (nothing to paste)',
+  ],
+  MailgunWebhookUrl: ['/webhooks/email/mailgun', 'Mailgun route: forward("<this URL>")'],
+  AgentsApiUrl: ['/api', "The agents' API base URL (bearer AGENT_API_TOKEN)"],
+} as const;
 
 export class SwitchboardStack extends Stack {
   constructor(scope: Construct, id: string, props: SwitchboardStackProps) {
@@ -31,16 +68,34 @@ export class SwitchboardStack extends Stack {
 
     const prod = props.stage === 'prod';
     const removalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const logRetention = prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_WEEK;
+    const logRetention = prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH;
     const ackWorkerTimeout = Duration.seconds(30);
+    // One Powertools service per stage: the `service` dimension the alarms and dashboard look for.
+    const service = `switchboard-${props.stage}`;
+    const mail: MailSettings = {
+      rawMailDays: DEFAULT_RAW_MAIL_DAYS,
+      attachmentDays: DEFAULT_ATTACHMENT_DAYS,
+      ...props.mail,
+    };
 
     const data = new Data(this, 'Data', { retain: prod });
     const ackQueue = new AckQueue(this, 'AckQueue', { consumerTimeout: ackWorkerTimeout });
     const { secret } = new ProviderSecret(this, 'ProviderSecret', { stage: props.stage, removalPolicy });
+    // Downstream tools subscribe here; the functions may put events on this bus and no other.
+    const bus = new events.EventBus(this, 'EventBus', { eventBusName: `switchboard-${props.stage}` });
+    // Encrypts the two SNS topics (inbound email notifications carry addresses and subjects).
+    // A customer managed key because SES and CloudWatch cannot publish to a topic under the
+    // AWS managed aws/sns key. Nothing at rest depends on it once the topics are gone.
+    const topicKey = new kms.Key(this, 'TopicKey', {
+      description: `Switchboard ${props.stage}: SNS topic encryption (inbound email, alerts)`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const http = new SwitchboardFunction(this, 'Http', {
-      entry: entry('http.ts'),
+      entry: 'http',
       description: 'Switchboard provider webhooks and agents API',
+      service,
       // Twilio gives up on a webhook after 15 s; answer or fail well before that so it retries.
       timeout: Duration.seconds(10),
       memorySize: 512,
@@ -50,6 +105,7 @@ export class SwitchboardStack extends Stack {
     http.bindTable(data.table, data.indexNames);
     http.bindQueue(ackQueue.queue);
     http.bindSecret(secret);
+    http.bindEventBus(bus);
 
     const api = new HttpApi(this, 'HttpApi', {
       handler: http.function,
@@ -57,13 +113,30 @@ export class SwitchboardStack extends Stack {
       throttle: { rateLimit: 50, burstLimit: 100 },
       logRetention,
       removalPolicy,
+      ...(props.customDomain ? { customDomain: props.customDomain } : {}),
     });
-    const publicUrl = props.publicUrl ?? api.url;
-    http.function.addEnvironment('PUBLIC_URL', publicUrl);
+    const publicUrl =
+      props.publicUrl ?? (props.customDomain ? `https://${props.customDomain.domainName}` : api.url);
+    http.setEnvironment('PUBLIC_URL', publicUrl);
+
+    const mailIntake = new MailIntake(this, 'MailIntake', {
+      stage: props.stage,
+      endpoint: `${publicUrl}${ENDPOINTS.SesWebhookUrl[0]}`,
+      ...(mail.domain ? { mailDomain: mail.domain } : {}),
+      rawMailDays: mail.rawMailDays,
+      attachmentDays: mail.attachmentDays,
+      topicKey,
+      retain: prod,
+    });
+    // SNS confirms the subscription with a request to the function: create it once both exist.
+    mailIntake.subscription.node.addDependency(api.api, api.stage, http.function);
+    http.acceptSesTopics([mailIntake.topic]);
+    http.bindMailBucket(mailIntake.bucket, { read: [INBOUND_PREFIX], write: [ATTACHMENTS_PREFIX] });
 
     const ackWorker = new SwitchboardFunction(this, 'AckWorker', {
-      entry: entry('ack-worker.ts'),
+      entry: 'ack-worker',
       description: 'Switchboard acknowledgement sender',
+      service,
       timeout: ackWorkerTimeout,
       memorySize: 512,
       logRetention,
@@ -71,19 +144,41 @@ export class SwitchboardStack extends Stack {
     });
     ackWorker.bindTable(data.table, data.indexNames);
     ackWorker.bindSecret(secret);
+    ackWorker.bindEventBus(bus);
+    // Outbound Twilio messages carry a StatusCallback under the public URL.
+    ackWorker.setEnvironment('PUBLIC_URL', publicUrl);
+    if (mail.fromAddress) {
+      ackWorker.bindSesSender({
+        fromAddress: mail.fromAddress,
+        identityArn:
+          mail.identityArn ??
+          this.formatArn({ service: 'ses', resource: 'identity', resourceName: domainOf(mail.fromAddress) }),
+      });
+    } else if (mail.domain) {
+      Annotations.of(this).addWarningV2(
+        'switchboard:no-ses-from-address',
+        `Mail to ${mail.domain} is received, but without -c sesFromAddress=… no email acknowledgement can be sent.`,
+      );
+    }
     ackWorker.function.addEventSource(
       new SqsEventSource(ackQueue.queue, {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
-        // Provider send APIs are rate limited per account; more pollers only buy 429s.
-        maxConcurrency: 5,
+        // At most 2 batches of 10 (sent in parallel) at once: about 20 provider calls in flight.
+        // That stays under Twilio's 100 concurrent API requests per account (its Messages API
+        // queues beyond a sender's 1 msg/s instead of refusing), WhatsApp Cloud API's 80 msg/s per
+        // number, and, at ~0.2-0.5 s a call, near SES's production send rate (14 msg/s by
+        // default; throttled calls are retried by the SDK, then by the queue). 2 is the lowest
+        // SQS allows; the math is in docs/deploy.md.
+        maxConcurrency: 2,
       }),
     );
 
     const sweeper = new SwitchboardFunction(this, 'Sweeper', {
-      entry: entry('sweeper.ts'),
+      entry: 'sweeper',
       description: 'Switchboard sweeper: re-enqueues pending acks, republishes outboxes',
+      service,
       timeout: Duration.seconds(60),
       memorySize: 256,
       // The next minute's run is the retry; an async retry would only overlap with it.
@@ -94,16 +189,67 @@ export class SwitchboardStack extends Stack {
     sweeper.bindTable(data.table, data.indexNames);
     sweeper.bindQueue(ackQueue.queue);
     sweeper.bindSecret(secret);
+    sweeper.bindEventBus(bus);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the Switchboard sweeper every minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(sweeper.function)],
     });
 
+    if (props.whatsappPhoneNumberId) {
+      for (const fn of [http, ackWorker])
+        fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
+    }
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      service,
+      api: api.api,
+      functions: { http: http.function, ackWorker: ackWorker.function, sweeper: sweeper.function },
+      ackQueue: ackQueue.queue,
+      ackDeadLetterQueue: ackQueue.deadLetterQueue,
+      mailDeadLetterQueue: mailIntake.deadLetterQueue,
+      topicKey,
+      ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'HTTP API endpoint' });
-    new CfnOutput(this, 'TwilioMessagingWebhookUrl', {
-      value: `${publicUrl}/webhooks/twilio/messaging`,
-      description: 'Set as the "A message comes in" webhook of the Twilio number or messaging service',
+    new CfnOutput(this, 'PublicUrl', { value: publicUrl, description: 'The base URL providers are given' });
+    for (const [name, [path, description]] of Object.entries(ENDPOINTS)) {
+      new CfnOutput(this, name, { value: `${publicUrl}${path}`, description });
+    }
+    if (api.domainTarget) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: api.domainTarget,
+        description: `CNAME (or Route 53 alias) ${props.customDomain?.domainName} to this name`,
+      });
+    }
+    new CfnOutput(this, 'ProviderSecretArn', {
+      value: secret.secretArn,
+      description: 'put-secret-value here',
+    });
+    new CfnOutput(this, 'MailBucketName', { value: mailIntake.bucket.bucketName });
+    new CfnOutput(this, 'InboundEmailTopicArn', { value: mailIntake.topic.topicArn });
+    if (mailIntake.ruleSet) {
+      new CfnOutput(this, 'SesReceiptRuleSetName', {
+        value: mailIntake.ruleSetName,
+        description: 'Make it active: aws ses set-active-receipt-rule-set --rule-set-name <this>',
+      });
+    }
+    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
+    new CfnOutput(this, 'AckDeadLetterQueueArn', { value: ackQueue.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'AckQueueArn', { value: ackQueue.queue.queueArn });
+    new CfnOutput(this, 'InboundEmailDeadLetterQueueUrl', { value: mailIntake.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlertsTopicArn', { value: monitoring.alertsTopic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=switchboard-${props.stage}`,
     });
   }
+}
+
+/** `example.com` from `Anna Kowalska <anna@example.com>`. */
+function domainOf(fromAddress: string): string {
+  const domain = /@([^<>\s@]+)>?\s*$/.exec(fromAddress)?.[1];
+  if (!domain) throw new Error(`Cannot find the domain of the SES from address "${fromAddress}"`);
+  return domain.toLowerCase();
 }

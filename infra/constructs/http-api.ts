@@ -2,6 +2,7 @@ import { type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -12,6 +13,8 @@ export interface HttpApiProps {
   readonly throttle: apigwv2.ThrottleSettings;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Serves the API on this domain too (the DNS record pointing at it is yours to create). */
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
 // Only what an operator needs to trace a request; no query strings, headers or bodies, which
@@ -34,6 +37,9 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 export class HttpApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly accessLogGroup: logs.LogGroup;
+  readonly stage: apigwv2.HttpStage;
+  /** With a custom domain: what its DNS CNAME (or alias) must point at. */
+  readonly domainTarget?: string;
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
@@ -58,7 +64,19 @@ export class HttpApi extends Construct {
         'by its HMAC signature over the raw body (X-Twilio-Signature, X-Hub-Signature-256), which ' +
         'only the function can check. /api/* is authenticated by a bearer token in the Hono app.',
     });
-    this.api.addStage('DefaultStage', {
+    const domainName = props.customDomain
+      ? new apigwv2.DomainName(this, 'DomainName', {
+          domainName: props.customDomain.domainName,
+          certificate: acm.Certificate.fromCertificateArn(
+            this,
+            'Certificate',
+            props.customDomain.certificateArn,
+          ),
+          securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+        })
+      : undefined;
+    this.domainTarget = domainName?.regionalDomainName;
+    this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle,
@@ -66,6 +84,8 @@ export class HttpApi extends Construct {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
         format: ACCESS_LOG_FORMAT,
       },
+      // The whole domain maps to the API: providers call https://<domain>/webhooks/...
+      ...(domainName ? { domainMapping: { domainName } } : {}),
     });
   }
 

@@ -1,19 +1,19 @@
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, type Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { entryPath, type FunctionName, LAMBDA_BUNDLING } from '../bundling.ts';
 
-/**
- * The embedded emulators and the dev server of `lib/local`. They are external so that a stray
- * import fails loudly at cold start instead of shipping a database emulator to Lambda; they are
- * never installed into the bundle (no `nodeModules`).
- */
-const LOCAL_ONLY_MODULES = ['dynalite', 'fauxqs', '@hono/node-server'] as const;
+/** The CloudWatch namespace of the metrics the functions emit with Powertools (EMF). */
+export const METRICS_NAMESPACE = 'Switchboard';
 
 /**
  * What the store does: single-item conditional writes and queries on the table and its indexes.
@@ -29,15 +29,15 @@ const TABLE_ACTIONS = [
   'dynamodb:DeleteItem',
 ] as const;
 
-// Bundled CommonJS dependencies call `require`, which an ES module does not have.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __switchboardCreateRequire } from 'node:module';" +
-  'const require = __switchboardCreateRequire(import.meta.url);';
-
 export interface SwitchboardFunctionProps {
-  /** Absolute path of the entry file under `functions/`; it exports `handler`. */
-  readonly entry: string;
+  /** The entry point under `functions/`; it exports `handler`. */
+  readonly entry: FunctionName;
   readonly description: string;
+  /**
+   * POWERTOOLS_SERVICE_NAME: the `service` dimension of every metric. One value for all the
+   * functions of a stage, so an alarm finds a metric whichever function emits it.
+   */
+  readonly service: string;
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly logRetention: logs.RetentionDays;
@@ -45,6 +45,12 @@ export interface SwitchboardFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** Async invocation retries (schedules); leave unset for synchronous and SQS callers. */
   readonly retryAttempts?: number;
+}
+
+/** Where the http function may touch the mail bucket (S3 key prefixes, with trailing slash). */
+export interface MailBucketAccess {
+  readonly read: readonly string[];
+  readonly write: readonly string[];
 }
 
 /**
@@ -74,7 +80,7 @@ export class SwitchboardFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
+      entry: entryPath(props.entry),
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -88,22 +94,17 @@ export class SwitchboardFunction extends Construct {
       environment: {
         NODE_ENV: 'production',
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        // Prefer the ESM build of dual packages so tree shaking works.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The SDK clients are bundled: the versions the tests ran against are the ones that run,
-        // not whatever the Lambda runtime happens to ship.
-        bundleAwsSDK: true,
-        externalModules: [...LOCAL_ONLY_MODULES],
-      },
+      // Shared with `npm run build` (infra/bundling.ts): the bundle tested is the one deployed.
+      bundling: LAMBDA_BUNDLING,
     });
+  }
+
+  /** A plain, non-secret setting (a URL, an id). Secrets go through `bindSecret`. */
+  setEnvironment(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
   }
 
   /** TABLE_NAME + single-item read/write on the table and query on the named indexes. */
@@ -128,4 +129,73 @@ export class SwitchboardFunction extends Construct {
     this.function.addEnvironment('SWITCHBOARD_SECRETS_ARN', secret.secretArn);
     secret.grantRead(this.role);
   }
+
+  /** EVENT_BUS_NAME + events:PutEvents on that bus and no other. */
+  bindEventBus(bus: events.IEventBus): void {
+    this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    bus.grantPutEventsTo(this.role);
+  }
+
+  /**
+   * MAIL_BUCKET + GetObject under the `read` prefixes and PutObject under the `write` ones.
+   * Written out instead of `bucket.grantRead`, whose `s3:GetObject*` / `s3:List*` are wider.
+   */
+  bindMailBucket(bucket: s3.IBucket, access: MailBucketAccess): void {
+    this.function.addEnvironment('MAIL_BUCKET', bucket.bucketName);
+    const statement = (action: string, prefixes: readonly string[]) =>
+      new iam.PolicyStatement({
+        actions: [action],
+        resources: prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+      });
+    if (access.read.length > 0) this.role.addToPrincipalPolicy(statement('s3:GetObject', access.read));
+    if (access.write.length > 0) this.role.addToPrincipalPolicy(statement('s3:PutObject', access.write));
+    // cdk-nag reports each prefix wildcard as its own finding; acknowledge exactly those.
+    const cfnBucket = bucket.node.defaultChild;
+    if (!CfnResource.isCfnResource(cfnBucket)) return;
+    const logicalId = Stack.of(this).resolve(cfnBucket.logicalId) as string;
+    for (const prefix of [...access.read, ...access.write]) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`,
+        reason:
+          `Object keys under ${prefix} are chosen at run time (the SES message id, an attachment id), ` +
+          'so the grant names the prefix: one action, one prefix of one bucket, the narrowest S3 allows.',
+      });
+    }
+  }
+
+  /**
+   * SES_TOPIC_ARNS: the topics whose SNS messages the http function accepts (and whose
+   * subscriptions it confirms). Nothing to grant: SNS calls us, and the confirmation is an
+   * HTTPS GET of the SubscribeURL.
+   */
+  acceptSesTopics(topics: readonly sns.ITopic[]): void {
+    this.function.addEnvironment(
+      'SES_TOPIC_ARNS',
+      Fn.join(
+        ',',
+        topics.map((topic) => topic.topicArn),
+      ),
+    );
+  }
+
+  /**
+   * SES_FROM_ADDRESS + ses:SendEmail / ses:SendRawEmail on the one verified identity the address
+   * belongs to, and only with that From address.
+   */
+  bindSesSender(sender: { fromAddress: string; identityArn: string }): void {
+    this.function.addEnvironment('SES_FROM_ADDRESS', sender.fromAddress);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [sender.identityArn],
+        conditions: { StringEquals: { 'ses:FromAddress': bareAddress(sender.fromAddress) } },
+      }),
+    );
+  }
+}
+
+/** `anna@example.com` from `Anna Kowalska <anna@example.com>` (or from the bare address). */
+export function bareAddress(fromAddress: string): string {
+  const match = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(fromAddress);
+  return (match?.[1] ?? fromAddress).trim();
 }

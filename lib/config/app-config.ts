@@ -8,6 +8,26 @@ export type AppConfig = {
   publicUrl: string;
   port: number;
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string };
+  /** null when META_APP_SECRET or META_VERIFY_TOKEN is missing: the Meta webhook is off. */
+  meta: {
+    appSecret: string;
+    verifyToken: string;
+    appId: string | undefined;
+    pageAccessToken: string | undefined;
+    instagramAccessToken: string | undefined;
+    whatsappAccessToken: string | undefined;
+    whatsappPhoneNumberId: string | undefined;
+    graphBaseUrl: string;
+  } | null;
+  /** null without MAILGUN_SIGNING_KEY: the Mailgun webhook is off. */
+  mailgun: { signingKey: string } | null;
+  /** Inbound mail through SES → SNS (off without SES_TOPIC_ARNS), and acknowledgements through SES. */
+  email: {
+    sesTopicArns: string[];
+    fromAddress: string | undefined;
+    bucket: string | undefined;
+    s3Endpoint: string | undefined;
+  };
   agentApiToken: string;
   business: BusinessConfig;
   sender: 'outbox' | 'provider';
@@ -25,11 +45,18 @@ export type AppConfig = {
     leaseMs: number;
     /** Send attempts before the ack is marked failed (equals the queue's maxReceiveCount). */
     maxAttempts: number;
+    /** How long before the promised time an unanswered episode gets its late notice. */
+    noticeLeadMs: number;
   };
   limits: { webhookBodyBytes: number };
 };
 
-export const ACK_DEFAULTS: AppConfig['ack'] = { graceMs: 60_000, leaseMs: 60_000, maxAttempts: 5 };
+export const ACK_DEFAULTS: AppConfig['ack'] = {
+  graceMs: 60_000,
+  leaseMs: 60_000,
+  maxAttempts: 5,
+  noticeLeadMs: 30 * 60_000,
+};
 
 /** Assembles the configuration from a parsed environment (secrets already merged in). */
 export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
@@ -45,6 +72,29 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       authToken: secrets.TWILIO_AUTH_TOKEN,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
     },
+    meta:
+      env.META_APP_SECRET && env.META_VERIFY_TOKEN
+        ? {
+            appSecret: env.META_APP_SECRET,
+            verifyToken: env.META_VERIFY_TOKEN,
+            appId: env.META_APP_ID,
+            pageAccessToken: env.META_PAGE_ACCESS_TOKEN,
+            instagramAccessToken: env.INSTAGRAM_ACCESS_TOKEN,
+            whatsappAccessToken: env.WHATSAPP_ACCESS_TOKEN,
+            whatsappPhoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
+            graphBaseUrl: env.META_GRAPH_BASE_URL,
+          }
+        : null,
+    mailgun: env.MAILGUN_SIGNING_KEY ? { signingKey: env.MAILGUN_SIGNING_KEY } : null,
+    email: {
+      sesTopicArns: (env.SES_TOPIC_ARNS ?? '')
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter(Boolean),
+      fromAddress: env.SES_FROM_ADDRESS,
+      bucket: env.MAIL_BUCKET,
+      s3Endpoint: env.SWITCHBOARD_S3_ENDPOINT,
+    },
     agentApiToken: secrets.AGENT_API_TOKEN,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),
@@ -55,7 +105,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       dynamoDbEndpoint: env.SWITCHBOARD_DYNAMODB_ENDPOINT,
       sqsEndpoint: env.SWITCHBOARD_SQS_ENDPOINT,
     },
-    ack: { ...ACK_DEFAULTS },
+    ack: { ...ACK_DEFAULTS, noticeLeadMs: env.NOTICE_LEAD_MINUTES * 60_000 },
     limits: { webhookBodyBytes: 64 * 1024 },
   };
 }

@@ -32,6 +32,30 @@ export const EnvSchema = z.object({
   /** `outbox` writes acknowledgements to outbox.jsonl; `provider` calls the providers' APIs. */
   SWITCHBOARD_SENDER: z.enum(['outbox', 'provider']).optional(),
   SWITCHBOARD_SECRETS_ARN: optionalText,
+  META_APP_SECRET: optionalText,
+  META_VERIFY_TOKEN: optionalText,
+  META_PAGE_ACCESS_TOKEN: optionalText,
+  INSTAGRAM_ACCESS_TOKEN: optionalText,
+  WHATSAPP_ACCESS_TOKEN: optionalText,
+  MAILGUN_SIGNING_KEY: optionalText,
+  /** The Meta app's id: echoes of messages this app sent are our own. */
+  META_APP_ID: optionalText,
+  META_GRAPH_BASE_URL: url.default('https://graph.facebook.com'),
+  WHATSAPP_PHONE_NUMBER_ID: optionalText,
+  /** SNS topic ARNs SES notifies (comma-separated); others are refused. */
+  SES_TOPIC_ARNS: optionalText,
+  /** The address email acknowledgements come from, e.g. "Anna Kowalska <anna@example.com>". */
+  SES_FROM_ADDRESS: optionalText,
+  /** Where mail and attachments are stored (S3 bucket on AWS). */
+  MAIL_BUCKET: optionalText,
+  SWITCHBOARD_S3_ENDPOINT: url.optional(),
+  /** Minutes before the promised time that an unanswered customer gets the late notice. */
+  NOTICE_LEAD_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   TABLE_NAME: z.string().min(3).default('switchboard'),
   // Not z.url(): local queue URLs carry hosts like sqs.<region>.127.0.0.1.
   ACK_QUEUE_URL: z
@@ -43,8 +67,19 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /** The secrets a running Switchboard needs; production refuses to start without them. */
-export const SECRET_NAMES = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'AGENT_API_TOKEN'] as const;
+export const REQUIRED_SECRETS = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'AGENT_API_TOKEN'] as const;
+/** Secrets of channels that are optional: a channel without its secrets is switched off. */
+export const OPTIONAL_SECRETS = [
+  'META_APP_SECRET',
+  'META_VERIFY_TOKEN',
+  'META_PAGE_ACCESS_TOKEN',
+  'INSTAGRAM_ACCESS_TOKEN',
+  'WHATSAPP_ACCESS_TOKEN',
+  'MAILGUN_SIGNING_KEY',
+] as const;
+export const SECRET_NAMES = [...REQUIRED_SECRETS, ...OPTIONAL_SECRETS] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
+export type RequiredSecretName = (typeof REQUIRED_SECRETS)[number];
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = EnvSchema.safeParse(source);
@@ -58,8 +93,8 @@ export function isProduction(env: Env): boolean {
 }
 
 /** Fails fast, naming every missing secret (never its value). */
-export function requireSecrets(env: Env): Record<SecretName, string> {
-  const missing = SECRET_NAMES.filter((name) => !env[name]);
+export function requireSecrets(env: Env): Record<RequiredSecretName, string> {
+  const missing = REQUIRED_SECRETS.filter((name) => !env[name]);
   if (missing.length > 0) {
     throw new ConfigError(`Missing required secret${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
   }

@@ -1,4 +1,5 @@
-import type { Contact } from './contact.ts';
+import type { BusinessConfig } from './business-config.ts';
+import { type Contact, isMobileNumber } from './contact.ts';
 import type { InboundMessage } from './message.ts';
 
 export type AckPolicyInput = {
@@ -18,4 +19,14 @@ export function noAckReason({ contact, message, canSendOn }: AckPolicyInput): st
   if (contact?.optedOut) return 'opted-out';
   if (!canSendOn) return 'channel-cannot-send';
   return null;
+}
+
+/**
+ * Whether a caller also gets the acknowledgement by SMS (beyond the promise the greeting
+ * speaks): per config, always, never, or only to a mobile number.
+ */
+export function voiceSmsAllowed(setting: BusinessConfig['ack']['voiceSms'], callerNumber: string): boolean {
+  if (setting === 'always') return true;
+  if (setting === 'never') return false;
+  return isMobileNumber(callerNumber);
 }

@@ -227,8 +227,13 @@ const BusinessConfigSchema = z
           .default(null),
         /** Plain-ASCII Polish keeps an SMS in GSM-7: 160 characters a segment instead of 70. */
         smsTransliterate: z.boolean().default(false),
+        /**
+         * How a caller is acknowledged beyond the promise the greeting speaks: by SMS when the
+         * number is a mobile one (`mobile`), always, or never (the spoken promise is the ack).
+         */
+        voiceSms: z.enum(['mobile', 'always', 'never']).default('mobile'),
       })
-      .default({ selfHelpUrl: null, smsTransliterate: false }),
+      .default({ selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' }),
   })
   .superRefine(
     ({ people, openings }, ctx) => {
@@ -319,5 +324,5 @@ export const DEFAULT_BUSINESS_CONFIG: BusinessConfig = parseBusinessConfig({
     default: 'anna',
     rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' }],
   },
-  ack: { selfHelpUrl: null, smsTransliterate: false },
+  ack: { selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' },
 });

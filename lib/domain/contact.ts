@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { isValidPhoneNumber as isValidMobileNumber } from 'libphonenumber-js/mobile';
 import { z } from 'zod';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
 
@@ -32,4 +33,12 @@ export function phoneContactKey(address: string): string {
 /** The bare E.164 number of a phone address (`whatsapp:+48…` → `+48…`), or the raw address. */
 export function phoneNumberOf(address: string): string {
   return address.replace(/^[a-z]+:/i, '').trim();
+}
+
+/**
+ * Whether a number can take an SMS: libphonenumber-js's mobile metadata only accepts mobile
+ * (and mobile-or-fixed) ranges, so a landline caller gets no SMS acknowledgement.
+ */
+export function isMobileNumber(e164: string): boolean {
+  return isValidMobileNumber(phoneNumberOf(e164));
 }

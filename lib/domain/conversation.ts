@@ -47,6 +47,10 @@ export const ConversationSchema = z.object({
   lastMessageAt: z.string(),
   replyBy: z.string().nullable(),
   ack: AckSchema.nullable(),
+  /** The late notice of the current (or last) episode, sent shortly before replyBy passes unanswered. */
+  notice: AckSchema.nullable().default(null),
+  /** The episode's promise as first stated, when a late notice moved it (for measuring). */
+  originalReplyBy: z.string().nullable().default(null),
   firstReplyAt: z.string().optional(),
   locale: LocaleSchema,
   route: ReplyRouteSchema,
@@ -131,6 +135,8 @@ export function applyInbound(
     lastMessageAt: message.createdAt,
     replyBy: null,
     ack: null,
+    notice: null,
+    originalReplyBy: null,
     locale: context.defaultLocale,
     route: routeOf(message),
     promise: null,
@@ -184,6 +190,7 @@ export function applyInbound(
       episodeMessageIds: [message.id],
       promise: context.promise,
       replyBy: context.promise.replyBy,
+      originalReplyBy: null,
       ack,
     },
     ackRequested: ack.state === 'pending',
@@ -191,49 +198,53 @@ export function applyInbound(
   };
 }
 
+/** The two automatic messages of an episode: the acknowledgement and the late notice. */
+export type Slot = 'ack' | 'notice';
+
 export type ClaimResult =
   | { kind: 'claimed'; conversation: Conversation }
   | { kind: 'skip'; reason: 'stale' | 'done' | 'leased' };
 
 /**
- * A worker's claim on the episode's ack (pending → sending with a lease). A lease that ran
- * out (the worker died) can be claimed again; a live one cannot.
+ * A worker's claim on the episode's ack or notice (pending → sending with a lease). A lease
+ * that ran out (the worker died) can be claimed again; a live one cannot.
  */
 export function claimAck(
   conversation: Conversation,
   episode: number,
   now: Date,
   leaseMs: number,
+  slot: Slot = 'ack',
 ): ClaimResult {
-  const ack = conversation.ack;
-  if (!ack || ack.episode !== episode) return { kind: 'skip', reason: 'stale' };
-  if (ack.state === 'sent' || ack.state === 'skipped' || ack.state === 'failed')
+  const job = conversation[slot];
+  if (!job || job.episode !== episode) return { kind: 'skip', reason: 'stale' };
+  if (job.state === 'sent' || job.state === 'skipped' || job.state === 'failed')
     return { kind: 'skip', reason: 'done' };
-  if (ack.state === 'sending' && ack.leaseUntil && Date.parse(ack.leaseUntil) > now.getTime()) {
+  if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) {
     return { kind: 'skip', reason: 'leased' };
   }
   return {
     kind: 'claimed',
     conversation: {
       ...conversation,
-      ack: {
-        ...ack,
+      [slot]: {
+        ...job,
         state: 'sending',
-        attempts: ack.attempts + 1,
+        attempts: job.attempts + 1,
         leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
       },
     },
   };
 }
 
-/** Why, at send time, the ack should no longer go out (the episode ended meanwhile). */
+/** Why, at send time, the ack or notice should no longer go out (the episode ended meanwhile). */
 export function ackNoLongerNeeded(conversation: Conversation, episode: number): string | null {
   if (conversation.status === 'resolved') return 'resolved';
   if (conversation.episode !== episode || conversation.awaitingSince === null) return 'answered';
   return null;
 }
 
-/** Moves the episode's ack to a final or retryable state; a no-op for another episode. */
+/** Moves the episode's ack or notice to a final or retryable state; a no-op for another episode. */
 export function settleAck(
   conversation: Conversation,
   episode: number,
@@ -241,14 +252,15 @@ export function settleAck(
     | { state: 'sent'; at: Date; messageId: string }
     | { state: 'skipped' | 'failed'; reason: string }
     | { state: 'pending'; reason: string },
+  slot: Slot = 'ack',
 ): Conversation {
-  const ack = conversation.ack;
-  if (!ack || ack.episode !== episode) return conversation;
-  const { leaseUntil: _lease, ...rest } = ack;
+  const job = conversation[slot];
+  if (!job || job.episode !== episode) return conversation;
+  const { leaseUntil: _lease, ...rest } = job;
   if (outcome.state === 'sent') {
     return {
       ...conversation,
-      ack: {
+      [slot]: {
         ...rest,
         state: 'sent',
         sentAt: outcome.at.toISOString(),
@@ -257,34 +269,81 @@ export function settleAck(
       },
     };
   }
-  return { ...conversation, ack: { ...rest, state: outcome.state, reason: outcome.reason } };
+  return { ...conversation, [slot]: { ...rest, state: outcome.state, reason: outcome.reason } };
 }
 
-/** Records that a job for the pending ack was (re)queued now. */
-export function markAckEnqueued(conversation: Conversation, episode: number, now: Date): Conversation {
-  const ack = conversation.ack;
-  if (!ack || ack.episode !== episode) return conversation;
-  return { ...conversation, ack: { ...ack, enqueuedAt: now.toISOString() } };
+/** Records that a job for the pending ack or notice was (re)queued now. */
+export function markAckEnqueued(
+  conversation: Conversation,
+  episode: number,
+  now: Date,
+  slot: Slot = 'ack',
+): Conversation {
+  const job = conversation[slot];
+  if (!job || job.episode !== episode) return conversation;
+  return { ...conversation, [slot]: { ...job, enqueuedAt: now.toISOString() } };
 }
 
 /**
- * When the sweeper must next look at this conversation, or null when nothing can be left
- * half done: a pending ack that no worker picked up, or a claim whose worker died.
+ * The late notice is due `leadMs` before the promised time of an episode that was
+ * acknowledged and is still waiting, once per episode.
  */
-export function nextSweepAt(conversation: Conversation, graceMs: number): string | null {
-  const ack = conversation.ack;
-  if (!ack) return null;
-  if (ack.state === 'pending') {
-    const since = ack.enqueuedAt ?? ack.requestedAt;
-    return new Date(Date.parse(since) + graceMs).toISOString();
-  }
-  if (ack.state === 'sending') {
+export function noticeDueAt(conversation: Conversation, leadMs: number): string | null {
+  const { ack, notice, replyBy } = conversation;
+  if (conversation.status !== 'open' || conversation.awaitingSince === null || !replyBy) return null;
+  if (!ack || ack.episode !== conversation.episode || ack.state !== 'sent') return null;
+  if (notice && notice.episode === conversation.episode) return null;
+  return new Date(Date.parse(replyBy) - leadMs).toISOString();
+}
+
+/** Makes the episode's late notice pending (a no-op once it exists for this episode). */
+export function requestNotice(conversation: Conversation, now: Date): Conversation {
+  if (conversation.notice?.episode === conversation.episode) return conversation;
+  return {
+    ...conversation,
+    notice: { state: 'pending', episode: conversation.episode, requestedAt: now.toISOString(), attempts: 0 },
+  };
+}
+
+/** The notice went out with a new promise: keep the first one for measuring, state the new one. */
+export function movePromise(conversation: Conversation, promise: Conversation['promise']): Conversation {
+  if (!promise) return conversation;
+  return {
+    ...conversation,
+    originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy,
+    promise,
+    replyBy: promise.replyBy,
+  };
+}
+
+function jobSweepAt(job: Ack | null, graceMs: number): number | null {
+  if (!job) return null;
+  if (job.state === 'pending') return Date.parse(job.enqueuedAt ?? job.requestedAt) + graceMs;
+  if (job.state === 'sending') {
     // After the lease, but not again within the grace period of the sweeper's own requeue.
-    const lease = Date.parse(ack.leaseUntil ?? ack.requestedAt);
-    const requeued = ack.enqueuedAt ? Date.parse(ack.enqueuedAt) + graceMs : 0;
-    return new Date(Math.max(lease, requeued)).toISOString();
+    const lease = Date.parse(job.leaseUntil ?? job.requestedAt);
+    return Math.max(lease, job.enqueuedAt ? Date.parse(job.enqueuedAt) + graceMs : 0);
   }
   return null;
+}
+
+/**
+ * When the sweeper must next look at this conversation, or null when it has nothing to do:
+ * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
+ * notice coming due.
+ */
+export function nextSweepAt(
+  conversation: Conversation,
+  graceMs: number,
+  noticeLeadMs?: number,
+): string | null {
+  const times = [jobSweepAt(conversation.ack, graceMs), jobSweepAt(conversation.notice, graceMs)];
+  if (noticeLeadMs !== undefined) {
+    const due = noticeDueAt(conversation, noticeLeadMs);
+    if (due) times.push(Date.parse(due));
+  }
+  const next = times.filter((time): time is number => time !== null);
+  return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
 }
 
 /**
@@ -303,5 +362,9 @@ export function applyReply(conversation: Conversation, at: Date): Conversation {
     lastMessageAt: later(conversation.lastMessageAt, iso),
     firstReplyAt: conversation.firstReplyAt ?? iso,
     ack: ack && ack.state === 'pending' ? { ...ack, state: 'skipped', reason: 'answered' } : ack,
+    notice:
+      conversation.notice && conversation.notice.state === 'pending'
+        ? { ...conversation.notice, state: 'skipped', reason: 'answered' }
+        : conversation.notice,
   };
 }

@@ -1,13 +1,23 @@
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
-import type { ProviderWebhook } from '#lib/channels/channel.ts';
+import type { MetaChannel } from '#lib/channels/meta/index.ts';
+import type { TwilioChannel } from '#lib/channels/twilio/index.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
 import { apiRoutes } from './routes/api.ts';
+import { metaRoutes } from './routes/meta.ts';
 import { twilioRoutes } from './routes/twilio.ts';
+
+/** The providers this deployment serves: Twilio always, the others when configured. */
+export type Providers = {
+  twilio: TwilioChannel;
+  meta: MetaChannel | null;
+};
 
 export type AppDeps = {
   publicUrl: string;
@@ -15,7 +25,9 @@ export type AppDeps = {
   webhookBodyBytes: number;
   store: ConversationStore;
   handlers: EventHandlers;
-  twilio: { messaging: ProviderWebhook<unknown> };
+  business: BusinessConfig;
+  clock: Clock;
+  providers: Providers;
   log: Log;
 };
 
@@ -38,7 +50,10 @@ export function createApp(deps: AppDeps): Hono {
         c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${deps.webhookBodyBytes} bytes`), 413),
     }),
   );
-  app.route('/webhooks/twilio', twilioRoutes({ ...deps, messaging: deps.twilio.messaging }));
+  app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio }));
+  const meta = deps.providers.meta;
+  if (meta)
+    app.route('/webhooks/meta', metaRoutes({ ...deps, webhook: meta.webhook, handshake: meta.handshake }));
 
   const unauthorized = { message: errorBody('UNAUTHORIZED', 'A valid bearer token is required') };
   app.use(

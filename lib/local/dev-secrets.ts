@@ -7,7 +7,8 @@ export type DevSecrets = { values: Record<SecretName, string>; generated: Secret
 
 function generate(name: SecretName): string {
   if (name === 'TWILIO_ACCOUNT_SID') return `AC${randomBytes(16).toString('hex')}`;
-  if (name === 'TWILIO_AUTH_TOKEN') return randomBytes(16).toString('hex');
+  if (name === 'TWILIO_AUTH_TOKEN' || name === 'META_APP_SECRET') return randomBytes(16).toString('hex');
+  if (name === 'MAILGUN_SIGNING_KEY') return `key-${randomBytes(16).toString('hex')}`;
   return `dev_${randomBytes(24).toString('base64url')}`;
 }
 

@@ -1,64 +1,168 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-// Only the signature helpers: the whole twilio package costs ~175 ms to import.
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { DEFAULT_DATA_DIR } from './server.ts';
+import {
+  mailgunWebhook,
+  metaMessagingPayload,
+  metaWebhook,
+  type SignedWebhook,
+  twilioCallParams,
+  twilioMessageParams,
+  twilioSid,
+  twilioWebhook,
+  whatsappCloudPayload,
+} from './simulate-payloads.ts';
 
-const USAGE = `Usage: npm run simulate -- sms --from +48601234567 --body "Dzień dobry" [--to +48221234567]
-         [--media https://example.com/photo.jpg --media-type image/jpeg] [--sid SM…] [--url http://localhost:3000]
+const CHANNELS = [
+  'sms',
+  'whatsapp',
+  'voice',
+  'voicemail',
+  'messenger',
+  'instagram',
+  'wa-cloud',
+  'email-mailgun',
+] as const;
+type SimulatedChannel = (typeof CHANNELS)[number];
 
-Posts a Twilio messaging webhook, signed with the twilio package's own helper, to the running
-Switchboard (npm start), then shows the conversation and its acknowledgement.`;
+const USAGE = `Usage: npm run simulate -- <${CHANNELS.join('|')}> [options]
 
-/** The webhook Twilio would send for one inbound SMS/MMS. */
-function smsParams(options: {
-  from: string;
-  to: string;
-  body: string;
-  sid: string;
-  accountSid: string;
+  --from <address>   the customer (+48601234567, a PSID/IGSID, or an email address)
+  --to <address>     our number / page / address
+  --body <text>      the message (voicemail: its transcription)
+  --name <name>      the customer's profile name (WhatsApp)
+  --media <url>      an MMS attachment (repeatable), with --media-type
+  --url <base>       where Switchboard runs (default http://localhost:$PORT or 3000)
+
+Posts a correctly signed provider webhook (Twilio's own signing helper, Meta's and Mailgun's
+HMACs, with the dev secrets npm start generated) to the running Switchboard, then shows the
+conversation and its acknowledgement.`;
+
+type Options = {
+  from: string | undefined;
+  to: string | undefined;
+  body: string | undefined;
+  name: string;
   media: string[];
   mediaType: string;
-}) {
-  const params: Record<string, string> = {
-    ToCountry: 'PL',
-    SmsMessageSid: options.sid,
-    NumMedia: String(options.media.length),
-    SmsSid: options.sid,
-    SmsStatus: 'received',
-    Body: options.body,
-    To: options.to,
-    NumSegments: '1',
-    MessageSid: options.sid,
-    AccountSid: options.accountSid,
-    From: options.from,
-    FromCountry: 'PL',
-    ApiVersion: '2010-04-01',
-  };
-  options.media.forEach((url, index) => {
-    params[`MediaUrl${index}`] = url;
-    params[`MediaContentType${index}`] = options.mediaType;
-  });
-  return params;
+};
+
+type Secrets = Awaited<ReturnType<typeof loadDevSecrets>>['values'];
+
+/** The signed webhooks one simulated contact produces, in order. */
+function webhooksFor(
+  channel: SimulatedChannel,
+  o: Options,
+  secrets: Secrets,
+  publicUrl: string,
+): SignedWebhook[] {
+  const twilio = { authToken: secrets.TWILIO_AUTH_TOKEN, publicUrl };
+  const accountSid = secrets.TWILIO_ACCOUNT_SID;
+  const phone = o.from ?? '+48601234567';
+  const ours = o.to ?? '+48221234567';
+  switch (channel) {
+    case 'sms':
+      return [
+        twilioWebhook(
+          '/webhooks/twilio/messaging',
+          twilioMessageParams({
+            from: phone,
+            to: ours,
+            body: o.body ?? 'Dzień dobry, mam pytanie o zamówienie.',
+            accountSid,
+            media: o.media,
+            mediaType: o.mediaType,
+          }),
+          twilio,
+        ),
+      ];
+    case 'whatsapp':
+      return [
+        twilioWebhook(
+          '/webhooks/twilio/messaging',
+          twilioMessageParams({
+            from: `whatsapp:${phone}`,
+            to: `whatsapp:${ours}`,
+            body: o.body ?? 'Dzień dobry!',
+            accountSid,
+            profileName: o.name,
+          }),
+          twilio,
+        ),
+      ];
+    case 'voice':
+    case 'voicemail': {
+      const call = twilioCallParams({ from: phone, to: ours, accountSid, callSid: twilioSid('CA') });
+      const hooks = [twilioWebhook('/webhooks/twilio/voice', call.call, twilio)];
+      if (channel === 'voicemail') {
+        hooks.push(twilioWebhook('/webhooks/twilio/voice/recording', call.recording, twilio));
+        hooks.push(
+          twilioWebhook(
+            '/webhooks/twilio/voice/transcription',
+            call.transcription(o.body ?? 'Proszę o telefon w sprawie zamówienia.'),
+            twilio,
+          ),
+        );
+      }
+      return hooks;
+    }
+    case 'messenger':
+    case 'instagram':
+      return [
+        metaWebhook(
+          metaMessagingPayload(channel === 'messenger' ? 'page' : 'instagram', {
+            from: o.from ?? '7214568801234567',
+            to: o.to ?? '104857600123456',
+            text: o.body ?? 'Dzień dobry, czy paczka już wyszła?',
+          }),
+          secrets.META_APP_SECRET,
+        ),
+      ];
+    case 'wa-cloud':
+      return [
+        metaWebhook(
+          whatsappCloudPayload({
+            from: phone,
+            to: ours,
+            text: o.body ?? 'Dzień dobry!',
+            name: o.name,
+            phoneNumberId: '106540352242922',
+          }),
+          secrets.META_APP_SECRET,
+        ),
+      ];
+    case 'email-mailgun':
+      return [
+        mailgunWebhook(
+          {
+            from: o.from?.includes('@') ? o.from : 'Ewa Kowalska <ewa.kowalska@example.net>',
+            to: o.to?.includes('@') ? o.to : 'kontakt@example.com',
+            subject: 'Pytanie o zamówienie 4471',
+            text: o.body ?? 'Dzień dobry,\n\nkiedy wyślecie moje zamówienie?\n\nEwa',
+          },
+          secrets.MAILGUN_SIGNING_KEY,
+        ),
+      ];
+  }
 }
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
-      from: { type: 'string', default: '+48601234567' },
-      to: { type: 'string', default: '+48221234567' },
-      body: { type: 'string', default: 'Dzień dobry, mam pytanie o zamówienie.' },
-      sid: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      body: { type: 'string' },
+      name: { type: 'string', default: 'Ewa Kowalska' },
       media: { type: 'string', multiple: true, default: [] },
       'media-type': { type: 'string', default: 'image/jpeg' },
       url: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals[0] !== 'sms') {
+  const channel = positionals[0] as SimulatedChannel | undefined;
+  if (values.help || !channel || !CHANNELS.includes(channel)) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -67,34 +171,31 @@ async function main(): Promise<number> {
   const secrets = (await loadDevSecrets(dataDir, process.env)).values;
   const target = (values.url ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
   const publicUrl = (process.env.PUBLIC_URL ?? target).replace(/\/+$/, '');
-  const path = '/webhooks/twilio/messaging';
-  const params = smsParams({
+  const options: Options = {
     from: values.from,
     to: values.to,
     body: values.body,
-    sid: values.sid ?? `SM${randomBytes(16).toString('hex')}`,
-    accountSid: secrets.TWILIO_ACCOUNT_SID,
+    name: values.name,
     media: values.media,
     mediaType: values['media-type'],
-  });
-  const signature = getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, `${publicUrl}${path}`, params);
+  };
 
-  let response: Response;
-  try {
-    response = await fetch(`${target}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body: new URLSearchParams(params).toString(),
-    });
-  } catch {
-    process.stderr.write(`Nothing answers at ${target}: start Switchboard first with npm start\n`);
-    return 1;
+  for (const hook of webhooksFor(channel, options, secrets, publicUrl)) {
+    let response: Response;
+    try {
+      response = await fetch(`${target}${hook.path}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+    } catch {
+      process.stderr.write(`Nothing answers at ${target}: start Switchboard first with npm start\n`);
+      return 1;
+    }
+    process.stdout.write(`POST ${hook.path} -> ${response.status}\n${await response.text()}\n`);
+    if (!response.ok) return 1;
   }
-  process.stdout.write(
-    `POST ${path} (MessageSid ${params.MessageSid}) -> ${response.status}\n${await response.text()}\n`,
-  );
-  if (!response.ok) return 1;
-  return showConversation(target, secrets.AGENT_API_TOKEN, values.from);
+  return showLatestConversation(target, secrets.AGENT_API_TOKEN);
 }
 
 type ApiConversation = {
@@ -103,19 +204,18 @@ type ApiConversation = {
   replyBy: string | null;
   ack: { state: string; reason?: string } | null;
 };
-type ApiMessage = { kind: string; direction: string; text: string };
+type ApiMessage = { kind: string; direction: string; channel: string; text: string };
 
-/** Polls the agents' API until the acknowledgement has left (or 5 s have passed). */
-async function showConversation(target: string, token: string, from: string): Promise<number> {
+/** Polls the agents' API until the newest conversation's acknowledgement settled (at most 5 s). */
+async function showLatestConversation(target: string, token: string): Promise<number> {
   const headers = { authorization: `Bearer ${token}` };
-  const digits = from.replace(/[^\d]/g, '');
   for (let i = 0; i < 50; i++) {
     const list = (await (
-      await fetch(`${target}/api/conversations?status=open&limit=100`, { headers })
+      await fetch(`${target}/api/conversations?status=open&limit=1`, { headers })
     ).json()) as {
       items: ApiConversation[];
     };
-    const conversation = list.items.find((item) => item.contact.key.replace(/[^\d]/g, '') === digits);
+    const conversation = list.items[0];
     if (conversation && conversation.ack?.state !== 'pending' && conversation.ack?.state !== 'sending') {
       const detail = (await (
         await fetch(`${target}/api/conversations/${conversation.id}`, { headers })
@@ -123,16 +223,18 @@ async function showConversation(target: string, token: string, from: string): Pr
         messages: ApiMessage[];
       };
       process.stdout.write(
-        `conversation ${conversation.id}, reply by ${conversation.replyBy}, ack ${conversation.ack?.state}`,
+        `\nconversation ${conversation.id} (${conversation.contact.key}), reply by ${conversation.replyBy}, ack ${conversation.ack?.state}${conversation.ack?.reason ? ` (${conversation.ack.reason})` : ''}\n`,
       );
-      process.stdout.write(conversation.ack?.reason ? ` (${conversation.ack.reason})\n` : '\n');
-      for (const message of detail.messages)
-        process.stdout.write(`  ${message.direction} ${message.kind}: ${message.text}\n`);
+      for (const message of detail.messages) {
+        process.stdout.write(
+          `  ${message.direction} ${message.kind} (${message.channel}): ${message.text}\n`,
+        );
+      }
       return 0;
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  process.stdout.write('The message is stored; the acknowledgement has not left yet (see the server log).\n');
+  process.stdout.write('Stored; the acknowledgement has not left yet (see the server log).\n');
   return 0;
 }
 

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-/** One acknowledgement to send: which conversation and which of its waiting episodes. */
+/** One automatic message to send: which conversation, which waiting episode, ack or late notice. */
 export const AckJobSchema = z.object({
   conversationId: z.string().min(1),
   episode: z.number().int().positive(),
+  kind: z.enum(['ack', 'notice']).optional(),
 });
 export type AckJob = z.infer<typeof AckJobSchema>;
 

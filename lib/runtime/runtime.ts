@@ -3,14 +3,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
-import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { ConfigError } from '#lib/config/env.ts';
-import type { Channel } from '#lib/domain/channel.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
 import { createApp } from '#lib/http/app.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
-import type { ChannelSender, SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -23,13 +21,11 @@ import {
 } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
+import { wireChannels } from './channels.ts';
 
 const unconfiguredQueue: AckQueue = {
   enqueue: () => Promise.reject(new ConfigError('ACK_QUEUE_URL is not configured')),
 };
-
-/** Which channels each provider can send on (the registry of senders). */
-const SENDING_CHANNELS: Record<string, readonly Channel[]> = { twilio: ['sms', 'mms', 'whatsapp'] };
 
 export type RuntimeOptions = {
   config: AppConfig;
@@ -62,21 +58,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const store = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
-    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs),
+    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
   });
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
-  const twilio = createTwilioChannel({
-    accountSid: config.twilio.accountSid,
-    authToken: config.twilio.authToken,
-    apiBaseUrl: config.twilio.apiBaseUrl,
+  const channels = wireChannels(config, {
+    ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const providerSenders: Record<string, ChannelSender> = { twilio: twilio.sender };
-  const senders: SenderRegistry = (provider, channel) => {
-    if (!SENDING_CHANNELS[provider]?.includes(channel)) return undefined;
-    return options.outbox ?? providerSenders[provider];
-  };
+  const { senders } = channels;
 
   const recordDeps: RecordInboundDeps = {
     store,
@@ -84,11 +74,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     clock,
     log,
     business: config.business,
-    canSendOn: (provider, channel) => senders(provider, channel) !== undefined,
+    canSendOn: channels.canSendOn,
   };
   const sendAckDeps: SendAckDeps = { store, senders, clock, log, business: config.business, ack: config.ack };
-  const sweepDeps: SweepDeps = { store, queue, clock, log };
-  const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: [] };
+  const sweepDeps: SweepDeps = { store, queue, clock, log, noticeLeadMs: config.ack.noticeLeadMs };
+  const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
@@ -100,7 +90,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       echo: (echo) => recordEcho(updateDeps, echo),
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
-    twilio: { messaging: twilio.messaging },
+    providers: channels.providers,
+    business: config.business,
+    clock,
     log,
   });
   return { store, queue, app, recordDeps, sendAckDeps, sweepDeps };

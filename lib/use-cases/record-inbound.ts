@@ -17,8 +17,8 @@ export type RecordInboundDeps = {
   clock: Clock;
   log: Log;
   business: BusinessConfig;
-  /** Whether we can answer on this provider + channel at all (voice: by SMS to the caller). */
-  canSendOn: (provider: string, channel: Channel) => boolean;
+  /** Whether we can answer on this provider + channel at all, to this customer address (voice: by SMS to the caller). */
+  canSendOn: (provider: string, channel: Channel, customer: string) => boolean;
 };
 
 export type RecordInboundResult = {
@@ -101,13 +101,13 @@ export async function recordInbound(
       noAckReason: noAckReason({
         contact,
         message: inbound,
-        canSendOn: inbound.kind === 'call' || deps.canSendOn(inbound.provider, inbound.channel),
+        canSendOn: inbound.kind === 'call' || deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
       }),
       defaultLocale: contact?.locale ?? deps.business.defaultLocale,
       newConversationId: message.conversationId,
       contactName: inbound.contactName,
       // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.
-      spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel),
+      spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false };
@@ -158,7 +158,8 @@ async function resolveVoicemailContact(
   deps: RecordInboundDeps,
   inbound: InboundMessage,
 ): Promise<InboundMessage> {
-  if (inbound.contactKey || !inbound.callId) return inbound;
+  // Twilio's recording callback names only the call (contact key `call:<CallSid>`).
+  if (!inbound.callId || (inbound.contactKey && !inbound.contactKey.startsWith('call:'))) return inbound;
   const call = await deps.store.findByProviderId(inbound.provider, inbound.callId);
   if (!call) throw new UnknownCallError(inbound.callId);
   return {

@@ -1,7 +1,15 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { ackNoLongerNeeded, type Conversation, claimAck, settleAck } from '#lib/domain/conversation.ts';
+import {
+  ackNoLongerNeeded,
+  type Conversation,
+  claimAck,
+  movePromise,
+  type Slot,
+  settleAck,
+} from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
-import { composeAck } from '#lib/domain/texts/index.ts';
+import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
+import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
 import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -28,35 +36,44 @@ export type SendAckResult =
 /** A transient send failure: the queue delivers the job again (and, in the end, to the DLQ). */
 export class AckRetryError extends SendError {
   constructor(reason: string, cause: unknown) {
-    super(`acknowledgement not sent yet: ${reason}`, { permanent: false, cause });
+    super(`automatic message not sent yet: ${reason}`, { permanent: false, cause });
   }
 }
 
-/** The id of an episode's acknowledgement message: one per episode, whoever sends it. */
-export function ackMessageId(conversationId: string, episode: number): string {
-  return stableId('msg', `ack:${conversationId}:${episode}`);
+/** The id of an episode's acknowledgement (or late notice): one per episode, whoever sends it. */
+export function ackMessageId(conversationId: string, episode: number, slot: Slot = 'ack'): string {
+  return stableId('msg', `${slot}:${conversationId}:${episode}`);
 }
 
+const WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /**
- * Sends one episode's acknowledgement at most once: re-checks the policy, claims the ack
- * with a conditional write (pending → sending with a lease), sends, stores the outbound
- * message, marks the ack sent. `receiveCount` is the queue's delivery count of this job.
+ * Sends one episode's acknowledgement, or its late notice, at most once: re-checks that the
+ * customer still waits, claims it with a conditional write (pending → sending with a lease),
+ * sends, stores the outbound message, marks it sent (a notice also moves the promise, keeping
+ * the first one for measuring). `receiveCount` is the queue's delivery count of this job.
  */
 export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1): Promise<SendAckResult> {
-  const claimed = await claim(deps, job);
+  const slot: Slot = job.kind ?? 'ack';
+  const claimed = await claim(deps, job, slot);
   if ('kind' in claimed) return claimed;
   const conversation = claimed.conversation;
   const route = conversation.route;
-  const messageId = ackMessageId(conversation.id, job.episode);
+  const messageId = ackMessageId(conversation.id, job.episode, slot);
+  const settle = (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) =>
+    updateConversation(deps.store, conversation.id, (current) => {
+      const settled = settleAck(current, job.episode, outcome, slot);
+      return promise && settled !== current ? movePromise(settled, promise) : settled;
+    });
 
   // A previous worker sent it and died before marking it: finish its work, never resend.
   const already = await deps.store.getMessage(messageId);
   if (already) {
-    await settle(deps, conversation.id, job.episode, {
-      state: 'sent',
-      at: new Date(already.createdAt),
-      messageId,
-    });
+    const at = new Date(already.createdAt);
+    await settle(
+      { state: 'sent', at, messageId },
+      slot === 'notice' ? noticePromise(deps, conversation, at) : undefined,
+    );
     return { kind: 'sent', messageId };
   }
 
@@ -67,17 +84,27 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
   const closedWindow = windowClosed(conversation, now);
   if (!sender || !conversation.promise || closedWindow) {
     const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';
-    await settle(deps, conversation.id, job.episode, { state: 'skipped', reason });
+    await settle({ state: 'skipped', reason });
     return { kind: 'skipped', reason };
   }
 
-  const { text, subject } = composeAck(deps.business, {
-    locale: conversation.locale,
-    channel,
-    now,
-    promise: conversation.promise,
-    contactName: conversation.contact.name,
-  });
+  const newPromise = slot === 'notice' ? noticePromise(deps, conversation, now) : undefined;
+  const { text, subject } = newPromise
+    ? composeNotice(deps.business, {
+        locale: conversation.locale,
+        channel,
+        now,
+        promise: newPromise,
+        originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy ?? newPromise.replyBy,
+        contactName: conversation.contact.name,
+      })
+    : composeAck(deps.business, {
+        locale: conversation.locale,
+        channel,
+        now,
+        promise: conversation.promise,
+        contactName: conversation.contact.name,
+      });
 
   let providerMessageId: string | null;
   try {
@@ -97,31 +124,27 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
       error instanceof SendError
         ? `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`
         : 'error';
-    const attempts = conversation.ack?.attempts ?? 1;
-    const final =
-      (error instanceof SendError && error.permanent) ||
-      attempts >= deps.ack.maxAttempts ||
-      receiveCount >= deps.ack.maxAttempts;
+    const attempts = conversation[slot]?.attempts ?? 1;
+    const permanent = error instanceof SendError && error.permanent;
+    const final = permanent || attempts >= deps.ack.maxAttempts || receiveCount >= deps.ack.maxAttempts;
     // The provider says the 24-hour window is closed: not a failure of ours, and never retried.
     const outsideWindow = error instanceof SendError && error.providerCode === 'outside-window';
     await settle(
-      deps,
-      conversation.id,
-      job.episode,
       outsideWindow
         ? { state: 'skipped', reason: 'outside-window' }
         : final
           ? { state: 'failed', reason }
           : { state: 'pending', reason },
     );
-    deps.log.warn('acknowledgement send failed', {
+    deps.log.warn('automatic message not sent', {
       conversationId: conversation.id,
+      slot,
       reason,
       final,
       attempts,
     });
     if (outsideWindow) return { kind: 'skipped', reason: 'outside-window' };
-    if (error instanceof SendError && error.permanent) return { kind: 'failed', reason };
+    if (permanent) return { kind: 'failed', reason };
     // Retryable failures go back to the queue, so that the last one lands in the DLQ.
     throw new AckRetryError(reason, error);
   }
@@ -130,7 +153,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     id: messageId,
     conversationId: conversation.id,
     direction: 'outbound',
-    kind: 'ack',
+    kind: slot,
     channel,
     provider: route.provider,
     providerMessageId,
@@ -145,44 +168,44 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     contactKey: conversation.contact.key,
   });
   if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
-  await settle(deps, conversation.id, job.episode, { state: 'sent', at: now, messageId });
-  deps.log.info('acknowledgement sent', { conversationId: conversation.id, channel: route.channel });
+  await settle({ state: 'sent', at: now, messageId }, newPromise);
+  deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
+    conversationId: conversation.id,
+    channel,
+  });
   return { kind: 'sent', messageId };
+}
+
+/** The honest new time a late notice states: the next promise we can keep from now. */
+function noticePromise(deps: SendAckDeps, conversation: Conversation, at: Date): ReplyPromise {
+  return computePromise(deps.business, { receivedAt: at, channel: conversation.channel });
 }
 
 async function claim(
   deps: SendAckDeps,
   job: AckJob,
+  slot: Slot,
 ): Promise<{ conversation: Conversation } | Extract<SendAckResult, { kind: 'nothing-to-do' | 'skipped' }>> {
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
     const current = await deps.store.getConversation(job.conversationId);
     if (!current) return { kind: 'nothing-to-do', reason: 'missing' };
     const now = deps.clock.now();
+    const target = current[slot];
     const ended = ackNoLongerNeeded(current, job.episode);
-    const pendingHere = current.ack?.episode === job.episode && current.ack.state !== 'sent';
-    if (ended && pendingHere && current.ack?.state !== 'skipped' && current.ack?.state !== 'failed') {
-      const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended });
+    const open =
+      target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
+    if (ended && open) {
+      const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended }, slot);
       if (await trySave(deps.store, skipped, current.version)) return { kind: 'skipped', reason: ended };
       continue;
     }
-    const result = claimAck(current, job.episode, now, deps.ack.leaseMs);
+    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot);
     if (result.kind === 'skip') return { kind: 'nothing-to-do', reason: result.reason };
     const saved = await trySave(deps.store, result.conversation, current.version);
     if (saved) return { conversation: saved };
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
 }
-
-async function settle(
-  deps: SendAckDeps,
-  conversationId: string,
-  episode: number,
-  outcome: Parameters<typeof settleAck>[2],
-): Promise<void> {
-  await updateConversation(deps.store, conversationId, (current) => settleAck(current, episode, outcome));
-}
-
-const WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Meta (Messenger, Instagram, WhatsApp Cloud) and WhatsApp through Twilio allow free-form

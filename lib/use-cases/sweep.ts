@@ -1,41 +1,59 @@
-import { markAckEnqueued } from '#lib/domain/conversation.ts';
+import { markAckEnqueued, noticeDueAt, requestNotice, type Slot } from '#lib/domain/conversation.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { updateConversation } from './conversation-writes.ts';
 
-export type SweepDeps = { store: ConversationStore; queue: AckQueue; clock: Clock; log: Log };
+export type SweepDeps = {
+  store: ConversationStore;
+  queue: AckQueue;
+  clock: Clock;
+  log: Log;
+  /** How long before the promised time an unanswered episode gets its late notice. */
+  noticeLeadMs: number;
+};
 
-export type SweepResult = { requeued: number; errors: number };
+export type SweepResult = { requeued: number; notices: number; errors: number };
 
 /**
- * Finishes what a crash or an outage left half done: an ack recorded as pending that never
- * reached the queue (or whose job was lost), and a claim whose worker died. Finds them with
- * a Query on the sweep index, never a Scan; queueing twice is harmless (the worker claims).
+ * Finishes what a crash or an outage left half done (an ack or notice recorded as pending
+ * that never reached the queue, a claim whose worker died) and starts the late notices that
+ * came due. Finds them with a Query on the sweep index, never a Scan; queueing twice is
+ * harmless (the worker claims).
  */
 export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> {
   const now = deps.clock.now();
   const due = await deps.store.dueForSweep(now, limit);
-  let requeued = 0;
-  let errors = 0;
-  for (const conversation of due) {
-    const ack = conversation.ack;
-    if (!ack || (ack.state !== 'pending' && ack.state !== 'sending')) continue;
+  const result: SweepResult = { requeued: 0, notices: 0, errors: 0 };
+  for (let conversation of due) {
     try {
-      await deps.queue.enqueue({ conversationId: conversation.id, episode: ack.episode });
-      await updateConversation(deps.store, conversation.id, (current) =>
-        markAckEnqueued(current, ack.episode, now),
-      );
-      requeued++;
+      const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
+      if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
+        conversation =
+          (await updateConversation(deps.store, conversation.id, (current) => requestNotice(current, now))) ??
+          conversation;
+        result.notices++;
+      }
+      for (const slot of ['ack', 'notice'] as const satisfies readonly Slot[]) {
+        const job = conversation[slot];
+        if (!job || (job.state !== 'pending' && job.state !== 'sending')) continue;
+        if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) continue;
+        await deps.queue.enqueue({ conversationId: conversation.id, episode: job.episode, kind: slot });
+        await updateConversation(deps.store, conversation.id, (current) =>
+          markAckEnqueued(current, job.episode, now, slot),
+        );
+        result.requeued++;
+      }
     } catch (error) {
-      errors++;
-      deps.log.warn('sweeper could not requeue an ack', {
+      result.errors++;
+      deps.log.warn('sweeper could not requeue', {
         conversationId: conversation.id,
         error: (error as Error).name,
       });
     }
   }
-  if (requeued > 0 || errors > 0) deps.log.info('sweep finished', { due: due.length, requeued, errors });
-  return { requeued, errors };
+  if (result.requeued > 0 || result.errors > 0)
+    deps.log.info('sweep finished', { due: due.length, ...result });
+  return result;
 }

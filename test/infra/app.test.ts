@@ -53,6 +53,22 @@ describe.concurrent('infra/app.ts', { timeout: 30_000 }, () => {
     await expect(synthApp({ stage: 'staging' })).rejects.toThrow(/Unknown stage "staging"/);
   });
 
+  it('should synthesize prod with email, alerts and a custom domain, with nothing left for cdk-nag', async ({
+    expect,
+  }) => {
+    await expect(
+      synthApp({
+        stage: 'prod',
+        mailDomain: 'support.example.com',
+        sesFromAddress: 'Anna Kowalska <anna@example.com>',
+        alertEmail: 'ops@example.com',
+        domainName: 'hooks.example.com',
+        certificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-1234',
+        whatsappPhoneNumberId: '106540352242922',
+      }),
+    ).resolves.toEqual([{ name: 'Switchboard-prod', terminationProtection: true }]);
+  });
+
   it('should refuse a public URL that is not https', async ({ expect }) => {
     await expect(synthApp({ publicUrl: 'http://hooks.example.com' })).rejects.toThrow(
       /publicUrl must be an https URL/,

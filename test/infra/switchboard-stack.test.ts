@@ -1,6 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logicalId, nagStack, synthStack } from './synth.ts';
+import { PROVIDER_SECRET_KEYS } from '../../infra/constructs/provider-secret.ts';
+import { ENDPOINTS } from '../../infra/switchboard-stack.ts';
+import { logicalId, MAIL_OPTIONS, nagStack, synthStack } from './synth.ts';
 
 type Resource = {
   Properties: Record<string, unknown>;
@@ -161,8 +163,9 @@ describe('SwitchboardStack', () => {
       expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
     });
 
-    it('should encrypt both queues with SQS-managed keys and refuse plain HTTP', () => {
-      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    it('should encrypt every queue (ack, ack DLQ, inbound email DLQ) with SQS-managed keys and refuse plain HTTP', () => {
+      dev.resourceCountIs('AWS::SQS::Queue', 3);
+      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
       dev.resourcePropertiesCountIs(
         'AWS::SQS::QueuePolicy',
         {
@@ -172,13 +175,13 @@ describe('SwitchboardStack', () => {
             ]),
           },
         },
-        2,
+        3,
       );
     });
   });
 
   describe('provider secret', () => {
-    it('should generate a per-stage JSON secret with empty Twilio placeholders and a generated agent token', () => {
+    it('should generate a per-stage JSON secret with an empty placeholder per provider credential and a generated agent token', () => {
       // Act
       const secret = resource(prod, 'AWS::SecretsManager::Secret', 'ProviderSecret');
       const generate = secret.Properties.GenerateSecretString as Record<string, unknown>;
@@ -189,12 +192,21 @@ describe('SwitchboardStack', () => {
       expect(JSON.parse(generate.SecretStringTemplate as string)).toEqual({
         TWILIO_ACCOUNT_SID: '',
         TWILIO_AUTH_TOKEN: '',
+        META_APP_SECRET: '',
+        META_VERIFY_TOKEN: '',
+        META_PAGE_ACCESS_TOKEN: '',
+        INSTAGRAM_ACCESS_TOKEN: '',
+        WHATSAPP_ACCESS_TOKEN: '',
+        MAILGUN_SIGNING_KEY: '',
       });
+      expect(Object.keys(JSON.parse(generate.SecretStringTemplate as string))).toEqual([
+        ...PROVIDER_SECRET_KEYS,
+      ]);
       expect(generate.GenerateStringKey).toBe('AGENT_API_TOKEN');
     });
 
     it('should never resolve a secret value into the template', () => {
-      for (const template of [dev, prod]) {
+      for (const template of [dev, prod, synthStack('prod', MAIL_OPTIONS).template]) {
         expect(JSON.stringify(template.toJSON())).not.toContain('{{resolve:secretsmanager');
       }
     });
@@ -213,6 +225,22 @@ describe('SwitchboardStack', () => {
       });
     });
 
+    it('should give every function of a stage the same Powertools service, so alarms find its metrics', () => {
+      for (const [template, stage] of [
+        [dev, 'dev'],
+        [prod, 'prod'],
+      ] as const) {
+        template.allResourcesProperties('AWS::Lambda::Function', {
+          Environment: {
+            Variables: Match.objectLike({
+              POWERTOOLS_SERVICE_NAME: `switchboard-${stage}`,
+              POWERTOOLS_METRICS_NAMESPACE: 'Switchboard',
+            }),
+          },
+        });
+      }
+    });
+
     it.each([
       ['Http', 10, 512],
       ['AckWorker', 30, 512],
@@ -222,21 +250,39 @@ describe('SwitchboardStack', () => {
       expect([props.Timeout, props.MemorySize]).toEqual([timeout, memory]);
     });
 
-    it('should write each function to its own log group with a retention', () => {
+    it('should write each function to its own log group, kept 30 days in dev and 90 in prod', () => {
       for (const name of FUNCTIONS) {
         const logGroup = logicalId(dev, 'AWS::Logs::LogGroup', `${name}LogGroup`);
         expect(lambdaFunction(dev, name).Properties.LoggingConfig).toMatchObject({ LogGroup: ref(logGroup) });
       }
-      dev.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+      dev.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      prod.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+      prod.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
     });
 
     it.each([
-      ['Http', ['TABLE_NAME', 'ACK_QUEUE_URL', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN']],
-      ['AckWorker', ['TABLE_NAME', 'SWITCHBOARD_SECRETS_ARN']],
-      ['Sweeper', ['TABLE_NAME', 'ACK_QUEUE_URL', 'SWITCHBOARD_SECRETS_ARN']],
+      [
+        'Http',
+        [
+          'TABLE_NAME',
+          'ACK_QUEUE_URL',
+          'PUBLIC_URL',
+          'SWITCHBOARD_SECRETS_ARN',
+          'EVENT_BUS_NAME',
+          'MAIL_BUCKET',
+          'SES_TOPIC_ARNS',
+        ],
+      ],
+      ['AckWorker', ['TABLE_NAME', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME']],
+      ['Sweeper', ['TABLE_NAME', 'ACK_QUEUE_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME']],
     ] as const)('should give %s exactly the resource variables %j', (name, expected) => {
       // Prepare
-      const defaults = ['NODE_ENV', 'NODE_OPTIONS'];
+      const defaults = [
+        'NODE_ENV',
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+      ];
 
       // Act
       const names = Object.keys(environment(dev, name));
@@ -256,6 +302,9 @@ describe('SwitchboardStack', () => {
         ACK_QUEUE_URL: ref(queue),
         SWITCHBOARD_SECRETS_ARN: ref(secret),
         PUBLIC_URL: getAtt(api, 'ApiEndpoint'),
+        EVENT_BUS_NAME: ref(logicalId(dev, 'AWS::Events::EventBus', 'EventBus')),
+        MAIL_BUCKET: ref(logicalId(dev, 'AWS::S3::Bucket', 'MailIntakeBucket')),
+        SES_TOPIC_ARNS: ref(logicalId(dev, 'AWS::SNS::Topic', 'MailIntakeTopic')),
       };
 
       for (const name of FUNCTIONS) {
@@ -279,9 +328,21 @@ describe('SwitchboardStack', () => {
 
       // Assess
       expect(environment(template, 'Http').PUBLIC_URL).toBe('https://hooks.example.com');
+      expect(environment(template, 'AckWorker').PUBLIC_URL).toBe('https://hooks.example.com');
       template.hasOutput('TwilioMessagingWebhookUrl', {
         Value: 'https://hooks.example.com/webhooks/twilio/messaging',
       });
+    });
+
+    it('should pass the WhatsApp phone number id to the functions that receive and send, when given', () => {
+      // Act
+      const { template } = synthStack('dev', { whatsappPhoneNumberId: '106540352242922' });
+
+      // Assess
+      expect(environment(template, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
+      expect(environment(template, 'AckWorker').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
+      expect(environment(template, 'Sweeper').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
+      expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
   });
 
@@ -299,7 +360,8 @@ describe('SwitchboardStack', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BatchSize: 10,
         MaximumBatchingWindowInSeconds: 1,
-        ScalingConfig: { MaximumConcurrency: 5 },
+        // 2 pollers x 10 records in parallel: ~20 provider calls in flight (docs/deploy.md).
+        ScalingConfig: { MaximumConcurrency: 2 },
       });
     });
 
@@ -357,7 +419,14 @@ describe('SwitchboardStack', () => {
           ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           [ref(logicalId(dev, 'AWS::SecretsManager::Secret', 'ProviderSecret'))],
         ],
+        events: [['events:PutEvents'], [getAtt(logicalId(dev, 'AWS::Events::EventBus', 'EventBus'))]],
+        readInboundMail: [['s3:GetObject'], [objects('inbound/*')]],
+        writeAttachments: [['s3:PutObject'], [objects('attachments/*')]],
       };
+    });
+
+    const objects = (pattern: string) => ({
+      'Fn::Join': ['', [getAtt(logicalId(dev, 'AWS::S3::Bucket', 'MailIntakeBucket')), `/${pattern}`]],
     });
 
     const logs = (name: FunctionName): [string[], unknown[]] => [
@@ -366,9 +435,9 @@ describe('SwitchboardStack', () => {
     ];
 
     it.each([
-      ['Http', ['table', 'send', 'secret']],
-      ['AckWorker', ['table', 'consume', 'secret']],
-      ['Sweeper', ['table', 'send', 'secret']],
+      ['Http', ['table', 'send', 'secret', 'events', 'readInboundMail', 'writeAttachments']],
+      ['AckWorker', ['table', 'consume', 'secret', 'events']],
+      ['Sweeper', ['table', 'send', 'secret', 'events']],
     ] as const)('should let %s do only %j and write its own logs', (name, expected) => {
       // Act
       const actual = grantsOf(dev, name);
@@ -379,20 +448,111 @@ describe('SwitchboardStack', () => {
       );
     });
 
-    it('should give the roles no managed policies, inline policies or wildcard actions', () => {
-      dev.allResourcesProperties('AWS::IAM::Role', {
-        ManagedPolicyArns: Match.absent(),
-        Policies: Match.absent(),
-        AssumeRolePolicyDocument: {
-          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+    it.each([
+      ['dev', {}],
+      ['prod', {}],
+      ['prod', MAIL_OPTIONS],
+      ['dev', { ...MAIL_OPTIONS, whatsappPhoneNumberId: '106540352242922' }],
+    ] as const)(
+      'should give the %s roles no managed or inline policies, no wildcard action and no "*" resource (%j)',
+      (stage, options) => {
+        // Act
+        const { template } = synthStack(stage, options);
+        const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+          (policy) =>
+            (policy.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+        );
+
+        // Assess
+        template.allResourcesProperties('AWS::IAM::Role', {
+          ManagedPolicyArns: Match.absent(),
+          Policies: Match.absent(),
+          AssumeRolePolicyDocument: {
+            Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+          },
+        });
+        const actions = statements.flatMap((statement) => [statement.Action].flat());
+        expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+        expect(
+          statements.flatMap((statement) => [statement.Resource].flat()).filter((r) => r === '*'),
+        ).toEqual([]);
+      },
+    );
+
+    it('should let only the ack worker send email, from the configured address and its identity alone', () => {
+      // Prepare
+      const { template } = synthStack('prod', MAIL_OPTIONS);
+      const identity = {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            ref('AWS::Partition'),
+            ':ses:',
+            ref('AWS::Region'),
+            ':',
+            ref('AWS::AccountId'),
+            ':identity/example.com',
+          ],
+        ],
+      };
+
+      // Act
+      const sesGrants = (name: FunctionName) =>
+        grantsOf(template, name).filter((grant) => grant.startsWith('ses:'));
+
+      // Assess
+      expect(sesGrants('AckWorker')).toEqual(
+        expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identity]]]),
+      );
+      expect(sesGrants('Http')).toEqual([]);
+      expect(sesGrants('Sweeper')).toEqual([]);
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+              Condition: { StringEquals: { 'ses:FromAddress': 'anna@example.com' } },
+            }),
+          ]),
         },
       });
-      const actions = Object.values(dev.findResources('AWS::IAM::Policy')).flatMap((policy) =>
-        (
-          policy.Properties as { PolicyDocument: { Statement: Statement[] } }
-        ).PolicyDocument.Statement.flatMap((statement) => [statement.Action].flat()),
+      expect(environment(template, 'AckWorker').SES_FROM_ADDRESS).toBe('Anna Kowalska <anna@example.com>');
+    });
+
+    it('should send from the identity given with sesIdentityArn instead, and not at all without a from address', () => {
+      // Prepare
+      const identityArn = 'arn:aws:ses:eu-central-1:123456789012:identity/anna@example.com';
+
+      // Act
+      const { template } = synthStack('dev', { mail: { ...MAIL_OPTIONS.mail, identityArn } });
+
+      // Assess
+      expect(grantsOf(template, 'AckWorker').filter((grant) => grant.startsWith('ses:'))).toEqual(
+        expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identityArn]]]),
       );
-      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+      expect(grantsOf(dev, 'AckWorker').filter((grant) => grant.startsWith('ses:'))).toEqual([]);
+      expect(environment(dev, 'AckWorker').SES_FROM_ADDRESS).toBeUndefined();
+    });
+
+    it('should let the functions put events on the stage bus only', () => {
+      // Act
+      const statements = Object.values(dev.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) =>
+          (policy.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+      );
+      const putEvents = statements.filter((statement) =>
+        [statement.Action].flat().includes('events:PutEvents'),
+      );
+
+      // Assess
+      dev.hasResourceProperties('AWS::Events::EventBus', { Name: 'switchboard-dev' });
+      prod.hasResourceProperties('AWS::Events::EventBus', { Name: 'switchboard-prod' });
+      expect(putEvents).toHaveLength(FUNCTIONS.length);
+      for (const statement of putEvents) {
+        expect(statement.Action).toBe('events:PutEvents');
+        expect(statement.Resource).toEqual(getAtt(logicalId(dev, 'AWS::Events::EventBus', 'EventBus')));
+      }
     });
   });
 
@@ -435,22 +595,63 @@ describe('SwitchboardStack', () => {
       });
     });
 
-    it('should output the API URL and the Twilio messaging webhook URL', () => {
+    it('should output the API URL and the URL of every provider webhook and of the agents API', () => {
       // Prepare
       const endpoint = getAtt(logicalId(dev, 'AWS::ApiGatewayV2::Api', 'HttpApi'), 'ApiEndpoint');
+      const paths = {
+        TwilioMessagingWebhookUrl: '/webhooks/twilio/messaging',
+        TwilioVoiceWebhookUrl: '/webhooks/twilio/voice',
+        TwilioStatusCallbackUrl: '/webhooks/twilio/status',
+        MetaWebhookUrl: '/webhooks/meta',
+        SesWebhookUrl: '/webhooks/email/ses',
+        MailgunWebhookUrl: '/webhooks/email/mailgun',
+        AgentsApiUrl: '/api',
+      };
 
       // Act + Assess
+      expect(Object.keys(ENDPOINTS).sort()).toEqual(Object.keys(paths).sort());
       dev.hasOutput('ApiUrl', { Value: endpoint });
-      dev.hasOutput('TwilioMessagingWebhookUrl', {
-        Value: { 'Fn::Join': ['', [endpoint, '/webhooks/twilio/messaging']] },
+      for (const [name, path] of Object.entries(paths)) {
+        dev.hasOutput(name, { Value: { 'Fn::Join': ['', [endpoint, path]] } });
+      }
+    });
+
+    it('should serve a custom domain when given one, and make it the public URL', () => {
+      // Prepare
+      const certificateArn = 'arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-1234';
+
+      // Act
+      const { template } = synthStack('prod', {
+        publicUrl: 'https://hooks.example.com',
+        customDomain: { domainName: 'hooks.example.com', certificateArn },
       });
+
+      // Assess
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: 'hooks.example.com',
+        DomainNameConfigurations: [
+          Match.objectLike({ CertificateArn: certificateArn, SecurityPolicy: 'TLS_1_2' }),
+        ],
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { Stage: '$default' });
+      template.hasOutput('CustomDomainTarget', { Value: Match.anyValue() });
+      template.hasOutput('MetaWebhookUrl', { Value: 'https://hooks.example.com/webhooks/meta' });
+      expect(environment(template, 'Http').PUBLIC_URL).toBe('https://hooks.example.com');
+      dev.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
     });
   });
 
   describe('cdk-nag AwsSolutions', () => {
-    it.each(['dev', 'prod'] as const)('should find nothing unacknowledged in %s', (stage) => {
+    const certificateArn = 'arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-1234';
+
+    it.each([
+      ['dev', {}],
+      ['prod', {}],
+      ['dev', MAIL_OPTIONS],
+      ['prod', { ...MAIL_OPTIONS, customDomain: { domainName: 'hooks.example.com', certificateArn } }],
+    ] as const)('should find nothing unacknowledged in %s with %j', (stage, options) => {
       // Act
-      const { violations } = nagStack(stage);
+      const { violations } = nagStack(stage, options);
 
       // Assess
       expect(violations).toEqual([]);
@@ -458,14 +659,18 @@ describe('SwitchboardStack', () => {
 
     it('should acknowledge only the reviewed findings, each with a written reason', () => {
       // Act
-      const { acknowledgments } = nagStack('prod');
+      const { acknowledgments } = nagStack('prod', MAIL_OPTIONS);
 
       // Assess
       // CDK records an acknowledgment under a namespace of its own; the rule is what matters.
       const rules = acknowledgments.map(({ path, id }) => `${id.replace(/^\w+::/, '')} @ ${path}`);
       expect(rules.sort()).toEqual([
         'AwsSolutions-APIG4 @ Switchboard-prod/HttpApi/Api/DefaultRoute',
+        'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/attachments/*] @ Switchboard-prod/Http/Role',
+        'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/inbound/*] @ Switchboard-prod/Http/Role',
+        'AwsSolutions-S1 @ Switchboard-prod/MailIntake/Bucket',
         'AwsSolutions-SMG4 @ Switchboard-prod/ProviderSecret/Secret',
+        'AwsSolutions-SQS3 @ Switchboard-prod/MailIntake/DeadLetterQueue',
       ]);
       for (const { reason } of acknowledgments) expect(reason.length).toBeGreaterThan(80);
     });

@@ -4,7 +4,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { type Stage, SwitchboardStack } from '../../infra/switchboard-stack.ts';
+import { type Stage, SwitchboardStack, type SwitchboardStackProps } from '../../infra/switchboard-stack.ts';
 
 // The feature flags `cdk synth` runs with, so the tests see the template that gets deployed.
 export const cdkContext = (
@@ -16,9 +16,14 @@ export const cdkContext = (
 // An empty list of stacks to bundle: NodejsFunction skips esbuild and stages a placeholder asset.
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
-export interface SynthOptions {
-  readonly publicUrl?: string;
-}
+/** Everything but the stage: what `-c key=value` would set. */
+export type SynthOptions = Omit<SwitchboardStackProps, 'stage'>;
+
+/** A full email setup, as docs/deploy.md deploys it. */
+export const MAIL_OPTIONS = {
+  mail: { domain: 'support.example.com', fromAddress: 'Anna Kowalska <anna@example.com>' },
+  alertEmail: 'ops@example.com',
+} as const satisfies SynthOptions;
 
 /** Synthesizes one stage without running esbuild. */
 export function synthStack(stage: Stage, options: SynthOptions = {}) {
@@ -43,11 +48,14 @@ export interface Acknowledgment {
  * Runs the AWS Solutions pack over one stage. Synthesis reports violations instead of throwing,
  * so a failing test shows what was found.
  */
-export function nagStack(stage: Stage): { violations: NagViolation[]; acknowledgments: Acknowledgment[] } {
+export function nagStack(
+  stage: Stage,
+  options: SynthOptions = {},
+): { violations: NagViolation[]; acknowledgments: Acknowledgment[] } {
   const app = new App({
     context: { ...cdkContext, ...SKIP_BUNDLING, '@aws-cdk/core:failSynthOnValidationErrors': false },
   });
-  const stack = new SwitchboardStack(app, `Switchboard-${stage}`, { stage });
+  const stack = new SwitchboardStack(app, `Switchboard-${stage}`, { stage, ...options });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
 

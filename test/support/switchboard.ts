@@ -10,8 +10,12 @@ import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { type Backends, startBackends } from './backends.ts';
 import { TestClock } from './clock.ts';
+import { signMeta, TEST_APP_SECRET } from './meta-factory.ts';
 import { memoryLog } from './silent-log.ts';
-import { signTwilio, twilioForm } from './twilio-factory.ts';
+import { signTwilio, type TwilioFixture, twilioForm } from './twilio-factory.ts';
+
+export const TEST_META_VERIFY_TOKEN = 'meta-verify-token-for-tests';
+export const TEST_META_APP_ID = '1234567890123456';
 
 export const TEST_PUBLIC_URL = 'https://switchboard.example.com';
 export const TEST_API_TOKEN = 'test-agent-token-0123456789';
@@ -26,6 +30,14 @@ export type TestSwitchboard = {
   log: ReturnType<typeof memoryLog>;
   /** Posts a correctly signed Twilio messaging webhook built from a fixture + overrides. */
   postSms(overrides?: Record<string, string | string[] | undefined>): Promise<Response>;
+  /** Posts a correctly signed Twilio webhook to /webhooks/twilio/<route>. */
+  postTwilio(
+    route: string,
+    fixture: TwilioFixture,
+    overrides?: Record<string, string | string[] | undefined>,
+  ): Promise<Response>;
+  /** Posts a correctly signed Meta webhook with this JSON body. */
+  postMeta(body: unknown): Promise<Response>;
   /** Runs the ack worker until the queue is empty; returns how many records succeeded. */
   drain(): Promise<number>;
   outbox(): Promise<Array<Record<string, string>>>;
@@ -44,7 +56,10 @@ export async function startTestSwitchboard(
     twilioApiBaseUrl?: string;
     twilioAccountSid?: string;
     twilioAuthToken?: string;
+    /** The fake Graph API's base URL (Meta senders then call it instead of the outbox). */
+    graphBaseUrl?: string;
     business?: BusinessConfig;
+    env?: Record<string, string>;
     maxReceiveCount?: number;
   } = {},
 ): Promise<TestSwitchboard> {
@@ -66,9 +81,17 @@ export async function startTestSwitchboard(
     ACK_QUEUE_URL: backends.queueUrl,
     SWITCHBOARD_DYNAMODB_ENDPOINT: backends.dynamoDbEndpoint,
     SWITCHBOARD_SQS_ENDPOINT: backends.sqsEndpoint,
-    ...(options.twilioApiBaseUrl
-      ? { TWILIO_API_BASE_URL: options.twilioApiBaseUrl, SWITCHBOARD_SENDER: 'provider' }
-      : {}),
+    META_APP_SECRET: TEST_APP_SECRET,
+    META_VERIFY_TOKEN: TEST_META_VERIFY_TOKEN,
+    META_APP_ID: TEST_META_APP_ID,
+    META_PAGE_ACCESS_TOKEN: 'EAAfakePageToken0123456789abcdefZZ',
+    INSTAGRAM_ACCESS_TOKEN: 'EAAfakeInstagramToken0123456789ZZ',
+    WHATSAPP_ACCESS_TOKEN: 'EAAfakeWhatsAppToken0123456789abZZ',
+    WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+    ...(options.graphBaseUrl ? { META_GRAPH_BASE_URL: options.graphBaseUrl } : {}),
+    ...(options.twilioApiBaseUrl ? { TWILIO_API_BASE_URL: options.twilioApiBaseUrl } : {}),
+    ...(options.twilioApiBaseUrl || options.graphBaseUrl ? { SWITCHBOARD_SENDER: 'provider' } : {}),
+    ...options.env,
   });
   const built = buildAppConfig(env, options.business ?? DEFAULT_BUSINESS_CONFIG);
   const config: AppConfig = {
@@ -82,7 +105,9 @@ export async function startTestSwitchboard(
     sqs: backends.sqs,
     log,
     clock,
-    ...(options.twilioApiBaseUrl ? {} : { outbox: new OutboxSender({ path: outboxPath, log }) }),
+    ...(options.twilioApiBaseUrl || options.graphBaseUrl
+      ? {}
+      : { outbox: new OutboxSender({ path: outboxPath, log }) }),
   });
   const worker = {
     sqs: backends.sqs,
@@ -103,6 +128,23 @@ export async function startTestSwitchboard(
       const url = `${TEST_PUBLIC_URL}/webhooks/twilio/messaging`;
       const { body, headers } = signTwilio(url, twilioForm('sms-polish', overrides), authToken);
       return runtime.app.request('/webhooks/twilio/messaging', { method: 'POST', headers, body });
+    },
+    async postTwilio(route, fixture, overrides = {}) {
+      const path = `/webhooks/twilio/${route}`;
+      const { body, headers } = signTwilio(
+        `${TEST_PUBLIC_URL}${path}`,
+        twilioForm(fixture, overrides),
+        authToken,
+      );
+      return runtime.app.request(path, { method: 'POST', headers, body });
+    },
+    async postMeta(payload) {
+      const body = JSON.stringify(payload);
+      return runtime.app.request('/webhooks/meta', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
+        body,
+      });
     },
     async drain() {
       let handled = 0;

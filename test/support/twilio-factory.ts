@@ -3,12 +3,30 @@ import { readFileSync } from 'node:fs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import type { WebhookRequest } from '#lib/channels/channel.ts';
 
-export type TwilioFixture = 'sms-polish' | 'mms-two-media' | 'whatsapp-profile';
+export type TwilioFixture =
+  | 'sms-polish'
+  | 'mms-two-media'
+  | 'whatsapp-profile'
+  | 'whatsapp-stop'
+  | 'sms-start'
+  | 'status-delivered'
+  | 'status-undelivered-30007'
+  | 'status-whatsapp-read'
+  | 'voice-incoming'
+  | 'record-action'
+  | 'recording-completed'
+  | 'recording-absent'
+  | 'transcription-completed';
 
 /** The auth token the fixtures are signed with in tests; not a real credential. */
 export const TEST_AUTH_TOKEN = '12345678901234567890123456789012';
 /** The public URL Twilio is configured to call in tests. */
 export const TEST_WEBHOOK_URL = 'https://hooks.switchboard.example/webhooks/twilio/messaging?tenant=acme';
+
+/** The public URL of one Twilio webhook route in tests (same host and query as the messaging one). */
+export function testWebhookUrl(route: string): string {
+  return `https://hooks.switchboard.example/webhooks/twilio/${route}?tenant=acme`;
+}
 
 /** A fresh SID of Twilio's shape: two-letter prefix and 32 lower-case hex digits. */
 export function twilioSid(prefix: string): string {
@@ -23,15 +41,20 @@ export function twilioFixture(name: TwilioFixture): URLSearchParams {
 
 /**
  * A variation of a fixture: each override replaces every value of that param (an array
- * repeats the param), `undefined` removes it. A new MessageSid unless one is given.
+ * repeats the param), `undefined` removes it. A message fixture gets a new MessageSid (and
+ * its legacy copies) unless one is given; voice fixtures keep their SIDs, which tie the call,
+ * its recording and its transcription together.
  */
 export function twilioForm(
   name: TwilioFixture,
   overrides: Record<string, string | string[] | undefined> = {},
 ): URLSearchParams {
   const form = twilioFixture(name);
-  const sid = twilioSid(form.get('MessageSid')?.startsWith('MM') ? 'MM' : 'SM');
-  for (const key of ['MessageSid', 'SmsSid', 'SmsMessageSid']) form.set(key, sid);
+  const messageSid = form.get('MessageSid');
+  if (messageSid) {
+    const sid = twilioSid(messageSid.startsWith('MM') ? 'MM' : 'SM');
+    for (const key of ['MessageSid', 'SmsSid', 'SmsMessageSid']) if (form.has(key)) form.set(key, sid);
+  }
   for (const [key, value] of Object.entries(overrides)) {
     form.delete(key);
     for (const item of typeof value === 'string' ? [value] : (value ?? [])) form.append(key, item);

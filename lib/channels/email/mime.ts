@@ -1,6 +1,9 @@
-import EmailReplyParser from 'email-reply-parser';
+import { randomUUID } from 'node:crypto';
 import PostalMime, { type Address, addressParser, type Mailbox } from 'postal-mime';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { splitReply } from './reply.ts';
+
+export { splitReply } from './reply.ts';
 
 /** One header as sent: `name` lower-cased, `value` unfolded but not decoded. */
 export type MailHeader = { name: string; value: string };
@@ -33,10 +36,6 @@ export type ParsedMail = {
 
 // Enough for any real mail body; the cap bounds the work a hostile message can cause.
 const MAX_ATTACHMENTS = 50;
-// The reply parser's quote-header patterns scan lazily to the end of the text for every
-// candidate line, so a huge text costs quadratic time. The new part of a reply sits at the
-// top, so only the head is looked at for the quote header.
-const REPLY_SCAN_CHARS = 32_000;
 
 /** Every value of one header, in the order sent (`name` is matched case-insensitively). */
 export function headerValues(headers: readonly MailHeader[], name: string): string[] {
@@ -74,20 +73,29 @@ function mailboxesOf(addresses: readonly Address[] | undefined): MailAddress[] {
 }
 
 /**
- * Separates what the sender wrote from the quoted history ("On … wrote:", "W dniu …
- * napisał:", "> " lines, Outlook's "From:" block) and the signature below it. When nothing
- * quoted is found the whole text is the new part.
+ * HTML converted to text with postal-mime's own linear-time converter. postal-mime converts
+ * only when a mail has both kinds of part and does not export the converter, so the HTML
+ * goes through it as the second part of a mail whose plain part is empty.
  */
-export function splitReply(text: string): { newText: string; quoted: boolean } {
-  const normalized = text.replace(/\r\n?/g, '\n');
-  const head = normalized.slice(0, REPLY_SCAN_CHARS);
-  const email = new EmailReplyParser().read(head);
-  const fragments = email.getFragments();
-  const quoted = fragments.some((fragment) => fragment.isQuoted());
-  if (!quoted) return { newText: normalized.trim(), quoted: false };
-  const newText = email.getVisibleText().trim();
-  // A reply that is all quote (a bare forward) has no new part; keep the whole text then.
-  return newText ? { newText, quoted: true } : { newText: normalized.trim(), quoted: false };
+export async function htmlToText(html: string): Promise<string> {
+  const boundary = `=_html_${randomUUID()}`;
+  const mail = [
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    '',
+    `--${boundary}`,
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    html,
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  const email = await PostalMime.parse(mail);
+  return (email.text ?? '').trim();
 }
 
 function bytesOf(content: ArrayBuffer | Uint8Array | string): Uint8Array {
@@ -110,7 +118,8 @@ export async function parseMime(raw: Uint8Array | string): Promise<ParsedMail> {
     ]);
   }
   if (email.headers.length === 0) throw new MalformedPayloadError('The mail has no headers', ['headers']);
-  const text = (email.text ?? '').trim();
+  let text = (email.text ?? '').trim();
+  if (!text && email.html) text = await htmlToText(email.html);
   const { newText } = splitReply(text);
   const from = email.from ? mailboxesOf([email.from])[0] : undefined;
   const replyTo = mailboxesOf(email.replyTo)[0];

@@ -1,7 +1,13 @@
-import { type Attempt, postJson, type RetryOptions, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
+import {
+  type Attempt,
+  postJson,
+  type RetryOptions,
+  retryAfterMs,
+  retryWithinBudget,
+} from '#lib/channels/http-retry.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
-import { SendError } from '#lib/ports/errors.ts';
+import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
 
 /** A current Graph API version (2026-07-29); pin what the Meta app's webhooks are set to. */
 export const DEFAULT_GRAPH_VERSION = 'v26.0';
@@ -26,7 +32,11 @@ type GraphError = { code?: number; subcode?: number; transient: boolean };
 function graphErrorOf(json: unknown): GraphError {
   const error = (json as { error?: Record<string, unknown> } | undefined)?.error;
   const int = (value: unknown) => (Number.isInteger(value) ? (value as number) : undefined);
-  return { code: int(error?.code), subcode: int(error?.error_subcode), transient: error?.is_transient === true };
+  return {
+    code: int(error?.code),
+    subcode: int(error?.error_subcode),
+    transient: error?.is_transient === true,
+  };
 }
 
 /** Our stable name for the Graph error, or `code[:subcode]`, as SendError.providerCode. */
@@ -51,7 +61,8 @@ async function errorOf(response: Response, label: string): Promise<Attempt<SendR
     (graph.code !== undefined && TRANSIENT_CODES.has(graph.code));
   const providerCode = providerCodeOf(graph);
   // Graph's own message can quote the recipient; only the status and codes go out.
-  const codes = graph.code === undefined ? '' : ` (error ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})`;
+  const codes =
+    graph.code === undefined ? '' : ` (error ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})`;
   const error = new SendError(`${label} answered HTTP ${response.status}${codes}`, {
     permanent: !retryable,
     providerCode,
@@ -125,7 +136,8 @@ function createGraphSender(
 }
 
 function requireToken(token: string, what: string): void {
-  if (!token) throw new SendError(`${what} access token is not configured`, { permanent: true });
+  // Fail at start-up, not on the first send.
+  if (!token) throw new SwitchboardError('CONFIG_INVALID', `${what} access token is not configured`);
 }
 
 /** Messenger text through the Send API (`/me/messages`, Page token); text cut at 2000 characters. */
@@ -164,10 +176,12 @@ export function createInstagramSender(options: MetaSenderOptions): ChannelSender
 }
 
 /** WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); body cut at 4096 characters. */
-export function createWhatsAppCloudSender(options: MetaSenderOptions & { phoneNumberId: string }): ChannelSender {
+export function createWhatsAppCloudSender(
+  options: MetaSenderOptions & { phoneNumberId: string },
+): ChannelSender {
   requireToken(options.accessToken, 'WhatsApp');
   if (!/^\d{1,32}$/.test(options.phoneNumberId)) {
-    throw new SendError('WhatsApp phone number id is not configured', { permanent: true });
+    throw new SwitchboardError('CONFIG_INVALID', 'WhatsApp phone number id is not configured');
   }
   return createGraphSender(
     options,

@@ -1,40 +1,118 @@
-import type { ProviderWebhook } from '#lib/channels/channel.ts';
+import type { ProviderWebhook, WebhookRequest } from '#lib/channels/channel.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
+import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
 import { normalizeTwilioMessage } from './normalize.ts';
 import { parseTwilioMessaging, type TwilioMessagingPayload } from './schema.ts';
 import { createTwilioSender } from './send.ts';
+import { normalizeTwilioStatus, parseTwilioStatus, type TwilioStatusPayload } from './status.ts';
 import { verifyTwilioSignature } from './verify.ts';
+import {
+  normalizeTwilioCall,
+  normalizeTwilioRecordAction,
+  normalizeTwilioRecording,
+  normalizeTwilioTranscription,
+} from './voice-normalize.ts';
+import {
+  parseTwilioRecordAction,
+  parseTwilioRecording,
+  parseTwilioTranscription,
+  parseTwilioVoice,
+  type TwilioRecordActionPayload,
+  type TwilioRecordingPayload,
+  type TwilioTranscriptionPayload,
+  type TwilioVoicePayload,
+} from './voice-schema.ts';
 
 export type { TwilioMessagingPayload } from './schema.ts';
+export type { TwilioStatusPayload } from './status.ts';
 export { emptyTwiml, escapeXml, TWIML_CONTENT_TYPE } from './twiml.ts';
+export { callContactKey, isWithheldCaller } from './voice-normalize.ts';
+export type {
+  TwilioRecordActionPayload,
+  TwilioRecordingPayload,
+  TwilioTranscriptionPayload,
+  TwilioVoicePayload,
+} from './voice-schema.ts';
+export {
+  DEFAULT_MAX_RECORDING_SECONDS,
+  NOTHING_RECORDED,
+  TWILIO_SAY_VOICES,
+  type TwilioSayVoice,
+  type VoiceGreetingOptions,
+  type VoiceRecordedOptions,
+  voiceGreetingTwiml,
+  voiceRecordedTwiml,
+} from './voice-twiml.ts';
 
 export type TwilioChannelOptions = {
   accountSid: string;
   authToken: string;
   apiBaseUrl?: string;
   fetch?: typeof globalThis.fetch;
+  /** Stamps delivery updates with when we heard of them. */
+  clock?: Clock;
 };
 
 export type TwilioChannel = {
   provider: 'twilio';
+  /** Inbound SMS, MMS and WhatsApp. */
   messaging: ProviderWebhook<TwilioMessagingPayload>;
+  /** Delivery status callbacks of the messages we sent. */
+  status: ProviderWebhook<TwilioStatusPayload>;
+  /** The incoming-call webhook (the number's Voice URL); answer it with voiceGreetingTwiml. */
+  voice: ProviderWebhook<TwilioVoicePayload>;
+  /** The `<Record>` recordingStatusCallback: the voicemail itself. */
+  recording: ProviderWebhook<TwilioRecordingPayload>;
+  /** The `<Record>` transcribeCallback: text for a voicemail already (or soon) stored. */
+  transcription: ProviderWebhook<TwilioTranscriptionPayload>;
+  /** The `<Record>` action request; answer it with voiceRecordedTwiml. Emits nothing to store. */
+  recordAction: ProviderWebhook<TwilioRecordActionPayload>;
   sender: ChannelSender;
 };
 
-/** Twilio's inbound messaging webhook (SMS, MMS, WhatsApp) and its Messages API sender. */
+/**
+ * Twilio's webhooks (messaging, delivery status, voice and its recording callbacks), all
+ * verified with the same X-Twilio-Signature check, and its Messages API sender.
+ */
 export function createTwilioChannel(options: TwilioChannelOptions): TwilioChannel {
-  const { accountSid, authToken, apiBaseUrl, fetch } = options;
+  const { accountSid, authToken, apiBaseUrl, fetch, clock = systemClock } = options;
   // Fail at start-up, not on the first webhook.
   if (!accountSid || !authToken) {
     throw new SwitchboardError('CONFIG_INVALID', 'Twilio accountSid and authToken are required');
   }
+  const verify = (request: WebhookRequest) => verifyTwilioSignature(request, authToken);
   return {
     provider: 'twilio',
     messaging: {
-      verify: (request) => verifyTwilioSignature(request, authToken),
+      verify,
       parse: (request) => parseTwilioMessaging(request.rawBody),
       normalize: normalizeTwilioMessage,
+    },
+    status: {
+      verify,
+      parse: (request) => parseTwilioStatus(request.rawBody),
+      normalize: (payload) => normalizeTwilioStatus(payload, clock.now()),
+    },
+    voice: {
+      verify,
+      parse: (request) => parseTwilioVoice(request.rawBody),
+      normalize: normalizeTwilioCall,
+    },
+    recording: {
+      verify,
+      parse: (request) => parseTwilioRecording(request.rawBody),
+      normalize: normalizeTwilioRecording,
+    },
+    transcription: {
+      verify,
+      parse: (request) => parseTwilioTranscription(request.rawBody),
+      normalize: normalizeTwilioTranscription,
+    },
+    recordAction: {
+      verify,
+      parse: (request) => parseTwilioRecordAction(request.rawBody),
+      normalize: normalizeTwilioRecordAction,
     },
     sender: createTwilioSender({ accountSid, authToken, apiBaseUrl, fetch }),
   };

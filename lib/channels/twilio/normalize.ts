@@ -5,7 +5,7 @@ import type { TwilioMessagingPayload } from './schema.ts';
 
 // Twilio's default English keywords (long codes, toll-free): Twilio answers them itself and a
 // keyword is not a question, so we record the message and never acknowledge it.
-const KEYWORDS = new Set([
+const OPT_OUT_KEYWORDS = new Set([
   'STOP',
   'STOPALL',
   'UNSUBSCRIBE',
@@ -14,11 +14,28 @@ const KEYWORDS = new Set([
   'QUIT',
   'REVOKE',
   'OPTOUT',
-  'START',
-  'UNSTOP',
-  'HELP',
-  'INFO',
 ]);
+const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP']);
+const HELP_KEYWORDS = new Set(['HELP', 'INFO']);
+
+type Keyword = { word: string; consent?: InboundMessage['consent'] };
+
+function consentOf(word: string): InboundMessage['consent'] {
+  if (OPT_OUT_KEYWORDS.has(word)) return 'opt-out';
+  if (OPT_IN_KEYWORDS.has(word)) return 'opt-in';
+  return undefined;
+}
+
+function keywordOf(payload: TwilioMessagingPayload): Keyword | undefined {
+  // Set only with Advanced Opt-Out, which also matches the service's own (e.g. Polish)
+  // keywords, so Twilio's verdict wins over the body: STOP, START or HELP.
+  const optOutType = payload.OptOutType?.trim().toUpperCase();
+  if (optOutType) return { word: optOutType, consent: consentOf(optOutType) };
+  // Twilio matches the whole body, case-insensitively: "stop please" is a message.
+  const word = payload.Body.trim().toUpperCase();
+  if (!OPT_OUT_KEYWORDS.has(word) && !OPT_IN_KEYWORDS.has(word) && !HELP_KEYWORDS.has(word)) return undefined;
+  return { word, consent: consentOf(word) };
+}
 
 // InboundMessageSchema caps contactName; a display name is never worth rejecting a message.
 const MAX_NAME = 200;
@@ -28,14 +45,11 @@ function channelOf(payload: TwilioMessagingPayload): Channel {
   return payload.media.length > 0 ? 'mms' : 'sms';
 }
 
-function noAckReasonOf(payload: TwilioMessagingPayload): string | undefined {
-  // Set only with Advanced Opt-Out, which also matches the service's custom keywords.
-  if (payload.OptOutType) return `keyword:${payload.OptOutType.toLowerCase()}`;
-  const word = payload.Body.trim().toUpperCase();
-  return KEYWORDS.has(word) ? `keyword:${word.toLowerCase()}` : undefined;
-}
-
-/** Turns one validated inbound messaging webhook into the normalized message event. */
+/**
+ * Turns one validated inbound messaging webhook into the normalized message event. A keyword
+ * (STOP, START, HELP and their synonyms, or Twilio's OptOutType) is recorded with
+ * `noAckReason: 'keyword:<word>'`, and STOP / START also carry the consent they express.
+ */
 export function normalizeTwilioMessage(payload: TwilioMessagingPayload): InboundEvent[] {
   const message: InboundMessage = {
     provider: 'twilio',
@@ -51,7 +65,10 @@ export function normalizeTwilioMessage(payload: TwilioMessagingPayload): Inbound
   const name = payload.ProfileName?.trim();
   // Never cut a surrogate pair in half.
   if (name) message.contactName = name.slice(0, MAX_NAME).replace(/[\uD800-\uDBFF]$/, '');
-  const noAckReason = noAckReasonOf(payload);
-  if (noAckReason) message.noAckReason = noAckReason;
+  const keyword = keywordOf(payload);
+  if (keyword) {
+    message.noAckReason = `keyword:${keyword.word.toLowerCase()}`;
+    if (keyword.consent) message.consent = keyword.consent;
+  }
   return [{ type: 'message', message }];
 }

@@ -28,7 +28,11 @@ export const twilioSid = (prefix: string) => z.string().regex(new RegExp(`^${pre
  * MalformedPayloadError naming the offending params, never their values (they are phone
  * numbers, message text and transcriptions).
  */
-export function parseTwilioPayload<T extends z.ZodType>(schema: T, webhook: string, rawBody: string): z.output<T> {
+export function parseTwilioPayload<T extends z.ZodType>(
+  schema: T,
+  webhook: string,
+  rawBody: string,
+): z.output<T> {
   const result = schema.safeParse(parseTwilioForm(rawBody));
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);

@@ -1,7 +1,8 @@
 /** Content type of every TwiML answer; Twilio reads the charset from the XML declaration too. */
 export const TWIML_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
-const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+/** Opens every TwiML document. */
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',

@@ -1,5 +1,13 @@
 import type { Person } from '#lib/domain/business-config.ts';
-import type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition } from '#lib/domain/texts/pl.ts';
+import type {
+  AckParts,
+  ChatVariant,
+  LocalMoment,
+  NoticeParts,
+  NoticeVariant,
+  Phrasebook,
+  Preposition,
+} from '#lib/domain/texts/pl.ts';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTHS = [
@@ -98,4 +106,43 @@ function voice(parts: AckParts): string {
   return `Hello, thanks for calling. ${callBack} ${contact}`;
 }
 
-export const en: Phrasebook = { moment, chat, email, voice };
+function noticeApology(parts: NoticeParts, missed: boolean): string {
+  if (!parts.missed) return "I'm sorry this is taking a while.";
+  return missed
+    ? `I'm sorry, I won't be able to reply ${parts.missed} as I promised: I need a little more time.`
+    : "I'm sorry, I need a little more time.";
+}
+
+function reachMe(signer: Person): string {
+  return signer.phone ? 'call me' : 'email me';
+}
+
+function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
+  const opening = variant.greeting ? `${parts.firstName ? `Hi ${parts.firstName}` : 'Hello'},` : null;
+  const sentences = [
+    noticeApology(parts, variant.missed),
+    `I'll reply ${parts.replyBy}.`,
+    ...(variant.detail ? [`If it's urgent, ${reachMe(parts.signer)}. Thank you for your patience!`] : []),
+  ];
+  const body = [opening, ...sentences].filter((s) => s !== null).join(' ');
+  return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;
+}
+
+function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
+  const { signer } = parts;
+  const lines = [
+    parts.firstName ? `Hi ${parts.firstName},` : 'Hello,',
+    '',
+    `${noticeApology(parts, true)} I want to get your request right, and I'll reply ${parts.replyBy}.`,
+    '',
+    `If it's urgent, ${reachMe(signer)} directly.`,
+    '',
+    'Thank you for your patience,',
+    signer.name,
+    ...(signer.phone ? [`Tel. ${signer.phone}`] : []),
+    ...(signer.email ? [signer.email] : []),
+  ];
+  return { subject: `Sorry for the wait: I'll reply ${parts.replyBy}`, text: lines.join('\n') };
+}
+
+export const en: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail };

@@ -9,12 +9,14 @@ import {
   type AckParts,
   type ChatVariant,
   type LocalMoment,
+  type NoticeParts,
+  type NoticeVariant,
   type Phrasebook,
   type Preposition,
   pl,
 } from '#lib/domain/texts/pl.ts';
 
-export type { AckParts, ChatVariant, LocalMoment, Phrasebook, Preposition };
+export type { AckParts, ChatVariant, LocalMoment, NoticeParts, NoticeVariant, Phrasebook, Preposition };
 
 const PHRASEBOOKS: Readonly<Record<Locale, Phrasebook>> = { pl, en };
 
@@ -26,6 +28,15 @@ const SMS_VARIANTS: readonly ChatVariant[] = [
   { greeting: 'full', selfHelp: false, detail: false },
   { greeting: 'plain', selfHelp: false, detail: false },
   { greeting: 'none', selfHelp: false, detail: false },
+];
+// Shortest last, as for the ack: the apology, the new time and the signer survive every cut.
+const NOTICE_SMS_VARIANTS: readonly NoticeVariant[] = [
+  { greeting: true, missed: true, detail: true },
+  { greeting: false, missed: true, detail: true },
+  { greeting: true, missed: true, detail: false },
+  { greeting: false, missed: true, detail: false },
+  { greeting: true, missed: false, detail: false },
+  { greeting: false, missed: false, detail: false },
 ];
 const SMS_MAX_SEGMENTS = 2;
 
@@ -129,5 +140,54 @@ export function composeAck(
       };
     default:
       return { text: book.chat(parts, { greeting: 'full', selfHelp: true, detail: true }), subject: null };
+  }
+}
+
+/**
+ * The late notice, sent shortly before `originalReplyBy` passes with no reply yet: an apology
+ * that we need more time, the new promise in words, signed by the person who keeps it, with
+ * a direct contact. SMS and MMS (and a call, answered by SMS) get the longest variant within
+ * two segments; email a subject and a letter; other chats the full text.
+ */
+export function composeNotice(
+  config: BusinessConfig,
+  input: {
+    locale: Locale;
+    channel: Channel;
+    now: Date;
+    /** The new promise. */
+    promise: ReplyPromise;
+    /** The promise the ack stated, which is about to pass. */
+    originalReplyBy: string;
+    contactName?: string | null | undefined;
+  },
+): { text: string; subject: string | null } {
+  const book = PHRASEBOOKS[input.locale];
+  const { now, promise } = input;
+  const { timeZone } = config;
+  const original = Date.parse(input.originalReplyBy);
+  // Apologising for "more time" while stating an earlier or equal time would not be honest.
+  const later = Number.isFinite(original) && Date.parse(promise.replyBy) > original;
+  const parts: NoticeParts = {
+    firstName: firstNameOf(input.contactName),
+    missed: later ? formatReplyBy(input.locale, { now, replyBy: input.originalReplyBy, timeZone }) : null,
+    replyBy: formatReplyBy(input.locale, { now, replyBy: promise.replyBy, timeZone }),
+    signer: promise.signer,
+  };
+  switch (input.channel) {
+    case 'email':
+      return book.noticeEmail(parts);
+    case 'sms':
+    case 'mms':
+    case 'voice':
+      return {
+        text: fitSms(
+          NOTICE_SMS_VARIANTS.map((variant) => book.noticeChat(parts, variant)),
+          config.ack.smsTransliterate,
+        ),
+        subject: null,
+      };
+    default:
+      return { text: book.noticeChat(parts, { greeting: true, missed: true, detail: true }), subject: null };
   }
 }

@@ -39,12 +39,30 @@ export type AckParts = {
  */
 export type ChatVariant = { greeting: 'full' | 'plain' | 'none'; selfHelp: boolean; detail: boolean };
 
+/** What a late notice says: the promise we cannot keep, the new one, and who keeps it. */
+export type NoticeParts = {
+  firstName: string | null;
+  /** The promise being missed, "dziś do 17:00"; null when the new time is not later (nothing to apologise for). */
+  missed: string | null;
+  /** The new promise: "jutro do 10:00" / "tomorrow by 10 am". */
+  replyBy: string;
+  signer: Person;
+};
+
+/**
+ * Which optional parts a short late notice keeps: the greeting, the time we are missing
+ * (the apology and the new time always stay), and the urgent-contact line with the thanks.
+ */
+export type NoticeVariant = { greeting: boolean; missed: boolean; detail: boolean };
+
 /** All customer-facing wording of one language. */
 export type Phrasebook = {
   moment(at: LocalMoment, preposition: Preposition): string;
   chat(parts: AckParts, variant: ChatVariant): string;
   email(parts: AckParts): { subject: string; text: string };
   voice(parts: AckParts): string;
+  noticeChat(parts: NoticeParts, variant: NoticeVariant): string;
+  noticeEmail(parts: NoticeParts): { subject: string; text: string };
 };
 
 // Accusative after "w"/"we": "w środę", "we wtorek" (the "we" avoids "w wtorek").
@@ -150,4 +168,51 @@ function voice(parts: AckParts): string {
   return `Dzień dobry, dziękujemy za telefon. ${callBack} ${contact}`;
 }
 
-export const pl: Phrasebook = { moment, chat, email, voice };
+// First person and gender-neutral on purpose: "nie zdążę", "potrzebuję", "odpiszę" read the
+// same whoever signs, where "obiecałam"/"obiecałem" would not.
+function noticeApology(parts: NoticeParts, missed: boolean): string {
+  if (!parts.missed) return 'Przepraszam, że to trwa.';
+  return missed
+    ? `Przepraszam, nie zdążę odpisać ${parts.missed}, potrzebuję jeszcze trochę czasu.`
+    : 'Przepraszam, potrzebuję jeszcze trochę czasu.';
+}
+
+function reachMe(signer: Person): string {
+  return signer.phone ? 'zadzwoń do mnie' : 'napisz do mnie';
+}
+
+function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
+  const opening = !variant.greeting
+    ? null
+    : parts.firstName
+      ? `Cześć, ${parts.firstName}!`
+      : 'Dzień dobry,';
+  const apology = noticeApology(parts, variant.missed);
+  const sentences = [
+    // After "Dzień dobry," the sentence runs on in lower case, as a Polish letter would.
+    opening === 'Dzień dobry,' ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
+    `Odpiszę najpóźniej ${parts.replyBy}.`,
+    ...(variant.detail ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer)}. Dziękuję za cierpliwość!`] : []),
+  ];
+  const body = [opening, ...sentences].filter((s) => s !== null).join(' ');
+  return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;
+}
+
+function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
+  const { signer } = parts;
+  const lines = [
+    parts.firstName ? `Cześć, ${parts.firstName}!` : 'Dzień dobry,',
+    '',
+    `${noticeApology(parts, true)} Chcę dobrze zająć się Twoją sprawą i odpiszę najpóźniej ${parts.replyBy}.`,
+    '',
+    `Jeśli sprawa jest pilna, ${reachMe(signer)} bezpośrednio.`,
+    '',
+    'Dziękuję za cierpliwość i pozdrawiam serdecznie',
+    signer.name,
+    ...(signer.phone ? [`tel. ${signer.phone}`] : []),
+    ...(signer.email ? [signer.email] : []),
+  ];
+  return { subject: `Przepraszam za zwłokę, odpiszę ${parts.replyBy}`, text: lines.join('\n') };
+}
+
+export const pl: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail };

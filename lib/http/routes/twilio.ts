@@ -1,26 +1,102 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
-import { emptyTwiml } from '#lib/channels/twilio/twiml.ts';
+import { emptyTwiml, TWIML_CONTENT_TYPE, type TwilioChannel } from '#lib/channels/twilio/index.ts';
+import { voiceGreetingTwiml, voiceRecordedTwiml } from '#lib/channels/twilio/voice-twiml.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import type { InboundEvent } from '#lib/domain/message.ts';
+import { composeAck } from '#lib/domain/texts/index.ts';
+import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-prompts.ts';
+import type { Clock } from '#lib/ports/clock.ts';
 import { SignatureError } from '../errors.ts';
-import { type IngestDeps, ingest } from '../ingest.ts';
+import { type IngestDeps, type IngestResult, ingest } from '../ingest.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
 export type TwilioRouteDeps = IngestDeps & {
   publicUrl: string;
-  messaging: ProviderWebhook<unknown>;
+  twilio: TwilioChannel;
+  business: BusinessConfig;
+  clock: Clock;
 };
 
-/** Twilio's webhooks, mounted at /webhooks/twilio. */
+/** Verifies, parses, normalizes and stores one Twilio webhook; returns what was stored. */
+async function receive(
+  deps: TwilioRouteDeps,
+  c: Context,
+  webhook: ProviderWebhook<unknown>,
+): Promise<IngestResult> {
+  const request = await webhookRequest(c, deps.publicUrl);
+  const verified = await webhook.verify(request);
+  if (verified !== 'ok') throw new SignatureError(verified);
+  const events: InboundEvent[] = await webhook.normalize(webhook.parse(request));
+  return ingest(deps, 'twilio', events);
+}
+
+function twiml(c: Context, body: string) {
+  return c.body(body, 200, { 'content-type': TWIML_CONTENT_TYPE });
+}
+
+/**
+ * Twilio's webhooks, mounted at /webhooks/twilio. Every one is answered only after what it
+ * carries is stored; messaging and status callbacks get empty TwiML (the ack is queued), a
+ * call gets the spoken greeting with the promise and the chance to leave a message.
+ */
 export function twilioRoutes(deps: TwilioRouteDeps): Hono {
   const routes = new Hono();
+  const url = (path: string) => `${deps.publicUrl}/webhooks/twilio${path}`;
+
   routes.post('/messaging', async (c) => {
-    const request = await webhookRequest(c, deps.publicUrl);
-    const verified = await deps.messaging.verify(request);
-    if (verified !== 'ok') throw new SignatureError(verified);
-    const events = await deps.messaging.normalize(deps.messaging.parse(request));
-    await ingest(deps, 'twilio', events);
-    // Only now, with the message stored, does Twilio get its 200 (no reply: the ack is queued).
-    return c.body(emptyTwiml(), 200, { 'content-type': 'text/xml; charset=utf-8' });
+    await receive(deps, c, deps.twilio.messaging);
+    return twiml(c, emptyTwiml());
   });
+
+  routes.post('/status', async (c) => {
+    await receive(deps, c, deps.twilio.status);
+    return twiml(c, emptyTwiml());
+  });
+
+  routes.post('/voice', async (c) => {
+    const { messages } = await receive(deps, c, deps.twilio.voice);
+    const call = messages[0];
+    const locale = call?.locale ?? deps.business.defaultLocale;
+    const sentences = call?.promise
+      ? [
+          composeAck(deps.business, {
+            locale,
+            channel: 'voice',
+            now: deps.clock.now(),
+            promise: call.promise,
+          }).text,
+          LEAVE_A_MESSAGE[locale],
+        ]
+      : [LEAVE_A_MESSAGE[locale]];
+    return twiml(
+      c,
+      voiceGreetingTwiml({
+        locale,
+        sentences,
+        recordingStatusCallback: url('/voice/recording'),
+        transcribeCallback: url('/voice/transcription'),
+        recordAction: url('/voice/recorded'),
+      }),
+    );
+  });
+
+  // Where <Record> goes when the caller finishes: a thank-you, never the greeting again.
+  routes.post('/voice/recorded', async (c) => {
+    await receive(deps, c, deps.twilio.recordAction);
+    const locale = deps.business.defaultLocale;
+    return twiml(c, voiceRecordedTwiml({ locale, sentence: MESSAGE_RECORDED[locale] }));
+  });
+
+  routes.post('/voice/recording', async (c) => {
+    await receive(deps, c, deps.twilio.recording);
+    return twiml(c, emptyTwiml());
+  });
+
+  routes.post('/voice/transcription', async (c) => {
+    await receive(deps, c, deps.twilio.transcription);
+    return twiml(c, emptyTwiml());
+  });
+
   return routes;
 }

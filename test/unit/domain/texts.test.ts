@@ -9,7 +9,7 @@ import {
 import { CHANNELS, LOCALES } from '#lib/domain/channel.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments } from '#lib/domain/sms.ts';
-import { composeAck, firstNameOf, formatReplyBy } from '#lib/domain/texts/index.ts';
+import { composeAck, composeNotice, firstNameOf, formatReplyBy } from '#lib/domain/texts/index.ts';
 
 const ZONE = 'Europe/Warsaw';
 const warsaw = (local: string) => DateTime.fromISO(local, { zone: ZONE }).toJSDate();
@@ -460,6 +460,179 @@ describe('every shipped acknowledgement', () => {
     // Assess
     expect(ack.text).toBe(
       'Cześć, Marek! Dostaliśmy Twoją wiadomość. Odpiszę najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+    );
+  });
+});
+
+describe('composeNotice', () => {
+  // Half an hour before a 15:00 promise, with a new promise for tomorrow.
+  const late = {
+    now: warsaw('2026-11-30T14:30'),
+    promise: promiseOf('2026-12-01T14:30'),
+    originalReplyBy: iso('2026-11-30T15:00'),
+  };
+
+  it('should apologise in a Polish SMS within two segments, with the new time and the signer', () => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'sms', ...late });
+
+    // Assess
+    expect(notice).toEqual({
+      text: 'Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Odpiszę najpóźniej jutro do 14:30.\nAnna Kowalska, tel. 22 123 45 67',
+      subject: null,
+    });
+    expect(smsSegments(notice.text)).toMatchObject({ encoding: 'UCS-2', segments: 2 });
+  });
+
+  it('should name the missed time and offer the direct line when the SMS is plain ASCII', () => {
+    // Prepare
+    const config = configWith({ ack: { selfHelpUrl: null, smsTransliterate: true } });
+
+    // Act
+    const notice = composeNotice(config, { locale: 'pl', channel: 'sms', ...late, contactName: 'Marek' });
+
+    // Assess
+    expect(notice.text).toBe(
+      'Czesc, Marek! Przepraszam, nie zdaze odpisac dzis do 15:00, potrzebuje jeszcze troche czasu. Odpisze najpozniej jutro do 14:30. Jesli sprawa jest pilna, zadzwon do mnie. Dziekuje za cierpliwosc!\nAnna Kowalska, tel. 22 123 45 67',
+    );
+    expect(smsSegments(notice.text)).toMatchObject({ encoding: 'GSM-7', segments: 2 });
+  });
+
+  it('should write the English SMS in full, as it fits in GSM-7', () => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'sms', ...late, contactName: 'Marek' });
+
+    // Assess
+    expect(notice.text).toBe(
+      "Hi Marek, I'm sorry, I won't be able to reply today by 3 pm as I promised: I need a little more time. I'll reply tomorrow by 2:30 pm. If it's urgent, call me. Thank you for your patience!\nAnna Kowalska, tel. 22 123 45 67",
+    );
+  });
+
+  it('should write a Polish letter with a subject', () => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'email', ...late, contactName: 'Marek' });
+
+    // Assess
+    expect(notice.subject).toBe('Przepraszam za zwłokę, odpiszę jutro do 14:30');
+    expect(notice.text).toBe(
+      [
+        'Cześć, Marek!',
+        '',
+        'Przepraszam, nie zdążę odpisać dziś do 15:00, potrzebuję jeszcze trochę czasu. Chcę dobrze zająć się Twoją sprawą i odpiszę najpóźniej jutro do 14:30.',
+        '',
+        'Jeśli sprawa jest pilna, zadzwoń do mnie bezpośrednio.',
+        '',
+        'Dziękuję za cierpliwość i pozdrawiam serdecznie',
+        'Anna Kowalska',
+        'tel. 22 123 45 67',
+        'anna.kowalska@example.com',
+      ].join('\n'),
+    );
+  });
+
+  it('should write an English letter with a subject', () => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'email', ...late });
+
+    // Assess
+    expect(notice.subject).toBe("Sorry for the wait: I'll reply tomorrow by 2:30 pm");
+    expect(notice.text.split('\n').slice(0, 3)).toEqual([
+      'Hello,',
+      '',
+      "I'm sorry, I won't be able to reply today by 3 pm as I promised: I need a little more time. I want to get your request right, and I'll reply tomorrow by 2:30 pm.",
+    ]);
+    expect(notice.text).toMatch(/\nThank you for your patience,\nAnna Kowalska\nTel\. 22 123 45 67\nanna\.kowalska@example\.com$/);
+  });
+
+  it('should send a chat the full text and a caller the SMS one', () => {
+    // Act
+    const whatsapp = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'whatsapp', ...late });
+    const voice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'voice', ...late });
+    const sms = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'sms', ...late });
+
+    // Assess
+    expect(whatsapp.text).toContain('nie zdążę odpisać dziś do 15:00');
+    expect(whatsapp.text).toContain('Jeśli sprawa jest pilna, zadzwoń do mnie.');
+    expect(voice).toEqual(sms);
+  });
+
+  it('should ask to write when the signer has no phone', () => {
+    // Prepare
+    const signer = { id: 'ola', name: 'Ola Nowak', email: 'ola@example.com' };
+    const promise = { ...late.promise, signer };
+
+    // Act
+    const pl = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'whatsapp', ...late, promise });
+    const en = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'whatsapp', ...late, promise });
+
+    // Assess
+    expect(pl.text).toMatch(/napisz do mnie\. .*\nOla Nowak, ola@example\.com$/);
+    expect(en.text).toMatch(/email me\. .*\nOla Nowak, ola@example\.com$/);
+  });
+
+  it.each(LOCALES)('should not claim to need more time when the new promise is no later (%s)', (locale) => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale,
+      channel: 'whatsapp',
+      now: warsaw('2026-11-30T14:30'),
+      promise: promiseOf('2026-11-30T15:00'),
+      originalReplyBy: iso('2026-11-30T15:00'),
+    });
+
+    // Assess
+    expect(notice.text.split('\n')[0]).toBe(
+      locale === 'pl'
+        ? 'Dzień dobry, przepraszam, że to trwa. Odpiszę najpóźniej dziś do 15:00. Jeśli sprawa jest pilna, zadzwoń do mnie. Dziękuję za cierpliwość!'
+        : "Hello, I'm sorry this is taking a while. I'll reply today by 3 pm. If it's urgent, call me. Thank you for your patience!",
+    );
+  });
+
+  describe('every shipped notice', () => {
+    const scenarios = [
+      ['tomorrow', '2026-11-30T14:30', '2026-11-30T15:00', '2026-12-01T14:30'],
+      ['after the weekend', '2026-11-27T16:30', '2026-11-27T17:00', '2026-11-30T16:30'],
+      ['at the opening', '2026-11-30T08:30', '2026-11-30T09:00', '2026-11-30T17:00'],
+      ['beyond a week', '2026-12-23T16:30', '2026-12-23T17:00', '2026-12-30T10:30'],
+    ] as const;
+    const cases = LOCALES.flatMap((locale) =>
+      scenarios.flatMap(([scenario, now, original, replyBy]) =>
+        [undefined, 'Maksymiliana Wiśniewska-Grzybowska'].flatMap((contactName) =>
+          [false, true].map((smsTransliterate) => ({
+            locale,
+            scenario,
+            now,
+            original,
+            replyBy,
+            contactName,
+            smsTransliterate,
+          })),
+        ),
+      ),
+    );
+
+    it.each(cases)(
+      'should fit two segments, apologise and be signed by a person ($locale, $scenario, $contactName, ASCII $smsTransliterate)',
+      ({ locale, now, original, replyBy, contactName, smsTransliterate }) => {
+        // Prepare
+        const config = configWith({ ack: { selfHelpUrl: null, smsTransliterate } });
+        const input = { now: warsaw(now), promise: promiseOf(replyBy), originalReplyBy: iso(original), contactName };
+
+        // Act
+        const sms = composeNotice(config, { locale, channel: 'sms', ...input });
+        const email = composeNotice(config, { locale, channel: 'email', ...input });
+
+        // Assess
+        const newTime = formatReplyBy(locale, { now: warsaw(now), replyBy: iso(replyBy), timeZone: ZONE });
+        expect(smsSegments(sms.text).segments).toBeLessThanOrEqual(2);
+        expect(sms.text).toMatch(/\nAnna Kowalska, tel\. 22 123 45 67$/);
+        for (const text of [sms.text, email.text]) {
+          expect(text).toMatch(/przepraszam|sorry/i);
+          expect(text).not.toMatch(/team|zesp[oó]ł/i);
+        }
+        expect(email.text).toContain(newTime);
+        expect(email.subject).toContain(newTime);
+      },
     );
   });
 });

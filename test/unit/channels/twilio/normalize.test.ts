@@ -150,6 +150,117 @@ describe('normalizeTwilioMessage', () => {
     expect(message.noAckReason).toBe('keyword:stop');
   });
 
+  it('should turn the WhatsApp STOP into an opt-out that is never acknowledged', () => {
+    // Prepare
+    const payload = parseTwilioMessaging(twilioFixture('whatsapp-stop').toString());
+
+    // Act
+    const events = normalizeTwilioMessage(payload);
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'twilio',
+          providerMessageId: 'SM7a8b9c0d1e2f30415263748596a7b8c9',
+          channel: 'whatsapp',
+          kind: 'message',
+          contactKey: 'phone:+48601234567',
+          contactName: 'Zofia Wójcik',
+          from: 'whatsapp:+48601234567',
+          to: 'whatsapp:+48221234567',
+          text: 'STOP',
+          media: [],
+          noAckReason: 'keyword:stop',
+          consent: 'opt-out',
+        },
+      },
+    ]);
+  });
+
+  it('should turn the SMS "Start" into an opt-in that is never acknowledged', () => {
+    // Prepare
+    const payload = parseTwilioMessaging(twilioFixture('sms-start').toString());
+
+    // Act
+    const events = normalizeTwilioMessage(payload);
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'twilio',
+          providerMessageId: 'SM8b9c0d1e2f30415263748596a7b8c9d0',
+          channel: 'sms',
+          kind: 'message',
+          contactKey: 'phone:+48601234567',
+          from: '+48601234567',
+          to: '+48221234567',
+          text: 'Start',
+          media: [],
+          noAckReason: 'keyword:start',
+          consent: 'opt-in',
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    ['STOP', 'opt-out'],
+    ['stopall', 'opt-out'],
+    ['Unsubscribe', 'opt-out'],
+    ['cancel', 'opt-out'],
+    [' END ', 'opt-out'],
+    ['quit', 'opt-out'],
+    ['REVOKE', 'opt-out'],
+    ['optout', 'opt-out'],
+    ['start', 'opt-in'],
+    ['UNSTOP', 'opt-in'],
+  ])('should record the consent of %j as %s', (Body, consent) => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body });
+
+    // Assess
+    expect(message.consent).toBe(consent);
+    expect(message.noAckReason).toBe(`keyword:${Body.trim().toLowerCase()}`);
+  });
+
+  it.each(['HELP', 'info'])('should mark %j as a keyword with no consent', (Body) => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body });
+
+    // Assess
+    expect(message.noAckReason).toBe(`keyword:${Body.toLowerCase()}`);
+    expect(message).not.toHaveProperty('consent');
+  });
+
+  it.each([
+    ['STOP', 'NIE', 'opt-out'],
+    ['START', 'TAK', 'opt-in'],
+    ['HELP', 'POMOC', undefined],
+  ])('should take the consent from OptOutType %s whatever the body (%s)', (OptOutType, Body, consent) => {
+    // Prepare, Act
+    const message = normalizeFixture('sms-polish', { Body, OptOutType });
+
+    // Assess
+    expect(message.noAckReason).toBe(`keyword:${OptOutType.toLowerCase()}`);
+    expect(message.consent).toBe(consent);
+  });
+
+  it('should express no consent in an ordinary message or a sentence that starts with STOP', () => {
+    // Prepare, Act
+    const messages = [
+      normalizeFixture('sms-polish'),
+      normalizeFixture('sms-polish', { Body: 'stop please' }),
+      normalizeFixture('sms-polish', { Body: 'nie' }),
+    ];
+
+    // Assess
+    for (const message of messages) expect(message).not.toHaveProperty('consent');
+  });
+
   it('should produce messages that satisfy the canonical InboundMessageSchema', () => {
     // Prepare
     const longName = `${'Ż'.repeat(199)}😊`;
@@ -157,13 +268,15 @@ describe('normalizeTwilioMessage', () => {
       normalizeFixture('sms-polish'),
       normalizeFixture('mms-two-media'),
       normalizeFixture('whatsapp-profile', { ProfileName: longName }),
+      normalizeFixture('whatsapp-stop'),
+      normalizeFixture('sms-start'),
     ];
 
     // Act
     const results = messages.map((message) => InboundMessageSchema.safeParse(message).success);
 
     // Assess
-    expect(results).toEqual([true, true, true]);
+    expect(results).toEqual([true, true, true, true, true]);
     expect(messages[2]?.contactName).toBe('Ż'.repeat(199));
   });
 });

@@ -1,0 +1,287 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './switchboard-function.ts';
+
+export interface MonitoringProps {
+  readonly stage: string;
+  /** The `service` dimension the functions' Powertools metrics carry. */
+  readonly service: string;
+  readonly api: apigwv2.IHttpApi;
+  readonly functions: { readonly http: lambda.IFunction } & Record<string, lambda.IFunction>;
+  readonly ackQueue: sqs.IQueue;
+  readonly ackDeadLetterQueue: sqs.IQueue;
+  readonly mailDeadLetterQueue: sqs.IQueue;
+  /** Encrypts the alerts topic; CloudWatch gets to use it. */
+  readonly topicKey: kms.IKey;
+  /** Subscribed to the alerts topic (the address must confirm the subscription). */
+  readonly alertEmail?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+const ONE_MINUTE = Duration.minutes(1);
+
+/**
+ * What tells a person something is wrong: an alerts topic, one alarm per failure that loses or
+ * delays a customer's acknowledgement, and a dashboard to see why.
+ */
+export class Monitoring extends Construct {
+  readonly alertsTopic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  private readonly props: MonitoringProps;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.props = props;
+
+    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
+      displayName: `Switchboard ${props.stage} alerts`,
+      masterKey: props.topicKey,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes as a service and encrypts with the topic key itself: without both
+    // grants an alarm goes to ALARM and the notification is silently dropped.
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+    };
+    this.alertsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertsTopic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
+    props.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    if (props.alertEmail) this.alertsTopic.addSubscription(new subs.EmailSubscription(props.alertEmail));
+
+    const { http, ...others } = props.functions;
+    const all = Object.entries(props.functions);
+
+    this.alarm('AckDlqDepth', {
+      description: 'Acknowledgements failed 5 times and wait in the ack DLQ: redrive after fixing the cause.',
+      metric: props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
+    this.alarm('MailDlqDepth', {
+      description: 'SNS gave up posting inbound email to /webhooks/email/ses: those mails are not recorded.',
+      metric: props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
+    this.alarm('AckQueueAge', {
+      description: 'An acknowledgement has waited more than 5 minutes: the worker is failing or throttled.',
+      metric: props.ackQueue.metricApproximateAgeOfOldestMessage({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: 300,
+    });
+    this.alarm('HttpErrorRate', {
+      description: 'More than 5% of http function invocations failed in 5 minutes (providers retry them).',
+      metric: new cloudwatch.MathExpression({
+        label: 'http function error %',
+        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+        usingMetrics: {
+          errors: http.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          invocations: http.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        },
+        period: FIVE_MINUTES,
+      }),
+      threshold: 5,
+    });
+    this.alarm('Api5xxRate', {
+      description: 'More than 5% of requests got a 5xx from the HTTP API in 5 minutes.',
+      metric: new cloudwatch.MathExpression({
+        label: 'API 5xx %',
+        expression: 'IF(requests > 0, 100 * serverErrors / requests, 0)',
+        usingMetrics: {
+          serverErrors: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          requests: props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        },
+        period: FIVE_MINUTES,
+      }),
+      threshold: 5,
+    });
+    for (const [name, fn] of all) {
+      this.alarm(`${capitalize(name)}Throttles`, {
+        description: `The ${name} function was throttled (account concurrency exhausted?).`,
+        metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        threshold: 0,
+      });
+    }
+    if (others.sweeper) {
+      this.alarm('SweeperErrors', {
+        description: 'The sweeper failed 3 minutes in a row: crashed steps are not being finished.',
+        metric: others.sweeper.metricErrors({ period: ONE_MINUTE, statistic: 'Sum' }),
+        threshold: 0,
+        evaluationPeriods: 3,
+      });
+    }
+    this.alarm('PromiseBreaches', {
+      description: 'A customer was promised a reply by a time that has passed without one.',
+      metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
+      threshold: 0,
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `switchboard-${props.stage}`,
+      defaultInterval: Duration.hours(24),
+    });
+    const api = props.api;
+    const perFunction = (metric: (fn: lambda.IFunction, label: string) => cloudwatch.IMetric) =>
+      all.map(([name, fn]) => metric(fn, name));
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          `# Switchboard ${props.stage}\nRequests and latency at the door, what came in by channel, ` +
+          'what was acknowledged, and what is stuck. Runbook: docs/deploy.md ("Reading the dashboard").',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Webhook requests (per minute)', [
+        api.metricCount({ period: ONE_MINUTE, statistic: 'Sum', label: 'requests' }),
+        api.metricClientError({ period: ONE_MINUTE, statistic: 'Sum', label: '4xx' }),
+        api.metricServerError({ period: ONE_MINUTE, statistic: 'Sum', label: '5xx' }),
+      ]),
+      graph('Webhook latency (ms)', [
+        api.metricLatency({ period: ONE_MINUTE, statistic: 'p50', label: 'API p50' }),
+        api.metricLatency({ period: ONE_MINUTE, statistic: 'p99', label: 'API p99' }),
+        this.custom('WebhookLatency', { period: ONE_MINUTE, statistic: 'p99', label: 'handler p99' }),
+      ]),
+      graph('Messages received by channel', [
+        new cloudwatch.MathExpression({
+          label: '',
+          expression: `SEARCH('{${METRICS_NAMESPACE},channel,service} MetricName="MessagesReceived" service="${props.service}"', 'Sum', 300)`,
+          period: FIVE_MINUTES,
+        }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Acknowledgements', [
+        this.custom('AcksSent', { period: FIVE_MINUTES, label: 'sent' }),
+        this.custom('AcksSkipped', { period: FIVE_MINUTES, label: 'skipped' }),
+        this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'failed' }),
+        this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
+      ]),
+      graph(
+        'Ack queue',
+        [
+          props.ackQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, label: 'waiting' }),
+          props.ackQueue.metricApproximateNumberOfMessagesNotVisible({
+            period: ONE_MINUTE,
+            label: 'in flight',
+          }),
+        ],
+        [
+          props.ackQueue.metricApproximateAgeOfOldestMessage({
+            period: ONE_MINUTE,
+            statistic: 'Maximum',
+            label: 'oldest (s)',
+          }),
+        ],
+      ),
+      graph('Dead-letter queues', [
+        props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: ONE_MINUTE,
+          label: 'ack DLQ',
+        }),
+        props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: ONE_MINUTE,
+          label: 'inbound email DLQ',
+        }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Lambda errors',
+        perFunction((fn, label) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label })),
+      ),
+      graph(
+        'Lambda throttles',
+        perFunction((fn, label) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label })),
+      ),
+      graph(
+        'Lambda duration p99 (ms)',
+        perFunction((fn, label) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label })),
+      ),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
+    );
+  }
+
+  /** A Powertools metric of this stage (namespace Switchboard, dimension service). */
+  private custom(metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: this.props.service },
+      statistic: 'Sum',
+      ...options,
+    });
+  }
+
+  /** An alarm above `threshold` that notifies the alerts topic, and again when it clears. */
+  private alarm(
+    id: string,
+    options: {
+      description: string;
+      metric: cloudwatch.IMetric;
+      threshold: number;
+      evaluationPeriods?: number;
+    },
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: `switchboard-${this.props.stage}-${kebab(id)}`,
+      alarmDescription: options.description,
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      // No data means no traffic, or an empty queue: both fine.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.alertsTopic));
+    alarm.addOkAction(new actions.SnsAction(this.alertsTopic));
+    this.alarms.push(alarm);
+  }
+}
+
+function graph(
+  title: string,
+  left: cloudwatch.IMetric[],
+  right: cloudwatch.IMetric[] = [],
+): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+}
+
+const capitalize = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+const kebab = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import type { EmailMeta, InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
+import { noAckReasonOf } from './loop-guard.ts';
+import type { ParsedMail } from './mime.ts';
+
+/** Stores one attachment and answers where it now lives (a URL or a storage key). */
+export type SaveAttachment = (name: string, contentType: string, bytes: Uint8Array) => Promise<string>;
+
+/** What the provider knows about one mail beyond its content. */
+export type MailContext = {
+  provider: 'ses' | 'mailgun';
+  /** SES `mail.messageId`; Mailgun's Message-Id (or a hash of timestamp + token). */
+  providerMessageId: string;
+  /** The address of ours the mail was delivered to (envelope RCPT TO). */
+  recipient?: string;
+  /** Envelope MAIL FROM: `''`/`'<>'` for a bounce, undefined when the provider does not say. */
+  envelopeSender?: string;
+  verdicts?: { spam?: string; virus?: string };
+  ourAddresses: readonly string[];
+  saveAttachment: SaveAttachment;
+};
+
+// Limits of InboundMessageSchema and EmailMetaSchema: clamp rather than reject a real mail.
+const MAX_ID = 256;
+const MAX_ADDRESS = 320;
+const MAX_NAME = 200;
+const MAX_HEADER = 998;
+const MAX_REFERENCES = 100;
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
+
+function clamp(text: string, max: number): string {
+  // Never cut a surrogate pair in half.
+  return text.length <= max ? text : text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '');
+}
+
+/** A provider id that fits the store: long ones are replaced by a stable hash. */
+export function boundedId(id: string): string {
+  return id.length <= MAX_ID ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
+function emailMetaOf(mail: ParsedMail): EmailMeta {
+  const ids = (list: string[]) => list.filter((id) => id.length <= MAX_HEADER);
+  // The newest references are the ones threading needs; the oldest go first when capped.
+  const references = ids(mail.references).slice(-MAX_REFERENCES);
+  const meta: EmailMeta = { subject: clamp(mail.subject, MAX_HEADER), references };
+  const [messageId] = ids(mail.messageId ? [mail.messageId] : []);
+  if (messageId) meta.messageId = messageId;
+  const [inReplyTo] = ids(mail.inReplyTo ? [mail.inReplyTo] : []);
+  if (inReplyTo) meta.inReplyTo = inReplyTo;
+  return meta;
+}
+
+/**
+ * Turns one parsed mail into the normalized message event. The contact is the From address:
+ * it is the author DMARC authenticates and the identity a person keeps across mails, while
+ * Reply-To is set freely by senders (lists, ticket tools) and says where to answer, not who
+ * wrote. Attachments are stored through `saveAttachment` before the message is returned.
+ */
+export async function normalizeMail(mail: ParsedMail, context: MailContext): Promise<InboundEvent[]> {
+  const from = mail.from?.address.trim().toLowerCase();
+  if (!from || !ADDRESS.test(from) || from.length > MAX_ADDRESS - 'email:'.length) {
+    throw new MalformedPayloadError('The mail has no usable From address', ['from']);
+  }
+  const noAckReason = noAckReasonOf({
+    headers: mail.headers,
+    from,
+    envelopeSender: context.envelopeSender,
+    verdicts: context.verdicts,
+    ourAddresses: context.ourAddresses,
+  });
+  // Never copy a virus into our storage: the mail is recorded without its attachments.
+  const keep = noAckReason === 'virus' ? [] : mail.attachments;
+  const media: Media[] = [];
+  for (const attachment of keep) {
+    const url = await context.saveAttachment(attachment.name, attachment.contentType, attachment.content);
+    media.push({ url, contentType: attachment.contentType, name: attachment.name, size: attachment.size });
+  }
+  const to = (context.recipient ?? mail.to[0]?.address ?? '').trim().toLowerCase();
+  const message: InboundMessage = {
+    provider: context.provider,
+    providerMessageId: boundedId(context.providerMessageId),
+    channel: 'email',
+    kind: 'message',
+    contactKey: `email:${from}`,
+    from,
+    to: clamp(to, MAX_ADDRESS),
+    // One line-break convention whichever way the mail came (Mailgun's fields keep CRLF).
+    text: (mail.newText || mail.text).replace(/\r\n?/g, '\n'),
+    media,
+    email: emailMetaOf(mail),
+  };
+  const name = mail.from?.name?.trim();
+  if (name) message.contactName = clamp(name, MAX_NAME);
+  if (noAckReason) message.noAckReason = noAckReason;
+  return [{ type: 'message', message }];
+}

@@ -1,0 +1,53 @@
+import EmailReplyParser from 'email-reply-parser';
+
+// The reply parser's quote-header patterns scan lazily to the end of the text for every
+// candidate line, so a huge text costs quadratic time. The new part of a reply sits at the
+// top, so only the head is looked at.
+const REPLY_SCAN_CHARS = 32_000;
+
+// Quote headers of Polish mail clients the parser misses: the feminine "napisała:",
+// Thunderbird's "pisze:", Apple Mail's "Wiadomość napisana przez", Outlook's separator. One
+// line at a time, with bounded repetitions, so the scan stays linear.
+const QUOTE_HEADERS = [
+  /^\s*(W dniu|Dnia)\s.{0,300}\s(napisał|napisała|napisał\(a\)|pisze)\s*:\s*$/i,
+  /^\s*Wiadomość napisana przez\s.{0,300}:\s*$/i,
+  /^\s*-{2,}\s*(Wiadomość oryginalna|Oryginalna wiadomość)\s*-{2,}\s*$/i,
+];
+// Outlook's header block: "Od:"/"From:" followed within a few lines by "Wysłano:"/"Sent:".
+const OUTLOOK_FROM = /^\s*\*?(Od|From)\*?\s?:\s/i;
+const OUTLOOK_SENT = /^\s*\*?(Wysłano|Data|Sent|Date)\*?\s?:\s/i;
+
+/** The index of the first line that opens a quoted mail, by our own patterns; -1 if none. */
+function quoteHeaderLine(lines: readonly string[]): number {
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] ?? '';
+    // Clients wrap a long "W dniu …" header over two lines.
+    const joined = `${line} ${lines[index + 1] ?? ''}`;
+    if (QUOTE_HEADERS.some((pattern) => pattern.test(line) || pattern.test(joined))) return index;
+    if (
+      OUTLOOK_FROM.test(line) &&
+      lines.slice(index + 1, index + 5).some((next) => OUTLOOK_SENT.test(next))
+    ) {
+      return index;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Separates what the sender wrote from the quoted history ("On … wrote:", "W dniu …
+ * napisał(a):", "> " lines, Outlook's "Od:/From:" block) and the signature below it. When
+ * nothing quoted is found the whole text is the new part.
+ */
+export function splitReply(text: string): { newText: string; quoted: boolean } {
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const lines = normalized.slice(0, REPLY_SCAN_CHARS).split('\n');
+  const cut = quoteHeaderLine(lines);
+  const head = cut === -1 ? lines.join('\n') : lines.slice(0, cut).join('\n');
+  const email = new EmailReplyParser().read(head);
+  const quoted = cut !== -1 || email.getFragments().some((fragment) => fragment.isQuoted());
+  if (!quoted) return { newText: normalized.trim(), quoted: false };
+  const newText = email.getVisibleText().trim();
+  // A reply that is all quote (a bare forward) has no new part; keep the whole text then.
+  return newText ? { newText, quoted: true } : { newText: normalized.trim(), quoted: false };
+}

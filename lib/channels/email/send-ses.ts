@@ -1,0 +1,113 @@
+import type { ChannelSender } from '#lib/ports/channel-sender.ts';
+import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
+import { composeReply, parseMailbox, replySubject } from './compose.ts';
+
+/** The SESv2 SendEmail request this sender makes (raw content only). */
+export type SesSendEmailInput = {
+  FromEmailAddress?: string;
+  Destination?: { ToAddresses?: string[] };
+  Content: { Raw?: { Data: Uint8Array | undefined } };
+  ConfigurationSetName?: string;
+};
+
+/**
+ * The one SESv2 call the sender needs. Channels import no AWS SDK (dependency-cruiser rule
+ * `channels-know-no-store`), so the SDK comes in through this port: the SDK's aggregated
+ * `new SESv2({ region })` satisfies it as it is, or, lighter in a bundle,
+ * `{ sendEmail: (input) => client.send(new SendEmailCommand(input)) }` over an SESv2Client.
+ */
+export type SesEmailClient = {
+  sendEmail(input: SesSendEmailInput): Promise<{ MessageId?: string | undefined }>;
+};
+
+export type SesSenderOptions = {
+  client: SesEmailClient;
+  /** The sender shown to the customer, a verified SES identity: `Anna Kowalska <anna@…>`. */
+  from: string;
+  configurationSetName?: string;
+  now?: () => Date;
+};
+
+// SESv2 names (and the v1 names some proxies still answer with) of refusals a retry cannot fix.
+const PERMANENT = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'MailFromDomainNotVerified',
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'AccountSendingPausedException',
+  'ConfigurationSetSendingPausedException',
+  'BadRequestException',
+  'NotFoundException',
+]);
+const TRANSIENT = new Set([
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'Throttling',
+  'ThrottlingException',
+  'ExpiredTokenException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+type AwsError = { name?: unknown; $metadata?: { httpStatusCode?: unknown }; $fault?: unknown };
+
+/** Maps an SES (or network) failure to a SendError; only the error name and status go out. */
+export function sesSendError(error: unknown): SendError {
+  const aws = (typeof error === 'object' && error !== null ? error : {}) as AwsError;
+  const name = typeof aws.name === 'string' ? aws.name : 'Error';
+  const status = typeof aws.$metadata?.httpStatusCode === 'number' ? aws.$metadata.httpStatusCode : undefined;
+  let permanent: boolean;
+  if (PERMANENT.has(name)) permanent = true;
+  else if (TRANSIENT.has(name)) permanent = false;
+  // No HTTP status: the request never got an answer (DNS, refused, reset, timeout).
+  else if (status === undefined || status >= 500 || status === 429) permanent = false;
+  else permanent = aws.$fault === 'client';
+  return new SendError(`SES SendEmail failed: ${name}${status ? ` (HTTP ${status})` : ''}`, {
+    permanent,
+    providerCode: name,
+    cause: error,
+  });
+}
+
+/**
+ * Sends acknowledgements as raw MIME through SESv2 SendEmail (Content.Raw), threaded under
+ * the customer's mail (`message.thread`: In-Reply-To, References, `Re:` subject) and marked
+ * `Auto-Submitted: auto-replied`; without a thread it goes out unthreaded under `subject`.
+ * Retries of throttling and 5xx are left to the SDK client's own retry strategy.
+ */
+export function createSesSender(options: SesSenderOptions): ChannelSender {
+  const { client, configurationSetName, now = () => new Date() } = options;
+  const from = parseMailbox(options.from);
+  // Fail at start-up, not on the first acknowledgement.
+  if (!from) throw new SwitchboardError('CONFIG_INVALID', 'The SES sender address is not a mailbox');
+
+  return {
+    async send(message) {
+      const to = parseMailbox(message.to);
+      if (!to) throw new SendError('The recipient is not an email address', { permanent: true });
+      const original = message.thread?.subject?.trim();
+      const subject = original ? replySubject(original) : (message.subject ?? '');
+      const raw = composeReply({
+        from,
+        to,
+        subject,
+        text: message.text,
+        thread: message.thread,
+        date: now(),
+      });
+      const input: SesSendEmailInput = {
+        FromEmailAddress: from.address,
+        Destination: { ToAddresses: [to.address] },
+        Content: { Raw: { Data: new TextEncoder().encode(raw) } },
+        ...(configurationSetName ? { ConfigurationSetName: configurationSetName } : {}),
+      };
+      try {
+        const output = await client.sendEmail(input);
+        return { providerMessageId: output.MessageId ?? null, status: 'queued' };
+      } catch (error) {
+        throw sesSendError(error);
+      }
+    },
+  };
+}

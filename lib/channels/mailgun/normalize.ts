@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import {
+  firstMailbox,
+  headerValues,
+  htmlToText,
+  type MailAttachment,
+  messageIdsOf,
+  type ParsedMail,
+  splitReply,
+} from '#lib/channels/email/mime.ts';
+import { normalizeMail, type SaveAttachment } from '#lib/channels/email/normalize-mail.ts';
+import type { InboundEvent } from '#lib/domain/message.ts';
+import type { MailgunPayload } from './schema.ts';
+
+export type MailgunNormalizeDeps = {
+  saveAttachment: SaveAttachment;
+  ourAddresses: readonly string[];
+};
+
+/**
+ * Mailgun's id of a delivery: the mail's Message-Id (the same on Mailgun's retries), else a
+ * hash of the signed timestamp + token.
+ */
+export function mailgunMessageId(payload: MailgunPayload): string {
+  const header = payload['Message-Id'] ?? headerValues(payload['message-headers'], 'message-id')[0];
+  const id = messageIdsOf(header)[0];
+  if (id) return id;
+  return `mailgun:${createHash('sha256')
+    .update(payload.timestamp + payload.token)
+    .digest('hex')}`;
+}
+
+/**
+ * Rebuilds the mail from Mailgun's parsed fields: headers from `message-headers`, the text
+ * from `body-plain` (or the HTML converted), the new part from Mailgun's `stripped-text`
+ * (our own reply splitter when Mailgun found none).
+ */
+export async function mailOfMailgun(payload: MailgunPayload): Promise<ParsedMail> {
+  const headers = payload['message-headers'];
+  const header = (name: string) => headerValues(headers, name)[0];
+  const plain = payload['body-plain'].trim();
+  const text = plain || (payload['body-html'] ? await htmlToText(payload['body-html']) : '');
+  const stripped = payload['stripped-text']?.trim();
+  const attachments: MailAttachment[] = payload.files.map((file) => ({
+    name: file.filename.trim() || file.field,
+    contentType: file.contentType,
+    size: file.content.byteLength,
+    content: file.content,
+  }));
+  const mail: ParsedMail = {
+    headers,
+    to: [firstMailbox(payload.To as string | undefined) ?? firstMailbox(header('to'))].filter(
+      (box) => box !== undefined,
+    ),
+    subject: payload.subject.trim() || (header('subject') ?? '').trim(),
+    references: messageIdsOf(payload.References ?? header('references')),
+    text,
+    newText: stripped || splitReply(text).newText,
+    attachments,
+  };
+  const from = firstMailbox(payload.from);
+  if (from) mail.from = from;
+  const replyTo = firstMailbox(header('reply-to'));
+  if (replyTo) mail.replyTo = replyTo;
+  const messageId = messageIdsOf(payload['Message-Id'] ?? header('message-id'))[0];
+  if (messageId) mail.messageId = messageId;
+  const inReplyTo = messageIdsOf(payload['In-Reply-To'] ?? header('in-reply-to'))[0];
+  if (inReplyTo) mail.inReplyTo = inReplyTo;
+  return mail;
+}
+
+/** Turns one verified Mailgun route POST into the normalized message event. */
+export async function normalizeMailgunRoute(
+  payload: MailgunPayload,
+  deps: MailgunNormalizeDeps,
+): Promise<InboundEvent[]> {
+  const mail = await mailOfMailgun(payload);
+  return normalizeMail(mail, {
+    provider: 'mailgun',
+    providerMessageId: mailgunMessageId(payload),
+    recipient: payload.recipient.split(',')[0]?.trim(),
+    envelopeSender: payload.sender,
+    ourAddresses: deps.ourAddresses,
+    saveAttachment: deps.saveAttachment,
+  });
+}

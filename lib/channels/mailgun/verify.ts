@@ -1,0 +1,46 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MalformedPayloadError, type VerifyOutcome } from '#lib/channels/channel.ts';
+import { SwitchboardError } from '#lib/ports/errors.ts';
+import { readForm, type WebhookRequestWithBytes } from './form.ts';
+
+/** How far a timestamp may be from our clock, either way (replays beyond it are refused). */
+export const MAILGUN_TOLERANCE_MS = 5 * 60 * 1000;
+
+function single(values: string[] | undefined): string | undefined {
+  // Two values for a signed field would leave it open which one was signed.
+  return values?.length === 1 ? values[0] : undefined;
+}
+
+/**
+ * Checks a Mailgun route POST: hex HMAC-SHA256 of `timestamp + token` under the HTTP
+ * webhook signing key, compared in constant time, and a timestamp within five minutes of
+ * `now` either way. The token's single use is the route's job, through `replayKey`.
+ */
+export function verifyMailgunSignature(
+  request: WebhookRequestWithBytes,
+  signingKey: string,
+  now: Date,
+): VerifyOutcome {
+  // An empty key would make every signature forgeable by anyone.
+  if (signingKey === '')
+    throw new SwitchboardError('CONFIG_INVALID', 'Mailgun signing key is not configured');
+  let fields: Record<string, string[]>;
+  try {
+    fields = readForm(request).fields;
+  } catch (error) {
+    if (error instanceof MalformedPayloadError) return 'invalid';
+    throw error;
+  }
+  if (!fields.signature?.[0]) return 'missing';
+  const signature = single(fields.signature);
+  const timestamp = single(fields.timestamp);
+  const token = single(fields.token);
+  if (!signature || !timestamp || !token || !/^\d{1,12}$/.test(timestamp)) return 'invalid';
+  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > MAILGUN_TOLERANCE_MS) return 'invalid';
+  const expected = createHmac('sha256', signingKey)
+    .update(timestamp + token)
+    .digest();
+  if (!/^[0-9a-fA-F]{64}$/.test(signature)) return 'invalid';
+  const given = Buffer.from(signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'invalid';
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { DeliveryStatus, InboundEvent } from '#lib/domain/message.ts';
+import { parseTwilioPayload, twilioSid } from './schema.ts';
+
+/**
+ * Twilio's message status callback (StatusCallback of a send, or a Messaging Service's
+ * delivery status callback). Twilio sends "a subset of the standard request properties" plus
+ * MessageStatus and ErrorCode, and adds params without notice: only what we use is
+ * validated, everything else passes through (and is still signed over).
+ */
+export const TwilioStatusSchema = z.looseObject({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
+  AccountSid: twilioSid('AC'),
+  // Twilio's statuses are lower-case words; anything else is not a status we could map.
+  MessageStatus: z.string().regex(/^[a-z_-]{1,40}$/),
+  ErrorCode: z
+    .string()
+    .regex(/^\d{0,10}$/)
+    .optional(),
+  // Twilio's own example callback has From but no To, so neither is required.
+  From: z.string().max(320).optional(),
+  To: z.string().max(320).optional(),
+  // WhatsApp and RCS: `READ` once the recipient has read the message.
+  EventType: z.string().max(40).optional(),
+});
+
+export type TwilioStatusPayload = z.output<typeof TwilioStatusSchema>;
+
+/** Validates a raw status callback body; MalformedPayloadError names params, never values. */
+export function parseTwilioStatus(rawBody: string): TwilioStatusPayload {
+  return parseTwilioPayload(TwilioStatusSchema, 'status callback', rawBody);
+}
+
+/**
+ * Twilio's MessageStatus values mapped onto our delivery states. `partially_delivered`
+ * counts as `sent`: it surely left Twilio, but claiming `delivered` could hide an ack that
+ * never arrived whole. `receiving` / `received` belong to inbound messages and are ignored.
+ */
+export const TWILIO_DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = {
+  queued: 'queued',
+  accepted: 'queued',
+  scheduled: 'queued',
+  sending: 'queued',
+  sent: 'sent',
+  partially_delivered: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  canceled: 'failed',
+};
+
+const INBOUND_STATUSES = new Set(['receiving', 'received']);
+
+/**
+ * Turns one status callback into one delivery update of our outbound message (`at` is when
+ * we heard of it), or an ignored event for an inbound or unknown status.
+ */
+export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = new Date()): InboundEvent[] {
+  const reported = payload.MessageStatus;
+  if (INBOUND_STATUSES.has(reported)) return [{ type: 'ignored', reason: `status:inbound:${reported}` }];
+  const mapped = Object.hasOwn(TWILIO_DELIVERY_STATUS, reported)
+    ? TWILIO_DELIVERY_STATUS[reported]
+    : undefined;
+  if (!mapped) return [{ type: 'ignored', reason: `status:unknown:${reported}` }];
+  // A read receipt may come as EventType=READ on a callback whose MessageStatus lags behind;
+  // it never turns a failure into a success.
+  const readReceipt =
+    payload.EventType?.toUpperCase() === 'READ' && mapped !== 'failed' && mapped !== 'undelivered';
+  const status: DeliveryStatus = readReceipt ? 'read' : mapped;
+  return [
+    {
+      type: 'delivery',
+      update: {
+        provider: 'twilio',
+        providerMessageId: payload.MessageSid,
+        status,
+        // "0" (or empty) is no error at all.
+        ...(payload.ErrorCode && !/^0+$/.test(payload.ErrorCode) ? { errorCode: payload.ErrorCode } : {}),
+        at: now.toISOString(),
+      },
+    },
+  ];
+}

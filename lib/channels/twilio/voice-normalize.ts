@@ -1,0 +1,129 @@
+import { phoneContactKey } from '#lib/domain/contact.ts';
+import type { InboundEvent, InboundMessage } from '#lib/domain/message.ts';
+import type {
+  TwilioRecordActionPayload,
+  TwilioRecordingPayload,
+  TwilioTranscriptionPayload,
+  TwilioVoicePayload,
+} from './voice-schema.ts';
+
+// What carriers put in `From` for a withheld number: words, or the word spelt on a phone
+// keypad (ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE). Seen in Twilio traffic and
+// handled by many Twilio apps; Twilio's docs do not list them.
+const WITHHELD = new Set([
+  '',
+  'anonymous',
+  'restricted',
+  'blocked',
+  'unknown',
+  'unavailable',
+  'private',
+  '+266696687',
+  '+7378742833',
+  '+2562533',
+  '+8656696',
+  '+86282452253',
+]);
+
+/** Whether a call's `From` hides the caller's number. */
+export function isWithheldCaller(from: string): boolean {
+  return WITHHELD.has(
+    from
+      .replace(/^client:/i, '')
+      .trim()
+      .toLowerCase(),
+  );
+}
+
+/**
+ * Contact key of a voicemail until the core resolves it through `callId`: the recording
+ * status callback names only the call, never the caller. Never a real contact's key.
+ */
+export function callContactKey(callSid: string): string {
+  return `call:${callSid}`;
+}
+
+/**
+ * An incoming call becomes one `call` message on the voice channel, keyed by the caller's
+ * number like SMS and WhatsApp. A withheld number gets a key of its own per call
+ * (`anonymous:<CallSid>`), so strangers are never merged into one conversation, and is never
+ * acknowledged (there is no number to answer). Calls we placed are ignored.
+ */
+export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[] {
+  if (payload.Direction !== 'inbound') return [{ type: 'ignored', reason: `call:${payload.Direction}` }];
+  const withheld = isWithheldCaller(payload.From);
+  const message: InboundMessage = {
+    provider: 'twilio',
+    providerMessageId: payload.CallSid,
+    channel: 'voice',
+    kind: 'call',
+    contactKey: withheld ? `anonymous:${payload.CallSid}` : phoneContactKey(payload.From),
+    from: payload.From,
+    to: payload.To,
+    // The UI renders the kind; a made-up sentence would only need translating.
+    text: '',
+    media: [],
+  };
+  if (withheld) message.noAckReason = 'anonymous-caller';
+  return [{ type: 'message', message }];
+}
+
+function mp3Of(recordingUrl: string): string {
+  // Twilio serves WAV by default and MP3 when ".mp3" is appended; MP3 is a tenth the size.
+  return `${recordingUrl.replace(/\.(mp3|wav)$/i, '')}.mp3`;
+}
+
+/**
+ * A completed recording becomes one `voicemail` message: the MP3 as its media, its length,
+ * and `callId` = the CallSid. The callback carries neither `From` nor `To`, so `from` and
+ * `to` are empty and `contactKey` is the placeholder `call:<CallSid>`: the core must take the
+ * contact (and the caller's number) from the stored call message with that provider id.
+ * Absent, failed and in-progress recordings are ignored.
+ */
+export function normalizeTwilioRecording(payload: TwilioRecordingPayload): InboundEvent[] {
+  if (payload.RecordingStatus !== 'completed') {
+    const code = payload.ErrorCode && !/^0+$/.test(payload.ErrorCode) ? `:${payload.ErrorCode}` : '';
+    return [{ type: 'ignored', reason: `recording:${payload.RecordingStatus}${code}` }];
+  }
+  const message: InboundMessage = {
+    provider: 'twilio',
+    providerMessageId: payload.RecordingSid,
+    channel: 'voice',
+    kind: 'voicemail',
+    contactKey: callContactKey(payload.CallSid),
+    from: '',
+    to: '',
+    text: '',
+    // The schema guarantees both for a completed recording.
+    media: [{ url: mp3Of(payload.RecordingUrl ?? ''), contentType: 'audio/mpeg' }],
+    durationSeconds: Number(payload.RecordingDuration ?? 0),
+    callId: payload.CallSid,
+  };
+  return [{ type: 'message', message }];
+}
+
+/**
+ * A completed transcription completes the voicemail it came from (keyed by RecordingSid,
+ * in either order). Failed or empty transcriptions are ignored.
+ */
+export function normalizeTwilioTranscription(payload: TwilioTranscriptionPayload): InboundEvent[] {
+  if (payload.TranscriptionStatus !== 'completed') {
+    return [{ type: 'ignored', reason: `transcription:${payload.TranscriptionStatus}` }];
+  }
+  const text = payload.TranscriptionText.trim();
+  if (!text) return [{ type: 'ignored', reason: 'transcription:empty' }];
+  return [
+    {
+      type: 'transcription',
+      transcription: { provider: 'twilio', providerMessageId: payload.RecordingSid, text },
+    },
+  ];
+}
+
+/**
+ * The `<Record>` action request says only that recording ended; the voicemail itself comes
+ * with the recording status callback once the file can be fetched.
+ */
+export function normalizeTwilioRecordAction(_payload: TwilioRecordActionPayload): InboundEvent[] {
+  return [{ type: 'ignored', reason: 'record-action' }];
+}

@@ -1,0 +1,227 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { logicalId, MAIL_OPTIONS, synthStack } from '../synth.ts';
+
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+const ref = (id: string) => ({ Ref: id });
+
+type Alarm = { Properties: Record<string, unknown> };
+
+function alarm(template: Template, name: string): Record<string, unknown> {
+  const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+    (resource) => (resource as Alarm).Properties.AlarmName === name,
+  );
+  if (found.length !== 1) throw new Error(`expected one alarm named ${name}, found ${found.length}`);
+  return (found[0] as Alarm).Properties;
+}
+
+describe('Monitoring', () => {
+  let dev: Template;
+  let prod: Template;
+
+  beforeAll(() => {
+    dev = synthStack('dev').template;
+    prod = synthStack('prod', MAIL_OPTIONS).template;
+  });
+
+  describe('alerts topic', () => {
+    it('should encrypt the alerts topic and let CloudWatch alarms of this account publish to it', () => {
+      // Prepare
+      const topic = logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic');
+
+      // Act + Assess
+      dev.hasResourceProperties('AWS::SNS::Topic', {
+        DisplayName: 'Switchboard dev alerts',
+        KmsMasterKeyId: getAtt(logicalId(dev, 'AWS::KMS::Key', 'TopicKey')),
+      });
+      dev.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [ref(topic)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } }),
+            }),
+          ]),
+        },
+      });
+      dev.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('should subscribe the alert email only when one is given', () => {
+      prod.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      });
+      dev.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+    });
+  });
+
+  describe('alarms', () => {
+    it('should notify the alerts topic when every alarm fires and when it clears', () => {
+      // Prepare
+      const topic = ref(logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic'));
+
+      // Act + Assess
+      dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
+        AlarmActions: [topic],
+        OKActions: [topic],
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it.each([
+      ['switchboard-dev-ack-dlq-depth', 'AckQueueDeadLetterQueue'],
+      ['switchboard-dev-mail-dlq-depth', 'MailIntakeDeadLetterQueue'],
+    ])('should raise %s as soon as one message is in %s', (name, queue) => {
+      // Act
+      const props = alarm(dev, name);
+
+      // Assess
+      expect(props).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: getAtt(logicalId(dev, 'AWS::SQS::Queue', queue), 'QueueName') },
+        ],
+        Threshold: 0,
+      });
+    });
+
+    it('should raise an alarm when the oldest acknowledgement has waited more than 5 minutes', () => {
+      expect(alarm(dev, 'switchboard-dev-ack-queue-age')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          { Name: 'QueueName', Value: getAtt(logicalId(dev, 'AWS::SQS::Queue', 'AckQueueC4'), 'QueueName') },
+        ],
+        Statistic: 'Maximum',
+        Threshold: 300,
+      });
+    });
+
+    it('should raise an alarm on the http function error rate and on the API 5xx rate', () => {
+      // Prepare
+      const http = ref(logicalId(dev, 'AWS::Lambda::Function', 'HttpFunction'));
+      const api = ref(logicalId(dev, 'AWS::ApiGatewayV2::Api', 'HttpApi'));
+      const metric = (id: string, namespace: string, metricName: string, dimension: unknown) =>
+        Match.objectLike({
+          Id: id,
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [dimension] },
+          }),
+        });
+
+      // Act
+      const errors = alarm(dev, 'switchboard-dev-http-error-rate');
+      const serverErrors = alarm(dev, 'switchboard-dev-api5xx-rate');
+
+      // Assess
+      expect(errors.Threshold).toBe(5);
+      dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'switchboard-dev-http-error-rate',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'IF(invocations > 0, 100 * errors / invocations, 0)' }),
+          metric('errors', 'AWS/Lambda', 'Errors', { Name: 'FunctionName', Value: http }),
+          metric('invocations', 'AWS/Lambda', 'Invocations', { Name: 'FunctionName', Value: http }),
+        ]),
+      });
+      expect(serverErrors.Threshold).toBe(5);
+      dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'switchboard-dev-api5xx-rate',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'IF(requests > 0, 100 * serverErrors / requests, 0)' }),
+          metric('serverErrors', 'AWS/ApiGateway', '5xx', { Name: 'ApiId', Value: api }),
+          metric('requests', 'AWS/ApiGateway', 'Count', { Name: 'ApiId', Value: api }),
+        ]),
+      });
+    });
+
+    it.each([
+      ['http', 'HttpFunction'],
+      ['ack-worker', 'AckWorkerFunction'],
+      ['sweeper', 'SweeperFunction'],
+    ])('should raise an alarm when the %s function is throttled', (name, fn) => {
+      expect(alarm(dev, `switchboard-dev-${name}-throttles`)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Throttles',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(logicalId(dev, 'AWS::Lambda::Function', fn)) }],
+        Threshold: 0,
+      });
+    });
+
+    it.each([
+      ['dev', () => dev],
+      ['prod', () => prod],
+    ] as const)('should raise an alarm on any PromiseBreaches of the %s service', (stage, template) => {
+      expect(alarm(template(), `switchboard-${stage}-promise-breaches`)).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'PromiseBreaches',
+        Dimensions: [{ Name: 'service', Value: `switchboard-${stage}` }],
+        Statistic: 'Sum',
+        Threshold: 0,
+      });
+    });
+  });
+
+  describe('dashboard', () => {
+    it.each([
+      ['dev', () => dev],
+      ['prod', () => prod],
+    ] as const)(
+      'should chart requests, channels, acks, queues and failures on switchboard-%s',
+      (stage, template) => {
+        // Prepare
+        const dashboards = template().findResources('AWS::CloudWatch::Dashboard');
+
+        // Act
+        const [dashboard] = Object.values(dashboards) as {
+          Properties: { DashboardName: string; DashboardBody: { 'Fn::Join': [string, unknown[]] } };
+        }[];
+        // The body is JSON joined with references; a placeholder stands in for each reference.
+        const parts = dashboard?.Properties.DashboardBody['Fn::Join'][1] ?? [];
+        const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+          widgets: { properties: { metrics?: unknown[][] } }[];
+        };
+        const charted = body.widgets.flatMap((widget) =>
+          (widget.properties.metrics ?? []).map((metric) =>
+            typeof metric[0] === 'string' ? String(metric[1]) : JSON.stringify(metric[0]),
+          ),
+        );
+
+        // Assess
+        expect(Object.keys(dashboards)).toHaveLength(1);
+        expect(dashboard?.Properties.DashboardName).toBe(`switchboard-${stage}`);
+        expect(charted).toEqual(
+          expect.arrayContaining([
+            'Count',
+            '5xx',
+            'Latency',
+            'WebhookLatency',
+            'AcksSent',
+            'AcksSkipped',
+            'AcksFailed',
+            'PromiseBreaches',
+            'ApproximateAgeOfOldestMessage',
+            'ApproximateNumberOfMessagesVisible',
+            'Errors',
+            'Throttles',
+          ]),
+        );
+        expect(charted.find((metric) => metric.includes('SEARCH'))).toContain('MessagesReceived');
+      },
+    );
+  });
+});

@@ -1,0 +1,61 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { readContext } from '../../infra/context.ts';
+
+const read = (context: Record<string, unknown>) => readContext(new App({ context }).node);
+const certificateArn = 'arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-1234';
+
+describe('readContext', () => {
+  it('should default to dev, no public URL, no mail domain and the default mail expiry', () => {
+    expect(read({})).toEqual({ stage: 'dev', mail: { rawMailDays: 90, attachmentDays: 365 } });
+  });
+
+  it('should read every setting a production deploy passes with -c', () => {
+    // Act
+    const context = read({
+      stage: 'prod',
+      domainName: 'hooks.example.com',
+      certificateArn,
+      mailDomain: 'Support.Example.com',
+      sesFromAddress: 'Anna Kowalska <anna@example.com>',
+      alertEmail: 'ops@example.com',
+      whatsappPhoneNumberId: '106540352242922',
+      rawMailExpirationDays: '30',
+      attachmentExpirationDays: '400',
+    });
+
+    // Assess
+    expect(context).toEqual({
+      stage: 'prod',
+      publicUrl: 'https://hooks.example.com',
+      customDomain: { domainName: 'hooks.example.com', certificateArn },
+      mail: {
+        domain: 'support.example.com',
+        fromAddress: 'Anna Kowalska <anna@example.com>',
+        rawMailDays: 30,
+        attachmentDays: 400,
+      },
+      alertEmail: 'ops@example.com',
+      whatsappPhoneNumberId: '106540352242922',
+    });
+  });
+
+  it.each([
+    [{ stage: 'staging' }, /Unknown stage "staging"/],
+    [{ domainName: 'hooks.example.com' }, /domainName and certificateArn go together/],
+    [{ domainName: 'hooks.example.com', certificateArn: 'not-an-arn' }, /certificateArn is not valid/],
+    [
+      { domainName: 'hooks.example.com', certificateArn, publicUrl: 'https://other.example.com' },
+      /contradicts domainName/,
+    ],
+    [{ publicUrl: 'http://hooks.example.com' }, /publicUrl must be an https URL/],
+    [{ mailDomain: 'not a domain' }, /mailDomain is not valid/],
+    [{ sesFromAddress: 'Anna Kowalska' }, /sesFromAddress is not valid/],
+    [{ sesIdentityArn: 'arn:aws:iam::123456789012:role/x' }, /sesIdentityArn is not valid/],
+    [{ alertEmail: 'ops' }, /alertEmail is not valid/],
+    [{ rawMailExpirationDays: '0' }, /rawMailExpirationDays must be a whole number/],
+    [{ attachmentExpirationDays: 'a year' }, /attachmentExpirationDays must be a whole number/],
+  ])('should refuse %j', (context, message) => {
+    expect(() => read(context)).toThrow(message);
+  });
+});

@@ -1,0 +1,344 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FAKE_ACCOUNT_SID,
+  FAKE_AUTH_TOKEN,
+  type FakeTwilio,
+  startFakeTwilio,
+} from '#test/support/fake-twilio.ts';
+import { metaFixture, PSID } from '#test/support/meta-factory.ts';
+import {
+  startTestSwitchboard,
+  TEST_META_APP_ID,
+  TEST_META_VERIFY_TOKEN,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
+
+type ApiConversation = {
+  id: string;
+  contact: { key: string; name?: string; channels: string[] };
+  channel: string;
+  ack: { state: string; reason?: string } | null;
+  firstReplyAt?: string;
+};
+type ApiMessage = {
+  id: string;
+  direction: string;
+  kind: string;
+  channel: string;
+  text: string;
+  media: Array<{ url: string }>;
+  providerMessageId: string | null;
+  delivery?: { status: string; errorCode?: string };
+};
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
+    .items;
+}
+
+async function messagesOf(sb: TestSwitchboard, id: string): Promise<ApiMessage[]> {
+  return ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: ApiMessage[] }).messages;
+}
+
+function whatsappCloud(from: string, text: string, id = `wamid.${twilioSid('')}`) {
+  const payload = metaFixture('whatsapp-text') as {
+    entry: Array<{
+      changes: Array<{
+        value: { contacts: Array<{ wa_id: string }>; messages: Array<Record<string, unknown>> };
+      }>;
+    }>;
+  };
+  const value = payload.entry[0]?.changes[0]?.value;
+  if (!value) throw new Error('fixture shape');
+  value.contacts[0] = { ...value.contacts[0], wa_id: from };
+  value.messages[0] = { ...value.messages[0], from, id, text: { body: text } };
+  return payload;
+}
+
+describe('every channel through the same store and worker', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio?.close();
+    twilio = undefined;
+  });
+
+  it('should greet a caller with the promise, record the voicemail and its transcription, and text the ack to a mobile', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    const call = await sb.postTwilio('voice', 'voice-incoming');
+    const twiml = await call.text();
+    const recording = await sb.postTwilio('voice/recording', 'recording-completed');
+    const transcription = await sb.postTwilio('voice/transcription', 'transcription-completed', {
+      RecordingSid: 'RE8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d',
+      CallSid: 'CA5c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+    });
+    const recorded = await sb.postTwilio('voice/recorded', 'record-action');
+    await sb.drain();
+
+    // Assess
+    expect(call.status).toBe(200);
+    expect(twiml).toContain('<Say language="pl-PL"');
+    expect(twiml).toMatch(/oddzwoni najpóźniej (dziś|jutro|w \S+) do \d\d:\d\d/);
+    expect(twiml).toContain('<Record');
+    expect(twiml).toContain('https://switchboard.example.com/webhooks/twilio/voice/recording');
+    expect([recording.status, transcription.status, recorded.status]).toEqual([200, 200, 200]);
+    expect(await recorded.text()).not.toContain('<Record');
+    const [conversation, ...others] = await conversations(sb);
+    expect(others).toHaveLength(0);
+    expect(conversation?.contact.key).toBe('phone:+48601234567');
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.map((m) => `${m.direction}:${m.kind}:${m.channel}`)).toEqual([
+      'inbound:call:voice',
+      'inbound:voicemail:voice',
+      'outbound:ack:sms',
+    ]);
+    expect(messages[1]?.text).toContain('order 4471');
+    expect(messages[1]?.media[0]?.url).toMatch(/\.mp3$/);
+    const outbox = await sb.outbox();
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({ channel: 'sms', to: '+48601234567', from: '+48221234567' });
+  });
+
+  it('should fill the voicemail text when the transcription arrives before the recording', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('voice', 'voice-incoming');
+
+    // Act
+    await sb.postTwilio('voice/transcription', 'transcription-completed', {
+      RecordingSid: 'RE8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d',
+    });
+    await sb.postTwilio('voice/recording', 'recording-completed');
+
+    // Assess
+    const [conversation] = await conversations(sb);
+    const voicemail = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'voicemail');
+    expect(voicemail?.text).toContain('order 4471');
+  });
+
+  it('should speak the promise as the only acknowledgement to a landline caller', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48221112233', Caller: '+48221112233' });
+    await sb.drain();
+
+    // Assess
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(await sb.outbox()).toHaveLength(0);
+  });
+
+  it('should merge SMS, WhatsApp Cloud and a call from one number into one conversation with one ack', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry' });
+    await sb.postMeta(whatsappCloud('48601234567', 'Piszę też na WhatsAppie'));
+    await sb.postTwilio('voice', 'voice-incoming');
+    await sb.drain();
+
+    // Assess
+    const all = await conversations(sb);
+    expect(all).toHaveLength(1);
+    expect(all[0]?.contact).toMatchObject({ key: 'phone:+48601234567', name: 'Ewa Kowalska' });
+    expect(all[0]?.contact.channels.sort()).toEqual(['sms', 'voice', 'whatsapp']);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should record STOP without answering, skip acks while opted out, and answer again after START', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    await sb.postTwilio('messaging', 'whatsapp-stop');
+    await sb.drain();
+    const afterStop = (await conversations(sb))[0];
+    await sb.postTwilio('messaging', 'sms-start', { From: '+48601234567' });
+    await sb.drain();
+
+    // Assess
+    expect(afterStop?.ack).toMatchObject({ state: 'skipped', reason: 'keyword:stop' });
+    expect(await sb.outbox()).toHaveLength(0);
+    const contact = await sb.runtime.store.getContact('phone:+48601234567');
+    expect(contact?.optedOut).toBe(false);
+  });
+
+  it('should skip the acknowledgement of a new episode for an opted-out contact', async () => {
+    // Prepare: STOP, then an agent reply ends the episode, then a new question.
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('messaging', 'whatsapp-stop');
+    const { applyReply } = await import('#lib/domain/conversation.ts');
+    const { updateConversation } = await import('#lib/use-cases/conversation-writes.ts');
+    const [first] = await conversations(sb);
+    sb.clock.advance(60_000);
+    await updateConversation(sb.runtime.store, first?.id as string, (c) => applyReply(c, sb.clock.now()));
+    sb.clock.advance(60_000);
+
+    // Act
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno pytanie' });
+    await sb.drain();
+
+    // Assess
+    expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(await sb.outbox()).toHaveLength(0);
+  });
+
+  it('should answer Meta messages on their channel and ignore receipts and our own echoes', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const ourEcho = metaFixture('messenger-echo') as {
+      entry: Array<{ messaging: Array<{ message: { app_id: number } }> }>;
+    };
+    const echoMessage = ourEcho.entry[0]?.messaging[0]?.message;
+    if (echoMessage) echoMessage.app_id = Number(TEST_META_APP_ID);
+
+    // Act
+    const text = await sb.postMeta(metaFixture('messenger-text'));
+    const receipts = await sb.postMeta(metaFixture('messenger-delivery-read'));
+    const echo = await sb.postMeta(ourEcho);
+    const instagram = await sb.postMeta(metaFixture('instagram-text'));
+    const seen = await sb.postMeta(metaFixture('instagram-seen'));
+    await sb.drain();
+
+    // Assess
+    expect([text, receipts, echo, instagram, seen].map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const all = await conversations(sb);
+    expect(all.map((c) => c.channel).sort()).toEqual(['instagram', 'messenger']);
+    const messenger = all.find((c) => c.channel === 'messenger');
+    expect(messenger?.contact.key).toBe(`messenger:${PSID}`);
+    expect((await messagesOf(sb, messenger?.id as string)).map((m) => `${m.direction}:${m.kind}`)).toEqual([
+      'inbound:message',
+      'outbound:ack',
+    ]);
+    expect((await sb.outbox()).map((entry) => entry.channel).sort()).toEqual(['instagram', 'messenger']);
+  });
+
+  it('should store a reply a person sent from the Page inbox and end the waiting episode', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postMeta(metaFixture('messenger-text'));
+    const inboxReply = metaFixture('messenger-echo') as {
+      entry: Array<{ messaging: Array<{ message: Record<string, unknown> }> }>;
+    };
+    const message = inboxReply.entry[0]?.messaging[0]?.message;
+    if (message) delete message.app_id;
+
+    // Act
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(inboxReply);
+    await sb.drain();
+
+    // Assess
+    const [conversation] = await conversations(sb);
+    expect(conversation?.firstReplyAt).toBeDefined();
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+  });
+
+  it('should skip the ack instead of sending outside the 24-hour window', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postMeta(metaFixture('messenger-text'));
+
+    // Act: the worker only gets to it a day later.
+    sb.clock.advance(25 * 60 * 60_000);
+    await sb.drain();
+
+    // Assess
+    expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'skipped', reason: 'outside-window' });
+    expect(await sb.outbox()).toHaveLength(0);
+  });
+
+  it('should store every message of a batch', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.postMeta(metaFixture('batch'));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await conversations(sb)).length).toBeGreaterThan(1);
+  });
+
+  it('should answer the Meta subscription handshake only with our verify token', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const query = (token: string) =>
+      `/webhooks/meta?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`;
+
+    // Act
+    const good = await sb.runtime.app.request(query(TEST_META_VERIFY_TOKEN));
+    const bad = await sb.runtime.app.request(query('guess'));
+
+    // Assess
+    expect(good.status).toBe(200);
+    expect(await good.text()).toBe('1158201444');
+    expect(bad.status).toBe(403);
+  });
+
+  it('should refuse a Meta POST with a wrong signature and store nothing', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.runtime.app.request('/webhooks/meta', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+      body: JSON.stringify(metaFixture('messenger-text')),
+    });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(await conversations(sb)).toHaveLength(0);
+  });
+
+  it('should store Twilio delivery callbacks on our ack and mark an undelivered ack failed', async () => {
+    // Prepare
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+    });
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+
+    // Act
+    const sent = await sb.postTwilio('status', 'status-delivered', {
+      MessageSid: ack?.providerMessageId as string,
+      MessageStatus: 'sent',
+    });
+    const undelivered = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: ack?.providerMessageId as string,
+    });
+    const lateSent = await sb.postTwilio('status', 'status-delivered', {
+      MessageSid: ack?.providerMessageId as string,
+      MessageStatus: 'sent',
+    });
+    const unknown = await sb.postTwilio('status', 'status-delivered', { MessageSid: twilioSid('SM') });
+
+    // Assess
+    expect([sent, undelivered, lateSent, unknown].map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const after = (await conversations(sb))[0];
+    expect(after?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.find((m) => m.kind === 'ack')?.delivery).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30007',
+    });
+    expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(1);
+  });
+});

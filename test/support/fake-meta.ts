@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Tokens the fake accepts unless told otherwise; not real ones. */
+export const FAKE_PAGE_TOKEN = 'EAAfakePageToken0123456789abcdefZZ';
+export const FAKE_INSTAGRAM_TOKEN = 'EAAfakeInstagramToken0123456789ZZ';
+export const FAKE_WHATSAPP_TOKEN = 'EAAfakeWhatsAppToken0123456789abZZ';
+export const FAKE_PHONE_NUMBER_ID = '106540352242922';
+
+export type RecordedGraphRequest = {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body, or undefined when it was not JSON. */
+  body: unknown;
+};
+
+/** `hang`: accept the request and never answer (for timeouts). */
+export type FakeGraphFailure =
+  | 'hang'
+  | {
+      status: number;
+      code?: number;
+      subcode?: number;
+      message?: string;
+      retryAfter?: string;
+      transient?: boolean;
+    };
+
+/** Graph answers of the failures the senders must tell apart. */
+export const GRAPH_FAILURES = {
+  outsideWindow: {
+    status: 400,
+    code: 10,
+    subcode: 2018278,
+    message: '(#10) This message is sent outside of allowed window.',
+  },
+  unavailable: {
+    status: 400,
+    code: 551,
+    subcode: 1545041,
+    message: "This person isn't available right now.",
+  },
+  reengagement: { status: 400, code: 131047, message: 'Re-engagement message' },
+  undeliverable: { status: 400, code: 131026, message: 'Message Undeliverable.' },
+  throughput: { status: 429, code: 130429, message: '(#130429) Rate limit hit' },
+  spamLimit: { status: 400, code: 131048, message: 'Spam rate limit hit' },
+  pairLimit: {
+    status: 400,
+    code: 131056,
+    message: '(Business Account, Consumer Account) pair rate limit hit',
+  },
+  serverError: {
+    status: 500,
+    code: 2,
+    message: 'An unexpected error has occurred. Please retry your request later.',
+  },
+} as const satisfies Record<string, FakeGraphFailure>;
+
+export type FakeMeta = {
+  /** Base URL to pass as graphBaseUrl. */
+  url: string;
+  requests: RecordedGraphRequest[];
+  /** The next `count` send requests get this answer instead of a success. */
+  failNext(count: number, failure: FakeGraphFailure): void;
+  close(): Promise<void>;
+};
+
+type SendBody = {
+  recipient?: { id?: unknown };
+  message?: { text?: unknown };
+  messaging_product?: unknown;
+  to?: unknown;
+};
+
+const MESSENGER_PATH = /^\/v\d+\.\d+\/me\/messages$/;
+const WHATSAPP_PATH = /^\/v\d+\.\d+\/(\d+)\/messages$/;
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  response.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+// Graph's error shape.
+function graphError(code: number, message: string, subcode?: number, transient = false) {
+  return {
+    error: {
+      message,
+      type: code === 190 ? 'OAuthException' : 'GraphMethodException',
+      code,
+      ...(subcode === undefined ? {} : { error_subcode: subcode }),
+      is_transient: transient,
+      fbtrace_id: `A${randomBytes(9).toString('base64url')}`,
+    },
+  };
+}
+
+function tokenOf(request: IncomingMessage, query: Record<string, string>): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
+  return query.access_token;
+}
+
+/** A local stand-in for the Graph API's send endpoints on 127.0.0.1, recording every request. */
+export async function startFakeMeta(
+  options: {
+    pageToken?: string;
+    instagramToken?: string;
+    whatsappToken?: string;
+    phoneNumberId?: string;
+  } = {},
+): Promise<FakeMeta> {
+  const messengerTokens = new Set([
+    options.pageToken ?? FAKE_PAGE_TOKEN,
+    options.instagramToken ?? FAKE_INSTAGRAM_TOKEN,
+  ]);
+  const whatsappToken = options.whatsappToken ?? FAKE_WHATSAPP_TOKEN;
+  const phoneNumberId = options.phoneNumberId ?? FAKE_PHONE_NUMBER_ID;
+  const requests: RecordedGraphRequest[] = [];
+  const script: FakeGraphFailure[] = [];
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const query = Object.fromEntries(url.searchParams);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    requests.push({
+      method: request.method ?? '',
+      path: url.pathname,
+      query,
+      headers: request.headers,
+      body,
+    });
+
+    const whatsapp = WHATSAPP_PATH.exec(url.pathname);
+    const messenger = MESSENGER_PATH.test(url.pathname);
+    if (request.method !== 'POST' || (!messenger && whatsapp?.[1] !== phoneNumberId)) {
+      return sendJson(response, 400, graphError(100, 'Unsupported post request.', 33));
+    }
+    const token = tokenOf(request, query);
+    if (!token || !(messenger ? messengerTokens.has(token) : token === whatsappToken)) {
+      return sendJson(
+        response,
+        401,
+        graphError(190, 'Invalid OAuth access token - Cannot parse access token'),
+        {
+          'www-authenticate': 'OAuth "Facebook Platform" "invalid_token" "Invalid OAuth access token"',
+        },
+      );
+    }
+    const failure = script.shift();
+    if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
+    if (failure) {
+      const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': failure.retryAfter } : {};
+      const code = failure.code ?? (failure.status === 429 ? 4 : 2);
+      const error = graphError(code, failure.message ?? 'Error', failure.subcode, failure.transient);
+      return sendJson(response, failure.status, error, headers);
+    }
+    const message = body as SendBody | undefined;
+    if (messenger) {
+      if (typeof message?.recipient?.id !== 'string' || typeof message?.message?.text !== 'string') {
+        return sendJson(response, 400, graphError(100, '(#100) The parameter recipient is required'));
+      }
+      return sendJson(response, 200, {
+        recipient_id: message.recipient.id,
+        message_id: `m_${randomBytes(48).toString('base64url')}`,
+      });
+    }
+    if (message?.messaging_product !== 'whatsapp' || typeof message?.to !== 'string') {
+      return sendJson(response, 400, graphError(100, '(#100) The parameter messaging_product is required.'));
+    }
+    return sendJson(response, 200, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: message.to, wa_id: message.to }],
+      messages: [{ id: `wamid.${randomBytes(30).toString('base64')}` }],
+    });
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext(count, failure) {
+      for (let i = 0; i < count; i++) script.push(failure);
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

@@ -1,0 +1,508 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeMetaWebhook } from '#lib/channels/meta/normalize.ts';
+import { parseMetaWebhook } from '#lib/channels/meta/schema.ts';
+import {
+  DeliveryUpdateSchema,
+  type InboundEvent,
+  InboundMessageSchema,
+  OutboundEchoSchema,
+} from '#lib/domain/message.ts';
+import {
+  IG_ACCOUNT_ID,
+  IGSID,
+  type MetaFixture,
+  metaFixtureBody,
+  metaJson,
+  PAGE_ID,
+  PSID,
+  whatsappEnvelope,
+} from '#test/support/meta-factory.ts';
+
+const IG_MID_IN =
+  'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMTIzNDU2Nzg5OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxMjM0NTY3ODkwMTIzNDU2OjMxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTYZD';
+const IG_MID_OUT =
+  'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMTIzNDU2Nzg5OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxMjM0NTY3ODkwMTIzNDU2OjMxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTcZD';
+const ECHO_MID = 'm_EchoMid0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678';
+
+function normalizeFixture(name: MetaFixture): InboundEvent[] {
+  return normalizeMetaWebhook(parseMetaWebhook(metaFixtureBody(name)));
+}
+
+function normalizeBody(body: unknown): InboundEvent[] {
+  return normalizeMetaWebhook(parseMetaWebhook(metaJson(body)));
+}
+
+// Every event must satisfy the domain contract the use cases validate against.
+function assertContract(events: InboundEvent[]): void {
+  for (const event of events) {
+    if (event.type === 'message') InboundMessageSchema.parse(event.message);
+    if (event.type === 'delivery') DeliveryUpdateSchema.parse(event.update);
+    if (event.type === 'echo') OutboundEchoSchema.parse(event.echo);
+  }
+}
+
+describe('normalizeMetaWebhook: Messenger', () => {
+  it('should turn a text message into one messenger message keyed by the PSID', () => {
+    // Act
+    const events = normalizeFixture('messenger-text');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'meta',
+          providerMessageId:
+            'm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd',
+          channel: 'messenger',
+          kind: 'message',
+          contactKey: `messenger:${PSID}`,
+          from: PSID,
+          to: PAGE_ID,
+          text: 'Dzień dobry, czy zamówienie 4417 już wyszło?',
+          media: [],
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should keep every attachment url with a content type from its attachment type', () => {
+    // Act
+    const events = normalizeFixture('messenger-image');
+
+    // Assess
+    const [event] = events;
+    if (event?.type !== 'message') throw new Error('expected a message');
+    expect(event.message.text).toBe('');
+    expect(event.message.media).toEqual([
+      {
+        url: 'https://scontent.xx.fbcdn.net/v/t1.15752-9/468213579_1234567890123456_1234567890123456789_n.jpg?_nc_cat=1&ccb=1-7&_nc_sid=fc17b8&oh=03_Q7cD1QF&oe=67A1B2C3',
+        contentType: 'image/*',
+      },
+      {
+        url: 'https://cdn.fbsbx.com/v/t59.2708-21/468213580_faktura-09-2026.pdf?_nc_cat=1&ccb=1-7&oh=03_Q7cD1QF&oe=67A1B2C4',
+        contentType: 'application/octet-stream',
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should turn an echo into an echo keyed by the recipient, with the app id as a string', () => {
+    // Act
+    const events = normalizeFixture('messenger-echo');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'echo',
+        echo: {
+          provider: 'meta',
+          providerMessageId: ECHO_MID,
+          channel: 'messenger',
+          contactKey: `messenger:${PSID}`,
+          from: PAGE_ID,
+          to: PSID,
+          text: 'Dziękujemy! Odpowiemy do jutra, 10:00. — Anna Nowak',
+          media: [],
+          appId: '1517776481860111',
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should turn a delivery into one delivered update per mid and ignore the read watermark', () => {
+    // Act
+    const events = normalizeFixture('messenger-delivery-read');
+
+    // Assess
+    const at = new Date(1763985900100).toISOString();
+    expect(events).toEqual([
+      {
+        type: 'delivery',
+        update: { provider: 'meta', providerMessageId: ECHO_MID, status: 'delivered', at },
+      },
+      {
+        type: 'delivery',
+        update: {
+          provider: 'meta',
+          providerMessageId:
+            'm_Second0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
+          status: 'delivered',
+          at,
+        },
+      },
+      { type: 'ignored', reason: 'read-watermark' },
+    ]);
+    assertContract(events);
+  });
+
+  it('should turn a postback into a message with its title as text', () => {
+    // Act
+    const events = normalizeFixture('messenger-postback');
+
+    // Assess
+    const [event] = events;
+    if (event?.type !== 'message') throw new Error('expected a message');
+    expect(event.message).toMatchObject({
+      providerMessageId: 'm_PostbackMid0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123',
+      channel: 'messenger',
+      contactKey: `messenger:${PSID}`,
+      text: 'Porozmawiaj z konsultantem',
+    });
+    assertContract(events);
+  });
+
+  it('should key a postback without a mid on its sender and timestamp, the same on every retry', () => {
+    // Prepare
+    const event = {
+      sender: { id: PSID },
+      recipient: { id: PAGE_ID },
+      timestamp: 1763986000050,
+      postback: { title: 'Start', payload: 'GET_STARTED' },
+    };
+    const body = { object: 'page', entry: [{ id: PAGE_ID, time: 1, messaging: [event] }] };
+
+    // Act
+    const first = normalizeBody(body);
+    const retry = normalizeBody(body);
+
+    // Assess
+    expect(first).toEqual(retry);
+    expect(first[0]).toMatchObject({
+      type: 'message',
+      message: { providerMessageId: `postback:${PSID}:1763986000050`, text: 'Start' },
+    });
+  });
+
+  it.each([
+    ['reaction', { reaction: { mid: 'm_1', action: 'react', reaction: 'love', emoji: '❤️' } }, 'reaction'],
+    ['referral', { referral: { ref: 'spring-sale', source: 'SHORTLINK', type: 'OPEN_THREAD' } }, 'referral'],
+    ['optin', { optin: { ref: 'newsletter' } }, 'optin'],
+    ['delivery without mids', { delivery: { watermark: 1763985900100 } }, 'delivery-watermark'],
+    ['something new', { pass_thread_control: { new_owner_app_id: '123' } }, 'unsupported-event'],
+  ])('should ignore a %s with a reason', (_case, extra, reason) => {
+    // Prepare
+    const event = { sender: { id: PSID }, recipient: { id: PAGE_ID }, timestamp: 1763986000050, ...extra };
+
+    // Act
+    const events = normalizeBody({ object: 'page', entry: [{ id: PAGE_ID, time: 1, messaging: [event] }] });
+
+    // Assess
+    expect(events).toEqual([{ type: 'ignored', reason }]);
+  });
+
+  it('should record a standby message but never acknowledge it (another app owns the thread)', () => {
+    // Act
+    const events = normalizeFixture('batch');
+
+    // Assess
+    const standby = events.at(-1);
+    expect(standby).toMatchObject({
+      type: 'message',
+      message: { from: '5540099887766554', noAckReason: 'standby' },
+    });
+  });
+});
+
+describe('normalizeMetaWebhook: Instagram', () => {
+  it('should turn a text message into one instagram message keyed by the IGSID', () => {
+    // Act
+    const events = normalizeFixture('instagram-text');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'meta',
+          providerMessageId: IG_MID_IN,
+          channel: 'instagram',
+          kind: 'message',
+          contactKey: `instagram:${IGSID}`,
+          from: IGSID,
+          to: IG_ACCOUNT_ID,
+          text: 'Hi! Is the blue jacket still available in M?',
+          media: [],
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should turn an echo into an echo without an app id when Meta gives none', () => {
+    // Act
+    const events = normalizeFixture('instagram-echo');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'echo',
+        echo: {
+          provider: 'meta',
+          providerMessageId: IG_MID_OUT,
+          channel: 'instagram',
+          contactKey: `instagram:${IGSID}`,
+          from: IG_ACCOUNT_ID,
+          to: IGSID,
+          text: 'Yes, it is! Shall I reserve one for you?',
+          media: [],
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should ignore messaging_seen', () => {
+    // Act
+    const events = normalizeFixture('instagram-seen');
+
+    // Assess
+    expect(events).toEqual([{ type: 'ignored', reason: 'read-receipt' }]);
+  });
+
+  it('should ignore a deleted message', () => {
+    // Prepare
+    const event = {
+      sender: { id: IGSID },
+      recipient: { id: IG_ACCOUNT_ID },
+      timestamp: 1,
+      message: { mid: 'aWdf1', is_deleted: true },
+    };
+
+    // Act
+    const events = normalizeBody({
+      object: 'instagram',
+      entry: [{ id: IG_ACCOUNT_ID, time: 1, messaging: [event] }],
+    });
+
+    // Assess
+    expect(events).toEqual([{ type: 'ignored', reason: 'deleted' }]);
+  });
+});
+
+describe('normalizeMetaWebhook: WhatsApp', () => {
+  const WAMID_TEXT = 'wamid.HBgLNDg2MDEyMzQ1NjcVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=';
+
+  it('should turn a text into a whatsapp message keyed like SMS from the same number', () => {
+    // Act
+    const events = normalizeFixture('whatsapp-text');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'message',
+        message: {
+          provider: 'meta',
+          providerMessageId: WAMID_TEXT,
+          channel: 'whatsapp',
+          kind: 'message',
+          contactKey: 'phone:+48601234567',
+          contactName: 'Ewa Kowalska',
+          from: '+48601234567',
+          to: '+48221234567',
+          text: 'Dzień dobry, kiedy dostawa?',
+          media: [],
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should keep an image as a media id reference with its MIME type and its caption as text', () => {
+    // Act
+    const events = normalizeFixture('whatsapp-image');
+
+    // Assess
+    expect(events[0]).toMatchObject({
+      type: 'message',
+      message: {
+        text: 'Uszkodzona paczka',
+        media: [{ url: 'whatsapp-media:1084751220388816', contentType: 'image/jpeg' }],
+      },
+    });
+    assertContract(events);
+  });
+
+  it('should use the title of an interactive button reply as text', () => {
+    // Act
+    const events = normalizeFixture('whatsapp-button-reply');
+
+    // Assess
+    expect(events[0]).toMatchObject({
+      type: 'message',
+      message: { text: 'Zmień termin', contactKey: 'phone:+48601234567' },
+    });
+  });
+
+  it.each([
+    [
+      'a template button',
+      { type: 'button', button: { payload: 'CONFIRM', text: 'Potwierdzam' } },
+      'Potwierdzam',
+    ],
+    [
+      'a list reply',
+      {
+        type: 'interactive',
+        interactive: { type: 'list_reply', list_reply: { id: 'r1', title: 'Reklamacja' } },
+      },
+      'Reklamacja',
+    ],
+    [
+      'a location',
+      { type: 'location', location: { latitude: 52.2297, longitude: 21.0122 } },
+      '📍 52.2297,21.0122',
+    ],
+    [
+      'a voice note',
+      { type: 'audio', audio: { id: '987', mime_type: 'audio/ogg; codecs=opus', voice: true } },
+      '',
+    ],
+    ['an unsupported type', { type: 'unsupported', errors: [{ code: 131051 }] }, ''],
+  ])('should turn %s into a message', (_case, extra, text) => {
+    // Prepare
+    const message = { from: '48601234567', id: 'wamid.X1', timestamp: '1763986600', ...extra };
+
+    // Act
+    const events = normalizeBody(whatsappEnvelope({ messages: [message] }));
+
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'message', message: { text } });
+    assertContract(events);
+  });
+
+  it('should ignore a reaction and a system message', () => {
+    // Prepare
+    const messages = [
+      {
+        from: '48601234567',
+        id: 'wamid.R1',
+        timestamp: '1',
+        type: 'reaction',
+        reaction: { message_id: 'wamid.X', emoji: '👍' },
+      },
+      {
+        from: '48601234567',
+        id: 'wamid.S1',
+        timestamp: '1',
+        type: 'system',
+        system: { body: 'changed number' },
+      },
+    ];
+
+    // Act
+    const events = normalizeBody(whatsappEnvelope({ messages }));
+
+    // Assess
+    expect(events).toEqual([
+      { type: 'ignored', reason: 'whatsapp-reaction' },
+      { type: 'ignored', reason: 'whatsapp-system' },
+    ]);
+  });
+
+  it('should take the profile name of the one contact when its wa_id differs from the sender', () => {
+    // Prepare
+    const messages = [
+      { from: '5511987654321', id: 'wamid.BR', timestamp: '1', type: 'text', text: { body: 'Oi' } },
+    ];
+    const contacts = [{ profile: { name: 'João' }, wa_id: '551187654321' }];
+
+    // Act
+    const events = normalizeBody(whatsappEnvelope({ messages, contacts }));
+
+    // Assess
+    expect(events[0]).toMatchObject({
+      type: 'message',
+      message: { contactName: 'João', from: '+5511987654321' },
+    });
+  });
+
+  it('should turn every status into a delivery update, with the error code of a failure', () => {
+    // Act
+    const events = normalizeFixture('whatsapp-statuses');
+
+    // Assess
+    const sent = 'wamid.HBgLNDg2MDEyMzQ1NjcVAgARGBJBQ0sxMjM0NTY3ODkwQUJDREUA';
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+    expect(events).toEqual([
+      {
+        type: 'delivery',
+        update: { provider: 'meta', providerMessageId: sent, status: 'sent', at: iso(1763986700) },
+      },
+      {
+        type: 'delivery',
+        update: { provider: 'meta', providerMessageId: sent, status: 'delivered', at: iso(1763986702) },
+      },
+      {
+        type: 'delivery',
+        update: { provider: 'meta', providerMessageId: sent, status: 'read', at: iso(1763986760) },
+      },
+      {
+        type: 'delivery',
+        update: {
+          provider: 'meta',
+          providerMessageId: 'wamid.HBgLNDg2MDk4NzY1NDMVAgARGBJBQ0s5ODc2NTQzMjEwRkVEQ0IA',
+          status: 'failed',
+          errorCode: '131047',
+          at: iso(1763986800),
+        },
+      },
+    ]);
+    assertContract(events);
+  });
+
+  it('should ignore other change fields and system-level errors', () => {
+    // Prepare
+    const body = whatsappEnvelope({});
+    const entry = (body.entry as Array<{ changes: unknown[] }>)[0];
+    entry?.changes.push(
+      { field: 'message_template_status_update', value: { event: 'APPROVED', message_template_id: 1 } },
+      {
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: '48221234567', phone_number_id: '106540352242922' },
+          errors: [{ code: 130429, title: 'Rate limit hit' }],
+        },
+      },
+    );
+
+    // Act
+    const events = normalizeBody(body);
+
+    // Assess
+    expect(events).toEqual([
+      { type: 'ignored', reason: 'whatsapp-field:message_template_status_update' },
+      { type: 'ignored', reason: 'whatsapp-errors' },
+    ]);
+  });
+});
+
+describe('normalizeMetaWebhook: anything else', () => {
+  it('should answer one ignored event for an unknown object', () => {
+    // Act
+    const events = normalizeFixture('unknown-object');
+
+    // Assess
+    expect(events).toEqual([{ type: 'ignored', reason: 'unknown-object:user' }]);
+  });
+
+  it.each([
+    'messenger-echo',
+    'messenger-delivery-read',
+    'instagram-echo',
+    'instagram-seen',
+    'whatsapp-statuses',
+    'unknown-object',
+  ] as const)('should produce no message event from %s', (fixture) => {
+    // Act
+    const events = normalizeFixture(fixture);
+
+    // Assess
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((event) => event.type === 'message')).toEqual([]);
+  });
+});

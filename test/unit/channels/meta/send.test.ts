@@ -1,0 +1,357 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMetaChannel } from '#lib/channels/meta/index.ts';
+import {
+  createInstagramSender,
+  createMessengerSender,
+  createWhatsAppCloudSender,
+  DEFAULT_GRAPH_VERSION,
+  type MetaSenderOptions,
+  truncateText,
+} from '#lib/channels/meta/send.ts';
+import type { OutboundText } from '#lib/ports/channel-sender.ts';
+import { SendError } from '#lib/ports/errors.ts';
+import {
+  FAKE_INSTAGRAM_TOKEN,
+  FAKE_PAGE_TOKEN,
+  FAKE_PHONE_NUMBER_ID,
+  FAKE_WHATSAPP_TOKEN,
+  type FakeMeta,
+  GRAPH_FAILURES,
+  startFakeMeta,
+} from '#test/support/fake-meta.ts';
+import { IGSID, PAGE_ID, PSID } from '#test/support/meta-factory.ts';
+
+const MESSENGER: OutboundText = {
+  channel: 'messenger',
+  provider: 'meta',
+  to: PSID,
+  from: PAGE_ID,
+  text: 'Dzień dobry! Odpowiemy do jutra, 10:00. — Anna Nowak, +48 22 123 45 67',
+  idempotencyKey: 'msg_01',
+};
+const WHATSAPP: OutboundText = {
+  ...MESSENGER,
+  channel: 'whatsapp',
+  to: '+48601234567',
+  from: '+48221234567',
+};
+
+let meta: FakeMeta;
+
+beforeEach(async () => {
+  meta = await startFakeMeta();
+});
+
+afterEach(async () => {
+  await meta.close();
+});
+
+function messenger(options: Partial<MetaSenderOptions> = {}) {
+  return createMessengerSender({
+    accessToken: FAKE_PAGE_TOKEN,
+    graphBaseUrl: meta.url,
+    baseDelayMs: 20,
+    ...options,
+  });
+}
+
+function whatsapp(options: Partial<MetaSenderOptions> = {}) {
+  return createWhatsAppCloudSender({
+    accessToken: FAKE_WHATSAPP_TOKEN,
+    phoneNumberId: FAKE_PHONE_NUMBER_ID,
+    graphBaseUrl: meta.url,
+    baseDelayMs: 20,
+    ...options,
+  });
+}
+
+async function sendError(promise: Promise<unknown>): Promise<SendError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof SendError)) throw new Error(`expected SendError, got ${String(error)}`);
+  return error;
+}
+
+describe('createMessengerSender', () => {
+  it('should post the documented body to /me/messages with the Page token as Bearer', async () => {
+    // Act
+    const receipt = await messenger().send(MESSENGER);
+
+    // Assess
+    expect(receipt.status).toBe('sent');
+    expect(receipt.providerMessageId).toMatch(/^m_/);
+    const [request] = meta.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe(`/${DEFAULT_GRAPH_VERSION}/me/messages`);
+    expect(request?.query).toEqual({});
+    expect(request?.headers.authorization).toBe(`Bearer ${FAKE_PAGE_TOKEN}`);
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.body).toEqual({
+      recipient: { id: PSID },
+      messaging_type: 'RESPONSE',
+      message: { text: MESSENGER.text },
+    });
+  });
+
+  it('should cut a text over 2000 characters at a word, with an ellipsis', async () => {
+    // Prepare
+    const text = 'Słowo '.repeat(400);
+
+    // Act
+    await messenger().send({ ...MESSENGER, text });
+
+    // Assess
+    const sent = (meta.requests[0]?.body as { message?: { text?: string } } | undefined)?.message?.text ?? '';
+    expect(Array.from(sent).length).toBeLessThanOrEqual(2000);
+    expect(sent).toMatch(/Słowo…$/);
+  });
+
+  it.each([
+    ['outside the 24 h window', GRAPH_FAILURES.outsideWindow, 'outside-window'],
+    ['a person who is not available', GRAPH_FAILURES.unavailable, 'undeliverable'],
+  ])('should fail permanently without retrying for %s', async (_case, failure, providerCode) => {
+    // Prepare
+    meta.failNext(1, failure);
+
+    // Act
+    const error = await sendError(messenger().send(MESSENGER));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.code).toBe('SEND_REJECTED');
+    expect(error.providerCode).toBe(providerCode);
+    expect(meta.requests).toHaveLength(1);
+  });
+
+  it('should fail permanently when Graph refuses the token, without leaking it', async () => {
+    // Prepare
+    const sender = messenger({ accessToken: 'EAAwrongToken000000000000' });
+
+    // Act
+    const error = await sendError(sender.send(MESSENGER));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.providerCode).toBe('190');
+    expect(meta.requests).toHaveLength(1);
+    expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain('EAAwrong');
+  });
+
+  it('should retry a 429 after Retry-After and then succeed', async () => {
+    // Prepare
+    meta.failNext(1, {
+      status: 429,
+      code: 613,
+      message: 'Calls to this api have exceeded the rate limit.',
+      retryAfter: '1',
+    });
+    const started = performance.now();
+
+    // Act
+    const receipt = await messenger().send(MESSENGER);
+
+    // Assess
+    expect(receipt.providerMessageId).toMatch(/^m_/);
+    expect(meta.requests).toHaveLength(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('should retry a 500 twice and then fail not permanently', async () => {
+    // Prepare
+    meta.failNext(3, GRAPH_FAILURES.serverError);
+
+    // Act
+    const error = await sendError(messenger().send(MESSENGER));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.code).toBe('SEND_FAILED');
+    expect(meta.requests).toHaveLength(3);
+  });
+
+  it('should retry an error Graph marks transient even on HTTP 400', async () => {
+    // Prepare
+    meta.failNext(1, { status: 400, code: 1, message: 'Please reduce the amount of data', transient: true });
+
+    // Act
+    const receipt = await messenger().send(MESSENGER);
+
+    // Assess
+    expect(receipt.status).toBe('sent');
+    expect(meta.requests).toHaveLength(2);
+  });
+
+  it('should time out a hanging request and fail not permanently within the budget', async () => {
+    // Prepare
+    meta.failNext(3, 'hang');
+    const started = performance.now();
+
+    // Act
+    const error = await sendError(messenger({ timeoutMs: 150, totalBudgetMs: 1000 }).send(MESSENGER));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(/no answer within/);
+    expect(meta.requests).toHaveLength(3);
+    expect(performance.now() - started).toBeLessThan(1200);
+  });
+
+  it('should fail not permanently when Graph cannot be reached', async () => {
+    // Prepare
+    const url = meta.url;
+    await meta.close();
+    meta = await startFakeMeta();
+
+    // Act
+    const error = await sendError(messenger({ graphBaseUrl: url }).send(MESSENGER));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(/network error/);
+  });
+});
+
+describe('createInstagramSender', () => {
+  it('should post to /me/messages with the Instagram token and keep text under 1000 bytes', async () => {
+    // Prepare
+    const sender = createInstagramSender({ accessToken: FAKE_INSTAGRAM_TOKEN, graphBaseUrl: meta.url });
+    const text = 'Zażółć gęślą jaźń. '.repeat(60);
+
+    // Act
+    const receipt = await sender.send({ ...MESSENGER, channel: 'instagram', to: IGSID, text });
+
+    // Assess
+    expect(receipt.providerMessageId).toMatch(/^m_/);
+    const request = meta.requests[0];
+    expect(request?.headers.authorization).toBe(`Bearer ${FAKE_INSTAGRAM_TOKEN}`);
+    const body = request?.body as { recipient: { id: string }; message: { text: string } };
+    expect(body.recipient.id).toBe(IGSID);
+    expect(Buffer.byteLength(body.message.text, 'utf8')).toBeLessThanOrEqual(1000);
+    expect(Array.from(body.message.text).length).toBeLessThan(1000);
+    expect(body.message.text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('createWhatsAppCloudSender', () => {
+  it('should post the documented text body to /{phone-number-id}/messages and return the wamid', async () => {
+    // Act
+    const receipt = await whatsapp().send(WHATSAPP);
+
+    // Assess
+    expect(receipt).toEqual({ providerMessageId: expect.stringMatching(/^wamid\./), status: 'sent' });
+    const [request] = meta.requests;
+    expect(request?.path).toBe(`/${DEFAULT_GRAPH_VERSION}/${FAKE_PHONE_NUMBER_ID}/messages`);
+    expect(request?.headers.authorization).toBe(`Bearer ${FAKE_WHATSAPP_TOKEN}`);
+    expect(request?.body).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '48601234567',
+      type: 'text',
+      text: { body: WHATSAPP.text, preview_url: false },
+    });
+  });
+
+  it('should strip a whatsapp: prefix from the recipient', async () => {
+    // Act
+    await whatsapp().send({ ...WHATSAPP, to: 'whatsapp:+48601234567' });
+
+    // Assess
+    expect((meta.requests[0]?.body as { to?: string } | undefined)?.to).toBe('48601234567');
+  });
+
+  it.each([
+    ['re-engagement (outside the 24 h window)', GRAPH_FAILURES.reengagement, 'outside-window'],
+    ['an undeliverable recipient', GRAPH_FAILURES.undeliverable, 'undeliverable'],
+  ])('should fail permanently without retrying for %s', async (_case, failure, providerCode) => {
+    // Prepare
+    meta.failNext(1, failure);
+
+    // Act
+    const error = await sendError(whatsapp().send(WHATSAPP));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.providerCode).toBe(providerCode);
+    expect(error.message).not.toContain('48601234567');
+    expect(meta.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['throughput 130429 (HTTP 429)', GRAPH_FAILURES.throughput],
+    ['spam rate limit 131048', GRAPH_FAILURES.spamLimit],
+    ['pair rate limit 131056', GRAPH_FAILURES.pairLimit],
+  ])('should retry %s and succeed when it clears', async (_case, failure) => {
+    // Prepare
+    meta.failNext(1, failure);
+
+    // Act
+    const receipt = await whatsapp().send(WHATSAPP);
+
+    // Assess
+    expect(receipt.providerMessageId).toMatch(/^wamid\./);
+    expect(meta.requests).toHaveLength(2);
+  });
+
+  it('should fail not permanently with the Graph code when a rate limit outlasts the retries', async () => {
+    // Prepare
+    meta.failNext(3, GRAPH_FAILURES.throughput);
+
+    // Act
+    const error = await sendError(whatsapp().send(WHATSAPP));
+
+    // Assess
+    expect(error.permanent).toBe(false);
+    expect(error.providerCode).toBe('130429');
+    expect(meta.requests).toHaveLength(3);
+  });
+
+  it('should fail permanently on a wrong token', async () => {
+    // Act
+    const error = await sendError(whatsapp({ accessToken: FAKE_PAGE_TOKEN }).send(WHATSAPP));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.providerCode).toBe('190');
+  });
+});
+
+describe('createMetaChannel senders', () => {
+  it('should create a sender only for each configured token', () => {
+    // Act
+    const none = createMetaChannel({ appSecret: 's', verifyToken: 't' });
+    const some = createMetaChannel({
+      appSecret: 's',
+      verifyToken: 't',
+      pageAccessToken: FAKE_PAGE_TOKEN,
+      whatsappAccessToken: FAKE_WHATSAPP_TOKEN,
+      whatsappPhoneNumberId: FAKE_PHONE_NUMBER_ID,
+    });
+
+    // Assess
+    expect(Object.keys(none.senders)).toEqual([]);
+    expect(Object.keys(some.senders).sort()).toEqual(['messenger', 'whatsapp']);
+  });
+
+  it('should refuse a WhatsApp token without a phone number id', () => {
+    // Act
+    const act = () =>
+      createMetaChannel({ appSecret: 's', verifyToken: 't', whatsappAccessToken: FAKE_WHATSAPP_TOKEN });
+
+    // Assess
+    expect(act).toThrow(/whatsappPhoneNumberId/);
+  });
+});
+
+describe('truncateText', () => {
+  it('should leave a short text alone and never split a surrogate pair', () => {
+    // Act
+    const short = truncateText('Cześć 👋', 10);
+    const cut = truncateText('👋'.repeat(20), 10);
+
+    // Assess
+    expect(short).toBe('Cześć 👋');
+    expect(cut).toBe(`${'👋'.repeat(9)}…`);
+  });
+});

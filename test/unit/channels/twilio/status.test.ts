@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { normalizeTwilioStatus, parseTwilioStatus } from '#lib/channels/twilio/status.ts';
+import { DeliveryUpdateSchema, type InboundEvent } from '#lib/domain/message.ts';
+import { type TwilioFixture, twilioFixture, twilioForm } from '#test/support/twilio-factory.ts';
+
+const NOW = new Date('2026-11-17T09:15:30.000Z');
+
+function normalizeStatus(
+  name: TwilioFixture,
+  overrides?: Record<string, string | undefined>,
+): InboundEvent[] {
+  const form = overrides ? twilioForm(name, overrides) : twilioFixture(name);
+  return normalizeTwilioStatus(parseTwilioStatus(form.toString()), NOW);
+}
+
+function statusOf(MessageStatus: string, extra: Record<string, string | undefined> = {}) {
+  const [event] = normalizeStatus('status-delivered', { MessageStatus, SmsStatus: MessageStatus, ...extra });
+  return event;
+}
+
+describe('normalizeTwilioStatus', () => {
+  it('should turn the delivered callback into one delivery update stamped now', () => {
+    // Prepare
+    const payload = parseTwilioStatus(twilioFixture('status-delivered').toString());
+
+    // Act
+    const events = normalizeTwilioStatus(payload, NOW);
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'delivery',
+        update: {
+          provider: 'twilio',
+          providerMessageId: 'SM4e5f60718293a4b5c6d7e8f9a0b1c2d3',
+          status: 'delivered',
+          at: '2026-11-17T09:15:30.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('should carry the error code of an undelivered message (30007, carrier filtering)', () => {
+    // Prepare, Act
+    const events = normalizeStatus('status-undelivered-30007');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'delivery',
+        update: {
+          provider: 'twilio',
+          providerMessageId: 'SM5f60718293a4b5c6d7e8f9a0b1c2d3e4',
+          status: 'undelivered',
+          errorCode: '30007',
+          at: '2026-11-17T09:15:30.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('should turn a WhatsApp read receipt into read', () => {
+    // Prepare, Act
+    const events = normalizeStatus('status-whatsapp-read');
+
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'delivery',
+        update: {
+          provider: 'twilio',
+          providerMessageId: 'SM60718293a4b5c6d7e8f9a0b1c2d3e4f5',
+          status: 'read',
+          at: '2026-11-17T09:15:30.000Z',
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    ['queued', 'queued'],
+    ['accepted', 'queued'],
+    ['scheduled', 'queued'],
+    ['sending', 'queued'],
+    ['sent', 'sent'],
+    ['partially_delivered', 'sent'],
+    ['delivered', 'delivered'],
+    ['read', 'read'],
+    ['undelivered', 'undelivered'],
+    ['failed', 'failed'],
+    ['canceled', 'failed'],
+  ])('should map MessageStatus %s to %s', (reported, status) => {
+    // Prepare, Act
+    const event = statusOf(reported);
+
+    // Assess
+    expect(event).toMatchObject({ type: 'delivery', update: { status } });
+  });
+
+  it.each(['receiving', 'received'])('should ignore the inbound status %s', (reported) => {
+    // Prepare, Act
+    const event = statusOf(reported);
+
+    // Assess
+    expect(event).toEqual({ type: 'ignored', reason: `status:inbound:${reported}` });
+  });
+
+  it('should ignore a status Twilio may add later', () => {
+    // Prepare, Act
+    const event = statusOf('expired');
+
+    // Assess
+    expect(event).toEqual({ type: 'ignored', reason: 'status:unknown:expired' });
+  });
+
+  it('should not let a prototype key pass for a status', () => {
+    // Prepare, Act
+    const events = ['constructor', 'tostring'].map((reported) => statusOf(reported));
+
+    // Assess
+    expect(events.map((event) => event?.type)).toEqual(['ignored', 'ignored']);
+  });
+
+  it('should treat EventType READ as read but never upgrade a failure', () => {
+    // Prepare, Act
+    const delivered = statusOf('delivered', { EventType: 'READ' });
+    const failed = statusOf('failed', { EventType: 'READ', ErrorCode: '63016' });
+
+    // Assess
+    expect(delivered).toMatchObject({ update: { status: 'read' } });
+    expect(failed).toMatchObject({ update: { status: 'failed', errorCode: '63016' } });
+  });
+
+  it('should drop an ErrorCode of 0 or empty, which is no error', () => {
+    // Prepare, Act
+    const events = ['0', ''].map((ErrorCode) => statusOf('delivered', { ErrorCode }));
+
+    // Assess
+    for (const event of events) expect(event).toMatchObject({ type: 'delivery' });
+    for (const event of events) expect(event).not.toHaveProperty('update.errorCode');
+  });
+
+  it('should accept a callback without To, as in Twilio own example', () => {
+    // Prepare, Act
+    const event = statusOf('sent', { To: undefined, MessagingServiceSid: undefined });
+
+    // Assess
+    expect(event).toMatchObject({ type: 'delivery', update: { status: 'sent' } });
+  });
+
+  it('should produce updates that satisfy DeliveryUpdateSchema', () => {
+    // Prepare
+    const fixtures: TwilioFixture[] = [
+      'status-delivered',
+      'status-undelivered-30007',
+      'status-whatsapp-read',
+    ];
+
+    // Act
+    const results = fixtures
+      .flatMap((name) => normalizeStatus(name))
+      .map((event) => event.type === 'delivery' && DeliveryUpdateSchema.safeParse(event.update).success);
+
+    // Assess
+    expect(results).toEqual([true, true, true]);
+  });
+});
+
+describe('parseTwilioStatus', () => {
+  it('should name the broken params and never echo their values', () => {
+    // Prepare
+    const form = twilioForm('status-delivered', {
+      MessageSid: 'SM-not-a-sid',
+      MessageStatus: 'Delivered to +48601234567',
+      ErrorCode: 'x',
+    });
+
+    // Act
+    let error: unknown;
+    try {
+      parseTwilioStatus(form.toString());
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(MalformedPayloadError);
+    const { message, issues } = error as MalformedPayloadError;
+    expect(issues).toEqual([
+      'MessageSid: invalid_format',
+      'MessageStatus: invalid_format',
+      'ErrorCode: invalid_format',
+    ]);
+    expect(message).toMatch(/status callback/);
+    expect(JSON.stringify({ message, issues })).not.toMatch(/not-a-sid|\+48601234567/);
+  });
+});
