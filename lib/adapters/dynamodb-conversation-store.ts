@@ -356,6 +356,11 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
+  async isRemembered(key: string, now: Date): Promise<boolean> {
+    const item = await this.#get(`REPLAY#${key}`, 'REPLAY');
+    return typeof item?.expiresAt === 'number' && item.expiresAt >= Math.floor(now.getTime() / 1000);
+  }
+
   async completeText(messageId: string, text: string): Promise<void> {
     // The late text is written first, then applied if the message exists: whichever of the
     // two writers comes second sees the other's write (see takeLateText).

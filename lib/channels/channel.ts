@@ -12,6 +12,8 @@ export type WebhookRequest = {
   headers: Headers;
   /** The raw body text, exactly as sent (already base64-decoded on Lambda). */
   rawBody: string;
+  /** The same body as bytes: multipart attachments are binary and do not survive UTF-8 text. */
+  rawBytes?: Uint8Array;
 };
 
 /** `missing`: no signature at all; `invalid`: a signature that does not match. */

@@ -101,12 +101,21 @@ function later(a: string, b: string): string {
 }
 
 function routeOf(message: Message): ReplyRoute {
-  return {
+  const route: ReplyRoute = {
     channel: message.channel,
     provider: message.provider,
     customer: message.from,
     business: message.to,
   };
+  if (message.email) {
+    const { subject, messageId, references } = message.email;
+    route.thread = {
+      subject,
+      references: messageId ? [...references, messageId] : references,
+      ...(messageId ? { messageId } : {}),
+    };
+  }
+  return route;
 }
 
 /**
@@ -354,6 +363,11 @@ export function nextSweepAt(
 export function applyReply(conversation: Conversation, at: Date): Conversation {
   const iso = at.toISOString();
   if (conversation.lastReplyAt && Date.parse(conversation.lastReplyAt) >= at.getTime()) return conversation;
+  // A reply written before the waiting episode began cannot have answered it (the race of a
+  // reply and a new message): it is measured, but the customer still waits.
+  if (conversation.awaitingSince && Date.parse(conversation.awaitingSince) > at.getTime()) {
+    return { ...conversation, lastReplyAt: iso, firstReplyAt: conversation.firstReplyAt ?? iso };
+  }
   const ack = conversation.ack;
   return {
     ...conversation,

@@ -99,7 +99,8 @@ export function detectLocale(
     .sort((a, b) => b.score - a.score);
   const [best, second] = scores;
   const runnerUp = second?.score ?? 0;
-  const clear = best !== undefined && best.score >= 1 && best.score >= 2 * runnerUp && best.score - runnerUp >= 1;
+  const clear =
+    best !== undefined && best.score >= 1 && best.score >= 2 * runnerUp && best.score - runnerUp >= 1;
   return clear ? { locale: best.locale, confident: true } : { locale: options.fallback, confident: false };
 }
 

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
+import type { MailgunChannel } from '#lib/channels/mailgun/index.ts';
 import type { MetaChannel } from '#lib/channels/meta/index.ts';
+import type { SesChannel } from '#lib/channels/ses/index.ts';
 import type { TwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -10,6 +12,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
 import { apiRoutes } from './routes/api.ts';
+import { emailRoutes } from './routes/email.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { twilioRoutes } from './routes/twilio.ts';
 
@@ -17,6 +20,8 @@ import { twilioRoutes } from './routes/twilio.ts';
 export type Providers = {
   twilio: TwilioChannel;
   meta: MetaChannel | null;
+  ses: SesChannel | null;
+  mailgun: MailgunChannel | null;
 };
 
 export type AppDeps = {
@@ -52,8 +57,11 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio }));
   const meta = deps.providers.meta;
-  if (meta)
+  if (meta) {
     app.route('/webhooks/meta', metaRoutes({ ...deps, webhook: meta.webhook, handshake: meta.handshake }));
+  }
+  const { ses, mailgun } = deps.providers;
+  if (ses || mailgun) app.route('/webhooks/email', emailRoutes({ ...deps, ses, mailgun }));
 
   const unauthorized = { message: errorBody('UNAUTHORIZED', 'A valid bearer token is required') };
   app.use(

@@ -10,5 +10,11 @@ export async function webhookRequest(c: Context, publicUrl: string): Promise<Web
   const seen = c.req.url;
   const pathStart = seen.indexOf('/', seen.indexOf('//') + 2);
   const pathAndQuery = pathStart === -1 ? '/' : seen.slice(pathStart);
-  return { url: `${publicUrl}${pathAndQuery}`, headers: c.req.raw.headers, rawBody: await c.req.text() };
+  const rawBytes = new Uint8Array(await c.req.arrayBuffer());
+  return {
+    url: `${publicUrl}${pathAndQuery}`,
+    headers: c.req.raw.headers,
+    rawBody: new TextDecoder().decode(rawBytes),
+    rawBytes,
+  };
 }

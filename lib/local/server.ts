@@ -8,7 +8,7 @@ import { isProduction, parseEnv } from '#lib/config/env.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
-import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
+import { createDynamoDbClient, createMailStore, createSqsClient } from '#lib/runtime/clients.ts';
 import { createLog } from '#lib/runtime/log.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
@@ -106,6 +106,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     dynamodb,
     sqs,
     log,
+    mailStore: createMailStore(config, join(dataDir, 'mail')),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(config.sender === 'outbox'

@@ -47,6 +47,8 @@ export interface ConversationStore {
   setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
   /** True the first time a key is seen within its lifetime (replay protection), false after. */
   rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean>;
+  /** Whether a key remembered by rememberOnce is still within its lifetime. */
+  isRemembered(key: string, now: Date): Promise<boolean>;
   /**
    * Text that completes a message (a voicemail's transcription), in either order: kept
    * aside if the message is not stored yet, and picked up by `takeLateText` when it is.

@@ -1,10 +1,16 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { MailStore } from '#lib/adapters/mail-store.ts';
+import { createSesSender } from '#lib/channels/email/send-ses.ts';
+import { createMailgunChannel } from '#lib/channels/mailgun/index.ts';
 import { createMetaChannel } from '#lib/channels/meta/index.ts';
+import { createSesChannel } from '#lib/channels/ses/index.ts';
 import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { voiceSmsAllowed } from '#lib/domain/ack-policy.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import type { Providers } from '#lib/http/app.ts';
 import type { ChannelSender, SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { Clock } from '#lib/ports/clock.ts';
 
 export type ChannelWiring = {
   providers: Providers;
@@ -21,7 +27,7 @@ export type ChannelWiring = {
  */
 export function wireChannels(
   config: AppConfig,
-  options: { outbox?: ChannelSender; fetch?: typeof fetch },
+  options: { outbox?: ChannelSender; fetch?: typeof fetch; mailStore: MailStore; clock: Clock },
 ): ChannelWiring {
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   const twilio = createTwilioChannel({
@@ -50,24 +56,74 @@ export function wireChannels(
       })
     : null;
 
+  const ourAddresses = ourEmailAddresses(config.email.fromAddress);
+  const mailDeps = {
+    saveAttachment: (name: string, type: string, bytes: Uint8Array) =>
+      options.mailStore.saveAttachment(name, type, bytes),
+    ourAddresses,
+  };
+  const ses =
+    config.email.sesTopicArns.length > 0
+      ? createSesChannel({
+          topicArns: config.email.sesTopicArns,
+          fetchCertificate: (url) => fetchCertificate(url, options.fetch ?? fetch),
+          getObject: (bucket, key) => options.mailStore.getObject(bucket, key),
+          ...mailDeps,
+          ...fetchOption,
+        })
+      : null;
+  const mailgun = config.mailgun
+    ? createMailgunChannel({
+        signingKey: config.mailgun.signingKey,
+        now: () => options.clock.now(),
+        ...mailDeps,
+      })
+    : null;
+  // Email acknowledgements go out through SES, whichever provider brought the mail in.
+  const sesClient = config.email.fromAddress ? new SESv2Client({ region: config.aws.region }) : null;
+  const email =
+    sesClient && config.email.fromAddress
+      ? createSesSender({
+          client: { sendEmail: (input) => sesClient.send(new SendEmailCommand(input)) },
+          from: config.email.fromAddress,
+        })
+      : undefined;
+
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.
   const registry: Record<string, Partial<Record<Channel, ChannelSender>>> = {
     twilio: { sms: twilio.sender, mms: twilio.sender, whatsapp: twilio.sender, voice: twilio.sender },
     meta: meta ? { ...meta.senders } : {},
+    ses: { email },
+    mailgun: { email },
   };
   const senders: SenderRegistry = (provider, channel) => {
-    const sender = registry[provider]?.[channel];
-    if (!sender) return undefined;
-    return options.outbox ?? sender;
+    const entries = registry[provider];
+    if (!entries || !(channel in entries)) return undefined;
+    // Locally the outbox stands in even where no provider credentials are configured.
+    return options.outbox ?? entries[channel];
   };
   const canSendOn = (provider: string, channel: Channel, customer: string) => {
     if (!senders(provider, channel)) return false;
     return channel !== 'voice' || voiceSmsAllowed(config.business.ack.voiceSms, customer);
   };
   return {
-    providers: { twilio, meta },
+    providers: { twilio, meta, ses, mailgun },
     senders,
     canSendOn,
     ourAppIds: config.meta?.appId ? [config.meta.appId] : [],
   };
+}
+
+/** The bare address of "Name <address>" (or the address itself), lower-cased. */
+function ourEmailAddresses(from: string | undefined): string[] {
+  if (!from) return [];
+  const match = /<([^>]+)>/.exec(from);
+  return [(match?.[1] ?? from).trim().toLowerCase()];
+}
+
+/** Downloads an SNS signing certificate (the verifier checked its URL is SNS's own). */
+async function fetchCertificate(url: string, fetcher: typeof fetch): Promise<string> {
+  const response = await fetcher(url, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`certificate download answered ${response.status}`);
+  return response.text();
 }

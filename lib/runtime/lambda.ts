@@ -3,7 +3,7 @@ import { loadSecretsFromAws } from '#lib/config/aws-secrets.ts';
 import { parseEnv } from '#lib/config/env.ts';
 import { parseBusinessConfig } from '#lib/domain/business-config.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
-import { createDynamoDbClient, createSqsClient } from './clients.ts';
+import { createDynamoDbClient, createMailStore, createSqsClient } from './clients.ts';
 import { createLog } from './log.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 
@@ -27,6 +27,7 @@ export async function loadLambdaRuntime(
     sqs: createSqsClient(config.aws),
     log,
     requireQueue: options.requireQueue ?? true,
+    mailStore: createMailStore(config),
   });
   return { ...runtime, log };
 }

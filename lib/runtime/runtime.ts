@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
+import type { MailStore } from '#lib/adapters/mail-store.ts';
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { ConfigError } from '#lib/config/env.ts';
@@ -35,6 +36,8 @@ export type RuntimeOptions = {
   clock?: Clock;
   /** false for the ack worker, which never enqueues. */
   requireQueue?: boolean;
+  /** Where mail and attachments go (S3 on AWS, the data dir locally). */
+  mailStore: MailStore;
   /** Replaces every provider sender (the local outbox). */
   outbox?: ChannelSender;
   fetch?: typeof fetch;
@@ -63,6 +66,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
   const channels = wireChannels(config, {
+    mailStore: options.mailStore,
+    clock,
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalMailStore } from '#lib/adapters/mail-store.ts';
 import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { parseEnv } from '#lib/config/env.ts';
@@ -60,6 +61,8 @@ export async function startTestSwitchboard(
     graphBaseUrl?: string;
     business?: BusinessConfig;
     env?: Record<string, string>;
+    /** What the runtime's outgoing fetch sees (SNS certificates, SNS subscription confirmations). */
+    fetch?: typeof fetch;
     maxReceiveCount?: number;
   } = {},
 ): Promise<TestSwitchboard> {
@@ -81,6 +84,7 @@ export async function startTestSwitchboard(
     ACK_QUEUE_URL: backends.queueUrl,
     SWITCHBOARD_DYNAMODB_ENDPOINT: backends.dynamoDbEndpoint,
     SWITCHBOARD_SQS_ENDPOINT: backends.sqsEndpoint,
+    MAILGUN_SIGNING_KEY: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0',
     META_APP_SECRET: TEST_APP_SECRET,
     META_VERIFY_TOKEN: TEST_META_VERIFY_TOKEN,
     META_APP_ID: TEST_META_APP_ID,
@@ -105,6 +109,8 @@ export async function startTestSwitchboard(
     sqs: backends.sqs,
     log,
     clock,
+    mailStore: new LocalMailStore({ dir: join(dataDir, 'mail') }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.twilioApiBaseUrl || options.graphBaseUrl
       ? {}
       : { outbox: new OutboxSender({ path: outboxPath, log }) }),

@@ -182,17 +182,15 @@ function reachMe(signer: Person): string {
 }
 
 function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
-  const opening = !variant.greeting
-    ? null
-    : parts.firstName
-      ? `Cześć, ${parts.firstName}!`
-      : 'Dzień dobry,';
+  const opening = !variant.greeting ? null : parts.firstName ? `Cześć, ${parts.firstName}!` : 'Dzień dobry,';
   const apology = noticeApology(parts, variant.missed);
   const sentences = [
     // After "Dzień dobry," the sentence runs on in lower case, as a Polish letter would.
     opening === 'Dzień dobry,' ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
     `Odpiszę najpóźniej ${parts.replyBy}.`,
-    ...(variant.detail ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer)}. Dziękuję za cierpliwość!`] : []),
+    ...(variant.detail
+      ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer)}. Dziękuję za cierpliwość!`]
+      : []),
   ];
   const body = [opening, ...sentences].filter((s) => s !== null).join(' ');
   return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;

@@ -59,7 +59,7 @@ describe('parseBusinessConfig', () => {
       capHours: 24,
       roundToMinutes: 15,
     });
-    expect(config.ack).toEqual({ selfHelpUrl: null, smsTransliterate: false });
+    expect(config.ack).toEqual({ selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' });
   });
 
   it.each([

@@ -500,7 +500,12 @@ describe('composeNotice', () => {
 
   it('should write the English SMS in full, as it fits in GSM-7', () => {
     // Act
-    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'sms', ...late, contactName: 'Marek' });
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'en',
+      channel: 'sms',
+      ...late,
+      contactName: 'Marek',
+    });
 
     // Assess
     expect(notice.text).toBe(
@@ -510,7 +515,12 @@ describe('composeNotice', () => {
 
   it('should write a Polish letter with a subject', () => {
     // Act
-    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'email', ...late, contactName: 'Marek' });
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'email',
+      ...late,
+      contactName: 'Marek',
+    });
 
     // Assess
     expect(notice.subject).toBe('Przepraszam za zwłokę, odpiszę jutro do 14:30');
@@ -541,7 +551,9 @@ describe('composeNotice', () => {
       '',
       "I'm sorry, I won't be able to reply today by 3 pm as I promised: I need a little more time. I want to get your request right, and I'll reply tomorrow by 2:30 pm.",
     ]);
-    expect(notice.text).toMatch(/\nThank you for your patience,\nAnna Kowalska\nTel\. 22 123 45 67\nanna\.kowalska@example\.com$/);
+    expect(notice.text).toMatch(
+      /\nThank you for your patience,\nAnna Kowalska\nTel\. 22 123 45 67\nanna\.kowalska@example\.com$/,
+    );
   });
 
   it('should send a chat the full text and a caller the SMS one', () => {
@@ -562,8 +574,18 @@ describe('composeNotice', () => {
     const promise = { ...late.promise, signer };
 
     // Act
-    const pl = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'whatsapp', ...late, promise });
-    const en = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'en', channel: 'whatsapp', ...late, promise });
+    const pl = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'whatsapp',
+      ...late,
+      promise,
+    });
+    const en = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'en',
+      channel: 'whatsapp',
+      ...late,
+      promise,
+    });
 
     // Assess
     expect(pl.text).toMatch(/napisz do mnie\. .*\nOla Nowak, ola@example\.com$/);
@@ -616,7 +638,12 @@ describe('composeNotice', () => {
       ({ locale, now, original, replyBy, contactName, smsTransliterate }) => {
         // Prepare
         const config = configWith({ ack: { selfHelpUrl: null, smsTransliterate } });
-        const input = { now: warsaw(now), promise: promiseOf(replyBy), originalReplyBy: iso(original), contactName };
+        const input = {
+          now: warsaw(now),
+          promise: promiseOf(replyBy),
+          originalReplyBy: iso(original),
+          contactName,
+        };
 
         // Act
         const sms = composeNotice(config, { locale, channel: 'sms', ...input });

@@ -1,0 +1,73 @@
+import { type Context, Hono } from 'hono';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import type { MailgunChannel } from '#lib/channels/mailgun/index.ts';
+import type { SesChannel } from '#lib/channels/ses/index.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { errorBody, SignatureError } from '../errors.ts';
+import { type IngestDeps, ingest } from '../ingest.ts';
+import { webhookRequest } from '../webhook-request.ts';
+
+export type EmailRouteDeps = IngestDeps & {
+  publicUrl: string;
+  ses: SesChannel | null;
+  mailgun: MailgunChannel | null;
+  store: ConversationStore;
+  clock: Clock;
+};
+
+// Longer than Mailgun's ±5 minute timestamp window, so a token can never come back valid.
+const REPLAY_TTL_SECONDS = 15 * 60;
+
+/** Inbound mail: SES (receipt rule → SNS → HTTPS) and Mailgun routes, mounted at /webhooks/email. */
+export function emailRoutes(deps: EmailRouteDeps): Hono {
+  const routes = new Hono();
+  const { ses, mailgun } = deps;
+
+  if (ses) {
+    routes.post('/ses', async (c) => {
+      const request = await webhookRequest(c, deps.publicUrl);
+      // Verified before anything else: the SNS signature covers the whole message.
+      const verified = await ses.webhook.verify(request);
+      if (verified !== 'ok') throw new SignatureError(verified);
+      const payload = ses.webhook.parse(request);
+      if (payload.envelope.Type === 'SubscriptionConfirmation') {
+        const confirmed = await ses.confirmSubscription(payload);
+        deps.log.info('SNS subscription confirmation', { confirmed });
+        return confirmed
+          ? c.json({ ok: true })
+          : c.json(errorBody('SUBSCRIPTION_REFUSED', 'Topic not allowed'), 403);
+      }
+      await ingest(deps, 'ses', await ses.webhook.normalize(payload));
+      return c.json({ ok: true });
+    });
+  }
+
+  if (mailgun) {
+    // Mailgun retries anything but 200 and 406 for hours: a request we will never accept gets 406.
+    const reject = (c: Context, code: string, message: string) => c.json(errorBody(code, message), 406);
+    routes.post('/mailgun', async (c) => {
+      const request = await webhookRequest(c, deps.publicUrl);
+      const verified = await mailgun.webhook.verify(request);
+      if (verified !== 'ok')
+        return reject(c, new SignatureError(verified).code, 'The request signature does not match');
+      let payload: Parameters<typeof mailgun.webhook.normalize>[0];
+      try {
+        payload = mailgun.webhook.parse(request);
+      } catch (error) {
+        if (error instanceof MalformedPayloadError) return reject(c, error.code, error.message);
+        throw error;
+      }
+      const replayKey = mailgun.webhook.replayKey?.(payload);
+      if (replayKey && (await deps.store.isRemembered(replayKey, deps.clock.now()))) {
+        return reject(c, 'REPLAYED', 'This delivery was already accepted');
+      }
+      await ingest(deps, 'mailgun', await mailgun.webhook.normalize(payload));
+      // Remembered only once stored: Mailgun's own retry after a failure of ours must get through.
+      if (replayKey) await deps.store.rememberOnce(replayKey, REPLAY_TTL_SECONDS, deps.clock.now());
+      return c.json({ ok: true });
+    });
+  }
+
+  return routes;
+}

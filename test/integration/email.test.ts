@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClock } from '#test/support/clock.ts';
+import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
+import {
+  sesFixture,
+  signSns,
+  snsKeys,
+  snsNotification,
+  TEST_CERT_URL,
+  TEST_TOPIC_ARN,
+} from '#test/support/sns-signer.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type ApiConversation = {
+  id: string;
+  contact: { key: string };
+  ack: { state: string; reason?: string } | null;
+};
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
+    .items;
+}
+
+describe('inbound email', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  describe('through Mailgun', () => {
+    const post = (form: URLSearchParams) =>
+      sb.runtime.app.request('/webhooks/email/mailgun', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+
+    it('should record a signed mail under the sender address and acknowledge it by email in its thread', async () => {
+      // Prepare
+      sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+
+      // Act
+      const response = await post(signMailgun(mailgunFixture('reply-polish')));
+      await sb.drain();
+
+      // Assess
+      expect(response.status).toBe(200);
+      const [conversation] = await conversations(sb);
+      expect(conversation?.contact.key).toBe('email:zofia.wojcik@poczta.example.pl');
+      expect(conversation?.ack?.state).toBe('sent');
+      const [ack] = await sb.outbox();
+      expect(ack).toMatchObject({
+        channel: 'email',
+        to: expect.stringContaining('zofia.wojcik@poczta.example.pl'),
+      });
+      expect(JSON.stringify(ack)).toContain('CAH7x9kq3Zp1Lw9@mail.poczta.example.pl');
+    });
+
+    it('should refuse a replayed token, a stale timestamp and a wrong signature with 406, storing nothing new', async () => {
+      // Prepare
+      sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+      const signed = signMailgun(mailgunFixture('reply-polish'));
+      await post(signed);
+
+      // Act
+      const replay = await post(signed);
+      const stale = await post(
+        signMailgun(mailgunFixture('reply-polish'), {
+          timestamp: Math.floor(TEST_NOW.getTime() / 1000) - 600,
+        }),
+      );
+      const forged = await post(signMailgun(mailgunFixture('reply-polish'), { key: 'key-wrong' }));
+
+      // Assess
+      expect([replay.status, stale.status, forged.status]).toEqual([406, 406, 406]);
+      expect(await conversations(sb)).toHaveLength(1);
+    });
+
+    it('should record an auto-reply without acknowledging it', async () => {
+      // Prepare
+      sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+      const form = mailgunFixture('reply-polish');
+      const headers = JSON.parse(form.get('message-headers') ?? '[]') as Array<[string, string]>;
+      form.set('message-headers', JSON.stringify([...headers, ['Auto-Submitted', 'auto-replied']]));
+      form.set('Auto-Submitted', 'auto-replied');
+
+      // Act
+      await post(signMailgun(form));
+      await sb.drain();
+
+      // Assess
+      expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'skipped', reason: 'auto-submitted' });
+      expect(await sb.outbox()).toHaveLength(0);
+    });
+  });
+
+  describe('through SES and SNS', () => {
+    const keys = snsKeys();
+    let fetched: string[] = [];
+    const fakeNetwork: typeof fetch = async (input) => {
+      const url = String(input instanceof Request ? input.url : input);
+      fetched.push(url);
+      if (url === TEST_CERT_URL) return new Response(keys.certificatePem);
+      return new Response('<ConfirmSubscriptionResponse/>', { status: 200 });
+    };
+    const post = (message: Record<string, string>) =>
+      sb.runtime.app.request('/webhooks/email/ses', {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/plain; charset=UTF-8',
+          'x-amz-sns-message-type': message.Type ?? '',
+        },
+        body: JSON.stringify(message),
+      });
+
+    async function start() {
+      fetched = [];
+      sb = await startTestSwitchboard({ env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN }, fetch: fakeNetwork });
+    }
+
+    it('should record a mail delivered inline in a signed SNS notification', async () => {
+      // Prepare
+      await start();
+
+      // Act
+      const response = await post(signSns(snsNotification(sesFixture('received-inline')), keys));
+      await sb.drain();
+
+      // Assess
+      expect(response.status).toBe(200);
+      const [conversation] = await conversations(sb);
+      expect(conversation?.contact.key).toBe('email:zofia.wojcik@poczta.example.pl');
+      expect(await sb.outbox()).toHaveLength(1);
+    });
+
+    it('should refuse a forged certificate URL without fetching it, and another topic', async () => {
+      // Prepare
+      await start();
+      const forged = signSns(snsNotification(sesFixture('received-inline')), keys, {
+        certUrl: 'https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem',
+      });
+      const otherTopic = signSns(
+        snsNotification(sesFixture('received-inline'), {
+          TopicArn: 'arn:aws:sns:eu-west-1:999999999999:other',
+        }),
+        keys,
+      );
+
+      // Act
+      const responses = [await post(forged), await post(otherTopic)];
+
+      // Assess
+      expect(responses.map((r) => r.status)).toEqual([403, 403]);
+      expect(fetched.some((url) => url.includes('evil'))).toBe(false);
+      expect(await conversations(sb)).toHaveLength(0);
+    });
+
+    it('should confirm a subscription only for the configured topic', async () => {
+      // Prepare
+      await start();
+      const confirmation = sesFixture('subscription-confirmation') as Record<string, string>;
+
+      // Act
+      const response = await post(signSns({ ...confirmation, TopicArn: TEST_TOPIC_ARN }, keys));
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(fetched.some((url) => url.startsWith('https://sns.'))).toBe(true);
+      expect(readFileSync).toBeDefined();
+    });
+  });
+});

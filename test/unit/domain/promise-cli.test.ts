@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = resolve(import.meta.dirname, '../../../lib/local/promise-cli.ts');
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+/** Runs the preview CLI as `npm run promise` would, with the repo's switchboard.config.json unless told. */
+function run(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const { SWITCHBOARD_CONFIG: _ignored, ...inherited } = process.env;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run promise', () => {
+  it('should preview a Polish SMS sent just before Christmas, and its late notice', async () => {
+    // Act
+    const { code, stdout } = await run(['--at', '2026-12-23T16:40', '--channel', 'sms']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'Received    Wed 23 Dec 2026, 16:40 (2026-12-23T16:40:00+01:00) on sms, Europe/Warsaw',
+      'Reply by    Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
+      'Target      12 working hours, capped',
+      'Team away   until Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
+      'Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
+      'Locale      pl, the business default',
+      'Ack         sms, 2 SMS segments, UCS-2, 122 units',
+      '    Dzień dobry, dostaliśmy Twoją wiadomość. Wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+      '    Anna Kowalska, tel. 22 123 45 67',
+      '',
+      'Notice at   Mon 28 Dec 2026, 08:30 (2026-12-28T08:30:00+01:00), 30 min before the promise',
+      '  Reply by    Mon 28 Dec 2026, 17:00 (2026-12-28T17:00:00+01:00)',
+      '  Target      12 working hours, capped',
+      '  Team away   no',
+      '  Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
+      'Notice      sms, 2 SMS segments, UCS-2, 125 units',
+      '    Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Odpiszę najpóźniej dziś do 17:00.',
+      '    Anna Kowalska, tel. 22 123 45 67',
+      '',
+    ]);
+  });
+
+  it('should preview an English email on a Friday afternoon with subjects', async () => {
+    // Act
+    const { code, stdout } = await run(['--at', '2026-11-27T16:50', '--channel', 'email', '--locale', 'en']);
+
+    // Assess
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'Reply by    Mon 30 Nov 2026, 09:00 (2026-11-30T09:00:00+01:00)',
+        'Locale      en, the contact preference, --locale',
+        'Ack         email',
+        "Subject     We'll reply on Monday by 9 am",
+        "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply first thing.",
+        'Notice      email',
+        "Subject     Sorry for the wait: I'll reply today by 5 pm",
+        "    I'm sorry, I won't be able to reply today by 9 am as I promised: I need a little more time. I want to get your request right, and I'll reply today by 5 pm.",
+      ]),
+    );
+    expect(stdout).not.toContain('SMS segment');
+  });
+
+  it('should answer in the language it detects in the message', async () => {
+    // Act
+    const { code, stdout } = await run([
+      '--at',
+      '2027-03-27T10:00',
+      '--channel',
+      'whatsapp',
+      '--text',
+      'Hi, where is my order?',
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        'Received    Sat 27 Mar 2027, 10:00 (2027-03-27T10:00:00+01:00) on whatsapp, Europe/Warsaw',
+        // Easter Monday, and the clocks changed on Sunday.
+        'Reply by    Tue 30 Mar 2027, 09:00 (2027-03-30T09:00:00+02:00)',
+        'Detected    en (confident) in "Hi, where is my order?"',
+        'Locale      en, detected from --text',
+        "    Hello, thanks for your message. We're out of the office now, back on Tuesday at 9 am, and I'll reply first thing.",
+      ]),
+    );
+  });
+
+  it('should read the config named by SWITCHBOARD_CONFIG, and an --at with an offset as absolute', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'promise-cli-'));
+    const config = join(dir, 'london.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        timeZone: 'Europe/London',
+        defaultLocale: 'en',
+        hours: { mon: ['08:00-16:00'], tue: ['08:00-16:00'], wed: ['08:00-16:00'], thu: ['08:00-16:00'] },
+        holidays: { country: 'GB' },
+        people: { default: 'sam', rota: [{ id: 'sam', name: 'Sam Taylor', email: 'sam@example.co.uk' }] },
+      }),
+    );
+
+    // Act
+    const { code, stdout } = await run(['--at', '2026-11-30T16:50+01:00', '--channel', 'sms'], {
+      SWITCHBOARD_CONFIG: config,
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(0, 2)).toEqual([
+      'Received    Mon 30 Nov 2026, 15:50 (2026-11-30T15:50:00+00:00) on sms, Europe/London',
+      'Reply by    Tue 1 Dec 2026, 15:45 (2026-12-01T15:45:00+00:00)',
+    ]);
+    expect(stdout).toContain('    Sam Taylor, sam@example.co.uk');
+    expect(stdout).toContain("If it's urgent, email me.");
+  });
+
+  it.each([
+    [
+      'a bad --at',
+      ['--at', '2026-12-32T10:00', '--channel', 'sms'],
+      '--at "2026-12-32T10:00" is not a date-time',
+    ],
+    [
+      'a date without a time',
+      ['--at', '2026-12-23', '--channel', 'sms'],
+      '--at "2026-12-23" is not a date-time',
+    ],
+    [
+      'a bad --channel',
+      ['--at', '2026-12-23T10:00', '--channel', 'fax'],
+      '--channel "fax" is not one of sms, mms',
+    ],
+    ['no --channel', ['--at', '2026-12-23T10:00'], '--channel is required'],
+    ['an unknown option', ['--channel', 'sms', '--when', 'now'], "Unknown option '--when'"],
+  ])('should exit 2 with the usage for %s', async (_name, args, message) => {
+    // Act
+    const { code, stdout, stderr } = await run(args);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('Usage: npm run promise --');
+  });
+
+  it('should exit 1 naming a config file it cannot read', async () => {
+    // Act
+    const { code, stderr } = await run(['--channel', 'sms', '--config', '/nonexistent/switchboard.json']);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toBe('Cannot read SWITCHBOARD_CONFIG /nonexistent/switchboard.json: ENOENT\n');
+  });
+});
