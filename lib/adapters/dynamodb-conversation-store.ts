@@ -314,6 +314,24 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
+  async noteAck(key: string, conversationId: string, at: Date): Promise<void> {
+    await this.#client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET lastAckAt = :at, lastAckConversationId = :conversation',
+          // Only an existing contact, and never backwards in time.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastAckAt) OR lastAckAt < :at)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':conversation': conversationId }),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
   async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
     await this.#client.send(
       new UpdateItemCommand({

@@ -7,17 +7,39 @@ export type AckPolicyInput = {
   message: Pick<InboundMessage, 'channel' | 'kind' | 'noAckReason'>;
   /** Whether a sender exists for this channel (voice: whether the caller's number takes SMS). */
   canSendOn: boolean;
+  /** The conversation the message goes to, as it is now (null: it opens one). */
+  conversation: { id: string; lastReplyAt: string | null } | null;
+  now: Date;
+  settings: Pick<BusinessConfig['ack'], 'quietMinutesAfterReply' | 'minutesBetweenAcks'>;
 };
+
+const MINUTE = 60_000;
 
 /**
  * The one place that decides whether a new waiting episode gets an acknowledgement.
  * Returns null to acknowledge, or the reason recorded on the conversation for not doing so.
  * (One ack per episode is enforced by the episode itself, see applyInbound.)
  */
-export function noAckReason({ contact, message, canSendOn }: AckPolicyInput): string | null {
+export function noAckReason(input: AckPolicyInput): string | null {
+  const { contact, message, canSendOn, conversation, now, settings } = input;
   if (message.noAckReason) return message.noAckReason;
   if (contact?.optedOut) return 'opted-out';
   if (!canSendOn) return 'channel-cannot-send';
+  // An agent answered minutes ago: the customer is mid-conversation, an ack would be noise.
+  if (
+    conversation?.lastReplyAt &&
+    now.getTime() - Date.parse(conversation.lastReplyAt) < settings.quietMinutesAfterReply * MINUTE
+  ) {
+    return 'recently-answered';
+  }
+  // The same person was just acknowledged on another conversation (a new one after a resolve).
+  if (
+    contact?.lastAckAt &&
+    contact.lastAckConversationId !== conversation?.id &&
+    now.getTime() - Date.parse(contact.lastAckAt) < settings.minutesBetweenAcks * MINUTE
+  ) {
+    return 'recently-acknowledged';
+  }
   return null;
 }
 

@@ -232,8 +232,28 @@ const BusinessConfigSchema = z
          * number is a mobile one (`mobile`), always, or never (the spoken promise is the ack).
          */
         voiceSms: z.enum(['mobile', 'always', 'never']).default('mobile'),
+        /** No ack for a message this soon after an agent's reply: the customer is mid-conversation. */
+        quietMinutesAfterReply: z
+          .number()
+          .int()
+          .min(0)
+          .max(24 * 60)
+          .default(10),
+        /** No ack for a contact acknowledged this recently on another conversation. */
+        minutesBetweenAcks: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(60),
       })
-      .default({ selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' }),
+      .default({
+        selfHelpUrl: null,
+        smsTransliterate: false,
+        voiceSms: 'mobile',
+        quietMinutesAfterReply: 10,
+        minutesBetweenAcks: 60,
+      }),
   })
   .superRefine(
     ({ people, openings }, ctx) => {
@@ -324,5 +344,11 @@ export const DEFAULT_BUSINESS_CONFIG: BusinessConfig = parseBusinessConfig({
     default: 'anna',
     rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' }],
   },
-  ack: { selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' },
+  ack: {
+    selfHelpUrl: null,
+    smsTransliterate: false,
+    voiceSms: 'mobile',
+    quietMinutesAfterReply: 10,
+    minutesBetweenAcks: 60,
+  },
 });

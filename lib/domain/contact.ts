@@ -12,6 +12,9 @@ export const ContactSchema = z.object({
   openConversationId: z.string().nullable(),
   optedOut: z.boolean(),
   locale: LocaleSchema.optional(),
+  /** The last acknowledgement this person got, and on which conversation (never over-message). */
+  lastAckAt: z.string().optional(),
+  lastAckConversationId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

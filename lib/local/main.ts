@@ -16,6 +16,9 @@ try {
     `  public URL     ${local.config.publicUrl} (Twilio signatures are checked against it)`,
     `  acks go to     ${local.config.sender === 'outbox' ? `${where}/outbox.jsonl` : 'the providers’ APIs'}`,
   ];
+  if (local.devSnsTopicArn) {
+    lines.push(`  SES mail       from the dev SNS topic ${local.devSnsTopicArn} (npm run simulate -- email-ses)`);
+  }
   if (secrets) {
     lines.push(
       `  dev secrets    ${relative(process.cwd(), secrets.path)}${secrets.generated.length ? ' (generated now)' : ''}`,

@@ -13,6 +13,7 @@ import { createLog } from '#lib/runtime/log.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
+import { DEV_SNS_TOPIC_ARN, devFetch } from './dev-sns.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
 import { ensureQueues, ensureTable } from './provision.ts';
 import { startQueueWorker } from './worker.ts';
@@ -39,6 +40,8 @@ export type LocalSwitchboard = {
   runtime: Runtime;
   dataDir: string;
   devSecrets: DevSecrets | null;
+  /** The dev SNS topic SES mail is accepted from (signed by `npm run simulate`); null when SES_TOPIC_ARNS is set or in production. */
+  devSnsTopicArn: string | null;
   embedded: Embedded | null;
   dlqUrl: string;
   stop(): Promise<void>;
@@ -57,6 +60,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
 
   const firstPass = parseEnv(rawEnv);
   const devSecrets = isProduction(firstPass) ? null : await loadDevSecrets(dataDir, rawEnv);
+  // No SNS locally: the dev topic's certificate is served from the data dir (lib/local/dev-sns.ts).
+  const devSnsTopicArn = isProduction(firstPass) || firstPass.SES_TOPIC_ARNS ? null : DEV_SNS_TOPIC_ARN;
   const embedded =
     firstPass.SWITCHBOARD_DYNAMODB_ENDPOINT && firstPass.SWITCHBOARD_SQS_ENDPOINT
       ? null
@@ -64,6 +69,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
   const env = parseEnv({
     ...rawEnv,
     ...devSecrets?.values,
+    ...(devSnsTopicArn ? { SES_TOPIC_ARNS: devSnsTopicArn } : {}),
     ...(embedded && !firstPass.SWITCHBOARD_DYNAMODB_ENDPOINT
       ? { SWITCHBOARD_DYNAMODB_ENDPOINT: embedded.dynamoDbEndpoint }
       : {}),
@@ -101,6 +107,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     publicUrl: env.PUBLIC_URL ? provisional.publicUrl : `http://localhost:${port}`,
     aws: { ...provisional.aws, ackQueueUrl: env.ACK_QUEUE_URL ?? queues.queueUrl },
   };
+  const fetchOption = options.fetch ?? (devSnsTopicArn ? devFetch(dataDir, fetch) : undefined);
   const runtime = createRuntime({
     config,
     dynamodb,
@@ -108,7 +115,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     log,
     mailStore: createMailStore(config, join(dataDir, 'mail')),
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(fetchOption ? { fetch: fetchOption } : {}),
     ...(config.sender === 'outbox'
       ? { outbox: new OutboxSender({ path: join(dataDir, 'outbox.jsonl'), log }) }
       : {}),
@@ -132,6 +139,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     runtime,
     dataDir,
     devSecrets,
+    devSnsTopicArn,
     embedded,
     dlqUrl: queues.dlqUrl,
     async stop() {

@@ -43,6 +43,8 @@ export interface ConversationStore {
   putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
+  /** Remembers the contact's last acknowledgement (so another conversation does not repeat it soon). */
+  noteAck(key: string, conversationId: string, at: Date): Promise<void>;
   /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */
   setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
   /** True the first time a key is seen within its lifetime (replay protection), false after. */

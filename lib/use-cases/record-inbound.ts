@@ -1,8 +1,10 @@
 import { noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
+import { LOCALES } from '#lib/domain/channel.ts';
 import { type AckState, applyInbound, type Conversation } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
+import { chooseLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
@@ -102,8 +104,16 @@ export async function recordInbound(
         contact,
         message: inbound,
         canSendOn: inbound.kind === 'call' || deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
+        conversation: current,
+        now,
+        settings: deps.business.ack,
       }),
-      defaultLocale: contact?.locale ?? deps.business.defaultLocale,
+      defaultLocale: chooseLocale({
+        ...(contact?.locale ? { contactPreference: contact.locale } : {}),
+        text: inbound.text,
+        defaultLocale: deps.business.defaultLocale,
+        supported: LOCALES,
+      }),
       newConversationId: message.conversationId,
       contactName: inbound.contactName,
       // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.

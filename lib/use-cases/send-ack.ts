@@ -169,6 +169,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
   });
   if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
   await settle({ state: 'sent', at: now, messageId }, newPromise);
+  if (slot === 'ack') await deps.store.noteAck(conversation.contact.key, conversation.id, now);
   deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
     conversationId: conversation.id,
     channel,

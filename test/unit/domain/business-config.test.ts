@@ -59,7 +59,13 @@ describe('parseBusinessConfig', () => {
       capHours: 24,
       roundToMinutes: 15,
     });
-    expect(config.ack).toEqual({ selfHelpUrl: null, smsTransliterate: false, voiceSms: 'mobile' });
+    expect(config.ack).toEqual({
+      selfHelpUrl: null,
+      smsTransliterate: false,
+      voiceSms: 'mobile',
+      quietMinutesAfterReply: 10,
+      minutesBetweenAcks: 60,
+    });
   });
 
   it.each([
