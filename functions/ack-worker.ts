@@ -2,8 +2,15 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { loadLambdaRuntime } from '#lib/runtime/lambda.ts';
+import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
 
-const runtime = await loadLambdaRuntime('switchboard-ack-worker', { requireQueue: false });
+const runtime = await loadLambdaRuntime('switchboard-ack-worker', {
+  requireQueue: false,
+  mail: (config) => {
+    const emailClient = createSesEmailClient(config);
+    return emailClient ? { emailClient } : {};
+  },
+});
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord) {

@@ -48,6 +48,8 @@ export type AppConfig = {
     /** How long before the promised time an unanswered episode gets its late notice. */
     noticeLeadMs: number;
   };
+  /** The EventBridge bus for downstream tools (unset locally: events.jsonl in the data dir). */
+  eventBusName: string | undefined;
   limits: { webhookBodyBytes: number };
 };
 
@@ -95,6 +97,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       bucket: env.MAIL_BUCKET,
       s3Endpoint: env.SWITCHBOARD_S3_ENDPOINT,
     },
+    eventBusName: env.EVENT_BUS_NAME,
     agentApiToken: secrets.AGENT_API_TOKEN,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),

@@ -49,6 +49,8 @@ export const EnvSchema = z.object({
   /** Where mail and attachments are stored (S3 bucket on AWS). */
   MAIL_BUCKET: optionalText,
   SWITCHBOARD_S3_ENDPOINT: url.optional(),
+  /** The EventBridge bus Switchboard's events go to (set by CDK). */
+  EVENT_BUS_NAME: optionalText,
   /** Minutes before the promised time that an unanswered customer gets the late notice. */
   NOTICE_LEAD_MINUTES: z.coerce
     .number()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
+import { DomainEventSchema, withEvent } from './events.ts';
 import type { Message } from './message.ts';
 import { ReplyPromiseSchema } from './promise.ts';
 
@@ -49,6 +50,8 @@ export const ConversationSchema = z.object({
   ack: AckSchema.nullable(),
   /** The late notice of the current (or last) episode, sent shortly before replyBy passes unanswered. */
   notice: AckSchema.nullable().default(null),
+  /** The last episode whose promise passed unanswered (counted once, as a breach). */
+  breachedEpisode: z.number().int().nonnegative().default(0),
   /** The episode's promise as first stated, when a late notice moved it (for measuring). */
   originalReplyBy: z.string().nullable().default(null),
   firstReplyAt: z.string().optional(),
@@ -65,6 +68,9 @@ export const ConversationSchema = z.object({
   /** The customer's last message per channel: Meta and WhatsApp allow free-form answers for 24 h after it. */
   inboundAt: z.partialRecord(ChannelSchema, z.string()).default({}),
   resolvedAt: z.string().optional(),
+  /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
+  outbox: z.array(DomainEventSchema).default([]),
+  assignee: z.string().nullable().default(null),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
 });
@@ -146,6 +152,9 @@ export function applyInbound(
     ack: null,
     notice: null,
     originalReplyBy: null,
+    breachedEpisode: 0,
+    outbox: [],
+    assignee: null,
     locale: context.defaultLocale,
     route: routeOf(message),
     promise: null,
@@ -156,10 +165,22 @@ export function applyInbound(
     inboundAt: {},
     version: 0,
   };
+  const opened =
+    current === null
+      ? withEvent(base, 'conversation.opened', 'open', context.now, {
+          contactKey: base.contact.key,
+          channel: message.channel,
+        })
+      : base;
+  const received = withEvent(opened, 'message.received', message.id, context.now, {
+    messageId: message.id,
+    channel: message.channel,
+    kind: message.kind,
+  });
   const touched: Conversation = {
-    ...base,
+    ...received,
     contact: {
-      ...base.contact,
+      ...received.contact,
       ...(context.contactName ? { name: context.contactName } : {}),
       channels: union(base.contact.channels, message.channel),
     },
@@ -190,10 +211,16 @@ export function applyInbound(
       : context.spokenAck
         ? { state: 'sent', episode, requestedAt, attempts: 0, sentAt: requestedAt, reason: 'spoken-on-call' }
         : { state: 'pending', episode, requestedAt, attempts: 0 };
+  const withAck =
+    ack.state === 'skipped'
+      ? withEvent(touched, 'ack.skipped', String(episode), context.now, { episode, reason: ack.reason })
+      : ack.state === 'sent'
+        ? withEvent(touched, 'ack.sent', String(episode), context.now, { episode, spoken: true })
+        : touched;
   return {
     kind: 'applied',
     conversation: {
-      ...touched,
+      ...withAck,
       episode,
       awaitingSince: message.createdAt,
       episodeMessageIds: [message.id],
@@ -259,7 +286,7 @@ export function settleAck(
   episode: number,
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
-    | { state: 'skipped' | 'failed'; reason: string }
+    | { state: 'skipped' | 'failed'; reason: string; at: Date }
     | { state: 'pending'; reason: string },
   slot: Slot = 'ack',
 ): Conversation {
@@ -267,7 +294,7 @@ export function settleAck(
   if (!job || job.episode !== episode) return conversation;
   const { leaseUntil: _lease, ...rest } = job;
   if (outcome.state === 'sent') {
-    return {
+    const sent: Conversation = {
       ...conversation,
       [slot]: {
         ...rest,
@@ -277,8 +304,16 @@ export function settleAck(
         reason: undefined,
       },
     };
+    const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
+    return withEvent(sent, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
   }
-  return { ...conversation, [slot]: { ...rest, state: outcome.state, reason: outcome.reason } };
+  const settled: Conversation = {
+    ...conversation,
+    [slot]: { ...rest, state: outcome.state, reason: outcome.reason },
+  };
+  if (slot !== 'ack' || outcome.state === 'pending') return settled;
+  const type = outcome.state === 'failed' ? 'ack.failed' : 'ack.skipped';
+  return withEvent(settled, type, String(episode), outcome.at, { episode, reason: outcome.reason });
 }
 
 /** Records that a job for the pending ack or notice was (re)queued now. */
@@ -303,6 +338,26 @@ export function noticeDueAt(conversation: Conversation, leadMs: number): string 
   if (!ack || ack.episode !== conversation.episode || ack.state !== 'sent') return null;
   if (notice && notice.episode === conversation.episode) return null;
   return new Date(Date.parse(replyBy) - leadMs).toISOString();
+}
+
+/** When the current episode's promise passes unanswered (null: answered, or already counted). */
+export function breachDueAt(conversation: Conversation): string | null {
+  if (conversation.status !== 'open' || conversation.awaitingSince === null || !conversation.replyBy)
+    return null;
+  if (conversation.breachedEpisode >= conversation.episode) return null;
+  return new Date(Date.parse(conversation.replyBy)).toISOString();
+}
+
+/** Records that the current episode's promise was broken (once per episode). */
+export function markBreached(conversation: Conversation, now: Date): Conversation {
+  if (conversation.breachedEpisode >= conversation.episode) return conversation;
+  return withEvent(
+    { ...conversation, breachedEpisode: conversation.episode },
+    'promise.breached',
+    String(conversation.episode),
+    now,
+    { episode: conversation.episode, replyBy: conversation.replyBy },
+  );
 }
 
 /** Makes the episode's late notice pending (a no-op once it exists for this episode). */
@@ -351,6 +406,11 @@ export function nextSweepAt(
     const due = noticeDueAt(conversation, noticeLeadMs);
     if (due) times.push(Date.parse(due));
   }
+  const breach = breachDueAt(conversation);
+  if (breach) times.push(Date.parse(breach));
+  // Events the publisher did not get out (a crash, an outage): the sweeper sends them.
+  const undelivered = conversation.outbox[0];
+  if (undelivered) times.push(Date.parse(undelivered.occurredAt) + graceMs);
   const next = times.filter((time): time is number => time !== null);
   return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
 }

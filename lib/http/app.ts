@@ -1,16 +1,19 @@
 import { Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
 import type { MailgunChannel } from '#lib/channels/mailgun/index.ts';
 import type { MetaChannel } from '#lib/channels/meta/index.ts';
 import type { SesChannel } from '#lib/channels/ses/index.ts';
 import type { TwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { apiRoutes } from './routes/api.ts';
 import { emailRoutes } from './routes/email.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -29,7 +32,9 @@ export type AppDeps = {
   agentApiToken: string;
   webhookBodyBytes: number;
   store: ConversationStore;
+  apiKeys: ApiKeyStore;
   handlers: EventHandlers;
+  metrics: Metrics;
   business: BusinessConfig;
   clock: Clock;
   providers: Providers;
@@ -45,8 +50,25 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(handleError(deps.log));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), 404));
 
+  // One correlation id per request on every log line it causes: the provider's own id
+  // when it sends one, else API Gateway's request id, else a fresh one.
+  app.use('*', async (c, next) => {
+    const id =
+      c.req.header('i-twilio-idempotency-token') ??
+      c.req.header('x-amz-sns-message-id') ??
+      c.req.header('x-amzn-requestid') ??
+      c.req.header('x-request-id') ??
+      crypto.randomUUID();
+    await (deps.log.withContext ? deps.log.withContext({ correlationId: id.slice(0, 128) }, next) : next());
+  });
+
   app.get('/healthz', (c) => c.json({ ok: true }));
 
+  app.use('/webhooks/*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.metrics.timing('WebhookLatency', Math.round(performance.now() - started));
+  });
   app.use(
     '/webhooks/*',
     bodyLimit({
@@ -63,16 +85,19 @@ export function createApp(deps: AppDeps): Hono {
   const { ses, mailgun } = deps.providers;
   if (ses || mailgun) app.route('/webhooks/email', emailRoutes({ ...deps, ses, mailgun }));
 
-  const unauthorized = { message: errorBody('UNAUTHORIZED', 'A valid bearer token is required') };
-  app.use(
-    '/api/*',
-    bearerAuth({
-      token: deps.agentApiToken,
-      noAuthenticationHeader: unauthorized,
-      invalidAuthenticationHeader: unauthorized,
-      invalidToken: unauthorized,
+  const api = new Hono<AuthEnv>();
+  api.use(
+    '*',
+    authenticate({
+      keys: deps.apiKeys,
+      bootstrapToken: deps.agentApiToken,
+      clock: deps.clock,
+      log: deps.log,
     }),
   );
-  app.route('/api', apiRoutes(deps));
+  api.on('GET', ['/conversations', '/conversations/*'], requireScope('read'));
+  api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));
+  api.route('/', apiRoutes(deps));
+  app.route('/api', api);
   return app;
 }

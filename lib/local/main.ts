@@ -17,7 +17,9 @@ try {
     `  acks go to     ${local.config.sender === 'outbox' ? `${where}/outbox.jsonl` : 'the providers’ APIs'}`,
   ];
   if (local.devSnsTopicArn) {
-    lines.push(`  SES mail       from the dev SNS topic ${local.devSnsTopicArn} (npm run simulate -- email-ses)`);
+    lines.push(
+      `  SES mail       from the dev SNS topic ${local.devSnsTopicArn} (npm run simulate -- email-ses)`,
+    );
   }
   if (secrets) {
     lines.push(

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { LocalEventSink } from '#lib/adapters/local-event-sink.ts';
 import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
@@ -8,9 +9,11 @@ import { isProduction, parseEnv } from '#lib/config/env.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
-import { createDynamoDbClient, createMailStore, createSqsClient } from '#lib/runtime/clients.ts';
+import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
 import { createLog } from '#lib/runtime/log.ts';
+import { createMailStore } from '#lib/runtime/mail.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
 import { DEV_SNS_TOPIC_ARN, devFetch } from './dev-sns.ts';
@@ -21,6 +24,8 @@ import { startQueueWorker } from './worker.ts';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, '.switchboard');
 const QUEUE_NAME = 'switchboard-acks';
+/** The WhatsApp Cloud number id `npm start` assumes when none is set (development only), and simulate posts to. */
+export const DEV_WHATSAPP_PHONE_NUMBER_ID = '106540352242922';
 
 export type LocalOptions = {
   env?: Record<string, string | undefined>;
@@ -70,6 +75,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     ...rawEnv,
     ...devSecrets?.values,
     ...(devSnsTopicArn ? { SES_TOPIC_ARNS: devSnsTopicArn } : {}),
+    // Without a number id WhatsApp Cloud has no sender, and the outbox could not stand in for it.
+    ...(devSecrets && !firstPass.WHATSAPP_PHONE_NUMBER_ID
+      ? { WHATSAPP_PHONE_NUMBER_ID: DEV_WHATSAPP_PHONE_NUMBER_ID }
+      : {}),
     ...(embedded && !firstPass.SWITCHBOARD_DYNAMODB_ENDPOINT
       ? { SWITCHBOARD_DYNAMODB_ENDPOINT: embedded.dynamoDbEndpoint }
       : {}),
@@ -114,6 +123,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     sqs,
     log,
     mailStore: createMailStore(config, join(dataDir, 'mail')),
+    eventSink: new LocalEventSink({ path: join(dataDir, 'events.jsonl') }),
+    ...(createSesEmailClient(config) ? { emailClient: createSesEmailClient(config) } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(fetchOption ? { fetch: fetchOption } : {}),
     ...(config.sender === 'outbox'

@@ -250,7 +250,9 @@ export function sesWebhook(
   const now = new Date();
   const from = mailbox(options.from);
   const to = mailbox(options.to);
-  const sesId = Array.from(randomBytes(40), (byte) => SES_ID_ALPHABET[byte % SES_ID_ALPHABET.length]).join('');
+  const sesId = Array.from(randomBytes(40), (byte) =>
+    SES_ID_ALPHABET.charAt(byte % SES_ID_ALPHABET.length),
+  ).join('');
   const messageId = `<${hex(8)}.${hex(4)}@${from.address.split('@')[1] ?? 'example.net'}>`;
   const date = now.toUTCString().replace('GMT', '+0000');
   const headers: Array<{ name: string; value: string }> = [

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDevSecrets } from './dev-secrets.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
+import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
+import { DEFAULT_DATA_DIR, DEV_WHATSAPP_PHONE_NUMBER_ID } from './server.ts';
 import {
   mailgunWebhook,
   metaMessagingPayload,
   metaWebhook,
   type SignedWebhook,
+  sesWebhook,
   twilioCallParams,
   twilioMessageParams,
   twilioSid,
@@ -23,6 +25,7 @@ const CHANNELS = [
   'instagram',
   'wa-cloud',
   'email-mailgun',
+  'email-ses',
 ] as const;
 type SimulatedChannel = (typeof CHANNELS)[number];
 
@@ -36,8 +39,9 @@ const USAGE = `Usage: npm run simulate -- <${CHANNELS.join('|')}> [options]
   --url <base>       where Switchboard runs (default http://localhost:$PORT or 3000)
 
 Posts a correctly signed provider webhook (Twilio's own signing helper, Meta's and Mailgun's
-HMACs, with the dev secrets npm start generated) to the running Switchboard, then shows the
-conversation and its acknowledgement.`;
+HMACs, with the dev secrets npm start generated; for email-ses an SNS notification signed with
+the dev SNS key in the data dir) to the running Switchboard, then shows the conversation and
+its acknowledgement.`;
 
 type Options = {
   from: string | undefined;
@@ -49,12 +53,17 @@ type Options = {
 };
 
 type Secrets = Awaited<ReturnType<typeof loadDevSecrets>>['values'];
+type Signing = { secrets: Secrets; sns: DevSnsIdentity | null };
+
+const DEFAULT_CUSTOMER_MAIL = 'Ewa Kowalska <ewa.kowalska@example.net>';
+const DEFAULT_OUR_MAIL = 'kontakt@example.com';
+const DEFAULT_MAIL_TEXT = 'Dzień dobry,\n\nkiedy wyślecie moje zamówienie?\n\nEwa';
 
 /** The signed webhooks one simulated contact produces, in order. */
 function webhooksFor(
   channel: SimulatedChannel,
   o: Options,
-  secrets: Secrets,
+  { secrets, sns }: Signing,
   publicUrl: string,
 ): SignedWebhook[] {
   const twilio = { authToken: secrets.TWILIO_AUTH_TOKEN, publicUrl };
@@ -127,7 +136,7 @@ function webhooksFor(
             to: ours,
             text: o.body ?? 'Dzień dobry!',
             name: o.name,
-            phoneNumberId: '106540352242922',
+            phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.trim() || DEV_WHATSAPP_PHONE_NUMBER_ID,
           }),
           secrets.META_APP_SECRET,
         ),
@@ -136,12 +145,25 @@ function webhooksFor(
       return [
         mailgunWebhook(
           {
-            from: o.from?.includes('@') ? o.from : 'Ewa Kowalska <ewa.kowalska@example.net>',
-            to: o.to?.includes('@') ? o.to : 'kontakt@example.com',
+            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
+            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
             subject: 'Pytanie o zamówienie 4471',
-            text: o.body ?? 'Dzień dobry,\n\nkiedy wyślecie moje zamówienie?\n\nEwa',
+            text: o.body ?? DEFAULT_MAIL_TEXT,
           },
           secrets.MAILGUN_SIGNING_KEY,
+        ),
+      ];
+    case 'email-ses':
+      if (!sns) throw new Error('email-ses needs the dev SNS identity');
+      return [
+        sesWebhook(
+          {
+            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
+            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
+            subject: 'Pytanie o zamówienie 4471 – kiedy będzie wysyłka?',
+            text: o.body ?? DEFAULT_MAIL_TEXT,
+          },
+          sns,
         ),
       ];
   }
@@ -180,7 +202,8 @@ async function main(): Promise<number> {
     mediaType: values['media-type'],
   };
 
-  for (const hook of webhooksFor(channel, options, secrets, publicUrl)) {
+  const sns = channel === 'email-ses' ? await loadDevSnsIdentity(dataDir) : null;
+  for (const hook of webhooksFor(channel, options, { secrets, sns }, publicUrl)) {
     let response: Response;
     try {
       response = await fetch(`${target}${hook.path}`, {
@@ -227,7 +250,7 @@ async function showLatestConversation(target: string, token: string): Promise<nu
       );
       for (const message of detail.messages) {
         process.stdout.write(
-          `  ${message.direction} ${message.kind} (${message.channel}): ${message.text}\n`,
+          `  ${message.direction} ${message.kind} (${message.channel}): ${message.text.replace(/\n/g, '\n    ')}\n`,
         );
       }
       return 0;

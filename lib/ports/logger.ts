@@ -4,4 +4,6 @@ export interface Log {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Runs `work` with these fields on every line it logs (a request's correlation id). */
+  withContext?<T>(fields: Record<string, string>, work: () => Promise<T>): Promise<T>;
 }

@@ -1,6 +1,5 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
-import { createSesSender } from '#lib/channels/email/send-ses.ts';
+import { createSesSender, type SesEmailClient } from '#lib/channels/email/send-ses.ts';
 import { createMailgunChannel } from '#lib/channels/mailgun/index.ts';
 import { createMetaChannel } from '#lib/channels/meta/index.ts';
 import { createSesChannel } from '#lib/channels/ses/index.ts';
@@ -27,7 +26,13 @@ export type ChannelWiring = {
  */
 export function wireChannels(
   config: AppConfig,
-  options: { outbox?: ChannelSender; fetch?: typeof fetch; mailStore: MailStore; clock: Clock },
+  options: {
+    outbox?: ChannelSender;
+    fetch?: typeof fetch;
+    mailStore: MailStore;
+    clock: Clock;
+    emailClient?: SesEmailClient;
+  },
 ): ChannelWiring {
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   const twilio = createTwilioChannel({
@@ -80,13 +85,9 @@ export function wireChannels(
       })
     : null;
   // Email acknowledgements go out through SES, whichever provider brought the mail in.
-  const sesClient = config.email.fromAddress ? new SESv2Client({ region: config.aws.region }) : null;
   const email =
-    sesClient && config.email.fromAddress
-      ? createSesSender({
-          client: { sendEmail: (input) => sesClient.send(new SendEmailCommand(input)) },
-          from: config.email.fromAddress,
-        })
+    options.emailClient && config.email.fromAddress
+      ? createSesSender({ client: options.emailClient, from: config.email.fromAddress })
       : undefined;
 
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.

@@ -1,10 +1,15 @@
-import { buildAppConfig } from '#lib/config/app-config.ts';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeEventSink } from '#lib/adapters/eventbridge-event-sink.ts';
+import type { MailStore } from '#lib/adapters/mail-store.ts';
+import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
+import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadSecretsFromAws } from '#lib/config/aws-secrets.ts';
 import { parseEnv } from '#lib/config/env.ts';
 import { parseBusinessConfig } from '#lib/domain/business-config.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
-import { createDynamoDbClient, createMailStore, createSqsClient } from './clients.ts';
+import { createDynamoDbClient, createSqsClient } from './clients.ts';
 import { createLog } from './log.ts';
+import { createPowertoolsMetrics } from './metrics.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 
 /**
@@ -14,7 +19,11 @@ import { createRuntime, type Runtime } from './runtime.ts';
  */
 export async function loadLambdaRuntime(
   serviceName: string,
-  options: { requireQueue?: boolean } = {},
+  options: {
+    requireQueue?: boolean;
+    /** Each entry point brings only the mail clients it uses, so other bundles carry none. */
+    mail?: (config: AppConfig) => { mailStore?: MailStore; emailClient?: SesEmailClient };
+  } = {},
 ): Promise<Runtime & { log: ReturnType<typeof createLog> }> {
   const log = createLog(serviceName);
   const secretArn = process.env.SWITCHBOARD_SECRETS_ARN;
@@ -27,7 +36,16 @@ export async function loadLambdaRuntime(
     sqs: createSqsClient(config.aws),
     log,
     requireQueue: options.requireQueue ?? true,
-    mailStore: createMailStore(config),
+    metrics: createPowertoolsMetrics(),
+    ...(config.eventBusName
+      ? {
+          eventSink: new EventBridgeEventSink({
+            client: new EventBridgeClient({ region: config.aws.region }),
+            busName: config.eventBusName,
+          }),
+        }
+      : {}),
+    ...options.mail?.(config),
   });
   return { ...runtime, log };
 }

@@ -1,9 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
+import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
+import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { ConfigError } from '#lib/config/env.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
@@ -12,7 +14,10 @@ import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
+import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
 import {
   recordDelivery,
@@ -23,6 +28,16 @@ import {
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { wireChannels } from './channels.ts';
+
+// Without a sink the events stay in the outbox (the sweeper would find them): never silently.
+const noEvents: EventSink = {
+  publish: () => Promise.reject(new ConfigError('No event sink is configured (EVENT_BUS_NAME)')),
+};
+
+const noMailStore: MailStore = {
+  getObject: () => Promise.reject(new ConfigError('No mail store is configured here (MAIL_BUCKET)')),
+  saveAttachment: () => Promise.reject(new ConfigError('No mail store is configured here (MAIL_BUCKET)')),
+};
 
 const unconfiguredQueue: AckQueue = {
   enqueue: () => Promise.reject(new ConfigError('ACK_QUEUE_URL is not configured')),
@@ -36,8 +51,13 @@ export type RuntimeOptions = {
   clock?: Clock;
   /** false for the ack worker, which never enqueues. */
   requireQueue?: boolean;
-  /** Where mail and attachments go (S3 on AWS, the data dir locally). */
-  mailStore: MailStore;
+  /** Where mail and attachments go (S3 on AWS, the data dir locally); only the http function needs one. */
+  mailStore?: MailStore;
+  /** Where events for downstream tools go (EventBridge on AWS, events.jsonl locally). */
+  eventSink?: EventSink;
+  /** Sends email acknowledgements (SES); only the ack worker needs one. */
+  emailClient?: SesEmailClient;
+  metrics?: Metrics;
   /** Replaces every provider sender (the local outbox). */
   outbox?: ChannelSender;
   fetch?: typeof fetch;
@@ -58,15 +78,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const queueUrl = config.aws.ackQueueUrl;
   if (!queueUrl && options.requireQueue !== false) throw new ConfigError('ACK_QUEUE_URL is not configured');
-  const store = new DynamoDbConversationStore({
+  const baseStore = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
   });
+  const sink = options.eventSink ?? noEvents;
+  const store = publishingStore(baseStore, sink, log);
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
+  const metrics = options.metrics ?? noMetrics;
   const channels = wireChannels(config, {
-    mailStore: options.mailStore,
+    mailStore: options.mailStore ?? noMailStore,
+    ...(options.emailClient ? { emailClient: options.emailClient } : {}),
     clock,
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -80,15 +104,33 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
     business: config.business,
     canSendOn: channels.canSendOn,
+    metrics,
   };
-  const sendAckDeps: SendAckDeps = { store, senders, clock, log, business: config.business, ack: config.ack };
-  const sweepDeps: SweepDeps = { store, queue, clock, log, noticeLeadMs: config.ack.noticeLeadMs };
+  const sendAckDeps: SendAckDeps = {
+    store,
+    senders,
+    clock,
+    log,
+    metrics,
+    business: config.business,
+    ack: config.ack,
+  };
+  const sweepDeps: SweepDeps = {
+    store,
+    queue,
+    clock,
+    log,
+    metrics,
+    noticeLeadMs: config.ack.noticeLeadMs,
+    publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
+  };
   const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
+    apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),
     handlers: {
       message: (message) => recordInbound(recordDeps, message),
       delivery: (update) => recordDelivery(updateDeps, update),
@@ -96,6 +138,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,
+    metrics,
     business: config.business,
     clock,
     log,

@@ -12,12 +12,14 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 
 export type RecordInboundDeps = {
   store: ConversationStore;
   queue: AckQueue;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
   business: BusinessConfig;
   /** Whether we can answer on this provider + channel at all, to this customer address (voice: by SMS to the caller). */
   canSendOn: (provider: string, channel: Channel, customer: string) => boolean;
@@ -137,6 +139,7 @@ export async function recordInbound(
 
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;
+  if (stored.created) deps.metrics.count('MessagesReceived', 1, { name: 'channel', value: inbound.channel });
   if (ack?.state === 'pending' && (outcome.ackRequested || !stored.created)) {
     try {
       await deps.queue.enqueue({ conversationId: conversation.id, episode: ack.episode });

@@ -30,7 +30,7 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
     const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
     await updateConversation(deps.store, message.conversationId, (current) =>
       current.ack?.messageId === message.id
-        ? settleAck(current, current.ack.episode, { state: 'failed', reason })
+        ? settleAck(current, current.ack.episode, { state: 'failed', reason, at: deps.clock.now() })
         : current,
     );
   }

@@ -16,6 +16,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
 
 export type SendAckDeps = {
@@ -23,6 +24,7 @@ export type SendAckDeps = {
   senders: SenderRegistry;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
   business: BusinessConfig;
   ack: { leaseMs: number; maxAttempts: number };
 };
@@ -35,8 +37,11 @@ export type SendAckResult =
 
 /** A transient send failure: the queue delivers the job again (and, in the end, to the DLQ). */
 export class AckRetryError extends SendError {
-  constructor(reason: string, cause: unknown) {
+  /** The last attempt: the ack is marked failed, the job goes on to the DLQ. */
+  readonly final: boolean;
+  constructor(reason: string, cause: unknown, final: boolean) {
     super(`automatic message not sent yet: ${reason}`, { permanent: false, cause });
+    this.final = final;
   }
 }
 
@@ -54,6 +59,27 @@ const WINDOW_MS = 24 * 60 * 60 * 1000;
  * the first one for measuring). `receiveCount` is the queue's delivery count of this job.
  */
 export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1): Promise<SendAckResult> {
+  const slot: Slot = job.kind ?? 'ack';
+  try {
+    const result = await sendAutomatic(deps, job, receiveCount);
+    countOutcome(deps, slot, result.kind);
+    return result;
+  } catch (error) {
+    if (error instanceof AckRetryError && error.final) countOutcome(deps, slot, 'failed');
+    throw error;
+  }
+}
+
+function countOutcome(deps: SendAckDeps, slot: Slot, outcome: SendAckResult['kind']): void {
+  if (outcome === 'nothing-to-do') return;
+  if (slot === 'notice') {
+    if (outcome === 'sent') deps.metrics.count('NoticesSent');
+    return;
+  }
+  deps.metrics.count(outcome === 'sent' ? 'AcksSent' : outcome === 'skipped' ? 'AcksSkipped' : 'AcksFailed');
+}
+
+async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: number): Promise<SendAckResult> {
   const slot: Slot = job.kind ?? 'ack';
   const claimed = await claim(deps, job, slot);
   if ('kind' in claimed) return claimed;
@@ -84,7 +110,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
   const closedWindow = windowClosed(conversation, now);
   if (!sender || !conversation.promise || closedWindow) {
     const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';
-    await settle({ state: 'skipped', reason });
+    await settle({ state: 'skipped', reason, at: now });
     return { kind: 'skipped', reason };
   }
 
@@ -131,9 +157,9 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     const outsideWindow = error instanceof SendError && error.providerCode === 'outside-window';
     await settle(
       outsideWindow
-        ? { state: 'skipped', reason: 'outside-window' }
+        ? { state: 'skipped', reason: 'outside-window', at: now }
         : final
-          ? { state: 'failed', reason }
+          ? { state: 'failed', reason, at: now }
           : { state: 'pending', reason },
     );
     deps.log.warn('automatic message not sent', {
@@ -146,7 +172,7 @@ export async function sendAck(deps: SendAckDeps, job: AckJob, receiveCount = 1):
     if (outsideWindow) return { kind: 'skipped', reason: 'outside-window' };
     if (permanent) return { kind: 'failed', reason };
     // Retryable failures go back to the queue, so that the last one lands in the DLQ.
-    throw new AckRetryError(reason, error);
+    throw new AckRetryError(reason, error, final);
   }
 
   await deps.store.putMessage({
@@ -196,7 +222,7 @@ async function claim(
     const open =
       target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
     if (ended && open) {
-      const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended }, slot);
+      const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended, at: now }, slot);
       if (await trySave(deps.store, skipped, current.version)) return { kind: 'skipped', reason: ended };
       continue;
     }

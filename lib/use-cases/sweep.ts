@@ -1,8 +1,17 @@
-import { markAckEnqueued, noticeDueAt, requestNotice, type Slot } from '#lib/domain/conversation.ts';
+import {
+  breachDueAt,
+  type Conversation,
+  markAckEnqueued,
+  markBreached,
+  noticeDueAt,
+  requestNotice,
+  type Slot,
+} from '#lib/domain/conversation.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { updateConversation } from './conversation-writes.ts';
 
 export type SweepDeps = {
@@ -10,11 +19,14 @@ export type SweepDeps = {
   queue: AckQueue;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
+  /** Delivers a conversation's outbox (events a crash or an outage left undelivered). */
+  publish?: (conversation: Conversation) => Promise<Conversation>;
   /** How long before the promised time an unanswered episode gets its late notice. */
   noticeLeadMs: number;
 };
 
-export type SweepResult = { requeued: number; notices: number; errors: number };
+export type SweepResult = { requeued: number; notices: number; breaches: number; errors: number };
 
 /**
  * Finishes what a crash or an outage left half done (an ack or notice recorded as pending
@@ -25,9 +37,19 @@ export type SweepResult = { requeued: number; notices: number; errors: number };
 export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> {
   const now = deps.clock.now();
   const due = await deps.store.dueForSweep(now, limit);
-  const result: SweepResult = { requeued: 0, notices: 0, errors: 0 };
+  const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0 };
   for (let conversation of due) {
     try {
+      if (conversation.outbox.length > 0 && deps.publish) conversation = await deps.publish(conversation);
+      const breach = breachDueAt(conversation);
+      if (breach && Date.parse(breach) <= now.getTime()) {
+        // The promise passed and nobody answered: counted once per episode, for the alarm.
+        conversation =
+          (await updateConversation(deps.store, conversation.id, (current) => markBreached(current, now))) ??
+          conversation;
+        deps.metrics.count('PromiseBreaches');
+        result.breaches++;
+      }
       const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
       if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
         conversation =

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalEventSink } from '#lib/adapters/local-event-sink.ts';
 import { LocalMailStore } from '#lib/adapters/mail-store.ts';
 import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
@@ -42,6 +43,10 @@ export type TestSwitchboard = {
   /** Runs the ack worker until the queue is empty; returns how many records succeeded. */
   drain(): Promise<number>;
   outbox(): Promise<Array<Record<string, string>>>;
+  /** The events delivered to downstream tools so far (the local sink's events.jsonl). */
+  events(): Promise<
+    Array<{ id: string; type: string; conversationId: string; data: Record<string, unknown> }>
+  >;
   api(path: string): Promise<Response>;
   stop(): Promise<void>;
 };
@@ -61,6 +66,8 @@ export async function startTestSwitchboard(
     graphBaseUrl?: string;
     business?: BusinessConfig;
     env?: Record<string, string>;
+    /** Where the local event sink writes (default: events.jsonl in the test's data dir). */
+    eventsPath?: string;
     /** What the runtime's outgoing fetch sees (SNS certificates, SNS subscription confirmations). */
     fetch?: typeof fetch;
     maxReceiveCount?: number;
@@ -103,6 +110,7 @@ export async function startTestSwitchboard(
     ack: { ...built.ack, maxAttempts: options.maxReceiveCount ?? built.ack.maxAttempts },
   };
   const outboxPath = join(dataDir, 'outbox.jsonl');
+  const eventsPath = options.eventsPath ?? join(dataDir, 'events.jsonl');
   const runtime = createRuntime({
     config,
     dynamodb: backends.dynamodb,
@@ -110,6 +118,7 @@ export async function startTestSwitchboard(
     log,
     clock,
     mailStore: new LocalMailStore({ dir: join(dataDir, 'mail') }),
+    eventSink: new LocalEventSink({ path: eventsPath }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.twilioApiBaseUrl || options.graphBaseUrl
       ? {}
@@ -160,6 +169,13 @@ export async function startTestSwitchboard(
         if (result.received === 0) break;
       }
       return handled;
+    },
+    async events() {
+      const text = await readFile(eventsPath, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
     },
     async outbox() {
       const text = await readFile(outboxPath, 'utf8').catch(() => '');

@@ -83,6 +83,16 @@ describe('npm start', () => {
       return lines.length > 0 ? lines : undefined;
     });
     const firstAckMs = performance.now() - sentAt;
+    // Killed once the ack is marked sent (killing between the provider's answer and that
+    // write is the documented double-send window, see docs/store.md).
+    const url = running.url;
+    await until(async () => {
+      const list = await fetch(`${url}/api/conversations`, {
+        headers: { authorization: `Bearer ${secrets.AGENT_API_TOKEN}` },
+      });
+      const body = (await list.json()) as { items: Array<{ ack: { state: string } }> };
+      return body.items[0]?.ack.state === 'sent' ? true : undefined;
+    });
     running.child.kill('SIGKILL');
     await new Promise((resolve) => running?.child.once('exit', resolve));
     running = await start(dataDir);

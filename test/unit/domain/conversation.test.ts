@@ -52,10 +52,36 @@ function context(overrides: Partial<InboundContext> = {}): InboundContext {
 function opened(): Conversation {
   const result = applyInbound(null, message('m1', '2026-11-25T09:00:00.000Z'), context());
   if (result.kind !== 'applied') throw new Error('expected applied');
-  return { ...result.conversation, version: 1 };
+  // As stored once the publisher delivered its events.
+  return { ...result.conversation, version: 1, outbox: [] };
 }
 
 describe('applyInbound', () => {
+  it('should put the opening, the message and the skipped ack in the outbox, with stable ids', () => {
+    // Act
+    const first = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: 'opted-out' }),
+    );
+    const again = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: 'opted-out' }),
+    );
+
+    // Assess
+    if (first.kind !== 'applied' || again.kind !== 'applied') throw new Error('expected applied');
+    expect(first.conversation.outbox.map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.skipped',
+    ]);
+    expect(first.conversation.outbox.map((event) => event.id)).toEqual(
+      again.conversation.outbox.map((event) => event.id),
+    );
+  });
+
   it('should open a conversation with a pending ack and the promise for its first message', () => {
     // Act
     const result = applyInbound(null, message('m1', '2026-11-25T09:00:00.000Z'), context());
@@ -187,7 +213,7 @@ describe('the ack lifecycle', () => {
 
     // Act
     const sent = settleAck(claimed.conversation, 1, { state: 'sent', at: now, messageId: 'ack1' });
-    const other = settleAck(claimed.conversation, 2, { state: 'failed', reason: 'x' });
+    const other = settleAck(claimed.conversation, 2, { state: 'failed', reason: 'x', at: now });
 
     // Assess
     expect(sent.ack).toMatchObject({ state: 'sent', sentAt: now.toISOString(), messageId: 'ack1' });
@@ -216,6 +242,9 @@ describe('the ack lifecycle', () => {
     expect(nextSweepAt(pending, 60_000)).toBe('2026-11-25T09:01:00.000Z');
     expect(nextSweepAt(requeued, 60_000)).toBe('2026-11-25T09:11:00.000Z');
     expect(nextSweepAt(claimed.conversation, 60_000)).toBe('2026-11-25T09:01:10.000Z');
-    expect(nextSweepAt(settleAck(pending, 1, { state: 'skipped', reason: 'answered' }), 60_000)).toBeNull();
+    // A finished ack leaves only its event to deliver; once delivered, nothing is due.
+    const skipped = settleAck(pending, 1, { state: 'skipped', reason: 'answered', at: now });
+    expect(nextSweepAt(skipped, 60_000)).toBe('2026-11-25T09:01:10.000Z');
+    expect(nextSweepAt({ ...skipped, outbox: [], awaitingSince: null }, 60_000)).toBeNull();
   });
 });

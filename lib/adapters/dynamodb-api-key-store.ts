@@ -1,0 +1,144 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type ApiKey, ApiKeySchema, type StoredApiKey, StoredApiKeySchema } from '#lib/domain/api-key.ts';
+import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
+
+const LIST_PARTITION = 'APIKEYS';
+// Keys are few (one per tool or agent); the cap only bounds a runaway listing.
+const MAX_LISTED = 1_000;
+const LISTED_FIELDS = ['id', 'name', 'scopes', 'agentName', 'createdAt', 'lastUsedAt', 'revokedAt'] as const;
+
+function keyOf(id: string): Record<string, AttributeValue> {
+  return marshall({ pk: `APIKEY#${id}`, sk: 'APIKEY' });
+}
+
+// Absent attributes mean null: revoke's if_not_exists and touch's condition need them absent.
+function withNulls(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const plain = unmarshall(item);
+  return {
+    ...plain,
+    agentName: plain.agentName ?? null,
+    lastUsedAt: plain.lastUsedAt ?? null,
+    revokedAt: plain.revokedAt ?? null,
+  };
+}
+
+/**
+ * API keys in the single table: pk `APIKEY#<id>`, sk `APIKEY`, and gsi1 `APIKEYS` /
+ * `<createdAt>#<id>` so listing them is a Query, newest first, never a Scan.
+ */
+export class DynamoDbApiKeyStore implements ApiKeyStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(options: { client: DynamoDBClient; tableName: string }) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async create(key: StoredApiKey): Promise<void> {
+    const item = {
+      pk: `APIKEY#${key.id}`,
+      sk: 'APIKEY',
+      type: 'api-key',
+      gsi1pk: LIST_PARTITION,
+      gsi1sk: `${key.createdAt}#${key.id}`,
+      id: key.id,
+      name: key.name,
+      scopes: [...key.scopes],
+      agentName: key.agentName ?? undefined,
+      createdAt: key.createdAt,
+      lastUsedAt: key.lastUsedAt ?? undefined,
+      revokedAt: key.revokedAt ?? undefined,
+      secretHash: key.secretHash,
+    };
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<StoredApiKey | null> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: keyOf(id), ConsistentRead: true }),
+    );
+    if (!result.Item) return null;
+    // The schema keeps only the key's fields: the table's own attributes are dropped.
+    return StoredApiKeySchema.parse(withNulls(result.Item));
+  }
+
+  async list(): Promise<ApiKey[]> {
+    const keys: ApiKey[] = [];
+    const names = Object.fromEntries(LISTED_FIELDS.map((field) => [`#${field}`, field]));
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          // The hash never leaves the table on a listing.
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall({ ':pk': LIST_PARTITION }),
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push(ApiKeySchema.parse(withNulls(item)));
+      start = page.LastEvaluatedKey;
+    } while (start && keys.length < MAX_LISTED);
+    return keys;
+  }
+
+  async revoke(id: string, at: Date): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: keyOf(id),
+          // A second revocation keeps the first time: DELETE is idempotent.
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async touch(id: string, at: Date, notBefore: Date): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: keyOf(id),
+          UpdateExpression: 'SET lastUsedAt = :at',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :notBefore)',
+          ExpressionAttributeValues: marshall({
+            ':at': at.toISOString(),
+            ':notBefore': notBefore.toISOString(),
+          }),
+        }),
+      );
+    } catch (error) {
+      // Another request recorded a use within the interval (or the key is gone): nothing to do.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { stableId } from './ids.ts';
+
+export const EVENT_TYPES = [
+  'conversation.opened',
+  'message.received',
+  'ack.sent',
+  'ack.skipped',
+  'ack.failed',
+  'notice.sent',
+  'reply.sent',
+  'conversation.assigned',
+  'conversation.resolved',
+  'conversation.reopened',
+  'promise.breached',
+] as const;
+export const EventTypeSchema = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventTypeSchema>;
+
+/**
+ * What downstream tools hear. `id` is stable: the same change always produces the same id,
+ * however often a retry re-applies it or a publisher re-delivers it, so consumers drop
+ * duplicates by id.
+ */
+export const DomainEventSchema = z.object({
+  id: z.string(),
+  type: EventTypeSchema,
+  occurredAt: z.string(),
+  conversationId: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type DomainEvent = z.infer<typeof DomainEventSchema>;
+
+/**
+ * Adds an event to an item's outbox (written in the same conditional write as the change it
+ * reports); `occurrence` names the one change, e.g. the episode or the message id.
+ */
+export function withEvent<T extends { id: string; outbox: DomainEvent[] }>(
+  item: T,
+  type: EventType,
+  occurrence: string,
+  at: Date,
+  data: Record<string, unknown> = {},
+): T {
+  const id = stableId('evt', `${item.id}:${type}:${occurrence}`);
+  if (item.outbox.some((event) => event.id === id)) return item;
+  return {
+    ...item,
+    outbox: [...item.outbox, { id, type, occurredAt: at.toISOString(), conversationId: item.id, data }],
+  };
+}

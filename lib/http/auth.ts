@@ -1,0 +1,94 @@
+import { createMiddleware } from 'hono/factory';
+import {
+  authenticateKey,
+  BOOTSTRAP_PRINCIPAL,
+  hasScope,
+  isLastUseStale,
+  LAST_USED_RESOLUTION_MS,
+  type Principal,
+  parseToken,
+  type Scope,
+  secretsMatch,
+} from '#lib/domain/api-key.ts';
+import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { errorBody } from './errors.ts';
+
+/** The Hono env of every /api route: `c.get('principal')` is the authenticated caller. */
+export type AuthEnv = { Variables: { principal: Principal } };
+
+export type AuthDeps = {
+  keys: ApiKeyStore;
+  /** AGENT_API_TOKEN: the bootstrap admin key, so the first real keys can be created. */
+  bootstrapToken: string;
+  clock: Clock;
+  log: Log;
+};
+
+const BEARER = /^Bearer +([\x21-\x7e]{1,512}) *$/i;
+
+/**
+ * Authenticates `Authorization: Bearer <token>` against the bootstrap token or a stored key
+ * and puts the principal on the context. Unknown, malformed and revoked tokens all get the
+ * same 401, so the answer tells nobody which keys exist.
+ */
+export function authenticate(deps: AuthDeps) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    if (token === undefined) {
+      return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
+        'WWW-Authenticate': header === undefined ? 'Bearer' : 'Bearer error="invalid_request"',
+      });
+    }
+    const principal = await resolve(deps, token);
+    if (!principal) {
+      return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
+    }
+    c.set('principal', principal);
+    return next();
+  });
+}
+
+async function resolve(deps: AuthDeps, token: string): Promise<Principal | null> {
+  if (secretsMatch(token, deps.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
+  const parsed = parseToken(token);
+  if (!parsed) return null;
+  const key = await deps.keys.get(parsed.id);
+  const outcome = authenticateKey(key, parsed.secret);
+  if (outcome.kind !== 'ok') {
+    deps.log.info('api key refused', { keyId: parsed.id, reason: outcome.kind });
+    return null;
+  }
+  const now = deps.clock.now();
+  if (key && isLastUseStale(key.lastUsedAt, now)) {
+    // Awaited (a Lambda may freeze before a floating write lands), but a failed bookkeeping
+    // write must not fail the caller's request.
+    await deps.keys
+      .touch(key.id, now, new Date(now.getTime() - LAST_USED_RESOLUTION_MS))
+      .catch((error: Error) => deps.log.warn('api key lastUsedAt not written', { error: error.name }));
+  }
+  return outcome.principal;
+}
+
+/** Lets the request through only if the caller's key carries `scope`; 403 otherwise. */
+export function requireScope(scope: Scope) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const principal = c.get('principal') as Principal | undefined;
+    if (!principal) {
+      // Mounted without authenticate(): refuse rather than let an anonymous caller through.
+      return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+    if (!hasScope(principal, scope)) {
+      return c.json(errorBody('FORBIDDEN', `This key lacks the "${scope}" scope`, { required: scope }), 403, {
+        'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+      });
+    }
+    return next();
+  });
+}

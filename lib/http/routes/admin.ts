@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
+import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { type AuthEnv, requireScope } from '../auth.ts';
+import { errorBody, NotFoundError } from '../errors.ts';
+
+const CreateKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(ScopeSchema).min(1).max(10),
+  agentName: z.string().trim().min(1).max(100).nullable().optional(),
+});
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** Key management, mounted at /api/admin; every route needs the admin scope. */
+export function adminRoutes(deps: { keys: ApiKeyStore; clock: Clock; log: Log }): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>();
+  routes.use('*', requireScope('admin'));
+
+  routes.post(
+    '/keys',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+    async (c) => {
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
+      }
+      const body = CreateKeyBody.parse(json);
+      const { key, token } = issueApiKey(
+        { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
+        deps.clock.now(),
+      );
+      await deps.keys.create(key);
+      deps.log.info('api key created', { keyId: key.id, scopes: key.scopes, by: c.get('principal').keyId });
+      const { id, name, scopes, agentName, createdAt } = key;
+      // The token exists only in this response: no cache may keep it.
+      c.header('Cache-Control', 'no-store');
+      return c.json({ id, token, name, scopes, agentName, createdAt }, 201);
+    },
+  );
+
+  routes.get('/keys', async (c) => {
+    const keys = await deps.keys.list();
+    return c.json({ items: keys.map(publicKey) });
+  });
+
+  routes.delete('/keys/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!ApiKeyIdSchema.safeParse(id).success) throw new NotFoundError('API key');
+    if (!(await deps.keys.revoke(id, deps.clock.now()))) throw new NotFoundError('API key');
+    deps.log.info('api key revoked', { keyId: id, by: c.get('principal').keyId });
+    return c.body(null, 204);
+  });
+
+  return routes;
+}

@@ -1,0 +1,19 @@
+/** Business metrics: what ops alarm on (see infra monitoring). Names are part of that contract. */
+export type MetricName =
+  | 'MessagesReceived'
+  | 'AcksSent'
+  | 'AcksSkipped'
+  | 'AcksFailed'
+  | 'NoticesSent'
+  | 'PromiseBreaches'
+  | 'WebhookLatency';
+
+export interface Metrics {
+  /** Adds `value` (default 1) to a counter, optionally split by one dimension. */
+  count(name: MetricName, value?: number, dimension?: { name: string; value: string }): void;
+  /** Records a duration in milliseconds. */
+  timing(name: MetricName, ms: number, dimension?: { name: string; value: string }): void;
+}
+
+/** Metrics that go nowhere (local runs, tests that do not look at them). */
+export const noMetrics: Metrics = { count: () => {}, timing: () => {} };

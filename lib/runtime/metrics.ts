@@ -1,0 +1,28 @@
+import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '#lib/ports/metrics.ts';
+
+/**
+ * Our Metrics port on Powertools (CloudWatch EMF lines in the function's log). Each data
+ * point is a single metric flushed at once, so no per-invocation flush can be forgotten.
+ * Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME,
+ * which the stack sets, so the alarms see exactly these names and dimensions.
+ */
+export function createPowertoolsMetrics(): Metrics {
+  const metrics = new PowertoolsMetrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Switchboard',
+  });
+  const emit = (
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+    dimension?: { name: string; value: string },
+  ) => {
+    const single = metrics.singleMetric();
+    if (dimension) single.addDimension(dimension.name, dimension.value);
+    single.addMetric(name, unit, value);
+  };
+  return {
+    count: (name, value = 1, dimension) => emit(name, MetricUnit.Count, value, dimension),
+    timing: (name, ms, dimension) => emit(name, MetricUnit.Milliseconds, ms, dimension),
+  };
+}

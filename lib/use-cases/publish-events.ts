@@ -1,0 +1,66 @@
+import type { Conversation } from '#lib/domain/conversation.ts';
+import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { updateConversation } from './conversation-writes.ts';
+
+/**
+ * Delivers a conversation's outbox and clears what was delivered (conditionally, so events
+ * added meanwhile stay). A failed delivery leaves the outbox as it is: the sweeper retries,
+ * and consumers drop duplicates by the events' stable ids.
+ */
+export async function publishOutbox(
+  deps: { store: ConversationStore; sink: EventSink; log: Log },
+  conversation: Conversation,
+): Promise<Conversation> {
+  if (conversation.outbox.length === 0) return conversation;
+  try {
+    await deps.sink.publish(conversation.outbox);
+  } catch (error) {
+    deps.log.warn('events not delivered yet; the sweeper will retry', {
+      conversationId: conversation.id,
+      events: conversation.outbox.length,
+      error: (error as Error).name,
+    });
+    return conversation;
+  }
+  const delivered = new Set(conversation.outbox.map((event) => event.id));
+  const cleared = await updateConversation(deps.store, conversation.id, (current) =>
+    current.outbox.some((event) => delivered.has(event.id))
+      ? { ...current, outbox: current.outbox.filter((event) => !delivered.has(event.id)) }
+      : current,
+  );
+  return cleared ?? conversation;
+}
+
+/**
+ * The store every use case writes through: after each conversation write that put events in
+ * the outbox, they are delivered at once (and the sweeper covers a crash in between).
+ */
+export function publishingStore(inner: ConversationStore, sink: EventSink, log: Log): ConversationStore {
+  return {
+    getContact: (key) => inner.getContact(key),
+    claimOpenConversation: (key: string, candidateId: string, touch: ContactTouch, replacing?: string) =>
+      inner.claimOpenConversation(key, candidateId, touch, replacing),
+    putMessage: (message) => inner.putMessage(message),
+    getMessage: (id) => inner.getMessage(id),
+    repointMessage: (id, from, to) => inner.repointMessage(id, from, to),
+    getConversation: (id) => inner.getConversation(id),
+    async saveConversation(conversation, expectedVersion) {
+      const saved = await inner.saveConversation(conversation, expectedVersion);
+      return saved.outbox.length > 0 ? publishOutbox({ store: inner, sink, log }, saved) : saved;
+    },
+    listConversations: (query) => inner.listConversations(query),
+    listMessages: (id) => inner.listMessages(id),
+    findByProviderId: (provider, id) => inner.findByProviderId(provider, id),
+    putProviderAlias: (provider, id, messageId) => inner.putProviderAlias(provider, id, messageId),
+    updateDelivery: (id, update) => inner.updateDelivery(id, update),
+    noteAck: (key, conversationId, at) => inner.noteAck(key, conversationId, at),
+    setConsent: (key, optedOut, now) => inner.setConsent(key, optedOut, now),
+    rememberOnce: (key, ttl, now) => inner.rememberOnce(key, ttl, now),
+    isRemembered: (key, now) => inner.isRemembered(key, now),
+    completeText: (id, text) => inner.completeText(id, text),
+    takeLateText: (id) => inner.takeLateText(id),
+    dueForSweep: (now, limit) => inner.dueForSweep(now, limit),
+  };
+}

@@ -1,0 +1,59 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+describe('events for downstream tools', () => {
+  let sb: TestSwitchboard;
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should deliver each change once, with stable ids, in the order it happened', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Assess
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.sent',
+    ]);
+    expect(new Set(events.map((event) => event.id)).size).toBe(3);
+    const [conversation] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(conversation?.outbox).toEqual([]);
+  });
+
+  it('should keep undelivered events in the outbox and let the sweeper deliver them once', async () => {
+    // Prepare: the sink's folder does not exist yet, so the first deliveries fail.
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    const sinkDir = join(dir, 'not-yet');
+    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const response = await sb.postSms({ From: '+48601234567' });
+    const [stuck] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+
+    // Act
+    await mkdir(sinkDir);
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(stuck?.outbox.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
+    const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(delivered?.outbox).toEqual([]);
+  });
+});

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '#lib/local/server.ts';
+
+type Started = { child: ChildProcess; url: string; output: () => string };
+type Ran = { code: number | null; output: string };
+
+function childEnv(dataDir: string): NodeJS.ProcessEnv {
+  // The dev SNS topic is used only when no real one is configured; signatures use the real URL.
+  const { SES_TOPIC_ARNS: _topics, PUBLIC_URL: _publicUrl, ...inherited } = process.env;
+  return {
+    ...inherited,
+    SWITCHBOARD_DATA_DIR: dataDir,
+    NODE_ENV: 'development',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  };
+}
+
+/** Runs `node lib/local/main.ts` (what npm start runs) as its own process on a free port. */
+async function start(dataDir: string): Promise<Started> {
+  const child = spawn(process.execPath, ['lib/local/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...childEnv(dataDir), PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  for (let i = 0; i < 200; i++) {
+    const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+    if (match?.[1]) return { child, url: match[1], output: () => output };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`npm start did not come up:\n${output}`);
+}
+
+/** Runs `node lib/local/simulate.ts …` (what npm run simulate runs) to its end. */
+function simulate(dataDir: string, args: string[]): Promise<Ran> {
+  const child = spawn(process.execPath, ['lib/local/simulate.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: childEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
+// One contact per channel: simulate shows the newest conversation, and phone channels share one.
+const CASES = [
+  { channel: 'sms', from: '+48601000001', contact: 'phone:+48601000001', shows: 'outbound ack (sms)' },
+  {
+    channel: 'whatsapp',
+    from: '+48601000002',
+    contact: 'phone:+48601000002',
+    shows: 'outbound ack (whatsapp)',
+  },
+  { channel: 'voicemail', from: '+48601000004', contact: 'phone:+48601000004', shows: 'outbound ack' },
+  {
+    channel: 'messenger',
+    from: '7214568800000005',
+    contact: 'messenger:7214568800000005',
+    shows: 'outbound ack (messenger)',
+  },
+  {
+    channel: 'instagram',
+    from: '7214568800000006',
+    contact: 'instagram:7214568800000006',
+    shows: 'outbound ack (instagram)',
+  },
+  {
+    channel: 'wa-cloud',
+    from: '+48601000007',
+    contact: 'phone:+48601000007',
+    shows: 'outbound ack (whatsapp)',
+  },
+  {
+    channel: 'email-mailgun',
+    from: 'Ewa Kowalska <ewa.mailgun@example.net>',
+    contact: 'email:ewa.mailgun@example.net',
+    shows: 'outbound ack (email)',
+  },
+  {
+    channel: 'email-ses',
+    from: 'Zofia Wójcik <Zofia.SES@example.net>',
+    contact: 'email:zofia.ses@example.net',
+    shows: 'outbound ack (email)',
+  },
+] as const;
+
+describe('npm run simulate', () => {
+  let dataDir: string;
+  let running: Started;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'switchboard-simulate-'));
+    running = await start(dataDir);
+  });
+  afterAll(async () => {
+    running?.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.each(CASES)('should record a simulated $channel contact and show its ack', async (c) => {
+    // Act
+    const ran = await simulate(dataDir, [c.channel, '--from', c.from, '--url', running.url]);
+
+    // Assess
+    expect(ran.code, ran.output).toBe(0);
+    expect(ran.output).toMatch(/ -> 200\n/);
+    expect(ran.output).toContain(`(${c.contact}), reply by `);
+    expect(ran.output).toContain(c.shows);
+  });
+
+  it('should speak the acknowledgement to a landline caller', async () => {
+    // Act
+    const ran = await simulate(dataDir, ['voice', '--from', '+48226543210', '--url', running.url]);
+
+    // Assess
+    expect(ran.code, ran.output).toBe(0);
+    expect(ran.output).toContain('POST /webhooks/twilio/voice -> 200');
+    expect(ran.output).toMatch(/<Say [^>]*>[^<]*oddzwoni najpóźniej/);
+    expect(ran.output).toContain('(phone:+48226543210), reply by ');
+    expect(ran.output).toContain('ack sent (spoken-on-call)');
+    expect(ran.output).not.toContain('outbound ack');
+  });
+
+  it('should have kept the dev SNS identity that email-ses made private, and named the dev topic at start', async () => {
+    // Act
+    const key = await stat(join(dataDir, 'dev-sns-key.pem'));
+    const cert = await readFile(join(dataDir, 'dev-sns-cert.pem'), 'utf8');
+
+    // Assess
+    expect(key.mode & 0o777).toBe(0o600);
+    expect(cert).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    expect(running.output()).toContain('arn:aws:sns:eu-central-1:000000000000:switchboard-dev-mail');
+  });
+});
