@@ -147,6 +147,27 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
+  async releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET openConversationId = :null, updatedAt = :now',
+          ConditionExpression: 'openConversationId = :id',
+          ExpressionAttributeValues: marshall({
+            ':null': null,
+            ':now': now.toISOString(),
+            ':id': conversationId,
+          }),
+        }),
+      );
+    } catch (error) {
+      // Already released, or already pointing at a newer conversation: nothing to do.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
     try {
       await this.#client.send(

@@ -442,3 +442,77 @@ export function applyReply(conversation: Conversation, at: Date): Conversation {
         : conversation.notice,
   };
 }
+
+/** An agent's reply, recorded: the episode ends (as for any reply) and downstream tools hear of it. */
+export function applyAgentReply(
+  conversation: Conversation,
+  reply: { messageId: string; at: Date; agent: string | null; channel: Conversation['channel'] },
+): Conversation {
+  const wasAwaiting = conversation.awaitingSince;
+  const replied = applyReply(conversation, reply.at);
+  return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
+    messageId: reply.messageId,
+    channel: reply.channel,
+    agent: reply.agent,
+    episode: conversation.episode,
+    awaitingSince: wasAwaiting,
+    replyBy: conversation.replyBy,
+    originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy,
+    answeredEpisode: wasAwaiting !== null && replied.awaitingSince === null,
+    firstReply: conversation.firstReplyAt === undefined,
+  });
+}
+
+/** Resolves the conversation (idempotent): pending automatic messages are no longer needed. */
+export function resolveConversation(
+  conversation: Conversation,
+  at: Date,
+  agent: string | null,
+): Conversation {
+  if (conversation.status === 'resolved') return conversation;
+  const skip = (job: Ack | null): Ack | null =>
+    job && (job.state === 'pending' || job.state === 'sending')
+      ? { ...job, state: 'skipped', reason: 'resolved' }
+      : job;
+  return withEvent(
+    {
+      ...conversation,
+      status: 'resolved',
+      resolvedAt: at.toISOString(),
+      awaitingSince: null,
+      ack: skip(conversation.ack),
+      notice: skip(conversation.notice),
+    },
+    'conversation.resolved',
+    at.toISOString(),
+    at,
+    { agent, episode: conversation.episode },
+  );
+}
+
+/** Opens a resolved conversation again (idempotent). */
+export function reopenConversation(conversation: Conversation, at: Date, agent: string | null): Conversation {
+  if (conversation.status === 'open') return conversation;
+  const { resolvedAt: _resolved, ...rest } = conversation;
+  return withEvent({ ...rest, status: 'open' }, 'conversation.reopened', at.toISOString(), at, { agent });
+}
+
+/** Assigns the conversation to a person (null: unassigned); a no-op when nothing changes. */
+export function assignConversation(
+  conversation: Conversation,
+  assignee: string | null,
+  at: Date,
+  agent: string | null,
+): Conversation {
+  if (conversation.assignee === assignee) return conversation;
+  return withEvent(
+    { ...conversation, assignee },
+    'conversation.assigned',
+    `${at.toISOString()}:${assignee ?? ''}`,
+    at,
+    {
+      assignee,
+      agent,
+    },
+  );
+}

@@ -9,7 +9,7 @@ export const MediaSchema = z.object({
 });
 export type Media = z.infer<typeof MediaSchema>;
 
-export const MessageKindSchema = z.enum(['message', 'ack', 'reply', 'voicemail', 'call', 'notice']);
+export const MessageKindSchema = z.enum(['message', 'ack', 'reply', 'voicemail', 'call', 'notice', 'note']);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
 
 export const DirectionSchema = z.enum(['inbound', 'outbound']);

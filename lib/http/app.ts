@@ -8,11 +8,14 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
+import { actionRoutes } from './routes/actions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiRoutes } from './routes/api.ts';
 import { emailRoutes } from './routes/email.ts';
@@ -34,6 +37,8 @@ export type AppDeps = {
   store: ConversationStore;
   apiKeys: ApiKeyStore;
   handlers: EventHandlers;
+  agent: AgentDeps;
+  idempotency: IdempotencyStore;
   metrics: Metrics;
   business: BusinessConfig;
   clock: Clock;
@@ -98,6 +103,7 @@ export function createApp(deps: AppDeps): Hono {
   api.on('GET', ['/conversations', '/conversations/*'], requireScope('read'));
   api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));
   api.route('/', apiRoutes(deps));
+  api.route('/', actionRoutes({ ...deps.agent, idempotency: deps.idempotency, clock: deps.clock }));
   app.route('/api', api);
   return app;
 }

@@ -23,6 +23,8 @@ export interface ConversationStore {
     touch: ContactTouch,
     replacing?: string,
   ): Promise<string>;
+  /** Clears the contact's open-conversation pointer if it still names this (resolved) conversation. */
+  releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
   getMessage(id: string): Promise<Message | null>;

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
+import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
 import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
@@ -138,6 +139,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,
+    agent: { store, senders, clock, log },
+    idempotency: new DynamoDbIdempotencyStore({ client: options.dynamodb, tableName: config.aws.tableName }),
     metrics,
     business: config.business,
     clock,

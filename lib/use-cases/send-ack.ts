@@ -238,7 +238,7 @@ async function claim(
  * Meta (Messenger, Instagram, WhatsApp Cloud) and WhatsApp through Twilio allow free-form
  * messages only within 24 hours of the customer's last message on that channel.
  */
-function windowClosed(conversation: Conversation, now: Date): boolean {
+export function windowClosed(conversation: Conversation, now: Date): boolean {
   const { channel, provider } = conversation.route;
   const windowed =
     channel === 'whatsapp' || channel === 'messenger' || channel === 'instagram' || provider === 'meta';

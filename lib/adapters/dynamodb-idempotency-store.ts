@@ -1,0 +1,89 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { IdempotencyBegin, IdempotencyStore, IdempotentOutcome } from '#lib/ports/idempotency-store.ts';
+
+// Retries within a day get the first answer; DynamoDB's TTL removes the record after that.
+const KEEP_SECONDS = 24 * 60 * 60;
+// A claim older than this belongs to a request that died: a retry may take it over.
+const STALE_MS = 60_000;
+
+/** Idempotency records in the single table: pk IDEM#<key>, one conditional write each. */
+export class DynamoDbIdempotencyStore implements IdempotencyStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(options: { client: DynamoDBClient; tableName: string }) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({
+            pk: `IDEM#${key}`,
+            sk: 'IDEM',
+            type: 'idempotency',
+            state: 'in-progress',
+            fingerprint,
+            startedAt: now.getTime(),
+            expiresAt: Math.floor(now.getTime() / 1000) + KEEP_SECONDS,
+          }),
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :progress AND startedAt < :stale)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({
+            ':progress': 'in-progress',
+            ':stale': now.getTime() - STALE_MS,
+          }),
+        }),
+      );
+      return { state: 'new' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const { Item } = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+        ConsistentRead: true,
+      }),
+    );
+    const record = Item ? unmarshall(Item) : undefined;
+    if (!record) return this.begin(key, fingerprint, now);
+    if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
+    if (record.state === 'done')
+      return { state: 'done', outcome: JSON.parse(record.outcome as string) as IdempotentOutcome };
+    return { state: 'in-progress' };
+  }
+
+  async finish(key: string, outcome: IdempotentOutcome, now: Date): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+        UpdateExpression: 'SET #state = :done, outcome = :outcome, expiresAt = :expires',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({
+          ':done': 'done',
+          ':outcome': JSON.stringify(outcome),
+          ':expires': Math.floor(now.getTime() / 1000) + KEEP_SECONDS,
+        }),
+      }),
+    );
+  }
+
+  async abandon(key: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({ TableName: this.#table, Key: marshall({ pk: `IDEM#${key}`, sk: 'IDEM' }) }),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
+import type { AuthEnv } from './auth.ts';
+import { errorBody } from './errors.ts';
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Every acting API call carries an Idempotency-Key: the first answer is stored and replayed
+ * to any retry with the same key (per API key, method and path), so a retry never sends a
+ * second reply. The same key with another body is refused (422); one still running, 409.
+ */
+export function idempotent(deps: {
+  idempotency: IdempotencyStore;
+  clock: Clock;
+}): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (!key || !KEY.test(key)) {
+      return c.json(
+        errorBody('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (1 to 255 visible characters)'),
+        400,
+      );
+    }
+    const body = await c.req.raw.clone().text();
+    const scope = `${c.get('principal').keyId}:${c.req.method}:${c.req.path}:${key}`;
+    const fingerprint = createHash('sha256').update(body).digest('hex');
+    const now = deps.clock.now();
+    const begun = await deps.idempotency.begin(scope, fingerprint, now);
+    if (begun.state === 'done') {
+      c.header('idempotent-replayed', 'true');
+      return c.json(begun.outcome.body as object, begun.outcome.status as 200);
+    }
+    if (begun.state === 'mismatch') {
+      return c.json(
+        errorBody('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request'),
+        422,
+      );
+    }
+    if (begun.state === 'in-progress') {
+      return c.json(
+        errorBody('REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry later'),
+        409,
+      );
+    }
+    try {
+      await next();
+    } catch (error) {
+      await deps.idempotency.abandon(scope);
+      throw error;
+    }
+    const status = c.res.status;
+    // Server errors are not answers: the retry must be free to act.
+    if (status >= 500) {
+      await deps.idempotency.abandon(scope);
+      return undefined;
+    }
+    const stored = await c.res
+      .clone()
+      .json()
+      .catch(() => null);
+    await deps.idempotency.finish(scope, { status, body: stored }, deps.clock.now());
+    return undefined;
+  };
+}

@@ -1,0 +1,140 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ChannelSchema } from '#lib/domain/channel.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
+import {
+  type Agent,
+  type AgentDeps,
+  addNote,
+  assign,
+  type ChangeResult,
+  reopen,
+  resolve,
+  sendReply,
+} from '#lib/use-cases/agent-actions.ts';
+import { type AuthEnv, requireScope } from '../auth.ts';
+import { errorBody, NotFoundError } from '../errors.ts';
+import { idempotent } from '../idempotency.ts';
+import { conversationView, messageView } from '../views.ts';
+
+const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
+const ReplyBody = z.strictObject({
+  text: z.string().trim().min(1).max(4000),
+  channel: ChannelSchema.optional(),
+});
+const NoteBody = z.strictObject({ text: z.string().trim().min(1).max(10_000) });
+const AssignBody = z.strictObject({ assignee: z.string().trim().min(1).max(200).nullable() });
+const EmptyBody = z.strictObject({}).optional();
+
+async function json(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new z.ZodError([{ code: 'custom', path: [], message: 'The body is not JSON', input: text }]);
+  }
+}
+
+/**
+ * What agents do through their tool: reply, resolve, reopen, assign, note. Each needs the
+ * `reply` scope and an Idempotency-Key (a retry returns the first answer, never a second send).
+ */
+export function actionRoutes(
+  deps: AgentDeps & { idempotency: IdempotencyStore; clock: Clock },
+): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>();
+  routes.use('/conversations/:id/*', requireScope('reply'), idempotent(deps));
+
+  const conversationId = (raw: string) => {
+    if (!ConversationId.safeParse(raw).success) throw new NotFoundError('Conversation');
+    return raw;
+  };
+  const agentOf = (principal: AuthEnv['Variables']['principal']): Agent => ({
+    keyId: principal.keyId,
+    name: principal.agentName,
+  });
+  const changed = (result: ChangeResult) => {
+    if (result.kind === 'not-found') throw new NotFoundError('Conversation');
+    return result;
+  };
+
+  routes.post('/conversations/:id/replies', async (c) => {
+    const id = conversationId(c.req.param('id'));
+    const body = ReplyBody.parse(await json(c.req.raw));
+    const result = await sendReply(deps, {
+      conversationId: id,
+      text: body.text,
+      ...(body.channel ? { channel: body.channel } : {}),
+      agent: agentOf(c.get('principal')),
+      requestKey: `${c.get('principal').keyId}:${c.req.header('idempotency-key')}`,
+    });
+    switch (result.kind) {
+      case 'not-found':
+        throw new NotFoundError('Conversation');
+      case 'outside-window':
+        return c.json(
+          errorBody(
+            'OUTSIDE_WINDOW',
+            `The 24-hour window on ${result.channel} is closed: only an approved template can be sent`,
+          ),
+          409,
+        );
+      case 'no-route':
+        return c.json(errorBody('NO_ROUTE', `This contact cannot be answered on ${result.channel}`), 409);
+      case 'rejected':
+        return c.json(
+          errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`),
+          422,
+        );
+      case 'sent':
+        return c.json(
+          { message: messageView(result.message), conversation: conversationView(result.conversation) },
+          201,
+        );
+    }
+  });
+
+  routes.post('/conversations/:id/resolve', async (c) => {
+    EmptyBody.parse(await json(c.req.raw));
+    const result = changed(
+      await resolve(deps, conversationId(c.req.param('id')), agentOf(c.get('principal'))),
+    );
+    if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
+    return c.json({ conversation: conversationView(result.conversation) });
+  });
+
+  routes.post('/conversations/:id/reopen', async (c) => {
+    EmptyBody.parse(await json(c.req.raw));
+    const result = changed(
+      await reopen(deps, conversationId(c.req.param('id')), agentOf(c.get('principal'))),
+    );
+    if (result.kind === 'conflict')
+      return c.json(errorBody('CONTACT_HAS_OPEN_CONVERSATION', result.reason), 409);
+    return c.json({ conversation: conversationView(result.conversation) });
+  });
+
+  routes.post('/conversations/:id/assign', async (c) => {
+    const body = AssignBody.parse(await json(c.req.raw));
+    const result = changed(
+      await assign(deps, conversationId(c.req.param('id')), body.assignee, agentOf(c.get('principal'))),
+    );
+    if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
+    return c.json({ conversation: conversationView(result.conversation) });
+  });
+
+  routes.post('/conversations/:id/notes', async (c) => {
+    const body = NoteBody.parse(await json(c.req.raw));
+    const result = await addNote(deps, {
+      conversationId: conversationId(c.req.param('id')),
+      text: body.text,
+      agent: agentOf(c.get('principal')),
+      requestKey: `${c.get('principal').keyId}:${c.req.header('idempotency-key')}`,
+    });
+    if (result.kind === 'not-found') throw new NotFoundError('Conversation');
+    return c.json({ message: messageView(result.message) }, 201);
+  });
+
+  return routes;
+}

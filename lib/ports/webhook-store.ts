@@ -1,0 +1,54 @@
+import type {
+  AttemptOutcome,
+  StoredWebhookSubscription,
+  WebhookDelivery,
+  WebhookSubscription,
+} from '#lib/domain/webhook.ts';
+
+export type DeliveryPage = { items: WebhookDelivery[]; nextCursor: string | null };
+
+/**
+ * Outbound webhook subscriptions and their deliveries. Single-item conditional writes only,
+ * like the conversation store: a delivery is created once per (subscription, event) and then
+ * rewritten whole, conditional on the `version` it was read at.
+ */
+export interface WebhookStore {
+  /** Stores a new subscription; throws if the id exists (ids are random, so it never should). */
+  createSubscription(subscription: StoredWebhookSubscription): Promise<void>;
+  /** With its secret: for signing only, never for a response. */
+  getSubscription(id: string): Promise<StoredWebhookSubscription | null>;
+  /** Every subscription, disabled ones too, newest first; without secrets. */
+  listSubscriptions(): Promise<WebhookSubscription[]>;
+  /** The enabled subscriptions with their secrets: what the sink fans events out to. */
+  listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]>;
+  /** Disables it (keeping the first time and reason); false when there is no such subscription. */
+  disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean>;
+  /** Puts a new delivery; false (and nothing written) when one with its id exists. */
+  createDelivery(delivery: WebhookDelivery): Promise<boolean>;
+  getDelivery(id: string): Promise<WebhookDelivery | null>;
+  /**
+   * Writes the delivery with `version + 1` if the stored one still has `version`; false when
+   * someone else wrote it first (the caller re-reads or leaves it to them).
+   */
+  saveDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery | null>;
+  /** A subscription's deliveries, newest first (created at or after `since`, when given). */
+  listDeliveries(
+    subscriptionId: string,
+    query: { limit: number; cursor?: string; since?: string },
+  ): Promise<DeliveryPage>;
+  /** Pending deliveries whose next attempt is due at `now`, earliest first (a Query, never a Scan). */
+  dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]>;
+}
+
+/** One signed POST of a delivery's body to an endpoint: never throws, never follows a redirect. */
+export interface WebhookSender {
+  send(request: {
+    url: string;
+    secret: string;
+    /** `webhook-id`: the event id, the same on every attempt. */
+    webhookId: string;
+    /** The attempt's time: `webhook-timestamp`, and part of what is signed. */
+    timestamp: Date;
+    body: string;
+  }): Promise<AttemptOutcome>;
+}

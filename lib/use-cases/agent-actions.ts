@@ -1,0 +1,188 @@
+import type { Channel } from '#lib/domain/channel.ts';
+import {
+  applyAgentReply,
+  assignConversation,
+  type Conversation,
+  type ReplyRoute,
+  reopenConversation,
+  resolveConversation,
+} from '#lib/domain/conversation.ts';
+import { stableId } from '#lib/domain/ids.ts';
+import type { Message } from '#lib/domain/message.ts';
+import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { SendError } from '#lib/ports/errors.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import { updateConversation } from './conversation-writes.ts';
+import { windowClosed } from './send-ack.ts';
+
+export type AgentDeps = { store: ConversationStore; senders: SenderRegistry; clock: Clock; log: Log };
+
+/** Who acts: the API key's agent name (signs replies), or null for a key without one. */
+export type Agent = { keyId: string; name: string | null };
+
+export type ReplyResult =
+  | { kind: 'sent'; message: Message; conversation: Conversation }
+  | { kind: 'not-found' }
+  | { kind: 'outside-window'; channel: Channel }
+  | { kind: 'no-route'; channel: Channel }
+  | { kind: 'rejected'; reason: string };
+
+/** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
+function routeFor(
+  conversation: Conversation,
+  messages: Message[],
+  channel: Channel | undefined,
+): ReplyRoute | null {
+  if (!channel || channel === conversation.route.channel) return conversation.route;
+  const last = messages.findLast((message) => message.direction === 'inbound' && message.channel === channel);
+  if (!last) return null;
+  return { channel, provider: last.provider, customer: last.from, business: last.to };
+}
+
+/**
+ * An agent's reply: sent on the conversation's last inbound channel (or the one chosen from
+ * the contact's channels), signed with the agent's name, recorded as an outbound `reply`;
+ * the waiting episode ends and the first reply is measured. Outside a 24-hour window it is
+ * refused before the provider is called. Callers make it idempotent (Idempotency-Key): the
+ * message id derives from the request's key, so even a retry that got past that stores once.
+ */
+export async function sendReply(
+  deps: AgentDeps,
+  request: { conversationId: string; text: string; channel?: Channel; agent: Agent; requestKey: string },
+): Promise<ReplyResult> {
+  const conversation = await deps.store.getConversation(request.conversationId);
+  if (!conversation) return { kind: 'not-found' };
+  const messages = request.channel ? await deps.store.listMessages(conversation.id) : [];
+  const route = routeFor(conversation, messages, request.channel);
+  const channel = request.channel ?? conversation.route.channel;
+  const sendChannel = route?.channel === 'voice' ? 'sms' : route?.channel;
+  const sender = route ? deps.senders(route.provider, route.channel) : undefined;
+  if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
+  const now = deps.clock.now();
+  if (windowClosed({ ...conversation, route }, now)) return { kind: 'outside-window', channel };
+
+  const text = request.agent.name ? `${request.text.trim()}\n${request.agent.name}` : request.text.trim();
+  const id = stableId('msg', `reply:${conversation.id}:${request.requestKey}`);
+  let providerMessageId: string | null;
+  try {
+    const receipt = await sender.send({
+      channel: sendChannel,
+      provider: route.provider,
+      to: route.customer,
+      from: route.business,
+      text,
+      subject: route.thread?.subject ?? null,
+      idempotencyKey: id,
+      ...(route.thread ? { thread: route.thread } : {}),
+    });
+    providerMessageId = receipt.providerMessageId;
+  } catch (error) {
+    if (error instanceof SendError && error.providerCode === 'outside-window')
+      return { kind: 'outside-window', channel };
+    if (error instanceof SendError && error.permanent) {
+      return {
+        kind: 'rejected',
+        reason: `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`,
+      };
+    }
+    throw error;
+  }
+  const { message } = await deps.store.putMessage({
+    id,
+    conversationId: conversation.id,
+    direction: 'outbound',
+    kind: 'reply',
+    channel: sendChannel,
+    provider: route.provider,
+    providerMessageId,
+    from: route.business,
+    to: route.customer,
+    text,
+    media: [],
+    createdAt: now.toISOString(),
+    contactKey: conversation.contact.key,
+  });
+  if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, id);
+  const updated = await updateConversation(deps.store, conversation.id, (current) =>
+    applyAgentReply(current, { messageId: id, at: now, agent: request.agent.name, channel: sendChannel }),
+  );
+  deps.log.info('agent reply sent', { conversationId: conversation.id, channel: sendChannel });
+  return { kind: 'sent', message, conversation: updated ?? conversation };
+}
+
+export type ChangeResult =
+  | { kind: 'changed'; conversation: Conversation }
+  | { kind: 'not-found' }
+  | { kind: 'conflict'; reason: string };
+
+/** Resolves a conversation (twice is harmless) and frees the contact for a new one. */
+export async function resolve(deps: AgentDeps, conversationId: string, agent: Agent): Promise<ChangeResult> {
+  const now = deps.clock.now();
+  const resolved = await updateConversation(deps.store, conversationId, (current) =>
+    resolveConversation(current, now, agent.name),
+  );
+  if (!resolved) return { kind: 'not-found' };
+  // The next message of this contact opens a new conversation; a crash before this write is
+  // finished by recordInbound, which moves a message off a resolved conversation.
+  await deps.store.releaseOpenConversation(resolved.contact.key, resolved.id, now);
+  return { kind: 'changed', conversation: resolved };
+}
+
+/** Opens a resolved conversation again, unless the contact already has another open one. */
+export async function reopen(deps: AgentDeps, conversationId: string, agent: Agent): Promise<ChangeResult> {
+  const conversation = await deps.store.getConversation(conversationId);
+  if (!conversation) return { kind: 'not-found' };
+  if (conversation.status === 'open') return { kind: 'changed', conversation };
+  const now = deps.clock.now();
+  const open = await deps.store.claimOpenConversation(conversation.contact.key, conversation.id, {
+    channel: conversation.channel,
+    now,
+  });
+  if (open !== conversation.id)
+    return { kind: 'conflict', reason: `The contact has another open conversation: ${open}` };
+  const reopened = await updateConversation(deps.store, conversationId, (current) =>
+    reopenConversation(current, now, agent.name),
+  );
+  return reopened ? { kind: 'changed', conversation: reopened } : { kind: 'not-found' };
+}
+
+/** Assigns (or, with null, unassigns) a conversation. */
+export async function assign(
+  deps: AgentDeps,
+  conversationId: string,
+  assignee: string | null,
+  agent: Agent,
+): Promise<ChangeResult> {
+  const now = deps.clock.now();
+  const assigned = await updateConversation(deps.store, conversationId, (current) =>
+    assignConversation(current, assignee, now, agent.name),
+  );
+  return assigned ? { kind: 'changed', conversation: assigned } : { kind: 'not-found' };
+}
+
+/** An internal note: stored with the conversation's messages, never sent to the customer. */
+export async function addNote(
+  deps: AgentDeps,
+  request: { conversationId: string; text: string; agent: Agent; requestKey: string },
+): Promise<{ kind: 'added'; message: Message } | { kind: 'not-found' }> {
+  const conversation = await deps.store.getConversation(request.conversationId);
+  if (!conversation) return { kind: 'not-found' };
+  const { message } = await deps.store.putMessage({
+    id: stableId('msg', `note:${conversation.id}:${request.requestKey}`),
+    conversationId: conversation.id,
+    direction: 'outbound',
+    kind: 'note',
+    channel: conversation.channel,
+    provider: 'switchboard',
+    providerMessageId: null,
+    from: request.agent.name ?? request.agent.keyId,
+    to: '',
+    text: request.text.trim(),
+    media: [],
+    createdAt: deps.clock.now().toISOString(),
+    contactKey: conversation.contact.key,
+  });
+  return { kind: 'added', message };
+}

@@ -1,0 +1,187 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { metaFixture } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type Json = Record<string, unknown>;
+
+describe('the agents acting through the API', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    sb = await startTestSwitchboard();
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const act = (path: string, body: unknown, options: { key?: string; token?: string } = {}) =>
+    sb.runtime.app.request(`/api${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${options.token ?? TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        ...(options.key === undefined
+          ? { 'idempotency-key': crypto.randomUUID() }
+          : options.key
+            ? { 'idempotency-key': options.key }
+            : {}),
+      },
+      body: body === undefined ? '' : JSON.stringify(body),
+    });
+
+  async function openOne(): Promise<string> {
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
+    return items[0]?.id as string;
+  }
+
+  async function agentKey(agentName: string): Promise<string> {
+    const response = await act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName },
+      { key: '' },
+    );
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  it('should send a signed reply once, end the waiting episode, and replay the first answer to a retry', async () => {
+    // Prepare
+    const id = await openOne();
+    const token = await agentKey('Anna Kowalska');
+    sb.clock.advance(20 * 60_000);
+
+    // Act
+    const first = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś rano.' },
+      { key: 'reply-1', token },
+    );
+    const retry = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś rano.' },
+      { key: 'reply-1', token },
+    );
+    const reused = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Coś innego' },
+      { key: 'reply-1', token },
+    );
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.json()).toEqual(await first.clone().json());
+    expect(reused.status).toBe(422);
+    const outbox = await sb.outbox();
+    expect(outbox.map((entry) => entry.text)).toHaveLength(2);
+    expect(outbox[1]?.text).toBe('Paczka wyszła dziś rano.\nAnna Kowalska');
+    const { conversation, messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: Json;
+      messages: Json[];
+    };
+    expect(conversation.firstReplyAt).toBe(sb.clock.now().toISOString());
+    expect(messages.map((m) => m.kind)).toEqual(['message', 'ack', 'reply']);
+    expect((await sb.events()).map((event) => event.type)).toContain('reply.sent');
+  });
+
+  it('should refuse an acting call without an Idempotency-Key, and a read-only key', async () => {
+    // Prepare
+    const id = await openOne();
+    const readOnly = await act('/admin/keys', { name: 'Reports', scopes: ['read'] }, { key: '' });
+    const { token } = (await readOnly.json()) as { token: string };
+
+    // Act
+    const withoutKey = await act(`/conversations/${id}/replies`, { text: 'Hej' }, { key: '' });
+    const forbidden = await act(`/conversations/${id}/replies`, { text: 'Hej' }, { token });
+
+    // Assess
+    expect(withoutKey.status).toBe(400);
+    expect(forbidden.status).toBe(403);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should answer 409 instead of failing at the provider outside the 24-hour window', async () => {
+    // Prepare
+    await sb.postMeta(metaFixture('messenger-text'));
+    await sb.drain();
+    const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
+    sb.clock.advance(25 * 60 * 60_000);
+
+    // Act
+    const response = await act(`/conversations/${items[0]?.id}/replies`, { text: 'Przepraszamy za zwłokę' });
+
+    // Assess
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('OUTSIDE_WINDOW');
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should land two agents replying at the same moment, both, in order', async () => {
+    // Prepare
+    const id = await openOne();
+
+    // Act
+    const [a, b] = await Promise.all([
+      act(`/conversations/${id}/replies`, { text: 'Pierwsza odpowiedź' }),
+      act(`/conversations/${id}/replies`, { text: 'Druga odpowiedź' }),
+    ]);
+
+    // Assess
+    expect([a?.status, b?.status]).toEqual([201, 201]);
+    const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: Json[] };
+    expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(2);
+  });
+
+  it('should resolve harmlessly twice, and open a new conversation for the next message', async () => {
+    // Prepare
+    const id = await openOne();
+
+    // Act
+    const first = await act(`/conversations/${id}/resolve`, undefined);
+    const second = await act(`/conversations/${id}/resolve`, undefined);
+    sb.clock.advance(2 * 60 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno' });
+    await sb.drain();
+
+    // Assess
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const resolved = (await (await sb.api('/api/conversations?status=resolved')).json()) as { items: Json[] };
+    const open = (await (await sb.api('/api/conversations?status=open')).json()) as { items: Json[] };
+    expect(resolved.items.map((c) => c.id)).toEqual([id]);
+    expect(open.items).toHaveLength(1);
+    expect(open.items[0]?.id).not.toBe(id);
+  });
+
+  it('should refuse to reopen while the contact has another open conversation', async () => {
+    // Prepare
+    const id = await openOne();
+    await act(`/conversations/${id}/resolve`, undefined);
+    sb.clock.advance(2 * 60 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Nowa sprawa' });
+
+    // Act
+    const response = await act(`/conversations/${id}/reopen`, undefined);
+
+    // Assess
+    expect(response.status).toBe(409);
+  });
+
+  it('should assign and keep internal notes that are never sent', async () => {
+    // Prepare
+    const id = await openOne();
+
+    // Act
+    const assigned = await act(`/conversations/${id}/assign`, { assignee: 'anna' });
+    const note = await act(`/conversations/${id}/notes`, { text: 'Klient VIP, oddzwonić.' });
+    const invalid = await act(`/conversations/${id}/assign`, { who: 'anna' });
+
+    // Assess
+    expect([assigned.status, note.status, invalid.status]).toEqual([200, 201, 400]);
+    expect(await sb.outbox()).toHaveLength(1);
+    const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: Json[] };
+    expect(messages.map((m) => m.kind)).toContain('note');
+    expect((await sb.events()).map((event) => event.type)).toContain('conversation.assigned');
+  });
+});
