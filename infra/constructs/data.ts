@@ -14,7 +14,7 @@ export interface DataProps {
 export class Data extends Construct {
   readonly table: dynamodb.Table;
   /** The indexes the functions query; grants name them one by one. */
-  readonly indexNames = ['gsi1', 'gsi2'] as const;
+  readonly indexNames = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
 
   constructor(scope: Construct, id: string, props: DataProps) {
     super(scope, id);
@@ -46,5 +46,16 @@ export class Data extends Construct {
       sortKey: key('gsi2sk'),
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Customers waiting for us, soonest promise first (overdue = replyBy before now).
+    // Conversations by status and channel, and by assignee, newest activity first.
+    // Each answers one listing of the agents' API as a Query (docs/store.md).
+    for (const indexName of ['gsi3', 'gsi4', 'gsi5'] as const) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: key(`${indexName}pk`),
+        sortKey: key(`${indexName}sk`),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
   }
 }

@@ -17,10 +17,30 @@ import {
   type Message,
   MessageSchema,
 } from '#lib/domain/message.ts';
-import type { ContactTouch, ConversationStore, Page } from '#lib/ports/conversation-store.ts';
+import type {
+  ContactTouch,
+  ConversationQuery,
+  ConversationStore,
+  Page,
+} from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, InvalidCursorError } from '#lib/ports/errors.ts';
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type', 'deliveryRank'];
+const KEY_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
+  'type',
+  'deliveryRank',
+];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 const MAX_MESSAGES = 2_000;
 
@@ -49,6 +69,7 @@ function encodeCursor(key: Record<string, AttributeValue> | undefined): string |
 function decodeCursor(
   cursor: string | undefined,
   partition: string,
+  index = 'gsi1',
 ): Record<string, AttributeValue> | undefined {
   if (cursor === undefined) return undefined;
   let key: unknown;
@@ -57,13 +78,13 @@ function decodeCursor(
   } catch {
     throw new InvalidCursorError();
   }
-  const fields = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+  const fields = ['pk', 'sk', `${index}pk`, `${index}sk`];
   if (
     typeof key !== 'object' ||
     key === null ||
     Object.keys(key).length !== fields.length ||
     !fields.every((field) => typeof (key as Record<string, unknown>)[field] === 'string') ||
-    (key as Record<string, string>).gsi1pk !== partition
+    (key as Record<string, string>)[`${index}pk`] !== partition
   ) {
     throw new InvalidCursorError();
   }
@@ -111,10 +132,13 @@ export class DynamoDbConversationStore implements ConversationStore {
       ':now': now,
       ':false': false,
       ':channel': new Set([touch.channel]),
+      ':none': [],
+      ':ids': [candidateId],
     };
     let update =
       'SET #open = :candidate, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
-      'optedOut = if_not_exists(optedOut, :false) ADD channels :channel';
+      'optedOut = if_not_exists(optedOut, :false), ' +
+      'conversationIds = list_append(if_not_exists(conversationIds, :none), :ids) ADD channels :channel';
     if (touch.name) {
       names['#name'] = 'name';
       values[':name'] = touch.name;
@@ -145,6 +169,26 @@ export class DynamoDbConversationStore implements ConversationStore {
       // The open conversation closed between our condition and our read: claim again.
       return this.claimOpenConversation(key, candidateId, touch, replacing);
     }
+  }
+
+  async touchContact(key: string, touch: ContactTouch): Promise<void> {
+    await this.#client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: `SET updatedAt = :now${touch.name ? ', #name = :name' : ''} ADD channels :channel`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(touch.name ? { ExpressionAttributeNames: { '#name': 'name' } } : {}),
+          ExpressionAttributeValues: marshall(
+            { ':now': touch.now.toISOString(), ':channel': new Set([touch.channel]), ':name': touch.name },
+            MARSHALL,
+          ),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   async releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void> {
@@ -228,6 +272,17 @@ export class DynamoDbConversationStore implements ConversationStore {
       gsi1pk: `CONVS#${saved.status}`,
       gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
       ...(sweepAt ? { gsi2pk: 'SWEEP', gsi2sk: `${sweepAt}#${saved.id}` } : {}),
+      ...(saved.status === 'open' && saved.awaitingSince !== null && saved.replyBy
+        ? { gsi3pk: 'AWAITING', gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` }
+        : {}),
+      gsi4pk: `CONVS#${saved.status}#${saved.channel}`,
+      gsi4sk: `${saved.lastMessageAt}#${saved.id}`,
+      ...(saved.assignee
+        ? {
+            gsi5pk: `ASSIGNEE#${saved.status}#${saved.assignee}`,
+            gsi5sk: `${saved.lastMessageAt}#${saved.id}`,
+          }
+        : {}),
       ...saved,
     };
     try {
@@ -252,21 +307,30 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async listConversations(query: {
-    status: Conversation['status'];
-    limit: number;
-    cursor?: string;
-  }): Promise<Page<Conversation>> {
-    const partition = `CONVS#${query.status}`;
+  async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
+    // One index per listing, so that every listing is a Query whose cost is the page size.
+    const [index, partition, newestFirst, before] =
+      query.awaiting || query.overdue
+        ? ([
+            'gsi3',
+            'AWAITING',
+            false,
+            query.overdue ? (query.now ?? new Date()).toISOString() : undefined,
+          ] as const)
+        : query.channel
+          ? (['gsi4', `CONVS#${query.status}#${query.channel}`, true, undefined] as const)
+          : query.assignee
+            ? (['gsi5', `ASSIGNEE#${query.status}#${query.assignee}`, true, undefined] as const)
+            : (['gsi1', `CONVS#${query.status}`, true, undefined] as const);
     const result = await this.#client.send(
       new QueryCommand({
         TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: marshall({ ':pk': partition }),
-        ScanIndexForward: false,
+        IndexName: index,
+        KeyConditionExpression: before ? `${index}pk = :pk AND ${index}sk < :before` : `${index}pk = :pk`,
+        ExpressionAttributeValues: marshall({ ':pk': partition, ...(before ? { ':before': before } : {}) }),
+        ScanIndexForward: !newestFirst,
         Limit: query.limit,
-        ExclusiveStartKey: decodeCursor(query.cursor, partition),
+        ExclusiveStartKey: decodeCursor(query.cursor, partition, index),
       }),
     );
     const items = (result.Items ?? []).map((item) => ConversationSchema.parse(strip(item)));

@@ -3,10 +3,14 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 /**
  * The single table. Items and their keys (see docs/store.md):
  * - conversation  pk CONV#<id>        sk CONV     gsi1 CONVS#<status> / <lastMessageAt>#<id>   gsi2 SWEEP / <sweepAt>#<id>
+ *                                                 gsi3 AWAITING / <replyBy UTC>#<id>   gsi4 CONVS#<status>#<channel> / <lastMessageAt>#<id>
+ *                                                 gsi5 ASSIGNEE#<status>#<assignee> / <lastMessageAt>#<id>
  * - message       pk MSG#<id>         sk MSG      gsi1 CONV#<conversationId> / <createdAt>#<id>
  * - contact       pk CONTACT#<key>    sk CONTACT
  * gsi1 answers "open conversations, newest activity first" and "a conversation's messages,
- * oldest first" as Queries; gsi2 (sparse) answers "what must the sweeper finish now".
+ * oldest first" as Queries; gsi2 (sparse) answers "what must the sweeper finish now"; gsi3
+ * (sparse) "customers waiting for us, soonest promise first" (overdue: replyBy before now);
+ * gsi4 "by status and channel"; gsi5 (sparse) "by assignee".
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',
@@ -14,6 +18,9 @@ export const TABLE_KEYS = {
   indexes: [
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+    { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk' },
   ],
 } as const;
 

@@ -31,6 +31,8 @@ export type AppConfig = {
   agentApiToken: string;
   business: BusinessConfig;
   sender: 'outbox' | 'provider';
+  /** Whether /inbox serves the reference inbox page (a static page over the public API). */
+  inbox: boolean;
   aws: {
     region: string;
     tableName: string;
@@ -101,6 +103,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     agentApiToken: secrets.AGENT_API_TOKEN,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),
+    inbox: env.SWITCHBOARD_INBOX ?? !production,
     aws: {
       region: env.AWS_REGION,
       tableName: env.TABLE_NAME,

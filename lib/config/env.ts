@@ -31,6 +31,8 @@ export const EnvSchema = z.object({
   SWITCHBOARD_SQS_ENDPOINT: url.optional(),
   /** `outbox` writes acknowledgements to outbox.jsonl; `provider` calls the providers' APIs. */
   SWITCHBOARD_SENDER: z.enum(['outbox', 'provider']).optional(),
+  /** Serve the reference inbox page at /inbox (on/off, true/false); default on except in production. */
+  SWITCHBOARD_INBOX: optionalText.pipe(z.stringbool().optional()),
   SWITCHBOARD_SECRETS_ARN: optionalText,
   META_APP_SECRET: optionalText,
   META_VERIFY_TOKEN: optionalText,

@@ -10,6 +10,8 @@ export const ContactSchema = z.object({
   channels: z.array(ChannelSchema),
   /** The one open conversation of this contact, if any: the pointer every new message follows. */
   openConversationId: z.string().nullable(),
+  /** Every conversation this person has had, oldest first (GET /api/contacts/:key). */
+  conversationIds: z.array(z.string()).default([]),
   optedOut: z.boolean(),
   locale: LocaleSchema.optional(),
   /** The last acknowledgement this person got, and on which conversation (never over-message). */

@@ -95,22 +95,16 @@ export function hears(subscription: WebhookSubscription, type: EventType): boole
   );
 }
 
-/** A new delivery of `event` to `subscriptionId`: one per pair, or one per pair and replay. */
-export function newDelivery(
-  subscriptionId: string,
-  event: DomainEvent,
-  now: Date,
-  replayId: string | null = null,
-): WebhookDelivery {
-  const natural = `${subscriptionId}:${event.id}${replayId ? `:${replayId}` : ''}`;
+/** The delivery of `event` to `subscriptionId`: one per pair, so recording it again changes nothing. */
+export function newDelivery(subscriptionId: string, event: DomainEvent, now: Date): WebhookDelivery {
   return {
-    id: stableId('whd', natural),
+    id: stableId('whd', `${subscriptionId}:${event.id}`),
     subscriptionId,
     eventId: event.id,
     eventType: event.type,
     occurredAt: event.occurredAt,
     body: JSON.stringify(event),
-    replayId,
+    replayId: null,
     state: 'pending',
     attempts: 0,
     lastStatus: null,
@@ -207,6 +201,24 @@ export function abandonDelivery(delivery: WebhookDelivery, reason: string): Webh
 /** A fresh id for one replay request: its deliveries are new items, with the same webhook-ids. */
 export function newReplayId(now: Date): string {
   return newId('rpl', now);
+}
+
+/** The same event sent again: a new delivery (its own attempts) with the same body and webhook-id. */
+export function replayDelivery(original: WebhookDelivery, replayId: string, now: Date): WebhookDelivery {
+  return {
+    ...original,
+    id: stableId('whd', `${original.subscriptionId}:${original.eventId}:${replayId}`),
+    replayId,
+    state: 'pending',
+    attempts: 0,
+    lastStatus: null,
+    lastError: null,
+    lastAttemptAt: null,
+    nextAttemptAt: now.toISOString(),
+    deliveredAt: null,
+    createdAt: now.toISOString(),
+    version: 0,
+  };
 }
 
 /** Why an endpoint URL is refused; null when it is acceptable. */

@@ -11,6 +11,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
@@ -19,8 +20,10 @@ import { actionRoutes } from './routes/actions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiRoutes } from './routes/api.ts';
 import { emailRoutes } from './routes/email.ts';
+import { inboxRoutes } from './routes/inbox.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { twilioRoutes } from './routes/twilio.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /** The providers this deployment serves: Twilio always, the others when configured. */
 export type Providers = {
@@ -44,6 +47,12 @@ export type AppDeps = {
   clock: Clock;
   providers: Providers;
   log: Log;
+  /** Outbound webhook subscriptions (/api/webhooks). */
+  webhooks: WebhookStore;
+  /** Production refuses http and private webhook endpoints. */
+  production: boolean;
+  /** Serve the reference inbox page at /inbox (config.inbox: on locally, off in production by default). */
+  inbox?: boolean;
 };
 
 /**
@@ -100,10 +109,12 @@ export function createApp(deps: AppDeps): Hono {
       log: deps.log,
     }),
   );
-  api.on('GET', ['/conversations', '/conversations/*'], requireScope('read'));
+  api.on('GET', ['/conversations', '/conversations/*', '/contacts/*'], requireScope('read'));
   api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));
+  api.route('/webhooks', webhookRoutes(deps));
   api.route('/', apiRoutes(deps));
   api.route('/', actionRoutes({ ...deps.agent, idempotency: deps.idempotency, clock: deps.clock }));
   app.route('/api', api);
+  if (deps.inbox) app.route('/inbox', inboxRoutes());
   return app;
 }

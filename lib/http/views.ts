@@ -1,8 +1,52 @@
-import type { Conversation } from '#lib/domain/conversation.ts';
-import type { Message } from '#lib/domain/message.ts';
+import { z } from 'zod';
+import { AckSchema, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import { type Message, MessageSchema } from '#lib/domain/message.ts';
+
+const conversation = ConversationSchema.shape;
+
+/**
+ * The public Conversation of the agents' API: the contract, and nothing internal. Built from
+ * the domain schema's fields, so a type is declared once; the OpenAPI document is built from it.
+ */
+export const ConversationViewSchema = z
+  .object({
+    id: conversation.id,
+    status: conversation.status,
+    contact: conversation.contact,
+    channel: conversation.channel.meta({ description: "The channel of the customer's last message" }),
+    openedAt: conversation.openedAt,
+    lastMessageAt: conversation.lastMessageAt,
+    replyBy: conversation.replyBy.meta({
+      description: 'When a person will have answered (ISO 8601 with offset); null when nobody waits',
+    }),
+    ack: AckSchema.pick({ state: true, reason: true, sentAt: true })
+      .nullable()
+      .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
+    firstReplyAt: conversation.firstReplyAt,
+  })
+  .meta({ description: 'A conversation with one contact, open or resolved' });
+export type ConversationView = z.infer<typeof ConversationViewSchema>;
+
+/** The public Message of the agents' API. */
+export const MessageViewSchema = MessageSchema.pick({
+  id: true,
+  conversationId: true,
+  direction: true,
+  kind: true,
+  channel: true,
+  provider: true,
+  providerMessageId: true,
+  from: true,
+  to: true,
+  text: true,
+  media: true,
+  createdAt: true,
+  delivery: true,
+}).meta({ description: 'One message of a conversation, inbound or outbound' });
+export type MessageView = z.infer<typeof MessageViewSchema>;
 
 /** The public Conversation of the agents' API: the contract, and nothing internal. */
-export function conversationView(conversation: Conversation) {
+export function conversationView(conversation: Conversation): ConversationView {
   const ack = conversation.ack;
   return {
     id: conversation.id,
@@ -24,7 +68,7 @@ export function conversationView(conversation: Conversation) {
 }
 
 /** The public Message of the agents' API. */
-export function messageView(message: Message) {
+export function messageView(message: Message): MessageView {
   return {
     id: message.id,
     conversationId: message.conversationId,

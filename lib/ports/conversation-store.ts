@@ -4,6 +4,23 @@ import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
+/**
+ * A listing of conversations. `awaiting` (customers waiting for us) and `overdue` (their
+ * promise passed) are ordered by replyBy, soonest first, and are open by definition; the
+ * others are newest activity first. One filter at a time: each has an index of its own.
+ */
+export type ConversationQuery = {
+  status: Conversation['status'];
+  limit: number;
+  cursor?: string | undefined;
+  channel?: Conversation['channel'] | undefined;
+  assignee?: string | undefined;
+  awaiting?: boolean | undefined;
+  overdue?: boolean | undefined;
+  /** For `overdue`: promises before this moment. */
+  now?: Date | undefined;
+};
+
 export type ContactTouch = { name?: string; channel: Conversation['channel']; now: Date };
 
 /**
@@ -23,6 +40,8 @@ export interface ConversationStore {
     touch: ContactTouch,
     replacing?: string,
   ): Promise<string>;
+  /** Remembers a new channel (or name) of a known contact. */
+  touchContact(key: string, touch: ContactTouch): Promise<void>;
   /** Clears the contact's open-conversation pointer if it still names this (resolved) conversation. */
   releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
@@ -33,11 +52,7 @@ export interface ConversationStore {
   getConversation(id: string): Promise<Conversation | null>;
   /** Writes the conversation if its stored version is still `expectedVersion` (null: must not exist). */
   saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation>;
-  listConversations(query: {
-    status: Conversation['status'];
-    limit: number;
-    cursor?: string;
-  }): Promise<Page<Conversation>>;
+  listConversations(query: ConversationQuery): Promise<Page<Conversation>>;
   listMessages(conversationId: string): Promise<Message[]>;
   /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;

@@ -4,6 +4,8 @@ import type { Hono } from 'hono';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
+import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
+import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
 import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
 import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
@@ -28,6 +30,7 @@ import {
 } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
+import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
 import { wireChannels } from './channels.ts';
 
 // Without a sink the events stay in the outbox (the sweeper would find them): never silently.
@@ -84,7 +87,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     tableName: config.aws.tableName,
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
   });
-  const sink = options.eventSink ?? noEvents;
+  const webhooks = new DynamoDbWebhookStore({ client: options.dynamodb, tableName: config.aws.tableName });
+  // Outside production a receiver on this machine (http://localhost) is fine; in production
+  // the sender refuses any name that resolves to a private address.
+  const webhookDeps = {
+    webhooks,
+    sender: new HttpWebhookSender({ blockPrivateAddresses: config.production }),
+    clock,
+    log,
+  };
+  const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps));
   const store = publishingStore(baseStore, sink, log);
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
@@ -124,6 +136,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     metrics,
     noticeLeadMs: config.ack.noticeLeadMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
+    deliverWebhooks: () => deliverDueWebhooks(webhookDeps),
   };
   const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
   const app = createApp({
@@ -145,6 +158,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     business: config.business,
     clock,
     log,
+    webhooks,
+    production: config.production,
+    inbox: config.inbox,
   });
   return { store, queue, app, recordDeps, sendAckDeps, sweepDeps };
 }

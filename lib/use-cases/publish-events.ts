@@ -43,6 +43,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     claimOpenConversation: (key: string, candidateId: string, touch: ContactTouch, replacing?: string) =>
       inner.claimOpenConversation(key, candidateId, touch, replacing),
     releaseOpenConversation: (key, id, now) => inner.releaseOpenConversation(key, id, now),
+    touchContact: (key, touch) => inner.touchContact(key, touch),
     putMessage: (message) => inner.putMessage(message),
     getMessage: (id) => inner.getMessage(id),
     repointMessage: (id, from, to) => inner.repointMessage(id, from, to),

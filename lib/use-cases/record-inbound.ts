@@ -66,6 +66,15 @@ export async function recordInbound(
     contact?.openConversationId ??
     (await deps.store.claimOpenConversation(inbound.contactKey, newId('conv', now), touch));
 
+  // A known contact on a new channel (or with a new name) is remembered as such.
+  if (
+    contact &&
+    (!contact.channels.includes(inbound.channel) ||
+      (inbound.contactName && inbound.contactName !== contact.name))
+  ) {
+    await deps.store.touchContact(inbound.contactKey, touch);
+  }
+
   // 2. The message, under a condition on its provider id.
   const stored = await deps.store.putMessage({
     id: inboundMessageId(inbound),

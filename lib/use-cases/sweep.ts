@@ -24,6 +24,8 @@ export type SweepDeps = {
   publish?: (conversation: Conversation) => Promise<Conversation>;
   /** How long before the promised time an unanswered episode gets its late notice. */
   noticeLeadMs: number;
+  /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries). */
+  deliverWebhooks?: () => Promise<unknown>;
 };
 
 export type SweepResult = { requeued: number; notices: number; breaches: number; errors: number };
@@ -73,6 +75,14 @@ export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> 
         conversationId: conversation.id,
         error: (error as Error).name,
       });
+    }
+  }
+  if (deps.deliverWebhooks) {
+    try {
+      await deps.deliverWebhooks();
+    } catch (error) {
+      result.errors++;
+      deps.log.warn('sweeper could not deliver webhooks', { error: (error as Error).name });
     }
   }
   if (result.requeued > 0 || result.errors > 0)

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_KEYS, tableDefinition } from '#lib/adapters/dynamodb-table.ts';
 import { PROVIDER_SECRET_KEYS } from '../../infra/constructs/provider-secret.ts';
 import { ENDPOINTS } from '../../infra/switchboard-stack.ts';
 import { logicalId, MAIL_OPTIONS, nagStack, synthStack } from './synth.ts';
@@ -75,7 +76,7 @@ describe('SwitchboardStack', () => {
   });
 
   describe('table', () => {
-    it('should key the single table on pk/sk with gsi1 and gsi2 projecting all attributes', () => {
+    it("should key the single table on pk/sk with the runtime's indexes, all projecting all attributes", () => {
       // Prepare
       const gsi = (name: string) => ({
         IndexName: name,
@@ -94,12 +95,12 @@ describe('SwitchboardStack', () => {
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
         AttributeDefinitions: Match.arrayWith(
-          ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((name) => ({
-            AttributeName: name,
+          (tableDefinition('t').AttributeDefinitions ?? []).map(({ AttributeName }) => ({
+            AttributeName,
             AttributeType: 'S',
           })),
         ),
-        GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+        GlobalSecondaryIndexes: TABLE_KEYS.indexes.map((index) => gsi(index.name)),
         BillingMode: 'PAY_PER_REQUEST',
       });
     });
@@ -402,7 +403,7 @@ describe('SwitchboardStack', () => {
             'dynamodb:UpdateItem',
             'dynamodb:DeleteItem',
           ],
-          [tableArn, index('gsi1'), index('gsi2')],
+          [tableArn, ...TABLE_KEYS.indexes.map((gsi) => index(gsi.name))],
         ],
         send: [['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [queue]],
         consume: [

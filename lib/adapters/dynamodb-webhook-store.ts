@@ -1,0 +1,281 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  type StoredWebhookSubscription,
+  StoredWebhookSubscriptionSchema,
+  type WebhookDelivery,
+  WebhookDeliverySchema,
+  type WebhookSubscription,
+  WebhookSubscriptionSchema,
+} from '#lib/domain/webhook.ts';
+import { InvalidCursorError } from '#lib/ports/errors.ts';
+import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
+
+const LIST_PARTITION = 'WEBHOOKS';
+const DUE_PARTITION = 'WEBHOOK';
+// Subscriptions are few (one per downstream tool); the cap only bounds a runaway listing.
+const MAX_LISTED = 1_000;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'];
+const PUBLIC_FIELDS = ['id', 'url', 'events', 'description', 'createdAt', 'disabledAt', 'disabledReason'];
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+const subscriptionKey = (id: string) => marshall({ pk: `WEBHOOK#${id}`, sk: 'WEBHOOK' });
+const deliveryKey = (id: string) => marshall({ pk: `WHDELIVERY#${id}`, sk: 'WHDELIVERY' });
+const deliveriesPartition = (subscriptionId: string) => `WEBHOOK#${subscriptionId}#DELIVERIES`;
+
+// Absent attributes mean null: disableSubscription's if_not_exists needs them absent.
+function subscriptionFields(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const plain = unmarshall(item);
+  for (const key of KEY_ATTRIBUTES) delete plain[key];
+  return {
+    ...plain,
+    description: plain.description ?? null,
+    disabledAt: plain.disabledAt ?? null,
+    disabledReason: plain.disabledReason ?? null,
+  };
+}
+
+function deliveryFields(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const plain = unmarshall(item);
+  for (const key of KEY_ATTRIBUTES) delete plain[key];
+  return plain;
+}
+
+function encodeCursor(key: Record<string, AttributeValue> | undefined): string | null {
+  if (!key) return null;
+  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+}
+
+function decodeCursor(
+  cursor: string | undefined,
+  partition: string,
+): Record<string, AttributeValue> | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const fields = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+  const record = key as Record<string, unknown>;
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    Object.keys(key).length !== fields.length ||
+    !fields.every((field) => typeof record[field] === 'string') ||
+    record.gsi1pk !== partition
+  ) {
+    throw new InvalidCursorError();
+  }
+  return marshall(record);
+}
+
+/**
+ * Webhook subscriptions and deliveries in the single table (see docs/store.md):
+ * - subscription  pk WEBHOOK#<id>        sk WEBHOOK     gsi1 WEBHOOKS / <createdAt>#<id>
+ * - delivery      pk WHDELIVERY#<id>     sk WHDELIVERY  gsi1 WEBHOOK#<subscriptionId>#DELIVERIES / <createdAt>#<id>
+ *                                                       gsi2 WEBHOOK / <nextAttemptAt>#<id> (only while pending)
+ * Every listing is a Query, never a Scan; the due index is sparse.
+ */
+export class DynamoDbWebhookStore implements WebhookStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(options: { client: DynamoDBClient; tableName: string }) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async createSubscription(subscription: StoredWebhookSubscription): Promise<void> {
+    const item = {
+      ...subscription,
+      pk: `WEBHOOK#${subscription.id}`,
+      sk: 'WEBHOOK',
+      type: 'webhook',
+      gsi1pk: LIST_PARTITION,
+      gsi1sk: `${subscription.createdAt}#${subscription.id}`,
+      events: [...subscription.events],
+      description: subscription.description ?? undefined,
+      disabledAt: subscription.disabledAt ?? undefined,
+      disabledReason: subscription.disabledReason ?? undefined,
+    };
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall(item, MARSHALL),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getSubscription(id: string): Promise<StoredWebhookSubscription | null> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: subscriptionKey(id), ConsistentRead: true }),
+    );
+    return result.Item ? StoredWebhookSubscriptionSchema.parse(subscriptionFields(result.Item)) : null;
+  }
+
+  async listSubscriptions(): Promise<WebhookSubscription[]> {
+    const names = Object.fromEntries(PUBLIC_FIELDS.map((field) => [`#${field}`, field]));
+    // The secret never leaves the table on a listing.
+    const items = await this.#listAll({ ProjectionExpression: Object.keys(names).join(', '), names });
+    return items.map((item) => WebhookSubscriptionSchema.parse(subscriptionFields(item)));
+  }
+
+  async listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {
+    const items = await this.#listAll({ FilterExpression: 'attribute_not_exists(disabledAt)' });
+    return items.map((item) => StoredWebhookSubscriptionSchema.parse(subscriptionFields(item)));
+  }
+
+  async #listAll(options: {
+    ProjectionExpression?: string;
+    FilterExpression?: string;
+    names?: Record<string, string>;
+  }): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ProjectionExpression: options.ProjectionExpression,
+          FilterExpression: options.FilterExpression,
+          ExpressionAttributeNames: options.names,
+          ExpressionAttributeValues: marshall({ ':pk': LIST_PARTITION }),
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < MAX_LISTED);
+    return items;
+  }
+
+  async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          // A second disable keeps the first time and reason: DELETE is idempotent.
+          UpdateExpression:
+            'SET disabledAt = if_not_exists(disabledAt, :at), disabledReason = if_not_exists(disabledReason, :reason)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':reason': reason }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async createDelivery(delivery: WebhookDelivery): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: this.#deliveryItem(delivery),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async getDelivery(id: string): Promise<WebhookDelivery | null> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: deliveryKey(id), ConsistentRead: true }),
+    );
+    return result.Item ? WebhookDeliverySchema.parse(deliveryFields(result.Item)) : null;
+  }
+
+  async saveDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery | null> {
+    const saved = { ...delivery, version: delivery.version + 1 };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: this.#deliveryItem(saved),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: marshall({ ':version': delivery.version }),
+        }),
+      );
+      return saved;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  async listDeliveries(
+    subscriptionId: string,
+    query: { limit: number; cursor?: string; since?: string },
+  ): Promise<DeliveryPage> {
+    const partition = deliveriesPartition(subscriptionId);
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: query.since ? 'gsi1pk = :pk AND gsi1sk >= :since' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: marshall({
+          ':pk': partition,
+          ...(query.since ? { ':since': query.since } : {}),
+        }),
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: decodeCursor(query.cursor, partition),
+      }),
+    );
+    const items = (result.Items ?? []).map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+    return { items, nextCursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  async dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :due',
+        // '~' sorts after every id character: everything due at `now`, whatever its id.
+        ExpressionAttributeValues: marshall({ ':pk': DUE_PARTITION, ':due': `${now.toISOString()}#~` }),
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+  }
+
+  #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
+    const due = delivery.state === 'pending' && delivery.nextAttemptAt !== null;
+    return marshall(
+      {
+        ...delivery,
+        pk: `WHDELIVERY#${delivery.id}`,
+        sk: 'WHDELIVERY',
+        type: 'webhook-delivery',
+        gsi1pk: deliveriesPartition(delivery.subscriptionId),
+        gsi1sk: `${delivery.createdAt}#${delivery.id}`,
+        // Sparse: only a pending delivery is in the sweeper's index.
+        ...(due ? { gsi2pk: DUE_PARTITION, gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}` } : {}),
+      },
+      MARSHALL,
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import {
+  publicWebhook,
+  type WebhookDelivery,
+  WebhookEventsSchema,
+  WebhookIdSchema,
+  webhookUrlProblem,
+} from '#lib/domain/webhook.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { WebhookStore } from '#lib/ports/webhook-store.ts';
+import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
+import { type AuthEnv, requireScope } from '../auth.ts';
+import { errorBody, NotFoundError } from '../errors.ts';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+function createBody(production: boolean) {
+  return z.strictObject({
+    url: z
+      .string()
+      .trim()
+      .max(2048)
+      .superRefine((url, context) => {
+        const problem = webhookUrlProblem(url, { production });
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+    events: WebhookEventsSchema,
+    description: z.string().trim().max(500).optional(),
+  });
+}
+
+const ReplayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+
+const DeliveriesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+function deliveryView(delivery: WebhookDelivery) {
+  const { id, eventId, eventType, occurredAt, replayId, state, attempts, lastStatus, lastError } = delivery;
+  const { lastAttemptAt, nextAttemptAt, deliveredAt, createdAt } = delivery;
+  return {
+    id,
+    eventId,
+    eventType,
+    occurredAt,
+    replayId,
+    state,
+    attempts,
+    lastStatus,
+    lastError,
+    lastAttemptAt,
+    nextAttemptAt,
+    deliveredAt,
+    createdAt,
+  };
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch {
+    return undefined;
+  }
+}
+
+const notJson = () => errorBody('INVALID_REQUEST', 'The body is not JSON');
+
+/** Outbound webhook subscriptions, mounted at /api/webhooks; every route needs the admin scope. */
+export function webhookRoutes(deps: {
+  webhooks: WebhookStore;
+  clock: Clock;
+  log: Log;
+  /** Production refuses http and private or loopback endpoints. */
+  production: boolean;
+}): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>();
+  const CreateBody = createBody(deps.production);
+  routes.use('*', requireScope('admin'));
+  routes.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+
+  async function found(id: string) {
+    if (!WebhookIdSchema.safeParse(id).success) throw new NotFoundError('Webhook');
+    const subscription = await deps.webhooks.getSubscription(id);
+    if (!subscription) throw new NotFoundError('Webhook');
+    return subscription;
+  }
+
+  routes.post('/', async (c) => {
+    const json = await readJson(c.req.raw);
+    if (json === undefined) return c.json(notJson(), 400);
+    const body = CreateBody.parse(json);
+    const subscription = await createWebhook(
+      deps,
+      { url: body.url, events: body.events, description: body.description || null },
+      c.get('principal').keyId,
+    );
+    const { id, url, events, description, secret, createdAt } = subscription;
+    // The secret exists for the caller only in this response: no cache may keep it.
+    c.header('Cache-Control', 'no-store');
+    return c.json({ id, url, events, description, secret, createdAt }, 201);
+  });
+
+  routes.get('/', async (c) => {
+    const subscriptions = await deps.webhooks.listSubscriptions();
+    return c.json({ items: subscriptions.map(publicWebhook) });
+  });
+
+  routes.get('/:id', async (c) => c.json(publicWebhook(await found(c.req.param('id')))));
+
+  routes.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    await found(id);
+    await deps.webhooks.disableSubscription(id, deps.clock.now(), 'deleted');
+    deps.log.info('webhook disabled', { webhookId: id, by: c.get('principal').keyId });
+    return c.body(null, 204);
+  });
+
+  routes.get('/:id/deliveries', async (c) => {
+    const id = c.req.param('id');
+    const query = DeliveriesQuery.parse(c.req.query());
+    await found(id);
+    const page = await deps.webhooks.listDeliveries(id, query);
+    return c.json({ items: page.items.map(deliveryView), nextCursor: page.nextCursor });
+  });
+
+  routes.post('/:id/replay', async (c) => {
+    const id = c.req.param('id');
+    await found(id);
+    const json = await readJson(c.req.raw);
+    if (json === undefined) return c.json(notJson(), 400);
+    const since = new Date(ReplayBody.parse(json).since);
+    if (since.getTime() > deps.clock.now().getTime()) {
+      return c.json(errorBody('INVALID_REQUEST', 'since must not be in the future'), 400);
+    }
+    const result = await replayWebhook(deps, id, since);
+    if (result.kind === 'not-found') throw new NotFoundError('Webhook');
+    if (result.kind === 'disabled')
+      return c.json(errorBody('WEBHOOK_DISABLED', 'The webhook is disabled'), 409);
+    if (result.kind === 'too-many') {
+      const message = `More than ${result.limit} events since then; replay a later period`;
+      return c.json(errorBody('REPLAY_TOO_LARGE', message, { limit: result.limit }), 400);
+    }
+    return c.json({ replayId: result.replayId, deliveries: result.deliveries }, 202);
+  });
+
+  return routes;
+}

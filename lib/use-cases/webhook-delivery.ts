@@ -1,0 +1,183 @@
+import type { DomainEvent } from '#lib/domain/events.ts';
+import {
+  abandonDelivery,
+  finishAttempt,
+  hears,
+  MAX_DELIVERY_ATTEMPTS,
+  newDelivery,
+  type StoredWebhookSubscription,
+  startAttempt,
+  type WebhookDelivery,
+} from '#lib/domain/webhook.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { WebhookSender, WebhookStore } from '#lib/ports/webhook-store.ts';
+
+export type WebhookDeliveryDeps = {
+  webhooks: WebhookStore;
+  sender: WebhookSender;
+  clock: Clock;
+  log: Log;
+  /** [0, 1): the backoff's jitter; tests pin it. */
+  random?: () => number;
+};
+
+export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
+
+/**
+ * The EventSink for outbound webhooks. publish() records one delivery per event and matching
+ * enabled subscription (a conditional put, so a republished outbox records nothing twice) and
+ * succeeds once they are recorded: the conversation's outbox is cleared then, whatever the
+ * endpoints answer. Each new delivery is then tried once; the sweeper retries the rest.
+ */
+export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
+  return {
+    async publish(events: readonly DomainEvent[]) {
+      if (events.length === 0) return;
+      const subscriptions = await deps.webhooks.listEnabledSubscriptions();
+      if (subscriptions.length === 0) return;
+      const now = deps.clock.now();
+      const wanted = events.flatMap((event) =>
+        subscriptions
+          .filter((subscription) => hears(subscription, event.type))
+          .map((s) => newDelivery(s.id, event, now)),
+      );
+      const created = await Promise.all(wanted.map((delivery) => deps.webhooks.createDelivery(delivery)));
+      const fresh = wanted.filter((_, i) => created[i]);
+      await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])));
+    },
+  };
+}
+
+/** Sends the deliveries whose next attempt is due (found with a Query on the sparse due index). */
+export async function deliverDueWebhooks(deps: WebhookDeliveryDeps, limit = 100): Promise<DeliveryRunResult> {
+  const due = await deps.webhooks.dueDeliveries(deps.clock.now(), limit);
+  const subscriptions = new Map<string, StoredWebhookSubscription | null>();
+  for (const id of new Set(due.map((delivery) => delivery.subscriptionId))) {
+    subscriptions.set(id, await deps.webhooks.getSubscription(id));
+  }
+  const result = await deliverAll(deps, due, subscriptions);
+  if (due.length > 0) deps.log.info('webhook deliveries swept', { due: due.length, ...result });
+  return result;
+}
+
+/**
+ * One subscription's deliveries go in the order their events happened, one at a time; the
+ * subscriptions are served side by side. After a failed attempt, the rest of that
+ * subscription's batch is counted as a failed attempt without being sent: a down endpoint
+ * costs one timeout per run, not one per delivery, and its backlog backs off together.
+ */
+async function deliverAll(
+  deps: WebhookDeliveryDeps,
+  deliveries: readonly WebhookDelivery[],
+  subscriptions: ReadonlyMap<string, StoredWebhookSubscription | null>,
+): Promise<DeliveryRunResult> {
+  const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
+  const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
+  await Promise.all(
+    [...bySubscription].map(async ([subscriptionId, batch]) => {
+      let subscription = subscriptions.get(subscriptionId) ?? null;
+      let endpointFailing = false;
+      for (const delivery of batch.toSorted((a, b) => a.occurredAt.localeCompare(b.occurredAt))) {
+        try {
+          const saved = endpointFailing
+            ? await deferDelivery(deps, delivery)
+            : await attemptDelivery(deps, delivery, subscription);
+          if (!saved) continue;
+          // Gone: the rest of the batch is abandoned, not sent.
+          if (saved.lastStatus === 410) subscription = null;
+          if (saved.state === 'delivered') result.delivered++;
+          else if (saved.state === 'failed') result.failed++;
+          else {
+            result.retrying++;
+            endpointFailing = true;
+          }
+        } catch (error) {
+          // A store hiccup: the delivery stays due and the next sweep tries it again.
+          endpointFailing = true;
+          deps.log.warn('webhook delivery not attempted', {
+            deliveryId: delivery.id,
+            error: (error as Error).name,
+          });
+        }
+      }
+    }),
+  );
+  return result;
+}
+
+/**
+ * One attempt: claimed first (the attempt count and the next due time written before sending,
+ * conditional on the version read, so two sweepers never send the same attempt and a crash
+ * mid-send is retried on schedule), then sent, then its outcome recorded. Null when another
+ * run claimed it first.
+ */
+export async function attemptDelivery(
+  deps: WebhookDeliveryDeps,
+  delivery: WebhookDelivery,
+  subscription: StoredWebhookSubscription | null,
+): Promise<WebhookDelivery | null> {
+  if (delivery.state !== 'pending') return null;
+  if (!subscription || subscription.disabledAt !== null) {
+    return deps.webhooks.saveDelivery(abandonDelivery(delivery, 'subscription disabled'));
+  }
+  if (delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
+    // The last attempt started but never recorded its outcome (a crash): give up as scheduled.
+    return deps.webhooks.saveDelivery(abandonDelivery(delivery, delivery.lastError ?? 'no outcome recorded'));
+  }
+  const startedAt = deps.clock.now();
+  const claimed = await deps.webhooks.saveDelivery(startAttempt(delivery, startedAt, random(deps)));
+  if (!claimed) return null;
+  const outcome = await deps.sender.send({
+    url: subscription.url,
+    secret: subscription.secret,
+    webhookId: delivery.eventId,
+    timestamp: startedAt,
+    body: delivery.body,
+  });
+  const finished = finishAttempt(claimed, outcome, deps.clock.now());
+  const fields = {
+    webhookId: subscription.id,
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    attempt: finished.attempts,
+    status: finished.lastStatus,
+    error: finished.lastError,
+  };
+  if (outcome.kind === 'response' && outcome.status === 410) {
+    // 410 Gone: the endpoint asks us to stop. Nothing more is sent to this subscription.
+    await deps.webhooks.disableSubscription(subscription.id, deps.clock.now(), 'gone');
+    deps.log.warn('webhook endpoint gone; subscription disabled', fields);
+  } else if (finished.state === 'failed') {
+    deps.log.warn('webhook delivery failed for good', fields);
+  } else if (finished.state === 'pending') {
+    deps.log.info('webhook delivery will be retried', { ...fields, nextAttemptAt: finished.nextAttemptAt });
+  }
+  return deps.webhooks.saveDelivery(finished);
+}
+
+async function deferDelivery(deps: WebhookDeliveryDeps, delivery: WebhookDelivery) {
+  if (delivery.state !== 'pending' || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) return null;
+  const started = startAttempt(delivery, deps.clock.now(), random(deps));
+  const outcome = { kind: 'error', error: 'not sent: the endpoint failed an earlier delivery' } as const;
+  return deps.webhooks.saveDelivery(finishAttempt(started, outcome, deps.clock.now()));
+}
+
+function random(deps: WebhookDeliveryDeps): number {
+  return (deps.random ?? Math.random)();
+}
+
+/**
+ * Several sinks as one: each gets every event; publish() fails if any sink failed (after all
+ * were tried), so the outbox is kept and republished to all. Sinks take duplicates by id.
+ */
+export function fanOut(...sinks: readonly EventSink[]): EventSink {
+  return {
+    async publish(events) {
+      const results = await Promise.allSettled(sinks.map((sink) => sink.publish(events)));
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+  };
+}

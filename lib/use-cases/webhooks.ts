@@ -1,0 +1,85 @@
+import {
+  issueWebhook,
+  newReplayId,
+  replayDelivery,
+  type StoredWebhookSubscription,
+  type WebhookDelivery,
+  type WebhookEvents,
+} from '#lib/domain/webhook.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { WebhookStore } from '#lib/ports/webhook-store.ts';
+
+export type WebhookAdminDeps = { webhooks: WebhookStore; clock: Clock; log: Log };
+
+/** At most this many events per replay request; an older `since` is refused (ask for less). */
+export const MAX_REPLAYED_EVENTS = 1_000;
+const PAGE = 100;
+const PARALLEL_WRITES = 25;
+
+/** Stores a new subscription; the caller shows its secret once. */
+export async function createWebhook(
+  deps: WebhookAdminDeps,
+  input: { url: string; events: WebhookEvents; description: string | null },
+  by: string,
+): Promise<StoredWebhookSubscription> {
+  const subscription = issueWebhook(input, deps.clock.now());
+  await deps.webhooks.createSubscription(subscription);
+  // The host only: a URL's path or query may carry the receiver's own token.
+  deps.log.info('webhook created', {
+    webhookId: subscription.id,
+    host: new URL(subscription.url).host,
+    events: subscription.events,
+    by,
+  });
+  return subscription;
+}
+
+export type ReplayResult =
+  | { kind: 'replayed'; replayId: string; deliveries: number }
+  | { kind: 'not-found' }
+  | { kind: 'disabled' }
+  | { kind: 'too-many'; limit: number };
+
+/**
+ * Sends every event the subscription was given since `since` again, as new deliveries (their
+ * own attempts and log entries) with the same webhook-id, so a receiver that kept its ids drops
+ * what it already had. They are recorded due now; the sweeper sends them.
+ */
+export async function replayWebhook(
+  deps: WebhookAdminDeps,
+  subscriptionId: string,
+  since: Date,
+): Promise<ReplayResult> {
+  const subscription = await deps.webhooks.getSubscription(subscriptionId);
+  if (!subscription) return { kind: 'not-found' };
+  if (subscription.disabledAt !== null) return { kind: 'disabled' };
+  const originals = new Map<string, WebhookDelivery>();
+  let cursor: string | undefined;
+  do {
+    // A delivery is created after its event happened, so this covers every event since then.
+    const page = await deps.webhooks.listDeliveries(subscriptionId, {
+      limit: PAGE,
+      since: since.toISOString(),
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const delivery of page.items) {
+      if (delivery.replayId !== null || Date.parse(delivery.occurredAt) < since.getTime()) continue;
+      originals.set(delivery.eventId, delivery);
+    }
+    if (originals.size > MAX_REPLAYED_EVENTS) return { kind: 'too-many', limit: MAX_REPLAYED_EVENTS };
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  const now = deps.clock.now();
+  const replayId = newReplayId(now);
+  const copies = [...originals.values()].map((original) => replayDelivery(original, replayId, now));
+  for (let i = 0; i < copies.length; i += PARALLEL_WRITES) {
+    await Promise.all(copies.slice(i, i + PARALLEL_WRITES).map((copy) => deps.webhooks.createDelivery(copy)));
+  }
+  deps.log.info('webhook replay recorded', {
+    webhookId: subscriptionId,
+    replayId,
+    deliveries: copies.length,
+  });
+  return { kind: 'replayed', replayId, deliveries: copies.length };
+}

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { metaFixture, PSID } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type Item = { id: string; channel: string; replyBy: string; contact: { key: string } };
+
+describe('listing conversations for the agents', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    sb = await startTestSwitchboard();
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const list = async (query: string) => {
+    const response = await sb.api(`/api/conversations${query}`);
+    return { status: response.status, body: (await response.json()) as { items: Item[] } };
+  };
+
+  it('should list waiting customers by promise, the overdue ones, and filter by channel and assignee', async () => {
+    // Prepare: three SMS customers an hour apart, one Messenger customer, one answered.
+    for (const [i, from] of ['+48601000001', '+48601000002', '+48601000003'].entries()) {
+      await sb.postSms({ From: from, Body: `Pytanie ${i}` });
+      sb.clock.advance(60 * 60_000);
+    }
+    await sb.postMeta(metaFixture('messenger-text'));
+    await sb.drain();
+    const all = (await list('')).body.items;
+    const answered = all.find((c) => c.contact.key === 'phone:+48601000002');
+    await sb.runtime.app.request(`/api/conversations/${answered?.id}/replies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'idempotency-key': 'r1',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ text: 'Już sprawdzam.' }),
+    });
+    await sb.runtime.app.request(`/api/conversations/${all[0]?.id}/assign`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'idempotency-key': 'a1',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ assignee: 'anna' }),
+    });
+
+    // Act
+    const awaiting = await list('?awaiting=true');
+    const byPromise = await list('?order=replyBy&limit=2');
+    const sms = await list('?channel=sms');
+    const anna = await list('?assignee=anna');
+    sb.clock.advance(3 * 24 * 60 * 60_000);
+    const overdue = await list('?overdue=true');
+
+    // Assess
+    const keys = (items: Item[]) => items.map((c) => c.contact.key);
+    expect(keys(awaiting.body.items)).toEqual([
+      'phone:+48601000001',
+      'phone:+48601000003',
+      `messenger:${PSID}`,
+    ]);
+    const promised = awaiting.body.items.map((c) => Date.parse(c.replyBy));
+    expect(promised).toEqual([...promised].sort((a, b) => a - b));
+    expect(byPromise.body.items).toHaveLength(2);
+    expect(keys(sms.body.items).sort()).toEqual([
+      'phone:+48601000001',
+      'phone:+48601000002',
+      'phone:+48601000003',
+    ]);
+    expect(anna.body.items.map((c) => c.id)).toEqual([all[0]?.id]);
+    expect(overdue.body.items).toHaveLength(3);
+  });
+
+  it('should refuse combined or contradictory filters with 400', async () => {
+    // Act
+    const responses = await Promise.all(
+      [
+        '?channel=sms&assignee=anna',
+        '?awaiting=true&channel=sms',
+        '?overdue=true&status=resolved',
+        '?awaiting=maybe',
+      ].map((query) => sb.api(`/api/conversations${query}`)),
+    );
+
+    // Assess
+    expect(responses.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+  });
+
+  it('should show a contact with their channels and conversations', async () => {
+    // Prepare
+    await sb.postSms({ From: '+48601234567' });
+    await sb.postMeta(metaFixture('whatsapp-text'));
+
+    // Act
+    const found = await sb.api(`/api/contacts/${encodeURIComponent('phone:+48601234567')}`);
+    const missing = await sb.api(`/api/contacts/${encodeURIComponent('phone:+48999999999')}`);
+
+    // Assess
+    expect(found.status).toBe(200);
+    const body = (await found.json()) as {
+      contact: { channels: string[]; name?: string };
+      conversations: Item[];
+    };
+    expect(body.contact.channels.sort()).toEqual(['sms', 'whatsapp']);
+    expect(body.conversations).toHaveLength(1);
+    expect(missing.status).toBe(404);
+  });
+});

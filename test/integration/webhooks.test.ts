@@ -1,0 +1,351 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '#test/support/webhook-receiver.ts';
+
+type Created = {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  secret: string;
+  createdAt: string;
+};
+type Delivery = {
+  id: string;
+  eventId: string;
+  eventType: string;
+  replayId: string | null;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+};
+type Event = { id: string; type: string; conversationId: string };
+
+describe('outbound webhooks (the agents’ side)', () => {
+  let sb: TestSwitchboard;
+  let receiver: WebhookReceiver;
+
+  async function start() {
+    sb = await startTestSwitchboard();
+    receiver = await startWebhookReceiver({ now: () => sb.clock.now() });
+  }
+
+  afterEach(async () => {
+    await receiver?.stop();
+    await sb?.stop();
+  });
+
+  function call(method: string, path: string, body?: unknown, token = TEST_API_TOKEN): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const init = body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) };
+    return Promise.resolve(sb.runtime.app.request(path, { method, headers, ...init }));
+  }
+
+  async function subscribe(events: string[] = ['*']): Promise<Created> {
+    const response = await call('POST', '/api/webhooks', { url: `${receiver.url}/hooks`, events });
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as Created;
+    receiver.secret = created.secret;
+    return created;
+  }
+
+  async function deliveries(id: string): Promise<Delivery[]> {
+    const response = await call('GET', `/api/webhooks/${id}/deliveries?limit=100`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { items: Delivery[] }).items;
+  }
+
+  const received = () => receiver.requests.map((request) => request.payload as Event);
+
+  it('should deliver an SMS’s opened, received and ack events, signed per Standard Webhooks', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe();
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Assess
+    expect(webhook).toEqual({
+      id: expect.stringMatching(/^wh_[0-9a-z]{26}$/),
+      url: `${receiver.url}/hooks`,
+      events: ['*'],
+      description: null,
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      createdAt: sb.clock.now().toISOString(),
+    });
+    expect(receiver.requests.map((request) => request.verified)).toEqual([true, true, true]);
+    expect(received().map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.sent',
+    ]);
+    const events = await sb.events();
+    expect(received().map((event) => event.id)).toEqual(events.map((event) => event.id));
+    for (const request of receiver.requests) {
+      expect(request.path).toBe('/hooks');
+      expect(request.headers['content-type']).toBe('application/json');
+      expect(request.headers['webhook-id']).toBe((request.payload as Event).id);
+      expect(request.headers['webhook-timestamp']).toBe(String(Math.floor(sb.clock.now().getTime() / 1000)));
+      expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    }
+    const log = await deliveries(webhook.id);
+    expect(log).toHaveLength(3);
+    expect(log.every((d) => d.state === 'delivered' && d.attempts === 1 && d.lastStatus === 200)).toBe(true);
+    expect(log.every((d) => d.nextAttemptAt === null)).toBe(true);
+  });
+
+  it('should retry a failing endpoint after the backoff, never follow a redirect, and deliver once with the same id', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe(['message.received']);
+    receiver.respondWith(302);
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    const [first] = await deliveries(webhook.id);
+    const conversationId = received()[0]?.conversationId ?? '';
+    const conversation = await sb.runtime.store.getConversation(conversationId);
+    await sweep(sb.runtime.sweepDeps);
+    const beforeBackoff = receiver.requests.length;
+    sb.clock.advance(38_000);
+    await sweep(sb.runtime.sweepDeps);
+    sb.clock.advance(6 * 3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect(conversation?.outbox).toEqual([]);
+    expect(first).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      lastStatus: 302,
+      eventType: 'message.received',
+    });
+    const due = Date.parse(first?.nextAttemptAt ?? '') - (sb.clock.now().getTime() - 38_000 - 6 * 3_600_000);
+    expect(due).toBeGreaterThanOrEqual(30_000);
+    expect(due).toBeLessThanOrEqual(37_500);
+    expect(beforeBackoff).toBe(1);
+    expect(receiver.requests.map((request) => [request.path, request.status])).toEqual([
+      ['/hooks', 302],
+      ['/hooks', 200],
+    ]);
+    const [a, b] = receiver.requests;
+    expect(b?.headers['webhook-id']).toBe(a?.headers['webhook-id']);
+    expect(Number(b?.headers['webhook-timestamp']) - Number(a?.headers['webhook-timestamp'])).toBe(38);
+    expect(b?.verified).toBe(true);
+    expect(await deliveries(webhook.id)).toEqual([
+      expect.objectContaining({ state: 'delivered', attempts: 2, lastStatus: 200, nextAttemptAt: null }),
+    ]);
+  });
+
+  it('should keep retrying for more than a day, then mark the delivery failed', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe(['conversation.opened']);
+    receiver.fallbackStatus = 503;
+    await sb.postSms({ From: '+48601234567' });
+    const startedAt = sb.clock.now().getTime();
+
+    // Act
+    let [delivery] = await deliveries(webhook.id);
+    for (let round = 0; round < 20 && delivery?.state === 'pending'; round++) {
+      sb.clock.set(delivery.nextAttemptAt ?? '');
+      await sweep(sb.runtime.sweepDeps);
+      [delivery] = await deliveries(webhook.id);
+    }
+
+    // Assess
+    expect(delivery).toMatchObject({ state: 'failed', attempts: 13, lastStatus: 503, nextAttemptAt: null });
+    expect(receiver.requests).toHaveLength(13);
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
+    const lastAttempt = Number(receiver.requests.at(-1)?.headers['webhook-timestamp']) * 1000;
+    expect(lastAttempt - startedAt).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(lastAttempt - startedAt).toBeLessThanOrEqual(36 * 3_600_000);
+  });
+
+  it('should disable the subscription when the endpoint answers 410 Gone', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe(['conversation.opened']);
+    receiver.respondWith(410);
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.postSms({ From: '+48601234999' });
+    sb.clock.advance(3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+    const shown = (await (await call('GET', `/api/webhooks/${webhook.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+
+    // Assess
+    expect(receiver.requests.map((request) => request.status)).toEqual([410]);
+    expect(shown).toMatchObject({ id: webhook.id, disabledReason: 'gone', disabledAt: expect.any(String) });
+    expect(await deliveries(webhook.id)).toEqual([
+      expect.objectContaining({ state: 'failed', attempts: 1, lastStatus: 410 }),
+    ]);
+  });
+
+  it('should stop delivering after DELETE, which is idempotent', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe();
+
+    // Act
+    const deleted = await call('DELETE', `/api/webhooks/${webhook.id}`);
+    const again = await call('DELETE', `/api/webhooks/${webhook.id}`);
+    await sb.postSms({ From: '+48601234567' });
+    const listed = (await (await call('GET', '/api/webhooks')).json()) as {
+      items: Array<Record<string, unknown>>;
+    };
+
+    // Assess
+    expect([deleted.status, again.status]).toEqual([204, 204]);
+    expect(receiver.requests).toEqual([]);
+    expect(listed.items).toEqual([expect.objectContaining({ id: webhook.id, disabledReason: 'deleted' })]);
+  });
+
+  it('should replay every event since a time as new deliveries with the same webhook-ids', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe();
+    const since = sb.clock.now();
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    sb.clock.advance(60_000);
+
+    // Act
+    const response = await call('POST', `/api/webhooks/${webhook.id}/replay`, { since: since.toISOString() });
+    const accepted = await response.json();
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(accepted).toEqual({ replayId: expect.stringMatching(/^rpl_/), deliveries: 3 });
+    const ids = receiver.requests.map((request) => request.headers['webhook-id']);
+    expect(ids).toHaveLength(6);
+    expect(ids.slice(3)).toEqual(ids.slice(0, 3));
+    expect(receiver.requests.every((request) => request.verified)).toBe(true);
+    const log = await deliveries(webhook.id);
+    expect(log.filter((d) => d.replayId !== null && d.state === 'delivered')).toHaveLength(3);
+    expect(log.filter((d) => d.replayId === null && d.state === 'delivered')).toHaveLength(3);
+  });
+
+  it('should never show the secret again or write it to a log line', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe();
+    await sb.postSms({ From: '+48601234567' });
+    receiver.respondWith(500);
+    await sb.postSms({ From: '+48601234999' });
+
+    // Act
+    const texts = await Promise.all(
+      ['/api/webhooks', `/api/webhooks/${webhook.id}`, `/api/webhooks/${webhook.id}/deliveries`].map(
+        async (path) => (await call('GET', path)).text(),
+      ),
+    );
+
+    // Assess
+    const key = webhook.secret.slice('whsec_'.length);
+    for (const text of texts) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain('secret');
+    }
+    expect(JSON.stringify(sb.log.lines)).not.toContain(key);
+    expect(sb.log.lines.some((line) => line.message === 'webhook delivery will be retried')).toBe(true);
+  });
+
+  it('should answer 403 to a key without the admin scope and 404 to an unknown webhook', async () => {
+    // Prepare
+    await start();
+    const keyResponse = await call('POST', '/api/admin/keys', { name: 'Reader', scopes: ['read', 'reply'] });
+    const { token } = (await keyResponse.json()) as { token: string };
+
+    // Act
+    const statuses = await Promise.all([
+      call('GET', '/api/webhooks', undefined, token),
+      call('POST', '/api/webhooks', { url: 'https://example.com/hook', events: ['*'] }, token),
+      call('GET', `/api/webhooks/wh_${'0'.repeat(26)}/deliveries`, undefined, token),
+      call('GET', `/api/webhooks/wh_${'0'.repeat(26)}`),
+      call('GET', '/api/webhooks/nope'),
+      call('DELETE', `/api/webhooks/wh_${'0'.repeat(26)}`),
+      call('POST', `/api/webhooks/wh_${'0'.repeat(26)}/replay`, { since: '2026-11-25T00:00:00Z' }),
+    ]).then((responses) => responses.map((response) => response.status));
+
+    // Assess
+    expect(statuses).toEqual([403, 403, 403, 404, 404, 404, 404]);
+  });
+
+  it.each([
+    ['an ftp URL', { url: 'ftp://example.com/hook', events: ['*'] }],
+    ['http to a remote host', { url: 'http://example.com/hook', events: ['*'] }],
+    ['a relative URL', { url: '/hook', events: ['*'] }],
+    ['credentials in the URL', { url: 'https://user:pass@example.com/hook', events: ['*'] }],
+    ['an unknown event type', { url: 'https://example.com/hook', events: ['message.deleted'] }],
+    ['no event types', { url: 'https://example.com/hook', events: [] }],
+    ['a wildcard among types', { url: 'https://example.com/hook', events: ['*', 'ack.sent'] }],
+    ['a repeated type', { url: 'https://example.com/hook', events: ['ack.sent', 'ack.sent'] }],
+    ['an unknown field', { url: 'https://example.com/hook', events: ['*'], secret: 'mine' }],
+    ['a body that is not JSON', '{"url":'],
+  ])('should refuse a webhook with %s with 400', async (_name, body) => {
+    // Prepare
+    await start();
+
+    // Act
+    const response = await call('POST', '/api/webhooks', body);
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+  });
+
+  it('should refuse a replay without a valid past since with 400, and one of a disabled webhook with 409', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe();
+    const replay = (body: unknown) => call('POST', `/api/webhooks/${webhook.id}/replay`, body);
+
+    // Act
+    const missing = await replay({});
+    const notADate = await replay({ since: 'yesterday' });
+    const future = await replay({ since: new Date(sb.clock.now().getTime() + 60_000).toISOString() });
+    await call('DELETE', `/api/webhooks/${webhook.id}`);
+    const disabled = await replay({ since: sb.clock.now().toISOString() });
+
+    // Assess
+    expect([missing.status, notADate.status, future.status, disabled.status]).toEqual([400, 400, 400, 409]);
+  });
+
+  it('should page the delivery log newest first and refuse a foreign cursor', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe(['conversation.opened']);
+    for (const from of ['+48601234501', '+48601234502', '+48601234503']) {
+      await sb.postSms({ From: from });
+      sb.clock.advance(1_000);
+    }
+
+    // Act
+    const first = (await (await call('GET', `/api/webhooks/${webhook.id}/deliveries?limit=2`)).json()) as {
+      items: Delivery[];
+      nextCursor: string | null;
+    };
+    const second = (await (
+      await call('GET', `/api/webhooks/${webhook.id}/deliveries?limit=2&cursor=${first.nextCursor}`)
+    ).json()) as { items: Delivery[]; nextCursor: string | null };
+    const foreign = await call('GET', `/api/webhooks/${webhook.id}/deliveries?cursor=eyJwayI6IngifQ`);
+
+    // Assess
+    const order = received().map((event) => event.id);
+    expect([...first.items, ...second.items].map((d) => d.eventId)).toEqual(order.toReversed());
+    expect(second.items).toHaveLength(1);
+    expect(foreign.status).toBe(400);
+  });
+});

@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { vi } from 'vitest';
+
+export type ReceivedWebhook = {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** What we answered. */
+  status: number;
+  /** Webhook.verify passed with the secret set at the time (null: no secret set yet). */
+  verified: boolean | null;
+  /** The verified JSON payload (undefined when not verified). */
+  payload: unknown;
+};
+
+export type WebhookReceiver = {
+  /** Base URL, e.g. http://127.0.0.1:43210 (post to any path under it). */
+  url: string;
+  requests: ReceivedWebhook[];
+  /** The signing secret to verify with (the `secret` the create call returned). */
+  secret: string | null;
+  /** Answers the next requests with these statuses, in order; then `fallbackStatus`. */
+  respondWith(...statuses: number[]): void;
+  fallbackStatus: number;
+  stop(): Promise<void>;
+};
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * A downstream tool's endpoint on 127.0.0.1: records every request, verifies its signature
+ * with the official Standard Webhooks library, and answers as scripted. `now` is the time
+ * the receiver believes it is (the test's clock): the library checks webhook-timestamp
+ * against the current time, ±5 minutes.
+ */
+export async function startWebhookReceiver(options: { now?: () => Date } = {}): Promise<WebhookReceiver> {
+  const script: number[] = [];
+  const receiver: WebhookReceiver = {
+    url: '',
+    requests: [],
+    secret: null,
+    fallbackStatus: 200,
+    respondWith: (...statuses) => {
+      script.push(...statuses);
+    },
+    stop: () => Promise.resolve(),
+  };
+
+  const server = createServer((request, response) => {
+    readBody(request).then(
+      (body) => {
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
+        );
+        let verified: boolean | null = null;
+        let payload: unknown;
+        if (receiver.secret) {
+          try {
+            payload = verifyAt(options.now?.() ?? new Date(), () =>
+              new Webhook(receiver.secret as string).verify(body, headers),
+            );
+            verified = true;
+          } catch {
+            verified = false;
+          }
+        }
+        const status = script.shift() ?? receiver.fallbackStatus;
+        receiver.requests.push({ path: request.url ?? '/', headers, body, status, verified, payload });
+        response.writeHead(status, status >= 300 && status < 400 ? { location: '/redirected' } : {});
+        response.end(status === 204 ? undefined : 'ok');
+      },
+      () => response.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver.stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return receiver;
+}
+
+// The library reads Date.now() for its tolerance check; verify is synchronous, so the mocked
+// time is in force for exactly this call.
+function verifyAt<T>(at: Date, verify: () => T): T {
+  vi.setSystemTime(at);
+  try {
+    return verify();
+  } finally {
+    vi.useRealTimers();
+  }
+}
