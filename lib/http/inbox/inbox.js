@@ -1,0 +1,407 @@
+// The reference inbox: everything here goes through Switchboard's public agents' API
+// (README, "The agents' API") with the key the user pastes. No framework and no build step,
+// so a downstream tool can read it as an example. Customer text only ever reaches the page
+// through textContent (see el()), never as HTML.
+
+const POLL_MS = 5_000;
+const KEY_STORAGE = 'switchboard.apiKey';
+
+const $ = (id) => document.getElementById(id);
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+const state = {
+  // sessionStorage: the key lives as long as this tab, and is never sent anywhere but /api.
+  apiKey: sessionStorage.getItem(KEY_STORAGE),
+  /** The conversation on the right, or null. */
+  openId: null,
+  /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
+  draft: { text: null, key: null },
+  busy: false,
+};
+
+/** Creates an element; children are nodes or strings, and strings become text, never markup. */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+/** A fresh Idempotency-Key (crypto.randomUUID needs a secure context; this works on any host). */
+function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+// --- The API ---------------------------------------------------------------------------
+
+/**
+ * Calls the API with the bearer key. Resolves to { ok, status, data, error } for every HTTP
+ * answer (errors are JSON: { error: { code, message } }); rejects only when the network fails.
+ */
+async function api(path, { method = 'GET', body, idempotencyKey } = {}) {
+  const headers = { authorization: `Bearer ${state.apiKey}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (response.status === 401) forgetKey('The API refused this key: paste a valid one.');
+  return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
+}
+
+// --- The key ---------------------------------------------------------------------------
+
+function showKeyState() {
+  $('key-form').hidden = Boolean(state.apiKey);
+  $('key-set').hidden = !state.apiKey;
+}
+
+function forgetKey(message) {
+  state.apiKey = null;
+  sessionStorage.removeItem(KEY_STORAGE);
+  showKeyState();
+  setStatus(message);
+  $('api-key').focus();
+}
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  state.apiKey = $('api-key').value.trim();
+  $('api-key').value = '';
+  sessionStorage.setItem(KEY_STORAGE, state.apiKey);
+  showKeyState();
+  setStatus('Loading…');
+  refreshAll();
+});
+$('forget-key').addEventListener('click', () => forgetKey('Key forgotten.'));
+
+// --- The list --------------------------------------------------------------------------
+
+/** The query of each view: the server filters and orders (awaiting/overdue come by replyBy). */
+const VIEWS = {
+  awaiting: '/api/conversations?awaiting=true&order=replyBy&limit=50',
+  overdue: '/api/conversations?overdue=true&limit=50',
+  open: '/api/conversations?status=open&limit=50',
+};
+
+async function loadList(view) {
+  const result = await api(VIEWS[view]);
+  if (result.ok || view === 'open' || result.error?.code !== 'INVALID_REQUEST') {
+    return { ...result, note: null };
+  }
+  // An older server refuses awaiting/overdue/order (400): show every open conversation,
+  // soonest reply-by first, and say that it is not the waiting list.
+  const open = await api(VIEWS.open);
+  if (!open.ok) return { ...open, note: null };
+  const items = [...open.data.items].sort(
+    (a, b) => Date.parse(a.replyBy ?? '9999-12-31') - Date.parse(b.replyBy ?? '9999-12-31'),
+  );
+  return {
+    ...open,
+    data: { items },
+    note: 'This server cannot filter waiting conversations yet: showing every open one, soonest reply-by first.',
+  };
+}
+
+async function refreshList() {
+  const view = $('view').value;
+  const result = await loadList(view);
+  if (!result.ok) return setStatus(`Could not list conversations: ${result.error?.message ?? result.status}`);
+  $('list-note').hidden = !result.note;
+  $('list-note').textContent = result.note ?? '';
+  // Only the waiting views know the customer still waits, so only they mark lateness.
+  const marksOverdue = view !== 'open' && !result.note;
+  renderList(result.data.items, marksOverdue);
+}
+
+function renderList(items, marksOverdue) {
+  const list = $('conversations');
+  const focused = document.activeElement?.dataset?.id;
+  const now = Date.now();
+  list.replaceChildren(
+    ...items.map((conversation) => {
+      const overdue = marksOverdue && conversation.replyBy && Date.parse(conversation.replyBy) < now;
+      const button = el(
+        'button',
+        { type: 'button', class: 'conversation-item', 'data-id': conversation.id },
+        el('span', { class: 'who' }, conversation.contact.name ?? conversation.contact.key),
+        el('span', { class: 'channel' }, conversation.channel),
+        el('span', { class: 'reply-by' }, replyByText(conversation.replyBy, now)),
+        overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
+      );
+      if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');
+      button.addEventListener('click', () => openConversation(conversation.id, true));
+      return el('li', { class: overdue ? 'is-overdue' : '' }, button);
+    }),
+  );
+  $('list-empty').hidden = items.length > 0;
+  // Polling rebuilds the list: keep the keyboard focus where it was.
+  if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
+}
+
+function replyByText(replyBy, now) {
+  if (!replyBy) return 'no promise';
+  const minutes = Math.round((Date.parse(replyBy) - now) / 60_000);
+  const near = Math.abs(minutes) < 90 ? relative.format(minutes, 'minute') : null;
+  return `reply by ${dateTime.format(new Date(replyBy))}${near ? ` (${near})` : ''}`;
+}
+
+$('view').addEventListener('change', () => refreshList());
+
+// --- One conversation ------------------------------------------------------------------
+
+/** How each message looks: a label for every kind, so colour is never the only cue. */
+function messageLabel(message) {
+  if (message.kind === 'ack') return 'Automatic acknowledgement';
+  if (message.kind === 'notice') return 'Late notice';
+  if (message.kind === 'reply') return 'Reply';
+  if (message.kind === 'note') return 'Internal note';
+  if (message.kind === 'voicemail') return 'Voicemail';
+  if (message.kind === 'call') return 'Call';
+  return message.direction === 'inbound' ? 'Customer' : 'Sent';
+}
+
+function messageClass(message) {
+  if (message.kind === 'message') return `message ${message.direction}`;
+  const inbound = message.kind === 'voicemail' || message.kind === 'call';
+  return `message ${inbound ? 'inbound' : 'outbound'} kind-${message.kind}`;
+}
+
+function renderMessage(message) {
+  const media = message.media?.length
+    ? el('p', { class: 'media' }, `${message.media.length} attachment(s): ${message.media.map((m) => m.contentType).join(', ')}`)
+    : null;
+  const delivery = message.delivery?.status ? ` · ${message.delivery.status}` : '';
+  return el(
+    'li',
+    { class: messageClass(message), 'data-kind': message.kind },
+    el(
+      'p',
+      { class: 'message-head' },
+      el('strong', {}, messageLabel(message)),
+      ` · ${message.channel} · `,
+      el('time', { datetime: message.createdAt }, dateTime.format(new Date(message.createdAt))),
+      delivery,
+    ),
+    el('p', { class: 'text' }, message.text ?? ''),
+    media,
+  );
+}
+
+async function openConversation(id, moveFocus) {
+  if (id !== state.openId) {
+    state.openId = id;
+    state.draft = { text: null, key: null };
+    $('reply-text').value = '';
+    showReplyError(null);
+    history.replaceState(null, '', `#${id}`);
+  }
+  const result = await api(`/api/conversations/${encodeURIComponent(id)}`);
+  if (!result.ok) return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
+  const { conversation, messages } = result.data;
+  $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
+  $('conversation-meta').textContent = [
+    conversation.status === 'open' ? 'Open' : 'Resolved',
+    `channels: ${conversation.contact.channels.join(', ')}`,
+    conversation.replyBy ? replyByText(conversation.replyBy, Date.now()) : null,
+    conversation.ack ? `acknowledgement ${conversation.ack.state}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  $('messages').replaceChildren(...messages.map(renderMessage));
+  $('reply-form').hidden = false;
+  $('resolve').disabled = conversation.status !== 'open';
+  for (const item of $('conversations').querySelectorAll('[data-id]')) {
+    item.toggleAttribute('aria-current', item.dataset.id === id);
+  }
+  if (moveFocus) $('conversation-title').focus();
+}
+
+// --- Acting: reply and resolve ---------------------------------------------------------
+
+function showReplyError(text) {
+  $('reply-error').hidden = !text;
+  $('reply-error').textContent = text ?? '';
+}
+
+/** What an agent should read for each refusal (codes from the API's error bodies). */
+function refusalText(result) {
+  const code = result.error?.code;
+  if (code === 'OUTSIDE_WINDOW') {
+    return `Not sent: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
+  }
+  if (code === 'NO_ROUTE') return `Not sent: ${result.error.message}.`;
+  if (code === 'FORBIDDEN') return 'Not sent: this key may read but not reply (it lacks the "reply" scope).';
+  return `Not sent (${result.status}${code ? ` ${code}` : ''}): ${result.error?.message ?? 'unexpected answer'}`;
+}
+
+$('reply-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = $('reply-text').value.trim();
+  if (!text || !state.openId || state.busy) return;
+  // Same text as the unanswered attempt: same key, so the server sends it at most once.
+  if (text !== state.draft.text) state.draft = { text, key: newIdempotencyKey() };
+  state.busy = true;
+  $('send').disabled = true;
+  showReplyError(null);
+  setStatus('Sending…');
+  try {
+    const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/replies`, {
+      method: 'POST',
+      body: { text },
+      idempotencyKey: state.draft.key,
+    });
+    // Any answer but "still running" is final for this key; the next attempt is a new request.
+    if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
+    if (result.ok) {
+      $('reply-text').value = '';
+      setStatus('Reply sent.');
+      await Promise.all([openConversation(state.openId, false), refreshList()]);
+    } else {
+      showReplyError(refusalText(result));
+      setStatus('');
+    }
+  } catch {
+    showReplyError('The network failed: the reply may or may not have gone. Press Send again: it is safe.');
+  } finally {
+    state.busy = false;
+    $('send').disabled = false;
+  }
+});
+
+$('resolve').addEventListener('click', async () => {
+  if (!state.openId) return;
+  const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/resolve`, {
+    method: 'POST',
+    idempotencyKey: newIdempotencyKey(),
+  }).catch(() => null);
+  if (!result?.ok) return showReplyError(result ? refusalText(result) : 'The network failed: try again.');
+  setStatus('Conversation resolved.');
+  await Promise.all([openConversation(state.openId, false), refreshList()]);
+});
+
+// --- Service level ---------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
+let chart = null;
+
+/** A local date as YYYY-MM-DD (toISOString would shift it to UTC). */
+function isoDate(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+async function refreshServiceLevel() {
+  const to = new Date();
+  const from = new Date(to.getTime() - 13 * DAY_MS);
+  const result = await api(`/api/service-level?from=${isoDate(from)}&to=${isoDate(to)}`).catch(() => null);
+  const days = result?.ok ? result.data.byDay : null;
+  $('chart').hidden = !days;
+  $('chart-details').hidden = !days;
+  $('chart-note').hidden = Boolean(days);
+  if (!days) {
+    $('chart-note').textContent =
+      result?.status === 404
+        ? 'This server has no service-level report (/api/service-level) yet.'
+        : `The service level is unavailable (${result?.error?.message ?? 'network error'}).`;
+    return;
+  }
+  drawChart(days);
+  $('chart-rows').replaceChildren(
+    ...days.map((day) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, day.date),
+        el('td', {}, String(day.received)),
+        el('td', {}, String(day.answered)),
+        el('td', {}, day.promisesKept === null ? '–' : `${Math.round(day.promisesKept * 100)} %`),
+        el('td', {}, hoursText(day.firstReplyWorkingHours?.median)),
+      ),
+    ),
+  );
+}
+
+function hoursText(hours) {
+  return hours === null || hours === undefined ? '–' : `${hours.toFixed(1)} h`;
+}
+
+/** Two series on their own scales: promises kept (%) on the left, median first reply (h) on the right. */
+function drawChart(days) {
+  const data = [
+    // uPlot's x values are Unix seconds; noon keeps each day on its own date in any time zone.
+    days.map((day) => Date.parse(`${day.date}T12:00:00`) / 1000),
+    days.map((day) => (day.promisesKept === null ? null : day.promisesKept * 100)),
+    days.map((day) => day.firstReplyWorkingHours?.median ?? null),
+  ];
+  if (chart) return chart.setData(data);
+  chart = new uPlot(
+    {
+      width: Math.max(320, $('chart').clientWidth),
+      height: 240,
+      scales: { '%': { range: [0, 100] }, h: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
+      series: [
+        {},
+        {
+          label: 'Promises kept',
+          scale: '%',
+          stroke: '#1b7f3b',
+          width: 2,
+          points: { show: true },
+          value: (_u, v) => (v === null ? '–' : `${Math.round(v)} %`),
+        },
+        {
+          label: 'Median first reply',
+          scale: 'h',
+          stroke: '#1f5fbf',
+          width: 2,
+          dash: [6, 4],
+          points: { show: true },
+          value: (_u, v) => hoursText(v),
+        },
+      ],
+      axes: [
+        {},
+        { scale: '%', values: (_u, ticks) => ticks.map((v) => `${v} %`) },
+        { scale: 'h', side: 1, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v} h`) },
+      ],
+    },
+    data,
+    $('chart'),
+  );
+}
+
+window.addEventListener('resize', () => chart?.setSize({ width: Math.max(320, $('chart').clientWidth), height: 240 }));
+
+// --- Polling ---------------------------------------------------------------------------
+
+async function refreshAll() {
+  if (!state.apiKey) return;
+  try {
+    await refreshList();
+    if (state.openId) await openConversation(state.openId, false);
+    if (!chart && $('chart-note').hidden) await refreshServiceLevel();
+    if (state.apiKey && $('status').textContent === 'Loading…') setStatus('');
+  } catch {
+    setStatus('The server cannot be reached; retrying.');
+  }
+}
+
+// Every few seconds, unless the tab is hidden; the chart once a minute.
+setInterval(() => document.hidden || refreshAll(), POLL_MS);
+setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel(), 60_000);
+
+showKeyState();
+const fromHash = location.hash.slice(1);
+if (/^conv_[0-9a-z]{26}$/.test(fromHash)) state.openId = fromHash;
+refreshAll();

@@ -1,0 +1,49 @@
+import type { Channel } from '#lib/domain/channel.ts';
+import type { Counts, Resolution, ResolutionKey } from '#lib/domain/service-level.ts';
+
+/** Whether this delivery of an event should count it: first time, already counted, or counting elsewhere now. */
+export type EventClaim = 'new' | 'done' | 'in-flight';
+
+/** One business day as stored: a summary per channel and the day's resolutions. */
+export type StatsDay = {
+  date: string;
+  channels: Array<{ channel: Channel; counts: Counts }>;
+  resolutions: Resolution[];
+};
+
+/** The last resolution of a contact's conversations, as remembered for follow-up detection. */
+export type ContactResolution = ResolutionKey & { resolvedAt: string };
+
+/**
+ * Service-level summaries kept alongside the conversations: per-day, per-channel counters and
+ * histograms, per-day resolution records, and the small per-conversation and per-contact facts
+ * that first-contact resolution needs. Read by date, never by scanning.
+ */
+export interface StatsStore {
+  /** Marks an event as being counted (a lease); see EventClaim. */
+  claimEvent(eventId: string, now: Date): Promise<EventClaim>;
+  /** Marks a claimed event as counted, for as long as a redelivery can come. */
+  finishEvent(eventId: string, now: Date): Promise<void>;
+  /** Adds to one day's summary of one channel (counters, skip reasons, histogram buckets). */
+  addToDay(date: string, channel: Channel, counts: Counts): Promise<void>;
+  /** Remembers an agent reply of a conversation (idempotent per message id). */
+  addReply(conversationId: string, messageId: string): Promise<{ replies: number; resolution: ResolutionKey | null }>;
+  /** Remembers where the conversation's resolution record is (null: reopened); returns the replies and the previous one. */
+  setResolution(
+    conversationId: string,
+    key: ResolutionKey | null,
+  ): Promise<{ replies: number; previous: ResolutionKey | null }>;
+  /** Notes a contact's new conversation; returns the contact's last resolution. */
+  noteContactOpened(contactKey: string, openedAt: string): Promise<ContactResolution | null>;
+  /** Notes a contact's resolution; returns when the contact's newest conversation opened. */
+  noteContactResolved(contactKey: string, resolution: ContactResolution): Promise<string | null>;
+  /** Writes a resolution record; a follow-up or reopening already noted on it stays. */
+  putResolution(resolution: Resolution): Promise<void>;
+  /** Notes on an existing resolution record a follow-up, a reopening, or its current replies. */
+  markResolution(
+    key: ResolutionKey,
+    mark: { followUpAt: string } | { reopenedAt: string } | { replies: number },
+  ): Promise<void>;
+  /** Every day of the list (one Query each), optionally one channel only. */
+  readDays(dates: readonly string[], channel?: Channel): Promise<StatsDay[]>;
+}
