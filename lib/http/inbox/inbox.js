@@ -18,6 +18,7 @@ const state = {
   /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
   draft: { text: null, key: null },
   busy: false,
+  refreshing: false,
 };
 
 /** Creates an element; children are nodes or strings, and strings become text, never markup. */
@@ -38,6 +39,11 @@ function newIdempotencyKey() {
 
 function setStatus(text) {
   $('status').textContent = text;
+}
+
+/** For promises started by a click or a change: a failed network is reported, not thrown away. */
+function networkTrouble() {
+  setStatus('The server cannot be reached; retrying.');
 }
 
 // --- The API ---------------------------------------------------------------------------
@@ -82,7 +88,7 @@ $('key-form').addEventListener('submit', (event) => {
   sessionStorage.setItem(KEY_STORAGE, state.apiKey);
   showKeyState();
   setStatus('Loading…');
-  refreshAll();
+  void refreshAll();
 });
 $('forget-key').addEventListener('click', () => forgetKey('Key forgotten.'));
 
@@ -141,7 +147,7 @@ function renderList(items, marksOverdue) {
         overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
       );
       if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');
-      button.addEventListener('click', () => openConversation(conversation.id, true));
+      button.addEventListener('click', () => openConversation(conversation.id, true).catch(networkTrouble));
       return el('li', { class: overdue ? 'is-overdue' : '' }, button);
     }),
   );
@@ -157,7 +163,7 @@ function replyByText(replyBy, now) {
   return `reply by ${dateTime.format(new Date(replyBy))}${near ? ` (${near})` : ''}`;
 }
 
-$('view').addEventListener('change', () => refreshList());
+$('view').addEventListener('change', () => refreshList().catch(networkTrouble));
 
 // --- One conversation ------------------------------------------------------------------
 
@@ -180,7 +186,11 @@ function messageClass(message) {
 
 function renderMessage(message) {
   const media = message.media?.length
-    ? el('p', { class: 'media' }, `${message.media.length} attachment(s): ${message.media.map((m) => m.contentType).join(', ')}`)
+    ? el(
+        'p',
+        { class: 'media' },
+        `${message.media.length} attachment(s): ${message.media.map((m) => m.contentType).join(', ')}`,
+      )
     : null;
   const delivery = message.delivery?.status ? ` · ${message.delivery.status}` : '';
   return el(
@@ -208,7 +218,8 @@ async function openConversation(id, moveFocus) {
     history.replaceState(null, '', `#${id}`);
   }
   const result = await api(`/api/conversations/${encodeURIComponent(id)}`);
-  if (!result.ok) return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
+  if (!result.ok)
+    return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
   const { conversation, messages } = result.data;
   $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
   $('conversation-meta').textContent = [
@@ -236,14 +247,14 @@ function showReplyError(text) {
 }
 
 /** What an agent should read for each refusal (codes from the API's error bodies). */
-function refusalText(result) {
+function refusalText(what, result) {
   const code = result.error?.code;
   if (code === 'OUTSIDE_WINDOW') {
-    return `Not sent: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
+    return `${what}: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
   }
-  if (code === 'NO_ROUTE') return `Not sent: ${result.error.message}.`;
-  if (code === 'FORBIDDEN') return 'Not sent: this key may read but not reply (it lacks the "reply" scope).';
-  return `Not sent (${result.status}${code ? ` ${code}` : ''}): ${result.error?.message ?? 'unexpected answer'}`;
+  if (code === 'FORBIDDEN') return `${what}: this key may read but not act (it lacks the "reply" scope).`;
+  if (result.error?.message) return `${what} (${code ?? result.status}): ${result.error.message}`;
+  return `${what}: the server answered ${result.status}.`;
 }
 
 $('reply-form').addEventListener('submit', async (event) => {
@@ -256,28 +267,28 @@ $('reply-form').addEventListener('submit', async (event) => {
   $('send').disabled = true;
   showReplyError(null);
   setStatus('Sending…');
-  try {
-    const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/replies`, {
-      method: 'POST',
-      body: { text },
-      idempotencyKey: state.draft.key,
-    });
-    // Any answer but "still running" is final for this key; the next attempt is a new request.
-    if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
-    if (result.ok) {
-      $('reply-text').value = '';
-      setStatus('Reply sent.');
-      await Promise.all([openConversation(state.openId, false), refreshList()]);
-    } else {
-      showReplyError(refusalText(result));
-      setStatus('');
-    }
-  } catch {
-    showReplyError('The network failed: the reply may or may not have gone. Press Send again: it is safe.');
-  } finally {
-    state.busy = false;
-    $('send').disabled = false;
+  const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/replies`, {
+    method: 'POST',
+    body: { text },
+    idempotencyKey: state.draft.key,
+  }).catch(() => null);
+  state.busy = false;
+  $('send').disabled = false;
+  if (!result) {
+    setStatus('');
+    return showReplyError(
+      'The network failed: the reply may or may not have gone. Press Send again: it is safe.',
+    );
   }
+  // Any answer but "still running" is final for this key; the next attempt is a new request.
+  if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
+  if (!result.ok) {
+    setStatus('');
+    return showReplyError(refusalText('Not sent', result));
+  }
+  $('reply-text').value = '';
+  setStatus('Reply sent.');
+  await afterChange();
 });
 
 $('resolve').addEventListener('click', async () => {
@@ -286,10 +297,17 @@ $('resolve').addEventListener('click', async () => {
     method: 'POST',
     idempotencyKey: newIdempotencyKey(),
   }).catch(() => null);
-  if (!result?.ok) return showReplyError(result ? refusalText(result) : 'The network failed: try again.');
+  if (!result?.ok) {
+    return showReplyError(result ? refusalText('Not resolved', result) : 'The network failed: try again.');
+  }
   setStatus('Conversation resolved.');
-  await Promise.all([openConversation(state.openId, false), refreshList()]);
+  await afterChange();
 });
+
+/** After acting: show the conversation as it is now, and the list without it if nobody waits. */
+async function afterChange() {
+  await Promise.all([openConversation(state.openId, false), refreshList()]).catch(networkTrouble);
+}
 
 // --- Service level ---------------------------------------------------------------------
 
@@ -381,19 +399,25 @@ function drawChart(days) {
   );
 }
 
-window.addEventListener('resize', () => chart?.setSize({ width: Math.max(320, $('chart').clientWidth), height: 240 }));
+window.addEventListener('resize', () =>
+  chart?.setSize({ width: Math.max(320, $('chart').clientWidth), height: 240 }),
+);
 
 // --- Polling ---------------------------------------------------------------------------
 
 async function refreshAll() {
-  if (!state.apiKey) return;
+  // A slow server must not pile up polls.
+  if (!state.apiKey || state.refreshing) return;
+  state.refreshing = true;
   try {
     await refreshList();
     if (state.openId) await openConversation(state.openId, false);
     if (!chart && $('chart-note').hidden) await refreshServiceLevel();
     if (state.apiKey && $('status').textContent === 'Loading…') setStatus('');
   } catch {
-    setStatus('The server cannot be reached; retrying.');
+    networkTrouble();
+  } finally {
+    state.refreshing = false;
   }
 }
 
@@ -404,4 +428,4 @@ setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel(), 60_
 showKeyState();
 const fromHash = location.hash.slice(1);
 if (/^conv_[0-9a-z]{26}$/.test(fromHash)) state.openId = fromHash;
-refreshAll();
+void refreshAll();

@@ -19,13 +19,13 @@ import { idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
 
 const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
-const ReplyBody = z.strictObject({
+export const ReplyBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
   channel: ChannelSchema.optional(),
 });
-const NoteBody = z.strictObject({ text: z.string().trim().min(1).max(10_000) });
-const AssignBody = z.strictObject({ assignee: z.string().trim().min(1).max(200).nullable() });
-const EmptyBody = z.strictObject({}).optional();
+export const NoteBody = z.strictObject({ text: z.string().trim().min(1).max(10_000) });
+export const AssignBody = z.strictObject({ assignee: z.string().trim().min(1).max(200).nullable() });
+export const EmptyBody = z.strictObject({}).optional();
 
 async function json(request: Request): Promise<unknown> {
   const text = await request.text();

@@ -8,7 +8,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { errorBody, NotFoundError } from '../errors.ts';
 
-const CreateKeyBody = z.strictObject({
+export const CreateKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(ScopeSchema).min(1).max(10),
   agentName: z.string().trim().min(1).max(100).nullable().optional(),

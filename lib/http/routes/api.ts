@@ -34,7 +34,7 @@ export const ListConversationsQuery = z
       ctx.addIssue({ code: 'custom', path: ['status'], message: 'waiting conversations are open' });
   });
 
-const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
+export const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
 
 /** The agents' read API, mounted at /api behind bearer auth. */
 export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hono {

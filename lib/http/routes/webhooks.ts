@@ -17,7 +17,7 @@ import { errorBody, NotFoundError } from '../errors.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-function createBody(production: boolean) {
+export function createBody(production: boolean) {
   return z.strictObject({
     url: z
       .string()
@@ -32,9 +32,9 @@ function createBody(production: boolean) {
   });
 }
 
-const ReplayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+export const ReplayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
 
-const DeliveriesQuery = z.strictObject({
+export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(2048).optional(),
 });

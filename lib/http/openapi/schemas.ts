@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { ApiKeySchema } from '#lib/domain/api-key.ts';
+import { ContactSchema } from '#lib/domain/contact.ts';
+import {
+  StoredWebhookSubscriptionSchema,
+  WebhookDeliverySchema,
+  WebhookSubscriptionSchema,
+} from '#lib/domain/webhook.ts';
+import { ConversationViewSchema, MessageViewSchema } from '../views.ts';
+
+// The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
+// from the domain schemas; test/http/openapi.test.ts checks real answers against them.
+
+/** What every error answer of the app looks like (lib/http/errors.ts `errorBody`). */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, machine-readable: branch on this' }),
+      message: z.string().meta({ description: 'For people; may change' }),
+      details: z.unknown().optional().meta({ description: 'Validation issues or the missing scope' }),
+    }),
+  })
+  .meta({ description: 'Every error the app answers with; never a stack trace' });
+
+/**
+ * API Gateway's own answer when the stage throttle trips: it never reaches the app, so it is
+ * not in the shared error shape.
+ */
+export const ThrottledSchema = z
+  .object({ message: z.string() })
+  .meta({ description: 'API Gateway throttle answer: {"message": "Too Many Requests"}' });
+
+/** lib/http/idempotency.ts accepts 1 to 255 visible ASCII characters. */
+export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/);
+
+export const ConversationPageSchema = z.object({
+  items: z.array(ConversationViewSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
+});
+export const ConversationDetailSchema = z.object({
+  conversation: ConversationViewSchema,
+  messages: z.array(MessageViewSchema).meta({ description: 'Oldest first' }),
+});
+export const ConversationEnvelopeSchema = z.object({ conversation: ConversationViewSchema });
+export const ReplySentSchema = z.object({ message: MessageViewSchema, conversation: ConversationViewSchema });
+export const MessageEnvelopeSchema = z.object({ message: MessageViewSchema });
+
+export const ContactViewSchema = ContactSchema.pick({
+  key: true,
+  name: true,
+  channels: true,
+  optedOut: true,
+  locale: true,
+  createdAt: true,
+}).meta({ description: 'The person behind one or more channels' });
+export const ContactDetailSchema = z.object({
+  contact: ContactViewSchema,
+  conversations: z.array(ConversationViewSchema).meta({ description: 'Newest first, at most 50' }),
+});
+
+export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema) });
+export const CreatedApiKeySchema = ApiKeySchema.pick({
+  id: true,
+  name: true,
+  scopes: true,
+  agentName: true,
+  createdAt: true,
+}).extend({
+  token: z.string().meta({ description: 'The bearer token: shown in this answer only, never again' }),
+});
+
+export const WebhookListSchema = z.object({ items: z.array(WebhookSubscriptionSchema) });
+export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
+  id: true,
+  url: true,
+  events: true,
+  description: true,
+  secret: true,
+  createdAt: true,
+});
+export const WebhookDeliveryViewSchema = WebhookDeliverySchema.omit({
+  subscriptionId: true,
+  body: true,
+  version: true,
+});
+export const WebhookDeliveryPageSchema = z.object({
+  items: z.array(WebhookDeliveryViewSchema),
+  nextCursor: z.string().nullable(),
+});
+export const ReplayStartedSchema = z.object({
+  replayId: z.string(),
+  deliveries: z.number().int().nonnegative().meta({ description: 'How many deliveries were queued' }),
+});
+
+/**
+ * The schemas named in `components.schemas`; any other schema is inlined where it is used.
+ * Name one here when several operations answer with it.
+ */
+export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
+  Conversation: ConversationViewSchema,
+  Message: MessageViewSchema,
+  Contact: ContactViewSchema,
+  ApiKey: ApiKeySchema,
+  Webhook: WebhookSubscriptionSchema,
+  WebhookDelivery: WebhookDeliveryViewSchema,
+  Error: ErrorSchema,
+  Throttled: ThrottledSchema,
+};

@@ -1,0 +1,190 @@
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { businessCalendar } from '#lib/domain/calendar.ts';
+import type { Channel } from '#lib/domain/channel.ts';
+import type { DomainEvent } from '#lib/domain/events.ts';
+import {
+  addCounts,
+  businessDate,
+  type Counts,
+  channelOf,
+  countsFor,
+  datesBetween,
+  emptyCounts,
+  type FcrTally,
+  type Figures,
+  figuresOf,
+  isFollowUp,
+  type Resolution,
+  tallyResolutions,
+} from '#lib/domain/service-level.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { SwitchboardError } from '#lib/ports/errors.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { StatsStore } from '#lib/ports/stats-store.ts';
+
+/** Another delivery of the same event is counting it right now: try again later (the outbox stays). */
+export class EventInFlightError extends SwitchboardError {
+  constructor(eventId: string) {
+    super('EVENT_IN_FLIGHT', `Event ${eventId} is being counted by another delivery`);
+  }
+}
+
+export type StatsSinkDeps = {
+  stats: StatsStore;
+  /** Where the channel and contact of an event that names neither are read. */
+  conversations: Pick<ConversationStore, 'getConversation'>;
+  business: BusinessConfig;
+  clock: Clock;
+  log: Log;
+};
+
+export type CountOutcome = 'counted' | 'duplicate' | 'ignored';
+
+/**
+ * The stats consumer of the event fan-out: every delivered event updates its day's summary
+ * once, however often it is delivered. Events of one outbox are counted in order.
+ */
+export function statsSink(deps: StatsSinkDeps): EventSink {
+  return {
+    async publish(events) {
+      for (const event of events) await countEvent(deps, event);
+    },
+  };
+}
+
+/**
+ * Counts one event. The resolution bookkeeping is idempotent by itself (sets, not sums); the
+ * counters are guarded by a claim on the event id, so a redelivery adds nothing.
+ */
+export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promise<CountOutcome> {
+  await trackResolutions(deps, event);
+  const counts = countsFor(event, businessCalendar(deps.business));
+  if (!counts) return 'ignored';
+  const channel = channelOf(event) ?? (await deps.conversations.getConversation(event.conversationId))?.channel;
+  if (!channel) {
+    deps.log.warn('event of an unknown conversation not counted', { eventId: event.id, type: event.type });
+    return 'ignored';
+  }
+  const now = deps.clock.now();
+  const claim = await deps.stats.claimEvent(event.id, now);
+  if (claim === 'done') return 'duplicate';
+  if (claim === 'in-flight') throw new EventInFlightError(event.id);
+  await deps.stats.addToDay(businessDate(event.occurredAt, deps.business.timeZone), channel, counts);
+  await deps.stats.finishEvent(event.id, now);
+  return 'counted';
+}
+
+// First-contact resolution needs to know, per resolved conversation, how many replies it got and
+// whether the same contact came back within 7 days (a message after resolving opens a NEW
+// conversation). Both directions are recorded, so the order the events arrive in does not matter.
+async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promise<void> {
+  const { stats } = deps;
+  switch (event.type) {
+    case 'reply.sent': {
+      if (typeof event.data.messageId !== 'string') return;
+      const { replies, resolution } = await stats.addReply(event.conversationId, event.data.messageId);
+      if (resolution) await stats.markResolution(resolution, { replies });
+      return;
+    }
+    case 'conversation.opened': {
+      if (typeof event.data.contactKey !== 'string') return;
+      const last = await stats.noteContactOpened(event.data.contactKey, event.occurredAt);
+      if (last && last.conversationId !== event.conversationId && isFollowUp(last.resolvedAt, event.occurredAt))
+        await stats.markResolution(last, { followUpAt: event.occurredAt });
+      return;
+    }
+    case 'conversation.resolved': {
+      const conversation = await deps.conversations.getConversation(event.conversationId);
+      if (!conversation) return;
+      const key = {
+        date: businessDate(event.occurredAt, deps.business.timeZone),
+        channel: conversation.channel,
+        conversationId: conversation.id,
+      };
+      const { replies } = await stats.setResolution(conversation.id, key);
+      const lastOpenedAt = await stats.noteContactResolved(conversation.contact.key, {
+        ...key,
+        resolvedAt: event.occurredAt,
+      });
+      const followUp = lastOpenedAt !== null && isFollowUp(event.occurredAt, lastOpenedAt);
+      await stats.putResolution({
+        ...key,
+        resolvedAt: event.occurredAt,
+        replies,
+        ...(followUp ? { followUpAt: lastOpenedAt } : {}),
+      });
+      return;
+    }
+    case 'conversation.reopened': {
+      const { previous } = await stats.setResolution(event.conversationId, null);
+      if (previous) await stats.markResolution(previous, { reopenedAt: event.occurredAt });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export type ServiceLevelQuery = { from: string; to: string; channel?: Channel | undefined };
+
+export type ServiceLevelReport = {
+  from: string;
+  to: string;
+  timeZone: string;
+  channel: Channel | null;
+  totals: Figures;
+  byChannel: Partial<Record<Channel, Figures>>;
+  byDay: Array<{ date: string } & Figures>;
+};
+
+type Tallied = { counts: Counts; resolutions: Resolution[] };
+
+const emptyTallied = (): Tallied => ({ counts: emptyCounts(), resolutions: [] });
+
+function merge(a: Tallied, b: Tallied): Tallied {
+  return { counts: addCounts(a.counts, b.counts), resolutions: [...a.resolutions, ...b.resolutions] };
+}
+
+/**
+ * The service-level report of a date range (business time zone, both ends included): totals,
+ * per channel and per day. First-contact resolution is decided at `now` from the resolution
+ * records of each day, so a day's figure settles once its 7 days have passed.
+ */
+export async function readServiceLevel(
+  deps: { stats: StatsStore; business: BusinessConfig; clock: Clock },
+  query: ServiceLevelQuery,
+): Promise<ServiceLevelReport> {
+  const now = deps.clock.now();
+  const days = await deps.stats.readDays(datesBetween(query.from, query.to), query.channel);
+  const figures = (tallied: Tallied): Figures => {
+    const fcr: FcrTally = tallyResolutions(tallied.resolutions, now);
+    return figuresOf(tallied.counts, fcr);
+  };
+  let totals = emptyTallied();
+  const byChannel = new Map<Channel, Tallied>();
+  const byDay = days.map((day) => {
+    let dayTotal = emptyTallied();
+    const channels = new Set([...day.channels.map((c) => c.channel), ...day.resolutions.map((r) => r.channel)]);
+    for (const channel of channels) {
+      const tallied: Tallied = {
+        counts: day.channels.find((c) => c.channel === channel)?.counts ?? emptyCounts(),
+        resolutions: day.resolutions.filter((r) => r.channel === channel),
+      };
+      dayTotal = merge(dayTotal, tallied);
+      byChannel.set(channel, merge(byChannel.get(channel) ?? emptyTallied(), tallied));
+    }
+    totals = merge(totals, dayTotal);
+    return { date: day.date, ...figures(dayTotal) };
+  });
+  return {
+    from: query.from,
+    to: query.to,
+    timeZone: deps.business.timeZone,
+    channel: query.channel ?? null,
+    totals: figures(totals),
+    byChannel: Object.fromEntries([...byChannel].map(([channel, tallied]) => [channel, figures(tallied)])),
+    byDay,
+  };
+}
