@@ -148,12 +148,15 @@ export class SwitchboardStack extends Stack {
     // Outbound Twilio messages carry a StatusCallback under the public URL.
     ackWorker.setEnvironment('PUBLIC_URL', publicUrl);
     if (mail.fromAddress) {
-      ackWorker.bindSesSender({
+      const sender = {
         fromAddress: mail.fromAddress,
         identityArn:
           mail.identityArn ??
           this.formatArn({ service: 'ses', resource: 'identity', resourceName: domainOf(mail.fromAddress) }),
-      });
+      };
+      // The worker sends acknowledgements; the http function sends agents' replies (the API).
+      ackWorker.bindSesSender(sender);
+      http.bindSesSender(sender);
     } else if (mail.domain) {
       Annotations.of(this).addWarningV2(
         'switchboard:no-ses-from-address',

@@ -53,7 +53,10 @@ export function emptyCounts(): Counts {
   };
 }
 
-function addRecords<K extends string | number>(a: Record<K, number>, b: Record<K, number>): Record<K, number> {
+function addRecords<K extends string | number>(
+  a: Record<K, number>,
+  b: Record<K, number>,
+): Record<K, number> {
   const sum = { ...a };
   for (const [key, value] of Object.entries(b) as Array<[K, number]>) sum[key] = (sum[key] ?? 0) + value;
   return sum;
@@ -167,7 +170,8 @@ export function countsFor(event: DomainEvent, calendar: Calendar): Counts | null
       counts.breaches = 1;
       return counts;
     case 'ack.skipped': {
-      const reason = typeof event.data.reason === 'string' && event.data.reason ? event.data.reason : 'unknown';
+      const reason =
+        typeof event.data.reason === 'string' && event.data.reason ? event.data.reason : 'unknown';
       counts.skipped[reason] = 1;
       return counts;
     }
@@ -261,7 +265,11 @@ export function figuresOf(counts: Counts, fcr: FcrTally): Figures {
     conversations: counts.conversations,
     messages: counts.messages,
     answered: counts.answered,
-    promisesKept: { share: share(counts.kept, counts.measured), kept: counts.kept, measured: counts.measured },
+    promisesKept: {
+      share: share(counts.kept, counts.measured),
+      kept: counts.kept,
+      measured: counts.measured,
+    },
     firstReplyWorkingHours: {
       median: percentileHours(counts.histogram, 0.5),
       p90: percentileHours(counts.histogram, 0.9),

@@ -11,6 +11,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import type { StatsStore } from '#lib/ports/stats-store.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
@@ -22,6 +23,7 @@ import { apiRoutes } from './routes/api.ts';
 import { emailRoutes } from './routes/email.ts';
 import { inboxRoutes } from './routes/inbox.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { serviceLevelRoutes } from './routes/service-level.ts';
 import { twilioRoutes } from './routes/twilio.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -49,6 +51,8 @@ export type AppDeps = {
   log: Log;
   /** Outbound webhook subscriptions (/api/webhooks). */
   webhooks: WebhookStore;
+  /** Service-level summaries (/api/service-level). */
+  stats: StatsStore;
   /** Production refuses http and private webhook endpoints. */
   production: boolean;
   /** Serve the reference inbox page at /inbox (config.inbox: on locally, off in production by default). */
@@ -110,6 +114,8 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   api.on('GET', ['/conversations', '/conversations/*', '/contacts/*'], requireScope('read'));
+  api.get('/service-level', requireScope('read'));
+  api.route('/service-level', serviceLevelRoutes(deps));
   api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));
   api.route('/webhooks', webhookRoutes(deps));
   api.route('/', apiRoutes(deps));

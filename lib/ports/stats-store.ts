@@ -27,7 +27,10 @@ export interface StatsStore {
   /** Adds to one day's summary of one channel (counters, skip reasons, histogram buckets). */
   addToDay(date: string, channel: Channel, counts: Counts): Promise<void>;
   /** Remembers an agent reply of a conversation (idempotent per message id). */
-  addReply(conversationId: string, messageId: string): Promise<{ replies: number; resolution: ResolutionKey | null }>;
+  addReply(
+    conversationId: string,
+    messageId: string,
+  ): Promise<{ replies: number; resolution: ResolutionKey | null }>;
   /** Remembers where the conversation's resolution record is (null: reopened); returns the replies and the previous one. */
   setResolution(
     conversationId: string,

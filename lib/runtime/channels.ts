@@ -39,6 +39,8 @@ export function wireChannels(
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
     apiBaseUrl: config.twilio.apiBaseUrl,
+    statusCallbackUrl: `${config.publicUrl}/webhooks/twilio/status`,
+    clock: options.clock,
     ...fetchOption,
   });
   const meta = config.meta

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
+import { DynamoDbStatsStore } from '#lib/adapters/dynamodb-stats-store.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
@@ -22,6 +23,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
+import { statsSink } from '#lib/use-cases/service-level.ts';
 import {
   recordDelivery,
   recordEcho,
@@ -96,7 +98,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     clock,
     log,
   };
-  const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps));
+  const stats = new DynamoDbStatsStore({ client: options.dynamodb, tableName: config.aws.tableName });
+  const statsDeps = { stats, conversations: baseStore, business: config.business, clock, log };
+  const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps), statsSink(statsDeps));
   const store = publishingStore(baseStore, sink, log);
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
@@ -159,6 +163,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     clock,
     log,
     webhooks,
+    stats,
     production: config.production,
     inbox: config.inbox,
   });

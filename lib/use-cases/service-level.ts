@@ -62,7 +62,8 @@ export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promi
   await trackResolutions(deps, event);
   const counts = countsFor(event, businessCalendar(deps.business));
   if (!counts) return 'ignored';
-  const channel = channelOf(event) ?? (await deps.conversations.getConversation(event.conversationId))?.channel;
+  const channel =
+    channelOf(event) ?? (await deps.conversations.getConversation(event.conversationId))?.channel;
   if (!channel) {
     deps.log.warn('event of an unknown conversation not counted', { eventId: event.id, type: event.type });
     return 'ignored';
@@ -91,7 +92,11 @@ async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promis
     case 'conversation.opened': {
       if (typeof event.data.contactKey !== 'string') return;
       const last = await stats.noteContactOpened(event.data.contactKey, event.occurredAt);
-      if (last && last.conversationId !== event.conversationId && isFollowUp(last.resolvedAt, event.occurredAt))
+      if (
+        last &&
+        last.conversationId !== event.conversationId &&
+        isFollowUp(last.resolvedAt, event.occurredAt)
+      )
         await stats.markResolution(last, { followUpAt: event.occurredAt });
       return;
     }
@@ -166,7 +171,10 @@ export async function readServiceLevel(
   const byChannel = new Map<Channel, Tallied>();
   const byDay = days.map((day) => {
     let dayTotal = emptyTallied();
-    const channels = new Set([...day.channels.map((c) => c.channel), ...day.resolutions.map((r) => r.channel)]);
+    const channels = new Set([
+      ...day.channels.map((c) => c.channel),
+      ...day.resolutions.map((r) => r.channel),
+    ]);
     for (const channel of channels) {
       const tallied: Tallied = {
         counts: day.channels.find((c) => c.channel === channel)?.counts ?? emptyCounts(),

@@ -506,7 +506,9 @@ describe('SwitchboardStack', () => {
       expect(sesGrants('AckWorker')).toEqual(
         expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identity]]]),
       );
-      expect(sesGrants('Http')).toEqual([]);
+      expect(sesGrants('Http')).toEqual(
+        expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identity]]]),
+      );
       expect(sesGrants('Sweeper')).toEqual([]);
       template.hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {

@@ -56,6 +56,7 @@ describe('the ack worker', () => {
     );
     expect(request?.form.To).toBe('+48601234567');
     expect(request?.form.From).toBe('+48221234567');
+    expect(request?.form.StatusCallback).toBe('https://switchboard.example.com/webhooks/twilio/status');
     expect(String(request?.form.Body)).toContain('Anna Kowalska');
     const conversation = await onlyConversation();
     expect(conversation.ack.state).toBe('sent');

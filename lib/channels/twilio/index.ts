@@ -52,6 +52,8 @@ export type TwilioChannelOptions = {
   fetch?: typeof globalThis.fetch;
   /** Stamps delivery updates with when we heard of them. */
   clock?: Clock;
+  /** Our status callback URL, sent with every outbound message. */
+  statusCallbackUrl?: string;
 };
 
 export type TwilioChannel = {
@@ -114,6 +116,12 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
       parse: (request) => parseTwilioRecordAction(request.rawBody),
       normalize: normalizeTwilioRecordAction,
     },
-    sender: createTwilioSender({ accountSid, authToken, apiBaseUrl, fetch }),
+    sender: createTwilioSender({
+      accountSid,
+      authToken,
+      apiBaseUrl,
+      fetch,
+      ...(options.statusCallbackUrl ? { statusCallbackUrl: options.statusCallbackUrl } : {}),
+    }),
   };
 }

@@ -15,6 +15,8 @@ export type TwilioSenderOptions = {
   totalBudgetMs?: number;
   /** Cap of the first backoff; doubles per retry, full jitter. */
   baseDelayMs?: number;
+  /** Where Twilio reports the delivery state of what we send (our /webhooks/twilio/status). */
+  statusCallbackUrl?: string;
 };
 
 // Twilio answers these with 400 although a later attempt may succeed (rate / queue limits).
@@ -38,8 +40,9 @@ function address(channel: OutboundText['channel'], value: string): string {
   return channel === 'whatsapp' ? `whatsapp:${phoneNumberOf(value)}` : value;
 }
 
-function formOf(message: OutboundText): URLSearchParams {
+function formOf(message: OutboundText, statusCallbackUrl: string | undefined): URLSearchParams {
   const form = new URLSearchParams({ To: address(message.channel, message.to), Body: message.text });
+  if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl);
   // A Messaging Service SID is a sender too, but Twilio takes it under its own name.
   if (/^MG[0-9a-fA-F]{32}$/.test(message.from)) form.set('MessagingServiceSid', message.from);
   else form.set('From', address(message.channel, message.from));
@@ -116,7 +119,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
 
   return {
     async send(message) {
-      const form = formOf(message);
+      const form = formOf(message, options.statusCallbackUrl);
       const deadline = performance.now() + totalBudgetMs;
       for (let retry = 0; ; retry++) {
         const remaining = deadline - performance.now();

@@ -35,7 +35,10 @@ export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/);
 
 export const ConversationPageSchema = z.object({
   items: z.array(ConversationViewSchema),
-  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
 });
 export const ConversationDetailSchema = z.object({
   conversation: ConversationViewSchema,

@@ -1,0 +1,311 @@
+import { z } from 'zod';
+import type { ApiOperation, ErrorStatus, HeaderDoc, ResponseDoc } from './operation.ts';
+import { IdempotencyKeySchema, NAMED_SCHEMAS } from './schemas.ts';
+
+type Json = Record<string, unknown>;
+
+export type OpenApiDocument = {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  servers?: Array<{ url: string }>;
+  security: Array<Record<string, string[]>>;
+  tags: Array<{ name: string }>;
+  paths: Record<string, Record<string, Json>>;
+  components: {
+    schemas: Record<string, Json>;
+    parameters: Record<string, Json>;
+    securitySchemes: Record<string, Json>;
+  };
+};
+
+const SCHEMA_REF = '#/components/schemas/';
+const ERROR_REF = { $ref: `${SCHEMA_REF}Error` };
+
+const DESCRIPTION = `The agents' side of Switchboard: read conversations, reply, resolve, manage keys and webhooks.
+
+**Authentication**: \`Authorization: Bearer <token>\`, an API key from \`POST /api/admin/keys\` (or the
+bootstrap \`AGENT_API_TOKEN\`). Each operation says the scope its key needs: \`read\`, \`reply\` or \`admin\`.
+
+**Errors** are JSON \`{"error": {"code", "message", "details?"}}\`; branch on \`code\`, never on \`message\`.
+
+**Acting calls** take an \`Idempotency-Key\`: a retry with the same key and body gets the first answer again
+(header \`Idempotent-Replayed: true\`), never a second send.
+
+The providers' webhooks (\`/webhooks/*\`) are not here: providers call them, signed with their own
+secrets, in their own formats (see the README), and agents never do.`;
+
+const ERROR_TITLES: Record<ErrorStatus, string> = {
+  400: 'The request is not valid',
+  401: 'No valid bearer token (missing, malformed, unknown or revoked)',
+  403: 'The key lacks the scope this operation needs',
+  404: 'Not found',
+  409: 'In conflict with the current state',
+  413: 'The body is too large',
+  422: 'Understood, but refused',
+  429: 'Throttled by API Gateway (deployed stages only); not in the shared error shape',
+  500: 'Unexpected failure; the request can be retried',
+};
+
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750)' } };
+const REPLAYED = {
+  'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request' },
+};
+
+/**
+ * Converts zod schemas to JSON Schema (2020-12, OpenAPI 3.1's dialect) in one zod pass per
+ * direction: request schemas as they are read (`input`: defaults optional, coercions as the
+ * wire type), responses as they are written (`output`). On the response side the named
+ * schemas become `$ref`s to components; everything else is inlined.
+ */
+class SchemaSet {
+  private readonly registry = z.registry<{ id: string }>();
+  private readonly ids = new Map<z.ZodType, string>();
+  private emitted: Record<string, Json> | null = null;
+
+  constructor(
+    private readonly io: 'input' | 'output',
+    private readonly named: Record<string, z.ZodType> = {},
+  ) {
+    for (const [name, schema] of Object.entries(named)) this.register(schema, name);
+  }
+
+  /** A placeholder for `schema`, resolved by `resolve()` once every schema is known. */
+  add(schema: z.ZodType): Json {
+    return { $ref: `${SCHEMA_REF}${this.ids.get(schema) ?? this.register(schema, `~${this.ids.size}`)}` };
+  }
+
+  private register(schema: z.ZodType, id: string): string {
+    this.registry.add(schema, { id });
+    this.ids.set(schema, id);
+    return id;
+  }
+
+  /** Emits every schema and swaps each placeholder for a named `$ref` or the inlined schema. */
+  resolve<T>(value: T): T {
+    this.emitted ??= this.emit();
+    const emitted = this.emitted;
+    const walk = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(walk);
+      if (node === null || typeof node !== 'object') return node;
+      const ref = (node as Json).$ref;
+      if (typeof ref === 'string' && ref.startsWith(`${SCHEMA_REF}~`)) {
+        return walk(emitted[ref.slice(SCHEMA_REF.length)]);
+      }
+      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child)]));
+    };
+    return walk(value) as T;
+  }
+
+  /** The named schemas, for `components.schemas`. */
+  components(): Record<string, Json> {
+    this.emitted ??= this.emit();
+    const emitted = this.emitted;
+    return Object.fromEntries(Object.keys(this.named).map((name) => [name, this.resolve(emitted[name])]));
+  }
+
+  private emit(): Record<string, Json> {
+    const { schemas } = z.toJSONSchema(this.registry, {
+      io: this.io,
+      uri: (id) => `${SCHEMA_REF}${id}`,
+      unrepresentable: 'throw',
+    });
+    return Object.fromEntries(
+      Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema as Json]),
+    );
+  }
+}
+
+const openApiPath = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
+const pathParams = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) => match[1] ?? '');
+
+function headers(docs: Record<string, HeaderDoc> | undefined, set: SchemaSet): Json | undefined {
+  if (!docs) return undefined;
+  return Object.fromEntries(
+    Object.entries(docs).map(([name, doc]) => [
+      name,
+      { description: doc.description, schema: doc.schema ? set.add(doc.schema) : { type: 'string' } },
+    ]),
+  );
+}
+
+function successResponse(doc: ResponseDoc, operation: ApiOperation, set: SchemaSet): Json {
+  const all = { ...(operation.idempotent ? REPLAYED : {}), ...doc.headers };
+  return {
+    description: doc.description,
+    ...(Object.keys(all).length > 0 ? { headers: headers(all, set) } : {}),
+    ...(doc.schema
+      ? { content: { [doc.contentType ?? 'application/json']: { schema: set.add(doc.schema) } } }
+      : {}),
+  };
+}
+
+/** The error codes an operation answers with, by status: its own plus those its traits imply. */
+function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
+  const codes = new Map<ErrorStatus, string[]>();
+  const add = (status: ErrorStatus, ...more: readonly string[]) =>
+    codes.set(status, [...new Set([...(codes.get(status) ?? []), ...more])]);
+  if (operation.body || operation.query) add(400, 'INVALID_REQUEST');
+  if (operation.idempotent) {
+    add(400, 'IDEMPOTENCY_KEY_REQUIRED');
+    add(409, 'REQUEST_IN_PROGRESS');
+    add(422, 'IDEMPOTENCY_KEY_REUSED');
+  }
+  if (operation.auth !== 'public') {
+    add(401, 'UNAUTHORIZED');
+    add(403, 'FORBIDDEN');
+  }
+  for (const [status, own] of Object.entries(operation.errors ?? {})) add(Number(status) as ErrorStatus, ...own);
+  add(429);
+  if (operation.auth !== 'public') add(500, 'INTERNAL');
+  return codes;
+}
+
+function errorResponse(status: ErrorStatus, codes: string[]): Json {
+  if (status === 429) {
+    return {
+      description: ERROR_TITLES[429],
+      content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}Throttled` } } },
+    };
+  }
+  return {
+    description: `${ERROR_TITLES[status]}. Codes: ${codes.map((code) => `\`${code}\``).join(', ')}`,
+    'x-error-codes': codes,
+    ...(status === 401 || status === 403 ? { headers: headers(WWW_AUTHENTICATE, new SchemaSet('output')) } : {}),
+    content: { 'application/json': { schema: ERROR_REF } },
+  };
+}
+
+function describe(operation: ApiOperation): string {
+  return [
+    operation.description,
+    operation.auth === 'public'
+      ? 'No authentication.'
+      : `Needs an API key with the \`${operation.auth}\` scope.`,
+    operation.idempotent
+      ? 'Send an `Idempotency-Key`: a retry with the same key and body gets the first answer again.'
+      : undefined,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+function buildOperation(operation: ApiOperation, input: SchemaSet, output: SchemaSet): Json {
+  const declared = Object.keys(operation.params ?? {});
+  const inPath = pathParams(operation.path);
+  if (declared.sort().join() !== [...inPath].sort().join()) {
+    throw new Error(`${operation.operationId}: params [${declared}] do not match the path ${operation.path}`);
+  }
+  const parameters: Json[] = inPath.map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: input.add(operation.params?.[name] as z.ZodType),
+  }));
+  if (operation.query) parameters.push({ in: 'query', $query: input.add(operation.query) });
+  if (operation.idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+
+  const responses: Record<string, Json> = {};
+  for (const [status, doc] of Object.entries(operation.responses)) {
+    responses[status] = successResponse(doc, operation, output);
+  }
+  for (const [status, codes] of errorCodes(operation)) responses[status] = errorResponse(status, codes);
+
+  return {
+    operationId: operation.operationId,
+    tags: [operation.tag],
+    summary: operation.summary,
+    description: describe(operation),
+    security: operation.auth === 'public' ? [] : [{ bearer: [operation.auth] }],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(operation.body
+      ? {
+          requestBody: {
+            required: !operation.body.safeParse(undefined).success,
+            content: { 'application/json': { schema: input.add(operation.body) } },
+          },
+        }
+      : {}),
+    responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
+  };
+}
+
+/** Splits the placeholder of a query object into one OpenAPI parameter per property. */
+function expandQuery(parameters: Json[] | undefined): Json[] | undefined {
+  return parameters?.flatMap((parameter) => {
+    const query = parameter.$query as { properties?: Record<string, Json>; required?: string[] } | undefined;
+    if (!query) return [parameter];
+    return Object.entries(query.properties ?? {}).map(([name, schema]) => {
+      const { description, ...rest } = schema;
+      return {
+        name,
+        in: 'query',
+        required: query.required?.includes(name) ?? false,
+        ...(description ? { description } : {}),
+        schema: rest,
+      };
+    });
+  });
+}
+
+/**
+ * The OpenAPI 3.1 document of `operations`, every schema converted from the zod schemas the
+ * routes use. Throws on an inconsistent entry (a duplicate, a path parameter without schema),
+ * so a mistake fails the tests rather than producing a wrong document.
+ */
+export function buildOpenApiDocument(
+  operations: readonly ApiOperation[],
+  options: { version: string; serverUrl?: string },
+): OpenApiDocument {
+  const input = new SchemaSet('input');
+  const output = new SchemaSet('output', NAMED_SCHEMAS);
+  const paths: Record<string, Record<string, Json>> = {};
+  const operationIds = new Set<string>();
+  for (const operation of operations) {
+    const path = openApiPath(operation.path);
+    const item = (paths[path] ??= {});
+    if (item[operation.method] || operationIds.has(operation.operationId)) {
+      throw new Error(`${operation.method.toUpperCase()} ${operation.path} (${operation.operationId}) twice`);
+    }
+    operationIds.add(operation.operationId);
+    item[operation.method] = buildOperation(operation, input, output);
+  }
+
+  const resolved = output.resolve(input.resolve(paths));
+  for (const item of Object.values(resolved)) {
+    for (const operation of Object.values(item)) {
+      const parameters = expandQuery(operation.parameters as Json[] | undefined);
+      if (parameters) operation.parameters = parameters;
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: "Switchboard agents' API", version: options.version, description: DESCRIPTION },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security: [{ bearer: [] }],
+    tags: [...new Set(operations.map((operation) => operation.tag))].map((name) => ({ name })),
+    paths: resolved,
+    components: {
+      schemas: output.components(),
+      parameters: {
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: true,
+          description:
+            'Yours, unique per intended action (a UUID): retries of that action send the same key. ' +
+            'Kept per API key, method and path.',
+          schema: input.resolve(input.add(IdempotencyKeySchema)),
+        },
+      },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key (`sbk_…`) from POST /api/admin/keys, or the bootstrap AGENT_API_TOKEN. The ' +
+            'scopes an operation needs are listed in its security requirement and its description.',
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,285 @@
+import { z } from 'zod';
+import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
+import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
+import { AssignBody, EmptyBody, NoteBody, ReplyBody } from '../routes/actions.ts';
+import { CreateKeyBody } from '../routes/admin.ts';
+import { ConversationId, ListConversationsQuery } from '../routes/api.ts';
+import { createBody, DeliveriesQuery, ReplayBody } from '../routes/webhooks.ts';
+import type { ApiOperation } from './operation.ts';
+import {
+  ApiKeyListSchema,
+  ContactDetailSchema,
+  ConversationDetailSchema,
+  ConversationEnvelopeSchema,
+  ConversationPageSchema,
+  CreatedApiKeySchema,
+  CreatedWebhookSchema,
+  MessageEnvelopeSchema,
+  ReplayStartedSchema,
+  ReplySentSchema,
+  WebhookDeliveryPageSchema,
+  WebhookListSchema,
+} from './schemas.ts';
+
+const conversationId = { id: ConversationId.meta({ description: 'conv_…; any other shape is a 404' }) };
+const noStore = {
+  'Cache-Control': { description: '`no-store`: the secret in this answer must not be cached' },
+};
+
+/**
+ * Every route of the HTTP API but the providers' webhooks, one entry each: documenting a new
+ * route is adding its entry here (test/http/openapi.test.ts fails for a route without one).
+ */
+export const OPERATIONS: readonly ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    tag: 'Meta',
+    summary: 'Liveness',
+    auth: 'public',
+    responses: { 200: { description: 'Up', schema: z.object({ ok: z.literal(true) }) } },
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'openApiDocument',
+    tag: 'Meta',
+    summary: 'This document (OpenAPI 3.1)',
+    auth: 'public',
+    responses: { 200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
+  },
+  {
+    method: 'get',
+    path: '/api/docs',
+    operationId: 'apiReference',
+    tag: 'Meta',
+    summary: 'Interactive reference of this API (HTML)',
+    auth: 'public',
+    responses: {
+      200: { description: 'A self-contained page', schema: z.string(), contentType: 'text/html' },
+    },
+  },
+
+  {
+    method: 'get',
+    path: '/api/conversations',
+    operationId: 'listConversations',
+    tag: 'Conversations',
+    summary: 'List conversations',
+    description:
+      'Newest activity first, or soonest promise first with `order=replyBy`. One filter at a time: ' +
+      '`channel`, `assignee`, or the waiting ones (`awaiting`, `overdue`, `order=replyBy`).',
+    auth: 'read',
+    query: ListConversationsQuery,
+    responses: { 200: { description: 'One page', schema: ConversationPageSchema } },
+    errors: { 400: ['INVALID_CURSOR'] },
+  },
+  {
+    method: 'get',
+    path: '/api/conversations/:id',
+    operationId: 'getConversation',
+    tag: 'Conversations',
+    summary: 'One conversation with its messages',
+    auth: 'read',
+    params: conversationId,
+    responses: { 200: { description: 'The conversation', schema: ConversationDetailSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'get',
+    path: '/api/contacts/:key',
+    operationId: 'getContact',
+    tag: 'Contacts',
+    summary: 'A contact with their conversations',
+    auth: 'read',
+    params: {
+      key: z
+        .string()
+        .regex(/^[a-z-]+:.{1,300}$/)
+        .meta({ description: 'The contact key, URL-encoded: `phone:+48…`, `email:…`, `messenger:<PSID>`' }),
+    },
+    responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+
+  {
+    method: 'post',
+    path: '/api/conversations/:id/replies',
+    operationId: 'sendReply',
+    tag: 'Actions',
+    summary: 'Reply to the customer',
+    description:
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed with the key's agent name.",
+    auth: 'reply',
+    idempotent: true,
+    params: conversationId,
+    body: ReplyBody,
+    responses: { 201: { description: 'Sent and recorded', schema: ReplySentSchema } },
+    errors: {
+      404: ['NOT_FOUND'],
+      409: ['OUTSIDE_WINDOW', 'NO_ROUTE'],
+      422: ['PROVIDER_REJECTED'],
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/conversations/:id/resolve',
+    operationId: 'resolveConversation',
+    tag: 'Actions',
+    summary: 'Resolve',
+    description: 'Idempotent: resolving a resolved conversation changes nothing. The body may be empty.',
+    auth: 'reply',
+    idempotent: true,
+    params: conversationId,
+    body: EmptyBody,
+    responses: { 200: { description: 'Resolved', schema: ConversationEnvelopeSchema } },
+    errors: { 404: ['NOT_FOUND'], 409: ['CONFLICT'] },
+  },
+  {
+    method: 'post',
+    path: '/api/conversations/:id/reopen',
+    operationId: 'reopenConversation',
+    tag: 'Actions',
+    summary: 'Reopen',
+    description: 'Refused while the contact has another open conversation. The body may be empty.',
+    auth: 'reply',
+    idempotent: true,
+    params: conversationId,
+    body: EmptyBody,
+    responses: { 200: { description: 'Open again', schema: ConversationEnvelopeSchema } },
+    errors: { 404: ['NOT_FOUND'], 409: ['CONTACT_HAS_OPEN_CONVERSATION'] },
+  },
+  {
+    method: 'post',
+    path: '/api/conversations/:id/assign',
+    operationId: 'assignConversation',
+    tag: 'Actions',
+    summary: 'Assign to a person (null: unassign)',
+    auth: 'reply',
+    idempotent: true,
+    params: conversationId,
+    body: AssignBody,
+    responses: { 200: { description: 'Assigned', schema: ConversationEnvelopeSchema } },
+    errors: { 404: ['NOT_FOUND'], 409: ['CONFLICT'] },
+  },
+  {
+    method: 'post',
+    path: '/api/conversations/:id/notes',
+    operationId: 'addNote',
+    tag: 'Actions',
+    summary: 'Add an internal note (never sent to the customer)',
+    auth: 'reply',
+    idempotent: true,
+    params: conversationId,
+    body: NoteBody,
+    responses: { 201: { description: 'Recorded', schema: MessageEnvelopeSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+
+  {
+    method: 'post',
+    path: '/api/admin/keys',
+    operationId: 'createApiKey',
+    tag: 'Keys',
+    summary: 'Create an API key',
+    auth: 'admin',
+    body: CreateKeyBody,
+    responses: { 201: { description: 'Created', schema: CreatedApiKeySchema, headers: noStore } },
+    errors: { 413: ['PAYLOAD_TOO_LARGE'] },
+  },
+  {
+    method: 'get',
+    path: '/api/admin/keys',
+    operationId: 'listApiKeys',
+    tag: 'Keys',
+    summary: 'List API keys (never their tokens)',
+    auth: 'admin',
+    responses: { 200: { description: 'Every key, revoked ones too', schema: ApiKeyListSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/api/admin/keys/:id',
+    operationId: 'revokeApiKey',
+    tag: 'Keys',
+    summary: 'Revoke an API key',
+    auth: 'admin',
+    params: { id: ApiKeyIdSchema },
+    responses: { 204: { description: 'Revoked' } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+
+  {
+    method: 'post',
+    path: '/api/webhooks',
+    operationId: 'createWebhook',
+    tag: 'Webhooks',
+    summary: 'Subscribe an endpoint to events',
+    description: 'In production the URL must be https and must not point at a private address.',
+    auth: 'admin',
+    // The production flag only changes a refinement, which JSON Schema cannot say anyway.
+    body: createBody(true),
+    responses: { 201: { description: 'Subscribed', schema: CreatedWebhookSchema, headers: noStore } },
+    errors: { 413: ['PAYLOAD_TOO_LARGE'] },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks',
+    operationId: 'listWebhooks',
+    tag: 'Webhooks',
+    summary: 'List subscriptions (never their secrets)',
+    auth: 'admin',
+    responses: { 200: { description: 'Every subscription', schema: WebhookListSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id',
+    operationId: 'getWebhook',
+    tag: 'Webhooks',
+    summary: 'One subscription',
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    responses: { 200: { description: 'The subscription', schema: WebhookSubscriptionSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'delete',
+    path: '/api/webhooks/:id',
+    operationId: 'deleteWebhook',
+    tag: 'Webhooks',
+    summary: 'Disable a subscription',
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    responses: { 204: { description: 'Disabled: nothing more is sent to it' } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    tag: 'Webhooks',
+    summary: "A subscription's deliveries",
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    query: DeliveriesQuery,
+    responses: { 200: { description: 'One page', schema: WebhookDeliveryPageSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/:id/replay',
+    operationId: 'replayWebhook',
+    tag: 'Webhooks',
+    summary: 'Send the events since a moment again',
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    body: ReplayBody,
+    responses: { 202: { description: 'Queued', schema: ReplayStartedSchema } },
+    errors: {
+      400: ['REPLAY_TOO_LARGE'],
+      404: ['NOT_FOUND'],
+      409: ['WEBHOOK_DISABLED'],
+      413: ['PAYLOAD_TOO_LARGE'],
+    },
+  },
+];
