@@ -54,6 +54,7 @@ export class HttpWebhookSender implements WebhookSender {
     webhookId: string;
     timestamp: Date;
     body: string;
+    timeoutMs?: number;
   }): Promise<AttemptOutcome> {
     let url: URL;
     try {
@@ -83,7 +84,7 @@ export class HttpWebhookSender implements WebhookSender {
       let req: ClientRequest;
       const timer = setTimeout(
         () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-        this.#timeoutMs,
+        request.timeoutMs ?? this.#timeoutMs,
       );
       const done = (outcome: AttemptOutcome) => {
         clearTimeout(timer);

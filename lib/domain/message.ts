@@ -54,6 +54,8 @@ export const MessageSchema = z.object({
   durationSeconds: z.number().nonnegative().optional(),
   callId: z.string().optional(),
   email: EmailMetaSchema.optional(),
+  /** A mail's whole text, quoted history included, when `text` holds only the new part. */
+  fullText: z.string().optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 
@@ -81,6 +83,8 @@ export const InboundMessageSchema = z.object({
   /** The provider's id of the call a voicemail belongs to (Twilio CallSid). */
   callId: z.string().max(256).optional(),
   email: EmailMetaSchema.optional(),
+  /** A mail's whole text, quoted history included, when `text` holds only the new part. */
+  fullText: z.string().optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 

@@ -20,6 +20,7 @@ import type { EventHandlers } from './ingest.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiRoutes } from './routes/api.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { emailRoutes } from './routes/email.ts';
 import { inboxRoutes } from './routes/inbox.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -103,6 +104,8 @@ export function createApp(deps: AppDeps): Hono {
   const { ses, mailgun } = deps.providers;
   if (ses || mailgun) app.route('/webhooks/email', emailRoutes({ ...deps, ses, mailgun }));
 
+  // Mounted before the authenticated API: they describe it and expose no data.
+  app.route('/api', docsRoutes({ publicUrl: deps.publicUrl }));
   const api = new Hono<AuthEnv>();
   api.use(
     '*',

@@ -83,5 +83,6 @@ export function messageView(message: Message): MessageView {
     media: message.media,
     createdAt: message.createdAt,
     ...(message.delivery ? { delivery: message.delivery } : {}),
+    ...(message.fullText ? { fullText: message.fullText } : {}),
   };
 }

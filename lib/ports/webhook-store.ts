@@ -50,5 +50,7 @@ export interface WebhookSender {
     /** The attempt's time: `webhook-timestamp`, and part of what is signed. */
     timestamp: Date;
     body: string;
+    /** Gives up (an `ETIMEDOUT` error) after this long; the sender's default otherwise. */
+    timeoutMs?: number;
   }): Promise<AttemptOutcome>;
 }

@@ -93,6 +93,7 @@ export async function recordInbound(
     ...(inbound.durationSeconds === undefined ? {} : { durationSeconds: inbound.durationSeconds }),
     ...(inbound.callId ? { callId: inbound.callId } : {}),
     ...(inbound.email ? { email: inbound.email } : {}),
+    ...(inbound.fullText ? { fullText: inbound.fullText } : {}),
   });
   let message = stored.message;
   // A transcription that arrived before its voicemail was kept aside: pick it up now.

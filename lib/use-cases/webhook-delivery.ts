@@ -23,6 +23,13 @@ export type WebhookDeliveryDeps = {
   random?: () => number;
 };
 
+/**
+ * The first attempt runs inside the write that published the event (a provider's webhook, an
+ * agent's call): its budget stays well inside the HTTP function's 10 s timeout and Twilio's
+ * 15 s. The sweeper's retries use the sender's default (5 s).
+ */
+export const FIRST_ATTEMPT_TIMEOUT_MS = 3_000;
+
 export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
 
 /**
@@ -45,7 +52,7 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
       );
       const created = await Promise.all(wanted.map((delivery) => deps.webhooks.createDelivery(delivery)));
       const fresh = wanted.filter((_, i) => created[i]);
-      await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])));
+      await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])), FIRST_ATTEMPT_TIMEOUT_MS);
     },
   };
 }
@@ -72,6 +79,7 @@ async function deliverAll(
   deps: WebhookDeliveryDeps,
   deliveries: readonly WebhookDelivery[],
   subscriptions: ReadonlyMap<string, StoredWebhookSubscription | null>,
+  timeoutMs?: number,
 ): Promise<DeliveryRunResult> {
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
@@ -83,7 +91,7 @@ async function deliverAll(
         try {
           const saved = endpointFailing
             ? await deferDelivery(deps, delivery)
-            : await attemptDelivery(deps, delivery, subscription);
+            : await attemptDelivery(deps, delivery, subscription, timeoutMs);
           if (!saved) continue;
           // Gone: the rest of the batch is abandoned, not sent.
           if (saved.lastStatus === 410) subscription = null;
@@ -117,6 +125,7 @@ export async function attemptDelivery(
   deps: WebhookDeliveryDeps,
   delivery: WebhookDelivery,
   subscription: StoredWebhookSubscription | null,
+  timeoutMs?: number,
 ): Promise<WebhookDelivery | null> {
   if (delivery.state !== 'pending') return null;
   if (!subscription || subscription.disabledAt !== null) {
@@ -135,6 +144,7 @@ export async function attemptDelivery(
     webhookId: delivery.eventId,
     timestamp: startedAt,
     body: delivery.body,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   const finished = finishAttempt(claimed, outcome, deps.clock.now());
   const fields = {

@@ -57,6 +57,11 @@ describe('inbound email', () => {
         to: expect.stringContaining('zofia.wojcik@poczta.example.pl'),
       });
       expect(JSON.stringify(ack)).toContain('CAH7x9kq3Zp1Lw9@mail.poczta.example.pl');
+      const { messages } = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+        messages: Array<{ text: string; fullText?: string }>;
+      };
+      // The new part of the reply, and the whole mail with its quoted history kept beside it.
+      expect(messages[0]?.fullText?.length).toBeGreaterThan(messages[0]?.text.length ?? 0);
     });
 
     it('should refuse a replayed token, a stale timestamp and a wrong signature with 406, storing nothing new', async () => {

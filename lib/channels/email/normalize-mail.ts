@@ -93,5 +93,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
   const name = mail.from?.name?.trim();
   if (name) message.contactName = clamp(name, MAX_NAME);
   if (noAckReason) message.noAckReason = noAckReason;
+  const fullText = mail.text.replace(/\r\n?/g, '\n');
+  if (mail.newText && fullText !== message.text) message.fullText = fullText;
   return [{ type: 'message', message }];
 }

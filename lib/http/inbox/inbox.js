@@ -304,9 +304,11 @@ $('resolve').addEventListener('click', async () => {
   await afterChange();
 });
 
-/** After acting: show the conversation as it is now, and the list without it if nobody waits. */
+/** After acting: the conversation as it is now, the list without it if nobody waits, new figures. */
 async function afterChange() {
-  await Promise.all([openConversation(state.openId, false), refreshList()]).catch(networkTrouble);
+  await Promise.all([openConversation(state.openId, false), refreshList(), refreshServiceLevel()]).catch(
+    networkTrouble,
+  );
 }
 
 // --- Service level ---------------------------------------------------------------------
@@ -341,13 +343,17 @@ async function refreshServiceLevel() {
         'tr',
         {},
         el('th', { scope: 'row' }, day.date),
-        el('td', {}, String(day.received)),
+        el('td', {}, String(day.conversations)),
         el('td', {}, String(day.answered)),
-        el('td', {}, day.promisesKept === null ? '–' : `${Math.round(day.promisesKept * 100)} %`),
-        el('td', {}, hoursText(day.firstReplyWorkingHours?.median)),
+        el('td', {}, percentText(day.promisesKept.share)),
+        el('td', {}, hoursText(day.firstReplyWorkingHours.median)),
       ),
     ),
   );
+}
+
+function percentText(share) {
+  return share === null ? '–' : `${Math.round(share * 100)} %`;
 }
 
 function hoursText(hours) {
@@ -359,8 +365,9 @@ function drawChart(days) {
   const data = [
     // uPlot's x values are Unix seconds; noon keeps each day on its own date in any time zone.
     days.map((day) => Date.parse(`${day.date}T12:00:00`) / 1000),
-    days.map((day) => (day.promisesKept === null ? null : day.promisesKept * 100)),
-    days.map((day) => day.firstReplyWorkingHours?.median ?? null),
+    // null (nothing to measure that day) leaves a gap rather than a misleading zero.
+    days.map((day) => (day.promisesKept.share === null ? null : day.promisesKept.share * 100)),
+    days.map((day) => day.firstReplyWorkingHours.median),
   ];
   if (chart) return chart.setData(data);
   chart = new uPlot(
@@ -390,8 +397,8 @@ function drawChart(days) {
       ],
       axes: [
         {},
-        { scale: '%', values: (_u, ticks) => ticks.map((v) => `${v} %`) },
-        { scale: 'h', side: 1, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v} h`) },
+        { scale: '%', size: 56, values: (_u, ticks) => ticks.map((v) => `${v} %`) },
+        { scale: 'h', side: 1, size: 56, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v} h`) },
       ],
     },
     data,

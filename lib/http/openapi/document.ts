@@ -61,17 +61,22 @@ class SchemaSet {
   private readonly registry = z.registry<{ id: string }>();
   private readonly ids = new Map<z.ZodType, string>();
   private emitted: Record<string, Json> | null = null;
+  private readonly io: 'input' | 'output';
+  private readonly named: Record<string, z.ZodType>;
+  /** Placeholder ids: never a component name, and distinct per set (placeholders of both sets meet in one tree). */
+  private readonly prefix: string;
 
-  constructor(
-    private readonly io: 'input' | 'output',
-    private readonly named: Record<string, z.ZodType> = {},
-  ) {
+  constructor(io: 'input' | 'output', named: Record<string, z.ZodType> = {}) {
+    this.io = io;
+    this.named = named;
+    this.prefix = `~${io}-`;
     for (const [name, schema] of Object.entries(named)) this.register(schema, name);
   }
 
   /** A placeholder for `schema`, resolved by `resolve()` once every schema is known. */
   add(schema: z.ZodType): Json {
-    return { $ref: `${SCHEMA_REF}${this.ids.get(schema) ?? this.register(schema, `~${this.ids.size}`)}` };
+    if (this.emitted) throw new Error('SchemaSet: add() after resolve()');
+    return { $ref: `${SCHEMA_REF}${this.ids.get(schema) ?? this.register(schema, `${this.prefix}${this.ids.size}`)}` };
   }
 
   private register(schema: z.ZodType, id: string): string {
@@ -88,7 +93,7 @@ class SchemaSet {
       if (Array.isArray(node)) return node.map(walk);
       if (node === null || typeof node !== 'object') return node;
       const ref = (node as Json).$ref;
-      if (typeof ref === 'string' && ref.startsWith(`${SCHEMA_REF}~`)) {
+      if (typeof ref === 'string' && ref.startsWith(`${SCHEMA_REF}${this.prefix}`)) {
         return walk(emitted[ref.slice(SCHEMA_REF.length)]);
       }
       return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child)]));
@@ -118,21 +123,16 @@ class SchemaSet {
 const openApiPath = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
 const pathParams = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) => match[1] ?? '');
 
-function headers(docs: Record<string, HeaderDoc> | undefined, set: SchemaSet): Json | undefined {
-  if (!docs) return undefined;
-  return Object.fromEntries(
-    Object.entries(docs).map(([name, doc]) => [
-      name,
-      { description: doc.description, schema: doc.schema ? set.add(doc.schema) : { type: 'string' } },
-    ]),
+const headers = (docs: Record<string, HeaderDoc>): Json =>
+  Object.fromEntries(
+    Object.entries(docs).map(([name, doc]) => [name, { description: doc.description, schema: { type: 'string' } }]),
   );
-}
 
 function successResponse(doc: ResponseDoc, operation: ApiOperation, set: SchemaSet): Json {
   const all = { ...(operation.idempotent ? REPLAYED : {}), ...doc.headers };
   return {
     description: doc.description,
-    ...(Object.keys(all).length > 0 ? { headers: headers(all, set) } : {}),
+    ...(Object.keys(all).length > 0 ? { headers: headers(all) } : {}),
     ...(doc.schema
       ? { content: { [doc.contentType ?? 'application/json']: { schema: set.add(doc.schema) } } }
       : {}),
@@ -170,7 +170,7 @@ function errorResponse(status: ErrorStatus, codes: string[]): Json {
   return {
     description: `${ERROR_TITLES[status]}. Codes: ${codes.map((code) => `\`${code}\``).join(', ')}`,
     'x-error-codes': codes,
-    ...(status === 401 || status === 403 ? { headers: headers(WWW_AUTHENTICATE, new SchemaSet('output')) } : {}),
+    ...(status === 401 || status === 403 ? { headers: headers(WWW_AUTHENTICATE) } : {}),
     content: { 'application/json': { schema: ERROR_REF } },
   };
 }
@@ -258,6 +258,7 @@ export function buildOpenApiDocument(
 ): OpenApiDocument {
   const input = new SchemaSet('input');
   const output = new SchemaSet('output', NAMED_SCHEMAS);
+  const idempotencyKey = input.add(IdempotencyKeySchema);
   const paths: Record<string, Record<string, Json>> = {};
   const operationIds = new Set<string>();
   for (const operation of operations) {
@@ -271,6 +272,7 @@ export function buildOpenApiDocument(
   }
 
   const resolved = output.resolve(input.resolve(paths));
+  const idempotencyKeySchema = input.resolve(idempotencyKey);
   for (const item of Object.values(resolved)) {
     for (const operation of Object.values(item)) {
       const parameters = expandQuery(operation.parameters as Json[] | undefined);
@@ -294,7 +296,7 @@ export function buildOpenApiDocument(
           description:
             'Yours, unique per intended action (a UUID): retries of that action send the same key. ' +
             'Kept per API key, method and path.',
-          schema: input.resolve(input.add(IdempotencyKeySchema)),
+          schema: idempotencyKeySchema,
         },
       },
       securitySchemes: {

@@ -7,7 +7,8 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
-export type HeaderDoc = { description: string; schema?: z.ZodType };
+/** A response header; its value is a string. */
+export type HeaderDoc = { description: string };
 
 export type ResponseDoc = {
   description: string;

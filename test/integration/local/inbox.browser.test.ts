@@ -68,7 +68,8 @@ describe('the inbox page', () => {
     // Prepare
     running = await start(dataDir);
     const url = running.url;
-    browser = await launchBrowser();
+    // The business's zone (switchboard.config.json): the page's dates are then the report's days.
+    browser = await launchBrowser({ timezoneId: 'Europe/Warsaw' });
     const page = browser.page;
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -103,6 +104,7 @@ describe('the inbox page', () => {
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.getByRole('status').getByText('Reply sent.').waitFor();
     await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+    await page.locator('#chart canvas').waitFor();
     const screenshot = join(root, 'inbox.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     await mkdir(join(PROJECT_ROOT, 'test', '.artifacts'), { recursive: true });
@@ -122,6 +124,8 @@ describe('the inbox page', () => {
     expect(await page.getByText('Nobody is waiting.').isVisible()).toBe(true);
     const waiting = await fetch(`${url}/api/conversations?awaiting=true`, { headers: auth });
     expect(((await waiting.json()) as { items: unknown[] }).items).toEqual([]);
+    const today = page.locator('#chart-rows tr').last();
+    expect(await today.locator('td').allTextContents()).toEqual(['1', '1', '100 %', '0.0 h']);
     expect(pageErrors.filter((error) => !error.includes('404'))).toEqual([]);
   });
 });
