@@ -52,7 +52,11 @@ export type AppConfig = {
   };
   /** The EventBridge bus for downstream tools (unset locally: events.jsonl in the data dir). */
   eventBusName: string | undefined;
-  limits: { webhookBodyBytes: number };
+  /**
+   * Twilio's form posts are small (64 KB); Meta batches up to 3 MB; SNS messages up to 256 KB
+   * and Mailgun forwards carry attachments (10 MB, API Gateway's own limit).
+   */
+  limits: { webhookBodyBytes: { twilio: number; meta: number; email: number } };
 };
 
 export const ACK_DEFAULTS: AppConfig['ack'] = {
@@ -112,6 +116,8 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       sqsEndpoint: env.SWITCHBOARD_SQS_ENDPOINT,
     },
     ack: { ...ACK_DEFAULTS, noticeLeadMs: env.NOTICE_LEAD_MINUTES * 60_000 },
-    limits: { webhookBodyBytes: 64 * 1024 },
+    limits: {
+      webhookBodyBytes: { twilio: 64 * 1024, meta: 3 * 1024 * 1024 + 64 * 1024, email: 10 * 1024 * 1024 },
+    },
   };
 }

@@ -36,10 +36,13 @@ export type Providers = {
   mailgun: MailgunChannel | null;
 };
 
+export type WebhookBodyLimits = { twilio: number; meta: number; email: number };
+
 export type AppDeps = {
   publicUrl: string;
   agentApiToken: string;
-  webhookBodyBytes: number;
+  /** The largest body each provider's webhooks may send (their documented maxima, with room). */
+  webhookBodyBytes: WebhookBodyLimits;
   store: ConversationStore;
   apiKeys: ApiKeyStore;
   handlers: EventHandlers;
@@ -88,14 +91,15 @@ export function createApp(deps: AppDeps): Hono {
     await next();
     deps.metrics.timing('WebhookLatency', Math.round(performance.now() - started));
   });
-  app.use(
-    '/webhooks/*',
-    bodyLimit({
-      maxSize: deps.webhookBodyBytes,
-      onError: (c) =>
-        c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${deps.webhookBodyBytes} bytes`), 413),
-    }),
-  );
+  for (const [prefix, maxSize] of Object.entries(deps.webhookBodyBytes)) {
+    app.use(
+      `/webhooks/${prefix}/*`,
+      bodyLimit({
+        maxSize,
+        onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${maxSize} bytes`), 413),
+      }),
+    );
+  }
   app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio }));
   const meta = deps.providers.meta;
   if (meta) {

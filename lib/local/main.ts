@@ -16,7 +16,8 @@ try {
     `  public URL     ${local.config.publicUrl} (Twilio signatures are checked against it)`,
     `  acks go to     ${local.config.sender === 'outbox' ? `${where}/outbox.jsonl` : 'the providers’ APIs'}`,
   ];
-  if (local.config.inbox) lines.push(`  inbox          ${local.url}/inbox (paste AGENT_API_TOKEN as the key)`);
+  if (local.config.inbox)
+    lines.push(`  inbox          ${local.url}/inbox (paste AGENT_API_TOKEN as the key)`);
   if (local.devSnsTopicArn) {
     lines.push(
       `  SES mail       from the dev SNS topic ${local.devSnsTopicArn} (npm run simulate -- email-ses)`,

@@ -76,10 +76,14 @@ async function fetchReport(base: string, token: string, options: Options): Promi
       headers: { authorization: `Bearer ${token}` },
     });
   } catch {
-    throw new CliError(`Nothing answers at ${base}: is Switchboard running (npm start)? Pass --url or set PORT.`);
+    throw new CliError(
+      `Nothing answers at ${base}: is Switchboard running (npm start)? Pass --url or set PORT.`,
+    );
   }
   if (response.status === 401)
-    throw new CliError(`${base} refused the token (401): AGENT_API_TOKEN does not match the running Switchboard's.`);
+    throw new CliError(
+      `${base} refused the token (401): AGENT_API_TOKEN does not match the running Switchboard's.`,
+    );
   const text = await response.text();
   if (!response.ok) {
     let detail = text;
@@ -106,7 +110,10 @@ const ROWS: Array<[string, (f: Figures) => string]> = [
   ['Conversations received', (f) => String(f.conversations)],
   ['Messages received', (f) => String(f.messages)],
   ['Episodes answered', (f) => String(f.answered)],
-  ['Promises kept', (f) => `${percent(f.promisesKept.share)} (${f.promisesKept.kept}/${f.promisesKept.measured})`],
+  [
+    'Promises kept',
+    (f) => `${percent(f.promisesKept.share)} (${f.promisesKept.kept}/${f.promisesKept.measured})`,
+  ],
   ['First reply, median (working)', (f) => hours(f.firstReplyWorkingHours.median)],
   ['First reply, p90 (working)', (f) => hours(f.firstReplyWorkingHours.p90)],
   [
@@ -122,10 +129,13 @@ const ROWS: Array<[string, (f: Figures) => string]> = [
 ];
 
 function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   return rows.map((row) =>
     row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
       .join('  ')
       .trimEnd(),
   );

@@ -23,7 +23,6 @@ import type { Log } from '#lib/ports/logger.ts';
 import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
-import { statsSink } from '#lib/use-cases/service-level.ts';
 import {
   recordDelivery,
   recordEcho,
@@ -31,6 +30,7 @@ import {
   type UpdateDeps,
 } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
+import { statsSink } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
 import { wireChannels } from './channels.ts';

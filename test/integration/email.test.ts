@@ -64,6 +64,27 @@ describe('inbound email', () => {
       expect(messages[0]?.fullText?.length).toBeGreaterThan(messages[0]?.text.length ?? 0);
     });
 
+    it('should keep a 300 KB mail: a readable beginning inline, the whole text beside it, never a failed write', async () => {
+      // Prepare
+      sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+      const form = mailgunFixture('reply-polish');
+      const long = 'Bardzo długi opis problemu. '.repeat(11_000);
+      form.set('body-plain', long);
+      form.set('stripped-text', long);
+
+      // Act
+      const response = await post(signMailgun(form));
+
+      // Assess
+      expect(response.status).toBe(200);
+      const [conversation] = await conversations(sb);
+      const { messages } = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+        messages: Array<{ text: string; media: Array<{ name?: string; size?: number }> }>;
+      };
+      expect(messages[0]?.text.length).toBeLessThan(40_000);
+      expect(messages[0]?.media.find((m) => m.name === 'message.txt')?.size).toBeGreaterThan(300_000);
+    });
+
     it('should refuse a replayed token, a stale timestamp and a wrong signature with 406, storing nothing new', async () => {
       // Prepare
       sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });

@@ -57,6 +57,9 @@ function emailMetaOf(mail: ParsedMail): EmailMeta {
  * Reply-To is set freely by senders (lists, ticket tools) and says where to answer, not who
  * wrote. Attachments are stored through `saveAttachment` before the message is returned.
  */
+/** Characters of mail text kept inline in the message item (the rest goes to the mail store). */
+export const MAX_INLINE_TEXT = 64_000;
+
 export async function normalizeMail(mail: ParsedMail, context: MailContext): Promise<InboundEvent[]> {
   const from = mail.from?.address.trim().toLowerCase();
   if (!from || !ADDRESS.test(from) || from.length > MAX_ADDRESS - 'email:'.length) {
@@ -95,5 +98,23 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
   if (noAckReason) message.noAckReason = noAckReason;
   const fullText = mail.text.replace(/\r\n?/g, '\n');
   if (mail.newText && fullText !== message.text) message.fullText = fullText;
+  // DynamoDB items stop at 400 KB: a long mail keeps a readable beginning inline and its whole
+  // text beside the attachments, never a failed write.
+  if (message.text.length + (message.fullText?.length ?? 0) > MAX_INLINE_TEXT) {
+    const whole = message.fullText ?? message.text;
+    const url = await context.saveAttachment(
+      'message.txt',
+      'text/plain; charset=utf-8',
+      new TextEncoder().encode(whole),
+    );
+    media.push({
+      url,
+      contentType: 'text/plain; charset=utf-8',
+      name: 'message.txt',
+      size: Buffer.byteLength(whole),
+    });
+    message.text = `${message.text.slice(0, MAX_INLINE_TEXT / 2)}…`;
+    delete message.fullText;
+  }
   return [{ type: 'message', message }];
 }

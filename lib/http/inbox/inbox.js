@@ -356,15 +356,17 @@ function percentText(share) {
   return share === null ? '–' : `${Math.round(share * 100)} %`;
 }
 
+/** Working hours as people say them; the report measures in quarter hours. */
 function hoursText(hours) {
-  return hours === null || hours === undefined ? '–' : `${hours.toFixed(1)} h`;
+  if (hours === null || hours === undefined) return '–';
+  return hours < 1 ? `${Math.round(hours * 60)} min` : `${hours.toFixed(1)} h`;
 }
 
 /** Two series on their own scales: promises kept (%) on the left, median first reply (h) on the right. */
 function drawChart(days) {
   const data = [
-    // uPlot's x values are Unix seconds; noon keeps each day on its own date in any time zone.
-    days.map((day) => Date.parse(`${day.date}T12:00:00`) / 1000),
+    // uPlot's x values are Unix seconds; local midnight puts each day on its own tick.
+    days.map((day) => Date.parse(`${day.date}T00:00:00`) / 1000),
     // null (nothing to measure that day) leaves a gap rather than a misleading zero.
     days.map((day) => (day.promisesKept.share === null ? null : day.promisesKept.share * 100)),
     days.map((day) => day.firstReplyWorkingHours.median),
@@ -398,7 +400,13 @@ function drawChart(days) {
       axes: [
         {},
         { scale: '%', size: 56, values: (_u, ticks) => ticks.map((v) => `${v} %`) },
-        { scale: 'h', side: 1, size: 56, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v} h`) },
+        {
+          scale: 'h',
+          side: 1,
+          size: 56,
+          grid: { show: false },
+          values: (_u, ticks) => ticks.map((v) => `${v} h`),
+        },
       ],
     },
     data,

@@ -76,7 +76,9 @@ class SchemaSet {
   /** A placeholder for `schema`, resolved by `resolve()` once every schema is known. */
   add(schema: z.ZodType): Json {
     if (this.emitted) throw new Error('SchemaSet: add() after resolve()');
-    return { $ref: `${SCHEMA_REF}${this.ids.get(schema) ?? this.register(schema, `${this.prefix}${this.ids.size}`)}` };
+    return {
+      $ref: `${SCHEMA_REF}${this.ids.get(schema) ?? this.register(schema, `${this.prefix}${this.ids.size}`)}`,
+    };
   }
 
   private register(schema: z.ZodType, id: string): string {
@@ -105,7 +107,9 @@ class SchemaSet {
   components(): Record<string, Json> {
     this.emitted ??= this.emit();
     const emitted = this.emitted;
-    return Object.fromEntries(Object.keys(this.named).map((name) => [name, this.resolve(emitted[name])]));
+    return Object.fromEntries(
+      Object.keys(this.named).map((name) => [name, this.resolve(emitted[name] ?? {})]),
+    );
   }
 
   private emit(): Record<string, Json> {
@@ -125,7 +129,10 @@ const pathParams = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) =
 
 const headers = (docs: Record<string, HeaderDoc>): Json =>
   Object.fromEntries(
-    Object.entries(docs).map(([name, doc]) => [name, { description: doc.description, schema: { type: 'string' } }]),
+    Object.entries(docs).map(([name, doc]) => [
+      name,
+      { description: doc.description, schema: { type: 'string' } },
+    ]),
   );
 
 function successResponse(doc: ResponseDoc, operation: ApiOperation, set: SchemaSet): Json {
@@ -154,7 +161,8 @@ function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
     add(401, 'UNAUTHORIZED');
     add(403, 'FORBIDDEN');
   }
-  for (const [status, own] of Object.entries(operation.errors ?? {})) add(Number(status) as ErrorStatus, ...own);
+  for (const [status, own] of Object.entries(operation.errors ?? {}))
+    add(Number(status) as ErrorStatus, ...own);
   add(429);
   if (operation.auth !== 'public') add(500, 'INTERNAL');
   return codes;

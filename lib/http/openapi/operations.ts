@@ -4,6 +4,7 @@ import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.
 import { AssignBody, EmptyBody, NoteBody, ReplyBody } from '../routes/actions.ts';
 import { CreateKeyBody } from '../routes/admin.ts';
 import { ConversationId, ListConversationsQuery } from '../routes/api.ts';
+import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
 import { createBody, DeliveriesQuery, ReplayBody } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
 import {
@@ -17,6 +18,7 @@ import {
   MessageEnvelopeSchema,
   ReplayStartedSchema,
   ReplySentSchema,
+  ServiceLevelReportSchema,
   WebhookDeliveryPageSchema,
   WebhookListSchema,
 } from './schemas.ts';
@@ -101,6 +103,19 @@ export const OPERATIONS: readonly ApiOperation[] = [
     },
     responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },
     errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'get',
+    path: '/api/service-level',
+    operationId: 'getServiceLevel',
+    tag: 'Service level',
+    summary: 'Service level per business day, per channel and in total',
+    description:
+      'Dates are business days in the business time zone, both ends included, at most 92 days. ' +
+      'First-contact resolution settles once a day is 7 days old.',
+    auth: 'read',
+    query: ServiceLevelQuerySchema,
+    responses: { 200: { description: 'The report', schema: ServiceLevelReportSchema } },
   },
 
   {

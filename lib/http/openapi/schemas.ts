@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { ApiKeySchema } from '#lib/domain/api-key.ts';
+import { ChannelSchema } from '#lib/domain/channel.ts';
 import { ContactSchema } from '#lib/domain/contact.ts';
 import {
   StoredWebhookSubscriptionSchema,
   WebhookDeliverySchema,
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
+import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
 import { ConversationViewSchema, MessageViewSchema } from '../views.ts';
 
 // The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
@@ -95,6 +97,34 @@ export const ReplayStartedSchema = z.object({
   deliveries: z.number().int().nonnegative().meta({ description: 'How many deliveries were queued' }),
 });
 
+const share = z.number().min(0).max(1).nullable();
+const hours = z.number().nonnegative().nullable();
+const count = z.number().int().nonnegative();
+const FiguresSchema = z.object({
+  conversations: count,
+  messages: count,
+  answered: count,
+  promisesKept: z.object({ share, kept: count, measured: count }),
+  firstReplyWorkingHours: z.object({ median: hours, p90: hours, over48h: count }),
+  firstContactResolution: z.object({ share, firstContact: count, resolved: count, pending: count }),
+  noticesSent: count,
+  acksSkipped: z.record(z.string(), count).meta({ description: 'By reason' }),
+  breaches: count,
+});
+export const ServiceLevelReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  timeZone: z.string(),
+  channel: ChannelSchema.nullable(),
+  totals: FiguresSchema,
+  byChannel: z.partialRecord(ChannelSchema, FiguresSchema),
+  byDay: z.array(FiguresSchema.extend({ date: z.string() })),
+});
+// The report is a type of the use case, not a schema: keep the two the same shape.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const reportMatches: Same<z.infer<typeof ServiceLevelReportSchema>, ServiceLevelReport> = true;
+void reportMatches;
+
 /**
  * The schemas named in `components.schemas`; any other schema is inlined where it is used.
  * Name one here when several operations answer with it.
@@ -106,6 +136,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ApiKey: ApiKeySchema,
   Webhook: WebhookSubscriptionSchema,
   WebhookDelivery: WebhookDeliveryViewSchema,
+  ServiceLevelFigures: FiguresSchema,
   Error: ErrorSchema,
   Throttled: ThrottledSchema,
 };

@@ -1,0 +1,349 @@
+import { inspectRoutes } from 'hono/dev';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type Json = Record<string, unknown>;
+type Document = {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, { responses: Record<string, Json>; parameters?: Json[] }>>;
+  components: { schemas: Record<string, Json>; parameters: Record<string, Json>; securitySchemes: Json };
+};
+
+const UNKNOWN_CONVERSATION = 'conv_00000000000000000000000000';
+
+/** Every `$ref` string anywhere in `node`. */
+function refsIn(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(refsIn);
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string' ? [value] : refsIn(value),
+  );
+}
+
+/** What a local JSON pointer (`#/a/b`) points at in `document`, or undefined. */
+function resolvePointer(document: unknown, ref: string): unknown {
+  return ref
+    .slice(2)
+    .split('/')
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>(
+      (node, segment) =>
+        node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined,
+      document,
+    );
+}
+
+/** A component schema reference made standalone: components become `$defs`, for z.fromJSONSchema. */
+function standalone(schema: Json, components: Record<string, Json>): Json {
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (node === null || typeof node !== 'object') return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [
+        key,
+        key === '$ref' && typeof value === 'string'
+          ? value.replace('#/components/schemas/', '#/$defs/')
+          : rewrite(value),
+      ]),
+    );
+  };
+  return { ...(rewrite(schema) as Json), $defs: rewrite(components) };
+}
+
+describe('the OpenAPI document and the reference page', () => {
+  let sb: TestSwitchboard;
+  let doc: Document;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    sb = await startTestSwitchboard();
+    doc = (await (await sb.runtime.app.request('/api/openapi.json')).json()) as Document;
+    await sb.postSms();
+    await sb.drain();
+    const list = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
+    conversationId = list.items[0]?.id ?? '';
+  });
+  afterAll(async () => {
+    await sb.stop();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    options: { token?: string | null; body?: unknown; idempotencyKey?: string } = {},
+  ): Promise<Response> {
+    const headers = new Headers();
+    const token = options.token === undefined ? TEST_API_TOKEN : options.token;
+    if (token !== null) headers.set('authorization', `Bearer ${token}`);
+    if (options.idempotencyKey) headers.set('idempotency-key', options.idempotencyKey);
+    if (options.body !== undefined) headers.set('content-type', 'application/json');
+    return sb.runtime.app.request(path, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+  }
+
+  /** Asserts that `response` is one the document lists for this operation, body included. */
+  async function expectDocumented(method: string, template: string, response: Response): Promise<unknown> {
+    const documented = doc.paths[template]?.[method.toLowerCase()]?.responses[String(response.status)] as
+      | { content?: Record<string, { schema: Json }>; 'x-error-codes'?: string[] }
+      | undefined;
+    expect(documented, `${method} ${template} ${response.status} is documented`).toBeDefined();
+    const text = await response.text();
+    if (!documented?.content) {
+      expect(text).toBe('');
+      return undefined;
+    }
+    const json = JSON.parse(text) as unknown;
+    const schema = documented.content['application/json']?.schema as Json;
+    const result = z.fromJSONSchema(standalone(schema, doc.components.schemas)).safeParse(json);
+    expect(result.error?.issues ?? [], JSON.stringify(json)).toEqual([]);
+    const code = (json as { error?: { code?: string } }).error?.code;
+    if (code !== undefined) expect(documented['x-error-codes']).toContain(code);
+    return json;
+  }
+
+  it('should serve an OpenAPI 3.1 document without a token', async () => {
+    // Act
+    const response = await sb.runtime.app.request('/api/openapi.json');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/json');
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info.title).toEqual(expect.any(String));
+    expect(doc.info.version).toEqual(expect.any(String));
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(0);
+    expect(doc.components.securitySchemes).toHaveProperty(
+      'bearer',
+      expect.objectContaining({ scheme: 'bearer' }),
+    );
+    expect(doc.components.schemas).toHaveProperty('Error');
+  });
+
+  it('should resolve every $ref inside the document', () => {
+    // Act
+    const dangling = refsIn(doc).filter((ref) => !ref.startsWith('#/') || !resolvePointer(doc, ref));
+
+    // Assess
+    expect(refsIn(doc).length).toBeGreaterThan(0);
+    expect(dangling).toEqual([]);
+  });
+
+  it('should document exactly the routes the app serves under /api, and /healthz', () => {
+    // Prepare
+    const served = inspectRoutes(sb.runtime.app)
+      .filter((route) => !route.isMiddleware && route.method !== 'ALL' && !route.path.includes('*'))
+      .filter((route) => route.path === '/healthz' || route.path.startsWith('/api/'))
+      .map((route) => `${route.method} ${route.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`);
+
+    // Act
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+
+    // Assess
+    expect([...new Set(documented)].sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('should give every operation its path parameters, security and the shared error schema', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+        const declared = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+        expect(declared, name).toEqual(inPath);
+        expect(operation, name).toHaveProperty('security');
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400 || status === '429') continue;
+          expect(refsIn(response), `${name} ${status}`).toContain('#/components/schemas/Error');
+        }
+      }
+    }
+  });
+
+  it('should turn every documented JSON schema into a validator', () => {
+    // Prepare
+    const schemas = Object.values(doc.paths)
+      .flatMap((item) => Object.values(item))
+      .flatMap((operation) => Object.values(operation.responses))
+      .map(
+        (response) =>
+          (response.content as Record<string, { schema: Json }> | undefined)?.['application/json'],
+      )
+      .filter((content) => content !== undefined);
+
+    // Act
+    const build = () =>
+      schemas.map(({ schema }) => z.fromJSONSchema(standalone(schema, doc.components.schemas)));
+
+    // Assess
+    expect(schemas.length).toBeGreaterThan(20);
+    expect(build).not.toThrow();
+  });
+
+  it('should match the real answers of listing, reading and replying to a conversation', async () => {
+    // Prepare
+    const key = `reply-${crypto.randomUUID()}`;
+    const reply = { text: 'Dzień dobry, już sprawdzamy.' };
+
+    // Act
+    const list = await call('GET', '/api/conversations?limit=10');
+    const one = await call('GET', `/api/conversations/${conversationId}`);
+    const sent = await call('POST', `/api/conversations/${conversationId}/replies`, {
+      body: reply,
+      idempotencyKey: key,
+    });
+    const replayed = await call('POST', `/api/conversations/${conversationId}/replies`, {
+      body: reply,
+      idempotencyKey: key,
+    });
+
+    // Assess
+    expect(list.status).toBe(200);
+    await expectDocumented('GET', '/api/conversations', list);
+    expect(one.status).toBe(200);
+    const detail = (await expectDocumented('GET', '/api/conversations/{id}', one)) as { messages: unknown[] };
+    expect(detail.messages.length).toBeGreaterThan(0);
+    expect(sent.status).toBe(201);
+    await expectDocumented('POST', '/api/conversations/{id}/replies', sent);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    await expectDocumented('POST', '/api/conversations/{id}/replies', replayed);
+  });
+
+  it('should match the real answers of the other actions, the contact and the service level', async () => {
+    // Prepare
+    const conversation = (await (await call('GET', `/api/conversations/${conversationId}`)).json()) as {
+      conversation: { contact: { key: string } };
+    };
+    const act = (action: string, body: unknown) =>
+      call('POST', `/api/conversations/${conversationId}/${action}`, {
+        body,
+        idempotencyKey: crypto.randomUUID(),
+      });
+
+    // Act
+    const note = await act('notes', { text: 'Klient pyta o fakturę' });
+    const assigned = await act('assign', { assignee: 'Ola' });
+    const resolved = await act('resolve', {});
+    const reopened = await act('reopen', {});
+    const contact = await call(
+      'GET',
+      `/api/contacts/${encodeURIComponent(conversation.conversation.contact.key)}`,
+    );
+    const serviceLevel = await call('GET', '/api/service-level?from=2026-11-20&to=2026-11-25');
+
+    // Assess
+    expect([note.status, assigned.status, resolved.status, reopened.status]).toEqual([201, 200, 200, 200]);
+    await expectDocumented('POST', '/api/conversations/{id}/notes', note);
+    await expectDocumented('POST', '/api/conversations/{id}/assign', assigned);
+    await expectDocumented('POST', '/api/conversations/{id}/resolve', resolved);
+    await expectDocumented('POST', '/api/conversations/{id}/reopen', reopened);
+    expect(contact.status).toBe(200);
+    await expectDocumented('GET', '/api/contacts/{key}', contact);
+    expect(serviceLevel.status).toBe(200);
+    await expectDocumented('GET', '/api/service-level', serviceLevel);
+  });
+
+  it('should match the real answers of key management, including a 403 for a missing scope', async () => {
+    // Act
+    const created = await call('POST', '/api/admin/keys', { body: { name: 'reporting', scopes: ['read'] } });
+    const { id, token } = (await created.clone().json()) as { id: string; token: string };
+    const forbidden = await call('POST', `/api/conversations/${conversationId}/resolve`, {
+      token,
+      idempotencyKey: crypto.randomUUID(),
+    });
+    const listed = await call('GET', '/api/admin/keys');
+    const revoked = await call('DELETE', `/api/admin/keys/${id}`);
+    const webhooks = await call('GET', '/api/webhooks');
+
+    // Assess
+    expect(created.status).toBe(201);
+    await expectDocumented('POST', '/api/admin/keys', created);
+    expect(forbidden.status).toBe(403);
+    await expectDocumented('POST', '/api/conversations/{id}/resolve', forbidden);
+    expect(listed.status).toBe(200);
+    await expectDocumented('GET', '/api/admin/keys', listed);
+    expect(revoked.status).toBe(204);
+    await expectDocumented('DELETE', '/api/admin/keys/{id}', revoked);
+    expect(webhooks.status).toBe(200);
+    await expectDocumented('GET', '/api/webhooks', webhooks);
+  });
+
+  it.each([
+    ['an unknown conversation', 'GET', `/api/conversations/${UNKNOWN_CONVERSATION}`, {}, 404],
+    ['a missing token', 'GET', '/api/conversations', { token: null }, 401],
+    ['a wrong token', 'GET', '/api/conversations', { token: 'not-a-key' }, 401],
+    ['an invalid query', 'GET', '/api/conversations?limit=0', {}, 400],
+    ['an invalid cursor', 'GET', '/api/conversations?cursor=bm9wZQ', {}, 400],
+    [
+      'a reply without Idempotency-Key',
+      'POST',
+      '/api/conversations/{id}/replies',
+      { body: { text: 'x' } },
+      400,
+    ],
+    ['an empty reply', 'POST', '/api/conversations/{id}/replies', { body: { text: ' ' }, key: true }, 400],
+    [
+      'a reply to an unknown conversation',
+      'POST',
+      '/api/conversations/{unknown}/replies',
+      { key: true },
+      404,
+    ],
+  ] as const)('should document the error answer to %s', async (_name, method, path, options, status) => {
+    // Prepare
+    const template = path.includes('/api/conversations/') ? path.replace(/conv_\w+|\{\w+\}/, '{id}') : path;
+    const concrete = path.replace('{id}', conversationId).replace('{unknown}', UNKNOWN_CONVERSATION);
+    const { key, ...rest } = options as { key?: boolean; token?: string | null; body?: unknown };
+
+    // Act
+    const response = await call(method, concrete, {
+      ...rest,
+      ...(key ? { idempotencyKey: crypto.randomUUID(), body: rest.body ?? { text: 'x' } } : {}),
+    });
+
+    // Assess
+    expect(response.status).toBe(status);
+    await expectDocumented(method, template.replace(/\?.*$/, ''), response);
+  });
+
+  it('should document the Idempotency-Key exactly as the middleware reads it', async () => {
+    // Prepare
+    const pattern = z.fromJSONSchema(doc.components.parameters.IdempotencyKey?.schema as Json);
+    const tooLong = 'k'.repeat(256);
+    const longest = 'k'.repeat(255);
+
+    // Act
+    const refused = await call('POST', `/api/conversations/${UNKNOWN_CONVERSATION}/resolve`, {
+      idempotencyKey: tooLong,
+    });
+    const accepted = await call('POST', `/api/conversations/${UNKNOWN_CONVERSATION}/resolve`, {
+      idempotencyKey: longest,
+    });
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(pattern.safeParse(tooLong).success).toBe(false);
+    expect(accepted.status).toBe(404);
+    expect(pattern.safeParse(longest).success).toBe(true);
+  });
+
+  it('should serve a self-contained reference page without a token', async () => {
+    // Act
+    const response = await sb.runtime.app.request('/api/docs');
+    const html = await response.text();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(html).toContain('<script>');
+    expect(html).toContain('openapi.json');
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/<(script|link|img|iframe)[^>]+(src|href)=/i);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+  });
+});

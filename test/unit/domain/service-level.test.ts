@@ -1,0 +1,318 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { businessCalendar } from '#lib/domain/calendar.ts';
+import type { DomainEvent } from '#lib/domain/events.ts';
+import {
+  addCounts,
+  bucketOf,
+  businessDate,
+  type Counts,
+  countsFor,
+  datesBetween,
+  emptyCounts,
+  FCR_WINDOW_MS,
+  fcrOutcome,
+  figuresOf,
+  isFollowUp,
+  OVERFLOW_BUCKET,
+  percentileHours,
+  type Resolution,
+  tallyResolutions,
+  workingMinutesBetween,
+} from '#lib/domain/service-level.ts';
+import type { EventClaim, StatsStore } from '#lib/ports/stats-store.ts';
+import { countEvent, EventInFlightError, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { memoryLog } from '#test/support/silent-log.ts';
+
+const calendar = businessCalendar(DEFAULT_BUSINESS_CONFIG);
+
+function event(type: DomainEvent['type'], data: Record<string, unknown>, occurredAt: string): DomainEvent {
+  return { id: `evt_${type}_${occurredAt}`, type, occurredAt, conversationId: 'conv_1', data };
+}
+
+function reply(at: string, awaitingSince: string, originalReplyBy: string | null, answeredEpisode = true) {
+  return event(
+    'reply.sent',
+    { messageId: 'msg_r', channel: 'sms', awaitingSince, originalReplyBy, answeredEpisode, firstReply: true },
+    at,
+  );
+}
+
+function resolution(overrides: Partial<Resolution> = {}): Resolution {
+  return {
+    date: '2026-11-25',
+    channel: 'sms',
+    conversationId: 'conv_1',
+    resolvedAt: '2026-11-25T12:00:00.000Z',
+    replies: 1,
+    ...overrides,
+  };
+}
+
+describe('the first-reply histogram', () => {
+  it('should put working minutes into quarter-hour buckets, exact zero apart, and overflow past 48 h', () => {
+    // Prepare
+    const minutes = [0, 0.5, 15, 15.01, 60, 48 * 60, 48 * 60 + 1, 500 * 60];
+
+    // Act
+    const buckets = minutes.map(bucketOf);
+
+    // Assess
+    expect(buckets).toEqual([0, 1, 1, 2, 4, 192, OVERFLOW_BUCKET, OVERFLOW_BUCKET]);
+  });
+
+  it('should read the median and p90 by nearest rank as the upper bound of their bucket', () => {
+    // Prepare: ten answers: 1 within 15 min, 5 within an hour, 3 within two hours, 1 in 3 hours.
+    const histogram = { 1: 1, 4: 5, 8: 3, 12: 1 };
+
+    // Act
+    const median = percentileHours(histogram, 0.5);
+    const p90 = percentileHours(histogram, 0.9);
+    const max = percentileHours(histogram, 1);
+
+    // Assess
+    expect([median, p90, max]).toEqual([1, 2, 3]);
+  });
+
+  it('should report no percentile without data, and 48 h for the overflow bucket', () => {
+    // Act / Assess
+    expect(percentileHours({}, 0.5)).toBeNull();
+    expect(percentileHours({ 3: 0 }, 0.5)).toBeNull();
+    expect(percentileHours({ [OVERFLOW_BUCKET]: 2, 2: 1 }, 0.9)).toBe(48);
+  });
+
+  it('should add summaries counter by counter, reason by reason, bucket by bucket', () => {
+    // Prepare
+    const a: Counts = { ...emptyCounts(), messages: 2, skipped: { 'opted-out': 1 }, histogram: { 4: 1 } };
+    const b: Counts = {
+      ...emptyCounts(),
+      messages: 1,
+      skipped: { 'opted-out': 2, x: 1 },
+      histogram: { 4: 2, 5: 1 },
+    };
+
+    // Act
+    const sum = addCounts(a, b);
+
+    // Assess
+    expect(sum).toMatchObject({ messages: 3, skipped: { 'opted-out': 3, x: 1 }, histogram: { 4: 3, 5: 1 } });
+  });
+});
+
+describe('working time to the first reply', () => {
+  it('should count only opening hours: Friday 16:00 to Monday 10:00 in Warsaw is two working hours', () => {
+    // Prepare
+    const from = new Date('2026-11-27T16:00:00+01:00');
+    const to = new Date('2026-11-30T10:00:00+01:00');
+
+    // Act
+    const minutes = workingMinutesBetween(calendar, from, to);
+
+    // Assess
+    expect(minutes).toBe(120);
+    expect(workingMinutesBetween(calendar, to, from)).toBe(0);
+    expect(
+      workingMinutesBetween(
+        calendar,
+        new Date('2026-11-28T10:00:00+01:00'),
+        new Date('2026-11-28T18:00:00+01:00'),
+      ),
+    ).toBe(0);
+  });
+
+  it('should count a reply by the promise first stated as kept, and a later one as not, even after a late notice moved it', () => {
+    // Prepare
+    const since = '2026-11-25T09:00:00.000Z';
+    const inTime = reply('2026-11-25T10:30:00.000Z', since, '2026-11-25T11:00:00.000Z');
+    const late = reply('2026-11-25T11:30:00.000Z', since, '2026-11-25T11:00:00.000Z');
+
+    // Act
+    const kept = countsFor(inTime, calendar);
+    const missed = countsFor(late, calendar);
+
+    // Assess
+    expect(kept).toMatchObject({ answered: 1, measured: 1, kept: 1, histogram: { 6: 1 } });
+    expect(missed).toMatchObject({ answered: 1, measured: 1, kept: 0, histogram: { 10: 1 } });
+  });
+
+  it('should count a reply that did not end a waiting episode as nothing', () => {
+    // Act
+    const counts = countsFor(
+      reply('2026-11-25T10:30:00.000Z', '2026-11-25T09:00:00.000Z', null, false),
+      calendar,
+    );
+
+    // Assess
+    expect(counts).toBeNull();
+  });
+
+  it('should count skipped acks by reason, and ignore events with no figure', () => {
+    // Act
+    const skipped = countsFor(
+      event('ack.skipped', { episode: 1, reason: 'opted-out' }, '2026-11-25T09:00:00Z'),
+      calendar,
+    );
+    const assigned = countsFor(
+      event('conversation.assigned', { assignee: 'anna' }, '2026-11-25T09:00:00Z'),
+      calendar,
+    );
+
+    // Assess
+    expect(skipped?.skipped).toEqual({ 'opted-out': 1 });
+    expect(assigned).toBeNull();
+  });
+
+  it('should count a moment on the business day of the business time zone', () => {
+    // Act / Assess: 23:30 UTC on the 24th is already the 25th in Warsaw.
+    expect(businessDate('2026-11-24T23:30:00.000Z', 'Europe/Warsaw')).toBe('2026-11-25');
+    expect(datesBetween('2026-10-30', '2026-11-02')).toEqual([
+      '2026-10-30',
+      '2026-10-31',
+      '2026-11-01',
+      '2026-11-02',
+    ]);
+  });
+});
+
+describe('first-contact resolution', () => {
+  const resolvedAt = Date.parse('2026-11-25T12:00:00.000Z');
+  const afterWindow = new Date(resolvedAt + FCR_WINDOW_MS);
+
+  it('should count one reply and seven quiet days as first contact', () => {
+    // Act / Assess
+    expect(fcrOutcome(resolution(), afterWindow)).toBe('first-contact');
+  });
+
+  it('should keep a resolution pending while its seven days run', () => {
+    // Act / Assess
+    expect(fcrOutcome(resolution(), new Date(afterWindow.getTime() - 1))).toBe('pending');
+  });
+
+  it('should not count two replies, no reply, or a customer back within seven days', () => {
+    // Act / Assess
+    expect(fcrOutcome(resolution({ replies: 2 }), afterWindow)).toBe('not-first-contact');
+    expect(fcrOutcome(resolution({ replies: 0 }), afterWindow)).toBe('not-first-contact');
+    expect(fcrOutcome(resolution({ followUpAt: '2026-11-26T08:00:00.000Z' }), afterWindow)).toBe(
+      'not-first-contact',
+    );
+    // Decided at once: no need to wait for the window.
+    expect(fcrOutcome(resolution({ replies: 2 }), new Date(resolvedAt))).toBe('not-first-contact');
+  });
+
+  it('should treat a conversation opened within seven days after the resolution as a follow-up, and not later ones', () => {
+    // Act / Assess
+    expect(isFollowUp('2026-11-25T12:00:00.000Z', '2026-12-02T12:00:00.000Z')).toBe(true);
+    expect(isFollowUp('2026-11-25T12:00:00.000Z', '2026-12-02T12:00:00.001Z')).toBe(false);
+    expect(isFollowUp('2026-11-25T12:00:00.000Z', '2026-11-25T11:00:00.000Z')).toBe(false);
+  });
+
+  it('should leave a reopened resolution out (it counts when resolved again) and tally the rest', () => {
+    // Prepare
+    const resolutions = [
+      resolution(),
+      resolution({ replies: 3 }),
+      resolution({ reopenedAt: '2026-11-25T13:00:00.000Z' }),
+      resolution({ resolvedAt: new Date(afterWindow.getTime() - 60_000).toISOString() }),
+    ];
+
+    // Act
+    const tally = tallyResolutions(resolutions, afterWindow);
+    const figures = figuresOf(emptyCounts(), tally);
+
+    // Assess
+    expect(tally).toEqual({ firstContact: 1, resolved: 2, pending: 1 });
+    expect(figures.firstContactResolution.share).toBe(0.5);
+  });
+});
+
+/** A StatsStore in memory: the port's contract for the claim, enough to test the counting rules. */
+function memoryStats() {
+  const markers = new Map<string, { state: 'in-progress' | 'done'; leaseUntil: number }>();
+  const days = new Map<string, Counts>();
+  const store: StatsStore = {
+    async claimEvent(id, now): Promise<EventClaim> {
+      const marker = markers.get(id);
+      if (marker?.state === 'done') return 'done';
+      if (marker && marker.leaseUntil > now.getTime()) return 'in-flight';
+      markers.set(id, { state: 'in-progress', leaseUntil: now.getTime() + 60_000 });
+      return 'new';
+    },
+    async finishEvent(id) {
+      markers.set(id, { state: 'done', leaseUntil: 0 });
+    },
+    async addToDay(date, channel, counts) {
+      const key = `${date}/${channel}`;
+      days.set(key, addCounts(days.get(key) ?? emptyCounts(), counts));
+    },
+    addReply: async () => ({ replies: 1, resolution: null }),
+    setResolution: async () => ({ replies: 1, previous: null }),
+    noteContactOpened: async () => null,
+    noteContactResolved: async () => null,
+    putResolution: async () => {},
+    markResolution: async () => {},
+    readDays: async () => [],
+  };
+  return { store, markers, days };
+}
+
+describe('counting delivered events', () => {
+  function deps(stats: StatsStore, clock = new TestClock('2026-11-25T10:00:00Z')): StatsSinkDeps {
+    return {
+      stats,
+      conversations: { getConversation: async () => null },
+      business: DEFAULT_BUSINESS_CONFIG,
+      clock,
+      log: memoryLog(),
+    };
+  }
+  const received = event(
+    'message.received',
+    { messageId: 'msg_1', channel: 'sms', kind: 'message' },
+    '2026-11-25T09:00:00Z',
+  );
+
+  it('should count an event once however often it is delivered', async () => {
+    // Prepare
+    const { store, days } = memoryStats();
+
+    // Act
+    const outcomes = [await countEvent(deps(store), received), await countEvent(deps(store), received)];
+
+    // Assess
+    expect(outcomes).toEqual(['counted', 'duplicate']);
+    expect(days.get('2026-11-25/sms')?.messages).toBe(1);
+  });
+
+  it('should refuse a delivery while another one counts the event, and take over once its lease ran out', async () => {
+    // Prepare
+    const { store, markers, days } = memoryStats();
+    const clock = new TestClock('2026-11-25T10:00:00Z');
+    markers.set(received.id, { state: 'in-progress', leaseUntil: clock.now().getTime() + 60_000 });
+
+    // Act
+    const during = countEvent(deps(store, clock), received);
+    await expect(during).rejects.toBeInstanceOf(EventInFlightError);
+    clock.advance(61_000);
+    const after = await countEvent(deps(store, clock), received);
+
+    // Assess
+    expect(after).toBe('counted');
+    expect(days.get('2026-11-25/sms')?.messages).toBe(1);
+  });
+
+  it('should not count an event whose conversation and channel are unknown', async () => {
+    // Prepare
+    const { store, days } = memoryStats();
+
+    // Act
+    const outcome = await countEvent(
+      deps(store),
+      event('notice.sent', { episode: 1 }, '2026-11-25T09:00:00Z'),
+    );
+
+    // Assess
+    expect(outcome).toBe('ignored');
+    expect(days.size).toBe(0);
+  });
+});
