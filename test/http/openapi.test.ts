@@ -274,41 +274,59 @@ describe('the OpenAPI document and the reference page', () => {
   });
 
   it.each([
-    ['an unknown conversation', 'GET', `/api/conversations/${UNKNOWN_CONVERSATION}`, {}, 404],
-    ['a missing token', 'GET', '/api/conversations', { token: null }, 401],
-    ['a wrong token', 'GET', '/api/conversations', { token: 'not-a-key' }, 401],
-    ['an invalid query', 'GET', '/api/conversations?limit=0', {}, 400],
-    ['an invalid cursor', 'GET', '/api/conversations?cursor=bm9wZQ', {}, 400],
-    [
-      'a reply without Idempotency-Key',
-      'POST',
-      '/api/conversations/{id}/replies',
-      { body: { text: 'x' } },
-      400,
-    ],
-    ['an empty reply', 'POST', '/api/conversations/{id}/replies', { body: { text: ' ' }, key: true }, 400],
-    [
-      'a reply to an unknown conversation',
-      'POST',
-      '/api/conversations/{unknown}/replies',
-      { key: true },
-      404,
-    ],
-  ] as const)('should document the error answer to %s', async (_name, method, path, options, status) => {
+    {
+      name: 'an unknown conversation',
+      method: 'GET',
+      path: '/api/conversations/{id}',
+      id: 'unknown',
+      status: 404,
+    },
+    { name: 'a missing token', method: 'GET', path: '/api/conversations', token: null, status: 401 },
+    { name: 'a wrong token', method: 'GET', path: '/api/conversations', token: 'not-a-key', status: 401 },
+    { name: 'an invalid query', method: 'GET', path: '/api/conversations', query: '?limit=0', status: 400 },
+    {
+      name: 'an invalid cursor',
+      method: 'GET',
+      path: '/api/conversations',
+      query: '?cursor=bm9wZQ',
+      status: 400,
+    },
+    {
+      name: 'a reply without key',
+      method: 'POST',
+      path: '/api/conversations/{id}/replies',
+      key: false,
+      status: 400,
+    },
+    {
+      name: 'an empty reply',
+      method: 'POST',
+      path: '/api/conversations/{id}/replies',
+      text: ' ',
+      status: 400,
+    },
+    {
+      name: 'a reply to nobody',
+      method: 'POST',
+      path: '/api/conversations/{id}/replies',
+      id: 'unknown',
+      status: 404,
+    },
+  ])('should document the error answer to $name', async (example) => {
     // Prepare
-    const template = path.includes('/api/conversations/') ? path.replace(/conv_\w+|\{\w+\}/, '{id}') : path;
-    const concrete = path.replace('{id}', conversationId).replace('{unknown}', UNKNOWN_CONVERSATION);
-    const { key, ...rest } = options as { key?: boolean; token?: string | null; body?: unknown };
+    const id = example.id === 'unknown' ? UNKNOWN_CONVERSATION : conversationId;
+    const acting = example.method === 'POST';
 
     // Act
-    const response = await call(method, concrete, {
-      ...rest,
-      ...(key ? { idempotencyKey: crypto.randomUUID(), body: rest.body ?? { text: 'x' } } : {}),
+    const response = await call(example.method, `${example.path.replace('{id}', id)}${example.query ?? ''}`, {
+      ...(example.token === undefined ? {} : { token: example.token }),
+      ...(acting ? { body: { text: example.text ?? 'Dzień dobry' } } : {}),
+      ...(acting && example.key !== false ? { idempotencyKey: crypto.randomUUID() } : {}),
     });
 
     // Assess
-    expect(response.status).toBe(status);
-    await expectDocumented(method, template.replace(/\?.*$/, ''), response);
+    expect(response.status).toBe(example.status);
+    await expectDocumented(example.method, example.path, response);
   });
 
   it('should document the Idempotency-Key exactly as the middleware reads it', async () => {

@@ -75,8 +75,15 @@ function showKeyState() {
 
 function forgetKey(message) {
   state.apiKey = null;
+  state.openId = null;
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
+  // Without a key nothing customer-related stays on screen.
+  $('conversations').replaceChildren();
+  $('messages').replaceChildren();
+  $('conversation-title').textContent = 'No conversation open';
+  $('conversation-meta').textContent = '';
+  $('reply-form').hidden = true;
   setStatus(message);
   $('api-key').focus();
 }
@@ -234,7 +241,8 @@ async function openConversation(id, moveFocus) {
   $('reply-form').hidden = false;
   $('resolve').disabled = conversation.status !== 'open';
   for (const item of $('conversations').querySelectorAll('[data-id]')) {
-    item.toggleAttribute('aria-current', item.dataset.id === id);
+    if (item.dataset.id === id) item.setAttribute('aria-current', 'true');
+    else item.removeAttribute('aria-current');
   }
   if (moveFocus) $('conversation-title').focus();
 }
@@ -441,6 +449,7 @@ setInterval(() => document.hidden || refreshAll(), POLL_MS);
 setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel(), 60_000);
 
 showKeyState();
+if (!state.apiKey) setStatus('Paste an API key (AGENT_API_TOKEN, or a key with the read and reply scopes).');
 const fromHash = location.hash.slice(1);
 if (/^conv_[0-9a-z]{26}$/.test(fromHash)) state.openId = fromHash;
 void refreshAll();

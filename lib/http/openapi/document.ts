@@ -271,7 +271,8 @@ export function buildOpenApiDocument(
   const operationIds = new Set<string>();
   for (const operation of operations) {
     const path = openApiPath(operation.path);
-    const item = (paths[path] ??= {});
+    const item = paths[path] ?? {};
+    paths[path] = item;
     if (item[operation.method] || operationIds.has(operation.operationId)) {
       throw new Error(`${operation.method.toUpperCase()} ${operation.path} (${operation.operationId}) twice`);
     }
