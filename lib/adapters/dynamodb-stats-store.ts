@@ -135,15 +135,31 @@ export class DynamoDbStatsStore implements StatsStore {
   }
 
   async noteContactOpened(contactKey: string, openedAt: string): Promise<ContactResolution | null> {
-    const item = await this.#update(
-      { pk: `STATSCONTACT#${contactKey}`, sk: 'STATS' },
-      'SET lastOpenedAt = :at',
-      { values: { ':at': openedAt } },
-      'ALL_NEW',
-    );
+    const key = { pk: `STATSCONTACT#${contactKey}`, sk: 'STATS' };
+    let item: Record<string, unknown> | undefined;
+    try {
+      // Only forwards: a redelivered older opening must not hide a newer one from a resolution.
+      item = await this.#update(
+        key,
+        'SET lastOpenedAt = :at',
+        {
+          values: { ':at': openedAt },
+          condition: 'attribute_not_exists(lastOpenedAt) OR lastOpenedAt < :at',
+        },
+        'ALL_NEW',
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }),
+      );
+      item = Item ? unmarshall(Item) : undefined;
+    }
     const last = item?.lastResolution as Record<string, unknown> | undefined;
-    const key = resolutionKeyOf(last);
-    return key && typeof last?.resolvedAt === 'string' ? { ...key, resolvedAt: last.resolvedAt } : null;
+    const resolution = resolutionKeyOf(last);
+    return resolution && typeof last?.resolvedAt === 'string'
+      ? { ...resolution, resolvedAt: last.resolvedAt }
+      : null;
   }
 
   async noteContactResolved(contactKey: string, resolution: ContactResolution): Promise<string | null> {
@@ -244,7 +260,7 @@ export class DynamoDbStatsStore implements StatsStore {
   async #update(
     key: { pk: string; sk: string },
     expression: string,
-    options: { names?: Record<string, string>; values: Record<string, unknown> },
+    options: { names?: Record<string, string>; values: Record<string, unknown>; condition?: string },
     returnValues: 'NONE' | 'ALL_NEW' | 'ALL_OLD' = 'NONE',
   ): Promise<Record<string, unknown> | undefined> {
     const { Attributes } = await this.#client.send(
@@ -252,6 +268,7 @@ export class DynamoDbStatsStore implements StatsStore {
         TableName: this.#table,
         Key: marshall(key),
         UpdateExpression: expression,
+        ...(options.condition ? { ConditionExpression: options.condition } : {}),
         ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
         ExpressionAttributeValues: marshall(options.values, { removeUndefinedValues: true }),
         ReturnValues: returnValues,

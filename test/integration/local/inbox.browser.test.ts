@@ -50,12 +50,19 @@ async function outbox(dataDir: string): Promise<Array<{ text: string; to: string
 describe('the inbox page', () => {
   let root: string;
   let dataDir: string;
-  let running: Started | undefined;
-  let browser: Browser | undefined;
+  let running: Started;
+  let browser: Browser;
+  let secrets: Record<string, string>;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'switchboard-inbox-'));
     dataDir = join(root, 'data');
+    [running, browser] = await Promise.all([
+      start(dataDir),
+      // The business's zone (switchboard.config.json): the page's dates are the report's days.
+      launchBrowser({ timezoneId: 'Europe/Warsaw' }),
+    ]);
+    secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
   });
   afterAll(async () => {
     await browser?.close();
@@ -64,40 +71,46 @@ describe('the inbox page', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  /** Posts a signed SMS from this number, as Twilio would. */
+  async function sms(from: string, text: string): Promise<Response> {
+    const path = '/webhooks/twilio/messaging';
+    const form = twilioForm('sms-polish', { From: from, Body: text });
+    const { body, headers } = signTwilio(`${running.url}${path}`, form, secrets.TWILIO_AUTH_TOKEN as string);
+    return fetch(`${running.url}${path}`, { method: 'POST', headers, body });
+  }
+
+  function api(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${running.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${secrets.AGENT_API_TOKEN}`, ...init.headers },
+    });
+  }
+
   it('should show a waiting SMS, send the reply typed on the page, and drop it from the waiting list', async () => {
     // Prepare
-    running = await start(dataDir);
-    const url = running.url;
-    // The business's zone (switchboard.config.json): the page's dates are then the report's days.
-    browser = await launchBrowser({ timezoneId: 'Europe/Warsaw' });
-    const page = browser.page;
+    const { page } = browser;
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
-    const auth = { authorization: `Bearer ${secrets.AGENT_API_TOKEN}` };
     // Customer input that would run as markup if the page ever used innerHTML.
     const customerText = 'Dzień dobry <img src=x onerror="window.__injected=1"> gdzie paczka?';
     const replyText = 'Dzień dobry, paczka wyszła dziś rano. Anna';
-    await page.goto(`${url}/inbox`);
-    await page.getByLabel('API key').fill(secrets.AGENT_API_TOKEN);
+    await page.goto(`${running.url}/inbox`);
+    await page.getByLabel('API key').fill(secrets.AGENT_API_TOKEN as string);
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.getByText('Nobody is waiting.').waitFor();
-    const path = '/webhooks/twilio/messaging';
-    const form = twilioForm('sms-polish', { From: '+48601234567', Body: customerText });
-    const { body, headers } = signTwilio(`${url}${path}`, form, secrets.TWILIO_AUTH_TOKEN);
-    const webhook = await fetch(`${url}${path}`, { method: 'POST', headers, body });
+    const webhook = await sms('+48601234567', customerText);
 
     // Act: the page's poll finds the conversation; open it, read it, answer it.
     const item = page.locator('#conversations').getByRole('button', { name: /phone:\+48601234567/ });
     await item.click({ timeout: 10_000 });
     await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
     const conversationId = await item.getAttribute('data-id');
-    const note = await fetch(`${url}/api/conversations/${conversationId}/notes`, {
+    const note = await api(`/api/conversations/${conversationId}/notes`, {
       method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': 'inbox-test-note' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'inbox-test-note' },
       body: JSON.stringify({ text: 'Klientka pyta o zamówienie 1234.' }),
     });
     await page.getByLabel('Reply to the customer').fill(replyText);
@@ -124,12 +137,56 @@ describe('the inbox page', () => {
     );
     expect(await page.locator('#conversations [data-id]').count()).toBe(0);
     expect(await page.getByText('Nobody is waiting.').isVisible()).toBe(true);
-    const waiting = await fetch(`${url}/api/conversations?awaiting=true`, { headers: auth });
+    const waiting = await api('/api/conversations?awaiting=true');
     expect(((await waiting.json()) as { items: unknown[] }).items).toEqual([]);
     const today = page.locator('#chart-rows tr').last();
     const [received, answered, kept, median] = await today.locator('td').allTextContents();
     expect([received, answered, kept]).toEqual(['1', '1', '100 %']);
     expect(median).toMatch(/^\d+ min$|^\d+\.\d h$/);
-    expect(pageErrors.filter((error) => !error.includes('404'))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('should keep the Idempotency-Key for a retry after a network failure, and show OUTSIDE_WINDOW plainly', async () => {
+    // Prepare: a second customer, opened by link; the replies endpoint first fails at the
+    // network, then answers what the API answers when WhatsApp's 24-hour window is closed.
+    const { page } = browser;
+    await sms('+48601000002', 'Czy mogę zmienić adres?');
+    const { items } = (await (await api('/api/conversations?awaiting=true')).json()) as {
+      items: Array<{ id: string }>;
+    };
+    const keys: string[] = [];
+    await page.route('**/api/conversations/*/replies', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length === 1) return route.abort('connectionreset');
+      return route.fulfill({
+        status: 409,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: {
+            code: 'OUTSIDE_WINDOW',
+            message: 'The 24-hour window on whatsapp is closed: only an approved template can be sent',
+          },
+        }),
+      });
+    });
+    await page.goto(`${running.url}/inbox#${items[0]?.id}`);
+    await page.getByLabel('Reply to the customer').fill('Tak, proszę podać nowy adres.');
+
+    // Act
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const networkError = await page.getByRole('alert').getByText('Press Send again').textContent();
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('alert').getByText('24-hour window').waitFor();
+
+    // Assess
+    expect(networkError).toContain('Press Send again: it is safe.');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await page.getByRole('alert').textContent()).toMatch(
+      /^Not sent: The 24-hour window on whatsapp is closed/,
+    );
+    expect(await page.getByLabel('Reply to the customer').inputValue()).toBe('Tak, proszę podać nowy adres.');
+    const texts = (await outbox(dataDir)).map((line) => line.text);
+    expect(texts).not.toContain('Tak, proszę podać nowy adres.');
   });
 });
