@@ -19,11 +19,8 @@ export class OutboxSender implements ChannelSender {
   async send(message: OutboundText): Promise<SendReceipt> {
     const entry = { at: new Date().toISOString(), ...message };
     await appendFile(this.#path, `${JSON.stringify(entry)}\n`, 'utf8');
-    this.#log.info('outbox: message to customer', {
-      channel: message.channel,
-      id: message.idempotencyKey,
-      text: message.text,
-    });
+    // The text is in outbox.jsonl; logs never carry what customers write or are sent.
+    this.#log.info('outbox: message to customer', { channel: message.channel, id: message.idempotencyKey });
     return { providerMessageId: `outbox-${message.idempotencyKey}`, status: 'sent' };
   }
 }

@@ -56,7 +56,7 @@ export type AppConfig = {
    * Twilio's form posts are small (64 KB); Meta batches up to 3 MB; SNS messages up to 256 KB
    * and Mailgun forwards carry attachments (10 MB, API Gateway's own limit).
    */
-  limits: { webhookBodyBytes: { twilio: number; meta: number; email: number } };
+  limits: { webhookBodyBytes: { twilio: number; meta: number; email: number }; apiRequestsPerMinute: number };
 };
 
 export const ACK_DEFAULTS: AppConfig['ack'] = {
@@ -118,6 +118,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     ack: { ...ACK_DEFAULTS, noticeLeadMs: env.NOTICE_LEAD_MINUTES * 60_000 },
     limits: {
       webhookBodyBytes: { twilio: 64 * 1024, meta: 3 * 1024 * 1024 + 64 * 1024, email: 10 * 1024 * 1024 },
+      apiRequestsPerMinute: env.API_REQUESTS_PER_MINUTE,
     },
   };
 }

@@ -53,6 +53,8 @@ export const EnvSchema = z.object({
   SWITCHBOARD_S3_ENDPOINT: url.optional(),
   /** The EventBridge bus Switchboard's events go to (set by CDK). */
   EVENT_BUS_NAME: optionalText,
+  /** Each API key's budget of requests a minute (429 with Retry-After past it). */
+  API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   /** Minutes before the promised time that an unanswered customer gets the late notice. */
   NOTICE_LEAD_MINUTES: z.coerce
     .number()

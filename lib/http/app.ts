@@ -11,12 +11,14 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import type { RateLimiter } from '#lib/ports/rate-limiter.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
+import { rateLimit } from './rate-limit.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiRoutes } from './routes/api.ts';
@@ -47,6 +49,9 @@ export type AppDeps = {
   apiKeys: ApiKeyStore;
   handlers: EventHandlers;
   agent: AgentDeps;
+  rateLimiter: RateLimiter;
+  /** Each API key's budget of requests a minute (429 with Retry-After past it). */
+  apiRequestsPerMinute: number;
   idempotency: IdempotencyStore;
   metrics: Metrics;
   business: BusinessConfig;
@@ -119,6 +124,10 @@ export function createApp(deps: AppDeps): Hono {
       clock: deps.clock,
       log: deps.log,
     }),
+  );
+  api.use(
+    '*',
+    rateLimit({ limiter: deps.rateLimiter, clock: deps.clock, perMinute: deps.apiRequestsPerMinute }),
   );
   api.on('GET', ['/conversations', '/conversations/*', '/contacts/*'], requireScope('read'));
   api.get('/service-level', requireScope('read'));

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
+import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
 import { DynamoDbStatsStore } from '#lib/adapters/dynamodb-stats-store.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
@@ -157,6 +158,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     providers: channels.providers,
     agent: { store, senders, clock, log },
+    rateLimiter: new DynamoDbRateLimiter({ client: options.dynamodb, tableName: config.aws.tableName }),
+    apiRequestsPerMinute: config.limits.apiRequestsPerMinute,
     idempotency: new DynamoDbIdempotencyStore({ client: options.dynamodb, tableName: config.aws.tableName }),
     metrics,
     business: config.business,

@@ -158,7 +158,12 @@ describe('the OpenAPI document and the reference page', () => {
         expect(declared, name).toEqual(inPath);
         expect(operation, name).toHaveProperty('security');
         for (const [status, response] of Object.entries(operation.responses)) {
-          if (Number(status) < 400 || status === '429') continue;
+          if (Number(status) < 400) continue;
+          if (!response['x-error-codes']) {
+            // Only API Gateway's throttle answers in a shape of its own.
+            expect(status, name).toBe('429');
+            continue;
+          }
           expect(refsIn(response), `${name} ${status}`).toContain('#/components/schemas/Error');
         }
       }

@@ -36,7 +36,9 @@ describe('the service level', () => {
       body: JSON.stringify(body),
     });
 
-  async function conversationOf(contactKey: string): Promise<{ id: string; replyBy: string; originalReplyBy: string | null }> {
+  async function conversationOf(
+    contactKey: string,
+  ): Promise<{ id: string; replyBy: string; originalReplyBy: string | null }> {
     const response = await sb.api(`/api/contacts/${encodeURIComponent(contactKey)}`);
     const { conversations } = (await response.json()) as {
       conversations: Array<{ id: string; status: string; replyBy: string; originalReplyBy: string | null }>;
@@ -66,9 +68,13 @@ describe('the service level', () => {
     return (await response.json()) as ServiceLevelReport;
   }
 
-  /** Two days of SMS and Messenger traffic, answered before and after the promises. */
+  /**
+   * Two days of SMS and Messenger traffic. Wednesday: four customers (one on Messenger), one
+   * answered twice and resolved, one whose second message got no ack (we had just answered).
+   * Thursday: a late notice, an answer after the promise first stated, a customer back after
+   * their resolution, a promise breached.
+   */
   async function twoDays() {
-    // Wednesday: three customers write, on two channels.
     at('2026-11-25T10:00:00');
     const first = await sms('+48601000001', 'Gdzie jest moja paczka?');
     at('2026-11-25T10:05:00');
@@ -77,9 +83,6 @@ describe('the service level', () => {
     await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Czy macie rozmiar M?' })]]));
     await sb.drain();
     const messenger = (await conversationOf('messenger:7214568801234567')).id;
-
-    // 40 minutes to the first answer; the customer answers back at once (no second ack so
-    // soon after our reply: skipped), and gets a second answer 15 minutes later.
     at('2026-11-25T10:40:00');
     await replyTo(first, 'Paczka wyszła dziś rano.');
     at('2026-11-25T10:45:00');
@@ -91,30 +94,258 @@ describe('the service level', () => {
     at('2026-11-25T11:30:00');
     await replyTo(messenger, 'Tak, rozmiar M jest dostępny.');
     await resolve(messenger);
+    at('2026-11-25T16:30:00');
+    const unanswered = await sms('+48601000005', 'Halo?');
 
-    // Thursday: the second customer's promise comes near unanswered: a late notice moves it,
-    // and the answer comes after the promise first stated.
+    at('2026-11-26T09:10:00');
+    const fourth = await sms('+48601000004', 'Dzień dobry');
+    at('2026-11-26T09:25:00');
+    await replyTo(fourth, 'Dzień dobry, w czym możemy pomóc?');
     const waiting = await conversationOf('phone:+48601000002');
     sb.clock.set(new Date(Date.parse(waiting.replyBy) - 29 * MINUTE));
-    await sweep(sb.runtime.sweepDeps);
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
     await sb.drain();
-    const moved = await conversationOf('phone:+48601000002');
     sb.clock.set(new Date(Date.parse(waiting.replyBy) + 15 * MINUTE));
     await replyTo(second, 'Adres zmieniony.');
     await resolve(second);
-
-    // A new customer on Thursday, answered in 15 minutes.
-    at('2026-11-26T09:30:00');
-    const fourth = await sms('+48601000004', 'Dzień dobry');
-    at('2026-11-26T09:45:00');
-    await replyTo(fourth, 'Dzień dobry, w czym możemy pomóc?');
-    return { first, second, messenger, fourth, promised: waiting.replyBy, moved: moved.replyBy };
+    at('2026-11-26T11:00:00');
+    await sms('+48601000002', 'Jeszcze jedno pytanie');
+    const breached = await conversationOf('phone:+48601000005');
+    sb.clock.set(new Date(Date.parse(breached.replyBy) + 15 * MINUTE));
+    expect((await sweep(sb.runtime.sweepDeps)).breaches).toBe(1);
+    return { first, second, messenger, fourth, unanswered, promised: waiting.replyBy };
   }
 
-  it('should explore', async () => {
-    const ids = await twoDays();
-    const r = await report('from=2026-11-25&to=2026-11-26');
-    console.log(JSON.stringify(ids, null, 1), JSON.stringify(r, null, 1));
-    console.log(formatReport(r).join('\n'));
+  const zeroFcr = { share: null, firstContact: 0, resolved: 0, pending: 0 };
+
+  it('should report conversations, answers, promises, working hours, notices, skipped acks and breaches per channel and per day', async () => {
+    // Prepare
+    const { promised } = await twoDays();
+
+    // Act
+    const result = await report('from=2026-11-25&to=2026-11-26');
+
+    // Assess
+    expect(promised).toBe('2026-11-26T10:00:00.000+01:00');
+    expect(result).toMatchObject({
+      from: '2026-11-25',
+      to: '2026-11-26',
+      timeZone: 'Europe/Warsaw',
+      channel: null,
+    });
+    expect(result.totals).toEqual({
+      conversations: 6,
+      messages: 7,
+      answered: 5,
+      promisesKept: { share: 0.8, kept: 4, measured: 5 },
+      firstReplyWorkingHours: { median: 0.75, p90: 8.25, over48h: 0 },
+      firstContactResolution: { share: 0, firstContact: 0, resolved: 2, pending: 1 },
+      noticesSent: 1,
+      acksSkipped: { 'recently-answered': 1 },
+      breaches: 1,
+    } satisfies Figures);
+    expect(Object.keys(result.byChannel).sort()).toEqual(['messenger', 'sms']);
+    expect(result.byChannel.messenger).toMatchObject({
+      conversations: 1,
+      messages: 1,
+      answered: 1,
+      promisesKept: { share: 1, kept: 1, measured: 1 },
+      firstReplyWorkingHours: { median: 1.5, p90: 1.5 },
+      firstContactResolution: { share: null, firstContact: 0, resolved: 0, pending: 1 },
+    });
+    expect(result.byChannel.sms).toMatchObject({
+      conversations: 5,
+      messages: 6,
+      answered: 4,
+      promisesKept: { share: 0.75, kept: 3, measured: 4 },
+      firstReplyWorkingHours: { median: 0.25, p90: 8.25 },
+      noticesSent: 1,
+      acksSkipped: { 'recently-answered': 1 },
+      breaches: 1,
+    });
+    const [wednesday, thursday] = result.byDay;
+    expect(result.byDay).toHaveLength(2);
+    expect(wednesday).toEqual({
+      date: '2026-11-25',
+      conversations: 4,
+      messages: 5,
+      answered: 3,
+      promisesKept: { share: 1, kept: 3, measured: 3 },
+      // 15 min, 40 min and 80 min of working time to the first reply.
+      firstReplyWorkingHours: { median: 0.75, p90: 1.5, over48h: 0 },
+      firstContactResolution: { share: 0, firstContact: 0, resolved: 1, pending: 1 },
+      noticesSent: 0,
+      acksSkipped: { 'recently-answered': 1 },
+      breaches: 0,
+    });
+    expect(thursday).toEqual({
+      date: '2026-11-26',
+      conversations: 2,
+      messages: 2,
+      answered: 2,
+      promisesKept: { share: 0.5, kept: 1, measured: 2 },
+      // 15 min, and Wednesday 10:05 to Thursday 10:15 (8 h 10 min of opening hours).
+      firstReplyWorkingHours: { median: 0.25, p90: 8.25, over48h: 0 },
+      // Resolved after one reply, but the customer was back within the hour.
+      firstContactResolution: { share: 0, firstContact: 0, resolved: 1, pending: 0 },
+      noticesSent: 1,
+      acksSkipped: {},
+      breaches: 1,
+    });
+  });
+
+  it('should settle first-contact resolution once seven quiet days have passed', async () => {
+    // Prepare
+    await twoDays();
+
+    // Act: a week after the Messenger conversation was resolved with one reply.
+    sb.clock.set('2026-12-03T12:00:00+01:00');
+    const result = await report('from=2026-11-25&to=2026-11-26');
+
+    // Assess
+    expect(result.totals.firstContactResolution).toEqual({
+      share: 0.3333,
+      firstContact: 1,
+      resolved: 3,
+      pending: 0,
+    });
+    expect(result.byChannel.messenger?.firstContactResolution).toEqual({
+      share: 1,
+      firstContact: 1,
+      resolved: 1,
+      pending: 0,
+    });
+    expect(result.byDay[0]?.firstContactResolution.share).toBe(0.5);
+    expect(result.byDay[1]?.firstContactResolution.share).toBe(0);
+  });
+
+  it('should not count a redelivered event twice', async () => {
+    // Prepare
+    await twoDays();
+    const before = await report('from=2026-11-25&to=2026-11-26');
+    const delivered = (await sb.events()) as DomainEvent[];
+    const again = statsSink({
+      stats: new DynamoDbStatsStore({ client: sb.backends.dynamodb, tableName: sb.config.aws.tableName }),
+      conversations: sb.runtime.store,
+      business: sb.config.business,
+      clock: sb.clock,
+      log: sb.log,
+    });
+
+    // Act: every event delivered once more, in order, then the whole lot again at once.
+    for (const event of delivered) await again.publish([event]);
+    await again.publish(delivered);
+    const after = await report('from=2026-11-25&to=2026-11-26');
+
+    // Assess
+    expect(delivered.length).toBeGreaterThan(20);
+    expect(after).toEqual(before);
+  });
+
+  it('should claim an event for counting once, refuse a second delivery during the lease, and take over a dead claim', async () => {
+    // Prepare
+    const stats = new DynamoDbStatsStore({
+      client: sb.backends.dynamodb,
+      tableName: sb.config.aws.tableName,
+    });
+    const now = new Date('2026-11-25T10:00:00Z');
+
+    // Act
+    const first = await stats.claimEvent('evt_a', now);
+    const during = await stats.claimEvent('evt_a', new Date(now.getTime() + 30_000));
+    const afterLease = await stats.claimEvent('evt_a', new Date(now.getTime() + 61_000));
+    await stats.finishEvent('evt_a', new Date(now.getTime() + 62_000));
+    const done = await stats.claimEvent('evt_a', new Date(now.getTime() + DAY));
+
+    // Assess
+    expect([first, during, afterLease, done]).toEqual(['new', 'in-flight', 'new', 'done']);
+  });
+
+  it('should report one channel only when asked, with every day of the range', async () => {
+    // Prepare
+    await twoDays();
+
+    // Act
+    const result = await report('from=2026-11-24&to=2026-11-27&channel=messenger');
+
+    // Assess
+    expect(result.channel).toBe('messenger');
+    expect(Object.keys(result.byChannel)).toEqual(['messenger']);
+    expect(result.totals).toMatchObject({
+      conversations: 1,
+      messages: 1,
+      answered: 1,
+      noticesSent: 0,
+      breaches: 0,
+    });
+    expect(result.byDay.map((day) => [day.date, day.conversations])).toEqual([
+      ['2026-11-24', 0],
+      ['2026-11-25', 1],
+      ['2026-11-26', 0],
+      ['2026-11-27', 0],
+    ]);
+    expect(result.byDay[0]?.firstContactResolution).toEqual(zeroFcr);
+    expect(result.byDay[0]?.firstReplyWorkingHours).toEqual({ median: null, p90: null, over48h: 0 });
+  });
+
+  it('should let a read-only key read it, and refuse a caller without a key or without the read scope', async () => {
+    // Prepare
+    const created = async (scopes: string[]) =>
+      ((await (await act('/admin/keys', { name: `Reports ${scopes}`, scopes })).json()) as { token: string })
+        .token;
+    const readOnly = await created(['read']);
+    const replyOnly = await created(['reply']);
+    const get = (headers: Record<string, string>) =>
+      sb.runtime.app.request('/api/service-level?from=2026-11-01&to=2026-11-30', { headers });
+
+    // Act
+    const withReadKey = await get({ authorization: `Bearer ${readOnly}` });
+    const withoutKey = await get({});
+    const withoutScope = await get({ authorization: `Bearer ${replyOnly}` });
+
+    // Assess
+    expect(withReadKey.status).toBe(200);
+    expect(((await withReadKey.json()) as ServiceLevelReport).byDay).toHaveLength(30);
+    expect(withoutKey.status).toBe(401);
+    expect(withoutScope.status).toBe(403);
+  });
+
+  it('should answer 400 to a range it cannot read', async () => {
+    // Act
+    const statuses = await Promise.all(
+      [
+        'from=2026-11-30&to=2026-11-01',
+        'from=2026-01-01&to=2026-04-03',
+        'from=2026-02-30&to=2026-03-01',
+        'from=2026-11-01',
+        'from=2026-11-01&to=2026-11-30&channel=fax',
+        'from=2026-11-01&to=2026-11-30&limit=5',
+        'from=01.11.2026&to=30.11.2026',
+      ].map(async (query) => (await sb.api(`/api/service-level?${query}`)).status),
+    );
+
+    // Assess
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 400, 400]);
+    // 92 days, both ends included, is the most one report reads.
+    expect((await sb.api('/api/service-level?from=2026-01-01&to=2026-04-02')).status).toBe(200);
+  });
+
+  it('should print the same figures as a table in the terminal', async () => {
+    // Prepare
+    await twoDays();
+    const result = await report('from=2026-11-25&to=2026-11-26');
+
+    // Act
+    const lines = formatReport(result);
+
+    // Assess
+    expect(lines[0]).toBe('Service level 2026-11-25 – 2026-11-26 (Europe/Warsaw)');
+    expect(lines.find((line) => line.startsWith('Promises kept'))).toMatch(
+      /80% \(4\/5\)\s+100% \(1\/1\)\s+75% \(3\/4\)$/,
+    );
+    expect(lines.find((line) => line.startsWith('Acks skipped'))).toContain('recently-answered 1');
+    expect(lines.find((line) => line.startsWith('2026-11-26'))).toMatch(
+      /^2026-11-26\s+2\s+2\s+2\s+50%\s+0\.25 h\s+8\.25 h\s+0%\s+1\s+0\s+1$/,
+    );
   });
 });

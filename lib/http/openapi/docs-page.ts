@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 // the tests run offline). It fetches openapi.json next to it and renders it with DOM calls
 // (textContent only, never innerHTML). String.raw keeps the script's regex escapes intact.
 
-const STYLE = String.raw`
+const STYLE = `
 :root { color-scheme: light dark; --line: #8884; --muted: #888; --accent: #2563eb; }
 body { font: 15px/1.5 system-ui, sans-serif; margin: 0; display: grid; grid-template-columns: 16rem 1fr; }
 header { grid-column: 1 / 3; padding: 1rem 1.5rem; border-bottom: 1px solid var(--line); }
@@ -61,7 +61,7 @@ const SCRIPT = String.raw`
   // Text with backtick spans as code, nothing interpreted as HTML.
   function prose(text, tag) {
     var node = el(tag || 'p', { class: 'prose' });
-    String(text).split('` + '`' + String.raw`').forEach(function (part, i) {
+    String(text).split('\x60').forEach(function (part, i) {
       node.append(i % 2 ? el('code', { text: part }) : document.createTextNode(part));
     });
     return node;
@@ -92,7 +92,10 @@ const SCRIPT = String.raw`
     return types.reduce(function (parts, type, i) {
       var label = [type];
       if (type === 'array' && schema.prefixItems) label = ['[', String(schema.prefixItems.map(function (s) { return JSON.stringify(s.const); })), ']'];
-      else if (type === 'array') label = typeLabel(schema.items).concat(['[]']);
+      else if (type === 'array') {
+        var item = typeLabel(schema.items);
+        label = (item.length > 1 || /\|/.test(item[0]) ? ['('].concat(item, [')']) : item).concat(['[]']);
+      }
       else if (type === 'object' && !schema.properties && schema.additionalProperties) {
         label = ['map of '].concat(typeLabel(schema.additionalProperties));
       }
@@ -288,7 +291,6 @@ const SCRIPT = String.raw`
         var op = doc.paths[path][method];
         var tag = (op.tags || ['Other'])[0];
         (byTag[tag] = byTag[tag] || []).push(operationView(path, method, op));
-        nav.append();
       });
     });
     (doc.tags || []).map(function (t) { return t.name; }).concat(Object.keys(byTag)).filter(function (tag, i, all) {
@@ -298,7 +300,8 @@ const SCRIPT = String.raw`
       main.append(el('h2', { text: tag }));
       byTag[tag].forEach(function (view) {
         main.append(view);
-        nav.append(el('a', { href: '#' + view.id, text: view.querySelector('summary code').textContent }));
+        var summary = view.querySelector('summary');
+        nav.append(el('a', { href: '#' + view.id, text: summary.querySelector('.method').textContent + ' ' + summary.querySelector('code').textContent }));
       });
     });
     var schemas = (doc.components && doc.components.schemas) || {};

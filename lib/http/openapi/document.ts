@@ -42,11 +42,12 @@ const ERROR_TITLES: Record<ErrorStatus, string> = {
   409: 'In conflict with the current state',
   413: 'The body is too large',
   422: 'Understood, but refused',
-  429: 'Throttled by API Gateway (deployed stages only); not in the shared error shape',
+  429: "Too many requests: this key's budget a minute is spent (wait for Retry-After)",
   500: 'Unexpected failure; the request can be retried',
 };
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750)' } };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before the next request' } };
 const REPLAYED = {
   'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request' },
 };
@@ -163,16 +164,29 @@ function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
   }
   for (const [status, own] of Object.entries(operation.errors ?? {}))
     add(Number(status) as ErrorStatus, ...own);
-  add(429);
-  if (operation.auth !== 'public') add(500, 'INTERNAL');
+  if (operation.auth !== 'public') {
+    add(429, 'RATE_LIMITED');
+    add(500, 'INTERNAL');
+  } else add(429);
   return codes;
 }
 
+// API Gateway's stage throttle answers before the app, in its own shape: every operation may
+// get it on a deployed stage; authenticated ones may also get the app's per-key RATE_LIMITED.
+const THROTTLED = { $ref: `${SCHEMA_REF}Throttled` };
+const GATEWAY_THROTTLE =
+  'On a deployed stage, API Gateway\'s throttle answers `{"message": "Too Many Requests"}`';
+
 function errorResponse(status: ErrorStatus, codes: string[]): Json {
+  if (status === 429 && codes.length === 0) {
+    return { description: GATEWAY_THROTTLE, content: { 'application/json': { schema: THROTTLED } } };
+  }
   if (status === 429) {
     return {
-      description: ERROR_TITLES[429],
-      content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}Throttled` } } },
+      description: `${ERROR_TITLES[429]}. Codes: \`RATE_LIMITED\`. ${GATEWAY_THROTTLE}`,
+      'x-error-codes': codes,
+      headers: headers(RETRY_AFTER),
+      content: { 'application/json': { schema: { anyOf: [ERROR_REF, THROTTLED] } } },
     };
   }
   return {

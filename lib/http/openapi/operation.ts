@@ -3,7 +3,7 @@ import type { Scope } from '#lib/domain/api-key.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** The error statuses the API answers with, all in the shared `{error: {code, message, details?}}` shape but 429. */
+/** The error statuses the API answers with, in the shared `{error: {code, message, details?}}` shape. */
 export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
@@ -45,8 +45,8 @@ export type ApiOperation = {
   responses: Record<number, ResponseDoc>;
   /**
    * The error codes the route itself answers with, by status. Those of authentication (401,
-   * 403), of the Idempotency-Key, of an invalid body or query (400 INVALID_REQUEST), of the
-   * gateway's throttle (429) and of unexpected failures (500) are added from the fields above.
+   * 403), of the Idempotency-Key, of an invalid body or query (400 INVALID_REQUEST), of rate
+   * limits (429) and of unexpected failures (500) are added from the fields above.
    */
   errors?: Partial<Record<ErrorStatus, readonly string[]>>;
 };

@@ -10,7 +10,11 @@ import { readServiceLevel } from '#lib/use-cases/service-level.ts';
 const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((date) => new Date(`${date}T00:00:00Z`).toISOString().startsWith(date), 'not a calendar date');
+  .refine((date) => {
+    // Date rolls 2026-02-30 over to March: a real date reads back the same.
+    const parsed = new Date(`${date}T00:00:00Z`);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(date);
+  }, 'not a calendar date');
 
 export const ServiceLevelQuerySchema = z
   .strictObject({ from: IsoDate, to: IsoDate, channel: ChannelSchema.optional() })
