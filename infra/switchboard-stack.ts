@@ -193,6 +193,13 @@ export class SwitchboardStack extends Stack {
     sweeper.bindQueue(ackQueue.queue);
     sweeper.bindSecret(secret);
     sweeper.bindEventBus(bus);
+    // Recovers mail SNS never delivered: reads it under inbound/ and stores its attachments
+    // under attachments/, as the http function would have.
+    mailIntake.bindRecheckConsumer(sweeper);
+    sweeper.bindMailBucket(mailIntake.bucket, { read: [INBOUND_PREFIX], write: [ATTACHMENTS_PREFIX] });
+    // Our own address (the loop guard) and whether email is answered, for the ack policy of a
+    // recovered mail. No SES grant: the sweeper never sends.
+    if (mail.fromAddress) sweeper.setEnvironment('SES_FROM_ADDRESS', mail.fromAddress);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the Switchboard sweeper every minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),

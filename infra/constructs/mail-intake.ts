@@ -41,6 +41,21 @@ export function retryHorizonSeconds(policy: sns.HealthyRetryPolicy): number {
   return minDelay * min + Math.max(backoff, 0) * max + maxDelay * max;
 }
 
+/**
+ * How long a mail-recheck notice stays hidden once received: the sweeper's look at a mail that
+ * is not due yet, and the pause after a failed recovery. 24 receives are about 4 hours: the
+ * first hour waiting for SNS, then about 18 attempts before the notice goes to its
+ * dead-letter queue.
+ */
+export const RECHECK_VISIBILITY = Duration.minutes(10);
+export const RECHECK_MAX_RECEIVES = 24;
+
+/** What a function needs to recover mail: one env var and the recheck queue's grants. */
+export interface RecheckConsumer {
+  readonly role: iam.IGrantable;
+  setEnvironment(name: string, value: string): void;
+}
+
 export interface MailIntakeProps {
   readonly stage: string;
   /** The https URL SNS posts to: `<public URL>/webhooks/email/ses`. */
@@ -67,6 +82,13 @@ export class MailIntake extends Construct {
   readonly topic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
   readonly subscription: sns.Subscription;
+  /**
+   * `mail-recheck`: an ObjectCreated notice for every object under `inbound/`. The sweeper
+   * records the mail SNS never delivered (it gives up after its retry policy), so no mail is
+   * lost to an outage of our endpoint, without ever listing the bucket.
+   */
+  readonly recheckQueue: sqs.Queue;
+  readonly recheckDeadLetterQueue: sqs.Queue;
   /** Absent without a mail domain. Must be made active by hand: see docs/deploy.md. */
   readonly ruleSet?: ses.ReceiptRuleSet;
   readonly ruleSetName: string;
@@ -149,6 +171,47 @@ export class MailIntake extends Construct {
       }),
     );
 
+    this.recheckDeadLetterQueue = new sqs.Queue(this, 'RecheckDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.recheckQueue = new sqs.Queue(this, 'RecheckQueue', {
+      // SSE-SQS: S3 can send to it with no key grant (the AWS managed aws/sqs key would refuse S3).
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS keeps a message: a notice the sweeper cannot settle waits this long.
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: RECHECK_VISIBILITY,
+      deadLetterQueue: { queue: this.recheckDeadLetterQueue, maxReceiveCount: RECHECK_MAX_RECEIVES },
+    });
+    // Pinned to our account, not to the bucket's ARN: S3 checks that it may send when the
+    // notification is configured, so the bucket depends on this policy, and naming the bucket
+    // here would close a dependency cycle. CDK breaks that cycle with a custom-resource Lambda
+    // (managed policy, s3:PutBucketNotification on *); the runtime drops notices for any other
+    // bucket or prefix instead, and only the sweeper may read the queue.
+    this.recheckQueue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowMailBucketNotifications',
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.recheckQueue.queueArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      queueConfigurations: [
+        {
+          event: 's3:ObjectCreated:*',
+          queue: this.recheckQueue.queueArn,
+          filter: { s3Key: { rules: [{ name: 'prefix', value: INBOUND_PREFIX }] } },
+        },
+      ],
+    };
+    const queuePolicy = this.recheckQueue.node.tryFindChild('Policy');
+    if (queuePolicy) cfnBucket.node.addDependency(queuePolicy);
+
     if (props.mailDomain === undefined) return;
 
     // SES encrypts with the topic key when it publishes. Pinned to this account only: the topic
@@ -210,5 +273,19 @@ export class MailIntake extends Construct {
       if (policy) rule.node.addDependency(policy);
     }
     rule.node.addDependency(props.topicKey);
+  }
+
+  /**
+   * MAIL_RECHECK_QUEUE_URL + receive, change visibility and delete on the recheck queue: what
+   * the sweeper's recovery calls, and nothing else (no GetQueueAttributes, no send).
+   */
+  bindRecheckConsumer(consumer: RecheckConsumer): void {
+    consumer.setEnvironment('MAIL_RECHECK_QUEUE_URL', this.recheckQueue.queueUrl);
+    this.recheckQueue.grant(
+      consumer.role,
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+    );
   }
 }

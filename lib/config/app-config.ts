@@ -27,6 +27,8 @@ export type AppConfig = {
     fromAddress: string | undefined;
     bucket: string | undefined;
     s3Endpoint: string | undefined;
+    /** The sweeper's recovery of stored mail SNS never delivered (off without a queue URL). */
+    recovery: { queueUrl: string | undefined; afterMs: number; recheckSeconds: number };
   };
   agentApiToken: string;
   business: BusinessConfig;
@@ -102,6 +104,12 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       fromAddress: env.SES_FROM_ADDRESS,
       bucket: env.MAIL_BUCKET,
       s3Endpoint: env.SWITCHBOARD_S3_ENDPOINT,
+      recovery: {
+        queueUrl: env.MAIL_RECHECK_QUEUE_URL,
+        afterMs: env.MAIL_RECOVERY_AFTER_MINUTES * 60_000,
+        // A mail SNS delivers late is let go within 10 minutes of being recorded.
+        recheckSeconds: 600,
+      },
     },
     eventBusName: env.EVENT_BUS_NAME,
     agentApiToken: secrets.AGENT_API_TOKEN,

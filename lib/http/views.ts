@@ -23,6 +23,7 @@ export const ConversationViewSchema = z
       .nullable()
       .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
     firstReplyAt: conversation.firstReplyAt,
+    assignee: z.string().optional().meta({ description: 'Who handles it, when assigned' }),
   })
   .meta({ description: 'A conversation with one contact, open or resolved' });
 export type ConversationView = z.infer<typeof ConversationViewSchema>;
@@ -64,6 +65,7 @@ export function conversationView(conversation: Conversation): ConversationView {
         }
       : null,
     ...(conversation.firstReplyAt ? { firstReplyAt: conversation.firstReplyAt } : {}),
+    ...(conversation.assignee ? { assignee: conversation.assignee } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ export type MetricName =
   | 'AcksFailed'
   | 'NoticesSent'
   | 'PromiseBreaches'
+  | 'MailRecovered'
   | 'WebhookLatency';
 
 export interface Metrics {

@@ -35,6 +35,7 @@ import { statsSink } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
 import { wireChannels } from './channels.ts';
+import { wireMailRecovery } from './mail-recovery.ts';
 
 // Without a sink the events stay in the outbox (the sweeper would find them): never silently.
 const noEvents: EventSink = {
@@ -143,6 +144,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: () => deliverDueWebhooks(webhookDeps),
   };
+  const recoverMail = wireMailRecovery(config, { sqs: options.sqs, mailStore: options.mailStore, record: recordDeps });
+  if (recoverMail) sweepDeps.recoverMail = recoverMail;
   const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
   const app = createApp({
     publicUrl: config.publicUrl,

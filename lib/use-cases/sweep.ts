@@ -26,6 +26,8 @@ export type SweepDeps = {
   noticeLeadMs: number;
   /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries). */
   deliverWebhooks?: () => Promise<unknown>;
+  /** Records stored mail whose SNS notification never arrived (recoverMail). */
+  recoverMail?: () => Promise<unknown>;
 };
 
 export type SweepResult = { requeued: number; notices: number; breaches: number; errors: number };
@@ -83,6 +85,15 @@ export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> 
     } catch (error) {
       result.errors++;
       deps.log.warn('sweeper could not deliver webhooks', { error: (error as Error).name });
+    }
+  }
+  // Last: a large mail read from S3 must not hold up the acks above.
+  if (deps.recoverMail) {
+    try {
+      await deps.recoverMail();
+    } catch (error) {
+      result.errors++;
+      deps.log.warn('sweeper could not recheck stored mail', { error: (error as Error).name });
     }
   }
   if (result.requeued > 0 || result.errors > 0)

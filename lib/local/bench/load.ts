@@ -1,0 +1,39 @@
+import autocannon from 'autocannon';
+import type { LoadRequest } from './twilio-load.ts';
+
+export type LoadResult = { reqPerSec: number; ok: number; failed: number; seconds: number };
+
+/**
+ * A closed loop of `connections` keep-alive connections to a loopback server (autocannon, as
+ * MEASURED.md), each sending its next request as soon as the last is answered: `amount`
+ * requests in all, taken in order from `requests` (cycling when there are fewer).
+ */
+export async function closedLoop(options: {
+  origin: string;
+  connections: number;
+  amount: number;
+  requests: readonly LoadRequest[];
+}): Promise<LoadResult> {
+  const url = new URL(options.origin);
+  if (url.hostname !== '127.0.0.1') throw new Error(`the bench loads 127.0.0.1 only, not ${url.hostname}`);
+  let next = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url: options.origin,
+    connections: options.connections,
+    amount: options.amount,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const load = options.requests[next++ % options.requests.length] as LoadRequest;
+          return { ...request, method: 'POST', path: load.path, headers: load.headers, body: load.body };
+        },
+      },
+    ],
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const failed = result.non2xx + result.errors + result.timeouts;
+  return { reqPerSec: result['2xx'] / seconds, ok: result['2xx'], failed, seconds };
+}

@@ -1,0 +1,226 @@
+import type { Contact } from '#lib/domain/contact.ts';
+import type { Conversation } from '#lib/domain/conversation.ts';
+import { stableId } from '#lib/domain/ids.ts';
+import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/message.ts';
+import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
+import type {
+  ContactTouch,
+  ConversationQuery,
+  ConversationStore,
+  Page,
+} from '#lib/ports/conversation-store.ts';
+import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+
+const RANK: Record<DeliveryStatus, number> = {
+  queued: 0,
+  sent: 1,
+  undelivered: 2,
+  failed: 2,
+  delivered: 3,
+  read: 4,
+};
+
+/**
+ * The ConversationStore in this process's memory, with the DynamoDB adapter's conditions
+ * (claim unless open, put unless present, save on the version read). It is the floor of the
+ * bench's "front" figure: what the HTTP path costs when storing costs next to nothing. Not a
+ * test double: nothing but the bench uses it, and it keeps no indexes (listings are linear).
+ */
+export class MemoryConversationStore implements ConversationStore {
+  readonly #contacts = new Map<string, Contact>();
+  readonly #messages = new Map<string, Message>();
+  readonly #conversations = new Map<string, Conversation>();
+  readonly #aliases = new Map<string, string>();
+  readonly #lateTexts = new Map<string, string>();
+  readonly #remembered = new Map<string, number>();
+
+  async getContact(key: string): Promise<Contact | null> {
+    return this.#contacts.get(key) ?? null;
+  }
+
+  async claimOpenConversation(
+    key: string,
+    candidateId: string,
+    touch: ContactTouch,
+    replacing?: string,
+  ): Promise<string> {
+    const contact = this.#contacts.get(key);
+    const open = contact?.openConversationId ?? null;
+    if (open !== null && open !== replacing) return open;
+    const now = touch.now.toISOString();
+    this.#contacts.set(key, {
+      key,
+      channels: [...new Set([...(contact?.channels ?? []), touch.channel])].sort(),
+      openConversationId: candidateId,
+      conversationIds: [...(contact?.conversationIds ?? []), candidateId],
+      optedOut: contact?.optedOut ?? false,
+      createdAt: contact?.createdAt ?? now,
+      updatedAt: now,
+      ...(contact?.lastAckAt ? { lastAckAt: contact.lastAckAt } : {}),
+      ...(contact?.lastAckConversationId ? { lastAckConversationId: contact.lastAckConversationId } : {}),
+      ...(contact?.locale ? { locale: contact.locale } : {}),
+      ...((touch.name ?? contact?.name) ? { name: touch.name ?? contact?.name } : {}),
+    });
+    return candidateId;
+  }
+
+  async touchContact(key: string, touch: ContactTouch): Promise<void> {
+    const contact = this.#contacts.get(key);
+    if (!contact) return;
+    this.#contacts.set(key, {
+      ...contact,
+      channels: [...new Set([...contact.channels, touch.channel])].sort(),
+      updatedAt: touch.now.toISOString(),
+      ...(touch.name ? { name: touch.name } : {}),
+    });
+  }
+
+  async releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void> {
+    const contact = this.#contacts.get(key);
+    if (contact?.openConversationId !== conversationId) return;
+    this.#contacts.set(key, { ...contact, openConversationId: null, updatedAt: now.toISOString() });
+  }
+
+  async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
+    const stored = this.#messages.get(message.id);
+    if (stored) return { created: false, message: stored };
+    this.#messages.set(message.id, message);
+    return { created: true, message };
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    return this.#messages.get(id) ?? null;
+  }
+
+  async repointMessage(messageId: string, from: string, to: string): Promise<Message> {
+    const stored = this.#messages.get(messageId);
+    if (!stored || (stored.conversationId !== from && stored.conversationId !== to)) {
+      throw new ConcurrentUpdateError(`message ${messageId}`);
+    }
+    const moved = { ...stored, conversationId: to };
+    this.#messages.set(messageId, moved);
+    return moved;
+  }
+
+  async getConversation(id: string): Promise<Conversation | null> {
+    return this.#conversations.get(id) ?? null;
+  }
+
+  async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
+    const stored = this.#conversations.get(conversation.id);
+    if ((stored?.version ?? null) !== expectedVersion) {
+      throw new ConcurrentUpdateError(`conversation ${conversation.id}`);
+    }
+    const saved = { ...conversation, version: (expectedVersion ?? 0) + 1 };
+    this.#conversations.set(saved.id, saved);
+    return saved;
+  }
+
+  async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
+    const items = [...this.#conversations.values()]
+      .filter((c) => c.status === query.status && (!query.channel || c.channel === query.channel))
+      .sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt))
+      .slice(0, query.limit);
+    return { items, nextCursor: null };
+  }
+
+  async listMessages(conversationId: string): Promise<Message[]> {
+    return [...this.#messages.values()]
+      .filter((m) => m.conversationId === conversationId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
+    const inbound = this.#messages.get(stableId('msg', `${provider}:${providerMessageId}`));
+    if (inbound) return inbound;
+    const alias = this.#aliases.get(`${provider}:${providerMessageId}`);
+    return alias ? (this.#messages.get(alias) ?? null) : null;
+  }
+
+  async putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void> {
+    this.#aliases.set(`${provider}:${providerMessageId}`, messageId);
+  }
+
+  async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
+    const stored = this.#messages.get(messageId);
+    const current = stored?.delivery ? RANK[stored.delivery.status] : -1;
+    if (!stored || current >= RANK[update.status]) return null;
+    const updated: Message = {
+      ...stored,
+      delivery: {
+        status: update.status,
+        updatedAt: update.at,
+        ...(update.errorCode ? { errorCode: update.errorCode } : {}),
+      },
+    };
+    this.#messages.set(messageId, updated);
+    return updated;
+  }
+
+  async noteAck(key: string, conversationId: string, at: Date): Promise<void> {
+    const contact = this.#contacts.get(key);
+    const iso = at.toISOString();
+    if (!contact || (contact.lastAckAt && contact.lastAckAt >= iso)) return;
+    this.#contacts.set(key, { ...contact, lastAckAt: iso, lastAckConversationId: conversationId });
+  }
+
+  async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
+    const contact = this.#contacts.get(key);
+    const iso = now.toISOString();
+    this.#contacts.set(key, {
+      channels: [],
+      openConversationId: null,
+      conversationIds: [],
+      createdAt: iso,
+      ...contact,
+      key,
+      optedOut,
+      updatedAt: iso,
+    });
+  }
+
+  async rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean> {
+    const seconds = Math.floor(now.getTime() / 1000);
+    const expiresAt = this.#remembered.get(key);
+    if (expiresAt !== undefined && expiresAt >= seconds) return false;
+    this.#remembered.set(key, Math.ceil(now.getTime() / 1000) + ttlSeconds);
+    return true;
+  }
+
+  async isRemembered(key: string, now: Date): Promise<boolean> {
+    return (this.#remembered.get(key) ?? -1) >= Math.floor(now.getTime() / 1000);
+  }
+
+  async completeText(messageId: string, text: string): Promise<void> {
+    this.#lateTexts.set(messageId, text);
+    await this.takeLateText(messageId);
+  }
+
+  async takeLateText(messageId: string): Promise<Message | null> {
+    const text = this.#lateTexts.get(messageId);
+    const stored = this.#messages.get(messageId);
+    if (text === undefined || !stored) return null;
+    const updated = { ...stored, text };
+    this.#messages.set(messageId, updated);
+    return updated;
+  }
+
+  async dueForSweep(): Promise<Conversation[]> {
+    // The sweeper's index is not kept here: the front figure never sweeps.
+    return [];
+  }
+
+  /** How many messages are stored (the bench checks the subject really recorded them). */
+  get messageCount(): number {
+    return this.#messages.size;
+  }
+}
+
+/** The AckQueue as an in-memory list: the front figure's queue, never drained. */
+export class MemoryAckQueue implements AckQueue {
+  readonly jobs: AckJob[] = [];
+
+  async enqueue(job: AckJob): Promise<void> {
+    this.jobs.push(job);
+  }
+}
