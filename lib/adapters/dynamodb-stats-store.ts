@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -16,13 +17,11 @@ import {
   type Resolution,
   type ResolutionKey,
 } from '#lib/domain/service-level.ts';
-import type { ContactResolution, EventClaim, StatsDay, StatsStore } from '#lib/ports/stats-store.ts';
+import type { ContactResolution, StatsDay, StatsStore } from '#lib/ports/stats-store.ts';
 
 // A redelivery comes from the publisher's retry or the sweeper, within minutes; an outbox stuck
 // for weeks is an outage someone is fixing. Past this the marker expires (DynamoDB TTL).
 const MARKER_DAYS = 35;
-// A claim older than this belongs to a delivery that died before finishing: another may count it.
-const LEASE_MS = 60_000;
 // Days read at once: a 92-day report is 92 Queries, a dozen at a time.
 const READ_CONCURRENCY = 12;
 const FCR = '#FCR#';
@@ -34,7 +33,7 @@ const expiry = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + d
  * Service-level items in the single table:
  * - day summary     pk STATS#<date>   sk <channel>                     counters (ADD), skip:<reason>, h<bucket>
  * - resolution      pk STATS#<date>   sk <channel>#FCR#<conversationId>
- * - event marker    pk STATSEVT#<id>  sk STATS   (TTL)                 in-progress (leased) → done
+ * - event marker    pk STATSEVT#<id>  sk STATS   (TTL 35 days)         written once, before the event's ADD
  * - conversation    pk STATSCONV#<id> sk STATS   replyIds (string set), resolution (where its record is)
  * - contact         pk STATSCONTACT#<key> sk STATS   lastOpenedAt, lastResolution
  * A day is one partition: reading it is one Query (paged), never a Scan.
@@ -48,43 +47,34 @@ export class DynamoDbStatsStore implements StatsStore {
     this.#table = options.tableName;
   }
 
-  async claimEvent(eventId: string, now: Date): Promise<EventClaim> {
-    const key = { pk: `STATSEVT#${eventId}`, sk: 'STATS' };
+  async claimEvent(eventId: string, now: Date): Promise<boolean> {
     try {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: marshall({
-            ...key,
+            pk: `STATSEVT#${eventId}`,
+            sk: 'STATS',
             type: 'stats-event',
-            state: 'in-progress',
-            leaseUntil: now.getTime() + LEASE_MS,
+            countedAt: now.toISOString(),
             expiresAt: expiry(now, MARKER_DAYS),
           }),
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :progress AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: marshall({ ':progress': 'in-progress', ':now': now.getTime() }),
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return 'new';
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }),
-    );
-    if (!Item) return this.claimEvent(eventId, now);
-    return unmarshall(Item).state === 'done' ? 'done' : 'in-flight';
   }
 
-  async finishEvent(eventId: string, now: Date): Promise<void> {
-    await this.#update(
-      { pk: `STATSEVT#${eventId}`, sk: 'STATS' },
-      'SET #state = :done, expiresAt = :expires',
-      {
-        names: { '#state': 'state' },
-        values: { ':done': 'done', ':expires': expiry(now, MARKER_DAYS) },
-      },
+  async releaseEvent(eventId: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `STATSEVT#${eventId}`, sk: 'STATS' }),
+      }),
     );
   }
 

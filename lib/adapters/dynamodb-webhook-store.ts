@@ -89,13 +89,22 @@ function decodeCursor(
 export class DynamoDbWebhookStore implements WebhookStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
+  readonly #cacheMs: number;
+  #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
 
-  constructor(options: { client: DynamoDBClient; tableName: string }) {
+  /**
+   * `enabledCacheMs`: how long this process reuses the enabled subscriptions it read. Every
+   * conversation write publishes, and one Query each would double the table's load under a
+   * burst; the price is that another Lambda sees a new or deleted subscription that much later.
+   */
+  constructor(options: { client: DynamoDBClient; tableName: string; enabledCacheMs?: number }) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#cacheMs = options.enabledCacheMs ?? 10_000;
   }
 
   async createSubscription(subscription: StoredWebhookSubscription): Promise<void> {
+    this.#enabled = null;
     const item = {
       ...subscription,
       pk: `WEBHOOK#${subscription.id}`,
@@ -131,7 +140,19 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return items.map((item) => WebhookSubscriptionSchema.parse(subscriptionFields(item)));
   }
 
-  async listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {
+  listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {
+    const now = Date.now();
+    if (this.#enabled && now - this.#enabled.at < this.#cacheMs) return this.#enabled.list;
+    // Concurrent publishes share one read; a failed read is not kept.
+    const list = this.#readEnabled();
+    this.#enabled = { at: now, list };
+    list.catch(() => {
+      if (this.#enabled?.list === list) this.#enabled = null;
+    });
+    return list;
+  }
+
+  async #readEnabled(): Promise<StoredWebhookSubscription[]> {
     const items = await this.#listAll({ FilterExpression: 'attribute_not_exists(disabledAt)' });
     return items.map((item) => StoredWebhookSubscriptionSchema.parse(subscriptionFields(item)));
   }
@@ -164,6 +185,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   }
 
   async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
+    this.#enabled = null;
     try {
       await this.#client.send(
         new UpdateItemCommand({

@@ -74,7 +74,12 @@ export const EnvSchema = z.object({
     .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
     .optional(),
   /** How old a stored mail must be before the sweeper records it itself (SNS retries ~55 min). */
-  MAIL_RECOVERY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  MAIL_RECOVERY_AFTER_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   AWS_REGION: z.string().default('eu-central-1'),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -91,7 +91,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
-  app.use('/webhooks/*', async (c, next) => {
+  app.use('/webhooks/*', async (_c, next) => {
     const started = performance.now();
     await next();
     deps.metrics.timing('WebhookLatency', Math.round(performance.now() - started));

@@ -1,9 +1,6 @@
 import type { Channel } from '#lib/domain/channel.ts';
 import type { Counts, Resolution, ResolutionKey } from '#lib/domain/service-level.ts';
 
-/** Whether this delivery of an event should count it: first time, already counted, or counting elsewhere now. */
-export type EventClaim = 'new' | 'done' | 'in-flight';
-
 /** One business day as stored: a summary per channel and the day's resolutions. */
 export type StatsDay = {
   date: string;
@@ -20,10 +17,10 @@ export type ContactResolution = ResolutionKey & { resolvedAt: string };
  * that first-contact resolution needs. Read by date, never by scanning.
  */
 export interface StatsStore {
-  /** Marks an event as being counted (a lease); see EventClaim. */
-  claimEvent(eventId: string, now: Date): Promise<EventClaim>;
-  /** Marks a claimed event as counted, for as long as a redelivery can come. */
-  finishEvent(eventId: string, now: Date): Promise<void>;
+  /** Marks an event as counted (for as long as a redelivery can come): true the first time, false for a redelivery. */
+  claimEvent(eventId: string, now: Date): Promise<boolean>;
+  /** Takes back the claim of an event whose counting failed, so that its redelivery counts it. */
+  releaseEvent(eventId: string): Promise<void>;
   /** Adds to one day's summary of one channel (counters, skip reasons, histogram buckets). */
   addToDay(date: string, channel: Channel, counts: Counts): Promise<void>;
   /** Remembers an agent reply of a conversation (idempotent per message id). */

@@ -3,8 +3,8 @@ import type { MailStore } from '#lib/adapters/mail-store.ts';
 import { SqsMailRecheckQueue } from '#lib/adapters/sqs-mail-recheck-queue.ts';
 import { normalizeStoredSesMail } from '#lib/channels/email/stored-ses-mail.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
-import { type RecoverMailResult, recoverMail } from '#lib/use-cases/recover-mail.ts';
 import type { RecordInboundDeps } from '#lib/use-cases/record-inbound.ts';
+import { type RecoverMailDeps, type RecoverMailResult, recoverMail } from '#lib/use-cases/recover-mail.ts';
 
 /** Where SES stores raw mail in the bucket (infra/constructs/mail-intake.ts, INBOUND_PREFIX). */
 const INBOUND_PREFIX = 'inbound/';
@@ -22,18 +22,19 @@ function ourAddresses(from: string | undefined): string[] {
  */
 export function wireMailRecovery(
   config: AppConfig,
-  options: { sqs: SQSClient; mailStore: MailStore | undefined; record: RecordInboundDeps },
+  sqs: SQSClient,
+  mailStore: MailStore | undefined,
+  record: RecordInboundDeps,
 ): (() => Promise<RecoverMailResult>) | undefined {
   const { recovery, bucket, fromAddress } = config.email;
-  const { mailStore, record } = options;
   if (!recovery.queueUrl || !bucket || !mailStore) return undefined;
-  const recheck = new SqsMailRecheckQueue({ client: options.sqs, queueUrl: recovery.queueUrl });
-  const deps = {
+  const recheck = new SqsMailRecheckQueue({ client: sqs, queueUrl: recovery.queueUrl });
+  const deps: RecoverMailDeps = {
     recheck,
     bucket,
     prefix: INBOUND_PREFIX,
-    readMail: (from: string, key: string) => mailStore.getObject(from, key),
-    normalize: (raw: Uint8Array, sesMessageId: string) =>
+    readMail: (from, key) => mailStore.getObject(from, key),
+    normalize: (raw, sesMessageId) =>
       normalizeStoredSesMail(raw, sesMessageId, {
         ourAddresses: ourAddresses(fromAddress),
         saveAttachment: (name, type, bytes) => mailStore.saveAttachment(name, type, bytes),
@@ -42,7 +43,7 @@ export function wireMailRecovery(
       ...record,
       // The sweeper never sends, so it holds no SES client; email is answered wherever
       // SES_FROM_ADDRESS is set, which is what the http function's policy sees too.
-      canSendOn: (provider: string, channel: Parameters<RecordInboundDeps['canSendOn']>[1], to: string) =>
+      canSendOn: (provider, channel, to) =>
         record.canSendOn(provider, channel, to) || (channel === 'email' && fromAddress !== undefined),
     },
     afterMs: recovery.afterMs,

@@ -144,7 +144,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: () => deliverDueWebhooks(webhookDeps),
   };
-  const recoverMail = wireMailRecovery(config, { sqs: options.sqs, mailStore: options.mailStore, record: recordDeps });
+  const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;
   const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
   const app = createApp({

@@ -25,12 +25,22 @@ export async function publishOutbox(
     return conversation;
   }
   const delivered = new Set(conversation.outbox.map((event) => event.id));
-  const cleared = await updateConversation(deps.store, conversation.id, (current) =>
-    current.outbox.some((event) => delivered.has(event.id))
-      ? { ...current, outbox: current.outbox.filter((event) => !delivered.has(event.id)) }
-      : current,
-  );
-  return cleared ?? conversation;
+  try {
+    const cleared = await updateConversation(deps.store, conversation.id, (current) =>
+      current.outbox.some((event) => delivered.has(event.id))
+        ? { ...current, outbox: current.outbox.filter((event) => !delivered.has(event.id)) }
+        : current,
+    );
+    return cleared ?? conversation;
+  } catch (error) {
+    // Delivered but not cleared (lost races, an outage): the sweeper delivers them again and
+    // consumers drop the duplicates by id. Never fail the write that produced the events.
+    deps.log.warn('delivered events not cleared yet; the sweeper will retry', {
+      conversationId: conversation.id,
+      error: (error as Error).name,
+    });
+    return conversation;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { applyReply, settleAck } from '#lib/domain/conversation.ts';
+import { applyAgentReply, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -66,7 +66,11 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
     createdAt: now.toISOString(),
     contactKey: echo.contactKey,
   });
-  await updateConversation(deps.store, conversationId, (current) => applyReply(current, now));
+  const messageId = stableId('msg', `${echo.provider}:${echo.providerMessageId}`);
+  // A person answered from the provider's inbox: measured like any reply (reply.sent).
+  await updateConversation(deps.store, conversationId, (current) =>
+    applyAgentReply(current, { messageId, at: now, agent: null, channel: echo.channel }),
+  );
   return { kind: 'applied' };
 }
 

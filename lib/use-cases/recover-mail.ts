@@ -48,7 +48,9 @@ type Outcome = 'recovered' | 'recorded' | 'ignored' | { waitSeconds: number };
 function applied(conversation: Conversation | null, message: Message): boolean {
   if (!conversation) return false;
   if (conversation.episodeMessageIds.includes(message.id)) return true;
-  return conversation.lastReplyAt !== null && Date.parse(message.createdAt) <= Date.parse(conversation.lastReplyAt);
+  return (
+    conversation.lastReplyAt !== null && Date.parse(message.createdAt) <= Date.parse(conversation.lastReplyAt)
+  );
 }
 
 async function checkMail(deps: RecoverMailDeps, mail: StoredMail, now: Date): Promise<Outcome> {

@@ -19,17 +19,9 @@ import {
 } from '#lib/domain/service-level.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
-import { SwitchboardError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
-
-/** Another delivery of the same event is counting it right now: try again later (the outbox stays). */
-export class EventInFlightError extends SwitchboardError {
-  constructor(eventId: string) {
-    super('EVENT_IN_FLIGHT', `Event ${eventId} is being counted by another delivery`);
-  }
-}
 
 export type StatsSinkDeps = {
   stats: StatsStore;
@@ -56,7 +48,13 @@ export function statsSink(deps: StatsSinkDeps): EventSink {
 
 /**
  * Counts one event. The resolution bookkeeping is idempotent by itself (sets, not sums); the
- * counters are guarded by a claim on the event id, so a redelivery adds nothing.
+ * counters are guarded by a conditional marker per event id (kept 35 days), written before the
+ * ADD: a redelivery, even one arriving at the same moment, finds it and adds nothing. If the ADD
+ * fails the marker is taken back and the publisher's retry counts the event; only a crash
+ * between those two writes (milliseconds) loses one count. The marker comes first on purpose:
+ * counting first would turn every concurrent redelivery into a double count, and a lease
+ * (claim, count, mark done) would make concurrent duplicates fail their publish and be sent
+ * to every other consumer again.
  */
 export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promise<CountOutcome> {
   await trackResolutions(deps, event);
@@ -68,12 +66,13 @@ export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promi
     deps.log.warn('event of an unknown conversation not counted', { eventId: event.id, type: event.type });
     return 'ignored';
   }
-  const now = deps.clock.now();
-  const claim = await deps.stats.claimEvent(event.id, now);
-  if (claim === 'done') return 'duplicate';
-  if (claim === 'in-flight') throw new EventInFlightError(event.id);
-  await deps.stats.addToDay(businessDate(event.occurredAt, deps.business.timeZone), channel, counts);
-  await deps.stats.finishEvent(event.id, now);
+  if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) return 'duplicate';
+  try {
+    await deps.stats.addToDay(businessDate(event.occurredAt, deps.business.timeZone), channel, counts);
+  } catch (error) {
+    await deps.stats.releaseEvent(event.id).catch(() => undefined);
+    throw error;
+  }
   return 'counted';
 }
 

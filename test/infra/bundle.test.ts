@@ -37,7 +37,7 @@ const AGENT_API_TOKEN = 'bundle-test-agent-token-0123456789abcdef';
 const ALLOWED_SDK_CLIENTS: Record<FunctionName, string[]> = {
   http: ['dynamodb', 'sqs', 'secrets-manager', 'eventbridge', 's3'],
   'ack-worker': ['dynamodb', 'sqs', 'secrets-manager', 'eventbridge', 'sesv2'],
-  sweeper: ['dynamodb', 'sqs', 'secrets-manager', 'eventbridge'],
+  sweeper: ['dynamodb', 'sqs', 'secrets-manager', 'eventbridge', 's3'],
 };
 
 /**
@@ -49,7 +49,7 @@ const ALLOWED_SDK_CLIENTS: Record<FunctionName, string[]> = {
 const KNOWN_UNUSED_SDK_CLIENTS: Record<FunctionName, string[]> = {
   http: ['sesv2'],
   'ack-worker': ['s3'],
-  sweeper: ['s3', 'sesv2'],
+  sweeper: ['sesv2'],
 };
 
 // Imports the built bundle as Lambda does (a file URL, ESM) and runs its handler on each event.

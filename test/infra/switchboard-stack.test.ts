@@ -164,9 +164,9 @@ describe('SwitchboardStack', () => {
       expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
     });
 
-    it('should encrypt every queue (ack, ack DLQ, inbound email DLQ) with SQS-managed keys and refuse plain HTTP', () => {
-      dev.resourceCountIs('AWS::SQS::Queue', 3);
-      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
+    it('should encrypt every queue (ack, ack DLQ, inbound email DLQ, mail recheck + DLQ) with SQS-managed keys and refuse plain HTTP', () => {
+      dev.resourceCountIs('AWS::SQS::Queue', 5);
+      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 5);
       dev.resourcePropertiesCountIs(
         'AWS::SQS::QueuePolicy',
         {
@@ -176,7 +176,7 @@ describe('SwitchboardStack', () => {
             ]),
           },
         },
-        3,
+        5,
       );
     });
   });
@@ -275,7 +275,17 @@ describe('SwitchboardStack', () => {
         ],
       ],
       ['AckWorker', ['TABLE_NAME', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME']],
-      ['Sweeper', ['TABLE_NAME', 'ACK_QUEUE_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME']],
+      [
+        'Sweeper',
+        [
+          'TABLE_NAME',
+          'ACK_QUEUE_URL',
+          'SWITCHBOARD_SECRETS_ARN',
+          'EVENT_BUS_NAME',
+          'MAIL_RECHECK_QUEUE_URL',
+          'MAIL_BUCKET',
+        ],
+      ],
     ] as const)('should give %s exactly the resource variables %j', (name, expected) => {
       // Prepare
       const defaults = [
@@ -421,6 +431,10 @@ describe('SwitchboardStack', () => {
           [ref(logicalId(dev, 'AWS::SecretsManager::Secret', 'ProviderSecret'))],
         ],
         events: [['events:PutEvents'], [getAtt(logicalId(dev, 'AWS::Events::EventBus', 'EventBus'))]],
+        recheck: [
+          ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
+          [getAtt(logicalId(dev, 'AWS::SQS::Queue', 'MailIntakeRecheckQueue'))],
+        ],
         readInboundMail: [['s3:GetObject'], [objects('inbound/*')]],
         writeAttachments: [['s3:PutObject'], [objects('attachments/*')]],
       };
@@ -438,7 +452,7 @@ describe('SwitchboardStack', () => {
     it.each([
       ['Http', ['table', 'send', 'secret', 'events', 'readInboundMail', 'writeAttachments']],
       ['AckWorker', ['table', 'consume', 'secret', 'events']],
-      ['Sweeper', ['table', 'send', 'secret', 'events']],
+      ['Sweeper', ['table', 'send', 'secret', 'events', 'recheck', 'readInboundMail', 'writeAttachments']],
     ] as const)('should let %s do only %j and write its own logs', (name, expected) => {
       // Act
       const actual = grantsOf(dev, name);
@@ -670,7 +684,9 @@ describe('SwitchboardStack', () => {
       expect(rules.sort()).toEqual([
         'AwsSolutions-APIG4 @ Switchboard-prod/HttpApi/Api/DefaultRoute',
         'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/attachments/*] @ Switchboard-prod/Http/Role',
+        'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/attachments/*] @ Switchboard-prod/Sweeper/Role',
         'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/inbound/*] @ Switchboard-prod/Http/Role',
+        'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/inbound/*] @ Switchboard-prod/Sweeper/Role',
         'AwsSolutions-S1 @ Switchboard-prod/MailIntake/Bucket',
         'AwsSolutions-SMG4 @ Switchboard-prod/ProviderSecret/Secret',
         'AwsSolutions-SQS3 @ Switchboard-prod/MailIntake/DeadLetterQueue',

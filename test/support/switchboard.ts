@@ -163,7 +163,7 @@ export async function startTestSwitchboard(
     },
     async drain() {
       let handled = 0;
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 200; round++) {
         const result = await pollOnce(worker);
         handled += result.handled;
         if (result.received === 0) break;

@@ -19,8 +19,11 @@ export function sesEnvelopeOf(
   sesMessageId: string,
 ): { recipient?: string; envelopeSender?: string; verdicts: { spam?: string; virus?: string } } {
   const first = (name: string) => headerValues(headers, name)[0]?.trim();
-  const envelope: { recipient?: string; envelopeSender?: string; verdicts: { spam?: string; virus?: string } } =
-    { verdicts: {} };
+  const envelope: {
+    recipient?: string;
+    envelopeSender?: string;
+    verdicts: { spam?: string; virus?: string };
+  } = { verdicts: {} };
   const returnPath = first('return-path');
   if (returnPath !== undefined) envelope.envelopeSender = returnPath;
   const received = first('received');

@@ -20,8 +20,8 @@ import {
   tallyResolutions,
   workingMinutesBetween,
 } from '#lib/domain/service-level.ts';
-import type { EventClaim, StatsStore } from '#lib/ports/stats-store.ts';
-import { countEvent, EventInFlightError, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
+import type { StatsStore } from '#lib/ports/stats-store.ts';
+import { countEvent, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
 
@@ -227,21 +227,21 @@ describe('first-contact resolution', () => {
 });
 
 /** A StatsStore in memory: the port's contract for the claim, enough to test the counting rules. */
-function memoryStats() {
-  const markers = new Map<string, { state: 'in-progress' | 'done'; leaseUntil: number }>();
+function memoryStats(options: { failAdds?: number } = {}) {
+  const markers = new Set<string>();
   const days = new Map<string, Counts>();
+  let failures = options.failAdds ?? 0;
   const store: StatsStore = {
-    async claimEvent(id, now): Promise<EventClaim> {
-      const marker = markers.get(id);
-      if (marker?.state === 'done') return 'done';
-      if (marker && marker.leaseUntil > now.getTime()) return 'in-flight';
-      markers.set(id, { state: 'in-progress', leaseUntil: now.getTime() + 60_000 });
-      return 'new';
+    async claimEvent(id) {
+      if (markers.has(id)) return false;
+      markers.add(id);
+      return true;
     },
-    async finishEvent(id) {
-      markers.set(id, { state: 'done', leaseUntil: 0 });
+    async releaseEvent(id) {
+      markers.delete(id);
     },
     async addToDay(date, channel, counts) {
+      if (failures-- > 0) throw new Error('DynamoDB is down');
       const key = `${date}/${channel}`;
       days.set(key, addCounts(days.get(key) ?? emptyCounts(), counts));
     },
@@ -257,12 +257,12 @@ function memoryStats() {
 }
 
 describe('counting delivered events', () => {
-  function deps(stats: StatsStore, clock = new TestClock('2026-11-25T10:00:00Z')): StatsSinkDeps {
+  function deps(stats: StatsStore): StatsSinkDeps {
     return {
       stats,
       conversations: { getConversation: async () => null },
       business: DEFAULT_BUSINESS_CONFIG,
-      clock,
+      clock: new TestClock('2026-11-25T10:00:00Z'),
       log: memoryLog(),
     };
   }
@@ -284,20 +284,17 @@ describe('counting delivered events', () => {
     expect(days.get('2026-11-25/sms')?.messages).toBe(1);
   });
 
-  it('should refuse a delivery while another one counts the event, and take over once its lease ran out', async () => {
+  it('should take back its claim when counting failed, so the redelivery counts the event', async () => {
     // Prepare
-    const { store, markers, days } = memoryStats();
-    const clock = new TestClock('2026-11-25T10:00:00Z');
-    markers.set(received.id, { state: 'in-progress', leaseUntil: clock.now().getTime() + 60_000 });
+    const { store, days } = memoryStats({ failAdds: 1 });
 
     // Act
-    const during = countEvent(deps(store, clock), received);
-    await expect(during).rejects.toBeInstanceOf(EventInFlightError);
-    clock.advance(61_000);
-    const after = await countEvent(deps(store, clock), received);
+    const failed = countEvent(deps(store), received);
+    await expect(failed).rejects.toThrow('DynamoDB is down');
+    const retried = await countEvent(deps(store), received);
 
     // Assess
-    expect(after).toBe('counted');
+    expect(retried).toBe('counted');
     expect(days.get('2026-11-25/sms')?.messages).toBe(1);
   });
 

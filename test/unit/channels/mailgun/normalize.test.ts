@@ -57,7 +57,10 @@ describe('normalizeMailgunRoute', () => {
           '20261110082000.a1b2c3d4e5f6@mg.sklep.example',
         ],
       },
+      // The whole mail, quoted history included, kept beside the new part.
+      fullText: expect.stringContaining('Dziękuję, czekam w takim razie na fakturę.'),
     });
+    expect(message.fullText?.length).toBeGreaterThan(message.text.length);
     expect(InboundMessageSchema.safeParse(message).success).toBe(true);
   });
 
