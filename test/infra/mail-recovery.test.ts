@@ -133,7 +133,8 @@ describe('mail recovery (S3 ObjectCreated → mail-recheck queue → sweeper)', 
         MessageRetentionPeriod: 14 * 24 * 3600,
         RedrivePolicy: { deadLetterTargetArn: getAtt(ids.dlq), maxReceiveCount: RECHECK_MAX_RECEIVES },
       });
-      dev.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+      const dlq = dev.findResources('AWS::SQS::Queue')[ids.dlq] as { Properties: Record<string, unknown> };
+      expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       // A mail waits out SNS's retries (one look per 10 minutes) with receives to spare.
       expect(
         RECHECK_MAX_RECEIVES - Math.ceil(retryHorizonSeconds(SES_DELIVERY_RETRIES) / 600),
