@@ -183,7 +183,8 @@ export class SwitchboardStack extends Stack {
       description: 'Switchboard sweeper: re-enqueues pending acks, republishes outboxes',
       service,
       timeout: Duration.seconds(60),
-      memorySize: 256,
+      // Room for a recovered mail near SES's 40 MB limit (see mail recovery).
+      memorySize: 512,
       // The next minute's run is the retry; an async retry would only overlap with it.
       retryAttempts: 0,
       logRetention,
@@ -219,6 +220,7 @@ export class SwitchboardStack extends Stack {
       ackQueue: ackQueue.queue,
       ackDeadLetterQueue: ackQueue.deadLetterQueue,
       mailDeadLetterQueue: mailIntake.deadLetterQueue,
+      recheckDeadLetterQueue: mailIntake.recheckDeadLetterQueue,
       topicKey,
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
     });

@@ -20,6 +20,8 @@ export interface MonitoringProps {
   readonly ackQueue: sqs.IQueue;
   readonly ackDeadLetterQueue: sqs.IQueue;
   readonly mailDeadLetterQueue: sqs.IQueue;
+  /** Stored mail the sweeper could not recover (the mail-recheck queue's DLQ). */
+  readonly recheckDeadLetterQueue: sqs.IQueue;
   /** Encrypts the alerts topic; CloudWatch gets to use it. */
   readonly topicKey: kms.IKey;
   /** Subscribed to the alerts topic (the address must confirm the subscription). */
@@ -89,6 +91,14 @@ export class Monitoring extends Construct {
     this.alarm('MailDlqDepth', {
       description: 'SNS gave up posting inbound email to /webhooks/email/ses: those mails are not recorded.',
       metric: props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
+    this.alarm('RecheckDlqDepth', {
+      description: 'A stored inbound mail could not be recovered by the sweeper: it is in S3 but not recorded.',
+      metric: props.recheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: ONE_MINUTE,
         statistic: 'Maximum',
       }),

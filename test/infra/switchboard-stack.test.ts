@@ -245,7 +245,7 @@ describe('SwitchboardStack', () => {
     it.each([
       ['Http', 10, 512],
       ['AckWorker', 30, 512],
-      ['Sweeper', 60, 256],
+      ['Sweeper', 60, 512],
     ] as const)('should give %s a %i s timeout and %i MB', (name, timeout, memory) => {
       const props = lambdaFunction(dev, name).Properties;
       expect([props.Timeout, props.MemorySize]).toEqual([timeout, memory]);
