@@ -97,7 +97,8 @@ export class Monitoring extends Construct {
       threshold: 0,
     });
     this.alarm('RecheckDlqDepth', {
-      description: 'A stored inbound mail could not be recovered by the sweeper: it is in S3 but not recorded.',
+      description:
+        'A stored inbound mail could not be recovered by the sweeper: it is in S3 but not recorded.',
       metric: props.recheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: ONE_MINUTE,
         statistic: 'Maximum',

@@ -91,7 +91,9 @@ export async function runAckFloor(
           }),
         );
         await putConversation(Item, version + 1);
-        await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.ReceiptHandle }));
+        await clients.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.ReceiptHandle }),
+        );
         done++;
       }),
     );

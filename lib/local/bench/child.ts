@@ -9,7 +9,14 @@ import { pollOnce } from '../worker.ts';
 import { runAckFloor } from './ack-floor.ts';
 import { type Backend, benchConfig, inParallel, startBackend } from './backend.ts';
 import { createFrontApp } from './front.ts';
-import { captureCalls, type IngestTemplate, ingestTemplate, runIngestFloor, summarizeCalls } from './ingest-floor.ts';
+import {
+  captureCalls,
+  type IngestTemplate,
+  ingestTemplate,
+  itemSizes,
+  runIngestFloor,
+  summarizeCalls,
+} from './ingest-floor.ts';
 import { serveCalls } from './rpc.ts';
 import { BENCH_AUTH_TOKEN, customerNumber, signedSms } from './twilio-load.ts';
 
@@ -67,7 +74,11 @@ async function ingest() {
     stopCapture: (n: number) => {
       capture.on = false;
       template = ingestTemplate(capture.calls, customerNumber(n));
-      return { calls: capture.calls.length, summary: summarizeCalls(capture.calls) };
+      return {
+        calls: capture.calls.length,
+        summary: summarizeCalls(capture.calls),
+        sizes: itemSizes(capture.calls),
+      };
     },
     floor: (first: number, count: number, concurrency: number) => {
       if (!template) throw new Error('capture a message first');
@@ -110,7 +121,11 @@ async function ack() {
         handled += result.handled;
         if (capture.on) {
           capture.on = false;
-          return { acksPerSecond: 0, summary: summarizeCalls(capture.calls), perBatch: result.received };
+          return {
+            acksPerSecond: 0,
+            summary: `${summarizeCalls(capture.calls)} (items: ${itemSizes(capture.calls)})`,
+            perBatch: result.received,
+          };
         }
         if (performance.now() - started > 300_000) throw new Error('ack worker starved');
       }

@@ -62,6 +62,8 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
     providers: channels.providers,
     agent: { store, senders: channels.senders, clock, log },
     idempotency: notOnWebhookPath('idempotency'),
+    rateLimiter: notOnWebhookPath('rateLimiter'),
+    apiRequestsPerMinute: config.limits.apiRequestsPerMinute,
     metrics: noMetrics,
     business: config.business,
     clock,

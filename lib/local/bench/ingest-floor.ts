@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   type DynamoDBClient,
   PutItemCommand,
   type PutItemCommandInput,
@@ -6,6 +7,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { newId, stableId } from '#lib/domain/ids.ts';
 import { twilioSid } from '../simulate-payloads.ts';
 import { inParallel } from './backend.ts';
@@ -14,18 +16,22 @@ import { customerNumber } from './twilio-load.ts';
 /** One SDK call as the runtime issued it: command name and input, as the middleware saw it. */
 export type CapturedCall = { command: string; input: Record<string, unknown> };
 
-type Client = { middlewareStack: { add(middleware: unknown, options: { step: string; name: string }): void } };
-
 /** Records every call a client sends while `on` is true (the bench's view of one request). */
-export function captureCalls(clients: readonly Client[]): { calls: CapturedCall[]; on: boolean } {
+export function captureCalls(clients: readonly (DynamoDBClient | SQSClient)[]): {
+  calls: CapturedCall[];
+  on: boolean;
+} {
   const capture = { calls: [] as CapturedCall[], on: false };
   for (const client of clients) {
-    client.middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-        async (args: { input: Record<string, unknown> }) => {
-          if (capture.on) capture.calls.push({ command: context.commandName ?? '?', input: structuredClone(args.input) });
-          return next(args);
-        },
+    // The two clients' stacks differ only in their input and output types.
+    (client as DynamoDBClient).middlewareStack.add(
+      (next, context) => async (args) => {
+        if (capture.on) {
+          const input = structuredClone(args.input) as Record<string, unknown>;
+          capture.calls.push({ command: context.commandName ?? '?', input });
+        }
+        return next(args);
+      },
       { step: 'initialize', name: 'benchCapture' },
     );
   }
@@ -39,6 +45,17 @@ export function describeCall(call: CapturedCall): string {
   const pk = key?.pk?.S ?? (typeof call.input.IndexName === 'string' ? `index ${call.input.IndexName}` : '');
   const what = pk.split('#')[0] ?? '';
   return what ? `${name} ${what}` : name;
+}
+
+/** The size of each item written (JSON of its plain value: close to DynamoDB's own count). */
+export function itemSizes(calls: readonly CapturedCall[]): string {
+  return calls
+    .filter((call) => call.command === 'PutItemCommand')
+    .map((call) => {
+      const item = call.input.Item as Record<string, AttributeValue>;
+      return `${describeCall(call).replace('PutItem ', '')} ${JSON.stringify(unmarshall(item), (_k, v) => (v instanceof Set ? [...v] : v)).length} B`;
+    })
+    .join(', ');
 }
 
 /** Counts per described call, in the order first seen: `PutItem CONV x2, …`. */
@@ -73,10 +90,12 @@ export function ingestTemplate(calls: readonly CapturedCall[], number: string): 
     if (!call) throw new Error(`recordInbound sent no ${command} on ${prefix}: ${summarizeCalls(calls)}`);
     return call.input;
   };
-  const claim = find('UpdateItemCommand', 'CONTACT#') as UpdateItemCommandInput;
-  const message = find('PutItemCommand', 'MSG#') as PutItemCommandInput;
-  const conversation = find('PutItemCommand', 'CONV#') as PutItemCommandInput;
-  const job = calls.find((c) => c.command === 'SendMessageCommand')?.input as SendMessageCommandInput;
+  const claim = find('UpdateItemCommand', 'CONTACT#') as unknown as UpdateItemCommandInput;
+  const message = find('PutItemCommand', 'MSG#') as unknown as PutItemCommandInput;
+  const conversation = find('PutItemCommand', 'CONV#') as unknown as PutItemCommandInput;
+  const job = calls.find((c) => c.command === 'SendMessageCommand')?.input as unknown as
+    | SendMessageCommandInput
+    | undefined;
   if (!job) throw new Error(`recordInbound sent no SQS job: ${summarizeCalls(calls)}`);
   const item = message.Item as Record<string, { S?: string }>;
   return {

@@ -11,9 +11,11 @@ export type LoadResult = { reqPerSec: number; ok: number; failed: number; second
 export async function closedLoop(options: {
   origin: string;
   connections: number;
-  amount: number;
+  /** Either a number of requests or a duration, the same for a floor and its subject. */
+  amount?: number;
+  durationSeconds?: number;
   requests: readonly LoadRequest[];
-}): Promise<LoadResult> {
+}): Promise<LoadResult & { reused: boolean }> {
   const url = new URL(options.origin);
   if (url.hostname !== '127.0.0.1') throw new Error(`the bench loads 127.0.0.1 only, not ${url.hostname}`);
   let next = 0;
@@ -21,7 +23,7 @@ export async function closedLoop(options: {
   const result = await autocannon({
     url: options.origin,
     connections: options.connections,
-    amount: options.amount,
+    ...(options.amount ? { amount: options.amount } : { duration: options.durationSeconds ?? 5 }),
     timeout: 30,
     requests: [
       {
@@ -35,5 +37,7 @@ export async function closedLoop(options: {
   });
   const seconds = (performance.now() - started) / 1000;
   const failed = result.non2xx + result.errors + result.timeouts;
-  return { reqPerSec: result['2xx'] / seconds, ok: result['2xx'], failed, seconds };
+  // More requests than prepared ones: later ones repeated earlier ones (duplicates, not new messages).
+  const reused = next > options.requests.length;
+  return { reqPerSec: result['2xx'] / seconds, ok: result['2xx'], failed, seconds, reused };
 }

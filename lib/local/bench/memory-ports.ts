@@ -143,7 +143,7 @@ export class MemoryConversationStore implements ConversationStore {
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
     const stored = this.#messages.get(messageId);
-    const current = stored?.delivery ? RANK[stored.delivery.status] : -1;
+    const current = stored?.delivery ? RANK[stored.delivery.status as DeliveryStatus] : -1;
     if (!stored || current >= RANK[update.status]) return null;
     const updated: Message = {
       ...stored,

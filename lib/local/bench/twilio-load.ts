@@ -21,7 +21,12 @@ export function customerNumber(n: number): string {
 export function signedSms(n: number, publicUrl: string): LoadRequest {
   const webhook = twilioWebhook(
     '/webhooks/twilio/messaging',
-    twilioMessageParams({ from: customerNumber(n), to: OUR_NUMBER, body: TEXT, accountSid: BENCH_ACCOUNT_SID }),
+    twilioMessageParams({
+      from: customerNumber(n),
+      to: OUR_NUMBER,
+      body: TEXT,
+      accountSid: BENCH_ACCOUNT_SID,
+    }),
     { authToken: BENCH_AUTH_TOKEN, publicUrl },
   );
   return { ...webhook, headers: { ...webhook.headers, 'user-agent': 'TwilioProxy/1.1' } };
