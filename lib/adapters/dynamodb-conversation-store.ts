@@ -23,7 +23,8 @@ import type {
   ConversationStore,
   Page,
 } from '#lib/ports/conversation-store.ts';
-import { ConcurrentUpdateError, InvalidCursorError } from '#lib/ports/errors.ts';
+import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
 
 const KEY_ATTRIBUTES = [
   'pk',
@@ -59,36 +60,6 @@ function strip(item: Record<string, AttributeValue>): Record<string, unknown> {
   const plain = unmarshall(item);
   for (const key of KEY_ATTRIBUTES) delete plain[key];
   return plain;
-}
-
-function encodeCursor(key: Record<string, AttributeValue> | undefined): string | null {
-  if (!key) return null;
-  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
-}
-
-function decodeCursor(
-  cursor: string | undefined,
-  partition: string,
-  index = 'gsi1',
-): Record<string, AttributeValue> | undefined {
-  if (cursor === undefined) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  const fields = ['pk', 'sk', `${index}pk`, `${index}sk`];
-  if (
-    typeof key !== 'object' ||
-    key === null ||
-    Object.keys(key).length !== fields.length ||
-    !fields.every((field) => typeof (key as Record<string, unknown>)[field] === 'string') ||
-    (key as Record<string, string>)[`${index}pk`] !== partition
-  ) {
-    throw new InvalidCursorError();
-  }
-  return marshall(key as Record<string, string>);
 }
 
 export type DynamoDbConversationStoreOptions = {

@@ -16,8 +16,8 @@ import {
   type WebhookSubscription,
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
-import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
+import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
 const DUE_PARTITION = 'WEBHOOK';
@@ -47,36 +47,6 @@ function deliveryFields(item: Record<string, AttributeValue>): Record<string, un
   const plain = unmarshall(item);
   for (const key of KEY_ATTRIBUTES) delete plain[key];
   return plain;
-}
-
-function encodeCursor(key: Record<string, AttributeValue> | undefined): string | null {
-  if (!key) return null;
-  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
-}
-
-function decodeCursor(
-  cursor: string | undefined,
-  partition: string,
-): Record<string, AttributeValue> | undefined {
-  if (cursor === undefined) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  const fields = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
-  const record = key as Record<string, unknown>;
-  if (
-    typeof key !== 'object' ||
-    key === null ||
-    Object.keys(key).length !== fields.length ||
-    !fields.every((field) => typeof record[field] === 'string') ||
-    record.gsi1pk !== partition
-  ) {
-    throw new InvalidCursorError();
-  }
-  return marshall(record);
 }
 
 /**
