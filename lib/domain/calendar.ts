@@ -6,6 +6,15 @@ import {
   WEEKDAYS,
   type WeeklyHours,
 } from '#lib/domain/business-config.ts';
+import {
+  BoundedMap,
+  dateOfDay,
+  dayNumber,
+  HOUR_MS,
+  localDay,
+  type ZoneClock,
+  zoneClock,
+} from '#lib/domain/calendar-cache.ts';
 
 /** A half-open span [start, end) of epoch milliseconds. */
 export type Interval = { readonly start: number; readonly end: number };
@@ -37,7 +46,6 @@ export class CalendarError extends Error {
 
 // Two years covers any sane closure; beyond it a config error must not spin forever.
 const HORIZON_DAYS = 731;
-const HOUR_MS = 3_600_000;
 
 // Building a date-holidays instance parses the whole country's rule set, so instances and
 // each year's result are shared across calendars; both are pure functions of their keys.
@@ -136,32 +144,50 @@ function closureIntervals(config: BusinessConfig): Interval[] {
   );
 }
 
-function calendarFrom(timeZone: string, dayIntervals: (date: DateTime) => Interval[]): Calendar {
-  const days = new Map<string, readonly Interval[]>();
-  const onDay = (date: DateTime): readonly Interval[] => {
-    const key = date.toISODate() ?? '';
-    let intervals = days.get(key);
-    if (!intervals) {
-      intervals = dayIntervals(date);
-      days.set(key, intervals);
-    }
-    return intervals;
+/** A calendar's working intervals of one local date, given as days since 1970-01-01. */
+type DayIntervals = (day: number) => readonly Interval[];
+
+type WalkingCalendar = { readonly calendar: Calendar; readonly day: DayIntervals };
+
+/** Days a calendar remembers: a few years, far more than one walk of HORIZON_DAYS visits. */
+const DAYS_REMEMBERED = 1_024;
+
+function calendarFrom(
+  clock: ZoneClock,
+  timeZone: string,
+  dayIntervals: (day: number, date: () => DateTime) => readonly Interval[],
+): WalkingCalendar {
+  const days = new BoundedMap<number, readonly Interval[]>(DAYS_REMEMBERED);
+  // luxon builds the day's DateTime only when the day is first planned.
+  const onDay = (day: number, date?: DateTime): readonly Interval[] => {
+    const known = days.get(day);
+    if (known) return known;
+    let built = date;
+    return days.set(
+      day,
+      dayIntervals(day, () => {
+        built ??= dateOfDay(timeZone, day);
+        return built;
+      }),
+    );
   };
 
-  // Walks forward from the local day of `at` (the day before too: a range ending at 24:00
-  // belongs to the previous date) and yields each working interval that ends after `at`.
-  function* intervalsFrom(at: number): Generator<Interval> {
-    const first = DateTime.fromMillis(at, { zone: timeZone }).startOf('day').minus({ days: 1 });
-    for (let d = 0; d <= HORIZON_DAYS; d += 1) {
-      for (const interval of onDay(first.plus({ days: d }))) {
-        if (interval.end > at) yield interval;
-      }
-    }
-    throw new CalendarError(new Date(at));
-  }
+  // Every walk starts on the local day before that of `at` (a range ending at 24:00 belongs
+  // to the previous date), takes working intervals ending after `at`, and gives up after
+  // HORIZON_DAYS more days. All in epoch milliseconds: luxon only builds a day once.
+  const firstDay = (at: number): number => {
+    const day = localDay(clock, at) - 1;
+    if (!Number.isFinite(day)) throw new CalendarError(new Date(at));
+    return day;
+  };
 
   const firstFrom = (at: number): Interval => {
-    for (const interval of intervalsFrom(at)) return interval;
+    const first = firstDay(at);
+    for (let day = first; day <= first + HORIZON_DAYS; day += 1) {
+      for (const interval of onDay(day)) {
+        if (interval.end > at) return interval;
+      }
+    }
     throw new CalendarError(new Date(at));
   };
 
@@ -170,31 +196,46 @@ function calendarFrom(timeZone: string, dayIntervals: (date: DateTime) => Interv
     return next.start <= at.getTime() ? next : null;
   };
 
-  return {
+  const calendar: Calendar = {
     intervalAt,
     isOpen: (at) => intervalAt(at) !== null,
     nextOpening: (at) => new Date(Math.max(at.getTime(), firstFrom(at.getTime()).start)),
     addWorkingHours(from, hours) {
       let remaining = Math.max(0, hours) * HOUR_MS;
-      let at = from.getTime();
-      for (const interval of intervalsFrom(at)) {
-        const start = Math.max(at, interval.start);
-        if (interval.end - start >= remaining) return new Date(start + remaining);
-        remaining -= interval.end - start;
-        at = interval.end;
+      const origin = from.getTime();
+      let at = origin;
+      const first = firstDay(origin);
+      for (let day = first; day <= first + HORIZON_DAYS; day += 1) {
+        for (const interval of onDay(day)) {
+          if (!(interval.end > origin)) continue;
+          const start = Math.max(at, interval.start);
+          if (interval.end - start >= remaining) return new Date(start + remaining);
+          remaining -= interval.end - start;
+          at = interval.end;
+        }
       }
       throw new CalendarError(from);
     },
     intervalsBetween(from, to) {
       const found: Interval[] = [];
-      for (const interval of intervalsFrom(from.getTime())) {
-        if (interval.start >= to.getTime()) break;
-        found.push(interval);
+      const origin = from.getTime();
+      const first = firstDay(origin);
+      for (let day = first; day <= first + HORIZON_DAYS; day += 1) {
+        for (const interval of onDay(day)) {
+          if (!(interval.end > origin)) continue;
+          if (interval.start >= to.getTime()) return found;
+          found.push(interval);
+        }
       }
-      return found;
+      throw new CalendarError(from);
     },
-    intervalsOn: (date) => onDay(DateTime.fromISO(date, { zone: timeZone })),
+    intervalsOn: (date) => {
+      const parsed = DateTime.fromISO(date, { zone: timeZone });
+      // Every unparseable date shares one day of its own, NaN.
+      return onDay(parsed.isValid ? dayNumber(parsed.year, parsed.month, parsed.day) : Number.NaN, parsed);
+    },
   };
+  return { calendar, day: (day) => onDay(day) };
 }
 
 type DayPlan = {
@@ -230,30 +271,27 @@ function personDay(
 const calendars = new WeakMap<BusinessConfig, ReturnType<typeof buildCalendars>>();
 
 function buildCalendars(config: BusinessConfig) {
+  const { timeZone } = config;
+  const clock = zoneClock(timeZone);
   const closures = closureIntervals(config);
   // Every person's calendar starts from the same business day, so it is planned once.
-  const plans = new Map<string, DayPlan>();
-  const plan = (date: DateTime): DayPlan => {
-    const key = date.toISODate() ?? '';
-    let planned = plans.get(key);
-    if (!planned) {
-      planned = planDay(config, closures, date);
-      plans.set(key, planned);
-    }
-    return planned;
-  };
+  const plans = new BoundedMap<number, DayPlan>(DAYS_REMEMBERED);
+  const plan = (day: number, date: () => DateTime): DayPlan =>
+    plans.get(day) ?? plans.set(day, planDay(config, closures, date()));
   const people = new Map(
     config.people.rota.map((person) => [
       person.id,
-      calendarFrom(config.timeZone, (date) => personDay(config, person.hours, person.id, plan(date), date)),
+      calendarFrom(clock, timeZone, (day, date) =>
+        personDay(config, person.hours, person.id, plan(day, date), date()),
+      ),
     ]),
   );
+  const rota = [...people.values()];
   return {
-    business: calendarFrom(config.timeZone, (date) => plan(date).business),
-    people,
-    staffed: calendarFrom(config.timeZone, (date) =>
-      union([...people.values()].flatMap((person) => person.intervalsOn(date.toISODate() ?? ''))),
-    ),
+    business: calendarFrom(clock, timeZone, (day, date) => plan(day, date).business).calendar,
+    people: new Map([...people].map(([id, person]) => [id, person.calendar])),
+    staffed: calendarFrom(clock, timeZone, (day) => union(rota.flatMap((person) => person.day(day))))
+      .calendar,
   };
 }
 

@@ -1,7 +1,13 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { type BusinessConfig, type Person, PersonSchema } from '#lib/domain/business-config.ts';
 import { personCalendar, staffedCalendar } from '#lib/domain/calendar.ts';
+import {
+  HOUR_MS,
+  isoInZone,
+  startOfLocalHour,
+  type ZoneClock,
+  zoneClock,
+} from '#lib/domain/calendar-cache.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 
 export const ReplyPromiseSchema = z.object({
@@ -18,11 +24,9 @@ export const ReplyPromiseSchema = z.object({
 });
 export type ReplyPromise = z.infer<typeof ReplyPromiseSchema>;
 
-const HOUR_MS = 3_600_000;
-
-function roundLocal(at: number, timeZone: string, minutes: number, direction: 'up' | 'down'): number {
+function roundLocal(at: number, clock: ZoneClock, minutes: number, direction: 'up' | 'down'): number {
   // Rounds within the local hour so "by 10:15" holds in zones whose offset is not whole hours.
-  const hour = DateTime.fromMillis(at, { zone: timeZone }).startOf('hour').toMillis();
+  const hour = startOfLocalHour(clock, at);
   const step = minutes * 60_000;
   const steps = direction === 'up' ? Math.ceil((at - hour) / step) : Math.floor((at - hour) / step);
   return hour + steps * step;
@@ -51,11 +55,11 @@ export function computePromise(
   config: BusinessConfig,
   input: { receivedAt: Date; channel: Channel },
 ): ReplyPromise {
-  const { timeZone } = config;
+  const clock = zoneClock(config.timeZone);
   const { capHours, roundToMinutes, targets } = config.promise;
   const staffed = staffedCalendar(config);
   const onDuty = (t: number) => staffed.isOpen(new Date(t)) || staffed.isOpen(new Date(t - 1));
-  const round = (t: number, direction: 'up' | 'down') => roundLocal(t, timeZone, roundToMinutes, direction);
+  const round = (t: number, direction: 'up' | 'down') => roundLocal(t, clock, roundToMinutes, direction);
 
   const received = input.receivedAt.getTime();
   const cap = received + capHours * HOUR_MS;
@@ -64,10 +68,10 @@ export function computePromise(
   const fits = (t: number) => t >= received && t <= cap && onDuty(t);
 
   const promise = (replyBy: number, capped: boolean, awayUntil: number | null): ReplyPromise => ({
-    replyBy: iso(replyBy, timeZone),
+    replyBy: iso(replyBy, clock),
     targetHours,
     capped,
-    teamAwayUntil: awayUntil === null ? null : iso(awayUntil, timeZone),
+    teamAwayUntil: awayUntil === null ? null : iso(awayUntil, clock),
     signer: signerAt(config, replyBy),
   });
 
@@ -93,8 +97,8 @@ export function computePromise(
   return promise(onDuty(rounded) ? rounded : opening, true, opening);
 }
 
-function iso(at: number, timeZone: string): string {
-  return DateTime.fromMillis(at, { zone: timeZone }).toISO() ?? new Date(at).toISOString();
+function iso(at: number, clock: ZoneClock): string {
+  return isoInZone(clock, at) ?? new Date(at).toISOString();
 }
 
 /** The default person when on duty at `at`, else the first on duty in rota order, else the default. */

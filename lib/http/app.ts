@@ -89,6 +89,17 @@ export function createApp(deps: AppDeps): Hono {
     await (deps.log.withContext ? deps.log.withContext({ correlationId: id.slice(0, 128) }, next) : next());
   });
 
+  // Hono hands only Error instances to onError: anything else thrown would escape as a crash.
+  app.use('*', async (c, next) => {
+    try {
+      await next();
+    } catch (thrown) {
+      deps.log.error('a non-Error was thrown', { type: typeof thrown });
+      return c.json(errorBody('INTERNAL', 'Internal error; the request can be retried'), 500);
+    }
+    return undefined;
+  });
+
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.use('/webhooks/*', async (_c, next) => {

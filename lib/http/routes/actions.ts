@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
@@ -33,7 +34,8 @@ async function json(request: Request): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new z.ZodError([{ code: 'custom', path: [], message: 'The body is not JSON', input: text }]);
+    // A real Error (a hand-made ZodError is not one, and would escape the error mapping).
+    throw new MalformedPayloadError('The body is not JSON', ['(root): invalid_json']);
   }
 }
 
