@@ -70,6 +70,8 @@ export const ConversationSchema = z.object({
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
+  /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
+  outboxRetryAt: z.string().optional(),
   assignee: z.string().nullable().default(null),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
@@ -410,7 +412,10 @@ export function nextSweepAt(
   if (breach) times.push(Date.parse(breach));
   // Events the publisher did not get out (a crash, an outage): the sweeper sends them.
   const undelivered = conversation.outbox[0];
-  if (undelivered) times.push(Date.parse(undelivered.occurredAt) + graceMs);
+  if (undelivered) {
+    const retryAt = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) : 0;
+    times.push(Math.max(Date.parse(undelivered.occurredAt) + graceMs, retryAt));
+  }
   const next = times.filter((time): time is number => time !== null);
   return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
 }
@@ -515,4 +520,15 @@ export function assignConversation(
       agent,
     },
   );
+}
+
+/**
+ * The outbox could not be delivered now: the sweeper comes back later (each failure doubles
+ * the wait, up to an hour), so a dead event sink cannot keep it from everything else it must do.
+ */
+export function deferOutbox(conversation: Conversation, now: Date, graceMs: number): Conversation {
+  if (conversation.outbox.length === 0) return conversation;
+  const previous = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) - now.getTime() : 0;
+  const wait = Math.min(Math.max(graceMs, previous * 2), 60 * 60_000);
+  return { ...conversation, outboxRetryAt: new Date(now.getTime() + wait).toISOString() };
 }

@@ -141,6 +141,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
     metrics,
     noticeLeadMs: config.ack.noticeLeadMs,
+    graceMs: config.ack.graceMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: () => deliverDueWebhooks(webhookDeps),
   };

@@ -28,7 +28,11 @@ export async function publishOutbox(
   try {
     const cleared = await updateConversation(deps.store, conversation.id, (current) =>
       current.outbox.some((event) => delivered.has(event.id))
-        ? { ...current, outbox: current.outbox.filter((event) => !delivered.has(event.id)) }
+        ? {
+            ...current,
+            outbox: current.outbox.filter((event) => !delivered.has(event.id)),
+            outboxRetryAt: undefined,
+          }
         : current,
     );
     return cleared ?? conversation;

@@ -1,6 +1,7 @@
 import {
   breachDueAt,
   type Conversation,
+  deferOutbox,
   markAckEnqueued,
   markBreached,
   noticeDueAt,
@@ -22,6 +23,8 @@ export type SweepDeps = {
   metrics: Metrics;
   /** Delivers a conversation's outbox (events a crash or an outage left undelivered). */
   publish?: (conversation: Conversation) => Promise<Conversation>;
+  /** The sweeper's base wait before it retries what failed (the ack grace period). */
+  graceMs?: number;
   /** How long before the promised time an unanswered episode gets its late notice. */
   noticeLeadMs: number;
   /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries). */
@@ -44,7 +47,15 @@ export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> 
   const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0 };
   for (let conversation of due) {
     try {
-      if (conversation.outbox.length > 0 && deps.publish) conversation = await deps.publish(conversation);
+      if (conversation.outbox.length > 0 && deps.publish) {
+        conversation = await deps.publish(conversation);
+        if (conversation.outbox.length > 0) {
+          conversation =
+            (await updateConversation(deps.store, conversation.id, (current) =>
+              deferOutbox(current, now, deps.graceMs ?? 60_000),
+            )) ?? conversation;
+        }
+      }
       const breach = breachDueAt(conversation);
       if (breach && Date.parse(breach) <= now.getTime()) {
         // The promise passed and nobody answered: counted once per episode, for the alarm.

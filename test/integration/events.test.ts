@@ -56,4 +56,26 @@ describe('events for downstream tools', () => {
     const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
     expect(delivered?.outbox).toEqual([]);
   });
+
+  it('should not let undeliverable events keep the sweeper from anything else', async () => {
+    // Prepare: the sink is down; one conversation's events are stuck, another's ack waits.
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    sb = await startTestSwitchboard({ eventsPath: join(dir, 'missing', 'events.jsonl') });
+    await sb.postSms({ From: '+48601000001' });
+    sb.clock.advance(1_000);
+    const { injectFault } = await import('#test/support/faults.ts');
+    injectFault(sb.backends.sqs, { command: 'SendMessageCommand', when: 'before' });
+    await sb.postSms({ From: '+48601000002' });
+
+    // Act: sweeps that may each look at one conversation only.
+    sb.clock.advance(sb.config.ack.graceMs + 2_000);
+    const first = await sweep(sb.runtime.sweepDeps, 1);
+    const second = await sweep(sb.runtime.sweepDeps, 1);
+    const third = await sweep(sb.runtime.sweepDeps, 1);
+
+    // Assess: the stuck outbox was deferred, so the waiting ack got queued.
+    expect(first.requeued + second.requeued + third.requeued).toBeGreaterThanOrEqual(2);
+    await sb.drain();
+    expect(await sb.outbox()).toHaveLength(2);
+  });
 });
