@@ -337,7 +337,12 @@ export function markAckEnqueued(
 export function noticeDueAt(conversation: Conversation, leadMs: number): string | null {
   const { ack, notice, replyBy } = conversation;
   if (conversation.status !== 'open' || conversation.awaitingSince === null || !replyBy) return null;
-  if (!ack || ack.episode !== conversation.episode || ack.state !== 'sent') return null;
+  if (!ack || ack.episode !== conversation.episode) return null;
+  // No notice where no message may go (opted out, auto-replies, closed window…); but a customer
+  // not acknowledged only because we had just written to them still hears before the promise.
+  const quietOnly =
+    ack.state === 'skipped' && (ack.reason === 'recently-answered' || ack.reason === 'recently-acknowledged');
+  if (ack.state !== 'sent' && !quietOnly) return null;
   if (notice && notice.episode === conversation.episode) return null;
   return new Date(Date.parse(replyBy) - leadMs).toISOString();
 }

@@ -248,3 +248,23 @@ describe('the ack lifecycle', () => {
     expect(nextSweepAt({ ...skipped, outbox: [], awaitingSince: null }, 60_000)).toBeNull();
   });
 });
+
+describe('the late notice', () => {
+  it('should be due before the promise after a sent ack, or an ack skipped only to stay quiet', async () => {
+    // Prepare
+    const { noticeDueAt } = await import('#lib/domain/conversation.ts');
+    const base = {
+      ...opened(),
+      ack: { state: 'sent', episode: 1, requestedAt: '2026-11-25T09:00:00.000Z', attempts: 1 },
+    } as Conversation;
+    const skipped = (reason: string) =>
+      ({ ...base, ack: { ...base.ack, state: 'skipped', reason } }) as Conversation;
+
+    // Act + Assess
+    expect(noticeDueAt(base, 30 * 60_000)).toBe('2026-11-26T08:30:00.000Z');
+    expect(noticeDueAt(skipped('recently-answered'), 30 * 60_000)).toBe('2026-11-26T08:30:00.000Z');
+    expect(noticeDueAt(skipped('opted-out'), 30 * 60_000)).toBeNull();
+    expect(noticeDueAt(skipped('auto-submitted'), 30 * 60_000)).toBeNull();
+    expect(noticeDueAt({ ...base, awaitingSince: null }, 30 * 60_000)).toBeNull();
+  });
+});
