@@ -145,7 +145,7 @@ export function startOfLocalHour(clock: ZoneClock, ts: number): number {
   const wall = new Date(ts + offset * 60 * 1000).getTime();
   if (Number.isNaN(wall)) return DateTime.fromMillis(ts, { zone: clock.zone }).startOf('hour').toMillis();
   const hour = wall - (((wall % HOUR_MS) + HOUR_MS) % HOUR_MS);
-  return hour - offset * 60 * 1000;
+  return fixOffset(clock, hour, offset);
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);

@@ -159,9 +159,16 @@ const moments = fc.oneof(
     )
     .map(([day, minutes, ms]) => new Date(day + minutes * MINUTE_MS + ms)),
   // Anywhere over three years, to the millisecond or on a quarter hour.
-  fc.date({ min: new Date('2025-12-01T00:00:00Z'), max: new Date('2028-12-31T23:59:59Z'), noInvalidDate: true }),
+  fc.date({
+    min: new Date('2025-12-01T00:00:00Z'),
+    max: new Date('2028-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  }),
   fc
-    .integer({ min: Date.parse('2025-12-01T00:00:00Z') / 900_000, max: Date.parse('2028-12-31T00:00:00Z') / 900_000 })
+    .integer({
+      min: Date.parse('2025-12-01T00:00:00Z') / 900_000,
+      max: Date.parse('2028-12-31T00:00:00Z') / 900_000,
+    })
     .map((quarter) => new Date(quarter * 900_000)),
 );
 const workingHours = fc.oneof(
@@ -253,7 +260,9 @@ describe('the optimised calendar and promise against the luxon reference', () =>
 
     // Assess
     expect(got).toEqual(expected);
-    expect(got[0]).toEqual({ error: expect.stringContaining('CalendarError: No working time within 731 days') });
+    expect(got[0]).toEqual({
+      error: expect.stringContaining('CalendarError: No working time within 731 days'),
+    });
   });
 
   it('should give the reference results for consecutive days after its day caches have turned over', () => {
@@ -312,13 +321,13 @@ function transitions(zone: string, fromYear: number, toYear: number): number[] {
 describe('the zone arithmetic in epoch milliseconds against luxon', () => {
   const near = ZONES.flatMap((zone) => transitions(zone, 1995, 2040).map((at) => [zone, at] as const));
   const instants = fc.oneof(
-    fc.tuple(
-      fc.constantFrom(...ZONES),
-      fc.integer({ min: Date.UTC(1850, 0), max: Date.UTC(2150, 0) }),
-    ),
+    fc.tuple(fc.constantFrom(...ZONES), fc.integer({ min: Date.UTC(1850, 0), max: Date.UTC(2150, 0) })),
     fc
       .tuple(fc.constantFrom(...near), fc.integer({ min: -3 * HOUR_MS, max: 3 * HOUR_MS }))
-      .map(([[zone, at], delta]) => [zone, at + (Math.abs(delta) < 2_000 ? delta : delta - (delta % 1_000))] as const),
+      .map(
+        ([[zone, at], delta]) =>
+          [zone, at + (Math.abs(delta) < 2_000 ? delta : delta - (delta % 1_000))] as const,
+      ),
   );
 
   it('should find transitions to check near', () => {
