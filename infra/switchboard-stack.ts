@@ -109,8 +109,10 @@ export class SwitchboardStack extends Stack {
 
     const api = new HttpApi(this, 'HttpApi', {
       handler: http.function,
-      // Caps the bill and the blast radius of a flood of forged webhooks; raise it before a campaign.
-      throttle: { rateLimit: 50, burstLimit: 100 },
+      // Caps the bill and the blast radius of a flood of forged webhooks. A throttled provider
+      // webhook may never be retried (Twilio messaging), so the cap sits well above the peak:
+      // 300 req/s is ~100 messages a second with their two status callbacks (docs/scale.md).
+      throttle: { rateLimit: 300, burstLimit: 600 },
       logRetention,
       removalPolicy,
       ...(props.customDomain ? { customDomain: props.customDomain } : {}),

@@ -602,8 +602,8 @@ describe('SwitchboardStack', () => {
         StageName: '$default',
         AutoDeploy: true,
         DefaultRouteSettings: {
-          ThrottlingBurstLimit: Match.anyValue(),
-          ThrottlingRateLimit: Match.anyValue(),
+          ThrottlingBurstLimit: 600,
+          ThrottlingRateLimit: 300,
         },
         AccessLogSettings: {
           DestinationArn: getAtt(accessLogs),
