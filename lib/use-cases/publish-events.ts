@@ -2,7 +2,7 @@ import type { Conversation } from '#lib/domain/conversation.ts';
 import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import { updateConversation } from './conversation-writes.ts';
+import { trySave, updateConversation } from './conversation-writes.ts';
 
 /**
  * Delivers a conversation's outbox and clears what was delivered (conditionally, so events
@@ -25,16 +25,20 @@ export async function publishOutbox(
     return conversation;
   }
   const delivered = new Set(conversation.outbox.map((event) => event.id));
+  const clear = (current: Conversation): Conversation =>
+    current.outbox.some((event) => delivered.has(event.id))
+      ? {
+          ...current,
+          outbox: current.outbox.filter((event) => !delivered.has(event.id)),
+          outboxRetryAt: undefined,
+        }
+      : current;
   try {
-    const cleared = await updateConversation(deps.store, conversation.id, (current) =>
-      current.outbox.some((event) => delivered.has(event.id))
-        ? {
-            ...current,
-            outbox: current.outbox.filter((event) => !delivered.has(event.id)),
-            outboxRetryAt: undefined,
-          }
-        : current,
-    );
+    // Usually nobody wrote since the write that produced the events: clear with that version,
+    // without reading the item again; after a lost race, read and retry.
+    const direct = await trySave(deps.store, clear(conversation), conversation.version);
+    if (direct) return direct;
+    const cleared = await updateConversation(deps.store, conversation.id, clear);
     return cleared ?? conversation;
   } catch (error) {
     // Delivered but not cleared (lost races, an outage): the sweeper delivers them again and

@@ -86,11 +86,16 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const conversation = claimed.conversation;
   const route = conversation.route;
   const messageId = ackMessageId(conversation.id, job.episode, slot);
-  const settle = (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) =>
-    updateConversation(deps.store, conversation.id, (current) => {
+  const change =
+    (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => (current: Conversation) => {
       const settled = settleAck(current, job.episode, outcome, slot);
       return promise && settled !== current ? movePromise(settled, promise) : settled;
-    });
+    };
+  // Most of the time nobody wrote since our claim: settle on the claimed version without
+  // reading again; after a lost race (a new message, an agent's reply), read and retry.
+  const settle = async (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) =>
+    (await trySave(deps.store, change(outcome, promise)(conversation), conversation.version)) ??
+    (await updateConversation(deps.store, conversation.id, change(outcome, promise)));
 
   // A previous worker sent it and died before marking it: finish its work, never resend.
   const already = await deps.store.getMessage(messageId);
