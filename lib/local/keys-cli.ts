@@ -1,9 +1,6 @@
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { API_KEY_SCOPES } from '#lib/domain/api-key.ts';
-import { loadDevSecrets } from './dev-secrets.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
+import { apiToken, CliError, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run keys -- <create|list|revoke> [options]
 
@@ -16,9 +13,6 @@ const USAGE = `Usage: npm run keys -- <create|list|revoke> [options]
 
 Talks to the running Switchboard (npm start) over HTTP, authenticated with AGENT_API_TOKEN
 from the environment, else from the dev secrets in the data dir (SWITCHBOARD_DATA_DIR).`;
-
-class UsageError extends Error {}
-class CliError extends Error {}
 
 type Command =
   | { kind: 'create'; name: string; scopes: string[]; agentName: string | undefined }
@@ -78,25 +72,6 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
-}
-
-/** AGENT_API_TOKEN from the environment, else the one npm start keeps in the data dir. */
-async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
-  const fromEnv = env.AGENT_API_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  const dataDir = resolve(env.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
-  // loadDevSecrets would generate (and save) a token no server knows: only read an existing file.
-  const exists = await access(join(dataDir, 'dev-secrets.json')).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    throw new CliError(
-      `No AGENT_API_TOKEN in the environment and no dev secrets in ${dataDir}: set AGENT_API_TOKEN, ` +
-        'or SWITCHBOARD_DATA_DIR to the data dir npm start uses.',
-    );
-  }
-  return (await loadDevSecrets(dataDir, env)).values.AGENT_API_TOKEN;
 }
 
 type Client = (method: string, path: string, body?: unknown) => Promise<Response>;
@@ -193,7 +168,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     const base = (url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');
-    const lines = await run(command, client(base, await adminToken(env)));
+    const lines = await run(command, client(base, await apiToken(env)));
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (error) {

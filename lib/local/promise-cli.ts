@@ -9,6 +9,7 @@ import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments } from '#lib/domain/sms.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
+import { PROJECT_ROOT } from './paths.ts';
 
 const USAGE = `Usage: npm run promise -- [--at <time>] --channel <${CHANNELS.join('|')}> [options]
 
@@ -26,7 +27,6 @@ would go out 30 minutes before the promise if nobody had answered by then.`;
 // The production lead is NOTICE_LEAD_MINUTES (30 by default); the preview shows that default.
 const NOTICE_LEAD_MINUTES = 30;
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
-const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
 class UsageError extends Error {
   readonly code = 'USAGE';

@@ -1,10 +1,7 @@
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Figures } from '#lib/domain/service-level.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { loadDevSecrets } from './dev-secrets.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
+import { apiToken, CliError, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run report -- --from YYYY-MM-DD --to YYYY-MM-DD [--channel sms] [--url <base>]
 
@@ -15,9 +12,6 @@ totals and each channel as columns, then one line per day.
 
 Calls GET /api/service-level of the running Switchboard (npm start), authenticated with
 AGENT_API_TOKEN from the environment, else from the dev secrets in the data dir (SWITCHBOARD_DATA_DIR).`;
-
-class UsageError extends Error {}
-class CliError extends Error {}
 
 type Options = { from: string; to: string; channel: string | undefined; url: string | undefined };
 
@@ -46,25 +40,6 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
-}
-
-/** AGENT_API_TOKEN from the environment, else the one npm start keeps in the data dir. */
-async function apiToken(env: NodeJS.ProcessEnv): Promise<string> {
-  const fromEnv = env.AGENT_API_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  const dataDir = resolve(env.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
-  // loadDevSecrets would generate (and save) a token no server knows: only read an existing file.
-  const exists = await access(join(dataDir, 'dev-secrets.json')).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    throw new CliError(
-      `No AGENT_API_TOKEN in the environment and no dev secrets in ${dataDir}: set AGENT_API_TOKEN, ` +
-        'or SWITCHBOARD_DATA_DIR to the data dir npm start uses.',
-    );
-  }
-  return (await loadDevSecrets(dataDir, env)).values.AGENT_API_TOKEN;
 }
 
 async function fetchReport(base: string, token: string, options: Options): Promise<ServiceLevelReport> {

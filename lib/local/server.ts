@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { LocalEventSink } from '#lib/adapters/local-event-sink.ts';
 import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
@@ -18,14 +18,13 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
 import { DEV_SNS_TOPIC_ARN, devFetch } from './dev-sns.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
+import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf, PROJECT_ROOT } from './paths.ts';
 import { ensureQueues, ensureTable } from './provision.ts';
 import { startQueueWorker } from './worker.ts';
 
-export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
-export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, '.switchboard');
+export { DEFAULT_DATA_DIR, DEV_WHATSAPP_PHONE_NUMBER_ID, PROJECT_ROOT } from './paths.ts';
+
 const QUEUE_NAME = 'switchboard-acks';
-/** The WhatsApp Cloud number id `npm start` assumes when none is set (development only), and simulate posts to. */
-export const DEV_WHATSAPP_PHONE_NUMBER_ID = '106540352242922';
 
 export type LocalOptions = {
   env?: Record<string, string | undefined>;
@@ -60,7 +59,7 @@ export type LocalSwitchboard = {
 export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitchboard> {
   const rawEnv = options.env ?? process.env;
   const log = options.log ?? createLog('switchboard-local');
-  const dataDir = resolve(rawEnv.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+  const dataDir = dataDirOf(rawEnv);
   const persist = options.persist ?? true;
 
   const firstPass = parseEnv(rawEnv);

@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
-import { DEFAULT_DATA_DIR, DEV_WHATSAPP_PHONE_NUMBER_ID } from './server.ts';
+import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf } from './paths.ts';
 import {
   mailgunWebhook,
   metaMessagingPayload,
@@ -189,7 +188,7 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
 
-  const dataDir = resolve(process.env.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+  const dataDir = dataDirOf(process.env);
   const secrets = (await loadDevSecrets(dataDir, process.env)).values;
   const target = (values.url ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
   const publicUrl = (process.env.PUBLIC_URL ?? target).replace(/\/+$/, '');

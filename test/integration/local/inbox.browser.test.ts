@@ -1,43 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '#lib/local/server.ts';
+import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type Browser, launchBrowser } from '#test/support/browser.ts';
+import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
-
-type Started = { child: ChildProcess; url: string };
-
-/** Runs `node lib/local/main.ts` (what npm start runs) on a free port, as npm-start.test.ts does. */
-async function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['lib/local/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      PORT: '0',
-      NODE_ENV: 'development',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  for (let i = 0; i < 200; i++) {
-    const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-    if (match?.[1] && output.includes('/inbox')) return { child, url: match[1] };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`npm start did not come up with the inbox:\n${output}`);
-}
 
 async function outbox(dataDir: string): Promise<Array<{ text: string; to: string }>> {
   const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');
@@ -50,7 +18,7 @@ async function outbox(dataDir: string): Promise<Array<{ text: string; to: string
 describe('the inbox page', () => {
   let root: string;
   let dataDir: string;
-  let running: Started;
+  let running: StartedProcess;
   let browser: Browser;
   let secrets: Record<string, string>;
 
@@ -58,7 +26,7 @@ describe('the inbox page', () => {
     root = await mkdtemp(join(tmpdir(), 'switchboard-inbox-'));
     dataDir = join(root, 'data');
     [running, browser] = await Promise.all([
-      start(dataDir),
+      startNpmStart(dataDir, { ready: (output) => output.includes('/inbox') }),
       // The business's zone (switchboard.config.json): the page's dates are the report's days.
       launchBrowser({ timezoneId: 'Europe/Warsaw' }),
     ]);

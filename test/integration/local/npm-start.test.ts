@@ -1,42 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '#lib/local/server.ts';
+import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
-
-type Started = { child: ChildProcess; url: string; output: () => string };
-
-/** Runs `node lib/local/main.ts` (what npm start runs) as its own process on a free port. */
-async function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['lib/local/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      PORT: '0',
-      NODE_ENV: 'development',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  for (let i = 0; i < 200; i++) {
-    const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-    if (match?.[1]) return { child, url: match[1], output: () => output };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`npm start did not come up:\n${output}`);
-}
 
 async function outboxLines(dataDir: string): Promise<string[]> {
   const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');
@@ -55,7 +22,7 @@ async function until<T>(probe: () => Promise<T | undefined>, ms = 10_000): Promi
 
 describe('npm start', () => {
   let dataDir: string;
-  let running: Started | undefined;
+  let running: StartedProcess | undefined;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-start-'));
@@ -67,7 +34,7 @@ describe('npm start', () => {
 
   it('should record a signed SMS, send one ack to the outbox, and keep both across kill -9', async () => {
     // Prepare
-    running = await start(dataDir);
+    running = await startNpmStart(dataDir);
     const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
     const path = '/webhooks/twilio/messaging';
     const form = twilioForm('sms-polish', { From: '+48601234567', Body: 'Dzień dobry' });
@@ -95,7 +62,7 @@ describe('npm start', () => {
     });
     running.child.kill('SIGKILL');
     await new Promise((resolve) => running?.child.once('exit', resolve));
-    running = await start(dataDir);
+    running = await startNpmStart(dataDir);
     const list = await fetch(`${running.url}/api/conversations`, {
       headers: { authorization: `Bearer ${secrets.AGENT_API_TOKEN}` },
     });

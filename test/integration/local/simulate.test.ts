@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '#lib/local/server.ts';
+import { PROJECT_ROOT } from '#lib/local/paths.ts';
+import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 
-type Started = { child: ChildProcess; url: string; output: () => string };
 type Ran = { code: number | null; output: string };
 
 function childEnv(dataDir: string): NodeJS.ProcessEnv {
@@ -17,30 +17,6 @@ function childEnv(dataDir: string): NodeJS.ProcessEnv {
     NODE_ENV: 'development',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   };
-}
-
-/** Runs `node lib/local/main.ts` (what npm start runs) as its own process on a free port. */
-async function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['lib/local/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...childEnv(dataDir), PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  for (let i = 0; i < 200; i++) {
-    const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-    if (match?.[1]) return { child, url: match[1], output: () => output };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`npm start did not come up:\n${output}`);
 }
 
 /** Runs `node lib/local/simulate.ts …` (what npm run simulate runs) to its end. */
@@ -104,11 +80,11 @@ const CASES = [
 
 describe('npm run simulate', () => {
   let dataDir: string;
-  let running: Started;
+  let running: StartedProcess;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-simulate-'));
-    running = await start(dataDir);
+    running = await startNpmStart(dataDir, { env: childEnv(dataDir) });
   });
   afterAll(async () => {
     running?.child.kill('SIGKILL');

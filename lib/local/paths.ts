@@ -1,0 +1,13 @@
+import { join, resolve } from 'node:path';
+
+// Kept apart from server.ts: the CLIs need these without loading the embedded emulators.
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
+export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, '.switchboard');
+/** The WhatsApp Cloud phone number id npm start and simulate use when none is configured. */
+export const DEV_WHATSAPP_PHONE_NUMBER_ID = '106540352242922';
+
+/** The data dir npm start uses: SWITCHBOARD_DATA_DIR, else .switchboard/ in the project. */
+export function dataDirOf(env: NodeJS.ProcessEnv | Record<string, string | undefined>): string {
+  return resolve(env.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+}
