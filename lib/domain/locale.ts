@@ -79,6 +79,26 @@ function wordScore(word: string, cues: LanguageCues): number {
   return Math.min(1, cues.spellings.filter((spelling) => spelling.test(folded)).length * 0.5);
 }
 
+// A word's score depends on the word alone, and customers use the same few hundred words:
+// remembered per language (bounded, cleared when full), detection costs a lookup per word.
+const SCORE_CACHE_LIMIT = 10_000;
+const scoreCache = new Map<Locale, Map<string, number>>();
+
+function cachedWordScore(word: string, locale: Locale): number {
+  let scores = scoreCache.get(locale);
+  if (!scores) scoreCache.set(locale, (scores = new Map()));
+  let score = scores.get(word);
+  if (score === undefined) {
+    if (scores.size >= SCORE_CACHE_LIMIT) scores.clear();
+    score = wordScore(word, CUES[locale]);
+    scores.set(word, score);
+  }
+  return score;
+}
+
+// Most messages hold no link or address: skip the replace (and its backtracking) for them.
+const MAY_HOLD_NON_LANGUAGE = /[@:]|www\./i;
+
 /** A detection: the locale to use and whether the text really said so. */
 export type LocaleDetection = { locale: Locale; confident: boolean };
 
@@ -93,9 +113,10 @@ export function detectLocale(
   text: string,
   options: { supported: readonly Locale[]; fallback: Locale },
 ): LocaleDetection {
-  const found = text.replace(NOT_LANGUAGE, ' ').toLocaleLowerCase('pl').match(WORD) ?? [];
+  const language = MAY_HOLD_NON_LANGUAGE.test(text) ? text.replace(NOT_LANGUAGE, ' ') : text;
+  const found = language.toLowerCase().match(WORD) ?? [];
   const scores = options.supported
-    .map((locale) => ({ locale, score: found.reduce((sum, word) => sum + wordScore(word, CUES[locale]), 0) }))
+    .map((locale) => ({ locale, score: found.reduce((sum, word) => sum + cachedWordScore(word, locale), 0) }))
     .sort((a, b) => b.score - a.score);
   const [best, second] = scores;
   const runnerUp = second?.score ?? 0;

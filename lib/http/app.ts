@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { MailgunChannel } from '#lib/channels/mailgun/index.ts';
 import type { MetaChannel } from '#lib/channels/meta/index.ts';
 import type { SesChannel } from '#lib/channels/ses/index.ts';
@@ -16,6 +15,7 @@ import type { StatsStore } from '#lib/ports/stats-store.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
+import { bodyLimit } from './body-limit.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHandlers } from './ingest.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -108,13 +108,7 @@ export function createApp(deps: AppDeps): Hono {
     deps.metrics.timing('WebhookLatency', Math.round(performance.now() - started));
   });
   for (const [prefix, maxSize] of Object.entries(deps.webhookBodyBytes)) {
-    app.use(
-      `/webhooks/${prefix}/*`,
-      bodyLimit({
-        maxSize,
-        onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${maxSize} bytes`), 413),
-      }),
-    );
+    app.use(`/webhooks/${prefix}/*`, bodyLimit(maxSize));
   }
   app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio }));
   const meta = deps.providers.meta;

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
+import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError } from '../errors.ts';
 
 export const CreateKeyBody = z.strictObject({
@@ -21,32 +21,25 @@ export function adminRoutes(deps: { keys: ApiKeyStore; clock: Clock; log: Log })
   const routes = new Hono<AuthEnv>();
   routes.use('*', requireScope('admin'));
 
-  routes.post(
-    '/keys',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-    async (c) => {
-      let json: unknown;
-      try {
-        json = await c.req.json();
-      } catch {
-        return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
-      }
-      const body = CreateKeyBody.parse(json);
-      const { key, token } = issueApiKey(
-        { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
-        deps.clock.now(),
-      );
-      await deps.keys.create(key);
-      deps.log.info('api key created', { keyId: key.id, scopes: key.scopes, by: c.get('principal').keyId });
-      const { id, name, scopes, agentName, createdAt } = key;
-      // The token exists only in this response: no cache may keep it.
-      c.header('Cache-Control', 'no-store');
-      return c.json({ id, token, name, scopes, agentName, createdAt }, 201);
-    },
-  );
+  routes.post('/keys', bodyLimit(MAX_BODY_BYTES), async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
+    }
+    const body = CreateKeyBody.parse(json);
+    const { key, token } = issueApiKey(
+      { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
+      deps.clock.now(),
+    );
+    await deps.keys.create(key);
+    deps.log.info('api key created', { keyId: key.id, scopes: key.scopes, by: c.get('principal').keyId });
+    const { id, name, scopes, agentName, createdAt } = key;
+    // The token exists only in this response: no cache may keep it.
+    c.header('Cache-Control', 'no-store');
+    return c.json({ id, token, name, scopes, agentName, createdAt }, 201);
+  });
 
   routes.get('/keys', async (c) => {
     const keys = await deps.keys.list();

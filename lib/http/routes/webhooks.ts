@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import {
   publicWebhook,
@@ -13,6 +12,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
+import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError } from '../errors.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -80,13 +80,7 @@ export function webhookRoutes(deps: {
   const routes = new Hono<AuthEnv>();
   const CreateBody = createBody(deps.production);
   routes.use('*', requireScope('admin'));
-  routes.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
+  routes.use('*', bodyLimit(MAX_BODY_BYTES));
 
   async function found(id: string) {
     if (!WebhookIdSchema.safeParse(id).success) throw new NotFoundError('Webhook');
