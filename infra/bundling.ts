@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
+import { parseBusinessConfig } from '../lib/domain/business-config.ts';
+import { tableMatches } from '../lib/domain/holidays.ts';
+import businessJson from '../switchboard.config.json' with { type: 'json' };
 
 /** The repository root: NodejsFunction runs esbuild here (the directory of the lock file). */
 export const PROJECT_ROOT = path.join(import.meta.dirname, '..');
@@ -55,6 +58,7 @@ export const LAMBDA_BUNDLING = {
  * plus a metafile, which only reports and does not change the output.
  */
 export function esbuildOptions(name: FunctionName, outfile: string): BuildOptions & { metafile: true } {
+  assertHolidayTableMatchesConfig();
   const bundling: BundlingOptions = LAMBDA_BUNDLING;
   return {
     absWorkingDir: PROJECT_ROOT,
@@ -73,4 +77,25 @@ export function esbuildOptions(name: FunctionName, outfile: string): BuildOption
     metafile: true,
     logLevel: 'warning',
   };
+}
+
+/** The years a deployment must find in the holiday table: the last one and the next ten. */
+export function holidayYearsNeeded(now = new Date()): { from: number; to: number } {
+  return { from: now.getUTCFullYear() - 1, to: now.getUTCFullYear() + 10 };
+}
+
+/**
+ * Stops a build whose bundled switchboard.config.json asks for holidays the generated table
+ * (lib/domain/holidays.generated.json) does not hold: the bundle has no date-holidays to fall
+ * back on, so it would fail at its first promise instead of here.
+ */
+export function assertHolidayTableMatchesConfig(now = new Date()): void {
+  const config = parseBusinessConfig(businessJson);
+  const { country, state, region, types } = config.holidays;
+  const spec = { country, state, region, types, timeZone: config.timeZone };
+  if (!tableMatches(spec, holidayYearsNeeded(now))) {
+    throw new Error(
+      'lib/domain/holidays.generated.json does not hold the holidays of switchboard.config.json (place, types, time zone or years): run `npm run holidays`',
+    );
+  }
 }

@@ -10,7 +10,12 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { entryPath, type FunctionName, LAMBDA_BUNDLING } from '../bundling.ts';
+import {
+  assertHolidayTableMatchesConfig,
+  entryPath,
+  type FunctionName,
+  LAMBDA_BUNDLING,
+} from '../bundling.ts';
 
 /** The CloudWatch namespace of the metrics the functions emit with Powertools (EMF). */
 export const METRICS_NAMESPACE = 'Switchboard';
@@ -65,6 +70,8 @@ export class SwitchboardFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SwitchboardFunctionProps) {
     super(scope, id);
+    // The bundle reads holidays from the generated table only: a stale one fails synth, not a promise.
+    assertHolidayTableMatchesConfig();
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,

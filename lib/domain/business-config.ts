@@ -1,7 +1,7 @@
-import Holidays from 'date-holidays';
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { CHANNELS, LocaleSchema } from '#lib/domain/channel.ts';
+import { ALL_HOLIDAY_TYPES, placeProblem } from '#lib/domain/holidays.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -156,31 +156,17 @@ const PeopleSchema = z
     }
   });
 
-const HOLIDAY_TYPES = ['public', 'bank', 'optional', 'school', 'observance'] as const;
-
 const HolidaysConfigSchema = z
   .strictObject({
     country: z.string().default('PL'),
     state: z.string().optional(),
     region: z.string().optional(),
     /** Which date-holidays types close the business. */
-    types: z.array(z.enum(HOLIDAY_TYPES)).min(1).default(['public', 'bank']),
+    types: z.array(z.enum(ALL_HOLIDAY_TYPES)).min(1).default(['public', 'bank']),
   })
-  .superRefine(({ country, state, region }, ctx) => {
-    const known = new Holidays();
-    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', message, path: [key] });
-    if (!(country in known.getCountries()))
-      issue('country', `"${country}" is not a country date-holidays knows`);
-    else if (state !== undefined && !(state in (known.getStates(country) ?? {}))) {
-      issue('state', `"${state}" is not a state of ${country}`);
-    } else if (region !== undefined && state === undefined) issue('region', 'needs a state');
-    else if (
-      region !== undefined &&
-      state !== undefined &&
-      !(region in (known.getRegions(country, state) ?? {}))
-    ) {
-      issue('region', `"${region}" is not a region of ${country}-${state}`);
-    }
+  .superRefine((place, ctx) => {
+    const problem = placeProblem(place);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.key] });
   });
 
 const positiveHours = z.number().positive().finite();

@@ -1,4 +1,3 @@
-import Holidays from 'date-holidays';
 import { DateTime } from 'luxon';
 import {
   type BusinessConfig,
@@ -15,6 +14,7 @@ import {
   type ZoneClock,
   zoneClock,
 } from '#lib/domain/calendar-cache.ts';
+import { holidaysOf } from '#lib/domain/holidays.ts';
 
 /** A half-open span [start, end) of epoch milliseconds. */
 export type Interval = { readonly start: number; readonly end: number };
@@ -47,34 +47,18 @@ export class CalendarError extends Error {
 // Two years covers any sane closure; beyond it a config error must not spin forever.
 const HORIZON_DAYS = 731;
 
-// Building a date-holidays instance parses the whole country's rule set, so instances and
-// each year's result are shared across calendars; both are pure functions of their keys.
-const holidayInstances = new Map<string, Holidays>();
+// Each year's holidays are a pure function of the place and the year: computed once.
 type Holiday = Interval & { readonly name: string };
 const holidayYears = new Map<string, readonly Holiday[]>();
 
 function holidayIntervals(config: BusinessConfig, year: number): readonly Holiday[] {
   const { country, state, region, types } = config.holidays;
-  const key = JSON.stringify([country, state, region, types, config.timeZone]);
-  const yearKey = `${key}|${year}`;
-  const cached = holidayYears.get(yearKey);
-  if (cached) return cached;
-  let instance = holidayInstances.get(key);
-  if (!instance) {
-    const options = { timezone: config.timeZone, types: [...types] };
-    instance =
-      state === undefined
-        ? new Holidays(country, options)
-        : region === undefined
-          ? new Holidays(country, state, options)
-          : new Holidays(country, state, region, options);
-    holidayInstances.set(key, instance);
+  const yearKey = `${JSON.stringify([country, state, region, types, config.timeZone])}|${year}`;
+  let intervals = holidayYears.get(yearKey);
+  if (!intervals) {
+    intervals = holidaysOf({ country, state, region, types, timeZone: config.timeZone }, year);
+    holidayYears.set(yearKey, intervals);
   }
-  const intervals = instance
-    .getHolidays(year)
-    .filter((holiday) => types.includes(holiday.type))
-    .map((holiday) => ({ start: holiday.start.getTime(), end: holiday.end.getTime(), name: holiday.name }));
-  holidayYears.set(yearKey, intervals);
   return intervals;
 }
 

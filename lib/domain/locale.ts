@@ -85,8 +85,8 @@ const SCORE_CACHE_LIMIT = 10_000;
 const scoreCache = new Map<Locale, Map<string, number>>();
 
 function cachedWordScore(word: string, locale: Locale): number {
-  let scores = scoreCache.get(locale);
-  if (!scores) scoreCache.set(locale, (scores = new Map()));
+  const scores = scoreCache.get(locale) ?? new Map<string, number>();
+  if (scores.size === 0) scoreCache.set(locale, scores);
   let score = scores.get(word);
   if (score === undefined) {
     if (scores.size >= SCORE_CACHE_LIMIT) scores.clear();

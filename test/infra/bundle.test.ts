@@ -175,6 +175,21 @@ describe('the built Lambda bundles', () => {
     expect(unexpected.filter((client) => !KNOWN_UNUSED_SDK_CLIENTS[name].includes(client))).toEqual([]);
   });
 
+  it.each(FUNCTION_NAMES)('should carry the holiday table in %s, not the holiday library', async (name) => {
+    // Act
+    const inputs = Object.values((await built(name)).metafile.outputs).flatMap((output) =>
+      Object.keys(output.inputs),
+    );
+
+    // Assess: date-holidays brings its rule parser, moment-timezone and an astronomy package (1.4 MB)
+    expect(
+      inputs.filter((input) =>
+        /node_modules\/(date-holidays|moment|moment-timezone|astronomia)\//.test(input),
+      ),
+    ).toEqual([]);
+    expect(inputs).toContain('lib/domain/holidays.generated.json');
+  });
+
   it.each(FUNCTION_NAMES)(
     'should leave %s nothing to import at run time but Node built-ins',
     async (name) => {

@@ -9,7 +9,8 @@ import { customerNumber, signedSms, signedSmsBatch } from './twilio-load.ts';
 
 // `npm run bench [-- --quick] [-- --check]`: one table of ratios, each subject against a floor
 // measured in the same run on this machine (never absolute numbers: they do not travel).
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, check: { type: 'boolean' }, only: { type: 'string' } },
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean' }, check: { type: 'boolean' }, only: { type: 'string' } },
 });
 // `--only front,bundles` measures a subset (while working on one figure); --check judges what ran.
 const only = flags.only?.split(',').map((name) => name.trim());
