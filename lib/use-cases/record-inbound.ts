@@ -62,9 +62,12 @@ export async function recordInbound(
 
   // 1. The contact's one open conversation (claimed on the contact item for a new contact).
   let contact = await deps.store.getContact(inbound.contactKey);
+  const candidateId = newId('conv', now);
   const conversationId =
     contact?.openConversationId ??
-    (await deps.store.claimOpenConversation(inbound.contactKey, newId('conv', now), touch));
+    (await deps.store.claimOpenConversation(inbound.contactKey, candidateId, touch));
+  // Our own fresh id won the claim: no conversation item can exist under it yet.
+  const claimedNew = conversationId === candidateId;
 
   // A known contact on a new channel (or with a new name) is remembered as such.
   if (
@@ -107,7 +110,10 @@ export async function recordInbound(
   });
   let outcome: { conversation: Conversation; ackRequested: boolean } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
-    const current = await deps.store.getConversation(message.conversationId);
+    const current =
+      attempt === 1 && claimedNew && message.conversationId === candidateId
+        ? null
+        : await deps.store.getConversation(message.conversationId);
     contact = attempt === 1 ? contact : await deps.store.getContact(inbound.contactKey);
     const result = applyInbound(current, message, {
       now,
