@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 // Kept apart from server.ts: the CLIs need these without loading the embedded emulators.
@@ -10,4 +11,19 @@ export const DEV_WHATSAPP_PHONE_NUMBER_ID = '106540352242922';
 /** The data dir npm start uses: SWITCHBOARD_DATA_DIR, else .switchboard/ in the project. */
 export function dataDirOf(env: NodeJS.ProcessEnv | Record<string, string | undefined>): string {
   return resolve(env.SWITCHBOARD_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+}
+
+/**
+ * The arguments `npm start` gives node (its V8 flags and lib/local/main.ts), read from
+ * package.json, so the bench and the tests run the program exactly as a developer does.
+ */
+export function npmStartArguments(): string[] {
+  const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = manifest.scripts.start.trim().split(/\s+/);
+  if (command !== 'node' || !args.includes('lib/local/main.ts')) {
+    throw new Error(`npm start is not "node [flags] lib/local/main.ts": ${manifest.scripts.start}`);
+  }
+  return args;
 }

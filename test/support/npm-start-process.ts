@@ -1,17 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PROJECT_ROOT } from '#lib/local/paths.ts';
+import { npmStartArguments, PROJECT_ROOT } from '#lib/local/paths.ts';
 
 export type StartedProcess = { child: ChildProcess; url: string; output: () => string };
 
 /**
- * Runs `node lib/local/main.ts` (what npm start runs) as its own process on a free port with
+ * Runs what npm start runs (`node <its flags> lib/local/main.ts`) as its own process on a free port with
  * this data dir, and waits until it prints where it listens (and `ready` holds, if given).
  */
 export async function startNpmStart(
   dataDir: string,
   options: { env?: NodeJS.ProcessEnv; ready?: (output: string) => boolean } = {},
 ): Promise<StartedProcess> {
-  const child = spawn(process.execPath, ['lib/local/main.ts'], {
+  const child = spawn(process.execPath, npmStartArguments(), {
     cwd: PROJECT_ROOT,
     env: {
       ...(options.env ?? process.env),

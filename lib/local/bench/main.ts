@@ -87,13 +87,17 @@ async function front() {
     };
     const warm = { connections: CONNECTIONS, durationSeconds: SIZES.warmSeconds };
     await closedLoop({ ...warm, origin: bareOrigin, requests: batch(1_000) });
-    await closedLoop({ ...warm, origin: appOrigin, requests: batch(SIZES.warmSeconds * 4_000) });
+    await closedLoop({ ...warm, origin: appOrigin, requests: batch(SIZES.warmSeconds * 12_000) });
     const floor: number[] = [];
     const subject: number[] = [];
     for (let run = 0; run < SIZES.runs; run++) {
       const timed = { connections: CONNECTIONS, durationSeconds: SIZES.httpSeconds };
       const f = await closedLoop({ ...timed, origin: bareOrigin, requests: batch(1_000) });
-      const s = await closedLoop({ ...timed, origin: appOrigin, requests: batch(SIZES.httpSeconds * 4_000) });
+      const s = await closedLoop({
+        ...timed,
+        origin: appOrigin,
+        requests: batch(SIZES.httpSeconds * 12_000),
+      });
       if (f.failed || s.failed)
         throw new Error(`front: ${f.failed} floor / ${s.failed} subject requests failed`);
       if (s.reused) notes.push('front: the subject ran out of distinct messages and saw duplicates');
@@ -268,6 +272,10 @@ async function local() {
     budget: { kind: 'atMost', ratio: 1.5 },
     ok: rss.ok,
   });
+  const { splitStart: a, splitAfter: b } = figures;
+  notes.push(
+    `RSS split: private (RssAnon) ${mb(a.anonBytes)} -> ${mb(b.anonBytes)} (${fmt(b.anonBytes / a.anonBytes, 2)}x), mapped files (RssFile: dynalite's LevelDB tables, the node binary) ${mb(a.fileBytes)} -> ${mb(b.fileBytes)}`,
+  );
   notes.push(
     `npm start took the ${fmt(figures.webhooks)} webhooks at ${fmt(figures.webhookReqPerSec)} req/s (on-disk emulators)`,
   );

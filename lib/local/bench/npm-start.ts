@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../server.ts';
+import { npmStartArguments, PROJECT_ROOT } from '../paths.ts';
 import { closedLoop } from './load.ts';
 import {
   BENCH_ACCOUNT_SID,
@@ -17,17 +17,28 @@ export type LocalFigures = {
   latencyMs: number[];
   rssStartBytes: number;
   rssAfterBytes: number;
+  /** The same two moments split: private memory (RssAnon) and mapped files (RssFile, page cache). */
+  splitStart: RssSplit;
+  splitAfter: RssSplit;
   webhooks: number;
   webhookReqPerSec: number;
 };
 
 /** The resident set of a process, from /proc (Linux). */
-async function rssBytes(pid: number): Promise<number> {
+export type RssSplit = { anonBytes: number; fileBytes: number };
+
+async function statusBytes(pid: number, field: string): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  const kb = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1];
+  if (!kb) throw new Error(`no ${field} for ${pid}`);
   return Number(kb) * 1024;
 }
+
+const rssBytes = (pid: number) => statusBytes(pid, 'VmRSS');
+const rssSplit = async (pid: number): Promise<RssSplit> => ({
+  anonBytes: await statusBytes(pid, 'RssAnon'),
+  fileBytes: await statusBytes(pid, 'RssFile'),
+});
 
 /** Reads the lines appended to a file since the last call. */
 function tail(path: string): () => Promise<string[]> {
@@ -58,7 +69,7 @@ async function startNpmStart(dataDir: string): Promise<{ child: ChildProcess; ur
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env))
     if (/^(SWITCHBOARD_|PUBLIC_URL|ACK_QUEUE_URL|TABLE_NAME)/.test(name)) delete env[name];
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'lib/local/main.ts')], {
+  const child = spawn(process.execPath, npmStartArguments(), {
     cwd: PROJECT_ROOT,
     env: {
       ...env,
@@ -107,6 +118,7 @@ export async function measureNpmStart(options: {
   try {
     await sleep(1000);
     const rssStartBytes = await rssBytes(pid);
+    const splitStart = await rssSplit(pid);
 
     // Latency: an open loop at a steady rate, each message from a new customer (so each is acked).
     const sentAt = new Map<string, number>();
@@ -148,10 +160,13 @@ export async function measureNpmStart(options: {
     }
     await sleep(2000);
     const rssAfterBytes = await rssBytes(pid);
+    const splitAfter = await rssSplit(pid);
     return {
       latencyMs,
       rssStartBytes,
       rssAfterBytes,
+      splitStart,
+      splitAfter,
       webhooks: options.webhooks,
       webhookReqPerSec: load.reqPerSec,
     };
