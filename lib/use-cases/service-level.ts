@@ -41,39 +41,79 @@ export type CountOutcome = 'counted' | 'duplicate' | 'ignored';
 export function statsSink(deps: StatsSinkDeps): EventSink {
   return {
     async publish(events) {
-      for (const event of events) await countEvent(deps, event);
+      await countEvents(deps, events);
     },
   };
 }
 
-/**
- * Counts one event. The resolution bookkeeping is idempotent by itself (sets, not sums); the
- * counters are guarded by a conditional marker per event id (kept 35 days), written before the
- * ADD: a redelivery, even one arriving at the same moment, finds it and adds nothing. If the ADD
- * fails the marker is taken back and the publisher's retry counts the event; only a crash
- * between those two writes (milliseconds) loses one count. The marker comes first on purpose:
- * counting first would turn every concurrent redelivery into a double count, and a lease
- * (claim, count, mark done) would make concurrent duplicates fail their publish and be sent
- * to every other consumer again.
- */
+/** Counts one event; see countEvents. */
 export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promise<CountOutcome> {
-  await trackResolutions(deps, event);
-  const counts = countsFor(event, businessCalendar(deps.business));
-  if (!counts) return 'ignored';
-  const channel =
-    channelOf(event) ?? (await deps.conversations.getConversation(event.conversationId))?.channel;
-  if (!channel) {
-    deps.log.warn('event of an unknown conversation not counted', { eventId: event.id, type: event.type });
-    return 'ignored';
+  const [outcome] = await countEvents(deps, [event]);
+  return outcome ?? 'ignored';
+}
+
+/**
+ * Counts events in order. The resolution bookkeeping is idempotent by itself (sets, not
+ * sums); the counters are guarded by a conditional marker per event id (kept 35 days), written
+ * before the ADD: a redelivery, even one arriving at the same moment, finds it and adds
+ * nothing. The events newly claimed are summed per day and channel and added with one write
+ * each (a first message's opened + received events: one ADD, not two). If an ADD fails, the
+ * claims it carried and those not yet added are taken back and the publisher's retry counts
+ * them; only a crash between a claim and its ADD (milliseconds) loses a count. The marker
+ * comes first on purpose: counting first would turn every concurrent redelivery into a double
+ * count, and a lease (claim, count, mark done) would make concurrent duplicates fail their
+ * publish and be sent to every other consumer again.
+ */
+export async function countEvents(
+  deps: StatsSinkDeps,
+  events: readonly DomainEvent[],
+): Promise<CountOutcome[]> {
+  const outcomes: CountOutcome[] = [];
+  const groups = new Map<string, { date: string; channel: Channel; counts: Counts; claimed: string[] }>();
+  const calendar = businessCalendar(deps.business);
+  for (const event of events) {
+    await trackResolutions(deps, event);
+    const counts = countsFor(event, calendar);
+    const channel = counts
+      ? (channelOf(event) ?? (await deps.conversations.getConversation(event.conversationId))?.channel)
+      : undefined;
+    if (!counts || !channel) {
+      if (counts)
+        deps.log.warn('event of an unknown conversation not counted', {
+          eventId: event.id,
+          type: event.type,
+        });
+      outcomes.push('ignored');
+      continue;
+    }
+    if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) {
+      outcomes.push('duplicate');
+      continue;
+    }
+    const date = businessDate(event.occurredAt, deps.business.timeZone);
+    const key = `${date}|${channel}`;
+    const group = groups.get(key);
+    if (group) {
+      group.counts = addCounts(group.counts, counts);
+      group.claimed.push(event.id);
+    } else {
+      groups.set(key, { date, channel, counts, claimed: [event.id] });
+    }
+    outcomes.push('counted');
   }
-  if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) return 'duplicate';
-  try {
-    await deps.stats.addToDay(businessDate(event.occurredAt, deps.business.timeZone), channel, counts);
-  } catch (error) {
-    await deps.stats.releaseEvent(event.id).catch(() => undefined);
-    throw error;
+  const pending = [...groups.values()];
+  while (pending.length > 0) {
+    const group = pending[0] as (typeof pending)[number];
+    try {
+      await deps.stats.addToDay(group.date, group.channel, group.counts);
+    } catch (error) {
+      const unadded = pending.flatMap((g) => g.claimed);
+      await Promise.all(unadded.map((id) => deps.stats.releaseEvent(id).catch(() => undefined)));
+      throw error;
+    }
+    pending.shift();
   }
-  return 'counted';
+  return outcomes;
 }
 
 // First-contact resolution needs to know, per resolved conversation, how many replies it got and

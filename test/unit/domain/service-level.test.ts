@@ -21,7 +21,7 @@ import {
   workingMinutesBetween,
 } from '#lib/domain/service-level.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
-import { countEvent, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
+import { countEvent, countEvents, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
 
@@ -230,6 +230,7 @@ describe('first-contact resolution', () => {
 function memoryStats(options: { failAdds?: number } = {}) {
   const markers = new Set<string>();
   const days = new Map<string, Counts>();
+  const adds: string[] = [];
   let failures = options.failAdds ?? 0;
   const store: StatsStore = {
     async claimEvent(id) {
@@ -243,6 +244,7 @@ function memoryStats(options: { failAdds?: number } = {}) {
     async addToDay(date, channel, counts) {
       if (failures-- > 0) throw new Error('DynamoDB is down');
       const key = `${date}/${channel}`;
+      adds.push(key);
       days.set(key, addCounts(days.get(key) ?? emptyCounts(), counts));
     },
     addReply: async () => ({ replies: 1, resolution: null }),
@@ -253,7 +255,7 @@ function memoryStats(options: { failAdds?: number } = {}) {
     markResolution: async () => {},
     readDays: async () => [],
   };
-  return { store, markers, days };
+  return { store, markers, days, adds };
 }
 
 describe('counting delivered events', () => {
@@ -296,6 +298,64 @@ describe('counting delivered events', () => {
     // Assess
     expect(retried).toBe('counted');
     expect(days.get('2026-11-25/sms')?.messages).toBe(1);
+  });
+
+  it('should add the events of one delivery with one write per day and channel', async () => {
+    // Prepare: a first SMS's two events, an email's on the same day, an SMS of the next day
+    const { store, days, adds } = memoryStats();
+    const opened = event(
+      'conversation.opened',
+      { channel: 'sms', contactKey: 'phone:+48601234567' },
+      '2026-11-25T09:00:00Z',
+    );
+    const email = event(
+      'message.received',
+      { messageId: 'msg_2', channel: 'email', kind: 'message' },
+      '2026-11-25T09:05:00Z',
+    );
+    const tomorrow = event(
+      'message.received',
+      { messageId: 'msg_3', channel: 'sms', kind: 'message' },
+      '2026-11-26T09:00:00Z',
+    );
+
+    // Act
+    const outcomes = await countEvents(deps(store), [opened, received, email, received, tomorrow]);
+
+    // Assess
+    expect(outcomes).toEqual(['counted', 'counted', 'counted', 'duplicate', 'counted']);
+    expect(adds).toEqual(['2026-11-25/sms', '2026-11-25/email', '2026-11-26/sms']);
+    expect(days.get('2026-11-25/sms')?.messages).toBe(1);
+    expect(days.get('2026-11-25/sms')?.conversations).toBe(1);
+    expect(days.get('2026-11-25/email')?.messages).toBe(1);
+    expect(days.get('2026-11-26/sms')?.messages).toBe(1);
+  });
+
+  it('should take back every claim not yet added when an add fails, and count each once on the retry', async () => {
+    // Prepare: the second of two adds fails
+    const { store, days, markers } = memoryStats();
+    const email = event(
+      'message.received',
+      { messageId: 'msg_2', channel: 'email', kind: 'message' },
+      '2026-11-25T09:05:00Z',
+    );
+    let calls = 0;
+    const addToDay = store.addToDay.bind(store);
+    store.addToDay = async (...args) => {
+      if (++calls === 2) throw new Error('DynamoDB is down');
+      return addToDay(...args);
+    };
+
+    // Act
+    await expect(countEvents(deps(store), [received, email])).rejects.toThrow('DynamoDB is down');
+    const held = [...markers];
+    const retried = await countEvents(deps(store), [received, email]);
+
+    // Assess
+    expect(held).toEqual([received.id]);
+    expect(retried).toEqual(['duplicate', 'counted']);
+    expect(days.get('2026-11-25/sms')?.messages).toBe(1);
+    expect(days.get('2026-11-25/email')?.messages).toBe(1);
   });
 
   it('should not count an event whose conversation and channel are unknown', async () => {
