@@ -133,6 +133,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     metrics,
     business: config.business,
     ack: config.ack,
+    events: sink,
   };
   const sweepDeps: SweepDeps = {
     store,

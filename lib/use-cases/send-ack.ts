@@ -15,6 +15,7 @@ import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SendError } from '#lib/ports/errors.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
@@ -27,6 +28,12 @@ export type SendAckDeps = {
   metrics: Metrics;
   business: BusinessConfig;
   ack: { leaseMs: number; maxAttempts: number };
+  /**
+   * The event fan-out the store publishes through. When given, a sent message's events go out
+   * before the write that marks it sent, and that write carries none: no clearing write after
+   * it (one conversation write, 8–16 WRU, fewer per ack).
+   */
+  events?: EventSink;
 };
 
 export type SendAckResult =
@@ -96,6 +103,30 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const settle = async (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) =>
     (await trySave(deps.store, change(outcome, promise)(conversation), conversation.version)) ??
     (await updateConversation(deps.store, conversation.id, change(outcome, promise)));
+  // Once the provider has taken the message and its item is stored, "sent" is a durable fact:
+  // its events go out first and the settling write carries none, so no clearing write follows.
+  // A consumer may see `ack.sent` a few milliseconds before the conversation says so. If the
+  // fan-out fails they ride in that write's outbox like any other event; after a crash before
+  // the write, the retry settles again and the same event ids go out again (consumers drop
+  // duplicates by id, as for every redelivery).
+  const settleSent = async (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => {
+    const settled = change(outcome, promise)(conversation);
+    const fresh = settled.outbox.filter((event) => !conversation.outbox.some((old) => old.id === event.id));
+    if (!deps.events || fresh.length === 0 || !(await announce(deps, deps.events, fresh, conversation.id))) {
+      return settle(outcome, promise);
+    }
+    const announced = new Set(fresh.map((event) => event.id));
+    const withoutAnnounced = (next: Conversation, current: Conversation) =>
+      next === current
+        ? current
+        : { ...next, outbox: next.outbox.filter((event) => !announced.has(event.id)) };
+    return (
+      (await trySave(deps.store, withoutAnnounced(settled, conversation), conversation.version)) ??
+      (await updateConversation(deps.store, conversation.id, (current) =>
+        withoutAnnounced(change(outcome, promise)(current), current),
+      ))
+    );
+  };
 
   // A previous worker sent it and died before marking it: finish its work, never resend.
   const already = await deps.store.getMessage(messageId);
@@ -199,13 +230,32 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     contactKey: conversation.contact.key,
   });
   if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
-  await settle({ state: 'sent', at: now, messageId }, newPromise);
+  await settleSent({ state: 'sent', at: now, messageId }, newPromise);
   if (slot === 'ack') await deps.store.noteAck(conversation.contact.key, conversation.id, now);
   deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
     conversationId: conversation.id,
     channel,
   });
   return { kind: 'sent', messageId };
+}
+
+/** Delivers events ahead of the write that records them; false (logged) when the fan-out failed. */
+async function announce(
+  deps: SendAckDeps,
+  events: EventSink,
+  batch: Parameters<EventSink['publish']>[0],
+  conversationId: string,
+): Promise<boolean> {
+  try {
+    await events.publish(batch);
+    return true;
+  } catch (error) {
+    deps.log.warn('events not delivered yet; they stay in the outbox', {
+      conversationId,
+      error: (error as Error).name,
+    });
+    return false;
+  }
 }
 
 /** The honest new time a late notice states: the next promise we can keep from now. */

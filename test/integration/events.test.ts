@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { countCalls, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 describe('events for downstream tools', () => {
@@ -53,6 +54,55 @@ describe('events for downstream tools', () => {
     expect(stuck?.outbox.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
     const events = await sb.events();
     expect(events.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
+    const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(delivered?.outbox).toEqual([]);
+  });
+
+  it('should announce a sent ack before marking it, so the worker writes the conversation twice, not three times', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601234567' });
+    const conversationWrites = countCalls(sb.backends.dynamodb, 'PutItemCommand', pkStartsWith('CONV#'));
+
+    // Act
+    await sb.drain();
+
+    // Assess: the claim and the write that marks it sent; no clearing write after it
+    expect(conversationWrites.count).toBe(2);
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.sent',
+    ]);
+    const [conversation] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(conversation?.ack?.state).toBe('sent');
+    expect(conversation?.outbox).toEqual([]);
+  });
+
+  it("should keep a sent ack's events in the outbox when they cannot be announced, and deliver them once later", async () => {
+    // Prepare: the sink works for the inbound message, then its folder goes away
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    const sinkDir = join(dir, 'sink');
+    await mkdir(sinkDir);
+    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    await sb.postSms({ From: '+48601234567' });
+    const before = await sb.events();
+    await rm(sinkDir, { recursive: true });
+
+    // Act
+    await sb.drain();
+    const [stuck] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    await mkdir(sinkDir);
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect(before.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
+    expect(stuck?.ack?.state).toBe('sent');
+    expect(stuck?.outbox.map((event) => event.type)).toEqual(['ack.sent']);
+    expect((await sb.events()).map((event) => event.type)).toEqual(['ack.sent']);
     const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
     expect(delivered?.outbox).toEqual([]);
   });

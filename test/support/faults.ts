@@ -10,6 +10,27 @@ export class InjectedFault extends Error {
 
 let counter = 0;
 
+type Input = Record<string, unknown>;
+type EdgeMiddleware = (
+  next: (args: { input: Input }) => Promise<unknown>,
+  context: { commandName?: string },
+) => (args: { input: Input }) => Promise<unknown>;
+
+/** Adds a middleware at the SDK client's edge (before serialization); returns its remover. */
+function atTheEdge(
+  client: DynamoDBClient | SQSClient,
+  prefix: string,
+  middleware: EdgeMiddleware,
+): () => void {
+  const name = `${prefix}-${++counter}`;
+  const stack = client.middlewareStack as unknown as {
+    add(middleware: unknown, options: { step: string; name: string }): void;
+    remove(name: string): boolean;
+  };
+  stack.add(middleware, { step: 'initialize', name });
+  return () => void stack.remove(name);
+}
+
 /**
  * Fails matching SDK calls at the client's edge, as a crash or an outage would: `before`
  * (the request never reaches the service) or `after` (the write is applied, the process
@@ -24,35 +45,41 @@ export function injectFault(
     match?: (input: Record<string, unknown>) => boolean;
   },
 ): { readonly fired: number; remove(): void } {
-  const name = `fault-${++counter}`;
   let remaining = rule.times ?? 1;
   let fired = 0;
-  const stack = client.middlewareStack as unknown as {
-    add(middleware: unknown, options: { step: string; name: string }): void;
-    remove(name: string): boolean;
-  };
-  stack.add(
-    (
-      next: (args: { input: Record<string, unknown> }) => Promise<unknown>,
-      context: { commandName?: string },
-    ) =>
-      async (args: { input: Record<string, unknown> }) => {
-        const hit =
-          context.commandName === rule.command && remaining > 0 && (rule.match?.(args.input) ?? true);
-        if (!hit) return next(args);
-        remaining--;
-        fired++;
-        if (rule.when === 'before') throw new InjectedFault(rule.command, rule.when);
-        await next(args);
-        throw new InjectedFault(rule.command, rule.when);
-      },
-    { step: 'initialize', name },
-  );
+  const remove = atTheEdge(client, 'fault', (next, context) => async (args) => {
+    const hit = context.commandName === rule.command && remaining > 0 && (rule.match?.(args.input) ?? true);
+    if (!hit) return next(args);
+    remaining--;
+    fired++;
+    if (rule.when === 'before') throw new InjectedFault(rule.command, rule.when);
+    await next(args);
+    throw new InjectedFault(rule.command, rule.when);
+  });
   return {
     get fired() {
       return fired;
     },
-    remove: () => void stack.remove(name),
+    remove,
+  };
+}
+
+/** Counts matching SDK calls from now on, at the client's edge, changing nothing. */
+export function countCalls(
+  client: DynamoDBClient | SQSClient,
+  command: string,
+  match: (input: Record<string, unknown>) => boolean = () => true,
+): { readonly count: number; remove(): void } {
+  let count = 0;
+  const remove = atTheEdge(client, 'count', (next, context) => (args) => {
+    if (context.commandName === command && match(args.input)) count++;
+    return next(args);
+  });
+  return {
+    get count() {
+      return count;
+    },
+    remove,
   };
 }
 
