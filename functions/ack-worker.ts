@@ -3,6 +3,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { loadLambdaRuntime } from '#lib/runtime/lambda.ts';
 import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
+import { countEventRecords } from '#lib/runtime/stats-records.ts';
 
 const runtime = await loadLambdaRuntime('switchboard-ack-worker', {
   requireQueue: false,
@@ -12,6 +13,8 @@ const runtime = await loadLambdaRuntime('switchboard-ack-worker', {
   },
 });
 const processor = new BatchProcessor(EventType.SQS);
+// The stats queue (the bus's events, copied by a rule) is this function's second event source.
+const statsQueueArn = process.env.STATS_QUEUE_ARN;
 
 async function recordHandler(record: SQSRecord) {
   return handleAckRecord(runtime.sendAckDeps, {
@@ -21,6 +24,16 @@ async function recordHandler(record: SQSRecord) {
   });
 }
 
-/** Sends acknowledgements from the ack queue; failed records go back (then to the DLQ). */
-export const handler = (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+/**
+ * Sends acknowledgements from the ack queue (failed records go back, then to the DLQ), and
+ * counts the service-level stats from the stats queue: a stats batch is counted as a whole,
+ * and a failure returns all of it (the events already counted are recognised by their markers).
+ */
+export const handler = async (event: SQSEvent, context: Context) => {
+  if (statsQueueArn && event.Records[0]?.eventSourceARN === statsQueueArn) {
+    const tally = await countEventRecords(runtime.statsDeps, event.Records);
+    runtime.log.info('stats counted', tally);
+    return { batchItemFailures: [] };
+  }
+  return processPartialResponse(event, recordHandler, processor, { context });
+};

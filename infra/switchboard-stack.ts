@@ -5,13 +5,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { AckQueue } from './constructs/ack-queue.ts';
 import { Data } from './constructs/data.ts';
 import { HttpApi } from './constructs/http-api.ts';
 import { ATTACHMENTS_PREFIX, INBOUND_PREFIX, MailIntake } from './constructs/mail-intake.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { ProviderSecret } from './constructs/provider-secret.ts';
 import { SwitchboardFunction } from './constructs/switchboard-function.ts';
+import { WorkQueue } from './constructs/work-queue.ts';
 import {
   type CustomDomain,
   DEFAULT_ATTACHMENT_DAYS,
@@ -79,10 +79,20 @@ export class SwitchboardStack extends Stack {
     };
 
     const data = new Data(this, 'Data', { retain: prod });
-    const ackQueue = new AckQueue(this, 'AckQueue', { consumerTimeout: ackWorkerTimeout });
+    const ackQueue = new WorkQueue(this, 'AckQueue', { consumerTimeout: ackWorkerTimeout });
+    // The service-level stats are counted from the bus's events, after the fact: a rule copies
+    // every Switchboard event here and the ack worker counts them in batches, so no webhook
+    // waits for (or fails on) the day's summary items.
+    const statsQueue = new WorkQueue(this, 'StatsQueue', { consumerTimeout: ackWorkerTimeout });
     const { secret } = new ProviderSecret(this, 'ProviderSecret', { stage: props.stage, removalPolicy });
     // Downstream tools subscribe here; the functions may put events on this bus and no other.
     const bus = new events.EventBus(this, 'EventBus', { eventBusName: `switchboard-${props.stage}` });
+    new events.Rule(this, 'StatsFeed', {
+      description: 'Copies every Switchboard event to the stats queue (service-level counting)',
+      eventBus: bus,
+      eventPattern: { source: ['switchboard'] },
+      targets: [new targets.SqsQueue(statsQueue.queue)],
+    });
     // Encrypts the two SNS topics (inbound email notifications carry addresses and subjects).
     // A customer managed key because SES and CloudWatch cannot publish to a topic under the
     // AWS managed aws/sns key. Nothing at rest depends on it once the topics are gone.
@@ -179,6 +189,17 @@ export class SwitchboardStack extends Stack {
         maxConcurrency: 2,
       }),
     );
+    ackWorker.setEnvironment('STATS_QUEUE_ARN', statsQueue.queue.queueArn);
+    ackWorker.function.addEventSource(
+      new SqsEventSource(statsQueue.queue, {
+        // Bigger, later batches: the events of one batch share their day's stats write.
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
+        reportBatchItemFailures: true,
+        // Two batches at once at most: the day's summary item is one hot key (docs/scale.md).
+        maxConcurrency: 2,
+      }),
+    );
 
     const sweeper = new SwitchboardFunction(this, 'Sweeper', {
       entry: 'sweeper',
@@ -221,6 +242,7 @@ export class SwitchboardStack extends Stack {
       functions: { http: http.function, ackWorker: ackWorker.function, sweeper: sweeper.function },
       ackQueue: ackQueue.queue,
       ackDeadLetterQueue: ackQueue.deadLetterQueue,
+      statsDeadLetterQueue: statsQueue.deadLetterQueue,
       mailDeadLetterQueue: mailIntake.deadLetterQueue,
       recheckDeadLetterQueue: mailIntake.recheckDeadLetterQueue,
       topicKey,
@@ -253,6 +275,8 @@ export class SwitchboardStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'AckDeadLetterQueueArn', { value: ackQueue.deadLetterQueue.queueArn });
     new CfnOutput(this, 'AckQueueArn', { value: ackQueue.queue.queueArn });
+    new CfnOutput(this, 'StatsDeadLetterQueueArn', { value: statsQueue.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'StatsQueueArn', { value: statsQueue.queue.queueArn });
     new CfnOutput(this, 'InboundEmailDeadLetterQueueUrl', { value: mailIntake.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlertsTopicArn', { value: monitoring.alertsTopic.topicArn });
     new CfnOutput(this, 'DashboardUrl', {

@@ -19,6 +19,8 @@ export interface MonitoringProps {
   readonly functions: { readonly http: lambda.IFunction } & Record<string, lambda.IFunction>;
   readonly ackQueue: sqs.IQueue;
   readonly ackDeadLetterQueue: sqs.IQueue;
+  /** Events the stats could not be counted from (the stats queue's DLQ). */
+  readonly statsDeadLetterQueue: sqs.IQueue;
   readonly mailDeadLetterQueue: sqs.IQueue;
   /** Stored mail the sweeper could not recover (the mail-recheck queue's DLQ). */
   readonly recheckDeadLetterQueue: sqs.IQueue;
@@ -83,6 +85,15 @@ export class Monitoring extends Construct {
     this.alarm('AckDlqDepth', {
       description: 'Acknowledgements failed 5 times and wait in the ack DLQ: redrive after fixing the cause.',
       metric: props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
+    this.alarm('StatsDlqDepth', {
+      description:
+        'Events failed 5 times to be counted and wait in the stats DLQ: the service-level report misses them until they are redriven.',
+      metric: props.statsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: ONE_MINUTE,
         statistic: 'Maximum',
       }),
@@ -223,6 +234,10 @@ export class Monitoring extends Construct {
         props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: ONE_MINUTE,
           label: 'ack DLQ',
+        }),
+        props.statsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: ONE_MINUTE,
+          label: 'stats DLQ',
         }),
         props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: ONE_MINUTE,

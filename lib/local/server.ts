@@ -18,6 +18,7 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
 import { DEV_SNS_TOPIC_ARN, devFetch } from './dev-sns.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
+import { LocalEventFeed } from './event-feed.ts';
 import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf, PROJECT_ROOT } from './paths.ts';
 import { ensureQueues, ensureTable } from './provision.ts';
 import { startQueueWorker } from './worker.ts';
@@ -34,6 +35,8 @@ export type LocalOptions = {
   clock?: Clock;
   fetch?: typeof fetch;
   sweepIntervalMs?: number;
+  /** How often the local stats feed reads new events (default 1 s). */
+  statsIntervalMs?: number;
   /** Seconds a failed ack job stays invisible before the worker sees it again. */
   visibilityTimeoutSeconds?: number;
 };
@@ -138,6 +141,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
     log,
   });
+  // The stats feed: what the EventBridge rule and the stats queue do on AWS.
+  const feed = new LocalEventFeed({
+    eventsPath: join(dataDir, 'events.jsonl'),
+    offsetPath: join(dataDir, 'events.counted'),
+    deps: runtime.statsDeps,
+    log,
+  });
+  const feedStats = () =>
+    feed.catchUp().catch((error: Error) => log.warn('stats feed failed', { error: error.name }));
+  await feedStats();
+  const feedTimer = setInterval(feedStats, options.statsIntervalMs ?? 1_000);
   const runSweep = () =>
     sweep(runtime.sweepDeps).catch((error: Error) => log.warn('sweep failed', { error: error.name }));
   await runSweep();
@@ -154,7 +168,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     dlqUrl: queues.dlqUrl,
     async stop() {
       clearInterval(timer);
+      clearInterval(feedTimer);
       await worker.stop();
+      await feed.catchUp().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       dynamodb.destroy();
       sqs.destroy();

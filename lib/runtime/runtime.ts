@@ -31,7 +31,7 @@ import {
   type UpdateDeps,
 } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
-import { statsSink } from '#lib/use-cases/service-level.ts';
+import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
 import { wireChannels } from './channels.ts';
@@ -78,6 +78,12 @@ export type Runtime = {
   recordDeps: RecordInboundDeps;
   sendAckDeps: SendAckDeps;
   sweepDeps: SweepDeps;
+  /**
+   * What the stats feed counts delivered events with. Stats are not on the request path: on
+   * AWS an EventBridge rule copies the bus's events to the stats queue (the ack worker counts
+   * them); locally lib/local/event-feed.ts reads them from events.jsonl.
+   */
+  statsDeps: StatsSinkDeps;
 };
 
 /** Wires adapters to use cases: the one composition root shared by Lambda and local mode. */
@@ -101,8 +107,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
   };
   const stats = new DynamoDbStatsStore({ client: options.dynamodb, tableName: config.aws.tableName });
-  const statsDeps = { stats, conversations: baseStore, business: config.business, clock, log };
-  const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps), statsSink(statsDeps));
+  const statsDeps: StatsSinkDeps = { stats, conversations: baseStore, business: config.business, clock, log };
+  // Downstream tools and webhooks hear of a change as soon as it is written; the service-level
+  // stats are fed from the same events off the request path (see Runtime.statsDeps).
+  const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps));
   const store = publishingStore(baseStore, sink, log);
   // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
   const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
@@ -175,5 +183,5 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     production: config.production,
     inbox: config.inbox,
   });
-  return { store, queue, app, recordDeps, sendAckDeps, sweepDeps };
+  return { store, queue, app, recordDeps, sendAckDeps, sweepDeps, statsDeps };
 }

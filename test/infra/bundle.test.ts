@@ -253,15 +253,23 @@ describe('the built Lambda bundles', () => {
     });
 
     let invocations = 0;
-    async function invoke(events: APIGatewayProxyEventV2[]) {
+    async function invoke(
+      events: unknown[],
+      fn: FunctionName = 'http',
+      extraEnv: Record<string, string> = {},
+    ) {
       const id = ++invocations;
       const [runner, eventsFile, resultsFile] = ['runner.mjs', `events-${id}.json`, `results-${id}.json`].map(
         (file) => path.join(outdir, file),
       ) as [string, string, string];
       await writeFile(eventsFile, JSON.stringify(events));
       await writeFile(runner, RUNNER);
-      const bundle = (await built('http')).file;
-      await run(NODE, [runner, bundle, eventsFile, resultsFile], { cwd: outdir, env, timeout: 60_000 });
+      const bundle = (await built(fn)).file;
+      await run(NODE, [runner, bundle, eventsFile, resultsFile], {
+        cwd: outdir,
+        env: { ...env, ...extraEnv },
+        timeout: 60_000,
+      });
       return JSON.parse(await readFile(resultsFile, 'utf8')) as {
         node: string;
         results: APIGatewayProxyStructuredResultV2[];
@@ -294,6 +302,57 @@ describe('the built Lambda bundles', () => {
       }
       expect(conversations?.statusCode).toBe(200);
       expect((JSON.parse(conversations?.body ?? '') as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    });
+
+    it('should count a stats-queue batch in the built ack worker once, however often it is delivered', async () => {
+      // Prepare: two events as the EventBridge rule puts them on the stats queue
+      const statsQueueArn = 'arn:aws:sqs:eu-central-1:123456789012:switchboard-dev-stats';
+      const at = '2026-11-24T10:00:00.000Z';
+      const events = [
+        { type: 'conversation.opened', data: { channel: 'sms', contactKey: 'phone:+48609999999' } },
+        { type: 'message.received', data: { messageId: 'msg_bundle', channel: 'sms', kind: 'message' } },
+      ].map(({ type, data }, i) => ({
+        id: `evt_bundle_${i}`,
+        type,
+        occurredAt: at,
+        conversationId: 'conv_bundle',
+        data,
+      }));
+      const batch = {
+        Records: events.map((event, i) => ({
+          messageId: `m${i}`,
+          receiptHandle: `r${i}`,
+          body: JSON.stringify({
+            version: '0',
+            'detail-type': event.type,
+            source: 'switchboard',
+            detail: event,
+          }),
+          attributes: { ApproximateReceiveCount: '1' },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: statsQueueArn,
+          awsRegion: 'eu-central-1',
+        })),
+      };
+      const report = apiGatewayEvent('GET', '/api/service-level', {
+        headers: new Headers({ authorization: `Bearer ${AGENT_API_TOKEN}` }),
+      });
+      report.rawQueryString = 'from=2026-11-24&to=2026-11-24';
+      report.queryStringParameters = { from: '2026-11-24', to: '2026-11-24' };
+
+      // Act
+      const worker = await invoke([batch, batch], 'ack-worker', { STATS_QUEUE_ARN: statsQueueArn });
+      const { results } = await invoke([report]);
+
+      // Assess
+      expect(worker.results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      expect(results[0]?.statusCode).toBe(200);
+      const { totals } = JSON.parse(results[0]?.body ?? '{}') as {
+        totals: { conversations: number; messages: number };
+      };
+      expect(totals).toMatchObject({ conversations: 1, messages: 1 });
     });
 
     it('should refuse a Twilio webhook signed for another URL with 403', async () => {

@@ -164,9 +164,9 @@ describe('SwitchboardStack', () => {
       expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
     });
 
-    it('should encrypt every queue (ack, ack DLQ, inbound email DLQ, mail recheck + DLQ) with SQS-managed keys and refuse plain HTTP', () => {
-      dev.resourceCountIs('AWS::SQS::Queue', 5);
-      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 5);
+    it('should encrypt every queue (ack + DLQ, stats + DLQ, inbound email DLQ, mail recheck + DLQ) with SQS-managed keys and refuse plain HTTP', () => {
+      dev.resourceCountIs('AWS::SQS::Queue', 7);
+      dev.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 7);
       dev.resourcePropertiesCountIs(
         'AWS::SQS::QueuePolicy',
         {
@@ -176,7 +176,7 @@ describe('SwitchboardStack', () => {
             ]),
           },
         },
-        5,
+        7,
       );
     });
   });
@@ -274,7 +274,10 @@ describe('SwitchboardStack', () => {
           'SES_TOPIC_ARNS',
         ],
       ],
-      ['AckWorker', ['TABLE_NAME', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME']],
+      [
+        'AckWorker',
+        ['TABLE_NAME', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME', 'STATS_QUEUE_ARN'],
+      ],
       [
         'Sweeper',
         [
@@ -364,7 +367,7 @@ describe('SwitchboardStack', () => {
       const worker = logicalId(dev, 'AWS::Lambda::Function', 'AckWorkerFunction');
 
       // Act + Assess
-      dev.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      dev.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: getAtt(queue),
         FunctionName: ref(worker),
@@ -376,12 +379,53 @@ describe('SwitchboardStack', () => {
       });
     });
 
+    it('should copy every Switchboard event to the stats queue and feed the ack worker from it in capped batches', () => {
+      // Prepare
+      const queue = logicalId(dev, 'AWS::SQS::Queue', 'StatsQueue4');
+      const worker = logicalId(dev, 'AWS::Lambda::Function', 'AckWorkerFunction');
+      const bus = logicalId(dev, 'AWS::Events::EventBus', 'EventBus');
+
+      // Act
+      const rule = resource(dev, 'AWS::Events::Rule', 'StatsFeed').Properties as Record<string, unknown>;
+
+      // Assess: the rule on our bus, for our source, into the queue (which lets only that rule send)
+      expect(rule).toMatchObject({
+        EventBusName: ref(bus),
+        EventPattern: { source: ['switchboard'] },
+        Targets: [expect.objectContaining({ Arn: getAtt(queue) })],
+      });
+      dev.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: {
+                ArnEquals: { 'aws:SourceArn': getAtt(logicalId(dev, 'AWS::Events::Rule', 'StatsFeed')) },
+              },
+            }),
+          ]),
+        },
+        Queues: [ref(queue)],
+      });
+      dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: getAtt(queue),
+        FunctionName: ref(worker),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      expect(environment(dev, 'AckWorker').STATS_QUEUE_ARN).toEqual(getAtt(queue));
+    });
+
     it('should run the sweeper every minute without async retries', () => {
       // Prepare
       const sweeper = logicalId(dev, 'AWS::Lambda::Function', 'SweeperFunction');
 
       // Act + Assess
-      dev.resourceCountIs('AWS::Events::Rule', 1);
+      dev.resourceCountIs('AWS::Events::Rule', 2);
       dev.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
@@ -426,6 +470,16 @@ describe('SwitchboardStack', () => {
           ],
           [queue],
         ],
+        consumeStats: [
+          [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+            'sqs:GetQueueUrl',
+          ],
+          [getAtt(logicalId(dev, 'AWS::SQS::Queue', 'StatsQueue4'))],
+        ],
         secret: [
           ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           [ref(logicalId(dev, 'AWS::SecretsManager::Secret', 'ProviderSecret'))],
@@ -451,7 +505,7 @@ describe('SwitchboardStack', () => {
 
     it.each([
       ['Http', ['table', 'send', 'secret', 'events', 'readInboundMail', 'writeAttachments']],
-      ['AckWorker', ['table', 'consume', 'secret', 'events']],
+      ['AckWorker', ['table', 'consume', 'consumeStats', 'secret', 'events']],
       ['Sweeper', ['table', 'send', 'secret', 'events', 'recheck', 'readInboundMail', 'writeAttachments']],
     ] as const)('should let %s do only %j and write its own logs', (name, expected) => {
       // Act

@@ -63,6 +63,8 @@ describe('the service level', () => {
   }
 
   async function report(query: string): Promise<ServiceLevelReport> {
+    // The stats feed runs after the fact (on AWS a rule and a queue, a few seconds behind).
+    await sb.feedStats();
     const response = await sb.api(`/api/service-level?${query}`);
     expect(response.status).toBe(200);
     return (await response.json()) as ServiceLevelReport;

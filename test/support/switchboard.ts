@@ -7,6 +7,7 @@ import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { parseEnv } from '#lib/config/env.ts';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { LocalEventFeed } from '#lib/local/event-feed.ts';
 import { pollOnce } from '#lib/local/worker.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
@@ -40,8 +41,10 @@ export type TestSwitchboard = {
   ): Promise<Response>;
   /** Posts a correctly signed Meta webhook with this JSON body. */
   postMeta(body: unknown): Promise<Response>;
-  /** Runs the ack worker until the queue is empty; returns how many records succeeded. */
+  /** Runs the ack worker until the queue is empty, then the stats feed; returns how many ack records succeeded. */
   drain(): Promise<number>;
+  /** Counts the events delivered so far into the service-level stats (the stats feed). */
+  feedStats(): Promise<number>;
   outbox(): Promise<Array<Record<string, string>>>;
   /** The events delivered to downstream tools so far (the local sink's events.jsonl). */
   events(): Promise<
@@ -124,6 +127,13 @@ export async function startTestSwitchboard(
       ? {}
       : { outbox: new OutboxSender({ path: outboxPath, log }) }),
   });
+  // The stats feed, as npm start runs it: events.jsonl read after the fact (AWS: rule + queue).
+  const feed = new LocalEventFeed({
+    eventsPath,
+    offsetPath: join(dataDir, 'events.counted'),
+    deps: runtime.statsDeps,
+    log,
+  });
   const worker = {
     sqs: backends.sqs,
     queueUrl: backends.queueUrl,
@@ -168,8 +178,10 @@ export async function startTestSwitchboard(
         handled += result.handled;
         if (result.received === 0) break;
       }
+      await feed.catchUp();
       return handled;
     },
+    feedStats: () => feed.catchUp(),
     async events() {
       const text = await readFile(eventsPath, 'utf8').catch(() => '');
       return text

@@ -3,6 +3,8 @@
 // so a downstream tool can read it as an example. Customer text only ever reaches the page
 // through textContent (see el()), never as HTML.
 
+// How long after a reply the service-level chart is read again (the stats feed's lag).
+const STATS_LAG_MS = 3_000;
 const POLL_MS = 5_000;
 const KEY_STORAGE = 'switchboard.apiKey';
 
@@ -317,6 +319,9 @@ async function afterChange() {
   await Promise.all([openConversation(state.openId, false), refreshList(), refreshServiceLevel()]).catch(
     networkTrouble,
   );
+  // The stats are counted from the events a moment after the reply is stored (on AWS a rule and
+  // a queue, locally a feed every second): look again once they are in.
+  setTimeout(() => refreshServiceLevel().catch(() => undefined), STATS_LAG_MS);
 }
 
 // --- Service level ---------------------------------------------------------------------

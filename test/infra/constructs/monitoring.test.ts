@@ -84,6 +84,7 @@ describe('Monitoring', () => {
 
     it.each([
       ['switchboard-dev-ack-dlq-depth', 'AckQueueDeadLetterQueue'],
+      ['switchboard-dev-stats-dlq-depth', 'StatsQueueDeadLetterQueue'],
       ['switchboard-dev-mail-dlq-depth', 'MailIntakeDeadLetterQueue'],
     ])('should raise %s as soon as one message is in %s', (name, queue) => {
       // Act

@@ -107,7 +107,13 @@ describe('the inbox page', () => {
     expect(await page.getByText('Nobody is waiting.').isVisible()).toBe(true);
     const waiting = await api('/api/conversations?awaiting=true');
     expect(((await waiting.json()) as { items: unknown[] }).items).toEqual([]);
+    // The stats feed counts the reply a moment later; the page reads the chart again then.
     const today = page.locator('#chart-rows tr').last();
+    await today
+      .locator('td')
+      .nth(1)
+      .filter({ hasText: /^1$/ })
+      .waitFor({ state: 'attached', timeout: 10_000 });
     const [received, answered, kept, median] = await today.locator('td').allTextContents();
     expect([received, answered, kept]).toEqual(['1', '1', '100 %']);
     expect(median).toMatch(/^\d+ min$|^\d+\.\d h$/);

@@ -1,0 +1,128 @@
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalEventFeed } from '#lib/local/event-feed.ts';
+import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { countCalls, pkStartsWith } from '#test/support/faults.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+describe('the stats feed (service-level counting after the fact)', () => {
+  let sb: TestSwitchboard;
+  let dir: string;
+
+  afterEach(async () => {
+    await sb.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function start() {
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-feed-'));
+    sb = await startTestSwitchboard({ eventsPath: join(dir, 'events.jsonl') });
+  }
+
+  async function today() {
+    const date = sb.clock.now().toISOString().slice(0, 10);
+    const response = await sb.api(`/api/service-level?from=${date}&to=${date}`);
+    return ((await response.json()) as { totals: { conversations: number; messages: number } }).totals;
+  }
+
+  const feed = (offsetFile = 'offset') =>
+    new LocalEventFeed({
+      eventsPath: join(dir, 'events.jsonl'),
+      offsetPath: join(dir, offsetFile),
+      deps: sb.runtime.statsDeps,
+      log: sb.log,
+    });
+
+  it('should keep the stats writes off the webhook and count the events afterwards, once', async () => {
+    // Prepare
+    await start();
+    const statsWrites = countCalls(sb.backends.dynamodb, 'PutItemCommand', pkStartsWith('STATS'));
+
+    // Act
+    const response = await sb.postSms({ From: '+48601234567' });
+    const duringWebhook = statsWrites.count;
+    const before = await today();
+    const lines = await feed().catchUp();
+    const again = await feed().catchUp();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(duringWebhook).toBe(0);
+    expect(before).toMatchObject({ conversations: 0, messages: 0 });
+    expect(lines).toBe(2);
+    expect(again).toBe(0);
+    expect(statsWrites.count).toBeGreaterThan(0);
+    expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+
+  it('should wait for a line to be complete, resume where it stopped, and never count twice after a lost offset', async () => {
+    // Prepare: one complete event line and half of the next, as a write in progress looks
+    await start();
+    await sb.postSms({ From: '+48601234567' });
+    const text = await readFile(join(dir, 'events.jsonl'), 'utf8');
+    const [first, second] = text.split('\n');
+    await writeFile(join(dir, 'events.jsonl'), `${first}\n${second?.slice(0, 20)}`);
+
+    // Act
+    const firstPass = await feed().catchUp();
+    await writeFile(join(dir, 'events.jsonl'), `${first}\n${second}\n`);
+    const secondPass = await feed().catchUp();
+    const thirdPass = await feed().catchUp();
+    const recount = await feed('lost-offset').catchUp();
+
+    // Assess: the half line waited; a feed that lost its offset reads everything again, and
+    // the stats markers drop what was counted
+    expect([firstPass, secondPass, thirdPass, recount]).toEqual([1, 1, 0, 2]);
+    expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+
+  it('should skip a line that is not an event, and count the rest', async () => {
+    // Prepare
+    await start();
+    await sb.postSms({ From: '+48601234567' });
+    await appendFile(join(dir, 'events.jsonl'), 'not json\n{"id":"evt_x"}\n');
+
+    // Act
+    const lines = await feed().catchUp();
+
+    // Assess
+    expect(lines).toBe(4);
+    expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+    expect(sb.log.lines.some((line) => line.message.includes('not events skipped'))).toBe(true);
+  });
+
+  it('should count a batch of the stats queue as EventBridge delivers it, and drop a body that is not an event', async () => {
+    // Prepare: the bodies the rule would put on the queue (the bus's envelope, our event in detail)
+    await start();
+    await sb.postSms({ From: '+48601234567' });
+    const events = await sb.events();
+    const records = [
+      ...events.map((event, i) => ({
+        messageId: `m${i}`,
+        body: JSON.stringify({
+          version: '0',
+          id: crypto.randomUUID(),
+          'detail-type': event.type,
+          source: 'switchboard',
+          account: '123456789012',
+          time: new Date().toISOString(),
+          region: 'eu-central-1',
+          resources: [],
+          detail: event,
+        }),
+      })),
+      { messageId: 'bad', body: '{"detail":{"id":1}}' },
+    ];
+
+    // Act
+    const first = await countEventRecords(sb.runtime.statsDeps, records);
+    const redelivered = await countEventRecords(sb.runtime.statsDeps, records);
+
+    // Assess
+    expect(first).toEqual({ counted: 2, duplicate: 0, ignored: 0, invalid: 1 });
+    expect(redelivered).toEqual({ counted: 0, duplicate: 2, ignored: 0, invalid: 1 });
+    expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+});
