@@ -5,6 +5,11 @@ export const AckJobSchema = z.object({
   conversationId: z.string().min(1),
   episode: z.number().int().positive(),
   kind: z.enum(['ack', 'notice']).optional(),
+  /**
+   * Events of the conversation's outbox the writer already delivered: the worker's claim,
+   * which writes the conversation anyway, removes them (so no clearing write was needed).
+   */
+  delivered: z.array(z.string().min(1).max(64)).max(50).optional(),
 });
 export type AckJob = z.infer<typeof AckJobSchema>;
 

@@ -132,6 +132,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     business: config.business,
     canSendOn: channels.canSendOn,
     metrics,
+    deferredClear: { store: baseStore, events: sink },
   };
   const sendAckDeps: SendAckDeps = {
     store,

@@ -11,6 +11,7 @@ import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 
@@ -23,6 +24,12 @@ export type RecordInboundDeps = {
   business: BusinessConfig;
   /** Whether we can answer on this provider + channel at all, to this customer address (voice: by SMS to the caller). */
   canSendOn: (provider: string, channel: Channel, customer: string) => boolean;
+  /**
+   * The store under the publishing one, and the event fan-out. When given, a write that queues
+   * an ack delivers its events without the clearing write: the ack job names them and the
+   * worker's claim, a write of the same conversation that follows anyway, removes them.
+   */
+  deferredClear?: { store: ConversationStore; events: EventSink };
 };
 
 export type RecordInboundResult = {
@@ -108,7 +115,7 @@ export async function recordInbound(
     receivedAt: new Date(message.createdAt),
     channel: message.channel,
   });
-  let outcome: { conversation: Conversation; ackRequested: boolean } | undefined;
+  let outcome: { conversation: Conversation; ackRequested: boolean; delivered: string[] } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
     const current =
       attempt === 1 && claimedNew && message.conversationId === candidateId
@@ -138,13 +145,22 @@ export async function recordInbound(
       spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
     });
     if (result.kind === 'unchanged') {
-      outcome = { conversation: result.conversation, ackRequested: false };
+      outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
     } else if (result.kind === 'closed') {
       message = await moveToOpenConversation(deps, message, touch, now);
     } else {
       try {
-        const saved = await deps.store.saveConversation(result.conversation, current?.version ?? null);
-        outcome = { conversation: saved, ackRequested: result.ackRequested };
+        const expected = current?.version ?? null;
+        const deferred =
+          deps.deferredClear && result.ackRequested && result.conversation.ack?.state === 'pending'
+            ? await saveDeliveringLater(deps.deferredClear, result.conversation, expected, deps.log)
+            : null;
+        const saved = deferred?.saved ?? (await deps.store.saveConversation(result.conversation, expected));
+        outcome = {
+          conversation: saved,
+          ackRequested: result.ackRequested,
+          delivered: deferred?.delivered ?? [],
+        };
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt === MAX_ATTEMPTS) throw error;
       }
@@ -158,7 +174,11 @@ export async function recordInbound(
   if (stored.created) deps.metrics.count('MessagesReceived', 1, { name: 'channel', value: inbound.channel });
   if (ack?.state === 'pending' && (outcome.ackRequested || !stored.created)) {
     try {
-      await deps.queue.enqueue({ conversationId: conversation.id, episode: ack.episode });
+      await deps.queue.enqueue({
+        conversationId: conversation.id,
+        episode: ack.episode,
+        ...(outcome.delivered.length > 0 ? { delivered: outcome.delivered } : {}),
+      });
     } catch (error) {
       // Recorded as pending before this send: the sweeper queues it once the queue is back.
       deps.log.warn('ack job not queued; the sweeper will retry', {
@@ -177,6 +197,31 @@ export async function recordInbound(
     promise: conversation.promise,
     locale: conversation.locale,
   };
+}
+
+/**
+ * Saves (conditionally, like any save) under the publishing store, then delivers the new
+ * outbox without clearing it: the ack job carries the delivered ids to the worker's claim. A
+ * failed delivery delivers nothing: the claim then publishes and clears as every write does.
+ */
+async function saveDeliveringLater(
+  deferred: NonNullable<RecordInboundDeps['deferredClear']>,
+  conversation: Conversation,
+  expectedVersion: number | null,
+  log: Log,
+): Promise<{ saved: Conversation; delivered: string[] }> {
+  const saved = await deferred.store.saveConversation(conversation, expectedVersion);
+  if (saved.outbox.length === 0) return { saved, delivered: [] };
+  try {
+    await deferred.events.publish(saved.outbox);
+    return { saved, delivered: saved.outbox.map((event) => event.id) };
+  } catch (error) {
+    log.warn('events not delivered yet; the ack worker or the sweeper will retry', {
+      conversationId: saved.id,
+      error: (error as Error).name,
+    });
+    return { saved, delivered: [] };
+  }
 }
 
 /**

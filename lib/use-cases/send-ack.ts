@@ -268,6 +268,8 @@ async function claim(
   job: AckJob,
   slot: Slot,
 ): Promise<{ conversation: Conversation } | Extract<SendAckResult, { kind: 'nothing-to-do' | 'skipped' }>> {
+  // The events the recording write delivered without clearing them: this write removes them.
+  const delivered = withoutDelivered(job.delivered);
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
     const current = await deps.store.getConversation(job.conversationId);
     if (!current) return { kind: 'nothing-to-do', reason: 'missing' };
@@ -278,15 +280,31 @@ async function claim(
       target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
     if (ended && open) {
       const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended, at: now }, slot);
-      if (await trySave(deps.store, skipped, current.version)) return { kind: 'skipped', reason: ended };
+      if (await trySave(deps.store, delivered(skipped), current.version))
+        return { kind: 'skipped', reason: ended };
       continue;
     }
     const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot);
-    if (result.kind === 'skip') return { kind: 'nothing-to-do', reason: result.reason };
-    const saved = await trySave(deps.store, result.conversation, current.version);
+    if (result.kind === 'skip') {
+      // Nothing to send, but the delivered events still go: a lost race leaves them to the sweeper.
+      const cleared = delivered(current);
+      if (cleared !== current) await trySave(deps.store, cleared, current.version);
+      return { kind: 'nothing-to-do', reason: result.reason };
+    }
+    const saved = await trySave(deps.store, delivered(result.conversation), current.version);
     if (saved) return { conversation: saved };
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
+}
+
+/** Removes the named (already delivered) events from a conversation's outbox; the same object when none is there. */
+function withoutDelivered(ids: readonly string[] | undefined): (conversation: Conversation) => Conversation {
+  const delivered = new Set(ids ?? []);
+  return (conversation) => {
+    if (!conversation.outbox.some((event) => delivered.has(event.id))) return conversation;
+    const outbox = conversation.outbox.filter((event) => !delivered.has(event.id));
+    return { ...conversation, outbox, ...(outbox.length === 0 ? { outboxRetryAt: undefined } : {}) };
+  };
 }
 
 /**

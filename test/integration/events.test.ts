@@ -58,6 +58,58 @@ describe('events for downstream tools', () => {
     expect(delivered?.outbox).toEqual([]);
   });
 
+  it("should write a first message's conversation once: its events go out at once and the ack worker's claim clears them", async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const conversationWrites = countCalls(sb.backends.dynamodb, 'PutItemCommand', pkStartsWith('CONV#'));
+
+    // Act
+    const response = await sb.postSms({ From: '+48601234567' });
+    const writesByWebhook = conversationWrites.count;
+    const [pending] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const deliveredByWebhook = (await sb.events()).map((event) => event.type);
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(writesByWebhook).toBe(1);
+    expect(deliveredByWebhook).toEqual(['conversation.opened', 'message.received']);
+    expect(pending?.outbox.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.sent',
+    ]);
+    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(done?.outbox).toEqual([]);
+    expect(conversationWrites.count).toBe(3);
+  });
+
+  it("should let the ack worker deliver a first message's events when the webhook could not", async () => {
+    // Prepare: no sink folder while the webhook runs
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    const sinkDir = join(dir, 'later');
+    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const response = await sb.postSms({ From: '+48601234567' });
+
+    // Act
+    await mkdir(sinkDir);
+    await sb.drain();
+
+    // Assess: each event once, in order, and nothing left behind
+    expect(response.status).toBe(200);
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toEqual([
+      'conversation.opened',
+      'message.received',
+      'ack.sent',
+    ]);
+    expect(new Set(events.map((event) => event.id)).size).toBe(3);
+    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(done?.outbox).toEqual([]);
+  });
+
   it('should announce a sent ack before marking it, so the worker writes the conversation twice, not three times', async () => {
     // Prepare
     sb = await startTestSwitchboard();

@@ -108,6 +108,8 @@ describe('outbound webhooks (the agents’ side)', () => {
 
     // Act
     await sb.postSms({ From: '+48601234567' });
+    // The ack worker's claim removes the events the webhook delivered (no clearing write of its own).
+    await sb.drain();
     const [first] = await deliveries(webhook.id);
     const conversationId = received()[0]?.conversationId ?? '';
     const conversation = await sb.runtime.store.getConversation(conversationId);
