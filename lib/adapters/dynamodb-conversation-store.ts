@@ -21,6 +21,7 @@ import type {
   ContactTouch,
   ConversationQuery,
   ConversationStore,
+  LastAck,
   Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
@@ -73,6 +74,13 @@ export type DynamoDbConversationStoreOptions = {
  * The ConversationStore on DynamoDB: one table, single-item conditional writes only, so it
  * runs unchanged on dynalite (no transactions, no streams) and on AWS.
  */
+// The contact's last acknowledgement, written with the write that ends its conversation.
+const LAST_ACK_UPDATE = ', lastAckAt = :lastAckAt, lastAckConversationId = :lastAckConversation';
+const lastAckValues = (lastAck: LastAck) => ({
+  ':lastAckAt': lastAck.at,
+  ':lastAckConversation': lastAck.conversationId,
+});
+
 export class DynamoDbConversationStore implements ConversationStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
@@ -114,6 +122,10 @@ export class DynamoDbConversationStore implements ConversationStore {
       names['#name'] = 'name';
       values[':name'] = touch.name;
       update = update.replace(' ADD', ', #name = :name ADD');
+    }
+    if (touch.lastAck) {
+      Object.assign(values, lastAckValues(touch.lastAck));
+      update = update.replace(' ADD', `${LAST_ACK_UPDATE} ADD`);
     }
     let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
     values[':nullType'] = 'NULL';
@@ -162,18 +174,24 @@ export class DynamoDbConversationStore implements ConversationStore {
       });
   }
 
-  async releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void> {
+  async releaseOpenConversation(
+    key: string,
+    conversationId: string,
+    now: Date,
+    lastAck?: LastAck | null,
+  ): Promise<void> {
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: 'SET openConversationId = :null, updatedAt = :now',
+          UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}`,
           ConditionExpression: 'openConversationId = :id',
           ExpressionAttributeValues: marshall({
             ':null': null,
             ':now': now.toISOString(),
             ':id': conversationId,
+            ...(lastAck ? lastAckValues(lastAck) : {}),
           }),
         }),
       );
@@ -368,24 +386,6 @@ export class DynamoDbConversationStore implements ConversationStore {
       if (error instanceof ConditionalCheckFailedException) return null;
       throw error;
     }
-  }
-
-  async noteAck(key: string, conversationId: string, at: Date): Promise<void> {
-    await this.#client
-      .send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: 'SET lastAckAt = :at, lastAckConversationId = :conversation',
-          // Only an existing contact, and never backwards in time.
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(lastAckAt) OR lastAckAt < :at)',
-          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':conversation': conversationId }),
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
   }
 
   async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {

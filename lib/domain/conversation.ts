@@ -403,6 +403,18 @@ function jobSweepAt(job: Ack | null, graceMs: number): number | null {
  * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
  * notice coming due.
  */
+/**
+ * The conversation's acknowledgement if one was sent to the customer (not a promise only
+ * spoken on a call): what the contact keeps when the conversation ends, so that its next
+ * conversation is not acknowledged again within minutes (see the ack policy).
+ */
+export function lastSentAck(conversation: Conversation): { at: string; conversationId: string } | null {
+  const ack = conversation.ack;
+  return ack?.state === 'sent' && ack.messageId && ack.sentAt
+    ? { at: ack.sentAt, conversationId: conversation.id }
+    : null;
+}
+
 export function nextSweepAt(
   conversation: Conversation,
   graceMs: number,

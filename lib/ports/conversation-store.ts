@@ -21,7 +21,16 @@ export type ConversationQuery = {
   now?: Date | undefined;
 };
 
-export type ContactTouch = { name?: string; channel: Conversation['channel']; now: Date };
+/** The last acknowledgement a contact got: when, and on which conversation. */
+export type LastAck = { at: string; conversationId: string };
+
+export type ContactTouch = {
+  name?: string;
+  channel: Conversation['channel'];
+  now: Date;
+  /** With `replacing`: the replaced conversation's last acknowledgement, kept on the contact. */
+  lastAck?: LastAck | null;
+};
 
 /**
  * Durable conversations, messages and contacts. Every write is a single-item conditional
@@ -42,8 +51,17 @@ export interface ConversationStore {
   ): Promise<string>;
   /** Remembers a new channel (or name) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
-  /** Clears the contact's open-conversation pointer if it still names this (resolved) conversation. */
-  releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void>;
+  /**
+   * Clears the contact's open-conversation pointer if it still names this (resolved)
+   * conversation, keeping its last acknowledgement on the contact (in the same write) so that
+   * the contact's next conversation does not repeat it too soon.
+   */
+  releaseOpenConversation(
+    key: string,
+    conversationId: string,
+    now: Date,
+    lastAck?: LastAck | null,
+  ): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
   getMessage(id: string): Promise<Message | null>;
@@ -60,8 +78,6 @@ export interface ConversationStore {
   putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
-  /** Remembers the contact's last acknowledgement (so another conversation does not repeat it soon). */
-  noteAck(key: string, conversationId: string, at: Date): Promise<void>;
   /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */
   setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
   /** True the first time a key is seen within its lifetime (replay protection), false after. */

@@ -3,6 +3,7 @@ import {
   applyAgentReply,
   assignConversation,
   type Conversation,
+  lastSentAck,
   type ReplyRoute,
   reopenConversation,
   resolveConversation,
@@ -126,7 +127,7 @@ export async function resolve(deps: AgentDeps, conversationId: string, agent: Ag
   if (!resolved) return { kind: 'not-found' };
   // The next message of this contact opens a new conversation; a crash before this write is
   // finished by recordInbound, which moves a message off a resolved conversation.
-  await deps.store.releaseOpenConversation(resolved.contact.key, resolved.id, now);
+  await deps.store.releaseOpenConversation(resolved.contact.key, resolved.id, now, lastSentAck(resolved));
   return { kind: 'changed', conversation: resolved };
 }
 

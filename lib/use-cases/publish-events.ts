@@ -60,7 +60,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     getContact: (key) => inner.getContact(key),
     claimOpenConversation: (key: string, candidateId: string, touch: ContactTouch, replacing?: string) =>
       inner.claimOpenConversation(key, candidateId, touch, replacing),
-    releaseOpenConversation: (key, id, now) => inner.releaseOpenConversation(key, id, now),
+    releaseOpenConversation: (key, id, now, lastAck) => inner.releaseOpenConversation(key, id, now, lastAck),
     touchContact: (key, touch) => inner.touchContact(key, touch),
     putMessage: (message) => inner.putMessage(message),
     getMessage: (id) => inner.getMessage(id),
@@ -75,7 +75,6 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     findByProviderId: (provider, id) => inner.findByProviderId(provider, id),
     putProviderAlias: (provider, id, messageId) => inner.putProviderAlias(provider, id, messageId),
     updateDelivery: (id, update) => inner.updateDelivery(id, update),
-    noteAck: (key, conversationId, at) => inner.noteAck(key, conversationId, at),
     setConsent: (key, optedOut, now) => inner.setConsent(key, optedOut, now),
     rememberOnce: (key, ttl, now) => inner.rememberOnce(key, ttl, now),
     isRemembered: (key, now) => inner.isRemembered(key, now),

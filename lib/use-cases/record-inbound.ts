@@ -2,14 +2,14 @@ import { noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
-import { type AckState, applyInbound, type Conversation } from '#lib/domain/conversation.ts';
+import { type AckState, applyInbound, type Conversation, lastSentAck } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
 import { chooseLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -147,7 +147,12 @@ export async function recordInbound(
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
     } else if (result.kind === 'closed') {
-      message = await moveToOpenConversation(deps, message, touch, now);
+      message = await moveToOpenConversation(
+        deps,
+        message,
+        { ...touch, lastAck: current && lastSentAck(current) },
+        now,
+      );
     } else {
       try {
         const expected = current?.version ?? null;
@@ -255,7 +260,7 @@ export class UnknownCallError extends SwitchboardError {
 async function moveToOpenConversation(
   deps: RecordInboundDeps,
   message: Message,
-  touch: { name?: string; channel: Channel; now: Date },
+  touch: ContactTouch,
   now: Date,
 ): Promise<Message> {
   const openId = await deps.store.claimOpenConversation(

@@ -231,7 +231,6 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   });
   if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
   await settleSent({ state: 'sent', at: now, messageId }, newPromise);
-  if (slot === 'ack') await deps.store.noteAck(conversation.contact.key, conversation.id, now);
   deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
     conversationId: conversation.id,
     channel,

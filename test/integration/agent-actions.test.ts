@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countCalls, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -152,6 +153,36 @@ describe('the agents acting through the API', () => {
     expect(resolved.items.map((c) => c.id)).toEqual([id]);
     expect(open.items).toHaveLength(1);
     expect(open.items[0]?.id).not.toBe(id);
+  });
+
+  it('should not acknowledge a contact again within the hour after a resolve, and again after it, with no contact write by the worker', async () => {
+    // Prepare: the first conversation acknowledged (the worker writes no contact), then resolved
+    const contactWrites = countCalls(sb.backends.dynamodb, 'UpdateItemCommand', pkStartsWith('CONTACT#'));
+    const first = await openOne();
+    const writesBeforeResolve = contactWrites.count;
+    await act(`/conversations/${first}/resolve`, undefined);
+
+    // Act: a new conversation 20 minutes later, and another one 2 hours later
+    sb.clock.advance(20 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno pytanie' });
+    await sb.drain();
+    const soon = (await (await sb.api('/api/conversations?status=open')).json()) as {
+      items: Array<{ id: string; ack: { state: string; reason?: string } | null }>;
+    };
+    await act(`/conversations/${soon.items[0]?.id}/resolve`, undefined);
+    sb.clock.advance(2 * 60 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'I jeszcze jedno' });
+    await sb.drain();
+    const later = (await (await sb.api('/api/conversations?status=open')).json()) as {
+      items: Array<{ ack: { state: string } | null }>;
+    };
+
+    // Assess: the claim and nothing else before the resolve; one ack, none, then one
+    expect(writesBeforeResolve).toBe(1);
+    expect(soon.items[0]?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
+    expect(later.items[0]?.ack).toMatchObject({ state: 'sent' });
+    const acks = (await sb.outbox()).filter((entry) => entry.to === '+48601234567');
+    expect(acks).toHaveLength(2);
   });
 
   it('should refuse to reopen while the contact has another open conversation', async () => {

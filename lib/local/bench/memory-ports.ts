@@ -7,6 +7,7 @@ import type {
   ContactTouch,
   ConversationQuery,
   ConversationStore,
+  LastAck,
   Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
@@ -58,6 +59,9 @@ export class MemoryConversationStore implements ConversationStore {
       updatedAt: now,
       ...(contact?.lastAckAt ? { lastAckAt: contact.lastAckAt } : {}),
       ...(contact?.lastAckConversationId ? { lastAckConversationId: contact.lastAckConversationId } : {}),
+      ...(touch.lastAck
+        ? { lastAckAt: touch.lastAck.at, lastAckConversationId: touch.lastAck.conversationId }
+        : {}),
       ...(contact?.locale ? { locale: contact.locale } : {}),
       ...((touch.name ?? contact?.name) ? { name: touch.name ?? contact?.name } : {}),
     });
@@ -75,10 +79,20 @@ export class MemoryConversationStore implements ConversationStore {
     });
   }
 
-  async releaseOpenConversation(key: string, conversationId: string, now: Date): Promise<void> {
+  async releaseOpenConversation(
+    key: string,
+    conversationId: string,
+    now: Date,
+    lastAck?: LastAck | null,
+  ): Promise<void> {
     const contact = this.#contacts.get(key);
     if (contact?.openConversationId !== conversationId) return;
-    this.#contacts.set(key, { ...contact, openConversationId: null, updatedAt: now.toISOString() });
+    this.#contacts.set(key, {
+      ...contact,
+      openConversationId: null,
+      updatedAt: now.toISOString(),
+      ...(lastAck ? { lastAckAt: lastAck.at, lastAckConversationId: lastAck.conversationId } : {}),
+    });
   }
 
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
@@ -155,13 +169,6 @@ export class MemoryConversationStore implements ConversationStore {
     };
     this.#messages.set(messageId, updated);
     return updated;
-  }
-
-  async noteAck(key: string, conversationId: string, at: Date): Promise<void> {
-    const contact = this.#contacts.get(key);
-    const iso = at.toISOString();
-    if (!contact || (contact.lastAckAt && contact.lastAckAt >= iso)) return;
-    this.#contacts.set(key, { ...contact, lastAckAt: iso, lastAckConversationId: conversationId });
   }
 
   async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
