@@ -2,16 +2,46 @@ import { appendFile } from 'node:fs/promises';
 import type { DomainEvent } from '#lib/domain/events.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 
-/** Locally, events are appended to events.jsonl in the data dir, one JSON object a line. */
+type Waiter = { resolve(): void; reject(error: unknown): void };
+
+/**
+ * Locally, events are appended to events.jsonl in the data dir, one JSON object a line.
+ * Publishes that arrive while an append is running are written together by the next one
+ * (a group commit): each still resolves only once its own lines are in the file, and fails
+ * with the append that carried them.
+ */
 export class LocalEventSink implements EventSink {
   readonly #path: string;
+  #pending: { text: string; waiters: Waiter[] } | null = null;
+  #writing = false;
 
   constructor(options: { path: string }) {
     this.#path = options.path;
   }
 
-  async publish(events: readonly DomainEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await appendFile(this.#path, events.map((event) => `${JSON.stringify(event)}\n`).join(''), 'utf8');
+  publish(events: readonly DomainEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    const text = events.map((event) => `${JSON.stringify(event)}\n`).join('');
+    return new Promise<void>((resolve, reject) => {
+      this.#pending ??= { text: '', waiters: [] };
+      this.#pending.text += text;
+      this.#pending.waiters.push({ resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#pending) {
+      const group = this.#pending;
+      this.#pending = null;
+      try {
+        await appendFile(this.#path, group.text, 'utf8');
+        for (const waiter of group.waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of group.waiters) waiter.reject(error);
+      }
+    }
+    this.#writing = false;
   }
 }
