@@ -133,19 +133,21 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
       ? { outbox: new OutboxSender({ path: join(dataDir, 'outbox.jsonl'), log }) }
       : {}),
   });
+  // The stats feed: what the EventBridge rule and the stats queue do on AWS.
+  const feed = new LocalEventFeed({
+    eventsPath: join(dataDir, 'events.jsonl'),
+    offsetPath: join(dataDir, 'events.counted'),
+    deps: runtime.statsDeps,
+    log,
+  });
+  // Events a data dir holds from before the feed existed were counted already.
+  await feed.adoptExisting();
   app = runtime.app;
 
   const worker = startQueueWorker({
     sqs,
     queueUrl: config.aws.ackQueueUrl as string,
     handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
-    log,
-  });
-  // The stats feed: what the EventBridge rule and the stats queue do on AWS.
-  const feed = new LocalEventFeed({
-    eventsPath: join(dataDir, 'events.jsonl'),
-    offsetPath: join(dataDir, 'events.counted'),
-    deps: runtime.statsDeps,
     log,
   });
   const feedStats = () =>

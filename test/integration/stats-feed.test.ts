@@ -78,6 +78,24 @@ describe('the stats feed (service-level counting after the fact)', () => {
     expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
   });
 
+  it('should not count again what a data dir from before the feed holds, and count what comes after', async () => {
+    // Prepare: events already in the file (counted when they were published, before the feed)
+    await start();
+    await sb.postSms({ From: '+48601234567' });
+    const upgraded = feed('upgraded');
+
+    // Act
+    await upgraded.adoptExisting();
+    const old = await upgraded.catchUp();
+    await sb.postSms({ From: '+48601234568' });
+    const fresh = await upgraded.catchUp();
+
+    // Assess
+    expect(old).toBe(0);
+    expect(fresh).toBe(2);
+    expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+
   it('should skip a line that is not an event, and count the rest', async () => {
     // Prepare
     await start();
