@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** At most this many delivered event ids ride in a job; a longer outbox is cleared by the claim as usual. */
+export const MAX_DELIVERED_IDS = 50;
+
 /** One automatic message to send: which conversation, which waiting episode, ack or late notice. */
 export const AckJobSchema = z.object({
   conversationId: z.string().min(1),
@@ -9,7 +12,7 @@ export const AckJobSchema = z.object({
    * Events of the conversation's outbox the writer already delivered: the worker's claim,
    * which writes the conversation anyway, removes them (so no clearing write was needed).
    */
-  delivered: z.array(z.string().min(1).max(64)).max(50).optional(),
+  delivered: z.array(z.string().min(1).max(64)).max(MAX_DELIVERED_IDS).optional(),
 });
 export type AckJob = z.infer<typeof AckJobSchema>;
 

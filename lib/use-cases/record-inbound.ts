@@ -7,7 +7,7 @@ import { newId, stableId } from '#lib/domain/ids.ts';
 import { chooseLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
-import type { AckQueue } from '#lib/ports/ack-queue.ts';
+import { type AckQueue, MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
@@ -182,7 +182,10 @@ export async function recordInbound(
       await deps.queue.enqueue({
         conversationId: conversation.id,
         episode: ack.episode,
-        ...(outcome.delivered.length > 0 ? { delivered: outcome.delivered } : {}),
+        // A job the worker could not parse would never be sent: a long outbox goes the usual way.
+        ...(outcome.delivered.length > 0 && outcome.delivered.length <= MAX_DELIVERED_IDS
+          ? { delivered: outcome.delivered }
+          : {}),
       });
     } catch (error) {
       // Recorded as pending before this send: the sweeper queues it once the queue is back.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 describe('events for downstream tools', () => {
   let sb: TestSwitchboard;
@@ -108,6 +108,41 @@ describe('events for downstream tools', () => {
     expect(new Set(events.map((event) => event.id)).size).toBe(3);
     const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
     expect(done?.outbox).toEqual([]);
+  });
+
+  it('should still acknowledge when more events wait in the outbox than an ack job may name', async () => {
+    // Prepare: the sink is down while 55 messages of one episode pile up 56 events in the outbox
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    const sinkDir = join(dir, 'later');
+    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    await sb.postSms({ From: '+48601234567', Body: 'Pierwsza' });
+    await sb.drain();
+    for (let i = 0; i < 54; i++) await sb.postSms({ From: '+48601234567', Body: `Wiadomość ${i}` });
+    const [waiting] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const reply = await sb.runtime.app.request(`/api/conversations/${waiting?.id}/replies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+      },
+      body: JSON.stringify({ text: 'Już sprawdzamy.' }),
+    });
+    await mkdir(sinkDir);
+    sb.clock.advance(2 * 60 * 60_000);
+
+    // Act: a new episode (its ack job cannot name 57+ delivered events), then the worker
+    await sb.postSms({ From: '+48601234567', Body: 'I jeszcze jedno' });
+    await sb.drain();
+
+    // Assess: two acks (one per episode), nothing left in the outbox, every event delivered
+    expect(reply.status).toBe(201);
+    const acks = (await sb.outbox()).filter((entry) => entry.kind === 'ack' || !entry.kind);
+    expect(acks.filter((entry) => entry.to === '+48601234567').length).toBeGreaterThanOrEqual(2);
+    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    expect(done?.ack?.state).toBe('sent');
+    expect(done?.outbox).toEqual([]);
+    expect(new Set((await sb.events()).map((event) => event.id)).size).toBeGreaterThan(56);
   });
 
   it('should announce a sent ack before marking it, so the worker writes the conversation twice, not three times', async () => {
