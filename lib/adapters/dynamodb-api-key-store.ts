@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -10,6 +9,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ApiKey, ApiKeySchema, type StoredApiKey, StoredApiKeySchema } from '#lib/domain/api-key.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
+import { applied } from './dynamodb-conditional.ts';
 
 const LIST_PARTITION = 'APIKEYS';
 // Keys are few (one per tool or agent); the cap only bounds a runaway listing.
@@ -103,8 +103,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   async revoke(id: string, at: Date): Promise<boolean> {
-    try {
-      await this.#client.send(
+    return applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: keyOf(id),
@@ -113,17 +113,14 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async touch(id: string, at: Date, notBefore: Date): Promise<void> {
-    try {
-      await this.#client.send(
+    // Another request recorded a use within the interval (or the key is gone): nothing to do.
+    await applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: keyOf(id),
@@ -135,10 +132,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
             ':notBefore': notBefore.toISOString(),
           }),
         }),
-      );
-    } catch (error) {
-      // Another request recorded a use within the interval (or the key is gone): nothing to do.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 }

@@ -25,6 +25,7 @@ import type {
   Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import { applied } from './dynamodb-conditional.ts';
 import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
 
 const KEY_ATTRIBUTES = [
@@ -133,8 +134,8 @@ export class DynamoDbConversationStore implements ConversationStore {
       condition += ' OR #open = :replacing';
       values[':replacing'] = replacing;
     }
-    try {
-      await this.#client.send(
+    const claimed = await applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
@@ -143,20 +144,18 @@ export class DynamoDbConversationStore implements ConversationStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values, MARSHALL),
         }),
-      );
-      return candidateId;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const contact = await this.getContact(key);
-      if (contact?.openConversationId) return contact.openConversationId;
-      // The open conversation closed between our condition and our read: claim again.
-      return this.claimOpenConversation(key, candidateId, touch, replacing);
-    }
+      ),
+    );
+    if (claimed) return candidateId;
+    const contact = await this.getContact(key);
+    if (contact?.openConversationId) return contact.openConversationId;
+    // The open conversation closed between our condition and our read: claim again.
+    return this.claimOpenConversation(key, candidateId, touch, replacing);
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
-    await this.#client
-      .send(
+    await applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
@@ -168,10 +167,8 @@ export class DynamoDbConversationStore implements ConversationStore {
             MARSHALL,
           ),
         }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ),
+    );
   }
 
   async releaseOpenConversation(
@@ -180,8 +177,9 @@ export class DynamoDbConversationStore implements ConversationStore {
     now: Date,
     lastAck?: LastAck | null,
   ): Promise<void> {
-    try {
-      await this.#client.send(
+    // Already released, or already pointing at a newer conversation: nothing to do.
+    await applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
@@ -194,11 +192,8 @@ export class DynamoDbConversationStore implements ConversationStore {
             ...(lastAck ? lastAckValues(lastAck) : {}),
           }),
         }),
-      );
-    } catch (error) {
-      // Already released, or already pointing at a newer conversation: nothing to do.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
@@ -408,8 +403,8 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean> {
-    try {
-      await this.#client.send(
+    return applied(
+      this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: marshall({
@@ -422,12 +417,8 @@ export class DynamoDbConversationStore implements ConversationStore {
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
           ExpressionAttributeValues: marshall({ ':now': Math.floor(now.getTime() / 1000) }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async isRemembered(key: string, now: Date): Promise<boolean> {

@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -8,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IdempotencyBegin, IdempotencyStore, IdempotentOutcome } from '#lib/ports/idempotency-store.ts';
+import { applied } from './dynamodb-conditional.ts';
 
 // Retries within a day get the first answer; DynamoDB's TTL removes the record after that.
 const KEEP_SECONDS = 24 * 60 * 60;
@@ -25,8 +25,8 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   }
 
   async begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin> {
-    try {
-      await this.#client.send(
+    const started = await applied(
+      this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: marshall({
@@ -45,11 +45,9 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             ':stale': now.getTime() - STALE_MS,
           }),
         }),
-      );
-      return { state: 'new' };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+    if (started) return { state: 'new' };
     const { Item } = await this.#client.send(
       new GetItemCommand({
         TableName: this.#table,

@@ -1,10 +1,7 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RateLimiter } from '#lib/ports/rate-limiter.ts';
+import { applied } from './dynamodb-conditional.ts';
 
 /**
  * A fixed-window counter per key and minute in the single table (pk RATE#<key>#<minute>),
@@ -22,8 +19,8 @@ export class DynamoDbRateLimiter implements RateLimiter {
 
   async take(key: string, limitPerMinute: number, now: Date) {
     const minute = Math.floor(now.getTime() / 60_000);
-    try {
-      await this.#client.send(
+    const counted = await applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `RATE#${key}#${minute}`, sk: 'RATE' }),
@@ -35,14 +32,12 @@ export class DynamoDbRateLimiter implements RateLimiter {
             ':expires': (minute + 5) * 60,
           }),
         }),
-      );
-      return { allowed: true } as const;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return {
-        allowed: false,
-        retryAfterSeconds: Math.max(1, 60 - Math.floor((now.getTime() / 1000) % 60)),
-      } as const;
-    }
+      ),
+    );
+    if (counted) return { allowed: true } as const;
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, 60 - Math.floor((now.getTime() / 1000) % 60)),
+    } as const;
   }
 }

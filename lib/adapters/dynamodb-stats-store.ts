@@ -18,6 +18,7 @@ import {
   type ResolutionKey,
 } from '#lib/domain/service-level.ts';
 import type { ContactResolution, StatsDay, StatsStore } from '#lib/ports/stats-store.ts';
+import { applied } from './dynamodb-conditional.ts';
 
 // A redelivery comes from the publisher's retry or the sweeper, within minutes; an outbox stuck
 // for weeks is an outage someone is fixing. Past this the marker expires (DynamoDB TTL).
@@ -48,8 +49,8 @@ export class DynamoDbStatsStore implements StatsStore {
   }
 
   async claimEvent(eventId: string, now: Date): Promise<boolean> {
-    try {
-      await this.#client.send(
+    return applied(
+      this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: marshall({
@@ -61,12 +62,8 @@ export class DynamoDbStatsStore implements StatsStore {
           }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async releaseEvent(eventId: string): Promise<void> {

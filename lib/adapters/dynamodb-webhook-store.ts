@@ -17,6 +17,7 @@ import {
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
+import { applied } from './dynamodb-conditional.ts';
 import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
@@ -156,8 +157,8 @@ export class DynamoDbWebhookStore implements WebhookStore {
 
   async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
     this.#enabled = null;
-    try {
-      await this.#client.send(
+    return applied(
+      this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: subscriptionKey(id),
@@ -167,28 +168,20 @@ export class DynamoDbWebhookStore implements WebhookStore {
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':reason': reason }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async createDelivery(delivery: WebhookDelivery): Promise<boolean> {
-    try {
-      await this.#client.send(
+    return applied(
+      this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: this.#deliveryItem(delivery),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async getDelivery(id: string): Promise<WebhookDelivery | null> {

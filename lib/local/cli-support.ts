@@ -29,3 +29,21 @@ export async function apiToken(env: NodeJS.ProcessEnv): Promise<string> {
   }
   return (await loadDevSecrets(dataDir, env)).values.AGENT_API_TOKEN;
 }
+
+/** The running Switchboard's base URL: `--url`, else npm start's on PORT (3000 by default). */
+export function serverUrl(url: string | undefined, env: NodeJS.ProcessEnv): string {
+  return (url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');
+}
+
+/** A CLI's exit code for what it threw: the usage and 2, the message and 1, or rethrown. */
+export function exitCodeFor(error: unknown, usage: string): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n\n${usage}\n`);
+    return 2;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  throw error;
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { API_KEY_SCOPES } from '#lib/domain/api-key.ts';
-import { apiToken, CliError, UsageError } from './cli-support.ts';
+import { apiToken, CliError, exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run keys -- <create|list|revoke> [options]
 
@@ -167,20 +167,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const base = (url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');
+    const base = serverUrl(url, env);
     const lines = await run(command, client(base, await apiToken(env)));
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof CliError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error, USAGE);
   }
 }
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Figures } from '#lib/domain/service-level.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { apiToken, CliError, UsageError } from './cli-support.ts';
+import { apiToken, CliError, exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run report -- --from YYYY-MM-DD --to YYYY-MM-DD [--channel sms] [--url <base>]
 
@@ -159,20 +159,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const base = (options.url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');
+    const base = serverUrl(options.url, env);
     const report = await fetchReport(base, await apiToken(env), options);
     process.stdout.write(`${formatReport(report).join('\n')}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof CliError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error, USAGE);
   }
 }
 

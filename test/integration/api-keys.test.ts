@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { type AuthEnv, authenticate, requireScope } from '#lib/http/auth.ts';
-import { PROJECT_ROOT } from '#lib/local/server.ts';
+import { PROJECT_ROOT } from '#lib/local/paths.ts';
+import { startNpmStart } from '#test/support/npm-start-process.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -367,28 +368,7 @@ describe('npm run keys', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-keys-'));
     const { AGENT_API_TOKEN: _ignored, ...inherited } = process.env;
     env = { ...inherited, SWITCHBOARD_DATA_DIR: dataDir, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' };
-    child = spawn(process.execPath, ['lib/local/main.ts'], {
-      cwd: PROJECT_ROOT,
-      env: { ...env, NODE_ENV: 'development' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    for (let i = 0; i < 400; i++) {
-      const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-      if (match?.[1]) {
-        url = match[1];
-        return;
-      }
-      if (child.exitCode !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`npm start did not come up:\n${output}`);
+    ({ child, url } = await startNpmStart(dataDir, { env: inherited }));
   });
   afterAll(async () => {
     child?.kill('SIGKILL');

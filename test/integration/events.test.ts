@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { countCalls, pkStartsWith } from '#test/support/faults.ts';
+import { countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 describe('events for downstream tools', () => {
@@ -14,6 +14,19 @@ describe('events for downstream tools', () => {
     await sb.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** The open conversation (each test but the last has one contact). */
+  const openConversation = async () =>
+    (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items[0];
+
+  /** Starts with the event sink writing into a folder of its own, made now only if `create`. */
+  async function startWithSinkIn(folder: string, options: { create?: boolean } = {}): Promise<string> {
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
+    const sinkDir = join(dir, folder);
+    if (options.create) await mkdir(sinkDir);
+    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    return sinkDir;
+  }
 
   it('should deliver each change once, with stable ids, in the order it happened', async () => {
     // Prepare
@@ -31,17 +44,15 @@ describe('events for downstream tools', () => {
       'ack.sent',
     ]);
     expect(new Set(events.map((event) => event.id)).size).toBe(3);
-    const [conversation] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const conversation = await openConversation();
     expect(conversation?.outbox).toEqual([]);
   });
 
   it('should keep undelivered events in the outbox and let the sweeper deliver them once', async () => {
     // Prepare: the sink's folder does not exist yet, so the first deliveries fail.
-    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
-    const sinkDir = join(dir, 'not-yet');
-    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const sinkDir = await startWithSinkIn('not-yet');
     const response = await sb.postSms({ From: '+48601234567' });
-    const [stuck] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const stuck = await openConversation();
 
     // Act
     await mkdir(sinkDir);
@@ -54,7 +65,7 @@ describe('events for downstream tools', () => {
     expect(stuck?.outbox.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
     const events = await sb.events();
     expect(events.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
-    const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const delivered = await openConversation();
     expect(delivered?.outbox).toEqual([]);
   });
 
@@ -66,7 +77,7 @@ describe('events for downstream tools', () => {
     // Act
     const response = await sb.postSms({ From: '+48601234567' });
     const writesByWebhook = conversationWrites.count;
-    const [pending] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const pending = await openConversation();
     const deliveredByWebhook = (await sb.events()).map((event) => event.type);
     await sb.drain();
 
@@ -81,16 +92,14 @@ describe('events for downstream tools', () => {
       'message.received',
       'ack.sent',
     ]);
-    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const done = await openConversation();
     expect(done?.outbox).toEqual([]);
     expect(conversationWrites.count).toBe(3);
   });
 
   it("should let the ack worker deliver a first message's events when the webhook could not", async () => {
     // Prepare: no sink folder while the webhook runs
-    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
-    const sinkDir = join(dir, 'later');
-    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const sinkDir = await startWithSinkIn('later');
     const response = await sb.postSms({ From: '+48601234567' });
 
     // Act
@@ -106,19 +115,17 @@ describe('events for downstream tools', () => {
       'ack.sent',
     ]);
     expect(new Set(events.map((event) => event.id)).size).toBe(3);
-    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const done = await openConversation();
     expect(done?.outbox).toEqual([]);
   });
 
   it('should still acknowledge when more events wait in the outbox than an ack job may name', async () => {
     // Prepare: the sink is down while 55 messages of one episode pile up 56 events in the outbox
-    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
-    const sinkDir = join(dir, 'later');
-    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const sinkDir = await startWithSinkIn('later');
     await sb.postSms({ From: '+48601234567', Body: 'Pierwsza' });
     await sb.drain();
     for (let i = 0; i < 54; i++) await sb.postSms({ From: '+48601234567', Body: `Wiadomość ${i}` });
-    const [waiting] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const waiting = await openConversation();
     const reply = await sb.runtime.app.request(`/api/conversations/${waiting?.id}/replies`, {
       method: 'POST',
       headers: {
@@ -139,7 +146,7 @@ describe('events for downstream tools', () => {
     expect(reply.status).toBe(201);
     const acks = (await sb.outbox()).filter((entry) => entry.kind === 'ack' || !entry.kind);
     expect(acks.filter((entry) => entry.to === '+48601234567').length).toBeGreaterThanOrEqual(2);
-    const [done] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const done = await openConversation();
     expect(done?.ack?.state).toBe('sent');
     expect(done?.outbox).toEqual([]);
     expect(new Set((await sb.events()).map((event) => event.id)).size).toBeGreaterThan(56);
@@ -162,24 +169,21 @@ describe('events for downstream tools', () => {
       'message.received',
       'ack.sent',
     ]);
-    const [conversation] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const conversation = await openConversation();
     expect(conversation?.ack?.state).toBe('sent');
     expect(conversation?.outbox).toEqual([]);
   });
 
   it("should keep a sent ack's events in the outbox when they cannot be announced, and deliver them once later", async () => {
     // Prepare: the sink works for the inbound message, then its folder goes away
-    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
-    const sinkDir = join(dir, 'sink');
-    await mkdir(sinkDir);
-    sb = await startTestSwitchboard({ eventsPath: join(sinkDir, 'events.jsonl') });
+    const sinkDir = await startWithSinkIn('sink', { create: true });
     await sb.postSms({ From: '+48601234567' });
     const before = await sb.events();
     await rm(sinkDir, { recursive: true });
 
     // Act
     await sb.drain();
-    const [stuck] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const stuck = await openConversation();
     await mkdir(sinkDir);
     sb.clock.advance(sb.config.ack.graceMs + 1_000);
     await sweep(sb.runtime.sweepDeps);
@@ -190,17 +194,15 @@ describe('events for downstream tools', () => {
     expect(stuck?.ack?.state).toBe('sent');
     expect(stuck?.outbox.map((event) => event.type)).toEqual(['ack.sent']);
     expect((await sb.events()).map((event) => event.type)).toEqual(['ack.sent']);
-    const [delivered] = (await sb.runtime.store.listConversations({ status: 'open', limit: 1 })).items;
+    const delivered = await openConversation();
     expect(delivered?.outbox).toEqual([]);
   });
 
   it('should not let undeliverable events keep the sweeper from anything else', async () => {
     // Prepare: the sink is down; one conversation's events are stuck, another's ack waits.
-    dir = await mkdtemp(join(tmpdir(), 'switchboard-events-'));
-    sb = await startTestSwitchboard({ eventsPath: join(dir, 'missing', 'events.jsonl') });
+    await startWithSinkIn('missing');
     await sb.postSms({ From: '+48601000001' });
     sb.clock.advance(1_000);
-    const { injectFault } = await import('#test/support/faults.ts');
     injectFault(sb.backends.sqs, { command: 'SendMessageCommand', when: 'before' });
     await sb.postSms({ From: '+48601000002' });
 
