@@ -22,6 +22,7 @@ import type {
   ConversationQuery,
   ConversationStore,
   LastAck,
+  OpenConversationClaim,
   Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
@@ -95,7 +96,7 @@ export class DynamoDbConversationStore implements ConversationStore {
 
   async getContact(key: string): Promise<Contact | null> {
     const item = await this.#get(`CONTACT#${key}`, 'CONTACT');
-    return item ? ContactSchema.parse(normalizeContact(item)) : null;
+    return item ? parseContact(item) : null;
   }
 
   async claimOpenConversation(
@@ -103,7 +104,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
-  ): Promise<string> {
+  ): Promise<OpenConversationClaim> {
     const now = touch.now.toISOString();
     const names: Record<string, string> = { '#open': 'openConversationId', '#key': 'key' };
     const values: Record<string, unknown> = {
@@ -134,8 +135,8 @@ export class DynamoDbConversationStore implements ConversationStore {
       condition += ' OR #open = :replacing';
       values[':replacing'] = replacing;
     }
-    const claimed = await applied(
-      this.#client.send(
+    try {
+      const { Attributes } = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
@@ -143,14 +144,21 @@ export class DynamoDbConversationStore implements ConversationStore {
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values, MARSHALL),
+          ReturnValues: 'ALL_NEW',
+          // Another conversation is open: DynamoDB says which in the same round trip.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      ),
-    );
-    if (claimed) return candidateId;
-    const contact = await this.getContact(key);
-    if (contact?.openConversationId) return contact.openConversationId;
-    // The open conversation closed between our condition and our read: claim again.
-    return this.claimOpenConversation(key, candidateId, touch, replacing);
+      );
+      if (!Attributes) throw new Error(`claim on contact ${key} returned no item`);
+      return { conversationId: candidateId, contact: parseContact(strip(Attributes)) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // An emulator that does not return the item (dynalite) costs one read instead.
+      const contact = error.Item ? parseContact(strip(error.Item)) : await this.getContact(key);
+      if (contact?.openConversationId) return { conversationId: contact.openConversationId, contact };
+      // The open conversation closed between our condition and our read: claim again.
+      return this.claimOpenConversation(key, candidateId, touch, replacing);
+    }
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
@@ -496,7 +504,7 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 }
 
-function normalizeContact(item: Record<string, unknown>): Record<string, unknown> {
+function parseContact(item: Record<string, unknown>): Contact {
   const channels = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
-  return { ...item, channels, openConversationId: item.openConversationId ?? null };
+  return ContactSchema.parse({ ...item, channels, openConversationId: item.openConversationId ?? null });
 }

@@ -21,6 +21,9 @@ export type ConversationQuery = {
   now?: Date | undefined;
 };
 
+/** The contact's open conversation after a claim, and the contact that decided it. */
+export type OpenConversationClaim = { conversationId: string; contact: Contact };
+
 /** The last acknowledgement a contact got: when, and on which conversation. */
 export type LastAck = { at: string; conversationId: string };
 
@@ -40,15 +43,16 @@ export interface ConversationStore {
   getContact(key: string): Promise<Contact | null>;
   /**
    * Makes `candidateId` the contact's open conversation unless another one is already open
-   * (or `replacing` names the stale one to replace); returns whichever id is open afterwards.
-   * Creates the contact on first sight and remembers the channel and name.
+   * (or `replacing` names the stale one to replace); returns whichever id is open afterwards,
+   * with the contact as that write left it (or as it stood, when another was open). Creates
+   * the contact on first sight and remembers the channel and name when it claims.
    */
   claimOpenConversation(
     key: string,
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
-  ): Promise<string>;
+  ): Promise<OpenConversationClaim>;
   /** Remembers a new channel (or name) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**

@@ -141,8 +141,8 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     channel: conversation.channel,
     now,
   });
-  if (open !== conversation.id)
-    return { kind: 'conflict', reason: `The contact has another open conversation: ${open}` };
+  if (open.conversationId !== conversation.id)
+    return { kind: 'conflict', reason: `The contact has another open conversation: ${open.conversationId}` };
   const reopened = await updateConversation(deps.store, conversationId, (current) =>
     reopenConversation(current, now, agent.name),
   );

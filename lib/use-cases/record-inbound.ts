@@ -2,6 +2,7 @@ import { noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
+import type { Contact } from '#lib/domain/contact.ts';
 import { type AckState, applyInbound, type Conversation, lastSentAck } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
 import { chooseLocale } from '#lib/domain/locale.ts';
@@ -67,18 +68,19 @@ export async function recordInbound(
   // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
   if (inbound.consent) await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
 
-  // 1. The contact's one open conversation (claimed on the contact item for a new contact).
-  let contact = await deps.store.getContact(inbound.contactKey);
+  // 1. The contact's one open conversation: one write claims a new one on the contact item, or
+  // (its condition failing) tells which is open; either way it returns the contact.
   const candidateId = newId('conv', now);
-  const conversationId =
-    contact?.openConversationId ??
-    (await deps.store.claimOpenConversation(inbound.contactKey, candidateId, touch));
-  // Our own fresh id won the claim: no conversation item can exist under it yet.
+  const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, touch);
+  let contact: Contact | null = claim.contact;
+  const { conversationId } = claim;
+  // Our own fresh id won the claim: no conversation item can exist under it yet (and the
+  // claim already remembered the channel and the name).
   const claimedNew = conversationId === candidateId;
 
   // A known contact on a new channel (or with a new name) is remembered as such.
   if (
-    contact &&
+    !claimedNew &&
     (!contact.channels.includes(inbound.channel) ||
       (inbound.contactName && inbound.contactName !== contact.name))
   ) {
@@ -266,11 +268,11 @@ async function moveToOpenConversation(
   touch: ContactTouch,
   now: Date,
 ): Promise<Message> {
-  const openId = await deps.store.claimOpenConversation(
+  const open = await deps.store.claimOpenConversation(
     message.contactKey,
     newId('conv', now),
     touch,
     message.conversationId,
   );
-  return deps.store.repointMessage(message.id, message.conversationId, openId);
+  return deps.store.repointMessage(message.id, message.conversationId, open.conversationId);
 }

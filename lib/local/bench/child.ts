@@ -53,8 +53,11 @@ async function prepareContacts(backend: Backend, first: number, count: number) {
   const now = new Date(Date.now() - 86_400_000);
   await inParallel(count, 10, async (i) => {
     const key = phoneContactKey(customerNumber(first + i));
-    const id = await store.claimOpenConversation(key, newId('conv', now), { channel: 'sms', now });
-    await store.releaseOpenConversation(key, id, now);
+    const { conversationId } = await store.claimOpenConversation(key, newId('conv', now), {
+      channel: 'sms',
+      now,
+    });
+    await store.releaseOpenConversation(key, conversationId, now);
   });
 }
 

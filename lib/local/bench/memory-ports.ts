@@ -8,6 +8,7 @@ import type {
   ConversationQuery,
   ConversationStore,
   LastAck,
+  OpenConversationClaim,
   Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
@@ -44,12 +45,12 @@ export class MemoryConversationStore implements ConversationStore {
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
-  ): Promise<string> {
+  ): Promise<OpenConversationClaim> {
     const contact = this.#contacts.get(key);
     const open = contact?.openConversationId ?? null;
-    if (open !== null && open !== replacing) return open;
+    if (contact && open !== null && open !== replacing) return { conversationId: open, contact };
     const now = touch.now.toISOString();
-    this.#contacts.set(key, {
+    const claimed: Contact = {
       key,
       channels: [...new Set([...(contact?.channels ?? []), touch.channel])].sort(),
       openConversationId: candidateId,
@@ -64,8 +65,9 @@ export class MemoryConversationStore implements ConversationStore {
         : {}),
       ...(contact?.locale ? { locale: contact.locale } : {}),
       ...((touch.name ?? contact?.name) ? { name: touch.name ?? contact?.name } : {}),
-    });
-    return candidateId;
+    };
+    this.#contacts.set(key, claimed);
+    return { conversationId: candidateId, contact: claimed };
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
