@@ -1,3 +1,4 @@
+import { type Attempt, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -22,19 +23,6 @@ export type TwilioSenderOptions = {
 // Twilio answers these with 400 although a later attempt may succeed (rate / queue limits).
 const TRANSIENT_CODES = new Set([20429, 21611]);
 
-type Attempt =
-  | { done: true; receipt: SendReceipt }
-  | { done: false; error: SendError; retryAfterMs?: number };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 function address(channel: OutboundText['channel'], value: string): string {
   // Twilio routes by the prefix: without it a WhatsApp reply would go out as an SMS.
   return channel === 'whatsapp' ? `whatsapp:${phoneNumberOf(value)}` : value;
@@ -49,7 +37,7 @@ function formOf(message: OutboundText, statusCallbackUrl: string | undefined): U
   return form;
 }
 
-async function errorOf(response: Response): Promise<Attempt> {
+async function errorOf(response: Response): Promise<Attempt<never>> {
   const json = (await response.json().catch(() => undefined)) as { code?: unknown } | undefined;
   const parsed = Number(json?.code);
   const code = Number.isInteger(parsed) && parsed > 0 ? parsed : undefined;
@@ -84,7 +72,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
   const endpoint = `${apiBaseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
-  async function attempt(form: URLSearchParams, timeout: number): Promise<Attempt> {
+  async function attempt(form: URLSearchParams, timeout: number): Promise<Attempt<SendReceipt>> {
     const signal = AbortSignal.timeout(timeout);
     let response: Response;
     try {
@@ -110,7 +98,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
     const json = (await response.json().catch(() => ({}))) as { sid?: unknown; status?: unknown };
     return {
       done: true,
-      receipt: {
+      value: {
         providerMessageId: typeof json.sid === 'string' ? json.sid : null,
         status: typeof json.status === 'string' ? json.status : 'unknown',
       },
@@ -120,19 +108,12 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
   return {
     async send(message) {
       const form = formOf(message, options.statusCallbackUrl);
-      const deadline = performance.now() + totalBudgetMs;
-      for (let retry = 0; ; retry++) {
-        const remaining = deadline - performance.now();
-        // AbortSignal.timeout takes whole milliseconds only.
-        const result = await attempt(form, Math.max(1, Math.floor(Math.min(timeoutMs, remaining))));
-        if (result.done) return result.receipt;
-        if (result.error.permanent || retry >= maxRetries) throw result.error;
-        const backoff = Math.random() * baseDelayMs * 2 ** retry;
-        const wait = result.retryAfterMs ?? backoff;
-        // Waiting past the budget only to be cut off by the Lambda timeout helps nobody.
-        if (performance.now() + wait >= deadline) throw result.error;
-        await sleep(wait);
-      }
+      return retryWithinBudget((timeout) => attempt(form, timeout), {
+        timeoutMs,
+        maxRetries,
+        totalBudgetMs,
+        baseDelayMs,
+      });
     },
   };
 }
