@@ -1,5 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { countCalls, injectFault, pkStartsWith, returnItemOnFailedCondition } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -117,6 +118,43 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
     const { messages } = await detail(sb, conversation?.id as string);
     expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(2);
     expect(messages.filter((m) => m.kind === 'ack')).toHaveLength(1);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should find the open conversation with one contact write on a follow-up, and read the contact only where the store does not return it', async () => {
+    // Prepare: a first message opened a conversation.
+    await sb.postSms({ From: '+48601000009', Body: 'Pierwsza wiadomość' });
+    await sb.drain();
+    const contactReads = countCalls(sb.backends.dynamodb, 'GetItemCommand', pkStartsWith('CONTACT#'));
+    const claims = countCalls(sb.backends.dynamodb, 'UpdateItemCommand', pkStartsWith('CONTACT#'));
+
+    // Act: a follow-up on dynalite (no item on a failed condition), then one as on DynamoDB.
+    await sb.postSms({ From: '+48601000009', Body: 'Druga wiadomość' });
+    const onDynalite = { reads: contactReads.count, claims: claims.count };
+    const reader = new DynamoDBClient({
+      region: 'eu-central-1',
+      endpoint: sb.backends.dynamoDbEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const undo = returnItemOnFailedCondition(sb.backends.dynamodb, reader);
+    await sb.postSms({ From: '+48601000009', Body: 'Trzecia wiadomość' });
+    undo();
+    reader.destroy();
+    await sb.drain();
+
+    // Assess: each follow-up tried the claim once; only the dynalite one needed a read after it.
+    expect(onDynalite).toEqual({ reads: 1, claims: 1 });
+    expect({ reads: contactReads.count, claims: claims.count }).toEqual({ reads: 1, claims: 2 });
+    const [conversation, ...others] = await openConversations(sb);
+    expect(others).toHaveLength(0);
+    const { messages } = await detail(sb, conversation?.id as string);
+    // Same clock instant for all three: compared as a set.
+    expect(
+      messages
+        .filter((m) => m.direction === 'inbound')
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['Druga wiadomość', 'Pierwsza wiadomość', 'Trzecia wiadomość']);
     expect(await sb.outbox()).toHaveLength(1);
   });
 

@@ -1,4 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 export class InjectedFault extends Error {
@@ -89,4 +93,29 @@ export function pkStartsWith(prefix: string) {
     const item = (input.Item ?? input.Key) as { pk?: { S?: string } } | undefined;
     return item?.pk?.S?.startsWith(prefix) ?? false;
   };
+}
+
+/**
+ * DynamoDB's `ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, which dynalite ignores: a
+ * conditional write that asked for it and failed its condition carries the item as it stood
+ * (read here through `reader`, a second client to the same table). Lets a test take the path
+ * the code takes on AWS.
+ */
+export function returnItemOnFailedCondition(client: DynamoDBClient, reader: DynamoDBClient): () => void {
+  return atTheEdge(client, 'all-old', (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      const input = args.input as { TableName?: string; Key?: Record<string, never> };
+      const wanted = (args.input as { ReturnValuesOnConditionCheckFailure?: string })
+        .ReturnValuesOnConditionCheckFailure;
+      if (!(error instanceof ConditionalCheckFailedException) || wanted !== 'ALL_OLD' || !input.Key)
+        throw error;
+      const { Item } = await reader.send(
+        new GetItemCommand({ TableName: input.TableName, Key: input.Key, ConsistentRead: true }),
+      );
+      if (Item) error.Item = Item;
+      throw error;
+    }
+  });
 }
