@@ -36,6 +36,14 @@ export type ParsedMail = {
 
 // Enough for any real mail body; the cap bounds the work a hostile message can cause.
 const MAX_ATTACHMENTS = 50;
+/**
+ * The header bytes of a mail, all MIME parts together (postal-mime's default is 2 MB). 256 KB
+ * is Exchange Online's own limit and far above real mail. postal-mime 4.0.0 (the newest the
+ * registry here offers) joins adjacent base64 encoded-words in quadratic time
+ * (GHSA-f2hq-32vh-53cc, fixed in a later 4.x): 40,000 `=?UTF-8?B?YWJj?=` words, 664 KB, took
+ * 0.7 s here and 2 MB would take seconds; under this cap it stays under ~50 ms.
+ */
+export const MAX_HEADER_BYTES = 256 * 1024;
 
 /** Every value of one header, in the order sent (`name` is matched case-insensitively). */
 export function headerValues(headers: readonly MailHeader[], name: string): string[] {
@@ -110,7 +118,10 @@ function bytesOf(content: ArrayBuffer | Uint8Array | string): Uint8Array {
 export async function parseMime(raw: Uint8Array | string): Promise<ParsedMail> {
   let email: Awaited<ReturnType<typeof PostalMime.parse>>;
   try {
-    email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+    email = await PostalMime.parse(raw, {
+      attachmentEncoding: 'arraybuffer',
+      maxHeadersSize: MAX_HEADER_BYTES,
+    });
   } catch (cause) {
     // postal-mime rejects only on its own limits (nesting depth, header size).
     throw new MalformedPayloadError('The mail is not parseable MIME', [

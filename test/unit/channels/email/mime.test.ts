@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
-import { htmlToText, messageIdsOf, parseMime, splitReply } from '#lib/channels/email/mime.ts';
+import {
+  htmlToText,
+  MAX_HEADER_BYTES,
+  messageIdsOf,
+  parseMime,
+  splitReply,
+} from '#lib/channels/email/mime.ts';
 
 function eml(name: string): Uint8Array {
   return readFileSync(new URL(`../../../fixtures/email/${name}.eml`, import.meta.url));
@@ -128,6 +134,26 @@ describe('parseMime', () => {
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(MalformedPayloadError);
+  });
+
+  it('should refuse headers past 256 KB, where postal-mime 4.0.0 decodes joined base64 words in quadratic time', async () => {
+    // Prepare: a subject of adjacent encoded words that postal-mime joins before decoding.
+    const subjectOf = (words: number) => Array.from({ length: words }, () => '=?UTF-8?B?YWJj?=').join(' ');
+    const mailWith = (subject: string) =>
+      `From: a@example.com\r\nTo: b@example.com\r\nSubject: ${subject}\r\n\r\nDzień dobry\r\n`;
+    const fits = mailWith(subjectOf(12_000));
+    const tooBig = mailWith(subjectOf(40_000));
+
+    // Act
+    const parsed = await parseMime(fits);
+    const refused = parseMime(tooBig);
+
+    // Assess
+    expect(fits.length).toBeLessThan(MAX_HEADER_BYTES);
+    expect(parsed.subject).toBe('abc'.repeat(12_000));
+    expect(parsed.text).toBe('Dzień dobry');
+    expect(tooBig.length).toBeGreaterThan(MAX_HEADER_BYTES);
+    await expect(refused).rejects.toBeInstanceOf(MalformedPayloadError);
   });
 
   it('should never throw anything but MalformedPayloadError for random bytes', async () => {
