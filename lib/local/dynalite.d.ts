@@ -8,6 +8,13 @@ declare module 'dynalite' {
     deleteTableMs?: number;
     updateTableMs?: number;
     maxItemSizeKb?: number;
+    /** LevelDB's open options (classic-level): passed through by our patch (patches/). */
+    levelOptions?: {
+      cacheSize?: number;
+      writeBufferSize?: number;
+      maxOpenFiles?: number;
+      maxFileSize?: number;
+    };
   };
   function dynalite(options?: Options): Server;
   export default dynalite;

@@ -11,6 +11,13 @@ export type Embedded = {
 };
 
 /**
+ * LevelDB's block cache and write buffer, a quarter of their defaults (8 MB and 4 MB): a dev
+ * server's table is small and hot, and the memory is npm start's. Measured after 10,000
+ * webhooks: RSS 218 -> 208 MB. dynalite passes them through only with our patch (patches/).
+ */
+const LEVEL_OPTIONS = { cacheSize: 2 * 1024 * 1024, writeBufferSize: 1024 * 1024 };
+
+/**
  * The DynamoDB and SQS APIs in this process: dynalite (LevelDB files under the data dir, or
  * memory) and fauxqs (SQLite under the data dir, or memory), each on a free loopback port and
  * reached through the real AWS SDK. Not DynamoDB Local: it needs Java and its licence needs
@@ -23,7 +30,7 @@ export async function startEmbedded(options: { dataDir?: string | undefined }): 
   if (sqsPath) await mkdir(sqsPath, { recursive: true });
 
   const dynamo = dynalite({
-    ...(dynamoPath ? { path: dynamoPath } : {}),
+    ...(dynamoPath ? { path: dynamoPath, levelOptions: LEVEL_OPTIONS } : {}),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
