@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { selfSignedCertificate } from './self-signed-certificate.ts';
 
 // Locally there is no SNS: `npm run simulate -- email-ses` signs SES notifications with a dev
 // key kept in the data dir, and `npm start` (development only) trusts the dev topic and serves
@@ -22,52 +23,6 @@ export const DEV_SNS_CERT_URL = `https://${DEV_SNS_HOST}/SimpleNotificationServi
 
 export type DevSnsIdentity = { privateKey: KeyObject; certificatePem: string };
 
-// A minimal DER encoder, just what a self-signed X.509 v1 certificate needs: node:crypto
-// verifies certificates but cannot make them, and npm start should need no openssl.
-function der(tag: number, content: Buffer): Buffer {
-  const length = content.length;
-  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), content]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest >>= 8) bytes.unshift(rest & 0xff);
-  return Buffer.concat([Buffer.from([tag, 0x80 | bytes.length, ...bytes]), content]);
-}
-const sequence = (...items: Buffer[]) => der(0x30, Buffer.concat(items));
-const set = (...items: Buffer[]) => der(0x31, Buffer.concat(items));
-const integer = (value: Buffer) =>
-  der(0x02, value[0] !== undefined && value[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
-const utcTime = (date: Date) =>
-  der(0x17, Buffer.from(`${date.toISOString().slice(2, 19).replace(/[-:T]/g, '')}Z`, 'ascii'));
-function oid(dotted: string): Buffer {
-  const [a = 0, b = 0, ...rest] = dotted.split('.').map(Number);
-  const bytes = [a * 40 + b];
-  for (const part of rest) {
-    const chunk = [part & 0x7f];
-    for (let value = part >> 7; value > 0; value >>= 7) chunk.unshift((value & 0x7f) | 0x80);
-    bytes.push(...chunk);
-  }
-  return der(0x06, Buffer.from(bytes));
-}
-const commonName = (name: string) => sequence(set(sequence(oid('2.5.4.3'), der(0x0c, Buffer.from(name)))));
-const SHA256_WITH_RSA = sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
-const YEAR_MS = 365 * 86_400_000;
-
-function selfSignedCertificate(publicKey: KeyObject, privateKey: KeyObject): string {
-  const now = Date.now();
-  const name = commonName('switchboard-dev.sns.amazonaws.com');
-  const tbs = sequence(
-    integer(randomBytes(8)),
-    SHA256_WITH_RSA,
-    name,
-    sequence(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 10 * YEAR_MS))),
-    name,
-    publicKey.export({ type: 'spki', format: 'der' }),
-  );
-  const signature = sign('sha256', tbs, privateKey);
-  const certificate = sequence(tbs, SHA256_WITH_RSA, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const lines = certificate.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-}
-
 const paths = (dataDir: string) => ({
   key: join(dataDir, 'dev-sns-key.pem'),
   cert: join(dataDir, 'dev-sns-cert.pem'),
@@ -77,7 +32,14 @@ async function readIdentity(dataDir: string): Promise<DevSnsIdentity> {
   const { key, cert } = paths(dataDir);
   const privateKey = createPrivateKey(await readFile(key, 'utf8'));
   const certificatePem = await readFile(cert, 'utf8');
-  if (!new X509Certificate(certificatePem).checkPrivateKey(privateKey)) {
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(certificatePem);
+  } catch {
+    // Before the serial was encoded minimally, one dev certificate in 512 did not parse.
+    throw new Error(`${cert} is not a certificate: delete it and ${key}, and they are made again`);
+  }
+  if (!parsed.checkPrivateKey(privateKey)) {
     throw new Error(`${cert} does not match ${key}: delete both and they are made again`);
   }
   return { privateKey, certificatePem };
@@ -96,7 +58,10 @@ export async function loadDevSnsIdentity(dataDir: string): Promise<DevSnsIdentit
     if (!isMissing(error)) throw error;
   }
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const certificatePem = selfSignedCertificate(createPublicKey(privateKey), privateKey);
+  const certificatePem = selfSignedCertificate(createPublicKey(privateKey), privateKey, {
+    commonName: 'switchboard-dev.sns.amazonaws.com',
+    validDays: 3650,
+  });
   const { key, cert } = paths(dataDir);
   await mkdir(dataDir, { recursive: true });
   try {
