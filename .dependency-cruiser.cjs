@@ -1,6 +1,7 @@
 /**
  * The architecture's one-way dependencies (../shared/ARCHITECTURE.md), checked in CI:
- * functions/ -> lib/ <- infra/ (paths only); lib/domain and lib/use-cases import no I/O;
+ * functions/ -> lib/ <- infra/ (paths only); bench/ and test/ use them, never the reverse;
+ * lib/domain and lib/use-cases import no I/O;
  * channels know nothing of the store or the queue; local-only packages stay in lib/local.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -62,6 +63,20 @@ module.exports = {
         path: ['^lib/', '^functions/'],
         pathNot: ['^lib/domain/(business-config|holidays)\\.ts$'],
       },
+    },
+    {
+      name: 'product-imports-no-tools',
+      comment:
+        'bench/ (npm run bench) and test/ use the product; the product (lib, functions, infra) never uses them, and the runtime never reads infra/.',
+      severity: 'error',
+      from: { path: '^(lib|functions|infra)/' },
+      to: { path: ['^bench/', '^test/'] },
+    },
+    {
+      name: 'runtime-imports-no-infra',
+      severity: 'error',
+      from: { path: '^(lib|functions)/' },
+      to: { path: '^infra/' },
     },
     {
       name: 'no-circular',

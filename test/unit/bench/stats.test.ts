@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBudget, judge, median, percentile, sample } from '#lib/local/bench/stats.ts';
+import { describeBudget, judge, median, percentile, sample } from '#bench/stats.ts';
 
 describe('percentile', () => {
   it('should take the nearest rank, whatever the input order', () => {

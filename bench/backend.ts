@@ -8,12 +8,12 @@ import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { parseEnv } from '#lib/config/env.ts';
+import { type Embedded, startEmbedded } from '#lib/local/embedded.ts';
+import { ensureQueues, ensureTable } from '#lib/local/provision.ts';
+import { PROJECT_ROOT } from '#lib/local/server.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
-import { type Embedded, startEmbedded } from '../embedded.ts';
-import { ensureQueues, ensureTable } from '../provision.ts';
-import { PROJECT_ROOT } from '../server.ts';
 import { BENCH_ACCOUNT_SID, BENCH_AGENT_TOKEN, BENCH_AUTH_TOKEN } from './twilio-load.ts';
 
 export const BENCH_PUBLIC_URL = 'https://hooks.switchboard.example';

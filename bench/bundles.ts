@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 // The bench measures what `npm run build` ships, so it bundles with the one description of it.
-import { buildFunction } from '../../../infra/build.ts';
-import { esbuildOptions } from '../../../infra/bundling.ts';
+import { buildFunction } from '../infra/build.ts';
+import { esbuildOptions } from '../infra/bundling.ts';
 import { median } from './stats.ts';
 
 const run = promisify(execFile);

@@ -3,9 +3,9 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { phoneContactKey } from '#lib/domain/contact.ts';
 import { newId } from '#lib/domain/ids.ts';
+import { pollOnce } from '#lib/local/worker.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createLog } from '#lib/runtime/log.ts';
-import { pollOnce } from '../worker.ts';
 import { runAckFloor } from './ack-floor.ts';
 import { type Backend, benchConfig, inParallel, startBackend } from './backend.ts';
 import { createFrontApp } from './front.ts';
@@ -20,7 +20,7 @@ import {
 import { serveCalls } from './rpc.ts';
 import { BENCH_AUTH_TOKEN, customerNumber, signedSms } from './twilio-load.ts';
 
-// One bench process per role, on the core the load generator does not use (lib/local/bench/rpc.ts).
+// One bench process per role, on the core the load generator does not use (bench/rpc.ts).
 const role = process.argv[2];
 const log = createLog('switchboard-bench');
 

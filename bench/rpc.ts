@@ -10,7 +10,7 @@ export type BenchChild = {
   stop(): Promise<void>;
 };
 
-/** Forks lib/local/bench/child.ts in `role` and waits until it answers `ready`. */
+/** Forks bench/child.ts in `role` and waits until it answers `ready`. */
 export async function startChild(role: string, env: Record<string, string> = {}): Promise<BenchChild> {
   const child: ChildProcess = fork(new URL('./child.ts', import.meta.url), [role], {
     execArgv: [],

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { npmStartArguments, PROJECT_ROOT } from '../paths.ts';
+import { npmStartArguments, PROJECT_ROOT } from '#lib/local/paths.ts';
 import { closedLoop } from './load.ts';
 import {
   BENCH_ACCOUNT_SID,

@@ -9,7 +9,7 @@ import {
 import { SendMessageCommand, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { newId, stableId } from '#lib/domain/ids.ts';
-import { twilioSid } from '../simulate-payloads.ts';
+import { twilioSid } from '#lib/local/simulate-payloads.ts';
 import { inParallel } from './backend.ts';
 import { customerNumber } from './twilio-load.ts';
 

@@ -1,4 +1,4 @@
-import { twilioMessageParams, twilioWebhook } from '../simulate-payloads.ts';
+import { twilioMessageParams, twilioWebhook } from '#lib/local/simulate-payloads.ts';
 
 /** One HTTP request of a load run, signed and ready to send. */
 export type LoadRequest = { path: string; headers: Record<string, string>; body: string };
