@@ -3,7 +3,10 @@ import type { Metrics } from '#lib/ports/metrics.ts';
 
 /**
  * Our Metrics port on Powertools (CloudWatch EMF lines in the function's log). Each data
- * point is a single metric flushed at once, so no per-invocation flush can be forgotten.
+ * point is flushed at once, so no per-invocation flush can be forgotten: added and published
+ * in one synchronous step on one instance (publishing clears the metric and its dimension, so
+ * concurrent requests on the local server cannot mix them). `singleMetric()` did the same but
+ * built a new Metrics per point: 26 µs against 4.4 µs, and a webhook records two points.
  * Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME,
  * which the stack sets, so the alarms see exactly these names and dimensions.
  */
@@ -17,9 +20,9 @@ export function createPowertoolsMetrics(): Metrics {
     value: number,
     dimension?: { name: string; value: string },
   ) => {
-    const single = metrics.singleMetric();
-    if (dimension) single.addDimension(dimension.name, dimension.value);
-    single.addMetric(name, unit, value);
+    if (dimension) metrics.addDimension(dimension.name, dimension.value);
+    metrics.addMetric(name, unit, value);
+    metrics.publishStoredMetrics();
   };
   return {
     count: (name, value = 1, dimension) => emit(name, MetricUnit.Count, value, dimension),
