@@ -80,6 +80,16 @@ function addRatioRow(figure: string, subject: Sample, floor: Sample, unit: strin
   });
 }
 
+/** Hands out consecutive customer numbers: each call reserves `count` and returns the first. */
+function customerRange(first: number): (count: number) => number {
+  let next = first;
+  return (count) => {
+    const start = next;
+    next += count;
+    return start;
+  };
+}
+
 /** Webhook front: the real app with in-memory ports against bare Hono, on the same server. */
 async function front() {
   log('front: bare Hono vs the real app with in-memory ports');
@@ -153,12 +163,7 @@ async function ingest() {
     notes.push(
       'ingest floor: UpdateItem CONTACT (claim), PutItem MSG, PutItem CONV, SendMessage (docs/store.md steps 1-4)',
     );
-    let next = 1;
-    const take = (count: number) => {
-      const first = next;
-      next += count;
-      return first;
-    };
+    const take = customerRange(1);
     const httpRun = async (count: number) => {
       const first = take(count);
       const requests = signedSmsBatch(first, count, BENCH_PUBLIC_URL);
@@ -189,12 +194,7 @@ async function acks() {
   log('acks: one worker vs the raw SDK calls of one ack');
   const child = await startChild('ack');
   try {
-    let next = 10_000_000;
-    const take = (count: number) => {
-      const first = next;
-      next += count;
-      return first;
-    };
+    const take = customerRange(10_000_000);
     await child.call('prepare', false, take(1), 1);
     const one = await child.call<{ summary: string }>('worker', 1, true);
     notes.push(`one ack by the worker issued: ${one.summary}`);

@@ -398,23 +398,26 @@ function jobSweepAt(job: Ack | null, graceMs: number): number | null {
   return null;
 }
 
-/**
- * When the sweeper must next look at this conversation, or null when it has nothing to do:
- * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
- * notice coming due.
- */
+/** The last acknowledgement a contact got: when, and on which conversation. */
+export type LastAck = { at: string; conversationId: string };
+
 /**
  * The conversation's acknowledgement if one was sent to the customer (not a promise only
  * spoken on a call): what the contact keeps when the conversation ends, so that its next
  * conversation is not acknowledged again within minutes (see the ack policy).
  */
-export function lastSentAck(conversation: Conversation): { at: string; conversationId: string } | null {
+export function lastSentAck(conversation: Conversation): LastAck | null {
   const ack = conversation.ack;
   return ack?.state === 'sent' && ack.messageId && ack.sentAt
     ? { at: ack.sentAt, conversationId: conversation.id }
     : null;
 }
 
+/**
+ * When the sweeper must next look at this conversation, or null when it has nothing to do:
+ * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
+ * notice coming due.
+ */
 export function nextSweepAt(
   conversation: Conversation,
   graceMs: number,

@@ -1,6 +1,8 @@
 import type { Contact } from '#lib/domain/contact.ts';
-import type { Conversation } from '#lib/domain/conversation.ts';
+import type { Conversation, LastAck } from '#lib/domain/conversation.ts';
 import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
+
+export type { LastAck };
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -23,9 +25,6 @@ export type ConversationQuery = {
 
 /** The contact's open conversation after a claim, and the contact that decided it. */
 export type OpenConversationClaim = { conversationId: string; contact: Contact };
-
-/** The last acknowledgement a contact got: when, and on which conversation. */
-export type LastAck = { at: string; conversationId: string };
 
 export type ContactTouch = {
   name?: string;

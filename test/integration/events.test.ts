@@ -6,6 +6,9 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
+/** What a new customer's first message produces, in order, once its ack is sent. */
+const FIRST_MESSAGE_EVENTS = ['conversation.opened', 'message.received', 'ack.sent'];
+
 describe('events for downstream tools', () => {
   let sb: TestSwitchboard;
   let dir: string | undefined;
@@ -38,11 +41,7 @@ describe('events for downstream tools', () => {
 
     // Assess
     const events = await sb.events();
-    expect(events.map((event) => event.type)).toEqual([
-      'conversation.opened',
-      'message.received',
-      'ack.sent',
-    ]);
+    expect(events.map((event) => event.type)).toEqual(FIRST_MESSAGE_EVENTS);
     expect(new Set(events.map((event) => event.id)).size).toBe(3);
     const conversation = await openConversation();
     expect(conversation?.outbox).toEqual([]);
@@ -87,11 +86,7 @@ describe('events for downstream tools', () => {
     expect(deliveredByWebhook).toEqual(['conversation.opened', 'message.received']);
     expect(pending?.outbox.map((event) => event.type)).toEqual(['conversation.opened', 'message.received']);
     const events = await sb.events();
-    expect(events.map((event) => event.type)).toEqual([
-      'conversation.opened',
-      'message.received',
-      'ack.sent',
-    ]);
+    expect(events.map((event) => event.type)).toEqual(FIRST_MESSAGE_EVENTS);
     const done = await openConversation();
     expect(done?.outbox).toEqual([]);
     expect(conversationWrites.count).toBe(3);
@@ -109,11 +104,7 @@ describe('events for downstream tools', () => {
     // Assess: each event once, in order, and nothing left behind
     expect(response.status).toBe(200);
     const events = await sb.events();
-    expect(events.map((event) => event.type)).toEqual([
-      'conversation.opened',
-      'message.received',
-      'ack.sent',
-    ]);
+    expect(events.map((event) => event.type)).toEqual(FIRST_MESSAGE_EVENTS);
     expect(new Set(events.map((event) => event.id)).size).toBe(3);
     const done = await openConversation();
     expect(done?.outbox).toEqual([]);
@@ -164,11 +155,7 @@ describe('events for downstream tools', () => {
     // Assess: the claim and the write that marks it sent; no clearing write after it
     expect(conversationWrites.count).toBe(2);
     const events = await sb.events();
-    expect(events.map((event) => event.type)).toEqual([
-      'conversation.opened',
-      'message.received',
-      'ack.sent',
-    ]);
+    expect(events.map((event) => event.type)).toEqual(FIRST_MESSAGE_EVENTS);
     const conversation = await openConversation();
     expect(conversation?.ack?.state).toBe('sent');
     expect(conversation?.outbox).toEqual([]);
