@@ -31,10 +31,14 @@ export interface SwitchboardContext {
   readonly mail: MailSettings;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /** Partitions each single-valued listing key of the table is spread over (docs/scale.md). */
+  readonly indexShards: number;
 }
 
 export const DEFAULT_RAW_MAIL_DAYS = 90;
 export const DEFAULT_ATTACHMENT_DAYS = 365;
+/** About 1,000 messages a second (measured by test/integration/cost-per-message.test.ts; docs/scale.md). */
+export const DEFAULT_INDEX_SHARDS = 8;
 
 /** Reads and checks the context once; a wrong value stops the synth with a message naming it. */
 export function readContext(node: Node): SwitchboardContext {
@@ -95,6 +99,7 @@ export function readContext(node: Node): SwitchboardContext {
     },
     ...(alertEmail !== undefined ? { alertEmail } : {}),
     ...(whatsappPhoneNumberId !== undefined ? { whatsappPhoneNumberId } : {}),
+    indexShards: shardCount(get('indexShards')),
   };
 }
 
@@ -118,6 +123,16 @@ function days(key: string, value: string | undefined, fallback: number): number 
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) {
     throw new Error(`Context ${key} must be a whole number of days (1 or more), got "${value}"`);
+  }
+  return parsed;
+}
+
+/** `-c indexShards=16`: may grow between deployments, never shrink (a smaller count hides entries). */
+function shardCount(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_INDEX_SHARDS;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) {
+    throw new Error(`Context indexShards must be a whole number from 1 to 64, got "${value}"`);
   }
   return parsed;
 }

@@ -15,6 +15,7 @@ import { WorkQueue } from './constructs/work-queue.ts';
 import {
   type CustomDomain,
   DEFAULT_ATTACHMENT_DAYS,
+  DEFAULT_INDEX_SHARDS,
   DEFAULT_RAW_MAIL_DAYS,
   type MailSettings,
   STAGES,
@@ -37,6 +38,11 @@ export interface SwitchboardStackProps extends StackProps {
   readonly mail?: Partial<MailSettings>;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /**
+   * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
+   * May grow between deployments, never shrink. Default 8.
+   */
+  readonly indexShards?: number;
 }
 
 /** The provider webhooks and the agents' API, by output name: what each console needs pasted. */
@@ -78,7 +84,10 @@ export class SwitchboardStack extends Stack {
       ...props.mail,
     };
 
-    const data = new Data(this, 'Data', { retain: prod });
+    const data = new Data(this, 'Data', {
+      retain: prod,
+      indexShards: props.indexShards ?? DEFAULT_INDEX_SHARDS,
+    });
     const ackQueue = new WorkQueue(this, 'AckQueue', { consumerTimeout: ackWorkerTimeout });
     // The service-level stats are counted from the bus's events, after the fact: a rule copies
     // every Switchboard event here and the ack worker counts them in batches, so no webhook
@@ -112,7 +121,7 @@ export class SwitchboardStack extends Stack {
       logRetention,
       removalPolicy,
     });
-    http.bindTable(data.table, data.indexNames);
+    http.bindTable(data);
     http.bindQueue(ackQueue.queue);
     http.bindSecret(secret);
     http.bindEventBus(bus);
@@ -154,7 +163,7 @@ export class SwitchboardStack extends Stack {
       logRetention,
       removalPolicy,
     });
-    ackWorker.bindTable(data.table, data.indexNames);
+    ackWorker.bindTable(data);
     ackWorker.bindSecret(secret);
     ackWorker.bindEventBus(bus);
     // Outbound Twilio messages carry a StatusCallback under the public URL.
@@ -213,7 +222,7 @@ export class SwitchboardStack extends Stack {
       logRetention,
       removalPolicy,
     });
-    sweeper.bindTable(data.table, data.indexNames);
+    sweeper.bindTable(data);
     sweeper.bindQueue(ackQueue.queue);
     sweeper.bindSecret(secret);
     sweeper.bindEventBus(bus);

@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 export interface DataProps {
   /** Production keeps the table (and refuses to delete it) when the stack goes. */
   readonly retain: boolean;
+  /** Partitions each single-valued listing key is spread over; the functions get it as TABLE_INDEX_SHARDS. */
+  readonly indexShards: number;
 }
 
 /**
@@ -15,9 +17,11 @@ export class Data extends Construct {
   readonly table: dynamodb.Table;
   /** The indexes the functions query; grants name them one by one. */
   readonly indexNames = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
+  readonly indexShards: number;
 
   constructor(scope: Construct, id: string, props: DataProps) {
     super(scope, id);
+    this.indexShards = props.indexShards;
 
     const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
 

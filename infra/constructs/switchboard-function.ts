@@ -52,6 +52,15 @@ export interface SwitchboardFunctionProps {
   readonly retryAttempts?: number;
 }
 
+/** The table a function reads and writes, with what its keys need to be read back. */
+export interface TableBinding {
+  readonly table: dynamodb.ITable;
+  /** The indexes the function queries. */
+  readonly indexNames: readonly string[];
+  /** Partitions each single-valued listing key is spread over (lib/adapters/dynamodb-shards.ts). */
+  readonly indexShards: number;
+}
+
 /** Where the http function may touch the mail bucket (S3 key prefixes, with trailing slash). */
 export interface MailBucketAccess {
   readonly read: readonly string[];
@@ -114,9 +123,10 @@ export class SwitchboardFunction extends Construct {
     this.function.addEnvironment(name, value);
   }
 
-  /** TABLE_NAME + single-item read/write on the table and query on the named indexes. */
-  bindTable(table: dynamodb.ITable, indexNames: readonly string[]): void {
+  /** TABLE_NAME, TABLE_INDEX_SHARDS + single-item read/write on the table and query on the named indexes. */
+  bindTable({ table, indexNames, indexShards }: TableBinding): void {
     this.function.addEnvironment('TABLE_NAME', table.tableName);
+    this.function.addEnvironment('TABLE_INDEX_SHARDS', String(indexShards));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [...TABLE_ACTIONS],

@@ -27,7 +27,7 @@ import type {
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
+import { queryShards, shardKey } from './dynamodb-shards.ts';
 
 const KEY_ATTRIBUTES = [
   'pk',
@@ -70,7 +70,18 @@ export type DynamoDbConversationStoreOptions = {
   tableName: string;
   /** When the sweeper must next look at a conversation (null: never); from the domain. */
   sweepAt: (conversation: Conversation) => string | null;
+  /**
+   * How many partitions the single-valued listing keys (`CONVS#<status>`, `AWAITING`, `SWEEP`,
+   * `CONVS#<status>#<channel>`) are spread over (dynamodb-shards.ts). May grow, never shrink.
+   */
+  shards: number;
 };
+
+// Every conversation index sorts by `<time>#<conversation id>`.
+const conversationKey = (sortKey: string) => ({
+  pk: `CONV#${sortKey.slice(sortKey.lastIndexOf('#') + 1)}`,
+  sk: 'CONV',
+});
 
 /**
  * The ConversationStore on DynamoDB: one table, single-item conditional writes only, so it
@@ -87,11 +98,13 @@ export class DynamoDbConversationStore implements ConversationStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #sweepAt: (conversation: Conversation) => string | null;
+  readonly #shards: number;
 
   constructor(options: DynamoDbConversationStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#sweepAt = options.sweepAt;
+    this.#shards = options.shards;
   }
 
   async getContact(key: string): Promise<Contact | null> {
@@ -257,17 +270,18 @@ export class DynamoDbConversationStore implements ConversationStore {
   async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
     const saved: Conversation = { ...conversation, version: (expectedVersion ?? 0) + 1 };
     const sweepAt = this.#sweepAt(saved);
+    const shard = (base: string) => shardKey(base, saved.id, this.#shards);
     const item = {
       pk: `CONV#${saved.id}`,
       sk: 'CONV',
       type: 'conversation',
-      gsi1pk: `CONVS#${saved.status}`,
+      gsi1pk: shard(`CONVS#${saved.status}`),
       gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
-      ...(sweepAt ? { gsi2pk: 'SWEEP', gsi2sk: `${sweepAt}#${saved.id}` } : {}),
+      ...(sweepAt ? { gsi2pk: shard('SWEEP'), gsi2sk: `${sweepAt}#${saved.id}` } : {}),
       ...(saved.status === 'open' && saved.awaitingSince !== null && saved.replyBy
-        ? { gsi3pk: 'AWAITING', gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` }
+        ? { gsi3pk: shard('AWAITING'), gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` }
         : {}),
-      gsi4pk: `CONVS#${saved.status}#${saved.channel}`,
+      gsi4pk: shard(`CONVS#${saved.status}#${saved.channel}`),
       gsi4sk: `${saved.lastMessageAt}#${saved.id}`,
       ...(saved.assignee
         ? {
@@ -300,33 +314,39 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
-    // One index per listing, so that every listing is a Query whose cost is the page size.
-    const [index, partition, newestFirst, before] =
+    // One index per listing, so that every listing is a Query (one per shard) whose cost is
+    // about the page size whatever the table holds. An assignee's key is not sharded: it takes
+    // one agent's conversations, not everyone's.
+    const [index, base, newestFirst, before, shards] =
       query.awaiting || query.overdue
         ? ([
             'gsi3',
             'AWAITING',
             false,
             query.overdue ? (query.now ?? new Date()).toISOString() : undefined,
+            this.#shards,
           ] as const)
         : query.channel
-          ? (['gsi4', `CONVS#${query.status}#${query.channel}`, true, undefined] as const)
+          ? (['gsi4', `CONVS#${query.status}#${query.channel}`, true, undefined, this.#shards] as const)
           : query.assignee
-            ? (['gsi5', `ASSIGNEE#${query.status}#${query.assignee}`, true, undefined] as const)
-            : (['gsi1', `CONVS#${query.status}`, true, undefined] as const);
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: index,
-        KeyConditionExpression: before ? `${index}pk = :pk AND ${index}sk < :before` : `${index}pk = :pk`,
-        ExpressionAttributeValues: marshall({ ':pk': partition, ...(before ? { ':before': before } : {}) }),
-        ScanIndexForward: !newestFirst,
-        Limit: query.limit,
-        ExclusiveStartKey: decodeCursor(query.cursor, partition, index),
-      }),
-    );
-    const items = (result.Items ?? []).map((item) => ConversationSchema.parse(strip(item)));
-    return { items, nextCursor: encodeCursor(result.LastEvaluatedKey) };
+            ? (['gsi5', `ASSIGNEE#${query.status}#${query.assignee}`, true, undefined, 1] as const)
+            : (['gsi1', `CONVS#${query.status}`, true, undefined, this.#shards] as const);
+    const page = await queryShards({
+      client: this.#client,
+      table: this.#table,
+      index,
+      base,
+      shards,
+      newestFirst,
+      range: before ? { operator: '<', value: before } : undefined,
+      limit: query.limit,
+      cursor: query.cursor,
+      tableKey: conversationKey,
+    });
+    return {
+      items: page.items.map((item) => ConversationSchema.parse(strip(item))),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async listMessages(conversationId: string): Promise<Message[]> {
@@ -473,18 +493,19 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async dueForSweep(now: Date, limit: number): Promise<Conversation[]> {
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi2',
-        // '~' sorts after every id character, so everything due at or before now is included.
-        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
-        ExpressionAttributeValues: marshall({ ':pk': 'SWEEP', ':now': `${now.toISOString()}~` }),
-        ScanIndexForward: true,
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => ConversationSchema.parse(strip(item)));
+    const { items } = await queryShards({
+      client: this.#client,
+      table: this.#table,
+      index: 'gsi2',
+      base: 'SWEEP',
+      shards: this.#shards,
+      newestFirst: false,
+      // '~' sorts after every id character, so everything due at or before now is included.
+      range: { operator: '<=', value: `${now.toISOString()}~` },
+      limit,
+      tableKey: conversationKey,
+    });
+    return items.map((item) => ConversationSchema.parse(strip(item)));
   }
 
   #messageKeys(message: Message): Record<string, string> {

@@ -18,7 +18,7 @@ import {
 } from '#lib/domain/webhook.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { decodeCursor, encodeCursor } from './dynamodb-cursor.ts';
+import { queryShards, shardKey } from './dynamodb-shards.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
 const DUE_PARTITION = 'WEBHOOK';
@@ -31,6 +31,11 @@ const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false
 const subscriptionKey = (id: string) => marshall({ pk: `WEBHOOK#${id}`, sk: 'WEBHOOK' });
 const deliveryKey = (id: string) => marshall({ pk: `WHDELIVERY#${id}`, sk: 'WHDELIVERY' });
 const deliveriesPartition = (subscriptionId: string) => `WEBHOOK#${subscriptionId}#DELIVERIES`;
+// Both delivery indexes sort by `<time>#<delivery id>`.
+const deliveryTableKey = (sortKey: string) => ({
+  pk: `WHDELIVERY#${sortKey.slice(sortKey.lastIndexOf('#') + 1)}`,
+  sk: 'WHDELIVERY',
+});
 
 // Absent attributes mean null: disableSubscription's if_not_exists needs them absent.
 function subscriptionFields(item: Record<string, AttributeValue>): Record<string, unknown> {
@@ -55,12 +60,14 @@ function deliveryFields(item: Record<string, AttributeValue>): Record<string, un
  * - subscription  pk WEBHOOK#<id>        sk WEBHOOK     gsi1 WEBHOOKS / <createdAt>#<id>
  * - delivery      pk WHDELIVERY#<id>     sk WHDELIVERY  gsi1 WEBHOOK#<subscriptionId>#DELIVERIES / <createdAt>#<id>
  *                                                       gsi2 WEBHOOK / <nextAttemptAt>#<id> (only while pending)
- * Every listing is a Query, never a Scan; the due index is sparse.
+ * Every listing is a Query, never a Scan; the due index is sparse. A delivery's two keys take
+ * every event's writes (three per delivery), so they are sharded by delivery id (dynamodb-shards.ts).
  */
 export class DynamoDbWebhookStore implements WebhookStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #cacheMs: number;
+  readonly #shards: number;
   #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
 
   /**
@@ -68,9 +75,15 @@ export class DynamoDbWebhookStore implements WebhookStore {
    * conversation write publishes, and one Query each would double the table's load under a
    * burst; the price is that another Lambda sees a new or deleted subscription that much later.
    */
-  constructor(options: { client: DynamoDBClient; tableName: string; enabledCacheMs?: number }) {
+  constructor(options: {
+    client: DynamoDBClient;
+    tableName: string;
+    shards: number;
+    enabledCacheMs?: number;
+  }) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#shards = options.shards;
     this.#cacheMs = options.enabledCacheMs ?? 10_000;
   }
 
@@ -213,38 +226,36 @@ export class DynamoDbWebhookStore implements WebhookStore {
     subscriptionId: string,
     query: { limit: number; cursor?: string; since?: string },
   ): Promise<DeliveryPage> {
-    const partition = deliveriesPartition(subscriptionId);
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: query.since ? 'gsi1pk = :pk AND gsi1sk >= :since' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: marshall({
-          ':pk': partition,
-          ...(query.since ? { ':since': query.since } : {}),
-        }),
-        ScanIndexForward: false,
-        Limit: query.limit,
-        ExclusiveStartKey: decodeCursor(query.cursor, partition),
-      }),
-    );
-    const items = (result.Items ?? []).map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
-    return { items, nextCursor: encodeCursor(result.LastEvaluatedKey) };
+    const page = await queryShards({
+      client: this.#client,
+      table: this.#table,
+      index: 'gsi1',
+      base: deliveriesPartition(subscriptionId),
+      shards: this.#shards,
+      newestFirst: true,
+      range: query.since ? { operator: '>=', value: query.since } : undefined,
+      limit: query.limit,
+      cursor: query.cursor,
+      tableKey: deliveryTableKey,
+    });
+    const items = page.items.map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+    return { items, nextCursor: page.nextCursor };
   }
 
   async dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]> {
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi2',
-        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :due',
-        // '~' sorts after every id character: everything due at `now`, whatever its id.
-        ExpressionAttributeValues: marshall({ ':pk': DUE_PARTITION, ':due': `${now.toISOString()}#~` }),
-        ScanIndexForward: true,
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+    const { items } = await queryShards({
+      client: this.#client,
+      table: this.#table,
+      index: 'gsi2',
+      base: DUE_PARTITION,
+      shards: this.#shards,
+      newestFirst: false,
+      // '~' sorts after every id character: everything due at `now`, whatever its id.
+      range: { operator: '<=', value: `${now.toISOString()}#~` },
+      limit,
+      tableKey: deliveryTableKey,
+    });
+    return items.map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
   }
 
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
@@ -255,10 +266,15 @@ export class DynamoDbWebhookStore implements WebhookStore {
         pk: `WHDELIVERY#${delivery.id}`,
         sk: 'WHDELIVERY',
         type: 'webhook-delivery',
-        gsi1pk: deliveriesPartition(delivery.subscriptionId),
+        gsi1pk: shardKey(deliveriesPartition(delivery.subscriptionId), delivery.id, this.#shards),
         gsi1sk: `${delivery.createdAt}#${delivery.id}`,
         // Sparse: only a pending delivery is in the sweeper's index.
-        ...(due ? { gsi2pk: DUE_PARTITION, gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}` } : {}),
+        ...(due
+          ? {
+              gsi2pk: shardKey(DUE_PARTITION, delivery.id, this.#shards),
+              gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}`,
+            }
+          : {}),
       },
       MARSHALL,
     );

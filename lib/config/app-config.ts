@@ -38,6 +38,8 @@ export type AppConfig = {
   aws: {
     region: string;
     tableName: string;
+    /** How many partitions each single-valued listing key is spread over. */
+    indexShards: number;
     ackQueueUrl: string | undefined;
     dynamoDbEndpoint: string | undefined;
     sqsEndpoint: string | undefined;
@@ -119,6 +121,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     aws: {
       region: env.AWS_REGION,
       tableName: env.TABLE_NAME,
+      indexShards: env.TABLE_INDEX_SHARDS,
       ackQueueUrl: env.ACK_QUEUE_URL,
       dynamoDbEndpoint: env.SWITCHBOARD_DYNAMODB_ENDPOINT,
       sqsEndpoint: env.SWITCHBOARD_SQS_ENDPOINT,

@@ -96,8 +96,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     client: options.dynamodb,
     tableName: config.aws.tableName,
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
+    shards: config.aws.indexShards,
   });
-  const webhooks = new DynamoDbWebhookStore({ client: options.dynamodb, tableName: config.aws.tableName });
+  const webhooks = new DynamoDbWebhookStore({
+    client: options.dynamodb,
+    tableName: config.aws.tableName,
+    shards: config.aws.indexShards,
+  });
   // Outside production a receiver on this machine (http://localhost) is fine; in production
   // the sender refuses any name that resolves to a private address.
   const webhookDeps = {

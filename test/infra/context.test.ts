@@ -7,7 +7,11 @@ const certificateArn = 'arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c
 
 describe('readContext', () => {
   it('should default to dev, no public URL, no mail domain and the default mail expiry', () => {
-    expect(read({})).toEqual({ stage: 'dev', mail: { rawMailDays: 90, attachmentDays: 365 } });
+    expect(read({})).toEqual({
+      stage: 'dev',
+      mail: { rawMailDays: 90, attachmentDays: 365 },
+      indexShards: 8,
+    });
   });
 
   it('should read every setting a production deploy passes with -c', () => {
@@ -22,6 +26,7 @@ describe('readContext', () => {
       whatsappPhoneNumberId: '106540352242922',
       rawMailExpirationDays: '30',
       attachmentExpirationDays: '400',
+      indexShards: '16',
     });
 
     // Assess
@@ -37,6 +42,7 @@ describe('readContext', () => {
       },
       alertEmail: 'ops@example.com',
       whatsappPhoneNumberId: '106540352242922',
+      indexShards: 16,
     });
   });
 
@@ -55,6 +61,8 @@ describe('readContext', () => {
     [{ alertEmail: 'ops' }, /alertEmail is not valid/],
     [{ rawMailExpirationDays: '0' }, /rawMailExpirationDays must be a whole number/],
     [{ attachmentExpirationDays: 'a year' }, /attachmentExpirationDays must be a whole number/],
+    [{ indexShards: '0' }, /indexShards must be a whole number from 1 to 64/],
+    [{ indexShards: '65' }, /indexShards must be a whole number from 1 to 64/],
   ])('should refuse %j', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

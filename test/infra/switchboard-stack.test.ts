@@ -266,6 +266,7 @@ describe('SwitchboardStack', () => {
         'Http',
         [
           'TABLE_NAME',
+          'TABLE_INDEX_SHARDS',
           'ACK_QUEUE_URL',
           'PUBLIC_URL',
           'SWITCHBOARD_SECRETS_ARN',
@@ -276,12 +277,20 @@ describe('SwitchboardStack', () => {
       ],
       [
         'AckWorker',
-        ['TABLE_NAME', 'PUBLIC_URL', 'SWITCHBOARD_SECRETS_ARN', 'EVENT_BUS_NAME', 'STATS_QUEUE_ARN'],
+        [
+          'TABLE_NAME',
+          'TABLE_INDEX_SHARDS',
+          'PUBLIC_URL',
+          'SWITCHBOARD_SECRETS_ARN',
+          'EVENT_BUS_NAME',
+          'STATS_QUEUE_ARN',
+        ],
       ],
       [
         'Sweeper',
         [
           'TABLE_NAME',
+          'TABLE_INDEX_SHARDS',
           'ACK_QUEUE_URL',
           'SWITCHBOARD_SECRETS_ARN',
           'EVENT_BUS_NAME',
@@ -313,6 +322,7 @@ describe('SwitchboardStack', () => {
       const api = logicalId(dev, 'AWS::ApiGatewayV2::Api', 'HttpApi');
       const expected: Record<string, unknown> = {
         TABLE_NAME: ref(table),
+        TABLE_INDEX_SHARDS: '8',
         ACK_QUEUE_URL: ref(queue),
         SWITCHBOARD_SECRETS_ARN: ref(secret),
         PUBLIC_URL: getAtt(api, 'ApiEndpoint'),
@@ -334,6 +344,14 @@ describe('SwitchboardStack', () => {
             );
         }
       }
+    });
+
+    it('should give every function the same shard count, the one the deploy asks for', () => {
+      // Act
+      const { template } = synthStack('prod', { indexShards: 16 });
+
+      // Assess: a function reading with another count than the writers would miss entries.
+      for (const name of FUNCTIONS) expect(environment(template, name).TABLE_INDEX_SHARDS, name).toBe('16');
     });
 
     it('should use the configured public URL for PUBLIC_URL and the webhook output when one is given', () => {

@@ -78,16 +78,39 @@ function indexKeys(item: Item | undefined, index: string): string | null {
   return pk && sk ? JSON.stringify([pk, sk]) : null;
 }
 
-/** The WRUs a write costs in the indexes, from the item before and after it. */
-function indexWrus(before: Item | undefined, after: Item | undefined): number {
+/**
+ * The listing key an index entry belongs to, with its shard suffix and per-item ids folded:
+ * what one partition would take if the key were not sharded.
+ */
+function listingKey(index: string, partition: string): string {
+  const key = partition
+    .replace(/#\d+$/, '')
+    .replace(/^CONV#.*/, 'CONV#<conversation>')
+    .replace(/^WEBHOOK#[^#]+#DELIVERIES$/, 'WEBHOOK#<subscription>#DELIVERIES')
+    .replace(/^ASSIGNEE#([^#]+)#.*/, 'ASSIGNEE#$1#<agent>');
+  return `${index} ${key}`;
+}
+
+/** The WRUs a write costs in the indexes, from the item before and after it, by partition. */
+function indexWrus(
+  before: Item | undefined,
+  after: Item | undefined,
+  byPartition: Record<string, number>,
+): number {
   let wru = 0;
+  const charge = (index: string, item: Item | undefined) => {
+    const units = kb(itemSize(item));
+    const partition = (item?.[`${index}pk`] as { S?: string } | undefined)?.S ?? '?';
+    bump(byPartition, listingKey(index, partition), units);
+    wru += units;
+  };
   for (const index of INDEXES) {
     const was = indexKeys(before, index);
     const is = indexKeys(after, index);
-    if (was && is && was === is) wru += kb(itemSize(after));
+    if (was && is && was === is) charge(index, after);
     else {
-      if (was) wru += kb(itemSize(before));
-      if (is) wru += kb(itemSize(after));
+      if (was) charge(index, before);
+      if (is) charge(index, after);
     }
   }
   return wru;
@@ -103,6 +126,8 @@ type Tally = {
   written: Record<string, { writes: number; maxBytes: number }>;
   /** Events published to the bus (EventBridge on AWS: one PutEvents entry each). */
   events: number;
+  /** Index WRUs by listing key (`gsi2 SWEEP`, all its shards together): where the hot keys are. */
+  byPartition: Record<string, number>;
   /** Every write, in order (printed with COST_TRACE=1). */
   trace: string[];
 };
@@ -115,6 +140,7 @@ const emptyTally = (): Tally => ({
   sqs: {},
   written: {},
   events: 0,
+  byPartition: {},
   trace: [],
 });
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -170,7 +196,7 @@ function costTap(sb: TestSwitchboard) {
         throw error;
       } finally {
         const wru = Math.max(1, kb(Math.max(itemSize(before), itemSize(after))));
-        const gsi = after === before ? 0 : indexWrus(before, after);
+        const gsi = after === before ? 0 : indexWrus(before, after, current.byPartition);
         current.wru += wru;
         current.indexWru += gsi;
         current.trace.push(
@@ -258,8 +284,9 @@ const CEILINGS: Record<string, Budget> = {
   d: { requests: 33, wru: 96, rru: 11, sqs: 5 },
   // measured: 24, 67, 8, 3
   e: { requests: 36, wru: 100, rru: 12, sqs: 5 },
-  // measured: 2 Queries, 0 WRU, 1 RRU: an idle sweeper never writes
-  f: { requests: 3, wru: 0, rru: 1.5, sqs: 0 },
+  // measured: 16 Queries (the sweep and due-delivery keys, 8 shards each), 0 WRU, 8 RRU: an
+  // idle sweeper never writes
+  f: { requests: 24, wru: 0, rru: 12, sqs: 0 },
   // measured: 4, 2, 3, 0
   g: { requests: 6, wru: 3, rru: 4.5, sqs: 0 },
   // measured: 32, 94, 7.5, 3 (a + 3 events × 3 delivery writes)
@@ -387,6 +414,36 @@ describe('what one message costs in AWS requests (measured)', () => {
     expect(over).toEqual([]);
     // The flows did what they are priced as: an ack for each first message, none for the second.
     expect([first.events, second.events, agent.events]).toEqual([3, 1, 1]);
+
+    // The shared listing keys (docs/scale.md): what a new customer's message, its ack and two
+    // delivery callbacks write on each, all shards together. One index partition takes about
+    // 1,000 WRU a second, so N shards of a key take 1,000 × N / (its WRU a message) messages a second.
+    const perMessage: Record<string, number> = {};
+    for (const tally of [first, status, status]) {
+      for (const [key, wru] of Object.entries(tally.byPartition)) {
+        if (!/CONV#<conversation>|ASSIGNEE#/.test(key)) bump(perMessage, key, wru);
+      }
+    }
+    const shards = sb.config.aws.indexShards;
+    const capacity = Object.fromEntries(
+      Object.entries(perMessage).map(([key, wru]) => [key, Math.floor((1_000 * shards) / wru)]),
+    );
+    console.log(
+      `WRU a message by listing key, and the messages a second ${shards} shards of it take:`,
+      JSON.stringify(
+        Object.fromEntries(Object.entries(perMessage).map(([key, wru]) => [key, [wru, capacity[key]]])),
+      ),
+    );
+    expect(Object.keys(perMessage).sort()).toEqual([
+      'gsi1 CONVS#open',
+      'gsi2 SWEEP',
+      'gsi3 AWAITING',
+      'gsi4 CONVS#open#sms',
+    ]);
+    // The default shard count is sized for the API's default throttle (300 requests a second,
+    // about 100 messages) with five times the room.
+    for (const [key, messages] of Object.entries(capacity))
+      expect([key, messages >= 500]).toEqual([key, true]);
   }, 60_000);
 
   it('should add a bounded cost per outbound webhook subscription', async () => {
@@ -407,6 +464,15 @@ describe('what one message costs in AWS requests (measured)', () => {
       const published = (await sb.events()).length - events;
       expect(receiver.requests).toHaveLength(published);
       expect(overBudget('h', hooked)).toEqual([]);
+      // The deliveries' keys are sharded like the conversations' (3 events × 3 writes each).
+      const deliveryKeys = Object.fromEntries(
+        Object.entries(hooked.byPartition).filter(([key]) => key.includes('WEBHOOK')),
+      );
+      console.log('WRU a message on the webhook deliveries keys:', JSON.stringify(deliveryKeys));
+      expect(Object.keys(deliveryKeys).sort()).toEqual([
+        'gsi1 WEBHOOK#<subscription>#DELIVERIES',
+        'gsi2 WEBHOOK',
+      ]);
     } finally {
       await receiver.stop();
     }

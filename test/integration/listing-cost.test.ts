@@ -65,7 +65,7 @@ describe('the cost of a listing page', () => {
     await large.stop();
   });
 
-  it('should read the same number of items for the first page with 100 or 100,000 conversations', async () => {
+  it('should read at most about two pages of items for the first page, with 100 or 100,000 conversations', async () => {
     // Prepare
     small = await startTestSwitchboard();
     large = await startTestSwitchboard();
@@ -83,10 +83,13 @@ describe('the cost of a listing page', () => {
       reads[query] = [await itemsRead(small, query), await itemsRead(large, query)];
     }
 
-    // Assess: a page reads at most one page of items, whatever the table holds (a Scan or a
-    // filter would read more as the table grows).
-    expect(reads['?limit=50']).toEqual([50, 50]);
-    for (const [query, [, many]] of Object.entries(reads)) expect([query, many <= 50]).toEqual([query, true]);
+    // Assess: a page reads a bounded number of items whatever the table holds (a Scan or a
+    // filter would read more as the table grows). The listing keys are spread over 8 index
+    // partitions, each read a little past its share of the page: about two pages' worth.
+    for (const [query, [few, many]] of Object.entries(reads)) {
+      expect([query, few <= 125, many <= 125]).toEqual([query, true, true]);
+    }
+    expect(reads['?limit=50']?.[1]).toBeGreaterThanOrEqual(50);
     process.stdout.write(
       `items read for the first page (100 vs 100,000 conversations): ${JSON.stringify(reads)}\n`,
     );
