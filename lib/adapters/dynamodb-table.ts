@@ -10,7 +10,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * gsi1 answers "open conversations, newest activity first" and "a conversation's messages,
  * oldest first" as Queries; gsi2 (sparse) answers "what must the sweeper finish now"; gsi3
  * (sparse) "customers waiting for us, soonest promise first" (overdue: replyBy before now);
- * gsi4 "by status and channel"; gsi5 (sparse) "by assignee".
+ * gsi4 "by status and channel"; gsi5 (sparse) "by assignee". The keys every conversation shares
+ * (CONVS#…, SWEEP, AWAITING) are sharded: `<key>#<n>` for shards 1…N-1 (dynamodb-shards.ts).
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',
