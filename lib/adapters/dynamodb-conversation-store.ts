@@ -338,7 +338,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       base,
       shards,
       newestFirst,
-      range: before ? { operator: '<', value: before } : undefined,
+      until: before ? { value: before, inclusive: false } : undefined,
       limit: query.limit,
       cursor: query.cursor,
       tableKey: conversationKey,
@@ -501,7 +501,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       shards: this.#shards,
       newestFirst: false,
       // '~' sorts after every id character, so everything due at or before now is included.
-      range: { operator: '<=', value: `${now.toISOString()}~` },
+      until: { value: `${now.toISOString()}~`, inclusive: true },
       limit,
       tableKey: conversationKey,
     });

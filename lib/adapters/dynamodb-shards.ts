@@ -42,8 +42,11 @@ export type ShardedQuery = {
   base: string;
   shards: number;
   newestFirst: boolean;
-  /** Only the sort keys that compare so with the value. */
-  range?: { operator: '<' | '<=' | '>='; value: string } | undefined;
+  /**
+   * Where the listing ends, in its direction: oldest-first listings stop before (or at) this
+   * sort key, newest-first ones after (or at) it.
+   */
+  until?: { value: string; inclusive: boolean } | undefined;
   limit: number;
   /** A cursor this function returned for the same listing. */
   cursor?: string | undefined;
@@ -71,10 +74,15 @@ export async function queryShards(
   const sortKey = `${query.index}sk`;
   const partitionKey = `${query.index}pk`;
   const tag = `${query.index}:${query.base}`;
+  const { until, newestFirst } = query;
   const starts = decodePositions(query.cursor, tag, query.shards);
+  // A shard whose position is at or past the end has nothing left (and DynamoDB would refuse
+  // a start key outside the key condition).
+  const pastEnd = (position: string) =>
+    until !== undefined && (newestFirst ? position <= until.value : position >= until.value);
   const shards: Shard[] = shardPartitions(query.base, query.shards)
     .map((partition, i) => ({ partition, position: starts[i] }))
-    .filter(({ position }) => position !== false)
+    .filter(({ position }) => position !== false && !(typeof position === 'string' && pastEnd(position)))
     .map(({ partition, position }) => ({
       partition,
       after: typeof position === 'string' ? position : null,
@@ -85,9 +93,10 @@ export async function queryShards(
   const read = async (shard: Shard, count: number) => {
     const conditions = [`${partitionKey} = :pk`];
     const values: Record<string, string> = { ':pk': shard.partition };
-    if (query.range) {
-      conditions.push(`${sortKey} ${query.range.operator} :range`);
-      values[':range'] = query.range.value;
+    if (until) {
+      const operator = `${newestFirst ? '>' : '<'}${until.inclusive ? '=' : ''}`;
+      conditions.push(`${sortKey} ${operator} :until`);
+      values[':until'] = until.value;
     }
     const result = await query.client.send(
       new QueryCommand({
@@ -95,7 +104,7 @@ export async function queryShards(
         IndexName: query.index,
         KeyConditionExpression: conditions.join(' AND '),
         ExpressionAttributeValues: marshall(values),
-        ScanIndexForward: !query.newestFirst,
+        ScanIndexForward: !newestFirst,
         Limit: count,
         ...(shard.after === null
           ? {}
@@ -133,7 +142,7 @@ export async function queryShards(
       const head = shard.buffer[0]?.[sortKey]?.S;
       if (head === undefined) continue;
       const best = next?.buffer[0]?.[sortKey]?.S;
-      if (best === undefined || (query.newestFirst ? head > best : head < best)) next = shard;
+      if (best === undefined || (newestFirst ? head > best : head < best)) next = shard;
     }
     if (!next) break;
     const item = next.buffer.shift() as Record<string, AttributeValue>;

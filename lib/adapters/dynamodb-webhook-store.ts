@@ -233,7 +233,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       base: deliveriesPartition(subscriptionId),
       shards: this.#shards,
       newestFirst: true,
-      range: query.since ? { operator: '>=', value: query.since } : undefined,
+      until: query.since ? { value: query.since, inclusive: true } : undefined,
       limit: query.limit,
       cursor: query.cursor,
       tableKey: deliveryTableKey,
@@ -251,7 +251,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       shards: this.#shards,
       newestFirst: false,
       // '~' sorts after every id character: everything due at `now`, whatever its id.
-      range: { operator: '<=', value: `${now.toISOString()}#~` },
+      until: { value: `${now.toISOString()}#~`, inclusive: true },
       limit,
       tableKey: deliveryTableKey,
     });

@@ -215,6 +215,33 @@ describe('sharded listing keys', () => {
     expect(due.map((c) => c.id)).toEqual(expected.slice(0, 5).map((c) => c.id));
   });
 
+  it('should end a listing whose cursor lies past its end, never asking DynamoDB to start outside the range', async () => {
+    // Prepare: a page of customers waiting, far enough to pass NOW in most shards; its cursor
+    // then continues the overdue listing (the same index and key), whose end is NOW.
+    const { store } = await storeOn(8);
+    const all = conversations(60, 'f');
+    await Promise.all(all.map((conversation) => store.saveConversation(conversation, null)));
+    const waitingCount = all.filter(waiting).length;
+
+    // Act (the test backends refuse a start key outside the range, as DynamoDB does)
+    const { nextCursor } = await store.listConversations({
+      status: 'open',
+      awaiting: true,
+      limit: waitingCount - 2,
+    });
+    const overdue = await store.listConversations({
+      status: 'open',
+      overdue: true,
+      now: NOW,
+      limit: 10,
+      cursor: nextCursor ?? undefined,
+    });
+
+    // Assess: every overdue promise came before the awaiting page's last one.
+    expect(nextCursor).not.toBeNull();
+    expect(overdue).toEqual({ items: [], nextCursor: null });
+  });
+
   it("should refuse another listing's cursor, another shard count's and a made-up one", async () => {
     // Prepare
     const { store, tableName } = await storeOn(4);

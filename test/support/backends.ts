@@ -3,6 +3,7 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Embedded, startEmbedded } from '#lib/local/embedded.ts';
 import { ensureQueues, ensureTable } from '#lib/local/provision.ts';
+import { refuseStartKeysOutsideTheRange } from './faults.ts';
 
 export type Backends = {
   dynamodb: DynamoDBClient;
@@ -39,6 +40,8 @@ export async function startBackends(
     credentials: LOCAL,
     useQueueUrlAsEndpoint: false,
   });
+  // What DynamoDB checks and dynalite does not: a paging start key inside the key condition.
+  if (!realDynamo) refuseStartKeysOutsideTheRange(dynamodb);
   const tableName = `switchboard-test-${randomBytes(4).toString('hex')}`;
   await ensureTable(dynamodb, tableName);
   const { queueUrl, dlqUrl } = await ensureQueues(sqs, `acks-${randomBytes(4).toString('hex')}`, {

@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  DynamoDBServiceException,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -117,5 +118,38 @@ export function returnItemOnFailedCondition(client: DynamoDBClient, reader: Dyna
       if (Item) error.Item = Item;
       throw error;
     }
+  });
+}
+
+/**
+ * DynamoDB refuses a Query whose ExclusiveStartKey lies outside its sort key condition ("The
+ * provided starting key does not match the range key predicate"); dynalite does not check.
+ * This checks it at the client's edge, as DynamoDB would, for conditions `<sk> <op> :value`.
+ */
+export function refuseStartKeysOutsideTheRange(client: DynamoDBClient): () => void {
+  return atTheEdge(client, 'start-key-range', (next, context) => async (args) => {
+    const input = args.input as {
+      KeyConditionExpression?: string;
+      ExclusiveStartKey?: Record<string, { S?: string }>;
+      ExpressionAttributeValues?: Record<string, { S?: string }>;
+    };
+    const condition = /(\w+sk) (<=|>=|<|>) (:\w+)/.exec(input.KeyConditionExpression ?? '');
+    if (context.commandName === 'QueryCommand' && condition && input.ExclusiveStartKey) {
+      const [, attribute, operator, placeholder] = condition as unknown as [string, string, string, string];
+      const start = input.ExclusiveStartKey[attribute]?.S ?? '';
+      const bound = input.ExpressionAttributeValues?.[placeholder]?.S ?? '';
+      const inRange = { '<': start < bound, '<=': start <= bound, '>': start > bound, '>=': start >= bound }[
+        operator as '<' | '<=' | '>' | '>='
+      ];
+      if (!inRange) {
+        throw new DynamoDBServiceException({
+          name: 'ValidationException',
+          $fault: 'client',
+          message: 'The provided starting key does not match the range key predicate',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+    }
+    return next(args);
   });
 }
