@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Contact, ContactSchema } from '#lib/domain/contact.ts';
+import { type Contact, ContactSchema, MAX_CONTACT_CONVERSATIONS } from '#lib/domain/contact.ts';
 import { type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import {
@@ -163,7 +163,8 @@ export class DynamoDbConversationStore implements ConversationStore {
         }),
       );
       if (!Attributes) throw new Error(`claim on contact ${key} returned no item`);
-      return { conversationId: candidateId, contact: parseContact(strip(Attributes)) };
+      const contact = parseContact(strip(Attributes));
+      return { conversationId: candidateId, contact: await this.#trimConversationIds(key, contact) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // An emulator that does not return the item (dynalite) costs one read instead.
@@ -172,6 +173,30 @@ export class DynamoDbConversationStore implements ConversationStore {
       // The open conversation closed between our condition and our read: claim again.
       return this.claimOpenConversation(key, candidateId, touch, replacing);
     }
+  }
+
+  /**
+   * Drops the oldest conversation ids once a contact holds 50 more than it keeps: one extra
+   * write per 50 new conversations, only for the contacts that have that many. The kept ids are
+   * written out (REMOVE by list index is read differently by emulators), under a condition on
+   * the list's size, so that an append in between makes the trim skip rather than lose it.
+   */
+  async #trimConversationIds(key: string, contact: Contact): Promise<Contact> {
+    const ids = contact.conversationIds;
+    if (ids.length <= MAX_CONTACT_CONVERSATIONS + 50) return contact;
+    const kept = ids.slice(-MAX_CONTACT_CONVERSATIONS);
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET conversationIds = :kept',
+          ConditionExpression: 'size(conversationIds) = :size',
+          ExpressionAttributeValues: marshall({ ':kept': kept, ':size': ids.length }),
+        }),
+      ),
+    );
+    return { ...contact, conversationIds: kept };
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {

@@ -10,7 +10,10 @@ export const ContactSchema = z.object({
   channels: z.array(ChannelSchema),
   /** The one open conversation of this contact, if any: the pointer every new message follows. */
   openConversationId: z.string().nullable(),
-  /** Every conversation this person has had, oldest first (GET /api/contacts/:key). */
+  /**
+   * This person's conversations, oldest first (GET /api/contacts/:key): the last
+   * MAX_CONTACT_CONVERSATIONS of them, give or take the store's trimming slack.
+   */
   conversationIds: z.array(z.string()).default([]),
   optedOut: z.boolean(),
   locale: LocaleSchema.optional(),
@@ -21,6 +24,14 @@ export const ContactSchema = z.object({
   updatedAt: z.string(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
+
+/**
+ * How many conversation ids a contact keeps. Every message claims (writes) the contact item, so
+ * a sender that opens conversation after conversation for years (an alerting system texting
+ * support) must not grow it: its WRUs would grow with it, and at 400 KB every write would fail.
+ * The API shows the newest 50.
+ */
+export const MAX_CONTACT_CONVERSATIONS = 100;
 
 /**
  * Contact key of a phone-based address (SMS, MMS, WhatsApp, voice), so that the same person

@@ -62,7 +62,10 @@ export const ConversationSchema = z.object({
   episode: z.number().int().nonnegative(),
   /** Set while the customer waits for a person (from the episode's first message to our reply). */
   awaitingSince: z.string().nullable(),
-  /** Ids of the customer messages applied in the current episode: what makes a re-apply a no-op. */
+  /**
+   * Ids of the customer messages applied in the current episode, the last
+   * MAX_EPISODE_MESSAGE_IDS of them: what makes a re-apply a no-op.
+   */
   episodeMessageIds: z.array(z.string()),
   lastReplyAt: z.string().nullable(),
   /** The customer's last message per channel: Meta and WhatsApp allow free-form answers for 24 h after it. */
@@ -99,6 +102,15 @@ export type ApplyInboundResult =
   | { kind: 'applied'; conversation: Conversation; ackRequested: boolean; opened: boolean }
   | { kind: 'unchanged'; conversation: Conversation }
   | { kind: 'closed'; conversation: Conversation };
+
+/**
+ * How many message ids an episode remembers. A customer who writes on and on while nobody
+ * answers (a bot, a flood) must not grow the conversation item towards DynamoDB's 400 KB, where
+ * every write of it would fail: 500 ids are ~16 KB. A provider's retry of a message older than
+ * the last 500 is applied again, which changes nothing that matters: its event has the same id
+ * (consumers drop it) and the times only move forward.
+ */
+export const MAX_EPISODE_MESSAGE_IDS = 500;
 
 function union<T>(items: readonly T[], item: T): T[] {
   return items.includes(item) ? [...items] : [...items, item];
@@ -199,7 +211,10 @@ export function applyInbound(
   if (touched.awaitingSince !== null) {
     return {
       kind: 'applied',
-      conversation: { ...touched, episodeMessageIds: [...touched.episodeMessageIds, message.id] },
+      conversation: {
+        ...touched,
+        episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
+      },
       ackRequested: false,
       opened: current === null,
     };

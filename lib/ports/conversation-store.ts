@@ -6,6 +6,9 @@ export type { LastAck };
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
+/** The longest cursor a store issues (the API refuses longer ones unread). */
+export const MAX_CURSOR_LENGTH = 4_096;
+
 /**
  * A listing of conversations. `awaiting` (customers waiting for us) and `overdue` (their
  * promise passed) are ordered by replyBy, soonest first, and are open by definition; the

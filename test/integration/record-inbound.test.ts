@@ -1,4 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countCalls, injectFault, pkStartsWith, returnItemOnFailedCondition } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -156,6 +157,38 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
         .sort(),
     ).toEqual(['Druga wiadomość', 'Pierwsza wiadomość', 'Trzecia wiadomość']);
     expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it("should keep a contact's last 100 conversations, trimming 50 at a time, however many it had", async () => {
+    // Prepare: a contact that has had 150 conversations (an alerting system texting support).
+    const key = 'phone:+48601000011';
+    await sb.runtime.store.setConsent(key, false, sb.clock.now());
+    const old = Array.from({ length: 150 }, (_, i) => `conv_old${String(i).padStart(22, '0')}`);
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+        UpdateExpression: 'SET conversationIds = :ids',
+        ExpressionAttributeValues: marshall({ ':ids': old }),
+      }),
+    );
+    const trims = countCalls(sb.backends.dynamodb, 'UpdateItemCommand', pkStartsWith('CONTACT#'));
+
+    // Act: its 151st conversation opens.
+    await sb.postSms({ From: '+48601000011', Body: 'ALERT disk full' });
+    const afterFirst = trims.count;
+    const contact = await sb.runtime.store.getContact(key);
+    const shown = await sb.api(`/api/contacts/${encodeURIComponent(key)}`);
+
+    // Assess: the claim and one trim; the newest 100 kept, oldest first.
+    expect(afterFirst).toBe(2);
+    expect(contact?.conversationIds).toHaveLength(100);
+    expect(contact?.conversationIds.slice(0, 99)).toEqual(old.slice(51));
+    expect(contact?.conversationIds.at(-1)).toBe(contact?.openConversationId);
+    expect(shown.status).toBe(200);
+    expect(
+      ((await shown.json()) as { conversations: { id: string }[] }).conversations.map((c) => c.id),
+    ).toEqual([contact?.openConversationId]);
   });
 
   it('should complete the record on the provider retry after a crash between the message and the conversation writes', async () => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { shardPartitions } from '#lib/adapters/dynamodb-shards.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
 import { ensureTable } from '#lib/local/provision.ts';
-import type { ConversationQuery } from '#lib/ports/conversation-store.ts';
+import { type ConversationQuery, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -242,6 +243,48 @@ describe('sharded listing keys', () => {
     expect(overdue).toEqual({ items: [], nextCursor: null });
   });
 
+  it('should page through the API with the most shards allowed, its cursors inside its own limit', async () => {
+    // Prepare: a deployment with 64 shards.
+    const wide = await startTestSwitchboard({ env: { TABLE_INDEX_SHARDS: '64' } });
+    try {
+      // Random ids (as real ones are), enough for every shard to hold a position in the cursor.
+      const all = conversations(400, 'g').map((c) => ({
+        ...c,
+        id: `conv_${randomBytes(16)
+          .toString('base64url')
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')
+          .slice(0, 26)}`,
+        status: 'open' as const,
+      }));
+      await Promise.all(all.map((conversation) => wide.runtime.store.saveConversation(conversation, null)));
+      const ids: string[] = [];
+      const lengths: number[] = [];
+      let query = '?limit=40';
+
+      // Act
+      for (let page = 0; page < 10; page++) {
+        const response = await wide.api(`/api/conversations${query}`);
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as { items: { id: string }[]; nextCursor: string | null };
+        ids.push(...body.items.map((c) => c.id));
+        if (!body.nextCursor) break;
+        lengths.push(body.nextCursor.length);
+        query = `?limit=40&cursor=${body.nextCursor}`;
+      }
+
+      // Assess: every conversation once, in order (the one the test switchboard opened too).
+      const expected = all
+        .filter((c) => c.id !== template.id)
+        .sort(byActivity)
+        .map((c) => c.id);
+      expect(ids.filter((id) => id !== template.id)).toEqual(expected);
+      expect(Math.max(...lengths)).toBeLessThan(MAX_CURSOR_LENGTH);
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it("should refuse another listing's cursor, another shard count's and a made-up one", async () => {
     // Prepare
     const { store, tableName } = await storeOn(4);
@@ -250,9 +293,9 @@ describe('sharded listing keys', () => {
     );
     const { nextCursor } = await store.listConversations({ status: 'open', limit: 2 });
     const { store: wider } = await storeOn(8, tableName);
-    const forged = Buffer.from(JSON.stringify({ q: 'gsi1:CONVS#open', s: ['', null, null, null] })).toString(
-      'base64url',
-    );
+    const forged = deflateRawSync(
+      JSON.stringify({ q: 'gsi1:CONVS#open', s: ['', null, null, null] }),
+    ).toString('base64url');
 
     // Act
     const attempts = [

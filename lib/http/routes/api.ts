@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import { NotFoundError } from '../errors.ts';
 import { conversationView, messageView } from '../views.ts';
 
@@ -12,7 +12,7 @@ export const ListConversationsQuery = z
   .strictObject({
     status: z.enum(['open', 'resolved']).default('open'),
     limit: z.coerce.number().int().min(1).max(100).default(50),
-    cursor: z.string().min(1).max(2048).optional(),
+    cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
     channel: ChannelSchema.optional(),
     assignee: z.string().min(1).max(200).optional(),
     awaiting: flag.optional(),

@@ -8,6 +8,7 @@ import {
   webhookUrlProblem,
 } from '#lib/domain/webhook.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import { MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
@@ -36,7 +37,7 @@ export const ReplayBody = z.strictObject({ since: z.iso.datetime({ offset: true 
 
 export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 });
 
 function deliveryView(delivery: WebhookDelivery) {

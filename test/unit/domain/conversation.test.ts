@@ -5,6 +5,7 @@ import {
   type Conversation,
   claimAck,
   type InboundContext,
+  MAX_EPISODE_MESSAGE_IDS,
   markAckEnqueued,
   nextSweepAt,
   settleAck,
@@ -129,6 +130,36 @@ describe('applyInbound', () => {
     expect(result.conversation.episodeMessageIds).toEqual(['m1', 'm2']);
     expect(result.conversation.contact.channels).toEqual(['sms', 'whatsapp']);
     expect(result.conversation.lastMessageAt).toBe('2026-11-25T09:05:00.000Z');
+  });
+
+  it("should remember only the episode's last 500 message ids, so that a flood cannot grow the item", () => {
+    // Prepare: nobody answers while 1,000 messages arrive, a second apart.
+    const at = (n: number) => new Date(Date.parse('2026-11-25T09:00:00.000Z') + n * 1_000).toISOString();
+    let conversation = opened();
+    const firstEvent = applyInbound(null, message('m1', at(1)), context());
+    for (let n = 2; n <= 1_000; n++) {
+      const result = applyInbound(conversation, message(`m${n}`, at(n)), context());
+      if (result.kind !== 'applied') throw new Error(`m${n} was not applied`);
+      conversation = { ...result.conversation, outbox: [] };
+    }
+
+    // Act: a provider retries the newest message, and then the very first one.
+    const newest = applyInbound(conversation, message('m1000', at(1_000)), context());
+    const oldest = applyInbound(conversation, message('m1', at(1)), context());
+
+    // Assess
+    expect(conversation.episodeMessageIds).toHaveLength(MAX_EPISODE_MESSAGE_IDS);
+    expect(conversation.episodeMessageIds.at(-1)).toBe('m1000');
+    expect(JSON.stringify(conversation).length).toBeLessThan(32 * 1024);
+    expect(newest.kind).toBe('unchanged');
+    // Too old to be remembered: applied again, but nothing that matters moves. Same episode, no
+    // second ack, the latest activity kept, and its event has the id of the first delivery's.
+    expect(oldest).toMatchObject({ kind: 'applied', ackRequested: false });
+    if (oldest.kind !== 'applied' || firstEvent.kind !== 'applied') return;
+    expect(oldest.conversation.episode).toBe(conversation.episode);
+    expect(oldest.conversation.lastMessageAt).toBe(at(1_000));
+    const receivedId = (c: Conversation) => c.outbox.find((event) => event.type === 'message.received')?.id;
+    expect(receivedId(oldest.conversation)).toBe(receivedId(firstEvent.conversation));
   });
 
   it('should change nothing when the same message is applied again', () => {
