@@ -154,8 +154,19 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     feed.catchUp().catch((error: Error) => log.warn('stats feed failed', { error: error.name }));
   await feedStats();
   const feedTimer = setInterval(feedStats, options.statsIntervalMs ?? 1_000);
-  const runSweep = () =>
-    sweep(runtime.sweepDeps).catch((error: Error) => log.warn('sweep failed', { error: error.name }));
+  // A long sweep (a burst of promises come due) is never started again on top of itself.
+  let sweeping: Promise<void> | null = null;
+  const runSweep = () => {
+    sweeping ??= sweep(runtime.sweepDeps)
+      .then(
+        () => undefined,
+        (error: Error) => log.warn('sweep failed', { error: error.name }),
+      )
+      .finally(() => {
+        sweeping = null;
+      });
+    return sweeping;
+  };
   await runSweep();
   const timer = setInterval(runSweep, options.sweepIntervalMs ?? 15_000);
 
@@ -171,6 +182,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitc
     async stop() {
       clearInterval(timer);
       clearInterval(feedTimer);
+      await sweeping;
       await worker.stop();
       await feed.catchUp().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));

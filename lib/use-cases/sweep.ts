@@ -33,63 +33,51 @@ export type SweepDeps = {
   recoverMail?: () => Promise<unknown>;
 };
 
-export type SweepResult = { requeued: number; notices: number; breaches: number; errors: number };
+export type SweepResult = {
+  requeued: number;
+  notices: number;
+  breaches: number;
+  errors: number;
+  /** Due conversations looked at (each once a run). */
+  due: number;
+};
+
+export type SweepOptions = {
+  /** Due conversations read at a time, soonest first. */
+  pageSize?: number;
+  /** No new page is started after this long: the next run carries on. */
+  budgetMs?: number;
+  /** Conversations finished at once. */
+  concurrency?: number;
+};
 
 /**
  * Finishes what a crash or an outage left half done (an ack or notice recorded as pending
  * that never reached the queue, a claim whose worker died) and starts the late notices that
  * came due. Finds them with a Query on the sweep index, never a Scan; queueing twice is
  * harmless (the worker claims).
+ *
+ * It reads page after page until nothing is due or its time budget is spent, several
+ * conversations at a time: promises are rounded to times a person would say, so a weekend's
+ * messages come due together on Monday morning, thousands at once. A conversation still due
+ * after its turn (its write failed) is not taken again in the same run.
  */
-export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> {
+export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
+  const { pageSize = 100, budgetMs = 10_000, concurrency = 8 } = options;
   const now = deps.clock.now();
-  const due = await deps.store.dueForSweep(now, limit);
-  const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0 };
-  for (let conversation of due) {
-    try {
-      if (conversation.outbox.length > 0 && deps.publish) {
-        conversation = await deps.publish(conversation);
-        if (conversation.outbox.length > 0) {
-          conversation =
-            (await updateConversation(deps.store, conversation.id, (current) =>
-              deferOutbox(current, now, deps.graceMs ?? 60_000),
-            )) ?? conversation;
-        }
-      }
-      const breach = breachDueAt(conversation);
-      if (breach && Date.parse(breach) <= now.getTime()) {
-        // The promise passed and nobody answered: counted once per episode, for the alarm.
-        conversation =
-          (await updateConversation(deps.store, conversation.id, (current) => markBreached(current, now))) ??
-          conversation;
-        deps.metrics.count('PromiseBreaches');
-        result.breaches++;
-      }
-      const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
-      if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
-        conversation =
-          (await updateConversation(deps.store, conversation.id, (current) => requestNotice(current, now))) ??
-          conversation;
-        result.notices++;
-      }
-      for (const slot of ['ack', 'notice'] as const satisfies readonly Slot[]) {
-        const job = conversation[slot];
-        if (!job || (job.state !== 'pending' && job.state !== 'sending')) continue;
-        if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) continue;
-        await deps.queue.enqueue({ conversationId: conversation.id, episode: job.episode, kind: slot });
-        await updateConversation(deps.store, conversation.id, (current) =>
-          markAckEnqueued(current, job.episode, now, slot),
-        );
-        result.requeued++;
-      }
-    } catch (error) {
-      result.errors++;
-      deps.log.warn('sweeper could not requeue', {
-        conversationId: conversation.id,
-        error: (error as Error).name,
-      });
-    }
-  }
+  const started = performance.now();
+  const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0, due: 0 };
+  const seen = new Set<string>();
+  let pages = 0;
+  do {
+    const due = await deps.store.dueForSweep(now, pageSize);
+    pages++;
+    const fresh = due.filter((conversation) => !seen.has(conversation.id));
+    for (const conversation of fresh) seen.add(conversation.id);
+    result.due += fresh.length;
+    await forEachConcurrently(fresh, concurrency, (conversation) => finish(deps, conversation, now, result));
+    if (due.length < pageSize || fresh.length === 0) break;
+  } while (performance.now() - started < budgetMs);
   if (deps.deliverWebhooks) {
     try {
       await deps.deliverWebhooks();
@@ -107,7 +95,67 @@ export async function sweep(deps: SweepDeps, limit = 100): Promise<SweepResult> 
       deps.log.warn('sweeper could not recheck stored mail', { error: (error as Error).name });
     }
   }
-  if (result.requeued > 0 || result.errors > 0)
-    deps.log.info('sweep finished', { due: due.length, ...result });
+  if (result.requeued > 0 || result.errors > 0) deps.log.info('sweep finished', { pages, ...result });
   return result;
+}
+
+/** One due conversation: deliver its events, record a breach, start a notice, requeue a job. */
+async function finish(deps: SweepDeps, due: Conversation, now: Date, result: SweepResult): Promise<void> {
+  let conversation = due;
+  try {
+    if (conversation.outbox.length > 0 && deps.publish) {
+      conversation = await deps.publish(conversation);
+      if (conversation.outbox.length > 0) {
+        conversation =
+          (await updateConversation(deps.store, conversation.id, (current) =>
+            deferOutbox(current, now, deps.graceMs ?? 60_000),
+          )) ?? conversation;
+      }
+    }
+    const breach = breachDueAt(conversation);
+    if (breach && Date.parse(breach) <= now.getTime()) {
+      // The promise passed and nobody answered: counted once per episode, for the alarm.
+      conversation =
+        (await updateConversation(deps.store, conversation.id, (current) => markBreached(current, now))) ??
+        conversation;
+      deps.metrics.count('PromiseBreaches');
+      result.breaches++;
+    }
+    const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
+    if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
+      conversation =
+        (await updateConversation(deps.store, conversation.id, (current) => requestNotice(current, now))) ??
+        conversation;
+      result.notices++;
+    }
+    for (const slot of ['ack', 'notice'] as const satisfies readonly Slot[]) {
+      const job = conversation[slot];
+      if (!job || (job.state !== 'pending' && job.state !== 'sending')) continue;
+      if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) continue;
+      await deps.queue.enqueue({ conversationId: conversation.id, episode: job.episode, kind: slot });
+      await updateConversation(deps.store, conversation.id, (current) =>
+        markAckEnqueued(current, job.episode, now, slot),
+      );
+      result.requeued++;
+    }
+  } catch (error) {
+    result.errors++;
+    deps.log.warn('sweeper could not requeue', {
+      conversationId: conversation.id,
+      error: (error as Error).name,
+    });
+  }
+}
+
+/** Runs `work` over the items in order, at most `size` at once. */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(lanes);
 }

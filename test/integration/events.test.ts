@@ -195,9 +195,9 @@ describe('events for downstream tools', () => {
 
     // Act: sweeps that may each look at one conversation only.
     sb.clock.advance(sb.config.ack.graceMs + 2_000);
-    const first = await sweep(sb.runtime.sweepDeps, 1);
-    const second = await sweep(sb.runtime.sweepDeps, 1);
-    const third = await sweep(sb.runtime.sweepDeps, 1);
+    const first = await sweep(sb.runtime.sweepDeps, { pageSize: 1, budgetMs: 0 });
+    const second = await sweep(sb.runtime.sweepDeps, { pageSize: 1, budgetMs: 0 });
+    const third = await sweep(sb.runtime.sweepDeps, { pageSize: 1, budgetMs: 0 });
 
     // Assess: the stuck outbox was deferred, so the waiting ack got queued.
     expect(first.requeued + second.requeued + third.requeued).toBeGreaterThanOrEqual(2);

@@ -3,6 +3,7 @@ import { applyReply } from '#lib/domain/conversation.ts';
 import { updateConversation } from '#lib/use-cases/conversation-writes.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { countCalls, injectFault } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 describe('the late notice', () => {
@@ -70,5 +71,62 @@ describe('the late notice', () => {
     // Assess
     expect(result.notices).toBe(0);
     expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  /** `count` customers writing at the same moment: one promise, due for all of them together. */
+  async function burst(count: number): Promise<{ replyBy: number; ids: string[] }> {
+    for (let i = 0; i < count; i++) {
+      expect((await sb.postSms({ From: `+4860150${String(i).padStart(4, '0')}` })).status).toBe(200);
+    }
+    await sb.drain();
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 500 });
+    expect(new Set(items.map((c) => c.replyBy)).size).toBe(1);
+    return { replyBy: Date.parse(items[0]?.replyBy as string), ids: items.map((c) => c.id) };
+  }
+
+  it('should start every late notice of a burst come due together in one run, page after page', async () => {
+    // Prepare: 250 customers, one promise (a weekend's messages all promised for Monday 10:00).
+    const { replyBy } = await burst(250);
+    sb.clock.set(new Date(replyBy - 29 * 60_000));
+
+    // Act
+    const result = await sweep(sb.runtime.sweepDeps);
+    const again = await sweep(sb.runtime.sweepDeps);
+    const jobs = await sb.drain();
+
+    // Assess: all of them in the first run (one page of 100 was all a run used to take).
+    expect(result).toMatchObject({ due: 250, notices: 250, errors: 0 });
+    expect(again.notices).toBe(0);
+    expect(jobs).toBe(250);
+  }, 60_000);
+
+  it('should take a conversation that stays due once a run, and end the run', async () => {
+    // Prepare: the notice of one conversation cannot be written.
+    const { replyBy, ids } = await burst(3);
+    sb.clock.set(new Date(replyBy - 29 * 60_000));
+    const [stuck] = await sb.runtime.store.dueForSweep(sb.clock.now(), 1);
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: Number.POSITIVE_INFINITY,
+      match: (input) => (input.Item as { pk?: { S?: string } }).pk?.S === `CONV#${stuck?.id}`,
+    });
+    const pages = countCalls(
+      sb.backends.dynamodb,
+      'QueryCommand',
+      (input) =>
+        (input.ExpressionAttributeValues as { ':pk'?: { S?: string } })[':pk']?.S?.startsWith('SWEEP') ??
+        false,
+    );
+
+    // Act: pages of one, so the stuck conversation heads every page.
+    const result = await sweep(sb.runtime.sweepDeps, { pageSize: 1, budgetMs: 60_000 });
+    fault.remove();
+
+    // Assess: looked at once, then the run ended (one more page found only it) instead of
+    // reading it again until the budget ran out. The other two are the next run's.
+    expect(ids).toContain(stuck?.id);
+    expect(result).toMatchObject({ due: 1, notices: 0, errors: 1 });
+    expect(pages.count).toBe(2 * sb.config.aws.indexShards);
   });
 });
