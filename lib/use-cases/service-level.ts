@@ -22,6 +22,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
+import { forEachConcurrently } from './concurrently.ts';
 
 export type StatsSinkDeps = {
   stats: StatsStore;
@@ -33,6 +34,9 @@ export type StatsSinkDeps = {
 };
 
 export type CountOutcome = 'counted' | 'duplicate' | 'ignored';
+
+/** Conversations whose events are counted at once within one batch. */
+const STATS_CONCURRENCY = 16;
 
 /**
  * The stats consumer of the event fan-out: every delivered event updates its day's summary
@@ -53,25 +57,26 @@ export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promi
 }
 
 /**
- * Counts events in order. The resolution bookkeeping is idempotent by itself (sets, not
- * sums); the counters are guarded by a conditional marker per event id (kept 35 days), written
- * before the ADD: a redelivery, even one arriving at the same moment, finds it and adds
- * nothing. The events newly claimed are summed per day and channel and added with one write
- * each (a first message's opened + received events: one ADD, not two). If an ADD fails, the
- * claims it carried and those not yet added are taken back and the publisher's retry counts
- * them; only a crash between a claim and its ADD (milliseconds) loses a count. The marker
- * comes first on purpose: counting first would turn every concurrent redelivery into a double
- * count, and a lease (claim, count, mark done) would make concurrent duplicates fail their
- * publish and be sent to every other consumer again.
+ * Counts events, each conversation's in order. The resolution bookkeeping is idempotent by
+ * itself (sets, not sums); the counters are guarded by a conditional marker per event id (kept
+ * 35 days), written before the ADD: a redelivery, even one arriving at the same moment, finds
+ * it and adds nothing. The events newly claimed are summed per day and channel and added with
+ * one write each (a first message's opened + received events: one ADD, not two). If an ADD
+ * fails, the claims it carried and those not yet added are taken back and the publisher's
+ * retry counts them. If an event fails before its claim, the others are still added and the
+ * error is thrown, so that the batch comes again for it. Only a crash between a claim and its
+ * ADD (milliseconds) loses a count. The marker comes first on purpose: counting first would
+ * turn every concurrent redelivery into a double count, and a lease (claim, count, mark done)
+ * would make concurrent duplicates fail their publish and be sent to every other consumer again.
  */
 export async function countEvents(
   deps: StatsSinkDeps,
   events: readonly DomainEvent[],
 ): Promise<CountOutcome[]> {
-  const outcomes: CountOutcome[] = [];
+  const outcomes: CountOutcome[] = events.map(() => 'ignored');
   const groups = new Map<string, { date: string; channel: Channel; counts: Counts; claimed: string[] }>();
   const calendar = businessCalendar(deps.business);
-  for (const event of events) {
+  const countOne = async (event: DomainEvent): Promise<CountOutcome> => {
     await trackResolutions(deps, event);
     const counts = countsFor(event, calendar);
     const channel = counts
@@ -83,13 +88,9 @@ export async function countEvents(
           eventId: event.id,
           type: event.type,
         });
-      outcomes.push('ignored');
-      continue;
+      return 'ignored';
     }
-    if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) {
-      outcomes.push('duplicate');
-      continue;
-    }
+    if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) return 'duplicate';
     const date = businessDate(event.occurredAt, deps.business.timeZone);
     const key = `${date}|${channel}`;
     const group = groups.get(key);
@@ -99,8 +100,28 @@ export async function countEvents(
     } else {
       groups.set(key, { date, channel, counts, claimed: [event.id] });
     }
-    outcomes.push('counted');
-  }
+    return 'counted';
+  };
+  // One conversation's events in order; different conversations side by side (a batch is up to
+  // 100 events, one after the other they took longer than the queue fills at 100 messages a
+  // second). The bookkeeping they share (a contact's, a day's) is written by single-item
+  // updates that merge, as it is for two batches counted at once.
+  const byConversation = Map.groupBy(
+    events.map((event, index) => ({ event, index })),
+    ({ event }) => event.conversationId,
+  );
+  const failures: unknown[] = [];
+  await forEachConcurrently([...byConversation.values()], STATS_CONCURRENCY, async (conversation) => {
+    for (const { event, index } of conversation) {
+      try {
+        outcomes[index] = await countOne(event);
+      } catch (error) {
+        // The rest of this conversation waits for the redelivery, in order.
+        failures.push(error);
+        return;
+      }
+    }
+  });
   const pending = [...groups.values()];
   while (pending.length > 0) {
     const group = pending[0] as (typeof pending)[number];
@@ -113,6 +134,8 @@ export async function countEvents(
     }
     pending.shift();
   }
+  // What was counted is added; the queue delivers the batch again for the rest.
+  if (failures.length > 0) throw failures[0];
   return outcomes;
 }
 

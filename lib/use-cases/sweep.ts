@@ -13,6 +13,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import { forEachConcurrently } from './concurrently.ts';
 import { updateConversation } from './conversation-writes.ts';
 
 export type SweepDeps = {
@@ -145,17 +146,4 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
       error: (error as Error).name,
     });
   }
-}
-
-/** Runs `work` over the items in order, at most `size` at once. */
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  size: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  });
-  await Promise.all(lanes);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalEventFeed } from '#lib/local/event-feed.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
-import { countCalls, pkStartsWith } from '#test/support/faults.ts';
+import { countCalls, InjectedFault, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 describe('the stats feed (service-level counting after the fact)', () => {
@@ -142,5 +142,81 @@ describe('the stats feed (service-level counting after the fact)', () => {
     expect(first).toEqual({ counted: 2, duplicate: 0, ignored: 0, invalid: 1 });
     expect(redelivered).toEqual({ counted: 0, duplicate: 2, ignored: 0, invalid: 1 });
     expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+
+  /** The bus's events as the stats queue delivers them (bare events, as locally). */
+  async function records() {
+    return (await sb.events()).map((event, i) => ({ messageId: `m${i}`, body: JSON.stringify(event) }));
+  }
+
+  it("should count a batch's conversations side by side and each conversation's events in order", async () => {
+    // Prepare: twelve new customers, one of whom writes twice.
+    await start();
+    for (let i = 0; i < 12; i++) await sb.postSms({ From: `+4860123${String(i).padStart(4, '0')}` });
+    await sb.postSms({ From: '+48601230000', Body: 'Jeszcze jedno' });
+    const batch = await records();
+    const conversationOf = new Map((await sb.events()).map((event) => [event.id, event.conversationId]));
+    // Claims in flight, overall and per conversation, watched at the client's edge.
+    let inFlight = 0;
+    let most = 0;
+    const perConversation = new Map<string, number>();
+    let mostPerConversation = 0;
+    const stack = sb.backends.dynamodb.middlewareStack as unknown as {
+      add(middleware: unknown, options: { step: string; name: string }): void;
+      remove(name: string): boolean;
+    };
+    stack.add(
+      (next: (args: { input: Record<string, unknown> }) => Promise<unknown>) =>
+        async (args: { input: Record<string, unknown> }) => {
+          const pk = (args.input.Item as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          const conversation = pk.startsWith('STATSEVT#') ? conversationOf.get(pk.slice(9)) : undefined;
+          if (!conversation) return next(args);
+          inFlight++;
+          most = Math.max(most, inFlight);
+          perConversation.set(conversation, (perConversation.get(conversation) ?? 0) + 1);
+          mostPerConversation = Math.max(mostPerConversation, perConversation.get(conversation) ?? 0);
+          try {
+            return await next(args);
+          } finally {
+            inFlight--;
+            perConversation.set(conversation, (perConversation.get(conversation) ?? 1) - 1);
+          }
+        },
+      { step: 'initialize', name: 'claims-in-flight' },
+    );
+
+    // Act
+    const tally = await countEventRecords(sb.runtime.statsDeps, batch);
+    stack.remove('claims-in-flight');
+
+    // Assess: the second message delivered the first one's two events again (same ids).
+    expect(tally).toEqual({ counted: 25, duplicate: 2, ignored: 0, invalid: 0 });
+    expect(most).toBeGreaterThan(1);
+    expect(mostPerConversation).toBe(1);
+    expect(await today()).toMatchObject({ conversations: 12, messages: 13 });
+  });
+
+  it('should add what it counted when one event fails, and count the rest when the batch comes again', async () => {
+    // Prepare: five new customers; the claim of one message's event fails once.
+    await start();
+    for (let i = 0; i < 5; i++) await sb.postSms({ From: `+4860124${String(i).padStart(4, '0')}` });
+    const batch = await records();
+    const failing = (await sb.events()).find((event) => event.type === 'message.received');
+    injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => (input.Item as { pk?: { S?: string } }).pk?.S === `STATSEVT#${failing?.id}`,
+    });
+
+    // Act
+    const first = await countEventRecords(sb.runtime.statsDeps, batch).catch((error: Error) => error);
+    const partial = await today();
+    const redelivered = await countEventRecords(sb.runtime.statsDeps, batch);
+
+    // Assess: nothing lost, nothing counted twice.
+    expect(first).toBeInstanceOf(InjectedFault);
+    expect(partial).toMatchObject({ conversations: 5, messages: 4 });
+    expect(redelivered).toEqual({ counted: 1, duplicate: 9, ignored: 0, invalid: 0 });
+    expect(await today()).toMatchObject({ conversations: 5, messages: 5 });
   });
 });
