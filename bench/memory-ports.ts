@@ -214,9 +214,9 @@ export class MemoryConversationStore implements ConversationStore {
     return updated;
   }
 
-  async dueForSweep(): Promise<Conversation[]> {
+  async dueForSweep(): Promise<Page<Conversation>> {
     // The sweeper's index is not kept here: the front figure never sweeps.
-    return [];
+    return { items: [], nextCursor: null };
   }
 
   /** How many messages are stored (the bench checks the subject really recorded them). */

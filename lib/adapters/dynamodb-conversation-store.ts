@@ -517,8 +517,8 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async dueForSweep(now: Date, limit: number): Promise<Conversation[]> {
-    const { items } = await queryShards({
+  async dueForSweep(now: Date, limit: number, cursor?: string): Promise<Page<Conversation>> {
+    const page = await queryShards({
       client: this.#client,
       table: this.#table,
       index: 'gsi2',
@@ -528,9 +528,13 @@ export class DynamoDbConversationStore implements ConversationStore {
       // '~' sorts after every id character, so everything due at or before now is included.
       until: { value: `${now.toISOString()}~`, inclusive: true },
       limit,
+      cursor,
       tableKey: conversationKey,
     });
-    return items.map((item) => ConversationSchema.parse(strip(item)));
+    return {
+      items: page.items.map((item) => ConversationSchema.parse(strip(item))),
+      nextCursor: page.nextCursor,
+    };
   }
 
   #messageKeys(message: Message): Record<string, string> {

@@ -96,6 +96,10 @@ export interface ConversationStore {
    */
   completeText(messageId: string, text: string): Promise<void>;
   takeLateText(messageId: string): Promise<Message | null>;
-  /** Conversations whose next sweep time has come, oldest first. */
-  dueForSweep(now: Date, limit: number): Promise<Conversation[]>;
+  /**
+   * Conversations whose next sweep time has come, soonest first, a page at a time: the cursor
+   * continues after the last one returned (a conversation the sweeper just finished is not
+   * read again, even from an index that has not caught up with its write).
+   */
+  dueForSweep(now: Date, limit: number, cursor?: string): Promise<Page<Conversation>>;
 }

@@ -80,6 +80,6 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     isRemembered: (key, now) => inner.isRemembered(key, now),
     completeText: (id, text) => inner.completeText(id, text),
     takeLateText: (id) => inner.takeLateText(id),
-    dueForSweep: (now, limit) => inner.dueForSweep(now, limit),
+    dueForSweep: (now, limit, cursor) => inner.dueForSweep(now, limit, cursor),
   };
 }

@@ -60,24 +60,25 @@ export type SweepOptions = {
  *
  * It reads page after page until nothing is due or its time budget is spent, several
  * conversations at a time: promises are rounded to times a person would say, so a weekend's
- * messages come due together on Monday morning, thousands at once. A conversation still due
- * after its turn (its write failed) is not taken again in the same run.
+ * messages come due together on Monday morning, thousands at once. Each page continues after
+ * the last, so a conversation still due after its turn (its write failed) waits for the next run.
  */
 export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const { pageSize = 100, budgetMs = 10_000, concurrency = 8 } = options;
   const now = deps.clock.now();
   const started = performance.now();
   const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0, due: 0 };
-  const seen = new Set<string>();
+  let cursor: string | undefined;
   let pages = 0;
   do {
-    const due = await deps.store.dueForSweep(now, pageSize);
+    const page = await deps.store.dueForSweep(now, pageSize, cursor);
     pages++;
-    const fresh = due.filter((conversation) => !seen.has(conversation.id));
-    for (const conversation of fresh) seen.add(conversation.id);
-    result.due += fresh.length;
-    await forEachConcurrently(fresh, concurrency, (conversation) => finish(deps, conversation, now, result));
-    if (due.length < pageSize || fresh.length === 0) break;
+    result.due += page.items.length;
+    await forEachConcurrently(page.items, concurrency, (conversation) =>
+      finish(deps, conversation, now, result),
+    );
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
   } while (performance.now() - started < budgetMs);
   if (deps.deliverWebhooks) {
     try {

@@ -246,7 +246,7 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
     const response = await sb.postSms({ From: '+48601000005' });
     await sb.drain();
     const before = await sb.outbox();
-    const early = await sb.runtime.sweepDeps.store.dueForSweep(sb.clock.now(), 10);
+    const { items: early } = await sb.runtime.sweepDeps.store.dueForSweep(sb.clock.now(), 10);
     sb.clock.advance(sb.config.ack.graceMs + 1_000);
     const swept = await import('#lib/use-cases/sweep.ts').then(({ sweep }) => sweep(sb.runtime.sweepDeps));
     await sb.drain();

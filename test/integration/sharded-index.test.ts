@@ -179,11 +179,11 @@ describe('sharded listing keys', () => {
 
     // Act
     const listedBefore = await walk(after, { status: 'open' }, 7);
-    const dueBefore = await after.dueForSweep(NOW, 100);
+    const { items: dueBefore } = await after.dueForSweep(NOW, 100);
     const rewritten = all.filter((c) => c.status === 'open').slice(0, 10);
     await Promise.all(rewritten.map((conversation) => after.saveConversation(conversation, 1)));
     const listedAfter = await walk(after, { status: 'open' }, 7);
-    const dueAfter = await after.dueForSweep(NOW, 100);
+    const { items: dueAfter } = await after.dueForSweep(NOW, 100);
 
     // Assess
     const open = all
@@ -207,7 +207,7 @@ describe('sharded listing keys', () => {
     await Promise.all(all.map((conversation) => store.saveConversation(conversation, null)));
 
     // Act
-    const due = await store.dueForSweep(NOW, 5);
+    const { items: due } = await store.dueForSweep(NOW, 5);
 
     // Assess
     const expected = all
