@@ -8,8 +8,9 @@ const runtime = await loadLambdaRuntime('switchboard-sweeper', {
 });
 
 /**
- * Every minute: finishes what a crash or an outage left half done, and what came due. Pages of
- * due conversations for up to 40 s of its 60 s timeout, leaving the rest to the webhook retries
- * and the mail recheck; a larger backlog is the next minute's.
+ * Every minute: finishes what a crash or an outage left half done, and what came due. Of its
+ * 60 s timeout, due conversations get up to 35 s and due webhook deliveries up to 15 s (no
+ * page or delivery is started after that), the mail recheck the rest; a larger backlog is the
+ * next minute's.
  */
-export const handler = async () => sweep(runtime.sweepDeps, { budgetMs: 40_000 });
+export const handler = async () => sweep(runtime.sweepDeps, { budgetMs: 35_000, webhookBudgetMs: 15_000 });

@@ -242,8 +242,8 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return { items, nextCursor: page.nextCursor };
   }
 
-  async dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]> {
-    const { items } = await queryShards({
+  async dueDeliveries(now: Date, limit: number, cursor?: string): Promise<DeliveryPage> {
+    const page = await queryShards({
       client: this.#client,
       table: this.#table,
       index: 'gsi2',
@@ -253,9 +253,11 @@ export class DynamoDbWebhookStore implements WebhookStore {
       // '~' sorts after every id character: everything due at `now`, whatever its id.
       until: { value: `${now.toISOString()}#~`, inclusive: true },
       limit,
+      cursor,
       tableKey: deliveryTableKey,
     });
-    return items.map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+    const items = page.items.map((item) => WebhookDeliverySchema.parse(deliveryFields(item)));
+    return { items, nextCursor: page.nextCursor };
   }
 
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {

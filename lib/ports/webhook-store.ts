@@ -36,8 +36,11 @@ export interface WebhookStore {
     subscriptionId: string,
     query: { limit: number; cursor?: string; since?: string },
   ): Promise<DeliveryPage>;
-  /** Pending deliveries whose next attempt is due at `now`, earliest first (a Query, never a Scan). */
-  dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Pending deliveries whose next attempt is due at `now`, earliest first (Queries, never a
+   * Scan), a page at a time: the cursor continues after the last one returned.
+   */
+  dueDeliveries(now: Date, limit: number, cursor?: string): Promise<DeliveryPage>;
 }
 
 /** One signed POST of a delivery's body to an endpoint: never throws, never follows a redirect. */

@@ -158,7 +158,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     noticeLeadMs: config.ack.noticeLeadMs,
     graceMs: config.ack.graceMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
-    deliverWebhooks: () => deliverDueWebhooks(webhookDeps),
+    deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),
   };
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;

@@ -28,8 +28,8 @@ export type SweepDeps = {
   graceMs?: number;
   /** How long before the promised time an unanswered episode gets its late notice. */
   noticeLeadMs: number;
-  /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries). */
-  deliverWebhooks?: () => Promise<unknown>;
+  /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries), for up to `budgetMs`. */
+  deliverWebhooks?: (budgetMs: number) => Promise<unknown>;
   /** Records stored mail whose SNS notification never arrived (recoverMail). */
   recoverMail?: () => Promise<unknown>;
 };
@@ -50,6 +50,8 @@ export type SweepOptions = {
   budgetMs?: number;
   /** Conversations finished at once. */
   concurrency?: number;
+  /** How long the due webhook deliveries may take, after the conversations. */
+  webhookBudgetMs?: number;
 };
 
 /**
@@ -64,7 +66,7 @@ export type SweepOptions = {
  * the last, so a conversation still due after its turn (its write failed) waits for the next run.
  */
 export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
-  const { pageSize = 100, budgetMs = 10_000, concurrency = 8 } = options;
+  const { pageSize = 100, budgetMs = 10_000, concurrency = 8, webhookBudgetMs = 5_000 } = options;
   const now = deps.clock.now();
   const started = performance.now();
   const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0, due: 0 };
@@ -82,7 +84,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   } while (performance.now() - started < budgetMs);
   if (deps.deliverWebhooks) {
     try {
-      await deps.deliverWebhooks();
+      await deps.deliverWebhooks(webhookBudgetMs);
     } catch (error) {
       result.errors++;
       deps.log.warn('sweeper could not deliver webhooks', { error: (error as Error).name });

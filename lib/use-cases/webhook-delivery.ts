@@ -57,37 +57,71 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
   };
 }
 
-/** Sends the deliveries whose next attempt is due (found with a Query on the sparse due index). */
-export async function deliverDueWebhooks(deps: WebhookDeliveryDeps, limit = 100): Promise<DeliveryRunResult> {
-  const due = await deps.webhooks.dueDeliveries(deps.clock.now(), limit);
+/**
+ * Sends the deliveries whose next attempt is due (found with Queries on the sparse due index),
+ * page after page until none is due or `budgetMs` has passed: after an endpoint's outage its
+ * backlog comes due at the pace it was deferred, far more than one page a minute. An endpoint
+ * that fails once is not tried again in the same run (its later deliveries are deferred).
+ */
+export async function deliverDueWebhooks(
+  deps: WebhookDeliveryDeps,
+  options: { pageSize?: number; budgetMs?: number } = {},
+): Promise<DeliveryRunResult> {
+  const { pageSize = 100, budgetMs = 10_000 } = options;
+  const now = deps.clock.now();
+  const deadline = performance.now() + budgetMs;
   const subscriptions = new Map<string, StoredWebhookSubscription | null>();
-  for (const id of new Set(due.map((delivery) => delivery.subscriptionId))) {
-    subscriptions.set(id, await deps.webhooks.getSubscription(id));
-  }
-  const result = await deliverAll(deps, due, subscriptions);
-  if (due.length > 0) deps.log.info('webhook deliveries swept', { due: due.length, ...result });
+  const run: RunState = { failing: new Set(), deadline };
+  const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
+  let due = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.webhooks.dueDeliveries(now, pageSize, cursor);
+    due += page.items.length;
+    for (const id of new Set(page.items.map((delivery) => delivery.subscriptionId))) {
+      if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
+    }
+    const pageResult = await deliverAll(deps, page.items, subscriptions, undefined, run);
+    result.delivered += pageResult.delivered;
+    result.retrying += pageResult.retrying;
+    result.failed += pageResult.failed;
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  } while (performance.now() < deadline);
+  if (due > 0) deps.log.info('webhook deliveries swept', { due, ...result });
   return result;
 }
+
+/** What one sweep run remembers across its pages. */
+type RunState = {
+  /** Subscriptions whose endpoint failed in this run: their later deliveries are deferred. */
+  failing: Set<string>;
+  /** No delivery is started after this (performance.now()); it stays due for the next run. */
+  deadline: number;
+};
 
 /**
  * One subscription's deliveries go in the order their events happened, one at a time; the
  * subscriptions are served side by side. After a failed attempt, the rest of that
- * subscription's batch is counted as a failed attempt without being sent: a down endpoint
- * costs one timeout per run, not one per delivery, and its backlog backs off together.
+ * subscription's deliveries in the run are counted as a failed attempt without being sent: a
+ * down endpoint costs one timeout per run, not one per delivery, and its backlog backs off
+ * together.
  */
 async function deliverAll(
   deps: WebhookDeliveryDeps,
   deliveries: readonly WebhookDelivery[],
   subscriptions: ReadonlyMap<string, StoredWebhookSubscription | null>,
   timeoutMs?: number,
+  run?: RunState,
 ): Promise<DeliveryRunResult> {
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let subscription = subscriptions.get(subscriptionId) ?? null;
-      let endpointFailing = false;
+      let endpointFailing = run?.failing.has(subscriptionId) ?? false;
       for (const delivery of batch.toSorted((a, b) => a.occurredAt.localeCompare(b.occurredAt))) {
+        if (run && performance.now() >= run.deadline) return;
         try {
           const saved = endpointFailing
             ? await deferDelivery(deps, delivery)
@@ -109,6 +143,7 @@ async function deliverAll(
             error: (error as Error).name,
           });
         }
+        if (endpointFailing) run?.failing.add(subscriptionId);
       }
     }),
   );

@@ -145,6 +145,30 @@ describe('outbound webhooks (the agents’ side)', () => {
     ]);
   });
 
+  it('should send a backlog larger than a page in one run, and try a down endpoint once a run', async () => {
+    // Prepare: the endpoint is down while 120 customers write; every first attempt fails.
+    await start();
+    await subscribe(['message.received']);
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 120; i++) await sb.postSms({ From: `+4860125${String(i).padStart(4, '0')}` });
+    const firstAttempts = receiver.requests.length;
+
+    // Act: a run while it is still down, then one after it came back.
+    sb.clock.advance(3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+    const whileDown = receiver.requests.length - firstAttempts;
+    receiver.fallbackStatus = 200;
+    sb.clock.advance(3 * 3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: one request while down (the rest deferred with it, across pages); the whole
+    // backlog in the next run, not one page of 100 a minute.
+    expect(firstAttempts).toBe(120);
+    expect(whileDown).toBe(1);
+    const delivered = receiver.requests.filter((request) => request.status === 200);
+    expect(new Set(delivered.map((request) => request.headers['webhook-id'])).size).toBe(120);
+  }, 60_000);
+
   it('should keep retrying for more than a day, then mark the delivery failed', async () => {
     // Prepare
     await start();
