@@ -375,6 +375,8 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async listMessages(conversationId: string): Promise<Message[]> {
+    // Newest first, so that a conversation longer than the cap shows (and routes replies by) its
+    // latest messages; handed back oldest first.
     const messages: Message[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -384,14 +386,15 @@ export class DynamoDbConversationStore implements ConversationStore {
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
           ExpressionAttributeValues: marshall({ ':pk': `CONV#${conversationId}` }),
-          ScanIndexForward: true,
+          ScanIndexForward: false,
+          Limit: MAX_MESSAGES - messages.length,
           ExclusiveStartKey: start,
         }),
       );
       for (const item of page.Items ?? []) messages.push(MessageSchema.parse(strip(item)));
       start = page.LastEvaluatedKey;
     } while (start && messages.length < MAX_MESSAGES);
-    return messages;
+    return messages.reverse();
   }
 
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {

@@ -77,6 +77,7 @@ export interface ConversationStore {
   /** Writes the conversation if its stored version is still `expectedVersion` (null: must not exist). */
   saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation>;
   listConversations(query: ConversationQuery): Promise<Page<Conversation>>;
+  /** A conversation's messages, oldest first: the latest 2,000 of a longer one. */
   listMessages(conversationId: string): Promise<Message[]>;
   /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;

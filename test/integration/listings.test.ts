@@ -109,4 +109,32 @@ describe('listing conversations for the agents', () => {
     expect(body.conversations).toHaveLength(1);
     expect(missing.status).toBe(404);
   });
+
+  it('should show the latest 2,000 messages of a longer conversation, oldest first', async () => {
+    // Prepare: a customer (or a bot) who wrote 2,010 more times.
+    await sb.postSms({ From: '+48601234567' });
+    const [conversation] = (await list('')).body.items;
+    const [first] = await sb.runtime.store.listMessages(conversation?.id as string);
+    const start = Date.parse(first?.createdAt as string);
+    const seeded = Array.from({ length: 2_010 }, (_, i) => ({
+      ...(first as NonNullable<typeof first>),
+      id: `msg_flood${String(i).padStart(21, '0')}`,
+      providerMessageId: `SMflood${i}`,
+      createdAt: new Date(start + (i + 1) * 1_000).toISOString(),
+    }));
+    for (let i = 0; i < seeded.length; i += 200) {
+      await Promise.all(seeded.slice(i, i + 200).map((message) => sb.runtime.store.putMessage(message)));
+    }
+
+    // Act
+    const response = await sb.api(`/api/conversations/${conversation?.id}`);
+    const { messages } = (await response.json()) as { messages: { id: string; createdAt: string }[] };
+
+    // Assess: the oldest 11 (the first message and 10 of the flood) are the ones left out.
+    expect(response.status).toBe(200);
+    expect(messages).toHaveLength(2_000);
+    expect(messages[0]?.id).toBe(seeded[10]?.id);
+    expect(messages.at(-1)?.id).toBe(seeded.at(-1)?.id);
+    expect(messages.map((m) => m.createdAt)).toEqual(messages.map((m) => m.createdAt).toSorted());
+  }, 60_000);
 });

@@ -44,7 +44,9 @@ export const ConversationPageSchema = z.object({
 });
 export const ConversationDetailSchema = z.object({
   conversation: ConversationViewSchema,
-  messages: z.array(MessageViewSchema).meta({ description: 'Oldest first' }),
+  messages: z
+    .array(MessageViewSchema)
+    .meta({ description: 'Oldest first; the latest 2,000 of a longer conversation' }),
 });
 export const ConversationEnvelopeSchema = z.object({ conversation: ConversationViewSchema });
 export const ReplySentSchema = z.object({ message: MessageViewSchema, conversation: ConversationViewSchema });
