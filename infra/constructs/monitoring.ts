@@ -165,6 +165,13 @@ export class Monitoring extends Construct {
         evaluationPeriods: 3,
       });
     }
+    this.alarm('SweeperBehind', {
+      description:
+        'For 5 minutes every sweeper run ended with conversations still due: late notices, requeued acks and undelivered events are waiting (docs/scale.md).',
+      metric: this.custom('SweepBacklog', { period: ONE_MINUTE }),
+      threshold: 0,
+      evaluationPeriods: 5,
+    });
     this.alarm('PromiseBreaches', {
       description: 'A customer was promised a reply by a time that has passed without one.',
       metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
@@ -212,6 +219,7 @@ export class Monitoring extends Construct {
         this.custom('AcksSkipped', { period: FIVE_MINUTES, label: 'skipped' }),
         this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'failed' }),
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
+        this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
       ]),
       graph(
         'Ack queue',

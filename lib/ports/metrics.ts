@@ -6,6 +6,8 @@ export type MetricName =
   | 'AcksFailed'
   | 'NoticesSent'
   | 'PromiseBreaches'
+  /** A sweeper run ended with conversations still due (its time budget ran out). */
+  | 'SweepBacklog'
   | 'MailRecovered'
   | 'WebhookLatency';
 

@@ -100,6 +100,24 @@ describe('the late notice', () => {
     expect(jobs).toBe(250);
   }, 60_000);
 
+  it('should say so (a metric and a warning) when a run ends with conversations still due', async () => {
+    // Prepare
+    const { replyBy } = await burst(3);
+    sb.clock.set(new Date(replyBy - 29 * 60_000));
+    const counted: string[] = [];
+    const metrics = { count: (name: string) => void counted.push(name), timing: () => {} };
+
+    // Act: a run with time for one page of one.
+    const short = await sweep({ ...sb.runtime.sweepDeps, metrics }, { pageSize: 1, budgetMs: 0 });
+    const rest = await sweep({ ...sb.runtime.sweepDeps, metrics });
+
+    // Assess
+    expect(short).toMatchObject({ due: 1, notices: 1, behind: true });
+    expect(rest).toMatchObject({ due: 2, notices: 2, behind: false });
+    expect(counted.filter((name) => name === 'SweepBacklog')).toHaveLength(1);
+    expect(sb.log.lines.filter((line) => line.message.includes('ran out of time'))).toHaveLength(1);
+  });
+
   it('should take a conversation that stays due once a run, and go on with the others', async () => {
     // Prepare: the notice of one conversation cannot be written.
     const { replyBy, ids } = await burst(3);

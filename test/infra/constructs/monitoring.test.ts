@@ -163,6 +163,18 @@ describe('Monitoring', () => {
       });
     });
 
+    it('should raise an alarm when the sweeper has run out of time with work left for 5 minutes', () => {
+      expect(alarm(dev, 'switchboard-dev-sweeper-behind')).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'SweepBacklog',
+        Dimensions: [{ Name: 'service', Value: 'switchboard-dev' }],
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 0,
+        EvaluationPeriods: 5,
+      });
+    });
+
     it.each([
       ['dev', () => dev],
       ['prod', () => prod],
@@ -215,6 +227,7 @@ describe('Monitoring', () => {
             'AcksSkipped',
             'AcksFailed',
             'PromiseBreaches',
+            'SweepBacklog',
             'ApproximateAgeOfOldestMessage',
             'ApproximateNumberOfMessagesVisible',
             'Errors',
