@@ -3,7 +3,7 @@ import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 
-/**
+/*
  * Sharded index keys: a listing key that every item of a kind shares (`CONVS#open`, `SWEEP`)
  * would put all their index writes on one index partition, which takes about 1,000 writes a
  * second (docs/scale.md). Each item goes to one of N partitions instead, chosen by a stable hash
@@ -14,6 +14,7 @@ import { InvalidCursorError } from '#lib/ports/errors.ts';
  * any larger N and moves to `h mod N` at its next write. Lowering N would hide the entries of
  * the dropped shards until they are rewritten, so N only grows.
  */
+
 /** FNV-1a (32-bit) of the id: cheap, stable across processes and versions, evenly spread. */
 export function shardOf(id: string, shards: number): number {
   let hash = 0x811c9dc5;
@@ -24,15 +25,16 @@ export function shardOf(id: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
+const partitionOf = (base: string, shard: number) => (shard === 0 ? base : `${base}#${shard}`);
+
 /** The index partition of item `id` under the listing key `base`. */
 export function shardKey(base: string, id: string, shards: number): string {
-  const shard = shardOf(id, shards);
-  return shard === 0 ? base : `${base}#${shard}`;
+  return partitionOf(base, shardOf(id, shards));
 }
 
 /** Every partition of the listing key `base`, shard 0 first. */
 export function shardPartitions(base: string, shards: number): string[] {
-  return Array.from({ length: shards }, (_, shard) => (shard === 0 ? base : `${base}#${shard}`));
+  return Array.from({ length: shards }, (_, shard) => partitionOf(base, shard));
 }
 
 export type ShardedQuery = {
@@ -57,7 +59,7 @@ export type ShardedQuery = {
 
 type Shard = {
   partition: string;
-  /** The sort key of the last item taken (or read) from this shard; null: from its start. */
+  /** Where the next read of this shard starts: after this sort key (null: from its start). */
   after: string | null;
   buffer: Record<string, AttributeValue>[];
   /** DynamoDB may hold more after the buffer. */
