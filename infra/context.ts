@@ -127,7 +127,7 @@ function days(key: string, value: string | undefined, fallback: number): number 
   return parsed;
 }
 
-/** `-c indexShards=16`: may grow between deployments, never shrink (a smaller count hides entries). */
+/** `-c indexShards=16` (reads use the largest count the table has recorded, so a smaller one hides nothing). */
 function shardCount(value: string | undefined): number {
   if (value === undefined) return DEFAULT_INDEX_SHARDS;
   const parsed = Number(value);

@@ -40,7 +40,7 @@ export interface SwitchboardStackProps extends StackProps {
   readonly whatsappPhoneNumberId?: string;
   /**
    * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
-   * May grow between deployments, never shrink. Default 8.
+   * Reads use the largest count the table has recorded. Default 8.
    */
   readonly indexShards?: number;
 }

@@ -27,7 +27,7 @@ import type {
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { queryShards, shardKey } from './dynamodb-shards.ts';
+import { queryShards, type ShardCount, shardKey } from './dynamodb-shards.ts';
 
 const KEY_ATTRIBUTES = [
   'pk',
@@ -72,9 +72,9 @@ export type DynamoDbConversationStoreOptions = {
   sweepAt: (conversation: Conversation) => string | null;
   /**
    * How many partitions the single-valued listing keys (`CONVS#<status>`, `AWAITING`, `SWEEP`,
-   * `CONVS#<status>#<channel>`) are spread over (dynamodb-shards.ts). May grow, never shrink.
+   * `CONVS#<status>#<channel>`) are spread over (dynamodb-shards.ts).
    */
-  shards: number;
+  shards: ShardCount;
 };
 
 // Every conversation index sorts by `<time>#<conversation id>`.
@@ -98,7 +98,7 @@ export class DynamoDbConversationStore implements ConversationStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #sweepAt: (conversation: Conversation) => string | null;
-  readonly #shards: number;
+  readonly #shards: ShardCount;
 
   constructor(options: DynamoDbConversationStoreOptions) {
     this.#client = options.client;
@@ -295,7 +295,7 @@ export class DynamoDbConversationStore implements ConversationStore {
   async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
     const saved: Conversation = { ...conversation, version: (expectedVersion ?? 0) + 1 };
     const sweepAt = this.#sweepAt(saved);
-    const shard = (base: string) => shardKey(base, saved.id, this.#shards);
+    const shard = (base: string) => shardKey(base, saved.id, this.#shards.forWriting);
     const item = {
       pk: `CONV#${saved.id}`,
       sk: 'CONV',
@@ -342,6 +342,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     // One index per listing, so that every listing is a Query (one per shard) whose cost is
     // about the page size whatever the table holds. An assignee's key is not sharded: it takes
     // one agent's conversations, not everyone's.
+    const everyShard = await this.#shards.forReading();
     const [index, base, newestFirst, before, shards] =
       query.awaiting || query.overdue
         ? ([
@@ -349,13 +350,13 @@ export class DynamoDbConversationStore implements ConversationStore {
             'AWAITING',
             false,
             query.overdue ? (query.now ?? new Date()).toISOString() : undefined,
-            this.#shards,
+            everyShard,
           ] as const)
         : query.channel
-          ? (['gsi4', `CONVS#${query.status}#${query.channel}`, true, undefined, this.#shards] as const)
+          ? (['gsi4', `CONVS#${query.status}#${query.channel}`, true, undefined, everyShard] as const)
           : query.assignee
             ? (['gsi5', `ASSIGNEE#${query.status}#${query.assignee}`, true, undefined, 1] as const)
-            : (['gsi1', `CONVS#${query.status}`, true, undefined, this.#shards] as const);
+            : (['gsi1', `CONVS#${query.status}`, true, undefined, everyShard] as const);
     const page = await queryShards({
       client: this.#client,
       table: this.#table,
@@ -526,7 +527,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       table: this.#table,
       index: 'gsi2',
       base: 'SWEEP',
-      shards: this.#shards,
+      shards: await this.#shards.forReading(),
       newestFirst: false,
       // '~' sorts after every id character, so everything due at or before now is included.
       until: { value: `${now.toISOString()}~`, inclusive: true },

@@ -1,5 +1,12 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 
@@ -12,7 +19,8 @@ import { InvalidCursorError } from '#lib/ports/errors.ts';
  * Shard 0 keeps the unsharded name, so the keys written before sharding (N = 1) are shard 0 of
  * any N, and growing N never hides an entry: an item in shard `h mod n` stays readable under
  * any larger N and moves to `h mod N` at its next write. Lowering N would hide the entries of
- * the dropped shards until they are rewritten, so N only grows.
+ * the dropped shards until they are rewritten, so reads use the largest N the table has
+ * recorded (ShardCount, below).
  */
 
 /** FNV-1a (32-bit) of the id: cheap, stable across processes and versions, evenly spread. */
@@ -203,4 +211,71 @@ function decodePositions(cursor: string | undefined, tag: string, shards: number
     throw new InvalidCursorError();
   }
   return record.s as (string | null | false)[];
+}
+
+/**
+ * The shard count a function writes with (its configured N), and the one it reads with: the
+ * largest N ever recorded in the table (`META#indexShards`), which each function raises to its
+ * own the first time it reads (the sweeper does every minute). So a deployment that lowers N by
+ * mistake writes into fewer shards but still reads every shard written before; nothing is
+ * hidden. The record is read again every `refreshMs`.
+ */
+export class ShardCount {
+  readonly forWriting: number;
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #refreshMs: number;
+  #read: { at: number; count: Promise<number> } | null = null;
+
+  constructor(options: {
+    client: DynamoDBClient;
+    tableName: string;
+    configured: number;
+    refreshMs?: number;
+  }) {
+    this.forWriting = options.configured;
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#refreshMs = options.refreshMs ?? 5 * 60_000;
+  }
+
+  /** How many shards a listing must read. */
+  forReading(): Promise<number> {
+    const now = performance.now();
+    if (!this.#read || now - this.#read.at >= this.#refreshMs) {
+      const count = this.#recorded().catch((error: unknown) => {
+        this.#read = null;
+        throw error;
+      });
+      this.#read = { at: now, count };
+    }
+    return this.#read.count;
+  }
+
+  async #recorded(): Promise<number> {
+    const key = marshall({ pk: 'META#indexShards', sk: 'META' });
+    // Consistent: after a lost race below, the larger count must be the one read.
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    const recorded = Number(Item?.shards?.N ?? 0);
+    if (recorded >= this.forWriting) return recorded;
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression: 'SET shards = :n, #type = :type',
+          ConditionExpression: 'attribute_not_exists(shards) OR shards < :n',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: marshall({ ':n': this.forWriting, ':type': 'meta' }),
+        }),
+      );
+      return this.forWriting;
+    } catch (error) {
+      // Someone recorded a larger count in between: read it.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#recorded();
+    }
+  }
 }

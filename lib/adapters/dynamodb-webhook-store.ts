@@ -18,7 +18,7 @@ import {
 } from '#lib/domain/webhook.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { queryShards, shardKey } from './dynamodb-shards.ts';
+import { queryShards, type ShardCount, shardKey } from './dynamodb-shards.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
 const DUE_PARTITION = 'WEBHOOK';
@@ -67,7 +67,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #cacheMs: number;
-  readonly #shards: number;
+  readonly #shards: ShardCount;
   #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
 
   /**
@@ -78,7 +78,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   constructor(options: {
     client: DynamoDBClient;
     tableName: string;
-    shards: number;
+    shards: ShardCount;
     enabledCacheMs?: number;
   }) {
     this.#client = options.client;
@@ -231,7 +231,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       table: this.#table,
       index: 'gsi1',
       base: deliveriesPartition(subscriptionId),
-      shards: this.#shards,
+      shards: await this.#shards.forReading(),
       newestFirst: true,
       until: query.since ? { value: query.since, inclusive: true } : undefined,
       limit: query.limit,
@@ -248,7 +248,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       table: this.#table,
       index: 'gsi2',
       base: DUE_PARTITION,
-      shards: this.#shards,
+      shards: await this.#shards.forReading(),
       newestFirst: false,
       // '~' sorts after every id character: everything due at `now`, whatever its id.
       until: { value: `${now.toISOString()}#~`, inclusive: true },
@@ -268,12 +268,12 @@ export class DynamoDbWebhookStore implements WebhookStore {
         pk: `WHDELIVERY#${delivery.id}`,
         sk: 'WHDELIVERY',
         type: 'webhook-delivery',
-        gsi1pk: shardKey(deliveriesPartition(delivery.subscriptionId), delivery.id, this.#shards),
+        gsi1pk: shardKey(deliveriesPartition(delivery.subscriptionId), delivery.id, this.#shards.forWriting),
         gsi1sk: `${delivery.createdAt}#${delivery.id}`,
         // Sparse: only a pending delivery is in the sweeper's index.
         ...(due
           ? {
-              gsi2pk: shardKey(DUE_PARTITION, delivery.id, this.#shards),
+              gsi2pk: shardKey(DUE_PARTITION, delivery.id, this.#shards.forWriting),
               gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}`,
             }
           : {}),

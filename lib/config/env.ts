@@ -65,7 +65,7 @@ export const EnvSchema = z.object({
   TABLE_NAME: z.string().min(3).default('switchboard'),
   /**
    * Partitions each single-valued listing key of the table is spread over (docs/scale.md): 8
-   * takes about 1,000 messages a second. May grow between deployments, never shrink.
+   * takes about 1,000 messages a second. Reads use the largest count the table has recorded.
    */
   TABLE_INDEX_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
   // Not z.url(): local queue URLs carry hosts like sqs.<region>.127.0.0.1.

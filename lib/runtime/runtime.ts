@@ -5,6 +5,7 @@ import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
 import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
+import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbStatsStore } from '#lib/adapters/dynamodb-stats-store.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
@@ -92,16 +93,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const queueUrl = config.aws.ackQueueUrl;
   if (!queueUrl && options.requireQueue !== false) throw new ConfigError('ACK_QUEUE_URL is not configured');
+  // One count for both stores: a listing reads every shard either has written.
+  const shards = new ShardCount({
+    client: options.dynamodb,
+    tableName: config.aws.tableName,
+    configured: config.aws.indexShards,
+  });
   const baseStore = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
-    shards: config.aws.indexShards,
+    shards,
   });
   const webhooks = new DynamoDbWebhookStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
-    shards: config.aws.indexShards,
+    shards,
   });
   // Outside production a receiver on this machine (http://localhost) is fine; in production
   // the sender refuses any name that resolves to a private address.

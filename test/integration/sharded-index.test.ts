@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
-import { shardPartitions } from '#lib/adapters/dynamodb-shards.ts';
+import { ShardCount, shardPartitions } from '#lib/adapters/dynamodb-shards.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
 import { ensureTable } from '#lib/local/provision.ts';
 import { type ConversationQuery, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
@@ -42,7 +42,7 @@ describe('sharded listing keys', () => {
       tableName,
       // Due for the sweeper while the customer waits: at the promise.
       sweepAt: (conversation) => (conversation.awaitingSince ? conversation.replyBy : null),
-      shards,
+      shards: new ShardCount({ client: sb.backends.dynamodb, tableName, configured: shards }),
     });
     return { store, tableName };
   }
@@ -200,6 +200,65 @@ describe('sharded listing keys', () => {
     expect(dueAfter.map((c) => c.id)).toEqual(due);
   });
 
+  it('should hide nothing when a deployment lowers the shard count: it reads every shard ever recorded', async () => {
+    // Prepare: written and read (so recorded) with eight shards; then a deployment with two.
+    const { store: wide, tableName } = await storeOn(8);
+    const all = conversations(30, 'h');
+    await Promise.all(all.map((conversation) => wide.saveConversation(conversation, null)));
+    await wide.dueForSweep(NOW, 1);
+    const { store: narrow } = await storeOn(2, tableName);
+
+    // Act: the narrow one rewrites a few (into its two shards), then lists and sweeps.
+    const rewritten = all.filter((c) => c.status === 'open').slice(0, 5);
+    await Promise.all(rewritten.map((conversation) => narrow.saveConversation(conversation, 1)));
+    const listed = await walk(narrow, { status: 'open' }, 7);
+    const { items: due } = await narrow.dueForSweep(NOW, 100);
+    const moved = await Promise.all(
+      rewritten.map(async (c) => {
+        const { Item } = await sb.backends.dynamodb.send(
+          new GetItemCommand({ TableName: tableName, Key: { pk: { S: `CONV#${c.id}` }, sk: { S: 'CONV' } } }),
+        );
+        return Item?.gsi1pk?.S;
+      }),
+    );
+
+    // Assess
+    expect(listed).toEqual(
+      all
+        .filter((c) => c.status === 'open')
+        .sort(byActivity)
+        .map((c) => c.id),
+    );
+    expect(due.map((c) => c.id)).toEqual(
+      all
+        .filter((c) => c.awaitingSince && Date.parse(c.replyBy ?? '') <= NOW.getTime())
+        .sort(byPromise)
+        .map((c) => c.id),
+    );
+    for (const partition of moved) expect(['CONVS#open', 'CONVS#open#1']).toContain(partition);
+  });
+
+  it('should record the largest shard count, which a function with a smaller one reads at its next refresh', async () => {
+    // Prepare
+    const tableName = `sharded-${randomBytes(4).toString('hex')}`;
+    await ensureTable(sb.backends.dynamodb, tableName);
+    const count = (configured: number) =>
+      new ShardCount({ client: sb.backends.dynamodb, tableName, configured, refreshMs: 0 });
+    const [four, eight, two] = [count(4), count(8), count(2)];
+
+    // Act
+    const first = await four.forReading();
+    const raced = await Promise.all([eight.forReading(), four.forReading(), two.forReading()]);
+    const later = await four.forReading();
+
+    // Assess: each writes with its own; all read the largest once it is recorded.
+    expect(first).toBe(4);
+    expect(raced[0]).toBe(8);
+    expect(raced[2]).toBeGreaterThanOrEqual(4);
+    expect(later).toBe(8);
+    expect([four.forWriting, eight.forWriting, two.forWriting]).toEqual([4, 8, 2]);
+  });
+
   it('should give the sweeper the soonest due work first, across shards, up to its limit', async () => {
     // Prepare
     const { store } = await storeOn(8);
@@ -299,15 +358,15 @@ describe('sharded listing keys', () => {
 
     // Act
     const attempts = [
-      store.listConversations({ status: 'resolved', limit: 2, cursor: nextCursor ?? '' }),
-      store.listConversations({ status: 'open', channel: 'sms', limit: 2, cursor: nextCursor ?? '' }),
-      wider.listConversations({ status: 'open', limit: 2, cursor: nextCursor ?? '' }),
-      store.listConversations({ status: 'open', limit: 2, cursor: forged }),
-      store.listConversations({ status: 'open', limit: 2, cursor: 'not a cursor' }),
+      () => store.listConversations({ status: 'resolved', limit: 2, cursor: nextCursor ?? '' }),
+      () => store.listConversations({ status: 'open', channel: 'sms', limit: 2, cursor: nextCursor ?? '' }),
+      () => wider.listConversations({ status: 'open', limit: 2, cursor: nextCursor ?? '' }),
+      () => store.listConversations({ status: 'open', limit: 2, cursor: forged }),
+      () => store.listConversations({ status: 'open', limit: 2, cursor: 'not a cursor' }),
     ];
 
     // Assess
     expect(nextCursor).not.toBeNull();
-    for (const attempt of attempts) await expect(attempt).rejects.toBeInstanceOf(InvalidCursorError);
+    for (const attempt of attempts) await expect(attempt()).rejects.toBeInstanceOf(InvalidCursorError);
   });
 });
