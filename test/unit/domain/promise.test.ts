@@ -348,12 +348,37 @@ describe('computePromise properties', () => {
         expect(replyBy.minute % 15).toBe(0);
         expect(replyBy.second + replyBy.millisecond).toBe(0);
         expect(replyBy.offset).toBe(replyBy.setZone(ZONE).offset);
-        expect(closureAt(config, replyBy.toJSDate())).toBeNull();
+        // Never inside a closure; on its edge is fine, as with opening hours: "by 11:00" when a
+        // training starts at 11:00 is the end of working time, "by 15:30" when it ends at 15:30
+        // the start of it (a cap can land on either).
+        const closedAt = closureAt(config, replyBy.toJSDate());
+        const closedBefore = closureAt(config, replyBy.minus(1).toJSDate());
+        expect(closedAt === null || closedBefore === null).toBe(true);
         const working = calendar.isOpen(replyBy.toJSDate()) || calendar.isOpen(replyBy.minus(1).toJSDate());
         expect(working).toBe(true);
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('should let a capped promise land on either edge of a closure (found by the property above)', () => {
+    // Act: a training closes the team on Wednesday 10 February 2027 from 11:00 to 15:30. Monday
+    // 23:00 by email (40 working hours, capped at 36 h) and Tuesday 03:30 on Instagram (24,
+    // capped at 36 h) are capped exactly at its start and at its end.
+    const atStart = computePromise(busy, {
+      receivedAt: new Date('2027-02-08T22:00:00.000Z'),
+      channel: 'email',
+    });
+    const atEnd = computePromise(busy, {
+      receivedAt: new Date('2027-02-09T02:30:00.000Z'),
+      channel: 'instagram',
+    });
+
+    // Assess
+    expect(atStart.replyBy).toBe('2027-02-10T11:00:00.000+01:00');
+    expect(closureAt(busy, new Date(Date.parse(atStart.replyBy) - 1))).toBeNull();
+    expect(atEnd.replyBy).toBe('2027-02-10T15:30:00.000+01:00');
+    expect(closureAt(busy, new Date(atEnd.replyBy))).toBeNull();
   });
 
   it.each(configs)('should never give a later message an earlier promise with %s', (_name, config) => {
