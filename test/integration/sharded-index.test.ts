@@ -4,7 +4,9 @@ import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { ShardCount, shardPartitions } from '#lib/adapters/dynamodb-shards.ts';
+import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
+import { newDelivery } from '#lib/domain/webhook.ts';
 import { ensureTable } from '#lib/local/provision.ts';
 import { type ConversationQuery, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
@@ -368,5 +370,53 @@ describe('sharded listing keys', () => {
     // Assess
     expect(nextCursor).not.toBeNull();
     for (const attempt of attempts) await expect(attempt()).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("should page a webhook's delivery log since a time, newest first, across its shards", async () => {
+    // Prepare: 40 deliveries a minute apart, spread over 8 shards.
+    const SUBSCRIPTION = `wh_${'s'.repeat(26)}`;
+    const tableName = `sharded-${randomBytes(4).toString('hex')}`;
+    await ensureTable(sb.backends.dynamodb, tableName);
+    const webhooks = new DynamoDbWebhookStore({
+      client: sb.backends.dynamodb,
+      tableName,
+      shards: new ShardCount({ client: sb.backends.dynamodb, tableName, configured: 8 }),
+    });
+    const deliveries = Array.from({ length: 40 }, (_, i) =>
+      newDelivery(
+        SUBSCRIPTION,
+        {
+          id: `evt_${String(i).padStart(26, '0')}`,
+          type: 'message.received',
+          occurredAt: new Date(NOW.getTime() + i * 60_000).toISOString(),
+          conversationId: 'conv_x',
+          data: {},
+        },
+        new Date(NOW.getTime() + i * 60_000),
+      ),
+    );
+    await Promise.all(deliveries.map((delivery) => webhooks.createDelivery(delivery)));
+    const since = new Date(NOW.getTime() + 15 * 60_000).toISOString();
+
+    // Act: pages of 3, as a replay reads them.
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await webhooks.listDeliveries(SUBSCRIPTION, {
+        limit: 3,
+        since,
+        ...(cursor ? { cursor } : {}),
+      });
+      ids.push(...page.items.map((delivery) => delivery.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+
+    // Assess: the 25 since then, newest first, each once.
+    expect(ids).toEqual(
+      deliveries
+        .slice(15)
+        .reverse()
+        .map((delivery) => delivery.id),
+    );
   });
 });
