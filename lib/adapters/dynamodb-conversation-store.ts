@@ -27,7 +27,7 @@ import type {
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { queryShards, type ShardCount, shardKey } from './dynamodb-shards.ts';
+import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 const KEY_ATTRIBUTES = [
   'pk',
@@ -78,10 +78,7 @@ export type DynamoDbConversationStoreOptions = {
 };
 
 // Every conversation index sorts by `<time>#<conversation id>`.
-const conversationKey = (sortKey: string) => ({
-  pk: `CONV#${sortKey.slice(sortKey.lastIndexOf('#') + 1)}`,
-  sk: 'CONV',
-});
+const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
 
 /**
  * The ConversationStore on DynamoDB: one table, single-item conditional writes only, so it

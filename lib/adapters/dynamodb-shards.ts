@@ -45,6 +45,14 @@ export function shardPartitions(base: string, shards: number): string[] {
   return Array.from({ length: shards }, (_, shard) => partitionOf(base, shard));
 }
 
+/**
+ * For items keyed `<prefix>#<id>` / `<sk>` whose index sort keys end in `#<id>` (all the sharded
+ * ones): the table key of the item an index sort key belongs to, where a shard resumes.
+ */
+export function tableKeyFromSortKey(prefix: string, sk: string) {
+  return (sortKey: string) => ({ pk: `${prefix}#${sortKey.slice(sortKey.lastIndexOf('#') + 1)}`, sk });
+}
+
 export type ShardedQuery = {
   client: DynamoDBClient;
   table: string;

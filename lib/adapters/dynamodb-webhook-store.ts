@@ -18,7 +18,7 @@ import {
 } from '#lib/domain/webhook.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { queryShards, type ShardCount, shardKey } from './dynamodb-shards.ts';
+import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
 const DUE_PARTITION = 'WEBHOOK';
@@ -32,10 +32,7 @@ const subscriptionKey = (id: string) => marshall({ pk: `WEBHOOK#${id}`, sk: 'WEB
 const deliveryKey = (id: string) => marshall({ pk: `WHDELIVERY#${id}`, sk: 'WHDELIVERY' });
 const deliveriesPartition = (subscriptionId: string) => `WEBHOOK#${subscriptionId}#DELIVERIES`;
 // Both delivery indexes sort by `<time>#<delivery id>`.
-const deliveryTableKey = (sortKey: string) => ({
-  pk: `WHDELIVERY#${sortKey.slice(sortKey.lastIndexOf('#') + 1)}`,
-  sk: 'WHDELIVERY',
-});
+const deliveryTableKey = tableKeyFromSortKey('WHDELIVERY', 'WHDELIVERY');
 
 // Absent attributes mean null: disableSubscription's if_not_exists needs them absent.
 function subscriptionFields(item: Record<string, AttributeValue>): Record<string, unknown> {

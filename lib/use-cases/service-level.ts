@@ -22,7 +22,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
-import { forEachConcurrently } from './concurrently.ts';
+import { forEachConcurrently } from './loops.ts';
 
 export type StatsSinkDeps = {
   stats: StatsStore;

@@ -13,8 +13,8 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
-import { forEachConcurrently } from './concurrently.ts';
 import { updateConversation } from './conversation-writes.ts';
+import { forEachConcurrently, forEachPage } from './loops.ts';
 
 export type SweepDeps = {
   store: ConversationStore;
@@ -70,22 +70,17 @@ export type SweepOptions = {
 export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const { pageSize = 100, budgetMs = 10_000, concurrency = 8, webhookBudgetMs = 5_000 } = options;
   const now = deps.clock.now();
-  const started = performance.now();
   const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0, due: 0, behind: false };
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = await deps.store.dueForSweep(now, pageSize, cursor);
-    pages++;
-    result.due += page.items.length;
-    await forEachConcurrently(page.items, concurrency, (conversation) =>
-      finish(deps, conversation, now, result),
-    );
-    if (page.nextCursor === null) break;
-    cursor = page.nextCursor;
-    result.behind = performance.now() - started >= budgetMs;
-  } while (!result.behind);
-  if (result.behind) {
+  const { pages, behind } = await forEachPage(
+    (cursor) => deps.store.dueForSweep(now, pageSize, cursor),
+    async (due) => {
+      result.due += due.length;
+      await forEachConcurrently(due, concurrency, (conversation) => finish(deps, conversation, now, result));
+    },
+    performance.now() + budgetMs,
+  );
+  result.behind = behind;
+  if (behind) {
     // More came due than a run finishes: acks and notices are late, ops should know.
     deps.metrics.count('SweepBacklog');
     deps.log.warn('sweeper ran out of time with conversations still due', { pages, due: result.due });

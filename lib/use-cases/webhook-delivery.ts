@@ -13,6 +13,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookSender, WebhookStore } from '#lib/ports/webhook-store.ts';
+import { forEachPage } from './loops.ts';
 
 export type WebhookDeliveryDeps = {
   webhooks: WebhookStore;
@@ -74,20 +75,20 @@ export async function deliverDueWebhooks(
   const run: RunState = { failing: new Set(), deadline };
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   let due = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.webhooks.dueDeliveries(now, pageSize, cursor);
-    due += page.items.length;
-    for (const id of new Set(page.items.map((delivery) => delivery.subscriptionId))) {
-      if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
-    }
-    const pageResult = await deliverAll(deps, page.items, subscriptions, undefined, run);
-    result.delivered += pageResult.delivered;
-    result.retrying += pageResult.retrying;
-    result.failed += pageResult.failed;
-    if (page.nextCursor === null) break;
-    cursor = page.nextCursor;
-  } while (performance.now() < deadline);
+  await forEachPage(
+    (cursor) => deps.webhooks.dueDeliveries(now, pageSize, cursor),
+    async (deliveries) => {
+      due += deliveries.length;
+      for (const id of new Set(deliveries.map((delivery) => delivery.subscriptionId))) {
+        if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
+      }
+      const pageResult = await deliverAll(deps, deliveries, subscriptions, undefined, run);
+      result.delivered += pageResult.delivered;
+      result.retrying += pageResult.retrying;
+      result.failed += pageResult.failed;
+    },
+    deadline,
+  );
   if (due > 0) deps.log.info('webhook deliveries swept', { due, ...result });
   return result;
 }
