@@ -1,5 +1,6 @@
 import type { Contact } from '#lib/domain/contact.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
+import type { DomainEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/message.ts';
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
@@ -131,6 +132,13 @@ export class MemoryConversationStore implements ConversationStore {
     this.#conversations.set(saved.id, saved);
     return saved;
   }
+
+  // No item size limit in memory: the outbox is never moved aside, so nothing is ever spilled.
+  async spilledEvents(): Promise<DomainEvent[]> {
+    return [];
+  }
+
+  async dropSpilledEvents(): Promise<void> {}
 
   async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
     const items = [...this.#conversations.values()]

@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -9,7 +10,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Contact, ContactSchema, MAX_CONTACT_CONVERSATIONS } from '#lib/domain/contact.ts';
-import { type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import { type Conversation, ConversationSchema, spillOutbox } from '#lib/domain/conversation.ts';
+import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import {
   type DeliveryStatus,
@@ -47,6 +49,7 @@ const KEY_ATTRIBUTES = [
 ];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 const MAX_MESSAGES = 2_000;
+const SPILL_CONCURRENCY = 25;
 
 // Later states win; callbacks arrive duplicated and out of order. A failure outranks "sent"
 // but not "delivered" (a late failure callback for a delivered message is noise).
@@ -290,7 +293,20 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
-    const saved: Conversation = { ...conversation, version: (expectedVersion ?? 0) + 1 };
+    // An outbox past MAX_OUTBOX_EVENTS (the event bus down for long) moves its oldest events to
+    // items of their own first, so the conversation's item stays far from 400 KB. If the write
+    // below then loses its race, the moved events are copies of events still in an outbox:
+    // delivered twice at worst, and consumers drop duplicates by id.
+    const { conversation: bounded, spilled } = spillOutbox(conversation);
+    await this.#forEachChunk(spilled, (event) =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({ ...spilledEventKey(bounded.id, event), type: 'spilledEvent', event }, MARSHALL),
+        }),
+      ),
+    );
+    const saved: Conversation = { ...bounded, version: (expectedVersion ?? 0) + 1 };
     const sweepAt = this.#sweepAt(saved);
     const shard = (base: string) => shardKey(base, saved.id, this.#shards.forWriting);
     const item = {
@@ -332,6 +348,37 @@ export class DynamoDbConversationStore implements ConversationStore {
       if (error instanceof ConditionalCheckFailedException)
         throw new ConcurrentUpdateError(`conversation ${saved.id}`);
       throw error;
+    }
+  }
+
+  async spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': `OUTBOX#${conversationId}` }),
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => DomainEventSchema.parse(unmarshall(item).event));
+  }
+
+  async dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void> {
+    await this.#forEachChunk(events, (event) =>
+      this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: marshall(spilledEventKey(conversationId, event)),
+        }),
+      ),
+    );
+  }
+
+  /** Single-item writes, SPILL_CONCURRENCY at a time (the functions have no batch-write grant). */
+  async #forEachChunk<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {
+    for (let start = 0; start < items.length; start += SPILL_CONCURRENCY) {
+      await Promise.all(items.slice(start, start + SPILL_CONCURRENCY).map(write));
     }
   }
 
@@ -553,6 +600,14 @@ export class DynamoDbConversationStore implements ConversationStore {
     );
     return result.Item ? strip(result.Item) : null;
   }
+}
+
+/**
+ * An event moved out of a conversation's outbox: pk `OUTBOX#<conversation id>`, sorted by the
+ * time it happened (the outbox's order), so the publisher reads them oldest first.
+ */
+function spilledEventKey(conversationId: string, event: DomainEvent): { pk: string; sk: string } {
+  return { pk: `OUTBOX#${conversationId}`, sk: `${event.occurredAt}#${event.id}` };
 }
 
 function parseContact(item: Record<string, unknown>): Contact {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
-import { DomainEventSchema, withEvent } from './events.ts';
+import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import type { Message } from './message.ts';
 import { ReplyPromiseSchema } from './promise.ts';
 
@@ -75,6 +75,12 @@ export const ConversationSchema = z.object({
   outbox: z.array(DomainEventSchema).default([]),
   /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
   outboxRetryAt: z.string().optional(),
+  /**
+   * Set while older events wait outside the item (the outbox grew past MAX_OUTBOX_EVENTS while
+   * the event bus was down, and the store moved them aside): the id of the newest one moved.
+   * The publisher delivers those first and clears this only if no newer spill happened meanwhile.
+   */
+  outboxSpill: z.string().optional(),
   assignee: z.string().nullable().default(null),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
@@ -111,6 +117,40 @@ export type ApplyInboundResult =
  * (consumers drop it) and the times only move forward.
  */
 export const MAX_EPISODE_MESSAGE_IDS = 500;
+
+/**
+ * The most events a conversation's outbox keeps on its item (an event is about 250–360 bytes).
+ * Events pile up only while the event bus is down; past this the store moves the oldest aside
+ * (spillOutbox) rather than let a write approach DynamoDB's 400 KB and fail every time.
+ */
+export const MAX_OUTBOX_EVENTS = 200;
+/** The newest events that stay on the item when it spills: one spill per 150 events, not one per write. */
+const OUTBOX_KEPT_ON_SPILL = 50;
+
+/**
+ * The outbox past MAX_OUTBOX_EVENTS: the oldest events to move aside (delivered before the
+ * rest, in order) and the conversation as written after, which names the newest one moved.
+ */
+export function spillOutbox(conversation: Conversation): {
+  conversation: Conversation;
+  spilled: DomainEvent[];
+} {
+  if (conversation.outbox.length <= MAX_OUTBOX_EVENTS) return { conversation, spilled: [] };
+  const spilled = conversation.outbox.slice(0, -OUTBOX_KEPT_ON_SPILL);
+  return {
+    conversation: {
+      ...conversation,
+      outbox: conversation.outbox.slice(-OUTBOX_KEPT_ON_SPILL),
+      outboxSpill: spilled.at(-1)?.id,
+    },
+    spilled,
+  };
+}
+
+/** Events of this conversation wait for the publisher: in its outbox, or moved aside. */
+export function hasUndeliveredEvents(conversation: Conversation): boolean {
+  return conversation.outbox.length > 0 || conversation.outboxSpill !== undefined;
+}
 
 function union<T>(items: readonly T[], item: T): T[] {
   return items.includes(item) ? [...items] : [...items, item];
@@ -447,10 +487,9 @@ export function nextSweepAt(
   if (breach) times.push(Date.parse(breach));
   // Events the publisher did not get out (a crash, an outage): the sweeper sends them.
   const undelivered = conversation.outbox[0];
-  if (undelivered) {
-    const retryAt = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) : 0;
-    times.push(Math.max(Date.parse(undelivered.occurredAt) + graceMs, retryAt));
-  }
+  const retryAt = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) : 0;
+  if (undelivered) times.push(Math.max(Date.parse(undelivered.occurredAt) + graceMs, retryAt));
+  else if (conversation.outboxSpill) times.push(retryAt);
   const next = times.filter((time): time is number => time !== null);
   return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
 }
@@ -562,7 +601,7 @@ export function assignConversation(
  * the wait, up to an hour), so a dead event sink cannot keep it from everything else it must do.
  */
 export function deferOutbox(conversation: Conversation, now: Date, graceMs: number): Conversation {
-  if (conversation.outbox.length === 0) return conversation;
+  if (!hasUndeliveredEvents(conversation)) return conversation;
   const previous = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) - now.getTime() : 0;
   const wait = Math.min(Math.max(graceMs, previous * 2), 60 * 60_000);
   return { ...conversation, outboxRetryAt: new Date(now.getTime() + wait).toISOString() };

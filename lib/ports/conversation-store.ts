@@ -1,5 +1,6 @@
 import type { Contact } from '#lib/domain/contact.ts';
 import type { Conversation, LastAck } from '#lib/domain/conversation.ts';
+import type { DomainEvent } from '#lib/domain/events.ts';
 import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
 
 export type { LastAck };
@@ -76,6 +77,14 @@ export interface ConversationStore {
   getConversation(id: string): Promise<Conversation | null>;
   /** Writes the conversation if its stored version is still `expectedVersion` (null: must not exist). */
   saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation>;
+  /**
+   * Events moved out of a conversation's outbox (spillOutbox), oldest first, at most `limit`.
+   * A store whose items have a size limit moves them in saveConversation, before the write;
+   * the publisher delivers them and drops them.
+   */
+  spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]>;
+  /** Forgets spilled events that were delivered (those already gone are no error). */
+  dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void>;
   listConversations(query: ConversationQuery): Promise<Page<Conversation>>;
   /** A conversation's messages, oldest first: the latest 2,000 of a longer one. */
   listMessages(conversationId: string): Promise<Message[]>;

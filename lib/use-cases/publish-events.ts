@@ -1,21 +1,28 @@
-import type { Conversation } from '#lib/domain/conversation.ts';
+import { type Conversation, hasUndeliveredEvents } from '#lib/domain/conversation.ts';
 import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { trySave, updateConversation } from './conversation-writes.ts';
 
+/** Spilled events delivered per page, and the most pages one delivery takes on (the sweeper comes back for more). */
+const SPILL_PAGE = 100;
+const MAX_SPILL_PAGES = 50;
+
 /**
  * Delivers a conversation's outbox and clears what was delivered (conditionally, so events
- * added meanwhile stay). A failed delivery leaves the outbox as it is: the sweeper retries,
- * and consumers drop duplicates by the events' stable ids.
+ * added meanwhile stay). Events the store moved aside (an outbox past MAX_OUTBOX_EVENTS) go
+ * first, oldest first. A failed delivery leaves the outbox as it is: the sweeper retries, and
+ * consumers drop duplicates by the events' stable ids.
  */
 export async function publishOutbox(
   deps: { store: ConversationStore; sink: EventSink; log: Log },
   conversation: Conversation,
 ): Promise<Conversation> {
-  if (conversation.outbox.length === 0) return conversation;
+  if (!hasUndeliveredEvents(conversation)) return conversation;
   try {
-    await deps.sink.publish(conversation.outbox);
+    // The outbox waits while older events are still aside (the sweeper comes back for them).
+    if (conversation.outboxSpill && !(await publishSpilled(deps, conversation.id))) return conversation;
+    if (conversation.outbox.length > 0) await deps.sink.publish(conversation.outbox);
   } catch (error) {
     deps.log.warn('events not delivered yet; the sweeper will retry', {
       conversationId: conversation.id,
@@ -25,14 +32,19 @@ export async function publishOutbox(
     return conversation;
   }
   const delivered = new Set(conversation.outbox.map((event) => event.id));
-  const clear = (current: Conversation): Conversation =>
-    current.outbox.some((event) => delivered.has(event.id))
-      ? {
-          ...current,
-          outbox: current.outbox.filter((event) => !delivered.has(event.id)),
-          outboxRetryAt: undefined,
-        }
-      : current;
+  // The spill is delivered; it is cleared only if nobody moved newer events aside meanwhile.
+  const spill = conversation.outboxSpill;
+  const clear = (current: Conversation): Conversation => {
+    const outbox = current.outbox.filter((event) => !delivered.has(event.id));
+    const spillDelivered = spill !== undefined && current.outboxSpill === spill;
+    if (outbox.length === current.outbox.length && !spillDelivered) return current;
+    return {
+      ...current,
+      outbox,
+      outboxRetryAt: undefined,
+      outboxSpill: spillDelivered ? undefined : current.outboxSpill,
+    };
+  };
   try {
     // Usually nobody wrote since the write that produced the events: clear with that version,
     // without reading the item again; after a lost race, read and retry.
@@ -52,6 +64,23 @@ export async function publishOutbox(
 }
 
 /**
+ * Delivers and drops the events the store moved aside, a page at a time, oldest first; true
+ * once none is left (false: more than one delivery takes on, the sweeper comes back).
+ */
+async function publishSpilled(
+  deps: { store: ConversationStore; sink: EventSink },
+  conversationId: string,
+): Promise<boolean> {
+  for (let page = 0; page < MAX_SPILL_PAGES; page++) {
+    const events = await deps.store.spilledEvents(conversationId, SPILL_PAGE);
+    if (events.length === 0) return true;
+    await deps.sink.publish(events);
+    await deps.store.dropSpilledEvents(conversationId, events);
+  }
+  return false;
+}
+
+/**
  * The store every use case writes through: after each conversation write that put events in
  * the outbox, they are delivered at once (and the sweeper covers a crash in between).
  */
@@ -68,8 +97,10 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     getConversation: (id) => inner.getConversation(id),
     async saveConversation(conversation, expectedVersion) {
       const saved = await inner.saveConversation(conversation, expectedVersion);
-      return saved.outbox.length > 0 ? publishOutbox({ store: inner, sink, log }, saved) : saved;
+      return hasUndeliveredEvents(saved) ? publishOutbox({ store: inner, sink, log }, saved) : saved;
     },
+    spilledEvents: (id, limit) => inner.spilledEvents(id, limit),
+    dropSpilledEvents: (id, events) => inner.dropSpilledEvents(id, events),
     listConversations: (query) => inner.listConversations(query),
     listMessages: (id) => inner.listMessages(id),
     findByProviderId: (provider, id) => inner.findByProviderId(provider, id),

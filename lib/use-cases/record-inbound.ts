@@ -15,6 +15,7 @@ import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import { publishOutbox } from './publish-events.ts';
 
 export type RecordInboundDeps = {
   store: ConversationStore;
@@ -213,6 +214,7 @@ export async function recordInbound(
  * Saves (conditionally, like any save) under the publishing store, then delivers the new
  * outbox without clearing it: the ack job carries the delivered ids to the worker's claim. A
  * failed delivery delivers nothing: the claim then publishes and clears as every write does.
+ * While older events wait aside (outboxSpill) the usual publisher delivers them first.
  */
 async function saveDeliveringLater(
   deferred: NonNullable<RecordInboundDeps['deferredClear']>,
@@ -221,6 +223,12 @@ async function saveDeliveringLater(
   log: Log,
 ): Promise<{ saved: Conversation; delivered: string[] }> {
   const saved = await deferred.store.saveConversation(conversation, expectedVersion);
+  if (saved.outboxSpill) {
+    return {
+      saved: await publishOutbox({ store: deferred.store, sink: deferred.events, log }, saved),
+      delivered: [],
+    };
+  }
   if (saved.outbox.length === 0) return { saved, delivered: [] };
   try {
     await deferred.events.publish(saved.outbox);

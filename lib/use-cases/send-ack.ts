@@ -112,7 +112,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const settleSent = async (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => {
     const settled = change(outcome, promise)(conversation);
     const fresh = settled.outbox.filter((event) => !conversation.outbox.some((old) => old.id === event.id));
-    if (!deps.events || fresh.length === 0 || !(await announce(deps, deps.events, fresh, conversation.id))) {
+    // While older events wait aside (outboxSpill), these go after them, through the outbox.
+    const ahead = !conversation.outboxSpill && fresh.length > 0 && deps.events;
+    if (!ahead || !(await announce(deps, ahead, fresh, conversation.id))) {
       return settle(outcome, promise);
     }
     const announced = new Set(fresh.map((event) => event.id));

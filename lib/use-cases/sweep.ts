@@ -2,6 +2,7 @@ import {
   breachDueAt,
   type Conversation,
   deferOutbox,
+  hasUndeliveredEvents,
   markAckEnqueued,
   markBreached,
   noticeDueAt,
@@ -110,9 +111,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
 async function finish(deps: SweepDeps, due: Conversation, now: Date, result: SweepResult): Promise<void> {
   let conversation = due;
   try {
-    if (conversation.outbox.length > 0 && deps.publish) {
+    if (hasUndeliveredEvents(conversation) && deps.publish) {
       conversation = await deps.publish(conversation);
-      if (conversation.outbox.length > 0) {
+      if (hasUndeliveredEvents(conversation)) {
         conversation =
           (await updateConversation(deps.store, conversation.id, (current) =>
             deferOutbox(current, now, deps.graceMs ?? 60_000),

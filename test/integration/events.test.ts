@@ -1,9 +1,12 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_OUTBOX_EVENTS } from '#lib/domain/conversation.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 /** What a new customer's first message produces, in order, once its ack is sent. */
@@ -203,5 +206,122 @@ describe('events for downstream tools', () => {
     expect(first.requeued + second.requeued + third.requeued).toBeGreaterThanOrEqual(2);
     await sb.drain();
     expect(await sb.outbox()).toHaveLength(2);
+  });
+
+  describe('an outbox that outgrows its item while the event bus is down', () => {
+    const FROM = '+48601234567';
+
+    /** `count` messages from one customer, a second apart (the sink is down meanwhile). */
+    async function pileUp(count: number, from = 0) {
+      for (let i = from; i < from + count; i++) {
+        const response = await sb.postSms({ From: FROM, Body: `Wiadomość ${i}` });
+        if (response.status !== 200) throw new Error(`message ${i}: ${response.status}`);
+        sb.clock.advance(1_000);
+      }
+    }
+
+    /** The conversation's item as DynamoDB holds it, and its events moved aside. */
+    async function stored(id: string) {
+      const { dynamodb, tableName } = sb.backends;
+      const item = await dynamodb.send(
+        new GetItemCommand({ TableName: tableName, Key: marshall({ pk: `CONV#${id}`, sk: 'CONV' }) }),
+      );
+      const aside = await dynamodb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': `OUTBOX#${id}` }),
+          Select: 'COUNT',
+        }),
+      );
+      return { bytes: JSON.stringify(unmarshall(item.Item ?? {})).length, aside: aside.Count ?? 0 };
+    }
+
+    /** Every event delivered, checked: none twice, the messages' events in the order they came. */
+    function expectEachOnceInOrder(
+      events: { id: string; type: string; occurredAt: string }[],
+      messages: number,
+    ) {
+      expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
+      expect(events.filter((event) => event.type === 'conversation.opened')).toHaveLength(1);
+      const received = events.filter((event) => event.type === 'message.received');
+      expect(received).toHaveLength(messages);
+      const times = received.map((event) => Date.parse(event.occurredAt));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
+
+    it('should move the oldest events aside past 200, keep the item small, and deliver every event once, in order', async () => {
+      // Prepare: 420 messages while the sink is down (421 events)
+      const sinkDir = await startWithSinkIn('later');
+      await pileUp(420);
+      const piled = await openConversation();
+      if (!piled) throw new Error('no conversation');
+      const before = await stored(piled.id);
+
+      // Act
+      await mkdir(sinkDir);
+      sb.clock.advance(sb.config.ack.graceMs + 1_000);
+      await sweep(sb.runtime.sweepDeps);
+
+      // Assess: two spills of 151 (at 201 events each time), 119 left on the item, all delivered
+      expect(piled.outbox.length).toBeLessThanOrEqual(MAX_OUTBOX_EVENTS);
+      expect(before.aside + piled.outbox.length).toBe(421);
+      expect(before.aside).toBe(302);
+      expect(piled.outboxSpill).toBeDefined();
+      expect(before.bytes).toBeLessThan(100 * 1024);
+      const events = await sb.events();
+      expectEachOnceInOrder(events, 420);
+      expect(events).toHaveLength(421);
+      const done = await openConversation();
+      expect(done?.outbox).toEqual([]);
+      expect(done?.outboxSpill).toBeUndefined();
+      expect((await stored(piled.id)).aside).toBe(0);
+    });
+
+    it('should not forget events moved aside by another writer while an earlier spill was being delivered', async () => {
+      // Prepare: 201 messages while the sink is down spill once; when the publisher has read the
+      // last of that spill, the sink goes down again and 160 more messages spill again.
+      const sinkDir = await startWithSinkIn('later');
+      await pileUp(201);
+      const piled = await openConversation();
+      if (!piled) throw new Error('no conversation');
+      const moved = `${sinkDir}.away`;
+      let secondSpill: string | undefined;
+      const meanwhile = afterCall(
+        sb.backends.dynamodb,
+        {
+          command: 'QueryCommand',
+          match: (input, output) =>
+            JSON.stringify(input.ExpressionAttributeValues).includes('OUTBOX#') &&
+            (output.Items as unknown[] | undefined)?.length === 0,
+        },
+        async () => {
+          await rename(sinkDir, moved);
+          await pileUp(160, 201);
+          secondSpill = (await openConversation())?.outboxSpill;
+          await rename(moved, sinkDir);
+        },
+      );
+
+      // Act: the sweeper delivers the first spill (the second happens under it), then comes back
+      await mkdir(sinkDir);
+      sb.clock.advance(sb.config.ack.graceMs + 1_000);
+      await sweep(sb.runtime.sweepDeps);
+      sb.clock.advance(sb.config.ack.graceMs + 1_000);
+      await sweep(sb.runtime.sweepDeps);
+
+      // Assess: a second spill happened under the first delivery, and nothing was stranded
+      expect(meanwhile.fired).toBe(true);
+      expect(secondSpill).toBeDefined();
+      expect(secondSpill).not.toBe(piled.outboxSpill);
+      const events = await sb.events();
+      const unique = [...new Map(events.map((event) => [event.id, event])).values()];
+      expect(unique).toHaveLength(362);
+      expect(unique.filter((event) => event.type === 'message.received')).toHaveLength(361);
+      const done = await openConversation();
+      expect(done?.outbox).toEqual([]);
+      expect(done?.outboxSpill).toBeUndefined();
+      expect((await stored(piled.id)).aside).toBe(0);
+    });
   });
 });

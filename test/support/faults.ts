@@ -88,6 +88,32 @@ export function countCalls(
   };
 }
 
+/**
+ * Runs `meanwhile` once, right after the first matching call is answered and before its caller
+ * hears back: another writer acting at that exact moment. Nothing is changed or stubbed.
+ */
+export function afterCall(
+  client: DynamoDBClient | SQSClient,
+  rule: { command: string; match: (input: Input, output: Record<string, unknown>) => boolean },
+  meanwhile: () => Promise<void>,
+): { readonly fired: boolean; remove(): void } {
+  let fired = false;
+  const remove = atTheEdge(client, 'meanwhile', (next, context) => async (args) => {
+    const result = (await next(args)) as { output: Record<string, unknown> };
+    if (!fired && context.commandName === rule.command && rule.match(args.input, result.output)) {
+      fired = true;
+      await meanwhile();
+    }
+    return result;
+  });
+  return {
+    get fired() {
+      return fired;
+    },
+    remove,
+  };
+}
+
 /** Matches a DynamoDB write whose key's pk starts with the prefix (e.g. 'MSG#', 'CONV#'). */
 export function pkStartsWith(prefix: string) {
   return (input: Record<string, unknown>) => {

@@ -48,7 +48,13 @@ export type TestSwitchboard = {
   outbox(): Promise<Array<Record<string, string>>>;
   /** The events delivered to downstream tools so far (the local sink's events.jsonl). */
   events(): Promise<
-    Array<{ id: string; type: string; conversationId: string; data: Record<string, unknown> }>
+    Array<{
+      id: string;
+      type: string;
+      occurredAt: string;
+      conversationId: string;
+      data: Record<string, unknown>;
+    }>
   >;
   api(path: string): Promise<Response>;
   stop(): Promise<void>;

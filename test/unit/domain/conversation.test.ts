@@ -4,11 +4,14 @@ import {
   applyInbound,
   type Conversation,
   claimAck,
+  hasUndeliveredEvents,
   type InboundContext,
   MAX_EPISODE_MESSAGE_IDS,
+  MAX_OUTBOX_EVENTS,
   markAckEnqueued,
   nextSweepAt,
   settleAck,
+  spillOutbox,
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 
@@ -297,5 +300,52 @@ describe('the late notice', () => {
     expect(noticeDueAt(skipped('opted-out'), 30 * 60_000)).toBeNull();
     expect(noticeDueAt(skipped('auto-submitted'), 30 * 60_000)).toBeNull();
     expect(noticeDueAt({ ...base, awaitingSince: null }, 30 * 60_000)).toBeNull();
+  });
+});
+
+describe('the outbox while the event bus is down', () => {
+  /** A conversation nobody answers while `count` messages arrive a second apart and no event is delivered. */
+  function piledUp(count: number): Conversation {
+    const at = (n: number) => new Date(Date.parse('2026-11-25T09:00:00.000Z') + n * 1_000).toISOString();
+    let conversation: Conversation | null = null;
+    for (let n = 1; n <= count; n++) {
+      const result = applyInbound(conversation, message(`m${n}`, at(n)), context());
+      if (result.kind !== 'applied') throw new Error(`m${n} was not applied`);
+      conversation = { ...result.conversation, version: n };
+    }
+    if (!conversation) throw new Error('no messages');
+    return conversation;
+  }
+
+  it('should keep up to 200 events on the item and move the oldest aside past that, in order', () => {
+    // Prepare: conversation.opened and 200 message.received events
+    const full = piledUp(199);
+    const over = piledUp(200);
+
+    // Act
+    const kept = spillOutbox(full);
+    const spilt = spillOutbox(over);
+
+    // Assess: 201 events are too many; the newest 50 stay, the spill names the newest moved
+    expect(full.outbox).toHaveLength(MAX_OUTBOX_EVENTS);
+    expect(kept).toEqual({ conversation: full, spilled: [] });
+    expect(spilt.spilled).toEqual(over.outbox.slice(0, 151));
+    expect(spilt.conversation.outbox).toEqual(over.outbox.slice(151));
+    expect(spilt.conversation.outboxSpill).toBe(over.outbox[150]?.id);
+    expect(spilt.spilled[0]?.type).toBe('conversation.opened');
+    expect(hasUndeliveredEvents(spilt.conversation)).toBe(true);
+    expect(JSON.stringify(full.outbox).length).toBeLessThan(80 * 1024);
+  });
+
+  it('should bring the sweeper back for spilled events even when the outbox on the item is empty', () => {
+    // Prepare: the outbox on the item was delivered, the events aside were not (a lost race)
+    const conversation: Conversation = { ...opened(), awaitingSince: null, ack: null, outboxSpill: 'evt_x' };
+
+    // Act + Assess: due at once, or when the failed delivery's wait is over
+    expect(hasUndeliveredEvents(conversation)).toBe(true);
+    expect(nextSweepAt(conversation, 60_000)).toBe('1970-01-01T00:00:00.000Z');
+    const retry = { ...conversation, outboxRetryAt: '2026-11-25T10:00:00.000Z' };
+    expect(nextSweepAt(retry, 60_000)).toBe('2026-11-25T10:00:00.000Z');
+    expect(nextSweepAt({ ...conversation, outboxSpill: undefined }, 60_000)).toBeNull();
   });
 });
