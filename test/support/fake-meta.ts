@@ -37,6 +37,12 @@ export const GRAPH_FAILURES = {
     subcode: 2018278,
     message: '(#10) This message is sent outside of allowed window.',
   },
+  instagramOutsideWindow: {
+    status: 400,
+    code: 10,
+    subcode: 2534022,
+    message: '(#10) This message is sent outside of allowed window.',
+  },
   unavailable: {
     status: 400,
     code: 551,

@@ -232,6 +232,20 @@ describe('createInstagramSender', () => {
     expect(Array.from(body.message.text).length).toBeLessThan(1000);
     expect(body.message.text.endsWith('…')).toBe(true);
   });
+
+  it("should fail permanently as outside the window on Instagram's own subcode, without retrying", async () => {
+    // Prepare
+    const sender = createInstagramSender({ accessToken: FAKE_INSTAGRAM_TOKEN, graphBaseUrl: meta.url });
+    meta.failNext(1, GRAPH_FAILURES.instagramOutsideWindow);
+
+    // Act
+    const error = await sendError(sender.send({ ...MESSENGER, channel: 'instagram', to: IGSID }));
+
+    // Assess
+    expect(error.permanent).toBe(true);
+    expect(error.providerCode).toBe('outside-window');
+    expect(meta.requests).toHaveLength(1);
+  });
 });
 
 describe('createWhatsAppCloudSender', () => {
