@@ -278,6 +278,40 @@ describe('events for downstream tools', () => {
       expect((await stored(piled.id)).aside).toBe(0);
     });
 
+    it('should finish a spill a crash cut short when the provider retries, and deliver each event once', async () => {
+      // Prepare: 199 messages while the sink is down (200 events: one more spills)
+      const sinkDir = await startWithSinkIn('later');
+      await pileUp(199);
+      const sid = `SM${'c'.repeat(32)}`;
+      const crash = injectFault(sb.backends.dynamodb, {
+        command: 'PutItemCommand',
+        when: 'after',
+        match: pkStartsWith('OUTBOX#'),
+      });
+
+      // Act: the 200th message dies after its first event was moved aside; Twilio retries it
+      const during = await sb.postSms({ MessageSid: sid, From: FROM, Body: 'Ostatnia' });
+      const after = await sb.postSms({ MessageSid: sid, From: FROM, Body: 'Ostatnia' });
+      const spilled = await openConversation();
+      await mkdir(sinkDir);
+      sb.clock.advance(sb.config.ack.graceMs + 1_000);
+      await sweep(sb.runtime.sweepDeps);
+
+      // Assess
+      expect(crash.fired).toBe(1);
+      expect(during.status).toBe(500);
+      expect(after.status).toBe(200);
+      expect(spilled?.outbox).toHaveLength(50);
+      expect(spilled?.outboxSpill).toBeDefined();
+      const events = await sb.events();
+      expectEachOnceInOrder(events, 200);
+      expect(events).toHaveLength(201);
+      const done = await openConversation();
+      expect(done?.outbox).toEqual([]);
+      expect(done?.outboxSpill).toBeUndefined();
+      if (done) expect((await stored(done.id)).aside).toBe(0);
+    });
+
     it('should not forget events moved aside by another writer while an earlier spill was being delivered', async () => {
       // Prepare: 201 messages while the sink is down spill once; when the publisher has read the
       // last of that spill, the sink goes down again and 160 more messages spill again.
