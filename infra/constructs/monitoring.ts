@@ -172,6 +172,12 @@ export class Monitoring extends Construct {
       threshold: 0,
       evaluationPeriods: 5,
     });
+    this.alarm('EventsNotDelivered', {
+      description:
+        "The sweeper could not deliver a conversation's events to the event bus, after the write itself could not: the agents' tool and the webhook subscribers are not hearing of changes. The events wait in the conversations (none is lost); check the bus and the functions' PutEvents permission.",
+      metric: this.custom('EventsUndelivered', { period: FIVE_MINUTES }),
+      threshold: 0,
+    });
     this.alarm('PromiseBreaches', {
       description: 'A customer was promised a reply by a time that has passed without one.',
       metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
@@ -220,6 +226,7 @@ export class Monitoring extends Construct {
         this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'failed' }),
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
         this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
+        this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),
       ]),
       graph(
         'Ack queue',

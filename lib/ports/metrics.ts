@@ -8,6 +8,8 @@ export type MetricName =
   | 'PromiseBreaches'
   /** A sweeper run ended with conversations still due (its time budget ran out). */
   | 'SweepBacklog'
+  /** Conversations whose events a sweeper run could not deliver to the event bus. */
+  | 'EventsUndelivered'
   | 'MailRecovered'
   | 'WebhookLatency';
 

@@ -44,6 +44,8 @@ export type SweepResult = {
   due: number;
   /** The run's time ran out with conversations still due: the next run carries on. */
   behind: boolean;
+  /** Conversations whose events the event bus did not take this run (deferred, tried again later). */
+  undelivered: number;
 };
 
 export type SweepOptions = {
@@ -71,7 +73,15 @@ export type SweepOptions = {
 export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const { pageSize = 100, budgetMs = 10_000, concurrency = 8, webhookBudgetMs = 5_000 } = options;
   const now = deps.clock.now();
-  const result: SweepResult = { requeued: 0, notices: 0, breaches: 0, errors: 0, due: 0, behind: false };
+  const result: SweepResult = {
+    requeued: 0,
+    notices: 0,
+    breaches: 0,
+    errors: 0,
+    due: 0,
+    behind: false,
+    undelivered: 0,
+  };
   const { pages, behind } = await forEachPage(
     (cursor) => deps.store.dueForSweep(now, pageSize, cursor),
     async (due) => {
@@ -81,6 +91,10 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     performance.now() + budgetMs,
   );
   result.behind = behind;
+  if (result.undelivered > 0) {
+    // Each of these failed right after its write too: downstream tools are not hearing of changes.
+    deps.metrics.count('EventsUndelivered', result.undelivered);
+  }
   if (behind) {
     // More came due than a run finishes: acks and notices are late, ops should know.
     deps.metrics.count('SweepBacklog');
@@ -103,7 +117,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       deps.log.warn('sweeper could not recheck stored mail', { error: (error as Error).name });
     }
   }
-  if (result.requeued > 0 || result.errors > 0) deps.log.info('sweep finished', { pages, ...result });
+  if (result.requeued > 0 || result.errors > 0 || result.undelivered > 0) {
+    deps.log.info('sweep finished', { pages, ...result });
+  }
   return result;
 }
 
@@ -114,6 +130,7 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
     if (hasUndeliveredEvents(conversation) && deps.publish) {
       conversation = await deps.publish(conversation);
       if (hasUndeliveredEvents(conversation)) {
+        result.undelivered++;
         conversation =
           (await updateConversation(deps.store, conversation.id, (current) =>
             deferOutbox(current, now, deps.graceMs ?? 60_000),

@@ -188,6 +188,35 @@ describe('events for downstream tools', () => {
     expect(delivered?.outbox).toEqual([]);
   });
 
+  it('should count the conversations whose events the sweeper could not deliver, for the alarm', async () => {
+    // Prepare: two customers write while the sink is down
+    const sinkDir = await startWithSinkIn('missing');
+    await sb.postSms({ From: '+48601000001' });
+    await sb.postSms({ From: '+48601000002' });
+    const counted: Array<[string, number | undefined]> = [];
+    const metrics = {
+      count: (name: string, value?: number) => void counted.push([name, value]),
+      timing: () => {},
+    };
+    const undelivered = () => counted.filter(([name]) => name === 'EventsUndelivered');
+
+    // Act: a sweep while it is still down, and one after it is back
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    const down = await sweep({ ...sb.runtime.sweepDeps, metrics });
+    const whileDown = undelivered();
+    await mkdir(sinkDir);
+    sb.clock.advance(60 * 60_000);
+    const back = await sweep({ ...sb.runtime.sweepDeps, metrics });
+
+    // Assess
+    expect(down.undelivered).toBe(2);
+    expect(whileDown).toEqual([['EventsUndelivered', 2]]);
+    expect(back.undelivered).toBe(0);
+    expect(undelivered()).toHaveLength(1);
+    expect(sb.log.lines.some((line) => line.message === 'sweep finished')).toBe(true);
+    expect(new Set((await sb.events()).map((event) => event.conversationId)).size).toBe(2);
+  });
+
   it('should not let undeliverable events keep the sweeper from anything else', async () => {
     // Prepare: the sink is down; one conversation's events are stuck, another's ack waits.
     await startWithSinkIn('missing');

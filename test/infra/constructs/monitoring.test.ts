@@ -163,6 +163,19 @@ describe('Monitoring', () => {
       });
     });
 
+    it('should raise an alarm when the sweeper could not deliver events to the bus', () => {
+      expect(alarm(dev, 'switchboard-dev-events-not-delivered')).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'EventsUndelivered',
+        Dimensions: [{ Name: 'service', Value: 'switchboard-dev' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
     it('should raise an alarm when the sweeper has run out of time with work left for 5 minutes', () => {
       expect(alarm(dev, 'switchboard-dev-sweeper-behind')).toMatchObject({
         Namespace: 'Switchboard',
@@ -228,6 +241,7 @@ describe('Monitoring', () => {
             'AcksFailed',
             'PromiseBreaches',
             'SweepBacklog',
+            'EventsUndelivered',
             'ApproximateAgeOfOldestMessage',
             'ApproximateNumberOfMessagesVisible',
             'Errors',
