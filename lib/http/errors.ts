@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
-import { InvalidCursorError, SwitchboardError } from '#lib/ports/errors.ts';
+import { InvalidCursorError, NotYetError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 
 /** A webhook whose signature is missing or wrong: 403, nothing stored. */
@@ -23,13 +23,15 @@ export class NotFoundError extends SwitchboardError {
   }
 }
 
+const NOT_YET_RETRY_AFTER_SECONDS = 60;
+
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }
 
 /**
- * The one mapping from errors to HTTP: signature 403, schema 400, size 413, unknown 404,
- * anything unexpected 500 (so the provider retries). Never a stack trace in a response.
+ * The one mapping from errors to HTTP: signature 403, schema 400, size 413, unknown 404, not
+ * yet 503, anything unexpected 500 (so the provider retries). Never a stack trace in a response.
  */
 export function handleError(log: Log) {
   return (error: Error, c: Context) => {
@@ -38,6 +40,12 @@ export function handleError(log: Log) {
       return c.json(errorBody(error.code, error.message, error.issues), 400);
     if (error instanceof InvalidCursorError) return c.json(errorBody(error.code, error.message), 400);
     if (error instanceof NotFoundError) return c.json(errorBody(error.code, error.message), 404);
+    if (error instanceof NotYetError) {
+      // Expected now and then (callbacks out of order): a line to follow, not a stack to debug.
+      log.warn('request refused until what it needs is stored; the provider retries', { code: error.code });
+      c.header('retry-after', String(NOT_YET_RETRY_AFTER_SECONDS));
+      return c.json(errorBody(error.code, error.message), 503);
+    }
     if (error instanceof ZodError) {
       const issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
       return c.json(errorBody('INVALID_REQUEST', 'The request is not valid', issues), 400);

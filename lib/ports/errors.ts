@@ -32,3 +32,10 @@ export class InvalidCursorError extends SwitchboardError {
     super('INVALID_CURSOR', 'The cursor is not valid for this listing');
   }
 }
+
+/**
+ * A request that needs something not stored yet (a voicemail's callback before its call): not
+ * a fault, but not acceptable now either. Answered 503 with Retry-After, so the provider
+ * tries again later.
+ */
+export class NotYetError extends SwitchboardError {}

@@ -11,7 +11,7 @@ import { computePromise } from '#lib/domain/promise.ts';
 import { type AckQueue, MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
-import { ConcurrentUpdateError, SwitchboardError } from '#lib/ports/errors.ts';
+import { ConcurrentUpdateError, NotYetError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
@@ -263,7 +263,7 @@ async function resolveVoicemailContact(
 }
 
 /** A voicemail for a call we never recorded: the provider retries, by then the call is stored. */
-export class UnknownCallError extends SwitchboardError {
+export class UnknownCallError extends NotYetError {
   constructor(callId: string) {
     super('UNKNOWN_CALL', `No call ${callId.slice(0, 8)}… is recorded yet`);
   }

@@ -105,6 +105,31 @@ describe('every channel through the same store and worker', () => {
     expect(outbox[0]).toMatchObject({ channel: 'sms', to: '+48601234567', from: '+48221234567' });
   });
 
+  it('should ask Twilio to come back (503, Retry-After) for a recording of a call it has not stored, and take it then', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act: the recording's callback first (the call's webhook failed, say), then the call, then its retry
+    const early = await sb.postTwilio('voice/recording', 'recording-completed');
+    const body = (await early.json()) as { error: { code: string } };
+    const before = await conversations(sb);
+    await sb.postTwilio('voice', 'voice-incoming');
+    const retry = await sb.postTwilio('voice/recording', 'recording-completed');
+
+    // Assess: refused without a stack or an error line, nothing stored; the retry records the voicemail
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBe('60');
+    expect(body.error.code).toBe('UNKNOWN_CALL');
+    expect(before).toHaveLength(0);
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toHaveLength(0);
+    expect(sb.log.lines.some((line) => line.message.startsWith('request refused until'))).toBe(true);
+    expect(JSON.stringify(sb.log.lines)).not.toMatch(/\bat .+\.(ts|js):\d+/);
+    expect(retry.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    const kinds = (await messagesOf(sb, conversation?.id as string)).map((m) => m.kind);
+    expect(kinds).toContain('voicemail');
+  });
+
   it('should fill the voicemail text when the transcription arrives before the recording', async () => {
     // Prepare
     sb = await startTestSwitchboard();

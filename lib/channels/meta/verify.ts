@@ -16,9 +16,10 @@ export function verifyMetaSignature(request: WebhookRequest, appSecret: string):
   if (!header) return request.headers.get('x-hub-signature') ? 'invalid' : 'missing';
   const hex = SIGNATURE.exec(header.trim())?.[1];
   if (!hex) return 'invalid';
-  // Meta signs the bytes it sent (unicode escaped as \uXXXX); the raw text re-encodes to them
-  // exactly, where re-serialized JSON would not.
-  const expected = createHmac('sha256', appSecret).update(request.rawBody, 'utf8').digest();
+  // Meta signs the bytes it sent: those, as received (re-serialized JSON would differ, and a
+  // body that is not valid UTF-8 would not survive decoding and re-encoding).
+  const signed = request.rawBytes ?? Buffer.from(request.rawBody, 'utf8');
+  const expected = createHmac('sha256', appSecret).update(signed).digest();
   const given = Buffer.from(hex, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'invalid';
 }

@@ -41,6 +41,30 @@ describe('verifyMetaSignature', () => {
     expect(outcome).toBe('invalid');
   });
 
+  it('should check the bytes as received, so a body that is not valid UTF-8 is judged on its signature', () => {
+    // Prepare: bytes no UTF-8 decoder gives back (0xff), signed as sent
+    const bytes = Buffer.concat([
+      Buffer.from('{"object":"page","entry":["'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"]}'),
+    ]);
+    const signature = `sha256=${createHmac('sha256', TEST_APP_SECRET).update(bytes).digest('hex')}`;
+    const request = {
+      url: TEST_WEBHOOK_URL,
+      headers: new Headers({ 'x-hub-signature-256': signature }),
+      rawBody: new TextDecoder().decode(bytes),
+      rawBytes: new Uint8Array(bytes),
+    };
+
+    // Act
+    const genuine = verifyMetaSignature(request, TEST_APP_SECRET);
+    const decoded = verifyMetaSignature({ ...request, rawBytes: undefined }, TEST_APP_SECRET);
+
+    // Assess: the decoded text no longer matches what was signed; the bytes do
+    expect(genuine).toBe('ok');
+    expect(decoded).toBe('invalid');
+  });
+
   it('should reject a tampered body', () => {
     // Prepare
     const raw = metaFixtureBody('messenger-text');
