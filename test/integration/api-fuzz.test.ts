@@ -83,4 +83,94 @@ describe('the API under hostile input', () => {
     const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: unknown[] };
     expect(messages.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('should answer any query string and path on the read routes with a 2xx or a clean 4xx', async () => {
+    // A webhook subscription, so that its deliveries route has something to page.
+    const created = await sb.runtime.app.request('/api/webhooks', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+      },
+      body: JSON.stringify({ url: 'https://tools.example.com/hooks', events: ['*'] }),
+    });
+    const webhookId = ((await created.json()) as { id?: string }).id ?? 'wh_missing';
+    const cursor = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.base64String({ maxLength: 200 }),
+      fc.json({ maxDepth: 3 }).map((json) => Buffer.from(json).toString('base64url')),
+      fc.constantFrom(
+        'x'.repeat(5_000),
+        '%FF%FE',
+        'eJzLSM3JyVcozy/KSQEAGgQEXQ',
+        '{"q":"open","s":[["a",1]]}',
+      ),
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom(
+        'open',
+        'resolved',
+        'sms',
+        'email',
+        'true',
+        'false',
+        '0',
+        '-1',
+        '101',
+        '1e9',
+        'replyBy',
+        '',
+      ),
+    );
+    const param = fc.tuple(
+      fc.constantFrom(
+        'status',
+        'channel',
+        'assignee',
+        'awaiting',
+        'overdue',
+        'order',
+        'limit',
+        'from',
+        'to',
+        'since',
+        'channel[]',
+        '__proto__',
+      ),
+      value,
+    );
+    const path = fc.oneof(
+      fc.constant('/api/conversations'),
+      fc.constant('/api/service-level'),
+      fc.constant(`/api/webhooks/${webhookId}/deliveries`),
+      fc.string({ maxLength: 40 }).map((id) => `/api/conversations/${encodeURIComponent(id)}`),
+      fc.string({ maxLength: 40 }).map((key) => `/api/contacts/${encodeURIComponent(key)}`),
+      fc.string({ maxLength: 40 }).map((id) => `/api/webhooks/${encodeURIComponent(id)}/deliveries`),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        path,
+        fc.array(param, { maxLength: 4 }),
+        fc.option(cursor),
+        async (route, params, given) => {
+          // Prepare
+          const query = new URLSearchParams(params);
+          if (given !== null) query.set('cursor', given);
+
+          // Act
+          const response = await sb.api(`${route}?${query}`);
+          const text = await response.text();
+
+          // Assess
+          expect(response.status, `${route}?${query}: ${text.slice(0, 200)}`).toBeLessThan(500);
+          if (response.status >= 400) expect(JSON.parse(text)).toHaveProperty('error.code');
+          expect(text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+        },
+      ),
+      { numRuns: 300, seed: 20261125 },
+    );
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
+  }, 120_000);
 });

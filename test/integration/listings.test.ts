@@ -110,6 +110,21 @@ describe('listing conversations for the agents', () => {
     expect(missing.status).toBe(404);
   });
 
+  it("should find a contact whose key holds a '%' (an address may), and answer 404 to a bare one", async () => {
+    // Prepare: a mail contact whose address has a percent sign in its local part
+    const key = 'email:zofia%dom@poczta.example.pl';
+    await sb.runtime.store.setConsent(key, false, new Date());
+
+    // Act
+    const found = await sb.api(`/api/contacts/${encodeURIComponent(key)}`);
+    const bare = await sb.api('/api/contacts/%25');
+
+    // Assess
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { contact: { key: string } }).contact.key).toBe(key);
+    expect(bare.status).toBe(404);
+  });
+
   it('should show the latest 2,000 messages of a longer conversation, oldest first', async () => {
     // Prepare: a customer (or a bot) who wrote 2,010 more times.
     await sb.postSms({ From: '+48601234567' });

@@ -62,7 +62,8 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hon
   // The person behind a contact key (phone:+48…, email:…, messenger:<PSID>), their channels
   // and conversations, newest first: one GetItem and one GetItem per conversation, no Query.
   routes.get('/contacts/:key', async (c) => {
-    const key = decodeURIComponent(c.req.param('key'));
+    // Hono hands the parameter decoded: decoding again would turn a literal % into a URIError.
+    const key = c.req.param('key');
     if (!/^[a-z-]+:.{1,300}$/.test(key)) throw new NotFoundError('Contact');
     const contact = await deps.store.getContact(key);
     if (!contact) throw new NotFoundError('Contact');
