@@ -103,6 +103,23 @@ describe('the agents acting through the API', () => {
     expect(await sb.outbox()).toHaveLength(1);
   });
 
+  it('should answer 404 to an action on a malformed or overlong id, and keep no idempotency record of it', async () => {
+    // Prepare: an idempotency record's key holds the path, and DynamoDB's keys end at 2 KB
+    const records = countCalls(sb.backends.dynamodb, 'PutItemCommand', pkStartsWith('IDEM#'));
+
+    // Act
+    const overlong = await act(`/conversations/${'x'.repeat(3_000)}/notes`, { text: 'Notatka' });
+    const malformed = await act('/conversations/conv_nope/replies', { text: 'Hej' });
+    const elsewhere = await sb.runtime.app.request(`/api/conversations/${'x'.repeat(3_000)}/notes`, {
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'idempotency-key': crypto.randomUUID() },
+    });
+
+    // Assess
+    expect([overlong.status, malformed.status, elsewhere.status]).toEqual([404, 404, 404]);
+    expect(records.count).toBe(0);
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
   it('should answer 409 instead of failing at the provider outside the 24-hour window', async () => {
     // Prepare
     await sb.postMeta(metaFixture('messenger-text'));

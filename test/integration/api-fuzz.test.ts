@@ -173,4 +173,63 @@ describe('the API under hostile input', () => {
     );
     expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
   }, 120_000);
+
+  it('should answer any method on any route with hostile ids with a clean status, never a 5xx', async () => {
+    const segment = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom(
+        'conv_06gwk0wg90h3ggnh41h2xv7x5n',
+        'wh_x',
+        'key_x',
+        '..',
+        '%',
+        '%25',
+        '\u0000',
+        'x'.repeat(3_000),
+      ),
+    );
+    const route = fc.oneof(
+      ...[
+        '/api/conversations/{}/replies',
+        '/api/conversations/{}/resolve',
+        '/api/conversations/{}/reopen',
+        '/api/conversations/{}/assign',
+        '/api/conversations/{}/notes',
+        '/api/conversations/{}',
+        '/api/admin/keys/{}',
+        '/api/webhooks/{}',
+        '/api/webhooks/{}/replay',
+        '/api/webhooks/{}/deliveries',
+        '/api/{}',
+        '/webhooks/{}',
+        '/inbox/{}',
+      ].map((template) => segment.map((id) => template.replace('{}', encodeURIComponent(id)))),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
+        route,
+        fc.option(fc.json({ maxDepth: 2 })),
+        async (method, path, body) => {
+          // Act
+          const response = await sb.runtime.app.request(path, {
+            method,
+            headers: {
+              authorization: `Bearer ${TEST_API_TOKEN}`,
+              'idempotency-key': crypto.randomUUID(),
+              ...(body === null ? {} : { 'content-type': 'application/json' }),
+            },
+            ...(body === null || method === 'GET' || method === 'HEAD' ? {} : { body }),
+          });
+          const text = await response.text();
+
+          // Assess
+          expect(response.status, `${method} ${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
+          expect(text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+        },
+      ),
+      { numRuns: 300, seed: 20261125 },
+    );
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { ChannelSchema } from '#lib/domain/channel.ts';
@@ -18,8 +18,8 @@ import { type AuthEnv, requireScope } from '../auth.ts';
 import { errorBody, NotFoundError } from '../errors.ts';
 import { idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
+import { ConversationId } from './api.ts';
 
-const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
 export const ReplyBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
   channel: ChannelSchema.optional(),
@@ -47,12 +47,14 @@ export function actionRoutes(
   deps: AgentDeps & { idempotency: IdempotencyStore; clock: Clock },
 ): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>();
-  routes.use('/conversations/:id/*', requireScope('reply'), idempotent(deps));
-
-  const conversationId = (raw: string) => {
-    if (!ConversationId.safeParse(raw).success) throw new NotFoundError('Conversation');
-    return raw;
+  // On each action's own route, so that only a POST to one of them, with a well-formed id, writes
+  // an idempotency record (its key holds the path: an unbounded one would not fit DynamoDB's key).
+  const wellFormedId: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    if (!ConversationId.safeParse(c.req.param('id')).success) throw new NotFoundError('Conversation');
+    await next();
   };
+  const acting = [requireScope('reply'), wellFormedId, idempotent(deps)] as const;
+
   const agentOf = (principal: AuthEnv['Variables']['principal']): Agent => ({
     keyId: principal.keyId,
     name: principal.agentName,
@@ -62,8 +64,8 @@ export function actionRoutes(
     return result;
   };
 
-  routes.post('/conversations/:id/replies', async (c) => {
-    const id = conversationId(c.req.param('id'));
+  routes.post('/conversations/:id/replies', ...acting, async (c) => {
+    const id = c.req.param('id');
     const body = ReplyBody.parse(await json(c.req.raw));
     const result = await sendReply(deps, {
       conversationId: id,
@@ -98,38 +100,32 @@ export function actionRoutes(
     }
   });
 
-  routes.post('/conversations/:id/resolve', async (c) => {
+  routes.post('/conversations/:id/resolve', ...acting, async (c) => {
     EmptyBody.parse(await json(c.req.raw));
-    const result = changed(
-      await resolve(deps, conversationId(c.req.param('id')), agentOf(c.get('principal'))),
-    );
+    const result = changed(await resolve(deps, c.req.param('id'), agentOf(c.get('principal'))));
     if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
-  routes.post('/conversations/:id/reopen', async (c) => {
+  routes.post('/conversations/:id/reopen', ...acting, async (c) => {
     EmptyBody.parse(await json(c.req.raw));
-    const result = changed(
-      await reopen(deps, conversationId(c.req.param('id')), agentOf(c.get('principal'))),
-    );
+    const result = changed(await reopen(deps, c.req.param('id'), agentOf(c.get('principal'))));
     if (result.kind === 'conflict')
       return c.json(errorBody('CONTACT_HAS_OPEN_CONVERSATION', result.reason), 409);
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
-  routes.post('/conversations/:id/assign', async (c) => {
+  routes.post('/conversations/:id/assign', ...acting, async (c) => {
     const body = AssignBody.parse(await json(c.req.raw));
-    const result = changed(
-      await assign(deps, conversationId(c.req.param('id')), body.assignee, agentOf(c.get('principal'))),
-    );
+    const result = changed(await assign(deps, c.req.param('id'), body.assignee, agentOf(c.get('principal'))));
     if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
-  routes.post('/conversations/:id/notes', async (c) => {
+  routes.post('/conversations/:id/notes', ...acting, async (c) => {
     const body = NoteBody.parse(await json(c.req.raw));
     const result = await addNote(deps, {
-      conversationId: conversationId(c.req.param('id')),
+      conversationId: c.req.param('id'),
       text: body.text,
       agent: agentOf(c.get('principal')),
       requestKey: `${c.get('principal').keyId}:${c.req.header('idempotency-key')}`,
