@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
 import { type CountOutcome, countEvents, type StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 
@@ -43,6 +44,17 @@ export function parseEventBody(body: string): DomainEvent | null {
     parsed !== null && typeof parsed === 'object' && 'detail' in parsed
       ? (parsed as { detail: unknown }).detail
       : parsed;
-  const event = DomainEventSchema.safeParse(candidate);
+  const event = CountableEventSchema.safeParse(candidate);
   return event.success ? event.data : null;
 }
+
+/**
+ * What the stats can count: an event whose ids fit in a table key (the markers are keyed by
+ * them; DynamoDB's keys end at 2 KB) and whose time is a time. Ours always are; anything else
+ * on the queue is dropped, not retried into the DLQ.
+ */
+const CountableEventSchema = DomainEventSchema.extend({
+  id: z.string().min(1).max(200),
+  conversationId: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }),
+});

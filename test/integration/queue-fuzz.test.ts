@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '#lib/domain/events.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// The queue consumers under records that are not what they expect (a hand-sent message, a
+// redrive of something else, a bug upstream): a record that can never succeed is logged and
+// dropped, never thrown (a throw redelivers it until the DLQ) and never a stack trace.
+
+const STACK_TRACE = /\bat .+\.(ts|js):\d+/;
+const text = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom(
+    '',
+    'conv_06gwk0wg90h3ggnh41h2xv7x5n',
+    'not-a-date',
+    '2026-02-30T25:61:00Z',
+    'x'.repeat(5_000),
+  ),
+);
+
+describe('the queue consumers under hostile records', () => {
+  let sb: TestSwitchboard;
+  let realId: string;
+
+  beforeAll(async () => {
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601234567' });
+    const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
+    realId = items[0]?.id as string;
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('should drop or handle any ack job body without throwing', async () => {
+    const job = fc.record(
+      {
+        conversationId: fc.oneof(text, fc.constant('REAL')),
+        episode: fc.oneof(fc.integer(), fc.constantFrom(1, 2, 1e9), fc.double()),
+        kind: fc.oneof(fc.constantFrom('ack', 'notice'), text),
+        delivered: fc.array(text, { maxLength: 5 }),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      fc.string({ maxLength: 100 }),
+      fc.json({ maxDepth: 3 }),
+      job.map((value) => JSON.stringify(value).replace('"REAL"', JSON.stringify(realId))),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.integer({ min: 1, max: 10 }), async (raw, receiveCount) => {
+        // Act + Assess: resolves (a retryable send failure would throw; nothing here is one)
+        await handleAckRecord(sb.runtime.sendAckDeps, { body: raw, receiveCount, messageId: 'fuzz' });
+      }),
+      { numRuns: 400, seed: 20261125 },
+    );
+    for (const line of sb.log.lines) expect(JSON.stringify(line)).not.toMatch(STACK_TRACE);
+  }, 120_000);
+
+  it('should count, skip or drop any stats record without throwing', async () => {
+    const event = fc.record(
+      {
+        id: text,
+        type: fc.oneof(fc.constantFrom(...EVENT_TYPES), text),
+        occurredAt: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+          text,
+        ),
+        conversationId: fc.oneof(text, fc.constant('REAL')),
+        data: fc.oneof(
+          fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })),
+          fc.record({ channel: text, episode: fc.integer(), replyBy: text, awaitingSince: text }),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      fc.string({ maxLength: 100 }),
+      fc.json({ maxDepth: 3 }),
+      event.map((value) => JSON.stringify(value).replace('"REAL"', JSON.stringify(realId))),
+      event.map((value) =>
+        JSON.stringify({ source: 'switchboard', 'detail-type': value.type, detail: value }),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 5 }), async (bodies) => {
+        // Act + Assess
+        await countEventRecords(
+          sb.runtime.statsDeps,
+          bodies.map((raw, i) => ({ body: raw, messageId: `fuzz-${i}` })),
+        );
+      }),
+      { numRuns: 400, seed: 20261125 },
+    );
+    for (const line of sb.log.lines) expect(JSON.stringify(line)).not.toMatch(STACK_TRACE);
+    // The service level still reads.
+    const report = await sb.api('/api/service-level?from=2026-11-01&to=2026-11-30');
+    expect(report.status).toBe(200);
+    expect(await report.text()).not.toMatch(/NaN|Infinity/);
+  }, 120_000);
+});
