@@ -34,6 +34,8 @@ const SECRETS = [
   'key-3ax6xnjp29jd6fds4gc373sgvjxteol0', // the Mailgun signing key
 ];
 const STACK_TRACE = /\bat .+\.(ts|js):\d+/;
+/** The fixtures' customers (and the hostile values' number): never in a log line. */
+const PERSONAL = ['601234567', 'zofia.wojcik', 'victim@example.com', 'evil@example.com'];
 
 /** Strings a parser should survive: control characters, lone surrogates, injections, huge ones. */
 const hostileText = fc.oneof(
@@ -347,6 +349,8 @@ describe('every webhook under hostile, correctly signed input', () => {
       const text = JSON.stringify(line);
       expect(text).not.toMatch(STACK_TRACE);
       for (const secret of SECRETS) expect(text).not.toContain(secret);
+      // Nor a customer's number or address, whatever field a hostile payload put it in.
+      for (const personal of PERSONAL) expect(text).not.toContain(personal);
     }
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
