@@ -32,6 +32,17 @@ export async function countEventRecords(
   return tally;
 }
 
+/**
+ * What the stats can count: an event whose ids fit in a table key (the markers are keyed by
+ * them; DynamoDB's keys end at 2 KB) and whose time is a time. Ours always are; anything else
+ * on the queue is dropped, not retried into the DLQ.
+ */
+const CountableEventSchema = DomainEventSchema.extend({
+  id: z.string().min(1).max(200),
+  conversationId: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+
 /** An event from a line or a queue body: bare, or in an EventBridge envelope's `detail`. */
 export function parseEventBody(body: string): DomainEvent | null {
   let parsed: unknown;
@@ -47,14 +58,3 @@ export function parseEventBody(body: string): DomainEvent | null {
   const event = CountableEventSchema.safeParse(candidate);
   return event.success ? event.data : null;
 }
-
-/**
- * What the stats can count: an event whose ids fit in a table key (the markers are keyed by
- * them; DynamoDB's keys end at 2 KB) and whose time is a time. Ours always are; anything else
- * on the queue is dropped, not retried into the DLQ.
- */
-const CountableEventSchema = DomainEventSchema.extend({
-  id: z.string().min(1).max(200),
-  conversationId: z.string().min(1).max(200),
-  occurredAt: z.iso.datetime({ offset: true }),
-});
