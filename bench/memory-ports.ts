@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Contact } from '#lib/domain/contact.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
 import type { DomainEvent } from '#lib/domain/events.ts';
@@ -55,6 +56,7 @@ export class MemoryConversationStore implements ConversationStore {
       key,
       channels: [...new Set([...(contact?.channels ?? []), touch.channel])].sort(),
       openConversationId: candidateId,
+      claimToken: randomUUID(),
       conversationIds: [...(contact?.conversationIds ?? []), candidateId],
       optedOut: contact?.optedOut ?? false,
       createdAt: contact?.createdAt ?? now,
@@ -87,9 +89,11 @@ export class MemoryConversationStore implements ConversationStore {
     conversationId: string,
     now: Date,
     lastAck?: LastAck | null,
+    claimToken?: string | null,
   ): Promise<void> {
     const contact = this.#contacts.get(key);
     if (contact?.openConversationId !== conversationId) return;
+    if (claimToken !== undefined && (contact.claimToken ?? null) !== claimToken) return;
     this.#contacts.set(key, {
       ...contact,
       openConversationId: null,

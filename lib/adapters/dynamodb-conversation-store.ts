@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -128,9 +129,10 @@ export class DynamoDbConversationStore implements ConversationStore {
       ':channel': new Set([touch.channel]),
       ':none': [],
       ':ids': [candidateId],
+      ':token': randomUUID(),
     };
     let update =
-      'SET #open = :candidate, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
+      'SET #open = :candidate, claimToken = :token, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
       'optedOut = if_not_exists(optedOut, :false), ' +
       'conversationIds = list_append(if_not_exists(conversationIds, :none), :ids) ADD channels :channel';
     if (touch.name) {
@@ -222,19 +224,27 @@ export class DynamoDbConversationStore implements ConversationStore {
     conversationId: string,
     now: Date,
     lastAck?: LastAck | null,
+    claimToken?: string | null,
   ): Promise<void> {
-    // Already released, or already pointing at a newer conversation: nothing to do.
+    // Already released, pointing at a newer conversation, or claimed again since: nothing to do.
+    const claim =
+      claimToken === undefined
+        ? ''
+        : claimToken === null
+          ? ' AND attribute_not_exists(claimToken)'
+          : ' AND claimToken = :token';
     await applied(
       this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}`,
-          ConditionExpression: 'openConversationId = :id',
+          ConditionExpression: `openConversationId = :id${claim}`,
           ExpressionAttributeValues: marshall({
             ':null': null,
             ':now': now.toISOString(),
             ':id': conversationId,
+            ...(claimToken ? { ':token': claimToken } : {}),
             ...(lastAck ? lastAckValues(lastAck) : {}),
           }),
         }),

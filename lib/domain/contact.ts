@@ -11,6 +11,11 @@ export const ContactSchema = z.object({
   /** The one open conversation of this contact, if any: the pointer every new message follows. */
   openConversationId: z.string().nullable(),
   /**
+   * Changes with every write that sets the pointer: a resolve releases the pointer only if it
+   * is still the claim it saw, so a reopen (or a new message) in between keeps its conversation.
+   */
+  claimToken: z.string().optional(),
+  /**
    * This person's conversations, oldest first (GET /api/contacts/:key): the last
    * MAX_CONTACT_CONVERSATIONS of them, give or take the store's trimming slack.
    */

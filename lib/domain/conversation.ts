@@ -152,6 +152,11 @@ export function hasUndeliveredEvents(conversation: Conversation): boolean {
   return conversation.outbox.length > 0 || conversation.outboxSpill !== undefined;
 }
 
+/** What `message.received` says about the message. */
+function receivedData(message: Message): Record<string, unknown> {
+  return { messageId: message.id, channel: message.channel, kind: message.kind };
+}
+
 function union<T>(items: readonly T[], item: T): T[] {
   return items.includes(item) ? [...items] : [...items, item];
 }
@@ -190,7 +195,14 @@ export function applyInbound(
 ): ApplyInboundResult {
   if (current?.episodeMessageIds.includes(message.id)) return { kind: 'unchanged', conversation: current };
   if (current?.lastReplyAt && Date.parse(message.createdAt) <= Date.parse(current.lastReplyAt)) {
-    return { kind: 'unchanged', conversation: current };
+    // Received before our last reply: that reply answers it (or this is a provider's late retry
+    // of a message an earlier episode applied). No new episode and no ack, but downstream
+    // tools still hear of it: a message stored just before a reply landed and applied just
+    // after it must not go unannounced. The event's id is stable, so a retry's copy is dropped.
+    const announced = withEvent(current, 'message.received', message.id, context.now, receivedData(message));
+    return announced === current
+      ? { kind: 'unchanged', conversation: current }
+      : { kind: 'applied', conversation: announced, ackRequested: false, opened: false };
   }
   // Only a message never applied gets here: it must move to the contact's open conversation.
   if (current?.status === 'resolved') return { kind: 'closed', conversation: current };
@@ -226,11 +238,7 @@ export function applyInbound(
           channel: message.channel,
         })
       : base;
-  const received = withEvent(opened, 'message.received', message.id, context.now, {
-    messageId: message.id,
-    channel: message.channel,
-    kind: message.kind,
-  });
+  const received = withEvent(opened, 'message.received', message.id, context.now, receivedData(message));
   const touched: Conversation = {
     ...received,
     contact: {

@@ -61,13 +61,17 @@ export interface ConversationStore {
   /**
    * Clears the contact's open-conversation pointer if it still names this (resolved)
    * conversation, keeping its last acknowledgement on the contact (in the same write) so that
-   * the contact's next conversation does not repeat it too soon.
+   * the contact's next conversation does not repeat it too soon. With `claimToken` (the
+   * contact's, read before the conversation was resolved; null: it had none), only if nobody
+   * claimed the pointer since. A release that does not happen is harmless: the next message
+   * finds the conversation resolved and opens a new one.
    */
   releaseOpenConversation(
     key: string,
     conversationId: string,
     now: Date,
     lastAck?: LastAck | null,
+    claimToken?: string | null,
   ): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;

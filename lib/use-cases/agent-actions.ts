@@ -121,13 +121,30 @@ export type ChangeResult =
 /** Resolves a conversation (twice is harmless) and frees the contact for a new one. */
 export async function resolve(deps: AgentDeps, conversationId: string, agent: Agent): Promise<ChangeResult> {
   const now = deps.clock.now();
-  const resolved = await updateConversation(deps.store, conversationId, (current) =>
-    resolveConversation(current, now, agent.name),
-  );
+  const before = await deps.store.getConversation(conversationId);
+  if (!before) return { kind: 'not-found' };
+  // The contact's claim as it stands before the resolve: released only if it is still that one,
+  // so a reopen racing this resolve keeps the contact pointing at the conversation it reopened.
+  const contact = await deps.store.getContact(before.contact.key);
+  let changed = false;
+  const resolved = await updateConversation(deps.store, conversationId, (current) => {
+    const next = resolveConversation(current, now, agent.name);
+    changed = next !== current;
+    return next;
+  });
   if (!resolved) return { kind: 'not-found' };
-  // The next message of this contact opens a new conversation; a crash before this write is
-  // finished by recordInbound, which moves a message off a resolved conversation.
-  await deps.store.releaseOpenConversation(resolved.contact.key, resolved.id, now, lastSentAck(resolved));
+  // The next message of this contact opens a new conversation; a crash before this write (or
+  // a release refused because of a newer claim) is finished by recordInbound, which moves a
+  // message off a resolved conversation. A resolve that changed nothing releases nothing.
+  if (changed && contact?.openConversationId === resolved.id) {
+    await deps.store.releaseOpenConversation(
+      resolved.contact.key,
+      resolved.id,
+      now,
+      lastSentAck(resolved),
+      contact.claimToken ?? null,
+    );
+  }
   return { kind: 'changed', conversation: resolved };
 }
 
@@ -137,16 +154,36 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   if (!conversation) return { kind: 'not-found' };
   if (conversation.status === 'open') return { kind: 'changed', conversation };
   const now = deps.clock.now();
-  const open = await deps.store.claimOpenConversation(conversation.contact.key, conversation.id, {
-    channel: conversation.channel,
-    now,
+  const key = conversation.contact.key;
+  // A claim even when the pointer still names this conversation (a resolve that has not
+  // released it yet): the new claim token keeps that resolve from releasing it after us.
+  const open = await deps.store.claimOpenConversation(
+    key,
+    conversation.id,
+    { channel: conversation.channel, now },
+    conversation.id,
+  );
+  const conflict = (id: string): ChangeResult => ({
+    kind: 'conflict',
+    reason: `The contact has another open conversation: ${id}`,
   });
-  if (open.conversationId !== conversation.id)
-    return { kind: 'conflict', reason: `The contact has another open conversation: ${open.conversationId}` };
+  if (open.conversationId !== conversation.id) return conflict(open.conversationId);
   const reopened = await updateConversation(deps.store, conversationId, (current) =>
     reopenConversation(current, now, agent.name),
   );
-  return reopened ? { kind: 'changed', conversation: reopened } : { kind: 'not-found' };
+  if (!reopened) return { kind: 'not-found' };
+  // A message for the resolved conversation may have opened a new one while we wrote: then the
+  // contact follows that one, and this one goes back to resolved (never two open at once).
+  // (No pointer at all: a resolve after ours released it, and that resolve is the last word.)
+  const pointer = (await deps.store.getContact(key))?.openConversationId ?? null;
+  if (pointer === conversation.id) return { kind: 'changed', conversation: reopened };
+  if (pointer === null) {
+    return { kind: 'changed', conversation: (await deps.store.getConversation(conversationId)) ?? reopened };
+  }
+  await updateConversation(deps.store, conversationId, (current) =>
+    resolveConversation(current, now, agent.name),
+  );
+  return conflict(pointer);
 }
 
 /** Assigns (or, with null, unassigns) a conversation. */

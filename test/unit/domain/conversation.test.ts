@@ -173,7 +173,7 @@ describe('applyInbound', () => {
     expect(result.kind).toBe('unchanged');
   });
 
-  it('should start a new episode with a new ack after our reply, but not for a message received before it', () => {
+  it('should start a new episode with a new ack after our reply; a message received before it is only announced', () => {
     // Prepare: an agent replied at 10:00.
     const answered: Conversation = {
       ...opened(),
@@ -185,8 +185,23 @@ describe('applyInbound', () => {
     const before = applyInbound(answered, message('m0', '2026-11-25T09:59:59.999Z'), context());
     const after = applyInbound(answered, message('m3', '2026-11-25T10:00:00.001Z'), context());
 
-    // Assess
-    expect(before.kind).toBe('unchanged');
+    const announcedAgain =
+      before.kind === 'applied'
+        ? applyInbound(before.conversation, message('m0', '2026-11-25T09:59:59.999Z'), context())
+        : before;
+
+    // Assess: the earlier message is answered by the reply (same episode, no ack, nothing else
+    // moves) but downstream tools hear of it, once
+    expect(before).toMatchObject({ kind: 'applied', ackRequested: false });
+    if (before.kind === 'applied') {
+      expect(before.conversation.episode).toBe(answered.episode);
+      expect(before.conversation.awaitingSince).toBeNull();
+      expect(before.conversation.lastMessageAt).toBe(answered.lastMessageAt);
+      expect(before.conversation.outbox.map((event) => [event.type, event.data.messageId])).toEqual([
+        ['message.received', 'm0'],
+      ]);
+    }
+    expect(announcedAgain.kind).toBe('unchanged');
     expect(after).toMatchObject({ kind: 'applied', ackRequested: true });
     if (after.kind === 'applied')
       expect(after.conversation.ack).toMatchObject({ state: 'pending', episode: 2 });
