@@ -173,8 +173,9 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   );
   if (!reopened) return { kind: 'not-found' };
   // A message for the resolved conversation may have opened a new one while we wrote: then the
-  // contact follows that one, and this one goes back to resolved (never two open at once).
-  // (No pointer at all: a resolve after ours released it, and that resolve is the last word.)
+  // contact follows that one, and this one goes back to resolved (one open conversation a
+  // contact). No pointer at all: a resolve that came after our reopen released it, and that
+  // resolve is the last word.
   const pointer = (await deps.store.getContact(key))?.openConversationId ?? null;
   if (pointer === conversation.id) return { kind: 'changed', conversation: reopened };
   if (pointer === null) {
