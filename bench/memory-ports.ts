@@ -57,7 +57,10 @@ export class MemoryConversationStore implements ConversationStore {
       channels: [...new Set([...(contact?.channels ?? []), touch.channel])].sort(),
       openConversationId: candidateId,
       claimToken: randomUUID(),
-      conversationIds: [...(contact?.conversationIds ?? []), candidateId],
+      conversationIds: [
+        ...(contact?.conversationIds ?? []),
+        ...(replacing === candidateId ? [] : [candidateId]),
+      ],
       optedOut: contact?.optedOut ?? false,
       createdAt: contact?.createdAt ?? now,
       updatedAt: now,

@@ -121,20 +121,22 @@ export class DynamoDbConversationStore implements ConversationStore {
   ): Promise<OpenConversationClaim> {
     const now = touch.now.toISOString();
     const names: Record<string, string> = { '#open': 'openConversationId', '#key': 'key' };
+    // A conversation claimed again (a reopen) is already in the contact's list.
+    const listed = replacing === candidateId;
     const values: Record<string, unknown> = {
       ':candidate': candidateId,
       ':key': key,
       ':now': now,
       ':false': false,
       ':channel': new Set([touch.channel]),
-      ':none': [],
-      ':ids': [candidateId],
+      ...(listed ? {} : { ':none': [], ':ids': [candidateId] }),
       ':token': randomUUID(),
     };
     let update =
       'SET #open = :candidate, claimToken = :token, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
-      'optedOut = if_not_exists(optedOut, :false), ' +
-      'conversationIds = list_append(if_not_exists(conversationIds, :none), :ids) ADD channels :channel';
+      'optedOut = if_not_exists(optedOut, :false)' +
+      (listed ? '' : ', conversationIds = list_append(if_not_exists(conversationIds, :none), :ids)') +
+      ' ADD channels :channel';
     if (touch.name) {
       names['#name'] = 'name';
       values[':name'] = touch.name;

@@ -202,6 +202,26 @@ describe('the agents acting through the API', () => {
     expect(acks).toHaveLength(2);
   });
 
+  it('should reopen a resolved conversation, point the contact at it, and list it once', async () => {
+    // Prepare
+    const id = await openOne();
+    await act(`/conversations/${id}/resolve`, undefined);
+
+    // Act: reopened, resolved and reopened again; then the customer writes
+    const first = await act(`/conversations/${id}/reopen`, undefined);
+    await act(`/conversations/${id}/resolve`, undefined);
+    const second = await act(`/conversations/${id}/reopen`, undefined);
+    await sb.postSms({ From: '+48601234567', Body: 'Dziękuję, jeszcze pytanie' });
+
+    // Assess: the message joins the reopened conversation; the contact lists it once
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const contact = await sb.runtime.store.getContact('phone:+48601234567');
+    expect(contact?.openConversationId).toBe(id);
+    expect(contact?.conversationIds).toEqual([id]);
+    const open = (await (await sb.api('/api/conversations?status=open')).json()) as { items: Json[] };
+    expect(open.items.map((c) => c.id)).toEqual([id]);
+  });
+
   it('should refuse to reopen while the contact has another open conversation', async () => {
     // Prepare
     const id = await openOne();
