@@ -127,11 +127,16 @@ export async function resolve(deps: AgentDeps, conversationId: string, agent: Ag
   // so a reopen racing this resolve keeps the contact pointing at the conversation it reopened.
   const contact = await deps.store.getContact(before.contact.key);
   let changed = false;
-  const resolved = await updateConversation(deps.store, conversationId, (current) => {
-    const next = resolveConversation(current, now, agent.name);
-    changed = next !== current;
-    return next;
-  });
+  const resolved = await updateConversation(
+    deps.store,
+    conversationId,
+    (current) => {
+      const next = resolveConversation(current, now, agent.name);
+      changed = next !== current;
+      return next;
+    },
+    before,
+  );
   if (!resolved) return { kind: 'not-found' };
   // The next message of this contact opens a new conversation; a crash before this write (or
   // a release refused because of a newer claim) is finished by recordInbound, which moves a
@@ -168,8 +173,11 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     reason: `The contact has another open conversation: ${id}`,
   });
   if (open.conversationId !== conversation.id) return conflict(open.conversationId);
-  const reopened = await updateConversation(deps.store, conversationId, (current) =>
-    reopenConversation(current, now, agent.name),
+  const reopened = await updateConversation(
+    deps.store,
+    conversationId,
+    (current) => reopenConversation(current, now, agent.name),
+    conversation,
   );
   if (!reopened) return { kind: 'not-found' };
   // A message for the resolved conversation may have opened a new one while we wrote: then the
@@ -181,8 +189,11 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   if (pointer === null) {
     return { kind: 'changed', conversation: (await deps.store.getConversation(conversationId)) ?? reopened };
   }
-  await updateConversation(deps.store, conversationId, (current) =>
-    resolveConversation(current, now, agent.name),
+  await updateConversation(
+    deps.store,
+    conversationId,
+    (current) => resolveConversation(current, now, agent.name),
+    reopened,
   );
   return conflict(pointer);
 }

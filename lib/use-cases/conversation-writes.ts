@@ -21,15 +21,17 @@ export async function trySave(
 
 /**
  * Read-modify-write of one conversation with optimistic concurrency: `change` is a pure
- * transition; returning the same object means "nothing to write".
+ * transition; returning the same object means "nothing to write". `read`: the conversation
+ * as the caller just read it, used for the first attempt instead of reading it again.
  */
 export async function updateConversation(
   store: ConversationStore,
   id: string,
   change: (current: Conversation) => Conversation,
+  read?: Conversation,
 ): Promise<Conversation | null> {
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
-    const current = await store.getConversation(id);
+    const current = attempt === 1 && read ? read : await store.getConversation(id);
     if (!current) return null;
     const next = change(current);
     if (next === current) return current;

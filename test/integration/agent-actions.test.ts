@@ -16,19 +16,7 @@ describe('the agents acting through the API', () => {
   });
 
   const act = (path: string, body: unknown, options: { key?: string; token?: string } = {}) =>
-    sb.runtime.app.request(`/api${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${options.token ?? TEST_API_TOKEN}`,
-        'content-type': 'application/json',
-        ...(options.key === undefined
-          ? { 'idempotency-key': crypto.randomUUID() }
-          : options.key
-            ? { 'idempotency-key': options.key }
-            : {}),
-      },
-      body: body === undefined ? '' : JSON.stringify(body),
-    });
+    sb.act(path, body, options);
 
   async function openOne(): Promise<string> {
     await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });

@@ -326,15 +326,7 @@ describe('what one message costs in AWS requests (measured)', () => {
   });
 
   const reply = (conversationId: string, text: string) =>
-    sb.runtime.app.request(`/api/conversations/${conversationId}/replies`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_API_TOKEN}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-      },
-      body: JSON.stringify({ text }),
-    });
+    sb.act(`/conversations/${conversationId}/replies`, { text });
 
   async function record(flow: string, run: () => Promise<unknown>): Promise<Tally> {
     const tally = await tap.measure(run);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_OUTBOX_EVENTS } from '#lib/domain/conversation.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 /** What a new customer's first message produces, in order, once its ack is sent. */
 const FIRST_MESSAGE_EVENTS = ['conversation.opened', 'message.received', 'ack.sent'];
@@ -120,15 +120,7 @@ describe('events for downstream tools', () => {
     await sb.drain();
     for (let i = 0; i < 54; i++) await sb.postSms({ From: '+48601234567', Body: `Wiadomość ${i}` });
     const waiting = await openConversation();
-    const reply = await sb.runtime.app.request(`/api/conversations/${waiting?.id}/replies`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_API_TOKEN}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-      },
-      body: JSON.stringify({ text: 'Już sprawdzamy.' }),
-    });
+    const reply = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Już sprawdzamy.' });
     await mkdir(sinkDir);
     sb.clock.advance(2 * 60 * 60_000);
 

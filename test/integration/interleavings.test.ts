@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phoneContactKey } from '#lib/domain/contact.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times), agents replying, resolving and
 // reopening, the worker and the sweeper, all interleaved at random in concurrent waves. Once
@@ -49,17 +49,6 @@ describe('customers, agents, the worker and the sweeper interleaved', () => {
     await sb?.stop();
   });
 
-  const act = (path: string, body: unknown) =>
-    sb.runtime.app.request(`/api${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_API_TOKEN}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-      },
-      body: JSON.stringify(body),
-    });
-
   it('should keep every invariant whatever the order', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -90,14 +79,14 @@ describe('customers, agents, the worker and the sweeper interleaved', () => {
             const open = contact?.openConversationId;
             const last = contact?.conversationIds.at(-1);
             if (step.kind === 'reply' && open) {
-              const response = await act(`/conversations/${open}/replies`, {
+              const response = await sb.act(`/conversations/${open}/replies`, {
                 text: `Odpowiedź ${replies.length}`,
               });
               if (response.status === 201)
                 replies.push(((await response.json()) as { message: { id: string } }).message.id);
             }
-            if (step.kind === 'resolve' && open) await act(`/conversations/${open}/resolve`, {});
-            if (step.kind === 'reopen' && last) await act(`/conversations/${last}/reopen`, {});
+            if (step.kind === 'resolve' && open) await sb.act(`/conversations/${open}/resolve`, {});
+            if (step.kind === 'reopen' && last) await sb.act(`/conversations/${last}/reopen`, {});
           };
 
           // Act: each wave at once, the waves one after the other; then everything settles

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#lib/domain/events.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // The queue consumers under records that are not what they expect (a hand-sent message, a
 // redrive of something else, a bug upstream): a record that can never succeed is logged and
 // dropped, never thrown (a throw redelivers it until the DLQ) and never a stack trace.
 
-const STACK_TRACE = /\bat .+\.(ts|js):\d+/;
 const text = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.constantFrom(

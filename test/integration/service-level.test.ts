@@ -7,7 +7,7 @@ import { type ServiceLevelReport, statsSink } from '#lib/use-cases/service-level
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
-import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -25,16 +25,7 @@ describe('the service level', () => {
 
   const at = (local: string) => sb.clock.set(`${local}+01:00`);
 
-  const act = (path: string, body: unknown, token = TEST_API_TOKEN) =>
-    sb.runtime.app.request(`/api${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-      },
-      body: JSON.stringify(body),
-    });
+  const act = (path: string, body: unknown) => sb.act(path, body);
 
   async function conversationOf(
     contactKey: string,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { TEST_APP_SECRET } from '#test/support/meta-factory.ts';
+import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
   sesFixture,
   signSns,
@@ -33,7 +34,6 @@ const SECRETS = [
   '12345678901234567890123456789012', // the Twilio auth token startTestSwitchboard signs with
   'key-3ax6xnjp29jd6fds4gc373sgvjxteol0', // the Mailgun signing key
 ];
-const STACK_TRACE = /\bat .+\.(ts|js):\d+/;
 /** The fixtures' customers (and the hostile values' number): never in a log line. */
 const PERSONAL = ['601234567', 'zofia.wojcik', 'victim@example.com', 'evil@example.com'];
 

@@ -10,3 +10,6 @@ export function memoryLog(): Log & { lines: LogLine[] } {
   };
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/** A stack frame (`at fn (file.ts:12:3)`): never in a response or a log line. */
+export const STACK_TRACE = /\bat .+\.(ts|js):\d+/;

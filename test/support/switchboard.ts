@@ -57,6 +57,11 @@ export type TestSwitchboard = {
     }>
   >;
   api(path: string): Promise<Response>;
+  /**
+   * An acting API call: POST /api<path> with a JSON body, the test token (or `token`) and a
+   * fresh Idempotency-Key (or `key`; '' sends none).
+   */
+  act(path: string, body?: unknown, options?: { key?: string; token?: string }): Promise<Response>;
   stop(): Promise<void>;
 };
 
@@ -204,6 +209,18 @@ export async function startTestSwitchboard(
     },
     async api(path: string) {
       return runtime.app.request(path, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+    },
+    async act(path, body, options = {}) {
+      const key = options.key ?? crypto.randomUUID();
+      return runtime.app.request(`/api${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${options.token ?? TEST_API_TOKEN}`,
+          'content-type': 'application/json',
+          ...(key ? { 'idempotency-key': key } : {}),
+        },
+        body: body === undefined ? '' : JSON.stringify(body),
+      });
     },
     async stop() {
       await backends.stop();
