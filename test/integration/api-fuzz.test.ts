@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -35,7 +36,7 @@ const contentType = fc.constantFrom(
   '',
 );
 
-describe('the API under hostile input', () => {
+describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () => {
   let sb: TestSwitchboard;
   let id: string;
 
@@ -78,12 +79,12 @@ describe('the API under hostile input', () => {
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         },
       ),
-      { numRuns: 150, seed: 20261125 },
+      fuzzRuns(150),
     );
     // Nothing was sent to the customer by any of it but valid replies, and nothing was written half.
     const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: unknown[] };
     expect(messages.length).toBeGreaterThan(0);
-  }, 120_000);
+  });
 
   it('should answer any query string and path on the read routes with a 2xx or a clean 4xx', async () => {
     // A webhook subscription, so that its deliveries route has something to page.
@@ -162,10 +163,10 @@ describe('the API under hostile input', () => {
           expect(text).not.toMatch(STACK_TRACE);
         },
       ),
-      { numRuns: 300, seed: 20261125 },
+      fuzzRuns(300),
     );
     expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
-  }, 120_000);
+  });
 
   it('should answer any method on any route with hostile ids with a clean status, never a 5xx', async () => {
     const segment = fc.oneof(
@@ -221,8 +222,8 @@ describe('the API under hostile input', () => {
           expect(text).not.toMatch(STACK_TRACE);
         },
       ),
-      { numRuns: 300, seed: 20261125 },
+      fuzzRuns(300),
     );
     expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
-  }, 120_000);
+  });
 });

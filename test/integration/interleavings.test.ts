@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phoneContactKey } from '#lib/domain/contact.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times), agents replying, resolving and
@@ -38,7 +39,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('drain' as const, 'sweep' as const) }) },
 );
 
-describe('customers, agents, the worker and the sweeper interleaved', () => {
+describe('customers, agents, the worker and the sweeper interleaved', {
+  timeout: fuzzTimeout(300_000),
+}, () => {
   let sb: TestSwitchboard;
   let run = 0;
 
@@ -136,7 +139,7 @@ describe('customers, agents, the worker and the sweeper interleaved', () => {
           for (const message of inbound) expect(announced).toContain(message.id);
         },
       ),
-      { numRuns: 25, seed: 20261125 },
+      fuzzRuns(25),
     );
-  }, 300_000);
+  });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#lib/domain/events.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -21,7 +22,7 @@ const text = fc.oneof(
   ),
 );
 
-describe('the queue consumers under hostile records', () => {
+describe('the queue consumers under hostile records', { timeout: fuzzTimeout(120_000) }, () => {
   let sb: TestSwitchboard;
   let realId: string;
 
@@ -55,10 +56,10 @@ describe('the queue consumers under hostile records', () => {
         // Act + Assess: resolves (a retryable send failure would throw; nothing here is one)
         await handleAckRecord(sb.runtime.sendAckDeps, { body: raw, receiveCount, messageId: 'fuzz' });
       }),
-      { numRuns: 400, seed: 20261125 },
+      fuzzRuns(400),
     );
     for (const line of sb.log.lines) expect(JSON.stringify(line)).not.toMatch(STACK_TRACE);
-  }, 120_000);
+  });
 
   it('should count, skip or drop any stats record without throwing', async () => {
     const event = fc.record(
@@ -93,12 +94,12 @@ describe('the queue consumers under hostile records', () => {
           bodies.map((raw, i) => ({ body: raw, messageId: `fuzz-${i}` })),
         );
       }),
-      { numRuns: 400, seed: 20261125 },
+      fuzzRuns(400),
     );
     for (const line of sb.log.lines) expect(JSON.stringify(line)).not.toMatch(STACK_TRACE);
     // The service level still reads.
     const report = await sb.api('/api/service-level?from=2026-11-01&to=2026-11-30');
     expect(report.status).toBe(200);
     expect(await report.text()).not.toMatch(/NaN|Infinity/);
-  }, 120_000);
+  });
 });

@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
+import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
@@ -193,7 +194,7 @@ const MAILGUN_FIELDS = [
   'Precedence',
 ];
 
-describe('every webhook under hostile, correctly signed input', () => {
+describe('every webhook under hostile, correctly signed input', { timeout: fuzzTimeout(120_000) }, () => {
   let sb: TestSwitchboard;
   const keys = snsKeys();
   const fakeNetwork: typeof fetch = async (input) => {
@@ -247,9 +248,9 @@ describe('every webhook under hostile, correctly signed input', () => {
           await post(path, { headers, body });
         },
       ),
-      { numRuns: 300, seed: 20261125 },
+      fuzzRuns(300),
     );
-  }, 120_000);
+  });
 
   it('should survive any Meta body, invalid UTF-8 included', async () => {
     await fc.assert(
@@ -270,9 +271,9 @@ describe('every webhook under hostile, correctly signed input', () => {
           await post('/webhooks/meta', { headers, body: new Uint8Array(body) });
         },
       ),
-      { numRuns: 300, seed: 20261125 },
+      fuzzRuns(300),
     );
-  }, 120_000);
+  });
 
   it('should survive any SES notification in a signed SNS envelope', async () => {
     const inline = sesFixture('received-inline');
@@ -308,9 +309,9 @@ describe('every webhook under hostile, correctly signed input', () => {
           });
         },
       ),
-      { numRuns: 150, seed: 20261125 },
+      fuzzRuns(150),
     );
-  }, 120_000);
+  });
 
   it('should survive any Mailgun form', async () => {
     await fc.assert(
@@ -332,9 +333,9 @@ describe('every webhook under hostile, correctly signed input', () => {
           });
         },
       ),
-      { numRuns: 150, seed: 20261125 },
+      fuzzRuns(150),
     );
-  }, 120_000);
+  });
 
   it('should have logged no stack trace and no secret, and written nothing half', async () => {
     // Assess: the runs above reached the parsers (not only 4xx) and stored real messages too

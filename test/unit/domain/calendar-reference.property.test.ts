@@ -18,6 +18,7 @@ import {
 } from '#lib/domain/calendar-cache.ts';
 import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
 import { computePromise } from '#lib/domain/promise.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import * as reference from '#test/unit/domain/reference/calendar.ts';
 import { computePromise as referencePromise } from '#test/unit/domain/reference/promise.ts';
 
@@ -233,7 +234,7 @@ describe('the optimised calendar and promise against the luxon reference', () =>
           expect(got).toEqual(expected);
         },
       ),
-      { numRuns: 400 },
+      fuzzRuns(400),
     );
   });
 
@@ -356,7 +357,7 @@ describe('the zone arithmetic in epoch milliseconds against luxon', () => {
           iso: luxon.toISO(),
         });
       }),
-      { numRuns: 20_000 },
+      fuzzRuns(20_000),
     );
   });
 

@@ -7,6 +7,7 @@ import {
   type InboundContext,
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 
 const START = Date.parse('2026-11-30T08:00:00.000Z');
 const MINUTE = 60_000;
@@ -124,7 +125,7 @@ describe('conversation episodes', () => {
       fc.property(events, (script) => {
         play(script);
       }),
-      { numRuns: 500 },
+      fuzzRuns(500),
     );
   });
 

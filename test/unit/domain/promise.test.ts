@@ -10,6 +10,7 @@ import {
 import { businessCalendar, closureAt } from '#lib/domain/calendar.ts';
 import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
 import { computePromise, ReplyPromiseSchema } from '#lib/domain/promise.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 
 const ZONE = 'Europe/Warsaw';
 const HOUR_MS = 3_600_000;
@@ -357,7 +358,7 @@ describe('computePromise properties', () => {
         const working = calendar.isOpen(replyBy.toJSDate()) || calendar.isOpen(replyBy.minus(1).toJSDate());
         expect(working).toBe(true);
       }),
-      { numRuns: 400 },
+      fuzzRuns(400),
     );
   });
 
@@ -394,7 +395,7 @@ describe('computePromise properties', () => {
         // Assess
         expect(Date.parse(second.replyBy)).toBeGreaterThanOrEqual(Date.parse(first.replyBy));
       }),
-      { numRuns: 400 },
+      fuzzRuns(400),
     );
   });
 
@@ -411,7 +412,7 @@ describe('computePromise properties', () => {
         // Assess
         expect(Date.parse(second.replyBy)).toBeGreaterThanOrEqual(Date.parse(first.replyBy));
       }),
-      { numRuns: 400 },
+      fuzzRuns(400),
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   parseMime,
   splitReply,
 } from '#lib/channels/email/mime.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 
 function eml(name: string): Uint8Array {
   return readFileSync(new URL(`../../../fixtures/email/${name}.eml`, import.meta.url));
@@ -168,7 +169,7 @@ describe('parseMime', () => {
         // Assess
         if (outcome !== 'parsed') expect(outcome).toBeInstanceOf(MalformedPayloadError);
       }),
-      { numRuns: 300 },
+      fuzzRuns(300),
     );
   });
 
@@ -195,7 +196,7 @@ describe('parseMime', () => {
           if (outcome !== 'parsed') expect(outcome).toBeInstanceOf(MalformedPayloadError);
         },
       ),
-      { numRuns: 200 },
+      fuzzRuns(200),
     );
   });
 });

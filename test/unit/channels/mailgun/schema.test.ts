@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { parseMultipart } from '#lib/channels/mailgun/form.ts';
 import { parseMailgunRoute } from '#lib/channels/mailgun/schema.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   fixtureFiles,
   mailgunFixture,
@@ -141,7 +142,7 @@ describe('parseMailgunRoute', () => {
           expect(thrown).toBeInstanceOf(MalformedPayloadError);
         },
       ),
-      { numRuns: 500 },
+      fuzzRuns(500),
     );
   });
 });

@@ -10,6 +10,7 @@ import {
   InboundMessageSchema,
   OutboundEchoSchema,
 } from '#lib/domain/message.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   messagingEnvelope,
   messagingTextEvent,
@@ -233,7 +234,7 @@ describe('parseMetaWebhook', () => {
           if (event.type === 'echo') OutboundEchoSchema.parse(event.echo);
         }
       }),
-      { numRuns: 1000 },
+      fuzzRuns(1000),
     );
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMetaChannel } from '#lib/channels/meta/index.ts';
 import { verifyMetaSignature } from '#lib/channels/meta/verify.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   metaFixtureBody,
   metaJson,
@@ -172,7 +173,7 @@ describe('verifyMetaSignature', () => {
         expect(genuine).toBe('ok');
         expect(forged).toBe('invalid');
       }),
-      { numRuns: 200 },
+      fuzzRuns(200),
     );
   });
 });

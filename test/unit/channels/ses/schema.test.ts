@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { parseSesPayload } from '#lib/channels/ses/schema.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import { sesFixture, snsNotification } from '#test/support/sns-signer.ts';
 
 function issuesOf(rawBody: string): string[] {
@@ -137,7 +138,7 @@ describe('parseSesPayload', () => {
           if (thrown !== undefined) expect(thrown).toBeInstanceOf(MalformedPayloadError);
         },
       ),
-      { numRuns: 500 },
+      fuzzRuns(500),
     );
   });
 });

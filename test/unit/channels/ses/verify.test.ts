@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateUnavailableError, createSnsVerifier, isSnsCertUrl } from '#lib/channels/ses/verify.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   type SnsKeys,
   sesFixture,
@@ -248,7 +249,7 @@ describe('createSnsVerifier', () => {
         // Assess
         expect(['missing', 'invalid']).toContain(outcome);
       }),
-      { numRuns: 300 },
+      fuzzRuns(300),
     );
     expect(fetched).toEqual([]);
   });

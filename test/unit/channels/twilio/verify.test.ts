@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { describe, expect, it } from 'vitest';
 import { verifyTwilioSignature } from '#lib/channels/twilio/verify.ts';
+import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   signedTwilioRequest,
   signTwilio,
@@ -268,7 +269,7 @@ describe('verifyTwilioSignature', () => {
         expect(genuine).toBe('ok');
         expect(forged).toBe('invalid');
       }),
-      { numRuns: 200 },
+      fuzzRuns(200),
     );
   });
 });
