@@ -47,10 +47,13 @@ export class MemoryConversationStore implements ConversationStore {
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
+    claimToken?: string | null,
   ): Promise<OpenConversationClaim> {
     const contact = this.#contacts.get(key);
     const open = contact?.openConversationId ?? null;
-    if (contact && open !== null && open !== replacing) return { conversationId: open, contact };
+    const claimedSince = claimToken !== undefined && (contact?.claimToken ?? null) !== claimToken;
+    if (contact && open !== null && (open !== replacing || claimedSince))
+      return { conversationId: open, contact };
     const now = touch.now.toISOString();
     const claimed: Contact = {
       key,
@@ -85,6 +88,13 @@ export class MemoryConversationStore implements ConversationStore {
       updatedAt: touch.now.toISOString(),
       ...(touch.name ? { name: touch.name } : {}),
     });
+  }
+
+  async renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean> {
+    const contact = this.#contacts.get(key);
+    if (contact?.openConversationId !== conversationId || contact.claimToken !== claimToken) return false;
+    this.#contacts.set(key, { ...contact, claimToken: randomUUID() });
+    return true;
   }
 
   async releaseOpenConversation(

@@ -118,6 +118,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
+    claimToken?: string | null,
   ): Promise<OpenConversationClaim> {
     const now = touch.now.toISOString();
     const names: Record<string, string> = { '#open': 'openConversationId', '#key': 'key' };
@@ -149,8 +150,16 @@ export class DynamoDbConversationStore implements ConversationStore {
     let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
     values[':nullType'] = 'NULL';
     if (replacing) {
-      condition += ' OR #open = :replacing';
+      // A stale pointer is taken over only if nobody claimed it since it was read.
+      const unclaimed =
+        claimToken === undefined
+          ? ''
+          : claimToken === null
+            ? ' AND attribute_not_exists(claimToken)'
+            : ' AND claimToken = :seen';
+      condition += ` OR (#open = :replacing${unclaimed})`;
       values[':replacing'] = replacing;
+      if (claimToken) values[':seen'] = claimToken;
     }
     try {
       const { Attributes } = await this.#client.send(
@@ -175,8 +184,26 @@ export class DynamoDbConversationStore implements ConversationStore {
       const contact = error.Item ? parseContact(strip(error.Item)) : await this.getContact(key);
       if (contact?.openConversationId) return { conversationId: contact.openConversationId, contact };
       // The open conversation closed between our condition and our read: claim again.
-      return this.claimOpenConversation(key, candidateId, touch, replacing);
+      return this.claimOpenConversation(key, candidateId, touch, replacing, claimToken);
     }
+  }
+
+  async renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean> {
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET claimToken = :fresh',
+          ConditionExpression: 'openConversationId = :id AND claimToken = :token',
+          ExpressionAttributeValues: marshall({
+            ':fresh': randomUUID(),
+            ':id': conversationId,
+            ':token': claimToken,
+          }),
+        }),
+      ),
+    );
   }
 
   /**

@@ -48,14 +48,24 @@ export interface ConversationStore {
    * Makes `candidateId` the contact's open conversation unless another one is already open
    * (or `replacing` names the stale one to replace); returns whichever id is open afterwards,
    * with the contact as that write left it (or as it stood, when another was open). Creates
-   * the contact on first sight and remembers the channel and name when it claims.
+   * the contact on first sight and remembers the channel and name when it claims. With
+   * `replacing` and `claimToken` (the contact's, read before `replacing` was found resolved;
+   * null: it had none), the pointer is taken from `replacing` only if nobody claimed it since:
+   * a reopen in between keeps it (the id returned is then `replacing`).
    */
   claimOpenConversation(
     key: string,
     candidateId: string,
     touch: ContactTouch,
     replacing?: string,
+    claimToken?: string | null,
   ): Promise<OpenConversationClaim>;
+  /**
+   * A fresh claim token for the contact's pointer if it still names this conversation under
+   * the token given (false otherwise): a reopen, after writing the conversation open, makes
+   * any message that read it resolved before that write claim again instead of replacing it.
+   */
+  renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean>;
   /** Remembers a new channel (or name) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**

@@ -180,10 +180,18 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     conversation,
   );
   if (!reopened) return { kind: 'not-found' };
-  // A message for the resolved conversation may have opened a new one while we wrote: then the
-  // contact follows that one, and this one goes back to resolved (one open conversation a
-  // contact). No pointer at all: a resolve that came after our reopen released it, and that
-  // resolve is the last word.
+  // Our claim renewed now that the conversation is written open: a message that read it still
+  // resolved took the contact's token before this, so it can no longer replace the pointer (it
+  // reads again and joins). It is the same claim token the message's replacing write needs:
+  // exactly one of the two writes wins.
+  const claimToken = open.contact.claimToken;
+  if (claimToken && (await deps.store.renewClaim(key, conversation.id, claimToken))) {
+    return { kind: 'changed', conversation: reopened };
+  }
+  // A message for the resolved conversation opened a new one first: then the contact follows
+  // that one, and this one goes back to resolved (one open conversation a contact). No pointer
+  // at all: a resolve that came after our reopen released it, and that resolve is the last
+  // word. Our own pointer under another token: a second reopen of it.
   const pointer = (await deps.store.getContact(key))?.openConversationId ?? null;
   if (pointer === conversation.id) return { kind: 'changed', conversation: reopened };
   if (pointer === null) {

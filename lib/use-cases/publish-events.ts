@@ -1,5 +1,5 @@
 import { type Conversation, hasUndeliveredEvents } from '#lib/domain/conversation.ts';
-import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { trySave, updateConversation } from './conversation-writes.ts';
@@ -85,32 +85,34 @@ async function publishSpilled(
  * the outbox, they are delivered at once (and the sweeper covers a crash in between).
  */
 export function publishingStore(inner: ConversationStore, sink: EventSink, log: Log): ConversationStore {
+  // Every delegate passes its arguments through whole: an optional argument added to the port
+  // cannot be dropped here (one was: the release's claim token).
   return {
-    getContact: (key) => inner.getContact(key),
-    claimOpenConversation: (key: string, candidateId: string, touch: ContactTouch, replacing?: string) =>
-      inner.claimOpenConversation(key, candidateId, touch, replacing),
-    releaseOpenConversation: (key, id, now, lastAck) => inner.releaseOpenConversation(key, id, now, lastAck),
-    touchContact: (key, touch) => inner.touchContact(key, touch),
-    putMessage: (message) => inner.putMessage(message),
-    getMessage: (id) => inner.getMessage(id),
-    repointMessage: (id, from, to) => inner.repointMessage(id, from, to),
-    getConversation: (id) => inner.getConversation(id),
+    getContact: (...args) => inner.getContact(...args),
+    claimOpenConversation: (...args) => inner.claimOpenConversation(...args),
+    renewClaim: (...args) => inner.renewClaim(...args),
+    releaseOpenConversation: (...args) => inner.releaseOpenConversation(...args),
+    touchContact: (...args) => inner.touchContact(...args),
+    putMessage: (...args) => inner.putMessage(...args),
+    getMessage: (...args) => inner.getMessage(...args),
+    repointMessage: (...args) => inner.repointMessage(...args),
+    getConversation: (...args) => inner.getConversation(...args),
     async saveConversation(conversation, expectedVersion) {
       const saved = await inner.saveConversation(conversation, expectedVersion);
       return hasUndeliveredEvents(saved) ? publishOutbox({ store: inner, sink, log }, saved) : saved;
     },
-    spilledEvents: (id, limit) => inner.spilledEvents(id, limit),
-    dropSpilledEvents: (id, events) => inner.dropSpilledEvents(id, events),
-    listConversations: (query) => inner.listConversations(query),
-    listMessages: (id) => inner.listMessages(id),
-    findByProviderId: (provider, id) => inner.findByProviderId(provider, id),
-    putProviderAlias: (provider, id, messageId) => inner.putProviderAlias(provider, id, messageId),
-    updateDelivery: (id, update) => inner.updateDelivery(id, update),
-    setConsent: (key, optedOut, now) => inner.setConsent(key, optedOut, now),
-    rememberOnce: (key, ttl, now) => inner.rememberOnce(key, ttl, now),
-    isRemembered: (key, now) => inner.isRemembered(key, now),
-    completeText: (id, text) => inner.completeText(id, text),
-    takeLateText: (id) => inner.takeLateText(id),
-    dueForSweep: (now, limit, cursor) => inner.dueForSweep(now, limit, cursor),
+    spilledEvents: (...args) => inner.spilledEvents(...args),
+    dropSpilledEvents: (...args) => inner.dropSpilledEvents(...args),
+    listConversations: (...args) => inner.listConversations(...args),
+    listMessages: (...args) => inner.listMessages(...args),
+    findByProviderId: (...args) => inner.findByProviderId(...args),
+    putProviderAlias: (...args) => inner.putProviderAlias(...args),
+    updateDelivery: (...args) => inner.updateDelivery(...args),
+    setConsent: (...args) => inner.setConsent(...args),
+    rememberOnce: (...args) => inner.rememberOnce(...args),
+    isRemembered: (...args) => inner.isRemembered(...args),
+    completeText: (...args) => inner.completeText(...args),
+    takeLateText: (...args) => inner.takeLateText(...args),
+    dueForSweep: (...args) => inner.dueForSweep(...args),
   };
 }

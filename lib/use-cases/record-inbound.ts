@@ -120,11 +120,13 @@ export async function recordInbound(
   });
   let outcome: { conversation: Conversation; ackRequested: boolean; delivered: string[] } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
+    // The contact before the conversation: its claim token then predates what we see of the
+    // conversation, and a stale pointer is replaced under it (below, moveToOpenConversation).
+    contact = attempt === 1 ? contact : await deps.store.getContact(inbound.contactKey);
     const current =
       attempt === 1 && claimedNew && message.conversationId === candidateId
         ? null
         : await deps.store.getConversation(message.conversationId);
-    contact = attempt === 1 ? contact : await deps.store.getContact(inbound.contactKey);
     const result = applyInbound(current, message, {
       now,
       promise,
@@ -154,7 +156,7 @@ export async function recordInbound(
         deps,
         message,
         { ...touch, lastAck: current && lastSentAck(current) },
-        now,
+        contact?.claimToken ?? null,
       );
     } else {
       try {
@@ -269,18 +271,25 @@ export class UnknownCallError extends NotYetError {
   }
 }
 
-/** The conversation the message pointed to was resolved before it was applied: open a new one. */
+/**
+ * The conversation the message pointed to was resolved before it was applied: open a new one
+ * (or join the one opened meanwhile). `claimToken` is the contact's, read before the
+ * conversation was found resolved: if an agent reopened it since, the pointer is theirs and
+ * the message stays; the caller's next read finds it open.
+ */
 async function moveToOpenConversation(
   deps: RecordInboundDeps,
   message: Message,
   touch: ContactTouch,
-  now: Date,
+  claimToken: string | null,
 ): Promise<Message> {
   const open = await deps.store.claimOpenConversation(
     message.contactKey,
-    newId('conv', now),
+    newId('conv', touch.now),
     touch,
     message.conversationId,
+    claimToken,
   );
+  if (open.conversationId === message.conversationId) return message;
   return deps.store.repointMessage(message.id, message.conversationId, open.conversationId);
 }

@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterCall, pkStartsWith } from '#test/support/faults.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
+
+// The contact's pointer to its open conversation and the conversation's status are two items,
+// written by customers' messages, resolves and reopens at the same moments. Each test stops
+// one writer right after one of its calls is answered (at the SDK's edge) and runs another
+// writer to the end there, then checks: one open conversation per customer, the contact
+// pointing at it, every message in a conversation that is open or answered. docs/store.md,
+// "Concurrency".
+
+const PHONE = '+48601234567';
+const KEY = `phone:${PHONE}`;
+
+type Item = Record<string, { S?: string }>;
+const itemOf = (input: Record<string, unknown>) => (input.Item ?? input.Key) as Item | undefined;
+
+describe("the contact's pointer under racing customers and agents", () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    sb = await startTestSwitchboard();
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function openOne(): Promise<string> {
+    await sb.postSms({ From: PHONE, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    return (await sb.runtime.store.getContact(KEY))?.openConversationId as string;
+  }
+
+  async function state() {
+    const ids = async (status: 'open' | 'resolved') =>
+      (await sb.runtime.store.listConversations({ status, limit: 100 })).items.map((c) => c.id);
+    return {
+      open: await ids('open'),
+      resolved: await ids('resolved'),
+      pointer: (await sb.runtime.store.getContact(KEY))?.openConversationId ?? null,
+    };
+  }
+
+  /** Runs `meanwhile` once, right after the customer message `sid` is stored. */
+  const afterStoring = (sid: string, meanwhile: () => Promise<void>) =>
+    afterCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => pkStartsWith('MSG#')(input) && JSON.stringify(input.Item).includes(sid),
+      },
+      meanwhile,
+    );
+
+  it('should move a message to a new conversation when its conversation was resolved between storing and applying it', async () => {
+    // Prepare
+    const first = await openOne();
+    const sid = twilioSid('SM');
+    let resolved = 0;
+    const hook = afterStoring(sid, async () => {
+      resolved = (await sb.act(`/conversations/${first}/resolve`)).status;
+    });
+
+    // Act
+    const response = await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+    await sb.drain();
+
+    // Assess: the message opened the contact's next conversation, with its own episode
+    expect(hook.fired).toBe(true);
+    expect([resolved, response.status]).toEqual([200, 200]);
+    const after = await state();
+    expect(after.resolved).toEqual([first]);
+    expect(after.open).toHaveLength(1);
+    expect(after.pointer).toBe(after.open[0]);
+    const message = (await sb.runtime.store.findByProviderId('twilio', sid)) ?? undefined;
+    expect(message?.conversationId).toBe(after.open[0]);
+    const moved = await sb.runtime.store.getConversation(after.open[0] as string);
+    expect(moved?.episodeMessageIds).toContain(message?.id);
+  });
+
+  it('should keep a message in its conversation when an agent reopened it after the message read it resolved', async () => {
+    // Prepare: the message reads the contact, is stored, then its conversation is resolved; the
+    // agent reopens it right after the message read it resolved, before the message moves on
+    const first = await openOne();
+    const sid = twilioSid('SM');
+    let reopened = 0;
+    const stored = afterStoring(sid, async () => {
+      await sb.act(`/conversations/${first}/resolve`);
+      afterCall(
+        sb.backends.dynamodb,
+        {
+          command: 'GetItemCommand',
+          match: (input, output) =>
+            itemOf(input)?.pk?.S === `CONV#${first}` &&
+            (output.Item as Item | undefined)?.status?.S === 'resolved',
+        },
+        async () => {
+          reopened = (await sb.act(`/conversations/${first}/reopen`)).status;
+        },
+      );
+    });
+
+    // Act
+    const response = await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+    await sb.drain();
+
+    // Assess: the reopen stands and the message joined it; no second open conversation
+    expect(stored.fired).toBe(true);
+    expect([reopened, response.status]).toEqual([200, 200]);
+    const after = await state();
+    expect(after.open).toEqual([first]);
+    expect(after.pointer).toBe(first);
+    expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(first);
+    expect((await sb.runtime.store.getContact(KEY))?.conversationIds).toEqual([first]);
+  });
+
+  it('should answer a reopen 409 and leave the conversation resolved when a message moved on before the reopen was confirmed', async () => {
+    // Prepare: resolved; a message arrives right after the reopen's claim, before its write
+    const first = await openOne();
+    await sb.act(`/conversations/${first}/resolve`);
+    sb.clock.advance(2 * 60 * 60_000);
+    const sid = twilioSid('SM');
+    let delivered = 0;
+    const claimed = afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
+      async () => {
+        delivered = (await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Nowa sprawa' }))
+          .status;
+      },
+    );
+
+    // Act
+    const reopen = await sb.act(`/conversations/${first}/reopen`);
+    await sb.drain();
+
+    // Assess: the message's conversation is the open one; the reopen undid itself
+    expect(claimed.fired).toBe(true);
+    expect([reopen.status, delivered]).toEqual([409, 200]);
+    const after = await state();
+    expect(after.resolved).toEqual([first]);
+    expect(after.open).toHaveLength(1);
+    expect(after.pointer).toBe(after.open[0]);
+    expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(after.open[0]);
+    expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(2);
+  });
+
+  it('should keep the pointer of a reopen that landed while a resolve was writing', async () => {
+    // Prepare: the resolve has read the contact and written the conversation resolved; the
+    // reopen runs to the end before the resolve releases the pointer
+    const first = await openOne();
+    let reopened = 0;
+    const written = afterCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => itemOf(input)?.pk?.S === `CONV#${first}` && itemOf(input)?.status?.S === 'resolved',
+      },
+      async () => {
+        reopened = (await sb.act(`/conversations/${first}/reopen`)).status;
+      },
+    );
+
+    // Act
+    const resolve = await sb.act(`/conversations/${first}/resolve`);
+    const sid = twilioSid('SM');
+    await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Dziękuję, jeszcze pytanie' });
+    await sb.drain();
+
+    // Assess: the reopen is the last word; the next message joins it
+    expect(written.fired).toBe(true);
+    expect([resolve.status, reopened]).toEqual([200, 200]);
+    const after = await state();
+    expect(after.open).toEqual([first]);
+    expect(after.pointer).toBe(first);
+    expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(first);
+  });
+});
