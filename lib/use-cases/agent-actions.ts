@@ -157,34 +157,43 @@ export async function resolve(deps: AgentDeps, conversationId: string, agent: Ag
 export async function reopen(deps: AgentDeps, conversationId: string, agent: Agent): Promise<ChangeResult> {
   const conversation = await deps.store.getConversation(conversationId);
   if (!conversation) return { kind: 'not-found' };
-  if (conversation.status === 'open') return { kind: 'changed', conversation };
   const now = deps.clock.now();
   const key = conversation.contact.key;
-  // A claim even when the pointer still names this conversation (a resolve that has not
-  // released it yet): the new claim token keeps that resolve from releasing it after us.
-  const open = await deps.store.claimOpenConversation(
-    key,
-    conversation.id,
-    { channel: conversation.channel, now },
-    conversation.id,
-  );
   const conflict = (id: string): ChangeResult => ({
     kind: 'conflict',
     reason: `The contact has another open conversation: ${id}`,
   });
-  if (open.conversationId !== conversation.id) return conflict(open.conversationId);
-  const reopened = await updateConversation(
-    deps.store,
-    conversationId,
-    (current) => reopenConversation(current, now, agent.name),
-    conversation,
-  );
-  if (!reopened) return { kind: 'not-found' };
+  let reopened: Conversation = conversation;
+  let claimToken: string | undefined;
+  if (conversation.status === 'open') {
+    // Already open: a second click, or the retry of a reopen that died before it renewed its
+    // claim (below). The claim is renewed now, as it would have been then.
+    const contact = await deps.store.getContact(key);
+    if (contact?.openConversationId === conversation.id) claimToken = contact.claimToken;
+  } else {
+    // A claim even when the pointer still names this conversation (a resolve that has not
+    // released it yet): the new claim token keeps that resolve from releasing it after us.
+    const open = await deps.store.claimOpenConversation(
+      key,
+      conversation.id,
+      { channel: conversation.channel, now },
+      conversation.id,
+    );
+    if (open.conversationId !== conversation.id) return conflict(open.conversationId);
+    claimToken = open.contact.claimToken;
+    const written = await updateConversation(
+      deps.store,
+      conversationId,
+      (current) => reopenConversation(current, now, agent.name),
+      conversation,
+    );
+    if (!written) return { kind: 'not-found' };
+    reopened = written;
+  }
   // Our claim renewed now that the conversation is written open: a message that read it still
   // resolved took the contact's token before this, so it can no longer replace the pointer (it
   // reads again and joins). It is the same claim token the message's replacing write needs:
   // exactly one of the two writes wins.
-  const claimToken = open.contact.claimToken;
   if (claimToken && (await deps.store.renewClaim(key, conversation.id, claimToken))) {
     return { kind: 'changed', conversation: reopened };
   }

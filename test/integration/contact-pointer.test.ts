@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { afterCall, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -144,6 +144,57 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect(after.pointer).toBe(after.open[0]);
     expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(after.open[0]);
     expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(2);
+  });
+
+  it("should renew a reopen's claim on the agents' retry when the first try died before renewing it", async () => {
+    // Prepare: resolved; right after the reopen's claim a message reads the conversation still
+    // resolved and is held there; the reopen then writes it open and dies before renewing
+    const first = await openOne();
+    await sb.act(`/conversations/${first}/resolve`);
+    const sid = twilioSid('SM');
+    const { promise: read, resolve: messageRead } = Promise.withResolvers<void>();
+    const { promise: gate, resolve: letGo } = Promise.withResolvers<void>();
+    let message: Promise<Response> | undefined;
+    afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
+      async () => {
+        afterCall(
+          sb.backends.dynamodb,
+          {
+            command: 'GetItemCommand',
+            match: (input, output) =>
+              itemOf(input)?.pk?.S === `CONV#${first}` &&
+              (output.Item as Item | undefined)?.status?.S === 'resolved',
+          },
+          async () => {
+            messageRead();
+            await gate;
+          },
+        );
+        message = sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+        await read;
+      },
+    );
+    const renewal = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: (input) => String(input.UpdateExpression).startsWith('SET claimToken'),
+    });
+    const died = await sb.act(`/conversations/${first}/reopen`, undefined, { key: 'reopen-once' });
+
+    // Act: the agents' tool retries with the same key; then the message goes on
+    const retried = await sb.act(`/conversations/${first}/reopen`, undefined, { key: 'reopen-once' });
+    letGo();
+    const delivered = await message;
+
+    // Assess: the message joined the reopened conversation; no second open one
+    expect(renewal.fired).toBe(1);
+    expect([died.status, retried.status, delivered?.status]).toEqual([500, 200, 200]);
+    const after = await state();
+    expect(after.open).toEqual([first]);
+    expect(after.pointer).toBe(first);
+    expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(first);
   });
 
   it('should keep the pointer of a reopen that landed while a resolve was writing', async () => {
