@@ -128,9 +128,8 @@ export class MemoryConversationStore implements ConversationStore {
 
   async repointMessage(messageId: string, from: string, to: string): Promise<Message> {
     const stored = this.#messages.get(messageId);
-    if (!stored || (stored.conversationId !== from && stored.conversationId !== to)) {
-      throw new ConcurrentUpdateError(`message ${messageId}`);
-    }
+    if (!stored) throw new ConcurrentUpdateError(`message ${messageId}`);
+    if (stored.conversationId !== from) return stored;
     const moved = { ...stored, conversationId: to };
     this.#messages.set(messageId, moved);
     return moved;

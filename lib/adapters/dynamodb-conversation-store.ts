@@ -307,7 +307,7 @@ export class DynamoDbConversationStore implements ConversationStore {
   async repointMessage(messageId: string, from: string, to: string): Promise<Message> {
     const stored = await this.getMessage(messageId);
     if (!stored) throw new ConcurrentUpdateError(`message ${messageId}`);
-    if (stored.conversationId === to) return stored;
+    if (stored.conversationId !== from) return stored;
     const moved = { ...stored, conversationId: to };
     try {
       await this.#client.send(
@@ -320,9 +320,11 @@ export class DynamoDbConversationStore implements ConversationStore {
       );
       return moved;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new ConcurrentUpdateError(`message ${messageId}`);
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another delivery of the same message moved it first: it is where that one put it.
+      const now = await this.getMessage(messageId);
+      if (!now) throw new ConcurrentUpdateError(`message ${messageId}`);
+      return now;
     }
   }
 

@@ -86,7 +86,10 @@ export interface ConversationStore {
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
   getMessage(id: string): Promise<Message | null>;
-  /** Moves a not-yet-applied message to another conversation (the one it pointed to closed). */
+  /**
+   * Moves a not-yet-applied message from one conversation to another (the one it pointed to
+   * closed). A message another delivery moved first is returned where it is now.
+   */
   repointMessage(messageId: string, from: string, to: string): Promise<Message>;
   getConversation(id: string): Promise<Conversation | null>;
   /** Writes the conversation if its stored version is still `expectedVersion` (null: must not exist). */

@@ -79,6 +79,41 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect(moved?.episodeMessageIds).toContain(message?.id);
   });
 
+  it('should move two deliveries of one message at the same moment without a 5xx', async () => {
+    // Prepare: the conversation resolved after the message was stored; while the first delivery
+    // is moving it, the provider's second delivery moves it first
+    const first = await openOne();
+    const sid = twilioSid('SM');
+    const form = { From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' };
+    let second: Response | undefined;
+    afterStoring(sid, async () => {
+      await sb.act(`/conversations/${first}/resolve`);
+      afterCall(
+        sb.backends.dynamodb,
+        { command: 'GetItemCommand', match: (input) => itemOf(input)?.pk?.S?.startsWith('MSG#') ?? false },
+        async () => {
+          second = await sb.postSms(form);
+        },
+      );
+    });
+
+    // Act
+    const response = await sb.postSms(form);
+    await sb.drain();
+
+    // Assess: both answered 200; the message is once in the contact's new conversation, and no
+    // second ack (the new conversation's is skipped within the hour of the first)
+    expect([response.status, second?.status]).toEqual([200, 200]);
+    const after = await state();
+    expect(after.resolved).toEqual([first]);
+    expect(after.open).toHaveLength(1);
+    const message = await sb.runtime.store.findByProviderId('twilio', sid);
+    expect(message?.conversationId).toBe(after.open[0]);
+    const messages = await sb.runtime.store.listMessages(after.open[0] as string);
+    expect(messages.filter((m) => m.providerMessageId === sid)).toHaveLength(1);
+    expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(1);
+  });
+
   it('should keep a message in its conversation when an agent reopened it after the message read it resolved', async () => {
     // Prepare: the message reads the contact, is stored, then its conversation is resolved; the
     // agent reopens it right after the message read it resolved, before the message moves on
