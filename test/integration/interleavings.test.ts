@@ -4,10 +4,11 @@ import { phoneContactKey } from '#lib/domain/contact.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { InjectedFault, injectFault } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
+import { whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
-// Customers writing (each message delivered up to three times, by SMS or WhatsApp to the same
-// number), agents replying, resolving and reopening, the worker and the sweeper, all
+// Customers writing (each message delivered up to three times, by SMS or WhatsApp through Twilio,
+// or in WhatsApp Cloud API batches, all to the same number), agents replying, resolving and reopening, the worker and the sweeper, all
 // interleaved at random in concurrent waves, with time passing between waves; then the same
 // under a crash in every wave (one call failing before or after it reaches DynamoDB or SQS),
 // every failed call retried as the provider or the agents' tool would. Once everything
@@ -17,6 +18,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 
 type Op =
   | { kind: 'message'; contact: number; copies: number; channel: 'sms' | 'whatsapp' }
+  | { kind: 'cloud'; contacts: number[]; copies: number }
   | { kind: 'reply' | 'resolve' | 'reopen'; contact: number }
   | { kind: 'drain' }
   | { kind: 'sweep' };
@@ -29,9 +31,16 @@ const message = fc.record({
   copies: fc.integer({ min: 1, max: 3 }),
   channel: fc.constantFrom('sms' as const, 'whatsapp' as const),
 });
+/** A WhatsApp Cloud API webhook (Meta): one batch of messages, some of them from the same number. */
+const cloud = fc.record({
+  kind: fc.constant('cloud' as const),
+  contacts: fc.array(contact, { minLength: 1, maxLength: 3 }),
+  copies: fc.integer({ min: 1, max: 2 }),
+});
 const agentAction = (kind: 'reply' | 'resolve' | 'reopen') => fc.record({ kind: fc.constant(kind), contact });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: message },
+  { weight: 4, arbitrary: message },
+  { weight: 1, arbitrary: cloud },
   { weight: 2, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -70,7 +79,8 @@ const crash = fc.record({
   skip: fc.nat(6),
 });
 const crashOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: message },
+  { weight: 3, arbitrary: message },
+  { weight: 1, arbitrary: cloud },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
 );
@@ -131,6 +141,23 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         for (const response of responses) expect(response.status).toBe(200);
         return;
       }
+      if (step.kind === 'cloud') {
+        const timestamp = String(Math.floor(sb.clock.now().getTime() / 1000));
+        const messages = step.contacts.map((index) => {
+          const id = `wamid.run${run}_${sent++}`;
+          return {
+            from: phone(index).slice(1),
+            id,
+            timestamp,
+            type: 'text',
+            text: { body: `Wiadomość ${id}` },
+          };
+        });
+        const post = () => sb.postMeta(whatsappEnvelope({ messages }));
+        const responses = await Promise.all(Array.from({ length: step.copies }, () => answered(post)));
+        for (const response of responses) expect(response.status).toBe(200);
+        return;
+      }
       if (step.kind === 'drain') return void (await sb.drain());
       if (step.kind === 'sweep') return void (await sweep(sb.runtime.sweepDeps));
       const contact = await readThroughCrash(() => sb.runtime.store.getContact(keys[step.contact] as string));
@@ -175,10 +202,9 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         expect(['pending', 'sending']).not.toContain(conversation.ack?.state);
         expect(conversation.outbox).toEqual([]);
       }
-      const phones = new Set(keys.map((key) => key.slice('phone:'.length)));
-      const outbox = (await sb.outbox()).filter((entry) =>
-        phones.has((entry.to ?? '').replace(/^whatsapp:/, '')),
-      );
+      const digits = (address: string) => address.replace(/^(whatsapp:)?\+?/, '');
+      const phones = new Set(keys.map((key) => digits(key.slice('phone:'.length))));
+      const outbox = (await sb.outbox()).filter((entry) => phones.has(digits(entry.to ?? '')));
       const sends = outbox.map((entry) => entry.idempotencyKey);
       expect(new Set(sends).size).toBe(sends.length);
       for (const reply of replies) expect(messages.filter((m) => m.id === reply)).toHaveLength(1);
