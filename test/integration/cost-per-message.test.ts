@@ -389,11 +389,7 @@ describe('what one message costs in AWS requests (measured)', () => {
       const form = signMailgun(mailgunFixture('reply-polish'), {
         timestamp: Math.floor(sb.clock.now().getTime() / 1000),
       });
-      const response = await sb.runtime.app.request('/webhooks/email/mailgun', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      });
+      const response = await sb.postMailgun(form);
       expect(response.status).toBe(200);
       expect(await sb.drain()).toBe(1);
     });

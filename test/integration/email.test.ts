@@ -31,12 +31,7 @@ describe('inbound email', () => {
   });
 
   describe('through Mailgun', () => {
-    const post = (form: URLSearchParams) =>
-      sb.runtime.app.request('/webhooks/email/mailgun', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      });
+    const post = (form: URLSearchParams) => sb.postMailgun(form);
 
     it('should record a signed mail under the sender address and acknowledge it by email in its thread', async () => {
       // Prepare

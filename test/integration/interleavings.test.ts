@@ -4,11 +4,12 @@ import { phoneContactKey } from '#lib/domain/contact.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { InjectedFault, injectFault } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
+import { mailgunFixture, signMailgun } from '#test/support/mailgun-factory.ts';
 import { whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times, by SMS or WhatsApp through Twilio,
-// or in WhatsApp Cloud API batches, all to the same number), agents replying, resolving and reopening, the worker and the sweeper, all
+// or in WhatsApp Cloud API batches, all to the same number; others by email), agents replying, resolving and reopening, the worker and the sweeper, all
 // interleaved at random in concurrent waves, with time passing between waves; then the same
 // under a crash in every wave (one call failing before or after it reaches DynamoDB or SQS),
 // every failed call retried as the provider or the agents' tool would. Once everything
@@ -19,12 +20,16 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 type Op =
   | { kind: 'message'; contact: number; copies: number; channel: 'sms' | 'whatsapp' }
   | { kind: 'cloud'; contacts: number[]; copies: number }
+  | { kind: 'email'; customer: number; copies: number }
   | { kind: 'reply' | 'resolve' | 'reopen'; contact: number }
   | { kind: 'drain' }
   | { kind: 'sweep' };
 
+/** Customers by phone (SMS, WhatsApp), and by email (Mailgun); agents act on any of them. */
 const CONTACTS = 3;
+const EMAILS = 2;
 const contact = fc.nat(CONTACTS - 1);
+const anyone = fc.nat(CONTACTS + EMAILS - 1);
 const message = fc.record({
   kind: fc.constant('message' as const),
   contact,
@@ -37,10 +42,18 @@ const cloud = fc.record({
   contacts: fc.array(contact, { minLength: 1, maxLength: 3 }),
   copies: fc.integer({ min: 1, max: 2 }),
 });
-const agentAction = (kind: 'reply' | 'resolve' | 'reopen') => fc.record({ kind: fc.constant(kind), contact });
+/** An inbound email (Mailgun), each delivery signed afresh as Mailgun's retries are. */
+const email = fc.record({
+  kind: fc.constant('email' as const),
+  customer: fc.nat(EMAILS - 1),
+  copies: fc.integer({ min: 1, max: 2 }),
+});
+const agentAction = (kind: 'reply' | 'resolve' | 'reopen') =>
+  fc.record({ kind: fc.constant(kind), contact: anyone });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: message },
   { weight: 1, arbitrary: cloud },
+  { weight: 2, arbitrary: email },
   { weight: 2, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -81,6 +94,7 @@ const crash = fc.record({
 const crashOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: message },
   { weight: 1, arbitrary: cloud },
+  { weight: 1, arbitrary: email },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
 );
@@ -106,7 +120,11 @@ describe('customers, agents, the worker and the sweeper interleaved', {
   function actors(options: { retry: boolean }) {
     run++;
     const phone = (index: number) => `+48607${String(run).padStart(3, '0')}${String(index).padStart(3, '0')}`;
-    const keys = Array.from({ length: CONTACTS }, (_, index) => phoneContactKey(phone(index)));
+    const address = (index: number) => `klient${run}.${index}@poczta.example.pl`;
+    const keys = [
+      ...Array.from({ length: CONTACTS }, (_, index) => phoneContactKey(phone(index))),
+      ...Array.from({ length: EMAILS }, (_, index) => `email:${address(index)}`),
+    ];
     const replies: string[] = [];
     let sent = 0;
     const attempts = options.retry ? 6 : 1;
@@ -158,6 +176,20 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         for (const response of responses) expect(response.status).toBe(200);
         return;
       }
+      if (step.kind === 'email') {
+        const id = `run${run}.${sent++}@poczta.example.pl`;
+        const form = mailgunFixture('reply-polish');
+        for (const field of ['In-Reply-To', 'References']) form.delete(field);
+        form.set('Message-Id', `<${id}>`);
+        for (const field of ['From', 'from']) form.set(field, `Klient <${address(step.customer)}>`);
+        for (const field of ['sender', 'X-Envelope-From']) form.set(field, address(step.customer));
+        form.set('message-headers', JSON.stringify([['Message-Id', `<${id}>`]]));
+        const post = () =>
+          sb.postMailgun(signMailgun(form, { timestamp: Math.floor(sb.clock.now().getTime() / 1000) }));
+        const responses = await Promise.all(Array.from({ length: step.copies }, () => answered(post)));
+        for (const response of responses) expect(response.status).toBe(200);
+        return;
+      }
       if (step.kind === 'drain') return void (await sb.drain());
       if (step.kind === 'sweep') return void (await sweep(sb.runtime.sweepDeps));
       const contact = await readThroughCrash(() => sb.runtime.store.getContact(keys[step.contact] as string));
@@ -202,9 +234,10 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         expect(['pending', 'sending']).not.toContain(conversation.ack?.state);
         expect(conversation.outbox).toEqual([]);
       }
-      const digits = (address: string) => address.replace(/^(whatsapp:)?\+?/, '');
-      const phones = new Set(keys.map((key) => digits(key.slice('phone:'.length))));
-      const outbox = (await sb.outbox()).filter((entry) => phones.has(digits(entry.to ?? '')));
+      // The customers' addresses as the outbox writes them: a number without `whatsapp:` or `+`.
+      const bare = (to: string) => to.replace(/^(whatsapp:)?\+?/, '').toLowerCase();
+      const addresses = new Set(keys.map((key) => bare(key.slice(key.indexOf(':') + 1))));
+      const outbox = (await sb.outbox()).filter((entry) => addresses.has(bare(entry.to ?? '')));
       const sends = outbox.map((entry) => entry.idempotencyKey);
       expect(new Set(sends).size).toBe(sends.length);
       for (const reply of replies) expect(messages.filter((m) => m.id === reply)).toHaveLength(1);

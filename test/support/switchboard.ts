@@ -41,6 +41,8 @@ export type TestSwitchboard = {
   ): Promise<Response>;
   /** Posts a correctly signed Meta webhook with this JSON body. */
   postMeta(body: unknown): Promise<Response>;
+  /** Posts a Mailgun route form (sign it first: signMailgun). */
+  postMailgun(form: URLSearchParams): Promise<Response>;
   /** Runs the ack worker until the queue is empty, then the stats feed; returns how many ack records succeeded. */
   drain(): Promise<number>;
   /** Counts the events delivered so far into the service-level stats (the stats feed). */
@@ -180,6 +182,13 @@ export async function startTestSwitchboard(
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
         body,
+      });
+    },
+    async postMailgun(form) {
+      return runtime.app.request('/webhooks/email/mailgun', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
       });
     },
     async drain() {
