@@ -55,6 +55,12 @@ export async function sendReply(
 ): Promise<ReplyResult> {
   const conversation = await deps.store.getConversation(request.conversationId);
   if (!conversation) return { kind: 'not-found' };
+  const id = stableId('msg', `reply:${conversation.id}:${request.requestKey}`);
+  // The retry of a reply an earlier attempt sent and stored, then died before answering: it is
+  // finished, never sent again. (One that died between the provider's send and our write is
+  // the double-send window of docs/store.md.)
+  const earlier = await deps.store.getMessage(id);
+  if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
   const messages = request.channel ? await deps.store.listMessages(conversation.id) : [];
   const route = routeFor(conversation, messages, request.channel);
   const channel = request.channel ?? conversation.route.channel;
@@ -65,7 +71,6 @@ export async function sendReply(
   if (windowClosed({ ...conversation, route }, now)) return { kind: 'outside-window', channel };
 
   const text = request.agent.name ? `${request.text.trim()}\n${request.agent.name}` : request.text.trim();
-  const id = stableId('msg', `reply:${conversation.id}:${request.requestKey}`);
   let providerMessageId: string | null;
   try {
     const receipt = await sender.send({
@@ -105,11 +110,27 @@ export async function sendReply(
     createdAt: now.toISOString(),
     contactKey: conversation.contact.key,
   });
-  if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, id);
+  return finishReply(deps, conversation, message, request.agent);
+}
+
+/** After the reply is stored: its provider id findable, the waiting episode ended (at the time it was stored). */
+async function finishReply(
+  deps: AgentDeps,
+  conversation: Conversation,
+  message: Message,
+  agent: Agent,
+): Promise<ReplyResult> {
+  if (message.providerMessageId)
+    await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
   const updated = await updateConversation(deps.store, conversation.id, (current) =>
-    applyAgentReply(current, { messageId: id, at: now, agent: request.agent.name, channel: sendChannel }),
+    applyAgentReply(current, {
+      messageId: message.id,
+      at: new Date(message.createdAt),
+      agent: agent.name,
+      channel: message.channel,
+    }),
   );
-  deps.log.info('agent reply sent', { conversationId: conversation.id, channel: sendChannel });
+  deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
 }
 

@@ -1,6 +1,6 @@
 import { applyAgentReply, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
-import type { DeliveryUpdate, OutboundEcho, Transcription } from '#lib/domain/message.ts';
+import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -45,14 +45,17 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
  */
 export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<UpdateResult> {
   if (echo.appId && deps.ourAppIds.includes(echo.appId)) return { kind: 'ours' };
+  const messageId = stableId('msg', `${echo.provider}:${echo.providerMessageId}`);
   const known = await deps.store.findByProviderId(echo.provider, echo.providerMessageId);
+  // Stored by an earlier delivery of this echo that died before applying it: apply it now.
+  if (known?.id === messageId) return applyInboxReply(deps, known);
   if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
   const contact = await deps.store.getContact(echo.contactKey);
   const conversationId = contact?.openConversationId;
   if (!conversationId) return { kind: 'no-conversation' };
   const now = deps.clock.now();
-  await deps.store.putMessage({
-    id: stableId('msg', `${echo.provider}:${echo.providerMessageId}`),
+  const { message } = await deps.store.putMessage({
+    id: messageId,
     conversationId,
     direction: 'outbound',
     kind: 'reply',
@@ -66,10 +69,17 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
     createdAt: now.toISOString(),
     contactKey: echo.contactKey,
   });
-  const messageId = stableId('msg', `${echo.provider}:${echo.providerMessageId}`);
-  // A person answered from the provider's inbox: measured like any reply (reply.sent).
-  await updateConversation(deps.store, conversationId, (current) =>
-    applyAgentReply(current, { messageId, at: now, agent: null, channel: echo.channel }),
+  return applyInboxReply(deps, message);
+}
+
+/**
+ * A person answered from the provider's inbox: measured like any reply (reply.sent), at the
+ * time it was stored, so that applying it again (a retry) changes nothing.
+ */
+async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
+  const at = new Date(message.createdAt);
+  await updateConversation(deps.store, message.conversationId, (current) =>
+    applyAgentReply(current, { messageId: message.id, at, agent: null, channel: message.channel }),
   );
   return { kind: 'applied' };
 }

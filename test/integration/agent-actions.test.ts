@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countCalls, pkStartsWith } from '#test/support/faults.ts';
+import { countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -73,6 +73,38 @@ describe('the agents acting through the API', () => {
     expect(conversation.firstReplyAt).toBe(sb.clock.now().toISOString());
     expect(messages.map((m) => m.kind)).toEqual(['message', 'ack', 'reply']);
     expect((await sb.events()).map((event) => event.type)).toContain('reply.sent');
+  });
+
+  it("should not send a stored reply again when the agents' tool retries after the request died", async () => {
+    // Prepare: a customer waiting; the reply's conversation write fails once (the request dies
+    // after the reply was sent and stored)
+    const id = await openOne();
+    await sb.postSms({ From: '+48601234567', Body: 'Halo?' });
+    sb.clock.advance(20 * 60_000);
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+
+    // Act: the tool retries with the same key, as the error asks
+    const died = await act(`/conversations/${id}/replies`, { text: 'Już sprawdzam.' }, { key: 'reply-once' });
+    const retried = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Już sprawdzam.' },
+      { key: 'reply-once' },
+    );
+
+    // Assess: sent once, stored once, and the waiting episode ended
+    expect(crash.fired).toBe(1);
+    expect([died.status, retried.status]).toEqual([500, 201]);
+    const replies = (await sb.outbox()).filter((entry) => entry.text?.startsWith('Już sprawdzam.'));
+    expect(replies).toHaveLength(1);
+    const messages = await sb.runtime.store.listMessages(id);
+    expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(1);
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation?.awaitingSince).toBeNull();
+    expect(conversation?.lastReplyAt).toBe(sb.clock.now().toISOString());
   });
 
   it('should refuse an acting call without an Idempotency-Key, and a read-only key', async () => {

@@ -5,6 +5,7 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
@@ -269,6 +270,38 @@ describe('every channel through the same store and worker', () => {
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
     const messages = await messagesOf(sb, conversation?.id as string);
     expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+  });
+
+  it("should apply a Page inbox reply on Meta's retry when the first delivery died after storing it", async () => {
+    // Prepare: a customer waiting; the reply's conversation write fails once
+    sb = await startTestSwitchboard();
+    await sb.postMeta(metaFixture('messenger-text'));
+    const inboxReply = metaFixture('messenger-echo') as {
+      entry: Array<{ messaging: Array<{ message: Record<string, unknown> }> }>;
+    };
+    const message = inboxReply.entry[0]?.messaging[0]?.message;
+    if (message) delete message.app_id;
+    sb.clock.advance(5 * 60_000);
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+
+    // Act: Meta delivers again after the 500
+    const died = await sb.postMeta(inboxReply);
+    const retried = await sb.postMeta(inboxReply);
+    await sb.drain();
+
+    // Assess: the episode ended with that reply; no ack went out
+    expect(crash.fired).toBe(1);
+    expect([died.status, retried.status]).toEqual([500, 200]);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+    expect(conversation?.firstReplyAt).toBeDefined();
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+    expect(await sb.outbox()).toHaveLength(0);
   });
 
   it('should skip the ack instead of sending outside the 24-hour window', async () => {
