@@ -9,7 +9,8 @@ import { whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times, by SMS or WhatsApp through Twilio,
-// or in WhatsApp Cloud API batches, all to the same number; others by email), agents replying, resolving and reopening, the worker and the sweeper, all
+// in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same number;
+// others by email), agents replying, resolving and reopening, the worker and the sweeper, all
 // interleaved at random in concurrent waves, with time passing between waves; then the same
 // under a crash in every wave (one call failing before or after it reaches DynamoDB or SQS),
 // every failed call retried as the provider or the agents' tool would. Once everything
@@ -21,6 +22,7 @@ type Op =
   | { kind: 'message'; contact: number; copies: number; channel: 'sms' | 'whatsapp' }
   | { kind: 'cloud'; contacts: number[]; copies: number }
   | { kind: 'email'; customer: number; copies: number }
+  | { kind: 'call'; contact: number; copies: number }
   | { kind: 'reply' | 'resolve' | 'reopen'; contact: number }
   | { kind: 'drain' }
   | { kind: 'sweep' };
@@ -48,12 +50,19 @@ const email = fc.record({
   customer: fc.nat(EMAILS - 1),
   copies: fc.integer({ min: 1, max: 2 }),
 });
+/** A call that leaves a voicemail: the call's webhook, then its recording's three callbacks at once. */
+const call = fc.record({
+  kind: fc.constant('call' as const),
+  contact,
+  copies: fc.integer({ min: 1, max: 2 }),
+});
 const agentAction = (kind: 'reply' | 'resolve' | 'reopen') =>
   fc.record({ kind: fc.constant(kind), contact: anyone });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: message },
   { weight: 1, arbitrary: cloud },
   { weight: 2, arbitrary: email },
+  { weight: 1, arbitrary: call },
   { weight: 2, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -95,6 +104,7 @@ const crashOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: message },
   { weight: 1, arbitrary: cloud },
   { weight: 1, arbitrary: email },
+  { weight: 1, arbitrary: call },
   { weight: 1, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -130,6 +140,8 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       ...Array.from({ length: EMAILS }, (_, index) => `email:${address(index)}`),
     ];
     const replies: string[] = [];
+    /** Each voicemail's recording id, and the transcription Twilio sent for it. */
+    const voicemails = new Map<string, string>();
     let sent = 0;
     const attempts = options.retry ? 6 : 1;
     const answered = async (call: () => Promise<Response>): Promise<Response> => {
@@ -194,6 +206,36 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         for (const response of responses) expect(response.status).toBe(200);
         return;
       }
+      if (step.kind === 'call') {
+        const n = sent;
+        sent += 2; // the call and its voicemail
+        const sid = (prefix: string) =>
+          `${prefix}${run.toString(16).padStart(4, '0')}${n.toString(16).padStart(28, '0')}`;
+        const ids = { CallSid: sid('CA'), RecordingSid: sid('RE') };
+        const caller = { From: phone(step.contact), Caller: phone(step.contact) };
+        const transcript = `Transkrypcja ${ids.RecordingSid}`;
+        voicemails.set(ids.RecordingSid, transcript);
+        const answeredCall = await answered(() =>
+          sb.postTwilio('voice', 'voice-incoming', { ...ids, ...caller }),
+        );
+        expect(answeredCall.status).toBe(200);
+        const callbacks = [
+          () => sb.postTwilio('voice/recording', 'recording-completed', ids),
+          () => sb.postTwilio('voice/recorded', 'record-action', { ...ids, ...caller }),
+          () =>
+            sb.postTwilio('voice/transcription', 'transcription-completed', {
+              ...ids,
+              ...caller,
+              TranscriptionText: transcript,
+            }),
+        ];
+        const deliveries = callbacks.flatMap((callback) =>
+          Array.from({ length: step.copies }, () => callback),
+        );
+        const responses = await Promise.all(deliveries.map((callback) => answered(callback)));
+        for (const response of responses) expect(response.status).toBe(200);
+        return;
+      }
       if (step.kind === 'drain') return void (await sb.drain());
       if (step.kind === 'sweep') return void (await sweep(sb.runtime.sweepDeps));
       const contact = await readThroughCrash(() => sb.runtime.store.getContact(keys[step.contact] as string));
@@ -245,6 +287,11 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       const sends = outbox.map((entry) => entry.idempotencyKey);
       expect(new Set(sends).size).toBe(sends.length);
       for (const reply of replies) expect(messages.filter((m) => m.id === reply)).toHaveLength(1);
+      // Every voicemail carries its transcription, whichever callback came first.
+      for (const [recording, transcript] of voicemails) {
+        const voicemail = inbound.find((message) => message.providerMessageId === recording);
+        expect(voicemail?.text).toContain(transcript);
+      }
       // Every stored customer message was announced.
       const announced = new Set(
         (await sb.events()).filter((e) => e.type === 'message.received').map((e) => e.data.messageId),
