@@ -5,12 +5,12 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { InjectedFault, injectFault } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { mailgunFixture, signMailgun } from '#test/support/mailgun-factory.ts';
-import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { messagingEnvelope, PAGE_ID, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times, by SMS or WhatsApp through Twilio,
 // in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same number;
-// others by email), agents replying, resolving and reopening, the worker and the sweeper, all
+// others by email or on Messenger, where a person may answer from the Page's inbox), agents replying, resolving and reopening, the worker and the sweeper, all
 // interleaved at random in concurrent waves, with time passing between waves; then the same
 // under a crash in every wave (one call failing before or after it reaches DynamoDB or SQS),
 // every failed call retried as the provider or the agents' tool would. Once everything
@@ -23,6 +23,8 @@ type Op =
   | { kind: 'cloud'; contacts: number[]; copies: number }
   | { kind: 'email'; customer: number; copies: number }
   | { kind: 'call'; contact: number; copies: number }
+  | { kind: 'messenger'; customer: number; copies: number }
+  | { kind: 'inbox'; customer: number; copies: number }
   | { kind: 'reply' | 'resolve' | 'reopen'; contact: number }
   | { kind: 'drain' }
   | { kind: 'sweep' };
@@ -30,8 +32,9 @@ type Op =
 /** Customers by phone (SMS, WhatsApp), and by email (Mailgun); agents act on any of them. */
 const CONTACTS = 3;
 const EMAILS = 2;
+const PAGE_USERS = 2;
 const contact = fc.nat(CONTACTS - 1);
-const anyone = fc.nat(CONTACTS + EMAILS - 1);
+const anyone = fc.nat(CONTACTS + EMAILS + PAGE_USERS - 1);
 const message = fc.record({
   kind: fc.constant('message' as const),
   contact,
@@ -56,6 +59,16 @@ const call = fc.record({
   contact,
   copies: fc.integer({ min: 1, max: 2 }),
 });
+/**
+ * Messenger: a customer writing to the Page, or a person answering them from the Page's own
+ * inbox (an echo from another app, which ends the waiting episode like an agent's reply).
+ */
+const messenger = (kind: 'messenger' | 'inbox') =>
+  fc.record({
+    kind: fc.constant(kind),
+    customer: fc.nat(PAGE_USERS - 1),
+    copies: fc.integer({ min: 1, max: 2 }),
+  });
 const agentAction = (kind: 'reply' | 'resolve' | 'reopen') =>
   fc.record({ kind: fc.constant(kind), contact: anyone });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -63,6 +76,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: cloud },
   { weight: 2, arbitrary: email },
   { weight: 1, arbitrary: call },
+  { weight: 2, arbitrary: messenger('messenger') },
+  { weight: 1, arbitrary: messenger('inbox') },
   { weight: 2, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -105,6 +120,8 @@ const crashOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: cloud },
   { weight: 1, arbitrary: email },
   { weight: 1, arbitrary: call },
+  { weight: 1, arbitrary: messenger('messenger') },
+  { weight: 1, arbitrary: messenger('inbox') },
   { weight: 1, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -135,10 +152,14 @@ describe('customers, agents, the worker and the sweeper interleaved', {
     run++;
     const phone = (index: number) => `+48607${String(run).padStart(3, '0')}${String(index).padStart(3, '0')}`;
     const address = (index: number) => `klient${run}.${index}@poczta.example.pl`;
+    const psid = (index: number) =>
+      `72145688${String(run).padStart(4, '0')}${String(index).padStart(4, '0')}`;
     const keys = [
       ...Array.from({ length: CONTACTS }, (_, index) => phoneContactKey(phone(index))),
       ...Array.from({ length: EMAILS }, (_, index) => `email:${address(index)}`),
+      ...Array.from({ length: PAGE_USERS }, (_, index) => `messenger:${psid(index)}`),
     ];
+    let echoes = 0;
     const replies: string[] = [];
     /** Each voicemail's recording id, and the transcription Twilio sent for it. */
     const voicemails = new Map<string, string>();
@@ -233,6 +254,29 @@ describe('customers, agents, the worker and the sweeper interleaved', {
           Array.from({ length: step.copies }, () => callback),
         );
         const responses = await Promise.all(deliveries.map((callback) => answered(callback)));
+        for (const response of responses) expect(response.status).toBe(200);
+        return;
+      }
+      if (step.kind === 'messenger' || step.kind === 'inbox') {
+        const customer = { id: psid(step.customer) };
+        const page = { id: PAGE_ID };
+        const timestamp = sb.clock.now().getTime();
+        const event =
+          step.kind === 'messenger'
+            ? {
+                sender: customer,
+                recipient: page,
+                timestamp,
+                message: { mid: `m_run${run}_${sent++}`, text: 'Dzień dobry' },
+              }
+            : {
+                sender: page,
+                recipient: customer,
+                timestamp,
+                message: { mid: `m_inbox${run}_${echoes++}`, is_echo: true, text: 'Odpowiadam ze skrzynki' },
+              };
+        const post = () => sb.postMeta(messagingEnvelope([[event]]));
+        const responses = await Promise.all(Array.from({ length: step.copies }, () => answered(post)));
         for (const response of responses) expect(response.status).toBe(200);
         return;
       }
