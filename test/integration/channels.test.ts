@@ -6,7 +6,7 @@ import {
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { metaFixture, PSID } from '#test/support/meta-factory.ts';
+import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
   startTestSwitchboard,
@@ -253,11 +253,7 @@ describe('every channel through the same store and worker', () => {
     // Prepare
     sb = await startTestSwitchboard();
     await sb.postMeta(metaFixture('messenger-text'));
-    const inboxReply = metaFixture('messenger-echo') as {
-      entry: Array<{ messaging: Array<{ message: Record<string, unknown> }> }>;
-    };
-    const message = inboxReply.entry[0]?.messaging[0]?.message;
-    if (message) delete message.app_id;
+    const inboxReply = inboxReplyFixture();
 
     // Act
     sb.clock.advance(5 * 60_000);
@@ -276,11 +272,7 @@ describe('every channel through the same store and worker', () => {
     // Prepare: a customer waiting; the reply's conversation write fails once
     sb = await startTestSwitchboard();
     await sb.postMeta(metaFixture('messenger-text'));
-    const inboxReply = metaFixture('messenger-echo') as {
-      entry: Array<{ messaging: Array<{ message: Record<string, unknown> }> }>;
-    };
-    const message = inboxReply.entry[0]?.messaging[0]?.message;
-    if (message) delete message.app_id;
+    const inboxReply = inboxReplyFixture();
     sb.clock.advance(5 * 60_000);
     const crash = injectFault(sb.backends.dynamodb, {
       command: 'PutItemCommand',

@@ -42,6 +42,10 @@ describe("the contact's pointer under racing customers and agents", () => {
     };
   }
 
+  /** The customer's SMS `sid` (each delivery of it carries the same sid). */
+  const sms = (sid: string, body = 'Jeszcze jedno') =>
+    sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: body });
+
   /** Runs `meanwhile` once, right after the customer message `sid` is stored. */
   const afterStoring = (sid: string, meanwhile: () => Promise<void>) =>
     afterCall(
@@ -63,7 +67,7 @@ describe("the contact's pointer under racing customers and agents", () => {
     });
 
     // Act
-    const response = await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+    const response = await sms(sid);
     await sb.drain();
 
     // Assess: the message opened the contact's next conversation, with its own episode
@@ -84,7 +88,6 @@ describe("the contact's pointer under racing customers and agents", () => {
     // is moving it, the provider's second delivery moves it first
     const first = await openOne();
     const sid = twilioSid('SM');
-    const form = { From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' };
     let second: Response | undefined;
     afterStoring(sid, async () => {
       await sb.act(`/conversations/${first}/resolve`);
@@ -92,13 +95,13 @@ describe("the contact's pointer under racing customers and agents", () => {
         sb.backends.dynamodb,
         { command: 'GetItemCommand', match: (input) => itemOf(input)?.pk?.S?.startsWith('MSG#') ?? false },
         async () => {
-          second = await sb.postSms(form);
+          second = await sms(sid);
         },
       );
     });
 
     // Act
-    const response = await sb.postSms(form);
+    const response = await sms(sid);
     await sb.drain();
 
     // Assess: both answered 200; the message is once in the contact's new conversation, and no
@@ -137,7 +140,7 @@ describe("the contact's pointer under racing customers and agents", () => {
     });
 
     // Act
-    const response = await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+    const response = await sms(sid);
     await sb.drain();
 
     // Assess: the reopen stands and the message joined it; no second open conversation
@@ -161,8 +164,7 @@ describe("the contact's pointer under racing customers and agents", () => {
       sb.backends.dynamodb,
       { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
       async () => {
-        delivered = (await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Nowa sprawa' }))
-          .status;
+        delivered = (await sms(sid, 'Nowa sprawa')).status;
       },
     );
 
@@ -207,7 +209,7 @@ describe("the contact's pointer under racing customers and agents", () => {
             await gate;
           },
         );
-        message = sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Jeszcze jedno' });
+        message = sms(sid);
         await read;
       },
     );
@@ -251,7 +253,7 @@ describe("the contact's pointer under racing customers and agents", () => {
     // Act
     const resolve = await sb.act(`/conversations/${first}/resolve`);
     const sid = twilioSid('SM');
-    await sb.postSms({ From: PHONE, MessageSid: sid, SmsSid: sid, Body: 'Dziękuję, jeszcze pytanie' });
+    await sms(sid, 'Dziękuję, jeszcze pytanie');
     await sb.drain();
 
     // Assess: the reopen is the last word; the next message joins it

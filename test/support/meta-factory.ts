@@ -66,6 +66,16 @@ export function signedMetaRequest(
   return { url: TEST_WEBHOOK_URL, headers, rawBody: body };
 }
 
+/** A reply a person wrote in the Page's own inbox: Meta's echo of it, from no app of ours. */
+export function inboxReplyFixture(): Record<string, unknown> {
+  const echo = metaFixture('messenger-echo') as {
+    entry: Array<{ messaging: Array<{ message: Record<string, unknown> }> }>;
+  };
+  const message = echo.entry[0]?.messaging[0]?.message;
+  if (message) delete message.app_id;
+  return echo;
+}
+
 /** A Messenger or Instagram text message event from `sender` to `recipient`. */
 export function messagingTextEvent(
   n: number,
