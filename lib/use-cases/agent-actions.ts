@@ -137,10 +137,28 @@ async function finishReply(
 export type ChangeResult =
   | { kind: 'changed'; conversation: Conversation }
   | { kind: 'not-found' }
-  | { kind: 'conflict'; reason: string };
+  | { kind: 'conflict'; reason: string }
+  /** Not resolved: the customer wrote after what the agent saw (the conversation as it is). */
+  | { kind: 'customer-wrote'; conversation: Conversation };
 
-/** Resolves a conversation (twice is harmless) and frees the contact for a new one. */
-export async function resolve(deps: AgentDeps, conversationId: string, agent: Agent): Promise<ChangeResult> {
+/** When the customer last wrote on any channel (their messages' receipt times). */
+export function lastInboundAt(conversation: Conversation): string | null {
+  const times = Object.values(conversation.inboundAt).filter((at) => at !== undefined);
+  return times.length === 0 ? null : times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+}
+
+/**
+ * Resolves a conversation (twice is harmless) and frees the contact for a new one. With
+ * `seenUntil` (the receipt time of the newest message the agent saw), not if the customer
+ * wrote after it: checked in the same conditional write as the resolve, so a message applied
+ * a moment before is never resolved unread (one applied after opens a new conversation).
+ */
+export async function resolve(
+  deps: AgentDeps,
+  conversationId: string,
+  agent: Agent,
+  options: { seenUntil?: Date } = {},
+): Promise<ChangeResult> {
   const now = deps.clock.now();
   const before = await deps.store.getConversation(conversationId);
   if (!before) return { kind: 'not-found' };
@@ -148,17 +166,26 @@ export async function resolve(deps: AgentDeps, conversationId: string, agent: Ag
   // so a reopen racing this resolve keeps the contact pointing at the conversation it reopened.
   const contact = await deps.store.getContact(before.contact.key);
   let changed = false;
+  let customerWrote = false;
+  const { seenUntil } = options;
   const resolved = await updateConversation(
     deps.store,
     conversationId,
     (current) => {
-      const next = resolveConversation(current, now, agent.name);
+      const wrote = lastInboundAt(current);
+      customerWrote =
+        seenUntil !== undefined &&
+        current.status === 'open' &&
+        wrote !== null &&
+        Date.parse(wrote) > seenUntil.getTime();
+      const next = customerWrote ? current : resolveConversation(current, now, agent.name);
       changed = next !== current;
       return next;
     },
     before,
   );
   if (!resolved) return { kind: 'not-found' };
+  if (customerWrote) return { kind: 'customer-wrote', conversation: resolved };
   // The next message of this contact opens a new conversation; a crash before this write (or
   // a release refused because of a newer claim) is finished by recordInbound, which moves a
   // message off a resolved conversation. A resolve that changed nothing releases nothing.

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -23,6 +23,17 @@ describe('the agents acting through the API', () => {
     await sb.drain();
     const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
     return items[0]?.id as string;
+  }
+
+  /** The receipt time of the newest message the API shows for this conversation. */
+  async function newestMessageAt(id: string): Promise<string> {
+    const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ createdAt: string }>;
+    };
+    return messages
+      .map((m) => m.createdAt)
+      .sort()
+      .at(-1) as string;
   }
 
   async function agentKey(agentName: string): Promise<string> {
@@ -170,6 +181,65 @@ describe('the agents acting through the API', () => {
     expect([a?.status, b?.status]).toEqual([201, 201]);
     const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: Json[] };
     expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(2);
+  });
+
+  it('should not resolve when the customer wrote after the newest message the agent saw, and resolve once nothing new came', async () => {
+    // Prepare: the agent saw the conversation; then the customer wrote again
+    const id = await openOne();
+    const seen = await newestMessageAt(id);
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno, ważne!' });
+
+    // Act
+    const refused = await act(`/conversations/${id}/resolve`, { seenUntil: seen });
+    const afterRefusal = await sb.runtime.store.getConversation(id);
+    const resolved = await act(`/conversations/${id}/resolve`, { seenUntil: await newestMessageAt(id) });
+
+    // Assess
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('CUSTOMER_WROTE');
+    expect(afterRefusal?.status).toBe('open');
+    expect(afterRefusal?.awaitingSince).not.toBeNull();
+    expect(resolved.status).toBe(200);
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('resolved');
+  });
+
+  it('should keep a message applied between the resolve reading the conversation and writing it', async () => {
+    // Prepare: the customer's message lands right after the resolve read the conversation
+    const id = await openOne();
+    const seen = await newestMessageAt(id);
+    sb.clock.advance(60_000);
+    let webhook = 0;
+    const read = afterCall(
+      sb.backends.dynamodb,
+      { command: 'GetItemCommand', match: pkStartsWith('CONTACT#') },
+      async () => {
+        webhook = (await sb.postSms({ From: '+48601234567', Body: 'Chwileczkę, jeszcze pytanie' })).status;
+      },
+    );
+
+    // Act
+    const refused = await act(`/conversations/${id}/resolve`, { seenUntil: seen });
+    await sb.drain();
+
+    // Assess: the resolve's write lost its race, read again and found the new message
+    expect(read.fired).toBe(true);
+    expect([webhook, refused.status]).toEqual([200, 409]);
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation?.status).toBe('open');
+    expect(conversation?.awaitingSince).not.toBeNull();
+  });
+
+  it('should answer 400 to a resolve whose seenUntil is not a time', async () => {
+    // Prepare
+    const id = await openOne();
+
+    // Act
+    const response = await act(`/conversations/${id}/resolve`, { seenUntil: 'yesterday' });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('open');
   });
 
   it('should resolve harmlessly twice, and open a new conversation for the next message', async () => {

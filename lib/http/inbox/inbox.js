@@ -17,6 +17,8 @@ const state = {
   apiKey: sessionStorage.getItem(KEY_STORAGE),
   /** The conversation on the right, or null. */
   openId: null,
+  /** The receipt time of the newest message shown on the right: a resolve says what it saw. */
+  seenUntil: null,
   /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
   draft: { text: null, key: null },
   busy: false,
@@ -230,6 +232,10 @@ async function openConversation(id, moveFocus) {
   if (!result.ok)
     return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
   const { conversation, messages } = result.data;
+  state.seenUntil = messages.reduce(
+    (newest, message) => (newest === null || message.createdAt > newest ? message.createdAt : newest),
+    null,
+  );
   $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',
@@ -305,8 +311,16 @@ $('resolve').addEventListener('click', async () => {
   if (!state.openId) return;
   const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/resolve`, {
     method: 'POST',
+    // Not resolved if the customer wrote after what is on the screen.
+    body: state.seenUntil ? { seenUntil: state.seenUntil } : {},
     idempotencyKey: newIdempotencyKey(),
   }).catch(() => null);
+  if (result?.error?.code === 'CUSTOMER_WROTE') {
+    await openConversation(state.openId, false);
+    return showReplyError(
+      'Not resolved: the customer wrote again while you were reading. Their message is below.',
+    );
+  }
   if (!result?.ok) {
     return showReplyError(result ? refusalText('Not resolved', result) : 'The network failed: try again.');
   }
@@ -455,6 +469,12 @@ setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel(), 60_
 
 showKeyState();
 if (!state.apiKey) setStatus('Paste an API key (AGENT_API_TOKEN, or a key with the read and reply scopes).');
+const CONVERSATION_ID = /^conv_[0-9a-z]{26}$/;
 const fromHash = location.hash.slice(1);
-if (/^conv_[0-9a-z]{26}$/.test(fromHash)) state.openId = fromHash;
+if (CONVERSATION_ID.test(fromHash)) state.openId = fromHash;
 void refreshAll();
+// A link to another conversation followed in this tab (or Back) opens it.
+window.addEventListener('hashchange', () => {
+  const id = location.hash.slice(1);
+  if (state.apiKey && CONVERSATION_ID.test(id) && id !== state.openId) void openConversation(id, true);
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
 import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
-import { AssignBody, EmptyBody, NoteBody, ReplyBody } from '../routes/actions.ts';
+import { AssignBody, EmptyBody, NoteBody, ReplyBody, ResolveBody } from '../routes/actions.ts';
 import { CreateKeyBody } from '../routes/admin.ts';
 import { ConversationId, ListConversationsQuery } from '../routes/api.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
@@ -143,13 +143,14 @@ export const OPERATIONS: readonly ApiOperation[] = [
     operationId: 'resolveConversation',
     tag: 'Actions',
     summary: 'Resolve',
-    description: 'Idempotent: resolving a resolved conversation changes nothing. The body may be empty.',
+    description:
+      'Idempotent: resolving a resolved conversation changes nothing. The body may be empty; with `seenUntil`, a message the agent has not seen keeps it open.',
     auth: 'reply',
     idempotent: true,
     params: conversationId,
-    body: EmptyBody,
+    body: ResolveBody,
     responses: { 200: { description: 'Resolved', schema: ConversationEnvelopeSchema } },
-    errors: { 404: ['NOT_FOUND'], 409: ['CONFLICT'] },
+    errors: { 404: ['NOT_FOUND'], 409: ['CUSTOMER_WROTE'] },
   },
   {
     method: 'post',

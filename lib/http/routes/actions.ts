@@ -27,6 +27,14 @@ export const ReplyBody = z.strictObject({
 export const NoteBody = z.strictObject({ text: z.string().trim().min(1).max(10_000) });
 export const AssignBody = z.strictObject({ assignee: z.string().trim().min(1).max(200).nullable() });
 export const EmptyBody = z.strictObject({}).optional();
+export const ResolveBody = z
+  .strictObject({
+    seenUntil: z.iso.datetime({ offset: true }).optional().meta({
+      description:
+        'The receipt time (`createdAt`) of the newest message the agent saw: if the customer wrote after it, the conversation is not resolved (409 CUSTOMER_WROTE)',
+    }),
+  })
+  .optional();
 
 async function json(request: Request): Promise<unknown> {
   const text = await request.text();
@@ -101,9 +109,19 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/resolve', ...acting, async (c) => {
-    EmptyBody.parse(await json(c.req.raw));
-    const result = changed(await resolve(deps, c.req.param('id'), agentOf(c.get('principal'))));
+    const body = ResolveBody.parse(await json(c.req.raw));
+    const result = changed(
+      await resolve(deps, c.req.param('id'), agentOf(c.get('principal')), {
+        ...(body?.seenUntil ? { seenUntil: new Date(body.seenUntil) } : {}),
+      }),
+    );
     if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
+    if (result.kind === 'customer-wrote') {
+      return c.json(
+        errorBody('CUSTOMER_WROTE', 'The customer wrote after the newest message you saw: read it first'),
+        409,
+      );
+    }
     return c.json({ conversation: conversationView(result.conversation) });
   });
 

@@ -163,4 +163,53 @@ describe('the inbox page', () => {
     const texts = (await outbox(dataDir)).map((line) => line.text);
     expect(texts).not.toContain('Tak, proszę podać nowy adres.');
   });
+
+  it('should not resolve a conversation the customer wrote to while the agent read it, and show the new message', async () => {
+    // Prepare: the agent reads a third customer's conversation; the customer writes again
+    const { page } = browser;
+    await sms('+48601000003', 'Pierwsza wiadomość');
+    const { items } = (await (await api('/api/conversations?awaiting=true')).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const id = items.find((item) => item.contact.key === 'phone:+48601000003')?.id;
+    await page.goto(`${running.url}/inbox#${id}`);
+    await page.locator('#messages [data-kind="message"]').first().waitFor();
+    // The page's poll must not show the new message before the click: its reads of this
+    // conversation wait until the resolve has been sent.
+    const { promise: resolveSent, resolve: release } = Promise.withResolvers<void>();
+    await page.route(`**/api/conversations/${id}`, async (route) => {
+      await resolveSent;
+      await route.continue();
+    });
+    await page.route('**/api/conversations/*/resolve', async (route) => {
+      release();
+      await route.continue();
+    });
+    const again = await sms('+48601000003', 'Druga wiadomość, ważna');
+
+    // Act: resolve what is on the screen, then again once the new message is shown
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    const refusal = await page.getByRole('alert').getByText('Not resolved').textContent();
+    const shown = await page.locator('#messages [data-kind="message"] .text').allTextContents();
+    const statusAfterRefusal = (
+      (await (await api(`/api/conversations/${id}`)).json()) as {
+        conversation: { status: string };
+      }
+    ).conversation.status;
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByRole('status').getByText('Conversation resolved.').waitFor();
+    await page.unrouteAll();
+
+    // Assess
+    expect(again.status).toBe(200);
+    expect(refusal).toBe(
+      'Not resolved: the customer wrote again while you were reading. Their message is below.',
+    );
+    expect(shown).toEqual(['Pierwsza wiadomość', 'Druga wiadomość, ważna']);
+    expect(statusAfterRefusal).toBe('open');
+    const after = (await (await api(`/api/conversations/${id}`)).json()) as {
+      conversation: { status: string };
+    };
+    expect(after.conversation.status).toBe('resolved');
+  });
 });
