@@ -530,6 +530,12 @@ export function applyReply(conversation: Conversation, at: Date): Conversation {
   };
 }
 
+/** When the customer last wrote on any channel (the receipt time of their newest applied message). */
+export function lastInboundAt(conversation: Conversation): string | null {
+  const times = Object.values(conversation.inboundAt).filter((at) => at !== undefined);
+  return times.length === 0 ? null : times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+}
+
 /** An agent's reply, recorded: the episode ends (as for any reply) and downstream tools hear of it. */
 export function applyAgentReply(
   conversation: Conversation,

@@ -3,6 +3,7 @@ import {
   applyAgentReply,
   assignConversation,
   type Conversation,
+  lastInboundAt,
   lastSentAck,
   type ReplyRoute,
   reopenConversation,
@@ -140,12 +141,6 @@ export type ChangeResult =
   | { kind: 'conflict'; reason: string }
   /** Not resolved: the customer wrote after what the agent saw (the conversation as it is). */
   | { kind: 'customer-wrote'; conversation: Conversation };
-
-/** When the customer last wrote on any channel (their messages' receipt times). */
-export function lastInboundAt(conversation: Conversation): string | null {
-  const times = Object.values(conversation.inboundAt).filter((at) => at !== undefined);
-  return times.length === 0 ? null : times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
-}
 
 /**
  * Resolves a conversation (twice is harmless) and frees the contact for a new one. With

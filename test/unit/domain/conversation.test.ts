@@ -6,6 +6,7 @@ import {
   claimAck,
   hasUndeliveredEvents,
   type InboundContext,
+  lastInboundAt,
   MAX_EPISODE_MESSAGE_IDS,
   MAX_OUTBOX_EVENTS,
   markAckEnqueued,
@@ -218,6 +219,24 @@ describe('applyInbound', () => {
     // Assess
     expect(fresh.kind).toBe('closed');
     expect(applied.kind).toBe('unchanged');
+  });
+});
+
+describe('lastInboundAt', () => {
+  it("should be the customer's newest message on any channel, and null before any", () => {
+    // Prepare: SMS at 09:00, WhatsApp at 09:05, SMS again at 09:02 (applied last)
+    const apply = (conversation: Conversation, next: Message) => {
+      const result = applyInbound(conversation, next, context());
+      if (result.kind !== 'applied') throw new Error('expected applied');
+      return result.conversation;
+    };
+    const both = apply(opened(), message('m2', '2026-11-25T09:05:00.000Z', { channel: 'whatsapp' }));
+    const late = apply(both, message('m3', '2026-11-25T09:02:00.000Z'));
+
+    // Act + Assess
+    expect(lastInboundAt(opened())).toBe('2026-11-25T09:00:00.000Z');
+    expect(lastInboundAt(late)).toBe('2026-11-25T09:05:00.000Z');
+    expect(lastInboundAt({ ...opened(), inboundAt: {} })).toBeNull();
   });
 });
 
