@@ -109,8 +109,9 @@ export async function recordInbound(
     ...(inbound.fullText ? { fullText: inbound.fullText } : {}),
   });
   let message = stored.message;
-  // A transcription that arrived before its voicemail was kept aside: pick it up now.
-  if (stored.created && inbound.kind === 'voicemail')
+  // A transcription that arrived before its voicemail was kept aside: pick it up now (and on
+  // a retry of a delivery that died before it did).
+  if (message.kind === 'voicemail' && (stored.created || !message.text))
     message = (await deps.store.takeLateText(message.id)) ?? message;
 
   // 3. The conversation: episode, promise and acknowledgement (optimistic concurrency).

@@ -149,6 +149,32 @@ describe('every channel through the same store and worker', () => {
     expect(voicemail?.text).toContain('order 4471');
   });
 
+  it("should pick up the early transcription on Twilio's retry when the recording's first delivery died before it", async () => {
+    // Prepare: the call, then its transcription before its recording; the recording's first
+    // delivery dies right before it copies the transcription onto the voicemail
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('voice', 'voice-incoming');
+    await sb.postTwilio('voice/transcription', 'transcription-completed', {
+      RecordingSid: 'RE8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d',
+    });
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: (input) => pkStartsWith('MSG#')(input) && String(input.UpdateExpression).startsWith('SET #text'),
+    });
+
+    // Act
+    const died = await sb.postTwilio('voice/recording', 'recording-completed');
+    const retried = await sb.postTwilio('voice/recording', 'recording-completed');
+
+    // Assess
+    expect(crash.fired).toBe(1);
+    expect([died.status, retried.status]).toEqual([500, 200]);
+    const [conversation] = await conversations(sb);
+    const voicemail = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'voicemail');
+    expect(voicemail?.text).toContain('order 4471');
+  });
+
   it('should speak the promise as the only acknowledgement to a landline caller', async () => {
     // Prepare
     sb = await startTestSwitchboard();
