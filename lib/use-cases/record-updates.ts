@@ -25,11 +25,14 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
   if (!message) return { kind: 'unknown' };
   const updated = await deps.store.updateDelivery(message.id, update);
-  if (!updated) return { kind: 'stale' };
+  // The provider's retry of a callback whose first delivery died after storing it: the rest
+  // below is still to do. Anything else not stored is older than what we have.
+  const retried = !updated && message.delivery?.status === update.status;
+  if (!updated && !retried) return { kind: 'stale' };
   if (message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered')) {
     const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
     await updateConversation(deps.store, message.conversationId, (current) =>
-      current.ack?.messageId === message.id
+      current.ack?.messageId === message.id && current.ack.state !== 'failed'
         ? settleAck(current, current.ack.episode, { state: 'failed', reason, at: deps.clock.now() })
         : current,
     );

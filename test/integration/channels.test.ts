@@ -418,4 +418,37 @@ describe('every channel through the same store and worker', () => {
     });
     expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(1);
   });
+
+  it("should mark the ack failed on Twilio's retry when the undelivered callback's first delivery died after storing it", async () => {
+    // Prepare: an ack sent; its undelivered callback dies between the message and the conversation writes
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+    });
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+    const callback = () =>
+      sb.postTwilio('status', 'status-undelivered-30007', { MessageSid: ack?.providerMessageId as string });
+
+    // Act
+    const died = await callback();
+    const retried = await callback();
+
+    // Assess
+    expect(crash.fired).toBe(1);
+    expect([died.status, retried.status]).toEqual([500, 200]);
+    expect((await conversations(sb))[0]?.ack).toMatchObject({
+      state: 'failed',
+      reason: 'delivery-undelivered:30007',
+    });
+  });
 });
