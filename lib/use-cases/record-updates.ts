@@ -77,7 +77,8 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
 
 /**
  * A person answered from the provider's inbox: measured like any reply (reply.sent), at the
- * time it was stored, so that applying it again (a retry) changes nothing.
+ * time it was stored, so that applying it again (a retry) changes no state (its event, if
+ * announced again, keeps its id).
  */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
   const at = new Date(message.createdAt);
