@@ -8,14 +8,15 @@ import { mailgunFixture, signMailgun } from '#test/support/mailgun-factory.ts';
 import { messagingEnvelope, PAGE_ID, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
-// Customers writing (each message delivered up to three times, by SMS or WhatsApp through Twilio,
-// in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same number;
-// others by email or on Messenger, where a person may answer from the Page's inbox), agents replying, resolving and reopening, the worker and the sweeper, all
-// interleaved at random in concurrent waves, with time passing between waves; then the same
-// under a crash in every wave (one call failing before or after it reaches DynamoDB or SQS),
-// every failed call retried as the provider or the agents' tool would. Once everything
-// settles: every message stored once in one conversation, at most one open conversation per
-// customer, no ack or reply sent twice, nothing left pending, and every stored message
+// Customers writing (each message delivered up to three times, by SMS or WhatsApp through
+// Twilio, in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same
+// number; others by email or on Messenger, where a person may answer from the Page's inbox),
+// agents replying, resolving and reopening, the worker and the sweeper, all interleaved at random
+// in concurrent waves, with time passing between waves; then the same under a crash in every
+// wave (one call failing before or after it reaches DynamoDB or SQS), every failed call retried
+// as the provider or the agents' tool would. Once everything settles: every message stored once
+// in one conversation, at most one open conversation per customer, no ack or reply sent twice,
+// nothing left pending, every voicemail with its transcription, and every stored message
 // announced.
 
 type Op =
@@ -29,7 +30,7 @@ type Op =
   | { kind: 'drain' }
   | { kind: 'sweep' };
 
-/** Customers by phone (SMS, WhatsApp), and by email (Mailgun); agents act on any of them. */
+/** Customers by phone (SMS, WhatsApp, calls), by email (Mailgun) and on Messenger; agents act on any of them. */
 const CONTACTS = 3;
 const EMAILS = 2;
 const PAGE_USERS = 2;
