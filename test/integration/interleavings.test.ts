@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phoneContactKey } from '#lib/domain/contact.ts';
@@ -99,12 +100,14 @@ async function readThroughCrash<T>(read: () => Promise<T>): Promise<T> {
 const later = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 59 }), fc.integer({ min: 60, max: 600 }));
 
 /**
- * A crash: the `skip`-th next call of `command` fails before it reaches the service or after it
- * was applied. No worker or sweeper in these waves, and no crash right before a reply is
- * stored: a crash between a provider's accepting a message and our recording it is the
- * documented double-send window (docs/store.md), which this property does not look for.
+ * A crash: the `skip`-th next call of `command` made for one of the wave's actions (`target`,
+ * modulo their number) fails before it reaches the service or after it was applied. No worker
+ * or sweeper in these waves, and no crash right before a reply is stored: a crash between a
+ * provider's accepting a message and our recording it is the documented double-send window
+ * (docs/store.md), which this property does not look for.
  */
 const crash = fc.record({
+  target: fc.nat(4),
   command: fc.constantFrom(
     'GetItemCommand',
     'PutItemCommand',
@@ -114,8 +117,10 @@ const crash = fc.record({
     'SendMessageCommand',
   ),
   when: fc.constantFrom('before' as const, 'after' as const),
-  skip: fc.nat(6),
+  skip: fc.nat(4),
 });
+/** Which of a wave's actions the SDK call running now was made for (AsyncLocalStorage follows it). */
+const acting = new AsyncLocalStorage<number>();
 const crashOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: message },
   { weight: 1, arbitrary: cloud },
@@ -386,16 +391,21 @@ describe('customers, agents, the worker and the sweeper interleaved', {
           // Act: each wave at once under its crash; the worker between waves, without one
           for (const wave of waves) {
             let seen = 0;
+            const target = wave.crash.target % wave.ops.length;
             const fault = injectFault(
               wave.crash.command === 'SendMessageCommand' ? sb.backends.sqs : sb.backends.dynamodb,
               {
                 command: wave.crash.command,
                 when: wave.crash.when,
                 match: (input) =>
-                  !(wave.crash.when === 'before' && recordsASend(input)) && seen++ === wave.crash.skip,
+                  acting.getStore() === target &&
+                  !(wave.crash.when === 'before' && recordsASend(input)) &&
+                  seen++ === wave.crash.skip,
               },
             );
-            const results = await Promise.allSettled(wave.ops.map(perform));
+            const results = await Promise.allSettled(
+              wave.ops.map((step, index) => acting.run(index, () => perform(step))),
+            );
             fault.remove();
             for (const result of results) if (result.status === 'rejected') throw result.reason;
             await sb.drain();
