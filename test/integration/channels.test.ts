@@ -380,8 +380,8 @@ describe('every channel through the same store and worker', () => {
     expect(await conversations(sb)).toHaveLength(0);
   });
 
-  it('should store Twilio delivery callbacks on our ack and mark an undelivered ack failed', async () => {
-    // Prepare
+  /** A customer's SMS acknowledged through the fake Twilio: the conversation and its ack message. */
+  async function ackSentThroughTwilio() {
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboard({
       twilioApiBaseUrl: twilio.url,
@@ -392,6 +392,12 @@ describe('every channel through the same store and worker', () => {
     await sb.drain();
     const [conversation] = await conversations(sb);
     const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    return { conversation, ack };
+  }
+
+  it('should store Twilio delivery callbacks on our ack and mark an undelivered ack failed', async () => {
+    // Prepare
+    const { conversation, ack } = await ackSentThroughTwilio();
 
     // Act
     const sent = await sb.postTwilio('status', 'status-delivered', {
@@ -421,16 +427,7 @@ describe('every channel through the same store and worker', () => {
 
   it("should mark the ack failed on Twilio's retry when the undelivered callback's first delivery died after storing it", async () => {
     // Prepare: an ack sent; its undelivered callback dies between the message and the conversation writes
-    twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-    });
-    await sb.postSms({ From: '+48601234567' });
-    await sb.drain();
-    const [conversation] = await conversations(sb);
-    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    const { ack } = await ackSentThroughTwilio();
     const crash = injectFault(sb.backends.dynamodb, {
       command: 'PutItemCommand',
       when: 'before',
