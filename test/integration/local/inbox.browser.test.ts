@@ -168,23 +168,36 @@ describe('the inbox page', () => {
     // Prepare: the agent reads a third customer's conversation; the customer writes again
     const { page } = browser;
     await sms('+48601000003', 'Pierwsza wiadomość');
-    const { items } = (await (await api('/api/conversations?awaiting=true')).json()) as {
-      items: Array<{ id: string; contact: { key: string } }>;
+    const waitingId = async () => {
+      const { items } = (await (await api('/api/conversations?awaiting=true')).json()) as {
+        items: Array<{ id: string; contact: { key: string } }>;
+      };
+      return items.find((item) => item.contact.key === 'phone:+48601000003')?.id;
     };
-    const id = items.find((item) => item.contact.key === 'phone:+48601000003')?.id;
-    await page.goto(`${running.url}/inbox#${id}`);
-    await page.locator('#messages [data-kind="message"]').first().waitFor();
-    // The page's poll must not show the new message before the click: its reads of this
-    // conversation wait until the resolve has been sent.
+    await expect.poll(waitingId).toMatch(/^conv_/);
+    const id = (await waitingId()) as string;
+    // The page's reads of this conversation pass through here; once `hold` is set they wait for
+    // the resolve, so that no poll shows the new message before the click.
+    let hold: Promise<void> | null = null;
+    let reading = 0;
     const { promise: resolveSent, resolve: release } = Promise.withResolvers<void>();
     await page.route(`**/api/conversations/${id}`, async (route) => {
-      await resolveSent;
-      await route.continue();
+      if (hold) await hold;
+      reading++;
+      try {
+        await route.fulfill({ response: await route.fetch() });
+      } finally {
+        reading--;
+      }
     });
     await page.route('**/api/conversations/*/resolve', async (route) => {
       release();
       await route.continue();
     });
+    await page.goto(`${running.url}/inbox#${id}`);
+    await page.locator('#messages .text').getByText('Pierwsza wiadomość').waitFor();
+    hold = resolveSent;
+    await expect.poll(() => reading).toBe(0);
     const again = await sms('+48601000003', 'Druga wiadomość, ważna');
 
     // Act: resolve what is on the screen, then again once the new message is shown
