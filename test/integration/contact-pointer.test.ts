@@ -77,7 +77,7 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect(after.resolved).toEqual([first]);
     expect(after.open).toHaveLength(1);
     expect(after.pointer).toBe(after.open[0]);
-    const message = (await sb.runtime.store.findByProviderId('twilio', sid)) ?? undefined;
+    const message = await sb.runtime.store.findByProviderId('twilio', sid);
     expect(message?.conversationId).toBe(after.open[0]);
     const moved = await sb.runtime.store.getConversation(after.open[0] as string);
     expect(moved?.episodeMessageIds).toContain(message?.id);
