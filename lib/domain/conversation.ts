@@ -82,6 +82,11 @@ export const ConversationSchema = z.object({
    */
   outboxSpill: z.string().optional(),
   assignee: z.string().nullable().default(null),
+  /**
+   * The customer's STOP (true) or START (false) in this conversation: no acknowledgement or
+   * late notice goes out while it is true, even one requested before the STOP.
+   */
+  optedOut: z.boolean().optional(),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
 });
@@ -102,12 +107,36 @@ export type InboundContext = {
   contactName?: string | undefined;
   /** A call: the greeting already told the caller the promise, so that is the acknowledgement. */
   spokenAck?: boolean;
+  /** The message is the customer's STOP or START (the contact's consent is already recorded). */
+  consent?: 'opt-out' | 'opt-in' | undefined;
 };
 
 export type ApplyInboundResult =
   | { kind: 'applied'; conversation: Conversation; ackRequested: boolean; opened: boolean }
   | { kind: 'unchanged'; conversation: Conversation }
   | { kind: 'closed'; conversation: Conversation };
+
+/**
+ * A STOP stops what was still to be sent in this conversation (a pending acknowledgement or
+ * late notice, requested before it), and what the sweeper would start later; a START allows
+ * them again. One already being sent (claimed by the worker) is past stopping.
+ */
+function withConsent(conversation: Conversation, context: InboundContext): Conversation {
+  if (!context.consent) return conversation;
+  if (context.consent === 'opt-in') return { ...conversation, optedOut: false };
+  let stopped: Conversation = { ...conversation, optedOut: true };
+  for (const slot of ['ack', 'notice'] as const) {
+    const job = stopped[slot];
+    if (job?.state === 'pending')
+      stopped = settleAck(
+        stopped,
+        job.episode,
+        { state: 'skipped', reason: 'opted-out', at: context.now },
+        slot,
+      );
+  }
+  return stopped;
+}
 
 /**
  * How many message ids an episode remembers. A customer who writes on and on while nobody
@@ -260,7 +289,7 @@ export function applyInbound(
     return {
       kind: 'applied',
       conversation: {
-        ...touched,
+        ...withConsent(touched, context),
         episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
       },
       ackRequested: false,
@@ -285,7 +314,7 @@ export function applyInbound(
   return {
     kind: 'applied',
     conversation: {
-      ...withAck,
+      ...withConsent(withAck, context),
       episode,
       awaitingSince: message.createdAt,
       episodeMessageIds: [message.id],
@@ -341,6 +370,7 @@ export function claimAck(
 /** Why, at send time, the ack or notice should no longer go out (the episode ended meanwhile). */
 export function ackNoLongerNeeded(conversation: Conversation, episode: number): string | null {
   if (conversation.status === 'resolved') return 'resolved';
+  if (conversation.optedOut) return 'opted-out';
   if (conversation.episode !== episode || conversation.awaitingSince === null) return 'answered';
   return null;
 }
@@ -400,6 +430,7 @@ export function markAckEnqueued(
 export function noticeDueAt(conversation: Conversation, leadMs: number): string | null {
   const { ack, notice, replyBy } = conversation;
   if (conversation.status !== 'open' || conversation.awaitingSince === null || !replyBy) return null;
+  if (conversation.optedOut) return null;
   if (!ack || ack.episode !== conversation.episode) return null;
   // No notice where no message may go (opted out, auto-replies, closed window…); but a customer
   // not acknowledged only because we had just written to them still hears before the promise.

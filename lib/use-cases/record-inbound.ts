@@ -149,6 +149,7 @@ export async function recordInbound(
       contactName: inbound.contactName,
       // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.
       spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
+      consent: inbound.consent,
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };

@@ -225,6 +225,23 @@ describe('every channel through the same store and worker', () => {
     expect(contact?.optedOut).toBe(false);
   });
 
+  it('should not send an acknowledgement still pending when the customer sent STOP', async () => {
+    // Prepare: a question, then STOP before the worker got to the acknowledgement
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    sb.clock.advance(10_000);
+    await sb.postSms({ From: '+48601234567', Body: 'STOP' });
+
+    // Act
+    await sb.drain();
+
+    // Assess: nothing sent; the acknowledgement skipped for the STOP, announced as such
+    expect(await sb.outbox()).toHaveLength(0);
+    expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    const skipped = (await sb.events()).filter((event) => event.type === 'ack.skipped');
+    expect(skipped.map((event) => event.data.reason)).toEqual(['opted-out']);
+  });
+
   it('should skip the acknowledgement of a new episode for an opted-out contact', async () => {
     // Prepare: STOP, then an agent reply ends the episode, then a new question.
     sb = await startTestSwitchboard();

@@ -55,6 +55,27 @@ describe('the late notice', () => {
     expect(outbox[1]?.text).toBe(messages[2]?.text);
   });
 
+  it('should send no notice to a customer who sent STOP after the acknowledgement', async () => {
+    // Prepare: acknowledged, then STOP in the same waiting episode
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const replyBy = Date.parse((await only()).replyBy as string);
+    sb.clock.advance(5 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'STOP' });
+
+    // Act: the time a notice would be due
+    sb.clock.set(new Date(replyBy - 29 * 60_000));
+    const due = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: only the acknowledgement sent before the STOP
+    expect(due.notices).toBe(0);
+    expect(await sb.outbox()).toHaveLength(1);
+    const stopped = await only();
+    expect(stopped.optedOut).toBe(true);
+    expect(stopped.notice).toBeNull();
+  });
+
   it('should send no notice when an agent replied in time', async () => {
     // Prepare
     await sb.postSms({ From: '+48601234567' });

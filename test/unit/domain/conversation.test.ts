@@ -11,6 +11,7 @@ import {
   MAX_OUTBOX_EVENTS,
   markAckEnqueued,
   nextSweepAt,
+  noticeDueAt,
   settleAck,
   spillOutbox,
 } from '#lib/domain/conversation.ts';
@@ -219,6 +220,38 @@ describe('applyInbound', () => {
     // Assess
     expect(fresh.kind).toBe('closed');
     expect(applied.kind).toBe('unchanged');
+  });
+});
+
+describe('consent in a conversation', () => {
+  it('should skip the pending acknowledgement on STOP, stop notices, and allow them again after START', () => {
+    // Prepare: an episode with its ack pending
+    const waiting = opened();
+
+    // Act
+    const stopped = applyInbound(
+      waiting,
+      message('m2', '2026-11-25T09:05:00.000Z'),
+      context({ consent: 'opt-out' }),
+    );
+    if (stopped.kind !== 'applied') throw new Error('expected applied');
+    const acknowledged = { ...stopped.conversation, ack: { ...waiting.ack, state: 'sent' } } as Conversation;
+    const started = applyInbound(
+      stopped.conversation,
+      message('m3', '2026-11-25T09:10:00.000Z'),
+      context({ consent: 'opt-in' }),
+    );
+    if (started.kind !== 'applied') throw new Error('expected applied');
+
+    // Assess
+    expect(stopped.conversation.optedOut).toBe(true);
+    expect(stopped.conversation.ack).toMatchObject({ state: 'skipped', reason: 'opted-out', episode: 1 });
+    expect(stopped.conversation.outbox.map((event) => event.type)).toContain('ack.skipped');
+    expect(ackNoLongerNeeded(stopped.conversation, 1)).toBe('opted-out');
+    expect(noticeDueAt(acknowledged, 30 * 60_000)).toBeNull();
+    expect(noticeDueAt({ ...acknowledged, optedOut: false }, 30 * 60_000)).not.toBeNull();
+    expect(started.conversation.optedOut).toBe(false);
+    expect(ackNoLongerNeeded(started.conversation, 1)).toBeNull();
   });
 });
 
