@@ -1,6 +1,5 @@
 import type { Channel } from '#lib/domain/channel.ts';
 import {
-  applyAgentReply,
   assignConversation,
   type Conversation,
   lastInboundAt,
@@ -16,7 +15,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import { updateConversation } from './conversation-writes.ts';
+import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { windowClosed } from './send-ack.ts';
 
 export type AgentDeps = { store: ConversationStore; senders: SenderRegistry; clock: Clock; log: Log };
@@ -123,14 +122,7 @@ async function finishReply(
 ): Promise<ReplyResult> {
   if (message.providerMessageId)
     await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
-  const updated = await updateConversation(deps.store, conversation.id, (current) =>
-    applyAgentReply(current, {
-      messageId: message.id,
-      at: new Date(message.createdAt),
-      agent: agent.name,
-      channel: message.channel,
-    }),
-  );
+  const updated = await applyStoredReply(deps.store, message, agent.name);
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
 }
@@ -138,8 +130,13 @@ async function finishReply(
 export type ChangeResult =
   | { kind: 'changed'; conversation: Conversation }
   | { kind: 'not-found' }
-  | { kind: 'conflict'; reason: string }
-  /** Not resolved: the customer wrote after what the agent saw (the conversation as it is). */
+  | { kind: 'conflict'; reason: string };
+
+/** A resolve never conflicts, but it is refused when the customer wrote after what the agent saw. */
+export type ResolveResult =
+  | { kind: 'changed'; conversation: Conversation }
+  | { kind: 'not-found' }
+  /** Not resolved: the conversation as it is. */
   | { kind: 'customer-wrote'; conversation: Conversation };
 
 /**
@@ -153,7 +150,7 @@ export async function resolve(
   conversationId: string,
   agent: Agent,
   options: { seenUntil?: Date } = {},
-): Promise<ChangeResult> {
+): Promise<ResolveResult> {
   const now = deps.clock.now();
   const before = await deps.store.getConversation(conversationId);
   if (!before) return { kind: 'not-found' };

@@ -1,4 +1,5 @@
-import type { Conversation } from '#lib/domain/conversation.ts';
+import { applyAgentReply, type Conversation } from '#lib/domain/conversation.ts';
+import type { Message } from '#lib/domain/message.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 
@@ -39,4 +40,24 @@ export async function updateConversation(
     if (saved) return saved;
   }
   throw new ConcurrentUpdateError(`conversation ${id}`);
+}
+
+/**
+ * A stored reply (an agent's, or one a person wrote in the provider's inbox) applied to its
+ * conversation at the time it was stored: the waiting episode ends and `reply.sent` is
+ * announced. Applying it again (a retry) changes no state, and its event keeps its id.
+ */
+export function applyStoredReply(
+  store: ConversationStore,
+  message: Message,
+  agent: string | null,
+): Promise<Conversation | null> {
+  return updateConversation(store, message.conversationId, (current) =>
+    applyAgentReply(current, {
+      messageId: message.id,
+      at: new Date(message.createdAt),
+      agent,
+      channel: message.channel,
+    }),
+  );
 }

@@ -1,10 +1,10 @@
-import { applyAgentReply, settleAck } from '#lib/domain/conversation.ts';
+import { settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import { updateConversation } from './conversation-writes.ts';
+import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 
 export type UpdateDeps = {
   store: ConversationStore;
@@ -75,16 +75,9 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
   return applyInboxReply(deps, message);
 }
 
-/**
- * A person answered from the provider's inbox: measured like any reply (reply.sent), at the
- * time it was stored, so that applying it again (a retry) changes no state (its event, if
- * announced again, keeps its id).
- */
+/** A person answered from the provider's inbox: measured like any reply (reply.sent). */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
-  const at = new Date(message.createdAt);
-  await updateConversation(deps.store, message.conversationId, (current) =>
-    applyAgentReply(current, { messageId: message.id, at, agent: null, channel: message.channel }),
-  );
+  await applyStoredReply(deps.store, message, null);
   return { kind: 'applied' };
 }
 

@@ -10,6 +10,7 @@ import {
   addNote,
   assign,
   type ChangeResult,
+  type ResolveResult,
   reopen,
   resolve,
   sendReply,
@@ -67,9 +68,9 @@ export function actionRoutes(
     keyId: principal.keyId,
     name: principal.agentName,
   });
-  const changed = (result: ChangeResult) => {
+  const changed = <R extends ChangeResult | ResolveResult>(result: R): Exclude<R, { kind: 'not-found' }> => {
     if (result.kind === 'not-found') throw new NotFoundError('Conversation');
-    return result;
+    return result as Exclude<R, { kind: 'not-found' }>;
   };
 
   routes.post('/conversations/:id/replies', ...acting, async (c) => {
@@ -115,7 +116,6 @@ export function actionRoutes(
         ...(body?.seenUntil ? { seenUntil: new Date(body.seenUntil) } : {}),
       }),
     );
-    if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
     if (result.kind === 'customer-wrote') {
       return c.json(
         errorBody('CUSTOMER_WROTE', 'The customer wrote after the newest message you saw: read it first'),
