@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -17,10 +18,22 @@ export class OutboxSender implements ChannelSender {
   }
 
   async send(message: OutboundText): Promise<SendReceipt> {
-    const entry = { at: new Date().toISOString(), ...message };
+    const providerMessageId = outboxProviderId(message);
+    const entry = { at: new Date().toISOString(), ...message, providerMessageId };
     await appendFile(this.#path, `${JSON.stringify(entry)}\n`, 'utf8');
     // The text is in outbox.jsonl; logs never carry what customers write or are sent.
     this.#log.info('outbox: message to customer', { channel: message.channel, id: message.idempotencyKey });
-    return { providerMessageId: `outbox-${message.idempotencyKey}`, status: 'sent' };
+    return { providerMessageId, status: 'sent' };
   }
+}
+
+/**
+ * The id the provider would have given the message, derived from its idempotency key (so a
+ * resend gets the same one). Twilio's is a Message SID (`SM` and 32 hex digits), the shape its
+ * status callbacks carry: a delivery status for a local ack can be posted and is applied as on
+ * AWS (`npm run simulate -- status`). Other providers' ids are only looked up, never checked.
+ */
+export function outboxProviderId(message: Pick<OutboundText, 'provider' | 'idempotencyKey'>): string {
+  if (message.provider !== 'twilio') return `outbox-${message.idempotencyKey}`;
+  return `SM${createHash('sha256').update(message.idempotencyKey).digest('hex').slice(0, 32)}`;
 }

@@ -375,7 +375,11 @@ export function ackNoLongerNeeded(conversation: Conversation, episode: number): 
   return null;
 }
 
-/** Moves the episode's ack or notice to a final or retryable state; a no-op for another episode. */
+/**
+ * Moves the episode's ack or notice to a final or retryable state; a no-op for another episode,
+ * and a "sent" never overwrites a "failed" (the provider's undelivered callback can land before
+ * the worker's own write, lib/use-cases/record-updates.ts).
+ */
 export function settleAck(
   conversation: Conversation,
   episode: number,
@@ -389,6 +393,8 @@ export function settleAck(
   if (!job || job.episode !== episode) return conversation;
   const { leaseUntil: _lease, ...rest } = job;
   if (outcome.state === 'sent') {
+    // The provider reported it undelivered before the worker got to mark it sent: that stands.
+    if (job.state === 'failed') return conversation;
     const sent: Conversation = {
       ...conversation,
       [slot]: {

@@ -5,6 +5,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
+import { ackMessageId } from './send-ack.ts';
 
 export type UpdateDeps = {
   store: ConversationStore;
@@ -31,8 +32,13 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
   if (!updated && !retried) return { kind: 'stale' };
   if (message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered')) {
     const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
+    // The ack of the conversation's current episode, known by its id: the callback may land
+    // while the worker is still between storing the message and marking the ack sent (then
+    // its "sent" keeps this failure, settleAck).
     await updateConversation(deps.store, message.conversationId, (current) =>
-      current.ack?.messageId === message.id && current.ack.state !== 'failed'
+      current.ack &&
+      ackMessageId(current.id, current.ack.episode) === message.id &&
+      (current.ack.state === 'sending' || current.ack.state === 'sent')
         ? settleAck(current, current.ack.episode, { state: 'failed', reason, at: deps.clock.now() })
         : current,
     );

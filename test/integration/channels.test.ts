@@ -5,7 +5,7 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
-import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
@@ -440,6 +440,49 @@ describe('every channel through the same store and worker', () => {
       errorCode: '30007',
     });
     expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(1);
+  });
+
+  it('should keep an ack failed when Twilio reports it undelivered before the worker has marked it sent', async () => {
+    // Prepare: the worker stopped right after storing the ack's provider id, and Twilio's
+    // undelivered callback answered there
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+    });
+    let callback = 0;
+    let providerId = '';
+    const stop = afterCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => {
+          const pk = (input.Item as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          if (!pk.startsWith('PMID#twilio:')) return false;
+          providerId = pk.slice('PMID#twilio:'.length);
+          return true;
+        },
+      },
+      async () => {
+        callback = (
+          await sb.postTwilio('status', 'status-undelivered-30007', {
+            MessageSid: providerId,
+            SmsSid: providerId,
+          })
+        ).status;
+      },
+    );
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Assess: the worker's "sent" came after the failure and did not hide it
+    expect(stop.fired).toBe(true);
+    expect(callback).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
   });
 
   it("should mark the ack failed on Twilio's retry when the undelivered callback's first delivery died after storing it", async () => {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phoneContactKey } from '#lib/domain/contact.ts';
+import { ackMessageId } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { InjectedFault, injectFault } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
@@ -12,13 +13,14 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // Customers writing (each message delivered up to three times, by SMS or WhatsApp through
 // Twilio, in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same
 // number; others by email or on Messenger, where a person may answer from the Page's inbox),
-// agents replying, resolving and reopening, the worker and the sweeper, all interleaved at random
-// in concurrent waves, with time passing between waves; then the same under a crash in every
-// wave (one call failing before or after it reaches DynamoDB or SQS), every failed call retried
-// as the provider or the agents' tool would. Once everything settles: every message stored once
-// in one conversation, at most one open conversation per customer, no ack or reply sent twice,
-// nothing left pending, every voicemail with its transcription, and every stored message
-// announced.
+// Twilio's delivery status callbacks for what was sent, agents replying, resolving and
+// reopening, the worker and the sweeper, all interleaved at random in concurrent waves, with
+// time passing between waves; then the same under a crash in every wave (one call failing
+// before or after it reaches DynamoDB or SQS), every failed call retried as the provider or the
+// agents' tool would. Once everything settles: every message stored once in one conversation,
+// at most one open conversation per customer, no ack or reply sent twice, nothing left
+// pending, every voicemail with its transcription, every stored message announced, and every
+// automatic message reported undelivered marked failed.
 
 type Op =
   | { kind: 'message'; contact: number; copies: number; channel: 'sms' | 'whatsapp' }
@@ -27,6 +29,7 @@ type Op =
   | { kind: 'call'; contact: number; copies: number }
   | { kind: 'messenger'; customer: number; copies: number }
   | { kind: 'inbox'; customer: number; copies: number }
+  | { kind: 'status'; pick: number; status: (typeof STATUSES)[number]; copies: number }
   | { kind: 'reply' | 'resolve' | 'reopen'; contact: number }
   | { kind: 'drain' }
   | { kind: 'sweep' };
@@ -71,6 +74,14 @@ const messenger = (kind: 'messenger' | 'inbox') =>
     customer: fc.nat(PAGE_USERS - 1),
     copies: fc.integer({ min: 1, max: 2 }),
   });
+/** Twilio's delivery status callbacks for one of the automatic messages or replies sent so far. */
+const STATUSES = ['sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
+const status = fc.record({
+  kind: fc.constant('status' as const),
+  pick: fc.nat(40),
+  status: fc.constantFrom(...STATUSES),
+  copies: fc.integer({ min: 1, max: 2 }),
+});
 const agentAction = (kind: 'reply' | 'resolve' | 'reopen') =>
   fc.record({ kind: fc.constant(kind), contact: anyone });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -80,6 +91,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: call },
   { weight: 2, arbitrary: messenger('messenger') },
   { weight: 1, arbitrary: messenger('inbox') },
+  { weight: 3, arbitrary: status },
   { weight: 2, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -128,6 +140,7 @@ const crashOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: call },
   { weight: 1, arbitrary: messenger('messenger') },
   { weight: 1, arbitrary: messenger('inbox') },
+  { weight: 1, arbitrary: status },
   { weight: 1, arbitrary: agentAction('reply') },
   { weight: 1, arbitrary: agentAction('resolve') },
   { weight: 1, arbitrary: agentAction('reopen') },
@@ -166,6 +179,10 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       ...Array.from({ length: EMAILS }, (_, index) => `email:${address(index)}`),
       ...Array.from({ length: PAGE_USERS }, (_, index) => `messenger:${psid(index)}`),
     ];
+    // The customers' addresses as the outbox writes them: a number without `whatsapp:` or `+`.
+    const bare = (to: string) => to.replace(/^(whatsapp:)?\+?/, '').toLowerCase();
+    const addresses = new Set(keys.map((key) => bare(key.slice(key.indexOf(':') + 1))));
+    const ours = async () => (await sb.outbox()).filter((entry) => addresses.has(bare(entry.to ?? '')));
     let echoes = 0;
     const replies: string[] = [];
     /** Each voicemail's recording id, and the transcription Twilio sent for it. */
@@ -287,6 +304,24 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         for (const response of responses) expect(response.status).toBe(200);
         return;
       }
+      if (step.kind === 'status') {
+        const sentByTwilio = (await ours()).filter((entry) => entry.provider === 'twilio');
+        const entry = sentByTwilio[step.pick % Math.max(1, sentByTwilio.length)];
+        if (!entry) return;
+        const failure = step.status === 'failed' || step.status === 'undelivered';
+        const post = () =>
+          sb.postTwilio('status', 'status-delivered', {
+            MessageSid: entry.providerMessageId as string,
+            SmsSid: entry.providerMessageId as string,
+            MessageStatus: step.status,
+            SmsStatus: step.status,
+            To: entry.to as string,
+            ...(failure ? { ErrorCode: '30007' } : {}),
+          });
+        const responses = await Promise.all(Array.from({ length: step.copies }, () => answered(post)));
+        for (const response of responses) expect(response.status).toBe(200);
+        return;
+      }
       if (step.kind === 'drain') return void (await sb.drain());
       if (step.kind === 'sweep') return void (await sweep(sb.runtime.sweepDeps));
       const contact = await readThroughCrash(() => sb.runtime.store.getContact(keys[step.contact] as string));
@@ -334,13 +369,17 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         expect(['pending', 'sending']).not.toContain(conversation.ack?.state);
         expect(conversation.outbox).toEqual([]);
       }
-      // The customers' addresses as the outbox writes them: a number without `whatsapp:` or `+`.
-      const bare = (to: string) => to.replace(/^(whatsapp:)?\+?/, '').toLowerCase();
-      const addresses = new Set(keys.map((key) => bare(key.slice(key.indexOf(':') + 1))));
-      const outbox = (await sb.outbox()).filter((entry) => addresses.has(bare(entry.to ?? '')));
+      const outbox = await ours();
       const sends = outbox.map((entry) => entry.idempotencyKey);
       expect(new Set(sends).size).toBe(sends.length);
       for (const reply of replies) expect(messages.filter((m) => m.id === reply)).toHaveLength(1);
+      // An automatic message Twilio could not deliver is marked failed on its conversation.
+      for (const conversation of conversations) {
+        const ack = conversation.ack;
+        const sentAck = ack && messages.find((m) => m.id === ackMessageId(conversation.id, ack.episode));
+        if (sentAck?.delivery && ['failed', 'undelivered'].includes(sentAck.delivery.status))
+          expect(ack?.state).toBe('failed');
+      }
       // Every voicemail carries its transcription, whichever callback came first.
       for (const [recording, transcript] of voicemails) {
         const voicemail = inbound.find((message) => message.providerMessageId === recording);

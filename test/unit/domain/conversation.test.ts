@@ -322,6 +322,24 @@ describe('the ack lifecycle', () => {
     expect(other).toBe(claimed.conversation);
   });
 
+  it("should keep an ack failed when the worker's sent comes after the provider's undelivered", () => {
+    // Prepare: claimed, then reported undelivered before the worker marked it sent
+    const claimed = claimAck(opened(), 1, now, 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+    const failed = settleAck(claimed.conversation, 1, {
+      state: 'failed',
+      reason: 'delivery-undelivered',
+      at: now,
+    });
+
+    // Act
+    const late = settleAck(failed, 1, { state: 'sent', at: now, messageId: 'ack1' });
+
+    // Assess
+    expect(late).toBe(failed);
+    expect(late.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered' });
+  });
+
   it('should say the ack is no longer needed once the episode was answered or the conversation resolved', () => {
     // Prepare
     const conversation = opened();
