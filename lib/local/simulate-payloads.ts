@@ -60,6 +60,31 @@ export function twilioMessageParams(options: {
   return params;
 }
 
+/**
+ * Twilio's delivery status callback for one of our sends (a Messaging Service's "Delivery Status
+ * Callback"), with the error code Twilio gives an undelivered or failed message.
+ */
+export function twilioStatusParams(options: {
+  messageSid: string;
+  status: string;
+  from: string;
+  to: string;
+  accountSid: string;
+  errorCode?: string;
+}): Record<string, string> {
+  return {
+    SmsSid: options.messageSid,
+    SmsStatus: options.status,
+    MessageStatus: options.status,
+    To: options.to,
+    MessageSid: options.messageSid,
+    AccountSid: options.accountSid,
+    From: options.from,
+    ApiVersion: '2010-04-01',
+    ...(options.errorCode ? { ErrorCode: options.errorCode } : {}),
+  };
+}
+
 /** An incoming call (the voice webhook), a finished recording and its transcription. */
 export function twilioCallParams(options: { from: string; to: string; accountSid: string; callSid: string }) {
   const common = { AccountSid: options.accountSid, CallSid: options.callSid, ApiVersion: '2010-04-01' };

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
@@ -11,6 +13,7 @@ import {
   twilioCallParams,
   twilioMessageParams,
   twilioSid,
+  twilioStatusParams,
   twilioWebhook,
   whatsappCloudPayload,
 } from './simulate-payloads.ts';
@@ -28,6 +31,10 @@ const CHANNELS = [
 ] as const;
 type SimulatedChannel = (typeof CHANNELS)[number];
 
+const STATUSES = ['queued', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
+/** Twilio's "Unreachable destination handset". */
+const DEFAULT_ERROR_CODE = '30003';
+
 const USAGE = `Usage: npm run simulate -- <${CHANNELS.join('|')}> [options]
 
   --from <address>   the customer (+48601234567, a PSID/IGSID, or an email address)
@@ -40,7 +47,13 @@ const USAGE = `Usage: npm run simulate -- <${CHANNELS.join('|')}> [options]
 Posts a correctly signed provider webhook (Twilio's own signing helper, Meta's and Mailgun's
 HMACs, with the dev secrets npm start generated; for email-ses an SNS notification signed with
 the dev SNS key in the data dir) to the running Switchboard, then shows the conversation and
-its acknowledgement.`;
+its acknowledgement.
+
+       npm run simulate -- status [--status <${STATUSES.join('|')}>] [--sid <SM…>] [--error <code>]
+
+Posts Twilio's delivery status callback for the newest Twilio send in the outbox (or the send
+--sid names; default status delivered, error code ${DEFAULT_ERROR_CODE} for undelivered and failed),
+then shows that customer's conversation: an undelivered acknowledgement shows as failed.`;
 
 type Options = {
   from: string | undefined;
@@ -179,11 +192,15 @@ async function main(): Promise<number> {
       media: { type: 'string', multiple: true, default: [] },
       'media-type': { type: 'string', default: 'image/jpeg' },
       url: { type: 'string' },
+      sid: { type: 'string' },
+      status: { type: 'string', default: 'delivered' },
+      error: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const channel = positionals[0] as SimulatedChannel | undefined;
-  if (values.help || !channel || !CHANNELS.includes(channel)) {
+  const channel = positionals[0] as SimulatedChannel | 'status' | undefined;
+  const knownStatus = (STATUSES as readonly string[]).includes(values.status);
+  if (values.help || !channel || !(channel === 'status' ? knownStatus : CHANNELS.includes(channel))) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -192,6 +209,32 @@ async function main(): Promise<number> {
   const secrets = (await loadDevSecrets(dataDir, process.env)).values;
   const target = (values.url ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
   const publicUrl = (process.env.PUBLIC_URL ?? target).replace(/\/+$/, '');
+  if (channel === 'status') {
+    const sent = await twilioSend(dataDir, values.sid);
+    if (!sent) {
+      process.stderr.write(
+        values.sid
+          ? `No Twilio send ${values.sid} in ${join(dataDir, 'outbox.jsonl')}\n`
+          : `No Twilio send in ${join(dataDir, 'outbox.jsonl')} yet: simulate an sms first\n`,
+      );
+      return 1;
+    }
+    const failure = values.status === 'undelivered' || values.status === 'failed';
+    const params = twilioStatusParams({
+      messageSid: sent.providerMessageId,
+      status: values.status,
+      from: sent.from,
+      to: sent.to,
+      accountSid: secrets.TWILIO_ACCOUNT_SID,
+      ...(failure ? { errorCode: values.error ?? DEFAULT_ERROR_CODE } : {}),
+    });
+    const hook = twilioWebhook('/webhooks/twilio/status', params, {
+      authToken: secrets.TWILIO_AUTH_TOKEN,
+      publicUrl,
+    });
+    if (!(await post(target, hook))) return 1;
+    return showConversationOf(target, secrets.AGENT_API_TOKEN, `phone:${sent.to.replace(/^whatsapp:/, '')}`);
+  }
   const options: Options = {
     from: values.from,
     to: values.to,
@@ -203,21 +246,48 @@ async function main(): Promise<number> {
 
   const sns = channel === 'email-ses' ? await loadDevSnsIdentity(dataDir) : null;
   for (const hook of webhooksFor(channel, options, { secrets, sns }, publicUrl)) {
-    let response: Response;
-    try {
-      response = await fetch(`${target}${hook.path}`, {
-        method: 'POST',
-        headers: hook.headers,
-        body: hook.body,
-      });
-    } catch {
-      process.stderr.write(`Nothing answers at ${target}: start Switchboard first with npm start\n`);
-      return 1;
-    }
-    process.stdout.write(`POST ${hook.path} -> ${response.status}\n${await response.text()}\n`);
-    if (!response.ok) return 1;
+    if (!(await post(target, hook))) return 1;
   }
   return showLatestConversation(target, secrets.AGENT_API_TOKEN);
+}
+
+/** Posts one signed webhook and prints the answer; false when it was not a 2xx. */
+async function post(target: string, hook: SignedWebhook): Promise<boolean> {
+  let response: Response;
+  try {
+    response = await fetch(`${target}${hook.path}`, {
+      method: 'POST',
+      headers: hook.headers,
+      body: hook.body,
+    });
+  } catch {
+    process.stderr.write(`Nothing answers at ${target}: start Switchboard first with npm start\n`);
+    return false;
+  }
+  process.stdout.write(`POST ${hook.path} -> ${response.status}\n${await response.text()}\n`);
+  return response.ok;
+}
+
+type OutboxEntry = { provider?: string; providerMessageId?: string; from?: string; to?: string };
+
+/** The newest Twilio send in the outbox (or the one with `sid`), as npm start wrote it. */
+async function twilioSend(
+  dataDir: string,
+  sid: string | undefined,
+): Promise<{ providerMessageId: string; from: string; to: string } | null> {
+  const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');
+  const entries = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as OutboxEntry);
+  const found = entries.findLast(
+    (entry) =>
+      entry.provider === 'twilio' &&
+      typeof entry.providerMessageId === 'string' &&
+      (sid === undefined || entry.providerMessageId === sid),
+  );
+  if (!found?.providerMessageId) return null;
+  return { providerMessageId: found.providerMessageId, from: found.from ?? '', to: found.to ?? '' };
 }
 
 type ApiConversation = {
@@ -226,7 +296,13 @@ type ApiConversation = {
   replyBy: string | null;
   ack: { state: string; reason?: string } | null;
 };
-type ApiMessage = { kind: string; direction: string; channel: string; text: string };
+type ApiMessage = {
+  kind: string;
+  direction: string;
+  channel: string;
+  text: string;
+  delivery?: { status: string };
+};
 
 /** Polls the agents' API until the newest conversation's acknowledgement settled (at most 5 s). */
 async function showLatestConversation(target: string, token: string): Promise<number> {
@@ -239,24 +315,47 @@ async function showLatestConversation(target: string, token: string): Promise<nu
     };
     const conversation = list.items[0];
     if (conversation && conversation.ack?.state !== 'pending' && conversation.ack?.state !== 'sending') {
-      const detail = (await (
-        await fetch(`${target}/api/conversations/${conversation.id}`, { headers })
-      ).json()) as {
-        messages: ApiMessage[];
-      };
-      process.stdout.write(
-        `\nconversation ${conversation.id} (${conversation.contact.key}), reply by ${conversation.replyBy}, ack ${conversation.ack?.state}${conversation.ack?.reason ? ` (${conversation.ack.reason})` : ''}\n`,
-      );
-      for (const message of detail.messages) {
-        process.stdout.write(
-          `  ${message.direction} ${message.kind} (${message.channel}): ${message.text.replace(/\n/g, '\n    ')}\n`,
-        );
-      }
-      return 0;
+      return show(target, headers, conversation);
     }
     await new Promise((done) => setTimeout(done, 100));
   }
   process.stdout.write('Stored; the acknowledgement has not left yet (see the server log).\n');
+  return 0;
+}
+
+/** Shows the newest conversation of one contact (GET /api/contacts/:key). */
+async function showConversationOf(target: string, token: string, contactKey: string): Promise<number> {
+  const headers = { authorization: `Bearer ${token}` };
+  const response = await fetch(`${target}/api/contacts/${encodeURIComponent(contactKey)}`, { headers });
+  const conversation = response.ok
+    ? ((await response.json()) as { conversations: ApiConversation[] }).conversations[0]
+    : undefined;
+  if (!conversation) {
+    process.stdout.write(`No conversation of ${contactKey} to show.\n`);
+    return 0;
+  }
+  return show(target, headers, conversation);
+}
+
+async function show(
+  target: string,
+  headers: Record<string, string>,
+  conversation: ApiConversation,
+): Promise<number> {
+  const detail = (await (
+    await fetch(`${target}/api/conversations/${conversation.id}`, { headers })
+  ).json()) as {
+    messages: ApiMessage[];
+  };
+  process.stdout.write(
+    `\nconversation ${conversation.id} (${conversation.contact.key}), reply by ${conversation.replyBy}, ack ${conversation.ack?.state}${conversation.ack?.reason ? ` (${conversation.ack.reason})` : ''}\n`,
+  );
+  for (const message of detail.messages) {
+    const delivery = message.delivery ? ` [${message.delivery.status}]` : '';
+    process.stdout.write(
+      `  ${message.direction} ${message.kind} (${message.channel})${delivery}: ${message.text.replace(/\n/g, '\n    ')}\n`,
+    );
+  }
   return 0;
 }
 

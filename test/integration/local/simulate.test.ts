@@ -102,6 +102,48 @@ describe('npm run simulate', () => {
     expect(ran.output).toContain(c.shows);
   });
 
+  it("should post Twilio's delivery status for the newest local send, refuse an unknown send or status, and keep a delivered ack sent after a late failure", async () => {
+    // Prepare: an SMS acknowledged into the outbox
+    const from = '+48601000009';
+    const sms = await simulate(dataDir, ['sms', '--from', from, '--url', running.url]);
+    expect(sms.code, sms.output).toBe(0);
+
+    // Act
+    const delivered = await simulate(dataDir, ['status', '--url', running.url]);
+    const undelivered = await simulate(dataDir, ['status', '--status', 'undelivered', '--url', running.url]);
+    const unknown = await simulate(dataDir, ['status', '--sid', `SM${'0'.repeat(32)}`, '--url', running.url]);
+    const wrong = await simulate(dataDir, ['status', '--status', 'bounced', '--url', running.url]);
+
+    // Assess: delivered is stored on the ack; undelivered does not outrank it (a late failure
+    // of a delivered message is noise), so the ack stays sent
+    expect(delivered.code, delivered.output).toBe(0);
+    expect(delivered.output).toContain('POST /webhooks/twilio/status -> 200');
+    expect(delivered.output).toContain(`(phone:${from}), reply by `);
+    expect(delivered.output).toContain('ack sent');
+    expect(delivered.output).toContain('outbound ack (sms) [delivered]');
+    expect(undelivered.code, undelivered.output).toBe(0);
+    expect(undelivered.output).toContain('outbound ack (sms) [delivered]');
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toContain(`No Twilio send SM${'0'.repeat(32)} in `);
+    expect(wrong.code).toBe(2);
+    expect(wrong.output).toContain('npm run simulate -- status');
+  });
+
+  it('should mark the ack failed when the newest local send is reported undelivered', async () => {
+    // Prepare: an SMS acknowledged into the outbox
+    const from = '+48601000010';
+    expect((await simulate(dataDir, ['sms', '--from', from, '--url', running.url])).code).toBe(0);
+
+    // Act
+    const ran = await simulate(dataDir, ['status', '--status', 'undelivered', '--url', running.url]);
+
+    // Assess
+    expect(ran.code, ran.output).toBe(0);
+    expect(ran.output).toContain(`(phone:${from}), reply by `);
+    expect(ran.output).toContain('ack failed (delivery-undelivered:30003)');
+    expect(ran.output).toContain('outbound ack (sms) [undelivered]');
+  });
+
   it('should speak the acknowledgement to a landline caller', async () => {
     // Act
     const ran = await simulate(dataDir, ['voice', '--from', '+48226543210', '--url', running.url]);
