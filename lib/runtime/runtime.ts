@@ -24,7 +24,7 @@ import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
-import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
+import { type RecordInboundDeps, recordInbound, storedInbound } from '#lib/use-cases/record-inbound.ts';
 import {
   recordDelivery,
   recordEcho,
@@ -183,7 +183,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,
-    agent: { store, senders, clock, log },
+    agent: {
+      store,
+      senders,
+      clock,
+      log,
+      recordAgain: async (message) => {
+        const inbound = storedInbound(message);
+        if (inbound) await recordInbound(recordDeps, inbound);
+      },
+    },
     rateLimiter: new DynamoDbRateLimiter({ client: options.dynamodb, tableName: config.aws.tableName }),
     apiRequestsPerMinute: config.limits.apiRequestsPerMinute,
     idempotency: new DynamoDbIdempotencyStore({ client: options.dynamodb, tableName: config.aws.tableName }),

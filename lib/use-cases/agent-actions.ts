@@ -18,7 +18,17 @@ import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { windowClosed } from './send-ack.ts';
 
-export type AgentDeps = { store: ConversationStore; senders: SenderRegistry; clock: Clock; log: Log };
+export type AgentDeps = {
+  store: ConversationStore;
+  senders: SenderRegistry;
+  clock: Clock;
+  log: Log;
+  /**
+   * Records a stored customer message again, as its provider's retry would (recordInbound): a
+   * reopen that gives way moves the messages that joined it meanwhile with this.
+   */
+  recordAgain?: (message: Message) => Promise<unknown>;
+};
 
 /** Who acts: the API key's agent name (signs replies), or null for a key without one. */
 export type Agent = { keyId: string; name: string | null };
@@ -246,12 +256,28 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   if (pointer === null) {
     return { kind: 'changed', conversation: (await deps.store.getConversation(conversationId)) ?? reopened };
   }
+  // Customer messages may have joined the conversation while it stood open (a resolved one
+  // applies none, so they are the ones its episode gained since our first read): resolving it
+  // again would bury them unseen. They leave its episode and go where the contact now points,
+  // as a retry of their delivery would take them (recordInbound moves a message it finds in a
+  // resolved conversation that never applied it).
+  let joined: string[] = [];
   await updateConversation(
     deps.store,
     conversationId,
-    (current) => resolveConversation(current, now, agent.name),
+    (current) => {
+      joined = current.episodeMessageIds.filter((id) => !conversation.episodeMessageIds.includes(id));
+      const resolved = resolveConversation(current, now, agent.name);
+      return joined.length === 0
+        ? resolved
+        : { ...resolved, episodeMessageIds: resolved.episodeMessageIds.filter((id) => !joined.includes(id)) };
+    },
     reopened,
   );
+  for (const id of deps.recordAgain ? joined : []) {
+    const message = await deps.store.getMessage(id);
+    if (message) await deps.recordAgain?.(message);
+  }
   return conflict(pointer);
 }
 

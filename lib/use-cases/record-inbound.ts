@@ -54,6 +54,33 @@ export function inboundMessageId(inbound: Pick<InboundMessage, 'provider' | 'pro
 }
 
 /**
+ * A stored customer message as its provider's retry would bring it again, for recordInbound to
+ * finish (it finds the message stored and applies it where the contact now points). What only
+ * the provider's payload said is not kept: the contact's name, consent, a channel's reason
+ * not to answer it. Null for anything that did not come from a customer.
+ */
+export function storedInbound(message: Message): InboundMessage | null {
+  const { kind, providerMessageId } = message;
+  if (message.direction !== 'inbound' || !providerMessageId) return null;
+  if (kind !== 'message' && kind !== 'call' && kind !== 'voicemail') return null;
+  return {
+    provider: message.provider,
+    providerMessageId,
+    channel: message.channel,
+    kind,
+    contactKey: message.contactKey,
+    from: message.from,
+    to: message.to,
+    text: message.text,
+    media: message.media,
+    ...(message.durationSeconds === undefined ? {} : { durationSeconds: message.durationSeconds }),
+    ...(message.callId ? { callId: message.callId } : {}),
+    ...(message.email ? { email: message.email } : {}),
+    ...(message.fullText ? { fullText: message.fullText } : {}),
+  };
+}
+
+/**
  * Records one customer message: the contact's open conversation, the message (once, by its
  * provider id), the conversation's episode and acknowledgement, then the ack job. Each step
  * is a single conditional write that is safe to repeat, so a provider's retry (it gets no

@@ -183,6 +183,66 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(2);
   });
 
+  it('should move a message that joined a reopen which then gave way to the open conversation', async () => {
+    // Prepare: resolved; right after the reopen's claim message A reads the conversation still
+    // resolved and is held there; the reopen writes it open, message B joins it, then A opens a
+    // new conversation before the reopen renews its claim: the reopen gives way
+    const first = await openOne();
+    await sb.act(`/conversations/${first}/resolve`);
+    sb.clock.advance(2 * 60 * 60_000);
+    const [a, b] = [twilioSid('SM'), twilioSid('SM')];
+    const { promise: read, resolve: messageRead } = Promise.withResolvers<void>();
+    const { promise: gate, resolve: letGo } = Promise.withResolvers<void>();
+    let messageA: Promise<Response> | undefined;
+    let deliveredB = 0;
+    afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
+      async () => {
+        afterCall(
+          sb.backends.dynamodb,
+          {
+            command: 'GetItemCommand',
+            match: (input, output) =>
+              itemOf(input)?.pk?.S === `CONV#${first}` &&
+              (output.Item as Item | undefined)?.status?.S === 'resolved',
+          },
+          async () => {
+            messageRead();
+            await gate;
+          },
+        );
+        afterCall(
+          sb.backends.dynamodb,
+          { command: 'PutItemCommand', match: (input) => itemOf(input)?.pk?.S === `CONV#${first}` },
+          async () => {
+            deliveredB = (await sms(b, 'I jeszcze jedno')).status;
+            letGo();
+            await messageA;
+          },
+        );
+        messageA = sms(a, 'Nowa sprawa');
+        await read;
+      },
+    );
+
+    // Act
+    const reopen = await sb.act(`/conversations/${first}/reopen`);
+    await sb.drain();
+
+    // Assess: the reopen gave way; both messages are in the one open conversation, acknowledged once
+    expect([reopen.status, (await messageA)?.status, deliveredB]).toEqual([409, 200, 200]);
+    const after = await state();
+    expect(after.resolved).toEqual([first]);
+    expect(after.open).toHaveLength(1);
+    expect(after.pointer).toBe(after.open[0]);
+    for (const sid of [a, b])
+      expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(after.open[0]);
+    const open = await sb.runtime.store.getConversation(after.open[0] as string);
+    expect(open?.awaitingSince).not.toBeNull();
+    expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(2);
+  });
+
   it("should renew a reopen's claim on the agents' retry when the first try died before renewing it", async () => {
     // Prepare: resolved; right after the reopen's claim a message reads the conversation still
     // resolved and is held there; the reopen then writes it open and dies before renewing
