@@ -142,6 +142,9 @@ export type ChangeResult =
   | { kind: 'not-found' }
   | { kind: 'conflict'; reason: string };
 
+/** An assignment never conflicts: the last one wins. */
+export type AssignResult = { kind: 'changed'; conversation: Conversation } | { kind: 'not-found' };
+
 /** A resolve never conflicts, but it is refused when the customer wrote after what the agent saw. */
 export type ResolveResult =
   | { kind: 'changed'; conversation: Conversation }
@@ -287,7 +290,7 @@ export async function assign(
   conversationId: string,
   assignee: string | null,
   agent: Agent,
-): Promise<ChangeResult> {
+): Promise<AssignResult> {
   const now = deps.clock.now();
   const assigned = await updateConversation(deps.store, conversationId, (current) =>
     assignConversation(current, assignee, now, agent.name),

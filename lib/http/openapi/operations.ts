@@ -177,7 +177,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     params: conversationId,
     body: AssignBody,
     responses: { 200: { description: 'Assigned', schema: ConversationEnvelopeSchema } },
-    errors: { 404: ['NOT_FOUND'], 409: ['CONFLICT'] },
+    errors: { 404: ['NOT_FOUND'] },
   },
   {
     method: 'post',

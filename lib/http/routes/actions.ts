@@ -7,6 +7,7 @@ import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import {
   type Agent,
   type AgentDeps,
+  type AssignResult,
   addNote,
   assign,
   type ChangeResult,
@@ -68,7 +69,9 @@ export function actionRoutes(
     keyId: principal.keyId,
     name: principal.agentName,
   });
-  const changed = <R extends ChangeResult | ResolveResult>(result: R): Exclude<R, { kind: 'not-found' }> => {
+  const changed = <R extends ChangeResult | ResolveResult | AssignResult>(
+    result: R,
+  ): Exclude<R, { kind: 'not-found' }> => {
     if (result.kind === 'not-found') throw new NotFoundError('Conversation');
     return result as Exclude<R, { kind: 'not-found' }>;
   };
@@ -136,7 +139,6 @@ export function actionRoutes(
   routes.post('/conversations/:id/assign', ...acting, async (c) => {
     const body = AssignBody.parse(await json(c.req.raw));
     const result = changed(await assign(deps, c.req.param('id'), body.assignee, agentOf(c.get('principal'))));
-    if (result.kind === 'conflict') return c.json(errorBody('CONFLICT', result.reason), 409);
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
