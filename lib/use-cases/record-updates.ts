@@ -26,23 +26,27 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
   if (!message) return { kind: 'unknown' };
   const updated = await deps.store.updateDelivery(message.id, update);
-  // The provider's retry of a callback whose first delivery died after storing it: the rest
-  // below is still to do. Anything else not stored is older than what we have.
-  const retried = !updated && message.delivery?.status === update.status;
-  if (!updated && !retried) return { kind: 'stale' };
-  if (message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered')) {
+  const failure = message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered');
+  // Not stored: older than what we have, or the provider's retry of a callback whose first
+  // delivery died after storing it, with the ack below still to mark.
+  if (!updated && !(failure && message.delivery?.status === update.status)) return { kind: 'stale' };
+  let marked = false;
+  if (failure) {
     const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
     // The ack of the conversation's current episode, known by its id: the callback may land
     // while the worker is still between storing the message and marking the ack sent (then
     // its "sent" keeps this failure, settleAck).
-    await updateConversation(deps.store, message.conversationId, (current) =>
-      current.ack &&
-      ackMessageId(current.id, current.ack.episode) === message.id &&
-      (current.ack.state === 'sending' || current.ack.state === 'sent')
+    await updateConversation(deps.store, message.conversationId, (current) => {
+      marked =
+        current.ack !== null &&
+        ackMessageId(current.id, current.ack.episode) === message.id &&
+        (current.ack.state === 'sending' || current.ack.state === 'sent');
+      return marked && current.ack
         ? settleAck(current, current.ack.episode, { state: 'failed', reason, at: deps.clock.now() })
-        : current,
-    );
+        : current;
+    });
   }
+  if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
 }
 

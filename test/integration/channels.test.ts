@@ -424,6 +424,9 @@ describe('every channel through the same store and worker', () => {
     const undelivered = await sb.postTwilio('status', 'status-undelivered-30007', {
       MessageSid: ack?.providerMessageId as string,
     });
+    const again = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: ack?.providerMessageId as string,
+    });
     const lateSent = await sb.postTwilio('status', 'status-delivered', {
       MessageSid: ack?.providerMessageId as string,
       MessageStatus: 'sent',
@@ -431,7 +434,13 @@ describe('every channel through the same store and worker', () => {
     const unknown = await sb.postTwilio('status', 'status-delivered', { MessageSid: twilioSid('SM') });
 
     // Assess
-    expect([sent, undelivered, lateSent, unknown].map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect([sent, undelivered, again, lateSent, unknown].map((r) => r.status)).toEqual([
+      200, 200, 200, 200, 200,
+    ]);
+    const outcomes = sb.log.lines
+      .filter((line) => line.message === 'delivery update')
+      .map((line) => line.fields?.outcome);
+    expect(outcomes).toEqual(['applied', 'applied', 'stale', 'stale', 'unknown']);
     const after = (await conversations(sb))[0];
     expect(after?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
     const messages = await messagesOf(sb, conversation?.id as string);
