@@ -53,7 +53,9 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
       );
       const created = await Promise.all(wanted.map((delivery) => deps.webhooks.createDelivery(delivery)));
       const fresh = wanted.filter((_, i) => created[i]);
-      await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])), FIRST_ATTEMPT_TIMEOUT_MS);
+      await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])), {
+        timeoutMs: FIRST_ATTEMPT_TIMEOUT_MS,
+      });
     },
   };
 }
@@ -82,7 +84,7 @@ export async function deliverDueWebhooks(
       for (const id of new Set(deliveries.map((delivery) => delivery.subscriptionId))) {
         if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
       }
-      const pageResult = await deliverAll(deps, deliveries, subscriptions, undefined, run);
+      const pageResult = await deliverAll(deps, deliveries, subscriptions, { run });
       result.delivered += pageResult.delivered;
       result.retrying += pageResult.retrying;
       result.failed += pageResult.failed;
@@ -112,9 +114,14 @@ async function deliverAll(
   deps: WebhookDeliveryDeps,
   deliveries: readonly WebhookDelivery[],
   subscriptions: ReadonlyMap<string, StoredWebhookSubscription | null>,
-  timeoutMs?: number,
-  run?: RunState,
+  options: {
+    /** Each attempt's own limit (the sender's default without it). */
+    timeoutMs?: number;
+    /** A sweep run's state across its pages (none for the first attempt inside a write). */
+    run?: RunState;
+  },
 ): Promise<DeliveryRunResult> {
+  const { timeoutMs, run } = options;
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
   await Promise.all(
