@@ -37,6 +37,9 @@ function keywordOf(payload: TwilioMessagingPayload): Keyword | undefined {
   return { word, consent: consentOf(word) };
 }
 
+/** A number a reply can go to: Twilio gives long codes and toll-free numbers in E.164. */
+const PHONE_NUMBER = /^\+\d{6,15}$/;
+
 // InboundMessageSchema caps contactName; a display name is never worth rejecting a message.
 const MAX_NAME = 200;
 
@@ -48,7 +51,8 @@ function channelOf(payload: TwilioMessagingPayload): Channel {
 /**
  * Turns one validated inbound messaging webhook into the normalized message event. A keyword
  * (STOP, START, HELP and their synonyms, or Twilio's OptOutType) is recorded with
- * `noAckReason: 'keyword:<word>'`, and STOP / START also carry the consent they express.
+ * `noAckReason: 'keyword:<word>'`, and STOP / START also carry the consent they express; a
+ * message from a short code or an alphanumeric sender with `'automated-sender'`.
  */
 export function normalizeTwilioMessage(payload: TwilioMessagingPayload): InboundEvent[] {
   const message: InboundMessage = {
@@ -69,6 +73,10 @@ export function normalizeTwilioMessage(payload: TwilioMessagingPayload): Inbound
   if (keyword) {
     message.noAckReason = `keyword:${keyword.word.toLowerCase()}`;
     if (keyword.consent) message.consent = keyword.consent;
+  } else if (!PHONE_NUMBER.test(payload.From.replace(/^whatsapp:/i, ''))) {
+    // A short code ("12345") or an alphanumeric sender ID ("InfoBank"): an automated sender
+    // that cannot take a reply (an ack would fail at Twilio, or reach nobody).
+    message.noAckReason = 'automated-sender';
   }
   return [{ type: 'message', message }];
 }

@@ -115,12 +115,22 @@ describe('normalizeTwilioMessage', () => {
     expect(message).not.toHaveProperty('noAckReason');
   });
 
-  it('should keep a short code or alphanumeric sender as a raw contact key', () => {
+  it('should keep a short code or alphanumeric sender as a raw contact key, never to be acknowledged', () => {
     // Prepare, Act
-    const keys = ['72345', 'MyBank'].map((From) => normalizeFixture('sms-polish', { From }).contactKey);
+    const messages = ['72345', 'MyBank'].map((From) => normalizeFixture('sms-polish', { From }));
 
     // Assess
-    expect(keys).toEqual(['phone:72345', 'phone:MyBank']);
+    expect(messages.map((message) => message.contactKey)).toEqual(['phone:72345', 'phone:MyBank']);
+    expect(messages.map((message) => message.noAckReason)).toEqual(['automated-sender', 'automated-sender']);
+  });
+
+  it('should acknowledge a long code, a toll-free number and a WhatsApp number', () => {
+    // Prepare, Act
+    const senders = ['+48601234567', '+18005550123', 'whatsapp:+48601234567'];
+    const messages = senders.map((From) => normalizeFixture('sms-polish', { From }));
+
+    // Assess
+    for (const message of messages) expect(message.noAckReason).toBeUndefined();
   });
 
   it.each(['STOP', ' stop ', 'Unsubscribe', 'START', 'help'])(
