@@ -277,9 +277,11 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     },
     reopened,
   );
-  for (const id of deps.recordAgain ? joined : []) {
-    const message = await deps.store.getMessage(id);
-    if (message) await deps.recordAgain?.(message);
+  if (deps.recordAgain) {
+    for (const id of joined) {
+      const message = await deps.store.getMessage(id);
+      if (message) await deps.recordAgain(message);
+    }
   }
   return conflict(pointer);
 }
