@@ -11,7 +11,7 @@ import { messagingEnvelope, PAGE_ID, whatsappEnvelope } from '#test/support/meta
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Customers writing (each message delivered up to three times, by SMS or WhatsApp through
-// Twilio, in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same
+// Twilio, now and then STOP or START, in WhatsApp Cloud API batches, or calling and leaving a voicemail, all to the same
 // number; others by email or on Messenger, where a person may answer from the Page's inbox),
 // Twilio's delivery status callbacks for what was sent, agents replying, resolving and
 // reopening, the worker and the sweeper, all interleaved at random in concurrent waves, with
@@ -19,11 +19,19 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // before or after it reaches DynamoDB or SQS), every failed call retried as the provider or the
 // agents' tool would. Once everything settles: every message stored once in one conversation,
 // at most one open conversation per customer, no ack or reply sent twice, nothing left
-// pending, every voicemail with its transcription, every stored message announced, and every
-// automatic message reported undelivered marked failed.
+// pending, every voicemail with its transcription, every stored message announced, every
+// automatic message reported undelivered marked failed, and no ack or notice to a customer
+// who had opted out.
 
 type Op =
-  | { kind: 'message'; contact: number; copies: number; channel: 'sms' | 'whatsapp' }
+  | {
+      kind: 'message';
+      contact: number;
+      copies: number;
+      channel: 'sms' | 'whatsapp';
+      /** Now and then the customer opts out (STOP) or back in (START) instead of asking. */
+      keyword: 'STOP' | 'START' | null;
+    }
   | { kind: 'cloud'; contacts: number[]; copies: number }
   | { kind: 'email'; customer: number; copies: number }
   | { kind: 'call'; contact: number; copies: number }
@@ -45,6 +53,7 @@ const message = fc.record({
   contact,
   copies: fc.integer({ min: 1, max: 3 }),
   channel: fc.constantFrom('sms' as const, 'whatsapp' as const),
+  keyword: fc.option(fc.constantFrom('STOP' as const, 'START' as const), { freq: 5 }),
 });
 /** A WhatsApp Cloud API webhook (Meta): one batch of messages, some of them from the same number. */
 const cloud = fc.record({
@@ -183,6 +192,31 @@ describe('customers, agents, the worker and the sweeper interleaved', {
     const bare = (to: string) => to.replace(/^(whatsapp:)?\+?/, '').toLowerCase();
     const addresses = new Set(keys.map((key) => bare(key.slice(key.indexOf(':') + 1))));
     const ours = async () => (await sb.outbox()).filter((entry) => addresses.has(bare(entry.to ?? '')));
+    // Opting out: each phone customer's consent as the waves left it ('unknown' after a wave
+    // with both a STOP and a START of theirs), this wave's STOPs and STARTs, and the stretches
+    // of the outbox written while a customer had opted out (no ack or notice may be there).
+    const consent = new Map<number, 'in' | 'out' | 'unknown'>();
+    let wave = { start: 0, keywords: [] as Array<{ contact: number; word: 'STOP' | 'START' }> };
+    const stopped: Array<{ start: number; end: number; addresses: Set<string> }> = [];
+    const optedOut = (except: number[] = []) =>
+      new Set(
+        [...consent]
+          .filter(([index, state]) => state === 'out' && !except.includes(index))
+          .map(([index]) => bare(phone(index))),
+      );
+    const beginWave = async () => {
+      wave = { start: (await sb.outbox()).length, keywords: [] };
+    };
+    const endWave = async () => {
+      const end = (await sb.outbox()).length;
+      // Whoever was opted out when the wave began, unless they opted in during it.
+      const started = wave.keywords.filter((k) => k.word === 'START').map((k) => k.contact);
+      stopped.push({ start: wave.start, end, addresses: optedOut(started) });
+      for (const index of new Set(wave.keywords.map((k) => k.contact))) {
+        const words = new Set(wave.keywords.filter((k) => k.contact === index).map((k) => k.word));
+        consent.set(index, words.size > 1 ? 'unknown' : words.has('STOP') ? 'out' : 'in');
+      }
+    };
     let echoes = 0;
     const replies: string[] = [];
     /** Each voicemail's recording id, and the transcription Twilio sent for it. */
@@ -206,7 +240,8 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       if (step.kind === 'message') {
         const sid = `SM${run.toString(16).padStart(4, '0')}${(sent++).toString(16).padStart(28, '0')}`;
         const from = phone(step.contact);
-        const ids = { MessageSid: sid, SmsSid: sid, Body: `Wiadomość ${sid}` };
+        const ids = { MessageSid: sid, SmsSid: sid, Body: step.keyword ?? `Wiadomość ${sid}` };
+        if (step.keyword) wave.keywords.push({ contact: step.contact, word: step.keyword });
         const post = () =>
           step.channel === 'sms'
             ? sb.postSms({ ...ids, From: from })
@@ -338,6 +373,7 @@ describe('customers, agents, the worker and the sweeper interleaved', {
 
     /** Lets everything settle (the worker, the grace period, the sweeper), then checks. */
     const settleAndAssess = async (): Promise<void> => {
+      await beginWave();
       // Twice: a worker that died holding a lease is reclaimed once the lease has run out.
       await sb.drain();
       for (let round = 0; round < 2; round++) {
@@ -346,6 +382,7 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         await sb.drain();
       }
 
+      await endWave();
       const contacts = await Promise.all(keys.map((key) => sb.runtime.store.getContact(key)));
       const ids = [...new Set(contacts.flatMap((contact) => contact?.conversationIds ?? []))];
       const conversations = (await Promise.all(ids.map((id) => sb.runtime.store.getConversation(id)))).filter(
@@ -373,6 +410,19 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       const sends = outbox.map((entry) => entry.idempotencyKey);
       expect(new Set(sends).size).toBe(sends.length);
       for (const reply of replies) expect(messages.filter((m) => m.id === reply)).toHaveLength(1);
+      // No ack or notice went to a customer who had opted out (STOP) and not back in (START).
+      const automatic = new Set(
+        messages.filter((m) => m.kind === 'ack' || m.kind === 'notice').map((m) => m.id),
+      );
+      const everything = await sb.outbox();
+      for (const { start, end, addresses } of stopped) {
+        const toOptedOut = everything
+          .slice(start, end)
+          .filter(
+            (entry) => automatic.has(entry.idempotencyKey ?? '') && addresses.has(bare(entry.to ?? '')),
+          );
+        expect(toOptedOut).toEqual([]);
+      }
       // An automatic message Twilio could not deliver is marked failed on its conversation.
       for (const conversation of conversations) {
         const ack = conversation.ack;
@@ -391,7 +441,7 @@ describe('customers, agents, the worker and the sweeper interleaved', {
       );
       for (const message of inbound) expect(announced).toContain(message.id);
     };
-    return { perform, settleAndAssess };
+    return { perform, settleAndAssess, beginWave, endWave };
   }
 
   it('should keep every invariant whatever the order', async () => {
@@ -403,12 +453,14 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         }),
         async (waves) => {
           // Prepare
-          const { perform, settleAndAssess } = actors({ retry: false });
+          const { perform, settleAndAssess, beginWave, endWave } = actors({ retry: false });
 
           // Act: each wave at once, the waves one after the other
           for (const wave of waves) {
+            await beginWave();
             const results = await Promise.allSettled(wave.ops.map(perform));
             for (const result of results) if (result.status === 'rejected') throw result.reason;
+            await endWave();
             sb.clock.advance(wave.later * 60_000);
           }
 
@@ -429,11 +481,12 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         }),
         async (waves) => {
           // Prepare
-          const { perform, settleAndAssess } = actors({ retry: true });
+          const { perform, settleAndAssess, beginWave, endWave } = actors({ retry: true });
 
           // Act: each wave at once under its crash (the worker may be one of its actions); the
           // worker again between waves, without one
           for (const wave of waves) {
+            await beginWave();
             let seen = 0;
             const target = wave.crash.target % wave.ops.length;
             const fault = injectFault(
@@ -453,6 +506,7 @@ describe('customers, agents, the worker and the sweeper interleaved', {
             fault.remove();
             for (const result of results) if (result.status === 'rejected') throw result.reason;
             await sb.drain();
+            await endWave();
             sb.clock.advance(wave.later * 60_000);
           }
 
