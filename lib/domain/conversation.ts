@@ -75,6 +75,8 @@ export const ConversationSchema = z.object({
   outbox: z.array(DomainEventSchema).default([]),
   /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
   outboxRetryAt: z.string().optional(),
+  /** How many deliveries of the outbox failed in a row (each doubles the wait before the next). */
+  outboxFailures: z.number().int().nonnegative().optional(),
   /**
    * Set while older events wait outside the item (the outbox grew past MAX_OUTBOX_EVENTS while
    * the event bus was down, and the store moved them aside): the id of the newest one moved.
@@ -443,6 +445,8 @@ export function noticeDueAt(conversation: Conversation, leadMs: number): string 
   const quietOnly =
     ack.state === 'skipped' && (ack.reason === 'recently-answered' || ack.reason === 'recently-acknowledged');
   if (ack.state !== 'sent' && !quietOnly) return null;
+  // Spoken on the call because the caller's number takes no SMS: a notice could not go either.
+  if (ack.reason === 'spoken-on-call') return null;
   if (notice && notice.episode === conversation.episode) return null;
   return new Date(Date.parse(replyBy) - leadMs).toISOString();
 }
@@ -455,9 +459,14 @@ export function breachDueAt(conversation: Conversation): string | null {
   return new Date(Date.parse(conversation.replyBy)).toISOString();
 }
 
-/** Records that the current episode's promise was broken (once per episode). */
+/**
+ * Records that the current episode's promise was broken (once per episode): a no-op unless it
+ * has passed, as the conversation stands now (the sweeper read it a moment ago; a reply and a
+ * new message since start an episode whose promise lies ahead).
+ */
 export function markBreached(conversation: Conversation, now: Date): Conversation {
-  if (conversation.breachedEpisode >= conversation.episode) return conversation;
+  const due = breachDueAt(conversation);
+  if (due === null || Date.parse(due) > now.getTime()) return conversation;
   return withEvent(
     { ...conversation, breachedEpisode: conversation.episode },
     'promise.breached',
@@ -467,9 +476,13 @@ export function markBreached(conversation: Conversation, now: Date): Conversatio
   );
 }
 
-/** Makes the episode's late notice pending (a no-op once it exists for this episode). */
-export function requestNotice(conversation: Conversation, now: Date): Conversation {
-  if (conversation.notice?.episode === conversation.episode) return conversation;
+/**
+ * Makes the episode's late notice pending: a no-op unless it is due, as the conversation stands
+ * now (once per episode; never for an episode that began after the sweeper read it).
+ */
+export function requestNotice(conversation: Conversation, now: Date, leadMs: number): Conversation {
+  const due = noticeDueAt(conversation, leadMs);
+  if (due === null || Date.parse(due) > now.getTime()) return conversation;
   return {
     ...conversation,
     notice: { state: 'pending', episode: conversation.episode, requestedAt: now.toISOString(), attempts: 0 },
@@ -653,7 +666,11 @@ export function assignConversation(
  */
 export function deferOutbox(conversation: Conversation, now: Date, graceMs: number): Conversation {
   if (!hasUndeliveredEvents(conversation)) return conversation;
-  const previous = conversation.outboxRetryAt ? Date.parse(conversation.outboxRetryAt) - now.getTime() : 0;
-  const wait = Math.min(Math.max(graceMs, previous * 2), 60 * 60_000);
-  return { ...conversation, outboxRetryAt: new Date(now.getTime() + wait).toISOString() };
+  const failures = (conversation.outboxFailures ?? 0) + 1;
+  const wait = Math.min(graceMs * 2 ** Math.min(failures - 1, 16), 60 * 60_000);
+  return {
+    ...conversation,
+    outboxRetryAt: new Date(now.getTime() + wait).toISOString(),
+    outboxFailures: failures,
+  };
 }

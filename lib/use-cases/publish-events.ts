@@ -42,6 +42,7 @@ export async function publishOutbox(
       ...current,
       outbox,
       outboxRetryAt: undefined,
+      outboxFailures: undefined,
       outboxSpill: spillDelivered ? undefined : current.outboxSpill,
     };
   };

@@ -130,9 +130,13 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     );
   };
 
-  // A previous worker sent it and died before marking it: finish its work, never resend.
+  // A previous worker sent it and died before marking it: finish its work, never resend. Its
+  // provider-id alias may be missing too (it died right after storing the message): without
+  // it the provider's delivery statuses and echoes would not find this message.
   const already = await deps.store.getMessage(messageId);
   if (already) {
+    if (already.providerMessageId)
+      await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);
     const at = new Date(already.createdAt);
     await settle(
       { state: 'sent', at, messageId },
@@ -268,7 +272,9 @@ async function claim(
   deps: SendAckDeps,
   job: AckJob,
   slot: Slot,
-): Promise<{ conversation: Conversation } | Extract<SendAckResult, { kind: 'nothing-to-do' | 'skipped' }>> {
+): Promise<
+  { conversation: Conversation } | Extract<SendAckResult, { kind: 'nothing-to-do' | 'skipped' | 'sent' }>
+> {
   // The events the recording write delivered without clearing them: this write removes them.
   const delivered = withoutDelivered(job.delivered);
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
@@ -280,9 +286,17 @@ async function claim(
     const open =
       target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
     if (ended && open) {
-      const skipped = settleAck(current, job.episode, { state: 'skipped', reason: ended, at: now }, slot);
-      if (await trySave(deps.store, delivered(skipped), current.version))
-        return { kind: 'skipped', reason: ended };
+      // A worker that claimed it may have sent it and died before marking it: then it went out
+      // (and was stored), and stays on record as sent, not skipped.
+      const messageId = ackMessageId(current.id, job.episode, slot);
+      const sent = target.state === 'sending' ? await deps.store.getMessage(messageId) : null;
+      const outcome = sent
+        ? ({ state: 'sent', at: new Date(sent.createdAt), messageId } as const)
+        : ({ state: 'skipped', reason: ended, at: now } as const);
+      if (
+        await trySave(deps.store, delivered(settleAck(current, job.episode, outcome, slot)), current.version)
+      )
+        return sent ? { kind: 'sent', messageId } : { kind: 'skipped', reason: ended };
       continue;
     }
     const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot);
@@ -304,7 +318,11 @@ function withoutDelivered(ids: readonly string[] | undefined): (conversation: Co
   return (conversation) => {
     if (!conversation.outbox.some((event) => delivered.has(event.id))) return conversation;
     const outbox = conversation.outbox.filter((event) => !delivered.has(event.id));
-    return { ...conversation, outbox, ...(outbox.length === 0 ? { outboxRetryAt: undefined } : {}) };
+    return {
+      ...conversation,
+      outbox,
+      ...(outbox.length === 0 ? { outboxRetryAt: undefined, outboxFailures: undefined } : {}),
+    };
   };
 }
 

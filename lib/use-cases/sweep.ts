@@ -137,21 +137,34 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
           )) ?? conversation;
       }
     }
+    // Both decided again on each write's own read (markBreached, requestNotice): an agent's
+    // reply and a new message since this page was read start an episode not yet due. Counted
+    // only when written.
     const breach = breachDueAt(conversation);
     if (breach && Date.parse(breach) <= now.getTime()) {
-      // The promise passed and nobody answered: counted once per episode, for the alarm.
+      let marked = false;
       conversation =
-        (await updateConversation(deps.store, conversation.id, (current) => markBreached(current, now))) ??
-        conversation;
-      deps.metrics.count('PromiseBreaches');
-      result.breaches++;
+        (await updateConversation(deps.store, conversation.id, (current) => {
+          const next = markBreached(current, now);
+          marked = next !== current;
+          return next;
+        })) ?? conversation;
+      // The promise passed and nobody answered: counted once per episode, for the alarm.
+      if (marked) {
+        deps.metrics.count('PromiseBreaches');
+        result.breaches++;
+      }
     }
     const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
     if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
+      let requested = false;
       conversation =
-        (await updateConversation(deps.store, conversation.id, (current) => requestNotice(current, now))) ??
-        conversation;
-      result.notices++;
+        (await updateConversation(deps.store, conversation.id, (current) => {
+          const next = requestNotice(current, now, deps.noticeLeadMs);
+          requested = next !== current;
+          return next;
+        })) ?? conversation;
+      if (requested) result.notices++;
     }
     for (const slot of ['ack', 'notice'] as const satisfies readonly Slot[]) {
       const job = conversation[slot];

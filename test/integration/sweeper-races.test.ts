@@ -1,0 +1,255 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+const CUSTOMER = '+48601234567';
+
+/** The sweeper's read of the sweep index (gsi2) that brought back this conversation. */
+function sweepQueryReturning(id: string) {
+  return (input: Record<string, unknown>, output: Record<string, unknown>) =>
+    input.IndexName === 'gsi2' &&
+    ((output.Items as Array<{ pk?: { S?: string } }> | undefined) ?? []).some(
+      (item) => item.pk?.S === `CONV#${id}`,
+    );
+}
+
+// The sweeper and the worker against what lands between their read and their write (an agent's
+// reply, a customer's next message), after a crash mid-send, and while the event bus is down:
+// no notice or breach for an episode that is not due, no ack lost from the record, and a
+// backoff that doubles. Found by a review of the sweeper at stop 22 (docs/store.md).
+
+describe('the sweeper and the worker under races, crashes and outages', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    // Wednesday 25 November 2026, 10:00 in Warsaw.
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function only() {
+    const conversations = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(conversations.items).toHaveLength(1);
+    return conversations.items[0] as (typeof conversations.items)[number];
+  }
+
+  it('should not send a late notice for a new episode that began just after the sweeper read the old one', async () => {
+    // Prepare: acknowledged, and the late notice of episode 1 is due.
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const first = await only();
+    sb.clock.set(new Date(Date.parse(first.replyBy as string) - 29 * 60_000));
+    // Right after the sweeper's index read: an agent answers, and a minute later the customer
+    // writes again (episode 2: a new promise hours away, a new acknowledgement).
+    const meanwhile = afterCall(
+      sb.backends.dynamodb,
+      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
+      async () => {
+        expect((await sb.act(`/conversations/${first.id}/replies`, { text: 'Już sprawdzam.' })).status).toBe(
+          201,
+        );
+        sb.clock.advance(60_000);
+        expect((await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' })).status).toBe(200);
+      },
+    );
+
+    // Act
+    await sweep(sb.runtime.sweepDeps);
+    meanwhile.remove();
+    await sb.drain();
+
+    // Assess: the customer who wrote a minute ago (not acknowledged: an agent had just
+    // answered) gets no "we are late" notice for a promise hours away.
+    expect(meanwhile.fired).toBe(true);
+    const conversation = await only();
+    expect(conversation.episode).toBe(2);
+    expect(Date.parse(conversation.originalReplyBy ?? (conversation.replyBy as string))).toBeGreaterThan(
+      sb.clock.now().getTime() + 60 * 60_000,
+    );
+    const outbound = async () =>
+      (await sb.runtime.store.listMessages(conversation.id))
+        .filter((m) => m.direction === 'outbound')
+        .map((m) => m.kind);
+    expect(await outbound()).toEqual(['ack', 'reply']);
+  });
+
+  it('should still send the late notice of the new episode when its own promise comes due', async () => {
+    // Prepare: as above, the sweeper's read of episode 1 overtaken by a reply and a new message.
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const first = await only();
+    sb.clock.set(new Date(Date.parse(first.replyBy as string) - 29 * 60_000));
+    const meanwhile = afterCall(
+      sb.backends.dynamodb,
+      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
+      async () => {
+        await sb.act(`/conversations/${first.id}/replies`, { text: 'Już sprawdzam.' });
+        sb.clock.advance(60_000);
+        await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' });
+      },
+    );
+    await sweep(sb.runtime.sweepDeps);
+    meanwhile.remove();
+    await sb.drain();
+    const second = await only();
+    const promised = Date.parse(second.originalReplyBy ?? (second.replyBy as string));
+
+    // Act: 29 minutes before episode 2's own promise, nobody having answered.
+    sb.clock.set(new Date(promised - 29 * 60_000));
+    const due = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the notice of episode 2 is due now (and not before).
+    expect(meanwhile.fired).toBe(true);
+    expect(due.notices).toBe(1);
+  });
+
+  it('should announce promise.breached only for a promise that has passed', async () => {
+    // Prepare: acknowledged, and the promise of episode 1 passed a minute ago.
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const first = await only();
+    sb.clock.set(new Date(Date.parse(first.replyBy as string) + 60_000));
+    // Right after the sweeper's index read: the agent answers (late), and the customer writes
+    // again a minute later (episode 2, with a promise hours away).
+    const meanwhile = afterCall(
+      sb.backends.dynamodb,
+      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
+      async () => {
+        expect((await sb.act(`/conversations/${first.id}/replies`, { text: 'Przepraszam.' })).status).toBe(
+          201,
+        );
+        sb.clock.advance(60_000);
+        expect((await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' })).status).toBe(200);
+      },
+    );
+
+    // Act
+    await sweep(sb.runtime.sweepDeps);
+    meanwhile.remove();
+    await sb.drain();
+
+    // Assess: no breach announced for episode 2, whose promise is still ahead.
+    expect(meanwhile.fired).toBe(true);
+    const conversation = await only();
+    expect(conversation.episode).toBe(2);
+    expect(Date.parse(conversation.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+    const breaches = (await sb.events()).filter((event) => event.type === 'promise.breached');
+    for (const breach of breaches) {
+      expect(Date.parse(breach.data.replyBy as string)).toBeLessThanOrEqual(Date.parse(breach.occurredAt));
+    }
+    expect(breaches.map((b) => b.data.episode)).not.toContain(2);
+  });
+  it('should mark an ack failed on an undelivered callback after its worker died before storing the provider id', async () => {
+    // Prepare: the worker sends the ack and stores its message, then dies before the provider-id
+    // alias; the job is redelivered under a live lease, then the sweeper requeues it once the
+    // lease ran out and the next worker finds the stored message.
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('PMID#'),
+    });
+    await sb.drain();
+    fault.remove();
+    sb.clock.advance(5 * 60_000);
+    const requeue = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const conversation = await only();
+    const ack = (await sb.runtime.store.listMessages(conversation.id)).find((m) => m.kind === 'ack');
+
+    // Act: Twilio reports the ack undelivered.
+    const callback = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: ack?.providerMessageId as string,
+    });
+
+    // Assess: sent once, and the failure is recorded on the conversation.
+    expect(fault.fired).toBe(1);
+    expect(requeue.requeued).toBe(1);
+    expect(await sb.outbox()).toHaveLength(1);
+    expect(callback.status).toBe(200);
+    expect((await only()).ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+  });
+  it('should record an ack as sent when its worker died after sending and an agent answered before the retry', async () => {
+    // Prepare: the worker sends the ack and stores its message, then dies before marking it
+    // sent; before its lease runs out an agent answers.
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('PMID#'),
+    });
+    await sb.drain();
+    fault.remove();
+    const conversation = await only();
+    sb.clock.advance(30_000);
+    expect(
+      (await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Już sprawdzam.' })).status,
+    ).toBe(201);
+
+    // Act: the lease runs out, the sweeper queues the job again, a worker takes it.
+    sb.clock.advance(5 * 60_000);
+    const requeue = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the acknowledgement (once), and the records say so.
+    expect(fault.fired).toBe(1);
+    expect(requeue.requeued).toBe(1);
+    expect((await sb.outbox()).map((m) => m.text)).toHaveLength(2);
+    const after = await only();
+    expect(after.ack).toMatchObject({ state: 'sent', episode: 1 });
+    const types = (await sb.events()).map((event) => event.type);
+    expect(types).toContain('ack.sent');
+    expect(types).not.toContain('ack.skipped');
+  });
+
+  it('should back off (doubling the wait) while the event bus stays down, as deferOutbox promises', async () => {
+    // Prepare: the event sink is down (its folder does not exist) while a customer writes.
+    const down = await startTestSwitchboard({
+      clock: new TestClock('2026-11-25T10:00:00+01:00'),
+      eventsPath: '/nonexistent-switchboard-events/events.jsonl',
+    });
+    try {
+      await down.postSms({ From: CUSTOMER });
+      await down.drain();
+      const { items } = await down.runtime.store.listConversations({ status: 'open', limit: 1 });
+      const id = items[0]?.id as string;
+
+      // Act: four sweeps, each when the conversation comes due again.
+      const waits: number[] = [];
+      for (let run = 0; run < 4; run++) {
+        const current = await down.runtime.store.getConversation(id);
+        const dueAt = Date.parse(current?.outboxRetryAt ?? down.clock.now().toISOString());
+        down.clock.set(new Date(Math.max(dueAt, down.clock.now().getTime() + down.config.ack.graceMs)));
+        await sweep(down.runtime.sweepDeps);
+        const after = await down.runtime.store.getConversation(id);
+        waits.push(Date.parse(after?.outboxRetryAt as string) - down.clock.now().getTime());
+      }
+
+      // Assess: each failure doubles the wait (up to an hour).
+      const grace = down.config.ack.graceMs;
+      expect(waits).toEqual([grace, 2 * grace, 4 * grace, 8 * grace]);
+    } finally {
+      await down.stop();
+    }
+  });
+  it('should send no late notice by SMS to a landline caller whose only acknowledgement was spoken', async () => {
+    // Prepare: a landline calls (voiceSms "mobile": no SMS to it; the greeting spoke the promise).
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48221112233', Caller: '+48221112233' });
+    await sb.drain();
+    const called = await only();
+    expect(called.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+
+    // Act: nobody calls back; the notice time comes.
+    sb.clock.set(new Date(Date.parse(called.replyBy as string) - 29 * 60_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: still nothing sent by SMS to the landline.
+    expect(await sb.outbox()).toEqual([]);
+  });
+});
