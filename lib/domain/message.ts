@@ -120,6 +120,8 @@ export const OutboundEchoSchema = z.object({
   media: z.array(MediaSchema),
   /** The app that sent it, when the provider says (Meta `app_id`). */
   appId: z.string().max(64).optional(),
+  /** When the provider says it was sent (Meta's event `timestamp`). */
+  sentAt: z.string().optional(),
 });
 export type OutboundEcho = z.infer<typeof OutboundEchoSchema>;
 

@@ -1,8 +1,9 @@
-import { settleAck } from '#lib/domain/conversation.ts';
+import { type Conversation, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { NotYetError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { ackMessageId } from './send-ack.ts';
@@ -63,10 +64,23 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
   // Stored by an earlier delivery of this echo that died before applying it: apply it now.
   if (known?.id === messageId) return applyInboxReply(deps, known);
   if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
+  const now = deps.clock.now();
   const contact = await deps.store.getContact(echo.contactKey);
   const conversationId = contact?.openConversationId;
-  if (!conversationId) return { kind: 'no-conversation' };
-  const now = deps.clock.now();
+  if (!conversationId) {
+    // A customer we have never recorded, answered a moment ago: their message is likely still
+    // on its way (a failed first delivery Meta will retry). Older: a thread the business began.
+    const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
+    if (!contact && age < ECHO_WAIT_MS) throw new EchoNotYetError('the customer is not recorded yet');
+    return { kind: 'no-conversation' };
+  }
+  const conversation = await deps.store.getConversation(conversationId);
+  // The customer's first message is being recorded right now (claimed, not yet written).
+  if (!conversation) throw new EchoNotYetError('the conversation is not written yet');
+  // Our own ack or notice may be this echo: it is stored (and so recognised) a moment after the
+  // provider took it. An echo without an app id (Instagram) waits until then.
+  if (!echo.appId && sendInFlight(conversation, now))
+    throw new EchoNotYetError('one of our sends is in flight');
   const { message } = await deps.store.putMessage({
     id: messageId,
     conversationId,
@@ -83,6 +97,24 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
     contactKey: echo.contactKey,
   });
   return applyInboxReply(deps, message);
+}
+
+/** How long after it was sent an echo for a customer not recorded yet is worth a retry. */
+const ECHO_WAIT_MS = 10 * 60_000;
+
+/** An echo that cannot be placed yet: answered 503, the provider delivers it again later. */
+export class EchoNotYetError extends NotYetError {
+  constructor(why: string) {
+    super('ECHO_NOT_YET', `Echo not applied yet: ${why}`);
+  }
+}
+
+/** An ack or notice claimed by a worker whose lease still runs: sent, perhaps, not yet stored. */
+function sendInFlight(conversation: Conversation, now: Date): boolean {
+  return [conversation.ack, conversation.notice].some(
+    (job) =>
+      job?.state === 'sending' && job.leaseUntil !== undefined && Date.parse(job.leaseUntil) > now.getTime(),
+  );
 }
 
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */

@@ -81,7 +81,8 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
     webhook: {
       verify: (request) => verifyMetaSignature(request, appSecret),
       parse: (request) => parseMetaWebhook(request.rawBody),
-      normalize: normalizeMetaWebhook,
+      normalize: (payload) =>
+        normalizeMetaWebhook(payload, { whatsappPhoneNumberId: options.whatsappPhoneNumberId }),
     },
     handshake: (query) => metaHandshake(query, verifyToken),
     senders,

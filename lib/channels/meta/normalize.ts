@@ -58,6 +58,7 @@ function messagingEvent(channel: Channel, standby: boolean, event: MessagingEven
       text: message.text ?? '',
       media: mediaOf(message.attachments),
       ...(message.app_id === undefined ? {} : { appId: String(message.app_id) }),
+      ...(event.timestamp === undefined ? {} : { sentAt: isoOfMillis(event.timestamp) }),
     };
     return [{ type: 'echo', echo }];
   }
@@ -149,7 +150,17 @@ function contactNameOf(context: WhatsAppContext, waId: string): string | undefin
 
 const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral']);
 
-function whatsappMessage(context: WhatsAppContext, message: WhatsAppMessage): InboundEvent {
+/** What normalizing needs to know of our own setup. */
+export type MetaNormalizeOptions = {
+  /** The WhatsApp number we answer from (WHATSAPP_PHONE_NUMBER_ID). */
+  whatsappPhoneNumberId?: string | undefined;
+};
+
+function whatsappMessage(
+  context: WhatsAppContext,
+  message: WhatsAppMessage,
+  options: MetaNormalizeOptions,
+): InboundEvent {
   if (WHATSAPP_IGNORED.has(message.type)) return ignored(`whatsapp-${message.type.replaceAll('_', '-')}`);
   const from = `+${message.from}`;
   const { media, caption } = whatsappMedia(message);
@@ -167,6 +178,10 @@ function whatsappMessage(context: WhatsAppContext, message: WhatsAppMessage): In
   };
   const name = contactNameOf(context, message.from);
   if (name) inbound.contactName = name;
+  // Another number of the same WhatsApp Business Account: our acks go out from ours only, and a
+  // customer must not hear from a number they never wrote to (nor could: no open window there).
+  const ours = options.whatsappPhoneNumberId;
+  if (ours && context.phoneNumberId !== ours) inbound.noAckReason = 'other-number';
   return { type: 'message', message: inbound };
 }
 
@@ -188,12 +203,12 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
   };
 }
 
-function eventsOf(item: MetaItem): InboundEvent[] {
+function eventsOf(item: MetaItem, options: MetaNormalizeOptions): InboundEvent[] {
   switch (item.kind) {
     case 'messaging':
       return messagingEvent(item.channel, item.standby, item.event);
     case 'whatsapp-message':
-      return [whatsappMessage(item.context, item.message)];
+      return [whatsappMessage(item.context, item.message, options)];
     case 'whatsapp-status':
       return [whatsappStatus(item.status)];
     case 'skip':
@@ -205,14 +220,17 @@ function eventsOf(item: MetaItem): InboundEvent[] {
  * Turns a checked Meta webhook into normalized events, every entry and event in the order
  * Meta sent them; an unknown `object` is one `ignored` event. Never throws.
  */
-export function normalizeMetaWebhook(payload: MetaPayload): InboundEvent[] {
+export function normalizeMetaWebhook(
+  payload: MetaPayload,
+  options: MetaNormalizeOptions = {},
+): InboundEvent[] {
   if (!['page', 'instagram', 'whatsapp_business_account'].includes(payload.object)) {
     return [ignored(`unknown-object:${safeName(payload.object)}`)];
   }
   const events: InboundEvent[] = [];
   // A loop, not flatMap + spread: a 10,000-event batch must not build 10,000 small arrays twice.
   for (const item of payload.items) {
-    for (const event of eventsOf(item)) events.push(event);
+    for (const event of eventsOf(item, options)) events.push(event);
   }
   return events;
 }

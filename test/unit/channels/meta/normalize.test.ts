@@ -106,6 +106,7 @@ describe('normalizeMetaWebhook: Messenger', () => {
           text: 'Dziękujemy! Odpowiemy do jutra, 10:00. — Anna Nowak',
           media: [],
           appId: '1517776481860111',
+          sentAt: new Date(1763985800555).toISOString(),
         },
       },
     ]);
@@ -246,6 +247,7 @@ describe('normalizeMetaWebhook: Instagram', () => {
           contactKey: `instagram:${IGSID}`,
           from: IG_ACCOUNT_ID,
           to: IGSID,
+          sentAt: new Date(1763986200100).toISOString(),
           text: 'Yes, it is! Shall I reserve one for you?',
           media: [],
         },
@@ -308,6 +310,19 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
       },
     ]);
     assertContract(events);
+  });
+
+  it('should never acknowledge a message to another number of the business account than ours', () => {
+    // Prepare
+    const body = parseMetaWebhook(metaFixtureBody('whatsapp-text'));
+
+    // Act
+    const ours = normalizeMetaWebhook(body, { whatsappPhoneNumberId: '106540352242922' });
+    const other = normalizeMetaWebhook(body, { whatsappPhoneNumberId: '207651463353033' });
+
+    // Assess
+    expect(ours[0]).not.toHaveProperty('message.noAckReason');
+    expect(other[0]).toMatchObject({ type: 'message', message: { noAckReason: 'other-number' } });
   });
 
   it('should keep an image as a media id reference with its MIME type and its caption as text', () => {
