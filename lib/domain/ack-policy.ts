@@ -16,6 +16,24 @@ export type AckPolicyInput = {
 const MINUTE = 60_000;
 
 /**
+ * The reasons this policy gives about the customer's situation (not about one message): an
+ * episode skipped for one of these stays unacknowledged whatever comes next in it. Any other
+ * reason belongs to the message that opened the episode (an auto-reply, a list post, HELP…),
+ * and the customer's own next message in the episode is acknowledged after all.
+ */
+const SITUATION_REASONS = new Set([
+  'opted-out',
+  'channel-cannot-send',
+  'recently-answered',
+  'recently-acknowledged',
+]);
+
+/** Whether an episode skipped for `reason` is acknowledged once a message that warrants it joins. */
+export function acknowledgedLater(reason: string | undefined): boolean {
+  return reason !== undefined && !SITUATION_REASONS.has(reason);
+}
+
+/**
  * The one place that decides whether a new waiting episode gets an acknowledgement.
  * Returns null to acknowledge, or the reason recorded on the conversation for not doing so.
  * (One ack per episode is enforced by the episode itself, see applyInbound.)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { acknowledgedLater } from './ack-policy.ts';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import type { Message } from './message.ts';
@@ -288,13 +289,32 @@ export function applyInbound(
   };
 
   if (touched.awaitingSince !== null) {
+    const joined: Conversation = {
+      ...withConsent(touched, context),
+      episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
+    };
+    // The episode began with a message we must not answer (a list post, an auto-reply, HELP);
+    // the customer's own message in it is answered after all, once.
+    const { ack } = touched;
+    const late =
+      context.noAckReason === null &&
+      ack?.episode === touched.episode &&
+      ack.state === 'skipped' &&
+      acknowledgedLater(ack.reason);
     return {
       kind: 'applied',
-      conversation: {
-        ...withConsent(touched, context),
-        episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
-      },
-      ackRequested: false,
+      conversation: late
+        ? {
+            ...joined,
+            ack: {
+              state: 'pending',
+              episode: touched.episode,
+              requestedAt: context.now.toISOString(),
+              attempts: 0,
+            },
+          }
+        : joined,
+      ackRequested: late,
       opened: current === null,
     };
   }

@@ -11,6 +11,11 @@ export type OutboundText = {
   subject?: string | null;
   /** Our stable id of the outbound message: lets providers that support it drop duplicates. */
   idempotencyKey: string;
+  /**
+   * Sent by Switchboard itself (an acknowledgement, a late notice), not written by a person: an
+   * email then says so (RFC 3834 `Auto-Submitted: auto-replied`), so that other responders stay quiet.
+   */
+  automatic?: boolean;
   /** Email: the customer's thread, so that the answer goes "Re:" their mail (In-Reply-To, References). */
   thread?: { subject: string; messageId?: string; references: string[] };
 };

@@ -184,6 +184,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
       text,
       subject,
       idempotencyKey: messageId,
+      automatic: true,
       ...(route.thread ? { thread: route.thread } : {}),
     });
     providerMessageId = receipt.providerMessageId;

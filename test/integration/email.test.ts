@@ -90,7 +90,7 @@ describe('inbound email', () => {
       const replay = await post(signed);
       const stale = await post(
         signMailgun(mailgunFixture('reply-polish'), {
-          timestamp: Math.floor(TEST_NOW.getTime() / 1000) - 600,
+          timestamp: Math.floor(TEST_NOW.getTime() / 1000) - 10 * 60 * 60,
         }),
       );
       const forged = await post(signMailgun(mailgunFixture('reply-polish'), { key: 'key-wrong' }));

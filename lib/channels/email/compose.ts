@@ -11,6 +11,8 @@ export type ReplyDraft = {
   text: string;
   thread?: EmailThread;
   date: Date;
+  /** An acknowledgement or notice (marked as an automatic response), not a person's reply. */
+  automatic: boolean;
 };
 
 // RFC 2047 §2: an encoded word is at most 75 characters; `=?UTF-8?B?` + `?=` take 12.
@@ -87,8 +89,8 @@ function base64Lines(bytes: Uint8Array): string {
 }
 
 /**
- * A complete RFC 5322 message: a plain-text UTF-8 auto-reply threaded under the mail it
- * answers. Base64 keeps every line short and every byte intact whatever the text holds.
+ * A complete RFC 5322 message: a plain-text UTF-8 answer (an automatic one, or a person's)
+ * threaded under the mail it answers. Base64 keeps every line short and every byte intact whatever the text holds.
  * No Message-ID: SES replaces it with its own anyway.
  */
 export function composeReply(draft: ReplyDraft): string {
@@ -99,10 +101,9 @@ export function composeReply(draft: ReplyDraft): string {
     `Subject: ${encodeHeaderText(draft.subject)}`,
     `Date: ${draft.date.toUTCString().replace('GMT', '+0000')}`,
     ...threadHeaders(draft.thread),
-    // RFC 3834 §5: marks the mail as an automatic response so other responders stay quiet;
-    // Exchange honours X-Auto-Response-Suppress and sends no out-of-office back.
-    'Auto-Submitted: auto-replied',
-    'X-Auto-Response-Suppress: All',
+    // RFC 3834 §5: marks an automatic response so other responders stay quiet; Exchange honours
+    // X-Auto-Response-Suppress and sends no out-of-office back. Never on a person's reply.
+    ...(draft.automatic ? ['Auto-Submitted: auto-replied', 'X-Auto-Response-Suppress: All'] : []),
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=UTF-8',
     'Content-Transfer-Encoding: base64',

@@ -55,7 +55,7 @@ function headerReason(headers: readonly MailHeader[]): string | null {
   if (values('x-autoreply').length > 0) return 'x-autoreply';
   if (values('x-autorespond').length > 0) return 'x-autorespond';
   const precedence = values('precedence').map(tokenOf);
-  for (const kind of ['bulk', 'list', 'junk']) {
+  for (const kind of ['bulk', 'list', 'junk', 'auto_reply']) {
     if (precedence.includes(kind)) return `precedence-${kind}`;
   }
   if (values('list-id').length > 0) return 'list-id';

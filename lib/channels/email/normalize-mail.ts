@@ -26,7 +26,11 @@ const MAX_ID = 256;
 const MAX_ADDRESS = 320;
 const MAX_NAME = 200;
 const MAX_HEADER = 998;
-const MAX_REFERENCES = 100;
+// The newest 20 are what threading needs (our own replies send as many); at most 20 KB.
+const MAX_REFERENCES = 20;
+/** Attachments kept of one mail (the MIME parser's cap, for Mailgun's parsed files too). */
+const MAX_ATTACHMENTS = 50;
+const MAX_CONTENT_TYPE = 100;
 const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
 
 function clamp(text: string, max: number): string {
@@ -57,8 +61,14 @@ function emailMetaOf(mail: ParsedMail): EmailMeta {
  * Reply-To is set freely by senders (lists, ticket tools) and says where to answer, not who
  * wrote. Attachments are stored through `saveAttachment` before the message is returned.
  */
-/** Characters of mail text kept inline in the message item (the rest goes to the mail store). */
-export const MAX_INLINE_TEXT = 64_000;
+/**
+ * UTF-8 bytes of mail text kept inline in the message item (the rest goes to the mail store),
+ * and the characters of the readable beginning kept instead (at most 3 bytes each): with 20
+ * references of 998 octets and 50 attachments' entries the item stays far under DynamoDB's
+ * 400 KB, whatever the script of the text.
+ */
+export const MAX_INLINE_BYTES = 64_000;
+const INLINE_BEGINNING = 16_000;
 
 export async function normalizeMail(mail: ParsedMail, context: MailContext): Promise<InboundEvent[]> {
   const from = mail.from?.address.trim().toLowerCase();
@@ -73,11 +83,13 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     ourAddresses: context.ourAddresses,
   });
   // Never copy a virus into our storage: the mail is recorded without its attachments.
-  const keep = noAckReason === 'virus' ? [] : mail.attachments;
+  const keep = noAckReason === 'virus' ? [] : mail.attachments.slice(0, MAX_ATTACHMENTS);
   const media: Media[] = [];
   for (const attachment of keep) {
-    const url = await context.saveAttachment(attachment.name, attachment.contentType, attachment.content);
-    media.push({ url, contentType: attachment.contentType, name: attachment.name, size: attachment.size });
+    const name = clamp(attachment.name, MAX_NAME);
+    const contentType = clamp(attachment.contentType, MAX_CONTENT_TYPE);
+    const url = await context.saveAttachment(name, contentType, attachment.content);
+    media.push({ url, contentType, name, size: attachment.size });
   }
   const to = (context.recipient ?? mail.to[0]?.address ?? '').trim().toLowerCase();
   const message: InboundMessage = {
@@ -100,7 +112,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
   if (mail.newText && fullText !== message.text) message.fullText = fullText;
   // DynamoDB items stop at 400 KB: a long mail keeps a readable beginning inline and its whole
   // text beside the attachments, never a failed write.
-  if (message.text.length + (message.fullText?.length ?? 0) > MAX_INLINE_TEXT) {
+  if (Buffer.byteLength(message.text) + Buffer.byteLength(message.fullText ?? '') > MAX_INLINE_BYTES) {
     const whole = message.fullText ?? message.text;
     const url = await context.saveAttachment(
       'message.txt',
@@ -113,7 +125,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
       name: 'message.txt',
       size: Buffer.byteLength(whole),
     });
-    message.text = `${message.text.slice(0, MAX_INLINE_TEXT / 2)}…`;
+    message.text = `${clamp(message.text, INLINE_BEGINNING)}…`;
     delete message.fullText;
   }
   return [{ type: 'message', message }];

@@ -95,6 +95,7 @@ export function createSesSender(options: SesSenderOptions): ChannelSender {
         text: message.text,
         thread: message.thread,
         date: now(),
+        automatic: message.automatic === true,
       });
       const input: SesSendEmailInput = {
         FromEmailAddress: from.address,

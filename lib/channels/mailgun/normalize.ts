@@ -18,16 +18,26 @@ export type MailgunNormalizeDeps = {
 };
 
 /**
- * Mailgun's id of a delivery: the mail's Message-Id (the same on Mailgun's retries), else a
- * hash of the signed timestamp + token.
+ * Mailgun's id of a delivery: the mail's Message-Id with a digest of what the mail says (its
+ * sender, subject, text and files), the same on Mailgun's retries of one POST. The Message-Id
+ * alone is the sender's choice: a scanner or a script that gives every mail the same one, or
+ * two senders that happen to, would have every mail after the first dropped as a duplicate.
+ * Without a Message-Id: a hash of the signed timestamp + token.
  */
 export function mailgunMessageId(payload: MailgunPayload): string {
   const header = payload['Message-Id'] ?? headerValues(payload['message-headers'], 'message-id')[0];
   const id = messageIdsOf(header)[0];
-  if (id) return id;
-  return `mailgun:${createHash('sha256')
-    .update(payload.timestamp + payload.token)
-    .digest('hex')}`;
+  if (!id) {
+    return `mailgun:${createHash('sha256')
+      .update(payload.timestamp + payload.token)
+      .digest('hex')}`;
+  }
+  const digest = createHash('sha256');
+  for (const part of [payload.from, payload.subject, payload['body-plain'], payload['body-html'] ?? '']) {
+    digest.update(part).update('\0');
+  }
+  for (const file of payload.files) digest.update(`${file.filename}\0${file.content.byteLength}\0`);
+  return `${id}#${digest.digest('hex').slice(0, 16)}`;
 }
 
 /**

@@ -3,8 +3,16 @@ import { MalformedPayloadError, type VerifyOutcome } from '#lib/channels/channel
 import { SwitchboardError } from '#lib/ports/errors.ts';
 import { readForm, type WebhookRequestWithBytes } from './form.ts';
 
-/** How far a timestamp may be from our clock, either way (replays beyond it are refused). */
-export const MAILGUN_TOLERANCE_MS = 5 * 60 * 1000;
+/**
+ * How old a signed timestamp may be. Mailgun retries a route POST we failed for 8 hours (after
+ * 5, 10, 15 minutes, 1, 2 and 4 hours) with the form it first signed, so a tighter window would
+ * refuse the very retry that finishes a mail (406, and Mailgun stops). A replay inside it
+ * brings nothing new: the content is Mailgun's own, a token is accepted once, and the mail is
+ * recorded once by its Message-Id.
+ */
+export const MAILGUN_MAX_AGE_MS = 9 * 60 * 60 * 1000;
+/** How far ahead of our clock a timestamp may be (the clocks' skew). */
+export const MAILGUN_MAX_SKEW_MS = 5 * 60 * 1000;
 
 function single(values: string[] | undefined): string | undefined {
   // Two values for a signed field would leave it open which one was signed.
@@ -13,8 +21,9 @@ function single(values: string[] | undefined): string | undefined {
 
 /**
  * Checks a Mailgun route POST: hex HMAC-SHA256 of `timestamp + token` under the HTTP
- * webhook signing key, compared in constant time, and a timestamp within five minutes of
- * `now` either way. The token's single use is the route's job, through `replayKey`.
+ * webhook signing key, compared in constant time, and a timestamp no older than Mailgun's
+ * retries (MAILGUN_MAX_AGE_MS) nor ahead of `now` by more than a skew. The token's single use
+ * is the route's job, through `replayKey`.
  */
 export function verifyMailgunSignature(
   request: WebhookRequestWithBytes,
@@ -36,7 +45,8 @@ export function verifyMailgunSignature(
   const timestamp = single(fields.timestamp);
   const token = single(fields.token);
   if (!signature || !timestamp || !token || !/^\d{1,12}$/.test(timestamp)) return 'invalid';
-  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > MAILGUN_TOLERANCE_MS) return 'invalid';
+  const age = now.getTime() - Number(timestamp) * 1000;
+  if (age > MAILGUN_MAX_AGE_MS || age < -MAILGUN_MAX_SKEW_MS) return 'invalid';
   const expected = createHmac('sha256', signingKey)
     .update(timestamp + token)
     .digest();

@@ -16,8 +16,8 @@ export type EmailRouteDeps = IngestDeps & {
   clock: Clock;
 };
 
-// Longer than Mailgun's ±5 minute timestamp window, so a token can never come back valid.
-const REPLAY_TTL_SECONDS = 15 * 60;
+// Longer than a timestamp stays acceptable (MAILGUN_MAX_AGE_MS), so a token can never come back valid.
+const REPLAY_TTL_SECONDS = 10 * 60 * 60;
 
 /** Inbound mail: SES (receipt rule → SNS → HTTPS) and Mailgun routes, mounted at /webhooks/email. */
 export function emailRoutes(deps: EmailRouteDeps): Hono {

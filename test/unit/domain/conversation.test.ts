@@ -63,6 +63,39 @@ function opened(): Conversation {
 }
 
 describe('applyInbound', () => {
+  it.each([
+    ['keyword:help', 'pending'],
+    ['list-id', 'pending'],
+    ['recently-answered', 'skipped'],
+    ['opted-out', 'skipped'],
+  ])('should acknowledge a message joining an episode skipped for %s: %s', (reason, state) => {
+    // Prepare: the episode opened by a message not to be answered
+    const first = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: reason }),
+    );
+    if (first.kind !== 'applied') throw new Error('expected applied');
+
+    // Act: the customer's own message a minute later, which the policy would answer
+    const next = applyInbound(
+      { ...first.conversation, version: 1, outbox: [] },
+      message('m2', '2026-11-25T09:01:00.000Z'),
+      context({ now: new Date('2026-11-25T09:01:00Z') }),
+    );
+
+    // Assess: once (a third message asks for nothing more)
+    if (next.kind !== 'applied') throw new Error('expected applied');
+    expect(next.conversation.ack).toMatchObject({ state, episode: 1 });
+    expect(next.ackRequested).toBe(state === 'pending');
+    const third = applyInbound(
+      { ...next.conversation, version: 2, outbox: [] },
+      message('m3', '2026-11-25T09:02:00.000Z'),
+      context({ now: new Date('2026-11-25T09:02:00Z') }),
+    );
+    expect(third.kind === 'applied' && third.ackRequested).toBe(false);
+  });
+
   it('should put the opening, the message and the skipped ack in the outbox, with stable ids', () => {
     // Act
     const first = applyInbound(

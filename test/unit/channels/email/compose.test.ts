@@ -89,6 +89,7 @@ describe('composeReply', () => {
       subject: 'Hi\r\nBcc: victim@example.com',
       text: 'x',
       date: new Date('2026-11-10T08:20:00Z'),
+      automatic: true,
     };
 
     // Act
@@ -98,5 +99,26 @@ describe('composeReply', () => {
     const mail = await PostalMime.parse(raw);
     expect(mail.bcc).toBeUndefined();
     expect(mail.subject).toBe('Hi Bcc: victim@example.com');
+  });
+
+  it("should mark an acknowledgement as an automatic response, and a person's reply not", async () => {
+    // Prepare
+    const draft = {
+      from: { address: 'anna@sklep.example' },
+      to: { address: 'zofia@example.pl' },
+      subject: 'Re: Zamówienie',
+      text: 'Dzień dobry',
+      date: new Date('2026-11-10T08:20:00Z'),
+    };
+
+    // Act
+    const ack = await PostalMime.parse(composeReply({ ...draft, automatic: true }));
+    const reply = await PostalMime.parse(composeReply({ ...draft, automatic: false }));
+
+    // Assess
+    const names = (mail: typeof ack) => mail.headers.map((header) => header.key);
+    expect(names(ack)).toEqual(expect.arrayContaining(['auto-submitted', 'x-auto-response-suppress']));
+    expect(names(reply)).not.toContain('auto-submitted');
+    expect(names(reply)).not.toContain('x-auto-response-suppress');
   });
 });

@@ -13,6 +13,7 @@ const ACK: OutboundText & { thread: NonNullable<OutboundText['thread']> } = {
   text: 'Cześć, Zofia!\n\nDziękujemy za wiadomość. Odpowiemy jutro do 10:00.\n\nPozdrawiam serdecznie\nAnna Kowalska',
   subject: 'Odpowiemy jutro do 10:00',
   idempotencyKey: 'msg_01',
+  automatic: true,
   thread: {
     subject: 'Pytanie o fakturę za wrzesień',
     messageId: 'CAH7x9kq3Zp1Lw8@mail.poczta.example.pl',

@@ -52,7 +52,7 @@ describe('createMailgunChannel', () => {
     // Prepare
     const mailgun = createMailgunChannel({
       signingKey: TEST_SIGNING_KEY,
-      now: () => new Date(TEST_NOW.getTime() + 10 * 60 * 1000),
+      now: () => new Date(TEST_NOW.getTime() + 10 * 60 * 60 * 1000),
       saveAttachment: async () => '',
       ourAddresses: [],
     });

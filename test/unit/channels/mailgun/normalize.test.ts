@@ -39,7 +39,7 @@ describe('normalizeMailgunRoute', () => {
     // Assess
     expect(message).toEqual({
       provider: 'mailgun',
-      providerMessageId: 'CAH7x9kq3Zp1Lw9@mail.poczta.example.pl',
+      providerMessageId: expect.stringMatching(/^CAH7x9kq3Zp1Lw9@mail\.poczta\.example\.pl#[0-9a-f]{16}$/),
       channel: 'email',
       kind: 'message',
       contactKey: 'email:zofia.wojcik@poczta.example.pl',
@@ -87,7 +87,7 @@ describe('normalizeMailgunRoute', () => {
     const message = await normalize(form);
 
     // Assess
-    expect(message.providerMessageId).toBe('CAH7x9kq3Zp1Lw9@mail.poczta.example.pl');
+    expect(message.providerMessageId).toMatch(/^CAH7x9kq3Zp1Lw9@mail\.poczta\.example\.pl#[0-9a-f]{16}$/);
     expect(message.email?.inReplyTo).toBe('20261110082000.a1b2c3d4e5f6@mg.sklep.example');
   });
 
@@ -144,6 +144,22 @@ describe('normalizeMailgunRoute', () => {
 
     // Assess
     expect(messages.map((message) => message.noAckReason)).toEqual(['auto-submitted', 'null-return-path']);
+  });
+
+  it('should key a mail by its Message-Id and what it says: the same on a retry, not for another mail', () => {
+    // Prepare: one POST, Mailgun's retry of it (signed afresh), and another mail reusing the id
+    const form = mailgunFixture('reply-polish');
+    const other = mailgunFixture('reply-polish');
+    other.set('body-plain', 'Zupełnie inna sprawa.');
+    const id = (f: URLSearchParams) => mailgunMessageId(parseMailgunRoute(mailgunRequest(signMailgun(f))));
+
+    // Act
+    const [first, retry, reused] = [id(form), id(form), id(other)];
+
+    // Assess
+    expect(first).toBe(retry);
+    expect(reused).not.toBe(first);
+    expect(reused.split('#')[0]).toBe(first.split('#')[0]);
   });
 
   it('should hash timestamp and token when the mail has no Message-Id', () => {

@@ -1,0 +1,243 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Message } from '#lib/domain/message.ts';
+import { createRuntime } from '#lib/runtime/runtime.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { startFakeSes } from '#test/support/fake-ses.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { memoryLog } from '#test/support/silent-log.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type ApiConversation = {
+  id: string;
+  contact: { key: string };
+  ack: { state: string; reason?: string } | null;
+};
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
+    .items;
+}
+
+async function inboundMessages(sb: TestSwitchboard): Promise<Message[]> {
+  const all: Message[] = [];
+  for (const conversation of await conversations(sb)) {
+    const messages = await sb.runtime.store.listMessages(conversation.id);
+    all.push(...messages.filter((message) => message.direction === 'inbound'));
+  }
+  return all;
+}
+
+/** A Mailgun route POST of one plain mail, built on the captured fixture. */
+function mailgunMail(options: {
+  from: string;
+  messageId?: string;
+  subject?: string;
+  body?: string;
+  extraHeaders?: Array<[string, string]>;
+}): URLSearchParams {
+  const form = mailgunFixture('reply-polish');
+  const body = options.body ?? 'Dzień dobry, proszę o fakturę.';
+  const subject = options.subject ?? 'Pytanie o fakturę';
+  const headers: Array<[string, string]> = [
+    ['Received', 'from mx.example.net by mxa.eu.mailgun.org with ESMTP'],
+    ['Mime-Version', '1.0'],
+    ['Content-Type', 'text/plain; charset="UTF-8"'],
+    ['From', options.from],
+    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
+    ['Subject', subject],
+    ...(options.messageId ? ([['Message-Id', `<${options.messageId}>`]] as Array<[string, string]>) : []),
+    ...(options.extraHeaders ?? []),
+  ];
+  for (const key of [...form.keys()]) {
+    if (/^[A-Z]/.test(key)) form.delete(key);
+  }
+  form.delete('In-Reply-To');
+  form.delete('References');
+  form.set('from', options.from);
+  form.set('From', options.from);
+  form.set('sender', /<([^>]+)>/.exec(options.from)?.[1] ?? options.from);
+  form.set('subject', subject);
+  form.set('body-plain', body);
+  form.set('stripped-text', body);
+  form.set('message-headers', JSON.stringify(headers));
+  if (options.messageId) form.set('Message-Id', `<${options.messageId}>`);
+  else form.delete('Message-Id');
+  return form;
+}
+
+// Inbound email at its edges: an autoresponder marked only by Precedence, Mailgun's retry of a
+// POST we failed, a Message-Id reused by another mail, a mail built to outgrow DynamoDB's item,
+// a person's reply (never marked automatic), and a customer's own mail after their list post.
+// Found by a review of the email paths at stop 22.
+
+describe('inbound email at its edges', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  it('should not drop a different customer’s mail that reuses a Message-ID already seen through Mailgun', async () => {
+    // Prepare: two senders whose mailers produce the same Message-ID.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const messageId = '1@scanner.local';
+    await sb.postMailgun(signMailgun(mailgunMail({ from: 'Jan <jan@firma-a.example>', messageId })));
+
+    // Act
+    const second = await sb.postMailgun(
+      signMailgun(mailgunMail({ from: 'Ewa <ewa@firma-b.example>', messageId, body: 'Inna sprawa.' })),
+    );
+    await sb.drain();
+
+    // Assess
+    expect(second.status).toBe(200);
+    const keysSeen = (await conversations(sb)).map((c) => c.contact.key).sort();
+    expect(keysSeen).toEqual(['email:ewa@firma-b.example', 'email:jan@firma-a.example']);
+  });
+
+  it('should not acknowledge an autoresponder that marks itself only with Precedence: auto_reply', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const form = mailgunMail({
+      from: 'Biuro <biuro@firma.example>',
+      messageId: 'vacation-1@firma.example',
+      subject: 'Autoreply: Pytanie o fakturę',
+      body: 'Jestem na urlopie do 20 listopada.',
+      extraHeaders: [['Precedence', 'auto_reply']],
+    });
+
+    // Act
+    await sb.postMailgun(signMailgun(form));
+    await sb.drain();
+
+    // Assess
+    expect(await sb.outbox()).toHaveLength(0);
+  });
+
+  it('should finish a Mailgun mail whose first POST failed mid-record when Mailgun retries it 10 minutes later', async () => {
+    // Prepare: the first delivery stores the message, then dies before its conversation is written.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const signed = signMailgun(
+      mailgunMail({ from: 'Zofia <zofia.wojcik@poczta.example.pl>', messageId: 'retry-1@poczta.example.pl' }),
+    );
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+    const first = await sb.postMailgun(signed);
+    fault.remove();
+
+    // Act: Mailgun's first retry of a route POST comes after 10 minutes, with the same form.
+    sb.clock.advance(10 * 60_000);
+    const retry = await sb.postMailgun(signed);
+    await sb.drain();
+
+    // Assess
+    expect(first.status).toBe(500);
+    expect(retry.status).toBe(200);
+    expect((await conversations(sb)).map((c) => c.ack?.state)).toEqual(['sent']);
+  });
+
+  it('should store (not 5xx forever) a long mail with a long References chain and many attachments, within the 400 KB item', async () => {
+    // Prepare: every part within what the normalizer accepts on its own: inline text under
+    // MAX_INLINE_TEXT, 100 references of under 998 octets, and Mailgun attachments (uncapped,
+    // unlike the 50 of the MIME path), each only a media entry in the message item.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const body = 'Szczegoly zamowienia w zalacznikach. '.repeat(1_700);
+    const references = Array.from(
+      { length: 100 },
+      (_, i) => `<${String(i).padStart(3, '0')}${'x'.repeat(960)}@example.jp>`,
+    );
+    const form = mailgunMail({ from: 'Yuki <yuki@example.jp>', messageId: 'long-1@example.jp', body });
+    form.set('References', references.join(' '));
+    const files = Array.from({ length: 950 }, (_, i) => ({
+      field: `attachment-${i + 1}`,
+      filename: `Dokumentacja fotograficzna szkody - samochod WX 12345 - zdjecie ${String(i).padStart(4, '0')} z 0950 (oryginal).jpeg`,
+    }));
+    form.set('attachment-count', String(files.length));
+    const signed = signMailgun(form);
+    const data = new FormData();
+    for (const [name, value] of signed) data.append(name, value);
+    for (const file of files)
+      data.append(file.field, new Blob([new Uint8Array([0xff])], { type: 'image/jpeg' }), file.filename);
+
+    // Act
+    const response = await sb.runtime.app.request('/webhooks/email/mailgun', { method: 'POST', body: data });
+
+    // Assess
+    expect(response.status).toBe(200);
+    const stored = await inboundMessages(sb);
+    expect(stored).toHaveLength(1);
+  });
+
+  it('should not mark an agent’s own reply Auto-Submitted: auto-replied (RFC 3834 §5 is for automatic responses)', async () => {
+    // Prepare: the mail recorded, and the http function as deployed: SES as the email sender.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({ from: 'Zofia <zofia.wojcik@poczta.example.pl>', messageId: 'q-1@poczta.example.pl' }),
+      ),
+    );
+    const [conversation] = await conversations(sb);
+    const ses = await startFakeSes();
+    const config = {
+      ...sb.config,
+      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
+    };
+    const http = createRuntime({
+      config,
+      dynamodb: sb.backends.dynamodb,
+      sqs: sb.backends.sqs,
+      log: memoryLog(),
+      clock: sb.clock,
+      emailClient: ses.client(),
+    });
+
+    // Act: a person writes the answer.
+    const response = await http.app.request(`/api/conversations/${conversation?.id}/replies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'agent-reply-1',
+      },
+      body: JSON.stringify({ text: 'Faktura jest w załączniku, pozdrawiam.' }),
+    });
+    await ses.close();
+
+    // Assess
+    expect(response.status).toBeLessThan(300);
+    expect(ses.requests).toHaveLength(1);
+    expect(ses.requests[0]?.rawMime).not.toMatch(/^Auto-Submitted: auto-replied/m);
+  });
+
+  it('should acknowledge a customer’s own mail that follows their list post into the same waiting episode', async () => {
+    // Prepare: the customer's post to a mailing list we are subscribed to comes in first.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const from = 'Zofia <zofia.wojcik@poczta.example.pl>';
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from,
+          messageId: 'list-post-1@poczta.example.pl',
+          subject: '[klienci] Pytanie do wszystkich',
+          extraHeaders: [
+            ['List-Id', 'Klienci <klienci.lists.sklep.example>'],
+            ['Precedence', 'list'],
+          ],
+        }),
+      ),
+    );
+
+    // Act: then she writes to us directly.
+    sb.clock.advance(60_000);
+    await sb.postMailgun(signMailgun(mailgunMail({ from, messageId: 'direct-1@poczta.example.pl' })));
+    await sb.drain();
+
+    // Assess
+    expect(await inboundMessages(sb)).toHaveLength(2);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+});
