@@ -273,9 +273,7 @@ async function claim(
   deps: SendAckDeps,
   job: AckJob,
   slot: Slot,
-): Promise<
-  { conversation: Conversation } | Extract<SendAckResult, { kind: 'nothing-to-do' | 'skipped' | 'sent' }>
-> {
+): Promise<{ conversation: Conversation } | SendAckResult> {
   // The events the recording write delivered without clearing them: this write removes them.
   const delivered = withoutDelivered(job.delivered);
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
@@ -286,18 +284,28 @@ async function claim(
     const ended = ackNoLongerNeeded(current, job.episode);
     const open =
       target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
-    if (ended && open) {
+    // Every worker that claimed it died holding it (a timeout, a crash): no more tries.
+    const exhausted =
+      open &&
+      target.state === 'sending' &&
+      target.attempts >= deps.ack.maxAttempts &&
+      (!target.leaseUntil || Date.parse(target.leaseUntil) <= now.getTime());
+    if ((ended || exhausted) && open) {
       // A worker that claimed it may have sent it and died before marking it: then it went out
-      // (and was stored), and stays on record as sent, not skipped.
+      // (and was stored), and stays on record as sent, not skipped or failed.
       const messageId = ackMessageId(current.id, job.episode, slot);
       const sent = target.state === 'sending' ? await deps.store.getMessage(messageId) : null;
       const outcome = sent
         ? ({ state: 'sent', at: new Date(sent.createdAt), messageId } as const)
-        : ({ state: 'skipped', reason: ended, at: now } as const);
+        : ended
+          ? ({ state: 'skipped', reason: ended, at: now } as const)
+          : ({ state: 'failed', reason: 'worker-died', at: now } as const);
       if (
         await trySave(deps.store, delivered(settleAck(current, job.episode, outcome, slot)), current.version)
-      )
-        return sent ? { kind: 'sent', messageId } : { kind: 'skipped', reason: ended };
+      ) {
+        if (sent) return { kind: 'sent', messageId };
+        return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };
+      }
       continue;
     }
     const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot);

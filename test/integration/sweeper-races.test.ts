@@ -252,4 +252,29 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Assess: still nothing sent by SMS to the landline.
     expect(await sb.outbox()).toEqual([]);
   });
+
+  it('should give up on an ack whose every worker died holding it, sending it no more than the attempts allow', async () => {
+    // Prepare: each worker sends the ack and dies before storing it (the documented window)
+    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: 100,
+      match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'ack',
+    });
+
+    // Act: the lease runs out, the sweeper queues it again, a worker takes it, many times over
+    for (let round = 0; round < 2 * sb.config.ack.maxAttempts; round++) {
+      await sb.drain();
+      sb.clock.advance(sb.config.ack.leaseMs + 1_000);
+      await sweep(sb.runtime.sweepDeps);
+    }
+    await sb.drain();
+    crash.remove();
+
+    // Assess: failed for good after the allowed attempts, never sent more often than that
+    expect(crash.fired).toBe(sb.config.ack.maxAttempts);
+    expect(await sb.outbox()).toHaveLength(sb.config.ack.maxAttempts);
+    expect((await only()).ack).toMatchObject({ state: 'failed', reason: 'worker-died' });
+  });
 });
