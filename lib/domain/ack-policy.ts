@@ -26,6 +26,9 @@ const SITUATION_REASONS = new Set([
   'channel-cannot-send',
   'recently-answered',
   'recently-acknowledged',
+  // Whoever withheld their number stays unreachable for the whole episode (their voicemail too).
+  'anonymous-caller',
+  'own-number',
 ]);
 
 /** Whether an episode skipped for `reason` is acknowledged once a message that warrants it joins. */

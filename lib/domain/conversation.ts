@@ -301,20 +301,30 @@ export function applyInbound(
       ack?.episode === touched.episode &&
       ack.state === 'skipped' &&
       acknowledgedLater(ack.reason);
+    const requestedAt = context.now.toISOString();
+    // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
+    const lateAck: Ack = context.spokenAck
+      ? {
+          state: 'sent',
+          episode: touched.episode,
+          requestedAt,
+          attempts: 0,
+          sentAt: requestedAt,
+          reason: 'spoken-on-call',
+        }
+      : { state: 'pending', episode: touched.episode, requestedAt, attempts: 0 };
+    const acknowledged = { ...joined, ack: lateAck };
     return {
       kind: 'applied',
-      conversation: late
-        ? {
-            ...joined,
-            ack: {
-              state: 'pending',
+      conversation: !late
+        ? joined
+        : lateAck.state === 'sent'
+          ? withEvent(acknowledged, 'ack.sent', String(touched.episode), context.now, {
               episode: touched.episode,
-              requestedAt: context.now.toISOString(),
-              attempts: 0,
-            },
-          }
-        : joined,
-      ackRequested: late,
+              spoken: true,
+            })
+          : acknowledged,
+      ackRequested: late && lateAck.state === 'pending',
       opened: current === null,
     };
   }

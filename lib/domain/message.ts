@@ -78,6 +78,11 @@ export const InboundMessageSchema = z.object({
   noAckReason: z.string().optional(),
   /** Consent the customer expressed with this message (STOP / START and their synonyms). */
   consent: z.enum(['opt-out', 'opt-in']).optional(),
+  /**
+   * The opt-in holds only for a number that opted out (Twilio's YES): from anyone else it is an
+   * ordinary message, answered as such.
+   */
+  optInOnlyIfOptedOut: z.boolean().optional(),
   /** Length of a call or a voicemail recording, in seconds. */
   durationSeconds: z.number().nonnegative().optional(),
   /** The provider's id of the call a voicemail belongs to (Twilio CallSid). */

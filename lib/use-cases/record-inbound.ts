@@ -91,10 +91,11 @@ export async function recordInbound(
   received: InboundMessage,
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
-  const inbound = await resolveVoicemailContact(deps, received);
+  let inbound = await resolveVoicemailContact(deps, received);
   const touch = { name: inbound.contactName, channel: inbound.channel, now };
   // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
-  if (inbound.consent) await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
+  if (inbound.consent && !inbound.optInOnlyIfOptedOut)
+    await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
 
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
   // (its condition failing) tells which is open; either way it returns the contact.
@@ -102,6 +103,16 @@ export async function recordInbound(
   const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, touch);
   let contact: Contact | null = claim.contact;
   const { conversationId } = claim;
+  // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
+  if (inbound.optInOnlyIfOptedOut) {
+    const { optInOnlyIfOptedOut: _conditional, consent: _consent, noAckReason: _keyword, ...plain } = inbound;
+    if (contact.optedOut) {
+      await deps.store.setConsent(inbound.contactKey, false, now);
+      contact = { ...contact, optedOut: false };
+    } else {
+      inbound = plain;
+    }
+  }
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
   // claim already remembered the channel and the name).
   const claimedNew = conversationId === candidateId;

@@ -1,5 +1,5 @@
 import type { Channel } from '#lib/domain/channel.ts';
-import { phoneContactKey } from '#lib/domain/contact.ts';
+import { phoneContactKey, phoneNumberOf } from '#lib/domain/contact.ts';
 import type { InboundEvent, InboundMessage } from '#lib/domain/message.ts';
 import type { TwilioMessagingPayload } from './schema.ts';
 
@@ -15,7 +15,9 @@ const OPT_OUT_KEYWORDS = new Set([
   'REVOKE',
   'OPTOUT',
 ]);
-const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP']);
+const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP', 'YES']);
+/** Twilio opts a number back in on YES too, but only one that had opted out says it as a keyword. */
+const CONDITIONAL_OPT_IN = 'YES';
 const HELP_KEYWORDS = new Set(['HELP', 'INFO']);
 
 type Keyword = { word: string; consent?: InboundMessage['consent'] };
@@ -73,10 +75,14 @@ export function normalizeTwilioMessage(payload: TwilioMessagingPayload): Inbound
   if (keyword) {
     message.noAckReason = `keyword:${keyword.word.toLowerCase()}`;
     if (keyword.consent) message.consent = keyword.consent;
-  } else if (!PHONE_NUMBER.test(payload.From.replace(/^whatsapp:/i, ''))) {
+    if (keyword.word === CONDITIONAL_OPT_IN) message.optInOnlyIfOptedOut = true;
+  } else if (!PHONE_NUMBER.test(phoneNumberOf(payload.From))) {
     // A short code ("12345") or an alphanumeric sender ID ("InfoBank"): an automated sender
     // that cannot take a reply (an ack would fail at Twilio, or reach nobody).
     message.noAckReason = 'automated-sender';
+  } else if (phoneNumberOf(payload.From) === phoneNumberOf(payload.To)) {
+    // Our own number writing to itself (a test, a loop): never answered.
+    message.noAckReason = 'own-number';
   }
   return [{ type: 'message', message }];
 }

@@ -65,6 +65,8 @@ export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[]
     media: [],
   };
   if (withheld) message.noAckReason = 'anonymous-caller';
+  // Our own number calling itself (a test, a forwarding loop): never answered.
+  else if (payload.From.trim() === payload.To.trim()) message.noAckReason = 'own-number';
   return [{ type: 'message', message }];
 }
 

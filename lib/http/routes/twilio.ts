@@ -3,6 +3,7 @@ import type { ProviderWebhook } from '#lib/channels/channel.ts';
 import { emptyTwiml, TWIML_CONTENT_TYPE, type TwilioChannel } from '#lib/channels/twilio/index.ts';
 import { voiceGreetingTwiml, voiceRecordedTwiml } from '#lib/channels/twilio/voice-twiml.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { LocaleSchema } from '#lib/domain/channel.ts';
 import type { InboundEvent } from '#lib/domain/message.ts';
 import { composeAck } from '#lib/domain/texts/index.ts';
 import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-prompts.ts';
@@ -76,7 +77,8 @@ export function twilioRoutes(deps: TwilioRouteDeps): Hono {
         sentences,
         recordingStatusCallback: url('/voice/recording'),
         transcribeCallback: url('/voice/transcription'),
-        recordAction: url('/voice/recorded'),
+        // The caller hears the thank-you in the greeting's language (the URL is signed whole).
+        recordAction: `${url('/voice/recorded')}?lang=${locale}`,
       }),
     );
   });
@@ -84,7 +86,8 @@ export function twilioRoutes(deps: TwilioRouteDeps): Hono {
   // Where <Record> goes when the caller finishes: a thank-you, never the greeting again.
   routes.post('/voice/recorded', async (c) => {
     await receive(deps, c, deps.twilio.recordAction);
-    const locale = deps.business.defaultLocale;
+    const asked = LocaleSchema.safeParse(c.req.query('lang'));
+    const locale = asked.success ? asked.data : deps.business.defaultLocale;
     return twiml(c, voiceRecordedTwiml({ locale, sentence: MESSAGE_RECORDED[locale] }));
   });
 

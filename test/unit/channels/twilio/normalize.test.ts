@@ -144,6 +144,16 @@ describe('normalizeTwilioMessage', () => {
     },
   );
 
+  it('should take YES for an opt-in only from a number that opted out, and our own number for no customer', () => {
+    // Prepare, Act
+    const yes = normalizeFixture('sms-polish', { Body: 'Yes' });
+    const own = normalizeFixture('sms-polish', { From: '+48221234567', To: '+48221234567' });
+
+    // Assess
+    expect(yes).toMatchObject({ consent: 'opt-in', noAckReason: 'keyword:yes', optInOnlyIfOptedOut: true });
+    expect(own.noAckReason).toBe('own-number');
+  });
+
   it('should not treat a sentence that starts with a keyword as a keyword', () => {
     // Prepare, Act
     const message = normalizeFixture('sms-polish', { Body: 'stop sending me the invoice twice' });

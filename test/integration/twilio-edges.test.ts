@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Twilio at its edges: YES after STOP, withheld and landline callers in an episode a keyword
+// began, our own number, and the voicemail's thank-you in the greeting's language. Each test
+// states a sequence Twilio can produce and what Switchboard should do with it. Found by a
+// review of the Twilio channel at stop 22.
+
+type ApiConversation = {
+  id: string;
+  contact: { key: string };
+  ack: { state: string; reason?: string } | null;
+};
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
+    .items;
+}
+
+function withVoiceSms(voiceSms: BusinessConfig['ack']['voiceSms']): BusinessConfig {
+  return { ...DEFAULT_BUSINESS_CONFIG, ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms } };
+}
+
+const MOBILE = '+48601234567';
+const LANDLINE = '+48221112233';
+// Twilio's placeholder for a withheld caller ID: ANONYMOUS spelt on a keypad.
+const WITHHELD = '+266696687';
+
+describe('Twilio at its edges', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should opt a number back in when it texts YES after STOP (Twilio opt-in keyword), and acknowledge its next question', async () => {
+    // Prepare: the customer opted out with STOP
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    sb.clock.advance(60_000);
+
+    // Act: YES re-subscribes the number at Twilio; then a real question
+    await sb.postSms({ From: MOBILE, Body: 'Yes' });
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+
+    // Assess: as after START, the contact is opted in and the question gets its one ack
+    const contact = await sb.runtime.store.getContact(`phone:${MOBILE}`);
+    expect(contact?.optedOut).toBe(false);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should never text a withheld caller, even when voiceSms is "always" and they leave a voicemail', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ business: withVoiceSms('always') });
+
+    // Act: a call with a withheld number, then its voicemail
+    await sb.postTwilio('voice', 'voice-incoming', { From: WITHHELD, Caller: WITHHELD });
+    const recording = await sb.postTwilio('voice/recording', 'recording-completed');
+    await sb.drain();
+
+    // Assess: recorded, never acknowledged (there is no number to answer)
+    expect(recording.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.contact.key).toMatch(/^anonymous:CA/);
+    expect(await sb.outbox()).toEqual([]);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'anonymous-caller' });
+  });
+
+  it('should not text a landline caller whose call joins an episode begun by a keyword (voiceSms "mobile")', async () => {
+    // Prepare: a WhatsApp Business user on a landline number texts HELP (recorded, not answered)
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: `whatsapp:${LANDLINE}`,
+      WaId: LANDLINE.slice(1),
+      Body: 'HELP',
+    });
+    sb.clock.advance(60_000);
+
+    // Act: the same person calls from that landline
+    await sb.postTwilio('voice', 'voice-incoming', { From: LANDLINE, Caller: LANDLINE });
+    await sb.drain();
+
+    // Assess: a landline caller's ack is the spoken promise; no SMS goes to the landline
+    const sms = (await sb.outbox()).filter((sent) => sent.channel === 'sms');
+    expect(sms).toEqual([]);
+  });
+
+  it('should not send an SMS ack to a caller when voiceSms is "never", even in an episode begun by HELP', async () => {
+    // Prepare: HELP by SMS (recorded, not answered)
+    sb = await startTestSwitchboard({ business: withVoiceSms('never') });
+    await sb.postSms({ From: MOBILE, Body: 'HELP' });
+    sb.clock.advance(60_000);
+
+    // Act: the customer calls
+    await sb.postTwilio('voice', 'voice-incoming');
+    await sb.drain();
+
+    // Assess: callers are never texted; the greeting's spoken promise is the ack
+    expect(await sb.outbox()).toEqual([]);
+  });
+
+  it('should not acknowledge a message from our own number (From equals To)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act: a text from the business number to itself (a test, a forwarding loop, a spoofed sender)
+    const response = await sb.postSms({ From: '+48221234567', To: '+48221234567', Body: 'test' });
+    await sb.drain();
+
+    // Assess: recorded, but no ack sent to ourselves
+    expect(response.status).toBe(200);
+    expect(await sb.outbox()).toEqual([]);
+  });
+
+  it('should thank an English caller in English after the voicemail, as it greeted them', async () => {
+    // Prepare: the conversation is in English (the customer wrote in English)
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'Hello, where is my parcel? Thanks' });
+
+    // Act
+    const greeting = await (await sb.postTwilio('voice', 'voice-incoming')).text();
+    // Twilio posts to the action the greeting gave, whole (query included, and signed so).
+    const action = /action="([^"]+)"/.exec(greeting)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    const route = action.slice(action.indexOf('/webhooks/twilio/') + '/webhooks/twilio/'.length);
+    const thanks = await (await sb.postTwilio(route, 'record-action')).text();
+
+    // Assess: the same language both times
+    expect(greeting).toContain('language="en-GB"');
+    expect(thanks).toContain('language="en-GB"');
+  });
+});
