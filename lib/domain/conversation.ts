@@ -486,6 +486,12 @@ export function breachDueAt(conversation: Conversation): string | null {
   if (conversation.status !== 'open' || conversation.awaitingSince === null || !conversation.replyBy)
     return null;
   if (conversation.breachedEpisode >= conversation.episode) return null;
+  // Nobody was promised anything: a customer who opted out, or an episode only a message not to
+  // be answered opened (STOP, an auto-reply, a list post).
+  if (conversation.optedOut) return null;
+  const { ack } = conversation;
+  if (ack?.episode === conversation.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason))
+    return null;
   return new Date(Date.parse(conversation.replyBy)).toISOString();
 }
 
@@ -626,6 +632,9 @@ export function applyAgentReply(
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,
+    // The conversation's own channel, whose promise this reply answers (a caller is answered
+    // by SMS; the service level counts the answer under voice).
+    conversationChannel: conversation.channel,
     agent: reply.agent,
     episode: conversation.episode,
     awaitingSince: wasAwaiting,

@@ -134,7 +134,11 @@ const ReplySentData = z.object({
 
 /** The channel an event names in its data, if it names one. */
 export function channelOf(event: DomainEvent): Channel | null {
-  const parsed = ChannelSchema.safeParse(event.data.channel);
+  // A reply is counted under the conversation it answers, whatever channel it went out on
+  // (events recorded before `conversationChannel` existed fall back to `channel`).
+  const named =
+    event.type === 'reply.sent' ? (event.data.conversationChannel ?? event.data.channel) : event.data.channel;
+  const parsed = ChannelSchema.safeParse(named);
   return parsed.success ? parsed.data : null;
 }
 

@@ -36,7 +36,7 @@ function day(at: LocalMoment): string {
 // "10 am", "10:30 am", "noon": how people say it, not "10:00 AM".
 function time({ hour, minute }: LocalMoment): string {
   if (minute === 0 && hour === 12) return 'noon';
-  if (minute === 0 && hour === 0) return 'midnight';
+  if (minute === 0 && (hour === 0 || hour === 24)) return 'midnight';
   const clock = hour % 12 === 0 ? 12 : hour % 12;
   const suffix = hour < 12 ? 'am' : 'pm';
   return minute === 0 ? `${clock} ${suffix}` : `${clock}:${String(minute).padStart(2, '0')} ${suffix}`;

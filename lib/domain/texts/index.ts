@@ -41,8 +41,19 @@ const NOTICE_SMS_VARIANTS: readonly NoticeVariant[] = [
 const SMS_MAX_SEGMENTS = 2;
 
 function localMoment(at: DateTime, now: DateTime): LocalMoment {
-  const daysAhead = Math.round(at.startOf('day').diff(now.startOf('day'), 'days').days);
-  return { daysAhead, weekday: at.weekday, day: at.day, month: at.month, hour: at.hour, minute: at.minute };
+  // 00:00 ends the day before (a desk open until 24:00): "today by midnight", "dziś do 24:00",
+  // never "tomorrow", which would read as a whole day later.
+  const midnight = at.hour === 0 && at.minute === 0;
+  const day = midnight ? at.minus({ days: 1 }) : at;
+  const daysAhead = Math.round(day.startOf('day').diff(now.startOf('day'), 'days').days);
+  return {
+    daysAhead,
+    weekday: day.weekday,
+    day: day.day,
+    month: day.month,
+    hour: midnight ? 24 : at.hour,
+    minute: at.minute,
+  };
 }
 
 function formatMoment(

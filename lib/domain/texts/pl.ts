@@ -13,6 +13,7 @@ export type LocalMoment = {
   day: number;
   /** 1 January … 12 December. */
   month: number;
+  /** 0–23, or 24 for the midnight that ends `day` (a desk open until 24:00). */
   hour: number;
   minute: number;
 };

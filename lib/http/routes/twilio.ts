@@ -5,6 +5,7 @@ import { voiceGreetingTwiml, voiceRecordedTwiml } from '#lib/channels/twilio/voi
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { LocaleSchema } from '#lib/domain/channel.ts';
 import type { InboundEvent } from '#lib/domain/message.ts';
+import { computePromise } from '#lib/domain/promise.ts';
 import { composeAck } from '#lib/domain/texts/index.ts';
 import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-prompts.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -59,13 +60,20 @@ export function twilioRoutes(deps: TwilioRouteDeps): Hono {
     const { messages } = await receive(deps, c, deps.twilio.voice);
     const call = messages[0];
     const locale = call?.locale ?? deps.business.defaultLocale;
-    const sentences = call?.promise
+    const now = deps.clock.now();
+    // A caller already waiting may hold a promise that has passed: never speak a time gone by,
+    // speak the one we can keep from now.
+    const promise =
+      call?.promise && Date.parse(call.promise.replyBy) <= now.getTime()
+        ? computePromise(deps.business, { receivedAt: now, channel: 'voice' })
+        : call?.promise;
+    const sentences = promise
       ? [
           composeAck(deps.business, {
             locale,
             channel: 'voice',
-            now: deps.clock.now(),
-            promise: call.promise,
+            now,
+            promise,
           }).text,
           LEAVE_A_MESSAGE[locale],
         ]
