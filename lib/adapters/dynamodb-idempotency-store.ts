@@ -1,5 +1,5 @@
 import {
-  DeleteItemCommand,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -38,10 +38,16 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             startedAt: now.getTime(),
             expiresAt: Math.floor(now.getTime() / 1000) + KEEP_SECONDS,
           }),
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :progress AND startedAt < :stale)',
+          // A retry takes over a request that failed (5xx) or died (stale), but only the same
+          // request: another body under the key would act on what the first one left behind.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (fingerprint = :fingerprint AND ' +
+            '(#state = :retryable OR (#state = :progress AND startedAt < :stale)))',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: marshall({
             ':progress': 'in-progress',
+            ':retryable': 'retryable',
+            ':fingerprint': fingerprint,
             ':stale': now.getTime() - STALE_MS,
           }),
         }),
@@ -60,6 +66,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
     if (record.state === 'done')
       return { state: 'done', outcome: JSON.parse(record.outcome as string) as IdempotentOutcome };
+    // Retryable a moment ago, claimed by a concurrent retry since: that one runs.
     return { state: 'in-progress' };
   }
 
@@ -80,8 +87,20 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   }
 
   async abandon(key: string): Promise<void> {
-    await this.#client.send(
-      new DeleteItemCommand({ TableName: this.#table, Key: marshall({ pk: `IDEM#${key}`, sk: 'IDEM' }) }),
-    );
+    // Kept with its fingerprint: the same request may run again, another one under the key not.
+    await this.#client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+          UpdateExpression: 'SET #state = :retryable',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ':retryable': 'retryable' }),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 }

@@ -12,6 +12,9 @@ export interface IdempotencyStore {
   /** Claims the key for this request (`fingerprint`: a hash of what it asks for). */
   begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin>;
   finish(key: string, outcome: IdempotentOutcome, now: Date): Promise<void>;
-  /** The request failed without effect: a retry may try again. */
+  /**
+   * The request failed (a 5xx, perhaps after part of its work): a retry of the same request
+   * may run again; another request under the key is still refused as a mismatch.
+   */
   abandon(key: string): Promise<void>;
 }

@@ -104,7 +104,8 @@ type RunState = {
 };
 
 /**
- * One subscription's deliveries go in the order their events happened, one at a time; the
+ * One subscription's deliveries go in the order their events happened, one at a time (within
+ * this batch: a failure's backlog and newer events are not ordered across runs, docs/store.md); the
  * subscriptions are served side by side. After a failed attempt, the rest of that
  * subscription's deliveries in the run are counted as a failed attempt without being sent: a
  * down endpoint costs one timeout per run, not one per delivery, and its backlog backs off

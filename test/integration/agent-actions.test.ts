@@ -118,6 +118,41 @@ describe('the agents acting through the API', () => {
     expect(conversation?.lastReplyAt).toBe(sb.clock.now().toISOString());
   });
 
+  it('should refuse another body under the key of a request that died (422), and still let its own retry through', async () => {
+    // Prepare: a customer waiting; the first reply is sent and stored, then its request dies (500)
+    const id = await openOne();
+    sb.clock.advance(20 * 60_000);
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('PMID#'),
+    });
+    const died = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła wczoraj.' },
+      { key: 'k-1' },
+    );
+
+    // Act: the tool sends another text under the same key, then retries the first
+    const other = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Przepraszam, jednak dziś.' },
+      { key: 'k-1' },
+    );
+    const retried = await act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła wczoraj.' },
+      { key: 'k-1' },
+    );
+
+    // Assess: the other text is refused, not answered 201 with the first one; the first is sent once
+    expect(crash.fired).toBe(1);
+    expect([died.status, other.status, retried.status]).toEqual([500, 422, 201]);
+    const sent = (await sb.outbox()).map((entry) => entry.text ?? '');
+    expect(sent.filter((text) => text.startsWith('Paczka wyszła wczoraj.'))).toHaveLength(1);
+    expect(sent.some((text) => text.startsWith('Przepraszam'))).toBe(false);
+  });
+
   it('should refuse an acting call without an Idempotency-Key, and a read-only key', async () => {
     // Prepare
     const id = await openOne();
