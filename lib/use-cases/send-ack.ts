@@ -156,23 +156,27 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     return { kind: 'skipped', reason };
   }
 
-  const newPromise = slot === 'notice' ? noticePromise(deps, conversation, now) : undefined;
-  const { text, subject } = newPromise
-    ? composeNotice(deps.business, {
-        locale: conversation.locale,
-        channel,
-        now,
-        promise: newPromise,
-        originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy ?? newPromise.replyBy,
-        contactName: conversation.contact.name,
-      })
-    : composeAck(deps.business, {
-        locale: conversation.locale,
-        channel,
-        now,
-        promise: conversation.promise,
-        contactName: conversation.contact.name,
-      });
+  // An ack held up past its promise (an outage, the queue's retries) never states a time gone
+  // by: it states the promise we can keep from now, which becomes the episode's (as a notice's).
+  const stale = slot === 'ack' && Date.parse(conversation.promise.replyBy) <= now.getTime();
+  const newPromise = slot === 'notice' || stale ? noticePromise(deps, conversation, now) : undefined;
+  const { text, subject } =
+    newPromise && slot === 'notice'
+      ? composeNotice(deps.business, {
+          locale: conversation.locale,
+          channel,
+          now,
+          promise: newPromise,
+          originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy ?? newPromise.replyBy,
+          contactName: conversation.contact.name,
+        })
+      : composeAck(deps.business, {
+          locale: conversation.locale,
+          channel,
+          now,
+          promise: newPromise ?? conversation.promise,
+          contactName: conversation.contact.name,
+        });
 
   let providerMessageId: string | null;
   try {

@@ -19,6 +19,26 @@ describe('the promise a caller hears', () => {
     await sb.stop();
   });
 
+  it('should never write a time gone by in an ack held up past its promise, and keep the first promise for measuring', async () => {
+    // Prepare: an SMS on Wednesday 10:00 (promised Thursday 10:00); the worker is held up (an
+    // outage) until Thursday 11:00
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    const [waiting] = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+    expect(waiting?.replyBy).toBe('2026-11-26T10:00:00.000+01:00');
+    sb.clock.set('2026-11-26T11:00:00+01:00');
+
+    // Act
+    await sb.drain();
+
+    // Assess: the ack states a time still ahead, which is now the episode's promise
+    const [ack] = await sb.outbox();
+    expect(ack?.text).not.toContain('10:00');
+    const [after] = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+    expect(after?.ack).toMatchObject({ state: 'sent' });
+    expect(Date.parse(after?.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+    expect(after?.originalReplyBy).toBe('2026-11-26T10:00:00.000+01:00');
+  });
+
   it('should never speak a reply-by time that has already passed when a waiting customer calls', async () => {
     // Prepare: an SMS, acknowledged; the late notice moves the promise; that one passes too
     await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
