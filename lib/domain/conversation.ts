@@ -313,7 +313,15 @@ export function applyInbound(
           reason: 'spoken-on-call',
         }
       : { state: 'pending', episode: touched.episode, requestedAt, attempts: 0 };
-    const acknowledged = { ...joined, ack: lateAck };
+    // The episode's promise was computed for a message we did not answer, and nobody heard it:
+    // the late ack states the promise of the customer's own message, which is the one measured.
+    const acknowledged: Conversation = {
+      ...joined,
+      ack: lateAck,
+      promise: context.promise,
+      replyBy: context.promise.replyBy,
+      originalReplyBy: null,
+    };
     return {
       kind: 'applied',
       conversation: !late

@@ -65,18 +65,24 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
   if (known?.id === messageId) return applyInboxReply(deps, known);
   if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
   const now = deps.clock.now();
+  // Worth Meta's retry only while it is recent: what it waits for is then on its way.
+  const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
+  const recent = age < ECHO_WAIT_MS;
   const contact = await deps.store.getContact(echo.contactKey);
   const conversationId = contact?.openConversationId;
   if (!conversationId) {
     // A customer we have never recorded, answered a moment ago: their message is likely still
     // on its way (a failed first delivery Meta will retry). Older: a thread the business began.
-    const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
-    if (!contact && age < ECHO_WAIT_MS) throw new EchoNotYetError('the customer is not recorded yet');
+    if (!contact && recent) throw new EchoNotYetError('the customer is not recorded yet');
     return { kind: 'no-conversation' };
   }
   const conversation = await deps.store.getConversation(conversationId);
-  // The customer's first message is being recorded right now (claimed, not yet written).
-  if (!conversation) throw new EchoNotYetError('the conversation is not written yet');
+  // The customer's first message is being recorded right now (claimed, not yet written); or,
+  // older, a claim no conversation followed (a redelivered message that opened none).
+  if (!conversation) {
+    if (recent) throw new EchoNotYetError('the conversation is not written yet');
+    return { kind: 'no-conversation' };
+  }
   // Our own ack or notice may be this echo: it is stored (and so recognised) a moment after the
   // provider took it. An echo without an app id (Instagram) waits until then.
   if (!echo.appId && sendInFlight(conversation, now))

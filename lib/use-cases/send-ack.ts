@@ -138,9 +138,11 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     if (already.providerMessageId)
       await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);
     const at = new Date(already.createdAt);
+    // It stated what the first worker stated: a notice's new time, or a held-up ack's.
+    const heldUp = slot === 'ack' && Date.parse(conversation.promise?.replyBy ?? '') <= at.getTime();
     await settle(
       { state: 'sent', at, messageId },
-      slot === 'notice' ? noticePromise(deps, conversation, at) : undefined,
+      slot === 'notice' || heldUp ? noticePromise(deps, conversation, at) : undefined,
     );
     return { kind: 'sent', messageId };
   }
@@ -167,7 +169,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           channel,
           now,
           promise: newPromise,
-          originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy ?? newPromise.replyBy,
+          // The promise in force is the one the customer last heard (an ack held up past its
+          // promise stated a new one); the first is kept for measuring only.
+          originalReplyBy: conversation.replyBy ?? newPromise.replyBy,
           contactName: conversation.contact.name,
         })
       : composeAck(deps.business, {

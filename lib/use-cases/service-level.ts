@@ -57,6 +57,17 @@ export async function countEvent(deps: StatsSinkDeps, event: DomainEvent): Promi
 }
 
 /**
+ * What a count is claimed under: the event's id, but a message's once whatever conversation
+ * announced it (a message moved to another conversation is announced in each, docs/store.md).
+ */
+function countMarkerOf(event: DomainEvent): string {
+  const messageId = event.data.messageId;
+  return event.type === 'message.received' && typeof messageId === 'string'
+    ? `message.received:${messageId}`
+    : event.id;
+}
+
+/**
  * Counts events, each conversation's in order. The resolution bookkeeping is idempotent by
  * itself (sets, not sums); the counters are guarded by a conditional marker per event id (kept
  * 35 days), written before the ADD: a redelivery, even one arriving at the same moment, finds
@@ -90,15 +101,16 @@ export async function countEvents(
         });
       return 'ignored';
     }
-    if (!(await deps.stats.claimEvent(event.id, deps.clock.now()))) return 'duplicate';
+    const marker = countMarkerOf(event);
+    if (!(await deps.stats.claimEvent(marker, deps.clock.now()))) return 'duplicate';
     const date = businessDate(event.occurredAt, deps.business.timeZone);
     const key = `${date}|${channel}`;
     const group = groups.get(key);
     if (group) {
       group.counts = addCounts(group.counts, counts);
-      group.claimed.push(event.id);
+      group.claimed.push(marker);
     } else {
-      groups.set(key, { date, channel, counts, claimed: [event.id] });
+      groups.set(key, { date, channel, counts, claimed: [marker] });
     }
     return 'counted';
   };

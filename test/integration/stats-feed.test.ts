@@ -205,7 +205,10 @@ describe('the stats feed (service-level counting after the fact)', () => {
     injectFault(sb.backends.dynamodb, {
       command: 'PutItemCommand',
       when: 'before',
-      match: (input) => (input.Item as { pk?: { S?: string } }).pk?.S === `STATSEVT#${failing?.id}`,
+      // A message's count is claimed under its message id (counted once whatever announced it).
+      match: (input) =>
+        (input.Item as { pk?: { S?: string } }).pk?.S ===
+        `STATSEVT#message.received:${failing?.data.messageId}`,
     });
 
     // Act
