@@ -31,6 +31,8 @@ export interface SwitchboardContext {
   readonly mail: MailSettings;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /** The Meta app's id (not secret): Meta echoes our own sends with it, so they are told apart. */
+  readonly metaAppId?: string;
   /** Partitions each single-valued listing key of the table is spread over (docs/scale.md). */
   readonly indexShards: number;
 }
@@ -79,6 +81,8 @@ export function readContext(node: Node): SwitchboardContext {
   if (alertEmail !== undefined) check('alertEmail', alertEmail, /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
   const whatsappPhoneNumberId = get('whatsappPhoneNumberId');
   if (whatsappPhoneNumberId !== undefined) check('whatsappPhoneNumberId', whatsappPhoneNumberId, /^\d+$/);
+  const metaAppId = get('metaAppId');
+  if (metaAppId !== undefined) check('metaAppId', metaAppId, /^\d{1,32}$/);
 
   return {
     stage: stage as Stage,
@@ -99,6 +103,7 @@ export function readContext(node: Node): SwitchboardContext {
     },
     ...(alertEmail !== undefined ? { alertEmail } : {}),
     ...(whatsappPhoneNumberId !== undefined ? { whatsappPhoneNumberId } : {}),
+    ...(metaAppId !== undefined ? { metaAppId } : {}),
     indexShards: shardCount(get('indexShards')),
   };
 }

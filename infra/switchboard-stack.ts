@@ -38,6 +38,8 @@ export interface SwitchboardStackProps extends StackProps {
   readonly mail?: Partial<MailSettings>;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /** META_APP_ID on the http function: echoes of our own Meta sends carry it. */
+  readonly metaAppId?: string;
   /**
    * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
    * Reads use the largest count the table has recorded. Default 8.
@@ -243,6 +245,7 @@ export class SwitchboardStack extends Stack {
       for (const fn of [http, ackWorker])
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
+    if (props.metaAppId) http.setEnvironment('META_APP_ID', props.metaAppId);
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,

@@ -58,7 +58,9 @@ export type AppConfig = {
   eventBusName: string | undefined;
   /**
    * Twilio's form posts are small (64 KB); Meta batches up to 3 MB; SNS messages up to 256 KB
-   * and Mailgun forwards carry attachments (10 MB, API Gateway's own limit).
+   * and Mailgun forwards carry attachments: 4 MB, because API Gateway hands the body to the
+   * function inside a synchronous invocation (6 MB at most) and base64-encodes a multipart one
+   * (a third larger). A larger forward is answered 413 by us, not lost before our code runs.
    */
   limits: { webhookBodyBytes: { twilio: number; meta: number; email: number }; apiRequestsPerMinute: number };
 };
@@ -128,7 +130,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     },
     ack: { ...ACK_DEFAULTS, noticeLeadMs: env.NOTICE_LEAD_MINUTES * 60_000 },
     limits: {
-      webhookBodyBytes: { twilio: 64 * 1024, meta: 3 * 1024 * 1024 + 64 * 1024, email: 10 * 1024 * 1024 },
+      webhookBodyBytes: { twilio: 64 * 1024, meta: 3 * 1024 * 1024 + 64 * 1024, email: 4 * 1024 * 1024 },
       apiRequestsPerMinute: env.API_REQUESTS_PER_MINUTE,
     },
   };

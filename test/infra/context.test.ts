@@ -24,6 +24,7 @@ describe('readContext', () => {
       sesFromAddress: 'Anna Kowalska <anna@example.com>',
       alertEmail: 'ops@example.com',
       whatsappPhoneNumberId: '106540352242922',
+      metaAppId: '1517776481860111',
       rawMailExpirationDays: '30',
       attachmentExpirationDays: '400',
       indexShards: '16',
@@ -42,6 +43,7 @@ describe('readContext', () => {
       },
       alertEmail: 'ops@example.com',
       whatsappPhoneNumberId: '106540352242922',
+      metaAppId: '1517776481860111',
       indexShards: 16,
     });
   });
@@ -61,6 +63,7 @@ describe('readContext', () => {
     [{ alertEmail: 'ops' }, /alertEmail is not valid/],
     [{ rawMailExpirationDays: '0' }, /rawMailExpirationDays must be a whole number/],
     [{ attachmentExpirationDays: 'a year' }, /attachmentExpirationDays must be a whole number/],
+    [{ metaAppId: 'my-app' }, /metaAppId is not valid/],
     [{ indexShards: '0' }, /indexShards must be a whole number from 1 to 64/],
     [{ indexShards: '65' }, /indexShards must be a whole number from 1 to 64/],
   ])('should refuse %j', (context, message) => {
