@@ -56,7 +56,14 @@ export function handleError(log: Log) {
       const status = error.status as ContentfulStatusCode;
       return c.json(errorBody(codeForStatus(status), error.message || 'Request failed'), status);
     }
-    log.error('unexpected error', { error: error.name, message: error.message, stack: error.stack });
+    // Its name and code only: a message may quote input (a phone number, a key) and a stack
+    // names our files; neither belongs in a log line (the request id finds the rest).
+    const where = topFunction(error);
+    log.error('unexpected error', {
+      error: error.name,
+      ...(error instanceof SwitchboardError ? { code: error.code } : {}),
+      ...(where ? { where } : {}),
+    });
     return c.json(errorBody('INTERNAL', 'Internal error; the request can be retried'), 500);
   };
 }
@@ -66,4 +73,11 @@ function codeForStatus(status: number): string {
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status === 404) return 'NOT_FOUND';
   return 'REQUEST_FAILED';
+}
+
+/** The name of the function that threw (no file, no line): enough to find it, nothing to leak. */
+function topFunction(error: Error): string | undefined {
+  const frame = error.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+  const name = frame?.trim().slice(3).split(' ')[0];
+  return name && /^[\w$.<>]+$/.test(name) && !name.includes('/') ? name.slice(0, 100) : undefined;
 }

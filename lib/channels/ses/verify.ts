@@ -15,8 +15,11 @@ export class CertificateUnavailableError extends SwitchboardError {
   }
 }
 
-// AWS's own validators: https, host sns.<region>.amazonaws.com(.cn), path ending .pem.
-const SNS_HOST = /^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$/;
+// AWS's own validators: https, host sns.<region>.amazonaws.com(.cn), path ending .pem. The
+// middle label must be a region ("eu-west-1", "us-gov-west-1", "cn-north-1"): a looser one
+// would let "sns.s3-eu-west-1.amazonaws.com", the address of an S3 bucket named "sns" that
+// anyone could own, serve a certificate of its own.
+const SNS_HOST = /^sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}\.amazonaws\.com(\.cn)?$/;
 const MAX_CACHED = 32;
 
 const NOTIFICATION_FIELDS = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'];

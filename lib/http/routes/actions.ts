@@ -17,10 +17,14 @@ import {
   sendReply,
 } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
+import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError } from '../errors.ts';
 import { idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
 import { ConversationId } from './api.ts';
+
+/** The longest note (10,000 characters) JSON-escaped, with room to spare. */
+const MAX_ACTION_BODY_BYTES = 64 * 1024;
 
 export const ReplyBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
@@ -63,7 +67,13 @@ export function actionRoutes(
     if (!ConversationId.safeParse(c.req.param('id')).success) throw new NotFoundError('Conversation');
     await next();
   };
-  const acting = [requireScope('reply'), wellFormedId, idempotent(deps)] as const;
+  // Refused with 413 before anything reads the body (the idempotency check hashes it whole).
+  const acting = [
+    bodyLimit(MAX_ACTION_BODY_BYTES),
+    requireScope('reply'),
+    wellFormedId,
+    idempotent(deps),
+  ] as const;
 
   const agentOf = (principal: AuthEnv['Variables']['principal']): Agent => ({
     keyId: principal.keyId,

@@ -147,6 +147,11 @@ describe('createSnsVerifier', () => {
     ['another host', 'https://sns.evil.com/SimpleNotificationService-abc.pem'],
     ['a lookalike suffix', 'https://sns.eu-west-1.amazonaws.com.evil.com/SimpleNotificationService-abc.pem'],
     ['a non-SNS AWS host', 'https://s3.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem'],
+    [
+      'an S3 bucket named sns (not a region)',
+      'https://sns.s3-eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem',
+    ],
+    ['an S3 accelerate bucket', 'https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-abc.pem'],
     ['a path not ending .pem', 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem.txt'],
     ['a query', 'https://sns.eu-west-1.amazonaws.com/cert.pem?x=1'],
     ['user info', 'https://evil.com@sns.eu-west-1.amazonaws.com/cert.pem'],

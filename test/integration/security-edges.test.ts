@@ -1,0 +1,111 @@
+// Security review findings: each test fails on the code as reviewed, for the reason its name gives.
+import { afterEach, describe, expect, it } from 'vitest';
+import { STACK_TRACE } from '#test/support/silent-log.ts';
+import {
+  sesFixture,
+  signSns,
+  snsKeys,
+  snsNotification,
+  TEST_TOPIC_ARN,
+} from '#test/support/sns-signer.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type ApiConversation = { id: string; contact: { key: string } };
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
+    .items;
+}
+
+const postSns = (sb: TestSwitchboard, message: Record<string, string>) =>
+  sb.runtime.app.request('/webhooks/email/ses', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': message.Type ?? '' },
+    body: JSON.stringify(message),
+  });
+
+// Hostile requests at the edges: a certificate served from an S3 bucket's address, a
+// certificate that cannot be fetched (no stack trace in the log), an oversized body on an
+// acting route. Found by a security review at stop 22.
+
+describe('hostile requests at the edges', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  describe('SES via SNS', () => {
+    // The attacker's own key pair: whoever serves a certificate at an accepted URL can sign.
+    const attacker = snsKeys();
+
+    it('should refuse a SigningCertURL on an S3 bucket endpoint (sns.s3-<region>.amazonaws.com) without fetching it', async () => {
+      // Prepare: `sns.s3-eu-west-1.amazonaws.com` is the virtual-hosted address of the S3 bucket
+      // named "sns" (legacy dash-region endpoint, valid https); its owner can host any .pem there.
+      const bucketCertUrl = 'https://sns.s3-eu-west-1.amazonaws.com/SimpleNotificationService-forged.pem';
+      const fetched: string[] = [];
+      const network: typeof fetch = async (input) => {
+        const url = String(input instanceof Request ? input.url : input);
+        fetched.push(url);
+        // The bucket owner serves their own certificate.
+        return new Response(attacker.certificatePem);
+      };
+      sb = await startTestSwitchboard({ env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN }, fetch: network });
+      const forged = signSns(snsNotification(sesFixture('received-inline')), attacker, {
+        certUrl: bucketCertUrl,
+      });
+
+      // Act
+      const response = await postSns(sb, forged);
+
+      // Assess: a mail signed by a key that is not SNS's must not be recorded
+      expect(response.status).toBe(403);
+      expect(await conversations(sb)).toHaveLength(0);
+      expect(fetched).not.toContain(bucketCertUrl);
+    });
+
+    it('should log no stack trace when a forged SNS request names a certificate that cannot be fetched', async () => {
+      // Prepare: anyone can post this (TopicArn is not secret; the URL is on an SNS host).
+      const network: typeof fetch = async () => new Response('not found', { status: 404 });
+      sb = await startTestSwitchboard({ env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN }, fetch: network });
+      const message = signSns(snsNotification(sesFixture('received-inline')), snsKeys(), {
+        certUrl: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-doesnotexist.pem',
+      });
+
+      // Act
+      const response = await postSns(sb, message);
+
+      // Assess: the response is clean, but the log line carries the stack
+      const body = await response.text();
+      expect(response.status).toBeGreaterThanOrEqual(500);
+      expect(body).not.toMatch(STACK_TRACE);
+      for (const line of sb.log.lines) expect(JSON.stringify(line)).not.toMatch(STACK_TRACE);
+    });
+  });
+
+  describe("the agents' API", () => {
+    it('should answer an oversized body on an acting route with 413 before reading it', async () => {
+      // Prepare: a 2 MB body; the reply text may be 4,000 characters at most.
+      sb = await startTestSwitchboard();
+      const body = JSON.stringify({ text: 'x'.repeat(2 * 1024 * 1024) });
+
+      // Act
+      const response = await sb.runtime.app.request(
+        '/api/conversations/conv_0000000000000000000000000a/replies',
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${TEST_API_TOKEN}`,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+            'idempotency-key': 'oversized-1',
+          },
+          body,
+        },
+      );
+
+      // Assess
+      expect(response.status).toBe(413);
+    });
+  });
+});
