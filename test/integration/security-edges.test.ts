@@ -1,13 +1,7 @@
 // Security review findings: each test fails on the code as reviewed, for the reason its name gives.
 import { afterEach, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
-import {
-  sesFixture,
-  signSns,
-  snsKeys,
-  snsNotification,
-  TEST_TOPIC_ARN,
-} from '#test/support/sns-signer.ts';
+import { sesFixture, signSns, snsKeys, snsNotification, TEST_TOPIC_ARN } from '#test/support/sns-signer.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = { id: string; contact: { key: string } };
