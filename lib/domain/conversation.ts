@@ -296,11 +296,14 @@ export function applyInbound(
     // The episode began with a message we must not answer (a list post, an auto-reply, HELP);
     // the customer's own message in it is answered after all, once.
     const { ack } = touched;
-    const late =
-      context.noAckReason === null &&
-      ack?.episode === touched.episode &&
-      ack.state === 'skipped' &&
-      acknowledgedLater(ack.reason);
+    const skippedForMessage =
+      ack?.episode === touched.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason);
+    const late = skippedForMessage && context.noAckReason === null;
+    // The customer's own message that cannot be acknowledged now either (an agent answered a
+    // minute ago, they opted out): it takes the episode over, with its reason and its promise,
+    // so the quiet-only notice and the breach treat it as the question it is.
+    const takenOver =
+      skippedForMessage && context.noAckReason !== null && !acknowledgedLater(context.noAckReason);
     const requestedAt = context.now.toISOString();
     // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
     const lateAck: Ack = context.spokenAck
@@ -322,6 +325,20 @@ export function applyInbound(
       replyBy: context.promise.replyBy,
       originalReplyBy: null,
     };
+    if (takenOver && ack) {
+      return {
+        kind: 'applied',
+        conversation: {
+          ...joined,
+          ack: { ...ack, reason: context.noAckReason ?? ack.reason },
+          promise: context.promise,
+          replyBy: context.promise.replyBy,
+          originalReplyBy: null,
+        },
+        ackRequested: false,
+        opened: current === null,
+      };
+    }
     return {
       kind: 'applied',
       conversation: !late
@@ -498,8 +515,9 @@ export function breachDueAt(conversation: Conversation): string | null {
   // be answered opened (STOP, an auto-reply, a list post).
   if (conversation.optedOut) return null;
   const { ack } = conversation;
-  if (ack?.episode === conversation.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason))
-    return null;
+  const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
+  // (opted out before this conversation began: the STOP was recorded in an earlier one)
+  if (skipped === 'opted-out' || acknowledgedLater(skipped)) return null;
   return new Date(Date.parse(conversation.replyBy)).toISOString();
 }
 

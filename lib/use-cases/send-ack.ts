@@ -138,12 +138,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     if (already.providerMessageId)
       await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);
     const at = new Date(already.createdAt);
-    // It stated what the first worker stated: a notice's new time, or a held-up ack's.
-    const heldUp = slot === 'ack' && Date.parse(conversation.promise?.replyBy ?? '') <= at.getTime();
-    await settle(
-      { state: 'sent', at, messageId },
-      slot === 'notice' || heldUp ? noticePromise(deps, conversation, at) : undefined,
-    );
+    await settle({ state: 'sent', at, messageId }, statedPromise(deps, conversation, slot, at));
     return { kind: 'sent', messageId };
   }
 
@@ -272,6 +267,21 @@ async function announce(
   }
 }
 
+/**
+ * The promise an automatic message stored at `at` stated, when it moved the episode's: a
+ * notice's always, an ack's when it was held up past the promise (the first worker computed
+ * the same).
+ */
+function statedPromise(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  slot: Slot,
+  at: Date,
+): ReplyPromise | undefined {
+  const heldUp = slot === 'ack' && Date.parse(conversation.promise?.replyBy ?? '') <= at.getTime();
+  return slot === 'notice' || heldUp ? noticePromise(deps, conversation, at) : undefined;
+}
+
 /** The honest new time a late notice states: the next promise we can keep from now. */
 function noticePromise(deps: SendAckDeps, conversation: Conversation, at: Date): ReplyPromise {
   return computePromise(deps.business, { receivedAt: at, channel: conversation.channel });
@@ -308,9 +318,13 @@ async function claim(
         : ended
           ? ({ state: 'skipped', reason: ended, at: now } as const)
           : ({ state: 'failed', reason: 'worker-died', at: now } as const);
-      if (
-        await trySave(deps.store, delivered(settleAck(current, job.episode, outcome, slot)), current.version)
-      ) {
+      const settled = settleAck(current, job.episode, outcome, slot);
+      // What it stated holds, as when the next worker finds it stored (an ended episode's
+      // promise is no longer anyone's to move).
+      const stated =
+        sent && !ended ? statedPromise(deps, current, slot, new Date(sent.createdAt)) : undefined;
+      const next = stated && settled !== current ? movePromise(settled, stated) : settled;
+      if (await trySave(deps.store, delivered(next), current.version)) {
         if (sent) return { kind: 'sent', messageId };
         return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };
       }
