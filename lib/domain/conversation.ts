@@ -299,11 +299,13 @@ export function applyInbound(
     const skippedForMessage =
       ack?.episode === touched.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason);
     const late = skippedForMessage && context.noAckReason === null;
-    // The customer's own message that cannot be acknowledged now either (an agent answered a
-    // minute ago, they opted out): it takes the episode over, with its reason and its promise,
-    // so the quiet-only notice and the breach treat it as the question it is.
+    // The customer's own message that is not acknowledged only because we just wrote to them:
+    // it takes the episode over, with its reason and its promise, so the quiet-only notice and
+    // the breach treat it as the question it is. (Opted out, it does not: after a START their
+    // next question is acknowledged late, as any.)
     const takenOver =
-      skippedForMessage && context.noAckReason !== null && !acknowledgedLater(context.noAckReason);
+      skippedForMessage &&
+      (context.noAckReason === 'recently-answered' || context.noAckReason === 'recently-acknowledged');
     const requestedAt = context.now.toISOString();
     // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
     const lateAck: Ack = context.spokenAck
@@ -516,8 +518,9 @@ export function breachDueAt(conversation: Conversation): string | null {
   if (conversation.optedOut) return null;
   const { ack } = conversation;
   const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
-  // (opted out before this conversation began: the STOP was recorded in an earlier one)
-  if (skipped === 'opted-out' || acknowledgedLater(skipped)) return null;
+  // (opted out before this conversation began, the STOP recorded in an earlier one; not when a
+  // START was recorded here since)
+  if ((skipped === 'opted-out' && conversation.optedOut !== false) || acknowledgedLater(skipped)) return null;
   return new Date(Date.parse(conversation.replyBy)).toISOString();
 }
 

@@ -59,9 +59,11 @@ export function handleError(log: Log) {
     // Its name and code only: a message may quote input (a phone number, a key) and a stack
     // names our files; neither belongs in a log line (the request id finds the rest).
     const where = topFunction(error);
+    const code = (error as { code?: unknown }).code;
     log.error('unexpected error', {
       error: error.name,
-      ...(error instanceof SwitchboardError ? { code: error.code } : {}),
+      // Ours, or Node's (ECONNREFUSED): a short word, never input.
+      ...(typeof code === 'string' && /^[A-Z0-9_]{1,40}$/i.test(code) ? { code } : {}),
       ...(where ? { where } : {}),
     });
     return c.json(errorBody('INTERNAL', 'Internal error; the request can be retried'), 500);
@@ -77,7 +79,10 @@ function codeForStatus(status: number): string {
 
 /** The name of the function that threw (no file, no line): enough to find it, nothing to leak. */
 function topFunction(error: Error): string | undefined {
-  const frame = error.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+  // The frames only: the stack opens with "Name: message", and a message may hold a line
+  // that starts with "at ".
+  const frames = error.stack?.slice(String(error).length) ?? '';
+  const frame = frames.split('\n').find((line) => line.trimStart().startsWith('at '));
   const name = frame?.trim().slice(3).split(' ')[0];
   return name && /^[\w$.<>]+$/.test(name) && !name.includes('/') ? name.slice(0, 100) : undefined;
 }
