@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { injectFault } from '#test/support/faults.ts';
 import { messagingEnvelope, messagingTextEvent, PAGE_ID } from '#test/support/meta-factory.ts';
+import { reopenGivingWay } from '#test/support/races.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -23,12 +24,6 @@ const TWO_HOURS: BusinessConfig = {
   },
 };
 
-async function only(sb: TestSwitchboard) {
-  const listed = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
-  expect(listed.items).toHaveLength(1);
-  return listed.items[0] as (typeof listed.items)[number];
-}
-
 describe('the promise an ack states', () => {
   let sb: TestSwitchboard;
 
@@ -46,7 +41,7 @@ describe('the promise an ack states', () => {
     await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { sender: '7214568800000077' })]]));
     sb.clock.set('2026-11-25T13:00:00+01:00');
     await sb.drain();
-    const acknowledged = await only(sb);
+    const acknowledged = await sb.onlyOpenConversation();
     expect(acknowledged.replyBy).toBe('2026-11-25T15:00:00.000+01:00');
     const [ack] = await sb.outbox();
     expect(ack?.text).toContain('15:00');
@@ -95,7 +90,7 @@ describe('the promise an ack states', () => {
     sb.clock.set('2026-11-26T10:30:00+01:00');
     await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
     await sb.drain();
-    const acknowledged = await only(sb);
+    const acknowledged = await sb.onlyOpenConversation();
     expect(acknowledged.ack).toMatchObject({ state: 'sent' });
     expect(Date.parse(acknowledged.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
 
@@ -143,7 +138,7 @@ describe('the promise an ack states', () => {
     // Assess: the ack is sent once, and the conversation holds the promise it stated (ahead),
     // so no "late" notice or breach follows at once
     expect(await sb.outbox()).toHaveLength(1);
-    const settled = await only(sb);
+    const settled = await sb.onlyOpenConversation();
     expect(settled.ack).toMatchObject({ state: 'sent' });
     expect(Date.parse(settled.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
     sb.clock.advance(60_000);
@@ -170,7 +165,7 @@ describe('Meta echoes answered 503', () => {
     const customer = messagingEnvelope([[messagingTextEvent(7, { sender: psid })]]);
     expect((await sb.postMeta(customer)).status).toBe(200);
     await sb.drain();
-    const conversation = await only(sb);
+    const conversation = await sb.onlyOpenConversation();
     expect((await sb.act(`/conversations/${conversation.id}/resolve`, {})).status).toBe(200);
     expect((await sb.postMeta(customer)).status).toBe(200);
 
@@ -200,8 +195,6 @@ describe('Meta echoes answered 503', () => {
 describe('a reopen that gives way', () => {
   const PHONE = '+48601234599';
   const KEY = `phone:${PHONE}`;
-  type Item = Record<string, { S?: string }>;
-  const itemOf = (input: Record<string, unknown>) => (input.Item ?? input.Key) as Item | undefined;
   let sb: TestSwitchboard;
 
   afterEach(async () => {
@@ -222,39 +215,10 @@ describe('a reopen that gives way', () => {
     await sb.act(`/conversations/${first}/resolve`);
     sb.clock.advance(2 * 60 * 60_000);
     const [a, b] = [twilioSid('SM'), twilioSid('SM')];
-    const { promise: read, resolve: messageRead } = Promise.withResolvers<void>();
-    const { promise: gate, resolve: letGo } = Promise.withResolvers<void>();
-    let messageA: Promise<Response> | undefined;
-    afterCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
-      async () => {
-        afterCall(
-          sb.backends.dynamodb,
-          {
-            command: 'GetItemCommand',
-            match: (input, output) =>
-              itemOf(input)?.pk?.S === `CONV#${first}` &&
-              (output.Item as Item | undefined)?.status?.S === 'resolved',
-          },
-          async () => {
-            messageRead();
-            await gate;
-          },
-        );
-        afterCall(
-          sb.backends.dynamodb,
-          { command: 'PutItemCommand', match: (input) => itemOf(input)?.pk?.S === `CONV#${first}` },
-          async () => {
-            await sms(b, 'I jeszcze jedno');
-            letGo();
-            await messageA;
-          },
-        );
-        messageA = sms(a, 'Nowa sprawa');
-        await read;
-      },
-    );
+    reopenGivingWay(sb.backends.dynamodb, first, {
+      a: () => sms(a, 'Nowa sprawa'),
+      b: () => sms(b, 'I jeszcze jedno'),
+    });
 
     // Act
     const reopen = await sb.act(`/conversations/${first}/reopen`);

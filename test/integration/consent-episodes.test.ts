@@ -9,12 +9,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 
 const MOBILE = '+48601234567';
 
-async function only(sb: TestSwitchboard) {
-  const listed = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
-  expect(listed.items).toHaveLength(1);
-  return listed.items[0] as (typeof listed.items)[number];
-}
-
 describe('an episode STOP began, taken over while opted out, then START', () => {
   let sb: TestSwitchboard;
   afterEach(async () => {
@@ -43,7 +37,7 @@ describe('an episode STOP began, taken over while opted out, then START', () => 
     // Assess: as without the 10:01 message (STOP, START, question: acknowledged late), the
     // question is acknowledged; the 10:01 message made the keyword episode an "opted-out" one
     // for good, so nothing goes and nothing is ever measured
-    const conversation = await only(sb);
+    const conversation = await sb.onlyOpenConversation();
     expect(conversation.optedOut).toBe(false);
     expect(conversation.ack).toMatchObject({ state: 'sent' });
     expect(await sb.outbox()).toHaveLength(1);
@@ -59,7 +53,7 @@ describe('an episode STOP began, taken over while opted out, then START', () => 
     sb.clock.set('2026-11-25T10:03:00+01:00');
     await sb.postSms({ From: MOBILE, Body: 'Gdzie jest moja paczka?' });
     await sb.drain();
-    expect((await only(sb)).ack).toMatchObject({ state: 'sent' });
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
     expect(await sb.outbox()).toHaveLength(1);
   });
 
@@ -102,7 +96,7 @@ describe('a question, STOP, then START in the same conversation', () => {
     sb.clock.set('2026-11-25T10:05:00+01:00');
     await sb.postSms({ From: MOBILE, Body: 'START' });
     await sb.drain();
-    const waiting = await only(sb);
+    const waiting = await sb.onlyOpenConversation();
     expect(waiting.optedOut).toBe(false);
     expect(waiting.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
     expect(waiting.awaitingSince).not.toBeNull();

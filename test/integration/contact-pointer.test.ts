@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { reopenGivingWay } from '#test/support/races.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -191,47 +192,17 @@ describe("the contact's pointer under racing customers and agents", () => {
     await sb.act(`/conversations/${first}/resolve`);
     sb.clock.advance(2 * 60 * 60_000);
     const [a, b] = [twilioSid('SM'), twilioSid('SM')];
-    const { promise: read, resolve: messageRead } = Promise.withResolvers<void>();
-    const { promise: gate, resolve: letGo } = Promise.withResolvers<void>();
-    let messageA: Promise<Response> | undefined;
-    let deliveredB = 0;
-    afterCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
-      async () => {
-        afterCall(
-          sb.backends.dynamodb,
-          {
-            command: 'GetItemCommand',
-            match: (input, output) =>
-              itemOf(input)?.pk?.S === `CONV#${first}` &&
-              (output.Item as Item | undefined)?.status?.S === 'resolved',
-          },
-          async () => {
-            messageRead();
-            await gate;
-          },
-        );
-        afterCall(
-          sb.backends.dynamodb,
-          { command: 'PutItemCommand', match: (input) => itemOf(input)?.pk?.S === `CONV#${first}` },
-          async () => {
-            deliveredB = (await sms(b, 'I jeszcze jedno')).status;
-            letGo();
-            await messageA;
-          },
-        );
-        messageA = sms(a, 'Nowa sprawa');
-        await read;
-      },
-    );
+    const race = reopenGivingWay(sb.backends.dynamodb, first, {
+      a: () => sms(a, 'Nowa sprawa'),
+      b: () => sms(b, 'I jeszcze jedno'),
+    });
 
     // Act
     const reopen = await sb.act(`/conversations/${first}/reopen`);
     await sb.drain();
 
     // Assess: the reopen gave way; both messages are in the one open conversation, acknowledged once
-    expect([reopen.status, (await messageA)?.status, deliveredB]).toEqual([409, 200, 200]);
+    expect([reopen.status, ...(await race.answers())]).toEqual([409, 200, 200]);
     const after = await state();
     expect(after.resolved).toEqual([first]);
     expect(after.open).toHaveLength(1);

@@ -11,12 +11,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 
 const MOBILE = '+48601234567';
 
-async function only(sb: TestSwitchboard) {
-  const listed = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
-  expect(listed.items).toHaveLength(1);
-  return listed.items[0] as (typeof listed.items)[number];
-}
-
 describe('a held-up ack whose last allowed worker died after storing it', () => {
   let sb: TestSwitchboard;
 
@@ -58,7 +52,7 @@ describe('a held-up ack whose last allowed worker died after storing it', () => 
     const [ack] = await sb.outbox();
     // The ack stated a fresh promise (Thursday 11:08 + 24 h), not Thursday 10:00 gone by.
     expect(ack?.text).not.toContain('10:00');
-    const before = await only(sb);
+    const before = await sb.onlyOpenConversation();
     expect(before.ack).toMatchObject({ state: 'sending', attempts: 5 });
 
     // Act: the lease runs out, the sweeper queues the job again; the claim finds every attempt
@@ -71,7 +65,7 @@ describe('a held-up ack whose last allowed worker died after storing it', () => 
     // as when any other worker finishes a dead one's send; so no "we are late for Thursday
     // 10:00" notice follows a few minutes after the customer was told a time a day ahead
     expect(await sb.outbox()).toHaveLength(1);
-    const settled = await only(sb);
+    const settled = await sb.onlyOpenConversation();
     expect(settled.ack).toMatchObject({ state: 'sent' });
     sb.clock.advance(60_000);
     const swept = await sweep(sb.runtime.sweepDeps);
@@ -103,7 +97,7 @@ describe('breaches of promises nobody made, in a later conversation', () => {
     sb.clock.set('2026-11-26T10:00:00+01:00');
     await sb.postSms({ From: '+48601999888', Body: 'Gdzie jest moja paczka?' });
     await sb.drain();
-    const later = await only(sb);
+    const later = await sb.onlyOpenConversation();
     expect(later.id).not.toBe(stopped?.id);
     expect(later.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
 
@@ -134,7 +128,7 @@ describe('an episode a keyword began, then the customer asked a real question', 
     sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
     await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
     await sb.drain();
-    const conversation = await only(sb);
+    const conversation = await sb.onlyOpenConversation();
     sb.clock.set('2026-11-25T10:30:00+01:00');
     expect(
       (await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Sprawdzam, chwileczkę.' })).status,
@@ -144,7 +138,7 @@ describe('an episode a keyword began, then the customer asked a real question', 
     sb.clock.set('2026-11-25T10:33:00+01:00');
     await sb.postSms({ From: MOBILE, Body: 'Paczka nadal nie dotarła, proszę o pilną pomoc' });
     await sb.drain();
-    const waiting = await only(sb);
+    const waiting = await sb.onlyOpenConversation();
     expect(waiting.episode).toBe(2);
     expect(waiting.awaitingSince).not.toBeNull();
     expect(waiting.replyBy).not.toBeNull();

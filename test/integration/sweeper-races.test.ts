@@ -31,31 +31,26 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     await sb.stop();
   });
 
-  async function only() {
-    const conversations = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
-    expect(conversations.items).toHaveLength(1);
-    return conversations.items[0] as (typeof conversations.items)[number];
-  }
+  /**
+   * Right after the sweeper's index read returns conversation `id`: an agent replies `text`,
+   * and a minute later the customer writes again (a new episode, its promise hours away).
+   */
+  const replyAndWriteAfterSweepRead = (id: string, text: string) =>
+    afterCall(sb.backends.dynamodb, { command: 'QueryCommand', match: sweepQueryReturning(id) }, async () => {
+      expect((await sb.act(`/conversations/${id}/replies`, { text })).status).toBe(201);
+      sb.clock.advance(60_000);
+      expect((await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' })).status).toBe(200);
+    });
 
   it('should not send a late notice for a new episode that began just after the sweeper read the old one', async () => {
     // Prepare: acknowledged, and the late notice of episode 1 is due.
     await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
     await sb.drain();
-    const first = await only();
+    const first = await sb.onlyOpenConversation();
     sb.clock.set(new Date(Date.parse(first.replyBy as string) - 29 * 60_000));
     // Right after the sweeper's index read: an agent answers, and a minute later the customer
     // writes again (episode 2: a new promise hours away, a new acknowledgement).
-    const meanwhile = afterCall(
-      sb.backends.dynamodb,
-      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
-      async () => {
-        expect((await sb.act(`/conversations/${first.id}/replies`, { text: 'Już sprawdzam.' })).status).toBe(
-          201,
-        );
-        sb.clock.advance(60_000);
-        expect((await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' })).status).toBe(200);
-      },
-    );
+    const meanwhile = replyAndWriteAfterSweepRead(first.id, 'Już sprawdzam.');
 
     // Act
     await sweep(sb.runtime.sweepDeps);
@@ -65,7 +60,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Assess: the customer who wrote a minute ago (not acknowledged: an agent had just
     // answered) gets no "we are late" notice for a promise hours away.
     expect(meanwhile.fired).toBe(true);
-    const conversation = await only();
+    const conversation = await sb.onlyOpenConversation();
     expect(conversation.episode).toBe(2);
     expect(Date.parse(conversation.originalReplyBy ?? (conversation.replyBy as string))).toBeGreaterThan(
       sb.clock.now().getTime() + 60 * 60_000,
@@ -81,21 +76,13 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Prepare: as above, the sweeper's read of episode 1 overtaken by a reply and a new message.
     await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
     await sb.drain();
-    const first = await only();
+    const first = await sb.onlyOpenConversation();
     sb.clock.set(new Date(Date.parse(first.replyBy as string) - 29 * 60_000));
-    const meanwhile = afterCall(
-      sb.backends.dynamodb,
-      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
-      async () => {
-        await sb.act(`/conversations/${first.id}/replies`, { text: 'Już sprawdzam.' });
-        sb.clock.advance(60_000);
-        await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' });
-      },
-    );
+    const meanwhile = replyAndWriteAfterSweepRead(first.id, 'Już sprawdzam.');
     await sweep(sb.runtime.sweepDeps);
     meanwhile.remove();
     await sb.drain();
-    const second = await only();
+    const second = await sb.onlyOpenConversation();
     const promised = Date.parse(second.originalReplyBy ?? (second.replyBy as string));
 
     // Act: 29 minutes before episode 2's own promise, nobody having answered.
@@ -112,21 +99,11 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Prepare: acknowledged, and the promise of episode 1 passed a minute ago.
     await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
     await sb.drain();
-    const first = await only();
+    const first = await sb.onlyOpenConversation();
     sb.clock.set(new Date(Date.parse(first.replyBy as string) + 60_000));
     // Right after the sweeper's index read: the agent answers (late), and the customer writes
     // again a minute later (episode 2, with a promise hours away).
-    const meanwhile = afterCall(
-      sb.backends.dynamodb,
-      { command: 'QueryCommand', match: sweepQueryReturning(first.id) },
-      async () => {
-        expect((await sb.act(`/conversations/${first.id}/replies`, { text: 'Przepraszam.' })).status).toBe(
-          201,
-        );
-        sb.clock.advance(60_000);
-        expect((await sb.postSms({ From: CUSTOMER, Body: 'A jeszcze jedno pytanie' })).status).toBe(200);
-      },
-    );
+    const meanwhile = replyAndWriteAfterSweepRead(first.id, 'Przepraszam.');
 
     // Act
     await sweep(sb.runtime.sweepDeps);
@@ -135,7 +112,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
 
     // Assess: no breach announced for episode 2, whose promise is still ahead.
     expect(meanwhile.fired).toBe(true);
-    const conversation = await only();
+    const conversation = await sb.onlyOpenConversation();
     expect(conversation.episode).toBe(2);
     expect(Date.parse(conversation.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
     const breaches = (await sb.events()).filter((event) => event.type === 'promise.breached');
@@ -159,7 +136,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     sb.clock.advance(5 * 60_000);
     const requeue = await sweep(sb.runtime.sweepDeps);
     await sb.drain();
-    const conversation = await only();
+    const conversation = await sb.onlyOpenConversation();
     const ack = (await sb.runtime.store.listMessages(conversation.id)).find((m) => m.kind === 'ack');
 
     // Act: Twilio reports the ack undelivered.
@@ -172,7 +149,10 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     expect(requeue.requeued).toBe(1);
     expect(await sb.outbox()).toHaveLength(1);
     expect(callback.status).toBe(200);
-    expect((await only()).ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'failed',
+      reason: 'delivery-undelivered:30007',
+    });
   });
   it('should record an ack as sent when its worker died after sending and an agent answered before the retry', async () => {
     // Prepare: the worker sends the ack and stores its message, then dies before marking it
@@ -185,7 +165,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     });
     await sb.drain();
     fault.remove();
-    const conversation = await only();
+    const conversation = await sb.onlyOpenConversation();
     sb.clock.advance(30_000);
     expect(
       (await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Już sprawdzam.' })).status,
@@ -200,7 +180,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     expect(fault.fired).toBe(1);
     expect(requeue.requeued).toBe(1);
     expect((await sb.outbox()).map((m) => m.text)).toHaveLength(2);
-    const after = await only();
+    const after = await sb.onlyOpenConversation();
     expect(after.ack).toMatchObject({ state: 'sent', episode: 1 });
     const types = (await sb.events()).map((event) => event.type);
     expect(types).toContain('ack.sent');
@@ -241,7 +221,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Prepare: a landline calls (voiceSms "mobile": no SMS to it; the greeting spoke the promise).
     await sb.postTwilio('voice', 'voice-incoming', { From: '+48221112233', Caller: '+48221112233' });
     await sb.drain();
-    const called = await only();
+    const called = await sb.onlyOpenConversation();
     expect(called.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
 
     // Act: nobody calls back; the notice time comes.
@@ -275,6 +255,6 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Assess: failed for good after the allowed attempts, never sent more often than that
     expect(crash.fired).toBe(sb.config.ack.maxAttempts);
     expect(await sb.outbox()).toHaveLength(sb.config.ack.maxAttempts);
-    expect((await only()).ack).toMatchObject({ state: 'failed', reason: 'worker-died' });
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed', reason: 'worker-died' });
   });
 });

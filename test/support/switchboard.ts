@@ -7,6 +7,7 @@ import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { parseEnv } from '#lib/config/env.ts';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import type { Conversation } from '#lib/domain/conversation.ts';
 import { LocalEventFeed } from '#lib/local/event-feed.ts';
 import { pollOnce } from '#lib/local/worker.ts';
 import { handleAckRecord } from '#lib/runtime/ack-records.ts';
@@ -59,6 +60,8 @@ export type TestSwitchboard = {
     }>
   >;
   api(path: string): Promise<Response>;
+  /** The one open conversation (throws unless there is exactly one). */
+  onlyOpenConversation(): Promise<Conversation>;
   /**
    * An acting API call: POST /api<path> with a JSON body, the test token (or `token`) and a
    * fresh Idempotency-Key (or `key`; '' sends none).
@@ -218,6 +221,11 @@ export async function startTestSwitchboard(
     },
     async api(path: string) {
       return runtime.app.request(path, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+    },
+    async onlyOpenConversation() {
+      const { items } = await runtime.store.listConversations({ status: 'open', limit: 10 });
+      if (items.length !== 1) throw new Error(`expected one open conversation, found ${items.length}`);
+      return items[0] as Conversation;
     },
     async act(path, body, options = {}) {
       const key = options.key ?? crypto.randomUUID();

@@ -1,0 +1,58 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterCall, pkStartsWith } from './faults.ts';
+
+type Item = Record<string, { S?: string }>;
+const itemOf = (input: Record<string, unknown>) => (input.Item ?? input.Key) as Item | undefined;
+
+/**
+ * Arranges the race in which a reopen of `conversationId` gives way with a message joining it
+ * (docs/store.md, "Concurrency"): right after the reopen's claim, message A reads the
+ * conversation still resolved and is held there; the reopen writes it open and message B joins
+ * it; then A opens a new conversation before the reopen renews its claim. Start the reopen
+ * after this; `answers()` then gives A's and B's webhook statuses.
+ */
+export function reopenGivingWay(
+  dynamodb: DynamoDBClient,
+  conversationId: string,
+  messages: { a: () => Promise<Response>; b: () => Promise<Response> },
+): { answers(): Promise<[number, number]> } {
+  const { promise: read, resolve: messageRead } = Promise.withResolvers<void>();
+  const { promise: gate, resolve: letGo } = Promise.withResolvers<void>();
+  let messageA: Promise<Response> | undefined;
+  let deliveredB = 0;
+  afterCall(
+    dynamodb,
+    { command: 'UpdateItemCommand', match: (input) => pkStartsWith('CONTACT#')(input) },
+    async () => {
+      afterCall(
+        dynamodb,
+        {
+          command: 'GetItemCommand',
+          match: (input, output) =>
+            itemOf(input)?.pk?.S === `CONV#${conversationId}` &&
+            (output.Item as Item | undefined)?.status?.S === 'resolved',
+        },
+        async () => {
+          messageRead();
+          await gate;
+        },
+      );
+      afterCall(
+        dynamodb,
+        { command: 'PutItemCommand', match: (input) => itemOf(input)?.pk?.S === `CONV#${conversationId}` },
+        async () => {
+          deliveredB = (await messages.b()).status;
+          letGo();
+          await messageA;
+        },
+      );
+      messageA = messages.a();
+      await read;
+    },
+  );
+  return {
+    async answers() {
+      return [(await messageA)?.status ?? 0, deliveredB];
+    },
+  };
+}
