@@ -36,6 +36,18 @@ export function acknowledgedLater(reason: string | undefined): boolean {
   return reason !== undefined && !SITUATION_REASONS.has(reason);
 }
 
+/** Reasons the worker gives when it could not send (the message itself was a question). */
+const SEND_TIME_REASONS = new Set(['outside-window', 'no-promise']);
+
+/**
+ * Whether an episode skipped for `reason` promised nobody anything: it began with a message
+ * not to be answered (a keyword, an auto-reply), not with a question the worker could not
+ * acknowledge in time.
+ */
+export function promisedNobody(reason: string | undefined): boolean {
+  return acknowledgedLater(reason) && !SEND_TIME_REASONS.has(reason as string);
+}
+
 /**
  * The one place that decides whether a new waiting episode gets an acknowledgement.
  * Returns null to acknowledge, or the reason recorded on the conversation for not doing so.

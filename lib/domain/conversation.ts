@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acknowledgedLater } from './ack-policy.ts';
+import { acknowledgedLater, promisedNobody } from './ack-policy.ts';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import type { Message } from './message.ts';
@@ -298,7 +298,13 @@ export function applyInbound(
     const { ack } = touched;
     const skippedForMessage =
       ack?.episode === touched.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason);
-    const late = skippedForMessage && context.noAckReason === null;
+    // Or the opt-out skipped it and a START came since: the next question is answered, as any.
+    const optedBackIn =
+      ack?.episode === touched.episode &&
+      ack.state === 'skipped' &&
+      ack.reason === 'opted-out' &&
+      touched.optedOut === false;
+    const late = (skippedForMessage || optedBackIn) && context.noAckReason === null;
     // The customer's own message that is not acknowledged only because we just wrote to them:
     // it takes the episode over, with its reason and its promise, so the quiet-only notice and
     // the breach treat it as the question it is. (Opted out, it does not: after a START their
@@ -520,7 +526,7 @@ export function breachDueAt(conversation: Conversation): string | null {
   const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
   // (opted out before this conversation began, the STOP recorded in an earlier one; not when a
   // START was recorded here since)
-  if ((skipped === 'opted-out' && conversation.optedOut !== false) || acknowledgedLater(skipped)) return null;
+  if ((skipped === 'opted-out' && conversation.optedOut !== false) || promisedNobody(skipped)) return null;
   return new Date(Date.parse(conversation.replyBy)).toISOString();
 }
 
