@@ -288,79 +288,7 @@ export function applyInbound(
     },
   };
 
-  if (touched.awaitingSince !== null) {
-    const joined: Conversation = {
-      ...withConsent(touched, context),
-      episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
-    };
-    // The episode began with a message we must not answer (a list post, an auto-reply, HELP);
-    // the customer's own message in it is answered after all, once.
-    const { ack } = touched;
-    const skippedForMessage =
-      ack?.episode === touched.episode && ack.state === 'skipped' && acknowledgedLater(ack.reason);
-    // Or the opt-out skipped it and a START came since: the next question is answered, as any.
-    const optedBackIn =
-      ack?.episode === touched.episode &&
-      ack.state === 'skipped' &&
-      ack.reason === 'opted-out' &&
-      touched.optedOut === false;
-    const late = (skippedForMessage || optedBackIn) && context.noAckReason === null;
-    // The customer's own message that is not acknowledged only because we just wrote to them:
-    // it takes the episode over, with its reason and its promise, so the quiet-only notice and
-    // the breach treat it as the question it is. (Opted out, it does not: after a START their
-    // next question is acknowledged late, as any.)
-    const takenOver =
-      skippedForMessage &&
-      (context.noAckReason === 'recently-answered' || context.noAckReason === 'recently-acknowledged');
-    const requestedAt = context.now.toISOString();
-    // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
-    const lateAck: Ack = context.spokenAck
-      ? {
-          state: 'sent',
-          episode: touched.episode,
-          requestedAt,
-          attempts: 0,
-          sentAt: requestedAt,
-          reason: 'spoken-on-call',
-        }
-      : { state: 'pending', episode: touched.episode, requestedAt, attempts: 0 };
-    // The episode's promise was computed for a message we did not answer, and nobody heard it:
-    // the late ack states the promise of the customer's own message, which is the one measured.
-    const acknowledged: Conversation = {
-      ...joined,
-      ack: lateAck,
-      promise: context.promise,
-      replyBy: context.promise.replyBy,
-      originalReplyBy: null,
-    };
-    if (takenOver && ack) {
-      return {
-        kind: 'applied',
-        conversation: {
-          ...joined,
-          ack: { ...ack, reason: context.noAckReason ?? ack.reason },
-          promise: context.promise,
-          replyBy: context.promise.replyBy,
-          originalReplyBy: null,
-        },
-        ackRequested: false,
-        opened: current === null,
-      };
-    }
-    return {
-      kind: 'applied',
-      conversation: !late
-        ? joined
-        : lateAck.state === 'sent'
-          ? withEvent(acknowledged, 'ack.sent', String(touched.episode), context.now, {
-              episode: touched.episode,
-              spoken: true,
-            })
-          : acknowledged,
-      ackRequested: late && lateAck.state === 'pending',
-      opened: current === null,
-    };
-  }
+  if (touched.awaitingSince !== null) return joinEpisode(touched, message, context, current === null);
 
   const episode = touched.episode + 1;
   const requestedAt = context.now.toISOString();
@@ -391,6 +319,56 @@ export function applyInbound(
     ackRequested: ack.state === 'pending',
     opened: current === null,
   };
+}
+
+/**
+ * A message joining a waiting episode: silently, unless the episode's ack was skipped for the
+ * message that began it (a list post, an auto-reply, HELP) or by a STOP a START has since
+ * undone. Then the customer's own question is acknowledged late, once, and the promise of its
+ * receipt becomes the episode's (nobody heard the first); a question not acknowledged only
+ * because we just wrote to them takes the episode over, its reason and its promise, so the
+ * quiet-only notice and the breach treat it as the question it is.
+ */
+function joinEpisode(
+  touched: Conversation,
+  message: Message,
+  context: InboundContext,
+  opened: boolean,
+): ApplyInboundResult {
+  const joined: Conversation = {
+    ...withConsent(touched, context),
+    episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
+  };
+  const { ack } = touched;
+  const skippedFor = ack?.episode === touched.episode && ack.state === 'skipped' ? ack.reason : undefined;
+  const forMessage = acknowledgedLater(skippedFor);
+  const ownPromise = { promise: context.promise, replyBy: context.promise.replyBy, originalReplyBy: null };
+  const optedBackIn = skippedFor === 'opted-out' && touched.optedOut === false;
+  if (ack && context.noAckReason === null && (forMessage || optedBackIn)) {
+    const requestedAt = context.now.toISOString();
+    const job = { episode: touched.episode, requestedAt, attempts: 0 };
+    // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
+    if (context.spokenAck) {
+      const spoken: Conversation = {
+        ...joined,
+        ...ownPromise,
+        ack: { ...job, state: 'sent', sentAt: requestedAt, reason: 'spoken-on-call' },
+      };
+      const conversation = withEvent(spoken, 'ack.sent', String(touched.episode), context.now, {
+        episode: touched.episode,
+        spoken: true,
+      });
+      return { kind: 'applied', conversation, ackRequested: false, opened };
+    }
+    const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...job, state: 'pending' } };
+    return { kind: 'applied', conversation, ackRequested: true, opened };
+  }
+  const { noAckReason } = context;
+  if (ack && forMessage && (noAckReason === 'recently-answered' || noAckReason === 'recently-acknowledged')) {
+    const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...ack, reason: noAckReason } };
+    return { kind: 'applied', conversation, ackRequested: false, opened };
+  }
+  return { kind: 'applied', conversation: joined, ackRequested: false, opened };
 }
 
 /** The two automatic messages of an episode: the acknowledgement and the late notice. */
