@@ -153,10 +153,10 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     return { kind: 'skipped', reason };
   }
 
-  // An ack held up past its promise (an outage, the queue's retries) never states a time gone
-  // by: it states the promise we can keep from now, which becomes the episode's (as a notice's).
-  const stale = slot === 'ack' && Date.parse(conversation.promise.replyBy) <= now.getTime();
-  const newPromise = slot === 'notice' || stale ? noticePromise(deps, conversation, now) : undefined;
+  // A notice states a new time; so does an ack held up past its promise (an outage, the
+  // queue's retries): never a time gone by, but the promise we can keep from now, which
+  // becomes the episode's.
+  const newPromise = statedPromise(deps, conversation, slot, now);
   const { text, subject } =
     newPromise && slot === 'notice'
       ? composeNotice(deps.business, {
