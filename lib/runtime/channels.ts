@@ -74,6 +74,7 @@ export function wireChannels(
       ? createSesChannel({
           topicArns: config.email.sesTopicArns,
           fetchCertificate: (url) => fetchCertificate(url, options.fetch ?? fetch),
+          now: () => options.clock.now(),
           getObject: (bucket, key) => options.mailStore.getObject(bucket, key),
           ...mailDeps,
           ...fetchOption,

@@ -1,4 +1,3 @@
-// Security review findings: each test fails on the code as reviewed, for the reason its name gives.
 import { afterEach, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { sesFixture, signSns, snsKeys, snsNotification, TEST_TOPIC_ARN } from '#test/support/sns-signer.ts';
@@ -18,9 +17,9 @@ const postSns = (sb: TestSwitchboard, message: Record<string, string>) =>
     body: JSON.stringify(message),
   });
 
-// Hostile requests at the edges: a certificate served from an S3 bucket's address, a
-// certificate that cannot be fetched (no stack trace in the log), an oversized body on an
-// acting route. Found by a security review at stop 22.
+// Hostile requests at the edges: a certificate served from an S3 bucket's address, a signed
+// notification replayed a year later, a certificate that cannot be fetched (no stack trace in
+// the log), an oversized body on an acting route. Found by a security review at stop 22.
 
 describe('hostile requests at the edges', () => {
   let sb: TestSwitchboard;
@@ -56,6 +55,29 @@ describe('hostile requests at the edges', () => {
       expect(response.status).toBe(403);
       expect(await conversations(sb)).toHaveLength(0);
       expect(fetched).not.toContain(bucketCertUrl);
+    });
+
+    it('should refuse a correctly signed SNS notification whose Timestamp is a year old, fetching nothing', async () => {
+      // Prepare: SNS's own key and certificate; the notification was signed a year ago
+      const sns = snsKeys();
+      const fetched: string[] = [];
+      const network: typeof fetch = async (input) => {
+        fetched.push(String(input instanceof Request ? input.url : input));
+        return new Response(sns.certificatePem);
+      };
+      sb = await startTestSwitchboard({ env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN }, fetch: network });
+      const replayed = signSns(
+        snsNotification(sesFixture('received-inline'), { Timestamp: '2025-11-10T08:14:06.123Z' }),
+        sns,
+      );
+
+      // Act
+      const response = await postSns(sb, replayed);
+
+      // Assess
+      expect(response.status).toBe(403);
+      expect(fetched).toEqual([]);
+      expect(await conversations(sb)).toHaveLength(0);
     });
 
     it('should log no stack trace when a forged SNS request names a certificate that cannot be fetched', async () => {

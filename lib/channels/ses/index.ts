@@ -19,6 +19,8 @@ export type SesChannelOptions = {
   ourAddresses: string[];
   /** For confirming subscriptions; the global fetch by default. */
   fetch?: typeof globalThis.fetch;
+  /** The clock SNS's signed Timestamp is judged by. */
+  now?: () => Date;
 };
 
 export type SesChannel = {
@@ -40,7 +42,11 @@ export function createSesChannel(options: SesChannelOptions): SesChannel {
   return {
     provider: 'ses',
     webhook: {
-      verify: createSnsVerifier({ topicArns, fetchCertificate }),
+      verify: createSnsVerifier({
+        topicArns,
+        fetchCertificate,
+        ...(options.now ? { now: options.now } : {}),
+      }),
       parse: (request) => parseSesPayload(request.rawBody),
       normalize: (payload) => normalizeSesPayload(payload, { getObject, saveAttachment, ourAddresses }),
     },

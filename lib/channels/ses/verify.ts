@@ -67,11 +67,23 @@ export function snsStringToSign(message: Record<string, unknown>): string {
 export type SnsVerifierOptions = {
   topicArns: readonly string[];
   fetchCertificate: FetchCertificate;
+  /** The clock the signed Timestamp is judged by (now by default). */
+  now?: () => Date;
 };
 
 /**
- * Checks an SNS HTTP/S delivery on its raw body: the TopicArn is one of ours, the
- * certificate URL is an SNS one (checked before anything is fetched), and the v1 (RSA-SHA1)
+ * How old a signed SNS message may be. SNS retries a delivery for an hour at most under our
+ * delivery policy; a replay inside the window is a duplicate (the mail is recorded once by its
+ * SES id, and message records do not expire), so the window only has to refuse what is old.
+ */
+export const SNS_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+/** How far ahead of our clock a Timestamp may be (the clocks' skew). */
+export const SNS_MAX_SKEW_MS = 15 * 60 * 1000;
+
+/**
+ * Checks an SNS HTTP/S delivery on its raw body: signed within the replay window, the
+ * TopicArn is one of ours, the certificate URL is an SNS one (checked before anything is
+ * fetched), and the v1 (RSA-SHA1)
  * or v2 (RSA-SHA256) signature holds over the canonical string. Certificates are cached per
  * URL (the promise, so concurrent requests fetch once); a failed fetch is not cached.
  */
@@ -103,8 +115,12 @@ export function createSnsVerifier(options: SnsVerifierOptions) {
     } catch {
       return 'invalid';
     }
-    const { Signature, SignatureVersion, SigningCertURL, TopicArn, Type } = message;
+    const { Signature, SignatureVersion, SigningCertURL, TopicArn, Type, Timestamp } = message;
     if (typeof Signature !== 'string' || Signature === '') return 'missing';
+    // A replay window, judged before anything is fetched (Timestamp is among the signed fields).
+    const signedAt = typeof Timestamp === 'string' ? Date.parse(Timestamp) : Number.NaN;
+    const age = (options.now?.() ?? new Date()).getTime() - signedAt;
+    if (!(age <= SNS_MAX_AGE_MS && age >= -SNS_MAX_SKEW_MS)) return 'invalid';
     const algorithm = SignatureVersion === '1' ? 'RSA-SHA1' : SignatureVersion === '2' ? 'RSA-SHA256' : null;
     if (!algorithm) return 'invalid';
     if (typeof TopicArn !== 'string' || !topics.has(TopicArn)) return 'invalid';

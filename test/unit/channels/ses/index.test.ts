@@ -29,6 +29,8 @@ function channel(fetched: string[] = []) {
     saveAttachment: async (name) => `attachments/${name}`,
     ourAddresses: ['kontakt@sklep.example'],
     fetch: (async () => new Response('ok')) as typeof globalThis.fetch,
+    // A few minutes after the fixtures' signed Timestamp.
+    now: () => new Date('2026-11-10T08:20:00Z'),
   });
 }
 

@@ -21,7 +21,10 @@ beforeAll(() => {
   otherKeys = snsKeys();
 });
 
-function verifier(options: { topicArns?: string[]; pem?: () => string } = {}) {
+/** A few minutes after the fixtures' signed Timestamp (2026-11-10T08:14:06Z). */
+const SIGNED_NOW = new Date('2026-11-10T08:20:00Z');
+
+function verifier(options: { topicArns?: string[]; pem?: () => string; now?: Date } = {}) {
   const fetched: string[] = [];
   const verify = createSnsVerifier({
     topicArns: options.topicArns ?? [TEST_TOPIC_ARN],
@@ -29,6 +32,7 @@ function verifier(options: { topicArns?: string[]; pem?: () => string } = {}) {
       fetched.push(url);
       return options.pem ? options.pem() : keys.certificatePem;
     },
+    now: () => options.now ?? SIGNED_NOW,
   });
   return { verify, fetched };
 }
@@ -196,6 +200,23 @@ describe('createSnsVerifier', () => {
     expect(fetched).toHaveLength(1);
   });
 
+  it.each([
+    ['signed a minute ago', new Date('2026-11-10T08:15:06Z'), 'ok'],
+    ['signed 30 days ago', new Date('2026-12-10T08:14:06Z'), 'ok'],
+    ['signed more than 30 days ago (a replay)', new Date('2026-12-10T08:14:07Z'), 'invalid'],
+    ['signed 20 minutes in the future', new Date('2026-11-10T07:54:06Z'), 'invalid'],
+  ])('should judge a notification %s', async (_case, now, expected) => {
+    // Prepare
+    const { verify, fetched } = verifier({ now });
+
+    // Act
+    const outcome = await verify(snsRequest(signSns(received(), keys)));
+
+    // Assess: a refused one fetched nothing
+    expect(outcome).toBe(expected);
+    expect(fetched).toHaveLength(expected === 'ok' ? 1 : 0);
+  });
+
   it('should throw CertificateUnavailableError when the fetch fails, and fetch again next time', async () => {
     // Prepare
     let calls = 0;
@@ -206,6 +227,7 @@ describe('createSnsVerifier', () => {
         if (calls === 1) throw new Error('ECONNRESET');
         return keys.certificatePem;
       },
+      now: () => SIGNED_NOW,
     });
     const request = snsRequest(signSns(received(), keys));
 
