@@ -363,6 +363,16 @@ function joinEpisode(
     const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...job, state: 'pending' } };
     return { kind: 'applied', conversation, ackRequested: true, opened };
   }
+  // A caller still waiting past the promise hears a new one in the greeting (never a time gone
+  // by): it becomes the episode's, as a late notice's would; the first is kept for measuring.
+  if (message.kind === 'call' && touched.replyBy && Date.parse(touched.replyBy) <= context.now.getTime()) {
+    return {
+      kind: 'applied',
+      conversation: movePromise(joined, context.promise),
+      ackRequested: false,
+      opened,
+    };
+  }
   const { noAckReason } = context;
   if (ack && forMessage && (noAckReason === 'recently-answered' || noAckReason === 'recently-acknowledged')) {
     const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...ack, reason: noAckReason } };

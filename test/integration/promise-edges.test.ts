@@ -64,6 +64,10 @@ describe('the promise a caller hears', () => {
     // (a promise kept from now: open until 17:00 today, back Monday 9:00 with the call back)
     expect(twiml).toContain('oddzwoni');
     expect(twiml).not.toContain('9:30');
+    // and what the caller heard is the episode's promise now, the first kept for measuring
+    const after = await sb.onlyOpenConversation();
+    expect(Date.parse(after.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+    expect(after.originalReplyBy).toBe(first?.replyBy);
     expect(twiml).toContain('w poniedziałek o 9:00');
   });
 });
