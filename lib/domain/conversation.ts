@@ -76,6 +76,11 @@ export const ConversationSchema = z.object({
   outbox: z.array(DomainEventSchema).default([]),
   /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
   outboxRetryAt: z.string().optional(),
+  /**
+   * An agent's reply is being sent through a provider that echoes it (Meta): until then, an
+   * echo without an app id may be it, not a person's inbox reply (it waits; Meta retries).
+   */
+  replySendingUntil: z.string().optional(),
   /** How many deliveries of the outbox failed in a row (each doubles the wait before the next). */
   outboxFailures: z.number().int().nonnegative().optional(),
   /**
@@ -651,7 +656,8 @@ export function applyAgentReply(
   reply: { messageId: string; at: Date; agent: string | null; channel: Conversation['channel'] },
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  const replied = applyReply(conversation, reply.at);
+  const { replySendingUntil: _sending, ...rest } = conversation;
+  const replied = applyReply(rest, reply.at);
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,

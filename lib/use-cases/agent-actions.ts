@@ -52,6 +52,9 @@ function routeFor(
   return { channel, provider: last.provider, customer: last.from, business: last.to };
 }
 
+/** How long an agent's reply counts as in flight (the provider's call and our writes). */
+const REPLY_IN_FLIGHT_MS = 60_000;
+
 /**
  * An agent's reply: sent on the conversation's last inbound channel (or the one chosen from
  * the contact's channels), signed with the agent's name, recorded as an outbound `reply`;
@@ -81,6 +84,16 @@ export async function sendReply(
   if (windowClosed({ ...conversation, route }, now)) return { kind: 'outside-window', channel };
 
   const text = request.agent.name ? `${request.text.trim()}\n${request.agent.name}` : request.text.trim();
+  // Meta echoes what we send, and an echo may arrive before the reply is stored: marked in
+  // flight, an echo without an app id waits (503, Meta retries) instead of passing for a
+  // person's inbox reply. The reply's own write clears the mark; a failed send lets it lapse.
+  if (route.provider === 'meta') {
+    const until = new Date(now.getTime() + REPLY_IN_FLIGHT_MS).toISOString();
+    await updateConversation(deps.store, conversation.id, (current) => ({
+      ...current,
+      replySendingUntil: until,
+    }));
+  }
   let providerMessageId: string | null;
   try {
     const receipt = await sender.send({

@@ -83,8 +83,8 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
     if (recent) throw new EchoNotYetError('the conversation is not written yet');
     return { kind: 'no-conversation' };
   }
-  // Our own ack or notice may be this echo: it is stored (and so recognised) a moment after the
-  // provider took it. An echo without an app id (Instagram) waits until then.
+  // Our own ack, notice or reply may be this echo: it is stored (and so recognised) a moment
+  // after the provider took it. An echo without an app id (Instagram) waits until then.
   if (!echo.appId && sendInFlight(conversation, now))
     throw new EchoNotYetError('one of our sends is in flight');
   const { message } = await deps.store.putMessage({
@@ -115,8 +115,13 @@ export class EchoNotYetError extends NotYetError {
   }
 }
 
-/** An ack or notice claimed by a worker whose lease still runs: sent, perhaps, not yet stored. */
+/**
+ * An ack or notice claimed by a worker whose lease still runs, or an agent's reply being sent:
+ * sent, perhaps, not yet stored.
+ */
 function sendInFlight(conversation: Conversation, now: Date): boolean {
+  const reply = conversation.replySendingUntil;
+  if (reply && Date.parse(reply) > now.getTime()) return true;
   return [conversation.ack, conversation.notice].some(
     (job) =>
       job?.state === 'sending' && job.leaseUntil !== undefined && Date.parse(job.leaseUntil) > now.getTime(),

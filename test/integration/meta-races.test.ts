@@ -262,6 +262,58 @@ describe('Meta webhooks against what is not recorded yet', () => {
     expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:ack']);
     expect(conversation?.firstReplyAt).toBeUndefined();
   });
+  it("should not take the echo of an agent's Instagram reply, arriving before the reply is stored, for a person's", async () => {
+    // Prepare: an Instagram customer, acknowledged; an agent replies through the API and Meta's
+    // echo of it (no app_id on Instagram) arrives after the send, before the reply is stored
+    sb = await startTestSwitchboard();
+    const igsid = '1029384756100002';
+    await sb.postMeta(
+      messagingEnvelope(
+        [[messagingTextEvent(4, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
+        'instagram',
+      ),
+    );
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    sb.clock.advance(20 * 60_000);
+    let echoStatus = 0;
+    let echo: Record<string, unknown> = {};
+    const race = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'reply',
+      },
+      async () => {
+        const sent = (await sb.outbox()).at(-1);
+        echo = messagingEnvelope(
+          [
+            [
+              {
+                sender: { id: IG_ACCOUNT_ID },
+                recipient: { id: igsid },
+                timestamp: sb.clock.now().getTime(),
+                message: { mid: sent?.providerMessageId, text: sent?.text, is_echo: true },
+              },
+            ],
+          ],
+          'instagram',
+        );
+        echoStatus = (await sb.postMeta(echo)).status;
+      },
+    );
+
+    // Act: the reply finishes; Meta delivers the echo again
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Yes, in M and L.' });
+    const retried = await sb.postMeta(echo);
+
+    // Assess: one reply on record, recognised as ours on the retry
+    expect(race.fired).toBe(true);
+    expect([reply.status, echoStatus, retried.status]).toEqual([201, 503, 200]);
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(1);
+  });
+
   it('should not acknowledge a WhatsApp message from a business number other than the one it wrote to', async () => {
     // Prepare: the WABA has a second number (phone_number_id 207651463353033, +48 22 765 43 21);
     // its messages reach the same webhook, but we send only from the configured number
