@@ -77,10 +77,11 @@ export const ConversationSchema = z.object({
   /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
   outboxRetryAt: z.string().optional(),
   /**
-   * An agent's reply is being sent through a provider that echoes it (Meta): until then, an
-   * echo without an app id may be it, not a person's inbox reply (it waits; Meta retries).
+   * Agents' replies being sent through a provider that echoes them (Meta), by message id, each
+   * until when: meanwhile an echo without an app id may be one of them, not a person's inbox
+   * reply (it waits; Meta retries). Each reply's own write removes it.
    */
-  replySendingUntil: z.string().optional(),
+  repliesInFlight: z.record(z.string(), z.string()).optional(),
   /** How many deliveries of the outbox failed in a row (each doubles the wait before the next). */
   outboxFailures: z.number().int().nonnegative().optional(),
   /**
@@ -368,19 +369,16 @@ function joinEpisode(
     const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...job, state: 'pending' } };
     return { kind: 'applied', conversation, ackRequested: true, opened };
   }
-  // A caller still waiting past the promise hears a new one in the greeting (never a time gone
-  // by): it becomes the episode's, as a late notice's would; the first is kept for measuring.
-  if (message.kind === 'call' && touched.replyBy && Date.parse(touched.replyBy) <= context.now.getTime()) {
-    return {
-      kind: 'applied',
-      conversation: movePromise(joined, context.promise),
-      ackRequested: false,
-      opened,
-    };
-  }
   const { noAckReason } = context;
   if (ack && forMessage && (noAckReason === 'recently-answered' || noAckReason === 'recently-acknowledged')) {
     const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...ack, reason: noAckReason } };
+    return { kind: 'applied', conversation, ackRequested: false, opened };
+  }
+  // A caller still waiting past the promise hears a new one in the greeting (never a time gone
+  // by): it becomes the episode's, as a late notice's would; the first is kept for measuring,
+  // and the broken one is counted in the same write (the sweeper would no longer see it).
+  if (message.kind === 'call' && touched.replyBy && Date.parse(touched.replyBy) <= context.now.getTime()) {
+    const conversation = movePromise(markBreached(joined, context.now), context.promise);
     return { kind: 'applied', conversation, ackRequested: false, opened };
   }
   return { kind: 'applied', conversation: joined, ackRequested: false, opened };
@@ -656,8 +654,7 @@ export function applyAgentReply(
   reply: { messageId: string; at: Date; agent: string | null; channel: Conversation['channel'] },
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  const { replySendingUntil: _sending, ...rest } = conversation;
-  const replied = applyReply(rest, reply.at);
+  const replied = applyReply(replyLanded(conversation, reply.messageId), reply.at);
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,
@@ -672,6 +669,36 @@ export function applyAgentReply(
     answeredEpisode: wasAwaiting !== null && replied.awaitingSince === null,
     firstReply: conversation.firstReplyAt === undefined,
   });
+}
+
+/** Marks an agent's reply in flight until `until` (and forgets those whose time has passed). */
+export function replyInFlight(
+  conversation: Conversation,
+  messageId: string,
+  now: Date,
+  until: Date,
+): Conversation {
+  const live = Object.entries(conversation.repliesInFlight ?? {}).filter(
+    ([, at]) => Date.parse(at) > now.getTime(),
+  );
+  return {
+    ...conversation,
+    repliesInFlight: Object.fromEntries([...live, [messageId, until.toISOString()]]),
+  };
+}
+
+/** The reply is stored: no longer in flight (the others stay). */
+function replyLanded(conversation: Conversation, messageId: string): Conversation {
+  const flying = conversation.repliesInFlight;
+  if (!flying || !(messageId in flying)) return conversation;
+  const { [messageId]: _landed, ...rest } = flying;
+  const { repliesInFlight: _all, ...without } = conversation;
+  return Object.keys(rest).length > 0 ? { ...without, repliesInFlight: rest } : without;
+}
+
+/** Whether an agent's reply may be on its way through the provider now. */
+export function replyMayBeInFlight(conversation: Conversation, now: Date): boolean {
+  return Object.values(conversation.repliesInFlight ?? {}).some((at) => Date.parse(at) > now.getTime());
 }
 
 /** Resolves the conversation (idempotent): pending automatic messages are no longer needed. */

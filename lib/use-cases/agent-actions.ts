@@ -6,6 +6,7 @@ import {
   lastSentAck,
   type ReplyRoute,
   reopenConversation,
+  replyInFlight,
   resolveConversation,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
@@ -88,11 +89,10 @@ export async function sendReply(
   // flight, an echo without an app id waits (503, Meta retries) instead of passing for a
   // person's inbox reply. The reply's own write clears the mark; a failed send lets it lapse.
   if (route.provider === 'meta') {
-    const until = new Date(now.getTime() + REPLY_IN_FLIGHT_MS).toISOString();
-    await updateConversation(deps.store, conversation.id, (current) => ({
-      ...current,
-      replySendingUntil: until,
-    }));
+    const until = new Date(now.getTime() + REPLY_IN_FLIGHT_MS);
+    await updateConversation(deps.store, conversation.id, (current) =>
+      replyInFlight(current, id, now, until),
+    );
   }
   let providerMessageId: string | null;
   try {

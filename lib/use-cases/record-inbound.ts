@@ -206,6 +206,8 @@ export async function recordInbound(
             ? await saveDeliveringLater(deps.deferredClear, result.conversation, expected, deps.log)
             : null;
         const saved = deferred?.saved ?? (await deps.store.saveConversation(result.conversation, expected));
+        // A call past the promise counted its breach in this write (the sweeper no longer sees it).
+        if (saved.breachedEpisode > (current?.breachedEpisode ?? 0)) deps.metrics.count('PromiseBreaches');
         outcome = {
           conversation: saved,
           ackRequested: result.ackRequested,

@@ -1,4 +1,4 @@
-import { type Conversation, settleAck } from '#lib/domain/conversation.ts';
+import { type Conversation, replyMayBeInFlight, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -120,8 +120,7 @@ export class EchoNotYetError extends NotYetError {
  * sent, perhaps, not yet stored.
  */
 function sendInFlight(conversation: Conversation, now: Date): boolean {
-  const reply = conversation.replySendingUntil;
-  if (reply && Date.parse(reply) > now.getTime()) return true;
+  if (replyMayBeInFlight(conversation, now)) return true;
   return [conversation.ack, conversation.notice].some(
     (job) =>
       job?.state === 'sending' && job.leaseUntil !== undefined && Date.parse(job.leaseUntil) > now.getTime(),
