@@ -333,7 +333,8 @@ export function applyInbound(
  * undone. Then the customer's own question is acknowledged late, once, and the promise of its
  * receipt becomes the episode's (nobody heard the first); a question not acknowledged only
  * because we just wrote to them takes the episode over, its reason and its promise, so the
- * quiet-only notice and the breach treat it as the question it is.
+ * quiet-only notice and the breach treat it as the question it is. A call past the promise
+ * moves it to the one the greeting speaks, counting the broken one.
  */
 function joinEpisode(
   touched: Conversation,
