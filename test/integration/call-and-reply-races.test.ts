@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { beforeCall } from '#test/support/faults.ts';
 import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -12,31 +13,6 @@ async function messagesOf(sb: TestSwitchboard, id: string): Promise<ApiMessage[]
 }
 
 /** Runs `meanwhile` once, right before the first matching DynamoDB call leaves the client. */
-function beforeCall(
-  client: TestSwitchboard['backends']['dynamodb'],
-  rule: { command: string; match: (input: Record<string, unknown>) => boolean },
-  meanwhile: () => Promise<void>,
-): { readonly fired: boolean } {
-  const state = { fired: false };
-  const stack = client.middlewareStack as unknown as {
-    add(middleware: unknown, options: { step: string; name: string }): void;
-  };
-  stack.add(
-    (
-      next: (args: { input: Record<string, unknown> }) => Promise<unknown>,
-      context: { commandName?: string },
-    ) =>
-      async (args: { input: Record<string, unknown> }) => {
-        if (!state.fired && context.commandName === rule.command && rule.match(args.input)) {
-          state.fired = true;
-          await meanwhile();
-        }
-        return next(args);
-      },
-    { step: 'initialize', name: `before-call-${Math.random()}` },
-  );
-  return state;
-}
 
 // A call that lands past the promise (its breach counted in its own write; a keyword's episode
 // still taken over by the caller's question), and two agents' Instagram replies in flight at

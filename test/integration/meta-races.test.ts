@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
-import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import {
   IG_ACCOUNT_ID,
   messagingEnvelope,
@@ -39,31 +39,6 @@ function inboxEcho(psid: string, mid: string, timestamp: number, text = 'Dzień 
 }
 
 /** Runs `meanwhile` once, right before the first matching DynamoDB call leaves the client. */
-function beforeCall(
-  client: TestSwitchboard['backends']['dynamodb'],
-  rule: { command: string; match: (input: Record<string, unknown>) => boolean },
-  meanwhile: () => Promise<void>,
-): { readonly fired: boolean } {
-  const state = { fired: false };
-  const stack = client.middlewareStack as unknown as {
-    add(middleware: unknown, options: { step: string; name: string }): void;
-  };
-  stack.add(
-    (
-      next: (args: { input: Record<string, unknown> }) => Promise<unknown>,
-      context: { commandName?: string },
-    ) =>
-      async (args: { input: Record<string, unknown> }) => {
-        if (!state.fired && context.commandName === rule.command && rule.match(args.input)) {
-          state.fired = true;
-          await meanwhile();
-        }
-        return next(args);
-      },
-    { step: 'initialize', name: `before-call-${Math.random()}` },
-  );
-  return state;
-}
 
 // Meta's echoes, statuses and numbers against what we have not finished recording: an echo of
 // a person's inbox reply that lands before the customer's conversation exists (or while Meta

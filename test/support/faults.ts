@@ -114,6 +114,28 @@ export function afterCall(
   };
 }
 
+/** Runs `meanwhile` once, right before the first matching call leaves the client (the twin of afterCall). */
+export function beforeCall(
+  client: DynamoDBClient | SQSClient,
+  rule: { command: string; match: (input: Input) => boolean },
+  meanwhile: () => Promise<void>,
+): { readonly fired: boolean; remove(): void } {
+  let fired = false;
+  const remove = atTheEdge(client, 'before', (next, context) => async (args) => {
+    if (!fired && context.commandName === rule.command && rule.match(args.input)) {
+      fired = true;
+      await meanwhile();
+    }
+    return next(args);
+  });
+  return {
+    get fired() {
+      return fired;
+    },
+    remove,
+  };
+}
+
 /** Matches a DynamoDB write whose key's pk starts with the prefix (e.g. 'MSG#', 'CONV#'). */
 export function pkStartsWith(prefix: string) {
   return (input: Record<string, unknown>) => {
