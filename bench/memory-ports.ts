@@ -36,7 +36,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
   readonly #lateTexts = new Map<string, string>();
-  readonly #remembered = new Map<string, number>();
+  readonly #remembered = new Map<string, { content: string; expiresAt: number }>();
 
   async getContact(key: string): Promise<Contact | null> {
     return this.#contacts.get(key) ?? null;
@@ -212,16 +212,12 @@ export class MemoryConversationStore implements ConversationStore {
     });
   }
 
-  async rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean> {
+  async bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {
     const seconds = Math.floor(now.getTime() / 1000);
-    const expiresAt = this.#remembered.get(key);
-    if (expiresAt !== undefined && expiresAt >= seconds) return false;
-    this.#remembered.set(key, Math.ceil(now.getTime() / 1000) + ttlSeconds);
+    const bound = this.#remembered.get(key);
+    if (bound !== undefined && bound.expiresAt >= seconds && bound.content !== content) return false;
+    this.#remembered.set(key, { content, expiresAt: Math.ceil(now.getTime() / 1000) + ttlSeconds });
     return true;
-  }
-
-  async isRemembered(key: string, now: Date): Promise<boolean> {
-    return (this.#remembered.get(key) ?? -1) >= Math.floor(now.getTime() / 1000);
   }
 
   async completeText(messageId: string, text: string): Promise<void> {

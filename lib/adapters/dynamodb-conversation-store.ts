@@ -544,7 +544,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     );
   }
 
-  async rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean> {
+  async bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {
     return applied(
       this.#client.send(
         new PutItemCommand({
@@ -553,19 +553,18 @@ export class DynamoDbConversationStore implements ConversationStore {
             pk: `REPLAY#${key}`,
             sk: 'REPLAY',
             type: 'replay',
+            content,
             expiresAt: Math.ceil(now.getTime() / 1000) + ttlSeconds,
           }),
           // An expired record may linger until DynamoDB's TTL removes it: it no longer counts.
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: marshall({ ':now': Math.floor(now.getTime() / 1000) }),
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR content = :content',
+          ExpressionAttributeValues: marshall({
+            ':now': Math.floor(now.getTime() / 1000),
+            ':content': content,
+          }),
         }),
       ),
     );
-  }
-
-  async isRemembered(key: string, now: Date): Promise<boolean> {
-    const item = await this.#get(`REPLAY#${key}`, 'REPLAY');
-    return typeof item?.expiresAt === 'number' && item.expiresAt >= Math.floor(now.getTime() / 1000);
   }
 
   async completeText(messageId: string, text: string): Promise<void> {

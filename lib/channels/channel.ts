@@ -41,8 +41,10 @@ export interface ProviderWebhook<TPayload> {
   parse(request: WebhookRequest): TPayload;
   normalize(payload: TPayload): InboundEvent[] | Promise<InboundEvent[]>;
   /**
-   * A value the provider never sends twice for distinct deliveries (Mailgun's token), for
-   * providers whose signature can be replayed: the route remembers it and refuses a reuse.
+   * For providers whose signature does not cover the body (Mailgun's covers its token): `key`
+   * is a value the provider never sends twice for distinct deliveries, `content` what this
+   * delivery says. The route binds the key to the first content it sees and refuses the key
+   * with any other; the same content again is the provider's retry.
    */
-  replayKey?(payload: TPayload): string | undefined;
+  replayGuard?(payload: TPayload): { key: string; content: string };
 }

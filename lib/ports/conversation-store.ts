@@ -113,10 +113,12 @@ export interface ConversationStore {
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
   /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */
   setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
-  /** True the first time a key is seen within its lifetime (replay protection), false after. */
-  rememberOnce(key: string, ttlSeconds: number, now: Date): Promise<boolean>;
-  /** Whether a key remembered by rememberOnce is still within its lifetime. */
-  isRemembered(key: string, now: Date): Promise<boolean>;
+  /**
+   * Replay protection in one conditional write: binds `key` to `content` for its lifetime.
+   * True when the key was free (or expired) or is already bound to this same content; false
+   * when it is bound to other content.
+   */
+  bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean>;
   /**
    * Text that completes a message (a voicemail's transcription), in either order: kept
    * aside if the message is not stored yet, and picked up by `takeLateText` when it is.

@@ -241,3 +241,57 @@ describe('inbound email at its edges', () => {
     expect(await sb.outbox()).toHaveLength(1);
   });
 });
+
+// Mailgun signs only `timestamp + token`, not the form: a signature seen once could carry
+// another mail. Found at stop 23: the token was remembered only after its mail was stored.
+describe('a Mailgun token bound to its mail', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  const mail = (from: string, body: string, token: string) =>
+    signMailgun(mailgunMail({ from, messageId: `${token}@poczta.example.pl`, body }), { token });
+
+  it('should refuse another mail carrying a token whose own mail is still being stored', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const token = 'a'.repeat(50);
+
+    // Act: the genuine POST and a copy of its signature on another form, at the same moment.
+    const [genuine, forged] = await Promise.all([
+      sb.postMailgun(mail('Zofia <zofia@poczta.example.pl>', 'Proszę o fakturę.', token)),
+      sb.postMailgun(mail('Mallory <m@evil.example>', 'Kliknij tutaj.', token)),
+    ]);
+    await sb.drain();
+
+    // Assess
+    expect([genuine.status, forged.status].sort()).toEqual([200, 406]);
+    expect(await conversations(sb)).toHaveLength(1);
+  });
+
+  it('should refuse another mail on a token whose first POST failed, and still take Mailgun’s retry of it', async () => {
+    // Prepare: the genuine POST fails before anything is stored.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const token = 'b'.repeat(50);
+    const genuine = mail('Zofia <zofia@poczta.example.pl>', 'Proszę o fakturę.', token);
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+    const first = await sb.postMailgun(genuine);
+    fault.remove();
+
+    // Act
+    const forged = await sb.postMailgun(mail('Mallory <m@evil.example>', 'Kliknij tutaj.', token));
+    sb.clock.advance(10 * 60_000);
+    const retry = await sb.postMailgun(genuine);
+    await sb.drain();
+
+    // Assess
+    expect([first.status, forged.status, retry.status]).toEqual([500, 406, 200]);
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['email:zofia@poczta.example.pl']);
+  });
+});

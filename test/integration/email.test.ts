@@ -80,24 +80,30 @@ describe('inbound email', () => {
       expect(messages[0]?.media.find((m) => m.name === 'message.txt')?.size).toBeGreaterThan(300_000);
     });
 
-    it('should refuse a replayed token, a stale timestamp and a wrong signature with 406, storing nothing new', async () => {
+    it('should refuse a token reused on another mail, a stale timestamp and a wrong signature with 406, storing nothing new', async () => {
       // Prepare
       sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-      const signed = signMailgun(mailgunFixture('reply-polish'));
+      const token = 'c'.repeat(50);
+      const signed = signMailgun(mailgunFixture('reply-polish'), { token });
       await post(signed);
+      const other = mailgunFixture('reply-polish');
+      other.set('body-plain', 'Proszę przelać pieniądze na inne konto.');
 
       // Act
-      const replay = await post(signed);
+      const again = await post(signed);
+      const reused = await post(signMailgun(other, { token }));
       const stale = await post(
         signMailgun(mailgunFixture('reply-polish'), {
           timestamp: Math.floor(TEST_NOW.getTime() / 1000) - 10 * 60 * 60,
         }),
       );
       const forged = await post(signMailgun(mailgunFixture('reply-polish'), { key: 'key-wrong' }));
+      await sb.drain();
 
-      // Assess
-      expect([replay.status, stale.status, forged.status]).toEqual([406, 406, 406]);
+      // Assess: the same POST again is Mailgun's retry, a duplicate.
+      expect([again.status, reused.status, stale.status, forged.status]).toEqual([200, 406, 406, 406]);
       expect(await conversations(sb)).toHaveLength(1);
+      expect(await sb.outbox()).toHaveLength(1);
     });
 
     it('should record an auto-reply without acknowledging it', async () => {

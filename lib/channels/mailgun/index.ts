@@ -1,7 +1,7 @@
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
 import type { SaveAttachment } from '#lib/channels/email/normalize-mail.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
-import { normalizeMailgunRoute } from './normalize.ts';
+import { mailgunTokenBinding, normalizeMailgunRoute } from './normalize.ts';
 import { type MailgunPayload, parseMailgunRoute } from './schema.ts';
 import { verifyMailgunSignature } from './verify.ts';
 
@@ -30,8 +30,8 @@ export function createMailgunChannel(options: MailgunChannelOptions): MailgunCha
       verify: (request) => verifyMailgunSignature(request, signingKey, now()),
       parse: parseMailgunRoute,
       normalize: (payload) => normalizeMailgunRoute(payload, { saveAttachment, ourAddresses }),
-      // The signature can be replayed within the timestamp window; the token cannot be reused.
-      replayKey: (payload) => `mailgun:${payload.token}`,
+      // The signature can be replayed within the timestamp window: the token is bound to its mail.
+      replayGuard: (payload) => ({ key: `mailgun:${payload.token}`, content: mailgunTokenBinding(payload) }),
     },
   };
 }

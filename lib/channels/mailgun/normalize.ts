@@ -17,27 +17,44 @@ export type MailgunNormalizeDeps = {
   ourAddresses: readonly string[];
 };
 
-/**
- * Mailgun's id of a delivery: the mail's Message-Id with a digest of what the mail says (its
- * sender, subject, text and files), the same on Mailgun's retries of one POST. The Message-Id
- * alone is the sender's choice: a scanner or a script that gives every mail the same one, or
- * two senders that happen to, would have every mail after the first dropped as a duplicate.
- * Without a Message-Id: a hash of the signed timestamp + token.
- */
-export function mailgunMessageId(payload: MailgunPayload): string {
-  const header = payload['Message-Id'] ?? headerValues(payload['message-headers'], 'message-id')[0];
-  const id = messageIdsOf(header)[0];
-  if (!id) {
-    return `mailgun:${createHash('sha256')
-      .update(payload.timestamp + payload.token)
-      .digest('hex')}`;
-  }
+/** A digest of what a mail says (its sender, subject, text and files): the same on Mailgun's retries of one POST. */
+export function mailgunContentDigest(payload: MailgunPayload): string {
   const digest = createHash('sha256');
   for (const part of [payload.from, payload.subject, payload['body-plain'], payload['body-html'] ?? '']) {
     digest.update(part).update('\0');
   }
   for (const file of payload.files) digest.update(`${file.filename}\0${file.content.byteLength}\0`);
-  return `${id}#${digest.digest('hex').slice(0, 16)}`;
+  return digest.digest('hex');
+}
+
+function mailgunHeaderMessageId(payload: MailgunPayload): string | undefined {
+  return messageIdsOf(payload['Message-Id'] ?? headerValues(payload['message-headers'], 'message-id')[0])[0];
+}
+
+/**
+ * Mailgun's id of a delivery: the mail's Message-Id with a digest of what the mail says, the
+ * same on Mailgun's retries of one POST. The Message-Id alone is the sender's choice: a scanner
+ * or a script that gives every mail the same one, or two senders that happen to, would have
+ * every mail after the first dropped as a duplicate. Without a Message-Id: a hash of the signed
+ * timestamp + token.
+ */
+export function mailgunMessageId(payload: MailgunPayload): string {
+  const id = mailgunHeaderMessageId(payload);
+  if (!id) {
+    return `mailgun:${createHash('sha256')
+      .update(payload.timestamp + payload.token)
+      .digest('hex')}`;
+  }
+  return `${id}#${mailgunContentDigest(payload).slice(0, 16)}`;
+}
+
+/**
+ * What a signed token is bound to: Mailgun signs only `timestamp + token`, so the signature of
+ * one POST could carry another form. The first POST with a token binds it to its mail; only
+ * that mail (Mailgun's retries of it) may use the token again.
+ */
+export function mailgunTokenBinding(payload: MailgunPayload): string {
+  return `${mailgunHeaderMessageId(payload) ?? ''}#${mailgunContentDigest(payload)}`;
 }
 
 /**
@@ -72,7 +89,7 @@ export async function mailOfMailgun(payload: MailgunPayload): Promise<ParsedMail
   if (from) mail.from = from;
   const replyTo = firstMailbox(header('reply-to'));
   if (replyTo) mail.replyTo = replyTo;
-  const messageId = messageIdsOf(payload['Message-Id'] ?? header('message-id'))[0];
+  const messageId = mailgunHeaderMessageId(payload);
   if (messageId) mail.messageId = messageId;
   const inReplyTo = messageIdsOf(payload['In-Reply-To'] ?? header('in-reply-to'))[0];
   if (inReplyTo) mail.inReplyTo = inReplyTo;

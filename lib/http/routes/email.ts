@@ -58,13 +58,17 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
         if (error instanceof MalformedPayloadError) return reject(c, error.code, error.message);
         throw error;
       }
-      const replayKey = mailgun.webhook.replayKey?.(payload);
-      if (replayKey && (await deps.store.isRemembered(replayKey, deps.clock.now()))) {
-        return reject(c, 'REPLAYED', 'This delivery was already accepted');
+      // Bound before anything is stored, in one conditional write: a copy of the signature on
+      // another form is refused even while the first is being stored or after it failed, and
+      // Mailgun's own retry of the first (the same content) gets through.
+      const guard = mailgun.webhook.replayGuard?.(payload);
+      if (
+        guard &&
+        !(await deps.store.bindOnce(guard.key, guard.content, REPLAY_TTL_SECONDS, deps.clock.now()))
+      ) {
+        return reject(c, 'REPLAYED', 'This token was already used for another delivery');
       }
       await ingest(deps, 'mailgun', await mailgun.webhook.normalize(payload));
-      // Remembered only once stored: Mailgun's own retry after a failure of ours must get through.
-      if (replayKey) await deps.store.rememberOnce(replayKey, REPLAY_TTL_SECONDS, deps.clock.now());
       return c.json({ ok: true });
     });
   }

@@ -33,19 +33,25 @@ describe('createMailgunChannel', () => {
     expect(mailgun.provider).toBe('mailgun');
   });
 
-  it('should give the token as the replay key', () => {
+  it('should bind the token to what the mail says', () => {
     // Prepare
     const mailgun = channel();
     const token = 'f'.repeat(50);
-    const payload = mailgun.webhook.parse(
-      mailgunRequest(signMailgun(mailgunFixture('reply-polish'), { token })),
-    );
+    const parse = (form: URLSearchParams) =>
+      mailgun.webhook.parse(mailgunRequest(signMailgun(form, { token })));
+    const other = mailgunFixture('reply-polish');
+    other.set('body-plain', 'Inna treść.');
 
     // Act
-    const key = mailgun.webhook.replayKey?.(payload);
+    const first = mailgun.webhook.replayGuard?.(parse(mailgunFixture('reply-polish')));
+    const again = mailgun.webhook.replayGuard?.(parse(mailgunFixture('reply-polish')));
+    const forged = mailgun.webhook.replayGuard?.(parse(other));
 
     // Assess
-    expect(key).toBe(`mailgun:${token}`);
+    expect(first?.key).toBe(`mailgun:${token}`);
+    expect(again).toEqual(first);
+    expect(forged?.key).toBe(first?.key);
+    expect(forged?.content).not.toBe(first?.content);
   });
 
   it('should use the injected clock for the timestamp window', async () => {

@@ -48,7 +48,7 @@ describe('createSesChannel', () => {
     expect(outcome).toBe('ok');
     expect(events.map((event) => event.type)).toEqual(['message']);
     expect(ses.provider).toBe('ses');
-    expect(ses.webhook.replayKey).toBeUndefined();
+    expect(ses.webhook.replayGuard).toBeUndefined();
   });
 
   it('should confirm a verified subscription for the allowed topic', async () => {
