@@ -688,8 +688,11 @@ export function replyInFlight(
   };
 }
 
-/** The reply is stored: no longer in flight (the others stay). */
-function replyLanded(conversation: Conversation, messageId: string): Conversation {
+/**
+ * The reply is stored, or the provider refused it (nothing of it is on its way): no longer in
+ * flight (the others stay).
+ */
+export function replyLanded(conversation: Conversation, messageId: string): Conversation {
   const flying = conversation.repliesInFlight;
   if (!flying || !(messageId in flying)) return conversation;
   const { [messageId]: _landed, ...rest } = flying;

@@ -7,6 +7,7 @@ import {
   type ReplyRoute,
   reopenConversation,
   replyInFlight,
+  replyLanded,
   resolveConversation,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
@@ -108,6 +109,11 @@ export async function sendReply(
     });
     providerMessageId = receipt.providerMessageId;
   } catch (error) {
+    // Refused by the provider, the reply is not on its way: its mark must not put off a
+    // person's inbox reply for a minute. After a timeout it may be, and the mark lapses.
+    if (route.provider === 'meta' && error instanceof SendError && error.permanent) {
+      await updateConversation(deps.store, conversation.id, (current) => replyLanded(current, id));
+    }
     if (error instanceof SendError && error.providerCode === 'outside-window')
       return { kind: 'outside-window', channel };
     if (error instanceof SendError && error.permanent) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
+import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
 import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import {
   IG_ACCOUNT_ID,
@@ -287,6 +287,53 @@ describe('Meta webhooks against what is not recorded yet', () => {
     expect([reply.status, echoStatus, retried.status]).toEqual([201, 503, 200]);
     const messages = await messagesOf(sb, conversation?.id as string);
     expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(1);
+  });
+
+  it("should take a person's Instagram inbox reply at once after an agent's reply the provider refused", async () => {
+    // Prepare: an Instagram customer, acknowledged; an agent's reply is refused by Meta (the
+    // person is unavailable), so nothing of ours is on its way. Found at stop 23.
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    const igsid = '1029384756100003';
+    await sb.postMeta(
+      messagingEnvelope(
+        [[messagingTextEvent(4, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
+        'instagram',
+      ),
+    );
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    sb.clock.advance(20 * 60_000);
+    graph.failNext(1, GRAPH_FAILURES.unavailable);
+    const refused = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Yes, in M and L.' });
+
+    // Act: a person answers from the Instagram inbox a moment later
+    sb.clock.advance(5_000);
+    const echo = await sb.postMeta(
+      messagingEnvelope(
+        [
+          [
+            {
+              sender: { id: IG_ACCOUNT_ID },
+              recipient: { id: igsid },
+              timestamp: sb.clock.now().getTime(),
+              message: {
+                mid: 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAz',
+                text: 'Tak, jest M.',
+                is_echo: true,
+              },
+            },
+          ],
+        ],
+        'instagram',
+      ),
+    );
+
+    // Assess: recorded as the first reply now, not put off to Meta's retry
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(echo.status).toBe(200);
+    const [after] = await conversations(sb);
+    expect(after?.firstReplyAt).toBe(sb.clock.now().toISOString());
   });
 
   it('should not acknowledge a WhatsApp message from a business number other than the one it wrote to', async () => {
