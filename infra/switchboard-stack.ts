@@ -102,7 +102,9 @@ export class SwitchboardStack extends Stack {
       description: 'Copies every Switchboard event to the stats queue (service-level counting)',
       eventBus: bus,
       eventPattern: { source: ['switchboard'] },
-      targets: [new targets.SqsQueue(statsQueue.queue)],
+      // An event EventBridge cannot put on the queue (retried for up to 24 h) goes to the stats
+      // DLQ, beside those the worker could not count: one alarm and one redrive for both.
+      targets: [new targets.SqsQueue(statsQueue.queue, { deadLetterQueue: statsQueue.deadLetterQueue })],
     });
     // Encrypts the two SNS topics (inbound email notifications carry addresses and subjects).
     // A customer managed key because SES and CloudWatch cannot publish to a topic under the

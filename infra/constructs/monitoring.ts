@@ -92,7 +92,7 @@ export class Monitoring extends Construct {
     });
     this.alarm('StatsDlqDepth', {
       description:
-        'Events failed 5 times to be counted and wait in the stats DLQ: the service-level report misses them until they are redriven.',
+        'Events failed 5 times to be counted (or could not be put on the stats queue) and wait in the stats DLQ: the service-level report misses them until they are redriven.',
       metric: props.statsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: ONE_MINUTE,
         statistic: 'Maximum',

@@ -397,6 +397,35 @@ describe('SwitchboardStack', () => {
       });
     });
 
+    it('should keep the events EventBridge cannot put on the stats queue in the stats DLQ, under its alarm', () => {
+      // Prepare: found at stop 23: a failed delivery to the queue was retried for 24 h, then dropped.
+      const dlq = logicalId(dev, 'AWS::SQS::Queue', 'StatsQueueDeadLetterQueue');
+      const rule = logicalId(dev, 'AWS::Events::Rule', 'StatsFeed');
+
+      // Act
+      const target = (resource(dev, 'AWS::Events::Rule', 'StatsFeed').Properties as { Targets: unknown[] })
+        .Targets[0];
+
+      // Assess: the same DLQ the queue's consumer failures go to, so one alarm and one redrive cover both
+      expect(target).toMatchObject({ DeadLetterConfig: { Arn: getAtt(dlq) } });
+      dev.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'sqs:SendMessage',
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule) } },
+            }),
+          ]),
+        },
+        Queues: [ref(dlq)],
+      });
+      dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }],
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+      });
+    });
+
     it('should copy every Switchboard event to the stats queue and feed the ack worker from it in capped batches', () => {
       // Prepare
       const queue = logicalId(dev, 'AWS::SQS::Queue', 'StatsQueue4');
