@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { ackMessageId } from '#lib/use-cases/send-ack.ts';
+import { ackMessageId } from '#lib/domain/conversation.ts';
 
 // About the length of the composed Polish acknowledgement with its reply-by time.
 const ACK_TEXT =

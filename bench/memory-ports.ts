@@ -35,6 +35,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #messages = new Map<string, Message>();
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
+  readonly #held = new Map<string, DeliveryUpdate>();
   readonly #lateTexts = new Map<string, string>();
   readonly #remembered = new Map<string, { content: string; expiresAt: number }>();
 
@@ -177,8 +178,21 @@ export class MemoryConversationStore implements ConversationStore {
     return alias ? (this.#messages.get(alias) ?? null) : null;
   }
 
-  async putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void> {
+  async putProviderAlias(
+    provider: string,
+    providerMessageId: string,
+    messageId: string,
+  ): Promise<DeliveryUpdate | null> {
     this.#aliases.set(`${provider}:${providerMessageId}`, messageId);
+    return this.#held.get(`${provider}:${providerMessageId}`) ?? null;
+  }
+
+  async holdDelivery(update: DeliveryUpdate): Promise<boolean> {
+    const key = `${update.provider}:${update.providerMessageId}`;
+    if (this.#aliases.has(key)) return false;
+    const held = this.#held.get(key);
+    if (!held || RANK[held.status] < RANK[update.status]) this.#held.set(key, update);
+    return true;
   }
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {

@@ -17,6 +17,7 @@ import { stableId } from '#lib/domain/ids.ts';
 import {
   type DeliveryStatus,
   type DeliveryUpdate,
+  DeliveryUpdateSchema,
   type Message,
   MessageSchema,
 } from '#lib/domain/message.ts';
@@ -490,13 +491,57 @@ export class DynamoDbConversationStore implements ConversationStore {
     return typeof alias?.messageId === 'string' ? this.getMessage(alias.messageId) : null;
   }
 
-  async putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
+  async putProviderAlias(
+    provider: string,
+    providerMessageId: string,
+    messageId: string,
+  ): Promise<DeliveryUpdate | null> {
+    // An update, not a put: a delivery update held here before the alias existed stays until
+    // it is applied (a worker that dies before applying it leaves it for the next one).
+    const result = await this.#client.send(
+      new UpdateItemCommand({
         TableName: this.#table,
-        Item: marshall({ pk: `PMID#${provider}:${providerMessageId}`, sk: 'PMID', type: 'alias', messageId }),
+        Key: marshall({ pk: `PMID#${provider}:${providerMessageId}`, sk: 'PMID' }),
+        UpdateExpression: 'SET #type = :alias, messageId = :messageId REMOVE expiresAt',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: marshall({ ':alias': 'alias', ':messageId': messageId }),
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    const early = result.Attributes ? strip(result.Attributes).early : undefined;
+    const parsed = DeliveryUpdateSchema.safeParse(early);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean> {
+    const key = { pk: `PMID#${update.provider}:${update.providerMessageId}`, sk: 'PMID' };
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall(key),
+          UpdateExpression: 'SET #type = :held, early = :update, earlyRank = :rank, expiresAt = :expiresAt',
+          // The alias came meanwhile: the caller looks again. A later state already held stays.
+          ConditionExpression:
+            'attribute_not_exists(messageId) AND (attribute_not_exists(earlyRank) OR earlyRank < :rank)',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: marshall(
+            {
+              ':held': 'held-delivery',
+              ':update': update,
+              ':rank': DELIVERY_RANK[update.status],
+              ':expiresAt': Math.ceil(now.getTime() / 1000) + ttlSeconds,
+            },
+            { removeUndefinedValues: true },
+          ),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = await this.#get(key.pk, key.sk);
+      return typeof item?.messageId !== 'string';
+    }
   }
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {

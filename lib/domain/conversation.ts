@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { acknowledgedLater, promisedNobody } from './ack-policy.ts';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
+import { stableId } from './ids.ts';
 import type { Message } from './message.ts';
 import { ReplyPromiseSchema } from './promise.ts';
 
@@ -387,6 +388,11 @@ function joinEpisode(
 
 /** The two automatic messages of an episode: the acknowledgement and the late notice. */
 export type Slot = 'ack' | 'notice';
+
+/** The id of an episode's acknowledgement (or late notice): one per episode, whoever sends it. */
+export function ackMessageId(conversationId: string, episode: number, slot: Slot = 'ack'): string {
+  return stableId('msg', `${slot}:${conversationId}:${episode}`);
+}
 
 export type ClaimResult =
   | { kind: 'claimed'; conversation: Conversation }

@@ -107,8 +107,22 @@ export interface ConversationStore {
   listMessages(conversationId: string): Promise<Message[]>;
   /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;
-  /** Remembers which of our messages the provider knows as `providerMessageId`. */
-  putProviderAlias(provider: string, providerMessageId: string, messageId: string): Promise<void>;
+  /**
+   * Remembers which of our messages the provider knows as `providerMessageId`. Returns the
+   * delivery update held for that id before the alias existed (holdDelivery), for the caller
+   * to apply now; it stays held, so applying it again is harmless.
+   */
+  putProviderAlias(
+    provider: string,
+    providerMessageId: string,
+    messageId: string,
+  ): Promise<DeliveryUpdate | null>;
+  /**
+   * Holds a delivery update for a provider id with no alias yet (the status callback came
+   * between our send and our write of the alias), the latest state only, for `ttlSeconds`.
+   * False when the alias exists after all: the caller looks the message up again.
+   */
+  holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
   /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */

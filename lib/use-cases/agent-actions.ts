@@ -18,6 +18,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
+import { applyDelivery } from './record-updates.ts';
 import { windowClosed } from './send-ack.ts';
 
 export type AgentDeps = {
@@ -149,8 +150,11 @@ async function finishReply(
   message: Message,
   agent: Agent,
 ): Promise<ReplyResult> {
-  if (message.providerMessageId)
-    await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
+  if (message.providerMessageId) {
+    // A status the provider sent before this alias existed was held for us.
+    const early = await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
+    if (early) await applyDelivery(deps, message, early);
+  }
   const updated = await applyStoredReply(deps.store, message, agent.name);
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };

@@ -108,6 +108,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     listMessages: (...args) => inner.listMessages(...args),
     findByProviderId: (...args) => inner.findByProviderId(...args),
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
+    holdDelivery: (...args) => inner.holdDelivery(...args),
     updateDelivery: (...args) => inner.updateDelivery(...args),
     setConsent: (...args) => inner.setConsent(...args),
     bindOnce: (...args) => inner.bindOnce(...args),

@@ -1,4 +1,4 @@
-import { type Conversation, replyMayBeInFlight, settleAck } from '#lib/domain/conversation.ts';
+import { ackMessageId, type Conversation, replyMayBeInFlight, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -6,7 +6,6 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
-import { ackMessageId } from './send-ack.ts';
 
 export type UpdateDeps = {
   store: ConversationStore;
@@ -16,16 +15,35 @@ export type UpdateDeps = {
   ourAppIds: readonly string[];
 };
 
-export type UpdateResult = { kind: 'applied' | 'stale' | 'unknown' | 'ours' | 'no-conversation' };
+export type UpdateResult = {
+  kind: 'applied' | 'stale' | 'unknown' | 'held' | 'ours' | 'no-conversation';
+};
+
+/** How long a status for a provider id we have not aliased yet is held for the alias's writer. */
+const HELD_DELIVERY_SECONDS = 24 * 60 * 60;
 
 /**
  * A status callback or receipt for one of our outbound messages: stored on the message if it
  * is newer than what we have; a failed acknowledgement marks the conversation's ack failed.
- * It never creates a message and never triggers an acknowledgement.
+ * It never creates a message and never triggers an acknowledgement. One for a provider id we
+ * have no alias for yet (it came between the provider's answer to our send and our write of
+ * the alias) is held, and applied by the alias's writer (applyDelivery).
  */
 export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): Promise<UpdateResult> {
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
-  if (!message) return { kind: 'unknown' };
+  if (message) return applyDelivery(deps, message, update);
+  if (await deps.store.holdDelivery(update, HELD_DELIVERY_SECONDS, deps.clock.now())) return { kind: 'held' };
+  // The alias was written meanwhile.
+  const aliased = await deps.store.findByProviderId(update.provider, update.providerMessageId);
+  return aliased ? applyDelivery(deps, aliased, update) : { kind: 'unknown' };
+}
+
+/** A delivery update for `message`, ours, found by its provider id or held until its alias was written. */
+export async function applyDelivery(
+  deps: Pick<UpdateDeps, 'store' | 'clock'>,
+  message: Message,
+  update: DeliveryUpdate,
+): Promise<UpdateResult> {
   const updated = await deps.store.updateDelivery(message.id, update);
   const failure = message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered');
   // Not stored: older than what we have, or the provider's retry of a callback whose first

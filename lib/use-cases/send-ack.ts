@@ -1,5 +1,6 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import {
+  ackMessageId,
   ackNoLongerNeeded,
   type Conversation,
   claimAck,
@@ -7,7 +8,6 @@ import {
   type Slot,
   settleAck,
 } from '#lib/domain/conversation.ts';
-import { stableId } from '#lib/domain/ids.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
@@ -19,6 +19,7 @@ import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
+import { applyDelivery } from './record-updates.ts';
 
 export type SendAckDeps = {
   store: ConversationStore;
@@ -50,11 +51,6 @@ export class AckRetryError extends SendError {
     super(`automatic message not sent yet: ${reason}`, { permanent: false, cause });
     this.final = final;
   }
-}
-
-/** The id of an episode's acknowledgement (or late notice): one per episode, whoever sends it. */
-export function ackMessageId(conversationId: string, episode: number, slot: Slot = 'ack'): string {
-  return stableId('msg', `${slot}:${conversationId}:${episode}`);
 }
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -135,8 +131,10 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // it the provider's delivery statuses and echoes would not find this message.
   const already = await deps.store.getMessage(messageId);
   if (already) {
-    if (already.providerMessageId)
-      await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);
+    if (already.providerMessageId) {
+      const early = await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);
+      if (early) await applyDelivery(deps, already, early);
+    }
     const at = new Date(already.createdAt);
     await settle({ state: 'sent', at, messageId }, statedPromise(deps, conversation, slot, at));
     return { kind: 'sent', messageId };
@@ -221,7 +219,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     throw new AckRetryError(reason, error, final);
   }
 
-  await deps.store.putMessage({
+  const { message: stored } = await deps.store.putMessage({
     id: messageId,
     conversationId: conversation.id,
     direction: 'outbound',
@@ -239,7 +237,12 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     ).toISOString(),
     contactKey: conversation.contact.key,
   });
-  if (providerMessageId) await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
+  if (providerMessageId) {
+    // A status the provider sent before this alias existed was held for us: applied before
+    // the ack is marked sent (a "failed" stays failed).
+    const early = await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
+    if (early) await applyDelivery(deps, stored, early);
+  }
   await settleSent({ state: 'sent', at: now, messageId }, newPromise);
   deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
     conversationId: conversation.id,

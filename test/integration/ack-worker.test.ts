@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ackMessageId, sendAck } from '#lib/use-cases/send-ack.ts';
+import { ackMessageId } from '#lib/domain/conversation.ts';
+import { sendAck } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import {
   FAKE_ACCOUNT_SID,

@@ -123,7 +123,7 @@ describe('the agents acting through the API', () => {
     const id = await openOne();
     sb.clock.advance(20 * 60_000);
     const crash = injectFault(sb.backends.dynamodb, {
-      command: 'PutItemCommand',
+      command: 'UpdateItemCommand',
       when: 'before',
       match: pkStartsWith('PMID#'),
     });

@@ -5,7 +5,7 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
-import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
@@ -440,7 +440,7 @@ describe('every channel through the same store and worker', () => {
     const outcomes = sb.log.lines
       .filter((line) => line.message === 'delivery update')
       .map((line) => line.fields?.outcome);
-    expect(outcomes).toEqual(['applied', 'applied', 'stale', 'stale', 'unknown']);
+    expect(outcomes).toEqual(['applied', 'applied', 'stale', 'stale', 'held']);
     const after = (await conversations(sb))[0];
     expect(after?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
     const messages = await messagesOf(sb, conversation?.id as string);
@@ -465,9 +465,9 @@ describe('every channel through the same store and worker', () => {
     const stop = afterCall(
       sb.backends.dynamodb,
       {
-        command: 'PutItemCommand',
+        command: 'UpdateItemCommand',
         match: (input) => {
-          const pk = (input.Item as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
           if (!pk.startsWith('PMID#twilio:')) return false;
           providerId = pk.slice('PMID#twilio:'.length);
           return true;
@@ -492,6 +492,47 @@ describe('every channel through the same store and worker', () => {
     expect(callback).toBe(200);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+  });
+
+  it('should mark an ack failed when Twilio reports it undelivered before the worker has stored its provider id', async () => {
+    // Prepare: Twilio's undelivered callback lands between the worker storing the ack and
+    // storing its provider-id alias (milliseconds after Twilio's 201). Found at stop 23.
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+    });
+    let callback = 0;
+    let sid = '';
+    const race = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input) => {
+          const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          sid = pk.slice('PMID#twilio:'.length);
+          return pk.startsWith('PMID#twilio:');
+        },
+      },
+      async () => {
+        callback = (
+          await sb.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid, SmsSid: sid })
+        ).status;
+      },
+    );
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Assess
+    expect(race.fired).toBe(true);
+    expect(callback).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    expect(ack?.delivery).toMatchObject({ status: 'undelivered', errorCode: '30007' });
   });
 
   it("should mark the ack failed on Twilio's retry when the undelivered callback's first delivery died after storing it", async () => {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phoneContactKey } from '#lib/domain/contact.ts';
-import { ackMessageId } from '#lib/use-cases/send-ack.ts';
+import { ackMessageId } from '#lib/domain/conversation.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { InjectedFault, injectFault } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';

@@ -149,7 +149,7 @@ describe('Meta webhooks against what is not recorded yet', () => {
       }),
     );
     const crash = injectFault(sb.backends.dynamodb, {
-      command: 'PutItemCommand',
+      command: 'UpdateItemCommand',
       when: 'before',
       match: pkStartsWith('PMID#'),
     });

@@ -127,7 +127,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // lease ran out and the next worker finds the stored message.
     await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
     const fault = injectFault(sb.backends.dynamodb, {
-      command: 'PutItemCommand',
+      command: 'UpdateItemCommand',
       when: 'before',
       match: pkStartsWith('PMID#'),
     });
@@ -159,7 +159,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // sent; before its lease runs out an agent answers.
     await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
     const fault = injectFault(sb.backends.dynamodb, {
-      command: 'PutItemCommand',
+      command: 'UpdateItemCommand',
       when: 'before',
       match: pkStartsWith('PMID#'),
     });
