@@ -23,6 +23,11 @@ export const AckSchema = z.object({
   /** A worker's claim: nobody else sends it before this moment. */
   leaseUntil: z.string().optional(),
   messageId: z.string().optional(),
+  /**
+   * Failed only because its retries ran out (the provider kept failing; the job went to the
+   * DLQ): a job redriven from the DLQ claims it again, with a fresh budget of attempts.
+   */
+  deadLettered: z.boolean().optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 
@@ -408,9 +413,33 @@ export function claimAck(
   now: Date,
   leaseMs: number,
   slot: Slot = 'ack',
+  options: { redriven?: boolean } = {},
 ): ClaimResult {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return { kind: 'skip', reason: 'stale' };
+  // A job redriven from the DLQ after the outage that ran out its retries: tried again, with a
+  // fresh budget, while the customer still waits. Only a first delivery is a redrive (SQS
+  // makes each redriven message new); the queue's own retries of the last attempt are not.
+  const redrive =
+    job.state === 'failed' &&
+    job.deadLettered === true &&
+    options.redriven === true &&
+    ackNoLongerNeeded(conversation, episode) === null;
+  if (redrive) {
+    const { deadLettered: _dead, ...rest } = job;
+    return {
+      kind: 'claimed',
+      conversation: {
+        ...conversation,
+        [slot]: {
+          ...rest,
+          state: 'sending',
+          attempts: 1,
+          leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+        },
+      },
+    };
+  }
   if (job.state === 'sent' || job.state === 'skipped' || job.state === 'failed')
     return { kind: 'skip', reason: 'done' };
   if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) {
@@ -448,13 +477,13 @@ export function settleAck(
   episode: number,
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
-    | { state: 'skipped' | 'failed'; reason: string; at: Date }
+    | { state: 'skipped' | 'failed'; reason: string; at: Date; deadLettered?: boolean }
     | { state: 'pending'; reason: string },
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, ...rest } = job;
+  const { leaseUntil: _lease, deadLettered: _dead, ...rest } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered before the worker got to mark it sent: that stands.
     if (job.state === 'failed') return conversation;
@@ -473,7 +502,12 @@ export function settleAck(
   }
   const settled: Conversation = {
     ...conversation,
-    [slot]: { ...rest, state: outcome.state, reason: outcome.reason },
+    [slot]: {
+      ...rest,
+      state: outcome.state,
+      reason: outcome.reason,
+      ...('deadLettered' in outcome && outcome.deadLettered ? { deadLettered: true } : {}),
+    },
   };
   if (slot !== 'ack' || outcome.state === 'pending') return settled;
   const type = outcome.state === 'failed' ? 'ack.failed' : 'ack.skipped';

@@ -84,7 +84,7 @@ function countOutcome(deps: SendAckDeps, slot: Slot, outcome: SendAckResult['kin
 
 async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: number): Promise<SendAckResult> {
   const slot: Slot = job.kind ?? 'ack';
-  const claimed = await claim(deps, job, slot);
+  const claimed = await claim(deps, job, slot, receiveCount === 1);
   if ('kind' in claimed) return claimed;
   const conversation = claimed.conversation;
   const route = conversation.route;
@@ -203,7 +203,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
       outsideWindow
         ? { state: 'skipped', reason: 'outside-window', at: now }
         : final
-          ? { state: 'failed', reason, at: now }
+          ? // Out of retries, not refused: the job goes to the DLQ, and a redrive tries again.
+            { state: 'failed', reason, at: now, deadLettered: !permanent }
           : { state: 'pending', reason },
     );
     deps.log.warn('automatic message not sent', {
@@ -294,6 +295,7 @@ async function claim(
   deps: SendAckDeps,
   job: AckJob,
   slot: Slot,
+  firstDelivery: boolean,
 ): Promise<{ conversation: Conversation } | SendAckResult> {
   // The events the recording write delivered without clearing them: this write removes them.
   const delivered = withoutDelivered(job.delivered);
@@ -333,7 +335,20 @@ async function claim(
       }
       continue;
     }
-    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot);
+    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot, { redriven: firstDelivery });
+    // Another copy of the job of an ack that ran out of retries (the sweeper queued copies
+    // during the outage): it goes on to the DLQ too, where the alarm sees it and a redrive
+    // tries again, instead of being dropped as done.
+    if (
+      result.kind === 'skip' &&
+      !firstDelivery &&
+      !ended &&
+      target?.episode === job.episode &&
+      target.deadLettered
+    ) {
+      deps.log.info('copy of a dead-lettered job: on to the DLQ', { conversationId: current.id, slot });
+      throw new AckRetryError(target.reason ?? 'dead-lettered', undefined, false);
+    }
     if (result.kind === 'skip') {
       // Nothing to send, but the delivered events still go: a lost race leaves them to the sweeper.
       const cleared = delivered(current);

@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ackMessageId } from '#lib/domain/conversation.ts';
 import { sendAck } from '#lib/use-cases/send-ack.ts';
@@ -11,6 +11,30 @@ import {
 } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+/** What the SQS console's "redrive" does: each DLQ message sent to the source queue as a new message. */
+async function redriveDlq(sb: TestSwitchboard): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sb.backends.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(message.Body ?? '');
+      await sb.backends.sqs.send(
+        new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: message.Body ?? '' }),
+      );
+      await sb.backends.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    }
+  }
+}
 
 describe('the ack worker', () => {
   let sb: TestSwitchboard;
@@ -111,6 +135,87 @@ describe('the ack worker', () => {
     // The sweeper never resurrects a failed ack.
     sb.clock.advance(10 * 60_000);
     expect((await sweep(sb.runtime.sweepDeps)).requeued).toBe(0);
+  });
+
+  it('should send the ack when its job is redriven from the DLQ after the outage, and once only', async () => {
+    // Prepare: Twilio fails every attempt until the job is in the DLQ and the ack shows failed.
+    // Found at stop 23: the redrive docs/deploy.md prescribes claimed nothing (the ack was "done").
+    await withFakeTwilio({ maxReceiveCount: 3 });
+    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    await sb.postSms({ From: '+48601000031', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    await sb.drain();
+    const before = await onlyConversation();
+    twilio?.recover();
+    if (twilio) twilio.requests.length = 0;
+
+    // Act: the cause fixed, ops redrive the DLQ onto the ack queue (a redriven message is new
+    // to SQS); a copy of the job is redriven twice by mistake.
+    sb.clock.advance(10 * 60_000);
+    const moved = await redriveDlq(sb);
+    await sb.drain();
+    await sb.backends.sqs.send(
+      new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: moved[0] }),
+    );
+    await sb.drain();
+
+    // Assess
+    expect(before.ack).toMatchObject({ state: 'failed', reason: 'SEND_FAILED:20503' });
+    expect(moved).toHaveLength(1);
+    expect(twilio?.requests).toHaveLength(1);
+    expect((await onlyConversation()).ack.state).toBe('sent');
+  });
+
+  it('should pass on to the DLQ, not drop, a retry of another copy of a job whose ack ran out of attempts', async () => {
+    // Prepare: during an outage the sweeper queues copies of the pending ack; the attempts run
+    // out on one copy while another is still being retried by the queue (receive 2 of 5).
+    await withFakeTwilio({ maxReceiveCount: 3 });
+    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    await sb.postSms({ From: '+48601000033' });
+    await sb.drain();
+    await sb.drain();
+    const failed = await onlyConversation();
+    twilio?.recover();
+    const job = { conversationId: failed.id, episode: 1 };
+
+    // Act
+    const copy = await sendAck(sb.runtime.sendAckDeps, job, 2).then(
+      () => 'done',
+      (error: Error) => error.name,
+    );
+    const redriven = await sendAck(sb.runtime.sendAckDeps, job, 1);
+
+    // Assess: the copy fails (on to the DLQ, under its alarm); a redriven one sends
+    expect(failed.ack).toMatchObject({ state: 'failed', reason: 'SEND_FAILED:20503' });
+    expect(copy).toBe('AckRetryError');
+    expect(redriven.kind).toBe('sent');
+  });
+
+  it('should not resend a failed ack the provider refused for good when its job is redriven', async () => {
+    // Prepare: an invalid number (permanent): failed at once, nothing in the DLQ.
+    await withFakeTwilio();
+    twilio?.failNext(1, {
+      status: 400,
+      code: 21211,
+      message: "The 'To' number is not a valid phone number.",
+    });
+    await sb.postSms({ From: '+48601000032' });
+    await sb.drain();
+    const conversation = await onlyConversation();
+    if (twilio) twilio.requests.length = 0;
+
+    // Act: someone puts its job on the queue again anyway
+    await sb.backends.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: sb.backends.queueUrl,
+        MessageBody: JSON.stringify({ conversationId: conversation.id, episode: 1 }),
+      }),
+    );
+    await sb.drain();
+
+    // Assess
+    expect(twilio?.requests).toHaveLength(0);
+    expect((await onlyConversation()).ack).toMatchObject({ state: 'failed', reason: 'SEND_REJECTED:21211' });
   });
 
   it('should send once when the worker died after claiming: the lease runs out and the sweeper requeues', async () => {

@@ -24,6 +24,8 @@ export type FakeTwilio = {
   requests: RecordedRequest[];
   /** The next `count` requests to the Messages API get this answer instead of a 201. */
   failNext(count: number, failure: FakeFailure): void;
+  /** The outage is over: the failures still scripted by failNext are dropped. */
+  recover(): void;
   close(): Promise<void>;
 };
 
@@ -139,6 +141,9 @@ export async function startFakeTwilio(
     requests,
     failNext(count, failure) {
       for (let i = 0; i < count; i++) script.push(failure);
+    },
+    recover() {
+      script.length = 0;
     },
     close() {
       server.closeAllConnections();
