@@ -6,11 +6,25 @@ import { ConfigError, SECRET_NAMES } from './env.ts';
  * cached by Powertools, and returns them as environment-style entries to merge.
  */
 export async function loadSecretsFromAws(secretArn: string): Promise<Record<string, string>> {
-  const value = await getSecret<Record<string, unknown>>(secretArn, { transform: 'json', maxAge: 300 });
-  if (!value || typeof value !== 'object') throw new ConfigError('The provider secret is not a JSON object');
+  // Fetched as text and parsed here: Powertools' JSON transform would fail with V8's parse
+  // message, which quotes the secret around the mistake, into the cold-start log.
+  const raw = await getSecret<string>(secretArn, { maxAge: 300 });
+  return parseProviderSecret(typeof raw === 'string' ? raw : undefined);
+}
+
+/** The provider secret's entries; a value that is not a JSON object is refused without quoting it. */
+export function parseProviderSecret(raw: string | undefined): Record<string, string> {
+  let value: unknown;
+  try {
+    value = raw === undefined ? undefined : JSON.parse(raw);
+  } catch {
+    throw new ConfigError('The provider secret is not valid JSON (its text is not shown: it holds secrets)');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError('The provider secret is not a JSON object');
   const entries: Record<string, string> = {};
   for (const name of SECRET_NAMES) {
-    const item = value[name];
+    const item = (value as Record<string, unknown>)[name];
     if (typeof item === 'string' && item.trim() !== '') entries[name] = item;
   }
   return entries;
