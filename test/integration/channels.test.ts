@@ -397,14 +397,19 @@ describe('every channel through the same store and worker', () => {
     expect(await conversations(sb)).toHaveLength(0);
   });
 
-  /** A customer's SMS acknowledged through the fake Twilio: the conversation and its ack message. */
-  async function ackSentThroughTwilio() {
+  /** Switchboard sending through the fake Twilio. */
+  async function startThroughTwilio() {
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboard({
       twilioApiBaseUrl: twilio.url,
       twilioAccountSid: FAKE_ACCOUNT_SID,
       twilioAuthToken: FAKE_AUTH_TOKEN,
     });
+  }
+
+  /** A customer's SMS acknowledged through the fake Twilio: the conversation and its ack message. */
+  async function ackSentThroughTwilio() {
+    await startThroughTwilio();
     await sb.postSms({ From: '+48601234567' });
     await sb.drain();
     const [conversation] = await conversations(sb);
@@ -454,12 +459,7 @@ describe('every channel through the same store and worker', () => {
   it('should keep an ack failed when Twilio reports it undelivered before the worker has marked it sent', async () => {
     // Prepare: the worker stopped right after storing the ack's provider id, and Twilio's
     // undelivered callback answered there
-    twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-    });
+    await startThroughTwilio();
     let callback = 0;
     let providerId = '';
     const stop = afterCall(
@@ -497,12 +497,7 @@ describe('every channel through the same store and worker', () => {
   it('should mark an ack failed when Twilio reports it undelivered before the worker has stored its provider id', async () => {
     // Prepare: Twilio's undelivered callback lands between the worker storing the ack and
     // storing its provider-id alias (milliseconds after Twilio's 201). Found at stop 23.
-    twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-    });
+    await startThroughTwilio();
     let callback = 0;
     let sid = '';
     const race = beforeCall(
