@@ -26,7 +26,8 @@ export function retryAfterMs(header: string | null): number | undefined {
 }
 
 /**
- * Runs `attempt` until it succeeds, fails permanently, runs out of retries or would outlive
+ * Runs `attempt` until it succeeds, fails permanently or for our own credentials (SendError.ours),
+ * runs out of retries or would outlive
  * the budget; waits Retry-After when given, else exponential backoff with full jitter.
  * Each attempt gets the smaller of the per-attempt timeout and what is left of the budget.
  */
@@ -41,7 +42,8 @@ export async function retryWithinBudget<T>(
     // AbortSignal.timeout takes whole milliseconds only.
     const result = await attempt(Math.max(1, Math.floor(Math.min(timeoutMs, remaining))));
     if (result.done) return result.value;
-    if (result.error.permanent || retry >= maxRetries) throw result.error;
+    // A refusal of our credentials or account is not fixed in the next second: the queue retries it.
+    if (result.error.permanent || result.error.ours || retry >= maxRetries) throw result.error;
     const wait = result.retryAfterMs ?? Math.random() * baseDelayMs * 2 ** retry;
     // Waiting past the budget only to be cut off by the Lambda timeout helps nobody.
     if (performance.now() + wait >= deadline) throw result.error;

@@ -19,9 +19,23 @@ export class ConcurrentUpdateError extends SwitchboardError {
 export class SendError extends SwitchboardError {
   readonly permanent: boolean;
   readonly providerCode: string | undefined;
-  constructor(message: string, options: { permanent: boolean; providerCode?: string; cause?: unknown }) {
-    super(options.permanent ? 'SEND_REJECTED' : 'SEND_FAILED', message, { cause: options.cause });
-    this.permanent = options.permanent;
+  /**
+   * Refused for our own credentials, permissions or account (a rotated token, a revoked
+   * permission, sending paused), not for anything about the customer: never permanent, since
+   * the same send works once we fix it, but not retried within the call either (seconds fix
+   * nothing). The queue retries it, then keeps it in the DLQ for a redrive.
+   */
+  readonly ours: boolean;
+  constructor(
+    message: string,
+    options: { permanent: boolean; ours?: boolean; providerCode?: string; cause?: unknown },
+  ) {
+    const ours = options.ours === true;
+    super(ours ? 'SEND_UNAUTHORIZED' : options.permanent ? 'SEND_REJECTED' : 'SEND_FAILED', message, {
+      cause: options.cause,
+    });
+    this.permanent = options.permanent && !ours;
+    this.ours = ours;
     this.providerCode = options.providerCode;
   }
 }

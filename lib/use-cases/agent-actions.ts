@@ -110,9 +110,10 @@ export async function sendReply(
     });
     providerMessageId = receipt.providerMessageId;
   } catch (error) {
-    // Refused by the provider, the reply is not on its way: its mark must not put off a
-    // person's inbox reply for a minute. After a timeout it may be, and the mark lapses.
-    if (route.provider === 'meta' && error instanceof SendError && error.permanent) {
+    // Refused by the provider (for the customer or for our token), the reply is not on its
+    // way: its mark must not put off a person's inbox reply for a minute. After a timeout it
+    // may be, and the mark lapses.
+    if (route.provider === 'meta' && error instanceof SendError && (error.permanent || error.ours)) {
       await updateConversation(deps.store, conversation.id, (current) => replyLanded(current, id));
     }
     if (error instanceof SendError && error.providerCode === 'outside-window')

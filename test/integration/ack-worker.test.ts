@@ -218,6 +218,38 @@ describe('the ack worker', () => {
     expect((await onlyConversation()).ack).toMatchObject({ state: 'failed', reason: 'SEND_REJECTED:21211' });
   });
 
+  it('should keep an ack that Twilio refused for our own stale credentials (401, error 20003) retryable, in the ack DLQ, not failed for good', async () => {
+    // Prepare: found at stop 23: the auth token was rotated in Twilio's console (docs/deploy.md:
+    // warm instances keep the old one until their configuration is touched). Our credentials
+    // are wrong; the customer's number is fine.
+    twilio = await startFakeTwilio({ authToken: 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5' });
+    sb = await startTestSwitchboard({
+      twilioApiBaseUrl: twilio.url,
+      twilioAccountSid: FAKE_ACCOUNT_SID,
+      twilioAuthToken: FAKE_AUTH_TOKEN,
+      maxReceiveCount: 3,
+    });
+
+    // Act
+    await sb.postSms({ From: '+48601000033', Body: 'Czy mogę zmienić adres dostawy?' });
+    await sb.drain();
+    await sb.drain();
+
+    // Assess: Twilio said 401 Authenticate, once per delivery of the job (no retries within
+    // the call: seconds fix nothing)...
+    expect(twilio.requests).toHaveLength(3);
+    const conversation = await onlyConversation();
+    // ...and the ack waits where the runbook finds it: the ack DLQ (its alarm, its redrive),
+    // not marked failed as if the number were invalid.
+    const dlq = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(
+      { ack: conversation.ack.reason, inDlq: dlq.Messages?.length ?? 0 },
+      'an authentication failure of ours was dropped as a permanent, per-recipient refusal',
+    ).toMatchObject({ ack: 'SEND_UNAUTHORIZED:20003', inDlq: 1 });
+  });
+
   it('should send once when the worker died after claiming: the lease runs out and the sweeper requeues', async () => {
     // Prepare: the claim is written, then the worker dies before sending.
     await withFakeTwilio();

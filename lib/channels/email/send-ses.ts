@@ -28,17 +28,30 @@ export type SesSenderOptions = {
   now?: () => Date;
 };
 
-// SESv2 names (and the v1 names some proxies still answer with) of refusals a retry cannot fix.
-const PERMANENT = new Set([
-  'MessageRejected',
-  'MailFromDomainNotVerifiedException',
-  'MailFromDomainNotVerified',
+// SESv2 names (and the v1 names some proxies still answer with) of refusals of this one mail,
+// which no retry fixes.
+const PERMANENT = new Set(['MessageRejected', 'BadRequestException']);
+// Refusals of our account, identity or credentials, never of the customer's address: sending
+// paused or suspended (account or configuration set), our MAIL FROM domain, a missing
+// configuration set or identity, the function's IAM grant or credentials. Fixed on our side,
+// the same send works: retried by the queue, kept in the DLQ, never failed for good.
+const OUR_ACCOUNT = new Set([
   'AccountSuspendedException',
   'SendingPausedException',
   'AccountSendingPausedException',
   'ConfigurationSetSendingPausedException',
-  'BadRequestException',
+  'ConfigurationSetDoesNotExistException',
+  'MailFromDomainNotVerifiedException',
+  'MailFromDomainNotVerified',
   'NotFoundException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'MissingAuthenticationToken',
+  'IncompleteSignature',
 ]);
 const TRANSIENT = new Set([
   'TooManyRequestsException',
@@ -57,14 +70,17 @@ export function sesSendError(error: unknown): SendError {
   const aws = (typeof error === 'object' && error !== null ? error : {}) as AwsError;
   const name = typeof aws.name === 'string' ? aws.name : 'Error';
   const status = typeof aws.$metadata?.httpStatusCode === 'number' ? aws.$metadata.httpStatusCode : undefined;
+  const ours = OUR_ACCOUNT.has(name);
   let permanent: boolean;
-  if (PERMANENT.has(name)) permanent = true;
+  if (ours) permanent = false;
+  else if (PERMANENT.has(name)) permanent = true;
   else if (TRANSIENT.has(name)) permanent = false;
   // No HTTP status: the request never got an answer (DNS, refused, reset, timeout).
   else if (status === undefined || status >= 500 || status === 429) permanent = false;
   else permanent = aws.$fault === 'client';
   return new SendError(`SES SendEmail failed: ${name}${status ? ` (HTTP ${status})` : ''}`, {
     permanent,
+    ours,
     providerCode: name,
     cause: error,
   });

@@ -27,8 +27,27 @@ const TRANSIENT_CODES = new Set([1, 2, 4, 17, 32, 341, 613, 80006, 130429, 13100
 // News Messaging permission would allow it); Instagram 2534022 (Meta's Instagram error table is
 // not in the docs we could read; three integrators' code reads it so).
 const OUTSIDE_WINDOW_SUBCODES = new Set([2018278, 2018065, 2534022]);
+// Code 10 with this subcode is about the person: "This person isn't receiving messages from you".
+const RECIPIENT_SUBCODES = new Set([2018108]);
+// Refusals of our token, app or business account, never of the customer: 190 access token
+// expired or invalid, 102 session, 0 (WhatsApp) could not authenticate, 3 capability, 368
+// temporarily blocked for a policy violation, 131005 access denied, 131031 business account
+// locked, 131042 payment problem, 131045 and 133010 our number's registration. Code 10
+// (permission denied) is ours too unless its subcode says the window or the person (above).
+// 200-299 stay permanent: Messenger also answers (#200) for a person who blocked the Page.
+const OUR_ACCOUNT_CODES = new Set([0, 3, 102, 190, 368, 131005, 131031, 131042, 131045, 133010]);
 
 type GraphError = { code?: number; subcode?: number; transient: boolean };
+
+/** Our token, permissions or account, not the customer: fixed by us, the same send works. */
+function isOurs(status: number, { code, subcode }: GraphError): boolean {
+  if (status === 401) return true;
+  if (code === undefined) return false;
+  if (code === 10) {
+    return subcode === undefined || !(OUTSIDE_WINDOW_SUBCODES.has(subcode) || RECIPIENT_SUBCODES.has(subcode));
+  }
+  return OUR_ACCOUNT_CODES.has(code);
+}
 
 function graphErrorOf(json: unknown): GraphError {
   const error = (json as { error?: Record<string, unknown> } | undefined)?.error;
@@ -47,8 +66,11 @@ function providerCodeOf({ code, subcode }: GraphError): string | undefined {
     return 'outside-window';
   }
   // 551: the person is not available (blocked the page, deactivated); 131026: not on WhatsApp,
-  // old client, or terms not accepted. Neither clears by retrying.
-  if (code === 551 || code === 131026) return 'undeliverable';
+  // old client, or terms not accepted; 10/2018108: not receiving messages from us. None clears
+  // by retrying.
+  if (code === 551 || code === 131026 || (code === 10 && subcode !== undefined && RECIPIENT_SUBCODES.has(subcode))) {
+    return 'undeliverable';
+  }
   return subcode === undefined ? String(code) : `${code}:${subcode}`;
 }
 
@@ -66,6 +88,7 @@ async function errorOf(response: Response, label: string): Promise<Attempt<SendR
     graph.code === undefined ? '' : ` (error ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})`;
   const error = new SendError(`${label} answered HTTP ${response.status}${codes}`, {
     permanent: !retryable,
+    ours: isOurs(response.status, graph),
     providerCode,
   });
   return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };

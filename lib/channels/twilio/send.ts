@@ -22,6 +22,12 @@ export type TwilioSenderOptions = {
 
 // Twilio answers these with 400 although a later attempt may succeed (rate / queue limits).
 const TRANSIENT_CODES = new Set([20429, 21611]);
+// Refusals of our credentials or account, never of the customer's number: 20003 authenticate
+// (a rotated or wrong auth token, a deleted API key), 20005 account not active, 20008 test
+// credentials, 20403 account suspended or closed, 70051 authorization failed (an API key
+// without the permission), 21660 the From number belongs to another account. Fixed on our
+// side, the same send works: retried by the queue, kept in the DLQ, never failed for good.
+const OUR_ACCOUNT_CODES = new Set([20003, 20005, 20008, 20403, 70051, 21660]);
 
 function address(channel: OutboundText['channel'], value: string): string {
   // Twilio routes by the prefix: without it a WhatsApp reply would go out as an SMS.
@@ -46,11 +52,13 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
     response.status === 429 ||
     response.status >= 500 ||
     (code !== undefined && TRANSIENT_CODES.has(code));
+  const ours = response.status === 401 || (code !== undefined && OUR_ACCOUNT_CODES.has(code));
   // Twilio's own message often quotes the phone number, so only the status and code go out.
   const error = new SendError(
     `Twilio answered HTTP ${response.status}${code === undefined ? '' : ` (error ${code})`}`,
     {
       permanent: !retryable,
+      ours,
       providerCode: code === undefined ? undefined : String(code),
     },
   );

@@ -141,9 +141,6 @@ describe('createSesSender', () => {
 
   it.each([
     [400, 'MessageRejected'],
-    [400, 'MailFromDomainNotVerifiedException'],
-    [400, 'SendingPausedException'],
-    [400, 'AccountSuspendedException'],
     [400, 'BadRequestException'],
   ])('should map HTTP %i %s to a permanent SendError', async (status, type) => {
     // Prepare
@@ -156,6 +153,25 @@ describe('createSesSender', () => {
     expect(error.permanent).toBe(true);
     expect(error.code).toBe('SEND_REJECTED');
     expect(error.providerCode).toBe(type);
+  });
+
+  it.each([
+    [400, 'MailFromDomainNotVerifiedException'],
+    [400, 'SendingPausedException'],
+    [400, 'AccountSuspendedException'],
+    [400, 'ConfigurationSetSendingPausedException'],
+    [404, 'NotFoundException'],
+    [403, 'AccessDeniedException'],
+    [403, 'UnrecognizedClientException'],
+  ])('should map HTTP %i %s, a refusal of our account, to a retryable SendError of ours', async (status, type) => {
+    // Prepare: found at stop 23: sending paused or a lost IAM grant failed every email ack for good.
+    ses.failNext(1, { status, type });
+
+    // Act
+    const error = await sendError(sender().send(ACK));
+
+    // Assess
+    expect(error).toMatchObject({ permanent: false, ours: true, code: 'SEND_UNAUTHORIZED', providerCode: type });
   });
 
   it.each([

@@ -110,7 +110,13 @@ describe('createMessengerSender', () => {
 
   it.each([
     ['outside the 24 h window', GRAPH_FAILURES.outsideWindow, 'outside-window'],
+    ['outside the Instagram window', GRAPH_FAILURES.instagramOutsideWindow, 'outside-window'],
     ['a person who is not available', GRAPH_FAILURES.unavailable, 'undeliverable'],
+    [
+      'a person not receiving messages from us (10/2018108)',
+      { status: 400, code: 10, subcode: 2018108, message: "(#10) This person isn't receiving messages" },
+      'undeliverable',
+    ],
   ])('should fail permanently without retrying for %s', async (_case, failure, providerCode) => {
     // Prepare
     meta.failNext(1, failure);
@@ -125,18 +131,38 @@ describe('createMessengerSender', () => {
     expect(meta.requests).toHaveLength(1);
   });
 
-  it('should fail permanently when Graph refuses the token, without leaking it', async () => {
-    // Prepare
+  it('should fail as ours, not permanently and without retrying in the call, when Graph refuses the token, without leaking it', async () => {
+    // Prepare: found at stop 23: an expired Page token failed every ack for good.
     const sender = messenger({ accessToken: 'EAAwrongToken000000000000' });
 
     // Act
     const error = await sendError(sender.send(MESSENGER));
 
     // Assess
-    expect(error.permanent).toBe(true);
+    expect(error.permanent).toBe(false);
+    expect(error.ours).toBe(true);
+    expect(error.code).toBe('SEND_UNAUTHORIZED');
     expect(error.providerCode).toBe('190');
     expect(meta.requests).toHaveLength(1);
     expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain('EAAwrong');
+  });
+
+  it.each([
+    ['permission denied (10, no subcode)', { status: 403, code: 10, message: '(#10) Permission denied' }, '10'],
+    ['an expired token (190/463)', { status: 400, code: 190, subcode: 463, message: 'Session expired' }, '190:463'],
+    ['a capability missing (3)', { status: 400, code: 3, message: 'Capability' }, '3'],
+    ['a policy block (368)', { status: 400, code: 368, message: 'Temporarily blocked' }, '368'],
+    ['an account locked (131031)', { status: 400, code: 131031, message: 'Account locked' }, '131031'],
+  ])('should fail as ours, not permanently and without retrying, for %s', async (_case, failure, providerCode) => {
+    // Prepare: found at stop 23: our token's and account's refusals failed acks for good.
+    meta.failNext(1, failure);
+
+    // Act
+    const error = await sendError(messenger().send(MESSENGER));
+
+    // Assess
+    expect(error).toMatchObject({ permanent: false, ours: true, providerCode });
+    expect(meta.requests).toHaveLength(1);
   });
 
   it('should retry a 429 after Retry-After and then succeed', async () => {
@@ -321,13 +347,15 @@ describe('createWhatsAppCloudSender', () => {
     expect(meta.requests).toHaveLength(3);
   });
 
-  it('should fail permanently on a wrong token', async () => {
+  it('should fail as ours, not permanently, on a wrong token', async () => {
     // Act
     const error = await sendError(whatsapp({ accessToken: FAKE_PAGE_TOKEN }).send(WHATSAPP));
 
     // Assess
-    expect(error.permanent).toBe(true);
+    expect(error.permanent).toBe(false);
+    expect(error.ours).toBe(true);
     expect(error.providerCode).toBe('190');
+    expect(meta.requests).toHaveLength(1);
   });
 });
 

@@ -120,7 +120,6 @@ describe('createTwilioSender', () => {
     [400, 21614, 'not a mobile number'],
     [400, 21408, 'region not enabled'],
     [400, 63016, 'outside the WhatsApp window'],
-    [403, 20003, 'forbidden'],
     [404, 20404, 'not found'],
   ])('should fail permanently without retrying on HTTP %i error %i (%s)', async (status, code) => {
     // Prepare
@@ -141,18 +140,39 @@ describe('createTwilioSender', () => {
     expect(twilio.requests).toHaveLength(1);
   });
 
-  it('should fail permanently when Twilio refuses the credentials, without leaking the token', async () => {
-    // Prepare
+  it('should fail as ours, not permanently and without retrying in the call, when Twilio refuses the credentials, without leaking the token', async () => {
+    // Prepare: found at stop 23: a rotated auth token failed every ack for good, as if the
+    // customer's number were wrong.
     const twilioSender = sender({ authToken: 'wrong-token-0000000000000000000000' });
 
     // Act
     const error = await sendError(twilioSender.send(SMS));
 
     // Assess
-    expect(error.permanent).toBe(true);
+    expect(error.permanent).toBe(false);
+    expect(error.ours).toBe(true);
+    expect(error.code).toBe('SEND_UNAUTHORIZED');
     expect(error.providerCode).toBe('20003');
     expect(twilio.requests).toHaveLength(1);
     expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain('wrong-token');
+  });
+
+  it.each([
+    [403, 20003, 'permission denied'],
+    [401, 20005, 'account not active'],
+    [403, 20403, 'account suspended'],
+    [401, 70051, 'API key without the permission'],
+    [400, 21660, 'From number of another account'],
+  ])('should fail as ours on HTTP %i error %i (%s), not permanently', async (status, code) => {
+    // Prepare
+    twilio.failNext(1, { status, code, message: 'Refused' });
+
+    // Act
+    const error = await sendError(sender().send(SMS));
+
+    // Assess
+    expect(error).toMatchObject({ permanent: false, ours: true, providerCode: String(code) });
+    expect(twilio.requests).toHaveLength(1);
   });
 
   it('should wait for Retry-After on 429 and then succeed', async () => {
