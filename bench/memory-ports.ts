@@ -9,6 +9,7 @@ import type {
   ContactTouch,
   ConversationQuery,
   ConversationStore,
+  DuePage,
   LastAck,
   OpenConversationClaim,
   Page,
@@ -248,9 +249,9 @@ export class MemoryConversationStore implements ConversationStore {
     return updated;
   }
 
-  async dueForSweep(): Promise<Page<Conversation>> {
+  async dueForSweep(): Promise<DuePage> {
     // The sweeper's index is not kept here: the front figure never sweeps.
-    return { items: [], nextCursor: null };
+    return { items: [], nextCursor: null, unreadable: [] };
   }
 
   /** How many messages are stored (the bench checks the subject really recorded them). */

@@ -25,6 +25,7 @@ import type {
   ContactTouch,
   ConversationQuery,
   ConversationStore,
+  DuePage,
   LastAck,
   OpenConversationClaim,
   Page,
@@ -650,7 +651,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async dueForSweep(now: Date, limit: number, cursor?: string): Promise<Page<Conversation>> {
+  async dueForSweep(now: Date, limit: number, cursor?: string): Promise<DuePage> {
     const page = await queryShards({
       client: this.#client,
       table: this.#table,
@@ -664,10 +665,23 @@ export class DynamoDbConversationStore implements ConversationStore {
       cursor,
       tableKey: conversationKey,
     });
-    return {
-      items: page.items.map((item) => ConversationSchema.parse(strip(item))),
-      nextCursor: page.nextCursor,
-    };
+    // One item at a time: one that cannot be read sorts first in the index and is never
+    // rewritten, so failing the page on it would stop the sweep for every customer, every run.
+    const items: Conversation[] = [];
+    const unreadable: DuePage['unreadable'] = [];
+    for (const item of page.items) {
+      const parsed = ConversationSchema.safeParse(strip(item));
+      if (parsed.success) items.push(parsed.data);
+      else {
+        unreadable.push({
+          key: item.pk?.S ?? '(no key)',
+          // Where it failed, never what it held.
+          fields: [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))],
+        });
+      }
+    }
+    // The cursor is the raw page's: it continues after an unreadable item too.
+    return { items, nextCursor: page.nextCursor, unreadable };
   }
 
   #messageKeys(message: Message): Record<string, string> {

@@ -7,6 +7,14 @@ export type { LastAck };
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
+/**
+ * A page of due conversations. An item this release cannot read (written by a newer release
+ * rolled back from, copied back by hand from a restore) is left out of `items` and named in
+ * `unreadable` by its table key and the fields that failed, never by its content; the cursor
+ * still continues after it, so it holds up neither this page nor the next.
+ */
+export type DuePage = Page<Conversation> & { unreadable: Array<{ key: string; fields: string[] }> };
+
 /** The longest cursor a store issues (the API refuses longer ones unread). */
 export const MAX_CURSOR_LENGTH = 4_096;
 
@@ -144,5 +152,5 @@ export interface ConversationStore {
    * continues after the last one returned (a conversation the sweeper just finished is not
    * read again, even from an index that has not caught up with its write).
    */
-  dueForSweep(now: Date, limit: number, cursor?: string): Promise<Page<Conversation>>;
+  dueForSweep(now: Date, limit: number, cursor?: string): Promise<DuePage>;
 }

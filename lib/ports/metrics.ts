@@ -10,6 +10,12 @@ export type MetricName =
   | 'SweepBacklog'
   /** Conversations whose events a sweeper run could not deliver to the event bus. */
   | 'EventsUndelivered'
+  /**
+   * What a sweeper run could not finish: a due conversation it failed on (a requeue SQS
+   * refused, a write that failed), one it cannot read, the webhook deliveries or the mail
+   * recheck failing as a whole. The run itself goes on, so the function's Errors stay 0.
+   */
+  | 'SweepErrors'
   | 'MailRecovered'
   | 'WebhookLatency';
 

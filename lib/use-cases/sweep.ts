@@ -39,7 +39,10 @@ export type SweepResult = {
   requeued: number;
   notices: number;
   breaches: number;
+  /** Due conversations, webhook deliveries or the mail recheck this run failed on. */
   errors: number;
+  /** Due conversation items this release cannot read: skipped (and logged by key), never a stop. */
+  unreadable: number;
   /** Due conversations looked at (each once a run). */
   due: number;
   /** The run's time ran out with conversations still due: the next run carries on. */
@@ -78,12 +81,21 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     notices: 0,
     breaches: 0,
     errors: 0,
+    unreadable: 0,
     due: 0,
     behind: false,
     undelivered: 0,
   };
   const { pages, behind } = await forEachPage(
-    (cursor) => deps.store.dueForSweep(now, pageSize, cursor),
+    async (cursor) => {
+      const page = await deps.store.dueForSweep(now, pageSize, cursor);
+      for (const { key, fields } of page.unreadable) {
+        // Every run meets it again until someone repairs or deletes the item: the key finds it.
+        deps.log.error('sweeper skipped a conversation item it cannot read', { key, fields });
+      }
+      result.unreadable += page.unreadable.length;
+      return page;
+    },
     async (due) => {
       result.due += due.length;
       await forEachConcurrently(due, concurrency, (conversation) => finish(deps, conversation, now, result));
@@ -117,7 +129,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       deps.log.warn('sweeper could not recheck stored mail', { error: (error as Error).name });
     }
   }
-  if (result.requeued > 0 || result.errors > 0 || result.undelivered > 0) {
+  if (result.errors + result.unreadable > 0) {
+    // Each failure is also a warn line; this is what the alarm sees. A run that can finish
+    // nothing (SQS refusing every requeue: a lost sqs:SendMessage grant) still returns, so the
+    // function's Errors stay 0 and only this says so.
+    deps.metrics.count('SweepErrors', result.errors + result.unreadable);
+  }
+  if (result.requeued > 0 || result.errors > 0 || result.unreadable > 0 || result.undelivered > 0) {
     deps.log.info('sweep finished', { pages, ...result });
   }
   return result;

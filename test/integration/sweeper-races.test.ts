@@ -1,4 +1,7 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
@@ -256,5 +259,127 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     expect(crash.fired).toBe(sb.config.ack.maxAttempts);
     expect(await sb.outbox()).toHaveLength(sb.config.ack.maxAttempts);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed', reason: 'worker-died' });
+  });
+});
+
+// A sweeper that cannot finish its work must say so to an alarm, not only in warn lines, and one
+// item it cannot read must not stop it for every other customer. Found at stop 23 (an ops review).
+describe('the sweeper when it cannot finish its work', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    sb = await startTestSwitchboard();
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  /** Metrics that keep what was counted. */
+  function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
+    const counted: Array<{ name: MetricName; value: number }> = [];
+    return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
+  }
+
+  it('should make a sweeper that can requeue nothing visible to an alarm (a Lambda error or a metric), not only a warn line', async () => {
+    // Prepare: the ack queue refuses every send (a wrong ACK_QUEUE_URL, a lost sqs:SendMessage
+    // grant, a queue policy change). The webhook still answers 200 and leaves the ack pending,
+    // counting on the sweeper.
+    const queueDown = injectFault(sb.backends.sqs, {
+      command: 'SendMessageCommand',
+      when: 'before',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const response = await sb.postSms({ From: '+48601000032', Body: 'Dzień dobry, mam pytanie' });
+    expect(response.status).toBe(200);
+    const metrics = countingMetrics();
+
+    // Act: the sweeper runs every minute for 5 minutes (functions/sweeper.ts returns what sweep returns).
+    const runs: Array<{ threw: boolean; errors: number }> = [];
+    for (let minute = 0; minute < 5; minute++) {
+      sb.clock.advance(60_000 + 1_000);
+      try {
+        const result = await sweep({ ...sb.runtime.sweepDeps, metrics });
+        runs.push({ threw: false, errors: result.errors });
+      } catch {
+        runs.push({ threw: true, errors: 1 });
+      }
+    }
+    queueDown.remove();
+
+    // Assess: every run failed to requeue the customer's ack...
+    expect(queueDown.fired).toBeGreaterThanOrEqual(5);
+    expect((await sb.onlyOpenConversation()).ack?.state).toBe('pending');
+    expect(runs.every((run) => run.errors > 0)).toBe(true);
+    // ...and CloudWatch sees it: the SweeperErrors alarm watches the function's Errors, the
+    // others the custom metrics; every run counts SweepErrors (its alarm: 3 minutes running).
+    const lambdaErrors = runs.filter((run) => run.threw).length;
+    expect(
+      lambdaErrors + metrics.counted.length,
+      `${runs.length} sweeper runs failed every requeue, yet no Lambda error and no metric`,
+    ).toBeGreaterThan(0);
+    expect(metrics.counted.filter(({ name }) => name === 'SweepErrors')).toHaveLength(5);
+  });
+
+  it('should keep sweeping every other customer when one due conversation item cannot be read (a rollback, a hand-copied PITR item)', async () => {
+    // Prepare: a customer whose ack job was lost (SQS refused the send): only the sweeper can
+    // get them their acknowledgement.
+    const lost = injectFault(sb.backends.sqs, { command: 'SendMessageCommand', when: 'before' });
+    await sb.postSms({ From: '+48601000034', Body: 'Dzień dobry, gdzie moje zamówienie?' });
+    lost.remove();
+    const waiting = await sb.onlyOpenConversation();
+    // ...and one conversation item this release cannot parse, due a little earlier: written by
+    // the newer release that docs/deploy.md ("Rolling back") just rolled back from (a status it
+    // does not know), or copied back by hand from a point-in-time restore.
+    const { Item } = await sb.backends.dynamodb.send(
+      new GetItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONV#${waiting.id}`, sk: 'CONV' }),
+      }),
+    );
+    const poison = unmarshall(Item ?? {});
+    poison.pk = 'CONV#conv_unreadable';
+    poison.id = 'conv_unreadable';
+    poison.status = 'snoozed';
+    poison.gsi2sk = `2026-11-25T08:00:00.000Z#conv_unreadable`;
+    await sb.backends.dynamodb.send(
+      new PutItemCommand({
+        TableName: sb.backends.tableName,
+        Item: marshall(poison, { removeUndefinedValues: true }),
+      }),
+    );
+    const metrics = countingMetrics();
+
+    // Act: the sweeper's next run past the grace period, with a page of one so that the
+    // unreadable item fills a page of its own; then the run after it.
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    let swept: Awaited<ReturnType<typeof sweep>> | undefined;
+    let failure: unknown;
+    try {
+      swept = await sweep({ ...sb.runtime.sweepDeps, metrics }, { pageSize: 1 });
+    } catch (error) {
+      failure = error;
+    }
+    sb.clock.advance(60_000);
+    const next = await sweep({ ...sb.runtime.sweepDeps, metrics });
+
+    // Assess: the one unreadable item sorts first in the sweep index and is never rewritten, so
+    // a run that throws on it throws on every run from now on: no requeued acks, late notices,
+    // breaches, republished events, webhook deliveries or recovered mail, for every customer.
+    expect(
+      failure,
+      `the whole sweep failed on one item: ${(failure as Error | undefined)?.name}`,
+    ).toBeUndefined();
+    expect(swept?.requeued).toBe(1);
+    expect(swept).toMatchObject({ unreadable: 1, due: 1 });
+    // It is skipped again on every run (never a loop on its page), counted for the alarm, and
+    // logged by its key and the failing field only, never its content.
+    expect(next.unreadable).toBe(1);
+    expect(metrics.counted).toEqual([
+      { name: 'SweepErrors', value: 1 },
+      { name: 'SweepErrors', value: 1 },
+    ]);
+    const skipped = sb.log.lines.filter((line) => line.message.includes('cannot read'));
+    expect(skipped[0]?.fields).toEqual({ key: 'CONV#conv_unreadable', fields: ['status'] });
+    expect(JSON.stringify(sb.log.lines)).not.toContain('+48601000034');
   });
 });

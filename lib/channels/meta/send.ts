@@ -44,7 +44,9 @@ function isOurs(status: number, { code, subcode }: GraphError): boolean {
   if (status === 401) return true;
   if (code === undefined) return false;
   if (code === 10) {
-    return subcode === undefined || !(OUTSIDE_WINDOW_SUBCODES.has(subcode) || RECIPIENT_SUBCODES.has(subcode));
+    return (
+      subcode === undefined || !(OUTSIDE_WINDOW_SUBCODES.has(subcode) || RECIPIENT_SUBCODES.has(subcode))
+    );
   }
   return OUR_ACCOUNT_CODES.has(code);
 }
@@ -68,7 +70,11 @@ function providerCodeOf({ code, subcode }: GraphError): string | undefined {
   // 551: the person is not available (blocked the page, deactivated); 131026: not on WhatsApp,
   // old client, or terms not accepted; 10/2018108: not receiving messages from us. None clears
   // by retrying.
-  if (code === 551 || code === 131026 || (code === 10 && subcode !== undefined && RECIPIENT_SUBCODES.has(subcode))) {
+  if (
+    code === 551 ||
+    code === 131026 ||
+    (code === 10 && subcode !== undefined && RECIPIENT_SUBCODES.has(subcode))
+  ) {
     return 'undeliverable';
   }
   return subcode === undefined ? String(code) : `${code}:${subcode}`;
