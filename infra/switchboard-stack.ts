@@ -292,6 +292,10 @@ export class SwitchboardStack extends Stack {
     new CfnOutput(this, 'StatsDeadLetterQueueArn', { value: statsQueue.deadLetterQueue.queueArn });
     new CfnOutput(this, 'StatsQueueArn', { value: statsQueue.queue.queueArn });
     new CfnOutput(this, 'InboundEmailDeadLetterQueueUrl', { value: mailIntake.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'MailRecheckDeadLetterQueueArn', {
+      value: mailIntake.recheckDeadLetterQueue.queueArn,
+    });
+    new CfnOutput(this, 'MailRecheckQueueArn', { value: mailIntake.recheckQueue.queueArn });
     new CfnOutput(this, 'AlertsTopicArn', { value: monitoring.alertsTopic.topicArn });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=switchboard-${props.stage}`,

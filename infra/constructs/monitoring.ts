@@ -165,6 +165,16 @@ export class Monitoring extends Construct {
         evaluationPeriods: 3,
       });
     }
+    // A run that can finish nothing (SQS refusing every requeue) still returns: only its own
+    // count says so. One failed item is a race or a blip; 3 minutes running, it is not. An item
+    // the sweeper cannot read counts on every run until someone repairs it (the log names it).
+    this.alarm('SweeperItemErrors', {
+      description:
+        'For 3 minutes every sweeper run failed on some of its work (SweepErrors): acks it could not requeue (the ack queue or sqs:SendMessage), conversation items it cannot read ("sweeper skipped a conversation item it cannot read" names the key), webhook deliveries or the mail recheck failing as a whole. The logs name which.',
+      metric: this.custom('SweepErrors', { period: ONE_MINUTE }),
+      threshold: 0,
+      evaluationPeriods: 3,
+    });
     this.alarm('SweeperBehind', {
       description:
         'For 5 minutes every sweeper run ended with conversations still due: late notices, requeued acks and undelivered events are waiting (docs/scale.md).',
@@ -177,6 +187,26 @@ export class Monitoring extends Construct {
         "The sweeper could not deliver a conversation's events to the event bus, after the write itself could not: the agents' tool and the webhook subscribers are not hearing of changes. The events wait in the conversations (none is lost); check the bus and the functions' PutEvents permission.",
       metric: this.custom('EventsUndelivered', { period: FIVE_MINUTES }),
       threshold: 0,
+    });
+    // A refusal for the customer (an invalid number, a blocked Page) fails one ack for good now
+    // and then: not worth waking anyone. Many of them at once is a refusal of ours that no
+    // code list knew (the ones it knows are retried and land in the ack DLQ): at least 2 in 15
+    // minutes and more than a tenth of what was sent, so a quiet stage alarms on 2 failures in
+    // a row and a busy one is not woken by its usual few invalid numbers.
+    const ackPeriod = Duration.minutes(15);
+    this.alarm('AcksFailing', {
+      description:
+        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason (SEND_REJECTED:<provider code>); a provider refusing all of them is a fault of ours (docs/channels.md, "A refused acknowledgement").',
+      metric: new cloudwatch.MathExpression({
+        label: 'acks failed for good %',
+        expression: 'IF(FILL(failed, 0) >= 2, 100 * FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0)), 0)',
+        usingMetrics: {
+          failed: this.custom('AcksFailed', { period: ackPeriod }),
+          sent: this.custom('AcksSent', { period: ackPeriod }),
+        },
+        period: ackPeriod,
+      }),
+      threshold: 10,
     });
     this.alarm('PromiseBreaches', {
       description: 'A customer was promised a reply by a time that has passed without one.',
@@ -227,6 +257,7 @@ export class Monitoring extends Construct {
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
         this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
         this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),
+        this.custom('SweepErrors', { period: FIVE_MINUTES, label: 'sweeper errors' }),
       ]),
       graph(
         'Ack queue',
@@ -257,6 +288,10 @@ export class Monitoring extends Construct {
         props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: ONE_MINUTE,
           label: 'inbound email DLQ',
+        }),
+        props.recheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: ONE_MINUTE,
+          label: 'mail-recheck DLQ',
         }),
       ]),
     );

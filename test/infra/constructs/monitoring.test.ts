@@ -7,6 +7,18 @@ const ref = (id: string) => ({ Ref: id });
 
 type Alarm = { Properties: Record<string, unknown> };
 
+/** Every custom (Powertools) metric some alarm of the stack watches, alone or in its math. */
+function alarmedCustomMetrics(template: Template): string[] {
+  type Stat = { MetricStat?: { Metric?: { Namespace?: string; MetricName?: string } } };
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap((resource) => {
+    const props = (resource as Alarm).Properties;
+    const inMath = ((props.Metrics as Stat[] | undefined) ?? []).flatMap(({ MetricStat }) =>
+      MetricStat?.Metric?.Namespace === 'Switchboard' ? [MetricStat.Metric.MetricName as string] : [],
+    );
+    return props.Namespace === 'Switchboard' ? [props.MetricName as string, ...inMath] : inMath;
+  });
+}
+
 function alarm(template: Template, name: string): Record<string, unknown> {
   const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
     (resource) => (resource as Alarm).Properties.AlarmName === name,
@@ -73,7 +85,9 @@ describe('Monitoring', () => {
       // Prepare
       const topic = ref(logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic'));
 
-      // Act + Assess
+      // Act + Assess: docs/deploy.md lists the 16 (found at stop 23 saying 11)
+      dev.resourceCountIs('AWS::CloudWatch::Alarm', 16);
+      prod.resourceCountIs('AWS::CloudWatch::Alarm', 16);
       dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: [topic],
         OKActions: [topic],
@@ -86,6 +100,7 @@ describe('Monitoring', () => {
       ['switchboard-dev-ack-dlq-depth', 'AckQueueDeadLetterQueue'],
       ['switchboard-dev-stats-dlq-depth', 'StatsQueueDeadLetterQueue'],
       ['switchboard-dev-mail-dlq-depth', 'MailIntakeDeadLetterQueue'],
+      ['switchboard-dev-recheck-dlq-depth', 'MailIntakeRecheckDeadLetterQueue'],
     ])('should raise %s as soon as one message is in %s', (name, queue) => {
       // Act
       const props = alarm(dev, name);
@@ -176,6 +191,47 @@ describe('Monitoring', () => {
       });
     });
 
+    it('should raise an alarm when acknowledgements fail for good (AcksFailed), not only chart them', () => {
+      // Found at stop 23: an ack marked failed is a customer who never hears from us, and a
+      // provider refusing every ack for a reason no code list knows fails them all with no retry
+      // and no DLQ, so the DLQ and queue-age alarms stay quiet. The Monitoring construct promises
+      // "one alarm per failure that loses or delays a customer's acknowledgement".
+      expect(alarmedCustomMetrics(prod)).toContain('AcksFailed');
+
+      // Assess: a share of what was sent, not every single invalid number
+      const props = alarm(prod, 'switchboard-prod-acks-failing');
+      expect(props.Threshold).toBe(10);
+      expect(props.Metrics).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Expression:
+              'IF(FILL(failed, 0) >= 2, 100 * FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0)), 0)',
+          }),
+          expect.objectContaining({
+            Id: 'sent',
+            MetricStat: expect.objectContaining({
+              Metric: expect.objectContaining({ MetricName: 'AcksSent' }),
+              Period: 900,
+            }),
+          }),
+        ]),
+      );
+    });
+
+    it('should raise an alarm when every sweeper run for 3 minutes failed on some of its work (SweepErrors)', () => {
+      // Found at stop 23: a sweeper whose every requeue SQS refused, or that skips an item it
+      // cannot read, returns normally: the function's Errors (the SweeperErrors alarm) stay 0.
+      expect(alarm(dev, 'switchboard-dev-sweeper-item-errors')).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'SweepErrors',
+        Dimensions: [{ Name: 'service', Value: 'switchboard-dev' }],
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 0,
+        EvaluationPeriods: 3,
+      });
+    });
+
     it('should raise an alarm when the sweeper has run out of time with work left for 5 minutes', () => {
       expect(alarm(dev, 'switchboard-dev-sweeper-behind')).toMatchObject({
         Namespace: 'Switchboard',
@@ -242,6 +298,7 @@ describe('Monitoring', () => {
             'PromiseBreaches',
             'SweepBacklog',
             'EventsUndelivered',
+            'SweepErrors',
             'ApproximateAgeOfOldestMessage',
             'ApproximateNumberOfMessagesVisible',
             'Errors',
@@ -249,7 +306,34 @@ describe('Monitoring', () => {
           ]),
         );
         expect(charted.find((metric) => metric.includes('SEARCH'))).toContain('MessagesReceived');
+        // Every DLQ with an alarm is on the DLQ chart, the mail-recheck one too (found at stop 23).
+        expect(JSON.stringify(body)).toContain('mail-recheck DLQ');
       },
     );
+  });
+
+  describe('runbook', () => {
+    it('should give ops what docs/deploy.md gives for every other DLQ for the mail-recheck DLQ it alarms on: an output to redrive it', () => {
+      // Prepare: found at stop 23: the recheck DLQ raises switchboard-prod-recheck-dlq-depth ("it
+      // is in S3 but not recorded"): a customer's mail nobody will see until someone acts.
+      const recheckDlq = logicalId(prod, 'AWS::SQS::Queue', 'MailIntakeRecheckDeadLetterQueue');
+      const alarmed = Object.values(prod.findResources('AWS::CloudWatch::Alarm')).some((resource) =>
+        JSON.stringify((resource as Alarm).Properties.Dimensions ?? []).includes(recheckDlq),
+      );
+
+      // Act: the outputs the runbook's redrive commands take their ARNs and URLs from.
+      const outputs = JSON.stringify(prod.toJSON().Outputs);
+
+      // Assess: the ack, stats, inbound-email and recheck DLQs are all there, with the queue a
+      // recheck redrive moves back to.
+      expect(alarmed).toBe(true);
+      expect(outputs).toContain(logicalId(prod, 'AWS::SQS::Queue', 'AckQueueDeadLetterQueue'));
+      expect(outputs).toContain(logicalId(prod, 'AWS::SQS::Queue', 'MailIntakeDeadLetterQueue'));
+      expect(outputs, 'no stack output names the mail-recheck dead-letter queue').toContain(recheckDlq);
+      prod.hasOutput('MailRecheckDeadLetterQueueArn', { Value: getAtt(recheckDlq) });
+      prod.hasOutput('MailRecheckQueueArn', {
+        Value: getAtt(logicalId(prod, 'AWS::SQS::Queue', 'MailIntakeRecheckQueue')),
+      });
+    });
   });
 });
