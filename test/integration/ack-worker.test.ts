@@ -242,7 +242,11 @@ describe('the ack worker', () => {
     // ...and the ack waits where the runbook finds it: the ack DLQ (its alarm, its redrive),
     // not marked failed as if the number were invalid.
     const dlq = await sb.backends.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      new ReceiveMessageCommand({
+        QueueUrl: sb.backends.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
     );
     expect(
       { ack: conversation.ack.reason, inDlq: dlq.Messages?.length ?? 0 },

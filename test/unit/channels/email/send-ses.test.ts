@@ -163,16 +163,24 @@ describe('createSesSender', () => {
     [404, 'NotFoundException'],
     [403, 'AccessDeniedException'],
     [403, 'UnrecognizedClientException'],
-  ])('should map HTTP %i %s, a refusal of our account, to a retryable SendError of ours', async (status, type) => {
-    // Prepare: found at stop 23: sending paused or a lost IAM grant failed every email ack for good.
-    ses.failNext(1, { status, type });
+  ])(
+    'should map HTTP %i %s, a refusal of our account, to a retryable SendError of ours',
+    async (status, type) => {
+      // Prepare: found at stop 23: sending paused or a lost IAM grant failed every email ack for good.
+      ses.failNext(1, { status, type });
 
-    // Act
-    const error = await sendError(sender().send(ACK));
+      // Act
+      const error = await sendError(sender().send(ACK));
 
-    // Assess
-    expect(error).toMatchObject({ permanent: false, ours: true, code: 'SEND_UNAUTHORIZED', providerCode: type });
-  });
+      // Assess
+      expect(error).toMatchObject({
+        permanent: false,
+        ours: true,
+        code: 'SEND_UNAUTHORIZED',
+        providerCode: type,
+      });
+    },
+  );
 
   it.each([
     [429, 'TooManyRequestsException'],

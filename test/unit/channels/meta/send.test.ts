@@ -148,22 +148,33 @@ describe('createMessengerSender', () => {
   });
 
   it.each([
-    ['permission denied (10, no subcode)', { status: 403, code: 10, message: '(#10) Permission denied' }, '10'],
-    ['an expired token (190/463)', { status: 400, code: 190, subcode: 463, message: 'Session expired' }, '190:463'],
+    [
+      'permission denied (10, no subcode)',
+      { status: 403, code: 10, message: '(#10) Permission denied' },
+      '10',
+    ],
+    [
+      'an expired token (190/463)',
+      { status: 400, code: 190, subcode: 463, message: 'Session expired' },
+      '190:463',
+    ],
     ['a capability missing (3)', { status: 400, code: 3, message: 'Capability' }, '3'],
     ['a policy block (368)', { status: 400, code: 368, message: 'Temporarily blocked' }, '368'],
     ['an account locked (131031)', { status: 400, code: 131031, message: 'Account locked' }, '131031'],
-  ])('should fail as ours, not permanently and without retrying, for %s', async (_case, failure, providerCode) => {
-    // Prepare: found at stop 23: our token's and account's refusals failed acks for good.
-    meta.failNext(1, failure);
+  ])(
+    'should fail as ours, not permanently and without retrying, for %s',
+    async (_case, failure, providerCode) => {
+      // Prepare: found at stop 23: our token's and account's refusals failed acks for good.
+      meta.failNext(1, failure);
 
-    // Act
-    const error = await sendError(messenger().send(MESSENGER));
+      // Act
+      const error = await sendError(messenger().send(MESSENGER));
 
-    // Assess
-    expect(error).toMatchObject({ permanent: false, ours: true, providerCode });
-    expect(meta.requests).toHaveLength(1);
-  });
+      // Assess
+      expect(error).toMatchObject({ permanent: false, ours: true, providerCode });
+      expect(meta.requests).toHaveLength(1);
+    },
+  );
 
   it('should retry a 429 after Retry-After and then succeed', async () => {
     // Prepare
