@@ -244,7 +244,9 @@ export class SwitchboardStack extends Stack {
     });
 
     if (props.whatsappPhoneNumberId) {
-      for (const fn of [http, ackWorker])
+      // The sweeper too: it reads the same provider secret, and a WhatsApp token without its
+      // number id stops a cold start (lib/config/app-config.ts).
+      for (const fn of [http, ackWorker, sweeper])
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
     if (props.metaAppId) http.setEnvironment('META_APP_ID', props.metaAppId);

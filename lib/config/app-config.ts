@@ -1,5 +1,5 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { type Env, isProduction, requireSecrets } from './env.ts';
+import { ConfigError, type Env, isProduction, requireSecrets } from './env.ts';
 
 /** Everything a running Switchboard needs, parsed once at start-up. */
 export type AppConfig = {
@@ -8,7 +8,7 @@ export type AppConfig = {
   publicUrl: string;
   port: number;
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string };
-  /** null when META_APP_SECRET or META_VERIFY_TOKEN is missing: the Meta webhook is off. */
+  /** null without META_APP_SECRET and META_VERIFY_TOKEN: Meta is off (one without the other is refused). */
   meta: {
     appSecret: string;
     verifyToken: string;
@@ -72,10 +72,46 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
   noticeLeadMs: 30 * 60_000,
 };
 
+/**
+ * Refuses a channel set up by half, where one half is plainly there and the other missing: it
+ * would start, record that channel's messages and never answer them (or never receive any).
+ * The halves often live apart (a token in the provider secret, the WhatsApp number id in the
+ * stack's context), so a deploy can forget one. A channel with neither half is simply off.
+ */
+function refuseHalfConfiguredChannels(env: Env): void {
+  const problems: string[] = [];
+  const missing = (names: Array<keyof Env>) => names.filter((name) => !env[name]);
+  if (env.WHATSAPP_ACCESS_TOKEN && !env.WHATSAPP_PHONE_NUMBER_ID) {
+    problems.push(
+      'WHATSAPP_PHONE_NUMBER_ID is missing while WHATSAPP_ACCESS_TOKEN is set (WhatsApp Cloud messages would go unanswered)',
+    );
+  }
+  if (env.WHATSAPP_PHONE_NUMBER_ID && !env.WHATSAPP_ACCESS_TOKEN) {
+    problems.push(
+      'WHATSAPP_ACCESS_TOKEN is missing while WHATSAPP_PHONE_NUMBER_ID is set (WhatsApp Cloud messages would go unanswered)',
+    );
+  }
+  const webhook = missing(['META_APP_SECRET', 'META_VERIFY_TOKEN']);
+  const tokens = (
+    ['META_PAGE_ACCESS_TOKEN', 'INSTAGRAM_ACCESS_TOKEN', 'WHATSAPP_ACCESS_TOKEN'] as const
+  ).filter((name) => env[name]);
+  if (webhook.length === 1) {
+    problems.push(
+      `${webhook[0]} is missing while ${webhook[0] === 'META_APP_SECRET' ? 'META_VERIFY_TOKEN' : 'META_APP_SECRET'} is set (the Meta webhook would be off)`,
+    );
+  } else if (webhook.length === 2 && tokens.length > 0) {
+    problems.push(
+      `META_APP_SECRET and META_VERIFY_TOKEN are missing while ${tokens.join(', ')} ${tokens.length > 1 ? 'are' : 'is'} set (the Meta webhook would be off: nothing would arrive to answer)`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(`A channel is configured by half: ${problems.join('; ')}`);
+}
+
 /** Assembles the configuration from a parsed environment (secrets already merged in). */
 export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   const production = isProduction(env);
   const secrets = requireSecrets(env);
+  refuseHalfConfiguredChannels(env);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,

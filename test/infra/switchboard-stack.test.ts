@@ -366,14 +366,14 @@ describe('SwitchboardStack', () => {
       });
     });
 
-    it('should pass the WhatsApp phone number id to the functions that receive and send, when given', () => {
+    it('should pass the WhatsApp phone number id to every function that reads the WhatsApp token, when given', () => {
       // Act
       const { template } = synthStack('dev', { whatsappPhoneNumberId: '106540352242922' });
 
-      // Assess
+      // Assess: the sweeper too (since stop 23 a token without its number id stops a cold start)
       expect(environment(template, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
       expect(environment(template, 'AckWorker').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
-      expect(environment(template, 'Sweeper').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
+      expect(environment(template, 'Sweeper').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
       expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
   });

@@ -1,0 +1,122 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { buildAppConfig } from '#lib/config/app-config.ts';
+import { ConfigError, parseEnv } from '#lib/config/env.ts';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { memoryLog } from '#test/support/silent-log.ts';
+
+/** The http function's environment as the stack sets it, with the provider secret merged in. */
+const LAMBDA_ENV = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://hooks.example.com',
+  TABLE_NAME: 'Switchboard-prod-DataTable',
+  ACK_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/acks',
+  EVENT_BUS_NAME: 'switchboard-prod',
+  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+  TWILIO_AUTH_TOKEN: '0123456789abcdef0123456789abcdef',
+  AGENT_API_TOKEN: 'generated-agent-token-0123456789',
+};
+
+const META_WEBHOOK = {
+  META_APP_SECRET: 'meta-app-secret-0123456789',
+  META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+};
+
+/** A cold start: the configuration, then the runtime wired from it; what it threw, if anything. */
+function coldStart(values: Record<string, string>): { started?: Runtime; refused?: unknown } {
+  try {
+    const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+    const started = createRuntime({
+      config,
+      dynamodb: new DynamoDBClient({ region: 'eu-central-1' }),
+      sqs: new SQSClient({ region: 'eu-central-1' }),
+      log: memoryLog(),
+    });
+    return { started };
+  } catch (refused) {
+    return { refused };
+  }
+}
+
+// A channel configured by half started, recorded that channel's messages and never answered
+// them. Found at stop 23 (an ops review): the WhatsApp token lives in the provider secret, its
+// number id in the stack's context, and a deploy forgot one.
+describe('a channel configured by half, refused at cold start', () => {
+  it('should refuse to start with a WhatsApp Cloud access token but no phone number id, instead of leaving WhatsApp unanswered', () => {
+    // Prepare: the token is in the secret; the phone number id is a deploy-time context value
+    // (-c whatsappPhoneNumberId) that this deploy forgot: two places that must agree.
+    const values = { ...META_WEBHOOK, WHATSAPP_ACCESS_TOKEN: 'EAAwhatsappToken0123456789abcdef' };
+
+    // Act
+    const { started, refused } = coldStart(values);
+
+    // Assess: not a start with WhatsApp Cloud messages received, recorded and never answered
+    const whatsappSender = started?.sendAckDeps.senders('meta', 'whatsapp');
+    expect(
+      refused,
+      `started with WhatsApp Cloud switched off (sender: ${whatsappSender === undefined ? 'none' : 'present'})`,
+    ).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toMatch(/WHATSAPP_PHONE_NUMBER_ID/);
+    expect((refused as Error).message).not.toContain('EAAwhatsappToken');
+  });
+
+  it.each([
+    [
+      'a WhatsApp phone number id without its token',
+      { ...META_WEBHOOK, WHATSAPP_PHONE_NUMBER_ID: '106540352242922' },
+      'WHATSAPP_ACCESS_TOKEN',
+    ],
+    [
+      'a Meta app secret without the verify token',
+      { META_APP_SECRET: 'meta-app-secret-0123456789' },
+      'META_VERIFY_TOKEN',
+    ],
+    [
+      'a Meta verify token without the app secret',
+      { META_VERIFY_TOKEN: 'a-long-random-string' },
+      'META_APP_SECRET',
+    ],
+    [
+      'a Page token without the Meta webhook',
+      { META_PAGE_ACCESS_TOKEN: 'EAApageToken0123456789' },
+      'META_APP_SECRET and META_VERIFY_TOKEN',
+    ],
+    [
+      'an Instagram token without the Meta webhook',
+      { INSTAGRAM_ACCESS_TOKEN: 'EAAinstagram0123456789' },
+      'META_APP_SECRET and META_VERIFY_TOKEN',
+    ],
+  ])('should refuse to start with %s, naming what is missing', (_case, values, named) => {
+    // Act
+    const { refused } = coldStart(values);
+
+    // Assess
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toContain(
+      `${named} ${named.includes(' and ') ? 'are' : 'is'} missing`,
+    );
+    for (const value of Object.values(values)) expect((refused as Error).message).not.toContain(value);
+  });
+
+  it.each([
+    ['no Meta at all', {}],
+    ['the Meta webhook with no sending token', META_WEBHOOK],
+    [
+      'WhatsApp Cloud complete',
+      {
+        ...META_WEBHOOK,
+        WHATSAPP_ACCESS_TOKEN: 'EAAwhatsapp0123',
+        WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+      },
+    ],
+  ])('should start with %s', (_case, values) => {
+    // Act
+    const { started, refused } = coldStart(values);
+
+    // Assess
+    expect(refused).toBeUndefined();
+    expect(started).toBeDefined();
+  });
+});
