@@ -22,13 +22,12 @@ export const METRICS_NAMESPACE = 'Switchboard';
 
 /**
  * What the store does: single-item conditional writes and queries on the table and its indexes.
- * Scan, batch writes and stream reads are left out on purpose (no transactions, no streams).
+ * Scan, batch reads and writes, transactions (ConditionCheckItem is one's part) and stream
+ * reads are left out on purpose: no code makes them.
  */
 const TABLE_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
-  'dynamodb:ConditionCheckItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

@@ -497,9 +497,7 @@ describe('SwitchboardStack', () => {
         table: [
           [
             'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
             'dynamodb:Query',
-            'dynamodb:ConditionCheckItem',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
             'dynamodb:DeleteItem',
