@@ -35,8 +35,9 @@ async function synthApp(context: Record<string, unknown>) {
   }
 }
 
-// Each case is a separate Node process; they share nothing, so run them side by side.
-describe.concurrent('infra/app.ts', { timeout: 30_000 }, () => {
+// Each case is a separate Node process; they share nothing, so run them side by side. Three
+// synths at once on a busy 2-CPU machine take over 40 s: the infra project's 120 s, not 30.
+describe.concurrent('infra/app.ts', { timeout: 120_000 }, () => {
   it('should synthesize one stack, Switchboard-dev, when no stage is given', async ({ expect }) => {
     await expect(synthApp({})).resolves.toEqual([{ name: 'Switchboard-dev', terminationProtection: false }]);
   });
