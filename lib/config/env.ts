@@ -104,8 +104,13 @@ export const SECRET_NAMES = [...REQUIRED_SECRETS, ...OPTIONAL_SECRETS] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type RequiredSecretName = (typeof REQUIRED_SECRETS)[number];
 
+/**
+ * A variable set to nothing (`PORT=` in a .env) is unset, for every variable: z.coerce alone
+ * would read an empty PORT as 0, any free port, while the CLIs look on 3000.
+ */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = EnvSchema.safeParse(source);
+  const set = Object.fromEntries(Object.entries(source).filter(([, value]) => value?.trim()));
+  const result = EnvSchema.safeParse(set);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);

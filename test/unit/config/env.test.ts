@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAppConfig } from '#lib/config/app-config.ts';
 import { ConfigError, parseEnv, requireSecrets } from '#lib/config/env.ts';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { serverUrl } from '#lib/local/cli-support.ts';
 
 const SECRETS = {
   TWILIO_AUTH_TOKEN: 'token-value-never-shown',
@@ -52,6 +53,22 @@ describe('the environment', () => {
 
     // Assess
     expect(() => requireSecrets(env)).toThrow('Missing required secret: AGENT_API_TOKEN');
+  });
+
+  // Found by a review of the developer's experience at stop 23.
+  it('should listen where the CLIs look when PORT is set but empty (PORT= in a .env), not on a random port', () => {
+    // Act: what npm start listens on, and where npm run keys / report send their requests
+    const env = { PORT: '' };
+    const listensOn = parseEnv(env).PORT;
+    const cliPort = Number(new URL(serverUrl(undefined, env)).port);
+
+    // Assess: the README's default is 3000 and `0` alone means any free port
+    expect(listensOn).toBe(cliPort);
+    expect(listensOn).toBe(3000);
+    expect(parseEnv({ PORT: '0' }).PORT).toBe(0);
+    const blank = parseEnv({ NOTICE_LEAD_MINUTES: ' ', PUBLIC_URL: '' });
+    expect(blank.NOTICE_LEAD_MINUTES).toBe(30);
+    expect(blank.PUBLIC_URL).toBeUndefined();
   });
 
   it('should strip the trailing slash of PUBLIC_URL and pick the sender by mode', () => {
