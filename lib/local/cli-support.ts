@@ -1,5 +1,8 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '#lib/config/env.ts';
+import { BusinessConfigError } from '#lib/domain/business-config.ts';
+import { CalendarError } from '#lib/domain/calendar.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { dataDirOf } from './paths.ts';
 
@@ -35,13 +38,22 @@ export function serverUrl(url: string | undefined, env: NodeJS.ProcessEnv): stri
   return (url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');
 }
 
-/** A CLI's exit code for what it threw: the usage and 2, the message and 1, or rethrown. */
+/**
+ * A CLI's exit code for what it threw: the usage and 2; the message and 1 for a failure of
+ * its own or a configuration (environment, business config or calendar) it cannot work with;
+ * anything else rethrown.
+ */
 export function exitCodeFor(error: unknown, usage: string): number {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${usage}\n`);
     return 2;
   }
-  if (error instanceof CliError) {
+  if (
+    error instanceof CliError ||
+    error instanceof ConfigError ||
+    error instanceof BusinessConfigError ||
+    error instanceof CalendarError
+  ) {
     process.stderr.write(`${error.message}\n`);
     return 1;
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
 import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf } from './paths.ts';
@@ -181,23 +182,42 @@ function webhooksFor(
   }
 }
 
-async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      body: { type: 'string' },
-      name: { type: 'string', default: 'Ewa Kowalska' },
-      media: { type: 'string', multiple: true, default: [] },
-      'media-type': { type: 'string', default: 'image/jpeg' },
-      url: { type: 'string' },
-      sid: { type: 'string' },
-      status: { type: 'string', default: 'delivered' },
-      error: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        body: { type: 'string' },
+        name: { type: 'string', default: 'Ewa Kowalska' },
+        media: { type: 'string', multiple: true, default: [] },
+        'media-type': { type: 'string', default: 'image/jpeg' },
+        url: { type: 'string' },
+        sid: { type: 'string' },
+        status: { type: 'string', default: 'delivered' },
+        error: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // A mistyped option (--frm): the usage, not parseArgs' stack.
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await simulate(argv);
+  } catch (error) {
+    return exitCodeFor(error, USAGE);
+  }
+}
+
+async function simulate(argv: readonly string[]): Promise<number> {
+  const { positionals, values } = parse(argv);
   const channel = positionals[0] as SimulatedChannel | 'status' | undefined;
   const knownStatus = (STATUSES as readonly string[]).includes(values.status);
   if (values.help || !channel || !(channel === 'status' ? knownStatus : CHANNELS.includes(channel))) {
@@ -207,8 +227,8 @@ async function main(): Promise<number> {
 
   const dataDir = dataDirOf(process.env);
   const secrets = (await loadDevSecrets(dataDir, process.env)).values;
-  const target = (values.url ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
-  const publicUrl = (process.env.PUBLIC_URL ?? target).replace(/\/+$/, '');
+  const target = serverUrl(values.url, process.env);
+  const publicUrl = (process.env.PUBLIC_URL?.trim() || target).replace(/\/+$/, '');
   if (channel === 'status') {
     const sent = await twilioSend(dataDir, values.sid);
     if (!sent) {
@@ -359,4 +379,4 @@ async function show(
   return 0;
 }
 
-process.exitCode = await main();
+process.exitCode = await main(process.argv.slice(2));

@@ -91,6 +91,18 @@ describe('npm run simulate', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  // Found by a review of the developer's experience at stop 23: parseArgs' stack trace.
+  it('should print the usage, not a stack trace, for a mistyped option', async () => {
+    // Act: --frm instead of --from
+    const ran = await simulate(dataDir, ['sms', '--frm', '+48601234567', '--url', running.url]);
+
+    // Assess: like keys, report and promise do (exit 2 with the usage)
+    expect(ran.output).not.toMatch(/^\s+at .+[:(]/m);
+    expect(ran.code).toBe(2);
+    expect(ran.output).toContain("Unknown option '--frm'");
+    expect(ran.output).toContain('Usage: npm run simulate');
+  });
+
   it.each(CASES)('should record a simulated $channel contact and show its ack', async (c) => {
     // Act
     const ran = await simulate(dataDir, [c.channel, '--from', c.from, '--url', running.url]);
