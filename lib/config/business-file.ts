@@ -1,9 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { type BusinessConfig, parseBusinessConfig } from '#lib/domain/business-config.ts';
+import {
+  type BusinessConfig,
+  BusinessConfigError,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
+import { promiseProblems } from '#lib/domain/promise.ts';
 import { ConfigError } from './env.ts';
 
-/** Reads and validates switchboard.config.json; a bad file stops start-up naming path and reason. */
-export async function loadBusinessConfigFile(path: string): Promise<BusinessConfig> {
+/**
+ * Reads and validates switchboard.config.json; a bad file stops start-up naming path and
+ * reason, and so does one that cannot make a promise from `now` (a few promises computed).
+ */
+export async function loadBusinessConfigFile(path: string, now = new Date()): Promise<BusinessConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -18,5 +26,8 @@ export async function loadBusinessConfigFile(path: string): Promise<BusinessConf
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseBusinessConfig(json);
+  const config = parseBusinessConfig(json);
+  const problems = promiseProblems(config, now);
+  if (problems.length > 0) throw new BusinessConfigError(problems);
+  return config;
 }

@@ -8,6 +8,17 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 const RANGE = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
 
+/** How far the calendar looks for working time (lib/domain/calendar.ts) before it gives up. */
+export const CALENDAR_HORIZON_DAYS = 731;
+/**
+ * The longest run of closed days the config accepts: half the calendar's horizon, so that a
+ * message received just before it still finds a year of working time for its target after it.
+ */
+export const MAX_CLOSURE_DAYS = 366;
+/** A channel's target must fit in this many weeks of the rota's weekly staffed hours. */
+const TARGET_WEEKS = 26;
+const DAY_MS = 86_400_000;
+
 /** Minutes since midnight of both ends of an already validated "HH:MM-HH:MM" range. */
 export function rangeMinutes(range: string): { start: number; end: number } {
   const [, h1, m1, h2, m2] = RANGE.exec(range) ?? [];
@@ -169,7 +180,8 @@ const HolidaysConfigSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.key] });
   });
 
-const positiveHours = z.number().positive().finite();
+// A target past 168 working hours always lands after the cap (168 calendar hours at most).
+const positiveHours = z.number().positive().max(168);
 const TargetsSchema = z.strictObject(
   Object.fromEntries(CHANNELS.map((channel) => [channel, positiveHours.default(12)])) as Record<
     (typeof CHANNELS)[number],
@@ -191,10 +203,105 @@ const PromiseConfigSchema = z.strictObject({
     .default(15),
 });
 
+/**
+ * Intl (and so luxon) also takes a UTC offset such as "+01:00" as a time zone, but an offset
+ * has no daylight saving time and date-holidays does not know it (it puts the holidays in
+ * UTC): only a zone name will do. Aliases (Europe/Kiev, US/Eastern) and UTC stay valid.
+ */
+function timeZoneProblem(zone: string): string | null {
+  if (!IANAZone.isValidZone(zone)) return `"${zone}" is not an IANA time zone`;
+  const resolved = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+  if (/^[+-]\d/.test(resolved)) {
+    return `"${zone}" is a UTC offset, not an IANA time zone such as Europe/Warsaw (an offset knows no daylight saving time)`;
+  }
+  return null;
+}
+
+/** Minutes a week in which someone on the rota is on duty within the weekly opening hours. */
+function weeklyStaffedMinutes(hours: WeeklyHours, rota: readonly Person[]): number {
+  return WEEKDAYS.reduce((total, day) => {
+    const minutes = new Uint8Array(24 * 60);
+    const mark = (ranges: readonly string[], bit: number) => {
+      for (const { start, end } of ranges.map(rangeMinutes)) {
+        for (let m = start; m < end; m++) minutes[m] = (minutes[m] ?? 0) | bit;
+      }
+    };
+    mark(hours[day], 1);
+    for (const person of rota) mark((person.hours ?? hours)[day], 2);
+    return total + minutes.filter((bits) => bits === 3).length;
+  }, 0);
+}
+
+/** Days since the epoch of a closure's ends; `end` exclusive (a date closure closes its last day too). */
+function closureDays({ from, to }: Closure): { start: number; end: number } {
+  const day = (value: string) => DateTime.fromISO(value, { zone: 'utc' }).toMillis() / DAY_MS;
+  return { start: day(from), end: to.length === 10 ? day(to) + 1 : day(to) };
+}
+
+/**
+ * Refuses a calendar that cannot make a promise: nobody on duty in any week, closures (alone
+ * or touching one another) longer than MAX_CLOSURE_DAYS, or a target the horizon cannot reach.
+ * Without this, every message would throw CalendarError and every webhook answer 500.
+ */
+function checkPromisable(
+  config: Pick<BusinessConfig, 'hours' | 'people' | 'closures' | 'promise'>,
+  ctx: z.RefinementCtx,
+): void {
+  const staffed = weeklyStaffedMinutes(config.hours, config.people.rota);
+  if (staffed === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        "nobody on the rota is ever on duty within the opening hours (hours): each person's hours must overlap them on some day of the week",
+      path: ['people', 'rota'],
+    });
+  } else {
+    for (const [channel, target] of Object.entries(config.promise.targets)) {
+      if (target * 60 > staffed * TARGET_WEEKS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${target} working hours take more than ${TARGET_WEEKS} weeks of the rota's ${+(staffed / 60).toFixed(2)} staffed hours a week`,
+          path: ['promise', 'targets', channel],
+        });
+      }
+    }
+  }
+  const spans = config.closures
+    .map((closure, index) => ({ index, ...closureDays(closure) }))
+    .sort((a, b) => a.start - b.start);
+  // Closures that overlap or touch are one run of closed days, named by the closure ending it.
+  const runs: Array<{ start: number; end: number; last: number }> = [];
+  for (const span of spans) {
+    const run = runs.at(-1);
+    if (run && span.start <= run.end) {
+      if (span.end > run.end) Object.assign(run, { end: span.end, last: span.index });
+    } else runs.push({ start: span.start, end: span.end, last: span.index });
+  }
+  for (const run of runs.filter((r) => r.end - r.start > MAX_CLOSURE_DAYS)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${config.closures[run.last]?.to}" closes the business for ${Math.ceil(run.end - run.start)} days in a row, at most ${MAX_CLOSURE_DAYS} (is the year right?)`,
+      path: ['closures', run.last, 'to'],
+    });
+  }
+}
+
+/** Runs a whole-config check only when the fields it reads are valid, so one pass reports every problem. */
+function whenValid(...fields: string[]) {
+  return {
+    when: (payload: { issues: readonly { path?: readonly PropertyKey[] | undefined }[] }) =>
+      !payload.issues.some((issue) => {
+        const field = issue.path?.[0];
+        return field === undefined || fields.includes(String(field));
+      }),
+  };
+}
+
 const BusinessConfigSchema = z
   .strictObject({
-    timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
-      error: (iss) => `"${String(iss.input)}" is not an IANA time zone`,
+    timeZone: z.string().superRefine((zone, ctx) => {
+      const problem = timeZoneProblem(zone);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
     defaultLocale: LocaleSchema.default('pl'),
     hours: WeeklyHoursSchema.refine((hours) => Object.values(hours).some((ranges) => ranges.length > 0), {
@@ -256,15 +363,10 @@ const BusinessConfigSchema = z
         });
       });
     },
-    {
-      // Runs even when unrelated fields are wrong, so one pass reports every problem.
-      when: (payload) =>
-        !payload.issues.some((issue) => {
-          const field = issue.path?.[0];
-          return field === undefined || field === 'people' || field === 'openings';
-        }),
-    },
-  );
+    // Runs even when unrelated fields are wrong, so one pass reports every problem.
+    whenValid('people', 'openings'),
+  )
+  .superRefine(checkPromisable, whenValid('hours', 'people', 'closures', 'promise'));
 
 export { BusinessConfigSchema };
 export type BusinessConfig = z.infer<typeof BusinessConfigSchema>;

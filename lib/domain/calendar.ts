@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import {
   type BusinessConfig,
+  CALENDAR_HORIZON_DAYS,
   rangeMinutes,
   WEEKDAYS,
   type WeeklyHours,
@@ -44,8 +45,8 @@ export class CalendarError extends Error {
   }
 }
 
-// Two years covers any sane closure; beyond it a config error must not spin forever.
-const HORIZON_DAYS = 731;
+// Two years covers any closure the config accepts; beyond it a config error must not spin forever.
+const HORIZON_DAYS = CALENDAR_HORIZON_DAYS;
 
 // Each year's holidays are a pure function of the place and the year: computed once.
 type Holiday = Interval & { readonly name: string };

@@ -1,6 +1,7 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { type BusinessConfig, type Person, PersonSchema } from '#lib/domain/business-config.ts';
-import { personCalendar, staffedCalendar } from '#lib/domain/calendar.ts';
+import { CalendarError, personCalendar, staffedCalendar } from '#lib/domain/calendar.ts';
 import {
   HOUR_MS,
   isoInZone,
@@ -8,7 +9,7 @@ import {
   type ZoneClock,
   zoneClock,
 } from '#lib/domain/calendar-cache.ts';
-import type { Channel } from '#lib/domain/channel.ts';
+import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
 
 export const ReplyPromiseSchema = z.object({
   /** ISO 8601 with the business time zone's offset, e.g. 2026-11-27T10:00:00.000+01:00. */
@@ -95,6 +96,37 @@ export function computePromise(
   const opening = staffed.nextOpening(new Date(cap)).getTime();
   const rounded = round(opening, 'up');
   return promise(onDuty(rounded) ? rounded : opening, true, opening);
+}
+
+/**
+ * What keeps a parsed config from making a promise for a message received now or when one of
+ * its coming closures starts, path first as in BusinessConfigError. The schema refuses the
+ * calendars it can see cannot promise (lib/domain/business-config.ts); this start-up check
+ * catches any other, at load instead of as a 500 on every webhook.
+ */
+export function promiseProblems(config: BusinessConfig, now: Date): string[] {
+  const moments = [
+    { path: 'promise', what: `now (${now.toISOString()})`, at: now },
+    ...config.closures.flatMap((closure, index) => {
+      const start = DateTime.fromISO(closure.from, { zone: config.timeZone }).toJSDate();
+      return start > now ? [{ path: `closures[${index}]`, what: `when it starts`, at: start }] : [];
+    }),
+  ];
+  const problems: string[] = [];
+  for (const { path, what, at } of moments) {
+    for (const channel of CHANNELS) {
+      try {
+        computePromise(config, { receivedAt: at, channel });
+      } catch (error) {
+        if (!(error instanceof CalendarError)) throw error;
+        problems.push(
+          `${path}: no promise can be made for a message received ${what} on ${channel}: ${error.message}`,
+        );
+        break;
+      }
+    }
+  }
+  return problems;
 }
 
 function iso(at: number, clock: ZoneClock): string {

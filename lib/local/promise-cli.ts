@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { ConfigError } from '#lib/config/env.ts';
 import { type BusinessConfig, BusinessConfigError, type Person } from '#lib/domain/business-config.ts';
+import { CalendarError } from '#lib/domain/calendar.ts';
 import { CHANNELS, type Channel, LOCALES, type Locale } from '#lib/domain/channel.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
@@ -209,7 +210,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof BusinessConfigError) {
+    // A calendar with no working time for this --at: its message, not a stack.
+    if (
+      error instanceof ConfigError ||
+      error instanceof BusinessConfigError ||
+      error instanceof CalendarError
+    ) {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }

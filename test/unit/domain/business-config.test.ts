@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
+  type BusinessConfig,
   BusinessConfigError,
+  type BusinessConfigInput,
   DEFAULT_BUSINESS_CONFIG,
   parseBusinessConfig,
 } from '#lib/domain/business-config.ts';
+import { businessCalendar } from '#lib/domain/calendar.ts';
+import { computePromise } from '#lib/domain/promise.ts';
 
 const MINIMAL = {
   timeZone: 'Europe/Warsaw',
@@ -79,6 +84,19 @@ describe('parseBusinessConfig', () => {
     ],
     ['a state and region', { holidays: { country: 'DE', state: 'BY', region: 'A' } }],
     ['a self-help link', { ack: { selfHelpUrl: 'https://example.com/pomoc', smsTransliterate: true } }],
+    ['UTC as the time zone', { timeZone: 'UTC' }],
+    ['Etc/UTC as the time zone', { timeZone: 'Etc/UTC' }],
+    ['a zone alias', { timeZone: 'Europe/Kiev' }],
+    ['a closure of a whole year', { closures: [{ from: '2026-01-01', to: '2026-12-31' }] }],
+    [
+      'a person on duty only part of the opening hours',
+      {
+        people: {
+          default: 'anna',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1', hours: { mon: ['16:00-20:00'] } }],
+        },
+      },
+    ],
   ])('should accept %s', (_name, patch) => {
     // Act
     const act = () => parseBusinessConfig({ ...MINIMAL, ...patch });
@@ -159,6 +177,48 @@ describe('parseBusinessConfig', () => {
       'people.rota[1].id: "anna" is on the rota twice',
     ],
     [{ ack: { selfHelpUrl: 'ftp://example.com' } }, 'ack.selfHelpUrl: Invalid URL'],
+    [
+      { timeZone: '-05:00' },
+      'timeZone: "-05:00" is a UTC offset, not an IANA time zone such as Europe/Warsaw (an offset knows no daylight saving time)',
+    ],
+    [
+      { timeZone: '+0100' },
+      'timeZone: "+0100" is a UTC offset, not an IANA time zone such as Europe/Warsaw (an offset knows no daylight saving time)',
+    ],
+    [{ timeZone: 'UTC+1' }, 'timeZone: "UTC+1" is not an IANA time zone'],
+    [
+      { closures: [{ from: '2026-12-21', to: '2029-01-03', reason: 'Boże Narodzenie' }] },
+      'closures[0].to: "2029-01-03" closes the business for 745 days in a row, at most 366 (is the year right?)',
+    ],
+    [
+      {
+        closures: [
+          { from: '2027-06-01', to: '2028-01-10' },
+          { from: '2026-12-01', to: '2027-05-31' },
+        ],
+      },
+      'closures[0].to: "2028-01-10" closes the business for 406 days in a row, at most 366 (is the year right?)',
+    ],
+    [{ promise: { targets: { email: 169 } } }, 'promise.targets.email: Too big: expected number to be <=168'],
+    [
+      {
+        hours: { mon: ['09:00-09:15'] },
+        promise: { targets: { email: 8 } },
+      },
+      "promise.targets.email: 8 working hours take more than 26 weeks of the rota's 0.25 staffed hours a week",
+    ],
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [
+            { id: 'anna', name: 'Anna Kowalska', phone: '1', hours: { sat: ['09:00-17:00'] } },
+            { id: 'ewa', name: 'Ewa Nowak', phone: '2', hours: { mon: ['06:00-09:00', '17:00-20:00'] } },
+          ],
+        },
+      },
+      "people.rota: nobody on the rota is ever on duty within the opening hours (hours): each person's hours must overlap them on some day of the week",
+    ],
   ])('should reject %j naming the path and reason', (patch, problem) => {
     // Act
     const problems = problemsOf({ ...MINIMAL, ...patch });
@@ -199,5 +259,62 @@ describe('parseBusinessConfig', () => {
 
     // Assess
     expect(problems).toEqual(['Invalid input: expected object, received string']);
+  });
+});
+
+/** The shipped config with `patch`, or null when validation refused it (as it should). */
+function acceptedConfig(patch: Partial<BusinessConfigInput>): BusinessConfig | null {
+  try {
+    return parseBusinessConfig({ ...DEFAULT_BUSINESS_CONFIG, ...patch });
+  } catch (error) {
+    expect(error).toBeInstanceOf(BusinessConfigError);
+    return null;
+  }
+}
+
+const EVERY_DAY = (ranges: string[]) =>
+  Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ranges]));
+
+// Found by a review of the developer's experience at stop 23: each was accepted, then every
+// promise threw CalendarError (a 500 on every webhook) or the holidays fell in UTC.
+describe('parseBusinessConfig on calendars that cannot keep a promise', () => {
+  it('should refuse a rota whose duty hours never meet the opening hours, instead of failing every promise', () => {
+    // Prepare: opening hours Monday to Friday (the shipped ones); the only person on the rota
+    // works Saturdays. Each part is valid on its own; together nobody is ever on duty.
+    const patch = {
+      people: {
+        default: 'anna',
+        rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', hours: { sat: ['09:00-17:00'] } }],
+      },
+    };
+
+    // Act
+    const config = acceptedConfig(patch);
+
+    // Assess: refused at start-up naming the rota; had it been accepted, an ordinary
+    // Wednesday-morning SMS would have to get a promise
+    expect(problemsOf({ ...DEFAULT_BUSINESS_CONFIG, ...patch })).toEqual([
+      "people.rota: nobody on the rota is ever on duty within the opening hours (hours): each person's hours must overlap them on some day of the week",
+    ]);
+    if (config === null) return;
+    const at = DateTime.fromISO('2026-11-25T10:00', { zone: 'Europe/Warsaw' }).toJSDate();
+    expect(() => computePromise(config, { receivedAt: at, channel: 'sms' })).not.toThrow();
+  });
+
+  it('should not accept a UTC offset as the time zone and then put the public holidays in UTC', () => {
+    // Prepare: "+01:00" passes the "IANA time zone" check (Intl takes offsets), but
+    // date-holidays (moment-timezone) does not know it and computes the holidays in UTC.
+    const patch = { timeZone: '+01:00', hours: EVERY_DAY(['00:00-24:00']) };
+
+    // Act
+    const config = acceptedConfig(patch);
+
+    // Assess: refused; had it been accepted, 00:30 local time on Independence Day (11
+    // November, a public holiday all day) would have to be closed
+    expect(problemsOf({ ...DEFAULT_BUSINESS_CONFIG, ...patch })).toEqual([
+      'timeZone: "+01:00" is a UTC offset, not an IANA time zone such as Europe/Warsaw (an offset knows no daylight saving time)',
+    ]);
+    if (config === null) return;
+    expect(businessCalendar(config).isOpen(new Date('2026-11-11T00:30:00+01:00'))).toBe(false);
   });
 });

@@ -239,8 +239,11 @@ describe('the optimised calendar and promise against the luxon reference', () =>
   });
 
   it('should fail alike when there is no working time for two years', () => {
-    // Prepare
-    const closed = configWith({ closures: [{ from: '2026-01-01', to: '2029-12-31', reason: 'Zamknięte' }] });
+    // Prepare: parseBusinessConfig refuses a closure this long; a config built in code is not parsed
+    const closed: BusinessConfig = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      closures: [{ from: '2026-01-01', to: '2029-12-31', reason: 'Zamknięte' }],
+    };
     const at = new Date('2026-06-01T10:00:00Z');
 
     // Act

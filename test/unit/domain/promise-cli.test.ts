@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -161,6 +161,38 @@ describe('npm run promise', () => {
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
     expect(stderr).toContain('Usage: npm run promise --');
+  });
+
+  // Found by a review of the developer's experience at stop 23: a stack trace.
+  it('should exit 1 naming the closure, not with a stack trace, for a closure with a mistyped year', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'promise-cli-'));
+    const config = JSON.parse(await readFile(join(ROOT, 'switchboard.config.json'), 'utf8'));
+    const configPath = join(dir, 'switchboard.config.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        ...config,
+        closures: [{ from: '2026-12-21', to: '2029-01-03', reason: 'Christmas' }],
+      }),
+    );
+
+    // Act
+    const { code, stdout, stderr } = await run([
+      '--at',
+      '2026-12-22T10:00',
+      '--channel',
+      'sms',
+      '--config',
+      configPath,
+    ]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Invalid business config:\n  - closures[0].to: "2029-01-03" closes the business for 745 days in a row, at most 366 (is the year right?)\n',
+    );
   });
 
   it('should exit 1 naming a config file it cannot read', async () => {

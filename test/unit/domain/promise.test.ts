@@ -9,7 +9,7 @@ import {
 } from '#lib/domain/business-config.ts';
 import { businessCalendar, closureAt } from '#lib/domain/calendar.ts';
 import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
-import { computePromise, ReplyPromiseSchema } from '#lib/domain/promise.ts';
+import { computePromise, promiseProblems, ReplyPromiseSchema } from '#lib/domain/promise.ts';
 import { fuzzRuns } from '#test/support/fuzz.ts';
 
 const ZONE = 'Europe/Warsaw';
@@ -414,5 +414,36 @@ describe('computePromise properties', () => {
       }),
       fuzzRuns(400),
     );
+  });
+});
+
+// The start-up check behind the schema's own (found by a review at stop 23: a config that
+// could make no promise answered every webhook 500).
+describe('promiseProblems', () => {
+  it('should find nothing in the shipped config', () => {
+    // Act
+    const problems = promiseProblems(DEFAULT_BUSINESS_CONFIG, warsaw('2026-11-25T10:00'));
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it('should name a coming closure from whose start no promise can be made', () => {
+    // Prepare: two closures of a year each, one working day apart (each passes the schema's
+    // limit); a message at the start of the first finds 8 working hours in two years, not 12
+    const config = configWith({
+      closures: [
+        { from: '2027-01-01', to: '2027-12-30' },
+        { from: '2028-01-01', to: '2028-12-31' },
+      ],
+    });
+
+    // Act
+    const problems = promiseProblems(config, warsaw('2026-11-25T10:00'));
+
+    // Assess
+    expect(problems).toEqual([
+      'closures[0]: no promise can be made for a message received when it starts on sms: No working time within 731 days after 2026-12-31T23:00:00.000Z',
+    ]);
   });
 });
