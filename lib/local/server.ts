@@ -15,6 +15,7 @@ import { createMailStore } from '#lib/runtime/mail.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
 import { DEV_SNS_TOPIC_ARN, devFetch } from './dev-sns.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
@@ -60,9 +61,27 @@ export type LocalSwitchboard = {
  * and the sweeper on a timer (and once at start, for what a restart left behind).
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalSwitchboard> {
+  const dataDir = dataDirOf(options.env ?? process.env);
+  // Before anything reads or writes the data dir: a second npm start on it stops here.
+  const lock = (options.persist ?? true) ? await lockDataDir(dataDir) : null;
+  try {
+    const local = await startWithin(dataDir, options);
+    return {
+      ...local,
+      async stop() {
+        await local.stop();
+        await lock?.release();
+      },
+    };
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+async function startWithin(dataDir: string, options: LocalOptions): Promise<LocalSwitchboard> {
   const rawEnv = options.env ?? process.env;
   const log = options.log ?? createLog('switchboard-local');
-  const dataDir = dataDirOf(rawEnv);
   const persist = options.persist ?? true;
 
   const firstPass = parseEnv(rawEnv);

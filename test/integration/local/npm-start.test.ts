@@ -1,7 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { npmStartArguments, PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 
@@ -84,5 +86,155 @@ describe('npm start', () => {
     expect(items[0]).toMatchObject({ contact: { key: 'phone:+48601234567' }, ack: { state: 'sent' } });
     expect(retry.status).toBe(200);
     expect(await outboxLines(dataDir)).toHaveLength(1);
+  });
+});
+
+type Ran = { code: number | null; output: string; stderr: string };
+
+/** A stack trace's frame line, as Node prints an uncaught error. */
+const STACK_FRAME = /^\s+at .+[:(]/m;
+
+function childEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const {
+    SES_TOPIC_ARNS: _topics,
+    PUBLIC_URL: _publicUrl,
+    SWITCHBOARD_CONFIG: _config,
+    ...inherited
+  } = process.env;
+  return {
+    ...inherited,
+    SWITCHBOARD_DATA_DIR: dataDir,
+    NODE_ENV: 'development',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    ...extra,
+  };
+}
+
+type BusinessFile = { people: { rota: Array<Record<string, unknown>> }; closures: unknown[] };
+
+// Found by a review of the developer's experience at stop 23: each started and then answered
+// every webhook 500, or crashed with dynalite's stack.
+describe('npm start refusing what it cannot run', () => {
+  const dirs: string[] = [];
+  const children: StartedProcess[] = [];
+
+  async function tempDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-refuse-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  async function businessConfigWith(change: (config: BusinessFile) => void): Promise<string> {
+    const config: BusinessFile = JSON.parse(
+      await readFile(join(PROJECT_ROOT, 'switchboard.config.json'), 'utf8'),
+    );
+    change(config);
+    const path = join(await tempDir(), 'switchboard.config.json');
+    await writeFile(path, JSON.stringify(config, null, 2));
+    return path;
+  }
+
+  /**
+   * npm start with this data dir and environment: either it refuses to start (its exit code
+   * and output) or it records a customer's SMS (the webhook's status).
+   */
+  async function startAndSendSms(
+    dataDir: string,
+    extra: NodeJS.ProcessEnv,
+  ): Promise<{ refused: Ran | null; status: number | null }> {
+    const child = spawn(process.execPath, npmStartArguments(), {
+      cwd: PROJECT_ROOT,
+      env: childEnv(dataDir, { PORT: '0', ...extra }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push({ child, url: '', output: () => '' });
+    let output = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    for (let i = 0; i < 300; i++) {
+      const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+      if (match?.[1]) {
+        const url = match[1];
+        const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
+        const path = '/webhooks/twilio/messaging';
+        const form = twilioForm('sms-polish', { From: '+48601234567', Body: 'Dzień dobry' });
+        const { body, headers } = signTwilio(`${url}${path}`, form, secrets.TWILIO_AUTH_TOKEN);
+        const response = await fetch(`${url}${path}`, { method: 'POST', headers, body });
+        return { refused: null, status: response.status };
+      }
+      if (child.exitCode !== null) return { refused: { code: await exited, output, stderr }, status: null };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`npm start neither started nor refused:\n${output}`);
+  }
+
+  afterEach(() => {
+    for (const started of children.splice(0)) started.child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should refuse a business config whose rota is never on duty within the business hours, instead of starting and answering every webhook 500', async () => {
+    // Prepare: the only signer works Saturdays; the business is closed on Saturdays
+    const configPath = await businessConfigWith((config) => {
+      config.people.rota = config.people.rota.map((person) => ({
+        ...person,
+        hours: { sat: ['10:00-14:00'] },
+      }));
+    });
+
+    // Act
+    const { refused, status } = await startAndSendSms(await tempDir(), { SWITCHBOARD_CONFIG: configPath });
+
+    // Assess: "An invalid file stops start-up with the exact path and reason" (README)
+    expect(status).toBeNull();
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain(
+      'Switchboard cannot start: Invalid business config:\n  - people.rota: nobody on the rota',
+    );
+    expect(refused?.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('should refuse a closure longer than the calendar can see past (a mistyped year), instead of starting and answering every webhook 500', async () => {
+    // Prepare: the Christmas closure with the end year mistyped (three years on)
+    const day = (offsetDays: number) =>
+      new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const configPath = await businessConfigWith((config) => {
+      config.closures = [{ from: day(-2), to: day(3 * 365), reason: 'Christmas' }];
+    });
+
+    // Act
+    const { refused, status } = await startAndSendSms(await tempDir(), { SWITCHBOARD_CONFIG: configPath });
+
+    // Assess
+    expect(status).toBeNull();
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain(`closures[0].to: "${day(3 * 365)}" closes the business for`);
+    expect(refused?.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('should say the data dir is in use, not crash with a stack trace, when a second npm start opens the same data dir', async () => {
+    // Prepare: one npm start running
+    const dataDir = await tempDir();
+    children.push(await startNpmStart(dataDir));
+
+    // Act: a second one on the same data dir (another terminal), on any free port
+    const { refused, status } = await startAndSendSms(dataDir, {});
+
+    // Assess
+    expect(status).toBeNull();
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain(
+      `Switchboard cannot start: the data dir ${dataDir} is in use by another npm start`,
+    );
+    expect(refused?.stderr).not.toMatch(STACK_FRAME);
   });
 });
