@@ -35,7 +35,7 @@ export type Ack = z.infer<typeof AckSchema>;
 export const ReplyRouteSchema = z.object({
   channel: ChannelSchema,
   provider: z.string(),
-  /** The customer's address on that channel. */
+  /** The customer's address on that channel: where answers go (a mail's Reply-To, if it named one). */
   customer: z.string(),
   /** Our address the customer wrote to. */
   business: z.string(),
@@ -209,11 +209,12 @@ function later(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-function routeOf(message: Message): ReplyRoute {
+/** Where answers to a customer's message go: its channel, our address, and theirs (a mail's Reply-To, if it named one). */
+export function routeOf(message: Message): ReplyRoute {
   const route: ReplyRoute = {
     channel: message.channel,
     provider: message.provider,
-    customer: message.from,
+    customer: message.email?.replyTo ?? message.from,
     business: message.to,
   };
   if (message.email) {

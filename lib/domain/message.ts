@@ -29,6 +29,11 @@ export const EmailMetaSchema = z.object({
   messageId: z.string().max(998).optional(),
   inReplyTo: z.string().max(998).optional(),
   references: z.array(z.string().max(998)).max(100),
+  /**
+   * Where the sender asked answers to go (Reply-To, RFC 5322 §3.6.2) when not to the From:
+   * answers and acknowledgements go here, the contact stays the From.
+   */
+  replyTo: z.string().max(320).optional(),
 });
 export type EmailMeta = z.infer<typeof EmailMetaSchema>;
 

@@ -9,6 +9,7 @@ import {
   replyInFlight,
   replyLanded,
   resolveConversation,
+  routeOf,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
@@ -52,7 +53,7 @@ function routeFor(
   if (!channel || channel === conversation.route.channel) return conversation.route;
   const last = messages.findLast((message) => message.direction === 'inbound' && message.channel === channel);
   if (!last) return null;
-  return { channel, provider: last.provider, customer: last.from, business: last.to };
+  return routeOf(last);
 }
 
 /** How long an agent's reply counts as in flight (the provider's call and our writes). */

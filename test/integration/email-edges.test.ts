@@ -1,8 +1,11 @@
+import { domainToASCII } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/domain/message.ts';
-import { createRuntime } from '#lib/runtime/runtime.ts';
+import { pollOnce } from '#lib/local/worker.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { startFakeSes } from '#test/support/fake-ses.ts';
+import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
@@ -293,5 +296,213 @@ describe('a Mailgun token bound to its mail', () => {
     // Assess
     expect([first.status, forged.status, retry.status]).toEqual([500, 406, 200]);
     expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['email:zofia@poczta.example.pl']);
+  });
+});
+
+/** The http function and ack worker as deployed for email: the same tables, SES (faked) as the sender. */
+function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
+  return createRuntime({
+    config: {
+      ...sb.config,
+      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
+    },
+    dynamodb: sb.backends.dynamodb,
+    sqs: sb.backends.sqs,
+    log: memoryLog(),
+    clock: sb.clock,
+    emailClient: ses.client(),
+  });
+}
+
+/** One header of a raw MIME message, unfolded. */
+function headerOf(rawMime: string, name: string): string | undefined {
+  const head = rawMime.split('\r\n\r\n')[0]?.replace(/\r\n[ \t]+/g, ' ') ?? '';
+  return head
+    .split('\r\n')
+    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    ?.slice(name.length + 1)
+    .trim();
+}
+
+/** Where SES was asked to deliver each send, and the To header each carried. */
+function sesRecipients(ses: FakeSes): Array<{ destination: string[] | undefined; to: string | undefined }> {
+  return ses.requests.map((request) => ({
+    destination: (request.body as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses,
+    to: headerOf(request.rawMime, 'To'),
+  }));
+}
+
+// Who an email contact is and where answers to them go: an RFC 5322 quoted local part, an
+// internationalized domain (Unicode or Punycode, SES sends only the latter) and Reply-To
+// (RFC 5322 §3.6.2). Found at stop 23 by reviews of contact identity and of the texts customers get.
+describe('an email contact and where answers go', () => {
+  let sb: TestSwitchboard;
+  let ses: FakeSes | undefined;
+
+  afterEach(async () => {
+    await ses?.close();
+    ses = undefined;
+    await sb?.stop();
+  });
+
+  /** The SES runtime's ack worker, run until the queue is empty. */
+  const drainThroughSes = async (http: Runtime) => {
+    for (let round = 0; round < 20; round++) {
+      const { received } = await pollOnce({
+        sqs: sb.backends.sqs,
+        queueUrl: sb.backends.queueUrl,
+        handle: (record) => handleAckRecord(http.sendAckDeps, record),
+        log: memoryLog(),
+        waitSeconds: 0,
+      });
+      if (received === 0) return;
+    }
+  };
+
+  const agentReply = (http: Runtime, conversationId: string) =>
+    http.app.request(`/api/conversations/${conversationId}/replies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': `reply-${conversationId}`,
+      },
+      body: JSON.stringify({ text: 'Dzień dobry, faktura jest w drodze.' }),
+    });
+
+  it('should record and answer a mail whose From has a quoted local part ("jan kowalski"@firma.example)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    ses = await startFakeSes();
+    const http = sesRuntime(sb, ses);
+
+    // Act: an RFC 5322-valid author address
+    const response = await sb.postMailgun(
+      signMailgun(
+        mailgunMail({ from: 'Jan Kowalski <"jan kowalski"@firma.example>', messageId: 'q1@firma.example' }),
+      ),
+    );
+    await drainThroughSes(http);
+
+    // Assess: recorded in a conversation (a 4xx here loses the mail: Mailgun gives up), and acknowledged
+    expect(response.status).toBe(200);
+    const items = await conversations(sb);
+    expect(items).toHaveLength(1);
+    expect(items[0]?.contact.key).toBe('email:"jan kowalski"@firma.example');
+    expect(sesRecipients(ses)).toEqual([
+      { destination: ['"jan kowalski"@firma.example'], to: '<"jan kowalski"@firma.example>' },
+    ]);
+  });
+
+  it('should send an answer to an internationalized domain in the Punycode form SES requires', async () => {
+    // Prepare: a customer whose mail client writes the domain in Unicode (SMTPUTF8 / EAI)
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    await sb.postMailgun(
+      signMailgun(mailgunMail({ from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' })),
+    );
+    const [conversation] = await conversations(sb);
+    ses = await startFakeSes();
+
+    // Act
+    const response = await agentReply(sesRuntime(sb, ses), conversation?.id as string);
+
+    // Assess: SES takes no SMTPUTF8; a non-ASCII domain must be given as Punycode (RFC 3492)
+    expect(response.status).toBeLessThan(300);
+    const punycode = `zofia@${domainToASCII('żółw.example')}`;
+    expect(sesRecipients(ses)).toEqual([{ destination: [punycode], to: `<${punycode}>` }]);
+  });
+
+  it('should key one person the same whether their mail client writes the domain in Unicode or in Punycode', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+
+    // Act: the same address, from a client with SMTPUTF8 and from one without
+    await sb.postMailgun(
+      signMailgun(mailgunMail({ from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' })),
+    );
+    sb.clock.advance(60_000);
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: `Zofia <ZOFIA@${domainToASCII('żółw.example')}>`,
+          messageId: 'idn2@poczta.example',
+        }),
+      ),
+    );
+
+    // Assess
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual([
+      `email:zofia@${domainToASCII('żółw.example')}`,
+    ]);
+  });
+
+  it('should send the acknowledgement and the answer to the Reply-To address the mail names, keyed by its From (RFC 5322 §3.6.2)', async () => {
+    // Prepare: a mail sent by a web form in the customer's name, replies asked to the customer
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    ses = await startFakeSes();
+    const http = sesRuntime(sb, ses);
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+          messageId: 'form-1@strona-klienta.example',
+          extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
+        }),
+      ),
+    );
+    const [conversation] = await conversations(sb);
+
+    // Act: the acknowledgement, then a person answers
+    await drainThroughSes(http);
+    const response = await agentReply(http, conversation?.id as string);
+
+    // Assess: one contact per sender; both letters where the customer asked
+    expect(response.status).toBe(201);
+    expect(conversation?.contact.key).toBe('email:formularz@strona-klienta.example');
+    expect(sesRecipients(ses)).toEqual([
+      { destination: ['jan.nowak@klient.example'], to: '<jan.nowak@klient.example>' },
+      { destination: ['jan.nowak@klient.example'], to: '<jan.nowak@klient.example>' },
+    ]);
+  });
+
+  it('should answer the From of a list post and of a mail whose Reply-To is our own address', async () => {
+    // Prepare: a list post (its Reply-To is the list) and a mail that names us as Reply-To
+    sb = await startTestSwitchboard({
+      clock: new TestClock(TEST_NOW),
+      env: { SES_FROM_ADDRESS: 'Anna Kowalska <anna@sklep.example>' },
+    });
+    ses = await startFakeSes();
+    const http = sesRuntime(sb, ses);
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Zofia <zofia@poczta.example.pl>',
+          messageId: 'list-1@poczta.example.pl',
+          extraHeaders: [
+            ['List-Id', 'Klienci <klienci.lists.example>'],
+            ['Reply-To', 'klienci@lists.example'],
+          ],
+        }),
+      ),
+    );
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Jan <jan@firma.example>',
+          messageId: 'loop-1@firma.example',
+          extraHeaders: [['Reply-To', 'Anna Kowalska <ANNA@sklep.example>']],
+        }),
+      ),
+    );
+
+    // Act
+    for (const conversation of await conversations(sb)) await agentReply(http, conversation.id);
+
+    // Assess: never to every member of the list, never to ourselves
+    expect(
+      sesRecipients(ses)
+        .flatMap((send) => send.destination)
+        .sort(),
+    ).toEqual(['jan@firma.example', 'zofia@poczta.example.pl']);
   });
 });

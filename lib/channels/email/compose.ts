@@ -1,4 +1,5 @@
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
+import { sendableAddress } from './address.ts';
 import { firstMailbox, type MailAddress } from './mime.ts';
 
 /** The mail being answered (OutboundText.thread): what threading needs. */
@@ -58,10 +59,14 @@ export function formatAddress(mailbox: MailAddress): string {
   return `"${name.replace(/(["\\])/g, '\\$1')}" <${mailbox.address}>`;
 }
 
-/** Parses `Name <address>` or a bare address; undefined when it is not one mailbox. */
+/**
+ * Parses `Name <address>` or a bare address into the mailbox SES can send to (the domain in
+ * Punycode, a quoted local part kept quoted); undefined when it is not one such mailbox.
+ */
 export function parseMailbox(value: string): MailAddress | undefined {
   const mailbox = firstMailbox(oneLine(value));
-  return mailbox && /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/.test(mailbox.address) ? mailbox : undefined;
+  const address = mailbox && sendableAddress(mailbox.address);
+  return mailbox && address ? { ...mailbox, address } : undefined;
 }
 
 /** `Re: <original>`, without adding a second prefix to a subject that already has one. */

@@ -1,9 +1,10 @@
+import { canonicalAddress } from './address.ts';
 import { headerValues, type MailHeader } from './mime.ts';
 
 /** What the loop guard looks at: the headers plus what the provider saw in the SMTP envelope. */
 export type LoopGuardInput = {
   headers: readonly MailHeader[];
-  /** The From address. */
+  /** The From address (canonicalAddress). */
   from?: string;
   /**
    * The envelope sender (MAIL FROM) as the provider reports it: `''` or `'<>'` is the null
@@ -12,13 +13,28 @@ export type LoopGuardInput = {
   envelopeSender?: string;
   /** SES receipt verdicts (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`). */
   verdicts?: { spam?: string; virus?: string };
-  /** Our own addresses (lower-cased or not): a mail from one of them is our own traffic. */
+  /** Our own addresses (in any case or form): a mail from one of them is our own traffic. */
   ourAddresses: readonly string[];
 };
+
+function ourSet(addresses: readonly string[]): Set<string> {
+  return new Set(addresses.map((address) => canonicalAddress(address) ?? address.trim().toLowerCase()));
+}
+
+/** Mail a list distributed (RFC 2369 / 2919 List-* headers, `Precedence: list`). */
+function isListMail(headers: readonly MailHeader[]): boolean {
+  return (
+    headers.some((header) => header.name.startsWith('list-')) ||
+    headerValues(headers, 'precedence').some((value) => tokenOf(value) === 'list')
+  );
+}
 
 // Local parts of addresses no person reads (RFC 3834 §2 asks responders to leave them alone).
 const SYSTEM_SENDER =
   /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|noreply-[^@]*|bounces?|bounce-[^@]*)(\+[^@]*)?@/i;
+
+// The message schema's limit of an address (`to`, the route's `customer`).
+const MAX_ANSWER_ADDRESS = 320;
 
 const SUPPRESS_TOKENS = new Set(['all', 'oof', 'autoreply']);
 
@@ -74,7 +90,7 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   const { headers, verdicts } = input;
   if (verdicts?.virus?.toUpperCase() === 'FAIL') return 'virus';
   if (verdicts?.spam?.toUpperCase() === 'FAIL') return 'spam';
-  const ours = new Set(input.ourAddresses.map((address) => address.trim().toLowerCase()));
+  const ours = ourSet(input.ourAddresses);
   const from = input.from ? bareAddress(input.from) : '';
   if (from && ours.has(from)) return 'own-address';
   // A bounce or DSN: RFC 3834 §2 never answers an empty return path.
@@ -85,4 +101,21 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   const senders = [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
   if (senders.some((address) => address && SYSTEM_SENDER.test(address))) return 'system-sender';
   return null;
+}
+
+/**
+ * Where answers to a mail go when not to its From: its Reply-To (RFC 5322 §3.6.2; a web form
+ * sending in a customer's name, a person who reads another mailbox), as canonicalAddress gives
+ * it. Undefined (answer the From) when there is none, it is the From, it is one of our own
+ * addresses (we would write to ourselves, a loop), it is a system address no person reads, or
+ * a list distributed the mail: a list's Reply-To is the list, and an answer there would go to
+ * every member (its mail is never acknowledged; an agent's answer goes to the author).
+ */
+export function answerAddressOf(
+  input: LoopGuardInput & { replyTo?: string | undefined },
+): string | undefined {
+  const replyTo = input.replyTo ? canonicalAddress(input.replyTo) : undefined;
+  if (!replyTo || replyTo === input.from || replyTo.length > MAX_ANSWER_ADDRESS) return undefined;
+  if (ourSet(input.ourAddresses).has(replyTo) || SYSTEM_SENDER.test(replyTo)) return undefined;
+  return isListMail(input.headers) ? undefined : replyTo;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import type { EmailMeta, InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
-import { noAckReasonOf } from './loop-guard.ts';
+import { canonicalAddress } from './address.ts';
+import { answerAddressOf, noAckReasonOf } from './loop-guard.ts';
 import type { ParsedMail } from './mime.ts';
 
 /** Stores one attachment and answers where it now lives (a URL or a storage key). */
@@ -31,7 +32,6 @@ const MAX_REFERENCES = 20;
 /** Attachments kept of one mail (the MIME parser's cap, for Mailgun's parsed files too). */
 const MAX_ATTACHMENTS = 50;
 const MAX_CONTENT_TYPE = 100;
-const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
 
 function clamp(text: string, max: number): string {
   // Never cut a surrogate pair in half.
@@ -43,7 +43,7 @@ export function boundedId(id: string): string {
   return id.length <= MAX_ID ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
-function emailMetaOf(mail: ParsedMail): EmailMeta {
+function emailMetaOf(mail: ParsedMail, replyTo: string | undefined): EmailMeta {
   const ids = (list: string[]) => list.filter((id) => id.length <= MAX_HEADER);
   // The newest references are the ones threading needs; the oldest go first when capped.
   const references = ids(mail.references).slice(-MAX_REFERENCES);
@@ -52,15 +52,10 @@ function emailMetaOf(mail: ParsedMail): EmailMeta {
   if (messageId) meta.messageId = messageId;
   const [inReplyTo] = ids(mail.inReplyTo ? [mail.inReplyTo] : []);
   if (inReplyTo) meta.inReplyTo = inReplyTo;
+  if (replyTo) meta.replyTo = replyTo;
   return meta;
 }
 
-/**
- * Turns one parsed mail into the normalized message event. The contact is the From address:
- * it is the author DMARC authenticates and the identity a person keeps across mails, while
- * Reply-To is set freely by senders (lists, ticket tools) and says where to answer, not who
- * wrote. Attachments are stored through `saveAttachment` before the message is returned.
- */
 /**
  * UTF-8 bytes of mail text kept inline in the message item (the rest goes to the mail store),
  * and the characters of the readable beginning kept instead (at most 3 bytes each): with 20
@@ -70,18 +65,27 @@ function emailMetaOf(mail: ParsedMail): EmailMeta {
 export const MAX_INLINE_BYTES = 64_000;
 const INLINE_BEGINNING = 16_000;
 
+/**
+ * Turns one parsed mail into the normalized message event. The contact is the From address
+ * (canonicalAddress: one key however a client writes it): it is the author DMARC authenticates
+ * and the identity a person keeps across mails, while Reply-To is set freely by senders (web
+ * forms, ticket tools, lists) and says where to answer, not who wrote. So Reply-To is kept on
+ * the message (`email.replyTo`, see answerAddressOf) as where answers go (RFC 5322 §3.6.2).
+ * Attachments are stored through `saveAttachment` before the message is returned.
+ */
 export async function normalizeMail(mail: ParsedMail, context: MailContext): Promise<InboundEvent[]> {
-  const from = mail.from?.address.trim().toLowerCase();
-  if (!from || !ADDRESS.test(from) || from.length > MAX_ADDRESS - 'email:'.length) {
+  const from = mail.from && canonicalAddress(mail.from.address);
+  if (!from || from.length > MAX_ADDRESS - 'email:'.length) {
     throw new MalformedPayloadError('The mail has no usable From address', ['from']);
   }
-  const noAckReason = noAckReasonOf({
+  const guard = {
     headers: mail.headers,
     from,
     envelopeSender: context.envelopeSender,
     verdicts: context.verdicts,
     ourAddresses: context.ourAddresses,
-  });
+  };
+  const noAckReason = noAckReasonOf(guard);
   // Never copy a virus into our storage: the mail is recorded without its attachments.
   const keep = noAckReason === 'virus' ? [] : mail.attachments.slice(0, MAX_ATTACHMENTS);
   const media: Media[] = [];
@@ -103,7 +107,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     // One line-break convention whichever way the mail came (Mailgun's fields keep CRLF).
     text: (mail.newText || mail.text).replace(/\r\n?/g, '\n'),
     media,
-    email: emailMetaOf(mail),
+    email: emailMetaOf(mail, answerAddressOf({ ...guard, replyTo: mail.replyTo?.address })),
   };
   const name = mail.from?.name?.trim();
   if (name) message.contactName = clamp(name, MAX_NAME);

@@ -101,9 +101,10 @@ export function createSesSender(options: SesSenderOptions): ChannelSender {
   return {
     async send(message) {
       const to = parseMailbox(message.to);
-      if (!to) throw new SendError('The recipient is not an email address', { permanent: true });
+      if (!to) throw new SendError('The recipient is not an address SES can send to', { permanent: true });
       const original = message.thread?.subject?.trim();
-      const subject = original ? replySubject(original) : (message.subject ?? '');
+      // A person's reply to a mail without a subject still says what it is.
+      const subject = original ? replySubject(original) : message.subject?.trim() || replySubject('');
       const raw = composeReply({
         from,
         to,

@@ -78,6 +78,17 @@ describe('parseMailbox', () => {
       undefined,
     ]);
   });
+
+  it('should keep a quoted local part quoted and give an internationalized domain in Punycode', () => {
+    // Act: as stored on a route (found at stop 23: both were refused or sent as they were)
+    const parsed = [parseMailbox('"jan kowalski"@firma.example'), parseMailbox('Zofia <zofia@żółw.example>')];
+
+    // Assess
+    expect(parsed).toEqual([
+      { address: '"jan kowalski"@firma.example' },
+      { address: 'zofia@xn--w-uga1v8h.example', name: 'Zofia' },
+    ]);
+  });
 });
 
 describe('composeReply', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type LoopGuardInput, noAckReasonOf } from '#lib/channels/email/loop-guard.ts';
+import { answerAddressOf, type LoopGuardInput, noAckReasonOf } from '#lib/channels/email/loop-guard.ts';
 import { type MailHeader, parseMime } from '#lib/channels/email/mime.ts';
 
 const OURS = ['anna@sklep.example', 'Kontakt@Sklep.example'];
@@ -140,5 +140,36 @@ describe('noAckReasonOf', () => {
 
     // Assess
     expect(reason).toBe(expected);
+  });
+});
+
+// Found at stop 23 by a review of where answers go: Reply-To was parsed and never used.
+describe('answerAddressOf', () => {
+  it('should answer the Reply-To a person’s mail names (RFC 5322 §3.6.2), in canonical form', () => {
+    // Act
+    const address = answerAddressOf({ ...input(), replyTo: 'Jan.Nowak@Klient.example' });
+
+    // Assess
+    expect(address).toBe('jan.nowak@klient.example');
+  });
+
+  it.each([
+    ['no Reply-To', input(), undefined],
+    ['a Reply-To that is the From', input(), 'Zofia.Wojcik@poczta.example.pl'],
+    ['a Reply-To that is not an address', input(), 'undisclosed'],
+    ['a Reply-To that is one of our addresses (a loop)', input(), 'kontakt@sklep.example'],
+    ['a Reply-To no person reads', input(), 'noreply@poczta.example.pl'],
+    [
+      'a list post (its Reply-To is the list)',
+      input({}, h('list-id', '<klienci.lists.example>')),
+      'klienci@lists.example',
+    ],
+    ['a list post marked only by Precedence', input({}, h('precedence', 'list')), 'klienci@lists.example'],
+  ])('should answer the From for %s', (_, mail, replyTo) => {
+    // Act
+    const address = answerAddressOf({ ...mail, replyTo });
+
+    // Assess
+    expect(address).toBeUndefined();
   });
 });

@@ -103,12 +103,13 @@ describe('normalizeMail', () => {
     expect(ctx.saved.map((saved) => saved.bytes.byteLength)).toEqual([125, 70]);
   });
 
-  it('should key the contact by From even when Reply-To names another address', async () => {
+  it('should key the contact by From even when Reply-To names another address, and answer the Reply-To', async () => {
     // Prepare, Act
     const message = await normalizeFixture('two-attachments');
 
     // Assess
     expect(message.contactKey).toBe('email:piotr.zielinski@example.pl');
+    expect(message.email?.replyTo).toBe('biuro@zielinski.example.pl');
   });
 
   it('should set the loop guard reason on an auto-reply', async () => {

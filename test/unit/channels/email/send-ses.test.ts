@@ -124,6 +124,17 @@ describe('createSesSender', () => {
     expect(mail.subject).toBe('Re: Odpowiemy jutro do 10:00');
   });
 
+  it('should send a person’s reply to a mail without a subject under Re:, not an empty Subject', async () => {
+    // Prepare: an agent's reply (its subject is the thread's), to a mail that had none
+    const reply = { ...ACK, automatic: false, subject: '', thread: { ...ACK.thread, subject: '' } };
+
+    // Act
+    await sender().send(reply);
+
+    // Assess
+    expect(headerLines(ses.requests[0]?.rawMime ?? '')).toContain('Subject: Re:');
+  });
+
   it('should send unthreaded under the given subject when there is no thread', async () => {
     // Prepare
     const { thread: _thread, ...unthreaded } = ACK;
