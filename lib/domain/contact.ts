@@ -47,8 +47,33 @@ export const MAX_CONTACT_CONVERSATIONS = 100;
 export function phoneContactKey(address: string): string {
   const raw = address.replace(/^[a-z]+:/i, '').trim();
   const parsed = parsePhoneNumberFromString(raw);
-  if (parsed?.isValid()) return `phone:${parsed.number}`;
+  if (!parsed) return `phone:${raw}`;
+  const number = canonicalMobile(parsed.number);
+  if (number !== parsed.number && parsePhoneNumberFromString(number)?.isValid()) return `phone:${number}`;
+  if (parsed.isValid()) return `phone:${parsed.number}`;
   return `phone:${raw}`;
+}
+
+/**
+ * The one form of a mobile number that WhatsApp gives in an older form (Twilio's
+ * `whatsapp:+…` and the Cloud API's `wa_id` alike), so that a person's SMS and WhatsApp are one
+ * contact. libphonenumber-js (1.13) has no such mapping: its metadata follows today's numbering
+ * plans, where +52 1… is no number (11 digits) and a Brazilian mobile without its ninth digit
+ * is at best a possible length ("min" metadata) and no valid mobile ("max").
+ * - Mexico dropped the `1` dialled before mobile numbers in 2019 (every +52 number is 10
+ *   digits), but WhatsApp still names many +52 mobiles `521` + 10 digits.
+ * - Brazil put a `9` before every mobile number (2012–2016); an area code is two digits 1–9 and
+ *   an 8-digit number starting 6–9 is a mobile one (landlines start 2–5), so
+ *   +55 11 8765-4321 is +55 11 98765-4321. WhatsApp keeps the old form for accounts older than
+ *   the change.
+ * Only the key changes: answers go to the address the customer wrote from, as given.
+ */
+function canonicalMobile(e164: string): string {
+  const mexican = /^\+521(\d{10})$/.exec(e164);
+  if (mexican) return `+52${mexican[1]}`;
+  const brazilian = /^\+55([1-9]{2})([6-9]\d{7})$/.exec(e164);
+  if (brazilian) return `+55${brazilian[1]}9${brazilian[2]}`;
+  return e164;
 }
 
 /** The bare E.164 number of a phone address (`whatsapp:+48…` → `+48…`), or the raw address. */

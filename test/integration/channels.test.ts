@@ -207,6 +207,42 @@ describe('every channel through the same store and worker', () => {
     expect(await sb.outbox()).toHaveLength(1);
   });
 
+  // Found at stop 23: WhatsApp names some Mexican and Brazilian mobiles in a form older than
+  // the numbering plan their SMS comes from.
+  it('should put a Mexican customer’s SMS and WhatsApp (From whatsapp:+521…, WhatsApp’s id for +52 mobiles) into one conversation', async () => {
+    // Prepare: the customer texts from +52 55 1234 5678
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+525512345678', Body: 'Hola, ¿dónde está mi pedido?' });
+    sb.clock.advance(60_000);
+
+    // Act: the same phone on WhatsApp, which Twilio (and Meta) give as +521 55 1234 5678
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: 'whatsapp:+5215512345678',
+      WaId: '5215512345678',
+      Body: 'Te escribo también por WhatsApp',
+    });
+
+    // Assess: one person, one conversation
+    const all = await conversations(sb);
+    expect(all.map((c) => c.contact.key)).toEqual(['phone:+525512345678']);
+    expect(all[0]?.contact.channels).toEqual(expect.arrayContaining(['sms', 'whatsapp']));
+  });
+
+  it('should put a Brazilian customer’s SMS and WhatsApp Cloud message (wa_id without the ninth digit) into one conversation', async () => {
+    // Prepare: the customer texts from +55 11 98765-4321
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+5511987654321', Body: 'Olá, cadê meu pedido?' });
+    sb.clock.advance(60_000);
+
+    // Act: the same phone on WhatsApp, an account whose wa_id predates the ninth digit
+    await sb.postMeta(whatsappCloud('551187654321', 'Oi, pelo WhatsApp', 'wamid.BR0000000001'));
+
+    // Assess
+    const all = await conversations(sb);
+    expect(all.map((c) => c.contact.key)).toEqual(['phone:+5511987654321']);
+    expect(all[0]?.contact.channels).toEqual(expect.arrayContaining(['sms', 'whatsapp']));
+  });
+
   it('should record STOP without answering, skip acks while opted out, and answer again after START', async () => {
     // Prepare
     sb = await startTestSwitchboard();
