@@ -78,10 +78,11 @@ export function noAckReason(input: AckPolicyInput): string | null {
 
 /**
  * Whether a caller also gets the acknowledgement by SMS (beyond the promise the greeting
- * speaks): per config, always, never, or only to a mobile number.
+ * speaks): per config, always, never, or only to a mobile number. Never to a caller who has
+ * no phone number to text (a SIP URI, a Twilio Client identity).
  */
 export function voiceSmsAllowed(setting: BusinessConfig['ack']['voiceSms'], callerNumber: string): boolean {
+  if (setting === 'never' || !/^\+\d{6,15}$/.test(callerNumber.trim())) return false;
   if (setting === 'always') return true;
-  if (setting === 'never') return false;
   return isMobileNumber(callerNumber);
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
 
 // Twilio at its edges: YES after STOP, withheld and landline callers in an episode a keyword
 // began, our own number, and the voicemail's thank-you in the greeting's language. Each test
@@ -67,6 +68,56 @@ describe('Twilio at its edges', () => {
     expect(conversation?.contact.key).toMatch(/^anonymous:CA/);
     expect(await sb.outbox()).toEqual([]);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'anonymous-caller' });
+  });
+
+  // Found at stop 23.
+  it('should never put two callers who withheld their number over SIP (sip:anonymous@anonymous.invalid) into one conversation', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act: two strangers call through a SIP trunk with privacy on (RFC 3323's anonymous URI)
+    for (const _ of [1, 2]) {
+      const response = await sb.postTwilio('voice', 'voice-incoming', {
+        CallSid: twilioSid('CA'),
+        From: 'sip:anonymous@anonymous.invalid',
+        Caller: 'sip:anonymous@anonymous.invalid',
+      });
+      expect(response.status).toBe(200);
+      sb.clock.advance(60_000);
+    }
+
+    // Assess: like +266696687 or "Anonymous", each withheld call is a contact of its own
+    const keys = (await conversations(sb)).map((c) => c.contact.key);
+    expect(keys).toHaveLength(2);
+    expect(keys).toEqual([expect.stringMatching(/^anonymous:CA/), expect.stringMatching(/^anonymous:CA/)]);
+  });
+
+  // Found at stop 23.
+  it('should key a SIP caller by the number in its user part, and never text a SIP address (voiceSms "always")', async () => {
+    // Prepare: the customer texted us from their mobile
+    sb = await startTestSwitchboard({ business: withVoiceSms('always') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, zadzwonię' });
+    await sb.drain();
+    sb.clock.advance(2 * 60 * 60_000);
+
+    // Act: they call through their company's SIP trunk, which sends the number as the user part;
+    // then a colleague calls from the PBX under a name
+    await sb.postTwilio('voice', 'voice-incoming', {
+      From: `sip:${MOBILE}@trunk.example.com;user=phone`,
+      Caller: `sip:${MOBILE}@trunk.example.com;user=phone`,
+    });
+    await sb.postTwilio('voice', 'voice-incoming', {
+      CallSid: twilioSid('CA'),
+      From: 'sip:jan.kowalski@pbx.example.com',
+      Caller: 'sip:jan.kowalski@pbx.example.com',
+    });
+    await sb.drain();
+
+    // Assess: the first call joins the mobile's conversation, the second is a contact of its
+    // own; neither gets an SMS (the greeting spoke the promise)
+    const keys = (await conversations(sb)).map((c) => c.contact.key).sort();
+    expect(keys).toEqual([`phone:${MOBILE}`, 'sip:jan.kowalski@pbx.example.com']);
+    expect((await sb.outbox()).map((sent) => sent.to)).toEqual([MOBILE]);
   });
 
   it('should not text a landline caller whose call joins an episode begun by a keyword (voiceSms "mobile")', async () => {

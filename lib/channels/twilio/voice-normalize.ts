@@ -25,14 +25,62 @@ const WITHHELD = new Set([
   '+86282452253',
 ]);
 
+/**
+ * Who is calling, from a call's `From`: an E.164 number (or a carrier's placeholder for a
+ * withheld one), a SIP URI (`sip:user@host`: the From header of the INVITE, for calls through
+ * a SIP domain or trunk) or a Twilio Client identity (`client:name`).
+ * - Withheld: a placeholder word or number, bare, as a Client identity or as a SIP URI's user
+ *   part (RFC 3323's `sip:anonymous@anonymous.invalid`, `sip:restricted@<trunk>`), a SIP URI
+ *   at the host `anonymous.invalid`, or one without a user part (it names only the trunk,
+ *   which every caller through it shares).
+ * - A SIP user part that is an E.164 number (`sip:+48601234567@trunk`) is that phone's
+ *   contact, the one its SMS and WhatsApp have; any other user part is a contact of its own,
+ *   `sip:<user>@<host>` (the user part as given, the host lower-cased: RFC 3261's comparison,
+ *   without port and parameters, which change from call to call).
+ * - A Client identity is `client:<identity>`: an app's user, never a phone number.
+ */
+function callerOf(from: string): { withheld: true } | { withheld: false; contactKey: string } {
+  const trimmed = from.trim();
+  const sip = /^sips?:(.*)$/i.exec(trimmed);
+  if (sip) return sipCallerOf(sip[1] as string);
+  const client = /^client:(.*)$/i.exec(trimmed);
+  if (client) {
+    const identity = (client[1] as string).trim();
+    return isPlaceholder(identity)
+      ? { withheld: true }
+      : { withheld: false, contactKey: `client:${identity}` };
+  }
+  return isPlaceholder(trimmed)
+    ? { withheld: true }
+    : { withheld: false, contactKey: phoneContactKey(trimmed) };
+}
+
+function sipCallerOf(uri: string): ReturnType<typeof callerOf> {
+  const at = uri.lastIndexOf('@');
+  if (at < 0) return { withheld: true };
+  // userinfo = user [";" telephone-subscriber params] [":" password] (RFC 3261 §25.1)
+  const user = decoded(uri.slice(0, at).split(':')[0]?.split(';')[0] ?? '').trim();
+  const host = (uri.slice(at + 1).split(/[;?]/)[0] ?? '').replace(/:\d*$/, '').toLowerCase();
+  if (isPlaceholder(user) || host === 'anonymous.invalid' || host === '') return { withheld: true };
+  if (/^\+[\d\-.()]+$/.test(user)) return { withheld: false, contactKey: phoneContactKey(user) };
+  return { withheld: false, contactKey: `sip:${user}@${host}` };
+}
+
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function isPlaceholder(value: string): boolean {
+  return WITHHELD.has(value.trim().toLowerCase());
+}
+
 /** Whether a call's `From` hides the caller's number. */
 export function isWithheldCaller(from: string): boolean {
-  return WITHHELD.has(
-    from
-      .replace(/^client:/i, '')
-      .trim()
-      .toLowerCase(),
-  );
+  return callerOf(from).withheld;
 }
 
 /**
@@ -45,26 +93,26 @@ export function callContactKey(callSid: string): string {
 
 /**
  * An incoming call becomes one `call` message on the voice channel, keyed by the caller's
- * number like SMS and WhatsApp. A withheld number gets a key of its own per call
+ * number like SMS and WhatsApp (a SIP or Client caller: see callerOf). A withheld number gets a key of its own per call
  * (`anonymous:<CallSid>`), so strangers are never merged into one conversation, and is never
  * acknowledged (there is no number to answer). Calls we placed are ignored.
  */
 export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[] {
   if (payload.Direction !== 'inbound') return [{ type: 'ignored', reason: `call:${payload.Direction}` }];
-  const withheld = isWithheldCaller(payload.From);
+  const caller = callerOf(payload.From);
   const message: InboundMessage = {
     provider: 'twilio',
     providerMessageId: payload.CallSid,
     channel: 'voice',
     kind: 'call',
-    contactKey: withheld ? `anonymous:${payload.CallSid}` : phoneContactKey(payload.From),
+    contactKey: caller.withheld ? `anonymous:${payload.CallSid}` : caller.contactKey,
     from: payload.From,
     to: payload.To,
     // The UI renders the kind; a made-up sentence would only need translating.
     text: '',
     media: [],
   };
-  if (withheld) message.noAckReason = 'anonymous-caller';
+  if (caller.withheld) message.noAckReason = 'anonymous-caller';
   // Our own number calling itself (a test, a forwarding loop): never answered.
   else if (payload.From.trim() === payload.To.trim()) message.noAckReason = 'own-number';
   return [{ type: 'message', message }];

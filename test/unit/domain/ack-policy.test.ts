@@ -89,6 +89,9 @@ describe('the acknowledgement policy', () => {
     ['mobile', '+48221234567', false],
     ['always', '+48221234567', true],
     ['never', '+48601234567', false],
+    ['always', 'sip:jan@pbx.example.com', false],
+    ['always', 'sip:+48601234567@trunk.example.com', false],
+    ['always', 'client:jan', false],
   ] as const)('should text a %s-configured caller %s: %s', (setting, number, expected) => {
     expect(voiceSmsAllowed(setting, number)).toBe(expected);
   });

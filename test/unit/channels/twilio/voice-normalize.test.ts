@@ -116,6 +116,46 @@ describe('normalizeTwilioCall', () => {
     expect(event).toMatchObject({ message: { contactKey: `anonymous:${CALL}`, from: '' } });
   });
 
+  // Found at stop 23: every caller with privacy on through a SIP trunk shared one conversation.
+  it.each([
+    'sip:anonymous@anonymous.invalid',
+    'sip:Anonymous@203.0.113.7:5060;transport=udp',
+    'sips:restricted@trunk.example.com',
+    'sip:unknown@trunk.example.com',
+    'sip:user@anonymous.invalid',
+    'sip:%2B266696687@trunk.example.com',
+    'sip:trunk.example.com',
+    'client:',
+  ])('should take the SIP or Client caller %j for a withheld number, under a key of its own', (From) => {
+    // Prepare
+    const payload = parseTwilioVoice(twilioForm('voice-incoming', { From, Caller: From }).toString());
+
+    // Act
+    const [event] = normalizeTwilioCall(payload);
+
+    // Assess
+    expect(event).toMatchObject({
+      message: { contactKey: `anonymous:${CALL}`, from: From, noAckReason: 'anonymous-caller' },
+    });
+  });
+
+  it.each([
+    ['sip:+48601234567@trunk.example.com;user=phone', 'phone:+48601234567'],
+    ['sip:jan.kowalski@PBX.Example.com:5061;transport=tls', 'sip:jan.kowalski@pbx.example.com'],
+    ['sips:jan.kowalski:secret@pbx.example.com', 'sip:jan.kowalski@pbx.example.com'],
+    ['client:jan', 'client:jan'],
+  ])('should key the SIP or Client caller %j as %s', (From, contactKey) => {
+    // Prepare
+    const payload = parseTwilioVoice(twilioForm('voice-incoming', { From, Caller: From }).toString());
+
+    // Act
+    const [event] = normalizeTwilioCall(payload);
+
+    // Assess
+    expect(event).toMatchObject({ message: { contactKey, from: From } });
+    expect(event).not.toMatchObject({ message: { noAckReason: expect.anything() } });
+  });
+
   it('should not take a real number for a withheld one', () => {
     // Prepare, Act
     const verdicts = ['+48601234567', '+14155550123', '+2665669668'].map(isWithheldCaller);
