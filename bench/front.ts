@@ -54,9 +54,9 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
     store,
     apiKeys: notOnWebhookPath('apiKeys'),
     handlers: {
-      message: (message) => recordInbound(recordDeps, message),
+      message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
       delivery: (update) => recordDelivery(updateDeps, update),
-      echo: (echo) => recordEcho(updateDeps, echo),
+      echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,

@@ -95,6 +95,11 @@ export const InboundMessageSchema = z.object({
   email: EmailMetaSchema.optional(),
   /** A mail's whole text, quoted history included, when `text` holds only the new part. */
   fullText: z.string().optional(),
+  /**
+   * When the provider says the customer sent it (Meta's timestamps), ISO 8601. It orders one
+   * customer's messages within a webhook; the message's time is always our receipt time.
+   */
+  sentAt: z.string().optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 

@@ -5,19 +5,24 @@ import type {
   OutboundEcho,
   Transcription,
 } from '#lib/domain/message.ts';
+import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { RecordInboundResult } from '#lib/use-cases/record-inbound.ts';
 import type { UpdateResult } from '#lib/use-cases/record-updates.ts';
 
-/** What the HTTP layer can do with each kind of normalized event (bound use cases). */
+/**
+ * What the HTTP layer can do with each kind of normalized event (bound use cases). The clock a
+ * message or an echo gets is its receipt time: ingest's own, later for each event of one
+ * customer (see ingest).
+ */
 export type EventHandlers = {
-  message: (message: InboundMessage) => Promise<RecordInboundResult>;
+  message: (message: InboundMessage, clock: Clock) => Promise<RecordInboundResult>;
   delivery: (update: DeliveryUpdate) => Promise<UpdateResult>;
-  echo: (echo: OutboundEcho) => Promise<UpdateResult>;
+  echo: (echo: OutboundEcho, clock: Clock) => Promise<UpdateResult>;
   transcription: (transcription: Transcription) => Promise<UpdateResult>;
 };
 
-export type IngestDeps = { handlers: EventHandlers; log: Log };
+export type IngestDeps = { handlers: EventHandlers; log: Log; clock: Clock };
 
 export type IngestResult = { messages: RecordInboundResult[]; updates: number; ignored: number };
 
@@ -28,6 +33,13 @@ const CONCURRENCY = 8;
  * Stores every event of one webhook before the provider gets its 200. An unknown or
  * unsupported event is ignored with one log line; a failure to store fails the request
  * (5xx), so the provider retries and the idempotent steps finish the work.
+ *
+ * One customer's events (Meta batches several of a person's messages, and the page's replies
+ * to them) are stored one after the other, in the order the provider says they were written,
+ * each with a receipt time after the one before: stored at once they would share a
+ * millisecond, and a conversation's messages, sorted by receipt time, would show them in any
+ * order. (They would also only race for the same conversation item.) Different customers'
+ * events are stored a few at a time.
  */
 export async function ingest(
   deps: IngestDeps,
@@ -35,22 +47,84 @@ export async function ingest(
   events: InboundEvent[],
 ): Promise<IngestResult> {
   const result: IngestResult = { messages: [], updates: 0, ignored: 0 };
+  const lanes = lanesOf(events);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < events.length && !failure) {
-      const event = events[next++] as InboundEvent;
-      try {
-        await handle(deps, provider, event, result);
-      } catch (error) {
-        failure ??= { error };
+    while (next < lanes.length && !failure) {
+      const lane = lanes[next++] as InboundEvent[];
+      const clock = laterEachCall(deps.clock);
+      for (const event of lane) {
+        if (failure) return;
+        try {
+          await handle(deps, provider, event, result, clock);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     }
   };
   // Every worker finishes before we answer: nothing may still be writing once Lambda freezes.
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, events.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, lanes.length) }, worker));
   if (failure) throw failure.error;
   return result;
+}
+
+/**
+ * The events of one webhook, one lane per customer (their messages and the business's echoes
+ * to them, in the order they were sent when the provider dates every one of them, else as
+ * given); every other event is a lane of its own.
+ */
+function lanesOf(events: InboundEvent[]): InboundEvent[][] {
+  const lanes: InboundEvent[][] = [];
+  const byContact = new Map<string, InboundEvent[]>();
+  for (const event of events) {
+    const key = contactOf(event);
+    const lane = key === undefined ? undefined : byContact.get(key);
+    if (lane) lane.push(event);
+    else {
+      lanes.push([event]);
+      if (key !== undefined) byContact.set(key, lanes[lanes.length - 1] as InboundEvent[]);
+    }
+  }
+  for (const lane of byContact.values()) {
+    const times = lane.map(sentAtOf);
+    // Stable: events of the same second (WhatsApp dates in seconds) keep the provider's order.
+    if (lane.length > 1 && times.every((time) => time !== undefined)) {
+      const order = lane.map((event, index) => ({ event, time: times[index] as number }));
+      order.sort((a, b) => a.time - b.time);
+      lane.splice(0, lane.length, ...order.map(({ event }) => event));
+    }
+  }
+  return lanes;
+}
+
+function contactOf(event: InboundEvent): string | undefined {
+  if (event.type === 'message') return event.message.contactKey;
+  if (event.type === 'echo') return event.echo.contactKey;
+  return undefined;
+}
+
+function sentAtOf(event: InboundEvent): number | undefined {
+  const sentAt =
+    event.type === 'message' ? event.message.sentAt : event.type === 'echo' ? event.echo.sentAt : undefined;
+  const time = sentAt === undefined ? Number.NaN : Date.parse(sentAt);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * A clock that reads `clock` but never gives the same time twice, nor an earlier one: the
+ * receipt times of one customer's events in one webhook. Past the first event the real clock
+ * has almost always moved on (each takes a few writes); it adds a millisecond only when not.
+ */
+function laterEachCall(clock: Clock): Clock {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    now() {
+      last = Math.max(clock.now().getTime(), last + 1);
+      return new Date(last);
+    },
+  };
 }
 
 async function handle(
@@ -58,10 +132,11 @@ async function handle(
   provider: string,
   event: InboundEvent,
   result: IngestResult,
+  clock: Clock,
 ): Promise<void> {
   switch (event.type) {
     case 'message': {
-      const recorded = await deps.handlers.message(event.message);
+      const recorded = await deps.handlers.message(event.message, clock);
       deps.log.info('inbound message', {
         provider,
         channel: event.message.channel,
@@ -80,7 +155,7 @@ async function handle(
       return;
     }
     case 'echo': {
-      const outcome = await deps.handlers.echo(event.echo);
+      const outcome = await deps.handlers.echo(event.echo, clock);
       deps.log.info('echo', { provider, channel: event.echo.channel, outcome: outcome.kind });
       result.updates++;
       return;

@@ -177,9 +177,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),
     handlers: {
-      message: (message) => recordInbound(recordDeps, message),
+      message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
       delivery: (update) => recordDelivery(updateDeps, update),
-      echo: (echo) => recordEcho(updateDeps, echo),
+      echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,

@@ -7,6 +7,7 @@ import {
   messagingEnvelope,
   messagingTextEvent,
   PAGE_ID,
+  PSID,
   whatsappEnvelope,
 } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -365,5 +366,64 @@ describe('Meta webhooks against what is not recorded yet', () => {
     expect(graph.requests.filter((r) => r.method === 'POST')).toEqual([]);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
+  });
+});
+
+// One customer's messages in one webhook: Meta batches them, and stored at once they shared a
+// receipt millisecond, so the conversation showed them in the order of their hash-derived ids.
+// Found at stop 23.
+describe('one customer’s messages batched in one Meta webhook', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  type TimedMessage = { direction: string; kind: string; text: string; createdAt: string };
+  const timedMessagesOf = async (id: string) =>
+    ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: TimedMessage[] }).messages;
+
+  it('should keep the order a customer wrote in when Meta batches their messages in one webhook', async () => {
+    // Prepare: six messages of one person, one second apart, in one delivery
+    sb = await startTestSwitchboard();
+    const events = [1, 2, 3, 4, 5, 6].map((n) => messagingTextEvent(n * 1000, { text: `part ${n}` }));
+
+    // Act
+    const response = await sb.postMeta(messagingEnvelope([events]));
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await timedMessagesOf(conversation.id);
+
+    // Assess: the agent reads them as written (Meta's timestamps say so), oldest first
+    expect(response.status).toBe(200);
+    const texts = messages.filter((m) => m.direction === 'inbound').map((m) => m.text);
+    expect(texts).toEqual(['part 1', 'part 2', 'part 3', 'part 4', 'part 5', 'part 6']);
+  });
+
+  it('should order a batch by Meta’s timestamps, the page’s inbox reply among them, each at its own receipt time and never ahead of it', async () => {
+    // Prepare: entries out of order, the reply a person typed in the Page inbox between the two
+    sb = await startTestSwitchboard();
+    const receivedAt = sb.clock.now().getTime();
+    const first = messagingTextEvent(1000, { text: 'Dzień dobry' });
+    const reply = inboxEcho(PSID, 'm_inbox_reply_0100', 1763985600000 + 2000, 'Dzień dobry, słucham.');
+    const second = messagingTextEvent(3000, { text: 'Chodzi o zamówienie 4417' });
+
+    // Act
+    const response = await sb.postMeta(messagingEnvelope([[second], [reply], [first]]));
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await timedMessagesOf(conversation.id);
+
+    // Assess: as written; times distinct and increasing, a millisecond apart at most past the
+    // receipt (the test's clock stands still), never the provider's own
+    expect(response.status).toBe(200);
+    expect(messages.map((m) => `${m.kind}:${m.text}`)).toEqual([
+      'message:Dzień dobry',
+      'reply:Dzień dobry, słucham.',
+      'message:Chodzi o zamówienie 4417',
+    ]);
+    expect(messages.map((m) => Date.parse(m.createdAt) - receivedAt)).toEqual([0, 1, 2]);
+    // The conversation opened at the first one's receipt; the customer waits (and the promise
+    // runs) from the receipt of the one after the reply.
+    expect(conversation.openedAt).toBe(new Date(receivedAt).toISOString());
+    expect(conversation.awaitingSince).toBe(new Date(receivedAt + 2).toISOString());
   });
 });

@@ -32,6 +32,12 @@ function isoOfMillis(ms: number | undefined): string {
   return Number.isNaN(date.getTime()) ? new Date().toISOString() : date.toISOString();
 }
 
+/** When Meta says a message was sent, if it says so legibly: it only orders a batch. */
+function sentAtOf(ms: number | undefined): string | undefined {
+  const date = new Date(ms ?? Number.NaN);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
 function mediaOf(attachments: NonNullable<MessagingEvent['message']>['attachments']): Media[] {
   const media: Media[] = [];
   for (const attachment of attachments ?? []) {
@@ -73,6 +79,8 @@ function messagingEvent(channel: Channel, standby: boolean, event: MessagingEven
     inbound = base(channel, sender.id, recipient.id, key, postback.title ?? postback.payload ?? '');
   }
   if (inbound) {
+    const sentAt = sentAtOf(event.timestamp);
+    if (sentAt) inbound.sentAt = sentAt;
     // In handover another app owns the thread; answering over it would talk across that app.
     if (standby) inbound.noAckReason = 'standby';
     return [{ type: 'message', message: inbound }];
@@ -176,6 +184,8 @@ function whatsappMessage(
     text: whatsappText(message, caption),
     media,
   };
+  const sentAt = sentAtOf(message.timestamp ? Number(message.timestamp) * 1000 : undefined);
+  if (sentAt) inbound.sentAt = sentAt;
   const name = contactNameOf(context, message.from);
   if (name) inbound.contactName = name;
   // Another number of the same WhatsApp Business Account: our acks go out from ours only, and a

@@ -61,6 +61,7 @@ describe('normalizeMetaWebhook: Messenger', () => {
           to: PAGE_ID,
           text: 'Dzień dobry, czy zamówienie 4417 już wyszło?',
           media: [],
+          sentAt: '2025-11-24T11:59:59.871Z',
         },
       },
     ]);
@@ -226,6 +227,7 @@ describe('normalizeMetaWebhook: Instagram', () => {
           to: IG_ACCOUNT_ID,
           text: 'Hi! Is the blue jacket still available in M?',
           media: [],
+          sentAt: '2025-11-24T12:08:20.011Z',
         },
       },
     ]);
@@ -306,6 +308,7 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
           to: '+48221234567',
           text: 'Dzień dobry, kiedy dostawa?',
           media: [],
+          sentAt: '2025-11-24T12:13:20.000Z',
         },
       },
     ]);
