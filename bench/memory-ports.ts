@@ -11,6 +11,7 @@ import type {
   ConversationStore,
   DuePage,
   LastAck,
+  MessagePage,
   OpenConversationClaim,
   Page,
 } from '#lib/ports/conversation-store.ts';
@@ -166,10 +167,18 @@ export class MemoryConversationStore implements ConversationStore {
     return { items, nextCursor: null };
   }
 
-  async listMessages(conversationId: string): Promise<Message[]> {
+  async listMessages(conversationId: string, page: MessagePage): Promise<Message[]> {
+    const key = (m: Pick<Message, 'createdAt' | 'id'>) => `${m.createdAt}#${m.id}`;
+    const before = page.before ? key(page.before) : undefined;
     return [...this.#messages.values()]
-      .filter((m) => m.conversationId === conversationId)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .filter((m) => m.conversationId === conversationId && (!before || key(m) < before))
+      .sort((a, b) => key(a).localeCompare(key(b)))
+      .slice(-page.limit);
+  }
+
+  async lastInboundOn(conversationId: string, channel: Message['channel']): Promise<Message | null> {
+    const messages = await this.listMessages(conversationId, { limit: 2_000 });
+    return messages.findLast((m) => m.direction === 'inbound' && m.channel === channel) ?? null;
   }
 
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {

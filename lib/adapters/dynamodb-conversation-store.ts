@@ -27,6 +27,7 @@ import type {
   ConversationStore,
   DuePage,
   LastAck,
+  MessagePage,
   OpenConversationClaim,
   Page,
 } from '#lib/ports/conversation-store.ts';
@@ -51,7 +52,9 @@ const KEY_ATTRIBUTES = [
   'deliveryRank',
 ];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
-const MAX_MESSAGES = 2_000;
+// How far back a reply on a chosen channel looks for the customer's address, and a page of it.
+const MAX_LAST_INBOUND_LOOKBACK = 2_000;
+const LAST_INBOUND_PAGE = 50;
 const SPILL_CONCURRENCY = 25;
 
 // Later states win; callbacks arrive duplicated and out of order. A failure outranks "sent"
@@ -462,27 +465,63 @@ export class DynamoDbConversationStore implements ConversationStore {
     };
   }
 
-  async listMessages(conversationId: string): Promise<Message[]> {
-    // Newest first, so that a conversation longer than the cap shows (and routes replies by) its
-    // latest messages; handed back oldest first.
+  async listMessages(conversationId: string, page: MessagePage): Promise<Message[]> {
+    // Newest first, so that the first page is the latest messages; handed back oldest first.
+    const before = page.before ? `${page.before.createdAt}#${page.before.id}` : undefined;
     const messages: Message[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.#client.send(
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
+          ExpressionAttributeValues: marshall({
+            ':pk': `CONV#${conversationId}`,
+            ...(before ? { ':before': before } : {}),
+          }),
+          ScanIndexForward: false,
+          Limit: page.limit - messages.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of result.Items ?? []) messages.push(MessageSchema.parse(strip(item)));
+      start = result.LastEvaluatedKey;
+    } while (start && messages.length < page.limit);
+    return messages.reverse();
+  }
+
+  async lastInboundOn(conversationId: string, channel: Message['channel']): Promise<Message | null> {
+    // Newest first, a page at a time, until the first inbound message on the channel: usually
+    // among the latest few. The filter only saves returning the others (they are still read),
+    // so the look back is capped.
+    let start: Record<string, AttributeValue> | undefined;
+    let read = 0;
+    do {
+      const limit = Math.min(LAST_INBOUND_PAGE, MAX_LAST_INBOUND_LOOKBACK - read);
+      const result = await this.#client.send(
         new QueryCommand({
           TableName: this.#table,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': `CONV#${conversationId}` }),
+          FilterExpression: '#direction = :inbound AND #channel = :channel',
+          ExpressionAttributeNames: { '#direction': 'direction', '#channel': 'channel' },
+          ExpressionAttributeValues: marshall({
+            ':pk': `CONV#${conversationId}`,
+            ':inbound': 'inbound',
+            ':channel': channel,
+          }),
           ScanIndexForward: false,
-          Limit: MAX_MESSAGES - messages.length,
+          Limit: limit,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) messages.push(MessageSchema.parse(strip(item)));
-      start = page.LastEvaluatedKey;
-    } while (start && messages.length < MAX_MESSAGES);
-    return messages.reverse();
+      const [item] = result.Items ?? [];
+      if (item) return MessageSchema.parse(strip(item));
+      read += result.ScannedCount ?? limit;
+      start = result.LastEvaluatedKey;
+    } while (start && read < MAX_LAST_INBOUND_LOOKBACK);
+    return null;
   }
 
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {

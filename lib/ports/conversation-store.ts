@@ -35,6 +35,13 @@ export type ConversationQuery = {
   now?: Date | undefined;
 };
 
+/** Which of a conversation's messages to list: `limit` of them, newest first, older than `before`. */
+export type MessagePage = {
+  limit: number;
+  /** A message's place in its conversation: messages are ordered by createdAt, then id. */
+  before?: Pick<Message, 'createdAt' | 'id'> | undefined;
+};
+
 /** The contact's open conversation after a claim, and the contact that decided it. */
 export type OpenConversationClaim = { conversationId: string; contact: Contact };
 
@@ -111,8 +118,16 @@ export interface ConversationStore {
   /** Forgets spilled events that were delivered (those already gone are no error). */
   dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void>;
   listConversations(query: ConversationQuery): Promise<Page<Conversation>>;
-  /** A conversation's messages, oldest first: the latest 2,000 of a longer one. */
-  listMessages(conversationId: string): Promise<Message[]>;
+  /**
+   * A page of a conversation's messages, oldest first: the latest `limit` of them, or the
+   * latest `limit` before `before` (the oldest message of the page before it).
+   */
+  listMessages(conversationId: string, page: MessagePage): Promise<Message[]>;
+  /**
+   * The conversation's latest inbound message on `channel` (where a reply on that channel
+   * goes), looking back at most over its latest 2,000 messages; null when none.
+   */
+  lastInboundOn(conversationId: string, channel: Message['channel']): Promise<Message | null>;
   /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;
   /**

@@ -45,13 +45,13 @@ export type ReplyResult =
   | { kind: 'rejected'; reason: string };
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
-function routeFor(
+async function routeFor(
+  store: ConversationStore,
   conversation: Conversation,
-  messages: Message[],
   channel: Channel | undefined,
-): ReplyRoute | null {
+): Promise<ReplyRoute | null> {
   if (!channel || channel === conversation.route.channel) return conversation.route;
-  const last = messages.findLast((message) => message.direction === 'inbound' && message.channel === channel);
+  const last = await store.lastInboundOn(conversation.id, channel);
   if (!last) return null;
   return routeOf(last);
 }
@@ -78,8 +78,7 @@ export async function sendReply(
   // the double-send window of docs/store.md.)
   const earlier = await deps.store.getMessage(id);
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
-  const messages = request.channel ? await deps.store.listMessages(conversation.id) : [];
-  const route = routeFor(conversation, messages, request.channel);
+  const route = await routeFor(deps.store, conversation, request.channel);
   const channel = request.channel ?? conversation.route.channel;
   const sendChannel = route?.channel === 'voice' ? 'sms' : route?.channel;
   const sender = route ? deps.senders(route.provider, route.channel) : undefined;

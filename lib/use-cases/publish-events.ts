@@ -106,6 +106,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     dropSpilledEvents: (...args) => inner.dropSpilledEvents(...args),
     listConversations: (...args) => inner.listConversations(...args),
     listMessages: (...args) => inner.listMessages(...args),
+    lastInboundOn: (...args) => inner.lastInboundOn(...args),
     findByProviderId: (...args) => inner.findByProviderId(...args),
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
     holdDelivery: (...args) => inner.holdDelivery(...args),

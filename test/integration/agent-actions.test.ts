@@ -111,7 +111,7 @@ describe('the agents acting through the API', () => {
     expect([died.status, retried.status]).toEqual([500, 201]);
     const replies = (await sb.outbox()).filter((entry) => entry.text?.startsWith('Już sprawdzam.'));
     expect(replies).toHaveLength(1);
-    const messages = await sb.runtime.store.listMessages(id);
+    const messages = await sb.runtime.store.listMessages(id, { limit: 1_000 });
     expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(1);
     const conversation = await sb.runtime.store.getConversation(id);
     expect(conversation?.awaitingSince).toBeNull();

@@ -72,7 +72,9 @@ describe('many providers retrying at once', () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(conversations).toHaveLength(50);
-    const perConversation = await Promise.all(conversations.map((c) => sb.runtime.store.listMessages(c.id)));
+    const perConversation = await Promise.all(
+      conversations.map((c) => sb.runtime.store.listMessages(c.id, { limit: 1_000 })),
+    );
     expect(
       perConversation.map((messages) => messages.filter((m) => m.direction === 'inbound').length),
     ).toEqual(Array(50).fill(4));

@@ -113,7 +113,7 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect(after.open).toHaveLength(1);
     const message = await sb.runtime.store.findByProviderId('twilio', sid);
     expect(message?.conversationId).toBe(after.open[0]);
-    const messages = await sb.runtime.store.listMessages(after.open[0] as string);
+    const messages = await sb.runtime.store.listMessages(after.open[0] as string, { limit: 1_000 });
     expect(messages.filter((m) => m.providerMessageId === sid)).toHaveLength(1);
     expect((await sb.outbox()).filter((entry) => entry.to === PHONE)).toHaveLength(1);
   });

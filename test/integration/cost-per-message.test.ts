@@ -355,7 +355,9 @@ describe('what one message costs in AWS requests (measured)', () => {
     // (g) Twilio's delivery callback for that ack (it sends ~2: sent, delivered). The local
     // sender's ids are not Twilio's shape, so the ack is also known by a Twilio SID here (the
     // alias write itself was counted in (a)).
-    const ack = (await sb.runtime.store.listMessages(conversationId)).find((m) => m.kind === 'ack');
+    const ack = (await sb.runtime.store.listMessages(conversationId, { limit: 1_000 })).find(
+      (m) => m.kind === 'ack',
+    );
     const sid = twilioSid('SM');
     await sb.runtime.store.putProviderAlias('twilio', sid, ack?.id as string);
     sb.clock.advance(5_000);

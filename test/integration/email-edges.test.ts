@@ -25,7 +25,7 @@ async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
 async function inboundMessages(sb: TestSwitchboard): Promise<Message[]> {
   const all: Message[] = [];
   for (const conversation of await conversations(sb)) {
-    const messages = await sb.runtime.store.listMessages(conversation.id);
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 1_000 });
     all.push(...messages.filter((message) => message.direction === 'inbound'));
   }
   return all;

@@ -406,7 +406,7 @@ describe('customers, agents, the worker and the sweeper interleaved', {
         (conversation) => conversation !== null,
       );
       const messages = (
-        await Promise.all(conversations.map((c) => sb.runtime.store.listMessages(c.id)))
+        await Promise.all(conversations.map((c) => sb.runtime.store.listMessages(c.id, { limit: 1_000 })))
       ).flat();
       // Every customer message once, in one conversation.
       const inbound = messages.filter((message) => message.direction === 'inbound');

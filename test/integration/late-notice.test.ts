@@ -50,7 +50,7 @@ describe('the late notice', () => {
     expect(noticed.notice).toMatchObject({ state: 'sent', episode: 1 });
     expect(noticed.originalReplyBy).toBe(acknowledged.replyBy);
     expect(Date.parse(noticed.replyBy as string)).toBeGreaterThan(replyBy);
-    const messages = await sb.runtime.store.listMessages(noticed.id);
+    const messages = await sb.runtime.store.listMessages(noticed.id, { limit: 1_000 });
     expect(messages.map((m) => m.kind)).toEqual(['message', 'ack', 'notice']);
     expect(outbox[1]?.text).toBe(messages[2]?.text);
   });

@@ -125,11 +125,13 @@ describe('listing conversations for the agents', () => {
     expect(bare.status).toBe(404);
   });
 
-  it('should show the latest 2,000 messages of a longer conversation, oldest first', async () => {
+  // Stop 23: GET /api/conversations/:id pages its messages (it answered the latest 2,000 at once).
+  it('should page a long conversation back from its latest messages, oldest first in each page, each message once', async () => {
     // Prepare: a customer (or a bot) who wrote 2,010 more times.
     await sb.postSms({ From: '+48601234567' });
     const [conversation] = (await list('')).body.items;
-    const [first] = await sb.runtime.store.listMessages(conversation?.id as string);
+    const id = conversation?.id as string;
+    const [first] = await sb.runtime.store.listMessages(id, { limit: 1_000 });
     const start = Date.parse(first?.createdAt as string);
     const seeded = Array.from({ length: 2_010 }, (_, i) => ({
       ...(first as NonNullable<typeof first>),
@@ -140,16 +142,58 @@ describe('listing conversations for the agents', () => {
     for (let i = 0; i < seeded.length; i += 200) {
       await Promise.all(seeded.slice(i, i + 200).map((message) => sb.runtime.store.putMessage(message)));
     }
+    type MessagePage = { messages: { id: string; createdAt: string }[]; nextCursor: string | null };
+    const page = async (query: string) => {
+      const response = await sb.api(`/api/conversations/${id}${query}`);
+      return { status: response.status, body: (await response.json()) as MessagePage };
+    };
+
+    // Act: the default page, then every page of 200 back to the first message
+    const latest = await page('');
+    const pages: MessagePage[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null && pages.length < 20) {
+      const next = await page(`?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(next.status).toBe(200);
+      pages.push(next.body);
+      cursor = next.body.nextCursor;
+    }
+
+    // Assess: the default page is the latest 100, oldest first; the pages together are the
+    // whole conversation, each message once, in order, and the last one says there is no more.
+    expect(latest.status).toBe(200);
+    expect(latest.body.messages.map((m) => m.id)).toEqual(seeded.slice(-100).map((m) => m.id));
+    expect(latest.body.nextCursor).not.toBeNull();
+    expect(pages.map((p) => p.messages.length)).toEqual([
+      200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 11,
+    ]);
+    const all = pages.toReversed().flatMap((p) => p.messages);
+    expect(all.map((m) => m.id)).toEqual([first?.id, ...seeded.map((m) => m.id)]);
+    expect(pages.at(-1)?.nextCursor).toBeNull();
+  }, 60_000);
+
+  it("should refuse a messages cursor that is not one of this conversation's (400)", async () => {
+    // Prepare: two customers, a cursor of the first one's messages
+    for (const from of ['+48601000001', '+48601000002']) {
+      await sb.postSms({ From: from, Body: 'Dzień dobry' });
+      await sb.drain();
+      sb.clock.advance(60_000);
+    }
+    const [one, other] = (await list('')).body.items;
+    const { nextCursor } = (await (await sb.api(`/api/conversations/${one?.id}?limit=1`)).json()) as {
+      nextCursor: string;
+    };
 
     // Act
-    const response = await sb.api(`/api/conversations/${conversation?.id}`);
-    const { messages } = (await response.json()) as { messages: { id: string; createdAt: string }[] };
+    const statuses = await Promise.all(
+      [`${other?.id}?cursor=${nextCursor}`, `${one?.id}?cursor=bm90LWEtY3Vyc29y`, `${one?.id}?limit=201`].map(
+        async (query) => (await sb.api(`/api/conversations/${query}`)).status,
+      ),
+    );
 
-    // Assess: the oldest 11 (the first message and 10 of the flood) are the ones left out.
-    expect(response.status).toBe(200);
-    expect(messages).toHaveLength(2_000);
-    expect(messages[0]?.id).toBe(seeded[10]?.id);
-    expect(messages.at(-1)?.id).toBe(seeded.at(-1)?.id);
-    expect(messages.map((m) => m.createdAt)).toEqual(messages.map((m) => m.createdAt).toSorted());
-  }, 60_000);
+    // Assess: the cursor works where it belongs, nowhere else
+    expect(nextCursor).toEqual(expect.any(String));
+    expect((await sb.api(`/api/conversations/${one?.id}?cursor=${nextCursor}`)).status).toBe(200);
+    expect(statuses).toEqual([400, 400, 400]);
+  });
 });

@@ -152,7 +152,9 @@ describe('recovering stored mail whose SNS notification never arrived', () => {
   /** The customer's messages in the conversation the mail went to (the ack is outbound). */
   async function messagesOf(sesId: string) {
     const message = await sb.runtime.store.findByProviderId('ses', sesId);
-    const messages = message ? await sb.runtime.store.listMessages(message.conversationId) : [];
+    const messages = message
+      ? await sb.runtime.store.listMessages(message.conversationId, { limit: 1_000 })
+      : [];
     return messages.filter((m) => m.direction === 'inbound');
   }
 

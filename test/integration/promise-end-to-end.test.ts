@@ -31,7 +31,7 @@ describe('the promise, end to end', () => {
     expect(ack?.text).toContain('Anna Kowalska');
     expect(new Date(replyBy).getUTCDay()).toBe(1);
     const outbox = await sb.outbox();
-    const notices = (await sb.runtime.store.listMessages(items[0]?.id as string)).filter(
+    const notices = (await sb.runtime.store.listMessages(items[0]?.id as string, { limit: 1_000 })).filter(
       (m) => m.kind === 'notice',
     );
     expect(notices).toHaveLength(1);

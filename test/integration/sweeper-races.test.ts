@@ -69,7 +69,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
       sb.clock.now().getTime() + 60 * 60_000,
     );
     const outbound = async () =>
-      (await sb.runtime.store.listMessages(conversation.id))
+      (await sb.runtime.store.listMessages(conversation.id, { limit: 1_000 }))
         .filter((m) => m.direction === 'outbound')
         .map((m) => m.kind);
     expect(await outbound()).toEqual(['ack', 'reply']);
@@ -140,7 +140,9 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     const requeue = await sweep(sb.runtime.sweepDeps);
     await sb.drain();
     const conversation = await sb.onlyOpenConversation();
-    const ack = (await sb.runtime.store.listMessages(conversation.id)).find((m) => m.kind === 'ack');
+    const ack = (await sb.runtime.store.listMessages(conversation.id, { limit: 1_000 })).find(
+      (m) => m.kind === 'ack',
+    );
 
     // Act: Twilio reports the ack undelivered.
     const callback = await sb.postTwilio('status', 'status-undelivered-30007', {

@@ -19,6 +19,13 @@ const state = {
   openId: null,
   /** The receipt time of the newest message shown on the right: a resolve says what it saw. */
   seenUntil: null,
+  /** The conversation's latest page of messages (the API's first page) and its cursor. */
+  latest: { messages: [], nextCursor: null },
+  /**
+   * Older pages the agent asked for ("Show earlier messages"), oldest first, and the cursor
+   * before them (undefined: none asked for yet). Polls read only the latest page.
+   */
+  older: { messages: [], cursor: undefined },
   /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
   draft: { text: null, key: null },
   busy: false,
@@ -85,6 +92,7 @@ function forgetKey(message) {
   // Without a key nothing customer-related stays on screen.
   $('conversations').replaceChildren();
   $('messages').replaceChildren();
+  $('earlier').hidden = true;
   $('conversation-title').textContent = 'No conversation open';
   $('conversation-meta').textContent = '';
   $('reply-form').hidden = true;
@@ -220,9 +228,36 @@ function renderMessage(message) {
   );
 }
 
+/** The older pages asked for, then the latest page (a message in both shows once). */
+function showMessages() {
+  const latestIds = new Set(state.latest.messages.map((message) => message.id));
+  const older = state.older.messages.filter((message) => !latestIds.has(message.id));
+  const cursor = state.older.cursor === undefined ? state.latest.nextCursor : state.older.cursor;
+  $('earlier').hidden = !cursor;
+  $('messages').replaceChildren(...[...older, ...state.latest.messages].map(renderMessage));
+}
+
+// A long conversation comes a page at a time, the latest first: older pages on request.
+$('earlier').addEventListener('click', async () => {
+  const id = state.openId;
+  const cursor = state.older.cursor === undefined ? state.latest.nextCursor : state.older.cursor;
+  if (!id || !cursor) return;
+  const result = await api(
+    `/api/conversations/${encodeURIComponent(id)}?cursor=${encodeURIComponent(cursor)}`,
+  ).catch(() => null);
+  if (id !== state.openId) return;
+  if (!result?.ok) return setStatus('Could not load the earlier messages; try again.');
+  state.older = {
+    messages: [...result.data.messages, ...state.older.messages],
+    cursor: result.data.nextCursor,
+  };
+  showMessages();
+});
+
 async function openConversation(id, moveFocus) {
   if (id !== state.openId) {
     state.openId = id;
+    state.older = { messages: [], cursor: undefined };
     state.draft = { text: null, key: null };
     $('reply-text').value = '';
     showReplyError(null);
@@ -231,7 +266,10 @@ async function openConversation(id, moveFocus) {
   const result = await api(`/api/conversations/${encodeURIComponent(id)}`);
   if (!result.ok)
     return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
-  const { conversation, messages } = result.data;
+  // The latest page only (no query: the first page); older pages stay as loaded.
+  const { conversation, messages, nextCursor } = result.data;
+  if (id !== state.openId) return;
+  state.latest = { messages, nextCursor: nextCursor ?? null };
   state.seenUntil = messages.reduce(
     (newest, message) => (newest === null || message.createdAt > newest ? message.createdAt : newest),
     null,
@@ -245,7 +283,7 @@ async function openConversation(id, moveFocus) {
   ]
     .filter(Boolean)
     .join(' · ');
-  $('messages').replaceChildren(...messages.map(renderMessage));
+  showMessages();
   $('reply-form').hidden = false;
   $('resolve').disabled = conversation.status !== 'open';
   for (const item of $('conversations').querySelectorAll('[data-id]')) {

@@ -3,7 +3,7 @@ import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
 import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
 import { AssignBody, EmptyBody, NoteBody, ReplyBody, ResolveBody } from '../routes/actions.ts';
 import { CreateKeyBody } from '../routes/admin.ts';
-import { ConversationId, ListConversationsQuery } from '../routes/api.ts';
+import { ConversationId, ConversationMessagesQuery, ListConversationsQuery } from '../routes/api.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
 import { createBody, DeliveriesQuery, ReplayBody } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
@@ -82,11 +82,16 @@ export const OPERATIONS: readonly ApiOperation[] = [
     path: '/api/conversations/:id',
     operationId: 'getConversation',
     tag: 'Conversations',
-    summary: 'One conversation with its messages',
+    summary: 'One conversation with its messages, a page at a time',
+    description:
+      'The latest messages (`limit`, default 100, at most 200), oldest first; pass `nextCursor` as ' +
+      '`cursor` for the ones before them. A page of long messages (mail) holds fewer, under 2 MB; ' +
+      'each message is whole.',
     auth: 'read',
     params: conversationId,
+    query: ConversationMessagesQuery,
     responses: { 200: { description: 'The conversation', schema: ConversationDetailSchema } },
-    errors: { 404: ['NOT_FOUND'] },
+    errors: { 400: ['INVALID_CURSOR'], 404: ['NOT_FOUND'] },
   },
   {
     method: 'get',

@@ -46,7 +46,11 @@ export const ConversationDetailSchema = z.object({
   conversation: ConversationViewSchema,
   messages: z
     .array(MessageViewSchema)
-    .meta({ description: 'Oldest first; the latest 2,000 of a longer conversation' }),
+    .meta({ description: 'Oldest first: the latest page, or the page before `cursor`' }),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` for the messages before these; null when there are none' }),
 });
 export const ConversationEnvelopeSchema = z.object({ conversation: ConversationViewSchema });
 export const ReplySentSchema = z.object({ message: MessageViewSchema, conversation: ConversationViewSchema });

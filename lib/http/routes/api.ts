@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
+import type { Message } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
+import { InvalidCursorError } from '#lib/ports/errors.ts';
 import { NotFoundError } from '../errors.ts';
-import { conversationView, messageView } from '../views.ts';
+import { conversationView, type MessageView, messageView } from '../views.ts';
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -36,6 +38,28 @@ export const ListConversationsQuery = z
 
 export const ConversationId = z.string().regex(/^conv_[0-9a-z]{26}$/);
 
+/** Messages a page of GET /api/conversations/:id holds by default, and at most. */
+export const DEFAULT_MESSAGE_PAGE = 100;
+export const MAX_MESSAGE_PAGE = 200;
+/**
+ * The JSON of a page's messages stops growing past this: the http function's answer goes back
+ * through Lambda, which refuses a response over 6 MB, and inside Lambda's own JSON envelope the
+ * body's escaping can double it. One message always fits (a stored item stays under 400 KB).
+ */
+export const MAX_MESSAGE_PAGE_BYTES = 2 * 1024 * 1024;
+
+export const ConversationMessagesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_MESSAGE_PAGE).default(DEFAULT_MESSAGE_PAGE).meta({
+    description: `Messages in the page, at most (fewer when they are long: a page stays under 2 MB)`,
+  }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the page before: the messages older than it' }),
+});
+
 /** The agents' read API, mounted at /api behind bearer auth. */
 export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hono {
   const routes = new Hono();
@@ -50,13 +74,26 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hon
     return c.json({ items: page.items.map(conversationView), nextCursor: page.nextCursor });
   });
 
+  // The conversation and its latest messages, oldest first; `nextCursor` pages back in time.
   routes.get('/conversations/:id', async (c) => {
     const id = c.req.param('id');
     if (!ConversationId.safeParse(id).success) throw new NotFoundError('Conversation');
-    const conversation = await deps.store.getConversation(id);
+    const query = ConversationMessagesQuery.parse(c.req.query());
+    const before = query.cursor === undefined ? undefined : decodeMessageCursor(query.cursor, id);
+    // One more than the page: whether older ones remain, without another read.
+    const [conversation, messages] = await Promise.all([
+      deps.store.getConversation(id),
+      deps.store.listMessages(id, { limit: query.limit + 1, before }),
+    ]);
     if (!conversation) throw new NotFoundError('Conversation');
-    const messages = await deps.store.listMessages(id);
-    return c.json({ conversation: conversationView(conversation), messages: messages.map(messageView) });
+    const page = newestWithin(messages.slice(-query.limit), MAX_MESSAGE_PAGE_BYTES);
+    const oldest = page[0];
+    const more = messages.length > page.length;
+    return c.json({
+      conversation: conversationView(conversation),
+      messages: page,
+      nextCursor: more && oldest ? encodeMessageCursor(id, oldest) : null,
+    });
   });
 
   // The person behind a contact key (phone:+48…, email:…, messenger:<PSID>), their channels
@@ -85,4 +122,37 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hon
   });
 
   return routes;
+}
+
+/** The views of the newest of `messages` (oldest first) whose JSON stays within `maxBytes`; at least one. */
+function newestWithin(messages: Message[], maxBytes: number): MessageView[] {
+  const page: MessageView[] = [];
+  let bytes = 0;
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const view = messageView(messages[index] as Message);
+    bytes += Buffer.byteLength(JSON.stringify(view)) + 1;
+    if (bytes > maxBytes && page.length > 0) break;
+    page.push(view);
+  }
+  return page.reverse();
+}
+
+// A page's cursor is the place of its oldest message, bound to its conversation: opaque to
+// clients (base64url JSON), refused (400) for another conversation or in any other shape.
+const MessageCursor = z.tuple([ConversationId, z.iso.datetime(), z.string().regex(/^msg_[0-9a-z]{1,64}$/)]);
+
+function encodeMessageCursor(conversationId: string, message: MessageView): string {
+  return Buffer.from(JSON.stringify([conversationId, message.createdAt, message.id])).toString('base64url');
+}
+
+function decodeMessageCursor(cursor: string, conversationId: string): { createdAt: string; id: string } {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const parsed = MessageCursor.safeParse(decoded);
+  if (!parsed.success || parsed.data[0] !== conversationId) throw new InvalidCursorError();
+  return { createdAt: parsed.data[1], id: parsed.data[2] };
 }

@@ -226,4 +226,29 @@ describe('the inbox page', () => {
     };
     expect(after.conversation.status).toBe('resolved');
   });
+
+  // Stop 23: the API pages a conversation's messages (the latest 100 first).
+  it('should show the latest page of a long conversation and the earlier messages on request', async () => {
+    // Prepare: a customer who wrote 120 times
+    const { page } = browser;
+    for (let n = 1; n <= 120; n++) expect((await sms('+48601000004', `Wiadomość ${n}`)).status).toBe(200);
+    const { items } = (await (await api('/api/conversations?limit=100')).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const id = items.find((item) => item.contact.key === 'phone:+48601000004')?.id as string;
+    const texts = () => page.locator('#messages [data-kind="message"] .text').allTextContents();
+
+    // Act
+    await page.goto(`${running.url}/inbox#${id}`);
+    await page.locator('#messages .text').getByText('Wiadomość 120').waitFor();
+    const first = await texts();
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 1', { exact: true }).waitFor();
+    const all = await texts();
+
+    // Assess: the latest 100 messages, then every one, in order, once
+    expect(first).toEqual(Array.from({ length: 100 }, (_, i) => `Wiadomość ${i + 21}`));
+    expect(all).toEqual(Array.from({ length: 120 }, (_, i) => `Wiadomość ${i + 1}`));
+    expect(await page.getByRole('button', { name: 'Show earlier messages' }).isHidden()).toBe(true);
+  }, 60_000);
 });
