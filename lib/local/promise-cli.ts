@@ -159,6 +159,7 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
 
   // As the ack worker does: a caller hears the promise in the greeting and gets the texts by SMS.
   const sent: Channel = channel === 'voice' ? 'sms' : channel;
+  const callBack = channel === 'voice';
   const sms = sent === 'sms' || sent === 'mms';
   const ack = composeAck(config, {
     locale,
@@ -166,6 +167,7 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
     now: receivedAt,
     promise,
     contactName: options.name ?? null,
+    callBack,
   });
   const noticeAt = new Date(Date.parse(promise.replyBy) - NOTICE_LEAD_MINUTES * 60_000);
   const newPromise = computePromise(config, { receivedAt: noticeAt, channel });
@@ -176,6 +178,7 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
     promise: newPromise,
     originalReplyBy: promise.replyBy,
     contactName: options.name ?? null,
+    callBack,
   });
 
   return [

@@ -155,6 +155,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // queue's retries): never a time gone by, but the promise we can keep from now, which
   // becomes the episode's.
   const newPromise = statedPromise(deps, conversation, slot, now);
+  // After a call the SMS says what the greeting said: thanks for calling, we call back by then.
+  const callBack = route.channel === 'voice';
   const { text, subject } =
     newPromise && slot === 'notice'
       ? composeNotice(deps.business, {
@@ -166,6 +168,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           // promise stated a new one); the first is kept for measuring only.
           originalReplyBy: conversation.replyBy ?? newPromise.replyBy,
           contactName: conversation.contact.name,
+          callBack,
         })
       : composeAck(deps.business, {
           locale: conversation.locale,
@@ -173,6 +176,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           now,
           promise: newPromise ?? conversation.promise,
           contactName: conversation.contact.name,
+          callBack,
         });
 
   let providerMessageId: string | null;

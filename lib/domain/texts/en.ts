@@ -53,11 +53,21 @@ function awayLead(away: NonNullable<AckParts['away']>): string {
     : `We're out of the office now, back ${away.back}`;
 }
 
+// After a call we call back, as the greeting said; after a message we write back. A caller may
+// have left no message: we thank them for the call, never for "your message".
+const ANSWER = {
+  message: { promise: "I'll reply", verb: 'reply', thanks: 'thanks for your message.' },
+  call: { promise: "I'll call you back", verb: 'call you back', thanks: 'thanks for calling.' },
+} as const;
+const answerOf = (callBack: boolean) => ANSWER[callBack ? 'call' : 'message'];
+const upperFirst = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
 function promiseSentence(parts: AckParts, detail: boolean): string {
   const { away } = parts;
-  if (!away) return `I'll reply ${parts.replyBy}.`;
+  const { promise } = answerOf(parts.callBack);
+  if (!away) return `${promise} ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `We're back ${away.back}`;
-  return `${lead}, and I'll reply ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
+  return `${lead}, and ${promise} ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
 }
 
 function contactLine(signer: Person): string {
@@ -65,11 +75,12 @@ function contactLine(signer: Person): string {
 }
 
 function chat(parts: AckParts, variant: ChatVariant): string {
+  const { thanks } = answerOf(parts.callBack);
   const opening =
     variant.greeting === 'full'
-      ? `${parts.firstName ? `Hi ${parts.firstName}` : 'Hello'}, thanks for your message.`
+      ? `${parts.firstName ? `Hi ${parts.firstName}` : 'Hello'}, ${thanks}`
       : variant.greeting === 'plain'
-        ? 'Thanks for your message.'
+        ? upperFirst(thanks)
         : null;
   const selfHelp =
     variant.selfHelp && parts.selfHelpUrl ? `Answers to common questions: ${parts.selfHelpUrl}` : null;
@@ -109,7 +120,7 @@ function voice(parts: AckParts): string {
 function noticeApology(parts: NoticeParts, missed: boolean): string {
   if (!parts.missed) return "I'm sorry this is taking a while.";
   return missed
-    ? `I'm sorry, I won't be able to reply ${parts.missed} as I promised: I need a little more time.`
+    ? `I'm sorry, I won't be able to ${answerOf(parts.callBack).verb} ${parts.missed} as I promised: I need a little more time.`
     : "I'm sorry, I need a little more time.";
 }
 
@@ -121,7 +132,7 @@ function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
   const opening = variant.greeting ? `${parts.firstName ? `Hi ${parts.firstName}` : 'Hello'},` : null;
   const sentences = [
     noticeApology(parts, variant.missed),
-    `I'll reply ${parts.replyBy}.`,
+    `${answerOf(parts.callBack).promise} ${parts.replyBy}.`,
     ...(variant.detail ? [`If it's urgent, ${reachMe(parts.signer)}. Thank you for your patience!`] : []),
   ];
   const body = [opening, ...sentences].filter((s) => s !== null).join(' ');

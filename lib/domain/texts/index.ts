@@ -119,11 +119,19 @@ function fitSms(texts: readonly string[], transliterate: boolean): string {
 /**
  * The acknowledgement for one waiting customer: when they will hear back and from whom.
  * Email gets a subject and a letter; SMS and MMS the longest variant within two segments;
- * voice a sentence for text-to-speech.
+ * voice a sentence for text-to-speech. `callBack`: the customer called and the text goes by
+ * SMS; it thanks for the call and promises a call back, as the spoken greeting did.
  */
 export function composeAck(
   config: BusinessConfig,
-  input: { locale?: Locale; channel: Channel; now: Date; promise: ReplyPromise; contactName?: string | null },
+  input: {
+    locale?: Locale;
+    channel: Channel;
+    now: Date;
+    promise: ReplyPromise;
+    contactName?: string | null;
+    callBack?: boolean;
+  },
 ): { text: string; subject: string | null } {
   const locale = input.locale ?? config.defaultLocale;
   const book = PHRASEBOOKS[locale];
@@ -134,6 +142,7 @@ export function composeAck(
     away: awayParts(config, locale, now, promise),
     selfHelpUrl: config.ack.selfHelpUrl,
     signer: promise.signer,
+    callBack: input.callBack === true,
   };
   switch (input.channel) {
     case 'email':
@@ -158,7 +167,8 @@ export function composeAck(
  * The late notice, sent shortly before `originalReplyBy` passes with no reply yet: an apology
  * that we need more time, the new promise in words, signed by the person who keeps it, with
  * a direct contact. SMS and MMS (and a call, answered by SMS) get the longest variant within
- * two segments; email a subject and a letter; other chats the full text.
+ * two segments; email a subject and a letter; other chats the full text. `callBack`: the
+ * customer called, so the new time is when we call back.
  */
 export function composeNotice(
   config: BusinessConfig,
@@ -171,6 +181,7 @@ export function composeNotice(
     /** The promise the ack stated, which is about to pass. */
     originalReplyBy: string;
     contactName?: string | null | undefined;
+    callBack?: boolean;
   },
 ): { text: string; subject: string | null } {
   const book = PHRASEBOOKS[input.locale];
@@ -184,6 +195,7 @@ export function composeNotice(
     missed: later ? formatReplyBy(input.locale, { now, replyBy: input.originalReplyBy, timeZone }) : null,
     replyBy: formatReplyBy(input.locale, { now, replyBy: promise.replyBy, timeZone }),
     signer: promise.signer,
+    callBack: input.callBack === true || input.channel === 'voice',
   };
   switch (input.channel) {
     case 'email':

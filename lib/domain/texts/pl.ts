@@ -32,6 +32,8 @@ export type AckParts = {
   } | null;
   selfHelpUrl: string | null;
   signer: Person;
+  /** The customer called (an SMS after the call): we call back, as the greeting said. */
+  callBack: boolean;
 };
 
 /**
@@ -48,6 +50,8 @@ export type NoticeParts = {
   /** The new promise: "jutro do 10:00" / "tomorrow by 10 am". */
   replyBy: string;
   signer: Person;
+  /** The customer called: the new time is when we call back. */
+  callBack: boolean;
 };
 
 /**
@@ -112,13 +116,23 @@ function awayLead(away: NonNullable<AckParts['away']>): string {
     : `Teraz nie ma nas w pracy, ale wracamy ${away.back}`;
 }
 
+// After a call we call back, as the greeting said; after a message we write back. A caller may
+// have left no message: we thank them for the call, never for "your message".
+const ANSWER = {
+  message: { verb: 'odpiszę', infinitive: 'odpisać', thanks: 'dostaliśmy Twoją wiadomość.' },
+  call: { verb: 'oddzwonię', infinitive: 'oddzwonić', thanks: 'dziękujemy za telefon.' },
+} as const;
+const answerOf = (callBack: boolean) => ANSWER[callBack ? 'call' : 'message'];
+const upperFirst = (text: string): string => `${text.charAt(0).toLocaleUpperCase('pl')}${text.slice(1)}`;
+
 function promiseSentence(parts: AckParts, detail: boolean): string {
   const { away } = parts;
-  if (!away) return `Odpiszę najpóźniej ${parts.replyBy}.`;
+  const { verb } = answerOf(parts.callBack);
+  if (!away) return `${upperFirst(verb)} najpóźniej ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `Wracamy ${away.back}`;
   return away.replyOnReturn
-    ? `${lead} i od razu odpiszę.`
-    : `${lead}, a odpiszę najpóźniej ${parts.replyBy}.`;
+    ? `${lead} i od razu ${verb}.`
+    : `${lead}, a ${verb} najpóźniej ${parts.replyBy}.`;
 }
 
 function contactLine(signer: Person): string {
@@ -126,13 +140,14 @@ function contactLine(signer: Person): string {
 }
 
 function chat(parts: AckParts, variant: ChatVariant): string {
+  const { thanks } = answerOf(parts.callBack);
   const opening =
     variant.greeting === 'full'
       ? parts.firstName
-        ? `Cześć, ${parts.firstName}! Dostaliśmy Twoją wiadomość.`
-        : 'Dzień dobry, dostaliśmy Twoją wiadomość.'
+        ? `Cześć, ${parts.firstName}! ${upperFirst(thanks)}`
+        : `Dzień dobry, ${thanks}`
       : variant.greeting === 'plain'
-        ? 'Dostaliśmy Twoją wiadomość.'
+        ? upperFirst(thanks)
         : null;
   const selfHelp =
     variant.selfHelp && parts.selfHelpUrl ? `Częste pytania i odpowiedzi: ${parts.selfHelpUrl}` : null;
@@ -174,7 +189,7 @@ function voice(parts: AckParts): string {
 function noticeApology(parts: NoticeParts, missed: boolean): string {
   if (!parts.missed) return 'Przepraszam, że to trwa.';
   return missed
-    ? `Przepraszam, nie zdążę odpisać ${parts.missed}, potrzebuję jeszcze trochę czasu.`
+    ? `Przepraszam, nie zdążę ${answerOf(parts.callBack).infinitive} ${parts.missed}, potrzebuję jeszcze trochę czasu.`
     : 'Przepraszam, potrzebuję jeszcze trochę czasu.';
 }
 
@@ -188,7 +203,7 @@ function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
   const sentences = [
     // After "Dzień dobry," the sentence runs on in lower case, as a Polish letter would.
     opening === 'Dzień dobry,' ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
-    `Odpiszę najpóźniej ${parts.replyBy}.`,
+    `${upperFirst(answerOf(parts.callBack).verb)} najpóźniej ${parts.replyBy}.`,
     ...(variant.detail
       ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer)}. Dziękuję za cierpliwość!`]
       : []),

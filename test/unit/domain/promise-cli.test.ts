@@ -57,6 +57,21 @@ describe('npm run promise', () => {
     ]);
   });
 
+  it('should preview the SMS after a call as a promised call back, as the greeting says', async () => {
+    // Act
+    const { code, stdout } = await run(['--at', '2026-11-25T10:00', '--channel', 'voice']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        'Ack         sms, 2 SMS segments, UCS-2, 105 units',
+        '    Dzień dobry, dziękujemy za telefon. Oddzwonię najpóźniej jutro do 10:00.',
+        '    Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Oddzwonię najpóźniej jutro do 9:30.',
+      ]),
+    );
+  });
+
   it('should preview an English email on a Friday afternoon with subjects', async () => {
     // Act
     const { code, stdout } = await run(['--at', '2026-11-27T16:50', '--channel', 'email', '--locale', 'en']);

@@ -272,6 +272,32 @@ describe('composeAck', () => {
     );
   });
 
+  it('should thank a caller for the call and promise a call back in the SMS after it, as the greeting did', () => {
+    // Act
+    const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'sms',
+      now,
+      promise,
+      callBack: true,
+    });
+    const en = composeAck(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'en',
+      channel: 'sms',
+      now,
+      promise,
+      callBack: true,
+    });
+
+    // Assess: no "we got your message" to a caller who may have left none
+    expect(pl.text).toBe(
+      'Dzień dobry, dziękujemy za telefon. Oddzwonię najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+    );
+    expect(en.text).toBe(
+      "Hello, thanks for calling. I'll call you back tomorrow by 10 am.\nAnna Kowalska, tel. 22 123 45 67",
+    );
+  });
+
   it('should sign with the email address when the person has no phone', () => {
     // Prepare
     const signer = { id: 'ola', name: 'Aleksandra Wiśniewska', email: 'ola@example.com' };
@@ -387,29 +413,33 @@ describe('every shipped acknowledgement', () => {
     scenarios.flatMap(([scenario, now, promise]) =>
       names.flatMap((contactName) =>
         [null, longUrl].flatMap((selfHelpUrl) =>
-          [false, true].map((smsTransliterate) => ({
-            locale,
-            scenario,
-            now,
-            promise,
-            contactName,
-            selfHelpUrl,
-            smsTransliterate,
-          })),
+          [false, true].flatMap((smsTransliterate) =>
+            [false, true].map((callBack) => ({
+              locale,
+              scenario,
+              now,
+              promise,
+              contactName,
+              selfHelpUrl,
+              smsTransliterate,
+              callBack,
+            })),
+          ),
         ),
       ),
     ),
   );
 
   it.each(cases)(
-    'should fit an SMS in two segments ($locale, $scenario, $contactName, link $selfHelpUrl, ASCII $smsTransliterate)',
-    ({ locale, now, promise, contactName, selfHelpUrl, smsTransliterate }) => {
+    'should fit an SMS in two segments ($locale, $scenario, $contactName, link $selfHelpUrl, ASCII $smsTransliterate, after a call $callBack)',
+    ({ locale, now, promise, contactName, selfHelpUrl, smsTransliterate, callBack }) => {
       // Prepare
       const config = configWith({ ack: { selfHelpUrl, smsTransliterate } });
+      const input = { locale, now: warsaw(now), promise, contactName, callBack };
 
       // Act
-      const sms = composeAck(config, { locale, channel: 'sms', now: warsaw(now), promise, contactName });
-      const mms = composeAck(config, { locale, channel: 'mms', now: warsaw(now), promise, contactName });
+      const sms = composeAck(config, { channel: 'sms', ...input });
+      const mms = composeAck(config, { channel: 'mms', ...input });
 
       // Assess
       expect(smsSegments(sms.text).segments).toBeLessThanOrEqual(2);
@@ -556,16 +586,42 @@ describe('composeNotice', () => {
     );
   });
 
-  it('should send a chat the full text and a caller the SMS one', () => {
+  it('should send a chat the full text and a caller the SMS one that promises a call back', () => {
     // Act
     const whatsapp = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'whatsapp', ...late });
     const voice = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'voice', ...late });
     const sms = composeNotice(DEFAULT_BUSINESS_CONFIG, { locale: 'pl', channel: 'sms', ...late });
+    const afterCall = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'pl',
+      channel: 'sms',
+      ...late,
+      callBack: true,
+    });
 
     // Assess
     expect(whatsapp.text).toContain('nie zdążę odpisać dziś do 15:00');
     expect(whatsapp.text).toContain('Jeśli sprawa jest pilna, zadzwoń do mnie.');
-    expect(voice).toEqual(sms);
+    expect(sms.text).toContain('Odpiszę najpóźniej jutro do 14:30.');
+    expect(voice).toEqual(afterCall);
+    expect(voice.text).toBe(
+      'Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Oddzwonię najpóźniej jutro do 14:30.\nAnna Kowalska, tel. 22 123 45 67',
+    );
+  });
+
+  it('should apologise to a caller for the call back it misses, in English too', () => {
+    // Act
+    const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+      locale: 'en',
+      channel: 'sms',
+      ...late,
+      callBack: true,
+    });
+
+    // Assess
+    expect(notice.text).toBe(
+      "Hello, I'm sorry, I won't be able to call you back today by 3 pm as I promised: I need a little more time. I'll call you back tomorrow by 2:30 pm. If it's urgent, call me. Thank you for your patience!\nAnna Kowalska, tel. 22 123 45 67",
+    );
+    expect(smsSegments(notice.text).segments).toBeLessThanOrEqual(2);
   });
 
   it('should ask to write when the signer has no phone', () => {
@@ -620,22 +676,25 @@ describe('composeNotice', () => {
     const cases = LOCALES.flatMap((locale) =>
       scenarios.flatMap(([scenario, now, original, replyBy]) =>
         [undefined, 'Maksymiliana Wiśniewska-Grzybowska'].flatMap((contactName) =>
-          [false, true].map((smsTransliterate) => ({
-            locale,
-            scenario,
-            now,
-            original,
-            replyBy,
-            contactName,
-            smsTransliterate,
-          })),
+          [false, true].flatMap((smsTransliterate) =>
+            [false, true].map((callBack) => ({
+              locale,
+              scenario,
+              now,
+              original,
+              replyBy,
+              contactName,
+              smsTransliterate,
+              callBack,
+            })),
+          ),
         ),
       ),
     );
 
     it.each(cases)(
-      'should fit two segments, apologise and be signed by a person ($locale, $scenario, $contactName, ASCII $smsTransliterate)',
-      ({ locale, now, original, replyBy, contactName, smsTransliterate }) => {
+      'should fit two segments, apologise and be signed by a person ($locale, $scenario, $contactName, ASCII $smsTransliterate, after a call $callBack)',
+      ({ locale, now, original, replyBy, contactName, smsTransliterate, callBack }) => {
         // Prepare
         const config = configWith({ ack: { selfHelpUrl: null, smsTransliterate } });
         const input = {
@@ -646,7 +705,7 @@ describe('composeNotice', () => {
         };
 
         // Act
-        const sms = composeNotice(config, { locale, channel: 'sms', ...input });
+        const sms = composeNotice(config, { locale, channel: 'sms', ...input, callBack });
         const email = composeNotice(config, { locale, channel: 'email', ...input });
 
         // Assess
