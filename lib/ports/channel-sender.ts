@@ -16,6 +16,11 @@ export type OutboundText = {
    * email then says so (RFC 3834 `Auto-Submitted: auto-replied`), so that other responders stay quiet.
    */
   automatic?: boolean;
+  /**
+   * The person who signs the text (the ack's signer, the replying agent): an email shows it as
+   * the From display name, the configured sending address unchanged.
+   */
+  senderName?: string;
   /** Email: the customer's thread, so that the answer goes "Re:" their mail (In-Reply-To, References). */
   thread?: { subject: string; messageId?: string; references: string[] };
 };

@@ -188,6 +188,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
       from: route.business,
       text,
       subject,
+      senderName: (newPromise ?? conversation.promise).signer.name,
       idempotencyKey: messageId,
       automatic: true,
       ...(route.thread ? { thread: route.thread } : {}),

@@ -1,4 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type BusinessConfig,
+  DEFAULT_BUSINESS_CONFIG,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
+import { pollOnce } from '#lib/local/worker.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
+import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { memoryLog } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // What the customer actually receives: the language of acks and greetings, the signature of
@@ -6,6 +18,97 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // a review of the customer-facing texts at stop 23.
 
 const MOBILE = '+48601234567';
+
+/** A Mailgun route POST of one plain mail (as in email-edges.test.ts). */
+function mailgunMail(options: { from: string; messageId: string }): URLSearchParams {
+  const form = mailgunFixture('reply-polish');
+  const body = 'Dzień dobry, proszę o fakturę.';
+  const subject = 'Pytanie o fakturę';
+  const headers: Array<[string, string]> = [
+    ['Mime-Version', '1.0'],
+    ['Content-Type', 'text/plain; charset="UTF-8"'],
+    ['From', options.from],
+    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
+    ['Subject', subject],
+    ['Message-Id', `<${options.messageId}>`],
+  ];
+  for (const key of [...form.keys()]) {
+    if (/^[A-Z]/.test(key)) form.delete(key);
+  }
+  form.set('from', options.from);
+  form.set('From', options.from);
+  form.set('sender', /<([^>]+)>/.exec(options.from)?.[1] ?? options.from);
+  form.set('subject', subject);
+  form.set('body-plain', body);
+  form.set('stripped-text', body);
+  form.set('message-headers', JSON.stringify(headers));
+  form.set('Message-Id', `<${options.messageId}>`);
+  return form;
+}
+
+/** The http function and worker as deployed for email: the same tables, SES (faked) as the email sender. */
+function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
+  return createRuntime({
+    config: {
+      ...sb.config,
+      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
+    },
+    dynamodb: sb.backends.dynamodb,
+    sqs: sb.backends.sqs,
+    log: memoryLog(),
+    clock: sb.clock,
+    emailClient: ses.client(),
+  });
+}
+
+/** One header of a raw MIME message, unfolded. */
+function headerOf(rawMime: string, name: string): string | undefined {
+  const head = rawMime.split('\r\n\r\n')[0]?.replace(/\r\n[ \t]+/g, ' ') ?? '';
+  return head
+    .split('\r\n')
+    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    ?.slice(name.length + 1)
+    .trim();
+}
+
+/** Runs the ack worker of `runtime` until the queue is empty. */
+async function drainWith(sb: TestSwitchboard, runtime: Runtime): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    const { received } = await pollOnce({
+      sqs: sb.backends.sqs,
+      queueUrl: sb.backends.queueUrl,
+      handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
+      log: memoryLog(),
+      waitSeconds: 0,
+    });
+    if (received === 0) return;
+  }
+}
+
+const NINE_TO_FIVE = ['09:00-17:00'];
+// Anna (the default) works Monday and Tuesday, Piotr Wednesday to Friday.
+const TWO_ON_ROTA: BusinessConfig = parseBusinessConfig({
+  ...DEFAULT_BUSINESS_CONFIG,
+  people: {
+    default: 'anna',
+    rota: [
+      {
+        id: 'anna',
+        name: 'Anna Kowalska',
+        phone: '22 123 45 67',
+        email: 'anna.kowalska@example.com',
+        hours: { mon: NINE_TO_FIVE, tue: NINE_TO_FIVE },
+      },
+      {
+        id: 'piotr',
+        name: 'Piotr Nowak',
+        phone: '22 765 43 21',
+        email: 'piotr.nowak@example.com',
+        hours: { wed: NINE_TO_FIVE, thu: NINE_TO_FIVE, fri: NINE_TO_FIVE },
+      },
+    ],
+  },
+});
 
 describe('what the customer receives', () => {
   let sb: TestSwitchboard;
@@ -28,5 +131,32 @@ describe('what the customer receives', () => {
     expect(sms?.channel).toBe('sms');
     expect(sms?.text).not.toContain('dostaliśmy Twoją wiadomość');
     expect(sms?.text).toMatch(/oddzwoni|telefon/);
+  });
+
+  it('should send an email acknowledgement under the name of the person who signs it, not another person’s', async () => {
+    // Prepare: a mail on Wednesday morning, Piotr's day; SES_FROM_ADDRESS names Anna
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), business: TWO_ON_ROTA });
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({ from: 'Zofia Wójcik <zofia@poczta.example.pl>', messageId: 'q-9@poczta.example.pl' }),
+      ),
+    );
+    const ses = await startFakeSes();
+    try {
+      // Act: the worker sends the acknowledgement by email
+      await drainWith(sb, sesRuntime(sb, ses));
+
+      // Assess: the letter is signed by Piotr, so it must come from Piotr, not from Anna
+      const conversation = await sb.onlyOpenConversation();
+      expect(conversation.promise?.signer.name).toBe('Piotr Nowak');
+      expect(ses.requests).toHaveLength(1);
+      const raw = ses.requests[0]?.rawMime ?? '';
+      const body = Buffer.from(raw.split('\r\n\r\n')[1] ?? '', 'base64').toString('utf8');
+      expect(body).toContain('Piotr Nowak');
+      expect(headerOf(raw, 'From')).toContain('Piotr Nowak');
+      expect(ses.requests[0]?.body).toMatchObject({ FromEmailAddress: 'anna@sklep.example' });
+    } finally {
+      await ses.close();
+    }
   });
 });

@@ -22,7 +22,10 @@ export type SesEmailClient = {
 
 export type SesSenderOptions = {
   client: SesEmailClient;
-  /** The sender shown to the customer, a verified SES identity: `Anna Kowalska <anna@…>`. */
+  /**
+   * The sending address, a verified SES identity: `Anna Kowalska <anna@…>`. Its display name
+   * shows only on a message that names no signer (`senderName`).
+   */
   from: string;
   configurationSetName?: string;
   now?: () => Date;
@@ -106,7 +109,9 @@ export function createSesSender(options: SesSenderOptions): ChannelSender {
       // A person's reply to a mail without a subject still says what it is.
       const subject = original ? replySubject(original) : message.subject?.trim() || replySubject('');
       const raw = composeReply({
-        from,
+        // Under the name of the person who signs it (the verified address stays): a letter
+        // signed by Piotr must not come from "Anna Kowalska".
+        from: message.senderName ? { ...from, name: message.senderName } : from,
         to,
         subject,
         text: message.text,

@@ -112,6 +112,26 @@ describe('createSesSender', () => {
     expect(headerLines(raw)).toContain('Content-Type: text/plain; charset=UTF-8');
   });
 
+  it('should come under the name of the person who signs it, RFC 2047-encoded, from the configured address', async () => {
+    // Prepare: the configured sender names Anna; Łucja signs this one
+
+    // Act
+    await sender().send({ ...ACK, senderName: 'Łucja Wąs-Żółkiewska' });
+    await sender().send({ ...ACK, senderName: 'Piotr Nowak' });
+
+    // Assess
+    const [polish, plain] = ses.requests;
+    expect(polish?.body).toMatchObject({ FromEmailAddress: 'anna@sklep.example' });
+    const raw = polish?.rawMime ?? '';
+    expect(raw).toMatch(/^[\x20-\x7e\r\n\t]*$/);
+    expect(headerLines(raw).find((line) => line.startsWith('From:'))).toMatch(/^From: =\?UTF-8\?B\?/);
+    expect((await PostalMime.parse(raw)).from).toEqual({
+      name: 'Łucja Wąs-Żółkiewska',
+      address: 'anna@sklep.example',
+    });
+    expect(headerLines(plain?.rawMime ?? '')).toContain('From: "Piotr Nowak" <anna@sklep.example>');
+  });
+
   it('should not add a second Re: to a subject that already has one', async () => {
     // Prepare
     const reply = { ...ACK, thread: { ...ACK.thread, subject: 'Re: Odpowiemy jutro do 10:00' } };
