@@ -60,7 +60,7 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
     providers: channels.providers,
-    agent: { store, senders: channels.senders, clock, log },
+    agent: { store, senders: channels.senders, clock, log, business: config.business },
     idempotency: notOnWebhookPath('idempotency'),
     rateLimiter: notOnWebhookPath('rateLimiter'),
     apiRequestsPerMinute: config.limits.apiRequestsPerMinute,

@@ -188,6 +188,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       senders,
       clock,
       log,
+      business: config.business,
       recordAgain: async (message) => {
         const inbound = storedInbound(message);
         if (inbound) await recordInbound(recordDeps, inbound);

@@ -1,3 +1,4 @@
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import {
   assignConversation,
@@ -13,6 +14,8 @@ import {
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
+import { replySigner } from '#lib/domain/signer.ts';
+import { signReply } from '#lib/domain/texts/index.ts';
 import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -27,6 +30,8 @@ export type AgentDeps = {
   senders: SenderRegistry;
   clock: Clock;
   log: Log;
+  /** The rota: who signs a reply, and their direct contact. */
+  business: BusinessConfig;
   /**
    * Records a stored customer message again, as its provider's retry would (recordInbound): a
    * reopen that gives way moves the messages that joined it meanwhile with this.
@@ -34,7 +39,10 @@ export type AgentDeps = {
   recordAgain?: (message: Message) => Promise<unknown>;
 };
 
-/** Who acts: the API key's agent name (signs replies), or null for a key without one. */
+/**
+ * Who acts: the API key's agent name (signs replies), or null for a key without one (its
+ * replies are signed by the person the conversation's promise named: replySigner).
+ */
 export type Agent = { keyId: string; name: string | null };
 
 export type ReplyResult =
@@ -61,7 +69,8 @@ const REPLY_IN_FLIGHT_MS = 60_000;
 
 /**
  * An agent's reply: sent on the conversation's last inbound channel (or the one chosen from
- * the contact's channels), signed with the agent's name, recorded as an outbound `reply`;
+ * the contact's channels), signed by a named person with their direct contact (replySigner;
+ * an email under their name), recorded as an outbound `reply`;
  * the waiting episode ends and the first reply is measured. Outside a 24-hour window it is
  * refused before the provider is called. Callers make it idempotent (Idempotency-Key): the
  * message id derives from the request's key, so even a retry that got past that stores once.
@@ -86,7 +95,9 @@ export async function sendReply(
   const now = deps.clock.now();
   if (windowClosed({ ...conversation, route }, now)) return { kind: 'outside-window', channel };
 
-  const text = request.agent.name ? `${request.text.trim()}\n${request.agent.name}` : request.text.trim();
+  // Never unsigned: a key without an agent name signs as the person the customer was promised.
+  const signer = replySigner(deps.business, { agentName: request.agent.name, promise: conversation.promise });
+  const text = signReply({ text: request.text, signer, channel: sendChannel, locale: conversation.locale });
   // Meta echoes what we send, and an echo may arrive before the reply is stored: marked in
   // flight, an echo without an app id waits (503, Meta retries) instead of passing for a
   // person's inbox reply. The reply's own write clears the mark; a failed send lets it lapse.
@@ -105,6 +116,7 @@ export async function sendReply(
       from: route.business,
       text,
       subject: route.thread?.subject ?? null,
+      senderName: signer.name,
       idempotencyKey: id,
       ...(route.thread ? { thread: route.thread } : {}),
     });

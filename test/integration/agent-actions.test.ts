@@ -76,7 +76,7 @@ describe('the agents acting through the API', () => {
     expect(reused.status).toBe(422);
     const outbox = await sb.outbox();
     expect(outbox.map((entry) => entry.text)).toHaveLength(2);
-    expect(outbox[1]?.text).toBe('Paczka wyszła dziś rano.\nAnna Kowalska');
+    expect(outbox[1]?.text).toBe('Paczka wyszła dziś rano.\nAnna Kowalska, tel. 22 123 45 67');
     const { conversation, messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
       conversation: Json;
       messages: Json[];

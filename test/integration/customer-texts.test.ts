@@ -159,4 +159,65 @@ describe('what the customer receives', () => {
       await ses.close();
     }
   });
+
+  it('should sign an agent’s reply with a named person and a direct contact, also from a key without an agent name (the inbox page’s token)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.advance(30 * 60_000);
+
+    // Act: the reference inbox replies with AGENT_API_TOKEN, which names no agent
+    const reply = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' });
+
+    // Assess: the customer still sees who wrote and how to reach them (the person the ack named)
+    expect(reply.status).toBe(201);
+    const sent = (await sb.outbox()).at(-1);
+    expect(sent?.text).toMatch(/Paczka wyszła dziś rano\.\n.*Anna Kowalska/);
+    expect(sent?.text).toContain('22 123 45 67');
+    const { message } = (await reply.json()) as { message: { text: string } };
+    expect(message.text).toBe(sent?.text);
+  });
+
+  it('should send an agent’s email reply under the agent’s name, signed with their direct contact', async () => {
+    // Prepare: a mail on Wednesday morning; Piotr answers with his own key
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), business: TWO_ON_ROTA });
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({ from: 'Zofia Wójcik <zofia@poczta.example.pl>', messageId: 'q-10@poczta.example.pl' }),
+      ),
+    );
+    const id = (await sb.onlyOpenConversation()).id;
+    const created = await sb.act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName: 'Piotr Nowak' },
+      { key: '' },
+    );
+    const { token } = (await created.json()) as { token: string };
+    const ses = await startFakeSes();
+    try {
+      // Act
+      const response = await sesRuntime(sb, ses).app.request(`/api/conversations/${id}/replies`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'reply-from-piotr',
+        },
+        body: JSON.stringify({ text: 'Faktura jest w załączniku.' }),
+      });
+
+      // Assess
+      expect(response.status).toBe(201);
+      const raw = ses.requests[0]?.rawMime ?? '';
+      expect(headerOf(raw, 'From')).toBe('"Piotr Nowak" <anna@sklep.example>');
+      const body = Buffer.from(raw.split('\r\n\r\n')[1] ?? '', 'base64').toString('utf8');
+      expect(body.replace(/\r\n/g, '\n')).toBe(
+        'Faktura jest w załączniku.\n\nPiotr Nowak\ntel. 22 765 43 21\npiotr.nowak@example.com',
+      );
+    } finally {
+      await ses.close();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { Person } from '#lib/domain/business-config.ts';
+import type { Signer } from '#lib/domain/signer.ts';
 import type {
   AckParts,
   ChatVariant,
@@ -70,8 +71,21 @@ function promiseSentence(parts: AckParts, detail: boolean): string {
   return `${lead}, and ${promise} ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
 }
 
-function contactLine(signer: Person): string {
+function contactLine(signer: Signer): string {
   return signer.phone ? `tel. ${signer.phone}` : (signer.email ?? '');
+}
+
+// As the ack signs: "Anna Kowalska, tel. 22 123 45 67" (the name alone when we know no contact).
+function signature(signer: Signer, letter: boolean): string {
+  if (letter) {
+    return [
+      signer.name,
+      ...(signer.phone ? [`Tel. ${signer.phone}`] : []),
+      ...(signer.email ? [signer.email] : []),
+    ].join('\n');
+  }
+  const contact = contactLine(signer);
+  return contact ? `${signer.name}, ${contact}` : signer.name;
 }
 
 function chat(parts: AckParts, variant: ChatVariant): string {
@@ -156,4 +170,4 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
   return { subject: `Sorry for the wait: I'll reply ${parts.replyBy}`, text: lines.join('\n') };
 }
 
-export const en: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail };
+export const en: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail, signature };

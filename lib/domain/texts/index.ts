@@ -3,6 +3,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { staffedCalendar } from '#lib/domain/calendar.ts';
 import type { Channel, Locale } from '#lib/domain/channel.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
+import type { Signer } from '#lib/domain/signer.ts';
 import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
 import { en } from '#lib/domain/texts/en.ts';
 import {
@@ -213,4 +214,14 @@ export function composeNotice(
     default:
       return { text: book.noticeChat(parts, { greeting: true, missed: true, detail: true }), subject: null };
   }
+}
+
+/**
+ * An agent's reply as the customer gets it: their text, then who wrote it and how to reach them
+ * directly, as the acks sign (one short line in an SMS or chat, a block under an email letter).
+ */
+export function signReply(input: { text: string; signer: Signer; channel: Channel; locale: Locale }): string {
+  const letter = input.channel === 'email';
+  const signature = PHRASEBOOKS[input.locale].signature(input.signer, letter);
+  return `${input.text.trim()}${letter ? '\n\n' : '\n'}${signature}`;
 }

@@ -1,4 +1,5 @@
 import type { Person } from '#lib/domain/business-config.ts';
+import type { Signer } from '#lib/domain/signer.ts';
 
 // The phrasebook contract lives with the default language so that index.ts -> pl.ts/en.ts
 // stays one-way (en.ts borrows these types from here).
@@ -68,6 +69,8 @@ export type Phrasebook = {
   voice(parts: AckParts): string;
   noticeChat(parts: NoticeParts, variant: NoticeVariant): string;
   noticeEmail(parts: NoticeParts): { subject: string; text: string };
+  /** The signature under an agent's reply: one line in a chat, a block under a letter. */
+  signature(signer: Signer, letter: boolean): string;
 };
 
 // Accusative after "w"/"we": "w środę", "we wtorek" (the "we" avoids "w wtorek").
@@ -135,8 +138,21 @@ function promiseSentence(parts: AckParts, detail: boolean): string {
     : `${lead}, a ${verb} najpóźniej ${parts.replyBy}.`;
 }
 
-function contactLine(signer: Person): string {
+function contactLine(signer: Signer): string {
   return signer.phone ? `tel. ${signer.phone}` : (signer.email ?? '');
+}
+
+// As the ack signs: "Anna Kowalska, tel. 22 123 45 67" (the name alone when we know no contact).
+function signature(signer: Signer, letter: boolean): string {
+  if (letter) {
+    return [
+      signer.name,
+      ...(signer.phone ? [`tel. ${signer.phone}`] : []),
+      ...(signer.email ? [signer.email] : []),
+    ].join('\n');
+  }
+  const contact = contactLine(signer);
+  return contact ? `${signer.name}, ${contact}` : signer.name;
 }
 
 function chat(parts: AckParts, variant: ChatVariant): string {
@@ -229,4 +245,4 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
   return { subject: `Przepraszam za zwłokę, odpiszę ${parts.replyBy}`, text: lines.join('\n') };
 }
 
-export const pl: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail };
+export const pl: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail, signature };

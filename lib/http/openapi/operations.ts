@@ -130,7 +130,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Reply to the customer',
     description:
-      "Sent on the conversation's channel (or `channel`, one of the contact's), signed with the key's agent name.",
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named.",
     auth: 'reply',
     idempotent: true,
     params: conversationId,

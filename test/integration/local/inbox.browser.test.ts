@@ -64,7 +64,9 @@ describe('the inbox page', () => {
     });
     // Customer input that would run as markup if the page ever used innerHTML.
     const customerText = 'Dzień dobry <img src=x onerror="window.__injected=1"> gdzie paczka?';
-    const replyText = 'Dzień dobry, paczka wyszła dziś rano. Anna';
+    const replyText = 'Dzień dobry, paczka wyszła dziś rano.';
+    // AGENT_API_TOKEN names no agent: the reply is signed by the person the ack promised.
+    const signedReply = `${replyText}\nAnna Kowalska, tel. 22 123 45 67`;
     await page.goto(`${running.url}/inbox`);
     await page.getByLabel('API key').fill(secrets.AGENT_API_TOKEN as string);
     await page.getByRole('button', { name: 'Use key' }).click();
@@ -99,9 +101,9 @@ describe('the inbox page', () => {
     expect(await inbound.locator('.text').textContent()).toBe(customerText);
     expect(await page.locator('#messages img').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __injected?: number }).__injected)).toBeUndefined();
-    expect(await page.locator('#messages [data-kind="reply"] .text').textContent()).toBe(replyText);
+    expect(await page.locator('#messages [data-kind="reply"] .text').textContent()).toBe(signedReply);
     expect(await outbox(dataDir)).toContainEqual(
-      expect.objectContaining({ to: '+48601234567', text: replyText }),
+      expect.objectContaining({ to: '+48601234567', text: signedReply }),
     );
     expect(await page.locator('#conversations [data-id]').count()).toBe(0);
     expect(await page.getByText('Nobody is waiting.').isVisible()).toBe(true);

@@ -9,7 +9,7 @@ import {
 import { CHANNELS, LOCALES } from '#lib/domain/channel.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments } from '#lib/domain/sms.ts';
-import { composeAck, composeNotice, firstNameOf, formatReplyBy } from '#lib/domain/texts/index.ts';
+import { composeAck, composeNotice, firstNameOf, formatReplyBy, signReply } from '#lib/domain/texts/index.ts';
 
 const ZONE = 'Europe/Warsaw';
 const warsaw = (local: string) => DateTime.fromISO(local, { zone: ZONE }).toJSDate();
@@ -720,5 +720,54 @@ describe('composeNotice', () => {
         expect(email.subject).toContain(newTime);
       },
     );
+  });
+});
+
+// Agents' replies went out with the name alone (or unsigned). Found by a review of the
+// customer-facing texts at stop 23.
+describe('signReply', () => {
+  it('should sign an SMS or chat reply on one short line, as the acks sign', () => {
+    // Act
+    const sms = signReply({
+      text: ' Paczka wyszła dziś rano. \n',
+      signer: ANNA,
+      channel: 'sms',
+      locale: 'pl',
+    });
+    const messenger = signReply({
+      text: 'It ships today.',
+      signer: { name: 'Ola Nowak', email: 'ola@example.com' },
+      channel: 'messenger',
+      locale: 'en',
+    });
+
+    // Assess
+    expect(sms).toBe('Paczka wyszła dziś rano.\nAnna Kowalska, tel. 22 123 45 67');
+    expect(messenger).toBe('It ships today.\nOla Nowak, ola@example.com');
+  });
+
+  it('should sign an email reply with a block under the letter, in its language', () => {
+    // Act
+    const pl = signReply({ text: 'Faktura w załączniku.', signer: ANNA, channel: 'email', locale: 'pl' });
+    const en = signReply({ text: 'The invoice is attached.', signer: ANNA, channel: 'email', locale: 'en' });
+
+    // Assess
+    expect(pl).toBe('Faktura w załączniku.\n\nAnna Kowalska\ntel. 22 123 45 67\nanna.kowalska@example.com');
+    expect(en).toBe(
+      'The invoice is attached.\n\nAnna Kowalska\nTel. 22 123 45 67\nanna.kowalska@example.com',
+    );
+  });
+
+  it('should sign with the name alone when no direct contact is known', () => {
+    // Act
+    const text = signReply({
+      text: 'Dziękuję!',
+      signer: { name: 'Zofia Zielińska' },
+      channel: 'whatsapp',
+      locale: 'pl',
+    });
+
+    // Assess
+    expect(text).toBe('Dziękuję!\nZofia Zielińska');
   });
 });

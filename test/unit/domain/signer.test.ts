@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BusinessConfig,
+  DEFAULT_BUSINESS_CONFIG,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
+import type { ReplyPromise } from '#lib/domain/promise.ts';
+import { replySigner } from '#lib/domain/signer.ts';
+
+const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' };
+const PIOTR = { id: 'piotr', name: 'Piotr Nowak', email: 'piotr.nowak@example.com' };
+const CONFIG: BusinessConfig = parseBusinessConfig({
+  ...DEFAULT_BUSINESS_CONFIG,
+  people: { default: 'anna', rota: [ANNA, { ...PIOTR, hours: { mon: ['09:00-12:00'] } }] },
+});
+
+function promisedBy(signer: ReplyPromise['signer']): ReplyPromise {
+  return {
+    replyBy: '2026-12-01T10:00:00.000+01:00',
+    targetHours: 12,
+    capped: false,
+    teamAwayUntil: null,
+    signer,
+  };
+}
+
+// Agents' replies were sent unsigned by a key without an agent name, and never with a direct
+// contact. Found by a review of the customer-facing texts at stop 23.
+describe('replySigner', () => {
+  it('should sign as the rota person the agent name names, with their direct contact, whatever the case and spacing', () => {
+    // Act
+    const byName = replySigner(CONFIG, { agentName: '  piotr  NOWAK ', promise: promisedBy(ANNA) });
+    const byId = replySigner(CONFIG, { agentName: 'anna', promise: null });
+
+    // Assess
+    expect(byName).toEqual({ name: 'Piotr Nowak', email: 'piotr.nowak@example.com' });
+    expect(byId).toEqual({
+      name: 'Anna Kowalska',
+      phone: '22 123 45 67',
+      email: 'anna.kowalska@example.com',
+    });
+  });
+
+  it('should sign with the agent name alone when they are not on the rota', () => {
+    // Act
+    const signer = replySigner(CONFIG, { agentName: 'Zofia Zielińska', promise: promisedBy(ANNA) });
+
+    // Assess
+    expect(signer).toEqual({ name: 'Zofia Zielińska' });
+  });
+
+  it('should sign a key without an agent name as the person the promise named, from their current rota entry', () => {
+    // Prepare: the promise was stored before Piotr's number changed
+    const promise = promisedBy({ ...PIOTR, phone: '22 000 00 00' });
+
+    // Act
+    const signer = replySigner(CONFIG, { agentName: null, promise });
+
+    // Assess
+    expect(signer).toEqual({ name: 'Piotr Nowak', email: 'piotr.nowak@example.com' });
+  });
+
+  it('should keep the promised person as stored when they left the rota, and take the default person without a promise', () => {
+    // Act
+    const left = replySigner(CONFIG, {
+      agentName: null,
+      promise: promisedBy({ id: 'ola', name: 'Ola Nowak', phone: '22 111 11 11' }),
+    });
+    const unpromised = replySigner(CONFIG, { agentName: null, promise: null });
+
+    // Assess
+    expect(left).toEqual({ name: 'Ola Nowak', phone: '22 111 11 11' });
+    expect(unpromised).toEqual({
+      name: 'Anna Kowalska',
+      phone: '22 123 45 67',
+      email: 'anna.kowalska@example.com',
+    });
+  });
+});
