@@ -75,7 +75,7 @@ export class MemoryConversationStore implements ConversationStore {
       ...(touch.lastAck
         ? { lastAckAt: touch.lastAck.at, lastAckConversationId: touch.lastAck.conversationId }
         : {}),
-      ...(contact?.locale ? { locale: contact.locale } : {}),
+      ...((touch.locale ?? contact?.locale) ? { locale: touch.locale ?? contact?.locale } : {}),
       ...((touch.name ?? contact?.name) ? { name: touch.name ?? contact?.name } : {}),
     };
     this.#contacts.set(key, claimed);
@@ -90,6 +90,7 @@ export class MemoryConversationStore implements ConversationStore {
       channels: [...new Set([...contact.channels, touch.channel])].sort(),
       updatedAt: touch.now.toISOString(),
       ...(touch.name ? { name: touch.name } : {}),
+      ...(touch.locale ? { locale: touch.locale } : {}),
     });
   }
 

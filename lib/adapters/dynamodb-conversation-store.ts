@@ -148,6 +148,11 @@ export class DynamoDbConversationStore implements ConversationStore {
       values[':name'] = touch.name;
       update = update.replace(' ADD', ', #name = :name ADD');
     }
+    if (touch.locale) {
+      names['#locale'] = 'locale';
+      values[':locale'] = touch.locale;
+      update = update.replace(' ADD', ', #locale = :locale ADD');
+    }
     if (touch.lastAck) {
       Object.assign(values, lastAckValues(touch.lastAck));
       update = update.replace(' ADD', `${LAST_ACK_UPDATE} ADD`);
@@ -236,16 +241,30 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
+    const names: Record<string, string> = {
+      ...(touch.name ? { '#name': 'name' } : {}),
+      ...(touch.locale ? { '#locale': 'locale' } : {}),
+    };
+    const set = [
+      'updatedAt = :now',
+      ...(touch.name ? ['#name = :name'] : []),
+      ...(touch.locale ? ['#locale = :locale'] : []),
+    ];
     await applied(
       this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: `SET updatedAt = :now${touch.name ? ', #name = :name' : ''} ADD channels :channel`,
+          UpdateExpression: `SET ${set.join(', ')} ADD channels :channel`,
           ConditionExpression: 'attribute_exists(pk)',
-          ...(touch.name ? { ExpressionAttributeNames: { '#name': 'name' } } : {}),
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: marshall(
-            { ':now': touch.now.toISOString(), ':channel': new Set([touch.channel]), ':name': touch.name },
+            {
+              ':now': touch.now.toISOString(),
+              ':channel': new Set([touch.channel]),
+              ':name': touch.name,
+              ':locale': touch.locale,
+            },
             MARSHALL,
           ),
         }),

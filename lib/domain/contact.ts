@@ -21,6 +21,10 @@ export const ContactSchema = z.object({
    */
   conversationIds: z.array(z.string()).default([]),
   optedOut: z.boolean(),
+  /**
+   * The language they write in, as the first clear message of their latest conversation told
+   * it: a new conversation that tells none (a call, a photo) starts in it.
+   */
   locale: LocaleSchema.optional(),
   /** The last acknowledgement this person got, and on which conversation (never over-message). */
   lastAckAt: z.string().optional(),

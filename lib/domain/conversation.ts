@@ -63,6 +63,12 @@ export const ConversationSchema = z.object({
   originalReplyBy: z.string().nullable().default(null),
   firstReplyAt: z.string().optional(),
   locale: LocaleSchema,
+  /**
+   * The locale was read from one of the conversation's messages (not the default, nor the
+   * contact's remembered one): later messages no longer change it, so a Polish customer's
+   * "thanks" does not turn the rest of the conversation English.
+   */
+  localeDetected: z.boolean().optional(),
   route: ReplyRouteSchema,
   promise: ReplyPromiseSchema.nullable(),
   /** Waiting episodes so far; an episode starts with the first customer message after our reply. */
@@ -116,7 +122,15 @@ export type InboundContext = {
   promise: z.infer<typeof ReplyPromiseSchema>;
   /** null: acknowledge; otherwise the reason not to. */
   noAckReason: NoAckReason | null;
+  /** The language of a conversation this message opens (chooseLocale). */
   defaultLocale: z.infer<typeof LocaleSchema>;
+  /**
+   * The language this message is confidently in (null or absent: it does not say). A
+   * conversation whose language no message has told yet takes it: one that began with a photo,
+   * a call or an "ok" (the default, or the contact's last language) is answered in the
+   * language the customer then writes in.
+   */
+  detectedLocale?: z.infer<typeof LocaleSchema> | null;
   newConversationId: string;
   /** The customer's name as the provider gave it (WhatsApp profile, email display name). */
   contactName?: string | undefined;
@@ -292,6 +306,10 @@ export function applyInbound(
       channels: union(base.contact.channels, message.channel),
     },
     channel: message.channel,
+    // The first message that clearly tells the language sets it, for the acks and notices to come.
+    ...(context.detectedLocale && !base.localeDetected
+      ? { locale: context.detectedLocale, localeDetected: true }
+      : {}),
     // A voicemail comes after its call: keep the call's route (the caller's number) for answers.
     route: message.kind === 'voicemail' && base.route.channel === 'voice' ? base.route : routeOf(message),
     lastMessageAt: later(base.lastMessageAt, message.createdAt),

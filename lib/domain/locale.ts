@@ -126,16 +126,19 @@ export function detectLocale(
 }
 
 /**
- * The locale to answer in: what the contact is known to prefer, else what their message
- * confidently says, else the business default.
+ * The locale to answer in: what the message confidently says, else the language the contact
+ * last wrote in (remembered on the contact from an earlier confident message), else the
+ * business default. The message comes first: a customer who switches language is answered
+ * in the new one, and a call, a photo or an "ok" keeps the one we know.
  */
 export function chooseLocale(input: {
-  contactPreference?: Locale | null | undefined;
-  text: string;
+  detected: LocaleDetection;
+  contactLocale?: Locale | null | undefined;
   defaultLocale: Locale;
   supported: readonly Locale[];
 }): Locale {
-  const { contactPreference, supported } = input;
-  if (contactPreference && supported.includes(contactPreference)) return contactPreference;
-  return detectLocale(input.text, { supported, fallback: input.defaultLocale }).locale;
+  const { detected, contactLocale, supported } = input;
+  if (detected.confident && supported.includes(detected.locale)) return detected.locale;
+  if (contactLocale && supported.includes(contactLocale)) return contactLocale;
+  return input.defaultLocale;
 }

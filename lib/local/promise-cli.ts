@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run promise -- [--at <time>] --channel <${CHANNELS.joi
   --at <time>       when the message arrives: 2026-12-23T16:40 is local time in the config's
                     time zone; an offset (Z, +01:00) makes it absolute (default: now)
   --channel <name>  the channel it arrives on
-  --locale <pl|en>  the contact's known language (wins over --text)
+  --locale <pl|en>  the language the contact last wrote in (a --text that says otherwise wins)
   --text <message>  the customer's message, to show which language it is detected as
   --name <name>     the contact's name, as the provider gives it
   --config <path>   the business config (default: $SWITCHBOARD_CONFIG, else switchboard.config.json)
@@ -145,17 +145,16 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
       ? null
       : detectLocale(options.text, { supported, fallback: config.defaultLocale });
   const locale = chooseLocale({
-    contactPreference: options.locale,
-    text: options.text ?? '',
+    detected: detected ?? { locale: config.defaultLocale, confident: false },
+    contactLocale: options.locale,
     defaultLocale: config.defaultLocale,
     supported,
   });
-  const why =
-    options.locale !== undefined
-      ? 'the contact preference, --locale'
-      : detected?.confident
-        ? 'detected from --text'
-        : 'the business default';
+  const why = detected?.confident
+    ? 'detected from --text'
+    : options.locale !== undefined
+      ? "the contact's language, --locale"
+      : 'the business default';
 
   // As the ack worker does: a caller hears the promise in the greeting and gets the texts by SMS.
   const sent: Channel = channel === 'voice' ? 'sms' : channel;

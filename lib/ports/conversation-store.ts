@@ -1,3 +1,4 @@
+import type { Locale } from '#lib/domain/channel.ts';
 import type { Contact } from '#lib/domain/contact.ts';
 import type { Conversation, LastAck } from '#lib/domain/conversation.ts';
 import type { DomainEvent } from '#lib/domain/events.ts';
@@ -48,6 +49,8 @@ export type OpenConversationClaim = { conversationId: string; contact: Contact }
 export type ContactTouch = {
   name?: string;
   channel: Conversation['channel'];
+  /** The language the contact's message was confidently in: remembered for their next conversation. */
+  locale?: Locale;
   now: Date;
   /** With `replacing`: the replaced conversation's last acknowledgement, kept on the contact. */
   lastAck?: LastAck | null;
@@ -63,7 +66,7 @@ export interface ConversationStore {
    * Makes `candidateId` the contact's open conversation unless another one is already open
    * (or `replacing` names the stale one to replace); returns whichever id is open afterwards,
    * with the contact as that write left it (or as it stood, when another was open). Creates
-   * the contact on first sight and remembers the channel and name when it claims. With
+   * the contact on first sight and remembers the channel, name and language when it claims. With
    * `replacing` and `claimToken` (the contact's, read before `replacing` was found resolved;
    * null: it had none), the pointer is taken from `replacing` only if nobody claimed it since:
    * a reopen in between keeps it (the id returned is then `replacing`).
@@ -81,7 +84,7 @@ export interface ConversationStore {
    * any message that read it resolved before that write claim again instead of replacing it.
    */
   renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean>;
-  /** Remembers a new channel (or name) of a known contact. */
+  /** Remembers a new channel (or name, or language) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**
    * Clears the contact's open-conversation pointer if it still names this (resolved)

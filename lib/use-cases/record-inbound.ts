@@ -5,7 +5,7 @@ import { LOCALES } from '#lib/domain/channel.ts';
 import type { Contact } from '#lib/domain/contact.ts';
 import { type AckState, applyInbound, type Conversation, lastSentAck } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
-import { chooseLocale } from '#lib/domain/locale.ts';
+import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import { type AckQueue, MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
@@ -92,7 +92,12 @@ export async function recordInbound(
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
   let inbound = await resolveVoicemailContact(deps, received);
-  const touch = { name: inbound.contactName, channel: inbound.channel, now };
+  const detected = detectLocale(inbound.text, { supported: LOCALES, fallback: deps.business.defaultLocale });
+  const touch: ContactTouch = {
+    ...(inbound.contactName ? { name: inbound.contactName } : {}),
+    channel: inbound.channel,
+    now,
+  };
   // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
   if (inbound.consent && !inbound.optInOnlyIfOptedOut)
     await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
@@ -100,7 +105,11 @@ export async function recordInbound(
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
   // (its condition failing) tells which is open; either way it returns the contact.
   const candidateId = newId('conv', now);
-  const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, touch);
+  // A message that clearly tells the language and opens a conversation sets that conversation's
+  // language: the claim remembers it on the contact in the same write, so their next
+  // conversation, even one that opens with a call, is in it.
+  const claiming: ContactTouch = { ...touch, ...(detected.confident ? { locale: detected.locale } : {}) };
+  const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, claiming);
   let contact: Contact | null = claim.contact;
   const { conversationId } = claim;
   // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
@@ -114,17 +123,8 @@ export async function recordInbound(
     }
   }
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
-  // claim already remembered the channel and the name).
+  // claim already remembered the channel, the name and the language).
   const claimedNew = conversationId === candidateId;
-
-  // A known contact on a new channel (or with a new name) is remembered as such.
-  if (
-    !claimedNew &&
-    (!contact.channels.includes(inbound.channel) ||
-      (inbound.contactName && inbound.contactName !== contact.name))
-  ) {
-    await deps.store.touchContact(inbound.contactKey, touch);
-  }
 
   // 2. The message, under a condition on its provider id.
   const stored = await deps.store.putMessage({
@@ -178,11 +178,12 @@ export async function recordInbound(
         settings: deps.business.ack,
       }),
       defaultLocale: chooseLocale({
-        ...(contact?.locale ? { contactPreference: contact.locale } : {}),
-        text: inbound.text,
+        detected,
+        contactLocale: contact?.locale,
         defaultLocale: deps.business.defaultLocale,
         supported: LOCALES,
       }),
+      detectedLocale: detected.confident ? detected.locale : null,
       newConversationId: message.conversationId,
       contactName: inbound.contactName,
       // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.
@@ -195,7 +196,7 @@ export async function recordInbound(
       message = await moveToOpenConversation(
         deps,
         message,
-        { ...touch, lastAck: current && lastSentAck(current) },
+        { ...claiming, lastAck: current && lastSentAck(current) },
         contact?.claimToken ?? null,
       );
     } else {
@@ -220,6 +221,22 @@ export async function recordInbound(
   }
   if (!outcome) throw new ConcurrentUpdateError(`conversation ${message.conversationId}`);
   const { conversation } = outcome;
+
+  // A known contact on a new channel, with a new name, or whose open conversation has just
+  // learnt their language (it began with a photo or a call) is remembered as such, in one write
+  // and only when something changed. After the conversation's write, so that the language is
+  // the one it settled on; a crash before it is finished by the provider's retry.
+  const learnt = conversation.localeDetected && conversation.locale !== contact?.locale;
+  if (
+    !claimedNew &&
+    contact &&
+    (!contact.channels.includes(inbound.channel) || (touch.name && touch.name !== contact.name) || learnt)
+  ) {
+    await deps.store.touchContact(inbound.contactKey, {
+      ...touch,
+      ...(learnt ? { locale: conversation.locale } : {}),
+    });
+  }
 
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;

@@ -117,6 +117,60 @@ describe('what the customer receives', () => {
     await sb?.stop();
   });
 
+  it('should greet a returning English customer in English when they call, not in the default Polish', async () => {
+    // Prepare: an English customer writes, is acknowledged in English, answered and resolved
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'Hello, where is my parcel? It has not arrived yet.' });
+    await sb.drain();
+    const [ack] = await sb.outbox();
+    expect(ack?.text).toContain("I'll reply");
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.advance(60 * 60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'It ships today.' })).status).toBe(201);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act: a week later the same customer calls the same number
+    sb.clock.advance(7 * 24 * 60 * 60_000);
+    const greeting = await (await sb.postTwilio('voice', 'voice-incoming', { From: MOBILE })).text();
+    await sb.drain();
+
+    // Assess: the language we know they speak, not the business default, in the SMS after it too
+    expect(greeting).toContain('language="en-GB"');
+    expect(greeting).toContain('will call you back');
+    expect((await sb.outbox()).at(-1)?.text).toContain("thanks for calling. I'll call you back");
+  });
+
+  it('should acknowledge a later question in English when the conversation opened with a photo and went on in English', async () => {
+    // Prepare: a photo without text opens the conversation (no language to tell), then the
+    // customer explains in English; an agent answers
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('messaging', 'mms-two-media', { From: MOBILE, To: '+48221234567', Body: '' });
+    await sb.drain();
+    sb.clock.advance(60_000);
+    await sb.postSms({
+      From: MOBILE,
+      Body: 'Hello, this is the parcel that arrived damaged. Can I get a refund?',
+    });
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.advance(60 * 60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Of course, refund issued.' })).status).toBe(
+      201,
+    );
+
+    // Act: two hours later a new question, clearly English
+    sb.clock.advance(2 * 60 * 60_000);
+    await sb.postSms({ From: MOBILE, Body: 'Thanks! When will the refund arrive on my card?' });
+    await sb.drain();
+
+    // Assess: the second episode's ack speaks the customer's language, which the contact keeps
+    const acks = (await sb.outbox()).filter((sent) => (sent.automatic as unknown) === true);
+    expect(acks).toHaveLength(2);
+    expect(acks[1]?.text).toContain("I'll reply");
+    expect(acks[1]?.text).not.toContain('Odpiszę');
+    const contact = await sb.api(`/api/contacts/${encodeURIComponent(`phone:${MOBILE}`)}`);
+    expect(await contact.json()).toMatchObject({ contact: { locale: 'en' } });
+  });
+
   it('should tell a caller in the SMS after the call that we will call back, as the greeting said, not thank them for a message they never left', async () => {
     // Prepare
     sb = await startTestSwitchboard();

@@ -256,6 +256,62 @@ describe('applyInbound', () => {
   });
 });
 
+// A conversation's language was fixed by its first message, even a photo that told none.
+// Found by a review of the customer-facing texts at stop 23.
+describe('the language of a conversation', () => {
+  it('should take the language of the first message that tells it, when the conversation opened with none', () => {
+    // Prepare: a photo opens the conversation in the default language
+    const photo = opened();
+
+    // Act: the customer goes on in English, then thanks in Polish
+    const english = applyInbound(
+      photo,
+      message('m2', '2026-11-25T09:01:00.000Z', { text: 'This parcel arrived damaged, can I get a refund?' }),
+      context({ detectedLocale: 'en' }),
+    );
+    if (english.kind !== 'applied') throw new Error('expected applied');
+    const thanks = applyInbound(
+      english.conversation,
+      message('m3', '2026-11-25T09:02:00.000Z', { text: 'Dzięki!' }),
+      context({ detectedLocale: 'pl' }),
+    );
+
+    // Assess: English from the first clear message on; a word in another language changes nothing
+    expect(photo).toMatchObject({ locale: 'pl' });
+    expect(photo.localeDetected).toBeUndefined();
+    expect(english.conversation).toMatchObject({ locale: 'en', localeDetected: true });
+    expect(thanks.kind === 'applied' && thanks.conversation.locale).toBe('en');
+  });
+
+  it('should keep the language the opening message told, and ignore a message that tells none', () => {
+    // Prepare
+    const first = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ detectedLocale: 'pl' }),
+    );
+    if (first.kind !== 'applied') throw new Error('expected applied');
+
+    // Act
+    const english = applyInbound(
+      first.conversation,
+      message('m2', '2026-11-25T09:01:00.000Z', { text: 'thanks' }),
+      context({ detectedLocale: 'en' }),
+    );
+    const silent = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z', { text: '' }),
+      context({ defaultLocale: 'en', detectedLocale: null }),
+    );
+
+    // Assess
+    expect(first.conversation).toMatchObject({ locale: 'pl', localeDetected: true });
+    expect(english.kind === 'applied' && english.conversation.locale).toBe('pl');
+    expect(silent.kind === 'applied' && silent.conversation).toMatchObject({ locale: 'en' });
+    expect(silent.kind === 'applied' && silent.conversation.localeDetected).toBeUndefined();
+  });
+});
+
 describe('consent in a conversation', () => {
   it('should skip the pending acknowledgement on STOP, stop notices, and allow them again after START', () => {
     // Prepare: an episode with its ack pending

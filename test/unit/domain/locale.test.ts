@@ -120,32 +120,58 @@ describe('detectLocale', () => {
 });
 
 describe('chooseLocale', () => {
-  it.each<[string, Parameters<typeof chooseLocale>[0], Locale]>([
+  type Case = {
+    text: string;
+    contactLocale?: Locale | null;
+    defaultLocale: Locale;
+    supported: readonly Locale[];
+  };
+  it.each<[string, Case, Locale]>([
+    // Before stop 23 the contact's language won over the text; it is now the language they last
+    // wrote in (remembered from a confident message), so a confident message comes first.
     [
-      'the contact preference over the text',
-      { contactPreference: 'en', text: 'Dzień dobry', defaultLocale: 'pl', supported: LOCALES },
+      'the text’s confident language over the one the contact last wrote in',
+      { contactLocale: 'en', text: 'Dzień dobry', defaultLocale: 'pl', supported: LOCALES },
+      'pl',
+    ],
+    [
+      'the contact’s language for a message that says nothing (a call, a photo, "ok")',
+      { contactLocale: 'en', text: '', defaultLocale: 'pl', supported: LOCALES },
       'en',
     ],
     [
-      'a confident detection without a preference',
+      'the contact’s language for a short text',
+      { contactLocale: 'en', text: 'ok', defaultLocale: 'pl', supported: LOCALES },
+      'en',
+    ],
+    [
+      'a confident detection without a known language',
       { text: 'Hi, where is my order?', defaultLocale: 'pl', supported: LOCALES },
       'en',
     ],
     [
-      'a confident detection when the preference is null',
-      { contactPreference: null, text: 'Dzięki!', defaultLocale: 'en', supported: LOCALES },
+      'a confident detection when the known language is null',
+      { contactLocale: null, text: 'Dzięki!', defaultLocale: 'en', supported: LOCALES },
       'pl',
     ],
     ['the default for a short text', { text: 'ok', defaultLocale: 'pl', supported: LOCALES }, 'pl'],
     ['the default for an emoji', { text: '👍', defaultLocale: 'en', supported: LOCALES }, 'en'],
     [
-      'detection when the preference is no longer supported',
-      { contactPreference: 'en', text: 'Dzień dobry', defaultLocale: 'en', supported: ['pl'] },
+      'detection when the known language is no longer supported',
+      { contactLocale: 'en', text: 'Dzień dobry', defaultLocale: 'en', supported: ['pl'] },
       'pl',
     ],
-  ])('should choose %s', (_name, input, locale) => {
+    [
+      'the default when the known language is no longer supported',
+      { contactLocale: 'en', text: '', defaultLocale: 'pl', supported: ['pl'] },
+      'pl',
+    ],
+  ])('should choose %s', (_name, { text, ...input }, locale) => {
+    // Prepare
+    const detected = detectLocale(text, { supported: input.supported, fallback: input.defaultLocale });
+
     // Act
-    const chosen = chooseLocale(input);
+    const chosen = chooseLocale({ detected, ...input });
 
     // Assess
     expect(chosen).toBe(locale);

@@ -72,6 +72,24 @@ describe('npm run promise', () => {
     );
   });
 
+  it('should answer a message that clearly says otherwise in its own language, not the contact’s last one', async () => {
+    // Act
+    const { code, stdout } = await run([
+      '--at',
+      '2026-11-25T10:00',
+      '--channel',
+      'sms',
+      '--locale',
+      'en',
+      '--text',
+      'Dzień dobry, gdzie jest moja paczka?',
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('Locale      pl, detected from --text');
+  });
+
   it('should preview an English email on a Friday afternoon with subjects', async () => {
     // Act
     const { code, stdout } = await run(['--at', '2026-11-27T16:50', '--channel', 'email', '--locale', 'en']);
@@ -82,7 +100,7 @@ describe('npm run promise', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'Reply by    Mon 30 Nov 2026, 09:00 (2026-11-30T09:00:00+01:00)',
-        'Locale      en, the contact preference, --locale',
+        "Locale      en, the contact's language, --locale",
         'Ack         email',
         "Subject     We'll reply on Monday by 9 am",
         "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply first thing.",
