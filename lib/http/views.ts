@@ -43,7 +43,16 @@ export const MessageViewSchema = MessageSchema.pick({
   media: true,
   createdAt: true,
   delivery: true,
-}).meta({ description: 'One message of a conversation, inbound or outbound' });
+})
+  .extend({
+    fullText: z
+      .string()
+      .optional()
+      .meta({
+        description: "A mail's whole text, quoted history included, when `text` holds only the new part",
+      }),
+  })
+  .meta({ description: 'One message of a conversation, inbound or outbound' });
 export type MessageView = z.infer<typeof MessageViewSchema>;
 
 /** The public Conversation of the agents' API: the contract, and nothing internal. */
