@@ -24,10 +24,10 @@ export const AckSchema = z.object({
   leaseUntil: z.string().optional(),
   messageId: z.string().optional(),
   /**
-   * Failed only because its retries ran out (the provider kept failing; the job went to the
-   * DLQ): a job redriven from the DLQ claims it again, with a fresh budget of attempts.
+   * When it failed only because its retries ran out (the provider kept failing; the job went
+   * to the DLQ): a job redriven from the DLQ claims it again, with a fresh budget of attempts.
    */
-  deadLettered: z.boolean().optional(),
+  deadLetteredAt: z.string().optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 
@@ -418,6 +418,35 @@ export function ackMessageId(conversationId: string, episode: number, slot: Slot
   return stableId('msg', `${slot}:${conversationId}:${episode}`);
 }
 
+/**
+ * After this long, every copy of a dead-lettered job the sweeper queued before it failed has
+ * had its receives (5, 3 minutes apart): any later delivery is a redrive from the DLQ.
+ */
+export const REDRIVE_AFTER_MS = 15 * 60_000;
+
+/**
+ * When an ack ran out of retries and its job went to the DLQ: stored since stop 23, inferred
+ * for one the previous release failed so (a transient reason, no time: long ago). Null for an
+ * ack refused for good, or not failed.
+ */
+export function deadLetteredAt(job: Ack): number | null {
+  if (job.state !== 'failed') return null;
+  if (job.deadLetteredAt) return Date.parse(job.deadLetteredAt);
+  const reason = job.reason ?? '';
+  return reason.startsWith('SEND_FAILED') || reason === 'error' ? 0 : null;
+}
+
+/**
+ * Whether a job for a dead-lettered ack is a redrive from the DLQ (tried again) rather than
+ * another copy of its job still being retried by the queue (passed on to the DLQ): a first
+ * delivery (SQS makes each redriven message new), or any delivery once the copies' receives
+ * are over.
+ */
+export function isRedrive(job: Ack, now: Date, firstDelivery: boolean): boolean {
+  const since = deadLetteredAt(job);
+  return since !== null && (firstDelivery || now.getTime() - since >= REDRIVE_AFTER_MS);
+}
+
 export type ClaimResult =
   | { kind: 'claimed'; conversation: Conversation }
   | { kind: 'skip'; reason: 'stale' | 'done' | 'leased' };
@@ -432,20 +461,16 @@ export function claimAck(
   now: Date,
   leaseMs: number,
   slot: Slot = 'ack',
-  options: { redriven?: boolean } = {},
+  options: { firstDelivery?: boolean } = {},
 ): ClaimResult {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return { kind: 'skip', reason: 'stale' };
   // A job redriven from the DLQ after the outage that ran out its retries: tried again, with a
-  // fresh budget, while the customer still waits. Only a first delivery is a redrive (SQS
-  // makes each redriven message new); the queue's own retries of the last attempt are not.
+  // fresh budget, while the customer still waits.
   const redrive =
-    job.state === 'failed' &&
-    job.deadLettered === true &&
-    options.redriven === true &&
-    ackNoLongerNeeded(conversation, episode) === null;
+    isRedrive(job, now, options.firstDelivery === true) && ackNoLongerNeeded(conversation, episode) === null;
   if (redrive) {
-    const { deadLettered: _dead, ...rest } = job;
+    const { deadLetteredAt: _dead, ...rest } = job;
     return {
       kind: 'claimed',
       conversation: {
@@ -502,7 +527,7 @@ export function settleAck(
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, deadLettered: _dead, ...rest } = job;
+  const { leaseUntil: _lease, deadLetteredAt: _dead, ...rest } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered before the worker got to mark it sent: that stands.
     if (job.state === 'failed') return conversation;
@@ -525,7 +550,9 @@ export function settleAck(
       ...rest,
       state: outcome.state,
       reason: outcome.reason,
-      ...('deadLettered' in outcome && outcome.deadLettered ? { deadLettered: true } : {}),
+      ...('deadLettered' in outcome && outcome.deadLettered
+        ? { deadLetteredAt: outcome.at.toISOString() }
+        : {}),
     },
   };
   if (slot !== 'ack' || outcome.state === 'pending') return settled;

@@ -45,12 +45,9 @@ export const MessageViewSchema = MessageSchema.pick({
   delivery: true,
 })
   .extend({
-    fullText: z
-      .string()
-      .optional()
-      .meta({
-        description: "A mail's whole text, quoted history included, when `text` holds only the new part",
-      }),
+    fullText: z.string().optional().meta({
+      description: "A mail's whole text, quoted history included, when `text` holds only the new part",
+    }),
   })
   .meta({ description: 'One message of a conversation, inbound or outbound' });
 export type MessageView = z.infer<typeof MessageViewSchema>;

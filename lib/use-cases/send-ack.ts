@@ -4,6 +4,8 @@ import {
   ackNoLongerNeeded,
   type Conversation,
   claimAck,
+  deadLetteredAt,
+  isRedrive,
   movePromise,
   type Slot,
   settleAck,
@@ -243,13 +245,17 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     ).toISOString(),
     contactKey: conversation.contact.key,
   });
+  let heldFailure = false;
   if (providerMessageId) {
     // A status the provider sent before this alias existed was held for us: applied before
-    // the ack is marked sent (a "failed" stays failed).
+    // the ack is marked sent. A failure then stands, and no "ack.sent" is announced ahead.
     const early = await deps.store.putProviderAlias(route.provider, providerMessageId, messageId);
-    if (early) await applyDelivery(deps, stored, early);
+    if (early) {
+      await applyDelivery(deps, stored, early);
+      heldFailure = early.status === 'failed' || early.status === 'undelivered';
+    }
   }
-  await settleSent({ state: 'sent', at: now, messageId }, newPromise);
+  await (heldFailure ? settle : settleSent)({ state: 'sent', at: now, messageId }, newPromise);
   deps.log.info(slot === 'ack' ? 'acknowledgement sent' : 'late notice sent', {
     conversationId: conversation.id,
     channel,
@@ -323,6 +329,12 @@ async function claim(
       // (and was stored), and stays on record as sent, not skipped or failed.
       const messageId = ackMessageId(current.id, job.episode, slot);
       const sent = target.state === 'sending' ? await deps.store.getMessage(messageId) : null;
+      // Its worker may have died before the provider-id alias: written here too, with any
+      // status held for it, so statuses and echoes find the message.
+      if (sent?.providerMessageId) {
+        const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
+        if (early) await applyDelivery(deps, sent, early);
+      }
       const outcome = sent
         ? ({ state: 'sent', at: new Date(sent.createdAt), messageId } as const)
         : ended
@@ -340,16 +352,16 @@ async function claim(
       }
       continue;
     }
-    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot, { redriven: firstDelivery });
+    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot, { firstDelivery });
     // Another copy of the job of an ack that ran out of retries (the sweeper queued copies
     // during the outage): it goes on to the DLQ too, where the alarm sees it and a redrive
     // tries again, instead of being dropped as done.
     if (
       result.kind === 'skip' &&
-      !firstDelivery &&
       !ended &&
       target?.episode === job.episode &&
-      target.deadLettered
+      deadLetteredAt(target) !== null &&
+      !isRedrive(target, now, firstDelivery)
     ) {
       deps.log.info('copy of a dead-lettered job: on to the DLQ', { conversationId: current.id, slot });
       throw new AckRetryError(target.reason ?? 'dead-lettered', undefined, false);

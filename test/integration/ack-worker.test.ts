@@ -1,8 +1,9 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ackMessageId } from '#lib/domain/conversation.ts';
 import { sendAck } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { redriveDlq } from '#test/support/dlq.ts';
 import {
   FAKE_ACCOUNT_SID,
   FAKE_AUTH_TOKEN,
@@ -11,30 +12,6 @@ import {
 } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
-
-/** What the SQS console's "redrive" does: each DLQ message sent to the source queue as a new message. */
-async function redriveDlq(sb: TestSwitchboard): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await sb.backends.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: sb.backends.dlqUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-      }),
-    );
-    if (Messages.length === 0) return bodies;
-    for (const message of Messages) {
-      bodies.push(message.Body ?? '');
-      await sb.backends.sqs.send(
-        new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: message.Body ?? '' }),
-      );
-      await sb.backends.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
-    }
-  }
-}
 
 describe('the ack worker', () => {
   let sb: TestSwitchboard;
