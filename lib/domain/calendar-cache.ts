@@ -118,14 +118,41 @@ export function dayNumber(year: number, month: number, day: number): number {
   return Math.floor(date.getTime() / DAY_MS);
 }
 
-/** The start of local date `day` in the zone, as luxon builds it from the date alone. */
+/**
+ * The start of local date `day` in the zone. Where midnight happens twice (clocks going back at
+ * 01:00, as in Havana), it is the first: luxon's `fromObject` would pick the one whose offset is
+ * in force *now*, so the calendar would change with the date the process runs on.
+ */
 export function dateOfDay(timeZone: string, day: number): DateTime {
   const date = new Date(day * DAY_MS);
   if (Number.isNaN(date.getTime())) return DateTime.invalid('not a day');
-  return DateTime.fromObject(
-    { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() },
-    { zone: timeZone },
-  );
+  const clock = zoneClock(timeZone);
+  return DateTime.fromMillis(localInstant(clock, date.getTime()), { zone: clock.zone });
+}
+
+/**
+ * The instant of wall-clock time `local` (its fields read as UTC epoch milliseconds) in the
+ * zone, the same whatever today is: a repeated time is the earlier of the two, a skipped one
+ * moves past the gap as luxon moves it. luxon's `fromObject` and `fromISO` without an offset
+ * guess the offset in force now, so they resolve a repeated time by the date they run on.
+ */
+export function localInstant(clock: ZoneClock, local: number): number {
+  // The offset a day before is the one before any transition near `local` (tzdb has no two
+  // within days of each other): fixOffset keeps it when it fits, which is the earlier instant.
+  return fixOffset(clock, local, clock.offset(local - DAY_MS));
+}
+
+/**
+ * An ISO date or local date-time (`2026-11-01`, `2026-11-01T00:30`) in `timeZone`, resolved as
+ * `localInstant` does; one with its own offset (`…+01:00`, `…Z`) is that instant.
+ */
+export function parseLocal(value: string, timeZone: string): DateTime {
+  const clock = zoneClock(timeZone);
+  const own = DateTime.fromISO(value, { setZone: true });
+  if (!own.isValid || /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value)) return own.setZone(clock.zone);
+  // Read as UTC, the fields come back unchanged: that is the wall-clock time.
+  const wall = DateTime.fromISO(value, { zone: 'utc' });
+  return DateTime.fromMillis(localInstant(clock, wall.toMillis()), { zone: clock.zone });
 }
 
 /** luxon's fixOffset: the instant of local wall-clock time `local`, guessing offset `guess` first. */

@@ -12,6 +12,7 @@ import {
   dayNumber,
   HOUR_MS,
   localDay,
+  parseLocal,
   type ZoneClock,
   zoneClock,
 } from '#lib/domain/calendar-cache.ts';
@@ -116,15 +117,16 @@ export function union(intervals: readonly Interval[]): Interval[] {
 
 function closureIntervals(config: BusinessConfig): Interval[] {
   const zone = config.timeZone;
+  // parseLocal, not fromISO: a closure starting in a repeated hour means the same instant whatever today is.
   return config.closures.map(({ from, to }) =>
     from.length === 10
       ? {
-          start: DateTime.fromISO(from, { zone }).toMillis(),
-          end: DateTime.fromISO(to, { zone }).plus({ days: 1 }).toMillis(),
+          start: parseLocal(from, zone).toMillis(),
+          end: parseLocal(to, zone).plus({ days: 1 }).toMillis(),
         }
       : {
-          start: DateTime.fromISO(from, { zone }).toMillis(),
-          end: DateTime.fromISO(to, { zone }).toMillis(),
+          start: parseLocal(from, zone).toMillis(),
+          end: parseLocal(to, zone).toMillis(),
         },
   );
 }
@@ -144,10 +146,10 @@ function calendarFrom(
 ): WalkingCalendar {
   const days = new BoundedMap<number, readonly Interval[]>(DAYS_REMEMBERED);
   // luxon builds the day's DateTime only when the day is first planned.
-  const onDay = (day: number, date?: DateTime): readonly Interval[] => {
+  const onDay = (day: number): readonly Interval[] => {
     const known = days.get(day);
     if (known) return known;
-    let built = date;
+    let built: DateTime | undefined;
     return days.set(
       day,
       dayIntervals(day, () => {
@@ -215,9 +217,10 @@ function calendarFrom(
       throw new CalendarError(from);
     },
     intervalsOn: (date) => {
-      const parsed = DateTime.fromISO(date, { zone: timeZone });
+      // Only the date's fields: the day's start is dateOfDay's (never a guess from today's offset).
+      const parsed = DateTime.fromISO(date, { zone: 'utc' });
       // Every unparseable date shares one day of its own, NaN.
-      return onDay(parsed.isValid ? dayNumber(parsed.year, parsed.month, parsed.day) : Number.NaN, parsed);
+      return onDay(parsed.isValid ? dayNumber(parsed.year, parsed.month, parsed.day) : Number.NaN);
     },
   };
   return { calendar, day: (day) => onDay(day) };

@@ -5,6 +5,7 @@ import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { ConfigError } from '#lib/config/env.ts';
 import { type BusinessConfig, BusinessConfigError, type Person } from '#lib/domain/business-config.ts';
 import { CalendarError } from '#lib/domain/calendar.ts';
+import { parseLocal } from '#lib/domain/calendar-cache.ts';
 import { CHANNELS, type Channel, LOCALES, type Locale } from '#lib/domain/channel.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
@@ -136,8 +137,7 @@ function promiseLines(promise: ReplyPromise, timeZone: string): string[] {
 function preview(config: BusinessConfig, options: Options, now: Date): string[] {
   const { timeZone } = config;
   const { channel } = options;
-  const receivedAt =
-    options.at === undefined ? now : DateTime.fromISO(options.at, { zone: timeZone }).toJSDate();
+  const receivedAt = options.at === undefined ? now : parseLocal(options.at, timeZone).toJSDate();
   const promise = computePromise(config, { receivedAt, channel });
   const supported = LOCALES;
   const detected =

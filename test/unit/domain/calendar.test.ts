@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
-import { describe, expect, it } from 'vitest';
+import { DateTime, Settings } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type BusinessConfig,
   type BusinessConfigInput,
@@ -208,6 +208,63 @@ describe('a day running to midnight across the autumn DST change', () => {
 
     // Assess
     expect(local(end)).toBe('2026-10-25T03:00:00+01:00');
+  });
+});
+
+describe('a midnight that happens twice (America/Havana, DST ends at 01:00 on 1 November 2026)', () => {
+  // Cuba falls back from 01:00 to 00:00, so 00:00-01:00 of Sunday 1 November happens twice.
+  // luxon resolves such a local time with the offset in force *now*: the calendar must not
+  // depend on the date the process builds it on (here December, on the second offset).
+  const EVERY_DAY = (ranges: string[]) =>
+    Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ranges]));
+  const havana = (patch: Partial<BusinessConfigInput>) =>
+    configWith({ timeZone: 'America/Havana', holidays: { country: 'CU' }, ...patch });
+  const FIRST_PASS = new Date('2026-11-01T04:30:00Z'); // 00:30-04:00
+  const SECOND_PASS = new Date('2026-11-01T05:30:00Z'); // 00:30-05:00
+  let realNow: () => number;
+  beforeEach(() => {
+    realNow = Settings.now;
+    Settings.now = () => Date.parse('2026-12-01T12:00:00Z');
+  });
+  afterEach(() => {
+    Settings.now = realNow;
+  });
+
+  it('should keep a 24/7 desk open through the repeated midnight hour when DST ends (America/Havana), whatever today is', () => {
+    // Prepare: the desk works 00:00-24:00 every day, so it is never closed
+    const config = havana({ hours: EVERY_DAY(['00:00-24:00']) });
+
+    // Act: 00:30 of the first pass (-04:00), after Saturday's 24:00 and before the fall-back
+    const open = businessCalendar(config).isOpen(FIRST_PASS);
+
+    // Assess: Sunday's 00:00-24:00 starts at the first 00:00, where Saturday's ends
+    expect(open).toBe(true);
+  });
+
+  it('should start a closure dated that Sunday at its first midnight, whatever today is', () => {
+    // Prepare
+    const config = havana({
+      hours: EVERY_DAY(['00:00-24:00']),
+      closures: [{ from: '2026-11-01', to: '2026-11-01', reason: 'Inwentaryzacja' }],
+    });
+
+    // Act
+    const closed = [FIRST_PASS, SECOND_PASS].map((at) => closureAt(config, at));
+
+    // Assess
+    expect(closed).toEqual(['Inwentaryzacja', 'Inwentaryzacja']);
+    expect(businessCalendar(config).isOpen(FIRST_PASS)).toBe(false);
+  });
+
+  it('should give a day its intervals from the first midnight, however it is asked for', () => {
+    // Prepare
+    const config = havana({ hours: EVERY_DAY(['00:00-24:00']) });
+
+    // Act
+    const [sunday] = businessCalendar(config).intervalsOn('2026-11-01');
+
+    // Assess
+    expect(sunday?.start).toBe(Date.parse('2026-11-01T04:00:00Z'));
   });
 });
 
