@@ -194,6 +194,12 @@ const PromiseConfigSchema = z.strictObject({
   targets: TargetsSchema.default(() => TargetsSchema.parse({})),
   /** Calendar hours after receipt that a promise may never exceed while someone is on duty. */
   capHours: z.number().positive().max(168).default(24),
+  /**
+   * Working hours after the team comes back that a customer who wrote while it was away is
+   * promised (the channel's target when that is smaller): a reply may not be due the moment
+   * the first person walks in.
+   */
+  hoursAfterReturn: z.number().positive().max(24).default(1),
   roundToMinutes: z
     .number()
     .int()

@@ -4,7 +4,7 @@ import { ChannelSchema, LocaleSchema } from './channel.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import { stableId } from './ids.ts';
 import type { Message } from './message.ts';
-import { ReplyPromiseSchema } from './promise.ts';
+import { type NoticeTiming, ReplyPromiseSchema } from './promise.ts';
 
 export const AckStateSchema = z.enum(['pending', 'sending', 'sent', 'skipped', 'failed']);
 export type AckState = z.infer<typeof AckStateSchema>;
@@ -573,10 +573,11 @@ export function markAckEnqueued(
 }
 
 /**
- * The late notice is due `leadMs` before the promised time of an episode that was
- * acknowledged and is still waiting, once per episode.
+ * The late notice is due shortly before the promised time of an episode that was acknowledged
+ * and is still waiting, once per episode: as `timing` says (the business's `noticeSchedule`
+ * counts its lead in working time; a number is a plain lead before the promise).
  */
-export function noticeDueAt(conversation: Conversation, leadMs: number): string | null {
+export function noticeDueAt(conversation: Conversation, timing: NoticeTiming): string | null {
   const { ack, notice, replyBy } = conversation;
   if (conversation.status !== 'open' || conversation.awaitingSince === null || !replyBy) return null;
   if (conversation.optedOut) return null;
@@ -589,7 +590,14 @@ export function noticeDueAt(conversation: Conversation, leadMs: number): string 
   // Spoken on the call because the caller's number takes no SMS: a notice could not go either.
   if (ack.reason === 'spoken-on-call') return null;
   if (notice && notice.episode === conversation.episode) return null;
-  return new Date(Date.parse(replyBy) - leadMs).toISOString();
+  if (typeof timing === 'number') return new Date(Date.parse(replyBy) - timing).toISOString();
+  const { promise } = conversation;
+  return timing({
+    replyBy,
+    since: conversation.awaitingSince,
+    // The stored promise says whether the team was away, when it is the one in force.
+    teamAwayUntil: promise?.replyBy === replyBy ? promise.teamAwayUntil : null,
+  });
 }
 
 /** When the current episode's promise passes unanswered (null: answered, or already counted). */
@@ -629,8 +637,8 @@ export function markBreached(conversation: Conversation, now: Date): Conversatio
  * Makes the episode's late notice pending: a no-op unless it is due, as the conversation stands
  * now (once per episode; never for an episode that began after the sweeper read it).
  */
-export function requestNotice(conversation: Conversation, now: Date, leadMs: number): Conversation {
-  const due = noticeDueAt(conversation, leadMs);
+export function requestNotice(conversation: Conversation, now: Date, timing: NoticeTiming): Conversation {
+  const due = noticeDueAt(conversation, timing);
   if (due === null || Date.parse(due) > now.getTime()) return conversation;
   return {
     ...conversation,
@@ -683,11 +691,11 @@ export function lastSentAck(conversation: Conversation): LastAck | null {
 export function nextSweepAt(
   conversation: Conversation,
   graceMs: number,
-  noticeLeadMs?: number,
+  notice?: NoticeTiming,
 ): string | null {
   const times = [jobSweepAt(conversation.ack, graceMs), jobSweepAt(conversation.notice, graceMs)];
-  if (noticeLeadMs !== undefined) {
-    const due = noticeDueAt(conversation, noticeLeadMs);
+  if (notice !== undefined) {
+    const due = noticeDueAt(conversation, notice);
     if (due) times.push(Date.parse(due));
   }
   const breach = breachDueAt(conversation);

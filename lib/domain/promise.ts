@@ -47,17 +47,21 @@ function roundLocal(at: number, clock: ZoneClock, minutes: number, direction: 'u
  * 3. If nobody is on duty at the cap but a shift starts after receipt and before the cap (a
  *    message at 08:00 on a Monday, say), the promise is the end of the last such shift: the
  *    team is in, so the cap stays hard and nobody may be told we are away.
- * 4. Otherwise nothing but what is left of the shift running at receipt lies before the cap:
- *    the promise is the first staffed moment after the cap, rounded up while still staffed,
- *    and `teamAwayUntil` is that opening, so the ack can say honestly that we are away. It
- *    adds no working hours after the opening: the cap already asked for a reply first thing.
+ * 4. Otherwise the team is away: nothing but what is left of the shift running at receipt lies
+ *    before the cap, or less working time than the return allowance (`hoursAfterReturn`, or
+ *    the target or the cap when smaller) does (a message on Sunday at 09:30 with the cap at 09:30 on
+ *    Monday). The promise is that allowance of working time after the team comes back,
+ *    rounded up while still staffed, beyond the cap; `teamAwayUntil` is the return, so the ack
+ *    can say honestly that we are away and when we will answer. Never the return itself: a
+ *    reply due the moment the first person walks in is one nobody can keep, and its late
+ *    notice would go out before anyone is at work.
  */
 export function computePromise(
   config: BusinessConfig,
   input: { receivedAt: Date; channel: Channel },
 ): ReplyPromise {
   const clock = zoneClock(config.timeZone);
-  const { capHours, roundToMinutes, targets } = config.promise;
+  const { capHours, roundToMinutes, targets, hoursAfterReturn } = config.promise;
   const staffed = staffedCalendar(config);
   const onDuty = (t: number) => staffed.isOpen(new Date(t)) || staffed.isOpen(new Date(t - 1));
   const round = (t: number, direction: 'up' | 'down') => roundLocal(t, clock, roundToMinutes, direction);
@@ -81,21 +85,30 @@ export function computePromise(
     const replyBy = [round(target, 'up'), round(target, 'down'), target].find(fits) ?? target;
     return promise(replyBy, false, null);
   }
-  const atCap = [round(cap, 'down'), cap].find(fits);
-  if (atCap !== undefined) return promise(atCap, true, null);
+  const shifts = staffed.intervalsBetween(input.receivedAt, new Date(cap));
+  // Never more than the cap itself gives (a cap of minutes makes nobody away).
+  const allowanceHours = Math.min(targetHours, hoursAfterReturn, capHours);
+  const workingBeforeCap = shifts.reduce(
+    (sum, shift) => sum + Math.max(0, Math.min(shift.end, cap) - Math.max(shift.start, received)),
+    0,
+  );
+  if (workingBeforeCap >= allowanceHours * HOUR_MS) {
+    const atCap = [round(cap, 'down'), cap].find(fits);
+    if (atCap !== undefined) return promise(atCap, true, null);
 
-  const lastShift = staffed
-    .intervalsBetween(input.receivedAt, new Date(cap))
-    .filter((shift) => shift.start > received)
-    .at(-1);
-  if (lastShift) {
-    const end = Math.min(lastShift.end, cap);
-    return promise([round(end, 'down'), end].find(fits) ?? end, true, null);
+    const lastShift = shifts.filter((shift) => shift.start > received).at(-1);
+    if (lastShift) {
+      const end = Math.min(lastShift.end, cap);
+      return promise([round(end, 'down'), end].find(fits) ?? end, true, null);
+    }
   }
 
-  const opening = staffed.nextOpening(new Date(cap)).getTime();
-  const rounded = round(opening, 'up');
-  return promise(onDuty(rounded) ? rounded : opening, true, opening);
+  // Back after the shift running at receipt (if any); the allowance counts from there.
+  const shiftEnd = staffed.intervalAt(input.receivedAt)?.end ?? received;
+  const back = staffed.nextOpening(new Date(shiftEnd));
+  const due = staffed.addWorkingHours(back, allowanceHours).getTime();
+  const rounded = round(due, 'up');
+  return promise(onDuty(rounded) ? rounded : due, true, back.getTime());
 }
 
 /**
@@ -146,4 +159,55 @@ function signerAt(config: BusinessConfig, at: number): Person {
   // The stored promise names the signer, not their duty hours.
   const { hours: _hours, ...contact } = signer;
   return contact;
+}
+
+/** What the late notice of a promise is timed from: the promise, and when the customer began to wait. */
+export type NoticePromise = { replyBy: string; since: string; teamAwayUntil: string | null };
+
+/**
+ * When an unanswered promise's late notice is due (ISO), or null for none: a plain lead before
+ * the promise (a number, as if someone were always on duty), or a business's `noticeSchedule`.
+ */
+export type NoticeTiming = number | NoticeSchedule;
+
+/** A business's timing of late notices (`noticeSchedule`). */
+export type NoticeSchedule = (promise: NoticePromise) => string | null;
+
+/**
+ * The late notice of a promise, timed in the business's working time: `leadMs` of staffed time
+ * before the promise (for one due soon after the team comes in, near the end of the shift
+ * before, while someone is at work to sign it), and never before the team has had `leadMs` of
+ * working time since the customer wrote, or since it came back when it was away. When that
+ * leaves no time before the promise there is no notice: an apology before anyone could have
+ * answered would only be one more message (the breach still counts).
+ */
+export function noticeSchedule(config: BusinessConfig, leadMs: number): NoticeSchedule {
+  const staffed = staffedCalendar(config);
+  return ({ replyBy, since, teamAwayUntil }) => {
+    const due = Date.parse(replyBy);
+    const from = Date.parse(since);
+    if (!(due > from)) return null;
+    try {
+      // Back over the shifts before the promise until `leadMs` of working time is left.
+      let at = from;
+      let remaining = leadMs;
+      for (const shift of staffed.intervalsBetween(new Date(from), new Date(due)).reverse()) {
+        const end = Math.min(shift.end, due);
+        const start = Math.max(shift.start, from);
+        if (end <= start) continue;
+        if (end - start >= remaining) {
+          at = end - remaining;
+          break;
+        }
+        remaining -= end - start;
+      }
+      const base = Math.max(from, teamAwayUntil ? Date.parse(teamAwayUntil) : from);
+      const earliest = staffed.addWorkingHours(new Date(base), leadMs / HOUR_MS).getTime();
+      const notice = Math.max(at, earliest);
+      return notice < due ? new Date(notice).toISOString() : null;
+    } catch {
+      // A calendar with no working time left (closed for years since the promise was made): the plain lead.
+      return new Date(due - leadMs).toISOString();
+    }
+  };
 }

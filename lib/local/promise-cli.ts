@@ -8,7 +8,7 @@ import { CalendarError } from '#lib/domain/calendar.ts';
 import { parseLocal } from '#lib/domain/calendar-cache.ts';
 import { CHANNELS, type Channel, LOCALES, type Locale } from '#lib/domain/channel.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
-import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
+import { computePromise, noticeSchedule, type ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments } from '#lib/domain/sms.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import { PROJECT_ROOT } from './paths.ts';
@@ -16,7 +16,8 @@ import { PROJECT_ROOT } from './paths.ts';
 const USAGE = `Usage: npm run promise -- [--at <time>] --channel <${CHANNELS.join('|')}> [options]
 
   --at <time>       when the message arrives: 2026-12-23T16:40 is local time in the config's
-                    time zone; an offset (Z, +01:00) makes it absolute (default: now)
+                    time zone (a time that happens twice, when clocks go back, is the first);
+                    an offset (Z, +01:00) makes it absolute (default: now)
   --channel <name>  the channel it arrives on
   --locale <pl|en>  the language the contact last wrote in (a --text that says otherwise wins)
   --text <message>  the customer's message, to show which language it is detected as
@@ -24,7 +25,7 @@ const USAGE = `Usage: npm run promise -- [--at <time>] --channel <${CHANNELS.joi
   --config <path>   the business config (default: $SWITCHBOARD_CONFIG, else switchboard.config.json)
 
 Prints the reply-by promise, the acknowledgement exactly as sent, and the late notice that
-would go out 30 minutes before the promise if nobody had answered by then.`;
+would go out 30 minutes of working time before the promise if nobody had answered by then.`;
 
 // The production lead is NOTICE_LEAD_MINUTES (30 by default); the preview shows that default.
 const NOTICE_LEAD_MINUTES = 30;
@@ -168,17 +169,10 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
     contactName: options.name ?? null,
     callBack,
   });
-  const noticeAt = new Date(Date.parse(promise.replyBy) - NOTICE_LEAD_MINUTES * 60_000);
-  const newPromise = computePromise(config, { receivedAt: noticeAt, channel });
-  const notice = composeNotice(config, {
-    locale,
-    channel: sent,
-    now: noticeAt,
-    promise: newPromise,
-    originalReplyBy: promise.replyBy,
-    contactName: options.name ?? null,
-    callBack,
-  });
+  const noticeDue = noticeSchedule(
+    config,
+    NOTICE_LEAD_MINUTES * 60_000,
+  )({ replyBy: promise.replyBy, since: receivedAt.toISOString(), teamAwayUntil: promise.teamAwayUntil });
 
   return [
     `${'Received'.padEnd(12)}${when(receivedAt, timeZone)} on ${channel}, ${timeZone}`,
@@ -191,9 +185,45 @@ function preview(config: BusinessConfig, options: Options, now: Date): string[] 
     `${'Locale'.padEnd(12)}${locale}, ${why}`,
     ...messageLines('Ack', sent, sms, ack),
     '',
-    `${'Notice at'.padEnd(12)}${when(noticeAt, timeZone)}, ${NOTICE_LEAD_MINUTES} min before the promise`,
+    ...noticeLines(config, { channel, sent, sms, locale, name: options.name, callBack }, promise, noticeDue),
+  ];
+}
+
+/** The late notice the sweeper would send if nobody answered, or why there is none. */
+function noticeLines(
+  config: BusinessConfig,
+  how: {
+    channel: Channel;
+    sent: Channel;
+    sms: boolean;
+    locale: Locale;
+    name: string | undefined;
+    callBack: boolean;
+  },
+  promise: ReplyPromise,
+  noticeDue: string | null,
+): string[] {
+  const { timeZone } = config;
+  if (noticeDue === null) {
+    return [
+      `${'Notice'.padEnd(12)}none: the promise leaves no ${NOTICE_LEAD_MINUTES} min of working time before it after the team's first ${NOTICE_LEAD_MINUTES}`,
+    ];
+  }
+  const noticeAt = new Date(noticeDue);
+  const newPromise = computePromise(config, { receivedAt: noticeAt, channel: how.channel });
+  const notice = composeNotice(config, {
+    locale: how.locale,
+    channel: how.sent,
+    now: noticeAt,
+    promise: newPromise,
+    originalReplyBy: promise.replyBy,
+    contactName: how.name ?? null,
+    callBack: how.callBack,
+  });
+  return [
+    `${'Notice at'.padEnd(12)}${when(noticeAt, timeZone)}, ${NOTICE_LEAD_MINUTES} min of working time before the promise`,
     ...promiseLines(newPromise, timeZone).map((line) => `  ${line}`),
-    ...messageLines('Notice', sent, sms, notice),
+    ...messageLines('Notice', how.sent, how.sms, notice),
   ];
 }
 

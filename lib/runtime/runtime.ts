@@ -15,6 +15,7 @@ import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { ConfigError } from '#lib/config/env.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
+import { noticeSchedule } from '#lib/domain/promise.ts';
 import { createApp } from '#lib/http/app.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
@@ -99,10 +100,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     tableName: config.aws.tableName,
     configured: config.aws.indexShards,
   });
+  // The late notice's time, in the business's working time (one schedule, its calendar cached).
+  const notice = noticeSchedule(config.business, config.ack.noticeLeadMs);
   const baseStore = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
-    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, config.ack.noticeLeadMs),
+    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, notice),
     shards,
   });
   const webhooks = new DynamoDbWebhookStore({
@@ -162,7 +165,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     clock,
     log,
     metrics,
-    noticeLeadMs: config.ack.noticeLeadMs,
+    notice,
     graceMs: config.ack.graceMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),

@@ -9,6 +9,7 @@ import {
   requestNotice,
   type Slot,
 } from '#lib/domain/conversation.ts';
+import type { NoticeTiming } from '#lib/domain/promise.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -27,8 +28,8 @@ export type SweepDeps = {
   publish?: (conversation: Conversation) => Promise<Conversation>;
   /** The sweeper's base wait before it retries what failed (the ack grace period). */
   graceMs?: number;
-  /** How long before the promised time an unanswered episode gets its late notice. */
-  noticeLeadMs: number;
+  /** When an unanswered episode gets its late notice (the business's noticeSchedule). */
+  notice: NoticeTiming;
   /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries), for up to `budgetMs`. */
   deliverWebhooks?: (budgetMs: number) => Promise<unknown>;
   /** Records stored mail whose SNS notification never arrived (recoverMail). */
@@ -173,12 +174,12 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
         result.breaches++;
       }
     }
-    const noticeDue = noticeDueAt(conversation, deps.noticeLeadMs);
+    const noticeDue = noticeDueAt(conversation, deps.notice);
     if (noticeDue && Date.parse(noticeDue) <= now.getTime()) {
       let requested = false;
       conversation =
         (await updateConversation(deps.store, conversation.id, (current) => {
-          const next = requestNotice(current, now, deps.noticeLeadMs);
+          const next = requestNotice(current, now, deps.notice);
           requested = next !== current;
           return next;
         })) ?? conversation;

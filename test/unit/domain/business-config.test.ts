@@ -62,6 +62,7 @@ describe('parseBusinessConfig', () => {
     expect(config.promise).toEqual({
       targets: { sms: 12, mms: 12, whatsapp: 12, voice: 12, messenger: 12, instagram: 12, email: 12 },
       capHours: 24,
+      hoursAfterReturn: 1,
       roundToMinutes: 15,
     });
     expect(config.ack).toEqual({

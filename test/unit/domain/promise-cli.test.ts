@@ -36,22 +36,23 @@ describe('npm run promise', () => {
     expect(code).toBe(0);
     expect(stdout.split('\n')).toEqual([
       'Received    Wed 23 Dec 2026, 16:40 (2026-12-23T16:40:00+01:00) on sms, Europe/Warsaw',
-      'Reply by    Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
+      'Reply by    Mon 28 Dec 2026, 10:00 (2026-12-28T10:00:00+01:00)',
       'Target      12 working hours, capped',
       'Team away   until Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
       'Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
       'Locale      pl, the business default',
-      'Ack         sms, 2 SMS segments, UCS-2, 122 units',
-      '    Dzień dobry, dostaliśmy Twoją wiadomość. Wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+      'Ack         sms, 2 SMS segments, UCS-2, 109 units',
+      '    Wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
       '    Anna Kowalska, tel. 22 123 45 67',
       '',
-      'Notice at   Mon 28 Dec 2026, 08:30 (2026-12-28T08:30:00+01:00), 30 min before the promise',
-      '  Reply by    Mon 28 Dec 2026, 17:00 (2026-12-28T17:00:00+01:00)',
+      // Half an hour after the team is back, never before it (it was 08:30, from a person not at work yet)
+      'Notice at   Mon 28 Dec 2026, 09:30 (2026-12-28T09:30:00+01:00), 30 min of working time before the promise',
+      '  Reply by    Tue 29 Dec 2026, 09:30 (2026-12-29T09:30:00+01:00)',
       '  Target      12 working hours, capped',
       '  Team away   no',
       '  Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
       'Notice      sms, 2 SMS segments, UCS-2, 125 units',
-      '    Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Odpiszę najpóźniej dziś do 17:00.',
+      '    Dzień dobry, przepraszam, potrzebuję jeszcze trochę czasu. Odpiszę najpóźniej jutro do 9:30.',
       '    Anna Kowalska, tel. 22 123 45 67',
       '',
     ]);
@@ -99,14 +100,15 @@ describe('npm run promise', () => {
     const lines = stdout.split('\n');
     expect(lines).toEqual(
       expect.arrayContaining([
-        'Reply by    Mon 30 Nov 2026, 09:00 (2026-11-30T09:00:00+01:00)',
+        'Reply by    Mon 30 Nov 2026, 10:00 (2026-11-30T10:00:00+01:00)',
         "Locale      en, the contact's language, --locale",
         'Ack         email',
-        "Subject     We'll reply on Monday by 9 am",
-        "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply first thing.",
+        "Subject     We'll reply on Monday by 10 am",
+        "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply on Monday by 10 am.",
+        'Notice at   Mon 30 Nov 2026, 09:30 (2026-11-30T09:30:00+01:00), 30 min of working time before the promise',
         'Notice      email',
-        "Subject     Sorry for the wait: I'll reply today by 5 pm",
-        "    I'm sorry, I won't be able to reply today by 9 am as I promised: I need a little more time. I want to get your request right, and I'll reply today by 5 pm.",
+        "Subject     Sorry for the wait: I'll reply tomorrow by 9:30 am",
+        "    I'm sorry, I won't be able to reply today by 10 am as I promised: I need a little more time. I want to get your request right, and I'll reply tomorrow by 9:30 am.",
       ]),
     );
     expect(stdout).not.toContain('SMS segment');
@@ -129,10 +131,10 @@ describe('npm run promise', () => {
       expect.arrayContaining([
         'Received    Sat 27 Mar 2027, 10:00 (2027-03-27T10:00:00+01:00) on whatsapp, Europe/Warsaw',
         // Easter Monday, and the clocks changed on Sunday.
-        'Reply by    Tue 30 Mar 2027, 09:00 (2027-03-30T09:00:00+02:00)',
+        'Reply by    Tue 30 Mar 2027, 10:00 (2027-03-30T10:00:00+02:00)',
         'Detected    en (confident) in "Hi, where is my order?"',
         'Locale      en, detected from --text',
-        "    Hello, thanks for your message. We're out of the office now, back on Tuesday at 9 am, and I'll reply first thing.",
+        "    Hello, thanks for your message. We're out of the office now, back on Tuesday at 9 am, and I'll reply on Tuesday by 10 am.",
       ]),
     );
   });
@@ -165,6 +167,30 @@ describe('npm run promise', () => {
     ]);
     expect(stdout).toContain('    Sam Taylor, sam@example.co.uk');
     expect(stdout).toContain("If it's urgent, email me.");
+  });
+
+  it('should read a local --at that happens twice (clocks going back) as the first, whatever today is', async () => {
+    // Prepare: Cuba falls back from 01:00 to 00:00 on Sunday 1 November 2026
+    const dir = await mkdtemp(join(tmpdir(), 'promise-cli-'));
+    const config = join(dir, 'havana.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        timeZone: 'America/Havana',
+        hours: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] },
+        holidays: { country: 'CU' },
+        people: { default: 'ana', rota: [{ id: 'ana', name: 'Ana Pérez', phone: '7 123 4567' }] },
+      }),
+    );
+
+    // Act
+    const { code, stdout } = await run(['--at', '2026-11-01T00:30', '--channel', 'sms', '--config', config]);
+
+    // Assess: -04:00, the first 00:30 (luxon alone guessed from the offset in force today)
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toBe(
+      'Received    Sun 1 Nov 2026, 00:30 (2026-11-01T00:30:00-04:00) on sms, America/Havana',
+    );
   });
 
   it.each([

@@ -7,9 +7,9 @@ import {
   DEFAULT_BUSINESS_CONFIG,
   parseBusinessConfig,
 } from '#lib/domain/business-config.ts';
-import { businessCalendar, closureAt } from '#lib/domain/calendar.ts';
+import { businessCalendar, closureAt, staffedCalendar } from '#lib/domain/calendar.ts';
 import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
-import { computePromise, promiseProblems, ReplyPromiseSchema } from '#lib/domain/promise.ts';
+import { computePromise, noticeSchedule, promiseProblems, ReplyPromiseSchema } from '#lib/domain/promise.ts';
 import { fuzzRuns } from '#test/support/fuzz.ts';
 
 const ZONE = 'Europe/Warsaw';
@@ -29,25 +29,39 @@ describe('computePromise with the shipped config (12 working hours, 24 h cap)', 
     [
       'Friday 16:30',
       '2026-11-27T16:30',
-      '2026-11-30T09:00:00.000+01:00',
+      '2026-11-30T10:00:00.000+01:00',
       true,
       '2026-11-30T09:00:00.000+01:00',
     ],
     [
       'Friday 16:50',
       '2026-11-27T16:50',
-      '2026-11-30T09:00:00.000+01:00',
+      '2026-11-30T10:00:00.000+01:00',
       true,
       '2026-11-30T09:00:00.000+01:00',
     ],
     [
       'Saturday noon',
       '2026-11-28T12:00',
-      '2026-11-30T09:00:00.000+01:00',
+      '2026-11-30T10:00:00.000+01:00',
       true,
       '2026-11-30T09:00:00.000+01:00',
     ],
-    ['Sunday 09:01 (cap at 09:01 Monday)', '2026-11-29T09:01', '2026-11-30T09:00:00.000+01:00', true, null],
+    [
+      'Sunday 09:01 (cap at 09:01 Monday, a minute of work before it: away)',
+      '2026-11-29T09:01',
+      '2026-11-30T10:00:00.000+01:00',
+      true,
+      '2026-11-30T09:00:00.000+01:00',
+    ],
+    [
+      'Sunday 10:00 (an hour of work before the cap)',
+      '2026-11-29T10:00',
+      '2026-11-30T10:00:00.000+01:00',
+      true,
+      null,
+    ],
+    ['Sunday 10:07 (the cap, rounded down)', '2026-11-29T10:07', '2026-11-30T10:00:00.000+01:00', true, null],
     [
       'Sunday 23:00 (a whole shift before the cap)',
       '2026-11-29T23:00',
@@ -68,14 +82,14 @@ describe('computePromise with the shipped config (12 working hours, 24 h cap)', 
     [
       '23 December 16:00 into Christmas',
       '2026-12-23T16:00',
-      '2026-12-28T09:00:00.000+01:00',
+      '2026-12-28T10:00:00.000+01:00',
       true,
       '2026-12-28T09:00:00.000+01:00',
     ],
     [
       '31 December 10:00 into New Year',
       '2026-12-31T10:00',
-      '2027-01-04T09:00:00.000+01:00',
+      '2027-01-04T10:00:00.000+01:00',
       true,
       '2027-01-04T09:00:00.000+01:00',
     ],
@@ -83,56 +97,56 @@ describe('computePromise with the shipped config (12 working hours, 24 h cap)', 
     [
       'Friday before spring DST 2026',
       '2026-03-27T16:00',
-      '2026-03-30T09:00:00.000+02:00',
+      '2026-03-30T10:00:00.000+02:00',
       true,
       '2026-03-30T09:00:00.000+02:00',
     ],
     [
       'Saturday before spring DST 2026',
       '2026-03-28T12:00',
-      '2026-03-30T09:00:00.000+02:00',
+      '2026-03-30T10:00:00.000+02:00',
       true,
       '2026-03-30T09:00:00.000+02:00',
     ],
     [
       'Friday before autumn DST 2026',
       '2026-10-23T16:00',
-      '2026-10-26T09:00:00.000+01:00',
+      '2026-10-26T10:00:00.000+01:00',
       true,
       '2026-10-26T09:00:00.000+01:00',
     ],
     [
       'Saturday before autumn DST 2026',
       '2026-10-24T12:00',
-      '2026-10-26T09:00:00.000+01:00',
+      '2026-10-26T10:00:00.000+01:00',
       true,
       '2026-10-26T09:00:00.000+01:00',
     ],
     [
       'Friday before spring DST 2027 (Easter)',
       '2027-03-26T16:00',
-      '2027-03-30T09:00:00.000+02:00',
+      '2027-03-30T10:00:00.000+02:00',
       true,
       '2027-03-30T09:00:00.000+02:00',
     ],
     [
       'Saturday before spring DST 2027',
       '2027-03-27T12:00',
-      '2027-03-30T09:00:00.000+02:00',
+      '2027-03-30T10:00:00.000+02:00',
       true,
       '2027-03-30T09:00:00.000+02:00',
     ],
     [
       'Friday before autumn DST 2027 (All Saints)',
       '2027-10-29T16:00',
-      '2027-11-02T09:00:00.000+01:00',
+      '2027-11-02T10:00:00.000+01:00',
       true,
       '2027-11-02T09:00:00.000+01:00',
     ],
     [
       'Saturday before autumn DST 2027',
       '2027-10-30T12:00',
-      '2027-11-02T09:00:00.000+01:00',
+      '2027-11-02T10:00:00.000+01:00',
       true,
       '2027-11-02T09:00:00.000+01:00',
     ],
@@ -240,6 +254,75 @@ describe('computePromise across a DST change with the team in every day', () => 
   });
 });
 
+describe('noticeSchedule: when the late notice of an unanswered promise goes out', () => {
+  // Found at stop 23: a customer who wrote while the team was away got the notice 30 minutes
+  // before the team came back, signed by a person not at work yet.
+  const notice = noticeSchedule(DEFAULT_BUSINESS_CONFIG, 30 * 60_000);
+  const noticeFor = (received: string, channel: Channel = 'sms') => {
+    const promise = computePromise(DEFAULT_BUSINESS_CONFIG, { receivedAt: warsaw(received), channel });
+    const at = notice({ ...promise, since: warsaw(received).toISOString() });
+    return {
+      replyBy: promise.replyBy,
+      notice: at === null ? null : DateTime.fromISO(at, { zone: ZONE }).toISO(),
+    };
+  };
+
+  it.each([
+    [
+      'Saturday 11:00 (away: half an hour after the team is back)',
+      '2026-11-28T11:00',
+      '2026-11-30T10:00:00.000+01:00',
+      '2026-11-30T09:30:00.000+01:00',
+    ],
+    [
+      'Friday 16:50 (away)',
+      '2026-11-27T16:50',
+      '2026-11-30T10:00:00.000+01:00',
+      '2026-11-30T09:30:00.000+01:00',
+    ],
+    [
+      'Monday 10:00 (due at 10:00 the next day)',
+      '2026-11-30T10:00',
+      '2026-12-01T10:00:00.000+01:00',
+      '2026-12-01T09:30:00.000+01:00',
+    ],
+    [
+      'Monday 09:10 (due at 09:00 the next day: warned before the team leaves)',
+      '2026-11-30T09:10',
+      '2026-12-01T09:00:00.000+01:00',
+      '2026-11-30T16:30:00.000+01:00',
+    ],
+    [
+      'Monday 09:20 (due at 09:15 the next day)',
+      '2026-11-30T09:20',
+      '2026-12-01T09:15:00.000+01:00',
+      '2026-11-30T16:45:00.000+01:00',
+    ],
+  ])('should time it in working time: %s', (_name, received, replyBy, at) => {
+    // Act
+    const result = noticeFor(received);
+
+    // Assess
+    expect(result).toEqual({ replyBy, notice: at });
+  });
+
+  it('should send none when the promise leaves no lead of working time after the team is back', () => {
+    // Prepare: a 45-minute target on a channel, a Monday message at 09:00; a 30-minute target
+    const quick = configWith({ promise: { targets: { sms: 0.75, voice: 0.5 } } });
+    const schedule = noticeSchedule(quick, 30 * 60_000);
+    const since = warsaw('2026-11-30T09:00').toISOString();
+
+    // Act
+    const sms = computePromise(quick, { receivedAt: new Date(since), channel: 'sms' });
+    const voice = computePromise(quick, { receivedAt: new Date(since), channel: 'voice' });
+
+    // Assess: not before the team has had its lead since the message; none when that is the promise
+    expect(schedule({ ...sms, since })).toBe(warsaw('2026-11-30T09:30').toISOString());
+    expect(sms.replyBy).toBe('2026-11-30T09:45:00.000+01:00');
+    expect(schedule({ ...voice, since })).toBeNull();
+  });
+});
+
 describe('computePromise over a long weekend', () => {
   // 1 May 2026 is a Friday holiday, 3 May a Sunday holiday.
   const business = { hours: { ...DEFAULT_BUSINESS_CONFIG.hours } };
@@ -253,7 +336,7 @@ describe('computePromise over a long weekend', () => {
 
     // Assess
     expect(promise).toEqual({
-      replyBy: '2026-05-04T09:00:00.000+02:00',
+      replyBy: '2026-05-04T10:00:00.000+02:00',
       targetHours: 12,
       capped: true,
       teamAwayUntil: '2026-05-04T09:00:00.000+02:00',
@@ -345,7 +428,20 @@ describe('computePromise properties', () => {
         const calendar = businessCalendar(config);
         expect(replyBy.toMillis()).toBeGreaterThanOrEqual(receivedAt.getTime());
         if (promise.teamAwayUntil === null) expect(replyBy.toMillis()).toBeLessThanOrEqual(cap);
-        else expect(Date.parse(promise.teamAwayUntil)).toBeGreaterThan(cap);
+        else {
+          // Away: beyond the cap, with the return allowance of working time after the return.
+          const back = new Date(promise.teamAwayUntil);
+          const allowance = Math.min(
+            promise.targetHours,
+            config.promise.hoursAfterReturn,
+            config.promise.capHours,
+          );
+          expect(replyBy.toMillis()).toBeGreaterThan(cap);
+          expect(back.getTime()).toBeGreaterThanOrEqual(receivedAt.getTime());
+          expect(staffedCalendar(config).addWorkingHours(back, allowance).getTime()).toBeLessThanOrEqual(
+            replyBy.toMillis(),
+          );
+        }
         expect(replyBy.minute % 15).toBe(0);
         expect(replyBy.second + replyBy.millisecond).toBe(0);
         expect(replyBy.offset).toBe(replyBy.setZone(ZONE).offset);

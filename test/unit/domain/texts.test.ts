@@ -333,25 +333,25 @@ describe('composeAck', () => {
         'on a Saturday',
         '2026-11-28T12:00',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
       ],
       [
         'on a Friday before closing',
         '2026-11-27T16:30',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00 i od razu odpiszę.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
       ],
       [
         'on a Saturday',
         '2026-11-28T12:00',
         'en',
-        "Hello, thanks for your message. We're out of the office now, back on Monday at 9 am, and I'll reply first thing.",
+        "Hello, thanks for your message. We're out of the office now, back on Monday at 9 am, and I'll reply on Monday by 10 am.",
       ],
       [
         'on a Friday before closing',
         '2026-11-27T16:30',
         'en',
-        "Hello, thanks for your message. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply first thing.",
+        "Hello, thanks for your message. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply on Monday by 10 am.",
       ],
     ] as const)('should say so honestly %s (%s)', (_name, at, locale, body) => {
       // Prepare

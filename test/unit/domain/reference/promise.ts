@@ -1,6 +1,7 @@
 // The reference for the property tests: lib/domain/promise.ts as it was before the calendar's hot
 // path moved to epoch milliseconds (every step through luxon DateTimes). Frozen on purpose:
-// the optimised module must give exactly these results. Not imported by lib/.
+// the optimised module must give exactly these results. Not imported by lib/. (Stop 23 changed
+// the rule itself, here as there: the away promise leaves the team working time after it is back.)
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { type BusinessConfig, type Person, PersonSchema } from '#lib/domain/business-config.ts';
@@ -45,10 +46,10 @@ function roundLocal(at: number, timeZone: string, minutes: number, direction: 'u
  * 3. If nobody is on duty at the cap but a shift starts after receipt and before the cap (a
  *    message at 08:00 on a Monday, say), the promise is the end of the last such shift: the
  *    team is in, so the cap stays hard and nobody may be told we are away.
- * 4. Otherwise nothing but what is left of the shift running at receipt lies before the cap:
- *    the promise is the first staffed moment after the cap, rounded up while still staffed,
- *    and `teamAwayUntil` is that opening, so the ack can say honestly that we are away. It
- *    adds no working hours after the opening: the cap already asked for a reply first thing.
+ * 4. Otherwise (nothing but the shift running at receipt, or less working time than the
+ *    return allowance, lies before the cap) the team is away: the promise is that allowance of
+ *    working time after it comes back, rounded up while still staffed; `teamAwayUntil` is the
+ *    return.
  */
 export function computePromise(
   config: BusinessConfig,
@@ -79,21 +80,28 @@ export function computePromise(
     const replyBy = [round(target, 'up'), round(target, 'down'), target].find(fits) ?? target;
     return promise(replyBy, false, null);
   }
-  const atCap = [round(cap, 'down'), cap].find(fits);
-  if (atCap !== undefined) return promise(atCap, true, null);
+  const shifts = staffed.intervalsBetween(input.receivedAt, new Date(cap));
+  const allowanceHours = Math.min(targetHours, config.promise.hoursAfterReturn, capHours);
+  let workingBeforeCap = 0;
+  for (const shift of shifts) {
+    workingBeforeCap += Math.max(0, Math.min(shift.end, cap) - Math.max(shift.start, received));
+  }
+  if (workingBeforeCap >= allowanceHours * HOUR_MS) {
+    const atCap = [round(cap, 'down'), cap].find(fits);
+    if (atCap !== undefined) return promise(atCap, true, null);
 
-  const lastShift = staffed
-    .intervalsBetween(input.receivedAt, new Date(cap))
-    .filter((shift) => shift.start > received)
-    .at(-1);
-  if (lastShift) {
-    const end = Math.min(lastShift.end, cap);
-    return promise([round(end, 'down'), end].find(fits) ?? end, true, null);
+    const lastShift = shifts.filter((shift) => shift.start > received).at(-1);
+    if (lastShift) {
+      const end = Math.min(lastShift.end, cap);
+      return promise([round(end, 'down'), end].find(fits) ?? end, true, null);
+    }
   }
 
-  const opening = staffed.nextOpening(new Date(cap)).getTime();
-  const rounded = round(opening, 'up');
-  return promise(onDuty(rounded) ? rounded : opening, true, opening);
+  const running = staffed.intervalAt(input.receivedAt);
+  const back = staffed.nextOpening(new Date(running ? running.end : received));
+  const due = staffed.addWorkingHours(back, allowanceHours).getTime();
+  const rounded = round(due, 'up');
+  return promise(onDuty(rounded) ? rounded : due, true, back.getTime());
 }
 
 function iso(at: number, timeZone: string): string {
