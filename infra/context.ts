@@ -33,6 +33,11 @@ export interface SwitchboardContext {
   readonly whatsappPhoneNumberId?: string;
   /** The Meta app's id (not secret): Meta echoes our own sends with it, so they are told apart. */
   readonly metaAppId?: string;
+  /**
+   * Whether agents' late Messenger and Instagram replies (24 hours to 7 days) go tagged
+   * HUMAN_AGENT: `off` when the Meta app lacks the Human Agent permission. Default on.
+   */
+  readonly metaHumanAgent?: boolean;
   /** Partitions each single-valued listing key of the table is spread over (docs/scale.md). */
   readonly indexShards: number;
 }
@@ -83,6 +88,8 @@ export function readContext(node: Node): SwitchboardContext {
   if (whatsappPhoneNumberId !== undefined) check('whatsappPhoneNumberId', whatsappPhoneNumberId, /^\d+$/);
   const metaAppId = get('metaAppId');
   if (metaAppId !== undefined) check('metaAppId', metaAppId, /^\d{1,32}$/);
+  const metaHumanAgent = get('metaHumanAgent');
+  if (metaHumanAgent !== undefined) check('metaHumanAgent', metaHumanAgent, /^(on|off)$/);
 
   return {
     stage: stage as Stage,
@@ -104,6 +111,7 @@ export function readContext(node: Node): SwitchboardContext {
     ...(alertEmail !== undefined ? { alertEmail } : {}),
     ...(whatsappPhoneNumberId !== undefined ? { whatsappPhoneNumberId } : {}),
     ...(metaAppId !== undefined ? { metaAppId } : {}),
+    ...(metaHumanAgent !== undefined ? { metaHumanAgent: metaHumanAgent === 'on' } : {}),
     indexShards: shardCount(get('indexShards')),
   };
 }

@@ -40,6 +40,8 @@ export interface SwitchboardStackProps extends StackProps {
   readonly whatsappPhoneNumberId?: string;
   /** META_APP_ID on the http function: echoes of our own Meta sends carry it. */
   readonly metaAppId?: string;
+  /** META_HUMAN_AGENT on the http function (agents' replies): false without the app's Human Agent permission. */
+  readonly metaHumanAgent?: boolean;
   /**
    * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
    * Reads use the largest count the table has recorded. Default 8.
@@ -250,6 +252,8 @@ export class SwitchboardStack extends Stack {
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
     if (props.metaAppId) http.setEnvironment('META_APP_ID', props.metaAppId);
+    // Default on (the function's own default): set only to turn the HUMAN_AGENT tag off.
+    if (props.metaHumanAgent === false) http.setEnvironment('META_HUMAN_AGENT', 'off');
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,

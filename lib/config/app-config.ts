@@ -18,6 +18,8 @@ export type AppConfig = {
     whatsappAccessToken: string | undefined;
     whatsappPhoneNumberId: string | undefined;
     graphBaseUrl: string;
+    /** A person's reply on Messenger or Instagram may go up to 7 days after the customer's last message (HUMAN_AGENT). */
+    humanAgent: boolean;
   } | null;
   /** null without MAILGUN_SIGNING_KEY: the Mailgun webhook is off. */
   mailgun: { signingKey: string } | null;
@@ -133,6 +135,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
             whatsappAccessToken: env.WHATSAPP_ACCESS_TOKEN,
             whatsappPhoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
             graphBaseUrl: env.META_GRAPH_BASE_URL,
+            humanAgent: env.META_HUMAN_AGENT ?? true,
           }
         : null,
     mailgun: env.MAILGUN_SIGNING_KEY ? { signingKey: env.MAILGUN_SIGNING_KEY } : null,

@@ -43,6 +43,12 @@ export const EnvSchema = z.object({
   /** The Meta app's id: echoes of messages this app sent are our own. */
   META_APP_ID: optionalText,
   META_GRAPH_BASE_URL: url.default('https://graph.facebook.com'),
+  /**
+   * Agents' replies on Messenger and Instagram between 24 hours and 7 days after the customer's
+   * last message go tagged HUMAN_AGENT (on/off; default on). Needs the Meta app's Human Agent
+   * permission (App Review): without it, off makes the API answer 409 OUTSIDE_WINDOW itself.
+   */
+  META_HUMAN_AGENT: optionalText.pipe(z.stringbool().optional()),
   WHATSAPP_PHONE_NUMBER_ID: optionalText,
   /** SNS topic ARNs SES notifies (comma-separated); others are refused. */
   SES_TOPIC_ARNS: optionalText,

@@ -21,6 +21,11 @@ export type OutboundText = {
    * the From display name, the configured sending address unchanged.
    */
   senderName?: string;
+  /**
+   * A person's reply sent after the 24-hour window, within Meta's 7 days for a human agent:
+   * Messenger and Instagram tag it HUMAN_AGENT. Never set for an automatic message.
+   */
+  humanAgent?: boolean;
   /** Email: the customer's thread, so that the answer goes "Re:" their mail (In-Reply-To, References). */
   thread?: { subject: string; messageId?: string; references: string[] };
 };

@@ -192,6 +192,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       clock,
       log,
       business: config.business,
+      humanAgent: config.meta?.humanAgent ?? false,
       recordAgain: async (message) => {
         const inbound = storedInbound(message);
         if (inbound) await recordInbound(recordDeps, inbound);

@@ -23,7 +23,7 @@ import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
-import { windowClosed } from './send-ack.ts';
+import { replyWindow } from './send-ack.ts';
 
 export type AgentDeps = {
   store: ConversationStore;
@@ -37,6 +37,8 @@ export type AgentDeps = {
    * reopen that gives way moves the messages that joined it meanwhile with this.
    */
   recordAgain?: (message: Message) => Promise<unknown>;
+  /** The Meta app may tag a person's late Messenger or Instagram reply HUMAN_AGENT (7 days instead of 24 hours). */
+  humanAgent?: boolean;
 };
 
 /**
@@ -72,7 +74,8 @@ const REPLY_IN_FLIGHT_MS = 60_000;
  * the contact's channels), signed by a named person with their direct contact (replySigner;
  * an email under their name), recorded as an outbound `reply`;
  * the waiting episode ends and the first reply is measured. Outside a 24-hour window it is
- * refused before the provider is called. Callers make it idempotent (Idempotency-Key): the
+ * refused before the provider is called, except on Messenger and Instagram within 7 days,
+ * where it goes tagged HUMAN_AGENT (when the Meta app may: `humanAgent`). Callers make it idempotent (Idempotency-Key): the
  * message id derives from the request's key, so even a retry that got past that stores once.
  */
 export async function sendReply(
@@ -93,7 +96,8 @@ export async function sendReply(
   const sender = route ? deps.senders(route.provider, route.channel) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();
-  if (windowClosed({ ...conversation, route }, now)) return { kind: 'outside-window', channel };
+  const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
+  if (windowState === 'closed') return { kind: 'outside-window', channel };
 
   // Never unsigned: a key without an agent name signs as the person the customer was promised.
   const signer = replySigner(deps.business, { agentName: request.agent.name, promise: conversation.promise });
@@ -119,6 +123,7 @@ export async function sendReply(
       senderName: signer.name,
       idempotencyKey: id,
       ...(route.thread ? { thread: route.thread } : {}),
+      ...(windowState === 'human-agent' ? { humanAgent: true } : {}),
     });
     providerMessageId = receipt.providerMessageId;
   } catch (error) {

@@ -56,6 +56,8 @@ export class AckRetryError extends SendError {
 }
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Meta's window for a person's reply on Messenger and Instagram, tagged HUMAN_AGENT. */
+const HUMAN_AGENT_WINDOW_MS = 7 * WINDOW_MS;
 
 /**
  * Sends one episode's acknowledgement, or its late notice, at most once: re-checks that the
@@ -397,10 +399,28 @@ function withoutDelivered(ids: readonly string[] | undefined): (conversation: Co
  * messages only within 24 hours of the customer's last message on that channel.
  */
 export function windowClosed(conversation: Conversation, now: Date): boolean {
+  return replyWindow(conversation, now, false) === 'closed';
+}
+
+/**
+ * Whether a person's reply may go now: `open` inside the 24-hour window (or on a channel without
+ * one); `human-agent` on Messenger and Instagram up to 7 days after the customer's last message
+ * there, when the Meta app may tag it HUMAN_AGENT (`humanAgent`; Meta allows the tag for a
+ * person's reply only, never for an ack or a notice); else `closed` (WhatsApp has no such tag:
+ * only an approved template).
+ */
+export function replyWindow(
+  conversation: Conversation,
+  now: Date,
+  humanAgent: boolean,
+): 'open' | 'human-agent' | 'closed' {
   const { channel, provider } = conversation.route;
   const windowed =
     channel === 'whatsapp' || channel === 'messenger' || channel === 'instagram' || provider === 'meta';
-  if (!windowed) return false;
+  if (!windowed) return 'open';
   const last = conversation.inboundAt[channel];
-  return !last || now.getTime() - Date.parse(last) >= WINDOW_MS;
+  const since = last ? now.getTime() - Date.parse(last) : Number.POSITIVE_INFINITY;
+  if (since < WINDOW_MS) return 'open';
+  const tagged = humanAgent && provider === 'meta' && (channel === 'messenger' || channel === 'instagram');
+  return tagged && since < HUMAN_AGENT_WINDOW_MS ? 'human-agent' : 'closed';
 }

@@ -25,6 +25,7 @@ describe('readContext', () => {
       alertEmail: 'ops@example.com',
       whatsappPhoneNumberId: '106540352242922',
       metaAppId: '1517776481860111',
+      metaHumanAgent: 'off',
       rawMailExpirationDays: '30',
       attachmentExpirationDays: '400',
       indexShards: '16',
@@ -44,6 +45,7 @@ describe('readContext', () => {
       alertEmail: 'ops@example.com',
       whatsappPhoneNumberId: '106540352242922',
       metaAppId: '1517776481860111',
+      metaHumanAgent: false,
       indexShards: 16,
     });
   });
@@ -64,6 +66,7 @@ describe('readContext', () => {
     [{ rawMailExpirationDays: '0' }, /rawMailExpirationDays must be a whole number/],
     [{ attachmentExpirationDays: 'a year' }, /attachmentExpirationDays must be a whole number/],
     [{ metaAppId: 'my-app' }, /metaAppId is not valid/],
+    [{ metaHumanAgent: 'yes' }, /metaHumanAgent is not valid/],
     [{ indexShards: '0' }, /indexShards must be a whole number from 1 to 64/],
     [{ indexShards: '65' }, /indexShards must be a whole number from 1 to 64/],
   ])('should refuse %j', (context, message) => {

@@ -63,4 +63,14 @@ describe('the stack and what the functions need', () => {
     // that beats the worker's putMessage is stored as an inbox reply that ends the episode.
     expect(variables.META_APP_ID).toBe('1234567890123456');
   });
+
+  it("should turn the HUMAN_AGENT tag of agents' late Meta replies off only when told (-c metaHumanAgent=off)", () => {
+    // Act
+    const byDefault = httpEnvironment({ ...MAIL_OPTIONS });
+    const off = httpEnvironment({ ...MAIL_OPTIONS, metaHumanAgent: false });
+
+    // Assess: the function's own default is on
+    expect(byDefault.META_HUMAN_AGENT).toBeUndefined();
+    expect(off.META_HUMAN_AGENT).toBe('off');
+  });
 });

@@ -186,12 +186,12 @@ describe('the agents acting through the API', () => {
     expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
   });
 
-  it('should answer 409 instead of failing at the provider outside the 24-hour window', async () => {
-    // Prepare
+  it('should answer 409 instead of failing at the provider outside the messaging window', async () => {
+    // Prepare: Messenger lets a person reply for 7 days (HUMAN_AGENT; 24 hours before stop 23)
     await sb.postMeta(metaFixture('messenger-text'));
     await sb.drain();
     const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
-    sb.clock.advance(25 * 60 * 60_000);
+    sb.clock.advance(7 * 24 * 60 * 60_000 + 60 * 60_000);
 
     // Act
     const response = await act(`/conversations/${items[0]?.id}/replies`, { text: 'Przepraszamy za zwłokę' });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { startFakeMeta } from '#test/support/fake-meta.ts';
+import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // The promise at its edges: a caller already waiting past the promise never hears a time gone
@@ -142,5 +144,173 @@ describe('breaches of promises nobody made', () => {
     const breaches = (await sb.events()).filter((event) => event.type === 'promise.breached');
     expect(swept.breaches).toBe(0);
     expect(breaches).toHaveLength(0);
+  });
+});
+
+// Found by a review of the calendar and the customer texts at stop 23: the team's return was the
+// promise itself, so its late notice went out half an hour before anyone was at work; and on
+// Messenger and Instagram that promise lay past the 24-hour window, where the reply it promised
+// was refused.
+describe('the promise made while the team is away', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should not send a "sorry, I need more time" notice before the team is even back', async () => {
+    // Prepare: a weekend SMS (Saturday 28 November 2026, 11:00), acknowledged with "back on
+    // Monday at 9:00, I'll reply by 10:00"
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-28T11:00:00+01:00') });
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).replyBy).toBe('2026-11-30T10:00:00.000+01:00');
+
+    // Act: Monday 08:45, a quarter of an hour before anyone starts work; the sweeper runs
+    sb.clock.set(new Date('2026-11-30T08:45:00+01:00'));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: nobody could have answered yet: no apology signed by Anna before she is at work
+    const texts = (await sb.outbox()).map((m) => m.text);
+    expect(texts.slice(1)).toEqual([]);
+  });
+
+  it('should send the notice half an hour after the team is back, before the promise passes', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-28T11:00:00+01:00') });
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+
+    // Act: Monday 09:30, nobody has answered
+    sb.clock.set(new Date('2026-11-30T09:30:00+01:00'));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess
+    const sent = await sb.outbox();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.text).toContain('przepraszam');
+  });
+
+  it('should not promise a Messenger customer a reply that Switchboard will refuse to send when it is due', async () => {
+    // Prepare: a Messenger message on Friday 27 November 2026, 16:30, acknowledged with a promise
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T16:30:00+01:00') });
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Czy paczka już wyszła?' })]]));
+    await sb.drain();
+    const conversation = await sb.onlyOpenConversation();
+    expect(await sb.outbox()).toHaveLength(1);
+
+    // Act: the agent answers exactly at the promised time, 65 hours after the customer wrote
+    sb.clock.set(new Date(conversation.replyBy as string));
+    const response = await sb.act(`/conversations/${conversation.id}/replies`, {
+      text: 'Dzień dobry, paczka jest już w drodze.',
+    });
+
+    // Assess: past the 24-hour window, within Meta's 7 days for a person's reply
+    expect(response.status).toBe(201);
+  });
+
+  it('should let the agent keep on Messenger the Monday promise the ack made on Friday evening (HUMAN_AGENT, 7 days)', async () => {
+    // Prepare: a Messenger message on Friday 18:00; the ack promises Monday 10:00
+    const meta = await startFakeMeta();
+    try {
+      sb = await startTestSwitchboard({
+        clock: new TestClock('2026-11-27T18:00:00+01:00'),
+        graphBaseUrl: meta.url,
+      });
+      await sb.postMeta(
+        messagingEnvelope([
+          [messagingTextEvent(1, { text: 'Dzień dobry, czy macie ten model w rozmiarze 42?' })],
+        ]),
+      );
+      await sb.drain();
+      const conversation = await sb.onlyOpenConversation();
+      expect(conversation.replyBy).toBe('2026-11-30T10:00:00.000+01:00');
+      const ack = meta.requests.at(-1)?.body as { messaging_type?: string; message?: { text?: string } };
+      expect(ack.message?.text).toContain('w poniedziałek');
+      // An automatic message never carries the tag (Meta allows it for people only)
+      expect(ack).toMatchObject({ messaging_type: 'RESPONSE' });
+      expect(ack).not.toHaveProperty('tag');
+
+      // Act: on Monday at 10:00 the agent answers, as promised
+      sb.clock.set('2026-11-30T10:00:00+01:00');
+      const reply = await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Tak, mamy.' });
+
+      // Assess: the promised reply goes out (a person's reply within 7 days, tagged HUMAN_AGENT)
+      expect(reply.status).toBe(201);
+      const sent = meta.requests.at(-1)?.body as { messaging_type?: string; tag?: string };
+      expect(sent).toMatchObject({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('should tag an Instagram reply after 24 hours, but not one inside them, and refuse one after 7 days', async () => {
+    // Prepare: an Instagram message on Wednesday 25 November 2026, 10:00
+    const meta = await startFakeMeta();
+    try {
+      sb = await startTestSwitchboard({
+        clock: new TestClock('2026-11-25T10:00:00+01:00'),
+        graphBaseUrl: meta.url,
+      });
+      await sb.postMeta(
+        messagingEnvelope(
+          [[messagingTextEvent(2, { recipient: IG_ACCOUNT_ID, text: 'Hej, jest rozmiar 38?' })]],
+          'instagram',
+        ),
+      );
+      await sb.drain();
+      const { id } = await sb.onlyOpenConversation();
+      const reply = async (at: string, text: string) => {
+        sb.clock.set(at);
+        const response = await sb.act(`/conversations/${id}/replies`, { text });
+        return { status: response.status, body: meta.requests.at(-1)?.body };
+      };
+
+      // Act
+      const early = await reply('2026-11-25T11:00:00+01:00', 'Sprawdzam.');
+      const late = await reply('2026-11-27T10:00:00+01:00', 'Jest, wysyłam link.');
+      const tooLate = await reply('2026-12-02T10:00:00+01:00', 'Jeszcze jedno.');
+
+      // Assess
+      expect(early.status).toBe(201);
+      expect(early.body).toMatchObject({ messaging_type: 'RESPONSE' });
+      expect(early.body).not.toHaveProperty('tag');
+      expect(late.status).toBe(201);
+      expect(late.body).toMatchObject({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+      expect(tooLate.status).toBe(409);
+      expect(meta.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(3); // ack, two replies
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('should refuse a late Messenger reply itself (409) when the Meta app has no Human Agent permission (META_HUMAN_AGENT=off)', async () => {
+    // Prepare
+    const meta = await startFakeMeta();
+    try {
+      sb = await startTestSwitchboard({
+        clock: new TestClock('2026-11-27T18:00:00+01:00'),
+        graphBaseUrl: meta.url,
+        env: { META_HUMAN_AGENT: 'off' },
+      });
+      await sb.postMeta(messagingEnvelope([[messagingTextEvent(3)]]));
+      await sb.drain();
+      const { id } = await sb.onlyOpenConversation();
+      const sends = meta.requests.length;
+
+      // Act
+      sb.clock.set('2026-11-30T10:00:00+01:00');
+      const response = await sb.act(`/conversations/${id}/replies`, { text: 'Już odpowiadam.' });
+
+      // Assess
+      expect(response.status).toBe(409);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('OUTSIDE_WINDOW');
+      expect(meta.requests).toHaveLength(sends);
+    } finally {
+      await meta.close();
+    }
   });
 });

@@ -165,6 +165,17 @@ function createGraphSender(
   };
 }
 
+/**
+ * Messenger Platform's message type: a reply inside the 24-hour window is a RESPONSE; a person's
+ * reply after it (up to 7 days) is tagged HUMAN_AGENT, which Meta allows for people only, so
+ * never for an automatic message, whatever the caller says.
+ */
+function messagingType(message: OutboundText): { messaging_type: string; tag?: string } {
+  return message.humanAgent && !message.automatic
+    ? { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' }
+    : { messaging_type: 'RESPONSE' };
+}
+
 function requireToken(token: string, what: string): void {
   // Fail at start-up, not on the first send.
   if (!token) throw new SwitchboardError('CONFIG_INVALID', `${what} access token is not configured`);
@@ -179,7 +190,7 @@ export function createMessengerSender(options: MetaSenderOptions): ChannelSender
     'me/messages',
     (message) => ({
       recipient: { id: message.to },
-      messaging_type: 'RESPONSE',
+      ...messagingType(message),
       message: { text: truncateText(message.text, 2000) },
     }),
     (json) => json.message_id,
@@ -198,7 +209,7 @@ export function createInstagramSender(options: MetaSenderOptions): ChannelSender
     'me/messages',
     (message) => ({
       recipient: { id: message.to },
-      messaging_type: 'RESPONSE',
+      ...messagingType(message),
       message: { text: truncateText(message.text, 999, 1000) },
     }),
     (json) => json.message_id,

@@ -95,6 +95,25 @@ describe('createMessengerSender', () => {
     });
   });
 
+  it("should tag a person's reply after the 24-hour window HUMAN_AGENT, and never an automatic message", async () => {
+    // Act
+    await messenger().send({ ...MESSENGER, humanAgent: true });
+    await messenger().send({ ...MESSENGER, humanAgent: true, automatic: true });
+    await messenger().send({ ...MESSENGER, automatic: true });
+
+    // Assess: Meta allows the tag for people only (an ack or a notice is a bot's)
+    expect(meta.requests.map((request) => request.body)).toEqual([
+      {
+        recipient: { id: PSID },
+        messaging_type: 'MESSAGE_TAG',
+        tag: 'HUMAN_AGENT',
+        message: { text: MESSENGER.text },
+      },
+      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: MESSENGER.text } },
+      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: MESSENGER.text } },
+    ]);
+  });
+
   it('should cut a text over 2000 characters at a word, with an ellipsis', async () => {
     // Prepare
     const text = 'Słowo '.repeat(400);
