@@ -149,7 +149,8 @@ export function localInstant(clock: ZoneClock, local: number): number {
 export function parseLocal(value: string, timeZone: string): DateTime {
   const clock = zoneClock(timeZone);
   const own = DateTime.fromISO(value, { setZone: true });
-  if (!own.isValid || /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value)) return own.setZone(clock.zone);
+  // An offset after the time (a date alone ends in "-DD", which is no offset).
+  if (!own.isValid || /T[\d:.]+(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value)) return own.setZone(clock.zone);
   // Read as UTC, the fields come back unchanged: that is the wall-clock time.
   const wall = DateTime.fromISO(value, { zone: 'utc' });
   return DateTime.fromMillis(localInstant(clock, wall.toMillis()), { zone: clock.zone });

@@ -251,9 +251,12 @@ describe('a midnight that happens twice (America/Havana, DST ends at 01:00 on 1 
     // Act
     const closed = [FIRST_PASS, SECOND_PASS].map((at) => closureAt(config, at));
 
-    // Assess
+    // Assess: the whole Sunday, and not a minute of Saturday or Monday
     expect(closed).toEqual(['Inwentaryzacja', 'Inwentaryzacja']);
     expect(businessCalendar(config).isOpen(FIRST_PASS)).toBe(false);
+    expect(closureAt(config, new Date('2026-11-01T03:59:00Z'))).toBeNull(); // Saturday 23:59
+    expect(closureAt(config, new Date('2026-11-02T04:59:00Z'))).toBe('Inwentaryzacja'); // Sunday 23:59
+    expect(closureAt(config, new Date('2026-11-02T05:00:00Z'))).toBeNull(); // Monday 00:00
   });
 
   it('should give a day its intervals from the first midnight, however it is asked for', () => {
@@ -265,6 +268,37 @@ describe('a midnight that happens twice (America/Havana, DST ends at 01:00 on 1 
 
     // Assess
     expect(sunday?.start).toBe(Date.parse('2026-11-01T04:00:00Z'));
+  });
+});
+
+describe('closures on a desk that works around midnight', () => {
+  it('should close a date from its local midnight to the next, and a local time at that time', () => {
+    // Prepare
+    const config = configWith({
+      hours: Object.fromEntries(
+        ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]),
+      ),
+      closures: [
+        { from: '2026-12-28', to: '2026-12-28', reason: 'Inwentaryzacja' },
+        { from: '2026-12-30T22:30', to: '2026-12-31T01:15', reason: 'Migracja' },
+      ],
+    });
+    const calendar = businessCalendar(config);
+
+    // Act
+    const open = [
+      '2026-12-27T23:59',
+      '2026-12-28T00:00',
+      '2026-12-28T23:59',
+      '2026-12-29T00:00',
+      '2026-12-30T22:29',
+      '2026-12-30T22:30',
+      '2026-12-31T01:14',
+      '2026-12-31T01:15',
+    ].map((at) => calendar.isOpen(warsaw(at)));
+
+    // Assess
+    expect(open).toEqual([true, false, false, true, true, false, false, true]);
   });
 });
 
