@@ -103,7 +103,9 @@ export function actionRoutes(
         return c.json(
           errorBody(
             'OUTSIDE_WINDOW',
-            `The 24-hour window on ${result.channel} is closed: only an approved template can be sent`,
+            result.channel === 'messenger' || result.channel === 'instagram'
+              ? `The messaging window on ${result.channel} is closed (a person may answer for 7 days after the customer's last message): the customer has to write again`
+              : `The 24-hour window on ${result.channel} is closed: only an approved template can be sent`,
           ),
           409,
         );
