@@ -1,5 +1,5 @@
 import type { BusinessConfig } from './business-config.ts';
-import { type Contact, isMobileNumber } from './contact.ts';
+import { type Contact, isE164Number, isMobileNumber } from './contact.ts';
 import type { InboundMessage } from './message.ts';
 
 export type AckPolicyInput = {
@@ -82,7 +82,7 @@ export function noAckReason(input: AckPolicyInput): string | null {
  * no phone number to text (a SIP URI, a Twilio Client identity).
  */
 export function voiceSmsAllowed(setting: BusinessConfig['ack']['voiceSms'], callerNumber: string): boolean {
-  if (setting === 'never' || !/^\+\d{6,15}$/.test(callerNumber.trim())) return false;
+  if (setting === 'never' || !isE164Number(callerNumber)) return false;
   if (setting === 'always') return true;
   return isMobileNumber(callerNumber);
 }

@@ -85,6 +85,11 @@ export function phoneNumberOf(address: string): string {
   return address.replace(/^[a-z]+:/i, '').trim();
 }
 
+/** Whether an address is a bare E.164 number (`+48601234567`): the only address an SMS goes to. */
+export function isE164Number(address: string): boolean {
+  return /^\+\d{6,15}$/.test(address.trim());
+}
+
 /**
  * Whether a number can take an SMS: libphonenumber-js's mobile metadata only accepts mobile
  * (and mobile-or-fixed) ranges, so a landline caller gets no SMS acknowledgement.

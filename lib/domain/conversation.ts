@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { acknowledgedLater, promisedNobody } from './ack-policy.ts';
-import { ChannelSchema, LocaleSchema } from './channel.ts';
+import { type Channel, ChannelSchema, LocaleSchema } from './channel.ts';
+import { isE164Number } from './contact.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import { stableId } from './ids.ts';
 import type { Message } from './message.ts';
@@ -45,6 +46,16 @@ export const ReplyRouteSchema = z.object({
     .optional(),
 });
 export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
+
+/**
+ * The channel a route's messages go out on: its own, except a call's, answered by SMS to the
+ * number the caller called from. A caller with no number (a Twilio Client identity, a SIP URI
+ * whose user part is not E.164) takes no SMS: null, no route.
+ */
+export function sendChannelOf(route: Pick<ReplyRoute, 'channel' | 'customer'>): Channel | null {
+  if (route.channel !== 'voice') return route.channel;
+  return isE164Number(route.customer) ? 'sms' : null;
+}
 
 export const ConversationSchema = z.object({
   id: z.string(),

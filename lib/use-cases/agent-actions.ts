@@ -11,6 +11,7 @@ import {
   replyLanded,
   resolveConversation,
   routeOf,
+  sendChannelOf,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
@@ -92,7 +93,8 @@ export async function sendReply(
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
   const route = await routeFor(deps.store, conversation, request.channel);
   const channel = request.channel ?? conversation.route.channel;
-  const sendChannel = route?.channel === 'voice' ? 'sms' : route?.channel;
+  // A call is answered by SMS, and only to a caller with a number (sendChannelOf).
+  const sendChannel = route ? sendChannelOf(route) : null;
   const sender = route ? deps.senders(route.provider, route.channel) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();

@@ -8,6 +8,7 @@ import {
   isRedrive,
   movePromise,
   type Slot,
+  sendChannelOf,
   settleAck,
 } from '#lib/domain/conversation.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
@@ -145,11 +146,11 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   }
 
   const now = deps.clock.now();
-  // A caller is acknowledged by SMS to the number they called from.
-  const channel = route.channel === 'voice' ? 'sms' : route.channel;
-  const sender = deps.senders(route.provider, route.channel);
+  // A caller is acknowledged by SMS to the number they called from, if they called from one.
+  const channel = sendChannelOf(route);
+  const sender = channel ? deps.senders(route.provider, route.channel) : undefined;
   const closedWindow = windowClosed(conversation, now);
-  if (!sender || !conversation.promise || closedWindow) {
+  if (!channel || !sender || !conversation.promise || closedWindow) {
     const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';
     await settle({ state: 'skipped', reason, at: now });
     return { kind: 'skipped', reason };

@@ -120,6 +120,56 @@ describe('Twilio at its edges', () => {
     expect((await sb.outbox()).map((sent) => sent.to)).toEqual([MOBILE]);
   });
 
+  // Found at stop 23: the reply went to the call's SIP URI, which no SMS reaches.
+  it("should send an agent's reply to the customer's phone number, not to the SIP URI of the call that joined their SMS conversation", async () => {
+    // Prepare: the customer texts from their mobile, then calls through their company's SIP
+    // trunk, which gives the number as the user part: the call joins the mobile's conversation
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    sb.clock.advance(10 * 60_000);
+    const call = await sb.postTwilio('voice', 'voice-incoming', {
+      From: `sip:${MOBILE}@trunk.example.com;user=phone`,
+      Caller: `sip:${MOBILE}@trunk.example.com;user=phone`,
+    });
+    expect(call.status).toBe(200);
+    await sb.drain();
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.contact.key).toBe(`phone:${MOBILE}`);
+    const before = (await sb.outbox()).length;
+    sb.clock.advance(10 * 60_000);
+
+    // Act: the agent answers on the conversation's channel
+    const reply = await sb.act(`/conversations/${conversation.id}/replies`, {
+      text: 'Dzień dobry, paczka już jedzie.',
+    });
+
+    // Assess: the reply SMS goes to a number Twilio can text (the one the SMS came from)
+    expect(reply.status).toBe(201);
+    const sent = (await sb.outbox()).slice(before);
+    expect(sent.map((entry) => entry.to)).toEqual([MOBILE]);
+  });
+
+  it.each(['client:jan', 'sip:jan.kowalski@pbx.example.com'])(
+    "should refuse an agent's reply to a caller %j who has no number to text (409 NO_ROUTE), sending nothing",
+    async (From) => {
+      // Prepare
+      sb = await startTestSwitchboard();
+      await sb.postTwilio('voice', 'voice-incoming', { From, Caller: From });
+      await sb.drain();
+      const conversation = await sb.onlyOpenConversation();
+      const before = (await sb.outbox()).length;
+
+      // Act
+      const reply = await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Oddzwonimy.' });
+
+      // Assess
+      expect(reply.status).toBe(409);
+      expect(await reply.json()).toMatchObject({ error: { code: 'NO_ROUTE' } });
+      expect((await sb.outbox()).slice(before)).toEqual([]);
+    },
+  );
+
   it('should not text a landline caller whose call joins an episode begun by a keyword (voiceSms "mobile")', async () => {
     // Prepare: a WhatsApp Business user on a landline number texts HELP (recorded, not answered)
     sb = await startTestSwitchboard();

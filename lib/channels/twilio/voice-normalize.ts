@@ -34,12 +34,15 @@ const WITHHELD = new Set([
  *   at the host `anonymous.invalid`, or one without a user part (it names only the trunk,
  *   which every caller through it shares).
  * - A SIP user part that is an E.164 number (`sip:+48601234567@trunk`) is that phone's
- *   contact, the one its SMS and WhatsApp have; any other user part is a contact of its own,
+ *   contact, the one its SMS and WhatsApp have, and that number (RFC 3966's visual separators
+ *   dropped) is the caller's `number`: what a reply texts. Any other user part is a contact of its own,
  *   `sip:<user>@<host>` (the user part as given, the host lower-cased: RFC 3261's comparison,
  *   without port and parameters, which change from call to call).
  * - A Client identity is `client:<identity>`: an app's user, never a phone number.
  */
-function callerOf(from: string): { withheld: true } | { withheld: false; contactKey: string } {
+function callerOf(
+  from: string,
+): { withheld: true } | { withheld: false; contactKey: string; number?: string } {
   const trimmed = from.trim();
   const sip = /^sips?:(.*)$/i.exec(trimmed);
   if (sip) return sipCallerOf(sip[1] as string);
@@ -62,7 +65,10 @@ function sipCallerOf(uri: string): ReturnType<typeof callerOf> {
   const user = decoded(uri.slice(0, at).split(':')[0]?.split(';')[0] ?? '').trim();
   const host = (uri.slice(at + 1).split(/[;?]/)[0] ?? '').replace(/:\d*$/, '').toLowerCase();
   if (isPlaceholder(user) || host === 'anonymous.invalid' || host === '') return { withheld: true };
-  if (/^\+[\d\-.()]+$/.test(user)) return { withheld: false, contactKey: phoneContactKey(user) };
+  if (/^\+[\d\-.()]+$/.test(user)) {
+    const contactKey = phoneContactKey(user.replace(/[-.()]/g, ''));
+    return { withheld: false, contactKey, number: contactKey.slice('phone:'.length) };
+  }
   return { withheld: false, contactKey: `sip:${user}@${host}` };
 }
 
@@ -93,7 +99,9 @@ export function callContactKey(callSid: string): string {
 
 /**
  * An incoming call becomes one `call` message on the voice channel, keyed by the caller's
- * number like SMS and WhatsApp (a SIP or Client caller: see callerOf). A withheld number gets a key of its own per call
+ * number like SMS and WhatsApp (a SIP or Client caller: see callerOf). Its `from` is what
+ * answers go to: a SIP caller's E.164 user part is recorded bare (texts go to the phone, never
+ * to the trunk's URI); any other caller's `From` as given. A withheld number gets a key of its own per call
  * (`anonymous:<CallSid>`), so strangers are never merged into one conversation, and is never
  * acknowledged (there is no number to answer). Calls we placed are ignored.
  */
@@ -106,7 +114,7 @@ export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[]
     channel: 'voice',
     kind: 'call',
     contactKey: caller.withheld ? `anonymous:${payload.CallSid}` : caller.contactKey,
-    from: payload.From,
+    from: (!caller.withheld && caller.number) || payload.From,
     to: payload.To,
     // The UI renders the kind; a made-up sentence would only need translating.
     text: '',
@@ -114,7 +122,7 @@ export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[]
   };
   if (caller.withheld) message.noAckReason = 'anonymous-caller';
   // Our own number calling itself (a test, a forwarding loop): never answered.
-  else if (payload.From.trim() === payload.To.trim()) message.noAckReason = 'own-number';
+  else if (message.from.trim() === payload.To.trim()) message.noAckReason = 'own-number';
   return [{ type: 'message', message }];
 }
 

@@ -139,12 +139,22 @@ describe('normalizeTwilioCall', () => {
     });
   });
 
+  // The `from` of a SIP caller with a number is the number: answers are texted to it.
   it.each([
-    ['sip:+48601234567@trunk.example.com;user=phone', 'phone:+48601234567'],
-    ['sip:jan.kowalski@PBX.Example.com:5061;transport=tls', 'sip:jan.kowalski@pbx.example.com'],
-    ['sips:jan.kowalski:secret@pbx.example.com', 'sip:jan.kowalski@pbx.example.com'],
-    ['client:jan', 'client:jan'],
-  ])('should key the SIP or Client caller %j as %s', (From, contactKey) => {
+    ['sip:+48601234567@trunk.example.com;user=phone', 'phone:+48601234567', '+48601234567'],
+    ['sip:+48-601-234-567@trunk.example.com', 'phone:+48601234567', '+48601234567'],
+    [
+      'sip:jan.kowalski@PBX.Example.com:5061;transport=tls',
+      'sip:jan.kowalski@pbx.example.com',
+      'sip:jan.kowalski@PBX.Example.com:5061;transport=tls',
+    ],
+    [
+      'sips:jan.kowalski:secret@pbx.example.com',
+      'sip:jan.kowalski@pbx.example.com',
+      'sips:jan.kowalski:secret@pbx.example.com',
+    ],
+    ['client:jan', 'client:jan', 'client:jan'],
+  ])('should key the SIP or Client caller %j as %s, from %j', (From, contactKey, from) => {
     // Prepare
     const payload = parseTwilioVoice(twilioForm('voice-incoming', { From, Caller: From }).toString());
 
@@ -152,7 +162,7 @@ describe('normalizeTwilioCall', () => {
     const [event] = normalizeTwilioCall(payload);
 
     // Assess
-    expect(event).toMatchObject({ message: { contactKey, from: From } });
+    expect(event).toMatchObject({ message: { contactKey, from } });
     expect(event).not.toMatchObject({ message: { noAckReason: expect.anything() } });
   });
 
