@@ -19,13 +19,14 @@ const state = {
   openId: null,
   /** The receipt time of the newest message shown on the right: a resolve says what it saw. */
   seenUntil: null,
-  /** The conversation's latest page of messages (the API's first page) and its cursor. */
-  latest: { messages: [], nextCursor: null },
   /**
-   * Older pages the agent asked for ("Show earlier messages"), oldest first, and the cursor
-   * before them (undefined: none asked for yet). Polls read only the latest page.
+   * The messages shown on the right, oldest first, with no gap between them: each poll merges
+   * the latest page in (by id: a message once shown stays, a newer copy of it replaces it), and
+   * "Show earlier messages" adds the page before the oldest.
    */
-  older: { messages: [], cursor: undefined },
+  messages: [],
+  /** The cursor of the messages older than those shown (null: there are none). */
+  cursor: null,
   /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
   draft: { text: null, key: null },
   busy: false,
@@ -228,36 +229,77 @@ function renderMessage(message) {
   );
 }
 
-/** The older pages asked for, then the latest page (a message in both shows once). */
+/** The API's order of a conversation's messages (its cursor's): receipt time, then id. */
+const orderKey = (message) => `${message.createdAt}#${message.id}`;
+
+/** Messages of both lists, each once (the copy in `newer` wins: a delivery status moved on), in order. */
+function merged(shown, newer) {
+  const byId = new Map(shown.map((message) => [message.id, message]));
+  for (const message of newer) byId.set(message.id, message);
+  return [...byId.values()].sort((a, b) =>
+    orderKey(a) < orderKey(b) ? -1 : orderKey(a) > orderKey(b) ? 1 : 0,
+  );
+}
+
 function showMessages() {
-  const latestIds = new Set(state.latest.messages.map((message) => message.id));
-  const older = state.older.messages.filter((message) => !latestIds.has(message.id));
-  const cursor = state.older.cursor === undefined ? state.latest.nextCursor : state.older.cursor;
-  $('earlier').hidden = !cursor;
-  $('messages').replaceChildren(...[...older, ...state.latest.messages].map(renderMessage));
+  $('earlier').hidden = !state.cursor;
+  $('messages').replaceChildren(...state.messages.map(renderMessage));
+}
+
+/** How many pages a poll reads back to reach the messages shown before it shows a fresh start instead. */
+const MAX_GAP_PAGES = 5;
+
+/**
+ * The messages to show after a poll read the latest page: merged into those shown. When more
+ * came since the last poll than the page holds, the pages between are read too (a few at
+ * most: past them, the latest page and its cursor start afresh), so no message is ever
+ * missing between the shown and the latest.
+ */
+async function withLatest(id, page) {
+  const shownIds = new Set(state.messages.map((message) => message.id));
+  const reaches = (messages, cursor) => !cursor || messages.some((message) => shownIds.has(message.id));
+  if (state.messages.length === 0) return { messages: page.messages, cursor: page.nextCursor };
+  if (reaches(page.messages, page.nextCursor)) {
+    return { messages: merged(state.messages, page.messages), cursor: page.nextCursor ? state.cursor : null };
+  }
+  let messages = page.messages;
+  let cursor = page.nextCursor;
+  for (let n = 0; n < MAX_GAP_PAGES; n++) {
+    const result = await api(
+      `/api/conversations/${encodeURIComponent(id)}?cursor=${encodeURIComponent(cursor)}`,
+    ).catch(() => null);
+    // Shown as they were until the next poll: never a gap, never a message taken away.
+    if (!result?.ok) return { messages: state.messages, cursor: state.cursor };
+    messages = [...result.data.messages, ...messages];
+    cursor = result.data.nextCursor ?? null;
+    if (reaches(result.data.messages, cursor)) {
+      return { messages: merged(state.messages, messages), cursor: cursor ? state.cursor : null };
+    }
+  }
+  return { messages, cursor };
 }
 
 // A long conversation comes a page at a time, the latest first: older pages on request.
 $('earlier').addEventListener('click', async () => {
   const id = state.openId;
-  const cursor = state.older.cursor === undefined ? state.latest.nextCursor : state.older.cursor;
+  const cursor = state.cursor;
   if (!id || !cursor) return;
   const result = await api(
     `/api/conversations/${encodeURIComponent(id)}?cursor=${encodeURIComponent(cursor)}`,
   ).catch(() => null);
-  if (id !== state.openId) return;
+  // Another conversation, or a poll that started afresh past a gap: this page is not the one before.
+  if (id !== state.openId || cursor !== state.cursor) return;
   if (!result?.ok) return setStatus('Could not load the earlier messages; try again.');
-  state.older = {
-    messages: [...result.data.messages, ...state.older.messages],
-    cursor: result.data.nextCursor,
-  };
+  state.messages = merged(state.messages, result.data.messages);
+  state.cursor = result.data.nextCursor ?? null;
   showMessages();
 });
 
 async function openConversation(id, moveFocus) {
   if (id !== state.openId) {
     state.openId = id;
-    state.older = { messages: [], cursor: undefined };
+    state.messages = [];
+    state.cursor = null;
     state.draft = { text: null, key: null };
     $('reply-text').value = '';
     showReplyError(null);
@@ -266,10 +308,13 @@ async function openConversation(id, moveFocus) {
   const result = await api(`/api/conversations/${encodeURIComponent(id)}`);
   if (!result.ok)
     return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
-  // The latest page only (no query: the first page); older pages stay as loaded.
+  // The latest page (no query: the first page), merged into the messages shown.
   const { conversation, messages, nextCursor } = result.data;
   if (id !== state.openId) return;
-  state.latest = { messages, nextCursor: nextCursor ?? null };
+  const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
+  if (id !== state.openId) return;
+  state.messages = shown.messages;
+  state.cursor = shown.cursor;
   state.seenUntil = messages.reduce(
     (newest, message) => (newest === null || message.createdAt > newest ? message.createdAt : newest),
     null,

@@ -253,4 +253,30 @@ describe('the inbox page', () => {
     expect(all).toEqual(Array.from({ length: 120 }, (_, i) => `Wiadomość ${i + 1}`));
     expect(await page.getByRole('button', { name: 'Show earlier messages' }).isHidden()).toBe(true);
   }, 60_000);
+
+  // Found at stop 23: a message fell between the earlier pages and the latest one once it moved on.
+  it('should still show every message after the earlier ones were loaded and the customer writes again (no message falls between the pages)', async () => {
+    // Prepare: a customer who wrote 120 times; the agent opens the conversation and loads the
+    // earlier messages, so that all 120 are on the screen
+    const { page } = browser;
+    for (let n = 1; n <= 120; n++) expect((await sms('+48601000009', `Wiadomość ${n}`)).status).toBe(200);
+    const { items } = (await (await api('/api/conversations?limit=100')).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const id = items.find((item) => item.contact.key === 'phone:+48601000009')?.id as string;
+    const texts = () => page.locator('#messages [data-kind="message"] .text').allTextContents();
+    await page.goto(`${running.url}/inbox#${id}`);
+    await page.locator('#messages .text').getByText('Wiadomość 120').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 1', { exact: true }).waitFor();
+    expect(await texts()).toHaveLength(120);
+
+    // Act: the customer writes once more; the page's poll shows it
+    expect((await sms('+48601000009', 'Wiadomość 121')).status).toBe(200);
+    await page.locator('#messages .text').getByText('Wiadomość 121').waitFor({ timeout: 15_000 });
+
+    // Assess: every message, in order, once: none dropped between the older page and the
+    // latest one (the latest page moved on by one message)
+    expect(await texts()).toEqual(Array.from({ length: 121 }, (_, i) => `Wiadomość ${i + 1}`));
+  }, 90_000);
 });
