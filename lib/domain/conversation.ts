@@ -75,9 +75,11 @@ export const ConversationSchema = z.object({
   firstReplyAt: z.string().optional(),
   locale: LocaleSchema,
   /**
-   * The locale was read from one of the conversation's messages (not the default, nor the
-   * contact's remembered one): later messages no longer change it, so a Polish customer's
-   * "thanks" does not turn the rest of the conversation English.
+   * Whether the locale was read from one of the conversation's messages: once it was, later
+   * messages no longer change it, so a Polish customer's "thanks" does not turn the rest of the
+   * conversation English. `false` while it is still the default or the contact's remembered one
+   * (a conversation opens with it written so); absent on conversations stored before the field
+   * existed, whose locale came from their first message: those count as told (localeSettled).
    */
   localeDetected: z.boolean().optional(),
   route: ReplyRouteSchema,
@@ -234,6 +236,11 @@ function later(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
+/** The conversation's language is settled: a later message in another language does not change it. */
+export function localeSettled(conversation: Conversation): boolean {
+  return conversation.localeDetected !== false;
+}
+
 /** Where answers to a customer's message go: its channel, our address, and theirs (a mail's Reply-To, if it named one). */
 export function routeOf(message: Message): ReplyRoute {
   const route: ReplyRoute = {
@@ -292,6 +299,7 @@ export function applyInbound(
     outbox: [],
     assignee: null,
     locale: context.defaultLocale,
+    localeDetected: false,
     route: routeOf(message),
     promise: null,
     episode: 0,
@@ -318,7 +326,7 @@ export function applyInbound(
     },
     channel: message.channel,
     // The first message that clearly tells the language sets it, for the acks and notices to come.
-    ...(context.detectedLocale && !base.localeDetected
+    ...(context.detectedLocale && !localeSettled(base)
       ? { locale: context.detectedLocale, localeDetected: true }
       : {}),
     // A voicemail comes after its call: keep the call's route (the caller's number) for answers.

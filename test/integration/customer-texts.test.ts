@@ -171,6 +171,33 @@ describe('what the customer receives', () => {
     expect(await contact.json()).toMatchObject({ contact: { locale: 'en' } });
   });
 
+  it('should keep a Polish conversation stored before its language was marked told in Polish when the customer writes "Thanks!"', async () => {
+    // Prepare: found at stop 23 (review d2). A Polish conversation as the previous release
+    // stored it: its locale read from its first message, but no `localeDetected`.
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const stored = await sb.onlyOpenConversation();
+    expect(stored.locale).toBe('pl');
+    const { localeDetected: _new, ...previousRelease } = stored;
+    await sb.runtime.store.saveConversation(previousRelease, stored.version);
+
+    // Act: a word of thanks in English, as docs/channels.md's example
+    sb.clock.advance(5 * 60_000);
+    await sb.postSms({ From: MOBILE, Body: 'Thanks!' });
+    await sb.drain();
+
+    // Assess: once told, a word in another language does not change it; nor the contact's
+    const after = await sb.onlyOpenConversation();
+    expect(after.locale).toBe('pl');
+    const contact = (await (
+      await sb.api(`/api/contacts/${encodeURIComponent(`phone:${MOBILE}`)}`)
+    ).json()) as {
+      contact: { locale?: string };
+    };
+    expect(contact.contact.locale ?? 'pl').toBe('pl');
+  });
+
   it('should tell a caller in the SMS after the call that we will call back, as the greeting said, not thank them for a message they never left', async () => {
     // Prepare
     sb = await startTestSwitchboard();

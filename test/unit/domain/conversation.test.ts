@@ -278,7 +278,7 @@ describe('the language of a conversation', () => {
 
     // Assess: English from the first clear message on; a word in another language changes nothing
     expect(photo).toMatchObject({ locale: 'pl' });
-    expect(photo.localeDetected).toBeUndefined();
+    expect(photo.localeDetected).toBe(false);
     expect(english.conversation).toMatchObject({ locale: 'en', localeDetected: true });
     expect(thanks.kind === 'applied' && thanks.conversation.locale).toBe('en');
   });
@@ -308,7 +308,28 @@ describe('the language of a conversation', () => {
     expect(first.conversation).toMatchObject({ locale: 'pl', localeDetected: true });
     expect(english.kind === 'applied' && english.conversation.locale).toBe('pl');
     expect(silent.kind === 'applied' && silent.conversation).toMatchObject({ locale: 'en' });
-    expect(silent.kind === 'applied' && silent.conversation.localeDetected).toBeUndefined();
+    expect(silent.kind === 'applied' && silent.conversation.localeDetected).toBe(false);
+  });
+
+  it('should keep the language of a conversation stored before localeDetected existed', () => {
+    // Prepare: found at stop 23 (review d2): such a conversation's locale came from its first message
+    const first = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ detectedLocale: 'pl' }),
+    );
+    if (first.kind !== 'applied') throw new Error('expected applied');
+    const { localeDetected: _new, ...previousRelease } = first.conversation;
+
+    // Act
+    const thanks = applyInbound(
+      previousRelease,
+      message('m2', '2026-11-25T09:01:00.000Z', { text: 'Thanks!' }),
+      context({ detectedLocale: 'en' }),
+    );
+
+    // Assess
+    expect(thanks.kind === 'applied' && thanks.conversation.locale).toBe('pl');
   });
 });
 
