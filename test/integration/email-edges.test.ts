@@ -436,7 +436,7 @@ describe('an email contact and where answers go', () => {
     ]);
   });
 
-  it('should send the acknowledgement and the answer to the Reply-To address the mail names, keyed by its From (RFC 5322 §3.6.2)', async () => {
+  it('should send the acknowledgement and the answer to the Reply-To address the mail names, and key the contact by it (RFC 5322 §3.6.2)', async () => {
     // Prepare: a mail sent by a web form in the customer's name, replies asked to the customer
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
     ses = await startFakeSes();
@@ -456,12 +456,90 @@ describe('an email contact and where answers go', () => {
     await drainThroughSes(http);
     const response = await agentReply(http, conversation?.id as string);
 
-    // Assess: one contact per sender; both letters where the customer asked
+    // Assess: the contact is the person our answers reach; both letters where the customer asked
     expect(response.status).toBe(201);
-    expect(conversation?.contact.key).toBe('email:formularz@strona-klienta.example');
+    expect(conversation?.contact.key).toBe('email:jan.nowak@klient.example');
     expect(sesRecipients(ses)).toEqual([
       { destination: ['jan.nowak@klient.example'], to: '<jan.nowak@klient.example>' },
       { destination: ['jan.nowak@klient.example'], to: '<jan.nowak@klient.example>' },
+    ]);
+  });
+
+  it('should acknowledge each person who writes through the same web form (one From, their own Reply-To) in a conversation of their own', async () => {
+    // Prepare: found at stop 23 (review d2): keyed by the form's From, the second person joined
+    // the first one's episode unacknowledged, and the route then pointed at them: an answer to
+    // the first person's question would have gone to the second.
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    ses = await startFakeSes();
+    const http = sesRuntime(sb, ses);
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+          messageId: 'form-1@strona-klienta.example',
+          body: 'Dzień dobry, zamówienie 1001 nie doszło. Jan Nowak, ul. Polna 1, Kraków.',
+          extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
+        }),
+      ),
+    );
+    await drainThroughSes(http);
+    sb.clock.advance(5 * 60_000);
+
+    // Act: another person submits the same form
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+          messageId: 'form-2@strona-klienta.example',
+          body: 'Dzień dobry, chcę zwrócić buty z zamówienia 2002.',
+          extraHeaders: [['Reply-To', 'Ewa Lis <ewa.lis@inna-firma.example>']],
+        }),
+      ),
+    );
+    await drainThroughSes(http);
+
+    // Assess: each person is told when they will hear back, in a conversation with them; the
+    // form stays recorded as the author
+    expect(
+      sesRecipients(ses)
+        .flatMap((send) => send.destination)
+        .sort(),
+    ).toEqual(['ewa.lis@inna-firma.example', 'jan.nowak@klient.example']);
+    expect((await conversations(sb)).map((conversation) => conversation.contact.key).sort()).toEqual([
+      'email:ewa.lis@inna-firma.example',
+      'email:jan.nowak@klient.example',
+    ]);
+    expect(new Set((await inboundMessages(sb)).map((message) => message.from))).toEqual(
+      new Set(['formularz@strona-klienta.example']),
+    );
+  });
+
+  it('should answer at the From when the Reply-To has a non-ASCII local part SES cannot send to', async () => {
+    // Prepare: found at stop 23 (review d2): the ack failed for good and no agent could answer
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    ses = await startFakeSes();
+    const http = sesRuntime(sb, ses);
+
+    // Act: an ASCII From (sendable) whose Reply-To has an EAI (UTF-8) local part
+    await sb.postMailgun(
+      signMailgun(
+        mailgunMail({
+          from: 'Józef Wójcik <jozef@firma.example>',
+          messageId: 'eai-1@firma.example',
+          extraHeaders: [['Reply-To', 'Józef Wójcik <józef@firma.example>']],
+        }),
+      ),
+    );
+    await drainThroughSes(http);
+    const [conversation] = await conversations(sb);
+    const reply = await agentReply(http, conversation?.id as string);
+
+    // Assess: the acknowledgement and the agent's answer reach the From
+    expect(conversation?.ack?.state).toBe('sent');
+    expect(reply.status).toBe(201);
+    expect(sesRecipients(ses).flatMap((send) => send.destination)).toEqual([
+      'jozef@firma.example',
+      'jozef@firma.example',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { canonicalAddress } from './address.ts';
+import { canonicalAddress, sendableAddress } from './address.ts';
 import { headerValues, type MailHeader } from './mime.ts';
 
 /** What the loop guard looks at: the headers plus what the provider saw in the SMTP envelope. */
@@ -33,8 +33,9 @@ function isListMail(headers: readonly MailHeader[]): boolean {
 const SYSTEM_SENDER =
   /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|noreply-[^@]*|bounces?|bounce-[^@]*)(\+[^@]*)?@/i;
 
-// The message schema's limit of an address (`to`, the route's `customer`).
-const MAX_ANSWER_ADDRESS = 320;
+// The message schema's limit of a contact key, less its `email:` prefix: a Reply-To followed
+// keys the contact (normalizeMail) and is the route's `customer`.
+const MAX_ANSWER_ADDRESS = 320 - 'email:'.length;
 
 const SUPPRESS_TOKENS = new Set(['all', 'oof', 'autoreply']);
 
@@ -106,16 +107,23 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
 /**
  * Where answers to a mail go when not to its From: its Reply-To (RFC 5322 §3.6.2; a web form
  * sending in a customer's name, a person who reads another mailbox), as canonicalAddress gives
- * it. Undefined (answer the From) when there is none, it is the From, it is one of our own
- * addresses (we would write to ourselves, a loop), it is a system address no person reads, or
- * a list distributed the mail: a list's Reply-To is the list, and an answer there would go to
- * every member (its mail is never acknowledged; an agent's answer goes to the author).
+ * it; normalizeMail keys the contact by it too. Undefined (answer the From) when there is none,
+ * it is the From, it is one of our own addresses or the one the mail came to (`recipient`: we
+ * would write to ourselves, a loop), the From is ours (our own traffic keeps its own key), it is
+ * a system address no person reads, SES cannot send to it (a non-ASCII local part: no SMTPUTF8)
+ * while it can to the From, or a list distributed the mail: a list's Reply-To is the list, and
+ * an answer there would go to every member (its mail is never acknowledged; an agent's answer
+ * goes to the author).
  */
 export function answerAddressOf(
-  input: LoopGuardInput & { replyTo?: string | undefined },
+  input: LoopGuardInput & { replyTo?: string | undefined; recipient?: string | undefined },
 ): string | undefined {
   const replyTo = input.replyTo ? canonicalAddress(input.replyTo) : undefined;
   if (!replyTo || replyTo === input.from || replyTo.length > MAX_ANSWER_ADDRESS) return undefined;
-  if (ourSet(input.ourAddresses).has(replyTo) || SYSTEM_SENDER.test(replyTo)) return undefined;
+  const ours = ourSet(input.recipient ? [...input.ourAddresses, input.recipient] : input.ourAddresses);
+  // Our own mail stays our own traffic under its From, never pulled into a customer's conversation.
+  if (ours.has(replyTo) || (input.from && ours.has(input.from)) || SYSTEM_SENDER.test(replyTo))
+    return undefined;
+  if (!sendableAddress(replyTo) && input.from && sendableAddress(input.from)) return undefined;
   return isListMail(input.headers) ? undefined : replyTo;
 }

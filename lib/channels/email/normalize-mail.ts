@@ -66,11 +66,14 @@ export const MAX_INLINE_BYTES = 64_000;
 const INLINE_BEGINNING = 16_000;
 
 /**
- * Turns one parsed mail into the normalized message event. The contact is the From address
- * (canonicalAddress: one key however a client writes it): it is the author DMARC authenticates
- * and the identity a person keeps across mails, while Reply-To is set freely by senders (web
- * forms, ticket tools, lists) and says where to answer, not who wrote. So Reply-To is kept on
- * the message (`email.replyTo`, see answerAddressOf) as where answers go (RFC 5322 §3.6.2).
+ * Turns one parsed mail into the normalized message event. The contact is whoever our answers
+ * reach, in one key however a client writes it (canonicalAddress): the Reply-To when it is
+ * followed (answerAddressOf; RFC 5322 §3.6.2), else the From. A conversation is an exchange
+ * with the person who gets our answers: keyed by the From, two people writing through one web
+ * form (one From, each their own Reply-To) would share one conversation, the second would get
+ * no acknowledgement and an answer meant for the first could reach the second. The From stays
+ * on the message as its author (`from`), the Reply-To as where answers go (`email.replyTo`).
+ * The loop guard still judges the From and the envelope: they say who sent it.
  * Attachments are stored through `saveAttachment` before the message is returned.
  */
 export async function normalizeMail(mail: ParsedMail, context: MailContext): Promise<InboundEvent[]> {
@@ -86,6 +89,9 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     ourAddresses: context.ourAddresses,
   };
   const noAckReason = noAckReasonOf(guard);
+  const to = (context.recipient ?? mail.to[0]?.address ?? '').trim().toLowerCase();
+  // The address the mail came to is ours even when it is none of our sending addresses.
+  const replyTo = answerAddressOf({ ...guard, replyTo: mail.replyTo?.address, recipient: to });
   // Never copy a virus into our storage: the mail is recorded without its attachments.
   const keep = noAckReason === 'virus' ? [] : mail.attachments.slice(0, MAX_ATTACHMENTS);
   const media: Media[] = [];
@@ -95,21 +101,21 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     const url = await context.saveAttachment(name, contentType, attachment.content);
     media.push({ url, contentType, name, size: attachment.size });
   }
-  const to = (context.recipient ?? mail.to[0]?.address ?? '').trim().toLowerCase();
   const message: InboundMessage = {
     provider: context.provider,
     providerMessageId: boundedId(context.providerMessageId),
     channel: 'email',
     kind: 'message',
-    contactKey: `email:${from}`,
+    contactKey: `email:${replyTo ?? from}`,
     from,
     to: clamp(to, MAX_ADDRESS),
     // One line-break convention whichever way the mail came (Mailgun's fields keep CRLF).
     text: (mail.newText || mail.text).replace(/\r\n?/g, '\n'),
     media,
-    email: emailMetaOf(mail, answerAddressOf({ ...guard, replyTo: mail.replyTo?.address })),
+    email: emailMetaOf(mail, replyTo),
   };
-  const name = mail.from?.name?.trim();
+  // The contact's name is the name of the address that keys it (a web form's From names the form).
+  const name = (replyTo ? mail.replyTo?.name : mail.from?.name)?.trim();
   if (name) message.contactName = clamp(name, MAX_NAME);
   if (noAckReason) message.noAckReason = noAckReason;
   const fullText = mail.text.replace(/\r\n?/g, '\n');

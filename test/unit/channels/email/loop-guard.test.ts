@@ -153,6 +153,17 @@ describe('answerAddressOf', () => {
     expect(address).toBe('jan.nowak@klient.example');
   });
 
+  it('should answer a non-ASCII Reply-To when the From cannot be sent to either', () => {
+    // Act
+    const address = answerAddressOf({
+      ...input({ from: 'józef@firma.example' }),
+      replyTo: 'józef@dom.example',
+    });
+
+    // Assess
+    expect(address).toBe('józef@dom.example');
+  });
+
   it.each([
     ['no Reply-To', input(), undefined],
     ['a Reply-To that is the From', input(), 'Zofia.Wojcik@poczta.example.pl'],
@@ -165,6 +176,14 @@ describe('answerAddressOf', () => {
       'klienci@lists.example',
     ],
     ['a list post marked only by Precedence', input({}, h('precedence', 'list')), 'klienci@lists.example'],
+    // Found at stop 23 (review d2):
+    [
+      'a Reply-To that is the address the mail came to (a loop)',
+      { ...input(), recipient: 'kontakt@mg.sklep.example' },
+      'Kontakt@MG.sklep.example',
+    ],
+    ['a mail from our own address', input({ from: 'anna@sklep.example' }), 'jan.nowak@klient.example'],
+    ['a Reply-To SES cannot send to (a non-ASCII local part)', input(), 'zofia.wójcik@poczta.example.pl'],
   ])('should answer the From for %s', (_, mail, replyTo) => {
     // Act
     const address = answerAddressOf({ ...mail, replyTo });

@@ -103,12 +103,15 @@ describe('normalizeMail', () => {
     expect(ctx.saved.map((saved) => saved.bytes.byteLength)).toEqual([125, 70]);
   });
 
-  it('should key the contact by From even when Reply-To names another address, and answer the Reply-To', async () => {
+  it('should key the contact by the Reply-To it answers, and keep the From as the author', async () => {
     // Prepare, Act
     const message = await normalizeFixture('two-attachments');
 
     // Assess
-    expect(message.contactKey).toBe('email:piotr.zielinski@example.pl');
+    expect(message.contactKey).toBe('email:biuro@zielinski.example.pl');
+    expect(message.from).toBe('piotr.zielinski@example.pl');
+    // The From's name is not the Reply-To's (a web form's From names the form): the ack greets no one by it.
+    expect(message.contactName).toBeUndefined();
     expect(message.email?.replyTo).toBe('biuro@zielinski.example.pl');
   });
 
