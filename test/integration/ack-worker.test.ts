@@ -11,7 +11,11 @@ import {
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 describe('the ack worker', () => {
   let sb: TestSwitchboard;
@@ -25,12 +29,7 @@ describe('the ack worker', () => {
 
   async function withFakeTwilio(options: { maxReceiveCount?: number } = {}) {
     twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-      ...options,
-    });
+    sb = await startTestSwitchboardThroughTwilio(twilio, options);
   }
 
   async function onlyConversation() {
@@ -200,12 +199,7 @@ describe('the ack worker', () => {
     // warm instances keep the old one until their configuration is touched). Our credentials
     // are wrong; the customer's number is fine.
     twilio = await startFakeTwilio({ authToken: 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5' });
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-      maxReceiveCount: 3,
-    });
+    sb = await startTestSwitchboardThroughTwilio(twilio, { maxReceiveCount: 3 });
 
     // Act
     await sb.postSms({ From: '+48601000033', Body: 'Czy mogę zmienić adres dostawy?' });

@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FAKE_ACCOUNT_SID,
-  FAKE_AUTH_TOKEN,
-  type FakeTwilio,
-  startFakeTwilio,
-} from '#test/support/fake-twilio.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
   startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
   TEST_META_APP_ID,
   TEST_META_VERIFY_TOKEN,
   type TestSwitchboard,
@@ -436,11 +432,7 @@ describe('every channel through the same store and worker', () => {
   /** Switchboard sending through the fake Twilio. */
   async function startThroughTwilio() {
     twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-    });
+    sb = await startTestSwitchboardThroughTwilio(twilio);
   }
 
   /** A customer's SMS acknowledged through the fake Twilio: the conversation and its ack message. */

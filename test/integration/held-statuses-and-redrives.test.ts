@@ -3,14 +3,13 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { redriveDlq } from '#test/support/dlq.ts';
-import {
-  FAKE_ACCOUNT_SID,
-  FAKE_AUTH_TOKEN,
-  type FakeTwilio,
-  startFakeTwilio,
-} from '#test/support/fake-twilio.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 // The worker against statuses held before its alias and against redrives, where this stop's
 // new rules met the old: a held "undelivered" applied just before "sent" (no ack.sent may be
@@ -30,12 +29,7 @@ describe('held statuses and redrives', () => {
 
   async function startThroughTwilio(options: { maxReceiveCount?: number } = {}) {
     twilio = await startFakeTwilio();
-    sb = await startTestSwitchboard({
-      twilioApiBaseUrl: twilio.url,
-      twilioAccountSid: FAKE_ACCOUNT_SID,
-      twilioAuthToken: FAKE_AUTH_TOKEN,
-      ...options,
-    });
+    sb = await startTestSwitchboardThroughTwilio(twilio, options);
     return sb;
   }
 

@@ -14,6 +14,7 @@ import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { type Backends, startBackends } from './backends.ts';
 import { TestClock } from './clock.ts';
+import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, type FakeTwilio } from './fake-twilio.ts';
 import { signMeta, TEST_APP_SECRET } from './meta-factory.ts';
 import { memoryLog } from './silent-log.ts';
 import { signTwilio, type TwilioFixture, twilioForm } from './twilio-factory.ts';
@@ -244,4 +245,17 @@ export async function startTestSwitchboard(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The test Switchboard sending through `twilio` (a fake Twilio API), with the fake's credentials. */
+export function startTestSwitchboardThroughTwilio(
+  twilio: FakeTwilio,
+  options: Parameters<typeof startTestSwitchboard>[0] = {},
+): Promise<TestSwitchboard> {
+  return startTestSwitchboard({
+    twilioApiBaseUrl: twilio.url,
+    twilioAccountSid: FAKE_ACCOUNT_SID,
+    twilioAuthToken: FAKE_AUTH_TOKEN,
+    ...options,
+  });
 }
