@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/domain/message.ts';
+import { mailgunMail } from '#test/support/email.ts';
 import { countCalls } from '#test/support/faults.ts';
-import { mailgunFixture, signMailgun } from '#test/support/mailgun-factory.ts';
+import { signMailgun } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // A long-running conversation: what the agents' API answers for it and what a reply on a chosen
@@ -10,33 +11,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // on a chosen channel read all of them to find the customer's address there. Found at stop 23.
 
 const CUSTOMER = '+48601234567';
-
-/** A Mailgun route POST of one plain mail (as test/integration/email-edges.test.ts builds it). */
-function mailgunMail(options: { from: string; messageId: string; body: string }): URLSearchParams {
-  const form = mailgunFixture('reply-polish');
-  const subject = 'Pytanie o fakturę';
-  const headers: Array<[string, string]> = [
-    ['Received', 'from mx.example.net by mxa.eu.mailgun.org with ESMTP'],
-    ['Mime-Version', '1.0'],
-    ['Content-Type', 'text/plain; charset="UTF-8"'],
-    ['From', options.from],
-    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
-    ['Subject', subject],
-    ['Message-Id', `<${options.messageId}>`],
-  ];
-  for (const key of [...form.keys()]) if (/^[A-Z]/.test(key)) form.delete(key);
-  form.delete('In-Reply-To');
-  form.delete('References');
-  form.set('from', options.from);
-  form.set('From', options.from);
-  form.set('sender', /<([^>]+)>\s*$/.exec(options.from)?.[1] ?? options.from);
-  form.set('subject', subject);
-  form.set('body-plain', options.body);
-  form.set('stripped-text', options.body);
-  form.set('message-headers', JSON.stringify(headers));
-  form.set('Message-Id', `<${options.messageId}>`);
-  return form;
-}
 
 describe('a long-running conversation', () => {
   let sb: TestSwitchboard;

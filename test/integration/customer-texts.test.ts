@@ -4,13 +4,10 @@ import {
   DEFAULT_BUSINESS_CONFIG,
   parseBusinessConfig,
 } from '#lib/domain/business-config.ts';
-import { pollOnce } from '#lib/local/worker.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
-import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
-import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
-import { memoryLog } from '#test/support/silent-log.ts';
+import { drainWith, headerOf, postMailgunMail, sesRuntime } from '#test/support/email.ts';
+import { startFakeSes } from '#test/support/fake-ses.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // What the customer actually receives: the language of acks and greetings, the signature of
@@ -18,72 +15,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // a review of the customer-facing texts at stop 23.
 
 const MOBILE = '+48601234567';
-
-/** A Mailgun route POST of one plain mail (as in email-edges.test.ts). */
-function mailgunMail(options: { from: string; messageId: string }): URLSearchParams {
-  const form = mailgunFixture('reply-polish');
-  const body = 'Dzień dobry, proszę o fakturę.';
-  const subject = 'Pytanie o fakturę';
-  const headers: Array<[string, string]> = [
-    ['Mime-Version', '1.0'],
-    ['Content-Type', 'text/plain; charset="UTF-8"'],
-    ['From', options.from],
-    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
-    ['Subject', subject],
-    ['Message-Id', `<${options.messageId}>`],
-  ];
-  for (const key of [...form.keys()]) {
-    if (/^[A-Z]/.test(key)) form.delete(key);
-  }
-  form.set('from', options.from);
-  form.set('From', options.from);
-  form.set('sender', /<([^>]+)>/.exec(options.from)?.[1] ?? options.from);
-  form.set('subject', subject);
-  form.set('body-plain', body);
-  form.set('stripped-text', body);
-  form.set('message-headers', JSON.stringify(headers));
-  form.set('Message-Id', `<${options.messageId}>`);
-  return form;
-}
-
-/** The http function and worker as deployed for email: the same tables, SES (faked) as the email sender. */
-function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
-  return createRuntime({
-    config: {
-      ...sb.config,
-      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
-    },
-    dynamodb: sb.backends.dynamodb,
-    sqs: sb.backends.sqs,
-    log: memoryLog(),
-    clock: sb.clock,
-    emailClient: ses.client(),
-  });
-}
-
-/** One header of a raw MIME message, unfolded. */
-function headerOf(rawMime: string, name: string): string | undefined {
-  const head = rawMime.split('\r\n\r\n')[0]?.replace(/\r\n[ \t]+/g, ' ') ?? '';
-  return head
-    .split('\r\n')
-    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-    ?.slice(name.length + 1)
-    .trim();
-}
-
-/** Runs the ack worker of `runtime` until the queue is empty. */
-async function drainWith(sb: TestSwitchboard, runtime: Runtime): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    const { received } = await pollOnce({
-      sqs: sb.backends.sqs,
-      queueUrl: sb.backends.queueUrl,
-      handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
-      log: memoryLog(),
-      waitSeconds: 0,
-    });
-    if (received === 0) return;
-  }
-}
 
 const NINE_TO_FIVE = ['09:00-17:00'];
 // Anna (the default) works Monday and Tuesday, Piotr Wednesday to Friday.
@@ -217,11 +148,10 @@ describe('what the customer receives', () => {
   it('should send an email acknowledgement under the name of the person who signs it, not another person’s', async () => {
     // Prepare: a mail on Wednesday morning, Piotr's day; SES_FROM_ADDRESS names Anna
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), business: TWO_ON_ROTA });
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({ from: 'Zofia Wójcik <zofia@poczta.example.pl>', messageId: 'q-9@poczta.example.pl' }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from: 'Zofia Wójcik <zofia@poczta.example.pl>',
+      messageId: 'q-9@poczta.example.pl',
+    });
     const ses = await startFakeSes();
     try {
       // Act: the worker sends the acknowledgement by email
@@ -264,11 +194,10 @@ describe('what the customer receives', () => {
   it('should send an agent’s email reply under the agent’s name, signed with their direct contact', async () => {
     // Prepare: a mail on Wednesday morning; Piotr answers with his own key
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), business: TWO_ON_ROTA });
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({ from: 'Zofia Wójcik <zofia@poczta.example.pl>', messageId: 'q-10@poczta.example.pl' }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from: 'Zofia Wójcik <zofia@poczta.example.pl>',
+      messageId: 'q-10@poczta.example.pl',
+    });
     const id = (await sb.onlyOpenConversation()).id;
     const created = await sb.act(
       '/admin/keys',

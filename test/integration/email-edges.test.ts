@@ -1,14 +1,12 @@
 import { domainToASCII } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/domain/message.ts';
-import { pollOnce } from '#lib/local/worker.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
-import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import type { Runtime } from '#lib/runtime/runtime.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { drainWith, headerOf, mailgunMail, postMailgunMail, sesRuntime } from '#test/support/email.ts';
 import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
-import { memoryLog } from '#test/support/silent-log.ts';
+import { signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = {
@@ -31,44 +29,6 @@ async function inboundMessages(sb: TestSwitchboard): Promise<Message[]> {
   return all;
 }
 
-/** A Mailgun route POST of one plain mail, built on the captured fixture. */
-function mailgunMail(options: {
-  from: string;
-  messageId?: string;
-  subject?: string;
-  body?: string;
-  extraHeaders?: Array<[string, string]>;
-}): URLSearchParams {
-  const form = mailgunFixture('reply-polish');
-  const body = options.body ?? 'Dzień dobry, proszę o fakturę.';
-  const subject = options.subject ?? 'Pytanie o fakturę';
-  const headers: Array<[string, string]> = [
-    ['Received', 'from mx.example.net by mxa.eu.mailgun.org with ESMTP'],
-    ['Mime-Version', '1.0'],
-    ['Content-Type', 'text/plain; charset="UTF-8"'],
-    ['From', options.from],
-    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
-    ['Subject', subject],
-    ...(options.messageId ? ([['Message-Id', `<${options.messageId}>`]] as Array<[string, string]>) : []),
-    ...(options.extraHeaders ?? []),
-  ];
-  for (const key of [...form.keys()]) {
-    if (/^[A-Z]/.test(key)) form.delete(key);
-  }
-  form.delete('In-Reply-To');
-  form.delete('References');
-  form.set('from', options.from);
-  form.set('From', options.from);
-  form.set('sender', /<([^>]+)>/.exec(options.from)?.[1] ?? options.from);
-  form.set('subject', subject);
-  form.set('body-plain', body);
-  form.set('stripped-text', body);
-  form.set('message-headers', JSON.stringify(headers));
-  if (options.messageId) form.set('Message-Id', `<${options.messageId}>`);
-  else form.delete('Message-Id');
-  return form;
-}
-
 // Inbound email at its edges: an autoresponder marked only by Precedence, Mailgun's retry of a
 // POST we failed, a Message-Id reused by another mail, a mail built to outgrow DynamoDB's item,
 // a person's reply (never marked automatic), and a customer's own mail after their list post.
@@ -85,12 +45,14 @@ describe('inbound email at its edges', () => {
     // Prepare: two senders whose mailers produce the same Message-ID.
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
     const messageId = '1@scanner.local';
-    await sb.postMailgun(signMailgun(mailgunMail({ from: 'Jan <jan@firma-a.example>', messageId })));
+    await postMailgunMail(sb, { from: 'Jan <jan@firma-a.example>', messageId });
 
     // Act
-    const second = await sb.postMailgun(
-      signMailgun(mailgunMail({ from: 'Ewa <ewa@firma-b.example>', messageId, body: 'Inna sprawa.' })),
-    );
+    const second = await postMailgunMail(sb, {
+      from: 'Ewa <ewa@firma-b.example>',
+      messageId,
+      body: 'Inna sprawa.',
+    });
     await sb.drain();
 
     // Assess
@@ -178,25 +140,13 @@ describe('inbound email at its edges', () => {
   it('should not mark an agent’s own reply Auto-Submitted: auto-replied (RFC 3834 §5 is for automatic responses)', async () => {
     // Prepare: the mail recorded, and the http function as deployed: SES as the email sender.
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({ from: 'Zofia <zofia.wojcik@poczta.example.pl>', messageId: 'q-1@poczta.example.pl' }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from: 'Zofia <zofia.wojcik@poczta.example.pl>',
+      messageId: 'q-1@poczta.example.pl',
+    });
     const [conversation] = await conversations(sb);
     const ses = await startFakeSes();
-    const config = {
-      ...sb.config,
-      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
-    };
-    const http = createRuntime({
-      config,
-      dynamodb: sb.backends.dynamodb,
-      sqs: sb.backends.sqs,
-      log: memoryLog(),
-      clock: sb.clock,
-      emailClient: ses.client(),
-    });
+    const http = sesRuntime(sb, ses);
 
     // Act: a person writes the answer.
     const response = await http.app.request(`/api/conversations/${conversation?.id}/replies`, {
@@ -220,23 +170,19 @@ describe('inbound email at its edges', () => {
     // Prepare: the customer's post to a mailing list we are subscribed to comes in first.
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
     const from = 'Zofia <zofia.wojcik@poczta.example.pl>';
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from,
-          messageId: 'list-post-1@poczta.example.pl',
-          subject: '[klienci] Pytanie do wszystkich',
-          extraHeaders: [
-            ['List-Id', 'Klienci <klienci.lists.sklep.example>'],
-            ['Precedence', 'list'],
-          ],
-        }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from,
+      messageId: 'list-post-1@poczta.example.pl',
+      subject: '[klienci] Pytanie do wszystkich',
+      extraHeaders: [
+        ['List-Id', 'Klienci <klienci.lists.sklep.example>'],
+        ['Precedence', 'list'],
+      ],
+    });
 
     // Act: then she writes to us directly.
     sb.clock.advance(60_000);
-    await sb.postMailgun(signMailgun(mailgunMail({ from, messageId: 'direct-1@poczta.example.pl' })));
+    await postMailgunMail(sb, { from, messageId: 'direct-1@poczta.example.pl' });
     await sb.drain();
 
     // Assess
@@ -299,31 +245,6 @@ describe('a Mailgun token bound to its mail', () => {
   });
 });
 
-/** The http function and ack worker as deployed for email: the same tables, SES (faked) as the sender. */
-function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
-  return createRuntime({
-    config: {
-      ...sb.config,
-      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
-    },
-    dynamodb: sb.backends.dynamodb,
-    sqs: sb.backends.sqs,
-    log: memoryLog(),
-    clock: sb.clock,
-    emailClient: ses.client(),
-  });
-}
-
-/** One header of a raw MIME message, unfolded. */
-function headerOf(rawMime: string, name: string): string | undefined {
-  const head = rawMime.split('\r\n\r\n')[0]?.replace(/\r\n[ \t]+/g, ' ') ?? '';
-  return head
-    .split('\r\n')
-    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-    ?.slice(name.length + 1)
-    .trim();
-}
-
 /** Where SES was asked to deliver each send, and the To header each carried. */
 function sesRecipients(ses: FakeSes): Array<{ destination: string[] | undefined; to: string | undefined }> {
   return ses.requests.map((request) => ({
@@ -345,18 +266,12 @@ describe('an email contact and where answers go', () => {
     await sb?.stop();
   });
 
-  /** The SES runtime's ack worker, run until the queue is empty. */
-  const drainThroughSes = async (http: Runtime) => {
-    for (let round = 0; round < 20; round++) {
-      const { received } = await pollOnce({
-        sqs: sb.backends.sqs,
-        queueUrl: sb.backends.queueUrl,
-        handle: (record) => handleAckRecord(http.sendAckDeps, record),
-        log: memoryLog(),
-        waitSeconds: 0,
-      });
-      if (received === 0) return;
-    }
+  /** Switchboard at TEST_NOW with `env`, a fake SES, and the SES runtime over them. */
+  const startWithSes = async (env?: Record<string, string>): Promise<{ http: Runtime; ses: FakeSes }> => {
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...(env ? { env } : {}) });
+    const started = await startFakeSes();
+    ses = started;
+    return { http: sesRuntime(sb, started), ses: started };
   };
 
   const agentReply = (http: Runtime, conversationId: string) =>
@@ -372,17 +287,14 @@ describe('an email contact and where answers go', () => {
 
   it('should record and answer a mail whose From has a quoted local part ("jan kowalski"@firma.example)', async () => {
     // Prepare
-    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    ses = await startFakeSes();
-    const http = sesRuntime(sb, ses);
+    const { http, ses } = await startWithSes();
 
     // Act: an RFC 5322-valid author address
-    const response = await sb.postMailgun(
-      signMailgun(
-        mailgunMail({ from: 'Jan Kowalski <"jan kowalski"@firma.example>', messageId: 'q1@firma.example' }),
-      ),
-    );
-    await drainThroughSes(http);
+    const response = await postMailgunMail(sb, {
+      from: 'Jan Kowalski <"jan kowalski"@firma.example>',
+      messageId: 'q1@firma.example',
+    });
+    await drainWith(sb, http);
 
     // Assess: recorded in a conversation (a 4xx here loses the mail: Mailgun gives up), and acknowledged
     expect(response.status).toBe(200);
@@ -397,9 +309,7 @@ describe('an email contact and where answers go', () => {
   it('should send an answer to an internationalized domain in the Punycode form SES requires', async () => {
     // Prepare: a customer whose mail client writes the domain in Unicode (SMTPUTF8 / EAI)
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    await sb.postMailgun(
-      signMailgun(mailgunMail({ from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' })),
-    );
+    await postMailgunMail(sb, { from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' });
     const [conversation] = await conversations(sb);
     ses = await startFakeSes();
 
@@ -417,18 +327,12 @@ describe('an email contact and where answers go', () => {
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
 
     // Act: the same address, from a client with SMTPUTF8 and from one without
-    await sb.postMailgun(
-      signMailgun(mailgunMail({ from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' })),
-    );
+    await postMailgunMail(sb, { from: 'Zofia <zofia@żółw.example>', messageId: 'idn1@poczta.example' });
     sb.clock.advance(60_000);
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: `Zofia <ZOFIA@${domainToASCII('żółw.example')}>`,
-          messageId: 'idn2@poczta.example',
-        }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from: `Zofia <ZOFIA@${domainToASCII('żółw.example')}>`,
+      messageId: 'idn2@poczta.example',
+    });
 
     // Assess
     expect((await conversations(sb)).map((c) => c.contact.key)).toEqual([
@@ -438,22 +342,16 @@ describe('an email contact and where answers go', () => {
 
   it('should send the acknowledgement and the answer to the Reply-To address the mail names, and key the contact by it (RFC 5322 §3.6.2)', async () => {
     // Prepare: a mail sent by a web form in the customer's name, replies asked to the customer
-    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    ses = await startFakeSes();
-    const http = sesRuntime(sb, ses);
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
-          messageId: 'form-1@strona-klienta.example',
-          extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
-        }),
-      ),
-    );
+    const { http, ses } = await startWithSes();
+    await postMailgunMail(sb, {
+      from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+      messageId: 'form-1@strona-klienta.example',
+      extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
+    });
     const [conversation] = await conversations(sb);
 
     // Act: the acknowledgement, then a person answers
-    await drainThroughSes(http);
+    await drainWith(sb, http);
     const response = await agentReply(http, conversation?.id as string);
 
     // Assess: the contact is the person our answers reach; both letters where the customer asked
@@ -469,34 +367,24 @@ describe('an email contact and where answers go', () => {
     // Prepare: found at stop 23 (review d2): keyed by the form's From, the second person joined
     // the first one's episode unacknowledged, and the route then pointed at them: an answer to
     // the first person's question would have gone to the second.
-    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    ses = await startFakeSes();
-    const http = sesRuntime(sb, ses);
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
-          messageId: 'form-1@strona-klienta.example',
-          body: 'Dzień dobry, zamówienie 1001 nie doszło. Jan Nowak, ul. Polna 1, Kraków.',
-          extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
-        }),
-      ),
-    );
-    await drainThroughSes(http);
+    const { http, ses } = await startWithSes();
+    await postMailgunMail(sb, {
+      from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+      messageId: 'form-1@strona-klienta.example',
+      body: 'Dzień dobry, zamówienie 1001 nie doszło. Jan Nowak, ul. Polna 1, Kraków.',
+      extraHeaders: [['Reply-To', 'Jan Nowak <jan.nowak@klient.example>']],
+    });
+    await drainWith(sb, http);
     sb.clock.advance(5 * 60_000);
 
     // Act: another person submits the same form
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
-          messageId: 'form-2@strona-klienta.example',
-          body: 'Dzień dobry, chcę zwrócić buty z zamówienia 2002.',
-          extraHeaders: [['Reply-To', 'Ewa Lis <ewa.lis@inna-firma.example>']],
-        }),
-      ),
-    );
-    await drainThroughSes(http);
+    await postMailgunMail(sb, {
+      from: 'Formularz kontaktowy <formularz@strona-klienta.example>',
+      messageId: 'form-2@strona-klienta.example',
+      body: 'Dzień dobry, chcę zwrócić buty z zamówienia 2002.',
+      extraHeaders: [['Reply-To', 'Ewa Lis <ewa.lis@inna-firma.example>']],
+    });
+    await drainWith(sb, http);
 
     // Assess: each person is told when they will hear back, in a conversation with them; the
     // form stays recorded as the author
@@ -516,21 +404,15 @@ describe('an email contact and where answers go', () => {
 
   it('should answer at the From when the Reply-To has a non-ASCII local part SES cannot send to', async () => {
     // Prepare: found at stop 23 (review d2): the ack failed for good and no agent could answer
-    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
-    ses = await startFakeSes();
-    const http = sesRuntime(sb, ses);
+    const { http, ses } = await startWithSes();
 
     // Act: an ASCII From (sendable) whose Reply-To has an EAI (UTF-8) local part
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Józef Wójcik <jozef@firma.example>',
-          messageId: 'eai-1@firma.example',
-          extraHeaders: [['Reply-To', 'Józef Wójcik <józef@firma.example>']],
-        }),
-      ),
-    );
-    await drainThroughSes(http);
+    await postMailgunMail(sb, {
+      from: 'Józef Wójcik <jozef@firma.example>',
+      messageId: 'eai-1@firma.example',
+      extraHeaders: [['Reply-To', 'Józef Wójcik <józef@firma.example>']],
+    });
+    await drainWith(sb, http);
     const [conversation] = await conversations(sb);
     const reply = await agentReply(http, conversation?.id as string);
 
@@ -545,33 +427,20 @@ describe('an email contact and where answers go', () => {
 
   it('should answer the From of a list post and of a mail whose Reply-To is our own address', async () => {
     // Prepare: a list post (its Reply-To is the list) and a mail that names us as Reply-To
-    sb = await startTestSwitchboard({
-      clock: new TestClock(TEST_NOW),
-      env: { SES_FROM_ADDRESS: 'Anna Kowalska <anna@sklep.example>' },
+    const { http, ses } = await startWithSes({ SES_FROM_ADDRESS: 'Anna Kowalska <anna@sklep.example>' });
+    await postMailgunMail(sb, {
+      from: 'Zofia <zofia@poczta.example.pl>',
+      messageId: 'list-1@poczta.example.pl',
+      extraHeaders: [
+        ['List-Id', 'Klienci <klienci.lists.example>'],
+        ['Reply-To', 'klienci@lists.example'],
+      ],
     });
-    ses = await startFakeSes();
-    const http = sesRuntime(sb, ses);
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Zofia <zofia@poczta.example.pl>',
-          messageId: 'list-1@poczta.example.pl',
-          extraHeaders: [
-            ['List-Id', 'Klienci <klienci.lists.example>'],
-            ['Reply-To', 'klienci@lists.example'],
-          ],
-        }),
-      ),
-    );
-    await sb.postMailgun(
-      signMailgun(
-        mailgunMail({
-          from: 'Jan <jan@firma.example>',
-          messageId: 'loop-1@firma.example',
-          extraHeaders: [['Reply-To', 'Anna Kowalska <ANNA@sklep.example>']],
-        }),
-      ),
-    );
+    await postMailgunMail(sb, {
+      from: 'Jan <jan@firma.example>',
+      messageId: 'loop-1@firma.example',
+      extraHeaders: [['Reply-To', 'Anna Kowalska <ANNA@sklep.example>']],
+    });
 
     // Act
     for (const conversation of await conversations(sb)) await agentReply(http, conversation.id);

@@ -1,0 +1,92 @@
+import { pollOnce } from '#lib/local/worker.ts';
+import { handleAckRecord } from '#lib/runtime/ack-records.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import type { FakeSes } from './fake-ses.ts';
+import { mailgunFixture, signMailgun } from './mailgun-factory.ts';
+import { memoryLog } from './silent-log.ts';
+import type { TestSwitchboard } from './switchboard.ts';
+
+/** What a plain mail says: its author, and what differs from the defaults (a Polish invoice question). */
+export type PlainMail = {
+  from: string;
+  messageId?: string;
+  subject?: string;
+  body?: string;
+  extraHeaders?: Array<[string, string]>;
+};
+
+/** A Mailgun route POST of one plain mail, built on the captured fixture. */
+export function mailgunMail(options: PlainMail): URLSearchParams {
+  const form = mailgunFixture('reply-polish');
+  const body = options.body ?? 'Dzień dobry, proszę o fakturę.';
+  const subject = options.subject ?? 'Pytanie o fakturę';
+  const headers: Array<[string, string]> = [
+    ['Received', 'from mx.example.net by mxa.eu.mailgun.org with ESMTP'],
+    ['Mime-Version', '1.0'],
+    ['Content-Type', 'text/plain; charset="UTF-8"'],
+    ['From', options.from],
+    ['To', 'Anna Kowalska <anna@mg.sklep.example>'],
+    ['Subject', subject],
+    ...(options.messageId ? ([['Message-Id', `<${options.messageId}>`]] as Array<[string, string]>) : []),
+    ...(options.extraHeaders ?? []),
+  ];
+  for (const key of [...form.keys()]) {
+    if (/^[A-Z]/.test(key)) form.delete(key);
+  }
+  form.delete('In-Reply-To');
+  form.delete('References');
+  form.set('from', options.from);
+  form.set('From', options.from);
+  form.set('sender', /<([^>]+)>/.exec(options.from)?.[1] ?? options.from);
+  form.set('subject', subject);
+  form.set('body-plain', body);
+  form.set('stripped-text', body);
+  form.set('message-headers', JSON.stringify(headers));
+  if (options.messageId) form.set('Message-Id', `<${options.messageId}>`);
+  else form.delete('Message-Id');
+  return form;
+}
+
+/** Posts one plain mail, signed, to `sb`'s Mailgun route. */
+export function postMailgunMail(sb: TestSwitchboard, mail: PlainMail): Promise<Response> {
+  return sb.postMailgun(signMailgun(mailgunMail(mail)));
+}
+
+/** The http function and ack worker as deployed for email: the same tables, SES (faked) as the sender. */
+export function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
+  return createRuntime({
+    config: {
+      ...sb.config,
+      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
+    },
+    dynamodb: sb.backends.dynamodb,
+    sqs: sb.backends.sqs,
+    log: memoryLog(),
+    clock: sb.clock,
+    emailClient: ses.client(),
+  });
+}
+
+/** Runs the ack worker of `runtime` on `sb`'s queue until the queue is empty. */
+export async function drainWith(sb: TestSwitchboard, runtime: Runtime): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    const { received } = await pollOnce({
+      sqs: sb.backends.sqs,
+      queueUrl: sb.backends.queueUrl,
+      handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
+      log: memoryLog(),
+      waitSeconds: 0,
+    });
+    if (received === 0) return;
+  }
+}
+
+/** One header of a raw MIME message, unfolded. */
+export function headerOf(rawMime: string, name: string): string | undefined {
+  const head = rawMime.split('\r\n\r\n')[0]?.replace(/\r\n[ \t]+/g, ' ') ?? '';
+  return head
+    .split('\r\n')
+    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    ?.slice(name.length + 1)
+    .trim();
+}
