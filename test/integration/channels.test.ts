@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
-import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
+import { undeliveredBeforeAlias } from '#test/support/races.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
   startTestSwitchboard,
@@ -526,24 +527,7 @@ describe('every channel through the same store and worker', () => {
     // Prepare: Twilio's undelivered callback lands between the worker storing the ack and
     // storing its provider-id alias (milliseconds after Twilio's 201). Found at stop 23.
     await startThroughTwilio();
-    let callback = 0;
-    let sid = '';
-    const race = beforeCall(
-      sb.backends.dynamodb,
-      {
-        command: 'UpdateItemCommand',
-        match: (input) => {
-          const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
-          sid = pk.slice('PMID#twilio:'.length);
-          return pk.startsWith('PMID#twilio:');
-        },
-      },
-      async () => {
-        callback = (
-          await sb.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid, SmsSid: sid })
-        ).status;
-      },
-    );
+    const race = undeliveredBeforeAlias(sb);
 
     // Act
     await sb.postSms({ From: '+48601234567' });
@@ -551,7 +535,7 @@ describe('every channel through the same store and worker', () => {
 
     // Assess
     expect(race.fired).toBe(true);
-    expect(callback).toBe(200);
+    expect(race.callbackStatus).toBe(200);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
     const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { redriveDlq } from '#test/support/dlq.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
-import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { undeliveredBeforeAlias } from '#test/support/races.ts';
 import {
   startTestSwitchboard,
   startTestSwitchboardThroughTwilio,
@@ -33,24 +34,22 @@ describe('held statuses and redrives', () => {
     return sb;
   }
 
+  /** A customer's SMS from `from` whose ack Twilio refused until the job went to the DLQ; Twilio is up again. */
+  async function ackDeadLetteredThroughTwilio(from: string) {
+    const sb = await startThroughTwilio({ maxReceiveCount: 3 });
+    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    await sb.postSms({ From: from, Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    await sb.drain();
+    twilio?.recover();
+    if (twilio) twilio.requests.length = 0;
+    return sb;
+  }
+
   it('should not announce ack.sent for an ack whose held "undelivered" status the worker has just applied (marked failed)', async () => {
     // Prepare: Twilio's undelivered callback lands before the worker writes the alias: held.
     const sb = await startThroughTwilio();
-    let sid = '';
-    const race = beforeCall(
-      sb.backends.dynamodb,
-      {
-        command: 'UpdateItemCommand',
-        match: (input) => {
-          const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
-          sid = pk.slice('PMID#twilio:'.length);
-          return pk.startsWith('PMID#twilio:');
-        },
-      },
-      async () => {
-        await sb.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid, SmsSid: sid });
-      },
-    );
+    const race = undeliveredBeforeAlias(sb);
 
     // Act
     await sb.postSms({ From: '+48601234567' });
@@ -113,13 +112,7 @@ describe('held statuses and redrives', () => {
 
   it('should still send a redriven ack when the first delivery of the redriven job fails on a passing blip (a DynamoDB throttle) and the queue retries it', async () => {
     // Prepare: Twilio fails every attempt until the job is in the DLQ and the ack dead-lettered.
-    const sb = await startThroughTwilio({ maxReceiveCount: 3 });
-    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
-    await sb.postSms({ From: '+48601000031', Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    await sb.drain();
-    twilio?.recover();
-    if (twilio) twilio.requests.length = 0;
+    const sb = await ackDeadLetteredThroughTwilio('+48601000031');
     const before = await sb.onlyOpenConversation();
     expect(before.ack).toMatchObject({ state: 'failed' });
 
@@ -152,13 +145,7 @@ describe('held statuses and redrives', () => {
     // Prepare: an outage before this release: the job went to the DLQ and the ack was marked
     // failed with a retryable reason (SEND_FAILED), as the previous release wrote it: no
     // deadLettered flag (the field is new in this release).
-    const sb = await startThroughTwilio({ maxReceiveCount: 3 });
-    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
-    await sb.postSms({ From: '+48601000035', Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    await sb.drain();
-    twilio?.recover();
-    if (twilio) twilio.requests.length = 0;
+    const sb = await ackDeadLetteredThroughTwilio('+48601000035');
     const failed = await sb.onlyOpenConversation();
     const key = marshall({ pk: `CONV#${failed.id}`, sk: 'CONV' });
     const { Item } = await sb.backends.dynamodb.send(

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterCall, pkStartsWith } from './faults.ts';
+import { afterCall, beforeCall, pkStartsWith } from './faults.ts';
+import type { TestSwitchboard } from './switchboard.ts';
 
 type Item = Record<string, { S?: string }>;
 const itemOf = (input: Record<string, unknown>) => (input.Item ?? input.Key) as Item | undefined;
@@ -53,6 +54,42 @@ export function reopenGivingWay(
   return {
     async answers() {
       return [(await messageA)?.status ?? 0, deliveredB];
+    },
+  };
+}
+
+/**
+ * Arranges Twilio's "undelivered" callback for the ack to land between the worker storing the ack
+ * and storing its provider-id alias; `callbackStatus` is then the webhook's answer to it.
+ */
+export function undeliveredBeforeAlias(sb: TestSwitchboard): {
+  readonly fired: boolean;
+  readonly callbackStatus: number;
+} {
+  let callbackStatus = 0;
+  let sid = '';
+  const race = beforeCall(
+    sb.backends.dynamodb,
+    {
+      command: 'UpdateItemCommand',
+      match: (input) => {
+        const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+        sid = pk.slice('PMID#twilio:'.length);
+        return pk.startsWith('PMID#twilio:');
+      },
+    },
+    async () => {
+      callbackStatus = (
+        await sb.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid, SmsSid: sid })
+      ).status;
+    },
+  );
+  return {
+    get fired() {
+      return race.fired;
+    },
+    get callbackStatus() {
+      return callbackStatus;
     },
   };
 }
