@@ -5,7 +5,7 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { redriveDlq } from '#test/support/dlq.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { undeliveredBeforeAlias } from '#test/support/races.ts';
+import { ackWorkerDiedBeforeAlias, undeliveredBeforeAlias } from '#test/support/races.ts';
 import {
   startTestSwitchboard,
   startTestSwitchboardThroughTwilio,
@@ -67,14 +67,7 @@ describe('held statuses and redrives', () => {
   it('should apply the status Twilio sent for an ack whose worker died before its alias, when an agent answered before the next worker (never aliased, held for nothing)', async () => {
     // Prepare: the worker sends and stores the ack, then dies before the provider-id alias.
     const sb = await startTestSwitchboard();
-    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
-    const fault = injectFault(sb.backends.dynamodb, {
-      command: 'UpdateItemCommand',
-      when: 'before',
-      match: pkStartsWith('PMID#'),
-    });
-    await sb.drain();
-    fault.remove();
+    const fault = await ackWorkerDiedBeforeAlias(sb, '+48601234567');
     const conversation = await sb.onlyOpenConversation();
     const ack = (await sb.runtime.store.listMessages(conversation.id, { limit: 100 })).find(
       (m) => m.kind === 'ack',

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, injectFault } from '#test/support/faults.ts';
+import { ackWorkerDiedBeforeAlias } from '#test/support/races.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 const CUSTOMER = '+48601234567';
@@ -128,14 +129,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
     // Prepare: the worker sends the ack and stores its message, then dies before the provider-id
     // alias; the job is redelivered under a live lease, then the sweeper requeues it once the
     // lease ran out and the next worker finds the stored message.
-    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
-    const fault = injectFault(sb.backends.dynamodb, {
-      command: 'UpdateItemCommand',
-      when: 'before',
-      match: pkStartsWith('PMID#'),
-    });
-    await sb.drain();
-    fault.remove();
+    const fault = await ackWorkerDiedBeforeAlias(sb, CUSTOMER);
     sb.clock.advance(5 * 60_000);
     const requeue = await sweep(sb.runtime.sweepDeps);
     await sb.drain();
@@ -162,14 +156,7 @@ describe('the sweeper and the worker under races, crashes and outages', () => {
   it('should record an ack as sent when its worker died after sending and an agent answered before the retry', async () => {
     // Prepare: the worker sends the ack and stores its message, then dies before marking it
     // sent; before its lease runs out an agent answers.
-    await sb.postSms({ From: CUSTOMER, Body: 'Dzień dobry, gdzie paczka?' });
-    const fault = injectFault(sb.backends.dynamodb, {
-      command: 'UpdateItemCommand',
-      when: 'before',
-      match: pkStartsWith('PMID#'),
-    });
-    await sb.drain();
-    fault.remove();
+    const fault = await ackWorkerDiedBeforeAlias(sb, CUSTOMER);
     const conversation = await sb.onlyOpenConversation();
     sb.clock.advance(30_000);
     expect(

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterCall, beforeCall, pkStartsWith } from './faults.ts';
+import { afterCall, beforeCall, injectFault, pkStartsWith } from './faults.ts';
 import type { TestSwitchboard } from './switchboard.ts';
 
 type Item = Record<string, { S?: string }>;
@@ -92,4 +92,23 @@ export function undeliveredBeforeAlias(sb: TestSwitchboard): {
       return callbackStatus;
     },
   };
+}
+
+/**
+ * A customer's SMS from `from` whose ack worker sends and stores the ack, then dies before its
+ * provider-id alias; the fault is removed again and says how often it `fired`.
+ */
+export async function ackWorkerDiedBeforeAlias(
+  sb: TestSwitchboard,
+  from: string,
+): Promise<ReturnType<typeof injectFault>> {
+  await sb.postSms({ From: from, Body: 'Dzień dobry, gdzie paczka?' });
+  const fault = injectFault(sb.backends.dynamodb, {
+    command: 'UpdateItemCommand',
+    when: 'before',
+    match: pkStartsWith('PMID#'),
+  });
+  await sb.drain();
+  fault.remove();
+  return fault;
 }
