@@ -1,30 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const CLI = resolve(import.meta.dirname, '../../../lib/local/promise-cli.ts');
-const ROOT = resolve(import.meta.dirname, '../../..');
-
-type Run = { code: number | null; stdout: string; stderr: string };
+import { type CliRun, PROJECT_ROOT, runCli } from '#test/support/cli.ts';
 
 /** Runs the preview CLI as `npm run promise` would, with the repo's switchboard.config.json unless told. */
-function run(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const { SWITCHBOARD_CONFIG: _ignored, ...inherited } = process.env;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function run(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli('lib/local/promise-cli.ts', args, env);
 }
 
 describe('npm run promise', () => {
@@ -226,7 +208,7 @@ describe('npm run promise', () => {
   it('should exit 1 naming the closure, not with a stack trace, for a closure with a mistyped year', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'promise-cli-'));
-    const config = JSON.parse(await readFile(join(ROOT, 'switchboard.config.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(PROJECT_ROOT, 'switchboard.config.json'), 'utf8'));
     const configPath = join(dir, 'switchboard.config.json');
     await writeFile(
       configPath,

@@ -1,32 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from '#test/support/cli.ts';
 
-const CLI = resolve(import.meta.dirname, '../../../lib/local/holidays-cli.ts');
-const ROOT = resolve(import.meta.dirname, '../../..');
 /** A stack trace's frame line, as Node prints an uncaught error. */
 const STACK_FRAME = /^\s+at .+[:(]/m;
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
 /** Runs the CLI as `npm run holidays` would. Only with arguments it refuses: a run that succeeds rewrites the table. */
-function run(args: readonly string[]): Promise<Run> {
-  const { SWITCHBOARD_CONFIG: _ignored, ...env } = process.env;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function run(args: readonly string[]): Promise<CliRun> {
+  return runCli('lib/local/holidays-cli.ts', args);
 }
 
 // Found by a review of the developer's experience at stop 23: both printed a stack trace.
