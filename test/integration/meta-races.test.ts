@@ -60,6 +60,20 @@ describe('Meta webhooks against what is not recorded yet', () => {
     graph = undefined;
   });
 
+  /** An Instagram customer `igsid` who asked about a jacket and was acknowledged; 20 minutes on: their conversation. */
+  async function acknowledgedInstagramCustomer(igsid: string) {
+    await sb.postMeta(
+      messagingEnvelope(
+        [[messagingTextEvent(4, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
+        'instagram',
+      ),
+    );
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    sb.clock.advance(20 * 60_000);
+    return conversation;
+  }
+
   it("should place the Page inbox reply on Meta's retry when it lands while the customer's first message is still being recorded", async () => {
     // Prepare: a new customer's message is stored (contact claimed, message written) but its
     // conversation is not written yet; right then Meta delivers the echo of a person's inbox reply
@@ -243,15 +257,7 @@ describe('Meta webhooks against what is not recorded yet', () => {
     // echo of it (no app_id on Instagram) arrives after the send, before the reply is stored
     sb = await startTestSwitchboard();
     const igsid = '1029384756100002';
-    await sb.postMeta(
-      messagingEnvelope(
-        [[messagingTextEvent(4, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
-        'instagram',
-      ),
-    );
-    await sb.drain();
-    const [conversation] = await conversations(sb);
-    sb.clock.advance(20 * 60_000);
+    const conversation = await acknowledgedInstagramCustomer(igsid);
     let echoStatus = 0;
     let echo: Record<string, unknown> = {};
     const race = beforeCall(
@@ -296,15 +302,7 @@ describe('Meta webhooks against what is not recorded yet', () => {
     graph = await startFakeMeta();
     sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
     const igsid = '1029384756100003';
-    await sb.postMeta(
-      messagingEnvelope(
-        [[messagingTextEvent(4, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
-        'instagram',
-      ),
-    );
-    await sb.drain();
-    const [conversation] = await conversations(sb);
-    sb.clock.advance(20 * 60_000);
+    const conversation = await acknowledgedInstagramCustomer(igsid);
     graph.failNext(1, GRAPH_FAILURES.unavailable);
     const refused = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Yes, in M and L.' });
 
