@@ -46,6 +46,11 @@ describe('held statuses and redrives', () => {
     return sb;
   }
 
+  /** The open conversation's ack state, and how many requests the fake Twilio has had since it was last cleared. */
+  async function ackStateAndTwilioCalls(sb: TestSwitchboard) {
+    return { ack: (await sb.onlyOpenConversation()).ack?.state, twilioCalls: twilio?.requests.length };
+  }
+
   it('should not announce ack.sent for an ack whose held "undelivered" status the worker has just applied (marked failed)', async () => {
     // Prepare: Twilio's undelivered callback lands before the worker writes the alias: held.
     const sb = await startThroughTwilio();
@@ -125,13 +130,7 @@ describe('held statuses and redrives', () => {
     // into the DLQ: the customer, still waiting, never gets the ack although Twilio is up.
     expect(moved).toHaveLength(1);
     expect(blip.fired).toBe(1);
-    expect({
-      ack: (await sb.onlyOpenConversation()).ack?.state,
-      twilioCalls: twilio?.requests.length,
-    }).toEqual({
-      ack: 'sent',
-      twilioCalls: 1,
-    });
+    expect(await ackStateAndTwilioCalls(sb)).toEqual({ ack: 'sent', twilioCalls: 1 });
   });
 
   it('should send, when redriven after the upgrade, an ack the previous release failed only because its retries ran out (stored without deadLettered)', async () => {
@@ -164,12 +163,6 @@ describe('held statuses and redrives', () => {
 
     // Assess: the customer, still waiting, gets the ack (the redrive is dropped as "done" instead)
     expect(moved).toHaveLength(1);
-    expect({
-      ack: (await sb.onlyOpenConversation()).ack?.state,
-      twilioCalls: twilio?.requests.length,
-    }).toEqual({
-      ack: 'sent',
-      twilioCalls: 1,
-    });
+    expect(await ackStateAndTwilioCalls(sb)).toEqual({ ack: 'sent', twilioCalls: 1 });
   });
 });
