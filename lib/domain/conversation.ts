@@ -441,7 +441,7 @@ export function ackMessageId(conversationId: string, episode: number, slot: Slot
  * After this long, every copy of a dead-lettered job the sweeper queued before it failed has
  * had its receives (5, 3 minutes apart): any later delivery is a redrive from the DLQ.
  */
-export const REDRIVE_AFTER_MS = 15 * 60_000;
+const REDRIVE_AFTER_MS = 15 * 60_000;
 
 /**
  * When an ack ran out of retries and its job went to the DLQ: stored since stop 23, inferred

@@ -2,15 +2,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
-import { ConfigError } from '#lib/config/env.ts';
-import { type BusinessConfig, BusinessConfigError, type Person } from '#lib/domain/business-config.ts';
-import { CalendarError } from '#lib/domain/calendar.ts';
+import type { BusinessConfig, Person } from '#lib/domain/business-config.ts';
 import { parseLocal } from '#lib/domain/calendar-cache.ts';
 import { CHANNELS, type Channel, LOCALES, type Locale } from '#lib/domain/channel.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import { computePromise, noticeSchedule, type ReplyPromise } from '#lib/domain/promise.ts';
 import { smsSegments } from '#lib/domain/sms.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
+import { exitCodeFor, UsageError } from './cli-support.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 const USAGE = `Usage: npm run promise -- [--at <time>] --channel <${CHANNELS.join('|')}> [options]
@@ -30,10 +29,6 @@ would go out 30 minutes of working time before the promise if nobody had answere
 // The production lead is NOTICE_LEAD_MINUTES (30 by default); the preview shows that default.
 const NOTICE_LEAD_MINUTES = 30;
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
-
-class UsageError extends Error {
-  readonly code = 'USAGE';
-}
 
 type Options = {
   at: string | undefined;
@@ -238,20 +233,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(`${preview(config, options, new Date()).join('\n')}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
     // A calendar with no working time for this --at: its message, not a stack.
-    if (
-      error instanceof ConfigError ||
-      error instanceof BusinessConfigError ||
-      error instanceof CalendarError
-    ) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error, USAGE);
   }
 }
 

@@ -18,7 +18,7 @@ export type MailgunNormalizeDeps = {
 };
 
 /** A digest of what a mail says (its sender, subject, text and files): the same on Mailgun's retries of one POST. */
-export function mailgunContentDigest(payload: MailgunPayload): string {
+function mailgunContentDigest(payload: MailgunPayload): string {
   const digest = createHash('sha256');
   for (const part of [payload.from, payload.subject, payload['body-plain'], payload['body-html'] ?? '']) {
     digest.update(part).update('\0');

@@ -16,6 +16,7 @@ import {
   spillOutbox,
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
+import { inboundSms } from '#test/support/messages.ts';
 
 const promise = {
   replyBy: '2026-11-26T10:00:00.000+01:00',
@@ -25,24 +26,7 @@ const promise = {
   signer: { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' },
 } as unknown as InboundContext['promise'];
 
-function message(id: string, createdAt: string, overrides: Partial<Message> = {}): Message {
-  return {
-    id,
-    conversationId: 'conv_1',
-    direction: 'inbound',
-    kind: 'message',
-    channel: 'sms',
-    provider: 'twilio',
-    providerMessageId: `SM${id}`,
-    from: '+48601234567',
-    to: '+48221234567',
-    text: 'Dzień dobry',
-    media: [],
-    createdAt,
-    contactKey: 'phone:+48601234567',
-    ...overrides,
-  };
-}
+const message = inboundSms;
 
 function context(overrides: Partial<InboundContext> = {}): InboundContext {
   return {

@@ -8,6 +8,7 @@ import {
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { fuzzRuns } from '#test/support/fuzz.ts';
+import { inboundSms } from '#test/support/messages.ts';
 
 const START = Date.parse('2026-11-30T08:00:00.000Z');
 const MINUTE = 60_000;
@@ -48,21 +49,7 @@ const events = fc.array(
 );
 
 function message(id: string, minute: number): Message {
-  return {
-    id,
-    conversationId: 'conv_1',
-    direction: 'inbound',
-    kind: 'message',
-    channel: 'sms',
-    provider: 'twilio',
-    providerMessageId: `SM${id}`,
-    from: '+48601234567',
-    to: '+48221234567',
-    text: 'Dzień dobry',
-    media: [],
-    createdAt: new Date(START + minute * MINUTE).toISOString(),
-    contactKey: 'phone:+48601234567',
-  };
+  return inboundSms(id, new Date(START + minute * MINUTE).toISOString());
 }
 
 function context(at: string): InboundContext {

@@ -9,7 +9,7 @@ import {
   type InboundContext,
   settleAck,
 } from '#lib/domain/conversation.ts';
-import type { Message } from '#lib/domain/message.ts';
+import { inboundSms } from '#test/support/messages.ts';
 
 // Found by a property test (stop 22) that walked messages (questions, STOP/START/YES, HELP,
 // auto-replies, calls), agent replies, the ack worker and the sweeper through the pure domain.
@@ -51,21 +51,7 @@ function receive(conversation: Conversation | null, contact: Contact, id: string
   const keyword = text === 'question' ? undefined : `keyword:${text.toLowerCase()}`;
   const consent = text === 'STOP' ? 'opt-out' : text === 'START' ? 'opt-in' : undefined;
   if (consent) contact.optedOut = consent === 'opt-out';
-  const message: Message = {
-    id,
-    conversationId: 'conv_1',
-    direction: 'inbound',
-    kind: 'message',
-    channel: 'sms',
-    provider: 'twilio',
-    providerMessageId: `SM${id}`,
-    from: '+48601234567',
-    to: '+48221234567',
-    text,
-    media: [],
-    createdAt: now.toISOString(),
-    contactKey: contact.key,
-  };
+  const message = inboundSms(id, now.toISOString(), { text, contactKey: contact.key });
   const result = applyInbound(conversation, message, {
     now,
     promise: promiseAt(now),
