@@ -43,8 +43,12 @@ function time({ hour, minute }: LocalMoment): string {
   return minute === 0 ? `${clock} ${suffix}` : `${clock}:${String(minute).padStart(2, '0')} ${suffix}`;
 }
 
+function clock(at: LocalMoment, preposition: Preposition): string {
+  return `${preposition} ${time(at)}`;
+}
+
 function moment(at: LocalMoment, preposition: Preposition): string {
-  return `${day(at)} ${preposition} ${time(at)}`;
+  return `${day(at)} ${clock(at, preposition)}`;
 }
 
 // Honest either way: while someone is still in, we say until when, not that nobody is there.
@@ -68,7 +72,7 @@ function promiseSentence(parts: AckParts, detail: boolean): string {
   const { promise } = answerOf(parts.callBack);
   if (!away) return `${promise} ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `We're back ${away.back}`;
-  return `${lead}, and ${promise} ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
+  return `${lead}, and ${promise} ${away.replyOnReturn ? 'first thing' : (away.replyByThatDay ?? parts.replyBy)}.`;
 }
 
 function contactLine(signer: Signer): string {
@@ -126,7 +130,7 @@ function voice(parts: AckParts): string {
   const { away, signer } = parts;
   const callBack = !away
     ? `${signer.name} will call you back ${parts.replyBy}.`
-    : `${awayLead(away)}, and ${signer.name} will call you back ${away.replyOnReturn ? 'first thing' : parts.replyBy}.`;
+    : `${awayLead(away)}, and ${signer.name} will call you back ${away.replyOnReturn ? 'first thing' : (away.replyByThatDay ?? parts.replyBy)}.`;
   const contact = signer.phone ? `Direct line: ${signer.phone}.` : `Email: ${signer.email ?? ''}.`;
   return `Hello, thanks for calling. ${callBack} ${contact}`;
 }
@@ -170,4 +174,4 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
   return { subject: `Sorry for the wait: I'll reply ${parts.replyBy}`, text: lines.join('\n') };
 }
 
-export const en: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail, signature };
+export const en: Phrasebook = { moment, clock, chat, email, voice, noticeChat, noticeEmail, signature };

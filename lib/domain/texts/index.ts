@@ -104,10 +104,18 @@ function awayParts(
     shift && shift.end <= back.getTime()
       ? formatMoment(locale, 'until', { now, at: new Date(shift.end), timeZone })
       : null;
+  const zonedNow = DateTime.fromJSDate(now, { zone: timeZone });
+  const backMoment = localMoment(DateTime.fromJSDate(back, { zone: timeZone }), zonedNow);
+  const replyMoment = localMoment(
+    DateTime.fromISO(promise.replyBy, { setZone: true }).setZone(timeZone),
+    zonedNow,
+  );
+  const book = PHRASEBOOKS[locale];
   return {
-    back: formatMoment(locale, 'at', { now, at: back, timeZone }),
+    back: book.moment(backMoment, 'at'),
     onDutyUntil,
     replyOnReturn: new Date(promise.replyBy).getTime() === back.getTime(),
+    replyByThatDay: replyMoment.daysAhead === backMoment.daysAhead ? book.clock(replyMoment, 'by') : null,
   };
 }
 

@@ -30,6 +30,12 @@ export type AckParts = {
     onDutyUntil: string | null;
     /** The reply is due the moment the team is back, so the text need not name it twice. */
     replyOnReturn: boolean;
+    /**
+     * The reply-by time without its day when it falls on the day the team is back
+     * ("do 10:00" / "by 10 am"): "wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00",
+     * not "… najpóźniej w poniedziałek do 10:00". Null on another day.
+     */
+    replyByThatDay: string | null;
   } | null;
   selfHelpUrl: string | null;
   signer: Person;
@@ -64,6 +70,8 @@ export type NoticeVariant = { greeting: boolean; missed: boolean; detail: boolea
 /** All customer-facing wording of one language. */
 export type Phrasebook = {
   moment(at: LocalMoment, preposition: Preposition): string;
+  /** The time alone, with its preposition: "do 10:00" / "by 10 am". */
+  clock(at: LocalMoment, preposition: Preposition): string;
   chat(parts: AckParts, variant: ChatVariant): string;
   email(parts: AckParts): { subject: string; text: string };
   voice(parts: AckParts): string;
@@ -108,8 +116,12 @@ function day(at: LocalMoment): string {
   return `${weekday} ${at.day} ${MONTHS[at.month - 1] ?? ''}`;
 }
 
+function clock(at: LocalMoment, preposition: Preposition): string {
+  return `${PREPOSITIONS[preposition]} ${at.hour}:${String(at.minute).padStart(2, '0')}`;
+}
+
 function moment(at: LocalMoment, preposition: Preposition): string {
-  return `${day(at)} ${PREPOSITIONS[preposition]} ${at.hour}:${String(at.minute).padStart(2, '0')}`;
+  return `${day(at)} ${clock(at, preposition)}`;
 }
 
 // Honest either way: while someone is still in, we say until when, not that nobody is there.
@@ -135,7 +147,7 @@ function promiseSentence(parts: AckParts, detail: boolean): string {
   const lead = detail ? awayLead(away) : `Wracamy ${away.back}`;
   return away.replyOnReturn
     ? `${lead} i od razu ${verb}.`
-    : `${lead}, a ${verb} najpóźniej ${parts.replyBy}.`;
+    : `${lead}, a ${verb} najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`;
 }
 
 function contactLine(signer: Signer): string {
@@ -193,7 +205,7 @@ function voice(parts: AckParts): string {
   const { away, signer } = parts;
   const callBack = !away
     ? `${signer.name} oddzwoni najpóźniej ${parts.replyBy}.`
-    : `${awayLead(away)}${away.replyOnReturn ? ` i wtedy ${signer.name} od razu oddzwoni.` : `, a ${signer.name} oddzwoni najpóźniej ${parts.replyBy}.`}`;
+    : `${awayLead(away)}${away.replyOnReturn ? ` i wtedy ${signer.name} od razu oddzwoni.` : `, a ${signer.name} oddzwoni najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`}`;
   const contact = signer.phone
     ? `Numer bezpośredni: ${signer.phone}.`
     : `Adres e-mail: ${signer.email ?? ''}.`;
@@ -245,4 +257,4 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
   return { subject: `Przepraszam za zwłokę, odpiszę ${parts.replyBy}`, text: lines.join('\n') };
 }
 
-export const pl: Phrasebook = { moment, chat, email, voice, noticeChat, noticeEmail, signature };
+export const pl: Phrasebook = { moment, clock, chat, email, voice, noticeChat, noticeEmail, signature };

@@ -23,8 +23,8 @@ describe('npm run promise', () => {
       'Team away   until Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
       'Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
       'Locale      pl, the business default',
-      'Ack         sms, 2 SMS segments, UCS-2, 109 units',
-      '    Wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
+      'Ack         sms, 2 SMS segments, UCS-2, 122 units',
+      '    Dostaliśmy Twoją wiadomość. Wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
       '    Anna Kowalska, tel. 22 123 45 67',
       '',
       // Half an hour after the team is back, never before it (it was 08:30, from a person not at work yet)
@@ -86,7 +86,7 @@ describe('npm run promise', () => {
         "Locale      en, the contact's language, --locale",
         'Ack         email',
         "Subject     We'll reply on Monday by 10 am",
-        "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply on Monday by 10 am.",
+        "    Thanks for your message, it has reached us. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply by 10 am.",
         'Notice at   Mon 30 Nov 2026, 09:30 (2026-11-30T09:30:00+01:00), 30 min of working time before the promise',
         'Notice      email',
         "Subject     Sorry for the wait: I'll reply tomorrow by 9:30 am",
@@ -116,7 +116,7 @@ describe('npm run promise', () => {
         'Reply by    Tue 30 Mar 2027, 10:00 (2027-03-30T10:00:00+02:00)',
         'Detected    en (confident) in "Hi, where is my order?"',
         'Locale      en, detected from --text',
-        "    Hello, thanks for your message. We're out of the office now, back on Tuesday at 9 am, and I'll reply on Tuesday by 10 am.",
+        "    Hello, thanks for your message. We're out of the office now, back on Tuesday at 9 am, and I'll reply by 10 am.",
       ]),
     );
   });

@@ -333,25 +333,25 @@ describe('composeAck', () => {
         'on a Saturday',
         '2026-11-28T12:00',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
       ],
       [
         'on a Friday before closing',
         '2026-11-27T16:30',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w poniedziałek do 10:00.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
       ],
       [
         'on a Saturday',
         '2026-11-28T12:00',
         'en',
-        "Hello, thanks for your message. We're out of the office now, back on Monday at 9 am, and I'll reply on Monday by 10 am.",
+        "Hello, thanks for your message. We're out of the office now, back on Monday at 9 am, and I'll reply by 10 am.",
       ],
       [
         'on a Friday before closing',
         '2026-11-27T16:30',
         'en',
-        "Hello, thanks for your message. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply on Monday by 10 am.",
+        "Hello, thanks for your message. We're here today until 5 pm, then back on Monday at 9 am, and I'll reply by 10 am.",
       ],
     ] as const)('should say so honestly %s (%s)', (_name, at, locale, body) => {
       // Prepare
@@ -389,10 +389,35 @@ describe('composeAck', () => {
       });
 
       // Assess
-      expect(pl.text).toContain(
-        'wracamy w poniedziałek o 9:10, a odpiszę najpóźniej w poniedziałek do 9:15.',
+      expect(pl.text).toContain('wracamy w poniedziałek o 9:10, a odpiszę najpóźniej do 9:15.');
+      expect(en.text).toContain("back on Monday at 9:10 am, and I'll reply by 9:15 am.");
+    });
+
+    // Stop 24: the day was said twice ("wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w
+    // poniedziałek do 10:00"); it is named again only when the reply falls on another day.
+    it('should name the reply day only when it is not the day the team is back', () => {
+      // Prepare
+      const nextDay = promiseOf('2026-12-01T10:00', '2026-11-30T09:00');
+
+      // Act
+      const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale: 'pl',
+        channel: 'messenger',
+        now: warsaw('2026-11-28T12:00'),
+        promise: nextDay,
+      });
+      const en = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale: 'en',
+        channel: 'voice',
+        now: warsaw('2026-11-28T12:00'),
+        promise: nextDay,
+      });
+
+      // Assess
+      expect(pl.text).toContain('wracamy w poniedziałek o 9:00, a odpiszę najpóźniej we wtorek do 10:00.');
+      expect(en.text).toContain(
+        'back on Monday at 9 am, and Anna Kowalska will call you back on Tuesday by 10 am.',
       );
-      expect(en.text).toContain("back on Monday at 9:10 am, and I'll reply on Monday by 9:15 am.");
     });
   });
 });
