@@ -7,13 +7,12 @@ import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/messag
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
 import type {
   ContactTouch,
+  ConversationPage,
   ConversationQuery,
   ConversationStore,
-  DuePage,
   LastAck,
   MessagePage,
   OpenConversationClaim,
-  Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 
@@ -160,12 +159,12 @@ export class MemoryConversationStore implements ConversationStore {
 
   async dropSpilledEvents(): Promise<void> {}
 
-  async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
+  async listConversations(query: ConversationQuery): Promise<ConversationPage> {
     const items = [...this.#conversations.values()]
       .filter((c) => c.status === query.status && (!query.channel || c.channel === query.channel))
       .sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt))
       .slice(0, query.limit);
-    return { items, nextCursor: null };
+    return { items, nextCursor: null, unreadable: [] };
   }
 
   async listMessages(conversationId: string, page: MessagePage): Promise<Message[]> {
@@ -259,7 +258,7 @@ export class MemoryConversationStore implements ConversationStore {
     return updated;
   }
 
-  async dueForSweep(): Promise<DuePage> {
+  async dueForSweep(): Promise<ConversationPage> {
     // The sweeper's index is not kept here: the front figure never sweeps.
     return { items: [], nextCursor: null, unreadable: [] };
   }

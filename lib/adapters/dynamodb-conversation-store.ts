@@ -23,13 +23,12 @@ import {
 } from '#lib/domain/message.ts';
 import type {
   ContactTouch,
+  ConversationPage,
   ConversationQuery,
   ConversationStore,
-  DuePage,
   LastAck,
   MessagePage,
   OpenConversationClaim,
-  Page,
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
@@ -447,7 +446,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async listConversations(query: ConversationQuery): Promise<Page<Conversation>> {
+  async listConversations(query: ConversationQuery): Promise<ConversationPage> {
     // One index per listing, so that every listing is a Query (one per shard) whose cost is
     // about the page size whatever the table holds. An assignee's key is not sharded: it takes
     // one agent's conversations, not everyone's.
@@ -478,10 +477,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       cursor: query.cursor,
       tableKey: conversationKey,
     });
-    return {
-      items: page.items.map((item) => ConversationSchema.parse(strip(item))),
-      nextCursor: page.nextCursor,
-    };
+    return readConversations(page);
   }
 
   async listMessages(conversationId: string, page: MessagePage): Promise<Message[]> {
@@ -709,7 +705,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async dueForSweep(now: Date, limit: number, cursor?: string): Promise<DuePage> {
+  async dueForSweep(now: Date, limit: number, cursor?: string): Promise<ConversationPage> {
     const page = await queryShards({
       client: this.#client,
       table: this.#table,
@@ -725,21 +721,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     });
     // One item at a time: one that cannot be read sorts first in the index and is never
     // rewritten, so failing the page on it would stop the sweep for every customer, every run.
-    const items: Conversation[] = [];
-    const unreadable: DuePage['unreadable'] = [];
-    for (const item of page.items) {
-      const parsed = ConversationSchema.safeParse(strip(item));
-      if (parsed.success) items.push(parsed.data);
-      else {
-        unreadable.push({
-          key: item.pk?.S ?? '(no key)',
-          // Where it failed, never what it held.
-          fields: [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))],
-        });
-      }
-    }
-    // The cursor is the raw page's: it continues after an unreadable item too.
-    return { items, nextCursor: page.nextCursor, unreadable };
+    return readConversations(page);
   }
 
   #messageKeys(message: Message): Record<string, string> {
@@ -770,4 +752,29 @@ function spilledEventKey(conversationId: string, event: DomainEvent): { pk: stri
 function parseContact(item: Record<string, unknown>): Contact {
   const channels = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
   return ContactSchema.parse({ ...item, channels, openConversationId: item.openConversationId ?? null });
+}
+
+/**
+ * A page of conversation items, one at a time: one this release cannot read is named by its
+ * key and the fields that failed (never what it held) and skipped, and the cursor is the raw
+ * page's, so it continues after it. Failing the page on it would fail the sweep for every
+ * customer, or an agents' listing, every time until someone repaired the item.
+ */
+function readConversations(page: {
+  items: Array<Record<string, AttributeValue>>;
+  nextCursor: string | null;
+}): ConversationPage {
+  const items: Conversation[] = [];
+  const unreadable: ConversationPage['unreadable'] = [];
+  for (const item of page.items) {
+    const parsed = ConversationSchema.safeParse(strip(item));
+    if (parsed.success) items.push(parsed.data);
+    else {
+      unreadable.push({
+        key: item.pk?.S ?? '(no key)',
+        fields: [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))],
+      });
+    }
+  }
+  return { items, nextCursor: page.nextCursor, unreadable };
 }

@@ -9,12 +9,14 @@ export type { LastAck };
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /**
- * A page of due conversations. An item this release cannot read (written by a newer release
- * rolled back from, copied back by hand from a restore) is left out of `items` and named in
- * `unreadable` by its table key and the fields that failed, never by its content; the cursor
- * still continues after it, so it holds up neither this page nor the next.
+ * A page of conversations read from an index. An item this release cannot read (written by a
+ * newer release rolled back from, copied back by hand from a restore) is left out of `items`
+ * and named in `unreadable` by its table key and the fields that failed, never by its content;
+ * the cursor still continues after it, so it holds up neither this page nor the next.
  */
-export type DuePage = Page<Conversation> & { unreadable: Array<{ key: string; fields: string[] }> };
+export type ConversationPage = Page<Conversation> & {
+  unreadable: Array<{ key: string; fields: string[] }>;
+};
 
 /** The longest cursor a store issues (the API refuses longer ones unread). */
 export const MAX_CURSOR_LENGTH = 4_096;
@@ -120,7 +122,7 @@ export interface ConversationStore {
   spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]>;
   /** Forgets spilled events that were delivered (those already gone are no error). */
   dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void>;
-  listConversations(query: ConversationQuery): Promise<Page<Conversation>>;
+  listConversations(query: ConversationQuery): Promise<ConversationPage>;
   /**
    * A page of a conversation's messages, oldest first: the latest `limit` of them, or the
    * latest `limit` before `before` (the oldest message of the page before it).
@@ -170,5 +172,5 @@ export interface ConversationStore {
    * continues after the last one returned (a conversation the sweeper just finished is not
    * read again, even from an index that has not caught up with its write).
    */
-  dueForSweep(now: Date, limit: number, cursor?: string): Promise<DuePage>;
+  dueForSweep(now: Date, limit: number, cursor?: string): Promise<ConversationPage>;
 }

@@ -1,3 +1,5 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -73,6 +75,48 @@ describe('listing conversations for the agents', () => {
     ]);
     expect(anna.body.items.map((c) => c.id)).toEqual([all[0]?.id]);
     expect(overdue.body.items).toHaveLength(3);
+  });
+
+  // Stop 24 (stop 23's "left alone"): one item the listing could not parse answered the whole
+  // page 500, so no agent saw any waiting customer until someone repaired it by hand.
+  it('should list the other conversations when one item cannot be read, and log it by its key only', async () => {
+    // Prepare: two waiting customers, and a copy of one's item this release cannot parse (a
+    // status from a newer release rolled back from, or an item copied back from a restore).
+    await sb.postSms({ From: '+48601000011', Body: 'Pierwsze pytanie' });
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601000012', Body: 'Drugie pytanie' });
+    const before = (await list('')).body.items;
+    const { Item } = await sb.backends.dynamodb.send(
+      new GetItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONV#${before[0]?.id}`, sk: 'CONV' }),
+      }),
+    );
+    const poison = unmarshall(Item ?? {});
+    poison.pk = 'CONV#conv_unreadable';
+    poison.id = 'conv_unreadable';
+    poison.status = 'snoozed';
+    await sb.backends.dynamodb.send(
+      new PutItemCommand({
+        TableName: sb.backends.tableName,
+        Item: marshall(poison, { removeUndefinedValues: true }),
+      }),
+    );
+
+    // Act
+    const listed = await list('');
+    const bySms = await list('?channel=sms');
+
+    // Assess
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((c) => c.contact.key).sort()).toEqual([
+      'phone:+48601000011',
+      'phone:+48601000012',
+    ]);
+    expect(bySms.body.items).toHaveLength(2);
+    const skipped = sb.log.lines.filter((line) => line.message.includes('cannot read'));
+    expect(skipped[0]?.fields).toEqual({ key: 'CONV#conv_unreadable', fields: ['status'] });
+    expect(JSON.stringify(skipped)).not.toContain('+4860100001');
   });
 
   it('should refuse combined or contradictory filters with 400', async () => {

@@ -5,6 +5,7 @@ import type { Message } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
+import type { Log } from '#lib/ports/logger.ts';
 import { NotFoundError } from '../errors.ts';
 import { conversationView, type MessageView, messageView } from '../views.ts';
 
@@ -61,7 +62,7 @@ export const ConversationMessagesQuery = z.strictObject({
 });
 
 /** The agents' read API, mounted at /api behind bearer auth. */
-export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hono {
+export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: Log }): Hono {
   const routes = new Hono();
 
   routes.get('/conversations', async (c) => {
@@ -71,6 +72,10 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock }): Hon
       awaiting: query.awaiting || query.order === 'replyBy',
       now: deps.clock.now(),
     });
+    for (const { key, fields } of page.unreadable) {
+      // The agents still get the rest of the page; the key lets someone repair the item.
+      deps.log.error('listing skipped a conversation item it cannot read', { key, fields });
+    }
     return c.json({ items: page.items.map(conversationView), nextCursor: page.nextCursor });
   });
 
