@@ -23,6 +23,11 @@ export const AckSchema = z.object({
   attempts: z.number().int().nonnegative(),
   /** A worker's claim: nobody else sends it before this moment. */
   leaseUntil: z.string().optional(),
+  /**
+   * After a failed try (the provider down, throttling): not tried again before this moment.
+   * The sweeper queues it then; a copy of its job that comes earlier leaves it.
+   */
+  retryAt: z.string().optional(),
   messageId: z.string().optional(),
   /**
    * When it failed only because its retries ran out (the provider kept failing; the job went
@@ -468,7 +473,25 @@ export function isRedrive(job: Ack, now: Date, firstDelivery: boolean): boolean 
 
 export type ClaimResult =
   | { kind: 'claimed'; conversation: Conversation }
-  | { kind: 'skip'; reason: 'stale' | 'done' | 'leased' };
+  | { kind: 'skip'; reason: 'stale' | 'done' | 'leased' | 'not-yet' };
+
+const MINUTE = 60_000;
+/**
+ * The wait after each failed try of an ack or notice: 1, 2, 4, 8 minutes, plus up to 25 %
+ * jitter (so the acks a provider's outage held back do not all go at once when it returns,
+ * into its rate limit). With five tries, the last comes 15–19 minutes after the first: an
+ * outage that long heals by itself; a longer one ends in the DLQ, its alarm and a redrive.
+ */
+const ACK_RETRY_DELAYS_MS: readonly number[] = [MINUTE, 2 * MINUTE, 4 * MINUTE, 8 * MINUTE];
+const ACK_RETRY_JITTER = 0.25;
+/** A worker whose clock runs this much behind the sweeper's still takes the job it queued. */
+const RETRY_CLOCK_SKEW_MS = 5_000;
+
+/** When the next try may go after the `attempts`-th failed one; `random` is in [0, 1). */
+export function ackRetryAt(now: Date, attempts: number, random: number): Date {
+  const base = ACK_RETRY_DELAYS_MS[Math.max(0, Math.min(attempts, ACK_RETRY_DELAYS_MS.length) - 1)] ?? MINUTE;
+  return new Date(now.getTime() + Math.round(base * (1 + ACK_RETRY_JITTER * random)));
+}
 
 /**
  * A worker's claim on the episode's ack or notice (pending → sending with a lease). A lease
@@ -508,6 +531,14 @@ export function claimAck(
   if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) {
     return { kind: 'skip', reason: 'leased' };
   }
+  // Backing off after a failed try: the sweeper queues it again when it is time.
+  if (
+    job.state === 'pending' &&
+    job.retryAt &&
+    Date.parse(job.retryAt) - RETRY_CLOCK_SKEW_MS > now.getTime()
+  ) {
+    return { kind: 'skip', reason: 'not-yet' };
+  }
   return {
     kind: 'claimed',
     conversation: {
@@ -541,12 +572,12 @@ export function settleAck(
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
     | { state: 'skipped' | 'failed'; reason: string; at: Date; deadLettered?: boolean }
-    | { state: 'pending'; reason: string },
+    | { state: 'pending'; reason: string; retryAt: Date },
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, deadLetteredAt: _dead, ...rest } = job;
+  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, ...rest } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered before the worker got to mark it sent: that stands.
     if (job.state === 'failed') return conversation;
@@ -572,6 +603,7 @@ export function settleAck(
       ...('deadLettered' in outcome && outcome.deadLettered
         ? { deadLetteredAt: outcome.at.toISOString() }
         : {}),
+      ...('retryAt' in outcome ? { retryAt: outcome.retryAt.toISOString() } : {}),
     },
   };
   if (slot !== 'ack' || outcome.state === 'pending') return settled;
@@ -678,7 +710,10 @@ export function movePromise(conversation: Conversation, promise: Conversation['p
 
 function jobSweepAt(job: Ack | null, graceMs: number): number | null {
   if (!job) return null;
-  if (job.state === 'pending') return Date.parse(job.enqueuedAt ?? job.requestedAt) + graceMs;
+  if (job.state === 'pending') {
+    const queued = Date.parse(job.enqueuedAt ?? job.requestedAt) + graceMs;
+    return job.retryAt ? Math.max(queued, Date.parse(job.retryAt)) : queued;
+  }
   if (job.state === 'sending') {
     // After the lease, but not again within the grace period of the sweeper's own requeue.
     const lease = Date.parse(job.leaseUntil ?? job.requestedAt);

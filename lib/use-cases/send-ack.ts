@@ -2,6 +2,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import {
   ackMessageId,
   ackNoLongerNeeded,
+  ackRetryAt,
   type Conversation,
   claimAck,
   deadLetteredAt,
@@ -32,6 +33,8 @@ export type SendAckDeps = {
   metrics: Metrics;
   business: BusinessConfig;
   ack: { leaseMs: number; maxAttempts: number };
+  /** [0, 1): the retry backoff's jitter; tests pin it. */
+  random?: () => number;
   /**
    * The event fan-out the store publishes through. When given, a sent message's events go out
    * before the write that marks it sent, and that write carries none: no clearing write after
@@ -44,7 +47,7 @@ export type SendAckResult =
   | { kind: 'sent'; messageId: string }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; reason: string }
-  | { kind: 'nothing-to-do'; reason: 'stale' | 'done' | 'leased' | 'missing' };
+  | { kind: 'nothing-to-do'; reason: 'stale' | 'done' | 'leased' | 'not-yet' | 'missing' };
 
 /** A transient send failure: the queue delivers the job again (and, in the end, to the DLQ). */
 export class AckRetryError extends SendError {
@@ -215,7 +218,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
         : final
           ? // Out of retries, not refused: the job goes to the DLQ, and a redrive tries again.
             { state: 'failed', reason, at: now, deadLettered: !permanent }
-          : { state: 'pending', reason },
+          : // Backing off: the sweeper queues it again then (docs/store.md, "sendAck").
+            { state: 'pending', reason, retryAt: ackRetryAt(now, attempts, (deps.random ?? Math.random)()) },
     );
     deps.log.warn('automatic message not sent', {
       conversationId: conversation.id,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ackMessageId } from '#lib/domain/conversation.ts';
 import { sendAck } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { redriveDlq } from '#test/support/dlq.ts';
+import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
 import {
   FAKE_ACCOUNT_SID,
   FAKE_AUTH_TOKEN,
@@ -93,8 +93,7 @@ describe('the ack worker', () => {
 
     // Act
     await sb.postSms({ From: '+48601000021' });
-    await sb.drain();
-    await sb.drain();
+    await drainThroughRetries(sb);
 
     // Assess
     const conversation = await onlyConversation();
@@ -113,14 +112,60 @@ describe('the ack worker', () => {
     expect((await sweep(sb.runtime.sweepDeps)).requeued).toBe(0);
   });
 
+  // Stop 24 (stop 23's "left alone"): the sweeper queued a failed ack again every minute, so
+  // the five tries were spent in about five minutes of a provider's outage.
+  it('should back off between tries after a provider failure (1, 2, 4, 8 minutes) and send once when it recovers', async () => {
+    // Prepare: Twilio fails every request until it recovers.
+    await withFakeTwilio();
+    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    await sb.postSms({ From: '+48601000034', Body: 'Czy paczka już wyszła?' });
+    await sb.drain();
+    const afterFirst = twilio?.requests.length ?? 0;
+    const pending = await onlyConversation();
+    const job = JSON.stringify({ conversationId: pending.id, episode: 1 });
+
+    // Act: a copy of the job comes at once, and the sweeper runs every minute; the second try
+    // fails too; then Twilio recovers before the third.
+    await sb.backends.sqs.send(new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: job }));
+    await sb.drain();
+    const afterCopy = twilio?.requests.length ?? 0;
+    sb.clock.advance(50_000);
+    const early = await sweep(sb.runtime.sweepDeps);
+    sb.clock.advance(40_000);
+    const first = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const afterSecond = twilio?.requests.length ?? 0;
+    sb.clock.advance(100_000);
+    const tooSoon = await sweep(sb.runtime.sweepDeps);
+    twilio?.recover();
+    sb.clock.advance(60_000);
+    const second = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: no try before its wait (1–1.25 min, then 2–2.5 min), one after it, and one ack.
+    expect(pending.ack).toMatchObject({ state: 'pending', reason: 'SEND_FAILED:20503' });
+    expect(afterCopy, 'a copy of the job tried again at once').toBe(afterFirst);
+    expect({
+      early: early.requeued,
+      first: first.requeued,
+      tooSoon: tooSoon.requeued,
+      second: second.requeued,
+    }).toEqual({ early: 0, first: 1, tooSoon: 0, second: 1 });
+    expect(afterSecond).toBeGreaterThan(afterFirst);
+    expect((await onlyConversation()).ack.state).toBe('sent');
+    const { messages } = (await (await sb.api(`/api/conversations/${pending.id}`)).json()) as {
+      messages: Array<{ kind: string }>;
+    };
+    expect(messages.filter((m) => m.kind === 'ack')).toHaveLength(1);
+  });
+
   it('should send the ack when its job is redriven from the DLQ after the outage, and once only', async () => {
     // Prepare: Twilio fails every attempt until the job is in the DLQ and the ack shows failed.
     // Found at stop 23: the redrive docs/deploy.md prescribes claimed nothing (the ack was "done").
     await withFakeTwilio({ maxReceiveCount: 3 });
     twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
     await sb.postSms({ From: '+48601000031', Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    await sb.drain();
+    await drainThroughRetries(sb);
     const before = await onlyConversation();
     twilio?.recover();
     if (twilio) twilio.requests.length = 0;
@@ -148,8 +193,7 @@ describe('the ack worker', () => {
     await withFakeTwilio({ maxReceiveCount: 3 });
     twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
     await sb.postSms({ From: '+48601000033' });
-    await sb.drain();
-    await sb.drain();
+    await drainThroughRetries(sb);
     const failed = await onlyConversation();
     twilio?.recover();
     const job = { conversationId: failed.id, episode: 1 };
@@ -203,8 +247,7 @@ describe('the ack worker', () => {
 
     // Act
     await sb.postSms({ From: '+48601000033', Body: 'Czy mogę zmienić adres dostawy?' });
-    await sb.drain();
-    await sb.drain();
+    await drainThroughRetries(sb);
 
     // Assess: Twilio said 401 Authenticate, once per delivery of the job (no retries within
     // the call: seconds fix nothing)...

@@ -2,7 +2,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { redriveDlq } from '#test/support/dlq.ts';
+import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { ackWorkerDiedBeforeAlias, undeliveredBeforeAlias } from '#test/support/races.ts';
@@ -39,8 +39,7 @@ describe('held statuses and redrives', () => {
     const sb = await startThroughTwilio({ maxReceiveCount: 3 });
     twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
     await sb.postSms({ From: from, Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    await sb.drain();
+    await drainThroughRetries(sb);
     twilio?.recover();
     if (twilio) twilio.requests.length = 0;
     return sb;

@@ -1,4 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import type { TestSwitchboard } from './switchboard.ts';
 
 /** What the SQS console's "redrive" does: each ack DLQ message sent to the ack queue as a new message. */
@@ -22,5 +23,25 @@ export async function redriveDlq(sb: TestSwitchboard): Promise<string[]> {
         new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
       );
     }
+  }
+}
+
+/**
+ * What a provider's outage does to an ack over time: each failed try backs off (1, 2, 4, 8
+ * minutes, with jitter) and the sweeper queues it again when due, until the ack is sent or its
+ * tries run out and the job goes on to the DLQ. Advances the test clock 10 minutes a round,
+ * and only while an ack or notice is still waiting for its next try.
+ */
+export async function drainThroughRetries(sb: TestSwitchboard, rounds = 6): Promise<void> {
+  await sb.drain();
+  for (let round = 0; round < rounds; round++) {
+    const { items } = await sb.runtime.store.dueForSweep(
+      new Date(sb.clock.now().getTime() + 11 * 60_000),
+      100,
+    );
+    if (!items.some((c) => c.ack?.state === 'pending' || c.notice?.state === 'pending')) return;
+    sb.clock.advance(10 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ackNoLongerNeeded,
+  ackRetryAt,
   applyInbound,
   type Conversation,
   claimAck,
@@ -399,6 +400,31 @@ describe('the ack lifecycle', () => {
     expect(claimAck(claimed.conversation, 1, new Date('2026-11-25T09:02:00Z'), 60_000).kind).toBe('claimed');
     expect(claimAck(opened(), 2, now, 60_000)).toEqual({ kind: 'skip', reason: 'stale' });
     expect(claimAck(sent, 1, now, 60_000)).toEqual({ kind: 'skip', reason: 'done' });
+  });
+
+  it('should back off a failed try: not claimed, nor swept, before its wait; the waits double, with up to 25 % jitter', () => {
+    // Prepare
+    const claimed = claimAck(opened(), 1, now, 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+    const retryAt = ackRetryAt(now, 1, 0.5);
+    const failed = settleAck(claimed.conversation, 1, { state: 'pending', reason: 'SEND_FAILED', retryAt });
+
+    // Act + Assess
+    expect(retryAt.getTime() - now.getTime()).toBe(67_500);
+    expect([1, 2, 3, 4, 5, 9].map((n) => ackRetryAt(now, n, 0).getTime() - now.getTime())).toEqual([
+      60_000, 120_000, 240_000, 480_000, 480_000, 480_000,
+    ]);
+    expect(ackRetryAt(now, 4, 0.999).getTime() - now.getTime()).toBeLessThan(600_000);
+    expect(failed.ack).toMatchObject({ state: 'pending', attempts: 1, retryAt: retryAt.toISOString() });
+    expect(failed.ack?.leaseUntil).toBeUndefined();
+    expect(claimAck(failed, 1, new Date(now.getTime() + 30_000), 60_000)).toEqual({
+      kind: 'skip',
+      reason: 'not-yet',
+    });
+    expect(claimAck(failed, 1, retryAt, 60_000).kind).toBe('claimed');
+    expect(nextSweepAt(failed, 60_000)).toBe(retryAt.toISOString());
+    const sent = settleAck(failed, 1, { state: 'sent', at: retryAt, messageId: 'ack1' });
+    expect(sent.ack?.retryAt).toBeUndefined();
   });
 
   it('should mark sent without a lease, and leave other episodes alone', () => {
