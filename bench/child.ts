@@ -106,7 +106,7 @@ async function ack() {
     sqs: backend.sqs,
     queueUrl: backend.config.aws.ackQueueUrl as string,
     handle: (record: { body: string; receiveCount: number; messageId: string }) =>
-      handleAckRecord(backend.runtime.sendAckDeps, record),
+      handleAckRecord(backend.runtime.workDeps, record),
     log,
     waitSeconds: 0,
   };

@@ -59,6 +59,7 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
       echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
       transcription: (transcription) => recordTranscription(updateDeps, transcription),
     },
+    deferInbound: () => queue.deferInbound(),
     providers: channels.providers,
     agent: { store, senders: channels.senders, clock, log, business: config.business },
     idempotency: notOnWebhookPath('idempotency'),

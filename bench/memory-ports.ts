@@ -276,4 +276,8 @@ export class MemoryAckQueue implements AckQueue {
   async enqueue(job: AckJob): Promise<void> {
     this.jobs.push(job);
   }
+
+  async deferInbound(): Promise<void> {
+    throw new Error('the front figure never defers a webhook');
+  }
 }

@@ -6,7 +6,6 @@ import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
 
 const runtime = await loadLambdaRuntime('switchboard-ack-worker', {
-  requireQueue: false,
   mail: (config) => {
     const emailClient = createSesEmailClient(config);
     return emailClient ? { emailClient } : {};
@@ -17,7 +16,7 @@ const processor = new BatchProcessor(EventType.SQS);
 const statsQueueArn = process.env.STATS_QUEUE_ARN;
 
 async function recordHandler(record: SQSRecord) {
-  return handleAckRecord(runtime.sendAckDeps, {
+  return handleAckRecord(runtime.workDeps, {
     body: record.body,
     receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
     messageId: record.messageId,

@@ -190,6 +190,9 @@ export class SwitchboardStack extends Stack {
         `Mail to ${mail.domain} is received, but without -c sesFromAddress=… no email acknowledgement can be sent.`,
       );
     }
+    // A Twilio webhook the store could not take is queued for the worker to record; recording
+    // it queues its acknowledgement like any other (docs/channels.md, "When the store is down").
+    ackWorker.bindQueue(ackQueue.queue);
     ackWorker.function.addEventSource(
       new SqsEventSource(ackQueue.queue, {
         batchSize: 10,

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
+import type { AckJob, AckQueue, InboundJob } from '#lib/ports/ack-queue.ts';
 
 /** The AckQueue on SQS (a standard queue: the worker's claim makes duplicates harmless). */
 export class SqsAckQueue implements AckQueue {
@@ -12,6 +12,12 @@ export class SqsAckQueue implements AckQueue {
   }
 
   async enqueue(job: AckJob): Promise<void> {
+    await this.#client.send(
+      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(job) }),
+    );
+  }
+
+  async deferInbound(job: InboundJob): Promise<void> {
     await this.#client.send(
       new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(job) }),
     );

@@ -150,9 +150,11 @@ export const TranscriptionSchema = z.object({
 export type Transcription = z.infer<typeof TranscriptionSchema>;
 
 /** Everything a provider webhook can tell us, after normalization. */
-export type InboundEvent =
-  | { type: 'message'; message: InboundMessage }
-  | { type: 'delivery'; update: DeliveryUpdate }
-  | { type: 'echo'; echo: OutboundEcho }
-  | { type: 'transcription'; transcription: Transcription }
-  | { type: 'ignored'; reason: string };
+export const InboundEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), message: InboundMessageSchema }),
+  z.object({ type: z.literal('delivery'), update: DeliveryUpdateSchema }),
+  z.object({ type: z.literal('echo'), echo: OutboundEchoSchema }),
+  z.object({ type: z.literal('transcription'), transcription: TranscriptionSchema }),
+  z.object({ type: z.literal('ignored'), reason: z.string() }),
+]);
+export type InboundEvent = z.infer<typeof InboundEventSchema>;

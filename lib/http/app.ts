@@ -4,6 +4,7 @@ import type { MetaChannel } from '#lib/channels/meta/index.ts';
 import type { SesChannel } from '#lib/channels/ses/index.ts';
 import type { TwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import type { InboundJob } from '#lib/ports/ack-queue.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -48,6 +49,8 @@ export type AppDeps = {
   store: ConversationStore;
   apiKeys: ApiKeyStore;
   handlers: EventHandlers;
+  /** Puts a webhook the store could not take on the work queue (Twilio's: it never retries one). */
+  deferInbound: (job: InboundJob) => Promise<void>;
   agent: AgentDeps;
   rateLimiter: RateLimiter;
   /** Each API key's budget of requests a minute (429 with Retry-After past it). */

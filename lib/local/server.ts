@@ -166,7 +166,7 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
   const worker = startQueueWorker({
     sqs,
     queueUrl: config.aws.ackQueueUrl as string,
-    handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
+    handle: (record) => handleAckRecord(runtime.workDeps, record),
     log,
   });
   const feedStats = () =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InboundEventSchema } from '#lib/domain/message.ts';
 
 /** At most this many delivered event ids ride in a job; a longer outbox is cleared by the claim as usual. */
 export const MAX_DELIVERED_IDS = 50;
@@ -17,7 +18,24 @@ export const AckJobSchema = z.object({
 });
 export type AckJob = z.infer<typeof AckJobSchema>;
 
-/** The queue between recording a message and sending its acknowledgement. */
+/**
+ * A webhook whose events could not be stored while the provider waited (DynamoDB unavailable
+ * or throttling), verified and normalized, for the worker to record. Only for a provider that
+ * does not retry a webhook we fail: Twilio (a 5xx is logged in its debugger, and the message
+ * is never posted again). `receivedAt` is when it came: its messages keep that receipt time
+ * (the promise counts from it), whenever the worker records them.
+ */
+export const InboundJobSchema = z.object({
+  kind: z.literal('inbound'),
+  provider: z.string().min(1).max(64),
+  receivedAt: z.iso.datetime({ offset: true }),
+  events: z.array(InboundEventSchema).min(1).max(100),
+});
+export type InboundJob = z.infer<typeof InboundJobSchema>;
+
+/** The work queue: the jobs of the worker (acknowledgements, late notices, deferred webhooks). */
 export interface AckQueue {
   enqueue(job: AckJob): Promise<void>;
+  /** Puts a webhook's events on the queue for the worker to record; throws if the queue refused it. */
+  deferInbound(job: InboundJob): Promise<void>;
 }

@@ -20,7 +20,6 @@ import { createRuntime, type Runtime } from './runtime.ts';
 export async function loadLambdaRuntime(
   serviceName: string,
   options: {
-    requireQueue?: boolean;
     /** Each entry point brings only the mail clients it uses, so other bundles carry none. */
     mail?: (config: AppConfig) => { mailStore?: MailStore; emailClient?: SesEmailClient };
   } = {},
@@ -35,7 +34,6 @@ export async function loadLambdaRuntime(
     dynamodb: createDynamoDbClient(config.aws),
     sqs: createSqsClient(config.aws),
     log,
-    requireQueue: options.requireQueue ?? true,
     metrics: createPowertoolsMetrics(),
     ...(config.eventBusName
       ? {

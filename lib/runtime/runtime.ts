@@ -17,6 +17,7 @@ import { ConfigError } from '#lib/config/env.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
 import { noticeSchedule } from '#lib/domain/promise.ts';
 import { createApp } from '#lib/http/app.ts';
+import type { EventHandlers } from '#lib/http/ingest.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
@@ -36,6 +37,7 @@ import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
+import type { WorkDeps } from './ack-records.ts';
 import { wireChannels } from './channels.ts';
 import { wireMailRecovery } from './mail-recovery.ts';
 
@@ -49,18 +51,12 @@ const noMailStore: MailStore = {
   saveAttachment: () => Promise.reject(new ConfigError('No mail store is configured here (MAIL_BUCKET)')),
 };
 
-const unconfiguredQueue: AckQueue = {
-  enqueue: () => Promise.reject(new ConfigError('ACK_QUEUE_URL is not configured')),
-};
-
 export type RuntimeOptions = {
   config: AppConfig;
   dynamodb: DynamoDBClient;
   sqs: SQSClient;
   log: Log;
   clock?: Clock;
-  /** false for the ack worker, which never enqueues. */
-  requireQueue?: boolean;
   /** Where mail and attachments go (S3 on AWS, the data dir locally); only the http function needs one. */
   mailStore?: MailStore;
   /** Where events for downstream tools go (EventBridge on AWS, events.jsonl locally). */
@@ -86,6 +82,8 @@ export type Runtime = {
    * them); locally lib/local/event-feed.ts reads them from events.jsonl.
    */
   statsDeps: StatsSinkDeps;
+  /** What the worker needs for each job on the work queue: an ack to send, a webhook to record. */
+  workDeps: WorkDeps;
 };
 
 /** Wires adapters to use cases: the one composition root shared by Lambda and local mode. */
@@ -93,7 +91,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
   const queueUrl = config.aws.ackQueueUrl;
-  if (!queueUrl && options.requireQueue !== false) throw new ConfigError('ACK_QUEUE_URL is not configured');
+  // Every function queues: the http function and the sweeper acks, the worker the ack of a
+  // webhook it records for the http function (Twilio's, when the store was down).
+  if (!queueUrl) throw new ConfigError('ACK_QUEUE_URL is not configured');
   // One count for both stores: a listing reads every shard either has written.
   const shards = new ShardCount({
     client: options.dynamodb,
@@ -127,8 +127,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // stats are fed from the same events off the request path (see Runtime.statsDeps).
   const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps));
   const store = publishingStore(baseStore, sink, log);
-  // The ack worker only consumes the queue (its event source does): it gets no URL and no send grant.
-  const queue: AckQueue = queueUrl ? new SqsAckQueue({ client: options.sqs, queueUrl }) : unconfiguredQueue;
+  const queue: AckQueue = new SqsAckQueue({ client: options.sqs, queueUrl });
   const metrics = options.metrics ?? noMetrics;
   const channels = wireChannels(config, {
     mailStore: options.mailStore ?? noMailStore,
@@ -173,18 +172,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;
   const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
+  const handlers: EventHandlers = {
+    message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
+    delivery: (update) => recordDelivery(updateDeps, update),
+    echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
+    transcription: (transcription) => recordTranscription(updateDeps, transcription),
+  };
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),
-    handlers: {
-      message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
-      delivery: (update) => recordDelivery(updateDeps, update),
-      echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
-      transcription: (transcription) => recordTranscription(updateDeps, transcription),
-    },
+    handlers,
+    deferInbound: (job) => queue.deferInbound(job),
     providers: channels.providers,
     agent: {
       store,
@@ -210,5 +211,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     production: config.production,
     inbox: config.inbox,
   });
-  return { store, queue, app, recordDeps, sendAckDeps, sweepDeps, statsDeps };
+  return {
+    store,
+    queue,
+    app,
+    recordDeps,
+    sendAckDeps,
+    sweepDeps,
+    statsDeps,
+    workDeps: { sendAck: sendAckDeps, ingest: { handlers, log, clock } },
+  };
 }

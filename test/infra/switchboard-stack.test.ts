@@ -283,6 +283,7 @@ describe('SwitchboardStack', () => {
           'PUBLIC_URL',
           'SWITCHBOARD_SECRETS_ARN',
           'EVENT_BUS_NAME',
+          'ACK_QUEUE_URL',
           'STATS_QUEUE_ARN',
         ],
       ],
@@ -550,7 +551,7 @@ describe('SwitchboardStack', () => {
 
     it.each([
       ['Http', ['table', 'send', 'secret', 'events', 'readInboundMail', 'writeAttachments']],
-      ['AckWorker', ['table', 'consume', 'consumeStats', 'secret', 'events']],
+      ['AckWorker', ['table', 'send', 'consume', 'consumeStats', 'secret', 'events']],
       ['Sweeper', ['table', 'send', 'secret', 'events', 'recheck', 'readInboundMail', 'writeAttachments']],
     ] as const)('should let %s do only %j and write its own logs', (name, expected) => {
       // Act

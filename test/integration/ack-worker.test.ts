@@ -340,7 +340,7 @@ describe('the ack worker', () => {
     const { handleAckRecord } = await import('#lib/runtime/ack-records.ts');
 
     // Act
-    const result = await handleAckRecord(sb.runtime.sendAckDeps, {
+    const result = await handleAckRecord(sb.runtime.workDeps, {
       body: '{"nope":1}',
       receiveCount: 1,
       messageId: 'm-1',

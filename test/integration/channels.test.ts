@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatReplyBy } from '#lib/domain/texts/index.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
@@ -26,6 +27,7 @@ type ApiMessage = {
   kind: string;
   channel: string;
   text: string;
+  createdAt: string;
   media: Array<{ url: string }>;
   providerMessageId: string | null;
   delivery?: { status: string; errorCode?: string };
@@ -104,29 +106,68 @@ describe('every channel through the same store and worker', () => {
     expect(outbox[0]).toMatchObject({ channel: 'sms', to: '+48601234567', from: '+48221234567' });
   });
 
-  it('should ask Twilio to come back (503, Retry-After) for a recording of a call it has not stored, and take it then', async () => {
+  // Stop 24: this was a 503 with Retry-After, but Twilio does not post a callback again after
+  // a 5xx by default: the voicemail would have been lost. It is queued for the worker instead.
+  it('should queue a recording callback for a call it has not stored, and record it once the call is', async () => {
     // Prepare
     sb = await startTestSwitchboard();
 
-    // Act: the recording's callback first (the call's webhook failed, say), then the call, then its retry
+    // Act: the recording's callback first (the call's webhook failed, say), then the call, then
+    // the worker; a retry Twilio may send as well (connection overrides) changes nothing.
     const early = await sb.postTwilio('voice/recording', 'recording-completed');
-    const body = (await early.json()) as { error: { code: string } };
     const before = await conversations(sb);
     await sb.postTwilio('voice', 'voice-incoming');
+    await sb.drain();
     const retry = await sb.postTwilio('voice/recording', 'recording-completed');
+    await sb.drain();
 
-    // Assess: refused without a stack or an error line, nothing stored; the retry records the voicemail
-    expect(early.status).toBe(503);
-    expect(early.headers.get('retry-after')).toBe('60');
-    expect(body.error.code).toBe('UNKNOWN_CALL');
+    // Assess: Twilio gets its 200, nothing is stored before the call, no stack or error line;
+    // the voicemail is recorded once.
+    expect(early.status).toBe(200);
     expect(before).toHaveLength(0);
     expect(sb.log.lines.filter((line) => line.level === 'error')).toHaveLength(0);
-    expect(sb.log.lines.some((line) => line.message.startsWith('request refused until'))).toBe(true);
+    expect(sb.log.lines.some((line) => line.message.includes('queued for the worker'))).toBe(true);
     expect(JSON.stringify(sb.log.lines)).not.toMatch(STACK_TRACE);
     expect(retry.status).toBe(200);
     const [conversation] = await conversations(sb);
     const kinds = (await messagesOf(sb, conversation?.id as string)).map((m) => m.kind);
-    expect(kinds).toContain('voicemail');
+    expect(kinds.filter((kind) => kind === 'voicemail')).toHaveLength(1);
+  });
+
+  // Stop 24, a review of voice: a 5xx on a call's webhook plays Twilio's "an application error
+  // has occurred" and hangs up, and Twilio never posts the call again.
+  it('should still greet a caller with the promise and take a message when the store refuses the call, and record the call later', async () => {
+    // Prepare: the store refuses the call's message for the length of this request
+    sb = await startTestSwitchboard();
+    const outage = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+
+    // Act: a customer calls; the worker runs a minute later
+    const call = await sb.postTwilio('voice', 'voice-incoming');
+    const greeting = await call.text();
+    sb.clock.advance(60_000);
+    await sb.drain();
+
+    // Assess: the greeting with its promise and the beep, not Twilio's error message; the call
+    // recorded once, at the time it came, holding the promise the caller heard
+    expect(outage.fired).toBe(1);
+    expect(call.status).toBe(200);
+    expect(greeting).toContain('<Say');
+    expect(greeting).toContain('<Record');
+    const [conversation] = await conversations(sb);
+    const calls = (await messagesOf(sb, conversation?.id as string)).filter((m) => m.kind === 'call');
+    expect(calls).toHaveLength(1);
+    expect(Date.parse(calls[0]?.createdAt as string)).toBe(sb.clock.now().getTime() - 60_000);
+    const stored = await sb.onlyOpenConversation();
+    const promised = formatReplyBy(stored.locale, {
+      now: new Date(sb.clock.now().getTime() - 60_000),
+      replyBy: stored.promise?.replyBy as string,
+      timeZone: sb.config.business.timeZone,
+    });
+    expect(greeting).toContain(promised);
   });
 
   it('should fill the voicemail text when the transcription arrives before the recording', async () => {
@@ -166,7 +207,8 @@ describe('every channel through the same store and worker', () => {
 
     // Assess
     expect(crash.fired).toBe(1);
-    expect([died.status, retried.status]).toEqual([500, 200]);
+    // Queued for the worker (stop 24): Twilio gets 200 either way.
+    expect([died.status, retried.status]).toEqual([200, 200]);
     const [conversation] = await conversations(sb);
     const voicemail = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'voicemail');
     expect(voicemail?.text).toContain('order 4471');
@@ -559,7 +601,8 @@ describe('every channel through the same store and worker', () => {
 
     // Assess
     expect(crash.fired).toBe(1);
-    expect([died.status, retried.status]).toEqual([500, 200]);
+    // Queued for the worker (stop 24): Twilio gets 200 either way.
+    expect([died.status, retried.status]).toEqual([200, 200]);
     expect((await conversations(sb))[0]?.ack).toMatchObject({
       state: 'failed',
       reason: 'delivery-undelivered:30007',

@@ -54,7 +54,7 @@ describe('the queue consumers under hostile records', { timeout: fuzzTimeout(120
     await fc.assert(
       fc.asyncProperty(body, fc.integer({ min: 1, max: 10 }), async (raw, receiveCount) => {
         // Act + Assess: resolves (a retryable send failure would throw; nothing here is one)
-        await handleAckRecord(sb.runtime.sendAckDeps, { body: raw, receiveCount, messageId: 'fuzz' });
+        await handleAckRecord(sb.runtime.workDeps, { body: raw, receiveCount, messageId: 'fuzz' });
       }),
       fuzzRuns(400),
     );

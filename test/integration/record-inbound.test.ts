@@ -191,7 +191,7 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
     ).toEqual([contact?.openConversationId]);
   });
 
-  it('should complete the record on the provider retry after a crash between the message and the conversation writes', async () => {
+  it('should complete the record by the worker and the provider retry after a crash between the message and the conversation writes', async () => {
     // Prepare: the conversation write never happens (the process dies right after the message write).
     const sid = twilioSid('SM');
     const fault = injectFault(sb.backends.dynamodb, {
@@ -207,7 +207,9 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
 
     // Assess
     expect(fault.fired).toBe(1);
-    expect(first.status).toBe(500);
+    // Twilio never posts again after a 5xx by default: the webhook was queued for the worker
+    // (stop 24), and the retry Twilio's connection overrides may send changes nothing.
+    expect(first.status).toBe(200);
     expect(await first.text()).not.toMatch(/at .*\.ts/);
     expect(retry.status).toBe(200);
     const conversations = await openConversations(sb);
@@ -232,7 +234,7 @@ describe('recordInbound and the ack worker against the embedded DynamoDB and SQS
     await sb.drain();
 
     // Assess
-    expect(first.status).toBe(500);
+    expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
     expect(await openConversations(sb)).toHaveLength(1);
     expect(await sb.outbox()).toHaveLength(1);

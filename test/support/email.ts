@@ -73,7 +73,7 @@ export async function drainWith(sb: TestSwitchboard, runtime: Runtime): Promise<
     const { received } = await pollOnce({
       sqs: sb.backends.sqs,
       queueUrl: sb.backends.queueUrl,
-      handle: (record) => handleAckRecord(runtime.sendAckDeps, record),
+      handle: (record) => handleAckRecord(runtime.workDeps, record),
       log: memoryLog(),
       waitSeconds: 0,
     });

@@ -155,7 +155,7 @@ export async function startTestSwitchboard(
     sqs: backends.sqs,
     queueUrl: backends.queueUrl,
     handle: (record: { body: string; receiveCount: number; messageId: string }) =>
-      handleAckRecord(runtime.sendAckDeps, record),
+      handleAckRecord(runtime.workDeps, record),
     log,
     waitSeconds: 0,
   };

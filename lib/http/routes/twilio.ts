@@ -8,6 +8,7 @@ import type { InboundEvent } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import { composeAck } from '#lib/domain/texts/index.ts';
 import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-prompts.ts';
+import type { InboundJob } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { SignatureError } from '../errors.ts';
 import { type IngestDeps, type IngestResult, ingest } from '../ingest.ts';
@@ -18,19 +19,55 @@ export type TwilioRouteDeps = IngestDeps & {
   twilio: TwilioChannel;
   business: BusinessConfig;
   clock: Clock;
+  /** Puts a webhook the store could not take on the work queue, for the worker to record. */
+  deferInbound: (job: InboundJob) => Promise<void>;
 };
 
-/** Verifies, parses, normalizes and stores one Twilio webhook; returns what was stored. */
+type Received = IngestResult & { deferred: boolean };
+
+/**
+ * Verifies, parses, normalizes and stores one Twilio webhook; returns what was stored.
+ *
+ * Twilio does not post a webhook again after a 5xx (by default it retries only a connection
+ * that failed, once, within its 15 s): a message we failed to store would be lost. So when the
+ * store fails (DynamoDB unavailable or throttling, a crash of one of its writes, a voicemail
+ * whose call is not stored yet), the verified events go on the work queue, and the worker
+ * records them (the same idempotent steps, with this receipt time); Twilio gets its 200.
+ * Only when the queue refuses them too does Twilio get the 5xx.
+ */
 async function receive(
   deps: TwilioRouteDeps,
   c: Context,
   webhook: ProviderWebhook<unknown>,
-): Promise<IngestResult> {
+): Promise<Received> {
   const request = await webhookRequest(c, deps.publicUrl);
   const verified = await webhook.verify(request);
   if (verified !== 'ok') throw new SignatureError(verified);
   const events: InboundEvent[] = await webhook.normalize(webhook.parse(request));
-  return ingest(deps, 'twilio', events);
+  const receivedAt = deps.clock.now();
+  try {
+    return { ...(await ingest(deps, 'twilio', events)), deferred: false };
+  } catch (error) {
+    try {
+      await deps.deferInbound({
+        kind: 'inbound',
+        provider: 'twilio',
+        receivedAt: receivedAt.toISOString(),
+        events,
+      });
+    } catch (queueError) {
+      deps.log.error('webhook not stored, nor queued: Twilio gets a 5xx', {
+        error: (error as Error).name,
+        queueError: (queueError as Error).name,
+      });
+      throw error;
+    }
+    // Its name only: a message may quote what the customer wrote.
+    deps.log.warn('webhook not stored now: queued for the worker to record', {
+      error: (error as Error).name,
+    });
+    return { messages: [], updates: 0, ignored: 0, deferred: true };
+  }
 }
 
 function twiml(c: Context, body: string) {
@@ -57,14 +94,16 @@ export function twilioRoutes(deps: TwilioRouteDeps): Hono {
   });
 
   routes.post('/voice', async (c) => {
-    const { messages } = await receive(deps, c, deps.twilio.voice);
+    const { messages, deferred } = await receive(deps, c, deps.twilio.voice);
     const call = messages[0];
     const locale = call?.locale ?? deps.business.defaultLocale;
     const now = deps.clock.now();
     // A caller already waiting may hold a promise that has passed: never speak a time gone by,
-    // speak the one we can keep from now.
+    // speak the one we can keep from now. A call the worker will record later (the store was
+    // down) is promised what the calendar gives now: recorded with this receipt time, it gets
+    // the same promise (or an earlier one it already held).
     const promise =
-      call?.promise && Date.parse(call.promise.replyBy) <= now.getTime()
+      deferred || (call?.promise && Date.parse(call.promise.replyBy) <= now.getTime())
         ? computePromise(deps.business, { receivedAt: now, channel: 'voice' })
         : call?.promise;
     const sentences = promise
