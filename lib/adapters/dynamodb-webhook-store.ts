@@ -24,7 +24,9 @@ const LIST_PARTITION = 'WEBHOOKS';
 const DUE_PARTITION = 'WEBHOOK';
 // Subscriptions are few (one per downstream tool); the cap only bounds a runaway listing.
 const MAX_LISTED = 1_000;
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'];
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type', 'expiresAt'];
+/** How long a delivered or failed webhook delivery stays in the log. */
+export const DELIVERY_LOG_DAYS = 30;
 const PUBLIC_FIELDS = ['id', 'url', 'events', 'description', 'createdAt', 'disabledAt', 'disabledReason'];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
@@ -259,9 +261,15 @@ export class DynamoDbWebhookStore implements WebhookStore {
 
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
     const due = delivery.state === 'pending' && delivery.nextAttemptAt !== null;
+    const settledAt = delivery.state === 'pending' ? null : (delivery.deliveredAt ?? delivery.lastAttemptAt);
     return marshall(
       {
         ...delivery,
+        // A settled delivery stays in the log (and can be replayed) for DELIVERY_LOG_DAYS, then
+        // DynamoDB's TTL removes it: one item per event and subscription would grow for ever.
+        ...(settledAt
+          ? { expiresAt: Math.ceil(Date.parse(settledAt) / 1000) + DELIVERY_LOG_DAYS * 86_400 }
+          : {}),
         pk: `WHDELIVERY#${delivery.id}`,
         sk: 'WHDELIVERY',
         type: 'webhook-delivery',

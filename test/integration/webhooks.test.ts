@@ -1,3 +1,5 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -98,6 +100,40 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(log).toHaveLength(3);
     expect(log.every((d) => d.state === 'delivered' && d.attempts === 1 && d.lastStatus === 200)).toBe(true);
     expect(log.every((d) => d.nextAttemptAt === null)).toBe(true);
+  });
+
+  // Stop 24, a review of events: delivery items had no TTL, so the log grew by one item per
+  // event and subscription for ever.
+  it('should keep a settled delivery in the log for 30 days (TTL), and a pending one until it settles', async () => {
+    // Prepare
+    await start();
+    const webhook = await subscribe(['message.received']);
+    receiver.respondWith(503);
+    const expiry = async () => {
+      const [delivery] = await deliveries(webhook.id);
+      const { Item } = await sb.backends.dynamodb.send(
+        new GetItemCommand({
+          TableName: sb.backends.tableName,
+          Key: marshall({ pk: `WHDELIVERY#${delivery?.id}`, sk: 'WHDELIVERY' }),
+        }),
+      );
+      return Item ? unmarshall(Item).expiresAt : 'missing';
+    };
+
+    // Act: the endpoint fails the first attempt, then takes the retry
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const pending = await expiry();
+    sb.clock.advance(60_000);
+    await sweep(sb.runtime.sweepDeps);
+    const settled = await expiry();
+
+    // Assess
+    const now = Math.floor(sb.clock.now().getTime() / 1000);
+    expect(pending).toBeUndefined();
+    expect((await deliveries(webhook.id))[0]?.state).toBe('delivered');
+    expect(settled).toBeGreaterThanOrEqual(now + 30 * 86_400);
+    expect(settled).toBeLessThanOrEqual(now + 30 * 86_400 + 1);
   });
 
   it('should retry a failing endpoint after the backoff, never follow a redirect, and deliver once with the same id', async () => {

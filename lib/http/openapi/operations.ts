@@ -280,6 +280,8 @@ export const OPERATIONS: readonly ApiOperation[] = [
     operationId: 'listWebhookDeliveries',
     tag: 'Webhooks',
     summary: "A subscription's deliveries",
+    description:
+      'Newest first. A delivery stays in the log while it is pending and for 30 days after it was delivered or failed.',
     auth: 'admin',
     params: { id: WebhookIdSchema },
     query: DeliveriesQuery,
@@ -292,6 +294,8 @@ export const OPERATIONS: readonly ApiOperation[] = [
     operationId: 'replayWebhook',
     tag: 'Webhooks',
     summary: 'Send the events since a moment again',
+    description:
+      "Sends again the events of the subscription's deliveries since `since`: those still in the delivery log (30 days after they settled).",
     auth: 'admin',
     params: { id: WebhookIdSchema },
     body: ReplayBody,
