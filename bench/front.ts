@@ -46,7 +46,13 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
     canSendOn: channels.canSendOn,
     metrics: noMetrics,
   };
-  const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
+  const updateDeps: UpdateDeps = {
+    store,
+    clock,
+    log,
+    ourAppIds: channels.ourAppIds,
+    business: config.business,
+  };
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,

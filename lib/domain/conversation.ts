@@ -5,7 +5,7 @@ import { isE164Number } from './contact.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import { stableId } from './ids.ts';
 import type { Message } from './message.ts';
-import { type NoticeTiming, ReplyPromiseSchema } from './promise.ts';
+import { type NoticeTiming, type ReplyPromise, ReplyPromiseSchema } from './promise.ts';
 
 export const AckStateSchema = z.enum(['pending', 'sending', 'sent', 'skipped', 'failed']);
 export type AckState = z.infer<typeof AckStateSchema>;
@@ -764,11 +764,26 @@ export function nextSweepAt(
 }
 
 /**
+ * What applying a reply needs to start the episode of a customer message newer than it (one
+ * received while the reply was on its way to the provider): the promise for that message, and
+ * the ack policy's quiet time after a reply.
+ */
+export type ReplyContext = {
+  /** The promise for a customer message received at `receivedAt` on `channel` (computePromise). */
+  promiseFor: (receivedAt: Date, channel: Channel) => ReplyPromise;
+  /** No acknowledgement for a message this soon after a reply (quietMinutesAfterReply). */
+  quietAfterReplyMs: number;
+};
+
+/**
  * Our reply reached the customer (an agent's answer, or a person writing from the provider's
  * own inbox): the waiting episode ends, the first reply is measured, and a pending ack is no
- * longer needed. Idempotent for the same moment.
+ * longer needed (`ack.skipped`, answered). A customer message newer than the reply (it came
+ * while the reply was being sent, and was applied first) was not answered by it: it opens the
+ * next episode, as it would have had it been applied after the reply. Idempotent for the same
+ * moment.
  */
-export function applyReply(conversation: Conversation, at: Date): Conversation {
+export function applyReply(conversation: Conversation, at: Date, context: ReplyContext): Conversation {
   const iso = at.toISOString();
   if (conversation.lastReplyAt && Date.parse(conversation.lastReplyAt) >= at.getTime()) return conversation;
   // A reply written before the waiting episode began cannot have answered it (the race of a
@@ -776,18 +791,66 @@ export function applyReply(conversation: Conversation, at: Date): Conversation {
   if (conversation.awaitingSince && Date.parse(conversation.awaitingSince) > at.getTime()) {
     return { ...conversation, lastReplyAt: iso, firstReplyAt: conversation.firstReplyAt ?? iso };
   }
-  const ack = conversation.ack;
-  return {
+  let answered: Conversation = {
     ...conversation,
     awaitingSince: null,
     lastReplyAt: iso,
     lastMessageAt: later(conversation.lastMessageAt, iso),
     firstReplyAt: conversation.firstReplyAt ?? iso,
-    ack: ack && ack.state === 'pending' ? { ...ack, state: 'skipped', reason: 'answered' } : ack,
-    notice:
-      conversation.notice && conversation.notice.state === 'pending'
-        ? { ...conversation.notice, state: 'skipped', reason: 'answered' }
-        : conversation.notice,
+  };
+  for (const slot of ['ack', 'notice'] as const) {
+    const job = answered[slot];
+    if (job?.state === 'pending')
+      answered = settleAck(answered, job.episode, { state: 'skipped', reason: 'answered', at }, slot);
+  }
+  const newer =
+    conversation.awaitingSince !== null && conversation.status === 'open' && inboundAfter(conversation, at);
+  return newer ? episodeAfterReply(answered, newer, at, context) : answered;
+}
+
+/**
+ * The customer's earliest latest-per-channel message after `at`, or null. The conversation keeps
+ * only each channel's latest receipt time: two messages on one channel during a reply's send
+ * start the new episode at the later one (seconds apart).
+ */
+function inboundAfter(conversation: Conversation, at: Date): { channel: Channel; at: string } | null {
+  let first: { channel: Channel; at: string } | null = null;
+  for (const [channel, received] of Object.entries(conversation.inboundAt) as Array<[Channel, string]>) {
+    if (Date.parse(received) > at.getTime() && (!first || Date.parse(received) < Date.parse(first.at)))
+      first = { channel, at: received };
+  }
+  return first;
+}
+
+/**
+ * The episode a customer message newer than the reply opens: its own promise, a late notice
+ * and a breach like any; acknowledged only as the policy would have acknowledged it then (not
+ * within the quiet time after a reply, nor after a STOP). A pending ack is queued by the
+ * sweeper after its grace period (the reply's writer holds no queue).
+ */
+function episodeAfterReply(
+  answered: Conversation,
+  newer: { channel: Channel; at: string },
+  replyAt: Date,
+  context: ReplyContext,
+): Conversation {
+  const episode = answered.episode + 1;
+  const promise = context.promiseFor(new Date(newer.at), newer.channel);
+  const quiet = Date.parse(newer.at) - replyAt.getTime() < context.quietAfterReplyMs;
+  const reason = answered.optedOut ? 'opted-out' : quiet ? 'recently-answered' : null;
+  const job = { episode, requestedAt: newer.at, attempts: 0 };
+  const ack: Ack = reason ? { ...job, state: 'skipped', reason } : { ...job, state: 'pending' };
+  const announced = reason
+    ? withEvent(answered, 'ack.skipped', String(episode), replyAt, { episode, reason })
+    : answered;
+  return {
+    ...announced,
+    episode,
+    awaitingSince: newer.at,
+    promise,
+    replyBy: promise.replyBy,
+    originalReplyBy: null,
+    ack,
   };
 }
 
@@ -801,9 +864,10 @@ export function lastInboundAt(conversation: Conversation): string | null {
 export function applyAgentReply(
   conversation: Conversation,
   reply: { messageId: string; at: Date; agent: string | null; channel: Conversation['channel'] },
+  context: ReplyContext,
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  const replied = applyReply(replyLanded(conversation, reply.messageId), reply.at);
+  const replied = applyReply(replyLanded(conversation, reply.messageId), reply.at, context);
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,
@@ -815,7 +879,9 @@ export function applyAgentReply(
     awaitingSince: wasAwaiting,
     replyBy: conversation.replyBy,
     originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy,
-    answeredEpisode: wasAwaiting !== null && replied.awaitingSince === null,
+    // (a message newer than the reply waits in the next episode: this one was answered)
+    answeredEpisode:
+      wasAwaiting !== null && (replied.awaitingSince === null || replied.episode > conversation.episode),
     firstReply: conversation.firstReplyAt === undefined,
   });
 }
@@ -860,24 +926,25 @@ export function resolveConversation(
   agent: string | null,
 ): Conversation {
   if (conversation.status === 'resolved') return conversation;
-  const skip = (job: Ack | null): Ack | null =>
-    job && (job.state === 'pending' || job.state === 'sending')
-      ? { ...job, state: 'skipped', reason: 'resolved' }
-      : job;
-  return withEvent(
-    {
-      ...conversation,
-      status: 'resolved',
-      resolvedAt: at.toISOString(),
-      awaitingSince: null,
-      ack: skip(conversation.ack),
-      notice: skip(conversation.notice),
-    },
-    'conversation.resolved',
-    at.toISOString(),
-    at,
-    { agent, episode: conversation.episode },
-  );
+  let resolved: Conversation = {
+    ...conversation,
+    status: 'resolved',
+    resolvedAt: at.toISOString(),
+    awaitingSince: null,
+  };
+  // A pending one is skipped (`ack.skipped`, resolved). One a worker is sending stays its
+  // worker's to settle: sent, or, if the worker died, skipped by the next claim, which finds
+  // the conversation resolved (ackNoLongerNeeded). Marking it skipped here would announce a
+  // skip for an ack that then goes out.
+  for (const slot of ['ack', 'notice'] as const) {
+    const job = resolved[slot];
+    if (job?.state === 'pending')
+      resolved = settleAck(resolved, job.episode, { state: 'skipped', reason: 'resolved', at }, slot);
+  }
+  return withEvent(resolved, 'conversation.resolved', at.toISOString(), at, {
+    agent,
+    episode: conversation.episode,
+  });
 }
 
 /** Opens a resolved conversation again (idempotent). */

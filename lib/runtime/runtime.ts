@@ -171,7 +171,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;
-  const updateDeps: UpdateDeps = { store, clock, log, ourAppIds: channels.ourAppIds };
+  const updateDeps: UpdateDeps = {
+    store,
+    clock,
+    log,
+    ourAppIds: channels.ourAppIds,
+    business: config.business,
+  };
   const handlers: EventHandlers = {
     message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
     delivery: (update) => recordDelivery(updateDeps, update),

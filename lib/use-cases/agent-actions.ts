@@ -175,7 +175,7 @@ async function finishReply(
     const early = await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
     if (early) await applyDelivery(deps, message, early);
   }
-  const updated = await applyStoredReply(deps.store, message, agent.name);
+  const updated = await applyStoredReply(deps, message, agent.name);
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
 }

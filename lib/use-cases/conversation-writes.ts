@@ -1,5 +1,7 @@
-import { applyAgentReply, type Conversation } from '#lib/domain/conversation.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { applyAgentReply, type Conversation, type ReplyContext } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
+import { computePromise } from '#lib/domain/promise.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 
@@ -42,22 +44,31 @@ export async function updateConversation(
   throw new ConcurrentUpdateError(`conversation ${id}`);
 }
 
+/** What a reply needs from the business to open the episode of a message newer than it. */
+export function replyContext(business: BusinessConfig): ReplyContext {
+  return {
+    promiseFor: (receivedAt, channel) => computePromise(business, { receivedAt, channel }),
+    quietAfterReplyMs: business.ack.quietMinutesAfterReply * 60_000,
+  };
+}
+
 /**
  * A stored reply (an agent's, or one a person wrote in the provider's inbox) applied to its
  * conversation at the time it was stored: the waiting episode ends and `reply.sent` is
- * announced. Applying it again (a retry) changes no state, and its event keeps its id.
+ * announced (a customer message newer than the reply opens the next episode). Applying it
+ * again (a retry) changes no state, and its event keeps its id.
  */
 export function applyStoredReply(
-  store: ConversationStore,
+  deps: { store: ConversationStore; business: BusinessConfig },
   message: Message,
   agent: string | null,
 ): Promise<Conversation | null> {
-  return updateConversation(store, message.conversationId, (current) =>
-    applyAgentReply(current, {
-      messageId: message.id,
-      at: new Date(message.createdAt),
-      agent,
-      channel: message.channel,
-    }),
+  const context = replyContext(deps.business);
+  return updateConversation(deps.store, message.conversationId, (current) =>
+    applyAgentReply(
+      current,
+      { messageId: message.id, at: new Date(message.createdAt), agent, channel: message.channel },
+      context,
+    ),
   );
 }

@@ -1,3 +1,4 @@
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { ackMessageId, type Conversation, replyMayBeInFlight, settleAck } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
@@ -13,6 +14,8 @@ export type UpdateDeps = {
   log: Log;
   /** App ids whose echoes are our own sends (Meta: the app that owns the webhook). */
   ourAppIds: readonly string[];
+  /** The promise of a customer message newer than a person's inbox reply (applyStoredReply). */
+  business: BusinessConfig;
 };
 
 export type UpdateResult = {
@@ -147,7 +150,7 @@ function sendInFlight(conversation: Conversation, now: Date): boolean {
 
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
-  await applyStoredReply(deps.store, message, null);
+  await applyStoredReply(deps, message, null);
   return { kind: 'applied' };
 }
 

@@ -322,10 +322,12 @@ describe('every channel through the same store and worker', () => {
     sb = await startTestSwitchboard();
     await sb.postTwilio('messaging', 'whatsapp-stop');
     const { applyReply } = await import('#lib/domain/conversation.ts');
-    const { updateConversation } = await import('#lib/use-cases/conversation-writes.ts');
+    const { replyContext, updateConversation } = await import('#lib/use-cases/conversation-writes.ts');
     const [first] = await conversations(sb);
     sb.clock.advance(60_000);
-    await updateConversation(sb.runtime.store, first?.id as string, (c) => applyReply(c, sb.clock.now()));
+    await updateConversation(sb.runtime.store, first?.id as string, (c) =>
+      applyReply(c, sb.clock.now(), replyContext(sb.config.business)),
+    );
     sb.clock.advance(60_000);
 
     // Act

@@ -380,4 +380,61 @@ describe('events for downstream tools', () => {
       expect((await stored(piled.id)).aside).toBe(0);
     });
   });
+
+  // Found at stop 24: a pending ack an agent's reply or a resolve made unnecessary was shown
+  // skipped, but no `ack.skipped` was announced (the worker's claim announced it only for one
+  // it found sending).
+  describe('a pending ack made unnecessary by the agent', () => {
+    it('should announce ack.skipped when an agent’s reply makes a pending ack unnecessary', async () => {
+      // Prepare: a customer writes; the ack job waits in the queue (the worker has not run yet).
+      sb = await startTestSwitchboard();
+      await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+      const id = (await sb.onlyOpenConversation()).id;
+
+      // Act: an agent answers before the worker gets to the ack, then the worker runs.
+      const reply = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' });
+      await sb.drain();
+
+      // Assess: the API says the ack was skipped (answered); the events say so too.
+      expect(reply.status).toBe(201);
+      const shown = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+        conversation: Record<string, unknown>;
+      };
+      expect(shown.conversation.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+      const events = await sb.events();
+      expect(events.map((event) => event.type)).toContain('reply.sent');
+      expect(events.filter((event) => event.type.startsWith('ack.'))).toEqual([
+        expect.objectContaining({
+          type: 'ack.skipped',
+          conversationId: id,
+          data: expect.objectContaining({ reason: 'answered' }),
+        }),
+      ]);
+    });
+
+    it('should announce ack.skipped when resolving makes a pending ack unnecessary', async () => {
+      // Prepare
+      sb = await startTestSwitchboard();
+      await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, już nieaktualne' });
+      const id = (await sb.onlyOpenConversation()).id;
+
+      // Act: the agent resolves before the worker sends the ack.
+      const resolved = await sb.act(`/conversations/${id}/resolve`, {});
+      await sb.drain();
+
+      // Assess
+      expect(resolved.status).toBe(200);
+      const shown = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+        conversation: Record<string, unknown>;
+      };
+      expect(shown.conversation.ack).toMatchObject({ state: 'skipped', reason: 'resolved' });
+      const events = await sb.events();
+      expect(events.filter((event) => event.type.startsWith('ack.'))).toEqual([
+        expect.objectContaining({
+          type: 'ack.skipped',
+          data: expect.objectContaining({ reason: 'resolved' }),
+        }),
+      ]);
+    });
+  });
 });

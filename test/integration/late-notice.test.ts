@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReply } from '#lib/domain/conversation.ts';
-import { updateConversation } from '#lib/use-cases/conversation-writes.ts';
+import { replyContext, updateConversation } from '#lib/use-cases/conversation-writes.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { injectFault } from '#test/support/faults.ts';
@@ -82,7 +82,9 @@ describe('the late notice', () => {
     await sb.drain();
     const conversation = await only();
     sb.clock.advance(30 * 60_000);
-    await updateConversation(sb.runtime.store, conversation.id, (c) => applyReply(c, sb.clock.now()));
+    await updateConversation(sb.runtime.store, conversation.id, (c) =>
+      applyReply(c, sb.clock.now(), replyContext(sb.config.business)),
+    );
 
     // Act
     sb.clock.set(new Date(Date.parse(conversation.replyBy as string) - 5 * 60_000));

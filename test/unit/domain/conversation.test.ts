@@ -13,6 +13,7 @@ import {
   markAckEnqueued,
   nextSweepAt,
   noticeDueAt,
+  resolveConversation,
   settleAck,
   spillOutbox,
 } from '#lib/domain/conversation.ts';
@@ -552,5 +553,36 @@ describe('the outbox while the event bus is down', () => {
     const retry = { ...conversation, outboxRetryAt: '2026-11-25T10:00:00.000Z' };
     expect(nextSweepAt(retry, 60_000)).toBe('2026-11-25T10:00:00.000Z');
     expect(nextSweepAt({ ...conversation, outboxSpill: undefined }, 60_000)).toBeNull();
+  });
+});
+
+// Found at stop 24: a pending ack an agent's reply or resolve made unnecessary was not announced.
+describe('resolveConversation', () => {
+  it('should skip a pending ack with ack.skipped, and leave one a worker is sending to that worker', () => {
+    // Prepare
+    const pending = opened();
+    const sending: Conversation = {
+      ...pending,
+      ack: {
+        ...(pending.ack as NonNullable<Conversation['ack']>),
+        state: 'sending',
+        leaseUntil: '2026-11-25T09:01:00.000Z',
+      },
+    };
+    const at = new Date('2026-11-25T09:00:30Z');
+
+    // Act
+    const fromPending = resolveConversation(pending, at, 'Anna');
+    const fromSending = resolveConversation(sending, at, 'Anna');
+
+    // Assess: the sending one is settled by its worker (sent), or by the next claim (skipped)
+    expect(fromPending.ack).toMatchObject({ state: 'skipped', reason: 'resolved' });
+    expect(fromPending.outbox.map((event) => [event.type, event.data.reason])).toEqual([
+      ['ack.skipped', 'resolved'],
+      ['conversation.resolved', undefined],
+    ]);
+    expect(fromSending.ack).toEqual(sending.ack);
+    expect(fromSending.outbox.map((event) => event.type)).toEqual(['conversation.resolved']);
+    expect(ackNoLongerNeeded(fromSending, 1)).toBe('resolved');
   });
 });
