@@ -53,6 +53,8 @@ export type ReplyResult =
   | { kind: 'not-found' }
   | { kind: 'outside-window'; channel: Channel }
   | { kind: 'no-route'; channel: Channel }
+  /** The conversation is resolved and the contact has another, open one: answer there. */
+  | { kind: 'other-open'; conversationId: string }
   | { kind: 'rejected'; reason: string };
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
@@ -98,6 +100,8 @@ export async function sendReply(
   const sender = route ? deps.senders(route.provider, route.channel) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();
+  const open = await otherOpenConversation(deps.store, conversation);
+  if (open) return { kind: 'other-open', conversationId: open };
   const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
   if (windowState === 'closed') return { kind: 'outside-window', channel };
 
@@ -161,6 +165,25 @@ export async function sendReply(
     contactKey: conversation.contact.key,
   });
   return finishReply(deps, conversation, message, request.agent);
+}
+
+/**
+ * The contact's open conversation when it is not this resolved one (null otherwise). A reply
+ * there would reach the customer but stop no clock: the one they wait in would still get its
+ * late notice and count a breach. Read after the reply's time is taken, so a conversation the
+ * contact opens after this check began after the reply, which could not have answered it.
+ * Only a reply on a resolved conversation pays these reads.
+ */
+async function otherOpenConversation(
+  store: ConversationStore,
+  conversation: Conversation,
+): Promise<string | null> {
+  if (conversation.status !== 'resolved') return null;
+  const pointer = (await store.getContact(conversation.contact.key))?.openConversationId;
+  if (!pointer || pointer === conversation.id) return null;
+  // A pointer a resolve has not released yet names a conversation that is no longer open.
+  const other = await store.getConversation(pointer);
+  return other?.status === 'open' ? other.id : null;
 }
 
 /** After the reply is stored: its provider id findable, the waiting episode ended (at the time it was stored). */

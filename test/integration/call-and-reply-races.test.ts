@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -159,5 +159,137 @@ describe('calls past the promise and replies in flight', () => {
     const messages = await messagesOf(s, conversation.id);
     expect(messages.filter((m) => m.kind === 'reply')).toHaveLength(2);
     expect(echoStatus).toBe(503);
+  });
+});
+
+// Found at stop 24 (a review of the promise as measured): a reply stopped no clock when it was
+// written on the contact's previous, resolved conversation, and ended the episode of a message
+// the customer sent while the reply was with the provider (stamped after the reply's time).
+describe('what stops the clock', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    // Wednesday 25 November 2026, 10:00 in Warsaw (opening hours 9–17, 12 working hours promised).
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const at = (local: string) => sb.clock.set(`${local}+01:00`);
+  const MINUTE = 60_000;
+
+  /** The contact's newest conversation (the API lists a contact's conversations newest first). */
+  async function newestConversationOf(contactKey: string): Promise<string> {
+    const response = await sb.api(`/api/contacts/${encodeURIComponent(contactKey)}`);
+    const { conversations } = (await response.json()) as { conversations: Array<{ id: string }> };
+    const conversation = conversations[0];
+    if (!conversation) throw new Error(`no conversation for ${contactKey}`);
+    return conversation.id;
+  }
+
+  async function sms(from: string, body: string): Promise<string> {
+    expect((await sb.postSms({ From: from, Body: body })).status).toBe(200);
+    await sb.drain();
+    return newestConversationOf(`phone:${from}`);
+  }
+
+  async function replyTo(id: string, text: string) {
+    expect((await sb.act(`/conversations/${id}/replies`, { text })).status).toBe(201);
+  }
+
+  it("should refuse a reply on the contact's previous, resolved conversation while a newer one waits, so no late notice follows an answer", async () => {
+    // Prepare: a question answered and resolved on Wednesday morning; at 13:00 the customer
+    // writes again: a new conversation, acknowledged with a promise. The agent still has the
+    // first conversation on screen and answers there at 13:10.
+    const first = await sms('+48601000013', 'Gdzie jest moja paczka?');
+    at('2026-11-25T10:30:00');
+    await replyTo(first, 'Paczka wyszła dziś rano.');
+    at('2026-11-25T10:35:00');
+    expect((await sb.act(`/conversations/${first}/resolve`, {})).status).toBe(200);
+    at('2026-11-25T13:00:00');
+    const second = await sms('+48601000013', 'A kiedy dotrze?');
+    expect(second).not.toBe(first);
+    const waiting = await sb.runtime.store.getConversation(second);
+    expect(waiting?.ack?.state).toBe('sent');
+    at('2026-11-25T13:10:00');
+
+    // Act
+    const reply = await sb.act(`/conversations/${first}/replies`, { text: 'Jutro przed południem.' });
+    await sb.drain();
+    const sentToCustomer = (await sb.outbox()).filter((entry) => entry.text?.includes('Jutro przed'));
+    sb.clock.set(new Date(Date.parse(waiting?.replyBy as string) - 29 * MINUTE));
+    const swept = await sweep(sb.runtime.sweepDeps);
+
+    // Assess: refused, naming the conversation where the customer waits; nothing was sent, so
+    // the late notice of that one still goes (nobody answered it).
+    expect(reply.status).toBe(409);
+    expect(await reply.json()).toMatchObject({
+      error: { code: 'CONTACT_HAS_OPEN_CONVERSATION', details: { conversationId: second } },
+    });
+    expect(sentToCustomer).toHaveLength(0);
+    expect(swept.notices).toBe(1);
+  });
+
+  it('should still answer a resolved conversation when the contact has no other open one', async () => {
+    // Prepare
+    const id = await sms('+48601000016', 'Gdzie jest moja paczka?');
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+    at('2026-11-25T10:30:00');
+
+    // Act: a follow-up after resolving
+    const reply = await sb.act(`/conversations/${id}/replies`, { text: 'Numer przesyłki: 1234.' });
+
+    // Assess
+    expect(reply.status).toBe(201);
+    expect((await sb.outbox()).filter((entry) => entry.text?.includes('Numer przesyłki'))).toHaveLength(1);
+  });
+
+  it('should keep waiting for a message the customer sent while the reply was on its way, after the time the reply is stamped with', async () => {
+    // Prepare: a question at 10:00, acknowledged. At 10:30 an agent replies; while the reply
+    // is with the provider (its time already taken), the customer writes a new question at
+    // 10:30:02, which joins the waiting episode (applied before the reply is stored).
+    const id = await sms('+48601000015', 'Gdzie jest moja paczka?');
+    at('2026-11-25T10:30:00');
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'reply',
+      },
+      async () => {
+        sb.clock.advance(2_000);
+        const late = await sb.postSms({ From: '+48601000015', Body: 'I jeszcze: czy mogę zmienić adres?' });
+        expect(late.status).toBe(200);
+      },
+    );
+
+    // Act
+    await replyTo(id, 'Paczka wyszła dziś rano.');
+    meanwhile.remove();
+    await sb.drain();
+
+    // Assess: the customer's question came after the reply's time, so the reply cannot have
+    // answered it: the customer still waits (a new episode, quiet since we had just written,
+    // with a promise of its own, which its late notice and breach keep).
+    expect(meanwhile.fired).toBe(true);
+    const conversation = await sb.runtime.store.getConversation(id);
+    const messages = await sb.runtime.store.listMessages(id, { limit: 10 });
+    const question = messages.find((m) => m.text.includes('zmienić adres'));
+    expect(Date.parse(question?.createdAt as string)).toBeGreaterThan(
+      Date.parse(conversation?.lastReplyAt as string),
+    );
+    expect(conversation?.awaitingSince).not.toBeNull();
+    expect(conversation).toMatchObject({
+      episode: 2,
+      awaitingSince: question?.createdAt,
+      ack: { episode: 2, state: 'skipped', reason: 'recently-answered' },
+    });
+    const events = await sb.events();
+    expect(events.find((event) => event.type === 'reply.sent')?.data).toMatchObject({
+      answeredEpisode: true,
+    });
+    sb.clock.set(new Date(Date.parse(conversation?.replyBy as string) - 29 * MINUTE));
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
   });
 });

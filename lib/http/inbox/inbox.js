@@ -381,6 +381,17 @@ $('reply-form').addEventListener('submit', async (event) => {
   }
   // Any answer but "still running" is final for this key; the next attempt is a new request.
   if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
+  // A resolved conversation whose customer wrote again since: the reply belongs where they wait.
+  const openId =
+    result.error?.code === 'CONTACT_HAS_OPEN_CONVERSATION' && result.error.details?.conversationId;
+  if (openId) {
+    setStatus('');
+    await openConversation(openId, false);
+    $('reply-text').value = text;
+    return showReplyError(
+      'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
+    );
+  }
   if (!result.ok) {
     setStatus('');
     return showReplyError(refusalText('Not sent', result));

@@ -130,7 +130,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Reply to the customer',
     description:
-      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named.",
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact has another, open one: then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
     auth: 'reply',
     idempotent: true,
     params: conversationId,
@@ -138,7 +138,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     responses: { 201: { description: 'Sent and recorded', schema: ReplySentSchema } },
     errors: {
       404: ['NOT_FOUND'],
-      409: ['OUTSIDE_WINDOW', 'NO_ROUTE'],
+      409: ['OUTSIDE_WINDOW', 'NO_ROUTE', 'CONTACT_HAS_OPEN_CONVERSATION'],
       422: ['PROVIDER_REJECTED'],
     },
   },

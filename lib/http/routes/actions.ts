@@ -111,6 +111,15 @@ export function actionRoutes(
         );
       case 'no-route':
         return c.json(errorBody('NO_ROUTE', `This contact cannot be answered on ${result.channel}`), 409);
+      case 'other-open':
+        return c.json(
+          errorBody(
+            'CONTACT_HAS_OPEN_CONVERSATION',
+            `This conversation is resolved and the contact has an open one: reply there (${result.conversationId})`,
+            { conversationId: result.conversationId },
+          ),
+          409,
+        );
       case 'rejected':
         return c.json(
           errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`),

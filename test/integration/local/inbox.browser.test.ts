@@ -229,6 +229,55 @@ describe('the inbox page', () => {
     expect(after.conversation.status).toBe('resolved');
   });
 
+  // Found at stop 24: a reply on the contact's resolved conversation reached the customer but
+  // left the open one waiting (a late notice, a breach). The API refuses it; the page moves there.
+  it("should move a reply typed on a resolved conversation to the contact's open one, keeping the text", async () => {
+    // Prepare: a resolved conversation on the screen; the customer writes again (a new one)
+    const { page } = browser;
+    const contact = 'phone:+48601000005';
+    const conversationsOf = async () => {
+      const response = await api(`/api/contacts/${encodeURIComponent(contact)}`);
+      return ((await response.json()) as { conversations: Array<{ id: string; status: string }> })
+        .conversations;
+    };
+    expect((await sms('+48601000005', 'Gdzie jest moja paczka?')).status).toBe(200);
+    await expect.poll(async () => (await conversationsOf()).length).toBe(1);
+    const [first] = await conversationsOf();
+    const resolved = await api(`/api/conversations/${first?.id}/resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'inbox-test-resolve-5' },
+      body: '{}',
+    });
+    await page.goto(`${running.url}/inbox#${first?.id}`);
+    await page.locator('#messages .text').getByText('Gdzie jest moja paczka?').waitFor();
+    expect((await sms('+48601000005', 'A kiedy dotrze?')).status).toBe(200);
+    await expect.poll(async () => (await conversationsOf()).length).toBe(2);
+    const second = (await conversationsOf()).find((conversation) => conversation.status === 'open');
+    await page.getByLabel('Reply to the customer').fill('Jutro przed południem.');
+
+    // Act
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const refusal = await page.getByRole('alert').getByText('Not sent').textContent();
+    await page.locator('#messages .text').getByText('A kiedy dotrze?').waitFor();
+    const kept = await page.getByLabel('Reply to the customer').inputValue();
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor();
+
+    // Assess: sent once, in the conversation where the customer waited, which no longer waits
+    expect(resolved.status).toBe(200);
+    expect(refusal).toMatch(/^Not sent: this conversation is resolved and the customer has written again/);
+    expect(page.url()).toContain(`#${second?.id}`);
+    expect(kept).toBe('Jutro przed południem.');
+    const sent = (await outbox(dataDir)).filter((line) => line.text.startsWith('Jutro przed południem.'));
+    expect(sent).toHaveLength(1);
+    const shown = (await (await api(`/api/conversations/${second?.id}`)).json()) as {
+      conversation: { firstReplyAt?: string };
+      messages: Array<{ kind: string }>;
+    };
+    expect(shown.conversation.firstReplyAt).toBeDefined();
+    expect(shown.messages.map((message) => message.kind)).toContain('reply');
+  });
+
   // Stop 23: the API pages a conversation's messages (the latest 100 first).
   it('should show the latest page of a long conversation and the earlier messages on request', async () => {
     // Prepare: a customer who wrote 120 times
