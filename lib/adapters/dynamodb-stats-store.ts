@@ -17,7 +17,13 @@ import {
   type Resolution,
   type ResolutionKey,
 } from '#lib/domain/service-level.ts';
-import type { ContactResolution, StatsDay, StatsStore } from '#lib/ports/stats-store.ts';
+import type {
+  ContactResolution,
+  NotedResolution,
+  ResolutionNoted,
+  StatsDay,
+  StatsStore,
+} from '#lib/ports/stats-store.ts';
 import { applied } from './dynamodb-conditional.ts';
 
 // A redelivery comes from the publisher's retry or the sweeper, within minutes; an outbox stuck
@@ -35,7 +41,7 @@ const expiry = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + d
  * - day summary     pk STATS#<date>   sk <channel>                     counters (ADD), skip:<reason>, h<bucket>
  * - resolution      pk STATS#<date>   sk <channel>#FCR#<conversationId>
  * - event marker    pk STATSEVT#<id>  sk STATS   (TTL 35 days)         written once, before the event's ADD
- * - conversation    pk STATSCONV#<id> sk STATS   replyIds (string set), resolution (where its record is)
+ * - conversation    pk STATSCONV#<id> sk STATS   replyIds (string set), resolution (its latest record, with resolvedAt), reopenedAt
  * - contact         pk STATSCONTACT#<key> sk STATS   lastOpenedAt, lastResolution
  * A day is one partition: reading it is one Query (paged), never a Scan.
  */
@@ -108,17 +114,46 @@ export class DynamoDbStatsStore implements StatsStore {
     return { replies: sizeOf(item?.replyIds), resolution: resolutionKeyOf(item?.resolution) };
   }
 
-  async setResolution(
-    conversationId: string,
-    key: ResolutionKey | null,
-  ): Promise<{ replies: number; previous: ResolutionKey | null }> {
-    const old = await this.#update(
-      { pk: `STATSCONV#${conversationId}`, sk: 'STATS' },
-      'SET resolution = :key',
-      { values: { ':key': key } },
-      'ALL_OLD',
-    );
-    return { replies: sizeOf(old?.replyIds), previous: resolutionKeyOf(old?.resolution) };
+  async noteResolved(conversationId: string, resolution: ContactResolution): Promise<ResolutionNoted> {
+    const key = { pk: `STATSCONV#${conversationId}`, sk: 'STATS' };
+    let item: Record<string, unknown> | undefined;
+    try {
+      // Only forwards (a pointer stored before resolvedAt was kept, or a reopening's old null, has
+      // none): the latest resolution's record is the one a later reply updates.
+      item = await this.#update(
+        key,
+        'SET resolution = :resolution',
+        {
+          values: { ':resolution': resolution, ':at': resolution.resolvedAt },
+          condition: 'attribute_not_exists(resolution.resolvedAt) OR resolution.resolvedAt <= :at',
+        },
+        'ALL_OLD',
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      item = await this.#get(key);
+    }
+    return {
+      replies: sizeOf(item?.replyIds),
+      previous: notedResolutionOf(item?.resolution),
+      reopenedAt: typeof item?.reopenedAt === 'string' ? item.reopenedAt : null,
+    };
+  }
+
+  async noteReopened(conversationId: string, reopenedAt: string): Promise<NotedResolution | null> {
+    try {
+      const item = await this.#update(
+        { pk: `STATSCONV#${conversationId}`, sk: 'STATS' },
+        'SET reopenedAt = :at',
+        { values: { ':at': reopenedAt }, condition: 'attribute_not_exists(reopenedAt) OR reopenedAt < :at' },
+        'ALL_NEW',
+      );
+      return notedResolutionOf(item?.resolution);
+    } catch (error) {
+      // Delivered again, or after a later reopening: that one marked what was to be marked.
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
   }
 
   async noteContactOpened(contactKey: string, openedAt: string): Promise<ContactResolution | null> {
@@ -137,10 +172,7 @@ export class DynamoDbStatsStore implements StatsStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const { Item } = await this.#client.send(
-        new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }),
-      );
-      item = Item ? unmarshall(Item) : undefined;
+      item = await this.#get(key);
     }
     const last = item?.lastResolution as Record<string, unknown> | undefined;
     const resolution = resolutionKeyOf(last);
@@ -160,17 +192,25 @@ export class DynamoDbStatsStore implements StatsStore {
   }
 
   async putResolution(resolution: Resolution): Promise<void> {
-    // An update, not a put: a follow-up or reopening another event already noted here stays.
-    const { followUpAt, resolvedAt, replies } = resolution;
-    await this.#upsertResolution(
-      resolution,
-      'resolvedAt = :resolvedAt, replies = :replies' +
-        (followUpAt ? ', followUpAt = if_not_exists(followUpAt, :followUpAt)' : ''),
-      {
-        ':resolvedAt': resolvedAt,
-        ':replies': replies,
-        ...(followUpAt ? { ':followUpAt': followUpAt } : {}),
-      },
+    // An update, not a put: a follow-up or reopening another event already noted here stays. One
+    // record per conversation and day: a resolution after a reopening the same day moves it
+    // forward (the reopening, now before resolvedAt, no longer counts); an earlier one delivered
+    // late changes nothing.
+    const { followUpAt, reopenedAt, resolvedAt, replies } = resolution;
+    await applied(
+      this.#upsertResolution(
+        resolution,
+        'resolvedAt = :resolvedAt, replies = :replies' +
+          (followUpAt ? ', followUpAt = if_not_exists(followUpAt, :followUpAt)' : '') +
+          (reopenedAt ? ', reopenedAt = :reopenedAt' : ''),
+        {
+          ':resolvedAt': resolvedAt,
+          ':replies': replies,
+          ...(followUpAt ? { ':followUpAt': followUpAt } : {}),
+          ...(reopenedAt ? { ':reopenedAt': reopenedAt } : {}),
+        },
+        'attribute_not_exists(resolvedAt) OR resolvedAt <= :resolvedAt',
+      ),
     );
   }
 
@@ -183,7 +223,16 @@ export class DynamoDbStatsStore implements StatsStore {
         ':at': mark.followUpAt,
       });
     else if ('reopenedAt' in mark)
-      await this.#upsertResolution(key, 'reopenedAt = :at', { ':at': mark.reopenedAt });
+      // Only a resolution made before the reopening and not yet reopened since: a reopening
+      // delivered again (or late) must not undo the resolution that followed it.
+      await applied(
+        this.#upsertResolution(
+          key,
+          'reopenedAt = :at',
+          { ':at': mark.reopenedAt },
+          'resolvedAt < :at AND (attribute_not_exists(reopenedAt) OR reopenedAt <= resolvedAt)',
+        ),
+      );
     else await this.#upsertResolution(key, 'replies = :replies', { ':replies': mark.replies });
   }
 
@@ -228,7 +277,12 @@ export class DynamoDbStatsStore implements StatsStore {
     return day;
   }
 
-  async #upsertResolution(key: ResolutionKey, set: string, values: Record<string, unknown>): Promise<void> {
+  async #upsertResolution(
+    key: ResolutionKey,
+    set: string,
+    values: Record<string, unknown>,
+    condition?: string,
+  ): Promise<void> {
     await this.#update(
       { pk: `STATS#${key.date}`, sk: `${key.channel}${FCR}${key.conversationId}` },
       `SET #type = :type, conversationId = :conversationId, #channel = :channel, ${set}`,
@@ -240,8 +294,16 @@ export class DynamoDbStatsStore implements StatsStore {
           ':channel': key.channel,
           ...values,
         },
+        ...(condition ? { condition } : {}),
       },
     );
+  }
+
+  async #get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }),
+    );
+    return Item ? unmarshall(Item) : undefined;
   }
 
   async #update(
@@ -267,6 +329,13 @@ export class DynamoDbStatsStore implements StatsStore {
 
 function sizeOf(set: unknown): number {
   return set instanceof Set ? set.size : 0;
+}
+
+function notedResolutionOf(value: unknown): NotedResolution | null {
+  const key = resolutionKeyOf(value);
+  if (!key) return null;
+  const { resolvedAt } = value as Record<string, unknown>;
+  return typeof resolvedAt === 'string' ? { ...key, resolvedAt } : key;
 }
 
 function resolutionKeyOf(value: unknown): ResolutionKey | null {

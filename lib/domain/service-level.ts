@@ -207,7 +207,11 @@ export type Resolution = ResolutionKey & {
   replies: number;
   /** The customer's next conversation, when it opened within the window. */
   followUpAt?: string | undefined;
-  /** An agent reopened it: it counts when (if) it is resolved again, on that day. */
+  /**
+   * The conversation's latest reopening noted on the record. After `resolvedAt`, an agent
+   * reopened it: it counts when (if) it is resolved again, on that day. Before it, it belongs to
+   * an earlier resolution of the same day the record has moved on from.
+   */
   reopenedAt?: string | undefined;
 };
 
@@ -215,6 +219,29 @@ export type Resolution = ResolutionKey & {
 export function isFollowUp(resolvedAt: string, openedAt: string): boolean {
   const gap = Date.parse(openedAt) - Date.parse(resolvedAt);
   return gap > 0 && gap <= FCR_WINDOW_MS;
+}
+
+/** Whether a resolution was reopened after it was made (a reopening of the same record before it does not count). */
+export function wasReopened(resolution: Pick<Resolution, 'resolvedAt' | 'reopenedAt'>): boolean {
+  return (
+    resolution.reopenedAt !== undefined &&
+    Date.parse(resolution.reopenedAt) > Date.parse(resolution.resolvedAt)
+  );
+}
+
+/**
+ * When the resolution at `resolvedAt` was reopened, as far as the conversation's bookkeeping
+ * tells when it is noted (events come in any order): its latest reopening, if later; else the
+ * time of a later resolution noted before it (it cannot have been resolved again unreopened).
+ */
+export function reopenedSince(
+  resolvedAt: string,
+  noted: { reopenedAt: string | null; latestResolvedAt: string | null },
+): string | undefined {
+  const at = Date.parse(resolvedAt);
+  if (noted.reopenedAt && Date.parse(noted.reopenedAt) > at) return noted.reopenedAt;
+  if (noted.latestResolvedAt && Date.parse(noted.latestResolvedAt) > at) return noted.latestResolvedAt;
+  return undefined;
 }
 
 export type FcrOutcome = 'first-contact' | 'not-first-contact' | 'pending' | 'superseded';
@@ -225,7 +252,7 @@ export type FcrOutcome = 'first-contact' | 'not-first-contact' | 'pending' | 'su
  * follow-up or a second reply already decided it.
  */
 export function fcrOutcome(resolution: Resolution, now: Date): FcrOutcome {
-  if (resolution.reopenedAt) return 'superseded';
+  if (wasReopened(resolution)) return 'superseded';
   if (resolution.followUpAt || resolution.replies !== 1) return 'not-first-contact';
   return now.getTime() >= Date.parse(resolution.resolvedAt) + FCR_WINDOW_MS ? 'first-contact' : 'pending';
 }

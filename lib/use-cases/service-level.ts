@@ -15,6 +15,7 @@ import {
   figuresOf,
   isFollowUp,
   type Resolution,
+  reopenedSince,
   tallyResolutions,
 } from '#lib/domain/service-level.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -151,9 +152,12 @@ export async function countEvents(
   return outcomes;
 }
 
-// First-contact resolution needs to know, per resolved conversation, how many replies it got and
-// whether the same contact came back within 7 days (a message after resolving opens a NEW
-// conversation). Both directions are recorded, so the order the events arrive in does not matter.
+// First-contact resolution needs to know, per resolved conversation, how many replies it got,
+// whether it was reopened after it, and whether the same contact came back within 7 days (a
+// message after resolving opens a NEW conversation). Each fact is written only forwards and both
+// directions are recorded, so a redelivered event changes nothing and the order the events arrive
+// in does not matter: no per-event marker is needed (one claimed before this bookkeeping would
+// lose it to a crash between the two; one claimed after would not stop a redelivery).
 async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promise<void> {
   const { stats } = deps;
   switch (event.type) {
@@ -177,28 +181,36 @@ async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promis
     case 'conversation.resolved': {
       const conversation = await deps.conversations.getConversation(event.conversationId);
       if (!conversation) return;
+      const resolvedAt = event.occurredAt;
       const key = {
-        date: businessDate(event.occurredAt, deps.business.timeZone),
+        date: businessDate(resolvedAt, deps.business.timeZone),
         channel: conversation.channel,
         conversationId: conversation.id,
       };
-      const { replies } = await stats.setResolution(conversation.id, key);
-      const lastOpenedAt = await stats.noteContactResolved(conversation.contact.key, {
-        ...key,
-        resolvedAt: event.occurredAt,
+      const noted = await stats.noteResolved(conversation.id, { ...key, resolvedAt });
+      const lastOpenedAt = await stats.noteContactResolved(conversation.contact.key, { ...key, resolvedAt });
+      const followUp = lastOpenedAt !== null && isFollowUp(resolvedAt, lastOpenedAt);
+      const { previous } = noted;
+      const reopenedAt = reopenedSince(resolvedAt, {
+        reopenedAt: noted.reopenedAt,
+        latestResolvedAt: previous?.resolvedAt ?? null,
       });
-      const followUp = lastOpenedAt !== null && isFollowUp(event.occurredAt, lastOpenedAt);
       await stats.putResolution({
         ...key,
-        resolvedAt: event.occurredAt,
-        replies,
+        resolvedAt,
+        replies: noted.replies,
         ...(followUp ? { followUpAt: lastOpenedAt } : {}),
+        ...(reopenedAt ? { reopenedAt } : {}),
       });
+      // The resolution before this one, on another day's record, was reopened in between (its
+      // reopening may not have been counted yet): it is superseded at the latest by this one.
+      if (previous && (previous.date !== key.date || previous.channel !== key.channel))
+        await stats.markResolution(previous, { reopenedAt: resolvedAt });
       return;
     }
     case 'conversation.reopened': {
-      const { previous } = await stats.setResolution(event.conversationId, null);
-      if (previous) await stats.markResolution(previous, { reopenedAt: event.occurredAt });
+      const resolution = await stats.noteReopened(event.conversationId, event.occurredAt);
+      if (resolution) await stats.markResolution(resolution, { reopenedAt: event.occurredAt });
       return;
     }
     default:

@@ -53,6 +53,21 @@ describe('the service level', () => {
     expect((await act(`/conversations/${id}/resolve`, {})).status).toBeLessThan(300);
   }
 
+  async function reopen(id: string) {
+    expect((await act(`/conversations/${id}/reopen`, {})).status).toBeLessThan(300);
+  }
+
+  /** The stats consumer as the queue runs it: events given to it are delivered (again). */
+  function statsFeed() {
+    return statsSink({
+      stats: new DynamoDbStatsStore({ client: sb.backends.dynamodb, tableName: sb.config.aws.tableName }),
+      conversations: sb.runtime.store,
+      business: sb.config.business,
+      clock: sb.clock,
+      log: sb.log,
+    });
+  }
+
   async function report(query: string): Promise<ServiceLevelReport> {
     // The stats feed runs after the fact (on AWS a rule and a queue, a few seconds behind).
     await sb.feedStats();
@@ -217,13 +232,7 @@ describe('the service level', () => {
     await twoDays();
     const before = await report('from=2026-11-25&to=2026-11-26');
     const delivered = (await sb.events()) as DomainEvent[];
-    const again = statsSink({
-      stats: new DynamoDbStatsStore({ client: sb.backends.dynamodb, tableName: sb.config.aws.tableName }),
-      conversations: sb.runtime.store,
-      business: sb.config.business,
-      clock: sb.clock,
-      log: sb.log,
-    });
+    const again = statsFeed();
 
     // Act: every event delivered once more, in order, then the whole lot again at once.
     for (const event of delivered) await again.publish([event]);
@@ -341,4 +350,130 @@ describe('the service level', () => {
       /^2026-11-26\s+2\s+2\s+2\s+50%\s+0\.25 h\s+8\.25 h\s+0%\s+1\s+0\s+1$/,
     );
   });
+
+  // Found at stop 24: first-contact resolution counted a conversation reopened and resolved again
+  // the same day as never resolved, and let a redelivered reopening undo the resolution after it.
+  describe('first-contact resolution of reopened conversations', () => {
+    const oneReplyResolved = { share: 1, firstContact: 1, resolved: 1, pending: 0 };
+
+    it('should count a conversation resolved, reopened and resolved again on the same day once it is resolved for good', async () => {
+      // Prepare: one question, one answer, resolved; the agent reopens it by mistake and
+      // resolves it again a few minutes later, all on Wednesday.
+      const id = await sms('+48601000011', 'Gdzie jest moja paczka?');
+      at('2026-11-25T10:30:00');
+      await replyTo(id, 'Paczka wyszła dziś rano.');
+      at('2026-11-25T10:35:00');
+      await resolve(id);
+      at('2026-11-25T10:40:00');
+      await reopen(id);
+      at('2026-11-25T10:45:00');
+      await resolve(id);
+
+      // Act: eight quiet days later.
+      sb.clock.set('2026-12-03T12:00:00+01:00');
+      const result = await report('from=2026-11-25&to=2026-11-25');
+
+      // Assess: the resolution that stands counts (one reply, nobody came back).
+      expect(result.totals.firstContactResolution).toEqual(oneReplyResolved);
+    });
+
+    it('should not let a redelivered conversation.reopened event undo the resolution that came after it', async () => {
+      // Prepare: resolved on Wednesday, reopened and resolved again on Thursday, counted.
+      const id = await sms('+48601000012', 'Gdzie jest moja paczka?');
+      at('2026-11-25T10:30:00');
+      await replyTo(id, 'Paczka wyszła dziś rano.');
+      at('2026-11-25T10:35:00');
+      await resolve(id);
+      at('2026-11-26T10:00:00');
+      await reopen(id);
+      at('2026-11-26T10:05:00');
+      await resolve(id);
+      sb.clock.set('2026-12-04T12:00:00+01:00');
+      const before = await report('from=2026-11-25&to=2026-11-26');
+      const reopened = ((await sb.events()) as DomainEvent[]).filter(
+        (event) => event.type === 'conversation.reopened',
+      );
+
+      // Act: the stats queue delivers the reopening again (SQS is at least once, and unordered).
+      await statsFeed().publish(reopened);
+      const after = await report('from=2026-11-25&to=2026-11-26');
+
+      // Assess
+      expect(reopened).toHaveLength(1);
+      expect(before.totals.firstContactResolution).toMatchObject({ resolved: 1 });
+      expect(after.totals.firstContactResolution).toEqual(before.totals.firstContactResolution);
+    });
+
+    it('should count the resolution that stands whatever order the resolutions and reopenings arrive in', async () => {
+      // Prepare: resolved on Wednesday, reopened and resolved again on Thursday, then on Friday
+      // reopened and resolved twice more within minutes; the stats feed has counted nothing yet.
+      const id = await sms('+48601000016', 'Gdzie jest moja paczka?');
+      at('2026-11-25T10:30:00');
+      await replyTo(id, 'Paczka wyszła dziś rano.');
+      const moves: Array<[string, (id: string) => Promise<void>]> = [
+        ['2026-11-25T10:35:00', resolve],
+        ['2026-11-26T10:00:00', reopen],
+        ['2026-11-26T10:05:00', resolve],
+        ['2026-11-27T10:00:00', reopen],
+        ['2026-11-27T10:05:00', resolve],
+        ['2026-11-27T10:10:00', reopen],
+        ['2026-11-27T10:15:00', resolve],
+      ];
+      for (const [when, move] of moves) {
+        at(when);
+        await move(id);
+      }
+      const events = (await sb.events()) as DomainEvent[];
+      const resolutions = events.filter((event) => event.type.startsWith('conversation.re'));
+
+      // Act: the stats queue delivers the replies first, then the resolutions and reopenings
+      // newest first, then the whole lot again in order.
+      sb.clock.set('2026-12-05T12:00:00+01:00');
+      await statsFeed().publish(events.filter((event) => !event.type.startsWith('conversation.re')));
+      for (const event of resolutions.toReversed()) await statsFeed().publish([event]);
+      const reversed = await sb.api('/api/service-level?from=2026-11-25&to=2026-11-27');
+      const inOrder = await report('from=2026-11-25&to=2026-11-27');
+
+      // Assess: Friday's last resolution counts, once; the three before it were reopened.
+      expect(resolutions).toHaveLength(7);
+      const byDay = ((await reversed.json()) as ServiceLevelReport).byDay.map(
+        (day) => day.firstContactResolution,
+      );
+      expect(byDay).toEqual([zeroFcr, zeroFcr, oneReplyResolved]);
+      expect(inOrder.byDay.map((day) => day.firstContactResolution)).toEqual(byDay);
+    });
+
+    it('should keep out a resolution reopened since when an earlier reopening of the same day is delivered again', async () => {
+      // Prepare: resolved on Wednesday; on Thursday reopened, resolved, and reopened again (the
+      // customer still waits); counted.
+      const id = await sms('+48601000017', 'Gdzie jest moja paczka?');
+      at('2026-11-25T10:30:00');
+      await replyTo(id, 'Paczka wyszła dziś rano.');
+      const moves: Array<[string, (id: string) => Promise<void>]> = [
+        ['2026-11-25T10:35:00', resolve],
+        ['2026-11-26T10:00:00', reopen],
+        ['2026-11-26T10:05:00', resolve],
+        ['2026-11-26T10:10:00', reopen],
+      ];
+      for (const [when, move] of moves) {
+        at(when);
+        await move(id);
+      }
+      sb.clock.set('2026-12-04T12:00:00+01:00');
+      const before = await report('from=2026-11-25&to=2026-11-26');
+      const [firstReopening] = ((await sb.events()) as DomainEvent[]).filter(
+        (event) => event.type === 'conversation.reopened',
+      );
+
+      // Act
+      await statsFeed().publish(firstReopening ? [firstReopening] : []);
+      const after = await report('from=2026-11-25&to=2026-11-26');
+
+      // Assess: nothing resolved stands; the redelivery changes nothing.
+      expect(before.totals.firstContactResolution).toEqual(zeroFcr);
+      expect(after.totals.firstContactResolution).toEqual(zeroFcr);
+    });
+
+  });
+
 });

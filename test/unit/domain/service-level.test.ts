@@ -17,6 +17,7 @@ import {
   OVERFLOW_BUCKET,
   percentileHours,
   type Resolution,
+  reopenedSince,
   tallyResolutions,
   workingMinutesBetween,
 } from '#lib/domain/service-level.ts';
@@ -207,6 +208,29 @@ describe('first-contact resolution', () => {
     expect(isFollowUp('2026-11-25T12:00:00.000Z', '2026-11-25T11:00:00.000Z')).toBe(false);
   });
 
+  it('should count a resolution whose record notes only a reopening before it (resolved again the same day)', () => {
+    // Act / Assess
+    expect(fcrOutcome(resolution({ reopenedAt: '2026-11-25T11:55:00.000Z' }), afterWindow)).toBe(
+      'first-contact',
+    );
+    expect(fcrOutcome(resolution({ reopenedAt: '2026-11-25T12:05:00.000Z' }), afterWindow)).toBe(
+      'superseded',
+    );
+  });
+
+  it('should tell a resolution reopened since from what the bookkeeping held, in whatever order it learnt it', () => {
+    // Prepare
+    const at = '2026-11-25T12:00:00.000Z';
+    const earlier = '2026-11-25T11:00:00.000Z';
+    const later = '2026-11-25T13:00:00.000Z';
+
+    // Act / Assess: a reopening after it, or a resolution after it (there was one in between).
+    expect(reopenedSince(at, { reopenedAt: later, latestResolvedAt: earlier })).toBe(later);
+    expect(reopenedSince(at, { reopenedAt: earlier, latestResolvedAt: later })).toBe(later);
+    expect(reopenedSince(at, { reopenedAt: earlier, latestResolvedAt: at })).toBeUndefined();
+    expect(reopenedSince(at, { reopenedAt: null, latestResolvedAt: null })).toBeUndefined();
+  });
+
   it('should leave a reopened resolution out (it counts when resolved again) and tally the rest', () => {
     // Prepare
     const resolutions = [
@@ -248,7 +272,8 @@ function memoryStats(options: { failAdds?: number } = {}) {
       days.set(key, addCounts(days.get(key) ?? emptyCounts(), counts));
     },
     addReply: async () => ({ replies: 1, resolution: null }),
-    setResolution: async () => ({ replies: 1, previous: null }),
+    noteResolved: async () => ({ replies: 1, previous: null, reopenedAt: null }),
+    noteReopened: async () => null,
     noteContactOpened: async () => null,
     noteContactResolved: async () => null,
     putResolution: async () => {},
