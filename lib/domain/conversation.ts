@@ -319,6 +319,9 @@ export function applyInbound(
       ? withEvent(base, 'conversation.opened', 'open', context.now, {
           contactKey: base.contact.key,
           channel: message.channel,
+          // Why the opening message got no acknowledgement (null: it did): an auto-reply or a
+          // keyword opening a conversation is not the customer coming back.
+          noAckReason: context.noAckReason,
         })
       : base;
   const received = withEvent(opened, 'message.received', message.id, context.now, receivedData(message));

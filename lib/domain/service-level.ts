@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { promisedNobody } from './ack-policy.ts';
 import type { Calendar } from './calendar.ts';
 import { type Channel, ChannelSchema } from './channel.ts';
 import type { DomainEvent } from './events.ts';
@@ -219,6 +220,15 @@ export type Resolution = ResolutionKey & {
 export function isFollowUp(resolvedAt: string, openedAt: string): boolean {
   const gap = Date.parse(openedAt) - Date.parse(resolvedAt);
   return gap > 0 && gap <= FCR_WINDOW_MS;
+}
+
+/**
+ * Whether a conversation.opened event is the customer coming back: not when a message nobody is
+ * to answer opened it (their mailbox's out-of-office reply to our answer, a list post, HELP).
+ */
+export function isCustomerOpening(event: DomainEvent): boolean {
+  const reason = event.data.noAckReason;
+  return !promisedNobody(typeof reason === 'string' ? reason : undefined);
 }
 
 /** Whether a resolution was reopened after it was made (a reopening of the same record before it does not count). */

@@ -13,6 +13,7 @@ import {
   type FcrTally,
   type Figures,
   figuresOf,
+  isCustomerOpening,
   isFollowUp,
   type Resolution,
   reopenedSince,
@@ -168,7 +169,7 @@ async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promis
       return;
     }
     case 'conversation.opened': {
-      if (typeof event.data.contactKey !== 'string') return;
+      if (typeof event.data.contactKey !== 'string' || !isCustomerOpening(event)) return;
       const last = await stats.noteContactOpened(event.data.contactKey, event.occurredAt);
       if (
         last &&

@@ -6,6 +6,8 @@ import { formatReport } from '#lib/local/report-cli.ts';
 import { type ServiceLevelReport, statsSink } from '#lib/use-cases/service-level.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { mailgunMail } from '#test/support/email.ts';
+import { signMailgun } from '#test/support/mailgun-factory.ts';
 import { messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -352,8 +354,9 @@ describe('the service level', () => {
   });
 
   // Found at stop 24: first-contact resolution counted a conversation reopened and resolved again
-  // the same day as never resolved, and let a redelivered reopening undo the resolution after it.
-  describe('first-contact resolution of reopened conversations', () => {
+  // the same day as never resolved, let a redelivered reopening undo the resolution after it, and
+  // took the customer's out-of-office reply to our answer for the customer coming back.
+  describe('first-contact resolution of reopened conversations and auto-replies', () => {
     const oneReplyResolved = { share: 1, firstContact: 1, resolved: 1, pending: 0 };
 
     it('should count a conversation resolved, reopened and resolved again on the same day once it is resolved for good', async () => {
@@ -474,6 +477,39 @@ describe('the service level', () => {
       expect(after.totals.firstContactResolution).toEqual(zeroFcr);
     });
 
-  });
+    it("should not count the customer's out-of-office auto-reply to our answer as the customer coming back", async () => {
+      // Prepare: a mail at 10:00, answered by email at 10:30 and resolved; a minute later the
+      // customer's mailbox answers our reply automatically (Auto-Submitted: auto-replied, RFC
+      // 3834): recorded in a new conversation, never acknowledged, since nobody wrote it.
+      const mail = { from: 'Jan Nowak <jan.nowak@example.com>', subject: 'Faktura za zamówienie 1234' };
+      const signedNow = () => ({ timestamp: Math.floor(sb.clock.now().getTime() / 1000) });
+      expect((await sb.postMailgun(signMailgun(mailgunMail(mail), signedNow()))).status).toBe(200);
+      await sb.drain();
+      const [question] = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+      const id = question?.id as string;
+      at('2026-11-25T10:30:00');
+      await replyTo(id, 'Faktura jest w załączniku.');
+      at('2026-11-25T10:31:00');
+      await resolve(id);
+      at('2026-11-25T10:32:00');
+      const outOfOffice = mailgunMail({
+        ...mail,
+        subject: 'Automatyczna odpowiedź: Re: Faktura za zamówienie 1234',
+        body: 'Jestem na urlopie do 30 listopada.',
+        extraHeaders: [['Auto-Submitted', 'auto-replied']],
+      });
+      expect((await sb.postMailgun(signMailgun(outOfOffice, signedNow()))).status).toBe(200);
+      await sb.drain();
+      const [auto] = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+      expect(auto?.id).not.toBe(id);
+      expect(auto?.ack).toMatchObject({ state: 'skipped', reason: 'auto-submitted' });
 
+      // Act: eight days later.
+      sb.clock.set('2026-12-03T12:00:00+01:00');
+      const result = await report('from=2026-11-25&to=2026-11-25');
+
+      // Assess: one reply and the customer never wrote again: resolved at first contact.
+      expect(result.totals.firstContactResolution).toEqual(oneReplyResolved);
+    });
+  });
 });

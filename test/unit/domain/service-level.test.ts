@@ -13,6 +13,7 @@ import {
   FCR_WINDOW_MS,
   fcrOutcome,
   figuresOf,
+  isCustomerOpening,
   isFollowUp,
   OVERFLOW_BUCKET,
   percentileHours,
@@ -229,6 +230,21 @@ describe('first-contact resolution', () => {
     expect(reopenedSince(at, { reopenedAt: earlier, latestResolvedAt: later })).toBe(later);
     expect(reopenedSince(at, { reopenedAt: earlier, latestResolvedAt: at })).toBeUndefined();
     expect(reopenedSince(at, { reopenedAt: null, latestResolvedAt: null })).toBeUndefined();
+  });
+
+  it('should not take a conversation an auto-reply or a keyword opened for the customer coming back', () => {
+    // Prepare
+    const opened = (noAckReason: string | null | undefined) =>
+      event('conversation.opened', { contactKey: 'phone:+48601234567', channel: 'sms', noAckReason }, at0);
+    const at0 = '2026-11-25T13:00:00.000Z';
+
+    // Act / Assess: a situation (opted out, just answered) is still the customer writing.
+    expect(isCustomerOpening(opened('auto-submitted'))).toBe(false);
+    expect(isCustomerOpening(opened('keyword:help'))).toBe(false);
+    expect(isCustomerOpening(opened(null))).toBe(true);
+    expect(isCustomerOpening(opened(undefined))).toBe(true);
+    expect(isCustomerOpening(opened('opted-out'))).toBe(true);
+    expect(isCustomerOpening(opened('recently-answered'))).toBe(true);
   });
 
   it('should leave a reopened resolution out (it counts when resolved again) and tally the rest', () => {
