@@ -659,15 +659,23 @@ export function breachDueAt(conversation: Conversation): string | null {
   if (conversation.status !== 'open' || conversation.awaitingSince === null || !conversation.replyBy)
     return null;
   if (conversation.breachedEpisode >= conversation.episode) return null;
-  // Nobody was promised anything: a customer who opted out, or an episode only a message not to
-  // be answered opened (STOP, an auto-reply, a list post).
-  if (conversation.optedOut) return null;
+  if (!promiseOwed(conversation)) return null;
+  return new Date(Date.parse(conversation.replyBy)).toISOString();
+}
+
+/**
+ * Whether the current episode owes the customer the reply it promised: not when nobody was
+ * promised anything, a customer who opted out or an episode only a message not to be answered
+ * opened (STOP, HELP, an auto-reply, a list post). Neither a breach nor a promise kept is
+ * counted for those.
+ */
+export function promiseOwed(conversation: Conversation): boolean {
+  if (conversation.optedOut) return false;
   const { ack } = conversation;
   const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
   // (opted out before this conversation began, the STOP recorded in an earlier one; not when a
   // START was recorded here since)
-  if ((skipped === 'opted-out' && conversation.optedOut !== false) || promisedNobody(skipped)) return null;
-  return new Date(Date.parse(conversation.replyBy)).toISOString();
+  return !((skipped === 'opted-out' && conversation.optedOut !== false) || promisedNobody(skipped));
 }
 
 /**
@@ -882,6 +890,8 @@ export function applyAgentReply(
     awaitingSince: wasAwaiting,
     replyBy: conversation.replyBy,
     originalReplyBy: conversation.originalReplyBy ?? conversation.replyBy,
+    // false: the episode was promised nothing (HELP, an auto-reply…): no promise kept or broken.
+    promised: promiseOwed(conversation),
     // (a message newer than the reply waits in the next episode: this one was answered)
     answeredEpisode:
       wasAwaiting !== null && (replied.awaitingSince === null || replied.episode > conversation.episode),

@@ -130,6 +130,8 @@ const ReplySentData = z.object({
   channel: ChannelSchema,
   awaitingSince: z.string().nullable(),
   originalReplyBy: z.string().nullable().optional(),
+  /** false: nobody was promised anything (absent on events sent before the field: they were). */
+  promised: z.boolean().optional(),
   answeredEpisode: z.boolean(),
 });
 
@@ -186,7 +188,7 @@ export function countsFor(event: DomainEvent, calendar: Calendar): Counts | null
       const at = new Date(event.occurredAt);
       counts.answered = 1;
       counts.histogram[bucketOf(workingMinutesBetween(calendar, new Date(data.data.awaitingSince), at))] = 1;
-      const promised = data.data.originalReplyBy;
+      const promised = data.data.promised !== false ? data.data.originalReplyBy : null;
       if (promised) {
         counts.measured = 1;
         counts.kept = at.getTime() <= Date.parse(promised) ? 1 : 0;

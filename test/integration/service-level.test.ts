@@ -512,4 +512,26 @@ describe('the service level', () => {
       expect(result.totals.firstContactResolution).toEqual(oneReplyResolved);
     });
   });
+
+  // Found at stop 24: an episode nobody was promised anything in (HELP, an auto-reply, a list
+  // post) counted as a promise not kept when answered after its internal reply-by time.
+  it('should not count as a promise not kept the answer to an episode nobody was promised anything in', async () => {
+    // Prepare: a number texts HELP (a keyword: no acknowledgement, no promise told, and no
+    // breach counted for it). An agent answers it on Friday, after the internal reply-by time.
+    const id = await sms('+48601000014', 'HELP');
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'keyword:help' });
+    sb.clock.set(new Date(Date.parse(conversation?.replyBy as string) + 60 * MINUTE));
+    expect((await sweep(sb.runtime.sweepDeps)).breaches).toBe(0);
+    at('2026-11-27T12:00:00');
+    await replyTo(id, 'Dzień dobry, w czym możemy pomóc?');
+
+    // Act
+    const result = await report('from=2026-11-25&to=2026-11-27');
+
+    // Assess: answered, but no promise was stated, so none was kept or broken.
+    expect(result.totals.answered).toBe(1);
+    expect(result.totals.breaches).toBe(0);
+    expect(result.totals.promisesKept).toEqual({ share: null, kept: 0, measured: 0 });
+  });
 });

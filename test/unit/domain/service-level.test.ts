@@ -138,6 +138,19 @@ describe('working time to the first reply', () => {
     expect(missed).toMatchObject({ answered: 1, measured: 1, kept: 0, histogram: { 10: 1 } });
   });
 
+  it('should count the answer to an episode nobody was promised anything in as answered, not as a promise', () => {
+    // Prepare: reply.sent says so (an episode HELP or an auto-reply began); events sent before
+    // the field existed say nothing and count as promised.
+    const since = '2026-11-25T09:00:00.000Z';
+    const late = reply('2026-11-25T11:30:00.000Z', since, '2026-11-25T11:00:00.000Z');
+    const unpromised = { ...late, data: { ...late.data, promised: false } };
+    const promised = { ...late, data: { ...late.data, promised: true } };
+
+    // Act / Assess
+    expect(countsFor(unpromised, calendar)).toMatchObject({ answered: 1, measured: 0, kept: 0 });
+    expect(countsFor(promised, calendar)).toMatchObject({ answered: 1, measured: 1, kept: 0 });
+  });
+
   it('should count a reply that did not end a waiting episode as nothing', () => {
     // Act
     const counts = countsFor(
