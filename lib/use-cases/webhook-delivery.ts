@@ -109,12 +109,13 @@ type RunState = {
  * subscriptions are served side by side. After a failed attempt, the rest of that
  * subscription's deliveries in the run are counted as a failed attempt without being sent: a
  * down endpoint costs one timeout per run, not one per delivery, and its backlog backs off
- * together.
+ * together. After a 410 Gone the subscription is null in `subscriptions`, which a sweep run
+ * keeps across its pages: its other deliveries are abandoned, never sent.
  */
 async function deliverAll(
   deps: WebhookDeliveryDeps,
   deliveries: readonly WebhookDelivery[],
-  subscriptions: ReadonlyMap<string, StoredWebhookSubscription | null>,
+  subscriptions: Map<string, StoredWebhookSubscription | null>,
   options: {
     /** Each attempt's own limit (the sender's default without it). */
     timeoutMs?: number;
@@ -127,17 +128,17 @@ async function deliverAll(
   const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
-      let subscription = subscriptions.get(subscriptionId) ?? null;
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
       for (const delivery of batch.toSorted((a, b) => a.occurredAt.localeCompare(b.occurredAt))) {
         if (run && performance.now() >= run.deadline) return;
         try {
+          // Read for each delivery: a 410 Gone disables the subscription for the rest of the run.
+          const subscription = subscriptions.get(subscriptionId) ?? null;
           const saved = endpointFailing
             ? await deferDelivery(deps, delivery)
             : await attemptDelivery(deps, delivery, subscription, timeoutMs);
           if (!saved) continue;
-          // Gone: the rest of the batch is abandoned, not sent.
-          if (saved.lastStatus === 410) subscription = null;
+          if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);
           if (saved.state === 'delivered') result.delivered++;
           else if (saved.state === 'failed') result.failed++;
           else {

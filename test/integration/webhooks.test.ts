@@ -254,6 +254,30 @@ describe('outbound webhooks (the agents’ side)', () => {
     ]);
   });
 
+  it('should send nothing more to an endpoint in the sweeper run in which it answered 410 Gone', async () => {
+    // Prepare: the endpoint is down while 101 customers write (more due deliveries than one page
+    // of the sweeper's 100), then it is retired and answers 410 Gone.
+    await start();
+    const webhook = await subscribe(['conversation.opened']);
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 101; i++) await sb.postSms({ From: `+4860125${String(i).padStart(4, '0')}` });
+    const whileDown = receiver.requests.length;
+    receiver.fallbackStatus = 410;
+
+    // Act: one sweeper run once every retry is due.
+    sb.clock.advance(3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+    const shown = (await (await call('GET', `/api/webhooks/${webhook.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+
+    // Assess: the first 410 disabled the subscription for the rest of the run, its next page too.
+    expect(whileDown).toBe(101);
+    expect(shown).toMatchObject({ disabledReason: 'gone' });
+    expect(receiver.requests.slice(whileDown).map((request) => request.status)).toEqual([410]);
+  }, 60_000);
+
   it('should stop delivering after DELETE, which is idempotent', async () => {
     // Prepare
     await start();
