@@ -34,5 +34,5 @@ export const handler = async (event: SQSEvent, context: Context) => {
     runtime.log.info('stats counted', tally);
     return { batchItemFailures: [] };
   }
-  return processPartialResponse(event, recordHandler, processor, { context });
+  return runtime.requestScope(() => processPartialResponse(event, recordHandler, processor, { context }));
 };

@@ -13,4 +13,5 @@ const runtime = await loadLambdaRuntime('switchboard-sweeper', {
  * page or delivery is started after that), the mail recheck the rest; a larger backlog is the
  * next minute's.
  */
-export const handler = async () => sweep(runtime.sweepDeps, { budgetMs: 35_000, webhookBudgetMs: 15_000 });
+export const handler = async () =>
+  runtime.requestScope(() => sweep(runtime.sweepDeps, { budgetMs: 35_000, webhookBudgetMs: 15_000 }));

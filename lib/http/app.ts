@@ -12,6 +12,7 @@ import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import type { RateLimiter } from '#lib/ports/rate-limiter.ts';
+import type { RequestScope } from '#lib/ports/request-scope.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
@@ -69,6 +70,8 @@ export type AppDeps = {
   production: boolean;
   /** Serve the reference inbox page at /inbox (config.inbox: on locally, off in production by default). */
   inbox?: boolean;
+  /** Makes each request one scope: its writes share one budget for webhook first attempts. */
+  requestScope?: RequestScope;
 };
 
 /**
@@ -91,6 +94,8 @@ export function createApp(deps: AppDeps): Hono {
       crypto.randomUUID();
     await (deps.log.withContext ? deps.log.withContext({ correlationId: id.slice(0, 128) }, next) : next());
   });
+  const { requestScope } = deps;
+  if (requestScope) app.use('*', (_c, next) => requestScope(next));
 
   // Hono hands only Error instances to onError: anything else thrown would escape as a crash.
   app.use('*', async (c, next) => {

@@ -166,7 +166,7 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
   const worker = startQueueWorker({
     sqs,
     queueUrl: config.aws.ackQueueUrl as string,
-    handle: (record) => handleAckRecord(runtime.workDeps, record),
+    handle: (record) => runtime.requestScope(() => handleAckRecord(runtime.workDeps, record)),
     log,
   });
   const feedStats = () =>
@@ -176,7 +176,8 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
   // A long sweep (a burst of promises come due) is never started again on top of itself.
   let sweeping: Promise<void> | null = null;
   const runSweep = () => {
-    sweeping ??= sweep(runtime.sweepDeps)
+    sweeping ??= runtime
+      .requestScope(() => sweep(runtime.sweepDeps))
       .then(
         () => undefined,
         (error: Error) => log.warn('sweep failed', { error: error.name }),

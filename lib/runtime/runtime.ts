@@ -25,6 +25,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
+import type { RequestScope } from '#lib/ports/request-scope.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound, storedInbound } from '#lib/use-cases/record-inbound.ts';
 import {
@@ -36,10 +37,17 @@ import {
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
-import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
+import {
+  deliverDueWebhooks,
+  FIRST_ATTEMPTS_BUDGET_MS,
+  type FirstAttemptBudget,
+  fanOut,
+  webhookSink,
+} from '#lib/use-cases/webhook-delivery.ts';
 import type { WorkDeps } from './ack-records.ts';
 import { wireChannels } from './channels.ts';
 import { wireMailRecovery } from './mail-recovery.ts';
+import { requestScoped } from './request-scope.ts';
 
 // Without a sink the events stay in the outbox (the sweeper would find them): never silently.
 const noEvents: EventSink = {
@@ -84,6 +92,11 @@ export type Runtime = {
   statsDeps: StatsSinkDeps;
   /** What the worker needs for each job on the work queue: an ack to send, a webhook to record. */
   workDeps: WorkDeps;
+  /**
+   * Runs one ack batch (locally: one record) or sweep run as one request: its writes share one
+   * budget for webhook first attempts (the app opens one per HTTP request itself).
+   */
+  requestScope: RequestScope;
 };
 
 /** Wires adapters to use cases: the one composition root shared by Lambda and local mode. */
@@ -115,11 +128,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   // Outside production a receiver on this machine (http://localhost) is fine; in production
   // the sender refuses any name that resolves to a private address.
+  // Each request's (or ack batch's, or sweep run's) writes share one first-attempt budget.
+  const requests = requestScoped<FirstAttemptBudget>(() => ({ remainingMs: FIRST_ATTEMPTS_BUDGET_MS }));
   const webhookDeps = {
     webhooks,
     sender: new HttpWebhookSender({ blockPrivateAddresses: config.production }),
     clock,
     log,
+    firstAttemptBudget: requests.current,
   };
   const stats = new DynamoDbStatsStore({ client: options.dynamodb, tableName: config.aws.tableName });
   const statsDeps: StatsSinkDeps = { stats, conversations: baseStore, business: config.business, clock, log };
@@ -216,6 +232,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     stats,
     production: config.production,
     inbox: config.inbox,
+    requestScope: requests.scope,
   });
   return {
     store,
@@ -226,5 +243,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     sweepDeps,
     statsDeps,
     workDeps: { sendAck: sendAckDeps, ingest: { handlers, log, clock } },
+    requestScope: requests.scope,
   };
 }

@@ -22,14 +22,44 @@ export type WebhookDeliveryDeps = {
   log: Log;
   /** [0, 1): the backoff's jitter; tests pin it. */
   random?: () => number;
+  /**
+   * The first-attempt budget of the request or invocation the publishing write belongs to
+   * (lib/runtime opens one per request, ack batch and sweep run); without one, each publish
+   * gets a budget of its own.
+   */
+  firstAttemptBudget?: () => FirstAttemptBudget | undefined;
 };
 
 /**
- * The first attempt runs inside the write that published the event (a provider's webhook, an
- * agent's call): its budget stays well inside the HTTP function's 10 s timeout and Twilio's
- * 15 s. The sweeper's retries use the sender's default (5 s).
+ * What one request or invocation may still spend waiting for webhook first attempts, across
+ * all its writes: a Meta batch of several messages is several writes, each publishing events.
  */
-export const FIRST_ATTEMPT_TIMEOUT_MS = 3_000;
+export type FirstAttemptBudget = { remainingMs: number };
+
+/**
+ * First attempts run inside the write that published the event (a provider's webhook, an
+ * agent's call), so they get 3 s of each request in all, however many writes it makes: well
+ * inside the HTTP function's 10 s timeout and Twilio's 15 s. One attempt may take all of it;
+ * what is left when the budget is spent stays due for the sweeper (within a minute). The
+ * sweeper's retries use the sender's default (5 s).
+ */
+export const FIRST_ATTEMPTS_BUDGET_MS = 3_000;
+
+/**
+ * No first attempt is started with less than this left of the budget: a shorter limit would
+ * fail many a healthy endpoint and spend one of its attempts for nothing.
+ */
+const MIN_FIRST_ATTEMPT_MS = 1_000;
+
+/**
+ * An endpoint whose first attempt failed after this long (a timeout, a slow error) is
+ * remembered by the process for FAILING_ENDPOINT_MEMORY_MS: its new deliveries are left due for
+ * the sweeper, untouched, instead of making every write wait for it again. A quick failure (a
+ * 503, a refused connection) costs a write no time, so those keep their first attempt and hear
+ * new events at once when the endpoint is back.
+ */
+const SLOW_FAILURE_MS = 1_000;
+const FAILING_ENDPOINT_MEMORY_MS = 60_000;
 
 export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
 
@@ -37,9 +67,24 @@ export type DeliveryRunResult = { delivered: number; retrying: number; failed: n
  * The EventSink for outbound webhooks. publish() records one delivery per event and matching
  * enabled subscription (a conditional put, so a republished outbox records nothing twice) and
  * succeeds once they are recorded: the conversation's outbox is cleared then, whatever the
- * endpoints answer. Each new delivery is then tried once; the sweeper retries the rest.
+ * endpoints answer. Each new delivery is then tried once while the request's first-attempt
+ * budget lasts and its endpoint is not remembered as failing; the sweeper sends the rest.
  */
 export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
+  // Per process (a Lambda execution environment, npm start): subscription id → until when.
+  const failing = new Map<string, number>();
+  const slowlyFailing: FirstAttempts['slowlyFailing'] = {
+    has(id) {
+      const until = failing.get(id);
+      if (until === undefined) return false;
+      if (until > deps.clock.now().getTime()) return true;
+      failing.delete(id);
+      return false;
+    },
+    add(id) {
+      failing.set(id, deps.clock.now().getTime() + FAILING_ENDPOINT_MEMORY_MS);
+    },
+  };
   return {
     async publish(events: readonly DomainEvent[]) {
       if (events.length === 0) return;
@@ -53,9 +98,14 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
       );
       const created = await Promise.all(wanted.map((delivery) => deps.webhooks.createDelivery(delivery)));
       const fresh = wanted.filter((_, i) => created[i]);
+      if (fresh.length === 0) return;
+      const budget = deps.firstAttemptBudget?.() ?? { remainingMs: FIRST_ATTEMPTS_BUDGET_MS };
+      const startedAt = performance.now();
       await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])), {
-        timeoutMs: FIRST_ATTEMPT_TIMEOUT_MS,
+        first: { deadline: startedAt + budget.remainingMs, slowlyFailing },
       });
+      // Attempts of writes running side by side are counted twice: the budget only runs out sooner.
+      budget.remainingMs -= performance.now() - startedAt;
     },
   };
 }
@@ -103,6 +153,14 @@ type RunState = {
   deadline: number;
 };
 
+/** First attempts inside a write: what they may spend, and which endpoints they leave alone. */
+type FirstAttempts = {
+  /** No first attempt waits for its endpoint past this (performance.now()): the request's budget. */
+  deadline: number;
+  /** Endpoints this process saw fail slowly a moment ago: their deliveries stay due, untouched. */
+  slowlyFailing: { has(id: string): boolean; add(id: string): void };
+};
+
 /**
  * One subscription's deliveries go in the order their events happened, one at a time (within
  * this batch: a failure's backlog and newer events are not ordered across runs, docs/store.md); the
@@ -117,13 +175,13 @@ async function deliverAll(
   deliveries: readonly WebhookDelivery[],
   subscriptions: Map<string, StoredWebhookSubscription | null>,
   options: {
-    /** Each attempt's own limit (the sender's default without it). */
-    timeoutMs?: number;
-    /** A sweep run's state across its pages (none for the first attempt inside a write). */
+    /** A sweep run's state across its pages. */
     run?: RunState;
+    /** Or the first attempts inside a write. */
+    first?: FirstAttempts;
   },
 ): Promise<DeliveryRunResult> {
-  const { timeoutMs, run } = options;
+  const { run, first } = options;
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   const bySubscription = Map.groupBy(deliveries, (delivery) => delivery.subscriptionId);
   await Promise.all(
@@ -131,6 +189,15 @@ async function deliverAll(
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
       for (const delivery of batch.toSorted((a, b) => a.occurredAt.localeCompare(b.occurredAt))) {
         if (run && performance.now() >= run.deadline) return;
+        let timeoutMs: number | undefined;
+        if (first && !endpointFailing) {
+          // Left as created, due at once: the sweeper's next run sends them (or defers them
+          // with their endpoint's backlog), costing the write no time and no extra call.
+          if (first.slowlyFailing.has(subscriptionId)) return;
+          timeoutMs = first.deadline - performance.now();
+          if (timeoutMs < MIN_FIRST_ATTEMPT_MS) return;
+        }
+        const startedAt = performance.now();
         try {
           // Read for each delivery: a 410 Gone disables the subscription for the rest of the run.
           const subscription = subscriptions.get(subscriptionId) ?? null;
@@ -143,6 +210,9 @@ async function deliverAll(
           else if (saved.state === 'failed') result.failed++;
           else {
             result.retrying++;
+            if (first && !endpointFailing && performance.now() - startedAt >= SLOW_FAILURE_MS) {
+              first.slowlyFailing.add(subscriptionId);
+            }
             endpointFailing = true;
           }
         } catch (error) {

@@ -2,8 +2,13 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '#test/support/webhook-receiver.ts';
+import {
+  startHangingEndpoint,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '#test/support/webhook-receiver.ts';
 
 type Created = {
   id: string;
@@ -35,7 +40,12 @@ describe('outbound webhooks (the agents’ side)', () => {
     receiver = await startWebhookReceiver({ now: () => sb.clock.now() });
   }
 
+  let teardown: Array<() => Promise<void>> = [];
+  const onTeardown = (stop: () => Promise<void>) => teardown.push(stop);
+
   afterEach(async () => {
+    for (const stop of teardown) await stop();
+    teardown = [];
     await receiver?.stop();
     await sb?.stop();
   });
@@ -277,6 +287,52 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(shown).toMatchObject({ disabledReason: 'gone' });
     expect(receiver.requests.slice(whileDown).map((request) => request.status)).toEqual([410]);
   }, 60_000);
+
+  it('should keep a provider’s webhook inside the HTTP function’s 10 s when a subscriber hangs', async () => {
+    // Prepare: one subscription whose endpoint accepts connections and never answers.
+    await start();
+    const endpoint = await startHangingEndpoint();
+    onTeardown(endpoint.stop);
+    expect((await call('POST', '/api/webhooks', { url: endpoint.url, events: ['*'] })).status).toBe(201);
+
+    // Act: one Messenger batch with four messages of one customer (stored one after another).
+    const batch = messagingEnvelope([[1, 2, 3, 4].map((n) => messagingTextEvent(n))]);
+    const startedAt = performance.now();
+    const response = await sb.postMeta(batch);
+    const elapsed = performance.now() - startedAt;
+
+    // Assess: the first write's attempt timed out and the process remembers the endpoint, so
+    // the other writes left their deliveries to the sweeper instead of waiting 3 s each.
+    expect(response.status).toBe(200);
+    expect(endpoint.connections()).toBe(1);
+    expect(elapsed).toBeLessThan(10_000);
+  }, 40_000);
+
+  it('should leave to the sweeper the first attempts a request has no time left for', async () => {
+    // Prepare: an endpoint that answers, but takes 1.3 s each time.
+    await start();
+    const webhook = await subscribe(['message.received']);
+    receiver.delayMs = 1_300;
+
+    // Act: one Messenger batch with four messages of one customer, then a sweeper run.
+    const batch = messagingEnvelope([[1, 2, 3, 4].map((n) => messagingTextEvent(n))]);
+    const startedAt = performance.now();
+    const response = await sb.postMeta(batch);
+    const elapsed = performance.now() - startedAt;
+    const sentInline = receiver.requests.length;
+    receiver.delayMs = 0;
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: the request spent its 3 s on two attempts and left the other two, untouched, to
+    // the sweeper, which delivered them: each message once.
+    expect(response.status).toBe(200);
+    expect(sentInline).toBe(2);
+    expect(elapsed).toBeLessThan(3_500);
+    expect(await deliveries(webhook.id)).toEqual(
+      Array.from({ length: 4 }, () => expect.objectContaining({ state: 'delivered', attempts: 1 })),
+    );
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(4);
+  }, 30_000);
 
   it('should stop delivering after DELETE, which is idempotent', async () => {
     // Prepare

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { vi } from 'vitest';
 
@@ -24,6 +24,8 @@ export type WebhookReceiver = {
   /** Answers the next requests with these statuses, in order; then `fallbackStatus`. */
   respondWith(...statuses: number[]): void;
   fallbackStatus: number;
+  /** How long it takes to answer each request (a slow endpoint); 0 by default. */
+  delayMs: number;
   stop(): Promise<void>;
 };
 
@@ -49,6 +51,7 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
     requests: [],
     secret: null,
     fallbackStatus: 200,
+    delayMs: 0,
     respondWith: (...statuses) => {
       script.push(...statuses);
     },
@@ -75,8 +78,12 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
         }
         const status = script.shift() ?? receiver.fallbackStatus;
         receiver.requests.push({ path: request.url ?? '/', headers, body, status, verified, payload });
-        response.writeHead(status, status >= 300 && status < 400 ? { location: '/redirected' } : {});
-        response.end(status === 204 ? undefined : 'ok');
+        const answer = () => {
+          response.writeHead(status, status >= 300 && status < 400 ? { location: '/redirected' } : {});
+          response.end(status === 204 ? undefined : 'ok');
+        };
+        if (receiver.delayMs > 0) setTimeout(answer, receiver.delayMs);
+        else answer();
       },
       () => response.destroy(),
     );
@@ -89,6 +96,32 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
       server.close(() => resolve());
     });
   return receiver;
+}
+
+/** A subscriber's endpoint that accepts connections and never answers (overloaded, or a black hole). */
+export async function startHangingEndpoint(): Promise<{
+  url: string;
+  connections: () => number;
+  stop(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createTcpServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    connections: () => connections,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 // The library reads Date.now() for its tolerance check; verify is synchronous, so the mocked
