@@ -45,6 +45,11 @@ export const ReplyRouteSchema = z.object({
   customer: z.string(),
   /** Our address the customer wrote to. */
   business: z.string(),
+  /**
+   * The provider's id of that address, where sending from it takes the id (WhatsApp Cloud's
+   * phone_number_id): a route whose id is not one we send from has no sender (SenderRegistry).
+   */
+  businessId: z.string().optional(),
   /** Email threading of the customer's last mail: answers go "Re:" it. */
   thread: z
     .object({ subject: z.string(), messageId: z.string().optional(), references: z.array(z.string()) })
@@ -253,6 +258,7 @@ export function routeOf(message: Message): ReplyRoute {
     provider: message.provider,
     customer: message.email?.replyTo ?? message.from,
     business: message.to,
+    ...(message.toId ? { businessId: message.toId } : {}),
   };
   if (message.email) {
     const { subject, messageId, references } = message.email;

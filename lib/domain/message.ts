@@ -56,6 +56,8 @@ export const MessageSchema = z.object({
   createdAt: z.string(),
   contactKey: z.string(),
   delivery: DeliverySchema.optional(),
+  /** The provider's id of `to` on an inbound message, when it has one (InboundMessage.toId). */
+  toId: z.string().optional(),
   durationSeconds: z.number().nonnegative().optional(),
   callId: z.string().optional(),
   email: EmailMetaSchema.optional(),
@@ -78,6 +80,11 @@ export const InboundMessageSchema = z.object({
   contactName: z.string().max(200).optional(),
   from: z.string().max(320),
   to: z.string().max(320),
+  /**
+   * The provider's id of `to`, where sending from our address takes that id rather than the
+   * address (WhatsApp Cloud's phone_number_id): which of our numbers can answer.
+   */
+  toId: z.string().max(128).optional(),
   text: z.string(),
   media: z.array(MediaSchema),
   noAckReason: z.string().optional(),

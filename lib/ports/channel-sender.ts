@@ -37,5 +37,13 @@ export interface ChannelSender {
   send(message: OutboundText): Promise<SendReceipt>;
 }
 
-/** Finds the sender for a provider + channel, or undefined when we cannot send there. */
-export type SenderRegistry = (provider: string, channel: Channel) => ChannelSender | undefined;
+/**
+ * Finds the sender for a provider + channel, or undefined when we cannot send there. With
+ * `businessId` (ReplyRoute.businessId: the provider's id of our address the customer wrote to),
+ * undefined too when we do not send from that address (another WhatsApp number of the account).
+ */
+export type SenderRegistry = (
+  provider: string,
+  channel: Channel,
+  businessId?: string | undefined,
+) => ChannelSender | undefined;

@@ -100,9 +100,12 @@ export function wireChannels(
     ses: { email },
     mailgun: { email },
   };
-  const senders: SenderRegistry = (provider, channel) => {
+  const senders: SenderRegistry = (provider, channel, businessId) => {
     const entries = registry[provider];
     if (!entries || !(channel in entries)) return undefined;
+    // Checked before the outbox stands in, so that npm start refuses what AWS would.
+    if (businessId !== undefined && provider === 'meta' && meta && !meta.sendsFrom(channel, businessId))
+      return undefined;
     // Locally the outbox stands in even where no provider credentials are configured.
     return options.outbox ?? entries[channel];
   };

@@ -95,9 +95,10 @@ export async function sendReply(
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
   const route = await routeFor(deps.store, conversation, request.channel);
   const channel = request.channel ?? conversation.route.channel;
-  // A call is answered by SMS, and only to a caller with a number (sendChannelOf).
+  // A call is answered by SMS, and only to a caller with a number (sendChannelOf); a message
+  // to another number of our WhatsApp account, from none (we send from ours only).
   const sendChannel = route ? sendChannelOf(route) : null;
-  const sender = route ? deps.senders(route.provider, route.channel) : undefined;
+  const sender = route ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();
   const open = await otherOpenConversation(deps.store, conversation);

@@ -5,6 +5,7 @@ import { LOCALES } from '#lib/domain/channel.ts';
 import type { Contact } from '#lib/domain/contact.ts';
 import { type AckState, applyInbound, type Conversation, lastSentAck } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
+import { withoutKeyword } from '#lib/domain/keywords.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
@@ -71,6 +72,7 @@ export function storedInbound(message: Message): InboundMessage | null {
     contactKey: message.contactKey,
     from: message.from,
     to: message.to,
+    ...(message.toId ? { toId: message.toId } : {}),
     text: message.text,
     media: message.media,
     ...(message.durationSeconds === undefined ? {} : { durationSeconds: message.durationSeconds }),
@@ -114,12 +116,11 @@ export async function recordInbound(
   const { conversationId } = claim;
   // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
   if (inbound.optInOnlyIfOptedOut) {
-    const { optInOnlyIfOptedOut: _conditional, consent: _consent, noAckReason: _keyword, ...plain } = inbound;
     if (contact.optedOut) {
       await deps.store.setConsent(inbound.contactKey, false, now);
       contact = { ...contact, optedOut: false };
     } else {
-      inbound = plain;
+      inbound = withoutKeyword(inbound);
     }
   }
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
@@ -137,6 +138,7 @@ export async function recordInbound(
     providerMessageId: inbound.providerMessageId,
     from: inbound.from,
     to: inbound.to,
+    ...(inbound.toId ? { toId: inbound.toId } : {}),
     text: inbound.text,
     media: inbound.media,
     createdAt: now.toISOString(),

@@ -151,7 +151,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const now = deps.clock.now();
   // A caller is acknowledged by SMS to the number they called from, if they called from one.
   const channel = sendChannelOf(route);
-  const sender = channel ? deps.senders(route.provider, route.channel) : undefined;
+  const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   const closedWindow = windowClosed(conversation, now);
   if (!channel || !sender || !conversation.promise || closedWindow) {
     const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatReplyBy } from '#lib/domain/texts/index.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { inboxReplyFixture, metaFixture, PSID } from '#test/support/meta-factory.ts';
+import { inboxReplyFixture, metaFixture, PSID, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { undeliveredBeforeAlias } from '#test/support/races.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
@@ -337,6 +337,83 @@ describe('every channel through the same store and worker', () => {
     // Assess
     expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
     expect(await sb.outbox()).toHaveLength(0);
+  });
+
+  // Found at stop 24: only Twilio's normalizer read keywords, so a STOP on WhatsApp Cloud (where
+  // no provider handles it for us) was acknowledged and opted nothing out.
+  it('should not acknowledge a WhatsApp Cloud STOP, and opt the number out, as it does for the same STOP through Twilio', async () => {
+    // Prepare: the same customer's STOP on WhatsApp through Twilio is recorded, never
+    // answered, and opts the number out; WhatsApp's policy asks us to honour it on the Cloud API
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.postMeta(whatsappCloud('48601234567', 'STOP', 'wamid.stop0001'));
+    await sb.drain();
+    // The same person writes again later, by SMS
+    sb.clock.advance(3 * 60 * 60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno' });
+    await sb.drain();
+
+    // Assess: nothing was sent to a number that said STOP
+    expect(response.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack?.state).toBe('skipped');
+    expect(await sb.outbox()).toEqual([]);
+    expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
+  });
+
+  it('should acknowledge a WhatsApp Cloud START again, and a HELP there as the question it is', async () => {
+    // Prepare: an opted-out customer; on the Cloud API nobody answers HELP for us
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappCloud('48601234567', 'stop', 'wamid.stop0002'));
+    await sb.drain();
+    sb.clock.advance(60_000);
+
+    // Act
+    await sb.postMeta(whatsappCloud('48601234567', 'START', 'wamid.start0002'));
+    await sb.drain();
+    const afterStart = (await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut;
+    await sb.postMeta(whatsappCloud('48607654321', 'help', 'wamid.help0002'));
+    await sb.drain();
+
+    // Assess: START opts back in (recorded, not answered); HELP is acknowledged
+    expect(afterStart).toBe(false);
+    const outbox = await sb.outbox();
+    expect(outbox.map((entry) => entry.to)).toEqual(['+48607654321']);
+  });
+
+  // Found at stop 24: a `contacts` message had no text of its own, and was stored empty.
+  it('should keep the name and number of a contact card a WhatsApp Cloud customer shares', async () => {
+    // Prepare: Meta's `contacts` message (a shared vCard); nothing else carries its content
+    sb = await startTestSwitchboard();
+    const payload = whatsappEnvelope({
+      contacts: [{ profile: { name: 'Ewa' }, wa_id: '48601234567' }],
+      messages: [
+        {
+          from: '48601234567',
+          id: 'wamid.contacts0001',
+          timestamp: '1763986400',
+          type: 'contacts',
+          contacts: [
+            {
+              name: { formatted_name: 'Jan Kowalski', first_name: 'Jan', last_name: 'Kowalski' },
+              phones: [{ phone: '+48 602 345 678', wa_id: '48602345678', type: 'CELL' }],
+            },
+          ],
+        },
+      ],
+    });
+
+    // Act
+    const response = await sb.postMeta(payload);
+    await sb.drain();
+
+    // Assess: the agent can see whom the customer shared
+    expect(response.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    const [message] = await messagesOf(sb, conversation?.id as string);
+    expect(message?.text).toContain('Jan Kowalski');
+    expect(message?.text.replace(/\D/g, '')).toContain('48602345678');
   });
 
   it('should answer Meta messages on their channel and ignore receipts and our own echoes', async () => {

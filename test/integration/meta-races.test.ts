@@ -39,6 +39,19 @@ function inboxEcho(psid: string, mid: string, timestamp: number, text = 'Dzień 
   };
 }
 
+/** A WhatsApp Cloud text from +48 601 234 567 to our number (or the WABA's other number). */
+function whatsappText(id: string, body: string, options: { otherNumber?: boolean } = {}) {
+  const payload = whatsappEnvelope({
+    contacts: [{ profile: { name: 'Ewa' }, wa_id: '48601234567' }],
+    messages: [{ from: '48601234567', id, timestamp: '1763986400', type: 'text', text: { body } }],
+  }) as { entry: Array<{ changes: Array<{ value: { metadata: Record<string, string> } }> }> };
+  const value = payload.entry[0]?.changes[0]?.value;
+  if (options.otherNumber && value) {
+    value.metadata = { display_phone_number: '48227654321', phone_number_id: '207651463353033' };
+  }
+  return payload;
+}
+
 /** Runs `meanwhile` once, right before the first matching DynamoDB call leaves the client. */
 
 // Meta's echoes, statuses and numbers against what we have not finished recording: an echo of
@@ -340,20 +353,7 @@ describe('Meta webhooks against what is not recorded yet', () => {
     // its messages reach the same webhook, but we send only from the configured number
     graph = await startFakeMeta();
     sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
-    const payload = whatsappEnvelope({
-      contacts: [{ profile: { name: 'Ewa' }, wa_id: '48601234567' }],
-      messages: [
-        {
-          from: '48601234567',
-          id: 'wamid.customer0002',
-          timestamp: '1763986400',
-          type: 'text',
-          text: { body: 'Dzień dobry' },
-        },
-      ],
-    }) as { entry: Array<{ changes: Array<{ value: { metadata: Record<string, string> } }> }> };
-    const value = payload.entry[0]?.changes[0]?.value;
-    if (value) value.metadata = { display_phone_number: '48227654321', phone_number_id: '207651463353033' };
+    const payload = whatsappText('wamid.customer0002', 'Dzień dobry', { otherNumber: true });
 
     // Act
     const response = await sb.postMeta(payload);
@@ -361,6 +361,47 @@ describe('Meta webhooks against what is not recorded yet', () => {
 
     // Assess: recorded, and not acknowledged from a number the customer never wrote to
     expect(response.status).toBe(200);
+    expect(graph.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
+  });
+
+  // Found at stop 24: the ack was guarded (`other-number`), the agent's reply was not: it went
+  // out from our number, which has no window with this customer, and counted as the answer.
+  it("should not send an agent's reply from our WhatsApp number to a customer who wrote only to another number of the account", async () => {
+    // Prepare: a customer wrote to the WABA's second number; we send only from
+    // WHATSAPP_PHONE_NUMBER_ID, so the ack was skipped (`other-number`)
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(
+      whatsappText('wamid.other0001', 'Dzień dobry, czy paczka wyszła?', { otherNumber: true }),
+    );
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+
+    // Act: an agent answers through the API
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Tak, wyszła dziś.' });
+
+    // Assess: refused before calling Meta, as a reply with no route
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
+    expect(graph.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(reply.status).toBe(409);
+    expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('NO_ROUTE');
+    const [after] = await conversations(sb);
+    expect(after?.firstReplyAt).toBeUndefined();
+  });
+
+  it('should not acknowledge a YES to another number of the account from a customer who never opted out', async () => {
+    // Prepare: YES is a keyword only for a number that opted out (an ordinary message
+    // otherwise); to the other number, it is still not ours to answer. Found at stop 24.
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+
+    // Act
+    await sb.postMeta(whatsappText('wamid.other0002', 'Yes', { otherNumber: true }));
+    await sb.drain();
+
+    // Assess
     expect(graph.requests.filter((r) => r.method === 'POST')).toEqual([]);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });

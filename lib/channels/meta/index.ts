@@ -42,6 +42,11 @@ export type MetaChannel = {
   handshake(query: HandshakeQuery): HandshakeResult;
   /** One sender per channel whose token is configured. */
   senders: Partial<Record<MetaSenderChannel, ChannelSender>>;
+  /**
+   * Whether we send from the business address with this provider id: on WhatsApp only the
+   * configured number (WHATSAPP_PHONE_NUMBER_ID), not the account's others.
+   */
+  sendsFrom(channel: string, businessId: string): boolean;
   appId: string | undefined;
 };
 
@@ -86,6 +91,11 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
     },
     handshake: (query) => metaHandshake(query, verifyToken),
     senders,
+    // Without a number of our own nothing is another's (as normalizing sees it).
+    sendsFrom: (channel, businessId) =>
+      channel !== 'whatsapp' ||
+      !options.whatsappPhoneNumberId ||
+      businessId === options.whatsappPhoneNumberId,
     appId: options.appId,
   };
 }

@@ -1,10 +1,12 @@
 import { phoneContactKey } from '#lib/domain/contact.ts';
+import { keywordOf, markKeyword } from '#lib/domain/keywords.ts';
 import type { DeliveryStatus, InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
 import {
   type MessagingEvent,
   type MetaItem,
   type MetaPayload,
   safeName,
+  type WhatsAppContactCard,
   type WhatsAppContext,
   type WhatsAppMessage,
   type WhatsAppStatus,
@@ -134,16 +136,58 @@ function whatsappMedia(message: WhatsAppMessage): { media: Media[]; caption?: st
   return { media: [media], caption: item.caption };
 }
 
+/** A shared contact card as one line: "👤 Jan Kowalski, +48 602 345 678, jan@example.com". */
+function contactCardText(card: WhatsAppContactCard): string {
+  const name =
+    card.name?.formatted_name?.trim() ||
+    [card.name?.first_name, card.name?.last_name].filter(Boolean).join(' ').trim();
+  const phones = (card.phones ?? []).map((phone) => phone.phone ?? (phone.wa_id ? `+${phone.wa_id}` : ''));
+  const emails = (card.emails ?? []).map((email) => email.email ?? '');
+  const parts = [name, card.org?.company?.trim() ?? '', ...phones, ...emails].filter(Boolean);
+  return `👤 ${parts.join(', ')}`;
+}
+
+/** An order from the catalog: the customer's note, then "2 × SKU-1 (49.99 PLN)" per item. */
+function orderText(order: NonNullable<WhatsAppMessage['order']>): string {
+  const items = (order.product_items ?? []).map((item) => {
+    const price =
+      item.item_price === undefined ? '' : ` (${item.item_price}${item.currency ? ` ${item.currency}` : ''})`;
+    return `${item.quantity ?? 1} × ${item.product_retailer_id ?? '?'}${price}`;
+  });
+  return [`🛒 ${order.text?.trim() ?? ''}`.trimEnd(), ...items].join('\n');
+}
+
+/**
+ * A WhatsApp Flow's answers as "field: value" lines (its `flow_token` is ours, not the
+ * customer's); the reply's body ("Sent") when they are not a JSON object.
+ */
+function flowReplyText(reply: FlowReply): string {
+  let answers: unknown;
+  try {
+    answers = JSON.parse(reply.response_json ?? '');
+  } catch {
+    answers = undefined;
+  }
+  if (!answers || typeof answers !== 'object' || Array.isArray(answers)) return reply.body ?? '';
+  return Object.entries(answers)
+    .filter(([field]) => field !== 'flow_token')
+    .map(([field, value]) => `${field}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join('\n');
+}
+
 function whatsappText(message: WhatsAppMessage, caption: string | undefined): string {
   if (message.text) return message.text.body;
   if (caption !== undefined) return caption;
   if (message.button) return message.button.text ?? message.button.payload ?? '';
   const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
   if (reply) return reply.title;
+  if (message.interactive?.nfm_reply) return flowReplyText(message.interactive.nfm_reply);
   if (message.location) {
     const { latitude, longitude, name } = message.location;
     return `📍 ${latitude},${longitude}${name ? ` ${name}` : ''}`;
   }
+  if (message.contacts?.length) return message.contacts.map(contactCardText).join('\n');
+  if (message.order) return orderText(message.order);
   return '';
 }
 
@@ -155,6 +199,8 @@ function contactNameOf(context: WhatsAppContext, waId: string): string | undefin
   // Never cut a surrogate pair in half.
   return name ? name.slice(0, MAX_NAME).replace(/[\uD800-\uDBFF]$/, '') : undefined;
 }
+
+type FlowReply = NonNullable<NonNullable<WhatsAppMessage['interactive']>['nfm_reply']>;
 
 const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral']);
 
@@ -181,6 +227,8 @@ function whatsappMessage(
     contactKey: phoneContactKey(from),
     from,
     to: `+${context.displayPhoneNumber.replace(/\D/g, '')}`,
+    // What a reply is sent from: the Cloud API sends from a phone number id, not the number.
+    toId: context.phoneNumberId,
     text: whatsappText(message, caption),
     media,
   };
@@ -188,8 +236,14 @@ function whatsappMessage(
   if (sentAt) inbound.sentAt = sentAt;
   const name = contactNameOf(context, message.from);
   if (name) inbound.contactName = name;
-  // Another number of the same WhatsApp Business Account: our acks go out from ours only, and a
-  // customer must not hear from a number they never wrote to (nor could: no open window there).
+  // STOP and START as on SMS (the same phone contact): no provider stands between the customer
+  // and us here, and WhatsApp's policy asks businesses to honour an opt-out. HELP is a customer
+  // asking for help: nobody else answers it on the Cloud API.
+  const keyword = message.type === 'text' ? keywordOf(inbound.text, { help: false }) : undefined;
+  if (keyword) markKeyword(inbound, keyword);
+  // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
+  // only, and a customer must not hear from a number they never wrote to (nor could: no open
+  // window there). Its STOP still stops the contact.
   const ours = options.whatsappPhoneNumberId;
   if (ours && context.phoneNumberId !== ours) inbound.noAckReason = 'other-number';
   return { type: 'message', message: inbound };

@@ -93,6 +93,28 @@ const WhatsAppMediaSchema = z.looseObject({
   filename: z.string().max(255).optional(),
 });
 
+/** One contact card of a `contacts` message; only what an agent needs to reach the person. */
+const WhatsAppContactCardSchema = z.looseObject({
+  name: z
+    .looseObject({
+      formatted_name: z.string().optional(),
+      first_name: z.string().optional(),
+      last_name: z.string().optional(),
+    })
+    .optional(),
+  phones: z
+    .array(z.looseObject({ phone: z.string().max(64).optional(), wa_id: z.string().max(32).optional() }))
+    .max(20)
+    .optional(),
+  emails: z
+    .array(z.looseObject({ email: z.string().max(320).optional() }))
+    .max(20)
+    .optional(),
+  org: z.looseObject({ company: z.string().optional() }).optional(),
+});
+
+export type WhatsAppContactCard = z.infer<typeof WhatsAppContactCardSchema>;
+
 /** One inbound WhatsApp message. */
 export const WhatsAppMessageSchema = z.looseObject({
   // The customer's number in international format without `+`.
@@ -112,6 +134,14 @@ export const WhatsAppMessageSchema = z.looseObject({
       type: z.string().max(64).optional(),
       button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
       list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+      // A WhatsApp Flow's answers: `response_json` is a JSON string of the fields filled in.
+      nfm_reply: z
+        .looseObject({
+          name: z.string().optional(),
+          body: z.string().optional(),
+          response_json: z.string().optional(),
+        })
+        .optional(),
     })
     .optional(),
   location: z
@@ -120,6 +150,25 @@ export const WhatsAppMessageSchema = z.looseObject({
       longitude: z.number(),
       name: z.string().optional(),
       address: z.string().optional(),
+    })
+    .optional(),
+  // Shared contact cards (vCards): nothing else in the message carries whom the customer shared.
+  contacts: z.array(WhatsAppContactCardSchema).max(100).optional(),
+  // An order from the business's catalog, with the customer's note.
+  order: z
+    .looseObject({
+      text: z.string().optional(),
+      product_items: z
+        .array(
+          z.looseObject({
+            product_retailer_id: z.string().max(256).optional(),
+            quantity: z.union([z.number(), z.string().max(32)]).optional(),
+            item_price: z.union([z.number(), z.string().max(32)]).optional(),
+            currency: z.string().max(8).optional(),
+          }),
+        )
+        .max(1000)
+        .optional(),
     })
     .optional(),
 });

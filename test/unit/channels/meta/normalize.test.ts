@@ -306,6 +306,7 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
           contactName: 'Ewa Kowalska',
           from: '+48601234567',
           to: '+48221234567',
+          toId: '106540352242922',
           text: 'Dzień dobry, kiedy dostawa?',
           media: [],
           sentAt: '2025-11-24T12:13:20.000Z',
@@ -326,6 +327,55 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
     // Assess
     expect(ours[0]).not.toHaveProperty('message.noAckReason');
     expect(other[0]).toMatchObject({ type: 'message', message: { noAckReason: 'other-number' } });
+  });
+
+  // Found at stop 24: only Twilio's normalizer read keywords, so a Cloud API STOP was answered.
+  it.each([
+    ['STOP', { consent: 'opt-out', noAckReason: 'keyword:stop' }],
+    [' unsubscribe ', { consent: 'opt-out', noAckReason: 'keyword:unsubscribe' }],
+    ['Start', { consent: 'opt-in', noAckReason: 'keyword:start' }],
+    ['yes', { consent: 'opt-in', noAckReason: 'keyword:yes', optInOnlyIfOptedOut: true }],
+  ])('should read %j on WhatsApp Cloud as the keyword it is on SMS', (body, expected) => {
+    // Prepare
+    const message = { from: '48601234567', id: 'wamid.K1', type: 'text', text: { body } };
+
+    // Act
+    const events = normalizeBody(whatsappEnvelope({ messages: [message] }));
+
+    // Assess
+    expect(events[0]).toMatchObject({ type: 'message', message: expected });
+    assertContract(events);
+  });
+
+  it.each(['HELP', 'stop please'])('should take %j on WhatsApp Cloud as an ordinary message', (body) => {
+    // Prepare: nobody answers HELP for us on the Cloud API; a sentence is not a keyword
+    const message = { from: '48601234567', id: 'wamid.K2', type: 'text', text: { body } };
+
+    // Act
+    const [event] = normalizeBody(whatsappEnvelope({ messages: [message] }));
+
+    // Assess
+    expect(event).not.toHaveProperty('message.noAckReason');
+    expect(event).not.toHaveProperty('message.consent');
+  });
+
+  it('should keep the consent of a STOP to another number of the account, and say why it is not answered', () => {
+    // Prepare
+    const message = { from: '48601234567', id: 'wamid.K3', type: 'text', text: { body: 'STOP' } };
+
+    // Act
+    const [event] = normalizeMetaWebhook(
+      parseMetaWebhook(metaJson(whatsappEnvelope({ messages: [message] }))),
+      {
+        whatsappPhoneNumberId: '207651463353033',
+      },
+    );
+
+    // Assess
+    expect(event).toMatchObject({
+      type: 'message',
+      message: { consent: 'opt-out', noAckReason: 'other-number' },
+    });
   });
 
   it('should keep an image as a media id reference with its MIME type and its caption as text', () => {
@@ -379,6 +429,50 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
       '',
     ],
     ['an unsupported type', { type: 'unsupported', errors: [{ code: 131051 }] }, ''],
+    // Found at stop 24: these three kept no text, and were stored empty.
+    [
+      'two shared contact cards',
+      {
+        type: 'contacts',
+        contacts: [
+          {
+            name: { formatted_name: 'Jan Kowalski', first_name: 'Jan' },
+            phones: [{ phone: '+48 602 345 678', wa_id: '48602345678', type: 'CELL' }],
+            emails: [{ email: 'jan@example.com', type: 'WORK' }],
+            org: { company: 'Kowalski sp. z o.o.' },
+          },
+          { name: { first_name: 'Anna', last_name: 'Nowak' }, phones: [{ wa_id: '48603456789' }] },
+        ],
+      },
+      '👤 Jan Kowalski, Kowalski sp. z o.o., +48 602 345 678, jan@example.com\n👤 Anna Nowak, +48603456789',
+    ],
+    [
+      'an order from the catalog',
+      {
+        type: 'order',
+        order: {
+          catalog_id: '1',
+          text: 'Proszę o szybką wysyłkę',
+          product_items: [{ product_retailer_id: 'SKU-1', quantity: 2, item_price: 49.99, currency: 'PLN' }],
+        },
+      },
+      '🛒 Proszę o szybką wysyłkę\n2 × SKU-1 (49.99 PLN)',
+    ],
+    [
+      "a WhatsApp Flow's answers",
+      {
+        type: 'interactive',
+        interactive: {
+          type: 'nfm_reply',
+          nfm_reply: {
+            name: 'flow',
+            body: 'Sent',
+            response_json: '{"flow_token":"T1","order_number":"PL-123","when":["morning"]}',
+          },
+        },
+      },
+      'order_number: PL-123\nwhen: ["morning"]',
+    ],
   ])('should turn %s into a message', (_case, extra, text) => {
     // Prepare
     const message = { from: '48601234567', id: 'wamid.X1', timestamp: '1763986600', ...extra };
