@@ -572,8 +572,8 @@ export function ackNoLongerNeeded(conversation: Conversation, episode: number): 
 
 /**
  * Moves the episode's ack or notice to a final or retryable state; a no-op for another episode,
- * and a "sent" never overwrites a "failed" (the provider's undelivered callback can land before
- * the worker's own write, lib/use-cases/record-updates.ts).
+ * and a "sent" never overwrites a "failed" or a skip for the closed window (the provider's
+ * status callback can land before the worker's own write, lib/use-cases/record-updates.ts).
  */
 export function settleAck(
   conversation: Conversation,
@@ -588,8 +588,11 @@ export function settleAck(
   if (!job || job.episode !== episode) return conversation;
   const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, ...rest } = job;
   if (outcome.state === 'sent') {
-    // The provider reported it undelivered before the worker got to mark it sent: that stands.
-    if (job.state === 'failed') return conversation;
+    // The provider reported it undelivered, or refused for the closed window, before the worker
+    // got to mark it sent: that stands. (No other skip comes while it is being sent but the
+    // claim's for an episode that ended, which a send that did go out overrides.)
+    if (job.state === 'failed' || (job.state === 'skipped' && job.reason === 'outside-window'))
+      return conversation;
     const sent: Conversation = {
       ...conversation,
       [slot]: {

@@ -121,6 +121,11 @@ export const DeliveryUpdateSchema = z.object({
   providerMessageId: z.string().min(1).max(256),
   status: DeliveryStatusSchema,
   errorCode: z.string().max(64).optional(),
+  /**
+   * A failure the provider explains as the messaging window closed (WhatsApp 131047: more than
+   * 24 hours since the customer wrote), not as the customer's address or our account.
+   */
+  windowClosed: z.boolean().optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
 });

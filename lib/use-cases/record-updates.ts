@@ -54,17 +54,24 @@ export async function applyDelivery(
   if (!updated && !(failure && message.delivery?.status === update.status)) return { kind: 'stale' };
   let marked = false;
   if (failure) {
-    const reason = `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`;
+    // Refused because the window had closed (the send raced the 24 hours, or a queue held it):
+    // skipped, as when the provider says so at once (send-ack), and never an alarmed failure.
+    const outcome = update.windowClosed
+      ? ({ state: 'skipped', reason: 'outside-window' } as const)
+      : ({
+          state: 'failed',
+          reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
+        } as const);
     // The ack of the conversation's current episode, known by its id: the callback may land
     // while the worker is still between storing the message and marking the ack sent (then
-    // its "sent" keeps this failure, settleAck).
+    // its "sent" keeps this verdict, settleAck).
     await updateConversation(deps.store, message.conversationId, (current) => {
       marked =
         current.ack !== null &&
         ackMessageId(current.id, current.ack.episode) === message.id &&
         (current.ack.state === 'sending' || current.ack.state === 'sent');
       return marked && current.ack
-        ? settleAck(current, current.ack.episode, { state: 'failed', reason, at: deps.clock.now() })
+        ? settleAck(current, current.ack.episode, { ...outcome, at: deps.clock.now() })
         : current;
     });
   }

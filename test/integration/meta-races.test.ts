@@ -52,6 +52,21 @@ function whatsappText(id: string, body: string, options: { otherNumber?: boolean
   return payload;
 }
 
+/** The Cloud API's status for a send it took, then refused: outside the 24-hour window. */
+function windowClosedStatus(wamid: string | undefined) {
+  return whatsappEnvelope({
+    statuses: [
+      {
+        id: wamid,
+        status: 'failed',
+        timestamp: '1763986800',
+        recipient_id: '48601234567',
+        errors: [{ code: 131047, title: 'Re-engagement message' }],
+      },
+    ],
+  });
+}
+
 /** Runs `meanwhile` once, right before the first matching DynamoDB call leaves the client. */
 
 // Meta's echoes, statuses and numbers against what we have not finished recording: an echo of
@@ -405,6 +420,95 @@ describe('Meta webhooks against what is not recorded yet', () => {
     expect(graph.requests.filter((r) => r.method === 'POST')).toEqual([]);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
+  });
+});
+
+// Meta's refusals and statuses that say "later" or "the window": Messenger's (#1200) temporary
+// failure was failed for good, and a WhatsApp status reporting the window closed (131047) marked
+// the ack failed instead of skipped. Found by a review of the Meta channels at stop 24.
+describe('Meta sends refused for a while, or for the window', () => {
+  let sb: TestSwitchboard;
+  let graph: FakeMeta | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    await graph?.close();
+    graph = undefined;
+  });
+
+  it('should retry, not fail for good, a Messenger ack refused with (#1200) "Temporary send message failure. Please try again later."', async () => {
+    // Prepare: Messenger's Send API error table lists code 1200 as a temporary failure to retry
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    graph.failNext(1, {
+      status: 400,
+      code: 1200,
+      message: '(#1200) Temporary send message failure. Please try again later.',
+    });
+
+    // Act: a customer writes; the worker (and the queue's retries) send the ack
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { sender: PSID })]]));
+    await sb.drain();
+
+    // Assess: the customer got the acknowledgement once the failure passed
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent' });
+    expect(graph.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+  });
+
+  it('should mark a WhatsApp Cloud ack skipped as outside the window, not failed, when its status reports 131047 (re-engagement)', async () => {
+    // Prepare: the Cloud API takes the ack (200, a wamid) and reports the window closed in the
+    // status webhook (docs/channels.md, "24-hour window")
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('wamid.window0001', 'Dzień dobry'));
+    await sb.drain();
+    const [sent] = await sb.outbox();
+
+    // Act
+    const response = await sb.postMeta(windowClosedStatus(sent?.providerMessageId));
+
+    // Assess: not counted as a failed ack, but as the window's
+    expect(response.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'outside-window' });
+    const skipped = (await sb.events()).filter((event) => event.type === 'ack.skipped');
+    expect(skipped.map((event) => event.data.reason)).toEqual(['outside-window']);
+    expect((await sb.events()).some((event) => event.type === 'ack.failed')).toBe(false);
+  });
+
+  it.each([
+    ['before the worker has stored its provider id (held for it)', beforeCall],
+    ['between the provider id and the worker marking it sent', afterCall],
+  ])('should keep the ack skipped for the window when the 131047 status lands %s', async (_when, at) => {
+    // Prepare: the status answered at that point of the worker's run
+    sb = await startTestSwitchboard();
+    let status = 0;
+    let wamid = '';
+    const stop = at(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input) => {
+          const pk = (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          if (!pk.startsWith('PMID#meta:')) return false;
+          wamid = pk.slice('PMID#meta:'.length);
+          return true;
+        },
+      },
+      async () => {
+        status = (await sb.postMeta(windowClosedStatus(wamid))).status;
+      },
+    );
+
+    // Act
+    await sb.postMeta(whatsappText('wamid.window0002', 'Dzień dobry'));
+    await sb.drain();
+
+    // Assess: the worker's "sent" came after the provider's verdict and did not hide it
+    expect(stop.fired).toBe(true);
+    expect(status).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'outside-window' });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type WhatsAppMessage,
   type WhatsAppStatus,
 } from './schema.ts';
+import { isOutsideWindow } from './send.ts';
 
 const PROVIDER = 'meta';
 // InboundMessageSchema caps contactName; a display name is never worth rejecting a message.
@@ -255,6 +256,8 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
   if (!WHATSAPP_STATUSES.has(status.status)) return ignored(`whatsapp-status:${safeName(status.status)}`);
   const code = status.errors?.[0]?.code;
   const at = status.timestamp ? Number(status.timestamp) * 1000 : undefined;
+  // The Cloud API takes a send, then reports here that the window had closed (131047).
+  const windowClosed = status.status === 'failed' && code !== undefined && isOutsideWindow(Number(code));
   return {
     type: 'delivery',
     update: {
@@ -262,6 +265,7 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
       providerMessageId: status.id,
       status: status.status as DeliveryStatus,
       ...(code === undefined ? {} : { errorCode: String(code).slice(0, 64) }),
+      ...(windowClosed ? { windowClosed } : {}),
       at: isoOfMillis(at),
     },
   };

@@ -21,8 +21,16 @@ export type MetaSenderOptions = Partial<RetryOptions> & {
 };
 
 // Graph codes that say "try again": temporary / unknown errors, app, user and page rate limits,
-// WhatsApp throughput, spam and pair rate limits, and WhatsApp's own "something went wrong".
-const TRANSIENT_CODES = new Set([1, 2, 4, 17, 32, 341, 613, 80006, 130429, 131000, 131016, 131048, 131056]);
+// Messenger's 1200 "Temporary send message failure. Please try again later." (the Send API's
+// error table), the business-use-case rate limits of the Pages, Instagram and Messenger APIs
+// (80001, 80002, 80006: page and system-user tokens are counted per business use case) and of
+// a WhatsApp Business Account (80007), WhatsApp throughput, spam and pair rate limits, and
+// WhatsApp's own "something went wrong".
+const TRANSIENT_CODES = new Set([
+  1, 2, 4, 17, 32, 341, 613, 1200, 80001, 80002, 80006, 80007, 130429, 131000, 131016, 131048, 131056,
+]);
+/** WhatsApp's "Re-engagement message": more than 24 hours since the customer last wrote. */
+const WHATSAPP_OUTSIDE_WINDOW = 131047;
 // Code 10 with these subcodes: outside the 24 h window. Messenger 2018278 (2018065 when only the
 // News Messaging permission would allow it); Instagram 2534022 (Meta's Instagram error table is
 // not in the docs we could read; three integrators' code reads it so).
@@ -38,6 +46,15 @@ const RECIPIENT_SUBCODES = new Set([2018108]);
 const OUR_ACCOUNT_CODES = new Set([0, 3, 102, 190, 368, 131005, 131031, 131042, 131045, 133010]);
 
 type GraphError = { code?: number; subcode?: number; transient: boolean };
+
+/**
+ * Whether a Graph error code (and subcode) says the messaging window is closed: as the Send
+ * API answers it, or as a WhatsApp status webhook reports it after the send was taken.
+ */
+export function isOutsideWindow(code: number | undefined, subcode?: number | undefined): boolean {
+  if (code === WHATSAPP_OUTSIDE_WINDOW) return true;
+  return code === 10 && subcode !== undefined && OUTSIDE_WINDOW_SUBCODES.has(subcode);
+}
 
 /** Our token, permissions or account, not the customer: fixed by us, the same send works. */
 function isOurs(status: number, { code, subcode }: GraphError): boolean {
@@ -64,9 +81,7 @@ function graphErrorOf(json: unknown): GraphError {
 /** Our stable name for the Graph error, or `code[:subcode]`, as SendError.providerCode. */
 function providerCodeOf({ code, subcode }: GraphError): string | undefined {
   if (code === undefined) return undefined;
-  if ((code === 10 && subcode !== undefined && OUTSIDE_WINDOW_SUBCODES.has(subcode)) || code === 131047) {
-    return 'outside-window';
-  }
+  if (isOutsideWindow(code, subcode)) return 'outside-window';
   // 551: the person is not available (blocked the page, deactivated); 131026: not on WhatsApp,
   // old client, or terms not accepted; 10/2018108: not receiving messages from us. None clears
   // by retrying.

@@ -559,6 +559,7 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
           providerMessageId: 'wamid.HBgLNDg2MDk4NzY1NDMVAgARGBJBQ0s5ODc2NTQzMjEwRkVEQ0IA',
           status: 'failed',
           errorCode: '131047',
+          windowClosed: true,
           at: iso(1763986800),
         },
       },

@@ -239,6 +239,27 @@ describe('createMessengerSender', () => {
     expect(meta.requests).toHaveLength(2);
   });
 
+  // Found at stop 24: 1200 and the business-use-case rate limits other than Messenger's were
+  // failed for good.
+  it.each([
+    ['(#1200) Temporary send message failure', 1200, 'messenger'],
+    ['the Pages rate limit 80001', 80001, 'messenger'],
+    ['the Instagram rate limit 80002', 80002, 'messenger'],
+    ['the Messenger rate limit 80006', 80006, 'messenger'],
+    ['the WhatsApp Business Account rate limit 80007', 80007, 'whatsapp'],
+  ] as const)('should retry %s on HTTP 400 and succeed when it clears', async (_case, code, channel) => {
+    // Prepare
+    meta.failNext(1, { status: 400, code, message: `(#${code}) Please try again later.` });
+
+    // Act
+    const receipt =
+      channel === 'whatsapp' ? await whatsapp().send(WHATSAPP) : await messenger().send(MESSENGER);
+
+    // Assess
+    expect(receipt.status).toBe('sent');
+    expect(meta.requests).toHaveLength(2);
+  });
+
   it('should time out a hanging request and fail not permanently within the budget', async () => {
     // Prepare
     meta.failNext(3, 'hang');
