@@ -85,6 +85,37 @@ export function phoneNumberOf(address: string): string {
   return address.replace(/^[a-z]+:/i, '').trim();
 }
 
+/**
+ * What a call from a withheld number is recorded as coming from (its `from`): no address, so
+ * nothing is ever sent to it. Twilio's own word for such a caller since 2023.
+ */
+export const WITHHELD_CALLER = 'anonymous';
+
+// What carriers put in a call's caller id for a withheld number: a word, or (Twilio until May
+// 2023, by its changelog "Changes to withheld caller ID behavior"; some carriers and SIP trunks
+// still) the word spelt on a phone keypad: ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE.
+// The keypad forms look like E.164 numbers, and some are dialable numbers of strangers
+// (+86 282452253, +7 378 742 833).
+const WITHHELD_CALLER_IDS: ReadonlySet<string> = new Set([
+  '',
+  WITHHELD_CALLER,
+  'restricted',
+  'blocked',
+  'unknown',
+  'unavailable',
+  'private',
+  '+266696687',
+  '+7378742833',
+  '+2562533',
+  '+8656696',
+  '+86282452253',
+]);
+
+/** Whether a caller id (a call's `From`, a SIP user part) is a placeholder for a withheld number. */
+export function isWithheldCallerId(callerId: string): boolean {
+  return WITHHELD_CALLER_IDS.has(callerId.trim().toLowerCase());
+}
+
 /** Whether an address is a bare E.164 number (`+48601234567`): the only address an SMS goes to. */
 export function isE164Number(address: string): boolean {
   return /^\+\d{6,15}$/.test(address.trim());

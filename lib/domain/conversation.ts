@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { acknowledgedLater, promisedNobody } from './ack-policy.ts';
 import { type Channel, ChannelSchema, LocaleSchema } from './channel.ts';
-import { isE164Number } from './contact.ts';
+import { isE164Number, isWithheldCallerId } from './contact.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
 import { stableId } from './ids.ts';
 import type { Message } from './message.ts';
@@ -60,11 +60,13 @@ export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
 /**
  * The channel a route's messages go out on: its own, except a call's, answered by SMS to the
  * number the caller called from. A caller with no number (a Twilio Client identity, a SIP URI
- * whose user part is not E.164) takes no SMS: null, no route.
+ * whose user part is not E.164, a withheld number) takes no SMS: null, no route. (A withheld
+ * caller is recorded as `anonymous`; a call stored before that kept the carrier's placeholder,
+ * which may look like a number: never texted either.)
  */
 export function sendChannelOf(route: Pick<ReplyRoute, 'channel' | 'customer'>): Channel | null {
   if (route.channel !== 'voice') return route.channel;
-  return isE164Number(route.customer) ? 'sms' : null;
+  return isE164Number(route.customer) && !isWithheldCallerId(route.customer) ? 'sms' : null;
 }
 
 export const ConversationSchema = z.object({

@@ -170,6 +170,35 @@ describe('Twilio at its edges', () => {
     },
   );
 
+  // Found at stop 24: the keypad placeholder (ANONYMOUS, RESTRICTED, UNKNOWN spelt on a phone's
+  // keys) was the call's `from`, an E.164 look-alike, so the reply was texted to it: some are
+  // dialable numbers of strangers (+86 282452253, +7 378 742 833).
+  it.each(['+266696687', '+7378742833', '+86282452253'])(
+    "should refuse an agent's reply to a caller who withheld their number (From %s), never texting the carrier's placeholder",
+    async (placeholder) => {
+      // Prepare: a caller with a withheld number (recorded as anonymous:<CallSid>)
+      sb = await startTestSwitchboard();
+      const call = await sb.postTwilio('voice', 'voice-incoming', { From: placeholder, Caller: placeholder });
+      expect(call.status).toBe(200);
+      await sb.drain();
+      const conversation = await sb.onlyOpenConversation();
+      expect(conversation.contact.key).toMatch(/^anonymous:CA/);
+      const before = (await sb.outbox()).length;
+
+      // Act: an agent answers the conversation, as for any other caller
+      const reply = await sb.act(`/conversations/${conversation.id}/replies`, {
+        text: 'Dzień dobry, oddzwaniamy w sprawie zamówienia 4471.',
+      });
+
+      // Assess: there is no number to answer (as for a SIP or Client caller: 409 NO_ROUTE), and
+      // nothing goes to the placeholder, which is somebody else's number
+      const sent = (await sb.outbox()).slice(before);
+      expect(sent.map((entry) => entry.to)).toEqual([]);
+      expect(reply.status).toBe(409);
+      expect(await reply.json()).toMatchObject({ error: { code: 'NO_ROUTE' } });
+    },
+  );
+
   it('should not text a landline caller whose call joins an episode begun by a keyword (voiceSms "mobile")', async () => {
     // Prepare: a WhatsApp Business user on a landline number texts HELP (recorded, not answered)
     sb = await startTestSwitchboard();

@@ -1,4 +1,4 @@
-import { phoneContactKey } from '#lib/domain/contact.ts';
+import { isWithheldCallerId, phoneContactKey, WITHHELD_CALLER } from '#lib/domain/contact.ts';
 import type { InboundEvent, InboundMessage } from '#lib/domain/message.ts';
 import type {
   TwilioRecordActionPayload,
@@ -7,28 +7,10 @@ import type {
   TwilioVoicePayload,
 } from './voice-schema.ts';
 
-// What carriers put in `From` for a withheld number: words, or the word spelt on a phone
-// keypad (ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE). Seen in Twilio traffic and
-// handled by many Twilio apps; Twilio's docs do not list them.
-const WITHHELD = new Set([
-  '',
-  'anonymous',
-  'restricted',
-  'blocked',
-  'unknown',
-  'unavailable',
-  'private',
-  '+266696687',
-  '+7378742833',
-  '+2562533',
-  '+8656696',
-  '+86282452253',
-]);
-
 /**
  * Who is calling, from a call's `From`: an E.164 number (or a carrier's placeholder for a
- * withheld one), a SIP URI (`sip:user@host`: the From header of the INVITE, for calls through
- * a SIP domain or trunk) or a Twilio Client identity (`client:name`).
+ * withheld one: isWithheldCallerId), a SIP URI (`sip:user@host`: the From header of the
+ * INVITE, for calls through a SIP domain or trunk) or a Twilio Client identity (`client:name`).
  * - Withheld: a placeholder word or number, bare, as a Client identity or as a SIP URI's user
  *   part (RFC 3323's `sip:anonymous@anonymous.invalid`, `sip:restricted@<trunk>`), a SIP URI
  *   at the host `anonymous.invalid`, or one without a user part (it names only the trunk,
@@ -49,11 +31,11 @@ function callerOf(
   const client = /^client:(.*)$/i.exec(trimmed);
   if (client) {
     const identity = (client[1] as string).trim();
-    return isPlaceholder(identity)
+    return isWithheldCallerId(identity)
       ? { withheld: true }
       : { withheld: false, contactKey: `client:${identity}` };
   }
-  return isPlaceholder(trimmed)
+  return isWithheldCallerId(trimmed)
     ? { withheld: true }
     : { withheld: false, contactKey: phoneContactKey(trimmed) };
 }
@@ -64,7 +46,7 @@ function sipCallerOf(uri: string): ReturnType<typeof callerOf> {
   // userinfo = user [";" telephone-subscriber params] [":" password] (RFC 3261 §25.1)
   const user = decoded(uri.slice(0, at).split(':')[0]?.split(';')[0] ?? '').trim();
   const host = (uri.slice(at + 1).split(/[;?]/)[0] ?? '').replace(/:\d*$/, '').toLowerCase();
-  if (isPlaceholder(user) || host === 'anonymous.invalid' || host === '') return { withheld: true };
+  if (isWithheldCallerId(user) || host === 'anonymous.invalid' || host === '') return { withheld: true };
   if (/^\+[\d\-.()]+$/.test(user)) {
     const contactKey = phoneContactKey(user.replace(/[-.()]/g, ''));
     return { withheld: false, contactKey, number: contactKey.slice('phone:'.length) };
@@ -78,10 +60,6 @@ function decoded(value: string): string {
   } catch {
     return value;
   }
-}
-
-function isPlaceholder(value: string): boolean {
-  return WITHHELD.has(value.trim().toLowerCase());
 }
 
 /** Whether a call's `From` hides the caller's number. */
@@ -101,9 +79,11 @@ export function callContactKey(callSid: string): string {
  * An incoming call becomes one `call` message on the voice channel, keyed by the caller's
  * number like SMS and WhatsApp (a SIP or Client caller: see callerOf). Its `from` is what
  * answers go to: a SIP caller's E.164 user part is recorded bare (texts go to the phone, never
- * to the trunk's URI); any other caller's `From` as given. A withheld number gets a key of its own per call
- * (`anonymous:<CallSid>`), so strangers are never merged into one conversation, and is never
- * acknowledged (there is no number to answer). Calls we placed are ignored.
+ * to the trunk's URI); a withheld caller as `anonymous`, never the placeholder (a keypad form
+ * such as +86282452253 is a stranger's number: a reply would text it); any other caller's
+ * `From` as given. A withheld number gets a key of its own per call (`anonymous:<CallSid>`), so
+ * strangers are never merged into one conversation, and is never acknowledged but by the
+ * greeting (there is no number to answer). Calls we placed are ignored.
  */
 export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[] {
   if (payload.Direction !== 'inbound') return [{ type: 'ignored', reason: `call:${payload.Direction}` }];
@@ -114,7 +94,7 @@ export function normalizeTwilioCall(payload: TwilioVoicePayload): InboundEvent[]
     channel: 'voice',
     kind: 'call',
     contactKey: caller.withheld ? `anonymous:${payload.CallSid}` : caller.contactKey,
-    from: (!caller.withheld && caller.number) || payload.From,
+    from: caller.withheld ? WITHHELD_CALLER : caller.number || payload.From,
     to: payload.To,
     // The UI renders the kind; a made-up sentence would only need translating.
     text: '',

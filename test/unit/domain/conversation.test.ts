@@ -14,6 +14,7 @@ import {
   nextSweepAt,
   noticeDueAt,
   resolveConversation,
+  sendChannelOf,
   settleAck,
   spillOutbox,
 } from '#lib/domain/conversation.ts';
@@ -585,4 +586,33 @@ describe('resolveConversation', () => {
     expect(fromSending.outbox.map((event) => event.type)).toEqual(['conversation.resolved']);
     expect(ackNoLongerNeeded(fromSending, 1)).toBe('resolved');
   });
+});
+
+describe('sendChannelOf', () => {
+  it.each([
+    ['sms', '+48601234567', 'sms'],
+    ['voice', '+48601234567', 'sms'],
+    ['voice', 'client:jan', null],
+    ['voice', 'sip:jan.kowalski@pbx.example.com', null],
+    ['voice', 'anonymous', null],
+  ] as const)('should send a %s route to %j on %s', (channel, customer, expected) => {
+    // Prepare, Act
+    const sendChannel = sendChannelOf({ channel, customer });
+
+    // Assess
+    expect(sendChannel).toBe(expected);
+  });
+
+  // Found at stop 24: a call stored before withheld callers were recorded as "anonymous" keeps
+  // the carrier's keypad placeholder as its route, and it looks like an E.164 number.
+  it.each(['+266696687', '+7378742833', '+86282452253'])(
+    'should give no SMS route to a call whose caller is the withheld placeholder %s',
+    (customer) => {
+      // Prepare, Act
+      const sendChannel = sendChannelOf({ channel: 'voice', customer });
+
+      // Assess
+      expect(sendChannel).toBeNull();
+    },
+  );
 });
