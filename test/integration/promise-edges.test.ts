@@ -4,6 +4,7 @@ import { TestClock } from '#test/support/clock.ts';
 import { startFakeMeta } from '#test/support/fake-meta.ts';
 import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
 
 // The promise at its edges: a caller already waiting past the promise never hears a time gone
 // by, a call's answer is measured under voice (its promise) though it goes out by SMS, and a
@@ -192,6 +193,46 @@ describe('the promise made while the team is away', () => {
     const sent = await sb.outbox();
     expect(sent).toHaveLength(2);
     expect(sent[1]?.text).toContain('przepraszam');
+  });
+
+  // Found at stop 24: the stored promise said the team was away until Monday 9:00, and every
+  // later statement of it said so too, after 9:00 as well.
+  it('should not tell a caller the team is away and "back today at 9:00" when they call again at 9:20 on Monday', async () => {
+    // Prepare: a call on Saturday 11:00, while nobody works: "we're away, back on Monday at
+    // 9:00, Anna calls you back on Monday by 10:00"
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-28T11:00:00+01:00') });
+    const saturday = await (await sb.postTwilio('voice', 'voice-incoming')).text();
+    expect(saturday).toContain('wracamy w poniedziałek o 9:00');
+    await sb.drain();
+
+    // Act: the same customer calls again on Monday 9:20, the team at work, the promise ahead
+    sb.clock.set('2026-11-30T09:20:00+01:00');
+    const again = await sb.postTwilio('voice', 'voice-incoming', { CallSid: twilioSid('CA') });
+    const monday = await again.text();
+
+    // Assess: the greeting still states the promise (today by 10:00), but never that nobody is
+    // at work and that we come back at a time that has already passed
+    expect(monday).toContain('oddzwoni najpóźniej dziś do 10:00');
+    expect(monday).not.toContain('nie ma nas w pracy');
+    expect(monday).not.toContain('wracamy dziś o 9:00');
+  });
+
+  // Found at stop 24, as the greeting above.
+  it('should not tell a customer the team is away in an SMS ack held up until after it is back', async () => {
+    // Prepare: an SMS on Saturday 11:00 (promised Monday 10:00, the team away until 9:00); the
+    // worker is held up (an outage) until Monday 9:20
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-28T11:00:00+01:00') });
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    sb.clock.set('2026-11-30T09:20:00+01:00');
+
+    // Act
+    await sb.drain();
+
+    // Assess: the ack states the promise, still ahead, and nothing about a return gone by
+    const [ack] = await sb.outbox();
+    expect(ack?.text).toContain('najpóźniej dziś do 10:00');
+    expect(ack?.text).not.toContain('nie ma nas w pracy');
+    expect(ack?.text).not.toContain('wracamy');
   });
 
   it('should not promise a Messenger customer a reply that Switchboard will refuse to send when it is due', async () => {

@@ -90,6 +90,11 @@ export function firstNameOf(contactName: string | null | undefined): string | nu
   return isCased ? first : `${lower.charAt(0).toLocaleUpperCase()}${lower.slice(1)}`;
 }
 
+/**
+ * "We're away, back on Monday at 9:00": only while the return lies ahead. A promise is stated
+ * again after it was made (a repeat call's greeting, an SMS ack held up by an outage) and by
+ * then the team may be back: it is the reply-by time alone then, never a return gone by.
+ */
 function awayParts(
   config: BusinessConfig,
   locale: Locale,
@@ -99,6 +104,7 @@ function awayParts(
   if (promise.teamAwayUntil === null) return null;
   const { timeZone } = config;
   const back = new Date(promise.teamAwayUntil);
+  if (back.getTime() <= now.getTime()) return null;
   const shift = staffedCalendar(config).intervalAt(now);
   const onDutyUntil =
     shift && shift.end <= back.getTime()

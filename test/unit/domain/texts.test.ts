@@ -393,6 +393,36 @@ describe('composeAck', () => {
       expect(en.text).toContain("back on Monday at 9:10 am, and I'll reply by 9:15 am.");
     });
 
+    // Found at stop 24: a promise stated again after the team came back (a repeat call's
+    // greeting, an SMS ack held up by an outage) still said "we're away, back today at 9:00".
+    it.each(['2026-11-30T09:00', '2026-11-30T09:20'])(
+      'should not say the team is away once it is back (%s), only when it replies',
+      (at) => {
+        // Prepare: promised on Saturday, "back on Monday at 9:00, I'll reply by 10:00"
+        const away = promiseOf('2026-11-30T10:00', '2026-11-30T09:00');
+
+        // Act
+        const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
+          locale: 'pl',
+          channel: 'voice',
+          now: warsaw(at),
+          promise: away,
+        });
+        const en = composeAck(DEFAULT_BUSINESS_CONFIG, {
+          locale: 'en',
+          channel: 'sms',
+          now: warsaw(at),
+          promise: away,
+        });
+
+        // Assess
+        expect(pl.text).toContain('oddzwoni najpóźniej dziś do 10:00');
+        expect(pl.text).not.toMatch(/nie ma nas|wracamy/);
+        expect(en.text).toContain('by 10 am');
+        expect(en.text).not.toMatch(/out of the office|back/);
+      },
+    );
+
     // Stop 24: the day was said twice ("wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w
     // poniedziałek do 10:00"); it is named again only when the reply falls on another day.
     it('should name the reply day only when it is not the day the team is back', () => {
