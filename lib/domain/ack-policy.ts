@@ -5,7 +5,7 @@ import type { InboundMessage } from './message.ts';
 export type AckPolicyInput = {
   contact: Contact | null;
   message: Pick<InboundMessage, 'channel' | 'kind' | 'noAckReason'>;
-  /** Whether a sender exists for this channel (voice: whether the caller's number takes SMS). */
+  /** Whether a sender exists for this channel (voice: whether the caller's number takes SMS, voiceSmsAllowed). */
   canSendOn: boolean;
   /** The conversation the message goes to, as it is now (null: it opens one). */
   conversation: { id: string; lastReplyAt: string | null } | null;
@@ -56,8 +56,12 @@ export function promisedNobody(reason: string | undefined): boolean {
 export function noAckReason(input: AckPolicyInput): string | null {
   const { contact, message, canSendOn, conversation, now, settings } = input;
   if (message.noAckReason) return message.noAckReason;
-  if (contact?.optedOut) return 'opted-out';
-  if (!canSendOn) return 'channel-cannot-send';
+  // A call's greeting states the promise whatever SMS can do: where no SMS may follow, the
+  // greeting is its ack (ackSpokenOnly), never a skipped one, and it is measured.
+  if (message.kind !== 'call') {
+    if (contact?.optedOut) return 'opted-out';
+    if (!canSendOn) return 'channel-cannot-send';
+  }
   // An agent answered minutes ago: the customer is mid-conversation, an ack would be noise.
   if (
     conversation?.lastReplyAt &&
@@ -74,6 +78,15 @@ export function noAckReason(input: AckPolicyInput): string | null {
     return 'recently-acknowledged';
   }
   return null;
+}
+
+/**
+ * Whether a call's acknowledgement is the promise its greeting spoke, with no SMS after it: the
+ * caller's number takes none (a landline, no number, `voiceSms`), or they opted out of our texts.
+ * STOP stops our texts, not our word: the call-back the greeting promised is kept and measured.
+ */
+export function ackSpokenOnly(input: Pick<AckPolicyInput, 'contact' | 'message' | 'canSendOn'>): boolean {
+  return input.message.kind === 'call' && (!input.canSendOn || input.contact?.optedOut === true);
 }
 
 /**

@@ -411,7 +411,10 @@ function joinEpisode(
   const forMessage = acknowledgedLater(skippedFor);
   const ownPromise = { promise: context.promise, replyBy: context.promise.replyBy, originalReplyBy: null };
   const optedBackIn = skippedFor === 'opted-out' && touched.optedOut === false;
-  if (ack && context.noAckReason === null && (forMessage || optedBackIn)) {
+  // A call from a customer who opted out of our texts: its greeting spoke the promise, so the
+  // episode (which promised nothing until then) has its ack, as spoken.
+  const calledAfterOptOut = skippedFor === 'opted-out' && context.spokenAck === true;
+  if (ack && context.noAckReason === null && (forMessage || optedBackIn || calledAfterOptOut)) {
     const requestedAt = context.now.toISOString();
     const job = { episode: touched.episode, requestedAt, attempts: 0 };
     // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
@@ -681,9 +684,14 @@ export function breachDueAt(conversation: Conversation): string | null {
  * counted for those.
  */
 export function promiseOwed(conversation: Conversation): boolean {
-  if (conversation.optedOut) return false;
   const { ack } = conversation;
-  const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
+  const current = ack?.episode === conversation.episode ? ack : null;
+  // Nobody was promised anything: a customer who opted out, or an episode only a message not to
+  // be answered opened (STOP, an auto-reply, a list post). Except a caller's: the greeting spoke
+  // the promise, and STOP stops our texts, not our word.
+  const spoken = current?.state === 'sent' && current.reason === 'spoken-on-call';
+  if (conversation.optedOut && !spoken) return false;
+  const skipped = current?.state === 'skipped' ? current.reason : undefined;
   // (opted out before this conversation began, the STOP recorded in an earlier one; not when a
   // START was recorded here since)
   return !((skipped === 'opted-out' && conversation.optedOut !== false) || promisedNobody(skipped));

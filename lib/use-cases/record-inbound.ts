@@ -1,4 +1,4 @@
-import { noAckReason } from '#lib/domain/ack-policy.ts';
+import { ackSpokenOnly, noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
@@ -159,6 +159,7 @@ export async function recordInbound(
     receivedAt: new Date(message.createdAt),
     channel: message.channel,
   });
+  const canSendOn = deps.canSendOn(inbound.provider, inbound.channel, inbound.from);
   let outcome: { conversation: Conversation; ackRequested: boolean; delivered: string[] } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
     // The contact before the conversation: its claim token then predates what we see of the
@@ -168,17 +169,18 @@ export async function recordInbound(
       attempt === 1 && claimedNew && message.conversationId === candidateId
         ? null
         : await deps.store.getConversation(message.conversationId);
+    const policy = {
+      contact,
+      message: inbound,
+      canSendOn,
+      conversation: current,
+      now,
+      settings: deps.business.ack,
+    };
     const result = applyInbound(current, message, {
       now,
       promise,
-      noAckReason: noAckReason({
-        contact,
-        message: inbound,
-        canSendOn: inbound.kind === 'call' || deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
-        conversation: current,
-        now,
-        settings: deps.business.ack,
-      }),
+      noAckReason: noAckReason(policy),
       defaultLocale: chooseLocale({
         detected,
         contactLocale: contact?.locale,
@@ -188,8 +190,8 @@ export async function recordInbound(
       detectedLocale: detected.confident ? detected.locale : null,
       newConversationId: message.conversationId,
       contactName: inbound.contactName,
-      // Without an SMS route the caller's only acknowledgement is the promise the greeting spoke.
-      spokenAck: inbound.kind === 'call' && !deps.canSendOn(inbound.provider, inbound.channel, inbound.from),
+      // Without an SMS to send the caller's only acknowledgement is the promise the greeting spoke.
+      spokenAck: ackSpokenOnly(policy),
       consent: inbound.consent,
     });
     if (result.kind === 'unchanged') {

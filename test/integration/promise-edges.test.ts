@@ -6,6 +6,8 @@ import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/supp
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
+const MOBILE = '+48601234567';
+
 // The promise at its edges: a caller already waiting past the promise never hears a time gone
 // by, a call's answer is measured under voice (its promise) though it goes out by SMS, and a
 // customer whose only message was STOP breaches no promise. Found by a review of the promise
@@ -354,4 +356,83 @@ describe('the promise made while the team is away', () => {
       await meta.close();
     }
   });
+});
+
+// Found by a review of Twilio voice at stop 24: the greeting promised a call back to a caller who
+// had once texted STOP, but the episode's ack was recorded skipped (opted-out), so the promise
+// was never measured. STOP stops our texts, not our word: the ack is the greeting's, as for a
+// landline caller ("spoken-on-call"), and no SMS goes.
+describe('the call-back promised to a caller who opted out of our texts', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function breachesOf(conversationId: string) {
+    return (await sb.events()).filter(
+      (event) => event.type === 'promise.breached' && event.conversationId === conversationId,
+    );
+  }
+
+  it('should measure the call-back promise the greeting spoke to a caller who once texted STOP (its breach counted)', async () => {
+    // Prepare: on Monday the customer texted STOP (opted out of our SMS), and that conversation
+    // was resolved
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-23T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+    const stopped = await sb.onlyOpenConversation();
+    expect((await sb.act(`/conversations/${stopped.id}/resolve`, {})).status).toBe(200);
+
+    // Act: on Wednesday 10:00 they call: the greeting promises a call back by Thursday 10:00,
+    // which passes with nobody answering; the sweeper runs after it
+    sb.clock.set('2026-11-25T10:00:00+01:00');
+    const greeting = await (await sb.postTwilio('voice', 'voice-incoming')).text();
+    expect(greeting).toContain('Anna Kowalska oddzwoni najpóźniej jutro do 10:00');
+    await sb.drain();
+    expect(await sb.outbox()).toEqual([]);
+    sb.clock.set('2026-11-26T11:00:00+01:00');
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: the caller was promised a call back (as a landline caller is: "spoken-on-call"),
+    // so the broken promise counts in the service level
+    const after = await sb.onlyOpenConversation();
+    expect(after.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(after.breachedEpisode).toBe(after.episode);
+    expect(await breachesOf(after.id)).toHaveLength(1);
+  });
+
+  it.each([
+    ['texted STOP in this conversation', 'STOP'],
+    ['wrote a question while opted out', 'Dzień dobry, proszę o telefon w sprawie zamówienia.'],
+  ])(
+    'should measure the call-back promise the greeting spoke to a caller who %s, sending no SMS',
+    async (_case, body) => {
+      // Prepare: the customer opted out on Monday; on Wednesday 9:00 they text (no ack: opted out)
+      sb = await startTestSwitchboard({ clock: new TestClock('2026-11-23T10:00:00+01:00') });
+      await sb.postSms({ From: MOBILE, Body: 'STOP' });
+      await sb.drain();
+      const stopped = await sb.onlyOpenConversation();
+      expect((await sb.act(`/conversations/${stopped.id}/resolve`, {})).status).toBe(200);
+      sb.clock.set('2026-11-25T09:00:00+01:00');
+      await sb.postSms({ From: MOBILE, Body: body });
+      await sb.drain();
+
+      // Act: at 10:00 they call, and the promise passes with nobody answering
+      sb.clock.set('2026-11-25T10:00:00+01:00');
+      const greeting = await (await sb.postTwilio('voice', 'voice-incoming')).text();
+      expect(greeting).toContain('oddzwoni najpóźniej jutro do 10:00');
+      await sb.drain();
+      sb.clock.set('2026-11-26T11:00:00+01:00');
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+
+      // Assess: the call's greeting is the episode's ack, its promise measured; nothing texted
+      const after = await sb.onlyOpenConversation();
+      expect(after.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+      expect(after.replyBy).toBe('2026-11-26T10:00:00.000+01:00');
+      expect(await breachesOf(after.id)).toHaveLength(1);
+      expect(await sb.outbox()).toEqual([]);
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AckPolicyInput, noAckReason, voiceSmsAllowed } from '#lib/domain/ack-policy.ts';
+import { type AckPolicyInput, ackSpokenOnly, noAckReason, voiceSmsAllowed } from '#lib/domain/ack-policy.ts';
 import type { Contact } from '#lib/domain/contact.ts';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -82,6 +82,45 @@ describe('the acknowledgement policy', () => {
 
     // Assess
     expect(reason).toBe('keyword:stop');
+  });
+
+  // Found at stop 24: a caller who had once texted STOP heard the promise in the greeting, but
+  // the ack was recorded skipped (opted-out), and so the promise was never measured.
+  it.each<[string, Partial<AckPolicyInput>, string | null, boolean]>([
+    ['a call from a mobile that takes the SMS', {}, null, false],
+    ['a call from a number that takes no SMS (a landline)', { canSendOn: false }, null, true],
+    ['a call from a contact who opted out', { contact: contact({ optedOut: true }) }, null, true],
+    [
+      'a call 5 minutes after an agent replied',
+      { conversation: { id: 'conv_a', lastReplyAt: minutesAgo(5) } },
+      'recently-answered',
+      false,
+    ],
+    [
+      'a withheld caller',
+      { message: { channel: 'voice', kind: 'call', noAckReason: 'anonymous-caller' } },
+      'anonymous-caller',
+      false,
+    ],
+  ])(
+    'should acknowledge %s as the policy decides (by the greeting alone when nothing is texted)',
+    (_case, overrides, reason, spoken) => {
+      // Prepare
+      const call = input({ message: { channel: 'voice', kind: 'call' }, ...overrides });
+
+      // Act, Assess
+      expect(noAckReason(call)).toBe(reason);
+      expect(reason === null && ackSpokenOnly(call)).toBe(spoken);
+    },
+  );
+
+  it('should take only a call as acknowledged by its greeting (never a voicemail)', () => {
+    // Prepare
+    const voicemail = input({ message: { channel: 'voice', kind: 'voicemail' }, canSendOn: false });
+
+    // Act, Assess
+    expect(ackSpokenOnly(voicemail)).toBe(false);
+    expect(noAckReason(voicemail)).toBe('channel-cannot-send');
   });
 
   it.each([
