@@ -3,6 +3,17 @@ import { isValidPhoneNumber as isValidMobileNumber } from 'libphonenumber-js/mob
 import { z } from 'zod';
 import { ChannelSchema, LocaleSchema } from './channel.ts';
 
+/**
+ * A contact key: a scheme (`phone`, `email`, `messenger`, `sip`, …) and the address in it, at
+ * most 320 characters (an email address's limit). Bounded as a whole because it is a DynamoDB
+ * partition key (`CONTACT#<key>`, 2,048 bytes at most): 320 UTF-16 units are at most 960 bytes.
+ */
+export const ContactKeySchema = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[a-z][a-z-]{0,31}:/, 'must be <scheme>:<address>');
+
 /** The person behind one or more channels; keyed by `phone:+E164`, `email:…`, `messenger:<PSID>`, … */
 export const ContactSchema = z.object({
   key: z.string(),

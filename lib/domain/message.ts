@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema } from './channel.ts';
+import { ContactKeySchema } from './contact.ts';
 
 export const MediaSchema = z.object({
   url: z.string(),
@@ -76,7 +77,7 @@ export const InboundMessageSchema = z.object({
   providerMessageId: z.string().min(1).max(256),
   channel: ChannelSchema,
   kind: z.enum(['message', 'call', 'voicemail']),
-  contactKey: z.string().min(3).max(320),
+  contactKey: ContactKeySchema,
   contactName: z.string().max(200).optional(),
   from: z.string().max(320),
   to: z.string().max(320),
@@ -140,7 +141,7 @@ export const OutboundEchoSchema = z.object({
   provider: z.string().min(1),
   providerMessageId: z.string().min(1).max(256),
   channel: ChannelSchema,
-  contactKey: z.string().min(3).max(320),
+  contactKey: ContactKeySchema,
   from: z.string().max(320),
   to: z.string().max(320),
   text: z.string(),

@@ -19,7 +19,8 @@ const postSns = (sb: TestSwitchboard, message: Record<string, string>) =>
 
 // Hostile requests at the edges: a certificate served from an S3 bucket's address, a signed
 // notification replayed a year later, a certificate that cannot be fetched (no stack trace in
-// the log), an oversized body on an acting route. Found by a security review at stop 22.
+// the log), an oversized body on an acting route. Found by a security review at stop 22; a contact key
+// longer than DynamoDB takes and an AGENT_API_TOKEN no bearer header can carry, at stop 24.
 
 describe('hostile requests at the edges', () => {
   let sb: TestSwitchboard;
@@ -122,6 +123,23 @@ describe('hostile requests at the edges', () => {
 
       // Assess
       expect(response.status).toBe(413);
+    });
+
+    // Stop 24: the route let the key's scheme be as long as the URL, so `CONTACT#<key>` could
+    // pass DynamoDB's 2,048-byte partition key limit (a ValidationException, answered 500).
+    it('should answer a contact key whose scheme is longer than DynamoDB allows with 404, not a retryable 500 and an error line', async () => {
+      // Prepare: any key with the read scope
+      sb = await startTestSwitchboard();
+      const key = `${'a'.repeat(2_100)}:x`;
+
+      // Act
+      const response = await sb.api(`/api/contacts/${key}`);
+
+      // Assess: no such contact can exist (a real key is at most 320 characters): 404, as for
+      // any unknown contact, and nothing for the 5xx alarm or the error log.
+      const body = (await response.json()) as { error: { code: string } };
+      expect({ status: response.status, code: body.error.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
     });
   });
 });

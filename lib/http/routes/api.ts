@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
+import { ContactKeySchema } from '#lib/domain/contact.ts';
 import type { Message } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
@@ -106,7 +107,9 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
   routes.get('/contacts/:key', async (c) => {
     // Hono hands the parameter decoded: decoding again would turn a literal % into a URIError.
     const key = c.req.param('key');
-    if (!/^[a-z-]+:.{1,300}$/.test(key)) throw new NotFoundError('Contact');
+    // A key no channel makes (a scheme as long as the URL, say) names nobody, and is no
+    // DynamoDB key either: 404 before it reaches the store as a ValidationException (500).
+    if (!ContactKeySchema.safeParse(key).success) throw new NotFoundError('Contact');
     const contact = await deps.store.getContact(key);
     if (!contact) throw new NotFoundError('Contact');
     const ids = [...new Set(contact.conversationIds)].reverse().slice(0, 50);
