@@ -1,3 +1,4 @@
+import { MIN_PRODUCTION_TOKEN_LENGTH } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { ConfigError, type Env, isProduction, requireSecrets } from './env.ts';
 
@@ -114,6 +115,11 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   const production = isProduction(env);
   const secrets = requireSecrets(env);
   refuseHalfConfiguredChannels(env);
+  if (production && secrets.AGENT_API_TOKEN.length < MIN_PRODUCTION_TOKEN_LENGTH) {
+    throw new ConfigError(
+      `AGENT_API_TOKEN is too short for production: at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (the stack generates 48)`,
+    );
+  }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,

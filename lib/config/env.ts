@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BEARER_TOKEN } from '#lib/domain/api-key.ts';
 
 /** A configuration value is missing or wrong; the message names it and never shows a secret. */
 export class ConfigError extends Error {
@@ -22,7 +23,13 @@ export const EnvSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_API_BASE_URL: url.default('https://api.twilio.com'),
-  AGENT_API_TOKEN: optionalText,
+  /** Checked for what a bearer header can carry: one outside it would start and never authenticate. */
+  AGENT_API_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .regex(BEARER_TOKEN, 'must be 1 to 512 visible ASCII characters (no spaces), as a bearer token is sent')
+      .optional(),
+  ),
   PUBLIC_URL: url.optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SWITCHBOARD_DATA_DIR: optionalText,

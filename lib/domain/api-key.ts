@@ -45,6 +45,20 @@ const SECRET_BYTES = 32;
 // underscores a secret may contain never make the split ambiguous.
 const TOKEN = /^sbk_(key_[0-9a-z]{26})_([A-Za-z0-9_-]{43})$/;
 
+/**
+ * What an `Authorization: Bearer` header carries: visible ASCII (no space, nothing a header
+ * would have to encode), 512 characters at most. The API reads tokens with it, and the
+ * configuration refuses an AGENT_API_TOKEN outside it: no request could ever present it.
+ */
+export const BEARER_TOKEN = /^[\x21-\x7e]{1,512}$/;
+
+/**
+ * The shortest AGENT_API_TOKEN production accepts: the bootstrap key is an admin key to every
+ * conversation. 32 characters is what `openssl rand -hex 16` gives; the stack generates 48.
+ * Length is no measure of randomness, but it refuses "changeme" and a test value.
+ */
+export const MIN_PRODUCTION_TOKEN_LENGTH = 32;
+
 /** lastUsedAt is written at most this often per key: one write a minute instead of one per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 

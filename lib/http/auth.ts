@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import {
   authenticateKey,
+  BEARER_TOKEN,
   BOOTSTRAP_PRINCIPAL,
   hasScope,
   isLastUseStale,
@@ -26,7 +27,7 @@ export type AuthDeps = {
   log: Log;
 };
 
-const BEARER = /^Bearer +([\x21-\x7e]{1,512}) *$/i;
+const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
  * Authenticates `Authorization: Bearer <token>` against the bootstrap token or a stored key
@@ -37,7 +38,7 @@ export function authenticate(deps: AuthDeps) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization');
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
-    if (token === undefined) {
+    if (token === undefined || !BEARER_TOKEN.test(token)) {
       return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
         'WWW-Authenticate': header === undefined ? 'Bearer' : 'Bearer error="invalid_request"',
       });

@@ -7,7 +7,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 const SECRETS = {
   TWILIO_AUTH_TOKEN: 'token-value-never-shown',
   TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
-  AGENT_API_TOKEN: 'agent-token-value',
+  AGENT_API_TOKEN: 'agent-token-value-0123456789abcdef',
 };
 
 const inboxOn = (env: Record<string, string>) =>

@@ -30,7 +30,7 @@ describe('the stack and what the functions need', () => {
       NODE_ENV: 'production',
       TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
       TWILIO_AUTH_TOKEN: 'token',
-      AGENT_API_TOKEN: 'agent-token',
+      AGENT_API_TOKEN: 'agent-token-0123456789abcdef0123456789',
     });
     const config = buildAppConfig(env, parseBusinessConfig(businessJson));
 

@@ -20,7 +20,7 @@ const postSns = (sb: TestSwitchboard, message: Record<string, string>) =>
 // Hostile requests at the edges: a certificate served from an S3 bucket's address, a signed
 // notification replayed a year later, a certificate that cannot be fetched (no stack trace in
 // the log), an oversized body on an acting route. Found by a security review at stop 22; a contact key
-// longer than DynamoDB takes and an AGENT_API_TOKEN no bearer header can carry, at stop 24.
+// longer than DynamoDB takes, at stop 24.
 
 describe('hostile requests at the edges', () => {
   let sb: TestSwitchboard;

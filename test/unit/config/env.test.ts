@@ -7,7 +7,7 @@ import { serverUrl } from '#lib/local/cli-support.ts';
 const SECRETS = {
   TWILIO_AUTH_TOKEN: 'token-value-never-shown',
   TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
-  AGENT_API_TOKEN: 'agent-token-value',
+  AGENT_API_TOKEN: 'agent-token-value-0123456789abcdef',
 };
 
 describe('the environment', () => {
@@ -53,6 +53,39 @@ describe('the environment', () => {
 
     // Assess
     expect(() => requireSecrets(env)).toThrow('Missing required secret: AGENT_API_TOKEN');
+  });
+
+  // Found by a security review at stop 24: the API reads a bearer token as 1 to 512 visible
+  // ASCII characters, so a token with a space (an operator's pass phrase) started Switchboard
+  // with a bootstrap key every request got 401 for.
+  it('should refuse at start-up an AGENT_API_TOKEN that can never be sent as a bearer token, naming it and never showing it', () => {
+    // Prepare: a pass phrase, a non-ASCII token, one longer than a bearer token may be
+    const tokens = ['correct horse battery staple', 'hasło-zażółć-gęślą-jaźń-0123456789', 'x'.repeat(513)];
+
+    for (const token of tokens) {
+      // Act
+      const start = () =>
+        buildAppConfig(parseEnv({ ...SECRETS, AGENT_API_TOKEN: token }), DEFAULT_BUSINESS_CONFIG);
+
+      // Assess
+      expect(start).toThrow(ConfigError);
+      expect(start).toThrow(/AGENT_API_TOKEN/);
+      expect(() => start()).toThrow(expect.objectContaining({ message: expect.not.stringContaining(token) }));
+    }
+  });
+
+  it('should refuse an AGENT_API_TOKEN shorter than 32 characters in production only', () => {
+    // Prepare
+    const short = { ...SECRETS, AGENT_API_TOKEN: 'changeme' };
+
+    // Act
+    const production = () =>
+      buildAppConfig(parseEnv({ ...short, NODE_ENV: 'production' }), DEFAULT_BUSINESS_CONFIG);
+    const local = buildAppConfig(parseEnv(short), DEFAULT_BUSINESS_CONFIG);
+
+    // Assess
+    expect(production).toThrow('AGENT_API_TOKEN is too short for production: at least 32 characters');
+    expect(local.agentApiToken).toBe('changeme');
   });
 
   // Found by a review of the developer's experience at stop 23.
