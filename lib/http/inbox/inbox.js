@@ -379,7 +379,15 @@ $('reply-form').addEventListener('submit', async (event) => {
       'The network failed: the reply may or may not have gone. Press Send again: it is safe.',
     );
   }
-  // Any answer but "still running" is final for this key; the next attempt is a new request.
+  // A server error is no answer (the API keeps none for the key, and the reply may have gone
+  // before it failed), nor is "still running": the same text keeps its key, so Send again is
+  // safe. Any other answer is final for this key; the next attempt is a new request.
+  if (result.status >= 500) {
+    setStatus('');
+    return showReplyError(
+      `The server failed (${result.error?.message ?? result.status}): the reply may or may not have gone. Press Send again: it is safe.`,
+    );
+  }
   if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
   // A resolved conversation whose customer wrote again since: the reply belongs where they wait.
   const openId =

@@ -1,10 +1,12 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type Browser, launchBrowser } from '#test/support/browser.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 
 async function outbox(dataDir: string): Promise<Array<{ text: string; to: string }>> {
@@ -328,4 +330,78 @@ describe('the inbox page', () => {
     // latest one (the latest page moved on by one message)
     expect(await texts()).toEqual(Array.from({ length: 121 }, (_, i) => `Wiadomość ${i + 1}`));
   }, 90_000);
+});
+
+// The page served by the app in this process (every request of the page goes to
+// app.request, as npm start would serve it), so a test can make the store fail mid-request.
+describe('the inbox page over a failing store', () => {
+  let sb: TestSwitchboard | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  // Found by a security review at stop 24: the page dropped the key after a 5xx, so Send
+  // again sent the reply a second time.
+  it('should retry a reply the API answered 500 with the same Idempotency-Key, so the customer never gets it twice', async () => {
+    // Prepare: a customer waiting, and the inbox page in a browser
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    running.clock.advance(20 * 60_000);
+    browser = await launchBrowser();
+    const { page } = browser;
+    const keys: string[] = [];
+    await page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('/replies')) keys.push(request.headers()['idempotency-key'] ?? '');
+      const body = request.postDataBuffer();
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+        ...(body ? { body: new Uint8Array(body) } : {}),
+      });
+      await route.fulfill({
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: Buffer.from(await response.arrayBuffer()),
+      });
+    });
+    await page.goto(`http://inbox.test/inbox#${id}`);
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
+    // The reply is sent and stored, then its request dies before the conversation is written:
+    // the API answers 500 "Internal error; the request can be retried" (README: a 5xx is not
+    // an answer; a retry with the same key finds the reply stored and never sends it again).
+    const crash = injectFault(running.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+    const text = 'Paczka wyszła dziś rano.';
+    await page.getByLabel('Reply to the customer').fill(text);
+
+    // Act: the agent sends, reads the error, and presses Send again as it invites
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const serverError = await page
+      .getByRole('alert')
+      .getByText('can be retried')
+      .textContent({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+    // Assess: one reply reached the customer, because the retry carried the first key
+    expect(crash.fired).toBe(1);
+    const sent = (await running.outbox()).filter((entry) => entry.text?.startsWith(text));
+    expect({ sent: sent.length, sameKey: keys[1] === keys[0] }).toEqual({ sent: 1, sameKey: true });
+    expect(serverError).toContain('may or may not have gone. Press Send again: it is safe.');
+  });
 });
