@@ -18,7 +18,12 @@ export interface HttpApiProps {
 }
 
 // Only what an operator needs to trace a request; no query strings, headers or bodies, which
-// can carry phone numbers and message text.
+// can carry phone numbers and message text. The path is kept (which webhook, which
+// conversation), so no route carries personal data in it: a contact is looked up with
+// GET /api/contacts?key=… (the older path form, kept for existing clients, is the one exception:
+// docs/deploy.md). API Gateway cannot mask part of a path, and logging $context.routeKey instead
+// would need one API Gateway route per Hono route, each with its own throttle bucket (the
+// stage's limit applies per route), where today one $default route shares one.
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',

@@ -142,7 +142,7 @@ export function createApp(deps: AppDeps): Hono {
     '*',
     rateLimit({ limiter: deps.rateLimiter, clock: deps.clock, perMinute: deps.apiRequestsPerMinute }),
   );
-  api.on('GET', ['/conversations', '/conversations/*', '/contacts/*'], requireScope('read'));
+  api.on('GET', ['/conversations', '/conversations/*', '/contacts', '/contacts/*'], requireScope('read'));
   api.get('/service-level', requireScope('read'));
   api.route('/service-level', serviceLevelRoutes(deps));
   api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));

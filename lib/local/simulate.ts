@@ -343,10 +343,11 @@ async function showLatestConversation(target: string, token: string): Promise<nu
   return 0;
 }
 
-/** Shows the newest conversation of one contact (GET /api/contacts/:key). */
+/** Shows the newest conversation of one contact (GET /api/contacts?key=…). */
 async function showConversationOf(target: string, token: string, contactKey: string): Promise<number> {
   const headers = { authorization: `Bearer ${token}` };
-  const response = await fetch(`${target}/api/contacts/${encodeURIComponent(contactKey)}`, { headers });
+  const query = new URLSearchParams({ key: contactKey });
+  const response = await fetch(`${target}/api/contacts?${query}`, { headers });
   const conversation = response.ok
     ? ((await response.json()) as { conversations: ApiConversation[] }).conversations[0]
     : undefined;

@@ -247,6 +247,10 @@ describe('the OpenAPI document and the reference page', () => {
       'GET',
       `/api/contacts/${encodeURIComponent(conversation.conversation.contact.key)}`,
     );
+    const contactByQuery = await call(
+      'GET',
+      `/api/contacts?${new URLSearchParams({ key: conversation.conversation.contact.key })}`,
+    );
     const serviceLevel = await call('GET', '/api/service-level?from=2026-11-20&to=2026-11-25');
 
     // Assess
@@ -257,6 +261,8 @@ describe('the OpenAPI document and the reference page', () => {
     await expectDocumented('POST', '/api/conversations/{id}/reopen', reopened);
     expect(contact.status).toBe(200);
     await expectDocumented('GET', '/api/contacts/{key}', contact);
+    expect(contactByQuery.status).toBe(200);
+    await expectDocumented('GET', '/api/contacts', contactByQuery);
     expect(serviceLevel.status).toBe(200);
     await expectDocumented('GET', '/api/service-level', serviceLevel);
   });

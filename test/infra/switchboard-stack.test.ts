@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS, tableDefinition } from '#lib/adapters/dynamodb-table.ts';
+import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 import { PROVIDER_SECRET_KEYS } from '../../infra/constructs/provider-secret.ts';
 import { ENDPOINTS } from '../../infra/switchboard-stack.ts';
 import { logicalId, MAIL_OPTIONS, nagStack, synthStack } from './synth.ts';
@@ -710,6 +711,36 @@ describe('SwitchboardStack', () => {
           Format: Match.stringLikeRegexp('requestId'),
         },
       });
+    });
+
+    // Found by a security review at stop 24: the contact lookup carried its key (a phone
+    // number, an address) in the path, and the access log records the path.
+    it("should keep the customers' phone numbers and addresses out of the API Gateway access log, as its format promises", () => {
+      // Prepare: the stage's access log format, and the contact lookup as the OpenAPI document
+      // (and so the README and the CLIs) gives it, for a phone number and an address.
+      const stage = Object.values(dev.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+        Properties: { AccessLogSettings: { Format: string } };
+      };
+      const format = stage.Properties.AccessLogSettings.Format;
+      const lookup = OPERATIONS.find((operation) => operation.operationId === 'getContact');
+      const lookups = ['phone:+48601234567', 'email:anna.nowak@example.com'].map((key) => {
+        const url = new URL(
+          `https://api.example.com${lookup?.path.replace(':key', encodeURIComponent(key))}`,
+        );
+        if (lookup?.query?.shape.key) url.searchParams.set('key', key);
+        return url;
+      });
+
+      // Act: the line API Gateway writes for each ($context.path is the path, without the query)
+      const lines = lookups.map((url) =>
+        format
+          .replaceAll('$context.path', url.pathname)
+          .replaceAll('$context.httpMethod', 'GET')
+          .replace(/\$context\.[A-Za-z.]+/g, '-'),
+      );
+
+      // Assess: neither the number nor the address is kept in the log group
+      expect(lines.filter((line) => /48601234567|anna\.nowak/.test(line))).toEqual([]);
     });
 
     it('should output the API URL and the URL of every provider webhook and of the agents API', () => {

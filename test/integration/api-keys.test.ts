@@ -154,6 +154,20 @@ describe('API keys (the agents’ side)', () => {
     });
   });
 
+  // Stop 24: GET /api/contacts?key=… (the key out of the access log's path) reads as much as the path form.
+  it('should refuse a contact lookup, by query as by path, to a key without the read scope', async () => {
+    // Prepare
+    const replier = await createKey({ name: 'Replies only', scopes: ['reply'] });
+    const key = encodeURIComponent('phone:+48601234567');
+
+    // Act
+    const byQuery = await call(replier.token, 'GET', `/api/contacts?key=${key}`);
+    const byPath = await call(replier.token, 'GET', `/api/contacts/${key}`);
+
+    // Assess
+    expect([byQuery.status, byPath.status]).toEqual([403, 403]);
+  });
+
   it('should let an admin key manage keys', async () => {
     // Prepare
     const admin = await createKey({ name: 'Ops', scopes: ['admin'] });

@@ -169,6 +169,23 @@ describe('listing conversations for the agents', () => {
     expect(bare.status).toBe(404);
   });
 
+  // Stop 24: the key in the query string stays out of the API Gateway access log (it logs paths).
+  it('should find a contact by ?key= exactly as by the path, and answer 404 for nobody and 400 without a key', async () => {
+    // Prepare
+    await sb.postSms({ From: '+48601234567' });
+    const key = encodeURIComponent('phone:+48601234567');
+
+    // Act
+    const byQuery = await sb.api(`/api/contacts?key=${key}`);
+    const byPath = await sb.api(`/api/contacts/${key}`);
+    const nobody = await sb.api(`/api/contacts?key=${encodeURIComponent('phone:+48999999999')}`);
+    const none = await sb.api('/api/contacts');
+
+    // Assess
+    expect([byQuery.status, byPath.status, nobody.status, none.status]).toEqual([200, 200, 404, 400]);
+    expect(await byQuery.json()).toEqual(await byPath.json());
+  });
+
   // Stop 23: GET /api/conversations/:id pages its messages (it answered the latest 2,000 at once).
   it('should page a long conversation back from its latest messages, oldest first in each page, each message once', async () => {
     // Prepare: a customer (or a bot) who wrote 2,010 more times.

@@ -162,6 +162,7 @@ function buildOperation(operation: ApiOperation, input: SchemaSet, output: Schem
     tags: [operation.tag],
     summary: operation.summary,
     description: describe(operation),
+    ...(operation.deprecated ? { deprecated: true } : {}),
     security: operation.auth === 'public' ? [] : [{ bearer: [operation.auth] }],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(operation.body

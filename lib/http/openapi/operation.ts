@@ -32,6 +32,8 @@ export type ApiOperation = {
   tag: string;
   summary: string;
   description?: string;
+  /** Kept for existing clients; the description names what replaces it. */
+  deprecated?: boolean;
   /** The API-key scope the route requires, or `public` for a route without authentication. */
   auth: Scope | 'public';
   /** Behind `idempotent()`: takes an Idempotency-Key, replays answers, may answer its 400/409/422. */

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
+import { ContactKeySchema } from '#lib/domain/contact.ts';
 import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
 import { AssignBody, EmptyBody, NoteBody, ReplyBody, ResolveBody } from '../routes/actions.ts';
 import { CreateKeyBody } from '../routes/admin.ts';
-import { ConversationId, ConversationMessagesQuery, ListConversationsQuery } from '../routes/api.ts';
+import {
+  ContactQuery,
+  ConversationId,
+  ConversationMessagesQuery,
+  ListConversationsQuery,
+} from '../routes/api.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
 import { createBody, DeliveriesQuery, ReplayBody } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
@@ -95,16 +101,34 @@ export const OPERATIONS: readonly ApiOperation[] = [
   },
   {
     method: 'get',
-    path: '/api/contacts/:key',
+    path: '/api/contacts',
     operationId: 'getContact',
     tag: 'Contacts',
     summary: 'A contact with their conversations',
+    description:
+      'The key travels in the query string, which the API Gateway access log does not record: a ' +
+      'contact key is a phone number or an email address.',
+    auth: 'read',
+    query: ContactQuery,
+    responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },
+    errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'get',
+    path: '/api/contacts/:key',
+    operationId: 'getContactByPath',
+    tag: 'Contacts',
+    summary: 'A contact with their conversations (the key in the path)',
+    description:
+      'The same answer as `GET /api/contacts?key=…`, kept for existing clients. Prefer the query ' +
+      'form: a path is recorded in the API Gateway access log, and this key is a phone number or ' +
+      'an email address. Any key no channel makes is a 404.',
+    deprecated: true,
     auth: 'read',
     params: {
-      key: z
-        .string()
-        .regex(/^[a-z-]+:.{1,300}$/)
-        .meta({ description: 'The contact key, URL-encoded: `phone:+48…`, `email:…`, `messenger:<PSID>`' }),
+      key: ContactKeySchema.meta({
+        description: 'The contact key, URL-encoded: `phone:+48…`, `email:…`, `messenger:<PSID>`',
+      }),
     },
     responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },
     errors: { 404: ['NOT_FOUND'] },

@@ -62,6 +62,14 @@ export const ConversationMessagesQuery = z.strictObject({
     .meta({ description: 'The `nextCursor` of the page before: the messages older than it' }),
 });
 
+/** GET /api/contacts?key=…: the key in the query string, which the access log never records. */
+export const ContactQuery = z.strictObject({
+  key: ContactKeySchema.meta({
+    description:
+      'The contact key: `phone:+48…`, `email:…`, `messenger:<PSID>` (URL-encoded, as any query value)',
+  }),
+});
+
 /** The agents' read API, mounted at /api behind bearer auth. */
 export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: Log }): Hono {
   const routes = new Hono();
@@ -104,32 +112,45 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
 
   // The person behind a contact key (phone:+48…, email:…, messenger:<PSID>), their channels
   // and conversations, newest first: one GetItem and one GetItem per conversation, no Query.
+  // The key goes in the query string: the API Gateway access log records paths, never queries,
+  // and a key is a phone number or an address.
+  routes.get('/contacts', async (c) => {
+    const { key } = ContactQuery.parse(c.req.query());
+    return c.json(await contactDetail(deps.store, key));
+  });
+
+  // The first form, kept for the clients that use it: its key lands in the access log's path.
   routes.get('/contacts/:key', async (c) => {
     // Hono hands the parameter decoded: decoding again would turn a literal % into a URIError.
     const key = c.req.param('key');
     // A key no channel makes (a scheme as long as the URL, say) names nobody, and is no
     // DynamoDB key either: 404 before it reaches the store as a ValidationException (500).
     if (!ContactKeySchema.safeParse(key).success) throw new NotFoundError('Contact');
-    const contact = await deps.store.getContact(key);
-    if (!contact) throw new NotFoundError('Contact');
-    const ids = [...new Set(contact.conversationIds)].reverse().slice(0, 50);
-    const conversations = (await Promise.all(ids.map((id) => deps.store.getConversation(id)))).filter(
-      (conversation) => conversation !== null,
-    );
-    return c.json({
-      contact: {
-        key: contact.key,
-        ...(contact.name ? { name: contact.name } : {}),
-        channels: contact.channels,
-        optedOut: contact.optedOut,
-        ...(contact.locale ? { locale: contact.locale } : {}),
-        createdAt: contact.createdAt,
-      },
-      conversations: conversations.map(conversationView),
-    });
+    return c.json(await contactDetail(deps.store, key));
   });
 
   return routes;
+}
+
+/** A contact with their newest conversations (at most 50); 404 for a key nobody has. */
+async function contactDetail(store: ConversationStore, key: string) {
+  const contact = await store.getContact(key);
+  if (!contact) throw new NotFoundError('Contact');
+  const ids = [...new Set(contact.conversationIds)].reverse().slice(0, 50);
+  const conversations = (await Promise.all(ids.map((id) => store.getConversation(id)))).filter(
+    (conversation) => conversation !== null,
+  );
+  return {
+    contact: {
+      key: contact.key,
+      ...(contact.name ? { name: contact.name } : {}),
+      channels: contact.channels,
+      optedOut: contact.optedOut,
+      ...(contact.locale ? { locale: contact.locale } : {}),
+      createdAt: contact.createdAt,
+    },
+    conversations: conversations.map(conversationView),
+  };
 }
 
 /** The views of the newest of `messages` (oldest first) whose JSON stays within `maxBytes`; at least one. */
