@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ZodError } from 'zod';
+import { ZodError, type z } from 'zod';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { InvalidCursorError, NotYetError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -23,6 +23,30 @@ export class NotFoundError extends SwitchboardError {
   }
 }
 
+/**
+ * A request whose query, params or body its route's schema refused: 400 with the issues (the
+ * paths into what the caller sent, never its values). Thrown by `parseRequest` only: a ZodError
+ * from anywhere else (an item in the store, data we made) is our fault, not the caller's.
+ */
+export class InvalidRequestError extends SwitchboardError {
+  readonly issues: string[];
+  constructor(error: ZodError) {
+    super('INVALID_REQUEST', 'The request is not valid');
+    this.issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+}
+
+/**
+ * Parses what the caller sent with the route's schema; a refusal is the caller's 400.
+ * Hand-written rather than @hono/zod-validator (not installed): the routes keep their own body
+ * reading (an empty body is `undefined`, bad JSON a MalformedPayloadError) and one error shape.
+ */
+export function parseRequest<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidRequestError(result.error);
+  return result.data;
+}
+
 const NOT_YET_RETRY_AFTER_SECONDS = 60;
 
 export function errorBody(code: string, message: string, details?: unknown) {
@@ -30,8 +54,9 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 /**
- * The one mapping from errors to HTTP: signature 403, schema 400, size 413, unknown 404, not
- * yet 503, anything unexpected 500 (so the provider retries). Never a stack trace in a response.
+ * The one mapping from errors to HTTP: signature 403, a request its schema refused 400, size
+ * 413, unknown 404, not yet 503, anything unexpected 500 (so the provider retries), our own data
+ * failing its schema included. Never a stack trace in a response.
  */
 export function handleError(log: Log) {
   return (error: Error, c: Context) => {
@@ -46,9 +71,16 @@ export function handleError(log: Log) {
       c.header('retry-after', String(NOT_YET_RETRY_AFTER_SECONDS));
       return c.json(errorBody(error.code, error.message), 503);
     }
+    if (error instanceof InvalidRequestError) {
+      return c.json(errorBody(error.code, error.message, error.issues), 400);
+    }
     if (error instanceof ZodError) {
-      const issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      return c.json(errorBody('INVALID_REQUEST', 'The request is not valid', issues), 400);
+      // Not the request (parseRequest): data we stored or made that this release cannot read
+      // (an item a newer release wrote, say). Our fault, so 500 and the caller may retry; the
+      // log names the fields, never their values.
+      const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 10);
+      log.error('data does not match its schema', { fields, where: topFunction(error) });
+      return c.json(errorBody('INTERNAL', 'Internal error; the request can be retried'), 500);
     }
     if (error instanceof HTTPException) {
       const response = error.getResponse();

@@ -119,6 +119,37 @@ describe('listing conversations for the agents', () => {
     expect(JSON.stringify(skipped)).not.toContain('+4860100001');
   });
 
+  // Stop 24: every ZodError answered 400 INVALID_REQUEST, one thrown reading our own item too:
+  // the agent's tool was told its request was wrong, with our item's field paths, and not to retry.
+  it("should answer 500 for a conversation item this release cannot read, not a 400 naming the item's fields", async () => {
+    // Prepare: a customer's conversation whose stored status a newer release wrote
+    await sb.postSms({ From: '+48601000011', Body: 'Pierwsze pytanie' });
+    const id = (await sb.onlyOpenConversation()).id;
+    const key = marshall({ pk: `CONV#${id}`, sk: 'CONV' });
+    const { Item } = await sb.backends.dynamodb.send(
+      new GetItemCommand({ TableName: sb.backends.tableName, Key: key }),
+    );
+    const poison = { ...unmarshall(Item ?? {}), status: 'snoozed' };
+    await sb.backends.dynamodb.send(
+      new PutItemCommand({
+        TableName: sb.backends.tableName,
+        Item: marshall(poison, { removeUndefinedValues: true }),
+      }),
+    );
+
+    // Act
+    const response = await sb.api(`/api/conversations/${id}`);
+
+    // Assess: our fault, retryable, and the log (not the caller) learns which field
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      error: { code: 'INTERNAL', message: 'Internal error; the request can be retried' },
+    });
+    const errors = sb.log.lines.filter((line) => line.level === 'error');
+    expect(errors.map((line) => line.fields?.fields)).toEqual([['status']]);
+    expect(JSON.stringify(errors)).not.toContain('+48601000011');
+  });
+
   it('should refuse combined or contradictory filters with 400', async () => {
     // Act
     const responses = await Promise.all(

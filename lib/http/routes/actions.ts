@@ -18,7 +18,7 @@ import {
 } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError } from '../errors.ts';
+import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
 import { idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
 import { ConversationId } from './api.ts';
@@ -88,7 +88,7 @@ export function actionRoutes(
 
   routes.post('/conversations/:id/replies', ...acting, async (c) => {
     const id = c.req.param('id');
-    const body = ReplyBody.parse(await json(c.req.raw));
+    const body = parseRequest(ReplyBody, await json(c.req.raw));
     const result = await sendReply(deps, {
       conversationId: id,
       text: body.text,
@@ -134,7 +134,7 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/resolve', ...acting, async (c) => {
-    const body = ResolveBody.parse(await json(c.req.raw));
+    const body = parseRequest(ResolveBody, await json(c.req.raw));
     const result = changed(
       await resolve(deps, c.req.param('id'), agentOf(c.get('principal')), {
         ...(body?.seenUntil ? { seenUntil: new Date(body.seenUntil) } : {}),
@@ -150,7 +150,7 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/reopen', ...acting, async (c) => {
-    EmptyBody.parse(await json(c.req.raw));
+    parseRequest(EmptyBody, await json(c.req.raw));
     const result = changed(await reopen(deps, c.req.param('id'), agentOf(c.get('principal'))));
     if (result.kind === 'conflict')
       return c.json(errorBody('CONTACT_HAS_OPEN_CONVERSATION', result.reason), 409);
@@ -158,13 +158,13 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/assign', ...acting, async (c) => {
-    const body = AssignBody.parse(await json(c.req.raw));
+    const body = parseRequest(AssignBody, await json(c.req.raw));
     const result = changed(await assign(deps, c.req.param('id'), body.assignee, agentOf(c.get('principal'))));
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
   routes.post('/conversations/:id/notes', ...acting, async (c) => {
-    const body = NoteBody.parse(await json(c.req.raw));
+    const body = parseRequest(NoteBody, await json(c.req.raw));
     const result = await addNote(deps, {
       conversationId: c.req.param('id'),
       text: body.text,

@@ -6,7 +6,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError } from '../errors.ts';
+import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
 
 export const CreateKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -28,7 +28,7 @@ export function adminRoutes(deps: { keys: ApiKeyStore; clock: Clock; log: Log })
     } catch {
       return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
     }
-    const body = CreateKeyBody.parse(json);
+    const body = parseRequest(CreateKeyBody, json);
     const { key, token } = issueApiKey(
       { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
       deps.clock.now(),

@@ -7,7 +7,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, parseRequest } from '../errors.ts';
 import { conversationView, type MessageView, messageView } from '../views.ts';
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -75,7 +75,7 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
   const routes = new Hono();
 
   routes.get('/conversations', async (c) => {
-    const query = ListConversationsQuery.parse(c.req.query());
+    const query = parseRequest(ListConversationsQuery, c.req.query());
     const page = await deps.store.listConversations({
       ...query,
       awaiting: query.awaiting || query.order === 'replyBy',
@@ -92,7 +92,7 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
   routes.get('/conversations/:id', async (c) => {
     const id = c.req.param('id');
     if (!ConversationId.safeParse(id).success) throw new NotFoundError('Conversation');
-    const query = ConversationMessagesQuery.parse(c.req.query());
+    const query = parseRequest(ConversationMessagesQuery, c.req.query());
     const before = query.cursor === undefined ? undefined : decodeMessageCursor(query.cursor, id);
     // One more than the page: whether older ones remain, without another read.
     const [conversation, messages] = await Promise.all([
@@ -115,7 +115,7 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
   // The key goes in the query string: the API Gateway access log records paths, never queries,
   // and a key is a phone number or an address.
   routes.get('/contacts', async (c) => {
-    const { key } = ContactQuery.parse(c.req.query());
+    const { key } = parseRequest(ContactQuery, c.req.query());
     return c.json(await contactDetail(deps.store, key));
   });
 

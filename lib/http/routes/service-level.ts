@@ -6,6 +6,7 @@ import { datesBetween, MAX_RANGE_DAYS } from '#lib/domain/service-level.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
 import { readServiceLevel } from '#lib/use-cases/service-level.ts';
+import { parseRequest } from '../errors.ts';
 
 const IsoDate = z
   .string()
@@ -36,7 +37,7 @@ export function serviceLevelRoutes(deps: {
 }): Hono {
   const routes = new Hono();
   routes.get('/', async (c) => {
-    const query = ServiceLevelQuerySchema.parse(c.req.query());
+    const query = parseRequest(ServiceLevelQuerySchema, c.req.query());
     return c.json(await readServiceLevel(deps, query));
   });
   return routes;

@@ -14,7 +14,7 @@ import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError } from '../errors.ts';
+import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -93,7 +93,7 @@ export function webhookRoutes(deps: {
   routes.post('/', async (c) => {
     const json = await readJson(c.req.raw);
     if (json === undefined) return c.json(notJson(), 400);
-    const body = CreateBody.parse(json);
+    const body = parseRequest(CreateBody, json);
     const subscription = await createWebhook(
       deps,
       { url: body.url, events: body.events, description: body.description || null },
@@ -122,7 +122,7 @@ export function webhookRoutes(deps: {
 
   routes.get('/:id/deliveries', async (c) => {
     const id = c.req.param('id');
-    const query = DeliveriesQuery.parse(c.req.query());
+    const query = parseRequest(DeliveriesQuery, c.req.query());
     await found(id);
     const page = await deps.webhooks.listDeliveries(id, query);
     return c.json({ items: page.items.map(deliveryView), nextCursor: page.nextCursor });
@@ -133,7 +133,7 @@ export function webhookRoutes(deps: {
     await found(id);
     const json = await readJson(c.req.raw);
     if (json === undefined) return c.json(notJson(), 400);
-    const since = new Date(ReplayBody.parse(json).since);
+    const since = new Date(parseRequest(ReplayBody, json).since);
     if (since.getTime() > deps.clock.now().getTime()) {
       return c.json(errorBody('INVALID_REQUEST', 'since must not be in the future'), 400);
     }
