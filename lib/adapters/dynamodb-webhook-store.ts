@@ -261,7 +261,11 @@ export class DynamoDbWebhookStore implements WebhookStore {
 
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
     const due = delivery.state === 'pending' && delivery.nextAttemptAt !== null;
-    const settledAt = delivery.state === 'pending' ? null : (delivery.deliveredAt ?? delivery.lastAttemptAt);
+    // (One abandoned before any attempt, its subscription gone or deleted: from its creation.)
+    const settledAt =
+      delivery.state === 'pending'
+        ? null
+        : (delivery.deliveredAt ?? delivery.lastAttemptAt ?? delivery.createdAt);
     return marshall(
       {
         ...delivery,

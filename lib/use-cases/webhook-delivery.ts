@@ -59,6 +59,8 @@ const MIN_FIRST_ATTEMPT_MS = 1_000;
  * new events at once when the endpoint is back.
  */
 const SLOW_FAILURE_MS = 1_000;
+/** An attempt that ran to within this of its limit timed out; a limit this far under the budget was cut. */
+const CUT_TOLERANCE_MS = 100;
 const FAILING_ENDPOINT_MEMORY_MS = 60_000;
 
 export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
@@ -210,7 +212,14 @@ async function deliverAll(
           else if (saved.state === 'failed') result.failed++;
           else {
             result.retrying++;
-            if (first && !endpointFailing && performance.now() - startedAt >= SLOW_FAILURE_MS) {
+            const elapsed = performance.now() - startedAt;
+            // Not when our own leftover budget cut it short: a healthy endpoint slower than what
+            // was left would be skipped for a minute. The next request's full budget tells.
+            const cutShort =
+              timeoutMs !== undefined &&
+              timeoutMs < FIRST_ATTEMPTS_BUDGET_MS - CUT_TOLERANCE_MS &&
+              elapsed >= timeoutMs - CUT_TOLERANCE_MS;
+            if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort) {
               first.slowlyFailing.add(subscriptionId);
             }
             endpointFailing = true;

@@ -64,8 +64,12 @@ export async function replayWebhook(
       ...(cursor ? { cursor } : {}),
     });
     for (const delivery of page.items) {
-      if (delivery.replayId !== null || Date.parse(delivery.occurredAt) < since.getTime()) continue;
-      originals.set(delivery.eventId, delivery);
+      if (Date.parse(delivery.occurredAt) < since.getTime()) continue;
+      // One copy per event: its original delivery, or an earlier replay's copy when the original
+      // has left the log (each expires 30 days after it settled, a later copy later).
+      if (delivery.replayId === null || !originals.has(delivery.eventId)) {
+        originals.set(delivery.eventId, delivery);
+      }
     }
     if (originals.size > MAX_REPLAYED_EVENTS) return { kind: 'too-many', limit: MAX_REPLAYED_EVENTS };
     cursor = page.nextCursor ?? undefined;

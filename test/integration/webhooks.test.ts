@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
@@ -69,6 +69,16 @@ describe('outbound webhooks (the agents’ side)', () => {
     const response = await call('GET', `/api/webhooks/${id}/deliveries?limit=100`);
     expect(response.status).toBe(200);
     return ((await response.json()) as { items: Delivery[] }).items;
+  }
+
+  async function storedItem(deliveryId: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await sb.backends.dynamodb.send(
+      new GetItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `WHDELIVERY#${deliveryId}`, sk: 'WHDELIVERY' }),
+      }),
+    );
+    return Item ? unmarshall(Item) : undefined;
   }
 
   const received = () => receiver.requests.map((request) => request.payload as Event);
@@ -300,12 +310,19 @@ describe('outbound webhooks (the agents’ side)', () => {
     const startedAt = performance.now();
     const response = await sb.postMeta(batch);
     const elapsed = performance.now() - startedAt;
+    // ...and the next webhook, a request of its own with a fresh budget
+    const nextStartedAt = performance.now();
+    const next = await sb.postSms({ From: '+48601234567' });
+    const nextElapsed = performance.now() - nextStartedAt;
 
     // Assess: the first write's attempt timed out and the process remembers the endpoint, so
-    // the other writes left their deliveries to the sweeper instead of waiting 3 s each.
+    // the other writes, and the next request's, left their deliveries to the sweeper instead of
+    // waiting 3 s each.
     expect(response.status).toBe(200);
     expect(endpoint.connections()).toBe(1);
     expect(elapsed).toBeLessThan(10_000);
+    expect(next.status).toBe(200);
+    expect(nextElapsed).toBeLessThan(2_000);
   }, 40_000);
 
   it('should leave to the sweeper the first attempts a request has no time left for', async () => {
@@ -491,4 +508,87 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(second.items).toHaveLength(1);
     expect(foreign.status).toBe(400);
   });
+
+  // Found at stop 24 by a review of this stop's changes: the TTL, the replay and the memory of
+  // failing endpoints each missed a case.
+  it('should give a TTL to a delivery that failed without an attempt (abandoned after its endpoint answered 410 Gone)', async () => {
+    // Prepare: one subscription hearing everything; its endpoint has been retired.
+    await start();
+    const webhook = await subscribe(['*']);
+    receiver.respondWith(410);
+
+    // Act: one SMS: its write publishes conversation.opened and message.received together; the
+    // first answers 410, the second is abandoned unsent (the subscription is gone).
+    await sb.postSms({ From: '+48601234567' });
+    const log = await deliveries(webhook.id);
+    const items = await Promise.all(log.map((delivery) => storedItem(delivery.id)));
+
+    // Assess: both settled as failed; each leaves the log 30 days after it settled (the
+    // abandoned one, never attempted, from its creation).
+    expect(receiver.requests).toHaveLength(1);
+    expect(log.map((delivery) => [delivery.state, delivery.attempts]).toSorted()).toEqual([
+      ['failed', 0],
+      ['failed', 1],
+    ]);
+    expect(items.map((item) => typeof item?.expiresAt)).toEqual(['number', 'number']);
+  });
+
+  it('should replay an event whose delivery is still in the log as a replay copy after its original expired (TTL)', async () => {
+    // Prepare: an event delivered on day 0 and replayed on day 20 (the copy is delivered too).
+    await start();
+    const webhook = await subscribe(['message.received']);
+    const since = sb.clock.now();
+    await sb.postSms({ From: '+48601234567' });
+    const [original] = await deliveries(webhook.id);
+    expect(original?.state).toBe('delivered');
+    sb.clock.advance(20 * 86_400_000);
+    const first = await call('POST', `/api/webhooks/${webhook.id}/replay`, { since: since.toISOString() });
+    expect(await first.json()).toMatchObject({ deliveries: 1 });
+    await sweep(sb.runtime.sweepDeps);
+    // Day 31: DynamoDB's TTL removed the original (settled day 0), the copy (settled day 20)
+    // stays in the log until day 50.
+    sb.clock.advance(11 * 86_400_000);
+    const expiresAt = (await storedItem(original?.id as string))?.expiresAt as number;
+    expect(expiresAt * 1000).toBeLessThan(sb.clock.now().getTime());
+    await sb.backends.dynamodb.send(
+      new DeleteItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `WHDELIVERY#${original?.id}`, sk: 'WHDELIVERY' }),
+      }),
+    );
+    const inLog = await deliveries(webhook.id);
+
+    // Act: an admin replays the same period again (its event is still in the delivery log).
+    const again = await call('POST', `/api/webhooks/${webhook.id}/replay`, { since: since.toISOString() });
+
+    // Assess: the event is still in the log (as the copy), so the replay sends it again.
+    expect(inLog).toEqual([expect.objectContaining({ eventId: original?.eventId, state: 'delivered' })]);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ deliveries: 1 });
+  });
+
+  it('should not remember a healthy endpoint as failing when only the request’s leftover budget cut its attempt short', async () => {
+    // Prepare: an endpoint that always answers 200, in 1.7 s (well inside the 3 s budget and
+    // the sweeper's 5 s).
+    await start();
+    await subscribe(['message.received']);
+    receiver.delayMs = 1_700;
+
+    // A Messenger batch of two messages: the first attempt takes 1.7 s; the second is started
+    // with the 1.3 s left of the request's budget and times out.
+    const batch = messagingEnvelope([[1, 2].map((n) => messagingTextEvent(n))]);
+    expect((await sb.postMeta(batch)).status).toBe(200);
+    const afterBatch = receiver.requests.length;
+
+    // Act: a new request (its own 3 s budget) a few seconds later: another customer's SMS.
+    sb.clock.advance(5_000);
+    const response = await sb.postSms({ From: '+48601234567' });
+    const inline = receiver.requests.length - afterBatch;
+
+    // Assess: the new event should be tried at once (the endpoint never failed on its own),
+    // not left for the sweeper because of a timeout our own budget imposed.
+    expect(response.status).toBe(200);
+    expect(afterBatch).toBe(2);
+    expect(inline).toBe(1);
+  }, 30_000);
 });
