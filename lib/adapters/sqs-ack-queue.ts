@@ -13,13 +13,25 @@ export class SqsAckQueue implements AckQueue {
 
   async enqueue(job: AckJob): Promise<void> {
     await this.#client.send(
-      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(job) }),
+      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: asciiJson(job) }),
     );
   }
 
   async deferInbound(job: InboundJob): Promise<void> {
     await this.#client.send(
-      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(job) }),
+      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: asciiJson(job) }),
     );
   }
+}
+
+/**
+ * JSON with every character past ASCII written as a `\u` escape: a customer's text may hold
+ * what a queue refuses in a message body (SQS: U+FFFE, U+FFFF; fauxqs, which npm start and the
+ * tests run: anything past U+FFFF, such as an emoji). JSON.parse gives the same text back.
+ */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -124,6 +124,29 @@ describe('a crash after each single write of recording a message', () => {
     expect(sb.log.lines.some((line) => line.message.includes('queued for the worker'))).toBe(true);
   });
 
+  // Found by a review of this stop's changes: fauxqs (npm start, the tests) refuses a body with
+  // a character past U+FFFF, and real SQS U+FFFE and U+FFFF: such a message was answered 500.
+  it('should queue a message with an emoji the store could not take, and record it as written', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const outage = dynamoDbDown(sb.backends.dynamodb);
+
+    // Act
+    const during = await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: '+48601234567',
+      Body: 'Dzięki 😊 \uFFFD',
+    });
+    outage.up();
+    await sb.drain();
+
+    // Assess
+    expect(during.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.find((m) => m.direction === 'inbound')?.text).toBe('Dzięki 😊 \uFFFD');
+  });
+
   it('should keep the queued webhook in the DLQ when the outage outlasts its receives, and record it once when redriven', async () => {
     // Prepare
     sb = await startTestSwitchboard();
