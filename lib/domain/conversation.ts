@@ -625,7 +625,12 @@ export function settleAck(
   };
   if (slot !== 'ack' || outcome.state === 'pending') return settled;
   const type = outcome.state === 'failed' ? 'ack.failed' : 'ack.skipped';
-  return withEvent(settled, type, String(episode), outcome.at, { episode, reason: outcome.reason });
+  // One event per request settled, not per episode: an episode whose opening message was skipped
+  // (HELP, an auto-reply) and whose late ack for the customer's question is then skipped too
+  // (answered, resolved, the window closed) announces both, each under its own id. A retry of
+  // the same write settles the same request, so its copy has the same id.
+  const occurrence = `${episode}:${job.requestedAt}`;
+  return withEvent(settled, type, occurrence, outcome.at, { episode, reason: outcome.reason });
 }
 
 /** Records that a job for the pending ack or notice was (re)queued now. */

@@ -6,6 +6,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_OUTBOX_EVENTS } from '#lib/domain/conversation.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
 import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -435,6 +436,37 @@ describe('events for downstream tools', () => {
           data: expect.objectContaining({ reason: 'resolved' }),
         }),
       ]);
+    });
+
+    // Found at stop 24: the skip was announced under the episode's id, which the opening
+    // keyword's own skip already had: consumers dropped it as a duplicate.
+    it('should announce the skip of a pending ack a reply makes unnecessary under its own event id, even when the episode began with a skipped keyword', async () => {
+      // Prepare: the customer texts HELP (recorded, not acknowledged: ack.skipped keyword:help),
+      // then a real question a minute later, which the episode acknowledges late (ack pending).
+      sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+      expect((await sb.postSms({ From: '+48601234567', Body: 'HELP' })).status).toBe(200);
+      await sb.drain();
+      sb.clock.set('2026-11-25T10:01:00+01:00');
+      expect(
+        (await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie jest moja paczka?' })).status,
+      ).toBe(200);
+      const id = (await sb.onlyOpenConversation()).id;
+      expect((await sb.onlyOpenConversation()).ack).toMatchObject({ episode: 1, state: 'pending' });
+
+      // Act: an agent answers before the worker sends the ack
+      sb.clock.set('2026-11-25T10:02:00+01:00');
+      expect(
+        (await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' })).status,
+      ).toBe(201);
+      await sb.drain();
+
+      // Assess: the ack is shown skipped (answered), and downstream tools hear of it as a new
+      // event, not under the id of the keyword's skip (which they already have and drop)
+      const conversation = await sb.runtime.store.getConversation(id);
+      expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+      const skips = (await sb.events()).filter((event) => event.type === 'ack.skipped');
+      expect(skips.map((event) => event.data.reason)).toEqual(['keyword:help', 'answered']);
+      expect(new Set(skips.map((event) => event.id)).size).toBe(2);
     });
   });
 });
