@@ -57,8 +57,12 @@ export function noAckReason(input: AckPolicyInput): string | null {
   const { contact, message, canSendOn, conversation, now, settings } = input;
   if (message.noAckReason) return message.noAckReason;
   // A call's greeting states the promise whatever SMS can do: where no SMS may follow, the
-  // greeting is its ack (ackSpokenOnly), never a skipped one, and it is measured.
-  if (message.kind !== 'call') {
+  // greeting is its ack (ackSpokenOnly), never a skipped one, and it is measured. The quiet
+  // times below hold back a text, and there is none to hold back: skipped for them, the call
+  // would have its late notice texted (to a caller who opted out of our texts, or to a landline).
+  if (message.kind === 'call') {
+    if (ackSpokenOnly(input)) return null;
+  } else {
     if (contact?.optedOut) return 'opted-out';
     if (!canSendOn) return 'channel-cannot-send';
   }

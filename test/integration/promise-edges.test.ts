@@ -7,6 +7,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
 const MOBILE = '+48601234567';
+const MINUTE = 60_000;
 
 // The promise at its edges: a caller already waiting past the promise never hears a time gone
 // by, a call's answer is measured under voice (its promise) though it goes out by SMS, and a
@@ -435,4 +436,37 @@ describe('the call-back promised to a caller who opted out of our texts', () => 
       expect(await sb.outbox()).toEqual([]);
     },
   );
+
+  // Found at stop 24 (a review of the clock): the call was skipped as recently acknowledged (the
+  // quiet time came before the greeting's ack), and that quiet-only skip got a late notice texted.
+  it('should send no late-notice SMS to a caller who opted out of our texts when the call was not acknowledged only because they had just been acknowledged', async () => {
+    // Prepare: Wednesday 10:00 the customer texts a question (acknowledged by SMS), at 10:02
+    // texts STOP, and the agent resolves that conversation at 10:03.
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    sb.clock.set('2026-11-25T10:02:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+    const stopped = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:03:00+01:00');
+    expect((await sb.act(`/conversations/${stopped.id}/resolve`, {})).status).toBe(200);
+    const textsBefore = (await sb.outbox()).length;
+
+    // Act: at 10:20 they call (a new conversation, within an hour of their last ack); nobody
+    // answers, and the sweeper runs shortly before the promise passes.
+    sb.clock.set('2026-11-25T10:20:00+01:00');
+    expect((await sb.postTwilio('voice', 'voice-incoming')).status).toBe(200);
+    await sb.drain();
+    const call = await sb.onlyOpenConversation();
+    sb.clock.set(new Date(Date.parse(call.replyBy as string) - 29 * MINUTE));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: they opted out of our texts: nothing more is texted to them (the greeting was the
+    // ack, its promise measured)
+    const texted = (await sb.outbox()).slice(textsBefore);
+    expect(texted.map((entry) => entry.text)).toEqual([]);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+  });
 });

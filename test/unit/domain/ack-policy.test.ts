@@ -96,6 +96,23 @@ describe('the acknowledgement policy', () => {
       'recently-answered',
       false,
     ],
+    // Found at stop 24 too: a caller who opted out, or on a landline, just answered or
+    // acknowledged was skipped for the quiet time, and their late notice was texted.
+    [
+      'a call from a contact who opted out, 5 minutes after an agent replied',
+      { contact: contact({ optedOut: true }), conversation: { id: 'conv_a', lastReplyAt: minutesAgo(5) } },
+      null,
+      true,
+    ],
+    [
+      'a call from a landline acknowledged 20 minutes ago on another conversation',
+      {
+        canSendOn: false,
+        contact: contact({ lastAckAt: minutesAgo(20), lastAckConversationId: 'conv_old' }),
+      },
+      null,
+      true,
+    ],
     [
       'a withheld caller',
       { message: { channel: 'voice', kind: 'call', noAckReason: 'anonymous-caller' } },
