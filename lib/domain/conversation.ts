@@ -703,6 +703,19 @@ export function promiseOwed(conversation: Conversation): boolean {
 }
 
 /**
+ * Whether a customer waits for a person here: an episode is open, and not one only a message
+ * nobody is to answer began (their mailbox's out-of-office reply, HELP, a list post) with no
+ * question of theirs since (that would have been acknowledged late, the skip gone). A customer
+ * who opted out and asked something waits too, though no promise was made to them.
+ */
+export function customerWaiting(conversation: Conversation): boolean {
+  if (conversation.status !== 'open' || conversation.awaitingSince === null) return false;
+  const { ack } = conversation;
+  const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
+  return !promisedNobody(skipped);
+}
+
+/**
  * Records that the current episode's promise was broken (once per episode): a no-op unless it
  * has passed, as the conversation stands now (the sweeper read it a moment ago; a reply and a
  * new message since start an episode whose promise lies ahead).

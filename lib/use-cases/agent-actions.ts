@@ -3,6 +3,7 @@ import type { Channel } from '#lib/domain/channel.ts';
 import {
   assignConversation,
   type Conversation,
+  customerWaiting,
   lastInboundAt,
   lastSentAck,
   type ReplyRoute,
@@ -169,11 +170,13 @@ export async function sendReply(
 }
 
 /**
- * The contact's open conversation when it is not this resolved one (null otherwise). A reply
- * there would reach the customer but stop no clock: the one they wait in would still get its
- * late notice and count a breach. Read after the reply's time is taken, so a conversation the
- * contact opens after this check began after the reply, which could not have answered it.
- * Only a reply on a resolved conversation pays these reads.
+ * The contact's open conversation in which they wait for a person, when it is not this resolved
+ * one (null otherwise). A reply here would reach the customer but stop no clock: the one they
+ * wait in would still get its late notice and count a breach. One nobody waits in (answered, or
+ * opened only by their mailbox's out-of-office reply, HELP) does not stand in the way of a
+ * follow-up. Read after the reply's time is taken, so a conversation the contact opens after
+ * this check began after the reply, which could not have answered it. Only a reply on a
+ * resolved conversation pays these reads.
  */
 async function otherOpenConversation(
   store: ConversationStore,
@@ -184,7 +187,7 @@ async function otherOpenConversation(
   if (!pointer || pointer === conversation.id) return null;
   // A pointer a resolve has not released yet names a conversation that is no longer open.
   const other = await store.getConversation(pointer);
-  return other?.status === 'open' ? other.id : null;
+  return other && customerWaiting(other) ? other.id : null;
 }
 
 /** After the reply is stored: its provider id findable, the waiting episode ended (at the time it was stored). */

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { mailgunMail } from '#test/support/email.ts';
 import { beforeCall } from '#test/support/faults.ts';
+import { signMailgun } from '#test/support/mailgun-factory.ts';
 import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -243,6 +245,45 @@ describe('what stops the clock', () => {
     // Assess
     expect(reply.status).toBe(201);
     expect((await sb.outbox()).filter((entry) => entry.text?.includes('Numer przesyłki'))).toHaveLength(1);
+  });
+
+  // Found at stop 24 (a review of the clock): the follow-up was refused 409 for the conversation
+  // the customer's out-of-office reply had opened, in which nobody waits and no clock runs.
+  it("should let an agent follow up on a resolved email conversation when the only open one is the customer's out-of-office auto-reply (no clock runs there)", async () => {
+    // Prepare: a mail at 10:00, answered at 10:30 and resolved at 10:31; at 10:32 the customer's
+    // mailbox answers our reply automatically (Auto-Submitted): a new conversation, never
+    // acknowledged, promising nothing, nobody waiting on a clock.
+    const mail = { from: 'Jan Nowak <jan.nowak@example.com>', subject: 'Faktura za zamówienie 1234' };
+    const signedNow = () => ({ timestamp: Math.floor(sb.clock.now().getTime() / 1000) });
+    expect((await sb.postMailgun(signMailgun(mailgunMail(mail), signedNow()))).status).toBe(200);
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    at('2026-11-25T10:30:00');
+    await replyTo(id, 'Faktura jest w załączniku.');
+    at('2026-11-25T10:31:00');
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+    at('2026-11-25T10:32:00');
+    const outOfOffice = mailgunMail({
+      ...mail,
+      subject: 'Automatyczna odpowiedź: Re: Faktura za zamówienie 1234',
+      body: 'Jestem na urlopie do 30 listopada.',
+      extraHeaders: [['Auto-Submitted', 'auto-replied']],
+    });
+    expect((await sb.postMailgun(signMailgun(outOfOffice, signedNow()))).status).toBe(200);
+    await sb.drain();
+    const auto = await sb.onlyOpenConversation();
+    expect(auto.id).not.toBe(id);
+    expect(auto.ack).toMatchObject({ state: 'skipped', reason: 'auto-submitted' });
+
+    // Act: at 10:40 the agent adds a forgotten detail on the conversation they answered
+    at('2026-11-25T10:40:00');
+    const followUp = await sb.act(`/conversations/${id}/replies`, {
+      text: 'PS: termin płatności to 14 dni.',
+    });
+
+    // Assess: the customer did not write again (their mailbox did), no clock runs anywhere: the
+    // follow-up goes, in the thread it belongs to
+    expect(followUp.status).toBe(201);
   });
 
   it('should keep waiting for a message the customer sent while the reply was on its way, after the time the reply is stamped with', async () => {

@@ -154,7 +154,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Reply to the customer',
     description:
-      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact has another, open one: then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact waits for a person in another, open one (not one already answered, nor one only their out-of-office reply or HELP opened): then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
     auth: 'reply',
     idempotent: true,
     params: conversationId,

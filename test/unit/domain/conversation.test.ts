@@ -5,6 +5,7 @@ import {
   applyInbound,
   type Conversation,
   claimAck,
+  customerWaiting,
   hasUndeliveredEvents,
   type InboundContext,
   lastInboundAt,
@@ -585,6 +586,40 @@ describe('resolveConversation', () => {
     expect(fromSending.ack).toEqual(sending.ack);
     expect(fromSending.outbox.map((event) => event.type)).toEqual(['conversation.resolved']);
     expect(ackNoLongerNeeded(fromSending, 1)).toBe('resolved');
+  });
+});
+
+// Found at stop 24: a follow-up on a resolved conversation was refused for an open one only the
+// customer's out-of-office reply had opened, in which nobody waits.
+describe('customerWaiting', () => {
+  it.each<[string, InboundContext['noAckReason'], boolean]>([
+    ['a question (acknowledged)', null, true],
+    ['a question from a contact who opted out', 'opted-out', true],
+    ['a question just after our reply (quiet time)', 'recently-answered', true],
+    ['an out-of-office reply', 'auto-submitted', false],
+    ['HELP', 'keyword:help', false],
+  ])('should say whether a customer waits in an episode begun by %s', (_case, reason, waiting) => {
+    // Prepare
+    const result = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: reason }),
+    );
+    if (result.kind !== 'applied') throw new Error('expected applied');
+
+    // Act, Assess
+    expect(customerWaiting(result.conversation)).toBe(waiting);
+  });
+
+  it('should say nobody waits in an answered or a resolved conversation', () => {
+    // Prepare
+    const conversation = opened();
+
+    // Act, Assess
+    expect(customerWaiting({ ...conversation, awaitingSince: null })).toBe(false);
+    expect(customerWaiting(resolveConversation(conversation, new Date('2026-11-25T09:30:00Z'), 'Anna'))).toBe(
+      false,
+    );
   });
 });
 
