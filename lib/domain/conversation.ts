@@ -108,6 +108,13 @@ export const ConversationSchema = z.object({
   lastReplyAt: z.string().nullable(),
   /** The customer's last message per channel: Meta and WhatsApp allow free-form answers for 24 h after it. */
   inboundAt: z.partialRecord(ChannelSchema, z.string()).default({}),
+  /**
+   * Why that last message per channel was not to be acknowledged (HELP, an auto-reply, an opted-out
+   * number…; absent: it was a question): the episode it opens after a reply that was on its way
+   * when it came takes it (episodeAfterReply), as the policy gave it. The quiet times are left
+   * out: they are measured from that reply again.
+   */
+  inboundNoAck: z.partialRecord(ChannelSchema, z.string()).optional(),
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
@@ -352,6 +359,7 @@ export function applyInbound(
       ...base.inboundAt,
       [message.channel]: later(base.inboundAt[message.channel] ?? message.createdAt, message.createdAt),
     },
+    ...withInboundNoAck(base, message, context.noAckReason),
   };
 
   if (touched.awaitingSince !== null) return joinEpisode(touched, message, context, current === null);
@@ -385,6 +393,24 @@ export function applyInbound(
     ackRequested: ack.state === 'pending',
     opened: current === null,
   };
+}
+
+/** Reasons measured from our last reply or ack, which a reply applied later measures again. */
+const QUIET_REASONS = new Set(['recently-answered', 'recently-acknowledged']);
+
+/** The conversation's inboundNoAck once `message` is applied: changed only by its channel's latest message. */
+function withInboundNoAck(
+  base: Conversation,
+  message: Message,
+  reason: NoAckReason | null,
+): Pick<Conversation, 'inboundNoAck'> {
+  const latest = base.inboundAt[message.channel];
+  if (latest && Date.parse(latest) > Date.parse(message.createdAt))
+    return { inboundNoAck: base.inboundNoAck };
+  const { [message.channel]: _previous, ...others } = base.inboundNoAck ?? {};
+  const own = reason !== null && !QUIET_REASONS.has(reason) ? { [message.channel]: reason } : {};
+  const reasons = { ...others, ...own };
+  return { inboundNoAck: Object.keys(reasons).length > 0 ? reasons : undefined };
 }
 
 /**
@@ -873,8 +899,9 @@ function inboundAfter(conversation: Conversation, at: Date): { channel: Channel;
 /**
  * The episode a customer message newer than the reply opens: its own promise, a late notice
  * and a breach like any; acknowledged only as the policy would have acknowledged it then (not
- * within the quiet time after a reply, nor after a STOP). A pending ack is queued by the
- * sweeper after its grace period (the reply's writer holds no queue).
+ * after a STOP, not a message not to be answered such as HELP or an auto-reply, which then
+ * promised nobody anything, nor within the quiet time after a reply). A pending ack is queued
+ * by the sweeper after its grace period (the reply's writer holds no queue).
  */
 function episodeAfterReply(
   answered: Conversation,
@@ -885,7 +912,8 @@ function episodeAfterReply(
   const episode = answered.episode + 1;
   const promise = context.promiseFor(new Date(newer.at), newer.channel);
   const quiet = Date.parse(newer.at) - replyAt.getTime() < context.quietAfterReplyMs;
-  const reason = answered.optedOut ? 'opted-out' : quiet ? 'recently-answered' : null;
+  const own = answered.inboundNoAck?.[newer.channel] ?? null;
+  const reason = answered.optedOut ? 'opted-out' : (own ?? (quiet ? 'recently-answered' : null));
   const job = { episode, requestedAt: newer.at, attempts: 0 };
   const ack: Ack = reason ? { ...job, state: 'skipped', reason } : { ...job, state: 'pending' };
   const announced = reason

@@ -333,4 +333,45 @@ describe('what stops the clock', () => {
     sb.clock.set(new Date(Date.parse(conversation?.replyBy as string) - 29 * MINUTE));
     expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
   });
+
+  // Found at stop 24 (a review of the clock): the episode HELP opened after the reply was skipped
+  // as quiet only (recently-answered), so it owed a promise: a late notice and a breach followed.
+  it('should not make an episode begun by HELP (sent while a reply was with the provider) owe a promise: no late notice, no breach', async () => {
+    // Prepare: a question at 10:00, acknowledged. At 10:30 an agent replies; while the reply is
+    // with the provider, the customer texts HELP (a keyword Twilio answers itself), at 10:30:02.
+    const id = await sms('+48601000017', 'Dzień dobry, gdzie paczka?');
+    at('2026-11-25T10:30:00');
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'reply',
+      },
+      async () => {
+        sb.clock.advance(2_000);
+        expect((await sb.postSms({ From: '+48601000017', Body: 'HELP' })).status).toBe(200);
+      },
+    );
+
+    // Act
+    await replyTo(id, 'Paczka wyszła dziś rano.');
+    meanwhile.remove();
+    await sb.drain();
+    const after = await sb.runtime.store.getConversation(id);
+    const textsBefore = (await sb.outbox()).length;
+    sb.clock.set(new Date(Date.parse(after?.replyBy as string) + MINUTE));
+    const swept = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: as when HELP lands after the reply is applied, HELP promised nobody anything:
+    // no "sorry for the wait" to it and no broken promise counted.
+    expect(meanwhile.fired).toBe(true);
+    expect(after).toMatchObject({
+      episode: 2,
+      ack: { episode: 2, state: 'skipped', reason: 'keyword:help' },
+    });
+    expect(swept.notices).toBe(0);
+    expect((await sb.outbox()).slice(textsBefore)).toEqual([]);
+    expect((await sb.events()).filter((event) => event.type === 'promise.breached')).toEqual([]);
+  });
 });

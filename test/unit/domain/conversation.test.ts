@@ -3,6 +3,7 @@ import {
   ackNoLongerNeeded,
   ackRetryAt,
   applyInbound,
+  applyReply,
   type Conversation,
   claimAck,
   customerWaiting,
@@ -586,6 +587,55 @@ describe('resolveConversation', () => {
     expect(fromSending.ack).toEqual(sending.ack);
     expect(fromSending.outbox.map((event) => event.type)).toEqual(['conversation.resolved']);
     expect(ackNoLongerNeeded(fromSending, 1)).toBe('resolved');
+  });
+});
+
+// Found at stop 24: the episode a message sent while a reply was with the provider opened took
+// only the quiet time or the conversation's STOP as its reason, never the message's own.
+describe('the episode a message newer than a reply opens', () => {
+  const replyContext = { promiseFor: () => promise, quietAfterReplyMs: 10 * 60_000 };
+  const replyAt = new Date('2026-11-25T10:30:00.000Z');
+
+  it.each<[string, Array<[string, InboundContext['noAckReason']]>, string]>([
+    ['HELP', [['keyword:help', 'keyword:help']], 'keyword:help'],
+    [
+      'a message from a contact who opted out in an earlier conversation',
+      [['Pytanie', 'opted-out']],
+      'opted-out',
+    ],
+    ['a question', [['Pytanie', null]], 'recently-answered'],
+    [
+      'a question a minute after HELP',
+      [
+        ['HELP', 'keyword:help'],
+        ['Pytanie', null],
+      ],
+      'recently-answered',
+    ],
+    [
+      'a question just after our last ack elsewhere',
+      [['Pytanie', 'recently-acknowledged']],
+      'recently-answered',
+    ],
+  ])('should skip the ack of the episode %s opens as the policy would have', (_case, sent, reason) => {
+    // Prepare: the acknowledged episode, then the messages sent while the reply was on its way
+    let conversation = opened();
+    sent.forEach(([text, noAckReason], index) => {
+      const at = new Date(replyAt.getTime() + (index + 1) * 1_000);
+      const result = applyInbound(
+        conversation,
+        { ...message(`m${index + 2}`, at.toISOString()), text },
+        context({ now: at, noAckReason }),
+      );
+      if (result.kind !== 'applied') throw new Error('expected applied');
+      conversation = result.conversation;
+    });
+
+    // Act
+    const replied = applyReply(conversation, replyAt, replyContext);
+
+    // Assess
+    expect(replied).toMatchObject({ episode: 2, ack: { episode: 2, state: 'skipped', reason } });
   });
 });
 
