@@ -33,6 +33,7 @@ const RANK: Record<DeliveryStatus, number> = {
  */
 export class MemoryConversationStore implements ConversationStore {
   readonly #contacts = new Map<string, Contact>();
+  readonly #consentAt = new Map<string, string>();
   readonly #messages = new Map<string, Message>();
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
@@ -221,9 +222,13 @@ export class MemoryConversationStore implements ConversationStore {
     return updated;
   }
 
-  async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
+  async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
     const contact = this.#contacts.get(key);
-    const iso = now.toISOString();
+    const iso = at.toISOString();
+    // As the DynamoDB store: consent only moves forward in time.
+    const latest = this.#consentAt.get(key);
+    if (latest !== undefined && latest > iso) return false;
+    this.#consentAt.set(key, iso);
     this.#contacts.set(key, {
       channels: [],
       openConversationId: null,
@@ -234,6 +239,7 @@ export class MemoryConversationStore implements ConversationStore {
       optedOut,
       updatedAt: iso,
     });
+    return true;
   }
 
   async bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {

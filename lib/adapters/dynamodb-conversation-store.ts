@@ -625,22 +625,27 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
-  async setConsent(key: string, optedOut: boolean, now: Date): Promise<void> {
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-        UpdateExpression:
-          'SET optedOut = :optedOut, consentAt = :now, updatedAt = :now, #key = :key, ' +
-          'createdAt = if_not_exists(createdAt, :now), openConversationId = if_not_exists(openConversationId, :null)',
-        ExpressionAttributeNames: { '#key': 'key' },
-        ExpressionAttributeValues: marshall({
-          ':optedOut': optedOut,
-          ':now': now.toISOString(),
-          ':key': key,
-          ':null': null,
+  async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression:
+            'SET optedOut = :optedOut, consentAt = :at, updatedAt = :at, #key = :key, ' +
+            'createdAt = if_not_exists(createdAt, :at), openConversationId = if_not_exists(openConversationId, :null)',
+          // The customer's latest word wins, whatever order the webhooks are recorded in (ISO
+          // times of one format compare as strings). The same time again is a retry: applied.
+          ConditionExpression: 'attribute_not_exists(consentAt) OR consentAt <= :at',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: marshall({
+            ':optedOut': optedOut,
+            ':at': at.toISOString(),
+            ':key': key,
+            ':null': null,
+          }),
         }),
-      }),
+      ),
     );
   }
 

@@ -140,6 +140,11 @@ export const ConversationSchema = z.object({
    * late notice goes out while it is true, even one requested before the STOP.
    */
   optedOut: z.boolean().optional(),
+  /**
+   * When the STOP or START that set `optedOut` was received: one received earlier (a webhook
+   * the worker recorded late) changes nothing. Absent on conversations stored before stop 24.
+   */
+  consentAt: z.string().optional(),
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: z.number().int().nonnegative(),
 });
@@ -180,12 +185,17 @@ export type ApplyInboundResult =
 /**
  * A STOP stops what was still to be sent in this conversation (a pending acknowledgement or
  * late notice, requested before it), and what the sweeper would start later; a START allows
- * them again. One already being sent (claimed by the worker) is past stopping.
+ * them again. One already being sent (claimed by the worker) is past stopping. Only the
+ * customer's latest word counts: a STOP or START received before the one applied here (a
+ * webhook the worker recorded late) changes nothing, as on the contact (setConsent).
  */
-function withConsent(conversation: Conversation, context: InboundContext): Conversation {
+function withConsent(conversation: Conversation, message: Message, context: InboundContext): Conversation {
   if (!context.consent) return conversation;
-  if (context.consent === 'opt-in') return { ...conversation, optedOut: false };
-  let stopped: Conversation = { ...conversation, optedOut: true };
+  if (conversation.consentAt && Date.parse(message.createdAt) < Date.parse(conversation.consentAt))
+    return conversation;
+  const consentAt = message.createdAt;
+  if (context.consent === 'opt-in') return { ...conversation, optedOut: false, consentAt };
+  let stopped: Conversation = { ...conversation, optedOut: true, consentAt };
   for (const slot of ['ack', 'notice'] as const) {
     const job = stopped[slot];
     if (job?.state === 'pending')
@@ -281,9 +291,23 @@ export function routeOf(message: Message): ReplyRoute {
 }
 
 /**
+ * Whether our reply at `lastReplyAt` answered the message: it was received before the reply
+ * and stored before it too, so the agent could read it. One received earlier but stored after
+ * (a webhook the store could not take, recorded later by the worker) was seen by nobody: it is
+ * still to be answered.
+ */
+export function answeredByReply(lastReplyAt: string | null, message: Message): boolean {
+  if (lastReplyAt === null) return false;
+  const reply = Date.parse(lastReplyAt);
+  return (
+    Date.parse(message.createdAt) <= reply && Date.parse(message.recordedAt ?? message.createdAt) <= reply
+  );
+}
+
+/**
  * Applies one stored customer message to its conversation (or opens the conversation).
- * Pure and idempotent: applying the same message twice changes nothing, and a message
- * received before our last reply never opens a new episode (it belonged to the one answered).
+ * Pure and idempotent: applying the same message twice changes nothing, and a message our
+ * last reply answered never opens a new episode (it belonged to the one answered).
  */
 export function applyInbound(
   current: Conversation | null,
@@ -291,11 +315,14 @@ export function applyInbound(
   context: InboundContext,
 ): ApplyInboundResult {
   if (current?.episodeMessageIds.includes(message.id)) return { kind: 'unchanged', conversation: current };
-  if (current?.lastReplyAt && Date.parse(message.createdAt) <= Date.parse(current.lastReplyAt)) {
-    // Received before our last reply: that reply answers it (or this is a provider's late retry
-    // of a message an earlier episode applied). No new episode and no ack, but downstream
-    // tools still hear of it: a message stored just before a reply landed and applied just
-    // after it must not go unannounced. The event's id is stable, so a retry's copy is dropped.
+  if (current && answeredByReply(current.lastReplyAt, message)) {
+    // Received and stored before our last reply: that reply answers it (or this is a provider's
+    // late retry of a message an earlier episode applied). No new episode and no ack, but
+    // downstream tools still hear of it: a message stored just before a reply landed and applied
+    // just after it must not go unannounced. The event's id is stable, so a retry's copy is dropped.
+    // (One stored after the reply goes on below: it opens the next episode, its promise counted
+    // from its receipt, as applyReply's episodeAfterReply does for one received during the send;
+    // the ack policy's quiet time after the reply skips its ack.)
     const announced = withEvent(current, 'message.received', message.id, context.now, receivedData(message));
     return announced === current
       ? { kind: 'unchanged', conversation: current }
@@ -340,6 +367,9 @@ export function applyInbound(
         })
       : base;
   const received = withEvent(opened, 'message.received', message.id, context.now, receivedData(message));
+  // Answers go where the customer wrote last: a message older than one already applied (a
+  // webhook recorded late by the worker, a provider's late retry) leaves the channel and route.
+  const newest = Date.parse(message.createdAt) >= Date.parse(lastInboundAt(base) ?? message.createdAt);
   const touched: Conversation = {
     ...received,
     contact: {
@@ -347,13 +377,16 @@ export function applyInbound(
       ...(context.contactName ? { name: context.contactName } : {}),
       channels: union(base.contact.channels, message.channel),
     },
-    channel: message.channel,
+    channel: newest ? message.channel : base.channel,
     // The first message that clearly tells the language sets it, for the acks and notices to come.
     ...(context.detectedLocale && !localeSettled(base)
       ? { locale: context.detectedLocale, localeDetected: true }
       : {}),
     // A voicemail comes after its call: keep the call's route (the caller's number) for answers.
-    route: message.kind === 'voicemail' && base.route.channel === 'voice' ? base.route : routeOf(message),
+    route:
+      !newest || (message.kind === 'voicemail' && base.route.channel === 'voice')
+        ? base.route
+        : routeOf(message),
     lastMessageAt: later(base.lastMessageAt, message.createdAt),
     inboundAt: {
       ...base.inboundAt,
@@ -381,7 +414,7 @@ export function applyInbound(
   return {
     kind: 'applied',
     conversation: {
-      ...withConsent(withAck, context),
+      ...withConsent(withAck, message, context),
       episode,
       awaitingSince: message.createdAt,
       episodeMessageIds: [message.id],
@@ -429,7 +462,7 @@ function joinEpisode(
   opened: boolean,
 ): ApplyInboundResult {
   const joined: Conversation = {
-    ...withConsent(touched, context),
+    ...withConsent(touched, message, context),
     episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
   };
   const { ack } = touched;

@@ -64,6 +64,11 @@ export const MessageSchema = z.object({
   email: EmailMetaSchema.optional(),
   /** A mail's whole text, quoted history included, when `text` holds only the new part. */
   fullText: z.string().optional(),
+  /**
+   * When the store took the message, where that was later than its receipt (`createdAt`): a
+   * webhook the store could not take, recorded by the worker. No agent could see it before.
+   */
+  recordedAt: z.string().optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

@@ -13,16 +13,26 @@ import type { UpdateResult } from '#lib/use-cases/record-updates.ts';
 /**
  * What the HTTP layer can do with each kind of normalized event (bound use cases). The clock a
  * message or an echo gets is its receipt time: ingest's own, later for each event of one
- * customer (see ingest).
+ * customer (see ingest). A message recorded later than received also gets the clock of the
+ * store's writes (`recordingClock`).
  */
 export type EventHandlers = {
-  message: (message: InboundMessage, clock: Clock) => Promise<RecordInboundResult>;
+  message: (message: InboundMessage, clock: Clock, recordingClock?: Clock) => Promise<RecordInboundResult>;
   delivery: (update: DeliveryUpdate) => Promise<UpdateResult>;
   echo: (echo: OutboundEcho, clock: Clock) => Promise<UpdateResult>;
   transcription: (transcription: Transcription) => Promise<UpdateResult>;
 };
 
-export type IngestDeps = { handlers: EventHandlers; log: Log; clock: Clock };
+export type IngestDeps = {
+  handlers: EventHandlers;
+  log: Log;
+  clock: Clock;
+  /**
+   * When the webhook was received, if earlier than now (the worker recording one the store
+   * could not take): its events' receipt times start here, while `clock` dates the writes.
+   */
+  receivedAt?: Date;
+};
 
 export type IngestResult = { messages: RecordInboundResult[]; updates: number; ignored: number };
 
@@ -47,13 +57,15 @@ export async function ingest(
   events: InboundEvent[],
 ): Promise<IngestResult> {
   const result: IngestResult = { messages: [], updates: 0, ignored: 0 };
+  const { receivedAt } = deps;
+  const receiptClock: Clock = receivedAt ? { now: () => receivedAt } : deps.clock;
   const lanes = lanesOf(events);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (next < lanes.length && !failure) {
       const lane = lanes[next++] as InboundEvent[];
-      const clock = laterEachCall(deps.clock);
+      const clock = laterEachCall(receiptClock);
       for (const event of lane) {
         if (failure) return;
         try {
@@ -136,7 +148,11 @@ async function handle(
 ): Promise<void> {
   switch (event.type) {
     case 'message': {
-      const recorded = await deps.handlers.message(event.message, clock);
+      const recorded = await deps.handlers.message(
+        event.message,
+        clock,
+        deps.receivedAt ? deps.clock : undefined,
+      );
       deps.log.info('inbound message', {
         provider,
         channel: event.message.channel,

@@ -153,8 +153,12 @@ export interface ConversationStore {
   holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
-  /** Marks a contact opted out (STOP) or back in (START); creates the contact if needed. */
-  setConsent(key: string, optedOut: boolean, now: Date): Promise<void>;
+  /**
+   * Marks a contact opted out (STOP) or back in (START) as of `at`, the keyword's receipt time;
+   * creates the contact if needed. Consent only moves forward: false (nothing written) when a
+   * later STOP or START is already recorded (an older one recorded late by the worker).
+   */
+  setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean>;
   /**
    * Replay protection in one conditional write: binds `key` to `content` for its lifetime.
    * True when the key was free (or expired) or is already bound to this same content; false

@@ -1,6 +1,5 @@
 import { type IngestDeps, type IngestResult, ingest } from '#lib/http/ingest.ts';
 import { AckJobSchema, type InboundJob, InboundJobSchema } from '#lib/ports/ack-queue.ts';
-import type { Clock } from '#lib/ports/clock.ts';
 import { type SendAckDeps, type SendAckResult, sendAck } from '#lib/use-cases/send-ack.ts';
 
 /** What the worker needs for the jobs on the work queue. */
@@ -38,9 +37,7 @@ export async function handleAckRecord(
  * part a crash stored is found and finished, never doubled), each message at its receipt time.
  */
 async function recordDeferred(deps: IngestDeps, job: InboundJob): Promise<IngestResult> {
-  const receivedAt = Date.parse(job.receivedAt);
-  const clock: Clock = { now: () => new Date(receivedAt) };
-  const result = await ingest({ ...deps, clock }, job.provider, job.events);
+  const result = await ingest({ ...deps, receivedAt: new Date(job.receivedAt) }, job.provider, job.events);
   deps.log.info('deferred webhook recorded', {
     provider: job.provider,
     messages: result.messages.length,

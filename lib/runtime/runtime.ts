@@ -195,7 +195,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     business: config.business,
   };
   const handlers: EventHandlers = {
-    message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
+    message: (message, clock, recordingClock) =>
+      recordInbound({ ...recordDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, message),
     delivery: (update) => recordDelivery(updateDeps, update),
     echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
     transcription: (transcription) => recordTranscription(updateDeps, transcription),

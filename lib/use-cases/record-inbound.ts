@@ -33,6 +33,12 @@ export type RecordInboundDeps = {
    * worker's claim, a write of the same conversation that follows anyway, removes them.
    */
   deferredClear?: { store: ConversationStore; events: EventSink };
+  /**
+   * A message recorded later than received (a webhook the store could not take, recorded by
+   * the worker): the time of the store's writes, `clock` giving the receipt time. Stored on the
+   * message (recordedAt): a reply written before it was answering other messages.
+   */
+  recordingClock?: Clock;
 };
 
 export type RecordInboundResult = {
@@ -101,8 +107,12 @@ export async function recordInbound(
     now,
   };
   // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
-  if (inbound.consent && !inbound.optInOnlyIfOptedOut)
-    await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now);
+  // A STOP or START received before the contact's latest one (a webhook the worker recorded
+  // late) changes nothing, here or on the conversation: the customer's latest word stands.
+  let consentApplied =
+    inbound.consent !== undefined &&
+    !inbound.optInOnlyIfOptedOut &&
+    (await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now));
 
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
   // (its condition failing) tells which is open; either way it returns the contact.
@@ -117,8 +127,8 @@ export async function recordInbound(
   // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
   if (inbound.optInOnlyIfOptedOut) {
     if (contact.optedOut) {
-      await deps.store.setConsent(inbound.contactKey, false, now);
-      contact = { ...contact, optedOut: false };
+      consentApplied = await deps.store.setConsent(inbound.contactKey, false, now);
+      if (consentApplied) contact = { ...contact, optedOut: false };
     } else {
       inbound = withoutKeyword(inbound);
     }
@@ -147,6 +157,7 @@ export async function recordInbound(
     ...(inbound.callId ? { callId: inbound.callId } : {}),
     ...(inbound.email ? { email: inbound.email } : {}),
     ...(inbound.fullText ? { fullText: inbound.fullText } : {}),
+    ...(deps.recordingClock ? { recordedAt: deps.recordingClock.now().toISOString() } : {}),
   });
   let message = stored.message;
   // A transcription that arrived before its voicemail was kept aside: pick it up now (and on
@@ -192,7 +203,7 @@ export async function recordInbound(
       contactName: inbound.contactName,
       // Without an SMS to send the caller's only acknowledgement is the promise the greeting spoke.
       spokenAck: ackSpokenOnly(policy),
-      consent: inbound.consent,
+      consent: consentApplied ? inbound.consent : undefined,
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };

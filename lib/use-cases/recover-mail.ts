@@ -1,4 +1,4 @@
-import type { Conversation } from '#lib/domain/conversation.ts';
+import { answeredByReply, type Conversation } from '#lib/domain/conversation.ts';
 import type { InboundEvent, Message } from '#lib/domain/message.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
 import type { MailRecheck, MailRecheckQueue, StoredMail } from '#lib/ports/mail-recheck-queue.ts';
@@ -47,9 +47,8 @@ type Outcome = 'recovered' | 'recorded' | 'ignored' | { waitSeconds: number };
  */
 function applied(conversation: Conversation | null, message: Message): boolean {
   if (!conversation) return false;
-  if (conversation.episodeMessageIds.includes(message.id)) return true;
   return (
-    conversation.lastReplyAt !== null && Date.parse(message.createdAt) <= Date.parse(conversation.lastReplyAt)
+    conversation.episodeMessageIds.includes(message.id) || answeredByReply(conversation.lastReplyAt, message)
   );
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -27,6 +28,7 @@ const MOBILE = '+48601234567';
 const LANDLINE = '+48221112233';
 // Twilio's placeholder for a withheld caller ID: ANONYMOUS spelt on a keypad.
 const WITHHELD = '+266696687';
+const MINUTE = 60_000;
 
 describe('Twilio at its edges', () => {
   let sb: TestSwitchboard;
@@ -260,5 +262,134 @@ describe('Twilio at its edges', () => {
     // Assess: the same language both times
     expect(greeting).toContain('language="en-GB"');
     expect(thanks).toContain('language="en-GB"');
+  });
+});
+
+// Found at stop 24: a Twilio webhook the store could not take goes on the work queue, and the
+// worker records it later with its receipt time, possibly after newer events (an agent's
+// reply, the customer's next message, a STOP). Recorded late, it must not count as answered by
+// a reply nobody wrote to it, nor move the reply route or the customer's consent back in time.
+describe('a Twilio webhook the worker recorded later', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  /** The store refuses the message's put once: the webhook's events go on the work queue. */
+  function refuseNextMessagePut() {
+    return injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+  }
+
+  it('should leave a queued message waiting for an answer when an agent replied, unaware of it, before the worker recorded it', async () => {
+    // Prepare: a customer's question, acknowledged; a follow-up the store could not take
+    // (queued for the worker, which meets the same outage on its first tries).
+    sb = await startTestSwitchboard();
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'Dzień dobry, gdzie moja paczka?' });
+    await sb.drain();
+    const conversation = await sb.onlyOpenConversation();
+    sb.clock.advance(2 * MINUTE);
+    const fault = refuseNextMessagePut();
+    const followUp = await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: MOBILE,
+      Body: 'I jeszcze jedno: proszę o zmianę adresu dostawy na ul. Polną 5.',
+    });
+    fault.remove();
+
+    // Act: an agent answers the first question (the follow-up is not stored, nobody can see
+    // it), then the worker records the follow-up once the store is back.
+    sb.clock.advance(3 * MINUTE);
+    const reply = await sb.act(`/conversations/${conversation.id}/replies`, {
+      text: 'Paczka jest w drodze, dotrze jutro.',
+    });
+    sb.clock.advance(3 * MINUTE);
+    await sb.drain();
+
+    // Assess: the follow-up is stored, but nobody answered it: the customer still waits for
+    // us (a waiting episode, listed as awaiting), not counted as answered by a reply that was
+    // written before anyone could read it.
+    expect(fault.fired).toBe(1);
+    expect(followUp.status).toBe(200);
+    expect(reply.status).toBe(201);
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(2);
+    const after = await sb.runtime.store.getConversation(conversation.id);
+    expect(after?.awaitingSince).not.toBeNull();
+    // (its promise counts from when the customer wrote, not from when it was recorded)
+    const stored = messages.find((m) => m.direction === 'inbound' && m.text.startsWith('I jeszcze'));
+    expect(after?.awaitingSince).toBe(stored?.createdAt);
+    expect(after?.replyBy).not.toBeNull();
+  });
+
+  it('should answer on the channel the customer wrote on last, not on that of an older message the worker recorded later', async () => {
+    // Prepare: a customer writes on WhatsApp (the store could not take it: queued), then, two
+    // minutes later, by SMS from the same phone (stored at once)
+    sb = await startTestSwitchboard();
+    const fault = refuseNextMessagePut();
+    const whatsapp = await sb.postTwilio('messaging', 'whatsapp-profile', {
+      MessageSid: twilioSid('SM'),
+      Body: 'Kiedy otwieracie sklep w sobotę?',
+    });
+    fault.remove();
+    sb.clock.advance(2 * MINUTE);
+    await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: MOBILE,
+      Body: 'Piszę jeszcze SMS-em: kiedy otwieracie?',
+    });
+
+    // Act: the worker records the WhatsApp message; then an agent answers
+    sb.clock.advance(2 * MINUTE);
+    await sb.drain();
+    const conversation = await sb.onlyOpenConversation();
+    const sentBefore = (await sb.outbox()).length;
+    const reply = await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Otwieramy o 9:00.' });
+
+    // Assess: the reply goes where the customer wrote last (SMS), as replies do
+    expect(fault.fired).toBe(1);
+    expect(whatsapp.status).toBe(200);
+    expect(reply.status).toBe(201);
+    const sent = (await sb.outbox()).slice(sentBefore);
+    expect(sent.map((m) => m.channel)).toEqual(['sms']);
+    expect(conversation.channel).toBe('sms');
+  });
+
+  it('should not let a queued START recorded late undo the STOP the customer sent after it (no ack to an opted-out number)', async () => {
+    // Prepare: a customer opted out, then wrote START (the store could not take it: queued),
+    // then STOP again a minute later (stored at once).
+    sb = await startTestSwitchboard();
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+    sb.clock.advance(MINUTE);
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONTACT#'),
+    });
+    const start = await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'START' });
+    fault.remove();
+    sb.clock.advance(MINUTE);
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'STOP' });
+
+    // Act: the worker records the queued START; later the customer writes once more
+    sb.clock.advance(MINUTE);
+    await sb.drain();
+    const sentBefore = (await sb.outbox()).length;
+    sb.clock.advance(60 * MINUTE);
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'Czy mogę zapytać o fakturę?' });
+    await sb.drain();
+
+    // Assess: the customer's latest word was STOP: they stay opted out, and nothing is texted
+    // to them.
+    expect(fault.fired).toBe(1);
+    expect(start.status).toBe(200);
+    expect((await sb.outbox()).slice(sentBefore)).toEqual([]);
+    const contact = await sb.runtime.store.getContact(`phone:${MOBILE}`);
+    expect(contact?.optedOut).toBe(true);
   });
 });
