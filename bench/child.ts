@@ -4,8 +4,8 @@ import { Hono } from 'hono';
 import { phoneContactKey } from '#lib/domain/contact.ts';
 import { newId } from '#lib/domain/ids.ts';
 import { pollOnce } from '#lib/local/worker.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createLog } from '#lib/runtime/log.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { runAckFloor } from './ack-floor.ts';
 import { type Backend, benchConfig, inParallel, startBackend } from './backend.ts';
 import { createFrontApp } from './front.ts';
@@ -106,7 +106,7 @@ async function ack() {
     sqs: backend.sqs,
     queueUrl: backend.config.aws.ackQueueUrl as string,
     handle: (record: { body: string; receiveCount: number; messageId: string }) =>
-      handleAckRecord(backend.runtime.workDeps, record),
+      handleWorkRecord(backend.runtime.workDeps, record),
     log,
     waitSeconds: 0,
   };

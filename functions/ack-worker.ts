@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { loadLambdaRuntime } from '#lib/runtime/lambda.ts';
 import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 
 const runtime = await loadLambdaRuntime('switchboard-ack-worker', {
   mail: (config) => {
@@ -16,7 +16,7 @@ const processor = new BatchProcessor(EventType.SQS);
 const statsQueueArn = process.env.STATS_QUEUE_ARN;
 
 async function recordHandler(record: SQSRecord) {
-  return handleAckRecord(runtime.workDeps, {
+  return handleWorkRecord(runtime.workDeps, {
     body: record.body,
     receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
     messageId: record.messageId,

@@ -8,12 +8,12 @@ import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { isProduction, parseEnv } from '#lib/config/env.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
 import { createLog } from '#lib/runtime/log.ts';
 import { createMailStore } from '#lib/runtime/mail.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { createSesEmailClient } from '#lib/runtime/ses-client.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
@@ -166,7 +166,7 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
   const worker = startQueueWorker({
     sqs,
     queueUrl: config.aws.ackQueueUrl as string,
-    handle: (record) => runtime.requestScope(() => handleAckRecord(runtime.workDeps, record)),
+    handle: (record) => runtime.requestScope(() => handleWorkRecord(runtime.workDeps, record)),
     log,
   });
   const feedStats = () =>

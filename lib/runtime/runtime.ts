@@ -44,10 +44,10 @@ import {
   fanOut,
   webhookSink,
 } from '#lib/use-cases/webhook-delivery.ts';
-import type { WorkDeps } from './ack-records.ts';
 import { wireChannels } from './channels.ts';
 import { wireMailRecovery } from './mail-recovery.ts';
 import { requestScoped } from './request-scope.ts';
+import type { WorkDeps } from './work-records.ts';
 
 // Without a sink the events stay in the outbox (the sweeper would find them): never silently.
 const noEvents: EventSink = {

@@ -337,10 +337,10 @@ describe('the ack worker', () => {
   it('should drop a queue record that is not an ack job instead of retrying it forever', async () => {
     // Prepare
     sb = await startTestSwitchboard();
-    const { handleAckRecord } = await import('#lib/runtime/ack-records.ts');
+    const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
 
     // Act
-    const result = await handleAckRecord(sb.runtime.workDeps, {
+    const result = await handleWorkRecord(sb.runtime.workDeps, {
       body: '{"nope":1}',
       receiveCount: 1,
       messageId: 'm-1',

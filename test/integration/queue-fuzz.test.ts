@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#lib/domain/events.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { countEventRecords } from '#lib/runtime/stats-records.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -54,7 +54,7 @@ describe('the queue consumers under hostile records', { timeout: fuzzTimeout(120
     await fc.assert(
       fc.asyncProperty(body, fc.integer({ min: 1, max: 10 }), async (raw, receiveCount) => {
         // Act + Assess: resolves (a retryable send failure would throw; nothing here is one)
-        await handleAckRecord(sb.runtime.workDeps, { body: raw, receiveCount, messageId: 'fuzz' });
+        await handleWorkRecord(sb.runtime.workDeps, { body: raw, receiveCount, messageId: 'fuzz' });
       }),
       fuzzRuns(400),
     );

@@ -1,6 +1,6 @@
 import { pollOnce } from '#lib/local/worker.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import type { FakeSes } from './fake-ses.ts';
 import { mailgunFixture, signMailgun } from './mailgun-factory.ts';
 import { memoryLog } from './silent-log.ts';
@@ -73,7 +73,7 @@ export async function drainWith(sb: TestSwitchboard, runtime: Runtime): Promise<
     const { received } = await pollOnce({
       sqs: sb.backends.sqs,
       queueUrl: sb.backends.queueUrl,
-      handle: (record) => handleAckRecord(runtime.workDeps, record),
+      handle: (record) => handleWorkRecord(runtime.workDeps, record),
       log: memoryLog(),
       waitSeconds: 0,
     });

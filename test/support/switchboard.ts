@@ -10,8 +10,8 @@ import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/busine
 import type { Conversation } from '#lib/domain/conversation.ts';
 import { LocalEventFeed } from '#lib/local/event-feed.ts';
 import { pollOnce } from '#lib/local/worker.ts';
-import { handleAckRecord } from '#lib/runtime/ack-records.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { type Backends, startBackends } from './backends.ts';
 import { TestClock } from './clock.ts';
 import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, type FakeTwilio } from './fake-twilio.ts';
@@ -155,7 +155,7 @@ export async function startTestSwitchboard(
     sqs: backends.sqs,
     queueUrl: backends.queueUrl,
     handle: (record: { body: string; receiveCount: number; messageId: string }) =>
-      handleAckRecord(runtime.workDeps, record),
+      handleWorkRecord(runtime.workDeps, record),
     log,
     waitSeconds: 0,
   };

@@ -12,7 +12,7 @@ export type WorkDeps = { sendAck: SendAckDeps; ingest: IngestDeps };
  * retryable failure throws, so the queue redelivers the record (the Lambda reports it as a
  * batch item failure), and after its last receive it waits in the DLQ.
  */
-export async function handleAckRecord(
+export async function handleWorkRecord(
   deps: WorkDeps,
   record: { body: string; receiveCount: number; messageId: string },
 ): Promise<SendAckResult | { kind: 'recorded'; result: IngestResult } | { kind: 'invalid' }> {
