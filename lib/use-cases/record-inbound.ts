@@ -106,14 +106,6 @@ export async function recordInbound(
     channel: inbound.channel,
     now,
   };
-  // Consent first, so that the policy below already sees a STOP (and the message is still recorded).
-  // A STOP or START received before the contact's latest one (a webhook the worker recorded
-  // late) changes nothing, here or on the conversation: the customer's latest word stands.
-  let consentApplied =
-    inbound.consent !== undefined &&
-    !inbound.optInOnlyIfOptedOut &&
-    (await deps.store.setConsent(inbound.contactKey, inbound.consent === 'opt-out', now));
-
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
   // (its condition failing) tells which is open; either way it returns the contact.
   const candidateId = newId('conv', now);
@@ -124,15 +116,6 @@ export async function recordInbound(
   const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, claiming);
   let contact: Contact | null = claim.contact;
   const { conversationId } = claim;
-  // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
-  if (inbound.optInOnlyIfOptedOut) {
-    if (contact.optedOut) {
-      consentApplied = await deps.store.setConsent(inbound.contactKey, false, now);
-      if (consentApplied) contact = { ...contact, optedOut: false };
-    } else {
-      inbound = withoutKeyword(inbound);
-    }
-  }
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
   // claim already remembered the channel, the name and the language).
   const claimedNew = conversationId === candidateId;
@@ -160,6 +143,28 @@ export async function recordInbound(
     ...(deps.recordingClock ? { recordedAt: deps.recordingClock.now().toISOString() } : {}),
   });
   let message = stored.message;
+  // Consent before the conversation, so that the policy below already sees a STOP (and the
+  // message is still recorded). It is placed at the message's receipt time, the stored one on a
+  // retry: a STOP or START received before the contact's latest one (a provider's late retry, a
+  // webhook the worker recorded late) changes nothing, here or on the conversation.
+  const receivedAt = new Date(message.createdAt);
+  let consentApplied = false;
+  if (inbound.consent !== undefined && !inbound.optInOnlyIfOptedOut) {
+    consentApplied = await deps.store.setConsent(
+      inbound.contactKey,
+      inbound.consent === 'opt-out',
+      receivedAt,
+    );
+    if (consentApplied) contact = { ...contact, optedOut: inbound.consent === 'opt-out' };
+  } else if (inbound.optInOnlyIfOptedOut) {
+    // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
+    if (contact.optedOut) {
+      consentApplied = await deps.store.setConsent(inbound.contactKey, false, receivedAt);
+      if (consentApplied) contact = { ...contact, optedOut: false };
+    } else {
+      inbound = withoutKeyword(inbound);
+    }
+  }
   // A transcription that arrived before its voicemail was kept aside: pick it up now (and on
   // a retry of a delivery that died before it did).
   if (message.kind === 'voicemail' && (stored.created || !message.text))

@@ -392,4 +392,30 @@ describe('a Twilio webhook the worker recorded later', () => {
     const contact = await sb.runtime.store.getContact(`phone:${MOBILE}`);
     expect(contact?.optedOut).toBe(true);
   });
+
+  // Found by a review of this stop's last fixes: consent was placed at the retry's receipt time.
+  it("should not opt a number back out when Twilio retries a STOP the customer has since undone with START (consent placed by the STOP's receipt, not the retry's)", async () => {
+    // Prepare: STOP, then START a minute later; both recorded.
+    sb = await startTestSwitchboard();
+    const stopSid = twilioSid('SM');
+    await sb.postSms({ MessageSid: stopSid, From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+    sb.clock.advance(MINUTE);
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'START' });
+    await sb.drain();
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(false);
+
+    // Act: Twilio delivers the first STOP again (its ordinary retry: same MessageSid)
+    sb.clock.advance(MINUTE);
+    const retry = await sb.postSms({ MessageSid: stopSid, From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+
+    // Assess: the customer's latest word is still START: the contact stays opted in, and the
+    // conversation and the contact agree.
+    expect(retry.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.optedOut).toBe(false);
+    const contact = await sb.runtime.store.getContact(`phone:${MOBILE}`);
+    expect(contact?.optedOut).toBe(false);
+  });
 });
