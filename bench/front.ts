@@ -6,13 +6,9 @@ import { systemClock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import { wireChannels } from '#lib/runtime/channels.ts';
-import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
-import {
-  recordDelivery,
-  recordEcho,
-  recordTranscription,
-  type UpdateDeps,
-} from '#lib/use-cases/record-updates.ts';
+import { eventHandlers } from '#lib/runtime/event-handlers.ts';
+import type { RecordInboundDeps } from '#lib/use-cases/record-inbound.ts';
+import type { UpdateDeps } from '#lib/use-cases/record-updates.ts';
 import { MemoryAckQueue, MemoryConversationStore } from './memory-ports.ts';
 
 /** A port the Twilio webhook path never touches: a call would fail loudly, not measure quietly. */
@@ -59,12 +55,7 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: notOnWebhookPath('apiKeys'),
-    handlers: {
-      message: (message, clock) => recordInbound({ ...recordDeps, clock }, message),
-      delivery: (update) => recordDelivery(updateDeps, update),
-      echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
-      transcription: (transcription) => recordTranscription(updateDeps, transcription),
-    },
+    handlers: eventHandlers(recordDeps, updateDeps),
     deferInbound: () => queue.deferInbound(),
     providers: channels.providers,
     agent: { store, senders: channels.senders, clock, log, business: config.business },

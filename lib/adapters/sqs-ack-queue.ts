@@ -1,7 +1,10 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AckJob, AckQueue, InboundJob } from '#lib/ports/ack-queue.ts';
 
-/** The AckQueue on SQS (a standard queue: the worker's claim makes duplicates harmless). */
+/**
+ * The work queue on SQS: acks, late notices and deferred webhooks (a standard queue: the
+ * worker's claim and the idempotent steps make duplicates harmless).
+ */
 export class SqsAckQueue implements AckQueue {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
@@ -11,13 +14,15 @@ export class SqsAckQueue implements AckQueue {
     this.#queueUrl = options.queueUrl;
   }
 
-  async enqueue(job: AckJob): Promise<void> {
-    await this.#client.send(
-      new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: asciiJson(job) }),
-    );
+  enqueue(job: AckJob): Promise<void> {
+    return this.#send(job);
   }
 
-  async deferInbound(job: InboundJob): Promise<void> {
+  deferInbound(job: InboundJob): Promise<void> {
+    return this.#send(job);
+  }
+
+  async #send(job: AckJob | InboundJob): Promise<void> {
     await this.#client.send(
       new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: asciiJson(job) }),
     );

@@ -17,7 +17,6 @@ import { ConfigError } from '#lib/config/env.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
 import { noticeSchedule } from '#lib/domain/promise.ts';
 import { createApp } from '#lib/http/app.ts';
-import type { EventHandlers } from '#lib/http/ingest.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
@@ -28,12 +27,7 @@ import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
 import type { RequestScope } from '#lib/ports/request-scope.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound, storedInbound } from '#lib/use-cases/record-inbound.ts';
-import {
-  recordDelivery,
-  recordEcho,
-  recordTranscription,
-  type UpdateDeps,
-} from '#lib/use-cases/record-updates.ts';
+import type { UpdateDeps } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
@@ -45,6 +39,7 @@ import {
   webhookSink,
 } from '#lib/use-cases/webhook-delivery.ts';
 import { wireChannels } from './channels.ts';
+import { eventHandlers } from './event-handlers.ts';
 import { wireMailRecovery } from './mail-recovery.ts';
 import { requestScoped } from './request-scope.ts';
 import type { WorkDeps } from './work-records.ts';
@@ -194,13 +189,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ourAppIds: channels.ourAppIds,
     business: config.business,
   };
-  const handlers: EventHandlers = {
-    message: (message, clock, recordingClock) =>
-      recordInbound({ ...recordDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, message),
-    delivery: (update) => recordDelivery(updateDeps, update),
-    echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
-    transcription: (transcription) => recordTranscription(updateDeps, transcription),
-  };
+  const handlers = eventHandlers(recordDeps, updateDeps);
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
