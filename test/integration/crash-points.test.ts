@@ -3,7 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { redriveDlq } from '#test/support/dlq.ts';
-import { injectFault } from '#test/support/faults.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -198,5 +198,41 @@ describe('a crash after each single write of recording a message', () => {
     expect(await during.text()).not.toMatch(/ServiceUnavailable|InjectedFault|at .+\.ts/);
     expect(after.status).toBe(200);
     expect(await sb.outbox()).toHaveLength(1);
+  });
+});
+
+// Found untested by a manual mutation review (stop 25): the worker's check for an ack it already
+// stored (send-ack.ts) could go and no crash test noticed.
+describe('a worker that dies right after storing the acknowledgement it sent', () => {
+  let sb: TestSwitchboard | undefined;
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  // Kills: send-ack.ts without the `const already = await deps.store.getMessage(messageId); if (already)` check.
+  it('should have the next worker finish its work without sending the acknowledgement a second time', async () => {
+    // Prepare: a customer's SMS is recorded; the worker sends its ack (the outbox takes it),
+    // stores it, and dies before marking the ack sent
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'after',
+      match: pkStartsWith('MSG#'),
+    });
+    await sb.drain();
+    crash.remove();
+    expect(crash.fired).toBe(1);
+    expect(await sb.outbox()).toHaveLength(1);
+
+    // Act: its lease runs out; the sweeper queues the ack again and a worker takes it
+    sb.clock.advance(10 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: sent once, and on record as sent
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack?.state).toBe('sent');
   });
 });
