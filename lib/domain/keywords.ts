@@ -1,21 +1,41 @@
 import type { InboundMessage } from './message.ts';
 
-// Twilio's default English keywords (long codes, toll-free), the words customers text to any
-// business; the same words stop a phone contact on every channel that carries text to it.
-const OPT_OUT_KEYWORDS = new Set([
+/**
+ * Which words are keywords depends on who reads them besides us. `sms` (SMS and MMS through
+ * Twilio): Twilio's default English keywords for long codes and toll-free numbers, which Twilio
+ * itself enforces (a number that texted any of them is refused, 21610) and answers, HELP
+ * included, so we must read them exactly as Twilio does. `whatsapp` (through Twilio or the
+ * Cloud API): nobody handles keywords there (Twilio's STOP filtering is SMS only; Meta leaves
+ * opt-outs to the business), so we read only words that cannot be an ordinary answer: an
+ * order's "Cancel", "End" or "Quit" is a question for a person, not an opt-out of every phone
+ * channel, and HELP is a customer asking for help.
+ */
+export type KeywordVocabulary = 'sms' | 'whatsapp';
+
+const SMS_OPT_OUT = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'];
+const WHATSAPP_OPT_OUT = [
   'STOP',
   'STOPALL',
   'UNSUBSCRIBE',
-  'CANCEL',
-  'END',
-  'QUIT',
-  'REVOKE',
   'OPTOUT',
-]);
-const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP', 'YES']);
+  // Polish, matched without diacritics as well ("wypisuje sie"): "unsubscribe", "unsubscribe
+  // me", "I unsubscribe". Never "NIE", "ANULUJ" or "REZYGNUJĘ": answers about an order.
+  'ODSUBSKRYBUJ',
+  'WYPISZ-MNIE',
+  'WYPISUJE-SIE',
+];
+const OPT_IN = ['START', 'UNSTOP', 'YES'];
+const HELP = ['HELP', 'INFO'];
+
+const VOCABULARIES: Readonly<Record<KeywordVocabulary, { optOut: ReadonlySet<string>; help: boolean }>> = {
+  sms: { optOut: new Set(SMS_OPT_OUT), help: true },
+  whatsapp: { optOut: new Set(WHATSAPP_OPT_OUT), help: false },
+};
+const ANY_OPT_OUT = new Set([...SMS_OPT_OUT, ...WHATSAPP_OPT_OUT]);
+const OPT_IN_KEYWORDS = new Set(OPT_IN);
+const HELP_KEYWORDS = new Set(HELP);
 /** YES opts back in, but only one that had opted out says it as a keyword. */
 const CONDITIONAL_OPT_IN = 'YES';
-const HELP_KEYWORDS = new Set(['HELP', 'INFO']);
 
 /** The prefix of the reason a keyword is recorded with: `keyword:stop`. */
 const KEYWORD_REASON = 'keyword:';
@@ -23,21 +43,42 @@ const KEYWORD_REASON = 'keyword:';
 /** A keyword message: its word (upper case), and the consent it expresses, if any. */
 export type Keyword = { word: string; consent?: InboundMessage['consent'] };
 
-/** The consent a keyword (upper case) expresses: STOP and its synonyms, START and its. */
+/**
+ * The consent a keyword (upper case) expresses: STOP and its synonyms, START and its. Also
+ * Twilio's `OptOutType`, which names the kind (STOP, START, HELP) whatever word was used.
+ */
 export function consentOf(word: string): InboundMessage['consent'] {
-  if (OPT_OUT_KEYWORDS.has(word)) return 'opt-out';
+  if (ANY_OPT_OUT.has(word)) return 'opt-out';
   if (OPT_IN_KEYWORDS.has(word)) return 'opt-in';
   return undefined;
 }
 
 /**
- * The keyword a message's whole body is, matched as Twilio matches it (trimmed, any case):
- * "stop please" is a message. HELP / INFO count only where the provider answers them itself
- * (`help`: Twilio); elsewhere they are a customer asking for help, answered as such.
+ * A WhatsApp body as a keyword is compared: trimmed, upper case, its inner spaces one hyphen
+ * ("wypisz mnie" → WYPISZ-MNIE) and without diacritics (Polish customers often type without
+ * them; ł has no decomposition of its own). An SMS body is compared as Twilio compares it:
+ * trimmed, any case.
  */
-export function keywordOf(body: string, options: { help: boolean }): Keyword | undefined {
-  const word = body.trim().toUpperCase();
-  if (OPT_OUT_KEYWORDS.has(word) || OPT_IN_KEYWORDS.has(word) || (options.help && HELP_KEYWORDS.has(word))) {
+function canonical(body: string, vocabulary: KeywordVocabulary): string {
+  if (vocabulary === 'sms') return body.trim().toUpperCase();
+  return body
+    .trim()
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ł/g, 'l')
+    .replace(/Ł/g, 'L')
+    .toUpperCase()
+    .replace(/\s+/g, '-');
+}
+
+/**
+ * The keyword a message's whole body is, matched as Twilio matches it (trimmed, any case):
+ * "stop please" is a message. Which words count depends on the channel (KeywordVocabulary).
+ */
+export function keywordOf(body: string, vocabulary: KeywordVocabulary): Keyword | undefined {
+  const word = canonical(body, vocabulary);
+  const { optOut, help } = VOCABULARIES[vocabulary];
+  if (optOut.has(word) || OPT_IN_KEYWORDS.has(word) || (help && HELP_KEYWORDS.has(word))) {
     return { word, consent: consentOf(word) };
   }
   return undefined;

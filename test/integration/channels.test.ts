@@ -382,6 +382,38 @@ describe('every channel through the same store and worker', () => {
     expect(outbox.map((entry) => entry.to)).toEqual(['+48607654321']);
   });
 
+  // Found at stop 25: WhatsApp read Twilio's SMS keywords, so an order's "Cancel" opted the
+  // number out of every phone channel, unanswered and promised nothing (Twilio's keyword handling
+  // is SMS only, and nobody confirms an opt-out on WhatsApp), HELP through Twilio went unanswered
+  // though Twilio answers it on SMS only, and a Polish opt-out was not understood.
+  it('should acknowledge "Cancel" and HELP on WhatsApp through Twilio as questions, and honour a Polish opt-out on WhatsApp Cloud', async () => {
+    // Prepare: two customers on WhatsApp through Twilio, a third on the Cloud API
+    sb = await startTestSwitchboard();
+    const twilioWhatsApp = (from: string, body: string) =>
+      sb.postTwilio('messaging', 'whatsapp-stop', {
+        Body: body,
+        OptOutType: undefined,
+        From: `whatsapp:${from}`,
+        MessageSid: twilioSid('SM'),
+      });
+
+    // Act
+    await twilioWhatsApp('+48601234567', 'Cancel');
+    await twilioWhatsApp('+48607654321', 'help');
+    await sb.postMeta(whatsappCloud('48603111222', 'Wypisz mnie', 'wamid.optout0001'));
+    await sb.drain();
+
+    // Assess: both questions acknowledged, the first number still takes our texts on every
+    // phone channel; the Polish opt-out recorded, never answered
+    const outbox = await sb.outbox();
+    expect(outbox.map((entry) => entry.to).sort()).toEqual([
+      'whatsapp:+48601234567',
+      'whatsapp:+48607654321',
+    ]);
+    expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBeFalsy();
+    expect((await sb.runtime.store.getContact('phone:+48603111222'))?.optedOut).toBe(true);
+  });
+
   // Found at stop 24: a `contacts` message had no text of its own, and was stored empty.
   it('should keep the name and number of a contact card a WhatsApp Cloud customer shares', async () => {
     // Prepare: Meta's `contacts` message (a shared vCard); nothing else carries its content

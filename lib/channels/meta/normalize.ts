@@ -237,10 +237,11 @@ function whatsappMessage(
   if (sentAt) inbound.sentAt = sentAt;
   const name = contactNameOf(context, message.from);
   if (name) inbound.contactName = name;
-  // STOP and START as on SMS (the same phone contact): no provider stands between the customer
-  // and us here, and WhatsApp's policy asks businesses to honour an opt-out. HELP is a customer
+  // STOP and START, read as on WhatsApp through Twilio (the same phone contact): no provider
+  // stands between the customer and us here, and WhatsApp's policy asks businesses to honour an
+  // opt-out. Only unambiguous words (an order's "Cancel" is a question); HELP is a customer
   // asking for help: nobody else answers it on the Cloud API.
-  const keyword = message.type === 'text' ? keywordOf(inbound.text, { help: false }) : undefined;
+  const keyword = message.type === 'text' ? keywordOf(inbound.text, 'whatsapp') : undefined;
   if (keyword) markKeyword(inbound, keyword);
   // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
   // only, and a customer must not hear from a number they never wrote to (nor could: no open

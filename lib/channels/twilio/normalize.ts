@@ -9,8 +9,9 @@ function keywordOfPayload(payload: TwilioMessagingPayload): Keyword | undefined 
   // keywords, so Twilio's verdict wins over the body: STOP, START or HELP.
   const optOutType = payload.OptOutType?.trim().toUpperCase();
   if (optOutType) return { word: optOutType, consent: consentOf(optOutType) };
-  // Twilio answers HELP / INFO itself, as it does STOP and START: none is a question for us.
-  return keywordOf(payload.Body, { help: true });
+  // On SMS Twilio answers HELP / INFO itself, as it does STOP and START: none is a question
+  // for us. Its keyword handling is SMS only: WhatsApp's words are ours to read (keywords.ts).
+  return keywordOf(payload.Body, channelOf(payload) === 'whatsapp' ? 'whatsapp' : 'sms');
 }
 
 /** A number a reply can go to: Twilio gives long codes and toll-free numbers in E.164. */
