@@ -34,6 +34,19 @@ export const AckSchema = z.object({
    * to the DLQ): a job redriven from the DLQ claims it again, with a fresh budget of attempts.
    */
   deadLetteredAt: z.string().optional(),
+  /**
+   * A late notice's: the episode's promise before the notice stated a new one (`stated`, its
+   * replyBy). Put back if the provider then refuses the notice (settleAck): the customer never
+   * heard the new time, so the one they last heard stays in force.
+   */
+  replaced: z
+    .object({
+      promise: ReplyPromiseSchema.nullable(),
+      replyBy: z.string().nullable(),
+      originalReplyBy: z.string().nullable(),
+      stated: z.string(),
+    })
+    .optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 
@@ -650,7 +663,7 @@ export function settleAck(
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, ...rest } = job;
+  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, replaced, ...rest } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered, or refused for the closed window, before the worker
     // got to mark it sent: that stands. (No other skip comes while it is being sent but the
@@ -661,6 +674,7 @@ export function settleAck(
       ...conversation,
       [slot]: {
         ...rest,
+        ...(replaced ? { replaced } : {}),
         state: 'sent',
         sentAt: outcome.at.toISOString(),
         messageId: outcome.messageId,
@@ -671,7 +685,7 @@ export function settleAck(
     return withEvent(sent, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
   }
   const settled: Conversation = {
-    ...conversation,
+    ...withRefusedNoticeUndone(conversation, job, episode),
     [slot]: {
       ...rest,
       state: outcome.state,
@@ -682,14 +696,69 @@ export function settleAck(
       ...('retryAt' in outcome ? { retryAt: outcome.retryAt.toISOString() } : {}),
     },
   };
-  if (slot !== 'ack' || outcome.state === 'pending') return settled;
-  const type = outcome.state === 'failed' ? 'ack.failed' : 'ack.skipped';
+  if (outcome.state === 'pending') return settled;
+  const type =
+    slot === 'ack'
+      ? outcome.state === 'failed'
+        ? 'ack.failed'
+        : 'ack.skipped'
+      : outcome.state === 'failed'
+        ? 'notice.failed'
+        : 'notice.skipped';
   // One event per request settled, not per episode: an episode whose opening message was skipped
   // (HELP, an auto-reply) and whose late ack for the customer's question is then skipped too
   // (answered, resolved, the window closed) announces both, each under its own id. A retry of
   // the same write settles the same request, so its copy has the same id.
+  // A notice's says which promise is in force: the one it stated is gone with it.
   const occurrence = `${episode}:${job.requestedAt}`;
-  return withEvent(settled, type, occurrence, outcome.at, { episode, reason: outcome.reason });
+  return withEvent(settled, type, occurrence, outcome.at, {
+    episode,
+    reason: outcome.reason,
+    ...(slot === 'notice' ? { replyBy: settled.replyBy } : {}),
+  });
+}
+
+/**
+ * A late notice the provider refused after it was marked sent (its status: undelivered, or the
+ * window closed, WhatsApp's 131047) told the customer nothing: the promise it stated goes, the
+ * one they last heard is back in force (for the agents, the late notice to come and the
+ * breach). Unless the episode moved on since, or something else stated a newer promise.
+ */
+function withRefusedNoticeUndone(conversation: Conversation, job: Ack, episode: number): Conversation {
+  const { replaced } = job;
+  if (job.state !== 'sent' || !replaced) return conversation;
+  if (conversation.episode !== episode || conversation.replyBy !== replaced.stated) return conversation;
+  return {
+    ...conversation,
+    promise: replaced.promise,
+    replyBy: replaced.replyBy,
+    originalReplyBy: replaced.originalReplyBy,
+  };
+}
+
+/**
+ * The automatic message in `slot`, just marked sent, stated `promise` (a late notice always,
+ * an ack held up past its promise): it becomes the episode's (movePromise). A notice keeps
+ * what it replaced, for a refusal that comes after (withRefusedNoticeUndone); a retry of the
+ * same write keeps the first record.
+ */
+export function stateNewPromise(
+  conversation: Conversation,
+  slot: Slot,
+  promise: ReplyPromise | undefined,
+): Conversation {
+  if (!promise) return conversation;
+  const moved = movePromise(conversation, promise);
+  const job = conversation[slot];
+  if (slot !== 'notice' || !job || job.state !== 'sent' || job.replaced?.stated === promise.replyBy)
+    return moved;
+  const replaced = {
+    promise: conversation.promise,
+    replyBy: conversation.replyBy,
+    originalReplyBy: conversation.originalReplyBy,
+    stated: promise.replyBy,
+  };
+  return { ...moved, [slot]: { ...job, replaced } };
 }
 
 /** Records that a job for the pending ack or notice was (re)queued now. */

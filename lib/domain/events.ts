@@ -8,6 +8,8 @@ export const EVENT_TYPES = [
   'ack.skipped',
   'ack.failed',
   'notice.sent',
+  'notice.skipped',
+  'notice.failed',
   'reply.sent',
   'conversation.assigned',
   'conversation.resolved',

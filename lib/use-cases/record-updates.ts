@@ -1,5 +1,11 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { ackMessageId, type Conversation, replyMayBeInFlight, settleAck } from '#lib/domain/conversation.ts';
+import {
+  ackMessageId,
+  type Conversation,
+  replyMayBeInFlight,
+  type Slot,
+  settleAck,
+} from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -27,10 +33,11 @@ const HELD_DELIVERY_SECONDS = 24 * 60 * 60;
 
 /**
  * A status callback or receipt for one of our outbound messages: stored on the message if it
- * is newer than what we have; a failed acknowledgement marks the conversation's ack failed.
- * It never creates a message and never triggers an acknowledgement. One for a provider id we
- * have no alias for yet (it came between the provider's answer to our send and our write of
- * the alias) is held, and applied by the alias's writer (applyDelivery).
+ * is newer than what we have; a failed acknowledgement or late notice marks the conversation's
+ * failed (skipped when the window had closed). It never creates a message and never triggers
+ * an acknowledgement. One for a provider id we have no alias for yet (it came between the
+ * provider's answer to our send and our write of the alias) is held, and applied by the
+ * alias's writer (applyDelivery).
  */
 export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): Promise<UpdateResult> {
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
@@ -48,9 +55,11 @@ export async function applyDelivery(
   update: DeliveryUpdate,
 ): Promise<UpdateResult> {
   const updated = await deps.store.updateDelivery(message.id, update);
-  const failure = message.kind === 'ack' && (update.status === 'failed' || update.status === 'undelivered');
+  // An acknowledgement or a late notice: its slot on the conversation.
+  const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
+  const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');
   // Not stored: older than what we have, or the provider's retry of a callback whose first
-  // delivery died after storing it, with the ack below still to mark.
+  // delivery died after storing it, with the slot below still to mark.
   if (!updated && !(failure && message.delivery?.status === update.status)) return { kind: 'stale' };
   let marked = false;
   if (failure) {
@@ -62,16 +71,18 @@ export async function applyDelivery(
           state: 'failed',
           reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
         } as const);
-    // The ack of the conversation's current episode, known by its id: the callback may land
-    // while the worker is still between storing the message and marking the ack sent (then
-    // its "sent" keeps this verdict, settleAck).
+    // The ack (or notice) of the conversation's current episode, known by its id: the callback
+    // may land while the worker is still between storing the message and marking it sent
+    // (then its "sent" keeps this verdict, settleAck). A notice refused after it was marked
+    // sent gives the promise it stated back (settleAck).
     await updateConversation(deps.store, message.conversationId, (current) => {
+      const job = current[slot];
       marked =
-        current.ack !== null &&
-        ackMessageId(current.id, current.ack.episode) === message.id &&
-        (current.ack.state === 'sending' || current.ack.state === 'sent');
-      return marked && current.ack
-        ? settleAck(current, current.ack.episode, { ...outcome, at: deps.clock.now() })
+        job !== null &&
+        ackMessageId(current.id, job.episode, slot) === message.id &&
+        (job.state === 'sending' || job.state === 'sent');
+      return marked && job
+        ? settleAck(current, job.episode, { ...outcome, at: deps.clock.now() }, slot)
         : current;
     });
   }

@@ -7,10 +7,10 @@ import {
   claimAck,
   deadLetteredAt,
   isRedrive,
-  movePromise,
   type Slot,
   sendChannelOf,
   settleAck,
+  stateNewPromise,
 } from '#lib/domain/conversation.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
@@ -100,7 +100,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const change =
     (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => (current: Conversation) => {
       const settled = settleAck(current, job.episode, outcome, slot);
-      return promise && settled !== current ? movePromise(settled, promise) : settled;
+      return settled !== current ? stateNewPromise(settled, slot, promise) : settled;
     };
   // Most of the time nobody wrote since our claim: settle on the claimed version without
   // reading again; after a lost race (a new message, an agent's reply), read and retry.
@@ -352,7 +352,7 @@ async function claim(
       // promise is no longer anyone's to move).
       const stated =
         sent && !ended ? statedPromise(deps, current, slot, new Date(sent.createdAt)) : undefined;
-      const next = stated && settled !== current ? movePromise(settled, stated) : settled;
+      const next = settled !== current ? stateNewPromise(settled, slot, stated) : settled;
       if (await trySave(deps.store, delivered(next), current.version)) {
         if (sent) return { kind: 'sent', messageId };
         return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };

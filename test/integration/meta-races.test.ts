@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
 import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
 import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import {
@@ -509,6 +510,49 @@ describe('Meta sends refused for a while, or for the window', () => {
     expect(status).toBe(200);
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'outside-window' });
+  });
+});
+
+// A late notice the Cloud API took and then refused for the window (131047) stayed sent: the
+// episode kept the new time it states, which the customer never heard, and the agents' tool was
+// told nothing but notice.sent. Found at stop 25.
+describe('a late notice refused for the window', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should settle a WhatsApp Cloud late notice skipped as outside the window when its status reports 131047, and keep the promise the customer heard', async () => {
+    // Prepare: a WhatsApp Cloud question on Wednesday 10:00, acknowledged (reply by Thursday
+    // 10:00); the late notice goes half an hour before, and the Cloud API takes it
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postMeta(whatsappText('wamid.notice0001', 'Dzień dobry, gdzie paczka?'));
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const noticed = await sb.onlyOpenConversation();
+    const [, notice] = await sb.outbox();
+    expect(noticed.notice).toMatchObject({ state: 'sent' });
+    expect(noticed.replyBy).not.toBe(acknowledged.replyBy);
+
+    // Act: the status reports the window closed
+    const response = await sb.postMeta(windowClosedStatus(notice?.providerMessageId));
+
+    // Assess: skipped for the window, as an ack is; the promise in force is the one the
+    // customer heard; the agents' tool hears it, as for an ack
+    expect(response.status).toBe(200);
+    const after = await sb.onlyOpenConversation();
+    expect(after.notice).toMatchObject({ state: 'skipped', reason: 'outside-window' });
+    expect(after.replyBy).toBe(acknowledged.replyBy);
+    expect(after.promise).toEqual(acknowledged.promise);
+    expect(after.originalReplyBy).toBeNull();
+    const skipped = (await sb.events()).filter((event) => event.type === 'notice.skipped');
+    expect(skipped.map((event) => event.data)).toEqual([
+      expect.objectContaining({ reason: 'outside-window', replyBy: acknowledged.replyBy }),
+    ]);
   });
 });
 
