@@ -3,16 +3,17 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 /**
  * The single table. Items and their keys (see docs/store.md):
  * - conversation  pk CONV#<id>        sk CONV     gsi1 CONVS#<status> / <lastMessageAt>#<id>   gsi2 SWEEP / <sweepAt>#<id>
- *                                                 gsi3 AWAITING / <replyBy UTC>#<id>   gsi4 CONVS#<status>#<channel> / <lastMessageAt>#<id>
+ *                                                 gsi3 AWAITING / <replyBy UTC>#<id> (or NOREPLY / <lastMessageAt>#<id>)   gsi4 CONVS#<status>#<channel> / <lastMessageAt>#<id>
  *                                                 gsi5 ASSIGNEE#<status>#<assignee> / <lastMessageAt>#<id>
  * - message       pk MSG#<id>         sk MSG      gsi1 CONV#<conversationId> / <createdAt>#<id>
  * - contact       pk CONTACT#<key>    sk CONTACT
  * - spilled event pk OUTBOX#<conversationId>  sk <occurredAt>#<event id>  (an outbox past 200 events)
  * gsi1 answers "open conversations, newest activity first" and "a conversation's messages,
  * oldest first" as Queries; gsi2 (sparse) answers "what must the sweeper finish now"; gsi3
- * (sparse) "customers waiting for us, soonest promise first" (overdue: replyBy before now);
+ * (sparse) "customers waiting for us, soonest promise first" (overdue: replyBy before now) and
+ * "open, but nothing to answer" (an out-of-office reply, HELP);
  * gsi4 "by status and channel"; gsi5 (sparse) "by assignee". The keys every conversation shares
- * (CONVS#…, SWEEP, AWAITING) are sharded: `<key>#<n>` for shards 1…N-1 (dynamodb-shards.ts).
+ * (CONVS#…, SWEEP, AWAITING, NOREPLY) are sharded: `<key>#<n>` for shards 1…N-1 (dynamodb-shards.ts).
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',

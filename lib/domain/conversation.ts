@@ -128,6 +128,13 @@ export const ConversationSchema = z.object({
    * out: they are measured from that reply again.
    */
   inboundNoAck: z.partialRecord(ChannelSchema, z.string()).optional(),
+  /**
+   * When the customer's newest message to be answered was received: a question, a call, anything
+   * but a message that promised nobody anything (an auto-reply, a list post, a keyword; see
+   * `isQuestion`). Absent while only such messages came (and on conversations stored before
+   * stop 25). An episode such a message opened waits for a person once one joins it.
+   */
+  lastQuestionAt: z.string().optional(),
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
@@ -270,6 +277,16 @@ function receivedData(message: Message): Record<string, unknown> {
   return { messageId: message.id, channel: message.channel, kind: message.kind };
 }
 
+/**
+ * Whether a message given `reason` by the ack policy (null: acknowledged) is the customer's own,
+ * to be answered: anything but one that promised nobody anything (their mailbox's out-of-office
+ * reply, a list post, a keyword such as STOP or HELP). A question not acknowledged because of the
+ * customer's situation (opted out, we had just written to them) still is one.
+ */
+export function isQuestion(reason: NoAckReason | null): boolean {
+  return !promisedNobody(reason ?? undefined);
+}
+
 function union<T>(items: readonly T[], item: T): T[] {
   return items.includes(item) ? [...items] : [...items, item];
 }
@@ -379,6 +396,7 @@ export function applyInbound(
           noAckReason: context.noAckReason,
         })
       : base;
+  const question = isQuestion(context.noAckReason);
   const received = withEvent(opened, 'message.received', message.id, context.now, receivedData(message));
   // Answers go where the customer wrote last: a message older than one already applied (a
   // webhook recorded late by the worker, a provider's late retry) leaves the channel and route.
@@ -406,6 +424,9 @@ export function applyInbound(
       [message.channel]: later(base.inboundAt[message.channel] ?? message.createdAt, message.createdAt),
     },
     ...withInboundNoAck(base, message, context.noAckReason),
+    ...(question
+      ? { lastQuestionAt: later(base.lastQuestionAt ?? message.createdAt, message.createdAt) }
+      : {}),
   };
 
   if (touched.awaitingSince !== null) return joinEpisode(touched, message, context, current === null);
@@ -833,14 +854,31 @@ export function promiseOwed(conversation: Conversation): boolean {
 /**
  * Whether a customer waits for a person here: an episode is open, and not one only a message
  * nobody is to answer began (their mailbox's out-of-office reply, HELP, a list post) with no
- * question of theirs since (that would have been acknowledged late, the skip gone). A customer
- * who opted out and asked something waits too, though no promise was made to them.
+ * question of theirs since (one is usually acknowledged late, the skip gone; one that could not
+ * be, from a customer who opted out meanwhile, is told by `lastQuestionAt`). A customer who
+ * opted out and asked something waits too, though no promise was made to them.
  */
 export function customerWaiting(conversation: Conversation): boolean {
   if (conversation.status !== 'open' || conversation.awaitingSince === null) return false;
   const { ack } = conversation;
   const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
-  return !promisedNobody(skipped);
+  if (!promisedNobody(skipped)) return true;
+  const asked = conversation.lastQuestionAt;
+  return asked !== undefined && Date.parse(asked) >= Date.parse(conversation.awaitingSince);
+}
+
+/**
+ * What the open episode waits for, as the agents see it: `reply`, a customer waits for a person
+ * (by `replyBy`); `no-reply-needed`, only messages nobody is to answer came since our last reply
+ * (an out-of-office reply, a list post, a bounce, a keyword): recorded and shown, but
+ * not among those waiting, until a question of the customer's joins them; null, nothing (answered,
+ * or resolved).
+ */
+export type Awaiting = 'reply' | 'no-reply-needed' | null;
+
+export function awaitingOf(conversation: Conversation): Awaiting {
+  if (conversation.status !== 'open' || conversation.awaitingSince === null) return null;
+  return customerWaiting(conversation) ? 'reply' : 'no-reply-needed';
 }
 
 /**

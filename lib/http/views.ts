@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AckSchema, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import { AckSchema, awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 
 const conversation = ConversationSchema.shape;
@@ -22,6 +22,10 @@ export const ConversationViewSchema = z
     ack: AckSchema.pick({ state: true, reason: true, sentAt: true })
       .nullable()
       .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
+    awaiting: z.enum(['reply', 'no-reply-needed']).nullable().meta({
+      description:
+        "What the open episode waits for: `reply`, a customer waits for a person (by `replyBy`); `no-reply-needed`, only messages nobody is to answer came since our last reply (an out-of-office reply, a list post, a bounce, a keyword such as STOP or HELP): listed with `noReplyNeeded=true`, not among the waiting, until the customer's own question joins them; null, nobody waits (answered, or resolved)",
+    }),
     firstReplyAt: conversation.firstReplyAt,
     assignee: z.string().optional().meta({ description: 'Who handles it, when assigned' }),
   })
@@ -63,6 +67,7 @@ export function conversationView(conversation: Conversation): ConversationView {
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,
     replyBy: conversation.replyBy,
+    awaiting: awaitingOf(conversation),
     ack: ack
       ? {
           state: ack.state,

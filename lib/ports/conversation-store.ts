@@ -23,8 +23,9 @@ export const MAX_CURSOR_LENGTH = 4_096;
 
 /**
  * A listing of conversations. `awaiting` (customers waiting for us) and `overdue` (their
- * promise passed) are ordered by replyBy, soonest first, and are open by definition; the
- * others are newest activity first. One filter at a time: each has an index of its own.
+ * promise passed) are ordered by replyBy, soonest first, and are open by definition, as are
+ * `noReplyNeeded` ones (an out-of-office reply, HELP: recorded, nobody waits); the others and
+ * those are newest activity first. One filter at a time: each has an index of its own.
  */
 export type ConversationQuery = {
   status: Conversation['status'];
@@ -34,6 +35,8 @@ export type ConversationQuery = {
   assignee?: string | undefined;
   awaiting?: boolean | undefined;
   overdue?: boolean | undefined;
+  /** Open episodes only messages nobody is to answer began (awaitingOf), newest activity first. */
+  noReplyNeeded?: boolean | undefined;
   /** For `overdue`: promises before this moment. */
   now?: Date | undefined;
 };

@@ -211,7 +211,17 @@ describe('the agents API and health', () => {
 
     // Assess
     expect(Object.keys(detail.conversation).sort()).toEqual(
-      ['ack', 'channel', 'contact', 'id', 'lastMessageAt', 'openedAt', 'replyBy', 'status'].sort(),
+      [
+        'ack',
+        'awaiting',
+        'channel',
+        'contact',
+        'id',
+        'lastMessageAt',
+        'openedAt',
+        'replyBy',
+        'status',
+      ].sort(),
     );
     expect(Object.keys(detail.messages[0] ?? {}).sort()).toEqual(
       [

@@ -4,7 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
-type Item = { id: string; channel: string; replyBy: string; contact: { key: string } };
+type Item = {
+  id: string;
+  channel: string;
+  replyBy: string;
+  contact: { key: string };
+  awaiting?: string | null;
+};
 
 describe('listing conversations for the agents', () => {
   let sb: TestSwitchboard;
@@ -148,6 +154,44 @@ describe('listing conversations for the agents', () => {
     const errors = sb.log.lines.filter((line) => line.level === 'error');
     expect(errors.map((line) => line.fields?.fields)).toEqual([['status']]);
     expect(JSON.stringify(errors)).not.toContain('+48601000011');
+  });
+
+  // Stop 25: a conversation only a message nobody is to answer opened (HELP, an out-of-office
+  // reply, a list post) sat among the customers waiting for a person, ahead of real ones.
+  it('should list a conversation that needs no reply apart from the waiting ones, until a real question joins it', async () => {
+    // Prepare: at 10:00 a number texts HELP (a keyword: recorded, never acknowledged); an hour
+    // later another customer asks a question.
+    await sb.postSms({ From: '+48601000021', Body: 'HELP' });
+    sb.clock.advance(60 * 60_000);
+    await sb.postSms({ From: '+48601000022', Body: 'Kiedy wyślecie zamówienie?' });
+    await sb.drain();
+
+    // Act
+    const awaiting = await list('?awaiting=true');
+    const noReply = await list('?noReplyNeeded=true');
+    const open = await list('');
+    sb.clock.advance(3 * 24 * 60 * 60_000);
+    const overdue = await list('?overdue=true');
+    // Then the first number asks a question of its own.
+    await sb.postSms({ From: '+48601000021', Body: 'Czy mogę zmienić adres dostawy?' });
+    await sb.drain();
+    const awaitingAfter = await list('?awaiting=true');
+    const noReplyAfter = await list('?noReplyNeeded=true');
+
+    // Assess: recorded and listed, as needing no reply, but never among those waiting for us.
+    const keys = (items: Item[]) => items.map((c) => c.contact.key);
+    expect(keys(awaiting.body.items)).toEqual(['phone:+48601000022']);
+    expect(awaiting.body.items[0]?.awaiting).toBe('reply');
+    expect(keys(overdue.body.items)).toEqual(['phone:+48601000022']);
+    expect(keys(noReply.body.items)).toEqual(['phone:+48601000021']);
+    expect(noReply.body.items[0]?.awaiting).toBe('no-reply-needed');
+    expect(keys(open.body.items).sort()).toEqual(['phone:+48601000021', 'phone:+48601000022']);
+    // The question joins the same conversation, which now waits for us like any other.
+    expect(awaitingAfter.body.items.map((c) => c.id)).toContain(noReply.body.items[0]?.id);
+    expect(awaitingAfter.body.items.find((c) => c.contact.key === 'phone:+48601000021')?.awaiting).toBe(
+      'reply',
+    );
+    expect(noReplyAfter.body.items).toEqual([]);
   });
 
   it('should refuse combined or contradictory filters with 400', async () => {

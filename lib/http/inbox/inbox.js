@@ -118,12 +118,13 @@ $('forget-key').addEventListener('click', () => forgetKey('Key forgotten.'));
 const VIEWS = {
   awaiting: '/api/conversations?awaiting=true&order=replyBy&limit=50',
   overdue: '/api/conversations?overdue=true&limit=50',
+  noReply: '/api/conversations?noReplyNeeded=true&limit=50',
   open: '/api/conversations?status=open&limit=50',
 };
 
 async function loadList(view) {
   const result = await api(VIEWS[view]);
-  if (result.ok || view === 'open' || result.error?.code !== 'INVALID_REQUEST') {
+  if (result.ok || (view !== 'awaiting' && view !== 'overdue') || result.error?.code !== 'INVALID_REQUEST') {
     return { ...result, note: null };
   }
   // An older server refuses awaiting/overdue/order (400): show every open conversation,
@@ -147,7 +148,7 @@ async function refreshList() {
   $('list-note').hidden = !result.note;
   $('list-note').textContent = result.note ?? '';
   // Only the waiting views know the customer still waits, so only they mark lateness.
-  const marksOverdue = view !== 'open' && !result.note;
+  const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;
   renderList(result.data.items, marksOverdue);
 }
 
@@ -163,7 +164,7 @@ function renderList(items, marksOverdue) {
         { type: 'button', class: 'conversation-item', 'data-id': conversation.id },
         el('span', { class: 'who' }, conversation.contact.name ?? conversation.contact.key),
         el('span', { class: 'channel' }, conversation.channel),
-        el('span', { class: 'reply-by' }, replyByText(conversation.replyBy, now)),
+        el('span', { class: 'reply-by' }, promiseText(conversation, now)),
         overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
       );
       if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');
@@ -174,6 +175,13 @@ function renderList(items, marksOverdue) {
   $('list-empty').hidden = items.length > 0;
   // Polling rebuilds the list: keep the keyboard focus where it was.
   if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/** An episode only an out-of-office reply, a list post or a keyword began promised nobody anything. */
+function promiseText(conversation, now) {
+  return conversation.awaiting === 'no-reply-needed'
+    ? 'no reply needed'
+    : replyByText(conversation.replyBy, now);
 }
 
 function replyByText(replyBy, now) {
@@ -323,7 +331,7 @@ async function openConversation(id, moveFocus) {
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',
     `channels: ${conversation.contact.channels.join(', ')}`,
-    conversation.replyBy ? replyByText(conversation.replyBy, Date.now()) : null,
+    conversation.replyBy ? promiseText(conversation, Date.now()) : null,
     conversation.ack ? `acknowledgement ${conversation.ack.state}` : null,
   ]
     .filter(Boolean)

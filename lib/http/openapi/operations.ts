@@ -77,7 +77,8 @@ export const OPERATIONS: readonly ApiOperation[] = [
     summary: 'List conversations',
     description:
       'Newest activity first, or soonest promise first with `order=replyBy`. One filter at a time: ' +
-      '`channel`, `assignee`, or the waiting ones (`awaiting`, `overdue`, `order=replyBy`).',
+      '`channel`, `assignee`, the waiting ones (`awaiting`, `overdue`, `order=replyBy`), or the open ones ' +
+      'that need no reply (`noReplyNeeded`: an out-of-office reply, a list post, a keyword; newest first).',
     auth: 'read',
     query: ListConversationsQuery,
     responses: { 200: { description: 'One page', schema: ConversationPageSchema } },

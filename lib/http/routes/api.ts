@@ -21,20 +21,24 @@ export const ListConversationsQuery = z
     assignee: z.string().min(1).max(200).optional(),
     awaiting: flag.optional(),
     overdue: flag.optional(),
+    noReplyNeeded: flag.optional(),
     order: z.enum(['lastActivity', 'replyBy']).default('lastActivity'),
   })
   .superRefine((query, ctx) => {
     const waiting = query.awaiting || query.overdue || query.order === 'replyBy';
-    const filters = [waiting, query.channel !== undefined, query.assignee !== undefined].filter(
-      Boolean,
-    ).length;
+    const filters = [
+      waiting,
+      query.noReplyNeeded,
+      query.channel !== undefined,
+      query.assignee !== undefined,
+    ].filter(Boolean).length;
     // Each listing has an index of its own; combining them would mean filtering (reading more).
     if (filters > 1)
       ctx.addIssue({
         code: 'custom',
-        message: 'use one of channel, assignee, awaiting/overdue/order=replyBy at a time',
+        message: 'use one of channel, assignee, awaiting/overdue/order=replyBy, noReplyNeeded at a time',
       });
-    if (waiting && query.status !== 'open')
+    if ((waiting || query.noReplyNeeded) && query.status !== 'open')
       ctx.addIssue({ code: 'custom', path: ['status'], message: 'waiting conversations are open' });
   });
 

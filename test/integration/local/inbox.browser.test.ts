@@ -330,6 +330,35 @@ describe('the inbox page', () => {
     // latest one (the latest page moved on by one message)
     expect(await texts()).toEqual(Array.from({ length: 121 }, (_, i) => `Wiadomość ${i + 1}`));
   }, 90_000);
+
+  // Stop 25: a conversation only HELP or an out-of-office reply began was listed among the
+  // customers waiting for us, with a reply-by time nobody had been promised.
+  it('should list a conversation that needs no reply under its own view, not among those waiting', async () => {
+    // Prepare: one number texts HELP (recorded, never acknowledged), another asks a question.
+    const { page } = browser;
+    await page.goto(`${running.url}/inbox`);
+    // (The key the earlier tests gave stays in this tab.)
+    if (await page.getByLabel('API key').isVisible()) {
+      await page.getByLabel('API key').fill(secrets.AGENT_API_TOKEN as string);
+      await page.getByRole('button', { name: 'Use key' }).click();
+    }
+    expect((await sms('+48601234571', 'HELP')).status).toBe(200);
+    expect((await sms('+48601234572', 'Czy paczka już wyszła?')).status).toBe(200);
+    const list = page.locator('#conversations');
+
+    // Act: the waiting view's poll finds the question; then the agent picks "No reply needed".
+    await list.getByRole('button', { name: /phone:\+48601234572/ }).waitFor({ timeout: 10_000 });
+    const waiting = await list.locator('[data-id]').allTextContents();
+    await page.getByLabel('Show').selectOption('noReply');
+    const help = list.getByRole('button', { name: /phone:\+48601234571/ });
+    await help.waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(waiting.some((text) => text.includes('+48601234571'))).toBe(false);
+    expect(await help.locator('.reply-by').textContent()).toBe('no reply needed');
+    expect(await list.getByRole('button', { name: /phone:\+48601234572/ }).count()).toBe(0);
+    await page.getByLabel('Show').selectOption('awaiting');
+  });
 });
 
 // The page served by the app in this process (every request of the page goes to

@@ -661,6 +661,38 @@ describe('customerWaiting', () => {
     expect(customerWaiting(result.conversation)).toBe(waiting);
   });
 
+  // Found at stop 25: a question that joined an episode an auto-reply began but could not be
+  // acknowledged (the customer had opted out meanwhile) left it as one nobody waits in.
+  it.each<[string, InboundContext['noAckReason'], boolean]>([
+    ['a question from a contact who opted out meanwhile', 'opted-out', true],
+    ['a question just after our reply (quiet time)', 'recently-answered', true],
+    ['a question (acknowledged late)', null, true],
+    ['a second out-of-office reply', 'auto-submitted', false],
+  ])(
+    'should say a customer waits once %s joins an episode an out-of-office reply began',
+    (_case, reason, waiting) => {
+      // Prepare
+      const begun = applyInbound(
+        null,
+        message('m1', '2026-11-25T09:00:00.000Z'),
+        context({ noAckReason: 'auto-submitted' }),
+      );
+      if (begun.kind !== 'applied') throw new Error('expected applied');
+
+      // Act
+      const joined = applyInbound(
+        begun.conversation,
+        message('m2', '2026-11-25T09:05:00.000Z'),
+        context({ now: new Date('2026-11-25T09:05:00Z'), noAckReason: reason }),
+      );
+      if (joined.kind !== 'applied') throw new Error('expected applied');
+
+      // Assess
+      expect(customerWaiting(begun.conversation)).toBe(false);
+      expect(customerWaiting(joined.conversation)).toBe(waiting);
+    },
+  );
+
   it('should say nobody waits in an answered or a resolved conversation', () => {
     // Prepare
     const conversation = opened();
