@@ -397,7 +397,14 @@ export function applyInbound(
         })
       : base;
   const question = isQuestion(context.noAckReason);
-  const received = withEvent(opened, 'message.received', message.id, context.now, receivedData(message));
+  // The customer's first question in a conversation a message that promised nobody anything
+  // opened (their own out-of-office reply to our answer): the customer coming (back) to us, as
+  // `conversation.opened` tells for one a question opens (the service level's follow-ups).
+  const firstQuestion = current !== null && question && base.lastQuestionAt === undefined;
+  const received = withEvent(opened, 'message.received', message.id, context.now, {
+    ...receivedData(message),
+    ...(firstQuestion ? { firstQuestion: true, contactKey: base.contact.key } : {}),
+  });
   // Answers go where the customer wrote last: a message older than one already applied (a
   // webhook recorded late by the worker, a provider's late retry) leaves the channel and route.
   const newest = Date.parse(message.createdAt) >= Date.parse(lastInboundAt(base) ?? message.createdAt);

@@ -225,10 +225,14 @@ export function isFollowUp(resolvedAt: string, openedAt: string): boolean {
 }
 
 /**
- * Whether a conversation.opened event is the customer coming back: not when a message nobody is
- * to answer opened it (their mailbox's out-of-office reply to our answer, a list post, HELP).
+ * Whether an event is the customer coming (back) to us in its conversation: a
+ * conversation.opened, unless a message nobody is to answer opened it (their mailbox's
+ * out-of-office reply to our answer, a list post, HELP); then the message.received of their
+ * first question in it (`firstQuestion`, stop 25), when it came.
  */
 export function isCustomerOpening(event: DomainEvent): boolean {
+  if (event.type === 'message.received') return event.data.firstQuestion === true;
+  if (event.type !== 'conversation.opened') return false;
   const reason = event.data.noAckReason;
   return !promisedNobody(typeof reason === 'string' ? reason : undefined);
 }

@@ -168,7 +168,10 @@ async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promis
       if (resolution) await stats.markResolution(resolution, { replies });
       return;
     }
-    case 'conversation.opened': {
+    // The customer came (back): a conversation a question opened, or the first question that
+    // joined one their own auto-reply (a list post, a keyword) opened; at its time either way.
+    case 'conversation.opened':
+    case 'message.received': {
       if (typeof event.data.contactKey !== 'string' || !isCustomerOpening(event)) return;
       const last = await stats.noteContactOpened(event.data.contactKey, event.occurredAt);
       if (

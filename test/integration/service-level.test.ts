@@ -511,6 +511,86 @@ describe('the service level', () => {
       // Assess: one reply and the customer never wrote again: resolved at first contact.
       expect(result.totals.firstContactResolution).toEqual(oneReplyResolved);
     });
+
+    // Found at stop 25: the customer's own question that joined the conversation their
+    // out-of-office reply had opened was not seen as them coming back.
+    describe('a question joining the conversation their own auto-reply opened', () => {
+      const mail = { from: 'Jan Nowak <jan.nowak@example.com>', subject: 'Faktura za zamówienie 1234' };
+      const signedNow = () => ({ timestamp: Math.floor(sb.clock.now().getTime() / 1000) });
+      const notFirstContact = { share: 0, firstContact: 0, resolved: 1, pending: 0 };
+
+      /**
+       * A mail at 10:00, answered at 10:30 and resolved at 10:31; at 10:32 the customer's
+       * mailbox answers our reply automatically, which opens a new conversation that promised
+       * nobody anything; two days later the customer writes themselves. Returns the first id.
+       */
+      async function answeredThenAutoReplyThenQuestion(): Promise<string> {
+        expect((await sb.postMailgun(signMailgun(mailgunMail(mail), signedNow()))).status).toBe(200);
+        await sb.drain();
+        const [question] = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+        const id = question?.id as string;
+        at('2026-11-25T10:30:00');
+        await replyTo(id, 'Faktura jest w załączniku.');
+        at('2026-11-25T10:31:00');
+        await resolve(id);
+        at('2026-11-25T10:32:00');
+        const outOfOffice = mailgunMail({
+          ...mail,
+          subject: 'Automatyczna odpowiedź: Re: Faktura za zamówienie 1234',
+          body: 'Jestem na urlopie do 30 listopada.',
+          extraHeaders: [['Auto-Submitted', 'auto-replied']],
+        });
+        expect((await sb.postMailgun(signMailgun(outOfOffice, signedNow()))).status).toBe(200);
+        await sb.drain();
+        at('2026-11-27T11:00:00');
+        const again = mailgunMail({
+          ...mail,
+          subject: 'Re: Faktura za zamówienie 1234',
+          body: 'W załączniku nie ma faktury, tylko potwierdzenie zamówienia.',
+        });
+        expect((await sb.postMailgun(signMailgun(again, signedNow()))).status).toBe(200);
+        await sb.drain();
+        return id;
+      }
+
+      it('should count the customer as coming back within the 7 days', async () => {
+        // Prepare
+        const id = await answeredThenAutoReplyThenQuestion();
+        const open = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+
+        // Act: eight days after the resolution.
+        sb.clock.set('2026-12-03T12:00:00+01:00');
+        const result = await report('from=2026-11-25&to=2026-11-25');
+
+        // Assess: the question joined the auto-reply's conversation (acknowledged late), and
+        // the customer came back within 7 days: not resolved at first contact.
+        expect(open).toHaveLength(1);
+        expect(open[0]?.id).not.toBe(id);
+        expect(open[0]?.ack).toMatchObject({ state: 'sent' });
+        expect(result.totals.firstContactResolution).toEqual(notFirstContact);
+      });
+
+      it('should count it whatever order the stats feed gets the question and the resolution in', async () => {
+        // Prepare
+        await answeredThenAutoReplyThenQuestion();
+        const events = (await sb.events()) as DomainEvent[];
+        const question = events.filter((event) => event.data.firstQuestion === true);
+
+        // Act: the question's events first, the resolution last, then everything again.
+        sb.clock.set('2026-12-03T12:00:00+01:00');
+        const feed = statsFeed();
+        await feed.publish(events.filter((event) => event.type !== 'conversation.resolved'));
+        await feed.publish(events.filter((event) => event.type === 'conversation.resolved'));
+        const reversed = await sb.api('/api/service-level?from=2026-11-25&to=2026-11-25');
+        const again = await report('from=2026-11-25&to=2026-11-25');
+
+        // Assess: one question marked, one follow-up either way.
+        expect(question).toHaveLength(1);
+        const figures = ((await reversed.json()) as ServiceLevelReport).totals.firstContactResolution;
+        expect(figures).toEqual(notFirstContact);
+        expect(again.totals.firstContactResolution).toEqual(notFirstContact);
+      });
+    });
   });
 
   // Found at stop 24: an episode nobody was promised anything in (HELP, an auto-reply, a list

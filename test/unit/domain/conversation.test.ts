@@ -693,6 +693,34 @@ describe('customerWaiting', () => {
     },
   );
 
+  // Found at stop 25: the service level never heard of the customer's question joining a
+  // conversation their own out-of-office reply opened (the customer coming back).
+  it("should mark the customer's first question in a conversation an auto-reply opened, once", () => {
+    // Prepare
+    const firstQuestions = (conversation: Conversation) =>
+      conversation.outbox.filter((event) => event.type === 'message.received' && event.data.firstQuestion);
+    const apply = (current: Conversation | null, id: string, minute: number, noAckReason: string | null) => {
+      const at = `2026-11-25T09:0${minute}:00.000Z`;
+      const result = applyInbound(current, message(id, at), context({ now: new Date(at), noAckReason }));
+      if (result.kind !== 'applied') throw new Error('expected applied');
+      return result.conversation;
+    };
+    const byAutoReply = apply(null, 'm1', 0, 'auto-submitted');
+    const byQuestion = apply(null, 'm1', 0, null);
+
+    // Act
+    const asked = apply(apply(byAutoReply, 'm2', 1, 'auto-submitted'), 'm3', 2, null);
+    const askedAgain = apply(asked, 'm4', 3, null);
+    const followedUp = apply(byQuestion, 'm2', 1, null);
+
+    // Assess
+    expect(firstQuestions(asked).map((event) => event.data)).toEqual([
+      expect.objectContaining({ messageId: 'm3', firstQuestion: true, contactKey: byAutoReply.contact.key }),
+    ]);
+    expect(firstQuestions(askedAgain)).toHaveLength(1);
+    expect(firstQuestions(followedUp)).toEqual([]);
+  });
+
   it('should say nobody waits in an answered or a resolved conversation', () => {
     // Prepare
     const conversation = opened();
