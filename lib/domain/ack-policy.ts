@@ -39,12 +39,16 @@ export function acknowledgedLater(reason: string | undefined): boolean {
 /** Reasons the worker gives when it could not send (the message itself was a question). */
 const SEND_TIME_REASONS = new Set(['outside-window', 'no-promise']);
 
+/** Situations in which nobody is there to answer: our own number writing to itself (a loop, a test). */
+const NOBODY_TO_ANSWER = new Set(['own-number']);
+
 /**
  * Whether an episode skipped for `reason` promised nobody anything: it began with a message
- * not to be answered (a keyword, an auto-reply), not with a question the worker could not
- * acknowledge in time.
+ * not to be answered (a keyword, an auto-reply) or one nobody sent to us (our own number), not
+ * with a question the worker could not acknowledge in time.
  */
 export function promisedNobody(reason: string | undefined): boolean {
+  if (reason !== undefined && NOBODY_TO_ANSWER.has(reason)) return true;
   return acknowledgedLater(reason) && !SEND_TIME_REASONS.has(reason as string);
 }
 

@@ -4,6 +4,7 @@ import {
   ackRetryAt,
   applyInbound,
   applyReply,
+  awaitingOf,
   type Conversation,
   claimAck,
   customerWaiting,
@@ -15,6 +16,7 @@ import {
   markAckEnqueued,
   nextSweepAt,
   noticeDueAt,
+  promiseOwed,
   resolveConversation,
   sendChannelOf,
   settleAck,
@@ -648,6 +650,9 @@ describe('customerWaiting', () => {
     ['a question just after our reply (quiet time)', 'recently-answered', true],
     ['an out-of-office reply', 'auto-submitted', false],
     ['HELP', 'keyword:help', false],
+    // Found at stop 25 (a mutation review): our own number writing to itself counted as a
+    // customer waiting, listed among them and breached.
+    ['our own number writing to itself', 'own-number', false],
   ])('should say whether a customer waits in an episode begun by %s', (_case, reason, waiting) => {
     // Prepare
     const result = applyInbound(
@@ -659,6 +664,20 @@ describe('customerWaiting', () => {
 
     // Act, Assess
     expect(customerWaiting(result.conversation)).toBe(waiting);
+  });
+
+  it('should owe nobody a reply, and list nobody as waiting, when our own number wrote to itself', () => {
+    // Prepare
+    const result = applyInbound(
+      null,
+      message('m1', '2026-11-25T09:00:00.000Z'),
+      context({ noAckReason: 'own-number' }),
+    );
+    if (result.kind !== 'applied') throw new Error('expected applied');
+
+    // Act, Assess
+    expect(promiseOwed(result.conversation)).toBe(false);
+    expect(awaitingOf(result.conversation)).toBe('no-reply-needed');
   });
 
   // Found at stop 25: a question that joined an episode an auto-reply began but could not be
