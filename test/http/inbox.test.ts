@@ -23,10 +23,11 @@ describe('GET /inbox', () => {
     await sb.stop();
   });
 
-  it('should serve the page, its script and uPlot from this origin under a strict CSP', async () => {
+  it('should serve the page, its scripts and uPlot from this origin under a strict CSP', async () => {
     // Act
     const page = await sb.runtime.app.request('/inbox');
     const script = await sb.runtime.app.request('/inbox/inbox.js');
+    const reasons = await sb.runtime.app.request('/inbox/reasons.js');
     const uplot = await sb.runtime.app.request('/inbox/vendor/uplot.js');
 
     // Assess
@@ -37,6 +38,8 @@ describe('GET /inbox', () => {
     expect(await page.text()).not.toMatch(/https?:\/\//);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await script.text()).not.toContain('innerHTML');
+    expect(reasons.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await reasons.text()).not.toContain('innerHTML');
     expect(await uplot.text()).toContain('uPlot');
   });
 

@@ -3,6 +3,8 @@
 // so a downstream tool can read it as an example. Customer text only ever reaches the page
 // through textContent (see el()), never as HTML.
 
+import { ackText, deliveryText } from './reasons.js';
+
 // How long after a reply the service-level chart is read again (the stats feed's lag).
 const STATS_LAG_MS = 3_000;
 const POLL_MS = 5_000;
@@ -15,8 +17,13 @@ const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const state = {
   // sessionStorage: the key lives as long as this tab, and is never sent anywhere but /api.
   apiKey: sessionStorage.getItem(KEY_STORAGE),
-  /** The conversation on the right, or null. */
+  /** The conversation the agent chose (the address's #id): what each poll reads, or null. */
   openId: null,
+  /**
+   * The conversation on the right (title, messages, reply box), or null while the chosen one is
+   * not read yet: reply and resolve act on this one, never on the chosen one.
+   */
+  shownId: null,
   /** The receipt time of the newest message shown on the right: a resolve says what it saw. */
   seenUntil: null,
   /**
@@ -27,11 +34,32 @@ const state = {
   messages: [],
   /** The cursor of the messages older than those shown (null: there are none). */
   cursor: null,
-  /** A reply being sent keeps its Idempotency-Key until it gets an answer: a retry is then safe. */
-  draft: { text: null, key: null },
+  /**
+   * Replies sent without an answer yet (the network failed, a 5xx, still running), by
+   * conversation id: { text, key }. Until one is answered its text is locked and Send sends it
+   * again under the same Idempotency-Key, so it reaches the customer once at most, whatever
+   * the agent does meanwhile (an edited text would be a second reply if the first went).
+   */
+  unanswered: new Map(),
   busy: false,
-  refreshing: false,
+  /** The signal of the session whose poll is running, or null: a slow server must not pile up polls. */
+  refreshing: null,
 };
+
+/**
+ * The requests made with the current key. Forgetting or replacing the key aborts them, so no
+ * answer to a request made with the old key reaches the screen (found at stop 25: a poll under
+ * way put the list back after "Forget key").
+ */
+let session = new AbortController();
+
+function endSession() {
+  session.abort();
+  session = new AbortController();
+}
+
+/** Whether `error` is a request the end of its session aborted: nothing to show, nothing to retry. */
+const aborted = (error) => error?.name === 'AbortError';
 
 /** Creates an element; children are nodes or strings, and strings become text, never markup. */
 function el(tag, attributes = {}, ...children) {
@@ -54,17 +82,25 @@ function setStatus(text) {
 }
 
 /** For promises started by a click or a change: a failed network is reported, not thrown away. */
-function networkTrouble() {
-  setStatus('The server cannot be reached; retrying.');
+function networkTrouble(error) {
+  if (!aborted(error)) setStatus('The server cannot be reached; retrying.');
+}
+
+/** For api() calls whose caller handles a failed network itself: null, unless the key is gone. */
+function offline(error) {
+  if (aborted(error)) throw error;
+  return null;
 }
 
 // --- The API ---------------------------------------------------------------------------
 
 /**
  * Calls the API with the bearer key. Resolves to { ok, status, data, error } for every HTTP
- * answer (errors are JSON: { error: { code, message } }); rejects only when the network fails.
+ * answer (errors are JSON: { error: { code, message } }); rejects when the network fails, and
+ * with an AbortError when the key was forgotten or replaced before the answer came.
  */
 async function api(path, { method = 'GET', body, idempotencyKey } = {}) {
+  const { signal } = session;
   const headers = { authorization: `Bearer ${state.apiKey}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
@@ -72,9 +108,12 @@ async function api(path, { method = 'GET', body, idempotencyKey } = {}) {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
   });
   const data = await response.json().catch(() => null);
+  signal.throwIfAborted();
   if (response.status === 401) forgetKey('The API refused this key: paste a valid one.');
+  signal.throwIfAborted();
   return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
 }
 
@@ -86,23 +125,22 @@ function showKeyState() {
 }
 
 function forgetKey(message) {
+  endSession();
   state.apiKey = null;
   state.openId = null;
+  state.unanswered.clear();
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
   // Without a key nothing customer-related stays on screen.
   $('conversations').replaceChildren();
-  $('messages').replaceChildren();
-  $('earlier').hidden = true;
-  $('conversation-title').textContent = 'No conversation open';
-  $('conversation-meta').textContent = '';
-  $('reply-form').hidden = true;
+  clearConversation('No conversation open');
   setStatus(message);
   $('api-key').focus();
 }
 
 $('key-form').addEventListener('submit', (event) => {
   event.preventDefault();
+  endSession();
   state.apiKey = $('api-key').value.trim();
   $('api-key').value = '';
   sessionStorage.setItem(KEY_STORAGE, state.apiKey);
@@ -220,7 +258,8 @@ function renderMessage(message) {
         `${message.media.length} attachment(s): ${message.media.map((m) => m.contentType).join(', ')}`,
       )
     : null;
-  const delivery = message.delivery?.status ? ` · ${message.delivery.status}` : '';
+  // The provider's error in words, so the agent knows why a message did not arrive.
+  const delivery = deliveryText(message);
   return el(
     'li',
     { class: messageClass(message), 'data-kind': message.kind },
@@ -230,7 +269,7 @@ function renderMessage(message) {
       el('strong', {}, messageLabel(message)),
       ` · ${message.channel} · `,
       el('time', { datetime: message.createdAt }, dateTime.format(new Date(message.createdAt))),
-      delivery,
+      delivery ? ` · ${delivery}` : null,
     ),
     el('p', { class: 'text' }, message.text ?? ''),
     media,
@@ -275,7 +314,7 @@ async function withLatest(id, page) {
   for (let n = 0; n < MAX_GAP_PAGES; n++) {
     const result = await api(
       `/api/conversations/${encodeURIComponent(id)}?cursor=${encodeURIComponent(cursor)}`,
-    ).catch(() => null);
+    ).catch(offline);
     // Shown as they were until the next poll: never a gap, never a message taken away.
     if (!result?.ok) return { messages: state.messages, cursor: state.cursor };
     messages = [...result.data.messages, ...messages];
@@ -288,39 +327,71 @@ async function withLatest(id, page) {
 }
 
 // A long conversation comes a page at a time, the latest first: older pages on request.
-$('earlier').addEventListener('click', async () => {
-  const id = state.openId;
+$('earlier').addEventListener('click', () => showEarlier().catch(networkTrouble));
+
+async function showEarlier() {
+  const id = state.shownId;
   const cursor = state.cursor;
   if (!id || !cursor) return;
   const result = await api(
     `/api/conversations/${encodeURIComponent(id)}?cursor=${encodeURIComponent(cursor)}`,
-  ).catch(() => null);
+  ).catch(offline);
   // Another conversation, or a poll that started afresh past a gap: this page is not the one before.
-  if (id !== state.openId || cursor !== state.cursor) return;
+  if (id !== state.shownId || cursor !== state.cursor) return;
   if (!result?.ok) return setStatus('Could not load the earlier messages; try again.');
   state.messages = merged(state.messages, result.data.messages);
   state.cursor = result.data.nextCursor ?? null;
   showMessages();
-});
+}
 
+/** Empties the right side: no conversation on screen, so nothing typed or clicked can act on one. */
+function clearConversation(title) {
+  state.shownId = null;
+  state.seenUntil = null;
+  state.messages = [];
+  state.cursor = null;
+  $('conversation-title').textContent = title;
+  $('conversation-meta').textContent = '';
+  $('messages').replaceChildren();
+  $('earlier').hidden = true;
+  $('reply-form').hidden = true;
+  $('reply-text').value = '';
+  lockReply(false);
+  showReplyError(null);
+}
+
+/** The provider of the conversation's acknowledgement (its error codes are that provider's). */
+function ackProvider(messages) {
+  return messages.findLast((message) => message.kind === 'ack' || message.direction === 'inbound')?.provider;
+}
+
+/**
+ * Shows conversation `id` on the right (or brings it up to date); resolves to whether it is
+ * shown. Another conversation than the one shown is cleared away first and shown only once it
+ * is read: a failed read leaves nothing on screen to answer (found at stop 25: the previous
+ * customer's conversation stayed, and the reply typed under it went to the one that failed).
+ */
 async function openConversation(id, moveFocus) {
   if (id !== state.openId) {
     state.openId = id;
-    state.messages = [];
-    state.cursor = null;
-    state.draft = { text: null, key: null };
-    $('reply-text').value = '';
-    showReplyError(null);
     history.replaceState(null, '', `#${id}`);
   }
-  const result = await api(`/api/conversations/${encodeURIComponent(id)}`);
-  if (!result.ok)
-    return setStatus(`Could not open the conversation: ${result.error?.message ?? result.status}`);
+  if (id !== state.shownId) clearConversation('Opening the conversation…');
+  const result = await api(`/api/conversations/${encodeURIComponent(id)}`).catch(offline);
+  if (id !== state.openId) return false;
+  if (!result?.ok) {
+    // The poll tries again; until then the right side says so and offers nothing to act on.
+    if (id !== state.shownId) $('conversation-title').textContent = 'Could not open the conversation';
+    const why = result ? (result.error?.message ?? result.status) : 'the server cannot be reached';
+    setStatus(`Could not open the conversation: ${why}`);
+    return false;
+  }
   // The latest page (no query: the first page), merged into the messages shown.
   const { conversation, messages, nextCursor } = result.data;
-  if (id !== state.openId) return;
   const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
-  if (id !== state.openId) return;
+  if (id !== state.openId) return false;
+  const switched = id !== state.shownId;
+  state.shownId = id;
   state.messages = shown.messages;
   state.cursor = shown.cursor;
   state.seenUntil = messages.reduce(
@@ -332,18 +403,20 @@ async function openConversation(id, moveFocus) {
     conversation.status === 'open' ? 'Open' : 'Resolved',
     `channels: ${conversation.contact.channels.join(', ')}`,
     conversation.replyBy ? promiseText(conversation, Date.now()) : null,
-    conversation.ack ? `acknowledgement ${conversation.ack.state}` : null,
+    ackText(conversation.ack, ackProvider(messages)),
   ]
     .filter(Boolean)
     .join(' · ');
   showMessages();
   $('reply-form').hidden = false;
+  if (switched) showUnanswered(id);
   $('resolve').disabled = conversation.status !== 'open';
   for (const item of $('conversations').querySelectorAll('[data-id]')) {
     if (item.dataset.id === id) item.setAttribute('aria-current', 'true');
     else item.removeAttribute('aria-current');
   }
   if (moveFocus) $('conversation-title').focus();
+  return true;
 }
 
 // --- Acting: reply and resolve ---------------------------------------------------------
@@ -364,85 +437,135 @@ function refusalText(what, result) {
   return `${what}: the server answered ${result.status}.`;
 }
 
-$('reply-form').addEventListener('submit', async (event) => {
+/** What the agent reads while a reply has no answer yet (it keeps its text and key until it has). */
+const UNANSWERED = {
+  network: 'The network failed: the reply may or may not have gone. Press Send again: it is safe.',
+  server: (result) =>
+    `The server failed (${result.error?.message ?? result.status}): the reply may or may not have gone. Press Send again: it is safe.`,
+  running:
+    'Still sending: Switchboard is still working on this reply. Wait a moment, then press Send again to see how it went: it is safe.',
+  again:
+    'This reply was sent but no answer came back: it may or may not have gone. Press Send again: it is safe.',
+};
+
+/** A reply without an answer keeps its text as sent: the same request again is the safe retry. */
+function lockReply(locked) {
+  $('reply-text').readOnly = locked;
+}
+
+/** A conversation shown again with its reply still unanswered: the text back, locked, and why. */
+function showUnanswered(id) {
+  const attempt = state.unanswered.get(id);
+  if (!attempt) return;
+  $('reply-text').value = attempt.text;
+  lockReply(true);
+  showReplyError(UNANSWERED.again);
+}
+
+$('reply-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  const text = $('reply-text').value.trim();
-  if (!text || !state.openId || state.busy) return;
-  // Same text as the unanswered attempt: same key, so the server sends it at most once.
-  if (text !== state.draft.text) state.draft = { text, key: newIdempotencyKey() };
+  sendReply().catch(networkTrouble);
+});
+
+async function sendReply() {
+  // The conversation on screen when Send was pressed: the reply goes there, whatever the screen
+  // shows by the time the answer comes.
+  const id = state.shownId;
+  if (!id || state.busy) return;
+  // A reply still unanswered goes again as it was, under its key: the server sends it once at
+  // most (the key with another text is refused, and a new key could send a second reply).
+  const attempt = state.unanswered.get(id) ?? {
+    text: $('reply-text').value.trim(),
+    key: newIdempotencyKey(),
+  };
+  if (!attempt.text) return;
+  state.unanswered.set(id, attempt);
+  lockReply(true);
   state.busy = true;
   $('send').disabled = true;
   showReplyError(null);
   setStatus('Sending…');
-  const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/replies`, {
-    method: 'POST',
-    body: { text },
-    idempotencyKey: state.draft.key,
-  }).catch(() => null);
-  state.busy = false;
-  $('send').disabled = false;
-  if (!result) {
-    setStatus('');
-    return showReplyError(
-      'The network failed: the reply may or may not have gone. Press Send again: it is safe.',
-    );
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/replies`, {
+      method: 'POST',
+      body: { text: attempt.text },
+      idempotencyKey: attempt.key,
+    }).catch(offline);
+  } finally {
+    state.busy = false;
+    $('send').disabled = false;
   }
-  // A server error is no answer (the API keeps none for the key, and the reply may have gone
-  // before it failed), nor is "still running": the same text keeps its key, so Send again is
-  // safe. Any other answer is final for this key; the next attempt is a new request.
-  if (result.status >= 500) {
-    setStatus('');
-    return showReplyError(
-      `The server failed (${result.error?.message ?? result.status}): the reply may or may not have gone. Press Send again: it is safe.`,
-    );
-  }
-  if (result.error?.code !== 'REQUEST_IN_PROGRESS') state.draft = { text: null, key: null };
+  const shown = id === state.shownId;
+  /** An answer about this reply: under it when its conversation is still shown, else in the status line. */
+  const tell = (text) => {
+    setStatus(shown ? '' : `A reply you sent in another conversation: ${text}`);
+    showReplyError(shown ? text : null);
+  };
+  // No answer: the network failed, the server failed (the API keeps no answer for the key, and
+  // the reply may have gone before it failed), or the first try is still running.
+  if (!result) return tell(UNANSWERED.network);
+  if (result.status >= 500) return tell(UNANSWERED.server(result));
+  if (result.error?.code === 'REQUEST_IN_PROGRESS') return tell(UNANSWERED.running);
+  // Any other answer is final for this key: the next reply is a new request.
+  state.unanswered.delete(id);
+  if (shown) lockReply(false);
   // A resolved conversation whose customer wrote again since: the reply belongs where they wait.
   const openId =
     result.error?.code === 'CONTACT_HAS_OPEN_CONVERSATION' && result.error.details?.conversationId;
-  if (openId) {
+  if (openId && shown) {
     setStatus('');
-    await openConversation(openId, false);
-    $('reply-text').value = text;
+    if (!(await openConversation(openId, false))) return;
+    $('reply-text').value = attempt.text;
     return showReplyError(
       'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
     );
   }
-  if (!result.ok) {
-    setStatus('');
-    return showReplyError(refusalText('Not sent', result));
-  }
-  $('reply-text').value = '';
+  if (!result.ok) return tell(refusalText('Not sent', result));
+  if (shown) $('reply-text').value = '';
   setStatus('Reply sent.');
   await afterChange();
-});
+}
 
-$('resolve').addEventListener('click', async () => {
-  if (!state.openId) return;
-  const result = await api(`/api/conversations/${encodeURIComponent(state.openId)}/resolve`, {
+$('resolve').addEventListener('click', () => resolveShown().catch(networkTrouble));
+
+async function resolveShown() {
+  // The conversation on screen, and the newest of its messages the agent could see.
+  const id = state.shownId;
+  const seenUntil = state.seenUntil;
+  if (!id) return;
+  const result = await api(`/api/conversations/${encodeURIComponent(id)}/resolve`, {
     method: 'POST',
     // Not resolved if the customer wrote after what is on the screen.
-    body: state.seenUntil ? { seenUntil: state.seenUntil } : {},
+    body: seenUntil ? { seenUntil } : {},
     idempotencyKey: newIdempotencyKey(),
-  }).catch(() => null);
+  }).catch(offline);
+  const shown = id === state.shownId;
   if (result?.error?.code === 'CUSTOMER_WROTE') {
-    await openConversation(state.openId, false);
-    return showReplyError(
-      'Not resolved: the customer wrote again while you were reading. Their message is below.',
-    );
+    if (shown && (await openConversation(id, false))) {
+      return showReplyError(
+        'Not resolved: the customer wrote again while you were reading. Their message is below.',
+      );
+    }
+    return setStatus('Not resolved: the customer wrote again while you were reading.');
   }
   if (!result?.ok) {
-    return showReplyError(result ? refusalText('Not resolved', result) : 'The network failed: try again.');
+    const text = result
+      ? refusalText('Not resolved', result)
+      : 'Not resolved: the network failed; try again.';
+    return shown ? showReplyError(text) : setStatus(text);
   }
   setStatus('Conversation resolved.');
   await afterChange();
-});
+}
 
 /** After acting: the conversation as it is now, the list without it if nobody waits, new figures. */
 async function afterChange() {
-  await Promise.all([openConversation(state.openId, false), refreshList(), refreshServiceLevel()]).catch(
-    networkTrouble,
-  );
+  await Promise.all([
+    state.openId ? openConversation(state.openId, false) : null,
+    refreshList(),
+    refreshServiceLevel(),
+  ]).catch(networkTrouble);
   // The stats are counted from the events a moment after the reply is stored (on AWS a rule and
   // a queue, locally a feed every second): look again once they are in.
   setTimeout(() => refreshServiceLevel().catch(() => undefined), STATS_LAG_MS);
@@ -461,7 +584,7 @@ function isoDate(date) {
 async function refreshServiceLevel() {
   const to = new Date();
   const from = new Date(to.getTime() - 13 * DAY_MS);
-  const result = await api(`/api/service-level?from=${isoDate(from)}&to=${isoDate(to)}`).catch(() => null);
+  const result = await api(`/api/service-level?from=${isoDate(from)}&to=${isoDate(to)}`).catch(offline);
   const days = result?.ok ? result.data.byDay : null;
   $('chart').hidden = !days;
   $('chart-details').hidden = !days;
@@ -558,24 +681,25 @@ window.addEventListener('resize', () =>
 // --- Polling ---------------------------------------------------------------------------
 
 async function refreshAll() {
-  // A slow server must not pile up polls.
-  if (!state.apiKey || state.refreshing) return;
-  state.refreshing = true;
+  // A slow server must not pile up polls (a poll of a forgotten key ends with its requests).
+  const { signal } = session;
+  if (!state.apiKey || state.refreshing === signal) return;
+  state.refreshing = signal;
   try {
     await refreshList();
     if (state.openId) await openConversation(state.openId, false);
     if (!chart && $('chart-note').hidden) await refreshServiceLevel();
     if (state.apiKey && $('status').textContent === 'Loading…') setStatus('');
-  } catch {
-    networkTrouble();
+  } catch (error) {
+    networkTrouble(error);
   } finally {
-    state.refreshing = false;
+    if (state.refreshing === signal) state.refreshing = null;
   }
 }
 
 // Every few seconds, unless the tab is hidden; the chart once a minute.
 setInterval(() => document.hidden || refreshAll(), POLL_MS);
-setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel(), 60_000);
+setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel().catch(networkTrouble), 60_000);
 
 showKeyState();
 if (!state.apiKey) setStatus('Paste an API key (AGENT_API_TOKEN, or a key with the read and reply scopes).');
@@ -586,5 +710,7 @@ void refreshAll();
 // A link to another conversation followed in this tab (or Back) opens it.
 window.addEventListener('hashchange', () => {
   const id = location.hash.slice(1);
-  if (state.apiKey && CONVERSATION_ID.test(id) && id !== state.openId) void openConversation(id, true);
+  if (state.apiKey && CONVERSATION_ID.test(id) && id !== state.openId) {
+    openConversation(id, true).catch(networkTrouble);
+  }
 });

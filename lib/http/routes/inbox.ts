@@ -29,6 +29,7 @@ function loadAssets(): Map<string, Asset> {
   return new Map([
     ['/', { body: own('index.html'), type: HTML }],
     ['/inbox.js', { body: own('inbox.js'), type: JS }],
+    ['/reasons.js', { body: own('reasons.js'), type: JS }],
     ['/inbox.css', { body: own('inbox.css'), type: CSS }],
     ['/vendor/uplot.js', { body: uplot('uPlot.iife.min.js'), type: JS }],
     ['/vendor/uplot.css', { body: uplot('uPlot.min.css'), type: CSS }],

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type Browser, launchBrowser } from '#test/support/browser.ts';
@@ -362,17 +363,63 @@ describe('the inbox page', () => {
 });
 
 // The page served by the app in this process (every request of the page goes to
-// app.request, as npm start would serve it), so a test can make the store fail mid-request.
+// app.request, as npm start would serve it), so a test can make the store fail mid-request,
+// or hold, fail or lose single API answers.
 describe('the inbox page over a failing store', () => {
   let sb: TestSwitchboard | undefined;
   let browser: Browser | undefined;
 
   afterEach(async () => {
+    await browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
     await browser?.close();
     browser = undefined;
     await sb?.stop();
     sb = undefined;
   });
+
+  /**
+   * What the page's route does with one API request: `pass` it to the app, `lose` the app's
+   * answer (the request is served, the page sees the network fail), or answer it itself.
+   */
+  type Intercept = (
+    url: URL,
+    method: string,
+    request: Request,
+  ) => Promise<'pass' | 'lose' | { status: number; body: unknown }>;
+
+  /** The inbox in a browser with the test key, its requests answered by `running`'s app (after `intercept`). */
+  async function openInbox(running: TestSwitchboard, intercept: Intercept, hash = ''): Promise<Browser> {
+    const opened = await launchBrowser();
+    await opened.page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const decision = await intercept(url, request.method(), request);
+      if (typeof decision === 'object') {
+        await route.fulfill({
+          status: decision.status,
+          contentType: 'application/json',
+          body: JSON.stringify(decision.body),
+        });
+        return;
+      }
+      const body = request.postDataBuffer();
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+        ...(body ? { body: new Uint8Array(body) } : {}),
+      });
+      if (decision === 'lose') return route.abort('connectionreset');
+      await route.fulfill({
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: Buffer.from(await response.arrayBuffer()),
+      });
+    });
+    await opened.page.goto(`http://inbox.test/inbox${hash}`);
+    await opened.page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await opened.page.getByRole('button', { name: 'Use key' }).click();
+    return opened;
+  }
 
   // Found by a security review at stop 24: the page dropped the key after a 5xx, so Send
   // again sent the reply a second time.
@@ -433,4 +480,213 @@ describe('the inbox page over a failing store', () => {
     expect({ sent: sent.length, sameKey: keys[1] === keys[0] }).toEqual({ sent: 1, sameKey: true });
     expect(serverError).toContain('may or may not have gone. Press Send again: it is safe.');
   });
+
+  // Found at stop 25: the page switched to the clicked conversation before reading it, so a
+  // failed read left the previous customer's conversation and reply box on screen, and the
+  // reply typed under it went to the customer whose conversation failed to open.
+  it("should not send the reply typed under one customer's conversation to another customer whose conversation failed to open", async () => {
+    // Prepare: two customers wait. The agent reads Ewa's conversation, then clicks Jan's in the
+    // list, but reading it fails (a 503 from the API, a throttle, a dropped connection).
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000001', Body: 'Ewa: czy mogę zmienić adres dostawy?' });
+    await running.postSms({ From: '+48601000002', Body: 'Jan: gdzie jest moja paczka?' });
+    await running.drain();
+    const { items } = (await (await running.api('/api/conversations')).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const jan = items.find((item) => item.contact.key === 'phone:+48601000002')?.id as string;
+    let janFails = false;
+    browser = await openInbox(running, async (url, method) =>
+      janFails && method === 'GET' && url.pathname === `/api/conversations/${jan}`
+        ? { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } }
+        : 'pass',
+    );
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    await list.getByRole('button', { name: /phone:\+48601000001/ }).click({ timeout: 10_000 });
+    await page.locator('#messages .text').getByText('Ewa: czy mogę zmienić adres dostawy?').waitFor();
+    janFails = true;
+
+    // Act: Jan's conversation does not open; the agent answers what the screen shows, if anything
+    await list.getByRole('button', { name: /phone:\+48601000002/ }).click();
+    await page.getByRole('status').getByText('Could not open the conversation').waitFor();
+    const shownMessages = await page.locator('#messages .text').allTextContents();
+    const shownTitle = await page.locator('#conversation-title').textContent();
+    const replyBoxShown = await page.getByLabel('Reply to the customer').isVisible();
+    const reply = 'Tak, proszę podać nowy adres: zmienię go w zamówieniu 1234.';
+    if (replyBoxShown) {
+      await page.getByLabel('Reply to the customer').fill(reply);
+      const answered = page.waitForResponse((response) => response.url().endsWith('/replies'));
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      await answered;
+    }
+    // The API answers again: the next poll shows Jan's conversation
+    janFails = false;
+    await page
+      .locator('#messages .text')
+      .getByText('Jan: gdzie jest moja paczka?')
+      .waitFor({ timeout: 10_000 });
+
+    // Assess: nothing of Ewa's stayed to be answered, nothing went to anyone, and Jan's
+    // conversation came once it could be read
+    const sentTo = (await running.outbox())
+      .filter((entry) => entry.text?.startsWith(reply))
+      .map((entry) => `phone:${entry.to}`);
+    expect(sentTo.filter((contact) => contact !== (shownMessages.length > 0 ? shownTitle : null))).toEqual(
+      [],
+    );
+    expect({ shownMessages, shownTitle, replyBoxShown }).toEqual({
+      shownMessages: [],
+      shownTitle: 'Could not open the conversation',
+      replyBoxShown: false,
+    });
+    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000002');
+    expect(await page.getByLabel('Reply to the customer').isVisible()).toBe(true);
+  }, 60_000);
+
+  // Found at stop 25: the answer to a poll made before "Forget key" was rendered after it.
+  it('should not put the conversations back on screen after "Forget key" when a poll was under way', async () => {
+    // Prepare: a waiting customer on the list; the next poll of the list is slow (a cold
+    // Lambda, a slow network) and the agent forgets the key while it is under way
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000003', Body: 'Dzień dobry, mam pytanie o fakturę.' });
+    await running.drain();
+    let hold: Promise<void> | null = null;
+    let held = 0;
+    const { promise: forgotten, resolve: release } = Promise.withResolvers<void>();
+    browser = await openInbox(running, async (url, method) => {
+      if (hold && method === 'GET' && url.pathname === '/api/conversations') {
+        held++;
+        await hold;
+      }
+      return 'pass';
+    });
+    const { page } = browser;
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.locator('#conversations [data-id]').first().waitFor({ timeout: 10_000 });
+    hold = forgotten;
+    await expect.poll(() => held, { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // Act: the agent leaves the desk and forgets the key; then the slow poll answers
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const afterForget = await page.locator('#conversations [data-id]').count();
+    hold = null;
+    release();
+    await page.waitForTimeout(500);
+
+    // Assess: nothing customer-related came back without a key, and the page says only that
+    expect(afterForget).toBe(0);
+    expect(await page.getByLabel('API key').isVisible()).toBe(true);
+    expect(await page.locator('#conversations').textContent()).not.toContain('+48601000003');
+    expect(await page.getByRole('status').textContent()).toBe('Key forgotten.');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  // Found at stop 25: the page showed "acknowledgement failed" and "undelivered", not why.
+  it("should tell the agent why a customer's acknowledgement failed, not only that it did", async () => {
+    // Prepare: the ack to a customer is reported undelivered by Twilio, error 30007 (carrier
+    // filtering). The API answers ack {state: 'failed', reason: 'delivery-undelivered:30007'}
+    // and the ack message's delivery {status: 'undelivered', errorCode: '30007'}.
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000004', Body: 'Dzień dobry, czy przesyłka jest ubezpieczona?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const { messages } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string }>;
+    };
+    const ackSid = messages.find((message) => message.kind === 'ack')?.providerMessageId as string;
+    const callback = await running.postTwilio('status', 'status-undelivered-30007', { MessageSid: ackSid });
+    const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { ack: { state: string; reason?: string } };
+    };
+
+    // Act
+    browser = await openInbox(running, async () => 'pass', `#${id}`);
+    const { page } = browser;
+    await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
+    await page.locator('#conversation-meta').getByText('acknowledgement failed').waitFor();
+    const meta = await page.locator('#conversation-meta').textContent();
+    const head = await page.locator('#messages [data-kind="ack"] .message-head').textContent();
+
+    // Assess: the code, and what it means in words
+    expect(callback.status).toBe(200);
+    expect(conversation.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30007' });
+    expect(`${meta} ${head}`).toContain('30007');
+    expect(meta).toContain(
+      'acknowledgement failed: it was not delivered: the carrier filtered it as spam (error 30007)',
+    );
+    expect(head).toContain('undelivered: the carrier filtered it as spam (error 30007)');
+  }, 60_000);
+
+  // Found at stop 25: after a network failure the agent could edit the reply and send it under a
+  // new key, a second reply when the first had gone; "still running" (409) read as "Not sent".
+  it('should keep an unanswered reply as it was, under its key, until it is answered, and say "still sending" while it runs', async () => {
+    // Prepare: a customer waiting. The page's first send reaches the API and the reply goes, but
+    // its answer is lost (the network drops); the second is answered "still running"; the third
+    // reaches the API.
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000006', Body: 'Czy mogę zapłacić przy odbiorze?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const sends: Array<{ key: string; text: string }> = [];
+    browser = await openInbox(
+      running,
+      async (url, method, request) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
+        sends.push({
+          key: request.headers()['idempotency-key'] ?? '',
+          text: (JSON.parse(request.postData() ?? '{}') as { text: string }).text,
+        });
+        if (sends.length === 1) return 'lose';
+        if (sends.length === 2) {
+          return {
+            status: 409,
+            body: {
+              error: {
+                code: 'REQUEST_IN_PROGRESS',
+                message: 'A request with this Idempotency-Key is still running; retry later',
+              },
+            },
+          };
+        }
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
+    const box = page.getByLabel('Reply to the customer');
+    const text = 'Tak, płatność przy odbiorze jest możliwa.';
+    await box.fill(text);
+
+    // Act: send; the answer is lost; the agent adds to the text and sends again, then again
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const lost = await page.getByRole('alert').getByText('Press Send again').textContent();
+    const editableAfterLoss = await box.isEditable();
+    await box.pressSequentially(' Pozdrawiam!');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const running409 = await page
+      .getByRole('alert')
+      .getByText(/Still sending|REQUEST_IN_PROGRESS/)
+      .textContent();
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+    // Assess: one reply reached the customer, the first text, every try under the first key
+    const sent = (await running.outbox()).filter((entry) => entry.text?.startsWith('Tak, płatność'));
+    expect(sent.map((entry) => entry.text?.split('\n')[0])).toEqual([text]);
+    expect(sends).toHaveLength(3);
+    expect(new Set(sends.map((send) => `${send.key} ${send.text}`)).size).toBe(1);
+    expect(sends[0]?.text).toBe(text);
+    expect(lost).toContain('may or may not have gone. Press Send again: it is safe.');
+    expect(editableAfterLoss).toBe(false);
+    expect(running409).toMatch(/^Still sending/);
+    expect(await box.isEditable()).toBe(true);
+    expect(await box.inputValue()).toBe('');
+  }, 60_000);
 });
