@@ -42,6 +42,8 @@ const state = {
    */
   unanswered: new Map(),
   busy: false,
+  /** How many pages of the list are shown: "Show more conversations" adds one, each poll reads them all. */
+  listPages: 1,
   /** The signal of the session whose poll is running, or null: a slow server must not pile up polls. */
   refreshing: null,
 };
@@ -133,6 +135,8 @@ function forgetKey(message) {
   showKeyState();
   // Without a key nothing customer-related stays on screen.
   $('conversations').replaceChildren();
+  $('more').hidden = true;
+  state.listPages = 1;
   clearConversation('No conversation open');
   setStatus(message);
   $('api-key').focus();
@@ -160,21 +164,39 @@ const VIEWS = {
   open: '/api/conversations?status=open&limit=50',
 };
 
+/**
+ * The first `state.listPages` pages of a listing, each conversation once (one that moved up
+ * between two pages' reads would come twice), and the cursor of the rest (null: no more).
+ */
+async function loadPages(url) {
+  const byId = new Map();
+  let cursor = null;
+  let result;
+  for (let page = 0; page < state.listPages; page++) {
+    result = await api(cursor ? `${url}&cursor=${encodeURIComponent(cursor)}` : url);
+    if (!result.ok) return result;
+    for (const item of result.data.items) if (!byId.has(item.id)) byId.set(item.id, item);
+    cursor = result.data.nextCursor ?? null;
+    if (!cursor) break;
+  }
+  return { ...result, data: { items: [...byId.values()], nextCursor: cursor } };
+}
+
 async function loadList(view) {
-  const result = await api(VIEWS[view]);
+  const result = await loadPages(VIEWS[view]);
   if (result.ok || (view !== 'awaiting' && view !== 'overdue') || result.error?.code !== 'INVALID_REQUEST') {
     return { ...result, note: null };
   }
   // An older server refuses awaiting/overdue/order (400): show every open conversation,
   // soonest reply-by first, and say that it is not the waiting list.
-  const open = await api(VIEWS.open);
+  const open = await loadPages(VIEWS.open);
   if (!open.ok) return { ...open, note: null };
   const items = [...open.data.items].sort(
     (a, b) => Date.parse(a.replyBy ?? '9999-12-31') - Date.parse(b.replyBy ?? '9999-12-31'),
   );
   return {
     ...open,
-    data: { items },
+    data: { items, nextCursor: open.data.nextCursor },
     note: 'This server cannot filter waiting conversations yet: showing every open one, soonest reply-by first.',
   };
 }
@@ -188,7 +210,14 @@ async function refreshList() {
   // Only the waiting views know the customer still waits, so only they mark lateness.
   const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;
   renderList(result.data.items, marksOverdue);
+  // A page holds 50: say when there are more, rather than let the list look complete.
+  $('more').hidden = !result.data.nextCursor;
 }
+
+$('more').addEventListener('click', () => {
+  state.listPages += 1;
+  refreshList().catch(networkTrouble);
+});
 
 function renderList(items, marksOverdue) {
   const list = $('conversations');
@@ -229,7 +258,10 @@ function replyByText(replyBy, now) {
   return `reply by ${dateTime.format(new Date(replyBy))}${near ? ` (${near})` : ''}`;
 }
 
-$('view').addEventListener('change', () => refreshList().catch(networkTrouble));
+$('view').addEventListener('change', () => {
+  state.listPages = 1;
+  refreshList().catch(networkTrouble);
+});
 
 // --- One conversation ------------------------------------------------------------------
 

@@ -689,4 +689,39 @@ describe('the inbox page over a failing store', () => {
     expect(await box.isEditable()).toBe(true);
     expect(await box.inputValue()).toBe('');
   }, 60_000);
+
+  // Found at stop 25: a view showed its first 50 conversations with no sign that more waited.
+  it('should say when a view has more conversations than its first page, and show them on request', async () => {
+    // Prepare: 51 customers wait, one more than a page of the list holds
+    const running = await startTestSwitchboard();
+    sb = running;
+    for (let n = 0; n < 51; n++) {
+      await running.postSms({ From: `+486010010${String(n).padStart(2, '0')}`, Body: `Pytanie ${n}` });
+    }
+    await running.drain();
+    let listReads = 0;
+    browser = await openInbox(running, async (url, method) => {
+      if (method === 'GET' && url.pathname === '/api/conversations') listReads++;
+      return 'pass';
+    });
+    const { page } = browser;
+    const items = page.locator('#conversations [data-id]');
+    const more = page.getByRole('button', { name: 'Show more conversations' });
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(50);
+    const moreShown = await more.isVisible();
+
+    // Act: the agent asks for more; a poll follows
+    await more.click();
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(51);
+    const readsBefore = listReads;
+    await expect.poll(() => listReads, { timeout: 15_000 }).toBeGreaterThanOrEqual(readsBefore + 2);
+    await page.waitForTimeout(200);
+
+    // Assess: the first page said there were more; every waiting customer is listed once, and
+    // stays listed through the polls
+    expect(moreShown).toBe(true);
+    const ids = await items.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-id')));
+    expect(new Set(ids).size).toBe(51);
+    expect(await more.isHidden()).toBe(true);
+  }, 90_000);
 });
