@@ -1,40 +1,44 @@
-import type { BusinessConfig, Person } from '#lib/domain/business-config.ts';
+import { type BusinessConfig, foldedName, type Person } from '#lib/domain/business-config.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
 
-/** Who signs a message to a customer: a person's name and, when known, their direct contact. */
+/** Who signs a message to a customer: a person's name and their direct contact. */
 export type Signer = Pick<Person, 'name' | 'phone' | 'email'>;
 
-const folded = (name: string): string => name.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+const signerOf = ({ name, phone, email }: Signer): Signer => ({
+  name,
+  ...(phone === undefined ? {} : { phone }),
+  ...(email === undefined ? {} : { email }),
+});
 
-/** The rota person an agent name (or rota id) names, without their duty hours; undefined when none does. */
-function onRota(config: BusinessConfig, name: string): Signer | undefined {
-  const wanted = folded(name);
-  const person = config.people.rota.find((p) => folded(p.name) === wanted || p.id === wanted);
-  if (!person) return undefined;
-  const { id: _id, hours: _hours, ...signer } = person;
-  return signer;
+/**
+ * The person an agent name (or id) names among those who may sign, the rota and
+ * `people.agents`, each listed with a direct contact; undefined when it names nobody listed.
+ */
+export function listedSigner(config: BusinessConfig, agentName: string): Signer | undefined {
+  const wanted = foldedName(agentName);
+  const person = [...config.people.rota, ...config.people.agents].find(
+    (p) => foldedName(p.name) === wanted || p.id === wanted,
+  );
+  return person ? signerOf(person) : undefined;
 }
 
 /**
- * Who signs an agent's reply. A key with an agent name signs as that person, with their direct
- * contact when they are on the rota (matched by name or id; anyone else signs with the name
- * alone). A key without one (the bootstrap AGENT_API_TOKEN the reference inbox uses, a tool's
- * key) never sends an unsigned reply: it signs as the person the conversation's promise named,
- * the one the customer was told would answer (their current rota entry when they are still on
- * it), else the rota's default person.
+ * Who signs an agent's reply, always a named person with a direct contact. A key with an agent
+ * name signs as that person as listed (the rota or `people.agents`, matched by name or id);
+ * null when the configuration no longer lists them, and the reply is refused: signing it as
+ * someone else would tell the customer to call a person who never wrote it. A key without one
+ * (the bootstrap AGENT_API_TOKEN the reference inbox uses, a tool's key) signs as the person
+ * the conversation's promise named, the one the customer was told would answer (their current
+ * rota entry when they are still on it), else the rota's default person.
  */
 export function replySigner(
   config: BusinessConfig,
   input: { agentName: string | null; promise: ReplyPromise | null },
-): Signer {
-  if (input.agentName) return onRota(config, input.agentName) ?? { name: input.agentName.trim() };
+): Signer | null {
+  if (input.agentName) return listedSigner(config, input.agentName) ?? null;
   const promised = input.promise?.signer;
-  if (promised) {
-    const { id: _id, hours: _hours, ...signer } = promised;
-    return onRota(config, promised.id) ?? signer;
-  }
+  if (promised) return listedSigner(config, promised.id) ?? signerOf(promised);
   const fallback = config.people.rota.find((p) => p.id === config.people.default) ?? config.people.rota[0];
   if (!fallback) throw new RangeError('The rota is empty');
-  const { id: _id, hours: _hours, ...signer } = fallback;
-  return signer;
+  return signerOf(fallback);
 }

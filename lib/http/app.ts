@@ -145,7 +145,10 @@ export function createApp(deps: AppDeps): Hono {
   api.on('GET', ['/conversations', '/conversations/*', '/contacts', '/contacts/*'], requireScope('read'));
   api.get('/service-level', requireScope('read'));
   api.route('/service-level', serviceLevelRoutes(deps));
-  api.route('/admin', adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log }));
+  api.route(
+    '/admin',
+    adminRoutes({ keys: deps.apiKeys, clock: deps.clock, log: deps.log, business: deps.business }),
+  );
   api.route('/webhooks', webhookRoutes(deps));
   api.route('/', apiRoutes(deps));
   api.route('/', actionRoutes({ ...deps.agent, idempotency: deps.idempotency, clock: deps.clock }));

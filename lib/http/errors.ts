@@ -49,6 +49,14 @@ export function parseRequest<T extends z.ZodType>(schema: T, value: unknown): z.
 
 const NOT_YET_RETRY_AFTER_SECONDS = 60;
 
+/**
+ * Why a key's agent name cannot sign (422 AGENT_NOT_LISTED), and the fix: every reply is signed
+ * by a person the customer can reach directly, so only someone listed with a contact may sign.
+ */
+export function agentNotListed(agentName: string): string {
+  return `"${agentName}" is not listed in the business configuration (switchboard.config.json: people.rota, or people.agents for someone not on duty) with a phone or email, so a reply cannot be signed with their direct contact: list them there and deploy, or use a key of someone listed`;
+}
+
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }

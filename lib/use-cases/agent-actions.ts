@@ -56,6 +56,8 @@ export type ReplyResult =
   | { kind: 'no-route'; channel: Channel }
   /** The conversation is resolved and the contact has another, open one: answer there. */
   | { kind: 'other-open'; conversationId: string }
+  /** The key's agent name is not listed in the configuration: nobody to sign with a direct contact. */
+  | { kind: 'agent-not-listed'; agentName: string }
   | { kind: 'rejected'; reason: string };
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
@@ -94,6 +96,10 @@ export async function sendReply(
   // the double-send window of docs/store.md.)
   const earlier = await deps.store.getMessage(id);
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
+  // Never unsigned, never without a direct contact: a key without an agent name signs as the
+  // person the customer was promised; one whose person is not listed is refused.
+  const signer = replySigner(deps.business, { agentName: request.agent.name, promise: conversation.promise });
+  if (!signer) return { kind: 'agent-not-listed', agentName: request.agent.name ?? '' };
   const route = await routeFor(deps.store, conversation, request.channel);
   const channel = request.channel ?? conversation.route.channel;
   // A call is answered by SMS, and only to a caller with a number (sendChannelOf); a message
@@ -107,8 +113,6 @@ export async function sendReply(
   const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
   if (windowState === 'closed') return { kind: 'outside-window', channel };
 
-  // Never unsigned: a key without an agent name signs as the person the customer was promised.
-  const signer = replySigner(deps.business, { agentName: request.agent.name, promise: conversation.promise });
   const text = signReply({ text: request.text, signer, channel: sendChannel, locale: conversation.locale });
   // Meta echoes what we send, and an echo may arrive before the reply is stored: marked in
   // flight, an echo without an app id waits (503, Meta retries) instead of passing for a

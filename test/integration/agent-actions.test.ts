@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
+import { issueApiKey } from '#lib/domain/api-key.ts';
 import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -84,6 +86,36 @@ describe('the agents acting through the API', () => {
     expect(conversation.firstReplyAt).toBe(sb.clock.now().toISOString());
     expect(messages.map((m) => m.kind)).toEqual(['message', 'ack', 'reply']);
     expect((await sb.events()).map((event) => event.type)).toContain('reply.sent');
+  });
+
+  // Found at stop 25: a key whose person the configuration does not list (created before keys
+  // were checked, or the person since removed) sent replies signed with the name alone.
+  it('should refuse with 422 a reply through a key whose person is not listed, sending nothing', async () => {
+    // Prepare: a key stored for someone the configuration does not list
+    const id = await openOne();
+    const { key, token } = issueApiKey(
+      { name: 'Old helpdesk', scopes: ['read', 'reply'], agentName: 'Zofia Zielińska' },
+      sb.clock.now(),
+    );
+    await new DynamoDbApiKeyStore({ client: sb.backends.dynamodb, tableName: sb.backends.tableName }).create(
+      key,
+    );
+    sb.clock.advance(20 * 60_000);
+
+    // Act
+    const response = await act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' }, { token });
+
+    // Assess: the fix is named; the customer got nothing unsigned and still waits
+    expect(response.status).toBe(422);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('AGENT_NOT_LISTED');
+    expect(error.message).toContain('"Zofia Zielińska"');
+    expect(error.message).toContain('people.agents');
+    expect(await sb.outbox()).toHaveLength(1);
+    const { conversation } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: Json;
+    };
+    expect(conversation.firstReplyAt).toBeUndefined();
   });
 
   it("should not send a stored reply again when the agents' tool retries after the request died", async () => {

@@ -303,6 +303,27 @@ describe('API keys (the agents’ side)', () => {
     });
   });
 
+  // Found at stop 25: a key could name anyone, and its replies went out signed with the name alone.
+  it('should refuse with 422 a key for an agent name the configuration does not list with a contact', async () => {
+    // Act
+    const response = await call(TEST_API_TOKEN, 'POST', '/api/admin/keys', {
+      name: 'Helpdesk',
+      scopes: ['read', 'reply'],
+      agentName: 'Zofia Zielińska',
+    });
+
+    // Assess: told what to do, and no key made
+    expect(response.status).toBe(422);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('AGENT_NOT_LISTED');
+    expect(error.message).toContain('"Zofia Zielińska"');
+    expect(error.message).toContain('people.agents');
+    const { items } = (await (await call(TEST_API_TOKEN, 'GET', '/api/admin/keys')).json()) as {
+      items: ListedKey[];
+    };
+    expect(items.map((key) => key.agentName)).not.toContain('Zofia Zielińska');
+  });
+
   it('should refuse a body that is not JSON with 400', async () => {
     // Act
     const response = await call(TEST_API_TOKEN, 'POST', '/api/admin/keys', '{"name":');

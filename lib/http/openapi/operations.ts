@@ -155,7 +155,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Reply to the customer',
     description:
-      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name (their phone or email when they are on the business rota; an email comes under their name); a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact waits for a person in another, open one (not one already answered, nor one only their out-of-office reply or HELP opened): then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name, with their phone or email as the business configuration lists them (the rota, or `people.agents`; an email comes under their name), 422 `AGENT_NOT_LISTED` when it no longer lists them; a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact waits for a person in another, open one (not one already answered, nor one only their out-of-office reply or HELP opened): then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
     auth: 'reply',
     idempotent: true,
     params: conversationId,
@@ -164,7 +164,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     errors: {
       404: ['NOT_FOUND'],
       409: ['OUTSIDE_WINDOW', 'NO_ROUTE', 'CONTACT_HAS_OPEN_CONVERSATION'],
-      422: ['PROVIDER_REJECTED'],
+      422: ['PROVIDER_REJECTED', 'AGENT_NOT_LISTED'],
     },
   },
   {
@@ -229,10 +229,12 @@ export const OPERATIONS: readonly ApiOperation[] = [
     operationId: 'createApiKey',
     tag: 'Keys',
     summary: 'Create an API key',
+    description:
+      "`agentName`, when given, is the person the key's replies are signed by: someone the business configuration lists with a direct contact (people.rota or people.agents, by name or id), else 422 `AGENT_NOT_LISTED`.",
     auth: 'admin',
     body: CreateKeyBody,
     responses: { 201: { description: 'Created', schema: CreatedApiKeySchema, headers: noStore } },
-    errors: { 413: ['PAYLOAD_TOO_LARGE'] },
+    errors: { 413: ['PAYLOAD_TOO_LARGE'], 422: ['AGENT_NOT_LISTED'] },
   },
   {
     method: 'get',

@@ -18,7 +18,7 @@ import {
 } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
+import { agentNotListed, errorBody, NotFoundError, parseRequest } from '../errors.ts';
 import { idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
 import { ConversationId } from './api.ts';
@@ -120,6 +120,8 @@ export function actionRoutes(
           ),
           409,
         );
+      case 'agent-not-listed':
+        return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(result.agentName)), 422);
       case 'rejected':
         return c.json(
           errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`),

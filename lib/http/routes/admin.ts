@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { listedSigner } from '#lib/domain/signer.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
+import { agentNotListed, errorBody, NotFoundError, parseRequest } from '../errors.ts';
 
 export const CreateKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -17,7 +19,13 @@ export const CreateKeyBody = z.strictObject({
 const MAX_BODY_BYTES = 16 * 1024;
 
 /** Key management, mounted at /api/admin; every route needs the admin scope. */
-export function adminRoutes(deps: { keys: ApiKeyStore; clock: Clock; log: Log }): Hono<AuthEnv> {
+export function adminRoutes(deps: {
+  keys: ApiKeyStore;
+  clock: Clock;
+  log: Log;
+  /** Who may sign replies: a key's agent name must name one of them. */
+  business: BusinessConfig;
+}): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>();
   routes.use('*', requireScope('admin'));
 
@@ -29,6 +37,10 @@ export function adminRoutes(deps: { keys: ApiKeyStore; clock: Clock; log: Log })
       return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
     }
     const body = parseRequest(CreateKeyBody, json);
+    // Its replies would go out with no direct contact, or be refused: say so now, to the admin.
+    if (body.agentName && !listedSigner(deps.business, body.agentName)) {
+      return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(body.agentName)), 422);
+    }
     const { key, token } = issueApiKey(
       { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
       deps.clock.now(),

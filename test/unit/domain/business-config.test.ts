@@ -177,6 +177,57 @@ describe('parseBusinessConfig', () => {
       },
       'people.rota[1].id: "anna" is on the rota twice',
     ],
+    // Found at stop 25: the people who sign a reply without being on the rota.
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }],
+          agents: [{ id: 'zofia', name: 'Zofia Zielińska' }],
+        },
+      },
+      'people.agents[0]: needs a phone or an email so customers can reach the signer directly',
+    ],
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }],
+          agents: [{ id: 'anna', name: 'Anna Nowak', phone: '2' }],
+        },
+      },
+      'people.agents[0].id: "anna" is listed twice',
+    ],
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }],
+          agents: [{ id: 'ania', name: ' anna  KOWALSKA', phone: '2' }],
+        },
+      },
+      'people.agents[0].name: "Anna Kowalska" is listed twice: a key naming them could sign with either contact',
+    ],
+    [
+      {
+        people: {
+          default: 'zofia',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }],
+          agents: [{ id: 'zofia', name: 'Zofia Zielińska', phone: '2' }],
+        },
+      },
+      'people.default: "zofia" is not on the rota (anna)',
+    ],
+    [
+      {
+        people: {
+          default: 'anna',
+          rota: [{ id: 'anna', name: 'Anna Kowalska', phone: '1' }],
+          agents: [{ id: 'zofia', name: 'Zofia Zielińska', phone: '2', hours: { mon: ['09:00-17:00'] } }],
+        },
+      },
+      'people.agents[0]: Unrecognized key: "hours"',
+    ],
     [{ ack: { selfHelpUrl: 'ftp://example.com' } }, 'ack.selfHelpUrl: Invalid URL'],
     [
       { timeZone: '-05:00' },

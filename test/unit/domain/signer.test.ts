@@ -9,9 +9,14 @@ import { replySigner } from '#lib/domain/signer.ts';
 
 const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' };
 const PIOTR = { id: 'piotr', name: 'Piotr Nowak', email: 'piotr.nowak@example.com' };
+const ZOFIA = { id: 'zofia', name: 'Zofia Zielińska', phone: '22 555 55 55' };
 const CONFIG: BusinessConfig = parseBusinessConfig({
   ...DEFAULT_BUSINESS_CONFIG,
-  people: { default: 'anna', rota: [ANNA, { ...PIOTR, hours: { mon: ['09:00-12:00'] } }] },
+  people: {
+    default: 'anna',
+    rota: [ANNA, { ...PIOTR, hours: { mon: ['09:00-12:00'] } }],
+    agents: [ZOFIA],
+  },
 });
 
 function promisedBy(signer: ReplyPromise['signer']): ReplyPromise {
@@ -41,12 +46,15 @@ describe('replySigner', () => {
     });
   });
 
-  it('should sign with the agent name alone when they are not on the rota', () => {
+  // Found at stop 25: an agent not on the rota signed with the name alone, no way to reach them.
+  it('should sign as a listed agent who is not on the rota with their direct contact, and as nobody for a name not listed', () => {
     // Act
-    const signer = replySigner(CONFIG, { agentName: 'Zofia Zielińska', promise: promisedBy(ANNA) });
+    const listed = replySigner(CONFIG, { agentName: 'zofia  zielińska', promise: promisedBy(ANNA) });
+    const unlisted = replySigner(CONFIG, { agentName: 'Ola Nowak', promise: promisedBy(ANNA) });
 
-    // Assess
-    expect(signer).toEqual({ name: 'Zofia Zielińska' });
+    // Assess: a reply is never signed without a direct contact; the caller refuses it instead
+    expect(listed).toEqual({ name: 'Zofia Zielińska', phone: '22 555 55 55' });
+    expect(unlisted).toBeNull();
   });
 
   it('should sign a key without an agent name as the person the promise named, from their current rota entry', () => {
