@@ -8,6 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
 import {
   type StoredWebhookSubscription,
   StoredWebhookSubscriptionSchema,
@@ -16,6 +17,7 @@ import {
   type WebhookSubscription,
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
+import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
@@ -29,6 +31,35 @@ const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'typ
 export const DELIVERY_LOG_DAYS = 30;
 const PUBLIC_FIELDS = ['id', 'url', 'events', 'description', 'createdAt', 'disabledAt', 'disabledReason'];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+/**
+ * Where the one-off backfill of the log's expiresAt (deliveries stored before stop 24 had none)
+ * has got to: the subscription whose log it reads and its cursor there, subscriptions in id
+ * order; `until` is when it began: a delivery created after that was written by a release
+ * that sets expiresAt itself. Delete the item to run it again (after a rollback past stop 24).
+ */
+const BACKFILL_KEY = { pk: 'BACKFILL#webhook-delivery-expiry', sk: 'BACKFILL' };
+const BackfillSchema = z.object({
+  until: z.iso.datetime(),
+  subscriptionId: z.string().nullable(),
+  cursor: z.string().nullable(),
+  done: z.boolean(),
+  version: z.number().int(),
+});
+type Backfill = z.infer<typeof BackfillSchema>;
+
+/**
+ * When DynamoDB's TTL removes a settled delivery: DELIVERY_LOG_DAYS after it settled (one
+ * abandoned before any attempt, its subscription gone or deleted: after its creation); never
+ * while it is pending. Epoch seconds.
+ */
+function expiresAtOf(
+  delivery: Pick<WebhookDelivery, 'state' | 'deliveredAt' | 'lastAttemptAt' | 'createdAt'>,
+): number | null {
+  if (delivery.state === 'pending') return null;
+  const settledAt = delivery.deliveredAt ?? delivery.lastAttemptAt ?? delivery.createdAt;
+  return Math.ceil(Date.parse(settledAt) / 1000) + DELIVERY_LOG_DAYS * 86_400;
+}
 
 const subscriptionKey = (id: string) => marshall({ pk: `WEBHOOK#${id}`, sk: 'WEBHOOK' });
 const deliveryKey = (id: string) => marshall({ pk: `WHDELIVERY#${id}`, sk: 'WHDELIVERY' });
@@ -68,6 +99,8 @@ export class DynamoDbWebhookStore implements WebhookStore {
   readonly #cacheMs: number;
   readonly #shards: ShardCount;
   #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
+  /** The expiry backfill finished (seen in the table): this process never asks again. */
+  #backfillDone = false;
 
   /**
    * `enabledCacheMs`: how long this process reuses the enabled subscriptions it read. Every
@@ -259,21 +292,140 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return { items, nextCursor: page.nextCursor };
   }
 
+  /**
+   * A one-off backfill, run by the sweeper until done: gives the settled deliveries stored
+   * before stop 24, which have no expiresAt and so would stay for ever, the expiry they would
+   * have had (expiresAtOf: one that settled over 30 days ago leaves at DynamoDB's next TTL pass).
+   * It reads each subscription's log oldest first with Queries (never a Scan), at most
+   * `pageSize` deliveries a call, and stores where it got to after each page, so a crash or
+   * the next run resumes there; each write is conditional on the item still lacking the field
+   * and being settled, so a repeat or a second sweeper changes nothing. Once done, the call
+   * costs one GetItem per process, then nothing.
+   */
+  async backfillDeliveryExpiry(
+    now: Date,
+    options: { pageSize?: number; pages?: number } = {},
+  ): Promise<{ updated: number; done: boolean }> {
+    const { pageSize = 100, pages = 10 } = options;
+    if (this.#backfillDone) return { updated: 0, done: true };
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: marshall(BACKFILL_KEY), ConsistentRead: true }),
+    );
+    let at: Backfill | null = Item ? BackfillSchema.parse(unmarshall(Item)) : null;
+    if (at?.done) {
+      this.#backfillDone = true;
+      return { updated: 0, done: true };
+    }
+    // Subscriptions are few and never deleted (a deleted one is disabled, its log kept).
+    const ids = (await this.#listAll({ ProjectionExpression: '#id', names: { '#id': 'id' } }))
+      .map((item) => String(unmarshall(item).id))
+      .sort();
+    let updated = 0;
+    for (let page = 0; page < pages && !this.#backfillDone; page++) {
+      const from: Backfill = at ?? {
+        until: now.toISOString(),
+        subscriptionId: ids[0] ?? null,
+        cursor: null,
+        done: ids.length === 0,
+        version: 0,
+      };
+      let next: Backfill = { ...from, version: from.version + 1 };
+      if (from.subscriptionId !== null && !from.done) {
+        const subscriptionId = from.subscriptionId;
+        const read = await this.#oldestDeliveries(subscriptionId, from, pageSize);
+        const writes = await Promise.all(
+          read.items.map((item) => this.#giveExpiry(deliveryFields(item) as Partial<WebhookDelivery>)),
+        );
+        updated += writes.filter(Boolean).length;
+        const following = ids.find((id) => id > subscriptionId) ?? null;
+        next = read.nextCursor
+          ? { ...next, cursor: read.nextCursor }
+          : { ...next, subscriptionId: following, cursor: null, done: following === null };
+      }
+      // Conditional on the version read: a second sweeper that got further is not sent back.
+      const saved = await applied(
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: marshall({ ...BACKFILL_KEY, ...next }),
+            ...(at
+              ? {
+                  ConditionExpression: 'version = :version',
+                  ExpressionAttributeValues: marshall({ ':version': at.version }),
+                }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        ),
+      );
+      if (!saved) break;
+      at = next;
+      if (next.done) this.#backfillDone = true;
+    }
+    return { updated, done: this.#backfillDone };
+  }
+
+  /** A page of a subscription's deliveries created before the backfill began, oldest first. */
+  async #oldestDeliveries(
+    subscriptionId: string,
+    at: Backfill,
+    pageSize: number,
+  ): Promise<{ items: Record<string, AttributeValue>[]; nextCursor: string | null }> {
+    const query = {
+      client: this.#client,
+      table: this.#table,
+      index: 'gsi1',
+      base: deliveriesPartition(subscriptionId),
+      shards: await this.#shards.forReading(),
+      newestFirst: false,
+      // '~' sorts after every id character: everything created at `until`, whatever its id.
+      until: { value: `${at.until}#~`, inclusive: true },
+      limit: pageSize,
+      tableKey: deliveryTableKey,
+    };
+    try {
+      return await queryShards({ ...query, cursor: at.cursor ?? undefined });
+    } catch (error) {
+      // The index's shard count changed since the cursor was stored: this log again from its
+      // start (what is done already is skipped by its condition).
+      if (!(error instanceof InvalidCursorError) || at.cursor === null) throw error;
+      return queryShards(query);
+    }
+  }
+
+  /** Sets a settled delivery's missing expiresAt; false when it has one, or is pending or gone. */
+  async #giveExpiry(delivery: Partial<WebhookDelivery>): Promise<boolean> {
+    if (!delivery.id || !delivery.state || !delivery.createdAt) return false;
+    const expiresAt = expiresAtOf({
+      state: delivery.state,
+      deliveredAt: delivery.deliveredAt ?? null,
+      lastAttemptAt: delivery.lastAttemptAt ?? null,
+      createdAt: delivery.createdAt,
+    });
+    if (expiresAt === null) return false;
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: deliveryKey(delivery.id),
+          UpdateExpression: 'SET expiresAt = :expiresAt',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(expiresAt) AND #state <> :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ':expiresAt': expiresAt, ':pending': 'pending' }),
+        }),
+      ),
+    );
+  }
+
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
     const due = delivery.state === 'pending' && delivery.nextAttemptAt !== null;
-    // (One abandoned before any attempt, its subscription gone or deleted: from its creation.)
-    const settledAt =
-      delivery.state === 'pending'
-        ? null
-        : (delivery.deliveredAt ?? delivery.lastAttemptAt ?? delivery.createdAt);
+    const expiresAt = expiresAtOf(delivery);
     return marshall(
       {
         ...delivery,
         // A settled delivery stays in the log (and can be replayed) for DELIVERY_LOG_DAYS, then
         // DynamoDB's TTL removes it: one item per event and subscription would grow for ever.
-        ...(settledAt
-          ? { expiresAt: Math.ceil(Date.parse(settledAt) / 1000) + DELIVERY_LOG_DAYS * 86_400 }
-          : {}),
+        ...(expiresAt === null ? {} : { expiresAt }),
         pk: `WHDELIVERY#${delivery.id}`,
         sk: 'WHDELIVERY',
         type: 'webhook-delivery',

@@ -179,6 +179,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     graceMs: config.ack.graceMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),
+    backfill: () => webhooks.backfillDeliveryExpiry(clock.now()),
   };
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;

@@ -34,6 +34,11 @@ export type SweepDeps = {
   deliverWebhooks?: (budgetMs: number) => Promise<unknown>;
   /** Records stored mail whose SNS notification never arrived (recoverMail). */
   recoverMail?: () => Promise<unknown>;
+  /**
+   * One-off data backfills, a bounded part each run until done, then free: the webhook
+   * delivery log's expiry for deliveries stored before it had one.
+   */
+  backfill?: () => Promise<unknown>;
 };
 
 export type SweepResult = {
@@ -119,6 +124,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     } catch (error) {
       result.errors++;
       deps.log.warn('sweeper could not deliver webhooks', { error: (error as Error).name });
+    }
+  }
+  if (deps.backfill) {
+    try {
+      await deps.backfill();
+    } catch (error) {
+      result.errors++;
+      deps.log.warn('sweeper could not run its backfill', { error: (error as Error).name });
     }
   }
   // Last: a large mail read from S3 must not hold up the acks above.

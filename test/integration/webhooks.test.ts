@@ -1,7 +1,10 @@
-import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
+import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { countCalls } from '#test/support/faults.ts';
 import { messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import {
@@ -591,4 +594,107 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(afterBatch).toBe(2);
     expect(inline).toBe(1);
   }, 30_000);
+  // Found at stop 25: deliveries stored before stop 24 have no expiresAt, so the TTL never
+  // removes them. The sweeper gives them one, a page at a time, once.
+  describe('deliveries stored before the log had a TTL', () => {
+    /** Stores every delivery of the subscription as a release before stop 24 did: without expiresAt. */
+    async function withoutExpiry(ids: readonly string[]): Promise<void> {
+      for (const id of ids) {
+        await sb.backends.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: sb.backends.tableName,
+            Key: marshall({ pk: `WHDELIVERY#${id}`, sk: 'WHDELIVERY' }),
+            UpdateExpression: 'REMOVE expiresAt',
+          }),
+        );
+      }
+    }
+
+    it('should give each settled one its expiry from when it settled in the next sweep run, and leave a pending one until it settles', async () => {
+      // Prepare: three events delivered, then one whose endpoint failed (still pending); all
+      // four stored without expiresAt
+      await start();
+      const webhook = await subscribe(['*']);
+      await sb.postSms({ From: '+48601234567' });
+      await sb.drain();
+      const settledAt = Math.ceil(sb.clock.now().getTime() / 1000);
+      sb.clock.advance(86_400_000);
+      receiver.respondWith(503);
+      await sb.postSms({ From: '+48601234567', Body: 'Halo?' });
+      const log = await deliveries(webhook.id);
+      await withoutExpiry(log.map((delivery) => delivery.id));
+
+      // Act
+      await sweep(sb.runtime.sweepDeps, { webhookBudgetMs: 0 });
+
+      // Assess
+      const items = await Promise.all(log.map((delivery) => storedItem(delivery.id)));
+      const expiries = items.map((item) => [item?.state, item?.expiresAt]);
+      expect(expiries.toSorted()).toEqual([
+        ['delivered', settledAt + 30 * 86_400],
+        ['delivered', settledAt + 30 * 86_400],
+        ['delivered', settledAt + 30 * 86_400],
+        ['pending', undefined],
+      ]);
+    });
+
+    it('should work through the log a bounded page at a time, resume where it stopped, and cost nothing once done', async () => {
+      // Prepare: two subscriptions, eight deliveries between them, stored without expiresAt
+      await start();
+      const first = await subscribe(['*']);
+      const second = await subscribe(['message.received']);
+      await sb.postSms({ From: '+48601234567' });
+      await sb.drain();
+      await sb.postSms({ From: '+48601234568' });
+      await sb.drain();
+      const log = [...(await deliveries(first.id)), ...(await deliveries(second.id))];
+      await withoutExpiry(log.map((delivery) => delivery.id));
+      const shards = new ShardCount({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        configured: sb.config.aws.indexShards,
+      });
+      // A new store for each run: a fresh Lambda after each, which knows only what the table holds
+      const run = () =>
+        new DynamoDbWebhookStore({
+          client: sb.backends.dynamodb,
+          tableName: sb.backends.tableName,
+          shards,
+        }).backfillDeliveryExpiry(sb.clock.now(), { pageSize: 3, pages: 1 });
+      const updates = countCalls(sb.backends.dynamodb, 'UpdateItemCommand');
+
+      // Act
+      const runs = [];
+      for (let i = 0; i < 10; i++) {
+        runs.push(await run());
+        if (runs.at(-1)?.done) break;
+      }
+      const writes = updates.count;
+      const store = new DynamoDbWebhookStore({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        shards,
+      });
+      await store.backfillDeliveryExpiry(sb.clock.now(), { pageSize: 3, pages: 1 });
+      const calls = countCalls(sb.backends.dynamodb, 'GetItemCommand');
+      const queries = countCalls(sb.backends.dynamodb, 'QueryCommand');
+      const again = await store.backfillDeliveryExpiry(sb.clock.now(), { pageSize: 3, pages: 1 });
+      updates.remove();
+      calls.remove();
+      queries.remove();
+
+      // Assess: at most a page of three a run, every delivery given its expiry once, then done
+      // for good: the same process asks the table nothing more
+      expect(log).toHaveLength(8);
+      expect(runs.every((r) => r.updated <= 3)).toBe(true);
+      expect(runs.reduce((sum, r) => sum + r.updated, 0)).toBe(8);
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      expect(runs.at(-1)?.done).toBe(true);
+      expect(writes).toBe(8);
+      const items = await Promise.all(log.map((delivery) => storedItem(delivery.id)));
+      expect(items.every((item) => typeof item?.expiresAt === 'number')).toBe(true);
+      expect(again).toEqual({ updated: 0, done: true });
+      expect(calls.count + queries.count).toBe(0);
+    });
+  });
 });
