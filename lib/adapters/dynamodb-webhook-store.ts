@@ -76,6 +76,7 @@ function subscriptionFields(item: Record<string, AttributeValue>): Record<string
     description: plain.description ?? null,
     disabledAt: plain.disabledAt ?? null,
     disabledReason: plain.disabledReason ?? null,
+    firstAttemptsPausedUntil: plain.firstAttemptsPausedUntil ?? null,
   };
 }
 
@@ -132,6 +133,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       description: subscription.description ?? undefined,
       disabledAt: subscription.disabledAt ?? undefined,
       disabledReason: subscription.disabledReason ?? undefined,
+      firstAttemptsPausedUntil: subscription.firstAttemptsPausedUntil ?? undefined,
     };
     await this.#client.send(
       new PutItemCommand({
@@ -215,6 +217,58 @@ export class DynamoDbWebhookStore implements WebhookStore {
         }),
       ),
     );
+  }
+
+  async pauseFirstAttempts(id: string, until: Date): Promise<void> {
+    const pausedUntil = until.toISOString();
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: 'SET firstAttemptsPausedUntil = :until',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':until': pausedUntil }),
+        }),
+      ),
+    );
+    this.#patchEnabled(id, pausedUntil);
+  }
+
+  async resumeFirstAttempts(id: string, seen: string): Promise<void> {
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: 'REMOVE firstAttemptsPausedUntil',
+          // A pause renewed since (a later slow failure) stands.
+          ConditionExpression: 'firstAttemptsPausedUntil = :seen',
+          ExpressionAttributeValues: marshall({ ':seen': seen }),
+        }),
+      ),
+    );
+    this.#patchEnabled(id, null, seen);
+  }
+
+  /**
+   * This process's cached enabled list, changed as just written: its next publish sees the
+   * pause (or its end) without another Query. Only `seen` is cleared when given.
+   */
+  #patchEnabled(id: string, pausedUntil: string | null, seen?: string): void {
+    const cached = this.#enabled;
+    if (!cached) return;
+    const list = cached.list.then((subscriptions) =>
+      subscriptions.map((subscription) =>
+        subscription.id === id && (seen === undefined || subscription.firstAttemptsPausedUntil === seen)
+          ? { ...subscription, firstAttemptsPausedUntil: pausedUntil }
+          : subscription,
+      ),
+    );
+    this.#enabled = { at: cached.at, list };
+    list.catch(() => {
+      if (this.#enabled?.list === list) this.#enabled = null;
+    });
   }
 
   async createDelivery(delivery: WebhookDelivery): Promise<boolean> {

@@ -32,6 +32,13 @@ export type WebhookSubscription = z.infer<typeof WebhookSubscriptionSchema>;
 /** The stored form: the subscription plus its signing secret (`whsec_<base64>`). */
 export const StoredWebhookSubscriptionSchema = WebhookSubscriptionSchema.extend({
   secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/),
+  /**
+   * Until when new deliveries skip their first attempt and are left due for the sweeper: an
+   * attempt to the endpoint failed slowly (a timeout), and every write would wait for it again.
+   * Set by whichever process saw that, cleared by the next delivery that succeeds: shared by
+   * every process, so a recovered endpoint hears new events at once again.
+   */
+  firstAttemptsPausedUntil: z.iso.datetime().nullable().default(null),
 });
 export type StoredWebhookSubscription = z.infer<typeof StoredWebhookSubscriptionSchema>;
 
@@ -79,6 +86,7 @@ export function issueWebhook(
     disabledAt: null,
     disabledReason: null,
     secret: `whsec_${randomBytes(SECRET_BYTES).toString('base64')}`,
+    firstAttemptsPausedUntil: null,
   };
 }
 

@@ -23,6 +23,16 @@ export interface WebhookStore {
   listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]>;
   /** Disables it (keeping the first time and reason); false when there is no such subscription. */
   disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean>;
+  /**
+   * Leaves the subscription's new deliveries to the sweeper until `until` (its endpoint failed
+   * slowly); this process's enabled list shows it at once, others' within their cache time.
+   */
+  pauseFirstAttempts(id: string, until: Date): Promise<void>;
+  /**
+   * Gives the subscription first attempts again (a delivery to its endpoint succeeded), unless
+   * the pause was renewed since it was read as `seen`.
+   */
+  resumeFirstAttempts(id: string, seen: string): Promise<void>;
   /** Puts a new delivery; false (and nothing written) when one with its id exists. */
   createDelivery(delivery: WebhookDelivery): Promise<boolean>;
   getDelivery(id: string): Promise<WebhookDelivery | null>;

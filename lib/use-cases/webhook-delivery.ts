@@ -52,16 +52,17 @@ export const FIRST_ATTEMPTS_BUDGET_MS = 3_000;
 const MIN_FIRST_ATTEMPT_MS = 1_000;
 
 /**
- * An endpoint whose first attempt failed after this long (a timeout, a slow error) is
- * remembered by the process for FAILING_ENDPOINT_MEMORY_MS: its new deliveries are left due for
- * the sweeper, untouched, instead of making every write wait for it again. A quick failure (a
- * 503, a refused connection) costs a write no time, so those keep their first attempt and hear
- * new events at once when the endpoint is back.
+ * An endpoint whose first attempt failed after this long (a timeout, a slow error) has its first
+ * attempts paused for FIRST_ATTEMPTS_PAUSE_MS, on its subscription (every process sees it): its
+ * new deliveries are left due for the sweeper, untouched, instead of making every write wait
+ * for it again. The next delivery to it that succeeds (the sweeper's, usually) ends the pause.
+ * A quick failure (a 503, a refused connection) costs a write no time, so those keep their first
+ * attempt and hear new events at once when the endpoint is back.
  */
 const SLOW_FAILURE_MS = 1_000;
 /** An attempt that ran to within this of its limit timed out; a limit this far under the budget was cut. */
 const CUT_TOLERANCE_MS = 100;
-const FAILING_ENDPOINT_MEMORY_MS = 60_000;
+const FIRST_ATTEMPTS_PAUSE_MS = 60_000;
 
 export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
 
@@ -73,20 +74,6 @@ export type DeliveryRunResult = { delivered: number; retrying: number; failed: n
  * budget lasts and its endpoint is not remembered as failing; the sweeper sends the rest.
  */
 export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
-  // Per process (a Lambda execution environment, npm start): subscription id → until when.
-  const failing = new Map<string, number>();
-  const slowlyFailing: FirstAttempts['slowlyFailing'] = {
-    has(id) {
-      const until = failing.get(id);
-      if (until === undefined) return false;
-      if (until > deps.clock.now().getTime()) return true;
-      failing.delete(id);
-      return false;
-    },
-    add(id) {
-      failing.set(id, deps.clock.now().getTime() + FAILING_ENDPOINT_MEMORY_MS);
-    },
-  };
   return {
     async publish(events: readonly DomainEvent[]) {
       if (events.length === 0) return;
@@ -104,7 +91,7 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
       const budget = deps.firstAttemptBudget?.() ?? { remainingMs: FIRST_ATTEMPTS_BUDGET_MS };
       const startedAt = performance.now();
       await deliverAll(deps, fresh, new Map(subscriptions.map((s) => [s.id, s])), {
-        first: { deadline: startedAt + budget.remainingMs, slowlyFailing },
+        first: { deadline: startedAt + budget.remainingMs },
       });
       // Attempts of writes running side by side are counted twice: the budget only runs out sooner.
       budget.remainingMs -= performance.now() - startedAt;
@@ -155,13 +142,45 @@ type RunState = {
   deadline: number;
 };
 
-/** First attempts inside a write: what they may spend, and which endpoints they leave alone. */
+/** First attempts inside a write: what they may spend. */
 type FirstAttempts = {
   /** No first attempt waits for its endpoint past this (performance.now()): the request's budget. */
   deadline: number;
-  /** Endpoints this process saw fail slowly a moment ago: their deliveries stay due, untouched. */
-  slowlyFailing: { has(id: string): boolean; add(id: string): void };
 };
+
+/** Whether the subscription's first attempts are paused now (its endpoint failed slowly a moment ago). */
+function firstAttemptsPaused(
+  deps: WebhookDeliveryDeps,
+  subscription: StoredWebhookSubscription | null,
+): boolean {
+  const until = subscription?.firstAttemptsPausedUntil;
+  return until != null && Date.parse(until) > deps.clock.now().getTime();
+}
+
+/**
+ * Pauses or resumes a subscription's first attempts. Best effort: without the write, the worst
+ * is a write that waits for a slow endpoint once more, or new events left to the sweeper.
+ */
+async function setFirstAttempts(
+  deps: WebhookDeliveryDeps,
+  subscriptions: Map<string, StoredWebhookSubscription | null>,
+  subscription: StoredWebhookSubscription,
+  paused: boolean,
+): Promise<void> {
+  const seen = subscription.firstAttemptsPausedUntil;
+  const until = paused ? new Date(deps.clock.now().getTime() + FIRST_ATTEMPTS_PAUSE_MS).toISOString() : null;
+  // This run (a sweep's later pages) acts on it once.
+  subscriptions.set(subscription.id, { ...subscription, firstAttemptsPausedUntil: until });
+  try {
+    if (until) await deps.webhooks.pauseFirstAttempts(subscription.id, new Date(until));
+    else if (seen) await deps.webhooks.resumeFirstAttempts(subscription.id, seen);
+  } catch (error) {
+    deps.log.warn('webhook first attempts not paused or resumed', {
+      webhookId: subscription.id,
+      error: (error as Error).name,
+    });
+  }
+}
 
 /**
  * One subscription's deliveries go in the order their events happened, one at a time (within
@@ -195,7 +214,7 @@ async function deliverAll(
         if (first && !endpointFailing) {
           // Left as created, due at once: the sweeper's next run sends them (or defers them
           // with their endpoint's backlog), costing the write no time and no extra call.
-          if (first.slowlyFailing.has(subscriptionId)) return;
+          if (firstAttemptsPaused(deps, subscriptions.get(subscriptionId) ?? null)) return;
           timeoutMs = first.deadline - performance.now();
           if (timeoutMs < MIN_FIRST_ATTEMPT_MS) return;
         }
@@ -208,8 +227,13 @@ async function deliverAll(
             : await attemptDelivery(deps, delivery, subscription, timeoutMs);
           if (!saved) continue;
           if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);
-          if (saved.state === 'delivered') result.delivered++;
-          else if (saved.state === 'failed') result.failed++;
+          if (saved.state === 'delivered') {
+            result.delivered++;
+            // The endpoint is back: every process's writes try it first again.
+            if (subscription?.firstAttemptsPausedUntil) {
+              await setFirstAttempts(deps, subscriptions, subscription, false);
+            }
+          } else if (saved.state === 'failed') result.failed++;
           else {
             result.retrying++;
             const elapsed = performance.now() - startedAt;
@@ -219,8 +243,8 @@ async function deliverAll(
               timeoutMs !== undefined &&
               timeoutMs < FIRST_ATTEMPTS_BUDGET_MS - CUT_TOLERANCE_MS &&
               elapsed >= timeoutMs - CUT_TOLERANCE_MS;
-            if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort) {
-              first.slowlyFailing.add(subscriptionId);
+            if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort && subscription) {
+              await setFirstAttempts(deps, subscriptions, subscription, true);
             }
             endpointFailing = true;
           }

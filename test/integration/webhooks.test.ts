@@ -594,6 +594,45 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(afterBatch).toBe(2);
     expect(inline).toBe(1);
   }, 30_000);
+  // Found at stop 25: an endpoint whose first attempt failed slowly was left to the sweeper for
+  // 60 s, even after the sweeper had delivered to it again.
+  it('should try a recovered endpoint first again as soon as a delivery to it succeeds, not a minute after it failed slowly', async () => {
+    // Prepare: the endpoint answers too late for the first attempt (3.5 s, over the 3 s
+    // budget); it then recovers, and the sweeper's retry (due 30 to 37.5 s later) delivers
+    await start();
+    const webhook = await subscribe(['message.received']);
+    receiver.delayMs = 3_500;
+    await sb.postSms({ From: '+48601234567' });
+    const pausedUntil = async () => {
+      const { Item } = await sb.backends.dynamodb.send(
+        new GetItemCommand({
+          TableName: sb.backends.tableName,
+          Key: marshall({ pk: `WEBHOOK#${webhook.id}`, sk: 'WEBHOOK' }),
+        }),
+      );
+      return Item ? unmarshall(Item).firstAttemptsPausedUntil : 'missing';
+    };
+    // In the table, not one process's memory: the sweeper on Lambda runs in another
+    const paused = await pausedUntil();
+    receiver.delayMs = 0;
+    sb.clock.advance(40_000);
+    await sweep(sb.runtime.sweepDeps);
+    const [retried] = await deliveries(webhook.id);
+    const resumed = await pausedUntil();
+
+    // Act: another customer writes 45 s after the failure
+    sb.clock.advance(5_000);
+    await sb.postSms({ From: '+48601234568' });
+
+    // Assess: the new event was tried at once, inside its request, and delivered
+    const [fresh] = await deliveries(webhook.id);
+    expect(paused).toBe(new Date(sb.clock.now().getTime() - 45_000 + 60_000).toISOString());
+    expect(resumed).toBeUndefined();
+    expect(retried).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect(fresh?.id).not.toBe(retried?.id);
+    expect(fresh).toMatchObject({ state: 'delivered', attempts: 1 });
+  }, 30_000);
+
   // Found at stop 25: deliveries stored before stop 24 have no expiresAt, so the TTL never
   // removes them. The sweeper gives them one, a page at a time, once.
   describe('deliveries stored before the log had a TTL', () => {
