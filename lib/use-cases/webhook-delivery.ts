@@ -71,7 +71,7 @@ export type DeliveryRunResult = { delivered: number; retrying: number; failed: n
  * enabled subscription (a conditional put, so a republished outbox records nothing twice) and
  * succeeds once they are recorded: the conversation's outbox is cleared then, whatever the
  * endpoints answer. Each new delivery is then tried once while the request's first-attempt
- * budget lasts and its endpoint is not remembered as failing; the sweeper sends the rest.
+ * budget lasts and its endpoint's first attempts are not paused; the sweeper sends the rest.
  */
 export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
   return {
