@@ -28,8 +28,9 @@ export function listedSigner(config: BusinessConfig, agentName: string): Signer 
  * null when the configuration no longer lists them, and the reply is refused: signing it as
  * someone else would tell the customer to call a person who never wrote it. A key without one
  * (the bootstrap AGENT_API_TOKEN the reference inbox uses, a tool's key) signs as the person
- * the conversation's promise named, the one the customer was told would answer (their current
- * rota entry when they are still on it), else the rota's default person.
+ * the conversation's promise named, the one the customer was told would answer, as listed now;
+ * else (no promise, or that person is no longer listed: their direct line may reach nobody) the
+ * rota's default person.
  */
 export function replySigner(
   config: BusinessConfig,
@@ -37,7 +38,8 @@ export function replySigner(
 ): Signer | null {
   if (input.agentName) return listedSigner(config, input.agentName) ?? null;
   const promised = input.promise?.signer;
-  if (promised) return listedSigner(config, promised.id) ?? signerOf(promised);
+  const listed = promised ? listedSigner(config, promised.id) : undefined;
+  if (listed) return listed;
   const fallback = config.people.rota.find((p) => p.id === config.people.default) ?? config.people.rota[0];
   if (!fallback) throw new RangeError('The rota is empty');
   return signerOf(fallback);

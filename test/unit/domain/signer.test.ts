@@ -68,7 +68,9 @@ describe('replySigner', () => {
     expect(signer).toEqual({ name: 'Piotr Nowak', email: 'piotr.nowak@example.com' });
   });
 
-  it('should keep the promised person as stored when they left the rota, and take the default person without a promise', () => {
+  // Changed at stop 25 (a review of configuration edits): the promised person's stored copy was
+  // kept after they left, so the reply gave a direct line that reaches nobody now.
+  it('should sign as the default person when the promised one is no longer listed, and without a promise', () => {
     // Act
     const left = replySigner(CONFIG, {
       agentName: null,
@@ -77,7 +79,11 @@ describe('replySigner', () => {
     const unpromised = replySigner(CONFIG, { agentName: null, promise: null });
 
     // Assess
-    expect(left).toEqual({ name: 'Ola Nowak', phone: '22 111 11 11' });
+    expect(left).toEqual({
+      name: 'Anna Kowalska',
+      phone: '22 123 45 67',
+      email: 'anna.kowalska@example.com',
+    });
     expect(unpromised).toEqual({
       name: 'Anna Kowalska',
       phone: '22 123 45 67',
