@@ -6,11 +6,11 @@ import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/message.ts';
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
 import type {
+  ContactKeeps,
   ContactTouch,
   ConversationPage,
   ConversationQuery,
   ConversationStore,
-  LastAck,
   MessagePage,
   OpenConversationClaim,
 } from '#lib/ports/conversation-store.ts';
@@ -75,6 +75,9 @@ export class MemoryConversationStore implements ConversationStore {
       ...(touch.lastAck
         ? { lastAckAt: touch.lastAck.at, lastAckConversationId: touch.lastAck.conversationId }
         : {}),
+      ...((touch.lastReplyAt ?? contact?.lastReplyAt)
+        ? { lastReplyAt: touch.lastReplyAt ?? contact?.lastReplyAt }
+        : {}),
       ...((touch.locale ?? contact?.locale) ? { locale: touch.locale ?? contact?.locale } : {}),
       ...((touch.name ?? contact?.name) ? { name: touch.name ?? contact?.name } : {}),
     };
@@ -105,9 +108,10 @@ export class MemoryConversationStore implements ConversationStore {
     key: string,
     conversationId: string,
     now: Date,
-    lastAck?: LastAck | null,
+    kept?: ContactKeeps | null,
     claimToken?: string | null,
   ): Promise<void> {
+    const lastAck = kept?.lastAck;
     const contact = this.#contacts.get(key);
     if (contact?.openConversationId !== conversationId) return;
     if (claimToken !== undefined && (contact.claimToken ?? null) !== claimToken) return;
@@ -116,7 +120,15 @@ export class MemoryConversationStore implements ConversationStore {
       openConversationId: null,
       updatedAt: now.toISOString(),
       ...(lastAck ? { lastAckAt: lastAck.at, lastAckConversationId: lastAck.conversationId } : {}),
+      ...(kept?.lastReplyAt ? { lastReplyAt: kept.lastReplyAt } : {}),
     });
+  }
+
+  async keepLastReply(key: string, at: Date): Promise<void> {
+    const contact = this.#contacts.get(key);
+    const iso = at.toISOString();
+    if (!contact || (contact.lastReplyAt && contact.lastReplyAt > iso)) return;
+    this.#contacts.set(key, { ...contact, lastReplyAt: iso });
   }
 
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {

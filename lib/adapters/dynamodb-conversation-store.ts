@@ -22,6 +22,7 @@ import {
   MessageSchema,
 } from '#lib/domain/message.ts';
 import type {
+  ContactKeeps,
   ContactTouch,
   ConversationPage,
   ConversationQuery,
@@ -92,12 +93,14 @@ const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
  * The ConversationStore on DynamoDB: one table, single-item conditional writes only, so it
  * runs unchanged on dynalite (no transactions, no streams) and on AWS.
  */
-// The contact's last acknowledgement, written with the write that ends its conversation.
+// The contact's last acknowledgement and our last reply, written with the write that ends its
+// conversation.
 const LAST_ACK_UPDATE = ', lastAckAt = :lastAckAt, lastAckConversationId = :lastAckConversation';
 const lastAckValues = (lastAck: LastAck) => ({
   ':lastAckAt': lastAck.at,
   ':lastAckConversation': lastAck.conversationId,
 });
+const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt';
 
 export class DynamoDbConversationStore implements ConversationStore {
   readonly #client: DynamoDBClient;
@@ -155,6 +158,10 @@ export class DynamoDbConversationStore implements ConversationStore {
     if (touch.lastAck) {
       Object.assign(values, lastAckValues(touch.lastAck));
       update = update.replace(' ADD', `${LAST_ACK_UPDATE} ADD`);
+    }
+    if (touch.lastReplyAt) {
+      values[':lastReplyAt'] = touch.lastReplyAt;
+      update = update.replace(' ADD', `${LAST_REPLY_UPDATE} ADD`);
     }
     let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
     values[':nullType'] = 'NULL';
@@ -275,9 +282,11 @@ export class DynamoDbConversationStore implements ConversationStore {
     key: string,
     conversationId: string,
     now: Date,
-    lastAck?: LastAck | null,
+    kept?: ContactKeeps | null,
     claimToken?: string | null,
   ): Promise<void> {
+    const lastAck = kept?.lastAck;
+    const lastReplyAt = kept?.lastReplyAt;
     // Already released, pointing at a newer conversation, or claimed again since: nothing to do.
     const claim =
       claimToken === undefined
@@ -290,7 +299,7 @@ export class DynamoDbConversationStore implements ConversationStore {
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}`,
+          UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${lastReplyAt ? LAST_REPLY_UPDATE : ''}`,
           ConditionExpression: `openConversationId = :id${claim}`,
           ExpressionAttributeValues: marshall({
             ':null': null,
@@ -298,6 +307,7 @@ export class DynamoDbConversationStore implements ConversationStore {
             ':id': conversationId,
             ...(claimToken ? { ':token': claimToken } : {}),
             ...(lastAck ? lastAckValues(lastAck) : {}),
+            ...(lastReplyAt ? { ':lastReplyAt': lastReplyAt } : {}),
           }),
         }),
       ),
@@ -641,6 +651,22 @@ export class DynamoDbConversationStore implements ConversationStore {
       if (error instanceof ConditionalCheckFailedException) return null;
       throw error;
     }
+  }
+
+  async keepLastReply(key: string, at: Date): Promise<void> {
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET lastReplyAt = :at',
+          // Only forward (ISO times of one format compare as strings); a retry is applied again.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastReplyAt) OR lastReplyAt <= :at)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+        }),
+      ),
+    );
   }
 
   async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {

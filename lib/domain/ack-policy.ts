@@ -70,11 +70,11 @@ export function noAckReason(input: AckPolicyInput): string | null {
     if (contact?.optedOut) return 'opted-out';
     if (!canSendOn) return 'channel-cannot-send';
   }
-  // An agent answered minutes ago: the customer is mid-conversation, an ack would be noise.
-  if (
-    conversation?.lastReplyAt &&
-    now.getTime() - Date.parse(conversation.lastReplyAt) < settings.quietMinutesAfterReply * MINUTE
-  ) {
+  // An agent answered minutes ago: the customer is mid-conversation, an ack would be noise. In
+  // this conversation or another of theirs (a follow-up on a resolved one, whose answer opens
+  // a new conversation).
+  const replies = [conversation?.lastReplyAt, contact?.lastReplyAt].filter((at) => typeof at === 'string');
+  if (replies.some((at) => now.getTime() - Date.parse(at) < settings.quietMinutesAfterReply * MINUTE)) {
     return 'recently-answered';
   }
   // The same person was just acknowledged on another conversation (a new one after a resolve).

@@ -40,6 +40,12 @@ export const ContactSchema = z.object({
   /** The last acknowledgement this person got, and on which conversation (never over-message). */
   lastAckAt: z.string().optional(),
   lastAckConversationId: z.string().optional(),
+  /**
+   * Our last reply to this person (an agent's, or a person's from the provider's inbox) on a
+   * conversation that has ended or was resolved when we wrote: the quiet time after a reply
+   * holds across their conversations, so the answer to a follow-up is not acknowledged.
+   */
+  lastReplyAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -135,6 +135,13 @@ export const ConversationSchema = z.object({
    * stop 25). An episode such a message opened waits for a person once one joins it.
    */
   lastQuestionAt: z.string().optional(),
+  /**
+   * When the newest customer message recorded late (stored after its receipt: a webhook the
+   * worker recorded, message.recordedAt) was stored here. Nobody could read it before, though its
+   * receipt time may be older than what an agent saw: a resolve's `seenUntil` is weighed against
+   * this too. Absent while every message was stored on receipt.
+   */
+  lateRecordedAt: z.string().optional(),
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
@@ -433,6 +440,9 @@ export function applyInbound(
     ...withInboundNoAck(base, message, context.noAckReason),
     ...(question
       ? { lastQuestionAt: later(base.lastQuestionAt ?? message.createdAt, message.createdAt) }
+      : {}),
+    ...(message.recordedAt
+      ? { lateRecordedAt: later(base.lateRecordedAt ?? message.recordedAt, message.recordedAt) }
       : {}),
   };
 
@@ -959,6 +969,21 @@ export function lastSentAck(conversation: Conversation): LastAck | null {
 }
 
 /**
+ * Our last reply on the conversation, as the contact keeps it when the conversation ends: the
+ * later of the conversation's and the one the contact already holds (a follow-up's), so the
+ * quiet time after a reply holds into the contact's next conversation.
+ */
+export function lastReplyKept(
+  conversation: Conversation,
+  contact: { lastReplyAt?: string } | null,
+): string | null {
+  const ours = conversation.lastReplyAt;
+  const kept = contact?.lastReplyAt ?? null;
+  if (ours === null || kept === null) return ours ?? kept;
+  return later(ours, kept);
+}
+
+/**
  * When the sweeper must next look at this conversation, or null when it has nothing to do:
  * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
  * notice coming due.
@@ -1075,6 +1100,18 @@ function episodeAfterReply(
     originalReplyBy: null,
     ack,
   };
+}
+
+/**
+ * When the customer's newest message here became readable: the latest receipt time, or the
+ * time a message recorded late was stored, whichever is later. A message after an agent's
+ * `seenUntil` by this was not on their screen.
+ */
+export function lastReadableInboundAt(conversation: Conversation): string | null {
+  const wrote = lastInboundAt(conversation);
+  const late = conversation.lateRecordedAt ?? null;
+  if (wrote === null || late === null) return wrote ?? late;
+  return later(wrote, late);
 }
 
 /** When the customer last wrote on any channel (the receipt time of their newest applied message). */

@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'notice.skipped',
   'notice.failed',
   'reply.sent',
+  'note.added',
   'conversation.assigned',
   'conversation.resolved',
   'conversation.reopened',

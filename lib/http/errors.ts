@@ -30,16 +30,34 @@ export class NotFoundError extends SwitchboardError {
  */
 export class InvalidRequestError extends SwitchboardError {
   readonly issues: string[];
-  constructor(error: ZodError) {
-    super('INVALID_REQUEST', 'The request is not valid');
-    this.issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  constructor(error: ZodError | { message: string; issues: string[] }) {
+    super('INVALID_REQUEST', error instanceof ZodError ? 'The request is not valid' : error.message);
+    this.issues =
+      error instanceof ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        : error.issues;
+  }
+}
+
+/**
+ * The JSON body of an API request: `undefined` when it is empty (the route's schema says whether
+ * that will do), a 400 INVALID_REQUEST when it is not JSON. One reader for every API route, so
+ * they answer one documented code (MALFORMED_PAYLOAD is a provider webhook's, not the API's).
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError({ message: 'The body is not JSON', issues: ['(root): invalid_json'] });
   }
 }
 
 /**
  * Parses what the caller sent with the route's schema; a refusal is the caller's 400.
  * Hand-written rather than @hono/zod-validator (not installed): the routes keep their own body
- * reading (an empty body is `undefined`, bad JSON a MalformedPayloadError) and one error shape.
+ * reading (readJsonBody: an empty body is `undefined`, bad JSON this same 400) and one error shape.
  */
 export function parseRequest<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);

@@ -8,6 +8,15 @@ import { errorBody } from './errors.ts';
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
+ * What an acting route sees behind `idempotent()`: `requestKey` names this request, its API key,
+ * Idempotency-Key and body, so that what it stores under a stable id (a reply, a note) is the
+ * same item for every retry of it, and another item for another body under a key reused once its
+ * record expired (after 24 hours a key is free again, as the Idempotency-Key draft lets a server
+ * say: it must not answer a new request with an old one).
+ */
+export type ActingEnv = { Variables: AuthEnv['Variables'] & { requestKey: string } };
+
+/**
  * Every acting API call carries an Idempotency-Key: the first answer is stored and replayed
  * to any retry with the same key (per API key, method and path), so a retry never sends a
  * second reply. The same key with another body is refused (422); one still running, 409.
@@ -15,7 +24,7 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 export function idempotent(deps: {
   idempotency: IdempotencyStore;
   clock: Clock;
-}): MiddlewareHandler<AuthEnv> {
+}): MiddlewareHandler<ActingEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (!key || !KEY.test(key)) {
@@ -28,6 +37,7 @@ export function idempotent(deps: {
     const scope = `${c.get('principal').keyId}:${c.req.method}:${c.req.path}:${key}`;
     const fingerprint = createHash('sha256').update(body).digest('hex');
     const now = deps.clock.now();
+    c.set('requestKey', `${c.get('principal').keyId}:${key}:${fingerprint}`);
     const begun = await deps.idempotency.begin(scope, fingerprint, now);
     if (begun.state === 'done') {
       c.header('idempotent-replayed', 'true');

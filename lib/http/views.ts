@@ -17,7 +17,8 @@ export const ConversationViewSchema = z
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,
     replyBy: conversation.replyBy.meta({
-      description: 'When a person will have answered (ISO 8601 with offset); null when nobody waits',
+      description:
+        'When a person will have answered (ISO 8601 with offset); null unless a customer waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
     }),
     ack: AckSchema.pick({ state: true, reason: true, sentAt: true })
       .nullable()
@@ -52,6 +53,11 @@ export const MessageViewSchema = MessageSchema.pick({
     fullText: z.string().optional().meta({
       description: "A mail's whole text, quoted history included, when `text` holds only the new part",
     }),
+    subject: z.string().optional().meta({ description: "A mail's subject" }),
+    recordedAt: z.string().optional().meta({
+      description:
+        'When it was stored, where that was later than its receipt (`createdAt`): a webhook recorded late, a recovered mail. Nobody could read it before; count it as seen from then (`seenUntil`)',
+    }),
   })
   .meta({ description: 'One message of a conversation, inbound or outbound' });
 export type MessageView = z.infer<typeof MessageViewSchema>;
@@ -59,6 +65,7 @@ export type MessageView = z.infer<typeof MessageViewSchema>;
 /** The public Conversation of the agents' API: the contract, and nothing internal. */
 export function conversationView(conversation: Conversation): ConversationView {
   const ack = conversation.ack;
+  const awaiting = awaitingOf(conversation);
   return {
     id: conversation.id,
     status: conversation.status,
@@ -66,8 +73,10 @@ export function conversationView(conversation: Conversation): ConversationView {
     channel: conversation.channel,
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,
-    replyBy: conversation.replyBy,
-    awaiting: awaitingOf(conversation),
+    // The stored promise outlives its episode (measured against the reply, kept for a reopen):
+    // the contract shows it only while a customer waits for a person (the awaiting listing's rule).
+    replyBy: awaiting === 'reply' ? conversation.replyBy : null,
+    awaiting,
     ack: ack
       ? {
           state: ack.state,
@@ -97,5 +106,7 @@ export function messageView(message: Message): MessageView {
     createdAt: message.createdAt,
     ...(message.delivery ? { delivery: message.delivery } : {}),
     ...(message.fullText ? { fullText: message.fullText } : {}),
+    ...(message.email?.subject ? { subject: message.email.subject } : {}),
+    ...(message.recordedAt ? { recordedAt: message.recordedAt } : {}),
   };
 }

@@ -59,7 +59,12 @@ export type ContactTouch = {
   now: Date;
   /** With `replacing`: the replaced conversation's last acknowledgement, kept on the contact. */
   lastAck?: LastAck | null;
+  /** With `replacing`: our last reply on the replaced conversation (lastReplyKept), kept on the contact. */
+  lastReplyAt?: string | null;
 };
+
+/** What a contact keeps of a conversation that ends: its last acknowledgement, our last reply. */
+export type ContactKeeps = { lastAck?: LastAck | null; lastReplyAt?: string | null };
 
 /**
  * Durable conversations, messages and contacts. Every write is a single-item conditional
@@ -93,8 +98,9 @@ export interface ConversationStore {
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**
    * Clears the contact's open-conversation pointer if it still names this (resolved)
-   * conversation, keeping its last acknowledgement on the contact (in the same write) so that
-   * the contact's next conversation does not repeat it too soon. With `claimToken` (the
+   * conversation, keeping its last acknowledgement and our last reply on the contact (in the
+   * same write) so that the contact's next conversation does not repeat the one or follow the
+   * other with an ack too soon. With `claimToken` (the
    * contact's, read before the conversation was resolved; null: it had none), only if nobody
    * claimed the pointer since. A release that does not happen is harmless: the next message
    * finds the conversation resolved and opens a new one.
@@ -103,9 +109,15 @@ export interface ConversationStore {
     key: string,
     conversationId: string,
     now: Date,
-    lastAck?: LastAck | null,
+    kept?: ContactKeeps | null,
     claimToken?: string | null,
   ): Promise<void>;
+  /**
+   * Our reply at `at` on a conversation the contact no longer follows (a follow-up on a
+   * resolved one): kept on the contact, unless a later one is, so that the answer it draws,
+   * which opens a new conversation, falls within the quiet time after a reply.
+   */
+  keepLastReply(key: string, at: Date): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
   getMessage(id: string): Promise<Message | null>;

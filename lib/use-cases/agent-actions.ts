@@ -4,7 +4,8 @@ import {
   assignConversation,
   type Conversation,
   customerWaiting,
-  lastInboundAt,
+  lastReadableInboundAt,
+  lastReplyKept,
   lastSentAck,
   type ReplyRoute,
   reopenConversation,
@@ -14,6 +15,7 @@ import {
   routeOf,
   sendChannelOf,
 } from '#lib/domain/conversation.ts';
+import { withEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { replySigner } from '#lib/domain/signer.ts';
@@ -82,7 +84,9 @@ const REPLY_IN_FLIGHT_MS = 60_000;
  * the waiting episode ends and the first reply is measured. Outside a 24-hour window it is
  * refused before the provider is called, except on Messenger and Instagram within 7 days,
  * where it goes tagged HUMAN_AGENT (when the Meta app may: `humanAgent`). Callers make it idempotent (Idempotency-Key): the
- * message id derives from the request's key, so even a retry that got past that stores once.
+ * message id derives from `requestKey`, which names the request (its API key, Idempotency-Key
+ * and body), so even a retry that got past that stores once, while another text under a key
+ * whose idempotency record has expired is another reply, sent.
  */
 export async function sendReply(
   deps: AgentDeps,
@@ -214,7 +218,8 @@ async function finishReply(
 export type ChangeResult =
   | { kind: 'changed'; conversation: Conversation }
   | { kind: 'not-found' }
-  | { kind: 'conflict'; reason: string };
+  /** The contact has another open conversation (its id): a contact has one open at a time. */
+  | { kind: 'other-open'; conversationId: string };
 
 /** An assignment never conflicts: the last one wins. */
 export type AssignResult = { kind: 'changed'; conversation: Conversation } | { kind: 'not-found' };
@@ -228,9 +233,10 @@ export type ResolveResult =
 
 /**
  * Resolves a conversation (twice is harmless) and frees the contact for a new one. With
- * `seenUntil` (the receipt time of the newest message the agent saw), not if the customer
- * wrote after it: checked in the same conditional write as the resolve, so a message applied
- * a moment before is never resolved unread (one applied after opens a new conversation).
+ * `seenUntil` (the newest `createdAt` or `recordedAt` of the messages the agent saw), not if the
+ * customer wrote after it, or a message of theirs recorded late was stored after it: checked in
+ * the same conditional write as the resolve, so a message applied a moment before is never
+ * resolved unread (one applied after opens a new conversation).
  */
 export async function resolve(
   deps: AgentDeps,
@@ -251,7 +257,8 @@ export async function resolve(
     deps.store,
     conversationId,
     (current) => {
-      const wrote = lastInboundAt(current);
+      // Receipt time alone would pass a message the worker recorded after the agent looked.
+      const wrote = lastReadableInboundAt(current);
       customerWrote =
         seenUntil !== undefined &&
         current.status === 'open' &&
@@ -273,7 +280,7 @@ export async function resolve(
       resolved.contact.key,
       resolved.id,
       now,
-      lastSentAck(resolved),
+      { lastAck: lastSentAck(resolved), lastReplyAt: lastReplyKept(resolved, contact) },
       contact.claimToken ?? null,
     );
   }
@@ -286,10 +293,7 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   if (!conversation) return { kind: 'not-found' };
   const now = deps.clock.now();
   const key = conversation.contact.key;
-  const conflict = (id: string): ChangeResult => ({
-    kind: 'conflict',
-    reason: `The contact has another open conversation: ${id}`,
-  });
+  const conflict = (id: string): ChangeResult => ({ kind: 'other-open', conversationId: id });
   let reopened: Conversation = conversation;
   let claimToken: string | undefined;
   if (conversation.status === 'open') {
@@ -374,7 +378,12 @@ export async function assign(
   return assigned ? { kind: 'changed', conversation: assigned } : { kind: 'not-found' };
 }
 
-/** An internal note: stored with the conversation's messages, never sent to the customer. */
+/**
+ * An internal note: stored with the conversation's messages, never sent to the customer, and
+ * announced (`note.added`) for the other tools an agent may work in: the event goes on the
+ * conversation's outbox after the note is stored, so the retry of a request that died between
+ * the two writes announces it then, under the same id.
+ */
 export async function addNote(
   deps: AgentDeps,
   request: { conversationId: string; text: string; agent: Agent; requestKey: string },
@@ -396,5 +405,15 @@ export async function addNote(
     createdAt: deps.clock.now().toISOString(),
     contactKey: conversation.contact.key,
   });
+  await updateConversation(
+    deps.store,
+    conversation.id,
+    (current) =>
+      withEvent(current, 'note.added', message.id, new Date(message.createdAt), {
+        messageId: message.id,
+        agent: request.agent.name,
+      }),
+    conversation,
+  );
   return { kind: 'added', message };
 }

@@ -56,19 +56,20 @@ export function replyContext(business: BusinessConfig): ReplyContext {
  * A stored reply (an agent's, or one a person wrote in the provider's inbox) applied to its
  * conversation at the time it was stored: the waiting episode ends and `reply.sent` is
  * announced (a customer message newer than the reply opens the next episode). Applying it
- * again (a retry) changes no state, and its event keeps its id.
+ * again (a retry) changes no state, and its event keeps its id. A follow-up on a resolved
+ * conversation is also kept on the contact (one more write, on that path only): the customer's
+ * answer to it opens a new conversation, which the quiet time after a reply must reach.
  */
-export function applyStoredReply(
+export async function applyStoredReply(
   deps: { store: ConversationStore; business: BusinessConfig },
   message: Message,
   agent: string | null,
 ): Promise<Conversation | null> {
   const context = replyContext(deps.business);
-  return updateConversation(deps.store, message.conversationId, (current) =>
-    applyAgentReply(
-      current,
-      { messageId: message.id, at: new Date(message.createdAt), agent, channel: message.channel },
-      context,
-    ),
+  const at = new Date(message.createdAt);
+  const updated = await updateConversation(deps.store, message.conversationId, (current) =>
+    applyAgentReply(current, { messageId: message.id, at, agent, channel: message.channel }, context),
   );
+  if (updated?.status === 'resolved') await deps.store.keepLastReply(updated.contact.key, at);
+  return updated;
 }

@@ -94,6 +94,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     renewClaim: (...args) => inner.renewClaim(...args),
     releaseOpenConversation: (...args) => inner.releaseOpenConversation(...args),
     touchContact: (...args) => inner.touchContact(...args),
+    keepLastReply: (...args) => inner.keepLastReply(...args),
     putMessage: (...args) => inner.putMessage(...args),
     getMessage: (...args) => inner.getMessage(...args),
     repointMessage: (...args) => inner.repointMessage(...args),

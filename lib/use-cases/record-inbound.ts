@@ -3,7 +3,13 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
 import type { Contact } from '#lib/domain/contact.ts';
-import { type AckState, applyInbound, type Conversation, lastSentAck } from '#lib/domain/conversation.ts';
+import {
+  type AckState,
+  applyInbound,
+  type Conversation,
+  lastReplyKept,
+  lastSentAck,
+} from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
@@ -216,7 +222,11 @@ export async function recordInbound(
       message = await moveToOpenConversation(
         deps,
         message,
-        { ...claiming, lastAck: current && lastSentAck(current) },
+        {
+          ...claiming,
+          lastAck: current && lastSentAck(current),
+          lastReplyAt: current && lastReplyKept(current, contact),
+        },
         contact?.claimToken ?? null,
       );
     } else {

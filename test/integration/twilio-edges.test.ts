@@ -419,4 +419,62 @@ describe('a Twilio webhook the worker recorded later', () => {
     const contact = await sb.runtime.store.getContact(`phone:${MOBILE}`);
     expect(contact?.optedOut).toBe(false);
   });
+
+  it('should not resolve with seenUntil a message the worker recorded after what the agent saw, though received before it', async () => {
+    // Prepare (found at stop 25): a customer waits; a second SMS of theirs comes while the store
+    // cannot take it, so it goes on the work queue. The agent replies to the first, reads the
+    // conversation (newest message: the reply) and resolves with that as seenUntil. Meanwhile
+    // the worker records the second message, placed at its receipt time (before the reply) and
+    // opening the next waiting episode. The resolve compared seenUntil with receipt times only.
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.advance(10 * MINUTE);
+    const fault = refuseNextMessagePut();
+    const during = await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: MOBILE,
+      Body: 'I jeszcze jedno: zmieniam adres dostawy!',
+    });
+    fault.remove();
+    sb.clock.advance(2 * MINUTE);
+    const reply = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' });
+    const seen = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ text: string; createdAt: string }>;
+    };
+    const seenUntil = seen.messages
+      .map((message) => message.createdAt)
+      .sort()
+      .at(-1) as string;
+    sb.clock.advance(MINUTE);
+    await sb.drain();
+    const waiting = (await (await sb.api('/api/conversations?awaiting=true')).json()) as {
+      items: Array<{ id: string }>;
+    };
+
+    // Act
+    sb.clock.advance(MINUTE);
+    const resolved = await sb.act(`/conversations/${id}/resolve`, { seenUntil });
+
+    // Assess: the message nobody read keeps the conversation open (409 CUSTOMER_WROTE); once
+    // read, its recordedAt as seenUntil resolves it
+    expect([during.status, reply.status]).toEqual([200, 201]);
+    expect(seen.messages.map((message) => message.text)).not.toContain(
+      'I jeszcze jedno: zmieniam adres dostawy!',
+    );
+    expect(waiting.items.map((item) => item.id)).toEqual([id]);
+    expect(resolved.status).toBe(409);
+    expect(((await resolved.json()) as { error: { code: string } }).error.code).toBe('CUSTOMER_WROTE');
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('open');
+    const reread = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ createdAt: string; recordedAt?: string }>;
+    };
+    const readable = reread.messages
+      .map((message) => message.recordedAt ?? message.createdAt)
+      .sort()
+      .at(-1) as string;
+    const again = await sb.act(`/conversations/${id}/resolve`, { seenUntil: readable });
+    expect(again.status).toBe(200);
+  });
 });

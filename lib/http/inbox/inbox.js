@@ -426,10 +426,12 @@ async function openConversation(id, moveFocus) {
   state.shownId = id;
   state.messages = shown.messages;
   state.cursor = shown.cursor;
-  state.seenUntil = messages.reduce(
-    (newest, message) => (newest === null || message.createdAt > newest ? message.createdAt : newest),
-    null,
-  );
+  // A message recorded late (recordedAt) was readable only from then, though received earlier.
+  state.seenUntil = messages.reduce((newest, message) => {
+    const readable =
+      message.recordedAt && message.recordedAt > message.createdAt ? message.recordedAt : message.createdAt;
+    return newest === null || readable > newest ? readable : newest;
+  }, null);
   $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',

@@ -78,6 +78,7 @@ function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
   const add = (status: ErrorStatus, ...more: readonly string[]) =>
     codes.set(status, [...new Set([...(codes.get(status) ?? []), ...more])]);
   if (operation.body || operation.query) add(400, 'INVALID_REQUEST');
+  if (operation.maxBodyBytes !== undefined) add(413, 'PAYLOAD_TOO_LARGE');
   if (operation.idempotent) {
     add(400, 'IDEMPOTENCY_KEY_REQUIRED');
     add(409, 'REQUEST_IN_PROGRESS');
@@ -131,6 +132,9 @@ function describe(operation: ApiOperation): string {
     operation.idempotent
       ? 'Send an `Idempotency-Key`: a retry with the same key and body gets the first answer again.'
       : undefined,
+    operation.maxBodyBytes !== undefined
+      ? `A body over ${operation.maxBodyBytes / 1024} KB is refused (413 \`PAYLOAD_TOO_LARGE\`).`
+      : undefined,
   ]
     .filter(Boolean)
     .join('\n\n');
@@ -141,6 +145,10 @@ function buildOperation(operation: ApiOperation, input: SchemaSet, output: Schem
   const inPath = pathParams(operation.path);
   if (declared.sort().join() !== [...inPath].sort().join()) {
     throw new Error(`${operation.operationId}: params [${declared}] do not match the path ${operation.path}`);
+  }
+  // Every route that reads a body limits it (bodyLimit): its 413 is part of the contract.
+  if (operation.body && operation.maxBodyBytes === undefined) {
+    throw new Error(`${operation.operationId}: a body without its maxBodyBytes (the route's bodyLimit)`);
   }
   const parameters: Json[] = inPath.map((name) => ({
     name,
@@ -244,7 +252,9 @@ export function buildOpenApiDocument(
           required: true,
           description:
             'Yours, unique per intended action (a UUID): retries of that action send the same key. ' +
-            'Kept per API key, method and path.',
+            'Kept per API key, method and path, for 24 hours: after that the key is free again, and ' +
+            'a request under it is a new one (a reply with another text is sent; the same text again is ' +
+            'still answered with the reply it sent).',
           schema: idempotencyKeySchema,
         },
       },

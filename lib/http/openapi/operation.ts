@@ -43,12 +43,18 @@ export type ApiOperation = {
   query?: z.ZodObject;
   /** A JSON request body; optional when the schema accepts `undefined`. */
   body?: z.ZodType;
+  /**
+   * The route's body limit (its `bodyLimit`), in bytes: required with `body`; a larger body is
+   * refused with 413 PAYLOAD_TOO_LARGE before anything reads it.
+   */
+  maxBodyBytes?: number;
   /** The success responses by status. */
   responses: Record<number, ResponseDoc>;
   /**
    * The error codes the route itself answers with, by status. Those of authentication (401,
-   * 403), of the Idempotency-Key, of an invalid body or query (400 INVALID_REQUEST), of rate
-   * limits (429) and of unexpected failures (500) are added from the fields above.
+   * 403), of the Idempotency-Key, of an invalid body or query (400 INVALID_REQUEST), of the body
+   * limit (413), of rate limits (429) and of unexpected failures (500) are added from the fields
+   * above.
    */
   errors?: Partial<Record<ErrorStatus, readonly string[]>>;
 };

@@ -2,8 +2,15 @@ import { z } from 'zod';
 import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
 import { ContactKeySchema } from '#lib/domain/contact.ts';
 import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
-import { AssignBody, EmptyBody, NoteBody, ReplyBody, ResolveBody } from '../routes/actions.ts';
-import { CreateKeyBody } from '../routes/admin.ts';
+import {
+  AssignBody,
+  EmptyBody,
+  MAX_ACTION_BODY_BYTES,
+  NoteBody,
+  ReplyBody,
+  ResolveBody,
+} from '../routes/actions.ts';
+import { CreateKeyBody, MAX_KEY_BODY_BYTES } from '../routes/admin.ts';
 import {
   ContactQuery,
   ConversationId,
@@ -11,7 +18,7 @@ import {
   ListConversationsQuery,
 } from '../routes/api.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
-import { createBody, DeliveriesQuery, ReplayBody } from '../routes/webhooks.ts';
+import { createBody, DeliveriesQuery, MAX_WEBHOOK_BODY_BYTES, ReplayBody } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
 import {
   ApiKeyListSchema,
@@ -160,6 +167,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     idempotent: true,
     params: conversationId,
     body: ReplyBody,
+    maxBodyBytes: MAX_ACTION_BODY_BYTES,
     responses: { 201: { description: 'Sent and recorded', schema: ReplySentSchema } },
     errors: {
       404: ['NOT_FOUND'],
@@ -179,6 +187,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     idempotent: true,
     params: conversationId,
     body: ResolveBody,
+    maxBodyBytes: MAX_ACTION_BODY_BYTES,
     responses: { 200: { description: 'Resolved', schema: ConversationEnvelopeSchema } },
     errors: { 404: ['NOT_FOUND'], 409: ['CUSTOMER_WROTE'] },
   },
@@ -193,6 +202,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     idempotent: true,
     params: conversationId,
     body: EmptyBody,
+    maxBodyBytes: MAX_ACTION_BODY_BYTES,
     responses: { 200: { description: 'Open again', schema: ConversationEnvelopeSchema } },
     errors: { 404: ['NOT_FOUND'], 409: ['CONTACT_HAS_OPEN_CONVERSATION'] },
   },
@@ -206,6 +216,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     idempotent: true,
     params: conversationId,
     body: AssignBody,
+    maxBodyBytes: MAX_ACTION_BODY_BYTES,
     responses: { 200: { description: 'Assigned', schema: ConversationEnvelopeSchema } },
     errors: { 404: ['NOT_FOUND'] },
   },
@@ -219,6 +230,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     idempotent: true,
     params: conversationId,
     body: NoteBody,
+    maxBodyBytes: MAX_ACTION_BODY_BYTES,
     responses: { 201: { description: 'Recorded', schema: MessageEnvelopeSchema } },
     errors: { 404: ['NOT_FOUND'] },
   },
@@ -233,8 +245,9 @@ export const OPERATIONS: readonly ApiOperation[] = [
       "`agentName`, when given, is the person the key's replies are signed by: someone the business configuration lists with a direct contact (people.rota or people.agents, by name or id), else 422 `AGENT_NOT_LISTED`.",
     auth: 'admin',
     body: CreateKeyBody,
+    maxBodyBytes: MAX_KEY_BODY_BYTES,
     responses: { 201: { description: 'Created', schema: CreatedApiKeySchema, headers: noStore } },
-    errors: { 413: ['PAYLOAD_TOO_LARGE'], 422: ['AGENT_NOT_LISTED'] },
+    errors: { 422: ['AGENT_NOT_LISTED'] },
   },
   {
     method: 'get',
@@ -267,8 +280,8 @@ export const OPERATIONS: readonly ApiOperation[] = [
     auth: 'admin',
     // The production flag only changes a refinement, which JSON Schema cannot say anyway.
     body: createBody(true),
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
     responses: { 201: { description: 'Subscribed', schema: CreatedWebhookSchema, headers: noStore } },
-    errors: { 413: ['PAYLOAD_TOO_LARGE'] },
   },
   {
     method: 'get',
@@ -326,12 +339,12 @@ export const OPERATIONS: readonly ApiOperation[] = [
     auth: 'admin',
     params: { id: WebhookIdSchema },
     body: ReplayBody,
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
     responses: { 202: { description: 'Queued', schema: ReplayStartedSchema } },
     errors: {
       400: ['REPLAY_TOO_LARGE'],
       404: ['NOT_FOUND'],
       409: ['WEBHOOK_DISABLED'],
-      413: ['PAYLOAD_TOO_LARGE'],
     },
   },
 ];

@@ -1,6 +1,5 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
@@ -18,13 +17,13 @@ import {
 } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { agentNotListed, errorBody, NotFoundError, parseRequest } from '../errors.ts';
-import { idempotent } from '../idempotency.ts';
+import { agentNotListed, errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
+import { type ActingEnv, idempotent } from '../idempotency.ts';
 import { conversationView, messageView } from '../views.ts';
 import { ConversationId } from './api.ts';
 
 /** The longest note (10,000 characters) JSON-escaped, with room to spare. */
-const MAX_ACTION_BODY_BYTES = 64 * 1024;
+export const MAX_ACTION_BODY_BYTES = 64 * 1024;
 
 export const ReplyBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
@@ -37,20 +36,17 @@ export const ResolveBody = z
   .strictObject({
     seenUntil: z.iso.datetime({ offset: true }).optional().meta({
       description:
-        'The receipt time (`createdAt`) of the newest message the agent saw: if the customer wrote after it, the conversation is not resolved (409 CUSTOMER_WROTE)',
+        'The newest `createdAt` (or `recordedAt`, where a message has one) of the messages the agent saw: if the customer wrote after it, or a message of theirs recorded late was stored after it, the conversation is not resolved (409 CUSTOMER_WROTE)',
     }),
   })
   .optional();
 
-async function json(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A real Error (a hand-made ZodError is not one, and would escape the error mapping).
-    throw new MalformedPayloadError('The body is not JSON', ['(root): invalid_json']);
-  }
+/** 409 CONTACT_HAS_OPEN_CONVERSATION, the open one's id in `details.conversationId` (never parse the message). */
+function otherOpen(c: Context, conversationId: string, message: string) {
+  return c.json(
+    errorBody('CONTACT_HAS_OPEN_CONVERSATION', `${message} (${conversationId})`, { conversationId }),
+    409,
+  );
 }
 
 /**
@@ -59,8 +55,8 @@ async function json(request: Request): Promise<unknown> {
  */
 export function actionRoutes(
   deps: AgentDeps & { idempotency: IdempotencyStore; clock: Clock },
-): Hono<AuthEnv> {
-  const routes = new Hono<AuthEnv>();
+): Hono<ActingEnv> {
+  const routes = new Hono<ActingEnv>();
   // On each action's own route, so that only a POST to one of them, with a well-formed id, writes
   // an idempotency record (its key holds the path: an unbounded one would not fit DynamoDB's key).
   const wellFormedId: MiddlewareHandler<AuthEnv> = async (c, next) => {
@@ -88,13 +84,13 @@ export function actionRoutes(
 
   routes.post('/conversations/:id/replies', ...acting, async (c) => {
     const id = c.req.param('id');
-    const body = parseRequest(ReplyBody, await json(c.req.raw));
+    const body = parseRequest(ReplyBody, await readJsonBody(c.req.raw));
     const result = await sendReply(deps, {
       conversationId: id,
       text: body.text,
       ...(body.channel ? { channel: body.channel } : {}),
       agent: agentOf(c.get('principal')),
-      requestKey: `${c.get('principal').keyId}:${c.req.header('idempotency-key')}`,
+      requestKey: c.get('requestKey'),
     });
     switch (result.kind) {
       case 'not-found':
@@ -112,13 +108,10 @@ export function actionRoutes(
       case 'no-route':
         return c.json(errorBody('NO_ROUTE', `This contact cannot be answered on ${result.channel}`), 409);
       case 'other-open':
-        return c.json(
-          errorBody(
-            'CONTACT_HAS_OPEN_CONVERSATION',
-            `This conversation is resolved and the contact has an open one: reply there (${result.conversationId})`,
-            { conversationId: result.conversationId },
-          ),
-          409,
+        return otherOpen(
+          c,
+          result.conversationId,
+          'This conversation is resolved and the contact has an open one: reply there',
         );
       case 'agent-not-listed':
         return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(result.agentName)), 422);
@@ -136,7 +129,7 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/resolve', ...acting, async (c) => {
-    const body = parseRequest(ResolveBody, await json(c.req.raw));
+    const body = parseRequest(ResolveBody, await readJsonBody(c.req.raw));
     const result = changed(
       await resolve(deps, c.req.param('id'), agentOf(c.get('principal')), {
         ...(body?.seenUntil ? { seenUntil: new Date(body.seenUntil) } : {}),
@@ -152,26 +145,26 @@ export function actionRoutes(
   });
 
   routes.post('/conversations/:id/reopen', ...acting, async (c) => {
-    parseRequest(EmptyBody, await json(c.req.raw));
+    parseRequest(EmptyBody, await readJsonBody(c.req.raw));
     const result = changed(await reopen(deps, c.req.param('id'), agentOf(c.get('principal'))));
-    if (result.kind === 'conflict')
-      return c.json(errorBody('CONTACT_HAS_OPEN_CONVERSATION', result.reason), 409);
+    if (result.kind === 'other-open')
+      return otherOpen(c, result.conversationId, 'The contact has another open conversation');
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
   routes.post('/conversations/:id/assign', ...acting, async (c) => {
-    const body = parseRequest(AssignBody, await json(c.req.raw));
+    const body = parseRequest(AssignBody, await readJsonBody(c.req.raw));
     const result = changed(await assign(deps, c.req.param('id'), body.assignee, agentOf(c.get('principal'))));
     return c.json({ conversation: conversationView(result.conversation) });
   });
 
   routes.post('/conversations/:id/notes', ...acting, async (c) => {
-    const body = parseRequest(NoteBody, await json(c.req.raw));
+    const body = parseRequest(NoteBody, await readJsonBody(c.req.raw));
     const result = await addNote(deps, {
       conversationId: c.req.param('id'),
       text: body.text,
       agent: agentOf(c.get('principal')),
-      requestKey: `${c.get('principal').keyId}:${c.req.header('idempotency-key')}`,
+      requestKey: c.get('requestKey'),
     });
     if (result.kind === 'not-found') throw new NotFoundError('Conversation');
     return c.json({ message: messageView(result.message) }, 201);

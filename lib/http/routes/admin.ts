@@ -8,7 +8,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { agentNotListed, errorBody, NotFoundError, parseRequest } from '../errors.ts';
+import { agentNotListed, errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
 
 export const CreateKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -16,7 +16,7 @@ export const CreateKeyBody = z.strictObject({
   agentName: z.string().trim().min(1).max(100).nullable().optional(),
 });
 
-const MAX_BODY_BYTES = 16 * 1024;
+export const MAX_KEY_BODY_BYTES = 16 * 1024;
 
 /** Key management, mounted at /api/admin; every route needs the admin scope. */
 export function adminRoutes(deps: {
@@ -29,14 +29,8 @@ export function adminRoutes(deps: {
   const routes = new Hono<AuthEnv>();
   routes.use('*', requireScope('admin'));
 
-  routes.post('/keys', bodyLimit(MAX_BODY_BYTES), async (c) => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      return c.json(errorBody('INVALID_REQUEST', 'The body is not JSON'), 400);
-    }
-    const body = parseRequest(CreateKeyBody, json);
+  routes.post('/keys', bodyLimit(MAX_KEY_BODY_BYTES), async (c) => {
+    const body = parseRequest(CreateKeyBody, await readJsonBody(c.req.raw));
     // Its replies would go out with no direct contact, or be refused: say so now, to the admin.
     if (body.agentName && !listedSigner(deps.business, body.agentName)) {
       return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(body.agentName)), 422);

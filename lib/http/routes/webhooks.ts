@@ -14,9 +14,9 @@ import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
-import { errorBody, NotFoundError, parseRequest } from '../errors.ts';
+import { errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
 
-const MAX_BODY_BYTES = 16 * 1024;
+export const MAX_WEBHOOK_BODY_BYTES = 16 * 1024;
 
 export function createBody(production: boolean) {
   return z.strictObject({
@@ -60,16 +60,6 @@ function deliveryView(delivery: WebhookDelivery) {
   };
 }
 
-async function readJson(request: Request): Promise<unknown> {
-  try {
-    return await request.json();
-  } catch {
-    return undefined;
-  }
-}
-
-const notJson = () => errorBody('INVALID_REQUEST', 'The body is not JSON');
-
 /** Outbound webhook subscriptions, mounted at /api/webhooks; every route needs the admin scope. */
 export function webhookRoutes(deps: {
   webhooks: WebhookStore;
@@ -81,7 +71,7 @@ export function webhookRoutes(deps: {
   const routes = new Hono<AuthEnv>();
   const CreateBody = createBody(deps.production);
   routes.use('*', requireScope('admin'));
-  routes.use('*', bodyLimit(MAX_BODY_BYTES));
+  routes.use('*', bodyLimit(MAX_WEBHOOK_BODY_BYTES));
 
   async function found(id: string) {
     if (!WebhookIdSchema.safeParse(id).success) throw new NotFoundError('Webhook');
@@ -91,9 +81,7 @@ export function webhookRoutes(deps: {
   }
 
   routes.post('/', async (c) => {
-    const json = await readJson(c.req.raw);
-    if (json === undefined) return c.json(notJson(), 400);
-    const body = parseRequest(CreateBody, json);
+    const body = parseRequest(CreateBody, await readJsonBody(c.req.raw));
     const subscription = await createWebhook(
       deps,
       { url: body.url, events: body.events, description: body.description || null },
@@ -131,9 +119,7 @@ export function webhookRoutes(deps: {
   routes.post('/:id/replay', async (c) => {
     const id = c.req.param('id');
     await found(id);
-    const json = await readJson(c.req.raw);
-    if (json === undefined) return c.json(notJson(), 400);
-    const since = new Date(parseRequest(ReplayBody, json).since);
+    const since = new Date(parseRequest(ReplayBody, await readJsonBody(c.req.raw)).since);
     if (since.getTime() > deps.clock.now().getTime()) {
       return c.json(errorBody('INVALID_REQUEST', 'since must not be in the future'), 400);
     }
