@@ -18,7 +18,7 @@ export const ConversationViewSchema = z
     lastMessageAt: conversation.lastMessageAt,
     replyBy: conversation.replyBy.meta({
       description:
-        'When a person will have answered (ISO 8601 with offset); null unless a customer waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
+        'When a person will have answered (ISO 8601 with offset); null when nobody waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
     }),
     ack: AckSchema.pick({ state: true, reason: true, sentAt: true })
       .nullable()
