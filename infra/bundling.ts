@@ -3,6 +3,7 @@ import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodej
 import type { BuildOptions } from 'esbuild';
 import { parseBusinessConfig } from '../lib/domain/business-config.ts';
 import { tableMatches } from '../lib/domain/holidays.ts';
+import { assertCanPromise } from '../lib/domain/promise.ts';
 import businessJson from '../switchboard.config.json' with { type: 'json' };
 
 /** The repository root: NodejsFunction runs esbuild here (the directory of the lock file). */
@@ -58,7 +59,7 @@ export const LAMBDA_BUNDLING = {
  * plus a metafile, which only reports and does not change the output.
  */
 export function esbuildOptions(name: FunctionName, outfile: string): BuildOptions & { metafile: true } {
-  assertHolidayTableMatchesConfig();
+  assertBundledBusinessConfig();
   const bundling: BundlingOptions = LAMBDA_BUNDLING;
   return {
     absWorkingDir: PROJECT_ROOT,
@@ -85,11 +86,13 @@ export function holidayYearsNeeded(now = new Date()): { from: number; to: number
 }
 
 /**
- * Stops a build whose bundled switchboard.config.json asks for holidays the generated table
+ * Stops a build or synth whose bundled switchboard.config.json a cold start would refuse: one
+ * that cannot make a promise from now (as npm start refuses it; the functions run the same
+ * check, lib/domain/promise.ts), or that asks for holidays the generated table
  * (lib/domain/holidays.generated.json) does not hold: the bundle has no date-holidays to fall
  * back on, so it would fail at its first promise instead of here.
  */
-export function assertHolidayTableMatchesConfig(now = new Date()): void {
+export function assertBundledBusinessConfig(now = new Date()): void {
   const config = parseBusinessConfig(businessJson);
   const { country, state, region, types } = config.holidays;
   const spec = { country, state, region, types, timeZone: config.timeZone };
@@ -98,4 +101,5 @@ export function assertHolidayTableMatchesConfig(now = new Date()): void {
       'lib/domain/holidays.generated.json does not hold the holidays of switchboard.config.json (place, types, time zone or years): run `npm run holidays`',
     );
   }
+  assertCanPromise(config, now);
 }

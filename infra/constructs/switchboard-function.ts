@@ -10,12 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  assertHolidayTableMatchesConfig,
-  entryPath,
-  type FunctionName,
-  LAMBDA_BUNDLING,
-} from '../bundling.ts';
+import { assertBundledBusinessConfig, entryPath, type FunctionName, LAMBDA_BUNDLING } from '../bundling.ts';
 
 /** The CloudWatch namespace of the metrics the functions emit with Powertools (EMF). */
 export const METRICS_NAMESPACE = 'Switchboard';
@@ -78,8 +73,9 @@ export class SwitchboardFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SwitchboardFunctionProps) {
     super(scope, id);
-    // The bundle reads holidays from the generated table only: a stale one fails synth, not a promise.
-    assertHolidayTableMatchesConfig();
+    // A config the cold start would refuse (no promise possible, or a stale holiday table: the
+    // bundle reads holidays from the generated table only) fails synth, not every webhook.
+    assertBundledBusinessConfig();
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,

@@ -1,10 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import {
-  type BusinessConfig,
-  BusinessConfigError,
-  parseBusinessConfig,
-} from '#lib/domain/business-config.ts';
-import { promiseProblems } from '#lib/domain/promise.ts';
+import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { parseServableBusinessConfig } from '#lib/domain/promise.ts';
 import { ConfigError } from './env.ts';
 
 /**
@@ -26,8 +22,5 @@ export async function loadBusinessConfigFile(path: string, now = new Date()): Pr
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const config = parseBusinessConfig(json);
-  const problems = promiseProblems(config, now);
-  if (problems.length > 0) throw new BusinessConfigError(problems);
-  return config;
+  return parseServableBusinessConfig(json, now);
 }

@@ -1,6 +1,12 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { type BusinessConfig, type Person, PersonSchema } from '#lib/domain/business-config.ts';
+import {
+  type BusinessConfig,
+  BusinessConfigError,
+  type Person,
+  PersonSchema,
+  parseBusinessConfig,
+} from '#lib/domain/business-config.ts';
 import { CalendarError, personCalendar, staffedCalendar } from '#lib/domain/calendar.ts';
 import {
   HOUR_MS,
@@ -140,6 +146,25 @@ export function promiseProblems(config: BusinessConfig, now: Date): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The business settings as every place that runs or ships them must take them: parsed, and
+ * refused (BusinessConfigError, naming each problem) when they cannot make a promise from `now`.
+ * npm start, a Lambda cold start and `cdk synth` all call this, so a file one of them refuses
+ * is refused by all: a config that could promise nothing would otherwise start, and then throw
+ * a CalendarError on every message.
+ */
+export function parseServableBusinessConfig(json: unknown, now = new Date()): BusinessConfig {
+  const config = parseBusinessConfig(json);
+  assertCanPromise(config, now);
+  return config;
+}
+
+/** Throws BusinessConfigError listing promiseProblems, if any. */
+export function assertCanPromise(config: BusinessConfig, now: Date): void {
+  const problems = promiseProblems(config, now);
+  if (problems.length > 0) throw new BusinessConfigError(problems);
 }
 
 function iso(at: number, clock: ZoneClock): string {

@@ -5,7 +5,7 @@ import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadSecretsFromAws } from '#lib/config/aws-secrets.ts';
 import { parseEnv } from '#lib/config/env.ts';
-import { parseBusinessConfig } from '#lib/domain/business-config.ts';
+import { parseServableBusinessConfig } from '#lib/domain/promise.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
 import { createDynamoDbClient, createSqsClient } from './clients.ts';
 import { createLog } from './log.ts';
@@ -15,7 +15,8 @@ import { createRuntime, type Runtime } from './runtime.ts';
 /**
  * Builds the runtime once per Lambda cold start: environment set by CDK, provider secrets
  * from Secrets Manager, the business settings bundled from switchboard.config.json. A
- * missing or invalid value stops the cold start with a message naming it.
+ * missing or invalid value stops the cold start with a message naming it, and so do business
+ * settings that cannot make a promise (as npm start and `cdk synth` refuse them).
  */
 export async function loadLambdaRuntime(
   serviceName: string,
@@ -28,7 +29,7 @@ export async function loadLambdaRuntime(
   const secretArn = process.env.SWITCHBOARD_SECRETS_ARN;
   const secrets = secretArn ? await loadSecretsFromAws(secretArn) : {};
   const env = parseEnv({ ...process.env, ...secrets });
-  const config = buildAppConfig(env, parseBusinessConfig(businessJson));
+  const config = buildAppConfig(env, parseServableBusinessConfig(businessJson));
   const runtime = createRuntime({
     config,
     dynamodb: createDynamoDbClient(config.aws),
