@@ -16,8 +16,12 @@ export type WebhookRequest = {
   rawBytes?: Uint8Array;
 };
 
-/** `missing`: no signature at all; `invalid`: a signature that does not match. */
-export type VerifyOutcome = 'ok' | 'missing' | 'invalid';
+/**
+ * `missing`: no signature at all; `invalid`: a signature that does not match (or could not be
+ * checked); `expired`: signed longer ago than any retry of it could still be accepted, so the
+ * provider may be told to stop retrying (Mailgun's timestamp).
+ */
+export type VerifyOutcome = 'ok' | 'missing' | 'invalid' | 'expired';
 
 /** The body is not what the provider documents; answered with 400, nothing stored. */
 export class MalformedPayloadError extends SwitchboardError {

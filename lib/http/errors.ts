@@ -2,17 +2,21 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError, type z } from 'zod';
-import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { MalformedPayloadError, type VerifyOutcome } from '#lib/channels/channel.ts';
 import { InvalidCursorError, NotYetError, SwitchboardError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 
-/** A webhook whose signature is missing or wrong: 403, nothing stored. */
+const SIGNATURE_REFUSALS = {
+  missing: ['SIGNATURE_MISSING', 'The request is not signed'],
+  invalid: ['SIGNATURE_INVALID', 'The request signature does not match'],
+  expired: ['SIGNATURE_EXPIRED', 'The request was signed too long ago'],
+} as const;
+
+/** A webhook whose signature is missing, wrong or too old: 403, nothing stored. */
 export class SignatureError extends SwitchboardError {
-  constructor(outcome: 'missing' | 'invalid') {
-    super(
-      outcome === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID',
-      outcome === 'missing' ? 'The request is not signed' : 'The request signature does not match',
-    );
+  constructor(outcome: Exclude<VerifyOutcome, 'ok'>) {
+    const [code, message] = SIGNATURE_REFUSALS[outcome];
+    super(code, message);
   }
 }
 

@@ -1,12 +1,13 @@
 import { domainToASCII } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/domain/message.ts';
-import type { Runtime } from '#lib/runtime/runtime.ts';
+import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { drainWith, headerOf, mailgunMail, postMailgunMail, sesRuntime } from '#test/support/email.ts';
 import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { signMailgun, TEST_NOW, TEST_SIGNING_KEY } from '#test/support/mailgun-factory.ts';
+import { memoryLog } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = {
@@ -252,6 +253,55 @@ function sesRecipients(ses: FakeSes): Array<{ destination: string[] | undefined;
     to: headerOf(request.rawMime, 'To'),
   }));
 }
+
+// Mailgun signs with a rotated key at once, while a warm instance still holds the old one until
+// the secret is put and every function touched (docs/deploy.md, "Rotating a secret"). Found at
+// stop 25: a signature that did not match was answered 406, after which Mailgun never retries,
+// so every mail of the rotation window was lost.
+describe('rotating the Mailgun signing key', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  it('should answer a mail signed with the rotated key with a status Mailgun retries, so the refreshed function records it', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    expect(sb.config.mailgun?.signingKey).toBe(TEST_SIGNING_KEY);
+    const rotated = 'key-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+    const form = signMailgun(
+      mailgunMail({ from: 'Ewa Nowak <ewa@klient.example>', messageId: 'rot-1@klient.example' }),
+      { key: rotated },
+    );
+
+    // Act: Mailgun posts the mail to the warm instance, then (it retries anything but 200 and
+    // 406, with the form it first signed) to a fresh instance that has the new key.
+    const warm = await sb.postMailgun(form);
+    sb.clock.advance(10 * 60_000);
+    const fresh = createRuntime({
+      config: { ...sb.config, mailgun: { signingKey: rotated } },
+      dynamodb: sb.backends.dynamodb,
+      sqs: sb.backends.sqs,
+      log: memoryLog(),
+      clock: sb.clock,
+      outbox: { send: async () => ({ providerMessageId: null, status: 'queued' }) },
+    });
+    const retry = await fresh.app.request('/webhooks/email/mailgun', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+
+    // Assess: a refusal Mailgun retries (403), and the refreshed function records the mail
+    expect({ warm: warm.status, retriedByMailgun: warm.status !== 406 && warm.status !== 200 }).toEqual({
+      warm: 403,
+      retriedByMailgun: true,
+    });
+    expect(retry.status).toBe(200);
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['email:ewa@klient.example']);
+  });
+});
 
 // Who an email contact is and where answers to them go: an RFC 5322 quoted local part, an
 // internationalized domain (Unicode or Punycode, SES sends only the latter) and Reply-To

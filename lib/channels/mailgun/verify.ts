@@ -6,7 +6,7 @@ import { readForm, type WebhookRequestWithBytes } from './form.ts';
 /**
  * How old a signed timestamp may be. Mailgun retries a route POST we failed for 8 hours (after
  * 5, 10, 15 minutes, 1, 2 and 4 hours) with the form it first signed, so a tighter window would
- * refuse the very retry that finishes a mail (406, and Mailgun stops). A replay inside it
+ * refuse the very retry that finishes a mail (and Mailgun would stop). A replay inside it
  * brings nothing new: the content is Mailgun's own, a token is accepted once, and the mail is
  * recorded once by its Message-Id.
  */
@@ -22,7 +22,7 @@ function single(values: string[] | undefined): string | undefined {
 /**
  * Checks a Mailgun route POST: hex HMAC-SHA256 of `timestamp + token` under the HTTP
  * webhook signing key, compared in constant time, and a timestamp no older than Mailgun's
- * retries (MAILGUN_MAX_AGE_MS) nor ahead of `now` by more than a skew. The token's single use
+ * retries (MAILGUN_MAX_AGE_MS: `expired`) nor ahead of `now` by more than a skew. The token's single use
  * is the route's job, through `replayKey`.
  */
 export function verifyMailgunSignature(
@@ -45,12 +45,16 @@ export function verifyMailgunSignature(
   const timestamp = single(fields.timestamp);
   const token = single(fields.token);
   if (!signature || !timestamp || !token || !/^\d{1,12}$/.test(timestamp)) return 'invalid';
-  const age = now.getTime() - Number(timestamp) * 1000;
-  if (age > MAILGUN_MAX_AGE_MS || age < -MAILGUN_MAX_SKEW_MS) return 'invalid';
   const expected = createHmac('sha256', signingKey)
     .update(timestamp + token)
     .digest();
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return 'invalid';
   const given = Buffer.from(signature, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'invalid';
+  if (!(given.length === expected.length && timingSafeEqual(given, expected))) return 'invalid';
+  // After the HMAC: `expired` tells Mailgun to stop (406), so only a form signed with our key
+  // earns it. One from ahead of our clock is `invalid` (retried): it becomes acceptable later.
+  const age = now.getTime() - Number(timestamp) * 1000;
+  if (age > MAILGUN_MAX_AGE_MS) return 'expired';
+  if (age < -MAILGUN_MAX_SKEW_MS) return 'invalid';
+  return 'ok';
 }

@@ -44,18 +44,28 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
   }
 
   if (mailgun) {
-    // Mailgun retries anything but 200 and 406 for hours: a request we will never accept gets 406.
-    const reject = (c: Context, code: string, message: string) => c.json(errorBody(code, message), 406);
+    // Mailgun retries anything but 200 and 406 for 8 hours, with the form it first signed. 406
+    // only where no retry of that form could ever be accepted: a timestamp past the window (it
+    // only gets older) and a token bound to another mail (a forgery). A signature that does not
+    // match is 403 and retried: Mailgun signs with a rotated key at once, and an instance given
+    // the new key records the retry (docs/deploy.md). A form we cannot read is 400, retried too:
+    // Mailgun posts only its own format, so it is our bug, and a fixed release records it.
+    const stop = (c: Context, code: string, message: string) => c.json(errorBody(code, message), 406);
     routes.post('/mailgun', async (c) => {
       const request = await webhookRequest(c, deps.publicUrl);
       const verified = await mailgun.webhook.verify(request);
-      if (verified !== 'ok')
-        return reject(c, new SignatureError(verified).code, 'The request signature does not match');
+      if (verified === 'expired') {
+        const { code, message } = new SignatureError(verified);
+        return stop(c, code, message);
+      }
+      if (verified !== 'ok') throw new SignatureError(verified);
       let payload: Parameters<typeof mailgun.webhook.normalize>[0];
       try {
         payload = mailgun.webhook.parse(request);
       } catch (error) {
-        if (error instanceof MalformedPayloadError) return reject(c, error.code, error.message);
+        if (error instanceof MalformedPayloadError) {
+          deps.log.warn('signed Mailgun form could not be read; Mailgun retries it', { code: error.code });
+        }
         throw error;
       }
       // Bound before anything is stored, in one conditional write: a copy of the signature on
@@ -66,7 +76,7 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
         guard &&
         !(await deps.store.bindOnce(guard.key, guard.content, REPLAY_TTL_SECONDS, deps.clock.now()))
       ) {
-        return reject(c, 'REPLAYED', 'This token was already used for another delivery');
+        return stop(c, 'REPLAYED', 'This token was already used for another delivery');
       }
       await ingest(deps, 'mailgun', await mailgun.webhook.normalize(payload));
       return c.json({ ok: true });
