@@ -9,6 +9,13 @@ export type WebhookRequest = {
    * not the one the provider signed, so signatures are always checked against this.
    */
   url: string;
+  /**
+   * The URL the request arrived on as the runtime saw it, when it is not `url`: on Lambda the
+   * host API Gateway names (requestContext.domainName: its own execute-api endpoint, or the
+   * custom domain), locally the Host header. A provider that signs the URL it called (Twilio)
+   * signs this one while its console still points at the API's own endpoint (docs/security.md).
+   */
+  receivedUrl?: string;
   headers: Headers;
   /** The raw body text, exactly as sent (already base64-decoded on Lambda). */
   rawBody: string;

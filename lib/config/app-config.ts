@@ -8,7 +8,13 @@ export type AppConfig = {
   /** The public base URL the providers call (no trailing slash); signatures are checked against it. */
   publicUrl: string;
   port: number;
-  twilio: { accountSid: string; authToken: string; apiBaseUrl: string };
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    /** Also accepted on webhooks while the auth token is rotated (TWILIO_AUTH_TOKEN_SECONDARY). */
+    secondaryAuthToken?: string;
+    apiBaseUrl: string;
+  };
   /** null without META_APP_SECRET and META_VERIFY_TOKEN: Meta is off (one without the other is refused). */
   meta: {
     appSecret: string;
@@ -128,6 +134,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     twilio: {
       accountSid: secrets.TWILIO_ACCOUNT_SID,
       authToken: secrets.TWILIO_AUTH_TOKEN,
+      ...(env.TWILIO_AUTH_TOKEN_SECONDARY ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY } : {}),
       apiBaseUrl: env.TWILIO_API_BASE_URL,
     },
     meta:

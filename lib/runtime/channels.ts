@@ -38,6 +38,7 @@ export function wireChannels(
   const twilio = createTwilioChannel({
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
+    secondaryAuthToken: config.twilio.secondaryAuthToken,
     apiBaseUrl: config.twilio.apiBaseUrl,
     statusCallbackUrl: `${config.publicUrl}/webhooks/twilio/status`,
     clock: options.clock,

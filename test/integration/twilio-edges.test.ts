@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
-import { twilioSid } from '#test/support/twilio-factory.ts';
+import { startTestSwitchboard, TEST_PUBLIC_URL, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { signTwilio, TEST_AUTH_TOKEN, twilioForm, twilioSid } from '#test/support/twilio-factory.ts';
 
 // Twilio at its edges: YES after STOP, withheld and landline callers in an episode a keyword
 // began, our own number, and the voicemail's thank-you in the greeting's language. Each test
@@ -476,5 +476,77 @@ describe('a Twilio webhook the worker recorded later', () => {
       .at(-1) as string;
     const again = await sb.act(`/conversations/${id}/resolve`, { seenUntil: readable });
     expect(again.status).toBe(200);
+  });
+});
+
+// Twilio signs with the account's primary auth token until a secondary is promoted, then with
+// the new one at once, and never posts a refused webhook again. Found at stop 25: only
+// TWILIO_AUTH_TOKEN was checked, so the deployment refused one side of the promotion (before it
+// if it held the new token, after it until every function was touched if it held the old).
+describe('rotating the Twilio auth token', () => {
+  let sb: TestSwitchboard | undefined;
+
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  it('should accept the webhooks Twilio signs on both sides of promoting the secondary token', async () => {
+    // Prepare: the secret carries the secondary while the token is rotated (docs/deploy.md)
+    const secondary = 'abcdefabcdefabcdefabcdefabcdef12';
+    sb = await startTestSwitchboard({ env: { TWILIO_AUTH_TOKEN_SECONDARY: secondary } });
+    const path = '/webhooks/twilio/messaging';
+    const post = (token: string, from: string) => {
+      const { body, headers } = signTwilio(
+        `${TEST_PUBLIC_URL}${path}`,
+        twilioForm('sms-polish', { From: from }),
+        token,
+      );
+      return (sb as TestSwitchboard).runtime.app.request(path, { method: 'POST', headers, body });
+    };
+
+    // Act: one message just before the promotion, one just after
+    const before = await post(TEST_AUTH_TOKEN, '+48601000001');
+    const after = await post(secondary, '+48601000002');
+
+    // Assess: both customers' messages are recorded
+    expect([before.status, after.status]).toEqual([200, 200]);
+    expect((await conversations(sb)).map((c) => c.contact.key).sort()).toEqual([
+      'phone:+48601000001',
+      'phone:+48601000002',
+    ]);
+  });
+});
+
+// `-c domainName=…` added to a running stack makes PUBLIC_URL the custom domain; its DNS record
+// is created after the deploy, so until it resolves and every Twilio number is edited, Twilio
+// keeps calling the API's own endpoint (which still serves the function) and signs that URL.
+// Found at stop 25: only PUBLIC_URL + path was checked, so every such webhook got a 403, which
+// Twilio never retries.
+describe('giving a running deployment its custom domain', () => {
+  let sb: TestSwitchboard | undefined;
+
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  it('should accept a Twilio webhook signed for the API endpoint Twilio still calls when PUBLIC_URL became the new domain', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    expect(sb.config.publicUrl).toBe(TEST_PUBLIC_URL);
+    const called = 'https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/webhooks/twilio/messaging';
+    const { body, headers } = signTwilio(
+      called,
+      twilioForm('sms-polish', { From: '+48601000003' }),
+      TEST_AUTH_TOKEN,
+    );
+
+    // Act: the request as API Gateway hands it to the function (its host is the one called)
+    const response = await sb.runtime.app.request(called, { method: 'POST', headers, body });
+
+    // Assess: a request Twilio signed, with our token, for the URL it really called
+    expect(response.status).toBe(200);
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601000003']);
   });
 });

@@ -48,6 +48,11 @@ export {
 export type TwilioChannelOptions = {
   accountSid: string;
   authToken: string;
+  /**
+   * The secondary auth token while the primary is rotated: webhooks signed with either are
+   * accepted. API requests use the primary only (docs/deploy.md, "Rotating the Twilio auth token").
+   */
+  secondaryAuthToken?: string | undefined;
   apiBaseUrl?: string;
   fetch?: typeof globalThis.fetch;
   /** Stamps delivery updates with when we heard of them. */
@@ -83,7 +88,8 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
   if (!accountSid || !authToken) {
     throw new SwitchboardError('CONFIG_INVALID', 'Twilio accountSid and authToken are required');
   }
-  const verify = (request: WebhookRequest) => verifyTwilioSignature(request, authToken);
+  const tokens = options.secondaryAuthToken ? [authToken, options.secondaryAuthToken] : [authToken];
+  const verify = (request: WebhookRequest) => verifyTwilioSignature(request, tokens);
   return {
     provider: 'twilio',
     messaging: {

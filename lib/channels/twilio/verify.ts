@@ -6,21 +6,39 @@ import { parseTwilioForm } from './schema.ts';
 
 /**
  * Checks `X-Twilio-Signature` over request.url (the public URL Twilio was configured with,
- * query kept verbatim) and ALL form params of the raw body. Port variants (`:443`/`:80`
+ * query kept verbatim) or request.receivedUrl (the URL it arrived on, which is what
+ * twilio-node's own middleware checks: Twilio signs the URL it called, and until every number
+ * is moved to a new custom domain that is the API's own endpoint), and ALL form params of the
+ * raw body. Either URL still needs an HMAC under our token (docs/security.md). Port variants (`:443`/`:80`
  * present or not) are accepted as twilio-node does; the comparison is constant-time.
+ * `authTokens` is the primary and, while it is rotated, the secondary: Twilio signs with the
+ * primary until the secondary is promoted, then with the new one at once, and never posts a
+ * refused webhook again. Every token is checked, so the time taken does not tell which matched.
  */
-export function verifyTwilioSignature(request: WebhookRequest, authToken: string): VerifyOutcome {
+export function verifyTwilioSignature(request: WebhookRequest, authTokens: readonly string[]): VerifyOutcome {
   // An empty key would make every signature forgeable by anyone.
-  if (authToken === '') throw new SwitchboardError('CONFIG_INVALID', 'Twilio auth token is not configured');
+  if (authTokens.length === 0 || authTokens.includes(''))
+    throw new SwitchboardError('CONFIG_INVALID', 'Twilio auth token is not configured');
   const signature = request.headers.get('x-twilio-signature');
   // twilio-node's middleware treats an empty header as absent too.
   if (!signature) return 'missing';
   try {
-    return validateRequest(authToken, signature, request.url, parseTwilioForm(request.rawBody))
-      ? 'ok'
-      : 'invalid';
+    const params = parseTwilioForm(request.rawBody);
+    const urls = request.receivedUrl ? [request.url, request.receivedUrl] : [request.url];
+    const matches = authTokens.flatMap((token) =>
+      urls.map((url) => validates(token, signature, url, params)),
+    );
+    return matches.includes(true) ? 'ok' : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+function validates(token: string, signature: string, url: string, params: Record<string, string | string[]>) {
+  try {
+    return validateRequest(token, signature, url, params);
   } catch {
     // twilio-node falls back to `new URL(url)`, which throws on a URL it cannot parse.
-    return 'invalid';
+    return false;
   }
 }

@@ -23,7 +23,7 @@ describe('verifyTwilioSignature', () => {
     };
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('ok');
@@ -36,7 +36,7 @@ describe('verifyTwilioSignature', () => {
       const request = signedTwilioRequest(twilioForm(fixture));
 
       // Act
-      const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+      const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
       // Assess
       expect(outcome).toBe('ok');
@@ -50,7 +50,7 @@ describe('verifyTwilioSignature', () => {
     tampered.set('Body', 'Dzień dobry, proszę o zwrot 1000 zł');
 
     // Act
-    const outcome = verifyTwilioSignature({ ...request, rawBody: tampered.toString() }, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature({ ...request, rawBody: tampered.toString() }, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -61,10 +61,9 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'));
 
     // Act
-    const outcome = verifyTwilioSignature(
-      { ...request, rawBody: `${request.rawBody}&OptOutType=STOP` },
+    const outcome = verifyTwilioSignature({ ...request, rawBody: `${request.rawBody}&OptOutType=STOP` }, [
       TEST_AUTH_TOKEN,
-    );
+    ]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -77,7 +76,7 @@ describe('verifyTwilioSignature', () => {
     trimmed.delete('FromCountry');
 
     // Act
-    const outcome = verifyTwilioSignature({ ...request, rawBody: trimmed.toString() }, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature({ ...request, rawBody: trimmed.toString() }, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -95,7 +94,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { url: TEST_WEBHOOK_URL, signedUrl });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -108,7 +107,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { url, signedUrl });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -120,7 +119,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { url, signedUrl: TEST_WEBHOOK_URL });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('ok');
@@ -132,7 +131,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { url: TEST_WEBHOOK_URL, signedUrl });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('ok');
@@ -144,7 +143,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { url: TEST_WEBHOOK_URL, signedUrl });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
@@ -156,7 +155,7 @@ describe('verifyTwilioSignature', () => {
     request.headers.delete('x-twilio-signature');
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('missing');
@@ -168,7 +167,7 @@ describe('verifyTwilioSignature', () => {
     request.headers.set('x-twilio-signature', '');
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('missing');
@@ -181,10 +180,49 @@ describe('verifyTwilioSignature', () => {
     });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('invalid');
+  });
+
+  it('should accept a request signed with either token while the auth token is rotated, and refuse a third', () => {
+    // Prepare: found at stop 25: only one token was checked, so one side of the promotion was refused
+    const secondary = 'abcdefabcdefabcdefabcdefabcdef12';
+    const byPrimary = signedTwilioRequest(twilioForm('sms-polish'));
+    const bySecondary = signedTwilioRequest(twilioForm('sms-polish'), { authToken: secondary });
+    const byAnother = signedTwilioRequest(twilioForm('sms-polish'), {
+      authToken: 'ffffffffffffffffffffffffffffffff',
+    });
+
+    // Act
+    const outcomes = [byPrimary, bySecondary, byAnother].map((request) =>
+      verifyTwilioSignature(request, [TEST_AUTH_TOKEN, secondary]),
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['ok', 'ok', 'invalid']);
+  });
+
+  it('should accept a request signed for the URL it arrived on, but not one signed for another URL', () => {
+    // Prepare: found at stop 25: Twilio signs the URL it called, the API's own endpoint until
+    // every number moves to a new custom domain (PUBLIC_URL)
+    const arrived =
+      'https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/webhooks/twilio/messaging?tenant=acme';
+    const request = signedTwilioRequest(twilioForm('sms-polish'), { url: arrived });
+    const elsewhere = signedTwilioRequest(twilioForm('sms-polish'), {
+      url: 'https://other.example/webhooks/twilio/messaging?tenant=acme',
+    });
+
+    // Act
+    const outcomes = [
+      verifyTwilioSignature({ ...request, url: TEST_WEBHOOK_URL, receivedUrl: arrived }, [TEST_AUTH_TOKEN]),
+      verifyTwilioSignature({ ...request, url: TEST_WEBHOOK_URL }, [TEST_AUTH_TOKEN]),
+      verifyTwilioSignature({ ...elsewhere, url: TEST_WEBHOOK_URL, receivedUrl: arrived }, [TEST_AUTH_TOKEN]),
+    ];
+
+    // Assess
+    expect(outcomes).toEqual(['ok', 'invalid', 'invalid']);
   });
 
   it('should reject a garbage signature and an unparseable URL without throwing', () => {
@@ -194,8 +232,8 @@ describe('verifyTwilioSignature', () => {
 
     // Act
     const outcomes = [
-      verifyTwilioSignature(request, TEST_AUTH_TOKEN),
-      verifyTwilioSignature({ ...request, url: 'not a url' }, TEST_AUTH_TOKEN),
+      verifyTwilioSignature(request, [TEST_AUTH_TOKEN]),
+      verifyTwilioSignature({ ...request, url: 'not a url' }, [TEST_AUTH_TOKEN]),
     ];
 
     // Assess
@@ -212,7 +250,7 @@ describe('verifyTwilioSignature', () => {
     });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(outcome).toBe('ok');
@@ -225,7 +263,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest({}, { url });
 
     // Act
-    const outcome = verifyTwilioSignature(request, TEST_AUTH_TOKEN);
+    const outcome = verifyTwilioSignature(request, [TEST_AUTH_TOKEN]);
 
     // Assess
     expect(request.rawBody).toBe('');
@@ -237,7 +275,7 @@ describe('verifyTwilioSignature', () => {
     const request = signedTwilioRequest(twilioForm('sms-polish'), { authToken: '' });
 
     // Act
-    const act = () => verifyTwilioSignature(request, '');
+    const act = () => verifyTwilioSignature(request, ['']);
 
     // Assess
     expect(act).toThrow(/auth token/);
@@ -256,13 +294,12 @@ describe('verifyTwilioSignature', () => {
         changed.set(key, `${record[key]}x`);
 
         // Act
-        const genuine = verifyTwilioSignature(
-          { url: TEST_WEBHOOK_URL, headers, rawBody: body },
+        const genuine = verifyTwilioSignature({ url: TEST_WEBHOOK_URL, headers, rawBody: body }, [
           TEST_AUTH_TOKEN,
-        );
+        ]);
         const forged = verifyTwilioSignature(
           { url: TEST_WEBHOOK_URL, headers, rawBody: changed.toString() },
-          TEST_AUTH_TOKEN,
+          [TEST_AUTH_TOKEN],
         );
 
         // Assess
