@@ -14,6 +14,16 @@ describe('the provider secret', () => {
     expect(entries).toEqual({ TWILIO_AUTH_TOKEN: 'tok-1' });
   });
 
+  it('should take the secondary Twilio auth token a rotation puts beside the primary', () => {
+    // Act: found at stop 25: only one token was read, so a rotation refused webhooks
+    const entries = parseProviderSecret(
+      JSON.stringify({ TWILIO_AUTH_TOKEN: 'tok-1', TWILIO_AUTH_TOKEN_SECONDARY: 'tok-2' }),
+    );
+
+    // Assess
+    expect(entries).toEqual({ TWILIO_AUTH_TOKEN: 'tok-1', TWILIO_AUTH_TOKEN_SECONDARY: 'tok-2' });
+  });
+
   it.each([
     ['a value not quoted', '{"TWILIO_AUTH_TOKEN": abcdef1234567890}'],
     ['text after the object', '{"TWILIO_AUTH_TOKEN": "abcdef1234567890"} abcdef1234567890'],
