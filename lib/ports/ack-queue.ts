@@ -6,7 +6,7 @@ export const MAX_DELIVERED_IDS = 50;
 
 /** One automatic message to send: which conversation, which waiting episode, ack or late notice. */
 export const AckJobSchema = z.object({
-  // Bounded: it becomes a table key (DynamoDB's end at 2 KB); a job that cannot be read is dropped, not retried.
+  // Bounded: it becomes a table key (DynamoDB's end at 2 KB); a job that cannot be read fails to the DLQ.
   conversationId: z.string().min(1).max(200),
   episode: z.number().int().positive(),
   kind: z.enum(['ack', 'notice']).optional(),

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ackMessageId } from '#lib/domain/conversation.ts';
+import { handleWorkRecord, UnreadableJobError } from '#lib/runtime/work-records.ts';
 import { sendAck } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
@@ -334,19 +335,62 @@ describe('the ack worker', () => {
     expect(missing).toEqual({ kind: 'nothing-to-do', reason: 'missing' });
   });
 
-  it('should drop a queue record that is not an ack job instead of retrying it forever', async () => {
-    // Prepare
+  // Found at stop 25: a job this release could not read was dropped, so during a rolling
+  // deploy an older worker lost a newer release's job (stop 24's `kind: 'inbound'`, a webhook
+  // Twilio would never post again, reaching a stop 23 worker).
+  it('should fail a job of a kind this release does not know, so the queue gives it again and then keeps it in the DLQ', async () => {
+    // Prepare: a newer release's job (its kind, its fields) on the work queue
     sb = await startTestSwitchboard();
-    const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+    const job = { kind: 'outbound-reply', conversationId: 'conv_06gwk0wg90h3ggnh41h2xv7x5n', replyId: 'r-1' };
+    await sb.backends.sqs.send(
+      new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: JSON.stringify(job) }),
+    );
 
-    // Act
-    const result = await handleWorkRecord(sb.runtime.workDeps, {
-      body: '{"nope":1}',
+    // Act: one delivery handled as the Lambda does, then the worker takes the queue's
+    // deliveries until there are none
+    const direct = await handleWorkRecord(sb.runtime.workDeps, {
+      body: JSON.stringify(job),
       receiveCount: 1,
       messageId: 'm-1',
-    });
+    }).catch((error: unknown) => error);
+    await sb.drain();
 
-    // Assess
-    expect(result).toEqual({ kind: 'invalid' });
+    // Assess: a batch item failure (not a drop), and after its 5 receives the job waits in the
+    // DLQ unchanged, for a redrive once every function reads it
+    expect(direct).toBeInstanceOf(UnreadableJobError);
+    const dlq = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, WaitTimeSeconds: 1 }),
+    );
+    expect(dlq.Messages?.map((message) => JSON.parse(message.Body ?? '{}'))).toEqual([job]);
+    expect(sb.log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        fields: expect.objectContaining({ kind: 'outbound-reply', receiveCount: 5 }),
+      }),
+    );
+  });
+
+  it('should not retry for ever a job of a known kind that can never be read: the DLQ takes it after its receives', async () => {
+    // Prepare: a deferred webhook whose receipt time no release can read
+    sb = await startTestSwitchboard();
+    const poison = { kind: 'inbound', provider: 'twilio', receivedAt: 'not-a-date', events: [] };
+    await sb.backends.sqs.send(
+      new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: JSON.stringify(poison) }),
+    );
+
+    // Act
+    await sb.drain();
+
+    // Assess: 5 receives, then the DLQ; the work queue is empty
+    const dlq = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, WaitTimeSeconds: 1 }),
+    );
+    expect(dlq.Messages?.map((message) => JSON.parse(message.Body ?? '{}'))).toEqual([poison]);
+    const receives = sb.log.lines.filter((line) => line.message.includes('cannot read'));
+    expect(receives).toHaveLength(5);
+    const left = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sb.backends.queueUrl, WaitTimeSeconds: 0 }),
+    );
+    expect(left.Messages ?? []).toHaveLength(0);
   });
 });
