@@ -25,9 +25,15 @@ const TRANSIENT_CODES = new Set([20429, 21611]);
 // Refusals of our credentials or account, never of the customer's number: 20003 authenticate
 // (a rotated or wrong auth token, a deleted API key), 20005 account not active, 20008 test
 // credentials, 20403 account suspended or closed, 70051 authorization failed (an API key
-// without the permission), 21660 the From number belongs to another account. Fixed on our
-// side, the same send works: retried by the queue, kept in the DLQ, never failed for good.
-const OUR_ACCOUNT_CODES = new Set([20003, 20005, 20008, 20403, 70051, 21660]);
+// without the permission), 21660 the From number belongs to another account, 21408 the To
+// number's country is not enabled in our Messaging Geo Permissions ("resolved entirely in
+// Console"), 21606 our From is not a message-capable number of this account (released, voice
+// only, still porting), 21212 our From is not a valid sender. The From is always the number the
+// customer wrote to, so a refusal of it is our set-up. Fixed on our side, the same send works:
+// retried by the queue, kept in the DLQ, never failed for good.
+const OUR_ACCOUNT_CODES = new Set([20003, 20005, 20008, 20403, 70051, 21660, 21408, 21606, 21212]);
+/** WhatsApp through Twilio: a free-form message more than 24 hours after the customer last wrote. */
+export const TWILIO_OUTSIDE_WINDOW = 63016;
 
 function address(channel: OutboundText['channel'], value: string): string {
   // Twilio routes by the prefix: without it a WhatsApp reply would go out as an SMS.
@@ -59,7 +65,9 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
     {
       permanent: !retryable,
       ours,
-      providerCode: code === undefined ? undefined : String(code),
+      // The window's refusal has one name on every provider: the ack is skipped, never failed.
+      providerCode:
+        code === TWILIO_OUTSIDE_WINDOW ? 'outside-window' : code === undefined ? undefined : String(code),
     },
   );
   return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryStatus, InboundEvent } from '#lib/domain/message.ts';
 import { parseTwilioPayload, twilioSid } from './schema.ts';
+import { TWILIO_OUTSIDE_WINDOW } from './send.ts';
 
 /**
  * Twilio's message status callback (StatusCallback of a send, or a Messaging Service's
@@ -68,6 +69,10 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
   const readReceipt =
     payload.EventType?.toUpperCase() === 'READ' && mapped !== 'failed' && mapped !== 'undelivered';
   const status: DeliveryStatus = readReceipt ? 'read' : mapped;
+  // WhatsApp refused it for the 24-hour window (Twilio's 63016, WhatsApp's 131047), as the
+  // Cloud API's failed status says it: an ack so refused is skipped, never an alarmed failure.
+  const windowClosed =
+    (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_OUTSIDE_WINDOW;
   return [
     {
       type: 'delivery',
@@ -77,6 +82,7 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
         status,
         // "0" (or empty) is no error at all.
         ...(payload.ErrorCode && !/^0+$/.test(payload.ErrorCode) ? { errorCode: payload.ErrorCode } : {}),
+        ...(windowClosed ? { windowClosed } : {}),
         at: now.toISOString(),
       },
     },

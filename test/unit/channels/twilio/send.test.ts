@@ -118,8 +118,6 @@ describe('createTwilioSender', () => {
     [400, 21211, 'invalid To'],
     [400, 21610, 'unsubscribed recipient'],
     [400, 21614, 'not a mobile number'],
-    [400, 21408, 'region not enabled'],
-    [400, 63016, 'outside the WhatsApp window'],
     [404, 20404, 'not found'],
   ])('should fail permanently without retrying on HTTP %i error %i (%s)', async (status, code) => {
     // Prepare
@@ -137,6 +135,18 @@ describe('createTwilioSender', () => {
     expect(error.code).toBe('SEND_REJECTED');
     expect(error.providerCode).toBe(String(code));
     expect(error.message).not.toContain('+48601234567');
+    expect(twilio.requests).toHaveLength(1);
+  });
+
+  it("should name a WhatsApp refusal for the 24-hour window (63016) outside-window, permanently, as Meta's is", async () => {
+    // Prepare
+    twilio.failNext(1, { status: 400, code: 63016, message: 'Failed to send freeform message' });
+
+    // Act
+    const error = await sendError(sender().send(SMS));
+
+    // Assess
+    expect(error).toMatchObject({ permanent: true, code: 'SEND_REJECTED', providerCode: 'outside-window' });
     expect(twilio.requests).toHaveLength(1);
   });
 
@@ -163,6 +173,10 @@ describe('createTwilioSender', () => {
     [403, 20403, 'account suspended'],
     [401, 70051, 'API key without the permission'],
     [400, 21660, 'From number of another account'],
+    // Found at stop 25: Geo Permissions and our own From are fixed in our Console, not by the customer.
+    [400, 21408, 'region not enabled in our Geo Permissions'],
+    [400, 21606, 'From not a message-capable number of the account'],
+    [400, 21212, 'invalid From number'],
   ])('should fail as ours on HTTP %i error %i (%s), not permanently', async (status, code) => {
     // Prepare
     twilio.failNext(1, { status, code, message: 'Refused' });

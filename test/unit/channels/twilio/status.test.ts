@@ -132,6 +132,19 @@ describe('normalizeTwilioStatus', () => {
     expect(failed).toMatchObject({ update: { status: 'failed', errorCode: '63016' } });
   });
 
+  it('should mark a failure for the WhatsApp window (63016) windowClosed, and no other', () => {
+    // Prepare, Act: found at stop 25, a Twilio WhatsApp ack so refused was failed and alarmed
+    const closed = ['failed', 'undelivered'].map((status) => statusOf(status, { ErrorCode: '63016' }));
+    const other = statusOf('undelivered', { ErrorCode: '30003' });
+    const delivered = statusOf('delivered', { ErrorCode: '63016' });
+
+    // Assess
+    for (const event of closed)
+      expect(event).toMatchObject({ update: { errorCode: '63016', windowClosed: true } });
+    expect(other).not.toHaveProperty('update.windowClosed');
+    expect(delivered).not.toHaveProperty('update.windowClosed');
+  });
+
   it('should drop an ErrorCode of 0 or empty, which is no error', () => {
     // Prepare, Act
     const events = ['0', ''].map((ErrorCode) => statusOf('delivered', { ErrorCode }));
