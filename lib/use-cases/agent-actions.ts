@@ -19,6 +19,7 @@ import { withEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { replySigner } from '#lib/domain/signer.ts';
+import { fitsLimit, type TextLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
 import { signReply } from '#lib/domain/texts/index.ts';
 import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -60,7 +61,18 @@ export type ReplyResult =
   | { kind: 'other-open'; conversationId: string }
   /** The key's agent name is not listed in the configuration: nobody to sign with a direct contact. */
   | { kind: 'agent-not-listed'; agentName: string }
-  | { kind: 'rejected'; reason: string };
+  | { kind: 'rejected'; reason: string }
+  /**
+   * With its signature the reply is longer than the channel's provider takes in one message
+   * (`limit`): `signature` is what the signature adds, so the agent may write `limit` less that.
+   */
+  | {
+      kind: 'too-long';
+      channel: Channel;
+      limit: TextLimit;
+      signed: { chars: number; bytes: number };
+      signature: { chars: number; bytes: number };
+    };
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
 async function routeFor(
@@ -118,6 +130,20 @@ export async function sendReply(
   if (windowState === 'closed') return { kind: 'outside-window', channel };
 
   const text = signReply({ text: request.text, signer, channel: sendChannel, locale: conversation.locale });
+  // Refused before anything is sent: a provider would refuse it (Twilio 21617) or, as Meta's
+  // senders once did, it would be cut, its signature lost and the stored text not the one sent.
+  const limit = textLimitOf(route.provider, sendChannel);
+  if (!fitsLimit(text, limit)) {
+    const signed = textSize(text);
+    const own = textSize(request.text.trim());
+    return {
+      kind: 'too-long',
+      channel: sendChannel,
+      limit,
+      signed,
+      signature: { chars: signed.chars - own.chars, bytes: signed.bytes - own.bytes },
+    };
+  }
   // Meta echoes what we send, and an echo may arrive before the reply is stored: marked in
   // flight, an echo without an app id waits (503, Meta retries) instead of passing for a
   // person's inbox reply. The reply's own write clears the mark; a failed send lets it lapse.

@@ -5,6 +5,8 @@ import {
   retryAfterMs,
   retryWithinBudget,
 } from '#lib/channels/http-retry.ts';
+import { refuseTooLong } from '#lib/channels/too-long.ts';
+import type { Channel } from '#lib/domain/channel.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
@@ -115,30 +117,9 @@ async function errorOf(response: Response, label: string): Promise<Attempt<SendR
   return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
 }
 
-/**
- * Cuts text to at most `maxChars` code points and `maxBytes` UTF-8 bytes, at a word boundary
- * when one is near, ending with an ellipsis. Truncated rather than split: one send stays one
- * message with one id, and a retry can never repeat the first half.
- */
-export function truncateText(text: string, maxChars: number, maxBytes = Number.POSITIVE_INFINITY): string {
-  const chars = Array.from(text);
-  if (chars.length <= maxChars && Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const kept: string[] = [];
-  let bytes = Buffer.byteLength('…', 'utf8');
-  for (const char of chars) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (kept.length + 1 >= maxChars || bytes + size > maxBytes) break;
-    kept.push(char);
-    bytes += size;
-  }
-  let cut = kept.join('');
-  const space = cut.search(/\s\S*$/);
-  if (space > cut.length * 0.8) cut = cut.slice(0, space);
-  return `${cut.trimEnd()}…`;
-}
-
 function createGraphSender(
   options: MetaSenderOptions,
+  channel: Channel,
   label: string,
   path: string,
   bodyOf: (message: OutboundText) => unknown,
@@ -168,7 +149,8 @@ function createGraphSender(
   }
 
   return {
-    send(message) {
+    async send(message) {
+      refuseTooLong('meta', channel, message, label);
       const body = bodyOf(message);
       return retryWithinBudget((timeout) => attempt(body, timeout), {
         timeoutMs,
@@ -196,17 +178,18 @@ function requireToken(token: string, what: string): void {
   if (!token) throw new SwitchboardError('CONFIG_INVALID', `${what} access token is not configured`);
 }
 
-/** Messenger text through the Send API (`/me/messages`, Page token); text cut at 2000 characters. */
+/** Messenger text through the Send API (`/me/messages`, Page token); at most 2,000 characters. */
 export function createMessengerSender(options: MetaSenderOptions): ChannelSender {
   requireToken(options.accessToken, 'Messenger');
   return createGraphSender(
     options,
+    'messenger',
     'Messenger Send API',
     'me/messages',
     (message) => ({
       recipient: { id: message.to },
       ...messagingType(message),
-      message: { text: truncateText(message.text, 2000) },
+      message: { text: message.text },
     }),
     (json) => json.message_id,
   );
@@ -214,24 +197,26 @@ export function createMessengerSender(options: MetaSenderOptions): ChannelSender
 
 /**
  * Instagram text through the Messenger Platform Send API (`/me/messages`, the Page token of the
- * linked Page); Meta documents "< 1000 characters" and "1000 bytes or less", so both are kept.
+ * linked Page); Meta documents "1000 bytes or less" (of UTF-8), which also keeps it under 1,000
+ * characters.
  */
 export function createInstagramSender(options: MetaSenderOptions): ChannelSender {
   requireToken(options.accessToken, 'Instagram');
   return createGraphSender(
     options,
+    'instagram',
     'Instagram Send API',
     'me/messages',
     (message) => ({
       recipient: { id: message.to },
       ...messagingType(message),
-      message: { text: truncateText(message.text, 999, 1000) },
+      message: { text: message.text },
     }),
     (json) => json.message_id,
   );
 }
 
-/** WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); body cut at 4096 characters. */
+/** WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); a body of at most 4,096 characters. */
 export function createWhatsAppCloudSender(
   options: MetaSenderOptions & { phoneNumberId: string },
 ): ChannelSender {
@@ -241,6 +226,7 @@ export function createWhatsAppCloudSender(
   }
   return createGraphSender(
     options,
+    'whatsapp',
     'WhatsApp Cloud API',
     `${options.phoneNumberId}/messages`,
     (message) => ({
@@ -249,7 +235,7 @@ export function createWhatsAppCloudSender(
       // Cloud API takes the number without `+` (or the wa_id); whatsapp:/+ prefixes are ours.
       to: phoneNumberOf(message.to).replace(/\D/g, ''),
       type: 'text',
-      text: { body: truncateText(message.text, 4096), preview_url: false },
+      text: { body: message.text, preview_url: false },
     }),
     (json) => (json.messages as Array<{ id?: unknown }> | undefined)?.[0]?.id,
   );

@@ -1,4 +1,5 @@
 import { type Attempt, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
+import { refuseTooLong } from '#lib/channels/too-long.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -123,6 +124,8 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
 
   return {
     async send(message) {
+      // Twilio would refuse it (21617) after a round trip; it is never cut.
+      refuseTooLong('twilio', message.channel, message, 'Twilio send');
       const form = formOf(message, options.statusCallbackUrl);
       return retryWithinBudget((timeout) => attempt(form, timeout), {
         timeoutMs,

@@ -162,7 +162,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Reply to the customer',
     description:
-      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name, with their phone or email as the business configuration lists them (the rota, or `people.agents`; an email comes under their name), 422 `AGENT_NOT_LISTED` when it no longer lists them; a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact waits for a person in another, open one (not one already answered, nor one only their out-of-office reply or HELP opened): then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock).",
+      "Sent on the conversation's channel (or `channel`, one of the contact's), signed by a named person with a direct contact: the key's agent name, with their phone or email as the business configuration lists them (the rota, or `people.agents`; an email comes under their name), 422 `AGENT_NOT_LISTED` when it no longer lists them; a key without an agent name signs as the person the conversation's promise named. A resolved conversation may be answered (a follow-up), unless the contact waits for a person in another, open one (not one already answered, nor one only their out-of-office reply or HELP opened): then 409 `CONTACT_HAS_OPEN_CONVERSATION` with its id in `details.conversationId` (answer there, where the customer waits: a reply on the old one would not stop their clock). The text with its signature must fit what the channel's provider takes in one message (Twilio SMS, MMS and WhatsApp 1,600 characters, Messenger 2,000, Instagram 1,000 bytes of UTF-8, WhatsApp Cloud API 4,096; characters counted as UTF-16 code units, an emoji as two): a longer one is refused with 422 `TEXT_TOO_LONG` before anything is sent, `details` naming the `unit` (`chars` or `bytes`), the `limit`, what the `signature` takes and `maxText`, the longest text that fits; it is never cut.",
     auth: 'reply',
     idempotent: true,
     params: conversationId,
@@ -172,7 +172,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     errors: {
       404: ['NOT_FOUND'],
       409: ['OUTSIDE_WINDOW', 'NO_ROUTE', 'CONTACT_HAS_OPEN_CONVERSATION'],
-      422: ['PROVIDER_REJECTED', 'AGENT_NOT_LISTED'],
+      422: ['PROVIDER_REJECTED', 'AGENT_NOT_LISTED', 'TEXT_TOO_LONG'],
     },
   },
   {

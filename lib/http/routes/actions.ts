@@ -49,6 +49,26 @@ function otherOpen(c: Context, conversationId: string, message: string) {
   );
 }
 
+/** 422 TEXT_TOO_LONG: the channel's limit, what the signature takes of it, and what is left for the text. */
+function tooLong(result: Extract<Awaited<ReturnType<typeof sendReply>>, { kind: 'too-long' }>) {
+  const { channel, limit, signed, signature } = result;
+  const unit = limit.bytes !== undefined && signed.bytes > limit.bytes ? 'bytes' : 'chars';
+  const max = (unit === 'bytes' ? limit.bytes : limit.chars) ?? 0;
+  const words = unit === 'bytes' ? 'bytes (UTF-8)' : 'characters';
+  return errorBody(
+    'TEXT_TOO_LONG',
+    `A reply on ${channel} takes at most ${max} ${words} with its signature, which takes ${signature[unit]}: this one would be ${signed[unit]}; shorten the text to ${max - signature[unit]} ${words} or fewer`,
+    {
+      channel,
+      unit,
+      limit: max,
+      signature: signature[unit],
+      length: signed[unit],
+      maxText: max - signature[unit],
+    },
+  );
+}
+
 /**
  * What agents do through their tool: reply, resolve, reopen, assign, note. Each needs the
  * `reply` scope and an Idempotency-Key (a retry returns the first answer, never a second send).
@@ -120,6 +140,8 @@ export function actionRoutes(
           errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`),
           422,
         );
+      case 'too-long':
+        return c.json(tooLong(result), 422);
       case 'sent':
         return c.json(
           { message: messageView(result.message), conversation: conversationView(result.conversation) },

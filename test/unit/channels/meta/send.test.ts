@@ -6,7 +6,6 @@ import {
   createWhatsAppCloudSender,
   DEFAULT_GRAPH_VERSION,
   type MetaSenderOptions,
-  truncateText,
 } from '#lib/channels/meta/send.ts';
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -114,17 +113,21 @@ describe('createMessengerSender', () => {
     ]);
   });
 
-  it('should cut a text over 2000 characters at a word, with an ellipsis', async () => {
-    // Prepare
-    const text = 'Słowo '.repeat(400);
+  it('should send a text of 2000 characters whole, and refuse a longer one permanently without calling Meta, never cutting it', async () => {
+    // Prepare: stop 25, a cut dropped the reply's signature and stored a text never sent
+    const whole = 'Słowo '.repeat(333).concat('ok');
+    expect(whole).toHaveLength(2000);
 
     // Act
-    await messenger().send({ ...MESSENGER, text });
+    await messenger().send({ ...MESSENGER, text: whole });
+    const error = await sendError(messenger().send({ ...MESSENGER, text: `${whole}!` }));
 
     // Assess
-    const sent = (meta.requests[0]?.body as { message?: { text?: string } } | undefined)?.message?.text ?? '';
-    expect(Array.from(sent).length).toBeLessThanOrEqual(2000);
-    expect(sent).toMatch(/Słowo…$/);
+    expect((meta.requests[0]?.body as { message?: { text?: string } } | undefined)?.message?.text).toBe(
+      whole,
+    );
+    expect(error).toMatchObject({ permanent: true, providerCode: 'too-long' });
+    expect(meta.requests).toHaveLength(1);
   });
 
   it.each([
@@ -291,13 +294,16 @@ describe('createMessengerSender', () => {
 });
 
 describe('createInstagramSender', () => {
-  it('should post to /me/messages with the Instagram token and keep text under 1000 bytes', async () => {
+  it('should post to /me/messages with the Instagram token, and refuse a text over 1000 bytes without cutting it', async () => {
     // Prepare
     const sender = createInstagramSender({ accessToken: FAKE_INSTAGRAM_TOKEN, graphBaseUrl: meta.url });
-    const text = 'Zażółć gęślą jaźń. '.repeat(60);
+    // 950 characters, but over 1000 bytes of UTF-8
+    const text = 'Zażółć gęślą jaźń. '.repeat(50);
+    expect(text.length).toBeLessThan(1000);
 
     // Act
-    const receipt = await sender.send({ ...MESSENGER, channel: 'instagram', to: IGSID, text });
+    const receipt = await sender.send({ ...MESSENGER, channel: 'instagram', to: IGSID });
+    const error = await sendError(sender.send({ ...MESSENGER, channel: 'instagram', to: IGSID, text }));
 
     // Assess
     expect(receipt.providerMessageId).toMatch(/^m_/);
@@ -305,9 +311,9 @@ describe('createInstagramSender', () => {
     expect(request?.headers.authorization).toBe(`Bearer ${FAKE_INSTAGRAM_TOKEN}`);
     const body = request?.body as { recipient: { id: string }; message: { text: string } };
     expect(body.recipient.id).toBe(IGSID);
-    expect(Buffer.byteLength(body.message.text, 'utf8')).toBeLessThanOrEqual(1000);
-    expect(Array.from(body.message.text).length).toBeLessThan(1000);
-    expect(body.message.text.endsWith('…')).toBe(true);
+    expect(body.message.text).toBe(MESSENGER.text);
+    expect(error).toMatchObject({ permanent: true, providerCode: 'too-long' });
+    expect(meta.requests).toHaveLength(1);
   });
 
   it("should fail permanently as outside the window on Instagram's own subcode, without retrying", async () => {
@@ -434,17 +440,5 @@ describe('createMetaChannel senders', () => {
 
     // Assess
     expect(act).toThrow(/whatsappPhoneNumberId/);
-  });
-});
-
-describe('truncateText', () => {
-  it('should leave a short text alone and never split a surrogate pair', () => {
-    // Act
-    const short = truncateText('Cześć 👋', 10);
-    const cut = truncateText('👋'.repeat(20), 10);
-
-    // Assess
-    expect(short).toBe('Cześć 👋');
-    expect(cut).toBe(`${'👋'.repeat(9)}…`);
   });
 });
