@@ -42,8 +42,10 @@ export async function retryWithinBudget<T>(
     // AbortSignal.timeout takes whole milliseconds only.
     const result = await attempt(Math.max(1, Math.floor(Math.min(timeoutMs, remaining))));
     if (result.done) return result.value;
-    // A refusal of our credentials or account is not fixed in the next second: the queue retries it.
-    if (result.error.permanent || result.error.ours || retry >= maxRetries) throw result.error;
+    // A refusal of our credentials or account is not fixed in the next second: the queue retries
+    // it. A request that may have been taken is never sent again blindly (SendError.uncertain).
+    if (result.error.permanent || result.error.ours || result.error.uncertain || retry >= maxRetries)
+      throw result.error;
     const wait = result.retryAfterMs ?? Math.random() * baseDelayMs * 2 ** retry;
     // Waiting past the budget only to be cut off by the Lambda timeout helps nobody.
     if (performance.now() + wait >= deadline) throw result.error;
@@ -52,8 +54,56 @@ export async function retryWithinBudget<T>(
 }
 
 /**
- * POSTs JSON with a timeout. A network error or a timeout becomes a not-permanent SendError
- * (the request may or may not have reached the provider); any HTTP answer is returned as is.
+ * Error codes (undici's, Node's, OpenSSL's) of a connection that failed before a byte of the
+ * request could reach the provider: no address, nobody listening, no route, a connect timeout,
+ * a TLS handshake refused. Resending after one of these cannot double a message. Anything else
+ * that ends a request without an answer (our timeout, a reset, a socket closed mid-way) may come
+ * after the provider read the whole request and took it.
+ */
+const NOT_SENT_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+function errorCodeOf(cause: unknown): string | undefined {
+  // fetch wraps the socket's error: TypeError('fetch failed', { cause: { code } }), at times twice.
+  for (let error = cause, depth = 0; error && depth < 4; depth++) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    error = (error as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The SendError for a request that got no HTTP answer: not permanent; `uncertain` unless the
+ * connection failed before the request could reach the provider (NOT_SENT_CODES).
+ */
+export function noAnswerError(cause: unknown, timeoutMs: number, label: string): SendError {
+  const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';
+  const code = errorCodeOf(cause);
+  const notSent = !timedOut && code !== undefined && NOT_SENT_CODES.has(code);
+  const what = timedOut
+    ? `no answer within ${timeoutMs} ms`
+    : `network error${code ? ` (${code})` : ''}${notSent ? '' : ', perhaps after the request was sent'}`;
+  return new SendError(`${label} send failed: ${what}`, { permanent: false, uncertain: !notSent, cause });
+}
+
+/**
+ * POSTs JSON with a timeout. A network error or a timeout becomes a not-permanent SendError,
+ * `uncertain` when the request may have reached the provider (noAnswerError); any HTTP answer
+ * is returned as is.
  */
 export async function postJson(
   fetch: typeof globalThis.fetch,
@@ -72,8 +122,6 @@ export async function postJson(
     });
     return { response };
   } catch (cause) {
-    const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';
-    const what = timedOut ? `no answer within ${timeoutMs} ms` : 'network error';
-    return { error: new SendError(`${label} send failed: ${what}`, { permanent: false, cause }) };
+    return { error: noAnswerError(cause, timeoutMs, label) };
   }
 }

@@ -47,6 +47,13 @@ export const AckSchema = z.object({
       stated: z.string(),
     })
     .optional(),
+  /**
+   * A try whose outcome we do not know (no answer came after the request was written; the
+   * provider may have taken it): when it began and the text it carried. The next try first asks
+   * the provider for that message (ChannelSender.find) and adopts it, sending only when the
+   * provider has none; kept until the ack settles.
+   */
+  uncertain: z.object({ at: z.string(), text: z.string() }).optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 
@@ -153,6 +160,25 @@ export const ConversationSchema = z.object({
    * reply (it waits; Meta retries). Each reply's own write removes it.
    */
   repliesInFlight: z.record(z.string(), z.string()).optional(),
+  /**
+   * Agents' replies whose send ended without an answer after the request was written (the
+   * provider may have taken them), by message id: when and with what text. The retry of the
+   * same request asks the provider for that text first and adopts it, and sends again only
+   * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day.
+   */
+  uncertainReplies: z.record(z.string(), z.object({ at: z.string(), text: z.string() })).optional(),
+  /**
+   * The latest agent's reply the provider reported undelivered or failed (reply.failed), until
+   * a later reply is recorded: the customer did not get it, and a person should act.
+   */
+  replyFailure: z
+    .object({
+      messageId: z.string(),
+      status: z.enum(['undelivered', 'failed']),
+      errorCode: z.string().optional(),
+      at: z.string(),
+    })
+    .optional(),
   /** How many deliveries of the outbox failed in a row (each doubles the wait before the next). */
   outboxFailures: z.number().int().nonnegative().optional(),
   /**
@@ -696,12 +722,12 @@ export function settleAck(
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
     | { state: 'skipped' | 'failed'; reason: string; at: Date; deadLettered?: boolean }
-    | { state: 'pending'; reason: string; retryAt: Date },
+    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: { at: Date; text: string } },
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, replaced, ...rest } = job;
+  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, replaced, uncertain, ...rest } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered, or refused for the closed window, before the worker
     // got to mark it sent: that stands. (No other skip comes while it is being sent but the
@@ -722,6 +748,14 @@ export function settleAck(
     const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
     return withEvent(sent, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
   }
+  // The latest try that may have gone (the one before it was looked for and not found, or it
+  // would not have been sent); a try that surely did not go keeps the one before.
+  const keptUncertain =
+    outcome.state !== 'pending'
+      ? undefined
+      : outcome.uncertain
+        ? { at: outcome.uncertain.at.toISOString(), text: outcome.uncertain.text }
+        : uncertain;
   const settled: Conversation = {
     ...withRefusedNoticeUndone(conversation, job, episode),
     [slot]: {
@@ -732,6 +766,7 @@ export function settleAck(
         ? { deadLetteredAt: outcome.at.toISOString() }
         : {}),
       ...('retryAt' in outcome ? { retryAt: outcome.retryAt.toISOString() } : {}),
+      ...(keptUncertain ? { uncertain: keptUncertain } : {}),
     },
   };
   if (outcome.state === 'pending') return settled;
@@ -1114,6 +1149,35 @@ export function lastReadableInboundAt(conversation: Conversation): string | null
   return later(wrote, late);
 }
 
+/**
+ * An agent's reply the provider reports undelivered or failed (Twilio 30003, a blocked number…):
+ * announced as `reply.failed` (once per reply) and kept on the conversation (`replyFailure`) for
+ * the agents' tool. The customer is not counted as waiting again: they wrote nothing new, a late
+ * notice would go the way the reply could not, and the service level measured the reply a
+ * person did send; the person who sent it hears of it and answers another way.
+ */
+export function replyFailed(
+  conversation: Conversation,
+  failure: { messageId: string; status: 'undelivered' | 'failed'; errorCode?: string | undefined; at: Date },
+): Conversation {
+  const known = conversation.replyFailure;
+  if (known?.messageId === failure.messageId && known.status === failure.status) return conversation;
+  const next: Conversation = {
+    ...conversation,
+    replyFailure: {
+      messageId: failure.messageId,
+      status: failure.status,
+      ...(failure.errorCode ? { errorCode: failure.errorCode } : {}),
+      at: failure.at.toISOString(),
+    },
+  };
+  return withEvent(next, 'reply.failed', failure.messageId, failure.at, {
+    messageId: failure.messageId,
+    status: failure.status,
+    errorCode: failure.errorCode ?? null,
+  });
+}
+
 /** When the customer last wrote on any channel (the receipt time of their newest applied message). */
 export function lastInboundAt(conversation: Conversation): string | null {
   const times = Object.values(conversation.inboundAt).filter((at) => at !== undefined);
@@ -1127,7 +1191,9 @@ export function applyAgentReply(
   context: ReplyContext,
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  const replied = applyReply(replyLanded(conversation, reply.messageId), reply.at, context);
+  // A newer reply goes where the failed one did not: its failure is no longer the news.
+  const { replyFailure: _failed, ...current } = conversation;
+  const replied = applyReply(replyLanded(current, reply.messageId), reply.at, context);
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,
@@ -1174,6 +1240,26 @@ export function replyLanded(conversation: Conversation, messageId: string): Conv
   const { [messageId]: _landed, ...rest } = flying;
   const { repliesInFlight: _all, ...without } = conversation;
   return Object.keys(rest).length > 0 ? { ...without, repliesInFlight: rest } : without;
+}
+
+/** How long an uncertain reply is remembered: the agents' tool retries within minutes, not days. */
+const UNCERTAIN_REPLY_KEPT_MS = 24 * 60 * 60_000;
+
+/** Remembers an agent's reply whose send is uncertain (uncertainReplies); drops those older than a day. */
+export function replyUncertain(
+  conversation: Conversation,
+  messageId: string,
+  at: Date,
+  text: string,
+): Conversation {
+  const kept = Object.entries(conversation.uncertainReplies ?? {}).filter(
+    ([id, reply]) => id !== messageId && Date.parse(reply.at) > at.getTime() - UNCERTAIN_REPLY_KEPT_MS,
+  );
+  // The latest try: one before it was looked for and not found, or it would not have been sent.
+  return {
+    ...conversation,
+    uncertainReplies: Object.fromEntries([...kept, [messageId, { at: at.toISOString(), text }]]),
+  };
 }
 
 /** Whether an agent's reply may be on its way through the provider now. */

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'notice.failed',
   'reply.sent',
   'note.added',
+  'reply.failed',
   'conversation.assigned',
   'conversation.resolved',
   'conversation.reopened',

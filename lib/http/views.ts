@@ -29,6 +29,10 @@ export const ConversationViewSchema = z
     }),
     firstReplyAt: conversation.firstReplyAt,
     assignee: z.string().optional().meta({ description: 'Who handles it, when assigned' }),
+    replyFailure: conversation.replyFailure.meta({
+      description:
+        "The latest agent's reply the provider reported undelivered or failed (`reply.failed`), until a later reply: the customer did not get it",
+    }),
   })
   .meta({ description: 'A conversation with one contact, open or resolved' });
 export type ConversationView = z.infer<typeof ConversationViewSchema>;
@@ -86,6 +90,7 @@ export function conversationView(conversation: Conversation): ConversationView {
       : null,
     ...(conversation.firstReplyAt ? { firstReplyAt: conversation.firstReplyAt } : {}),
     ...(conversation.assignee ? { assignee: conversation.assignee } : {}),
+    ...(conversation.replyFailure ? { replyFailure: conversation.replyFailure } : {}),
   };
 }
 

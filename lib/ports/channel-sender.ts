@@ -35,6 +35,13 @@ export type SendReceipt = { providerMessageId: string | null; status: string };
 /** Sends text to a customer on one channel; throws SendError (permanent or not). */
 export interface ChannelSender {
   send(message: OutboundText): Promise<SendReceipt>;
+  /**
+   * After an uncertain send (SendError.uncertain: no answer came after the request was written),
+   * whether the provider took `message` at or after `since`: its receipt, or null when it has no
+   * such message. Throws (SendError) when it cannot tell. Only providers that can be asked have
+   * it (Twilio: its Messages list); for the others the next try waits, then sends again.
+   */
+  find?(message: OutboundText, since: Date): Promise<SendReceipt | null>;
 }
 
 /**

@@ -26,16 +26,38 @@ export class SendError extends SwitchboardError {
    * nothing). The queue retries it, then keeps it in the DLQ for a redrive.
    */
   readonly ours: boolean;
+  /**
+   * The request was written and no answer came (a timeout, a connection lost after the write):
+   * the provider may have taken the message. Never sent again at once: the sender asks the
+   * provider first where it can (ChannelSender.find), else the next try waits (send-ack).
+   */
+  readonly uncertain: boolean;
   constructor(
     message: string,
-    options: { permanent: boolean; ours?: boolean; providerCode?: string; cause?: unknown },
+    options: {
+      permanent: boolean;
+      ours?: boolean;
+      uncertain?: boolean;
+      providerCode?: string;
+      cause?: unknown;
+    },
   ) {
     const ours = options.ours === true;
-    super(ours ? 'SEND_UNAUTHORIZED' : options.permanent ? 'SEND_REJECTED' : 'SEND_FAILED', message, {
-      cause: options.cause,
-    });
+    const uncertain = options.uncertain === true && !options.permanent && !ours;
+    super(
+      ours
+        ? 'SEND_UNAUTHORIZED'
+        : options.permanent
+          ? 'SEND_REJECTED'
+          : uncertain
+            ? 'SEND_UNCERTAIN'
+            : 'SEND_FAILED',
+      message,
+      { cause: options.cause },
+    );
     this.permanent = options.permanent && !ours;
     this.ours = ours;
+    this.uncertain = uncertain;
     this.providerCode = options.providerCode;
   }
 }

@@ -11,6 +11,7 @@ import {
   reopenConversation,
   replyInFlight,
   replyLanded,
+  replyUncertain,
   resolveConversation,
   routeOf,
   sendChannelOf,
@@ -21,14 +22,14 @@ import type { Message } from '#lib/domain/message.ts';
 import { replySigner } from '#lib/domain/signer.ts';
 import { fitsLimit, type TextLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
 import { signReply } from '#lib/domain/texts/index.ts';
-import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { OutboundText, SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
-import { replyWindow } from './send-ack.ts';
+import { replyWindow, UNCERTAIN_WAIT_MS } from './send-ack.ts';
 
 export type AgentDeps = {
   store: ConversationStore;
@@ -63,6 +64,11 @@ export type ReplyResult =
   | { kind: 'agent-not-listed'; agentName: string }
   | { kind: 'rejected'; reason: string }
   /**
+   * The provider did not answer after taking the request: the reply may have gone. Retried with
+   * the same Idempotency-Key after `retryAfterSeconds`, it is looked up and sent only if it did not.
+   */
+  | { kind: 'uncertain'; retryAfterSeconds: number }
+  /**
    * With its signature the reply is longer than the channel's provider takes in one message
    * (`limit`): `signature` is what the signature adds, so the agent may write `limit` less that.
    */
@@ -85,6 +91,12 @@ async function routeFor(
   if (!last) return null;
   return routeOf(last);
 }
+
+/**
+ * How long into a reply's send a lookup may still follow an uncertain end: a sender's own budget
+ * is 8 s and Twilio's lookup 2 s, inside the HTTP function's 10 s with our writes.
+ */
+const LOOKUP_AFTER_SEND_MS = 6_000;
 
 /** How long an agent's reply counts as in flight (the provider's call and our writes). */
 const REPLY_IN_FLIGHT_MS = 60_000;
@@ -124,6 +136,51 @@ export async function sendReply(
   const sender = route ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();
+  const outbound = (text: string, senderName: string, humanAgent: boolean): OutboundText => ({
+    channel: sendChannel,
+    provider: route.provider,
+    to: route.customer,
+    from: route.business,
+    text,
+    subject: route.thread?.subject ?? null,
+    senderName,
+    idempotencyKey: id,
+    ...(route.thread ? { thread: route.thread } : {}),
+    ...(humanAgent ? { humanAgent: true } : {}),
+  });
+  // An earlier try of this request ended without the provider's answer: it may have gone. The
+  // provider is asked for it first (adopted when it has it); without a sign of it, it is sent
+  // again only once the wait is over, so that a try the provider was still taking is not doubled.
+  const uncertain = conversation.uncertainReplies?.[id];
+  if (uncertain) {
+    const found = sender.find
+      ? await sender.find(outbound(uncertain.text, '', false), new Date(uncertain.at)).catch(() => undefined)
+      : null;
+    // Stamped when it went: a customer message received since then is not answered by it.
+    if (found) {
+      const at = new Date(uncertain.at);
+      return storeReply(
+        deps,
+        conversation,
+        {
+          route,
+          channel: sendChannel,
+          id,
+          text: uncertain.text,
+          providerMessageId: found.providerMessageId,
+          at: at,
+        },
+        request.agent,
+      );
+    }
+    const waited = now.getTime() - Date.parse(uncertain.at);
+    if (found === undefined || waited < UNCERTAIN_WAIT_MS) {
+      return {
+        kind: 'uncertain',
+        retryAfterSeconds: Math.max(1, Math.ceil((UNCERTAIN_WAIT_MS - waited) / 1000)),
+      };
+    }
+  }
   const open = await otherOpenConversation(deps.store, conversation);
   if (open) return { kind: 'other-open', conversationId: open };
   const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
@@ -153,22 +210,37 @@ export async function sendReply(
       replyInFlight(current, id, now, until),
     );
   }
+  const message = outbound(text, signer.name, windowState === 'human-agent');
+  const started = performance.now();
   let providerMessageId: string | null;
   try {
-    const receipt = await sender.send({
-      channel: sendChannel,
-      provider: route.provider,
-      to: route.customer,
-      from: route.business,
-      text,
-      subject: route.thread?.subject ?? null,
-      senderName: signer.name,
-      idempotencyKey: id,
-      ...(route.thread ? { thread: route.thread } : {}),
-      ...(windowState === 'human-agent' ? { humanAgent: true } : {}),
-    });
-    providerMessageId = receipt.providerMessageId;
+    providerMessageId = (await sender.send(message)).providerMessageId;
   } catch (error) {
+    // It may have gone: asked at once (a provider that took it lists it), else remembered on the
+    // conversation, so that the retry of this request looks for it before sending again.
+    if (error instanceof SendError && error.uncertain) {
+      // Only while the request has time for it (the HTTP function's 10 s): else the retry asks.
+      const asked = sender.find && performance.now() - started < LOOKUP_AFTER_SEND_MS;
+      const found = asked ? await sender.find?.(message, now).catch(() => null) : null;
+      if (found)
+        return storeReply(
+          deps,
+          conversation,
+          {
+            route,
+            channel: sendChannel,
+            id,
+            text: text,
+            providerMessageId: found.providerMessageId,
+            at: now,
+          },
+          request.agent,
+        );
+      await updateConversation(deps.store, conversation.id, (current) =>
+        replyUncertain(current, id, now, text),
+      );
+      return { kind: 'uncertain', retryAfterSeconds: UNCERTAIN_WAIT_MS / 1000 };
+    }
     // Refused by the provider (for the customer or for our token), the reply is not on its
     // way: its mark must not put off a person's inbox reply for a minute. After a timeout it
     // may be, and the mark lapses.
@@ -185,22 +257,45 @@ export async function sendReply(
     }
     throw error;
   }
+  return storeReply(
+    deps,
+    conversation,
+    { route, channel: sendChannel, id, text: text, providerMessageId: providerMessageId, at: now },
+    request.agent,
+  );
+}
+
+/** The reply the provider took, stored as what the customer got, then finished (finishReply). */
+async function storeReply(
+  deps: AgentDeps,
+  conversation: Conversation,
+  sent: {
+    route: ReplyRoute;
+    channel: Channel;
+    id: string;
+    text: string;
+    providerMessageId: string | null;
+    at: Date;
+  },
+  agent: Agent,
+): Promise<ReplyResult> {
+  const { route, channel, id, text, providerMessageId, at } = sent;
   const { message } = await deps.store.putMessage({
     id,
     conversationId: conversation.id,
     direction: 'outbound',
     kind: 'reply',
-    channel: sendChannel,
+    channel,
     provider: route.provider,
     providerMessageId,
     from: route.business,
     to: route.customer,
     text,
     media: [],
-    createdAt: now.toISOString(),
+    createdAt: at.toISOString(),
     contactKey: conversation.contact.key,
   });
-  return finishReply(deps, conversation, message, request.agent);
+  return finishReply(deps, conversation, message, agent);
 }
 
 /**

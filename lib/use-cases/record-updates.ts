@@ -2,6 +2,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import {
   ackMessageId,
   type Conversation,
+  replyFailed,
   replyMayBeInFlight,
   type Slot,
   settleAck,
@@ -58,9 +59,13 @@ export async function applyDelivery(
   // An acknowledgement or a late notice: its slot on the conversation.
   const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
   const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');
+  const replyFailure =
+    message.kind === 'reply' && (update.status === 'failed' || update.status === 'undelivered');
   // Not stored: older than what we have, or the provider's retry of a callback whose first
-  // delivery died after storing it, with the slot below still to mark.
-  if (!updated && !(failure && message.delivery?.status === update.status)) return { kind: 'stale' };
+  // delivery died after storing it, with the slot (or the reply's failure) below still to mark.
+  if (!updated && !((failure || replyFailure) && message.delivery?.status === update.status))
+    return { kind: 'stale' };
+  if (replyFailure) await markReplyFailed(deps, message, update);
   let marked = false;
   if (failure) {
     // Refused because the window had closed (the send raced the 24 hours, or a queue held it):
@@ -88,6 +93,23 @@ export async function applyDelivery(
   }
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
+}
+
+/** The agents' tool hears that a reply did not reach the customer (reply.failed, once per reply). */
+async function markReplyFailed(
+  deps: Pick<UpdateDeps, 'store' | 'clock'>,
+  message: Message,
+  update: DeliveryUpdate,
+): Promise<void> {
+  const status = update.status === 'failed' ? 'failed' : 'undelivered';
+  await updateConversation(deps.store, message.conversationId, (current) =>
+    replyFailed(current, {
+      messageId: message.id,
+      status,
+      errorCode: update.errorCode,
+      at: deps.clock.now(),
+    }),
+  );
 }
 
 /**
@@ -155,14 +177,18 @@ export class EchoNotYetError extends NotYetError {
 }
 
 /**
- * An ack or notice claimed by a worker whose lease still runs, or an agent's reply being sent:
- * sent, perhaps, not yet stored.
+ * An ack or notice claimed by a worker whose lease still runs, or waiting after a try whose
+ * outcome is unknown, or an agent's reply being sent: sent, perhaps, not yet stored.
  */
 function sendInFlight(conversation: Conversation, now: Date): boolean {
   if (replyMayBeInFlight(conversation, now)) return true;
   return [conversation.ack, conversation.notice].some(
     (job) =>
-      job?.state === 'sending' && job.leaseUntil !== undefined && Date.parse(job.leaseUntil) > now.getTime(),
+      (job?.state === 'sending' &&
+        job.leaseUntil !== undefined &&
+        Date.parse(job.leaseUntil) > now.getTime()) ||
+      // A try the provider may have taken, not answered (SendError.uncertain): its echo may be this.
+      (job?.state === 'pending' && job.uncertain !== undefined),
   );
 }
 

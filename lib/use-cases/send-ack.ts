@@ -15,7 +15,7 @@ import {
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
-import type { SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { ChannelSender, OutboundText, SenderRegistry, SendReceipt } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError, SendError } from '#lib/ports/errors.ts';
@@ -187,21 +187,25 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           callBack,
         });
 
+  const outbound: OutboundText = {
+    channel,
+    provider: route.provider,
+    to: route.customer,
+    from: route.business,
+    text,
+    subject,
+    senderName: (newPromise ?? conversation.promise).signer.name,
+    idempotencyKey: messageId,
+    automatic: true,
+    ...(route.thread ? { thread: route.thread } : {}),
+  };
   let providerMessageId: string | null;
+  // What the customer got: this text, or an earlier try's that the provider turns out to have taken.
+  let sentText = text;
   try {
-    const receipt = await sender.send({
-      channel,
-      provider: route.provider,
-      to: route.customer,
-      from: route.business,
-      text,
-      subject,
-      senderName: (newPromise ?? conversation.promise).signer.name,
-      idempotencyKey: messageId,
-      automatic: true,
-      ...(route.thread ? { thread: route.thread } : {}),
-    });
+    const receipt = await sendOnce(sender, outbound, conversation[slot]?.uncertain, now);
     providerMessageId = receipt.providerMessageId;
+    sentText = receipt.text;
   } catch (error) {
     const reason =
       error instanceof SendError
@@ -212,6 +216,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     const final = permanent || attempts >= deps.ack.maxAttempts || receiveCount >= deps.ack.maxAttempts;
     // The provider says the 24-hour window is closed: not a failure of ours, and never retried.
     const outsideWindow = error instanceof SendError && error.providerCode === 'outside-window';
+    // It may have gone: the next try asks the provider first, and comes no sooner than the wait.
+    const uncertain = error instanceof SendError && error.uncertain;
+    const backoff = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
     await settle(
       outsideWindow
         ? { state: 'skipped', reason: 'outside-window', at: now }
@@ -219,7 +226,14 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           ? // Out of retries, not refused: the job goes to the DLQ, and a redrive tries again.
             { state: 'failed', reason, at: now, deadLettered: !permanent }
           : // Backing off: the sweeper queues it again then (docs/store.md, "sendAck").
-            { state: 'pending', reason, retryAt: ackRetryAt(now, attempts, (deps.random ?? Math.random)()) },
+            {
+              state: 'pending',
+              reason,
+              retryAt: uncertain
+                ? new Date(Math.max(backoff.getTime(), now.getTime() + UNCERTAIN_WAIT_MS))
+                : backoff,
+              ...(uncertain ? { uncertain: { at: now, text } } : {}),
+            },
     );
     deps.log.warn('automatic message not sent', {
       conversationId: conversation.id,
@@ -244,7 +258,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     providerMessageId,
     from: route.business,
     to: route.customer,
-    text,
+    text: sentText,
     media: [],
     // Never before the message it answers, even when this worker's clock runs behind.
     createdAt: new Date(
@@ -268,6 +282,52 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     channel,
   });
   return { kind: 'sent', messageId };
+}
+
+/**
+ * How long a try whose outcome we do not know waits before the next (which asks the provider
+ * first where it can, and otherwise sends again): long enough for a request the provider was
+ * still working on when we gave up to be done, and for its status callbacks to arrive.
+ */
+export const UNCERTAIN_WAIT_MS = 5 * 60_000;
+
+/**
+ * One try of an automatic message that never doubles one the provider may already have: an
+ * earlier uncertain try's message, when the provider has it, is adopted instead of sending; a
+ * send that ends uncertain is looked up at once (the provider that took it lists it). Returns
+ * the receipt and the text the customer got; throws the send's SendError (still uncertain when
+ * the provider cannot tell or has no such message yet).
+ */
+async function sendOnce(
+  sender: ChannelSender,
+  message: OutboundText,
+  earlier: { at: string; text: string } | undefined,
+  now: Date,
+): Promise<SendReceipt & { text: string }> {
+  if (earlier && sender.find) {
+    let found: SendReceipt | null;
+    try {
+      found = await sender.find({ ...message, text: earlier.text }, new Date(earlier.at));
+    } catch (cause) {
+      // The provider cannot tell now: nothing was sent, and the earlier try stays uncertain.
+      throw new SendError(
+        'automatic message not sent: the provider could not say whether it has the earlier try',
+        {
+          permanent: false,
+          cause,
+        },
+      );
+    }
+    if (found) return { ...found, text: earlier.text };
+  }
+  try {
+    return { ...(await sender.send(message)), text: message.text };
+  } catch (error) {
+    if (!(error instanceof SendError && error.uncertain && sender.find)) throw error;
+    const found = await sender.find(message, now).catch(() => null);
+    if (found) return { ...found, text: message.text };
+    throw error;
+  }
 }
 
 /** Delivers events ahead of the write that records them; false (logged) when the fan-out failed. */

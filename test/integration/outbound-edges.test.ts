@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
-import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import {
+  FAKE_ACCOUNT_SID,
+  FAKE_AUTH_TOKEN,
+  type FakeTwilio,
+  startFakeTwilio,
+} from '#test/support/fake-twilio.ts';
 import { IG_ACCOUNT_ID, messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import {
   startTestSwitchboard,
@@ -10,6 +17,7 @@ import {
 
 type ApiConversation = {
   id: string;
+  replyFailure?: { messageId: string; status: string; errorCode?: string };
   awaitingSince?: string | null;
   ack: { state: string; reason?: string } | null;
 };
@@ -118,6 +126,220 @@ describe('what we send, and what providers tell us about it', () => {
       error: { code: 'TEXT_TOO_LONG', details: { unit: 'chars', limit: 1600 } },
     });
     expect(twilio.requests).toHaveLength(sentBefore);
+  });
+
+  it('should not text the acknowledgement twice when Twilio took it but its answer did not arrive in time (the send is looked up, not repeated)', async () => {
+    // Prepare: Twilio accepts the first send (the customer's phone gets it), but its answer is
+    // lost on the way back: the attempt ends as a timeout, as a slow or dropped answer does
+    twilio = await startFakeTwilio();
+    let lostAnswers = 1;
+    const slowAnswer: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).endsWith('/Messages.json') && lostAnswers > 0) {
+        lostAnswers--;
+        await response.text();
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      }
+      return response;
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: slowAnswer });
+
+    // Act
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Assess: docs/store.md says the only double-send window is a worker dying in the
+    // milliseconds between Twilio's answer and one DynamoDB write; one ack per episode
+    const toCustomer = twilio.requests.filter((request) => request.form.To === '+48601234567');
+    expect(toCustomer.map((request) => request.form.Body)).toHaveLength(1);
+  });
+
+  it('should text the acknowledgement once, after the wait, when the try whose answer was lost never reached Twilio', async () => {
+    // Prepare: the first try ends in a timeout before Twilio took anything
+    twilio = await startFakeTwilio();
+    let lost = 1;
+    const lostOnTheWay: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/Messages.json') && init?.method === 'POST' && lost-- > 0) {
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      }
+      return fetch(input, init);
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: lostOnTheWay });
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const waiting = (await conversations(sb))[0];
+
+    // Act: the wait passes; the sweeper queues the ack again
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: Twilio was asked twice (right after the lost try, and before the next) and had
+    // nothing, so the ack went once
+    expect(waiting?.ack).toMatchObject({ state: 'pending', reason: 'SEND_UNCERTAIN' });
+    const lookups = twilio.requests.filter((request) => request.method === 'GET');
+    const toCustomer = twilio.requests.filter((request) => request.form.To === '+48601234567');
+    expect(lookups).toHaveLength(2);
+    expect(toCustomer).toHaveLength(1);
+    expect((await conversations(sb))[0]?.ack).toMatchObject({ state: 'sent' });
+  });
+
+  it('should adopt the acknowledgement Twilio took, after the wait, when Twilio could not be asked right after the lost answer', async () => {
+    // Prepare: Twilio takes the first try, its answer is lost, and the lookup right after fails
+    twilio = await startFakeTwilio();
+    let lostAnswers = 1;
+    let failedLookups = 1;
+    const flaky: typeof fetch = async (input, init) => {
+      const lookup = String(input).includes('/Messages.json?');
+      if (lookup && failedLookups-- > 0)
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      const response = await fetch(input, init);
+      if (!lookup && String(input).endsWith('/Messages.json') && lostAnswers-- > 0) {
+        await response.text();
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      }
+      return response;
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: flaky });
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+
+    // Act
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: one text, recorded under the SID Twilio gave it, so its status callbacks find it
+    const posts = twilio.requests.filter((request) => request.method === 'POST');
+    expect(posts).toHaveLength(1);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent' });
+    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    expect(ack?.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(ack?.text).toBe(posts[0]?.form.Body);
+    const listed = (await (
+      await fetch(`${twilio.url}/2010-04-01/Accounts/${FAKE_ACCOUNT_SID}/Messages.json`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${FAKE_ACCOUNT_SID}:${FAKE_AUTH_TOKEN}`).toString('base64')}`,
+        },
+      })
+    ).json()) as { messages: Array<{ sid: string }> };
+    expect(listed.messages.map((message) => message.sid)).toEqual([ack?.providerMessageId]);
+  });
+
+  it("should not send an agent's reply twice when Twilio's answer is lost: adopted when Twilio has it, else 503 SEND_UNCERTAIN and sent by the same key's retry only after the wait", async () => {
+    // Prepare: an acknowledged SMS customer; the reply's first try is lost before Twilio, the
+    // second try (another reply) is taken by Twilio with its answer lost
+    twilio = await startFakeTwilio();
+    let mode: 'normal' | 'lost-before' | 'lost-after' = 'normal';
+    const flaky: typeof fetch = async (input, init) => {
+      const post = String(input).endsWith('/Messages.json') && init?.method === 'POST';
+      const current = mode;
+      if (post && current !== 'normal') mode = 'normal';
+      if (post && current === 'lost-before')
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      const response = await fetch(input, init);
+      if (post && current === 'lost-after') {
+        await response.text();
+        throw new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } });
+      }
+      return response;
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: flaky });
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const id = (await conversations(sb))[0]?.id as string;
+    sb.clock.advance(30 * 60_000);
+    const posts = () => twilio?.requests.filter((request) => request.method === 'POST').length ?? 0;
+    const afterAck = posts();
+
+    // Act: the lost try (it never reached Twilio), its early retry, its retry after the wait
+    mode = 'lost-before';
+    const first = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś rano.' },
+      { key: 'reply-1' },
+    );
+    const early = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś rano.' },
+      { key: 'reply-1' },
+    );
+    const sentEarly = posts();
+    sb.clock.advance(UNCERTAIN_WAIT_MS);
+    const late = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś rano.' },
+      { key: 'reply-1' },
+    );
+    // Act: a reply Twilio takes, its answer lost
+    mode = 'lost-after';
+    const taken = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Kurier będzie jutro.' },
+      { key: 'reply-2' },
+    );
+
+    // Assess
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toBe(String(UNCERTAIN_WAIT_MS / 1000));
+    expect(await first.json()).toMatchObject({ error: { code: 'SEND_UNCERTAIN' } });
+    expect(early.status).toBe(503);
+    expect(sentEarly).toBe(afterAck);
+    expect(late.status).toBe(201);
+    expect(taken.status).toBe(201);
+    expect(posts()).toBe(afterAck + 2);
+    const replies = (await messagesOf(sb, id)).filter((m) => m.kind === 'reply');
+    expect(replies).toHaveLength(2);
+    for (const reply of replies) expect(reply.providerMessageId).toMatch(/^SM/);
+  });
+
+  it("should tell the agents' tool when Twilio reports an agent's reply undelivered", async () => {
+    // Prepare: a customer's SMS, acknowledged; an agent answers through the API
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    const id = conversation?.id as string;
+    sb.clock.advance(30 * 60_000);
+    const replied = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' });
+    expect(replied.status).toBe(201);
+    const reply = (await messagesOf(sb, id)).find((m) => m.kind === 'reply');
+
+    // Act: the carrier could not deliver it (30003: unreachable handset)
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: reply?.providerMessageId as string,
+      ErrorCode: '30003',
+    });
+
+    // Assess: the reply never reached the customer, whose conversation now reads as answered
+    // (no late notice, the promise counted as kept). An undelivered ack is announced
+    // (ack.failed); the reply the customer waited for is announced by nothing
+    expect(status.status).toBe(200);
+    expect((await messagesOf(sb, id)).find((m) => m.kind === 'reply')?.delivery).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30003',
+    });
+    const afterReply = (await sb.events()).filter(
+      (event) => event.data.messageId === reply?.id && event.type !== 'reply.sent',
+    );
+    expect(
+      afterReply.map((event) => event.type),
+      'events that tell the agents tool the reply did not reach the customer',
+    ).not.toEqual([]);
+    expect(afterReply.map((event) => event.type)).toEqual(['reply.failed']);
+    expect(afterReply[0]?.data).toMatchObject({ status: 'undelivered', errorCode: '30003' });
+    const [after] = await conversations(sb);
+    expect(after).toMatchObject({
+      replyFailure: { messageId: reply?.id, status: 'undelivered', errorCode: '30003' },
+    });
+    // Twilio's retry of the same callback announces nothing more
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: reply?.providerMessageId as string,
+      ErrorCode: '30003',
+    });
+    expect((await sb.events()).filter((event) => event.type === 'reply.failed')).toHaveLength(1);
   });
 
   it('should keep an ack Twilio refused for our Geo Permissions (error 21408) retryable, not failed for good as if the customer were unreachable', async () => {

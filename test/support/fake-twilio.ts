@@ -15,8 +15,15 @@ export type RecordedRequest = {
   rawBody: string;
 };
 
-/** `hang`: accept the request and never answer (for timeouts). */
-export type FakeFailure = 'hang' | { status: number; code?: number; message?: string; retryAfter?: string };
+/**
+ * `hang`: accept the request and never answer (for timeouts); `take-and-hang`: create the
+ * message (the customer gets it, the list shows it), then never answer, as when Twilio's answer
+ * is lost on its way back.
+ */
+export type FakeFailure =
+  | 'hang'
+  | 'take-and-hang'
+  | { status: number; code?: number; message?: string; retryAfter?: string };
 
 export type FakeTwilio = {
   /** Base URL to pass as apiBaseUrl. */
@@ -85,7 +92,10 @@ function messageJson(accountSid: string, form: Record<string, string | string[]>
   };
 }
 
-/** A local stand-in for Twilio's Messages API on 127.0.0.1, recording every request. */
+/**
+ * A local stand-in for Twilio's Messages API on 127.0.0.1, recording every request: a POST
+ * creates a message (201), a GET lists the ones it created (Twilio's Messages list).
+ */
 export async function startFakeTwilio(
   options: { accountSid?: string; authToken?: string } = {},
 ): Promise<FakeTwilio> {
@@ -94,6 +104,8 @@ export async function startFakeTwilio(
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const requests: RecordedRequest[] = [];
   const script: FakeFailure[] = [];
+  // The messages it took, newest first, as its Messages list reads them.
+  const sent: Array<ReturnType<typeof messageJson>> = [];
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -108,12 +120,18 @@ export async function startFakeTwilio(
         'www-authenticate': 'Basic realm="Twilio API"',
       });
     }
-    const match = MESSAGES_PATH.exec(path);
+    const url = new URL(path, 'http://fake');
+    const match = MESSAGES_PATH.exec(url.pathname);
+    if (request.method === 'GET' && match?.[1] === accountSid) return sendJson(response, 200, listPage(url));
     if (request.method !== 'POST' || match?.[1] !== accountSid) {
       return sendJson(response, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
     }
     const failure = script.shift();
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
+    if (failure === 'take-and-hang') {
+      sent.unshift(messageJson(accountSid, form));
+      return;
+    }
     if (failure) {
       const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': failure.retryAfter } : {};
       const code = failure.code ?? (failure.status === 429 ? 20429 : 20500);
@@ -127,7 +145,31 @@ export async function startFakeTwilio(
     if (typeof form.To !== 'string' || (typeof form.From !== 'string' && !form.MessagingServiceSid)) {
       return sendJson(response, 400, twilioError(400, 21604, "A 'To' phone number is required."));
     }
-    return sendJson(response, 201, messageJson(accountSid, form));
+    const created = messageJson(accountSid, form);
+    sent.unshift(created);
+    return sendJson(response, 201, created);
+  }
+
+  // Twilio's Messages list: newest first, filtered on To and From (exact), PageSize (default 50).
+  function listPage(url: URL) {
+    const to = url.searchParams.get('To');
+    const from = url.searchParams.get('From');
+    const pageSize = Math.min(1000, Number(url.searchParams.get('PageSize') ?? 50) || 50);
+    const messages = sent
+      .filter((message) => (!to || message.to === to) && (!from || message.from === from))
+      .slice(0, pageSize);
+    const uri = `${url.pathname}?${url.searchParams}`;
+    return {
+      end: Math.max(0, messages.length - 1),
+      first_page_uri: uri,
+      messages,
+      next_page_uri: null,
+      page: 0,
+      page_size: pageSize,
+      previous_page_uri: null,
+      start: 0,
+      uri,
+    };
   }
 
   const server = createServer((request, response) => {

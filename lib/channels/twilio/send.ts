@@ -1,4 +1,5 @@
-import { type Attempt, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
+import { z } from 'zod';
+import { type Attempt, noAnswerError, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
 import { refuseTooLong } from '#lib/channels/too-long.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
@@ -17,6 +18,8 @@ export type TwilioSenderOptions = {
   totalBudgetMs?: number;
   /** Cap of the first backoff; doubles per retry, full jitter. */
   baseDelayMs?: number;
+  /** A lookup after an uncertain send (find): short, it runs after the send's own budget. */
+  lookupTimeoutMs?: number;
   /** Where Twilio reports the delivery state of what we send (our /webhooks/twilio/status). */
   statusCallbackUrl?: string;
 };
@@ -49,6 +52,27 @@ function formOf(message: OutboundText, statusCallbackUrl: string | undefined): U
   else form.set('From', address(message.channel, message.from));
   return form;
 }
+
+/** How far Twilio's clock and ours may disagree when a lookup compares creation times. */
+const LOOKUP_SKEW_MS = 60_000;
+
+/** The fields of Twilio's Messages list page a lookup reads; the rest passes through. */
+const TwilioMessagePageSchema = z.object({
+  messages: z.array(
+    z.looseObject({
+      sid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
+      body: z
+        .string()
+        .nullable()
+        .transform((body) => body ?? ''),
+      direction: z.string(),
+      // RFC 2822 ("Thu, 26 Nov 2026 11:43:00 +0000"), which Date.parse reads.
+      date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
+      status: z.string(),
+      messaging_service_sid: z.string().nullable().optional(),
+    }),
+  ),
+});
 
 async function errorOf(response: Response): Promise<Attempt<never>> {
   const json = (await response.json().catch(() => undefined)) as { code?: unknown } | undefined;
@@ -85,6 +109,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
     maxRetries = 2,
     totalBudgetMs = 8000,
     baseDelayMs = 300,
+    lookupTimeoutMs = 2000,
   } = options;
   const endpoint = `${apiBaseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
@@ -104,12 +129,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
         signal,
       });
     } catch (cause) {
-      const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';
-      const what = timedOut ? `no answer within ${timeout} ms` : 'network error';
-      return {
-        done: false,
-        error: new SendError(`Twilio send failed: ${what}`, { permanent: false, cause }),
-      };
+      return { done: false, error: noAnswerError(cause, timeout, 'Twilio') };
     }
     if (!response.ok) return errorOf(response);
     const json = (await response.json().catch(() => ({}))) as { sid?: unknown; status?: unknown };
@@ -122,7 +142,59 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
     };
   }
 
+  /**
+   * Twilio's Messages list (newest first) filtered on the customer's address and ours, read for
+   * one of our messages with the same body created since `since` (less a minute of clock skew).
+   * One page of 20 is enough: it is read a moment after the send, and minutes later at most.
+   */
+  async function find(message: OutboundText, since: Date): Promise<SendReceipt | null> {
+    const form = formOf(message, undefined);
+    const query = new URLSearchParams({ To: form.get('To') ?? '', PageSize: '20' });
+    const from = form.get('From');
+    if (from) query.set('From', from);
+    let response: Response;
+    try {
+      response = await fetch(`${endpoint}?${query}`, {
+        headers: { authorization, accept: 'application/json' },
+        signal: AbortSignal.timeout(lookupTimeoutMs),
+      });
+    } catch (cause) {
+      // A lookup is a read: resending it is harmless, but it did not tell us anything.
+      throw new SendError(
+        `Twilio lookup failed: ${noAnswerError(cause, lookupTimeoutMs, 'Twilio').message}`,
+        {
+          permanent: false,
+          uncertain: true,
+          cause,
+        },
+      );
+    }
+    if (!response.ok) {
+      const { error } = (await errorOf(response)) as { error: SendError };
+      throw new SendError(`Twilio lookup failed: ${error.message}`, {
+        permanent: false,
+        uncertain: true,
+        ours: error.ours,
+        ...(error.providerCode ? { providerCode: error.providerCode } : {}),
+      });
+    }
+    const page = TwilioMessagePageSchema.safeParse(await response.json().catch(() => undefined));
+    if (!page.success)
+      throw new SendError('Twilio lookup failed: an unreadable page', { permanent: false, uncertain: true });
+    const after = since.getTime() - LOOKUP_SKEW_MS;
+    const found = page.data.messages.find(
+      (candidate) =>
+        candidate.direction.startsWith('outbound') &&
+        candidate.body === message.text &&
+        Date.parse(candidate.date_created) >= after &&
+        (!form.get('MessagingServiceSid') ||
+          candidate.messaging_service_sid === form.get('MessagingServiceSid')),
+    );
+    return found ? { providerMessageId: found.sid, status: found.status } : null;
+  }
+
   return {
+    find,
     async send(message) {
       // Twilio would refuse it (21617) after a round trip; it is never cut.
       refuseTooLong('twilio', message.channel, message, 'Twilio send');

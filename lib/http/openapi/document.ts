@@ -42,6 +42,7 @@ const ERROR_TITLES: Record<ErrorStatus, string> = {
   422: 'Understood, but refused',
   429: "Too many requests: this key's budget a minute is spent (wait for Retry-After)",
   500: 'Unexpected failure; the request can be retried',
+  503: 'Not known yet; retry with the same Idempotency-Key after Retry-After',
 };
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750)' } };
@@ -119,6 +120,7 @@ function errorResponse(status: ErrorStatus, codes: string[]): Json {
     description: `${ERROR_TITLES[status]}. Codes: ${codes.map((code) => `\`${code}\``).join(', ')}`,
     'x-error-codes': codes,
     ...(status === 401 || status === 403 ? { headers: headers(WWW_AUTHENTICATE) } : {}),
+    ...(status === 503 ? { headers: headers(RETRY_AFTER) } : {}),
     content: { 'application/json': { schema: ERROR_REF } },
   };
 }

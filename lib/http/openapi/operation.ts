@@ -4,7 +4,7 @@ import type { Scope } from '#lib/domain/api-key.ts';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** The error statuses the API answers with, in the shared `{error: {code, message, details?}}` shape. */
-export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500] as const;
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500, 503] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
 /** A response header; its value is a string. */

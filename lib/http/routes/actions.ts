@@ -142,6 +142,16 @@ export function actionRoutes(
         );
       case 'too-long':
         return c.json(tooLong(result), 422);
+      case 'uncertain':
+        // A 5xx, so the idempotency record keeps no answer and the retry runs again.
+        c.header('retry-after', String(result.retryAfterSeconds));
+        return c.json(
+          errorBody(
+            'SEND_UNCERTAIN',
+            `The provider did not answer: the reply may have reached the customer. Retry with the same Idempotency-Key in ${result.retryAfterSeconds} s: it is looked up and sent only if it did not go (a new key sends it again)`,
+          ),
+          503,
+        );
       case 'sent':
         return c.json(
           { message: messageView(result.message), conversation: conversationView(result.conversation) },

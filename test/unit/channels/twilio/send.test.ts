@@ -243,8 +243,8 @@ describe('createTwilioSender', () => {
     expect(twilio.requests).toHaveLength(3);
   });
 
-  it('should time out a hanging request and fail not permanently within the budget', async () => {
-    // Prepare
+  it('should time out a hanging request and fail not permanently, uncertain, without sending it again in the call', async () => {
+    // Prepare: stop 25, a timeout may come after Twilio took the message: resending it doubled it
     twilio.failNext(3, 'hang');
     const started = performance.now();
 
@@ -252,10 +252,32 @@ describe('createTwilioSender', () => {
     const error = await sendError(sender({ timeoutMs: 150, totalBudgetMs: 1000 }).send(SMS));
 
     // Assess
-    expect(error.permanent).toBe(false);
+    expect(error).toMatchObject({ permanent: false, uncertain: true, code: 'SEND_UNCERTAIN' });
     expect(error.message).toMatch(/no answer within/);
-    expect(twilio.requests).toHaveLength(3);
+    expect(twilio.requests).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(1200);
+  });
+
+  it('should find the message Twilio took when its answer was lost, by its To, From and body, and nothing for another text', async () => {
+    // Prepare
+    twilio.failNext(1, 'take-and-hang');
+    const twilioSender = sender({ timeoutMs: 150 });
+    const since = new Date();
+    await sendError(twilioSender.send(SMS));
+
+    // Act
+    const found = await twilioSender.find?.(SMS, since);
+    const other = await twilioSender.find?.({ ...SMS, text: 'Inna wiadomość' }, since);
+    const older = await twilioSender.find?.(SMS, new Date(since.getTime() + 10 * 60_000));
+
+    // Assess
+    expect(found).toMatchObject({ providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
+    expect(other).toBeNull();
+    expect(older).toBeNull();
+    const lookup = twilio.requests.at(-1);
+    expect(lookup?.method).toBe('GET');
+    expect(lookup?.path).toContain('To=%2B48601234567');
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 
   it('should stop retrying when the total budget runs out before the retries do', async () => {
@@ -272,7 +294,7 @@ describe('createTwilioSender', () => {
     expect(performance.now() - started).toBeLessThan(700);
   });
 
-  it('should fail not permanently when Twilio cannot be reached', async () => {
+  it('should fail not permanently, and certainly not sent, when Twilio cannot be reached (the connection refused)', async () => {
     // Prepare
     const url = twilio.url;
     await twilio.close();
@@ -282,7 +304,7 @@ describe('createTwilioSender', () => {
     const error = await sendError(sender({ apiBaseUrl: url }).send(SMS));
 
     // Assess
-    expect(error.permanent).toBe(false);
-    expect(error.message).toMatch(/network error/);
+    expect(error).toMatchObject({ permanent: false, uncertain: false, code: 'SEND_FAILED' });
+    expect(error.message).toMatch(/network error \(ECONNREFUSED\)/);
   });
 });
