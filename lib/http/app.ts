@@ -18,7 +18,9 @@ import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { bodyLimit } from './body-limit.ts';
+import { apiGatewayClientAddress, type ClientAddress } from './client-address.ts';
 import { errorBody, handleError } from './errors.ts';
+import { FailedLogins } from './failed-logins.ts';
 import type { EventHandlers } from './ingest.ts';
 import { rateLimit } from './rate-limit.ts';
 import { actionRoutes } from './routes/actions.ts';
@@ -72,6 +74,11 @@ export type AppDeps = {
   inbox?: boolean;
   /** Makes each request one scope: its writes share one budget for webhook first attempts. */
   requestScope?: RequestScope;
+  /**
+   * Where a request came from, for the limit on wrong tokens: API Gateway's source IP by
+   * default (Lambda); npm start passes the Node server's socket address.
+   */
+  clientAddress?: ClientAddress;
 };
 
 /**
@@ -136,6 +143,8 @@ export function createApp(deps: AppDeps): Hono {
       bootstrapToken: deps.agentApiToken,
       clock: deps.clock,
       log: deps.log,
+      failedLogins: new FailedLogins({ limiter: deps.rateLimiter, clock: deps.clock, log: deps.log }),
+      clientAddress: deps.clientAddress ?? apiGatewayClientAddress,
     }),
   );
   api.use(

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import {
   authenticateKey,
@@ -14,7 +15,9 @@ import {
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import { type ClientAddress, clientKey } from './client-address.ts';
 import { errorBody } from './errors.ts';
+import type { FailedLogins } from './failed-logins.ts';
 
 /** The Hono env of every /api route: `c.get('principal')` is the authenticated caller. */
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -25,6 +28,10 @@ export type AuthDeps = {
   bootstrapToken: string;
   clock: Clock;
   log: Log;
+  /** Counts wrong tokens per client and refuses a client past the limit (429). */
+  failedLogins: FailedLogins;
+  /** Where the request came from, as the runtime saw the connection (never a header). */
+  clientAddress: ClientAddress;
 };
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -32,19 +39,27 @@ const BEARER = /^Bearer +(\S+) *$/i;
 /**
  * Authenticates `Authorization: Bearer <token>` against the bootstrap token or a stored key
  * and puts the principal on the context. Unknown, malformed and revoked tokens all get the
- * same 401, so the answer tells nobody which keys exist.
+ * same 401, so the answer tells nobody which keys exist. A client past its budget of wrong
+ * tokens (FailedLogins) gets 429 without its token being checked, the right one included.
  */
 export function authenticate(deps: AuthDeps) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization');
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    // No token, or one no key can be: nothing was guessed, nothing to count.
     if (token === undefined || !BEARER_TOKEN.test(token)) {
       return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
         'WWW-Authenticate': header === undefined ? 'Bearer' : 'Bearer error="invalid_request"',
       });
     }
+    const client = clientKey(deps.clientAddress(c));
+    const waiting = deps.failedLogins.blocked(client);
+    if (waiting !== null) return tooManyFailures(c, waiting);
     const principal = await resolve(deps, token);
     if (!principal) {
+      deps.log.info('login refused', { client });
+      const retryAfter = await deps.failedLogins.failed(client);
+      if (retryAfter !== null) return tooManyFailures(c, retryAfter);
       return c.json(errorBody('UNAUTHORIZED', 'A valid bearer token is required'), 401, {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
@@ -52,6 +67,17 @@ export function authenticate(deps: AuthDeps) {
     c.set('principal', principal);
     return next();
   });
+}
+
+function tooManyFailures(c: Context, retryAfterSeconds: number) {
+  return c.json(
+    errorBody(
+      'TOO_MANY_FAILED_LOGINS',
+      `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s`,
+    ),
+    429,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }
 
 async function resolve(deps: AuthDeps, token: string): Promise<Principal | null> {

@@ -14,7 +14,11 @@ export function rateLimit(deps: {
   perMinute: number;
 }): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const verdict = await deps.limiter.take(c.get('principal').keyId, deps.perMinute, deps.clock.now());
+    const verdict = await deps.limiter.take(
+      c.get('principal').keyId,
+      { limit: deps.perMinute, windowSeconds: 60 },
+      deps.clock.now(),
+    );
     if (!verdict.allowed) {
       c.header('Retry-After', String(verdict.retryAfterSeconds));
       return c.json(

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { LocalEventSink } from '#lib/adapters/local-event-sink.ts';
 import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
@@ -122,7 +123,9 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
   // Listen first: with PORT=0 the public URL (what signatures are checked against) is known only now.
   let app: Runtime['app'] | undefined;
   const server = serve({
-    fetch: (request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })),
+    // The bindings (the socket) go through: the limit on wrong tokens keys on the peer's address.
+    fetch: (request, bindings) =>
+      app ? app.fetch(request, bindings) : new Response('starting', { status: 503 }),
     port: provisional.port,
     hostname: '127.0.0.1',
   });
@@ -148,6 +151,8 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
     ...(createSesEmailClient(config) ? { emailClient: createSesEmailClient(config) } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(fetchOption ? { fetch: fetchOption } : {}),
+    // The socket's peer (an app.request() from a test has none: "unknown").
+    clientAddress: (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined),
     ...(config.sender === 'outbox'
       ? { outbox: new OutboxSender({ path: join(dataDir, 'outbox.jsonl'), log }) }
       : {}),

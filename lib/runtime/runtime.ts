@@ -17,6 +17,7 @@ import { ConfigError } from '#lib/config/env.ts';
 import { nextSweepAt } from '#lib/domain/conversation.ts';
 import { noticeSchedule } from '#lib/domain/promise.ts';
 import { createApp } from '#lib/http/app.ts';
+import type { ClientAddress } from '#lib/http/client-address.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
@@ -70,6 +71,8 @@ export type RuntimeOptions = {
   /** Replaces every provider sender (the local outbox). */
   outbox?: ChannelSender;
   fetch?: typeof fetch;
+  /** Where an HTTP request came from (default: API Gateway's source IP, as on Lambda). */
+  clientAddress?: ClientAddress;
 };
 
 export type Runtime = {
@@ -224,6 +227,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     production: config.production,
     inbox: config.inbox,
     requestScope: requests.scope,
+    ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
   });
   return {
     store,

@@ -348,6 +348,25 @@ describe('the OpenAPI document and the reference page', () => {
     await expectDocumented(example.method, example.path, response);
   });
 
+  // Stop 25: an address past its budget of wrong tokens gets 429 TOO_MANY_FAILED_LOGINS.
+  it('should document the answer to too many wrong tokens from one address', async () => {
+    // Prepare: API Gateway's source IP, as hono/aws-lambda hands it over
+    const attempt = () =>
+      sb.runtime.app.request(
+        '/api/conversations',
+        { headers: { authorization: 'Bearer not-a-key' } },
+        { requestContext: { http: { sourceIp: '203.0.113.99' } } },
+      );
+    for (let i = 0; i < 20; i++) await attempt();
+
+    // Act
+    const response = await attempt();
+
+    // Assess
+    expect(response.status).toBe(429);
+    await expectDocumented('GET', '/api/conversations', response);
+  });
+
   it('should document the Idempotency-Key exactly as the middleware reads it', async () => {
     // Prepare
     const pattern = z.fromJSONSchema(doc.components.parameters.IdempotencyKey?.schema as Json);

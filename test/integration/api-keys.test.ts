@@ -8,7 +8,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
+import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
 import { type AuthEnv, authenticate, requireScope } from '#lib/http/auth.ts';
+import { apiGatewayClientAddress } from '#lib/http/client-address.ts';
+import { FailedLogins } from '#lib/http/failed-logins.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { startNpmStart } from '#test/support/npm-start-process.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
@@ -352,6 +355,15 @@ describe('API keys (the agents’ side)', () => {
         bootstrapToken: TEST_API_TOKEN,
         clock: sb.clock,
         log: memoryLog(),
+        failedLogins: new FailedLogins({
+          limiter: new DynamoDbRateLimiter({
+            client: sb.backends.dynamodb,
+            tableName: sb.backends.tableName,
+          }),
+          clock: sb.clock,
+          log: memoryLog(),
+        }),
+        clientAddress: apiGatewayClientAddress,
       }),
     );
     app.post('/reply', requireScope('reply'), (c) => c.json(c.get('principal')));

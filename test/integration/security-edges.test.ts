@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '#test/support/silent-log.ts';
+import { createRuntime } from '#lib/runtime/runtime.ts';
+import { countCalls } from '#test/support/faults.ts';
+import { memoryLog, STACK_TRACE } from '#test/support/silent-log.ts';
 import { sesFixture, signSns, snsKeys, snsNotification, TEST_TOPIC_ARN } from '#test/support/sns-signer.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -140,6 +142,112 @@ describe('hostile requests at the edges', () => {
       const body = (await response.json()) as { error: { code: string } };
       expect({ status: response.status, code: body.error.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
       expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
+    });
+  });
+
+  // Stop 25: a wrong bearer token (an API key, AGENT_API_TOKEN, the inbox page's pasted key) got
+  // its 401 as often as anyone asked, so tokens could be guessed without limit.
+  describe('failed logins', () => {
+    // What hono/aws-lambda hands the app as its env: the API Gateway (payload 2.0) event's
+    // requestContext, whose sourceIp API Gateway takes from the connection.
+    const from = (sourceIp: string) => ({ requestContext: { http: { sourceIp } } });
+    const call = (token: string, sourceIp: string, headers: Record<string, string> = {}) =>
+      sb.runtime.app.request(
+        '/api/conversations',
+        { headers: { authorization: `Bearer ${token}`, ...headers } },
+        from(sourceIp),
+      );
+
+    it('should answer 429 with Retry-After to an address past 20 failed logins in 15 minutes, even with the right token, and let an agent from another address in', async () => {
+      // Prepare: an attacker at 203.0.113.7 guesses, claiming another address each time
+      sb = await startTestSwitchboard();
+      const attacker = '203.0.113.7';
+      const guesses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const guess = await call(`guess-${i}-0123456789abcdef`, attacker, {
+          'x-forwarded-for': `198.51.100.${i}`,
+        });
+        guesses.push(guess.status);
+      }
+
+      // Act
+      const wrong = await call('guess-21-0123456789abcdef', attacker);
+      const right = await call(TEST_API_TOKEN, attacker);
+      const agent = await call(TEST_API_TOKEN, '192.0.2.10');
+      sb.clock.advance(15 * 60_000);
+      const later = await call(TEST_API_TOKEN, attacker);
+
+      // Assess: the 21st try is not checked at all (a right guess would learn nothing), the
+      // agent elsewhere is not locked out, and the window ends.
+      expect(guesses).toEqual(Array(20).fill(401));
+      expect(wrong.status).toBe(429);
+      expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_FAILED_LOGINS');
+      const retryAfter = Number(wrong.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+      expect(right.status).toBe(429);
+      expect(agent.status).toBe(200);
+      expect(later.status).toBe(200);
+    });
+
+    it('should count the wrong tokens of one address across instances', async () => {
+      // Prepare: a second Lambda instance over the same table
+      sb = await startTestSwitchboard();
+      const other = createRuntime({
+        config: sb.config,
+        dynamodb: sb.backends.dynamodb,
+        sqs: sb.backends.sqs,
+        log: memoryLog(),
+        clock: sb.clock,
+      });
+      for (let i = 0; i < 20; i++) await call(`guess-${i}-0123456789abcdef`, '203.0.113.7');
+
+      // Act: the attacker's next try lands on the other instance
+      const next = await other.app.request(
+        '/api/conversations',
+        { headers: { authorization: 'Bearer guess-21-0123456789abcdef' } },
+        from('203.0.113.7'),
+      );
+
+      // Assess
+      expect(next.status).toBe(429);
+    });
+
+    it('should log the refused address without the presented secret', async () => {
+      // Prepare
+      sb = await startTestSwitchboard();
+      const secret = 'not-the-token-but-secret-0123456789';
+
+      // Act
+      for (let i = 0; i < 21; i++) await call(`${secret}${i}`, '203.0.113.7');
+
+      // Assess
+      const throttled = sb.log.lines.filter((line) => line.message === 'failed logins over the limit');
+      expect(throttled).toEqual([
+        {
+          level: 'warn',
+          message: 'failed logins over the limit',
+          fields: expect.objectContaining({ client: '203.0.113.7' }),
+        },
+      ]);
+      expect(JSON.stringify(sb.log.lines)).not.toContain(secret);
+    });
+
+    it('should make no store call for the limit on a request whose token is right', async () => {
+      // Prepare: the address has failed before, within the limit
+      sb = await startTestSwitchboard();
+      await call('a-wrong-token-0123456789abcdef', '203.0.113.7');
+      const limitCalls = ['GetItemCommand', 'UpdateItemCommand', 'PutItemCommand', 'QueryCommand'].map(
+        (command) =>
+          countCalls(sb.backends.dynamodb, command, (input) => JSON.stringify(input).includes('LOGIN')),
+      );
+
+      // Act
+      const response = await call(TEST_API_TOKEN, '203.0.113.7');
+
+      // Assess: the limit reads and writes only when a login fails
+      expect(response.status).toBe(200);
+      expect(limitCalls.map((calls) => calls.count)).toEqual([0, 0, 0, 0]);
     });
   });
 });

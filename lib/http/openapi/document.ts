@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FAILED_LOGIN_BUDGET } from '../failed-logins.ts';
 import type { ApiOperation, ErrorStatus, HeaderDoc, ResponseDoc } from './operation.ts';
 import { type Json, SCHEMA_REF, SchemaSet } from './schema-set.ts';
 import { IdempotencyKeySchema, NAMED_SCHEMAS } from './schemas.ts';
@@ -23,6 +24,8 @@ const DESCRIPTION = `The agents' side of Switchboard: read conversations, reply,
 
 **Authentication**: \`Authorization: Bearer <token>\`, an API key from \`POST /api/admin/keys\` (or the
 bootstrap \`AGENT_API_TOKEN\`). Each operation says the scope its key needs: \`read\`, \`reply\` or \`admin\`.
+After ${FAILED_LOGIN_BUDGET.limit} wrong tokens from one address within a fixed ${FAILED_LOGIN_BUDGET.windowSeconds / 60}-minute window, its requests get
+429 \`TOO_MANY_FAILED_LOGINS\` with \`Retry-After\` until the window ends, whatever token they carry.
 
 **Errors** are JSON \`{"error": {"code", "message", "details?"}}\`; branch on \`code\`, never on \`message\`.
 
@@ -40,7 +43,7 @@ const ERROR_TITLES: Record<ErrorStatus, string> = {
   409: 'In conflict with the current state',
   413: 'The body is too large',
   422: 'Understood, but refused',
-  429: "Too many requests: this key's budget a minute is spent (wait for Retry-After)",
+  429: "Too many requests: this key's budget a minute is spent, or this address sent too many wrong tokens (wait for Retry-After)",
   500: 'Unexpected failure; the request can be retried',
   503: 'Not known yet; retry with the same Idempotency-Key after Retry-After',
 };
@@ -92,14 +95,15 @@ function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
   for (const [status, own] of Object.entries(operation.errors ?? {}))
     add(Number(status) as ErrorStatus, ...own);
   if (operation.auth !== 'public') {
-    add(429, 'RATE_LIMITED');
+    add(429, 'RATE_LIMITED', 'TOO_MANY_FAILED_LOGINS');
     add(500, 'INTERNAL');
   } else add(429);
   return codes;
 }
 
 // API Gateway's stage throttle answers before the app, in its own shape: every operation may
-// get it on a deployed stage; authenticated ones may also get the app's per-key RATE_LIMITED.
+// get it on a deployed stage; authenticated ones may also get the app's per-key RATE_LIMITED and
+// its per-address TOO_MANY_FAILED_LOGINS.
 const THROTTLED = { $ref: `${SCHEMA_REF}Throttled` };
 const GATEWAY_THROTTLE =
   'On a deployed stage, API Gateway\'s throttle answers `{"message": "Too Many Requests"}`';
@@ -110,7 +114,7 @@ function errorResponse(status: ErrorStatus, codes: string[]): Json {
   }
   if (status === 429) {
     return {
-      description: `${ERROR_TITLES[429]}. Codes: \`RATE_LIMITED\`. ${GATEWAY_THROTTLE}`,
+      description: `${ERROR_TITLES[429]}. Codes: ${codes.map((code) => `\`${code}\``).join(', ')}. ${GATEWAY_THROTTLE}`,
       'x-error-codes': codes,
       headers: headers(RETRY_AFTER),
       content: { 'application/json': { schema: { anyOf: [ERROR_REF, THROTTLED] } } },
