@@ -134,10 +134,18 @@ export class SwitchboardStack extends Stack {
 
     const api = new HttpApi(this, 'HttpApi', {
       handler: http.function,
-      // Caps the bill and the blast radius of a flood of forged webhooks. A throttled provider
-      // webhook may never be retried (Twilio messaging), so the cap sits well above the peak:
-      // 300 req/s is ~100 messages a second with their two status callbacks (docs/scale.md).
-      throttle: { rateLimit: 300, burstLimit: 600 },
+      // Caps the bill and the blast radius of a flood, one bucket per kind of caller, so an
+      // agents' tool gone wild or a flood of wrong tokens never throttles a provider's webhook
+      // (Twilio does not post a throttled one again). Numbers: docs/scale.md, "Lambda, API
+      // Gateway, SQS".
+      throttle: {
+        // Well above the peak: 300 req/s is ~100 messages a second with two status callbacks.
+        webhooks: { rateLimit: 300, burstLimit: 600 },
+        // Five tools at their full per-key budget (600 a minute), or ~120 inbox pages polling.
+        api: { rateLimit: 50, burstLimit: 100 },
+        // /healthz and the paths nothing serves (/inbox is off on Lambda).
+        other: { rateLimit: 10, burstLimit: 20 },
+      },
       logRetention,
       removalPolicy,
       ...(props.customDomain ? { customDomain: props.customDomain } : {}),
@@ -156,7 +164,8 @@ export class SwitchboardStack extends Stack {
       retain: prod,
     });
     // SNS confirms the subscription with a request to the function: create it once both exist.
-    mailIntake.subscription.node.addDependency(api.api, api.stage, http.function);
+    // (`api`: the API, its routes, among them /webhooks/{proxy+} the confirmation takes, and stage.)
+    mailIntake.subscription.node.addDependency(api, http.function);
     http.acceptSesTopics([mailIntake.topic]);
     http.bindMailBucket(mailIntake.bucket, { read: [INBOUND_PREFIX], write: [ATTACHMENTS_PREFIX] });
 

@@ -675,13 +675,14 @@ describe('SwitchboardStack', () => {
   });
 
   describe('HTTP API', () => {
-    it('should send every request to the http function through one $default route', () => {
+    it('should send every request to the http function through one integration: a $default route, and the webhook and API routes that exist for their throttles', () => {
       // Prepare
       const http = logicalId(dev, 'AWS::Lambda::Function', 'HttpFunction');
       const integration = logicalId(dev, 'AWS::ApiGatewayV2::Integration', 'HttpApi');
 
       // Act + Assess
-      dev.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+      dev.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+      dev.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
       dev.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: '$default',
         Target: { 'Fn::Join': ['', ['integrations/', ref(integration)]] },
@@ -693,7 +694,7 @@ describe('SwitchboardStack', () => {
       });
     });
 
-    it('should throttle the default stage and write access logs to a retained log group', () => {
+    it('should throttle the default route and write access logs to a retained log group', () => {
       // Prepare
       const accessLogs = logicalId(dev, 'AWS::Logs::LogGroup', 'HttpApiAccessLogs');
 
@@ -703,14 +704,53 @@ describe('SwitchboardStack', () => {
         StageName: '$default',
         AutoDeploy: true,
         DefaultRouteSettings: {
-          ThrottlingBurstLimit: 600,
-          ThrottlingRateLimit: 300,
+          ThrottlingBurstLimit: 20,
+          ThrottlingRateLimit: 10,
         },
         AccessLogSettings: {
           DestinationArn: getAtt(accessLogs),
           Format: Match.stringLikeRegexp('requestId'),
         },
       });
+    });
+
+    // Stop 25: one stage throttle (300 req/s) served the webhooks and the API alike, so an agents'
+    // tool gone wild or a flood of wrong tokens could throttle the providers' webhooks, and
+    // Twilio does not post a throttled webhook again.
+    it("should give the providers' webhooks, the agents' API and the rest throttles of their own", () => {
+      // Prepare
+      const integration = logicalId(dev, 'AWS::ApiGatewayV2::Integration', 'HttpApi');
+      const routes = dev.findResources('AWS::ApiGatewayV2::Route');
+      const stage = Object.values(dev.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+        Properties: Record<string, unknown>;
+        DependsOn?: string[];
+      };
+
+      // Act
+      const keys = Object.values(routes).map(
+        (route) => (route.Properties as { RouteKey: string; Target: unknown }).RouteKey,
+      );
+
+      // Assess: one integration behind every route; each route's bucket (docs/scale.md)
+      expect(keys.sort()).toEqual(['$default', 'ANY /api/{proxy+}', 'ANY /webhooks/{proxy+}']);
+      for (const route of Object.values(routes)) {
+        expect((route.Properties as { Target: unknown }).Target).toEqual({
+          'Fn::Join': ['', ['integrations/', ref(integration)]],
+        });
+      }
+      expect(stage.Properties.DefaultRouteSettings).toEqual({
+        ThrottlingBurstLimit: 20,
+        ThrottlingRateLimit: 10,
+      });
+      expect(stage.Properties.RouteSettings).toEqual({
+        'ANY /webhooks/{proxy+}': { ThrottlingBurstLimit: 600, ThrottlingRateLimit: 300 },
+        'ANY /api/{proxy+}': { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 },
+      });
+      // CloudFormation refuses settings for a route key it has not created yet.
+      const throttled = Object.entries(routes)
+        .filter(([, route]) => (route.Properties as { RouteKey: string }).RouteKey !== '$default')
+        .map(([id]) => id);
+      expect(stage.DependsOn ?? []).toEqual(expect.arrayContaining(throttled));
     });
 
     // Found by a security review at stop 24: the contact lookup carried its key (a phone
@@ -814,6 +854,8 @@ describe('SwitchboardStack', () => {
       const rules = acknowledgments.map(({ path, id }) => `${id.replace(/^\w+::/, '')} @ ${path}`);
       expect(rules.sort()).toEqual([
         'AwsSolutions-APIG4 @ Switchboard-prod/HttpApi/Api/DefaultRoute',
+        'AwsSolutions-APIG4 @ Switchboard-prod/HttpApi/ApiRoute',
+        'AwsSolutions-APIG4 @ Switchboard-prod/HttpApi/WebhooksRoute',
         'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/attachments/*] @ Switchboard-prod/Http/Role',
         'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/attachments/*] @ Switchboard-prod/Sweeper/Role',
         'AwsSolutions-IAM5[Resource::<MailIntakeBucket12A9C22D.Arn>/inbound/*] @ Switchboard-prod/Http/Role',

@@ -309,7 +309,8 @@ describe('MailIntake', () => {
         expect.arrayContaining([
           logicalId(template, 'AWS::Lambda::Function', 'HttpFunction'),
           logicalId(template, 'AWS::ApiGatewayV2::Stage', 'HttpApiDefaultStage'),
-          logicalId(template, 'AWS::ApiGatewayV2::Route', 'HttpApi'),
+          // The confirmation is a POST to /webhooks/email/ses: the webhooks route takes it.
+          logicalId(template, 'AWS::ApiGatewayV2::Route', 'HttpApiWebhooksRoute'),
         ]),
       );
     });
