@@ -44,10 +44,24 @@ export class FailedLogins {
     return null;
   }
 
-  /** Counts a failed login by `client`; seconds to wait when that took it past the limit. */
+  /**
+   * Counts a failed login by `client`; seconds to wait when that took it past the limit. A
+   * counter that cannot be written (the table throttled or down) counts nothing: the wrong token
+   * is still answered as wrong (401), not as our failure (500), and the API's throttle still
+   * bounds the guesses meanwhile.
+   */
   async failed(client: string): Promise<number | null> {
     const now = this.#clock.now();
-    const verdict = await this.#limiter.take(`LOGIN#${client}`, this.#budget, now);
+    let verdict: Awaited<ReturnType<RateLimiter['take']>>;
+    try {
+      verdict = await this.#limiter.take(`LOGIN#${client}`, this.#budget, now);
+    } catch (error) {
+      this.#log.warn('failed login not counted', {
+        client,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+      return null;
+    }
     if (verdict.allowed) return null;
     if (this.#blocked.size >= MAX_REMEMBERED) {
       const oldest = this.#blocked.keys().next();
