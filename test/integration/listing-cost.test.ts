@@ -93,5 +93,7 @@ describe('the cost of a listing page', () => {
     process.stdout.write(
       `items read for the first page (100 vs 100,000 conversations): ${JSON.stringify(reads)}\n`,
     );
-  }, 180_000);
+    // Seeding 100,000 items takes about 100 s on a quiet 2-core machine and past 180 s on a
+    // loaded one; the assertions are about items read, never about time.
+  }, 420_000);
 });
