@@ -538,8 +538,9 @@ function joinEpisode(
   context: InboundContext,
   opened: boolean,
 ): ApplyInboundResult {
+  const consented = withConsent(touched, message, context);
   const joined: Conversation = {
-    ...withConsent(touched, message, context),
+    ...(message.kind === 'call' ? heardOnCall(consented, context) : consented),
     episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
   };
   const { ack } = touched;
@@ -582,6 +583,41 @@ function joinEpisode(
     return { kind: 'applied', conversation, ackRequested: false, opened };
   }
   return { kind: 'applied', conversation: joined, ackRequested: false, opened };
+}
+
+/**
+ * A call joining the waiting episode: its greeting speaks the promise in force, so that is the
+ * time the customer last heard. A late notice sent before it can no longer be undone
+ * (withRefusedNoticeUndone): a refusal of its SMS that comes after the call must not bring back
+ * the earlier time the caller was told to forget (found at stop 25). An ack still pending, where
+ * no SMS may follow the call (ackSpokenOnly: a landline, no number, `voiceSms`), was spoken
+ * then: the worker would text it to the caller's number, which takes none (the route is now
+ * the call's).
+ */
+function heardOnCall(conversation: Conversation, context: InboundContext): Conversation {
+  const { notice, ack, episode } = conversation;
+  let heard = conversation;
+  if (notice?.episode === episode && notice.replaced) {
+    const { replaced: _replaced, ...kept } = notice;
+    heard = { ...heard, notice: kept };
+  }
+  if (
+    context.spokenAck &&
+    context.noAckReason === null &&
+    ack?.episode === episode &&
+    ack.state === 'pending'
+  ) {
+    const at = context.now.toISOString();
+    const { retryAt: _retry, uncertain: _uncertain, reason: _reason, ...kept } = ack;
+    heard = withEvent(
+      { ...heard, ack: { ...kept, state: 'sent', sentAt: at, reason: 'spoken-on-call' } },
+      'ack.sent',
+      String(episode),
+      context.now,
+      { episode, spoken: true },
+    );
+  }
+  return heard;
 }
 
 /** The two automatic messages of an episode: the acknowledgement and the late notice. */

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { startTestSwitchboard, TEST_PUBLIC_URL, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  TEST_PUBLIC_URL,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 import { signTwilio, TEST_AUTH_TOKEN, twilioForm, twilioSid } from '#test/support/twilio-factory.ts';
 
 // Twilio at its edges: YES after STOP, withheld and landline callers in an episode a keyword
@@ -202,14 +210,11 @@ describe('Twilio at its edges', () => {
   );
 
   it('should not text a landline caller whose call joins an episode begun by a keyword (voiceSms "mobile")', async () => {
-    // Prepare: a WhatsApp Business user on a landline number writes START (recorded, not
-    // answered; HELP was the keyword here until stop 25, when WhatsApp's HELP became a question)
+    // Prepare: a customer texts HELP from a landline (texting-enabled; recorded, not answered).
+    // Until stop 25 this was a WhatsApp START, which became a question then (see below).
     sb = await startTestSwitchboard();
-    await sb.postTwilio('messaging', 'whatsapp-profile', {
-      From: `whatsapp:${LANDLINE}`,
-      WaId: LANDLINE.slice(1),
-      Body: 'START',
-    });
+    await sb.postSms({ From: LANDLINE, Body: 'HELP' });
+    await sb.drain();
     sb.clock.advance(60_000);
 
     // Act: the same person calls from that landline
@@ -219,6 +224,29 @@ describe('Twilio at its edges', () => {
     // Assess: a landline caller's ack is the spoken promise; no SMS goes to the landline
     const sms = (await sb.outbox()).filter((sent) => sent.channel === 'sms');
     expect(sms).toEqual([]);
+  });
+
+  // Found at stop 25, once a WhatsApp START from one who never opted out became a question: its
+  // ack, still pending when the call joined, went by SMS to the landline (the route is the call's).
+  it('should take the greeting for the ack of a WhatsApp question whose ack was still pending when the customer called from a landline', async () => {
+    // Prepare: a WhatsApp Business user on a landline number writes START; its ack is queued
+    sb = await startTestSwitchboard();
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: `whatsapp:${LANDLINE}`,
+      WaId: LANDLINE.slice(1),
+      Body: 'START',
+    });
+    sb.clock.advance(60_000);
+
+    // Act: the same person calls from that landline before the worker sends the ack
+    await sb.postTwilio('voice', 'voice-incoming', { From: LANDLINE, Caller: LANDLINE });
+    await sb.drain();
+
+    // Assess: the greeting spoke the promise, and that is the ack; no SMS goes to the landline
+    const sms = (await sb.outbox()).filter((sent) => sent.channel === 'sms');
+    expect(sms).toEqual([]);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
   });
 
   it('should not send an SMS ack to a caller when voiceSms is "never", even in an episode begun by HELP', async () => {
@@ -548,5 +576,64 @@ describe('giving a running deployment its custom domain', () => {
     // Assess: a request Twilio signed, with our token, for the URL it really called
     expect(response.status).toBe(200);
     expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601000003']);
+  });
+});
+
+// Found at stop 25: a late notice refused after it was marked sent put back the promise before
+// it, even when the customer had since called and heard the notice's new time in the greeting.
+describe('a late notice refused after a call spoke its time', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio?.close();
+    twilio = undefined;
+  });
+
+  type ApiMessage = { kind: string; providerMessageId: string | null };
+
+  it('should keep the new time a caller heard in the greeting when the SMS notice that stated it is reported undelivered afterwards', async () => {
+    // Prepare: an SMS question on Wednesday 10:00, acknowledged; the late notice goes by SMS
+    // half an hour before the promise, stating a new time (T2)
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      clock: new TestClock('2026-11-25T10:00:00+01:00'),
+    });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * MINUTE));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const noticed = await sb.onlyOpenConversation();
+    expect(noticed.notice).toMatchObject({ state: 'sent' });
+    const stated = noticed.replyBy as string;
+    expect(stated).not.toBe(acknowledged.replyBy);
+    const { messages } = (await (await sb.api(`/api/conversations/${noticed.id}`)).json()) as {
+      messages: ApiMessage[];
+    };
+    const notice = messages.find((m) => m.kind === 'notice');
+    // The customer calls meanwhile: the greeting speaks the promise in force, the new time
+    sb.clock.advance(2 * MINUTE);
+    const call = await sb.postTwilio('voice', 'voice-incoming', { From: MOBILE, Caller: MOBILE });
+    expect(call.status).toBe(200);
+    const greeting = await call.text();
+    expect(greeting).toContain('jutro do 9:30');
+    const afterCall = await sb.onlyOpenConversation();
+    expect(afterCall.replyBy).toBe(stated);
+
+    // Act: the carrier's late verdict on the SMS notice
+    sb.clock.advance(MINUTE);
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: notice?.providerMessageId as string,
+    });
+
+    // Assess: the customer last heard the new time (spoken on the call): it stays in force,
+    // and no breach comes at the earlier time they were told to forget
+    expect(status.status).toBe(200);
+    const after = await sb.onlyOpenConversation();
+    expect(after.notice).toMatchObject({ state: 'failed' });
+    expect(after.replyBy).toBe(stated);
   });
 });
