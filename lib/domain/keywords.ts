@@ -27,21 +27,35 @@ const WHATSAPP_OPT_OUT = [
 const OPT_IN = ['START', 'UNSTOP', 'YES'];
 const HELP = ['HELP', 'INFO'];
 
-const VOCABULARIES: Readonly<Record<KeywordVocabulary, { optOut: ReadonlySet<string>; help: boolean }>> = {
-  sms: { optOut: new Set(SMS_OPT_OUT), help: true },
-  whatsapp: { optOut: new Set(WHATSAPP_OPT_OUT), help: false },
+/**
+ * `conditionalOptIn`: the opt-in words that are keywords only from a number that opted out; from
+ * anyone else they are an ordinary message, acknowledged. On SMS only YES (START and UNSTOP are
+ * Twilio's, which answers them itself). On WhatsApp all of them (found at stop 25): nobody
+ * answers them there, and "Start" is a common first message (a click-to-chat greeting), so a
+ * customer who never opted out must not be left without an ack.
+ */
+const VOCABULARIES: Readonly<
+  Record<
+    KeywordVocabulary,
+    { optOut: ReadonlySet<string>; help: boolean; conditionalOptIn: ReadonlySet<string> }
+  >
+> = {
+  sms: { optOut: new Set(SMS_OPT_OUT), help: true, conditionalOptIn: new Set(['YES']) },
+  whatsapp: { optOut: new Set(WHATSAPP_OPT_OUT), help: false, conditionalOptIn: new Set(OPT_IN) },
 };
 const ANY_OPT_OUT = new Set([...SMS_OPT_OUT, ...WHATSAPP_OPT_OUT]);
 const OPT_IN_KEYWORDS = new Set(OPT_IN);
 const HELP_KEYWORDS = new Set(HELP);
-/** YES opts back in, but only one that had opted out says it as a keyword. */
-const CONDITIONAL_OPT_IN = 'YES';
 
 /** The prefix of the reason a keyword is recorded with: `keyword:stop`. */
 const KEYWORD_REASON = 'keyword:';
 
-/** A keyword message: its word (upper case), and the consent it expresses, if any. */
-export type Keyword = { word: string; consent?: InboundMessage['consent'] };
+/**
+ * A keyword message: its word (upper case), the consent it expresses, if any, and whether it is
+ * a keyword only from a number that opted out (`onlyIfOptedOut`: an opt-in word the channel's
+ * vocabulary reads so).
+ */
+export type Keyword = { word: string; consent?: InboundMessage['consent']; onlyIfOptedOut?: true };
 
 /**
  * The consent a keyword (upper case) expresses: STOP and its synonyms, START and its. Also
@@ -77,25 +91,28 @@ function canonical(body: string, vocabulary: KeywordVocabulary): string {
  */
 export function keywordOf(body: string, vocabulary: KeywordVocabulary): Keyword | undefined {
   const word = canonical(body, vocabulary);
-  const { optOut, help } = VOCABULARIES[vocabulary];
+  const { optOut, help, conditionalOptIn } = VOCABULARIES[vocabulary];
   if (optOut.has(word) || OPT_IN_KEYWORDS.has(word) || (help && HELP_KEYWORDS.has(word))) {
-    return { word, consent: consentOf(word) };
+    return conditionalOptIn.has(word)
+      ? { word, consent: consentOf(word), onlyIfOptedOut: true }
+      : { word, consent: consentOf(word) };
   }
   return undefined;
 }
 
 /**
  * Marks `message` as the keyword: recorded, never acknowledged (`keyword:<word>`), with the
- * consent it expresses; YES opts in only a number that opted out (recordInbound decides).
+ * consent it expresses; a conditional opt-in (YES; on WhatsApp START and UNSTOP too) opts in only
+ * a number that opted out (recordInbound decides).
  */
 export function markKeyword(message: InboundMessage, keyword: Keyword): void {
   message.noAckReason = `${KEYWORD_REASON}${keyword.word.toLowerCase()}`;
   if (keyword.consent) message.consent = keyword.consent;
-  if (keyword.word === CONDITIONAL_OPT_IN) message.optInOnlyIfOptedOut = true;
+  if (keyword.onlyIfOptedOut) message.optInOnlyIfOptedOut = true;
 }
 
 /**
- * A conditional keyword (YES) from a number that had not opted out is an ordinary message: its
+ * A conditional keyword (YES; on WhatsApp START and UNSTOP too) from a number that had not opted out is an ordinary message: its
  * keyword's marks go, and any other reason the channel gave not to answer it stays.
  */
 export function withoutKeyword(message: InboundMessage): InboundMessage {

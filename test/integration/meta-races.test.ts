@@ -422,6 +422,24 @@ describe('Meta webhooks against what is not recorded yet', () => {
     const [conversation] = await conversations(sb);
     expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
   });
+
+  // Found at stop 25: START and UNSTOP were opt-ins from anyone on WhatsApp, so a first "Start"
+  // (a click-to-chat greeting) was recorded as a keyword, never acknowledged.
+  it('should acknowledge a WhatsApp "Start" from a customer who never opted out (nobody answers START on WhatsApp)', async () => {
+    // Prepare: a new customer's first WhatsApp message is "Start"; they never opted out, so
+    // there is nothing to opt back into
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+
+    // Act
+    await sb.postMeta(whatsappText('wamid.start0001', 'Start'));
+    await sb.drain();
+
+    // Assess: on SMS Twilio answers START itself; on WhatsApp nobody does, so like YES from
+    // someone who never opted out it is an ordinary message, acknowledged with a reply-by time
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.ack).toMatchObject({ state: 'sent' });
+    expect(await sb.outbox()).toHaveLength(1);
+  });
 });
 
 // Meta's refusals and statuses that say "later" or "the window": Messenger's (#1200) temporary

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keywordOf, markKeyword, withoutKeyword } from '#lib/domain/keywords.ts';
+import { type Keyword, keywordOf, markKeyword, withoutKeyword } from '#lib/domain/keywords.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
 
 const MESSAGE: InboundMessage = {
@@ -21,6 +21,8 @@ describe('keywords', () => {
     ['STOP', 'sms', { word: 'STOP', consent: 'opt-out' }],
     [' optout ', 'sms', { word: 'OPTOUT', consent: 'opt-out' }],
     ['unstop', 'sms', { word: 'UNSTOP', consent: 'opt-in' }],
+    ['START', 'sms', { word: 'START', consent: 'opt-in' }],
+    ['yes', 'sms', { word: 'YES', consent: 'opt-in', onlyIfOptedOut: true }],
     ['HELP', 'sms', { word: 'HELP', consent: undefined }],
     ['Cancel', 'sms', { word: 'CANCEL', consent: 'opt-out' }],
     ['HELP', 'whatsapp', undefined],
@@ -50,7 +52,11 @@ describe('keywords', () => {
     ['Wypisz mnie', { word: 'WYPISZ-MNIE', consent: 'opt-out' }],
     ['wypisuję  się', { word: 'WYPISUJE-SIE', consent: 'opt-out' }],
     ['wypisuje sie', { word: 'WYPISUJE-SIE', consent: 'opt-out' }],
-    ['Start', { word: 'START', consent: 'opt-in' }],
+    // Found at stop 25 as well: nobody answers START on WhatsApp, so from one who never opted out
+    // it is a question (a click-to-chat greeting), like YES.
+    ['Start', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['unstop', { word: 'UNSTOP', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Yes', { word: 'YES', consent: 'opt-in', onlyIfOptedOut: true }],
   ] as const)('should read %j on WhatsApp as %j', (body, expected) => {
     // Act
     const keyword = keywordOf(body, 'whatsapp');
@@ -62,7 +68,7 @@ describe('keywords', () => {
   it("should drop a YES's keyword marks from one who never opted out and keep the channel's own reason", () => {
     // Prepare
     const yes = { ...MESSAGE };
-    markKeyword(yes, { word: 'YES', consent: 'opt-in' });
+    markKeyword(yes, keywordOf('Yes', 'whatsapp') as Keyword);
     const toAnotherNumber = { ...yes, noAckReason: 'other-number' };
 
     // Act

@@ -333,7 +333,7 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
   it.each([
     ['STOP', { consent: 'opt-out', noAckReason: 'keyword:stop' }],
     [' unsubscribe ', { consent: 'opt-out', noAckReason: 'keyword:unsubscribe' }],
-    ['Start', { consent: 'opt-in', noAckReason: 'keyword:start' }],
+    ['Start', { consent: 'opt-in', noAckReason: 'keyword:start', optInOnlyIfOptedOut: true }],
     ['yes', { consent: 'opt-in', noAckReason: 'keyword:yes', optInOnlyIfOptedOut: true }],
   ])('should read %j on WhatsApp Cloud as the keyword it is on SMS', (body, expected) => {
     // Prepare
