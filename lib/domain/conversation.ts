@@ -824,6 +824,9 @@ export function settleAck(
     episode,
     reason: outcome.reason,
     ...(slot === 'notice' ? { replyBy: settled.replyBy } : {}),
+    // Refused after it was marked sent (a status callback): it takes back the `*.sent` announced
+    // then, at this time (the service level counts the notice out of the day it was sent).
+    ...(job.state === 'sent' && job.sentAt ? { sentAt: job.sentAt } : {}),
   });
 }
 

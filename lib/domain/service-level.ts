@@ -152,8 +152,25 @@ export const COUNTED_EVENTS: ReadonlySet<DomainEvent['type']> = new Set([
   'reply.sent',
   'ack.skipped',
   'notice.sent',
+  'notice.failed',
+  'notice.skipped',
   'promise.breached',
 ]);
+
+/** A notice.failed / notice.skipped that takes back a notice marked sent: when it was sent. */
+function refusedNoticeSentAt(event: DomainEvent): string | null {
+  if (event.type !== 'notice.failed' && event.type !== 'notice.skipped') return null;
+  const { sentAt } = event.data;
+  return typeof sentAt === 'string' && !Number.isNaN(Date.parse(sentAt)) ? sentAt : null;
+}
+
+/**
+ * When an event is counted (its business day): when it happened, except a refusal of a notice
+ * marked sent, which takes it back from the day it was counted on (the day it was sent).
+ */
+export function countedAt(event: DomainEvent): string {
+  return refusedNoticeSentAt(event) ?? event.occurredAt;
+}
 
 /**
  * What one event adds to its day's counters, or null when it adds nothing. A reply counts only
@@ -172,6 +189,15 @@ export function countsFor(event: DomainEvent, calendar: Calendar): Counts | null
       return counts;
     case 'notice.sent':
       counts.notices = 1;
+      return counts;
+    // The provider refused a notice after it was marked sent (undelivered, the window closed):
+    // the customer got none. A count of its own (claimed by its id like any other), so the sum
+    // comes out right in whichever order the two events are counted. A notice refused before it
+    // was marked sent was never counted, and its event names no sentAt.
+    case 'notice.failed':
+    case 'notice.skipped':
+      if (refusedNoticeSentAt(event) === null) return null;
+      counts.notices = -1;
       return counts;
     case 'promise.breached':
       counts.breaches = 1;
@@ -299,6 +325,7 @@ export type Figures = {
   firstReplyWorkingHours: { median: number | null; p90: number | null; over48h: number };
   /** Decided resolutions (7 days passed, or already decided) that took one reply and no follow-up. */
   firstContactResolution: { share: number | null } & FcrTally;
+  /** Late notices the customers got: sent, less those the provider refused afterwards. */
   noticesSent: number;
   acksSkipped: Record<string, number>;
   breaches: number;

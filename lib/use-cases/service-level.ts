@@ -7,6 +7,7 @@ import {
   businessDate,
   type Counts,
   channelOf,
+  countedAt,
   countsFor,
   datesBetween,
   emptyCounts,
@@ -105,7 +106,7 @@ export async function countEvents(
     }
     const marker = countMarkerOf(event);
     if (!(await deps.stats.claimEvent(marker, deps.clock.now()))) return 'duplicate';
-    const date = businessDate(event.occurredAt, deps.business.timeZone);
+    const date = businessDate(countedAt(event), deps.business.timeZone);
     const key = `${date}|${channel}`;
     const group = groups.get(key);
     if (group) {

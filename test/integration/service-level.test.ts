@@ -614,4 +614,41 @@ describe('the service level', () => {
     expect(result.totals.breaches).toBe(0);
     expect(result.totals.promisesKept).toEqual({ share: null, kept: 0, measured: 0 });
   });
+
+  // Found at stop 25: a late notice the carrier reported undelivered after it was marked sent
+  // (notice.failed; the promise it stated given back) still counted among the notices sent.
+  it('should not count among the notices sent a late notice refused after it was marked sent, in whichever order the events come', async () => {
+    // Prepare: a question on Wednesday 10:00, acknowledged; its late notice goes half an hour
+    // before the promise, and the carrier reports it undelivered two minutes later
+    const id = await sms('+48601000015', 'Gdzie jest moja paczka?');
+    const acknowledged = await conversationOf('phone:+48601000015');
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy) - 29 * MINUTE));
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
+    await sb.drain();
+    const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string | null }>;
+    };
+    const notice = messages.find((m) => m.kind === 'notice');
+    sb.clock.advance(2 * MINUTE);
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: notice?.providerMessageId as string,
+    });
+    expect(status.status).toBe(200);
+    expect(await sb.runtime.store.getConversation(id)).toMatchObject({ notice: { state: 'failed' } });
+    const events = (await sb.events()) as DomainEvent[];
+    const sent = events.filter((e) => e.type === 'notice.sent');
+    const refused = events.filter((e) => e.type === 'notice.failed');
+    expect([sent.length, refused.length]).toEqual([1, 1]);
+
+    // Act: the stats consumer gets the refusal first (another batch, a retry), then the
+    // notice.sent, then both again
+    await statsFeed().publish(refused);
+    await statsFeed().publish(sent);
+    await statsFeed().publish([...sent, ...refused]);
+    const result = await report('from=2026-11-25&to=2026-11-26');
+
+    // Assess: the customer got no notice; the day it was sent counts none
+    expect(result.totals.noticesSent).toBe(0);
+    expect(result.byDay.map((day) => day.noticesSent)).toEqual([0, 0]);
+  });
 });

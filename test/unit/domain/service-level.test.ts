@@ -7,6 +7,7 @@ import {
   bucketOf,
   businessDate,
   type Counts,
+  countedAt,
   countsFor,
   datesBetween,
   emptyCounts,
@@ -176,6 +177,26 @@ describe('working time to the first reply', () => {
     // Assess
     expect(skipped?.skipped).toEqual({ 'opted-out': 1 });
     expect(assigned).toBeNull();
+  });
+
+  // Found at stop 25: a notice refused after it was marked sent still counted as sent.
+  it('should take back, on the day it was sent, a notice refused after it was marked sent, and count no refusal of one never sent', () => {
+    // Prepare
+    const refused = event(
+      'notice.failed',
+      { episode: 1, reason: 'delivery-undelivered:30007', sentAt: '2026-11-25T22:50:00.000Z' },
+      '2026-11-25T23:10:00.000Z',
+    );
+    const neverSent = event('notice.skipped', { episode: 1, reason: 'answered' }, '2026-11-25T09:00:00Z');
+
+    // Act
+    const taken = countsFor(refused, calendar);
+    const none = countsFor(neverSent, calendar);
+
+    // Assess: 22:50 UTC is the 25th in Warsaw, 23:10 already the 26th
+    expect(taken?.notices).toBe(-1);
+    expect(businessDate(countedAt(refused), 'Europe/Warsaw')).toBe('2026-11-25');
+    expect(none).toBeNull();
   });
 
   it('should count a moment on the business day of the business time zone', () => {
