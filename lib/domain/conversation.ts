@@ -143,6 +143,15 @@ export const ConversationSchema = z.object({
    */
   lastQuestionAt: z.string().optional(),
   /**
+   * The episode the customer's newest question joined (or opened): while it is the current one, a
+   * customer waits for a person there, whatever began the episode (HELP, STOP, an auto-reply).
+   * Written in the same write as the question, so it holds in whichever order the two were
+   * applied: a question the worker records late into an episode a later STOP began is older than
+   * the episode's start, yet it is in that episode. Absent while no question came (and on
+   * conversations stored before stop 25).
+   */
+  questionEpisode: z.number().int().positive().optional(),
+  /**
    * When the newest customer message recorded late (stored after its receipt: a webhook the
    * worker recorded, message.recordedAt) was stored here. Nobody could read it before, though its
    * receipt time may be older than what an agent saw: a resolve's `seenUntil` is weighed against
@@ -465,7 +474,11 @@ export function applyInbound(
     },
     ...withInboundNoAck(base, message, context.noAckReason),
     ...(question
-      ? { lastQuestionAt: later(base.lastQuestionAt ?? message.createdAt, message.createdAt) }
+      ? {
+          lastQuestionAt: later(base.lastQuestionAt ?? message.createdAt, message.createdAt),
+          // The episode it joins, or the one it opens below.
+          questionEpisode: base.awaitingSince !== null ? base.episode : base.episode + 1,
+        }
       : {}),
     ...(message.recordedAt
       ? { lateRecordedAt: later(base.lateRecordedAt ?? message.recordedAt, message.recordedAt) }
@@ -946,7 +959,7 @@ export function promiseOwed(conversation: Conversation): boolean {
  * Whether a customer waits for a person here: an episode is open, and not one only a message
  * nobody is to answer began (their mailbox's out-of-office reply, HELP, a list post) with no
  * question of theirs since (one is usually acknowledged late, the skip gone; one that could not
- * be, from a customer who opted out meanwhile, is told by `lastQuestionAt`). A customer who
+ * be, from a customer who opted out meanwhile, is told by `questionEpisode`). A customer who
  * opted out and asked something waits too, though no promise was made to them.
  */
 export function customerWaiting(conversation: Conversation): boolean {
@@ -954,8 +967,7 @@ export function customerWaiting(conversation: Conversation): boolean {
   const { ack } = conversation;
   const skipped = ack?.episode === conversation.episode && ack.state === 'skipped' ? ack.reason : undefined;
   if (!promisedNobody(skipped)) return true;
-  const asked = conversation.lastQuestionAt;
-  return asked !== undefined && Date.parse(asked) >= Date.parse(conversation.awaitingSince);
+  return conversation.questionEpisode === conversation.episode;
 }
 
 /**
@@ -1165,8 +1177,12 @@ function episodeAfterReply(
   const announced = reason
     ? withEvent(answered, 'ack.skipped', String(episode), replyAt, { episode, reason })
     : answered;
+  // A question received after the reply is in the episode it opens, not the one it answered.
+  const asked =
+    answered.lastQuestionAt !== undefined && Date.parse(answered.lastQuestionAt) > replyAt.getTime();
   return {
     ...announced,
+    ...(asked ? { questionEpisode: episode } : {}),
     episode,
     awaitingSince: newer.at,
     promise,

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
 
 // STOP and START against the rules of this stop (found by a third review of its own changes):
 // a message written while opted out does not take over an episode STOP began, so the question
@@ -110,5 +112,55 @@ describe('a question, STOP, then START in the same conversation', () => {
     // waited past its promise); the new "skipped for opted-out: no breach" rule, meant for a
     // STOP recorded in an earlier conversation, ignores the START recorded in this one
     expect(swept.breaches).toBe(1);
+  });
+});
+
+// Found at stop 25 (a review of this stop's own changes): a question the worker recorded late
+// into the episode the customer's later STOP began was older than the episode's start, so the
+// conversation was filed as needing no reply; applied in order, the customer waited.
+describe('a question recorded late into an episode STOP began', () => {
+  let sb: TestSwitchboard;
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it("should list among the waiting a customer's question recorded late into an episode their STOP began, as it would be had it been applied in order", async () => {
+    // Prepare: the customer asks at 10:00, but the store cannot take the message (queued for
+    // the worker); at 10:00:30 they send STOP, which opens an episode promising nobody anything.
+    sb = await startTestSwitchboard();
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+    const question = await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: MOBILE,
+      Body: 'Dzień dobry, gdzie jest moja paczka? Zamówienie 4411.',
+    });
+    fault.remove();
+    sb.clock.advance(30_000);
+    await sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'STOP' });
+
+    // Act: the worker records the question (received before STOP) a minute later
+    sb.clock.advance(60_000);
+    await sb.drain();
+
+    // Assess: the question is in the conversation, and the customer waits for a person (in order,
+    // question then STOP, the episode is 'reply': the skipped ack's reason is opted-out)
+    expect(question.status).toBe(200);
+    const id = (await sb.onlyOpenConversation()).id;
+    const { conversation, messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { awaiting: string | null };
+      messages: Array<{ text: string }>;
+    };
+    const listed = async (query: string) =>
+      (
+        (await (await sb.api(`/api/conversations?${query}`)).json()) as { items: Array<{ id: string }> }
+      ).items.map((item) => item.id);
+    expect(messages.map((m) => m.text)).toContain('Dzień dobry, gdzie jest moja paczka? Zamówienie 4411.');
+    expect(conversation.awaiting).toBe('reply');
+    expect(await listed('awaiting=true')).toEqual([id]);
+    expect(await listed('noReplyNeeded=true')).toEqual([]);
   });
 });
