@@ -390,7 +390,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       gsi1pk: shard(`CONVS#${saved.status}`),
       gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
       ...(sweepAt ? { gsi2pk: shard('SWEEP'), gsi2sk: `${sweepAt}#${saved.id}` } : {}),
-      ...this.#awaitingKeys(saved, shard),
+      ...awaitingIndexKeys(saved, shard),
       gsi4pk: shard(`CONVS#${saved.status}#${saved.channel}`),
       gsi4sk: `${saved.lastMessageAt}#${saved.id}`,
       ...(saved.assignee
@@ -421,20 +421,6 @@ export class DynamoDbConversationStore implements ConversationStore {
         throw new ConcurrentUpdateError(`conversation ${saved.id}`);
       throw error;
     }
-  }
-
-  /**
-   * gsi3: a customer waiting for a person under `AWAITING`, by promise; an open episode only
-   * messages nobody is to answer began (an out-of-office reply, HELP) under `NOREPLY`, newest
-   * activity first. Never both, so it costs no more index writes than the waiting list alone.
-   */
-  #awaitingKeys(saved: Conversation, shard: (base: string) => string): Record<string, string> {
-    const awaiting = awaitingOf(saved);
-    if (awaiting === 'reply' && saved.replyBy)
-      return { gsi3pk: shard('AWAITING'), gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` };
-    if (awaiting === 'no-reply-needed')
-      return { gsi3pk: shard('NOREPLY'), gsi3sk: `${saved.lastMessageAt}#${saved.id}` };
-    return {};
   }
 
   async spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]> {
@@ -504,7 +490,8 @@ export class DynamoDbConversationStore implements ConversationStore {
     const read = readConversations(page);
     if (!(query.awaiting || query.overdue)) return read;
     // An item written before stop 25 keeps its AWAITING entry for an episode that needs no reply
-    // until its next write: it is left out here, not shown among the customers waiting.
+    // until the sweeper's backfill (dynamodb-awaiting-backfill.ts) or its next write moves it to
+    // NOREPLY: meanwhile it is left out here, not shown among the customers waiting.
     return { ...read, items: read.items.filter((conversation) => awaitingOf(conversation) === 'reply') };
   }
 
@@ -809,7 +796,26 @@ function parseContact(item: Record<string, unknown>): Contact {
  * page's, so it continues after it. Failing the page on it would fail the sweep for every
  * customer, or an agents' listing, every time until someone repaired the item.
  */
-function readConversations(page: {
+/**
+ * gsi3: a customer waiting for a person under `AWAITING`, by promise; an open episode only
+ * messages nobody is to answer began (an out-of-office reply, HELP) under `NOREPLY`, newest
+ * activity first. Never both, so it costs no more index writes than the waiting list alone.
+ * (Also what the backfill of items stored before stop 25 rewrites them to: dynamodb-awaiting-backfill.ts.)
+ */
+export function awaitingIndexKeys(
+  saved: Conversation,
+  shard: (base: string) => string,
+): { gsi3pk: string; gsi3sk: string } | Record<string, never> {
+  const awaiting = awaitingOf(saved);
+  if (awaiting === 'reply' && saved.replyBy)
+    return { gsi3pk: shard('AWAITING'), gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` };
+  if (awaiting === 'no-reply-needed')
+    return { gsi3pk: shard('NOREPLY'), gsi3sk: `${saved.lastMessageAt}#${saved.id}` };
+  return {};
+}
+
+/** Conversation items as read from a table or index page; those this release cannot parse, by key. */
+export function readConversations(page: {
   items: Array<Record<string, AttributeValue>>;
   nextCursor: string | null;
 }): ConversationPage {

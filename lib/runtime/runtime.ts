@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
+import { DynamoDbAwaitingBackfill } from '#lib/adapters/dynamodb-awaiting-backfill.ts';
 import { DynamoDbConversationStore } from '#lib/adapters/dynamodb-conversation-store.ts';
 import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-store.ts';
 import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
@@ -119,6 +120,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, notice),
     shards,
   });
+  // Conversations stored before stop 25 whose episode needs no reply: AWAITING to NOREPLY, once.
+  const awaitingBackfill = new DynamoDbAwaitingBackfill({
+    client: options.dynamodb,
+    tableName: config.aws.tableName,
+    shards,
+  });
   const webhooks = new DynamoDbWebhookStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
@@ -182,7 +189,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     graceMs: config.ack.graceMs,
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),
-    backfill: () => webhooks.backfillDeliveryExpiry(clock.now()),
+    backfill: () =>
+      Promise.all([webhooks.backfillDeliveryExpiry(clock.now()), awaitingBackfill.run(clock.now())]),
   };
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;

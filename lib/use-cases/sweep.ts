@@ -36,7 +36,8 @@ export type SweepDeps = {
   recoverMail?: () => Promise<unknown>;
   /**
    * One-off data backfills, a bounded part each run until done, then free: the webhook
-   * delivery log's expiry for deliveries stored before it had one.
+   * delivery log's expiry for deliveries stored before it had one; the no-reply-needed list's
+   * index entry for conversations stored before stop 25.
    */
   backfill?: () => Promise<unknown>;
 };

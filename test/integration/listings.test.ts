@@ -1,6 +1,8 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AWAITING_BACKFILL_SETTLE_MS } from '#lib/adapters/dynamodb-awaiting-backfill.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import { metaFixture, PSID } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -331,5 +333,105 @@ describe('listing conversations for the agents', () => {
     expect(nextCursor).toEqual(expect.any(String));
     expect((await sb.api(`/api/conversations/${one?.id}?cursor=${nextCursor}`)).status).toBe(200);
     expect(statuses).toEqual([400, 400, 400]);
+  });
+});
+
+// Found at stop 25 (a review of this stop's own changes): a conversation stored before stop 25
+// whose episode only HELP or an out-of-office reply began kept its AWAITING index entry until
+// its next write, so it was in neither list (the waiting list leaves it out, and NOREPLY never
+// had it). The sweeper's one-off backfill moves it.
+describe('conversations stored before stop 25 that need no reply', () => {
+  let sb: TestSwitchboard;
+
+  beforeEach(async () => {
+    sb = await startTestSwitchboard();
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const list = async (query: string) =>
+    ((await (await sb.api(`/api/conversations?${query}`)).json()) as { items: Item[] }).items.map(
+      (item) => item.id,
+    );
+
+  /** Gives the conversation the index entry a release before stop 25 wrote for any open episode: AWAITING by replyBy. */
+  async function indexAsBeforeStop25(id: string, replyBy: string): Promise<string> {
+    const key = marshall({ pk: `CONV#${id}`, sk: 'CONV' });
+    const item = unmarshall(
+      (await sb.backends.dynamodb.send(new GetItemCommand({ TableName: sb.backends.tableName, Key: key })))
+        .Item ?? {},
+    );
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: key,
+        UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+        ExpressionAttributeValues: marshall({
+          ':pk': String(item.gsi3pk).replace('NOREPLY', 'AWAITING'),
+          ':sk': `${new Date(replyBy).toISOString()}#${id}`,
+        }),
+      }),
+    );
+    return String(item.gsi3pk);
+  }
+
+  it('should list under noReplyNeeded an episode only HELP began that was stored before stop 25 (its AWAITING index entry kept)', async () => {
+    // Prepare: HELP opens an episode nobody is to answer; its item is then given the index
+    // entry a release before stop 25 wrote for it (gsi3 AWAITING by replyBy), as every such open
+    // conversation in the table has at the deploy.
+    await sb.postSms({ From: '+48601234567', Body: 'HELP' });
+    await sb.drain();
+    const stored = await sb.onlyOpenConversation();
+    expect(await list('noReplyNeeded=true')).toEqual([stored.id]);
+    expect(stored.replyBy).not.toBeNull();
+    expect(await indexAsBeforeStop25(stored.id, stored.replyBy as string)).toMatch(/^NOREPLY/);
+
+    // Act: the first sweeper run after the deploy
+    sb.clock.advance(60_000);
+    await sweep(sb.runtime.sweepDeps);
+    const noReply = await list('noReplyNeeded=true');
+    const awaiting = await list('awaiting=true');
+
+    // Assess: it needs no reply (the view says so) and is shown where the README says it is
+    const { conversation } = (await (await sb.api(`/api/conversations/${stored.id}`)).json()) as {
+      conversation: Item;
+    };
+    expect(conversation.awaiting).toBe('no-reply-needed');
+    expect(awaiting).toEqual([]);
+    expect(noReply).toEqual([stored.id]);
+  });
+
+  it('should move an entry the earlier release still wrote during the deploy with a second pass, then be done', async () => {
+    // Prepare: a customer waiting for a reply and a HELP episode; the backfill's first pass runs,
+    // then a function of the earlier release, still running, writes the HELP episode's old entry
+    await sb.postSms({ From: '+48601000001', Body: 'Gdzie jest moja paczka?' });
+    await sb.postSms({ From: '+48601000002', Body: 'HELP' });
+    await sb.drain();
+    const help = (await list('noReplyNeeded=true'))[0] as string;
+    const waiting = await list('awaiting=true');
+    const replyBy = (await sb.runtime.store.getConversation(help))?.replyBy as string;
+    await sweep(sb.runtime.sweepDeps);
+    await indexAsBeforeStop25(help, replyBy);
+
+    // Act: runs within the settle time, then the one after it
+    sb.clock.advance(60_000);
+    await sweep(sb.runtime.sweepDeps);
+    const meanwhile = await list('noReplyNeeded=true');
+    sb.clock.advance(AWAITING_BACKFILL_SETTLE_MS);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: moved by the second pass; the waiting customer never left the waiting list; done
+    expect(meanwhile).toEqual([]);
+    expect(await list('noReplyNeeded=true')).toEqual([help]);
+    expect(await list('awaiting=true')).toEqual(waiting);
+    expect(waiting).toHaveLength(1);
+    const progress = await sb.backends.dynamodb.send(
+      new GetItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: 'BACKFILL#noreply-index', sk: 'BACKFILL' }),
+      }),
+    );
+    expect(unmarshall(progress.Item ?? {})).toMatchObject({ done: true, cursor: null });
   });
 });
