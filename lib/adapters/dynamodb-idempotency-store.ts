@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IdempotencyBegin, IdempotencyStore, IdempotentOutcome } from '#lib/ports/idempotency-store.ts';
-import { applied } from './dynamodb-conditional.ts';
 
 // Retries within a day get the first answer; DynamoDB's TTL removes the record after that.
 const KEEP_SECONDS = 24 * 60 * 60;
@@ -25,8 +24,10 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   }
 
   async begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin> {
-    const started = await applied(
-      this.#client.send(
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    let previous: Record<string, unknown> | undefined;
+    try {
+      const { Attributes } = await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: marshall({
@@ -36,12 +37,14 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             state: 'in-progress',
             fingerprint,
             startedAt: now.getTime(),
-            expiresAt: Math.floor(now.getTime() / 1000) + KEEP_SECONDS,
+            expiresAt: nowSeconds + KEEP_SECONDS,
           }),
           // A retry takes over a request that failed (5xx) or died (stale), but only the same
           // request: another body under the key would act on what the first one left behind.
+          // A record past its expiry is gone as far as anyone may rely on: DynamoDB's TTL
+          // deletes it only within days (and expired items are still read until then).
           ConditionExpression:
-            'attribute_not_exists(pk) OR (fingerprint = :fingerprint AND ' +
+            'attribute_not_exists(pk) OR expiresAt < :now OR (fingerprint = :fingerprint AND ' +
             '(#state = :retryable OR (#state = :progress AND startedAt < :stale)))',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: marshall({
@@ -49,11 +52,23 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             ':retryable': 'retryable',
             ':fingerprint': fingerprint,
             ':stale': now.getTime() - STALE_MS,
+            ':now': nowSeconds,
           }),
+          // What it replaced tells a retry from a first attempt, at no extra request.
+          ReturnValues: 'ALL_OLD',
         }),
-      ),
-    );
-    if (started) return { state: 'new' };
+      );
+      previous = Attributes ? unmarshall(Attributes) : undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#existing(key, fingerprint, now);
+    }
+    const retry = previous !== undefined && Number(previous.expiresAt) >= nowSeconds;
+    return { state: 'new', retry };
+  }
+
+  /** The key is held by a live record: its answer, a mismatch, or a request still running. */
+  async #existing(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin> {
     const { Item } = await this.#client.send(
       new GetItemCommand({
         TableName: this.#table,

@@ -14,7 +14,19 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * record expired (after 24 hours a key is free again, as the Idempotency-Key draft lets a server
  * say: it must not answer a new request with an old one).
  */
-export type ActingEnv = { Variables: AuthEnv['Variables'] & { requestKey: string } };
+export type ActingEnv = {
+  Variables: AuthEnv['Variables'] & {
+    requestKey: string;
+    /**
+     * The key releases before stop 25 derived a reply's or note's id from (the API key and
+     * Idempotency-Key alone), set only on a retry of a request that failed or died: its earlier
+     * attempt, before the deploy, may have stored the reply under that id. A first attempt has
+     * nothing under it to find. Remove 24 hours after stop 25 is deployed, when every record an
+     * earlier release began has expired.
+     */
+    legacyRequestKey: string | null;
+  };
+};
 
 /**
  * Every acting API call carries an Idempotency-Key: the first answer is stored and replayed
@@ -39,6 +51,10 @@ export function idempotent(deps: {
     const now = deps.clock.now();
     c.set('requestKey', `${c.get('principal').keyId}:${key}:${fingerprint}`);
     const begun = await deps.idempotency.begin(scope, fingerprint, now);
+    c.set(
+      'legacyRequestKey',
+      begun.state === 'new' && begun.retry ? `${c.get('principal').keyId}:${key}` : null,
+    );
     if (begun.state === 'done') {
       c.header('idempotent-replayed', 'true');
       return c.json(begun.outcome.body as object, begun.outcome.status as 200);

@@ -2,14 +2,21 @@
 export type IdempotentOutcome = { status: number; body: unknown };
 
 export type IdempotencyBegin =
-  | { state: 'new' }
+  /**
+   * This request may act. `retry`: an earlier attempt of it (the same key and body, its record
+   * still live) failed with a 5xx or died, so it may have done part of its work already.
+   */
+  | { state: 'new'; retry: boolean }
   | { state: 'done'; outcome: IdempotentOutcome }
   | { state: 'in-progress' }
   | { state: 'mismatch' };
 
 /** Remembers requests by their Idempotency-Key so that a retry never acts twice. */
 export interface IdempotencyStore {
-  /** Claims the key for this request (`fingerprint`: a hash of what it asks for). */
+  /**
+   * Claims the key for this request (`fingerprint`: a hash of what it asks for). A record past
+   * its 24 hours counts as gone (a key is free again then), whether or not it is deleted yet.
+   */
   begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin>;
   finish(key: string, outcome: IdempotentOutcome, now: Date): Promise<void>;
   /**

@@ -114,7 +114,14 @@ const REPLY_IN_FLIGHT_MS = 60_000;
  */
 export async function sendReply(
   deps: AgentDeps,
-  request: { conversationId: string; text: string; channel?: Channel; agent: Agent; requestKey: string },
+  request: {
+    conversationId: string;
+    text: string;
+    channel?: Channel;
+    agent: Agent;
+    requestKey: string;
+    legacyRequestKey?: string | null;
+  },
 ): Promise<ReplyResult> {
   const conversation = await deps.store.getConversation(request.conversationId);
   if (!conversation) return { kind: 'not-found' };
@@ -122,7 +129,9 @@ export async function sendReply(
   // The retry of a reply an earlier attempt sent and stored, then died before answering: it is
   // finished, never sent again. (One that died between the provider's send and our write is
   // the double-send window of docs/store.md.)
-  const earlier = await deps.store.getMessage(id);
+  const earlier =
+    (await deps.store.getMessage(id)) ??
+    (await storedBeforeStop25(deps.store, 'reply', conversation.id, request.legacyRequestKey, request.text));
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
   // Never unsigned, never without a direct contact: a key without an agent name signs as the
   // person the customer was promised; one whose person is not listed is refused.
@@ -263,6 +272,31 @@ export async function sendReply(
     { route, channel: sendChannel, id, text: text, providerMessageId: providerMessageId, at: now },
     request.agent,
   );
+}
+
+/**
+ * The reply or note an attempt of this request stored before stop 25, under the id it derived
+ * from the API key and Idempotency-Key alone (`legacyRequestKey`, given only to the retry of a
+ * request whose idempotency record is still live): its retry after the deploy finishes it
+ * instead of sending it again. Its text must be the one asked for now, so that a reply a key
+ * carried before its record expired is never taken for a new body under that key (why ids
+ * derive from the body since). One GetItem, on a retry only. Remove 24 hours after stop 25 is
+ * deployed.
+ */
+async function storedBeforeStop25(
+  store: ConversationStore,
+  kind: 'reply' | 'note',
+  conversationId: string,
+  legacyRequestKey: string | null | undefined,
+  text: string,
+): Promise<Message | null> {
+  if (!legacyRequestKey) return null;
+  const stored = await store.getMessage(stableId('msg', `${kind}:${conversationId}:${legacyRequestKey}`));
+  if (stored?.kind !== kind || stored.conversationId !== conversationId) return null;
+  // A reply was stored signed (signReply: the text, then its signature); a note as written.
+  const asked = text.trim();
+  const same = kind === 'note' ? stored.text === asked : stored.text.startsWith(`${asked}\n`);
+  return same ? stored : null;
 }
 
 /** The reply the provider took, stored as what the customer got, then finished (finishReply). */
@@ -507,25 +541,41 @@ export async function assign(
  */
 export async function addNote(
   deps: AgentDeps,
-  request: { conversationId: string; text: string; agent: Agent; requestKey: string },
+  request: {
+    conversationId: string;
+    text: string;
+    agent: Agent;
+    requestKey: string;
+    legacyRequestKey?: string | null;
+  },
 ): Promise<{ kind: 'added'; message: Message } | { kind: 'not-found' }> {
   const conversation = await deps.store.getConversation(request.conversationId);
   if (!conversation) return { kind: 'not-found' };
-  const { message } = await deps.store.putMessage({
-    id: stableId('msg', `note:${conversation.id}:${request.requestKey}`),
-    conversationId: conversation.id,
-    direction: 'outbound',
-    kind: 'note',
-    channel: conversation.channel,
-    provider: 'switchboard',
-    providerMessageId: null,
-    from: request.agent.name ?? request.agent.keyId,
-    to: '',
-    text: request.text.trim(),
-    media: [],
-    createdAt: deps.clock.now().toISOString(),
-    contactKey: conversation.contact.key,
-  });
+  // A note the earlier attempt of this request stored before stop 25 is not added twice.
+  const legacy = await storedBeforeStop25(
+    deps.store,
+    'note',
+    conversation.id,
+    request.legacyRequestKey,
+    request.text,
+  );
+  const { message } = legacy
+    ? { message: legacy }
+    : await deps.store.putMessage({
+        id: stableId('msg', `note:${conversation.id}:${request.requestKey}`),
+        conversationId: conversation.id,
+        direction: 'outbound',
+        kind: 'note',
+        channel: conversation.channel,
+        provider: 'switchboard',
+        providerMessageId: null,
+        from: request.agent.name ?? request.agent.keyId,
+        to: '',
+        text: request.text.trim(),
+        media: [],
+        createdAt: deps.clock.now().toISOString(),
+        contactKey: conversation.contact.key,
+      });
   await updateConversation(
     deps.store,
     conversation.id,

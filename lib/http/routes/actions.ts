@@ -111,6 +111,7 @@ export function actionRoutes(
       ...(body.channel ? { channel: body.channel } : {}),
       agent: agentOf(c.get('principal')),
       requestKey: c.get('requestKey'),
+      legacyRequestKey: c.get('legacyRequestKey'),
     });
     switch (result.kind) {
       case 'not-found':
@@ -197,6 +198,7 @@ export function actionRoutes(
       text: body.text,
       agent: agentOf(c.get('principal')),
       requestKey: c.get('requestKey'),
+      legacyRequestKey: c.get('legacyRequestKey'),
     });
     if (result.kind === 'not-found') throw new NotFoundError('Conversation');
     return c.json({ message: messageView(result.message) }, 201);
