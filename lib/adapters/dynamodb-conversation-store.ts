@@ -101,6 +101,10 @@ const lastAckValues = (lastAck: LastAck) => ({
   ':lastAckConversation': lastAck.conversationId,
 });
 const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt';
+// Only forward, as keepLastReply: the value was read before this write, and an agent's follow-up
+// kept on the contact meanwhile is newer (ISO times of one format compare as strings). Where it
+// fails the write is tried once more without it, the newer reply kept.
+const LAST_REPLY_FORWARD = '(attribute_not_exists(lastReplyAt) OR lastReplyAt <= :lastReplyAt)';
 
 export class DynamoDbConversationStore implements ConversationStore {
   readonly #client: DynamoDBClient;
@@ -177,6 +181,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       values[':replacing'] = replacing;
       if (claimToken) values[':seen'] = claimToken;
     }
+    if (touch.lastReplyAt) condition = `(${condition}) AND ${LAST_REPLY_FORWARD}`;
     try {
       const { Attributes } = await this.#client.send(
         new UpdateItemCommand({
@@ -196,6 +201,15 @@ export class DynamoDbConversationStore implements ConversationStore {
       return { conversationId: candidateId, contact: await this.#trimConversationIds(key, contact) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Perhaps only our last reply was older than the contact's: the claim without it.
+      if (touch.lastReplyAt)
+        return this.claimOpenConversation(
+          key,
+          candidateId,
+          { ...touch, lastReplyAt: null },
+          replacing,
+          claimToken,
+        );
       // An emulator that does not return the item (dynalite) costs one read instead.
       const contact = error.Item ? parseContact(strip(error.Item)) : await this.getContact(key);
       if (contact?.openConversationId) return { conversationId: contact.openConversationId, contact };
@@ -288,19 +302,20 @@ export class DynamoDbConversationStore implements ConversationStore {
     const lastAck = kept?.lastAck;
     const lastReplyAt = kept?.lastReplyAt;
     // Already released, pointing at a newer conversation, or claimed again since: nothing to do.
+    // (Or only our last reply was older than the contact's: released without it, below.)
     const claim =
       claimToken === undefined
         ? ''
         : claimToken === null
           ? ' AND attribute_not_exists(claimToken)'
           : ' AND claimToken = :token';
-    await applied(
+    const released = await applied(
       this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${lastReplyAt ? LAST_REPLY_UPDATE : ''}`,
-          ConditionExpression: `openConversationId = :id${claim}`,
+          ConditionExpression: `openConversationId = :id${claim}${lastReplyAt ? ` AND ${LAST_REPLY_FORWARD}` : ''}`,
           ExpressionAttributeValues: marshall({
             ':null': null,
             ':now': now.toISOString(),
@@ -312,6 +327,14 @@ export class DynamoDbConversationStore implements ConversationStore {
         }),
       ),
     );
+    if (!released && lastReplyAt)
+      await this.releaseOpenConversation(
+        key,
+        conversationId,
+        now,
+        { ...kept, lastReplyAt: null },
+        claimToken,
+      );
   }
 
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {

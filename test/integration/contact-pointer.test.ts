@@ -295,4 +295,40 @@ describe("the contact's pointer under racing customers and agents", () => {
     expect(after.pointer).toBe(first);
     expect((await sb.runtime.store.findByProviderId('twilio', sid))?.conversationId).toBe(first);
   });
+  // Found at stop 25 (a review of this stop's own changes): the claim that replaces a resolved
+  // conversation wrote the contact's lastReplyAt from what it had read, so an agent's follow-up
+  // kept there meanwhile (keepLastReply) was moved back, and the quiet time after it lost.
+  it("should never move the contact's last reply back when a message replaces a resolved conversation an agent followed up on meanwhile", async () => {
+    // Prepare: an answered conversation, resolved by a request that died before releasing the
+    // contact (the pointer still names it); half an hour later the customer writes, and the
+    // agent's follow-up on the resolved conversation lands right after the message read it
+    const first = await openOne();
+    expect((await sb.act(`/conversations/${first}/replies`, { text: 'Paczka wyszła.' })).status).toBe(201);
+    const release = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONTACT#'),
+    });
+    expect((await sb.act(`/conversations/${first}/resolve`)).status).toBe(500);
+    release.remove();
+    sb.clock.advance(30 * 60_000);
+    const followUpAt = sb.clock.now().toISOString();
+    let followUp = 0;
+    const hook = afterCall(
+      sb.backends.dynamodb,
+      { command: 'GetItemCommand', match: (input) => pkStartsWith(`CONV#${first}`)(input) },
+      async () => {
+        followUp = (await sb.act(`/conversations/${first}/replies`, { text: 'Czy coś jeszcze?' })).status;
+      },
+    );
+
+    // Act
+    await sms(twilioSid('SM'), 'Dziękuję');
+    await sb.drain();
+
+    // Assess: the follow-up is the contact's last reply
+    expect(hook.fired).toBe(true);
+    expect(followUp).toBe(201);
+    expect((await sb.runtime.store.getContact(KEY))?.lastReplyAt).toBe(followUpAt);
+  });
 });
