@@ -383,8 +383,11 @@ export type AssignResult = { kind: 'changed'; conversation: Conversation } | { k
 export type ResolveResult =
   | { kind: 'changed'; conversation: Conversation }
   | { kind: 'not-found' }
-  /** Not resolved: the conversation as it is. */
-  | { kind: 'customer-wrote'; conversation: Conversation };
+  /**
+   * Not resolved: the conversation as it is, and when the customer's newest message became
+   * readable (received, or recorded late): the `seenUntil` that passes once the agent saw it.
+   */
+  | { kind: 'customer-wrote'; conversation: Conversation; lastReadableAt: string };
 
 /**
  * Resolves a conversation (twice is harmless) and frees the contact for a new one. With
@@ -406,7 +409,7 @@ export async function resolve(
   // so a reopen racing this resolve keeps the contact pointing at the conversation it reopened.
   const contact = await deps.store.getContact(before.contact.key);
   let changed = false;
-  let customerWrote = false;
+  let customerWrote: string | null = null;
   const { seenUntil } = options;
   const resolved = await updateConversation(
     deps.store,
@@ -418,7 +421,9 @@ export async function resolve(
         seenUntil !== undefined &&
         current.status === 'open' &&
         wrote !== null &&
-        Date.parse(wrote) > seenUntil.getTime();
+        Date.parse(wrote) > seenUntil.getTime()
+          ? wrote
+          : null;
       const next = customerWrote ? current : resolveConversation(current, now, agent.name);
       changed = next !== current;
       return next;
@@ -426,7 +431,7 @@ export async function resolve(
     before,
   );
   if (!resolved) return { kind: 'not-found' };
-  if (customerWrote) return { kind: 'customer-wrote', conversation: resolved };
+  if (customerWrote) return { kind: 'customer-wrote', conversation: resolved, lastReadableAt: customerWrote };
   // The next message of this contact opens a new conversation; a crash before this write (or
   // a release refused because of a newer claim) is finished by recordInbound, which moves a
   // message off a resolved conversation. A resolve that changed nothing releases nothing.

@@ -7,6 +7,7 @@ import { TestClock } from '#test/support/clock.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
 
 // The agents' side at its edges: the API, its OpenAPI contract and the idempotency of acting
 // calls, as an agent and an agents' tool use them. Found by a review of the agents' side at
@@ -451,5 +452,64 @@ describe('replies and notes retried across the deploy that changed their ids (st
     const texts = (await sb.outbox()).map((entry) => entry.text ?? '');
     expect(texts.filter((text) => text.startsWith('Jutro do 12:00.'))).toHaveLength(1);
     expect(await stored(id, 'reply')).toHaveLength(2);
+  });
+});
+
+// Found at stop 25 (a review of this stop's own changes): a message the worker recorded late
+// sits among the messages by when it was received, maybe past the page a tool read, and a tool
+// that sent the newest createdAt it had (the contract before stop 25) or could not reach the
+// late one was refused 409 CUSTOMER_WROTE on every try, with nothing to tell it what to read.
+describe('resolving a conversation with a message recorded late past the page read', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should name in the 409 the seenUntil that would pass, the time the late message was recorded', async () => {
+    // Prepare: the customer's first message is queued for the worker (the store refused it);
+    // six more follow a minute apart; the worker records the first ten minutes after it came
+    sb = await startTestSwitchboard();
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+    await sb.postSms({
+      MessageSid: twilioSid('SM'),
+      From: '+48601234567',
+      Body: 'Zamówienie 4411: gdzie jest?',
+    });
+    fault.remove();
+    for (let minute = 1; minute <= 6; minute++) {
+      sb.clock.advance(MINUTE);
+      await sb.postSms({ MessageSid: twilioSid('SM'), From: '+48601234567', Body: `Jeszcze ${minute}` });
+    }
+    sb.clock.advance(4 * MINUTE);
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    const page = (await (await sb.api(`/api/conversations/${id}?limit=5`)).json()) as {
+      messages: Array<{ direction: string; text: string; createdAt: string; recordedAt?: string }>;
+    };
+    // The newest of the customer's messages on the page (our ack went when the late one was recorded)
+    const seenUntil = page.messages
+      .filter((m) => m.direction === 'inbound')
+      .map((m) => m.recordedAt ?? m.createdAt)
+      .sort()
+      .at(-1) as string;
+
+    // Act: resolve with what the page showed, then with what the 409 names
+    const refused = await sb.act(`/conversations/${id}/resolve`, { seenUntil });
+    const { error } = (await refused.json()) as { error: { code: string; details?: { seenUntil?: string } } };
+    const late = (await sb.runtime.store.listMessages(id, { limit: 100 })).find((m) => m.recordedAt);
+    const resolved = await sb.act(`/conversations/${id}/resolve`, { seenUntil: error.details?.seenUntil });
+
+    // Assess: the late message was not on the page; the 409 names when it became readable
+    expect(page.messages.map((m) => m.text)).not.toContain('Zamówienie 4411: gdzie jest?');
+    expect(refused.status).toBe(409);
+    expect(error.code).toBe('CUSTOMER_WROTE');
+    expect(late?.text).toBe('Zamówienie 4411: gdzie jest?');
+    expect(error.details?.seenUntil).toBe(late?.recordedAt);
+    expect(resolved.status).toBe(200);
   });
 });

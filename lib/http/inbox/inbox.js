@@ -373,7 +373,21 @@ async function showEarlier() {
   if (!result?.ok) return setStatus('Could not load the earlier messages; try again.');
   state.messages = merged(state.messages, result.data.messages);
   state.cursor = result.data.nextCursor ?? null;
+  state.seenUntil = readableUntil(state.messages);
   showMessages();
+}
+
+/**
+ * The newest time any message on screen became readable: what a resolve says the agent saw. A
+ * message recorded late (recordedAt) was readable only from then, though received earlier, and
+ * it is listed by its receipt, perhaps on an earlier page.
+ */
+function readableUntil(messages) {
+  return messages.reduce((newest, message) => {
+    const readable =
+      message.recordedAt && message.recordedAt > message.createdAt ? message.recordedAt : message.createdAt;
+    return newest === null || readable > newest ? readable : newest;
+  }, null);
 }
 
 /** Empties the right side: no conversation on screen, so nothing typed or clicked can act on one. */
@@ -426,12 +440,7 @@ async function openConversation(id, moveFocus) {
   state.shownId = id;
   state.messages = shown.messages;
   state.cursor = shown.cursor;
-  // A message recorded late (recordedAt) was readable only from then, though received earlier.
-  state.seenUntil = messages.reduce((newest, message) => {
-    const readable =
-      message.recordedAt && message.recordedAt > message.createdAt ? message.recordedAt : message.createdAt;
-    return newest === null || readable > newest ? readable : newest;
-  }, null);
+  state.seenUntil = readableUntil(state.messages);
   $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',
@@ -577,6 +586,14 @@ async function resolveShown() {
   const shown = id === state.shownId;
   if (result?.error?.code === 'CUSTOMER_WROTE') {
     if (shown && (await openConversation(id, false))) {
+      // details.seenUntil: when their newest message became readable. Not reached by what is on
+      // screen: a message recorded late, listed by when it was received, is further up.
+      const readable = result.error.details?.seenUntil;
+      if (readable && state.seenUntil && Date.parse(readable) > Date.parse(state.seenUntil)) {
+        return showReplyError(
+          'Not resolved: a message the customer sent earlier was recorded late and is further up. Show earlier messages to read it, then resolve.',
+        );
+      }
       return showReplyError(
         'Not resolved: the customer wrote again while you were reading. Their message is below.',
       );

@@ -183,7 +183,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Actions',
     summary: 'Resolve',
     description:
-      'Idempotent: resolving a resolved conversation changes nothing. The body may be empty; with `seenUntil`, a message the agent has not seen keeps it open.',
+      "Idempotent: resolving a resolved conversation changes nothing. The body may be empty; with `seenUntil`, a message the agent has not seen keeps it open: 409 `CUSTOMER_WROTE`, whose `details.seenUntil` is when the customer's newest message became readable (a message recorded late is listed by when it was received, perhaps on an earlier page, and its `recordedAt` is this time): show the agent what came after the `seenUntil` sent, then resolve with this one.",
     auth: 'reply',
     idempotent: true,
     params: conversationId,

@@ -170,7 +170,11 @@ export function actionRoutes(
     );
     if (result.kind === 'customer-wrote') {
       return c.json(
-        errorBody('CUSTOMER_WROTE', 'The customer wrote after the newest message you saw: read it first'),
+        errorBody(
+          'CUSTOMER_WROTE',
+          'The customer wrote after the newest message you saw: read it first. details.seenUntil is when their newest message became readable (a message recorded late is listed by when it was received, perhaps further back: its recordedAt is this time); send it once the agent has seen it',
+          { seenUntil: new Date(result.lastReadableAt).toISOString() },
+        ),
         409,
       );
     }
