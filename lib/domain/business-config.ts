@@ -192,6 +192,17 @@ const PeopleSchema = z
           path: [...path, 'name'],
         });
       }
+      // A key names its signer by name or id: a name that spells someone else's id names two people.
+      const idNamesake = listed.find(
+        (other) => other.person !== person && other.person.id === foldedName(person.name),
+      );
+      if (idNamesake) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${person.name}" is also the id of ${idNamesake.person.name}: a key naming "${person.name}" could sign as either; list them by a fuller name`,
+          path: [...path, 'name'],
+        });
+      }
     });
     const ids = people.rota.map((p) => p.id);
     if (!ids.includes(people.default)) {

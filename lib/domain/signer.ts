@@ -10,15 +10,16 @@ const signerOf = ({ name, phone, email }: Signer): Signer => ({
   ...(email === undefined ? {} : { email }),
 });
 
+const listed = (config: BusinessConfig) => [...config.people.rota, ...config.people.agents];
+
 /**
  * The person an agent name (or id) names among those who may sign, the rota and
  * `people.agents`, each listed with a direct contact; undefined when it names nobody listed.
+ * Never ambiguous: the configuration refuses a name that is another person's id.
  */
 export function listedSigner(config: BusinessConfig, agentName: string): Signer | undefined {
   const wanted = foldedName(agentName);
-  const person = [...config.people.rota, ...config.people.agents].find(
-    (p) => foldedName(p.name) === wanted || p.id === wanted,
-  );
+  const person = listed(config).find((p) => foldedName(p.name) === wanted || p.id === wanted);
   return person ? signerOf(person) : undefined;
 }
 
@@ -38,8 +39,10 @@ export function replySigner(
 ): Signer | null {
   if (input.agentName) return listedSigner(config, input.agentName) ?? null;
   const promised = input.promise?.signer;
-  const listed = promised ? listedSigner(config, promised.id) : undefined;
-  if (listed) return listed;
+  // By id only: the person the promise named, never someone whose name happens to spell that id
+  // (they may have left since, and a newcomer been listed by that first name).
+  const person = promised ? listed(config).find((p) => p.id === promised.id) : undefined;
+  if (person) return signerOf(person);
   const fallback = config.people.rota.find((p) => p.id === config.people.default) ?? config.people.rota[0];
   if (!fallback) throw new RangeError('The rota is empty');
   return signerOf(fallback);

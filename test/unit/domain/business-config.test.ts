@@ -98,6 +98,10 @@ describe('parseBusinessConfig', () => {
         },
       },
     ],
+    [
+      'a person whose name is their own id',
+      { people: { default: 'ewa', rota: [{ id: 'ewa', name: 'Ewa', phone: '1' }] } },
+    ],
   ])('should accept %s', (_name, patch) => {
     // Act
     const act = () => parseBusinessConfig({ ...MINIMAL, ...patch });
@@ -207,6 +211,29 @@ describe('parseBusinessConfig', () => {
         },
       },
       'people.agents[0].name: "Anna Kowalska" is listed twice: a key naming them could sign with either contact',
+    ],
+    // Found at stop 25: a key with agentName "Ewa" signed as Ewa Nowak (id "ewa"), not as the agent Ewa.
+    [
+      {
+        people: {
+          default: 'ewa',
+          rota: [{ id: 'ewa', name: 'Ewa Nowak', phone: '22 111 11 11' }],
+          agents: [{ id: 'ewa-k', name: 'Ewa', email: 'ewa.kowalska@example.com' }],
+        },
+      },
+      'people.agents[0].name: "Ewa" is also the id of Ewa Nowak: a key naming "Ewa" could sign as either; list them by a fuller name',
+    ],
+    [
+      {
+        people: {
+          default: 'ewa-k',
+          rota: [
+            { id: 'ewa-k', name: ' EWA ', email: 'ewa.kowalska@example.com' },
+            { id: 'ewa', name: 'Ewa Nowak', phone: '22 111 11 11' },
+          ],
+        },
+      },
+      'people.rota[0].name: "EWA" is also the id of Ewa Nowak: a key naming "EWA" could sign as either; list them by a fuller name',
     ],
     [
       {

@@ -90,4 +90,25 @@ describe('replySigner', () => {
       email: 'anna.kowalska@example.com',
     });
   });
+
+  // Found at stop 25: the promise's signer was looked up by name as well as id, so a newcomer
+  // listed by the first name that spells the id of someone who left signed in their place.
+  it('should look the promised person up by id only, never as someone whose name spells that id', () => {
+    // Prepare: Ewa Nowak (id "ewa") made the promise and has left; another Ewa is listed as "Ewa"
+    const config = parseBusinessConfig({
+      ...DEFAULT_BUSINESS_CONFIG,
+      people: { ...CONFIG.people, agents: [ZOFIA, { id: 'ewa-k', name: 'Ewa', email: 'ewa.k@example.com' }] },
+    });
+    const promise = promisedBy({ id: 'ewa', name: 'Ewa Nowak', phone: '22 111 11 11' });
+
+    // Act
+    const signer = replySigner(config, { agentName: null, promise });
+
+    // Assess: the default person, as for anyone no longer listed
+    expect(signer).toEqual({
+      name: 'Anna Kowalska',
+      phone: '22 123 45 67',
+      email: 'anna.kowalska@example.com',
+    });
+  });
 });
