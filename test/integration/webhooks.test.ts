@@ -735,5 +735,38 @@ describe('outbound webhooks (the agents’ side)', () => {
       expect(again).toEqual({ updated: 0, done: true });
       expect(calls.count + queries.count).toBe(0);
     });
+
+    // Found at stop 25 by a review of this stop's changes: every delivery read was given a
+    // conditional write, those that had expiresAt too, each refused write still costing one.
+    it('should spend no write on a delivery that already has its expiry', async () => {
+      // Prepare: deliveries written by this release (with expiresAt), one of them stripped
+      await start();
+      const webhook = await subscribe(['*']);
+      await sb.postSms({ From: '+48601234567' });
+      await sb.drain();
+      const log = await deliveries(webhook.id);
+      const [stripped] = log;
+      await withoutExpiry(stripped ? [stripped.id] : []);
+      const updates = countCalls(sb.backends.dynamodb, 'UpdateItemCommand');
+
+      // Act
+      const store = new DynamoDbWebhookStore({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        shards: new ShardCount({
+          client: sb.backends.dynamodb,
+          tableName: sb.backends.tableName,
+          configured: sb.config.aws.indexShards,
+        }),
+      });
+      const run = await store.backfillDeliveryExpiry(sb.clock.now());
+      updates.remove();
+
+      // Assess: one write, for the one that lacked it
+      expect(log.length).toBeGreaterThan(1);
+      expect(run).toEqual({ updated: 1, done: true });
+      expect(updates.count).toBe(1);
+      expect(typeof (await storedItem(stripped?.id ?? ''))?.expiresAt).toBe('number');
+    });
   });
 });
