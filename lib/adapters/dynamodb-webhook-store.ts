@@ -235,32 +235,36 @@ export class DynamoDbWebhookStore implements WebhookStore {
     this.#patchEnabled(id, pausedUntil);
   }
 
-  async resumeFirstAttempts(id: string, seen: string): Promise<void> {
+  async resumeFirstAttempts(id: string, latest: Date): Promise<void> {
+    // ISO 8601 UTC timestamps of one length (toISOString) sort as text.
+    const until = latest.toISOString();
     await applied(
       this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: subscriptionKey(id),
           UpdateExpression: 'REMOVE firstAttemptsPausedUntil',
-          // A pause renewed since (a later slow failure) stands.
-          ConditionExpression: 'firstAttemptsPausedUntil = :seen',
-          ExpressionAttributeValues: marshall({ ':seen': seen }),
+          // A pause set since the attempt began (a later slow failure) stands.
+          ConditionExpression: 'firstAttemptsPausedUntil <= :latest',
+          ExpressionAttributeValues: marshall({ ':latest': until }),
         }),
       ),
     );
-    this.#patchEnabled(id, null, seen);
+    this.#patchEnabled(id, null, until);
   }
 
   /**
    * This process's cached enabled list, changed as just written: its next publish sees the
-   * pause (or its end) without another Query. Only `seen` is cleared when given.
+   * pause (or its end) without another Query. When `latest` is given, only a pause lasting no
+   * later is cleared.
    */
-  #patchEnabled(id: string, pausedUntil: string | null, seen?: string): void {
+  #patchEnabled(id: string, pausedUntil: string | null, latest?: string): void {
     const cached = this.#enabled;
     if (!cached) return;
+    const ends = (current: string | null) => latest === undefined || (current !== null && current <= latest);
     const list = cached.list.then((subscriptions) =>
       subscriptions.map((subscription) =>
-        subscription.id === id && (seen === undefined || subscription.firstAttemptsPausedUntil === seen)
+        subscription.id === id && ends(subscription.firstAttemptsPausedUntil)
           ? { ...subscription, firstAttemptsPausedUntil: pausedUntil }
           : subscription,
       ),

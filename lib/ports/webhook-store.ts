@@ -30,9 +30,9 @@ export interface WebhookStore {
   pauseFirstAttempts(id: string, until: Date): Promise<void>;
   /**
    * Gives the subscription first attempts again (a delivery to its endpoint succeeded), unless
-   * the pause was renewed since it was read as `seen`.
+   * its pause lasts past `latest`: a slow failure paused it after the successful attempt began.
    */
-  resumeFirstAttempts(id: string, seen: string): Promise<void>;
+  resumeFirstAttempts(id: string, latest: Date): Promise<void>;
   /** Puts a new delivery; false (and nothing written) when one with its id exists. */
   createDelivery(delivery: WebhookDelivery): Promise<boolean>;
   getDelivery(id: string): Promise<WebhookDelivery | null>;

@@ -113,7 +113,7 @@ export async function deliverDueWebhooks(
   const now = deps.clock.now();
   const deadline = performance.now() + budgetMs;
   const subscriptions = new Map<string, StoredWebhookSubscription | null>();
-  const run: RunState = { failing: new Set(), deadline };
+  const run: RunState = { failing: new Set(), deadline, resumed: new Set() };
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   let due = 0;
   await forEachPage(
@@ -140,6 +140,8 @@ type RunState = {
   failing: Set<string>;
   /** No delivery is started after this (performance.now()); it stays due for the next run. */
   deadline: number;
+  /** Subscriptions whose first-attempt pause this run has ended (or found none to end). */
+  resumed: Set<string>;
 };
 
 /** First attempts inside a write: what they may spend. */
@@ -158,22 +160,30 @@ function firstAttemptsPaused(
 }
 
 /**
- * Pauses or resumes a subscription's first attempts. Best effort: without the write, the worst
- * is a write that waits for a slow endpoint once more, or new events left to the sweeper.
+ * Pauses a subscription's first attempts, or ends a pause set before `attemptStartedAt`, when
+ * the attempt that just succeeded began: a pause lasts FIRST_ATTEMPTS_PAUSE_MS from the slow
+ * failure that set it, so one lasting longer past that start was set after it, by a failure
+ * this success does not answer. Best effort: without the write, the worst is a write that waits
+ * for a slow endpoint once more, or new events left to the sweeper.
  */
 async function setFirstAttempts(
   deps: WebhookDeliveryDeps,
   subscriptions: Map<string, StoredWebhookSubscription | null>,
   subscription: StoredWebhookSubscription,
-  paused: boolean,
+  change: { pause: true } | { pause: false; attemptStartedAt: Date },
 ): Promise<void> {
-  const seen = subscription.firstAttemptsPausedUntil;
-  const until = paused ? new Date(deps.clock.now().getTime() + FIRST_ATTEMPTS_PAUSE_MS).toISOString() : null;
+  const until = change.pause ? new Date(deps.clock.now().getTime() + FIRST_ATTEMPTS_PAUSE_MS) : null;
   // This run (a sweep's later pages) acts on it once.
-  subscriptions.set(subscription.id, { ...subscription, firstAttemptsPausedUntil: until });
+  subscriptions.set(subscription.id, {
+    ...subscription,
+    firstAttemptsPausedUntil: until?.toISOString() ?? null,
+  });
   try {
-    if (until) await deps.webhooks.pauseFirstAttempts(subscription.id, new Date(until));
-    else if (seen) await deps.webhooks.resumeFirstAttempts(subscription.id, seen);
+    if (until) await deps.webhooks.pauseFirstAttempts(subscription.id, until);
+    else if (!change.pause) {
+      const latest = new Date(change.attemptStartedAt.getTime() + FIRST_ATTEMPTS_PAUSE_MS);
+      await deps.webhooks.resumeFirstAttempts(subscription.id, latest);
+    }
   } catch (error) {
     deps.log.warn('webhook first attempts not paused or resumed', {
       webhookId: subscription.id,
@@ -229,9 +239,14 @@ async function deliverAll(
           if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);
           if (saved.state === 'delivered') {
             result.delivered++;
-            // The endpoint is back: every process's writes try it first again.
-            if (subscription?.firstAttemptsPausedUntil) {
-              await setFirstAttempts(deps, subscriptions, subscription, false);
+            // The endpoint is back: every process's writes try it first again. A sweep run ends
+            // a pause it did not see too (set by another process after it read the
+            // subscription), once per subscription: a conditional write per run that delivers.
+            const unseen = run !== undefined && !run.resumed.has(subscriptionId);
+            if (subscription && (subscription.firstAttemptsPausedUntil || unseen)) {
+              run?.resumed.add(subscriptionId);
+              const attemptStartedAt = new Date(saved.lastAttemptAt ?? deps.clock.now());
+              await setFirstAttempts(deps, subscriptions, subscription, { pause: false, attemptStartedAt });
             }
           } else if (saved.state === 'failed') result.failed++;
           else {
@@ -244,7 +259,7 @@ async function deliverAll(
               timeoutMs < FIRST_ATTEMPTS_BUDGET_MS - CUT_TOLERANCE_MS &&
               elapsed >= timeoutMs - CUT_TOLERANCE_MS;
             if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort && subscription) {
-              await setFirstAttempts(deps, subscriptions, subscription, true);
+              await setFirstAttempts(deps, subscriptions, subscription, { pause: true });
             }
             endpointFailing = true;
           }

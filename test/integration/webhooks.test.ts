@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { countCalls } from '#test/support/faults.ts';
+import { afterCall, countCalls } from '#test/support/faults.ts';
 import { messagingEnvelope, messagingTextEvent } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import {
@@ -632,6 +632,92 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(fresh?.id).not.toBe(retried?.id);
     expect(fresh).toMatchObject({ state: 'delivered', attempts: 1 });
   }, 30_000);
+
+  // Found at stop 25 by a review of this stop's changes: a sweeper that read the subscription
+  // before another process paused it delivered, and left the pause to run its minute.
+  describe('a first-attempt pause set while a delivery to the endpoint is under way', () => {
+    const subscriptionKey = (id: string) => marshall({ pk: `WEBHOOK#${id}`, sk: 'WEBHOOK' });
+    const isSubscription = (id: string) => (input: Record<string, unknown>) =>
+      (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S === `WEBHOOK#${id}`;
+    const isDelivery = (input: Record<string, unknown>) =>
+      (input.Item as { pk?: { S?: string } } | undefined)?.pk?.S?.startsWith('WHDELIVERY#') ?? false;
+
+    async function pausedUntil(id: string): Promise<unknown> {
+      const { Item } = await sb.backends.dynamodb.send(
+        new GetItemCommand({ TableName: sb.backends.tableName, Key: subscriptionKey(id) }),
+      );
+      return Item ? unmarshall(Item).firstAttemptsPausedUntil : 'missing';
+    }
+
+    /** Another process's slow failure: it pauses the subscription's first attempts for a minute. */
+    function pauseElsewhere(id: string): Promise<void> {
+      return sb.backends.dynamodb
+        .send(
+          new UpdateItemCommand({
+            TableName: sb.backends.tableName,
+            Key: subscriptionKey(id),
+            UpdateExpression: 'SET firstAttemptsPausedUntil = :until',
+            ExpressionAttributeValues: marshall({
+              ':until': new Date(sb.clock.now().getTime() + 60_000).toISOString(),
+            }),
+          }),
+        )
+        .then(() => undefined);
+    }
+
+    /** A delivery left due for the sweeper: its first attempt got a quick 503. */
+    async function dueRetry(): Promise<Created> {
+      await start();
+      const webhook = await subscribe(['message.received']);
+      receiver.respondWith(503);
+      await sb.postSms({ From: '+48601234567' });
+      sb.clock.advance(40_000);
+      return webhook;
+    }
+
+    it('should end a pause set before the successful attempt began, though the sweeper read the subscription before it', async () => {
+      // Prepare: the pause is written right after the sweeper read the subscription
+      const webhook = await dueRetry();
+      const meanwhile = afterCall(
+        sb.backends.dynamodb,
+        { command: 'GetItemCommand', match: isSubscription(webhook.id) },
+        () => pauseElsewhere(webhook.id),
+      );
+
+      // Act
+      await sweep(sb.runtime.sweepDeps);
+      meanwhile.remove();
+
+      // Assess
+      const [retried] = await deliveries(webhook.id);
+      expect(meanwhile.fired).toBe(true);
+      expect(retried).toMatchObject({ state: 'delivered', attempts: 2 });
+      expect(await pausedUntil(webhook.id)).toBeUndefined();
+    });
+
+    it('should keep a pause set after the successful attempt began', async () => {
+      // Prepare: the pause is written a second after the sweeper claimed its attempt
+      const webhook = await dueRetry();
+      const meanwhile = afterCall(
+        sb.backends.dynamodb,
+        { command: 'PutItemCommand', match: isDelivery },
+        async () => {
+          sb.clock.advance(1_000);
+          await pauseElsewhere(webhook.id);
+        },
+      );
+
+      // Act
+      await sweep(sb.runtime.sweepDeps);
+      meanwhile.remove();
+
+      // Assess: that slow failure is newer than what the success proves
+      const [retried] = await deliveries(webhook.id);
+      expect(meanwhile.fired).toBe(true);
+      expect(retried).toMatchObject({ state: 'delivered', attempts: 2 });
+      expect(await pausedUntil(webhook.id)).toBe(new Date(sb.clock.now().getTime() + 60_000).toISOString());
+    });
+  });
 
   // Found at stop 25: deliveries stored before stop 24 have no expiresAt, so the TTL never
   // removes them. The sweeper gives them one, a page at a time, once.
