@@ -3,7 +3,7 @@
 // so a downstream tool can read it as an example. Customer text only ever reaches the page
 // through textContent (see el()), never as HTML.
 
-import { ackText, deliveryText } from './reasons.js';
+import { ackText, deliveryText, replyFailureText } from './reasons.js';
 
 // How long after a reply the service-level chart is read again (the stats feed's lag).
 const STATS_LAG_MS = 3_000;
@@ -26,6 +26,8 @@ const state = {
   shownId: null,
   /** The receipt time of the newest message shown on the right: a resolve says what it saw. */
   seenUntil: null,
+  /** The shown conversation's replyFailure (an agent's reply the customer did not get), or null. */
+  replyFailure: null,
   /**
    * The messages shown on the right, oldest first, with no gap between them: each poll merges
    * the latest page in (by id: a message once shown stays, a newer copy of it replaces it), and
@@ -36,11 +38,22 @@ const state = {
   cursor: null,
   /**
    * Replies sent without an answer yet (the network failed, a 5xx, still running), by
-   * conversation id: { text, key }. Until one is answered its text is locked and Send sends it
-   * again under the same Idempotency-Key, so it reaches the customer once at most, whatever
-   * the agent does meanwhile (an edited text would be a second reply if the first went).
+   * conversation id: { text, key, keyTag, sending }. Until one is answered its text is locked
+   * and Send sends it again under the same Idempotency-Key, so it reaches the customer once at
+   * most, whatever the agent does meanwhile (an edited text would be a second reply if the first
+   * went). They are the agent's text, not the key's data: a key forgotten and pasted again finds
+   * them (found at stop 25: forgetting the key mid-send dropped the reply, and the agent's second
+   * try went under a new Idempotency-Key, twice to the customer). `keyTag` tells the API key it
+   * went under (the API keeps Idempotency-Keys per API key); `sending`, that its request runs.
    */
   unanswered: new Map(),
+  /**
+   * Replies refused in a resolved conversation (409 CONTACT_HAS_OPEN_CONVERSATION), by the id of
+   * the customer's open one they move to: the text, kept until that conversation's reply box
+   * shows it (found at stop 25: a failed read of the open one lost it), and held back while the
+   * box holds that conversation's own unanswered reply, which Send must send first.
+   */
+  moved: new Map(),
   busy: false,
   /** How many pages of the list are shown: "Show more conversations" adds one, each poll reads them all. */
   listPages: 1,
@@ -126,11 +139,29 @@ function showKeyState() {
   $('key-set').hidden = !state.apiKey;
 }
 
+/**
+ * Tells API keys apart in this tab's memory once the key itself is forgotten: a 53-bit hash
+ * (cyrb53), never stored or sent. Not crypto.subtle: like crypto.randomUUID it needs a secure
+ * context, and this page also runs on plain-http hosts.
+ */
+function keyTag(key) {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (2097151 & h2) * 4294967296 + (h1 >>> 0);
+}
+
 function forgetKey(message) {
   endSession();
   state.apiKey = null;
   state.openId = null;
-  state.unanswered.clear();
+  // The unanswered replies stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
   // Without a key nothing customer-related stays on screen.
@@ -152,7 +183,13 @@ $('key-form').addEventListener('submit', (event) => {
   setStatus('Loading…');
   void refreshAll();
 });
-$('forget-key').addEventListener('click', () => forgetKey('Key forgotten.'));
+$('forget-key').addEventListener('click', () =>
+  forgetKey(
+    state.unanswered.size > 0
+      ? 'Key forgotten. A reply you sent has had no answer yet: paste the same key again to finish it safely (with another key it could reach the customer twice).'
+      : 'Key forgotten.',
+  ),
+);
 
 // --- The list --------------------------------------------------------------------------
 
@@ -292,6 +329,15 @@ function renderMessage(message) {
     : null;
   // The provider's error in words, so the agent knows why a message did not arrive.
   const delivery = deliveryText(message);
+  // An agent's reply the customer never got says so, and why, where the agent reads it.
+  const failed =
+    state.replyFailure?.messageId === message.id
+      ? el(
+          'p',
+          { class: 'error' },
+          `The customer did not get this reply: it ${replyFailureText(state.replyFailure, message.provider)}. Answer them another way.`,
+        )
+      : null;
   return el(
     'li',
     { class: messageClass(message), 'data-kind': message.kind },
@@ -305,6 +351,7 @@ function renderMessage(message) {
     ),
     el('p', { class: 'text' }, message.text ?? ''),
     media,
+    failed,
   );
 }
 
@@ -394,6 +441,7 @@ function readableUntil(messages) {
 function clearConversation(title) {
   state.shownId = null;
   state.seenUntil = null;
+  state.replyFailure = null;
   state.messages = [];
   state.cursor = null;
   $('conversation-title').textContent = title;
@@ -440,19 +488,31 @@ async function openConversation(id, moveFocus) {
   state.shownId = id;
   state.messages = shown.messages;
   state.cursor = shown.cursor;
+  state.replyFailure = conversation.replyFailure ?? null;
   state.seenUntil = readableUntil(state.messages);
   $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',
     `channels: ${conversation.contact.channels.join(', ')}`,
-    conversation.replyBy ? promiseText(conversation, Date.now()) : null,
+    // The promise while a customer waits, "no reply needed" while only messages nobody is to
+    // answer came (replyBy is null then), nothing once nobody waits.
+    conversation.replyBy || conversation.awaiting === 'no-reply-needed'
+      ? promiseText(conversation, Date.now())
+      : null,
     ackText(conversation.ack, ackProvider(messages)),
+    conversation.replyFailure
+      ? `your last reply ${replyFailureText(
+          conversation.replyFailure,
+          state.messages.find((message) => message.id === conversation.replyFailure.messageId)?.provider ??
+            ackProvider(messages),
+        )}`
+      : null,
   ]
     .filter(Boolean)
     .join(' · ');
   showMessages();
   $('reply-form').hidden = false;
-  if (switched) showUnanswered(id);
+  if (switched) showKeptReply(id);
   $('resolve').disabled = conversation.status !== 'open';
   for (const item of $('conversations').querySelectorAll('[data-id]')) {
     if (item.dataset.id === id) item.setAttribute('aria-current', 'true');
@@ -489,6 +549,17 @@ const UNANSWERED = {
     'Still sending: Switchboard is still working on this reply. Wait a moment, then press Send again to see how it went: it is safe.',
   again:
     'This reply was sent but no answer came back: it may or may not have gone. Press Send again: it is safe.',
+  sending: 'Still sending: no answer has come back yet. It shows here when it does.',
+  otherKey:
+    'This reply was sent with another API key and no answer came back: it may have reached the customer. Read the messages above before you send it: from this key it would be a new reply.',
+};
+
+/** What the agent reads over a reply moved from the resolved conversation it was typed in. */
+const MOVED = {
+  shown:
+    'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
+  held: 'Your reply from their resolved conversation is kept: it comes into the box once this one is answered.',
+  next: 'Your reply from their resolved conversation is in the box now: read it, then press Send to send it too.',
 };
 
 /** A reply without an answer keeps its text as sent: the same request again is the safe retry. */
@@ -496,13 +567,33 @@ function lockReply(locked) {
   $('reply-text').readOnly = locked;
 }
 
-/** A conversation shown again with its reply still unanswered: the text back, locked, and why. */
-function showUnanswered(id) {
+/**
+ * A conversation just shown: its reply box gets what was kept for it. Its own unanswered reply
+ * first, locked, since Send sends that one (what the box shows is always what Send sends);
+ * else a reply moved to it, once (from then on it is in the box like any typed text).
+ */
+function showKeptReply(id) {
   const attempt = state.unanswered.get(id);
-  if (!attempt) return;
-  $('reply-text').value = attempt.text;
-  lockReply(true);
-  showReplyError(UNANSWERED.again);
+  if (attempt && !attempt.sending && attempt.keyTag !== keyTag(state.apiKey)) {
+    // Sent with a key since forgotten: the API keeps its Idempotency-Key under that key, so
+    // from this one it would be a new request. The text is the agent's, so it stays, unlocked.
+    state.unanswered.delete(id);
+    $('reply-text').value = attempt.text;
+    lockReply(false);
+    return showReplyError(state.moved.has(id) ? `${UNANSWERED.otherKey} ${MOVED.held}` : UNANSWERED.otherKey);
+  }
+  if (attempt) {
+    $('reply-text').value = attempt.text;
+    lockReply(true);
+    const why = attempt.sending ? UNANSWERED.sending : UNANSWERED.again;
+    return showReplyError(state.moved.has(id) ? `${why} ${MOVED.held}` : why);
+  }
+  const moved = state.moved.get(id);
+  if (moved === undefined) return;
+  state.moved.delete(id);
+  $('reply-text').value = moved;
+  lockReply(false);
+  showReplyError(MOVED.shown);
 }
 
 $('reply-form').addEventListener('submit', (event) => {
@@ -515,16 +606,22 @@ async function sendReply() {
   // shows by the time the answer comes.
   const id = state.shownId;
   if (!id || state.busy) return;
+  // What the box shows is what Send sends: never a kept reply other than the one on screen.
+  const kept = state.unanswered.get(id);
+  if (kept && $('reply-text').value.trim() !== kept.text) return showKeptReply(id);
   // A reply still unanswered goes again as it was, under its key: the server sends it once at
   // most (the key with another text is refused, and a new key could send a second reply).
   const attempt = state.unanswered.get(id) ?? {
     text: $('reply-text').value.trim(),
     key: newIdempotencyKey(),
+    keyTag: keyTag(state.apiKey),
+    sending: false,
   };
   if (!attempt.text) return;
   state.unanswered.set(id, attempt);
   lockReply(true);
   state.busy = true;
+  attempt.sending = true;
   $('send').disabled = true;
   showReplyError(null);
   setStatus('Sending…');
@@ -537,6 +634,7 @@ async function sendReply() {
     }).catch(offline);
   } finally {
     state.busy = false;
+    attempt.sending = false;
     $('send').disabled = false;
   }
   const shown = id === state.shownId;
@@ -557,15 +655,30 @@ async function sendReply() {
   const openId =
     result.error?.code === 'CONTACT_HAS_OPEN_CONVERSATION' && result.error.details?.conversationId;
   if (openId && shown) {
+    // Kept for the open conversation until its box shows it (showKeptReply): its read may fail
+    // (the poll tries again), and the box may first hold that conversation's unanswered reply.
+    state.moved.set(openId, attempt.text);
     setStatus('');
-    if (!(await openConversation(openId, false))) return;
-    $('reply-text').value = attempt.text;
-    return showReplyError(
-      'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
-    );
+    if (await openConversation(openId, false)) return;
+    if (state.openId === openId && state.moved.has(openId)) {
+      setStatus(
+        'Not sent: this conversation is resolved and the customer has written again since. Could not open the conversation they wait in yet: your reply is kept, and comes into its box once it opens.',
+      );
+    }
+    return;
   }
   if (!result.ok) return tell(refusalText('Not sent', result));
-  if (shown) $('reply-text').value = '';
+  if (shown) {
+    $('reply-text').value = '';
+    showReplyError(null);
+    // A reply moved here waited for this one to be answered: now it is the box's.
+    const moved = state.moved.get(id);
+    if (moved !== undefined) {
+      state.moved.delete(id);
+      $('reply-text').value = moved;
+      showReplyError(MOVED.next);
+    }
+  }
   setStatus('Reply sent.');
   await afterChange();
 }

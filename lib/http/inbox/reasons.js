@@ -109,3 +109,13 @@ export function deliveryText(message) {
   const error = providerErrorText(message.provider, delivery.errorCode);
   return error ? `${delivery.status}: ${error}` : delivery.status;
 }
+
+/**
+ * An agent's reply the provider reported undelivered or failed (Conversation.replyFailure), in
+ * words after "it" or "your last reply": what happened, and the provider's error in words.
+ */
+export function replyFailureText(failure, provider) {
+  if (!failure) return null;
+  const error = providerErrorText(provider, failure.errorCode);
+  return `${failure.status === 'undelivered' ? 'was not delivered' : 'could not be sent'}${error ? `: ${error}` : ''}`;
+}

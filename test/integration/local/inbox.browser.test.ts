@@ -690,6 +690,372 @@ describe('the inbox page over a failing store', () => {
     expect(await box.inputValue()).toBe('');
   }, 60_000);
 
+  /** The id of `contact`'s conversation, the open one when `status` says so. */
+  async function conversationOf(running: TestSwitchboard, contact: string, status = 'open'): Promise<string> {
+    const { items } = (await (await running.api(`/api/conversations?status=${status}`)).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const id = items.find((item) => item.contact.key === contact)?.id;
+    if (!id) throw new Error(`no ${status} conversation of ${contact}`);
+    return id;
+  }
+
+  /**
+   * A customer whose first conversation was resolved and who wrote again since: the reply typed
+   * under the resolved one is refused 409 CONTACT_HAS_OPEN_CONVERSATION, naming the open one.
+   */
+  async function resolvedAndOpen(
+    running: TestSwitchboard,
+    from: string,
+  ): Promise<{ resolved: string; open: string }> {
+    await running.postSms({ From: from, Body: 'Dzień dobry, gdzie moja paczka?' });
+    await running.drain();
+    const resolved = await conversationOf(running, `phone:${from}`);
+    expect((await running.act(`/conversations/${resolved}/resolve`, {})).status).toBe(200);
+    running.clock.advance(60 * 60_000);
+    await running.postSms({ From: from, Body: 'Czy mogę też zmienić adres?' });
+    await running.drain();
+    return { resolved, open: await conversationOf(running, `phone:${from}`) };
+  }
+
+  /** The replies the page posted: the key and the text of each. */
+  function replyOf(request: Request): { key: string; text: string } {
+    return {
+      key: request.headers()['idempotency-key'] ?? '',
+      text: (JSON.parse(request.postData() ?? '{}') as { text: string }).text,
+    };
+  }
+
+  // Found at stop 25: the reply moved to the customer's open conversation was cleared with the
+  // resolved one before the open one was read, so a failed read lost the agent's text.
+  it("should keep the reply moved to the customer's open conversation until that conversation is shown, even when reading it fails", async () => {
+    // Prepare: the agent answers a resolved conversation; the customer's open one fails to read
+    // the first time the page asks for it
+    const running = await startTestSwitchboard();
+    sb = running;
+    const { resolved, open } = await resolvedAndOpen(running, '+48601000011');
+    let openFails = false;
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (openFails && method === 'GET' && url.pathname === `/api/conversations/${open}`) {
+          openFails = false;
+          return { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } };
+        }
+        return 'pass';
+      },
+      `#${resolved}`,
+    );
+    const { page } = browser;
+    await page
+      .locator('#messages .text')
+      .getByText('Dzień dobry, gdzie moja paczka?')
+      .waitFor({ timeout: 10_000 });
+    const text = 'Paczka wyszła wczoraj, dziś będzie u Pani.';
+    await page.getByLabel('Reply to the customer').fill(text);
+    openFails = true;
+
+    // Act: Send is refused; the open conversation fails to open, then the poll opens it
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const status = await page.getByRole('status').getByText('Could not open the conversation').textContent();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+
+    // Assess: the text waits in the open conversation's box, not sent, and the agent read why
+    expect(status).toContain('Could not open the conversation');
+    expect(await page.getByLabel('Reply to the customer').inputValue()).toBe(text);
+    expect(await page.getByLabel('Reply to the customer').isEditable()).toBe(true);
+    expect(await page.getByRole('alert').textContent()).toContain('with your reply kept');
+    expect((await running.outbox()).filter((entry) => entry.text?.startsWith(text))).toEqual([]);
+  }, 60_000);
+
+  // Found at stop 25: the moved reply overwrote, on screen, the open conversation's own locked
+  // reply still unanswered, and Send sent that other text, not the one shown.
+  it("should send what the reply box shows when the moved reply meets the open conversation's own unanswered reply", async () => {
+    // Prepare: in the open conversation a reply got no answer (503: not sent); then the agent
+    // answers the resolved one, and the page moves that reply to the open one
+    const running = await startTestSwitchboard();
+    sb = running;
+    const { resolved, open } = await resolvedAndOpen(running, '+48601000012');
+    const sends: Array<{ conversation: string; key: string; text: string; shown: string }> = [];
+    let firstFails = true;
+    browser = await openInbox(
+      running,
+      async (url, method, request) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
+        const shown = await browser?.page.getByLabel('Reply to the customer').inputValue();
+        sends.push({
+          conversation: url.pathname.split('/')[3] ?? '',
+          shown: shown ?? '',
+          ...replyOf(request),
+        });
+        if (url.pathname.includes(open) && firstFails) {
+          firstFails = false;
+          return { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } };
+        }
+        return 'pass';
+      },
+      `#${open}`,
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+    const unanswered = 'Tak, adres można zmienić do wysyłki.';
+    await box.fill(unanswered);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('alert').getByText('Press Send again').waitFor();
+    await page.evaluate((id) => {
+      location.hash = `#${id}`;
+    }, resolved);
+    await page
+      .locator('#messages .text')
+      .getByText('Dzień dobry, gdzie moja paczka?')
+      .waitFor({ timeout: 10_000 });
+    const moved = 'Paczka wyszła wczoraj, dziś będzie u Pani.';
+    await box.fill(moved);
+
+    // Act: Send is refused and the open conversation is shown; the agent presses Send there
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+    await page.getByRole('alert').waitFor();
+    const shownBeforeSend = await box.inputValue();
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+    // Assess: every reply posted was the text on screen; the earlier one went under its first
+    // key, and the moved one waits in the box to be sent next
+    expect(sends.map((send) => send.text === send.shown)).toEqual([true, true, true]);
+    expect(sends[2]).toMatchObject({ conversation: open, key: sends[0]?.key, text: unanswered });
+    expect(shownBeforeSend).toBe(unanswered);
+    expect(await box.inputValue()).toBe(moved);
+    expect(await box.isEditable()).toBe(true);
+  }, 60_000);
+
+  // Found at stop 25: a conversation shown again while its reply was still on its way said the
+  // reply had been sent with no answer back, and invited a Send that could not run.
+  it('should say "still sending" when the agent comes back to a conversation whose reply is on its way', async () => {
+    // Prepare: two customers wait; the reply to the first is slow to answer
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000013', Body: 'Ewa: czy jest faktura?' });
+    await running.postSms({ From: '+48601000014', Body: 'Jan: kiedy dostawa?' });
+    await running.drain();
+    const ewa = await conversationOf(running, 'phone:+48601000013');
+    const { promise: slow, resolve: answer } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method === 'POST' && url.pathname.endsWith('/replies')) await slow;
+        return 'pass';
+      },
+      `#${ewa}`,
+    );
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    await page.locator('#messages .text').getByText('Ewa: czy jest faktura?').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Reply to the customer').fill('Tak, faktura jest w załączniku maila.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+
+    // Act: the agent looks at Jan's conversation and comes back while the reply is on its way
+    await list.getByRole('button', { name: /phone:\+48601000014/ }).click();
+    await page.locator('#messages .text').getByText('Jan: kiedy dostawa?').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000013/ }).click();
+    await page.locator('#messages .text').getByText('Ewa: czy jest faktura?').waitFor({ timeout: 10_000 });
+    const whileSending = await page.getByRole('alert').textContent();
+    answer();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(whileSending).toMatch(/^Still sending/);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+  }, 60_000);
+
+  // Found at stop 25: "Forget key" while a reply was on its way dropped it, and the same reply
+  // typed again after the key was pasted back went under a new Idempotency-Key: twice to the customer.
+  it('should keep a reply unanswered when the key was forgotten mid-send, and retry it under its key once the key is back', async () => {
+    // Prepare: a customer waits; the reply reaches the API only after the agent forgot the key
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000015', Body: 'Czy mogę odebrać osobiście?' });
+    await running.drain();
+    const id = await conversationOf(running, 'phone:+48601000015');
+    const sends: Array<{ key: string; text: string }> = [];
+    const { promise: slow, resolve: arrive } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method, request) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
+        sends.push(replyOf(request));
+        if (sends.length === 1) await slow;
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    const text = 'Tak, zapraszamy do sklepu od 10:00.';
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę odebrać osobiście?')
+      .waitFor({ timeout: 10_000 });
+    await box.fill(text);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => sends.length).toBe(1);
+
+    // Act: the key is forgotten mid-send, the reply goes meanwhile; the key is pasted back and
+    // the agent opens the conversation and sends what the box holds (or types the reply again)
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const forgotten = await page.getByRole('status').textContent();
+    arrive();
+    await expect.poll(async () => (await running.outbox()).length, { timeout: 10_000 }).toBe(2);
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.getByLabel('Show').selectOption('open');
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000015/ })
+      .click();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę odebrać osobiście?')
+      .waitFor({ timeout: 10_000 });
+    if ((await box.inputValue()) === '') await box.fill(text);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+    // Assess: the customer got the reply once; the retry carried the first key
+    const sent = (await running.outbox()).filter((entry) => entry.text?.startsWith(text));
+    expect(sent).toHaveLength(1);
+    expect(sends).toHaveLength(2);
+    expect(sends[1]).toEqual(sends[0]);
+    expect(forgotten).toContain('Key forgotten.');
+    expect(forgotten).toContain('paste the same key');
+  }, 60_000);
+
+  // Stop 25: the API keeps Idempotency-Keys per API key, so a reply kept across "Forget key" is
+  // retried safely only with the key it went under; another key would make it a new reply.
+  it('should not retry a reply kept across "Forget key" under another API key, and warn that it may have gone', async () => {
+    // Prepare: the reply reaches the API after the key was forgotten; another agent's key is pasted
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000018', Body: 'Czy mogę zwrócić towar?' });
+    await running.drain();
+    const id = await conversationOf(running, 'phone:+48601000018');
+    const created = await running.act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName: 'Anna Kowalska' },
+      { key: '' },
+    );
+    const otherKey = ((await created.json()) as { token: string }).token;
+    const sends: Array<{ key: string; text: string }> = [];
+    const { promise: slow, resolve: arrive } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method, request) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
+        sends.push(replyOf(request));
+        await slow;
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    const text = 'Tak, w ciągu 14 dni.';
+    await page.locator('#messages .text').getByText('Czy mogę zwrócić towar?').waitFor({ timeout: 10_000 });
+    await box.fill(text);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => sends.length).toBe(1);
+
+    // Act: the key is forgotten mid-send, the reply goes; another key is pasted and the
+    // agent opens the conversation
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    arrive();
+    await expect.poll(async () => (await running.outbox()).length, { timeout: 10_000 }).toBe(2);
+    await page.getByLabel('API key').fill(otherKey);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.getByLabel('Show').selectOption('open');
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000018/ })
+      .click();
+    await page.locator('#messages [data-kind="reply"]').waitFor({ timeout: 10_000 });
+
+    // Assess: the text is the agent's, shown editable with the warning; nothing was sent again
+    expect(await box.inputValue()).toBe(text);
+    expect(await box.isEditable()).toBe(true);
+    expect(await page.getByRole('alert').textContent()).toMatch(/^This reply was sent with another API key/);
+    expect(sends).toHaveLength(1);
+  }, 60_000);
+
+  // Found at stop 25: the header of a conversation only HELP began said nothing of what it needed.
+  it('should say "no reply needed" in the header of a conversation only a keyword began, and nothing of a promise', async () => {
+    // Prepare: a number texts HELP: recorded, never acknowledged, nobody waits for a person
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000016', Body: 'HELP' });
+    await running.drain();
+    const id = await conversationOf(running, 'phone:+48601000016');
+    const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { awaiting: string | null; replyBy: string | null };
+    };
+
+    // Act
+    browser = await openInbox(running, async () => 'pass', `#${id}`);
+    const { page } = browser;
+    await page.locator('#messages .text').getByText('HELP').waitFor({ timeout: 10_000 });
+    const meta = await page.locator('#conversation-meta').textContent();
+
+    // Assess
+    expect(conversation).toEqual(expect.objectContaining({ awaiting: 'no-reply-needed', replyBy: null }));
+    expect(meta).toContain('no reply needed');
+    expect(meta).not.toMatch(/reply by|promise/);
+  }, 60_000);
+
+  // Found at stop 25: the page did not say that an agent's reply never reached the customer.
+  it('should tell the agent, on the reply and in the header, that their reply did not reach the customer, and why', async () => {
+    // Prepare: a reply Twilio reports undelivered, error 30007 (carrier filtering)
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000017', Body: 'Czy paczka jest w drodze?' });
+    await running.drain();
+    const id = await conversationOf(running, 'phone:+48601000017');
+    expect((await running.act(`/conversations/${id}/replies`, { text: 'Tak, jest w drodze.' })).status).toBe(
+      201,
+    );
+    const { messages } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string }>;
+    };
+    const replySid = messages.find((message) => message.kind === 'reply')?.providerMessageId as string;
+    await running.postTwilio('status', 'status-undelivered-30007', { MessageSid: replySid });
+    const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { replyFailure?: { status: string; errorCode?: string } };
+    };
+
+    // Act
+    browser = await openInbox(running, async () => 'pass', `#${id}`);
+    const { page } = browser;
+    await page.locator('#messages [data-kind="reply"]').waitFor({ timeout: 10_000 });
+    const meta = await page.locator('#conversation-meta').textContent();
+    const reply = await page.locator('#messages [data-kind="reply"]').textContent();
+
+    // Assess
+    expect(conversation.replyFailure).toMatchObject({ status: 'undelivered', errorCode: '30007' });
+    expect(meta).toContain(
+      'your last reply was not delivered: the carrier filtered it as spam (error 30007)',
+    );
+    expect(reply).toContain('The customer did not get this reply');
+    expect(reply).toContain('the carrier filtered it as spam (error 30007)');
+  }, 60_000);
+
   // Found at stop 25: a view showed its first 50 conversations with no sign that more waited.
   it('should say when a view has more conversations than its first page, and show them on request', async () => {
     // Prepare: 51 customers wait, one more than a page of the list holds
