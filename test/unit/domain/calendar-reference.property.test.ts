@@ -199,44 +199,49 @@ function calendarsOf(config: BusinessConfig, impl: typeof optimised | typeof ref
 }
 
 describe('the optimised calendar and promise against the luxon reference', () => {
-  it.each(CONFIGS)('should give exactly the reference results with %s', (_name, config) => {
-    const ours = calendarsOf(config, optimised);
-    const theirs = calendarsOf(config, reference);
-    fc.assert(
-      fc.property(
-        moments,
-        workingHours,
-        fc.integer({ min: 0, max: 10 * DAY_MS }),
-        channels,
-        (at, hours, span, channel) => {
-          // Act
-          const localDate = DateTime.fromJSDate(at, { zone: config.timeZone }).toISODate() ?? '';
-          const run = (calendar: optimised.Calendar) => ({
-            isOpen: outcome(() => calendar.isOpen(at)),
-            intervalAt: outcome(() => calendar.intervalAt(at)),
-            nextOpening: outcome(() => calendar.nextOpening(at).getTime()),
-            addWorkingHours: outcome(() => calendar.addWorkingHours(at, hours).getTime()),
-            intervalsBetween: outcome(() => calendar.intervalsBetween(at, new Date(at.getTime() + span))),
-            intervalsOn: outcome(() => calendar.intervalsOn(localDate)),
-          });
-          const got = {
-            calendars: ours.map(([name, calendar]) => [name, run(calendar)]),
-            promise: outcome(() => computePromise(config, { receivedAt: at, channel })),
-            closure: outcome(() => optimised.closureAt(config, at)),
-          };
-          const expected = {
-            calendars: theirs.map(([name, calendar]) => [name, run(calendar)]),
-            promise: outcome(() => referencePromise(config, { receivedAt: at, channel })),
-            closure: outcome(() => reference.closureAt(config, at)),
-          };
+  it.each(CONFIGS)(
+    'should give exactly the reference results with %s',
+    (_name, config) => {
+      const ours = calendarsOf(config, optimised);
+      const theirs = calendarsOf(config, reference);
+      fc.assert(
+        fc.property(
+          moments,
+          workingHours,
+          fc.integer({ min: 0, max: 10 * DAY_MS }),
+          channels,
+          (at, hours, span, channel) => {
+            // Act
+            const localDate = DateTime.fromJSDate(at, { zone: config.timeZone }).toISODate() ?? '';
+            const run = (calendar: optimised.Calendar) => ({
+              isOpen: outcome(() => calendar.isOpen(at)),
+              intervalAt: outcome(() => calendar.intervalAt(at)),
+              nextOpening: outcome(() => calendar.nextOpening(at).getTime()),
+              addWorkingHours: outcome(() => calendar.addWorkingHours(at, hours).getTime()),
+              intervalsBetween: outcome(() => calendar.intervalsBetween(at, new Date(at.getTime() + span))),
+              intervalsOn: outcome(() => calendar.intervalsOn(localDate)),
+            });
+            const got = {
+              calendars: ours.map(([name, calendar]) => [name, run(calendar)]),
+              promise: outcome(() => computePromise(config, { receivedAt: at, channel })),
+              closure: outcome(() => optimised.closureAt(config, at)),
+            };
+            const expected = {
+              calendars: theirs.map(([name, calendar]) => [name, run(calendar)]),
+              promise: outcome(() => referencePromise(config, { receivedAt: at, channel })),
+              closure: outcome(() => reference.closureAt(config, at)),
+            };
 
-          // Assess
-          expect(got).toEqual(expected);
-        },
-      ),
-      fuzzRuns(400),
-    );
-  });
+            // Assess
+            expect(got).toEqual(expected);
+          },
+        ),
+        fuzzRuns(400),
+      );
+      // 400 runs take about 1 s alone; 20 s leaves room for a machine loaded by other suites.
+    },
+    20_000,
+  );
 
   it('should fail alike when there is no working time for two years', () => {
     // Prepare: parseBusinessConfig refuses a closure this long; a config built in code is not parsed
