@@ -51,7 +51,10 @@ export const AckSchema = z.object({
    * A try whose outcome we do not know (no answer came after the request was written; the
    * provider may have taken it): when it began and the text it carried. The next try first asks
    * the provider for that message (ChannelSender.find) and adopts it, sending only when the
-   * provider has none; kept until the ack settles.
+   * provider has none; kept until the ack is sent or skipped (a failed one keeps it, so that a
+   * redrive asks first). An episode that ends meanwhile (a reply, a resolve, a STOP) leaves such
+   * an ack pending for one lookup-only try (endPendingJobs): recorded as sent if the provider has
+   * it, else skipped.
    */
   uncertain: z.object({ at: z.string(), text: z.string() }).optional(),
 });
@@ -178,7 +181,9 @@ export const ConversationSchema = z.object({
   uncertainReplies: z.record(z.string(), z.object({ at: z.string(), text: z.string() })).optional(),
   /**
    * The latest agent's reply the provider reported undelivered or failed (reply.failed), until
-   * a later reply is recorded: the customer did not get it, and a person should act.
+   * a later reply is recorded: the customer did not get it, and a person should act. `sentAt` is
+   * the reply's stored time: a late report on an older reply does not replace it (absent on
+   * items written before stop 25's review: taken as older than any).
    */
   replyFailure: z
     .object({
@@ -186,6 +191,7 @@ export const ConversationSchema = z.object({
       status: z.enum(['undelivered', 'failed']),
       errorCode: z.string().optional(),
       at: z.string(),
+      sentAt: z.string().optional(),
     })
     .optional(),
   /** How many deliveries of the outbox failed in a row (each doubles the wait before the next). */
@@ -257,18 +263,24 @@ function withConsent(conversation: Conversation, message: Message, context: Inbo
     return conversation;
   const consentAt = message.createdAt;
   if (context.consent === 'opt-in') return { ...conversation, optedOut: false, consentAt };
-  let stopped: Conversation = { ...conversation, optedOut: true, consentAt };
+  return endPendingJobs({ ...conversation, optedOut: true, consentAt }, 'opted-out', context.now);
+}
+
+/**
+ * The episode's pending ack and notice are no longer needed (a reply, a resolve, a STOP): each
+ * skipped (`ack.skipped`), except one whose last try may have reached the customer (`uncertain`):
+ * it stays pending for its worker, whose claim finds the episode ended and only asks the
+ * provider: the message it took is recorded as sent, else the job is skipped then. Skipping it
+ * here would announce a skip for an ack the customer got, never on record.
+ */
+function endPendingJobs(conversation: Conversation, reason: string, at: Date): Conversation {
+  let ended = conversation;
   for (const slot of ['ack', 'notice'] as const) {
-    const job = stopped[slot];
-    if (job?.state === 'pending')
-      stopped = settleAck(
-        stopped,
-        job.episode,
-        { state: 'skipped', reason: 'opted-out', at: context.now },
-        slot,
-      );
+    const job = ended[slot];
+    if (job?.state === 'pending' && !job.uncertain)
+      ended = settleAck(ended, job.episode, { state: 'skipped', reason, at }, slot);
   }
-  return stopped;
+  return ended;
 }
 
 /**
@@ -770,8 +782,15 @@ export function settleAck(
   episode: number,
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
-    | { state: 'skipped' | 'failed'; reason: string; at: Date; deadLettered?: boolean }
-    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: { at: Date; text: string } },
+    | { state: 'skipped'; reason: string; at: Date }
+    | {
+        state: 'failed';
+        reason: string;
+        at: Date;
+        deadLettered?: boolean;
+        uncertain?: { at: Date; text: string } | undefined;
+      }
+    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: { at: Date; text: string } | undefined },
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];
@@ -798,9 +817,10 @@ export function settleAck(
     return withEvent(sent, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
   }
   // The latest try that may have gone (the one before it was looked for and not found, or it
-  // would not have been sent); a try that surely did not go keeps the one before.
+  // would not have been sent); a try that surely did not go keeps the one before. A failed ack
+  // keeps it too: a redrive from the DLQ asks the provider for it before sending (stop 25).
   const keptUncertain =
-    outcome.state !== 'pending'
+    outcome.state === 'skipped'
       ? undefined
       : outcome.uncertain
         ? { at: outcome.uncertain.at.toISOString(), text: outcome.uncertain.text }
@@ -1130,11 +1150,7 @@ export function applyReply(conversation: Conversation, at: Date, context: ReplyC
     lastMessageAt: later(conversation.lastMessageAt, iso),
     firstReplyAt: conversation.firstReplyAt ?? iso,
   };
-  for (const slot of ['ack', 'notice'] as const) {
-    const job = answered[slot];
-    if (job?.state === 'pending')
-      answered = settleAck(answered, job.episode, { state: 'skipped', reason: 'answered', at }, slot);
-  }
+  answered = endPendingJobs(answered, 'answered', at);
   const newer =
     conversation.awaitingSince !== null && conversation.status === 'open' && inboundAfter(conversation, at);
   return newer ? episodeAfterReply(answered, newer, at, context) : answered;
@@ -1213,19 +1229,35 @@ export function lastReadableInboundAt(conversation: Conversation): string | null
  */
 export function replyFailed(
   conversation: Conversation,
-  failure: { messageId: string; status: 'undelivered' | 'failed'; errorCode?: string | undefined; at: Date },
+  failure: {
+    messageId: string;
+    /** The failed reply's stored time (its message's createdAt). */
+    sentAt: string;
+    status: 'undelivered' | 'failed';
+    errorCode?: string | undefined;
+    at: Date;
+  },
 ): Conversation {
   const known = conversation.replyFailure;
   if (known?.messageId === failure.messageId && known.status === failure.status) return conversation;
-  const next: Conversation = {
-    ...conversation,
-    replyFailure: {
-      messageId: failure.messageId,
-      status: failure.status,
-      ...(failure.errorCode ? { errorCode: failure.errorCode } : {}),
-      at: failure.at.toISOString(),
-    },
-  };
+  const sent = Date.parse(failure.sentAt);
+  // Shown only while it is the news: not when a later reply was recorded since (it went where
+  // this one did not), nor over a later reply's failure. Announced all the same: it did fail.
+  const older =
+    (!!conversation.lastReplyAt && sent < Date.parse(conversation.lastReplyAt)) ||
+    (known !== undefined && known.messageId !== failure.messageId && sent < Date.parse(known.sentAt ?? ''));
+  const next: Conversation = older
+    ? conversation
+    : {
+        ...conversation,
+        replyFailure: {
+          messageId: failure.messageId,
+          status: failure.status,
+          ...(failure.errorCode ? { errorCode: failure.errorCode } : {}),
+          at: failure.at.toISOString(),
+          sentAt: failure.sentAt,
+        },
+      };
   return withEvent(next, 'reply.failed', failure.messageId, failure.at, {
     messageId: failure.messageId,
     status: failure.status,
@@ -1246,9 +1278,14 @@ export function applyAgentReply(
   context: ReplyContext,
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  // A newer reply goes where the failed one did not: its failure is no longer the news.
-  const { replyFailure: _failed, ...current } = conversation;
-  const replied = applyReply(replyLanded(current, reply.messageId), reply.at, context);
+  const replied = applyReply(
+    withoutUncertainReply(
+      replyLanded(withoutOlderFailure(conversation, reply.at), reply.messageId),
+      reply.messageId,
+    ),
+    reply.at,
+    context,
+  );
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,
@@ -1267,6 +1304,26 @@ export function applyAgentReply(
       wasAwaiting !== null && (replied.awaitingSince === null || replied.episode > conversation.episode),
     firstReply: conversation.firstReplyAt === undefined,
   });
+}
+
+/**
+ * A newer reply goes where the failed one did not: its failure is no longer the news. A failure
+ * reported for this very reply (or a later one) before this write stays.
+ */
+function withoutOlderFailure(conversation: Conversation, at: Date): Conversation {
+  const failure = conversation.replyFailure;
+  if (!failure || Date.parse(failure.sentAt ?? '') >= at.getTime()) return conversation;
+  const { replyFailure: _failed, ...rest } = conversation;
+  return rest;
+}
+
+/** The reply is on record: its uncertain try is no longer to be looked for (uncertainReplies). */
+function withoutUncertainReply(conversation: Conversation, messageId: string): Conversation {
+  const uncertain = conversation.uncertainReplies;
+  if (!uncertain || !(messageId in uncertain)) return conversation;
+  const { [messageId]: _recorded, ...rest } = uncertain;
+  const { uncertainReplies: _all, ...without } = conversation;
+  return Object.keys(rest).length > 0 ? { ...without, uncertainReplies: rest } : without;
 }
 
 /** Marks an agent's reply in flight until `until` (and forgets those whose time has passed). */
@@ -1329,21 +1386,16 @@ export function resolveConversation(
   agent: string | null,
 ): Conversation {
   if (conversation.status === 'resolved') return conversation;
-  let resolved: Conversation = {
-    ...conversation,
-    status: 'resolved',
-    resolvedAt: at.toISOString(),
-    awaitingSince: null,
-  };
-  // A pending one is skipped (`ack.skipped`, resolved). One a worker is sending stays its
-  // worker's to settle: sent, or, if the worker died, skipped by the next claim, which finds
-  // the conversation resolved (ackNoLongerNeeded). Marking it skipped here would announce a
-  // skip for an ack that then goes out.
-  for (const slot of ['ack', 'notice'] as const) {
-    const job = resolved[slot];
-    if (job?.state === 'pending')
-      resolved = settleAck(resolved, job.episode, { state: 'skipped', reason: 'resolved', at }, slot);
-  }
+  // A pending one is skipped (`ack.skipped`, resolved), unless its last try may have gone
+  // (endPendingJobs). One a worker is sending stays its worker's to settle: sent, or, if the
+  // worker died, skipped by the next claim, which finds the conversation resolved
+  // (ackNoLongerNeeded). Marking it skipped here would announce a skip for an ack that then
+  // goes out.
+  const resolved = endPendingJobs(
+    { ...conversation, status: 'resolved', resolvedAt: at.toISOString(), awaitingSince: null },
+    'resolved',
+    at,
+  );
   return withEvent(resolved, 'conversation.resolved', at.toISOString(), at, {
     agent,
     episode: conversation.episode,

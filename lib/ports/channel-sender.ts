@@ -37,11 +37,14 @@ export interface ChannelSender {
   send(message: OutboundText): Promise<SendReceipt>;
   /**
    * After an uncertain send (SendError.uncertain: no answer came after the request was written),
-   * whether the provider took `message` at or after `since`: its receipt, or null when it has no
-   * such message. Throws (SendError) when it cannot tell. Only providers that can be asked have
-   * it (Twilio: its Messages list); for the others the next try waits, then sends again.
+   * the messages the provider took that could be it: from our address to the customer's, with
+   * this text, created since `since` (the try's start), oldest first; empty when it has none.
+   * The caller adopts the first that is not already on record as another of ours
+   * (lib/use-cases/uncertain-sends.ts). Throws (SendError) when it cannot tell. Only providers
+   * that can be asked have it (Twilio: its Messages list); for the others the next try waits,
+   * then sends again.
    */
-  find?(message: OutboundText, since: Date): Promise<SendReceipt | null>;
+  find?(message: OutboundText, since: Date): Promise<SendReceipt[]>;
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Message } from '#lib/domain/message.ts';
 import { replySigner } from '#lib/domain/signer.ts';
 import { fitsLimit, type TextLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
 import { signReply } from '#lib/domain/texts/index.ts';
-import type { OutboundText, SenderRegistry } from '#lib/ports/channel-sender.ts';
+import type { OutboundText, SenderRegistry, SendReceipt } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -30,6 +30,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { replyWindow, UNCERTAIN_WAIT_MS } from './send-ack.ts';
+import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 export type AgentDeps = {
   store: ConversationStore;
@@ -162,9 +163,16 @@ export async function sendReply(
   // again only once the wait is over, so that a try the provider was still taking is not doubled.
   const uncertain = conversation.uncertainReplies?.[id];
   if (uncertain) {
-    const found = sender.find
-      ? await sender.find(outbound(uncertain.text, '', false), new Date(uncertain.at)).catch(() => undefined)
-      : null;
+    let found: SendReceipt | null = null;
+    let lookupFailed: string | null = null;
+    if (canLookUp(sender)) {
+      try {
+        const asked = outbound(uncertain.text, '', false);
+        found = await findUncertainSend(deps.store, sender, asked, new Date(uncertain.at), id);
+      } catch (error) {
+        lookupFailed = error instanceof SendError ? error.code : (error as Error).name;
+      }
+    }
     // Stamped when it went: a customer message received since then is not answered by it.
     if (found) {
       const at = new Date(uncertain.at);
@@ -183,11 +191,21 @@ export async function sendReply(
       );
     }
     const waited = now.getTime() - Date.parse(uncertain.at);
-    if (found === undefined || waited < UNCERTAIN_WAIT_MS) {
+    if (waited < UNCERTAIN_WAIT_MS) {
       return {
         kind: 'uncertain',
         retryAfterSeconds: Math.max(1, Math.ceil((UNCERTAIN_WAIT_MS - waited) / 1000)),
       };
+    }
+    // After the wait a provider that still cannot be asked (a key that may not read its Messages
+    // list, a list outage) is treated as one that cannot be asked at all (Meta, SES): the reply
+    // is sent. A reply the customer may get twice beats one the agent can never send (a 503 on
+    // every retry, for as long as the lookup fails); the warning tells ops the list is out of reach.
+    if (lookupFailed) {
+      deps.log.warn('provider could not be asked for an uncertain reply; sent again after the wait', {
+        conversationId: conversation.id,
+        error: lookupFailed,
+      });
     }
   }
   const open = await otherOpenConversation(deps.store, conversation);
@@ -229,8 +247,10 @@ export async function sendReply(
     // conversation, so that the retry of this request looks for it before sending again.
     if (error instanceof SendError && error.uncertain) {
       // Only while the request has time for it (the HTTP function's 10 s): else the retry asks.
-      const asked = sender.find && performance.now() - started < LOOKUP_AFTER_SEND_MS;
-      const found = asked ? await sender.find?.(message, now).catch(() => null) : null;
+      const found =
+        canLookUp(sender) && performance.now() - started < LOOKUP_AFTER_SEND_MS
+          ? await findUncertainSend(deps.store, sender, message, now, id).catch(() => null)
+          : null;
       if (found)
         return storeReply(
           deps,

@@ -105,6 +105,7 @@ async function markReplyFailed(
   await updateConversation(deps.store, message.conversationId, (current) =>
     replyFailed(current, {
       messageId: message.id,
+      sentAt: message.createdAt,
       status,
       errorCode: update.errorCode,
       at: deps.clock.now(),

@@ -12,6 +12,7 @@ import {
   settleAck,
   stateNewPromise,
 } from '#lib/domain/conversation.ts';
+import type { Message } from '#lib/domain/message.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
@@ -24,6 +25,7 @@ import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
+import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 export type SendAckDeps = {
   store: ConversationStore;
@@ -203,7 +205,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // What the customer got: this text, or an earlier try's that the provider turns out to have taken.
   let sentText = text;
   try {
-    const receipt = await sendOnce(sender, outbound, conversation[slot]?.uncertain, now);
+    const receipt = await sendOnce(deps.store, sender, outbound, conversation[slot]?.uncertain, now);
     providerMessageId = receipt.providerMessageId;
     sentText = receipt.text;
   } catch (error) {
@@ -219,12 +221,14 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     // It may have gone: the next try asks the provider first, and comes no sooner than the wait.
     const uncertain = error instanceof SendError && error.uncertain;
     const backoff = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
+    const mayHaveGone = uncertain ? { at: now, text } : undefined;
     await settle(
       outsideWindow
         ? { state: 'skipped', reason: 'outside-window', at: now }
         : final
-          ? // Out of retries, not refused: the job goes to the DLQ, and a redrive tries again.
-            { state: 'failed', reason, at: now, deadLettered: !permanent }
+          ? // Out of retries, not refused: the job goes to the DLQ, and a redrive tries again
+            // (asking the provider first for a try that may have gone).
+            { state: 'failed', reason, at: now, deadLettered: !permanent, uncertain: mayHaveGone }
           : // Backing off: the sweeper queues it again then (docs/store.md, "sendAck").
             {
               state: 'pending',
@@ -232,7 +236,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
               retryAt: uncertain
                 ? new Date(Math.max(backoff.getTime(), now.getTime() + UNCERTAIN_WAIT_MS))
                 : backoff,
-              ...(uncertain ? { uncertain: { at: now, text } } : {}),
+              uncertain: mayHaveGone,
             },
     );
     deps.log.warn('automatic message not sent', {
@@ -299,15 +303,22 @@ export const UNCERTAIN_WAIT_MS = 5 * 60_000;
  * the provider cannot tell or has no such message yet).
  */
 async function sendOnce(
+  store: ConversationStore,
   sender: ChannelSender,
   message: OutboundText,
   earlier: { at: string; text: string } | undefined,
   now: Date,
 ): Promise<SendReceipt & { text: string }> {
-  if (earlier && sender.find) {
+  if (earlier && canLookUp(sender)) {
     let found: SendReceipt | null;
     try {
-      found = await sender.find({ ...message, text: earlier.text }, new Date(earlier.at));
+      found = await findUncertainSend(
+        store,
+        sender,
+        { ...message, text: earlier.text },
+        new Date(earlier.at),
+        message.idempotencyKey,
+      );
     } catch (cause) {
       // The provider cannot tell now: nothing was sent, and the earlier try stays uncertain.
       throw new SendError(
@@ -323,8 +334,10 @@ async function sendOnce(
   try {
     return { ...(await sender.send(message)), text: message.text };
   } catch (error) {
-    if (!(error instanceof SendError && error.uncertain && sender.find)) throw error;
-    const found = await sender.find(message, now).catch(() => null);
+    if (!(error instanceof SendError && error.uncertain && canLookUp(sender))) throw error;
+    const found = await findUncertainSend(store, sender, message, now, message.idempotencyKey).catch(
+      () => null,
+    );
     if (found) return { ...found, text: message.text };
     throw error;
   }
@@ -395,7 +408,22 @@ async function claim(
       // A worker that claimed it may have sent it and died before marking it: then it went out
       // (and was stored), and stays on record as sent, not skipped or failed.
       const messageId = ackMessageId(current.id, job.episode, slot);
-      const sent = target.state === 'sending' ? await deps.store.getMessage(messageId) : null;
+      let sent =
+        target.state === 'sending' || target.uncertain ? await deps.store.getMessage(messageId) : null;
+      // Its last try may have reached the customer: the provider is asked (never sent again now).
+      if (!sent && ended && target.uncertain) {
+        const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
+        if (looked === 'unknown') {
+          const later = laterLookUp(deps, current, target, slot, now);
+          if (later && (await trySave(deps.store, delivered(later), current.version)))
+            return { kind: 'nothing-to-do', reason: 'not-yet' };
+          if (later) continue;
+          deps.log.warn('could not learn whether an automatic message went; skipped', {
+            conversationId: current.id,
+            slot,
+          });
+        } else sent = looked;
+      }
       // Its worker may have died before the provider-id alias: written here too, with any
       // status held for it, so statuses and echoes find the message.
       if (sent?.providerMessageId) {
@@ -443,6 +471,80 @@ async function claim(
     if (saved) return { conversation: saved };
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
+}
+
+/**
+ * The lookup-only try of an ack or notice whose episode ended while its last try was uncertain:
+ * the message the provider took, stored as sent then (what the customer got must be on record,
+ * and a status or echo of it must find it); null when the provider has none (or cannot be asked
+ * at all); 'unknown' when it cannot tell now.
+ */
+async function lookUpEnded(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  slot: Slot,
+  uncertain: { at: string; text: string },
+  messageId: string,
+): Promise<Message | null | 'unknown'> {
+  const route = conversation.route;
+  const channel = sendChannelOf(route);
+  const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
+  if (!channel || !sender || !canLookUp(sender)) return null;
+  const message: OutboundText = {
+    channel,
+    provider: route.provider,
+    to: route.customer,
+    from: route.business,
+    text: uncertain.text,
+    idempotencyKey: messageId,
+    automatic: true,
+  };
+  let found: SendReceipt | null;
+  try {
+    found = await findUncertainSend(deps.store, sender, message, new Date(uncertain.at), messageId);
+  } catch (error) {
+    deps.log.warn('provider could not be asked for an uncertain automatic message', {
+      conversationId: conversation.id,
+      slot,
+      error: error instanceof SendError ? error.code : (error as Error).name,
+    });
+    return 'unknown';
+  }
+  if (!found) return null;
+  const { message: stored } = await deps.store.putMessage({
+    id: messageId,
+    conversationId: conversation.id,
+    direction: 'outbound',
+    kind: slot,
+    channel,
+    provider: route.provider,
+    providerMessageId: found.providerMessageId,
+    from: route.business,
+    to: route.customer,
+    text: uncertain.text,
+    media: [],
+    createdAt: uncertain.at,
+    contactKey: conversation.contact.key,
+  });
+  return stored;
+}
+
+/**
+ * After a lookup that could not be made: the job pending again, counted as a try, backing off
+ * like any; null once its tries are spent (then it is skipped: the episode no longer needs it).
+ */
+function laterLookUp(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  job: NonNullable<Conversation[Slot]>,
+  slot: Slot,
+  now: Date,
+): Conversation | null {
+  const attempts = job.attempts + 1;
+  if (attempts >= deps.ack.maxAttempts) return null;
+  const counted: Conversation = { ...conversation, [slot]: { ...job, attempts } };
+  const retryAt = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
+  return settleAck(counted, job.episode, { state: 'pending', reason: 'LOOKUP_FAILED', retryAt }, slot);
 }
 
 /** Removes the named (already delivered) events from a conversation's outbox; the same object when none is there. */

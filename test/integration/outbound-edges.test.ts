@@ -342,6 +342,71 @@ describe('what we send, and what providers tell us about it', () => {
     expect((await sb.events()).filter((event) => event.type === 'reply.failed')).toHaveLength(1);
   });
 
+  it("should keep replyFailure on the latest failed reply when an older reply's undelivered status arrives after it", async () => {
+    // Prepare: a review of stop 25's reply failures. An acknowledged SMS customer; an agent
+    // sends two replies
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const id = (await conversations(sb))[0]?.id as string;
+    sb.clock.advance(30 * 60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Kurier będzie jutro.' })).status).toBe(201);
+    const replies = (await messagesOf(sb, id)).filter((m) => m.kind === 'reply');
+    const first = replies.find((m) => m.text.startsWith('Paczka'));
+    const second = replies.find((m) => m.text.startsWith('Kurier'));
+
+    // Act: the later reply is reported failed; then the carrier's late report on the earlier one
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: second?.providerMessageId as string,
+      ErrorCode: '30003',
+    });
+    sb.clock.advance(60_000);
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: first?.providerMessageId as string,
+      ErrorCode: '30005',
+    });
+
+    // Assess: docs: replyFailure is "the latest agent's reply the provider reported undelivered
+    // or failed"; an older reply's report does not replace it, but is announced
+    expect((await conversations(sb))[0]?.replyFailure).toMatchObject({
+      messageId: second?.id,
+      errorCode: '30003',
+    });
+    const failed = (await sb.events()).filter((event) => event.type === 'reply.failed');
+    expect(failed.map((event) => event.data.messageId)).toEqual([second?.id, first?.id]);
+  });
+
+  it("should not show an older reply's failure reported after a later reply was recorded", async () => {
+    // Prepare: a review of stop 25's reply failures. Two replies, both taken by Twilio
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const id = (await conversations(sb))[0]?.id as string;
+    sb.clock.advance(30 * 60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Kurier będzie jutro.' })).status).toBe(201);
+    const first = (await messagesOf(sb, id)).find((m) => m.text.startsWith('Paczka'));
+
+    // Act: the carrier's late report on the earlier one
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: first?.providerMessageId as string,
+      ErrorCode: '30005',
+    });
+
+    // Assess: the later reply went where the earlier did not: nothing for a person to act on
+    expect((await conversations(sb))[0]?.replyFailure).toBeUndefined();
+    expect((await sb.events()).filter((event) => event.type === 'reply.failed')).toHaveLength(1);
+  });
+
   it('should keep an ack Twilio refused for our Geo Permissions (error 21408) retryable, not failed for good as if the customer were unreachable', async () => {
     // Prepare: a German customer writes to a Polish business whose Twilio account has not
     // enabled Germany in Messaging Geo Permissions yet (Twilio: "resolved entirely in Console")

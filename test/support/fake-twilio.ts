@@ -33,6 +33,12 @@ export type FakeTwilio = {
   failNext(count: number, failure: FakeFailure): void;
   /** The outage is over: the failures still scripted by failNext are dropped. */
   recover(): void;
+  /**
+   * The clock the messages it creates are stamped by (`date_created`, to the whole second as
+   * Twilio's): the test's, so that a lookup's date filter is exercised (startTestSwitchboardThroughTwilio
+   * sets its switchboard's). The real time until then.
+   */
+  useClock(clock: { now(): Date }): void;
   close(): Promise<void>;
 };
 
@@ -63,9 +69,9 @@ function formOf(rawBody: string): Record<string, string | string[]> {
   return form;
 }
 
-function messageJson(accountSid: string, form: Record<string, string | string[]>) {
+function messageJson(accountSid: string, form: Record<string, string | string[]>, createdAt: Date) {
   const sid = `SM${randomBytes(16).toString('hex')}`;
-  const now = new Date().toUTCString().replace('GMT', '+0000');
+  const now = createdAt.toUTCString().replace('GMT', '+0000');
   const service = typeof form.MessagingServiceSid === 'string' ? form.MessagingServiceSid : null;
   const uri = `/2010-04-01/Accounts/${accountSid}/Messages/${sid}`;
   return {
@@ -97,8 +103,9 @@ function messageJson(accountSid: string, form: Record<string, string | string[]>
  * creates a message (201), a GET lists the ones it created (Twilio's Messages list).
  */
 export async function startFakeTwilio(
-  options: { accountSid?: string; authToken?: string } = {},
+  options: { accountSid?: string; authToken?: string; clock?: { now(): Date } } = {},
 ): Promise<FakeTwilio> {
+  let clock = options.clock ?? { now: () => new Date() };
   const accountSid = options.accountSid ?? FAKE_ACCOUNT_SID;
   const authToken = options.authToken ?? FAKE_AUTH_TOKEN;
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
@@ -129,7 +136,7 @@ export async function startFakeTwilio(
     const failure = script.shift();
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
     if (failure === 'take-and-hang') {
-      sent.unshift(messageJson(accountSid, form));
+      sent.unshift(messageJson(accountSid, form, clock.now()));
       return;
     }
     if (failure) {
@@ -145,7 +152,7 @@ export async function startFakeTwilio(
     if (typeof form.To !== 'string' || (typeof form.From !== 'string' && !form.MessagingServiceSid)) {
       return sendJson(response, 400, twilioError(400, 21604, "A 'To' phone number is required."));
     }
-    const created = messageJson(accountSid, form);
+    const created = messageJson(accountSid, form, clock.now());
     sent.unshift(created);
     return sendJson(response, 201, created);
   }
@@ -186,6 +193,9 @@ export async function startFakeTwilio(
     },
     recover() {
       script.length = 0;
+    },
+    useClock(next) {
+      clock = next;
     },
     close() {
       server.closeAllConnections();

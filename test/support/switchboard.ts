@@ -248,14 +248,17 @@ export async function startTestSwitchboard(
 }
 
 /** The test Switchboard sending through `twilio` (a fake Twilio API), with the fake's credentials. */
-export function startTestSwitchboardThroughTwilio(
+export async function startTestSwitchboardThroughTwilio(
   twilio: FakeTwilio,
   options: Parameters<typeof startTestSwitchboard>[0] = {},
 ): Promise<TestSwitchboard> {
-  return startTestSwitchboard({
+  const sb = await startTestSwitchboard({
     twilioApiBaseUrl: twilio.url,
     twilioAccountSid: FAKE_ACCOUNT_SID,
     twilioAuthToken: FAKE_AUTH_TOKEN,
     ...options,
   });
+  // Twilio stamps what it takes by the same (test) clock as ours: lookups compare the two.
+  twilio.useClock(sb.clock);
+  return sb;
 }

@@ -53,8 +53,15 @@ function formOf(message: OutboundText, statusCallbackUrl: string | undefined): U
   return form;
 }
 
-/** How far Twilio's clock and ours may disagree when a lookup compares creation times. */
-const LOOKUP_SKEW_MS = 60_000;
+/**
+ * How far before the try's start (our clock) a lookup accepts Twilio's `date_created`: Twilio
+ * stamps it to the whole second (up to 1 s earlier than the instant), and its clock and ours
+ * (Lambda's, synced by the Amazon Time Sync Service to within a millisecond) are both kept by
+ * NTP, so a few seconds cover them with room. Reaching back further only widens the window in
+ * which another message with the same text could pass for this try's (the caller also skips
+ * any already on record as another of ours).
+ */
+const LOOKUP_SKEW_MS = 5_000;
 
 /** The fields of Twilio's Messages list page a lookup reads; the rest passes through. */
 const TwilioMessagePageSchema = z.object({
@@ -144,10 +151,11 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
 
   /**
    * Twilio's Messages list (newest first) filtered on the customer's address and ours, read for
-   * one of our messages with the same body created since `since` (less a minute of clock skew).
-   * One page of 20 is enough: it is read a moment after the send, and minutes later at most.
+   * our messages with the same body created since `since` (less LOOKUP_SKEW_MS), returned
+   * oldest first. One page of 20 is enough: it is read a moment after the send, and minutes
+   * later at most.
    */
-  async function find(message: OutboundText, since: Date): Promise<SendReceipt | null> {
+  async function find(message: OutboundText, since: Date): Promise<SendReceipt[]> {
     const form = formOf(message, undefined);
     const query = new URLSearchParams({ To: form.get('To') ?? '', PageSize: '20' });
     const from = form.get('From');
@@ -182,15 +190,17 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
     if (!page.success)
       throw new SendError('Twilio lookup failed: an unreadable page', { permanent: false, uncertain: true });
     const after = since.getTime() - LOOKUP_SKEW_MS;
-    const found = page.data.messages.find(
-      (candidate) =>
-        candidate.direction.startsWith('outbound') &&
-        candidate.body === message.text &&
-        Date.parse(candidate.date_created) >= after &&
-        (!form.get('MessagingServiceSid') ||
-          candidate.messaging_service_sid === form.get('MessagingServiceSid')),
-    );
-    return found ? { providerMessageId: found.sid, status: found.status } : null;
+    return page.data.messages
+      .filter(
+        (candidate) =>
+          candidate.direction.startsWith('outbound') &&
+          candidate.body === message.text &&
+          Date.parse(candidate.date_created) >= after &&
+          (!form.get('MessagingServiceSid') ||
+            candidate.messaging_service_sid === form.get('MessagingServiceSid')),
+      )
+      .reverse()
+      .map((found) => ({ providerMessageId: found.sid, status: found.status }));
   }
 
   return {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTwilioSender, type TwilioSenderOptions } from '#lib/channels/twilio/send.ts';
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
+import { TestClock } from '#test/support/clock.ts';
 import {
   FAKE_ACCOUNT_SID,
   FAKE_AUTH_TOKEN,
@@ -271,13 +272,38 @@ describe('createTwilioSender', () => {
     const older = await twilioSender.find?.(SMS, new Date(since.getTime() + 10 * 60_000));
 
     // Assess
-    expect(found).toMatchObject({ providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
-    expect(other).toBeNull();
-    expect(older).toBeNull();
+    expect(found).toMatchObject([{ providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) }]);
+    expect(other).toEqual([]);
+    expect(older).toEqual([]);
     const lookup = twilio.requests.at(-1);
     expect(lookup?.method).toBe('GET');
     expect(lookup?.path).toContain('To=%2B48601234567');
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
+  it('should list only the messages Twilio created since the try began (less 5 s for its whole-second stamps and the clocks), oldest first', async () => {
+    // Prepare: stop 25, a lookup reached a minute back and adopted an agent's earlier reply with
+    // the same words; Twilio stamps what it takes by the test's clock, to the whole second
+    const clock = new TestClock('2026-11-25T10:00:00.800Z');
+    twilio.useClock(clock);
+    const twilioSender = sender();
+    const first = await twilioSender.send(SMS);
+    clock.advance(20_000);
+    const second = await twilioSender.send(SMS);
+
+    // Act: a try that began 0.8 s before Twilio's stamp of the second (10:00:20, cut from .800),
+    // and one 30 s after the first
+    const sinceSecond = await twilioSender.find?.(SMS, new Date('2026-11-25T10:00:20.800Z'));
+    const sinceFirst = await twilioSender.find?.(SMS, new Date('2026-11-25T10:00:00.800Z'));
+    const later = await twilioSender.find?.(SMS, new Date('2026-11-25T10:00:30.000Z'));
+
+    // Assess
+    expect(sinceSecond?.map((found) => found.providerMessageId)).toEqual([second.providerMessageId]);
+    expect(sinceFirst?.map((found) => found.providerMessageId)).toEqual([
+      first.providerMessageId,
+      second.providerMessageId,
+    ]);
+    expect(later).toEqual([]);
   });
 
   it('should stop retrying when the total budget runs out before the retries do', async () => {
