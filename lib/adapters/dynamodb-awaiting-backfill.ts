@@ -1,13 +1,9 @@
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { awaitingOf, type Conversation } from '#lib/domain/conversation.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
+import { BackfillProgress } from './dynamodb-backfill-progress.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { awaitingIndexKeys, readConversations } from './dynamodb-conversation-store.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
@@ -21,7 +17,6 @@ import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './d
  * `passStartedAt`: when the pass under way began (null between passes); `cursor`: where it is in
  * AWAITING. Delete the item to run it again (after a rollback past stop 25 and forward).
  */
-const BACKFILL_KEY = { pk: 'BACKFILL#noreply-index', sk: 'BACKFILL' };
 const ProgressSchema = z.object({
   startedAt: z.iso.datetime(),
   passStartedAt: z.iso.datetime().nullable(),
@@ -56,6 +51,7 @@ export class DynamoDbAwaitingBackfill {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #shards: ShardCount;
+  readonly #progress: BackfillProgress<Progress>;
   /** Seen done in the table: this process never asks again. */
   #done = false;
 
@@ -63,6 +59,12 @@ export class DynamoDbAwaitingBackfill {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#shards = options.shards;
+    this.#progress = new BackfillProgress({
+      client: options.client,
+      tableName: options.tableName,
+      name: 'noreply-index',
+      schema: ProgressSchema,
+    });
   }
 
   async run(
@@ -71,10 +73,7 @@ export class DynamoDbAwaitingBackfill {
   ): Promise<{ moved: number; done: boolean }> {
     const { pageSize = 100, pages = 10 } = options;
     if (this.#done) return { moved: 0, done: true };
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: marshall(BACKFILL_KEY), ConsistentRead: true }),
-    );
-    let at: Progress | null = Item ? ProgressSchema.parse(unmarshall(Item)) : null;
+    let at = await this.#progress.read();
     if (at?.done) {
       this.#done = true;
       return { moved: 0, done: true };
@@ -100,20 +99,7 @@ export class DynamoDbAwaitingBackfill {
         ? { ...from, passStartedAt: pass, cursor: read.nextCursor, version: from.version + 1 }
         : { ...from, passStartedAt: null, cursor: null, done: ended, version: from.version + 1 };
       // Conditional on the version read: a second sweeper that got further is not sent back.
-      const saved = await applied(
-        this.#client.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: marshall({ ...BACKFILL_KEY, ...next }),
-            ...(at
-              ? {
-                  ConditionExpression: 'version = :version',
-                  ExpressionAttributeValues: marshall({ ':version': at.version }),
-                }
-              : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          }),
-        ),
-      );
+      const saved = await this.#progress.save(next, at);
       if (!saved) break;
       at = next;
       if (next.done) this.#done = true;

@@ -19,6 +19,7 @@ import {
 } from '#lib/domain/webhook.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
+import { BackfillProgress } from './dynamodb-backfill-progress.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
@@ -38,7 +39,6 @@ const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false
  * order; `until` is when it began: a delivery created after that was written by a release
  * that sets expiresAt itself. Delete the item to run it again (after a rollback past stop 24).
  */
-const BACKFILL_KEY = { pk: 'BACKFILL#webhook-delivery-expiry', sk: 'BACKFILL' };
 const BackfillSchema = z.object({
   until: z.iso.datetime(),
   subscriptionId: z.string().nullable(),
@@ -99,6 +99,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   readonly #table: string;
   readonly #cacheMs: number;
   readonly #shards: ShardCount;
+  readonly #backfill: BackfillProgress<Backfill>;
   #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
   /** The expiry backfill finished (seen in the table): this process never asks again. */
   #backfillDone = false;
@@ -117,6 +118,12 @@ export class DynamoDbWebhookStore implements WebhookStore {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#shards = options.shards;
+    this.#backfill = new BackfillProgress({
+      client: options.client,
+      tableName: options.tableName,
+      name: 'webhook-delivery-expiry',
+      schema: BackfillSchema,
+    });
     this.#cacheMs = options.enabledCacheMs ?? 10_000;
   }
 
@@ -366,10 +373,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   ): Promise<{ updated: number; done: boolean }> {
     const { pageSize = 100, pages = 10 } = options;
     if (this.#backfillDone) return { updated: 0, done: true };
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: marshall(BACKFILL_KEY), ConsistentRead: true }),
-    );
-    let at: Backfill | null = Item ? BackfillSchema.parse(unmarshall(Item)) : null;
+    let at = await this.#backfill.read();
     if (at?.done) {
       this.#backfillDone = true;
       return { updated: 0, done: true };
@@ -399,20 +403,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
           : { ...next, subscriptionId: following, cursor: null, done: following === null };
       }
       // Conditional on the version read: a second sweeper that got further is not sent back.
-      const saved = await applied(
-        this.#client.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: marshall({ ...BACKFILL_KEY, ...next }),
-            ...(at
-              ? {
-                  ConditionExpression: 'version = :version',
-                  ExpressionAttributeValues: marshall({ ':version': at.version }),
-                }
-              : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          }),
-        ),
-      );
+      const saved = await this.#backfill.save(next, at);
       if (!saved) break;
       at = next;
       if (next.done) this.#backfillDone = true;
