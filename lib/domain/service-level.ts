@@ -145,18 +145,6 @@ export function channelOf(event: DomainEvent): Channel | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** The event types that change a day's counters. */
-export const COUNTED_EVENTS: ReadonlySet<DomainEvent['type']> = new Set([
-  'conversation.opened',
-  'message.received',
-  'reply.sent',
-  'ack.skipped',
-  'notice.sent',
-  'notice.failed',
-  'notice.skipped',
-  'promise.breached',
-]);
-
 /** A notice.failed / notice.skipped that takes back a notice marked sent: when it was sent. */
 function refusedNoticeSentAt(event: DomainEvent): string | null {
   if (event.type !== 'notice.failed' && event.type !== 'notice.skipped') return null;
