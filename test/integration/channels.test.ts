@@ -362,6 +362,37 @@ describe('every channel through the same store and worker', () => {
     expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
   });
 
+  // Found at stop 26: Meta's "Business-scoped user IDs" page: a WhatsApp user with a username
+  // whose number the business has not exchanged messages with in 30 days writes with no `from`
+  // and no `wa_id`, only `from_user_id` (the BSUID). Such a message failed the schema: skipped,
+  // answered 200, lost.
+  it('should record and acknowledge a WhatsApp Cloud message from a username without a number (only its BSUID)', async () => {
+    // Prepare: Meta's documented payload of a user who hides their number
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.postMeta(metaFixture('whatsapp-username'));
+    await sb.drain();
+
+    // Assess: one conversation keyed by the BSUID, its text kept, the ack sent to the BSUID
+    expect(response.status).toBe(200);
+    const [conversation, ...others] = await conversations(sb);
+    expect(others).toHaveLength(0);
+    expect(conversation?.contact).toMatchObject({
+      key: 'whatsapp:PL.13491208655302741918',
+      name: 'Sheena Nelson',
+      channels: ['whatsapp'],
+    });
+    const messages = await messagesOf(sb, conversation?.id as string);
+    expect(messages.map((m) => `${m.direction}:${m.kind}:${m.text.slice(0, 30)}`)).toEqual([
+      'inbound:message:Does it come in another color?',
+      expect.stringMatching(/^outbound:ack:/),
+    ]);
+    expect(await sb.outbox()).toEqual([
+      expect.objectContaining({ channel: 'whatsapp', to: 'PL.13491208655302741918' }),
+    ]);
+  });
+
   it('should acknowledge a WhatsApp Cloud START again, and a HELP there as the question it is', async () => {
     // Prepare: an opted-out customer; on the Cloud API nobody answers HELP for us
     sb = await startTestSwitchboard();

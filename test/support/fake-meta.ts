@@ -75,7 +75,8 @@ export type FakeMeta = {
 };
 
 type SendBody = {
-  recipient?: { id?: unknown };
+  // Messenger: `{ id }`; WhatsApp: a business-scoped user id, in place of `to`.
+  recipient?: { id?: unknown } | string;
   message?: { text?: unknown };
   messaging_product?: unknown;
   to?: unknown;
@@ -177,20 +178,24 @@ export async function startFakeMeta(
     }
     const message = body as SendBody | undefined;
     if (messenger) {
-      if (typeof message?.recipient?.id !== 'string' || typeof message?.message?.text !== 'string') {
+      const recipient = typeof message?.recipient === 'object' ? message.recipient : undefined;
+      if (typeof recipient?.id !== 'string' || typeof message?.message?.text !== 'string') {
         return sendJson(response, 400, graphError(100, '(#100) The parameter recipient is required'));
       }
       return sendJson(response, 200, {
-        recipient_id: message.recipient.id,
+        recipient_id: recipient.id,
         message_id: `m_${randomBytes(48).toString('base64url')}`,
       });
     }
-    if (message?.messaging_product !== 'whatsapp' || typeof message?.to !== 'string') {
+    // The Cloud API takes the number as `to` or a business-scoped user id as `recipient`.
+    const to = typeof message?.to === 'string' ? message.to : undefined;
+    const bsuid = typeof message?.recipient === 'string' ? message.recipient : undefined;
+    if (message?.messaging_product !== 'whatsapp' || (to === undefined) === (bsuid === undefined)) {
       return sendJson(response, 400, graphError(100, '(#100) The parameter messaging_product is required.'));
     }
     return sendJson(response, 200, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: message.to, wa_id: message.to }],
+      contacts: [to === undefined ? { input: bsuid, user_id: bsuid } : { input: to, wa_id: to }],
       messages: [{ id: `wamid.${randomBytes(30).toString('base64')}` }],
     });
   }

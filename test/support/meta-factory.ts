@@ -15,6 +15,7 @@ export type MetaFixture =
   | 'whatsapp-image'
   | 'whatsapp-button-reply'
   | 'whatsapp-statuses'
+  | 'whatsapp-username'
   | 'batch'
   | 'unknown-object';
 

@@ -192,8 +192,10 @@ function whatsappText(message: WhatsAppMessage, caption: string | undefined): st
   return '';
 }
 
-function contactNameOf(context: WhatsAppContext, waId: string): string | undefined {
-  const match = context.contacts.find((contact) => contact.wa_id === waId);
+function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): string | undefined {
+  const match = context.contacts.find((contact) =>
+    message.from === undefined ? contact.user_id === message.from_user_id : contact.wa_id === message.from,
+  );
   // Some numbers (e.g. Brazil's ninth digit) arrive with a wa_id that differs from `from`.
   const contact = match ?? (context.contacts.length === 1 ? context.contacts[0] : undefined);
   const name = contact?.profile?.name?.trim();
@@ -217,7 +219,9 @@ function whatsappMessage(
   options: MetaNormalizeOptions,
 ): InboundEvent {
   if (WHATSAPP_IGNORED.has(message.type)) return ignored(`whatsapp-${message.type.replaceAll('_', '-')}`);
-  const from = `+${message.from}`;
+  // A user with a username may come without a number, as their BSUID only (the schema lets
+  // no message through without one or the other): a contact of its own, answered at the BSUID.
+  const from = message.from === undefined ? (message.from_user_id ?? '') : `+${message.from}`;
   const { media, caption } = whatsappMedia(message);
   const inbound: InboundMessage = {
     provider: PROVIDER,
@@ -225,7 +229,7 @@ function whatsappMessage(
     channel: 'whatsapp',
     kind: 'message',
     // The same key as SMS and calls from this number, so they are one contact.
-    contactKey: phoneContactKey(from),
+    contactKey: message.from === undefined ? `whatsapp:${from}` : phoneContactKey(from),
     from,
     to: `+${context.displayPhoneNumber.replace(/\D/g, '')}`,
     // What a reply is sent from: the Cloud API sends from a phone number id, not the number.
@@ -235,7 +239,7 @@ function whatsappMessage(
   };
   const sentAt = sentAtOf(message.timestamp ? Number(message.timestamp) * 1000 : undefined);
   if (sentAt) inbound.sentAt = sentAt;
-  const name = contactNameOf(context, message.from);
+  const name = contactNameOf(context, message);
   if (name) inbound.contactName = name;
   // STOP and START, read as on WhatsApp through Twilio (the same phone contact): no provider
   // stands between the customer and us here, and WhatsApp's policy asks businesses to honour an

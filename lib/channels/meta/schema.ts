@@ -75,6 +75,7 @@ export const WhatsAppValueSchema = z.looseObject({
     .array(
       z.looseObject({
         wa_id: z.string().max(32).optional(),
+        user_id: z.string().max(160).optional(),
         profile: z.looseObject({ name: z.string().optional() }).optional(),
       }),
     )
@@ -115,63 +116,88 @@ const WhatsAppContactCardSchema = z.looseObject({
 
 export type WhatsAppContactCard = z.infer<typeof WhatsAppContactCardSchema>;
 
+/**
+ * A WhatsApp business-scoped user id (BSUID): the user's two-letter country code, a period and
+ * up to 128 letters and digits (`US.13491208655302741918`; a parent BSUID has `ENT.` after the
+ * period). Meta's "Business-scoped user IDs" page: it is in every messages webhook, and it is
+ * all there is of a user with a username whose number the business has not exchanged messages
+ * with in 30 days. It can be messaged (as `recipient`) like a number.
+ */
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9.]{1,150}$/;
+
+/** Whether an address is a BSUID rather than a phone number (which never starts with letters). */
+export function isBusinessScopedUserId(address: string): boolean {
+  return BSUID.test(address);
+}
+
 /** One inbound WhatsApp message. */
-export const WhatsAppMessageSchema = z.looseObject({
-  // The customer's number in international format without `+`.
-  from: z.string().regex(/^\d{4,20}$/),
-  id: messageId,
-  timestamp: z.string().max(20).optional(),
-  type: z.string().max(64),
-  text: z.looseObject({ body: z.string() }).optional(),
-  image: WhatsAppMediaSchema.optional(),
-  video: WhatsAppMediaSchema.optional(),
-  audio: WhatsAppMediaSchema.optional(),
-  document: WhatsAppMediaSchema.optional(),
-  sticker: WhatsAppMediaSchema.optional(),
-  button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
-  interactive: z
-    .looseObject({
-      type: z.string().max(64).optional(),
-      button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
-      list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
-      // A WhatsApp Flow's answers: `response_json` is a JSON string of the fields filled in.
-      nfm_reply: z
-        .looseObject({
-          name: z.string().optional(),
-          body: z.string().optional(),
-          response_json: z.string().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  location: z
-    .looseObject({
-      latitude: z.number(),
-      longitude: z.number(),
-      name: z.string().optional(),
-      address: z.string().optional(),
-    })
-    .optional(),
-  // Shared contact cards (vCards): nothing else in the message carries whom the customer shared.
-  contacts: z.array(WhatsAppContactCardSchema).max(100).optional(),
-  // An order from the business's catalog, with the customer's note.
-  order: z
-    .looseObject({
-      text: z.string().optional(),
-      product_items: z
-        .array(
-          z.looseObject({
-            product_retailer_id: z.string().max(256).optional(),
-            quantity: z.union([z.number(), z.string().max(32)]).optional(),
-            item_price: z.union([z.number(), z.string().max(32)]).optional(),
-            currency: z.string().max(8).optional(),
-          }),
-        )
-        .max(1000)
-        .optional(),
-    })
-    .optional(),
-});
+export const WhatsAppMessageSchema = z
+  .looseObject({
+    // The customer's number in international format without `+`; omitted for a user with a
+    // username whose number Meta may not share (then `from_user_id` is all there is).
+    from: z
+      .string()
+      .regex(/^\d{4,20}$/)
+      .optional(),
+    // Checked only when it is all there is: a number with an odd BSUID beside it still counts.
+    from_user_id: z.string().max(200).optional(),
+    id: messageId,
+    timestamp: z.string().max(20).optional(),
+    type: z.string().max(64),
+    text: z.looseObject({ body: z.string() }).optional(),
+    image: WhatsAppMediaSchema.optional(),
+    video: WhatsAppMediaSchema.optional(),
+    audio: WhatsAppMediaSchema.optional(),
+    document: WhatsAppMediaSchema.optional(),
+    sticker: WhatsAppMediaSchema.optional(),
+    button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
+    interactive: z
+      .looseObject({
+        type: z.string().max(64).optional(),
+        button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+        list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+        // A WhatsApp Flow's answers: `response_json` is a JSON string of the fields filled in.
+        nfm_reply: z
+          .looseObject({
+            name: z.string().optional(),
+            body: z.string().optional(),
+            response_json: z.string().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    location: z
+      .looseObject({
+        latitude: z.number(),
+        longitude: z.number(),
+        name: z.string().optional(),
+        address: z.string().optional(),
+      })
+      .optional(),
+    // Shared contact cards (vCards): nothing else in the message carries whom the customer shared.
+    contacts: z.array(WhatsAppContactCardSchema).max(100).optional(),
+    // An order from the business's catalog, with the customer's note.
+    order: z
+      .looseObject({
+        text: z.string().optional(),
+        product_items: z
+          .array(
+            z.looseObject({
+              product_retailer_id: z.string().max(256).optional(),
+              quantity: z.union([z.number(), z.string().max(32)]).optional(),
+              item_price: z.union([z.number(), z.string().max(32)]).optional(),
+              currency: z.string().max(8).optional(),
+            }),
+          )
+          .max(1000)
+          .optional(),
+      })
+      .optional(),
+  })
+  .refine((message) => message.from !== undefined || BSUID.test(message.from_user_id ?? ''), {
+    message: 'from or a from_user_id is required',
+    path: ['from'],
+  });
 export type WhatsAppMessage = z.infer<typeof WhatsAppMessageSchema>;
 
 /** One status of a message we sent. */

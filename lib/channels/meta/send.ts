@@ -10,6 +10,7 @@ import type { Channel } from '#lib/domain/channel.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
+import { isBusinessScopedUserId } from './schema.ts';
 
 /** A current Graph API version (2026-07-29); pin what the Meta app's webhooks are set to. */
 export const DEFAULT_GRAPH_VERSION = 'v26.0';
@@ -232,8 +233,11 @@ export function createWhatsAppCloudSender(
     (message) => ({
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      // Cloud API takes the number without `+` (or the wa_id); whatsapp:/+ prefixes are ours.
-      to: phoneNumberOf(message.to).replace(/\D/g, ''),
+      // Cloud API takes the number without `+` (or the wa_id); whatsapp:/+ prefixes are ours. A
+      // user known by a business-scoped user id only goes as `recipient`, the whole id.
+      ...(isBusinessScopedUserId(message.to)
+        ? { recipient: message.to }
+        : { to: phoneNumberOf(message.to).replace(/\D/g, '') }),
       type: 'text',
       text: { body: message.text, preview_url: false },
     }),

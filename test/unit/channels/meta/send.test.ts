@@ -350,6 +350,22 @@ describe('createWhatsAppCloudSender', () => {
     });
   });
 
+  // Stop 26: Meta's "Business-scoped user IDs" page: a user known only by a BSUID is messaged
+  // with `recipient` (the whole BSUID), not `to`; its digits alone were sent as a phone number.
+  it('should send to a business-scoped user id (a username without a number) as `recipient`, never as a number', async () => {
+    // Act
+    await whatsapp().send({ ...WHATSAPP, to: 'PL.13491208655302741918' });
+
+    // Assess
+    expect(meta.requests[0]?.body).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      recipient: 'PL.13491208655302741918',
+      type: 'text',
+      text: { body: WHATSAPP.text, preview_url: false },
+    });
+  });
+
   it('should strip a whatsapp: prefix from the recipient', async () => {
     // Act
     await whatsapp().send({ ...WHATSAPP, to: 'whatsapp:+48601234567' });
