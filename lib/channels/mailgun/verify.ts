@@ -5,7 +5,7 @@ import { readForm, type WebhookRequestWithBytes } from './form.ts';
 
 /**
  * How old a signed timestamp may be. Mailgun retries a route POST we failed for 8 hours (after
- * 5, 10, 15 minutes, 1, 2 and 4 hours) with the form it first signed, so a tighter window would
+ * 10, 15 and 30 minutes, 1, 2 and 4 hours: Mailgun "Receiving messages via HTTP") with the form it first signed, so a tighter window would
  * refuse the very retry that finishes a mail (and Mailgun would stop). A replay inside it
  * brings nothing new: the content is Mailgun's own, a token is accepted once, and the mail is
  * recorded once by its Message-Id.
