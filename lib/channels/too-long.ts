@@ -1,4 +1,5 @@
 import type { Channel } from '#lib/domain/channel.ts';
+import { TEMPLATE_PARAMETER_LIMIT } from '#lib/domain/reply-template.ts';
 import { fitsLimit, textLimitOf } from '#lib/domain/text-limits.ts';
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -14,7 +15,10 @@ export function refuseTooLong(
   message: OutboundText,
   label: string,
 ): void {
-  if (fitsLimit(message.text, textLimitOf(provider, channel))) return;
+  if (message.template) {
+    if (message.template.parameters.every((parameter) => fitsLimit(parameter, TEMPLATE_PARAMETER_LIMIT)))
+      return;
+  } else if (fitsLimit(message.text, textLimitOf(provider, channel))) return;
   throw new SendError(`${label}: the text is longer than ${channel} takes in one message`, {
     permanent: true,
     providerCode: 'too-long',

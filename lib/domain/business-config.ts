@@ -2,6 +2,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { CHANNELS, LocaleSchema } from '#lib/domain/channel.ts';
 import { ALL_HOLIDAY_TYPES, placeProblem } from '#lib/domain/holidays.ts';
+import { ReplyTemplatesSchema } from '#lib/domain/reply-template.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -400,6 +401,16 @@ const BusinessConfigSchema = z
         quietMinutesAfterReply: 10,
         minutesBetweenAcks: 60,
       }),
+    whatsapp: z
+      .strictObject({
+        /**
+         * Per locale, the approved template an agent's reply goes as after WhatsApp's 24-hour
+         * window (lib/domain/reply-template.ts); without one for the conversation's locale and
+         * provider such a reply is refused (409 OUTSIDE_WINDOW).
+         */
+        replyTemplates: ReplyTemplatesSchema.default({}),
+      })
+      .default({ replyTemplates: {} }),
   })
   .superRefine(
     ({ people, openings }, ctx) => {
@@ -493,4 +504,5 @@ export const DEFAULT_BUSINESS_CONFIG: BusinessConfig = parseBusinessConfig({
     quietMinutesAfterReply: 10,
     minutesBetweenAcks: 60,
   },
+  whatsapp: { replyTemplates: {} },
 });

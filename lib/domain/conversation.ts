@@ -1274,7 +1274,14 @@ export function lastInboundAt(conversation: Conversation): string | null {
 /** An agent's reply, recorded: the episode ends (as for any reply) and downstream tools hear of it. */
 export function applyAgentReply(
   conversation: Conversation,
-  reply: { messageId: string; at: Date; agent: string | null; channel: Conversation['channel'] },
+  reply: {
+    messageId: string;
+    at: Date;
+    agent: string | null;
+    channel: Conversation['channel'];
+    /** The WhatsApp template it went as, after the 24-hour window (its name, or Twilio's ContentSid). */
+    template?: string;
+  },
   context: ReplyContext,
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
@@ -1303,6 +1310,7 @@ export function applyAgentReply(
     answeredEpisode:
       wasAwaiting !== null && (replied.awaitingSince === null || replied.episode > conversation.episode),
     firstReply: conversation.firstReplyAt === undefined,
+    ...(reply.template ? { template: reply.template } : {}),
   });
 }
 

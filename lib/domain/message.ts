@@ -69,6 +69,12 @@ export const MessageSchema = z.object({
    * webhook the store could not take, recorded by the worker. No agent could see it before.
    */
   recordedAt: z.string().optional(),
+  /**
+   * A reply sent as an approved WhatsApp template (after the 24-hour window): Meta's template
+   * name and language code, or Twilio's ContentSid as `name`. `text` holds its parameters, the
+   * agent's text and the signature, as the customer got them inside the template's own words.
+   */
+  template: z.object({ name: z.string(), language: z.string().optional() }).optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

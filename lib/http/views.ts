@@ -62,6 +62,16 @@ export const MessageViewSchema = MessageSchema.pick({
       description:
         'When it was stored, where that was later than its receipt (`createdAt`): a webhook recorded late, a recovered mail. Nobody could read it before; count it as seen from then (`seenUntil`)',
     }),
+    template: z
+      .object({
+        name: z.string().meta({ description: "Meta's template name, or Twilio's ContentSid" }),
+        language: z.string().optional().meta({ description: "Meta's template language code" }),
+      })
+      .optional()
+      .meta({
+        description:
+          "A reply sent as an approved WhatsApp template, after the 24-hour window: `text` holds its two parameters (the agent's text, line breaks as ' / ', then the signature on the next line), which the customer got inside the template's own words",
+      }),
   })
   .meta({ description: 'One message of a conversation, inbound or outbound' });
 export type MessageView = z.infer<typeof MessageViewSchema>;
@@ -113,5 +123,6 @@ export function messageView(message: Message): MessageView {
     ...(message.fullText ? { fullText: message.fullText } : {}),
     ...(message.email?.subject ? { subject: message.email.subject } : {}),
     ...(message.recordedAt ? { recordedAt: message.recordedAt } : {}),
+    ...(message.template ? { template: message.template } : {}),
   };
 }

@@ -26,6 +26,12 @@ export type OutboundText = {
    * Messenger and Instagram tag it HUMAN_AGENT. Never set for an automatic message.
    */
   humanAgent?: boolean;
+  /**
+   * WhatsApp after the 24-hour window: sent as this approved template (Meta's name and language
+   * code, or Twilio's ContentSid as `name`) with these body parameters, `text` not sent as such
+   * (it is what we store of it). Only a person's reply goes so.
+   */
+  template?: { name: string; language?: string; parameters: string[] };
   /** Email: the customer's thread, so that the answer goes "Re:" their mail (In-Reply-To, References). */
   thread?: { subject: string; messageId?: string; references: string[] };
 };

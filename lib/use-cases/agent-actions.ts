@@ -1,5 +1,5 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import type { Channel } from '#lib/domain/channel.ts';
+import type { Channel, Locale } from '#lib/domain/channel.ts';
 import {
   assignConversation,
   type Conversation,
@@ -19,9 +19,15 @@ import {
 import { withEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message } from '#lib/domain/message.ts';
+import {
+  replyTemplateFor,
+  TEMPLATE_PARAMETER_LIMIT,
+  type TemplateRef,
+  templateStoredText,
+} from '#lib/domain/reply-template.ts';
 import { replySigner } from '#lib/domain/signer.ts';
 import { fitsLimit, type TextLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
-import { signReply } from '#lib/domain/texts/index.ts';
+import { signReply, templateReplyParameters } from '#lib/domain/texts/index.ts';
 import type { OutboundText, SenderRegistry, SendReceipt } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -57,7 +63,20 @@ export type Agent = { keyId: string; name: string | null };
 export type ReplyResult =
   | { kind: 'sent'; message: Message; conversation: Conversation }
   | { kind: 'not-found' }
-  | { kind: 'outside-window'; channel: Channel }
+  /**
+   * The window is closed. On WhatsApp `template` names what would have let the reply go: no
+   * approved template is configured for the conversation's locale on its provider.
+   */
+  | {
+      kind: 'outside-window';
+      channel: Channel;
+      template?: { locale: Locale; provider: string };
+    }
+  /**
+   * The provider refused the approved template we sent (its name, language, parameters, or its
+   * status): our configuration's fault, never the customer's. `providerCode` is the provider's.
+   */
+  | { kind: 'template-refused'; provider: string; template: TemplateRef; providerCode: string }
   | { kind: 'no-route'; channel: Channel }
   /** The conversation is resolved and the contact has another, open one: answer there. */
   | { kind: 'other-open'; conversationId: string }
@@ -79,6 +98,8 @@ export type ReplyResult =
       limit: TextLimit;
       signed: { chars: number; bytes: number };
       signature: { chars: number; bytes: number };
+      /** Sent as a WhatsApp template (after the window): the limit is its text parameter's. */
+      template?: true;
     };
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
@@ -146,7 +167,19 @@ export async function sendReply(
   const sender = route ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
   const now = deps.clock.now();
-  const outbound = (text: string, senderName: string, humanAgent: boolean): OutboundText => ({
+  // After WhatsApp's 24-hour window a person's reply goes only as an approved template, the one
+  // configured for the conversation's locale on its provider (none: refused below, 409).
+  const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
+  const template =
+    windowState === 'closed' && sendChannel === 'whatsapp'
+      ? replyTemplateFor(deps.business.whatsapp.replyTemplates, route.provider, conversation.locale)
+      : null;
+  const outbound = (
+    text: string,
+    senderName: string,
+    humanAgent: boolean,
+    parameters?: [string, string],
+  ): OutboundText => ({
     channel: sendChannel,
     provider: route.provider,
     to: route.customer,
@@ -157,6 +190,7 @@ export async function sendReply(
     idempotencyKey: id,
     ...(route.thread ? { thread: route.thread } : {}),
     ...(humanAgent ? { humanAgent: true } : {}),
+    ...(template && parameters ? { template: { ...template, parameters } } : {}),
   });
   // An earlier try of this request ended without the provider's answer: it may have gone. The
   // provider is asked for it first (adopted when it has it); without a sign of it, it is sent
@@ -167,7 +201,12 @@ export async function sendReply(
     let lookupFailed: string | null = null;
     if (canLookUp(sender)) {
       try {
-        const asked = outbound(uncertain.text, '', false);
+        // A template's stored text is its two parameters, a line each (templateStoredText).
+        const cut = uncertain.text.lastIndexOf('\n');
+        const asked = outbound(uncertain.text, '', false, [
+          uncertain.text.slice(0, cut),
+          uncertain.text.slice(cut + 1),
+        ]);
         found = await findUncertainSend(deps.store, sender, asked, new Date(uncertain.at), id);
       } catch (error) {
         lookupFailed = error instanceof SendError ? error.code : (error as Error).name;
@@ -186,6 +225,7 @@ export async function sendReply(
           text: uncertain.text,
           providerMessageId: found.providerMessageId,
           at: at,
+          template,
         },
         request.agent,
       );
@@ -210,14 +250,37 @@ export async function sendReply(
   }
   const open = await otherOpenConversation(deps.store, conversation);
   if (open) return { kind: 'other-open', conversationId: open };
-  const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
-  if (windowState === 'closed') return { kind: 'outside-window', channel };
+  if (windowState === 'closed' && !template) {
+    return {
+      kind: 'outside-window',
+      channel,
+      ...(sendChannel === 'whatsapp'
+        ? { template: { locale: conversation.locale, provider: route.provider } }
+        : {}),
+    };
+  }
 
-  const text = signReply({ text: request.text, signer, channel: sendChannel, locale: conversation.locale });
+  const parameters = template
+    ? templateReplyParameters({ text: request.text, signer, locale: conversation.locale })
+    : undefined;
+  const text = parameters
+    ? templateStoredText(parameters)
+    : signReply({ text: request.text, signer, channel: sendChannel, locale: conversation.locale });
+  // A template's text parameter has a limit of its own (the signature is its second parameter).
+  if (parameters && !fitsLimit(parameters[0], TEMPLATE_PARAMETER_LIMIT)) {
+    return {
+      kind: 'too-long',
+      channel: sendChannel,
+      limit: TEMPLATE_PARAMETER_LIMIT,
+      signed: textSize(parameters[0]),
+      signature: { chars: 0, bytes: 0 },
+      template: true,
+    };
+  }
   // Refused before anything is sent: a provider would refuse it (Twilio 21617) or, as Meta's
   // senders once did, it would be cut, its signature lost and the stored text not the one sent.
   const limit = textLimitOf(route.provider, sendChannel);
-  if (!fitsLimit(text, limit)) {
+  if (!parameters && !fitsLimit(text, limit)) {
     const signed = textSize(text);
     const own = textSize(request.text.trim());
     return {
@@ -237,7 +300,7 @@ export async function sendReply(
       replyInFlight(current, id, now, until),
     );
   }
-  const message = outbound(text, signer.name, windowState === 'human-agent');
+  const message = outbound(text, signer.name, windowState === 'human-agent', parameters);
   const started = performance.now();
   let providerMessageId: string | null;
   try {
@@ -262,6 +325,7 @@ export async function sendReply(
             text: text,
             providerMessageId: found.providerMessageId,
             at: now,
+            template,
           },
           request.agent,
         );
@@ -278,6 +342,20 @@ export async function sendReply(
     }
     if (error instanceof SendError && error.providerCode === 'outside-window')
       return { kind: 'outside-window', channel };
+    if (template && error instanceof SendError && error.providerCode?.startsWith('template:')) {
+      deps.log.error('the provider refused the reply template configured', {
+        conversationId: conversation.id,
+        provider: route.provider,
+        template: template.name,
+        error: error.providerCode,
+      });
+      return {
+        kind: 'template-refused',
+        provider: route.provider,
+        template,
+        providerCode: error.providerCode.slice('template:'.length),
+      };
+    }
     if (error instanceof SendError && error.permanent) {
       return {
         kind: 'rejected',
@@ -289,7 +367,7 @@ export async function sendReply(
   return storeReply(
     deps,
     conversation,
-    { route, channel: sendChannel, id, text: text, providerMessageId: providerMessageId, at: now },
+    { route, channel: sendChannel, id, text: text, providerMessageId: providerMessageId, at: now, template },
     request.agent,
   );
 }
@@ -330,10 +408,12 @@ async function storeReply(
     text: string;
     providerMessageId: string | null;
     at: Date;
+    /** Sent as this WhatsApp template (after the window). */
+    template?: TemplateRef | null;
   },
   agent: Agent,
 ): Promise<ReplyResult> {
-  const { route, channel, id, text, providerMessageId, at } = sent;
+  const { route, channel, id, text, providerMessageId, at, template } = sent;
   const { message } = await deps.store.putMessage({
     id,
     conversationId: conversation.id,
@@ -348,6 +428,7 @@ async function storeReply(
     media: [],
     createdAt: at.toISOString(),
     contactKey: conversation.contact.key,
+    ...(template ? { template } : {}),
   });
   return finishReply(deps, conversation, message, agent);
 }

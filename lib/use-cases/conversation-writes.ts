@@ -68,7 +68,17 @@ export async function applyStoredReply(
   const context = replyContext(deps.business);
   const at = new Date(message.createdAt);
   const updated = await updateConversation(deps.store, message.conversationId, (current) =>
-    applyAgentReply(current, { messageId: message.id, at, agent, channel: message.channel }, context),
+    applyAgentReply(
+      current,
+      {
+        messageId: message.id,
+        at,
+        agent,
+        channel: message.channel,
+        ...(message.template ? { template: message.template.name } : {}),
+      },
+      context,
+    ),
   );
   if (updated?.status === 'resolved') await deps.store.keepLastReply(updated.contact.key, at);
   return updated;

@@ -65,12 +65,25 @@ export const GRAPH_FAILURES = {
   },
 } as const satisfies Record<string, FakeGraphFailure>;
 
+/** An approved WhatsApp message template the fake knows: its name, language code and body parameter count. */
+export type FakeTemplate = { name: string; language: string; parameters: number };
+
 export type FakeMeta = {
   /** Base URL to pass as graphBaseUrl. */
   url: string;
   requests: RecordedGraphRequest[];
   /** The next `count` send requests get this answer instead of a success. */
   failNext(count: number, failure: FakeGraphFailure): void;
+  /**
+   * The WhatsApp user (wa_id, digits) wrote at `at`: a free-form message to them more than 24
+   * hours later is refused (131047), as the Cloud API does; a template still goes. A user the
+   * fake was never told about has an open window.
+   */
+  customerWrote(waId: string, at: Date): void;
+  /** The clock the window is measured by (the test's); the real time until then. */
+  useClock(clock: { now(): Date }): void;
+  /** WhatsApp Manager approves this template (replacing one of the same name and language). */
+  approve(template: FakeTemplate): void;
   close(): Promise<void>;
 };
 
@@ -80,7 +93,49 @@ type SendBody = {
   message?: { text?: unknown };
   messaging_product?: unknown;
   to?: unknown;
+  type?: unknown;
+  template?: {
+    name?: unknown;
+    language?: { code?: unknown };
+    components?: Array<{ type?: unknown; parameters?: Array<{ type?: unknown; text?: unknown }> }>;
+  };
 };
+
+const WINDOW_MS = 24 * 60 * 60_000;
+
+/**
+ * The Cloud API's refusal of a template send, or null when it would take it: an unknown name or
+ * language (132001), a body parameter count other than the template's (132000), a parameter
+ * with a newline, a tab or more than 4 consecutive spaces (132018).
+ */
+function templateRefusal(
+  body: SendBody,
+  templates: readonly FakeTemplate[],
+): { code: number; message: string } | null {
+  const template = body.template;
+  const known = templates.find((t) => t.name === template?.name && t.language === template?.language?.code);
+  if (!known) {
+    return { code: 132001, message: '(#132001) Template name does not exist in the translation' };
+  }
+  const parameters = (template?.components ?? [])
+    .filter((component) => component.type === 'body')
+    .flatMap((component) => component.parameters ?? []);
+  if (parameters.length !== known.parameters) {
+    return {
+      code: 132000,
+      message: `(#132000) Number of parameters does not match the expected number of params`,
+    };
+  }
+  if (
+    parameters.some((p) => p.type !== 'text' || typeof p.text !== 'string' || /[\n\t]| {5,}/.test(p.text))
+  ) {
+    return {
+      code: 132018,
+      message: '(#132018) Param text cannot have new-line/tab characters or more than 4 consecutive spaces',
+    };
+  }
+  return null;
+}
 
 const MESSENGER_PATH = /^\/v\d+\.\d+\/me\/messages$/;
 const WHATSAPP_PATH = /^\/v\d+\.\d+\/(\d+)\/messages$/;
@@ -122,8 +177,14 @@ export async function startFakeMeta(
     instagramToken?: string;
     whatsappToken?: string;
     phoneNumberId?: string;
+    /** The approved templates (none unless given: any template send is then 132001). */
+    templates?: FakeTemplate[];
   } = {},
 ): Promise<FakeMeta> {
+  const templates = [...(options.templates ?? [])];
+  let clock: { now(): Date } = { now: () => new Date() };
+  // wa_id → when the user last wrote.
+  const lastInbound = new Map<string, number>();
   const messengerTokens = new Set([
     options.pageToken ?? FAKE_PAGE_TOKEN,
     options.instagramToken ?? FAKE_INSTAGRAM_TOKEN,
@@ -193,6 +254,15 @@ export async function startFakeMeta(
     if (message?.messaging_product !== 'whatsapp' || (to === undefined) === (bsuid === undefined)) {
       return sendJson(response, 400, graphError(100, '(#100) The parameter messaging_product is required.'));
     }
+    if (message.type === 'template') {
+      const refusal = templateRefusal(message, templates);
+      if (refusal) return sendJson(response, 400, graphError(refusal.code, refusal.message));
+    } else {
+      const wrote = lastInbound.get(message.to);
+      if (wrote !== undefined && clock.now().getTime() - wrote > WINDOW_MS) {
+        return sendJson(response, 400, graphError(131047, 'Re-engagement message'));
+      }
+    }
     return sendJson(response, 200, {
       messaging_product: 'whatsapp',
       contacts: [to === undefined ? { input: bsuid, user_id: bsuid } : { input: to, wa_id: to }],
@@ -211,6 +281,17 @@ export async function startFakeMeta(
     requests,
     failNext(count, failure) {
       for (let i = 0; i < count; i++) script.push(failure);
+    },
+    customerWrote(waId, at) {
+      lastInbound.set(waId, at.getTime());
+    },
+    useClock(next) {
+      clock = next;
+    },
+    approve(template) {
+      const same = templates.findIndex((t) => t.name === template.name && t.language === template.language);
+      if (same >= 0) templates.splice(same, 1);
+      templates.push(template);
     },
     close() {
       server.closeAllConnections();

@@ -39,8 +39,57 @@ export type FakeTwilio = {
    * sets its switchboard's). The real time until then.
    */
   useClock(clock: { now(): Date }): void;
+  /**
+   * The customer (`whatsapp:+E164`) wrote at `at`: a free-form `Body` to them more than 24 hours
+   * later is refused (63016), as Twilio does for WhatsApp; a Content template (ContentSid) still
+   * goes. A customer the fake was never told about has an open window.
+   */
+  customerWrote(address: string, at: Date): void;
   close(): Promise<void>;
 };
+
+/** A Content template the fake knows, by its HX sid: its body with `{{1}}`… placeholders. */
+export type FakeContent = { body: string };
+
+const WINDOW_MS = 24 * 60 * 60_000;
+
+/**
+ * A Content template send as Twilio answers it: the rendered body, or its refusal: an unknown
+ * ContentSid (21655), ContentVariables that are not a JSON object of non-empty strings (21656),
+ * a variable count other than the template's placeholders (63028).
+ */
+function renderContent(
+  form: Record<string, string | string[]>,
+  contents: Readonly<Record<string, FakeContent>>,
+): { body: string } | { code: number; message: string } {
+  const content = typeof form.ContentSid === 'string' ? contents[form.ContentSid] : undefined;
+  if (!content) return { code: 21655, message: 'The ContentSid is Invalid' };
+  let variables: unknown;
+  try {
+    variables = JSON.parse(typeof form.ContentVariables === 'string' ? form.ContentVariables : '{}');
+  } catch {
+    return { code: 21656, message: 'The ContentVariables Parameter is invalid' };
+  }
+  if (
+    typeof variables !== 'object' ||
+    variables === null ||
+    Object.values(variables).some((value) => typeof value !== 'string' || value === '')
+  ) {
+    return { code: 21656, message: 'The ContentVariables Parameter is invalid' };
+  }
+  const values = variables as Record<string, string>;
+  const placeholders = new Set([...content.body.matchAll(/\{\{(\w+)\}\}/g)].map((match) => match[1]));
+  if (
+    placeholders.size !== Object.keys(values).length ||
+    [...placeholders].some((key) => key === undefined || !(key in values))
+  ) {
+    return {
+      code: 63028,
+      message: 'Number of parameters provided does not match the expected number of parameters',
+    };
+  }
+  return { body: content.body.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? '') };
+}
 
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/;
 
@@ -69,7 +118,12 @@ function formOf(rawBody: string): Record<string, string | string[]> {
   return form;
 }
 
-function messageJson(accountSid: string, form: Record<string, string | string[]>, createdAt: Date) {
+function messageJson(
+  accountSid: string,
+  form: Record<string, string | string[]>,
+  createdAt: Date,
+  body: string = typeof form.Body === 'string' ? form.Body : '',
+) {
   const sid = `SM${randomBytes(16).toString('hex')}`;
   const now = createdAt.toUTCString().replace('GMT', '+0000');
   const service = typeof form.MessagingServiceSid === 'string' ? form.MessagingServiceSid : null;
@@ -77,7 +131,7 @@ function messageJson(accountSid: string, form: Record<string, string | string[]>
   return {
     account_sid: accountSid,
     api_version: '2010-04-01',
-    body: form.Body ?? '',
+    body,
     date_created: now,
     date_sent: null,
     date_updated: now,
@@ -103,8 +157,17 @@ function messageJson(accountSid: string, form: Record<string, string | string[]>
  * creates a message (201), a GET lists the ones it created (Twilio's Messages list).
  */
 export async function startFakeTwilio(
-  options: { accountSid?: string; authToken?: string; clock?: { now(): Date } } = {},
+  options: {
+    accountSid?: string;
+    authToken?: string;
+    clock?: { now(): Date };
+    /** The Content templates of the account, by ContentSid (none unless given). */
+    contents?: Record<string, FakeContent>;
+  } = {},
 ): Promise<FakeTwilio> {
+  const contents = options.contents ?? {};
+  // whatsapp:+E164 → when the customer last wrote.
+  const lastInbound = new Map<string, number>();
   let clock = options.clock ?? { now: () => new Date() };
   const accountSid = options.accountSid ?? FAKE_ACCOUNT_SID;
   const authToken = options.authToken ?? FAKE_AUTH_TOKEN;
@@ -152,7 +215,27 @@ export async function startFakeTwilio(
     if (typeof form.To !== 'string' || (typeof form.From !== 'string' && !form.MessagingServiceSid)) {
       return sendJson(response, 400, twilioError(400, 21604, "A 'To' phone number is required."));
     }
-    const created = messageJson(accountSid, form, clock.now());
+    let body: string | undefined;
+    if (form.ContentSid !== undefined) {
+      const rendered = renderContent(form, contents);
+      if ('code' in rendered)
+        return sendJson(response, 400, twilioError(400, rendered.code, rendered.message));
+      body = rendered.body;
+    } else {
+      const wrote = lastInbound.get(form.To);
+      if (wrote !== undefined && clock.now().getTime() - wrote > WINDOW_MS) {
+        return sendJson(
+          response,
+          400,
+          twilioError(
+            400,
+            63016,
+            'Failed to send freeform message because you are outside the allowed window.',
+          ),
+        );
+      }
+    }
+    const created = messageJson(accountSid, form, clock.now(), body);
     sent.unshift(created);
     return sendJson(response, 201, created);
   }
@@ -196,6 +279,9 @@ export async function startFakeTwilio(
     },
     useClock(next) {
       clock = next;
+    },
+    customerWrote(address, at) {
+      lastInbound.set(address, at.getTime());
     },
     close() {
       server.closeAllConnections();

@@ -47,6 +47,12 @@ const RECIPIENT_SUBCODES = new Set([2018108]);
 // (permission denied) is ours too unless its subcode says the window or the person (above).
 // 200-299 stay permanent: Messenger also answers (#200) for a person who blocked the Page.
 const OUR_ACCOUNT_CODES = new Set([0, 3, 102, 190, 368, 131005, 131031, 131042, 131045, 133010]);
+// A template send refused for the template we configured, never for the customer: 132000 its
+// parameter count, 132001 no such name in that language, 132005 its text too long once filled
+// in, 132007 its format against the character policy, 132012 a parameter's format, 132015
+// paused and 132016 disabled for its quality, 132018 a parameter's text (a newline, a tab, more
+// than four spaces: templateText removes them). Fixed in WhatsApp Manager or our configuration.
+const TEMPLATE_CODES = new Set([132000, 132001, 132005, 132007, 132012, 132015, 132016, 132018]);
 
 type GraphError = { code?: number; subcode?: number; transient: boolean };
 
@@ -68,7 +74,7 @@ function isOurs(status: number, { code, subcode }: GraphError): boolean {
       subcode === undefined || !(OUTSIDE_WINDOW_SUBCODES.has(subcode) || RECIPIENT_SUBCODES.has(subcode))
     );
   }
-  return OUR_ACCOUNT_CODES.has(code);
+  return OUR_ACCOUNT_CODES.has(code) || TEMPLATE_CODES.has(code);
 }
 
 function graphErrorOf(json: unknown): GraphError {
@@ -85,6 +91,7 @@ function graphErrorOf(json: unknown): GraphError {
 function providerCodeOf({ code, subcode }: GraphError): string | undefined {
   if (code === undefined) return undefined;
   if (isOutsideWindow(code, subcode)) return 'outside-window';
+  if (TEMPLATE_CODES.has(code)) return `template:${code}`;
   // 551: the person is not available (blocked the page, deactivated); 131026: not on WhatsApp,
   // old client, or terms not accepted; 10/2018108: not receiving messages from us. None clears
   // by retrying.
@@ -217,7 +224,10 @@ export function createInstagramSender(options: MetaSenderOptions): ChannelSender
   );
 }
 
-/** WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); a body of at most 4,096 characters. */
+/**
+ * WhatsApp text through the Cloud API (`/{phone-number-id}/messages`); a body of at most 4,096
+ * characters. A message with a `template` goes as that template, its parameters as the body's.
+ */
 export function createWhatsAppCloudSender(
   options: MetaSenderOptions & { phoneNumberId: string },
 ): ChannelSender {
@@ -238,8 +248,21 @@ export function createWhatsAppCloudSender(
       ...(isBusinessScopedUserId(message.to)
         ? { recipient: message.to }
         : { to: phoneNumberOf(message.to).replace(/\D/g, '') }),
-      type: 'text',
-      text: { body: message.text, preview_url: false },
+      ...(message.template
+        ? {
+            type: 'template',
+            template: {
+              name: message.template.name,
+              language: { policy: 'deterministic', code: message.template.language ?? '' },
+              components: [
+                {
+                  type: 'body',
+                  parameters: message.template.parameters.map((text) => ({ type: 'text', text })),
+                },
+              ],
+            },
+          }
+        : { type: 'text', text: { body: message.text, preview_url: false } }),
     }),
     (json) => (json.messages as Array<{ id?: unknown }> | undefined)?.[0]?.id,
   );

@@ -36,6 +36,12 @@ const TRANSIENT_CODES = new Set([20429, 21611]);
 // customer wrote to, so a refusal of it is our set-up. Fixed on our side, the same send works:
 // retried by the queue, kept in the DLQ, never failed for good.
 const OUR_ACCOUNT_CODES = new Set([20003, 20005, 20008, 20403, 70051, 21660, 21408, 21606, 21212]);
+// A Content template send refused for the template we configured, never for the customer: 21654
+// ContentVariables without a ContentSid, 21655 a ContentSid that is not one of this account's,
+// 21656 ContentVariables Twilio cannot read, 63027 no such template for the language (or sent
+// with the wrong parameters), 63028 a variable count other than the template's. Twilio reports
+// the WhatsApp ones (63027, 63028) mostly in the status callback, where they fail the delivery.
+const TEMPLATE_CODES = new Set([21654, 21655, 21656, 63027, 63028]);
 /** WhatsApp through Twilio: a free-form message more than 24 hours after the customer last wrote. */
 export const TWILIO_OUTSIDE_WINDOW = 63016;
 
@@ -45,7 +51,18 @@ function address(channel: OutboundText['channel'], value: string): string {
 }
 
 function formOf(message: OutboundText, statusCallbackUrl: string | undefined): URLSearchParams {
-  const form = new URLSearchParams({ To: address(message.channel, message.to), Body: message.text });
+  const form = new URLSearchParams({ To: address(message.channel, message.to) });
+  // A Content template goes without Body (Twilio refuses one with it outside the window):
+  // ContentVariables is a JSON object of the body's numbered variables.
+  if (message.template) {
+    form.set('ContentSid', message.template.name);
+    form.set(
+      'ContentVariables',
+      JSON.stringify(
+        Object.fromEntries(message.template.parameters.map((value, i) => [String(i + 1), value])),
+      ),
+    );
+  } else form.set('Body', message.text);
   if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl);
   // A Messaging Service SID is a sender too, but Twilio takes it under its own name.
   if (/^MG[0-9a-fA-F]{32}$/.test(message.from)) form.set('MessagingServiceSid', message.from);
@@ -90,7 +107,8 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
     response.status === 429 ||
     response.status >= 500 ||
     (code !== undefined && TRANSIENT_CODES.has(code));
-  const ours = response.status === 401 || (code !== undefined && OUR_ACCOUNT_CODES.has(code));
+  const template = code !== undefined && TEMPLATE_CODES.has(code);
+  const ours = response.status === 401 || template || (code !== undefined && OUR_ACCOUNT_CODES.has(code));
   // Twilio's own message often quotes the phone number, so only the status and code go out.
   const error = new SendError(
     `Twilio answered HTTP ${response.status}${code === undefined ? '' : ` (error ${code})`}`,
@@ -99,7 +117,13 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
       ours,
       // The window's refusal has one name on every provider: the ack is skipped, never failed.
       providerCode:
-        code === TWILIO_OUTSIDE_WINDOW ? 'outside-window' : code === undefined ? undefined : String(code),
+        code === TWILIO_OUTSIDE_WINDOW
+          ? 'outside-window'
+          : code === undefined
+            ? undefined
+            : template
+              ? `template:${code}`
+              : String(code),
     },
   );
   return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
@@ -194,7 +218,10 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
       .filter(
         (candidate) =>
           candidate.direction.startsWith('outbound') &&
-          candidate.body === message.text &&
+          // A template's body is the template's text with our parameters in it.
+          (message.template
+            ? message.template.parameters.every((parameter) => candidate.body.includes(parameter))
+            : candidate.body === message.text) &&
           Date.parse(candidate.date_created) >= after &&
           (!form.get('MessagingServiceSid') ||
             candidate.messaging_service_sid === form.get('MessagingServiceSid')),

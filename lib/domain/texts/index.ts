@@ -3,6 +3,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { staffedCalendar } from '#lib/domain/calendar.ts';
 import type { Channel, Locale } from '#lib/domain/channel.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
+import { templateText } from '#lib/domain/reply-template.ts';
 import type { Signer } from '#lib/domain/signer.ts';
 import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
 import { en } from '#lib/domain/texts/en.ts';
@@ -238,4 +239,16 @@ export function signReply(input: { text: string; signer: Signer; channel: Channe
   const letter = input.channel === 'email';
   const signature = PHRASEBOOKS[input.locale].signature(input.signer, letter);
   return `${input.text.trim()}${letter ? '\n\n' : '\n'}${signature}`;
+}
+
+/**
+ * An agent's reply as the two parameters of a WhatsApp template (after the 24-hour window): their
+ * text as a parameter can carry it (templateText: no line breaks), then the signature line.
+ */
+export function templateReplyParameters(input: {
+  text: string;
+  signer: Signer;
+  locale: Locale;
+}): [string, string] {
+  return [templateText(input.text), templateText(PHRASEBOOKS[input.locale].signature(input.signer, false))];
 }

@@ -55,6 +55,13 @@ function tooLong(result: Extract<Awaited<ReturnType<typeof sendReply>>, { kind: 
   const unit = limit.bytes !== undefined && signed.bytes > limit.bytes ? 'bytes' : 'chars';
   const max = (unit === 'bytes' ? limit.bytes : limit.chars) ?? 0;
   const words = unit === 'bytes' ? 'bytes (UTF-8)' : 'characters';
+  if (result.template) {
+    return errorBody(
+      'TEXT_TOO_LONG',
+      `The 24-hour window on ${channel} is closed, so this reply goes as an approved template, whose text parameter takes at most ${max} ${words} (line breaks become " / "; the signature is a parameter of its own): this one would be ${signed[unit]}; shorten the text to ${max} ${words} or fewer`,
+      { channel, unit, limit: max, signature: 0, length: signed[unit], maxText: max, template: true },
+    );
+  }
   return errorBody(
     'TEXT_TOO_LONG',
     `A reply on ${channel} takes at most ${max} ${words} with its signature, which takes ${signature[unit]}: this one would be ${signed[unit]}; shorten the text to ${max - signature[unit]} ${words} or fewer`,
@@ -66,6 +73,49 @@ function tooLong(result: Extract<Awaited<ReturnType<typeof sendReply>>, { kind: 
       length: signed[unit],
       maxText: max - signature[unit],
     },
+  );
+}
+
+/**
+ * 409 OUTSIDE_WINDOW, with what the agent can do: on WhatsApp, where a reply after 24 hours goes
+ * as the approved template configured for the conversation's locale, which configuration is
+ * missing (`details`), so that they can ask for it.
+ */
+function outsideWindow(result: Extract<Awaited<ReturnType<typeof sendReply>>, { kind: 'outside-window' }>) {
+  if (result.channel === 'messenger' || result.channel === 'instagram') {
+    return errorBody(
+      'OUTSIDE_WINDOW',
+      `The messaging window on ${result.channel} is closed (a person may answer for 7 days after the customer's last message): the customer has to write again`,
+    );
+  }
+  if (!result.template) {
+    return errorBody(
+      'OUTSIDE_WINDOW',
+      `The 24-hour window on ${result.channel} is closed: only an approved template can be sent`,
+    );
+  }
+  const { locale, provider } = result.template;
+  const key = provider === 'meta' ? 'meta (name, language)' : 'twilio (contentSid)';
+  return errorBody(
+    'OUTSIDE_WINDOW',
+    `The 24-hour window on ${result.channel} is closed (the customer last wrote more than 24 hours ago): a reply now goes only as an approved template, and none is configured for ${locale === 'pl' ? 'Polish' : 'English'} on ${provider === 'meta' ? 'the WhatsApp Cloud API' : 'Twilio'}. Answer on another channel or wait for the customer to write again; ops can add whatsapp.replyTemplates.${locale}.${key} to switchboard.config.json (docs/channels.md)`,
+    { channel: result.channel, locale, provider, configure: `whatsapp.replyTemplates.${locale}.${provider}` },
+  );
+}
+
+/**
+ * 500 TEMPLATE_REFUSED: the provider refused the template we are configured to send, which ops
+ * fix (a 5xx keeps no idempotency answer: the same key sends the reply once it is fixed).
+ */
+function templateRefused(
+  result: Extract<Awaited<ReturnType<typeof sendReply>>, { kind: 'template-refused' }>,
+) {
+  const { provider, template, providerCode } = result;
+  const named = template.language ? `"${template.name}" (${template.language})` : template.name;
+  return errorBody(
+    'TEMPLATE_REFUSED',
+    `${provider === 'meta' ? 'WhatsApp' : 'Twilio'} refused the reply template ${named} configured in switchboard.config.json (whatsapp.replyTemplates), error ${providerCode}: the configuration or the template needs fixing, nothing about the customer or your text. The reply was not sent: retry with the same Idempotency-Key once it is fixed`,
+    { provider, template, providerCode },
   );
 }
 
@@ -117,15 +167,9 @@ export function actionRoutes(
       case 'not-found':
         throw new NotFoundError('Conversation');
       case 'outside-window':
-        return c.json(
-          errorBody(
-            'OUTSIDE_WINDOW',
-            result.channel === 'messenger' || result.channel === 'instagram'
-              ? `The messaging window on ${result.channel} is closed (a person may answer for 7 days after the customer's last message): the customer has to write again`
-              : `The 24-hour window on ${result.channel} is closed: only an approved template can be sent`,
-          ),
-          409,
-        );
+        return c.json(outsideWindow(result), 409);
+      case 'template-refused':
+        return c.json(templateRefused(result), 500);
       case 'no-route':
         return c.json(errorBody('NO_ROUTE', `This contact cannot be answered on ${result.channel}`), 409);
       case 'other-open':

@@ -28,6 +28,43 @@ function problemsOf(input: unknown): readonly string[] {
 }
 
 describe('parseBusinessConfig', () => {
+  it('should take a reply template per locale, and refuse at start one no provider could send, naming its path', () => {
+    // Prepare
+    const templates = {
+      pl: {
+        meta: { name: 'odpowiedz_konsultanta', language: 'pl' },
+        twilio: { contentSid: `HX${'a'.repeat(32)}` },
+      },
+      en: { meta: { name: 'agent_reply', language: 'en_US' } },
+    };
+
+    // Act
+    const config = parseBusinessConfig({ ...MINIMAL, whatsapp: { replyTemplates: templates } });
+    const problems = problemsOf({
+      ...MINIMAL,
+      whatsapp: {
+        replyTemplates: {
+          pl: { meta: { name: 'Odpowiedź', language: 'polish' } },
+          en: { twilio: { contentSid: 'MG123' } },
+          de: { meta: { name: 'antwort', language: 'de' } },
+        },
+      },
+    });
+    const empty = problemsOf({ ...MINIMAL, whatsapp: { replyTemplates: { pl: {} } } });
+
+    // Assess
+    expect(config.whatsapp.replyTemplates).toEqual(templates);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'whatsapp.replyTemplates.pl.meta.name: must be lower-case letters, digits or _',
+        'whatsapp.replyTemplates.pl.meta.language: must be a WhatsApp language code such as pl or en_US',
+        'whatsapp.replyTemplates.en.twilio.contentSid: must be a Content SID (HX and 32 hex digits)',
+        expect.stringMatching(/^whatsapp\.replyTemplates: .*"de"/),
+      ]),
+    );
+    expect(empty).toEqual(['whatsapp.replyTemplates.pl: needs meta (name, language) or twilio (contentSid)']);
+  });
+
   it('should parse the shipped switchboard.config.json to DEFAULT_BUSINESS_CONFIG', () => {
     // Prepare
     const shipped: unknown = JSON.parse(
@@ -58,6 +95,7 @@ describe('parseBusinessConfig', () => {
     });
     expect(config.holidays).toEqual({ country: 'PL', types: ['public', 'bank'] });
     expect(config.closures).toEqual([]);
+    expect(config.whatsapp).toEqual({ replyTemplates: {} });
     expect(config.openings).toEqual([]);
     expect(config.promise).toEqual({
       targets: { sms: 12, mms: 12, whatsapp: 12, voice: 12, messenger: 12, instagram: 12, email: 12 },
