@@ -132,6 +132,17 @@ describe('the OpenAPI document and the reference page', () => {
     expect(schemas).toContain('"fullText"');
   });
 
+  it('should document a reply sent as a WhatsApp template, and the refusal of the template itself', () => {
+    // Prepare: stop 26 sends a WhatsApp reply after the 24-hour window as an approved template.
+    const schemas = JSON.stringify(doc.components.schemas);
+    const replies = JSON.stringify(doc.paths['/api/conversations/{id}/replies']);
+
+    // Assess
+    expect(schemas).toContain('"template"');
+    expect(replies).toContain('TEMPLATE_REFUSED');
+    expect(replies).toContain('whatsapp.replyTemplates');
+  });
+
   it('should resolve every $ref inside the document', () => {
     // Act
     const dangling = refsIn(doc).filter((ref) => !ref.startsWith('#/') || !resolvePointer(doc, ref));

@@ -306,6 +306,11 @@ $('view').addEventListener('change', () => {
 function messageLabel(message) {
   if (message.kind === 'ack') return 'Automatic acknowledgement';
   if (message.kind === 'notice') return 'Late notice';
+  // After WhatsApp's 24-hour window a reply goes inside an approved template's own words.
+  if (message.kind === 'reply' && message.template) {
+    const { name, language } = message.template;
+    return `Reply, sent as the WhatsApp template ${name}${language ? ` (${language})` : ''} (after the 24-hour window)`;
+  }
   if (message.kind === 'reply') return 'Reply';
   if (message.kind === 'note') return 'Internal note';
   if (message.kind === 'voicemail') return 'Voicemail';
@@ -533,6 +538,8 @@ function showReplyError(text) {
 function refusalText(what, result) {
   const code = result.error?.code;
   if (code === 'OUTSIDE_WINDOW') {
+    // A WhatsApp refusal names the missing template configuration and what to do meanwhile.
+    if (result.error.details?.configure) return `${what}: ${result.error.message}.`;
     return `${what}: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
   }
   if (code === 'FORBIDDEN') return `${what}: this key may read but not act (it lacks the "reply" scope).`;

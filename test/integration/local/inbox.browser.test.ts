@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type Browser, launchBrowser } from '#test/support/browser.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { startFakeMeta } from '#test/support/fake-meta.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { metaFixture } from '#test/support/meta-factory.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
@@ -1054,6 +1058,45 @@ describe('the inbox page over a failing store', () => {
     );
     expect(reply).toContain('The customer did not get this reply');
     expect(reply).toContain('the carrier filtered it as spam (error 30007)');
+  }, 60_000);
+
+  // Stop 26: a WhatsApp reply after the 24-hour window goes as an approved template.
+  it('should show a reply that went as a WhatsApp template as such, naming the template', async () => {
+    // Prepare: a Friday-evening WhatsApp message, answered on Monday as the Polish template
+    const meta = await startFakeMeta({
+      templates: [{ name: 'odpowiedz_konsultanta', language: 'pl', parameters: 2 }],
+    });
+    try {
+      const running = await startTestSwitchboard({
+        clock: new TestClock('2026-11-27T19:00:00+01:00'),
+        graphBaseUrl: meta.url,
+        business: {
+          ...DEFAULT_BUSINESS_CONFIG,
+          whatsapp: { replyTemplates: { pl: { meta: { name: 'odpowiedz_konsultanta', language: 'pl' } } } },
+        },
+      });
+      sb = running;
+      await running.postMeta(metaFixture('whatsapp-text'));
+      await running.drain();
+      const id = await conversationOf(running, 'phone:+48601234567');
+      running.clock.set('2026-11-30T09:30:00+01:00');
+      const sent = await running.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' });
+      expect(sent.status).toBe(201);
+
+      // Act
+      browser = await openInbox(running, async () => 'pass', `#${id}`);
+      const { page } = browser;
+      await page.locator('#messages [data-kind="reply"]').waitFor({ timeout: 10_000 });
+      const reply = await page.locator('#messages [data-kind="reply"]').textContent();
+
+      // Assess
+      expect(reply).toContain(
+        'Reply, sent as the WhatsApp template odpowiedz_konsultanta (pl) (after the 24-hour window)',
+      );
+      expect(reply).toContain('Paczka wyszła dziś rano.');
+    } finally {
+      await meta.close();
+    }
   }, 60_000);
 
   // Found at stop 25: a view showed its first 50 conversations with no sign that more waited.
