@@ -129,7 +129,9 @@ const REPLY_IN_FLIGHT_MS = 60_000;
  * an email under their name), recorded as an outbound `reply`;
  * the waiting episode ends and the first reply is measured. Outside a 24-hour window it is
  * refused before the provider is called, except on Messenger and Instagram within 7 days,
- * where it goes tagged HUMAN_AGENT (when the Meta app may: `humanAgent`). Callers make it idempotent (Idempotency-Key): the
+ * where it goes tagged HUMAN_AGENT (when the Meta app may: `humanAgent`), and on WhatsApp,
+ * where it goes as the approved template configured for the conversation's locale
+ * (`whatsapp.replyTemplates`; its text and signature as the two parameters). Callers make it idempotent (Idempotency-Key): the
  * message id derives from `requestKey`, which names the request (its API key, Idempotency-Key
  * and body), so even a retry that got past that stores once, while another text under a key
  * whose idempotency record has expired is another reply, sent.

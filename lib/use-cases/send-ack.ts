@@ -574,7 +574,7 @@ export function windowClosed(conversation: Conversation, now: Date): boolean {
  * one); `human-agent` on Messenger and Instagram up to 7 days after the customer's last message
  * there, when the Meta app may tag it HUMAN_AGENT (`humanAgent`; Meta allows the tag for a
  * person's reply only, never for an ack or a notice); else `closed` (WhatsApp has no such tag:
- * only an approved template).
+ * only an approved template, which sendReply sends for a person's reply, never for an ack).
  */
 export function replyWindow(
   conversation: Conversation,
