@@ -258,7 +258,7 @@ export async function startFakeMeta(
       const refusal = templateRefusal(message, templates);
       if (refusal) return sendJson(response, 400, graphError(refusal.code, refusal.message));
     } else {
-      const wrote = lastInbound.get(message.to);
+      const wrote = lastInbound.get(to ?? bsuid ?? '');
       if (wrote !== undefined && clock.now().getTime() - wrote > WINDOW_MS) {
         return sendJson(response, 400, graphError(131047, 'Re-engagement message'));
       }
