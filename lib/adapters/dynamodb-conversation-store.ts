@@ -364,17 +364,19 @@ export class DynamoDbConversationStore implements ConversationStore {
     const stored = await this.getMessage(messageId);
     if (!stored) throw new ConcurrentUpdateError(`message ${messageId}`);
     if (stored.conversationId !== from) return stored;
-    const moved = { ...stored, conversationId: to };
     try {
+      // Only the fields that move, not the message put again: a field a newer release stored on
+      // it (a rolling deploy, a rollback) stays, and so do the store's own (deliveryRank).
       await this.#client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.#table,
-          Item: marshall({ ...this.#messageKeys(moved), type: 'message', ...moved }, MARSHALL),
+          Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+          UpdateExpression: 'SET conversationId = :to, gsi1pk = :index',
           ConditionExpression: 'conversationId = :from',
-          ExpressionAttributeValues: marshall({ ':from': from }),
+          ExpressionAttributeValues: marshall({ ':from': from, ':to': to, ':index': `CONV#${to}` }),
         }),
       );
-      return moved;
+      return { ...stored, conversationId: to };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // Another delivery of the same message moved it first: it is where that one put it.

@@ -11,7 +11,7 @@ export const AckStateSchema = z.enum(['pending', 'sending', 'sent', 'skipped', '
 export type AckState = z.infer<typeof AckStateSchema>;
 
 /** The acknowledgement of the conversation's current waiting episode. */
-export const AckSchema = z.object({
+export const AckSchema = z.looseObject({
   state: AckStateSchema,
   episode: z.number().int().positive(),
   reason: z.string().optional(),
@@ -40,7 +40,7 @@ export const AckSchema = z.object({
    * heard the new time, so the one they last heard stays in force.
    */
   replaced: z
-    .object({
+    .looseObject({
       promise: ReplyPromiseSchema.nullable(),
       replyBy: z.string().nullable(),
       originalReplyBy: z.string().nullable(),
@@ -56,12 +56,12 @@ export const AckSchema = z.object({
    * an ack pending for one lookup-only try (endPendingJobs): recorded as sent if the provider has
    * it, else skipped.
    */
-  uncertain: z.object({ at: z.string(), text: z.string() }).optional(),
+  uncertain: z.looseObject({ at: z.string(), text: z.string() }).optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 
 /** Where answers go: the channel and addresses of the customer's last message. */
-export const ReplyRouteSchema = z.object({
+export const ReplyRouteSchema = z.looseObject({
   channel: ChannelSchema,
   provider: z.string(),
   /** The customer's address on that channel: where answers go (a mail's Reply-To, if it named one). */
@@ -75,7 +75,7 @@ export const ReplyRouteSchema = z.object({
   businessId: z.string().optional(),
   /** Email threading of the customer's last mail: answers go "Re:" it. */
   thread: z
-    .object({ subject: z.string(), messageId: z.string().optional(), references: z.array(z.string()) })
+    .looseObject({ subject: z.string(), messageId: z.string().optional(), references: z.array(z.string()) })
     .optional(),
 });
 export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
@@ -92,10 +92,16 @@ export function sendChannelOf(route: Pick<ReplyRoute, 'channel' | 'customer'>): 
   return isE164Number(route.customer) && !isWithheldCallerId(route.customer) ? 'sms' : null;
 }
 
-export const ConversationSchema = z.object({
+/**
+ * A stored conversation. Loose, as are its nested objects: the item is written whole (a put
+ * conditional on its version), so a field this release does not know, written by a newer one
+ * (instances of both serve during a rolling deploy; a rollback reads the newer one's items), is
+ * kept through this release's writes instead of erased. The API shows only its own (views.ts).
+ */
+export const ConversationSchema = z.looseObject({
   id: z.string(),
   status: z.enum(['open', 'resolved']),
-  contact: z.object({ key: z.string(), name: z.string().optional(), channels: z.array(ChannelSchema) }),
+  contact: z.looseObject({ key: z.string(), name: z.string().optional(), channels: z.array(ChannelSchema) }),
   channel: ChannelSchema,
   openedAt: z.string(),
   lastMessageAt: z.string(),
@@ -178,7 +184,7 @@ export const ConversationSchema = z.object({
    * same request asks the provider for that text first and adopts it, and sends again only
    * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day.
    */
-  uncertainReplies: z.record(z.string(), z.object({ at: z.string(), text: z.string() })).optional(),
+  uncertainReplies: z.record(z.string(), z.looseObject({ at: z.string(), text: z.string() })).optional(),
   /**
    * The latest agent's reply the provider reported undelivered or failed (reply.failed), until
    * a later reply is recorded: the customer did not get it, and a person should act. `sentAt` is
@@ -186,7 +192,7 @@ export const ConversationSchema = z.object({
    * items written before stop 25's review: taken as older than any).
    */
   replyFailure: z
-    .object({
+    .looseObject({
       messageId: z.string(),
       status: z.enum(['undelivered', 'failed']),
       errorCode: z.string().optional(),

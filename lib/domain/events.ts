@@ -24,9 +24,9 @@ export type EventType = z.infer<typeof EventTypeSchema>;
 /**
  * What downstream tools hear. `id` is stable: the same change always produces the same id,
  * however often a retry re-applies it or a publisher re-delivers it, so consumers drop
- * duplicates by id.
+ * duplicates by id. Loose: a field a newer release put on an event in an outbox is delivered too.
  */
-export const DomainEventSchema = z.object({
+export const DomainEventSchema = z.looseObject({
   id: z.string(),
   type: EventTypeSchema,
   occurredAt: z.string(),

@@ -17,7 +17,7 @@ import {
 } from '#lib/domain/calendar-cache.ts';
 import { CHANNELS, type Channel } from '#lib/domain/channel.ts';
 
-export const ReplyPromiseSchema = z.object({
+export const ReplyPromiseSchema = z.looseObject({
   /** ISO 8601 with the business time zone's offset, e.g. 2026-11-27T10:00:00.000+01:00. */
   replyBy: z.iso.datetime({ offset: true }),
   /** The channel's target in working hours that the promise was computed from. */

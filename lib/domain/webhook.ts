@@ -47,8 +47,9 @@ export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
 /**
  * One event on its way to one subscription. `body` is the event's JSON exactly as signed and
  * sent, so every attempt sends the same bytes; `eventId` is the `webhook-id` of every attempt.
+ * Loose: a field a newer release stored is kept through this release's whole-item writes.
  */
-export const WebhookDeliverySchema = z.object({
+export const WebhookDeliverySchema = z.looseObject({
   id: z.string(),
   subscriptionId: WebhookIdSchema,
   eventId: z.string(),

@@ -3,6 +3,10 @@ import { AckSchema, awaitingOf, type Conversation, ConversationSchema } from '#l
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 
 const conversation = ConversationSchema.shape;
+// The stored schemas keep fields this release does not know (a newer release's, across a rolling
+// deploy or a rollback); the contract shows only its own.
+const ContactViewSchema = z.object(conversation.contact.shape);
+const ReplyFailureViewSchema = z.object(conversation.replyFailure.unwrap().shape).optional();
 
 /**
  * The public Conversation of the agents' API: the contract, and nothing internal. Built from
@@ -12,7 +16,7 @@ export const ConversationViewSchema = z
   .object({
     id: conversation.id,
     status: conversation.status,
-    contact: conversation.contact,
+    contact: ContactViewSchema,
     channel: conversation.channel.meta({ description: "The channel of the customer's last message" }),
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,
@@ -20,7 +24,8 @@ export const ConversationViewSchema = z
       description:
         'When a person will have answered (ISO 8601 with offset); null when nobody waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
     }),
-    ack: AckSchema.pick({ state: true, reason: true, sentAt: true })
+    ack: z
+      .object(AckSchema.pick({ state: true, reason: true, sentAt: true }).shape)
       .nullable()
       .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
     awaiting: z.enum(['reply', 'no-reply-needed']).nullable().meta({
@@ -29,7 +34,7 @@ export const ConversationViewSchema = z
     }),
     firstReplyAt: conversation.firstReplyAt,
     assignee: z.string().optional().meta({ description: 'Who handles it, when assigned' }),
-    replyFailure: conversation.replyFailure.meta({
+    replyFailure: ReplyFailureViewSchema.meta({
       description:
         "The latest agent's reply the provider reported undelivered or failed (`reply.failed`), until a later reply: the customer did not get it",
     }),
@@ -83,7 +88,7 @@ export function conversationView(conversation: Conversation): ConversationView {
   return {
     id: conversation.id,
     status: conversation.status,
-    contact: conversation.contact,
+    contact: ContactViewSchema.parse(conversation.contact),
     channel: conversation.channel,
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,
@@ -100,7 +105,9 @@ export function conversationView(conversation: Conversation): ConversationView {
       : null,
     ...(conversation.firstReplyAt ? { firstReplyAt: conversation.firstReplyAt } : {}),
     ...(conversation.assignee ? { assignee: conversation.assignee } : {}),
-    ...(conversation.replyFailure ? { replyFailure: conversation.replyFailure } : {}),
+    ...(conversation.replyFailure
+      ? { replyFailure: ReplyFailureViewSchema.parse(conversation.replyFailure) }
+      : {}),
   };
 }
 

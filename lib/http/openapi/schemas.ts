@@ -89,11 +89,10 @@ export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
   secret: true,
   createdAt: true,
 });
-export const WebhookDeliveryViewSchema = WebhookDeliverySchema.omit({
-  subscriptionId: true,
-  body: true,
-  version: true,
-});
+// The stored schema keeps a newer release's fields; the contract shows only its own.
+export const WebhookDeliveryViewSchema = z.object(
+  WebhookDeliverySchema.omit({ subscriptionId: true, body: true, version: true }).shape,
+);
 export const WebhookDeliveryPageSchema = z.object({
   items: z.array(WebhookDeliveryViewSchema),
   nextCursor: z.string().nullable(),
