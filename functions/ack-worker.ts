@@ -26,13 +26,14 @@ async function recordHandler(record: SQSRecord) {
 /**
  * Sends acknowledgements from the ack queue (failed records go back, then to the DLQ), and
  * counts the service-level stats from the stats queue: a stats batch is counted as a whole,
- * and a failure returns all of it (the events already counted are recognised by their markers).
+ * and a failure returns all of it (the events already counted are recognised by their markers);
+ * a record this release cannot read goes back alone, then to the stats DLQ.
  */
 export const handler = async (event: SQSEvent, context: Context) => {
   if (statsQueueArn && event.Records[0]?.eventSourceARN === statsQueueArn) {
-    const tally = await countEventRecords(runtime.statsDeps, event.Records);
+    const { tally, batchItemFailures } = await countEventRecords(runtime.statsDeps, event.Records);
     runtime.log.info('stats counted', tally);
-    return { batchItemFailures: [] };
+    return { batchItemFailures };
   }
   return runtime.requestScope(() => processPartialResponse(event, recordHandler, processor, { context }));
 };

@@ -111,7 +111,7 @@ describe('the stats feed (service-level counting after the fact)', () => {
     expect(sb.log.lines.some((line) => line.message.includes('not events skipped'))).toBe(true);
   });
 
-  it('should count a batch of the stats queue as EventBridge delivers it, and drop a body that is not an event', async () => {
+  it('should count a batch of the stats queue as EventBridge delivers it, and give back a body that is not an event', async () => {
     // Prepare: the bodies the rule would put on the queue (the bus's envelope, our event in detail)
     await start();
     await sb.postSms({ From: '+48601234567' });
@@ -139,9 +139,48 @@ describe('the stats feed (service-level counting after the fact)', () => {
     const redelivered = await countEventRecords(sb.runtime.statsDeps, records);
 
     // Assess
-    expect(first).toEqual({ counted: 2, duplicate: 0, ignored: 0, invalid: 1 });
-    expect(redelivered).toEqual({ counted: 0, duplicate: 2, ignored: 0, invalid: 1 });
+    expect(first.tally).toEqual({ counted: 2, duplicate: 0, ignored: 0, invalid: 1 });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    expect(redelivered.tally).toEqual({ counted: 0, duplicate: 2, ignored: 0, invalid: 1 });
     expect(await today()).toMatchObject({ conversations: 1, messages: 1 });
+  });
+
+  // Found at stop 26: a stats record this release could not read was logged and dropped, so
+  // during a rolling deploy an older worker lost a newer release's event (a type it does not
+  // know) for good; the work queue's jobs already went back to the queue, then the DLQ.
+  it("should give back a newer release's event it cannot count (the queue gives it again, then keeps it in the stats DLQ), not drop it", async () => {
+    // Prepare: a batch with one of our events and one of a type only a newer release has
+    await start();
+    await sb.postSms({ From: '+48601234567' });
+    const [opened] = await sb.events();
+    const newer = {
+      id: 'evt_0000000000000000000000newer',
+      type: 'conversation.snoozed',
+      occurredAt: '2026-11-25T09:30:00.000Z',
+      conversationId: opened?.conversationId,
+      data: { until: '2026-11-26T09:00:00.000+01:00' },
+    };
+    const envelope = (detail: unknown) =>
+      JSON.stringify({ version: '0', source: 'switchboard', 'detail-type': 'x', detail });
+    const batch = [
+      { messageId: 'ours', body: envelope(opened) },
+      { messageId: 'newer', body: envelope(newer) },
+    ];
+
+    // Act: the batch, and the newer record again as the queue gives it back
+    const first = await countEventRecords(sb.runtime.statsDeps, batch);
+    const again = await countEventRecords(sb.runtime.statsDeps, [batch[1] as (typeof batch)[number]]);
+
+    // Assess: ours counted; the newer one failed each time (not dropped), its type logged
+    expect(first.tally).toMatchObject({ counted: 1, invalid: 1 });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'newer' }]);
+    expect(again.batchItemFailures).toEqual([{ itemIdentifier: 'newer' }]);
+    expect(sb.log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        fields: expect.objectContaining({ messageId: 'newer', type: 'conversation.snoozed' }),
+      }),
+    );
   });
 
   /** The bus's events as the stats queue delivers them (bare events, as locally). */
@@ -190,7 +229,10 @@ describe('the stats feed (service-level counting after the fact)', () => {
     stack.remove('claims-in-flight');
 
     // Assess: the second message delivered the first one's two events again (same ids).
-    expect(tally).toEqual({ counted: 25, duplicate: 2, ignored: 0, invalid: 0 });
+    expect(tally).toEqual({
+      tally: { counted: 25, duplicate: 2, ignored: 0, invalid: 0 },
+      batchItemFailures: [],
+    });
     expect(most).toBeGreaterThan(1);
     expect(mostPerConversation).toBe(1);
     expect(await today()).toMatchObject({ conversations: 12, messages: 13 });
@@ -219,7 +261,7 @@ describe('the stats feed (service-level counting after the fact)', () => {
     // Assess: nothing lost, nothing counted twice.
     expect(first).toBeInstanceOf(InjectedFault);
     expect(partial).toMatchObject({ conversations: 5, messages: 4 });
-    expect(redelivered).toEqual({ counted: 1, duplicate: 9, ignored: 0, invalid: 0 });
+    expect(redelivered.tally).toEqual({ counted: 1, duplicate: 9, ignored: 0, invalid: 0 });
     expect(await today()).toMatchObject({ conversations: 5, messages: 5 });
   });
 });
