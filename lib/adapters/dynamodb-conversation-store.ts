@@ -10,6 +10,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ChannelSchema, LocaleSchema } from '#lib/domain/channel.ts';
 import { type Contact, ContactSchema, MAX_CONTACT_CONVERSATIONS } from '#lib/domain/contact.ts';
 import { awaitingOf, type Conversation, ConversationSchema, spillOutbox } from '#lib/domain/conversation.ts';
 import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
@@ -810,9 +811,24 @@ function spilledEventKey(conversationId: string, event: DomainEvent): { pk: stri
   return { pk: `OUTBOX#${conversationId}`, sk: `${event.occurredAt}#${event.id}` };
 }
 
+/**
+ * A contact is only ever updated field by field, never put whole, so what this release does not
+ * know can be left out of what it reads and stays stored: a channel or locale a newer release
+ * recorded (a rolling deploy, a rollback) is not a reason to refuse every message of the customer.
+ */
 function parseContact(item: Record<string, unknown>): Contact {
-  const channels = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
-  return ContactSchema.parse({ ...item, channels, openConversationId: item.openConversationId ?? null });
+  const stored = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
+  const channels = Array.isArray(stored)
+    ? stored.filter((channel) => ChannelSchema.safeParse(channel).success)
+    : stored;
+  const locale =
+    item.locale === undefined || LocaleSchema.safeParse(item.locale).success ? item.locale : undefined;
+  return ContactSchema.parse({
+    ...item,
+    channels,
+    locale,
+    openConversationId: item.openConversationId ?? null,
+  });
 }
 
 /**

@@ -101,7 +101,12 @@ export function sendChannelOf(route: Pick<ReplyRoute, 'channel' | 'customer'>): 
 export const ConversationSchema = z.looseObject({
   id: z.string(),
   status: z.enum(['open', 'resolved']),
-  contact: z.looseObject({ key: z.string(), name: z.string().optional(), channels: z.array(ChannelSchema) }),
+  /** The channels a newer release may name too (a channel this one does not know): kept, shown as known ones only. */
+  contact: z.looseObject({
+    key: z.string(),
+    name: z.string().optional(),
+    channels: z.array(ChannelSchema.or(z.string().max(40))),
+  }),
   channel: ChannelSchema,
   openedAt: z.string(),
   lastMessageAt: z.string(),
@@ -136,14 +141,15 @@ export const ConversationSchema = z.looseObject({
   episodeMessageIds: z.array(z.string()),
   lastReplyAt: z.string().nullable(),
   /** The customer's last message per channel: Meta and WhatsApp allow free-form answers for 24 h after it. */
-  inboundAt: z.partialRecord(ChannelSchema, z.string()).default({}),
+  // Keyed by channel; a newer release's channel is kept (and never looked up here).
+  inboundAt: z.partialRecord(ChannelSchema.or(z.string().max(40)), z.string()).default({}),
   /**
    * Why that last message per channel was not to be acknowledged (HELP, an auto-reply, an opted-out
    * number…; absent: it was a question): the episode it opens after a reply that was on its way
    * when it came takes it (episodeAfterReply), as the policy gave it. The quiet times are left
    * out: they are measured from that reply again.
    */
-  inboundNoAck: z.partialRecord(ChannelSchema, z.string()).optional(),
+  inboundNoAck: z.partialRecord(ChannelSchema.or(z.string().max(40)), z.string()).optional(),
   /**
    * When the customer's newest message to be answered was received: a question, a call, anything
    * but a message that promised nobody anything (an auto-reply, a list post, a keyword; see

@@ -28,7 +28,12 @@ export type EventType = z.infer<typeof EventTypeSchema>;
  */
 export const DomainEventSchema = z.looseObject({
   id: z.string(),
-  type: EventTypeSchema,
+  /**
+   * One of EVENT_TYPES when this release made it; read from a store or a queue, any name: a newer
+   * release's event in an outbox this release delivers (a rolling deploy, a rollback) is
+   * delivered as it is, never the reason the conversation cannot be read.
+   */
+  type: EventTypeSchema.or(z.string().min(1).max(100)),
   occurredAt: z.string(),
   conversationId: z.string(),
   data: z.record(z.string(), z.unknown()),

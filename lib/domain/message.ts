@@ -46,7 +46,8 @@ export const MessageSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
   direction: DirectionSchema,
-  kind: MessageKindSchema,
+  /** One of MessageKindSchema's when this release stored it; a newer release's kind is shown as it is. */
+  kind: MessageKindSchema.or(z.string().max(40)),
   channel: ChannelSchema,
   provider: z.string(),
   providerMessageId: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { type DomainEvent, type EventType, EventTypeSchema } from './events.ts';
+import { type DomainEvent, EventTypeSchema } from './events.ts';
 import { newId, stableId } from './ids.ts';
 
 export const WebhookIdSchema = z.string().regex(/^wh_[0-9a-z]{26}$/);
@@ -16,11 +16,17 @@ export const WebhookEventsSchema = z.union([
 ]);
 export type WebhookEvents = z.infer<typeof WebhookEventsSchema>;
 
+/**
+ * A stored subscription's types: those a newer release stored too (it knows types this release
+ * does not), so that its subscriptions stay readable here; this release's events never match them.
+ */
+const StoredWebhookEventsSchema = z.union([z.tuple([z.literal('*')]), z.array(z.string().max(100)).min(1)]);
+
 /** A downstream endpoint's subscription as the API shows it: never its secret. */
 export const WebhookSubscriptionSchema = z.object({
   id: WebhookIdSchema,
   url: z.string().url(),
-  events: WebhookEventsSchema,
+  events: StoredWebhookEventsSchema,
   description: z.string().max(500).nullable(),
   createdAt: z.iso.datetime(),
   /** Set when an admin deleted it or the endpoint answered 410 Gone; nothing is sent after. */
@@ -53,7 +59,8 @@ export const WebhookDeliverySchema = z.looseObject({
   id: z.string(),
   subscriptionId: WebhookIdSchema,
   eventId: z.string(),
-  eventType: EventTypeSchema,
+  /** The event's type: any name, as DomainEvent's (a newer release's event is delivered too). */
+  eventType: EventTypeSchema.or(z.string().max(100)),
   occurredAt: z.iso.datetime(),
   body: z.string(),
   /** The replay request that made this delivery; null for the original one. */
@@ -97,7 +104,7 @@ export function publicWebhook(subscription: WebhookSubscription): WebhookSubscri
   return { id, url, events, description, createdAt, disabledAt, disabledReason };
 }
 
-export function hears(subscription: WebhookSubscription, type: EventType): boolean {
+export function hears(subscription: WebhookSubscription, type: string): boolean {
   return (
     subscription.disabledAt === null &&
     (subscription.events as readonly string[]).some((wanted) => wanted === '*' || wanted === type)

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ChannelSchema } from '#lib/domain/channel.ts';
 import { AckSchema, awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 
 const conversation = ConversationSchema.shape;
 // The stored schemas keep fields this release does not know (a newer release's, across a rolling
 // deploy or a rollback); the contract shows only its own.
-const ContactViewSchema = z.object(conversation.contact.shape);
+const ContactViewSchema = z.object({ ...conversation.contact.shape, channels: z.array(ChannelSchema) });
 const ReplyFailureViewSchema = z.object(conversation.replyFailure.unwrap().shape).optional();
 
 /**
@@ -88,7 +89,10 @@ export function conversationView(conversation: Conversation): ConversationView {
   return {
     id: conversation.id,
     status: conversation.status,
-    contact: ContactViewSchema.parse(conversation.contact),
+    contact: ContactViewSchema.parse({
+      ...conversation.contact,
+      channels: conversation.contact.channels.filter((channel) => ChannelSchema.safeParse(channel).success),
+    }),
     channel: conversation.channel,
     openedAt: conversation.openedAt,
     lastMessageAt: conversation.lastMessageAt,

@@ -1,4 +1,4 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
@@ -139,5 +139,74 @@ describe('items a newer release wrote', () => {
     const item = await rawItem('WHDELIVERY#whd_future', 'WHDELIVERY');
     expect(item?.attempts).toBe(1);
     expect(item?.attemptLog).toEqual(['503']);
+  });
+
+  // Found at stop 26: a value only a newer release knows (an event type in the outbox, a
+  // channel, a locale, a message kind) made the parse throw, so after a rollback the customer's
+  // every message failed (500) and the agents' API could not show the conversation.
+  it('should read, answer and deliver a conversation holding values only a newer release knows', async () => {
+    // Prepare: a waiting customer; then what a newer release wrote: an event of a new type in
+    // the outbox, a new channel on the contact and the conversation, a new locale, a new kind
+    sb = await startTestSwitchboard();
+    await sb.postSms({ Body: 'Dzień dobry, kiedy otwieracie?' });
+    await sb.drain();
+    const { id, contact } = await sb.onlyOpenConversation();
+    const snoozed = {
+      id: 'evt_0000000000000000000000newer',
+      type: 'conversation.snoozed',
+      occurredAt: '2026-11-25T09:05:00.000Z',
+      conversationId: id,
+      data: { until: '2026-11-26T09:00:00.000+01:00' },
+    };
+    await setRaw(
+      `CONV#${id}`,
+      'CONV',
+      'SET outbox = list_append(outbox, :events), inboundAt.rcs = :at, contact.channels = list_append(contact.channels, :rcs)',
+      { ':events': [snoozed], ':at': '2026-11-25T09:04:00.000Z', ':rcs': ['rcs'] },
+    );
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONTACT#${contact.key}`, sk: 'CONTACT' }),
+        UpdateExpression: 'SET locale = :de ADD channels :rcs',
+        ExpressionAttributeValues: marshall({ ':de': 'de', ':rcs': new Set(['rcs']) }),
+      }),
+    );
+    await sb.backends.dynamodb.send(
+      new PutItemCommand({
+        TableName: sb.backends.tableName,
+        Item: marshall({
+          ...inboundSms('msg_reaction', '2026-11-25T09:04:00.000Z', { conversationId: id, kind: 'message' }),
+          kind: 'reaction',
+          pk: 'MSG#msg_reaction',
+          sk: 'MSG',
+          gsi1pk: `CONV#${id}`,
+          gsi1sk: '2026-11-25T09:04:00.000Z#msg_reaction',
+          type: 'message',
+        }),
+      }),
+    );
+
+    // Act: the agents read it, the customer writes again, the worker runs
+    const read = await sb.api(`/api/conversations/${id}`);
+    const webhook = await sb.postSms({ Body: 'Halo?', MessageSid: twilioSid('SM') });
+    await sb.drain();
+
+    // Assess: read and answered; the newer event delivered as it is; what it wrote still stored
+    expect(read.status).toBe(200);
+    const body = (await read.json()) as {
+      conversation: { contact: { channels: string[] } };
+      messages: Array<{ id: string; kind: string }>;
+    };
+    expect(body.conversation.contact.channels).toEqual(['sms']);
+    expect(body.messages.find((message) => message.id === 'msg_reaction')?.kind).toBe('reaction');
+    expect(webhook.status).toBe(200);
+    expect((await sb.events()).map((event) => event.type)).toContain('conversation.snoozed');
+    expect((await sb.runtime.store.getConversation(id))?.episodeMessageIds).toHaveLength(2);
+    const item = await rawItem(`CONV#${id}`, 'CONV');
+    expect(item?.inboundAt?.rcs).toBe('2026-11-25T09:04:00.000Z');
+    expect(item?.contact?.channels).toContain('rcs');
+    const contactItem = await rawItem(`CONTACT#${contact.key}`, 'CONTACT');
+    expect([...(contactItem?.channels ?? [])]).toContain('rcs');
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
 import { ContactKeySchema } from '#lib/domain/contact.ts';
-import { WebhookIdSchema, WebhookSubscriptionSchema } from '#lib/domain/webhook.ts';
+import { WebhookIdSchema } from '#lib/domain/webhook.ts';
 import {
   AssignBody,
   EmptyBody,
@@ -34,6 +34,7 @@ import {
   ServiceLevelReportSchema,
   WebhookDeliveryPageSchema,
   WebhookListSchema,
+  WebhookViewSchema,
 } from './schemas.ts';
 
 const conversationId = { id: ConversationId.meta({ description: 'conv_…; any other shape is a 404' }) };
@@ -302,7 +303,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     summary: 'One subscription',
     auth: 'admin',
     params: { id: WebhookIdSchema },
-    responses: { 200: { description: 'The subscription', schema: WebhookSubscriptionSchema } },
+    responses: { 200: { description: 'The subscription', schema: WebhookViewSchema } },
     errors: { 404: ['NOT_FOUND'] },
   },
   {

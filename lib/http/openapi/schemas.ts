@@ -5,6 +5,7 @@ import { ContactSchema } from '#lib/domain/contact.ts';
 import {
   StoredWebhookSubscriptionSchema,
   WebhookDeliverySchema,
+  WebhookEventsSchema,
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
@@ -80,15 +81,16 @@ export const CreatedApiKeySchema = ApiKeySchema.pick({
   token: z.string().meta({ description: 'The bearer token: shown in this answer only, never again' }),
 });
 
-export const WebhookListSchema = z.object({ items: z.array(WebhookSubscriptionSchema) });
+// The contract names this release's event types (a stored subscription may name a newer one's).
+export const WebhookViewSchema = WebhookSubscriptionSchema.extend({ events: WebhookEventsSchema });
+export const WebhookListSchema = z.object({ items: z.array(WebhookViewSchema) });
 export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
   id: true,
   url: true,
-  events: true,
   description: true,
   secret: true,
   createdAt: true,
-});
+}).extend({ events: WebhookEventsSchema });
 // The stored schema keeps a newer release's fields; the contract shows only its own.
 export const WebhookDeliveryViewSchema = z.object(
   WebhookDeliverySchema.omit({ subscriptionId: true, body: true, version: true }).shape,
@@ -139,7 +141,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   Message: MessageViewSchema,
   Contact: ContactViewSchema,
   ApiKey: ApiKeySchema,
-  Webhook: WebhookSubscriptionSchema,
+  Webhook: WebhookViewSchema,
   WebhookDelivery: WebhookDeliveryViewSchema,
   ServiceLevelFigures: FiguresSchema,
   Error: ErrorSchema,
