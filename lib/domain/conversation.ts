@@ -918,6 +918,18 @@ export function stateNewPromise(
   return { ...moved, [slot]: { ...job, replaced } };
 }
 
+/**
+ * The ack just marked sent was signed as `signed` says (the episode's promise signed by the
+ * promised person as listed now, or the default person: signedNow): the promise names who
+ * signed, for the measure and for a reply without an agent name. Unless the promise moved on
+ * since (a call past it).
+ */
+export function stateSigner(conversation: Conversation, signed: ReplyPromise): Conversation {
+  const { promise } = conversation;
+  if (!promise || promise.replyBy !== signed.replyBy) return conversation;
+  return { ...conversation, promise: { ...promise, signer: signed.signer } };
+}
+
 /** Records that a job for the pending ack or notice was (re)queued now. */
 export function markAckEnqueued(
   conversation: Conversation,

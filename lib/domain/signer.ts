@@ -38,12 +38,37 @@ export function replySigner(
   input: { agentName: string | null; promise: ReplyPromise | null },
 ): Signer | null {
   if (input.agentName) return listedSigner(config, input.agentName) ?? null;
-  const promised = input.promise?.signer;
-  // By id only: the person the promise named, never someone whose name happens to spell that id
-  // (they may have left since, and a newcomer been listed by that first name).
-  const person = promised ? listed(config).find((p) => p.id === promised.id) : undefined;
-  if (person) return signerOf(person);
-  const fallback = config.people.rota.find((p) => p.id === config.people.default) ?? config.people.rota[0];
-  if (!fallback) throw new RangeError('The rota is empty');
-  return signerOf(fallback);
+  return signerOf(promisedPerson(config, input.promise));
+}
+
+/**
+ * The person a promise named as the configuration lists them now (their current direct contact),
+ * else (no promise, or no longer listed: their direct line may reach nobody) the rota's default
+ * person: who signs an automatic message, and a reply through a key without an agent name.
+ * Found by id only, never someone whose name happens to spell that id (they may have left
+ * since, and a newcomer been listed by that first name). Without duty hours, as promises keep it.
+ */
+export function promisedPerson(config: BusinessConfig, promise: ReplyPromise | null): Person {
+  const promised = promise?.signer;
+  const person =
+    (promised ? listed(config).find((p) => p.id === promised.id) : undefined) ??
+    config.people.rota.find((p) => p.id === config.people.default) ??
+    config.people.rota[0];
+  if (!person) throw new RangeError('The rota is empty');
+  const { hours: _hours, ...contact } = person as Person;
+  return contact;
+}
+
+/**
+ * The promise as an automatic message states it now: its time, signed by the promised person
+ * as listed now, or the default person once they are not (promisedPerson). The same object
+ * when nothing changed.
+ */
+export function signedNow(config: BusinessConfig, promise: ReplyPromise): ReplyPromise {
+  const signer = promisedPerson(config, promise);
+  return samePerson(signer, promise.signer) ? promise : { ...promise, signer };
+}
+
+function samePerson(a: Person, b: Person): boolean {
+  return a.id === b.id && a.name === b.name && a.phone === b.phone && a.email === b.email;
 }

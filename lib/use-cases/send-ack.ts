@@ -11,9 +11,11 @@ import {
   sendChannelOf,
   settleAck,
   stateNewPromise,
+  stateSigner,
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
+import { signedNow } from '#lib/domain/signer.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
 import type { ChannelSender, OutboundText, SenderRegistry, SendReceipt } from '#lib/ports/channel-sender.ts';
@@ -99,10 +101,17 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const conversation = claimed.conversation;
   const route = conversation.route;
   const messageId = ackMessageId(conversation.id, job.episode, slot);
+  // An ack states the episode's promise signed by the promised person as listed now (their
+  // current direct line), or the default person once they are off the people list: it may go
+  // long after the promise was made (a backoff, a redrive, a deploy between).
+  const signed =
+    slot === 'ack' && conversation.promise ? signedNow(deps.business, conversation.promise) : null;
   const change =
     (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => (current: Conversation) => {
       const settled = settleAck(current, job.episode, outcome, slot);
-      return settled !== current ? stateNewPromise(settled, slot, promise) : settled;
+      if (settled === current) return settled;
+      if (promise) return stateNewPromise(settled, slot, promise);
+      return outcome.state === 'sent' && signed ? stateSigner(settled, signed) : settled;
     };
   // Most of the time nobody wrote since our claim: settle on the claimed version without
   // reading again; after a lost race (a new message, an agent's reply), read and retry.
@@ -184,7 +193,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           locale: conversation.locale,
           channel,
           now,
-          promise: newPromise ?? conversation.promise,
+          promise: newPromise ?? signed ?? conversation.promise,
           contactName: conversation.contact.name,
           callBack,
         });
@@ -196,7 +205,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     from: route.business,
     text,
     subject,
-    senderName: (newPromise ?? conversation.promise).signer.name,
+    senderName: (newPromise ?? signed ?? conversation.promise).signer.name,
     idempotencyKey: messageId,
     automatic: true,
     ...(route.thread ? { thread: route.thread } : {}),

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { ackMessageId } from '#lib/domain/conversation.ts';
 import { handleWorkRecord, UnreadableJobError } from '#lib/runtime/work-records.ts';
 import { sendAck } from '#lib/use-cases/send-ack.ts';
@@ -392,5 +393,91 @@ describe('the ack worker', () => {
       new ReceiveMessageCommand({ QueueUrl: sb.backends.queueUrl, WaitTimeSeconds: 0 }),
     );
     expect(left.Messages ?? []).toHaveLength(0);
+  });
+});
+
+// Found at stop 25 ("left alone"): an ordinary ack sent late (a backoff, an SQS retry, a DLQ
+// redrive) signed with the person its promise stored when the message came, even when a deploy
+// since took them off the people list: the customer was told to call someone who had left.
+describe('who signs an ack sent after the people list changed', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio?.close();
+    twilio = undefined;
+  });
+
+  const ANNA = {
+    id: 'anna',
+    name: 'Anna Kowalska',
+    phone: '22 123 45 67',
+    email: 'anna.kowalska@example.com',
+  };
+  const PIOTR = { id: 'piotr', name: 'Piotr Wiśniewski', phone: '22 765 43 21' };
+  const people = (people: BusinessConfig['people']): BusinessConfig => ({
+    ...DEFAULT_BUSINESS_CONFIG,
+    people,
+  });
+  const WITH_PIOTR = people({ default: 'piotr', rota: [ANNA, PIOTR], agents: [] });
+
+  /** An SMS at Wednesday 10:00 promised by Piotr, whose ack's first try meets a Twilio outage. */
+  async function ackHeldUpByAnOutage() {
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { business: WITH_PIOTR });
+    twilio.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    await sb.postSms({ From: '+48601000077', Body: 'Czy mogę zmienić adres dostawy?' });
+    await sb.drain();
+    const pending = await sb.onlyOpenConversation();
+    expect(pending.ack).toMatchObject({ state: 'pending', reason: 'SEND_FAILED:20503' });
+    expect(pending.promise?.signer.id).toBe('piotr');
+    twilio.recover();
+    twilio.requests.length = 0;
+    return pending;
+  }
+
+  it('should sign as the default person, and name her on the promise, when the promised person has left', async () => {
+    // Prepare: the ack backs off; meanwhile a deploy takes Piotr off the rota
+    const pending = await ackHeldUpByAnOutage();
+    const after = sb.redeploy(people({ default: 'anna', rota: [ANNA], agents: [] }));
+
+    // Act: the retry comes due, on the new deployment
+    sb.clock.advance(3 * 60_000);
+    await sweep(after.runtime.sweepDeps);
+    await after.drain();
+
+    // Assess: one ack, signed by Anna with her direct line (the promise's time unchanged), and
+    // the promise names who signed it
+    const body = String(twilio?.requests.at(-1)?.form.Body);
+    expect(twilio?.requests.filter((request) => request.path.endsWith('/Messages.json'))).toHaveLength(1);
+    expect(body).toContain('Anna Kowalska');
+    expect(body).toContain('22 123 45 67');
+    expect(body).not.toContain('Piotr');
+    expect(body).not.toContain('22 765 43 21');
+    const sent = await after.onlyOpenConversation();
+    expect(sent.ack?.state).toBe('sent');
+    expect(sent.promise).toEqual({ ...pending.promise, signer: ANNA });
+    expect(sent.replyBy).toBe(pending.replyBy);
+    expect(sent.originalReplyBy).toBeNull();
+  });
+
+  it('should sign with the promised person’s direct line as listed now', async () => {
+    // Prepare: the ack backs off; meanwhile Piotr gets a new direct line
+    await ackHeldUpByAnOutage();
+    const moved = { ...PIOTR, phone: '22 999 00 11' };
+    const after = sb.redeploy(people({ default: 'piotr', rota: [ANNA, moved], agents: [] }));
+
+    // Act
+    sb.clock.advance(3 * 60_000);
+    await sweep(after.runtime.sweepDeps);
+    await after.drain();
+
+    // Assess
+    const body = String(twilio?.requests.at(-1)?.form.Body);
+    expect(body).toContain('Piotr Wiśniewski');
+    expect(body).toContain('22 999 00 11');
+    expect(body).not.toContain('22 765 43 21');
+    expect((await after.onlyOpenConversation()).promise?.signer).toEqual(moved);
   });
 });

@@ -68,6 +68,12 @@ export type TestSwitchboard = {
    * fresh Idempotency-Key (or `key`; '' sends none).
    */
   act(path: string, body?: unknown, options?: { key?: string; token?: string }): Promise<Response>;
+  /**
+   * A new deployment with another business configuration over the same table, queue, clock,
+   * outbox and event log (what a `cdk deploy` of an edited switchboard.config.json does to a
+   * running stack). Stopping either stops both.
+   */
+  redeploy(business: BusinessConfig): TestSwitchboard;
   stop(): Promise<void>;
 };
 
@@ -99,6 +105,15 @@ export async function startTestSwitchboard(
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'switchboard-test-'));
   const clock = options.clock ?? new TestClock('2026-11-25T10:00:00+01:00');
+  return assemble(backends, dataDir, clock, options);
+}
+
+function assemble(
+  backends: Backends,
+  dataDir: string,
+  clock: TestClock,
+  options: Parameters<typeof startTestSwitchboard>[0] & object,
+): TestSwitchboard {
   const log = memoryLog();
   const authToken = options.twilioAuthToken ?? AUTH_TOKEN;
   const env = parseEnv({
@@ -240,6 +255,7 @@ export async function startTestSwitchboard(
         body: body === undefined ? '' : JSON.stringify(body),
       });
     },
+    redeploy: (business) => assemble(backends, dataDir, clock, { ...options, business }),
     async stop() {
       await backends.stop();
       await rm(dataDir, { recursive: true, force: true });
