@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { acknowledgedLater, promisedNobody } from './ack-policy.ts';
+import { acknowledgedLater, promisedNobody, voiceSmsAllowed } from './ack-policy.ts';
+import type { BusinessConfig } from './business-config.ts';
 import { type Channel, ChannelSchema, LocaleSchema } from './channel.ts';
 import { isE164Number, isWithheldCallerId } from './contact.ts';
 import { type DomainEvent, DomainEventSchema, withEvent } from './events.ts';
@@ -90,6 +91,20 @@ export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
 export function sendChannelOf(route: Pick<ReplyRoute, 'channel' | 'customer'>): Channel | null {
   if (route.channel !== 'voice') return route.channel;
   return isE164Number(route.customer) && !isWithheldCallerId(route.customer) ? 'sms' : null;
+}
+
+/**
+ * The channel an automatic message (an ack, a late notice) goes out on: sendChannelOf's, but
+ * after a call only to a number `voiceSms` lets us text (a mobile one by default), as the call's
+ * own ack is decided (ackSpokenOnly): never a late notice texted to a landline. An agent's
+ * reply is the agent's choice (sendChannelOf).
+ */
+export function automaticChannelOf(
+  route: Pick<ReplyRoute, 'channel' | 'customer'>,
+  voiceSms: BusinessConfig['ack']['voiceSms'],
+): Channel | null {
+  if (route.channel === 'voice' && !voiceSmsAllowed(voiceSms, route.customer)) return null;
+  return sendChannelOf(route);
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   ackMessageId,
   ackNoLongerNeeded,
   ackRetryAt,
+  automaticChannelOf,
   type Conversation,
   claimAck,
   deadLetteredAt,
@@ -160,8 +161,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   }
 
   const now = deps.clock.now();
-  // A caller is acknowledged by SMS to the number they called from, if they called from one.
-  const channel = sendChannelOf(route);
+  // A caller is acknowledged (and told of a delay) by SMS to the number they called from, if
+  // it takes one (voiceSms): a landline's greeting spoke the promise, and that is all it gets.
+  const channel = automaticChannelOf(route, deps.business.ack.voiceSms);
   const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   const closedWindow = windowClosed(conversation, now);
   if (!channel || !sender || !conversation.promise || closedWindow) {

@@ -249,6 +249,60 @@ describe('Twilio at its edges', () => {
     expect(conversation.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
   });
 
+  // Found at stop 25 ("left alone"): the worker checked whether the call's number takes an SMS
+  // (voiceSms) for an ack, never for a late notice, so a notice still pending when the customer
+  // called from a landline was texted to the landline (the route is the call's).
+  it('should not text a late notice to a landline the customer called from while it was pending', async () => {
+    // Prepare: a WhatsApp Business user on a landline number asks on Wednesday 10:00 and is
+    // acknowledged on WhatsApp; the late notice of Thursday 10:00 comes due and is queued
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: `whatsapp:${LANDLINE}`,
+      WaId: LANDLINE.slice(1),
+      Body: 'Dzień dobry, kiedy przyjedzie kurier?',
+    });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    expect(acknowledged.ack?.state).toBe('sent');
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * MINUTE));
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
+
+    // Act: the customer calls from that landline before the worker sends the notice
+    await sb.postTwilio('voice', 'voice-incoming', { From: LANDLINE, Caller: LANDLINE });
+    await sb.drain();
+
+    // Assess: nothing by SMS to the landline (the greeting spoke the promise in force), and the
+    // notice is settled as one that could not go, not left pending or marked sent
+    const sms = (await sb.outbox()).filter((sent) => sent.channel === 'sms');
+    expect(sms).toEqual([]);
+    const called = await sb.onlyOpenConversation();
+    expect(called.notice).toMatchObject({ state: 'skipped', reason: 'channel-cannot-send' });
+    expect(called.replyBy).toBe(acknowledged.replyBy);
+  });
+
+  it('should not text a late notice to a caller when voiceSms is "never"', async () => {
+    // Prepare: a mobile caller at Wednesday 10:00 is acknowledged by SMS (voiceSms "mobile");
+    // a deploy then sets voiceSms to "never"
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postTwilio('voice', 'voice-incoming', { From: MOBILE, Caller: MOBILE });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    expect((await sb.outbox()).map((sent) => sent.channel)).toEqual(['sms']);
+    const after = sb.redeploy(withVoiceSms('never'));
+
+    // Act: the late notice comes due
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * MINUTE));
+    expect((await sweep(after.runtime.sweepDeps)).notices).toBe(1);
+    await after.drain();
+
+    // Assess: no further SMS
+    expect(await after.outbox()).toHaveLength(1);
+    expect((await after.onlyOpenConversation()).notice).toMatchObject({
+      state: 'skipped',
+      reason: 'channel-cannot-send',
+    });
+  });
+
   it('should not send an SMS ack to a caller when voiceSms is "never", even in an episode begun by HELP', async () => {
     // Prepare: HELP by SMS (recorded, not answered)
     sb = await startTestSwitchboard({ business: withVoiceSms('never') });
