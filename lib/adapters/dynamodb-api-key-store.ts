@@ -14,7 +14,16 @@ import { applied } from './dynamodb-conditional.ts';
 const LIST_PARTITION = 'APIKEYS';
 // Keys are few (one per tool or agent); the cap only bounds a runaway listing.
 const MAX_LISTED = 1_000;
-const LISTED_FIELDS = ['id', 'name', 'scopes', 'agentName', 'createdAt', 'lastUsedAt', 'revokedAt'] as const;
+const LISTED_FIELDS = [
+  'id',
+  'name',
+  'scopes',
+  'agentName',
+  'agentId',
+  'createdAt',
+  'lastUsedAt',
+  'revokedAt',
+] as const;
 
 function keyOf(id: string): Record<string, AttributeValue> {
   return marshall({ pk: `APIKEY#${id}`, sk: 'APIKEY' });
@@ -26,6 +35,8 @@ function withNulls(item: Record<string, AttributeValue>): Record<string, unknown
   return {
     ...plain,
     agentName: plain.agentName ?? null,
+    // A key created before stop 26 has none: its replies find their person by agentName.
+    agentId: plain.agentId ?? null,
     lastUsedAt: plain.lastUsedAt ?? null,
     revokedAt: plain.revokedAt ?? null,
   };
@@ -55,6 +66,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       name: key.name,
       scopes: [...key.scopes],
       agentName: key.agentName ?? undefined,
+      agentId: key.agentId ?? undefined,
       createdAt: key.createdAt,
       lastUsedAt: key.lastUsedAt ?? undefined,
       revokedAt: key.revokedAt ?? undefined,

@@ -16,6 +16,15 @@ export const ApiKeySchema = z.object({
   scopes: z.array(ScopeSchema).min(1),
   /** The person replies sent with this key are signed by; null for tools that do not reply. */
   agentName: z.string().min(1).max(100).nullable(),
+  /**
+   * That person's id in the business configuration, which signs the key's replies: a rename
+   * there keeps signing as them. Null for a key without an agent, and for one created before
+   * keys kept it (stop 26), whose replies find their person by `agentName`.
+   */
+  agentId: z.string().min(1).max(100).nullable().meta({
+    description:
+      "The id, in the business configuration, of the person who signs the key's replies (a rename there keeps signing as them); null for a key without an agent, or one created before keys kept it, whose replies find their person by agentName",
+  }),
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable(),
   revokedAt: z.iso.datetime().nullable(),
@@ -31,12 +40,14 @@ export type Principal = {
   keyId: string | 'bootstrap';
   scopes: readonly Scope[];
   agentName: string | null;
+  agentId: string | null;
 };
 
 export const BOOTSTRAP_PRINCIPAL: Principal = {
   keyId: 'bootstrap',
   scopes: API_KEY_SCOPES,
   agentName: null,
+  agentId: null,
 };
 
 const TOKEN_PREFIX = 'sbk_';
@@ -94,7 +105,12 @@ export function parseToken(token: string): { id: string; secret: string } | null
   return { id: match[1], secret: match[2] };
 }
 
-export type NewApiKey = { name: string; scopes: readonly Scope[]; agentName: string | null };
+export type NewApiKey = {
+  name: string;
+  scopes: readonly Scope[];
+  agentName: string | null;
+  agentId: string | null;
+};
 
 /** A fresh key: the record to store (hash only) and the token to show once. */
 export function issueApiKey(input: NewApiKey, now: Date): { key: StoredApiKey; token: string } {
@@ -106,6 +122,7 @@ export function issueApiKey(input: NewApiKey, now: Date): { key: StoredApiKey; t
     name: input.name,
     scopes,
     agentName: input.agentName,
+    agentId: input.agentId,
     createdAt: now.toISOString(),
     lastUsedAt: null,
     revokedAt: null,
@@ -122,7 +139,10 @@ export function authenticateKey(
   if (!key) return { kind: 'unknown' };
   if (!matchesHash(secret, key.secretHash)) return { kind: 'mismatch' };
   if (key.revokedAt !== null) return { kind: 'revoked' };
-  return { kind: 'ok', principal: { keyId: key.id, scopes: key.scopes, agentName: key.agentName } };
+  return {
+    kind: 'ok',
+    principal: { keyId: key.id, scopes: key.scopes, agentName: key.agentName, agentId: key.agentId },
+  };
 }
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
@@ -136,6 +156,6 @@ export function isLastUseStale(lastUsedAt: string | null, now: Date): boolean {
 
 /** A key as the API lists it: only the listed fields, whatever else the stored item holds. */
 export function publicKey(key: ApiKey): ApiKey {
-  const { id, name, scopes, agentName, createdAt, lastUsedAt, revokedAt } = key;
-  return { id, name, scopes, agentName, createdAt, lastUsedAt, revokedAt };
+  const { id, name, scopes, agentName, agentId, createdAt, lastUsedAt, revokedAt } = key;
+  return { id, name, scopes, agentName, agentId, createdAt, lastUsedAt, revokedAt };
 }

@@ -18,14 +18,29 @@ const listed = (config: BusinessConfig) => [...config.people.rota, ...config.peo
  * Never ambiguous: the configuration refuses a name that is another person's id.
  */
 export function listedSigner(config: BusinessConfig, agentName: string): Signer | undefined {
+  const person = listedPerson(config, agentName);
+  return person ? signerOf(person) : undefined;
+}
+
+/** The listed person (rota or `people.agents`) an agent name or id names, as listedSigner finds them. */
+export function listedPerson(
+  config: BusinessConfig,
+  agentName: string,
+): Pick<Person, 'id' | 'name'> | undefined {
   const wanted = foldedName(agentName);
-  const person = listed(config).find((p) => foldedName(p.name) === wanted || p.id === wanted);
+  return listed(config).find((p) => foldedName(p.name) === wanted || p.id === wanted);
+}
+
+/** The listed person (rota or `people.agents`) with this id. */
+export function listedById(config: BusinessConfig, id: string): Signer | undefined {
+  const person = listed(config).find((p) => p.id === id);
   return person ? signerOf(person) : undefined;
 }
 
 /**
  * Who signs an agent's reply, always a named person with a direct contact. A key with an agent
- * name signs as that person as listed (the rota or `people.agents`, matched by name or id);
+ * signs as that person as listed (the rota or `people.agents`): by the id the key stored, so a
+ * rename keeps signing as them (a key created before keys kept one: by its name or id);
  * null when the configuration no longer lists them, and the reply is refused: signing it as
  * someone else would tell the customer to call a person who never wrote it. A key without one
  * (the bootstrap AGENT_API_TOKEN the reference inbox uses, a tool's key) signs as the person
@@ -35,8 +50,9 @@ export function listedSigner(config: BusinessConfig, agentName: string): Signer 
  */
 export function replySigner(
   config: BusinessConfig,
-  input: { agentName: string | null; promise: ReplyPromise | null },
+  input: { agentName: string | null; agentId?: string | null; promise: ReplyPromise | null },
 ): Signer | null {
+  if (input.agentId) return listedById(config, input.agentId) ?? null;
   if (input.agentName) return listedSigner(config, input.agentName) ?? null;
   return signerOf(promisedPerson(config, input.promise));
 }

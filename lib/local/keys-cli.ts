@@ -116,10 +116,16 @@ type KeyView = {
   name: string;
   scopes: string[];
   agentName: string | null;
+  agentId: string | null;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
 };
+
+/** The person a key signs as: their name as listed now, and the id that signs (none on a key made before stop 26). */
+function agentOf(key: KeyView): string {
+  return key.agentId ? `${key.agentName} (${key.agentId})` : `${key.agentName}`;
+}
 
 async function run(command: Exclude<Command, { kind: 'help' }>, api: Client): Promise<string[]> {
   switch (command.kind) {
@@ -131,7 +137,7 @@ async function run(command: Exclude<Command, { kind: 'help' }>, api: Client): Pr
       });
       const key = (await response.json()) as KeyView & { token: string };
       return [
-        `Created key ${key.id} "${key.name}" (scopes ${key.scopes.join(',')}${key.agentName ? `, replies signed by ${key.agentName}` : ''})`,
+        `Created key ${key.id} "${key.name}" (scopes ${key.scopes.join(',')}${key.agentName ? `, replies signed by ${agentOf(key)}` : ''})`,
         '',
         `  ${key.token}`,
         '',
@@ -148,7 +154,7 @@ async function run(command: Exclude<Command, { kind: 'help' }>, api: Client): Pr
           key.revokedAt ? `revoked ${key.revokedAt}` : 'active',
           `"${key.name}"`,
           key.scopes.join(','),
-          key.agentName ? `agent ${key.agentName}` : 'no agent',
+          key.agentName ? `agent ${agentOf(key)}` : 'no agent',
           `created ${key.createdAt}`,
           key.lastUsedAt ? `last used ${key.lastUsedAt}` : 'never used',
         ].join('  '),

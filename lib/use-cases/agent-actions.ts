@@ -58,7 +58,8 @@ export type AgentDeps = {
  * Who acts: the API key's agent name (signs replies), or null for a key without one (its
  * replies are signed by the person the conversation's promise named: replySigner).
  */
-export type Agent = { keyId: string; name: string | null };
+/** Who acts: the key, and the person it signs as (`id`: their id in the configuration, null for a key made before keys kept it). */
+export type Agent = { keyId: string; name: string | null; id?: string | null };
 
 export type ReplyResult =
   | { kind: 'sent'; message: Message; conversation: Conversation }
@@ -159,7 +160,11 @@ export async function sendReply(
   if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
   // Never unsigned, never without a direct contact: a key without an agent name signs as the
   // person the customer was promised; one whose person is not listed is refused.
-  const signer = replySigner(deps.business, { agentName: request.agent.name, promise: conversation.promise });
+  const signer = replySigner(deps.business, {
+    agentName: request.agent.name,
+    agentId: request.agent.id ?? null,
+    promise: conversation.promise,
+  });
   if (!signer) return { kind: 'agent-not-listed', agentName: request.agent.name ?? '' };
   const route = await routeFor(deps.store, conversation, request.channel);
   const channel = request.channel ?? conversation.route.channel;

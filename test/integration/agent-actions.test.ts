@@ -94,7 +94,7 @@ describe('the agents acting through the API', () => {
     // Prepare: a key stored for someone the configuration does not list
     const id = await openOne();
     const { key, token } = issueApiKey(
-      { name: 'Old helpdesk', scopes: ['read', 'reply'], agentName: 'Zofia Zielińska' },
+      { name: 'Old helpdesk', scopes: ['read', 'reply'], agentName: 'Zofia Zielińska', agentId: 'zofia' },
       sb.clock.now(),
     );
     await new DynamoDbApiKeyStore({ client: sb.backends.dynamodb, tableName: sb.backends.tableName }).create(

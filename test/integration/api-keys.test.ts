@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
+import { hashSecret } from '#lib/domain/api-key.ts';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { type AuthEnv, authenticate, requireScope } from '#lib/http/auth.ts';
 import { apiGatewayClientAddress } from '#lib/http/client-address.ts';
 import { FailedLogins } from '#lib/http/failed-logins.ts';
@@ -23,6 +25,7 @@ type CreatedKey = {
   name: string;
   scopes: string[];
   agentName: string | null;
+  agentId: string | null;
   createdAt: string;
 };
 type ListedKey = Omit<CreatedKey, 'token'> & { lastUsedAt: string | null; revokedAt: string | null };
@@ -96,6 +99,7 @@ describe('API keys (the agents’ side)', () => {
       name: 'Helpdesk',
       scopes: ['read', 'reply'],
       agentName: 'Anna Kowalska',
+      agentId: 'anna',
       createdAt: sb.clock.now().toISOString(),
     });
     expect(used.status).toBe(200);
@@ -108,6 +112,7 @@ describe('API keys (the agents’ side)', () => {
       name: 'Helpdesk',
       scopes: ['read', 'reply'],
       agentName: 'Anna Kowalska',
+      agentId: 'anna',
       createdAt: created.createdAt,
       lastUsedAt: expect.any(String),
       revokedAt: sb.clock.now().toISOString(),
@@ -379,12 +384,130 @@ describe('API keys (the agents’ side)', () => {
     });
 
     // Assess
-    expect(await asAnna.json()).toEqual({ keyId: key.id, scopes: ['reply'], agentName: 'Anna Kowalska' });
+    expect(await asAnna.json()).toEqual({
+      keyId: key.id,
+      scopes: ['reply'],
+      agentName: 'Anna Kowalska',
+      agentId: 'anna',
+    });
     expect(await asBootstrap.json()).toEqual({
       keyId: 'bootstrap',
       scopes: ['read', 'reply', 'admin'],
       agentName: null,
+      agentId: null,
     });
+  });
+});
+
+// Found at stop 25 ("left alone"): a key stored its agent's name, not the person's id, so
+// renaming someone in switchboard.config.json refused their replies (AGENT_NOT_LISTED) or,
+// with a newcomer listed under the old name, signed them as the newcomer with her direct line.
+describe('whom a key signs as when the people list changes', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' };
+  const PIOTR = { id: 'piotr', name: 'Piotr Nowak', phone: '22 765 43 21' };
+  const people = (rota: BusinessConfig['people']['rota']): BusinessConfig => ({
+    ...DEFAULT_BUSINESS_CONFIG,
+    people: { default: 'anna', rota, agents: [] },
+  });
+
+  async function createKey(agentName: string): Promise<CreatedKey> {
+    const response = await sb.act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName },
+      { key: '' },
+    );
+    expect(response.status).toBe(201);
+    return (await response.json()) as CreatedKey;
+  }
+
+  /** A customer waiting on `on`, and the reply through `token` there: its status and the text sent. */
+  async function replyThrough(on: TestSwitchboard, token: string): Promise<{ status: number; text: string }> {
+    await on.postSms({ From: '+48601000088', Body: 'Czy faktura już wyszła?' });
+    await on.drain();
+    const { id } = await on.onlyOpenConversation();
+    on.clock.advance(20 * 60_000);
+    const response = await on.act(
+      `/conversations/${id}/replies`,
+      { text: 'Tak, wysłałam ją rano.' },
+      { token },
+    );
+    const sent = await on.outbox();
+    return { status: response.status, text: sent.at(-1)?.text ?? '' };
+  }
+
+  it('should keep signing as the person a key was made for after a deploy renames them', async () => {
+    // Prepare: a key made for Piotr (by name, as an admin types it); then he changes his name
+    // in the config
+    sb = await startTestSwitchboard({ business: people([ANNA, PIOTR]) });
+    const key = await createKey('piotr  nowak');
+    const renamed = sb.redeploy(people([ANNA, { ...PIOTR, name: 'Piotr Nowak-Wiśniewski' }]));
+
+    // Act
+    const reply = await replyThrough(renamed, key.token);
+
+    // Assess: stored under his id, and the reply goes out signed with his name as listed now
+    expect(reply.status).toBe(201);
+    expect(reply.text).toContain('Piotr Nowak-Wiśniewski, tel. 22 765 43 21');
+    expect(key).toMatchObject({ agentName: 'Piotr Nowak', agentId: 'piotr' });
+  });
+
+  it('should not sign as a newcomer listed under the name the key was made with', async () => {
+    // Prepare: a key made for "Anna Kowalska"; she becomes Anna Nowak, and a new colleague
+    // named Anna Kowalska joins with her own line
+    sb = await startTestSwitchboard({ business: people([ANNA, PIOTR]) });
+    const key = await createKey('Anna Kowalska');
+    const newcomer = { id: 'akowalska', name: 'Anna Kowalska', phone: '22 700 00 00' };
+    const after = sb.redeploy(people([{ ...ANNA, name: 'Anna Nowak' }, PIOTR, newcomer]));
+
+    // Act
+    const reply = await replyThrough(after, key.token);
+
+    // Assess: the customer is told to call the person who wrote, on her line
+    expect(reply.status).toBe(201);
+    expect(reply.text).toContain('Anna Nowak, tel. 22 123 45 67');
+    expect(reply.text).not.toContain('22 700 00 00');
+  });
+
+  it('should sign as the named person through a key stored before keys kept an id', async () => {
+    // Prepare: a key item as stop 25 wrote it (agentName only)
+    sb = await startTestSwitchboard({ business: people([ANNA, PIOTR]) });
+    const id = 'key_06gwk0wg90h3ggnh41h2xv7x5n';
+    const secret = 'x'.repeat(43);
+    await sb.backends.dynamodb.send(
+      new PutItemCommand({
+        TableName: sb.backends.tableName,
+        Item: marshall({
+          pk: `APIKEY#${id}`,
+          sk: 'APIKEY',
+          type: 'api-key',
+          gsi1pk: 'APIKEYS',
+          gsi1sk: `2026-11-01T10:00:00.000Z#${id}`,
+          id,
+          name: 'Old helpdesk',
+          scopes: ['read', 'reply'],
+          agentName: 'Piotr Nowak',
+          createdAt: '2026-11-01T10:00:00.000Z',
+          secretHash: hashSecret(secret),
+        }),
+      }),
+    );
+
+    // Act
+    const reply = await replyThrough(sb, `sbk_${id}_${secret}`);
+    const { items } = (await (await sb.api('/api/admin/keys')).json()) as {
+      items: Array<{ id: string; agentName: string | null; agentId: string | null }>;
+    };
+
+    // Assess
+    expect(reply.status).toBe(201);
+    expect(reply.text).toContain('Piotr Nowak, tel. 22 765 43 21');
+    expect(items.find((item) => item.id === id)).toMatchObject({ agentName: 'Piotr Nowak', agentId: null });
   });
 });
 
@@ -456,7 +579,7 @@ describe('npm run keys', () => {
     expect(admin.status).toBe(403);
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(id);
-    expect(list.stdout).toContain('Anna Kowalska');
+    expect(list.stdout).toContain('agent Anna Kowalska (anna)');
     expect(list.stdout).not.toContain(token);
     expect(revoke.code).toBe(0);
     expect(afterRevoke.status).toBe(401);

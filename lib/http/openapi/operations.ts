@@ -245,7 +245,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     tag: 'Keys',
     summary: 'Create an API key',
     description:
-      "`agentName`, when given, is the person the key's replies are signed by: someone the business configuration lists with a direct contact (people.rota or people.agents, by name or id), else 422 `AGENT_NOT_LISTED`.",
+      "`agentName`, when given, is the person the key's replies are signed by: someone the business configuration lists with a direct contact (people.rota or people.agents, by name or id), else 422 `AGENT_NOT_LISTED`. The key keeps their id (`agentId`) and their name as listed; the id signs its replies, so a rename in the configuration keeps signing as them.",
     auth: 'admin',
     body: CreateKeyBody,
     maxBodyBytes: MAX_KEY_BODY_BYTES,

@@ -76,6 +76,7 @@ export const CreatedApiKeySchema = ApiKeySchema.pick({
   name: true,
   scopes: true,
   agentName: true,
+  agentId: true,
   createdAt: true,
 }).extend({
   token: z.string().meta({ description: 'The bearer token: shown in this answer only, never again' }),

@@ -144,6 +144,7 @@ export function actionRoutes(
   const agentOf = (principal: AuthEnv['Variables']['principal']): Agent => ({
     keyId: principal.keyId,
     name: principal.agentName,
+    id: principal.agentId,
   });
   const changed = <R extends ChangeResult | ResolveResult | AssignResult>(
     result: R,

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
+import { type ApiKey, ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { listedSigner } from '#lib/domain/signer.ts';
+import { listedById, listedPerson } from '#lib/domain/signer.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -32,24 +32,27 @@ export function adminRoutes(deps: {
   routes.post('/keys', bodyLimit(MAX_KEY_BODY_BYTES), async (c) => {
     const body = parseRequest(CreateKeyBody, await readJsonBody(c.req.raw));
     // Its replies would go out with no direct contact, or be refused: say so now, to the admin.
-    if (body.agentName && !listedSigner(deps.business, body.agentName)) {
+    const person = body.agentName ? listedPerson(deps.business, body.agentName) : undefined;
+    if (body.agentName && !person) {
       return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(body.agentName)), 422);
     }
+    // The person's id signs the key's replies (a rename in the config keeps signing as them);
+    // the name as listed now is for people reading the key list.
     const { key, token } = issueApiKey(
-      { name: body.name, scopes: body.scopes, agentName: body.agentName ?? null },
+      { name: body.name, scopes: body.scopes, agentName: person?.name ?? null, agentId: person?.id ?? null },
       deps.clock.now(),
     );
     await deps.keys.create(key);
     deps.log.info('api key created', { keyId: key.id, scopes: key.scopes, by: c.get('principal').keyId });
-    const { id, name, scopes, agentName, createdAt } = key;
+    const { id, name, scopes, agentName, agentId, createdAt } = key;
     // The token exists only in this response: no cache may keep it.
     c.header('Cache-Control', 'no-store');
-    return c.json({ id, token, name, scopes, agentName, createdAt }, 201);
+    return c.json({ id, token, name, scopes, agentName, agentId, createdAt }, 201);
   });
 
   routes.get('/keys', async (c) => {
     const keys = await deps.keys.list();
-    return c.json({ items: keys.map(publicKey) });
+    return c.json({ items: keys.map((key) => publicKey(namedNow(deps.business, key))) });
   });
 
   routes.delete('/keys/:id', async (c) => {
@@ -61,4 +64,10 @@ export function adminRoutes(deps: {
   });
 
   return routes;
+}
+
+/** A key whose person is listed under another name now (renamed in the config): listed with it. */
+function namedNow(business: BusinessConfig, key: ApiKey): ApiKey {
+  const person = key.agentId ? listedById(business, key.agentId) : undefined;
+  return person ? { ...key, agentName: person.name } : key;
 }

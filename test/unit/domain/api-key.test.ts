@@ -17,7 +17,7 @@ import {
 const NOW = new Date('2026-11-25T09:00:00.000Z');
 
 function issue(scopes: Array<'read' | 'reply' | 'admin'> = ['read', 'reply']) {
-  return issueApiKey({ name: 'Helpdesk', scopes, agentName: 'Anna Kowalska' }, NOW);
+  return issueApiKey({ name: 'Helpdesk', scopes, agentName: 'Anna Kowalska', agentId: 'anna' }, NOW);
 }
 
 describe('API keys', () => {
@@ -33,6 +33,7 @@ describe('API keys', () => {
       name: 'Helpdesk',
       scopes: ['read', 'reply'],
       agentName: 'Anna Kowalska',
+      agentId: 'anna',
       createdAt: NOW.toISOString(),
       lastUsedAt: null,
       revokedAt: null,
@@ -101,7 +102,7 @@ describe('API keys', () => {
     // Assess
     expect(ok).toEqual({
       kind: 'ok',
-      principal: { keyId: key.id, scopes: ['read', 'reply'], agentName: 'Anna Kowalska' },
+      principal: { keyId: key.id, scopes: ['read', 'reply'], agentName: 'Anna Kowalska', agentId: 'anna' },
     });
     expect(authenticateKey(key, wrong)).toEqual({ kind: 'mismatch' });
     expect(authenticateKey(null, secret)).toEqual({ kind: 'unknown' });
@@ -132,6 +133,7 @@ describe('API keys', () => {
       keyId: 'bootstrap',
       scopes: ['read', 'reply', 'admin'],
       agentName: null,
+      agentId: null,
     });
   });
 
@@ -156,7 +158,7 @@ describe('API keys', () => {
 
     // Assess
     expect(Object.keys(listed).sort()).toEqual(
-      ['agentName', 'createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scopes'].sort(),
+      ['agentId', 'agentName', 'createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scopes'].sort(),
     );
     expect(ApiKeySchema.safeParse(listed).success).toBe(true);
   });
