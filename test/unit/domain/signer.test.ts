@@ -5,7 +5,7 @@ import {
   parseBusinessConfig,
 } from '#lib/domain/business-config.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
-import { replySigner } from '#lib/domain/signer.ts';
+import { replySigner, signedNow } from '#lib/domain/signer.ts';
 
 const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' };
 const PIOTR = { id: 'piotr', name: 'Piotr Nowak', email: 'piotr.nowak@example.com' };
@@ -110,5 +110,30 @@ describe('replySigner', () => {
       phone: '22 123 45 67',
       email: 'anna.kowalska@example.com',
     });
+  });
+
+  // Found at stop 25 ("left alone"): a key signed by the name it stored, so a rename refused it.
+  it('should sign a key by the id it stored, whatever name it was made with, and as nobody once that id is gone', () => {
+    // Act
+    const renamed = replySigner(CONFIG, { agentName: 'Piotr Kowalski', agentId: 'piotr', promise: null });
+    const gone = replySigner(CONFIG, { agentName: 'Piotr Nowak', agentId: 'pnowak', promise: null });
+
+    // Assess: the id decides; the stored name does not stand in for it
+    expect(renamed).toEqual({ name: 'Piotr Nowak', email: 'piotr.nowak@example.com' });
+    expect(gone).toBeNull();
+  });
+});
+
+describe('signedNow', () => {
+  it('should keep a promise whose person is listed as stored, and re-sign one whose person changed or left', () => {
+    // Prepare
+    const kept = promisedBy(ANNA);
+    const moved = promisedBy({ ...PIOTR, email: 'old@example.com' });
+    const left = promisedBy({ id: 'ola', name: 'Ola Nowak', phone: '22 111 11 11' });
+
+    // Act + Assess: the same object when nothing changed; never duty hours on a promise
+    expect(signedNow(CONFIG, kept)).toBe(kept);
+    expect(signedNow(CONFIG, moved)).toEqual({ ...moved, signer: PIOTR });
+    expect(signedNow(CONFIG, left)).toEqual({ ...left, signer: ANNA });
   });
 });
