@@ -55,10 +55,10 @@ export type AgentDeps = {
 };
 
 /**
- * Who acts: the API key's agent name (signs replies), or null for a key without one (its
- * replies are signed by the person the conversation's promise named: replySigner).
+ * Who acts: the API key's agent (`id`, their id in the configuration, signs replies; a key made
+ * before keys kept it signs by `name`), or null for a key without one (its replies are signed
+ * by the person the conversation's promise named: replySigner).
  */
-/** Who acts: the key, and the person it signs as (`id`: their id in the configuration, null for a key made before keys kept it). */
 export type Agent = { keyId: string; name: string | null; id?: string | null };
 
 export type ReplyResult =
