@@ -54,6 +54,18 @@ export async function retryWithinBudget<T>(
 }
 
 /**
+ * Statuses a gateway in front of the provider answers when the request went through it and no
+ * result came back from behind: 502 (bad gateway) and 504 (gateway timeout), after the backend
+ * that may have taken the message failed or timed out. Such a send is uncertain, like a timeout
+ * after the request was written. Not 503: a service that is unavailable refuses before it takes
+ * anything (Twilio 20503: "try again a few times with exponential back-off"). 500 depends on the
+ * provider: each sender decides (docs/channels.md, "No answer from the provider").
+ */
+export function gatewayLostAnswer(status: number): boolean {
+  return status === 502 || status === 504;
+}
+
+/**
  * Error codes (undici's, Node's, OpenSSL's) of a connection that failed before a byte of the
  * request could reach the provider: no address, nobody listening, no route, a connect timeout,
  * a TLS handshake refused. Resending after one of these cannot double a message. Anything else

@@ -89,9 +89,10 @@ describe('the ack worker', () => {
   });
 
   it('should retry a failing provider through the queue, then show failed and leave the job in the DLQ', async () => {
-    // Prepare: Twilio answers 500 to every attempt (the sender's own retries included).
+    // Prepare: Twilio answers 503 to every attempt (the sender's own retries included). (A 500
+    // may come after Twilio took the message: uncertain, uncertain-sends.test.ts.)
     await withFakeTwilio({ maxReceiveCount: 3 });
-    twilio?.failNext(1_000, { status: 500, code: 20500, message: 'Internal Server Error' });
+    twilio?.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
 
     // Act
     await sb.postSms({ From: '+48601000021' });
@@ -100,7 +101,7 @@ describe('the ack worker', () => {
     // Assess
     const conversation = await onlyConversation();
     expect(conversation.ack.state).toBe('failed');
-    expect(conversation.ack.reason).toBe('SEND_FAILED:20500');
+    expect(conversation.ack.reason).toBe('SEND_FAILED:20503');
     const dlq = await sb.backends.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: sb.backends.dlqUrl, WaitTimeSeconds: 1 }),
     );

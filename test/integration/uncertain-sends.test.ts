@@ -79,6 +79,26 @@ describe('uncertain sends', () => {
     twilio = undefined;
   });
 
+  it("should text the acknowledgement once when Twilio's edge answers 504 after Twilio took it, and record it under its SID", async () => {
+    // Prepare: Twilio's backend takes the ack and times out; its edge answers 504 (stop 26: a
+    // 502 or 504 was retried at once, and the customer got the ack two or three times)
+    twilio = await startFakeTwilio();
+    twilio.failNext(1, { status: 504, taken: true });
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+
+    // Act
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+
+    // Assess: one text, found by the lookup and on record as sent
+    const posts = twilio.requests.filter((request) => request.method === 'POST');
+    expect(posts, 'acks texted to the customer').toHaveLength(1);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent' });
+    const ack = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'ack');
+    expect(ack?.providerMessageId).toMatch(/^SM/);
+  });
+
   it('should not text the acknowledgement again on a redrive when its last try was uncertain and Twilio took it (the redrive asks first)', async () => {
     // Prepare: Twilio takes the first try of the ack, its answer is lost, and its Messages list
     // cannot be read for the rest of the tries: the ack runs out of tries and is dead-lettered

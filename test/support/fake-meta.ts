@@ -27,6 +27,8 @@ export type FakeGraphFailure =
       message?: string;
       retryAfter?: string;
       transient?: boolean;
+      /** A gateway's own page (HTML, no Graph error): an edge in front of the Graph API answered. */
+      gateway?: boolean;
     };
 
 /** Graph answers of the failures the senders must tell apart. */
@@ -231,6 +233,11 @@ export async function startFakeMeta(
     }
     const failure = script.shift();
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
+    if (failure?.gateway) {
+      response.writeHead(failure.status, { 'content-type': 'text/html' });
+      response.end(`<html><body><h1>${failure.status}</h1></body></html>`);
+      return;
+    }
     if (failure) {
       const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': failure.retryAfter } : {};
       const code = failure.code ?? (failure.status === 429 ? 4 : 2);

@@ -23,7 +23,18 @@ export type RecordedRequest = {
 export type FakeFailure =
   | 'hang'
   | 'take-and-hang'
-  | { status: number; code?: number; message?: string; retryAfter?: string };
+  | {
+      status: number;
+      code?: number;
+      message?: string;
+      retryAfter?: string;
+      /**
+       * Twilio's backend took the message (the customer gets it, the list shows it), and its edge
+       * answered `status` with a gateway's own page, not Twilio's JSON error (a 502 or 504 after
+       * the backend timed out).
+       */
+      taken?: boolean;
+    };
 
 export type FakeTwilio = {
   /** Base URL to pass as apiBaseUrl. */
@@ -200,6 +211,12 @@ export async function startFakeTwilio(
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
     if (failure === 'take-and-hang') {
       sent.unshift(messageJson(accountSid, form, clock.now()));
+      return;
+    }
+    if (failure && typeof failure === 'object' && failure.taken) {
+      sent.unshift(messageJson(accountSid, form, clock.now()));
+      response.writeHead(failure.status, { 'content-type': 'text/html' });
+      response.end(`<html><body><h1>${failure.status}</h1></body></html>`);
       return;
     }
     if (failure) {

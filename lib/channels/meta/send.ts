@@ -1,5 +1,6 @@
 import {
   type Attempt,
+  gatewayLostAnswer,
   postJson,
   type RetryOptions,
   retryAfterMs,
@@ -117,9 +118,15 @@ async function errorOf(response: Response, label: string): Promise<Attempt<SendR
   // Graph's own message can quote the recipient; only the status and codes go out.
   const codes =
     graph.code === undefined ? '' : ` (error ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})`;
+  // A 500 that carries no Graph error did not come from the Graph API (which answers its own
+  // failures with a code, 1 or 2 "wait and retry") but from something in front of it that lost
+  // the answer, as a 502 or 504 does: Meta may have taken the message.
+  const uncertain =
+    gatewayLostAnswer(response.status) || (response.status === 500 && graph.code === undefined);
   const error = new SendError(`${label} answered HTTP ${response.status}${codes}`, {
     permanent: !retryable,
     ours: isOurs(response.status, graph),
+    uncertain,
     providerCode,
   });
   return { done: false, error, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { type Attempt, noAnswerError, retryAfterMs, retryWithinBudget } from '#lib/channels/http-retry.ts';
+import {
+  type Attempt,
+  gatewayLostAnswer,
+  noAnswerError,
+  retryAfterMs,
+  retryWithinBudget,
+} from '#lib/channels/http-retry.ts';
 import { refuseTooLong } from '#lib/channels/too-long.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
@@ -109,12 +115,17 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
     (code !== undefined && TRANSIENT_CODES.has(code));
   const template = code !== undefined && TEMPLATE_CODES.has(code);
   const ours = response.status === 401 || template || (code !== undefined && OUR_ACCOUNT_CODES.has(code));
+  // Twilio documents its 500 (20500) as "an error in the server handling logic or a timeout in
+  // the API", after which a retried message POST "may" text the customer twice: it may have been
+  // taken, like a gateway's 502 or 504. Its 503 (20503) is retried.
+  const uncertain = response.status === 500 || gatewayLostAnswer(response.status);
   // Twilio's own message often quotes the phone number, so only the status and code go out.
   const error = new SendError(
     `Twilio answered HTTP ${response.status}${code === undefined ? '' : ` (error ${code})`}`,
     {
       permanent: !retryable,
       ours,
+      uncertain,
       // The window's refusal has one name on every provider: the ack is skipped, never failed.
       providerCode:
         code === TWILIO_OUTSIDE_WINDOW

@@ -230,6 +230,45 @@ describe('createMessengerSender', () => {
     expect(meta.requests).toHaveLength(3);
   });
 
+  it.each([502, 504])(
+    'should not send again in the call when a gateway answers %i (Meta may have taken it), but fail uncertain',
+    async (status) => {
+      // Prepare: an edge in front of the Graph API answers with its own page
+      meta.failNext(3, { status, gateway: true });
+
+      // Act
+      const error = await sendError(messenger().send(MESSENGER));
+
+      // Assess
+      expect(error).toMatchObject({ permanent: false, uncertain: true, code: 'SEND_UNCERTAIN' });
+      expect(meta.requests).toHaveLength(1);
+    },
+  );
+
+  it('should not send again in the call after a 500 that carries no Graph error (not the Graph API answering), but fail uncertain', async () => {
+    // Prepare
+    meta.failNext(3, { status: 500, gateway: true });
+
+    // Act
+    const error = await sendError(messenger().send(MESSENGER));
+
+    // Assess
+    expect(error).toMatchObject({ permanent: false, uncertain: true, code: 'SEND_UNCERTAIN' });
+    expect(meta.requests).toHaveLength(1);
+  });
+
+  it('should retry a 503, which says the message was not taken, and then succeed', async () => {
+    // Prepare
+    meta.failNext(2, { status: 503, gateway: true });
+
+    // Act
+    const receipt = await messenger().send(MESSENGER);
+
+    // Assess
+    expect(receipt.providerMessageId).toMatch(/^m_/);
+    expect(meta.requests).toHaveLength(3);
+  });
+
   it('should retry an error Graph marks transient even on HTTP 400', async () => {
     // Prepare
     meta.failNext(1, { status: 400, code: 1, message: 'Please reduce the amount of data', transient: true });

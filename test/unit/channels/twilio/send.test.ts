@@ -219,22 +219,42 @@ describe('createTwilioSender', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('should retry a 500 twice and then fail not permanently', async () => {
-    // Prepare
+  it('should not send again in the call after a 500, which Twilio documents may come after it took the message (20500), but fail uncertain', async () => {
+    // Prepare: Twilio's 20500 "an error in the server handling logic or a timeout in the API":
+    // a message POST that got it "is not idempotent", a retry may text the customer twice
     twilio.failNext(3, { status: 500, code: 20500, message: 'Internal Server Error' });
 
     // Act
     const error = await sendError(sender().send(SMS));
 
     // Assess
-    expect(error.permanent).toBe(false);
-    expect(error.code).toBe('SEND_FAILED');
-    expect(twilio.requests).toHaveLength(3);
+    expect(error).toMatchObject({ permanent: false, uncertain: true, code: 'SEND_UNCERTAIN' });
+    expect(twilio.requests).toHaveLength(1);
   });
 
-  it('should succeed when a 503 clears before the retries run out', async () => {
+  it.each([502, 504])(
+    'should not send again in the call when a gateway answers %i after Twilio took the message, but fail uncertain and find it',
+    async (status) => {
+      // Prepare: Twilio's backend takes the message; its edge answers with a gateway's page
+      twilio.failNext(3, { status, taken: true });
+      const started = new Date(Date.now() - 1000);
+      const twilioSender = sender();
+
+      // Act
+      const error = await sendError(twilioSender.send(SMS));
+      const found = await twilioSender.find?.(SMS, started);
+
+      // Assess: one message texted, and the lookup finds it
+      expect(error).toMatchObject({ permanent: false, uncertain: true, code: 'SEND_UNCERTAIN' });
+      expect(error.message).toContain(`HTTP ${status}`);
+      expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+      expect(found).toHaveLength(1);
+    },
+  );
+
+  it('should succeed when a 503 clears before the retries run out (20503: "temporarily unavailable", retry with back-off)', async () => {
     // Prepare
-    twilio.failNext(2, { status: 503 });
+    twilio.failNext(2, { status: 503, code: 20503 });
 
     // Act
     const receipt = await sender().send(SMS);
