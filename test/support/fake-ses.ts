@@ -13,8 +13,12 @@ export type RecordedSend = {
   rawMime: string;
 };
 
-/** `drop`: close the connection without an answer (a network error for the client). */
-export type FakeSesFailure = 'drop' | { status: number; type: string; message?: string };
+/**
+ * `drop`: read the request, then close the connection without an answer (a network error for
+ * the client, after SES may have taken the mail). `hang`: read it and never answer (the
+ * client's timeout ends it).
+ */
+export type FakeSesFailure = 'drop' | 'hang' | { status: number; type: string; message?: string };
 
 export type FakeSes = {
   url: string;
@@ -56,6 +60,7 @@ export async function startFakeSes(): Promise<FakeSes> {
     requests.push({ method: request.method, path, headers: request.headers, body, rawMime });
     const failure = script.shift();
     if (failure === 'drop') return request.socket.destroy();
+    if (failure === 'hang') return;
     if (failure) {
       // REST-JSON errors: the type in x-amzn-ErrorType, the text in `message`.
       return sendJson(

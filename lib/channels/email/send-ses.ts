@@ -1,4 +1,10 @@
-import type { ChannelSender } from '#lib/ports/channel-sender.ts';
+import {
+  gatewayLostAnswer,
+  noAnswerError,
+  type RetryOptions,
+  retryWithinBudget,
+} from '#lib/channels/http-retry.ts';
+import type { ChannelSender, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
 import { composeReply, parseMailbox, replySubject } from './compose.ts';
 
@@ -30,6 +36,13 @@ export type SesSenderOptions = {
   configurationSetName?: string;
   now?: () => Date;
 };
+
+/**
+ * Retries within the call of a send SES surely did not take (throttling, 503, a connection that
+ * never opened), as the other senders do; the client itself makes one attempt and times it out
+ * (lib/runtime/ses-client.ts), so `timeoutMs` bounds nothing here.
+ */
+const RETRY: RetryOptions = { timeoutMs: 8_000, maxRetries: 2, totalBudgetMs: 8_000, baseDelayMs: 300 };
 
 // SESv2 names (and the v1 names some proxies still answer with) of refusals of this one mail,
 // which no retry fixes.
@@ -68,22 +81,38 @@ const TRANSIENT = new Set([
 
 type AwsError = { name?: unknown; $metadata?: { httpStatusCode?: unknown }; $fault?: unknown };
 
-/** Maps an SES (or network) failure to a SendError; only the error name and status go out. */
+/**
+ * Maps an SES (or network) failure to a SendError; only the error name and status go out.
+ * `uncertain` when SES may have taken the mail: no answer after the request was written (a
+ * timeout, a reset; noAnswerError), a gateway's 502 or 504, or a 500 (InternalFailure: an
+ * unknown failure, after the mail may have been accepted).
+ */
 export function sesSendError(error: unknown): SendError {
   const aws = (typeof error === 'object' && error !== null ? error : {}) as AwsError;
   const name = typeof aws.name === 'string' ? aws.name : 'Error';
   const status = typeof aws.$metadata?.httpStatusCode === 'number' ? aws.$metadata.httpStatusCode : undefined;
   const ours = OUR_ACCOUNT.has(name);
   let permanent: boolean;
+  let uncertain = false;
+  let detail = '';
   if (ours) permanent = false;
   else if (PERMANENT.has(name)) permanent = true;
   else if (TRANSIENT.has(name)) permanent = false;
   // No HTTP status: the request never got an answer (DNS, refused, reset, timeout).
-  else if (status === undefined || status >= 500 || status === 429) permanent = false;
-  else permanent = aws.$fault === 'client';
-  return new SendError(`SES SendEmail failed: ${name}${status ? ` (HTTP ${status})` : ''}`, {
+  else if (status === undefined) {
+    permanent = false;
+    const noAnswer = noAnswerError(error, 0, 'SES');
+    uncertain = noAnswer.uncertain;
+    const code = (error as { code?: unknown }).code;
+    detail = `${typeof code === 'string' ? ` ${code}` : ''}${uncertain ? ', perhaps after the request was sent' : ''}`;
+  } else if (status >= 500 || status === 429) {
+    permanent = false;
+    uncertain = status === 500 || gatewayLostAnswer(status);
+  } else permanent = aws.$fault === 'client';
+  return new SendError(`SES SendEmail failed: ${name}${status ? ` (HTTP ${status})` : ''}${detail}`, {
     permanent,
     ours,
+    uncertain,
     providerCode: name,
     cause: error,
   });
@@ -93,7 +122,8 @@ export function sesSendError(error: unknown): SendError {
  * Sends acknowledgements as raw MIME through SESv2 SendEmail (Content.Raw), threaded under
  * the customer's mail (`message.thread`: In-Reply-To, References, `Re:` subject) and marked
  * `Auto-Submitted: auto-replied`; without a thread it goes out unthreaded under `subject`.
- * Retries of throttling and 5xx are left to the SDK client's own retry strategy.
+ * Retries within the call only what SES surely did not take (throttling, 503, a connection that
+ * never opened); a send SES may have taken is never repeated in the call (SendError.uncertain).
  */
 export function createSesSender(options: SesSenderOptions): ChannelSender {
   const { client, configurationSetName, now = () => new Date() } = options;
@@ -125,12 +155,15 @@ export function createSesSender(options: SesSenderOptions): ChannelSender {
         Content: { Raw: { Data: new TextEncoder().encode(raw) } },
         ...(configurationSetName ? { ConfigurationSetName: configurationSetName } : {}),
       };
-      try {
-        const output = await client.sendEmail(input);
-        return { providerMessageId: output.MessageId ?? null, status: 'queued' };
-      } catch (error) {
-        throw sesSendError(error);
-      }
+      return retryWithinBudget(async () => {
+        try {
+          const output = await client.sendEmail(input);
+          const receipt: SendReceipt = { providerMessageId: output.MessageId ?? null, status: 'queued' };
+          return { done: true, value: receipt };
+        } catch (error) {
+          return { done: false, error: sesSendError(error) };
+        }
+      }, RETRY);
     },
   };
 }
