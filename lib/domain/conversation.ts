@@ -61,6 +61,22 @@ export const AckSchema = z.looseObject({
 });
 export type Ack = z.infer<typeof AckSchema>;
 
+/**
+ * An ended episode's ack or notice whose last try was uncertain, replaced in its slot before its
+ * lookup-only try (an agent replied, then the customer wrote again: the next episode's ack took
+ * the slot). The provider is still asked for it, never sent it again: the sweeper queues its job
+ * at `retryAt` and the worker records it as sent (found) or skipped (not found).
+ */
+export const OwedLookUpSchema = z.looseObject({
+  slot: z.enum(['ack', 'notice']),
+  episode: z.number().int().positive(),
+  requestedAt: z.string(),
+  attempts: z.number().int().nonnegative(),
+  retryAt: z.string(),
+  uncertain: AckSchema.shape.uncertain.unwrap(),
+});
+export type OwedLookUp = z.infer<typeof OwedLookUpSchema>;
+
 /** Where answers go: the channel and addresses of the customer's last message. */
 export const ReplyRouteSchema = z.looseObject({
   channel: ChannelSchema,
@@ -206,6 +222,8 @@ export const ConversationSchema = z.looseObject({
    * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day.
    */
   uncertainReplies: z.record(z.string(), z.looseObject({ at: z.string(), text: z.string() })).optional(),
+  /** Ended episodes' uncertain acks and notices still to be looked up (OwedLookUpSchema); a few at most. */
+  lookUps: z.array(OwedLookUpSchema).optional(),
   /**
    * The latest agent's reply the provider reported undelivered or failed (reply.failed), until
    * a later reply is recorded: the customer did not get it, and a person should act. `sentAt` is
@@ -543,7 +561,7 @@ export function applyInbound(
   return {
     kind: 'applied',
     conversation: {
-      ...withConsent(withAck, message, context),
+      ...withConsent(owingLookUp(withAck, 'ack', context.now), message, context),
       episode,
       awaitingSince: message.createdAt,
       episodeMessageIds: [message.id],
@@ -555,6 +573,62 @@ export function applyInbound(
     ackRequested: ack.state === 'pending',
     opened: current === null,
   };
+}
+
+/** How many owed lookups a conversation keeps: each is minutes old, and two replaced episodes in that time are rare. */
+const MAX_LOOK_UPS = 4;
+
+/**
+ * Before `slot` is taken by the next episode's job: its ended episode's job, when its last try
+ * was uncertain and it still waits for its lookup (pending) or a redrive (failed), is kept in
+ * `lookUps`, due when its own next try would have been. Rides on the write that replaces it.
+ */
+export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): Conversation {
+  const job = conversation[slot];
+  if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
+  const owed: OwedLookUp = {
+    slot,
+    episode: job.episode,
+    requestedAt: job.requestedAt,
+    attempts: 0,
+    retryAt: job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString(),
+    uncertain: job.uncertain,
+  };
+  const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
+  return { ...conversation, lookUps: [...others, owed].slice(-MAX_LOOK_UPS) };
+}
+
+/**
+ * An owed lookup's outcome: found (`sent`, announced as the ended episode's ack.sent or
+ * notice.sent), not found or given up (`skipped`, announced), or asked again later (`pending`).
+ */
+export function settleLookUp(
+  conversation: Conversation,
+  owed: OwedLookUp,
+  outcome:
+    | { state: 'sent'; at: Date; messageId: string }
+    | { state: 'skipped'; reason: string; at: Date }
+    | { state: 'pending'; retryAt: Date },
+): Conversation {
+  const others = (conversation.lookUps ?? []).filter(
+    (l) => l.slot !== owed.slot || l.episode !== owed.episode,
+  );
+  if (outcome.state === 'pending') {
+    const later = { ...owed, attempts: owed.attempts + 1, retryAt: outcome.retryAt.toISOString() };
+    return { ...conversation, lookUps: [...others, later] };
+  }
+  const { lookUps: _all, ...without } = conversation;
+  const settled: Conversation = others.length > 0 ? { ...without, lookUps: others } : without;
+  const { episode } = owed;
+  if (outcome.state === 'sent') {
+    const type = owed.slot === 'ack' ? 'ack.sent' : 'notice.sent';
+    return withEvent(settled, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
+  }
+  const type = owed.slot === 'ack' ? 'ack.skipped' : 'notice.skipped';
+  return withEvent(settled, type, `${episode}:${owed.requestedAt}`, outcome.at, {
+    episode,
+    reason: outcome.reason,
+  });
 }
 
 /** Reasons measured from our last reply or ack, which a reply applied later measures again. */
@@ -1068,7 +1142,7 @@ export function requestNotice(conversation: Conversation, now: Date, timing: Not
   const due = noticeDueAt(conversation, timing);
   if (due === null || Date.parse(due) > now.getTime()) return conversation;
   return {
-    ...conversation,
+    ...owingLookUp(conversation, 'notice', now),
     notice: { state: 'pending', episode: conversation.episode, requestedAt: now.toISOString(), attempts: 0 },
   };
 }
@@ -1138,7 +1212,11 @@ export function nextSweepAt(
   graceMs: number,
   notice?: NoticeTiming,
 ): string | null {
-  const times = [jobSweepAt(conversation.ack, graceMs), jobSweepAt(conversation.notice, graceMs)];
+  const times = [
+    jobSweepAt(conversation.ack, graceMs),
+    jobSweepAt(conversation.notice, graceMs),
+    ...(conversation.lookUps ?? []).map((owed) => Date.parse(owed.retryAt)),
+  ];
   if (notice !== undefined) {
     const due = noticeDueAt(conversation, notice);
     if (due) times.push(Date.parse(due));

@@ -8,9 +8,11 @@ import {
   claimAck,
   deadLetteredAt,
   isRedrive,
+  type OwedLookUp,
   type Slot,
   sendChannelOf,
   settleAck,
+  settleLookUp,
   stateNewPromise,
   stateSigner,
 } from '#lib/domain/conversation.ts';
@@ -405,8 +407,25 @@ async function claim(
     const current = await deps.store.getConversation(job.conversationId);
     if (!current) return { kind: 'nothing-to-do', reason: 'missing' };
     const now = deps.clock.now();
-    const target = current[slot];
+    const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === job.episode);
+    if (owed && current[slot]?.episode !== job.episode) {
+      const looked = await lookUpOwed(deps, current, owed, now);
+      if (looked.kind === 'nothing-to-do') return looked;
+      if (await trySave(deps.store, delivered(looked.next), current.version)) return looked.result;
+      continue;
+    }
     const ended = ackNoLongerNeeded(current, job.episode);
+    // A dead-lettered ack of an episode that ended since, whose last try may have reached the
+    // customer: its redrive only asks the provider (a fresh budget of lookups), like a pending one.
+    const stuck = current[slot];
+    const redrivenEnded =
+      ended !== null &&
+      stuck?.episode === job.episode &&
+      stuck.state === 'failed' &&
+      stuck.uncertain !== undefined &&
+      isRedrive(stuck, now, firstDelivery);
+    const working = redrivenEnded ? reopened(current, slot) : current;
+    const target = working[slot];
     const open =
       target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
     // Every worker that claimed it died holding it (a timeout, a crash): no more tries.
@@ -425,7 +444,7 @@ async function claim(
       if (!sent && ended && target.uncertain) {
         const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
         if (looked === 'unknown') {
-          const later = laterLookUp(deps, current, target, slot, now);
+          const later = laterLookUp(deps, working, target, slot, now);
           if (later && (await trySave(deps.store, delivered(later), current.version)))
             return { kind: 'nothing-to-do', reason: 'not-yet' };
           if (later) continue;
@@ -446,12 +465,12 @@ async function claim(
         : ended
           ? ({ state: 'skipped', reason: ended, at: now } as const)
           : ({ state: 'failed', reason: 'worker-died', at: now } as const);
-      const settled = settleAck(current, job.episode, outcome, slot);
+      const settled = settleAck(working, job.episode, outcome, slot);
       // What it stated holds, as when the next worker finds it stored (an ended episode's
       // promise is no longer anyone's to move).
       const stated =
         sent && !ended ? statedPromise(deps, current, slot, new Date(sent.createdAt)) : undefined;
-      const next = settled !== current ? stateNewPromise(settled, slot, stated) : settled;
+      const next = settled !== working ? stateNewPromise(settled, slot, stated) : settled;
       if (await trySave(deps.store, delivered(next), current.version)) {
         if (sent) return { kind: 'sent', messageId };
         return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };
@@ -483,6 +502,61 @@ async function claim(
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
 }
+
+/** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */
+function reopened(conversation: Conversation, slot: Slot): Conversation {
+  const job = conversation[slot];
+  if (!job) return conversation;
+  const { deadLetteredAt: _dead, ...rest } = job;
+  return { ...conversation, [slot]: { ...rest, state: 'sending', attempts: 1 } };
+}
+
+/**
+ * The lookup-only try of an ended episode's ack or notice that the next episode's job replaced
+ * before its lookup (Conversation.lookUps): recorded as sent when the provider has it, skipped
+ * when it has none or after the last try that could not ask; `next` is the conversation to write.
+ */
+async function lookUpOwed(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  owed: OwedLookUp,
+  now: Date,
+): Promise<
+  { kind: 'nothing-to-do'; reason: 'not-yet' } | { kind: 'done'; next: Conversation; result: SendAckResult }
+> {
+  if (Date.parse(owed.retryAt) - LOOKUP_CLOCK_SKEW_MS > now.getTime())
+    return { kind: 'nothing-to-do', reason: 'not-yet' };
+  const messageId = ackMessageId(conversation.id, owed.episode, owed.slot);
+  let sent = await deps.store.getMessage(messageId);
+  if (!sent) {
+    const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);
+    if (looked === 'unknown') {
+      const attempts = owed.attempts + 1;
+      if (attempts < deps.ack.maxAttempts) {
+        const retryAt = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
+        const next = settleLookUp(conversation, owed, { state: 'pending', retryAt });
+        return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
+      }
+      deps.log.warn('could not learn whether an automatic message went; skipped', {
+        conversationId: conversation.id,
+        slot: owed.slot,
+      });
+    } else sent = looked;
+  }
+  if (sent?.providerMessageId) {
+    const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
+    if (early) await applyDelivery(deps, sent, early);
+  }
+  if (sent) {
+    const next = settleLookUp(conversation, owed, { state: 'sent', at: new Date(sent.createdAt), messageId });
+    return { kind: 'done', next, result: { kind: 'sent', messageId } };
+  }
+  const next = settleLookUp(conversation, owed, { state: 'skipped', reason: 'answered', at: now });
+  return { kind: 'done', next, result: { kind: 'skipped', reason: 'answered' } };
+}
+
+/** A worker whose clock runs this much behind the sweeper's still takes the lookup it queued. */
+const LOOKUP_CLOCK_SKEW_MS = 5_000;
 
 /**
  * The lookup-only try of an ack or notice whose episode ended while its last try was uncertain:

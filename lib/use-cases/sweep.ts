@@ -209,6 +209,12 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
       );
       result.requeued++;
     }
+    // An ended episode's uncertain ack or notice, replaced before its lookup: its lookup-only job.
+    for (const owed of conversation.lookUps ?? []) {
+      if (Date.parse(owed.retryAt) > now.getTime()) continue;
+      await deps.queue.enqueue({ conversationId: conversation.id, episode: owed.episode, kind: owed.slot });
+      result.requeued++;
+    }
   } catch (error) {
     result.errors++;
     deps.log.warn('sweeper could not requeue', {

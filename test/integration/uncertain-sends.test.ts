@@ -162,6 +162,76 @@ describe('uncertain sends', () => {
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
+  it('should record the acknowledgement Twilio took on an uncertain try when an agent replies and the customer writes again (a new episode) before its lookup', async () => {
+    // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+
+    // Act: an agent answers within the wait, the customer writes back (the next episode, its
+    // ack replacing the first's); then the wait passes and the sweeper runs
+    sb.clock.advance(60_000);
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the first episode's ack (Twilio has it): on record and announced
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(
+      acks.map((ack) => ack.text),
+      'the ack the customer got, on record',
+    ).toContain(ackPost?.form.Body);
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent');
+    expect(sent.map((event) => event.data.episode)).toContain(1);
+    const texted = twilio.requests.filter(
+      (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
+    );
+    expect(texted, 'the first ack texted again').toHaveLength(1);
+  });
+
+  it('should look up, on a redrive, the dead-lettered acknowledgement of an episode that ended since, and record it when Twilio took it', async () => {
+    // Prepare: Twilio takes the first try of the ack, its answer is lost, and its Messages list
+    // cannot be read for the rest of the tries: the ack is dead-lettered; then an agent replies
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      fetch: degradedTwilio(state),
+      maxReceiveCount: 3,
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await drainThroughRetries(sb);
+    const [waiting] = await conversations(sb);
+    expect(waiting?.ack).toMatchObject({ state: 'failed' });
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+
+    // Act: Twilio is fully up again; ops redrive the ack DLQ, as its alarm asks
+    state.list = 'up';
+    sb.clock.advance(20 * 60_000);
+    expect(await redriveDlq(sb)).toHaveLength(1);
+    await sb.drain();
+
+    // Assess: asked, found, on record as sent (never sent again)
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(acks.map((ack) => ack.text)).toEqual([ackPost?.form.Body]);
+    expect((await sb.runtime.store.getConversation(waiting?.id as string))?.ack).toMatchObject({
+      state: 'sent',
+    });
+    const posts = twilio.requests.filter((request) => request.method === 'POST');
+    expect(posts.map((request) => request.form.Body)).toEqual([ackPost?.form.Body, expect.any(String)]);
+  });
+
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
     // Prepare: the ack's try times out before Twilio took it; the lookup right after fails
     twilio = await startFakeTwilio();
