@@ -57,9 +57,30 @@ export const AckSchema = z.looseObject({
    * an ack pending for one lookup-only try (endPendingJobs): recorded as sent if the provider has
    * it, else skipped.
    */
-  uncertain: z.looseObject({ at: z.string(), text: z.string() }).optional(),
+  uncertain: z
+    .looseObject({
+      at: z.string(),
+      text: z.string(),
+      /**
+       * Where that try went (the route then): its lookup asks from there, not from the route in
+       * force when it runs (the customer may have written to another of our numbers since).
+       * Absent on marks written before stop 26: the conversation's route is used.
+       */
+      via: z
+        .looseObject({
+          channel: ChannelSchema,
+          provider: z.string(),
+          to: z.string(),
+          from: z.string(),
+          businessId: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
+/** An uncertain try of an automatic message (Ack.uncertain). */
+export type UncertainTry = NonNullable<Ack['uncertain']>;
 
 /**
  * An ended episode's ack or notice whose last try was uncertain, replaced in its slot before its
@@ -873,6 +894,9 @@ export function ackNoLongerNeeded(conversation: Conversation, episode: number): 
   return null;
 }
 
+/** A try that ended uncertain, as the worker settles it: its start and text, and where it went. */
+export type UncertainOutcome = Omit<UncertainTry, 'at'> & { at: Date };
+
 /**
  * Moves the episode's ack or notice to a final or retryable state; a no-op for another episode,
  * and a "sent" never overwrites a "failed" or a skip for the closed window (the provider's
@@ -889,9 +913,9 @@ export function settleAck(
         reason: string;
         at: Date;
         deadLettered?: boolean;
-        uncertain?: { at: Date; text: string } | undefined;
+        uncertain?: UncertainOutcome | undefined;
       }
-    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: { at: Date; text: string } | undefined },
+    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: UncertainOutcome | undefined },
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];
@@ -924,7 +948,7 @@ export function settleAck(
     outcome.state === 'skipped'
       ? undefined
       : outcome.uncertain
-        ? { at: outcome.uncertain.at.toISOString(), text: outcome.uncertain.text }
+        ? { ...outcome.uncertain, at: outcome.uncertain.at.toISOString() }
         : uncertain;
   const settled: Conversation = {
     ...withRefusedNoticeUndone(conversation, job, episode),

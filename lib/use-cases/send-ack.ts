@@ -15,6 +15,7 @@ import {
   settleLookUp,
   stateNewPromise,
   stateSigner,
+  type UncertainTry,
 } from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
@@ -218,7 +219,15 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // What the customer got: this text, or an earlier try's that the provider turns out to have taken.
   let sentText = text;
   try {
-    const receipt = await sendOnce(deps.store, sender, outbound, conversation[slot]?.uncertain, now);
+    const earlier = conversation[slot]?.uncertain;
+    const earlierTry = earlier ? lookUpTarget(deps, conversation, earlier, messageId) : null;
+    const receipt = await sendOnce(
+      deps.store,
+      sender,
+      outbound,
+      earlier && earlierTry ? { ...earlierTry, at: earlier.at } : undefined,
+      now,
+    );
     providerMessageId = receipt.providerMessageId;
     sentText = receipt.text;
   } catch (error) {
@@ -234,7 +243,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     // It may have gone: the next try asks the provider first, and comes no sooner than the wait.
     const uncertain = error instanceof SendError && error.uncertain;
     const backoff = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
-    const mayHaveGone = uncertain ? { at: now, text } : undefined;
+    // What its lookup needs rides on the write that marks it: where it went, not the route then in force.
+    const mayHaveGone = uncertain ? { at: now, text, via: viaOf(outbound, route.businessId) } : undefined;
     await settle(
       outsideWindow
         ? { state: 'skipped', reason: 'outside-window', at: now }
@@ -319,16 +329,16 @@ async function sendOnce(
   store: ConversationStore,
   sender: ChannelSender,
   message: OutboundText,
-  earlier: { at: string; text: string } | undefined,
+  earlier: { at: string; sender: ChannelSender; message: OutboundText } | undefined,
   now: Date,
 ): Promise<SendReceipt & { text: string }> {
-  if (earlier && canLookUp(sender)) {
+  if (earlier && canLookUp(earlier.sender)) {
     let found: SendReceipt | null;
     try {
       found = await findUncertainSend(
         store,
-        sender,
-        { ...message, text: earlier.text },
+        earlier.sender,
+        earlier.message,
         new Date(earlier.at),
         message.idempotencyKey,
       );
@@ -342,7 +352,7 @@ async function sendOnce(
         },
       );
     }
-    if (found) return { ...found, text: earlier.text };
+    if (found) return { ...found, text: earlier.message.text };
   }
   try {
     return { ...(await sender.send(message)), text: message.text };
@@ -568,22 +578,12 @@ async function lookUpEnded(
   deps: SendAckDeps,
   conversation: Conversation,
   slot: Slot,
-  uncertain: { at: string; text: string },
+  uncertain: UncertainTry,
   messageId: string,
 ): Promise<Message | null | 'unknown'> {
-  const route = conversation.route;
-  const channel = sendChannelOf(route);
-  const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
-  if (!channel || !sender || !canLookUp(sender)) return null;
-  const message: OutboundText = {
-    channel,
-    provider: route.provider,
-    to: route.customer,
-    from: route.business,
-    text: uncertain.text,
-    idempotencyKey: messageId,
-    automatic: true,
-  };
+  const target = lookUpTarget(deps, conversation, uncertain, messageId);
+  if (!target || !canLookUp(target.sender)) return null;
+  const { sender, message } = target;
   let found: SendReceipt | null;
   try {
     found = await findUncertainSend(deps.store, sender, message, new Date(uncertain.at), messageId);
@@ -601,17 +601,58 @@ async function lookUpEnded(
     conversationId: conversation.id,
     direction: 'outbound',
     kind: slot,
-    channel,
-    provider: route.provider,
+    channel: message.channel,
+    provider: message.provider,
     providerMessageId: found.providerMessageId,
-    from: route.business,
-    to: route.customer,
+    from: message.from,
+    to: message.to,
     text: uncertain.text,
     media: [],
     createdAt: uncertain.at,
     contactKey: conversation.contact.key,
   });
   return stored;
+}
+
+/** Where an uncertain try went, as its mark keeps it (UncertainTry.via). */
+function viaOf(message: OutboundText, businessId: string | undefined): NonNullable<UncertainTry['via']> {
+  const { channel, provider, to, from } = message;
+  return { channel, provider, to, from, ...(businessId ? { businessId } : {}) };
+}
+
+/**
+ * The sender and message to look an uncertain try up with: where it went (its mark's `via`), or,
+ * for a mark written before stop 26, the conversation's route. Null when nothing sends there now.
+ */
+function lookUpTarget(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  uncertain: UncertainTry,
+  messageId: string,
+): { sender: ChannelSender; message: OutboundText } | null {
+  const { route } = conversation;
+  const channel = uncertain.via?.channel ?? sendChannelOf(route);
+  if (!channel) return null;
+  const via = uncertain.via ?? {
+    channel,
+    provider: route.provider,
+    to: route.customer,
+    from: route.business,
+    businessId: route.businessId,
+  };
+  // The registry is keyed by the route's channel: a call's SMS is sent by the voice entry.
+  const sender = deps.senders(via.provider, uncertain.via ? via.channel : route.channel, via.businessId);
+  if (!sender) return null;
+  const message: OutboundText = {
+    channel,
+    provider: via.provider,
+    to: via.to,
+    from: via.from,
+    text: uncertain.text,
+    idempotencyKey: messageId,
+    automatic: true,
+  };
+  return { sender, message };
 }
 
 /**

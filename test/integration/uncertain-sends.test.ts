@@ -232,6 +232,40 @@ describe('uncertain sends', () => {
     expect(posts.map((request) => request.form.Body)).toEqual([ackPost?.form.Body, expect.any(String)]);
   });
 
+  it('should find the acknowledgement Twilio took on an uncertain try from the number it was sent from, after the customer wrote to another of our numbers and the episode ended', async () => {
+    // Prepare: the ack goes from +48221234567; Twilio takes it, its answer is lost, and the
+    // lookup right after fails
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postSms({ From: '+48601234567', To: '+48221234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+
+    // Act: the customer writes to our other number (the route moves to it), an agent answers;
+    // then the wait passes and the sweeper runs
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', To: '+48227654321', Body: 'Halo?' });
+    await sb.drain();
+    sb.clock.advance(60_000);
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: looked up from the number it went from, found, on record
+    const lookups = twilio.requests.filter((request) => request.method === 'GET');
+    expect(lookups.at(-1)?.path).toContain(encodeURIComponent('+48221234567'));
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(acks.map((ack) => ack.text)).toEqual([ackPost?.form.Body]);
+    expect((await sb.runtime.store.getConversation(waiting?.id as string))?.ack).toMatchObject({
+      state: 'sent',
+    });
+  });
+
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
     // Prepare: the ack's try times out before Twilio took it; the lookup right after fails
     twilio = await startFakeTwilio();
