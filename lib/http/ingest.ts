@@ -13,13 +13,13 @@ import type { UpdateResult } from '#lib/use-cases/record-updates.ts';
 /**
  * What the HTTP layer can do with each kind of normalized event (bound use cases). The clock a
  * message or an echo gets is its receipt time: ingest's own, later for each event of one
- * customer (see ingest). A message recorded later than received also gets the clock of the
- * store's writes (`recordingClock`).
+ * customer (see ingest). A message or an echo recorded later than received also gets the clock
+ * of the store's writes (`recordingClock`).
  */
 export type EventHandlers = {
   message: (message: InboundMessage, clock: Clock, recordingClock?: Clock) => Promise<RecordInboundResult>;
   delivery: (update: DeliveryUpdate) => Promise<UpdateResult>;
-  echo: (echo: OutboundEcho, clock: Clock) => Promise<UpdateResult>;
+  echo: (echo: OutboundEcho, clock: Clock, recordingClock?: Clock) => Promise<UpdateResult>;
   transcription: (transcription: Transcription) => Promise<UpdateResult>;
 };
 
@@ -87,7 +87,7 @@ export async function ingest(
  * to them, in the order they were sent when the provider dates every one of them, else as
  * given); every other event is a lane of its own.
  */
-function lanesOf(events: InboundEvent[]): InboundEvent[][] {
+export function lanesOf(events: InboundEvent[]): InboundEvent[][] {
   const lanes: InboundEvent[][] = [];
   const byContact = new Map<string, InboundEvent[]>();
   for (const event of events) {
@@ -171,7 +171,7 @@ async function handle(
       return;
     }
     case 'echo': {
-      const outcome = await deps.handlers.echo(event.echo, clock);
+      const outcome = await deps.handlers.echo(event.echo, clock, deps.receivedAt ? deps.clock : undefined);
       deps.log.info('echo', { provider, channel: event.echo.channel, outcome: outcome.kind });
       result.updates++;
       return;

@@ -18,18 +18,22 @@ export const AckJobSchema = z.object({
 });
 export type AckJob = z.infer<typeof AckJobSchema>;
 
+/** At most this many events ride in one deferred webhook's job (a larger webhook takes several). */
+export const MAX_INBOUND_JOB_EVENTS = 100;
+
 /**
  * A webhook whose events could not be stored while the provider waited (DynamoDB unavailable
- * or throttling), verified and normalized, for the worker to record. Only for a provider that
- * does not retry a webhook we fail: Twilio (a 5xx is logged in its debugger, and the message
- * is never posted again). `receivedAt` is when it came: its messages keep that receipt time
- * (the promise counts from it), whenever the worker records them.
+ * or throttling), verified and normalized, for the worker to record. For a provider that does
+ * not retry a webhook we fail (Twilio: a 5xx is logged in its debugger, and the message is
+ * never posted again), and for one that gives up on us (Meta: Messenger unsubscribes the app
+ * from the Page after an hour of failed deliveries). `receivedAt` is when it came: its messages
+ * keep that receipt time (the promise counts from it), whenever the worker records them.
  */
 export const InboundJobSchema = z.object({
   kind: z.literal('inbound'),
   provider: z.string().min(1).max(64),
   receivedAt: z.iso.datetime({ offset: true }),
-  events: z.array(InboundEventSchema).min(1).max(100),
+  events: z.array(InboundEventSchema).min(1).max(MAX_INBOUND_JOB_EVENTS),
 });
 export type InboundJob = z.infer<typeof InboundJobSchema>;
 

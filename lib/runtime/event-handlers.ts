@@ -17,7 +17,8 @@ export function eventHandlers(recordDeps: RecordInboundDeps, updateDeps: UpdateD
     message: (message, clock, recordingClock) =>
       recordInbound({ ...recordDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, message),
     delivery: (update) => recordDelivery(updateDeps, update),
-    echo: (echo, clock) => recordEcho({ ...updateDeps, clock }, echo),
+    echo: (echo, clock, recordingClock) =>
+      recordEcho({ ...updateDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, echo),
     transcription: (transcription) => recordTranscription(updateDeps, transcription),
   };
 }

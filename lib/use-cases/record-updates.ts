@@ -119,7 +119,17 @@ async function markReplyFailed(
  * a person wrote from the provider's own inbox is stored as an outbound reply, which ends the
  * customer's waiting episode and counts as the first reply.
  */
-export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<UpdateResult> {
+export async function recordEcho(
+  deps: UpdateDeps & {
+    /**
+     * Now, when the echo is recorded later than received (the worker, for a webhook the store
+     * could not take; `clock` is then its receipt time): whether it is still worth waiting for,
+     * and whether one of our sends is still in flight, are questions about now.
+     */
+    recordingClock?: Clock;
+  },
+  echo: OutboundEcho,
+): Promise<UpdateResult> {
   if (echo.appId && deps.ourAppIds.includes(echo.appId)) return { kind: 'ours' };
   const messageId = stableId('msg', `${echo.provider}:${echo.providerMessageId}`);
   const known = await deps.store.findByProviderId(echo.provider, echo.providerMessageId);
@@ -127,8 +137,10 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
   if (known?.id === messageId) return applyInboxReply(deps, known);
   if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
   const now = deps.clock.now();
-  // Worth Meta's retry only while it is recent: what it waits for is then on its way.
-  const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
+  const recording = deps.recordingClock?.now() ?? now;
+  // Worth Meta's retry (or the queue's next receive) only while it is recent: what it waits for
+  // is then on its way.
+  const age = echo.sentAt ? recording.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
   const recent = age < ECHO_WAIT_MS;
   const contact = await deps.store.getContact(echo.contactKey);
   const conversationId = contact?.openConversationId;
@@ -147,7 +159,7 @@ export async function recordEcho(deps: UpdateDeps, echo: OutboundEcho): Promise<
   }
   // Our own ack, notice or reply may be this echo: it is stored (and so recognised) a moment
   // after the provider took it. An echo without an app id (Instagram) waits until then.
-  if (!echo.appId && sendInFlight(conversation, now))
+  if (!echo.appId && sendInFlight(conversation, recording))
     throw new EchoNotYetError('one of our sends is in flight');
   const { message } = await deps.store.putMessage({
     id: messageId,

@@ -201,3 +201,11 @@ export function refuseStartKeysOutsideTheRange(client: DynamoDBClient): () => vo
     return next(args);
   });
 }
+
+/** Every call of `client` fails, as while the service is down (a 5xx from it), until `up()`. */
+export function serviceDown(client: DynamoDBClient | SQSClient): { up(): void } {
+  const remove = atTheEdge(client, 'down', () => async () => {
+    throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
+  });
+  return { up: remove };
+}

@@ -1,17 +1,21 @@
 import { Hono } from 'hono';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
 import type { HandshakeQuery, HandshakeResult } from '#lib/channels/meta/handshake.ts';
+import { NotYetError } from '#lib/ports/errors.ts';
+import { type DeferDeps, ingestOrDefer } from '../defer.ts';
 import { errorBody, SignatureError } from '../errors.ts';
-import { type IngestDeps, ingest } from '../ingest.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
-export type MetaRouteDeps = IngestDeps & {
+export type MetaRouteDeps = DeferDeps & {
   publicUrl: string;
   webhook: ProviderWebhook<unknown>;
   handshake: (query: HandshakeQuery) => HandshakeResult;
 };
 
-/** Meta's one webhook for Messenger, Instagram and WhatsApp Cloud, mounted at /webhooks/meta. */
+/**
+ * Meta's one webhook for Messenger, Instagram and WhatsApp Cloud, mounted at /webhooks/meta.
+ * Answered once the batch is stored, or, while the store fails, queued for the worker.
+ */
 export function metaRoutes(deps: MetaRouteDeps): Hono {
   const routes = new Hono();
 
@@ -31,7 +35,11 @@ export function metaRoutes(deps: MetaRouteDeps): Hono {
     const verified = await deps.webhook.verify(request);
     if (verified !== 'ok') throw new SignatureError(verified);
     const events = await deps.webhook.normalize(deps.webhook.parse(request));
-    await ingest(deps, 'meta', events);
+    // Meta retries a webhook we fail, but Messenger unsubscribes the app from the Page after an
+    // hour of failed deliveries: while the store is down, the batch goes on the work queue and
+    // Meta gets its 200. An echo that cannot be placed yet (NotYetError: what it answers is
+    // still being recorded) keeps its 503: Meta's retry is the wait it needs.
+    await ingestOrDefer(deps, 'meta', events, (error) => error instanceof NotYetError);
     return c.json({ ok: true });
   });
 

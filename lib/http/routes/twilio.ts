@@ -8,22 +8,17 @@ import type { InboundEvent } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import { composeAck } from '#lib/domain/texts/index.ts';
 import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-prompts.ts';
-import type { InboundJob } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import { type DeferDeps, ingestOrDefer, type Received } from '../defer.ts';
 import { SignatureError } from '../errors.ts';
-import { type IngestDeps, type IngestResult, ingest } from '../ingest.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
-export type TwilioRouteDeps = IngestDeps & {
+export type TwilioRouteDeps = DeferDeps & {
   publicUrl: string;
   twilio: TwilioChannel;
   business: BusinessConfig;
   clock: Clock;
-  /** Puts a webhook the store could not take on the work queue, for the worker to record. */
-  deferInbound: (job: InboundJob) => Promise<void>;
 };
-
-type Received = IngestResult & { deferred: boolean };
 
 /**
  * Verifies, parses, normalizes and stores one Twilio webhook; returns what was stored.
@@ -33,7 +28,7 @@ type Received = IngestResult & { deferred: boolean };
  * store fails (DynamoDB unavailable or throttling, a crash of one of its writes, a voicemail
  * whose call is not stored yet), the verified events go on the work queue, and the worker
  * records them (the same idempotent steps, with this receipt time); Twilio gets its 200.
- * Only when the queue refuses them too does Twilio get the 5xx.
+ * Only when the queue refuses them too does Twilio get the 5xx (ingestOrDefer).
  */
 async function receive(
   deps: TwilioRouteDeps,
@@ -44,30 +39,7 @@ async function receive(
   const verified = await webhook.verify(request);
   if (verified !== 'ok') throw new SignatureError(verified);
   const events: InboundEvent[] = await webhook.normalize(webhook.parse(request));
-  const receivedAt = deps.clock.now();
-  try {
-    return { ...(await ingest(deps, 'twilio', events)), deferred: false };
-  } catch (error) {
-    try {
-      await deps.deferInbound({
-        kind: 'inbound',
-        provider: 'twilio',
-        receivedAt: receivedAt.toISOString(),
-        events,
-      });
-    } catch (queueError) {
-      deps.log.error('webhook not stored, nor queued: Twilio gets a 5xx', {
-        error: (error as Error).name,
-        queueError: (queueError as Error).name,
-      });
-      throw error;
-    }
-    // Its name only: a message may quote what the customer wrote.
-    deps.log.warn('webhook not stored now: queued for the worker to record', {
-      error: (error as Error).name,
-    });
-    return { messages: [], updates: 0, ignored: 0, deferred: true };
-  }
+  return ingestOrDefer(deps, 'twilio', events);
 }
 
 function twiml(c: Context, body: string) {

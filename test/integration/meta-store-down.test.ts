@@ -1,0 +1,298 @@
+import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { countCalls, injectFault, pkStartsWith, serviceDown } from '#test/support/faults.ts';
+import {
+  IG_ACCOUNT_ID,
+  messagingEnvelope,
+  messagingTextEvent,
+  PAGE_ID,
+  whatsappEnvelope,
+} from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Stop 26: Meta retries a webhook we fail, but Messenger unsubscribes the app from the Page after
+// an hour of failed deliveries (and Graph drops a webhook after 36 hours): a DynamoDB outage of an
+// hour stopped Messenger and Instagram until someone subscribed the app again. A verified batch
+// the store cannot take now goes on the work queue, as Twilio's webhooks do, and Meta gets its 200.
+
+const MINUTE = 60_000;
+
+function messengerFrom(psid: string, n: number, text = 'Dzień dobry, czy paczka już wyszła?') {
+  return messagingEnvelope([[messagingTextEvent(n, { sender: psid, text })]]);
+}
+
+function instagramFrom(igsid: string, n: number) {
+  return messagingEnvelope(
+    [[messagingTextEvent(n, { sender: igsid, recipient: IG_ACCOUNT_ID, text: 'Is the jacket in M?' })]],
+    'instagram',
+  );
+}
+
+function whatsappFrom(waId: string, id: string, body = 'Dzień dobry, kiedy dostawa?') {
+  return whatsappEnvelope({
+    contacts: [{ profile: { name: 'Ewa' }, wa_id: waId }],
+    messages: [{ from: waId, id, timestamp: '1763986400', type: 'text', text: { body } }],
+  });
+}
+
+/** A reply a person typed in the Page inbox (no app of ours) to `psid`, sent at `timestamp`. */
+function inboxEcho(psid: string, mid: string, timestamp: number, text = 'Dzień dobry, już sprawdzam.') {
+  return {
+    sender: { id: PAGE_ID },
+    recipient: { id: psid },
+    timestamp,
+    message: { mid, is_echo: true, text },
+  };
+}
+
+describe('Meta webhooks while the store is down', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function dlqBodies(): Promise<string[]> {
+    const { Messages = [] } = await sb.backends.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sb.backends.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    return Messages.map((m) => m.Body ?? '');
+  }
+
+  it.each([
+    ['Messenger', () => messengerFrom('7214568800000101', 1)],
+    ['Instagram', () => instagramFrom('1029384756100101', 1)],
+    ['WhatsApp Cloud', () => whatsappFrom('48601234567', 'wamid.storedown0001')],
+  ])(
+    'should answer Meta 200 for a %s message while DynamoDB is down, and record it once, acked once, when it is back (a redelivery too)',
+    async (_channel, payload) => {
+      // Prepare
+      sb = await startTestSwitchboard();
+      const outage = serviceDown(sb.backends.dynamodb);
+
+      // Act: the batch while DynamoDB is down; it is back, the worker runs; then Meta delivers
+      // the same batch again (a duplicate delivery)
+      const during = await sb.postMeta(payload());
+      outage.up();
+      sb.clock.advance(5 * MINUTE);
+      await sb.drain();
+      const again = await sb.postMeta(payload());
+      await sb.drain();
+
+      // Assess: nothing lost, nothing doubled; the promise counts from when the customer wrote
+      expect(during.status).toBe(200);
+      expect(await during.json()).toEqual({ ok: true });
+      expect(again.status).toBe(200);
+      const conversation = await sb.onlyOpenConversation();
+      const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+      expect(messages.map((m) => m.kind)).toEqual(['message', 'ack']);
+      expect(messages[0]?.createdAt).toBe(conversation.openedAt);
+      expect(Date.parse(conversation.openedAt)).toBeLessThan(sb.clock.now().getTime() - 4 * MINUTE);
+      expect(await sb.outbox()).toHaveLength(1);
+      expect(sb.log.lines.some((line) => line.message.includes('queued for the worker'))).toBe(true);
+    },
+  );
+
+  it('should answer 5xx when neither DynamoDB nor SQS takes a batch half stored, and record each message once on Meta’s retry', async () => {
+    // Prepare: the second customer's message cannot be stored, and the queue refuses too
+    sb = await startTestSwitchboard();
+    const batch = messagingEnvelope([
+      [messagingTextEvent(1, { sender: '7214568800000201' })],
+      [messagingTextEvent(2, { sender: '7214568800000202' })],
+    ]);
+    let puts = 0;
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: 100,
+      match: (input) => pkStartsWith('MSG#')(input) && ++puts >= 2,
+    });
+    const queueDown = serviceDown(sb.backends.sqs);
+
+    // Act
+    const during = await sb.postMeta(batch);
+    fault.remove();
+    queueDown.up();
+    const retry = await sb.postMeta(batch);
+    await sb.drain();
+
+    // Assess: Meta retries what we failed; its retry finishes the half-stored batch, once
+    expect(fault.fired).toBeGreaterThan(0);
+    expect(during.status).toBe(500);
+    expect(await during.text()).not.toMatch(/ServiceUnavailable|InjectedFault|at .+\.ts/);
+    expect(retry.status).toBe(200);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items).toHaveLength(2);
+    for (const conversation of items) {
+      const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+      expect(messages.map((m) => m.kind)).toEqual(['message', 'ack']);
+    }
+    expect(await sb.outbox()).toHaveLength(2);
+    expect(sb.log.lines.some((line) => line.message.includes('nor queued'))).toBe(true);
+  });
+
+  it('should queue a batch the store failed half way and record each message once, acked once', async () => {
+    // Prepare: six customers in one batch; the store fails from the fourth message's write on
+    sb = await startTestSwitchboard();
+    const psids = [1, 2, 3, 4, 5, 6].map((n) => `72145688000003${String(n).padStart(2, '0')}`);
+    const batch = messagingEnvelope(psids.map((psid, i) => [messagingTextEvent(i, { sender: psid })]));
+    let puts = 0;
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: 100,
+      match: (input) => pkStartsWith('MSG#')(input) && ++puts >= 4,
+    });
+
+    // Act
+    const during = await sb.postMeta(batch);
+    fault.remove();
+    await sb.drain();
+
+    // Assess
+    expect(fault.fired).toBeGreaterThan(0);
+    expect(during.status).toBe(200);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items.map((c) => c.contact.key).sort()).toEqual(psids.map((psid) => `messenger:${psid}`).sort());
+    for (const conversation of items) {
+      const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+      expect(messages.map((m) => m.kind)).toEqual(['message', 'ack']);
+    }
+    expect(await sb.outbox()).toHaveLength(6);
+  });
+
+  it('should split a large batch into jobs a 256 KiB queue takes, and record one customer’s long run of messages in the order written', async () => {
+    // Prepare: a queue at SQS's former default size (256 KiB); one customer's 104 long Polish
+    // messages (Meta's 2,000-character cap; 6 bytes a character once escaped), delivered newest
+    // first, and five other customers, in one batch
+    sb = await startTestSwitchboard();
+    await sb.backends.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: sb.backends.queueUrl,
+        Attributes: { MaximumMessageSize: String(256 * 1024) },
+      }),
+    );
+    const talker = '7214568800000400';
+    const long = (n: number) => `Część ${n}: ${'żółć '.repeat(400)}`.slice(0, 2000);
+    const runOf = Array.from({ length: 104 }, (_, n) =>
+      messagingTextEvent(n * 1000, { sender: talker, text: long(n) }),
+    ).reverse();
+    const others = [1, 2, 3, 4, 5].map((n) => messagingTextEvent(n, { sender: `72145688000004${n}0` }));
+    const outage = serviceDown(sb.backends.dynamodb);
+    const sends = countCalls(sb.backends.sqs, 'SendMessageCommand');
+
+    // Act
+    const during = await sb.postMeta(messagingEnvelope([...runOf, ...others].map((event) => [event])));
+    outage.up();
+    const jobs = sends.count;
+    sends.remove();
+    await sb.drain();
+
+    // Assess: every message recorded once, the long run in the order written, each at its own
+    // receipt time; one ack per customer; nothing in the DLQ
+    expect(during.status).toBe(200);
+    expect(jobs).toBeGreaterThan(2);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items).toHaveLength(6);
+    const conversation = items.find((c) => c.contact.key === `messenger:${talker}`);
+    const messages = await sb.runtime.store.listMessages(conversation?.id as string, { limit: 1_000 });
+    const inbound = messages.filter((m) => m.direction === 'inbound');
+    expect(inbound.map((m) => m.text)).toEqual(Array.from({ length: 104 }, (_, n) => long(n)));
+    const times = inbound.map((m) => Date.parse(m.createdAt));
+    expect(new Set(times).size).toBe(104);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(messages.filter((m) => m.kind === 'ack')).toHaveLength(1);
+    expect(await sb.outbox()).toHaveLength(6);
+    expect(await dlqBodies()).toEqual([]);
+  }, 60_000);
+
+  it('should record a Page inbox reply queued with the customer’s message as the reply that answered it (no ack)', async () => {
+    // Prepare: the customer's message and, a moment later, a person's reply from the Page inbox
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000501';
+    const now = sb.clock.now().getTime();
+    const message = { ...messagingTextEvent(1, { sender: psid }), timestamp: now - 30_000 };
+    const outage = serviceDown(sb.backends.dynamodb);
+
+    // Act
+    const during = await sb.postMeta(
+      messagingEnvelope([[message], [inboxEcho(psid, 'm_inbox_reply_0501', now - 10_000)]]),
+    );
+    outage.up();
+    await sb.drain();
+
+    // Assess
+    expect(during.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+    expect(conversation.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+    expect(await sb.outbox()).toEqual([]);
+  });
+
+  it('should let go of a queued inbox reply whose customer never comes once it is 10 minutes old, not keep it in the DLQ', async () => {
+    // Prepare: an inbox reply to a customer we have no record of, sent a minute ago, queued
+    // while the store is down (their message, if Meta still retries it, may yet come)
+    sb = await startTestSwitchboard();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const during = await sb.postMeta(
+      messagingEnvelope([
+        [inboxEcho('7214568800000601', 'm_inbox_reply_0601', sb.clock.now().getTime() - MINUTE)],
+      ]),
+    );
+    outage.up();
+
+    // Act: the worker's receive that finds the store back comes 11 minutes later (the queue's
+    // receives are minutes apart); no message from that customer came meanwhile
+    sb.clock.advance(11 * MINUTE);
+    await sb.drain();
+
+    // Assess: ignored as an echo that old is on the webhook (a thread the business began)
+    expect(during.status).toBe(200);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items).toEqual([]);
+    expect(await dlqBodies()).toEqual([]);
+  });
+
+  it('should apply a WhatsApp status queued in the same batch as another customer’s message', async () => {
+    // Prepare: a customer acknowledged on WhatsApp; the store goes down
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappFrom('48601234567', 'wamid.storedown0701'));
+    await sb.drain();
+    const [ack] = await sb.outbox();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const batch = whatsappEnvelope({
+      contacts: [{ profile: { name: 'Jan' }, wa_id: '48607654321' }],
+      messages: [
+        {
+          from: '48607654321',
+          id: 'wamid.storedown0702',
+          timestamp: '1763986500',
+          type: 'text',
+          text: { body: 'Halo?' },
+        },
+      ],
+      statuses: [
+        { id: ack?.providerMessageId, status: 'read', timestamp: '1763986460', recipient_id: '48601234567' },
+      ],
+    });
+
+    // Act
+    const during = await sb.postMeta(batch);
+    outage.up();
+    await sb.drain();
+
+    // Assess: the ack reads as read; the other customer's message is recorded and acknowledged
+    expect(during.status).toBe(200);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items).toHaveLength(2);
+    const first = items.find((c) => c.contact.key === 'phone:+48601234567');
+    const messages = await sb.runtime.store.listMessages(first?.id as string, { limit: 100 });
+    expect(messages.find((m) => m.kind === 'ack')?.delivery?.status).toBe('read');
+    expect(await sb.outbox()).toHaveLength(2);
+  });
+});
