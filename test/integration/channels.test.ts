@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatReplyBy } from '#lib/domain/texts/index.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { inboxReplyFixture, metaFixture, PSID, whatsappEnvelope } from '#test/support/meta-factory.ts';
+import {
+  inboxReplyFixture,
+  metaFixture,
+  metaFixtureBody,
+  PSID,
+  whatsappEnvelope,
+} from '#test/support/meta-factory.ts';
 import { undeliveredBeforeAlias } from '#test/support/races.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
@@ -391,6 +397,61 @@ describe('every channel through the same store and worker', () => {
     expect(await sb.outbox()).toEqual([
       expect.objectContaining({ channel: 'whatsapp', to: 'PL.13491208655302741918' }),
     ]);
+  });
+
+  // Found at stop 26: Meta's "Business-scoped user IDs" page: a status of a message sent to a
+  // BSUID carries `recipient_user_id` and omits `recipient_id` (given only when a number may be
+  // shared); in a group, `recipient_id` is the group's id, longer than the 32 characters the
+  // schema allowed, and such a status was skipped as invalid.
+  it('should update an ack sent to a BSUID on its delivered, read and failed statuses, whatever recipient_id holds', async () => {
+    // Prepare: two usernames without a number write, and are acknowledged at their BSUIDs
+    sb = await startTestSwitchboard();
+    const bsuids = ['PL.13491208655302741918', 'PL.13491208655302741919'];
+    for (const [i, bsuid] of bsuids.entries()) {
+      const payload = metaFixtureBody('whatsapp-username')
+        .replaceAll('PL.13491208655302741918', bsuid)
+        .replace('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', `wamid.bsuid000${i}`);
+      await sb.postMeta(JSON.parse(payload));
+    }
+    await sb.drain();
+    const sent = await sb.outbox();
+    const ackTo = (bsuid: string) => sent.find((m) => m.to === bsuid)?.providerMessageId;
+    const statuses = (rows: Record<string, unknown>[], contacts?: unknown[]) =>
+      whatsappEnvelope({ statuses: rows, ...(contacts ? { contacts } : {}) });
+
+    // Act: the first ack delivered and read (contacts beside them, no recipient_id); the second
+    // failed, in a group's shape (no contacts, recipient_id the group's long id)
+    const [first, second] = bsuids as [string, string];
+    const read = await sb.postMeta(
+      statuses(
+        [
+          { id: ackTo(first), status: 'delivered', timestamp: '1763986702', recipient_user_id: first },
+          { id: ackTo(first), status: 'read', timestamp: '1763986760', recipient_user_id: first },
+        ],
+        [{ profile: { username: '@realsheenanelson' }, user_id: first }],
+      ),
+    );
+    const failed = await sb.postMeta(
+      statuses([
+        {
+          id: ackTo(second),
+          status: 'failed',
+          timestamp: '1763986800',
+          recipient_id: 'Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjMxMzQ5NTU0NzU0Njg=',
+          recipient_type: 'group',
+          recipient_user_id: second,
+          errors: [{ code: 131026, title: 'Message undeliverable' }],
+        },
+      ]),
+    );
+
+    // Assess
+    expect([read.status, failed.status]).toEqual([200, 200]);
+    const all = await conversations(sb);
+    const byKey = (bsuid: string) => all.find((c) => c.contact.key === `whatsapp:${bsuid}`);
+    const readAck = (await messagesOf(sb, byKey(first)?.id as string)).find((m) => m.kind === 'ack');
+    expect(readAck?.delivery?.status).toBe('read');
+    expect(byKey(second)?.ack).toMatchObject({ state: 'failed', reason: 'delivery-failed:131026' });
   });
 
   it('should acknowledge a WhatsApp Cloud START again, and a HELP there as the question it is', async () => {

@@ -208,7 +208,12 @@ export const WhatsAppStatusSchema = z.looseObject({
     .string()
     .regex(/^\d{1,12}$/)
     .optional(),
-  recipient_id: z.string().max(32).optional(),
+  // Not read (the status finds our message by its id), only bounded. Meta's "Business-scoped
+  // user IDs" page: a number, omitted when the message went to a BSUID whose number may not be
+  // shared (then `recipient_user_id` names the user); in a group, the group's id, longer than
+  // any number. A cap of 32 skipped such a status as invalid: our message never showed it.
+  recipient_id: z.string().max(256).optional(),
+  recipient_user_id: z.string().max(200).optional(),
   errors: z.array(z.looseObject({ code: z.union([z.number(), z.string().max(64)]).optional() })).optional(),
 });
 export type WhatsAppStatus = z.infer<typeof WhatsAppStatusSchema>;
