@@ -38,6 +38,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
   readonly #held = new Map<string, DeliveryUpdate>();
+  readonly #sameMessages = new Map<string, { provider: string; providerMessageId: string }>();
   readonly #lateTexts = new Map<string, string>();
   readonly #remembered = new Map<string, { content: string; expiresAt: number }>();
 
@@ -208,6 +209,15 @@ export class MemoryConversationStore implements ConversationStore {
   ): Promise<DeliveryUpdate | null> {
     this.#aliases.set(`${provider}:${providerMessageId}`, messageId);
     return this.#held.get(`${provider}:${providerMessageId}`) ?? null;
+  }
+
+  async claimSameMessage(
+    key: string,
+    first: { provider: string; providerMessageId: string },
+  ): Promise<{ provider: string; providerMessageId: string }> {
+    const held = this.#sameMessages.get(key) ?? first;
+    this.#sameMessages.set(key, held);
+    return held;
   }
 
   async holdDelivery(update: DeliveryUpdate): Promise<boolean> {

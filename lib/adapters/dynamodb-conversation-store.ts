@@ -609,6 +609,32 @@ export class DynamoDbConversationStore implements ConversationStore {
     return parsed.success ? parsed.data : null;
   }
 
+  async claimSameMessage(
+    key: string,
+    first: { provider: string; providerMessageId: string },
+  ): Promise<{ provider: string; providerMessageId: string }> {
+    // One write whichever delivery comes first: the first one's names stay, the others read them.
+    const result = await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `SAMEMSG#${key}`, sk: 'SAMEMSG' }),
+        UpdateExpression:
+          'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id)',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: marshall({
+          ':type': 'same-message',
+          ':provider': first.provider,
+          ':id': first.providerMessageId,
+        }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const held = result.Attributes ? strip(result.Attributes) : {};
+    return typeof held.provider === 'string' && typeof held.providerMessageId === 'string'
+      ? { provider: held.provider, providerMessageId: held.providerMessageId }
+      : first;
+  }
+
   async holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean> {
     const key = { pk: `PMID#${update.provider}:${update.providerMessageId}`, sk: 'PMID' };
     try {

@@ -120,6 +120,11 @@ export const InboundMessageSchema = z.object({
    * customer's messages within a webhook; the message's time is always our receipt time.
    */
   sentAt: z.string().optional(),
+  /**
+   * The same message's key whichever provider delivers it, where one message can come in two
+   * ways (a mail through both Mailgun and SES): recorded once, under the first delivery's id.
+   */
+  sameMessageKey: z.string().max(256).optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 

@@ -166,6 +166,14 @@ export interface ConversationStore {
    * False when the alias exists after all: the caller looks the message up again.
    */
   holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean>;
+  /**
+   * Claims `key` (InboundMessage.sameMessageKey) for a delivery known by the provider as
+   * `first`, unless another delivery claimed it already: answers the delivery that holds it.
+   */
+  claimSameMessage(
+    key: string,
+    first: { provider: string; providerMessageId: string },
+  ): Promise<{ provider: string; providerMessageId: string }>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
   /**

@@ -110,6 +110,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     lastInboundOn: (...args) => inner.lastInboundOn(...args),
     findByProviderId: (...args) => inner.findByProviderId(...args),
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
+    claimSameMessage: (...args) => inner.claimSameMessage(...args),
     holdDelivery: (...args) => inner.holdDelivery(...args),
     updateDelivery: (...args) => inner.updateDelivery(...args),
     setConsent: (...args) => inner.setConsent(...args),

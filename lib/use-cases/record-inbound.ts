@@ -106,6 +106,12 @@ export async function recordInbound(
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
   let inbound = await resolveVoicemailContact(deps, received);
+  // The same message through another provider (a mail both Mailgun and SES take in): every
+  // delivery after the first is that first one's retry, recorded and acknowledged once.
+  if (inbound.sameMessageKey) {
+    const first = await deps.store.claimSameMessage(inbound.sameMessageKey, inbound);
+    inbound = { ...inbound, provider: first.provider, providerMessageId: first.providerMessageId };
+  }
   const detected = detectLocale(inbound.text, { supported: LOCALES, fallback: deps.business.defaultLocale });
   const touch: ContactTouch = {
     ...(inbound.contactName ? { name: inbound.contactName } : {}),

@@ -57,6 +57,24 @@ function emailMetaOf(mail: ParsedMail, replyTo: string | undefined): EmailMeta {
 }
 
 /**
+ * One mail's key however it came in (Mailgun's parsed fields or the raw MIME SES stored): its
+ * Message-ID with its sender and a digest of what it says (subject, text without any
+ * whitespace, which the two ways in break and trim differently, the attachments' sizes).
+ * The Message-ID alone is the sender's choice: another sender reusing it, or a mailer that
+ * gives every mail the same one, must not make a real mail a duplicate. None without one.
+ */
+export function sameMailKey(mail: ParsedMail, from: string): string | undefined {
+  if (!mail.messageId) return undefined;
+  const digest = createHash('sha256');
+  const text = mail.text.normalize('NFC').replace(/\s+/gu, '');
+  for (const part of [from, mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
+    digest.update(part).update('\0');
+  }
+  for (const attachment of mail.attachments) digest.update(`${attachment.size}\0`);
+  return `mail:${digest.digest('hex')}`;
+}
+
+/**
  * UTF-8 bytes of mail text kept inline in the message item (the rest goes to the mail store),
  * and the characters of the readable beginning kept instead (at most 3 bytes each): with 20
  * references of 998 octets and 50 attachments' entries the item stays far under DynamoDB's
@@ -114,6 +132,8 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     media,
     email: emailMetaOf(mail, replyTo),
   };
+  const sameMessageKey = sameMailKey(mail, from);
+  if (sameMessageKey) message.sameMessageKey = sameMessageKey;
   // The contact's name is the name of the address that keys it (a web form's From names the form).
   const name = (replyTo ? mail.replyTo?.name : mail.from?.name)?.trim();
   if (name) message.contactName = clamp(name, MAX_NAME);

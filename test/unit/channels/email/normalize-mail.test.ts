@@ -40,6 +40,8 @@ describe('normalizeMail', () => {
     expect(message).toEqual({
       provider: 'ses',
       providerMessageId: '4mq1l0c7k2d8v0s1g2h3j4k5l6m7n8o9p0q1r2s3',
+      // The same mail's key through either provider (stop 26).
+      sameMessageKey: expect.stringMatching(/^mail:[0-9a-f]{64}$/),
       channel: 'email',
       kind: 'message',
       contactKey: 'email:zofia.wojcik@poczta.example.pl',

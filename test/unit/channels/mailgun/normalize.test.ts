@@ -40,6 +40,8 @@ describe('normalizeMailgunRoute', () => {
     expect(message).toEqual({
       provider: 'mailgun',
       providerMessageId: expect.stringMatching(/^CAH7x9kq3Zp1Lw9@mail\.poczta\.example\.pl#[0-9a-f]{16}$/),
+      // The same mail's key through either provider (stop 26).
+      sameMessageKey: expect.stringMatching(/^mail:[0-9a-f]{64}$/),
       channel: 'email',
       kind: 'message',
       contactKey: 'email:zofia.wojcik@poczta.example.pl',

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Message } from '#lib/domain/message.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type PlainMail, postMailgunMail } from '#test/support/email.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import {
+  sesFixture,
+  signSns,
+  snsKeys,
+  snsNotification,
+  TEST_CERT_URL,
+  TEST_TOPIC_ARN,
+} from '#test/support/sns-signer.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// One mail, two ways in: both Mailgun and SES inbound configured (a move from one to the
+// other, or MX records naming both). The same mail must be recorded once and acknowledged
+// once whichever way delivers it first; a Message-ID another sender (or another mail) reuses
+// must not swallow a real mail. Carried from earlier stops, fixed at stop 26.
+
+const keys = snsKeys();
+const fakeNetwork: typeof fetch = async (input) => {
+  const url = String(input instanceof Request ? input.url : input);
+  if (url === TEST_CERT_URL) return new Response(keys.certificatePem);
+  return new Response('<ConfirmSubscriptionResponse/>', { status: 200 });
+};
+
+/** The raw MIME of a plain mail, as SES stores it (CRLF, quoted-printable UTF-8). */
+function rawMime(mail: PlainMail): string {
+  const subject = mail.subject ?? 'Pytanie o fakturę';
+  const body = mail.body ?? 'Dzień dobry, proszę o fakturę.';
+  return [
+    'Return-Path: <sender@bounce.example>',
+    'Received: from mx.example.net by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x',
+    `From: ${mail.from}`,
+    'To: Anna Kowalska <anna@mg.sklep.example>',
+    `Subject: =?UTF-8?B?${Buffer.from(subject).toString('base64')}?=`,
+    'Date: Wed, 11 Nov 2026 08:30:00 +0100',
+    ...(mail.messageId ? [`Message-ID: <${mail.messageId}>`] : []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset="UTF-8"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(`${body.replace(/\n/g, '\r\n')}\r\n`).toString('base64'),
+    '',
+  ].join('\r\n');
+}
+
+/** The same mail as SES's SNS notification, signed, with a fresh SES message id. */
+function sesDelivery(mail: PlainMail): Record<string, string> {
+  const notification = sesFixture('received-inline') as {
+    mail: Record<string, unknown>;
+    receipt: Record<string, unknown>;
+  };
+  const sesMessageId = randomUUID().replace(/-/g, '');
+  const message = {
+    ...notification,
+    mail: { ...notification.mail, messageId: sesMessageId, source: 'sender@bounce.example' },
+    receipt: { ...notification.receipt, recipients: ['anna@mg.sklep.example'] },
+    content: Buffer.from(rawMime(mail)).toString('base64'),
+  };
+  return signSns(snsNotification(message), keys);
+}
+
+describe('one mail through both Mailgun and SES', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  async function start(): Promise<void> {
+    sb = await startTestSwitchboard({
+      clock: new TestClock(TEST_NOW),
+      env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN },
+      fetch: fakeNetwork,
+    });
+  }
+
+  async function postSes(mail: PlainMail): Promise<Response> {
+    const message = sesDelivery(mail);
+    return sb.runtime.app.request('/webhooks/email/ses', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+      body: JSON.stringify(message),
+    });
+  }
+
+  async function inboundMessages(): Promise<Message[]> {
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
+    const all: Message[] = [];
+    for (const conversation of items) {
+      const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+      all.push(...messages.filter((message) => message.direction === 'inbound'));
+    }
+    return all;
+  }
+
+  const zofia: PlainMail = {
+    from: 'Zofia Wójcik <zofia.wojcik@poczta.example.pl>',
+    messageId: 'CAH7x9kq3Zp1Lw8@mail.poczta.example.pl',
+    subject: 'Pytanie o fakturę za wrzesień',
+    body: 'Dzień dobry,\n\nczy mogę prosić o fakturę VAT za wrzesień?\n\nZ poważaniem\nZofia Wójcik',
+  };
+
+  it('should record and acknowledge once a mail SES delivers first and Mailgun after', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const responses = [await postSes(zofia), await postMailgunMail(sb, zofia)];
+    await sb.drain();
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    const messages = await inboundMessages();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.provider).toBe('ses');
+    expect(await sb.outbox()).toHaveLength(1);
+    const received = (await sb.events()).filter((event) => event.type === 'message.received');
+    expect(received).toHaveLength(1);
+  });
+
+  it('should record and acknowledge once a mail Mailgun delivers first and SES after', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const responses = [await postMailgunMail(sb, zofia), await postSes(zofia)];
+    await sb.drain();
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    const messages = await inboundMessages();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.provider).toBe('mailgun');
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should not answer again a mail the other way delivers after an agent replied to it', async () => {
+    // Prepare: SES delivered the mail, it was acknowledged and answered.
+    await start();
+    await postSes(zofia);
+    await sb.drain();
+    const conversation = await sb.onlyOpenConversation();
+    const reply = await sb.act(`/conversations/${conversation.id}/replies`, {
+      text: 'Faktura jest w załączniku, pozdrawiam.',
+    });
+    expect(reply.status).toBe(201);
+
+    // Act: Mailgun's copy of the same mail comes later (its retry of a POST we failed).
+    sb.clock.advance(20 * 60_000);
+    const response = await postMailgunMail(sb, zofia);
+    await sb.drain();
+
+    // Assess: not a new waiting episode, no second acknowledgement.
+    expect(response.status).toBe(200);
+    const acks = (await sb.outbox()).filter((sent) => sent.automatic);
+    expect(acks).toHaveLength(1);
+    expect(await inboundMessages()).toHaveLength(1);
+  });
+
+  it('should record the same mail once when both ways deliver it at the same moment', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const responses = await Promise.all([postSes(zofia), postMailgunMail(sb, zofia), postSes(zofia)]);
+    await sb.drain();
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect(await inboundMessages()).toHaveLength(1);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should record both mails when another sender reuses the Message-ID on the other way in', async () => {
+    // Prepare
+    await start();
+    await postSes(zofia);
+
+    // Act: a forged (or colliding) Message-ID from someone else, with the same words.
+    const response = await postMailgunMail(sb, { ...zofia, from: 'Jan Nowak <jan@firma.example>' });
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    const froms = (await inboundMessages()).map((message) => message.from).sort();
+    expect(froms).toEqual(['jan@firma.example', 'zofia.wojcik@poczta.example.pl']);
+    expect(await sb.outbox()).toHaveLength(2);
+  });
+
+  it('should record both mails when one sender’s mailer gives two different mails the same Message-ID', async () => {
+    // Prepare
+    await start();
+    await postMailgunMail(sb, zofia);
+
+    // Act
+    const response = await postSes({
+      ...zofia,
+      body: 'I jeszcze jedno: proszę o duplikat faktury za sierpień.',
+    });
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await inboundMessages()).toHaveLength(2);
+  });
+
+  it('should record both of two mails without a Message-ID (nothing to tell them apart by)', async () => {
+    // Prepare
+    await start();
+    const { messageId: _none, ...withoutId } = zofia;
+    await postSes(withoutId);
+
+    // Act
+    const response = await postMailgunMail(sb, withoutId);
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await inboundMessages()).toHaveLength(2);
+  });
+});
