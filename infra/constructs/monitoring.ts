@@ -213,6 +213,13 @@ export class Monitoring extends Construct {
       metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
       threshold: 0,
     });
+    this.alarm('BootstrapTokenRefused', {
+      description:
+        'AGENT_API_TOKEN is too short for production (or no bearer header can carry it): the functions run, ' +
+        'but the bootstrap token is refused until it is replaced in the secret (docs/deploy.md).',
+      metric: this.custom('BootstrapTokenRefused', { period: FIVE_MINUTES }),
+      threshold: 0,
+    });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `switchboard-${props.stage}`,

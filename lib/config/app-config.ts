@@ -1,4 +1,4 @@
-import { MIN_PRODUCTION_TOKEN_LENGTH } from '#lib/domain/api-key.ts';
+import { BEARER_TOKEN, MIN_PRODUCTION_TOKEN_LENGTH } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { ConfigError, type Env, isProduction, requireSecrets } from './env.ts';
 
@@ -40,6 +40,11 @@ export type AppConfig = {
     recovery: { queueUrl: string | undefined; afterMs: number; recheckSeconds: number };
   };
   agentApiToken: string;
+  /**
+   * Why the bootstrap AGENT_API_TOKEN is refused (production only: too short, or no bearer
+   * header can carry it); null when it is accepted. The rest of the function runs.
+   */
+  agentApiTokenRefused: string | null;
   business: BusinessConfig;
   sender: 'outbox' | 'provider';
   /** Whether /inbox serves the reference inbox page (a static page over the public API). */
@@ -116,16 +121,27 @@ function refuseHalfConfiguredChannels(env: Env): void {
   if (problems.length > 0) throw new ConfigError(`A channel is configured by half: ${problems.join('; ')}`);
 }
 
+/** What is wrong with a bootstrap token (never the token itself), or null. */
+function weakBootstrapToken(token: string, production: boolean): string | null {
+  if (!BEARER_TOKEN.test(token)) {
+    return 'AGENT_API_TOKEN must be 1 to 512 visible ASCII characters (no spaces), as a bearer token is sent';
+  }
+  if (production && token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
+    return `AGENT_API_TOKEN is too short for production: at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (the stack generates 48)`;
+  }
+  return null;
+}
+
 /** Assembles the configuration from a parsed environment (secrets already merged in). */
 export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   const production = isProduction(env);
   const secrets = requireSecrets(env);
   refuseHalfConfiguredChannels(env);
-  if (production && secrets.AGENT_API_TOKEN.length < MIN_PRODUCTION_TOKEN_LENGTH) {
-    throw new ConfigError(
-      `AGENT_API_TOKEN is too short for production: at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (the stack generates 48)`,
-    );
-  }
+  const agentApiTokenRefused = weakBootstrapToken(secrets.AGENT_API_TOKEN, production);
+  // npm start refuses it (the developer is there to fix it). A production function runs
+  // without the bootstrap token instead: stopping its cold start would stop the webhooks too,
+  // and Twilio does not post a webhook again after a 5xx (docs/channels.md).
+  if (agentApiTokenRefused && !production) throw new ConfigError(agentApiTokenRefused);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,
@@ -169,6 +185,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     },
     eventBusName: env.EVENT_BUS_NAME,
     agentApiToken: secrets.AGENT_API_TOKEN,
+    agentApiTokenRefused,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),
     inbox: env.SWITCHBOARD_INBOX ?? !production,

@@ -47,6 +47,8 @@ export type WebhookBodyLimits = { twilio: number; meta: number; email: number };
 export type AppDeps = {
   publicUrl: string;
   agentApiToken: string;
+  /** Why the bootstrap token is refused (AppConfig.agentApiTokenRefused); API keys still work. */
+  agentApiTokenRefused?: string | null;
   /** The largest body each provider's webhooks may send (their documented maxima, with room). */
   webhookBodyBytes: WebhookBodyLimits;
   store: ConversationStore;
@@ -141,6 +143,8 @@ export function createApp(deps: AppDeps): Hono {
     authenticate({
       keys: deps.apiKeys,
       bootstrapToken: deps.agentApiToken,
+      bootstrapRefused: deps.agentApiTokenRefused ?? null,
+      metrics: deps.metrics,
       clock: deps.clock,
       log: deps.log,
       failedLogins: new FailedLogins({ limiter: deps.rateLimiter, clock: deps.clock, log: deps.log }),

@@ -15,6 +15,7 @@ import {
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { type ClientAddress, clientKey } from './client-address.ts';
 import { errorBody } from './errors.ts';
 import type { FailedLogins } from './failed-logins.ts';
@@ -26,6 +27,12 @@ export type AuthDeps = {
   keys: ApiKeyStore;
   /** AGENT_API_TOKEN: the bootstrap admin key, so the first real keys can be created. */
   bootstrapToken: string;
+  /**
+   * Why the bootstrap token is refused in this deployment (too short for production), or null.
+   * It then gets a 401 that says so, an error line and a `BootstrapTokenRefused` metric.
+   */
+  bootstrapRefused?: string | null;
+  metrics?: Metrics;
   clock: Clock;
   log: Log;
   /** Counts wrong tokens per client and refuses a client past the limit (429). */
@@ -55,6 +62,19 @@ export function authenticate(deps: AuthDeps) {
     const client = clientKey(deps.clientAddress(c));
     const waiting = deps.failedLogins.blocked(client);
     if (waiting !== null) return tooManyFailures(c, waiting);
+    if (deps.bootstrapRefused && secretsMatch(token, deps.bootstrapToken)) {
+      // The operator's own token, refused by this deployment: say why, to them and to the alarms.
+      deps.log.error('bootstrap token refused', { reason: deps.bootstrapRefused });
+      deps.metrics?.count('BootstrapTokenRefused');
+      return c.json(
+        errorBody(
+          'BOOTSTRAP_TOKEN_REFUSED',
+          `${deps.bootstrapRefused}. The bootstrap token is refused until it is replaced; API keys work.`,
+        ),
+        401,
+        { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      );
+    }
     const principal = await resolve(deps, token);
     if (!principal) {
       deps.log.info('login refused', { client });
@@ -81,7 +101,7 @@ function tooManyFailures(c: Context, retryAfterSeconds: number) {
 }
 
 async function resolve(deps: AuthDeps, token: string): Promise<Principal | null> {
-  if (secretsMatch(token, deps.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
+  if (!deps.bootstrapRefused && secretsMatch(token, deps.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
   const parsed = parseToken(token);
   if (!parsed) return null;
   const key = await deps.keys.get(parsed.id);

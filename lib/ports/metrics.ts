@@ -17,6 +17,8 @@ export type MetricName =
    */
   | 'SweepErrors'
   | 'MailRecovered'
+  /** A production function refusing its weak AGENT_API_TOKEN: at each cold start and each use. */
+  | 'BootstrapTokenRefused'
   | 'WebhookLatency';
 
 export interface Metrics {

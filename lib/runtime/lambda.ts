@@ -16,7 +16,9 @@ import { createRuntime, type Runtime } from './runtime.ts';
  * Builds the runtime once per Lambda cold start: environment set by CDK, provider secrets
  * from Secrets Manager, the business settings bundled from switchboard.config.json. A
  * missing or invalid value stops the cold start with a message naming it, and so do business
- * settings that cannot make a promise (as npm start and `cdk synth` refuse them).
+ * settings that cannot make a promise (as npm start and `cdk synth` refuse them). A weak
+ * AGENT_API_TOKEN does not: only the bootstrap token is refused (an error line and the
+ * `BootstrapTokenRefused` metric), the webhooks and API keys work.
  */
 export async function loadLambdaRuntime(
   serviceName: string,
@@ -30,12 +32,20 @@ export async function loadLambdaRuntime(
   const secrets = secretArn ? await loadSecretsFromAws(secretArn) : {};
   const env = parseEnv({ ...process.env, ...secrets });
   const config = buildAppConfig(env, parseServableBusinessConfig(businessJson));
+  const metrics = createPowertoolsMetrics();
+  if (config.agentApiTokenRefused) {
+    // Not a reason to stop the cold start: the webhooks and API keys need no bootstrap token.
+    log.error('bootstrap token refused; the API takes API keys only until it is replaced', {
+      reason: config.agentApiTokenRefused,
+    });
+    metrics.count('BootstrapTokenRefused');
+  }
   const runtime = createRuntime({
     config,
     dynamodb: createDynamoDbClient(config.aws),
     sqs: createSqsClient(config.aws),
     log,
-    metrics: createPowertoolsMetrics(),
+    metrics,
     ...(config.eventBusName
       ? {
           eventSink: new EventBridgeEventSink({

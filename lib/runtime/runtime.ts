@@ -205,6 +205,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const app = createApp({
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
+    agentApiTokenRefused: config.agentApiTokenRefused,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),

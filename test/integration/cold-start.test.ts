@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
+import { issueApiKey } from '#lib/domain/api-key.ts';
+import { type Backends, startBackends } from '#test/support/backends.ts';
+import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
 
 /**
@@ -71,5 +75,69 @@ describe('a Lambda cold start with an edited business config', () => {
     // Assess: the cold start names the problem, instead of starting a function (with the
     // edited config: 2 closures) whose every message throws CalendarError
     expect(coldStart).toEqual({ started: false, message: expect.stringMatching(/no promise can be made/) });
+  });
+});
+
+// A bootstrap token too short for production (or one no bearer header can carry) stopped the
+// whole cold start: the webhooks too, and Twilio, which does not post a webhook again after a
+// 5xx, lost every message until someone replaced the token. Carried from earlier stops, fixed
+// at stop 26: the weak token is refused, by itself.
+describe('a Lambda cold start with a weak AGENT_API_TOKEN', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  it('should start, take webhooks and API keys, and refuse only the weak bootstrap token, saying why', async () => {
+    // Prepare: a production function whose secret holds a short AGENT_API_TOKEN, and an API key
+    // an earlier deployment created
+    backends = await startBackends();
+    const authToken = '12345678901234567890123456789012';
+    process.env = {
+      ...saved,
+      NODE_ENV: 'production',
+      TWILIO_AUTH_TOKEN: authToken,
+      TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+      AGENT_API_TOKEN: 'changeme',
+      TABLE_NAME: backends.tableName,
+      ACK_QUEUE_URL: backends.queueUrl,
+      SWITCHBOARD_DYNAMODB_ENDPOINT: backends.dynamoDbEndpoint,
+      SWITCHBOARD_SQS_ENDPOINT: backends.sqsEndpoint,
+      SWITCHBOARD_SECRETS_ARN: '',
+      PUBLIC_URL: 'https://hooks.example.com',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    const { key, token } = issueApiKey({ name: 'helpdesk', scopes: ['read'], agentName: null }, new Date());
+    await new DynamoDbApiKeyStore({ client: backends.dynamodb, tableName: backends.tableName }).create(key);
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+    // Act
+    const runtime = await loadLambdaRuntime('switchboard-http');
+    const url = 'https://hooks.example.com/webhooks/twilio/messaging';
+    const sms = signTwilio(url, twilioForm('sms-polish'), authToken);
+    const webhook = await runtime.app.request('/webhooks/twilio/messaging', { method: 'POST', ...sms });
+    const asBootstrap = await runtime.app.request('/api/conversations', {
+      headers: { authorization: 'Bearer changeme' },
+    });
+    const withKey = await runtime.app.request('/api/conversations', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+
+    // Assess: the message is recorded, the key works, the weak token gets an answer that names
+    // the problem (never the token)
+    expect(webhook.status).toBe(200);
+    expect(withKey.status).toBe(200);
+    expect(((await withKey.json()) as { items: unknown[] }).items).toHaveLength(1);
+    expect(asBootstrap.status).toBe(401);
+    const refusal = (await asBootstrap.json()) as { error: { code: string; message: string } };
+    expect(refusal.error.code).toBe('BOOTSTRAP_TOKEN_REFUSED');
+    expect(refusal.error.message).toMatch(/AGENT_API_TOKEN is too short for production/);
+    expect(JSON.stringify(refusal)).not.toContain('changeme');
   });
 });

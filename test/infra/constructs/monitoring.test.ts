@@ -85,9 +85,10 @@ describe('Monitoring', () => {
       // Prepare
       const topic = ref(logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic'));
 
-      // Act + Assess: docs/deploy.md lists the 16 (found at stop 23 saying 11)
-      dev.resourceCountIs('AWS::CloudWatch::Alarm', 16);
-      prod.resourceCountIs('AWS::CloudWatch::Alarm', 16);
+      // Act + Assess: docs/deploy.md lists the 17 (found at stop 23 saying 11; stop 26 added
+      // bootstrap-token-refused)
+      dev.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+      prod.resourceCountIs('AWS::CloudWatch::Alarm', 17);
       dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: [topic],
         OKActions: [topic],
@@ -256,6 +257,22 @@ describe('Monitoring', () => {
         Threshold: 0,
       });
     });
+
+    it.each([
+      ['dev', () => dev],
+      ['prod', () => prod],
+    ] as const)(
+      'should raise an alarm when the %s functions refuse a weak AGENT_API_TOKEN',
+      (stage, template) => {
+        expect(alarm(template(), `switchboard-${stage}-bootstrap-token-refused`)).toMatchObject({
+          Namespace: 'Switchboard',
+          MetricName: 'BootstrapTokenRefused',
+          Dimensions: [{ Name: 'service', Value: `switchboard-${stage}` }],
+          Statistic: 'Sum',
+          Threshold: 0,
+        });
+      },
+    );
   });
 
   describe('dashboard', () => {

@@ -74,18 +74,33 @@ describe('the environment', () => {
     }
   });
 
-  it('should refuse an AGENT_API_TOKEN shorter than 32 characters in production only', () => {
+  // Stop 26: production refused to start with it, so the webhooks went down with the bootstrap
+  // token (Twilio does not retry a 5xx); it now starts and refuses only that token.
+  it('should refuse an AGENT_API_TOKEN shorter than 32 characters in production only, without stopping the start', () => {
     // Prepare
     const short = { ...SECRETS, AGENT_API_TOKEN: 'changeme' };
+    const unsendable = { ...SECRETS, AGENT_API_TOKEN: 'correct horse battery staple' };
 
     // Act
-    const production = () =>
-      buildAppConfig(parseEnv({ ...short, NODE_ENV: 'production' }), DEFAULT_BUSINESS_CONFIG);
+    const production = buildAppConfig(
+      parseEnv({ ...short, NODE_ENV: 'production' }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
+    const productionUnsendable = buildAppConfig(
+      parseEnv({ ...unsendable, NODE_ENV: 'production' }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
     const local = buildAppConfig(parseEnv(short), DEFAULT_BUSINESS_CONFIG);
 
     // Assess
-    expect(production).toThrow('AGENT_API_TOKEN is too short for production: at least 32 characters');
+    expect(production.agentApiTokenRefused).toBe(
+      'AGENT_API_TOKEN is too short for production: at least 32 characters (the stack generates 48)',
+    );
+    expect(productionUnsendable.agentApiTokenRefused).toMatch(
+      /AGENT_API_TOKEN must be 1 to 512 visible ASCII/,
+    );
     expect(local.agentApiToken).toBe('changeme');
+    expect(local.agentApiTokenRefused).toBeNull();
   });
 
   // Found by a review of the developer's experience at stop 23.
