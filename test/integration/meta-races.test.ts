@@ -635,3 +635,101 @@ describe('one customer’s messages batched in one Meta webhook', () => {
     expect(conversation.awaitingSince).toBe(new Date(receivedAt + 2).toISOString());
   });
 });
+
+// A late Meta failure after we announced the send (carried to stop 26): the Cloud API took our
+// ack, or an agent's reply, we marked it sent, then a `failed` status came (not the window's
+// 131047): 131026 undeliverable, 131049 held back for the ecosystem's engagement. The same as
+// Twilio's `undelivered` callbacks: ack.failed taking back the ack.sent (its `sentAt`), and
+// reply.failed with the conversation's replyFailure. Messenger and Instagram send no failed
+// status (their webhooks report deliveries and reads only): a refusal comes with the send.
+describe('a WhatsApp Cloud failure reported after the send was announced', () => {
+  let sb: TestSwitchboard;
+  let graph: FakeMeta;
+
+  afterEach(async () => {
+    await sb.stop();
+    await graph.close();
+  });
+
+  function failedStatus(wamid: string | null | undefined, code: number, title: string) {
+    return whatsappEnvelope({
+      statuses: [
+        {
+          id: wamid,
+          status: 'failed',
+          timestamp: '1763990000',
+          recipient_id: '48601234567',
+          errors: [{ code, title }],
+        },
+      ],
+    });
+  }
+
+  it('should mark the ack failed and announce ack.failed after ack.sent when the Cloud API reports 131026 late', async () => {
+    // Prepare: the ack went out and was announced
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(whatsappText('wamid.late0001', 'Czy paczka już wyszła?'));
+    await sb.drain();
+    const [before] = await conversations(sb);
+    const ack = (await messagesOf(sb, before?.id as string)).find((m) => m.kind === 'ack');
+    await sb.postMeta(
+      whatsappEnvelope({
+        statuses: [
+          {
+            id: ack?.providerMessageId,
+            status: 'sent',
+            timestamp: '1763986500',
+            recipient_id: '48601234567',
+          },
+        ],
+      }),
+    );
+
+    // Act
+    const response = await sb.postMeta(failedStatus(ack?.providerMessageId, 131026, 'Message undeliverable'));
+
+    // Assess
+    expect(before?.ack).toMatchObject({ state: 'sent' });
+    expect(response.status).toBe(200);
+    const [after] = await conversations(sb);
+    expect(after?.ack).toMatchObject({ state: 'failed', reason: 'delivery-failed:131026' });
+    const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+    expect(types).toEqual(['ack.sent', 'ack.failed']);
+    const failed = (await sb.events()).find((event) => event.type === 'ack.failed');
+    expect(failed?.data).toMatchObject({ reason: 'delivery-failed:131026', sentAt: expect.any(String) });
+  });
+
+  it('should announce reply.failed and show replyFailure when the Cloud API reports an agent’s reply failed (131049)', async () => {
+    // Prepare: the customer was acknowledged and an agent answered through the Cloud API
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(whatsappText('wamid.late0002', 'Czy paczka już wyszła?'));
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, {
+      text: 'Tak, wyszła wczoraj.',
+    });
+    expect(reply.status).toBe(201);
+    const sent = (await messagesOf(sb, conversation?.id as string)).find((m) => m.kind === 'reply');
+
+    // Act
+    const response = await sb.postMeta(
+      failedStatus(
+        sent?.providerMessageId,
+        131049,
+        'This message was not delivered to maintain healthy ecosystem engagement.',
+      ),
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    const events = (await sb.events()).filter((event) => event.type === 'reply.failed');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data).toMatchObject({ status: 'failed', errorCode: '131049' });
+    const view = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      conversation: { replyFailure?: { status: string; errorCode?: string } };
+    };
+    expect(view.conversation.replyFailure).toMatchObject({ status: 'failed', errorCode: '131049' });
+  });
+});
