@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/domain/message.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { type PlainMail, postMailgunMail } from '#test/support/email.ts';
-import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { mailgunMail, type PlainMail, postMailgunMail } from '#test/support/email.ts';
+import {
+  fixtureFiles,
+  mailgunMultipartRequest,
+  signMailgun,
+  TEST_NOW,
+} from '#test/support/mailgun-factory.ts';
 import {
   sesFixture,
   signSns,
@@ -47,8 +52,33 @@ function rawMime(mail: PlainMail): string {
   ].join('\r\n');
 }
 
+/** The raw MIME of a plain mail with the fixtures' attachments (multipart/mixed, base64 parts). */
+function rawMimeWithFiles(mail: PlainMail): string {
+  const [head = '', body = ''] = rawMime(mail).split('\r\n\r\n');
+  const boundary = 'b1_two_ways_in';
+  const parts = [
+    ['Content-Type: text/plain; charset="UTF-8"', 'Content-Transfer-Encoding: base64', '', body.trim()].join(
+      '\r\n',
+    ),
+    ...fixtureFiles().map((file) =>
+      [
+        `Content-Type: ${file.contentType}; name="=?UTF-8?B?${Buffer.from(file.filename).toString('base64')}?="`,
+        'Content-Disposition: attachment',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from(file.content).toString('base64'),
+      ].join('\r\n'),
+    ),
+  ];
+  const headers = head
+    .split('\r\n')
+    .filter((line) => !/^Content-(Type|Transfer-Encoding):/i.test(line))
+    .concat(`Content-Type: multipart/mixed; boundary="${boundary}"`);
+  return `${headers.join('\r\n')}\r\n\r\n${parts.map((part) => `--${boundary}\r\n${part}\r\n`).join('')}--${boundary}--\r\n`;
+}
+
 /** The same mail as SES's SNS notification, signed, with a fresh SES message id. */
-function sesDelivery(mail: PlainMail): Record<string, string> {
+function sesDelivery(mail: PlainMail, raw = rawMime(mail)): Record<string, string> {
   const notification = sesFixture('received-inline') as {
     mail: Record<string, unknown>;
     receipt: Record<string, unknown>;
@@ -58,7 +88,7 @@ function sesDelivery(mail: PlainMail): Record<string, string> {
     ...notification,
     mail: { ...notification.mail, messageId: sesMessageId, source: 'sender@bounce.example' },
     receipt: { ...notification.receipt, recipients: ['anna@mg.sklep.example'] },
-    content: Buffer.from(rawMime(mail)).toString('base64'),
+    content: Buffer.from(raw).toString('base64'),
   };
   return signSns(snsNotification(message), keys);
 }
@@ -78,8 +108,8 @@ describe('one mail through both Mailgun and SES', () => {
     });
   }
 
-  async function postSes(mail: PlainMail): Promise<Response> {
-    const message = sesDelivery(mail);
+  async function postSes(mail: PlainMail, raw?: string): Promise<Response> {
+    const message = sesDelivery(mail, raw);
     return sb.runtime.app.request('/webhooks/email/ses', {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
@@ -172,6 +202,30 @@ describe('one mail through both Mailgun and SES', () => {
     // Assess
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
     expect(await inboundMessages()).toHaveLength(1);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should record and acknowledge once a mail with attachments, however each way reads them', async () => {
+    // Prepare: Mailgun posts the files as multipart parts, SES stores the MIME they came in
+    await start();
+    const request = await mailgunMultipartRequest(signMailgun(mailgunMail(zofia)), fixtureFiles());
+
+    // Act
+    const viaSes = await postSes(zofia, rawMimeWithFiles(zofia));
+    const viaMailgun = await sb.runtime.app.request('/webhooks/email/mailgun', {
+      method: 'POST',
+      headers: request.headers,
+      body: request.rawBytes ? new Uint8Array(request.rawBytes) : request.rawBody,
+    });
+    await sb.drain();
+
+    // Assess
+    expect([viaSes.status, viaMailgun.status]).toEqual([200, 200]);
+    const messages = await inboundMessages();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.media.map((file) => file.size)).toEqual(
+      fixtureFiles().map((file) => file.content.byteLength),
+    );
     expect(await sb.outbox()).toHaveLength(1);
   });
 

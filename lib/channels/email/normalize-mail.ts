@@ -70,7 +70,8 @@ export function sameMailKey(mail: ParsedMail, from: string): string | undefined 
   for (const part of [from, mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
     digest.update(part).update('\0');
   }
-  for (const attachment of mail.attachments) digest.update(`${attachment.size}\0`);
+  // The MIME parser keeps the first 50; Mailgun's form may carry more.
+  for (const attachment of mail.attachments.slice(0, MAX_ATTACHMENTS)) digest.update(`${attachment.size}\0`);
   return `mail:${digest.digest('hex')}`;
 }
 
