@@ -113,7 +113,10 @@ describe('a Lambda cold start with a weak AGENT_API_TOKEN', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     };
-    const { key, token } = issueApiKey({ name: 'helpdesk', scopes: ['read'], agentName: null }, new Date());
+    const { key, token } = issueApiKey(
+      { name: 'helpdesk', scopes: ['read'], agentName: null, agentId: null },
+      new Date(),
+    );
     await new DynamoDbApiKeyStore({ client: backends.dynamodb, tableName: backends.tableName }).create(key);
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
 
