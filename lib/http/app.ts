@@ -11,7 +11,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
-import type { RateLimiter } from '#lib/ports/rate-limiter.ts';
+import type { Budget, RateLimiter } from '#lib/ports/rate-limiter.ts';
 import type { RequestScope } from '#lib/ports/request-scope.ts';
 import type { StatsStore } from '#lib/ports/stats-store.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
@@ -81,6 +81,8 @@ export type AppDeps = {
    * default (Lambda); npm start passes the Node server's socket address.
    */
   clientAddress?: ClientAddress;
+  /** Wrong tokens one client may present per window (default FAILED_LOGIN_BUDGET; npm start: a minute's window). */
+  failedLoginBudget?: Budget;
 };
 
 /**
@@ -147,7 +149,12 @@ export function createApp(deps: AppDeps): Hono {
       metrics: deps.metrics,
       clock: deps.clock,
       log: deps.log,
-      failedLogins: new FailedLogins({ limiter: deps.rateLimiter, clock: deps.clock, log: deps.log }),
+      failedLogins: new FailedLogins({
+        limiter: deps.rateLimiter,
+        clock: deps.clock,
+        log: deps.log,
+        ...(deps.failedLoginBudget ? { budget: deps.failedLoginBudget } : {}),
+      }),
       clientAddress: deps.clientAddress ?? apiGatewayClientAddress,
     }),
   );

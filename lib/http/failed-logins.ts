@@ -8,6 +8,14 @@ import type { Budget, RateLimiter } from '#lib/ports/rate-limiter.ts';
  */
 export const FAILED_LOGIN_BUDGET: Budget = { limit: 20, windowSeconds: 15 * 60 };
 
+/**
+ * npm start's budget: the same 20 wrong tokens, in a one-minute window. Every local caller is
+ * 127.0.0.1, so the address stands for the whole laptop: a script with an old key would lock the
+ * inbox page out for 15 minutes. A minute still bounds a guesser reaching npm start through a
+ * tunnel (28,800 tries a day, against a token npm start generates with 192 bits).
+ */
+export const LOCAL_FAILED_LOGIN_BUDGET: Budget = { limit: 20, windowSeconds: 60 };
+
 /** Addresses remembered as over the limit by one instance; the oldest go first past this. */
 const MAX_REMEMBERED = 10_000;
 

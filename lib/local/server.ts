@@ -7,6 +7,7 @@ import { OutboxSender } from '#lib/adapters/outbox-sender.ts';
 import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { isProduction, parseEnv } from '#lib/config/env.ts';
+import { LOCAL_FAILED_LOGIN_BUDGET } from '#lib/http/failed-logins.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { createDynamoDbClient, createSqsClient } from '#lib/runtime/clients.ts';
@@ -153,6 +154,8 @@ async function startWithin(dataDir: string, options: LocalOptions): Promise<Loca
     ...(fetchOption ? { fetch: fetchOption } : {}),
     // The socket's peer (an app.request() from a test has none: "unknown").
     clientAddress: (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined),
+    // Every caller here is 127.0.0.1: one script's old key must not lock the laptop out for 15 minutes.
+    failedLoginBudget: LOCAL_FAILED_LOGIN_BUDGET,
     ...(config.sender === 'outbox'
       ? { outbox: new OutboxSender({ path: join(dataDir, 'outbox.jsonl'), log }) }
       : {}),

@@ -26,6 +26,7 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type Metrics, noMetrics } from '#lib/ports/metrics.ts';
+import type { Budget } from '#lib/ports/rate-limiter.ts';
 import type { RequestScope } from '#lib/ports/request-scope.ts';
 import { publishingStore, publishOutbox } from '#lib/use-cases/publish-events.ts';
 import { type RecordInboundDeps, recordInbound, storedInbound } from '#lib/use-cases/record-inbound.ts';
@@ -74,6 +75,8 @@ export type RuntimeOptions = {
   fetch?: typeof fetch;
   /** Where an HTTP request came from (default: API Gateway's source IP, as on Lambda). */
   clientAddress?: ClientAddress;
+  /** Wrong tokens one client may present per window (default: the Lambda's 20 in 15 minutes). */
+  failedLoginBudget?: Budget;
 };
 
 export type Runtime = {
@@ -237,6 +240,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     inbox: config.inbox,
     requestScope: requests.scope,
     ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
+    ...(options.failedLoginBudget ? { failedLoginBudget: options.failedLoginBudget } : {}),
   });
   return {
     store,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { FAILED_LOGIN_BUDGET } from '../failed-logins.ts';
+import { FAILED_LOGIN_BUDGET, LOCAL_FAILED_LOGIN_BUDGET } from '../failed-logins.ts';
 import type { ApiOperation, ErrorStatus, HeaderDoc, ResponseDoc } from './operation.ts';
 import { type Json, SCHEMA_REF, SchemaSet } from './schema-set.ts';
 import { IdempotencyKeySchema, NAMED_SCHEMAS } from './schemas.ts';
@@ -25,7 +25,8 @@ const DESCRIPTION = `The agents' side of Switchboard: read conversations, reply,
 **Authentication**: \`Authorization: Bearer <token>\`, an API key from \`POST /api/admin/keys\` (or the
 bootstrap \`AGENT_API_TOKEN\`). Each operation says the scope its key needs: \`read\`, \`reply\` or \`admin\`.
 After ${FAILED_LOGIN_BUDGET.limit} wrong tokens from one address within a fixed ${FAILED_LOGIN_BUDGET.windowSeconds / 60}-minute window, its requests get
-429 \`TOO_MANY_FAILED_LOGINS\` with \`Retry-After\` until the window ends, whatever token they carry.
+429 \`TOO_MANY_FAILED_LOGINS\` with \`Retry-After\` until the window ends, whatever token they carry
+(under \`npm start\`, where every caller is 127.0.0.1, the window is ${LOCAL_FAILED_LOGIN_BUDGET.windowSeconds / 60} minute).
 
 **Errors** are JSON \`{"error": {"code", "message", "details?"}}\`; branch on \`code\`, never on \`message\`.
 
