@@ -208,6 +208,17 @@ export class Monitoring extends Construct {
       }),
       threshold: 10,
     });
+    // A rotated or mistyped secret (Twilio's auth token, Meta's app secret, Mailgun's key, an SES
+    // topic not in SES_TOPIC_ARNS) refuses every webhook of its channel, and Twilio never posts a
+    // refused one again: those messages are lost. One signed refusal alone may be a forgery or a
+    // replay; two in 5 minutes is a provider we refuse (Meta and Mailgun also retry theirs, so
+    // even one lost message soon makes two). Unsigned requests (scanners) are not counted.
+    this.alarm('WebhookSignaturesRefused', {
+      description:
+        'At least 2 signed provider webhooks were refused for their signature in 5 minutes (SignatureRefusals): a rotated or mistyped secret, a wrong PUBLIC_URL or an SES topic we do not list. Twilio does not retry a 403: those messages are lost. The warn line "webhook signature refused" names the channel, route, reason and URLs checked (docs/deploy.md).',
+      metric: this.custom('SignatureRefusals', { period: FIVE_MINUTES }),
+      threshold: 1,
+    });
     this.alarm('PromiseBreaches', {
       description: 'A customer was promised a reply by a time that has passed without one.',
       metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
@@ -265,6 +276,7 @@ export class Monitoring extends Construct {
         this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
         this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),
         this.custom('SweepErrors', { period: FIVE_MINUTES, label: 'sweeper errors' }),
+        this.custom('SignatureRefusals', { period: FIVE_MINUTES, label: 'webhook signatures refused' }),
       ]),
       graph(
         'Ack queue',

@@ -26,9 +26,11 @@ export type WebhookRequest = {
 /**
  * `missing`: no signature at all; `invalid`: a signature that does not match (or could not be
  * checked); `expired`: signed longer ago than any retry of it could still be accepted, so the
- * provider may be told to stop retrying (Mailgun's timestamp).
+ * provider may be told to stop retrying (Mailgun's timestamp, SNS's past its window);
+ * `unknown-source`: signed by the provider for a source that is not ours (an SNS topic not in
+ * SES_TOPIC_ARNS), answered as `invalid` but logged apart: a renamed topic looks like this.
  */
-export type VerifyOutcome = 'ok' | 'missing' | 'invalid' | 'expired';
+export type VerifyOutcome = 'ok' | 'missing' | 'invalid' | 'expired' | 'unknown-source';
 
 /** The body is not what the provider documents; answered with 400, nothing stored. */
 export class MalformedPayloadError extends SwitchboardError {

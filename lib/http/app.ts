@@ -33,6 +33,7 @@ import { metaRoutes } from './routes/meta.ts';
 import { serviceLevelRoutes } from './routes/service-level.ts';
 import { twilioRoutes } from './routes/twilio.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { SignatureRefusals } from './signature-refusals.ts';
 
 /** The providers this deployment serves: Twilio always, the others when configured. */
 export type Providers = {
@@ -129,13 +130,21 @@ export function createApp(deps: AppDeps): Hono {
   for (const [prefix, maxSize] of Object.entries(deps.webhookBodyBytes)) {
     app.use(`/webhooks/${prefix}/*`, bodyLimit(maxSize));
   }
-  app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio }));
+  const signatureRefusals = new SignatureRefusals({
+    log: deps.log,
+    metrics: deps.metrics,
+    clock: deps.clock,
+  });
+  app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio, signatureRefusals }));
   const meta = deps.providers.meta;
   if (meta) {
-    app.route('/webhooks/meta', metaRoutes({ ...deps, webhook: meta.webhook, handshake: meta.handshake }));
+    app.route(
+      '/webhooks/meta',
+      metaRoutes({ ...deps, webhook: meta.webhook, handshake: meta.handshake, signatureRefusals }),
+    );
   }
   const { ses, mailgun } = deps.providers;
-  if (ses || mailgun) app.route('/webhooks/email', emailRoutes({ ...deps, ses, mailgun }));
+  if (ses || mailgun) app.route('/webhooks/email', emailRoutes({ ...deps, ses, mailgun, signatureRefusals }));
 
   // Mounted before the authenticated API: they describe it and expose no data.
   app.route('/api', docsRoutes({ publicUrl: deps.publicUrl }));

@@ -10,13 +10,17 @@ const SIGNATURE_REFUSALS = {
   missing: ['SIGNATURE_MISSING', 'The request is not signed'],
   invalid: ['SIGNATURE_INVALID', 'The request signature does not match'],
   expired: ['SIGNATURE_EXPIRED', 'The request was signed too long ago'],
+  // Answered as a mismatch: a forger learns nothing of which sources we accept.
+  'unknown-source': ['SIGNATURE_INVALID', 'The request signature does not match'],
 } as const;
 
 /** A webhook whose signature is missing, wrong or too old: 403, nothing stored. */
 export class SignatureError extends SwitchboardError {
+  readonly outcome: Exclude<VerifyOutcome, 'ok'>;
   constructor(outcome: Exclude<VerifyOutcome, 'ok'>) {
     const [code, message] = SIGNATURE_REFUSALS[outcome];
     super(code, message);
+    this.outcome = outcome;
   }
 }
 

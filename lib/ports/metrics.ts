@@ -19,6 +19,11 @@ export type MetricName =
   | 'MailRecovered'
   /** A production function refusing its weak AGENT_API_TOKEN: at each cold start and each use. */
   | 'BootstrapTokenRefused'
+  /**
+   * A signed provider webhook refused for its signature: a mismatch, expired, an unknown SNS
+   * topic (403, or Mailgun's 406 for an expired one). Unsigned requests are not counted.
+   */
+  | 'SignatureRefusals'
   | 'WebhookLatency';
 
 export interface Metrics {

@@ -120,10 +120,12 @@ export function createSnsVerifier(options: SnsVerifierOptions) {
     // A replay window, judged before anything is fetched (Timestamp is among the signed fields).
     const signedAt = typeof Timestamp === 'string' ? Date.parse(Timestamp) : Number.NaN;
     const age = (options.now?.() ?? new Date()).getTime() - signedAt;
-    if (!(age <= SNS_MAX_AGE_MS && age >= -SNS_MAX_SKEW_MS)) return 'invalid';
+    if (age > SNS_MAX_AGE_MS) return 'expired';
+    if (!(age >= -SNS_MAX_SKEW_MS)) return 'invalid';
     const algorithm = SignatureVersion === '1' ? 'RSA-SHA1' : SignatureVersion === '2' ? 'RSA-SHA256' : null;
     if (!algorithm) return 'invalid';
-    if (typeof TopicArn !== 'string' || !topics.has(TopicArn)) return 'invalid';
+    if (typeof TopicArn !== 'string') return 'invalid';
+    if (!topics.has(TopicArn)) return 'unknown-source';
     if (
       Type !== 'Notification' &&
       Type !== 'SubscriptionConfirmation' &&

@@ -6,6 +6,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { errorBody, SignatureError } from '../errors.ts';
 import { type IngestDeps, ingest } from '../ingest.ts';
+import type { SignatureRefusals } from '../signature-refusals.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
 export type EmailRouteDeps = IngestDeps & {
@@ -14,6 +15,7 @@ export type EmailRouteDeps = IngestDeps & {
   mailgun: MailgunChannel | null;
   store: ConversationStore;
   clock: Clock;
+  signatureRefusals: SignatureRefusals;
 };
 
 // Longer than a timestamp stays acceptable (MAILGUN_MAX_AGE_MS), so a token can never come back valid.
@@ -29,7 +31,10 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
       const request = await webhookRequest(c, deps.publicUrl);
       // Verified before anything else: the SNS signature covers the whole message.
       const verified = await ses.webhook.verify(request);
-      if (verified !== 'ok') throw new SignatureError(verified);
+      if (verified !== 'ok') {
+        deps.signatureRefusals.refused({ channel: 'ses', route: c.req.path, outcome: verified });
+        throw new SignatureError(verified);
+      }
       const payload = ses.webhook.parse(request);
       if (payload.envelope.Type === 'SubscriptionConfirmation') {
         const confirmed = await ses.confirmSubscription(payload);
@@ -54,11 +59,12 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
     routes.post('/mailgun', async (c) => {
       const request = await webhookRequest(c, deps.publicUrl);
       const verified = await mailgun.webhook.verify(request);
-      if (verified === 'expired') {
-        const { code, message } = new SignatureError(verified);
-        return stop(c, code, message);
+      if (verified !== 'ok') {
+        deps.signatureRefusals.refused({ channel: 'mailgun', route: c.req.path, outcome: verified });
+        const refusal = new SignatureError(verified);
+        if (verified === 'expired') return stop(c, refusal.code, refusal.message);
+        throw refusal;
       }
-      if (verified !== 'ok') throw new SignatureError(verified);
       let payload: Parameters<typeof mailgun.webhook.normalize>[0];
       try {
         payload = mailgun.webhook.parse(request);

@@ -4,12 +4,14 @@ import type { HandshakeQuery, HandshakeResult } from '#lib/channels/meta/handsha
 import { NotYetError } from '#lib/ports/errors.ts';
 import { type DeferDeps, ingestOrDefer } from '../defer.ts';
 import { errorBody, SignatureError } from '../errors.ts';
+import type { SignatureRefusals } from '../signature-refusals.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
 export type MetaRouteDeps = DeferDeps & {
   publicUrl: string;
   webhook: ProviderWebhook<unknown>;
   handshake: (query: HandshakeQuery) => HandshakeResult;
+  signatureRefusals: SignatureRefusals;
 };
 
 /**
@@ -33,7 +35,10 @@ export function metaRoutes(deps: MetaRouteDeps): Hono {
   routes.post('/', async (c) => {
     const request = await webhookRequest(c, deps.publicUrl);
     const verified = await deps.webhook.verify(request);
-    if (verified !== 'ok') throw new SignatureError(verified);
+    if (verified !== 'ok') {
+      deps.signatureRefusals.refused({ channel: 'meta', route: c.req.path, outcome: verified });
+      throw new SignatureError(verified);
+    }
     const events = await deps.webhook.normalize(deps.webhook.parse(request));
     // Meta retries a webhook we fail, but Messenger unsubscribes the app from the Page after an
     // hour of failed deliveries: while the store is down, the batch goes on the work queue and

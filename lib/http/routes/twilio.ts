@@ -11,6 +11,7 @@ import { LEAVE_A_MESSAGE, MESSAGE_RECORDED } from '#lib/domain/texts/voice-promp
 import type { Clock } from '#lib/ports/clock.ts';
 import { type DeferDeps, ingestOrDefer, type Received } from '../defer.ts';
 import { SignatureError } from '../errors.ts';
+import type { SignatureRefusals } from '../signature-refusals.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
 export type TwilioRouteDeps = DeferDeps & {
@@ -18,6 +19,7 @@ export type TwilioRouteDeps = DeferDeps & {
   twilio: TwilioChannel;
   business: BusinessConfig;
   clock: Clock;
+  signatureRefusals: SignatureRefusals;
 };
 
 /**
@@ -37,7 +39,15 @@ async function receive(
 ): Promise<Received> {
   const request = await webhookRequest(c, deps.publicUrl);
   const verified = await webhook.verify(request);
-  if (verified !== 'ok') throw new SignatureError(verified);
+  if (verified !== 'ok') {
+    deps.signatureRefusals.refused({
+      channel: 'twilio',
+      route: c.req.path,
+      outcome: verified,
+      urls: request.receivedUrl ? [request.url, request.receivedUrl] : [request.url],
+    });
+    throw new SignatureError(verified);
+  }
   const events: InboundEvent[] = await webhook.normalize(webhook.parse(request));
   return ingestOrDefer(deps, 'twilio', events);
 }

@@ -85,10 +85,10 @@ describe('Monitoring', () => {
       // Prepare
       const topic = ref(logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic'));
 
-      // Act + Assess: docs/deploy.md lists the 17 (found at stop 23 saying 11; stop 26 added
-      // bootstrap-token-refused)
-      dev.resourceCountIs('AWS::CloudWatch::Alarm', 17);
-      prod.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+      // Act + Assess: docs/deploy.md lists the 18 (found at stop 23 saying 11; stop 26 added
+      // bootstrap-token-refused, webhook-signatures-refused)
+      dev.resourceCountIs('AWS::CloudWatch::Alarm', 18);
+      prod.resourceCountIs('AWS::CloudWatch::Alarm', 18);
       dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: [topic],
         OKActions: [topic],
@@ -230,6 +230,20 @@ describe('Monitoring', () => {
         Period: 60,
         Threshold: 0,
         EvaluationPeriods: 3,
+      });
+    });
+
+    it('should raise an alarm when 2 or more signed webhooks are refused for their signature in 5 minutes', () => {
+      // Found at stop 26: a rotated or mistyped provider secret refused every webhook of its
+      // channel (Twilio never retries a 403) and nothing counted it.
+      expect(alarm(prod, 'switchboard-prod-webhook-signatures-refused')).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'SignatureRefusals',
+        Dimensions: [{ Name: 'service', Value: 'switchboard-prod' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
       });
     });
 

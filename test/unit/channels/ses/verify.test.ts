@@ -141,8 +141,8 @@ describe('createSnsVerifier', () => {
     // Act
     const outcome = await verify(snsRequest(signSns(message, keys)));
 
-    // Assess
-    expect(outcome).toBe('invalid');
+    // Assess: refused as a mismatch (403 SIGNATURE_INVALID); logged as "unknown topic" (stop 26)
+    expect(outcome).toBe('unknown-source');
     expect(fetched).toEqual([]);
   });
 
@@ -203,7 +203,8 @@ describe('createSnsVerifier', () => {
   it.each([
     ['signed a minute ago', new Date('2026-11-10T08:15:06Z'), 'ok'],
     ['signed 30 days ago', new Date('2026-12-10T08:14:06Z'), 'ok'],
-    ['signed more than 30 days ago (a replay)', new Date('2026-12-10T08:14:07Z'), 'invalid'],
+    // Stop 26: 'expired' (was 'invalid'), so the refusal's log line says why; still a 403.
+    ['signed more than 30 days ago (a replay)', new Date('2026-12-10T08:14:07Z'), 'expired'],
     ['signed 20 minutes in the future', new Date('2026-11-10T07:54:06Z'), 'invalid'],
   ])('should judge a notification %s', async (_case, now, expected) => {
     // Prepare
