@@ -10,6 +10,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import {
+  type SecretRotation,
   type StoredWebhookSubscription,
   StoredWebhookSubscriptionSchema,
   type WebhookDelivery,
@@ -77,6 +78,8 @@ function subscriptionFields(item: Record<string, AttributeValue>): Record<string
     disabledAt: plain.disabledAt ?? null,
     disabledReason: plain.disabledReason ?? null,
     firstAttemptsPausedUntil: plain.firstAttemptsPausedUntil ?? null,
+    previousSecret: plain.previousSecret ?? null,
+    previousSecretExpiresAt: plain.previousSecretExpiresAt ?? null,
   };
 }
 
@@ -141,6 +144,8 @@ export class DynamoDbWebhookStore implements WebhookStore {
       disabledAt: subscription.disabledAt ?? undefined,
       disabledReason: subscription.disabledReason ?? undefined,
       firstAttemptsPausedUntil: subscription.firstAttemptsPausedUntil ?? undefined,
+      previousSecret: subscription.previousSecret ?? undefined,
+      previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? undefined,
     };
     await this.#client.send(
       new PutItemCommand({
@@ -207,6 +212,31 @@ export class DynamoDbWebhookStore implements WebhookStore {
       start = page.LastEvaluatedKey;
     } while (start && items.length < MAX_LISTED);
     return items;
+  }
+
+  async rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean> {
+    this.#enabled = null;
+    const { secret, previousSecret, previousSecretExpiresAt } = rotation;
+    const keep = previousSecret !== null && previousSecretExpiresAt !== null;
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: keep
+            ? 'SET #secret = :secret, previousSecret = :previous, previousSecretExpiresAt = :expires'
+            : 'SET #secret = :secret REMOVE previousSecret, previousSecretExpiresAt',
+          // One rotation of a given secret wins; a disabled subscription keeps its secrets.
+          ConditionExpression: '#secret = :current AND attribute_not_exists(disabledAt)',
+          ExpressionAttributeNames: { '#secret': 'secret' },
+          ExpressionAttributeValues: marshall({
+            ':secret': secret,
+            ':current': current,
+            ...(keep ? { ':previous': previousSecret, ':expires': previousSecretExpiresAt } : {}),
+          }),
+        }),
+      ),
+    );
   }
 
   async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {

@@ -50,7 +50,7 @@ export class HttpWebhookSender implements WebhookSender {
 
   send(request: {
     url: string;
-    secret: string;
+    secrets: readonly string[];
     webhookId: string;
     timestamp: Date;
     body: string;
@@ -65,7 +65,10 @@ export class HttpWebhookSender implements WebhookSender {
     if (this.#blockPrivateAddresses && isPrivateAddress(url.hostname)) {
       return Promise.resolve({ kind: 'error', error: 'EADDRBLOCKED' });
     }
-    const signature = new Webhook(request.secret).sign(request.webhookId, request.timestamp, request.body);
+    // Space-separated, one per secret (Standard Webhooks' zero-downtime rotation).
+    const signature = request.secrets
+      .map((secret) => new Webhook(secret).sign(request.webhookId, request.timestamp, request.body))
+      .join(' ');
     const body = Buffer.from(request.body, 'utf8');
     const options: RequestOptions = {
       method: 'POST',

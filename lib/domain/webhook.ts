@@ -35,9 +35,17 @@ export const WebhookSubscriptionSchema = z.object({
 });
 export type WebhookSubscription = z.infer<typeof WebhookSubscriptionSchema>;
 
+const WebhookSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
+
 /** The stored form: the subscription plus its signing secret (`whsec_<base64>`). */
 export const StoredWebhookSubscriptionSchema = WebhookSubscriptionSchema.extend({
-  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/),
+  secret: WebhookSecretSchema,
+  /**
+   * The secret before the last rotation, still signing beside the new one until
+   * `previousSecretExpiresAt`, so the receiver can switch without missing a delivery.
+   */
+  previousSecret: WebhookSecretSchema.nullable().default(null),
+  previousSecretExpiresAt: z.iso.datetime().nullable().default(null),
   /**
    * Until when new deliveries skip their first attempt and are left due for the sweeper: an
    * attempt to the endpoint failed slowly (a timeout), and every write would wait for it again.
@@ -80,6 +88,49 @@ export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
 
 const SECRET_BYTES = 32;
 
+const newSecret = () => `whsec_${randomBytes(SECRET_BYTES).toString('base64')}`;
+
+/** How long the secret a rotation replaces keeps signing, by default and at most. */
+export const SECRET_GRACE_HOURS = 24;
+export const MAX_SECRET_GRACE_HOURS = 168;
+
+export type SecretRotation = Pick<
+  StoredWebhookSubscription,
+  'secret' | 'previousSecret' | 'previousSecretExpiresAt'
+>;
+
+/**
+ * A new secret for `subscription`; the current one keeps signing beside it for `graceHours`
+ * (none with 0: a leaked secret stops at once). A secret an earlier rotation replaced is dropped:
+ * only the current one was in use by the receiver that asked for this rotation.
+ */
+export function rotateSecret(
+  subscription: Pick<StoredWebhookSubscription, 'secret'>,
+  now: Date,
+  graceHours: number,
+): SecretRotation {
+  if (graceHours === 0) return { secret: newSecret(), previousSecret: null, previousSecretExpiresAt: null };
+  return {
+    secret: newSecret(),
+    previousSecret: subscription.secret,
+    previousSecretExpiresAt: new Date(now.getTime() + graceHours * 3_600_000).toISOString(),
+  };
+}
+
+/**
+ * The secrets an attempt made at `at` is signed with: the current one, and the one a rotation
+ * replaced while its grace lasts (Standard Webhooks: `webhook-signature` lists one signature
+ * per secret, space-separated, and a receiver accepts any that it can verify).
+ */
+export function signingSecrets(subscription: StoredWebhookSubscription, at: Date): string[] {
+  const { secret, previousSecret, previousSecretExpiresAt } = subscription;
+  const previousValid =
+    previousSecret !== null &&
+    previousSecretExpiresAt !== null &&
+    Date.parse(previousSecretExpiresAt) > at.getTime();
+  return previousValid ? [secret, previousSecret] : [secret];
+}
+
 /** A fresh subscription with its secret (the only time the secret is readable by a caller). */
 export function issueWebhook(
   input: { url: string; events: WebhookEvents; description: string | null },
@@ -93,7 +144,9 @@ export function issueWebhook(
     createdAt: now.toISOString(),
     disabledAt: null,
     disabledReason: null,
-    secret: `whsec_${randomBytes(SECRET_BYTES).toString('base64')}`,
+    secret: newSecret(),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
     firstAttemptsPausedUntil: null,
   };
 }

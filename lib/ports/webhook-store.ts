@@ -1,5 +1,6 @@
 import type {
   AttemptOutcome,
+  SecretRotation,
   StoredWebhookSubscription,
   WebhookDelivery,
   WebhookSubscription,
@@ -21,6 +22,11 @@ export interface WebhookStore {
   listSubscriptions(): Promise<WebhookSubscription[]>;
   /** The enabled subscriptions with their secrets: what the sink fans events out to. */
   listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]>;
+  /**
+   * Replaces the secret with `rotation`'s if it is still `current` and the subscription is
+   * enabled; false otherwise (another rotation came first, or it was disabled).
+   */
+  rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean>;
   /** Disables it (keeping the first time and reason); false when there is no such subscription. */
   disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean>;
   /**
@@ -57,7 +63,8 @@ export interface WebhookStore {
 export interface WebhookSender {
   send(request: {
     url: string;
-    secret: string;
+    /** One signature each in `webhook-signature`: the current secret, and a rotated one in its grace. */
+    secrets: readonly string[];
     /** `webhook-id`: the event id, the same on every attempt. */
     webhookId: string;
     /** The attempt's time: `webhook-timestamp`, and part of what is signed. */

@@ -6,6 +6,7 @@ import {
   MAX_DELIVERY_ATTEMPTS,
   newDelivery,
   type StoredWebhookSubscription,
+  signingSecrets,
   startAttempt,
   type WebhookDelivery,
 } from '#lib/domain/webhook.ts';
@@ -303,7 +304,7 @@ export async function attemptDelivery(
   if (!claimed) return null;
   const outcome = await deps.sender.send({
     url: subscription.url,
-    secret: subscription.secret,
+    secrets: signingSecrets(subscription, startedAt),
     webhookId: delivery.eventId,
     timestamp: startedAt,
     body: delivery.body,

@@ -2,6 +2,7 @@ import {
   issueWebhook,
   newReplayId,
   replayDelivery,
+  rotateSecret,
   type StoredWebhookSubscription,
   type WebhookDelivery,
   type WebhookEvents,
@@ -33,6 +34,46 @@ export async function createWebhook(
     by,
   });
   return subscription;
+}
+
+export type RotateResult =
+  | { kind: 'rotated'; id: string; secret: string; previousSecretExpiresAt: string | null }
+  | { kind: 'not-found' }
+  | { kind: 'disabled' }
+  /** Another rotation replaced the same secret first: its answer holds the current secret. */
+  | { kind: 'conflict' };
+
+/**
+ * Gives the subscription a new secret; the one it replaces keeps signing beside it for
+ * `graceHours`, so the receiver switches without missing a delivery. The subscription, its
+ * delivery log and its pending deliveries stay as they are. One conditional write on the
+ * current secret: of two rotations at once, one wins and the other is told.
+ */
+export async function rotateWebhookSecret(
+  deps: WebhookAdminDeps,
+  id: string,
+  graceHours: number,
+  by: string,
+): Promise<RotateResult> {
+  const subscription = await deps.webhooks.getSubscription(id);
+  if (!subscription) return { kind: 'not-found' };
+  if (subscription.disabledAt !== null) return { kind: 'disabled' };
+  const rotation = rotateSecret(subscription, deps.clock.now(), graceHours);
+  if (!(await deps.webhooks.rotateSecret(id, rotation, subscription.secret))) {
+    const now = await deps.webhooks.getSubscription(id);
+    return now && now.disabledAt === null ? { kind: 'conflict' } : { kind: 'disabled' };
+  }
+  deps.log.info('webhook secret rotated', {
+    webhookId: id,
+    previousSecretExpiresAt: rotation.previousSecretExpiresAt,
+    by,
+  });
+  return {
+    kind: 'rotated',
+    id,
+    secret: rotation.secret,
+    previousSecretExpiresAt: rotation.previousSecretExpiresAt,
+  };
 }
 
 export type ReplayResult =

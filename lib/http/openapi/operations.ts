@@ -18,7 +18,13 @@ import {
   ListConversationsQuery,
 } from '../routes/api.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
-import { createBody, DeliveriesQuery, MAX_WEBHOOK_BODY_BYTES, ReplayBody } from '../routes/webhooks.ts';
+import {
+  createBody,
+  DeliveriesQuery,
+  MAX_WEBHOOK_BODY_BYTES,
+  ReplayBody,
+  RotateSecretBody,
+} from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
 import {
   ApiKeyListSchema,
@@ -31,6 +37,7 @@ import {
   MessageEnvelopeSchema,
   ReplayStartedSchema,
   ReplySentSchema,
+  RotatedWebhookSecretSchema,
   ServiceLevelReportSchema,
   WebhookDeliveryPageSchema,
   WebhookListSchema,
@@ -316,6 +323,23 @@ export const OPERATIONS: readonly ApiOperation[] = [
     params: { id: WebhookIdSchema },
     responses: { 204: { description: 'Disabled: nothing more is sent to it' } },
     errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/:id/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    tag: 'Webhooks',
+    summary: 'Give a subscription a new signing secret',
+    description:
+      'Returns the new secret, this once. For `graceHours` (default 24, at most 168) every delivery is signed with both the new and the old secret: `webhook-signature` lists both signatures, space-separated, as Standard Webhooks provides for rotation, so the receiver accepts deliveries under either while it switches. `graceHours: 0` stops the old secret at once (a leaked one). The subscription, its delivery log and its pending deliveries stay; rotating again during a grace ends that grace.',
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    body: RotateSecretBody,
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+    responses: {
+      200: { description: 'Rotated', schema: RotatedWebhookSecretSchema, headers: noStore },
+    },
+    errors: { 404: ['NOT_FOUND'], 409: ['WEBHOOK_DISABLED', 'CONCURRENT_UPDATE'] },
   },
   {
     method: 'get',

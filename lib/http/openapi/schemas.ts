@@ -6,6 +6,7 @@ import {
   StoredWebhookSubscriptionSchema,
   WebhookDeliverySchema,
   WebhookEventsSchema,
+  WebhookIdSchema,
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
@@ -92,6 +93,15 @@ export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
   secret: true,
   createdAt: true,
 }).extend({ events: WebhookEventsSchema });
+/** The answer to a rotation: the new secret, shown this once, and until when the old one signs too. */
+export const RotatedWebhookSecretSchema = z.object({
+  id: WebhookIdSchema,
+  secret: StoredWebhookSubscriptionSchema.shape.secret,
+  previousSecretExpiresAt: z.iso
+    .datetime()
+    .nullable()
+    .describe('Until when deliveries are signed with the old secret too; null when it stopped at once'),
+});
 // The stored schema keeps a newer release's fields; the contract shows only its own.
 export const WebhookDeliveryViewSchema = z.object(
   WebhookDeliverySchema.omit({ subscriptionId: true, body: true, version: true }).shape,

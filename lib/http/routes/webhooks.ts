@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import {
+  MAX_SECRET_GRACE_HOURS,
   publicWebhook,
+  SECRET_GRACE_HOURS,
   type WebhookDelivery,
   WebhookEventsSchema,
   WebhookIdSchema,
@@ -11,7 +13,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import { MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
-import { createWebhook, replayWebhook } from '#lib/use-cases/webhooks.ts';
+import { createWebhook, replayWebhook, rotateWebhookSecret } from '#lib/use-cases/webhooks.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
@@ -34,6 +36,13 @@ export function createBody(production: boolean) {
 }
 
 export const ReplayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+
+/** An empty body: the default grace. `graceHours: 0` stops the old secret at once (a leak). */
+export const RotateSecretBody = z
+  .strictObject({
+    graceHours: z.number().int().min(0).max(MAX_SECRET_GRACE_HOURS).default(SECRET_GRACE_HOURS),
+  })
+  .default({ graceHours: SECRET_GRACE_HOURS });
 
 export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -106,6 +115,25 @@ export function webhookRoutes(deps: {
     await deps.webhooks.disableSubscription(id, deps.clock.now(), 'deleted');
     deps.log.info('webhook disabled', { webhookId: id, by: c.get('principal').keyId });
     return c.body(null, 204);
+  });
+
+  routes.post('/:id/rotate-secret', async (c) => {
+    const id = c.req.param('id');
+    if (!WebhookIdSchema.safeParse(id).success) throw new NotFoundError('Webhook');
+    const { graceHours } = parseRequest(RotateSecretBody, await readJsonBody(c.req.raw));
+    const result = await rotateWebhookSecret(deps, id, graceHours, c.get('principal').keyId);
+    if (result.kind === 'not-found') throw new NotFoundError('Webhook');
+    if (result.kind === 'disabled')
+      return c.json(errorBody('WEBHOOK_DISABLED', 'The webhook is disabled'), 409);
+    if (result.kind === 'conflict') {
+      const message =
+        'Another request rotated this secret meanwhile: the secret it returned is the current one';
+      return c.json(errorBody('CONCURRENT_UPDATE', message), 409);
+    }
+    const { secret, previousSecretExpiresAt } = result;
+    // The new secret exists for the caller only in this response: no cache may keep it.
+    c.header('Cache-Control', 'no-store');
+    return c.json({ id, secret, previousSecretExpiresAt });
   });
 
   routes.get('/:id/deliveries', async (c) => {

@@ -34,7 +34,7 @@ describe('HttpWebhookSender', () => {
 
   const request = (url: string) => ({
     url,
-    secret: SECRET,
+    secrets: [SECRET],
     webhookId: 'evt_1',
     timestamp: new Date(),
     body: '{"id":"evt_1"}',
