@@ -8,6 +8,7 @@ import { DynamoDbIdempotencyStore } from '#lib/adapters/dynamodb-idempotency-sto
 import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
 import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbStatsStore } from '#lib/adapters/dynamodb-stats-store.ts';
+import { DynamoDbSweepTimesBackfill, sweepConfigHash } from '#lib/adapters/dynamodb-sweep-times-backfill.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
 import type { MailStore } from '#lib/adapters/mail-store.ts';
@@ -15,7 +16,7 @@ import { SqsAckQueue } from '#lib/adapters/sqs-ack-queue.ts';
 import type { SesEmailClient } from '#lib/channels/email/send-ses.ts';
 import type { AppConfig } from '#lib/config/app-config.ts';
 import { ConfigError } from '#lib/config/env.ts';
-import { nextSweepAt } from '#lib/domain/conversation.ts';
+import { type Conversation, nextSweepAt } from '#lib/domain/conversation.ts';
 import { noticeSchedule } from '#lib/domain/promise.ts';
 import { createApp } from '#lib/http/app.ts';
 import type { ClientAddress } from '#lib/http/client-address.ts';
@@ -117,11 +118,24 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   // The late notice's time, in the business's working time (one schedule, its calendar cached).
   const notice = noticeSchedule(config.business, config.ack.noticeLeadMs);
+  const sweepAt = (conversation: Conversation) => nextSweepAt(conversation, config.ack.graceMs, notice);
   const baseStore = new DynamoDbConversationStore({
     client: options.dynamodb,
     tableName: config.aws.tableName,
-    sweepAt: (conversation) => nextSweepAt(conversation, config.ack.graceMs, notice),
+    sweepAt,
     shards,
+  });
+  // Sweep times an earlier configuration computed (a deploy that changed hours or holidays), once per configuration.
+  const sweepTimesBackfill = new DynamoDbSweepTimesBackfill({
+    client: options.dynamodb,
+    tableName: config.aws.tableName,
+    shards,
+    configHash: sweepConfigHash({
+      business: config.business,
+      noticeLeadMs: config.ack.noticeLeadMs,
+      graceMs: config.ack.graceMs,
+    }),
+    sweepAt,
   });
   // Conversations stored before stop 25 whose episode needs no reply: AWAITING to NOREPLY, once.
   const awaitingBackfill = new DynamoDbAwaitingBackfill({
@@ -193,7 +207,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),
     backfill: () =>
-      Promise.all([webhooks.backfillDeliveryExpiry(clock.now()), awaitingBackfill.run(clock.now())]),
+      Promise.all([
+        webhooks.backfillDeliveryExpiry(clock.now()),
+        awaitingBackfill.run(clock.now()),
+        sweepTimesBackfill.run(clock.now()),
+      ]),
   };
   const recoverMail = wireMailRecovery(config, options.sqs, options.mailStore, recordDeps);
   if (recoverMail) sweepDeps.recoverMail = recoverMail;
