@@ -54,6 +54,13 @@ const state = {
    * box holds that conversation's own unanswered reply, which Send must send first.
    */
   moved: new Map(),
+  /**
+   * What the agent typed and has not sent, by `${keyTag} ${conversation id}`: the box gets it back
+   * when that conversation is shown again (found at stop 26: a look at another conversation lost
+   * the half-typed reply). In this tab's memory only, never in storage, and dropped with the key:
+   * customers' words must not outlive the key on a shared computer.
+   */
+  drafts: new Map(),
   busy: false,
   /** How many pages of the list are shown: "Show more conversations" adds one, each poll reads them all. */
   listPages: 1,
@@ -164,11 +171,12 @@ function forgetKey(message) {
   // The unanswered replies stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
-  // Without a key nothing customer-related stays on screen.
+  // Without a key nothing customer-related stays on screen, nor in memory as a draft.
   $('conversations').replaceChildren();
   $('more').hidden = true;
   state.listPages = 1;
   clearConversation('No conversation open');
+  state.drafts.clear();
   setStatus(message);
   $('api-key').focus();
 }
@@ -444,6 +452,7 @@ function readableUntil(messages) {
 
 /** Empties the right side: no conversation on screen, so nothing typed or clicked can act on one. */
 function clearConversation(title) {
+  keepDraft();
   state.shownId = null;
   state.seenUntil = null;
   state.replyFailure = null;
@@ -574,10 +583,28 @@ function lockReply(locked) {
   $('reply-text').readOnly = locked;
 }
 
+const draftKey = (tag, id) => `${tag} ${id}`;
+
+/** Keeps what the box holds as the shown conversation's draft (a locked box holds a reply sent, not a draft). */
+function keepDraft() {
+  if (!state.shownId || !state.apiKey || $('reply-text').readOnly) return;
+  const key = draftKey(keyTag(state.apiKey), state.shownId);
+  const text = $('reply-text').value;
+  if (text.trim()) state.drafts.set(key, text);
+  else state.drafts.delete(key);
+}
+
+// A tab closed or reloaded loses what only this tab holds: a draft, a reply with no answer yet.
+window.addEventListener('beforeunload', (event) => {
+  keepDraft();
+  if (state.drafts.size > 0 || state.unanswered.size > 0 || state.moved.size > 0) event.preventDefault();
+});
+
 /**
  * A conversation just shown: its reply box gets what was kept for it. Its own unanswered reply
  * first, locked, since Send sends that one (what the box shows is always what Send sends);
- * else a reply moved to it, once (from then on it is in the box like any typed text).
+ * else a reply moved to it, once (from then on it is in the box like any typed text); else its
+ * draft.
  */
 function showKeptReply(id) {
   const attempt = state.unanswered.get(id);
@@ -596,7 +623,10 @@ function showKeptReply(id) {
     return showReplyError(state.moved.has(id) ? `${why} ${MOVED.held}` : why);
   }
   const moved = state.moved.get(id);
-  if (moved === undefined) return;
+  if (moved === undefined) {
+    $('reply-text').value = state.drafts.get(draftKey(keyTag(state.apiKey), id)) ?? '';
+    return;
+  }
   state.moved.delete(id);
   $('reply-text').value = moved;
   lockReply(false);
@@ -625,6 +655,8 @@ async function sendReply() {
     sending: false,
   };
   if (!attempt.text) return;
+  // From here the text is the reply sent, not a draft: a refusal gives it back (below).
+  state.drafts.delete(draftKey(attempt.keyTag, id));
   state.unanswered.set(id, attempt);
   lockReply(true);
   state.busy = true;
@@ -674,7 +706,11 @@ async function sendReply() {
     }
     return;
   }
-  if (!result.ok) return tell(refusalText('Not sent', result));
+  if (!result.ok) {
+    // Not sent: the text is a draft again, in the box if shown, else when the agent comes back.
+    if (!shown) state.drafts.set(draftKey(attempt.keyTag, id), attempt.text);
+    return tell(refusalText('Not sent', result));
+  }
   if (shown) {
     $('reply-text').value = '';
     showReplyError(null);

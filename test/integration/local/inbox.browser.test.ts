@@ -1133,4 +1133,122 @@ describe('the inbox page over a failing store', () => {
     expect(new Set(ids).size).toBe(51);
     expect(await more.isHidden()).toBe(true);
   }, 90_000);
+
+  /** Whether leaving the page now would ask first (the page's beforeunload handler cancels it). */
+  function leavingAsks(page: Browser['page']): Promise<boolean> {
+    return page.evaluate(() => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    });
+  }
+
+  // Found at stop 26: a half-typed reply was gone once the agent looked at another conversation.
+  it("should keep each conversation's draft in the tab's memory until it is sent or the key is forgotten, and ask before the tab closes on one", async () => {
+    // Prepare: two customers wait; the agent starts a reply to each
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000031', Body: 'Ewa: czy jest faktura?' });
+    await running.postSms({ From: '+48601000032', Body: 'Jan: kiedy dostawa?' });
+    await running.drain();
+    const ewa = await conversationOf(running, 'phone:+48601000031');
+    browser = await openInbox(running, async () => 'pass', `#${ewa}`);
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    const box = page.getByLabel('Reply to the customer');
+    const open = async (phone: string, text: string) => {
+      await list.getByRole('button', { name: new RegExp(`phone:\\${phone}`) }).click();
+      await page.locator('#messages .text').getByText(text).waitFor({ timeout: 10_000 });
+    };
+    const ewaDraft = 'Dzień dobry, faktura jest';
+    const janDraft = 'Dostawa będzie';
+    await page.locator('#messages .text').getByText('Ewa: czy jest faktura?').waitFor({ timeout: 10_000 });
+    const asksWhenEmpty = await leavingAsks(page);
+    await box.fill(ewaDraft);
+
+    // Act: to Jan's conversation and back, then Ewa's reply is sent; then the key is forgotten
+    await open('+48601000032', 'Jan: kiedy dostawa?');
+    const janBoxAtFirst = await box.inputValue();
+    await box.fill(janDraft);
+    await open('+48601000031', 'Ewa: czy jest faktura?');
+    const ewaBack = await box.inputValue();
+    await open('+48601000032', 'Jan: kiedy dostawa?');
+    const janBack = await box.inputValue();
+    const stored = await page.evaluate(() => JSON.stringify([{ ...sessionStorage }, { ...localStorage }]));
+    const asksWithDrafts = await leavingAsks(page);
+    await open('+48601000031', 'Ewa: czy jest faktura?');
+    await box.fill(`${ewaDraft} w mailu.`);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Show').selectOption('open');
+    await open('+48601000032', 'Jan: kiedy dostawa?');
+    await open('+48601000031', 'Ewa: czy jest faktura?');
+    const ewaAfterSend = await box.inputValue();
+    await open('+48601000032', 'Jan: kiedy dostawa?');
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const asksAfterForget = await leavingAsks(page);
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await open('+48601000032', 'Jan: kiedy dostawa?');
+
+    // Assess: each draft came back to its own conversation, never into storage; a sent reply's
+    // draft is gone, and so is every draft once the key is forgotten
+    expect(janBoxAtFirst).toBe('');
+    expect(ewaBack).toBe(ewaDraft);
+    expect(janBack).toBe(janDraft);
+    expect(stored).not.toContain(ewaDraft);
+    expect(stored).not.toContain(janDraft);
+    expect(asksWhenEmpty).toBe(false);
+    expect(asksWithDrafts).toBe(true);
+    expect(ewaAfterSend).toBe('');
+    expect(asksAfterForget).toBe(false);
+    expect(await box.inputValue()).toBe('');
+  }, 60_000);
+
+  it('should ask before the tab closes while a reply is still sending', async () => {
+    // Prepare: a customer waits; the reply's answer is slow
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000033', Body: 'Czy mogę zapłacić kartą?' });
+    await running.drain();
+    const id = await conversationOf(running, 'phone:+48601000033');
+    const { promise: slow, resolve: answer } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method === 'POST' && url.pathname.endsWith('/replies')) await slow;
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    await page.locator('#messages .text').getByText('Czy mogę zapłacić kartą?').waitFor({ timeout: 10_000 });
+    await box.click();
+    await box.pressSequentially('Tak, kartą też.');
+
+    // Act: send; ask while it runs and once it is answered; then a new draft, and the tab is closed
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Sending…').waitFor();
+    const whileSending = await leavingAsks(page);
+    answer();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    const afterSent = await leavingAsks(page);
+    await box.pressSequentially('Jeszcze jedno:');
+    // The browser's own question (it closes the tab at once when the page does not ask)
+    const outcome = Promise.race([
+      page.waitForEvent('dialog').then(async (dialog) => {
+        await dialog.dismiss();
+        return dialog.type();
+      }),
+      page.waitForEvent('close').then(() => 'closed'),
+    ]);
+    await page.close({ runBeforeUnload: true });
+
+    // Assess
+    expect(whileSending).toBe(true);
+    expect(afterSent).toBe(false);
+    expect(await outcome).toBe('beforeunload');
+    expect(await box.inputValue()).toBe('Jeszcze jedno:');
+  }, 60_000);
 });
