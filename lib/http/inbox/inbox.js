@@ -61,7 +61,13 @@ const state = {
    * customers' words must not outlive the key on a shared computer.
    */
   drafts: new Map(),
-  busy: false,
+  /**
+   * The conversations whose resolve runs: pressed again meanwhile it is not sent twice. What is in
+   * flight is per conversation (a reply's is `unanswered`'s `sending`), never the page's: one
+   * slow answer must not lock another conversation's buttons (found at stop 26: one flag for the
+   * page disabled Send everywhere while any reply ran).
+   */
+  resolving: new Set(),
   /** How many pages of the list are shown: "Show more conversations" adds one, each poll reads them all. */
   listPages: 1,
   /** The signal of the session whose poll is running, or null: a slow server must not pile up polls. */
@@ -527,7 +533,9 @@ async function openConversation(id, moveFocus) {
   showMessages();
   $('reply-form').hidden = false;
   if (switched) showKeptReply(id);
-  $('resolve').disabled = conversation.status !== 'open';
+  // The buttons say what this conversation's own requests allow, whatever runs in another.
+  $('send').disabled = Boolean(state.unanswered.get(id)?.sending);
+  $('resolve').disabled = conversation.status !== 'open' || state.resolving.has(id);
   for (const item of $('conversations').querySelectorAll('[data-id]')) {
     if (item.dataset.id === id) item.setAttribute('aria-current', 'true');
     else item.removeAttribute('aria-current');
@@ -642,7 +650,9 @@ async function sendReply() {
   // The conversation on screen when Send was pressed: the reply goes there, whatever the screen
   // shows by the time the answer comes.
   const id = state.shownId;
-  if (!id || state.busy) return;
+  if (!id || state.unanswered.get(id)?.sending) return;
+  // Named in any answer that comes once another conversation is on screen.
+  const who = $('conversation-title').textContent;
   // What the box shows is what Send sends: never a kept reply other than the one on screen.
   const kept = state.unanswered.get(id);
   if (kept && $('reply-text').value.trim() !== kept.text) return showKeptReply(id);
@@ -659,7 +669,6 @@ async function sendReply() {
   state.drafts.delete(draftKey(attempt.keyTag, id));
   state.unanswered.set(id, attempt);
   lockReply(true);
-  state.busy = true;
   attempt.sending = true;
   $('send').disabled = true;
   showReplyError(null);
@@ -672,15 +681,14 @@ async function sendReply() {
       idempotencyKey: attempt.key,
     }).catch(offline);
   } finally {
-    state.busy = false;
     attempt.sending = false;
-    $('send').disabled = false;
+    if (id === state.shownId) $('send').disabled = false;
   }
   const shown = id === state.shownId;
-  /** An answer about this reply: under it when its conversation is still shown, else in the status line. */
+  /** An answer about this reply: under it when its conversation is still shown, else in the status line, named. */
   const tell = (text) => {
-    setStatus(shown ? '' : `A reply you sent in another conversation: ${text}`);
-    showReplyError(shown ? text : null);
+    setStatus(shown ? '' : `Your reply to ${who}: ${text}`);
+    if (shown) showReplyError(text);
   };
   // No answer: the network failed, the server failed (the API keeps no answer for the key, and
   // the reply may have gone before it failed), or the first try is still running.
@@ -722,7 +730,7 @@ async function sendReply() {
       showReplyError(MOVED.next);
     }
   }
-  setStatus('Reply sent.');
+  setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`);
   await afterChange();
 }
 
@@ -732,13 +740,22 @@ async function resolveShown() {
   // The conversation on screen, and the newest of its messages the agent could see.
   const id = state.shownId;
   const seenUntil = state.seenUntil;
-  if (!id) return;
-  const result = await api(`/api/conversations/${encodeURIComponent(id)}/resolve`, {
-    method: 'POST',
-    // Not resolved if the customer wrote after what is on the screen.
-    body: seenUntil ? { seenUntil } : {},
-    idempotencyKey: newIdempotencyKey(),
-  }).catch(offline);
+  if (!id || state.resolving.has(id)) return;
+  const who = $('conversation-title').textContent;
+  state.resolving.add(id);
+  $('resolve').disabled = true;
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/resolve`, {
+      method: 'POST',
+      // Not resolved if the customer wrote after what is on the screen.
+      body: seenUntil ? { seenUntil } : {},
+      idempotencyKey: newIdempotencyKey(),
+    }).catch(offline);
+  } finally {
+    state.resolving.delete(id);
+    if (id === state.shownId) $('resolve').disabled = false;
+  }
   const shown = id === state.shownId;
   if (result?.error?.code === 'CUSTOMER_WROTE') {
     if (shown && (await openConversation(id, false))) {
@@ -754,15 +771,16 @@ async function resolveShown() {
         'Not resolved: the customer wrote again while you were reading. Their message is below.',
       );
     }
-    return setStatus('Not resolved: the customer wrote again while you were reading.');
+    return setStatus(`${who}: not resolved: the customer wrote again while you were reading.`);
   }
   if (!result?.ok) {
     const text = result
       ? refusalText('Not resolved', result)
       : 'Not resolved: the network failed; try again.';
-    return shown ? showReplyError(text) : setStatus(text);
+    return shown ? showReplyError(text) : setStatus(`${who}: ${text}`);
   }
-  setStatus('Conversation resolved.');
+  if (shown) $('resolve').disabled = true;
+  setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`);
   await afterChange();
 }
 

@@ -1252,3 +1252,154 @@ describe('the inbox page over a failing store', () => {
     expect(await box.inputValue()).toBe('Jeszcze jedno:');
   }, 60_000);
 });
+
+describe('the inbox page with several conversations in flight', () => {
+  let sb: TestSwitchboard | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  /** The inbox with the test key, at `hash`; each API request waits for `hold` first, then goes to the app. */
+  async function openInbox(
+    running: TestSwitchboard,
+    hold: (url: URL, method: string) => Promise<void>,
+    hash: string,
+  ): Promise<Browser> {
+    const opened = await launchBrowser();
+    await opened.page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      await hold(url, request.method());
+      const body = request.postDataBuffer();
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+        ...(body ? { body: new Uint8Array(body) } : {}),
+      });
+      await route
+        .fulfill({
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          body: Buffer.from(await response.arrayBuffer()),
+        })
+        .catch(() => undefined);
+    });
+    await opened.page.goto(`http://inbox.test/inbox${hash}`);
+    await opened.page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await opened.page.getByRole('button', { name: 'Use key' }).click();
+    return opened;
+  }
+
+  async function waiting(running: TestSwitchboard, contact: string): Promise<string> {
+    const { items } = (await (await running.api('/api/conversations?status=open')).json()) as {
+      items: Array<{ id: string; contact: { key: string } }>;
+    };
+    const id = items.find((item) => item.contact.key === contact)?.id;
+    if (!id) throw new Error(`no open conversation of ${contact}`);
+    return id;
+  }
+
+  // Found at stop 26: one flag for the whole page; while Ewa's reply was on its way, Jan's Send
+  // was disabled, and Ewa's answer said "Reply sent." under Jan's conversation.
+  it("should send a second customer's reply while the first's is still on its way, and say whose reply each answer is about", async () => {
+    // Prepare: two customers wait; the reply to Ewa is slow to answer
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000034', Body: 'Ewa: czy jest faktura?' });
+    await running.postSms({ From: '+48601000035', Body: 'Jan: kiedy dostawa?' });
+    await running.drain();
+    const ewa = await waiting(running, 'phone:+48601000034');
+    const jan = await waiting(running, 'phone:+48601000035');
+    const { promise: slow, resolve: answer } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method === 'POST' && url.pathname === `/api/conversations/${ewa}/replies`) await slow;
+      },
+      `#${ewa}`,
+    );
+    const { page } = browser;
+    const send = page.getByRole('button', { name: 'Send reply' });
+    const box = page.getByLabel('Reply to the customer');
+    await page.locator('#messages .text').getByText('Ewa: czy jest faktura?').waitFor({ timeout: 10_000 });
+    await box.fill('Tak, faktura jest w mailu.');
+    await send.click();
+    await page.getByRole('status').getByText('Sending…').waitFor();
+
+    // Act: Jan's conversation is opened and answered while Ewa's reply has no answer; then it comes
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000035/ })
+      .click();
+    await page.locator('#messages .text').getByText('Jan: kiedy dostawa?').waitFor({ timeout: 10_000 });
+    const janSendEnabled = await send.isEnabled();
+    await box.fill('Dostawa jutro do 12:00.');
+    await send.click({ timeout: 10_000 });
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    const sentWhileEwaWaits = (await running.outbox()).map(
+      (entry) => `${entry.to} ${entry.text?.split('\n')[0]}`,
+    );
+    answer();
+    const ewaAnswer = await page
+      .getByRole('status')
+      .getByText(/phone:\+48601000034/)
+      .textContent({ timeout: 10_000 });
+
+    // Assess: Jan's reply went at once, to Jan; Ewa's answer names Ewa and leaves Jan's box alone
+    expect(janSendEnabled).toBe(true);
+    expect(sentWhileEwaWaits).toContain('+48601000035 Dostawa jutro do 12:00.');
+    expect(sentWhileEwaWaits).not.toContain('+48601000034 Tak, faktura jest w mailu.');
+    expect(ewaAnswer).toBe('Your reply to phone:+48601000034 was sent.');
+    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000035');
+    expect(await send.isEnabled()).toBe(true);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    const replies = (await running.outbox())
+      .map((entry) => `${entry.to} ${entry.text?.split('\n')[0]}`)
+      .filter((line) => /Tak, faktura|Dostawa jutro/.test(line));
+    expect(replies.sort()).toEqual([
+      '+48601000034 Tak, faktura jest w mailu.',
+      '+48601000035 Dostawa jutro do 12:00.',
+    ]);
+    expect(jan).not.toBe(ewa);
+  }, 60_000);
+
+  it('should resolve a conversation once when Resolve is pressed again while the first press runs', async () => {
+    // Prepare: a customer waits; resolving is slow to answer
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000036', Body: 'Dziękuję, to wszystko.' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000036');
+    let resolves = 0;
+    const { promise: slow, resolve: answer } = Promise.withResolvers<void>();
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/resolve')) return;
+        resolves++;
+        await slow;
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    const resolve = page.getByRole('button', { name: 'Resolve' });
+    await page.locator('#messages .text').getByText('Dziękuję, to wszystko.').waitFor({ timeout: 10_000 });
+
+    // Act: pressed, and pressed again before the answer
+    await resolve.click();
+    await expect.poll(() => resolves).toBe(1);
+    const enabledWhileRunning = await resolve.isEnabled();
+    await resolve.click({ force: true });
+    answer();
+    await page.getByRole('status').getByText('Conversation resolved.').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(enabledWhileRunning).toBe(false);
+    expect(resolves).toBe(1);
+  }, 60_000);
+});
