@@ -43,6 +43,54 @@ describe('GET /inbox', () => {
     expect(await uplot.text()).toContain('uPlot');
   });
 
+  // Stop 26: inbox.js had grown to ~880 lines in one file; it is split into ES modules by job.
+  it('should serve every module the page loads, as JavaScript under the same policy, none past 300 lines', async () => {
+    // Prepare: the page's module scripts, then every module they import (relative paths only)
+    const html = await (await sb.runtime.app.request('/inbox')).text();
+    const pending = [...html.matchAll(/<script src="\/inbox\/([\w.-]+\.js)" type="module">/g)].map(
+      (match) => match[1] as string,
+    );
+    const served = new Map<
+      string,
+      { status: number; type: string | null; csp: string | null; text: string }
+    >();
+
+    // Act
+    while (pending.length > 0) {
+      const name = pending.pop() as string;
+      if (served.has(name)) continue;
+      const response = await sb.runtime.app.request(`/inbox/${name}`);
+      const text = await response.text();
+      served.set(name, {
+        status: response.status,
+        type: response.headers.get('content-type'),
+        csp: response.headers.get('content-security-policy'),
+        text,
+      });
+      for (const match of text.matchAll(/^import (?:[^;]*? from )?'\.\/([\w.-]+\.js)';$/gm))
+        pending.push(match[1] as string);
+    }
+
+    // Assess
+    for (const [name, file] of served) {
+      expect({ name, status: file.status, type: file.type }).toEqual({
+        name,
+        status: 200,
+        type: 'text/javascript; charset=utf-8',
+      });
+      expect(file.csp).toContain("script-src 'self'");
+      expect(file.text).not.toContain('innerHTML');
+      expect(file.text).not.toMatch(/import\(|from 'https?:/);
+      expect({ name, lines: file.text.split('\n').length }).toEqual({
+        name,
+        lines: expect.toSatisfy((lines: number) => lines <= 300),
+      });
+    }
+    expect([...served.keys()].sort()).toEqual(
+      expect.arrayContaining(['actions.js', 'inbox.js', 'reasons.js']),
+    );
+  });
+
   it('should be on by default locally, off by default in production, and follow SWITCHBOARD_INBOX', () => {
     // Act + Assess
     expect(inboxOn({})).toBe(true);

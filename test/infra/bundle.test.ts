@@ -304,6 +304,20 @@ describe('the built Lambda bundles', () => {
       expect((JSON.parse(conversations?.body ?? '') as { items: unknown[] }).items.length).toBeGreaterThan(0);
     });
 
+    // The inbox page's files (lib/http/inbox/, ES modules read from disk when mounted) are not in
+    // the bundle: production leaves the page off, so the built function answers its paths 404.
+    it('should answer the inbox page and its modules 404 in production, as any unknown path', async () => {
+      // Act
+      const { results } = await invoke([
+        apiGatewayEvent('GET', '/inbox'),
+        apiGatewayEvent('GET', '/inbox/inbox.js'),
+        apiGatewayEvent('GET', '/inbox/api.js'),
+      ]);
+
+      // Assess
+      expect(results.map((result) => result.statusCode)).toEqual([404, 404, 404]);
+    });
+
     it('should count a stats-queue batch in the built ack worker once, however often it is delivered', async () => {
       // Prepare: two events as the EventBridge rule puts them on the stats queue
       const statsQueueArn = 'arn:aws:sqs:eu-central-1:123456789012:switchboard-dev-stats';

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { extname } from 'node:path';
 import { Hono } from 'hono';
 
 type Asset = { body: string; type: string };
@@ -20,17 +21,26 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-/** The page's own files (lib/http/inbox/) and uPlot's browser build, read once when mounted. */
+const TYPES: Record<string, string> = { '.html': HTML, '.js': JS, '.css': CSS };
+const PAGE_DIR = new URL('../inbox/', import.meta.url);
+
+/**
+ * The page's own files (every file of lib/http/inbox/: index.html at `/`, each ES module and
+ * stylesheet under its name, so a module the page adds is served without a line here) and
+ * uPlot's browser build, read once when mounted.
+ */
 function loadAssets(): Map<string, Asset> {
-  const own = (name: string) => readFileSync(new URL(`../inbox/${name}`, import.meta.url), 'utf8');
+  const own = readdirSync(PAGE_DIR)
+    .filter((name) => TYPES[extname(name)] !== undefined)
+    .map((name): [string, Asset] => [
+      name === 'index.html' ? '/' : `/${name}`,
+      { body: readFileSync(new URL(name, PAGE_DIR), 'utf8'), type: TYPES[extname(name)] as string },
+    ]);
   // uPlot ships a dependency-free IIFE build (a global `uPlot`): served as is, no bundler.
   const uplot = (file: string) =>
     readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`), 'utf8');
   return new Map([
-    ['/', { body: own('index.html'), type: HTML }],
-    ['/inbox.js', { body: own('inbox.js'), type: JS }],
-    ['/reasons.js', { body: own('reasons.js'), type: JS }],
-    ['/inbox.css', { body: own('inbox.css'), type: CSS }],
+    ...own,
     ['/vendor/uplot.js', { body: uplot('uPlot.iife.min.js'), type: JS }],
     ['/vendor/uplot.css', { body: uplot('uPlot.min.css'), type: CSS }],
   ]);

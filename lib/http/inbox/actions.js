@@ -1,0 +1,181 @@
+// Acting on the conversation shown: reply and resolve. Each answer is about the conversation it
+// was sent for, which may no longer be the one on screen.
+
+import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
+import { openConversation } from './conversation.js';
+import { refreshList } from './list.js';
+import { $, setStatus } from './page.js';
+import { draftKey, lockReply, MOVED, showKeptReply, showReplyError, UNANSWERED } from './reply-box.js';
+import { refreshServiceLevel } from './service-level.js';
+import { state } from './state.js';
+
+// How long after a reply the service-level chart is read again (the stats feed's lag).
+const STATS_LAG_MS = 3_000;
+
+/** What an agent should read for each refusal (codes from the API's error bodies). */
+function refusalText(what, result) {
+  const code = result.error?.code;
+  if (code === 'OUTSIDE_WINDOW') {
+    // A WhatsApp refusal names the missing template configuration and what to do meanwhile.
+    if (result.error.details?.configure) return `${what}: ${result.error.message}.`;
+    return `${what}: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
+  }
+  if (code === 'FORBIDDEN') return `${what}: this key may read but not act (it lacks the "reply" scope).`;
+  if (result.error?.message) return `${what} (${code ?? result.status}): ${result.error.message}`;
+  return `${what}: the server answered ${result.status}.`;
+}
+
+$('reply-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendReply().catch(networkTrouble);
+});
+
+async function sendReply() {
+  // The conversation on screen when Send was pressed: the reply goes there, whatever the screen
+  // shows by the time the answer comes.
+  const id = state.shownId;
+  if (!id || state.unanswered.get(id)?.sending) return;
+  // Named in any answer that comes once another conversation is on screen.
+  const who = $('conversation-title').textContent;
+  // What the box shows is what Send sends: never a kept reply other than the one on screen.
+  const kept = state.unanswered.get(id);
+  if (kept && $('reply-text').value.trim() !== kept.text) return showKeptReply(id);
+  // A reply still unanswered goes again as it was, under its key: the server sends it once at
+  // most (the key with another text is refused, and a new key could send a second reply).
+  const attempt = state.unanswered.get(id) ?? {
+    text: $('reply-text').value.trim(),
+    key: newIdempotencyKey(),
+    keyTag: keyTag(state.apiKey),
+    sending: false,
+  };
+  if (!attempt.text) return;
+  // From here the text is the reply sent, not a draft: a refusal gives it back (below).
+  state.drafts.delete(draftKey(attempt.keyTag, id));
+  state.unanswered.set(id, attempt);
+  lockReply(true);
+  attempt.sending = true;
+  $('send').disabled = true;
+  showReplyError(null);
+  setStatus('Sending…');
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/replies`, {
+      method: 'POST',
+      body: { text: attempt.text },
+      idempotencyKey: attempt.key,
+    }).catch(offline);
+  } finally {
+    attempt.sending = false;
+    if (id === state.shownId) $('send').disabled = false;
+  }
+  const shown = id === state.shownId;
+  /** An answer about this reply: under it when its conversation is still shown, else in the status line, named. */
+  const tell = (text) => {
+    setStatus(shown ? '' : `Your reply to ${who}: ${text}`);
+    if (shown) showReplyError(text);
+  };
+  // No answer: the network failed, the server failed (the API keeps no answer for the key, and
+  // the reply may have gone before it failed), or the first try is still running.
+  if (!result) return tell(UNANSWERED.network);
+  if (result.status >= 500) return tell(UNANSWERED.server(result));
+  if (result.error?.code === 'REQUEST_IN_PROGRESS') return tell(UNANSWERED.running);
+  // Any other answer is final for this key: the next reply is a new request.
+  state.unanswered.delete(id);
+  if (shown) lockReply(false);
+  // A resolved conversation whose customer wrote again since: the reply belongs where they wait.
+  const openId =
+    result.error?.code === 'CONTACT_HAS_OPEN_CONVERSATION' && result.error.details?.conversationId;
+  if (openId && shown) {
+    // Kept for the open conversation until its box shows it (showKeptReply): its read may fail
+    // (the poll tries again), and the box may first hold that conversation's unanswered reply.
+    state.moved.set(openId, attempt.text);
+    setStatus('');
+    if (await openConversation(openId, false)) return;
+    if (state.openId === openId && state.moved.has(openId)) {
+      setStatus(
+        'Not sent: this conversation is resolved and the customer has written again since. Could not open the conversation they wait in yet: your reply is kept, and comes into its box once it opens.',
+      );
+    }
+    return;
+  }
+  if (!result.ok) {
+    // Not sent: the text is a draft again, in the box if shown, else when the agent comes back.
+    if (!shown) state.drafts.set(draftKey(attempt.keyTag, id), attempt.text);
+    return tell(refusalText('Not sent', result));
+  }
+  if (shown) {
+    $('reply-text').value = '';
+    showReplyError(null);
+    // A reply moved here waited for this one to be answered: now it is the box's.
+    const moved = state.moved.get(id);
+    if (moved !== undefined) {
+      state.moved.delete(id);
+      $('reply-text').value = moved;
+      showReplyError(MOVED.next);
+    }
+  }
+  setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`);
+  await afterChange();
+}
+
+$('resolve').addEventListener('click', () => resolveShown().catch(networkTrouble));
+
+async function resolveShown() {
+  // The conversation on screen, and the newest of its messages the agent could see.
+  const id = state.shownId;
+  const seenUntil = state.seenUntil;
+  if (!id || state.resolving.has(id)) return;
+  const who = $('conversation-title').textContent;
+  state.resolving.add(id);
+  $('resolve').disabled = true;
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/resolve`, {
+      method: 'POST',
+      // Not resolved if the customer wrote after what is on the screen.
+      body: seenUntil ? { seenUntil } : {},
+      idempotencyKey: newIdempotencyKey(),
+    }).catch(offline);
+  } finally {
+    state.resolving.delete(id);
+    if (id === state.shownId) $('resolve').disabled = false;
+  }
+  const shown = id === state.shownId;
+  if (result?.error?.code === 'CUSTOMER_WROTE') {
+    if (shown && (await openConversation(id, false))) {
+      // details.seenUntil: when their newest message became readable. Not reached by what is on
+      // screen: a message recorded late, listed by when it was received, is further up.
+      const readable = result.error.details?.seenUntil;
+      if (readable && state.seenUntil && Date.parse(readable) > Date.parse(state.seenUntil)) {
+        return showReplyError(
+          'Not resolved: a message the customer sent earlier was recorded late and is further up. Show earlier messages to read it, then resolve.',
+        );
+      }
+      return showReplyError(
+        'Not resolved: the customer wrote again while you were reading. Their message is below.',
+      );
+    }
+    return setStatus(`${who}: not resolved: the customer wrote again while you were reading.`);
+  }
+  if (!result?.ok) {
+    const text = result
+      ? refusalText('Not resolved', result)
+      : 'Not resolved: the network failed; try again.';
+    return shown ? showReplyError(text) : setStatus(`${who}: ${text}`);
+  }
+  if (shown) $('resolve').disabled = true;
+  setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`);
+  await afterChange();
+}
+
+/** After acting: the conversation as it is now, the list without it if nobody waits, new figures. */
+async function afterChange() {
+  await Promise.all([
+    state.openId ? openConversation(state.openId, false) : null,
+    refreshList(),
+    refreshServiceLevel(),
+  ]).catch(networkTrouble);
+  // The stats are counted from the events a moment after the reply is stored (on AWS a rule and
+  // a queue, locally a feed every second): look again once they are in.
+  setTimeout(() => refreshServiceLevel().catch(() => undefined), STATS_LAG_MS);
+}

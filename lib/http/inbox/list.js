@@ -1,0 +1,106 @@
+// The list on the left: each view's listing, page by page, with the reply-by time and whether it is late.
+
+import { api, networkTrouble } from './api.js';
+import { openConversation } from './conversation.js';
+import { $, el, promiseText, setStatus } from './page.js';
+import { state } from './state.js';
+
+/** The query of each view: the server filters and orders (awaiting/overdue come by replyBy). */
+const VIEWS = {
+  awaiting: '/api/conversations?awaiting=true&order=replyBy&limit=50',
+  overdue: '/api/conversations?overdue=true&limit=50',
+  noReply: '/api/conversations?noReplyNeeded=true&limit=50',
+  open: '/api/conversations?status=open&limit=50',
+};
+
+/**
+ * The first `state.listPages` pages of a listing, each conversation once (one that moved up
+ * between two pages' reads would come twice), and the cursor of the rest (null: no more).
+ */
+async function loadPages(url) {
+  const byId = new Map();
+  let cursor = null;
+  let result;
+  for (let page = 0; page < state.listPages; page++) {
+    result = await api(cursor ? `${url}&cursor=${encodeURIComponent(cursor)}` : url);
+    if (!result.ok) return result;
+    for (const item of result.data.items) if (!byId.has(item.id)) byId.set(item.id, item);
+    cursor = result.data.nextCursor ?? null;
+    if (!cursor) break;
+  }
+  return { ...result, data: { items: [...byId.values()], nextCursor: cursor } };
+}
+
+async function loadList(view) {
+  const result = await loadPages(VIEWS[view]);
+  if (result.ok || (view !== 'awaiting' && view !== 'overdue') || result.error?.code !== 'INVALID_REQUEST') {
+    return { ...result, note: null };
+  }
+  // An older server refuses awaiting/overdue/order (400): show every open conversation,
+  // soonest reply-by first, and say that it is not the waiting list.
+  const open = await loadPages(VIEWS.open);
+  if (!open.ok) return { ...open, note: null };
+  const items = [...open.data.items].sort(
+    (a, b) => Date.parse(a.replyBy ?? '9999-12-31') - Date.parse(b.replyBy ?? '9999-12-31'),
+  );
+  return {
+    ...open,
+    data: { items, nextCursor: open.data.nextCursor },
+    note: 'This server cannot filter waiting conversations yet: showing every open one, soonest reply-by first.',
+  };
+}
+
+export async function refreshList() {
+  const view = $('view').value;
+  const result = await loadList(view);
+  if (!result.ok) return setStatus(`Could not list conversations: ${result.error?.message ?? result.status}`);
+  $('list-note').hidden = !result.note;
+  $('list-note').textContent = result.note ?? '';
+  // Only the waiting views know the customer still waits, so only they mark lateness.
+  const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;
+  renderList(result.data.items, marksOverdue);
+  // A page holds 50: say when there are more, rather than let the list look complete.
+  $('more').hidden = !result.data.nextCursor;
+}
+
+$('more').addEventListener('click', () => {
+  state.listPages += 1;
+  refreshList().catch(networkTrouble);
+});
+
+function renderList(items, marksOverdue) {
+  const list = $('conversations');
+  const focused = document.activeElement?.dataset?.id;
+  const now = Date.now();
+  list.replaceChildren(
+    ...items.map((conversation) => {
+      const overdue = marksOverdue && conversation.replyBy && Date.parse(conversation.replyBy) < now;
+      const button = el(
+        'button',
+        { type: 'button', class: 'conversation-item', 'data-id': conversation.id },
+        el('span', { class: 'who' }, conversation.contact.name ?? conversation.contact.key),
+        el('span', { class: 'channel' }, conversation.channel),
+        el('span', { class: 'reply-by' }, promiseText(conversation, now)),
+        overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
+      );
+      if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');
+      button.addEventListener('click', () => openConversation(conversation.id, true).catch(networkTrouble));
+      return el('li', { class: overdue ? 'is-overdue' : '' }, button);
+    }),
+  );
+  $('list-empty').hidden = items.length > 0;
+  // Polling rebuilds the list: keep the keyboard focus where it was.
+  if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
+}
+
+$('view').addEventListener('change', () => {
+  state.listPages = 1;
+  refreshList().catch(networkTrouble);
+});
+
+/** Takes the list off the screen (the key is gone). */
+export function clearList() {
+  $('conversations').replaceChildren();
+  $('more').hidden = true;
+  state.listPages = 1;
+}

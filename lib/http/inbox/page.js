@@ -1,0 +1,34 @@
+// The page's small helpers: its elements, its status line, and the dates and promises as an agent
+// reads them. Customer text only ever reaches the page through textContent (see el()), never as HTML.
+
+export const $ = (id) => document.getElementById(id);
+export const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** Creates an element; children are nodes or strings, and strings become text, never markup. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+export function setStatus(text) {
+  $('status').textContent = text;
+}
+
+/** An episode only an out-of-office reply, a list post or a keyword began promised nobody anything. */
+export function promiseText(conversation, now) {
+  return conversation.awaiting === 'no-reply-needed'
+    ? 'no reply needed'
+    : replyByText(conversation.replyBy, now);
+}
+
+function replyByText(replyBy, now) {
+  if (!replyBy) return 'no promise';
+  const minutes = Math.round((Date.parse(replyBy) - now) / 60_000);
+  const near = Math.abs(minutes) < 90 ? relative.format(minutes, 'minute') : null;
+  return `reply by ${dateTime.format(new Date(replyBy))}${near ? ` (${near})` : ''}`;
+}

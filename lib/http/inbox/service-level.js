@@ -1,0 +1,112 @@
+// The service-level chart and its table: promises kept and the median first reply, per day.
+
+import { api, offline } from './api.js';
+import { $, el } from './page.js';
+
+const DAY_MS = 86_400_000;
+let chart = null;
+
+/** A local date as YYYY-MM-DD (toISOString would shift it to UTC). */
+function isoDate(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+export async function refreshServiceLevel() {
+  const to = new Date();
+  const from = new Date(to.getTime() - 13 * DAY_MS);
+  const result = await api(`/api/service-level?from=${isoDate(from)}&to=${isoDate(to)}`).catch(offline);
+  const days = result?.ok ? result.data.byDay : null;
+  $('chart').hidden = !days;
+  $('chart-details').hidden = !days;
+  $('chart-note').hidden = Boolean(days);
+  if (!days) {
+    $('chart-note').textContent =
+      result?.status === 404
+        ? 'This server has no service-level report (/api/service-level) yet.'
+        : `The service level is unavailable (${result?.error?.message ?? 'network error'}).`;
+    return;
+  }
+  drawChart(days);
+  $('chart-rows').replaceChildren(
+    ...days.map((day) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, day.date),
+        el('td', {}, String(day.conversations)),
+        el('td', {}, String(day.answered)),
+        el('td', {}, percentText(day.promisesKept.share)),
+        el('td', {}, hoursText(day.firstReplyWorkingHours.median)),
+      ),
+    ),
+  );
+}
+
+function percentText(share) {
+  return share === null ? '–' : `${Math.round(share * 100)} %`;
+}
+
+/** Working hours as people say them; the report measures in quarter hours. */
+function hoursText(hours) {
+  if (hours === null || hours === undefined) return '–';
+  return hours < 1 ? `${Math.round(hours * 60)} min` : `${hours.toFixed(1)} h`;
+}
+
+/** Two series on their own scales: promises kept (%) on the left, median first reply (h) on the right. */
+function drawChart(days) {
+  const data = [
+    // uPlot's x values are Unix seconds; local midnight puts each day on its own tick.
+    days.map((day) => Date.parse(`${day.date}T00:00:00`) / 1000),
+    // null (nothing to measure that day) leaves a gap rather than a misleading zero.
+    days.map((day) => (day.promisesKept.share === null ? null : day.promisesKept.share * 100)),
+    days.map((day) => day.firstReplyWorkingHours.median),
+  ];
+  if (chart) return chart.setData(data);
+  chart = new uPlot(
+    {
+      width: Math.max(320, $('chart').clientWidth),
+      height: 240,
+      scales: { '%': { range: [0, 100] }, h: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
+      series: [
+        {},
+        {
+          label: 'Promises kept',
+          scale: '%',
+          stroke: '#1b7f3b',
+          width: 2,
+          points: { show: true },
+          value: (_u, v) => (v === null ? '–' : `${Math.round(v)} %`),
+        },
+        {
+          label: 'Median first reply',
+          scale: 'h',
+          stroke: '#1f5fbf',
+          width: 2,
+          dash: [6, 4],
+          points: { show: true },
+          value: (_u, v) => hoursText(v),
+        },
+      ],
+      axes: [
+        {},
+        { scale: '%', size: 56, values: (_u, ticks) => ticks.map((v) => `${v} %`) },
+        {
+          scale: 'h',
+          side: 1,
+          size: 56,
+          grid: { show: false },
+          values: (_u, ticks) => ticks.map((v) => `${v} h`),
+        },
+      ],
+    },
+    data,
+    $('chart'),
+  );
+}
+
+window.addEventListener('resize', () =>
+  chart?.setSize({ width: Math.max(320, $('chart').clientWidth), height: 240 }),
+);
+
+/** Whether the chart is drawn (a poll reads the figures until it is, then once a minute). */
+export const chartShown = () => chart !== null;
