@@ -193,6 +193,9 @@ export async function openConversation(id, moveFocus) {
   }
   // The latest page (no query: the first page), merged into the messages shown.
   const { conversation, messages, nextCursor } = result.data;
+  const now = Date.now();
+  // Late while the customer still waits: said in the header as in the list, not left to the sum.
+  const late = Boolean(conversation.replyBy) && Date.parse(conversation.replyBy) < now;
   const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
   if (id !== state.openId) return false;
   const switched = id !== state.shownId;
@@ -208,7 +211,7 @@ export async function openConversation(id, moveFocus) {
     // The promise while a customer waits, "no reply needed" while only messages nobody is to
     // answer came (replyBy is null then), nothing once nobody waits.
     conversation.replyBy || conversation.awaiting === 'no-reply-needed'
-      ? promiseText(conversation, Date.now())
+      ? `${late ? 'Overdue: ' : ''}${promiseText(conversation, now)}`
       : null,
     ackText(conversation.ack, ackProvider(messages)),
     conversation.replyFailure
@@ -221,6 +224,7 @@ export async function openConversation(id, moveFocus) {
   ]
     .filter(Boolean)
     .join(' · ');
+  $('conversation-meta').classList.toggle('overdue', late);
   showMessages();
   $('reply-form').hidden = false;
   if (switched) showKeptReply(id);

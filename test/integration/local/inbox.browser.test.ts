@@ -1402,4 +1402,34 @@ describe('the inbox page with several conversations in flight', () => {
     expect(enabledWhileRunning).toBe(false);
     expect(resolves).toBe(1);
   }, 60_000);
+
+  // Found at stop 26 (an agent's review): the list marked a late conversation "Overdue", but the
+  // conversation's own header only said "reply by … (30 minutes ago)".
+  it("should say in the conversation's header that the promise has passed, not only in the list", async () => {
+    // Prepare: a customer waits; the browser's clock is set before, then after, the promise
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000037', Body: 'Czy paczka już wyszła?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000037');
+    const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { replyBy: string };
+    };
+    const replyBy = Date.parse(conversation.replyBy);
+    browser = await openInbox(running, async () => undefined, `#${id}`);
+    const { page } = browser;
+    const head = page.locator('#conversation-meta');
+    await page.locator('#messages .text').getByText('Czy paczka już wyszła?').waitFor({ timeout: 10_000 });
+
+    // Act: a poll an hour before the promise, then one half an hour after it
+    await page.clock.setFixedTime(replyBy - 60 * 60_000);
+    await head.getByText('in 60 minutes').waitFor({ timeout: 10_000 });
+    const before = await head.textContent();
+    await page.clock.setFixedTime(replyBy + 30 * 60_000);
+    await head.getByText('30 minutes ago').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(before).not.toContain('Overdue');
+    expect(await head.textContent()).toContain('Overdue: reply by');
+  }, 60_000);
 });
