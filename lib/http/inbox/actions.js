@@ -30,6 +30,26 @@ $('reply-form').addEventListener('submit', (event) => {
   sendReply().catch(networkTrouble);
 });
 
+// Ctrl+Enter (⌘+Enter) sends from the box, as in most mail and chat tools.
+$('reply-text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    $('reply-form').requestSubmit();
+  }
+});
+
+/**
+ * After the agent's reply from the box is answered, the keyboard goes on to the next customer in
+ * the list (the soonest reply-by while the view is the waiting one): Enter opens them, Tab
+ * reaches their box. Not when the agent has moved on meanwhile.
+ */
+function focusNext(id) {
+  // A reply moved here came into the box to be read first: the focus stays with it.
+  if (!$('reply-form').contains(document.activeElement) || $('reply-text').value) return;
+  const next = [...$('conversations').querySelectorAll('[data-id]')].find((item) => item.dataset.id !== id);
+  next?.focus();
+}
+
 async function sendReply() {
   // The conversation on screen when Send was pressed: the reply goes there, whatever the screen
   // shows by the time the answer comes.
@@ -116,6 +136,7 @@ async function sendReply() {
   }
   setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`);
   await afterChange();
+  if (shown && id === state.shownId) focusNext(id);
 }
 
 $('resolve').addEventListener('click', () => resolveShown().catch(networkTrouble));

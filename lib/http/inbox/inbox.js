@@ -42,6 +42,8 @@ $('key-form').addEventListener('submit', (event) => {
   $('api-key').value = '';
   sessionStorage.setItem(KEY_STORAGE, state.apiKey);
   showKeyState();
+  // The form just hid the focused field: on to the list's first control, not to the page's top.
+  $('view').focus();
   setStatus('Loading…');
   void refreshAll();
 });
