@@ -29,7 +29,9 @@ export type Browser = {
  * A headless Chromium with a fresh profile (its own --user-data-dir, removed on close),
  * driven by playwright-core: no browser download, the system's chromium.
  */
-export async function launchBrowser(options: { timezoneId?: string } = {}): Promise<Browser> {
+export async function launchBrowser(
+  options: { timezoneId?: string; locale?: string } = {},
+): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`No browser at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
@@ -40,6 +42,7 @@ export async function launchBrowser(options: { timezoneId?: string } = {}): Prom
     args: QUIET_FLAGS,
     viewport: { width: 1280, height: 900 },
     ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+    ...(options.locale ? { locale: options.locale } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

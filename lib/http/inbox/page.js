@@ -2,8 +2,17 @@
 // reads them. Customer text only ever reaches the page through textContent (see el()), never as HTML.
 
 export const $ = (id) => document.getElementById(id);
-export const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+// Dates and "in 5 minutes" in the page's language (<html lang>), so a line reads in one language
+// whatever the browser's (found at stop 26: "reply by 26 lis 2026, 09:00 (za 60 minut)" on an
+// English page); the clock's hours as the agent's own locale counts them (24 h in Poland).
+const language = document.documentElement.lang || 'en';
+const { hourCycle } = new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions();
+export const dateTime = new Intl.DateTimeFormat(language, {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  hourCycle,
+});
+const relative = new Intl.RelativeTimeFormat(language, { numeric: 'auto' });
 
 /** Creates an element; children are nodes or strings, and strings become text, never markup. */
 export function el(tag, attributes = {}, ...children) {

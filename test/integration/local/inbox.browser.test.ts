@@ -1493,4 +1493,48 @@ describe('the inbox page with several conversations in flight', () => {
       new Set(['+48601000038', '+48601000039']),
     );
   }, 60_000);
+
+  // Found at stop 26 (an agent's review): the page is in English, but its dates and "in 60
+  // minutes" followed the browser's language: a Polish browser read "reply by 26 lis 2026, 09:00
+  // (za 60 minut)", two languages in one line.
+  it("should write dates and times in the page's language whatever the browser's, on the agent's clock", async () => {
+    // Prepare: a customer waits; the agent's browser is Polish
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000040', Body: 'Kiedy otwieracie?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000040');
+    const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { replyBy: string };
+    };
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    const { page } = browser;
+    await page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+      });
+      await route.fulfill({
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: Buffer.from(await response.arrayBuffer()),
+      });
+    });
+    await page.goto(`http://inbox.test/inbox#${id}`);
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    const head = page.locator('#conversation-meta');
+    await page.locator('#messages .text').getByText('Kiedy otwieracie?').waitFor({ timeout: 10_000 });
+
+    // Act: a poll an hour before the promise
+    await page.clock.setFixedTime(Date.parse(conversation.replyBy) - 60 * 60_000);
+    await head.getByText(/reply by [^·]*\(/).waitFor({ timeout: 10_000 });
+
+    // Assess: English words, a 24-hour clock as the agent's locale has it
+    const text = (await head.textContent()) ?? '';
+    const [, promise] = /(reply by [^·]*\))/.exec(text) ?? [];
+    expect(promise).toMatch(/^reply by [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} \(in 60 minutes\)$/);
+  }, 60_000);
 });
