@@ -39,13 +39,14 @@ $('reply-text').addEventListener('keydown', (event) => {
 });
 
 /**
- * After the agent's reply from the box is answered, the keyboard goes on to the next customer in
- * the list (the soonest reply-by while the view is the waiting one): Enter opens them, Tab
- * reaches their box. Not when the agent has moved on meanwhile.
+ * After the agent's reply or resolve from the reply form is answered, the keyboard goes on to the
+ * next customer in the list (the soonest reply-by while the view is the waiting one): Enter opens
+ * them, Tab reaches their box. Not when the agent has moved on meanwhile (the focus is elsewhere
+ * than the form, or than the page itself, where a button disabled under it leaves it).
  */
 function focusNext(id) {
-  // A reply moved here came into the box to be read first: the focus stays with it.
-  if (!$('reply-form').contains(document.activeElement) || $('reply-text').value) return;
+  const active = document.activeElement;
+  if (active !== document.body && !$('reply-form').contains(active)) return;
   const next = [...$('conversations').querySelectorAll('[data-id]')].find((item) => item.dataset.id !== id);
   next?.focus();
 }
@@ -136,7 +137,8 @@ async function sendReply() {
   }
   setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`);
   await afterChange();
-  if (shown && id === state.shownId) focusNext(id);
+  // A reply moved here came into the box to be read first: the focus stays with it.
+  if (shown && id === state.shownId && !$('reply-text').value) focusNext(id);
 }
 
 $('resolve').addEventListener('click', () => resolveShown().catch(networkTrouble));
@@ -147,6 +149,7 @@ async function resolveShown() {
   const seenUntil = state.seenUntil;
   if (!id || state.resolving.has(id)) return;
   const who = $('conversation-title').textContent;
+  const fromForm = $('reply-form').contains(document.activeElement);
   state.resolving.add(id);
   $('resolve').disabled = true;
   let result;
@@ -187,6 +190,7 @@ async function resolveShown() {
   if (shown) $('resolve').disabled = true;
   setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`);
   await afterChange();
+  if (fromForm && shown && id === state.shownId) focusNext(id);
 }
 
 /** After acting: the conversation as it is now, the list without it if nobody waits, new figures. */

@@ -1537,4 +1537,34 @@ describe('the inbox page with several conversations in flight', () => {
     const [, promise] = /(reply by [^·]*\))/.exec(text) ?? [];
     expect(promise).toMatch(/^reply by [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} \(in 60 minutes\)$/);
   }, 60_000);
+
+  // Found at stop 26 (an agent's review): Resolve, pressed from the keyboard, disabled itself with
+  // the focus on it, and the focus fell to the top of the page.
+  it('should move the focus to the next customer in the list after a conversation is resolved from the keyboard', async () => {
+    // Prepare: two customers wait; the first one's conversation is open
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000041', Body: 'Dziękuję, to wszystko.' });
+    await running.postSms({ From: '+48601000042', Body: 'Czy macie kurtki zimowe?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000041');
+    browser = await openInbox(running, async () => undefined, `#${id}`);
+    const { page } = browser;
+    await page.locator('#messages .text').getByText('Dziękuję, to wszystko.').waitFor({ timeout: 10_000 });
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000042/ })
+      .waitFor();
+
+    // Act: Resolve, from the keyboard
+    await page.getByRole('button', { name: 'Resolve' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').getByText('Conversation resolved.').waitFor({ timeout: 10_000 });
+
+    // Assess
+    const next = await waiting(running, 'phone:+48601000042');
+    const focused = () =>
+      page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? document.activeElement?.tagName);
+    await expect.poll(focused, { timeout: 10_000 }).toBe(next);
+  }, 60_000);
 });
