@@ -1567,4 +1567,26 @@ describe('the inbox page with several conversations in flight', () => {
       page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? document.activeElement?.tagName);
     await expect.poll(focused, { timeout: 10_000 }).toBe(next);
   }, 60_000);
+
+  // Found at stop 26 (an agent's review): the "Show" selector, as wide as its longest choice,
+  // stuck out of the list's pane over the conversation.
+  it("should keep the list's view selector inside the list's pane", async () => {
+    // Prepare
+    const running = await startTestSwitchboard();
+    sb = running;
+    browser = await openInbox(running, async () => undefined, '');
+    const { page } = browser;
+    await page.getByText('Nobody is waiting.').waitFor({ timeout: 10_000 });
+
+    // Act
+    const pane = await page.locator('section.list').boundingBox();
+    const selector = await page.getByLabel('Show').boundingBox();
+
+    // Assess
+    expect(pane).not.toBeNull();
+    expect(selector).not.toBeNull();
+    expect((selector?.x ?? 0) + (selector?.width ?? 0)).toBeLessThanOrEqual(
+      (pane?.x ?? 0) + (pane?.width ?? 0),
+    );
+  }, 60_000);
 });
