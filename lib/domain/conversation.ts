@@ -240,9 +240,20 @@ export const ConversationSchema = z.looseObject({
    * Agents' replies whose send ended without an answer after the request was written (the
    * provider may have taken them), by message id: when and with what text. The retry of the
    * same request asks the provider for that text first and adopts it, and sends again only
-   * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day.
+   * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day. `template`: it
+   * went as that WhatsApp template (`text` its two parameters), looked for so whatever the window
+   * is when the retry comes.
    */
-  uncertainReplies: z.record(z.string(), z.looseObject({ at: z.string(), text: z.string() })).optional(),
+  uncertainReplies: z
+    .record(
+      z.string(),
+      z.looseObject({
+        at: z.string(),
+        text: z.string(),
+        template: z.looseObject({ name: z.string(), language: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
   /** Ended episodes' uncertain acks and notices still to be looked up (OwedLookUpSchema); a few at most. */
   lookUps: z.array(OwedLookUpSchema).optional(),
   /**
@@ -1512,6 +1523,7 @@ export function replyUncertain(
   messageId: string,
   at: Date,
   text: string,
+  template?: { name: string; language?: string } | null,
 ): Conversation {
   const kept = Object.entries(conversation.uncertainReplies ?? {}).filter(
     ([id, reply]) => id !== messageId && Date.parse(reply.at) > at.getTime() - UNCERTAIN_REPLY_KEPT_MS,
@@ -1519,7 +1531,10 @@ export function replyUncertain(
   // The latest try: one before it was looked for and not found, or it would not have been sent.
   return {
     ...conversation,
-    uncertainReplies: Object.fromEntries([...kept, [messageId, { at: at.toISOString(), text }]]),
+    uncertainReplies: Object.fromEntries([
+      ...kept,
+      [messageId, { at: at.toISOString(), text, ...(template ? { template } : {}) }],
+    ]),
   };
 }
 

@@ -185,7 +185,7 @@ export async function sendReply(
     text: string,
     senderName: string,
     humanAgent: boolean,
-    parameters?: [string, string],
+    as?: { template: TemplateRef; parameters: [string, string] },
   ): OutboundText => ({
     channel: sendChannel,
     provider: route.provider,
@@ -197,7 +197,7 @@ export async function sendReply(
     idempotencyKey: id,
     ...(route.thread ? { thread: route.thread } : {}),
     ...(humanAgent ? { humanAgent: true } : {}),
-    ...(template && parameters ? { template: { ...template, parameters } } : {}),
+    ...(as ? { template: { ...as.template, parameters: as.parameters } } : {}),
   });
   // An earlier try of this request ended without the provider's answer: it may have gone. The
   // provider is asked for it first (adopted when it has it); without a sign of it, it is sent
@@ -208,12 +208,20 @@ export async function sendReply(
     let lookupFailed: string | null = null;
     if (canLookUp(sender)) {
       try {
-        // A template's stored text is its two parameters, a line each (templateStoredText).
+        // Asked in the form it went in (the window may have opened or closed since): a template's
+        // stored text is its two parameters, a line each (templateStoredText).
         const cut = uncertain.text.lastIndexOf('\n');
-        const asked = outbound(uncertain.text, '', false, [
-          uncertain.text.slice(0, cut),
-          uncertain.text.slice(cut + 1),
-        ]);
+        const asked = outbound(
+          uncertain.text,
+          '',
+          false,
+          uncertain.template
+            ? {
+                template: uncertain.template,
+                parameters: [uncertain.text.slice(0, cut), uncertain.text.slice(cut + 1)],
+              }
+            : undefined,
+        );
         found = await findUncertainSend(deps.store, sender, asked, new Date(uncertain.at), id);
       } catch (error) {
         lookupFailed = error instanceof SendError ? error.code : (error as Error).name;
@@ -232,7 +240,7 @@ export async function sendReply(
           text: uncertain.text,
           providerMessageId: found.providerMessageId,
           at: at,
-          template,
+          template: uncertain.template ?? null,
         },
         request.agent,
       );
@@ -307,7 +315,12 @@ export async function sendReply(
       replyInFlight(current, id, now, until),
     );
   }
-  const message = outbound(text, signer.name, windowState === 'human-agent', parameters);
+  const message = outbound(
+    text,
+    signer.name,
+    windowState === 'human-agent',
+    template && parameters ? { template, parameters } : undefined,
+  );
   const started = performance.now();
   let providerMessageId: string | null;
   try {
@@ -337,7 +350,7 @@ export async function sendReply(
           request.agent,
         );
       await updateConversation(deps.store, conversation.id, (current) =>
-        replyUncertain(current, id, now, text),
+        replyUncertain(current, id, now, text, template && parameters ? template : null),
       );
       return { kind: 'uncertain', retryAfterSeconds: UNCERTAIN_WAIT_MS / 1000 };
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import type { ReplyTemplates } from '#lib/domain/reply-template.ts';
+import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { type FakeMeta, type FakeTemplate, startFakeMeta } from '#test/support/fake-meta.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
@@ -347,5 +348,84 @@ describe('an agent replying on WhatsApp through Twilio after the 24-hour window'
       providerCode: '21655',
       template: { name: CONTENT_EN },
     });
+  });
+});
+
+// Found by the review of stop 26: a template reply whose answer was lost is looked up in the
+// form it went in, whatever the window is when its retry comes.
+describe('an uncertain WhatsApp template reply through Twilio', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio;
+  const CUSTOMER = 'whatsapp:+48601234567';
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio.close();
+  });
+
+  /** Twilio takes the next `lostAnswers` sends but their answers are lost; its list is out while `listDown`. */
+  type Degraded = { lostAnswers: number; listDown: boolean };
+  function degraded(state: Degraded): typeof fetch {
+    return async (input, init) => {
+      const lookup = String(input).includes('/Messages.json?');
+      if (lookup && state.listDown) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      const response = await fetch(input, init);
+      if (!lookup && init?.method === 'POST' && state.lostAnswers > 0) {
+        state.lostAnswers--;
+        await response.text();
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      }
+      return response;
+    };
+  }
+
+  it('should not send it a second time when the customer wrote again (the window open) before its retry', async () => {
+    // Prepare: Friday's customer; on Monday the template reply is taken by Twilio, but its answer
+    // is lost and Twilio's list cannot be read then (uncertain, 503)
+    twilio = await startFakeTwilio({
+      contents: {
+        [CONTENT_PL]: { body: 'Dzień dobry, odpowiadamy na wiadomość: {{1}} Pozdrawiam, {{2}}.' },
+      },
+    });
+    const state: Degraded = { lostAnswers: 0, listDown: false };
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      clock: new TestClock(FRIDAY_EVENING),
+      business: business(TEMPLATES),
+      fetch: degraded(state),
+    });
+    twilio.customerWrote(CUSTOMER, sb.clock.now());
+    await sb.postTwilio('messaging', 'whatsapp-profile', { From: CUSTOMER, Body: 'Kiedy dostawa?' });
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.set(MONDAY_MORNING);
+    const posts = () => twilio.requests.filter((r) => r.method === 'POST').length;
+    const before = posts();
+    state.lostAnswers = 1;
+    state.listDown = true;
+    const first = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' }, { key: 'k-1' });
+    expect(first.status).toBe(503);
+
+    // Act: the customer, who got it, answers at once (the window opens again); the list is back,
+    // and the agents' tool retries after the wait
+    state.listDown = false;
+    sb.clock.advance(60_000);
+    twilio.customerWrote(CUSTOMER, sb.clock.now());
+    const sid = 'SM0000000000000000000000000000abcd';
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: CUSTOMER,
+      Body: 'Dziękuję!',
+      MessageSid: sid,
+      SmsMessageSid: sid,
+      SmsSid: sid,
+    });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS);
+    const retry = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' }, { key: 'k-1' });
+
+    // Assess: found as the template it went as, recorded once; Twilio got one send
+    expect(retry.status).toBe(201);
+    expect(posts()).toBe(before + 1);
+    const { message } = (await retry.json()) as { message: Json };
+    expect(message.template).toEqual({ name: CONTENT_PL });
   });
 });
