@@ -147,6 +147,12 @@ export async function sendReply(
     requestKey: string;
     legacyRequestKey?: string | null;
   },
+  /**
+   * The provider refused it free-form for a closed window that ours (counted from our receipt of
+   * the customer's message, which Meta may deliver hours late) still had open: closed, whatever
+   * the clock says.
+   */
+  providerWindowClosed = false,
 ): Promise<ReplyResult> {
   const conversation = await deps.store.getConversation(request.conversationId);
   if (!conversation) return { kind: 'not-found' };
@@ -176,7 +182,9 @@ export async function sendReply(
   const now = deps.clock.now();
   // After WhatsApp's 24-hour window a person's reply goes only as an approved template, the one
   // configured for the conversation's locale on its provider (none: refused below, 409).
-  const windowState = replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
+  const windowState = providerWindowClosed
+    ? 'closed'
+    : replyWindow({ ...conversation, route }, now, deps.humanAgent ?? false);
   const template =
     windowState === 'closed' && sendChannel === 'whatsapp'
       ? replyTemplateFor(deps.business.whatsapp.replyTemplates, route.provider, conversation.locale)
@@ -360,8 +368,20 @@ export async function sendReply(
     if (route.provider === 'meta' && error instanceof SendError && (error.permanent || error.ours)) {
       await updateConversation(deps.store, conversation.id, (current) => replyLanded(current, id));
     }
-    if (error instanceof SendError && error.providerCode === 'outside-window')
-      return { kind: 'outside-window', channel };
+    if (error instanceof SendError && error.providerCode === 'outside-window') {
+      // WhatsApp's window closed before ours: the reply goes as the template, as after ours.
+      const configured =
+        sendChannel === 'whatsapp' &&
+        replyTemplateFor(deps.business.whatsapp.replyTemplates, route.provider, conversation.locale) !== null;
+      if (configured && !template) return sendReply(deps, request, true);
+      return {
+        kind: 'outside-window',
+        channel,
+        ...(sendChannel === 'whatsapp' && !configured
+          ? { template: { locale: conversation.locale, provider: route.provider } }
+          : {}),
+      };
+    }
     if (template && error instanceof SendError && error.providerCode?.startsWith('template:')) {
       deps.log.error('the provider refused the reply template configured', {
         conversationId: conversation.id,

@@ -147,6 +147,43 @@ describe('an agent replying on WhatsApp Cloud after the 24-hour window', () => {
     expect(report.byChannel.whatsapp?.promisesKept).toMatchObject({ measured: 1, kept: 1 });
   });
 
+  it("should send it as the template when WhatsApp refuses free-form text though our receipt of the customer's message was under 24 hours ago (Meta delivered it late)", async () => {
+    // Prepare: the customer writes on Friday at 19:00, and Meta delivers the webhook at 21:00
+    // (its retries after our outage); an agent answers on Saturday at 20:00: 25 hours after the
+    // message (WhatsApp's window is closed), 23 after we received it
+    await start();
+    meta.customerWrote(WA_ID, sb.clock.now());
+    const written = String(Math.floor(sb.clock.now().getTime() / 1000));
+    sb.clock.advance(2 * 60 * 60_000);
+    const delivered = await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: WA_ID }],
+        messages: [
+          {
+            from: WA_ID,
+            id: 'wamid.LATE1',
+            timestamp: written,
+            type: 'text',
+            text: { body: 'Kiedy dostawa?' },
+          },
+        ],
+      }),
+    );
+    expect(delivered.status).toBe(200);
+    await sb.drain();
+    const id = (await sb.onlyOpenConversation()).id;
+    sb.clock.set('2026-11-28T20:00:00+01:00');
+
+    // Act
+    const response = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' });
+
+    // Assess: the agent's reply reaches the customer, as the template configured
+    expect(response.status).toBe(201);
+    expect(sends().at(-1)?.type).toBe('template');
+    const { message } = (await response.json()) as { message: Json };
+    expect(message.template).toEqual({ name: 'odpowiedz_konsultanta', language: 'pl' });
+  });
+
   it('should pick the English template for an English conversation', async () => {
     // Prepare
     await start();
