@@ -26,8 +26,11 @@ export const ReplyPromiseSchema = z.looseObject({
   capped: z.boolean(),
   /** Set when, after the shift running at receipt, nobody is on duty until then: the ack says we are away. */
   teamAwayUntil: z.iso.datetime({ offset: true }).nullable(),
-  /** Who will answer, and so who signs the ack. */
-  signer: PersonSchema,
+  /**
+   * Who will answer, and so who signs the ack. Loose, as the promise: the configuration's Person
+   * is strict, and a field a newer release stored on the signer made the conversation unreadable.
+   */
+  signer: z.looseObject(PersonSchema.shape),
 });
 export type ReplyPromise = z.infer<typeof ReplyPromiseSchema>;
 

@@ -141,6 +141,29 @@ describe('items a newer release wrote', () => {
     expect(item?.attemptLog).toEqual(['503']);
   });
 
+  // Found in stop 26's review: the promise's signer was read through the config's strict Person
+  // schema, so a field a newer release stored on it made the whole conversation unreadable.
+  it("should read and answer a conversation whose promise's signer holds a field only a newer release knows", async () => {
+    // Prepare: a waiting customer whose promise's signer a newer release gave a field
+    sb = await startTestSwitchboard();
+    await sb.postSms({ Body: 'Dzień dobry, kiedy otwieracie?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    await setRaw(`CONV#${id}`, 'CONV', 'SET promise.signer.pronouns = :pronouns', { ':pronouns': 'she/her' });
+
+    // Act: the agents read it, the customer writes again, the worker runs
+    const read = await sb.api(`/api/conversations/${id}`);
+    const webhook = await sb.postSms({ Body: 'Halo?', MessageSid: twilioSid('SM') });
+    await sb.drain();
+
+    // Assess: read and answered; the field still stored
+    expect(read.status).toBe(200);
+    expect(webhook.status).toBe(200);
+    expect((await sb.runtime.store.getConversation(id))?.episodeMessageIds).toHaveLength(2);
+    const item = await rawItem(`CONV#${id}`, 'CONV');
+    expect(item?.promise?.signer?.pronouns).toBe('she/her');
+  });
+
   // Found at stop 26: a value only a newer release knows (an event type in the outbox, a
   // channel, a locale, a message kind) made the parse throw, so after a rollback the customer's
   // every message failed (500) and the agents' API could not show the conversation.
