@@ -274,8 +274,15 @@ export function newReplayId(now: Date): string {
 
 /** The same event sent again: a new delivery (its own attempts) with the same body and webhook-id. */
 export function replayDelivery(original: WebhookDelivery, replayId: string, now: Date): WebhookDelivery {
+  // A new delivery of the same event, not the original's item: what a newer release stored on
+  // the original (the stored schema is loose) is about its attempts, and stays with it.
+  const { subscriptionId, eventId, eventType, occurredAt, body } = original;
   return {
-    ...original,
+    subscriptionId,
+    eventId,
+    eventType,
+    occurredAt,
+    body,
     id: stableId('whd', `${original.subscriptionId}:${original.eventId}:${replayId}`),
     replayId,
     state: 'pending',

@@ -11,6 +11,7 @@ import {
   replayDelivery,
   retryDelayMs,
   startAttempt,
+  WebhookDeliverySchema,
   webhookUrlProblem,
 } from '#lib/domain/webhook.ts';
 
@@ -60,6 +61,24 @@ describe('delivery attempts', () => {
     expect(replay.id).not.toBe(fresh.id);
     expect(replay).toMatchObject({ eventId: EVENT.id, body: fresh.body, replayId: 'rpl_1', attempts: 0 });
     expect(JSON.parse(fresh.body)).toEqual(EVENT);
+  });
+
+  // Found in stop 26's review: since the stored delivery is loose, a replay (a new delivery)
+  // copied what a newer release stored about the original's attempts.
+  it("should start a replay without the original's history, also what a newer release stored on it", () => {
+    // Prepare: the original as read back, with a newer release's record of its attempts
+    const original = WebhookDeliverySchema.parse({
+      ...finishAttempt(startAttempt(fresh, NOW, 0), { kind: 'response', status: 503 }, NOW),
+      attemptLog: [{ at: NOW.toISOString(), status: 503 }],
+    });
+
+    // Act
+    const replay = replayDelivery(original, 'rpl_1', NOW);
+
+    // Assess
+    expect(original).toHaveProperty('attemptLog');
+    expect(replay).not.toHaveProperty('attemptLog');
+    expect(replay).toMatchObject({ eventId: EVENT.id, body: fresh.body, attempts: 0, lastStatus: null });
   });
 
   it('should schedule the next attempt when one starts, before anything is sent', () => {
