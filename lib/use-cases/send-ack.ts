@@ -170,6 +170,35 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   const closedWindow = windowClosed(conversation, now);
   if (!channel || !sender || !conversation.promise || closedWindow) {
+    // Its last try may have reached the customer (a call since moved the route to a number we
+    // may not text, the window closed): the provider is asked first, never skipped unasked.
+    const earlier = conversation[slot]?.uncertain;
+    const looked = earlier ? await lookUpEnded(deps, conversation, slot, earlier, messageId) : null;
+    if (looked === 'unknown') {
+      const attempts = conversation[slot]?.attempts ?? 1;
+      if (attempts < deps.ack.maxAttempts) {
+        const retryAt = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
+        await settle({ state: 'pending', reason: 'LOOKUP_FAILED', retryAt });
+        return { kind: 'nothing-to-do', reason: 'not-yet' };
+      }
+      deps.log.warn('could not learn whether an automatic message went; skipped', {
+        conversationId: conversation.id,
+        slot,
+      });
+    } else if (looked && earlier) {
+      if (looked.providerMessageId) {
+        const early = await deps.store.putProviderAlias(looked.provider, looked.providerMessageId, messageId);
+        if (early) await applyDelivery(deps, looked, early);
+      }
+      const at = new Date(looked.createdAt);
+      // A call since spoke the promise in force then: the customer heard that one last.
+      const calledSince = Date.parse(conversation.inboundAt.voice ?? '') > at.getTime();
+      await settle(
+        { state: 'sent', at, messageId },
+        calledSince ? undefined : statedPromise(deps, conversation, slot, at),
+      );
+      return { kind: 'sent', messageId };
+    }
     const reason = closedWindow ? 'outside-window' : sender ? 'no-promise' : 'channel-cannot-send';
     await settle({ state: 'skipped', reason, at: now });
     return { kind: 'skipped', reason };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
@@ -264,6 +265,53 @@ describe('uncertain sends', () => {
     expect((await sb.runtime.store.getConversation(waiting?.id as string))?.ack).toMatchObject({
       state: 'sent',
     });
+  });
+
+  // Found by the review of stop 26: a notice whose last try was uncertain, met by a call from a
+  // number voiceSms lets us not text, was skipped (channel-cannot-send) without asking Twilio.
+  it('should record the late notice Twilio took on an uncertain try when the customer then calls from a number we may not text, not skip it unasked', async () => {
+    // Prepare: an SMS customer is acknowledged (voiceSms "never": no text after a call); the
+    // late notice comes due, Twilio takes it, its answer is lost and the lookup right after fails
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
+    const business = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    expect(acknowledged.ack?.state).toBe('sent');
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
+    state.lostAnswers = 1;
+    state.list = 'down';
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).notice).toMatchObject({
+      state: 'pending',
+      reason: 'SEND_UNCERTAIN',
+    });
+    const noticePost = twilio.requests.filter((request) => request.method === 'POST').at(-1);
+    state.list = 'up';
+
+    // Act: the customer calls from that number within the wait; then the wait passes
+    sb.clock.advance(60_000);
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the notice (Twilio has it): on record as sent, never texted again
+    const after = await sb.onlyOpenConversation();
+    const notices = (await messagesOf(sb, after.id)).filter((message) => message.kind === 'notice');
+    expect(
+      notices.map((notice) => notice.text),
+      'the notice the customer got, on record',
+    ).toEqual([noticePost?.form.Body]);
+    expect(after.notice).toMatchObject({ state: 'sent' });
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
