@@ -1349,7 +1349,8 @@ function episodeAfterReply(
   const asked =
     answered.lastQuestionAt !== undefined && Date.parse(answered.lastQuestionAt) > replyAt.getTime();
   return {
-    ...announced,
+    // The ended episode's ack, its last try uncertain, keeps its lookup (as applyInbound's).
+    ...owingLookUp(announced, 'ack', replyAt),
     ...(asked ? { questionEpisode: episode } : {}),
     episode,
     awaitingSince: newer.at,

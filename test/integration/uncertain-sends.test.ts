@@ -9,6 +9,7 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
+import { beforeCall } from '#test/support/faults.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = {
@@ -198,6 +199,56 @@ describe('uncertain sends', () => {
       (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
     );
     expect(texted, 'the first ack texted again').toHaveLength(1);
+  });
+
+  // Found by the review of stop 26: the next episode a message sent while the reply was with the
+  // provider opens (applyReply's) replaced the ended episode's uncertain ack without keeping its
+  // lookup (lookUps), as applyInbound's does.
+  it("should record the acknowledgement Twilio took on an uncertain try when the customer writes while the agent's reply is with the provider (a new episode) before its lookup", async () => {
+    // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    const switchboard = sb;
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    expect(waiting?.ack).toMatchObject({ state: 'pending', reason: 'SEND_UNCERTAIN' });
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+
+    // Act: an agent answers within the wait, and the customer writes while the reply is with
+    // Twilio (the next episode); then the wait passes and the sweeper runs
+    sb.clock.advance(60_000);
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'reply',
+      },
+      async () => {
+        switchboard.clock.advance(2_000);
+        await switchboard.postSms({ From: '+48601234567', Body: 'A czy mogę zmienić adres?' });
+      },
+    );
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    meanwhile.remove();
+    expect(replied.status).toBe(201);
+    expect(meanwhile.fired).toBe(true);
+    expect((await sb.runtime.store.getConversation(waiting?.id as string))?.episode).toBe(2);
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the first episode's ack (Twilio has it): on record and announced
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(
+      acks.map((ack) => ack.text),
+      'the ack the customer got, on record',
+    ).toContain(ackPost?.form.Body);
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent');
+    expect(sent.map((event) => event.data.episode)).toContain(1);
   });
 
   it('should look up, on a redrive, the dead-lettered acknowledgement of an episode that ended since, and record it when Twilio took it', async () => {
