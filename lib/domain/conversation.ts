@@ -652,6 +652,9 @@ export function settleLookUp(
   const { lookUps: _all, ...without } = conversation;
   const settled: Conversation = others.length > 0 ? { ...without, lookUps: others } : without;
   const { episode } = owed;
+  // The episode's ack is on record as sent already (spoken on a call since): nothing to announce.
+  const job = conversation[owed.slot];
+  if (job?.episode === episode && job.state === 'sent') return settled;
   if (outcome.state === 'sent') {
     const type = owed.slot === 'ack' ? 'ack.sent' : 'notice.sent';
     return withEvent(settled, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
@@ -767,8 +770,12 @@ function heardOnCall(conversation: Conversation, context: InboundContext): Conve
   ) {
     const at = context.now.toISOString();
     const { retryAt: _retry, uncertain: _uncertain, reason: _reason, ...kept } = ack;
+    // Its last try may have reached the customer all the same: still looked up (lookUps).
     heard = withEvent(
-      { ...heard, ack: { ...kept, state: 'sent', sentAt: at, reason: 'spoken-on-call' } },
+      {
+        ...owingLookUp(heard, 'ack', context.now),
+        ack: { ...kept, state: 'sent', sentAt: at, reason: 'spoken-on-call' },
+      },
       'ack.sent',
       String(episode),
       context.now,

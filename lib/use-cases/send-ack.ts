@@ -447,7 +447,11 @@ async function claim(
     if (!current) return { kind: 'nothing-to-do', reason: 'missing' };
     const now = deps.clock.now();
     const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === job.episode);
-    if (owed && current[slot]?.episode !== job.episode) {
+    // Owed: its slot taken by a later episode's job, or settled since (a call spoke the ack).
+    const inSlot = current[slot];
+    const slotOpen =
+      inSlot?.episode === job.episode && (inSlot.state === 'pending' || inSlot.state === 'sending');
+    if (owed && !slotOpen) {
       const looked = await lookUpOwed(deps, current, owed, now);
       if (looked.kind === 'nothing-to-do') return looked;
       if (await trySave(deps.store, delivered(looked.next), current.version)) return looked.result;

@@ -251,6 +251,48 @@ describe('uncertain sends', () => {
     expect(sent.map((event) => event.data.episode)).toContain(1);
   });
 
+  // Found by the review of stop 26: a call from a number that takes no SMS marked the pending
+  // ack spoken and dropped its uncertain try, never looked up.
+  it('should record the WhatsApp acknowledgement Twilio took on an uncertain try when the customer then calls from their landline', async () => {
+    // Prepare: a WhatsApp Business user on a landline number; Twilio takes the ack, its answer
+    // is lost, and the lookup right after fails
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postTwilio('messaging', 'whatsapp-profile', {
+      From: 'whatsapp:+48221112233',
+      WaId: '48221112233',
+      Body: 'Dzień dobry, kiedy przyjedzie kurier?',
+    });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    expect(waiting?.ack).toMatchObject({ state: 'pending', reason: 'SEND_UNCERTAIN' });
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+
+    // Act: the customer calls from that landline within the wait; then the wait passes
+    sb.clock.advance(60_000);
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48221112233', Caller: '+48221112233' });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the WhatsApp ack (Twilio has it): on record, never sent again;
+    // the episode's ack stays the one the greeting spoke, announced once, never skipped
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(
+      acks.map((ack) => ack.text),
+      'the ack the customer got, on record',
+    ).toEqual([ackPost?.form.Body]);
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+    const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+    expect(types).toEqual(['ack.sent']);
+    const after = await sb.runtime.store.getConversation(waiting?.id as string);
+    expect(after?.ack).toMatchObject({ state: 'sent' });
+    expect(after?.lookUps ?? []).toEqual([]);
+  });
+
   it('should look up, on a redrive, the dead-lettered acknowledgement of an episode that ended since, and record it when Twilio took it', async () => {
     // Prepare: Twilio takes the first try of the ack, its answer is lost, and its Messages list
     // cannot be read for the rest of the tries: the ack is dead-lettered; then an agent replies
