@@ -11,6 +11,16 @@ import { type NoticeTiming, type ReplyPromise, ReplyPromiseSchema } from './prom
 export const AckStateSchema = z.enum(['pending', 'sending', 'sent', 'skipped', 'failed']);
 export type AckState = z.infer<typeof AckStateSchema>;
 
+/** Where a try went: the channel and provider, the customer's address, ours, and its provider id. */
+export const SentViaSchema = z.looseObject({
+  channel: ChannelSchema,
+  provider: z.string(),
+  to: z.string(),
+  from: z.string(),
+  businessId: z.string().optional(),
+});
+export type SentVia = z.infer<typeof SentViaSchema>;
+
 /** The acknowledgement of the conversation's current waiting episode. */
 export const AckSchema = z.looseObject({
   state: AckStateSchema,
@@ -66,15 +76,7 @@ export const AckSchema = z.looseObject({
        * force when it runs (the customer may have written to another of our numbers since).
        * Absent on marks written before stop 26: the conversation's route is used.
        */
-      via: z
-        .looseObject({
-          channel: ChannelSchema,
-          provider: z.string(),
-          to: z.string(),
-          from: z.string(),
-          businessId: z.string().optional(),
-        })
-        .optional(),
+      via: SentViaSchema.optional(),
     })
     .optional(),
 });
@@ -251,6 +253,8 @@ export const ConversationSchema = z.looseObject({
         at: z.string(),
         text: z.string(),
         template: z.looseObject({ name: z.string(), language: z.string().optional() }).optional(),
+        // `via`: where the try went, which its lookup asks from (absent on marks before stop 26).
+        via: SentViaSchema.optional(),
       }),
     )
     .optional(),
@@ -1532,6 +1536,7 @@ export function replyUncertain(
   at: Date,
   text: string,
   template?: { name: string; language?: string } | null,
+  via?: SentVia,
 ): Conversation {
   const kept = Object.entries(conversation.uncertainReplies ?? {}).filter(
     ([id, reply]) => id !== messageId && Date.parse(reply.at) > at.getTime() - UNCERTAIN_REPLY_KEPT_MS,
@@ -1541,7 +1546,7 @@ export function replyUncertain(
     ...conversation,
     uncertainReplies: Object.fromEntries([
       ...kept,
-      [messageId, { at: at.toISOString(), text, ...(template ? { template } : {}) }],
+      [messageId, { at: at.toISOString(), text, ...(template ? { template } : {}), ...(via ? { via } : {}) }],
     ]),
   };
 }

@@ -214,23 +214,37 @@ export async function sendReply(
   if (uncertain) {
     let found: SendReceipt | null = null;
     let lookupFailed: string | null = null;
-    if (canLookUp(sender)) {
+    // Asked from where it went (its mark's `via`), not the route in force now: the customer may
+    // have written to another of our numbers since (a mark from before stop 26: the route).
+    const { via } = uncertain;
+    const wentBy = via ? deps.senders(via.provider, via.channel, via.businessId) : sender;
+    const wentRoute: ReplyRoute = via
+      ? { ...route, provider: via.provider, customer: via.to, business: via.from, businessId: via.businessId }
+      : route;
+    const wentChannel = via?.channel ?? sendChannel;
+    if (wentBy && canLookUp(wentBy)) {
       try {
         // Asked in the form it went in (the window may have opened or closed since): a template's
         // stored text is its two parameters, a line each (templateStoredText).
         const cut = uncertain.text.lastIndexOf('\n');
-        const asked = outbound(
-          uncertain.text,
-          '',
-          false,
-          uncertain.template
-            ? {
-                template: uncertain.template,
-                parameters: [uncertain.text.slice(0, cut), uncertain.text.slice(cut + 1)],
-              }
-            : undefined,
-        );
-        found = await findUncertainSend(deps.store, sender, asked, new Date(uncertain.at), id);
+        const asked: OutboundText = {
+          ...outbound(
+            uncertain.text,
+            '',
+            false,
+            uncertain.template
+              ? {
+                  template: uncertain.template,
+                  parameters: [uncertain.text.slice(0, cut), uncertain.text.slice(cut + 1)],
+                }
+              : undefined,
+          ),
+          channel: wentChannel,
+          provider: wentRoute.provider,
+          to: wentRoute.customer,
+          from: wentRoute.business,
+        };
+        found = await findUncertainSend(deps.store, wentBy, asked, new Date(uncertain.at), id);
       } catch (error) {
         lookupFailed = error instanceof SendError ? error.code : (error as Error).name;
       }
@@ -242,8 +256,8 @@ export async function sendReply(
         deps,
         conversation,
         {
-          route,
-          channel: sendChannel,
+          route: wentRoute,
+          channel: wentChannel,
           id,
           text: uncertain.text,
           providerMessageId: found.providerMessageId,
@@ -358,7 +372,13 @@ export async function sendReply(
           request.agent,
         );
       await updateConversation(deps.store, conversation.id, (current) =>
-        replyUncertain(current, id, now, text, template && parameters ? template : null),
+        replyUncertain(current, id, now, text, template && parameters ? template : null, {
+          channel: message.channel,
+          provider: message.provider,
+          to: message.to,
+          from: message.from,
+          ...(route.businessId ? { businessId: route.businessId } : {}),
+        }),
       );
       return { kind: 'uncertain', retryAfterSeconds: UNCERTAIN_WAIT_MS / 1000 };
     }

@@ -557,6 +557,52 @@ describe('uncertain sends', () => {
     );
   });
 
+  // Found by the review of stop 26: the ack's lookup asks from where its try went (847b8f1), a
+  // reply's asked from the route in force at its retry.
+  it("should not text an agent's uncertain reply twice when the customer writes to another of our numbers before its retry (the lookup asks from the number it went from)", async () => {
+    // Prepare: an acknowledged SMS customer of +48221234567; the reply's try is taken by Twilio,
+    // its answer lost, and the lookup right after fails: 503
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postSms({ From: '+48601234567', To: '+48221234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const id = (await conversations(sb))[0]?.id as string;
+    sb.clock.advance(30 * 60_000);
+    state.lostAnswers = 1;
+    state.list = 'down';
+    const first = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś.' },
+      { key: 'k-1' },
+    );
+    expect(first.status).toBe(503);
+    state.list = 'up';
+
+    // Act: the customer writes to our other number; after the wait the agents' tool retries
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', To: '+48227654321', Body: 'Halo?' });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS);
+    const retried = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś.' },
+      { key: 'k-1' },
+    );
+
+    // Assess: found where it went, recorded, never texted again
+    expect(retried.status).toBe(201);
+    const replies = twilio.requests.filter(
+      (request) => request.method === 'POST' && String(request.form.Body).startsWith('Paczka wyszła dziś.'),
+    );
+    expect(
+      replies.map((request) => request.form.From),
+      'replies texted to the customer',
+    ).toEqual(['+48221234567']);
+    const stored = (await messagesOf(sb, id)).filter((message) => message.kind === 'reply');
+    expect(stored).toHaveLength(1);
+  });
+
   it("should forget an agent's uncertain reply on the conversation once the reply is recorded (uncertainReplies does not grow)", async () => {
     // Prepare: an acknowledged SMS customer; a reply whose try never reaches Twilio
     twilio = await startFakeTwilio();
