@@ -43,6 +43,7 @@ function rawMime(mail: PlainMail): string {
     `Subject: =?UTF-8?B?${Buffer.from(subject).toString('base64')}?=`,
     'Date: Wed, 11 Nov 2026 08:30:00 +0100',
     ...(mail.messageId ? [`Message-ID: <${mail.messageId}>`] : []),
+    ...(mail.extraHeaders ?? []).map(([name, value]) => `${name}: ${value}`),
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset="UTF-8"',
     'Content-Transfer-Encoding: base64',
@@ -243,6 +244,27 @@ describe('one mail through both Mailgun and SES', () => {
     const froms = (await inboundMessages()).map((message) => message.from).sort();
     expect(froms).toEqual(['jan@firma.example', 'zofia.wojcik@poczta.example.pl']);
     expect(await sb.outbox()).toHaveLength(2);
+  });
+
+  it('should record and acknowledge the real mail when a forged copy sending answers elsewhere came first the other way', async () => {
+    // Prepare: someone who saw Zofia's mail (a copy, a list) sends it first through SES with
+    // her Message-ID, From, subject and words, but a Reply-To of their own
+    await start();
+    const forged = await postSes({ ...zofia, extraHeaders: [['Reply-To', 'faktury@oszust.example']] });
+
+    // Act: Zofia's real mail comes through Mailgun
+    const real = await postMailgunMail(sb, zofia);
+    await sb.drain();
+
+    // Assess: her mail is hers, recorded in her conversation and acknowledged to her
+    expect([forged.status, real.status]).toEqual([200, 200]);
+    const contacts = (await inboundMessages()).map((message) => message.contactKey).sort();
+    expect(contacts).toEqual(['email:faktury@oszust.example', 'email:zofia.wojcik@poczta.example.pl']);
+    const acks = (await sb.outbox()).filter((sent) => sent.automatic);
+    expect(acks.map((ack) => ack.to).sort()).toEqual([
+      'faktury@oszust.example',
+      'zofia.wojcik@poczta.example.pl',
+    ]);
   });
 
   it('should record both mails when one sender’s mailer gives two different mails the same Message-ID', async () => {

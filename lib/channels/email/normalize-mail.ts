@@ -58,16 +58,19 @@ function emailMetaOf(mail: ParsedMail, replyTo: string | undefined): EmailMeta {
 
 /**
  * One mail's key however it came in (Mailgun's parsed fields or the raw MIME SES stored): its
- * Message-ID with its sender and a digest of what it says (subject, text without any
- * whitespace, which the two ways in break and trim differently, the attachments' sizes).
- * The Message-ID alone is the sender's choice: another sender reusing it, or a mailer that
- * gives every mail the same one, must not make a real mail a duplicate. None without one.
+ * Message-ID with its sender, where answers go (the Reply-To followed, which keys the contact)
+ * and a digest of what it says (subject, text without any whitespace, which the two ways in
+ * break and trim differently, the attachments' sizes). The Message-ID alone is the sender's
+ * choice: another sender reusing it, or a mailer that gives every mail the same one, must not
+ * make a real mail a duplicate; nor may a copy whose answers go to someone else (a forged
+ * Reply-To, a web form's next customer) take the place of the mail of the person it names.
+ * None without one.
  */
-export function sameMailKey(mail: ParsedMail, from: string): string | undefined {
+export function sameMailKey(mail: ParsedMail, from: string, replyTo?: string): string | undefined {
   if (!mail.messageId) return undefined;
   const digest = createHash('sha256');
   const text = mail.text.normalize('NFC').replace(/\s+/gu, '');
-  for (const part of [from, mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
+  for (const part of [from, replyTo ?? '', mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
     digest.update(part).update('\0');
   }
   // The MIME parser keeps the first 50; Mailgun's form may carry more.
@@ -133,7 +136,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     media,
     email: emailMetaOf(mail, replyTo),
   };
-  const sameMessageKey = sameMailKey(mail, from);
+  const sameMessageKey = sameMailKey(mail, from, replyTo);
   if (sameMessageKey) message.sameMessageKey = sameMessageKey;
   // The contact's name is the name of the address that keys it (a web form's From names the form).
   const name = (replyTo ? mail.replyTo?.name : mail.from?.name)?.trim();
