@@ -19,7 +19,12 @@ import type { UpdateResult } from '#lib/use-cases/record-updates.ts';
 export type EventHandlers = {
   message: (message: InboundMessage, clock: Clock, recordingClock?: Clock) => Promise<RecordInboundResult>;
   delivery: (update: DeliveryUpdate) => Promise<UpdateResult>;
-  echo: (echo: OutboundEcho, clock: Clock, recordingClock?: Clock) => Promise<UpdateResult>;
+  echo: (
+    echo: OutboundEcho,
+    clock: Clock,
+    recordingClock?: Clock,
+    lastReceive?: boolean,
+  ) => Promise<UpdateResult>;
   transcription: (transcription: Transcription) => Promise<UpdateResult>;
 };
 
@@ -32,6 +37,11 @@ export type IngestDeps = {
    * could not take): its events' receipt times start here, while `clock` dates the writes.
    */
   receivedAt?: Date;
+  /**
+   * The worker's last receive of the deferred webhook's job (the queue's maxReceiveCount): an
+   * echo that still cannot be placed is let go then, never failing the job into the DLQ.
+   */
+  lastReceive?: boolean;
 };
 
 export type IngestResult = { messages: RecordInboundResult[]; updates: number; ignored: number };
@@ -171,7 +181,12 @@ async function handle(
       return;
     }
     case 'echo': {
-      const outcome = await deps.handlers.echo(event.echo, clock, deps.receivedAt ? deps.clock : undefined);
+      const outcome = await deps.handlers.echo(
+        event.echo,
+        clock,
+        deps.receivedAt ? deps.clock : undefined,
+        deps.lastReceive,
+      );
       deps.log.info('echo', { provider, channel: event.echo.channel, outcome: outcome.kind });
       result.updates++;
       return;

@@ -17,8 +17,16 @@ export function eventHandlers(recordDeps: RecordInboundDeps, updateDeps: UpdateD
     message: (message, clock, recordingClock) =>
       recordInbound({ ...recordDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, message),
     delivery: (update) => recordDelivery(updateDeps, update),
-    echo: (echo, clock, recordingClock) =>
-      recordEcho({ ...updateDeps, clock, ...(recordingClock ? { recordingClock } : {}) }, echo),
+    echo: (echo, clock, recordingClock, lastReceive) =>
+      recordEcho(
+        {
+          ...updateDeps,
+          clock,
+          ...(recordingClock ? { recordingClock } : {}),
+          ...(lastReceive ? { lastReceive } : {}),
+        },
+        echo,
+      ),
     transcription: (transcription) => recordTranscription(updateDeps, transcription),
   };
 }

@@ -41,7 +41,11 @@ export async function handleWorkRecord(
     parsed = undefined;
   }
   const inbound = InboundJobSchema.safeParse(parsed);
-  if (inbound.success) return { kind: 'recorded', result: await recordDeferred(deps.ingest, inbound.data) };
+  if (inbound.success) {
+    // Its last receive lets go of an echo still waiting for its customer, rather than the DLQ.
+    const lastReceive = record.receiveCount >= deps.sendAck.ack.maxAttempts;
+    return { kind: 'recorded', result: await recordDeferred({ ...deps.ingest, lastReceive }, inbound.data) };
+  }
   const job = AckJobSchema.safeParse(parsed);
   if (!job.success) {
     // The kind names the job type (ours, never customer data); the body is not logged.

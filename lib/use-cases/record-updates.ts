@@ -127,6 +127,8 @@ export async function recordEcho(
      * and whether one of our sends is still in flight, are questions about now.
      */
     recordingClock?: Clock;
+    /** The worker's last receive of the job: an echo that cannot be placed yet is let go. */
+    lastReceive?: boolean;
   },
   echo: OutboundEcho,
 ): Promise<UpdateResult> {
@@ -138,10 +140,13 @@ export async function recordEcho(
   if (known) return { kind: known.kind === 'reply' && known.direction === 'outbound' ? 'stale' : 'ours' };
   const now = deps.clock.now();
   const recording = deps.recordingClock?.now() ?? now;
-  // Worth Meta's retry (or the queue's next receive) only while it is recent: what it waits for
-  // is then on its way.
-  const age = echo.sentAt ? recording.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
-  const recent = age < ECHO_WAIT_MS;
+  // Worth Meta's retry (or the queue's next receive) only while it was recent when received:
+  // what it waits for is then on its way. A queued echo is judged at its receipt time, as the
+  // webhook would have judged it: the customer's message it answers may wait on the same queue,
+  // behind the same outage, and be recorded after it. It is let go on the job's last receive
+  // (a customer who never comes), never kept in the DLQ.
+  const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
+  const recent = age < ECHO_WAIT_MS && !deps.lastReceive;
   const contact = await deps.store.getContact(echo.contactKey);
   const conversationId = contact?.openConversationId;
   if (!conversationId) {

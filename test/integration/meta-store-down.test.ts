@@ -234,7 +234,47 @@ describe('Meta webhooks while the store is down', () => {
     expect(await sb.outbox()).toEqual([]);
   });
 
-  it('should let go of a queued inbox reply whose customer never comes once it is 10 minutes old, not keep it in the DLQ', async () => {
+  it('should record a queued Page inbox reply as the answer when the worker reaches it before the customer’s queued message', async () => {
+    // Prepare: the store is down; the customer writes, a person answers from the Page inbox a
+    // minute later: two webhooks, two jobs. The outage lasts 20 minutes; the first receive that
+    // finds the store back fails the customer's message (DynamoDB still throttling), while the
+    // reply's job in the same batch runs
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000551';
+    const start = sb.clock.now().getTime();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const asked = await sb.postMeta(
+      messagingEnvelope([[{ ...messagingTextEvent(1, { sender: psid }), timestamp: start - 5_000 }]]),
+    );
+    sb.clock.advance(MINUTE);
+    const answered = await sb.postMeta(
+      messagingEnvelope([[inboxEcho(psid, 'm_inbox_reply_0551', start + MINUTE - 5_000)]]),
+    );
+    sb.clock.advance(20 * MINUTE);
+    outage.up();
+    const throttled = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+
+    // Act
+    await sb.drain();
+
+    // Assess: the reply is kept and answers the customer's message; nothing waits in the DLQ
+    expect([asked.status, answered.status]).toEqual([200, 200]);
+    expect(throttled.fired).toBe(1);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.filter((m) => m.kind !== 'ack').map((m) => `${m.direction}:${m.kind}`)).toEqual([
+      'inbound:message',
+      'outbound:reply',
+    ]);
+    expect(conversation.firstReplyAt).toBeDefined();
+    expect(await dlqBodies()).toEqual([]);
+  });
+
+  it('should let go of a queued inbox reply whose customer never comes on the job’s last receive, not keep it in the DLQ', async () => {
     // Prepare: an inbox reply to a customer we have no record of, sent a minute ago, queued
     // while the store is down (their message, if Meta still retries it, may yet come)
     sb = await startTestSwitchboard();
@@ -251,7 +291,8 @@ describe('Meta webhooks while the store is down', () => {
     sb.clock.advance(11 * MINUTE);
     await sb.drain();
 
-    // Assess: ignored as an echo that old is on the webhook (a thread the business began)
+    // Assess: waited for over the job's receives (its customer's message might have been queued
+    // too), then ignored as an echo that old is on the webhook (a thread the business began)
     expect(during.status).toBe(200);
     const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 10 });
     expect(items).toEqual([]);
