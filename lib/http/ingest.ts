@@ -134,17 +134,26 @@ function sentAtOf(event: InboundEvent): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
+/** A lane's clock (laterEachCall), which a message stored before (at its own time) moves on. */
+type LaneClock = Clock & { after(time: number): void };
+
 /**
  * A clock that reads `clock` but never gives the same time twice, nor an earlier one: the
  * receipt times of one customer's events in one webhook. Past the first event the real clock
  * has almost always moved on (each takes a few writes); it adds a millisecond only when not.
+ * `after`: an event an earlier try of this webhook stored keeps the time it got then (the
+ * webhook's real clock, moved on by its writes), and the events after it come later still:
+ * the worker's fixed receipt time would otherwise place them before it.
  */
-function laterEachCall(clock: Clock): Clock {
+function laterEachCall(clock: Clock): LaneClock {
   let last = Number.NEGATIVE_INFINITY;
   return {
     now() {
       last = Math.max(clock.now().getTime(), last + 1);
       return new Date(last);
+    },
+    after(time: number) {
+      if (!Number.isNaN(time)) last = Math.max(last, time);
     },
   };
 }
@@ -154,7 +163,7 @@ async function handle(
   provider: string,
   event: InboundEvent,
   result: IngestResult,
-  clock: Clock,
+  clock: LaneClock,
 ): Promise<void> {
   switch (event.type) {
     case 'message': {
@@ -163,6 +172,7 @@ async function handle(
         clock,
         deps.receivedAt ? deps.clock : undefined,
       );
+      clock.after(Date.parse(recorded.receivedAt));
       deps.log.info('inbound message', {
         provider,
         channel: event.message.channel,

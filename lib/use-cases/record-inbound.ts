@@ -53,6 +53,8 @@ export type RecordInboundResult = {
   conversationId: string;
   ack: AckState | null;
   replyBy: string | null;
+  /** The stored message's receipt time (an earlier delivery's, for a duplicate). */
+  receivedAt: string;
   /** The promise and language of the conversation: what a voice greeting says. */
   promise: Conversation['promise'];
   locale: Conversation['locale'];
@@ -300,6 +302,7 @@ export async function recordInbound(
     kind: stored.created ? 'recorded' : 'duplicate',
     messageId: message.id,
     conversationId: conversation.id,
+    receivedAt: message.createdAt,
     ack: ack?.state ?? null,
     replyBy: conversation.replyBy,
     promise: conversation.promise,

@@ -165,6 +165,46 @@ describe('Meta webhooks while the store is down', () => {
     expect(await sb.outbox()).toHaveLength(6);
   });
 
+  it('should keep one customer’s messages in the order written when the store failed after the first of them', async () => {
+    // Prepare: one customer's four messages in one batch; every DynamoDB call takes 40 ms (time
+    // passes while the webhook stores them, as it does on AWS); the third message's write fails
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000801';
+    const texts = ['Dzień dobry,', 'zamówiłam kurtkę w zeszłym tygodniu,', 'nie przyszła,', 'co się stało?'];
+    const batch = messagingEnvelope(texts.map((text, n) => [messagingTextEvent(n, { sender: psid, text })]));
+    const stack = sb.backends.dynamodb.middlewareStack as unknown as {
+      add(middleware: unknown, options: { step: string; name: string }): void;
+    };
+    stack.add(
+      (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        sb.clock.advance(40);
+        return next(args);
+      },
+      { step: 'initialize', name: 'latency' },
+    );
+    let puts = 0;
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => pkStartsWith('MSG#')(input) && ++puts === 3,
+    });
+
+    // Act
+    const during = await sb.postMeta(batch);
+    await sb.drain();
+
+    // Assess: listed by receipt time, they read as she wrote them
+    expect(fault.fired).toBe(1);
+    expect(during.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    const inbound = messages.filter((m) => m.direction === 'inbound');
+    expect([...inbound].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((m) => m.text)).toEqual(
+      texts,
+    );
+    expect(messages.filter((m) => m.kind === 'ack')).toHaveLength(1);
+  });
+
   it('should split a large batch into jobs a 256 KiB queue takes, and record one customer’s long run of messages in the order written', async () => {
     // Prepare: a queue at SQS's former default size (256 KiB); one customer's 104 long Polish
     // messages (Meta's 2,000-character cap; 6 bytes a character once escaped), delivered newest
