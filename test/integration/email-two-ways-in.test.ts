@@ -54,14 +54,14 @@ function rawMime(mail: PlainMail): string {
 }
 
 /** The raw MIME of a plain mail with the fixtures' attachments (multipart/mixed, base64 parts). */
-function rawMimeWithFiles(mail: PlainMail): string {
+function rawMimeWithFiles(mail: PlainMail, files = fixtureFiles()): string {
   const [head = '', body = ''] = rawMime(mail).split('\r\n\r\n');
   const boundary = 'b1_two_ways_in';
   const parts = [
     ['Content-Type: text/plain; charset="UTF-8"', 'Content-Transfer-Encoding: base64', '', body.trim()].join(
       '\r\n',
     ),
-    ...fixtureFiles().map((file) =>
+    ...files.map((file) =>
       [
         `Content-Type: ${file.contentType}; name="=?UTF-8?B?${Buffer.from(file.filename).toString('base64')}?="`,
         'Content-Disposition: attachment',
@@ -228,6 +228,34 @@ describe('one mail through both Mailgun and SES', () => {
       fixtureFiles().map((file) => file.content.byteLength),
     );
     expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should keep the real attachments when a forged copy with files of the same sizes came first the other way', async () => {
+    // Prepare: a copy of Zofia's mail sent first through SES, its invoice swapped for another of
+    // the same size (another account number)
+    await start();
+    const swapped = fixtureFiles().map((file) => ({
+      ...file,
+      content:
+        file.contentType === 'application/pdf'
+          ? file.content.map((byte) => (byte === 0x31 ? 0x37 : byte))
+          : file.content,
+    }));
+    expect(swapped[0]?.content).not.toEqual(fixtureFiles()[0]?.content);
+    const forged = await postSes(zofia, rawMimeWithFiles(zofia, swapped));
+
+    // Act: her real mail with her files through Mailgun
+    const request = await mailgunMultipartRequest(signMailgun(mailgunMail(zofia)), fixtureFiles());
+    const real = await sb.runtime.app.request('/webhooks/email/mailgun', {
+      method: 'POST',
+      headers: request.headers,
+      body: request.rawBytes ? new Uint8Array(request.rawBytes) : request.rawBody,
+    });
+    await sb.drain();
+
+    // Assess: her mail, with her files, is recorded too
+    expect([forged.status, real.status]).toEqual([200, 200]);
+    expect((await inboundMessages()).map((message) => message.provider).sort()).toEqual(['mailgun', 'ses']);
   });
 
   it('should record both mails when another sender reuses the Message-ID on the other way in', async () => {

@@ -60,7 +60,7 @@ function emailMetaOf(mail: ParsedMail, replyTo: string | undefined): EmailMeta {
  * One mail's key however it came in (Mailgun's parsed fields or the raw MIME SES stored): its
  * Message-ID with its sender, where answers go (the Reply-To followed, which keys the contact)
  * and a digest of what it says (subject, text without any whitespace, which the two ways in
- * break and trim differently, the attachments' sizes). The Message-ID alone is the sender's
+ * break and trim differently, the attachments' bytes). The Message-ID alone is the sender's
  * choice: another sender reusing it, or a mailer that gives every mail the same one, must not
  * make a real mail a duplicate; nor may a copy whose answers go to someone else (a forged
  * Reply-To, a web form's next customer) take the place of the mail of the person it names.
@@ -73,8 +73,11 @@ export function sameMailKey(mail: ParsedMail, from: string, replyTo?: string): s
   for (const part of [from, replyTo ?? '', mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
     digest.update(part).update('\0');
   }
-  // The MIME parser keeps the first 50; Mailgun's form may carry more.
-  for (const attachment of mail.attachments.slice(0, MAX_ATTACHMENTS)) digest.update(`${attachment.size}\0`);
+  // The MIME parser keeps the first 50; Mailgun's form may carry more. Their bytes, not their
+  // sizes: a copy with a file swapped for another of the same size is another mail.
+  for (const attachment of mail.attachments.slice(0, MAX_ATTACHMENTS)) {
+    digest.update(createHash('sha256').update(attachment.content).digest()).update('\0');
+  }
   return `mail:${digest.digest('hex')}`;
 }
 
