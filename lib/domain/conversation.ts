@@ -227,6 +227,13 @@ export const ConversationSchema = z.looseObject({
    * this too. Absent while every message was stored on receipt.
    */
   lateRecordedAt: z.string().optional(),
+  /**
+   * The latest reply a person wrote in the provider's own inbox (an echo: the Page inbox,
+   * Instagram, the WhatsApp Business app), when it was received and on which channel. They read
+   * the customer's messages there, so it answered every message of that channel received before
+   * it, even one we stored only after it (a webhook the worker recorded late). Absent until one.
+   */
+  lastInboxReply: z.object({ at: z.string(), channel: ChannelSchema.or(z.string().max(40)) }).optional(),
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
@@ -461,12 +468,18 @@ export function routeOf(message: Message): ReplyRoute {
  * (a webhook the store could not take, recorded later by the worker) was seen by nobody: it is
  * still to be answered.
  */
-export function answeredByReply(lastReplyAt: string | null, message: Message): boolean {
+export function answeredByReply(
+  lastReplyAt: string | null,
+  message: Message,
+  inboxReply?: Conversation['lastInboxReply'],
+): boolean {
   if (lastReplyAt === null) return false;
   const reply = Date.parse(lastReplyAt);
-  return (
-    Date.parse(message.createdAt) <= reply && Date.parse(message.recordedAt ?? message.createdAt) <= reply
-  );
+  const received = Date.parse(message.createdAt);
+  if (received > reply) return false;
+  if (Date.parse(message.recordedAt ?? message.createdAt) <= reply) return true;
+  // Stored after the reply, but a person answered in the provider's inbox, where they read it.
+  return inboxReply?.channel === message.channel && received <= Date.parse(inboxReply.at);
 }
 
 /**
@@ -480,7 +493,7 @@ export function applyInbound(
   context: InboundContext,
 ): ApplyInboundResult {
   if (current?.episodeMessageIds.includes(message.id)) return { kind: 'unchanged', conversation: current };
-  if (current && answeredByReply(current.lastReplyAt, message)) {
+  if (current && answeredByReply(current.lastReplyAt, message, current.lastInboxReply)) {
     // Received and stored before our last reply: that reply answers it (or this is a provider's
     // late retry of a message an earlier episode applied). No new episode and no ack, but
     // downstream tools still hear of it: a message stored just before a reply landed and applied
@@ -1449,7 +1462,7 @@ export function applyAgentReply(
   context: ReplyContext,
 ): Conversation {
   const wasAwaiting = conversation.awaitingSince;
-  const replied = applyReply(
+  const applied = applyReply(
     withoutUncertainReply(
       replyLanded(withoutOlderFailure(conversation, reply.at), reply.messageId),
       reply.messageId,
@@ -1457,6 +1470,12 @@ export function applyAgentReply(
     reply.at,
     context,
   );
+  // Written in the provider's inbox (no agent of ours): what that person read there is answered.
+  const inbox = applied.lastInboxReply;
+  const replied =
+    reply.agent === null && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
+      ? { ...applied, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }
+      : applied;
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,

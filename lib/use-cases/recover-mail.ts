@@ -48,7 +48,8 @@ type Outcome = 'recovered' | 'recorded' | 'ignored' | { waitSeconds: number };
 function applied(conversation: Conversation | null, message: Message): boolean {
   if (!conversation) return false;
   return (
-    conversation.episodeMessageIds.includes(message.id) || answeredByReply(conversation.lastReplyAt, message)
+    conversation.episodeMessageIds.includes(message.id) ||
+    answeredByReply(conversation.lastReplyAt, message, conversation.lastInboxReply)
   );
 }
 

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls, injectFault, pkStartsWith, serviceDown } from '#test/support/faults.ts';
 import {
   IG_ACCOUNT_ID,
@@ -312,6 +313,64 @@ describe('Meta webhooks while the store is down', () => {
     ]);
     expect(conversation.firstReplyAt).toBeDefined();
     expect(await dlqBodies()).toEqual([]);
+  });
+
+  it('should not acknowledge again a returning customer’s queued message that a queued Page inbox reply answered before the worker recorded it', async () => {
+    // Prepare: a customer acknowledged and answered; the store goes down; she writes again and a
+    // person answers her from the Page inbox a minute later (two webhooks, two jobs). When the
+    // store is back, the worker's first receive fails her message (still throttling) and places
+    // the reply in her open conversation
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000561';
+    await sb.postMeta(messengerFrom(psid, 1));
+    await sb.drain();
+    const first = await sb.onlyOpenConversation();
+    expect(
+      (await sb.act(`/conversations/${first.id}/replies`, { text: 'Paczka wyszła wczoraj.' })).status,
+    ).toBe(201);
+    await sb.drain();
+    sb.clock.advance(30 * MINUTE);
+    const start = sb.clock.now().getTime();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const asked = await sb.postMeta(
+      messagingEnvelope([
+        [
+          {
+            ...messagingTextEvent(2, { sender: psid, text: 'A numer przesyłki?' }),
+            timestamp: start - 5_000,
+          },
+        ],
+      ]),
+    );
+    sb.clock.advance(MINUTE);
+    const answered = await sb.postMeta(
+      messagingEnvelope([[inboxEcho(psid, 'm_inbox_reply_0561', start + MINUTE - 5_000, 'Numer: 00340433')]]),
+    );
+    sb.clock.advance(5 * MINUTE);
+    outage.up();
+    const throttled = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => pkStartsWith('MSG#')(input) && JSON.stringify(input).includes('A numer przesyłki?'),
+    });
+
+    // Act
+    await sb.drain();
+
+    // Assess: her question and the answer to it are recorded; she is not acknowledged again
+    expect([asked.status, answered.status]).toEqual([200, 200]);
+    expect(throttled.fired).toBe(1);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.map((m) => m.text)).toContain('A numer przesyłki?');
+    expect(messages.map((m) => m.text)).toContain('Numer: 00340433');
+    expect(conversation.awaitingSince).toBeNull();
+    expect(conversation.episode).toBe(1);
+    // The next day, before the promise that episode would hold: the sweeper's late-notice time
+    sb.clock.set(new Date(Date.parse(conversation.replyBy ?? '2026-11-26T10:30:00+01:00') - 20 * MINUTE));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    expect((await sb.outbox()).filter((sent) => sent.automatic)).toHaveLength(1);
   });
 
   it('should let go of a queued inbox reply whose customer never comes on the job’s last receive, not keep it in the DLQ', async () => {
