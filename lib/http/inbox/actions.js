@@ -20,6 +20,15 @@ function refusalText(what, result) {
     if (result.error.details?.configure) return `${what}: ${result.error.message}.`;
     return `${what}: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
   }
+  if (code === 'TEMPLATE_REFUSED') {
+    // Refused for our configuration before anything went (a 500, but an answer): the agent's
+    // text is theirs to send again once ops have fixed the template or the setting.
+    const { provider, template, providerCode } = result.error.details ?? {};
+    const named = template?.name
+      ? `"${template.name}"${template.language ? ` (${template.language})` : ''}`
+      : 'configured';
+    return `${what}: ${provider === 'twilio' ? 'Twilio' : 'WhatsApp'} refused the reply template ${named} that replies after the 24-hour window go as${providerCode ? ` (error ${providerCode})` : ''}. It is a setting for ops to fix (whatsapp.replyTemplates in switchboard.config.json), nothing about the customer or your text. Your reply is kept: press Send again once it is fixed, or answer the customer another way meanwhile.`;
+  }
   if (code === 'FORBIDDEN') return `${what}: this key may read but not act (it lacks the "reply" scope).`;
   if (result.error?.message) return `${what} (${code ?? result.status}): ${result.error.message}`;
   return `${what}: the server answered ${result.status}.`;
@@ -98,7 +107,9 @@ async function sendReply() {
   // No answer: the network failed, the server failed (the API keeps no answer for the key, and
   // the reply may have gone before it failed), or the first try is still running.
   if (!result) return tell(UNANSWERED.network);
-  if (result.status >= 500) return tell(UNANSWERED.server(result));
+  // A refused template is the one 5xx that says what happened: nothing went (below, a refusal).
+  if (result.status >= 500 && result.error?.code !== 'TEMPLATE_REFUSED')
+    return tell(UNANSWERED.server(result));
   if (result.error?.code === 'REQUEST_IN_PROGRESS') return tell(UNANSWERED.running);
   // Any other answer is final for this key: the next reply is a new request.
   state.unanswered.delete(id);

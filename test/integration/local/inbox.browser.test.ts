@@ -1099,6 +1099,63 @@ describe('the inbox page over a failing store', () => {
     }
   }, 60_000);
 
+  // Found at stop 26: a template WhatsApp refused for our configuration (500 TEMPLATE_REFUSED,
+  // nothing sent) was read like a server failure: "the reply may or may not have gone".
+  it('should say plainly that a reply whose WhatsApp template was refused was not sent, and send it once the template is fixed', async () => {
+    // Prepare: a Friday-evening WhatsApp message, answered on Monday; the Polish template is
+    // configured but WhatsApp has no such template yet (132001)
+    const meta = await startFakeMeta({ templates: [] });
+    try {
+      const running = await startTestSwitchboard({
+        clock: new TestClock('2026-11-27T19:00:00+01:00'),
+        graphBaseUrl: meta.url,
+        business: {
+          ...DEFAULT_BUSINESS_CONFIG,
+          whatsapp: { replyTemplates: { pl: { meta: { name: 'odpowiedz_konsultanta', language: 'pl' } } } },
+        },
+      });
+      sb = running;
+      await running.postMeta(metaFixture('whatsapp-text'));
+      await running.drain();
+      const id = await conversationOf(running, 'phone:+48601234567');
+      running.clock.set('2026-11-30T09:30:00+01:00');
+      browser = await openInbox(running, async () => 'pass', `#${id}`);
+      const { page } = browser;
+      const box = page.getByLabel('Reply to the customer');
+      await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
+      const text = 'Paczka wyszła dziś rano.';
+      await box.fill(text);
+
+      // Act: Send is refused for the template; ops approve it; the agent presses Send again
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      const refusal = (await page.getByRole('alert').getByText('Not sent').textContent()) ?? '';
+      const kept = await box.inputValue();
+      const editable = await box.isEditable();
+      meta.approve({ name: 'odpowiedz_konsultanta', language: 'pl', parameters: 2 });
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+
+      // Assess: it said what happened and what to do; the text stayed; one reply went, after the fix
+      expect(refusal).toMatch(/^Not sent:/);
+      expect(refusal).toContain('odpowiedz_konsultanta');
+      expect(refusal).toContain('whatsapp.replyTemplates');
+      expect(refusal).toContain('press Send again once it is fixed');
+      expect(refusal).not.toContain('may or may not');
+      expect({ kept, editable }).toEqual({ kept: text, editable: true });
+      const sent = meta.requests.filter(
+        (request) =>
+          request.path.endsWith('/messages') && (request.body as { type?: string }).type === 'template',
+      );
+      expect(sent).toHaveLength(2);
+      const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+        conversation: { firstReplyAt?: string };
+      };
+      expect(conversation.firstReplyAt).toBeDefined();
+    } finally {
+      await meta.close();
+    }
+  }, 60_000);
+
   // Found at stop 25: a view showed its first 50 conversations with no sign that more waited.
   it('should say when a view has more conversations than its first page, and show them on request', async () => {
     // Prepare: 51 customers wait, one more than a page of the list holds
