@@ -30,6 +30,8 @@ export const MOVED = {
     'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
   held: 'Your reply from their resolved conversation is kept: it comes into the box once this one is answered.',
   next: 'Your reply from their resolved conversation is in the box now: read it, then press Send to send it too.',
+  draft:
+    'The draft you had begun here follows it, after a blank line: make them the one reply you mean before you send.',
 };
 
 /** A reply without an answer keeps its text as sent: the same request again is the safe retry. */
@@ -57,8 +59,8 @@ window.addEventListener('beforeunload', (event) => {
 /**
  * A conversation just shown: its reply box gets what was kept for it. Its own unanswered reply
  * first, locked, since Send sends that one (what the box shows is always what Send sends);
- * else a reply moved to it, once (from then on it is in the box like any typed text); else its
- * draft.
+ * else a reply moved to it, once (from then on it is in the box like any typed text), with its
+ * draft after it; else its draft.
  */
 export function showKeptReply(id) {
   const attempt = state.unanswered.get(id);
@@ -82,7 +84,10 @@ export function showKeptReply(id) {
     return;
   }
   state.moved.delete(id);
-  $('reply-text').value = moved;
+  // The draft begun here stays, after the moved reply (found at stop 26: the moved reply took its
+  // place, and keepDraft lost it once the agent looked elsewhere).
+  const draft = state.drafts.get(draftKey(keyTag(state.apiKey), id));
+  $('reply-text').value = draft?.trim() ? `${moved}\n\n${draft}` : moved;
   lockReply(false);
-  showReplyError(MOVED.shown);
+  showReplyError(draft?.trim() ? `${MOVED.shown} ${MOVED.draft}` : MOVED.shown);
 }

@@ -775,6 +775,52 @@ describe('the inbox page over a failing store', () => {
     expect((await running.outbox()).filter((entry) => entry.text?.startsWith(text))).toEqual([]);
   }, 60_000);
 
+  // Found at stop 26: the reply moved to the customer's open conversation replaced the draft the
+  // agent had begun there, and the draft was gone once the agent looked elsewhere.
+  it("should keep the open conversation's draft when a reply from the resolved one moves into its box", async () => {
+    // Prepare: the agent begins a reply in the open conversation, then answers the resolved one
+    const running = await startTestSwitchboard();
+    sb = running;
+    const { resolved, open } = await resolvedAndOpen(running, '+48601000014');
+    browser = await openInbox(running, async () => 'pass', `#${open}`);
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    const show = async (id: string, text: string) => {
+      await page.evaluate((to) => {
+        location.hash = `#${to}`;
+      }, id);
+      await page.locator('#messages .text').getByText(text).waitFor({ timeout: 10_000 });
+    };
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+    const draft = 'Adres zmienię, proszę';
+    await box.fill(draft);
+    await show(resolved, 'Dzień dobry, gdzie moja paczka?');
+    const moved = 'Paczka wyszła wczoraj, dziś będzie u Pani.';
+    await box.fill(moved);
+
+    // Act: Send is refused and the reply moves to the open conversation; the agent looks at the
+    // resolved one again and comes back
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+    const arrived = await box.inputValue();
+    const notice = await page.getByRole('alert').textContent();
+    await show(resolved, 'Dzień dobry, gdzie moja paczka?');
+    await show(open, 'Czy mogę też zmienić adres?');
+
+    // Assess: both texts, the moved reply first, kept across the look elsewhere; nothing sent
+    expect(arrived).toBe(`${moved}\n\n${draft}`);
+    expect(notice).toContain('The draft you had begun here follows it, after a blank line');
+    expect(await box.inputValue()).toBe(`${moved}\n\n${draft}`);
+    expect(await box.isEditable()).toBe(true);
+    expect((await running.outbox()).filter((entry) => entry.text?.startsWith(moved))).toEqual([]);
+  }, 60_000);
+
   // Found at stop 25: the moved reply overwrote, on screen, the open conversation's own locked
   // reply still unanswered, and Send sent that other text, not the one shown.
   it("should send what the reply box shows when the moved reply meets the open conversation's own unanswered reply", async () => {
