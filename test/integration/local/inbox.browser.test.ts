@@ -1671,6 +1671,31 @@ describe('the inbox page with several conversations in flight', () => {
     await expect.poll(focused, { timeout: 10_000 }).toBe(next);
   }, 60_000);
 
+  // Found at stop 26: the skip link set the address to #conversation-title, so a reload no longer
+  // opened the conversation the agent was on.
+  it("should move the focus to the conversation with the skip link and keep the conversation's address", async () => {
+    // Prepare: a customer's conversation open by its address
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000043', Body: 'Czy jest rozmiar M?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000043');
+    browser = await openInbox(running, async () => undefined, `#${id}`);
+    const { page } = browser;
+    await page.locator('#messages .text').getByText('Czy jest rozmiar M?').waitFor({ timeout: 10_000 });
+
+    // Act: the skip link from the keyboard, then a reload
+    await page.getByRole('link', { name: 'Skip to the conversation' }).focus();
+    await page.keyboard.press('Enter');
+    const focused = await page.evaluate(() => document.activeElement?.id);
+    const hash = await page.evaluate(() => location.hash);
+    await page.reload();
+
+    // Assess: the focus went to the conversation; the address still names it, and a reload opens it
+    expect({ focused, hash }).toEqual({ focused: 'conversation-title', hash: `#${id}` });
+    await page.locator('#messages .text').getByText('Czy jest rozmiar M?').waitFor({ timeout: 10_000 });
+  }, 60_000);
+
   // Found at stop 26 (an agent's review): the "Show" selector, as wide as its longest choice,
   // stuck out of the list's pane over the conversation.
   it("should keep the list's view selector inside the list's pane", async () => {
