@@ -13,6 +13,14 @@ const VIEWS = {
   open: '/api/conversations?status=open&limit=50',
 };
 
+/** What each view says when it lists nobody: what is true of that view, not of another. */
+const EMPTY = {
+  awaiting: 'Nobody is waiting.',
+  overdue: 'Nobody is waiting past their reply-by time.',
+  noReply: 'No open conversation holds only out-of-office replies, list mail or keywords.',
+  open: 'No open conversations.',
+};
+
 /**
  * The first `state.listPages` pages of a listing, each conversation once (one that moved up
  * between two pages' reads would come twice), and the cursor of the rest (null: no more).
@@ -58,6 +66,7 @@ export async function refreshList() {
   $('list-note').textContent = result.note ?? '';
   // Only the waiting views know the customer still waits, so only they mark lateness.
   const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;
+  $('list-empty').textContent = EMPTY[view];
   renderList(result.data.items, marksOverdue);
   // A page holds 50: say when there are more, rather than let the list look complete.
   $('more').hidden = !result.data.nextCursor;

@@ -1696,6 +1696,41 @@ describe('the inbox page with several conversations in flight', () => {
     await page.locator('#messages .text').getByText('Czy jest rozmiar M?').waitFor({ timeout: 10_000 });
   }, 60_000);
 
+  // Found at stop 26: every view, empty, said "Nobody is waiting.", also while a customer waited
+  // (the overdue and no-reply-needed views).
+  it('should say in each empty view what is true for that view', async () => {
+    // Prepare: one customer waits, within their promise
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000044', Body: 'Czy wysyłacie za granicę?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000044');
+    browser = await openInbox(running, async () => undefined, '');
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    await list.getByRole('button', { name: /phone:\+48601000044/ }).waitFor({ timeout: 10_000 });
+    const empty = page.locator('#list-empty');
+    /** Chooses a view; its listing comes a moment after the choice. */
+    const choose = async (view: string) => {
+      await page.getByLabel('Show').selectOption(view);
+      await expect.poll(() => list.locator('[data-id]').count(), { timeout: 10_000 }).toBe(0);
+    };
+
+    // Act and Assess: each view, empty, says what is true of it
+    await choose('overdue');
+    await expect.poll(() => empty.textContent()).toBe('Nobody is waiting past their reply-by time.');
+    await choose('noReply');
+    await expect
+      .poll(() => empty.textContent())
+      .toBe('No open conversation holds only out-of-office replies, list mail or keywords.');
+    expect((await running.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+    await choose('open');
+    await expect.poll(() => empty.textContent()).toBe('No open conversations.');
+    await choose('awaiting');
+    await expect.poll(() => empty.textContent()).toBe('Nobody is waiting.');
+    expect(await page.locator('#list-empty').isVisible()).toBe(true);
+  }, 60_000);
+
   // Found at stop 26 (an agent's review): the "Show" selector, as wide as its longest choice,
   // stuck out of the list's pane over the conversation.
   it("should keep the list's view selector inside the list's pane", async () => {
