@@ -13,6 +13,8 @@ export const dateTime = new Intl.DateTimeFormat(language, {
   hourCycle,
 });
 const relative = new Intl.RelativeTimeFormat(language, { numeric: 'auto' });
+/** A day as the chart's axis writes it ("Nov 27"), in the page's language like every other date. */
+export const shortDay = new Intl.DateTimeFormat(language, { month: 'short', day: 'numeric' });
 
 /** Creates an element; children are nodes or strings, and strings become text, never markup. */
 export function el(tag, attributes = {}, ...children) {

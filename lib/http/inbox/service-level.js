@@ -1,9 +1,14 @@
 // The service-level chart and its table: promises kept and the median first reply, per day.
 
 import { api, offline } from './api.js';
-import { $, el } from './page.js';
+import { $, el, shortDay } from './page.js';
 
 const DAY_MS = 86_400_000;
+/** A tick every day or every few (never between two days, which would write a day twice), in Unix seconds. */
+const DAY_TICKS = [1, 2, 3, 7, 14].map((days) => days * 86_400);
+/** The chart's x values (Unix seconds) as days in the page's language, not uPlot's US month/day. */
+const dayText = (seconds) =>
+  seconds === null || seconds === undefined ? '–' : shortDay.format(seconds * 1000);
 let chart = null;
 
 /** A local date as YYYY-MM-DD (toISOString would shift it to UTC). */
@@ -68,7 +73,7 @@ function drawChart(days) {
       height: 240,
       scales: { '%': { range: [0, 100] }, h: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
       series: [
-        {},
+        { label: 'Day', value: (_u, v) => dayText(v) },
         {
           label: 'Promises kept',
           scale: '%',
@@ -88,7 +93,7 @@ function drawChart(days) {
         },
       ],
       axes: [
-        {},
+        { incrs: DAY_TICKS, values: (_u, ticks) => ticks.map(dayText) },
         { scale: '%', size: 56, values: (_u, ticks) => ticks.map((v) => `${v} %`) },
         {
           scale: 'h',

@@ -1641,6 +1641,52 @@ describe('the inbox page with several conversations in flight', () => {
     expect(promise).toMatch(/^reply by [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} \(in 60 minutes\)$/);
   }, 60_000);
 
+  // Found at stop 26: the service-level chart's days were uPlot's US month/day ("11/27"), unlike
+  // every other date on the page.
+  it("should write the service-level chart's days in the page's language", async () => {
+    // Prepare: the agent's browser is Polish; what the chart writes on its canvas is recorded
+    const running = await startTestSwitchboard();
+    sb = running;
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    const { page } = browser;
+    await page.addInitScript(() => {
+      const drawn: string[] = [];
+      (window as { __drawn?: string[] }).__drawn = drawn;
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+        drawn.push(String(text));
+        return fillText.call(this, text, ...rest);
+      };
+    });
+    await page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+      });
+      await route.fulfill({
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: Buffer.from(await response.arrayBuffer()),
+      });
+    });
+    await page.goto('http://inbox.test/inbox');
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+
+    // Act: the chart is drawn (the x axis's labels: what is not the y axes' "… %" and "… h")
+    const drawnDays = async () =>
+      (await page.evaluate(() => (window as { __drawn?: string[] }).__drawn ?? [])).filter(
+        (text) => text.trim() && !/ (%|h)$/.test(text),
+      );
+    await expect.poll(async () => (await drawnDays()).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const days = await drawnDays();
+
+    // Assess: English dates, "Nov 27", as on the rest of the page
+    for (const day of days) expect(day).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
+  }, 60_000);
+
   // Found at stop 26 (an agent's review): Resolve, pressed from the keyboard, disabled itself with
   // the focus on it, and the focus fell to the top of the page.
   it('should move the focus to the next customer in the list after a conversation is resolved from the keyboard', async () => {
