@@ -146,7 +146,7 @@ async function sendReply() {
       showReplyError(MOVED.next);
     }
   }
-  setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`);
+  setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`, { passes: true });
   await afterChange();
   // A reply moved here came into the box to be read first: the focus stays with it.
   if (shown && id === state.shownId && !$('reply-text').value) focusNext(id);
@@ -199,7 +199,7 @@ async function resolveShown() {
     return shown ? showReplyError(text) : setStatus(`${who}: ${text}`);
   }
   if (shown) $('resolve').disabled = true;
-  setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`);
+  setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`, { passes: true });
   await afterChange();
   if (fromForm && shown && id === state.shownId) focusNext(id);
 }

@@ -26,8 +26,26 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-export function setStatus(text) {
-  $('status').textContent = text;
+/** How long a success stays in the status line ("Reply sent."): read, then out of the way. */
+export const PASSING_MS = 10_000;
+let passing = null;
+
+/**
+ * Says `text` in the status line (a polite live region: screen readers read each new text, never
+ * its removal). An error or a state stays until the next message; a success (`passes`) fades and
+ * is cleared after PASSING_MS, so that the line never tells of an old reply as if of the last one.
+ */
+export function setStatus(text, { passes = false } = {}) {
+  const status = $('status');
+  clearTimeout(passing);
+  passing = null;
+  status.classList.remove('passing');
+  status.textContent = text;
+  if (!passes || !text) return;
+  // Read before the class comes back, so that a second success fades from the start again.
+  void status.offsetWidth;
+  status.classList.add('passing');
+  passing = setTimeout(() => setStatus(''), PASSING_MS);
 }
 
 /** An episode only an out-of-office reply, a list post or a keyword began promised nobody anything. */

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
@@ -1367,13 +1367,18 @@ describe('the inbox page with several conversations in flight', () => {
     sb = undefined;
   });
 
-  /** The inbox with the test key, at `hash`; each API request waits for `hold` first, then goes to the app. */
+  /**
+   * The inbox with the test key, at `hash`; each API request waits for `hold` first, then goes to
+   * the app. `prepare` runs on the page before it loads (a fake clock, say).
+   */
   async function openInbox(
     running: TestSwitchboard,
     hold: (url: URL, method: string) => Promise<void>,
     hash: string,
+    prepare?: (page: Page) => Promise<void>,
   ): Promise<Browser> {
     const opened = await launchBrowser();
+    await prepare?.(opened.page);
     await opened.page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
       const url = new URL(request.url());
@@ -1715,6 +1720,44 @@ describe('the inbox page with several conversations in flight', () => {
     const focused = () =>
       page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? document.activeElement?.tagName);
     await expect.poll(focused, { timeout: 10_000 }).toBe(next);
+  }, 60_000);
+
+  // Found at stop 26: "Reply sent." stayed under the header until the next message, long after it
+  // was news, so that a later look could not tell whether it was about the last reply.
+  it('should clear a success message from the status line after a while, and keep the line for screen readers', async () => {
+    // Prepare: a customer waits; the page's clock is the test's
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000045', Body: 'Czy mogę odebrać osobiście?' });
+    await running.drain();
+    const id = await waiting(running, 'phone:+48601000045');
+    browser = await openInbox(
+      running,
+      async () => undefined,
+      `#${id}`,
+      (page) => page.clock.install(),
+    );
+    const { page } = browser;
+    const status = page.locator('#status');
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę odebrać osobiście?')
+      .waitFor({ timeout: 10_000 });
+    await page.getByLabel('Reply to the customer').fill('Tak, zapraszamy od 9 do 17.');
+
+    // Act: the reply is sent; a few seconds pass, then more
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    await page.clock.fastForward(4_000);
+    const aMomentLater = await status.textContent();
+    await page.clock.fastForward(20_000);
+    const later = await status.textContent();
+
+    // Assess: long enough to be read, then gone; the live region itself stays
+    expect({ aMomentLater, later }).toEqual({ aMomentLater: 'Reply sent.', later: '' });
+    expect(await status.getAttribute('role')).toBe('status');
+    expect(await status.getAttribute('aria-live')).toBe('polite');
+    expect(await status.isHidden()).toBe(false);
   }, 60_000);
 
   // Found at stop 26: the skip link set the address to #conversation-title, so a reload no longer
