@@ -96,9 +96,38 @@ export const OwedLookUpSchema = z.looseObject({
   requestedAt: z.string(),
   attempts: z.number().int().nonnegative(),
   retryAt: z.string(),
+  /** When the sweeper last queued its job: not again before another grace period (as Ack.enqueuedAt). */
+  enqueuedAt: z.string().optional(),
   uncertain: AckSchema.shape.uncertain.unwrap(),
 });
 export type OwedLookUp = z.infer<typeof OwedLookUpSchema>;
+
+/**
+ * When the sweeper queues an owed lookup's job: at `retryAt`, and after a job it queued, not
+ * before another grace period (a worker held up would otherwise get a job, each a provider list
+ * call, on every run).
+ */
+export function lookUpDueAt(owed: OwedLookUp, graceMs: number): number {
+  const retry = Date.parse(owed.retryAt);
+  return owed.enqueuedAt ? Math.max(retry, Date.parse(owed.enqueuedAt) + graceMs) : retry;
+}
+
+/** The sweeper queued these owed lookups' jobs (markAckEnqueued's counterpart). */
+export function markLookUpsEnqueued(
+  conversation: Conversation,
+  queued: readonly Pick<OwedLookUp, 'slot' | 'episode'>[],
+  now: Date,
+): Conversation {
+  const isQueued = (owed: OwedLookUp) =>
+    queued.some((q) => q.slot === owed.slot && q.episode === owed.episode);
+  const lookUps = conversation.lookUps;
+  if (!lookUps?.some(isQueued)) return conversation;
+  const enqueuedAt = now.toISOString();
+  return {
+    ...conversation,
+    lookUps: lookUps.map((owed) => (isQueued(owed) ? { ...owed, enqueuedAt } : owed)),
+  };
+}
 
 /** Where answers go: the channel and addresses of the customer's last message. */
 export const ReplyRouteSchema = z.looseObject({
@@ -1274,7 +1303,7 @@ export function nextSweepAt(
   const times = [
     jobSweepAt(conversation.ack, graceMs),
     jobSweepAt(conversation.notice, graceMs),
-    ...(conversation.lookUps ?? []).map((owed) => Date.parse(owed.retryAt)),
+    ...(conversation.lookUps ?? []).map((owed) => lookUpDueAt(owed, graceMs)),
   ];
   if (notice !== undefined) {
     const due = noticeDueAt(conversation, notice);

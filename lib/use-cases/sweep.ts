@@ -3,8 +3,10 @@ import {
   type Conversation,
   deferOutbox,
   hasUndeliveredEvents,
+  lookUpDueAt,
   markAckEnqueued,
   markBreached,
+  markLookUpsEnqueued,
   noticeDueAt,
   requestNotice,
   type Slot,
@@ -209,11 +211,22 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
       );
       result.requeued++;
     }
-    // An ended episode's uncertain ack or notice, replaced before its lookup: its lookup-only job.
-    for (const owed of conversation.lookUps ?? []) {
-      if (Date.parse(owed.retryAt) > now.getTime()) continue;
-      await deps.queue.enqueue({ conversationId: conversation.id, episode: owed.episode, kind: owed.slot });
+    // An ended episode's uncertain ack or notice, replaced before its lookup: its lookup-only
+    // job, recorded as queued (one write for all), so that the next runs leave it to the worker.
+    const graceMs = deps.graceMs ?? 60_000;
+    const owed = (conversation.lookUps ?? []).filter((l) => lookUpDueAt(l, graceMs) <= now.getTime());
+    for (const lookUp of owed) {
+      await deps.queue.enqueue({
+        conversationId: conversation.id,
+        episode: lookUp.episode,
+        kind: lookUp.slot,
+      });
       result.requeued++;
+    }
+    if (owed.length > 0) {
+      await updateConversation(deps.store, conversation.id, (current) =>
+        markLookUpsEnqueued(current, owed, now),
+      );
     }
   } catch (error) {
     result.errors++;

@@ -201,6 +201,51 @@ describe('uncertain sends', () => {
     expect(texted, 'the first ack texted again').toHaveLength(1);
   });
 
+  // Found at stop 26 (follow-ups): the sweeper queued a due owed lookup on every run until a worker
+  // settled it (nothing recorded the enqueue, as markAckEnqueued does for acks): a worker held up
+  // got a job per run, each a Twilio list call.
+  it('should queue an owed lookup once per grace period while the worker is held up, not on every sweeper run (one Twilio list call)', async () => {
+    // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails; an
+    // agent answers within the wait and the customer writes back (the lookup is owed)
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+    sb.clock.advance(60_000);
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(waiting?.id as string))?.lookUps).toHaveLength(1);
+    const listed = () => twilio?.requests.filter((request) => request.method === 'GET').length ?? 0;
+    const listedBefore = listed();
+
+    // Act: the wait passes; the sweeper runs every 15 s (as npm start runs it) three times
+    // while the worker is held up (a backlog), then the worker takes what was queued
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    const requeued: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      requeued.push((await sweep(sb.runtime.sweepDeps)).requeued);
+      sb.clock.advance(15_000);
+    }
+    const handled = await sb.drain();
+
+    // Assess: one job, one list call; the ack the customer got on record once
+    expect(requeued, 'lookup jobs queued per sweeper run').toEqual([1, 0, 0]);
+    expect(handled, 'lookup jobs the worker took').toBe(1);
+    expect(listed() - listedBefore, 'Twilio list calls').toBe(1);
+    const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+    expect(acks.filter((ack) => ack.text === ackPost?.form.Body)).toHaveLength(1);
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent' && event.data.episode === 1);
+    expect(new Set(sent.map((event) => event.id)).size).toBe(1);
+    expect((await sb.runtime.store.getConversation(waiting?.id as string))?.lookUps ?? []).toEqual([]);
+  });
+
   // Found by the review of stop 26: the next episode a message sent while the reply was with the
   // provider opens (applyReply's) replaced the ended episode's uncertain ack without keeping its
   // lookup (lookUps), as applyInbound's does.
