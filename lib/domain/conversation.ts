@@ -664,13 +664,50 @@ const MAX_LOOK_UPS = 4;
 export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): Conversation {
   const job = conversation[slot];
   if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
+  const retryAt = job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString();
+  return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt);
+}
+
+/**
+ * The worker's settle of a job whose slot the next episode's job took while it was being sent
+ * (owingLookUp keeps only a job at rest): a try that ended uncertain, or one that keeps an
+ * earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one at
+ * once, as owingLookUp). Anything else changes nothing (a "sent" was announced ahead).
+ */
+export function owingReplacedTry(
+  conversation: Conversation,
+  slot: Slot,
+  sending: Ack,
+  outcome: SettleOutcome,
+): Conversation {
+  const inSlot = conversation[slot];
+  if (!inSlot || inSlot.episode <= sending.episode) return conversation;
+  if (outcome.state !== 'pending' && outcome.state !== 'failed') return conversation;
+  if (conversation.lookUps?.some((l) => l.slot === slot && l.episode === sending.episode))
+    return conversation;
+  // (UncertainOutcome is UncertainTry with a Date: the Omit over a loose schema loses its keys' types.)
+  const uncertain = outcome.uncertain
+    ? ({ ...outcome.uncertain, at: outcome.uncertain.at.toISOString() } as UncertainTry)
+    : sending.uncertain;
+  if (!uncertain) return conversation;
+  const retryAt = outcome.state === 'pending' ? outcome.retryAt : outcome.at;
+  return withOwedLookUp(conversation, slot, sending, uncertain, retryAt.toISOString());
+}
+
+function withOwedLookUp(
+  conversation: Conversation,
+  slot: Slot,
+  job: Ack,
+  uncertain: UncertainTry,
+  retryAt: string,
+): Conversation {
   const owed: OwedLookUp = {
     slot,
     episode: job.episode,
     requestedAt: job.requestedAt,
     attempts: 0,
-    retryAt: job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString(),
-    uncertain: job.uncertain,
+    retryAt,
+    uncertain,
   };
   const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
   return { ...conversation, lookUps: [...others, owed].slice(-MAX_LOOK_UPS) };
@@ -961,6 +998,19 @@ export function ackNoLongerNeeded(conversation: Conversation, episode: number): 
 /** A try that ended uncertain, as the worker settles it: its start and text, and where it went. */
 export type UncertainOutcome = Omit<UncertainTry, 'at'> & { at: Date };
 
+/** How a try of an ack or notice ended, or what the episode's end made of it (settleAck). */
+export type SettleOutcome =
+  | { state: 'sent'; at: Date; messageId: string }
+  | { state: 'skipped'; reason: string; at: Date }
+  | {
+      state: 'failed';
+      reason: string;
+      at: Date;
+      deadLettered?: boolean;
+      uncertain?: UncertainOutcome | undefined;
+    }
+  | { state: 'pending'; reason: string; retryAt: Date; uncertain?: UncertainOutcome | undefined };
+
 /**
  * Moves the episode's ack or notice to a final or retryable state; a no-op for another episode,
  * and a "sent" never overwrites a "failed" or a skip for the closed window (the provider's
@@ -969,17 +1019,7 @@ export type UncertainOutcome = Omit<UncertainTry, 'at'> & { at: Date };
 export function settleAck(
   conversation: Conversation,
   episode: number,
-  outcome:
-    | { state: 'sent'; at: Date; messageId: string }
-    | { state: 'skipped'; reason: string; at: Date }
-    | {
-        state: 'failed';
-        reason: string;
-        at: Date;
-        deadLettered?: boolean;
-        uncertain?: UncertainOutcome | undefined;
-      }
-    | { state: 'pending'; reason: string; retryAt: Date; uncertain?: UncertainOutcome | undefined },
+  outcome: SettleOutcome,
   slot: Slot = 'ack',
 ): Conversation {
   const job = conversation[slot];

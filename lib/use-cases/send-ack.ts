@@ -9,6 +9,7 @@ import {
   deadLetteredAt,
   isRedrive,
   type OwedLookUp,
+  owingReplacedTry,
   type Slot,
   sendChannelOf,
   settleAck,
@@ -110,10 +111,13 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // long after the promise was made (a backoff, a redrive, a deploy between).
   const signed =
     slot === 'ack' && conversation.promise ? signedNow(deps.business, conversation.promise) : null;
+  const sending = conversation[slot];
   const change =
     (outcome: Parameters<typeof settleAck>[2], promise?: ReplyPromise) => (current: Conversation) => {
       const settled = settleAck(current, job.episode, outcome, slot);
-      if (settled === current) return settled;
+      // The next episode's job took the slot while this one was being sent: a try that may
+      // have gone is still owed its lookup.
+      if (settled === current) return sending ? owingReplacedTry(current, slot, sending, outcome) : current;
       if (promise) return stateNewPromise(settled, slot, promise);
       return outcome.state === 'sent' && signed ? stateSigner(settled, signed) : settled;
     };

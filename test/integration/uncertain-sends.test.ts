@@ -296,6 +296,72 @@ describe('uncertain sends', () => {
     expect(sent.map((event) => event.data.episode)).toContain(1);
   });
 
+  // Found at stop 26 (follow-ups): owingLookUp keeps only a job at rest (pending, failed); one a
+  // worker was sending when the next episode's took its slot was not kept, and when its send then
+  // ended uncertain, the worker's settle found the slot taken and wrote nothing.
+  it('should record the acknowledgement Twilio took when its answer was held while an agent replied and the customer wrote again, then the connection dropped (a job being sent whose slot the next episode took)', async () => {
+    // Prepare: Twilio takes the ack but holds its answer; meanwhile an agent answers and the
+    // customer writes again (the next episode); then the connection drops, and Twilio's Messages
+    // list cannot be read just then
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
+    const degraded = degradedTwilio(state);
+    let meanwhile: (() => Promise<void>) | null = null;
+    let held = 0;
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      fetch: async (input, init) => {
+        const response = await degraded(input, init);
+        const post = String(input).endsWith('/Messages.json') && init?.method === 'POST';
+        const during = meanwhile;
+        if (!post || !during) return response;
+        meanwhile = null;
+        await response.text();
+        await during();
+        held++;
+        state.list = 'down';
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      },
+    });
+    const switchboard = sb;
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    const id = (await conversations(sb))[0]?.id as string;
+    meanwhile = async () => {
+      switchboard.clock.advance(3_000);
+      const replied = await switchboard.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' });
+      expect(replied.status).toBe(201);
+      switchboard.clock.advance(5_000);
+      await switchboard.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
+    };
+
+    // Act: the worker sends the ack (held, dropped); then Twilio is up again, the wait passes and
+    // the sweeper runs
+    await sb.drain();
+    expect(held).toBe(1);
+    expect((await sb.runtime.store.getConversation(id))?.episode).toBe(2);
+    const ackPost = twilio.requests.find(
+      (request) => request.method === 'POST' && !String(request.form.Body).startsWith('Paczka'),
+    );
+    state.list = 'up';
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the first episode's ack (Twilio has it): on record and announced,
+    // never texted again
+    const acks = (await messagesOf(sb, id)).filter((message) => message.kind === 'ack');
+    expect(
+      acks.map((ack) => ack.text),
+      'the ack the customer got, on record',
+    ).toContain(ackPost?.form.Body);
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent');
+    expect(sent.map((event) => event.data.episode)).toContain(1);
+    const texted = twilio.requests.filter(
+      (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
+    );
+    expect(texted, 'the first ack texted again').toHaveLength(1);
+    expect((await sb.runtime.store.getConversation(id))?.lookUps ?? []).toEqual([]);
+  });
+
   // Found by the review of stop 26: a call from a number that takes no SMS marked the pending
   // ack spoken and dropped its uncertain try, never looked up.
   it('should record the WhatsApp acknowledgement Twilio took on an uncertain try when the customer then calls from their landline', async () => {
