@@ -48,6 +48,7 @@ export function createFrontApp(config: AppConfig, log: Log): { app: Hono; store:
     log,
     ourAppIds: channels.ourAppIds,
     business: config.business,
+    metrics: noMetrics,
   };
   const app = createApp({
     publicUrl: config.publicUrl,

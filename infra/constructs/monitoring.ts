@@ -196,7 +196,7 @@ export class Monitoring extends Construct {
     const ackPeriod = Duration.minutes(15);
     this.alarm('AcksFailing', {
       description:
-        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement").',
+        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). Also counted: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
       metric: new cloudwatch.MathExpression({
         label: 'acks failed for good %',
         expression: 'IF(FILL(failed, 0) >= 2, 100 * FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0)), 0)',

@@ -221,6 +221,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
     ourAppIds: channels.ourAppIds,
     business: config.business,
+    metrics,
   };
   const handlers = eventHandlers(recordDeps, updateDeps);
   const app = createApp({

@@ -13,6 +13,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { applyStoredReply, updateConversation } from './conversation-writes.ts';
 
 export type UpdateDeps = {
@@ -23,6 +24,8 @@ export type UpdateDeps = {
   ourAppIds: readonly string[];
   /** The promise of a customer message newer than a person's inbox reply (applyStoredReply). */
   business: BusinessConfig;
+  /** AcksFailed for an ack the provider reports undelivered or failed after it was sent. */
+  metrics: Metrics;
 };
 
 export type UpdateResult = {
@@ -51,7 +54,7 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
 
 /** A delivery update for `message`, ours, found by its provider id or held until its alias was written. */
 export async function applyDelivery(
-  deps: Pick<UpdateDeps, 'store' | 'clock'>,
+  deps: Pick<UpdateDeps, 'store' | 'clock'> & Partial<Pick<UpdateDeps, 'metrics'>>,
   message: Message,
   update: DeliveryUpdate,
 ): Promise<UpdateResult> {
@@ -90,6 +93,10 @@ export async function applyDelivery(
         ? settleAck(current, job.episode, { ...outcome, at: deps.clock.now() }, slot)
         : current;
     });
+    // Counted where the worker counts a refusal (AcksFailed, the AcksFailing alarm): carrier
+    // filtering (Twilio 30007) and unreachable handsets reach us only so. Once per ack: only the
+    // write that moved it from sending or sent to failed counts (a retry, a repeat finds it failed).
+    if (marked && slot === 'ack' && outcome.state === 'failed') deps.metrics?.count('AcksFailed');
   }
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };

@@ -10,6 +10,7 @@ import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/busine
 import type { Conversation } from '#lib/domain/conversation.ts';
 import { LocalEventFeed } from '#lib/local/event-feed.ts';
 import { pollOnce } from '#lib/local/worker.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { type Backends, startBackends } from './backends.ts';
@@ -97,6 +98,8 @@ export async function startTestSwitchboard(
     /** What the runtime's outgoing fetch sees (SNS certificates, SNS subscription confirmations). */
     fetch?: typeof fetch;
     maxReceiveCount?: number;
+    /** Where the business metrics go (default: nowhere), for tests of what the alarms see. */
+    metrics?: Metrics;
   } = {},
 ): Promise<TestSwitchboard> {
   const backends = await startBackends({
@@ -155,6 +158,7 @@ function assemble(
     mailStore: new LocalMailStore({ dir: join(dataDir, 'mail') }),
     eventSink: new LocalEventSink({ path: eventsPath }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.twilioApiBaseUrl || options.graphBaseUrl
       ? {}
       : { outbox: new OutboxSender({ path: outboxPath, log }) }),

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { metaFixture, whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { undeliveredBeforeAlias } from '#test/support/races.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
+
+// The AcksFailing alarm divides AcksFailed by AcksSent + AcksFailed. An ack the carrier filtered
+// (Twilio 30007) or could not deliver (30003, 30005, 30006) reaches us as a status callback after
+// the worker counted it sent: found at stop 26 (follow-ups), such a late failure was never
+// counted, so the commonest reason acks silently stop arriving did not alarm.
+
+/** Metrics that keep what was counted. */
+function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
+  const counted: Array<{ name: MetricName; value: number }> = [];
+  return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
+}
+
+const total = (metrics: ReturnType<typeof countingMetrics>, metric: MetricName) =>
+  metrics.counted.filter(({ name }) => name === metric).reduce((sum, { value }) => sum + value, 0);
+
+describe('the AcksFailed metric for an ack the carrier did not deliver (what the AcksFailing alarm watches)', () => {
+  let sb: TestSwitchboard | undefined;
+  let twilio: FakeTwilio | undefined;
+  afterEach(async () => {
+    await sb?.stop();
+    await twilio?.close();
+    sb = undefined;
+    twilio = undefined;
+  });
+
+  async function start(metrics: Metrics): Promise<TestSwitchboard> {
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { metrics });
+    return sb;
+  }
+
+  async function ackOf(switchboard: TestSwitchboard): Promise<string> {
+    const conversation = await switchboard.onlyOpenConversation();
+    const ack = await switchboard.runtime.store.getMessage(conversation.ack?.messageId as string);
+    return ack?.providerMessageId as string;
+  }
+
+  it('should count an ack Twilio reports undelivered (carrier filtering, 30007) once, whatever the callbacks repeat', async () => {
+    // Prepare: a customer's SMS, acknowledged through Twilio
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics);
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+    const sid = await ackOf(switchboard);
+
+    // Act: sent, then undelivered (30007), Twilio's retry of it, then failed (30003) and a late "sent"
+    const statuses = [
+      await switchboard.postTwilio('status', 'status-delivered', { MessageSid: sid, MessageStatus: 'sent' }),
+      await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid }),
+      await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid }),
+      await switchboard.postTwilio('status', 'status-undelivered-30007', {
+        MessageSid: sid,
+        MessageStatus: 'failed',
+        SmsStatus: 'failed',
+        ErrorCode: '30003',
+      }),
+      await switchboard.postTwilio('status', 'status-delivered', { MessageSid: sid, MessageStatus: 'sent' }),
+    ];
+
+    // Assess: the ack failed, counted once beside its send
+    expect(statuses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'AcksSent')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(1);
+  });
+
+  it('should count a WhatsApp Cloud ack Meta reports failed (131026, undeliverable) once, and not one refused for the closed window (131047)', async () => {
+    // Prepare: two WhatsApp Cloud customers, acknowledged (the local outbox stands in for Meta)
+    const metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    const switchboard = sb;
+    for (const [from, id] of [
+      ['48601234567', 'wamid.metric0001'],
+      ['48607654321', 'wamid.metric0002'],
+    ] as const) {
+      const payload = metaFixture('whatsapp-text') as {
+        entry: Array<{ changes: Array<{ value: { contacts: Array<object>; messages: Array<object> } }> }>;
+      };
+      const value = payload.entry[0]?.changes[0]?.value;
+      if (!value) throw new Error('fixture shape');
+      value.contacts[0] = { ...value.contacts[0], wa_id: from };
+      value.messages[0] = { ...value.messages[0], from, id, text: { body: 'Gdzie jest moja paczka?' } };
+      await switchboard.postMeta(payload);
+    }
+    await switchboard.drain();
+    const sent = await switchboard.outbox();
+    const ackTo = (to: string) => sent.find((m) => m.to === to)?.providerMessageId;
+    const failed = (to: string, code: number) =>
+      whatsappEnvelope({
+        statuses: [
+          {
+            id: ackTo(`+${to}`),
+            status: 'failed',
+            timestamp: '1763986800',
+            recipient_id: to,
+            errors: [{ code, title: 'Message undeliverable' }],
+          },
+        ],
+      });
+
+    // Act: the first undeliverable (twice: Meta's retry), the second refused for the window
+    const answers = [
+      await switchboard.postMeta(failed('48601234567', 131026)),
+      await switchboard.postMeta(failed('48601234567', 131026)),
+      await switchboard.postMeta(failed('48607654321', 131047)),
+    ];
+
+    // Assess
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect(total(metrics, 'AcksSent')).toBe(2);
+    expect(total(metrics, 'AcksFailed')).toBe(1);
+  });
+
+  it('should count an ack Twilio reports undelivered before the worker stored its provider id once (the held status applied by the worker)', async () => {
+    // Prepare: the undelivered callback lands between the worker storing the ack and its alias
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics);
+    const race = undeliveredBeforeAlias(switchboard);
+
+    // Act
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+
+    // Assess
+    expect(race.fired).toBe(true);
+    expect(race.callbackStatus).toBe(200);
+    expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'AcksFailed')).toBe(1);
+  });
+
+  it("should count an undelivered ack once when the callback's first delivery died after storing the status and Twilio's retry finishes it", async () => {
+    // Prepare: an ack sent; the callback's conversation write fails once
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics);
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+    const sid = await ackOf(switchboard);
+    const crash = injectFault(switchboard.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONV#'),
+    });
+
+    // Act: the callback, Twilio's retry, and the worker taking the copy queued when the first died
+    await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid });
+    await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid });
+    await switchboard.drain();
+
+    // Assess
+    expect(crash.fired).toBe(1);
+    expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'AcksFailed')).toBe(1);
+  });
+});
