@@ -38,6 +38,18 @@ export function listedById(config: BusinessConfig, id: string): Signer | undefin
 }
 
 /**
+ * The name an API key's agent goes by in what others read (events, notes): the person as listed
+ * now, by the id the key stored, so that a rename shows the name their replies are signed with;
+ * the name the key stored when it kept no id (created before stop 26) or they are no longer listed.
+ */
+export function actingName(
+  config: BusinessConfig,
+  agent: { name: string | null; id?: string | null },
+): string | null {
+  return (agent.id ? listedById(config, agent.id)?.name : undefined) ?? agent.name;
+}
+
+/**
  * Who signs an agent's reply, always a named person with a direct contact. A key with an agent
  * signs as that person as listed (the rota or `people.agents`): by the id the key stored, so a
  * rename keeps signing as them (a key created before keys kept one: by its name or id);

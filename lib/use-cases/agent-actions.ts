@@ -25,7 +25,7 @@ import {
   type TemplateRef,
   templateStoredText,
 } from '#lib/domain/reply-template.ts';
-import { replySigner } from '#lib/domain/signer.ts';
+import { actingName, replySigner } from '#lib/domain/signer.ts';
 import { fitsLimit, type TextLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
 import { signReply, templateReplyParameters } from '#lib/domain/texts/index.ts';
 import type { OutboundText, SenderRegistry, SendReceipt } from '#lib/ports/channel-sender.ts';
@@ -57,7 +57,8 @@ export type AgentDeps = {
 /**
  * Who acts: the API key's agent (`id`, their id in the configuration, signs replies; a key made
  * before keys kept it signs by `name`), or null for a key without one (its replies are signed
- * by the person the conversation's promise named: replySigner).
+ * by the person the conversation's promise named: replySigner). Events and notes name them as
+ * the configuration lists them now (actingName), not by the name the key stored.
  */
 export type Agent = { keyId: string; name: string | null; id?: string | null };
 
@@ -526,7 +527,7 @@ async function finishReply(
     const early = await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
     if (early) await applyDelivery(deps, message, early);
   }
-  const updated = await applyStoredReply(deps, message, agent.name);
+  const updated = await applyStoredReply(deps, message, actingName(deps.business, agent));
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
 }
@@ -572,6 +573,7 @@ export async function resolve(
   let changed = false;
   let customerWrote: string | null = null;
   const { seenUntil } = options;
+  const name = actingName(deps.business, agent);
   const resolved = await updateConversation(
     deps.store,
     conversationId,
@@ -585,7 +587,7 @@ export async function resolve(
         Date.parse(wrote) > seenUntil.getTime()
           ? wrote
           : null;
-      const next = customerWrote ? current : resolveConversation(current, now, agent.name);
+      const next = customerWrote ? current : resolveConversation(current, now, name);
       changed = next !== current;
       return next;
     },
@@ -614,6 +616,7 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   if (!conversation) return { kind: 'not-found' };
   const now = deps.clock.now();
   const key = conversation.contact.key;
+  const name = actingName(deps.business, agent);
   const conflict = (id: string): ChangeResult => ({ kind: 'other-open', conversationId: id });
   let reopened: Conversation = conversation;
   let claimToken: string | undefined;
@@ -636,7 +639,7 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     const written = await updateConversation(
       deps.store,
       conversationId,
-      (current) => reopenConversation(current, now, agent.name),
+      (current) => reopenConversation(current, now, name),
       conversation,
     );
     if (!written) return { kind: 'not-found' };
@@ -669,7 +672,7 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     conversationId,
     (current) => {
       joined = current.episodeMessageIds.filter((id) => !conversation.episodeMessageIds.includes(id));
-      const resolved = resolveConversation(current, now, agent.name);
+      const resolved = resolveConversation(current, now, name);
       return joined.length === 0
         ? resolved
         : { ...resolved, episodeMessageIds: resolved.episodeMessageIds.filter((id) => !joined.includes(id)) };
@@ -694,7 +697,7 @@ export async function assign(
 ): Promise<AssignResult> {
   const now = deps.clock.now();
   const assigned = await updateConversation(deps.store, conversationId, (current) =>
-    assignConversation(current, assignee, now, agent.name),
+    assignConversation(current, assignee, now, actingName(deps.business, agent)),
   );
   return assigned ? { kind: 'changed', conversation: assigned } : { kind: 'not-found' };
 }
@@ -717,6 +720,7 @@ export async function addNote(
 ): Promise<{ kind: 'added'; message: Message } | { kind: 'not-found' }> {
   const conversation = await deps.store.getConversation(request.conversationId);
   if (!conversation) return { kind: 'not-found' };
+  const agent = actingName(deps.business, request.agent);
   // A note the earlier attempt of this request stored before stop 25 is not added twice.
   const legacy = await storedBeforeStop25(
     deps.store,
@@ -735,7 +739,7 @@ export async function addNote(
         channel: conversation.channel,
         provider: 'switchboard',
         providerMessageId: null,
-        from: request.agent.name ?? request.agent.keyId,
+        from: agent ?? request.agent.keyId,
         to: '',
         text: request.text.trim(),
         media: [],
@@ -748,7 +752,7 @@ export async function addNote(
     (current) =>
       withEvent(current, 'note.added', message.id, new Date(message.createdAt), {
         messageId: message.id,
-        agent: request.agent.name,
+        agent,
       }),
     conversation,
   );

@@ -457,6 +457,58 @@ describe('whom a key signs as when the people list changes', () => {
     expect(key).toMatchObject({ agentName: 'Piotr Nowak', agentId: 'piotr' });
   });
 
+  it('should name the person a key was made for as listed now in what the tools hear after a deploy renames them', async () => {
+    // Prepare: a key made for Piotr; then he changes his name in the config
+    sb = await startTestSwitchboard({ business: people([ANNA, PIOTR]) });
+    const key = await createKey('Piotr Nowak');
+    const renamed = sb.redeploy(people([ANNA, { ...PIOTR, name: 'Piotr Nowak-Wiśniewski' }]));
+
+    // Act: he replies, notes, assigns, resolves and reopens through his key
+    const reply = await replyThrough(renamed, key.token);
+    const { id } = await renamed.onlyOpenConversation();
+    const note = await renamed.act(
+      `/conversations/${id}/notes`,
+      { text: 'Faktura wysłana.' },
+      { token: key.token },
+    );
+    await renamed.act(`/conversations/${id}/assign`, { assignee: 'piotr' }, { token: key.token });
+    await renamed.act(`/conversations/${id}/resolve`, {}, { token: key.token });
+    await renamed.act(`/conversations/${id}/reopen`, {}, { token: key.token });
+
+    // Assess: every event names him as listed now, as the signature does; so does the note
+    expect(reply.status).toBe(201);
+    expect(reply.text).toContain('Piotr Nowak-Wiśniewski, tel. 22 765 43 21');
+    const acted = (await renamed.events()).filter((event) => 'agent' in event.data);
+    expect(acted.map((event) => [event.type, event.data.agent])).toEqual([
+      ['reply.sent', 'Piotr Nowak-Wiśniewski'],
+      ['note.added', 'Piotr Nowak-Wiśniewski'],
+      ['conversation.assigned', 'Piotr Nowak-Wiśniewski'],
+      ['conversation.resolved', 'Piotr Nowak-Wiśniewski'],
+      ['conversation.reopened', 'Piotr Nowak-Wiśniewski'],
+    ]);
+    expect(((await note.json()) as { message: { from: string } }).message.from).toBe(
+      'Piotr Nowak-Wiśniewski',
+    );
+  });
+
+  it('should keep naming a person by the name a key stored when the configuration no longer lists them', async () => {
+    // Prepare: a key made for Piotr; then he leaves the rota
+    sb = await startTestSwitchboard({ business: people([ANNA, PIOTR]) });
+    const key = await createKey('Piotr Nowak');
+    const after = sb.redeploy(people([ANNA]));
+    await after.postSms({ From: '+48601000088', Body: 'Czy faktura już wyszła?' });
+    await after.drain();
+    const { id } = await after.onlyOpenConversation();
+
+    // Act
+    const resolved = await after.act(`/conversations/${id}/resolve`, {}, { token: key.token });
+
+    // Assess
+    expect(resolved.status).toBe(200);
+    const event = (await after.events()).find((e) => e.type === 'conversation.resolved');
+    expect(event?.data.agent).toBe('Piotr Nowak');
+  });
+
   it('should not sign as a newcomer listed under the name the key was made with', async () => {
     // Prepare: a key made for "Anna Kowalska"; she becomes Anna Nowak, and a new colleague
     // named Anna Kowalska joins with her own line

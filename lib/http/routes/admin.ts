@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { type ApiKey, ApiKeyIdSchema, issueApiKey, publicKey, ScopeSchema } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { listedById, listedPerson } from '#lib/domain/signer.ts';
+import { actingName, listedPerson } from '#lib/domain/signer.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
@@ -68,6 +68,5 @@ export function adminRoutes(deps: {
 
 /** A key whose person is listed under another name now (renamed in the config): listed with it. */
 function namedNow(business: BusinessConfig, key: ApiKey): ApiKey {
-  const person = key.agentId ? listedById(business, key.agentId) : undefined;
-  return person ? { ...key, agentName: person.name } : key;
+  return { ...key, agentName: actingName(business, { name: key.agentName, id: key.agentId }) };
 }
