@@ -22,6 +22,8 @@ export type WebhookEvents = z.infer<typeof WebhookEventsSchema>;
  */
 const StoredWebhookEventsSchema = z.union([z.tuple([z.literal('*')]), z.array(z.string().max(100)).min(1)]);
 
+export const DISABLED_REASONS = ['deleted', 'gone'] as const;
+
 /** A downstream endpoint's subscription as the API shows it: never its secret. */
 export const WebhookSubscriptionSchema = z.object({
   id: WebhookIdSchema,
@@ -31,7 +33,8 @@ export const WebhookSubscriptionSchema = z.object({
   createdAt: z.iso.datetime(),
   /** Set when an admin deleted it or the endpoint answered 410 Gone; nothing is sent after. */
   disabledAt: z.iso.datetime().nullable(),
-  disabledReason: z.enum(['deleted', 'gone']).nullable(),
+  /** Why: one of DISABLED_REASONS when this release disabled it; a newer release's reason is read as it is. */
+  disabledReason: z.enum(DISABLED_REASONS).or(z.string().max(100)).nullable(),
 });
 export type WebhookSubscription = z.infer<typeof WebhookSubscriptionSchema>;
 
@@ -73,7 +76,11 @@ export const WebhookDeliverySchema = z.looseObject({
   body: z.string(),
   /** The replay request that made this delivery; null for the original one. */
   replayId: z.string().nullable(),
-  state: z.enum(DELIVERY_STATES),
+  /**
+   * One of DELIVERY_STATES when this release wrote it; a newer release's state is read as it is
+   * (and never attempted here: only a pending delivery is).
+   */
+  state: z.enum(DELIVERY_STATES).or(z.string().max(40)),
   attempts: z.number().int().min(0),
   lastStatus: z.number().int().nullable(),
   lastError: z.string().nullable(),

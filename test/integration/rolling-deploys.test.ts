@@ -4,9 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { newId } from '#lib/domain/ids.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import { inboundSms } from '#test/support/messages.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '#test/support/webhook-receiver.ts';
 
 /**
  * A deployment changing under running code: for minutes of a rolling deploy, instances of the
@@ -16,8 +18,11 @@ import { twilioSid } from '#test/support/twilio-factory.ts';
  */
 describe('items a newer release wrote', () => {
   let sb: TestSwitchboard;
+  let receiver: WebhookReceiver | undefined;
 
   afterEach(async () => {
+    await receiver?.stop();
+    receiver = undefined;
     await sb.stop();
   });
 
@@ -231,5 +236,75 @@ describe('items a newer release wrote', () => {
     expect(item?.contact?.channels).toContain('rcs');
     const contactItem = await rawItem(`CONTACT#${contact.key}`, 'CONTACT');
     expect([...(contactItem?.channels ?? [])]).toContain('rcs');
+  });
+
+  // Found at stop 26's names review: the webhook schemas kept closed enums where a newer release
+  // may store more (why a subscription was disabled, a delivery's state), so one such item made
+  // the admin's subscription list, that subscription and its delivery log answer 500, and the
+  // sweeper's due list threw on every run: no webhook retry went out for anybody.
+  it('should list, show and sweep webhook subscriptions and deliveries holding values only a newer release knows', async () => {
+    // Prepare: two subscriptions whose endpoint fails at first; then what a newer release wrote:
+    // one disabled for a reason this release does not know, one delivery in a state it does not know
+    sb = await startTestSwitchboard();
+    receiver = await startWebhookReceiver({ now: () => sb.clock.now() });
+    const subscribe = async () => {
+      const response = await sb.runtime.app.request('/api/webhooks', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${receiver?.url}/hooks`, events: ['message.received'] }),
+      });
+      return (await response.json()) as { id: string; secret: string };
+    };
+    const paused = await subscribe();
+    const working = await subscribe();
+    receiver.respondWith(503, 503);
+    await sb.postSms({ Body: 'Dzień dobry' });
+    await sb.drain();
+    const store = new DynamoDbWebhookStore({
+      client: sb.backends.dynamodb,
+      tableName: sb.backends.tableName,
+      shards: new ShardCount({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        configured: sb.config.aws.indexShards,
+      }),
+    });
+    const deliveryOf = async (subscriptionId: string) => {
+      const page = await store.listDeliveries(subscriptionId, { limit: 10 });
+      return page.items[0]?.id ?? '';
+    };
+    const held = await deliveryOf(paused.id);
+    await setRaw(`WEBHOOK#${paused.id}`, 'WEBHOOK', 'SET disabledAt = :at, disabledReason = :reason', {
+      ':at': '2026-11-25T09:10:00.000Z',
+      ':reason': 'paused-by-owner',
+    });
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `WHDELIVERY#${held}`, sk: 'WHDELIVERY' }),
+        UpdateExpression: 'SET #state = :state',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':state': 'held' }),
+      }),
+    );
+    receiver.secret = working.secret;
+
+    // Act: an admin lists and opens them; the sweeper retries what is due
+    const get = (path: string) => sb.api(path);
+    const list = await get('/api/webhooks');
+    const one = await get(`/api/webhooks/${paused.id}`);
+    const log = await get(`/api/webhooks/${paused.id}/deliveries`);
+    sb.clock.advance(3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: every answer readable, and the working endpoint's retry delivered
+    expect([list.status, one.status, log.status]).toEqual([200, 200, 200]);
+    const listed = (await list.json()) as { items: Array<{ id: string }> };
+    expect(listed.items.map((item) => item.id).sort()).toEqual([paused.id, working.id].sort());
+    const logged = (await log.json()) as { items: Array<{ id: string }> };
+    expect(logged.items.map((item) => item.id)).toEqual([held]);
+    const retried = await rawItem(`WHDELIVERY#${await deliveryOf(working.id)}`, 'WHDELIVERY');
+    expect(retried?.state).toBe('delivered');
+    expect((await rawItem(`WHDELIVERY#${held}`, 'WHDELIVERY'))?.state).toBe('held');
   });
 });
