@@ -46,7 +46,7 @@ export const MessageSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
   direction: DirectionSchema,
-  /** One of MessageKindSchema's when this release stored it; a newer release's kind is shown as it is. */
+  /** One of MessageKindSchema's when this release stored it; a newer release's kind is read as it is (the API shows unknownFutureValue). */
   kind: MessageKindSchema.or(z.string().max(40)),
   channel: ChannelSchema,
   provider: z.string(),

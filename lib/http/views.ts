@@ -1,7 +1,33 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import { AckSchema, awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
-import { type Message, MessageSchema } from '#lib/domain/message.ts';
+import { type Message, MessageKindSchema, MessageSchema } from '#lib/domain/message.ts';
+
+/**
+ * What the contract says for a value a newer release stored where this release has a closed
+ * enum (instances of both serve during a rolling deploy; a rollback reads what the newer one
+ * wrote): the enum's own `unknownFutureValue`, as Microsoft Graph's evolvable enums do, never
+ * the value itself. So every answer is one the document lists, and a client generated from it
+ * keeps its enums. (A conversation this release cannot read is left out of listings instead,
+ * and a contact's channels and locale show only the known ones.)
+ */
+export const UNKNOWN_FUTURE_VALUE = 'unknownFutureValue';
+
+/** A closed enum of the contract: `values`, and UNKNOWN_FUTURE_VALUE for a newer release's value. */
+export function evolvableEnum<const T extends string>(values: readonly T[]) {
+  const all: Array<T | typeof UNKNOWN_FUTURE_VALUE> = [...values, UNKNOWN_FUTURE_VALUE];
+  return z
+    .enum(all as [T | typeof UNKNOWN_FUTURE_VALUE, ...Array<T | typeof UNKNOWN_FUTURE_VALUE>])
+    .meta({ description: `${UNKNOWN_FUTURE_VALUE}: a value a newer release of Switchboard stored` });
+}
+
+/** `value` when this release knows it (one of `values`), else UNKNOWN_FUTURE_VALUE. */
+export function knownOr<const T extends string>(
+  values: readonly T[],
+  value: string,
+): T | typeof UNKNOWN_FUTURE_VALUE {
+  return (values as readonly string[]).includes(value) ? (value as T) : UNKNOWN_FUTURE_VALUE;
+}
 
 const conversation = ConversationSchema.shape;
 // The stored schemas keep fields this release does not know (a newer release's, across a rolling
@@ -60,6 +86,7 @@ export const MessageViewSchema = MessageSchema.pick({
   delivery: true,
 })
   .extend({
+    kind: evolvableEnum(MessageKindSchema.options),
     fullText: z.string().optional().meta({
       description: "A mail's whole text, quoted history included, when `text` holds only the new part",
     }),
@@ -121,7 +148,7 @@ export function messageView(message: Message): MessageView {
     id: message.id,
     conversationId: message.conversationId,
     direction: message.direction,
-    kind: message.kind,
+    kind: knownOr(MessageKindSchema.options, message.kind),
     channel: message.channel,
     provider: message.provider,
     providerMessageId: message.providerMessageId,

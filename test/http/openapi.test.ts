@@ -1,6 +1,10 @@
 import { inspectRoutes } from 'hono/dev';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
+import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
+import { issueWebhook } from '#lib/domain/webhook.ts';
+import { inboundSms } from '#test/support/messages.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type Json = Record<string, unknown>;
@@ -357,6 +361,117 @@ describe('the OpenAPI document and the reference page', () => {
     // Assess
     expect(response.status).toBe(example.status);
     await expectDocumented(example.method, example.path, response);
+  });
+
+  // Found at stop 26's names review: Message.kind and WebhookDelivery.eventType were documented
+  // as "the enum or any string" (a generated client loses the enum), while Webhook.events kept
+  // its enum though the API answered a newer release's types there.
+  it('should keep closed enums where a newer release may store more, each listing the value such a value is shown as', () => {
+    // Prepare
+    const { Message, Webhook, WebhookDelivery } = doc.components.schemas as Record<
+      string,
+      { properties: Record<string, Json> }
+    >;
+    // The enum itself, or a nullable one's: never beside a branch that takes any string.
+    const enumOf = (schema: Json | undefined): unknown => {
+      const branches = ((schema?.anyOf as Json[] | undefined) ?? [schema]).filter(
+        (branch) => branch?.type !== 'null',
+      );
+      return branches.length === 1 ? branches[0]?.enum : undefined;
+    };
+    const eventsItems = (Webhook?.properties.events?.anyOf as Json[] | undefined)?.find(
+      (branch) => typeof branch.items === 'object',
+    )?.items as Json | undefined;
+
+    // Assess
+    for (const [field, schema] of Object.entries({
+      'Message.kind': Message?.properties.kind,
+      'Webhook.events[]': eventsItems,
+      'Webhook.disabledReason': Webhook?.properties.disabledReason,
+      'WebhookDelivery.eventType': WebhookDelivery?.properties.eventType,
+      'WebhookDelivery.state': WebhookDelivery?.properties.state,
+    })) {
+      expect(enumOf(schema), field).toEqual(expect.arrayContaining(['unknownFutureValue']));
+      expect((enumOf(schema) as string[]).length, field).toBeGreaterThan(2);
+    }
+    expect(JSON.stringify(doc)).toContain('unknownFutureValue');
+  });
+
+  it('should answer as documented what only a newer release knows: a message kind, event types, a disabled reason, a delivery state', async () => {
+    // Prepare: what a newer release stored: a message of a kind this one does not know; a
+    // subscription (disabled, so nothing is sent to it) to a type it does not know, disabled
+    // for a reason it does not know; a delivery of that type in a state it does not know
+    const at = '2026-11-25T09:04:00.000Z';
+    await sb.runtime.store.putMessage(
+      inboundSms('msg_newer_kind', at, { conversationId, kind: 'reaction' as 'message' }),
+    );
+    const webhooks = new DynamoDbWebhookStore({
+      client: sb.backends.dynamodb,
+      tableName: sb.backends.tableName,
+      shards: new ShardCount({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        configured: sb.config.aws.indexShards,
+      }),
+    });
+    const subscription = issueWebhook(
+      { url: 'https://hooks.example.com/switchboard', events: ['message.received'], description: null },
+      new Date(at),
+    );
+    await webhooks.createSubscription({
+      ...subscription,
+      // Types this release does not know, as a newer release stores them.
+      events: ['message.received', 'conversation.snoozed', 'conversation.merged'] as unknown as [
+        'message.received',
+      ],
+      disabledAt: at,
+      disabledReason: 'paused-by-owner',
+    });
+    await webhooks.createDelivery({
+      id: 'whd_newer_state',
+      subscriptionId: subscription.id,
+      eventId: 'evt_newer',
+      eventType: 'conversation.snoozed',
+      occurredAt: at,
+      body: '{}',
+      replayId: null,
+      state: 'held',
+      attempts: 0,
+      lastStatus: null,
+      lastError: null,
+      lastAttemptAt: null,
+      nextAttemptAt: null,
+      deliveredAt: null,
+      createdAt: at,
+      version: 0,
+    });
+
+    // Act
+    const conversation = await call('GET', `/api/conversations/${conversationId}`);
+    const list = await call('GET', '/api/webhooks');
+    const one = await call('GET', `/api/webhooks/${subscription.id}`);
+    const log = await call('GET', `/api/webhooks/${subscription.id}/deliveries`);
+
+    // Assess: each answer as documented, the unknown values as the documented fallback
+    expect([conversation.status, list.status, one.status, log.status]).toEqual([200, 200, 200, 200]);
+    const detail = (await expectDocumented('GET', '/api/conversations/{id}', conversation)) as {
+      messages: Array<{ id: string; kind: string }>;
+    };
+    expect(detail.messages.find((message) => message.id === 'msg_newer_kind')?.kind).toBe(
+      'unknownFutureValue',
+    );
+    const listed = (await expectDocumented('GET', '/api/webhooks', list)) as {
+      items: Array<{ id: string; events: string[]; disabledReason: string | null }>;
+    };
+    expect(listed.items.find((item) => item.id === subscription.id)).toMatchObject({
+      events: ['message.received', 'unknownFutureValue'],
+      disabledReason: 'unknownFutureValue',
+    });
+    await expectDocumented('GET', '/api/webhooks/{id}', one);
+    const page = (await expectDocumented('GET', '/api/webhooks/{id}/deliveries', log)) as {
+      items: Array<{ eventType: string; state: string }>;
+    };
+    expect(page.items).toMatchObject([{ eventType: 'unknownFutureValue', state: 'unknownFutureValue' }]);
   });
 
   // Stop 25: an address past its budget of wrong tokens gets 429 TOO_MANY_FAILED_LOGINS.

@@ -30,6 +30,11 @@ After ${FAILED_LOGIN_BUDGET.limit} wrong tokens from one address within a fixed 
 
 **Errors** are JSON \`{"error": {"code", "message", "details?"}}\`; branch on \`code\`, never on \`message\`.
 
+**Enums are closed**, and each that may hold what a newer release of Switchboard stored (a message's
+\`kind\`, a webhook's \`events\` and \`disabledReason\`, a delivery's \`eventType\` and \`state\`) also lists
+\`unknownFutureValue\`: such a value is shown as that (during a rolling deploy, or after a rollback), never
+as itself. Handle it as "something this client does not know yet".
+
 **Acting calls** take an \`Idempotency-Key\`: a retry with the same key and body gets the first answer again
 (header \`Idempotent-Replayed: true\`), never a second send.
 

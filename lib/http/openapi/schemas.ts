@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { ApiKeySchema } from '#lib/domain/api-key.ts';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import { ContactSchema } from '#lib/domain/contact.ts';
+import { EVENT_TYPES } from '#lib/domain/events.ts';
 import {
+  DELIVERY_STATES,
+  DISABLED_REASONS,
   StoredWebhookSubscriptionSchema,
   WebhookDeliverySchema,
   WebhookEventsSchema,
@@ -10,7 +13,7 @@ import {
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { ConversationViewSchema, MessageViewSchema } from '../views.ts';
+import { ConversationViewSchema, evolvableEnum, MessageViewSchema } from '../views.ts';
 
 // The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
 // from the domain schemas; test/http/openapi.test.ts checks real answers against them.
@@ -83,8 +86,12 @@ export const CreatedApiKeySchema = ApiKeySchema.pick({
   token: z.string().meta({ description: 'The bearer token: shown in this answer only, never again' }),
 });
 
-// The contract names this release's event types (a stored subscription may name a newer one's).
-export const WebhookViewSchema = WebhookSubscriptionSchema.extend({ events: WebhookEventsSchema });
+// The contract names this release's event types and reasons; a newer release's, stored, are
+// shown as unknownFutureValue (evolvableEnum).
+export const WebhookViewSchema = WebhookSubscriptionSchema.extend({
+  events: z.union([z.tuple([z.literal('*')]), z.array(evolvableEnum(EVENT_TYPES)).min(1)]),
+  disabledReason: evolvableEnum(DISABLED_REASONS).nullable(),
+});
 export const WebhookListSchema = z.object({ items: z.array(WebhookViewSchema) });
 export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
   id: true,
@@ -102,10 +109,13 @@ export const RotatedWebhookSecretSchema = z.object({
     .nullable()
     .describe('Until when deliveries are signed with the old secret too; null when it stopped at once'),
 });
-// The stored schema keeps a newer release's fields; the contract shows only its own.
-export const WebhookDeliveryViewSchema = z.object(
-  WebhookDeliverySchema.omit({ subscriptionId: true, body: true, version: true }).shape,
-);
+// The stored schema keeps a newer release's fields; the contract shows only its own, and a
+// newer release's event type or state as unknownFutureValue.
+export const WebhookDeliveryViewSchema = z.object({
+  ...WebhookDeliverySchema.omit({ subscriptionId: true, body: true, version: true }).shape,
+  eventType: evolvableEnum(EVENT_TYPES),
+  state: evolvableEnum(DELIVERY_STATES),
+});
 export const WebhookDeliveryPageSchema = z.object({
   items: z.array(WebhookDeliveryViewSchema),
   nextCursor: z.string().nullable(),

@@ -1,12 +1,16 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { EVENT_TYPES } from '#lib/domain/events.ts';
 import {
+  DELIVERY_STATES,
+  DISABLED_REASONS,
   MAX_SECRET_GRACE_HOURS,
   publicWebhook,
   SECRET_GRACE_HOURS,
   type WebhookDelivery,
   WebhookEventsSchema,
   WebhookIdSchema,
+  type WebhookSubscription,
   webhookUrlProblem,
 } from '#lib/domain/webhook.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -17,6 +21,7 @@ import { createWebhook, replayWebhook, rotateWebhookSecret } from '#lib/use-case
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
+import { knownOr } from '../views.ts';
 
 export const MAX_WEBHOOK_BODY_BYTES = 16 * 1024;
 
@@ -49,16 +54,28 @@ export const DeliveriesQuery = z.strictObject({
   cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 });
 
+/** A subscription as the contract shows it: a newer release's event type or reason as unknownFutureValue. */
+function webhookView(subscription: WebhookSubscription) {
+  const { events, disabledReason, ...rest } = publicWebhook(subscription);
+  return {
+    ...rest,
+    events:
+      events[0] === '*' ? (['*'] as const) : [...new Set(events.map((type) => knownOr(EVENT_TYPES, type)))],
+    disabledReason: disabledReason === null ? null : knownOr(DISABLED_REASONS, disabledReason),
+  };
+}
+
+/** A delivery as the contract shows it: a newer release's event type or state as unknownFutureValue. */
 function deliveryView(delivery: WebhookDelivery) {
   const { id, eventId, eventType, occurredAt, replayId, state, attempts, lastStatus, lastError } = delivery;
   const { lastAttemptAt, nextAttemptAt, deliveredAt, createdAt } = delivery;
   return {
     id,
     eventId,
-    eventType,
+    eventType: knownOr(EVENT_TYPES, eventType),
     occurredAt,
     replayId,
-    state,
+    state: knownOr(DELIVERY_STATES, state),
     attempts,
     lastStatus,
     lastError,
@@ -104,10 +121,10 @@ export function webhookRoutes(deps: {
 
   routes.get('/', async (c) => {
     const subscriptions = await deps.webhooks.listSubscriptions();
-    return c.json({ items: subscriptions.map(publicWebhook) });
+    return c.json({ items: subscriptions.map(webhookView) });
   });
 
-  routes.get('/:id', async (c) => c.json(publicWebhook(await found(c.req.param('id')))));
+  routes.get('/:id', async (c) => c.json(webhookView(await found(c.req.param('id')))));
 
   routes.delete('/:id', async (c) => {
     const id = c.req.param('id');
