@@ -14,7 +14,7 @@ export const ContactKeySchema = z
   .max(320)
   .regex(/^[a-z][a-z-]{0,31}:/, 'must be <scheme>:<address>');
 
-/** The person behind one or more channels; keyed by `phone:+E164`, `email:…`, `messenger:<PSID>`, … */
+/** The person behind one or more channels; keyed by `phone:+E164`, `email:…`, `messenger:<PSID>`, `whatsapp:<BSUID>`, … */
 export const ContactSchema = z.object({
   key: z.string(),
   name: z.string().optional(),

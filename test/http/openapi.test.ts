@@ -5,6 +5,7 @@ import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { issueWebhook } from '#lib/domain/webhook.ts';
 import { inboundSms } from '#test/support/messages.ts';
+import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type Json = Record<string, unknown>;
@@ -472,6 +473,32 @@ describe('the OpenAPI document and the reference page', () => {
       items: Array<{ eventType: string; state: string }>;
     };
     expect(page.items).toMatchObject([{ eventType: 'unknownFutureValue', state: 'unknownFutureValue' }]);
+  });
+
+  // Found at stop 26's names review: a WhatsApp user known only by their business-scoped id is
+  // the contact `whatsapp:<BSUID>`, but the contact key was documented as phone, email or PSID.
+  it('should document and answer the contact key of a WhatsApp user known only by their business-scoped id', async () => {
+    // Prepare: Meta's payload of a user who hides their number
+    await sb.postMeta(metaFixture('whatsapp-username'));
+    await sb.drain();
+    const parameterOf = (path: string) =>
+      (
+        doc.paths[path]?.get?.parameters as Array<{ name: string; description?: string; schema?: Json }>
+      )?.find((parameter) => parameter.name === 'key');
+
+    // Act
+    const contact = await call(
+      'GET',
+      `/api/contacts?${new URLSearchParams({ key: 'whatsapp:PL.13491208655302741918' })}`,
+    );
+
+    // Assess
+    expect(contact.status).toBe(200);
+    await expectDocumented('GET', '/api/contacts', contact);
+    for (const path of ['/api/contacts', '/api/contacts/{key}']) {
+      const parameter = parameterOf(path);
+      expect(JSON.stringify(parameter), path).toContain('whatsapp:<BSUID>');
+    }
   });
 
   // Stop 25: an address past its budget of wrong tokens gets 429 TOO_MANY_FAILED_LOGINS.

@@ -123,7 +123,7 @@ export const OPERATIONS: readonly ApiOperation[] = [
     summary: 'A contact with their conversations',
     description:
       'The key travels in the query string, which the API Gateway access log does not record: a ' +
-      'contact key is a phone number or an email address.',
+      'contact key may hold a phone number or an email address.',
     auth: 'read',
     query: ContactQuery,
     responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },
@@ -137,13 +137,14 @@ export const OPERATIONS: readonly ApiOperation[] = [
     summary: 'A contact with their conversations (the key in the path)',
     description:
       'The same answer as `GET /api/contacts?key=…`, kept for existing clients. Prefer the query ' +
-      'form: a path is recorded in the API Gateway access log, and this key is a phone number or ' +
-      'an email address. Any key no channel makes is a 404.',
+      'form: a path is recorded in the API Gateway access log, and this key may hold a phone number ' +
+      'or an email address. Any key no channel makes is a 404.',
     deprecated: true,
     auth: 'read',
     params: {
       key: ContactKeySchema.meta({
-        description: 'The contact key, URL-encoded: `phone:+48…`, `email:…`, `messenger:<PSID>`',
+        description:
+          'The contact key, URL-encoded: `phone:+48…` (SMS, MMS, WhatsApp and calls from a number), `email:…`, `messenger:<PSID>`, `instagram:<IGSID>`, `whatsapp:<BSUID>` (a WhatsApp user known only by their business-scoped id, without a number), `sip:<user>@<host>`, `client:<identity>`',
       }),
     },
     responses: { 200: { description: 'The contact', schema: ContactDetailSchema } },

@@ -70,7 +70,7 @@ export const ConversationMessagesQuery = z.strictObject({
 export const ContactQuery = z.strictObject({
   key: ContactKeySchema.meta({
     description:
-      'The contact key: `phone:+48…`, `email:…`, `messenger:<PSID>` (URL-encoded, as any query value)',
+      'The contact key (URL-encoded, as any query value): `phone:+48…` (SMS, MMS, WhatsApp and calls from a number), `email:…`, `messenger:<PSID>`, `instagram:<IGSID>`, `whatsapp:<BSUID>` (a WhatsApp user known only by their business-scoped id, without a number), `sip:<user>@<host>`, `client:<identity>`',
   }),
 });
 
