@@ -38,6 +38,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
   readonly #held = new Map<string, DeliveryUpdate>();
+  readonly #reported = new Map<string, { provider: string; providerMessageId: string }>();
   readonly #sameMessages = new Map<string, { provider: string; providerMessageId: string }>();
   readonly #lateTexts = new Map<string, string>();
   readonly #remembered = new Map<string, { content: string; expiresAt: number }>();
@@ -226,6 +227,14 @@ export class MemoryConversationStore implements ConversationStore {
     const held = this.#held.get(key);
     if (!held || RANK[held.status] < RANK[update.status]) this.#held.set(key, update);
     return true;
+  }
+
+  async noteReportedSend(report: { messageId: string; provider: string; providerMessageId: string }) {
+    if (!this.#reported.has(report.messageId)) this.#reported.set(report.messageId, report);
+  }
+
+  async reportedSend(messageId: string): Promise<{ provider: string; providerMessageId: string } | null> {
+    return this.#reported.get(messageId) ?? null;
   }
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {

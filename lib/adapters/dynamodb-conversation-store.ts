@@ -666,6 +666,37 @@ export class DynamoDbConversationStore implements ConversationStore {
     }
   }
 
+  async noteReportedSend(
+    report: { messageId: string; provider: string; providerMessageId: string },
+    ttlSeconds: number,
+    now: Date,
+  ): Promise<void> {
+    // The first report stays: a message sent twice (a resend after the wait) reached the customer
+    // under the first id first.
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `SENT#${report.messageId}`, sk: 'SENT' }),
+        UpdateExpression:
+          'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id), expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: marshall({
+          ':type': 'reported-send',
+          ':provider': report.provider,
+          ':id': report.providerMessageId,
+          ':expiresAt': Math.ceil(now.getTime() / 1000) + ttlSeconds,
+        }),
+      }),
+    );
+  }
+
+  async reportedSend(messageId: string): Promise<{ provider: string; providerMessageId: string } | null> {
+    const item = await this.#get(`SENT#${messageId}`, 'SENT');
+    return typeof item?.provider === 'string' && typeof item.providerMessageId === 'string'
+      ? { provider: item.provider, providerMessageId: item.providerMessageId }
+      : null;
+  }
+
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
     const rank = DELIVERY_RANK[update.status];
     const delivery = {

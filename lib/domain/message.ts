@@ -146,6 +146,8 @@ export const DeliveryUpdateSchema = z.object({
   windowClosed: z.boolean().optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
+  /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */
+  ourMessageId: z.string().max(64).optional(),
 });
 export type DeliveryUpdate = z.infer<typeof DeliveryUpdateSchema>;
 
@@ -167,6 +169,8 @@ export const OutboundEchoSchema = z.object({
   appId: z.string().max(64).optional(),
   /** When the provider says it was sent (Meta's event `timestamp`). */
   sentAt: z.string().optional(),
+  /** Our id of the message, as our send tagged it (Meta's echo `metadata`): one of our sends. */
+  ourMessageId: z.string().max(64).optional(),
 });
 export type OutboundEcho = z.infer<typeof OutboundEchoSchema>;
 

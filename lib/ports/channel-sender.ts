@@ -51,6 +51,12 @@ export interface ChannelSender {
    * then sends again.
    */
   find?(message: OutboundText, since: Date): Promise<SendReceipt[]>;
+  /**
+   * The provider reports each message it took by webhook, naming our `idempotencyKey` (Meta:
+   * Messenger's and Instagram's echo `metadata`, WhatsApp's status `biz_opaque_callback_data`):
+   * what it reported (ConversationStore.reportedSend) answers the lookup of an uncertain send.
+   */
+  reportsSends?: boolean;
 }
 
 /**

@@ -167,6 +167,18 @@ export interface ConversationStore {
    */
   holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean>;
   /**
+   * Remembers, for `ttlSeconds`, that the provider reported taking our message `messageId` as
+   * `providerMessageId` (Meta's echo or status naming it) before we stored it: the lookup of a
+   * send whose answer was lost reads it (reportedSend). Repeating it is harmless.
+   */
+  noteReportedSend(
+    report: { messageId: string; provider: string; providerMessageId: string },
+    ttlSeconds: number,
+    now: Date,
+  ): Promise<void>;
+  /** What the provider reported of our message `messageId` (noteReportedSend), or null. */
+  reportedSend(messageId: string): Promise<{ provider: string; providerMessageId: string } | null>;
+  /**
    * Claims `key` (InboundMessage.sameMessageKey) for a delivery known by the provider as
    * `first`, unless another delivery claimed it already: answers the delivery that holds it.
    */

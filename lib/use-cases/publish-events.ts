@@ -112,6 +112,8 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
     claimSameMessage: (...args) => inner.claimSameMessage(...args),
     holdDelivery: (...args) => inner.holdDelivery(...args),
+    noteReportedSend: (...args) => inner.noteReportedSend(...args),
+    reportedSend: (...args) => inner.reportedSend(...args),
     updateDelivery: (...args) => inner.updateDelivery(...args),
     setConsent: (...args) => inner.setConsent(...args),
     bindOnce: (...args) => inner.bindOnce(...args),

@@ -46,7 +46,12 @@ const HELD_DELIVERY_SECONDS = 24 * 60 * 60;
 export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): Promise<UpdateResult> {
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
   if (message) return applyDelivery(deps, message, update);
-  if (await deps.store.holdDelivery(update, HELD_DELIVERY_SECONDS, deps.clock.now())) return { kind: 'held' };
+  if (await deps.store.holdDelivery(update, HELD_DELIVERY_SECONDS, deps.clock.now())) {
+    // Named by our send's tag (WhatsApp's biz_opaque_callback_data): the provider took it, and a
+    // try whose answer was lost finds it so (findUncertainSend); its status waits here for the alias.
+    if (update.ourMessageId) await noteReported(deps, update.ourMessageId, update);
+    return { kind: 'held' };
+  }
   // The alias was written meanwhile.
   const aliased = await deps.store.findByProviderId(update.provider, update.providerMessageId);
   return aliased ? applyDelivery(deps, aliased, update) : { kind: 'unknown' };
@@ -139,7 +144,14 @@ export async function recordEcho(
   },
   echo: OutboundEcho,
 ): Promise<UpdateResult> {
-  if (echo.appId && deps.ourAppIds.includes(echo.appId)) return { kind: 'ours' };
+  const ourApp = echo.appId !== undefined && deps.ourAppIds.includes(echo.appId);
+  // Our send's tag (echo `metadata`; Instagram's echo has no app id): one of our sends, which a
+  // try whose answer was lost finds so when it is not stored yet (one read: stored, nothing more).
+  if (echo.ourMessageId && (ourApp || echo.appId === undefined)) {
+    if (!(await deps.store.getMessage(echo.ourMessageId))) await noteReported(deps, echo.ourMessageId, echo);
+    return { kind: 'ours' };
+  }
+  if (ourApp) return { kind: 'ours' };
   const messageId = stableId('msg', `${echo.provider}:${echo.providerMessageId}`);
   const known = await deps.store.findByProviderId(echo.provider, echo.providerMessageId);
   // Stored by an earlier delivery of this echo that died before applying it: apply it now.
@@ -189,6 +201,26 @@ export async function recordEcho(
     contactKey: echo.contactKey,
   });
   return applyInboxReply(deps, message);
+}
+
+/**
+ * How long the provider's report of one of our sends is kept for the lookup of a try whose answer
+ * was lost: past a dead-lettered ack's redrive (the DLQ keeps it 14 days).
+ */
+const REPORTED_SEND_SECONDS = 14 * 24 * 60 * 60;
+
+/** The provider reported taking our message `messageId` as `sent.providerMessageId`. */
+async function noteReported(
+  deps: Pick<UpdateDeps, 'store' | 'clock'>,
+  messageId: string,
+  sent: { provider: string; providerMessageId: string },
+): Promise<void> {
+  const { provider, providerMessageId } = sent;
+  await deps.store.noteReportedSend(
+    { messageId, provider, providerMessageId },
+    REPORTED_SEND_SECONDS,
+    deps.clock.now(),
+  );
 }
 
 /** How long after it was sent an echo for a customer not recorded yet is worth a retry. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { IG_ACCOUNT_ID, PAGE_ID, whatsappEnvelope } from './meta-factory.ts';
 
 /** Tokens the fake accepts unless told otherwise; not real ones. */
 export const FAKE_PAGE_TOKEN = 'EAAfakePageToken0123456789abcdefZZ';
@@ -29,7 +30,20 @@ export type FakeGraphFailure =
       transient?: boolean;
       /** A gateway's own page (HTML, no Graph error): an edge in front of the Graph API answered. */
       gateway?: boolean;
+      /**
+       * Meta took the message (the customer gets it, `taken` lists it, its echo or statuses can
+       * be delivered) and only its answer was lost: this failure came back instead.
+       */
+      taken?: boolean;
     };
+
+/** A message the fake took: where it went and what the request said. */
+export type TakenSend = {
+  /** Meta's id of it: Messenger / Instagram `message_id`, WhatsApp `wamid`. */
+  id: string;
+  channel: 'messenger' | 'instagram' | 'whatsapp';
+  body: Record<string, unknown>;
+};
 
 /** Graph answers of the failures the senders must tell apart. */
 export const GRAPH_FAILURES = {
@@ -86,6 +100,22 @@ export type FakeMeta = {
   useClock(clock: { now(): Date }): void;
   /** WhatsApp Manager approves this template (replacing one of the same name and language). */
   approve(template: FakeTemplate): void;
+  /** Every message the fake took, answered or not, in order. */
+  taken: TakenSend[];
+  /**
+   * Called (and awaited) when a message is taken whose answer is then lost, before the lost
+   * answer goes back: a webhook Meta delivers while our request is still waiting.
+   */
+  onLostAnswer?: (send: TakenSend) => Promise<void>;
+  /**
+   * The webhook Meta sends about a message it took: Messenger's and Instagram's echo (with the
+   * `metadata` the send set, and `appId` on Messenger), WhatsApp's status (with the
+   * `biz_opaque_callback_data` the send set).
+   */
+  webhookOf(
+    send: TakenSend,
+    options?: { appId?: string; status?: 'sent' | 'delivered' | 'read'; at?: Date },
+  ): Record<string, unknown>;
   close(): Promise<void>;
 };
 
@@ -195,6 +225,7 @@ export async function startFakeMeta(
   const phoneNumberId = options.phoneNumberId ?? FAKE_PHONE_NUMBER_ID;
   const requests: RecordedGraphRequest[] = [];
   const script: FakeGraphFailure[] = [];
+  const taken: TakenSend[] = [];
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -231,8 +262,22 @@ export async function startFakeMeta(
         },
       );
     }
-    const failure = script.shift();
+    const next = script.shift();
+    // Taken, its answer lost: handled as a success up to the answer.
+    const lost = next !== undefined && next !== 'hang' && next.taken ? next : undefined;
+    const failure = lost ? undefined : next;
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
+    const take = async (send: TakenSend, answer: unknown) => {
+      taken.push(send);
+      if (!lost) return sendJson(response, 200, answer);
+      await fake.onLostAnswer?.(send);
+      if (lost.gateway) {
+        response.writeHead(lost.status, { 'content-type': 'text/html' });
+        response.end(`<html><body><h1>${lost.status}</h1></body></html>`);
+        return;
+      }
+      return sendJson(response, lost.status, graphError(lost.code ?? 2, lost.message ?? 'Error'));
+    };
     if (failure?.gateway) {
       response.writeHead(failure.status, { 'content-type': 'text/html' });
       response.end(`<html><body><h1>${failure.status}</h1></body></html>`);
@@ -250,10 +295,12 @@ export async function startFakeMeta(
       if (typeof recipient?.id !== 'string' || typeof message?.message?.text !== 'string') {
         return sendJson(response, 400, graphError(100, '(#100) The parameter recipient is required'));
       }
-      return sendJson(response, 200, {
-        recipient_id: recipient.id,
-        message_id: `m_${randomBytes(48).toString('base64url')}`,
-      });
+      const id = `m_${randomBytes(48).toString('base64url')}`;
+      const channel = token === (options.instagramToken ?? FAKE_INSTAGRAM_TOKEN) ? 'instagram' : 'messenger';
+      return take(
+        { id, channel, body: message as Record<string, unknown> },
+        { recipient_id: recipient.id, message_id: id },
+      );
     }
     // The Cloud API takes the number as `to` or a business-scoped user id as `recipient`.
     const to = typeof message?.to === 'string' ? message.to : undefined;
@@ -270,11 +317,15 @@ export async function startFakeMeta(
         return sendJson(response, 400, graphError(131047, 'Re-engagement message'));
       }
     }
-    return sendJson(response, 200, {
-      messaging_product: 'whatsapp',
-      contacts: [to === undefined ? { input: bsuid, user_id: bsuid } : { input: to, wa_id: to }],
-      messages: [{ id: `wamid.${randomBytes(30).toString('base64')}` }],
-    });
+    const id = `wamid.${randomBytes(30).toString('base64')}`;
+    return take(
+      { id, channel: 'whatsapp', body: message as Record<string, unknown> },
+      {
+        messaging_product: 'whatsapp',
+        contacts: [to === undefined ? { input: bsuid, user_id: bsuid } : { input: to, wa_id: to }],
+        messages: [{ id }],
+      },
+    );
   }
 
   const server = createServer((request, response) => {
@@ -283,9 +334,60 @@ export async function startFakeMeta(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: FakeMeta = {
     url: `http://127.0.0.1:${port}`,
     requests,
+    taken,
+    webhookOf(send, { appId, status = 'sent', at = clock.now() } = {}) {
+      const body = send.body as {
+        recipient?: { id?: string } | string;
+        to?: string;
+        message?: { text?: string; metadata?: string };
+        biz_opaque_callback_data?: string;
+      };
+      if (send.channel === 'whatsapp') {
+        return whatsappEnvelope({
+          statuses: [
+            {
+              id: send.id,
+              status,
+              timestamp: String(Math.floor(at.getTime() / 1000)),
+              ...(body.to ? { recipient_id: body.to } : { recipient_user_id: body.recipient }),
+              ...(body.biz_opaque_callback_data === undefined
+                ? {}
+                : { biz_opaque_callback_data: body.biz_opaque_callback_data }),
+            },
+          ],
+        });
+      }
+      const instagram = send.channel === 'instagram';
+      const ours = instagram ? IG_ACCOUNT_ID : PAGE_ID;
+      const recipient = typeof body.recipient === 'object' ? body.recipient.id : undefined;
+      return {
+        object: instagram ? 'instagram' : 'page',
+        entry: [
+          {
+            id: ours,
+            time: at.getTime(),
+            messaging: [
+              {
+                sender: { id: ours },
+                recipient: { id: recipient },
+                timestamp: at.getTime(),
+                message: {
+                  mid: send.id,
+                  is_echo: true,
+                  // Instagram's echoes carry no app id.
+                  ...(appId && !instagram ? { app_id: Number(appId) } : {}),
+                  ...(body.message?.metadata === undefined ? {} : { metadata: body.message.metadata }),
+                  text: body.message?.text ?? '',
+                },
+              },
+            ],
+          },
+        ],
+      };
+    },
     failNext(count, failure) {
       for (let i = 0; i < count; i++) script.push(failure);
     },
@@ -305,4 +407,5 @@ export async function startFakeMeta(
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+  return fake;
 }

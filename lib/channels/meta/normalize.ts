@@ -11,7 +11,7 @@ import {
   type WhatsAppMessage,
   type WhatsAppStatus,
 } from './schema.ts';
-import { isOutsideWindow } from './send.ts';
+import { isOutsideWindow, messageIdOfTag } from './send.ts';
 
 const PROVIDER = 'meta';
 // InboundMessageSchema caps contactName; a display name is never worth rejecting a message.
@@ -57,6 +57,7 @@ function messagingEvent(channel: Channel, standby: boolean, event: MessagingEven
   const { sender, recipient, message, postback, delivery, read } = event;
   if (message?.is_echo) {
     // Sent by the business side (our app, another app, a person in the inbox): sender is the page.
+    const ourMessageId = messageIdOfTag(message.metadata);
     const echo = {
       provider: PROVIDER,
       providerMessageId: message.mid,
@@ -68,6 +69,7 @@ function messagingEvent(channel: Channel, standby: boolean, event: MessagingEven
       media: mediaOf(message.attachments),
       ...(message.app_id === undefined ? {} : { appId: String(message.app_id) }),
       ...(event.timestamp === undefined ? {} : { sentAt: isoOfMillis(event.timestamp) }),
+      ...(ourMessageId ? { ourMessageId } : {}),
     };
     return [{ type: 'echo', echo }];
   }
@@ -263,6 +265,7 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
   const at = status.timestamp ? Number(status.timestamp) * 1000 : undefined;
   // The Cloud API takes a send, then reports here that the window had closed (131047).
   const windowClosed = status.status === 'failed' && code !== undefined && isOutsideWindow(Number(code));
+  const ourMessageId = messageIdOfTag(status.biz_opaque_callback_data);
   return {
     type: 'delivery',
     update: {
@@ -271,6 +274,7 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
       status: status.status as DeliveryStatus,
       ...(code === undefined ? {} : { errorCode: String(code).slice(0, 64) }),
       ...(windowClosed ? { windowClosed } : {}),
+      ...(ourMessageId ? { ourMessageId } : {}),
       at: isoOfMillis(at),
     },
   };

@@ -39,6 +39,8 @@ export const MessagingEventSchema = z.looseObject({
       quick_reply: z.looseObject({ payload: z.string().optional() }).optional(),
       is_echo: z.boolean().optional(),
       app_id: z.union([z.number(), z.string().max(64)]).optional(),
+      // The string the sending app set (ours: sendTagOf); another app's is never worth a refusal.
+      metadata: z.string().max(1000).optional().catch(undefined),
       is_deleted: z.boolean().optional(),
     })
     .optional(),
@@ -215,6 +217,8 @@ export const WhatsAppStatusSchema = z.looseObject({
   recipient_id: z.string().max(256).optional(),
   recipient_user_id: z.string().max(200).optional(),
   errors: z.array(z.looseObject({ code: z.union([z.number(), z.string().max(64)]).optional() })).optional(),
+  // The string the send set (ours: sendTagOf), on statuses of template and free-form sends.
+  biz_opaque_callback_data: z.string().max(512).optional().catch(undefined),
 });
 export type WhatsAppStatus = z.infer<typeof WhatsAppStatusSchema>;
 

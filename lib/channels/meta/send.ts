@@ -55,6 +55,25 @@ const OUR_ACCOUNT_CODES = new Set([0, 3, 102, 190, 368, 131005, 131031, 131042, 
 // than four spaces: templateText removes them). Fixed in WhatsApp Manager or our configuration.
 const TEMPLATE_CODES = new Set([132000, 132001, 132005, 132007, 132012, 132015, 132016, 132018]);
 
+/**
+ * Our id of a message as a send carries it (Messenger's and Instagram's `metadata`, at most 1,000
+ * characters; WhatsApp's `biz_opaque_callback_data`, at most 512, templates too) and Meta gives
+ * it back on the echo or status of that message: `switchboard:` and the message id (some 40
+ * characters). What lets a send whose answer was lost be found (docs/channels.md).
+ */
+export function sendTagOf(messageId: string): string {
+  return `${SEND_TAG}${messageId}`;
+}
+
+/** The message id a send tag names (sendTagOf), or undefined for any other string. */
+export function messageIdOfTag(tag: string | undefined): string | undefined {
+  if (!tag?.startsWith(SEND_TAG)) return undefined;
+  const id = tag.slice(SEND_TAG.length);
+  return /^msg_[0-9a-z]{1,64}$/.test(id) ? id : undefined;
+}
+
+const SEND_TAG = 'switchboard:';
+
 type GraphError = { code?: number; subcode?: number; transient: boolean };
 
 /**
@@ -164,6 +183,8 @@ function createGraphSender(
   }
 
   return {
+    // Meta reports each send it took by webhook, carrying the tag the send set (sendTagOf).
+    reportsSends: true,
     async send(message) {
       refuseTooLong('meta', channel, message, label);
       const body = bodyOf(message);
@@ -204,7 +225,7 @@ export function createMessengerSender(options: MetaSenderOptions): ChannelSender
     (message) => ({
       recipient: { id: message.to },
       ...messagingType(message),
-      message: { text: message.text },
+      message: { text: message.text, metadata: sendTagOf(message.idempotencyKey) },
     }),
     (json) => json.message_id,
   );
@@ -225,7 +246,7 @@ export function createInstagramSender(options: MetaSenderOptions): ChannelSender
     (message) => ({
       recipient: { id: message.to },
       ...messagingType(message),
-      message: { text: message.text },
+      message: { text: message.text, metadata: sendTagOf(message.idempotencyKey) },
     }),
     (json) => json.message_id,
   );
@@ -270,6 +291,7 @@ export function createWhatsAppCloudSender(
             },
           }
         : { type: 'text', text: { body: message.text, preview_url: false } }),
+      biz_opaque_callback_data: sendTagOf(message.idempotencyKey),
     }),
     (json) => (json.messages as Array<{ id?: unknown }> | undefined)?.[0]?.id,
   );

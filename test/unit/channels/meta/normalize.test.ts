@@ -11,6 +11,7 @@ import {
   IG_ACCOUNT_ID,
   IGSID,
   type MetaFixture,
+  messagingEnvelope,
   metaFixtureBody,
   metaJson,
   PAGE_ID,
@@ -205,6 +206,66 @@ describe('normalizeMetaWebhook: Messenger', () => {
       type: 'message',
       message: { from: '5540099887766554', noAckReason: 'standby' },
     });
+  });
+});
+
+describe('normalizeMetaWebhook: the tag of our own sends (stop 26)', () => {
+  const ID = 'msg_01jd3q5k8n7m6p5q4r3s2t1v0w';
+
+  it("should name our message on an echo whose metadata is our send's tag, and nothing for another app's metadata", () => {
+    // Prepare
+    const echo = (metadata: unknown) =>
+      messagingEnvelope([
+        [
+          {
+            sender: { id: PAGE_ID },
+            recipient: { id: PSID },
+            timestamp: 1763985800555,
+            message: { mid: ECHO_MID, is_echo: true, text: 'Dziękujemy!', metadata },
+          },
+        ],
+      ]);
+
+    // Act
+    const [ours] = normalizeBody(echo(`switchboard:${ID}`));
+    const [theirs] = normalizeBody(echo('ack:msg_01JD3Q5K8N'));
+    const [odd] = normalizeBody(echo({ not: 'a string' }));
+
+    // Assess: another app's metadata, whatever its shape, neither names ours nor refuses the event
+    expect(ours).toMatchObject({ type: 'echo', echo: { ourMessageId: ID } });
+    expect(theirs).toMatchObject({ type: 'echo' });
+    expect(theirs).not.toHaveProperty('echo.ourMessageId');
+    expect(odd).toMatchObject({ type: 'echo' });
+    expect(odd).not.toHaveProperty('echo.ourMessageId');
+    assertContract([ours, theirs, odd] as InboundEvent[]);
+  });
+
+  it("should name our message on a WhatsApp status whose biz_opaque_callback_data is our send's tag", () => {
+    // Prepare
+    const status = (data: string) =>
+      whatsappEnvelope({
+        statuses: [
+          {
+            id: 'wamid.TAGGED',
+            status: 'sent',
+            timestamp: '1763986700',
+            recipient_id: '48601234567',
+            biz_opaque_callback_data: data,
+          },
+        ],
+      });
+
+    // Act
+    const [ours] = normalizeBody(status(`switchboard:${ID}`));
+    const [theirs] = normalizeBody(status('campaign-42'));
+
+    // Assess
+    expect(ours).toMatchObject({
+      type: 'delivery',
+      update: { providerMessageId: 'wamid.TAGGED', ourMessageId: ID },
+    });
+    expect(theirs).not.toHaveProperty('update.ourMessageId');
+    assertContract([ours, theirs] as InboundEvent[]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   createWhatsAppCloudSender,
   DEFAULT_GRAPH_VERSION,
   type MetaSenderOptions,
+  messageIdOfTag,
 } from '#lib/channels/meta/send.ts';
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
@@ -90,7 +91,7 @@ describe('createMessengerSender', () => {
     expect(request?.body).toEqual({
       recipient: { id: PSID },
       messaging_type: 'RESPONSE',
-      message: { text: MESSENGER.text },
+      message: { text: MESSENGER.text, metadata: 'switchboard:msg_01' },
     });
   });
 
@@ -106,10 +107,18 @@ describe('createMessengerSender', () => {
         recipient: { id: PSID },
         messaging_type: 'MESSAGE_TAG',
         tag: 'HUMAN_AGENT',
-        message: { text: MESSENGER.text },
+        message: { text: MESSENGER.text, metadata: 'switchboard:msg_01' },
       },
-      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: MESSENGER.text } },
-      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: MESSENGER.text } },
+      {
+        recipient: { id: PSID },
+        messaging_type: 'RESPONSE',
+        message: { text: MESSENGER.text, metadata: 'switchboard:msg_01' },
+      },
+      {
+        recipient: { id: PSID },
+        messaging_type: 'RESPONSE',
+        message: { text: MESSENGER.text, metadata: 'switchboard:msg_01' },
+      },
     ]);
   });
 
@@ -386,6 +395,7 @@ describe('createWhatsAppCloudSender', () => {
       to: '48601234567',
       type: 'text',
       text: { body: WHATSAPP.text, preview_url: false },
+      biz_opaque_callback_data: 'switchboard:msg_01',
     });
   });
 
@@ -402,7 +412,27 @@ describe('createWhatsAppCloudSender', () => {
       recipient: 'PL.13491208655302741918',
       type: 'text',
       text: { body: WHATSAPP.text, preview_url: false },
+      biz_opaque_callback_data: 'switchboard:msg_01',
     });
+  });
+
+  // Stop 26: a send whose answer was lost is found by the status Meta sends for it, which carries
+  // this tag; templates take it too (a person's reply after the 24-hour window).
+  it('should tag a template send with our message id in biz_opaque_callback_data, as a text send', async () => {
+    // Act: the fake approved no template (refused 132001): the request is what counts here
+    await whatsapp()
+      .send({
+        ...WHATSAPP,
+        idempotencyKey: 'msg_01jd3q5k8n0000000000000000',
+        template: { name: 'odpowiedz_konsultanta', language: 'pl', parameters: ['Jutro rano.', 'Anna'] },
+      })
+      .catch(() => undefined);
+
+    // Assess
+    const body = meta.requests[0]?.body as { type?: string; biz_opaque_callback_data?: string };
+    expect(body.type).toBe('template');
+    expect(body.biz_opaque_callback_data).toBe('switchboard:msg_01jd3q5k8n0000000000000000');
+    expect(messageIdOfTag(body.biz_opaque_callback_data)).toBe('msg_01jd3q5k8n0000000000000000');
   });
 
   it('should strip a whatsapp: prefix from the recipient', async () => {
