@@ -145,9 +145,11 @@ export async function recordEcho(
   echo: OutboundEcho,
 ): Promise<UpdateResult> {
   const ourApp = echo.appId !== undefined && deps.ourAppIds.includes(echo.appId);
-  // Our send's tag (echo `metadata`; Instagram's echo has no app id): one of our sends, which a
-  // try whose answer was lost finds so when it is not stored yet (one read: stored, nothing more).
-  if (echo.ourMessageId && (ourApp || echo.appId === undefined)) {
+  // Our send's tag (echo `metadata`; Instagram's echo has no app id, and META_APP_ID may be
+  // unset): one of our sends, which a try whose answer was lost finds so when it is not stored
+  // yet (one read: stored, nothing more). Another app's echo is never taken for ours.
+  const otherApp = echo.appId !== undefined && !ourApp && deps.ourAppIds.length > 0;
+  if (echo.ourMessageId && !otherApp) {
     if (!(await deps.store.getMessage(echo.ourMessageId))) await noteReported(deps, echo.ourMessageId, echo);
     return { kind: 'ours' };
   }
