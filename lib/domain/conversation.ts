@@ -1524,6 +1524,11 @@ export function applyAgentReply(
     messageId: string;
     at: Date;
     agent: string | null;
+    /**
+     * Written in the provider's own inbox (an echo), where the person read the customer's
+     * messages; never an API reply, even one whose key names no agent.
+     */
+    inbox?: boolean;
     channel: Conversation['channel'];
     /** The WhatsApp template it went as, after the 24-hour window (its name, or Twilio's ContentSid). */
     template?: string;
@@ -1542,7 +1547,7 @@ export function applyAgentReply(
   // Written in the provider's inbox (no agent of ours): what that person read there is answered.
   const inbox = applied.lastInboxReply;
   const replied =
-    reply.agent === null && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
+    reply.inbox && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
       ? { ...applied, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }
       : applied;
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {

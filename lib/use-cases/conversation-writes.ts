@@ -64,6 +64,8 @@ export async function applyStoredReply(
   deps: { store: ConversationStore; business: BusinessConfig },
   message: Message,
   agent: string | null,
+  /** Written in the provider's own inbox (an echo), not sent through our API. */
+  inbox = false,
 ): Promise<Conversation | null> {
   const context = replyContext(deps.business);
   const at = new Date(message.createdAt);
@@ -74,6 +76,7 @@ export async function applyStoredReply(
         messageId: message.id,
         at,
         agent,
+        inbox,
         channel: message.channel,
         ...(message.template ? { template: message.template.name } : {}),
       },

@@ -253,7 +253,7 @@ function sendInFlight(conversation: Conversation, now: Date): boolean {
 
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
-  await applyStoredReply(deps, message, null);
+  await applyStoredReply(deps, message, null, true);
   return { kind: 'applied' };
 }
 
