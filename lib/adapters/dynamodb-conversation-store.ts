@@ -612,19 +612,24 @@ export class DynamoDbConversationStore implements ConversationStore {
   async claimSameMessage(
     key: string,
     first: { provider: string; providerMessageId: string },
+    ttlSeconds: number,
+    now: Date,
   ): Promise<{ provider: string; providerMessageId: string }> {
     // One write whichever delivery comes first: the first one's names stay, the others read them.
+    // Each delivery moves the expiry on (no condition: an expired item TTL has not removed yet
+    // still names the first delivery rightly).
     const result = await this.#client.send(
       new UpdateItemCommand({
         TableName: this.#table,
         Key: marshall({ pk: `SAMEMSG#${key}`, sk: 'SAMEMSG' }),
         UpdateExpression:
-          'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id)',
+          'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id), expiresAt = :expiresAt',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: marshall({
           ':type': 'same-message',
           ':provider': first.provider,
           ':id': first.providerMessageId,
+          ':expiresAt': Math.ceil(now.getTime() / 1000) + ttlSeconds,
         }),
         ReturnValues: 'ALL_NEW',
       }),

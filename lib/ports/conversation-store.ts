@@ -181,10 +181,13 @@ export interface ConversationStore {
   /**
    * Claims `key` (InboundMessage.sameMessageKey) for a delivery known by the provider as
    * `first`, unless another delivery claimed it already: answers the delivery that holds it.
+   * Each claim keeps the key for `ttlSeconds` more from `now`.
    */
   claimSameMessage(
     key: string,
     first: { provider: string; providerMessageId: string },
+    ttlSeconds: number,
+    now: Date,
   ): Promise<{ provider: string; providerMessageId: string }>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;

@@ -97,6 +97,15 @@ export function storedInbound(message: Message): InboundMessage | null {
 }
 
 /**
+ * How long a same-message key (SAMEMSG#) is kept after each delivery of the mail: past the last
+ * day the other way can still bring it. SES's SNS delivery is accepted up to 30 days after SNS
+ * signed it (its retries, a redrive from the 14-day inbound-mail DLQ, the sweeper's mail
+ * recheck within hours), and a sending server may hold a mail up to 5 days before either way
+ * takes it (RFC 5321); Mailgun's retries span 8 hours. 40 days covers all of it.
+ */
+const SAME_MESSAGE_SECONDS = 40 * 24 * 60 * 60;
+
+/**
  * Records one customer message: the contact's open conversation, the message (once, by its
  * provider id), the conversation's episode and acknowledgement, then the ack job. Each step
  * is a single conditional write that is safe to repeat, so a provider's retry (it gets no
@@ -111,7 +120,12 @@ export async function recordInbound(
   // The same message through another provider (a mail both Mailgun and SES take in): every
   // delivery after the first is that first one's retry, recorded and acknowledged once.
   if (inbound.sameMessageKey) {
-    const first = await deps.store.claimSameMessage(inbound.sameMessageKey, inbound);
+    const first = await deps.store.claimSameMessage(
+      inbound.sameMessageKey,
+      inbound,
+      SAME_MESSAGE_SECONDS,
+      now,
+    );
     inbound = { ...inbound, provider: first.provider, providerMessageId: first.providerMessageId };
   }
   const detected = detectLocale(inbound.text, { supported: LOCALES, fallback: deps.business.defaultLocale });

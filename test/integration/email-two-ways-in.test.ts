@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SNS_MAX_AGE_MS } from '#lib/channels/ses/verify.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { mailgunMail, type PlainMail, postMailgunMail } from '#test/support/email.ts';
@@ -325,5 +328,40 @@ describe('one mail through both Mailgun and SES', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(await inboundMessages()).toHaveLength(2);
+  });
+
+  // Found at stop 26: the same-mail record had no expiresAt and was kept for ever, one item per
+  // mail with a Message-ID. It must outlive every later delivery of the mail: SES's through SNS
+  // is accepted for 30 days after SNS signed it (a retry, a redrive from the 14-day DLQ), after a
+  // sending server may have held the mail for up to 5 days (RFC 5321); Mailgun's for 9 hours.
+  it('should give the same-mail record the table TTL, past the last day either way can still deliver the mail', async () => {
+    // Prepare
+    await start();
+
+    // Act: Mailgun first, SES after (its copy names the first delivery)
+    await postMailgunMail(sb, zofia);
+    sb.clock.advance(3 * 60 * 60_000);
+    await postSes(zofia);
+    await sb.drain();
+
+    // Assess: one record, expiring (DynamoDB TTL, epoch seconds) after SNS's signature window
+    // plus a sender's 5 days of retries, counted from the last delivery; not years later
+    const { Items = [] } = await sb.backends.dynamodb.send(
+      new ScanCommand({
+        TableName: sb.backends.tableName,
+        FilterExpression: 'begins_with(pk, :same)',
+        ExpressionAttributeValues: { ':same': { S: 'SAMEMSG#' } },
+      }),
+    );
+    const records = Items.map((item) => unmarshall(item));
+    expect(records).toHaveLength(1);
+    const expiresAt = records[0]?.expiresAt;
+    expect(typeof expiresAt, 'SAMEMSG item has no expiresAt (kept for ever)').toBe('number');
+    const nowSeconds = sb.clock.now().getTime() / 1000;
+    const days = (seconds: number) => seconds * 24 * 60 * 60;
+    expect(expiresAt).toBeGreaterThanOrEqual(nowSeconds + SNS_MAX_AGE_MS / 1000 + days(5));
+    expect(expiresAt).toBeLessThanOrEqual(nowSeconds + days(60));
+    expect(records[0]?.provider).toBe('mailgun');
+    expect(await inboundMessages()).toHaveLength(1);
   });
 });
