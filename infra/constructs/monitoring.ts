@@ -226,7 +226,7 @@ export class Monitoring extends Construct {
     });
     this.alarm('BootstrapTokenRefused', {
       description:
-        'AGENT_API_TOKEN is too short for production (or no bearer header can carry it): the functions run, ' +
+        'AGENT_API_TOKEN is missing, too short for production, or no bearer header can carry it: the functions run, ' +
         'but the bootstrap token is refused until it is replaced in the secret (docs/deploy.md).',
       metric: this.custom('BootstrapTokenRefused', { period: FIVE_MINUTES }),
       threshold: 0,

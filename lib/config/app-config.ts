@@ -39,10 +39,11 @@ export type AppConfig = {
     /** The sweeper's recovery of stored mail SNS never delivered (off without a queue URL). */
     recovery: { queueUrl: string | undefined; afterMs: number; recheckSeconds: number };
   };
+  /** The bootstrap token; empty when production runs without one (agentApiTokenRefused says so). */
   agentApiToken: string;
   /**
-   * Why the bootstrap AGENT_API_TOKEN is refused (production only: too short, or no bearer
-   * header can carry it); null when it is accepted. The rest of the function runs.
+   * Why the bootstrap AGENT_API_TOKEN is refused (production only: missing, too short, or no
+   * bearer header can carry it); null when it is accepted. The rest of the function runs.
    */
   agentApiTokenRefused: string | null;
   business: BusinessConfig;
@@ -135,12 +136,16 @@ function weakBootstrapToken(token: string, production: boolean): string | null {
 /** Assembles the configuration from a parsed environment (secrets already merged in). */
 export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   const production = isProduction(env);
-  const secrets = requireSecrets(env);
+  // npm start refuses a missing or weak bootstrap token (the developer is there to fix it; it
+  // generates one when none is set). A production function runs without it instead: stopping
+  // its cold start would stop the webhooks too, and Twilio does not post a webhook again after
+  // a 5xx (docs/channels.md).
+  const secrets = requireSecrets(env, production ? ['AGENT_API_TOKEN'] : []);
   refuseHalfConfiguredChannels(env);
-  const agentApiTokenRefused = weakBootstrapToken(secrets.AGENT_API_TOKEN, production);
-  // npm start refuses it (the developer is there to fix it). A production function runs
-  // without the bootstrap token instead: stopping its cold start would stop the webhooks too,
-  // and Twilio does not post a webhook again after a 5xx (docs/channels.md).
+  const agentApiToken = env.AGENT_API_TOKEN ?? '';
+  const agentApiTokenRefused = agentApiToken
+    ? weakBootstrapToken(agentApiToken, production)
+    : 'AGENT_API_TOKEN is missing from the provider secret (the stack generates one: put it back, at least 32 characters)';
   if (agentApiTokenRefused && !production) throw new ConfigError(agentApiTokenRefused);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
@@ -184,7 +189,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
       },
     },
     eventBusName: env.EVENT_BUS_NAME,
-    agentApiToken: secrets.AGENT_API_TOKEN,
+    agentApiToken,
     agentApiTokenRefused,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),

@@ -101,7 +101,10 @@ export const EnvSchema = z.object({
 });
 export type Env = z.infer<typeof EnvSchema>;
 
-/** The secrets a running Switchboard needs; production refuses to start without them. */
+/**
+ * The secrets a running Switchboard needs; it refuses to start without them, except a production
+ * function without AGENT_API_TOKEN, which refuses only the bootstrap token (buildAppConfig).
+ */
 export const REQUIRED_SECRETS = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'AGENT_API_TOKEN'] as const;
 /** Secrets of channels that are optional: a channel without its secrets is switched off. */
 export const OPTIONAL_SECRETS = [
@@ -137,9 +140,15 @@ export function isProduction(env: Env): boolean {
   return env.NODE_ENV === 'production';
 }
 
-/** Fails fast, naming every missing secret (never its value). */
-export function requireSecrets(env: Env): Record<RequiredSecretName, string> {
-  const missing = REQUIRED_SECRETS.filter((name) => !env[name]);
+/**
+ * Fails fast, naming every missing secret (never its value). `notRequired` names the ones the
+ * caller handles itself when missing (production's AGENT_API_TOKEN: buildAppConfig).
+ */
+export function requireSecrets(
+  env: Env,
+  notRequired: readonly RequiredSecretName[] = [],
+): Record<RequiredSecretName, string> {
+  const missing = REQUIRED_SECRETS.filter((name) => !env[name] && !notRequired.includes(name));
   if (missing.length > 0) {
     throw new ConfigError(`Missing required secret${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
   }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Hono } from 'hono';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
@@ -142,5 +143,124 @@ describe('a Lambda cold start with a weak AGENT_API_TOKEN', () => {
     expect(refusal.error.code).toBe('BOOTSTRAP_TOKEN_REFUSED');
     expect(refusal.error.message).toMatch(/AGENT_API_TOKEN is too short for production/);
     expect(JSON.stringify(refusal)).not.toContain('changeme');
+  });
+});
+
+type OutputLine = Record<string, unknown>;
+
+/** What the function writes (Powertools' JSON log lines and EMF metric lines), read as JSON. */
+function captureOutput(): { lines: () => OutputLine[]; metric: (name: string) => number } {
+  const chunks: string[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    });
+  }
+  const lines = () =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as OutputLine);
+  const metric = (name: string) =>
+    lines()
+      .filter((line) => line._aws !== undefined && typeof line[name] === 'number')
+      .reduce((sum, line) => sum + (line[name] as number), 0);
+  return { lines, metric };
+}
+
+/** A production function's environment against the test backends (no Secrets Manager). */
+function productionEnv(backends: Backends, values: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'production',
+    TWILIO_AUTH_TOKEN: TWILIO_AUTH_TOKEN,
+    TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+    AGENT_API_TOKEN: 'a'.repeat(48),
+    TABLE_NAME: backends.tableName,
+    ACK_QUEUE_URL: backends.queueUrl,
+    SWITCHBOARD_DYNAMODB_ENDPOINT: backends.dynamoDbEndpoint,
+    SWITCHBOARD_SQS_ENDPOINT: backends.sqsEndpoint,
+    SWITCHBOARD_SECRETS_ARN: '',
+    PUBLIC_URL: 'https://hooks.example.com',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    POWERTOOLS_METRICS_NAMESPACE: 'Switchboard',
+    POWERTOOLS_SERVICE_NAME: 'switchboard-test',
+    ...values,
+  };
+}
+
+const TWILIO_AUTH_TOKEN = '12345678901234567890123456789012';
+
+async function postSms(runtime: { app: Hono }): Promise<Response> {
+  const url = 'https://hooks.example.com/webhooks/twilio/messaging';
+  const sms = signTwilio(url, twilioForm('sms-polish'), TWILIO_AUTH_TOKEN);
+  return runtime.app.request('/webhooks/twilio/messaging', { method: 'POST', ...sms });
+}
+
+async function storedApiKey(backends: Backends): Promise<string> {
+  const { key, token } = issueApiKey(
+    { name: 'helpdesk', scopes: ['read'], agentName: null, agentId: null },
+    new Date(),
+  );
+  await new DynamoDbApiKeyStore({ client: backends.dynamodb, tableName: backends.tableName }).create(key);
+  return token;
+}
+
+// Found at stop 26, after the weak token was fixed: a production secret without AGENT_API_TOKEN
+// (a secret re-created by hand, a jq filter that dropped the key) still stopped every cold start
+// with "Missing required secret", and the webhooks with it.
+describe('a Lambda cold start without AGENT_API_TOKEN', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  it('should start, take webhooks and API keys, and say the bootstrap token is missing (log line and metric)', async () => {
+    // Prepare: the secret has no AGENT_API_TOKEN; an API key an earlier deployment created
+    backends = await startBackends();
+    process.env = productionEnv(backends, { AGENT_API_TOKEN: '' });
+    const token = await storedApiKey(backends);
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+    // Act
+    const started = await loadLambdaRuntime('switchboard-http').then(
+      (runtime) => ({ runtime, error: undefined }),
+      (error: Error) => ({ runtime: undefined, error: error.message }),
+    );
+    expect(started.error, 'the cold start failed').toBeUndefined();
+    const runtime = started.runtime as NonNullable<typeof started.runtime>;
+    const webhook = await postSms(runtime);
+    const withKey = await runtime.app.request('/api/conversations', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const guessed = await runtime.app.request('/api/conversations', {
+      headers: { authorization: 'Bearer anything-at-all' },
+    });
+
+    // Assess: the message is recorded, the key works, nothing stands in for the missing token;
+    // the cold start says what is missing
+    expect(webhook.status).toBe(200);
+    expect(withKey.status).toBe(200);
+    expect(guessed.status).toBe(401);
+    const refused = output
+      .lines()
+      .find(
+        (line) =>
+          line.message === 'bootstrap token refused; the API takes API keys only until it is replaced',
+      );
+    expect(refused).toMatchObject({
+      level: 'ERROR',
+      reason: expect.stringMatching(/AGENT_API_TOKEN is missing/),
+    });
+    expect(output.metric('BootstrapTokenRefused')).toBe(1);
   });
 });
