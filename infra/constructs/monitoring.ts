@@ -231,6 +231,15 @@ export class Monitoring extends Construct {
       metric: this.custom('BootstrapTokenRefused', { period: FIVE_MINUTES }),
       threshold: 0,
     });
+    this.alarm('ChannelMisconfigured', {
+      description:
+        'A channel is configured by half (META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
+        'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse): the functions run with that channel switched off, ' +
+        'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +
+        'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).',
+      metric: this.custom('ChannelMisconfigured', { period: FIVE_MINUTES }),
+      threshold: 0,
+    });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `switchboard-${props.stage}`,

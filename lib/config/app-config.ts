@@ -46,6 +46,11 @@ export type AppConfig = {
    * bearer header can carry it); null when it is accepted. The rest of the function runs.
    */
   agentApiTokenRefused: string | null;
+  /**
+   * Channels configured by half (production only: npm start refuses them), switched off: their
+   * webhooks answer 503 CHANNEL_MISCONFIGURED; every other channel and the API run.
+   */
+  misconfiguredChannels: MisconfiguredChannel[];
   business: BusinessConfig;
   sender: 'outbox' | 'provider';
   /** Whether /inbox serves the reference inbox page (a static page over the public API). */
@@ -87,39 +92,58 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
   noticeLeadMs: 30 * 60_000,
 };
 
+/** A channel a production function switched off because it is configured by half. */
+export type MisconfiguredChannel = {
+  /** 'meta': all of /webhooks/meta; 'whatsapp': Meta's WhatsApp Cloud posts only. */
+  channel: 'meta' | 'whatsapp';
+  /** The settings to add (names only, never a value). */
+  missing: string[];
+  /** What is wrong and what it would have caused (names only). */
+  reason: string;
+};
+
 /**
- * Refuses a channel set up by half, where one half is plainly there and the other missing: it
+ * Finds a channel set up by half, where one half is plainly there and the other missing: it
  * would start, record that channel's messages and never answer them (or never receive any).
  * The halves often live apart (a token in the provider secret, the WhatsApp number id in the
  * stack's context), so a deploy can forget one. A channel with neither half is simply off.
  */
-function refuseHalfConfiguredChannels(env: Env): void {
-  const problems: string[] = [];
-  const missing = (names: Array<keyof Env>) => names.filter((name) => !env[name]);
+function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
+  const found: MisconfiguredChannel[] = [];
+  const unanswered = '(WhatsApp Cloud messages would go unanswered)';
   if (env.WHATSAPP_ACCESS_TOKEN && !env.WHATSAPP_PHONE_NUMBER_ID) {
-    problems.push(
-      'WHATSAPP_PHONE_NUMBER_ID is missing while WHATSAPP_ACCESS_TOKEN is set (WhatsApp Cloud messages would go unanswered)',
-    );
+    found.push({
+      channel: 'whatsapp',
+      missing: ['WHATSAPP_PHONE_NUMBER_ID'],
+      reason: `WHATSAPP_PHONE_NUMBER_ID is missing while WHATSAPP_ACCESS_TOKEN is set ${unanswered}`,
+    });
   }
   if (env.WHATSAPP_PHONE_NUMBER_ID && !env.WHATSAPP_ACCESS_TOKEN) {
-    problems.push(
-      'WHATSAPP_ACCESS_TOKEN is missing while WHATSAPP_PHONE_NUMBER_ID is set (WhatsApp Cloud messages would go unanswered)',
-    );
+    found.push({
+      channel: 'whatsapp',
+      missing: ['WHATSAPP_ACCESS_TOKEN'],
+      reason: `WHATSAPP_ACCESS_TOKEN is missing while WHATSAPP_PHONE_NUMBER_ID is set ${unanswered}`,
+    });
   }
-  const webhook = missing(['META_APP_SECRET', 'META_VERIFY_TOKEN']);
+  const webhook = (['META_APP_SECRET', 'META_VERIFY_TOKEN'] as const).filter((name) => !env[name]);
   const tokens = (
     ['META_PAGE_ACCESS_TOKEN', 'INSTAGRAM_ACCESS_TOKEN', 'WHATSAPP_ACCESS_TOKEN'] as const
   ).filter((name) => env[name]);
-  if (webhook.length === 1) {
-    problems.push(
-      `${webhook[0]} is missing while ${webhook[0] === 'META_APP_SECRET' ? 'META_VERIFY_TOKEN' : 'META_APP_SECRET'} is set (the Meta webhook would be off)`,
-    );
+  const [alone] = webhook;
+  if (webhook.length === 1 && alone) {
+    found.push({
+      channel: 'meta',
+      missing: [alone],
+      reason: `${alone} is missing while ${alone === 'META_APP_SECRET' ? 'META_VERIFY_TOKEN' : 'META_APP_SECRET'} is set (the Meta webhook would be off)`,
+    });
   } else if (webhook.length === 2 && tokens.length > 0) {
-    problems.push(
-      `META_APP_SECRET and META_VERIFY_TOKEN are missing while ${tokens.join(', ')} ${tokens.length > 1 ? 'are' : 'is'} set (the Meta webhook would be off: nothing would arrive to answer)`,
-    );
+    found.push({
+      channel: 'meta',
+      missing: [...webhook],
+      reason: `META_APP_SECRET and META_VERIFY_TOKEN are missing while ${tokens.join(', ')} ${tokens.length > 1 ? 'are' : 'is'} set (the Meta webhook would be off: nothing would arrive to answer)`,
+    });
   }
-  if (problems.length > 0) throw new ConfigError(`A channel is configured by half: ${problems.join('; ')}`);
+  return found;
 }
 
 /** What is wrong with a bootstrap token (never the token itself), or null. */
@@ -141,7 +165,15 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   // its cold start would stop the webhooks too, and Twilio does not post a webhook again after
   // a 5xx (docs/channels.md).
   const secrets = requireSecrets(env, production ? ['AGENT_API_TOKEN'] : []);
-  refuseHalfConfiguredChannels(env);
+  // npm start refuses a channel configured by half (the developer sees it at once). A production
+  // function switches off only that channel (its webhooks answer 503, so the provider retries):
+  // failing the cold start would refuse every channel's webhooks, and Twilio's are never retried.
+  const misconfiguredChannels = halfConfiguredChannels(env);
+  if (misconfiguredChannels.length > 0 && !production) {
+    throw new ConfigError(
+      `A channel is configured by half: ${misconfiguredChannels.map((found) => found.reason).join('; ')}`,
+    );
+  }
   const agentApiToken = env.AGENT_API_TOKEN ?? '';
   const agentApiTokenRefused = agentApiToken
     ? weakBootstrapToken(agentApiToken, production)
@@ -191,6 +223,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     eventBusName: env.EVENT_BUS_NAME,
     agentApiToken,
     agentApiTokenRefused,
+    misconfiguredChannels,
     business,
     sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),
     inbox: env.SWITCHBOARD_INBOX ?? !production,

@@ -18,6 +18,7 @@ import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { bodyLimit } from './body-limit.ts';
+import { refuseSwitchedOff, type SwitchedOffChannel } from './channel-off.ts';
 import { apiGatewayClientAddress, type ClientAddress } from './client-address.ts';
 import { errorBody, handleError } from './errors.ts';
 import { FailedLogins } from './failed-logins.ts';
@@ -50,6 +51,8 @@ export type AppDeps = {
   agentApiToken: string;
   /** Why the bootstrap token is refused (AppConfig.agentApiTokenRefused); API keys still work. */
   agentApiTokenRefused?: string | null;
+  /** Channels configured by half (AppConfig.misconfiguredChannels): their webhooks answer 503. */
+  misconfiguredChannels?: readonly SwitchedOffChannel[];
   /** The largest body each provider's webhooks may send (their documented maxima, with room). */
   webhookBodyBytes: WebhookBodyLimits;
   store: ConversationStore;
@@ -137,10 +140,22 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio, signatureRefusals }));
   const meta = deps.providers.meta;
-  if (meta) {
+  const switchedOff = (channel: SwitchedOffChannel['channel']) =>
+    deps.misconfiguredChannels?.find((off) => off.channel === channel);
+  const metaOff = switchedOff('meta');
+  const whatsappOff = switchedOff('whatsapp');
+  if (metaOff) {
+    app.all('/webhooks/meta', (c) => refuseSwitchedOff(c, deps, metaOff));
+  } else if (meta) {
     app.route(
       '/webhooks/meta',
-      metaRoutes({ ...deps, webhook: meta.webhook, handshake: meta.handshake, signatureRefusals }),
+      metaRoutes({
+        ...deps,
+        webhook: meta.webhook,
+        handshake: meta.handshake,
+        signatureRefusals,
+        ...(whatsappOff ? { whatsappOff } : {}),
+      }),
     );
   }
   const { ses, mailgun } = deps.providers;

@@ -20,6 +20,11 @@ export type MetricName =
   /** A production function refusing its weak AGENT_API_TOKEN: at each cold start and each use. */
   | 'BootstrapTokenRefused'
   /**
+   * A production function running with a channel configured by half switched off: at each cold
+   * start, each webhook of it refused (503) and each sweeper run.
+   */
+  | 'ChannelMisconfigured'
+  /**
    * A signed provider webhook refused for its signature: a mismatch, expired, an unknown SNS
    * topic (403, or Mailgun's 406 for an expired one). Unsigned requests are not counted.
    */

@@ -16,9 +16,10 @@ import { createRuntime, type Runtime } from './runtime.ts';
  * Builds the runtime once per Lambda cold start: environment set by CDK, provider secrets
  * from Secrets Manager, the business settings bundled from switchboard.config.json. A
  * missing or invalid value stops the cold start with a message naming it, and so do business
- * settings that cannot make a promise (as npm start and `cdk synth` refuse them). A weak
- * AGENT_API_TOKEN does not: only the bootstrap token is refused (an error line and the
- * `BootstrapTokenRefused` metric), the webhooks and API keys work.
+ * settings that cannot make a promise (as npm start and `cdk synth` refuse them). A missing or
+ * weak AGENT_API_TOKEN does not: only the bootstrap token is refused (an error line and the
+ * `BootstrapTokenRefused` metric), the webhooks and API keys work. Nor does a channel configured
+ * by half: only it is switched off (an error line naming what is missing, `ChannelMisconfigured`).
  */
 export async function loadLambdaRuntime(
   serviceName: string,
@@ -39,6 +40,15 @@ export async function loadLambdaRuntime(
       reason: config.agentApiTokenRefused,
     });
     metrics.count('BootstrapTokenRefused');
+  }
+  for (const off of config.misconfiguredChannels) {
+    // Nor this: the other channels' webhooks and the API run; this channel's answer 503.
+    log.error('channel switched off: configured by half', {
+      channel: off.channel,
+      missing: off.missing,
+      reason: off.reason,
+    });
+    metrics.count('ChannelMisconfigured');
   }
   const runtime = createRuntime({
     config,

@@ -228,6 +228,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     agentApiTokenRefused: config.agentApiTokenRefused,
+    misconfiguredChannels: config.misconfiguredChannels,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),

@@ -8,6 +8,7 @@ import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { issueApiKey } from '#lib/domain/api-key.ts';
 import { type Backends, startBackends } from '#test/support/backends.ts';
+import { metaFixtureBody, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
 
@@ -262,5 +263,101 @@ describe('a Lambda cold start without AGENT_API_TOKEN', () => {
       reason: expect.stringMatching(/AGENT_API_TOKEN is missing/),
     });
     expect(output.metric('BootstrapTokenRefused')).toBe(1);
+  });
+});
+
+async function postMeta(
+  runtime: { app: Hono },
+  fixture: 'messenger-text' | 'whatsapp-text',
+): Promise<Response> {
+  const body = metaFixtureBody(fixture);
+  return runtime.app.request('/webhooks/meta', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
+    body,
+  });
+}
+
+// Found at stop 26: a channel configured by half (the Meta app secret without the verify token,
+// a WhatsApp token without its number id: the halves live apart, the secret and the stack's
+// context) stopped every cold start, so every webhook answered 5xx, Twilio's too, which Twilio
+// never posts again: one channel's mistake lost the others' messages. Now only that channel is
+// off, answering 503 so its provider retries (Meta does, WhatsApp for up to 7 days).
+describe('a Lambda cold start with a channel configured by half', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  async function coldStart(values: Record<string, string>) {
+    backends = await startBackends();
+    process.env = productionEnv(backends, values);
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+    const started = await loadLambdaRuntime('switchboard-http').then(
+      (runtime) => ({ runtime, error: undefined }),
+      (error: Error) => ({ runtime: undefined, error: error.message }),
+    );
+    expect(started.error, 'the cold start failed').toBeUndefined();
+    return { runtime: started.runtime as NonNullable<typeof started.runtime>, output };
+  }
+
+  it('should switch off only Meta when its app secret has no verify token: 503 to Meta, Twilio and the API work, the log names what is missing', async () => {
+    // Prepare + Act: the secret has META_APP_SECRET, the verify token was forgotten
+    const { runtime, output } = await coldStart({ META_APP_SECRET: TEST_APP_SECRET });
+    const meta = await postMeta(runtime, 'messenger-text');
+    const handshake = await runtime.app.request(
+      '/webhooks/meta?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1158201444',
+    );
+    const sms = await postSms(runtime);
+    const api = await runtime.app.request('/api/conversations', {
+      headers: { authorization: `Bearer ${'a'.repeat(48)}` },
+    });
+
+    // Assess: Meta is told to come back (503, a code, no stack trace, no setting named to a
+    // stranger); the other channel and the API work
+    expect(meta.status).toBe(503);
+    const body = (await meta.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('CHANNEL_MISCONFIGURED');
+    expect(JSON.stringify(body)).not.toMatch(/META_VERIFY_TOKEN|at |\.ts/);
+    expect(handshake.status).toBe(503);
+    expect(sms.status).toBe(200);
+    expect(api.status).toBe(200);
+    // the cold start's error line names the missing setting, never a value; the metric counts
+    // the cold start and each refused webhook
+    const line = output.lines().find((entry) => entry.message === 'channel switched off: configured by half');
+    expect(line).toMatchObject({ level: 'ERROR', channel: 'meta', missing: ['META_VERIFY_TOKEN'] });
+    expect(JSON.stringify(output.lines())).not.toContain(TEST_APP_SECRET);
+    expect(output.metric('ChannelMisconfigured')).toBe(3);
+  });
+
+  it('should switch off only WhatsApp Cloud when its token has no phone number id: 503 to WhatsApp posts, Messenger and Twilio recorded', async () => {
+    // Prepare + Act: the Meta webhook complete, the WhatsApp number id (stack context) forgotten
+    const { runtime, output } = await coldStart({
+      META_APP_SECRET: TEST_APP_SECRET,
+      META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+      META_PAGE_ACCESS_TOKEN: 'EAApageToken0123456789',
+      WHATSAPP_ACCESS_TOKEN: 'EAAwhatsappToken0123456789abcdef',
+    });
+    const whatsapp = await postMeta(runtime, 'whatsapp-text');
+    const messenger = await postMeta(runtime, 'messenger-text');
+    const sms = await postSms(runtime);
+
+    // Assess: WhatsApp Cloud retries (up to 7 days) what we refuse now, and it is answered once
+    // the number id is deployed; Messenger and SMS are recorded now
+    expect(whatsapp.status).toBe(503);
+    expect(((await whatsapp.json()) as { error: { code: string } }).error.code).toBe('CHANNEL_MISCONFIGURED');
+    expect(messenger.status).toBe(200);
+    expect(sms.status).toBe(200);
+    const { items } = await runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items.map((conversation) => conversation.channel).sort()).toEqual(['messenger', 'sms']);
+    const line = output.lines().find((entry) => entry.message === 'channel switched off: configured by half');
+    expect(line).toMatchObject({ channel: 'whatsapp', missing: ['WHATSAPP_PHONE_NUMBER_ID'] });
+    expect(JSON.stringify(output.lines())).not.toContain('EAAwhatsappToken');
   });
 });

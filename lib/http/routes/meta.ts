@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
-import type { HandshakeQuery, HandshakeResult } from '#lib/channels/meta/handshake.ts';
+import type { HandshakeQuery, HandshakeResult, MetaPayload } from '#lib/channels/meta/index.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import { refuseSwitchedOff, type SwitchedOffChannel } from '../channel-off.ts';
 import { type DeferDeps, ingestOrDefer } from '../defer.ts';
 import { errorBody, SignatureError } from '../errors.ts';
 import type { SignatureRefusals } from '../signature-refusals.ts';
@@ -9,9 +11,12 @@ import { webhookRequest } from '../webhook-request.ts';
 
 export type MetaRouteDeps = DeferDeps & {
   publicUrl: string;
-  webhook: ProviderWebhook<unknown>;
+  webhook: ProviderWebhook<MetaPayload>;
   handshake: (query: HandshakeQuery) => HandshakeResult;
   signatureRefusals: SignatureRefusals;
+  metrics: Metrics;
+  /** WhatsApp Cloud switched off (configured by half): its posts get 503, Messenger's and Instagram's go on. */
+  whatsappOff?: SwitchedOffChannel;
 };
 
 /**
@@ -39,7 +44,12 @@ export function metaRoutes(deps: MetaRouteDeps): Hono {
       deps.signatureRefusals.refused({ channel: 'meta', route: c.req.path, outcome: verified });
       throw new SignatureError(verified);
     }
-    const events = await deps.webhook.normalize(deps.webhook.parse(request));
+    const payload = deps.webhook.parse(request);
+    // Checked after the signature: a stranger learns nothing of our configuration.
+    if (deps.whatsappOff && payload.object === 'whatsapp_business_account') {
+      return refuseSwitchedOff(c, deps, deps.whatsappOff);
+    }
+    const events = await deps.webhook.normalize(payload);
     // Meta retries a webhook we fail, but Messenger unsubscribes the app from the Page after an
     // hour of failed deliveries: while the store is down, the batch goes on the work queue and
     // Meta gets its 200. An echo that cannot be placed yet (NotYetError: what it answers is

@@ -85,10 +85,10 @@ describe('Monitoring', () => {
       // Prepare
       const topic = ref(logicalId(dev, 'AWS::SNS::Topic', 'MonitoringAlertsTopic'));
 
-      // Act + Assess: docs/deploy.md lists the 18 (found at stop 23 saying 11; stop 26 added
-      // bootstrap-token-refused, webhook-signatures-refused)
-      dev.resourceCountIs('AWS::CloudWatch::Alarm', 18);
-      prod.resourceCountIs('AWS::CloudWatch::Alarm', 18);
+      // Act + Assess: docs/deploy.md lists the 19 (found at stop 23 saying 11; stop 26 added
+      // bootstrap-token-refused, webhook-signatures-refused, channel-misconfigured)
+      dev.resourceCountIs('AWS::CloudWatch::Alarm', 19);
+      prod.resourceCountIs('AWS::CloudWatch::Alarm', 19);
       dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: [topic],
         OKActions: [topic],
@@ -281,6 +281,22 @@ describe('Monitoring', () => {
         expect(alarm(template(), `switchboard-${stage}-bootstrap-token-refused`)).toMatchObject({
           Namespace: 'Switchboard',
           MetricName: 'BootstrapTokenRefused',
+          Dimensions: [{ Name: 'service', Value: `switchboard-${stage}` }],
+          Statistic: 'Sum',
+          Threshold: 0,
+        });
+      },
+    );
+
+    it.each([
+      ['dev', () => dev],
+      ['prod', () => prod],
+    ] as const)(
+      'should raise an alarm when the %s functions run with a channel configured by half switched off',
+      (stage, template) => {
+        expect(alarm(template(), `switchboard-${stage}-channel-misconfigured`)).toMatchObject({
+          Namespace: 'Switchboard',
+          MetricName: 'ChannelMisconfigured',
           Dimensions: [{ Name: 'service', Value: `switchboard-${stage}` }],
           Statistic: 'Sum',
           Threshold: 0,

@@ -24,10 +24,16 @@ const META_WEBHOOK = {
   META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
 };
 
-/** A cold start: the configuration, then the runtime wired from it; what it threw, if anything. */
-function coldStart(values: Record<string, string>): { started?: Runtime; refused?: unknown } {
+/** npm start: the configuration, then the runtime wired from it; what it threw, if anything. */
+function coldStart(
+  values: Record<string, string>,
+  nodeEnv = 'development',
+): { started?: Runtime; refused?: unknown } {
   try {
-    const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+    const config = buildAppConfig(
+      parseEnv({ ...LAMBDA_ENV, NODE_ENV: nodeEnv, ...values }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
     const started = createRuntime({
       config,
       dynamodb: new DynamoDBClient({ region: 'eu-central-1' }),
@@ -42,8 +48,11 @@ function coldStart(values: Record<string, string>): { started?: Runtime; refused
 
 // A channel configured by half started, recorded that channel's messages and never answered
 // them. Found at stop 23 (an ops review): the WhatsApp token lives in the provider secret, its
-// number id in the stack's context, and a deploy forgot one.
-describe('a channel configured by half, refused at cold start', () => {
+// number id in the stack's context, and a deploy forgot one. Stop 26: npm start refuses it (the
+// developer sees it at once); a production function switches off only that channel (these
+// tests asserted a refusal in production too: that stopped every channel's webhooks;
+// test/integration/cold-start.test.ts shows the channel switched off).
+describe('a channel configured by half, refused by npm start, switched off in production', () => {
   it('should refuse to start with a WhatsApp Cloud access token but no phone number id, instead of leaving WhatsApp unanswered', () => {
     // Prepare: the token is in the secret; the phone number id is a deploy-time context value
     // (-c whatsappPhoneNumberId) that this deploy forgot: two places that must agree.
@@ -101,6 +110,39 @@ describe('a channel configured by half, refused at cold start', () => {
   });
 
   it.each([
+    [
+      'a WhatsApp Cloud access token without its phone number id',
+      { ...META_WEBHOOK, WHATSAPP_ACCESS_TOKEN: 'EAAwhatsappToken0123456789abcdef' },
+      [{ channel: 'whatsapp', missing: ['WHATSAPP_PHONE_NUMBER_ID'] }],
+    ],
+    [
+      'a Meta app secret without the verify token',
+      { META_APP_SECRET: 'meta-app-secret-0123456789' },
+      [{ channel: 'meta', missing: ['META_VERIFY_TOKEN'] }],
+    ],
+    [
+      'a WhatsApp token without the Meta webhook or its number id',
+      { WHATSAPP_ACCESS_TOKEN: 'EAAwhatsappToken0123456789abcdef' },
+      [
+        { channel: 'whatsapp', missing: ['WHATSAPP_PHONE_NUMBER_ID'] },
+        { channel: 'meta', missing: ['META_APP_SECRET', 'META_VERIFY_TOKEN'] },
+      ],
+    ],
+  ])('should start in production with %s, that channel switched off and named', (_case, values, off) => {
+    // Act
+    const { started, refused } = coldStart(values, 'production');
+    const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+
+    // Assess: no sender for what is off, the rest wired; names only, never a value
+    expect(refused).toBeUndefined();
+    expect(started?.sendAckDeps.senders('meta', 'whatsapp')).toBeUndefined();
+    expect(config.misconfiguredChannels).toEqual(off.map((entry) => expect.objectContaining(entry)));
+    for (const value of Object.values(values)) {
+      expect(JSON.stringify(config.misconfiguredChannels)).not.toContain(value);
+    }
+  });
+
+  it.each([
     ['no Meta at all', {}],
     ['the Meta webhook with no sending token', META_WEBHOOK],
     [
@@ -111,9 +153,9 @@ describe('a channel configured by half, refused at cold start', () => {
         WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
       },
     ],
-  ])('should start with %s', (_case, values) => {
+  ])('should start in production with %s', (_case, values) => {
     // Act
-    const { started, refused } = coldStart(values);
+    const { started, refused } = coldStart(values, 'production');
 
     // Assess
     expect(refused).toBeUndefined();

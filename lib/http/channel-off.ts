@@ -1,0 +1,38 @@
+import type { Context } from 'hono';
+import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import { errorBody } from './errors.ts';
+
+/** A channel this deployment switched off for its incomplete configuration (AppConfig.misconfiguredChannels). */
+export type SwitchedOffChannel = { channel: 'meta' | 'whatsapp'; missing: string[] };
+
+const LABELS: Record<SwitchedOffChannel['channel'], string> = {
+  meta: 'Meta webhooks are',
+  whatsapp: 'WhatsApp Cloud webhooks are',
+};
+
+/**
+ * Answers a webhook of a switched-off channel 503, which its provider retries (Meta for up to
+ * 36 hours, WhatsApp Cloud up to 7 days): the messages come again once the configuration is
+ * completed, recorded and acknowledged then. The body names no setting (the caller is not
+ * authenticated); the error line and the `ChannelMisconfigured` metric (its alarm) do the telling.
+ */
+export function refuseSwitchedOff(
+  c: Context,
+  deps: { log: Log; metrics: Metrics },
+  off: SwitchedOffChannel,
+): Response {
+  deps.log.error('webhook refused: channel switched off', {
+    channel: off.channel,
+    missing: off.missing,
+    route: c.req.path,
+  });
+  deps.metrics.count('ChannelMisconfigured');
+  return c.json(
+    errorBody(
+      'CHANNEL_MISCONFIGURED',
+      `${LABELS[off.channel]} off in this deployment until its configuration is completed; retry later`,
+    ),
+    503,
+  );
+}
