@@ -224,10 +224,17 @@ export class Monitoring extends Construct {
       metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
       threshold: 0,
     });
+    // Standing conditions: the sweeper counts them on every run (every minute) as well as each
+    // cold start and use, so a 5-minute period always holds a count while one stands and the
+    // alarm stays in alarm; no data means none stands (the sweeper not running has its own
+    // alarms). Counting at cold starts alone made it fire and clear 5 minutes later, unfixed.
+    const standing =
+      ' Counted by every sweeper run while it stands: the alarm stays in alarm until functions with a fixed secret run (touch them after changing it).';
     this.alarm('BootstrapTokenRefused', {
       description:
         'AGENT_API_TOKEN is missing, too short for production, or no bearer header can carry it: the functions run, ' +
-        'but the bootstrap token is refused until it is replaced in the secret (docs/deploy.md).',
+        'but the bootstrap token is refused until it is replaced in the secret (docs/deploy.md).' +
+        standing,
       metric: this.custom('BootstrapTokenRefused', { period: FIVE_MINUTES }),
       threshold: 0,
     });
@@ -236,7 +243,8 @@ export class Monitoring extends Construct {
         'A channel is configured by half (META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
         'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse): the functions run with that channel switched off, ' +
         'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +
-        'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).',
+        'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).' +
+        standing,
       metric: this.custom('ChannelMisconfigured', { period: FIVE_MINUTES }),
       threshold: 0,
     });

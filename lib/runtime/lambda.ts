@@ -6,6 +6,8 @@ import { type AppConfig, buildAppConfig } from '#lib/config/app-config.ts';
 import { loadSecretsFromAws } from '#lib/config/aws-secrets.ts';
 import { parseEnv } from '#lib/config/env.ts';
 import { parseServableBusinessConfig } from '#lib/domain/promise.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
 import { createDynamoDbClient, createSqsClient } from './clients.ts';
 import { createLog } from './log.ts';
@@ -27,29 +29,15 @@ export async function loadLambdaRuntime(
     /** Each entry point brings only the mail clients it uses, so other bundles carry none. */
     mail?: (config: AppConfig) => { mailStore?: MailStore; emailClient?: SesEmailClient };
   } = {},
-): Promise<Runtime & { log: ReturnType<typeof createLog> }> {
+): Promise<Runtime & { log: ReturnType<typeof createLog>; reportConfigProblems: () => void }> {
   const log = createLog(serviceName);
   const secretArn = process.env.SWITCHBOARD_SECRETS_ARN;
   const secrets = secretArn ? await loadSecretsFromAws(secretArn) : {};
   const env = parseEnv({ ...process.env, ...secrets });
   const config = buildAppConfig(env, parseServableBusinessConfig(businessJson));
   const metrics = createPowertoolsMetrics();
-  if (config.agentApiTokenRefused) {
-    // Not a reason to stop the cold start: the webhooks and API keys need no bootstrap token.
-    log.error('bootstrap token refused; the API takes API keys only until it is replaced', {
-      reason: config.agentApiTokenRefused,
-    });
-    metrics.count('BootstrapTokenRefused');
-  }
-  for (const off of config.misconfiguredChannels) {
-    // Nor this: the other channels' webhooks and the API run; this channel's answer 503.
-    log.error('channel switched off: configured by half', {
-      channel: off.channel,
-      missing: off.missing,
-      reason: off.reason,
-    });
-    metrics.count('ChannelMisconfigured');
-  }
+  const reportConfigProblems = () => reportStandingProblems(config, log, metrics);
+  reportConfigProblems();
   const runtime = createRuntime({
     config,
     dynamodb: createDynamoDbClient(config.aws),
@@ -66,5 +54,30 @@ export async function loadLambdaRuntime(
       : {}),
     ...options.mail?.(config),
   });
-  return { ...runtime, log };
+  return { ...runtime, log, reportConfigProblems };
+}
+
+/**
+ * What a production function runs with but must not stay so, told at each cold start and, by
+ * the sweeper, on every run: a condition that stands keeps its alarm in alarm (a count at cold
+ * starts alone would clear it 5 minutes later, the problem still there), and the alarm clears
+ * once functions with a fixed configuration run.
+ */
+function reportStandingProblems(config: AppConfig, log: Log, metrics: Metrics): void {
+  if (config.agentApiTokenRefused) {
+    // Not a reason to stop the cold start: the webhooks and API keys need no bootstrap token.
+    log.error('bootstrap token refused; the API takes API keys only until it is replaced', {
+      reason: config.agentApiTokenRefused,
+    });
+    metrics.count('BootstrapTokenRefused');
+  }
+  for (const off of config.misconfiguredChannels) {
+    // Nor this: the other channels' webhooks and the API run; this channel's answer 503.
+    log.error('channel switched off: configured by half', {
+      channel: off.channel,
+      missing: off.missing,
+      reason: off.reason,
+    });
+    metrics.count('ChannelMisconfigured');
+  }
 }

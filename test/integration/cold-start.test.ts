@@ -361,3 +361,46 @@ describe('a Lambda cold start with a channel configured by half', () => {
     expect(JSON.stringify(output.lines())).not.toContain('EAAwhatsappToken');
   });
 });
+
+// Found at stop 26: BootstrapTokenRefused was counted at a cold start and on each use only, and
+// its alarm treats no data as fine: it fired at a cold start and cleared 5 minutes later while
+// the token was still weak (an OK mail saying all is well), flapping with cold starts. A standing
+// condition is now counted by the sweeper on every run (every minute), so its alarm stays in
+// alarm while it stands and clears once a fixed configuration is running.
+describe('the sweeper, while a production configuration problem stands', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  it('should count the weak bootstrap token and the channel switched off on every run, not only at its cold start', async () => {
+    // Prepare: the sweeper reads the same secret and context as the http function
+    backends = await startBackends();
+    process.env = productionEnv(backends, {
+      AGENT_API_TOKEN: 'changeme',
+      META_APP_SECRET: TEST_APP_SECRET,
+      MAIL_RECHECK_QUEUE_URL: '',
+    });
+    const output = captureOutput();
+    const { handler } = await import('../../functions/sweeper.ts');
+    const atColdStart = {
+      token: output.metric('BootstrapTokenRefused'),
+      channel: output.metric('ChannelMisconfigured'),
+    };
+
+    // Act: three runs (the schedule's three minutes)
+    for (let run = 0; run < 3; run += 1) await handler();
+
+    // Assess: one more count of each per run, so a 5-minute alarm period always holds some
+    expect(atColdStart).toEqual({ token: 1, channel: 1 });
+    expect({
+      token: output.metric('BootstrapTokenRefused'),
+      channel: output.metric('ChannelMisconfigured'),
+    }).toEqual({ token: 4, channel: 4 });
+  });
+});

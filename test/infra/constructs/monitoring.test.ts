@@ -288,6 +288,27 @@ describe('Monitoring', () => {
       },
     );
 
+    // Stop 26: these conditions stand until someone fixes the secret; the sweeper counts them on
+    // every run (cold-start.test.ts), so the alarm must span several runs and take no data as
+    // fixed, or it would clear with the problem still there.
+    it.each(['switchboard-dev-bootstrap-token-refused', 'switchboard-dev-channel-misconfigured'])(
+      'should keep %s in alarm while the sweeper counts it every minute',
+      (name) => {
+        // Prepare
+        const [rule] = Object.values(dev.findResources('AWS::Events::Rule')).filter((resource) =>
+          JSON.stringify(resource).includes('every minute'),
+        ) as Alarm[];
+
+        // Act
+        const props = alarm(dev, name);
+
+        // Assess: a period of 5 sweeper runs, so a run or two missed does not clear it
+        expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+        expect(props).toMatchObject({ Period: 300, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+        expect(props.AlarmDescription).toMatch(/Counted by every sweeper run while it stands/);
+      },
+    );
+
     it.each([
       ['dev', () => dev],
       ['prod', () => prod],
