@@ -17,7 +17,7 @@ export type MetricName =
    */
   | 'SweepErrors'
   | 'MailRecovered'
-  /** A production function refusing its weak AGENT_API_TOKEN: at each cold start and each use. */
+  /** A production function refusing its missing or weak AGENT_API_TOKEN: at each cold start, each use and each sweeper run. */
   | 'BootstrapTokenRefused'
   /**
    * A production function running with a channel configured by half switched off: at each cold
