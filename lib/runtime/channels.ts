@@ -10,6 +10,7 @@ import type { Channel } from '#lib/domain/channel.ts';
 import type { Providers } from '#lib/http/app.ts';
 import type { ChannelSender, SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import { SendError } from '#lib/ports/errors.ts';
 
 export type ChannelWiring = {
   providers: Providers;
@@ -97,7 +98,7 @@ export function wireChannels(
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.
   const registry: Record<string, Partial<Record<Channel, ChannelSender>>> = {
     twilio: { sms: twilio.sender, mms: twilio.sender, whatsapp: twilio.sender, voice: twilio.sender },
-    meta: meta ? { ...meta.senders } : {},
+    meta: { ...switchedOffSenders(config), ...meta?.senders },
     ses: { email },
     mailgun: { email },
   };
@@ -120,6 +121,31 @@ export function wireChannels(
     canSendOn,
     ourAppIds: config.meta?.appId ? [config.meta.appId] : [],
   };
+}
+
+/**
+ * Senders for the channels a production function switched off for their configuration by half
+ * (AppConfig.misconfiguredChannels): each send is refused as ours (SendError `ours`), so an ack,
+ * a late notice or an agent's reply already on its way waits (the queue's retries, then the DLQ
+ * for a redrive) until a deployment with the completed configuration sends it. Without them the
+ * worker found no sender and skipped it for good (channel-cannot-send), as for a channel never
+ * configured.
+ */
+function switchedOffSenders(config: AppConfig): Partial<Record<Channel, ChannelSender>> {
+  const off = (channel: Channel): ChannelSender => ({
+    send: async () => {
+      throw new SendError(`${channel} is switched off in this deployment: its configuration is incomplete`, {
+        permanent: false,
+        ours: true,
+      });
+    },
+  });
+  const senders: Partial<Record<Channel, ChannelSender>> = {};
+  for (const { channel } of config.misconfiguredChannels) {
+    const channels: Channel[] = channel === 'meta' ? ['messenger', 'instagram', 'whatsapp'] : ['whatsapp'];
+    for (const name of channels) senders[name] = off(name);
+  }
+  return senders;
 }
 
 /** The bare address of "Name <address>" (or the address itself), lower-cased. */

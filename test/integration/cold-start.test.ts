@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -8,6 +9,12 @@ import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { loadBusinessConfigFile } from '#lib/config/business-file.ts';
 import { issueApiKey } from '#lib/domain/api-key.ts';
 import { type Backends, startBackends } from '#test/support/backends.ts';
+import {
+  FAKE_PHONE_NUMBER_ID,
+  FAKE_WHATSAPP_TOKEN,
+  type FakeMeta,
+  startFakeMeta,
+} from '#test/support/fake-meta.ts';
 import { metaFixtureBody, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
@@ -402,5 +409,83 @@ describe('the sweeper, while a production configuration problem stands', () => {
       token: output.metric('BootstrapTokenRefused'),
       channel: output.metric('ChannelMisconfigured'),
     }).toEqual({ token: 4, channel: 4 });
+  });
+});
+
+// Found in review of stop 26's "channel switched off alone": a production worker now runs with a
+// channel configured by half (before, its cold start failed, the job went back to the queue,
+// then the DLQ for a redrive). It found no sender for the switched-off channel and skipped the
+// ack for good ('channel-cannot-send'): a deploy that forgot -c whatsappPhoneNumberId silently
+// dropped the ack (and late notice) of every WhatsApp Cloud customer whose job ran meanwhile,
+// and the deploy that fixed it sent none of them.
+describe('the ack worker, while a channel is switched off for its configuration', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+  let fakeMeta: FakeMeta | undefined;
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await fakeMeta?.close();
+    await backends?.stop();
+  });
+
+  it("should keep a switched-off channel's ack to send once the configuration is completed, not skip it", async () => {
+    // Prepare: WhatsApp Cloud fully configured; a customer writes and their ack is queued
+    backends = await startBackends();
+    const meta = await startFakeMeta({
+      whatsappToken: FAKE_WHATSAPP_TOKEN,
+      phoneNumberId: FAKE_PHONE_NUMBER_ID,
+    });
+    fakeMeta = meta;
+    const complete = {
+      META_APP_SECRET: TEST_APP_SECRET,
+      META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+      WHATSAPP_ACCESS_TOKEN: FAKE_WHATSAPP_TOKEN,
+      WHATSAPP_PHONE_NUMBER_ID: FAKE_PHONE_NUMBER_ID,
+      META_GRAPH_BASE_URL: meta.url,
+    };
+    captureOutput();
+    const start = async (values: Record<string, string | undefined>, service: string) => {
+      vi.resetModules();
+      process.env = productionEnv(backends as Backends, values as Record<string, string>);
+      if (values.WHATSAPP_PHONE_NUMBER_ID === undefined) delete process.env.WHATSAPP_PHONE_NUMBER_ID;
+      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+      return loadLambdaRuntime(service);
+    };
+    const http = await start(complete, 'switchboard-http');
+    expect((await postMeta(http, 'whatsapp-text')).status).toBe(200);
+    const received = await backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: backends.queueUrl, WaitTimeSeconds: 1 }),
+    );
+    const [job] = received.Messages ?? [];
+    const body = job?.Body as string;
+    const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+
+    // Act: a deploy forgets the number id (the stack's context) while the job is queued; the
+    // worker takes it; then the deploy that completes the configuration, and the job's next receive
+    const half = await start({ ...complete, WHATSAPP_PHONE_NUMBER_ID: undefined }, 'switchboard-ack-worker');
+    const whileOff = await handleWorkRecord(half.workDeps, { body, receiveCount: 1, messageId: 'm1' }).then(
+      (result) => result.kind,
+      (error: Error) => (error as { code?: string }).code ?? error.name,
+    );
+    const [offConversation] = (await half.store.listConversations({ status: 'open', limit: 10 })).items;
+    // (the queue gives the job back after its visibility timeout, past the ack's retry time)
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 10 * 60_000);
+    const fixed = await start(complete, 'switchboard-ack-worker');
+    await handleWorkRecord(fixed.workDeps, { body, receiveCount: 2, messageId: 'm1' });
+    const [conversation] = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
+
+    // Assess: nothing went while the channel was off, and the job went back to the queue (not
+    // skipped for good); the fixed deployment sent the ack once
+    expect({ whileOff, ack: offConversation?.ack?.state }).toEqual({
+      whileOff: 'SEND_FAILED',
+      ack: 'pending',
+    });
+    expect(meta.taken).toHaveLength(1);
+    expect(conversation?.ack?.state).toBe('sent');
   });
 });
