@@ -259,7 +259,7 @@ export class SwitchboardStack extends Stack {
 
     if (props.whatsappPhoneNumberId) {
       // The sweeper too: it reads the same provider secret, and a WhatsApp token without its
-      // number id stops a cold start (lib/config/app-config.ts).
+      // number id switches WhatsApp Cloud off, counted by the sweeper on every run (app-config.ts).
       for (const fn of [http, ackWorker, sweeper])
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
