@@ -173,7 +173,13 @@ export async function recordEcho(
   if (!conversationId) {
     // A customer we have never recorded, answered a moment ago: their message is likely still
     // on its way (a failed first delivery Meta will retry). Older: a thread the business began.
-    if (!contact && recent) throw new EchoNotYetError('the customer is not recorded yet');
+    // Queued (the worker, after an outage), a returning customer whose last conversation was
+    // resolved waits too: her new message may be on the same queue, behind the same outage,
+    // and opens the conversation this reply answers. (The webhook does not wait for her: with
+    // the store up her message is recorded, and a person's follow-up to a past customer from
+    // the inbox is common.)
+    if (recent && (!contact || deps.recordingClock))
+      throw new EchoNotYetError('the customer is not recorded yet');
     return { kind: 'no-conversation' };
   }
   const conversation = await deps.store.getConversation(conversationId);

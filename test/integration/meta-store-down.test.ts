@@ -373,6 +373,74 @@ describe('Meta webhooks while the store is down', () => {
     expect((await sb.outbox()).filter((sent) => sent.automatic)).toHaveLength(1);
   });
 
+  it('should record a queued Page inbox reply to a returning customer whose last conversation was resolved, when the worker reaches it before her queued message (no ack after the answer)', async () => {
+    // Prepare: a customer answered and her conversation resolved the day before; the store goes
+    // down; she writes again and a person answers her from the Page inbox a minute later (two
+    // webhooks, two jobs). When the store is back, the worker's first receive fails her message
+    // (still throttling) and reaches the reply: she has no open conversation yet
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000571';
+    await sb.postMeta(messengerFrom(psid, 1));
+    await sb.drain();
+    const first = await sb.onlyOpenConversation();
+    expect(
+      (await sb.act(`/conversations/${first.id}/replies`, { text: 'Paczka wyszła wczoraj.' })).status,
+    ).toBe(201);
+    await sb.drain();
+    expect((await sb.act(`/conversations/${first.id}/resolve`, {})).status).toBe(200);
+    sb.clock.advance(24 * 60 * MINUTE);
+    const sentBefore = (await sb.outbox()).length;
+    const start = sb.clock.now().getTime();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const asked = await sb.postMeta(
+      messagingEnvelope([
+        [
+          {
+            ...messagingTextEvent(2, { sender: psid, text: 'Paczka nie doszła, co robić?' }),
+            timestamp: start - 5_000,
+          },
+        ],
+      ]),
+    );
+    sb.clock.advance(MINUTE);
+    const answered = await sb.postMeta(
+      messagingEnvelope([
+        [inboxEcho(psid, 'm_inbox_reply_0571', start + MINUTE - 5_000, 'Wysyłamy nową, numer 00340434')],
+      ]),
+    );
+    sb.clock.advance(5 * MINUTE);
+    outage.up();
+    // Her message's first write (the claim of her next conversation) fails
+    const throttled = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: pkStartsWith('CONTACT#'),
+    });
+
+    // Act
+    await sb.drain();
+
+    // Assess: her question and the inbox answer to it are both recorded in her new conversation,
+    // which waits for nobody (no late notice at the sweep before the promise it would hold);
+    // nothing waits in the DLQ
+    expect([asked.status, answered.status]).toEqual([200, 200]);
+    expect(throttled.fired).toBe(1);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.filter((m) => m.kind !== 'ack').map((m) => m.text)).toEqual([
+      'Paczka nie doszła, co robić?',
+      'Wysyłamy nową, numer 00340434',
+    ]);
+    expect(conversation.awaitingSince).toBeNull();
+    expect(conversation.firstReplyAt).toBeDefined();
+    expect(await dlqBodies()).toEqual([]);
+    const automatic = (await sb.outbox()).slice(sentBefore).filter((sent) => sent.automatic).length;
+    sb.clock.set(new Date(Date.parse(conversation.replyBy ?? '2026-11-27T10:00:00+01:00') - 20 * MINUTE));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    expect((await sb.outbox()).slice(sentBefore).filter((sent) => sent.automatic)).toHaveLength(automatic);
+  });
+
   it('should let go of a queued inbox reply whose customer never comes on the job’s last receive, not keep it in the DLQ', async () => {
     // Prepare: an inbox reply to a customer we have no record of, sent a minute ago, queued
     // while the store is down (their message, if Meta still retries it, may yet come)
