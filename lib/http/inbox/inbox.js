@@ -31,6 +31,9 @@ function forgetKey(message) {
   clearList();
   clearConversation('No conversation open');
   state.drafts.clear();
+  // A reply moved to a conversation not shown yet is a draft too (refused, never sent): the next
+  // key's agent must not find it in their box and send it under their name.
+  state.moved.clear();
   setStatus(message);
   $('api-key').focus();
 }

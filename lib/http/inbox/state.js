@@ -40,7 +40,8 @@ export const state = {
    * Replies refused in a resolved conversation (409 CONTACT_HAS_OPEN_CONVERSATION), by the id of
    * the customer's open one they move to: the text, kept until that conversation's reply box
    * shows it (found at stop 25: a failed read of the open one lost it), and held back while the
-   * box holds that conversation's own unanswered reply, which Send must send first.
+   * box holds that conversation's own unanswered reply, which Send must send first. Dropped
+   * with the key, as drafts are: it never went.
    */
   moved: new Map(),
   /**

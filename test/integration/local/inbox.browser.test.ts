@@ -775,6 +775,65 @@ describe('the inbox page over a failing store', () => {
     expect((await running.outbox()).filter((entry) => entry.text?.startsWith(text))).toEqual([]);
   }, 60_000);
 
+  // A reply moved to the customer's open conversation is a draft nobody sent: it goes with the
+  // key, as drafts do, never into the box of the next agent who pastes theirs on this computer.
+  it('should forget a reply moved to the open conversation, not yet shown, with the key, as it forgets drafts', async () => {
+    // Prepare: the agent answers a resolved conversation; the customer's open one fails to read,
+    // so the moved reply waits for its box; another agent's key
+    const running = await startTestSwitchboard();
+    sb = running;
+    const { resolved, open } = await resolvedAndOpen(running, '+48601000019');
+    const created = await running.act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName: 'Anna Kowalska' },
+      { key: '' },
+    );
+    const otherKey = ((await created.json()) as { token: string }).token;
+    let openFails = false;
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (openFails && method === 'GET' && url.pathname === `/api/conversations/${open}`) {
+          return { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } };
+        }
+        return 'pass';
+      },
+      `#${resolved}`,
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Reply to the customer');
+    await page
+      .locator('#messages .text')
+      .getByText('Dzień dobry, gdzie moja paczka?')
+      .waitFor({ timeout: 10_000 });
+    const text = 'Paczka wyszła wczoraj, dziś będzie u Pani.';
+    await box.fill(text);
+    openFails = true;
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Could not open the conversation').waitFor({ timeout: 10_000 });
+
+    // Act: the key is forgotten; another agent pastes theirs and opens the customer's conversation
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const asksAfterForget = await leavingAsks(page);
+    openFails = false;
+    await page.getByLabel('API key').fill(otherKey);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.getByLabel('Show').selectOption('open');
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000019/ })
+      .click();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę też zmienić adres?')
+      .waitFor({ timeout: 10_000 });
+
+    // Assess: the first agent's text is not in the other agent's box; nothing sent
+    expect(await box.inputValue()).toBe('');
+    expect(asksAfterForget).toBe(false);
+    expect((await running.outbox()).filter((entry) => entry.text?.startsWith(text))).toEqual([]);
+  }, 60_000);
+
   // Found at stop 26: the reply moved to the customer's open conversation replaced the draft the
   // agent had begun there, and the draft was gone once the agent looked elsewhere.
   it("should keep the open conversation's draft when a reply from the resolved one moves into its box", async () => {
