@@ -503,4 +503,39 @@ describe('Meta webhooks while the store is down', () => {
     expect(messages.find((m) => m.kind === 'ack')?.delivery?.status).toBe('read');
     expect(await sb.outbox()).toHaveLength(2);
   });
+
+  it('should record a customer’s message queued with another app’s echo whose metadata looks like our send tag but names no id of ours', async () => {
+    // Prepare: another app on the same Page (a CRM, a bot) answers the customer and writes its
+    // own `switchboard:msg_…` string in the metadata, longer than any id of ours; the store is down
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000801';
+    const now = sb.clock.now().getTime();
+    const message = { ...messagingTextEvent(1, { sender: psid }), timestamp: now - 30_000 };
+    const otherApp = {
+      sender: { id: PAGE_ID },
+      recipient: { id: psid },
+      timestamp: now - 20_000,
+      message: {
+        mid: 'm_other_app_0801',
+        is_echo: true,
+        app_id: 555000111222333,
+        metadata: `switchboard:msg_${'a'.repeat(64)}`,
+        text: 'Thanks, an agent will be with you soon.',
+      },
+    };
+    const outage = serviceDown(sb.backends.dynamodb);
+
+    // Act
+    const during = await sb.postMeta(messagingEnvelope([[message, otherApp]]));
+    outage.up();
+    sb.clock.advance(MINUTE);
+    await sb.drain();
+
+    // Assess: the customer's message is on record and acknowledged, nothing in the DLQ
+    expect(during.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.filter((m) => m.direction === 'inbound').map((m) => m.kind)).toEqual(['message']);
+    expect(await dlqBodies()).toEqual([]);
+  });
 });

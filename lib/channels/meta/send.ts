@@ -69,7 +69,9 @@ export function sendTagOf(messageId: string): string {
 export function messageIdOfTag(tag: string | undefined): string | undefined {
   if (!tag?.startsWith(SEND_TAG)) return undefined;
   const id = tag.slice(SEND_TAG.length);
-  return /^msg_[0-9a-z]{1,64}$/.test(id) ? id : undefined;
+  // No longer than a message id is (64, OutboundEcho/DeliveryUpdate.ourMessageId): another app's
+  // longer string would make a queued webhook's job unreadable, the customer's messages with it.
+  return /^msg_[0-9a-z]{1,60}$/.test(id) ? id : undefined;
 }
 
 const SEND_TAG = 'switchboard:';
