@@ -1,12 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
+import { serviceDown } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
-import { TEST_APP_SECRET } from '#test/support/meta-factory.ts';
+import { metaJson, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import {
   sesFixture,
@@ -163,6 +165,80 @@ const metaBody = fc.oneof(
   ),
 );
 
+/**
+ * A business-scoped user id (Meta's "Business-scoped user IDs"): country, period, up to 128
+ * letters and digits (a parent's: ENT. after the period); and what else may stand in its place.
+ */
+const bsuid = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('PL', 'US', 'BR'),
+      fc.constantFrom('', 'ENT.'),
+      fc.stringMatching(/^[A-Za-z0-9]{1,128}$/),
+    )
+    .map(([country, parent, rest]) => `${country}.${parent}${rest}`),
+  fc.constantFrom(`PL.${'9'.repeat(150)}`, `PL.${'A'.repeat(151)}`, 'PL.', 'pl.123', 'PL..', 'PL.1\n2'),
+  hostileText,
+);
+/** A group's id where a status names its recipient: longer than any number. */
+const groupId = fc.oneof(
+  fc.stringMatching(/^\d{18,40}$/),
+  fc.constant('120363041555112245@g.us'),
+  hostileText,
+);
+const digits = fc.stringMatching(/^\d{4,20}$/);
+/** The `value` of a WhatsApp `messages` change from and to users known by their BSUID only. */
+const whatsappBsuidBody = fc.record(
+  {
+    messaging_product: fc.constant('whatsapp'),
+    metadata: fc.record({
+      display_phone_number: fc.oneof(fc.constant('48221234567'), hostileText),
+      phone_number_id: fc.oneof(fc.constant('106540352242922'), hostileText),
+    }),
+    contacts: fc.array(
+      fc.record(
+        {
+          wa_id: fc.oneof(digits, hostileText),
+          user_id: bsuid,
+          profile: fc.record({ name: hostileText, username: hostileText }, { requiredKeys: [] }),
+        },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 3 },
+    ),
+    messages: fc.array(
+      fc.record(
+        {
+          from: fc.oneof(digits, hostileText),
+          from_user_id: bsuid,
+          id: fc.oneof(fc.stringMatching(/^wamid\.[A-Za-z0-9=]{8,40}$/), hostileText),
+          timestamp: fc.oneof(fc.integer({ min: 0, max: 2_000_000_000 }).map(String), hostileText),
+          type: fc.oneof(fc.constantFrom('text', 'image', 'reaction', 'unsupported'), hostileText),
+          text: fc.record({ body: hostileText }),
+          image: fc.record({ id: hostileText, mime_type: hostileText }, { requiredKeys: [] }),
+        },
+        { requiredKeys: ['id', 'type'] },
+      ),
+      { maxLength: 3 },
+    ),
+    statuses: fc.array(
+      fc.record(
+        {
+          id: fc.oneof(fc.stringMatching(/^wamid\.[A-Za-z0-9=]{8,40}$/), hostileText),
+          status: fc.oneof(fc.constantFrom('sent', 'delivered', 'read', 'failed'), hostileText),
+          timestamp: fc.oneof(fc.integer({ min: 0, max: 2_000_000_000 }).map(String), hostileText),
+          recipient_id: fc.oneof(digits, groupId),
+          recipient_user_id: bsuid,
+          errors: fc.array(fc.record({ code: fc.oneof(fc.integer(), hostileText) }), { maxLength: 2 }),
+        },
+        { requiredKeys: ['id', 'status'] },
+      ),
+      { maxLength: 3 },
+    ),
+  },
+  { requiredKeys: ['metadata'] },
+);
+
 /** Raw MIME an SES notification may carry: header injection, broken encodings, random bytes. */
 const rawMime = fc
   .tuple(hostileText, hostileText, hostileText, fc.uint8Array({ maxLength: 300 }))
@@ -214,6 +290,50 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
   afterAll(async () => {
     await sb?.stop();
   });
+
+  async function scanItems(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await sb.backends.dynamodb.send(
+        new ScanCommand({ TableName: sb.backends.tableName, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+      start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+    return items;
+  }
+
+  /** Takes every job out of the DLQ: their bodies. */
+  async function takeDlq(): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sb.backends.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sb.backends.dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      if (Messages.length === 0) return bodies;
+      for (const message of Messages) {
+        bodies.push(message.Body ?? '');
+        await sb.backends.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    }
+  }
+
+  async function dlqDepth(): Promise<number> {
+    const { Attributes } = await sb.backends.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: sb.backends.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
 
   /** Posts, and checks what every answer must be; returns the status. */
   async function post(route: string, init: RequestInit): Promise<number> {
@@ -337,6 +457,105 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
     );
   });
 
+  it('should survive any WhatsApp Cloud message or status of a business-scoped user (no number), and answer it', async () => {
+    await fc.assert(
+      fc.asyncProperty(whatsappBsuidBody, async (value) => {
+        // Prepare: signed as Meta signs (its ASCII-escaped JSON)
+        const body = metaJson({
+          object: 'whatsapp_business_account',
+          entry: [{ id: '102290129340398', changes: [{ field: 'messages', value }] }],
+        });
+
+        // Act + Assess
+        await post('/webhooks/meta', {
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
+          body,
+        });
+      }),
+      fuzzRuns(200),
+    );
+    // The acknowledgements of what was recorded go out (to a BSUID as `recipient`) without an error.
+    const errors = sb.log.lines.length;
+    await sb.drain();
+    expect(sb.log.lines.slice(errors).filter((line) => line.level === 'error')).toEqual([]);
+    // The runs reached the store: messages from a BSUID were recorded and acknowledged.
+    const fromBsuid = (await scanItems()).filter(
+      (item) => item.sk === 'MSG' && /^[A-Z]{2}\./.test(String(item.from)),
+    );
+    expect(fromBsuid.length).toBeGreaterThan(0);
+  });
+
+  it('should survive any Meta or Twilio webhook while the store is down: queued, and recorded by the worker without a failed job', async () => {
+    const metaRequest = fc
+      .oneof(
+        metaBody,
+        whatsappBsuidBody.map((value) =>
+          metaJson({
+            object: 'whatsapp_business_account',
+            entry: [{ id: '102290129340398', changes: [{ field: 'messages', value }] }],
+          }),
+        ),
+      )
+      .map((body) => ({
+        path: '/webhooks/meta',
+        init: {
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
+          body,
+        },
+      }));
+    const twilioRequest = fc
+      .tuple(
+        fc.constantFrom(...TWILIO_ROUTES),
+        fc.array(fc.tuple(fieldName(TWILIO_FIELDS), hostileText), { maxLength: 4 }),
+      )
+      .map(([[route, fixture], overrides]) => {
+        const form = twilioForm(fixture);
+        for (const [field, value] of overrides) form.set(field, value);
+        const path = `/webhooks/twilio/${route}`;
+        return { path, init: signTwilio(`${TEST_PUBLIC_URL}${path}`, form) };
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(metaRequest, twilioRequest), async ({ path, init }) => {
+        // Prepare: DynamoDB unavailable while the webhook comes
+        const outage = serviceDown(sb.backends.dynamodb);
+        const before = sb.log.lines.length;
+
+        // Act: the provider's POST; the store is back; the worker takes what was queued
+        try {
+          await post(path, init);
+        } finally {
+          outage.up();
+        }
+        await sb.drain();
+
+        // Assess: (post checked the answer) no job the worker could not read or record: it would
+        // go back to the queue, then to the DLQ, with every other customer's event it carries
+        const failed = sb.log.lines.slice(before).filter((line) => line.level === 'error');
+        expect(failed).toEqual([]);
+        // The one job on purpose in the DLQ: a voicemail (or its transcription) of a call never
+        // recorded, retried until then (as its webhook's 503 UNKNOWN_CALL is), kept for ops after.
+        for (const job of await takeDlq()) {
+          const events = (JSON.parse(job) as { events: Array<{ type: string; message?: { kind: string } }> })
+            .events;
+          expect(
+            events.every((e) => e.type === 'transcription' || e.message?.kind === 'voicemail'),
+            job,
+          ).toBe(true);
+        }
+      }),
+      fuzzRuns(100),
+    );
+    expect(await dlqDepth()).toBe(0);
+    // The runs reached the queue and the worker recorded messages from it.
+    const recorded = sb.log.lines.filter((line) => line.message === 'deferred webhook recorded');
+    expect(
+      recorded.some((line) => line.fields?.provider === 'meta' && Number(line.fields?.messages) > 0),
+    ).toBe(true);
+    expect(
+      recorded.some((line) => line.fields?.provider === 'twilio' && Number(line.fields?.messages) > 0),
+    ).toBe(true);
+  });
+
   it('should have logged no stack trace and no secret, and written nothing half', async () => {
     // Assess: the runs above reached the parsers (not only 4xx) and stored real messages too
     const seen = [...statuses.keys()];
@@ -359,15 +578,7 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
     // Every stored message belongs to a stored conversation: no write stopped half way behind a
     // 4xx. (A contact may point to a conversation not written yet: its claim is a reservation
     // the next message of that contact fills, docs/store.md step 1; the API skips it meanwhile.)
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await sb.backends.dynamodb.send(
-        new ScanCommand({ TableName: sb.backends.tableName, ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-      start = page.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
+    const items = await scanItems();
     const conversations = new Set(items.filter((item) => item.sk === 'CONV').map((item) => item.id));
     const messages = items.filter((item) => item.sk === 'MSG');
     expect(messages.length).toBeGreaterThan(0);
