@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
+import { whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -11,6 +15,7 @@ const ROUTES = [
   '/api/conversations/{id}/resolve',
   '/api/admin/keys',
   '/api/webhooks',
+  '/api/webhooks/{webhook}/rotate-secret',
 ];
 
 // Hostile bodies: random bytes as text, deep JSON, prototype keys, huge fields, wrong types.
@@ -26,7 +31,15 @@ const hostileBody = fc.oneof(
     '{"text":null,"channel":"fax"}',
     '{"assignee":{"$gt":""}}',
     '{"url":"http://169.254.169.254/latest/meta-data","events":["*"]}',
+    '{"graceHours":1e308}',
+    '{"graceHours":-0}',
+    '{"graceHours":"24"}',
+    '{"graceHours":24,"__proto__":{"graceHours":0}}',
+    'null',
   ),
+  fc
+    .record({ graceHours: fc.oneof(fc.integer(), fc.double(), fc.constant(null)) }, { requiredKeys: [] })
+    .map((body) => JSON.stringify(body)),
 );
 const contentType = fc.constantFrom(
   'application/json',
@@ -39,12 +52,15 @@ const contentType = fc.constantFrom(
 describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () => {
   let sb: TestSwitchboard;
   let id: string;
+  let webhookId: string;
 
   beforeAll(async () => {
     sb = await startTestSwitchboard({ env: { API_REQUESTS_PER_MINUTE: '100000' } });
     await sb.postSms({ From: '+48601234567' });
     const { items } = (await (await sb.api('/api/conversations')).json()) as { items: Array<{ id: string }> };
     id = items[0]?.id as string;
+    const created = await sb.act('/webhooks', { url: 'https://tools.example.com/rotated', events: ['*'] });
+    webhookId = ((await created.json()) as { id: string }).id;
   });
   afterAll(async () => {
     await sb.stop();
@@ -59,15 +75,18 @@ describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () =>
         fc.uuid(),
         async (route, body, type, key) => {
           // Act
-          const response = await sb.runtime.app.request(route.replace('{id}', id), {
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${TEST_API_TOKEN}`,
-              'idempotency-key': key,
-              ...(type ? { 'content-type': type } : {}),
+          const response = await sb.runtime.app.request(
+            route.replace('{id}', id).replace('{webhook}', webhookId),
+            {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${TEST_API_TOKEN}`,
+                'idempotency-key': key,
+                ...(type ? { 'content-type': type } : {}),
+              },
+              body,
             },
-            body,
-          });
+          );
           const text = await response.text();
 
           // Assess: 2xx is fine for a body that happens to be valid; a 5xx never is.
@@ -84,6 +103,10 @@ describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () =>
     // Nothing was sent to the customer by any of it but valid replies, and nothing was written half.
     const { messages } = (await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: unknown[] };
     expect(messages.length).toBeGreaterThan(0);
+    // The subscription whose secret was rotated (or not) under it all still reads and delivers.
+    const webhook = await sb.api(`/api/webhooks/${webhookId}`);
+    expect(webhook.status).toBe(200);
+    expect(await webhook.json()).toMatchObject({ id: webhookId, url: 'https://tools.example.com/rotated' });
   });
 
   it('should answer any query string and path on the read routes with a 2xx or a clean 4xx', async () => {
@@ -193,6 +216,7 @@ describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () =>
         '/api/admin/keys/{}',
         '/api/webhooks/{}',
         '/api/webhooks/{}/replay',
+        '/api/webhooks/{}/rotate-secret',
         '/api/webhooks/{}/deliveries',
         '/api/{}',
         '/webhooks/{}',
@@ -224,6 +248,133 @@ describe('the API under hostile input', { timeout: fuzzTimeout(120_000) }, () =>
       ),
       fuzzRuns(300),
     );
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+});
+
+describe('WhatsApp replies that go as a template, under hostile text', {
+  timeout: fuzzTimeout(120_000),
+}, () => {
+  let sb: TestSwitchboard;
+  let meta: FakeMeta;
+  let id: string;
+  const WA_ID = '48601234567';
+
+  beforeAll(async () => {
+    // A customer wrote on WhatsApp (Cloud API) 25 hours ago: only an approved template goes now.
+    meta = await startFakeMeta({
+      templates: [
+        { name: 'odpowiedz_konsultanta', language: 'pl', parameters: 2 },
+        { name: 'agent_reply', language: 'en', parameters: 2 },
+      ],
+    });
+    sb = await startTestSwitchboard({
+      clock: new TestClock('2026-11-27T19:00:00+01:00'),
+      graphBaseUrl: meta.url,
+      env: { API_REQUESTS_PER_MINUTE: '100000' },
+      business: {
+        ...DEFAULT_BUSINESS_CONFIG,
+        whatsapp: {
+          replyTemplates: {
+            pl: { meta: { name: 'odpowiedz_konsultanta', language: 'pl' } },
+            en: { meta: { name: 'agent_reply', language: 'en' } },
+          },
+        },
+      },
+    });
+    meta.useClock(sb.clock);
+    meta.customerWrote(WA_ID, sb.clock.now());
+    await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa' }, wa_id: WA_ID }],
+        messages: [
+          {
+            from: WA_ID,
+            id: 'wamid.FUZZTEMPLATE1',
+            timestamp: String(Math.floor(sb.clock.now().getTime() / 1000)),
+            type: 'text',
+            text: { body: 'Dzień dobry' },
+          },
+        ],
+      }),
+    );
+    await sb.drain();
+    id = (await sb.onlyOpenConversation()).id;
+    sb.clock.advance(25 * 60 * 60_000);
+  });
+  afterAll(async () => {
+    await sb?.stop();
+    await meta?.close();
+  });
+
+  it('should send any reply text as parameters WhatsApp takes, or refuse it with a clean 4xx: never a 5xx', async () => {
+    const statuses = new Set<number>();
+    const line = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.constantFrom(
+        ' ',
+        '\t',
+        '\v',
+        '\f',
+        '\u00a0',
+        '\u2028',
+        '\u2029',
+        '\u0085',
+        '\u3000',
+        '\ufeff',
+        '😀',
+        '\uD83D',
+      ),
+    );
+    const text = fc.oneof(
+      fc
+        .array(line, { maxLength: 12 })
+        .chain((lines) =>
+          fc.constantFrom('\n', '\r\n', '\r', '\n\n', ' \n\t ', '     ').map((sep) => lines.join(sep)),
+        ),
+      fc.constantFrom(
+        'x'.repeat(1024),
+        'x'.repeat(1025),
+        `${'😀'.repeat(511)}x`,
+        `${'a\n'.repeat(400)}`,
+        ' \n \n x',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (reply) => {
+        // Act
+        const sent = meta.requests.length;
+        const response = await sb.act(`/conversations/${id}/replies`, { text: reply });
+        const body = await response.text();
+        statuses.add(response.status);
+
+        // Assess: a template WhatsApp takes (the fake refuses what the Cloud API refuses: a
+        // newline, a tab, five spaces, a parameter count; that would be 500 TEMPLATE_REFUSED)
+        expect(response.status, `${JSON.stringify(reply)}: ${body.slice(0, 300)}`).toBeLessThan(500);
+        expect(body).not.toMatch(STACK_TRACE);
+        if (response.status !== 201) {
+          expect(JSON.parse(body)).toHaveProperty('error.code');
+          return;
+        }
+        const graph = meta.requests.slice(sent).filter((r) => r.path.endsWith('/messages'));
+        expect(graph).toHaveLength(1);
+        const parameters = (
+          (graph[0]?.body ?? {}) as {
+            template?: { components: Array<{ parameters: Array<{ text: string }> }> };
+          }
+        ).template?.components.flatMap((c) => c.parameters.map((p) => p.text));
+        expect(parameters).toHaveLength(2);
+        for (const parameter of parameters ?? []) {
+          expect(parameter.trim()).not.toBe('');
+          expect(parameter).not.toMatch(/[\n\r\t]| {5,}/);
+        }
+        expect(parameters?.[0]?.length).toBeLessThanOrEqual(1024);
+      }),
+      fuzzRuns(120),
+    );
+    // Both ways were taken: sent as the template, and refused (too long, or no text at all).
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([201, 400, 422]));
     expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
   });
 });
