@@ -62,6 +62,25 @@ describe('inbound email at its edges', () => {
     expect(keysSeen).toEqual(['email:ewa@firma-b.example', 'email:jan@firma-a.example']);
   });
 
+  it('should record both of two mails of one sender whose Message-ID and subject differ only where a NUL stands (the same-mail key)', async () => {
+    // Prepare: the first mail's Message-ID ends with a NUL and it has no subject; the second's
+    // Message-ID is the first's without it, and its subject is that NUL (a Mailgun form keeps it)
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const from = 'Ewa <ewa@firma-b.example>';
+    await postMailgunMail(sb, { from, messageId: 'n1@firma-b.example\u0000', subject: '' });
+
+    // Act
+    const second = await postMailgunMail(sb, { from, messageId: 'n1@firma-b.example', subject: '\u0000' });
+    await sb.drain();
+
+    // Assess: two mails, each recorded (the second is no copy of the first)
+    expect(second.status).toBe(200);
+    expect((await inboundMessages(sb)).map((message) => message.email?.messageId).sort()).toEqual([
+      'n1@firma-b.example',
+      'n1@firma-b.example\u0000',
+    ]);
+  });
+
   it('should not acknowledge an autoresponder that marks itself only with Precedence: auto_reply', async () => {
     // Prepare
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });

@@ -71,7 +71,7 @@ export function sameMailKey(mail: ParsedMail, from: string, replyTo?: string): s
   const digest = createHash('sha256');
   const text = mail.text.normalize('NFC').replace(/\s+/gu, '');
   for (const part of [from, replyTo ?? '', mail.messageId, mail.subject.normalize('NFC').trim(), text]) {
-    digest.update(part).update('\0');
+    digest.update(keyPart(part)).update('\0');
   }
   // The MIME parser keeps the first 50; Mailgun's form may carry more. Their bytes, not their
   // sizes: a copy with a file swapped for another of the same size is another mail.
@@ -79,6 +79,18 @@ export function sameMailKey(mail: ParsedMail, from: string, replyTo?: string): s
     digest.update(createHash('sha256').update(attachment.content).digest()).update('\0');
   }
   return `mail:${digest.digest('hex')}`;
+}
+
+/**
+ * A field as the same-mail key digests it: as it is, ended by a NUL, unless it holds a NUL
+ * itself (a Message-ID or subject may: Mailgun's form keeps it), which would let two mails whose
+ * fields differ only in where one ends share a key, the second dropped as the first's copy. Such
+ * a field is its digest behind a 0xFF byte, which no UTF-8 text holds, so it matches no other.
+ * Fields without a NUL keep the keys they had (a mail delivered both ways across a deploy).
+ */
+function keyPart(part: string): string | Uint8Array {
+  if (!part.includes('\0')) return part;
+  return Buffer.concat([Buffer.from([0xff]), Buffer.from(createHash('sha256').update(part).digest('hex'))]);
 }
 
 /**
