@@ -34,6 +34,7 @@ import type {
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { marshallStored } from './dynamodb-marshall.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 const KEY_ATTRIBUTES = [
@@ -402,7 +403,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
-          Item: marshall({ ...spilledEventKey(bounded.id, event), type: 'spilledEvent', event }, MARSHALL),
+          Item: marshallStored({ ...spilledEventKey(bounded.id, event), type: 'spilledEvent', event }),
         }),
       ),
     );
@@ -431,7 +432,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
-          Item: marshall(item, MARSHALL),
+          Item: marshallStored(item),
           ...(expectedVersion === null
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {

@@ -22,6 +22,7 @@ import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { DeliveryPage, WebhookStore } from '#lib/ports/webhook-store.ts';
 import { BackfillProgress } from './dynamodb-backfill-progress.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { marshallStored } from './dynamodb-marshall.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 const LIST_PARTITION = 'WEBHOOKS';
@@ -503,26 +504,23 @@ export class DynamoDbWebhookStore implements WebhookStore {
   #deliveryItem(delivery: WebhookDelivery): Record<string, AttributeValue> {
     const due = delivery.state === 'pending' && delivery.nextAttemptAt !== null;
     const expiresAt = expiresAtOf(delivery);
-    return marshall(
-      {
-        ...delivery,
-        // A settled delivery stays in the log (and can be replayed) for DELIVERY_LOG_DAYS, then
-        // DynamoDB's TTL removes it: one item per event and subscription would grow for ever.
-        ...(expiresAt === null ? {} : { expiresAt }),
-        pk: `WHDELIVERY#${delivery.id}`,
-        sk: 'WHDELIVERY',
-        type: 'webhook-delivery',
-        gsi1pk: shardKey(deliveriesPartition(delivery.subscriptionId), delivery.id, this.#shards.forWriting),
-        gsi1sk: `${delivery.createdAt}#${delivery.id}`,
-        // Sparse: only a pending delivery is in the sweeper's index.
-        ...(due
-          ? {
-              gsi2pk: shardKey(DUE_PARTITION, delivery.id, this.#shards.forWriting),
-              gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}`,
-            }
-          : {}),
-      },
-      MARSHALL,
-    );
+    return marshallStored({
+      ...delivery,
+      // A settled delivery stays in the log (and can be replayed) for DELIVERY_LOG_DAYS, then
+      // DynamoDB's TTL removes it: one item per event and subscription would grow for ever.
+      ...(expiresAt === null ? {} : { expiresAt }),
+      pk: `WHDELIVERY#${delivery.id}`,
+      sk: 'WHDELIVERY',
+      type: 'webhook-delivery',
+      gsi1pk: shardKey(deliveriesPartition(delivery.subscriptionId), delivery.id, this.#shards.forWriting),
+      gsi1sk: `${delivery.createdAt}#${delivery.id}`,
+      // Sparse: only a pending delivery is in the sweeper's index.
+      ...(due
+        ? {
+            gsi2pk: shardKey(DUE_PARTITION, delivery.id, this.#shards.forWriting),
+            gsi2sk: `${delivery.nextAttemptAt}#${delivery.id}`,
+          }
+        : {}),
+    });
   }
 }

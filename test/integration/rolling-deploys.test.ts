@@ -146,6 +146,93 @@ describe('items a newer release wrote', () => {
     expect(item?.attemptLog).toEqual(['503']);
   });
 
+  // Found by stop 26's fuzzing of stored items (test/integration/stored-fuzz.test.ts): the SDK's
+  // marshall tells a map from other values by its `constructor`, so a stored map with a key of
+  // that name (a field DynamoDB keeps like any other) could not be written back.
+  it('should answer and write back a conversation on which a newer release stored a map with a key named "constructor"', async () => {
+    // Prepare: a waiting customer; a newer release stored a web form's answers on the
+    // conversation, and a field on its ack, each a map with a "constructor" key
+    sb = await startTestSwitchboard();
+    await sb.postSms({ Body: 'Dzień dobry, kiedy przyjedzie ekipa?' });
+    const { id } = await sb.onlyOpenConversation();
+    const answers = { M: { constructor: { S: 'Budimex' }, site: { S: 'Kraków' } } };
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONV#${id}`, sk: 'CONV' }),
+        UpdateExpression: 'SET formAnswers = :answers, ack.hints = :hints',
+        ExpressionAttributeValues: { ':answers': answers, ':hints': { M: { constructor: { N: '1' } } } },
+      }),
+    );
+
+    // Act: the ack is sent, an agent replies, the customer writes again
+    await sb.drain();
+    const reply = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro o 8.' });
+    const webhook = await sb.postSms({ Body: 'Dziękuję', MessageSid: twilioSid('SM') });
+    await sb.drain();
+
+    // Assess: every write went through, and the fields are as the newer release stored them
+    expect(reply.status).toBe(201);
+    expect(webhook.status).toBe(200);
+    const item = await rawItem(`CONV#${id}`, 'CONV');
+    expect(item?.ack?.state).toBe('sent');
+    expect(item?.formAnswers).toEqual({ constructor: 'Budimex', site: 'Kraków' });
+    expect(Object.hasOwn(item?.formAnswers ?? {}, 'constructor')).toBe(true);
+    expect(item?.ack?.hints?.constructor).toBe(1);
+  });
+
+  it('should record an attempt of a webhook delivery on which a newer release stored a map with a key named "constructor"', async () => {
+    // Prepare: a pending delivery, and such a map on it
+    sb = await startTestSwitchboard();
+    const store = new DynamoDbWebhookStore({
+      client: sb.backends.dynamodb,
+      tableName: sb.backends.tableName,
+      shards: new ShardCount({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        configured: sb.config.aws.indexShards,
+      }),
+    });
+    const at = '2026-11-25T09:00:00.000Z';
+    await store.createDelivery({
+      id: 'whd_constructor',
+      subscriptionId: newId('wh', new Date(at)),
+      eventId: 'evt_1',
+      eventType: 'message.received',
+      occurredAt: at,
+      body: '{}',
+      replayId: null,
+      state: 'pending',
+      attempts: 0,
+      lastStatus: null,
+      lastError: null,
+      lastAttemptAt: null,
+      nextAttemptAt: at,
+      deliveredAt: null,
+      createdAt: at,
+      version: 0,
+    });
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: 'WHDELIVERY#whd_constructor', sk: 'WHDELIVERY' }),
+        UpdateExpression: 'SET receiver = :receiver',
+        ExpressionAttributeValues: { ':receiver': { M: { constructor: { S: 'hookdeck' } } } },
+      }),
+    );
+
+    // Act
+    const read = await store.getDelivery('whd_constructor');
+    const saved =
+      read && (await store.saveDelivery({ ...read, attempts: 1, lastStatus: 503, lastAttemptAt: at }));
+
+    // Assess
+    expect(saved?.attempts).toBe(1);
+    const item = await rawItem('WHDELIVERY#whd_constructor', 'WHDELIVERY');
+    expect(item?.attempts).toBe(1);
+    expect(item?.receiver).toEqual({ constructor: 'hookdeck' });
+  });
+
   // Found in stop 26's review: the promise's signer was read through the config's strict Person
   // schema, so a field a newer release stored on it made the whole conversation unreadable.
   it("should read and answer a conversation whose promise's signer holds a field only a newer release knows", async () => {
