@@ -140,6 +140,25 @@ describe('a conversation holding fields only a newer release knows, hostile ones
             ExpressionAttributeValues: values,
           }),
         );
+        // ...and on the customer's contact and their message (top-level fields only: this release
+        // updates those items field by field, reading them through closed schemas)
+        const topLevel = extra.filter((field) => field.at === '');
+        const [message] = await sb.runtime.store.listMessages(id, { limit: 1 });
+        for (const pk of topLevel.length > 0 ? [`CONTACT#phone:${from}`, `MSG#${message?.id}`] : []) {
+          await sb.backends.dynamodb.send(
+            new UpdateItemCommand({
+              TableName: sb.backends.tableName,
+              Key: marshall({ pk, sk: pk.slice(0, pk.indexOf('#')) }),
+              UpdateExpression: `SET ${topLevel.map((_, n) => `#f${n} = :v${n}`).join(', ')}`,
+              ExpressionAttributeNames: Object.fromEntries(
+                topLevel.map((field, n) => [`#f${n}`, field.name]),
+              ),
+              ExpressionAttributeValues: Object.fromEntries(
+                topLevel.map((field, n) => [`:v${n}`, attributeValue(field.value)]),
+              ),
+            }),
+          );
+        }
         const before = sb.log.lines.length;
         const setSize = JSON.stringify(await rawConversation(id)).length;
 
