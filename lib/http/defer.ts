@@ -67,12 +67,14 @@ export async function ingestOrDefer(
  * receipt time), so each keeps the time it would have had in one job, and the order.
  */
 export function inboundJobs(provider: string, receivedAt: Date, events: InboundEvent[]): InboundJob[] {
+  // The job's own fields count too: its body, not only its events, stays within MAX_JOB_BYTES.
+  const envelope = jsonBytes({ kind: 'inbound', provider, receivedAt: receivedAt.toISOString(), events: [] });
   const chunks: Array<{ events: InboundEvent[]; bytes: number; offset: number }> = [];
-  let chunk = { events: [] as InboundEvent[], bytes: 0, offset: 0 };
+  let chunk = { events: [] as InboundEvent[], bytes: envelope, offset: 0 };
   const full = (count: number, bytes: number) =>
     chunk.events.length + count > MAX_INBOUND_JOB_EVENTS || chunk.bytes + bytes > MAX_JOB_BYTES;
   const start = (offset: number) => {
-    chunk = { events: [], bytes: 0, offset };
+    chunk = { events: [], bytes: envelope, offset };
     chunks.push(chunk);
   };
   chunks.push(chunk);

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_JOB_BYTES } from '#lib/http/defer.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls, injectFault, pkStartsWith, serviceDown } from '#test/support/faults.ts';
 import {
@@ -134,6 +135,45 @@ describe('Meta webhooks while the store is down', () => {
     }
     expect(await sb.outbox()).toHaveLength(2);
     expect(sb.log.lines.some((line) => line.message.includes('nor queued'))).toBe(true);
+  });
+
+  it('should queue a 10,000-event batch while DynamoDB is down in jobs the queue and the worker take, and record each message once', async () => {
+    // Prepare: 100 customers' long Polish messages (12 KB each on the queue, escaped), then 9,900
+    // read receipts (Meta batches up to a thousand entries; ten times that is what hostile input
+    // may bring)
+    sb = await startTestSwitchboard();
+    const events = Array.from({ length: 10_000 }, (_, n) =>
+      n < 100
+        ? messagingTextEvent(n, { sender: `72145688${String(n).padStart(8, '0')}`, text: 'Ż'.repeat(2_000) })
+        : {
+            sender: { id: `7214568899${String(n).padStart(6, '0')}` },
+            recipient: { id: PAGE_ID },
+            read: { watermark: n },
+          },
+    );
+    const sent: number[] = [];
+    const jobs = countCalls(sb.backends.sqs, 'SendMessageCommand', (input) => {
+      sent.push(Buffer.byteLength(String(input.MessageBody)));
+      return true;
+    });
+    const outage = serviceDown(sb.backends.dynamodb);
+
+    // Act
+    const during = await sb.postMeta(messagingEnvelope([events]));
+    outage.up();
+    jobs.remove();
+    await sb.drain();
+
+    // Assess: 200; at most 100 events a job, each under the byte budget; every message recorded
+    // once and acknowledged, nothing in the DLQ, no job the worker could not read
+    expect(during.status).toBe(200);
+    expect(sent.length).toBeGreaterThan(100);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(MAX_JOB_BYTES);
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 200 });
+    expect(items).toHaveLength(100);
+    expect(await sb.outbox()).toHaveLength(100);
+    expect(await dlqBodies()).toEqual([]);
+    expect(sb.log.lines.filter((line) => line.level === 'error')).toEqual([]);
   });
 
   it('should queue a batch the store failed half way and record each message once, acked once', async () => {
