@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import type { Conversation } from '#lib/domain/conversation.ts';
-import { InvalidCursorError } from '#lib/ports/errors.ts';
-import { AWAITING_BACKFILL_SETTLE_MS } from './dynamodb-awaiting-backfill.ts';
 import { BackfillProgress } from './dynamodb-backfill-progress.ts';
-import { applied } from './dynamodb-conditional.ts';
-import { readConversations } from './dynamodb-conversation-store.ts';
-import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
+import {
+  conversationIndexPage,
+  runSettlingPasses,
+  setConversationIndexKeys,
+} from './dynamodb-index-backfill.ts';
+import { type ShardCount, shardKey } from './dynamodb-shards.ts';
 
 /**
  * Where the recomputation of the sweep times has got to, for the configuration `configHash`
@@ -40,8 +40,6 @@ export function sweepConfigHash(inputs: {
   return createHash('sha256').update(JSON.stringify(inputs)).digest('base64url').slice(0, 22);
 }
 
-const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
-
 /**
  * Moves the sweep times (gsi2 `SWEEP`) that an earlier configuration computed. A conversation's
  * sweep time is computed when it is written, by that release's configuration, and the sweeper
@@ -52,7 +50,7 @@ const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
  * bounded number of pages a run, and rewrites the index keys of each conversation whose time
  * differs, conditional on the version it read (one written since has its keys from that
  * write). Only the index keys change: the promise the customer heard (`replyBy`, `promise`)
- * never does. A second pass, begun AWAITING_BACKFILL_SETTLE_MS after the first, catches a
+ * never does. A second pass, begun INDEX_BACKFILL_SETTLE_MS after the first, catches a
  * conversation a function of the earlier release still wrote during the deploy. Once done, it
  * costs one GetItem per process.
  */
@@ -98,76 +96,38 @@ export class DynamoDbSweepTimesBackfill {
       this.#done = true;
       return { moved: 0, done: true };
     }
-    let at = stored;
-    let moved = 0;
-    for (let page = 0; page < pages; page++) {
-      const from: Progress =
-        at?.configHash === this.#configHash
-          ? at
-          : {
-              configHash: this.#configHash,
-              startedAt: now.toISOString(),
-              passStartedAt: now.toISOString(),
-              cursor: null,
-              done: false,
-              version: at?.version ?? 0,
-            };
-      const settled = now.getTime() >= Date.parse(from.startedAt) + AWAITING_BACKFILL_SETTLE_MS;
-      // Between passes: the last one waits until the earlier release can no longer be writing.
-      if (from.passStartedAt === null && !settled) break;
-      const pass = from.passStartedAt ?? now.toISOString();
-      const read = await this.#page(from.cursor, pageSize);
-      const moves = await Promise.all(read.items.map((item) => this.#move(item)));
-      moved += moves.filter(Boolean).length;
-      const ended = Date.parse(pass) >= Date.parse(from.startedAt) + AWAITING_BACKFILL_SETTLE_MS;
-      const next: Progress = read.nextCursor
-        ? { ...from, passStartedAt: pass, cursor: read.nextCursor, version: from.version + 1 }
-        : { ...from, passStartedAt: null, cursor: null, done: ended, version: from.version + 1 };
-      // Conditional on the version read: a second sweeper that got further is not sent back.
-      if (!(await this.#progress.save(next, at))) break;
-      at = next;
-      if (next.done) this.#done = true;
-      if (next.passStartedAt === null) break;
-    }
+    const { moved, done } = await runSettlingPasses({
+      progress: this.#progress,
+      stored,
+      now,
+      pages,
+      pageSize,
+      // Another configuration's progress (a deploy, a rollback): the index again from its start.
+      current: (at) => at.configHash === this.#configHash,
+      fresh: (start) => ({ ...start, configHash: this.#configHash }),
+      // The SWEEP index (every shard, due or not), soonest first.
+      page: async (cursor, size) => {
+        const read = await conversationIndexPage({
+          client: this.#client,
+          table: this.#table,
+          shards: this.#shards,
+          index: 'gsi2',
+          base: 'SWEEP',
+          cursor,
+          pageSize: size,
+        });
+        return {
+          items: read.items.map((conversation) => ({
+            conversation,
+            sortKey: read.sortKeys.get(`CONV#${conversation.id}`),
+          })),
+          nextCursor: read.nextCursor,
+        };
+      },
+      move: (item) => this.#move(item),
+    });
+    if (done) this.#done = true;
     return { moved, done: this.#done };
-  }
-
-  /** A page of the SWEEP index (every shard, due or not), soonest first, from `cursor`. */
-  async #page(
-    cursor: string | null,
-    pageSize: number,
-  ): Promise<{
-    items: Array<{ conversation: Conversation; sortKey: string | undefined }>;
-    nextCursor: string | null;
-  }> {
-    const query = {
-      client: this.#client,
-      table: this.#table,
-      index: 'gsi2',
-      base: 'SWEEP',
-      shards: await this.#shards.forReading(),
-      newestFirst: false,
-      limit: pageSize,
-      tableKey: conversationKey,
-    };
-    let page: Awaited<ReturnType<typeof queryShards>>;
-    try {
-      page = await queryShards({ ...query, cursor: cursor ?? undefined });
-    } catch (error) {
-      // The index's shard count changed since the cursor was stored: the index from its start.
-      if (!(error instanceof InvalidCursorError) || cursor === null) throw error;
-      page = await queryShards(query);
-    }
-    const sortKeys = new Map(page.items.map((item) => [item.pk?.S, item.gsi2sk?.S]));
-    // An item this release cannot read is left as it is (the sweeper logs it by key).
-    const { items, nextCursor } = readConversations(page);
-    return {
-      items: items.map((conversation) => ({
-        conversation,
-        sortKey: sortKeys.get(`CONV#${conversation.id}`),
-      })),
-      nextCursor,
-    };
   }
 
   /** Gives the conversation the sweep time this configuration computes; false when it had it or changed. */
@@ -175,28 +135,12 @@ export class DynamoDbSweepTimesBackfill {
     const sweepAt = this.#sweepAt(conversation);
     const wanted = sweepAt ? `${sweepAt}#${conversation.id}` : undefined;
     if (wanted === sortKey) return false;
-    const update = wanted
-      ? {
-          UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
-          ExpressionAttributeValues: marshall({
-            ':pk': shardKey('SWEEP', conversation.id, this.#shards.forWriting),
-            ':sk': wanted,
-            ':version': conversation.version,
-          }),
-        }
-      : {
-          UpdateExpression: 'REMOVE gsi2pk, gsi2sk',
-          ExpressionAttributeValues: marshall({ ':version': conversation.version }),
-        };
-    return applied(
-      this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: marshall({ pk: `CONV#${conversation.id}`, sk: 'CONV' }),
-          ConditionExpression: 'version = :version',
-          ...update,
-        }),
-      ),
+    return setConversationIndexKeys(
+      this.#client,
+      this.#table,
+      conversation,
+      'gsi2',
+      wanted ? { pk: shardKey('SWEEP', conversation.id, this.#shards.forWriting), sk: wanted } : null,
     );
   }
 }
