@@ -16,6 +16,7 @@ export type MetaFixture =
   | 'whatsapp-button-reply'
   | 'whatsapp-statuses'
   | 'whatsapp-username'
+  | 'whatsapp-smb-echo'
   | 'batch'
   | 'unknown-object';
 
@@ -126,4 +127,39 @@ export function whatsappEnvelope(value: {
       },
     ],
   };
+}
+
+/**
+ * A WhatsApp `smb_message_echoes` change (coexistence: what the business sent from the WhatsApp
+ * Business app), shaped as Meta's webhook reference documents it: one text echo to `to` (a
+ * number without `+`; null: none) sent at `sentAt` (ms), with any other fields of the echo over it.
+ */
+export function whatsappAppEchoEnvelope(
+  echo: { id: string; to?: string | null; sentAt: number; text?: string } & Record<string, unknown>,
+): Record<string, unknown> {
+  const {
+    id,
+    to = '48601234567',
+    sentAt,
+    text = 'Dzień dobry, paczka wyjedzie jutro rano. Anna',
+    ...rest
+  } = echo;
+  const body = metaFixture('whatsapp-smb-echo') as {
+    entry: Array<{ changes: Array<{ value: { message_echoes: unknown[] } }> }>;
+  };
+  const value = body.entry[0]?.changes[0]?.value;
+  if (value) {
+    value.message_echoes = [
+      {
+        from: '48221234567',
+        ...(to === null ? {} : { to }),
+        id,
+        timestamp: String(Math.floor(sentAt / 1000)),
+        type: 'text',
+        text: { body: text },
+        ...rest,
+      },
+    ];
+  }
+  return body;
 }

@@ -7,7 +7,9 @@ import {
   type MetaPayload,
   safeName,
   type WhatsAppContactCard,
+  type WhatsAppContent,
   type WhatsAppContext,
+  type WhatsAppEcho,
   type WhatsAppMessage,
   type WhatsAppStatus,
 } from './schema.ts';
@@ -126,7 +128,7 @@ function base(channel: Channel, from: string, to: string, id: string, text: stri
   };
 }
 
-function whatsappMedia(message: WhatsAppMessage): { media: Media[]; caption?: string } {
+function whatsappMedia(message: WhatsAppContent): { media: Media[]; caption?: string } {
   const type = message.type as 'image' | 'video' | 'audio' | 'document' | 'sticker';
   const item = ['image', 'video', 'audio', 'document', 'sticker'].includes(type) ? message[type] : undefined;
   if (!item) return { media: [] };
@@ -151,7 +153,7 @@ function contactCardText(card: WhatsAppContactCard): string {
 }
 
 /** An order from the catalog: the customer's note, then "2 × SKU-1 (49.99 PLN)" per item. */
-function orderText(order: NonNullable<WhatsAppMessage['order']>): string {
+function orderText(order: NonNullable<WhatsAppContent['order']>): string {
   const items = (order.product_items ?? []).map((item) => {
     const price =
       item.item_price === undefined ? '' : ` (${item.item_price}${item.currency ? ` ${item.currency}` : ''})`;
@@ -178,7 +180,7 @@ function flowReplyText(reply: FlowReply): string {
     .join('\n');
 }
 
-function whatsappText(message: WhatsAppMessage, caption: string | undefined): string {
+function whatsappText(message: WhatsAppContent, caption: string | undefined): string {
   if (message.text) return message.text.body;
   if (caption !== undefined) return caption;
   if (message.button) return message.button.text ?? message.button.payload ?? '';
@@ -205,7 +207,7 @@ function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): stri
   return name ? name.slice(0, MAX_NAME).replace(/[\uD800-\uDBFF]$/, '') : undefined;
 }
 
-type FlowReply = NonNullable<NonNullable<WhatsAppMessage['interactive']>['nfm_reply']>;
+type FlowReply = NonNullable<NonNullable<WhatsAppContent['interactive']>['nfm_reply']>;
 
 const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral']);
 
@@ -257,6 +259,37 @@ function whatsappMessage(
   return { type: 'message', message: inbound };
 }
 
+// A reaction is no answer; an edit or a revoke changes a message already sent, and is no new one.
+const WHATSAPP_ECHO_IGNORED = new Set(['reaction', 'edit', 'revoke']);
+
+/**
+ * A message a person sent from the WhatsApp Business app (coexistence, `smb_message_echoes`): an
+ * echo, as a reply typed in Messenger's Page inbox is, to the same phone contact as the
+ * customer's messages (or their BSUID's). It has no app id: Meta sends it for the app's messages
+ * only, never for a Cloud API send, and our tag on one, if ever there, still makes it ours.
+ */
+function whatsappEcho(context: WhatsAppContext, message: WhatsAppEcho): InboundEvent {
+  if (WHATSAPP_ECHO_IGNORED.has(message.type)) return ignored(`whatsapp-echo-${message.type}`);
+  const number = message.to?.replace(/\D/g, '');
+  const to = number ? `+${number}` : (message.to_user_id ?? '');
+  const { media, caption } = whatsappMedia(message);
+  const sentAt = sentAtOf(message.timestamp ? Number(message.timestamp) * 1000 : undefined);
+  const ourMessageId = messageIdOfTag(message.biz_opaque_callback_data);
+  const echo = {
+    provider: PROVIDER,
+    providerMessageId: message.id,
+    channel: 'whatsapp' as const,
+    contactKey: number ? phoneContactKey(to) : `whatsapp:${to}`,
+    from: `+${context.displayPhoneNumber.replace(/\D/g, '')}`,
+    to,
+    text: whatsappText(message, caption),
+    media,
+    ...(sentAt ? { sentAt } : {}),
+    ...(ourMessageId ? { ourMessageId } : {}),
+  };
+  return { type: 'echo', echo };
+}
+
 const WHATSAPP_STATUSES = new Set<string>(['sent', 'delivered', 'read', 'failed']);
 
 function whatsappStatus(status: WhatsAppStatus): InboundEvent {
@@ -288,6 +321,8 @@ function eventsOf(item: MetaItem, options: MetaNormalizeOptions): InboundEvent[]
       return [whatsappMessage(item.context, item.message, options)];
     case 'whatsapp-status':
       return [whatsappStatus(item.status)];
+    case 'whatsapp-echo':
+      return [whatsappEcho(item.context, item.echo)];
     case 'skip':
       return [ignored(item.reason)];
   }

@@ -85,6 +85,8 @@ export const WhatsAppValueSchema = z.looseObject({
     .optional(),
   messages: z.array(z.unknown()).optional(),
   statuses: z.array(z.unknown()).optional(),
+  // The `smb_message_echoes` field's (coexistence): what the business sent from the app.
+  message_echoes: z.array(z.unknown()).optional(),
   errors: z.array(z.unknown()).optional(),
 });
 export type WhatsAppValue = z.infer<typeof WhatsAppValueSchema>;
@@ -132,6 +134,69 @@ export function isBusinessScopedUserId(address: string): boolean {
   return BSUID.test(address);
 }
 
+/**
+ * What a WhatsApp message says, whichever way it went: an inbound message's fields, and those of
+ * an echo of the business's own message (the type names the object that carries the content).
+ */
+const whatsappContent = {
+  id: messageId,
+  timestamp: z.string().max(20).optional(),
+  type: z.string().max(64),
+  text: z.looseObject({ body: z.string() }).optional(),
+  image: WhatsAppMediaSchema.optional(),
+  video: WhatsAppMediaSchema.optional(),
+  audio: WhatsAppMediaSchema.optional(),
+  document: WhatsAppMediaSchema.optional(),
+  sticker: WhatsAppMediaSchema.optional(),
+  button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
+  interactive: z
+    .looseObject({
+      type: z.string().max(64).optional(),
+      button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+      list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
+      // A WhatsApp Flow's answers: `response_json` is a JSON string of the fields filled in.
+      nfm_reply: z
+        .looseObject({
+          name: z.string().optional(),
+          body: z.string().optional(),
+          response_json: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  location: z
+    .looseObject({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
+    .optional(),
+  // Shared contact cards (vCards): nothing else in the message carries whom the customer shared.
+  contacts: z.array(WhatsAppContactCardSchema).max(100).optional(),
+  // An order from the business's catalog, with the customer's note.
+  order: z
+    .looseObject({
+      text: z.string().optional(),
+      product_items: z
+        .array(
+          z.looseObject({
+            product_retailer_id: z.string().max(256).optional(),
+            quantity: z.union([z.number(), z.string().max(32)]).optional(),
+            item_price: z.union([z.number(), z.string().max(32)]).optional(),
+            currency: z.string().max(8).optional(),
+          }),
+        )
+        .max(1000)
+        .optional(),
+    })
+    .optional(),
+};
+
+/** The content of a WhatsApp message, as text and media are read from it. */
+export const WhatsAppContentSchema = z.looseObject(whatsappContent);
+export type WhatsAppContent = z.infer<typeof WhatsAppContentSchema>;
+
 /** One inbound WhatsApp message. */
 export const WhatsAppMessageSchema = z
   .looseObject({
@@ -143,64 +208,38 @@ export const WhatsAppMessageSchema = z
       .optional(),
     // Checked only when it is all there is: a number with an odd BSUID beside it still counts.
     from_user_id: z.string().max(200).optional(),
-    id: messageId,
-    timestamp: z.string().max(20).optional(),
-    type: z.string().max(64),
-    text: z.looseObject({ body: z.string() }).optional(),
-    image: WhatsAppMediaSchema.optional(),
-    video: WhatsAppMediaSchema.optional(),
-    audio: WhatsAppMediaSchema.optional(),
-    document: WhatsAppMediaSchema.optional(),
-    sticker: WhatsAppMediaSchema.optional(),
-    button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
-    interactive: z
-      .looseObject({
-        type: z.string().max(64).optional(),
-        button_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
-        list_reply: z.looseObject({ id: z.string().optional(), title: z.string() }).optional(),
-        // A WhatsApp Flow's answers: `response_json` is a JSON string of the fields filled in.
-        nfm_reply: z
-          .looseObject({
-            name: z.string().optional(),
-            body: z.string().optional(),
-            response_json: z.string().optional(),
-          })
-          .optional(),
-      })
-      .optional(),
-    location: z
-      .looseObject({
-        latitude: z.number(),
-        longitude: z.number(),
-        name: z.string().optional(),
-        address: z.string().optional(),
-      })
-      .optional(),
-    // Shared contact cards (vCards): nothing else in the message carries whom the customer shared.
-    contacts: z.array(WhatsAppContactCardSchema).max(100).optional(),
-    // An order from the business's catalog, with the customer's note.
-    order: z
-      .looseObject({
-        text: z.string().optional(),
-        product_items: z
-          .array(
-            z.looseObject({
-              product_retailer_id: z.string().max(256).optional(),
-              quantity: z.union([z.number(), z.string().max(32)]).optional(),
-              item_price: z.union([z.number(), z.string().max(32)]).optional(),
-              currency: z.string().max(8).optional(),
-            }),
-          )
-          .max(1000)
-          .optional(),
-      })
-      .optional(),
+    ...whatsappContent,
   })
   .refine((message) => message.from !== undefined || BSUID.test(message.from_user_id ?? ''), {
     message: 'from or a from_user_id is required',
     path: ['from'],
   });
 export type WhatsAppMessage = z.infer<typeof WhatsAppMessageSchema>;
+
+/**
+ * One message the business sent from the WhatsApp Business app or a linked device (coexistence:
+ * the number is on the app and the Cloud API at once), under the `smb_message_echoes` field's
+ * `message_echoes[]`: `from` is the business's number, `to` the user's, in the form the user's
+ * number is given to a send (Meta's example has a `+`, its messages have none); `to_user_id`, a
+ * BSUID, beside or instead of it, as `from_user_id` on a message. The content is a message's.
+ */
+export const WhatsAppEchoSchema = z
+  .looseObject({
+    from: z.string().max(32).optional(),
+    to: z
+      .string()
+      .regex(/^\+?\d{4,20}$/)
+      .optional(),
+    to_user_id: z.string().max(200).optional(),
+    // Ours on a Cloud API send (sendTagOf); not expected on an echo, read if ever there.
+    biz_opaque_callback_data: z.string().max(512).optional().catch(undefined),
+    ...whatsappContent,
+  })
+  .refine((echo) => echo.to !== undefined || BSUID.test(echo.to_user_id ?? ''), {
+    message: 'to or a to_user_id is required',
+    path: ['to'],
+  });
+export type WhatsAppEcho = z.infer<typeof WhatsAppEchoSchema>;
 
 /** One status of a message we sent. */
 export const WhatsAppStatusSchema = z.looseObject({
@@ -239,6 +278,7 @@ export type MetaItem =
   | { kind: 'messaging'; channel: 'messenger' | 'instagram'; standby: boolean; event: MessagingEvent }
   | { kind: 'whatsapp-message'; context: WhatsAppContext; message: WhatsAppMessage }
   | { kind: 'whatsapp-status'; status: WhatsAppStatus }
+  | { kind: 'whatsapp-echo'; context: WhatsAppContext; echo: WhatsAppEcho }
   | { kind: 'skip'; reason: string };
 
 export type MetaPayload = { object: string; items: MetaItem[] };
@@ -301,15 +341,27 @@ function whatsappValueItems(where: string, value: WhatsAppValue, items: MetaItem
         : invalid(`${where}.statuses[${i}]`, status.error),
     );
   }
+  for (const [i, raw] of (value.message_echoes ?? []).entries()) {
+    const echo = WhatsAppEchoSchema.safeParse(raw);
+    items.push(
+      echo.success
+        ? { kind: 'whatsapp-echo', context, echo: echo.data }
+        : invalid(`${where}.message_echoes[${i}]`, echo.error),
+    );
+  }
   // System-level errors about the app or account, not about one message: logged, never stored.
   if (value.errors?.length) items.push({ kind: 'skip', reason: 'whatsapp-errors' });
 }
+
+/** `messages` (messages and statuses), `smb_message_echoes` (what the business sent from the app). */
+const WHATSAPP_FIELDS = new Set(['messages', 'smb_message_echoes']);
 
 function whatsappChangeItems(where: string, raw: unknown, items: MetaItem[]): void {
   const change = WhatsAppChangeSchema.safeParse(raw);
   if (!change.success) {
     items.push(invalid(where, change.error));
-  } else if (change.data.field !== 'messages') {
+  } else if (!WHATSAPP_FIELDS.has(change.data.field)) {
+    // smb_app_state_sync (the app's contact book, coexistence) among them: names are not needed.
     items.push({ kind: 'skip', reason: `whatsapp-field:${safeName(change.data.field)}` });
   } else {
     const value = WhatsAppValueSchema.safeParse(change.data.value);

@@ -16,6 +16,7 @@ import {
   metaJson,
   PAGE_ID,
   PSID,
+  whatsappAppEchoEnvelope,
   whatsappEnvelope,
 } from '#test/support/meta-factory.ts';
 
@@ -651,6 +652,89 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
     expect(events).toEqual([
       { type: 'ignored', reason: 'whatsapp-field:message_template_status_update' },
       { type: 'ignored', reason: 'whatsapp-errors' },
+    ]);
+  });
+});
+
+describe('normalizeMetaWebhook: WhatsApp Business app replies (smb_message_echoes, stop 26)', () => {
+  it("should read Meta's documented echo as a person's reply to the customer's phone contact", () => {
+    // Act
+    const events = normalizeFixture('whatsapp-smb-echo');
+
+    // Assess
+    assertContract(events);
+    expect(events).toEqual([
+      {
+        type: 'echo',
+        echo: {
+          provider: 'meta',
+          providerMessageId: 'wamid.HBgLNDg2MDEyMzQ1NjcVAgARGBI5QkE2RTdCMjQ0QzY0RjU1QjAA',
+          channel: 'whatsapp',
+          contactKey: 'phone:+48601234567',
+          from: '+48221234567',
+          to: '+48601234567',
+          text: 'Dzień dobry, paczka wyjedzie jutro rano. Anna',
+          media: [],
+          sentAt: '2025-11-24T12:33:20.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('should read a number given with a +, a BSUID without a number, and our own send tag', () => {
+    // Prepare
+    const plus = whatsappAppEchoEnvelope({ id: 'wamid.plus', to: '+48601234567', sentAt: 1763987600000 });
+    const bsuid = whatsappAppEchoEnvelope({
+      id: 'wamid.bsuid',
+      to: null,
+      to_user_id: 'PL.13491208655302741918',
+      sentAt: 1763987600000,
+    });
+    const tagged = whatsappAppEchoEnvelope({
+      id: 'wamid.tagged',
+      sentAt: 1763987600000,
+      biz_opaque_callback_data: 'switchboard:msg_0123456789abcdef',
+    });
+
+    // Act
+    const events = [plus, bsuid, tagged].flatMap((body) => normalizeBody(body));
+
+    // Assess
+    assertContract(events);
+    const echoes = events.map((event) => (event.type === 'echo' ? event.echo : undefined));
+    expect(echoes.map((echo) => [echo?.contactKey, echo?.to, echo?.ourMessageId])).toEqual([
+      ['phone:+48601234567', '+48601234567', undefined],
+      ['whatsapp:PL.13491208655302741918', 'PL.13491208655302741918', undefined],
+      ['phone:+48601234567', '+48601234567', 'msg_0123456789abcdef'],
+    ]);
+  });
+
+  it("should ignore the app's edits, revokes and reactions, and the app's contact sync", () => {
+    // Prepare
+    const kinds = ['edit', 'revoke', 'reaction'].map((type, i) =>
+      whatsappAppEchoEnvelope({ id: `wamid.kind${i}`, type, sentAt: 1763987600000 }),
+    );
+    const sync = whatsappEnvelope({});
+    const change = (sync.entry as Array<{ changes: Array<{ field: string; value: unknown }> }>)[0]
+      ?.changes[0];
+    if (change) {
+      change.field = 'smb_app_state_sync';
+      change.value = {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '48221234567', phone_number_id: '106540352242922' },
+        state_sync: [{ type: 'contact', contact: { full_name: 'Ewa', phone_number: '48601234567' } }],
+      };
+    }
+
+    // Act
+    const events = [...kinds, sync].flatMap((body) => normalizeBody(body));
+
+    // Assess
+    expect(events).toEqual([
+      { type: 'ignored', reason: 'whatsapp-echo-edit' },
+      { type: 'ignored', reason: 'whatsapp-echo-revoke' },
+      { type: 'ignored', reason: 'whatsapp-echo-reaction' },
+      { type: 'ignored', reason: 'whatsapp-field:smb_app_state_sync' },
     ]);
   });
 });
