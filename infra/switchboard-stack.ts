@@ -38,7 +38,7 @@ export interface SwitchboardStackProps extends StackProps {
   readonly mail?: Partial<MailSettings>;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
-  /** META_APP_ID on the http function: echoes of our own Meta sends carry it. */
+  /** META_APP_ID on the http function and the worker (both record Meta echoes): echoes of our own Meta sends carry it. */
   readonly metaAppId?: string;
   /** META_HUMAN_AGENT on the http function (agents' replies): false without the app's Human Agent permission. */
   readonly metaHumanAgent?: boolean;
@@ -263,7 +263,10 @@ export class SwitchboardStack extends Stack {
       for (const fn of [http, ackWorker, sweeper])
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
-    if (props.metaAppId) http.setEnvironment('META_APP_ID', props.metaAppId);
+    // The worker too: it records the Meta webhooks queued while the store was down, echoes among
+    // them, and tells this app's echoes from another app's by this id as the http function does.
+    if (props.metaAppId)
+      for (const fn of [http, ackWorker]) fn.setEnvironment('META_APP_ID', props.metaAppId);
     // Default on (the function's own default): set only to turn the HUMAN_AGENT tag off.
     if (props.metaHumanAgent === false) http.setEnvironment('META_HUMAN_AGENT', 'off');
 

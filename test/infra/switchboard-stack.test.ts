@@ -378,6 +378,19 @@ describe('SwitchboardStack', () => {
       expect(environment(template, 'Sweeper').WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
       expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
+
+    // Found at stop 26: META_APP_ID went to the http function only, while the worker also records
+    // Meta echoes (a webhook queued while the store was down): there another app's echo of a
+    // message to our customer looked like ours or like nothing, unlike the same echo recorded live.
+    it('should pass the Meta app id to every function that records Meta webhooks (the http function and the worker), when given', () => {
+      // Act
+      const { template } = synthStack('dev', { metaAppId: '1234567890123456' });
+
+      // Assess
+      expect(environment(template, 'Http').META_APP_ID).toBe('1234567890123456');
+      expect(environment(template, 'AckWorker').META_APP_ID).toBe('1234567890123456');
+      expect(environment(dev, 'AckWorker').META_APP_ID).toBeUndefined();
+    });
   });
 
   describe('triggers', () => {
