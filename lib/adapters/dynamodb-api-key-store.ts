@@ -7,7 +7,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type ApiKey, ApiKeySchema, type StoredApiKey, StoredApiKeySchema } from '#lib/domain/api-key.ts';
+import {
+  API_KEY_SCOPES,
+  type ApiKey,
+  ApiKeySchema,
+  type StoredApiKey,
+  StoredApiKeySchema,
+} from '#lib/domain/api-key.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import { applied } from './dynamodb-conditional.ts';
 
@@ -29,11 +35,22 @@ function keyOf(id: string): Record<string, AttributeValue> {
   return marshall({ pk: `APIKEY#${id}`, sk: 'APIKEY' });
 }
 
+/**
+ * The scopes this release knows: one only a newer release knows (written by it, or after a
+ * rollback) grants nothing here, and the key still works for the others. Never written back:
+ * the item keeps it for the newer release.
+ */
+function knownScopes(stored: unknown): unknown {
+  if (!Array.isArray(stored) && !(stored instanceof Set)) return stored;
+  return [...stored].filter((scope) => (API_KEY_SCOPES as readonly unknown[]).includes(scope));
+}
+
 // Absent attributes mean null: revoke's if_not_exists and touch's condition need them absent.
 function withNulls(item: Record<string, AttributeValue>): Record<string, unknown> {
   const plain = unmarshall(item);
   return {
     ...plain,
+    scopes: knownScopes(plain.scopes),
     agentName: plain.agentName ?? null,
     // A key created before stop 26 has none: its replies find their person by agentName.
     agentId: plain.agentId ?? null,

@@ -13,7 +13,14 @@ export const ApiKeyIdSchema = z.string().regex(/^key_[0-9a-z]{26}$/);
 export const ApiKeySchema = z.object({
   id: ApiKeyIdSchema,
   name: z.string().min(1).max(100),
-  scopes: z.array(ScopeSchema).min(1),
+  /**
+   * At least one when created; as read, only the scopes this release knows (a key whose every
+   * scope only a newer release knows, read after a rollback, lists none and grants nothing).
+   */
+  scopes: z.array(ScopeSchema).meta({
+    description:
+      'What the key may do (at least one when created); a scope only a newer release of Switchboard knows is not listed and grants nothing here',
+  }),
   /** The person replies sent with this key are signed by; null for tools that do not reply. */
   agentName: z.string().min(1).max(100).nullable(),
   /**

@@ -1,8 +1,10 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { ShardCount } from '#lib/adapters/dynamodb-shards.ts';
 import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
+import { issueApiKey } from '#lib/domain/api-key.ts';
 import { newId } from '#lib/domain/ids.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { inboundSms } from '#test/support/messages.ts';
@@ -395,5 +397,46 @@ describe('items a newer release wrote', () => {
     const retried = await rawItem(`WHDELIVERY#${await deliveryOf(working.id)}`, 'WHDELIVERY');
     expect(retried?.state).toBe('delivered');
     expect((await rawItem(`WHDELIVERY#${held}`, 'WHDELIVERY'))?.state).toBe('held');
+  });
+
+  // Found at stop 26: a key's scopes were read through the closed scope list, so a key a newer
+  // release gave a scope this one does not know (or created with one) made every request with
+  // it answer 500, and the admins' key list too, until the newer release was back.
+  it('should authenticate a key holding a scope only a newer release knows with the scopes this release knows, and list it', async () => {
+    // Prepare: a reading tool's key and a key with only a newer scope, as a newer release wrote them
+    sb = await startTestSwitchboard();
+    const keys = new DynamoDbApiKeyStore({ client: sb.backends.dynamodb, tableName: sb.backends.tableName });
+    const issue = async (name: string, scopes: Array<'read' | 'reply'>) => {
+      const issued = issueApiKey({ name, scopes, agentName: null, agentId: null }, sb.clock.now());
+      await keys.create(issued.key);
+      return issued;
+    };
+    const reader = await issue('helpdesk', ['read']);
+    const exporter = await issue('exporter', ['read']);
+    await setRaw(`APIKEY#${reader.key.id}`, 'APIKEY', 'SET scopes = list_append(scopes, :newer)', {
+      ':newer': ['export'],
+    });
+    await setRaw(`APIKEY#${exporter.key.id}`, 'APIKEY', 'SET scopes = :newer', { ':newer': ['export'] });
+    const call = (token: string, path: string) =>
+      sb.runtime.app.request(path, { headers: { authorization: `Bearer ${token}` } });
+
+    // Act
+    const read = await call(reader.token, '/api/conversations');
+    const admin = await call(reader.token, '/api/admin/keys');
+    const newerOnly = await call(exporter.token, '/api/conversations');
+    const listed = await sb.api('/api/admin/keys');
+
+    // Assess: the known scope works, the unknown one grants nothing; the key list shows what
+    // this release grants; the stored scopes are kept for the newer release
+    expect(read.status).toBe(200);
+    expect(admin.status).toBe(403);
+    expect(newerOnly.status).toBe(403);
+    expect(listed.status).toBe(200);
+    const { items } = (await listed.json()) as { items: Array<{ id: string; scopes: string[] }> };
+    expect(Object.fromEntries(items.map((key) => [key.id, key.scopes]))).toEqual({
+      [reader.key.id]: ['read'],
+      [exporter.key.id]: [],
+    });
+    expect((await rawItem(`APIKEY#${reader.key.id}`, 'APIKEY'))?.scopes).toEqual(['read', 'export']);
   });
 });
