@@ -126,8 +126,16 @@ function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
     });
   }
   const webhook = (['META_APP_SECRET', 'META_VERIFY_TOKEN'] as const).filter((name) => !env[name]);
+  // What plainly means Meta is meant to run: a sending token, or the WhatsApp number id (the
+  // stack's context) with a secret that holds no Meta value. The webhook is then switched off
+  // (503, retried), as the alarm says, not absent (404) as for a channel never set up.
   const tokens = (
-    ['META_PAGE_ACCESS_TOKEN', 'INSTAGRAM_ACCESS_TOKEN', 'WHATSAPP_ACCESS_TOKEN'] as const
+    [
+      'META_PAGE_ACCESS_TOKEN',
+      'INSTAGRAM_ACCESS_TOKEN',
+      'WHATSAPP_ACCESS_TOKEN',
+      'WHATSAPP_PHONE_NUMBER_ID',
+    ] as const
   ).filter((name) => env[name]);
   const [alone] = webhook;
   if (webhook.length === 1 && alone) {

@@ -367,6 +367,32 @@ describe('a Lambda cold start with a channel configured by half', () => {
     expect(line).toMatchObject({ channel: 'whatsapp', missing: ['WHATSAPP_PHONE_NUMBER_ID'] });
     expect(JSON.stringify(output.lines())).not.toContain('EAAwhatsappToken');
   });
+
+  // Found at stop 26: the WhatsApp number id (the stack's context) with no Meta secret at all (a
+  // secret re-created, its Meta values forgotten) was reported switched off, the alarm in alarm
+  // for as long as it stood, while /webhooks/meta answered 404 as for a channel never set up:
+  // WhatsApp Cloud's posts refused as if nothing was wrong. Now the webhook is switched off too,
+  // 503 (retried by Meta), as for a sending token without the webhook's two secrets.
+  it('should switch off the Meta webhook, 503, when the WhatsApp number id is set with no Meta secret at all', async () => {
+    // Prepare + Act: -c whatsappPhoneNumberId deployed, the secret holds no Meta value
+    const { runtime, output } = await coldStart({ WHATSAPP_PHONE_NUMBER_ID: FAKE_PHONE_NUMBER_ID });
+    const whatsapp = await postMeta(runtime, 'whatsapp-text');
+    const handshake = await runtime.app.request(
+      '/webhooks/meta?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1158201444',
+    );
+    const sms = await postSms(runtime);
+
+    // Assess: the webhook says what the alarm says; the log names every missing setting
+    expect(whatsapp.status).toBe(503);
+    expect(((await whatsapp.json()) as { error: { code: string } }).error.code).toBe('CHANNEL_MISCONFIGURED');
+    expect(handshake.status).toBe(503);
+    expect(sms.status).toBe(200);
+    const missing = output
+      .lines()
+      .filter((entry) => entry.message === 'channel switched off: configured by half')
+      .map((entry) => entry.missing);
+    expect(missing).toEqual([['WHATSAPP_ACCESS_TOKEN'], ['META_APP_SECRET', 'META_VERIFY_TOKEN']]);
+  });
 });
 
 // Found at stop 26: BootstrapTokenRefused was counted at a cold start and on each use only, and

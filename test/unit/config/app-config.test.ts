@@ -128,19 +128,41 @@ describe('a channel configured by half, refused by npm start, switched off in pr
         { channel: 'meta', missing: ['META_APP_SECRET', 'META_VERIFY_TOKEN'] },
       ],
     ],
-  ])('should start in production with %s, that channel switched off and named', (_case, values, off) => {
-    // Act
-    const { started, refused } = coldStart(values, 'production');
-    const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+    [
+      'a WhatsApp phone number id with no Meta secret at all',
+      { WHATSAPP_PHONE_NUMBER_ID: '106540352242922' },
+      [
+        { channel: 'whatsapp', missing: ['WHATSAPP_ACCESS_TOKEN'] },
+        { channel: 'meta', missing: ['META_APP_SECRET', 'META_VERIFY_TOKEN'] },
+      ],
+    ],
+  ])(
+    'should start in production with %s, that channel switched off and named',
+    async (_case, values, off) => {
+      // Act
+      const { started, refused } = coldStart(values, 'production');
+      const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+      const whatsapp = started?.sendAckDeps.senders('meta', 'whatsapp');
 
-    // Assess: no sender for what is off, the rest wired; names only, never a value
-    expect(refused).toBeUndefined();
-    expect(started?.sendAckDeps.senders('meta', 'whatsapp')).toBeUndefined();
-    expect(config.misconfiguredChannels).toEqual(off.map((entry) => expect.objectContaining(entry)));
-    for (const value of Object.values(values)) {
-      expect(JSON.stringify(config.misconfiguredChannels)).not.toContain(value);
-    }
-  });
+      // Assess: what is off refuses each send as ours (the job waits for the completed
+      // configuration, not skipped), the rest wired; names only, never a value
+      expect(refused).toBeUndefined();
+      await expect(
+        whatsapp?.send({
+          channel: 'whatsapp',
+          provider: 'meta',
+          to: '+48601234567',
+          from: '106540352242922',
+          text: 'Dzień dobry',
+          idempotencyKey: 'msg_1',
+        }),
+      ).rejects.toMatchObject({ ours: true, permanent: false });
+      expect(config.misconfiguredChannels).toEqual(off.map((entry) => expect.objectContaining(entry)));
+      for (const value of Object.values(values)) {
+        expect(JSON.stringify(config.misconfiguredChannels)).not.toContain(value);
+      }
+    },
+  );
 
   it.each([
     ['no Meta at all', {}],
