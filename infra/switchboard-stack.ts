@@ -193,7 +193,8 @@ export class SwitchboardStack extends Stack {
       // The worker sends acknowledgements; the http function sends agents' replies (the API).
       ackWorker.bindSesSender(sender);
       http.bindSesSender(sender);
-    } else if (mail.domain) {
+    }
+    if (mail.domain && !mail.fromAddress) {
       Annotations.of(this).addWarningV2(
         'switchboard:no-ses-from-address',
         `Mail to ${mail.domain} is received, but without -c sesFromAddress=… no email acknowledgement can be sent.`,
@@ -251,6 +252,11 @@ export class SwitchboardStack extends Stack {
     // Our own address (the loop guard) and whether email is answered, for the ack policy of a
     // recovered mail. No SES grant: the sweeper never sends.
     if (mail.fromAddress) sweeper.setEnvironment('SES_FROM_ADDRESS', mail.fromAddress);
+    if (mail.domain) {
+      // Mail arrives to be answered: without SES_FROM_ADDRESS the functions report it (the http
+      // function at its cold start, the sweeper on every run: ChannelMisconfigured, app-config.ts).
+      for (const fn of [http, sweeper]) fn.setEnvironment('MAIL_DOMAIN', mail.domain);
+    }
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the Switchboard sweeper every minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),

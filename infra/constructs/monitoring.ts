@@ -241,7 +241,8 @@ export class Monitoring extends Construct {
     this.alarm('ChannelMisconfigured', {
       description:
         'A channel is configured by half (META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
-        'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse): the functions run with that channel switched off, ' +
+        'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse; or mail received, MAILGUN_SIGNING_KEY or -c mailDomain, ' +
+        'without -c sesFromAddress: recorded, never answered, its webhooks up): the functions run with that channel switched off, ' +
         'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +
         'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).' +
         standing,

@@ -48,7 +48,8 @@ export type AppConfig = {
   agentApiTokenRefused: string | null;
   /**
    * Channels configured by half (production only: npm start refuses them), switched off: their
-   * webhooks answer 503 CHANNEL_MISCONFIGURED; every other channel and the API run.
+   * webhooks answer 503 CHANNEL_MISCONFIGURED; every other channel and the API run. 'email' is
+   * reported only: its webhooks stay up (the mail is recorded), it cannot be answered.
    */
   misconfiguredChannels: MisconfiguredChannel[];
   business: BusinessConfig;
@@ -94,8 +95,11 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
 
 /** A channel a production function switched off because it is configured by half. */
 export type MisconfiguredChannel = {
-  /** 'meta': all of /webhooks/meta; 'whatsapp': Meta's WhatsApp Cloud posts only. */
-  channel: 'meta' | 'whatsapp';
+  /**
+   * 'meta': all of /webhooks/meta; 'whatsapp': Meta's WhatsApp Cloud posts only; 'email': none,
+   * its webhooks stay up (mail received, never acknowledged nor answerable: reported only).
+   */
+  channel: 'meta' | 'whatsapp' | 'email';
   /** The settings to add (names only, never a value). */
   missing: string[];
   /** What is wrong and what it would have caused (names only). */
@@ -154,6 +158,25 @@ function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
   return found;
 }
 
+/**
+ * Mail received but never answerable: a Mailgun signing key (or the stack's mail domain, whose
+ * receipt rule delivers SES mail) with no SES_FROM_ADDRESS, which every email ack and reply is
+ * sent from. Production only: npm start answers through its outbox (and always generates a
+ * Mailgun key), so it neither needs the address nor refuses to start without it.
+ */
+function unansweredEmail(env: Env, sender: AppConfig['sender']): MisconfiguredChannel[] {
+  if (sender !== 'provider' || env.SES_FROM_ADDRESS) return [];
+  const receiving = (['MAILGUN_SIGNING_KEY', 'MAIL_DOMAIN'] as const).filter((name) => env[name]);
+  if (receiving.length === 0) return [];
+  return [
+    {
+      channel: 'email',
+      missing: ['SES_FROM_ADDRESS'],
+      reason: `SES_FROM_ADDRESS is missing while ${receiving.join(' and ')} ${receiving.length > 1 ? 'are' : 'is'} set (mail is recorded but never acknowledged, and agents cannot answer it)`,
+    },
+  ];
+}
+
 /** What is wrong with a bootstrap token (never the token itself), or null. */
 function weakBootstrapToken(token: string, production: boolean): string | null {
   if (!BEARER_TOKEN.test(token)) {
@@ -187,6 +210,8 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     ? weakBootstrapToken(agentApiToken, production)
     : 'AGENT_API_TOKEN is missing from the provider secret (the stack generates one: put it back, at least 32 characters)';
   if (agentApiTokenRefused && !production) throw new ConfigError(agentApiTokenRefused);
+  const sender = env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox');
+  if (production) misconfiguredChannels.push(...unansweredEmail(env, sender));
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,
@@ -233,7 +258,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     agentApiTokenRefused,
     misconfiguredChannels,
     business,
-    sender: env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox'),
+    sender,
     inbox: env.SWITCHBOARD_INBOX ?? !production,
     aws: {
       region: env.AWS_REGION,

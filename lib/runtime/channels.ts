@@ -142,6 +142,8 @@ function switchedOffSenders(config: AppConfig): Partial<Record<Channel, ChannelS
   });
   const senders: Partial<Record<Channel, ChannelSender>> = {};
   for (const { channel } of config.misconfiguredChannels) {
+    // Email keeps its webhooks and has no sender: its mail is recorded, not acknowledged.
+    if (channel === 'email') continue;
     const channels: Channel[] = channel === 'meta' ? ['messenger', 'instagram', 'whatsapp'] : ['whatsapp'];
     for (const name of channels) senders[name] = off(name);
   }

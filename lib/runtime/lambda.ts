@@ -72,8 +72,13 @@ function reportStandingProblems(config: AppConfig, log: Log, metrics: Metrics): 
     metrics.count('BootstrapTokenRefused');
   }
   for (const off of config.misconfiguredChannels) {
-    // Nor this: the other channels' webhooks and the API run; this channel's answer 503.
-    log.error('channel switched off: configured by half', {
+    // Nor this: the other channels' webhooks and the API run; this channel's answer 503 (email's
+    // stay up: its mail is recorded, never answered).
+    const message =
+      off.channel === 'email'
+        ? 'channel not answered: configured by half'
+        : 'channel switched off: configured by half';
+    log.error(message, {
       channel: off.channel,
       missing: off.missing,
       reason: off.reason,

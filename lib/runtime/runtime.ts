@@ -228,7 +228,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     agentApiTokenRefused: config.agentApiTokenRefused,
-    misconfiguredChannels: config.misconfiguredChannels,
+    // Email's webhooks stay up: reported only (its mail is recorded, not answered).
+    misconfiguredChannels: config.misconfiguredChannels.flatMap(({ channel, missing }) =>
+      channel === 'email' ? [] : [{ channel, missing }],
+    ),
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),

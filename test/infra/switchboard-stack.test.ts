@@ -379,6 +379,16 @@ describe('SwitchboardStack', () => {
       expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
 
+    it('should name the received mail domain to the http function and the sweeper, which report it when no sending address is set', () => {
+      // Act
+      const { template } = synthStack('dev', { mail: { domain: 'example.com' } });
+
+      // Assess
+      expect(environment(template, 'Http').MAIL_DOMAIN).toBe('example.com');
+      expect(environment(template, 'Sweeper').MAIL_DOMAIN).toBe('example.com');
+      expect(environment(dev, 'Sweeper').MAIL_DOMAIN).toBeUndefined();
+    });
+
     // Found at stop 26: META_APP_ID went to the http function only, while the worker also records
     // Meta echoes (a webhook queued while the store was down): there another app's echo of a
     // message to our customer looked like ours or like nothing, unlike the same echo recorded live.

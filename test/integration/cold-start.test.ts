@@ -15,6 +15,7 @@ import {
   type FakeMeta,
   startFakeMeta,
 } from '#test/support/fake-meta.ts';
+import { mailgunFixture, signMailgun, TEST_SIGNING_KEY } from '#test/support/mailgun-factory.ts';
 import { metaFixtureBody, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
@@ -392,6 +393,31 @@ describe('a Lambda cold start with a channel configured by half', () => {
       .filter((entry) => entry.message === 'channel switched off: configured by half')
       .map((entry) => entry.missing);
     expect(missing).toEqual([['WHATSAPP_ACCESS_TOKEN'], ['META_APP_SECRET', 'META_VERIFY_TOKEN']]);
+  });
+
+  // Found at stop 26: mail received (a Mailgun signing key in the secret) with no SES_FROM_ADDRESS
+  // (-c sesFromAddress forgotten) was recorded and never acknowledged, nor answerable by an agent,
+  // and nothing said so: no error line, no metric, no alarm. Now it is reported like a channel
+  // configured by half, while the mail webhooks stay up (the mail is recorded for the agents).
+  it('should report mail received with no SES_FROM_ADDRESS like a misconfigured channel, the mail webhook still recording', async () => {
+    // Prepare + Act: the Mailgun key in the secret, no sending address deployed
+    const { runtime, output } = await coldStart({ MAILGUN_SIGNING_KEY: TEST_SIGNING_KEY });
+    const form = signMailgun(mailgunFixture('reply-polish'), { timestamp: Math.floor(Date.now() / 1000) });
+    const mail = await runtime.app.request('/webhooks/email/mailgun', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+
+    // Assess: the mail is recorded; the error line names the missing setting, the alarm's
+    // metric counts it
+    expect(mail.status).toBe(200);
+    const { items } = await runtime.store.listConversations({ status: 'open', limit: 10 });
+    expect(items.map((conversation) => conversation.channel)).toEqual(['email']);
+    const line = output.lines().find((entry) => entry.level === 'ERROR' && entry.channel === 'email');
+    expect(line).toMatchObject({ level: 'ERROR', missing: ['SES_FROM_ADDRESS'] });
+    expect(JSON.stringify(output.lines())).not.toContain(TEST_SIGNING_KEY);
+    expect(output.metric('ChannelMisconfigured')).toBe(1);
   });
 });
 

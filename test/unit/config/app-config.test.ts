@@ -183,4 +183,34 @@ describe('a channel configured by half, refused by npm start, switched off in pr
     expect(refused).toBeUndefined();
     expect(started).toBeDefined();
   });
+
+  // Found at stop 26: mail received with no SES_FROM_ADDRESS was recorded, never answered, unflagged.
+  it.each([
+    [
+      'a Mailgun signing key',
+      { MAILGUN_SIGNING_KEY: 'key-0123456789abcdef0123456789abcdef' },
+      'MAILGUN_SIGNING_KEY is set',
+    ],
+    ["the stack's mail domain", { MAIL_DOMAIN: 'example.com' }, 'MAIL_DOMAIN is set'],
+  ])(
+    'should report email as unanswerable in production with %s and no SES_FROM_ADDRESS, and npm start should start',
+    (_case, values, named) => {
+      // Act
+      const production = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+      const withSender = buildAppConfig(
+        parseEnv({ ...LAMBDA_ENV, ...values, SES_FROM_ADDRESS: 'Anna Kowalska <anna@example.com>' }),
+        DEFAULT_BUSINESS_CONFIG,
+      );
+      const { refused } = coldStart(values);
+
+      // Assess
+      expect(production.misconfiguredChannels).toEqual([
+        expect.objectContaining({ channel: 'email', missing: ['SES_FROM_ADDRESS'] }),
+      ]);
+      expect(production.misconfiguredChannels[0]?.reason).toContain(named);
+      expect(JSON.stringify(production.misconfiguredChannels)).not.toContain('key-0123');
+      expect(withSender.misconfiguredChannels).toEqual([]);
+      expect(refused).toBeUndefined();
+    },
+  );
 });
