@@ -290,6 +290,8 @@ export class Monitoring extends Construct {
         this.custom('AcksSent', { period: FIVE_MINUTES, label: 'sent' }),
         this.custom('AcksSkipped', { period: FIVE_MINUTES, label: 'skipped' }),
         this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'failed' }),
+        this.custom('NoticesSent', { period: FIVE_MINUTES, label: 'late notices sent' }),
+        this.custom('NoticesFailed', { period: FIVE_MINUTES, label: 'late notices failed' }),
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
         this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
         this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),

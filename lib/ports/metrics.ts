@@ -5,6 +5,8 @@ export type MetricName =
   | 'AcksSkipped'
   | 'AcksFailed'
   | 'NoticesSent'
+  /** A late notice refused when sent, out of retries, or reported undelivered / failed after it was taken. */
+  | 'NoticesFailed'
   | 'PromiseBreaches'
   /** A sweeper run ended with conversations still due (its time budget ran out). */
   | 'SweepBacklog'

@@ -24,7 +24,7 @@ export type UpdateDeps = {
   ourAppIds: readonly string[];
   /** The promise of a customer message newer than a person's inbox reply (applyStoredReply). */
   business: BusinessConfig;
-  /** AcksFailed for an ack the provider reports undelivered or failed after it was sent. */
+  /** AcksFailed (NoticesFailed) for an ack (late notice) the provider reports undelivered or failed after it was sent. */
   metrics: Metrics;
 };
 
@@ -98,10 +98,12 @@ export async function applyDelivery(
         ? settleAck(current, job.episode, { ...outcome, at: deps.clock.now() }, slot)
         : current;
     });
-    // Counted where the worker counts a refusal (AcksFailed, the AcksFailing alarm): carrier
-    // filtering (Twilio 30007) and unreachable handsets reach us only so. Once per ack: only the
-    // write that moved it from sending or sent to failed counts (a retry, a repeat finds it failed).
-    if (marked && slot === 'ack' && outcome.state === 'failed') deps.metrics?.count('AcksFailed');
+    // Counted where the worker counts a refusal (AcksFailed, the AcksFailing alarm; NoticesFailed):
+    // carrier filtering (Twilio 30007) and unreachable handsets reach us only so. Once per ack or
+    // notice: only the write that moved it from sending or sent to failed counts (a retry, a
+    // repeat finds it failed).
+    if (marked && outcome.state === 'failed')
+      deps.metrics?.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed');
   }
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };

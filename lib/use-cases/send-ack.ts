@@ -94,6 +94,7 @@ function countOutcome(deps: SendAckDeps, slot: Slot, outcome: SendAckResult['kin
   if (outcome === 'nothing-to-do') return;
   if (slot === 'notice') {
     if (outcome === 'sent') deps.metrics.count('NoticesSent');
+    else if (outcome === 'failed') deps.metrics.count('NoticesFailed');
     return;
   }
   deps.metrics.count(outcome === 'sent' ? 'AcksSent' : outcome === 'skipped' ? 'AcksSkipped' : 'AcksFailed');

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { metaFixture, whatsappEnvelope } from '#test/support/meta-factory.ts';
@@ -34,9 +36,9 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     twilio = undefined;
   });
 
-  async function start(metrics: Metrics): Promise<TestSwitchboard> {
+  async function start(metrics: Metrics, clock?: TestClock): Promise<TestSwitchboard> {
     twilio = await startFakeTwilio();
-    sb = await startTestSwitchboardThroughTwilio(twilio, { metrics });
+    sb = await startTestSwitchboardThroughTwilio(twilio, { metrics, ...(clock ? { clock } : {}) });
     return sb;
   }
 
@@ -161,5 +163,70 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     expect(crash.fired).toBe(1);
     expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
     expect(total(metrics, 'AcksFailed')).toBe(1);
+  });
+
+  // Found at stop 26 (follow-ups): a late notice the carrier did not deliver counted in no metric
+  // (only NoticesSent existed), so notices silently failing showed nowhere on the dashboard.
+  it('should count a late notice Twilio reports undelivered once in NoticesFailed, and not as a failed ack', async () => {
+    // Prepare: a customer's SMS acknowledged through Twilio (a Wednesday morning in Warsaw), then
+    // the late notice the sweeper sends shortly before the unanswered promise
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics, new TestClock('2026-11-25T10:00:00+01:00'));
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+    const replyBy = Date.parse((await switchboard.onlyOpenConversation()).replyBy as string);
+    switchboard.clock.set(new Date(replyBy - 29 * 60_000));
+    await sweep(switchboard.runtime.sweepDeps);
+    await switchboard.drain();
+    const conversation = await switchboard.onlyOpenConversation();
+    const notice = await switchboard.runtime.store.getMessage(conversation.notice?.messageId as string);
+    const sid = notice?.providerMessageId as string;
+
+    // Act: undelivered (30007), Twilio's retry of it, then failed (30003)
+    const statuses = [
+      await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid }),
+      await switchboard.postTwilio('status', 'status-undelivered-30007', { MessageSid: sid }),
+      await switchboard.postTwilio('status', 'status-undelivered-30007', {
+        MessageSid: sid,
+        MessageStatus: 'failed',
+        SmsStatus: 'failed',
+        ErrorCode: '30003',
+      }),
+    ];
+
+    // Assess: the notice failed, counted once beside its send; the ack's counts untouched
+    expect(statuses.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect((await switchboard.onlyOpenConversation()).notice).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'NoticesSent')).toBe(1);
+    expect(total(metrics, 'NoticesFailed')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
+  });
+
+  it('should count a late notice Twilio refuses when the worker sends it in NoticesFailed, as a refused ack counts in AcksFailed', async () => {
+    // Prepare: a customer's SMS acknowledged through Twilio; Twilio refuses the next send for good
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics, new TestClock('2026-11-25T10:00:00+01:00'));
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+    const replyBy = Date.parse((await switchboard.onlyOpenConversation()).replyBy as string);
+    twilio?.failNext(1, {
+      status: 400,
+      code: 21211,
+      message: "The 'To' number is not a valid phone number.",
+    });
+
+    // Act: the late notice comes due and the worker sends it
+    switchboard.clock.set(new Date(replyBy - 29 * 60_000));
+    await sweep(switchboard.runtime.sweepDeps);
+    await switchboard.drain();
+
+    // Assess
+    expect((await switchboard.onlyOpenConversation()).notice).toMatchObject({
+      state: 'failed',
+      reason: 'SEND_REJECTED:21211',
+    });
+    expect(total(metrics, 'NoticesSent')).toBe(0);
+    expect(total(metrics, 'NoticesFailed')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
   });
 });

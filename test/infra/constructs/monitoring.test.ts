@@ -363,6 +363,8 @@ describe('Monitoring', () => {
             'AcksSent',
             'AcksSkipped',
             'AcksFailed',
+            'NoticesSent',
+            'NoticesFailed',
             'PromiseBreaches',
             'SweepBacklog',
             'EventsUndelivered',
