@@ -37,7 +37,12 @@ export async function refreshServiceLevel() {
       el(
         'tr',
         {},
-        el('th', { scope: 'row' }, day.date),
+        // The day as the chart's axis writes it, in the page's language; its date for machines.
+        el(
+          'th',
+          { scope: 'row' },
+          el('time', { datetime: day.date }, dayText(Date.parse(`${day.date}T00:00:00`) / 1000)),
+        ),
         el('td', {}, String(day.conversations)),
         el('td', {}, String(day.answered)),
         el('td', {}, percentText(day.promisesKept.share)),

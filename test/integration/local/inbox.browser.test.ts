@@ -1751,6 +1751,42 @@ describe('the inbox page with several conversations in flight', () => {
     for (const day of days) expect(day).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
   }, 60_000);
 
+  // Found at stop 26 (follow-ups): the table under the chart still wrote its days "2026-11-27".
+  it("should write the service-level table's days in the page's language, as the chart does", async () => {
+    // Prepare: the agent's browser is Polish
+    const running = await startTestSwitchboard();
+    sb = running;
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    const { page } = browser;
+    await page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+      });
+      await route.fulfill({
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: Buffer.from(await response.arrayBuffer()),
+      });
+    });
+    await page.goto('http://inbox.test/inbox');
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+
+    // Act: the table is filled
+    await page.locator('#chart-rows tr').first().waitFor({ state: 'attached', timeout: 10_000 });
+    const days = await page.locator('#chart-rows th').allTextContents();
+
+    // Assess: "Nov 27", one row a day, each naming its date for machines
+    expect(days).toHaveLength(14);
+    for (const day of days) expect(day).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
+    expect(await page.locator('#chart-rows th time').first().getAttribute('datetime')).toMatch(
+      /^\d{4}-\d{2}-\d{2}$/,
+    );
+  }, 60_000);
+
   // Found at stop 26 (an agent's review): Resolve, pressed from the keyboard, disabled itself with
   // the focus on it, and the focus fell to the top of the page.
   it('should move the focus to the next customer in the list after a conversation is resolved from the keyboard', async () => {
