@@ -2,7 +2,7 @@
 // request, each poll merged in), and which conversation is shown at all.
 
 import { api, networkTrouble, offline } from './api.js';
-import { $, dateTime, el, promiseText, setStatus } from './page.js';
+import { $, clearStatus, dateTime, el, promiseText, setStatus } from './page.js';
 import { ackText, deliveryText, replyFailureText } from './reasons.js';
 import { keepDraft, lockReply, showKeptReply, showReplyError } from './reply-box.js';
 import { state } from './state.js';
@@ -188,9 +188,11 @@ export async function openConversation(id, moveFocus) {
     // The poll tries again; until then the right side says so and offers nothing to act on.
     if (id !== state.shownId) $('conversation-title').textContent = 'Could not open the conversation';
     const why = result ? (result.error?.message ?? result.status) : 'the server cannot be reached';
-    setStatus(`Could not open the conversation: ${why}`);
+    setStatus(`Could not open the conversation: ${why}`, { about: 'conversation' });
     return false;
   }
+  // Whichever conversation failed to open, the one chosen now is read: the failure is past.
+  clearStatus('conversation');
   // The latest page (no query: the first page), merged into the messages shown.
   const { conversation, messages, nextCursor } = result.data;
   const now = Date.now();

@@ -2,7 +2,7 @@
 
 import { api, networkTrouble } from './api.js';
 import { openConversation } from './conversation.js';
-import { $, el, promiseText, setStatus } from './page.js';
+import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { state } from './state.js';
 
 /** The query of each view: the server filters and orders (awaiting/overdue come by replyBy). */
@@ -61,7 +61,12 @@ async function loadList(view) {
 export async function refreshList() {
   const view = $('view').value;
   const result = await loadList(view);
-  if (!result.ok) return setStatus(`Could not list conversations: ${result.error?.message ?? result.status}`);
+  if (!result.ok) {
+    return setStatus(`Could not list conversations: ${result.error?.message ?? result.status}`, {
+      about: 'list',
+    });
+  }
+  clearStatus('list');
   $('list-note').hidden = !result.note;
   $('list-note').textContent = result.note ?? '';
   // Only the waiting views know the customer still waits, so only they mark lateness.

@@ -29,16 +29,20 @@ export function el(tag, attributes = {}, ...children) {
 /** How long a success stays in the status line ("Reply sent."): read, then out of the way. */
 export const PASSING_MS = 10_000;
 let passing = null;
+/** What the error in the status line is about ('list', 'conversation'), or null. */
+let about = null;
 
 /**
  * Says `text` in the status line (a polite live region: screen readers read each new text, never
  * its removal). An error or a state stays until the next message; a success (`passes`) fades and
  * is cleared after PASSING_MS, so that the line never tells of an old reply as if of the last one.
+ * An error `about` a read the poll repeats goes when that read next succeeds (clearStatus).
  */
-export function setStatus(text, { passes = false } = {}) {
+export function setStatus(text, { passes = false, about: subject = null } = {}) {
   const status = $('status');
   clearTimeout(passing);
   passing = null;
+  about = subject;
   status.classList.remove('passing');
   status.textContent = text;
   if (!passes || !text) return;
@@ -46,6 +50,14 @@ export function setStatus(text, { passes = false } = {}) {
   void status.offsetWidth;
   status.classList.add('passing');
   passing = setTimeout(() => setStatus(''), PASSING_MS);
+}
+
+/**
+ * Clears the status line if it still tells of a failed read `subject` that has just succeeded
+ * (found at stop 26: "Could not list conversations…" stayed after the next poll listed them).
+ */
+export function clearStatus(subject) {
+  if (about === subject) setStatus('');
 }
 
 /** An episode only an out-of-office reply, a list post or a keyword began promised nobody anything. */

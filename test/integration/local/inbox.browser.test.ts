@@ -549,6 +549,56 @@ describe('the inbox page over a failing store', () => {
     expect(await page.getByLabel('Reply to the customer').isVisible()).toBe(true);
   }, 60_000);
 
+  // Found at stop 26 (follow-ups): "Could not list conversations…" and "Could not open the
+  // conversation…" stayed in the status line after the next poll read both again, telling of a
+  // failure long over.
+  it('should clear a failed read of the list or of the conversation from the status line once it is read again', async () => {
+    // Prepare: a customer waits, their conversation open; the API fails what `failing` names
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000050', Body: 'Czy paczka już wyszła?' });
+    await running.drain();
+    const { items } = (await (await running.api('/api/conversations')).json()) as {
+      items: Array<{ id: string }>;
+    };
+    const id = items[0]?.id as string;
+    let failing: 'list' | 'conversation' | null = null;
+    const unavailable = {
+      status: 503,
+      body: { error: { code: 'INTERNAL', message: 'Service unavailable' } },
+    };
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method !== 'GET') return 'pass';
+        if (failing === 'list' && url.pathname === '/api/conversations') return unavailable;
+        if (failing === 'conversation' && url.pathname === `/api/conversations/${id}`) return unavailable;
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    const { page } = browser;
+    const status = page.locator('#status');
+    await page.locator('#messages .text').getByText('Czy paczka już wyszła?').waitFor({ timeout: 10_000 });
+
+    // Act: a poll fails to list, the next one lists; then one fails to read the conversation,
+    // the next one reads it
+    failing = 'list';
+    await page.getByRole('status').getByText('Could not list conversations').waitFor({ timeout: 10_000 });
+    failing = null;
+    await expect.poll(() => status.textContent(), { timeout: 12_000 }).not.toContain('Could not list');
+    const afterList = await status.textContent();
+    failing = 'conversation';
+    await page.getByRole('status').getByText('Could not open the conversation').waitFor({ timeout: 10_000 });
+    failing = null;
+    await expect.poll(() => status.textContent(), { timeout: 12_000 }).not.toContain('Could not open');
+    const afterConversation = await status.textContent();
+
+    // Assess: the line is clear again, the conversation still shown
+    expect({ afterList, afterConversation }).toEqual({ afterList: '', afterConversation: '' });
+    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000050');
+  }, 60_000);
+
   // Found at stop 25: the answer to a poll made before "Forget key" was rendered after it.
   it('should not put the conversations back on screen after "Forget key" when a poll was under way', async () => {
     // Prepare: a waiting customer on the list; the next poll of the list is slow (a cold
