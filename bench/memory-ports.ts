@@ -221,6 +221,10 @@ export class MemoryConversationStore implements ConversationStore {
     return held;
   }
 
+  async sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null> {
+    return this.#sameMessages.get(key) ?? null;
+  }
+
   async holdDelivery(update: DeliveryUpdate): Promise<boolean> {
     const key = `${update.provider}:${update.providerMessageId}`;
     if (this.#aliases.has(key)) return false;

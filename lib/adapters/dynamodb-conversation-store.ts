@@ -641,6 +641,13 @@ export class DynamoDbConversationStore implements ConversationStore {
       : first;
   }
 
+  async sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null> {
+    const held = await this.#get(`SAMEMSG#${key}`, 'SAMEMSG');
+    return typeof held?.provider === 'string' && typeof held.providerMessageId === 'string'
+      ? { provider: held.provider, providerMessageId: held.providerMessageId }
+      : null;
+  }
+
   async holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean> {
     const key = { pk: `PMID#${update.provider}:${update.providerMessageId}`, sk: 'PMID' };
     try {

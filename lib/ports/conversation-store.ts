@@ -189,6 +189,8 @@ export interface ConversationStore {
     ttlSeconds: number,
     now: Date,
   ): Promise<{ provider: string; providerMessageId: string }>;
+  /** The delivery that holds same-message key `key` (claimSameMessage), or null: a read, nothing claimed. */
+  sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null>;
   /** Records a delivery state unless a later one is already stored (callbacks come out of order). */
   updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null>;
   /**

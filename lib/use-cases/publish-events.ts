@@ -111,6 +111,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     findByProviderId: (...args) => inner.findByProviderId(...args),
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
     claimSameMessage: (...args) => inner.claimSameMessage(...args),
+    sameMessage: (...args) => inner.sameMessage(...args),
     holdDelivery: (...args) => inner.holdDelivery(...args),
     noteReportedSend: (...args) => inner.noteReportedSend(...args),
     reportedSend: (...args) => inner.reportedSend(...args),

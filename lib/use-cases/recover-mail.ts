@@ -1,5 +1,5 @@
 import { answeredByReply, type Conversation } from '#lib/domain/conversation.ts';
-import type { InboundEvent, Message } from '#lib/domain/message.ts';
+import type { InboundEvent, InboundMessage, Message } from '#lib/domain/message.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
 import type { MailRecheck, MailRecheckQueue, StoredMail } from '#lib/ports/mail-recheck-queue.ts';
 import { type RecordInboundDeps, recordInbound } from './record-inbound.ts';
@@ -81,6 +81,7 @@ async function checkMail(deps: RecoverMailDeps, mail: StoredMail, now: Date): Pr
     }
     throw error;
   }
+  let outcome: Outcome = 'recorded';
   for (const event of events) {
     if (event.type !== 'message') continue;
     const { message } = event;
@@ -88,6 +89,16 @@ async function checkMail(deps: RecoverMailDeps, mail: StoredMail, now: Date): Pr
     if (message.provider !== PROVIDER || message.providerMessageId !== sesMessageId) {
       throw new SwitchboardError('RECOVERY_ID_MISMATCH', 'The recovered mail does not carry its SES id');
     }
+    const other = found ? null : await recordedTheOtherWay(deps.record.store, message);
+    if (other) {
+      log.info('mail recheck: the same mail is recorded as it came the other way in', {
+        messageId: other.id,
+        conversationId: other.conversationId,
+        provider: other.provider,
+      });
+      continue;
+    }
+    outcome = 'recovered';
     const result = await recordInbound(deps.record, message);
     // Not when SNS delivered it in the same moment: then nothing was recovered.
     if (result.kind === 'recorded' || found) deps.record.metrics.count('MailRecovered');
@@ -99,7 +110,31 @@ async function checkMail(deps: RecoverMailDeps, mail: StoredMail, now: Date): Pr
       ageMinutes: Math.floor(ageMs / 60_000),
     });
   }
-  return 'recovered';
+  return outcome;
+}
+
+/**
+ * Whether the mail came in the other way (Mailgun) first and is recorded, finished, under that
+ * delivery's id: the same-mail key its copy through SES claimed (or would claim) names it. Found
+ * at stop 26: nothing is stored under the SES id of such a copy, so the recheck took it for a mail
+ * whose SNS notification never arrived.
+ */
+async function recordedTheOtherWay(
+  store: RecordInboundDeps['store'],
+  message: InboundMessage,
+): Promise<Message | null> {
+  if (!message.sameMessageKey) return null;
+  const first = await store.sameMessage(message.sameMessageKey);
+  if (
+    !first ||
+    (first.provider === message.provider && first.providerMessageId === message.providerMessageId)
+  ) {
+    return null;
+  }
+  const recorded = await store.findByProviderId(first.provider, first.providerMessageId);
+  return recorded && applied(await store.getConversation(recorded.conversationId), recorded)
+    ? recorded
+    : null;
 }
 
 async function settle(deps: RecoverMailDeps, notice: MailRecheck, now: Date): Promise<Outcome[]> {

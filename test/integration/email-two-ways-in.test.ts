@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SNS_MAX_AGE_MS } from '#lib/channels/ses/verify.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { mailgunMail, type PlainMail, postMailgunMail } from '#test/support/email.ts';
+import { mailgunMail, type PlainMail, postMailgunMail, rawMime } from '#test/support/email.ts';
 import {
   fixtureFiles,
   mailgunMultipartRequest,
@@ -33,28 +33,6 @@ const fakeNetwork: typeof fetch = async (input) => {
   if (url === TEST_CERT_URL) return new Response(keys.certificatePem);
   return new Response('<ConfirmSubscriptionResponse/>', { status: 200 });
 };
-
-/** The raw MIME of a plain mail, as SES stores it (CRLF, quoted-printable UTF-8). */
-function rawMime(mail: PlainMail): string {
-  const subject = mail.subject ?? 'Pytanie o fakturę';
-  const body = mail.body ?? 'Dzień dobry, proszę o fakturę.';
-  return [
-    'Return-Path: <sender@bounce.example>',
-    'Received: from mx.example.net by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x',
-    `From: ${mail.from}`,
-    'To: Anna Kowalska <anna@mg.sklep.example>',
-    `Subject: =?UTF-8?B?${Buffer.from(subject).toString('base64')}?=`,
-    'Date: Wed, 11 Nov 2026 08:30:00 +0100',
-    ...(mail.messageId ? [`Message-ID: <${mail.messageId}>`] : []),
-    ...(mail.extraHeaders ?? []).map(([name, value]) => `${name}: ${value}`),
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset="UTF-8"',
-    'Content-Transfer-Encoding: base64',
-    '',
-    Buffer.from(`${body.replace(/\n/g, '\r\n')}\r\n`).toString('base64'),
-    '',
-  ].join('\r\n');
-}
 
 /** The raw MIME of a plain mail with the fixtures' attachments (multipart/mixed, base64 parts). */
 function rawMimeWithFiles(mail: PlainMail, files = fixtureFiles()): string {

@@ -11,7 +11,9 @@ import { ensureQueues } from '#lib/local/provision.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { type PlainMail, postMailgunMail, rawMime } from '#test/support/email.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
 import {
   sesFixture,
@@ -41,6 +43,8 @@ type Sweeper = {
   queueUrl: string;
   /** Puts a raw mail where SES's S3 action would, and the notice S3 would send for it. */
   storeMail(fixture: string, sesId: string, sesHeaders?: string): Promise<void>;
+  /** The same with the raw MIME itself. */
+  storeRaw(raw: string, sesId: string): Promise<void>;
   sendNotice(body: unknown): Promise<void>;
   run(): Promise<void>;
   notices(): Promise<number>;
@@ -80,27 +84,31 @@ async function startSweeper(sb: TestSwitchboard, eventsPath: string, dir: string
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
     );
   };
+  const storeRaw = async (raw: string, sesId: string) => {
+    const path = join(dir, 'mail', BUCKET, 'inbound', sesId);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, raw);
+    await sendNotice({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          eventTime: sb.clock.now().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: BUCKET }, object: { key: `inbound/${sesId}`, size: 1024 } },
+        },
+      ],
+    });
+  };
   return {
     runtime,
     log,
     queueUrl,
     async storeMail(fixture, sesId, sesHeaders = '') {
-      const path = join(dir, 'mail', BUCKET, 'inbound', sesId);
       const raw = await readFile(new URL(`../fixtures/email/${fixture}.eml`, import.meta.url), 'utf8');
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, `${sesHeaders}${raw}`);
-      await sendNotice({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            eventTime: sb.clock.now().toISOString(),
-            eventName: 'ObjectCreated:Put',
-            s3: { bucket: { name: BUCKET }, object: { key: `inbound/${sesId}`, size: 1024 } },
-          },
-        ],
-      });
+      await storeRaw(`${sesHeaders}${raw}`, sesId);
     },
+    storeRaw,
     sendNotice,
     async run() {
       await sweep(runtime.sweepDeps);
@@ -128,11 +136,11 @@ describe('recovering stored mail whose SNS notification never arrived', () => {
   let sweeper: Sweeper;
   let dir: string;
 
-  async function start() {
+  async function start(at: string | Date = '2026-11-10T08:14:05Z') {
     dir = await mkdtemp(join(tmpdir(), 'switchboard-recovery-'));
     const eventsPath = join(dir, 'events.jsonl');
     sb = await startTestSwitchboard({
-      clock: new TestClock('2026-11-10T08:14:05Z'),
+      clock: new TestClock(at),
       env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN },
       fetch: fakeNetwork,
       eventsPath,
@@ -220,6 +228,35 @@ describe('recovering stored mail whose SNS notification never arrived', () => {
     // Assess
     expect(await sweeper.notices()).toBe(0);
     expect(await messagesOf(SES_ID)).toHaveLength(1);
+    expect(await conversations()).toHaveLength(1);
+    expect(await sb.outbox()).toHaveLength(1);
+    expect(sweeper.log.lines.filter((line) => line.message.startsWith('mail recovered'))).toEqual([]);
+  });
+
+  // Found at stop 26 (follow-ups): SES's copy of a mail Mailgun had delivered (both ways in) is
+  // recorded under Mailgun's id, so the recheck, finding nothing under the SES id, read it from S3
+  // an hour later and logged "mail recovered (its SNS notification never arrived)".
+  it('should let go of the notice of a mail Mailgun delivered, found by its same-mail key, without saying it recovered it', async () => {
+    // Prepare: Mailgun delivers the mail (signed at TEST_NOW); SES stores its own copy (its SNS
+    // notification lost)
+    await start(TEST_NOW);
+    const mail: PlainMail = {
+      from: 'Zofia Wójcik <zofia.wojcik@poczta.example.pl>',
+      messageId: 'CAH7x9kq3Zp1Lw8@mail.poczta.example.pl',
+      subject: 'Pytanie o fakturę za wrzesień',
+      body: 'Dzień dobry,\n\nczy mogę prosić o fakturę VAT za wrzesień?\n\nZ poważaniem\nZofia Wójcik',
+    };
+    expect((await postMailgunMail(sb, mail)).status).toBe(200);
+    await sb.drain();
+    await sweeper.storeRaw(rawMime(mail), SES_ID);
+
+    // Act: past the retry horizon
+    sb.clock.advance(61 * MINUTE);
+    await sweeper.run();
+    await sb.drain();
+
+    // Assess: one conversation, one ack, the notice gone, no recovery said or counted
+    expect(await sweeper.notices()).toBe(0);
     expect(await conversations()).toHaveLength(1);
     expect(await sb.outbox()).toHaveLength(1);
     expect(sweeper.log.lines.filter((line) => line.message.startsWith('mail recovered'))).toEqual([]);

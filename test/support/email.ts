@@ -47,6 +47,28 @@ export function mailgunMail(options: PlainMail): URLSearchParams {
   return form;
 }
 
+/** The raw MIME of a plain mail, as SES stores it (CRLF, quoted-printable UTF-8). */
+export function rawMime(mail: PlainMail): string {
+  const subject = mail.subject ?? 'Pytanie o fakturę';
+  const body = mail.body ?? 'Dzień dobry, proszę o fakturę.';
+  return [
+    'Return-Path: <sender@bounce.example>',
+    'Received: from mx.example.net by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x',
+    `From: ${mail.from}`,
+    'To: Anna Kowalska <anna@mg.sklep.example>',
+    `Subject: =?UTF-8?B?${Buffer.from(subject).toString('base64')}?=`,
+    'Date: Wed, 11 Nov 2026 08:30:00 +0100',
+    ...(mail.messageId ? [`Message-ID: <${mail.messageId}>`] : []),
+    ...(mail.extraHeaders ?? []).map(([name, value]) => `${name}: ${value}`),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset="UTF-8"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(`${body.replace(/\n/g, '\r\n')}\r\n`).toString('base64'),
+    '',
+  ].join('\r\n');
+}
+
 /** Posts one plain mail, signed, to `sb`'s Mailgun route. */
 export function postMailgunMail(sb: TestSwitchboard, mail: PlainMail): Promise<Response> {
   return sb.postMailgun(signMailgun(mailgunMail(mail)));
