@@ -192,16 +192,20 @@ export class Monitoring extends Construct {
     // and then: not worth waking anyone. Many of them at once is a refusal of ours that no
     // code list knew (the ones it knows are retried and land in the ack DLQ): at least 2 in 15
     // minutes and more than a tenth of what was sent, so a quiet stage alarms on 2 failures in
-    // a row and a busy one is not woken by its usual few invalid numbers.
+    // a row and a busy one is not woken by its usual few invalid numbers. An ack the carrier
+    // filtered after taking it (AcksFailedAfterSend) was counted in AcksSent too: it adds to the
+    // failures only, so a stage whose every ack is filtered reads 100 %, not 50 %.
     const ackPeriod = Duration.minutes(15);
     this.alarm('AcksFailing', {
       description:
-        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). Also counted: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
+        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed + AcksFailedAfterSend, over AcksSent + AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). AcksFailedAfterSend: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
       metric: new cloudwatch.MathExpression({
         label: 'acks failed for good %',
-        expression: 'IF(FILL(failed, 0) >= 2, 100 * FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0)), 0)',
+        expression:
+          'IF(FILL(refused, 0) + FILL(late, 0) >= 2, 100 * (FILL(refused, 0) + FILL(late, 0)) / (FILL(sent, 0) + FILL(refused, 0)), 0)',
         usingMetrics: {
-          failed: this.custom('AcksFailed', { period: ackPeriod }),
+          refused: this.custom('AcksFailed', { period: ackPeriod }),
+          late: this.custom('AcksFailedAfterSend', { period: ackPeriod }),
           sent: this.custom('AcksSent', { period: ackPeriod }),
         },
         period: ackPeriod,
@@ -289,7 +293,8 @@ export class Monitoring extends Construct {
       graph('Acknowledgements', [
         this.custom('AcksSent', { period: FIVE_MINUTES, label: 'sent' }),
         this.custom('AcksSkipped', { period: FIVE_MINUTES, label: 'skipped' }),
-        this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'failed' }),
+        this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'refused when sent' }),
+        this.custom('AcksFailedAfterSend', { period: FIVE_MINUTES, label: 'undelivered after sent' }),
         this.custom('NoticesSent', { period: FIVE_MINUTES, label: 'late notices sent' }),
         this.custom('NoticesFailed', { period: FIVE_MINUTES, label: 'late notices failed' }),
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),

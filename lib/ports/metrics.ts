@@ -3,7 +3,14 @@ export type MetricName =
   | 'MessagesReceived'
   | 'AcksSent'
   | 'AcksSkipped'
+  /** An ack refused when sent or out of retries: never counted in AcksSent. */
   | 'AcksFailed'
+  /**
+   * An ack the provider reported undelivered or failed after taking it (carrier filtering):
+   * already counted in AcksSent, so kept apart from AcksFailed (the AcksFailing alarm adds it to
+   * the failures, not to what was tried).
+   */
+  | 'AcksFailedAfterSend'
   | 'NoticesSent'
   /** A late notice refused when sent, out of retries, or reported undelivered / failed after it was taken. */
   | 'NoticesFailed'

@@ -12,10 +12,13 @@ import {
   type TestSwitchboard,
 } from '#test/support/switchboard.ts';
 
-// The AcksFailing alarm divides AcksFailed by AcksSent + AcksFailed. An ack the carrier filtered
-// (Twilio 30007) or could not deliver (30003, 30005, 30006) reaches us as a status callback after
-// the worker counted it sent: found at stop 26 (follow-ups), such a late failure was never
-// counted, so the commonest reason acks silently stop arriving did not alarm.
+// An ack the carrier filtered (Twilio 30007) or could not deliver (30003, 30005, 30006) reaches us
+// as a status callback after the worker counted it sent: found at stop 26 (follow-ups), such a
+// late failure was never counted, so the commonest reason acks silently stop arriving did not
+// alarm. Counted then in AcksFailed, it counted twice (AcksSent and AcksFailed), and the alarm's
+// AcksFailed / (AcksSent + AcksFailed) read 50 % on a stage whose every ack the carrier filtered.
+// It counts in AcksFailedAfterSend instead; the alarm reads
+// (AcksFailed + AcksFailedAfterSend) / (AcksSent + AcksFailed), AcksFailed being refusals at send.
 
 /** Metrics that keep what was counted. */
 function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
@@ -26,7 +29,7 @@ function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value
 const total = (metrics: ReturnType<typeof countingMetrics>, metric: MetricName) =>
   metrics.counted.filter(({ name }) => name === metric).reduce((sum, { value }) => sum + value, 0);
 
-describe('the AcksFailed metric for an ack the carrier did not deliver (what the AcksFailing alarm watches)', () => {
+describe('the AcksFailedAfterSend metric for an ack the carrier did not deliver (what the AcksFailing alarm watches)', () => {
   let sb: TestSwitchboard | undefined;
   let twilio: FakeTwilio | undefined;
   afterEach(async () => {
@@ -48,7 +51,7 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     return ack?.providerMessageId as string;
   }
 
-  it('should count an ack Twilio reports undelivered (carrier filtering, 30007) once, whatever the callbacks repeat', async () => {
+  it('should count an ack Twilio reports undelivered (carrier filtering, 30007) once in AcksFailedAfterSend, not in AcksFailed, whatever the callbacks repeat', async () => {
     // Prepare: a customer's SMS, acknowledged through Twilio
     const metrics = countingMetrics();
     const switchboard = await start(metrics);
@@ -70,11 +73,12 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
       await switchboard.postTwilio('status', 'status-delivered', { MessageSid: sid, MessageStatus: 'sent' }),
     ];
 
-    // Assess: the ack failed, counted once beside its send
+    // Assess: the ack failed, counted once beside its send, and not as refused when sent
     expect(statuses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
     expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
     expect(total(metrics, 'AcksSent')).toBe(1);
-    expect(total(metrics, 'AcksFailed')).toBe(1);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
   });
 
   it('should count a WhatsApp Cloud ack Meta reports failed (131026, undeliverable) once, and not one refused for the closed window (131047)', async () => {
@@ -121,7 +125,8 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     // Assess
     expect(answers.map((response) => response.status)).toEqual([200, 200, 200]);
     expect(total(metrics, 'AcksSent')).toBe(2);
-    expect(total(metrics, 'AcksFailed')).toBe(1);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
   });
 
   it('should count an ack Twilio reports undelivered before the worker stored its provider id once (the held status applied by the worker)', async () => {
@@ -138,7 +143,9 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     expect(race.fired).toBe(true);
     expect(race.callbackStatus).toBe(200);
     expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
-    expect(total(metrics, 'AcksFailed')).toBe(1);
+    expect(total(metrics, 'AcksSent')).toBe(1);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
   });
 
   it("should count an undelivered ack once when the callback's first delivery died after storing the status and Twilio's retry finishes it", async () => {
@@ -162,7 +169,33 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     // Assess
     expect(crash.fired).toBe(1);
     expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'AcksSent')).toBe(1);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(1);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
+  });
+
+  it('should count an ack Twilio refuses when the worker sends it in AcksFailed, not in AcksSent nor AcksFailedAfterSend', async () => {
+    // Prepare: Twilio refuses the ack's send for good
+    const metrics = countingMetrics();
+    const switchboard = await start(metrics);
+    twilio?.failNext(1, {
+      status: 400,
+      code: 21211,
+      message: "The 'To' number is not a valid phone number.",
+    });
+
+    // Act
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+
+    // Assess
+    expect((await switchboard.onlyOpenConversation()).ack).toMatchObject({
+      state: 'failed',
+      reason: 'SEND_REJECTED:21211',
+    });
     expect(total(metrics, 'AcksFailed')).toBe(1);
+    expect(total(metrics, 'AcksSent')).toBe(0);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(0);
   });
 
   // Found at stop 26 (follow-ups): a late notice the carrier did not deliver counted in no metric
@@ -200,6 +233,7 @@ describe('the AcksFailed metric for an ack the carrier did not deliver (what the
     expect(total(metrics, 'NoticesSent')).toBe(1);
     expect(total(metrics, 'NoticesFailed')).toBe(1);
     expect(total(metrics, 'AcksFailed')).toBe(0);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(0);
   });
 
   it('should count a late notice Twilio refuses when the worker sends it in NoticesFailed, as a refused ack counts in AcksFailed', async () => {

@@ -198,6 +198,10 @@ describe('Monitoring', () => {
       // and no DLQ, so the DLQ and queue-age alarms stay quiet. The Monitoring construct promises
       // "one alarm per failure that loses or delays a customer's acknowledgement".
       expect(alarmedCustomMetrics(prod)).toContain('AcksFailed');
+      // Found at stop 26: an ack the carrier filtered after taking it counts in AcksSent when
+      // sent and then as failed; counted in AcksFailed, the share read 50 % when all of them
+      // failed so. It counts in AcksFailedAfterSend, on top of the failures but not of the sends.
+      expect(alarmedCustomMetrics(prod)).toContain('AcksFailedAfterSend');
 
       // Assess: a share of what was sent, not every single invalid number
       const props = alarm(prod, 'switchboard-prod-acks-failing');
@@ -206,7 +210,21 @@ describe('Monitoring', () => {
         expect.arrayContaining([
           expect.objectContaining({
             Expression:
-              'IF(FILL(failed, 0) >= 2, 100 * FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0)), 0)',
+              'IF(FILL(refused, 0) + FILL(late, 0) >= 2, 100 * (FILL(refused, 0) + FILL(late, 0)) / (FILL(sent, 0) + FILL(refused, 0)), 0)',
+          }),
+          expect.objectContaining({
+            Id: 'refused',
+            MetricStat: expect.objectContaining({
+              Metric: expect.objectContaining({ MetricName: 'AcksFailed' }),
+              Period: 900,
+            }),
+          }),
+          expect.objectContaining({
+            Id: 'late',
+            MetricStat: expect.objectContaining({
+              Metric: expect.objectContaining({ MetricName: 'AcksFailedAfterSend' }),
+              Period: 900,
+            }),
           }),
           expect.objectContaining({
             Id: 'sent',
@@ -363,6 +381,7 @@ describe('Monitoring', () => {
             'AcksSent',
             'AcksSkipped',
             'AcksFailed',
+            'AcksFailedAfterSend',
             'NoticesSent',
             'NoticesFailed',
             'PromiseBreaches',
