@@ -25,9 +25,12 @@ export function newIdempotencyKey() {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** For promises started by a click or a change: a failed network is reported, not thrown away. */
+/**
+ * For promises started by a click or a change: a failed network is reported, not thrown away,
+ * until the next poll reaches the server (inbox.js clears it then).
+ */
 export function networkTrouble(error) {
-  if (!aborted(error)) setStatus('The server cannot be reached; retrying.');
+  if (!aborted(error)) setStatus('The server cannot be reached; retrying.', { about: 'network' });
 }
 
 /** For api() calls whose caller handles a failed network itself: null, unless the key is gone. */

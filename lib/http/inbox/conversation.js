@@ -127,7 +127,9 @@ async function showEarlier() {
   ).catch(offline);
   // Another conversation, or a poll that started afresh past a gap: this page is not the one before.
   if (id !== state.shownId || cursor !== state.cursor) return;
-  if (!result?.ok) return setStatus('Could not load the earlier messages; try again.');
+  if (!result?.ok) return setStatus('Could not load the earlier messages; try again.', { about: 'earlier' });
+  // The earlier page came: a failure to load it is past (found at stop 26: the line stayed).
+  clearStatus('earlier');
   state.messages = merged(state.messages, result.data.messages);
   state.cursor = result.data.nextCursor ?? null;
   state.seenUntil = readableUntil(state.messages);

@@ -9,7 +9,7 @@ import './actions.js';
 import { currentSignal, endSession, networkTrouble, onUnauthorized } from './api.js';
 import { clearConversation, openConversation } from './conversation.js';
 import { clearList, refreshList } from './list.js';
-import { $, setStatus } from './page.js';
+import { $, clearStatus, setStatus } from './page.js';
 import { chartShown, refreshServiceLevel } from './service-level.js';
 import { KEY_STORAGE, state } from './state.js';
 
@@ -71,6 +71,9 @@ async function refreshAll() {
     await refreshList();
     if (state.openId) await openConversation(state.openId, false);
     if (!chartShown() && $('chart-note').hidden) await refreshServiceLevel();
+    // The poll reached the server: a failed network it reported before is over (found at stop
+    // 26: "The server cannot be reached; retrying." stayed after the next poll succeeded).
+    clearStatus('network');
     if (state.apiKey && $('status').textContent === 'Loading…') setStatus('');
   } catch (error) {
     networkTrouble(error);

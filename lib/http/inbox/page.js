@@ -29,14 +29,16 @@ export function el(tag, attributes = {}, ...children) {
 /** How long a success stays in the status line ("Reply sent."): read, then out of the way. */
 export const PASSING_MS = 10_000;
 let passing = null;
-/** What the error in the status line is about ('list', 'conversation'), or null. */
+/** What the error in the status line is about ('list', 'conversation', 'earlier', 'network'), or null. */
 let about = null;
 
 /**
  * Says `text` in the status line (a polite live region: screen readers read each new text, never
  * its removal). An error or a state stays until the next message; a success (`passes`) fades and
  * is cleared after PASSING_MS, so that the line never tells of an old reply as if of the last one.
- * An error `about` a read the poll repeats goes when that read next succeeds (clearStatus).
+ * An error `about` a read goes when that read next succeeds (clearStatus): the list or the
+ * conversation the poll reads again, the earlier messages the agent asks for again, the network
+ * the next poll reaches.
  */
 export function setStatus(text, { passes = false, about: subject = null } = {}) {
   const status = $('status');

@@ -599,6 +599,85 @@ describe('the inbox page over a failing store', () => {
     expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000050');
   }, 60_000);
 
+  // Found at stop 26 (follow-ups): "The server cannot be reached; retrying." stayed in the
+  // status line after the next poll reached the server, telling of an outage long over.
+  it('should clear "The server cannot be reached" from the status line once the next poll reaches the server', async () => {
+    // Prepare: a customer waits, their conversation open; `losing` makes the network fail the list
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000051', Body: 'Czy mogę odebrać paczkę osobiście?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    let losing = false;
+    browser = await openInbox(
+      running,
+      async (url, method) =>
+        losing && method === 'GET' && url.pathname === '/api/conversations' ? 'lose' : 'pass',
+      `#${id}`,
+    );
+    const { page } = browser;
+    const status = page.locator('#status');
+    await page
+      .locator('#messages .text')
+      .getByText('Czy mogę odebrać paczkę osobiście?')
+      .waitFor({ timeout: 10_000 });
+
+    // Act: a poll cannot reach the server, the next one can
+    losing = true;
+    await page
+      .getByRole('status')
+      .getByText('The server cannot be reached; retrying.')
+      .waitFor({ timeout: 10_000 });
+    losing = false;
+    await page.getByRole('button', { name: /phone:\+48601000051/ }).waitFor({ timeout: 12_000 });
+    await expect.poll(() => status.textContent(), { timeout: 12_000 }).not.toContain('cannot be reached');
+
+    // Assess: the line is clear again, the customer still listed and their conversation shown
+    expect(await status.textContent()).toBe('');
+    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000051');
+  }, 60_000);
+
+  // Found at stop 26 (follow-ups): "Could not load the earlier messages; try again." stayed in
+  // the status line after the agent tried again and the earlier messages came.
+  it('should clear a failed read of the earlier messages from the status line once they are read', async () => {
+    // Prepare: a customer who wrote 101 times (two pages); the API fails the earlier page while `failing`
+    const running = await startTestSwitchboard();
+    sb = running;
+    for (let n = 1; n <= 101; n++) {
+      expect((await running.postSms({ From: '+48601000052', Body: `Wiadomość ${n}` })).status).toBe(200);
+    }
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    let failing = false;
+    browser = await openInbox(
+      running,
+      async (url, method) =>
+        failing &&
+        method === 'GET' &&
+        url.pathname === `/api/conversations/${id}` &&
+        url.searchParams.has('cursor')
+          ? { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } }
+          : 'pass',
+      `#${id}`,
+    );
+    const { page } = browser;
+    const status = page.locator('#status');
+    const earlier = page.getByRole('button', { name: 'Show earlier messages' });
+    await page.locator('#messages .text').getByText('Wiadomość 101').waitFor({ timeout: 10_000 });
+
+    // Act: the earlier page fails to load, then loads on the next try
+    failing = true;
+    await earlier.click();
+    await page.getByRole('status').getByText('Could not load the earlier messages; try again.').waitFor();
+    failing = false;
+    await earlier.click();
+    await page.locator('#messages .text').getByText('Wiadomość 1', { exact: true }).waitFor();
+
+    // Assess: the line no longer tells of the failure; every message is shown
+    expect(await status.textContent()).toBe('');
+    expect(await page.locator('#messages [data-kind="message"]').count()).toBe(101);
+  }, 90_000);
+
   // Found at stop 25: the answer to a poll made before "Forget key" was rendered after it.
   it('should not put the conversations back on screen after "Forget key" when a poll was under way', async () => {
     // Prepare: a waiting customer on the list; the next poll of the list is slow (a cold
