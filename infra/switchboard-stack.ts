@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ACK_MAX_ATTEMPTS } from '../lib/domain/ack-attempts.ts';
 import { Data } from './constructs/data.ts';
 import { HttpApi } from './constructs/http-api.ts';
 import { ATTACHMENTS_PREFIX, INBOUND_PREFIX, MailIntake } from './constructs/mail-intake.ts';
@@ -23,6 +24,9 @@ import {
 } from './context.ts';
 
 export { STAGES, type Stage };
+
+/** Receives of a stats batch before the DLQ (nothing reads a stats job's receive count). */
+const STATS_MAX_RECEIVES = 5;
 
 export interface SwitchboardStackProps extends StackProps {
   readonly stage: Stage;
@@ -92,11 +96,18 @@ export class SwitchboardStack extends Stack {
       retain: prod,
       indexShards: props.indexShards ?? DEFAULT_INDEX_SHARDS,
     });
-    const ackQueue = new WorkQueue(this, 'AckQueue', { consumerTimeout: ackWorkerTimeout });
+    // The receive the worker counts as a job's last (ack.maxAttempts) is the last one the queue gives.
+    const ackQueue = new WorkQueue(this, 'AckQueue', {
+      consumerTimeout: ackWorkerTimeout,
+      maxReceiveCount: ACK_MAX_ATTEMPTS,
+    });
     // The service-level stats are counted from the bus's events, after the fact: a rule copies
     // every Switchboard event here and the ack worker counts them in batches, so no webhook
     // waits for (or fails on) the day's summary items.
-    const statsQueue = new WorkQueue(this, 'StatsQueue', { consumerTimeout: ackWorkerTimeout });
+    const statsQueue = new WorkQueue(this, 'StatsQueue', {
+      consumerTimeout: ackWorkerTimeout,
+      maxReceiveCount: STATS_MAX_RECEIVES,
+    });
     const { secret } = new ProviderSecret(this, 'ProviderSecret', { stage: props.stage, removalPolicy });
     // Downstream tools subscribe here; the functions may put events on this bus and no other.
     const bus = new events.EventBus(this, 'EventBus', { eventBusName: `switchboard-${props.stage}` });

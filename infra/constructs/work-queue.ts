@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 export interface WorkQueueProps {
   /** The consumer's timeout; the visibility timeout is derived from it. */
   readonly consumerTimeout: Duration;
+  /** Receives before a message that keeps failing waits in the DLQ. */
+  readonly maxReceiveCount: number;
 }
 
 /**
@@ -30,9 +32,9 @@ export class WorkQueue extends Construct {
       // AWS guidance for Lambda consumers: six times the function timeout, so a message is not
       // redelivered while a batch is still running or being retried after a throttle.
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
-      // A message that fails five times waits in the DLQ for a person instead of spending the
+      // A message that keeps failing waits in the DLQ for a person instead of spending the
       // provider's rate limit (or the table's capacity) on every retry.
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
   }
 }

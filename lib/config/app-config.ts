@@ -1,3 +1,4 @@
+import { ACK_MAX_ATTEMPTS } from '#lib/domain/ack-attempts.ts';
 import { BEARER_TOKEN, MIN_PRODUCTION_TOKEN_LENGTH } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { ConfigError, type Env, isProduction, requireSecrets } from './env.ts';
@@ -70,7 +71,7 @@ export type AppConfig = {
     graceMs: number;
     /** How long a worker's claim on an ack lasts; longer than one send with its retries. */
     leaseMs: number;
-    /** Send attempts before the ack is marked failed (equals the queue's maxReceiveCount). */
+    /** Send attempts before the ack is marked failed: the ack queue's maxReceiveCount too (ACK_MAX_ATTEMPTS). */
     maxAttempts: number;
     /** How long before the promised time an unanswered episode gets its late notice. */
     noticeLeadMs: number;
@@ -89,7 +90,7 @@ export type AppConfig = {
 export const ACK_DEFAULTS: AppConfig['ack'] = {
   graceMs: 60_000,
   leaseMs: 60_000,
-  maxAttempts: 5,
+  maxAttempts: ACK_MAX_ATTEMPTS,
   noticeLeadMs: 30 * 60_000,
 };
 

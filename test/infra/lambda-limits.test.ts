@@ -48,6 +48,30 @@ describe('the stack and what the functions need', () => {
     }
   });
 
+  it('should move an ack job to the DLQ after the receive the ack worker counts as its last (ack.maxAttempts)', () => {
+    // Prepare: the configuration the ack worker builds on Lambda
+    const env = parseEnv({
+      NODE_ENV: 'production',
+      TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+      TWILIO_AUTH_TOKEN: 'token',
+      AGENT_API_TOKEN: 'agent-token-0123456789abcdef0123456789',
+    });
+    const { maxAttempts } = buildAppConfig(env, parseBusinessConfig(businessJson)).ack;
+
+    // Act: the ack queue's receives before the DLQ, as deployed
+    const { template } = synthStack('prod', { ...MAIL_OPTIONS });
+    const queue = template.findResources('AWS::SQS::Queue')[
+      logicalId(template, 'AWS::SQS::Queue', 'AckQueueC4')
+    ] as {
+      Properties: { RedrivePolicy: { maxReceiveCount: number } };
+    };
+
+    // Assess: the worker lets go of a queued echo and marks an ack failed on the receive it
+    // counts as the last (work-records.ts, send-ack.ts); a queue that gave more receives would
+    // leave those to the DLQ, one that gave fewer would let go of an echo early.
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(maxAttempts);
+  });
+
   it("should give the http function the Meta app id (-c metaAppId), so echoes of our own acks are not taken for a person's reply", () => {
     // Prepare: a production deploy with Meta in use
     const options: SynthOptions = {
