@@ -619,15 +619,43 @@ export class DynamoDbConversationStore implements ConversationStore {
     // One write whichever delivery comes first: the first one's names stay, the others read them.
     // Each delivery moves the expiry on (no condition: an expired item TTL has not removed yet
     // still names the first delivery rightly).
+    return (
+      (await this.#keepFirstProviderId(
+        `SAMEMSG#${key}`,
+        'SAMEMSG',
+        'same-message',
+        first,
+        ttlSeconds,
+        now,
+      )) ?? first
+    );
+  }
+
+  async sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null> {
+    return providerIdOf(await this.#get(`SAMEMSG#${key}`, 'SAMEMSG'));
+  }
+
+  /**
+   * Names a provider's id under `pk` unless one is there already (the first stays), moving the
+   * item's expiry on; returns the id the item holds after the write.
+   */
+  async #keepFirstProviderId(
+    pk: string,
+    sk: string,
+    type: string,
+    first: { provider: string; providerMessageId: string },
+    ttlSeconds: number,
+    now: Date,
+  ): Promise<{ provider: string; providerMessageId: string } | null> {
     const result = await this.#client.send(
       new UpdateItemCommand({
         TableName: this.#table,
-        Key: marshall({ pk: `SAMEMSG#${key}`, sk: 'SAMEMSG' }),
+        Key: marshall({ pk, sk }),
         UpdateExpression:
           'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id), expiresAt = :expiresAt',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: marshall({
-          ':type': 'same-message',
+          ':type': type,
           ':provider': first.provider,
           ':id': first.providerMessageId,
           ':expiresAt': Math.ceil(now.getTime() / 1000) + ttlSeconds,
@@ -635,17 +663,7 @@ export class DynamoDbConversationStore implements ConversationStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const held = result.Attributes ? strip(result.Attributes) : {};
-    return typeof held.provider === 'string' && typeof held.providerMessageId === 'string'
-      ? { provider: held.provider, providerMessageId: held.providerMessageId }
-      : first;
-  }
-
-  async sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null> {
-    const held = await this.#get(`SAMEMSG#${key}`, 'SAMEMSG');
-    return typeof held?.provider === 'string' && typeof held.providerMessageId === 'string'
-      ? { provider: held.provider, providerMessageId: held.providerMessageId }
-      : null;
+    return providerIdOf(result.Attributes ? strip(result.Attributes) : null);
   }
 
   async holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean> {
@@ -686,28 +704,18 @@ export class DynamoDbConversationStore implements ConversationStore {
   ): Promise<void> {
     // The first report stays: a message sent twice (a resend after the wait) reached the customer
     // under the first id first.
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: marshall({ pk: `SENT#${report.messageId}`, sk: 'SENT' }),
-        UpdateExpression:
-          'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id), expiresAt = :expiresAt',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: marshall({
-          ':type': 'reported-send',
-          ':provider': report.provider,
-          ':id': report.providerMessageId,
-          ':expiresAt': Math.ceil(now.getTime() / 1000) + ttlSeconds,
-        }),
-      }),
+    await this.#keepFirstProviderId(
+      `SENT#${report.messageId}`,
+      'SENT',
+      'reported-send',
+      report,
+      ttlSeconds,
+      now,
     );
   }
 
   async reportedSend(messageId: string): Promise<{ provider: string; providerMessageId: string } | null> {
-    const item = await this.#get(`SENT#${messageId}`, 'SENT');
-    return typeof item?.provider === 'string' && typeof item.providerMessageId === 'string'
-      ? { provider: item.provider, providerMessageId: item.providerMessageId }
-      : null;
+    return providerIdOf(await this.#get(`SENT#${messageId}`, 'SENT'));
   }
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
@@ -943,4 +951,14 @@ export function readConversations(page: {
     }
   }
   return { items, nextCursor: page.nextCursor, unreadable };
+}
+
+/** The provider's id an item names (`provider`, `providerMessageId`), or null. */
+function providerIdOf(item: Record<string, unknown> | null | undefined): {
+  provider: string;
+  providerMessageId: string;
+} | null {
+  return typeof item?.provider === 'string' && typeof item.providerMessageId === 'string'
+    ? { provider: item.provider, providerMessageId: item.providerMessageId }
+    : null;
 }
