@@ -296,7 +296,11 @@ export class Monitoring extends Construct {
         this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'refused when sent' }),
         this.custom('AcksFailedAfterSend', { period: FIVE_MINUTES, label: 'undelivered after sent' }),
         this.custom('NoticesSent', { period: FIVE_MINUTES, label: 'late notices sent' }),
-        this.custom('NoticesFailed', { period: FIVE_MINUTES, label: 'late notices failed' }),
+        this.custom('NoticesFailed', { period: FIVE_MINUTES, label: 'late notices refused when sent' }),
+        this.custom('NoticesFailedAfterSend', {
+          period: FIVE_MINUTES,
+          label: 'late notices undelivered after sent',
+        }),
         this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
         this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
         this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),

@@ -12,8 +12,10 @@ export type MetricName =
    */
   | 'AcksFailedAfterSend'
   | 'NoticesSent'
-  /** A late notice refused when sent, out of retries, or reported undelivered / failed after it was taken. */
+  /** A late notice refused when sent or out of retries: never counted in NoticesSent. */
   | 'NoticesFailed'
+  /** A late notice the provider reported undelivered or failed after taking it: already counted in NoticesSent. */
+  | 'NoticesFailedAfterSend'
   | 'PromiseBreaches'
   /** A sweeper run ended with conversations still due (its time budget ran out). */
   | 'SweepBacklog'

@@ -24,7 +24,7 @@ export type UpdateDeps = {
   ourAppIds: readonly string[];
   /** The promise of a customer message newer than a person's inbox reply (applyStoredReply). */
   business: BusinessConfig;
-  /** AcksFailedAfterSend (NoticesFailed) for an ack (late notice) the provider reports undelivered or failed after it was sent. */
+  /** AcksFailedAfterSend (NoticesFailedAfterSend) for an ack (late notice) the provider reports undelivered or failed after it was sent. */
   metrics: Metrics;
 };
 
@@ -98,13 +98,14 @@ export async function applyDelivery(
         ? settleAck(current, job.episode, { ...outcome, at: deps.clock.now() }, slot)
         : current;
     });
-    // Counted for the AcksFailing alarm (NoticesFailed for a notice): carrier filtering (Twilio
-    // 30007) and unreachable handsets reach us only so. An ack so failed was counted in AcksSent
-    // when the worker sent it: AcksFailedAfterSend, not AcksFailed (a refusal at send, never
-    // sent), so the alarm's share does not count it twice. Once per ack or notice: only the
+    // Counted for the AcksFailing alarm (NoticesFailedAfterSend for a notice, charted only):
+    // carrier filtering (Twilio 30007) and unreachable handsets reach us only so. An ack so failed
+    // was counted in AcksSent when the worker sent it: AcksFailedAfterSend, not AcksFailed (a
+    // refusal at send, never sent), so the alarm's share does not count it twice; a notice the
+    // same, so NoticesSent + NoticesFailed stays what was tried. Once per ack or notice: only the
     // write that moved it from sending or sent to failed counts (a retry, a repeat finds it failed).
     if (marked && outcome.state === 'failed')
-      deps.metrics?.count(slot === 'ack' ? 'AcksFailedAfterSend' : 'NoticesFailed');
+      deps.metrics?.count(slot === 'ack' ? 'AcksFailedAfterSend' : 'NoticesFailedAfterSend');
   }
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };

@@ -384,6 +384,7 @@ describe('Monitoring', () => {
             'AcksFailedAfterSend',
             'NoticesSent',
             'NoticesFailed',
+            'NoticesFailedAfterSend',
             'PromiseBreaches',
             'SweepBacklog',
             'EventsUndelivered',
