@@ -194,20 +194,34 @@ export class Monitoring extends Construct {
     // minutes and more than a tenth of what was sent, so a quiet stage alarms on 2 failures in
     // a row and a busy one is not woken by its usual few invalid numbers. An ack the carrier
     // filtered after taking it (AcksFailedAfterSend) was counted in AcksSent too: it adds to the
-    // failures only, so a stage whose every ack is filtered reads 100 %, not 50 %.
+    // failures only, so a stage whose every ack is filtered reads 100 %, not 50 %. Its failure may
+    // land in the window after its send's: what was tried in a window is then taken as at least
+    // what failed in it, so the share stays at most 100 % and a window with late failures and no
+    // send reads 100 % (a division by zero would drop the point, and the IF read 0).
     const ackPeriod = Duration.minutes(15);
+    const ackFailures = new cloudwatch.MathExpression({
+      expression: 'FILL(refused, 0) + FILL(late, 0)',
+      usingMetrics: {
+        refused: this.custom('AcksFailed', { period: ackPeriod }),
+        late: this.custom('AcksFailedAfterSend', { period: ackPeriod }),
+      },
+      period: ackPeriod,
+    });
+    const acksTried = new cloudwatch.MathExpression({
+      expression: 'FILL(sent, 0) + FILL(refused, 0)',
+      usingMetrics: {
+        sent: this.custom('AcksSent', { period: ackPeriod }),
+        refused: this.custom('AcksFailed', { period: ackPeriod }),
+      },
+      period: ackPeriod,
+    });
     this.alarm('AcksFailing', {
       description:
-        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed + AcksFailedAfterSend, over AcksSent + AcksFailed): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). AcksFailedAfterSend: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
+        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed + AcksFailedAfterSend, over AcksSent + AcksFailed, at most 100%): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). AcksFailedAfterSend: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
       metric: new cloudwatch.MathExpression({
         label: 'acks failed for good %',
-        expression:
-          'IF(FILL(refused, 0) + FILL(late, 0) >= 2, 100 * (FILL(refused, 0) + FILL(late, 0)) / (FILL(sent, 0) + FILL(refused, 0)), 0)',
-        usingMetrics: {
-          refused: this.custom('AcksFailed', { period: ackPeriod }),
-          late: this.custom('AcksFailedAfterSend', { period: ackPeriod }),
-          sent: this.custom('AcksSent', { period: ackPeriod }),
-        },
+        expression: 'IF(failed >= 2, 100 * failed / IF(tried > failed, tried, failed), 0)',
+        usingMetrics: { failed: ackFailures, tried: acksTried },
         period: ackPeriod,
       }),
       threshold: 10,
