@@ -2,13 +2,19 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigError, ROTATION_SECRETS, SECRET_NAMES } from './env.ts';
 
 /**
- * Reads the provider secrets (a JSON object) from Secrets Manager once per cold start,
- * cached by Powertools, and returns them as environment-style entries to merge.
+ * Reads the provider secrets (a JSON object) from Secrets Manager and returns them as
+ * environment-style entries to merge. Called once, at the cold start (loadLambdaRuntime): the
+ * configuration built from them lives as long as the instance, so Powertools' cache (maxAge)
+ * never comes into play, and a changed secret is live only in instances started after the change
+ * (docs/deploy.md, "Rotating a provider credential"). The standing problems the sweeper counts on
+ * every run are its own instance's on purpose: counted from a secret read again, the
+ * ChannelMisconfigured and BootstrapTokenRefused alarms would clear while the http function's
+ * warm instances still refuse that channel's webhooks or that token.
  */
 export async function loadSecretsFromAws(secretArn: string): Promise<Record<string, string>> {
   // Fetched as text and parsed here: Powertools' JSON transform would fail with V8's parse
   // message, which quotes the secret around the mistake, into the cold-start log.
-  const raw = await getSecret<string>(secretArn, { maxAge: 300 });
+  const raw = await getSecret<string>(secretArn);
   return parseProviderSecret(typeof raw === 'string' ? raw : undefined);
 }
 
