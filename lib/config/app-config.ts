@@ -9,13 +9,17 @@ export type AppConfig = {
   /** The public base URL the providers call (no trailing slash); signatures are checked against it. */
   publicUrl: string;
   port: number;
+  /**
+   * null in production without TWILIO_AUTH_TOKEN or TWILIO_ACCOUNT_SID: Twilio is switched off
+   * (misconfiguredChannels), the other channels and the API run. npm start refuses it instead.
+   */
   twilio: {
     accountSid: string;
     authToken: string;
     /** Also accepted on webhooks while the auth token is rotated (TWILIO_AUTH_TOKEN_SECONDARY). */
     secondaryAuthToken?: string;
     apiBaseUrl: string;
-  };
+  } | null;
   /** null without META_APP_SECRET and META_VERIFY_TOKEN: Meta is off (one without the other is refused). */
   meta: {
     appSecret: string;
@@ -97,10 +101,11 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
 /** A channel a production function switched off because it is configured by half. */
 export type MisconfiguredChannel = {
   /**
-   * 'meta': all of /webhooks/meta; 'whatsapp': Meta's WhatsApp Cloud posts only; 'email': none,
-   * its webhooks stay up (mail received, never acknowledged nor answerable: reported only).
+   * 'twilio': all of /webhooks/twilio; 'meta': all of /webhooks/meta; 'whatsapp': Meta's
+   * WhatsApp Cloud posts only; 'email': none, its webhooks stay up (mail received, never
+   * acknowledged nor answerable: reported only).
    */
-  channel: 'meta' | 'whatsapp' | 'email';
+  channel: 'twilio' | 'meta' | 'whatsapp' | 'email';
   /** The settings to add (names only, never a value). */
   missing: string[];
   /** What is wrong and what it would have caused (names only). */
@@ -178,6 +183,25 @@ function unansweredEmail(env: Env, sender: AppConfig['sender']): MisconfiguredCh
   ];
 }
 
+/**
+ * Twilio without its auth token (its webhooks cannot be verified) or its account SID (nothing can
+ * be sent through it). Production only: npm start generates both when unset and refuses a run
+ * without them otherwise (requireSecrets). Both missing is reported too, though a business may
+ * not use Twilio: the stack's secret and webhook URLs always include it, and a secret that lost
+ * its values is the likelier cause.
+ */
+function missingTwilio(env: Env): MisconfiguredChannel[] {
+  const missing = (['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID'] as const).filter((name) => !env[name]);
+  if (missing.length === 0) return [];
+  return [
+    {
+      channel: 'twilio',
+      missing: [...missing],
+      reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing from the provider secret (Twilio's webhooks are refused, and Twilio does not post them again: its messages and calls are lost; nothing is sent through Twilio)`,
+    },
+  ];
+}
+
 /** What is wrong with a bootstrap token (never the token itself), or null. */
 function weakBootstrapToken(token: string, production: boolean): string | null {
   if (!BEARER_TOKEN.test(token)) {
@@ -195,8 +219,12 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   // npm start refuses a missing or weak bootstrap token (the developer is there to fix it; it
   // generates one when none is set). A production function runs without it instead: stopping
   // its cold start would stop the webhooks too, and Twilio does not post a webhook again after
-  // a 5xx (docs/channels.md).
-  const secrets = requireSecrets(env, production ? ['AGENT_API_TOKEN'] : []);
+  // a 5xx (docs/channels.md). Likewise without a Twilio secret: only Twilio is switched off
+  // (missingTwilio), Meta, email and the API run.
+  const secrets = requireSecrets(
+    env,
+    production ? ['AGENT_API_TOKEN', 'TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID'] : [],
+  );
   // npm start refuses a channel configured by half (the developer sees it at once). A production
   // function switches off only that channel (its webhooks answer 503, so the provider retries):
   // failing the cold start would refuse every channel's webhooks, and Twilio's are never retried.
@@ -212,18 +240,23 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     : 'AGENT_API_TOKEN is missing from the provider secret (the stack generates one: put it back, at least 32 characters)';
   if (agentApiTokenRefused && !production) throw new ConfigError(agentApiTokenRefused);
   const sender = env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox');
-  if (production) misconfiguredChannels.push(...unansweredEmail(env, sender));
+  if (production) misconfiguredChannels.push(...missingTwilio(env), ...unansweredEmail(env, sender));
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,
     publicUrl,
     port: env.PORT,
-    twilio: {
-      accountSid: secrets.TWILIO_ACCOUNT_SID,
-      authToken: secrets.TWILIO_AUTH_TOKEN,
-      ...(env.TWILIO_AUTH_TOKEN_SECONDARY ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY } : {}),
-      apiBaseUrl: env.TWILIO_API_BASE_URL,
-    },
+    twilio:
+      secrets.TWILIO_ACCOUNT_SID && secrets.TWILIO_AUTH_TOKEN
+        ? {
+            accountSid: secrets.TWILIO_ACCOUNT_SID,
+            authToken: secrets.TWILIO_AUTH_TOKEN,
+            ...(env.TWILIO_AUTH_TOKEN_SECONDARY
+              ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY }
+              : {}),
+            apiBaseUrl: env.TWILIO_API_BASE_URL,
+          }
+        : null,
     meta:
       env.META_APP_SECRET && env.META_VERIFY_TOKEN
         ? {

@@ -104,8 +104,9 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /**
- * The secrets a running Switchboard needs; it refuses to start without them, except a production
- * function without AGENT_API_TOKEN, which refuses only the bootstrap token (buildAppConfig).
+ * The secrets npm start needs (it generates any that is unset). A production function starts
+ * without each: without AGENT_API_TOKEN it refuses only the bootstrap token, without a Twilio
+ * secret only Twilio is switched off (buildAppConfig).
  */
 export const REQUIRED_SECRETS = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'AGENT_API_TOKEN'] as const;
 /** Secrets of channels that are optional: a channel without its secrets is switched off. */
@@ -144,18 +145,18 @@ export function isProduction(env: Env): boolean {
 
 /**
  * Fails fast, naming every missing secret (never its value). `notRequired` names the ones the
- * caller handles itself when missing (production's AGENT_API_TOKEN: buildAppConfig).
+ * caller handles itself when missing (production's: buildAppConfig); they come back undefined.
  */
 export function requireSecrets(
   env: Env,
   notRequired: readonly RequiredSecretName[] = [],
-): Record<RequiredSecretName, string> {
+): Record<RequiredSecretName, string | undefined> {
   const missing = REQUIRED_SECRETS.filter((name) => !env[name] && !notRequired.includes(name));
   if (missing.length > 0) {
     throw new ConfigError(`Missing required secret${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
   }
-  return Object.fromEntries(SECRET_NAMES.map((name) => [name, env[name] as string])) as Record<
+  return Object.fromEntries(SECRET_NAMES.map((name) => [name, env[name]])) as Record<
     SecretName,
-    string
+    string | undefined
   >;
 }

@@ -38,7 +38,8 @@ import { SignatureRefusals } from './signature-refusals.ts';
 
 /** The providers this deployment serves: Twilio always, the others when configured. */
 export type Providers = {
-  twilio: TwilioChannel;
+  /** null while Twilio is switched off (AppConfig.twilio): its webhooks answer 503. */
+  twilio: TwilioChannel | null;
   meta: MetaChannel | null;
   ses: SesChannel | null;
   mailgun: MailgunChannel | null;
@@ -138,10 +139,16 @@ export function createApp(deps: AppDeps): Hono {
     metrics: deps.metrics,
     clock: deps.clock,
   });
-  app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio: deps.providers.twilio, signatureRefusals }));
-  const meta = deps.providers.meta;
   const switchedOff = (channel: SwitchedOffChannel['channel']) =>
     deps.misconfiguredChannels?.find((off) => off.channel === channel);
+  const twilio = deps.providers.twilio;
+  const twilioOff = switchedOff('twilio');
+  if (twilioOff) {
+    app.all('/webhooks/twilio/*', (c) => refuseSwitchedOff(c, deps, twilioOff));
+  } else if (twilio) {
+    app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio, signatureRefusals }));
+  }
+  const meta = deps.providers.meta;
   const metaOff = switchedOff('meta');
   const whatsappOff = switchedOff('whatsapp');
   if (metaOff) {

@@ -4,9 +4,10 @@ import type { Metrics } from '#lib/ports/metrics.ts';
 import { errorBody } from './errors.ts';
 
 /** A channel this deployment switched off for its incomplete configuration (AppConfig.misconfiguredChannels). */
-export type SwitchedOffChannel = { channel: 'meta' | 'whatsapp'; missing: string[] };
+export type SwitchedOffChannel = { channel: 'twilio' | 'meta' | 'whatsapp'; missing: string[] };
 
 const LABELS: Record<SwitchedOffChannel['channel'], string> = {
+  twilio: 'Twilio webhooks are',
   meta: 'Meta webhooks are',
   whatsapp: 'WhatsApp Cloud webhooks are',
 };
@@ -14,7 +15,8 @@ const LABELS: Record<SwitchedOffChannel['channel'], string> = {
 /**
  * Answers a webhook of a switched-off channel 503, which its provider retries (Meta for up to
  * 36 hours, WhatsApp Cloud up to 7 days): the messages come again once the configuration is
- * completed, recorded and acknowledged then. The body names no setting (the caller is not
+ * completed, recorded and acknowledged then. Twilio retries none (it could not be verified
+ * anyway without its auth token): the error line and the alarm are all there is. The body names no setting (the caller is not
  * authenticated); the error line and the `ChannelMisconfigured` metric (its alarm) do the telling.
  */
 export function refuseSwitchedOff(

@@ -4,7 +4,7 @@ import { createMailgunChannel } from '#lib/channels/mailgun/index.ts';
 import { createMetaChannel } from '#lib/channels/meta/index.ts';
 import { createSesChannel } from '#lib/channels/ses/index.ts';
 import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
-import type { AppConfig } from '#lib/config/app-config.ts';
+import type { AppConfig, MisconfiguredChannel } from '#lib/config/app-config.ts';
 import { voiceSmsAllowed } from '#lib/domain/ack-policy.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import type { Providers } from '#lib/http/app.ts';
@@ -36,15 +36,17 @@ export function wireChannels(
   },
 ): ChannelWiring {
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
-  const twilio = createTwilioChannel({
-    accountSid: config.twilio.accountSid,
-    authToken: config.twilio.authToken,
-    secondaryAuthToken: config.twilio.secondaryAuthToken,
-    apiBaseUrl: config.twilio.apiBaseUrl,
-    statusCallbackUrl: `${config.publicUrl}/webhooks/twilio/status`,
-    clock: options.clock,
-    ...fetchOption,
-  });
+  const twilio = config.twilio
+    ? createTwilioChannel({
+        accountSid: config.twilio.accountSid,
+        authToken: config.twilio.authToken,
+        secondaryAuthToken: config.twilio.secondaryAuthToken,
+        apiBaseUrl: config.twilio.apiBaseUrl,
+        statusCallbackUrl: `${config.publicUrl}/webhooks/twilio/status`,
+        clock: options.clock,
+        ...fetchOption,
+      })
+    : null;
   const meta = config.meta
     ? createMetaChannel({
         appSecret: config.meta.appSecret,
@@ -97,8 +99,10 @@ export function wireChannels(
 
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.
   const registry: Record<string, Partial<Record<Channel, ChannelSender>>> = {
-    twilio: { sms: twilio.sender, mms: twilio.sender, whatsapp: twilio.sender, voice: twilio.sender },
-    meta: { ...switchedOffSenders(config), ...meta?.senders },
+    twilio: twilio
+      ? { sms: twilio.sender, mms: twilio.sender, whatsapp: twilio.sender, voice: twilio.sender }
+      : switchedOffSenders(config, 'twilio'),
+    meta: { ...switchedOffSenders(config, 'meta'), ...meta?.senders },
     ses: { email },
     mailgun: { email },
   };
@@ -131,7 +135,10 @@ export function wireChannels(
  * worker found no sender and skipped it for good (channel-cannot-send), as for a channel never
  * configured.
  */
-function switchedOffSenders(config: AppConfig): Partial<Record<Channel, ChannelSender>> {
+function switchedOffSenders(
+  config: AppConfig,
+  provider: 'twilio' | 'meta',
+): Partial<Record<Channel, ChannelSender>> {
   const off = (channel: Channel): ChannelSender => ({
     send: async () => {
       throw new SendError(`${channel} is switched off in this deployment: its configuration is incomplete`, {
@@ -141,11 +148,13 @@ function switchedOffSenders(config: AppConfig): Partial<Record<Channel, ChannelS
     },
   });
   const senders: Partial<Record<Channel, ChannelSender>> = {};
+  // Email keeps its webhooks and has no sender: its mail is recorded, not acknowledged.
+  const theirs: Record<'twilio' | 'meta', Partial<Record<MisconfiguredChannel['channel'], Channel[]>>> = {
+    twilio: { twilio: ['sms', 'mms', 'whatsapp', 'voice'] },
+    meta: { meta: ['messenger', 'instagram', 'whatsapp'], whatsapp: ['whatsapp'] },
+  };
   for (const { channel } of config.misconfiguredChannels) {
-    // Email keeps its webhooks and has no sender: its mail is recorded, not acknowledged.
-    if (channel === 'email') continue;
-    const channels: Channel[] = channel === 'meta' ? ['messenger', 'instagram', 'whatsapp'] : ['whatsapp'];
-    for (const name of channels) senders[name] = off(name);
+    for (const name of theirs[provider][channel] ?? []) senders[name] = off(name);
   }
   return senders;
 }

@@ -15,6 +15,7 @@ import {
   type FakeMeta,
   startFakeMeta,
 } from '#test/support/fake-meta.ts';
+import { startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { mailgunFixture, signMailgun, TEST_SIGNING_KEY } from '#test/support/mailgun-factory.ts';
 import { metaFixtureBody, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
@@ -418,6 +419,145 @@ describe('a Lambda cold start with a channel configured by half', () => {
     expect(line).toMatchObject({ level: 'ERROR', missing: ['SES_FROM_ADDRESS'] });
     expect(JSON.stringify(output.lines())).not.toContain(TEST_SIGNING_KEY);
     expect(output.metric('ChannelMisconfigured')).toBe(1);
+  });
+});
+
+// Found at stop 26's review, carried to stop 27: TWILIO_AUTH_TOKEN and TWILIO_ACCOUNT_SID were
+// required secrets, so a production secret without them (a business on Meta and email only,
+// a secret re-created by hand) stopped every cold start: every webhook answered 5xx and the
+// agents' API was down, Meta's and email's messages with Twilio's. Now Twilio is switched off
+// alone, like a channel configured by half.
+describe('a Lambda cold start without a Twilio secret', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  const WITHOUT_TWILIO = {
+    META_APP_SECRET: TEST_APP_SECRET,
+    META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+    META_PAGE_ACCESS_TOKEN: 'EAApageToken0123456789',
+    MAILGUN_SIGNING_KEY: TEST_SIGNING_KEY,
+    SES_FROM_ADDRESS: 'Anna Kowalska <anna@example.com>',
+  };
+
+  it.each([[['TWILIO_AUTH_TOKEN']], [['TWILIO_ACCOUNT_SID']], [['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID']]])(
+    'should start without %j: Meta, email and the API work, Twilio answers 503 CHANNEL_MISCONFIGURED, the log names it',
+    async (missing) => {
+      // Prepare: Meta and Mailgun configured, Twilio secrets missing from the provider secret
+      backends = await startBackends();
+      const unset = Object.fromEntries(missing.map((name) => [name, '']));
+      process.env = productionEnv(backends, { ...WITHOUT_TWILIO, ...unset });
+      const presentValues = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID']
+        .filter((name) => !missing.includes(name))
+        .map((name) => process.env[name] as string);
+      const output = captureOutput();
+      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+      // Act
+      const started = await loadLambdaRuntime('switchboard-http').then(
+        (runtime) => ({ runtime, error: undefined }),
+        (error: Error) => ({ runtime: undefined, error: error.message }),
+      );
+      expect(started.error, 'the cold start failed').toBeUndefined();
+      const runtime = started.runtime as NonNullable<typeof started.runtime>;
+      const meta = await postMeta(runtime, 'messenger-text');
+      const form = signMailgun(mailgunFixture('reply-polish'), { timestamp: Math.floor(Date.now() / 1000) });
+      const mail = await runtime.app.request('/webhooks/email/mailgun', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+      const sms = await postSms(runtime);
+      const call = await runtime.app.request('/webhooks/twilio/voice', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'CallSid=CA0123&From=%2B48600100200',
+      });
+      const api = await runtime.app.request('/api/conversations', {
+        headers: { authorization: `Bearer ${'a'.repeat(48)}` },
+      });
+
+      // Assess: Meta's and email's messages are recorded and the API lists them; every Twilio
+      // webhook is refused with the code (no setting named to a stranger, no stack trace)
+      expect({ meta: meta.status, mail: mail.status, api: api.status }).toEqual({
+        meta: 200,
+        mail: 200,
+        api: 200,
+      });
+      const { items } = (await api.json()) as { items: Array<{ channel: string }> };
+      expect(items.map((conversation) => conversation.channel).sort()).toEqual(['email', 'messenger']);
+      for (const refused of [sms, call]) {
+        expect(refused.status).toBe(503);
+        const body = (await refused.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('CHANNEL_MISCONFIGURED');
+        expect(JSON.stringify(body)).not.toMatch(/TWILIO_|at |\.ts/);
+      }
+      const line = output
+        .lines()
+        .find((entry) => entry.message === 'channel switched off: configured by half');
+      expect(line).toMatchObject({ level: 'ERROR', channel: 'twilio', missing });
+      const logged = JSON.stringify(output.lines());
+      for (const secret of [...presentValues, TEST_APP_SECRET, TEST_SIGNING_KEY, 'a'.repeat(48)]) {
+        expect(logged).not.toContain(secret);
+      }
+      // the cold start and each refused webhook
+      expect(output.metric('ChannelMisconfigured')).toBe(3);
+    },
+  );
+
+  it('should keep a Twilio ack queued while Twilio is switched off, and send it once the secret is back', async () => {
+    // Prepare: Twilio fully configured against a fake Twilio API; a customer texts and the ack is queued
+    backends = await startBackends();
+    const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
+    captureOutput();
+    const start = async (values: Record<string, string>, service: string) => {
+      vi.resetModules();
+      process.env = productionEnv(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values });
+      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+      return loadLambdaRuntime(service);
+    };
+    try {
+      const http = await start({}, 'switchboard-http');
+      expect((await postSms(http)).status).toBe(200);
+      const received = await backends.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: backends.queueUrl, WaitTimeSeconds: 1 }),
+      );
+      const [job] = received.Messages ?? [];
+      const body = job?.Body as string;
+      const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+
+      // Act: a deploy whose secret lost the auth token takes the job; then the fixed one
+      const off = await start({ TWILIO_AUTH_TOKEN: '' }, 'switchboard-ack-worker');
+      const whileOff = await handleWorkRecord(off.workDeps, { body, receiveCount: 1, messageId: 'm1' }).then(
+        (result) => result.kind,
+        (error: Error) => (error as { code?: string }).code ?? error.name,
+      );
+      const [offConversation] = (await off.store.listConversations({ status: 'open', limit: 10 })).items;
+      const requestsWhileOff = twilio.requests.length;
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      const fixed = await start({}, 'switchboard-ack-worker');
+      await handleWorkRecord(fixed.workDeps, { body, receiveCount: 2, messageId: 'm1' });
+      const [conversation] = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
+
+      // Assess: refused as ours (back to the queue, then the DLQ for a redrive), never skipped
+      expect({ whileOff, ack: offConversation?.ack?.state, requestsWhileOff }).toEqual({
+        whileOff: 'SEND_FAILED',
+        ack: 'pending',
+        requestsWhileOff: 0,
+      });
+      expect(conversation?.ack?.state).toBe('sent');
+      expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+      await twilio.close();
+    }
   });
 });
 

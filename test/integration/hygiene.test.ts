@@ -59,7 +59,7 @@ describe('limits and log hygiene', () => {
       '90010112345',
       'Dziękujemy, sprawdzamy',
       TEST_API_TOKEN,
-      sb.config.twilio.authToken,
+      sb.config.twilio?.authToken as string,
     ]) {
       expect(logged).not.toContain(secret);
     }

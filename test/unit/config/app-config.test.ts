@@ -213,4 +213,36 @@ describe('a channel configured by half, refused by npm start, switched off in pr
       expect(refused).toBeUndefined();
     },
   );
+
+  // Stop 27: a production secret without a Twilio value stopped every cold start (all webhooks
+  // and the API down); now only Twilio is switched off there. npm start still refuses it (it
+  // generates both when unset, so only a value set to nothing reaches this).
+  it.each([['TWILIO_AUTH_TOKEN'], ['TWILIO_ACCOUNT_SID']])(
+    'should refuse npm start without %s, and switch only Twilio off in production',
+    async (name) => {
+      // Act
+      const { refused } = coldStart({ [name]: '' });
+      const { started } = coldStart({ [name]: '' }, 'production');
+      const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, [name]: '' }), DEFAULT_BUSINESS_CONFIG);
+      const sms = started?.sendAckDeps.senders('twilio', 'sms');
+
+      // Assess: named, never a value; Twilio's sends refused as ours (the job waits), not skipped
+      expect((refused as Error | undefined)?.message).toBe(`Missing required secret: ${name}`);
+      expect(config.twilio).toBeNull();
+      expect(config.misconfiguredChannels).toEqual([
+        expect.objectContaining({ channel: 'twilio', missing: [name] }),
+      ]);
+      expect(JSON.stringify(config.misconfiguredChannels)).not.toMatch(/0123456789abcdef/);
+      await expect(
+        sms?.send({
+          channel: 'sms',
+          provider: 'twilio',
+          to: '+48601234567',
+          from: '+48221234567',
+          text: 'Dzień dobry',
+          idempotencyKey: 'msg_1',
+        }),
+      ).rejects.toMatchObject({ ours: true, permanent: false });
+    },
+  );
 });
