@@ -29,7 +29,8 @@ export type AuthDeps = {
   bootstrapToken: string;
   /**
    * Why the bootstrap token is refused in this deployment (too short for production), or null.
-   * It then gets a 401 that says so, an error line and a `BootstrapTokenRefused` metric.
+   * It then gets a wrong token's 401 and counts as a failed login; the error line and the
+   * `BootstrapTokenRefused` metric (never the answer) say why.
    */
   bootstrapRefused?: string | null;
   metrics?: Metrics;
@@ -63,17 +64,11 @@ export function authenticate(deps: AuthDeps) {
     const waiting = deps.failedLogins.blocked(client);
     if (waiting !== null) return tooManyFailures(c, waiting);
     if (deps.bootstrapRefused && secretsMatch(token, deps.bootstrapToken)) {
-      // The operator's own token, refused by this deployment: say why, to them and to the alarms.
+      // The operator's own token, refused by this deployment: say why to the operator's log and
+      // alarms only. The caller gets a wrong token's answer below, and the try counts as one: an
+      // answer of its own would tell a guesser that the weak token they tried is the right one.
       deps.log.error('bootstrap token refused', { reason: deps.bootstrapRefused });
       deps.metrics?.count('BootstrapTokenRefused');
-      return c.json(
-        errorBody(
-          'BOOTSTRAP_TOKEN_REFUSED',
-          `${deps.bootstrapRefused}. The bootstrap token is refused until it is replaced; API keys work.`,
-        ),
-        401,
-        { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-      );
     }
     const principal = await resolve(deps, token);
     if (!principal) {

@@ -95,7 +95,7 @@ function errorCodes(operation: ApiOperation): Map<ErrorStatus, string[]> {
     add(422, 'IDEMPOTENCY_KEY_REUSED');
   }
   if (operation.auth !== 'public') {
-    add(401, 'UNAUTHORIZED', 'BOOTSTRAP_TOKEN_REFUSED');
+    add(401, 'UNAUTHORIZED');
     add(403, 'FORBIDDEN');
   }
   for (const [status, own] of Object.entries(operation.errors ?? {}))
