@@ -23,6 +23,7 @@ import { apiGatewayClientAddress, type ClientAddress } from './client-address.ts
 import { errorBody, handleError } from './errors.ts';
 import { FailedLogins } from './failed-logins.ts';
 import type { EventHandlers } from './ingest.ts';
+import { LogThrottle } from './log-throttle.ts';
 import { rateLimit } from './rate-limit.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -141,10 +142,11 @@ export function createApp(deps: AppDeps): Hono {
   });
   const switchedOff = (channel: SwitchedOffChannel['channel']) =>
     deps.misconfiguredChannels?.find((off) => off.channel === channel);
+  const offDeps = { log: deps.log, metrics: deps.metrics, switchedOffLines: new LogThrottle(deps.clock) };
   const twilio = deps.providers.twilio;
   const twilioOff = switchedOff('twilio');
   if (twilioOff) {
-    app.all('/webhooks/twilio/*', (c) => refuseSwitchedOff(c, deps, twilioOff));
+    app.all('/webhooks/twilio/*', (c) => refuseSwitchedOff(c, offDeps, twilioOff));
   } else if (twilio) {
     app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio, signatureRefusals }));
   }
@@ -152,7 +154,7 @@ export function createApp(deps: AppDeps): Hono {
   const metaOff = switchedOff('meta');
   const whatsappOff = switchedOff('whatsapp');
   if (metaOff) {
-    app.all('/webhooks/meta', (c) => refuseSwitchedOff(c, deps, metaOff));
+    app.all('/webhooks/meta', (c) => refuseSwitchedOff(c, offDeps, metaOff));
   } else if (meta) {
     app.route(
       '/webhooks/meta',
@@ -161,6 +163,7 @@ export function createApp(deps: AppDeps): Hono {
         webhook: meta.webhook,
         handshake: meta.handshake,
         signatureRefusals,
+        switchedOffLines: offDeps.switchedOffLines,
         ...(whatsappOff ? { whatsappOff } : {}),
       }),
     );

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { errorBody } from './errors.ts';
+import type { LogThrottle } from './log-throttle.ts';
 
 /** A channel this deployment switched off for its incomplete configuration (AppConfig.misconfiguredChannels). */
 export type SwitchedOffChannel = { channel: 'twilio' | 'meta' | 'whatsapp'; missing: string[] };
@@ -18,18 +19,27 @@ const LABELS: Record<SwitchedOffChannel['channel'], string> = {
  * completed, recorded and acknowledged then. Twilio retries none (it could not be verified
  * anyway without its auth token): the error line and the alarm are all there is. The body names no setting (the caller is not
  * authenticated); the error line and the `ChannelMisconfigured` metric (its alarm) do the telling.
+ * The metric counts every refused webhook (for Twilio, which retries none, each is a message or
+ * call lost; it adds no log line: it joins the EMF line every webhook writes for WebhookLatency);
+ * the error line, which anyone can cause by posting, is written once a minute per channel
+ * (`switchedOffLines`, the limit signature refusals have), saying how many it left out.
  */
 export function refuseSwitchedOff(
   c: Context,
-  deps: { log: Log; metrics: Metrics },
+  deps: { log: Log; metrics: Metrics; switchedOffLines: LogThrottle },
   off: SwitchedOffChannel,
 ): Response {
-  deps.log.error('webhook refused: channel switched off', {
-    channel: off.channel,
-    missing: off.missing,
-    route: c.req.path,
-  });
   deps.metrics.count('ChannelMisconfigured');
+  const admitted = deps.switchedOffLines.admit(off.channel);
+  if (admitted) {
+    deps.log.error('webhook refused: channel switched off', {
+      channel: off.channel,
+      missing: off.missing,
+      // The matched route, a fixed set: under /webhooks/twilio/* the path is the caller's to invent.
+      route: c.req.routePath,
+      ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}),
+    });
+  }
   return c.json(
     errorBody(
       'CHANNEL_MISCONFIGURED',

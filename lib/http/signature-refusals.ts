@@ -2,6 +2,7 @@ import type { VerifyOutcome } from '#lib/channels/channel.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import { LOG_LINE_INTERVAL_MS, LogThrottle } from './log-throttle.ts';
 
 /** What a refusal's log line says for each outcome (the response says it too, in its code). */
 const REASONS: Record<Exclude<VerifyOutcome, 'ok'>, string> = {
@@ -12,7 +13,7 @@ const REASONS: Record<Exclude<VerifyOutcome, 'ok'>, string> = {
 };
 
 /** One line per channel and reason at most this often per process; the rest are counted in it. */
-export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+export const REFUSAL_LOG_INTERVAL_MS = LOG_LINE_INTERVAL_MS;
 
 export type SignatureRefusal = {
   /** The provider the route serves: twilio, meta, ses, mailgun. */
@@ -37,14 +38,13 @@ export type SignatureRefusal = {
 export class SignatureRefusals {
   readonly #log: Log;
   readonly #metrics: Metrics;
-  readonly #clock: Clock;
-  /** channel + reason → when its last line was written (epoch ms) and the refusals since. */
-  readonly #lines = new Map<string, { at: number; suppressed: number }>();
+  /** One line per channel + reason a minute. */
+  readonly #lines: LogThrottle;
 
   constructor(deps: { log: Log; metrics: Metrics; clock: Clock }) {
     this.#log = deps.log;
     this.#metrics = deps.metrics;
-    this.#clock = deps.clock;
+    this.#lines = new LogThrottle(deps.clock);
   }
 
   refused(refusal: SignatureRefusal): void {
@@ -52,20 +52,14 @@ export class SignatureRefusals {
     // logged (rate-limited) but not counted, so it cannot raise the alarm.
     if (refusal.outcome !== 'missing') this.#metrics.count('SignatureRefusals');
     const reason = REASONS[refusal.outcome];
-    const key = `${refusal.channel} ${reason}`;
-    const now = this.#clock.now().getTime();
-    const last = this.#lines.get(key);
-    if (last && now - last.at < REFUSAL_LOG_INTERVAL_MS) {
-      last.suppressed += 1;
-      return;
-    }
-    this.#lines.set(key, { at: now, suppressed: 0 });
+    const admitted = this.#lines.admit(`${refusal.channel} ${reason}`);
+    if (!admitted) return;
     this.#log.warn('webhook signature refused', {
       channel: refusal.channel,
       route: refusal.route,
       reason,
       ...(refusal.urls ? { urls: refusal.urls.map(withoutQuery) } : {}),
-      ...(last?.suppressed ? { suppressed: last.suppressed } : {}),
+      ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}),
     });
   }
 }

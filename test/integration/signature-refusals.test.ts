@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { mailgunFixture, signMailgun } from '#test/support/mailgun-factory.ts';
+import { metaFixtureBody, signMeta } from '#test/support/meta-factory.ts';
 import { memoryLog } from '#test/support/silent-log.ts';
 import { sesFixture, signSns, snsKeys, snsNotification } from '#test/support/sns-signer.ts';
 import { startTestSwitchboard, TEST_PUBLIC_URL, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -186,4 +187,82 @@ describe('webhook signature refusals', () => {
     expect(refusals(metrics)).toBe(51);
     expect(refusalLines().map((line) => line.fields?.suppressed ?? 0)).toEqual([0, 49]);
   });
+});
+
+// Stop 27: while a channel was switched off for its configuration, every post to its webhook
+// wrote an error line: a scanner (or the provider's own retries, Meta's for 36 hours) could fill
+// the log, unlike signature refusals, rate-limited above. Now the same limit applies.
+describe('webhooks of a switched-off channel', () => {
+  let sb: TestSwitchboard;
+  let runtime: Runtime;
+  let log: ReturnType<typeof memoryLog>;
+  let metrics: ReturnType<typeof countingMetrics>;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  const post = {
+    twilio: () => {
+      const path = '/webhooks/twilio/messaging';
+      const { body, headers } = signTwilio(`${TEST_PUBLIC_URL}${path}`, twilioForm('sms-polish'), 'unused');
+      return runtime.app.request(path, { method: 'POST', headers, body });
+    },
+    meta: () => postMeta('messenger-text'),
+    whatsapp: () => postMeta('whatsapp-text'),
+  };
+  const postMeta = (fixture: 'messenger-text' | 'whatsapp-text') => {
+    const body = metaFixtureBody(fixture);
+    return runtime.app.request('/webhooks/meta', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(body) },
+      body,
+    });
+  };
+
+  it.each([
+    ['twilio', ['TWILIO_AUTH_TOKEN']],
+    ['meta', ['META_VERIFY_TOKEN']],
+    ['whatsapp', ['WHATSAPP_PHONE_NUMBER_ID']],
+  ] as const)(
+    'should answer and count every post to switched-off %s but log at most one line a minute, saying how many it left out',
+    async (channel, missing) => {
+      // Prepare: a production function with the channel switched off (as buildAppConfig leaves it)
+      sb = await startTestSwitchboard();
+      log = memoryLog();
+      metrics = countingMetrics();
+      const off = { channel, missing: [...missing], reason: `${missing[0]} is missing` };
+      runtime = createRuntime({
+        config: {
+          ...sb.config,
+          ...(channel === 'twilio' ? { twilio: null } : {}),
+          misconfiguredChannels: [off],
+        },
+        dynamodb: sb.backends.dynamodb,
+        sqs: sb.backends.sqs,
+        log,
+        clock: sb.clock,
+        metrics,
+      });
+
+      // Act: 50 posts (a scanner, or the provider retrying), then one a minute later
+      const statuses: number[] = [];
+      for (let i = 0; i < 50; i++) statuses.push((await post[channel]()).status);
+      sb.clock.advance(60_000);
+      statuses.push((await post[channel]()).status);
+
+      // Assess: each refused and counted (the alarm's metric, and how many Twilio lost); two lines
+      const lines = log.lines.filter((line) => line.message === 'webhook refused: channel switched off');
+      expect(statuses).toEqual(Array(51).fill(503));
+      expect(
+        metrics.counted
+          .filter(({ name }) => name === 'ChannelMisconfigured')
+          .reduce((n, { value }) => n + value, 0),
+      ).toBe(51);
+      expect(lines.map((line) => [line.fields?.channel, line.fields?.suppressed ?? 0])).toEqual([
+        [channel, 0],
+        [channel, 49],
+      ]);
+    },
+  );
 });

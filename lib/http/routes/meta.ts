@@ -6,6 +6,7 @@ import type { Metrics } from '#lib/ports/metrics.ts';
 import { refuseSwitchedOff, type SwitchedOffChannel } from '../channel-off.ts';
 import { type DeferDeps, ingestOrDefer } from '../defer.ts';
 import { errorBody, SignatureError } from '../errors.ts';
+import type { LogThrottle } from '../log-throttle.ts';
 import type { SignatureRefusals } from '../signature-refusals.ts';
 import { webhookRequest } from '../webhook-request.ts';
 
@@ -17,6 +18,8 @@ export type MetaRouteDeps = DeferDeps & {
   metrics: Metrics;
   /** WhatsApp Cloud switched off (configured by half): its posts get 503, Messenger's and Instagram's go on. */
   whatsappOff?: SwitchedOffChannel;
+  /** The switched-off channels' error lines, one a minute per channel (refuseSwitchedOff). */
+  switchedOffLines: LogThrottle;
 };
 
 /**
