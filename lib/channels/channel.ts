@@ -28,9 +28,19 @@ export type WebhookRequest = {
  * checked); `expired`: signed longer ago than any retry of it could still be accepted, so the
  * provider may be told to stop retrying (Mailgun's timestamp, SNS's past its window);
  * `unknown-source`: signed by the provider for a source that is not ours (an SNS topic not in
- * SES_TOPIC_ARNS), answered as `invalid` but logged apart: a renamed topic looks like this.
+ * SES_TOPIC_ARNS), answered as `invalid` but logged apart: a renamed topic looks like this;
+ * `unsupported-algorithm` and `unconfigured-key`: signed under a scheme the request names
+ * (Twilio's Webhook Settings header) with an algorithm we do not know, or with a key we were
+ * not given, answered as `invalid` but logged apart: ops have a key to configure.
  */
-export type VerifyOutcome = 'ok' | 'missing' | 'invalid' | 'expired' | 'unknown-source';
+export type VerifyOutcome =
+  | 'ok'
+  | 'missing'
+  | 'invalid'
+  | 'expired'
+  | 'unknown-source'
+  | 'unsupported-algorithm'
+  | 'unconfigured-key';
 
 /** The body is not what the provider documents; answered with 400, nothing stored. */
 export class MalformedPayloadError extends SwitchboardError {

@@ -18,6 +18,11 @@ export type AppConfig = {
     authToken: string;
     /** Also accepted on webhooks while the auth token is rotated (TWILIO_AUTH_TOKEN_SECONDARY). */
     secondaryAuthToken?: string;
+    /**
+     * The SharedKey secrets a Webhook Setting signs webhooks with (TWILIO_WEBHOOK_SHARED_KEY and,
+     * while it is rotated, TWILIO_WEBHOOK_SHARED_KEY_SECONDARY); empty when none is set.
+     */
+    webhookSharedKeys: string[];
     apiBaseUrl: string;
   } | null;
   /** null without META_APP_SECRET and META_VERIFY_TOKEN: Meta is off (one without the other is refused). */
@@ -254,6 +259,9 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
             ...(env.TWILIO_AUTH_TOKEN_SECONDARY
               ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY }
               : {}),
+            webhookSharedKeys: [env.TWILIO_WEBHOOK_SHARED_KEY, env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY].filter(
+              (key): key is string => key !== undefined,
+            ),
             apiBaseUrl: env.TWILIO_API_BASE_URL,
           }
         : null,

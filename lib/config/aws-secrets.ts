@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ConfigError, ROTATION_SECRETS, SECRET_NAMES } from './env.ts';
+import { ConfigError, ROTATION_SECRETS, SECRET_NAMES, TWILIO_SHARED_KEY_SECRETS } from './env.ts';
 
 /**
  * Reads the provider secrets (a JSON object) from Secrets Manager and returns them as
@@ -29,7 +29,7 @@ export function parseProviderSecret(raw: string | undefined): Record<string, str
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError('The provider secret is not a JSON object');
   const entries: Record<string, string> = {};
-  for (const name of [...SECRET_NAMES, ...ROTATION_SECRETS]) {
+  for (const name of [...SECRET_NAMES, ...ROTATION_SECRETS, ...TWILIO_SHARED_KEY_SECRETS]) {
     const item = (value as Record<string, unknown>)[name];
     if (typeof item === 'string' && item.trim() !== '') entries[name] = item;
   }

@@ -12,6 +12,8 @@ const SIGNATURE_REFUSALS = {
   expired: ['SIGNATURE_EXPIRED', 'The request was signed too long ago'],
   // Answered as a mismatch: a forger learns nothing of which sources we accept.
   'unknown-source': ['SIGNATURE_INVALID', 'The request signature does not match'],
+  'unsupported-algorithm': ['SIGNATURE_INVALID', 'The request signature does not match'],
+  'unconfigured-key': ['SIGNATURE_INVALID', 'The request signature does not match'],
 } as const;
 
 /** A webhook whose signature is missing, wrong or too old: 403, nothing stored. */

@@ -10,6 +10,8 @@ const REASONS: Record<Exclude<VerifyOutcome, 'ok'>, string> = {
   invalid: 'signature mismatch',
   expired: 'expired',
   'unknown-source': 'unknown topic',
+  'unsupported-algorithm': 'unsupported signature algorithm',
+  'unconfigured-key': 'shared key not configured',
 };
 
 /** One line per channel and reason at most this often per process; the rest are counted in it. */
@@ -23,6 +25,11 @@ export type SignatureRefusal = {
   outcome: Exclude<VerifyOutcome, 'ok'>;
   /** The URLs a signature over the URL was checked against (Twilio's), without their query. */
   urls?: readonly string[];
+  /**
+   * What the channel can say of the scheme the request named, and what to configure (Twilio's
+   * Settings header: the SharedKey's id and the algorithm, never a secret). The channel caps them.
+   */
+  details?: Readonly<Record<string, string>>;
 };
 
 /**
@@ -59,6 +66,7 @@ export class SignatureRefusals {
       route: refusal.route,
       reason,
       ...(refusal.urls ? { urls: refusal.urls.map(withoutQuery) } : {}),
+      ...refusal.details,
       ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}),
     });
   }

@@ -41,6 +41,7 @@ export function wireChannels(
         accountSid: config.twilio.accountSid,
         authToken: config.twilio.authToken,
         secondaryAuthToken: config.twilio.secondaryAuthToken,
+        webhookSharedKeys: config.twilio.webhookSharedKeys,
         apiBaseUrl: config.twilio.apiBaseUrl,
         statusCallbackUrl: `${config.publicUrl}/webhooks/twilio/status`,
         clock: options.clock,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import type { WebhookRequest } from '#lib/channels/channel.ts';
@@ -98,3 +98,60 @@ export function signedTwilioRequest(
   const { body, headers } = signTwilio(options.signedUrl ?? url, params, options.authToken);
   return { url, headers, rawBody: body };
 }
+
+/** The header Twilio adds when a Webhook Rule's Setting signs with a SharedKey. */
+export const SIGNATURE_SETTINGS_HEADER = 'x-twilio-webhooks-signature-settings';
+
+/**
+ * Signs a form post the way Twilio does when a Webhook Rule matches the URL: the same signed
+ * string (the URL, then each param name + value, names sorted, repeated values de-duplicated
+ * and sorted), an HMAC under the Setting's SharedKey secret with its algorithm, base64, in
+ * X-Twilio-Signature; and the Settings header naming the key and algorithm. Written from the
+ * documented scheme, independent of lib/.
+ */
+export function signTwilioWithSharedKey(
+  url: string,
+  params: URLSearchParams | Record<string, string>,
+  secret: string,
+  options: { algorithm?: string; keyId?: string } = {},
+): { body: string; headers: Headers } {
+  const form = params instanceof URLSearchParams ? params : new URLSearchParams(params);
+  const values = asTwilioNodeParams(form);
+  let data = url;
+  for (const name of Object.keys(values).sort()) {
+    const value = values[name] as string | string[];
+    for (const item of typeof value === 'string' ? [value] : [...new Set(value)].sort()) data += name + item;
+  }
+  const algorithm = options.algorithm ?? 'HMAC_SHA256';
+  const headers = new Headers({
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-twilio-signature': createHmac(algorithm === 'HMAC_SHA1' ? 'sha1' : 'sha256', secret)
+      .update(data, 'utf8')
+      .digest('base64'),
+    [SIGNATURE_SETTINGS_HEADER]: `key=${options.keyId ?? TEST_SHARED_KEY_ID},algorithm=${algorithm}`,
+    'i-twilio-idempotency-token': randomBytes(16).toString('hex'),
+    'user-agent': 'TwilioProxy/1.1',
+  });
+  return { body: form.toString(), headers };
+}
+
+/**
+ * A JSON-bodied callback signed the Webhook-Rule way: Twilio appends `bodySHA256` (hex SHA-256
+ * of the raw body) to the URL and signs that URL alone. Returns the URL it was posted to.
+ */
+export function signTwilioJsonWithSharedKey(
+  url: string,
+  json: string,
+  secret: string,
+): { url: string; body: string; headers: Headers } {
+  const signedUrl = `${url}${url.includes('?') ? '&' : '?'}bodySHA256=${createHash('sha256').update(json, 'utf8').digest('hex')}`;
+  const headers = new Headers({
+    'content-type': 'application/json',
+    'x-twilio-signature': createHmac('sha256', secret).update(signedUrl, 'utf8').digest('base64'),
+    [SIGNATURE_SETTINGS_HEADER]: `key=${TEST_SHARED_KEY_ID},algorithm=HMAC_SHA256`,
+  });
+  return { url: signedUrl, body: json, headers };
+}
+
+/** A SharedKey's id as a Webhook Setting names it in tests (not a secret). */
+export const TEST_SHARED_KEY_ID = 'webhooks_shared_key_01kb7ztq3xq6m3j8r2c5v9w4hd';

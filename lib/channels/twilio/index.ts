@@ -27,6 +27,7 @@ import {
 export type { TwilioMessagingPayload } from './schema.ts';
 export type { TwilioStatusPayload } from './status.ts';
 export { emptyTwiml, escapeXml, TWIML_CONTENT_TYPE } from './twiml.ts';
+export { SIGNATURE_SETTINGS_HEADER, signatureRefusalDetails } from './verify.ts';
 export { callContactKey, isWithheldCaller } from './voice-normalize.ts';
 export type {
   TwilioRecordActionPayload,
@@ -53,6 +54,12 @@ export type TwilioChannelOptions = {
    * accepted. API requests use the primary only (docs/deploy.md, "Rotating the Twilio auth token").
    */
   secondaryAuthToken?: string | undefined;
+  /**
+   * The secrets of the SharedKeys a Webhook Setting signs with (the old and the new while a Rule
+   * splits traffic between two Settings): webhooks carrying Twilio's Settings header are checked
+   * with these, never the auth token. Empty: such webhooks are refused (docs/deploy.md).
+   */
+  webhookSharedKeys?: readonly string[];
   apiBaseUrl?: string;
   fetch?: typeof globalThis.fetch;
   /** Stamps delivery updates with when we heard of them. */
@@ -89,7 +96,8 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
     throw new SwitchboardError('CONFIG_INVALID', 'Twilio accountSid and authToken are required');
   }
   const tokens = options.secondaryAuthToken ? [authToken, options.secondaryAuthToken] : [authToken];
-  const verify = (request: WebhookRequest) => verifyTwilioSignature(request, tokens);
+  const sharedKeys = options.webhookSharedKeys ?? [];
+  const verify = (request: WebhookRequest) => verifyTwilioSignature(request, tokens, sharedKeys);
   return {
     provider: 'twilio',
     messaging: {

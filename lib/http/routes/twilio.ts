@@ -1,6 +1,11 @@
 import { type Context, Hono } from 'hono';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
-import { emptyTwiml, TWIML_CONTENT_TYPE, type TwilioChannel } from '#lib/channels/twilio/index.ts';
+import {
+  emptyTwiml,
+  signatureRefusalDetails,
+  TWIML_CONTENT_TYPE,
+  type TwilioChannel,
+} from '#lib/channels/twilio/index.ts';
 import { voiceGreetingTwiml, voiceRecordedTwiml } from '#lib/channels/twilio/voice-twiml.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { LocaleSchema } from '#lib/domain/channel.ts';
@@ -45,6 +50,7 @@ async function receive(
       route: c.req.path,
       outcome: verified,
       urls: request.receivedUrl ? [request.url, request.receivedUrl] : [request.url],
+      details: signatureRefusalDetails(verified, request.headers),
     });
     throw new SignatureError(verified);
   }

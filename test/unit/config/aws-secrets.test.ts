@@ -24,6 +24,25 @@ describe('the provider secret', () => {
     expect(entries).toEqual({ TWILIO_AUTH_TOKEN: 'tok-1', TWILIO_AUTH_TOKEN_SECONDARY: 'tok-2' });
   });
 
+  it('should take the Twilio webhook shared keys a Webhook Setting signs with (stop 27)', () => {
+    // Act: the shared keys ride in the same provider secret; dropped here, every webhook a
+    // Webhook Rule matches would be refused on AWS while npm start accepted it
+    const entries = parseProviderSecret(
+      JSON.stringify({
+        TWILIO_AUTH_TOKEN: 'tok-1',
+        TWILIO_WEBHOOK_SHARED_KEY: 'sk-1',
+        TWILIO_WEBHOOK_SHARED_KEY_SECONDARY: 'sk-2',
+      }),
+    );
+
+    // Assess
+    expect(entries).toEqual({
+      TWILIO_AUTH_TOKEN: 'tok-1',
+      TWILIO_WEBHOOK_SHARED_KEY: 'sk-1',
+      TWILIO_WEBHOOK_SHARED_KEY_SECONDARY: 'sk-2',
+    });
+  });
+
   it.each([
     ['a value not quoted', '{"TWILIO_AUTH_TOKEN": abcdef1234567890}'],
     ['text after the object', '{"TWILIO_AUTH_TOKEN": "abcdef1234567890"} abcdef1234567890'],

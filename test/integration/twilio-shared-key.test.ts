@@ -1,0 +1,215 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+import { startTestSwitchboard, TEST_PUBLIC_URL, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  SIGNATURE_SETTINGS_HEADER,
+  signTwilio,
+  signTwilioJsonWithSharedKey,
+  signTwilioWithSharedKey,
+  TEST_AUTH_TOKEN,
+  TEST_SHARED_KEY_ID,
+  twilioForm,
+} from '#test/support/twilio-factory.ts';
+
+// Stop 27: Twilio's Webhooks configuration API (Webhook Settings and Rules) signs the webhooks a
+// Rule matches with the Setting's SharedKey (HMAC-SHA256 usually) instead of the auth token,
+// and says so in X-Twilio-Webhooks-Signature-Settings. Only the auth token's HMAC-SHA1 was
+// checked: a business that put a Rule on our URLs (for retries or timeouts, say) had every SMS,
+// WhatsApp message and call refused with 403, which Twilio never posts again.
+
+const SHARED_KEY = 'sk_secret_Lq8v2Zr0yXw5Tn4Hc7Jd1Fb9Gm3Kp6Ss';
+const NEXT_SHARED_KEY = 'sk_secret_Vt3Nq7Wd2Ej9Rc5Yb8Hx1Ka4Mg6Pz0Uf';
+const PATH = '/webhooks/twilio/messaging';
+
+function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
+  const counted: Array<{ name: MetricName; value: number }> = [];
+  return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
+}
+
+describe('Twilio webhooks signed with a Webhook Setting’s SharedKey', () => {
+  let sb: TestSwitchboard | undefined;
+  let metrics: ReturnType<typeof countingMetrics>;
+
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  async function start(env: Record<string, string> = { TWILIO_WEBHOOK_SHARED_KEY: SHARED_KEY }) {
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ env, metrics });
+    return sb;
+  }
+
+  const post = (signed: { body: string; headers: Headers }, path = PATH) =>
+    (sb as TestSwitchboard).runtime.app.request(path, { method: 'POST', ...signed });
+  const sms = (from: string) => twilioForm('sms-polish', { From: from });
+  const contacts = async () =>
+    (
+      (await (await (sb as TestSwitchboard).api('/api/conversations?limit=100')).json()) as {
+        items: Array<{ contact: { key: string } }>;
+      }
+    ).items
+      .map((conversation) => conversation.contact.key)
+      .sort();
+  const refusalLines = () =>
+    (sb as TestSwitchboard).log.lines.filter((line) => line.message === 'webhook signature refused');
+  const refusals = () =>
+    metrics.counted
+      .filter(({ name }) => name === 'SignatureRefusals')
+      .reduce((sum, { value }) => sum + value, 0);
+
+  it('should record an SMS signed the Webhook-Rule way (HMAC_SHA256 under the configured shared key)', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const response = await post(
+      signTwilioWithSharedKey(`${TEST_PUBLIC_URL}${PATH}`, sms('+48601000011'), SHARED_KEY),
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await contacts()).toEqual(['phone:+48601000011']);
+    expect(refusalLines()).toEqual([]);
+  });
+
+  it('should accept either shared key while the key is rotated (a Rule splitting traffic between two Settings)', async () => {
+    // Prepare: the secret carries the new key beside the old one
+    await start({
+      TWILIO_WEBHOOK_SHARED_KEY: SHARED_KEY,
+      TWILIO_WEBHOOK_SHARED_KEY_SECONDARY: NEXT_SHARED_KEY,
+    });
+    const url = `${TEST_PUBLIC_URL}${PATH}`;
+
+    // Act: one webhook under each Setting's key, and one under a Setting that signs HMAC_SHA1
+    const old = await post(signTwilioWithSharedKey(url, sms('+48601000012'), SHARED_KEY));
+    const next = await post(
+      signTwilioWithSharedKey(url, sms('+48601000013'), NEXT_SHARED_KEY, {
+        keyId: 'webhooks_shared_key_next',
+      }),
+    );
+    const sha1 = await post(
+      signTwilioWithSharedKey(url, sms('+48601000014'), NEXT_SHARED_KEY, { algorithm: 'HMAC_SHA1' }),
+    );
+
+    // Assess
+    expect([old.status, next.status, sha1.status]).toEqual([200, 200, 200]);
+    expect(await contacts()).toEqual(['phone:+48601000012', 'phone:+48601000013', 'phone:+48601000014']);
+  });
+
+  it('should refuse (403) a webhook signed with another shared key, or with the auth token under the Settings header, storing nothing', async () => {
+    // Prepare
+    await start();
+    const url = `${TEST_PUBLIC_URL}${PATH}`;
+    const withTokenSignature = signTwilio(url, sms('+48601000016'));
+    withTokenSignature.headers.set(
+      SIGNATURE_SETTINGS_HEADER,
+      `key=${TEST_SHARED_KEY_ID},algorithm=HMAC_SHA1`,
+    );
+
+    // Act
+    const wrongKey = await post(signTwilioWithSharedKey(url, sms('+48601000015'), NEXT_SHARED_KEY));
+    const tokenUnderHeader = await post(withTokenSignature);
+
+    // Assess
+    expect([wrongKey.status, tokenUnderHeader.status]).toEqual([403, 403]);
+    expect(await contacts()).toEqual([]);
+    expect(refusalLines().map((line) => line.fields?.reason)).toEqual(['signature mismatch']);
+    expect(refusals()).toBe(2);
+  });
+
+  it('should refuse (403) a Settings header naming an algorithm it does not know, saying so in the log and counting it', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const response = await post(
+      signTwilioWithSharedKey(`${TEST_PUBLIC_URL}${PATH}`, sms('+48601000017'), SHARED_KEY, {
+        algorithm: 'HMAC_SHA512',
+      }),
+    );
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(await contacts()).toEqual([]);
+    expect(refusalLines()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        fields: expect.objectContaining({
+          channel: 'twilio',
+          route: PATH,
+          reason: 'unsupported signature algorithm',
+          algorithm: 'HMAC_SHA512',
+        }),
+      }),
+    ]);
+    expect(refusals()).toBe(1);
+  });
+
+  it('should refuse (403) a webhook carrying the Settings header when no shared key is configured, the log saying what to configure and no secret', async () => {
+    // Prepare: the business created the Rule but did not give us the key
+    await start({});
+
+    // Act
+    const response = await post(
+      signTwilioWithSharedKey(`${TEST_PUBLIC_URL}${PATH}`, sms('+48601000018'), SHARED_KEY),
+    );
+
+    // Assess
+    expect(response.status).toBe(403);
+    const body = await response.text();
+    expect(body).not.toMatch(/\bat .+\.(ts|js):\d+/);
+    expect(await contacts()).toEqual([]);
+    const [line, ...more] = refusalLines();
+    expect(more).toEqual([]);
+    expect(line?.fields).toEqual(
+      expect.objectContaining({
+        channel: 'twilio',
+        route: PATH,
+        reason: 'shared key not configured',
+        signingKey: TEST_SHARED_KEY_ID,
+        fix: expect.stringContaining('TWILIO_WEBHOOK_SHARED_KEY'),
+      }),
+    );
+    expect(refusals()).toBe(1);
+    const logged = JSON.stringify((sb as TestSwitchboard).log.lines) + body;
+    expect(logged).not.toContain(SHARED_KEY);
+    expect(logged).not.toContain(TEST_AUTH_TOKEN);
+    expect(logged).not.toContain('601000018');
+  });
+
+  it('should check a JSON-bodied callback signed that way by its bodySHA256 (its signature passes; a changed body is refused)', async () => {
+    // Prepare: no Twilio route reads a JSON body, so a genuine one is refused as malformed (400),
+    // not as forged (403), which would raise the signature alarm
+    await start();
+    const json = JSON.stringify({
+      MessageSid: 'SM0123456789abcdef0123456789abcdef',
+      MessageStatus: 'delivered',
+    });
+    const signed = signTwilioJsonWithSharedKey(`${TEST_PUBLIC_URL}/webhooks/twilio/status`, json, SHARED_KEY);
+    const path = signed.url.slice(TEST_PUBLIC_URL.length);
+
+    // Act
+    const genuine = await post(signed, path);
+    const changed = await post({ headers: signed.headers, body: json.replace('delivered', 'read') }, path);
+
+    // Assess
+    expect(genuine.status).toBe(400);
+    expect(((await genuine.json()) as { error: { code: string } }).error.code).toBe('MALFORMED_PAYLOAD');
+    expect(changed.status).toBe(403);
+    expect(refusals()).toBe(1);
+  });
+
+  it('should keep accepting webhooks signed with the auth token (no Settings header) when a shared key is configured', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const response = await post(signTwilio(`${TEST_PUBLIC_URL}${PATH}`, sms('+48601000019')));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await contacts()).toEqual(['phone:+48601000019']);
+  });
+});
