@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 // Only the signature helpers: the whole twilio package costs ~175 ms to import.
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { twilioSignature } from '#lib/channels/twilio/signed-url.ts';
+import { SIGNATURE_SETTINGS_HEADER } from '#lib/channels/twilio/verify.ts';
 import { DEV_SNS_TOPIC_ARN, type DevSnsIdentity, signDevSns } from './dev-sns.ts';
 
 /** One signed webhook, ready to POST to the running Switchboard. */
@@ -9,16 +11,26 @@ export type SignedWebhook = { path: string; headers: Record<string, string>; bod
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 export const twilioSid = (prefix: string) => `${prefix}${hex(16)}`;
 
-/** A Twilio form webhook signed with twilio's own helper against the public URL. */
+/**
+ * A Twilio form webhook signed against the public URL: with twilio's own helper and the auth token,
+ * or, given TWILIO_WEBHOOK_SHARED_KEY, with it the Webhook-Rule way (HMAC_SHA256 + Settings header).
+ */
 export function twilioWebhook(
   path: string,
   params: Record<string, string>,
-  secrets: { authToken: string; publicUrl: string },
+  secrets: { authToken: string; publicUrl: string; sharedKey?: string | undefined },
 ): SignedWebhook {
-  const signature = getExpectedTwilioSignature(secrets.authToken, `${secrets.publicUrl}${path}`, params);
+  const url = `${secrets.publicUrl}${path}`;
+  // With a shared key, as a Webhook Rule's Setting signs (docs/deploy.md); else with the auth token.
+  const headers: Record<string, string> = secrets.sharedKey
+    ? {
+        'x-twilio-signature': twilioSignature('sha256', secrets.sharedKey, url, params),
+        [SIGNATURE_SETTINGS_HEADER]: 'key=webhooks_shared_key_simulated,algorithm=HMAC_SHA256',
+      }
+    : { 'x-twilio-signature': getExpectedTwilioSignature(secrets.authToken, url, params) };
   return {
     path,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(params).toString(),
   };
 }

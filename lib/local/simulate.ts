@@ -48,7 +48,8 @@ const USAGE = `Usage: npm run simulate -- <${CHANNELS.join('|')}> [options]
 Posts a correctly signed provider webhook (Twilio's own signing helper, Meta's and Mailgun's
 HMACs, with the dev secrets npm start generated; for email-ses an SNS notification signed with
 the dev SNS key in the data dir) to the running Switchboard, then shows the conversation and
-its acknowledgement.
+its acknowledgement. With TWILIO_WEBHOOK_SHARED_KEY set, Twilio's webhooks are signed with it the
+way a Webhook Rule's Setting does (HMAC_SHA256 and the X-Twilio-Webhooks-Signature-Settings header).
 
        npm run simulate -- status [--status <${STATUSES.join('|')}>] [--sid <SM…>] [--error <code>]
 
@@ -79,7 +80,7 @@ function webhooksFor(
   { secrets, sns }: Signing,
   publicUrl: string,
 ): SignedWebhook[] {
-  const twilio = { authToken: secrets.TWILIO_AUTH_TOKEN, publicUrl };
+  const twilio = { authToken: secrets.TWILIO_AUTH_TOKEN, publicUrl, sharedKey: sharedKeyOf(process.env) };
   const accountSid = secrets.TWILIO_ACCOUNT_SID;
   const phone = o.from ?? '+48601234567';
   const ours = o.to ?? '+48221234567';
@@ -251,6 +252,7 @@ async function simulate(argv: readonly string[]): Promise<number> {
     const hook = twilioWebhook('/webhooks/twilio/status', params, {
       authToken: secrets.TWILIO_AUTH_TOKEN,
       publicUrl,
+      sharedKey: sharedKeyOf(process.env),
     });
     if (!(await post(target, hook))) return 1;
     return showConversationOf(target, secrets.AGENT_API_TOKEN, `phone:${sent.to.replace(/^whatsapp:/, '')}`);
@@ -381,3 +383,8 @@ async function show(
 }
 
 process.exitCode = await main(process.argv.slice(2));
+
+/** The shared key npm start checks Twilio's Settings header with (from the environment, as it reads it). */
+function sharedKeyOf(env: NodeJS.ProcessEnv): string | undefined {
+  return env.TWILIO_WEBHOOK_SHARED_KEY?.trim() || undefined;
+}

@@ -19,9 +19,7 @@ export function validateRequestWithHash(
 ): boolean {
   const expected = Buffer.from(signature);
   const matches = (candidate: string) => {
-    const computed = Buffer.from(
-      createHmac(hash, key).update(signedString(candidate, params), 'utf8').digest('base64'),
-    );
+    const computed = Buffer.from(twilioSignature(hash, key, candidate, params));
     return computed.length === expected.length && timingSafeEqual(computed, expected);
   };
   if ([removePort(url), addPort(url)].some(matches)) return true;
@@ -29,6 +27,16 @@ export function validateRequestWithHash(
   return [removePort(normalized), addPort(normalized)]
     .flatMap((candidate) => [candidate, withLegacyQuerystring(candidate)])
     .some(matches);
+}
+
+/** X-Twilio-Signature for this URL (as it is: no variant) and params, under `key` with `hash`. */
+export function twilioSignature(
+  hash: 'sha1' | 'sha256',
+  key: string,
+  url: string,
+  params: Record<string, string | string[]>,
+): string {
+  return createHmac(hash, key).update(signedString(url, params), 'utf8').digest('base64');
 }
 
 /** The URL, then each param's name and value, names sorted, repeated values de-duplicated and sorted. */
