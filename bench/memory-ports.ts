@@ -6,6 +6,7 @@ import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/message.ts';
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
 import type {
+  ContactAlias,
   ContactKeeps,
   ContactTouch,
   ConversationPage,
@@ -37,6 +38,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #messages = new Map<string, Message>();
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
+  readonly #contactAliases = new Map<string, ContactAlias>();
   readonly #held = new Map<string, DeliveryUpdate>();
   readonly #reported = new Map<string, { provider: string; providerMessageId: string }>();
   readonly #sameMessages = new Map<string, { provider: string; providerMessageId: string }>();
@@ -85,6 +87,19 @@ export class MemoryConversationStore implements ConversationStore {
     };
     this.#contacts.set(key, claimed);
     return { conversationId: candidateId, contact: claimed };
+  }
+
+  async resolveAlias(aliasKey: string): Promise<ContactAlias | null> {
+    return this.#contactAliases.get(aliasKey) ?? null;
+  }
+
+  async linkAlias(aliasKey: string, alias: ContactAlias, _now: Date): Promise<void> {
+    this.#contactAliases.set(aliasKey, alias);
+    const contact = this.#contacts.get(alias.contactKey);
+    if (contact) {
+      const aliasKeys = [...new Set([...(contact.aliasKeys ?? []), aliasKey])].sort();
+      this.#contacts.set(alias.contactKey, { ...contact, aliasKeys });
+    }
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {

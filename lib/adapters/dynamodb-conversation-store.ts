@@ -23,6 +23,7 @@ import {
   MessageSchema,
 } from '#lib/domain/message.ts';
 import type {
+  ContactAlias,
   ContactKeeps,
   ContactTouch,
   ConversationPage,
@@ -260,6 +261,46 @@ export class DynamoDbConversationStore implements ConversationStore {
       ),
     );
     return { ...contact, conversationIds: kept };
+  }
+
+  async resolveAlias(aliasKey: string): Promise<ContactAlias | null> {
+    const item = await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+    return typeof item?.contactKey === 'string' && typeof item.address === 'string'
+      ? { contactKey: item.contactKey, address: item.address }
+      : null;
+  }
+
+  async linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void> {
+    const at = now.toISOString();
+    // Unconditional: Meta gives a BSUID to one number (a new number gets a new BSUID), so the
+    // latest webhook that carries both is the truth, and writing it again changes nothing.
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ pk: `ALIAS#${aliasKey}`, sk: 'ALIAS' }),
+        UpdateExpression:
+          'SET #type = :type, contactKey = :contact, address = :address, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: marshall({
+          ':type': 'alias',
+          ':contact': alias.contactKey,
+          ':address': alias.address,
+          ':at': at,
+        }),
+      }),
+    );
+    // Last: once the contact says so, no message carrying both keys writes the link again.
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${alias.contactKey}`, sk: 'CONTACT' }),
+          UpdateExpression: 'ADD aliasKeys :alias',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':alias': new Set([aliasKey]) }),
+        }),
+      ),
+    );
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
@@ -901,9 +942,11 @@ function parseContact(item: Record<string, unknown>): Contact {
     : stored;
   const locale =
     item.locale === undefined || LocaleSchema.safeParse(item.locale).success ? item.locale : undefined;
+  const aliasKeys = item.aliasKeys instanceof Set ? [...item.aliasKeys].sort() : item.aliasKeys;
   return ContactSchema.parse({
     ...item,
     channels,
+    ...(aliasKeys === undefined ? {} : { aliasKeys }),
     locale,
     openConversationId: item.openConversationId ?? null,
   });

@@ -32,6 +32,13 @@ export const ContactSchema = z.object({
    */
   conversationIds: z.array(z.string()).default([]),
   optedOut: z.boolean(),
+  /** When the latest STOP or START was received (ISO 8601): consent only moves forward. */
+  consentAt: z.string().optional(),
+  /**
+   * Other keys of this person whose link to this contact is written (`whatsapp:<BSUID>`): a
+   * message that carries one of them beside this key links nothing again.
+   */
+  aliasKeys: z.array(z.string()).optional(),
   /**
    * The language they write in, as the first clear message of their latest conversation told
    * it: a new conversation that tells none (a call, a photo) starts in it.
@@ -50,6 +57,15 @@ export const ContactSchema = z.object({
   updatedAt: z.string(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
+
+/**
+ * Whether a contact key may stand for a person also known by another key: a WhatsApp user known
+ * by their business-scoped id only (`whatsapp:<BSUID>`) may have written before with their number.
+ * A message under such a key alone reads its link (one read); no other key is ever resolved.
+ */
+export function mayBeAlias(key: string): boolean {
+  return key.startsWith('whatsapp:');
+}
 
 /**
  * How many conversation ids a contact keeps. Every message claims (writes) the contact item, so

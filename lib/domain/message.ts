@@ -90,6 +90,12 @@ export const InboundMessageSchema = z.object({
   channel: ChannelSchema,
   kind: z.enum(['message', 'call', 'voicemail']),
   contactKey: ContactKeySchema,
+  /**
+   * Another key of the same person, given beside `contactKey` by the provider (a WhatsApp user's
+   * `whatsapp:<BSUID>` beside their number): linked to the contact once, so that a later message
+   * under that key alone is recorded as theirs (ContactStore.resolveAlias).
+   */
+  aliasKey: ContactKeySchema.optional(),
   contactName: z.string().max(200).optional(),
   from: z.string().max(320),
   to: z.string().max(320),

@@ -101,13 +101,14 @@ export function lanesOf(events: InboundEvent[]): InboundEvent[][] {
   const lanes: InboundEvent[][] = [];
   const byContact = new Map<string, InboundEvent[]>();
   for (const event of events) {
-    const key = contactOf(event);
-    const lane = key === undefined ? undefined : byContact.get(key);
+    // A message that names its sender by two keys (a WhatsApp number and BSUID) shares the lane
+    // of either: the one with the BSUID only must find the link the first one writes.
+    const keys = contactsOf(event);
+    const lane = keys.map((key) => byContact.get(key)).find((found) => found !== undefined);
     if (lane) lane.push(event);
-    else {
-      lanes.push([event]);
-      if (key !== undefined) byContact.set(key, lanes[lanes.length - 1] as InboundEvent[]);
-    }
+    else lanes.push([event]);
+    const joined = lane ?? (lanes[lanes.length - 1] as InboundEvent[]);
+    for (const key of keys) if (!byContact.has(key)) byContact.set(key, joined);
   }
   for (const lane of byContact.values()) {
     const times = lane.map(sentAtOf);
@@ -121,10 +122,13 @@ export function lanesOf(events: InboundEvent[]): InboundEvent[][] {
   return lanes;
 }
 
-function contactOf(event: InboundEvent): string | undefined {
-  if (event.type === 'message') return event.message.contactKey;
-  if (event.type === 'echo') return event.echo.contactKey;
-  return undefined;
+function contactsOf(event: InboundEvent): string[] {
+  if (event.type === 'message') {
+    const { contactKey, aliasKey } = event.message;
+    return aliasKey ? [contactKey, aliasKey] : [contactKey];
+  }
+  if (event.type === 'echo') return [event.echo.contactKey];
+  return [];
 }
 
 function sentAtOf(event: InboundEvent): number | undefined {

@@ -63,6 +63,9 @@ export type ContactTouch = {
   lastReplyAt?: string | null;
 };
 
+/** Where an alias key (`whatsapp:<BSUID>`) leads: the person's contact, and the address answers go to. */
+export type ContactAlias = { contactKey: string; address: string };
+
 /** What a contact keeps of a conversation that ends: its last acknowledgement, our last reply. */
 export type ContactKeeps = { lastAck?: LastAck | null; lastReplyAt?: string | null };
 
@@ -94,6 +97,14 @@ export interface ConversationStore {
    * any message that read it resolved before that write claim again instead of replacing it.
    */
   renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean>;
+  /** The contact an alias key was linked to (linkAlias), or null: one read. */
+  resolveAlias(aliasKey: string): Promise<ContactAlias | null>;
+  /**
+   * Links an alias key to a contact: the alias item (the latest link wins), then the mark on the
+   * contact (`aliasKeys`) that tells later messages it is written. Both repeatable; a crash
+   * between them is finished by the next message that carries both keys.
+   */
+  linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void>;
   /** Remembers a new channel (or name, or language) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**

@@ -94,6 +94,8 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     renewClaim: (...args) => inner.renewClaim(...args),
     releaseOpenConversation: (...args) => inner.releaseOpenConversation(...args),
     touchContact: (...args) => inner.touchContact(...args),
+    resolveAlias: (...args) => inner.resolveAlias(...args),
+    linkAlias: (...args) => inner.linkAlias(...args),
     keepLastReply: (...args) => inner.keepLastReply(...args),
     putMessage: (...args) => inner.putMessage(...args),
     getMessage: (...args) => inner.getMessage(...args),

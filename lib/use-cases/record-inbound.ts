@@ -2,7 +2,7 @@ import { ackSpokenOnly, noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
-import type { Contact } from '#lib/domain/contact.ts';
+import { type Contact, mayBeAlias } from '#lib/domain/contact.ts';
 import {
   type AckState,
   applyInbound,
@@ -116,7 +116,7 @@ export async function recordInbound(
   received: InboundMessage,
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
-  let inbound = await resolveVoicemailContact(deps, received);
+  let inbound = await resolveAlias(deps, await resolveVoicemailContact(deps, received));
   // The same message through another provider (a mail both Mailgun and SES take in): every
   // delivery after the first is that first one's retry, recorded and acknowledged once.
   if (inbound.sameMessageKey) {
@@ -147,6 +147,11 @@ export async function recordInbound(
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
   // claim already remembered the channel, the name and the language).
   const claimedNew = conversationId === candidateId;
+  // The first message that names this person by two keys links them (after the conversation's
+  // write, below); first it takes over what the other key's contact knows of them.
+  const linking = inbound.aliasKey !== undefined && !contact.aliasKeys?.includes(inbound.aliasKey);
+  const carried = linking ? await carryFromAlias(deps, inbound, contact) : {};
+  contact = { ...contact, ...carried };
 
   // 2. The message, under a condition on its provider id.
   const stored = await deps.store.putMessage({
@@ -178,16 +183,12 @@ export async function recordInbound(
   const receivedAt = new Date(message.createdAt);
   let consentApplied = false;
   if (inbound.consent !== undefined && !inbound.optInOnlyIfOptedOut) {
-    consentApplied = await deps.store.setConsent(
-      inbound.contactKey,
-      inbound.consent === 'opt-out',
-      receivedAt,
-    );
+    consentApplied = await setConsentOf(deps, inbound, inbound.consent === 'opt-out', receivedAt);
     if (consentApplied) contact = { ...contact, optedOut: inbound.consent === 'opt-out' };
   } else if (inbound.optInOnlyIfOptedOut) {
     // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
     if (contact.optedOut) {
-      consentApplied = await deps.store.setConsent(inbound.contactKey, false, receivedAt);
+      consentApplied = await setConsentOf(deps, inbound, false, receivedAt);
       if (consentApplied) contact = { ...contact, optedOut: false };
     } else {
       inbound = withoutKeyword(inbound);
@@ -208,7 +209,7 @@ export async function recordInbound(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
     // The contact before the conversation: its claim token then predates what we see of the
     // conversation, and a stale pointer is replaced under it (below, moveToOpenConversation).
-    contact = attempt === 1 ? contact : await deps.store.getContact(inbound.contactKey);
+    contact = attempt === 1 ? contact : withCarried(await deps.store.getContact(inbound.contactKey), carried);
     const current =
       attempt === 1 && claimedNew && message.conversationId === candidateId
         ? null
@@ -290,6 +291,16 @@ export async function recordInbound(
     });
   }
 
+  // Once the message is applied: a crash before it leaves the link to the provider's retry,
+  // which takes over the other key's consent and last ack again.
+  if (linking && inbound.aliasKey) {
+    await deps.store.linkAlias(
+      inbound.aliasKey,
+      { contactKey: inbound.contactKey, address: inbound.from },
+      now,
+    );
+  }
+
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;
   if (stored.created) deps.metrics.count('MessagesReceived', 1, { name: 'channel', value: inbound.channel });
@@ -354,6 +365,87 @@ async function saveDeliveringLater(
     });
     return { saved, delivered: [] };
   }
+}
+
+/**
+ * A message under a key that may be another key's alias (`whatsapp:<BSUID>`, a WhatsApp user
+ * who hides their number), linked to a contact: recorded as that contact's, and answered where
+ * its link says (the number: Meta's "Business-scoped user IDs" page has `to` take precedence
+ * over `recipient`, and a message to the number keeps it in the user's next webhooks). One read,
+ * only for such a message.
+ */
+async function resolveAlias(deps: RecordInboundDeps, inbound: InboundMessage): Promise<InboundMessage> {
+  if (inbound.aliasKey !== undefined || !mayBeAlias(inbound.contactKey)) return inbound;
+  const alias = await deps.store.resolveAlias(inbound.contactKey);
+  if (!alias) return inbound;
+  return { ...inbound, contactKey: alias.contactKey, from: alias.address, aliasKey: inbound.contactKey };
+}
+
+/** What a contact takes over from the contact of its alias key when the two are linked. */
+type Carried = Partial<
+  Pick<Contact, 'optedOut' | 'consentAt' | 'lastAckAt' | 'lastAckConversationId' | 'lastReplyAt'>
+>;
+
+function withCarried(contact: Contact | null, carried: Carried): Contact | null {
+  return contact && { ...contact, ...carried };
+}
+
+/**
+ * Before the link is written, the other key's contact is read (once per link): its later STOP
+ * or START is the person's latest word (stored on this contact); its last ack and our last reply,
+ * on the conversation still open there or on one that ended, hold back a second ack so soon (the
+ * same rule as for a new conversation after a resolve). That open conversation is not merged:
+ * it stays where it is, answered and ended as any other, and the person's next messages come
+ * here.
+ */
+async function carryFromAlias(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+  contact: Contact,
+): Promise<Carried> {
+  const other = inbound.aliasKey ? await deps.store.getContact(inbound.aliasKey) : null;
+  if (!other) return {};
+  const carried: Carried = {};
+  if (other.consentAt && (!contact.consentAt || other.consentAt > contact.consentAt)) {
+    if (await deps.store.setConsent(inbound.contactKey, other.optedOut, new Date(other.consentAt))) {
+      Object.assign(carried, { optedOut: other.optedOut, consentAt: other.consentAt });
+    }
+  }
+  let lastAck =
+    other.lastAckAt && other.lastAckConversationId
+      ? { at: other.lastAckAt, conversationId: other.lastAckConversationId }
+      : null;
+  let lastReplyAt = other.lastReplyAt ?? null;
+  const open = other.openConversationId ? await deps.store.getConversation(other.openConversationId) : null;
+  if (open) {
+    const sent = lastSentAck(open);
+    if (sent && (!lastAck || sent.at > lastAck.at)) lastAck = sent;
+    lastReplyAt = lastReplyKept(open, lastReplyAt ? { lastReplyAt } : null);
+  }
+  if (lastAck && (!contact.lastAckAt || lastAck.at > contact.lastAckAt)) {
+    Object.assign(carried, { lastAckAt: lastAck.at, lastAckConversationId: lastAck.conversationId });
+  }
+  if (lastReplyAt && (!contact.lastReplyAt || lastReplyAt > contact.lastReplyAt)) {
+    await deps.store.keepLastReply(inbound.contactKey, new Date(lastReplyAt));
+    carried.lastReplyAt = lastReplyAt;
+  }
+  return carried;
+}
+
+/**
+ * A STOP or START holds for every key the message names the person by: the other key's contact
+ * (a conversation still open there, its late notice) hears it too. One more write, on such a
+ * message only.
+ */
+async function setConsentOf(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+  optedOut: boolean,
+  at: Date,
+): Promise<boolean> {
+  const applied = await deps.store.setConsent(inbound.contactKey, optedOut, at);
+  if (inbound.aliasKey) await deps.store.setConsent(inbound.aliasKey, optedOut, at);
+  return applied;
 }
 
 /**

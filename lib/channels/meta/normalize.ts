@@ -2,6 +2,7 @@ import { phoneContactKey } from '#lib/domain/contact.ts';
 import { keywordOf, markKeyword } from '#lib/domain/keywords.ts';
 import type { DeliveryStatus, InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
 import {
+  isBusinessScopedUserId,
   type MessagingEvent,
   type MetaItem,
   type MetaPayload,
@@ -241,6 +242,11 @@ function whatsappMessage(
     text: whatsappText(message, caption),
     media,
   };
+  // The number and the BSUID side by side say they are one person: recordInbound links the
+  // BSUID to the number's contact once, and a later message with the BSUID only finds it.
+  if (message.from !== undefined && isBusinessScopedUserId(message.from_user_id ?? '')) {
+    inbound.aliasKey = `whatsapp:${message.from_user_id}`;
+  }
   const sentAt = sentAtOf(message.timestamp ? Number(message.timestamp) * 1000 : undefined);
   if (sentAt) inbound.sentAt = sentAt;
   const name = contactNameOf(context, message);

@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { countCalls } from '#test/support/faults.ts';
+import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Meta's "Business-scoped user IDs" page: every messages webhook carries the user's BSUID
+// (`from_user_id`, `contacts[].user_id`); a user with a username whose number the business has
+// not exchanged messages with in 30 days (nor has in its contact book) comes with the BSUID
+// only. Until stop 27 such a message went to a contact of its own (`whatsapp:<BSUID>`) even
+// when an earlier webhook had carried that BSUID beside the person's number.
+
+const NUMBER = '48601234567';
+const BSUID = 'PL.13491208655302741918';
+let sequence = 0;
+
+/** One WhatsApp Cloud text message, with the number and the BSUID, or the BSUID only. */
+function whatsappText(text: string, who: { number?: string; bsuid?: string } = {}) {
+  const number = 'number' in who ? who.number : NUMBER;
+  const bsuid = who.bsuid ?? BSUID;
+  sequence++;
+  return whatsappEnvelope({
+    contacts: [
+      {
+        profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
+        ...(number ? { wa_id: number } : {}),
+        user_id: bsuid,
+      },
+    ],
+    messages: [
+      {
+        ...(number ? { from: number } : {}),
+        from_user_id: bsuid,
+        id: `wamid.two-identities-${sequence}`,
+        timestamp: String(1763986400 + sequence),
+        type: 'text',
+        text: { body: text },
+      },
+    ],
+  });
+}
+
+const bsuidOnly = (text: string) => whatsappText(text, { number: undefined });
+
+type ApiConversation = {
+  id: string;
+  status: string;
+  contact: { key: string };
+  ack: { state: string; reason?: string } | null;
+};
+
+async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  const page = await sb.api('/api/conversations?limit=100');
+  const resolved = await sb.api('/api/conversations?limit=100&status=resolved');
+  return [
+    ...((await page.json()) as { items: ApiConversation[] }).items,
+    ...((await resolved.json()) as { items: ApiConversation[] }).items,
+  ];
+}
+
+describe('one WhatsApp customer under a number and a business-scoped user id', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should add a message with only the BSUID to the conversation the number opened: one conversation, one ack, answers to the number', async () => {
+    // Prepare: the customer writes with their number (and BSUID) and is acknowledged
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('Dzień dobry, kiedy dostawa?'));
+    await sb.drain();
+
+    // Act: having adopted a username, they write again with their BSUID only
+    const response = await sb.postMeta(bsuidOnly('Halo? Czekam na odpowiedź'));
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    const all = await conversations(sb);
+    expect(all.map((c) => c.contact.key)).toEqual(['phone:+48601234567']);
+    const messages = await sb.runtime.store.listMessages(all[0]?.id as string, { limit: 10 });
+    expect(messages.filter((m) => m.direction === 'inbound')).toHaveLength(2);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ channel: 'whatsapp', to: '+48601234567' })]);
+    expect(await sb.runtime.store.getContact(`whatsapp:${BSUID}`)).toBeNull();
+  });
+
+  it('should hold a STOP said with the number against a later message with only the BSUID, and a STOP said with only the BSUID against the number', async () => {
+    // Prepare: one customer says STOP with their number; another is acknowledged at theirs
+    sb = await startTestSwitchboard();
+    const other = { number: '48601234568', bsuid: 'PL.13491208655302741919' };
+    await sb.postMeta(whatsappText('STOP'));
+    await sb.postMeta(whatsappText('Gdzie moja paczka?', other));
+    await sb.drain();
+    const before = (await sb.outbox()).length;
+
+    // Act: the first writes with only the BSUID; the second says STOP with only the BSUID
+    await sb.postMeta(bsuidOnly('Jednak mam pytanie'));
+    await sb.postMeta(whatsappText('STOP', { bsuid: other.bsuid, number: undefined }));
+    await sb.drain();
+
+    // Assess: no ack to either of them after their STOP; both numbers opted out
+    expect(before).toBe(1);
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
+    expect((await sb.runtime.store.getContact('phone:+48601234568'))?.optedOut).toBe(true);
+  });
+
+  it('should write the link once: a later message with number and BSUID does no extra read or write, one with only the BSUID one read', async () => {
+    // Prepare: the link is written by the first message
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('Pierwsza wiadomość'));
+    await sb.drain();
+    const aliasKey = (input: Record<string, unknown>) =>
+      JSON.stringify(input.Key ?? input.Item ?? {}).includes('ALIAS#');
+    const aliasWrites = countCalls(sb.backends.dynamodb, 'UpdateItemCommand', aliasKey);
+    const aliasPuts = countCalls(sb.backends.dynamodb, 'PutItemCommand', aliasKey);
+    const aliasReads = countCalls(sb.backends.dynamodb, 'GetItemCommand', aliasKey);
+    // (A contact read of the number follows a claim that found a conversation open: dynalite
+    // returns no item on a failed condition. The BSUID's contact is never read.)
+    const contactReads = countCalls(sb.backends.dynamodb, 'GetItemCommand', (input) =>
+      JSON.stringify(input.Key ?? {}).includes('CONTACT#whatsapp:'),
+    );
+
+    // Act
+    await sb.postMeta(whatsappText('Druga wiadomość, z numerem'));
+    const withNumber = {
+      writes: aliasWrites.count + aliasPuts.count,
+      reads: aliasReads.count + contactReads.count,
+    };
+    await sb.postMeta(bsuidOnly('Trzecia, bez numeru'));
+
+    // Assess
+    expect(withNumber).toEqual({ writes: 0, reads: 0 });
+    expect(aliasReads.count).toBe(1);
+    expect(aliasWrites.count + aliasPuts.count).toBe(0);
+    for (const counter of [aliasWrites, aliasPuts, aliasReads, contactReads]) counter.remove();
+  });
+
+  it('should link within one webhook: a message with the number, then one with only the BSUID, are one conversation', async () => {
+    // Prepare: one webhook with both messages, as Meta batches them
+    sb = await startTestSwitchboard();
+    const [withNumber, withBsuid] = [whatsappText('Dzień dobry'), bsuidOnly('Kiedy dostawa?')].map(
+      (body) =>
+        (body.entry as Array<{ changes: Array<{ value: { messages: unknown[]; contacts: unknown[] } }> }>)[0]
+          ?.changes[0]?.value,
+    );
+    const batch = whatsappEnvelope({
+      contacts: [...(withNumber?.contacts ?? []), ...(withBsuid?.contacts ?? [])],
+      messages: [...(withNumber?.messages ?? []), ...(withBsuid?.messages ?? [])],
+    });
+
+    // Act
+    const response = await sb.postMeta(batch);
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601234567']);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should keep a BSUID-only conversation opened before the link apart until it ends, without a second ack when the number appears', async () => {
+    // Prepare: the customer writes with their BSUID only and is acknowledged there
+    sb = await startTestSwitchboard();
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    await sb.drain();
+    const [first] = await conversations(sb);
+
+    // Act: minutes later Meta shares their number (and the BSUID beside it), then they write
+    // with the BSUID only again
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+    await sb.postMeta(bsuidOnly('I jeszcze jedno'));
+    await sb.drain();
+
+    // Assess: the BSUID conversation stays as it was (open, its ack sent); the number's
+    // conversation holds both later messages and was not acknowledged again so soon
+    const all = await conversations(sb);
+    expect(all).toHaveLength(2);
+    const byNumber = all.find((c) => c.contact.key === 'phone:+48601234567');
+    expect(all.find((c) => c.id === first?.id)).toMatchObject({ status: 'open', ack: { state: 'sent' } });
+    expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
+    const later = await sb.runtime.store.listMessages(byNumber?.id as string, { limit: 10 });
+    expect(later.map((m) => m.text).sort()).toEqual(['I jeszcze jedno', 'Podaję numer, proszę o telefon']);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
+  });
+});
