@@ -189,12 +189,30 @@ export const TranscriptionSchema = z.object({
 });
 export type Transcription = z.infer<typeof TranscriptionSchema>;
 
+/**
+ * The provider says a person is now known by another key (WhatsApp: a new business-scoped user
+ * id, after a changed id or number): that key leads to their contact from now on.
+ */
+export const AliasChangeSchema = z.object({
+  provider: z.string().min(1),
+  /** The new key (`whatsapp:<new BSUID>`). */
+  aliasKey: ContactKeySchema,
+  /** The contact it leads to, where the provider names it (a changed number's `phone:+E164`)… */
+  contactKey: ContactKeySchema.optional(),
+  /** …or the key the person had: the new one leads wherever this one led. */
+  previousKey: ContactKeySchema.optional(),
+  /** Where answers go now, unless the previous key's link names a number (kept). */
+  address: z.string().max(320),
+});
+export type AliasChange = z.infer<typeof AliasChangeSchema>;
+
 /** Everything a provider webhook can tell us, after normalization. */
 export const InboundEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), message: InboundMessageSchema }),
   z.object({ type: z.literal('delivery'), update: DeliveryUpdateSchema }),
   z.object({ type: z.literal('echo'), echo: OutboundEchoSchema }),
   z.object({ type: z.literal('transcription'), transcription: TranscriptionSchema }),
+  z.object({ type: z.literal('alias'), change: AliasChangeSchema }),
   z.object({ type: z.literal('ignored'), reason: z.string() }),
 ]);
 export type InboundEvent = z.infer<typeof InboundEventSchema>;

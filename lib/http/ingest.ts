@@ -1,4 +1,5 @@
 import type {
+  AliasChange,
   DeliveryUpdate,
   InboundEvent,
   InboundMessage,
@@ -26,6 +27,7 @@ export type EventHandlers = {
     lastReceive?: boolean,
   ) => Promise<UpdateResult>;
   transcription: (transcription: Transcription) => Promise<UpdateResult>;
+  alias: (change: AliasChange) => Promise<UpdateResult>;
 };
 
 export type IngestDeps = {
@@ -128,6 +130,8 @@ function contactsOf(event: InboundEvent): string[] {
     return aliasKey ? [contactKey, aliasKey] : [contactKey];
   }
   if (event.type === 'echo') return [event.echo.contactKey];
+  // Before a message under the new key alone in the same webhook, which must find its link.
+  if (event.type === 'alias') return [event.change.aliasKey];
   return [];
 }
 
@@ -208,6 +212,12 @@ async function handle(
     case 'transcription': {
       await deps.handlers.transcription(event.transcription);
       deps.log.info('transcription', { provider });
+      result.updates++;
+      return;
+    }
+    case 'alias': {
+      const outcome = await deps.handlers.alias(event.change);
+      deps.log.info('contact alias', { provider, outcome: outcome.kind });
       result.updates++;
       return;
     }

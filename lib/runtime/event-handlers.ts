@@ -1,6 +1,7 @@
 import type { EventHandlers } from '#lib/http/ingest.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
 import {
+  recordAliasChange,
   recordDelivery,
   recordEcho,
   recordTranscription,
@@ -28,5 +29,6 @@ export function eventHandlers(recordDeps: RecordInboundDeps, updateDeps: UpdateD
         echo,
       ),
     transcription: (transcription) => recordTranscription(updateDeps, transcription),
+    alias: (change) => recordAliasChange(updateDeps, change),
   };
 }

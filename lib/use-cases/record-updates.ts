@@ -8,7 +8,13 @@ import {
   settleAck,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
-import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
+import type {
+  AliasChange,
+  DeliveryUpdate,
+  Message,
+  OutboundEcho,
+  Transcription,
+} from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
@@ -264,6 +270,35 @@ function sendInFlight(conversation: Conversation, now: Date): boolean {
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
   await applyStoredReply(deps, message, null, true);
+  return { kind: 'applied' };
+}
+
+/**
+ * A person's new key (a WhatsApp user's new BSUID) leads to their contact from now on: the one
+ * the provider names, or the one their previous key led to (its link, else that key's own
+ * contact). Nothing is written for a previous key nobody has. Repeatable (linkAlias).
+ */
+export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): Promise<UpdateResult> {
+  const now = deps.clock.now();
+  if (change.contactKey) {
+    await deps.store.linkAlias(
+      change.aliasKey,
+      { contactKey: change.contactKey, address: change.address },
+      now,
+    );
+    return { kind: 'applied' };
+  }
+  if (!change.previousKey) return { kind: 'unknown' };
+  const previous = await deps.store.resolveAlias(change.previousKey);
+  // A number stays the address (the id changed, not the number); an id-only contact is answered
+  // at the new id.
+  const alias =
+    previous ??
+    ((await deps.store.getContact(change.previousKey))
+      ? { contactKey: change.previousKey, address: change.address }
+      : null);
+  if (!alias) return { kind: 'unknown' };
+  await deps.store.linkAlias(change.aliasKey, alias, now);
   return { kind: 'applied' };
 }
 

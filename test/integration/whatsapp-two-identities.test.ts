@@ -184,4 +184,77 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     expect(later.map((m) => m.text).sort()).toEqual(['I jeszcze jedno', 'Podaję numer, proszę o telefon']);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
   });
+
+  // Meta's WhatsApp changelog (Aug 11, 2026) and its "System messages webhook reference": when a
+  // user's BSUID changes Meta sends a `messages` system message, `system.type`
+  // `user_changed_user_id`, with `system.previous_user_id` and the new `system.user_id`, and no
+  // phone number; a changed number (`user_changed_number`, the new number in `system.wa_id`)
+  // regenerates the BSUID and carries both ids too. Both were ignored: the person's next message
+  // under the new BSUID alone opened a contact, a conversation and an ack of its own.
+  it('should follow a changed BSUID (user_changed_user_id) to the contact the old one led to', async () => {
+    // Prepare: the customer wrote with their number and BSUID, and was acknowledged
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('Dzień dobry, kiedy dostawa?'));
+    await sb.drain();
+    const renewed = 'PL.99991208655302741918';
+
+    // Act: Meta reports a new BSUID, then the customer writes with it alone
+    const change = await sb.postMeta(
+      whatsappEnvelope({
+        messages: [
+          {
+            id: 'wamid.user-changed-user-id',
+            timestamp: '1763986500',
+            type: 'system',
+            system: {
+              body: 'User Ewa Kowalska changed their business-scoped user ID',
+              type: 'user_changed_user_id',
+              previous_user_id: BSUID,
+              user_id: renewed,
+            },
+          },
+        ],
+      }),
+    );
+    await sb.postMeta(whatsappText('Nadal czekam', { number: undefined, bsuid: renewed }));
+    await sb.drain();
+
+    // Assess: one conversation, one ack, and nothing for the new BSUID on its own
+    expect(change.status).toBe(200);
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601234567']);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should link the BSUID a number change (user_changed_number) gives to the new number', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const renewed = 'PL.88881208655302741918';
+
+    // Act: Meta reports the new number and BSUID; the customer writes with the new BSUID alone
+    await sb.postMeta(
+      whatsappEnvelope({
+        messages: [
+          {
+            from: NUMBER,
+            id: 'wamid.user-changed-number',
+            timestamp: '1763986500',
+            type: 'system',
+            system: {
+              body: 'User Ewa Kowalska changed from 48601234567 to 48601234999',
+              wa_id: '48601234999',
+              type: 'user_changed_number',
+              previous_user_id: BSUID,
+              user_id: renewed,
+            },
+          },
+        ],
+      }),
+    );
+    await sb.postMeta(whatsappText('Mam nowy numer', { number: undefined, bsuid: renewed }));
+    await sb.drain();
+
+    // Assess: recorded under the new number, answered there
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601234999']);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: '+48601234999' })]);
+  });
 });

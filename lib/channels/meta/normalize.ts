@@ -223,6 +223,7 @@ function whatsappMessage(
   message: WhatsAppMessage,
   options: MetaNormalizeOptions,
 ): InboundEvent {
+  if (message.type === 'system') return whatsappSystem(message);
   if (WHATSAPP_IGNORED.has(message.type)) return ignored(`whatsapp-${message.type.replaceAll('_', '-')}`);
   // A user with a username may come without a number, as their BSUID only (the schema lets
   // no message through without one or the other): a contact of its own, answered at the BSUID.
@@ -263,6 +264,34 @@ function whatsappMessage(
   const ours = options.whatsappPhoneNumberId;
   if (ours && context.phoneNumberId !== ours) inbound.noAckReason = 'other-number';
   return { type: 'message', message: inbound };
+}
+
+/**
+ * A user's new business-scoped id: after `user_changed_user_id` it leads where the old one led
+ * (their number's contact, or the old id's own); after `user_changed_number` to the new number.
+ * Anything else a system message says (or one without both ids) is ignored.
+ */
+function whatsappSystem(message: WhatsAppMessage): InboundEvent {
+  const system = message.system;
+  const renewed = system?.user_id ?? '';
+  if (!isBusinessScopedUserId(renewed)) return ignored('whatsapp-system');
+  const aliasKey = `whatsapp:${renewed}`;
+  const number = system?.wa_id?.replace(/\D/g, '');
+  if (system?.type === 'user_changed_number' && number && /^\d{4,20}$/.test(number)) {
+    const address = `+${number}`;
+    return {
+      type: 'alias',
+      change: { provider: PROVIDER, aliasKey, contactKey: phoneContactKey(address), address },
+    };
+  }
+  const previous = system?.previous_user_id ?? '';
+  if (system?.type === 'user_changed_user_id' && isBusinessScopedUserId(previous)) {
+    return {
+      type: 'alias',
+      change: { provider: PROVIDER, aliasKey, previousKey: `whatsapp:${previous}`, address: renewed },
+    };
+  }
+  return ignored('whatsapp-system');
 }
 
 // A reaction is no answer; an edit or a revoke changes a message already sent, and is no new one.

@@ -209,11 +209,27 @@ export const WhatsAppMessageSchema = z
     // Checked only when it is all there is: a number with an odd BSUID beside it still counts.
     from_user_id: z.string().max(200).optional(),
     ...whatsappContent,
+    // A change of the user's identifiers (`type: system`; Meta's "System messages webhook
+    // reference" and its changelog of Aug 11, 2026): `user_changed_number` (the new number in
+    // `wa_id`) or `user_changed_user_id` (no number), each with the new BSUID in `user_id` and
+    // the old one in `previous_user_id`. It may come without `from` (no number to share).
+    system: z
+      .looseObject({
+        type: z.string().max(64).optional(),
+        wa_id: z.string().max(32).optional(),
+        user_id: z.string().max(200).optional(),
+        previous_user_id: z.string().max(200).optional(),
+      })
+      .optional(),
   })
-  .refine((message) => message.from !== undefined || BSUID.test(message.from_user_id ?? ''), {
-    message: 'from or a from_user_id is required',
-    path: ['from'],
-  });
+  .refine(
+    (message) =>
+      message.type === 'system' || message.from !== undefined || BSUID.test(message.from_user_id ?? ''),
+    {
+      message: 'from or a from_user_id is required',
+      path: ['from'],
+    },
+  );
 export type WhatsAppMessage = z.infer<typeof WhatsAppMessageSchema>;
 
 /**
