@@ -259,9 +259,10 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
             ...(env.TWILIO_AUTH_TOKEN_SECONDARY
               ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY }
               : {}),
-            webhookSharedKeys: [env.TWILIO_WEBHOOK_SHARED_KEY, env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY].filter(
-              (key): key is string => key !== undefined,
-            ),
+            webhookSharedKeys: [
+              env.TWILIO_WEBHOOK_SHARED_KEY,
+              env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY,
+            ].filter((key): key is string => key !== undefined),
             apiBaseUrl: env.TWILIO_API_BASE_URL,
           }
         : null,
