@@ -31,6 +31,15 @@ const SITUATION_REASONS = new Set([
   'own-number',
 ]);
 
+/**
+ * Whether a person may answer this provider's customers in the provider's own inbox, their reply
+ * reaching us as an echo (Meta: the Page inbox, Instagram, the WhatsApp Business app). The ack of
+ * a message recorded late there waits for such a reply queued behind it (LATE_ACK_HOLD_MS).
+ */
+export function inboxRepliesEchoed(provider: string): boolean {
+  return provider === 'meta';
+}
+
 /** Whether an episode skipped for `reason` is acknowledged once a message that warrants it joins. */
 export function acknowledgedLater(reason: string | undefined): boolean {
   return reason !== undefined && !SITUATION_REASONS.has(reason);

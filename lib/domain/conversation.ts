@@ -36,7 +36,8 @@ export const AckSchema = z.looseObject({
   leaseUntil: z.string().optional(),
   /**
    * After a failed try (the provider down, throttling): not tried again before this moment.
-   * The sweeper queues it then; a copy of its job that comes earlier leaves it.
+   * The sweeper queues it then; a copy of its job that comes earlier leaves it. Also the first
+   * try's, for an ack held for an inbox reply queued behind its message (InboundContext.holdAckUntil).
    */
   retryAt: z.string().optional(),
   messageId: z.string().optional(),
@@ -360,6 +361,12 @@ export type InboundContext = {
   spokenAck?: boolean;
   /** The message is the customer's STOP or START (the contact's consent is already recorded). */
   consent?: 'opt-out' | 'opt-in' | undefined;
+  /**
+   * Not before this moment does the ack of an episode this message opens go (its `retryAt`; the
+   * sweeper queues it then): a message recorded late, whose answer from the provider's own inbox
+   * may still wait on the queue (LATE_ACK_HOLD_MS). The re-check at send time skips it if so.
+   */
+  holdAckUntil?: string | undefined;
 };
 
 export type ApplyInboundResult =
@@ -629,7 +636,13 @@ export function applyInbound(
       ? { state: 'skipped', episode, requestedAt, attempts: 0, reason: context.noAckReason }
       : context.spokenAck
         ? { state: 'sent', episode, requestedAt, attempts: 0, sentAt: requestedAt, reason: 'spoken-on-call' }
-        : { state: 'pending', episode, requestedAt, attempts: 0 };
+        : {
+            state: 'pending',
+            episode,
+            requestedAt,
+            attempts: 0,
+            ...(context.holdAckUntil ? { retryAt: context.holdAckUntil } : {}),
+          };
   const withAck =
     ack.state === 'skipped'
       ? withEvent(touched, 'ack.skipped', String(episode), context.now, { episode, reason: ack.reason })
@@ -811,7 +824,12 @@ function joinEpisode(
       });
       return { kind: 'applied', conversation, ackRequested: false, opened };
     }
-    const conversation: Conversation = { ...joined, ...ownPromise, ack: { ...job, state: 'pending' } };
+    const held = context.holdAckUntil ? { retryAt: context.holdAckUntil } : {};
+    const conversation: Conversation = {
+      ...joined,
+      ...ownPromise,
+      ack: { ...job, ...held, state: 'pending' },
+    };
     return { kind: 'applied', conversation, ackRequested: true, opened };
   }
   const { noAckReason } = context;

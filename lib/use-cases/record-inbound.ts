@@ -1,4 +1,5 @@
-import { ackSpokenOnly, noAckReason } from '#lib/domain/ack-policy.ts';
+import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
+import { ackSpokenOnly, inboxRepliesEchoed, noAckReason } from '#lib/domain/ack-policy.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
@@ -205,6 +206,15 @@ export async function recordInbound(
     channel: message.channel,
   });
   const canSendOn = deps.canSendOn(inbound.provider, inbound.channel, inbound.from);
+  // Recorded late (the worker, after an outage): a person may have answered her in the provider's
+  // own inbox meanwhile, and that reply may be another job on the queue, placed on its next
+  // receive. The ack waits that long (the sweeper queues it), and its re-check at send time then
+  // finds the episode answered: no ack after a person's answer.
+  const recordedAt = deps.recordingClock?.now().getTime();
+  const holdAckUntil =
+    recordedAt !== undefined && inboxRepliesEchoed(inbound.provider)
+      ? new Date(recordedAt + LATE_ACK_HOLD_MS).toISOString()
+      : undefined;
   let outcome: { conversation: Conversation; ackRequested: boolean; delivered: string[] } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
     // The contact before the conversation: its claim token then predates what we see of the
@@ -238,6 +248,7 @@ export async function recordInbound(
       // Without an SMS to send the caller's only acknowledgement is the promise the greeting spoke.
       spokenAck: ackSpokenOnly(policy),
       consent: consentApplied ? inbound.consent : undefined,
+      holdAckUntil,
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
@@ -256,7 +267,7 @@ export async function recordInbound(
       try {
         const expected = current?.version ?? null;
         const deferred =
-          deps.deferredClear && result.ackRequested && result.conversation.ack?.state === 'pending'
+          deps.deferredClear && result.ackRequested && queueNow(result.conversation.ack, deps)
             ? await saveDeliveringLater(deps.deferredClear, result.conversation, expected, deps.log)
             : null;
         const saved = deferred?.saved ?? (await deps.store.saveConversation(result.conversation, expected));
@@ -304,7 +315,7 @@ export async function recordInbound(
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;
   if (stored.created) deps.metrics.count('MessagesReceived', 1, { name: 'channel', value: inbound.channel });
-  if (ack?.state === 'pending' && (outcome.ackRequested || !stored.created)) {
+  if (queueNow(ack, deps) && (outcome.ackRequested || !stored.created)) {
     try {
       await deps.queue.enqueue({
         conversationId: conversation.id,
@@ -333,6 +344,18 @@ export async function recordInbound(
     promise: conversation.promise,
     locale: conversation.locale,
   };
+}
+
+/**
+ * Whether the ack is pending and due: one held (`retryAt` ahead, its message recorded late) is
+ * queued by the sweeper when due, not now (its job would only be dropped as not yet).
+ */
+function queueNow(
+  ack: Conversation['ack'],
+  deps: Pick<RecordInboundDeps, 'clock' | 'recordingClock'>,
+): ack is NonNullable<Conversation['ack']> {
+  if (ack?.state !== 'pending') return false;
+  return !ack.retryAt || Date.parse(ack.retryAt) <= (deps.recordingClock ?? deps.clock).now().getTime();
 }
 
 /**

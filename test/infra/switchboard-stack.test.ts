@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS, tableDefinition } from '#lib/adapters/dynamodb-table.ts';
+import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
 import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 import { PROVIDER_SECRET_KEYS } from '../../infra/constructs/provider-secret.ts';
 import { ENDPOINTS } from '../../infra/switchboard-stack.ts';
@@ -163,6 +164,17 @@ describe('SwitchboardStack', () => {
       // Assess
       expect(workerTimeout).toBe(30);
       expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
+    });
+
+    it('should give a failed job its next receive, and its run, within the time the ack of a message recorded late waits for an inbox reply', () => {
+      // Act
+      const visibility = resource(dev, 'AWS::SQS::Queue', 'AckQueueC4').Properties
+        .VisibilityTimeout as number;
+      const workerTimeout = lambdaFunction(dev, 'AckWorker').Properties.Timeout as number;
+
+      // Assess: a person's inbox reply queued with the customer's message, and failed on the
+      // receive that recorded her message, is placed before her ack goes (LATE_ACK_HOLD_MS)
+      expect((visibility + workerTimeout) * 1000).toBeLessThanOrEqual(LATE_ACK_HOLD_MS);
     });
 
     it('should encrypt every queue (ack + DLQ, stats + DLQ, inbound email DLQ, mail recheck + DLQ) with SQS-managed keys and refuse plain HTTP', () => {

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
 import { MAX_JOB_BYTES } from '#lib/http/defer.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls, injectFault, pkStartsWith, serviceDown } from '#test/support/faults.ts';
@@ -8,6 +9,7 @@ import {
   messagingEnvelope,
   messagingTextEvent,
   PAGE_ID,
+  whatsappAppEchoEnvelope,
   whatsappEnvelope,
 } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -65,6 +67,25 @@ describe('Meta webhooks while the store is down', () => {
     return Messages.map((m) => m.Body ?? '');
   }
 
+  /**
+   * The acks of the messages the worker recorded late wait LATE_ACK_HOLD_MS for a person's inbox
+   * reply queued behind them (stop 27): then the sweeper queues them and the worker sends them.
+   */
+  async function pastTheHold(): Promise<void> {
+    sb.clock.advance(LATE_ACK_HOLD_MS);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+  }
+
+  /** The sweeper's runs, one a minute for `minutes`, each followed by the worker. */
+  async function sweepFor(minutes: number): Promise<void> {
+    for (let minute = 0; minute < minutes; minute++) {
+      sb.clock.advance(MINUTE);
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+    }
+  }
+
   it.each([
     ['Messenger', () => messengerFrom('7214568800000101', 1)],
     ['Instagram', () => instagramFrom('1029384756100101', 1)],
@@ -77,13 +98,14 @@ describe('Meta webhooks while the store is down', () => {
       const outage = serviceDown(sb.backends.dynamodb);
 
       // Act: the batch while DynamoDB is down; it is back, the worker runs; then Meta delivers
-      // the same batch again (a duplicate delivery)
+      // the same batch again (a duplicate delivery); the ack's wait for an inbox reply passes
       const during = await sb.postMeta(payload());
       outage.up();
       sb.clock.advance(5 * MINUTE);
       await sb.drain();
       const again = await sb.postMeta(payload());
       await sb.drain();
+      await pastTheHold();
 
       // Assess: nothing lost, nothing doubled; the promise counts from when the customer wrote
       expect(during.status).toBe(200);
@@ -163,6 +185,7 @@ describe('Meta webhooks while the store is down', () => {
     outage.up();
     jobs.remove();
     await sb.drain();
+    await pastTheHold();
 
     // Assess: 200; at most 100 events a job, each under the byte budget; every message recorded
     // once and acknowledged, nothing in the DLQ, no job the worker could not read
@@ -193,6 +216,7 @@ describe('Meta webhooks while the store is down', () => {
     const during = await sb.postMeta(batch);
     fault.remove();
     await sb.drain();
+    await pastTheHold();
 
     // Assess
     expect(fault.fired).toBeGreaterThan(0);
@@ -272,6 +296,7 @@ describe('Meta webhooks while the store is down', () => {
     const jobs = sends.count;
     sends.remove();
     await sb.drain();
+    await pastTheHold();
 
     // Assess: every message recorded once, the long run in the order written, each at its own
     // receipt time; one ack per customer; nothing in the DLQ
@@ -290,6 +315,107 @@ describe('Meta webhooks while the store is down', () => {
     expect(await sb.outbox()).toHaveLength(6);
     expect(await dlqBodies()).toEqual([]);
   }, 60_000);
+
+  // Stop 27: the customer's queued message and the person's queued inbox reply are separate jobs
+  // (or one job whose reply's write failed). The worker recorded her message and queued its ack
+  // at once, while the reply was placed only on its job's next receive, 3 minutes later (it had
+  // found no conversation yet, or our ack in flight, or the store still throttling): the ack went
+  // after a person had answered.
+  const answeredOrderings = [
+    {
+      name: 'the two jobs are received in one batch (the reply placed on its next receive)',
+      customer: (start: number) =>
+        messagingEnvelope([[{ ...messagingTextEvent(1, { sender: '7214568800000901' }), timestamp: start }]]),
+      answer: (at: number) => messagingEnvelope([[inboxEcho('7214568800000901', 'm_inbox_reply_0901', at)]]),
+      replyId: 'm_inbox_reply_0901',
+      replyFails: 0,
+    },
+    {
+      name: 'the WhatsApp Business app reply’s job is received with her message’s',
+      customer: (_start: number) => whatsappFrom('48601234567', 'wamid.storedown0901'),
+      answer: (at: number) => whatsappAppEchoEnvelope({ id: 'wamid.app-reply-0901', sentAt: at }),
+      replyId: 'wamid.app-reply-0901',
+      replyFails: 0,
+    },
+    {
+      name: 'the reply’s write fails twice after her message is recorded (the ack job queued before the reply is recorded)',
+      customer: (start: number) =>
+        messagingEnvelope([[{ ...messagingTextEvent(1, { sender: '7214568800000902' }), timestamp: start }]]),
+      answer: (at: number) => messagingEnvelope([[inboxEcho('7214568800000902', 'm_inbox_reply_0902', at)]]),
+      replyId: 'm_inbox_reply_0902',
+      replyFails: 2,
+    },
+  ];
+
+  it.each(answeredOrderings)(
+    'should not acknowledge a customer a queued inbox reply answered when $name',
+    async ({ customer, answer, replyId, replyFails }) => {
+      // Prepare: the store is down; the customer writes, a person answers her from Meta's own
+      // inbox a minute later (two webhooks, two jobs); the store is back five minutes on
+      sb = await startTestSwitchboard();
+      const start = sb.clock.now().getTime();
+      const outage = serviceDown(sb.backends.dynamodb);
+      const asked = await sb.postMeta(customer(start - 5_000));
+      sb.clock.advance(MINUTE);
+      const answered = await sb.postMeta(answer(start + MINUTE - 5_000));
+      sb.clock.advance(5 * MINUTE);
+      outage.up();
+      const throttled = injectFault(sb.backends.dynamodb, {
+        command: 'PutItemCommand',
+        when: 'before',
+        times: replyFails,
+        match: (input) => JSON.stringify(input).includes(replyId),
+      });
+
+      // Act: the worker records both; then the sweeper's runs for the next quarter hour
+      await sb.drain();
+      await sweepFor(15);
+
+      // Assess: the reply answers her message; nothing automatic reaches her after it
+      expect([asked.status, answered.status]).toEqual([200, 200]);
+      expect(throttled.fired).toBe(replyFails);
+      const conversation = await sb.onlyOpenConversation();
+      const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+      expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+      expect(conversation.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+      expect(await sb.outbox()).toEqual([]);
+      expect(await dlqBodies()).toEqual([]);
+    },
+  );
+
+  it('should not acknowledge a customer whose queued message and inbox reply share a job whose reply write failed twice', async () => {
+    // Prepare: one webhook with her message and, a moment later, a person's reply from the Page
+    // inbox, queued while the store is down; when it is back, the reply's write fails on the
+    // job's first two receives (throttling), after her message was recorded on the first
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000911';
+    const now = sb.clock.now().getTime();
+    const message = { ...messagingTextEvent(1, { sender: psid }), timestamp: now - 30_000 };
+    const outage = serviceDown(sb.backends.dynamodb);
+    const during = await sb.postMeta(
+      messagingEnvelope([[message], [inboxEcho(psid, 'm_inbox_reply_0911', now - 10_000)]]),
+    );
+    outage.up();
+    const throttled = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: 2,
+      match: (input) => JSON.stringify(input).includes('m_inbox_reply_0911'),
+    });
+
+    // Act
+    await sb.drain();
+    await sweepFor(15);
+
+    // Assess
+    expect(during.status).toBe(200);
+    expect(throttled.fired).toBe(2);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+    expect(conversation.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+    expect(await sb.outbox()).toEqual([]);
+  });
 
   it('should record a Page inbox reply queued with the customer’s message as the reply that answered it (no ack)', async () => {
     // Prepare: the customer's message and, a moment later, a person's reply from the Page inbox
@@ -533,6 +659,7 @@ describe('Meta webhooks while the store is down', () => {
     const during = await sb.postMeta(batch);
     outage.up();
     await sb.drain();
+    await pastTheHold();
 
     // Assess: the ack reads as read; the other customer's message is recorded and acknowledged
     expect(during.status).toBe(200);
