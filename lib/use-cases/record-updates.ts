@@ -149,7 +149,10 @@ export async function recordEcho(
      * and whether one of our sends is still in flight, are questions about now.
      */
     recordingClock?: Clock;
-    /** The worker's last receive of the job: an echo that cannot be placed yet is let go. */
+    /**
+     * The worker's last receive of the job: an echo whose customer is not placed yet is let go,
+     * one behind our send in flight is judged now (uncertainTryEchoed), never left to the DLQ.
+     */
     lastReceive?: boolean;
   },
   echo: OutboundEcho,
@@ -200,9 +203,22 @@ export async function recordEcho(
     return { kind: 'no-conversation' };
   }
   // Our own ack, notice or reply may be this echo: it is stored (and so recognised) a moment
-  // after the provider took it. An echo without an app id (Instagram) waits until then.
-  if (!echo.appId && sendInFlight(conversation, recording))
-    throw new EchoNotYetError('one of our sends is in flight');
+  // after the provider took it. An echo without an app id (Instagram) waits until then; queued,
+  // until its job's last receive, then it is judged now rather than left in the DLQ.
+  if (!echo.appId && sendInFlight(conversation, recording)) {
+    if (!deps.lastReceive) throw new EchoNotYetError('one of our sends is in flight');
+    const echoed = uncertainTryEchoed(conversation, echo, now);
+    if (echoed) {
+      // That try's own echo, its tag left out: the report its lookup adopts (never sent twice).
+      await noteReported(deps, echoed, echo);
+      return { kind: 'ours' };
+    }
+    deps.log.info('echo still behind one of our sends on its last receive: recorded as a person’s reply', {
+      provider: echo.provider,
+      channel: echo.channel,
+      conversationId,
+    });
+  }
   const { message } = await deps.store.putMessage({
     id: messageId,
     conversationId,
@@ -265,6 +281,27 @@ function sendInFlight(conversation: Conversation, now: Date): boolean {
       // A try the provider may have taken, not answered (SendError.uncertain): its echo may be this.
       (job?.state === 'pending' && job.uncertain !== undefined),
   );
+}
+
+/**
+ * On a queued echo's last receive (minutes after it was received, past any lease or reply mark
+ * of a send begun since), the one of our sends it can still be: a try whose outcome we do not
+ * know (an ack's, a notice's, an agent's reply's), begun before the echo was received, with its
+ * text. Its message id, or undefined: then the echo is a person's inbox reply.
+ */
+function uncertainTryEchoed(
+  conversation: Conversation,
+  echo: OutboundEcho,
+  receivedAt: Date,
+): string | undefined {
+  const begun = (at: string) => Date.parse(at) <= receivedAt.getTime();
+  for (const slot of ['ack', 'notice'] as const) {
+    const job = conversation[slot];
+    if (job?.uncertain && job.uncertain.text === echo.text && begun(job.uncertain.at))
+      return ackMessageId(conversation.id, job.episode, slot);
+  }
+  const replies = Object.entries(conversation.uncertainReplies ?? {});
+  return replies.find(([, reply]) => reply.text === echo.text && begun(reply.at))?.[0];
 }
 
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */

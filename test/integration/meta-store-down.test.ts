@@ -2,7 +2,9 @@ import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/clien
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
 import { MAX_JOB_BYTES } from '#lib/http/defer.ts';
+import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { countCalls, injectFault, pkStartsWith, serviceDown } from '#test/support/faults.ts';
 import {
   IG_ACCOUNT_ID,
@@ -704,5 +706,104 @@ describe('Meta webhooks while the store is down', () => {
     const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
     expect(messages.filter((m) => m.direction === 'inbound').map((m) => m.kind)).toEqual(['message']);
     expect(await dlqBodies()).toEqual([]);
+  });
+  describe('an Instagram echo queued while one of our sends is in flight', () => {
+    let meta: FakeMeta;
+    const igsid = '1029384756100951';
+
+    afterEach(async () => {
+      await meta.close();
+    });
+
+    /** An Instagram customer whose ack Meta took, its answer lost (504): the ack is pending, uncertain. */
+    async function customerWithUncertainAck() {
+      meta = await startFakeMeta();
+      sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+      meta.useClock(sb.clock);
+      meta.failNext(1, { status: 504, gateway: true, taken: true });
+      await sb.postMeta(
+        messagingEnvelope(
+          [
+            [
+              messagingTextEvent(1, {
+                sender: igsid,
+                recipient: IG_ACCOUNT_ID,
+                text: 'Czy kurtka jest w M?',
+              }),
+            ],
+          ],
+          'instagram',
+        ),
+      );
+      await sb.drain();
+      const waiting = await sb.onlyOpenConversation();
+      expect(waiting.ack).toMatchObject({ state: 'pending', reason: 'SEND_UNCERTAIN' });
+      return waiting;
+    }
+
+    /** What Instagram's inbox echoes: no app id, no metadata (a person's message, or one whose tag Meta left out). */
+    function instagramInboxEcho(mid: string, text: string) {
+      return messagingEnvelope(
+        [
+          [
+            {
+              sender: { id: IG_ACCOUNT_ID },
+              recipient: { id: igsid },
+              timestamp: sb.clock.now().getTime() - 5_000,
+              message: { mid, is_echo: true, text },
+            },
+          ],
+        ],
+        'instagram',
+      );
+    }
+
+    it('should record a person’s Instagram inbox reply as the answer on its job’s last receive, not leave it in the DLQ', async () => {
+      // Prepare: the ack's try is uncertain; the store goes down; a person answers from the
+      // Instagram inbox; the store is back
+      const waiting = await customerWithUncertainAck();
+      const outage = serviceDown(sb.backends.dynamodb);
+      const during = await sb.postMeta(instagramInboxEcho('m_ig_inbox_0951', 'Tak, mamy M. Anna'));
+      outage.up();
+
+      // Act: every receive of the job finds our ack's try still uncertain
+      await sb.drain();
+
+      // Assess: the reply is on record and answers her; nothing waits in the DLQ
+      expect(during.status).toBe(200);
+      const messages = await sb.runtime.store.listMessages(waiting.id, { limit: 100 });
+      expect(messages.filter((m) => m.kind === 'reply').map((m) => m.text)).toEqual(['Tak, mamy M. Anna']);
+      expect((await sb.onlyOpenConversation()).awaitingSince).toBeNull();
+      expect(await dlqBodies()).toEqual([]);
+    });
+
+    it('should take an untagged Instagram echo carrying our uncertain ack’s text as that ack on its job’s last receive, and never send the ack again', async () => {
+      // Prepare: the ack's try is uncertain; the store goes down; Meta echoes that ack without
+      // our tag; the store is back
+      const waiting = await customerWithUncertainAck();
+      const ack = meta.taken[0];
+      if (!ack) throw new Error('Meta took no ack');
+      const text = String((ack.body as { message: { text: string } }).message.text);
+      const outage = serviceDown(sb.backends.dynamodb);
+      const during = await sb.postMeta(instagramInboxEcho(ack.id, text));
+      outage.up();
+
+      // Act: the job's receives; then the uncertain try's wait passes and its lookup runs
+      await sb.drain();
+      sb.clock.advance(UNCERTAIN_WAIT_MS + MINUTE);
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+
+      // Assess: one ack sent, on record under Meta's id, no person's reply; nothing in the DLQ
+      expect(during.status).toBe(200);
+      expect(meta.taken).toHaveLength(1);
+      const messages = await sb.runtime.store.listMessages(waiting.id, { limit: 100 });
+      expect(messages.map((m) => `${m.kind}:${m.providerMessageId}`)).toEqual([
+        expect.stringMatching(/^message:/),
+        `ack:${ack.id}`,
+      ]);
+      expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+      expect(await dlqBodies()).toEqual([]);
+    });
   });
 });
