@@ -151,7 +151,8 @@ export async function recordEcho(
     recordingClock?: Clock;
     /**
      * The worker's last receive of the job: an echo whose customer is not placed yet is let go,
-     * one behind our send in flight is judged now (uncertainTryEchoed), never left to the DLQ.
+     * one still behind our send in flight (not an uncertain try's: uncertainTryEchoed) is
+     * recorded as a person's reply, never left to the DLQ.
      */
     lastReceive?: boolean;
   },
@@ -206,13 +207,17 @@ export async function recordEcho(
   // after the provider took it. An echo without an app id (Instagram) waits until then; queued,
   // until its job's last receive, then it is judged now rather than left in the DLQ.
   if (!echo.appId && sendInFlight(conversation, recording)) {
-    if (!deps.lastReceive) throw new EchoNotYetError('one of our sends is in flight');
+    // The echo of a try whose answer was lost (its tag left out) is that try's report at once,
+    // on any delivery: its next try, due UNCERTAIN_WAIT_MS after it, asks for it. Waiting until
+    // the job's last receive (12 minutes on) let that try send the ack again, and the echo, no
+    // longer behind a send in flight, was then recorded as a person's reply.
     const echoed = uncertainTryEchoed(conversation, echo, now);
     if (echoed) {
       // That try's own echo, its tag left out: the report its lookup adopts (never sent twice).
       await noteReported(deps, echoed, echo);
       return { kind: 'ours' };
     }
+    if (!deps.lastReceive) throw new EchoNotYetError('one of our sends is in flight');
     deps.log.info('echo still behind one of our sends on its last receive: recorded as a person’s reply', {
       provider: echo.provider,
       channel: echo.channel,
@@ -284,10 +289,11 @@ function sendInFlight(conversation: Conversation, now: Date): boolean {
 }
 
 /**
- * On a queued echo's last receive (minutes after it was received, past any lease or reply mark
- * of a send begun since), the one of our sends it can still be: a try whose outcome we do not
- * know (an ack's, a notice's, an agent's reply's), begun before the echo was received, with its
- * text. Its message id, or undefined: then the echo is a person's inbox reply.
+ * The one of our sends an untagged echo behind our send in flight can be without ever being
+ * stored: a try whose outcome we do not know (an ack's, a notice's, an agent's reply's), begun
+ * before the echo was received, with its text. Its message id, or undefined: on a queued echo's
+ * last receive (past any lease or reply mark of a send begun since) the echo is then a person's
+ * inbox reply; before, it waits.
  */
 function uncertainTryEchoed(
   conversation: Conversation,

@@ -94,6 +94,56 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
     expect(sent).toHaveLength(1);
   });
 
+  it('should send an Instagram acknowledgement once when Meta took it, its answer was lost and its echo came without our tag, before Meta delivered that echo again', async () => {
+    // Prepare: Meta takes the Instagram ack; its edge answers 504
+    await start();
+    meta.failNext(1, LOST_ANSWER);
+    await sb.postMeta(
+      messagingEnvelope(
+        [[messagingTextEvent(1, { sender: IGSID, recipient: IG_ACCOUNT_ID, text: 'Czy kurtka jest w M?' })]],
+        'instagram',
+      ),
+    );
+    await sb.drain();
+    const waiting = await sb.onlyOpenConversation();
+    expect(waiting.ack).toMatchObject({ state: 'pending', reason: 'SEND_UNCERTAIN' });
+    const ack = meta.taken[0];
+    if (!ack) throw new Error('Meta took no ack');
+    const text = String((ack.body as { message: { text: string } }).message.text);
+    // Instagram's echo of it: no app id, and the metadata our send set left out
+    const echo = messagingEnvelope(
+      [
+        [
+          {
+            sender: { id: IG_ACCOUNT_ID },
+            recipient: { id: IGSID },
+            timestamp: sb.clock.now().getTime(),
+            message: { mid: ack.id, is_echo: true, text },
+          },
+        ],
+      ],
+      'instagram',
+    );
+
+    // Act: the echo; the uncertain try's wait passes and the ack's next try runs; Meta delivers
+    // the echo again (a 5xx is retried, not at once)
+    const first = await sb.postMeta(echo);
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const again = await sb.postMeta(echo);
+
+    // Assess: Meta took the ack once; it is on record under Meta's id; nobody's reply recorded
+    expect(meta.taken).toHaveLength(1);
+    const messages = await messagesOf(sb, waiting.id);
+    expect(messages.map((m) => `${m.kind}:${m.providerMessageId}`)).toEqual([
+      expect.stringMatching(/^message:/),
+      `ack:${ack.id}`,
+    ]);
+    expect((await sb.onlyOpenConversation()).firstReplyAt).toBeUndefined();
+    expect([first.status, again.status]).toEqual([200, 200]);
+  });
+
   it('should record a Messenger acknowledgement Meta took whose answer was lost as sent, not skipped, when an agent answered before its next try', async () => {
     // Prepare: the ack is taken, its answer lost; its echo comes; an agent answers in the wait
     await start();

@@ -1,7 +1,13 @@
-import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
 import { MAX_JOB_BYTES } from '#lib/http/defer.ts';
+import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
@@ -803,6 +809,81 @@ describe('Meta webhooks while the store is down', () => {
         `ack:${ack.id}`,
       ]);
       expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+      expect(await dlqBodies()).toEqual([]);
+    });
+
+    it('should take an untagged Instagram echo carrying our uncertain ack’s text as that ack before the ack’s next try, when the echo job’s receives are 3 minutes apart', async () => {
+      // Prepare: the ack's try is uncertain (Meta took it); the store goes down; Meta echoes that
+      // ack without our tag; the store is back. On AWS a failed job comes back only after the
+      // queue's visibility timeout (3 minutes): its five receives span 12 minutes, while the
+      // uncertain ack is tried again UNCERTAIN_WAIT_MS after its try
+      const waiting = await customerWithUncertainAck();
+      const ack = meta.taken[0];
+      if (!ack) throw new Error('Meta took no ack');
+      const text = String((ack.body as { message: { text: string } }).message.text);
+      const outage = serviceDown(sb.backends.dynamodb);
+      const during = await sb.postMeta(instagramInboxEcho(ack.id, text));
+      outage.up();
+      const hidden: string[] = [];
+      const { sqs, queueUrl } = sb.backends;
+      /** One receive of every visible job; a failed one stays hidden until the next round. */
+      const receiveRound = async () => {
+        for (const handle of hidden.splice(0)) {
+          await sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: handle,
+              VisibilityTimeout: 0,
+            }),
+          );
+        }
+        for (;;) {
+          const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: 0,
+              VisibilityTimeout: 3_600,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            }),
+          );
+          if (Messages.length === 0) return;
+          for (const message of Messages) {
+            try {
+              await handleWorkRecord(sb.runtime.workDeps, {
+                body: message.Body ?? '',
+                receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+                messageId: message.MessageId ?? '',
+              });
+              await sqs.send(
+                new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+              );
+            } catch {
+              hidden.push(message.ReceiptHandle ?? '');
+            }
+          }
+        }
+      };
+
+      // Act: the echo job's receives, 3 minutes apart, the sweeper running meanwhile; then the
+      // sweeper and the worker until nothing is left
+      await receiveRound();
+      for (let receive = 2; receive <= 5; receive++) {
+        sb.clock.advance(3 * MINUTE);
+        await sweep(sb.runtime.sweepDeps);
+        await receiveRound();
+      }
+      await sweepFor(15);
+
+      // Assess: Meta took the ack once; it is on record under Meta's id, no person's reply
+      expect(during.status).toBe(200);
+      expect(meta.taken).toHaveLength(1);
+      const messages = await sb.runtime.store.listMessages(waiting.id, { limit: 100 });
+      expect(messages.map((m) => `${m.kind}:${m.providerMessageId}`)).toEqual([
+        expect.stringMatching(/^message:/),
+        `ack:${ack.id}`,
+      ]);
+      expect(hidden).toEqual([]);
       expect(await dlqBodies()).toEqual([]);
     });
   });
