@@ -94,6 +94,67 @@ describe('Meta webhooks while the store is down', () => {
     }
   }
 
+  /**
+   * The worker as the queue feeds it on AWS: a job that fails comes back only after the queue's
+   * visibility timeout, 3 minutes (the test queue's is 0: `drain` gives a job all its receives at
+   * once). `receive`: every job visible now, once each, in the order the queue gives them;
+   * `minutes(n)`: the sweeper's runs, one a minute, each followed by `receive`.
+   */
+  function spacedWorker() {
+    const { sqs, queueUrl } = sb.backends;
+    const hidden: Array<{ handle: string; visibleAt: number }> = [];
+    const receive = async () => {
+      const now = sb.clock.now().getTime();
+      for (const job of hidden.filter((h) => h.visibleAt <= now)) {
+        hidden.splice(hidden.indexOf(job), 1);
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: job.handle,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 3_600,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        if (Messages.length === 0) return;
+        for (const message of Messages) {
+          try {
+            await handleWorkRecord(sb.runtime.workDeps, {
+              body: message.Body ?? '',
+              receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+              messageId: message.MessageId ?? '',
+            });
+            await sqs.send(
+              new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+            );
+          } catch {
+            hidden.push({ handle: message.ReceiptHandle ?? '', visibleAt: now + 3 * MINUTE });
+          }
+        }
+      }
+    };
+    return {
+      hidden,
+      receive,
+      async minutes(count: number) {
+        for (let minute = 0; minute < count; minute++) {
+          sb.clock.advance(MINUTE);
+          await sweep(sb.runtime.sweepDeps);
+          await receive();
+        }
+      },
+    };
+  }
+
   it.each([
     ['Messenger', () => messengerFrom('7214568800000101', 1)],
     ['Instagram', () => instagramFrom('1029384756100101', 1)],
@@ -390,6 +451,45 @@ describe('Meta webhooks while the store is down', () => {
       expect(await dlqBodies()).toEqual([]);
     },
   );
+
+  it('should not acknowledge a customer a queued inbox reply answered when the reply’s write fails twice after her message is recorded, its job’s receives 3 minutes apart as on AWS', async () => {
+    // Prepare: as above (two webhooks, two jobs, the store back five minutes on; the reply's
+    // write fails twice), but a failed job comes back only after the queue's 3 minutes
+    sb = await startTestSwitchboard();
+    const psid = '7214568800000903';
+    const start = sb.clock.now().getTime();
+    const outage = serviceDown(sb.backends.dynamodb);
+    const asked = await sb.postMeta(
+      messagingEnvelope([[{ ...messagingTextEvent(1, { sender: psid }), timestamp: start - 5_000 }]]),
+    );
+    sb.clock.advance(MINUTE);
+    const answered = await sb.postMeta(
+      messagingEnvelope([[inboxEcho(psid, 'm_inbox_reply_0903', start + MINUTE - 5_000)]]),
+    );
+    sb.clock.advance(5 * MINUTE);
+    outage.up();
+    const throttled = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      times: 2,
+      match: (input) => JSON.stringify(input).includes('m_inbox_reply_0903'),
+    });
+    const worker = spacedWorker();
+
+    // Act: the worker's first receive; then the sweeper's runs and the worker for 20 minutes
+    await worker.receive();
+    await worker.minutes(20);
+
+    // Assess: the reply answers her message; nothing automatic reaches her after it
+    expect([asked.status, answered.status]).toEqual([200, 200]);
+    expect(throttled.fired).toBe(2);
+    const conversation = await sb.onlyOpenConversation();
+    const messages = await sb.runtime.store.listMessages(conversation.id, { limit: 100 });
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual(['inbound:message', 'outbound:reply']);
+    expect(conversation.ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+    expect(await sb.outbox()).toEqual([]);
+    expect(worker.hidden).toEqual([]);
+  });
 
   it('should not acknowledge a customer whose queued message and inbox reply share a job whose reply write failed twice', async () => {
     // Prepare: one webhook with her message and, a moment later, a person's reply from the Page
@@ -824,56 +924,12 @@ describe('Meta webhooks while the store is down', () => {
       const outage = serviceDown(sb.backends.dynamodb);
       const during = await sb.postMeta(instagramInboxEcho(ack.id, text));
       outage.up();
-      const hidden: string[] = [];
-      const { sqs, queueUrl } = sb.backends;
-      /** One receive of every visible job; a failed one stays hidden until the next round. */
-      const receiveRound = async () => {
-        for (const handle of hidden.splice(0)) {
-          await sqs.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: handle,
-              VisibilityTimeout: 0,
-            }),
-          );
-        }
-        for (;;) {
-          const { Messages = [] } = await sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: queueUrl,
-              MaxNumberOfMessages: 10,
-              WaitTimeSeconds: 0,
-              VisibilityTimeout: 3_600,
-              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-            }),
-          );
-          if (Messages.length === 0) return;
-          for (const message of Messages) {
-            try {
-              await handleWorkRecord(sb.runtime.workDeps, {
-                body: message.Body ?? '',
-                receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
-                messageId: message.MessageId ?? '',
-              });
-              await sqs.send(
-                new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-              );
-            } catch {
-              hidden.push(message.ReceiptHandle ?? '');
-            }
-          }
-        }
-      };
+      const worker = spacedWorker();
 
       // Act: the echo job's receives, 3 minutes apart, the sweeper running meanwhile; then the
       // sweeper and the worker until nothing is left
-      await receiveRound();
-      for (let receive = 2; receive <= 5; receive++) {
-        sb.clock.advance(3 * MINUTE);
-        await sweep(sb.runtime.sweepDeps);
-        await receiveRound();
-      }
-      await sweepFor(15);
+      await worker.receive();
+      await worker.minutes(15);
 
       // Assess: Meta took the ack once; it is on record under Meta's id, no person's reply
       expect(during.status).toBe(200);
@@ -883,7 +939,7 @@ describe('Meta webhooks while the store is down', () => {
         expect.stringMatching(/^message:/),
         `ack:${ack.id}`,
       ]);
-      expect(hidden).toEqual([]);
+      expect(worker.hidden).toEqual([]);
       expect(await dlqBodies()).toEqual([]);
     });
   });
