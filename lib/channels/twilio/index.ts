@@ -3,7 +3,7 @@ import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
 import { normalizeTwilioMessage } from './normalize.ts';
-import { parseTwilioMessaging, type TwilioMessagingPayload } from './schema.ts';
+import { parseTwilioMessaging, type TwilioMessagingPayload, twilioFormOf } from './schema.ts';
 import { createTwilioSender } from './send.ts';
 import { normalizeTwilioStatus, parseTwilioStatus, type TwilioStatusPayload } from './status.ts';
 import { verifyTwilioSignature } from './verify.ts';
@@ -102,32 +102,32 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
     provider: 'twilio',
     messaging: {
       verify,
-      parse: (request) => parseTwilioMessaging(request.rawBody),
+      parse: (request) => parseTwilioMessaging(twilioFormOf(request)),
       normalize: normalizeTwilioMessage,
     },
     status: {
       verify,
-      parse: (request) => parseTwilioStatus(request.rawBody),
+      parse: (request) => parseTwilioStatus(twilioFormOf(request)),
       normalize: (payload) => normalizeTwilioStatus(payload, clock.now()),
     },
     voice: {
       verify,
-      parse: (request) => parseTwilioVoice(request.rawBody),
+      parse: (request) => parseTwilioVoice(twilioFormOf(request)),
       normalize: normalizeTwilioCall,
     },
     recording: {
       verify,
-      parse: (request) => parseTwilioRecording(request.rawBody),
+      parse: (request) => parseTwilioRecording(twilioFormOf(request)),
       normalize: normalizeTwilioRecording,
     },
     transcription: {
       verify,
-      parse: (request) => parseTwilioTranscription(request.rawBody),
+      parse: (request) => parseTwilioTranscription(twilioFormOf(request)),
       normalize: normalizeTwilioTranscription,
     },
     recordAction: {
       verify,
-      parse: (request) => parseTwilioRecordAction(request.rawBody),
+      parse: (request) => parseTwilioRecordAction(twilioFormOf(request)),
       normalize: normalizeTwilioRecordAction,
     },
     sender: createTwilioSender({

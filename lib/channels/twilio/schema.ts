@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { MalformedPayloadError, type WebhookRequest } from '#lib/channels/channel.ts';
 
 /**
  * Form params as twilio-node's signature helper expects them: a repeated name becomes an
@@ -20,20 +20,35 @@ export function parseTwilioForm(rawBody: string): TwilioFormParams {
   return params;
 }
 
+// The signature check and the schema each need the request's form: parsed once per request,
+// not once for each (the entry goes with the request). Neither changes the params they read.
+const forms = new WeakMap<WebhookRequest, TwilioFormParams>();
+
+/** The form of this request's raw body (parseTwilioForm), parsed once however often asked. */
+export function twilioFormOf(request: WebhookRequest): TwilioFormParams {
+  let form = forms.get(request);
+  if (form === undefined) {
+    form = parseTwilioForm(request.rawBody);
+    forms.set(request, form);
+  }
+  return form;
+}
+
 /** A Twilio SID: a two-letter type prefix and 32 hex digits, 34 characters in all. */
 export const twilioSid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
 
 /**
- * Validates a raw form body against one of Twilio's webhook schemas. Throws
+ * Validates a raw form body (or its params, as twilioFormOf gives them) against one of
+ * Twilio's webhook schemas. Throws
  * MalformedPayloadError naming the offending params, never their values (they are phone
  * numbers, message text and transcriptions).
  */
 export function parseTwilioPayload<T extends z.ZodType>(
   schema: T,
   webhook: string,
-  rawBody: string,
+  body: string | TwilioFormParams,
 ): z.output<T> {
-  const result = schema.safeParse(parseTwilioForm(rawBody));
+  const result = schema.safeParse(typeof body === 'string' ? parseTwilioForm(body) : body);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
   throw new MalformedPayloadError(
@@ -102,9 +117,9 @@ export const TwilioMessagingSchema = z
 export type TwilioMessagingPayload = z.output<typeof TwilioMessagingSchema>;
 
 /**
- * Validates a raw inbound messaging body. Throws MalformedPayloadError naming the offending
- * params, never their values (they are phone numbers and message text).
+ * Validates a raw inbound messaging body (or its form). Throws MalformedPayloadError naming
+ * the offending params, never their values (they are phone numbers and message text).
  */
-export function parseTwilioMessaging(rawBody: string): TwilioMessagingPayload {
-  return parseTwilioPayload(TwilioMessagingSchema, 'messaging', rawBody);
+export function parseTwilioMessaging(body: string | TwilioFormParams): TwilioMessagingPayload {
+  return parseTwilioPayload(TwilioMessagingSchema, 'messaging', body);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryStatus, InboundEvent } from '#lib/domain/message.ts';
-import { parseTwilioPayload, twilioSid } from './schema.ts';
+import { parseTwilioPayload, type TwilioFormParams, twilioSid } from './schema.ts';
 import { TWILIO_OUTSIDE_WINDOW } from './send.ts';
 
 /**
@@ -28,8 +28,8 @@ export const TwilioStatusSchema = z.looseObject({
 export type TwilioStatusPayload = z.output<typeof TwilioStatusSchema>;
 
 /** Validates a raw status callback body; MalformedPayloadError names params, never values. */
-export function parseTwilioStatus(rawBody: string): TwilioStatusPayload {
-  return parseTwilioPayload(TwilioStatusSchema, 'status callback', rawBody);
+export function parseTwilioStatus(body: string | TwilioFormParams): TwilioStatusPayload {
+  return parseTwilioPayload(TwilioStatusSchema, 'status callback', body);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { validateBody, validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import type { VerifyOutcome, WebhookRequest } from '#lib/channels/channel.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
-import { parseTwilioForm } from './schema.ts';
+import { twilioFormOf } from './schema.ts';
 import { validateRequestWithHash } from './signed-url.ts';
 
 /**
@@ -74,7 +74,7 @@ export function verifyTwilioSignature(
     const query = new URL(request.url).searchParams;
     if (query.has('bodySHA256') && !validateBody(request.rawBody, query.get('bodySHA256') ?? ''))
       return 'invalid';
-    const params = query.has('bodySHA256') ? {} : parseTwilioForm(request.rawBody);
+    const params = query.has('bodySHA256') ? {} : twilioFormOf(request);
     const urls = request.receivedUrl ? [request.url, request.receivedUrl] : [request.url];
     return urls.some((url) => keys.some((key) => validates(hash, key, signature, url, params)))
       ? 'ok'

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTwilioPayload, twilioSid } from './schema.ts';
+import { parseTwilioPayload, type TwilioFormParams, twilioSid } from './schema.ts';
 
 // Schemas of Twilio's voice webhooks. Like every Twilio webhook they gain params without
 // notice, so each is a loose object: only what we use is validated, the rest passes through
@@ -86,21 +86,21 @@ export const TwilioRecordActionSchema = z.looseObject({
 export type TwilioRecordActionPayload = z.output<typeof TwilioRecordActionSchema>;
 
 /** Validates a raw incoming-call body; MalformedPayloadError names params, never values. */
-export function parseTwilioVoice(rawBody: string): TwilioVoicePayload {
-  return parseTwilioPayload(TwilioVoiceSchema, 'voice', rawBody);
+export function parseTwilioVoice(body: string | TwilioFormParams): TwilioVoicePayload {
+  return parseTwilioPayload(TwilioVoiceSchema, 'voice', body);
 }
 
 /** Validates a raw recording status callback body. */
-export function parseTwilioRecording(rawBody: string): TwilioRecordingPayload {
-  return parseTwilioPayload(TwilioRecordingSchema, 'recording status', rawBody);
+export function parseTwilioRecording(body: string | TwilioFormParams): TwilioRecordingPayload {
+  return parseTwilioPayload(TwilioRecordingSchema, 'recording status', body);
 }
 
 /** Validates a raw transcription callback body. */
-export function parseTwilioTranscription(rawBody: string): TwilioTranscriptionPayload {
-  return parseTwilioPayload(TwilioTranscriptionSchema, 'transcription', rawBody);
+export function parseTwilioTranscription(body: string | TwilioFormParams): TwilioTranscriptionPayload {
+  return parseTwilioPayload(TwilioTranscriptionSchema, 'transcription', body);
 }
 
 /** Validates a raw `<Record>` action request body. */
-export function parseTwilioRecordAction(rawBody: string): TwilioRecordActionPayload {
-  return parseTwilioPayload(TwilioRecordActionSchema, 'record action', rawBody);
+export function parseTwilioRecordAction(body: string | TwilioFormParams): TwilioRecordActionPayload {
+  return parseTwilioPayload(TwilioRecordActionSchema, 'record action', body);
 }

@@ -9,6 +9,7 @@ import {
   type TwilioFixture,
   testWebhookUrl,
   twilioFixture,
+  twilioForm,
 } from '#test/support/twilio-factory.ts';
 
 type Route = Exclude<keyof TwilioChannel, 'provider' | 'sender'>;
@@ -141,5 +142,29 @@ describe('createTwilioChannel webhooks', () => {
 
     // Assess
     expect(events.map((event) => event.type)).toEqual([type]);
+  });
+
+  it('should parse each verified request by its own body when requests interleave', async () => {
+    // Prepare: the form read by verify is reused by parse, per request
+    const twilio = channel();
+    const first = signedTwilioRequest(twilioForm('sms-polish', { Body: 'first', From: '+48601000001' }));
+    const second = signedTwilioRequest(twilioForm('sms-polish', { Body: 'second', From: '+48601000002' }));
+    const tampered = { ...first, rawBody: second.rawBody };
+
+    // Act
+    const verified = [
+      await twilio.messaging.verify(first),
+      await twilio.messaging.verify(second),
+      await twilio.messaging.verify(tampered),
+    ];
+    const parsed = [second, first, tampered].map((request) => twilio.messaging.parse(request));
+
+    // Assess
+    expect(verified).toEqual(['ok', 'ok', 'invalid']);
+    expect(parsed.map(({ Body, From }) => [Body, From])).toEqual([
+      ['second', '+48601000002'],
+      ['first', '+48601000001'],
+      ['second', '+48601000002'],
+    ]);
   });
 });
