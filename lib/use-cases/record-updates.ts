@@ -1,4 +1,5 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { mayBeAlias } from '#lib/domain/contact.ts';
 import {
   ackMessageId,
   type Conversation,
@@ -182,7 +183,11 @@ export async function recordEcho(
   // (a customer who never comes), never kept in the DLQ.
   const age = echo.sentAt ? now.getTime() - Date.parse(echo.sentAt) : Number.POSITIVE_INFINITY;
   const recent = age < ECHO_WAIT_MS && !deps.lastReceive;
-  const contact = await deps.store.getContact(echo.contactKey);
+  // A reply to a user named by their BSUID alone goes where their messages go: the contact the
+  // BSUID is linked to (recordInbound's resolveAlias), else the BSUID's own. One read, only then.
+  const linked = mayBeAlias(echo.contactKey) ? await deps.store.resolveAlias(echo.contactKey) : null;
+  const contactKey = linked?.contactKey ?? echo.contactKey;
+  const contact = await deps.store.getContact(contactKey);
   const conversationId = contact?.openConversationId;
   if (!conversationId) {
     // A customer we have never recorded, answered a moment ago: their message is likely still
@@ -237,7 +242,7 @@ export async function recordEcho(
     text: echo.text,
     media: echo.media,
     createdAt: now.toISOString(),
-    contactKey: echo.contactKey,
+    contactKey,
   });
   return applyInboxReply(deps, message);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { countCalls } from '#test/support/faults.ts';
-import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { whatsappAppEchoEnvelope, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Meta's "Business-scoped user IDs" page: every messages webhook carries the user's BSUID
@@ -183,6 +183,41 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     const later = await sb.runtime.store.listMessages(byNumber?.id as string, { limit: 10 });
     expect(later.map((m) => m.text).sort()).toEqual(['I jeszcze jedno', 'Podaję numer, proszę o telefon']);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
+  });
+
+  // Found at stop 27's review: an echo of a reply a person wrote in the WhatsApp Business app
+  // names the user as a message does (`to_user_id` beside or instead of `to`). One to a linked
+  // user's BSUID alone looked for a contact `whatsapp:<BSUID>`, which the link means never
+  // exists: the reply was not recorded, the customer stayed waiting, and a late notice followed.
+  it("should record a reply from the WhatsApp Business app to the BSUID alone on the number's conversation", async () => {
+    // Prepare: the customer wrote with their number, then with their BSUID only; acknowledged once
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('Dzień dobry, kiedy dostawa?'));
+    await sb.postMeta(bsuidOnly('Halo?'));
+    await sb.drain();
+    sb.clock.advance(20 * 60_000);
+
+    // Act: a person answers from the app; Meta's echo names the user by their BSUID only
+    const response = await sb.postMeta(
+      whatsappAppEchoEnvelope({
+        id: 'wamid.app-reply-to-bsuid',
+        to: null,
+        to_user_id: BSUID,
+        sentAt: sb.clock.now().getTime(),
+      }),
+    );
+
+    // Assess: recorded as the answer on the one conversation
+    expect(response.status).toBe(200);
+    const [only, ...others] = await conversations(sb);
+    expect(others).toEqual([]);
+    const messages = await sb.runtime.store.listMessages(only?.id as string, { limit: 10 });
+    expect(messages.map((m) => `${m.direction}:${m.kind}`)).toEqual([
+      'inbound:message',
+      'inbound:message',
+      'outbound:ack',
+      'outbound:reply',
+    ]);
   });
 
   // Meta's WhatsApp changelog (Aug 11, 2026) and its "System messages webhook reference": when a
