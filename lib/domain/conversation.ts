@@ -391,6 +391,24 @@ function withConsent(conversation: Conversation, message: Message, context: Inbo
 }
 
 /**
+ * A STOP or START the person said in another conversation of theirs, under another key (a
+ * WhatsApp BSUID's conversation opened before it was linked to their number): it holds here too,
+ * as withConsent. The same object when it changes nothing (an earlier word, or a retry).
+ */
+export function consentFromElsewhere(
+  conversation: Conversation,
+  optedOut: boolean,
+  consentAt: string,
+  now: Date,
+): Conversation {
+  if (conversation.status !== 'open') return conversation;
+  if (conversation.consentAt && Date.parse(consentAt) <= Date.parse(conversation.consentAt))
+    return conversation;
+  if (!optedOut) return { ...conversation, optedOut: false, consentAt };
+  return endPendingJobs({ ...conversation, optedOut: true, consentAt }, 'opted-out', now);
+}
+
+/**
  * The episode's pending ack and notice are no longer needed (a reply, a resolve, a STOP): each
  * skipped (`ack.skipped`), except one whose last try may have reached the customer (`uncertain`):
  * it stays pending for its worker, whose claim finds the episode ended and only asks the

@@ -8,6 +8,7 @@ import {
   type AckState,
   applyInbound,
   type Conversation,
+  consentFromElsewhere,
   lastReplyKept,
   lastSentAck,
 } from '#lib/domain/conversation.ts';
@@ -23,6 +24,7 @@ import { ConcurrentUpdateError, NotYetError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import { updateConversation } from './conversation-writes.ts';
 import { publishOutbox } from './publish-events.ts';
 
 export type RecordInboundDeps = {
@@ -184,12 +186,18 @@ export async function recordInbound(
   const receivedAt = new Date(message.createdAt);
   let consentApplied = false;
   if (inbound.consent !== undefined && !inbound.optInOnlyIfOptedOut) {
-    consentApplied = await setConsentOf(deps, inbound, inbound.consent === 'opt-out', receivedAt);
+    consentApplied = await setConsentOf(
+      deps,
+      inbound,
+      inbound.consent === 'opt-out',
+      receivedAt,
+      message.conversationId,
+    );
     if (consentApplied) contact = { ...contact, optedOut: inbound.consent === 'opt-out' };
   } else if (inbound.optInOnlyIfOptedOut) {
     // YES: an opt-in from a number that opted out, an ordinary message from anyone else.
     if (contact.optedOut) {
-      consentApplied = await setConsentOf(deps, inbound, false, receivedAt);
+      consentApplied = await setConsentOf(deps, inbound, false, receivedAt, message.conversationId);
       if (consentApplied) contact = { ...contact, optedOut: false };
     } else {
       inbound = withoutKeyword(inbound);
@@ -465,9 +473,19 @@ async function setConsentOf(
   inbound: InboundMessage,
   optedOut: boolean,
   at: Date,
+  conversationId: string,
 ): Promise<boolean> {
   const applied = await deps.store.setConsent(inbound.contactKey, optedOut, at);
-  if (inbound.aliasKey) await deps.store.setConsent(inbound.aliasKey, optedOut, at);
+  if (inbound.aliasKey && (await deps.store.setConsent(inbound.aliasKey, optedOut, at))) {
+    // A conversation that key opened before the link, still open there: its pending ack and
+    // late notice read consent from the conversation, so it hears the STOP (or START) too.
+    const other = (await deps.store.getContact(inbound.aliasKey))?.openConversationId;
+    if (other && other !== conversationId) {
+      await updateConversation(deps.store, other, (current) =>
+        consentFromElsewhere(current, optedOut, at.toISOString(), deps.clock.now()),
+      );
+    }
+  }
   return applied;
 }
 

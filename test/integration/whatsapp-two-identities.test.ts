@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
 import { countCalls } from '#test/support/faults.ts';
 import { whatsappAppEchoEnvelope, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -183,6 +184,33 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     const later = await sb.runtime.store.listMessages(byNumber?.id as string, { limit: 10 });
     expect(later.map((m) => m.text).sort()).toEqual(['I jeszcze jedno', 'Podaję numer, proszę o telefon']);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
+  });
+
+  // Found at stop 27's review: a STOP was written to both keys' contacts, but a conversation the
+  // BSUID opened before the link (kept apart, still open) reads consent from itself: its late
+  // notice still went to the person who had said STOP.
+  it('should send no late notice on a BSUID conversation opened before the link once the person says STOP', async () => {
+    // Prepare: acknowledged at the BSUID; minutes later the number appears beside it (the link)
+    sb = await startTestSwitchboard();
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    await sb.drain();
+    const [first] = await conversations(sb);
+    const byBsuid = await sb.runtime.store.getConversation(first?.id as string);
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+    await sb.drain();
+
+    // Act: they say STOP (with their BSUID only); later, when a notice would be due there
+    await sb.postMeta(bsuidOnly('STOP'));
+    await sb.drain();
+    sb.clock.set(new Date(Date.parse(byBsuid?.replyBy as string) - 29 * 60_000));
+    const due = await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: nothing after the STOP; only the first ack ever went out
+    expect(due.notices).toBe(0);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
+    expect((await sb.runtime.store.getConversation(first?.id as string))?.optedOut).toBe(true);
   });
 
   // Found at stop 27's review: an echo of a reply a person wrote in the WhatsApp Business app
