@@ -422,20 +422,41 @@ function withCarried(contact: Contact | null, carried: Carried): Contact | null 
 }
 
 /**
- * Before the link is written, the other key's contact is read (once per link): its later STOP
- * or START is the person's latest word (stored on this contact); its last ack and our last reply,
- * on the conversation still open there or on one that ended, hold back a second ack so soon (the
- * same rule as for a new conversation after a resolve). That open conversation is not merged:
- * it stays where it is, answered and ended as any other, and the person's next messages come
- * here.
+ * Before the link is written, the other key's contact is read (once per link), and the contact
+ * that key led to until now (a changed BSUID's: user_changed_user_id linked it to the old BSUID's
+ * contact): its later STOP or START is the person's latest word (stored on this contact); its
+ * last ack and our last reply, on the conversation still open there or on one that ended, hold
+ * back a second ack so soon (the same rule as for a new conversation after a resolve). That open
+ * conversation is not merged: it stays where it is, answered and ended as any other, and the
+ * person's next messages come here.
  */
 async function carryFromAlias(
   deps: RecordInboundDeps,
   inbound: InboundMessage,
   contact: Contact,
 ): Promise<Carried> {
-  const other = inbound.aliasKey ? await deps.store.getContact(inbound.aliasKey) : null;
-  if (!other) return {};
+  if (!inbound.aliasKey) return {};
+  const ledTo = (await deps.store.resolveAlias(inbound.aliasKey))?.contactKey;
+  const keys = [inbound.aliasKey, ledTo].filter(
+    (key, index, all): key is string =>
+      key !== undefined && key !== inbound.contactKey && all.indexOf(key) === index,
+  );
+  let carried: Carried = {};
+  for (const key of keys) {
+    const other = await deps.store.getContact(key);
+    if (other)
+      carried = { ...carried, ...(await carryFrom(deps, inbound, { ...contact, ...carried }, other)) };
+  }
+  return carried;
+}
+
+/** What `contact` takes over from `other`, one of the person's other keys' contacts. */
+async function carryFrom(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+  contact: Contact,
+  other: Contact,
+): Promise<Carried> {
   const carried: Carried = {};
   if (other.consentAt && (!contact.consentAt || other.consentAt > contact.consentAt)) {
     if (await deps.store.setConsent(inbound.contactKey, other.optedOut, new Date(other.consentAt))) {

@@ -288,6 +288,39 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     expect(await sb.outbox()).toHaveLength(1);
   });
 
+  // Found at stop 27's review: after user_changed_user_id the new BSUID leads to the old BSUID's
+  // contact; when the number later appeared beside the new BSUID, the link took over what the new
+  // BSUID's own contact knew (nothing) rather than the contact it led to: the STOP said there was
+  // forgotten, and the person was acknowledged at their number.
+  it('should hold a STOP said under a BSUID that later changed when the number appears beside the new one', async () => {
+    // Prepare: a user known by their BSUID only says STOP; Meta then reports a new BSUID
+    sb = await startTestSwitchboard();
+    await sb.postMeta(bsuidOnly('STOP'));
+    const renewed = 'PL.77771208655302741918';
+    await sb.postMeta(
+      whatsappEnvelope({
+        messages: [
+          {
+            id: 'wamid.user-changed-user-id-stop',
+            timestamp: '1763986500',
+            type: 'system',
+            system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
+          },
+        ],
+      }),
+    );
+    await sb.drain();
+
+    // Act: weeks later they write with their number beside the new BSUID
+    sb.clock.advance(14 * 24 * 3_600_000);
+    await sb.postMeta(whatsappText('Mam pytanie o zamówienie', { bsuid: renewed }));
+    await sb.drain();
+
+    // Assess: still opted out; nothing sent to them
+    expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
+    expect(await sb.outbox()).toEqual([]);
+  });
+
   it('should link the BSUID a number change (user_changed_number) gives to the new number', async () => {
     // Prepare
     sb = await startTestSwitchboard();
