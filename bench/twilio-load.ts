@@ -29,7 +29,13 @@ export function signedSms(n: number, publicUrl: string): LoadRequest {
     }),
     { authToken: BENCH_AUTH_TOKEN, publicUrl },
   );
-  return { ...webhook, headers: { ...webhook.headers, 'user-agent': 'TwilioProxy/1.1' } };
+  // Twilio sends each webhook with its own idempotency token (test/support/twilio-factory.ts does too);
+  // without it the app makes a random correlation id, a cost real webhooks never pay.
+  const token = `${n.toString(16).padStart(8, '0')}${'0'.repeat(24)}`;
+  return {
+    ...webhook,
+    headers: { ...webhook.headers, 'user-agent': 'TwilioProxy/1.1', 'i-twilio-idempotency-token': token },
+  };
 }
 
 /** `count` signed SMS from customers first, first + 1, … (each message its own MessageSid). */
