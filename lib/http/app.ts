@@ -31,6 +31,7 @@ import { apiRoutes } from './routes/api.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { emailRoutes } from './routes/email.ts';
 import { inboxRoutes } from './routes/inbox.ts';
+import { meRoutes } from './routes/me.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { serviceLevelRoutes } from './routes/service-level.ts';
 import { twilioRoutes } from './routes/twilio.ts';
@@ -198,6 +199,8 @@ export function createApp(deps: AppDeps): Hono {
   );
   api.on('GET', ['/conversations', '/conversations/*', '/contacts', '/contacts/*'], requireScope('read'));
   api.get('/service-level', requireScope('read'));
+  api.get('/me', requireScope('read'));
+  api.route('/me', meRoutes(deps));
   api.route('/service-level', serviceLevelRoutes(deps));
   api.route(
     '/admin',

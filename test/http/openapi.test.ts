@@ -294,6 +294,7 @@ describe('the OpenAPI document and the reference page', () => {
     const listed = await call('GET', '/api/admin/keys');
     const revoked = await call('DELETE', `/api/admin/keys/${id}`);
     const webhooks = await call('GET', '/api/webhooks');
+    const me = await call('GET', '/api/me');
 
     // Assess
     expect(created.status).toBe(201);
@@ -306,6 +307,8 @@ describe('the OpenAPI document and the reference page', () => {
     await expectDocumented('DELETE', '/api/admin/keys/{id}', revoked);
     expect(webhooks.status).toBe(200);
     await expectDocumented('GET', '/api/webhooks', webhooks);
+    expect(me.status).toBe(200);
+    await expectDocumented('GET', '/api/me', me);
   });
 
   it.each([

@@ -17,6 +17,7 @@ import {
   ConversationMessagesQuery,
   ListConversationsQuery,
 } from '../routes/api.ts';
+import { WhoAmISchema } from '../routes/me.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
 import {
   createBody,
@@ -162,6 +163,17 @@ export const OPERATIONS: readonly ApiOperation[] = [
     auth: 'read',
     query: ServiceLevelQuerySchema,
     responses: { 200: { description: 'The report', schema: ServiceLevelReportSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/me',
+    operationId: 'whoAmI',
+    tag: 'Keys',
+    summary: 'The calling key and its person',
+    description:
+      'Who the key is: its scopes and the person its replies are signed by, with the `assignee` that assigns a conversation to them (a tool\'s "Assign to me", its "Mine" listing). Read from the key itself.',
+    auth: 'read',
+    responses: { 200: { description: 'The key', schema: WhoAmISchema } },
   },
 
   {
