@@ -13,7 +13,7 @@ import { state } from './state.js';
 const STATS_LAG_MS = 3_000;
 
 /** What an agent should read for each refusal (codes from the API's error bodies). */
-function refusalText(what, result) {
+export function refusalText(what, result) {
   const code = result.error?.code;
   if (code === 'OUTSIDE_WINDOW') {
     // A WhatsApp refusal names the missing template configuration and what to do meanwhile.

@@ -2,9 +2,17 @@
 // request, each poll merged in), and which conversation is shown at all.
 
 import { api, networkTrouble, offline } from './api.js';
+import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
 import { $, clearStatus, dateTime, el, promiseText, setStatus } from './page.js';
 import { ackText, deliveryText, replyFailureText } from './reasons.js';
-import { keepDraft, lockReply, showKeptReply, showReplyError } from './reply-box.js';
+import {
+  keepDraft,
+  keepNoteDraft,
+  lockReply,
+  showKeptNote,
+  showKeptReply,
+  showReplyError,
+} from './reply-box.js';
 import { state } from './state.js';
 
 /** How each message looks: a label for every kind, so colour is never the only cue. */
@@ -17,7 +25,8 @@ function messageLabel(message) {
     return `Reply, sent as the WhatsApp template ${name}${language ? ` (${language})` : ''} (after the 24-hour window)`;
   }
   if (message.kind === 'reply') return 'Reply';
-  if (message.kind === 'note') return 'Internal note';
+  // Written by someone of the team, for the team: said so, since a note sits among the replies.
+  if (message.kind === 'note') return `Internal note by ${message.from}, not sent to the customer`;
   if (message.kind === 'voicemail') return 'Voicemail';
   if (message.kind === 'call') return 'Call';
   return message.direction === 'inbound' ? 'Customer' : 'Sent';
@@ -152,6 +161,7 @@ function readableUntil(messages) {
 /** Empties the right side: no conversation on screen, so nothing typed or clicked can act on one. */
 export function clearConversation(title) {
   keepDraft();
+  keepNoteDraft();
   state.shownId = null;
   state.seenUntil = null;
   state.replyFailure = null;
@@ -162,6 +172,9 @@ export function clearConversation(title) {
   $('messages').replaceChildren();
   $('earlier').hidden = true;
   $('reply-form').hidden = true;
+  $('note-form').hidden = true;
+  $('note-text').value = '';
+  clearAssignment();
   $('reply-text').value = '';
   lockReply(false);
   showReplyError(null);
@@ -212,6 +225,7 @@ export async function openConversation(id, moveFocus) {
   $('conversation-meta').textContent = [
     conversation.status === 'open' ? 'Open' : 'Resolved',
     `channels: ${conversation.contact.channels.join(', ')}`,
+    conversation.assignee ? `assigned to ${assigneeLabel(conversation.assignee)}` : 'not assigned',
     // The promise while a customer waits, "no reply needed" while only messages nobody is to
     // answer came (replyBy is null then), nothing once nobody waits.
     conversation.replyBy || conversation.awaiting === 'no-reply-needed'
@@ -231,7 +245,13 @@ export async function openConversation(id, moveFocus) {
   $('conversation-meta').classList.toggle('overdue', late);
   showMessages();
   $('reply-form').hidden = false;
-  if (switched) showKeptReply(id);
+  $('note-form').hidden = false;
+  showAssignment(conversation, switched);
+  if (switched) {
+    showKeptReply(id);
+    showKeptNote(id);
+  }
+  $('add-note').disabled = state.busy.has(`note ${id}`);
   // The buttons say what this conversation's own requests allow, whatever runs in another.
   $('send').disabled = Boolean(state.unanswered.get(id)?.sending);
   $('resolve').disabled = conversation.status !== 'open' || state.resolving.has(id);

@@ -1,12 +1,16 @@
 // The reference inbox: everything here goes through Switchboard's public agents' API
 // (README, "The agents' API") with the key the user pastes. No framework and no build step,
 // so a downstream tool can read it as an example: ES modules, each with one job (api.js,
-// state.js, list.js, conversation.js, reply-box.js, actions.js, service-level.js, page.js).
+// state.js, list.js, conversation.js, reply-box.js, actions.js, assignee.js, assign.js, notes.js,
+// service-level.js, page.js).
 // This one is the entry: the key, the polling, and the start. Customer text only ever reaches
 // the page through textContent (see el() in page.js), never as HTML.
 
 import './actions.js';
+import './assign.js';
+import './notes.js';
 import { currentSignal, endSession, networkTrouble, onUnauthorized } from './api.js';
+import { loadMe, showWhoAmI } from './assignee.js';
 import { clearConversation, openConversation } from './conversation.js';
 import { clearList, refreshList } from './list.js';
 import { $, clearStatus, setStatus } from './page.js';
@@ -24,6 +28,8 @@ function forgetKey(message) {
   endSession();
   state.apiKey = null;
   state.openId = null;
+  state.me = null;
+  showWhoAmI();
   // The unanswered replies stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
@@ -31,6 +37,8 @@ function forgetKey(message) {
   clearList();
   clearConversation('No conversation open');
   state.drafts.clear();
+  state.noteDrafts.clear();
+  state.unansweredNotes.clear();
   // A reply moved to a conversation not shown yet is a draft too (refused, never sent): the next
   // key's agent must not find it in their box and send it under their name.
   state.moved.clear();
@@ -42,6 +50,7 @@ $('key-form').addEventListener('submit', (event) => {
   event.preventDefault();
   endSession();
   state.apiKey = $('api-key').value.trim();
+  state.me = null;
   $('api-key').value = '';
   sessionStorage.setItem(KEY_STORAGE, state.apiKey);
   showKeyState();
@@ -68,6 +77,11 @@ async function refreshAll() {
   if (!state.apiKey || state.refreshing === signal) return;
   state.refreshing = signal;
   try {
+    // Who the key is, before the list: "(you)" and the "Assigned to me" view depend on it.
+    if (!state.me) {
+      await loadMe();
+      showWhoAmI();
+    }
     await refreshList();
     if (state.openId) await openConversation(state.openId, false);
     if (!chartShown() && $('chart-note').hidden) await refreshServiceLevel();

@@ -1,6 +1,7 @@
 // The list on the left: each view's listing, page by page, with the reply-by time and whether it is late.
 
 import { api, networkTrouble } from './api.js';
+import { assigneeLabel } from './assignee.js';
 import { openConversation } from './conversation.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { state } from './state.js';
@@ -11,6 +12,9 @@ const VIEWS = {
   overdue: '/api/conversations?overdue=true&limit=50',
   noReply: '/api/conversations?noReplyNeeded=true&limit=50',
   open: '/api/conversations?status=open&limit=50',
+  // The key's own person's (GET /api/me): the view is offered only when the key names one.
+  mine: () =>
+    `/api/conversations?status=open&assignee=${encodeURIComponent(state.me?.assignee ?? '')}&limit=50`,
 };
 
 /** What each view says when it lists nobody: what is true of that view, not of another. */
@@ -19,6 +23,7 @@ const EMPTY = {
   overdue: 'Nobody is waiting past their reply-by time.',
   noReply: 'No open conversation holds only out-of-office replies, list mail or keywords.',
   open: 'No open conversations.',
+  mine: 'No open conversation is assigned to you.',
 };
 
 /**
@@ -40,7 +45,8 @@ async function loadPages(url) {
 }
 
 async function loadList(view) {
-  const result = await loadPages(VIEWS[view]);
+  const url = VIEWS[view];
+  const result = await loadPages(typeof url === 'function' ? url() : url);
   if (result.ok || (view !== 'awaiting' && view !== 'overdue') || result.error?.code !== 'INVALID_REQUEST') {
     return { ...result, note: null };
   }
@@ -95,6 +101,9 @@ function renderList(items, marksOverdue) {
         el('span', { class: 'who' }, conversation.contact.name ?? conversation.contact.key),
         el('span', { class: 'channel' }, conversation.channel),
         el('span', { class: 'reply-by' }, promiseText(conversation, now)),
+        conversation.assignee
+          ? el('span', { class: 'assignee' }, `assigned to ${assigneeLabel(conversation.assignee)}`)
+          : null,
         overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
       );
       if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');

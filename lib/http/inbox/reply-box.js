@@ -5,6 +5,26 @@ import { keyTag } from './api.js';
 import { $ } from './page.js';
 import { state } from './state.js';
 
+export function showNoteError(text) {
+  $('note-error').hidden = !text;
+  $('note-error').textContent = text ?? '';
+}
+
+/** Keeps the shown conversation's half-typed note, as keepDraft keeps its reply (memory only). */
+export function keepNoteDraft() {
+  if (!state.shownId || !state.apiKey) return;
+  const key = draftKey(keyTag(state.apiKey), state.shownId);
+  const text = $('note-text').value;
+  if (text.trim()) state.noteDrafts.set(key, text);
+  else state.noteDrafts.delete(key);
+}
+
+/** A conversation just shown: its note box gets the note begun in it, if any. */
+export function showKeptNote(id) {
+  $('note-text').value = state.noteDrafts.get(draftKey(keyTag(state.apiKey), id)) ?? '';
+  showNoteError(null);
+}
+
 export function showReplyError(text) {
   $('reply-error').hidden = !text;
   $('reply-error').textContent = text ?? '';
@@ -53,7 +73,9 @@ export function keepDraft() {
 // A tab closed or reloaded loses what only this tab holds: a draft, a reply with no answer yet.
 window.addEventListener('beforeunload', (event) => {
   keepDraft();
-  if (state.drafts.size > 0 || state.unanswered.size > 0 || state.moved.size > 0) event.preventDefault();
+  keepNoteDraft();
+  if (state.drafts.size > 0 || state.noteDrafts.size > 0 || state.unanswered.size > 0 || state.moved.size > 0)
+    event.preventDefault();
 });
 
 /**

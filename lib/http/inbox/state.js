@@ -58,6 +58,22 @@ export const state = {
    * page disabled Send everywhere while any reply ran).
    */
   resolving: new Set(),
+  /**
+   * Who the key is (me.js, GET /api/me): { assignee, name }, both null for a key without a
+   * person; null until read, and again once the key is forgotten.
+   */
+  me: null,
+  /** The shown conversation's assignee (null: nobody), as the last read of it said. */
+  assignee: null,
+  /** Internal notes typed and not added, by `${keyTag} ${conversation id}`: dropped with the key, as drafts are. */
+  noteDrafts: new Map(),
+  /**
+   * A note sent without an answer (the network failed, a 5xx), by conversation id: { text, key }.
+   * Added again with the same text it goes under the same Idempotency-Key, so it is stored once.
+   */
+  unansweredNotes: new Map(),
+  /** The conversations whose assignment or note is being sent: pressed again meanwhile, nothing is sent twice. */
+  busy: new Set(),
   /** How many pages of the list are shown: "Show more conversations" adds one, each poll reads them all. */
   listPages: 1,
   /** The signal of the session whose poll is running, or null: a slow server must not pile up polls. */

@@ -364,6 +364,140 @@ describe('the inbox page', () => {
     expect(await list.getByRole('button', { name: /phone:\+48601234572/ }).count()).toBe(0);
     await page.getByLabel('Show').selectOption('awaiting');
   });
+
+  /** The page with `token` in place of whatever key the tab holds, at `hash`. */
+  async function useKey(token: string, hash = ''): Promise<Page> {
+    const { page } = browser;
+    await page.goto(`${running.url}/inbox`);
+    if (await page.getByRole('button', { name: 'Forget key' }).isVisible()) {
+      await page.getByRole('button', { name: 'Forget key' }).click();
+    }
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    // Then the address (forgetting a key forgets the conversation chosen under it).
+    if (hash) await page.goto(`${running.url}/inbox${hash}`);
+    return page;
+  }
+
+  /** A key for Anna Kowalska (switchboard.config.json's rota), as an admin would give her one. */
+  async function annasKey(scopes: string[]): Promise<string> {
+    const created = await api('/api/admin/keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Anna at the desk', scopes, agentName: 'Anna Kowalska' }),
+    });
+    expect(created.status).toBe(201);
+    return ((await created.json()) as { token: string }).token;
+  }
+
+  async function openConversationOf(number: string): Promise<string> {
+    const contact = `phone:${number}`;
+    const find = async () => {
+      const { items } = (await (await api('/api/conversations?status=open')).json()) as {
+        items: Array<{ id: string; contact: { key: string } }>;
+      };
+      return items.find((item) => item.contact.key === contact)?.id;
+    };
+    await expect.poll(find).toMatch(/^conv_/);
+    return (await find()) as string;
+  }
+
+  // Session 27: the page could neither assign a conversation nor keep a note, which the API does.
+  it('should assign a conversation to the agent whose key it is from the keyboard, list it as theirs, and unassign it', async () => {
+    // Prepare: Anna's own key; a customer waits
+    const token = await annasKey(['read', 'reply']);
+    expect((await sms('+48601000050', 'Czy ktoś się tym zajmie?')).status).toBe(200);
+    const id = await openConversationOf('+48601000050');
+    const page = await useKey(token, `#${id}`);
+    await page.locator('#messages .text').getByText('Czy ktoś się tym zajmie?').waitFor({ timeout: 10_000 });
+    const head = page.locator('#conversation-meta');
+    const assigneeOf = async () =>
+      ((await (await api(`/api/conversations/${id}`)).json()) as { conversation: { assignee?: string } })
+        .conversation.assignee ?? null;
+
+    // Act: "Assign to me", from the keyboard
+    await page.getByText('signed in as Anna Kowalska').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Assign to me' }).focus();
+    await page.keyboard.press('Enter');
+    await head.getByText('assigned to Anna Kowalska (you)').waitFor({ timeout: 10_000 });
+    const assigned = await assigneeOf();
+    await page.getByLabel('Show').selectOption('mine');
+    const mine = page.locator('#conversations').getByRole('button', { name: /phone:\+48601000050/ });
+    await mine.waitFor({ timeout: 10_000 });
+    const listed = await mine.locator('.assignee').textContent();
+    await page.getByRole('button', { name: 'Unassign' }).click();
+    await head.getByText('not assigned').waitFor({ timeout: 10_000 });
+    await expect.poll(() => mine.count(), { timeout: 10_000 }).toBe(0);
+
+    // Assess: the API says the same as the page at each step
+    expect(assigned).toBe('anna');
+    expect(listed).toBe('assigned to Anna Kowalska (you)');
+    expect(await assigneeOf()).toBeNull();
+    expect(await page.getByLabel('Assigned to').inputValue()).toBe('');
+    expect(await page.locator('#list-empty').textContent()).toBe('No open conversation is assigned to you.');
+    await page.getByLabel('Show').selectOption('awaiting');
+  });
+
+  it('should assign to a name typed, and say plainly when the key may not assign', async () => {
+    // Prepare: a key that may only read; AGENT_API_TOKEN names nobody
+    const readOnly = await annasKey(['read']);
+    expect((await sms('+48601000051', 'Proszę o kontakt.')).status).toBe(200);
+    const id = await openConversationOf('+48601000051');
+    let page = await useKey(secrets.AGENT_API_TOKEN as string, `#${id}`);
+    await page.locator('#messages .text').getByText('Proszę o kontakt.').waitFor({ timeout: 10_000 });
+    await page.getByText('which names no person').waitFor({ timeout: 10_000 });
+    const assignMeOff = await page.getByRole('button', { name: 'Assign to me' }).isDisabled();
+
+    // Act: a name typed; then the read-only key tries to unassign
+    await page.getByLabel('Assigned to').fill('Ola');
+    await page.getByLabel('Assigned to').press('Enter');
+    await page.locator('#conversation-meta').getByText('assigned to Ola').waitFor({ timeout: 10_000 });
+    page = await useKey(readOnly, `#${id}`);
+    await page.locator('#conversation-meta').getByText('assigned to Ola').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Unassign' }).click();
+    const refusal = await page.locator('#assign-error').getByText('Not unassigned').textContent();
+
+    // Assess
+    expect(assignMeOff).toBe(true);
+    expect(refusal).toBe('Not unassigned: this key may read but not act (it lacks the "reply" scope).');
+    const { conversation } = (await (await api(`/api/conversations/${id}`)).json()) as {
+      conversation: { assignee?: string };
+    };
+    expect(conversation.assignee).toBe('Ola');
+  });
+
+  it('should keep an internal note in the timeline, marked as such, and never send it to the customer', async () => {
+    // Prepare
+    const token = await annasKey(['read', 'reply']);
+    expect((await sms('+48601000052', 'Zamówienie 77 nie dotarło.')).status).toBe(200);
+    const id = await openConversationOf('+48601000052');
+    const page = await useKey(token, `#${id}`);
+    await page
+      .locator('#messages .text')
+      .getByText('Zamówienie 77 nie dotarło.')
+      .waitFor({ timeout: 10_000 });
+    const noteText = 'Sprawdzić u kuriera, klientka dzwoniła wczoraj.';
+
+    // Act
+    await page.getByLabel('Internal note (the customer will not see it)').fill(noteText);
+    await page.getByRole('button', { name: 'Add note' }).click();
+    const note = page.locator('#messages [data-kind="note"]');
+    await note.waitFor({ timeout: 10_000 });
+
+    // Assess: in the timeline as a note by Anna, in the API's messages, in nobody's outbox
+    expect(await note.locator('.text').textContent()).toBe(noteText);
+    expect(await note.locator('.message-head strong').textContent()).toBe(
+      'Internal note by Anna Kowalska, not sent to the customer',
+    );
+    expect(await page.getByLabel('Internal note (the customer will not see it)').inputValue()).toBe('');
+    const { messages } = (await (await api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; text: string }>;
+    };
+    expect(messages).toContainEqual(expect.objectContaining({ kind: 'note', text: noteText }));
+    const sent = await outbox(dataDir);
+    expect(sent.filter((line) => line.text.includes('Sprawdzić u kuriera'))).toEqual([]);
+    expect(sent.filter((line) => line.to === '+48601000052').length).toBeLessThanOrEqual(1);
+  });
 });
 
 // The page served by the app in this process (every request of the page goes to

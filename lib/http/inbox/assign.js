@@ -1,0 +1,61 @@
+// Assigning the conversation shown (POST /api/conversations/:id/assign): to the key's own person,
+// to a name typed, or to nobody. Each answer is about the conversation it was sent for.
+
+import { refusalText } from './actions.js';
+import { api, networkTrouble, newIdempotencyKey, offline } from './api.js';
+import { assigneeLabel, showAssignError, showAssignment } from './assignee.js';
+import { openConversation } from './conversation.js';
+import { refreshList } from './list.js';
+import { $, setStatus } from './page.js';
+import { state } from './state.js';
+
+$('assign-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  assignShown($('assignee').value.trim() || null).catch(networkTrouble);
+});
+$('assign-me').addEventListener('click', () => assignShown(state.me?.assignee ?? null).catch(networkTrouble));
+$('unassign').addEventListener('click', () => assignShown(null).catch(networkTrouble));
+
+async function assignShown(assignee) {
+  const id = state.shownId;
+  const busy = `assign ${id}`;
+  if (!id || state.busy.has(busy)) return;
+  const who = $('conversation-title').textContent;
+  state.busy.add(busy);
+  for (const button of ['assign', 'assign-me', 'unassign']) $(button).disabled = true;
+  showAssignError(null);
+  let result;
+  try {
+    // A new key each time: an assignment sent twice sets the same assignee twice, harmlessly.
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/assign`, {
+      method: 'POST',
+      body: { assignee },
+      idempotencyKey: newIdempotencyKey(),
+    }).catch(offline);
+  } finally {
+    state.busy.delete(busy);
+  }
+  const shown = id === state.shownId;
+  if (!result?.ok) {
+    const text = result
+      ? refusalText(assignee ? 'Not assigned' : 'Not unassigned', result)
+      : `${assignee ? 'Not assigned' : 'Not unassigned'}: the network failed; try again.`;
+    if (shown) {
+      showAssignError(text);
+      // The buttons as they were: the conversation has not changed.
+      showAssignment({ id, assignee: state.assignee }, false);
+    } else setStatus(`${who}: ${text}`);
+    return;
+  }
+  if (shown) {
+    delete $('assignee').dataset.edited;
+    showAssignment(result.data.conversation, false);
+  }
+  const named = result.data.conversation.assignee;
+  setStatus(named ? `${who} is assigned to ${assigneeLabel(named)}.` : `${who} is unassigned.`, {
+    passes: true,
+  });
+  await Promise.all([state.openId ? openConversation(state.openId, false) : null, refreshList()]).catch(
+    networkTrouble,
+  );
+}

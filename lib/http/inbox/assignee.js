@@ -1,0 +1,76 @@
+// Who handles a conversation: who the pasted key is (GET /api/me: the person its replies are
+// signed by, and the assignee that means them, for "Assign to me", the "Assigned to me" view and
+// "(you)" beside their name), and the assign form as the shown conversation has it. Acting on the
+// form is assign.js's.
+
+import { api, offline } from './api.js';
+import { $ } from './page.js';
+import { state } from './state.js';
+
+/**
+ * Reads who the key is, once per key (state.me: null until read). A server without /api/me
+ * (404), or a failed read, leaves the page without "me": assigning by name still works.
+ */
+export async function loadMe() {
+  if (!state.apiKey || state.me) return;
+  const result = await api('/api/me').catch(offline);
+  if (!result) return;
+  state.me = result.ok
+    ? { assignee: result.data.assignee ?? null, name: result.data.agent?.name ?? null }
+    : { assignee: null, name: null };
+}
+
+/** Whether `assignee` is the key's own person. */
+export const isMine = (assignee) => Boolean(assignee) && assignee === state.me?.assignee;
+
+/** An assignee as the agent reads it: their own name and "(you)", else as stored. */
+export function assigneeLabel(assignee) {
+  if (!assignee) return null;
+  return isMine(assignee) ? `${state.me.name ?? assignee} (you)` : assignee;
+}
+
+/** Says under the key whose it is (or that it names nobody, so "Assign to me" cannot work). */
+export function showWhoAmI() {
+  const me = state.me;
+  $('whoami').textContent = !me ? '' : me.name ? `, signed in as ${me.name}` : ', which names no person';
+  const mine = $('view').querySelector('option[value="mine"]');
+  mine.disabled = !me?.assignee;
+  if (mine.disabled && $('view').value === 'mine') $('view').value = 'awaiting';
+}
+
+/**
+ * The assign form for the conversation just read: its assignee in the field (not while the agent
+ * edits it: a poll must not take their typing away), and the buttons that apply.
+ */
+export function showAssignment(conversation, switched) {
+  state.assignee = conversation.assignee ?? null;
+  const field = $('assignee');
+  if (switched) delete field.dataset.edited;
+  if (!field.dataset.edited) field.value = state.assignee ?? '';
+  if (switched) showAssignError(null);
+  $('assign-form').hidden = false;
+  const busy = state.busy.has(`assign ${conversation.id}`);
+  $('assign').disabled = busy;
+  $('assign-me').disabled = busy || !state.me?.assignee || isMine(state.assignee);
+  // Said on the button itself, for screen readers as for the eye: why it does nothing.
+  $('assign-me').title =
+    state.me && !state.me.assignee ? 'This API key names no person: type a name and press Assign.' : '';
+  $('unassign').disabled = busy || !state.assignee;
+}
+
+$('assignee').addEventListener('input', () => {
+  $('assignee').dataset.edited = 'true';
+});
+
+export function clearAssignment() {
+  state.assignee = null;
+  $('assign-form').hidden = true;
+  $('assignee').value = '';
+  delete $('assignee').dataset.edited;
+  showAssignError(null);
+}
+
+export function showAssignError(text) {
+  $('assign-error').hidden = !text;
+  $('assign-error').textContent = text ?? '';
+}

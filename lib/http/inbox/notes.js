@@ -1,0 +1,66 @@
+// Internal notes on the conversation shown (POST /api/conversations/:id/notes): for the team,
+// never sent to the customer; the API keeps them among the conversation's messages (kind "note"),
+// so the timeline shows them where they were written.
+
+import { refusalText } from './actions.js';
+import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
+import { openConversation } from './conversation.js';
+import { $, setStatus } from './page.js';
+import { draftKey, showNoteError } from './reply-box.js';
+import { state } from './state.js';
+
+$('note-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  addNote().catch(networkTrouble);
+});
+
+// Ctrl+Enter (⌘+Enter) adds it, as Send does in the reply box.
+$('note-text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    $('note-form').requestSubmit();
+  }
+});
+
+async function addNote() {
+  const id = state.shownId;
+  const busy = `note ${id}`;
+  const text = $('note-text').value.trim();
+  if (!id || !text || state.busy.has(busy)) return;
+  const who = $('conversation-title').textContent;
+  // The same note again after no answer goes under the same key: stored once, whatever happened.
+  const previous = state.unansweredNotes.get(id);
+  const attempt = previous?.text === text ? previous : { text, key: newIdempotencyKey() };
+  state.unansweredNotes.set(id, attempt);
+  state.busy.add(busy);
+  $('add-note').disabled = true;
+  showNoteError(null);
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/notes`, {
+      method: 'POST',
+      body: { text },
+      idempotencyKey: attempt.key,
+    }).catch(offline);
+  } finally {
+    state.busy.delete(busy);
+    if (id === state.shownId) $('add-note').disabled = false;
+  }
+  const shown = id === state.shownId;
+  const tell = (message) => (shown ? showNoteError(message) : setStatus(`${who}: ${message}`));
+  if (!result) return tell('Note not added: the network failed. Press Add note again: it is safe.');
+  if (result.status >= 500) {
+    return tell(
+      `Note not added: the server failed (${result.error?.message ?? result.status}). Press Add note again: it is safe.`,
+    );
+  }
+  state.unansweredNotes.delete(id);
+  if (!result.ok) return tell(refusalText('Note not added', result));
+  // Added: out of the box (and of the drafts), into the timeline.
+  state.noteDrafts.delete(draftKey(keyTag(state.apiKey), id));
+  if (shown) $('note-text').value = '';
+  setStatus(shown ? 'Note added (not sent to the customer).' : `Your note on ${who} was added.`, {
+    passes: true,
+  });
+  if (state.openId) await openConversation(state.openId, false).catch(networkTrouble);
+}
