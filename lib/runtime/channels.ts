@@ -132,7 +132,8 @@ export function wireChannels(
  * Senders for the channels a production function switched off for their configuration by half
  * (AppConfig.misconfiguredChannels): each send is refused as ours (SendError `ours`), so an ack,
  * a late notice or an agent's reply already on its way waits (the queue's retries, then the DLQ
- * for a redrive) until a deployment with the completed configuration sends it. Without them the
+ * for a redrive) until a deployment with the completed configuration sends it; the lookup of an
+ * uncertain try is refused the same way (tried again later, not taken as "none"). Without them the
  * worker found no sender and skipped it for good (channel-cannot-send), as for a channel never
  * configured.
  */
@@ -140,12 +141,20 @@ function switchedOffSenders(
   config: AppConfig,
   provider: 'twilio' | 'meta',
 ): Partial<Record<Channel, ChannelSender>> {
+  const refused = (channel: Channel) =>
+    new SendError(`${channel} is switched off in this deployment: its configuration is incomplete`, {
+      permanent: false,
+      ours: true,
+    });
+  // Nor can it be asked whether it took an earlier try that may have gone (an uncertain send):
+  // the lookup waits and asks again (find throws: "cannot tell now"), instead of taking the
+  // provider for one that has none and skipping the ack or notice the customer may have got.
   const off = (channel: Channel): ChannelSender => ({
     send: async () => {
-      throw new SendError(`${channel} is switched off in this deployment: its configuration is incomplete`, {
-        permanent: false,
-        ours: true,
-      });
+      throw refused(channel);
+    },
+    find: async () => {
+      throw refused(channel);
     },
   });
   const senders: Partial<Record<Channel, ChannelSender>> = {};

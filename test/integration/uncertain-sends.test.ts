@@ -518,6 +518,47 @@ describe('uncertain sends', () => {
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
+  // Found by the review of stop 27: a deployment with Twilio switched off (its secret lost a
+  // value) took the lookup of an ended episode's uncertain ack as "Twilio has none" (its
+  // switched-off sender could not be asked at all) and skipped it for good: the ack the customer
+  // got was never recorded, and ack.skipped was announced.
+  it('should record the acknowledgement Twilio took on an uncertain try when the episode ended and the lookup falls to a deployment with Twilio switched off, once the secret is back', async () => {
+    // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails; an
+    // agent answers within the wait (the episode ends)
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const [waiting] = await conversations(sb);
+    const ackPost = twilio.requests.find((request) => request.method === 'POST');
+    state.list = 'up';
+    sb.clock.advance(2 * 60_000);
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+
+    // Act: a production deploy whose secret lost the auth token runs the sweeper and the worker
+    // after the wait; then the fixed secret is deployed and they run again
+    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, { NODE_ENV: 'production', TWILIO_AUTH_TOKEN: '' });
+    expect(off.config.twilio).toBeNull();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(off.runtime.sweepDeps);
+    await off.drain();
+    const whileOff = (await sb.runtime.store.getConversation(waiting?.id as string))?.ack?.state;
+    sb.clock.advance(60 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the customer got the ack (Twilio has it): on record, not announced as skipped;
+    // nothing texted again
+    expect(whileOff, 'the ack while Twilio was off').not.toBe('skipped');
+    const ack = (await messagesOf(sb, waiting?.id as string)).find((message) => message.kind === 'ack');
+    expect(ack?.text, 'the ack the customer got, on record').toBe(ackPost?.form.Body);
+    const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+    expect(types).not.toContain('ack.skipped');
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+  });
+
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
     // Prepare: the ack's try times out before Twilio took it; the lookup right after fails
     twilio = await startFakeTwilio();

@@ -72,9 +72,10 @@ export type TestSwitchboard = {
   /**
    * A new deployment with another business configuration over the same table, queue, clock,
    * outbox and event log (what a `cdk deploy` of an edited switchboard.config.json does to a
-   * running stack). Stopping either stops both.
+   * running stack), and with `env`, another environment too (a secret that lost a value).
+   * Stopping either stops both.
    */
-  redeploy(business: BusinessConfig): TestSwitchboard;
+  redeploy(business: BusinessConfig, env?: Record<string, string>): TestSwitchboard;
   stop(): Promise<void>;
 };
 
@@ -259,7 +260,8 @@ function assemble(
         body: body === undefined ? '' : JSON.stringify(body),
       });
     },
-    redeploy: (business) => assemble(backends, dataDir, clock, { ...options, business }),
+    redeploy: (business, env) =>
+      assemble(backends, dataDir, clock, { ...options, business, env: { ...options.env, ...env } }),
     async stop() {
       await backends.stop();
       await rm(dataDir, { recursive: true, force: true });
