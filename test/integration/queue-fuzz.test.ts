@@ -1,5 +1,3 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#lib/domain/events.ts';
@@ -11,6 +9,7 @@ import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { messagingEnvelope, messagingTextEvent, PAGE_ID } from '#test/support/meta-factory.ts';
 import { STACK_TRACE } from '#test/support/silent-log.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { scanItems } from '#test/support/table.ts';
 
 // The queue consumers under records that are not what they expect (a hand-sent message, a
 // redrive of something else, a bug upstream, a newer release's job): a work-queue job this
@@ -193,18 +192,6 @@ describe('the queue consumers under hostile records', { timeout: fuzzTimeout(120
     }
   }
 
-  async function scanItems(): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await sb.backends.dynamodb.send(
-        new ScanCommand({ TableName: sb.backends.tableName, ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-      start = page.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
-    return items;
-  }
   afterAll(async () => {
     await sb?.stop();
   });
@@ -330,7 +317,7 @@ describe('the queue consumers under hostile records', { timeout: fuzzTimeout(120
   it('should have written nothing half and polluted no prototype', async () => {
     // Assess: every stored message belongs to a stored conversation; nothing a job carried under
     // __proto__ or constructor reached a prototype
-    const items = await scanItems();
+    const items = await scanItems(sb);
     const conversations = new Set(items.filter((item) => item.sk === 'CONV').map((item) => item.id));
     for (const stored of items.filter((item) => item.sk === 'MSG')) {
       expect(conversations).toContain(stored.conversationId);

@@ -1,10 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
+import { takeDlq } from '#test/support/dlq.ts';
 import { serviceDown } from '#test/support/faults.ts';
 import { fuzzRuns, fuzzTimeout } from '#test/support/fuzz.ts';
 import { mailgunFixture, signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
@@ -24,6 +23,7 @@ import {
   TEST_PUBLIC_URL,
   type TestSwitchboard,
 } from '#test/support/switchboard.ts';
+import { scanItems } from '#test/support/table.ts';
 import { signTwilio, type TwilioFixture, twilioForm } from '#test/support/twilio-factory.ts';
 
 // Every provider route, fed hostile payloads that are correctly signed (an unsigned one stops at
@@ -291,40 +291,6 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
     await sb?.stop();
   });
 
-  async function scanItems(): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await sb.backends.dynamodb.send(
-        new ScanCommand({ TableName: sb.backends.tableName, ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-      start = page.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
-    return items;
-  }
-
-  /** Takes every job out of the DLQ: their bodies. */
-  async function takeDlq(): Promise<string[]> {
-    const bodies: string[] = [];
-    for (;;) {
-      const { Messages = [] } = await sb.backends.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: sb.backends.dlqUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        }),
-      );
-      if (Messages.length === 0) return bodies;
-      for (const message of Messages) {
-        bodies.push(message.Body ?? '');
-        await sb.backends.sqs.send(
-          new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-        );
-      }
-    }
-  }
-
   async function dlqDepth(): Promise<number> {
     const { Attributes } = await sb.backends.sqs.send(
       new GetQueueAttributesCommand({
@@ -479,7 +445,7 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
     await sb.drain();
     expect(sb.log.lines.slice(errors).filter((line) => line.level === 'error')).toEqual([]);
     // The runs reached the store: messages from a BSUID were recorded and acknowledged.
-    const fromBsuid = (await scanItems()).filter(
+    const fromBsuid = (await scanItems(sb)).filter(
       (item) => item.sk === 'MSG' && /^[A-Z]{2}\./.test(String(item.from)),
     );
     expect(fromBsuid.length).toBeGreaterThan(0);
@@ -534,7 +500,7 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
         expect(failed).toEqual([]);
         // The one job on purpose in the DLQ: a voicemail (or its transcription) of a call never
         // recorded, retried until then (as its webhook's 503 UNKNOWN_CALL is), kept for ops after.
-        for (const job of await takeDlq()) {
+        for (const job of await takeDlq(sb)) {
           const events = (JSON.parse(job) as { events: Array<{ type: string; message?: { kind: string } }> })
             .events;
           expect(
@@ -578,7 +544,7 @@ describe('every webhook under hostile, correctly signed input', { timeout: fuzzT
     // Every stored message belongs to a stored conversation: no write stopped half way behind a
     // 4xx. (A contact may point to a conversation not written yet: its claim is a reservation
     // the next message of that contact fills, docs/store.md step 1; the API skips it meanwhile.)
-    const items = await scanItems();
+    const items = await scanItems(sb);
     const conversations = new Set(items.filter((item) => item.sk === 'CONV').map((item) => item.id));
     const messages = items.filter((item) => item.sk === 'MSG');
     expect(messages.length).toBeGreaterThan(0);

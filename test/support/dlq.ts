@@ -2,28 +2,45 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import { sweep } from '#lib/use-cases/sweep.ts';
 import type { TestSwitchboard } from './switchboard.ts';
 
-/** What the SQS console's "redrive" does: each ack DLQ message sent to the ack queue as a new message. */
-export async function redriveDlq(sb: TestSwitchboard): Promise<string[]> {
+/**
+ * Takes every message out of the ack DLQ, handing each body to `each` before deleting it: their
+ * bodies, in the order received.
+ */
+async function emptyDlq(
+  sb: TestSwitchboard,
+  waitTimeSeconds: number,
+  each: (body: string) => Promise<void> = async () => {},
+): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
     const { Messages = [] } = await sb.backends.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: sb.backends.dlqUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
+        WaitTimeSeconds: waitTimeSeconds,
       }),
     );
     if (Messages.length === 0) return bodies;
     for (const message of Messages) {
       bodies.push(message.Body ?? '');
-      await sb.backends.sqs.send(
-        new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: message.Body ?? '' }),
-      );
+      await each(message.Body ?? '');
       await sb.backends.sqs.send(
         new DeleteMessageCommand({ QueueUrl: sb.backends.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
       );
     }
   }
+}
+
+/** What the SQS console's "redrive" does: each ack DLQ message sent to the ack queue as a new message. */
+export function redriveDlq(sb: TestSwitchboard): Promise<string[]> {
+  return emptyDlq(sb, 1, async (body) => {
+    await sb.backends.sqs.send(new SendMessageCommand({ QueueUrl: sb.backends.queueUrl, MessageBody: body }));
+  });
+}
+
+/** Takes every job out of the ack DLQ: their bodies. */
+export function takeDlq(sb: TestSwitchboard): Promise<string[]> {
+  return emptyDlq(sb, 0);
 }
 
 /**
