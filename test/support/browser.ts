@@ -27,10 +27,11 @@ export type Browser = {
 
 /**
  * A headless Chromium with a fresh profile (its own --user-data-dir, removed on close),
- * driven by playwright-core: no browser download, the system's chromium.
+ * driven by playwright-core: no browser download, the system's chromium. `language` sets the
+ * inbox page's saved language choice (lib/http/inbox/i18n.js).
  */
 export async function launchBrowser(
-  options: { timezoneId?: string; locale?: string } = {},
+  options: { timezoneId?: string; locale?: string; language?: 'en' | 'pl' } = {},
 ): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`No browser at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
@@ -44,6 +45,18 @@ export async function launchBrowser(
     ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
     ...(options.locale ? { locale: options.locale } : {}),
   });
+  // The inbox page's language as if the agent had chosen it before (its saved choice), unless a
+  // test's own switch chose since: whatever the browser's locale, and whatever the machine's.
+  if (options.language) {
+    await context.addInitScript((language) => {
+      try {
+        if (!localStorage.getItem('switchboard.language'))
+          localStorage.setItem('switchboard.language', language);
+      } catch {
+        // about:blank has no storage.
+      }
+    }, options.language);
+  }
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     page,

@@ -3,6 +3,7 @@
 
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
+import { t } from './i18n.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
 import { draftKey, lockReply, MOVED, showKeptReply, showReplyError, UNANSWERED } from './reply-box.js';
@@ -12,13 +13,22 @@ import { state } from './state.js';
 // How long after a reply the service-level chart is read again (the stats feed's lag).
 const STATS_LAG_MS = 3_000;
 
-/** What an agent should read for each refusal (codes from the API's error bodies). */
+/**
+ * What an agent should read for each refusal (codes from the API's error bodies), after `what`
+ * (a key: 'refusal.notSent'…): a function of the language's words. The API's own message is
+ * quoted as it comes, in English.
+ */
 export function refusalText(what, result) {
+  return () => refusalWords(t(what), result);
+}
+
+function refusalWords(what, result) {
   const code = result.error?.code;
+  const message = result.error?.message;
   if (code === 'OUTSIDE_WINDOW') {
     // A WhatsApp refusal names the missing template configuration and what to do meanwhile.
-    if (result.error.details?.configure) return `${what}: ${result.error.message}.`;
-    return `${what}: ${result.error.message}. Answer on another channel, or send a template from your provider's console.`;
+    if (result.error.details?.configure) return t('refusal.windowConfigure', { what, message });
+    return t('refusal.window', { what, message });
   }
   if (code === 'TEMPLATE_REFUSED') {
     // Refused for our configuration before anything went (a 500, but an answer): the agent's
@@ -26,12 +36,17 @@ export function refusalText(what, result) {
     const { provider, template, providerCode } = result.error.details ?? {};
     const named = template?.name
       ? `"${template.name}"${template.language ? ` (${template.language})` : ''}`
-      : 'configured';
-    return `${what}: ${provider === 'twilio' ? 'Twilio' : 'WhatsApp'} refused the reply template ${named} that replies after the 24-hour window go as${providerCode ? ` (error ${providerCode})` : ''}. It is a setting for ops to fix (whatsapp.replyTemplates in switchboard.config.json), nothing about the customer or your text. Your reply is kept: press Send again once it is fixed, or answer the customer another way meanwhile.`;
+      : t('refusal.templateConfigured');
+    return t('refusal.template', {
+      what,
+      provider: provider === 'twilio' ? 'Twilio' : 'WhatsApp',
+      template: named,
+      code: providerCode ? t('refusal.templateCode', { code: providerCode }) : '',
+    });
   }
-  if (code === 'FORBIDDEN') return `${what}: this key may read but not act (it lacks the "reply" scope).`;
-  if (result.error?.message) return `${what} (${code ?? result.status}): ${result.error.message}`;
-  return `${what}: the server answered ${result.status}.`;
+  if (code === 'FORBIDDEN') return t('refusal.forbidden', { what });
+  if (message) return t('refusal.message', { what, code: code ?? result.status, message });
+  return t('refusal.status', { what, status: result.status });
 }
 
 $('reply-form').addEventListener('submit', (event) => {
@@ -86,7 +101,7 @@ async function sendReply() {
   attempt.sending = true;
   $('send').disabled = true;
   showReplyError(null);
-  setStatus('Sending…');
+  setStatus(() => t('reply.sending'));
   let result;
   try {
     result = await api(`/api/conversations/${encodeURIComponent(id)}/replies`, {
@@ -101,7 +116,7 @@ async function sendReply() {
   const shown = id === state.shownId;
   /** An answer about this reply: under it when its conversation is still shown, else in the status line, named. */
   const tell = (text) => {
-    setStatus(shown ? '' : `Your reply to ${who}: ${text}`);
+    setStatus(shown ? '' : () => t('status.replyTo', { who, text: text() }));
     if (shown) showReplyError(text);
   };
   // No answer: the network failed, the server failed (the API keeps no answer for the key, and
@@ -124,16 +139,14 @@ async function sendReply() {
     setStatus('');
     if (await openConversation(openId, false)) return;
     if (state.openId === openId && state.moved.has(openId)) {
-      setStatus(
-        'Not sent: this conversation is resolved and the customer has written again since. Could not open the conversation they wait in yet: your reply is kept, and comes into its box once it opens.',
-      );
+      setStatus(() => t('moved.notOpened'));
     }
     return;
   }
   if (!result.ok) {
     // Not sent: the text is a draft again, in the box if shown, else when the agent comes back.
     if (!shown) state.drafts.set(draftKey(attempt.keyTag, id), attempt.text);
-    return tell(refusalText('Not sent', result));
+    return tell(refusalText('refusal.notSent', result));
   }
   if (shown) {
     $('reply-text').value = '';
@@ -146,7 +159,7 @@ async function sendReply() {
       showReplyError(MOVED.next);
     }
   }
-  setStatus(shown ? 'Reply sent.' : `Your reply to ${who} was sent.`, { passes: true });
+  setStatus(shown ? () => t('reply.sent') : () => t('reply.sentTo', { who }), { passes: true });
   await afterChange();
   // A reply moved here came into the box to be read first: the focus stays with it.
   if (shown && id === state.shownId && !$('reply-text').value) focusNext(id);
@@ -182,24 +195,20 @@ async function resolveShown() {
       // screen: a message recorded late, listed by when it was received, is further up.
       const readable = result.error.details?.seenUntil;
       if (readable && state.seenUntil && Date.parse(readable) > Date.parse(state.seenUntil)) {
-        return showReplyError(
-          'Not resolved: a message the customer sent earlier was recorded late and is further up. Show earlier messages to read it, then resolve.',
-        );
+        return showReplyError(() => t('resolve.wroteEarlier'));
       }
-      return showReplyError(
-        'Not resolved: the customer wrote again while you were reading. Their message is below.',
-      );
+      return showReplyError(() => t('resolve.wrote'));
     }
-    return setStatus(`${who}: not resolved: the customer wrote again while you were reading.`);
+    return setStatus(() => t('resolve.wroteAway', { who }));
   }
   if (!result?.ok) {
     const text = result
-      ? refusalText('Not resolved', result)
-      : 'Not resolved: the network failed; try again.';
-    return shown ? showReplyError(text) : setStatus(`${who}: ${text}`);
+      ? refusalText('refusal.notResolved', result)
+      : () => t('refusal.network', { what: t('refusal.notResolved') });
+    return shown ? showReplyError(text) : setStatus(() => t('status.about', { who, text: text() }));
   }
   if (shown) $('resolve').disabled = true;
-  setStatus(shown ? 'Conversation resolved.' : `Conversation with ${who} resolved.`, { passes: true });
+  setStatus(shown ? () => t('resolve.done') : () => t('resolve.doneWith', { who }), { passes: true });
   await afterChange();
   if (fromForm && shown && id === state.shownId) focusNext(id);
 }

@@ -1,6 +1,7 @@
 // The agents' API, called with the pasted key: the session its requests belong to, their
 // Idempotency-Keys, and how a failed network is told apart from a forgotten key.
 
+import { t } from './i18n.js';
 import { setStatus } from './page.js';
 import { state } from './state.js';
 
@@ -30,7 +31,7 @@ export function newIdempotencyKey() {
  * until the next poll reaches the server (inbox.js clears it then).
  */
 export function networkTrouble(error) {
-  if (!aborted(error)) setStatus('The server cannot be reached; retrying.', { about: 'network' });
+  if (!aborted(error)) setStatus(() => t('status.network'), { about: 'network' });
 }
 
 /** For api() calls whose caller handles a failed network itself: null, unless the key is gone. */
@@ -66,7 +67,7 @@ export async function api(path, { method = 'GET', body, idempotencyKey } = {}) {
   });
   const data = await response.json().catch(() => null);
   signal.throwIfAborted();
-  if (response.status === 401) unauthorized('The API refused this key: paste a valid one.');
+  if (response.status === 401) unauthorized(() => t('status.refused'));
   signal.throwIfAborted();
   return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
 }

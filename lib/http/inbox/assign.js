@@ -5,6 +5,7 @@ import { refusalText } from './actions.js';
 import { api, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { assigneeLabel, showAssignError, showAssignment } from './assignee.js';
 import { openConversation } from './conversation.js';
+import { t } from './i18n.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
 import { state } from './state.js';
@@ -37,14 +38,13 @@ async function assignShown(assignee) {
   }
   const shown = id === state.shownId;
   if (!result?.ok) {
-    const text = result
-      ? refusalText(assignee ? 'Not assigned' : 'Not unassigned', result)
-      : `${assignee ? 'Not assigned' : 'Not unassigned'}: the network failed; try again.`;
+    const what = assignee ? 'refusal.notAssigned' : 'refusal.notUnassigned';
+    const text = result ? refusalText(what, result) : () => t('refusal.network', { what: t(what) });
     if (shown) {
       showAssignError(text);
       // The buttons as they were: the conversation has not changed.
       showAssignment({ id, assignee: state.assignee }, false);
-    } else setStatus(`${who}: ${text}`);
+    } else setStatus(() => t('status.about', { who, text: text() }));
     return;
   }
   if (shown) {
@@ -52,9 +52,12 @@ async function assignShown(assignee) {
     showAssignment(result.data.conversation, false);
   }
   const named = result.data.conversation.assignee;
-  setStatus(named ? `${who} is assigned to ${assigneeLabel(named)}.` : `${who} is unassigned.`, {
-    passes: true,
-  });
+  setStatus(
+    named
+      ? () => t('assign.done', { who, assignee: assigneeLabel(named) })
+      : () => t('assign.undone', { who }),
+    { passes: true },
+  );
   await Promise.all([state.openId ? openConversation(state.openId, false) : null, refreshList()]).catch(
     networkTrouble,
   );

@@ -4,6 +4,7 @@
 // form is assign.js's.
 
 import { api, offline } from './api.js';
+import { onLanguageChange, say, t } from './i18n.js';
 import { $ } from './page.js';
 import { state } from './state.js';
 
@@ -26,13 +27,13 @@ export const isMine = (assignee) => Boolean(assignee) && assignee === state.me?.
 /** An assignee as the agent reads it: their own name and "(you)", else as stored. */
 export function assigneeLabel(assignee) {
   if (!assignee) return null;
-  return isMine(assignee) ? `${state.me.name ?? assignee} (you)` : assignee;
+  return isMine(assignee) ? t('assignee.you', { name: state.me.name ?? assignee }) : assignee;
 }
 
 /** Says under the key whose it is (or that it names nobody, so "Assign to me" cannot work). */
 export function showWhoAmI() {
   const me = state.me;
-  $('whoami').textContent = !me ? '' : me.name ? `, signed in as ${me.name}` : ', which names no person';
+  $('whoami').textContent = !me ? '' : me.name ? t('key.signedIn', { name: me.name }) : t('key.nobody');
   const mine = $('view').querySelector('option[value="mine"]');
   mine.disabled = !me?.assignee;
   if (mine.disabled && $('view').value === 'mine') $('view').value = 'awaiting';
@@ -53,8 +54,7 @@ export function showAssignment(conversation, switched) {
   $('assign').disabled = busy;
   $('assign-me').disabled = busy || !state.me?.assignee || isMine(state.assignee);
   // Said on the button itself, for screen readers as for the eye: why it does nothing.
-  $('assign-me').title =
-    state.me && !state.me.assignee ? 'This API key names no person: type a name and press Assign.' : '';
+  $('assign-me').title = state.me && !state.me.assignee ? t('assign.meNobody') : '';
   $('unassign').disabled = busy || !state.assignee;
 }
 
@@ -70,7 +70,14 @@ export function clearAssignment() {
   showAssignError(null);
 }
 
+/** Says `text` (a function of the language's words) under the assign form, or nothing (null). */
 export function showAssignError(text) {
   $('assign-error').hidden = !text;
-  $('assign-error').textContent = text ?? '';
+  say($('assign-error'), text);
 }
+
+onLanguageChange(() => {
+  showWhoAmI();
+  if (!$('assign-form').hidden)
+    $('assign-me').title = state.me && !state.me.assignee ? t('assign.meNobody') : '';
+});

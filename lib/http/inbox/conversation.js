@@ -3,7 +3,8 @@
 
 import { api, networkTrouble, offline } from './api.js';
 import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
-import { $, clearStatus, dateTime, el, promiseText, setStatus } from './page.js';
+import { formatDateTime, onLanguageChange, say, t } from './i18n.js';
+import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { ackText, deliveryText, replyFailureText } from './reasons.js';
 import {
   keepDraft,
@@ -17,19 +18,19 @@ import { state } from './state.js';
 
 /** How each message looks: a label for every kind, so colour is never the only cue. */
 function messageLabel(message) {
-  if (message.kind === 'ack') return 'Automatic acknowledgement';
-  if (message.kind === 'notice') return 'Late notice';
+  if (message.kind === 'ack') return t('message.ack');
+  if (message.kind === 'notice') return t('message.notice');
   // After WhatsApp's 24-hour window a reply goes inside an approved template's own words.
   if (message.kind === 'reply' && message.template) {
     const { name, language } = message.template;
-    return `Reply, sent as the WhatsApp template ${name}${language ? ` (${language})` : ''} (after the 24-hour window)`;
+    return t('message.template', { template: `${name}${language ? ` (${language})` : ''}` });
   }
-  if (message.kind === 'reply') return 'Reply';
+  if (message.kind === 'reply') return t('message.reply');
   // Written by someone of the team, for the team: said so, since a note sits among the replies.
-  if (message.kind === 'note') return `Internal note by ${message.from}, not sent to the customer`;
-  if (message.kind === 'voicemail') return 'Voicemail';
-  if (message.kind === 'call') return 'Call';
-  return message.direction === 'inbound' ? 'Customer' : 'Sent';
+  if (message.kind === 'note') return t('message.note', { from: message.from });
+  if (message.kind === 'voicemail') return t('message.voicemail');
+  if (message.kind === 'call') return t('message.call');
+  return t(message.direction === 'inbound' ? 'message.inbound' : 'message.outbound');
 }
 
 function messageClass(message) {
@@ -43,7 +44,10 @@ function renderMessage(message) {
     ? el(
         'p',
         { class: 'media' },
-        `${message.media.length} attachment(s): ${message.media.map((m) => m.contentType).join(', ')}`,
+        t('message.attachments', {
+          count: message.media.length,
+          types: message.media.map((m) => m.contentType).join(', '),
+        }),
       )
     : null;
   // The provider's error in words, so the agent knows why a message did not arrive.
@@ -54,7 +58,7 @@ function renderMessage(message) {
       ? el(
           'p',
           { class: 'error' },
-          `The customer did not get this reply: it ${replyFailureText(state.replyFailure, message.provider)}. Answer them another way.`,
+          t('message.notReceived', { why: replyFailureText(state.replyFailure, message.provider) }),
         )
       : null;
   return el(
@@ -65,7 +69,7 @@ function renderMessage(message) {
       { class: 'message-head' },
       el('strong', {}, messageLabel(message)),
       ` · ${message.channel} · `,
-      el('time', { datetime: message.createdAt }, dateTime.format(new Date(message.createdAt))),
+      el('time', { datetime: message.createdAt }, formatDateTime(new Date(message.createdAt))),
       delivery ? ` · ${delivery}` : null,
     ),
     el('p', { class: 'text' }, message.text ?? ''),
@@ -136,7 +140,7 @@ async function showEarlier() {
   ).catch(offline);
   // Another conversation, or a poll that started afresh past a gap: this page is not the one before.
   if (id !== state.shownId || cursor !== state.cursor) return;
-  if (!result?.ok) return setStatus('Could not load the earlier messages; try again.', { about: 'earlier' });
+  if (!result?.ok) return setStatus(() => t('conversation.earlierFailed'), { about: 'earlier' });
   // The earlier page came: a failure to load it is past (found at stop 26: the line stayed).
   clearStatus('earlier');
   state.messages = merged(state.messages, result.data.messages);
@@ -160,6 +164,7 @@ function readableUntil(messages) {
 
 /** Empties the right side: no conversation on screen, so nothing typed or clicked can act on one. */
 export function clearConversation(title) {
+  read = null;
   keepDraft();
   keepNoteDraft();
   state.shownId = null;
@@ -167,7 +172,7 @@ export function clearConversation(title) {
   state.replyFailure = null;
   state.messages = [];
   state.cursor = null;
-  $('conversation-title').textContent = title;
+  say($('conversation-title'), title);
   $('conversation-meta').textContent = '';
   $('messages').replaceChildren();
   $('earlier').hidden = true;
@@ -179,6 +184,51 @@ export function clearConversation(title) {
   lockReply(false);
   showReplyError(null);
 }
+
+/** The shown conversation as last read ({ conversation, messages, now }): its header, drawn again in another language. */
+let read = null;
+
+/** The header under the customer's name: the conversation's state, who handles it, its promise, its ack. */
+function showHeader() {
+  if (!read) return;
+  const { conversation, messages, now } = read;
+  // Late while the customer still waits: said in the header as in the list, not left to the sum.
+  const late = Boolean(conversation.replyBy) && Date.parse(conversation.replyBy) < now;
+  $('conversation-meta').textContent = [
+    t(conversation.status === 'open' ? 'conversation.open' : 'conversation.resolved'),
+    t('conversation.channels', { channels: conversation.contact.channels.join(', ') }),
+    conversation.assignee
+      ? t('assignee.to', { who: assigneeLabel(conversation.assignee) })
+      : t('assignee.nobody'),
+    // The promise while a customer waits, "no reply needed" while only messages nobody is to
+    // answer came (replyBy is null then), nothing once nobody waits.
+    conversation.replyBy || conversation.awaiting === 'no-reply-needed'
+      ? late
+        ? t('promise.overdue', { promise: promiseText(conversation, now) })
+        : promiseText(conversation, now)
+      : null,
+    ackText(conversation.ack, ackProvider(messages)),
+    conversation.replyFailure
+      ? t('conversation.replyFailed', {
+          why: replyFailureText(
+            conversation.replyFailure,
+            state.messages.find((message) => message.id === conversation.replyFailure.messageId)?.provider ??
+              ackProvider(messages),
+          ),
+        })
+      : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  $('conversation-meta').classList.toggle('overdue', late);
+}
+
+// Another language: the header and the messages again, from what was read (no request).
+onLanguageChange(() => {
+  showHeader();
+  if (state.shownId) showMessages();
+});
+say($('conversation-title'), () => t('conversation.none'));
 
 /** The provider of the conversation's acknowledgement (its error codes are that provider's). */
 function ackProvider(messages) {
@@ -196,14 +246,14 @@ export async function openConversation(id, moveFocus) {
     state.openId = id;
     history.replaceState(null, '', `#${id}`);
   }
-  if (id !== state.shownId) clearConversation('Opening the conversation…');
+  if (id !== state.shownId) clearConversation(() => t('conversation.opening'));
   const result = await api(`/api/conversations/${encodeURIComponent(id)}`).catch(offline);
   if (id !== state.openId) return false;
   if (!result?.ok) {
     // The poll tries again; until then the right side says so and offers nothing to act on.
-    if (id !== state.shownId) $('conversation-title').textContent = 'Could not open the conversation';
-    const why = result ? (result.error?.message ?? result.status) : 'the server cannot be reached';
-    setStatus(`Could not open the conversation: ${why}`, { about: 'conversation' });
+    if (id !== state.shownId) say($('conversation-title'), () => t('conversation.openFailedTitle'));
+    const why = () => (result ? (result.error?.message ?? result.status) : t('conversation.unreachable'));
+    setStatus(() => t('conversation.openFailed', { why: why() }), { about: 'conversation' });
     return false;
   }
   // Whichever conversation failed to open, the one chosen now is read: the failure is past.
@@ -211,8 +261,6 @@ export async function openConversation(id, moveFocus) {
   // The latest page (no query: the first page), merged into the messages shown.
   const { conversation, messages, nextCursor } = result.data;
   const now = Date.now();
-  // Late while the customer still waits: said in the header as in the list, not left to the sum.
-  const late = Boolean(conversation.replyBy) && Date.parse(conversation.replyBy) < now;
   const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
   if (id !== state.openId) return false;
   const switched = id !== state.shownId;
@@ -221,28 +269,9 @@ export async function openConversation(id, moveFocus) {
   state.cursor = shown.cursor;
   state.replyFailure = conversation.replyFailure ?? null;
   state.seenUntil = readableUntil(state.messages);
-  $('conversation-title').textContent = conversation.contact.name ?? conversation.contact.key;
-  $('conversation-meta').textContent = [
-    conversation.status === 'open' ? 'Open' : 'Resolved',
-    `channels: ${conversation.contact.channels.join(', ')}`,
-    conversation.assignee ? `assigned to ${assigneeLabel(conversation.assignee)}` : 'not assigned',
-    // The promise while a customer waits, "no reply needed" while only messages nobody is to
-    // answer came (replyBy is null then), nothing once nobody waits.
-    conversation.replyBy || conversation.awaiting === 'no-reply-needed'
-      ? `${late ? 'Overdue: ' : ''}${promiseText(conversation, now)}`
-      : null,
-    ackText(conversation.ack, ackProvider(messages)),
-    conversation.replyFailure
-      ? `your last reply ${replyFailureText(
-          conversation.replyFailure,
-          state.messages.find((message) => message.id === conversation.replyFailure.messageId)?.provider ??
-            ackProvider(messages),
-        )}`
-      : null,
-  ]
-    .filter(Boolean)
-    .join(' · ');
-  $('conversation-meta').classList.toggle('overdue', late);
+  say($('conversation-title'), conversation.contact.name ?? conversation.contact.key);
+  read = { conversation, messages, now };
+  showHeader();
   showMessages();
   $('reply-form').hidden = false;
   $('note-form').hidden = false;

@@ -2,7 +2,7 @@
 // (README, "The agents' API") with the key the user pastes. No framework and no build step,
 // so a downstream tool can read it as an example: ES modules, each with one job (api.js,
 // state.js, list.js, conversation.js, reply-box.js, actions.js, assignee.js, assign.js, notes.js,
-// service-level.js, page.js).
+// service-level.js, page.js), and the page's words in two languages (i18n.js, dictionaries.js).
 // This one is the entry: the key, the polling, and the start. Customer text only ever reaches
 // the page through textContent (see el() in page.js), never as HTML.
 
@@ -12,6 +12,7 @@ import './notes.js';
 import { currentSignal, endSession, networkTrouble, onUnauthorized } from './api.js';
 import { loadMe, showWhoAmI } from './assignee.js';
 import { clearConversation, openConversation } from './conversation.js';
+import { t } from './i18n.js';
 import { clearList, refreshList } from './list.js';
 import { $, clearStatus, setStatus } from './page.js';
 import { chartShown, refreshServiceLevel } from './service-level.js';
@@ -35,7 +36,7 @@ function forgetKey(message) {
   showKeyState();
   // Without a key nothing customer-related stays on screen, nor in memory as a draft.
   clearList();
-  clearConversation('No conversation open');
+  clearConversation(() => t('conversation.none'));
   state.drafts.clear();
   state.noteDrafts.clear();
   state.unansweredNotes.clear();
@@ -56,15 +57,11 @@ $('key-form').addEventListener('submit', (event) => {
   showKeyState();
   // The form just hid the focused field: on to the list's first control, not to the page's top.
   $('view').focus();
-  setStatus('Loading…');
+  setStatus(() => t('status.loading'), { about: 'loading' });
   void refreshAll();
 });
 $('forget-key').addEventListener('click', () =>
-  forgetKey(
-    state.unanswered.size > 0
-      ? 'Key forgotten. A reply you sent has had no answer yet: paste the same key again to finish it safely (with another key it could reach the customer twice).'
-      : 'Key forgotten.',
-  ),
+  forgetKey(state.unanswered.size > 0 ? () => t('status.forgottenUnanswered') : () => t('status.forgotten')),
 );
 
 onUnauthorized(forgetKey);
@@ -88,7 +85,7 @@ async function refreshAll() {
     // The poll reached the server: a failed network it reported before is over (found at stop
     // 26: "The server cannot be reached; retrying." stayed after the next poll succeeded).
     clearStatus('network');
-    if (state.apiKey && $('status').textContent === 'Loading…') setStatus('');
+    if (state.apiKey) clearStatus('loading');
   } catch (error) {
     networkTrouble(error);
   } finally {
@@ -101,7 +98,7 @@ setInterval(() => document.hidden || refreshAll(), POLL_MS);
 setInterval(() => document.hidden || !state.apiKey || refreshServiceLevel().catch(networkTrouble), 60_000);
 
 showKeyState();
-if (!state.apiKey) setStatus('Paste an API key (AGENT_API_TOKEN, or a key with the read and reply scopes).');
+if (!state.apiKey) setStatus(() => t('status.pasteKey'));
 const CONVERSATION_ID = /^conv_[0-9a-z]{26}$/;
 const fromHash = location.hash.slice(1);
 if (CONVERSATION_ID.test(fromHash)) state.openId = fromHash;

@@ -3,6 +3,7 @@
 import { api, networkTrouble } from './api.js';
 import { assigneeLabel } from './assignee.js';
 import { openConversation } from './conversation.js';
+import { onLanguageChange, t } from './i18n.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { state } from './state.js';
 
@@ -17,14 +18,11 @@ const VIEWS = {
     `/api/conversations?status=open&assignee=${encodeURIComponent(state.me?.assignee ?? '')}&limit=50`,
 };
 
-/** What each view says when it lists nobody: what is true of that view, not of another. */
-const EMPTY = {
-  awaiting: 'Nobody is waiting.',
-  overdue: 'Nobody is waiting past their reply-by time.',
-  noReply: 'No open conversation holds only out-of-office replies, list mail or keywords.',
-  open: 'No open conversations.',
-  mine: 'No open conversation is assigned to you.',
-};
+/** What each view says when it lists nobody (empty.<view>): what is true of that view, not of another. */
+const emptyText = (view) => t(`empty.${view}`);
+
+/** The listing on screen, drawn again in another language: { view, items, marksOverdue, note }. */
+let shown = null;
 
 /**
  * The first `state.listPages` pages of a listing, each conversation once (one that moved up
@@ -60,7 +58,7 @@ async function loadList(view) {
   return {
     ...open,
     data: { items, nextCursor: open.data.nextCursor },
-    note: 'This server cannot filter waiting conversations yet: showing every open one, soonest reply-by first.',
+    note: 'list.fallback',
   };
 }
 
@@ -68,17 +66,14 @@ export async function refreshList() {
   const view = $('view').value;
   const result = await loadList(view);
   if (!result.ok) {
-    return setStatus(`Could not list conversations: ${result.error?.message ?? result.status}`, {
-      about: 'list',
-    });
+    const why = result.error?.message ?? result.status;
+    return setStatus(() => t('list.failed', { why }), { about: 'list' });
   }
   clearStatus('list');
-  $('list-note').hidden = !result.note;
-  $('list-note').textContent = result.note ?? '';
   // Only the waiting views know the customer still waits, so only they mark lateness.
   const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;
-  $('list-empty').textContent = EMPTY[view];
-  renderList(result.data.items, marksOverdue);
+  shown = { view, items: result.data.items, marksOverdue, note: result.note };
+  showListing();
   // A page holds 50: say when there are more, rather than let the list look complete.
   $('more').hidden = !result.data.nextCursor;
 }
@@ -87,6 +82,20 @@ $('more').addEventListener('click', () => {
   state.listPages += 1;
   refreshList().catch(networkTrouble);
 });
+
+/** The listing in the page's language: its note, how many it holds, each conversation, or why none. */
+function showListing() {
+  if (!shown) return;
+  const { view, items, marksOverdue, note } = shown;
+  $('list-note').hidden = !note;
+  $('list-note').textContent = note ? t(note) : '';
+  $('list-count').hidden = items.length === 0;
+  $('list-count').textContent = t('list.count', { count: items.length });
+  $('list-empty').textContent = emptyText(view);
+  renderList(items, marksOverdue);
+}
+
+onLanguageChange(showListing);
 
 function renderList(items, marksOverdue) {
   const list = $('conversations');
@@ -102,9 +111,9 @@ function renderList(items, marksOverdue) {
         el('span', { class: 'channel' }, conversation.channel),
         el('span', { class: 'reply-by' }, promiseText(conversation, now)),
         conversation.assignee
-          ? el('span', { class: 'assignee' }, `assigned to ${assigneeLabel(conversation.assignee)}`)
+          ? el('span', { class: 'assignee' }, t('assignee.to', { who: assigneeLabel(conversation.assignee) }))
           : null,
-        overdue ? el('span', { class: 'badge overdue' }, 'Overdue') : null,
+        overdue ? el('span', { class: 'badge overdue' }, t('list.overdue')) : null,
       );
       if (conversation.id === state.openId) button.setAttribute('aria-current', 'true');
       button.addEventListener('click', () => openConversation(conversation.id, true).catch(networkTrouble));
@@ -123,7 +132,9 @@ $('view').addEventListener('change', () => {
 
 /** Takes the list off the screen (the key is gone). */
 export function clearList() {
+  shown = null;
   $('conversations').replaceChildren();
+  $('list-count').hidden = true;
   $('more').hidden = true;
   state.listPages = 1;
 }

@@ -5,6 +5,7 @@
 import { refusalText } from './actions.js';
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
+import { t } from './i18n.js';
 import { $, setStatus } from './page.js';
 import { draftKey, showNoteError } from './reply-box.js';
 import { state } from './state.js';
@@ -47,20 +48,18 @@ async function addNote() {
     if (id === state.shownId) $('add-note').disabled = false;
   }
   const shown = id === state.shownId;
-  const tell = (message) => (shown ? showNoteError(message) : setStatus(`${who}: ${message}`));
-  if (!result) return tell('Note not added: the network failed. Press Add note again: it is safe.');
+  const tell = (text) =>
+    shown ? showNoteError(text) : setStatus(() => t('status.about', { who, text: text() }));
+  if (!result) return tell(() => t('note.network'));
   if (result.status >= 500) {
-    return tell(
-      `Note not added: the server failed (${result.error?.message ?? result.status}). Press Add note again: it is safe.`,
-    );
+    const why = result.error?.message ?? result.status;
+    return tell(() => t('note.server', { why }));
   }
   state.unansweredNotes.delete(id);
-  if (!result.ok) return tell(refusalText('Note not added', result));
+  if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));
   // Added: out of the box (and of the drafts), into the timeline.
   state.noteDrafts.delete(draftKey(keyTag(state.apiKey), id));
   if (shown) $('note-text').value = '';
-  setStatus(shown ? 'Note added (not sent to the customer).' : `Your note on ${who} was added.`, {
-    passes: true,
-  });
+  setStatus(shown ? () => t('note.added') : () => t('note.addedTo', { who }), { passes: true });
   if (state.openId) await openConversation(state.openId, false).catch(networkTrouble);
 }

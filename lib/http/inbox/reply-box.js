@@ -2,12 +2,14 @@
 // locked, or a reply moved from a resolved conversation) and what it says about it.
 
 import { keyTag } from './api.js';
+import { say, t } from './i18n.js';
 import { $ } from './page.js';
 import { state } from './state.js';
 
+/** Says `text` (a function of the language's words) under the note box, or nothing (null). */
 export function showNoteError(text) {
   $('note-error').hidden = !text;
-  $('note-error').textContent = text ?? '';
+  say($('note-error'), text);
 }
 
 /** Keeps the shown conversation's half-typed note, as keepDraft keeps its reply (memory only). */
@@ -25,34 +27,32 @@ export function showKeptNote(id) {
   showNoteError(null);
 }
 
+/** Says `text` (a function of the language's words) under the reply box, or nothing (null). */
 export function showReplyError(text) {
   $('reply-error').hidden = !text;
-  $('reply-error').textContent = text ?? '';
+  say($('reply-error'), text);
 }
 
 /** What the agent reads while a reply has no answer yet (it keeps its text and key until it has). */
 export const UNANSWERED = {
-  network: 'The network failed: the reply may or may not have gone. Press Send again: it is safe.',
-  server: (result) =>
-    `The server failed (${result.error?.message ?? result.status}): the reply may or may not have gone. Press Send again: it is safe.`,
-  running:
-    'Still sending: Switchboard is still working on this reply. Wait a moment, then press Send again to see how it went: it is safe.',
-  again:
-    'This reply was sent but no answer came back: it may or may not have gone. Press Send again: it is safe.',
-  sending: 'Still sending: no answer has come back yet. It shows here when it does.',
-  otherKey:
-    'This reply was sent with another API key and no answer came back: it may have reached the customer. Read the messages above before you send it: from this key it would be a new reply.',
+  network: () => t('unanswered.network'),
+  server: (result) => () => t('unanswered.server', { why: result.error?.message ?? result.status }),
+  running: () => t('unanswered.running'),
+  again: () => t('unanswered.again'),
+  sending: () => t('unanswered.sending'),
+  otherKey: () => t('unanswered.otherKey'),
 };
 
 /** What the agent reads over a reply moved from the resolved conversation it was typed in. */
 export const MOVED = {
-  shown:
-    'Not sent: this conversation is resolved and the customer has written again since. Their open conversation is shown now, with your reply kept: read it, then press Send to answer there.',
-  held: 'Your reply from their resolved conversation is kept: it comes into the box once this one is answered.',
-  next: 'Your reply from their resolved conversation is in the box now: read it, then press Send to send it too.',
-  draft:
-    'The draft you had begun here follows it, after a blank line: make them the one reply you mean before you send.',
+  shown: () => t('moved.shown'),
+  held: () => t('moved.held'),
+  next: () => t('moved.next'),
+  draft: () => t('moved.draft'),
 };
+
+/** Two messages of the moment as one (each a function of the language's words). */
+export const both = (first, second) => () => `${first()} ${second()}`;
 
 /** A reply without an answer keeps its text as sent: the same request again is the safe retry. */
 export function lockReply(locked) {
@@ -92,13 +92,13 @@ export function showKeptReply(id) {
     state.unanswered.delete(id);
     $('reply-text').value = attempt.text;
     lockReply(false);
-    return showReplyError(state.moved.has(id) ? `${UNANSWERED.otherKey} ${MOVED.held}` : UNANSWERED.otherKey);
+    return showReplyError(state.moved.has(id) ? both(UNANSWERED.otherKey, MOVED.held) : UNANSWERED.otherKey);
   }
   if (attempt) {
     $('reply-text').value = attempt.text;
     lockReply(true);
     const why = attempt.sending ? UNANSWERED.sending : UNANSWERED.again;
-    return showReplyError(state.moved.has(id) ? `${why} ${MOVED.held}` : why);
+    return showReplyError(state.moved.has(id) ? both(why, MOVED.held) : why);
   }
   const moved = state.moved.get(id);
   if (moved === undefined) {
@@ -111,5 +111,5 @@ export function showKeptReply(id) {
   const draft = state.drafts.get(draftKey(keyTag(state.apiKey), id));
   $('reply-text').value = draft?.trim() ? `${moved}\n\n${draft}` : moved;
   lockReply(false);
-  showReplyError(draft?.trim() ? `${MOVED.shown} ${MOVED.draft}` : MOVED.shown);
+  showReplyError(draft?.trim() ? both(MOVED.shown, MOVED.draft) : MOVED.shown);
 }

@@ -1,15 +1,18 @@
 // The service-level chart and its table: promises kept and the median first reply, per day.
 
 import { api, offline } from './api.js';
-import { $, el, shortDay } from './page.js';
+import { formatDecimal, formatShortDay, onLanguageChange, say, t } from './i18n.js';
+import { $, el } from './page.js';
 
 const DAY_MS = 86_400_000;
 /** A tick every day or every few (never between two days, which would write a day twice), in Unix seconds. */
 const DAY_TICKS = [1, 2, 3, 7, 14].map((days) => days * 86_400);
 /** The chart's x values (Unix seconds) as days in the page's language, not uPlot's US month/day. */
 const dayText = (seconds) =>
-  seconds === null || seconds === undefined ? '–' : shortDay.format(seconds * 1000);
+  seconds === null || seconds === undefined ? '–' : formatShortDay(seconds * 1000);
 let chart = null;
+/** The days last read, drawn again in another language. */
+let shownDays = null;
 
 /** A local date as YYYY-MM-DD (toISOString would shift it to UTC). */
 function isoDate(date) {
@@ -25,13 +28,22 @@ export async function refreshServiceLevel() {
   $('chart-details').hidden = !days;
   $('chart-note').hidden = Boolean(days);
   if (!days) {
-    $('chart-note').textContent =
+    const why = result?.error?.message;
+    say(
+      $('chart-note'),
       result?.status === 404
-        ? 'This server has no service-level report (/api/service-level) yet.'
-        : `The service level is unavailable (${result?.error?.message ?? 'network error'}).`;
+        ? () => t('level.none')
+        : () => t('level.unavailable', { why: why ?? t('level.networkError') }),
+    );
     return;
   }
+  shownDays = days;
   drawChart(days);
+  showTable(days);
+}
+
+/** The same figures as a table, a row a day. */
+function showTable(days) {
   $('chart-rows').replaceChildren(
     ...days.map((day) =>
       el(
@@ -59,7 +71,7 @@ function percentText(share) {
 /** Working hours as people say them; the report measures in quarter hours. */
 function hoursText(hours) {
   if (hours === null || hours === undefined) return '–';
-  return hours < 1 ? `${Math.round(hours * 60)} min` : `${hours.toFixed(1)} h`;
+  return hours < 1 ? `${Math.round(hours * 60)} min` : `${formatDecimal(hours)} h`;
 }
 
 /** Two series on their own scales: promises kept (%) on the left, median first reply (h) on the right. */
@@ -78,9 +90,9 @@ function drawChart(days) {
       height: 240,
       scales: { '%': { range: [0, 100] }, h: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
       series: [
-        { label: 'Day', value: (_u, v) => dayText(v) },
+        { label: t('level.day'), value: (_u, v) => dayText(v) },
         {
-          label: 'Promises kept',
+          label: t('level.kept'),
           scale: '%',
           stroke: '#1b7f3b',
           width: 2,
@@ -88,7 +100,7 @@ function drawChart(days) {
           value: (_u, v) => (v === null ? '–' : `${Math.round(v)} %`),
         },
         {
-          label: 'Median first reply',
+          label: t('level.median'),
           scale: 'h',
           stroke: '#1f5fbf',
           width: 2,
@@ -113,6 +125,15 @@ function drawChart(days) {
     $('chart'),
   );
 }
+
+// Another language: the chart's legend and days, and the table, from the figures read.
+onLanguageChange(() => {
+  if (!shownDays) return;
+  chart?.destroy();
+  chart = null;
+  drawChart(shownDays);
+  showTable(shownDays);
+});
 
 window.addEventListener('resize', () =>
   chart?.setSize({ width: Math.max(320, $('chart').clientWidth), height: 240 }),

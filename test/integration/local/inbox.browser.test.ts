@@ -35,7 +35,7 @@ describe('the inbox page', () => {
     [running, browser] = await Promise.all([
       startNpmStart(dataDir, { ready: (output) => output.includes('/inbox') }),
       // The business's zone (switchboard.config.json): the page's dates are the report's days.
-      launchBrowser({ timezoneId: 'Europe/Warsaw' }),
+      launchBrowser({ timezoneId: 'Europe/Warsaw', language: 'en' }),
     ]);
     secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
   });
@@ -527,7 +527,7 @@ describe('the inbox page over a failing store', () => {
 
   /** The inbox in a browser with the test key, its requests answered by `running`'s app (after `intercept`). */
   async function openInbox(running: TestSwitchboard, intercept: Intercept, hash = ''): Promise<Browser> {
-    const opened = await launchBrowser();
+    const opened = await launchBrowser({ language: 'en' });
     await opened.page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
       const url = new URL(request.url());
@@ -569,7 +569,7 @@ describe('the inbox page over a failing store', () => {
     await running.drain();
     const id = (await running.onlyOpenConversation()).id;
     running.clock.advance(20 * 60_000);
-    browser = await launchBrowser();
+    browser = await launchBrowser({ language: 'en' });
     const { page } = browser;
     const keys: string[] = [];
     await page.route('http://inbox.test/**', async (route) => {
@@ -1699,7 +1699,7 @@ describe('the inbox page with several conversations in flight', () => {
     hash: string,
     prepare?: (page: Page) => Promise<void>,
   ): Promise<Browser> {
-    const opened = await launchBrowser();
+    const opened = await launchBrowser({ language: 'en' });
     await prepare?.(opened.page);
     await opened.page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
@@ -1872,7 +1872,7 @@ describe('the inbox page with several conversations in flight', () => {
     await running.postSms({ From: '+48601000038', Body: 'Ola: czy macie rozmiar M?' });
     await running.postSms({ From: '+48601000039', Body: 'Piotr: czy macie rozmiar L?' });
     await running.drain();
-    browser = await launchBrowser();
+    browser = await launchBrowser({ language: 'en' });
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
@@ -1928,7 +1928,7 @@ describe('the inbox page with several conversations in flight', () => {
   // minutes" followed the browser's language: a Polish browser read "reply by 26 lis 2026, 09:00
   // (za 60 minut)", two languages in one line.
   it("should write dates and times in the page's language whatever the browser's, on the agent's clock", async () => {
-    // Prepare: a customer waits; the agent's browser is Polish
+    // Prepare: a customer waits; the agent's browser is Polish, the page in English (their choice)
     const running = await startTestSwitchboard();
     sb = running;
     await running.postSms({ From: '+48601000040', Body: 'Kiedy otwieracie?' });
@@ -1937,7 +1937,7 @@ describe('the inbox page with several conversations in flight', () => {
     const { conversation } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
       conversation: { replyBy: string };
     };
-    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw', language: 'en' });
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
@@ -1971,10 +1971,11 @@ describe('the inbox page with several conversations in flight', () => {
   // Found at stop 26: the service-level chart's days were uPlot's US month/day ("11/27"), unlike
   // every other date on the page.
   it("should write the service-level chart's days in the page's language", async () => {
-    // Prepare: the agent's browser is Polish; what the chart writes on its canvas is recorded
+    // Prepare: the agent's browser is Polish, the page in English (their choice); what the chart
+    // writes on its canvas is recorded
     const running = await startTestSwitchboard();
     sb = running;
-    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw', language: 'en' });
     const { page } = browser;
     await page.addInitScript(() => {
       const drawn: string[] = [];
@@ -2016,10 +2017,10 @@ describe('the inbox page with several conversations in flight', () => {
 
   // Found at stop 26 (follow-ups): the table under the chart still wrote its days "2026-11-27".
   it("should write the service-level table's days in the page's language, as the chart does", async () => {
-    // Prepare: the agent's browser is Polish
+    // Prepare: the agent's browser is Polish, the page in English (their choice)
     const running = await startTestSwitchboard();
     sb = running;
-    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    browser = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw', language: 'en' });
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
@@ -2199,4 +2200,194 @@ describe('the inbox page with several conversations in flight', () => {
       (pane?.x ?? 0) + (pane?.width ?? 0),
     );
   }, 60_000);
+});
+
+// Session 28: agents in Poland use the page, which spoke English only. Its words come from a
+// dictionary per language (lib/http/inbox/strings-*.js, reasons-*.js): Polish for a Polish
+// browser unless the agent chose otherwise, switched in place with EN/PL.
+describe('the inbox page in Polish and English', () => {
+  let sb: TestSwitchboard | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  /** The inbox at `hash` in a Polish browser where nobody chose a language yet, served by `running`'s app. */
+  async function openPolishBrowser(running: TestSwitchboard, hash: string): Promise<Browser> {
+    const opened = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
+    await opened.page.route('http://inbox.test/**', async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const body = request.postDataBuffer();
+      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers: request.headers(),
+        ...(body ? { body: new Uint8Array(body) } : {}),
+      });
+      await route
+        .fulfill({
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          body: Buffer.from(await response.arrayBuffer()),
+        })
+        .catch(() => undefined);
+    });
+    await opened.page.goto(`http://inbox.test/inbox${hash}`);
+    return opened;
+  }
+
+  /** Polish dates: "26 lis 2026, 09:00" (day, month's short name, year; a 24-hour clock). */
+  const POLISH_DATE = /\d{1,2} [a-ząćęłńóśźż]{3} \d{4}, \d{2}:\d{2}/;
+
+  it("should speak Polish to a Polish browser: its words, a failed ack's reason, its dates and Polish plurals (1, 2, 5)", async () => {
+    // Prepare: a customer waits; their ack was undelivered (the phone is off, Twilio's 30003)
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000060', Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const { messages } = (await (await running.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string }>;
+    };
+    const ackSid = messages.find((message) => message.kind === 'ack')?.providerMessageId as string;
+    const callback = await running.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: ackSid,
+      ErrorCode: '30003',
+    });
+    browser = await openPolishBrowser(running, `#${id}`);
+    const { page } = browser;
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const count = page.locator('#list-count');
+
+    // Act: the key, pasted under Polish labels; then more customers write, one and then three
+    await page.getByLabel('Klucz API').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Użyj klucza' }).click();
+    await page.locator('#messages .text').getByText('Dzień dobry, gdzie jest moja paczka?').waitFor();
+    await page.locator('#conversation-meta').getByText('potwierdzenie nie dotarło').waitFor();
+    await page.locator('#chart-rows tr').first().waitFor({ state: 'attached', timeout: 10_000 });
+    await expect.poll(() => count.textContent(), { timeout: 10_000 }).toBe('1 rozmowa');
+    await running.postSms({ From: '+48601000061', Body: 'Czy macie rozmiar M?' });
+    await running.drain();
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('2 rozmowy');
+    for (const n of [2, 3, 4]) await running.postSms({ From: `+4860100006${n}`, Body: 'Dzień dobry' });
+    await running.drain();
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('5 rozmów');
+
+    // Assess: Polish words everywhere, Polish dates, the ack's reason in Polish with its code
+    expect(callback.status).toBe(200);
+    expect(await page.evaluate(() => [document.documentElement.lang, document.title])).toEqual([
+      'pl',
+      'Skrzynka Switchboard',
+    ]);
+    const meta = (await page.locator('#conversation-meta').textContent()) ?? '';
+    expect(meta).toContain('Otwarta · kanały: sms · nikt nie prowadzi');
+    expect(meta).toContain(
+      'potwierdzenie nie dotarło: telefon jest wyłączony lub poza zasięgiem (błąd 30003)',
+    );
+    expect(meta).toMatch(new RegExp(`odpowiedź do ${POLISH_DATE.source}`));
+    const ack = page.locator('#messages [data-kind="ack"] .message-head');
+    expect(await ack.locator('strong').textContent()).toBe('Automatyczne potwierdzenie');
+    expect(await ack.textContent()).toContain(
+      'niedoręczona: telefon jest wyłączony lub poza zasięgiem (błąd 30003)',
+    );
+    expect(await ack.locator('time').textContent()).toMatch(new RegExp(`^${POLISH_DATE.source}$`));
+    expect(await page.locator('#messages [data-kind="message"] strong').first().textContent()).toBe('Klient');
+    for (const name of [
+      'Odpowiedz',
+      'Zamknij rozmowę',
+      'Dodaj notatkę',
+      'Przypisz do mnie',
+      'Zapomnij klucz',
+    ]) {
+      expect({ name, visible: await page.getByRole('button', { name, exact: true }).isVisible() }).toEqual({
+        name,
+        visible: true,
+      });
+    }
+    expect(await page.getByLabel('Odpowiedź dla klienta').isVisible()).toBe(true);
+    expect(await page.getByLabel('Notatka wewnętrzna (klient jej nie zobaczy)').isVisible()).toBe(true);
+    expect(await page.getByLabel('Pokaż').locator('option:checked').textContent()).toBe(
+      'Czekają na nas, najpilniejsze najpierw',
+    );
+    expect(await page.locator('#conversations .reply-by').first().textContent()).toMatch(/^odpowiedź do /);
+    expect(await page.locator('#chart-details summary').textContent()).toBe('Te same liczby w tabeli');
+    for (const day of await page.locator('#chart-rows th').allTextContents()) {
+      expect(day).toMatch(/^\d{1,2} [a-ząćęłńóśźż]{3}$/);
+    }
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('should switch to English and back in place, keeping the draft, and remember the choice', async () => {
+    // Prepare: a customer waits; the agent's browser is Polish and the page asks for a key
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000065', Body: 'Czy mogę zwrócić buty?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    browser = await openPolishBrowser(running, `#${id}`);
+    const { page } = browser;
+    const status = page.locator('#status');
+    await status.getByText('Wklej klucz API').waitFor();
+    const draft = 'Oczywiście, w ciągu 30 dni od zakupu.';
+
+    // Act: English before the key (the status line too), then the key, a draft, English and Polish again
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    const statusInEnglish = await status.textContent();
+    await page.getByLabel('API key').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#messages .text').getByText('Czy mogę zwrócić buty?').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'PL', exact: true }).click();
+    await page.getByLabel('Odpowiedź dla klienta').fill(draft);
+    await page.evaluate(() => {
+      (window as { __sameDocument?: boolean }).__sameDocument = true;
+    });
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    const english = {
+      lang: await page.evaluate(() => document.documentElement.lang),
+      draft: await page.getByLabel('Reply to the customer').inputValue(),
+      meta: await page.locator('#conversation-meta').textContent(),
+      count: await page.locator('#list-count').textContent(),
+      send: await page.getByRole('button', { name: 'Send reply' }).isVisible(),
+      pressed: await page.getByRole('button', { name: 'EN', exact: true }).getAttribute('aria-pressed'),
+      saved: await page.evaluate(() => localStorage.getItem('switchboard.language')),
+    };
+    await page.getByRole('button', { name: 'PL', exact: true }).click();
+    const polish = {
+      lang: await page.evaluate(() => document.documentElement.lang),
+      draft: await page.getByLabel('Odpowiedź dla klienta').inputValue(),
+      count: await page.locator('#list-count').textContent(),
+      sameDocument: await page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument),
+    };
+    // The choice outlives the tab: English again, the draft sent, then a reload
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    await page.reload();
+    await page.locator('#messages .text').getByText('Czy mogę zwrócić buty?').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(statusInEnglish).toBe(
+      'Paste an API key (AGENT_API_TOKEN, or a key with the read and reply scopes).',
+    );
+    expect(english).toEqual({
+      lang: 'en',
+      draft,
+      meta: expect.stringMatching(
+        /^Open · channels: sms · not assigned · (Overdue: )?reply by .* · acknowledgement sent$/,
+      ),
+      count: '1 conversation',
+      send: true,
+      pressed: 'true',
+      saved: 'en',
+    });
+    expect(polish).toEqual({ lang: 'pl', draft, count: '1 rozmowa', sameDocument: true });
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await page.getByRole('button', { name: 'Resolve' }).isVisible()).toBe(true);
+    expect((await running.outbox()).map((entry) => entry.text?.split('\n')[0])).toContain(draft);
+  }, 90_000);
 });

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+
+// The inbox page's dictionaries are plain browser modules (lib/http/inbox/, served as they are):
+// imported here by URL, as the browser does, so no type declarations are needed for them.
+type Entry = string | Record<string, string>;
+type Dictionaries = {
+  DICTIONARIES: Record<string, Record<string, Entry>>;
+  translate: (language: string, key: string, params?: Record<string, unknown>) => string;
+};
+const { DICTIONARIES, translate } = (await import(
+  new URL('../../../lib/http/inbox/dictionaries.js', import.meta.url).href
+)) as Dictionaries;
+
+/** The {placeholders} of an entry (of all its plural forms together), sorted. */
+function placeholders(entry: Entry): string[] {
+  const texts = typeof entry === 'string' ? [entry] : Object.values(entry);
+  return [
+    ...new Set(texts.flatMap((text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string))),
+  ].sort();
+}
+
+describe('the inbox page dictionaries', () => {
+  it('should hold English and Polish, with exactly the same keys', () => {
+    // Act
+    const en = Object.keys(DICTIONARIES.en ?? {}).sort();
+    const pl = Object.keys(DICTIONARIES.pl ?? {}).sort();
+
+    // Assess
+    expect(Object.keys(DICTIONARIES).sort()).toEqual(['en', 'pl']);
+    expect(en.length).toBeGreaterThan(100);
+    expect(pl.filter((key) => !en.includes(key))).toEqual([]);
+    expect(en.filter((key) => !pl.includes(key))).toEqual([]);
+  });
+
+  it('should give each key the same {placeholders} in both languages, and no empty text', () => {
+    // Act
+    const differing = Object.keys(DICTIONARIES.en ?? {}).filter(
+      (key) =>
+        placeholders((DICTIONARIES.en as Record<string, Entry>)[key] as Entry).join() !==
+        placeholders((DICTIONARIES.pl?.[key] ?? '') as Entry).join(),
+    );
+    const empty = Object.entries(DICTIONARIES).flatMap(([language, dictionary]) =>
+      Object.entries(dictionary)
+        .filter(([, entry]) =>
+          (typeof entry === 'string' ? [entry] : Object.values(entry)).some((t) => !t.trim()),
+        )
+        .map(([key]) => `${language} ${key}`),
+    );
+
+    // Assess
+    expect(differing).toEqual([]);
+    expect(empty).toEqual([]);
+  });
+
+  it("should give each plural every form its language's plural rules choose from, and no other", () => {
+    for (const [language, dictionary] of Object.entries(DICTIONARIES)) {
+      // Prepare
+      const categories = [...new Intl.PluralRules(language).resolvedOptions().pluralCategories].sort();
+
+      // Act
+      const plurals = Object.entries(dictionary).filter(([, entry]) => typeof entry !== 'string');
+
+      // Assess
+      expect(plurals.length).toBeGreaterThan(0);
+      for (const [key, forms] of plurals) {
+        expect({ language, key, forms: Object.keys(forms).sort() }).toEqual({
+          language,
+          key,
+          forms: categories,
+        });
+      }
+    }
+  });
+
+  it('should choose the Polish plural of 1, 2 and 5 (one, few, many) and the English one of 1 and 2', () => {
+    // Act
+    const pl = [1, 2, 5, 12, 22].map((count) => translate('pl', 'list.count', { count }));
+    const en = [1, 2, 5].map((count) => translate('en', 'list.count', { count }));
+
+    // Assess
+    expect(pl).toEqual(['1 rozmowa', '2 rozmowy', '5 rozmów', '12 rozmów', '22 rozmowy']);
+    expect(en).toEqual(['1 conversation', '2 conversations', '5 conversations']);
+  });
+
+  it('should fill the placeholders, and fall back to English for a language it does not have', () => {
+    // Act
+    const filled = translate('pl', 'status.replyTo', { who: 'Ewa', text: 'wysłana.' });
+    const unknown = translate('de', 'reply.send');
+
+    // Assess
+    expect(filled).toBe('Twoja odpowiedź (Ewa): wysłana.');
+    expect(unknown).toBe('Send reply');
+  });
+});
