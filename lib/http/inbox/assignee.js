@@ -53,8 +53,7 @@ export function showAssignment(conversation, switched) {
   const busy = state.busy.has(`assign ${conversation.id}`);
   $('assign').disabled = busy;
   $('assign-me').disabled = busy || !state.me?.assignee || isMine(state.assignee);
-  // Said on the button itself, for screen readers as for the eye: why it does nothing.
-  $('assign-me').title = state.me && !state.me.assignee ? t('assign.meNobody') : '';
+  showWhyNotMine();
   $('unassign').disabled = busy || !state.assignee;
 }
 
@@ -76,8 +75,17 @@ export function showAssignError(text) {
   say($('assign-error'), text);
 }
 
-onLanguageChange(() => {
-  showWhoAmI();
-  if (!$('assign-form').hidden)
-    $('assign-me').title = state.me && !state.me.assignee ? t('assign.meNobody') : '';
-});
+/**
+ * Why "Assign to me" does nothing for a key that names no person: in words beside it, and as the
+ * button's description (found at stop 28: a title attribute only, which touch screens never show
+ * and many screen readers never read).
+ */
+function showWhyNotMine() {
+  const nobody = Boolean(state.me) && !state.me.assignee;
+  $('assign-me-why').hidden = !nobody;
+  say($('assign-me-why'), nobody ? () => t('assign.meNobody') : null);
+  if (nobody) $('assign-me').setAttribute('aria-describedby', 'assign-me-why');
+  else $('assign-me').removeAttribute('aria-describedby');
+}
+
+onLanguageChange(showWhoAmI);

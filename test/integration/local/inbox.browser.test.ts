@@ -2322,6 +2322,56 @@ describe('the inbox page in Polish and English', () => {
     expect(pageErrors).toEqual([]);
   }, 90_000);
 
+  // Session 28: a disabled "Assign to me" said why only in its title, which touch screens never
+  // show and many screen readers never read.
+  it('should say next to a disabled "Assign to me", in words on the page and tied to the button, why it does nothing', async () => {
+    // Prepare: a customer waits; the test key names no person
+    const running = await startTestSwitchboard();
+    sb = running;
+    await running.postSms({ From: '+48601000066', Body: 'Kto się mną zajmie?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    browser = await openPolishBrowser(running, `#${id}`);
+    const { page } = browser;
+    /** The button's accessible description: the texts its aria-describedby names. */
+    const description = () =>
+      page.evaluate(() =>
+        (document.getElementById('assign-me')?.getAttribute('aria-describedby') ?? '')
+          .split(' ')
+          .map((ref) => document.getElementById(ref)?.textContent ?? '')
+          .join(' ')
+          .trim(),
+      );
+    const visibleReason = async () => {
+      const reason = page.locator('#assign-form').getByText('nie wskazuje żadnej osoby');
+      return (await reason.isVisible()) ? reason.textContent() : null;
+    };
+
+    // Act: the key; then the page in English
+    await page.getByLabel('Klucz API').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Użyj klucza' }).click();
+    await page.getByText('który nie wskazuje żadnej osoby').waitFor({ timeout: 10_000 });
+    await page.locator('#messages .text').getByText('Kto się mną zajmie?').waitFor({ timeout: 10_000 });
+    const polish = {
+      disabled: await page.getByRole('button', { name: 'Przypisz do mnie' }).isDisabled(),
+      shown: await visibleReason(),
+      description: await description(),
+    };
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    const reason = page.locator('#assign-form').getByText('This API key names no person');
+    const english = {
+      shown: (await reason.isVisible()) ? await reason.textContent() : null,
+      description: await description(),
+    };
+
+    // Assess
+    const inPolish =
+      'Ten klucz API nie wskazuje żadnej osoby: wpisz imię i nazwisko, potem naciśnij Przypisz.';
+    const inEnglish = 'This API key names no person: type a name and press Assign.';
+    expect(polish).toEqual({ disabled: true, shown: inPolish, description: inPolish });
+    expect(english).toEqual({ shown: inEnglish, description: inEnglish });
+  }, 60_000);
+
   it('should switch to English and back in place, keeping the draft, and remember the choice', async () => {
     // Prepare: a customer waits; the agent's browser is Polish and the page asks for a key
     const running = await startTestSwitchboard();
