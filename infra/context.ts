@@ -38,6 +38,11 @@ export interface SwitchboardContext {
    * HUMAN_AGENT: `off` when the Meta app lacks the Human Agent permission. Default on.
    */
   readonly metaHumanAgent?: boolean;
+  /**
+   * `-c twilio=off`: this deployment does not use Twilio (a business on Meta and email only), so a
+   * secret without Twilio's values is no misconfiguration. Default on.
+   */
+  readonly twilio?: boolean;
   /** Partitions each single-valued listing key of the table is spread over (docs/scale.md). */
   readonly indexShards: number;
 }
@@ -90,6 +95,8 @@ export function readContext(node: Node): SwitchboardContext {
   if (metaAppId !== undefined) check('metaAppId', metaAppId, /^\d{1,32}$/);
   const metaHumanAgent = get('metaHumanAgent');
   if (metaHumanAgent !== undefined) check('metaHumanAgent', metaHumanAgent, /^(on|off)$/);
+  const twilio = get('twilio');
+  if (twilio !== undefined) check('twilio', twilio, /^(on|off)$/);
 
   return {
     stage: stage as Stage,
@@ -112,6 +119,7 @@ export function readContext(node: Node): SwitchboardContext {
     ...(whatsappPhoneNumberId !== undefined ? { whatsappPhoneNumberId } : {}),
     ...(metaAppId !== undefined ? { metaAppId } : {}),
     ...(metaHumanAgent !== undefined ? { metaHumanAgent: metaHumanAgent === 'on' } : {}),
+    ...(twilio !== undefined ? { twilio: twilio === 'on' } : {}),
     indexShards: shardCount(get('indexShards')),
   };
 }

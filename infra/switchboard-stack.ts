@@ -47,6 +47,12 @@ export interface SwitchboardStackProps extends StackProps {
   /** META_HUMAN_AGENT on the http function (agents' replies): false without the app's Human Agent permission. */
   readonly metaHumanAgent?: boolean;
   /**
+   * false: this deployment does not use Twilio. SWITCHBOARD_TWILIO=off on every function that
+   * reads the provider secret (its Twilio webhooks are absent, an empty Twilio value raises no
+   * alarm) and no Twilio webhook outputs. Default true.
+   */
+  readonly twilio?: boolean;
+  /**
    * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
    * Reads use the largest count the table has recorded. Default 8.
    */
@@ -286,6 +292,12 @@ export class SwitchboardStack extends Stack {
       for (const fn of [http, ackWorker]) fn.setEnvironment('META_APP_ID', props.metaAppId);
     // Default on (the function's own default): set only to turn the HUMAN_AGENT tag off.
     if (props.metaHumanAgent === false) http.setEnvironment('META_HUMAN_AGENT', 'off');
+    // Every function that reads the provider secret: each would report empty Twilio values as a
+    // channel configured by half (the sweeper every minute, holding ChannelMisconfigured in alarm).
+    // The secret keeps its Twilio placeholders: a changed template makes CloudFormation generate
+    // the whole secret anew, losing the values pasted into it.
+    const twilio = props.twilio ?? true;
+    if (!twilio) for (const fn of [http, ackWorker, sweeper]) fn.setEnvironment('SWITCHBOARD_TWILIO', 'off');
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,
@@ -304,6 +316,7 @@ export class SwitchboardStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'HTTP API endpoint' });
     new CfnOutput(this, 'PublicUrl', { value: publicUrl, description: 'The base URL providers are given' });
     for (const [name, [path, description]] of Object.entries(ENDPOINTS)) {
+      if (!twilio && name.startsWith('Twilio')) continue;
       new CfnOutput(this, name, { value: `${publicUrl}${path}`, description });
     }
     if (api.domainTarget) {

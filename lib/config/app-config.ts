@@ -12,6 +12,7 @@ export type AppConfig = {
   /**
    * null in production without TWILIO_AUTH_TOKEN or TWILIO_ACCOUNT_SID: Twilio is switched off
    * (misconfiguredChannels), the other channels and the API run. npm start refuses it instead.
+   * null too, whatever the secret holds, when the deployment does not use Twilio (unusedChannels).
    */
   twilio: {
     accountSid: string;
@@ -62,6 +63,11 @@ export type AppConfig = {
    * reported only: its webhooks stay up (the mail is recorded), it cannot be answered.
    */
   misconfiguredChannels: MisconfiguredChannel[];
+  /**
+   * Channels the deployment says it does not use (SWITCHBOARD_TWILIO=off): absent, as a channel
+   * never set up (its webhooks 404, nothing sent through it), and never reported as misconfigured.
+   */
+  unusedChannels: Array<'twilio'>;
   business: BusinessConfig;
   sender: 'outbox' | 'provider';
   /** Whether /inbox serves the reference inbox page (a static page over the public API). */
@@ -226,10 +232,11 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
   // its cold start would stop the webhooks too, and Twilio does not post a webhook again after
   // a 5xx (docs/channels.md). Likewise without a Twilio secret: only Twilio is switched off
   // (missingTwilio), Meta, email and the API run.
-  const secrets = requireSecrets(
-    env,
-    production ? ['AGENT_API_TOKEN', 'TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID'] : [],
-  );
+  const twilioUsed = env.SWITCHBOARD_TWILIO !== false;
+  const secrets = requireSecrets(env, [
+    ...(production ? (['AGENT_API_TOKEN'] as const) : []),
+    ...(production || !twilioUsed ? (['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID'] as const) : []),
+  ]);
   // npm start refuses a channel configured by half (the developer sees it at once). A production
   // function switches off only that channel (its webhooks answer 503, so the provider retries):
   // failing the cold start would refuse every channel's webhooks, and Twilio's are never retried.
@@ -245,14 +252,16 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     : 'AGENT_API_TOKEN is missing from the provider secret (the stack generates one: put it back, at least 32 characters)';
   if (agentApiTokenRefused && !production) throw new ConfigError(agentApiTokenRefused);
   const sender = env.SWITCHBOARD_SENDER ?? (production ? 'provider' : 'outbox');
-  if (production) misconfiguredChannels.push(...missingTwilio(env), ...unansweredEmail(env, sender));
+  if (production) {
+    misconfiguredChannels.push(...(twilioUsed ? missingTwilio(env) : []), ...unansweredEmail(env, sender));
+  }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
     production,
     publicUrl,
     port: env.PORT,
     twilio:
-      secrets.TWILIO_ACCOUNT_SID && secrets.TWILIO_AUTH_TOKEN
+      twilioUsed && secrets.TWILIO_ACCOUNT_SID && secrets.TWILIO_AUTH_TOKEN
         ? {
             accountSid: secrets.TWILIO_ACCOUNT_SID,
             authToken: secrets.TWILIO_AUTH_TOKEN,
@@ -300,6 +309,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     agentApiToken,
     agentApiTokenRefused,
     misconfiguredChannels,
+    unusedChannels: twilioUsed ? [] : ['twilio'],
     business,
     sender,
     inbox: env.SWITCHBOARD_INBOX ?? !production,

@@ -44,6 +44,11 @@ export const EnvSchema = z.object({
   SWITCHBOARD_SQS_ENDPOINT: url.optional(),
   /** `outbox` writes acknowledgements to outbox.jsonl; `provider` calls the providers' APIs. */
   SWITCHBOARD_SENDER: z.enum(['outbox', 'provider']).optional(),
+  /**
+   * Whether this deployment uses Twilio (on/off; default on). Off (`-c twilio=off`): its webhooks
+   * are absent (404) and a secret without Twilio's values is no misconfiguration (docs/deploy.md).
+   */
+  SWITCHBOARD_TWILIO: optionalText.pipe(z.stringbool().optional()),
   /** Serve the reference inbox page at /inbox (on/off, true/false); default on except in production. */
   SWITCHBOARD_INBOX: optionalText.pipe(z.stringbool().optional()),
   SWITCHBOARD_SECRETS_ARN: optionalText,

@@ -38,9 +38,12 @@ import { twilioRoutes } from './routes/twilio.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { SignatureRefusals } from './signature-refusals.ts';
 
-/** The providers this deployment serves: Twilio always, the others when configured. */
+/** The providers this deployment serves: Twilio unless it is off or not used, the others when configured. */
 export type Providers = {
-  /** null while Twilio is switched off (AppConfig.twilio): its webhooks answer 503. */
+  /**
+   * null while Twilio is switched off (AppConfig.twilio): its webhooks answer 503; or when the
+   * deployment does not use it (SWITCHBOARD_TWILIO=off): they are absent (404).
+   */
   twilio: TwilioChannel | null;
   meta: MetaChannel | null;
   ses: SesChannel | null;

@@ -22,6 +22,7 @@ import { createRuntime, type Runtime } from './runtime.ts';
  * weak AGENT_API_TOKEN does not: only the bootstrap token is refused (an error line and the
  * `BootstrapTokenRefused` metric), the webhooks and API keys work. Nor does a channel configured
  * by half: only it is switched off (an error line naming what is missing, `ChannelMisconfigured`).
+ * A channel the deployment does not use (AppConfig.unusedChannels) is told in one info line.
  */
 export async function loadLambdaRuntime(
   serviceName: string,
@@ -38,6 +39,14 @@ export async function loadLambdaRuntime(
   const metrics = createPowertoolsMetrics();
   const reportConfigProblems = () => reportStandingProblems(config, log, metrics);
   reportConfigProblems();
+  // Once, at the cold start: a choice, not a problem (no metric, so no alarm).
+  for (const channel of config.unusedChannels) {
+    log.info('channel not used in this deployment', {
+      channel,
+      webhooks: 'absent (404)',
+      setting: 'SWITCHBOARD_TWILIO=off (-c twilio=off)',
+    });
+  }
   const runtime = createRuntime({
     config,
     dynamodb: createDynamoDbClient(config.aws),

@@ -26,6 +26,7 @@ describe('readContext', () => {
       whatsappPhoneNumberId: '106540352242922',
       metaAppId: '1517776481860111',
       metaHumanAgent: 'off',
+      twilio: 'off',
       rawMailExpirationDays: '30',
       attachmentExpirationDays: '400',
       indexShards: '16',
@@ -46,6 +47,7 @@ describe('readContext', () => {
       whatsappPhoneNumberId: '106540352242922',
       metaAppId: '1517776481860111',
       metaHumanAgent: false,
+      twilio: false,
       indexShards: 16,
     });
   });
@@ -67,6 +69,7 @@ describe('readContext', () => {
     [{ attachmentExpirationDays: 'a year' }, /attachmentExpirationDays must be a whole number/],
     [{ metaAppId: 'my-app' }, /metaAppId is not valid/],
     [{ metaHumanAgent: 'yes' }, /metaHumanAgent is not valid/],
+    [{ twilio: 'no' }, /twilio is not valid/],
     [{ indexShards: '0' }, /indexShards must be a whole number from 1 to 64/],
     [{ indexShards: '65' }, /indexShards must be a whole number from 1 to 64/],
   ])('should refuse %j', (context, message) => {

@@ -392,6 +392,17 @@ describe('SwitchboardStack', () => {
       expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
 
+    // Session 28: a deployment without Twilio had no way to say so: its empty Twilio secret read
+    // as a misconfiguration (503 on Twilio's webhooks, the ChannelMisconfigured alarm for good).
+    it('should tell every function that reads the provider secret that Twilio is not used, when -c twilio=off', () => {
+      // Act
+      const { template } = synthStack('dev', { twilio: false });
+
+      // Assess: each function would otherwise report the empty Twilio values (the sweeper every minute)
+      for (const name of FUNCTIONS) expect(environment(template, name).SWITCHBOARD_TWILIO).toBe('off');
+      for (const name of FUNCTIONS) expect(environment(dev, name).SWITCHBOARD_TWILIO).toBeUndefined();
+    });
+
     it('should name the received mail domain to the http function and the sweeper, which report it when no sending address is set', () => {
       // Act
       const { template } = synthStack('dev', { mail: { domain: 'example.com' } });
@@ -838,6 +849,22 @@ describe('SwitchboardStack', () => {
       for (const [name, path] of Object.entries(paths)) {
         dev.hasOutput(name, { Value: { 'Fn::Join': ['', [endpoint, path]] } });
       }
+    });
+
+    it("should leave out Twilio's webhook URLs when the deployment does not use Twilio, and keep the secret's placeholders", () => {
+      // Act
+      const { template } = synthStack('prod', { twilio: false });
+      const outputs = Object.keys(template.findOutputs('*'));
+      const secret = (t: Template) =>
+        resource(t, 'AWS::SecretsManager::Secret', 'ProviderSecret').Properties.GenerateSecretString;
+
+      // Assess: nothing to paste into a Twilio console; the secret's template is unchanged, as a
+      // changed template makes CloudFormation generate the secret anew (the pasted values lost)
+      expect(outputs.filter((name) => name.startsWith('Twilio'))).toEqual([]);
+      expect(outputs).toEqual(
+        expect.arrayContaining(['MetaWebhookUrl', 'MailgunWebhookUrl', 'AgentsApiUrl']),
+      );
+      expect(secret(template)).toEqual(secret(prod));
     });
 
     it('should serve a custom domain when given one, and make it the public URL', () => {

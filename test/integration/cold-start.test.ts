@@ -587,6 +587,105 @@ describe('a Lambda cold start without a Twilio secret', () => {
   });
 });
 
+// Session 28: a business on Meta and email only deployed without Twilio's secrets was read as a
+// misconfiguration: Twilio's webhooks answered 503 CHANNEL_MISCONFIGURED and the
+// ChannelMisconfigured alarm stood in alarm for good (the sweeper counts it every minute). Now
+// the deployment can say it does not use Twilio (SWITCHBOARD_TWILIO=off, `-c twilio=off`): its
+// webhooks are absent (404, as Meta's without its secrets), no metric, one info line.
+describe('a Lambda cold start with Twilio not used on purpose', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  const META_AND_EMAIL = {
+    META_APP_SECRET: TEST_APP_SECRET,
+    META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+    META_PAGE_ACCESS_TOKEN: 'EAApageToken0123456789',
+    MAILGUN_SIGNING_KEY: TEST_SIGNING_KEY,
+    SES_FROM_ADDRESS: 'Anna Kowalska <anna@example.com>',
+    TWILIO_AUTH_TOKEN: '',
+    TWILIO_ACCOUNT_SID: '',
+  };
+
+  it('should answer 404 to Twilio webhooks, count no ChannelMisconfigured and say so in one info line, Meta and the API working', async () => {
+    // Prepare: a production secret with no Twilio values, the deployment saying Twilio is not used
+    backends = await startBackends();
+    process.env = productionEnv(backends, { ...META_AND_EMAIL, SWITCHBOARD_TWILIO: 'off' });
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+    // Act
+    const runtime = await loadLambdaRuntime('switchboard-http');
+    const sms = await postSms(runtime);
+    const call = await runtime.app.request('/webhooks/twilio/voice', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'CallSid=CA0123&From=%2B48600100200',
+    });
+    const meta = await postMeta(runtime, 'messenger-text');
+    const api = await runtime.app.request('/api/conversations', {
+      headers: { authorization: `Bearer ${'a'.repeat(48)}` },
+    });
+
+    // Assess: Twilio's webhooks are absent, as a channel never set up; nothing alarms
+    expect({ sms: sms.status, call: call.status, meta: meta.status, api: api.status }).toEqual({
+      sms: 404,
+      call: 404,
+      meta: 200,
+      api: 200,
+    });
+    expect(((await sms.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    expect(output.metric('ChannelMisconfigured')).toBe(0);
+    const lines = output.lines().filter((line) => typeof line.message === 'string');
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([]);
+    const notUsed = lines.filter((line) => line.message === 'channel not used in this deployment');
+    expect(notUsed).toEqual([expect.objectContaining({ level: 'INFO', channel: 'twilio' })]);
+  });
+
+  it('should keep the sweeper quiet run after run: no ChannelMisconfigured to hold the alarm', async () => {
+    // Prepare: the sweeper reads the same secret and the same setting as the http function
+    backends = await startBackends();
+    process.env = productionEnv(backends, {
+      ...META_AND_EMAIL,
+      SWITCHBOARD_TWILIO: 'off',
+      MAIL_RECHECK_QUEUE_URL: '',
+    });
+    const output = captureOutput();
+    const { handler } = await import('../../functions/sweeper.ts');
+
+    // Act: three runs (the schedule's three minutes)
+    for (let run = 0; run < 3; run += 1) await handler();
+
+    // Assess: the info line once, at the cold start; no metric, no error line
+    expect(output.metric('ChannelMisconfigured')).toBe(0);
+    const lines = output.lines().filter((line) => typeof line.message === 'string');
+    expect(lines.filter((line) => line.message === 'channel not used in this deployment')).toHaveLength(1);
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([]);
+  });
+
+  it('should still switch Twilio off and alarm when it is on (the default) and its secret is missing', async () => {
+    // Prepare: the same secret, the setting left out or said explicitly
+    backends = await startBackends();
+    process.env = productionEnv(backends, { ...META_AND_EMAIL, SWITCHBOARD_TWILIO: 'on' });
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+    // Act
+    const runtime = await loadLambdaRuntime('switchboard-http');
+    const sms = await postSms(runtime);
+
+    // Assess: today's behaviour: 503 CHANNEL_MISCONFIGURED, the metric at the cold start and the webhook
+    expect(sms.status).toBe(503);
+    expect(output.metric('ChannelMisconfigured')).toBe(2);
+  });
+});
+
 // Found at stop 26: BootstrapTokenRefused was counted at a cold start and on each use only, and
 // its alarm treats no data as fine: it fired at a cold start and cleared 5 minutes later while
 // the token was still weak (an OK mail saying all is well), flapping with cold starts. A standing

@@ -382,6 +382,14 @@ describe('Monitoring', () => {
         });
       },
     );
+
+    // Session 28: an empty Twilio secret is also how a business without Twilio deploys; the
+    // alarm's reader needs the way out, not only the fix for a secret that lost its values.
+    it('should tell the reader of the channel alarm how a deployment says it does not use Twilio, within the 1024 characters CloudWatch takes', () => {
+      const description = alarm(dev, 'switchboard-dev-channel-misconfigured').AlarmDescription as string;
+      expect(description).toContain('-c twilio=off');
+      expect(description.length).toBeLessThanOrEqual(1024);
+    });
   });
 
   describe('dashboard', () => {
