@@ -52,7 +52,13 @@ export const ConversationViewSchema = z
         'When a person will have answered (ISO 8601 with offset); null when nobody waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
     }),
     ack: z
-      .object(AckSchema.pick({ state: true, reason: true, sentAt: true }).shape)
+      .object({
+        ...AckSchema.pick({ state: true, reason: true, sentAt: true }).shape,
+        notBefore: z.string().optional().meta({
+          description:
+            "A pending acknowledgement's planned time: not sent before it (ISO 8601). Set for one held because its message was recorded late (after an outage: a reply a person typed meanwhile in the provider's own inbox may still be on its way, and then no ack goes), and after a failed try; the sweeper queues it then. In the past: due, waiting for the worker. Absent: it goes as soon as the worker takes it",
+        }),
+      })
       .nullable()
       .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
     awaiting: z.enum(['reply', 'no-reply-needed']).nullable().meta({
@@ -132,6 +138,8 @@ export function conversationView(conversation: Conversation): ConversationView {
           state: ack.state,
           ...(ack.reason ? { reason: ack.reason } : {}),
           ...(ack.sentAt ? { sentAt: ack.sentAt } : {}),
+          // The stored retryAt of a pending ack (its first try's for a held one): the planned time.
+          ...(ack.state === 'pending' && ack.retryAt ? { notBefore: ack.retryAt } : {}),
         }
       : null,
     ...(conversation.firstReplyAt ? { firstReplyAt: conversation.firstReplyAt } : {}),

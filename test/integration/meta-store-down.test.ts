@@ -190,6 +190,42 @@ describe('Meta webhooks while the store is down', () => {
     },
   );
 
+  // Session 28: the API showed a held ack as `pending`, the same as one about to go, without
+  // saying it waits (LATE_ACK_HOLD_MS) for an inbox reply queued behind the message.
+  it('should show through the API when a held ack goes (ack.notBefore), as the OpenAPI document describes it, and drop it once sent', async () => {
+    // Prepare: a Messenger message the worker records late, after an outage
+    sb = await startTestSwitchboard();
+    const outage = serviceDown(sb.backends.dynamodb);
+    await sb.postMeta(messengerFrom('7214568800000301', 1));
+    outage.up();
+    sb.clock.advance(5 * MINUTE);
+    const recordedAt = sb.clock.now().getTime();
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+
+    // Act
+    const held = await sb.api(`/api/conversations/${id}`);
+    const document = (await (await sb.api('/api/openapi.json')).json()) as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    await pastTheHold();
+    const sent = await sb.api(`/api/conversations/${id}`);
+
+    // Assess: the planned time while it is held; the document lists the field; gone once sent
+    expect(held.status).toBe(200);
+    expect(((await held.json()) as { conversation: { ack: unknown } }).conversation.ack).toEqual({
+      state: 'pending',
+      notBefore: new Date(recordedAt + LATE_ACK_HOLD_MS).toISOString(),
+    });
+    expect(JSON.stringify(document.components.schemas.Conversation?.properties?.ack)).toContain(
+      '"notBefore"',
+    );
+    const after = ((await sent.json()) as { conversation: { ack: Record<string, unknown> } }).conversation
+      .ack;
+    expect(after).toMatchObject({ state: 'sent' });
+    expect(after).not.toHaveProperty('notBefore');
+  });
+
   it('should answer 5xx when neither DynamoDB nor SQS takes a batch half stored, and record each message once on Meta’s retry', async () => {
     // Prepare: the second customer's message cannot be stored, and the queue refuses too
     sb = await startTestSwitchboard();
