@@ -215,15 +215,17 @@ export class Monitoring extends Construct {
       },
       period: ackPeriod,
     });
-    this.alarm('AcksFailing', {
+    // One expression for the alarm and the dashboard's graph of it: what is charted is what alarms.
+    const acksFailingShare = new cloudwatch.MathExpression({
+      label: 'acks failed for good %',
+      expression: 'IF(failed >= 2, 100 * failed / IF(tried > failed, tried, failed), 0)',
+      usingMetrics: { failed: ackFailures, tried: acksTried },
+      period: ackPeriod,
+    });
+    const acksFailing = this.alarm('AcksFailing', {
       description:
         'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed + AcksFailedAfterSend, over AcksSent + AcksFailed, at most 100%): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). AcksFailedAfterSend: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
-      metric: new cloudwatch.MathExpression({
-        label: 'acks failed for good %',
-        expression: 'IF(failed >= 2, 100 * failed / IF(tried > failed, tried, failed), 0)',
-        usingMetrics: { failed: ackFailures, tried: acksTried },
-        period: ackPeriod,
-      }),
+      metric: acksFailingShare,
       threshold: 10,
     });
     // A rotated or mistyped secret (Twilio's auth token, Meta's app secret, Mailgun's key, an SES
@@ -358,6 +360,17 @@ export class Monitoring extends Construct {
         }),
       ]),
     );
+    // The share the AcksFailing alarm reads (15-minute windows), its threshold drawn on it.
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Acknowledgements failed for good (%, the AcksFailing alarm)',
+        left: [acksFailingShare],
+        leftAnnotations: [acksFailing.toAnnotation()],
+        leftYAxis: { min: 0, max: 100, showUnits: false },
+        width: 8,
+        height: 6,
+      }),
+    );
     this.dashboard.addWidgets(
       graph(
         'Lambda errors',
@@ -397,7 +410,7 @@ export class Monitoring extends Construct {
       threshold: number;
       evaluationPeriods?: number;
     },
-  ): void {
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName: `switchboard-${this.props.stage}-${kebab(id)}`,
       alarmDescription: options.description,
@@ -411,6 +424,7 @@ export class Monitoring extends Construct {
     alarm.addAlarmAction(new actions.SnsAction(this.alertsTopic));
     alarm.addOkAction(new actions.SnsAction(this.alertsTopic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }
 

@@ -450,6 +450,100 @@ describe('Monitoring', () => {
     );
   });
 
+  // Session 28: the dashboard charted the ack counts but not the share the AcksFailing alarm
+  // reads, so whoever the alarm woke could not see how near or far over 10 % it stood.
+  describe('dashboard: the AcksFailing share', () => {
+    type Query = { Id: string; Expression?: string; ReturnData?: boolean; metricName?: string };
+    type Widget = {
+      properties: {
+        title?: string;
+        metrics?: unknown[][];
+        annotations?: { horizontal?: { value: number; label?: string }[] };
+      };
+    };
+    const ACK_METRICS = ['AcksSent', 'AcksFailed', 'AcksFailedAfterSend'] as const;
+    type Counts = Partial<Record<(typeof ACK_METRICS)[number], number>>;
+
+    function widgets(template: Template): Widget[] {
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as {
+        Properties: { DashboardBody: { 'Fn::Join': [string, unknown[]] } };
+      }[];
+      const parts = dashboard?.Properties.DashboardBody['Fn::Join'][1] ?? [];
+      const text = parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('');
+      return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+    }
+
+    /** A dashboard graph's metrics as the alarm's queries: expressions and metrics by id. */
+    function queriesOf(widget: Widget): Query[] {
+      return (widget.properties.metrics ?? []).map((entry) => {
+        const options = entry.at(-1) as { id: string; expression?: string; visible?: boolean };
+        return options.expression !== undefined
+          ? { Id: options.id, Expression: options.expression, ReturnData: options.visible !== false }
+          : { Id: options.id, metricName: String(entry[1]) };
+      });
+    }
+
+    function reads(queries: Query[], counts: Counts): number | null {
+      const sums = queries.flatMap(({ Id, metricName }) => {
+        const count = counts[metricName as keyof Counts];
+        return count === undefined ? [] : [[Id, count] as const];
+      });
+      return readAlarmMath(queries, Object.fromEntries(sums));
+    }
+
+    it.each([
+      ['dev', () => dev],
+      ['prod', () => prod],
+    ] as const)(
+      'should chart on switchboard-%s the share the alarm reads, the same expression, with its threshold',
+      (stage, template) => {
+        // Prepare: the alarm's own queries
+        const props = alarm(template(), `switchboard-${stage}-acks-failing`);
+        const alarmed = (
+          props.Metrics as (Query & { MetricStat?: { Metric: { MetricName: string } } })[]
+        ).map(({ Id, Expression, ReturnData, MetricStat }) => ({
+          Id,
+          ...(Expression !== undefined ? { Expression } : {}),
+          ...(ReturnData !== undefined ? { ReturnData } : {}),
+          ...(MetricStat ? { metricName: MetricStat.Metric.MetricName } : {}),
+        }));
+        const returned = alarmed.find((query) => query.Expression && query.ReturnData !== false);
+
+        // Act: the graph that charts the alarm's expression
+        const graph = widgets(template()).find((widget) =>
+          queriesOf(widget).some((query) => query.Expression === returned?.Expression),
+        );
+
+        // Assess: the same expression over the same metrics reads the same for any counts, and the
+        // alarm's threshold is drawn on it
+        expect(graph, 'no dashboard graph charts the AcksFailing expression').toBeDefined();
+        const charted = queriesOf(graph as Widget);
+        expect(
+          charted
+            .map((query) => query.metricName)
+            .filter(Boolean)
+            .sort(),
+        ).toEqual(
+          alarmed
+            .map((query) => query.metricName)
+            .filter(Boolean)
+            .sort(),
+        );
+        const samples: Counts[] = [
+          {},
+          { AcksSent: 20, AcksFailedAfterSend: 3 },
+          { AcksSent: 19, AcksFailed: 1, AcksFailedAfterSend: 1 },
+          { AcksFailedAfterSend: 2 },
+          { AcksSent: 1, AcksFailedAfterSend: 1 },
+        ];
+        for (const counts of samples) expect(reads(charted, counts)).toBe(reads(alarmed, counts));
+        expect(graph?.properties.annotations?.horizontal).toEqual([
+          expect.objectContaining({ value: props.Threshold }),
+        ]);
+      },
+    );
+  });
+
   describe('runbook', () => {
     it('should give ops what docs/deploy.md gives for every other DLQ for the mail-recheck DLQ it alarms on: an output to redrive it', () => {
       // Prepare: found at stop 23: the recheck DLQ raises switchboard-prod-recheck-dlq-depth ("it
