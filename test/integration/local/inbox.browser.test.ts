@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page, Request } from 'playwright-core';
+import type { Page, Request, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
@@ -13,6 +13,26 @@ import { metaFixture } from '#test/support/meta-factory.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
+
+/** The page's `request` as `running`'s app answers it (the function behind the inbox's origin). */
+async function askApp(running: TestSwitchboard, request: Request): Promise<Response> {
+  const url = new URL(request.url());
+  const body = request.postDataBuffer();
+  return running.runtime.app.request(`${url.pathname}${url.search}`, {
+    method: request.method(),
+    headers: request.headers(),
+    ...(body ? { body: new Uint8Array(body) } : {}),
+  });
+}
+
+/** Answers the page's request with the app's `response`. */
+async function fulfillFrom(route: Route, response: Response): Promise<void> {
+  await route.fulfill({
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: Buffer.from(await response.arrayBuffer()),
+  });
+}
 
 async function outbox(dataDir: string): Promise<Array<{ text: string; to: string }>> {
   const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');
@@ -540,18 +560,9 @@ describe('the inbox page over a failing store', () => {
         });
         return;
       }
-      const body = request.postDataBuffer();
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-        ...(body ? { body: new Uint8Array(body) } : {}),
-      });
+      const response = await askApp(running, request);
       if (decision === 'lose') return route.abort('connectionreset');
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      await fulfillFrom(route, response);
     });
     await opened.page.goto(`http://inbox.test/inbox${hash}`);
     await opened.page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -576,17 +587,8 @@ describe('the inbox page over a failing store', () => {
       const request = route.request();
       const url = new URL(request.url());
       if (url.pathname.endsWith('/replies')) keys.push(request.headers()['idempotency-key'] ?? '');
-      const body = request.postDataBuffer();
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-        ...(body ? { body: new Uint8Array(body) } : {}),
-      });
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response);
     });
     await page.goto(`http://inbox.test/inbox#${id}`);
     await page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -1705,19 +1707,8 @@ describe('the inbox page with several conversations in flight', () => {
       const request = route.request();
       const url = new URL(request.url());
       await hold(url, request.method());
-      const body = request.postDataBuffer();
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-        ...(body ? { body: new Uint8Array(body) } : {}),
-      });
-      await route
-        .fulfill({
-          status: response.status,
-          headers: Object.fromEntries(response.headers),
-          body: Buffer.from(await response.arrayBuffer()),
-        })
-        .catch(() => undefined);
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response).catch(() => undefined);
     });
     await opened.page.goto(`http://inbox.test/inbox${hash}`);
     await opened.page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -1876,18 +1867,8 @@ describe('the inbox page with several conversations in flight', () => {
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
-      const url = new URL(request.url());
-      const body = request.postDataBuffer();
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-        ...(body ? { body: new Uint8Array(body) } : {}),
-      });
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response);
     });
     await page.goto('http://inbox.test/inbox');
     const focusedName = () => page.evaluate(() => document.activeElement?.textContent ?? '');
@@ -1941,16 +1922,8 @@ describe('the inbox page with several conversations in flight', () => {
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
-      const url = new URL(request.url());
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-      });
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response);
     });
     await page.goto(`http://inbox.test/inbox#${id}`);
     await page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -1988,16 +1961,8 @@ describe('the inbox page with several conversations in flight', () => {
     });
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
-      const url = new URL(request.url());
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-      });
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response);
     });
     await page.goto('http://inbox.test/inbox');
     await page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -2024,16 +1989,8 @@ describe('the inbox page with several conversations in flight', () => {
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
-      const url = new URL(request.url());
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-      });
-      await route.fulfill({
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: Buffer.from(await response.arrayBuffer()),
-      });
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response);
     });
     await page.goto('http://inbox.test/inbox');
     await page.getByLabel('API key').fill(TEST_API_TOKEN);
@@ -2221,20 +2178,8 @@ describe('the inbox page in Polish and English', () => {
     const opened = await launchBrowser({ locale: 'pl-PL', timezoneId: 'Europe/Warsaw' });
     await opened.page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
-      const url = new URL(request.url());
-      const body = request.postDataBuffer();
-      const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-        method: request.method(),
-        headers: request.headers(),
-        ...(body ? { body: new Uint8Array(body) } : {}),
-      });
-      await route
-        .fulfill({
-          status: response.status,
-          headers: Object.fromEntries(response.headers),
-          body: Buffer.from(await response.arrayBuffer()),
-        })
-        .catch(() => undefined);
+      const response = await askApp(running, request);
+      await fulfillFrom(route, response).catch(() => undefined);
     });
     await opened.page.goto(`http://inbox.test/inbox${hash}`);
     return opened;
