@@ -80,6 +80,13 @@ export const AckSchema = z.looseObject({
       via: SentViaSchema.optional(),
     })
     .optional(),
+  /**
+   * The same person's ack this one waits for: the episode's ack of the conversation their
+   * other key (a WhatsApp BSUID) opened before the two were linked, still queued when the link
+   * was written. The worker goes by it at send time (linked-ack.ts): skipped when that one
+   * went, held while it is still to go, sent when it did not go (stop 28).
+   */
+  after: z.looseObject({ conversationId: z.string(), episode: z.number().int().positive() }).optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 /** An uncertain try of an automatic message (Ack.uncertain). */
@@ -367,6 +374,8 @@ export type InboundContext = {
    * may still wait on the queue (LATE_ACK_HOLD_MS). The re-check at send time skips it if so.
    */
   holdAckUntil?: string | undefined;
+  /** The ack this episode's would wait for (Ack.after): the person's other key's, still queued. */
+  ackAfter?: Ack['after'];
 };
 
 export type ApplyInboundResult =
@@ -660,6 +669,7 @@ export function applyInbound(
             requestedAt,
             attempts: 0,
             ...(context.holdAckUntil ? { retryAt: context.holdAckUntil } : {}),
+            ...(context.ackAfter ? { after: context.ackAfter } : {}),
           };
   const withAck =
     ack.state === 'skipped'
@@ -843,10 +853,11 @@ function joinEpisode(
       return { kind: 'applied', conversation, ackRequested: false, opened };
     }
     const held = context.holdAckUntil ? { retryAt: context.holdAckUntil } : {};
+    const after = context.ackAfter ? { after: context.ackAfter } : {};
     const conversation: Conversation = {
       ...joined,
       ...ownPromise,
-      ack: { ...job, ...held, state: 'pending' },
+      ack: { ...job, ...held, ...after, state: 'pending' },
     };
     return { kind: 'applied', conversation, ackRequested: true, opened };
   }

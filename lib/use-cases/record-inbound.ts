@@ -5,6 +5,7 @@ import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
 import { type Contact, mayBeAlias } from '#lib/domain/contact.ts';
 import {
+  type Ack,
   type AckState,
   applyInbound,
   type Conversation,
@@ -14,6 +15,7 @@ import {
 } from '#lib/domain/conversation.ts';
 import { newId, stableId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
+import { queuedAckOf } from '#lib/domain/linked-ack.ts';
 import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage, Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
@@ -153,7 +155,7 @@ export async function recordInbound(
   // The first message that names this person by two keys links them (after the conversation's
   // write, below); first it takes over what the other key's contact knows of them.
   const linking = inbound.aliasKey !== undefined && !contact.aliasKeys?.includes(inbound.aliasKey);
-  const carried = linking ? await carryFromAlias(deps, inbound, contact) : {};
+  const { carried, queuedAck } = linking ? await carryFromAlias(deps, inbound, contact) : { carried: {} };
   contact = { ...contact, ...carried };
 
   // 2. The message, under a condition on its provider id.
@@ -257,6 +259,7 @@ export async function recordInbound(
       spokenAck: ackSpokenOnly(policy),
       consent: consentApplied ? inbound.consent : undefined,
       holdAckUntil,
+      ackAfter: queuedAck,
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
@@ -421,33 +424,38 @@ function withCarried(contact: Contact | null, carried: Carried): Contact | null 
   return contact && { ...contact, ...carried };
 }
 
+/** What the link takes over, and the other key's ack still queued there, which this episode's waits for. */
+type CarriedOver = { carried: Carried; queuedAck?: Ack['after'] };
+
 /**
  * Before the link is written, the other key's contact is read (once per link), and the contact
  * that key led to until now (a changed BSUID's: user_changed_user_id linked it to the old BSUID's
  * contact): its later STOP or START is the person's latest word (stored on this contact); its
  * last ack and our last reply, on the conversation still open there or on one that ended, hold
- * back a second ack so soon (the same rule as for a new conversation after a resolve). That open
- * conversation is not merged: it stays where it is, answered and ended as any other, and the
- * person's next messages come here.
+ * back a second ack so soon (the same rule as for a new conversation after a resolve). An ack
+ * still queued there is named to this episode's (Ack.after), which the worker then sends only
+ * if that one does not go. That open conversation is not merged: it stays where it is, answered
+ * and ended as any other, and the person's next messages come here.
  */
 async function carryFromAlias(
   deps: RecordInboundDeps,
   inbound: InboundMessage,
   contact: Contact,
-): Promise<Carried> {
-  if (!inbound.aliasKey) return {};
+): Promise<CarriedOver> {
+  if (!inbound.aliasKey) return { carried: {} };
   const ledTo = (await deps.store.resolveAlias(inbound.aliasKey))?.contactKey;
   const keys = [inbound.aliasKey, ledTo].filter(
     (key, index, all): key is string =>
       key !== undefined && key !== inbound.contactKey && all.indexOf(key) === index,
   );
-  let carried: Carried = {};
+  let over: CarriedOver = { carried: {} };
   for (const key of keys) {
     const other = await deps.store.getContact(key);
-    if (other)
-      carried = { ...carried, ...(await carryFrom(deps, inbound, { ...contact, ...carried }, other)) };
+    if (!other) continue;
+    const next = await carryFrom(deps, inbound, { ...contact, ...over.carried }, other);
+    over = { carried: { ...over.carried, ...next.carried }, queuedAck: next.queuedAck ?? over.queuedAck };
   }
-  return carried;
+  return over;
 }
 
 /** What `contact` takes over from `other`, one of the person's other keys' contacts. */
@@ -456,7 +464,7 @@ async function carryFrom(
   inbound: InboundMessage,
   contact: Contact,
   other: Contact,
-): Promise<Carried> {
+): Promise<CarriedOver> {
   const carried: Carried = {};
   if (other.consentAt && (!contact.consentAt || other.consentAt > contact.consentAt)) {
     if (await deps.store.setConsent(inbound.contactKey, other.optedOut, new Date(other.consentAt))) {
@@ -469,6 +477,7 @@ async function carryFrom(
       : null;
   let lastReplyAt = other.lastReplyAt ?? null;
   const open = other.openConversationId ? await deps.store.getConversation(other.openConversationId) : null;
+  const queued = open && queuedAckOf(open);
   if (open) {
     const sent = lastSentAck(open);
     if (sent && (!lastAck || sent.at > lastAck.at)) lastAck = sent;
@@ -481,7 +490,7 @@ async function carryFrom(
     await deps.store.keepLastReply(inbound.contactKey, new Date(lastReplyAt));
     carried.lastReplyAt = lastReplyAt;
   }
-  return carried;
+  return { carried, ...(queued ? { queuedAck: queued } : {}) };
 }
 
 /**

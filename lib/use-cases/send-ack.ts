@@ -18,6 +18,7 @@ import {
   stateSigner,
   type UncertainTry,
 } from '#lib/domain/conversation.ts';
+import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { signedNow } from '#lib/domain/signer.ts';
@@ -525,7 +526,15 @@ async function claim(
       }
       continue;
     }
-    const result = claimAck(current, job.episode, now, deps.ack.leaseMs, slot, { firstDelivery });
+    // An ack that waits for the same person's ack in their other key's conversation (Ack.after).
+    const linked = target?.episode === job.episode ? await afterLinkedAck(deps, current, target, now) : null;
+    if (linked && 'kind' in linked) {
+      if (await trySave(deps.store, delivered(linked.next), current.version)) return linked.result;
+      continue;
+    }
+    const result = claimAck(linked?.free ?? current, job.episode, now, deps.ack.leaseMs, slot, {
+      firstDelivery,
+    });
     // Another copy of the job of an ack that ran out of retries (the sweeper queued copies
     // during the outage): it goes on to the DLQ too, where the alarm sees it and a redrive
     // tries again, instead of being dropped as done.
@@ -549,6 +558,36 @@ async function claim(
     if (saved) return { conversation: saved };
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
+}
+
+/**
+ * An ack due now that waits for the same person's ack in another conversation (Ack.after: the
+ * one their other key opened before the link, still queued then): one read of that
+ * conversation. While that ack is still to go, this one waits (`retryAt`, no try counted); once
+ * it went, this one is skipped; when it did not go, this one is freed (`free`) and sent. Null
+ * for any other ack, or one not due yet.
+ */
+async function afterLinkedAck(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  job: NonNullable<Conversation['ack']>,
+  now: Date,
+): Promise<{ free: Conversation } | { kind: 'done'; next: Conversation; result: SendAckResult } | null> {
+  const { after } = job;
+  if (!after || job.state !== 'pending' || conversation.ack !== job) return null;
+  if (job.retryAt && Date.parse(job.retryAt) > now.getTime()) return null;
+  const other = await deps.store.getConversation(after.conversationId);
+  const verdict = linkedAckVerdict(other, after, now, deps.business.ack);
+  if (verdict.kind === 'wait') {
+    const next = { ...conversation, ack: { ...job, retryAt: verdict.retryAt.toISOString() } };
+    return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
+  }
+  if (verdict.kind === 'skip') {
+    const next = settleAck(conversation, job.episode, { state: 'skipped', reason: verdict.reason, at: now });
+    return { kind: 'done', next, result: { kind: 'skipped', reason: verdict.reason } };
+  }
+  const { after: _after, ...freed } = job;
+  return { free: { ...conversation, ack: freed } };
 }
 
 /** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */

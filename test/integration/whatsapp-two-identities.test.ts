@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
 import { countCalls } from '#test/support/faults.ts';
 import { whatsappAppEchoEnvelope, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -60,10 +61,23 @@ async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
 
 describe('one WhatsApp customer under a number and a business-scoped user id', () => {
   let sb: TestSwitchboard;
+  let graph: FakeMeta | undefined;
 
   afterEach(async () => {
     await sb.stop();
+    await graph?.close();
+    graph = undefined;
   });
+
+  /** The ack jobs queued now, then those the sweeper queues as their waits end (three rounds). */
+  async function sendEveryAck(): Promise<void> {
+    await sb.drain();
+    for (let round = 0; round < 3; round++) {
+      sb.clock.advance(5 * 60_000);
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+    }
+  }
 
   it('should add a message with only the BSUID to the conversation the number opened: one conversation, one ack, answers to the number', async () => {
     // Prepare: the customer writes with their number (and BSUID) and is acknowledged
@@ -352,5 +366,58 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     // Assess: recorded under the new number, answered there
     expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601234999']);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: '+48601234999' })]);
+  });
+
+  // Found at stop 28: the link carried over only an ack already sent. A BSUID-only message whose
+  // ack was still queued when, seconds later, the number appeared beside the BSUID left the
+  // number's new conversation free to be acknowledged too: two acks for one wait.
+  it("should not acknowledge the number's conversation when the BSUID's ack was still queued at the link", async () => {
+    // Prepare: the customer writes with their BSUID only; its ack is queued, not sent yet
+    sb = await startTestSwitchboard();
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+
+    // Act: 20 s later Meta shares their number beside the BSUID; then every ack job runs
+    sb.clock.advance(20_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+    await sendEveryAck();
+
+    // Assess: one ack, at the BSUID; the number's conversation was not acknowledged again
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
+    const byNumber = (await conversations(sb)).find((c) => c.contact.key === 'phone:+48601234567');
+    expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
+  });
+
+  it("should acknowledge the number's conversation after all when the BSUID's queued ack is refused", async () => {
+    // Prepare: sending through the Graph API; the BSUID's ack will be refused for good
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    sb.clock.advance(20_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+
+    // Act: the BSUID's ack goes first and is refused (the user is not reachable there)
+    graph.failNext(1, GRAPH_FAILURES.undeliverable);
+    await sendEveryAck();
+
+    // Assess: the customer got one ack, at their number
+    expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual(['48601234567']);
+  });
+
+  it("should hold the number's ack while the BSUID's queued ack backs off, and skip it once that one went", async () => {
+    // Prepare: sending through the Graph API, which throttles the next send
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    sb.clock.advance(20_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+
+    // Act: the BSUID's ack is throttled on its first try (every retry within the call too)
+    graph.failNext(3, { ...GRAPH_FAILURES.throughput, retryAfter: '0' });
+    await sendEveryAck();
+
+    // Assess: one ack reached the customer, at the BSUID, after its backoff
+    expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual([BSUID]);
+    const byNumber = (await conversations(sb)).find((c) => c.contact.key === 'phone:+48601234567');
+    expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
   });
 });

@@ -1,0 +1,65 @@
+import type { BusinessConfig } from './business-config.ts';
+import type { Ack, Conversation } from './conversation.ts';
+
+/**
+ * One person under two keys (a WhatsApp number and a BSUID) may wait in two conversations: the
+ * one their BSUID opened before the link, and the number's, opened by the message that linked
+ * them. The number's episode is acknowledged once with the BSUID's: an ack still queued there
+ * at the link is named on this one (Ack.after), and the worker goes by it at send time.
+ */
+
+/** How long an ack waits before it looks again at the ack it waits for, at least. */
+export const LINKED_ACK_WAIT_MS = 30_000;
+
+const MINUTE = 60_000;
+
+/**
+ * The episode's ack of `conversation` while it is still to go (pending or being sent) and the
+ * customer waits there: what an ack of the same person's linked conversation is to wait for.
+ */
+export function queuedAckOf(conversation: Conversation): Ack['after'] {
+  const { ack } = conversation;
+  if (conversation.status !== 'open' || conversation.awaitingSince === null) return undefined;
+  if (ack?.episode !== conversation.episode) return undefined;
+  if (ack.state !== 'pending' && ack.state !== 'sending') return undefined;
+  return { conversationId: conversation.id, episode: ack.episode };
+}
+
+/** What an ack waiting for another (Ack.after) does now. */
+export type LinkedAckVerdict =
+  /** That one went: this episode was acknowledged there. */
+  | { kind: 'skip'; reason: 'recently-acknowledged' | 'recently-answered' }
+  /** That one is still to go: look again then. */
+  | { kind: 'wait'; retryAt: Date }
+  /** That one did not go (refused, skipped, out of retries): this one goes. */
+  | { kind: 'send' };
+
+/**
+ * The verdict on an ack that waits for `after`, the ack of `other` (as read now; null: gone).
+ * The rule at the link, applied when that ack has settled: sent, the customer was acknowledged;
+ * not sent but a person answered there moments ago, they are mid-conversation; else ours goes,
+ * so that the customer is never left with none.
+ */
+export function linkedAckVerdict(
+  other: Conversation | null,
+  after: NonNullable<Ack['after']>,
+  now: Date,
+  settings: Pick<BusinessConfig['ack'], 'quietMinutesAfterReply'>,
+): LinkedAckVerdict {
+  const job = other?.ack;
+  if (!other || job?.episode !== after.episode) return { kind: 'send' };
+  if (job.state === 'sent') return { kind: 'skip', reason: 'recently-acknowledged' };
+  if (job.state === 'pending' || job.state === 'sending') {
+    const next = Math.max(
+      now.getTime() + LINKED_ACK_WAIT_MS,
+      Date.parse(job.retryAt ?? '') || 0,
+      Date.parse(job.leaseUntil ?? '') || 0,
+    );
+    return { kind: 'wait', retryAt: new Date(next) };
+  }
+  const replied = Date.parse(other.lastReplyAt ?? '');
+  if (now.getTime() - replied < settings.quietMinutesAfterReply * MINUTE) {
+    return { kind: 'skip', reason: 'recently-answered' };
+  }
+  return { kind: 'send' };
+}
