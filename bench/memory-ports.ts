@@ -38,7 +38,7 @@ export class MemoryConversationStore implements ConversationStore {
   readonly #messages = new Map<string, Message>();
   readonly #conversations = new Map<string, Conversation>();
   readonly #aliases = new Map<string, string>();
-  readonly #contactAliases = new Map<string, ContactAlias>();
+  readonly #contactAliases = new Map<string, ContactAlias & { previousContactKey?: string }>();
   readonly #held = new Map<string, DeliveryUpdate>();
   readonly #reported = new Map<string, { provider: string; providerMessageId: string }>();
   readonly #sameMessages = new Map<string, { provider: string; providerMessageId: string }>();
@@ -90,15 +90,28 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async resolveAlias(aliasKey: string): Promise<ContactAlias | null> {
-    return this.#contactAliases.get(aliasKey) ?? null;
+    const alias = this.#contactAliases.get(aliasKey);
+    return alias ? { contactKey: alias.contactKey, address: alias.address } : null;
   }
 
-  async linkAlias(aliasKey: string, alias: ContactAlias, _now: Date): Promise<void> {
-    this.#contactAliases.set(aliasKey, alias);
-    const contact = this.#contacts.get(alias.contactKey);
+  async linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void> {
+    await this.writeAlias(aliasKey, alias, now);
+    await this.markAliasLinked(alias.contactKey, aliasKey);
+  }
+
+  async writeAlias(aliasKey: string, alias: ContactAlias, _now: Date): Promise<string | null> {
+    const old = this.#contactAliases.get(aliasKey);
+    if (old?.contactKey === alias.contactKey && old.address === alias.address)
+      return old.previousContactKey || null;
+    this.#contactAliases.set(aliasKey, { ...alias, previousContactKey: old?.contactKey ?? '' });
+    return old && old.contactKey !== alias.contactKey ? old.contactKey : null;
+  }
+
+  async markAliasLinked(contactKey: string, aliasKey: string): Promise<void> {
+    const contact = this.#contacts.get(contactKey);
     if (contact) {
       const aliasKeys = [...new Set([...(contact.aliasKeys ?? []), aliasKey])].sort();
-      this.#contacts.set(alias.contactKey, { ...contact, aliasKeys });
+      this.#contacts.set(contactKey, { ...contact, aliasKeys });
     }
   }
 

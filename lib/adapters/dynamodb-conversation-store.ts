@@ -271,30 +271,55 @@ export class DynamoDbConversationStore implements ConversationStore {
   }
 
   async linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void> {
-    const at = now.toISOString();
-    // Unconditional: Meta gives a BSUID to one number (a new number gets a new BSUID), so the
-    // latest webhook that carries both is the truth, and writing it again changes nothing.
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: marshall({ pk: `ALIAS#${aliasKey}`, sk: 'ALIAS' }),
-        UpdateExpression:
-          'SET #type = :type, contactKey = :contact, address = :address, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: marshall({
-          ':type': 'alias',
-          ':contact': alias.contactKey,
-          ':address': alias.address,
-          ':at': at,
-        }),
-      }),
-    );
+    await this.writeAlias(aliasKey, alias, now);
     // Last: once the contact says so, no message carrying both keys writes the link again.
+    await this.markAliasLinked(alias.contactKey, aliasKey);
+  }
+
+  async writeAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<string | null> {
+    const at = now.toISOString();
+    const key = marshall({ pk: `ALIAS#${aliasKey}`, sk: 'ALIAS' });
+    // Unconditional in effect: Meta gives a BSUID to one number (a new number gets a new BSUID),
+    // so the latest webhook that carries both is the truth. Written only when it leads elsewhere
+    // (or nowhere) now, keeping where it led (`previousContactKey`); a repeat changes nothing.
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression:
+            'SET #type = :type, previousContactKey = if_not_exists(contactKey, :none), contactKey = :contact, address = :address, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
+          ConditionExpression:
+            'attribute_not_exists(contactKey) OR contactKey <> :contact OR address <> :address',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: marshall({
+            ':type': 'alias',
+            ':contact': alias.contactKey,
+            ':address': alias.address,
+            ':at': at,
+            ':none': '',
+          }),
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const led = Attributes ? unmarshall(Attributes).contactKey : undefined;
+      return typeof led === 'string' && led !== alias.contactKey ? led : null;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // It leads here already: what it replaced then (dynalite returns no item: one read).
+      const item = error.Item ? unmarshall(error.Item) : await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+      const previous = item?.previousContactKey;
+      return typeof previous === 'string' && previous !== '' ? previous : null;
+    }
+  }
+
+  async markAliasLinked(contactKey: string, aliasKey: string): Promise<void> {
     await applied(
       this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
-          Key: marshall({ pk: `CONTACT#${alias.contactKey}`, sk: 'CONTACT' }),
+          Key: marshall({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' }),
           UpdateExpression: 'ADD aliasKeys :alias',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':alias': new Set([aliasKey]) }),

@@ -84,9 +84,16 @@ export const AckSchema = z.looseObject({
    * The same person's ack this one waits for: the episode's ack of the conversation their
    * other key (a WhatsApp BSUID) opened before the two were linked, still queued when the link
    * was written. The worker goes by it at send time (linked-ack.ts): skipped when that one
-   * went, held while it is still to go, sent when it did not go (stop 28).
+   * went, held while it is still to go, sent when it did not go (stop 28). With `contactKey`: that
+   * conversation was only claimed on the contact (its first message in flight) when the link read it.
    */
-  after: z.looseObject({ conversationId: z.string(), episode: z.number().int().positive() }).optional(),
+  after: z
+    .looseObject({
+      conversationId: z.string(),
+      episode: z.number().int().positive(),
+      contactKey: z.string().optional(),
+    })
+    .optional(),
 });
 export type Ack = z.infer<typeof AckSchema>;
 /** An uncertain try of an automatic message (Ack.uncertain). */

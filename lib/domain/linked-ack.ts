@@ -11,6 +11,16 @@ import type { Ack, Conversation } from './conversation.ts';
 /** How long an ack waits before it looks again at the ack it waits for, at least. */
 export const LINKED_ACK_WAIT_MS = 30_000;
 
+/**
+ * How long after it was requested an ack waits for a conversation that was only claimed when the
+ * link read it (Ack.after with `contactKey`) to be written. Only a recording already under way
+ * then can write it (any later one reads the link first and goes where it leads), and none runs
+ * longer than its function's timeout (10 s for webhooks, 30 s for the worker); a message recorded
+ * late holds its ack longer anyway (LATE_ACK_HOLD_MS). A claim not written by then was given up
+ * (its recording failed, and its retry went where the link leads): this ack goes.
+ */
+export const LINKED_CLAIM_MAX_WAIT_MS = 2 * 60_000;
+
 const MINUTE = 60_000;
 
 /**
@@ -35,17 +45,23 @@ export type LinkedAckVerdict =
   | { kind: 'send' };
 
 /**
- * The verdict on an ack that waits for `after`, the ack of `other` (as read now; null: gone).
- * The rule at the link, applied when that ack has settled: sent, the customer was acknowledged;
- * not sent but a person answered there moments ago, they are mid-conversation; else ours goes,
- * so that the customer is never left with none.
+ * The verdict on `ack`, which waits for `ack.after`: the ack of `other` (as read now; null: not
+ * written), `stillClaimed` when that conversation is not written but its contact still points to
+ * it. The rule at the link, applied when that ack has settled: sent, the customer was
+ * acknowledged; not sent but a person answered there moments ago, they are mid-conversation;
+ * else ours goes, so that the customer is never left with none.
  */
 export function linkedAckVerdict(
   other: Conversation | null,
-  after: NonNullable<Ack['after']>,
+  ack: Pick<Ack, 'after' | 'requestedAt'> & { after: NonNullable<Ack['after']> },
+  stillClaimed: boolean,
   now: Date,
   settings: Pick<BusinessConfig['ack'], 'quietMinutesAfterReply'>,
 ): LinkedAckVerdict {
+  const { after } = ack;
+  if (!other && stillClaimed && now.getTime() - Date.parse(ack.requestedAt) < LINKED_CLAIM_MAX_WAIT_MS) {
+    return { kind: 'wait', retryAt: new Date(now.getTime() + LINKED_ACK_WAIT_MS) };
+  }
   const job = other?.ack;
   if (!other || job?.episode !== after.episode) return { kind: 'send' };
   if (job.state === 'sent') return { kind: 'skip', reason: 'recently-acknowledged' };

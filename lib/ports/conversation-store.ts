@@ -105,6 +105,15 @@ export interface ConversationStore {
    * between them is finished by the next message that carries both keys.
    */
   linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void>;
+  /**
+   * linkAlias's first half, the alias item alone (the latest link wins), in one write that
+   * returns the contact the key led to before (null: none): the one it replaced, or, when it
+   * already led to this contact (a repeat), the one that link replaced (kept on the item as
+   * `previousContactKey`), so that a retry still knows what the link took over.
+   */
+  writeAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<string | null>;
+  /** linkAlias's second half: the mark on the contact (none when the contact does not exist). */
+  markAliasLinked(contactKey: string, aliasKey: string): Promise<void>;
   /** Remembers a new channel (or name, or language) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**

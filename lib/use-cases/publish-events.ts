@@ -96,6 +96,8 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     touchContact: (...args) => inner.touchContact(...args),
     resolveAlias: (...args) => inner.resolveAlias(...args),
     linkAlias: (...args) => inner.linkAlias(...args),
+    writeAlias: (...args) => inner.writeAlias(...args),
+    markAliasLinked: (...args) => inner.markAliasLinked(...args),
     keepLastReply: (...args) => inner.keepLastReply(...args),
     putMessage: (...args) => inner.putMessage(...args),
     getMessage: (...args) => inner.getMessage(...args),

@@ -141,21 +141,30 @@ export async function recordInbound(
   };
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
   // (its condition failing) tells which is open; either way it returns the contact.
-  const candidateId = newId('conv', now);
+  let candidateId = newId('conv', now);
   // A message that clearly tells the language and opens a conversation sets that conversation's
   // language: the claim remembers it on the contact in the same write, so their next
   // conversation, even one that opens with a call, is in it.
   const claiming: ContactTouch = { ...touch, ...(detected.confident ? { locale: detected.locale } : {}) };
-  const claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, claiming);
+  let claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, claiming);
+  const linkedSince = await linkedSinceClaim(deps, inbound, claim, candidateId, now);
+  if (linkedSince) {
+    inbound = linkedSince;
+    candidateId = newId('conv', now);
+    claim = await deps.store.claimOpenConversation(inbound.contactKey, candidateId, claiming);
+  }
   let contact: Contact | null = claim.contact;
   const { conversationId } = claim;
   // Our own fresh id won the claim: no conversation item can exist under it yet (and the
   // claim already remembered the channel, the name and the language).
   const claimedNew = conversationId === candidateId;
-  // The first message that names this person by two keys links them (after the conversation's
-  // write, below); first it takes over what the other key's contact knows of them.
+  // The first message that names this person by two keys links them: the link now (before the
+  // other key's contact is read, carryFromAlias), the mark on the contact once the message is
+  // applied (below); it takes over what the other key's contact knows of them.
   const linking = inbound.aliasKey !== undefined && !contact.aliasKeys?.includes(inbound.aliasKey);
-  const { carried, queuedAck } = linking ? await carryFromAlias(deps, inbound, contact) : { carried: {} };
+  const { carried, queuedAck } = linking
+    ? await carryFromAlias(deps, inbound, contact, now)
+    : { carried: {} };
   contact = { ...contact, ...carried };
 
   // 2. The message, under a condition on its provider id.
@@ -313,15 +322,10 @@ export async function recordInbound(
     });
   }
 
-  // Once the message is applied: a crash before it leaves the link to the provider's retry,
-  // which takes over the other key's consent and last ack again.
-  if (linking && inbound.aliasKey) {
-    await deps.store.linkAlias(
-      inbound.aliasKey,
-      { contactKey: inbound.contactKey, address: inbound.from },
-      now,
-    );
-  }
+  // Once the message is applied, the mark that the link is written (carryFromAlias wrote it): a
+  // crash before it leaves the link to the provider's retry, which takes over the other key's
+  // consent and last ack again.
+  if (linking && inbound.aliasKey) await deps.store.markAliasLinked(inbound.contactKey, inbound.aliasKey);
 
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;
@@ -415,6 +419,35 @@ async function resolveAlias(deps: RecordInboundDeps, inbound: InboundMessage): P
   return { ...inbound, contactKey: alias.contactKey, from: alias.address, aliasKey: inbound.contactKey };
 }
 
+/**
+ * A message under a key that may be another's alias, not linked when it was resolved, that has
+ * just claimed a new conversation on its own contact (the first message of a WhatsApp user
+ * known by their BSUID alone): the link is read once more. When a message naming both keys
+ * wrote it meanwhile (Meta delivers two messages of theirs in parallel), the claim is given back
+ * and the message goes where the link leads, into the conversation that message opens; one that
+ * links after this read sees the claim (carryFromAlias). Null: recorded where it is.
+ */
+async function linkedSinceClaim(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+  claim: { conversationId: string; contact: Contact },
+  candidateId: string,
+  now: Date,
+): Promise<InboundMessage | null> {
+  if (claim.conversationId !== candidateId || inbound.aliasKey !== undefined) return null;
+  if (!mayBeAlias(inbound.contactKey)) return null;
+  const linked = await resolveAlias(deps, inbound);
+  if (linked.aliasKey === undefined) return null;
+  await deps.store.releaseOpenConversation(
+    inbound.contactKey,
+    candidateId,
+    now,
+    null,
+    claim.contact.claimToken ?? null,
+  );
+  return linked;
+}
+
 /** What a contact takes over from the contact of its alias key when the two are linked. */
 type Carried = Partial<
   Pick<Contact, 'optedOut' | 'consentAt' | 'lastAckAt' | 'lastAckConversationId' | 'lastReplyAt'>
@@ -441,10 +474,18 @@ async function carryFromAlias(
   deps: RecordInboundDeps,
   inbound: InboundMessage,
   contact: Contact,
+  now: Date,
 ): Promise<CarriedOver> {
   if (!inbound.aliasKey) return { carried: {} };
-  const ledTo = (await deps.store.resolveAlias(inbound.aliasKey))?.contactKey;
-  const keys = [inbound.aliasKey, ledTo].filter(
+  // The link first, before the other key's contact is read: a message with only that key that
+  // claims a conversation there after this write finds it (linkedSinceClaim); one that claimed
+  // before is seen below, its conversation maybe not written yet. It returns where the key led.
+  const ledTo = await deps.store.writeAlias(
+    inbound.aliasKey,
+    { contactKey: inbound.contactKey, address: inbound.from },
+    now,
+  );
+  const keys = [inbound.aliasKey, ledTo ?? undefined].filter(
     (key, index, all): key is string =>
       key !== undefined && key !== inbound.contactKey && all.indexOf(key) === index,
   );
@@ -477,7 +518,13 @@ async function carryFrom(
       : null;
   let lastReplyAt = other.lastReplyAt ?? null;
   const open = other.openConversationId ? await deps.store.getConversation(other.openConversationId) : null;
-  const queued = open && queuedAckOf(open);
+  // A conversation claimed there and not written yet (its first message in flight): its ack, if
+  // it gets one, is its first episode's.
+  const queued = open
+    ? queuedAckOf(open)
+    : other.openConversationId
+      ? { conversationId: other.openConversationId, episode: 1, contactKey: other.key }
+      : undefined;
   if (open) {
     const sent = lastSentAck(open);
     if (sent && (!lastAck || sent.at > lastAck.at)) lastAck = sent;

@@ -563,9 +563,9 @@ async function claim(
 /**
  * An ack due now that waits for the same person's ack in another conversation (Ack.after: the
  * one their other key opened before the link, still queued then): one read of that
- * conversation. While that ack is still to go, this one waits (`retryAt`, no try counted); once
- * it went, this one is skipped; when it did not go, this one is freed (`free`) and sent. Null
- * for any other ack, or one not due yet.
+ * conversation, and of its contact while it is not written. While that ack is still to go, this
+ * one waits (`retryAt`, no try counted); once it went, this one is skipped; when it did not go,
+ * this one is freed (`free`) and sent. Null for any other ack, or one not due yet.
  */
 async function afterLinkedAck(
   deps: SendAckDeps,
@@ -577,7 +577,10 @@ async function afterLinkedAck(
   if (!after || job.state !== 'pending' || conversation.ack !== job) return null;
   if (job.retryAt && Date.parse(job.retryAt) > now.getTime()) return null;
   const other = await deps.store.getConversation(after.conversationId);
-  const verdict = linkedAckVerdict(other, after, now, deps.business.ack);
+  // Not written yet: still claimed (its message in flight), or given up (recorded elsewhere)?
+  const claimedBy = !other && after.contactKey ? await deps.store.getContact(after.contactKey) : null;
+  const stillClaimed = claimedBy?.openConversationId === after.conversationId;
+  const verdict = linkedAckVerdict(other, { ...job, after }, stillClaimed, now, deps.business.ack);
   if (verdict.kind === 'wait') {
     const next = { ...conversation, ack: { ...job, retryAt: verdict.retryAt.toISOString() } };
     return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };

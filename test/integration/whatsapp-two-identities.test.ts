@@ -1,7 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
-import { countCalls } from '#test/support/faults.ts';
+import { countCalls, injectFault, returnItemOnFailedCondition } from '#test/support/faults.ts';
 import { whatsappAppEchoEnvelope, whatsappEnvelope } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -420,4 +421,57 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     const byNumber = (await conversations(sb)).find((c) => c.contact.key === 'phone:+48601234567');
     expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
   });
+
+  // Stop 28 writes the link before reading the other key's contact (so that a BSUID-only message
+  // in flight finds it), no longer after the message is applied: a retry after a crash in between
+  // finds the link already there, and must still know where the key led before it.
+  it.each([
+    ['dynalite', false],
+    ['DynamoDB, which returns the item on a failed condition', true],
+  ])(
+    'should hold a STOP said under a changed BSUID when the link is retried after a crash (%s)',
+    async (_, allOld) => {
+      // Prepare: the BSUID-only user said STOP; Meta then reported a new BSUID
+      sb = await startTestSwitchboard();
+      await sb.postMeta(bsuidOnly('STOP'));
+      const renewed = 'PL.66661208655302741918';
+      await sb.postMeta(
+        whatsappEnvelope({
+          messages: [
+            {
+              id: 'wamid.user-changed-user-id-crash',
+              timestamp: '1763986500',
+              type: 'system',
+              system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
+            },
+          ],
+        }),
+      );
+      await sb.drain();
+      const reader = new DynamoDBClient({
+        region: 'eu-central-1',
+        endpoint: sb.backends.dynamoDbEndpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const undo = allOld ? returnItemOnFailedCondition(sb.backends.dynamodb, reader) : () => {};
+      // The first try of the linking message dies right after the link's write
+      const crash = injectFault(sb.backends.dynamodb, {
+        command: 'UpdateItemCommand',
+        when: 'after',
+        match: (input) => JSON.stringify(input.Key ?? {}).includes(`ALIAS#whatsapp:${renewed}`),
+      });
+
+      // Act: they write with their number beside the new BSUID; the webhook's job is retried
+      sb.clock.advance(14 * 24 * 3_600_000);
+      const response = await sb.postMeta(whatsappText('Mam pytanie o zamówienie', { bsuid: renewed }));
+      await sendEveryAck();
+      undo();
+      reader.destroy();
+
+      // Assess: still opted out; nothing sent to them
+      expect([crash.fired, response.status]).toEqual([1, 200]);
+      expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
+      expect(await sb.outbox()).toEqual([]);
+    },
+  );
 });

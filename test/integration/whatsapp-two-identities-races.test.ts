@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// One WhatsApp customer under a number and a business-scoped user id (whatsapp-two-identities
+// tests), when Meta delivers two of their first messages in parallel requests: one that names
+// both the number and the BSUID (it links them), one that names the BSUID only.
+
+let sequence = 0;
+
+/** A WhatsApp Cloud text message from `bsuid`, with `number` beside it when given. */
+function whatsappText(text: string, bsuid: string, number?: string) {
+  sequence++;
+  return whatsappEnvelope({
+    contacts: [
+      {
+        profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
+        ...(number ? { wa_id: number } : {}),
+        user_id: bsuid,
+      },
+    ],
+    messages: [
+      {
+        ...(number ? { from: number } : {}),
+        from_user_id: bsuid,
+        id: `wamid.two-identities-race-${sequence}`,
+        timestamp: String(1763986400 + sequence),
+        type: 'text',
+        text: { body: text },
+      },
+    ],
+  });
+}
+
+const NUMBER = '48601234567';
+const BSUID = 'PL.13491208655302741918';
+
+describe('one WhatsApp customer writing under a number and a BSUID in parallel requests', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  /** The ack jobs queued now, then those the sweeper queues as their waits end (three rounds). */
+  async function sendEveryAck(): Promise<void> {
+    await sb.drain();
+    for (let round = 0; round < 3; round++) {
+      sb.clock.advance(5 * 60_000);
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+    }
+  }
+
+  async function openConversations() {
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 100 });
+    return items;
+  }
+
+  it('should acknowledge each customer once, in one conversation, whichever of the two first webhooks runs ahead', async () => {
+    // Prepare: customers who each send their first two messages at once, as two webhooks
+    sb = await startTestSwitchboard();
+    const customers = Array.from({ length: 24 }, (_, i) => ({
+      number: `4860123${String(4000 + i)}`,
+      bsuid: `PL.1349120865530274${String(1000 + i)}`,
+    }));
+
+    // Act: each pair of webhooks in parallel (in either order), then every ack job
+    for (const [i, { number, bsuid }] of customers.entries()) {
+      const linking = () => sb.postMeta(whatsappText('Dzień dobry, tu Ewa', bsuid, number));
+      const bsuidOnly = () => sb.postMeta(whatsappText('Kiedy dostawa?', bsuid));
+      const answers = await Promise.all(i % 2 === 0 ? [linking(), bsuidOnly()] : [bsuidOnly(), linking()]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    }
+    await sendEveryAck();
+
+    // Assess: per customer, the acks that went (to the number or the BSUID) and their conversations
+    const outbox = await sb.outbox();
+    const items = await openConversations();
+    const outcome = customers.map(({ number, bsuid }) => ({
+      acks: outbox.filter((m) => m.to === `+${number}` || m.to === bsuid).length,
+      conversations: items.filter(
+        (c) => c.contact.key === `phone:+${number}` || c.contact.key === `whatsapp:${bsuid}`,
+      ).length,
+    }));
+    expect(outcome).toEqual(customers.map(() => ({ acks: 1, conversations: 1 })));
+  });
+
+  // The other order, forced: the BSUID-only message has claimed its conversation and looked for
+  // the link (none yet) when the message with both keys links them; its conversation is written
+  // only after that message was recorded and its ack job ran. Two conversations (the BSUID's came
+  // first, as when it writes minutes earlier), one ack.
+  it('should acknowledge once when the BSUID-only message claimed its conversation before the link and writes it after', async () => {
+    // Prepare: the BSUID-only message is held before its message write, its claim made
+    sb = await startTestSwitchboard();
+    let linkingStatus = 0;
+    const held = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
+      async () => {
+        linkingStatus = (await sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER))).status;
+        await sb.drain();
+      },
+    );
+
+    // Act
+    const bsuidOnly = await sb.postMeta(whatsappText('Kiedy dostawa?', BSUID));
+    await sendEveryAck();
+
+    // Assess
+    expect([held.fired, bsuidOnly.status, linkingStatus]).toEqual([true, 200, 200]);
+    expect((await sb.outbox()).map((m) => m.to)).toEqual([BSUID]);
+    const byNumber = (await openConversations()).find((c) => c.contact.key === `phone:+${NUMBER}`);
+    expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
+    held.remove();
+  });
+
+  it('should acknowledge at the number when the BSUID-only message claimed a conversation, failed, and was recorded on the linked one', async () => {
+    // Prepare: the BSUID-only message fails after its claim (the store refuses its message
+    // write); its webhook queues it for the worker
+    sb = await startTestSwitchboard();
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+    const bsuidOnly = await sb.postMeta(whatsappText('Kiedy dostawa?', BSUID));
+
+    // Act: the message with both keys links them (the claim is still there, never written);
+    // then the worker records the queued one, and every ack job runs
+    const linking = await sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
+    await sendEveryAck();
+
+    // Assess: one conversation, the number's, with both messages; acknowledged once, there
+    expect([fault.fired, bsuidOnly.status, linking.status]).toEqual([1, 200, 200]);
+    const [only, ...others] = await openConversations();
+    expect(others).toEqual([]);
+    expect(only?.contact.key).toBe(`phone:+${NUMBER}`);
+    expect((await sb.outbox()).map((m) => m.to)).toEqual([`+${NUMBER}`]);
+    fault.remove();
+  });
+});
