@@ -165,6 +165,21 @@ export const ReplyRouteSchema = z.looseObject({
 export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
 
 /**
+ * The customer's address on a channel changed (a WhatsApp user's new BSUID, Meta's
+ * `user_changed_user_id`): an open conversation answered at the old one is answered at the new
+ * one, its ack, late notice and replies alike. The same object when it is not answered there.
+ */
+export function readdressed(
+  conversation: Conversation,
+  change: { channel: Channel; from: string; to: string },
+): Conversation {
+  const { route } = conversation;
+  if (conversation.status !== 'open' || route.channel !== change.channel || route.customer !== change.from)
+    return conversation;
+  return { ...conversation, route: { ...route, customer: change.to } };
+}
+
+/**
  * The channel a route's messages go out on: its own, except a call's, answered by SMS to the
  * number the caller called from. A caller with no number (a Twilio Client identity, a SIP URI
  * whose user part is not E.164, a withheld number) takes no SMS: null, no route. (A withheld

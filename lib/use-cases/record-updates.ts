@@ -3,6 +3,7 @@ import { mayBeAlias } from '#lib/domain/contact.ts';
 import {
   ackMessageId,
   type Conversation,
+  readdressed,
   replyFailed,
   replyMayBeInFlight,
   type Slot,
@@ -324,7 +325,8 @@ async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<Upda
 /**
  * A person's new key (a WhatsApp user's new BSUID) leads to their contact from now on: the one
  * the provider names, or the one their previous key led to (its link, else that key's own
- * contact). Nothing is written for a previous key nobody has. Repeatable (linkAlias).
+ * contact), and a conversation open at the previous id is answered at the new one. Nothing is
+ * written for a previous key nobody has. Repeatable (linkAlias, readdressed).
  */
 export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): Promise<UpdateResult> {
   const now = deps.clock.now();
@@ -338,15 +340,21 @@ export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): 
   }
   if (!change.previousKey) return { kind: 'unknown' };
   const previous = await deps.store.resolveAlias(change.previousKey);
+  // The previous id's own contact: answered at that id (a conversation it opened before a link
+  // to a number too, still open there).
+  const own = await deps.store.getContact(change.previousKey);
   // A number stays the address (the id changed, not the number); an id-only contact is answered
   // at the new id.
-  const alias =
-    previous ??
-    ((await deps.store.getContact(change.previousKey))
-      ? { contactKey: change.previousKey, address: change.address }
-      : null);
+  const alias = previous ?? (own ? { contactKey: change.previousKey, address: change.address } : null);
   if (!alias) return { kind: 'unknown' };
   await deps.store.linkAlias(change.aliasKey, alias, now);
+  if (own?.openConversationId) {
+    const from = change.previousKey.slice(change.previousKey.indexOf(':') + 1);
+    const to = change.aliasKey.slice(change.aliasKey.indexOf(':') + 1);
+    await updateConversation(deps.store, own.openConversationId, (current) =>
+      readdressed(current, { channel: 'whatsapp', from, to }),
+    );
+  }
   return { kind: 'applied' };
 }
 

@@ -474,4 +474,39 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
       expect(await sb.outbox()).toEqual([]);
     },
   );
+
+  // Found at stop 28: user_changed_user_id linked the new BSUID to the contact, but a conversation
+  // already open kept the old BSUID as its route: its ack, and an agent's reply, went to an id
+  // that no longer reaches the person.
+  it('should send the ack and a reply of a conversation open at a changed BSUID to the new BSUID', async () => {
+    // Prepare: a user known by their BSUID alone writes; before their ack goes, Meta reports a new BSUID
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    const renewed = 'PL.55551208655302741918';
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    await sb.postMeta(
+      whatsappEnvelope({
+        messages: [
+          {
+            id: 'wamid.user-changed-user-id-route',
+            timestamp: '1763986500',
+            type: 'system',
+            system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
+          },
+        ],
+      }),
+    );
+
+    // Act: the ack goes; later an agent answers
+    await sb.drain();
+    sb.clock.advance(20 * 60_000);
+    const [conversation] = await conversations(sb);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, {
+      text: 'Tak, mamy też czerwony.',
+    });
+
+    // Assess: both went to the new BSUID
+    expect(reply.status).toBe(201);
+    expect(graph.taken.map((t) => t.body.recipient ?? t.body.to)).toEqual([renewed, renewed]);
+  });
 });
