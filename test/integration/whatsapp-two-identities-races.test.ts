@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { whatsappUserText } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // One WhatsApp customer under a number and a business-scoped user id (whatsapp-two-identities
@@ -13,25 +13,12 @@ let sequence = 0;
 /** A WhatsApp Cloud text message from `bsuid`, with `number` beside it when given. */
 function whatsappText(text: string, bsuid: string, number?: string) {
   sequence++;
-  return whatsappEnvelope({
-    contacts: [
-      {
-        profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
-        ...(number ? { wa_id: number } : {}),
-        user_id: bsuid,
-      },
-    ],
-    messages: [
-      {
-        ...(number ? { from: number } : {}),
-        from_user_id: bsuid,
-        id: `wamid.two-identities-race-${sequence}`,
-        timestamp: String(1763986400 + sequence),
-        type: 'text',
-        text: { body: text },
-      },
-    ],
-  });
+  return whatsappUserText(
+    text,
+    { bsuid, number },
+    `wamid.two-identities-race-${sequence}`,
+    1763986400 + sequence,
+  );
 }
 
 const NUMBER = '48601234567';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
 import { countCalls, injectFault, returnItemOnFailedCondition } from '#test/support/faults.ts';
-import { whatsappAppEchoEnvelope, whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { whatsappAppEchoEnvelope, whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Meta's "Business-scoped user IDs" page: every messages webhook carries the user's BSUID
@@ -19,27 +19,13 @@ let sequence = 0;
 /** One WhatsApp Cloud text message, with the number and the BSUID, or the BSUID only. */
 function whatsappText(text: string, who: { number?: string; bsuid?: string } = {}) {
   const number = 'number' in who ? who.number : NUMBER;
-  const bsuid = who.bsuid ?? BSUID;
   sequence++;
-  return whatsappEnvelope({
-    contacts: [
-      {
-        profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
-        ...(number ? { wa_id: number } : {}),
-        user_id: bsuid,
-      },
-    ],
-    messages: [
-      {
-        ...(number ? { from: number } : {}),
-        from_user_id: bsuid,
-        id: `wamid.two-identities-${sequence}`,
-        timestamp: String(1763986400 + sequence),
-        type: 'text',
-        text: { body: text },
-      },
-    ],
-  });
+  return whatsappUserText(
+    text,
+    { bsuid: who.bsuid ?? BSUID, number },
+    `wamid.two-identities-${sequence}`,
+    1763986400 + sequence,
+  );
 }
 
 const bsuidOnly = (text: string) => whatsappText(text, { number: undefined });

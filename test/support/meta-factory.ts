@@ -163,3 +163,36 @@ export function whatsappAppEchoEnvelope(
   }
   return body;
 }
+
+/**
+ * A WhatsApp Cloud text message from a user known by their business-scoped user id (BSUID), with
+ * their number beside it when given (Meta's "Business-scoped user IDs": a user with a username
+ * whose number the business has not exchanged messages with comes with the BSUID only).
+ */
+export function whatsappUserText(
+  text: string,
+  user: { bsuid: string; number?: string | undefined },
+  id: string,
+  timestamp: number,
+): Record<string, unknown> {
+  const { bsuid, number } = user;
+  return whatsappEnvelope({
+    contacts: [
+      {
+        profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
+        ...(number ? { wa_id: number } : {}),
+        user_id: bsuid,
+      },
+    ],
+    messages: [
+      {
+        ...(number ? { from: number } : {}),
+        from_user_id: bsuid,
+        id,
+        timestamp: String(timestamp),
+        type: 'text',
+        text: { body: text },
+      },
+    ],
+  });
+}
