@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sweep } from '#lib/use-cases/sweep.ts';
 import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { whatsappUserText } from '#test/support/meta-factory.ts';
+import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // One WhatsApp customer under a number and a business-scoped user id (whatsapp-two-identities
@@ -31,16 +31,6 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     await sb.stop();
   });
 
-  /** The ack jobs queued now, then those the sweeper queues as their waits end (three rounds). */
-  async function sendEveryAck(): Promise<void> {
-    await sb.drain();
-    for (let round = 0; round < 3; round++) {
-      sb.clock.advance(5 * 60_000);
-      await sweep(sb.runtime.sweepDeps);
-      await sb.drain();
-    }
-  }
-
   async function openConversations() {
     const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 100 });
     return items;
@@ -61,7 +51,7 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
       const answers = await Promise.all(i % 2 === 0 ? [linking(), bsuidOnly()] : [bsuidOnly(), linking()]);
       expect(answers.map((r) => r.status)).toEqual([200, 200]);
     }
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess: per customer, the acks that went (to the number or the BSUID) and their conversations
     const outbox = await sb.outbox();
@@ -94,7 +84,7 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
 
     // Act
     const bsuidOnly = await sb.postMeta(whatsappText('Kiedy dostawa?', BSUID));
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess
     expect([held.fired, bsuidOnly.status, linkingStatus]).toEqual([true, 200, 200]);
@@ -118,7 +108,7 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     // Act: the message with both keys links them (the claim is still there, never written);
     // then the worker records the queued one, and every ack job runs
     const linking = await sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess: one conversation, the number's, with both messages; acknowledged once, there
     expect([fault.fired, bsuidOnly.status, linking.status]).toEqual([1, 200, 200]);

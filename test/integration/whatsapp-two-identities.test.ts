@@ -4,6 +4,7 @@ import { sweep } from '#lib/use-cases/sweep.ts';
 import { type FakeMeta, GRAPH_FAILURES, startFakeMeta } from '#test/support/fake-meta.ts';
 import { countCalls, injectFault, returnItemOnFailedCondition } from '#test/support/faults.ts';
 import { whatsappAppEchoEnvelope, whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Meta's "Business-scoped user IDs" page: every messages webhook carries the user's BSUID
@@ -30,6 +31,19 @@ function whatsappText(text: string, who: { number?: string; bsuid?: string } = {
 
 const bsuidOnly = (text: string) => whatsappText(text, { number: undefined });
 
+/** Meta's system message that the user's BSUID changed from BSUID to `renewed` (no number). */
+const bsuidChanged = (renewed: string, id: string) =>
+  whatsappEnvelope({
+    messages: [
+      {
+        id,
+        timestamp: '1763986500',
+        type: 'system',
+        system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
+      },
+    ],
+  });
+
 type ApiConversation = {
   id: string;
   status: string;
@@ -55,16 +69,6 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     await graph?.close();
     graph = undefined;
   });
-
-  /** The ack jobs queued now, then those the sweeper queues as their waits end (three rounds). */
-  async function sendEveryAck(): Promise<void> {
-    await sb.drain();
-    for (let round = 0; round < 3; round++) {
-      sb.clock.advance(5 * 60_000);
-      await sweep(sb.runtime.sweepDeps);
-      await sb.drain();
-    }
-  }
 
   it('should add a message with only the BSUID to the conversation the number opened: one conversation, one ack, answers to the number', async () => {
     // Prepare: the customer writes with their number (and BSUID) and is acknowledged
@@ -298,18 +302,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     sb = await startTestSwitchboard();
     await sb.postMeta(bsuidOnly('STOP'));
     const renewed = 'PL.77771208655302741918';
-    await sb.postMeta(
-      whatsappEnvelope({
-        messages: [
-          {
-            id: 'wamid.user-changed-user-id-stop',
-            timestamp: '1763986500',
-            type: 'system',
-            system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
-          },
-        ],
-      }),
-    );
+    await sb.postMeta(bsuidChanged(renewed, 'wamid.user-changed-user-id-stop'));
     await sb.drain();
 
     // Act: weeks later they write with their number beside the new BSUID
@@ -366,7 +359,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     // Act: 20 s later Meta shares their number beside the BSUID; then every ack job runs
     sb.clock.advance(20_000);
     await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess: one ack, at the BSUID; the number's conversation was not acknowledged again
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: BSUID })]);
@@ -384,7 +377,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
 
     // Act: the BSUID's ack goes first and is refused (the user is not reachable there)
     graph.failNext(1, GRAPH_FAILURES.undeliverable);
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess: the customer got one ack, at their number
     expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual(['48601234567']);
@@ -400,7 +393,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
 
     // Act: the BSUID's ack is throttled on its first try (every retry within the call too)
     graph.failNext(3, { ...GRAPH_FAILURES.throughput, retryAfter: '0' });
-    await sendEveryAck();
+    await sendEveryAck(sb);
 
     // Assess: one ack reached the customer, at the BSUID, after its backoff
     expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual([BSUID]);
@@ -421,18 +414,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
       sb = await startTestSwitchboard();
       await sb.postMeta(bsuidOnly('STOP'));
       const renewed = 'PL.66661208655302741918';
-      await sb.postMeta(
-        whatsappEnvelope({
-          messages: [
-            {
-              id: 'wamid.user-changed-user-id-crash',
-              timestamp: '1763986500',
-              type: 'system',
-              system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
-            },
-          ],
-        }),
-      );
+      await sb.postMeta(bsuidChanged(renewed, 'wamid.user-changed-user-id-crash'));
       await sb.drain();
       const reader = new DynamoDBClient({
         region: 'eu-central-1',
@@ -450,7 +432,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
       // Act: they write with their number beside the new BSUID; the webhook's job is retried
       sb.clock.advance(14 * 24 * 3_600_000);
       const response = await sb.postMeta(whatsappText('Mam pytanie o zamówienie', { bsuid: renewed }));
-      await sendEveryAck();
+      await sendEveryAck(sb);
       undo();
       reader.destroy();
 
@@ -470,18 +452,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
     const renewed = 'PL.55551208655302741918';
     await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
-    await sb.postMeta(
-      whatsappEnvelope({
-        messages: [
-          {
-            id: 'wamid.user-changed-user-id-route',
-            timestamp: '1763986500',
-            type: 'system',
-            system: { type: 'user_changed_user_id', previous_user_id: BSUID, user_id: renewed },
-          },
-        ],
-      }),
-    );
+    await sb.postMeta(bsuidChanged(renewed, 'wamid.user-changed-user-id-route'));
 
     // Act: the ack goes; later an agent answers
     await sb.drain();
