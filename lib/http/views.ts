@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
-import { AckSchema, awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import {
+  type Ack,
+  AckSchema,
+  awaitingOf,
+  type Conversation,
+  ConversationSchema,
+} from '#lib/domain/conversation.ts';
 import { type Message, MessageKindSchema, MessageSchema } from '#lib/domain/message.ts';
 
 /**
@@ -35,6 +41,15 @@ const conversation = ConversationSchema.shape;
 const ContactViewSchema = z.object({ ...conversation.contact.shape, channels: z.array(ChannelSchema) });
 const ReplyFailureViewSchema = z.object(conversation.replyFailure.unwrap().shape).optional();
 
+/** An automatic message of an episode (its ack, its late notice) as the contract shows it. */
+const AutomaticMessageViewSchema = z.object({
+  ...AckSchema.pick({ state: true, reason: true, sentAt: true }).shape,
+  notBefore: z.string().optional().meta({
+    description:
+      "A pending one's planned time: not sent before it (ISO 8601). Set after a failed try, and for an ack held because its message was recorded late (after an outage: a reply a person typed meanwhile in the provider's own inbox may still be on its way, and then no ack goes); the sweeper queues it then. In the past: due, waiting for the worker. Absent: it goes as soon as the worker takes it",
+  }),
+});
+
 /**
  * The public Conversation of the agents' API: the contract, and nothing internal. Built from
  * the domain schema's fields, so a type is declared once; the OpenAPI document is built from it.
@@ -51,16 +66,13 @@ export const ConversationViewSchema = z
       description:
         'When a person will have answered (ISO 8601 with offset); null when nobody waits for a person (answered, resolved, or only messages nobody is to answer came: see awaiting)',
     }),
-    ack: z
-      .object({
-        ...AckSchema.pick({ state: true, reason: true, sentAt: true }).shape,
-        notBefore: z.string().optional().meta({
-          description:
-            "A pending acknowledgement's planned time: not sent before it (ISO 8601). Set for one held because its message was recorded late (after an outage: a reply a person typed meanwhile in the provider's own inbox may still be on its way, and then no ack goes), and after a failed try; the sweeper queues it then. In the past: due, waiting for the worker. Absent: it goes as soon as the worker takes it",
-        }),
-      })
-      .nullable()
-      .meta({ description: 'The acknowledgement of the current waiting episode; null before the first' }),
+    ack: AutomaticMessageViewSchema.nullable().meta({
+      description: 'The acknowledgement of the current waiting episode; null before the first',
+    }),
+    notice: AutomaticMessageViewSchema.nullable().meta({
+      description:
+        'The late notice of the current waiting episode: sent shortly before `replyBy` passes unanswered, telling the customer a new time (`replyBy` then holds it); null when none was due. `failed` or `skipped`: the customer did not hear the new time, and the one they last heard stays in force',
+    }),
     awaiting: z.enum(['reply', 'no-reply-needed']).nullable().meta({
       description:
         "What the open episode waits for: `reply`, a customer waits for a person (by `replyBy`); `no-reply-needed`, only messages nobody is to answer came since our last reply (an out-of-office reply, a list post, a bounce, a keyword such as STOP or HELP): listed with `noReplyNeeded=true`, not among the waiting, until the customer's own question joins them; null, nobody waits (answered, or resolved)",
@@ -133,20 +145,26 @@ export function conversationView(conversation: Conversation): ConversationView {
     // the contract shows it only while a customer waits for a person (the awaiting listing's rule).
     replyBy: awaiting === 'reply' ? conversation.replyBy : null,
     awaiting,
-    ack: ack
-      ? {
-          state: ack.state,
-          ...(ack.reason ? { reason: ack.reason } : {}),
-          ...(ack.sentAt ? { sentAt: ack.sentAt } : {}),
-          // The stored retryAt of a pending ack (its first try's for a held one): the planned time.
-          ...(ack.state === 'pending' && ack.retryAt ? { notBefore: ack.retryAt } : {}),
-        }
-      : null,
+    ack: ack ? automaticMessageView(ack) : null,
+    notice:
+      conversation.notice && conversation.notice.episode === conversation.episode
+        ? automaticMessageView(conversation.notice)
+        : null,
     ...(conversation.firstReplyAt ? { firstReplyAt: conversation.firstReplyAt } : {}),
     ...(conversation.assignee ? { assignee: conversation.assignee } : {}),
     ...(conversation.replyFailure
       ? { replyFailure: ReplyFailureViewSchema.parse(conversation.replyFailure) }
       : {}),
+  };
+}
+
+function automaticMessageView(sent: Ack): z.infer<typeof AutomaticMessageViewSchema> {
+  return {
+    state: sent.state,
+    ...(sent.reason ? { reason: sent.reason } : {}),
+    ...(sent.sentAt ? { sentAt: sent.sentAt } : {}),
+    // The stored retryAt of a pending one (its first try's for a held ack): the planned time.
+    ...(sent.state === 'pending' && sent.retryAt ? { notBefore: sent.retryAt } : {}),
   };
 }
 

@@ -3,8 +3,13 @@ import { applyReply } from '#lib/domain/conversation.ts';
 import { replyContext, updateConversation } from '#lib/use-cases/conversation-writes.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault } from '#test/support/faults.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 describe('the late notice', () => {
   let sb: TestSwitchboard;
@@ -167,5 +172,58 @@ describe('the late notice', () => {
     expect(fault.fired).toBe(1);
     expect(result).toMatchObject({ due: 3, notices: 2, errors: 1 });
     expect(next).toMatchObject({ due: 1, notices: 1, errors: 0 });
+  });
+});
+
+describe("the late notice in the agents' API", () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio.close();
+  });
+
+  type NoticeView = { state: string; reason?: string; sentAt?: string; notBefore?: string } | null;
+  async function noticeOf(id: string): Promise<NoticeView> {
+    const body = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { notice?: NoticeView };
+    };
+    return body.conversation.notice as NoticeView;
+  }
+
+  it("should show the episode's notice: none before it, its next try after a failure, then when it went", async () => {
+    // Prepare: an SMS question, acknowledged; at the notice's time Twilio fails every try
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      clock: new TestClock('2026-11-25T10:00:00+01:00'),
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const { id, replyBy } = await sb.onlyOpenConversation();
+    const before = await noticeOf(id);
+
+    // Act: the notice comes due and fails; then Twilio is back and its retry goes
+    twilio.failNext(50, { status: 500 });
+    sb.clock.set(new Date(Date.parse(replyBy as string) - 29 * 60_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const failing = await noticeOf(id);
+    const stored = (await sb.onlyOpenConversation()).notice;
+    twilio.recover();
+    sb.clock.set(new Date(Date.parse(stored?.retryAt as string) + 1_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const sent = await noticeOf(id);
+
+    // Assess
+    expect(before).toBeNull();
+    expect(stored).toMatchObject({ state: 'pending', retryAt: expect.any(String) });
+    expect(failing).toEqual({
+      state: 'pending',
+      reason: expect.stringContaining('20500'),
+      notBefore: stored?.retryAt,
+    });
+    expect(sent).toEqual({ state: 'sent', sentAt: expect.any(String) });
   });
 });
