@@ -260,8 +260,9 @@ export class Monitoring extends Construct {
     });
     this.alarm('ChannelMisconfigured', {
       description:
-        'A channel is configured by half (TWILIO_AUTH_TOKEN or TWILIO_ACCOUNT_SID missing from the secret: Twilio is off and does not ' +
-        'retry, its messages and calls are lost; a business without Twilio deploys with -c twilio=off instead; META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
+        'A channel is configured by half (TWILIO_AUTH_TOKEN missing from the secret: Twilio is off and does not retry, its messages ' +
+        'and calls are lost; a business without Twilio deploys with -c twilio=off instead; TWILIO_ACCOUNT_SID alone missing: Twilio ' +
+        'is recorded, its acks and replies wait for it; META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
         'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse; or mail received, MAILGUN_SIGNING_KEY or -c mailDomain, ' +
         'without -c sesFromAddress: recorded, never answered, its webhooks up): the functions run with that channel switched off, ' +
         'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +

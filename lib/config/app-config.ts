@@ -10,12 +10,16 @@ export type AppConfig = {
   publicUrl: string;
   port: number;
   /**
-   * null in production without TWILIO_AUTH_TOKEN or TWILIO_ACCOUNT_SID: Twilio is switched off
-   * (misconfiguredChannels), the other channels and the API run. npm start refuses it instead.
-   * null too, whatever the secret holds, when the deployment does not use Twilio (unusedChannels).
+   * null in production without TWILIO_AUTH_TOKEN: Twilio is switched off (misconfiguredChannels),
+   * the other channels and the API run. npm start refuses it instead. null too, whatever the
+   * secret holds, when the deployment does not use Twilio (unusedChannels).
    */
   twilio: {
-    accountSid: string;
+    /**
+     * null in production without TWILIO_ACCOUNT_SID: its webhooks are verified with the auth
+     * token and recorded, nothing is sent through Twilio (misconfiguredChannels: 'twilio-sending').
+     */
+    accountSid: string | null;
     authToken: string;
     /** Also accepted on webhooks while the auth token is rotated (TWILIO_AUTH_TOKEN_SECONDARY). */
     secondaryAuthToken?: string;
@@ -113,10 +117,11 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
 export type MisconfiguredChannel = {
   /**
    * 'twilio': all of /webhooks/twilio; 'meta': all of /webhooks/meta; 'whatsapp': Meta's
-   * WhatsApp Cloud posts only; 'email': none, its webhooks stay up (mail received, never
-   * acknowledged nor answerable: reported only).
+   * WhatsApp Cloud posts only; 'email' and 'twilio-sending': none, their webhooks stay up (the
+   * messages are recorded; acks, late notices and replies cannot go: reported only). An email
+   * ack is then never sent; a Twilio one waits for the SID (the queue's retries, the DLQ).
    */
-  channel: 'twilio' | 'meta' | 'whatsapp' | 'email';
+  channel: 'twilio' | 'twilio-sending' | 'meta' | 'whatsapp' | 'email';
   /** The settings to add (names only, never a value). */
   missing: string[];
   /** What is wrong and what it would have caused (names only). */
@@ -195,15 +200,25 @@ function unansweredEmail(env: Env, sender: AppConfig['sender']): MisconfiguredCh
 }
 
 /**
- * Twilio without its auth token (its webhooks cannot be verified) or its account SID (nothing can
- * be sent through it). Production only: npm start generates both when unset and refuses a run
- * without them otherwise (requireSecrets). Both missing is reported too, though a business may
- * not use Twilio: the stack's secret and webhook URLs always include it, and a secret that lost
- * its values is the likelier cause.
+ * Twilio without its auth token (its webhooks cannot be verified: switched off) or only without
+ * its account SID (its webhooks are verified with the token and recorded; nothing can be sent
+ * through it). Production only: npm start generates both when unset and refuses a run without
+ * them otherwise (requireSecrets). Both missing is reported too, though a business may not use
+ * Twilio (SWITCHBOARD_TWILIO=off says so): a secret that lost its values is the likelier cause.
  */
 function missingTwilio(env: Env): MisconfiguredChannel[] {
   const missing = (['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID'] as const).filter((name) => !env[name]);
   if (missing.length === 0) return [];
+  if (env.TWILIO_AUTH_TOKEN) {
+    return [
+      {
+        channel: 'twilio-sending',
+        missing: [...missing],
+        reason:
+          "TWILIO_ACCOUNT_SID is missing from the provider secret (Twilio's messages and calls are recorded, but nothing is sent through Twilio: their acknowledgements, late notices and agents' replies wait until it is put back)",
+      },
+    ];
+  }
   return [
     {
       channel: 'twilio',
@@ -261,9 +276,9 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     publicUrl,
     port: env.PORT,
     twilio:
-      twilioUsed && secrets.TWILIO_ACCOUNT_SID && secrets.TWILIO_AUTH_TOKEN
+      twilioUsed && secrets.TWILIO_AUTH_TOKEN
         ? {
-            accountSid: secrets.TWILIO_ACCOUNT_SID,
+            accountSid: secrets.TWILIO_ACCOUNT_SID || null,
             authToken: secrets.TWILIO_AUTH_TOKEN,
             ...(env.TWILIO_AUTH_TOKEN_SECONDARY
               ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY }

@@ -100,7 +100,7 @@ export function wireChannels(
 
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.
   const registry: Record<string, Partial<Record<Channel, ChannelSender>>> = {
-    twilio: twilio
+    twilio: twilio?.sender
       ? { sms: twilio.sender, mms: twilio.sender, whatsapp: twilio.sender, voice: twilio.sender }
       : switchedOffSenders(config, 'twilio'),
     meta: { ...switchedOffSenders(config, 'meta'), ...meta?.senders },
@@ -130,7 +130,8 @@ export function wireChannels(
 
 /**
  * Senders for the channels a production function switched off for their configuration by half
- * (AppConfig.misconfiguredChannels): each send is refused as ours (SendError `ours`), so an ack,
+ * (AppConfig.misconfiguredChannels; Twilio without its account SID too, whose webhooks stay
+ * up): each send is refused as ours (SendError `ours`), so an ack,
  * a late notice or an agent's reply already on its way waits (the queue's retries, then the DLQ
  * for a redrive) until a deployment with the completed configuration sends it; the lookup of an
  * uncertain try is refused the same way (tried again later, not taken as "none"). Without them the
@@ -160,7 +161,10 @@ function switchedOffSenders(
   const senders: Partial<Record<Channel, ChannelSender>> = {};
   // Email keeps its webhooks and has no sender: its mail is recorded, not acknowledged.
   const theirs: Record<'twilio' | 'meta', Partial<Record<MisconfiguredChannel['channel'], Channel[]>>> = {
-    twilio: { twilio: ['sms', 'mms', 'whatsapp', 'voice'] },
+    twilio: {
+      twilio: ['sms', 'mms', 'whatsapp', 'voice'],
+      'twilio-sending': ['sms', 'mms', 'whatsapp', 'voice'],
+    },
     meta: { meta: ['messenger', 'instagram', 'whatsapp'], whatsapp: ['whatsapp'] },
   };
   for (const { channel } of config.misconfiguredChannels) {

@@ -82,9 +82,9 @@ function reportStandingProblems(config: AppConfig, log: Log, metrics: Metrics): 
   }
   for (const off of config.misconfiguredChannels) {
     // Nor this: the other channels' webhooks and the API run; this channel's answer 503 (email's
-    // stay up: its mail is recorded, never answered).
+    // and Twilio's without its SID stay up: their messages are recorded, not answered).
     const message =
-      off.channel === 'email'
+      off.channel === 'email' || off.channel === 'twilio-sending'
         ? 'channel not answered: configured by half'
         : 'channel switched off: configured by half';
     log.error(message, {

@@ -228,9 +228,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     publicUrl: config.publicUrl,
     agentApiToken: config.agentApiToken,
     agentApiTokenRefused: config.agentApiTokenRefused,
-    // Email's webhooks stay up: reported only (its mail is recorded, not answered).
+    // Email's and Twilio's without its SID stay up: reported only (recorded, not answered).
     misconfiguredChannels: config.misconfiguredChannels.flatMap(({ channel, missing }) =>
-      channel === 'email' ? [] : [{ channel, missing }],
+      channel === 'email' || channel === 'twilio-sending' ? [] : [{ channel, missing }],
     ),
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,

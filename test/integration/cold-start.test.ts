@@ -472,7 +472,7 @@ describe('a Lambda cold start without a Twilio secret', () => {
     SES_FROM_ADDRESS: 'Anna Kowalska <anna@example.com>',
   };
 
-  it.each([[['TWILIO_AUTH_TOKEN']], [['TWILIO_ACCOUNT_SID']], [['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID']]])(
+  it.each([[['TWILIO_AUTH_TOKEN']], [['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID']]])(
     'should start without %j: Meta, email and the API work, Twilio answers 503 CHANNEL_MISCONFIGURED, the log names it',
     async (missing) => {
       // Prepare: Meta and Mailgun configured, Twilio secrets missing from the provider secret
@@ -582,6 +582,115 @@ describe('a Lambda cold start without a Twilio secret', () => {
       expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
     } finally {
       vi.useRealTimers();
+      await twilio.close();
+    }
+  });
+});
+
+// Stop 29: a secret holding Twilio's auth token but not its account SID switched the whole
+// channel off: every Twilio webhook answered 503, and Twilio does not post one again, so each
+// customer's message and call was lost, although the auth token alone verifies them (the SID
+// is needed only to send). Now only sending through Twilio is off: its webhooks are recorded,
+// and its acks wait (the queue's retries, the DLQ) until the SID is put back.
+describe("a Lambda cold start without Twilio's account SID", () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  it("should record Twilio's messages, calls and statuses, keep their acks waiting, and send each once the SID is back", async () => {
+    // Prepare: a fake Twilio API; a deploy whose secret lost TWILIO_ACCOUNT_SID
+    backends = await startBackends();
+    const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
+    const output = captureOutput();
+    const start = async (values: Record<string, string>, service: string) => {
+      vi.resetModules();
+      process.env = productionEnv(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values });
+      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+      return loadLambdaRuntime(service);
+    };
+    const signed = (route: string, form: URLSearchParams) =>
+      signTwilio(`https://hooks.example.com/webhooks/twilio/${route}`, form, TWILIO_AUTH_TOKEN);
+    try {
+      const http = await start({ TWILIO_ACCOUNT_SID: '' }, 'switchboard-http');
+
+      // Act: a customer texts, another calls, Twilio reports a status
+      const sms = await postSms(http);
+      const call = await http.app.request('/webhooks/twilio/voice', {
+        method: 'POST',
+        ...signed('voice', twilioForm('voice-incoming', { From: '+48600100200' })),
+      });
+      const status = await http.app.request('/webhooks/twilio/status', {
+        method: 'POST',
+        ...signed('status', twilioForm('status-delivered')),
+      });
+      const received = await backends.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: backends.queueUrl,
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+      const worker = await start({ TWILIO_ACCOUNT_SID: '' }, 'switchboard-ack-worker');
+      const whileOff: string[] = [];
+      for (const job of received.Messages ?? []) {
+        whileOff.push(
+          await handleWorkRecord(worker.workDeps, {
+            body: job.Body as string,
+            receiveCount: 1,
+            messageId: 'm1',
+          }).then(
+            (result) => result.kind,
+            (error: Error) => (error as { code?: string }).code ?? error.name,
+          ),
+        );
+      }
+      const recorded = (await worker.store.listConversations({ status: 'open', limit: 10 })).items;
+      const requestsWhileOff = twilio.requests.length;
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      const fixed = await start({}, 'switchboard-ack-worker');
+      for (const job of received.Messages ?? []) {
+        await handleWorkRecord(fixed.workDeps, {
+          body: job.Body as string,
+          receiveCount: 2,
+          messageId: 'm1',
+        });
+      }
+      const after = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
+
+      // Assess: every webhook answered 200 and recorded; nothing reached Twilio while the SID
+      // was missing (each ack refused as ours: back to the queue, never skipped); then one each
+      expect({ sms: sms.status, call: call.status, status: status.status }).toEqual({
+        sms: 200,
+        call: 200,
+        status: 200,
+      });
+      expect(await call.text()).toContain('<Response>');
+      expect(recorded.map((conversation) => conversation.channel).sort()).toEqual(['sms', 'voice']);
+      expect(recorded.map((conversation) => conversation.ack?.state)).toEqual(['pending', 'pending']);
+      expect(whileOff.length).toBeGreaterThan(0);
+      expect(new Set(whileOff)).toEqual(new Set(['SEND_FAILED']));
+      expect(requestsWhileOff).toBe(0);
+      expect(after.map((conversation) => conversation.ack?.state)).toEqual(['sent', 'sent']);
+      expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+      const line = output.lines().find((entry) => entry.channel === 'twilio-sending');
+      expect(line).toMatchObject({
+        level: 'ERROR',
+        message: 'channel not answered: configured by half',
+        missing: ['TWILIO_ACCOUNT_SID'],
+      });
+      expect(String(line?.reason)).toContain('recorded');
+      expect(output.metric('ChannelMisconfigured')).toBe(2); // each cold start with the SID missing
+      expect(JSON.stringify(output.lines())).not.toContain(TWILIO_AUTH_TOKEN);
+    } finally {
       await twilio.close();
     }
   });

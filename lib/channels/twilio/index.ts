@@ -47,7 +47,8 @@ export {
 } from './voice-twiml.ts';
 
 export type TwilioChannelOptions = {
-  accountSid: string;
+  /** null: the webhooks only (verified with the auth token); nothing can be sent (sender null). */
+  accountSid: string | null;
   authToken: string;
   /**
    * The secondary auth token while the primary is rotated: webhooks signed with either are
@@ -82,7 +83,8 @@ export type TwilioChannel = {
   transcription: ProviderWebhook<TwilioTranscriptionPayload>;
   /** The `<Record>` action request; answer it with voiceRecordedTwiml. Emits nothing to store. */
   recordAction: ProviderWebhook<TwilioRecordActionPayload>;
-  sender: ChannelSender;
+  /** The Messages API sender; null without an account SID. */
+  sender: ChannelSender | null;
 };
 
 /**
@@ -92,8 +94,8 @@ export type TwilioChannel = {
 export function createTwilioChannel(options: TwilioChannelOptions): TwilioChannel {
   const { accountSid, authToken, apiBaseUrl, fetch, clock = systemClock } = options;
   // Fail at start-up, not on the first webhook.
-  if (!accountSid || !authToken) {
-    throw new SwitchboardError('CONFIG_INVALID', 'Twilio accountSid and authToken are required');
+  if (!authToken || accountSid === '') {
+    throw new SwitchboardError('CONFIG_INVALID', 'Twilio authToken (and accountSid, to send) are required');
   }
   const tokens = options.secondaryAuthToken ? [authToken, options.secondaryAuthToken] : [authToken];
   const sharedKeys = options.webhookSharedKeys ?? [];
@@ -130,12 +132,14 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
       parse: (request) => parseTwilioRecordAction(twilioFormOf(request)),
       normalize: normalizeTwilioRecordAction,
     },
-    sender: createTwilioSender({
-      accountSid,
-      authToken,
-      apiBaseUrl,
-      fetch,
-      ...(options.statusCallbackUrl ? { statusCallbackUrl: options.statusCallbackUrl } : {}),
-    }),
+    sender: accountSid
+      ? createTwilioSender({
+          accountSid,
+          authToken,
+          apiBaseUrl,
+          fetch,
+          ...(options.statusCallbackUrl ? { statusCallbackUrl: options.statusCallbackUrl } : {}),
+        })
+      : null,
   };
 }

@@ -217,9 +217,14 @@ describe('a channel configured by half, refused by npm start, switched off in pr
   // Stop 27: a production secret without a Twilio value stopped every cold start (all webhooks
   // and the API down); now only Twilio is switched off there. npm start still refuses it (it
   // generates both when unset, so only a value set to nothing reaches this).
-  it.each([['TWILIO_AUTH_TOKEN'], ['TWILIO_ACCOUNT_SID']])(
-    'should refuse npm start without %s, and switch only Twilio off in production',
-    async (name) => {
+  // Stop 29: without the SID alone the webhooks stay up (the token verifies them, they are
+  // recorded); only sending is off ('twilio-sending').
+  it.each([
+    ['TWILIO_AUTH_TOKEN', 'twilio'],
+    ['TWILIO_ACCOUNT_SID', 'twilio-sending'],
+  ])(
+    'should refuse npm start without %s, and switch only Twilio (%s) off in production',
+    async (name, switchedOff) => {
       // Act
       const { refused } = coldStart({ [name]: '' });
       const { started } = coldStart({ [name]: '' }, 'production');
@@ -228,9 +233,10 @@ describe('a channel configured by half, refused by npm start, switched off in pr
 
       // Assess: named, never a value; Twilio's sends refused as ours (the job waits), not skipped
       expect((refused as Error | undefined)?.message).toBe(`Missing required secret: ${name}`);
-      expect(config.twilio).toBeNull();
+      expect(config.twilio === null ? null : config.twilio.accountSid).toBeNull();
+      expect(config.twilio === null).toBe(switchedOff === 'twilio');
       expect(config.misconfiguredChannels).toEqual([
-        expect.objectContaining({ channel: 'twilio', missing: [name] }),
+        expect.objectContaining({ channel: switchedOff, missing: [name] }),
       ]);
       expect(JSON.stringify(config.misconfiguredChannels)).not.toMatch(/0123456789abcdef/);
       await expect(
