@@ -16,6 +16,9 @@ try {
     `  public URL     ${local.config.publicUrl} (Twilio signatures are checked against it)`,
     `  acks go to     ${local.config.sender === 'outbox' ? `${where}/outbox.jsonl` : 'the providers’ APIs'}`,
   ];
+  // A business on Meta and email only (SWITCHBOARD_TWILIO=off): Twilio's webhooks are absent.
+  const twilioUsed = !local.config.unusedChannels.includes('twilio');
+  if (!twilioUsed) lines.push('  Twilio         not used (SWITCHBOARD_TWILIO=off)');
   if (local.config.inbox)
     lines.push(`  inbox          ${local.url}/inbox (paste AGENT_API_TOKEN as the key)`);
   if (local.devSnsTopicArn) {
@@ -27,14 +30,17 @@ try {
     lines.push(
       `  dev secrets    ${relative(process.cwd(), secrets.path)}${secrets.generated.length ? ' (generated now)' : ''}`,
     );
-    lines.push(`    TWILIO_ACCOUNT_SID=${secrets.values.TWILIO_ACCOUNT_SID}`);
-    lines.push(`    TWILIO_AUTH_TOKEN=${secrets.values.TWILIO_AUTH_TOKEN}`);
+    if (twilioUsed) {
+      lines.push(`    TWILIO_ACCOUNT_SID=${secrets.values.TWILIO_ACCOUNT_SID}`);
+      lines.push(`    TWILIO_AUTH_TOKEN=${secrets.values.TWILIO_AUTH_TOKEN}`);
+    }
     lines.push(`    AGENT_API_TOKEN=${secrets.values.AGENT_API_TOKEN}`);
   }
   lines.push(
     '',
-    'Send a test SMS:',
-    '  npm run simulate -- sms --from +48601234567 --body "Dzień dobry"',
+    ...(twilioUsed
+      ? ['Send a test SMS:', '  npm run simulate -- sms --from +48601234567 --body "Dzień dobry"']
+      : ['Send a test Messenger message:', '  npm run simulate -- messenger --body "Dzień dobry"']),
     'See the open conversations:',
     `  curl -s -H "Authorization: Bearer ${secrets?.values.AGENT_API_TOKEN ?? '$AGENT_API_TOKEN'}" ${local.url}/api/conversations`,
     '',

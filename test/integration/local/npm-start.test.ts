@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { npmStartArguments, PROJECT_ROOT } from '#lib/local/paths.ts';
+import { metaMessagingPayload } from '#lib/local/simulate-payloads.ts';
+import { signMeta } from '#test/support/meta-factory.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 
@@ -86,6 +88,59 @@ describe('npm start', () => {
     expect(items[0]).toMatchObject({ contact: { key: 'phone:+48601234567' }, ack: { state: 'sent' } });
     expect(retry.status).toBe(200);
     expect(await outboxLines(dataDir)).toHaveLength(1);
+  });
+});
+
+// Stop 29: npm start with SWITCHBOARD_TWILIO=off (a business on Meta and email only) had no
+// test of its own. It printed Twilio's dev secrets and told the developer to simulate an SMS,
+// which Twilio's absent webhooks then answered 404.
+describe('npm start without Twilio (SWITCHBOARD_TWILIO=off)', () => {
+  let dataDir: string;
+  let running: StartedProcess | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'switchboard-no-twilio-'));
+  });
+  afterAll(async () => {
+    running?.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("should answer Twilio's webhooks 404, say how to try a channel it has, and record and acknowledge a Messenger message", async () => {
+    // Prepare
+    running = await startNpmStart(dataDir, { env: { ...process.env, SWITCHBOARD_TWILIO: 'off' } });
+    const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
+    const body = JSON.stringify(
+      metaMessagingPayload('page', { from: '7214568801234567', to: '104857600123456', text: 'Dzień dobry' }),
+    );
+
+    // Act
+    const sms = await fetch(`${running.url}/webhooks/twilio/messaging`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'From=%2B48601234567&Body=hej',
+    });
+    const messenger = await fetch(`${running.url}/webhooks/meta`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signMeta(body, secrets.META_APP_SECRET),
+      },
+      body,
+    });
+    const [ack] = await until(async () => {
+      const lines = await outboxLines(dataDir);
+      return lines.length > 0 ? lines : undefined;
+    });
+
+    // Assess
+    expect({ sms: sms.status, messenger: messenger.status }).toEqual({ sms: 404, messenger: 200 });
+    expect(JSON.parse(ack as string)).toMatchObject({ channel: 'messenger', to: '7214568801234567' });
+    const banner = running.output();
+    expect(banner).toContain('Twilio         not used (SWITCHBOARD_TWILIO=off)');
+    expect(banner).not.toContain('TWILIO_AUTH_TOKEN=');
+    expect(banner).not.toContain('simulate -- sms');
+    expect(banner).toContain('npm run simulate -- messenger');
   });
 });
 
