@@ -846,10 +846,13 @@ function joinEpisode(
   opened: boolean,
 ): ApplyInboundResult {
   const consented = withConsent(touched, message, context);
-  const joined: Conversation = {
-    ...(message.kind === 'call' ? heardOnCall(consented, context) : consented),
-    episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
-  };
+  const joined: Conversation = waitingForLinkedAck(
+    {
+      ...(message.kind === 'call' ? heardOnCall(consented, context) : consented),
+      episodeMessageIds: [...touched.episodeMessageIds, message.id].slice(-MAX_EPISODE_MESSAGE_IDS),
+    },
+    context.ackAfter,
+  );
   const { ack } = touched;
   const skippedFor = ack?.episode === touched.episode && ack.state === 'skipped' ? ack.reason : undefined;
   const forMessage = acknowledgedLater(skippedFor);
@@ -896,6 +899,19 @@ function joinEpisode(
     return { kind: 'applied', conversation, ackRequested: false, opened };
   }
   return { kind: 'applied', conversation: joined, ackRequested: false, opened };
+}
+
+/**
+ * The episode's ack still queued (pending, not yet taken by a worker) when a message that links
+ * the person's two keys joins the episode: it waits for the other key's queued ack (`after`),
+ * as a new one would, so that one of the two goes. Unchanged when it already waits for one, or
+ * is being sent (that window stays: both may go).
+ */
+function waitingForLinkedAck(conversation: Conversation, after: Ack['after']): Conversation {
+  const { ack } = conversation;
+  if (!after || after.conversationId === conversation.id) return conversation;
+  if (ack?.episode !== conversation.episode || ack.state !== 'pending' || ack.after) return conversation;
+  return { ...conversation, ack: { ...ack, after } };
 }
 
 /**

@@ -57,6 +57,8 @@ export function linkedAckVerdict(
   stillClaimed: boolean,
   now: Date,
   settings: Pick<BusinessConfig['ack'], 'quietMinutesAfterReply'>,
+  /** The id of the conversation whose ack this is. */
+  self: string,
 ): LinkedAckVerdict {
   const { after } = ack;
   if (!other && stillClaimed && now.getTime() - Date.parse(ack.requestedAt) < LINKED_CLAIM_MAX_WAIT_MS) {
@@ -66,6 +68,10 @@ export function linkedAckVerdict(
   if (!other || job?.episode !== after.episode) return { kind: 'send' };
   if (job.state === 'sent') return { kind: 'skip', reason: 'recently-acknowledged' };
   if (job.state === 'pending' || job.state === 'sending') {
+    // Two that wait for each other (each queued when a message linked the keys): the one with the
+    // lower conversation id goes, the other waits for it. Neither waiting would leave none.
+    if (job.state === 'pending' && job.after?.conversationId === self && self < other.id)
+      return { kind: 'send' };
     const next = Math.max(
       now.getTime() + LINKED_ACK_WAIT_MS,
       Date.parse(job.retryAt ?? '') || 0,

@@ -580,7 +580,14 @@ async function afterLinkedAck(
   // Not written yet: still claimed (its message in flight), or given up (recorded elsewhere)?
   const claimedBy = !other && after.contactKey ? await deps.store.getContact(after.contactKey) : null;
   const stillClaimed = claimedBy?.openConversationId === after.conversationId;
-  const verdict = linkedAckVerdict(other, { ...job, after }, stillClaimed, now, deps.business.ack);
+  const verdict = linkedAckVerdict(
+    other,
+    { ...job, after },
+    stillClaimed,
+    now,
+    deps.business.ack,
+    conversation.id,
+  );
   if (verdict.kind === 'wait') {
     const next = { ...conversation, ack: { ...job, retryAt: verdict.retryAt.toISOString() } };
     return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };

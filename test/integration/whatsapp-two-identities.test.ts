@@ -367,6 +367,44 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
   });
 
+  // Found at stop 28 (left then): the number's own conversation already waited with its ack
+  // queued when the BSUID-only message opened another; the message naming both joined the
+  // number's episode without a new ack, so nothing tied the two queued acks: two acks.
+  it("should send one ack when the number's conversation and the BSUID's both wait with their acks queued at the link", async () => {
+    // Prepare: the customer writes with their number only (an older webhook, before Meta added
+    // BSUIDs), then with their BSUID only: two conversations, two acks queued, none sent
+    sb = await startTestSwitchboard();
+    sequence++;
+    await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: NUMBER }],
+        messages: [
+          {
+            from: NUMBER,
+            id: `wamid.two-identities-${sequence}`,
+            timestamp: String(1763986400 + sequence),
+            type: 'text',
+            text: { body: 'Dzień dobry, mam pytanie o zamówienie' },
+          },
+        ],
+      }),
+    );
+    sb.clock.advance(20_000);
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+
+    // Act: 20 s later a message names both; then every ack job runs
+    sb.clock.advance(20_000);
+    await sb.postMeta(whatsappText('Podaję numer, proszę o telefon'));
+    await sendEveryAck(sb);
+
+    // Assess: two conversations, one ack reached the customer
+    expect((await conversations(sb)).map((c) => c.contact.key).sort()).toEqual([
+      'phone:+48601234567',
+      `whatsapp:${BSUID}`,
+    ]);
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
   it("should acknowledge the number's conversation after all when the BSUID's queued ack is refused", async () => {
     // Prepare: sending through the Graph API; the BSUID's ack will be refused for good
     graph = await startFakeMeta();

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation } from '#lib/domain/conversation.ts';
+import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
+
+const NOW = new Date('2026-11-27T10:00:00Z');
+const SETTINGS = { quietMinutesAfterReply: 10 };
+
+/** A conversation whose episode-1 ack is queued and waits for `waitsFor`'s (only what the verdict reads). */
+function waiting(id: string, waitsFor: string): Conversation {
+  return {
+    id,
+    ack: {
+      state: 'pending',
+      episode: 1,
+      requestedAt: '2026-11-27T09:59:00Z',
+      attempts: 0,
+      after: { conversationId: waitsFor, episode: 1 },
+    },
+  } as Conversation;
+}
+
+describe('linkedAckVerdict', () => {
+  // Stop 29: a queued ack that a linking message joins now waits for the other key's (Ack.after).
+  // Should two acks ever name each other, each would wait for the other for good: none would go.
+  it('should let exactly one of two acks that wait for each other go, the other waiting for it', () => {
+    // Prepare
+    const first = waiting('conv_a', 'conv_b');
+    const second = waiting('conv_b', 'conv_a');
+    const verdictOf = (self: Conversation, other: Conversation) => {
+      const ack = self.ack as NonNullable<Conversation['ack']>;
+      return linkedAckVerdict(
+        other,
+        { ...ack, after: ack.after as NonNullable<typeof ack.after> },
+        false,
+        NOW,
+        SETTINGS,
+        self.id,
+      ).kind;
+    };
+
+    // Act
+    const verdicts = [verdictOf(first, second), verdictOf(second, first)];
+
+    // Assess
+    expect(verdicts).toEqual(['send', 'wait']);
+  });
+
+  it('should wait for a queued ack that waits for a third one', () => {
+    // Act
+    const verdict = linkedAckVerdict(
+      waiting('conv_b', 'conv_c'),
+      { requestedAt: '2026-11-27T09:59:00Z', after: { conversationId: 'conv_b', episode: 1 } },
+      false,
+      NOW,
+      SETTINGS,
+      'conv_a',
+    );
+
+    // Assess
+    expect(verdict).toEqual({ kind: 'wait', retryAt: new Date(NOW.getTime() + 30_000) });
+  });
+});
