@@ -218,6 +218,7 @@ describe('the agents API and health', () => {
         'contact',
         'id',
         'lastMessageAt',
+        'notice',
         'openedAt',
         'replyBy',
         'status',
