@@ -230,6 +230,14 @@ function productionEnv(backends: Backends, values: Record<string, string> = {}):
 
 const TWILIO_AUTH_TOKEN = '12345678901234567890123456789012';
 
+/** A production function of `service` cold-started afresh (its modules loaded again) with `values`. */
+async function startFunction(backends: Backends, values: Record<string, string>, service: string) {
+  vi.resetModules();
+  process.env = productionEnv(backends, values);
+  const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+  return loadLambdaRuntime(service);
+}
+
 async function postSms(runtime: { app: Hono }): Promise<Response> {
   const url = 'https://hooks.example.com/webhooks/twilio/messaging';
   const sms = signTwilio(url, twilioForm('sms-polish'), TWILIO_AUTH_TOKEN);
@@ -542,12 +550,8 @@ describe('a Lambda cold start without a Twilio secret', () => {
     backends = await startBackends();
     const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
     captureOutput();
-    const start = async (values: Record<string, string>, service: string) => {
-      vi.resetModules();
-      process.env = productionEnv(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values });
-      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
-      return loadLambdaRuntime(service);
-    };
+    const start = (values: Record<string, string>, service: string) =>
+      startFunction(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values }, service);
     try {
       const http = await start({}, 'switchboard-http');
       expect((await postSms(http)).status).toBe(200);
@@ -609,12 +613,8 @@ describe("a Lambda cold start without Twilio's account SID", () => {
     backends = await startBackends();
     const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
     const output = captureOutput();
-    const start = async (values: Record<string, string>, service: string) => {
-      vi.resetModules();
-      process.env = productionEnv(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values });
-      const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
-      return loadLambdaRuntime(service);
-    };
+    const start = (values: Record<string, string>, service: string) =>
+      startFunction(backends as Backends, { TWILIO_API_BASE_URL: twilio.url, ...values }, service);
     const signed = (route: string, form: URLSearchParams) =>
       signTwilio(`https://hooks.example.com/webhooks/twilio/${route}`, form, TWILIO_AUTH_TOKEN);
     try {
