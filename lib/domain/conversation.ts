@@ -166,15 +166,21 @@ export type ReplyRoute = z.infer<typeof ReplyRouteSchema>;
 
 /**
  * The customer's address on a channel changed (a WhatsApp user's new BSUID, Meta's
- * `user_changed_user_id`): an open conversation answered at the old one is answered at the new
- * one, its ack, late notice and replies alike. The same object when it is not answered there.
+ * `user_changed_user_id`; their new number, `user_changed_number`): an open conversation
+ * answered at the old one through that provider is answered at the new one, its ack, late notice
+ * and replies alike. The same object when it is not answered there.
  */
 export function readdressed(
   conversation: Conversation,
-  change: { channel: Channel; from: string; to: string },
+  change: { channel: Channel; provider: string; from: string; to: string },
 ): Conversation {
   const { route } = conversation;
-  if (conversation.status !== 'open' || route.channel !== change.channel || route.customer !== change.from)
+  if (
+    conversation.status !== 'open' ||
+    route.channel !== change.channel ||
+    route.provider !== change.provider ||
+    route.customer !== change.from
+  )
     return conversation;
   return { ...conversation, route: { ...route, customer: change.to } };
 }

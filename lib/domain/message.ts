@@ -203,6 +203,11 @@ export const AliasChangeSchema = z.object({
   previousKey: ContactKeySchema.optional(),
   /** Where answers go now, unless the previous key's link names a number (kept). */
   address: z.string().max(320),
+  /**
+   * With `contactKey`: keys the person is no longer reached at (a changed number's old number
+   * and old id): a conversation open there and answered at that key is answered at `address`.
+   */
+  movedFrom: z.array(ContactKeySchema).max(4).optional(),
 });
 export type AliasChange = z.infer<typeof AliasChangeSchema>;
 

@@ -1,7 +1,7 @@
 import type { EventHandlers } from '#lib/http/ingest.ts';
+import { recordAliasChange } from '#lib/use-cases/record-alias-change.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
 import {
-  recordAliasChange,
   recordDelivery,
   recordEcho,
   recordTranscription,

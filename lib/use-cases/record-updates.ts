@@ -3,20 +3,13 @@ import { mayBeAlias } from '#lib/domain/contact.ts';
 import {
   ackMessageId,
   type Conversation,
-  readdressed,
   replyFailed,
   replyMayBeInFlight,
   type Slot,
   settleAck,
 } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
-import type {
-  AliasChange,
-  DeliveryUpdate,
-  Message,
-  OutboundEcho,
-  Transcription,
-} from '#lib/domain/message.ts';
+import type { DeliveryUpdate, Message, OutboundEcho, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
@@ -319,42 +312,6 @@ function uncertainTryEchoed(
 /** A person answered from the provider's inbox: measured like any reply (reply.sent). */
 async function applyInboxReply(deps: UpdateDeps, message: Message): Promise<UpdateResult> {
   await applyStoredReply(deps, message, null, true);
-  return { kind: 'applied' };
-}
-
-/**
- * A person's new key (a WhatsApp user's new BSUID) leads to their contact from now on: the one
- * the provider names, or the one their previous key led to (its link, else that key's own
- * contact), and a conversation open at the previous id is answered at the new one. Nothing is
- * written for a previous key nobody has. Repeatable (linkAlias, readdressed).
- */
-export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): Promise<UpdateResult> {
-  const now = deps.clock.now();
-  if (change.contactKey) {
-    await deps.store.linkAlias(
-      change.aliasKey,
-      { contactKey: change.contactKey, address: change.address },
-      now,
-    );
-    return { kind: 'applied' };
-  }
-  if (!change.previousKey) return { kind: 'unknown' };
-  const previous = await deps.store.resolveAlias(change.previousKey);
-  // The previous id's own contact: answered at that id (a conversation it opened before a link
-  // to a number too, still open there).
-  const own = await deps.store.getContact(change.previousKey);
-  // A number stays the address (the id changed, not the number); an id-only contact is answered
-  // at the new id.
-  const alias = previous ?? (own ? { contactKey: change.previousKey, address: change.address } : null);
-  if (!alias) return { kind: 'unknown' };
-  await deps.store.linkAlias(change.aliasKey, alias, now);
-  if (own?.openConversationId) {
-    const from = change.previousKey.slice(change.previousKey.indexOf(':') + 1);
-    const to = change.aliasKey.slice(change.aliasKey.indexOf(':') + 1);
-    await updateConversation(deps.store, own.openConversationId, (current) =>
-      readdressed(current, { channel: 'whatsapp', from, to }),
-    );
-  }
   return { kind: 'applied' };
 }
 

@@ -44,6 +44,26 @@ const bsuidChanged = (renewed: string, id: string) =>
     ],
   });
 
+/** Meta's system message that the user changed their number (from NUMBER) to `number`, with a new BSUID. */
+const numberChanged = (number: string, renewed: string) =>
+  whatsappEnvelope({
+    messages: [
+      {
+        from: NUMBER,
+        id: `wamid.user-changed-number-${renewed}`,
+        timestamp: '1763986500',
+        type: 'system',
+        system: {
+          body: `User Ewa Kowalska changed from ${NUMBER} to ${number}`,
+          wa_id: number,
+          type: 'user_changed_number',
+          previous_user_id: BSUID,
+          user_id: renewed,
+        },
+      },
+    ],
+  });
+
 type ApiConversation = {
   id: string;
   status: string;
@@ -346,6 +366,49 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     // Assess: recorded under the new number, answered there
     expect((await conversations(sb)).map((c) => c.contact.key)).toEqual(['phone:+48601234999']);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: '+48601234999' })]);
+  });
+
+  // Meta's "System messages webhook reference" (Aug 11, 2026): `user_changed_number` means "the
+  // user changed their phone number and the new number can be shared with you"; `from` is the
+  // number they had, `system.wa_id` the new one (`body`: "User … changed from <old> to <new>"),
+  // beside the new BSUID and the previous one. Found at stop 29: the new BSUID was linked to the
+  // new number, but a conversation open at the old number kept it as its route: its ack and an
+  // agent's reply went to a number the customer had left.
+  it('should send the ack and a reply of a conversation open at the old number to the new one after user_changed_number', async () => {
+    // Prepare: the customer writes with their number and BSUID; before their ack goes, Meta
+    // reports a new number
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(whatsappText('Dzień dobry, kiedy dostawa?'));
+    const change = await sb.postMeta(numberChanged('48601234999', 'PL.44441208655302741918'));
+
+    // Act: the ack goes; later an agent answers
+    await sb.drain();
+    sb.clock.advance(20 * 60_000);
+    const [conversation] = await conversations(sb);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, {
+      text: 'Dostawa jutro przed 12:00.',
+    });
+
+    // Assess: both went to the new number; the conversation stays the old number's
+    expect([change.status, reply.status]).toEqual([200, 201]);
+    expect(conversation?.contact.key).toBe('phone:+48601234567');
+    expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual(['48601234999', '48601234999']);
+  });
+
+  it('should answer a conversation the old BSUID opened alone at the new number after user_changed_number', async () => {
+    // Prepare: a user known by their BSUID alone writes; before their ack goes, Meta reports
+    // their number changed (and shares the new one)
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: graph.url });
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    await sb.postMeta(numberChanged('48601234999', 'PL.33331208655302741918'));
+
+    // Act
+    await sb.drain();
+
+    // Assess: the ack went to the new number, not to a BSUID Meta has replaced
+    expect(graph.taken.map((t) => t.body.to ?? t.body.recipient)).toEqual(['48601234999']);
   });
 
   // Found at stop 28: the link carried over only an ack already sent. A BSUID-only message whose

@@ -268,7 +268,8 @@ function whatsappMessage(
 
 /**
  * A user's new business-scoped id: after `user_changed_user_id` it leads where the old one led
- * (their number's contact, or the old id's own); after `user_changed_number` to the new number.
+ * (their number's contact, or the old id's own); after `user_changed_number` to the new number,
+ * and what was answered at the number they left (`from`) or the old id is answered there.
  * Anything else a system message says (or one without both ids) is ignored.
  */
 function whatsappSystem(message: WhatsAppMessage): InboundEvent {
@@ -277,14 +278,25 @@ function whatsappSystem(message: WhatsAppMessage): InboundEvent {
   if (!isBusinessScopedUserId(renewed)) return ignored('whatsapp-system');
   const aliasKey = `whatsapp:${renewed}`;
   const number = system?.wa_id?.replace(/\D/g, '');
+  const previous = system?.previous_user_id ?? '';
   if (system?.type === 'user_changed_number' && number && /^\d{4,20}$/.test(number)) {
     const address = `+${number}`;
+    // Where answers went until now: the number they left (`from`) and the id Meta replaced.
+    const left = [
+      message.from && message.from !== number ? phoneContactKey(`+${message.from}`) : undefined,
+      isBusinessScopedUserId(previous) ? `whatsapp:${previous}` : undefined,
+    ].filter((key): key is string => key !== undefined);
     return {
       type: 'alias',
-      change: { provider: PROVIDER, aliasKey, contactKey: phoneContactKey(address), address },
+      change: {
+        provider: PROVIDER,
+        aliasKey,
+        contactKey: phoneContactKey(address),
+        address,
+        ...(left.length > 0 ? { movedFrom: left } : {}),
+      },
     };
   }
-  const previous = system?.previous_user_id ?? '';
   if (system?.type === 'user_changed_user_id' && isBusinessScopedUserId(previous)) {
     return {
       type: 'alias',

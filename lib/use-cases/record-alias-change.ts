@@ -1,0 +1,58 @@
+import type { Contact } from '#lib/domain/contact.ts';
+import { readdressed } from '#lib/domain/conversation.ts';
+import type { AliasChange } from '#lib/domain/message.ts';
+import { updateConversation } from './conversation-writes.ts';
+import type { UpdateDeps, UpdateResult } from './record-updates.ts';
+
+/**
+ * A person's new key (a WhatsApp user's new BSUID) leads to their contact from now on: the one
+ * the provider names, or the one their previous key led to (its link, else that key's own
+ * contact), and a conversation open at the previous id is answered at the new one; after a
+ * changed number, one open at the number they left or their old id is answered at the new
+ * number. Nothing is written for a previous key nobody has. Repeatable (linkAlias, readdressed).
+ */
+export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): Promise<UpdateResult> {
+  const now = deps.clock.now();
+  if (change.contactKey) {
+    await deps.store.linkAlias(
+      change.aliasKey,
+      { contactKey: change.contactKey, address: change.address },
+      now,
+    );
+    // One read per key left (two at most), and a write only where a conversation is open there.
+    for (const key of change.movedFrom ?? []) await answerElsewhere(deps, change, key, change.address);
+    return { kind: 'applied' };
+  }
+  if (!change.previousKey) return { kind: 'unknown' };
+  const previous = await deps.store.resolveAlias(change.previousKey);
+  // The previous id's own contact: answered at that id (a conversation it opened before a link
+  // to a number too, still open there).
+  const own = await deps.store.getContact(change.previousKey);
+  // A number stays the address (the id changed, not the number); an id-only contact is answered
+  // at the new id.
+  const alias = previous ?? (own ? { contactKey: change.previousKey, address: change.address } : null);
+  if (!alias) return { kind: 'unknown' };
+  await deps.store.linkAlias(change.aliasKey, alias, now);
+  const to = change.aliasKey.slice(change.aliasKey.indexOf(':') + 1);
+  await answerElsewhere(deps, change, change.previousKey, to, own);
+  return { kind: 'applied' };
+}
+
+/**
+ * The conversation open on `key`'s contact, when answered at that key (the part after `whatsapp:`
+ * or `phone:`), is answered at `to` from now: one conditional write, none when nothing is open.
+ */
+async function answerElsewhere(
+  deps: UpdateDeps,
+  change: AliasChange,
+  key: string,
+  to: string,
+  read?: Contact | null,
+): Promise<void> {
+  const contact = read === undefined ? await deps.store.getContact(key) : read;
+  if (!contact?.openConversationId) return;
+  const from = key.slice(key.indexOf(':') + 1);
+  await updateConversation(deps.store, contact.openConversationId, (current) =>
+    readdressed(current, { channel: 'whatsapp', provider: change.provider, from, to }),
+  );
+}
