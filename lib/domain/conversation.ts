@@ -913,7 +913,7 @@ function joinEpisode(
  * as a new one would, so that one of the two goes. Unchanged when it already waits for one, or
  * is being sent (that window stays: both may go).
  */
-function waitingForLinkedAck(conversation: Conversation, after: Ack['after']): Conversation {
+export function waitingForLinkedAck(conversation: Conversation, after: Ack['after']): Conversation {
   const { ack } = conversation;
   if (!after || after.conversationId === conversation.id) return conversation;
   if (ack?.episode !== conversation.episode || ack.state !== 'pending' || ack.after) return conversation;

@@ -13,7 +13,8 @@ export const LINKED_ACK_WAIT_MS = 30_000;
 
 /**
  * How long after it was requested an ack waits for a conversation that was only claimed when the
- * link read it (Ack.after with `contactKey`) to be written. Only a recording already under way
+ * link read it (Ack.after with `contactKey`), or for an episode not begun when it was named
+ * (ackToWaitForAtLink), to be written. Only a recording already under way
  * then can write it (any later one reads the link first and goes where it leads), and none runs
  * longer than its function's timeout (10 s for webhooks, 30 s for the worker); a message recorded
  * late holds its ack longer anyway (LATE_ACK_HOLD_MS). A claim not written by then was given up
@@ -33,6 +34,25 @@ export function queuedAckOf(conversation: Conversation): Ack['after'] {
   if (ack?.episode !== conversation.episode) return undefined;
   if (ack.state !== 'pending' && ack.state !== 'sending') return undefined;
   return { conversationId: conversation.id, episode: ack.episode };
+}
+
+/**
+ * What the ack of a BSUID-only message that found the link only after writing its episode (the
+ * linking message may have read its conversation before that write) waits for: the ack of the
+ * person's waiting episode in `other`, the conversation the link's contact has open (`claimedId`,
+ * null: only claimed, not written), or of the episode the linking message opens there when
+ * nobody waits there yet (maybe not written yet either: linkedAckVerdict waits for it). Undefined
+ * when that conversation has ended (the linking message goes to another, which reads this one).
+ */
+export function ackToWaitForAtLink(
+  other: Conversation | null,
+  claimedId: string,
+  contactKey: string,
+): Ack['after'] {
+  if (!other) return { conversationId: claimedId, episode: 1, contactKey };
+  if (other.status !== 'open') return undefined;
+  const episode = other.awaitingSince === null ? other.episode + 1 : other.episode;
+  return { conversationId: other.id, episode };
 }
 
 /** What an ack waiting for another (Ack.after) does now. */
@@ -61,7 +81,9 @@ export function linkedAckVerdict(
   self: string,
 ): LinkedAckVerdict {
   const { after } = ack;
-  if (!other && stillClaimed && now.getTime() - Date.parse(ack.requestedAt) < LINKED_CLAIM_MAX_WAIT_MS) {
+  // Not written yet (only claimed, or its episode not begun): a recording under way writes it.
+  const unwritten = other ? other.episode < after.episode : stillClaimed;
+  if (unwritten && now.getTime() - Date.parse(ack.requestedAt) < LINKED_CLAIM_MAX_WAIT_MS) {
     return { kind: 'wait', retryAt: new Date(now.getTime() + LINKED_ACK_WAIT_MS) };
   }
   const job = other?.ack;

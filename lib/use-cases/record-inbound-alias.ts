@@ -1,6 +1,13 @@
 import { type Contact, mayBeAlias } from '#lib/domain/contact.ts';
-import { type Ack, consentFromElsewhere, lastReplyKept, lastSentAck } from '#lib/domain/conversation.ts';
-import { queuedAckOf } from '#lib/domain/linked-ack.ts';
+import {
+  type Ack,
+  type Conversation,
+  consentFromElsewhere,
+  lastReplyKept,
+  lastSentAck,
+  waitingForLinkedAck,
+} from '#lib/domain/conversation.ts';
+import { ackToWaitForAtLink, queuedAckOf } from '#lib/domain/linked-ack.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
 import { updateConversation } from './conversation-writes.ts';
 import type { RecordInboundDeps } from './record-inbound.ts';
@@ -52,6 +59,35 @@ export async function linkedSinceClaim(
     claim.contact.claimToken ?? null,
   );
   return linked;
+}
+
+/**
+ * A message under a key that may be another's alias, not linked when it was resolved, that has
+ * just written a new waiting episode with its ack into a conversation that key already had (no
+ * claim of its own, so linkedSinceClaim did not look): the link is read once more, after that
+ * write. Linked meanwhile, the linking message may have read this conversation before the write
+ * and queued an ack of its own at the number: this ack waits for the person's waiting episode
+ * there (ackToWaitForAtLink), so one of the two goes. Not linked, a message that links later
+ * reads this conversation after this write and sees the ack (carryFromAlias).
+ */
+export async function linkedSinceWrite(
+  deps: RecordInboundDeps,
+  inbound: InboundMessage,
+  written: Conversation,
+): Promise<void> {
+  const { ack } = written;
+  if (inbound.aliasKey !== undefined || !mayBeAlias(inbound.contactKey) || !ack) return;
+  const alias = await deps.store.resolveAlias(inbound.contactKey);
+  if (!alias) return;
+  // The linking message claimed there before it wrote the link.
+  const claimedId = (await deps.store.getContact(alias.contactKey))?.openConversationId;
+  if (!claimedId || claimedId === written.id) return;
+  const other = await deps.store.getConversation(claimedId);
+  const after = ackToWaitForAtLink(other, claimedId, alias.contactKey);
+  if (!after) return;
+  await updateConversation(deps.store, written.id, (current) =>
+    current.ack?.episode === ack.episode ? waitingForLinkedAck(current, after) : current,
+  );
 }
 
 /** What a contact takes over from the contact of its alias key when the two are linked. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappUserText } from '#test/support/meta-factory.ts';
+import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -92,6 +92,119 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     const byNumber = (await openConversations()).find((c) => c.contact.key === `phone:+${NUMBER}`);
     expect(byNumber?.ack).toMatchObject({ state: 'skipped', reason: 'recently-acknowledged' });
     held.remove();
+  });
+
+  // Found at stop 28 (left then): a BSUID-only message that joins the BSUID's existing
+  // conversation did not read the link again. Forced here: it has read the link (none yet) and
+  // found the conversation when the message with both keys links them, reads that conversation
+  // (no ack queued there yet) and queues the number's ack; then it opens a new waiting episode
+  // there with an ack of its own. Two acks for one wait.
+  it.each([
+    ["the number's ack already sent", true],
+    ["the number's ack still queued", false],
+  ])(
+    'should acknowledge once when a BSUID-only message joining its conversation writes a new episode after the link read it (%s)',
+    async (_, sentFirst) => {
+      // Prepare: known by the BSUID alone, acknowledged there and answered; hours later they write again
+      sb = await startTestSwitchboard();
+      await sb.postMeta(whatsappText('Czy macie to w innym kolorze?', BSUID));
+      await sb.drain();
+      const [byBsuid] = await openConversations();
+      sb.clock.advance(20 * 60_000);
+      const reply = await sb.act(`/conversations/${byBsuid?.id}/replies`, { text: 'Tak, w czerwonym.' });
+      sb.clock.advance(2 * 3_600_000);
+      let linkingStatus = 0;
+      const held = beforeCall(
+        sb.backends.dynamodb,
+        { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
+        async () => {
+          linkingStatus = (await sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER))).status;
+          if (sentFirst) await sb.drain();
+        },
+      );
+
+      // Act: the BSUID-only message is held before its message write (link read, conversation found)
+      const bsuidOnly = await sb.postMeta(whatsappText('Zamawiam czerwony, kiedy dostawa?', BSUID));
+      await sendEveryAck(sb);
+
+      // Assess: the first ack, the reply, and one ack for the new wait
+      expect([reply.status, held.fired, bsuidOnly.status, linkingStatus]).toEqual([201, true, 200, 200]);
+      const acks = (await sb.outbox()).filter((m) => m.automatic);
+      expect(acks).toHaveLength(2);
+      held.remove();
+    },
+  );
+
+  // The same window when the number's conversation waits for nobody (answered): the linking
+  // message opens a new episode there, written only after the BSUID-only message has found the
+  // link and named that episode, and after that message's ack job ran.
+  it("should acknowledge once when the linking message's new episode on the number's answered conversation is written last", async () => {
+    // Prepare: the number (an older webhook, without BSUID) and the BSUID alone each had a
+    // conversation, acknowledged and answered; hours later the customer writes twice at once
+    sb = await startTestSwitchboard();
+    sequence++;
+    await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: NUMBER }],
+        messages: [
+          {
+            from: NUMBER,
+            id: `wamid.two-identities-race-${sequence}`,
+            timestamp: String(1763986400 + sequence),
+            type: 'text',
+            text: { body: 'Dzień dobry, mam pytanie o zamówienie' },
+          },
+        ],
+      }),
+    );
+    await sb.postMeta(whatsappText('Czy macie to w innym kolorze?', BSUID));
+    await sb.drain();
+    sb.clock.advance(20 * 60_000);
+    const replies = await Promise.all(
+      (await openConversations()).map((c) =>
+        sb.act(`/conversations/${c.id}/replies`, { text: 'Już odpowiadam.' }),
+      ),
+    );
+    sb.clock.advance(2 * 3_600_000);
+    // The BSUID-only message, once it has read the link (none yet), lets the linking message run
+    // up to its message write (link written, the BSUID's conversation read), then runs to its end
+    // and its ack job runs; only then does the linking message go on.
+    let bsuidOnly: Promise<Response> | undefined;
+    let linking: Promise<Response> | undefined;
+    const { promise: linkingHeld, resolve: holdLinking } = Promise.withResolvers<void>();
+    const heldLinking = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
+      async () => {
+        holdLinking();
+        await bsuidOnly;
+        await sb.drain();
+      },
+    );
+    const heldBsuid = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith(`CONTACT#whatsapp:${BSUID}`) },
+      async () => {
+        linking = sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
+        await linkingHeld;
+      },
+    );
+
+    // Act
+    bsuidOnly = sb.postMeta(whatsappText('Zamawiam czerwony, kiedy dostawa?', BSUID));
+    const statuses = [(await bsuidOnly).status, (await linking)?.status];
+    await sendEveryAck(sb);
+
+    // Assess: the two first acks, and one for the new wait
+    expect([replies.map((r) => r.status), heldBsuid.fired, heldLinking.fired, statuses]).toEqual([
+      [201, 201],
+      true,
+      true,
+      [200, 200],
+    ]);
+    expect((await sb.outbox()).filter((m) => m.automatic)).toHaveLength(3);
+    heldBsuid.remove();
+    heldLinking.remove();
   });
 
   it('should acknowledge at the number when the BSUID-only message claimed a conversation, failed, and was recorded on the linked one', async () => {

@@ -162,6 +162,30 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     for (const counter of [aliasWrites, aliasPuts, aliasReads, contactReads]) counter.remove();
   });
 
+  // Stop 29: what closing the link's last window costs a user known by their BSUID alone.
+  it('should read the link of an unlinked BSUID once per message, and once more only after writing a new waiting episode', async () => {
+    // Prepare: known by the BSUID alone, acknowledged and answered
+    sb = await startTestSwitchboard();
+    await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
+    await sb.drain();
+    sb.clock.advance(20 * 60_000);
+    const [conversation] = await conversations(sb);
+    await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Tak, w czerwonym.' });
+    sb.clock.advance(2 * 3_600_000);
+    const aliasReads = countCalls(sb.backends.dynamodb, 'GetItemCommand', (input) =>
+      JSON.stringify(input.Key ?? {}).includes('ALIAS#'),
+    );
+
+    // Act: a message that opens a new waiting episode, then one that joins it
+    await sb.postMeta(bsuidOnly('Zamawiam czerwony'));
+    const opening = aliasReads.count;
+    await sb.postMeta(bsuidOnly('Kiedy dostawa?'));
+
+    // Assess
+    expect([opening, aliasReads.count - opening]).toEqual([2, 1]);
+    aliasReads.remove();
+  });
+
   it('should link within one webhook: a message with the number, then one with only the BSUID, are one conversation', async () => {
     // Prepare: one webhook with both messages, as Meta batches them
     sb = await startTestSwitchboard();

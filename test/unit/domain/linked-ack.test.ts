@@ -59,4 +59,32 @@ describe('linkedAckVerdict', () => {
     // Assess
     expect(verdict).toEqual({ kind: 'wait', retryAt: new Date(NOW.getTime() + 30_000) });
   });
+
+  // Stop 29: a BSUID-only message that finds the link only after writing its episode names the
+  // episode the linking message opens on the number's answered conversation, which may not be
+  // written yet. Sent at once, it left that one free to go too.
+  it.each([
+    ['a minute', '2026-11-27T09:59:00Z', 'wait'],
+    ['three minutes', '2026-11-27T09:57:00Z', 'send'],
+  ])('should wait for an episode not written yet when asked %s ago, then go', (_, requestedAt, kind) => {
+    // Prepare: the other conversation's episode 2 was answered; this ack waits for its episode 3
+    const other = {
+      id: 'conv_b',
+      episode: 2,
+      ack: { state: 'sent', episode: 2, requestedAt: '2026-11-27T08:00:00Z', attempts: 1 },
+    } as Conversation;
+
+    // Act
+    const verdict = linkedAckVerdict(
+      other,
+      { requestedAt, after: { conversationId: 'conv_b', episode: 3 } },
+      false,
+      NOW,
+      { quietMinutesAfterReply: 10 },
+      'conv_a',
+    );
+
+    // Assess
+    expect(verdict.kind).toBe(kind);
+  });
 });
