@@ -334,12 +334,12 @@ export async function recordInbound(
   // 4. The ack job: for a new pending ack, and again on a retry while it is still pending.
   const ack = conversation.ack;
   if (stored.created) deps.metrics.count('MessagesReceived', 1, { name: 'channel', value: inbound.channel });
-  const queued = queueNow(ack, deps) && (outcome.ackRequested || !stored.created);
+  const owed = ack?.state === 'pending' && (outcome.ackRequested || !stored.created);
   // A new episode written where a BSUID alone led before the link (not a claim of its own, which
   // linkedSinceClaim read the link after): the link once more, before its job goes (a retry too).
-  if (queued && !(claimedNew && conversation.id === candidateId))
+  if (owed && !(claimedNew && conversation.id === candidateId))
     await linkedSinceWrite(deps, inbound, conversation);
-  if (queued && ack) {
+  if (owed && queueNow(ack, deps)) {
     try {
       await deps.queue.enqueue({
         conversationId: conversation.id,

@@ -207,6 +207,67 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     heldLinking.remove();
   });
 
+  // The same window for a BSUID-only message whose webhook the store could not take: the worker
+  // records it later, its ack held (LATE_ACK_HOLD_MS), never queued by its recording.
+  it('should acknowledge once when the worker records the BSUID-only message late and writes its new episode after the link read it', async () => {
+    // Prepare: known by the BSUID alone, acknowledged and answered; hours later the BSUID-only
+    // message's webhook fails at its message write (queued for the worker)
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappText('Czy macie to w innym kolorze?', BSUID));
+    await sb.drain();
+    const [byBsuid] = await openConversations();
+    sb.clock.advance(20 * 60_000);
+    const reply = await sb.act(`/conversations/${byBsuid?.id}/replies`, { text: 'Tak, w czerwonym.' });
+    sb.clock.advance(2 * 3_600_000);
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: pkStartsWith('MSG#'),
+    });
+    const bsuidOnly = await sb.postMeta(whatsappText('Zamawiam czerwony, kiedy dostawa?', BSUID));
+    fault.remove();
+    // The worker's recording, once it has read the link (none yet), lets the linking message run
+    // up to its message write, then records to its end; only then does the linking message go on.
+    let recording: Promise<number> | undefined;
+    let linking: Promise<Response> | undefined;
+    const { promise: linkingHeld, resolve: holdLinking } = Promise.withResolvers<void>();
+    const heldLinking = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
+      async () => {
+        holdLinking();
+        await recording;
+      },
+    );
+    const heldRecording = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith(`CONTACT#whatsapp:${BSUID}`) },
+      async () => {
+        linking = sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
+        await linkingHeld;
+      },
+    );
+
+    // Act
+    recording = sb.drain();
+    await recording;
+    const linkingStatus = (await linking)?.status;
+    await sendEveryAck(sb);
+
+    // Assess: the first ack, the reply, and one ack for the new wait
+    expect([reply.status, fault.fired, bsuidOnly.status, heldRecording.fired, heldLinking.fired]).toEqual([
+      201,
+      1,
+      200,
+      true,
+      true,
+    ]);
+    expect(linkingStatus).toBe(200);
+    expect((await sb.outbox()).filter((m) => m.automatic)).toHaveLength(2);
+    heldRecording.remove();
+    heldLinking.remove();
+  });
+
   it('should acknowledge at the number when the BSUID-only message claimed a conversation, failed, and was recorded on the linked one', async () => {
     // Prepare: the BSUID-only message fails after its claim (the store refuses its message
     // write); its webhook queues it for the worker
