@@ -9,8 +9,12 @@ import {
 } from '#lib/domain/conversation.ts';
 import { ackToWaitForAtLink, queuedAckOf } from '#lib/domain/linked-ack.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { updateConversation } from './conversation-writes.ts';
-import type { RecordInboundDeps } from './record-inbound.ts';
+
+/** What the two-identities steps use of recordInbound's deps (RecordInboundDeps). */
+type AliasDeps = { store: ConversationStore; clock: Clock };
 
 // One person under two keys (a WhatsApp number and a BSUID): where a message under one of them
 // is recorded, and what linking the two takes over (docs/store.md, recordInbound steps 0b, 1b, 3b).
@@ -22,10 +26,7 @@ import type { RecordInboundDeps } from './record-inbound.ts';
  * over `recipient`, and a message to the number keeps it in the user's next webhooks). One read,
  * only for such a message.
  */
-export async function resolveAlias(
-  deps: RecordInboundDeps,
-  inbound: InboundMessage,
-): Promise<InboundMessage> {
+export async function resolveAlias(deps: AliasDeps, inbound: InboundMessage): Promise<InboundMessage> {
   if (inbound.aliasKey !== undefined || !mayBeAlias(inbound.contactKey)) return inbound;
   const alias = await deps.store.resolveAlias(inbound.contactKey);
   if (!alias) return inbound;
@@ -41,7 +42,7 @@ export async function resolveAlias(
  * links after this read sees the claim (carryFromAlias). Null: recorded where it is.
  */
 export async function linkedSinceClaim(
-  deps: RecordInboundDeps,
+  deps: AliasDeps,
   inbound: InboundMessage,
   claim: { conversationId: string; contact: Contact },
   candidateId: string,
@@ -71,7 +72,7 @@ export async function linkedSinceClaim(
  * reads this conversation after this write and sees the ack (carryFromAlias).
  */
 export async function linkedSinceWrite(
-  deps: RecordInboundDeps,
+  deps: AliasDeps,
   inbound: InboundMessage,
   written: Conversation,
 ): Promise<void> {
@@ -113,7 +114,7 @@ type CarriedOver = { carried: Carried; queuedAck?: Ack['after'] };
  * and ended as any other, and the person's next messages come here.
  */
 export async function carryFromAlias(
-  deps: RecordInboundDeps,
+  deps: AliasDeps,
   inbound: InboundMessage,
   contact: Contact,
   now: Date,
@@ -143,7 +144,7 @@ export async function carryFromAlias(
 
 /** What `contact` takes over from `other`, one of the person's other keys' contacts. */
 async function carryFrom(
-  deps: RecordInboundDeps,
+  deps: AliasDeps,
   inbound: InboundMessage,
   contact: Contact,
   other: Contact,
@@ -188,7 +189,7 @@ async function carryFrom(
  * message only.
  */
 export async function setConsentOf(
-  deps: RecordInboundDeps,
+  deps: AliasDeps,
   inbound: InboundMessage,
   optedOut: boolean,
   at: Date,
