@@ -100,3 +100,15 @@ export function signedNow(config: BusinessConfig, promise: ReplyPromise): ReplyP
 function samePerson(a: Person, b: Person): boolean {
   return a.id === b.id && a.name === b.name && a.phone === b.phone && a.email === b.email;
 }
+
+/**
+ * Everyone a key may name and a conversation is meant to be assigned to: the rota, then
+ * `people.agents`, each once (the configuration refuses an id listed twice), with their direct
+ * contact, which every message they sign states already.
+ */
+export function listedPeople(config: BusinessConfig): Array<Signer & { id: string; rota: boolean }> {
+  return [
+    ...config.people.rota.map((person) => ({ ...signerOf(person), id: person.id, rota: true })),
+    ...config.people.agents.map((person) => ({ ...signerOf(person), id: person.id, rota: false })),
+  ];
+}

@@ -33,6 +33,7 @@ import { emailRoutes } from './routes/email.ts';
 import { inboxRoutes } from './routes/inbox.ts';
 import { meRoutes } from './routes/me.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { peopleRoutes } from './routes/people.ts';
 import { serviceLevelRoutes } from './routes/service-level.ts';
 import { twilioRoutes } from './routes/twilio.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -204,6 +205,8 @@ export function createApp(deps: AppDeps): Hono {
   api.get('/service-level', requireScope('read'));
   api.get('/me', requireScope('read'));
   api.route('/me', meRoutes(deps));
+  api.get('/people', requireScope('read'));
+  api.route('/people', peopleRoutes(deps));
   api.route('/service-level', serviceLevelRoutes(deps));
   api.route(
     '/admin',

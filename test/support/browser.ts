@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page, type Request, type Route } from 'playwright-core';
+import type { TestSwitchboard } from './switchboard.ts';
 
 /** Debian's chromium (.ci/run installs it); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -66,4 +67,24 @@ export async function launchBrowser(
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** The page's `request` as `running`'s app answers it (the function behind the inbox's origin). */
+export async function askApp(running: TestSwitchboard, request: Request): Promise<Response> {
+  const url = new URL(request.url());
+  const body = request.postDataBuffer();
+  return running.runtime.app.request(`${url.pathname}${url.search}`, {
+    method: request.method(),
+    headers: request.headers(),
+    ...(body ? { body: new Uint8Array(body) } : {}),
+  });
+}
+
+/** Answers the page's request with the app's `response`. */
+export async function fulfillFrom(route: Route, response: Response): Promise<void> {
+  await route.fulfill({
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: Buffer.from(await response.arrayBuffer()),
+  });
 }

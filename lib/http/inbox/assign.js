@@ -1,9 +1,10 @@
 // Assigning the conversation shown (POST /api/conversations/:id/assign): to the key's own person,
-// to a name typed, or to nobody. Each answer is about the conversation it was sent for.
+// to one of the business's people or another name typed, or to nobody. Each answer is about the
+// conversation it was sent for.
 
 import { refusalText } from './actions.js';
 import { api, networkTrouble, newIdempotencyKey, offline } from './api.js';
-import { assigneeLabel, showAssignError, showAssignment } from './assignee.js';
+import { assigneeLabel, assigneeTyped, showAssignError, showAssignment } from './assignee.js';
 import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
 import { refreshList } from './list.js';
@@ -12,7 +13,8 @@ import { state } from './state.js';
 
 $('assign-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  assignShown($('assignee').value.trim() || null).catch(networkTrouble);
+  // A listed person's name (or id) typed goes as their id, the assignee /api/me and the list use.
+  assignShown(assigneeTyped($('assignee').value.trim()) || null).catch(networkTrouble);
 });
 $('assign-me').addEventListener('click', () => assignShown(state.me?.assignee ?? null).catch(networkTrouble));
 $('unassign').addEventListener('click', () => assignShown(null).catch(networkTrouble));

@@ -1,7 +1,8 @@
 // Who handles a conversation: who the pasted key is (GET /api/me: the person its replies are
 // signed by, and the assignee that means them, for "Assign to me", the "Assigned to me" view and
-// "(you)" beside their name), and the assign form as the shown conversation has it. Acting on the
-// form is assign.js's.
+// "(you)" beside their name), the business's named people (GET /api/people: offered by name in
+// the assign field, whose assignee is their id), and the assign form as the shown conversation
+// has it. Acting on the form is assign.js's.
 
 import { api, offline } from './api.js';
 import { onLanguageChange, say, t } from './i18n.js';
@@ -19,21 +20,52 @@ export async function loadMe() {
   state.me = result.ok
     ? { assignee: result.data.assignee ?? null, name: result.data.agent?.name ?? null }
     : { assignee: null, name: null };
+  // A server without /api/people (404), or a failed read: nobody offered, names typed still work.
+  const people = await api('/api/people').catch(offline);
+  state.people = people?.ok ? people.data.items.map(({ assignee, name }) => ({ assignee, name })) : [];
+}
+
+/** A name the way people type it, as the server folds it: case and spacing tell nobody apart. */
+const folded = (text) => text.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+
+/** The listed person an assignee (their id) or a name typed means, or undefined. */
+export function personOf(assignee) {
+  if (!assignee) return undefined;
+  const wanted = folded(assignee);
+  return (state.people ?? []).find((p) => p.assignee === assignee || folded(p.name) === wanted);
+}
+
+/** The assignee a name typed in the field sends: a listed person's id, else the text as typed. */
+export const assigneeTyped = (text) => personOf(text)?.assignee ?? text;
+
+/** The people offered in the assign field (its datalist), by name. */
+function showPeople() {
+  $('people').replaceChildren(
+    ...(state.people ?? []).map((person) => {
+      const option = document.createElement('option');
+      option.value = person.name;
+      return option;
+    }),
+  );
 }
 
 /** Whether `assignee` is the key's own person. */
 export const isMine = (assignee) => Boolean(assignee) && assignee === state.me?.assignee;
 
-/** An assignee as the agent reads it: their own name and "(you)", else as stored. */
+/** An assignee as the agent reads it: their own name and "(you)", a listed person's name, else as stored. */
 export function assigneeLabel(assignee) {
   if (!assignee) return null;
-  return isMine(assignee) ? t('assignee.you', { name: state.me.name ?? assignee }) : assignee;
+  const name = personOf(assignee)?.name;
+  return isMine(assignee)
+    ? t('assignee.you', { name: state.me.name ?? name ?? assignee })
+    : (name ?? assignee);
 }
 
 /** Says under the key whose it is (or that it names nobody, so "Assign to me" cannot work). */
 export function showWhoAmI() {
   const me = state.me;
   $('whoami').textContent = !me ? '' : me.name ? t('key.signedIn', { name: me.name }) : t('key.nobody');
+  showPeople();
   const mine = $('view').querySelector('option[value="mine"]');
   mine.disabled = !me?.assignee;
   if (mine.disabled && $('view').value === 'mine') $('view').value = 'awaiting';
@@ -47,7 +79,7 @@ export function showAssignment(conversation, switched) {
   state.assignee = conversation.assignee ?? null;
   const field = $('assignee');
   if (switched) delete field.dataset.edited;
-  if (!field.dataset.edited) field.value = state.assignee ?? '';
+  if (!field.dataset.edited) field.value = personOf(state.assignee)?.name ?? state.assignee ?? '';
   if (switched) showAssignError(null);
   $('assign-form').hidden = false;
   const busy = state.busy.has(`assign ${conversation.id}`);

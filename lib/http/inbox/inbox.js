@@ -30,6 +30,7 @@ function forgetKey(message) {
   state.apiKey = null;
   state.openId = null;
   state.me = null;
+  state.people = null;
   showWhoAmI();
   // The unanswered replies stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
@@ -52,6 +53,7 @@ $('key-form').addEventListener('submit', (event) => {
   endSession();
   state.apiKey = $('api-key').value.trim();
   state.me = null;
+  state.people = null;
   $('api-key').value = '';
   sessionStorage.setItem(KEY_STORAGE, state.apiKey);
   showKeyState();

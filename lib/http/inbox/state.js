@@ -63,6 +63,11 @@ export const state = {
    * person; null until read, and again once the key is forgotten.
    */
   me: null,
+  /**
+   * The business's named people (assignee.js, GET /api/people): [{ assignee, name }], [] when the
+   * server lists none; null until read, and again once the key is forgotten.
+   */
+  people: null,
   /** The shown conversation's assignee (null: nobody), as the last read of it said. */
   assignee: null,
   /** Internal notes typed and not added, by `${keyTag} ${conversation id}`: dropped with the key, as drafts are. */

@@ -18,6 +18,7 @@ import {
   ListConversationsQuery,
 } from '../routes/api.ts';
 import { WhoAmISchema } from '../routes/me.ts';
+import { PeopleSchema } from '../routes/people.ts';
 import { ServiceLevelQuerySchema } from '../routes/service-level.ts';
 import {
   createBody,
@@ -175,6 +176,17 @@ export const OPERATIONS: readonly ApiOperation[] = [
     auth: 'read',
     responses: { 200: { description: 'The key', schema: WhoAmISchema } },
   },
+  {
+    method: 'get',
+    path: '/api/people',
+    operationId: 'listPeople',
+    tag: 'Keys',
+    summary: "The business's named people, to assign a conversation to",
+    description:
+      "Everyone the business configuration lists with a direct contact, the rota and then `people.agents`, each once: the `assignee` that assigns a conversation to them (the one GET /api/me gives their own key), their name as listed now, whether they are on the rota and on duty now, and the phone or email the messages they sign state. A tool offers them by name for `POST …/assign`; the assign API still takes any other assignee as it is (a tool's own ids, a team queue). Read from the configuration: no store read.",
+    auth: 'read',
+    responses: { 200: { description: 'The people', schema: PeopleSchema } },
+  },
 
   {
     method: 'post',
@@ -235,6 +247,8 @@ export const OPERATIONS: readonly ApiOperation[] = [
     operationId: 'assignConversation',
     tag: 'Actions',
     summary: 'Assign to a person (null: unassign)',
+    description:
+      "Stores `assignee` as given (trimmed). For one of the business's people send the `assignee` GET /api/people (or GET /api/me) gives them, their id; any other value is stored too, never refused: a downstream tool may assign by ids of its own (a team queue, its own user ids), conversations keep an assignee whose person has left the configuration, and `GET /api/conversations?assignee=` finds them by the same value.",
     auth: 'reply',
     idempotent: true,
     params: conversationId,

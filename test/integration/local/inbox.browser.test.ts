@@ -1,11 +1,11 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page, Request, Route } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
-import { type Browser, launchBrowser } from '#test/support/browser.ts';
+import { askApp, type Browser, fulfillFrom, launchBrowser } from '#test/support/browser.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { startFakeMeta } from '#test/support/fake-meta.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
@@ -13,26 +13,6 @@ import { metaFixture } from '#test/support/meta-factory.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
-
-/** The page's `request` as `running`'s app answers it (the function behind the inbox's origin). */
-async function askApp(running: TestSwitchboard, request: Request): Promise<Response> {
-  const url = new URL(request.url());
-  const body = request.postDataBuffer();
-  return running.runtime.app.request(`${url.pathname}${url.search}`, {
-    method: request.method(),
-    headers: request.headers(),
-    ...(body ? { body: new Uint8Array(body) } : {}),
-  });
-}
-
-/** Answers the page's request with the app's `response`. */
-async function fulfillFrom(route: Route, response: Response): Promise<void> {
-  await route.fulfill({
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: Buffer.from(await response.arrayBuffer()),
-  });
-}
 
 async function outbox(dataDir: string): Promise<Array<{ text: string; to: string }>> {
   const text = await readFile(join(dataDir, 'outbox.jsonl'), 'utf8').catch(() => '');

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { askApp, type Browser, fulfillFrom, launchBrowser } from '#test/support/browser.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Stop 29: the agents' side in the agent's words. Who handles a conversation is one of the
+// business's named people, offered and shown by name; the page's own words, the API's refusals,
+// channels and attachments included, are in the page's language.
+
+/** Anna and Piotr on the rota, Ewa (a manager) in `people.agents`. */
+const business: BusinessConfig = {
+  ...DEFAULT_BUSINESS_CONFIG,
+  people: {
+    default: 'anna',
+    rota: [
+      { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' },
+      { id: 'piotr', name: 'Piotr Nowak', phone: '22 765 43 21' },
+    ],
+    agents: [{ id: 'ewa', name: 'Ewa Zielińska', email: 'ewa.zielinska@example.com' }],
+  },
+};
+
+describe('the inbox page and the business people', () => {
+  let sb: TestSwitchboard | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  /** The inbox at `hash`, in `language`, served by `running`'s app. */
+  async function openInbox(running: TestSwitchboard, hash: string, language: 'en' | 'pl'): Promise<Browser> {
+    const opened = await launchBrowser({ timezoneId: 'Europe/Warsaw', language });
+    await opened.page.route('http://inbox.test/**', async (route) => {
+      const response = await askApp(running, route.request());
+      await fulfillFrom(route, response).catch(() => undefined);
+    });
+    await opened.page.goto(`http://inbox.test/inbox${hash}`);
+    return opened;
+  }
+
+  /** A key of Anna's own, with the reply scope. */
+  async function annasKey(running: TestSwitchboard): Promise<string> {
+    const created = await running.act('/admin/keys', {
+      name: 'Anna at the desk',
+      scopes: ['read', 'reply'],
+      agentName: 'Anna Kowalska',
+    });
+    return ((await created.json()) as { token: string }).token;
+  }
+
+  it("should offer the business's people by name, assign by their id, and show a listed assignee by name and an unlisted one as stored", async () => {
+    // Prepare: a customer waits, already assigned to Ewa by id (by another tool)
+    const running = await startTestSwitchboard({ business });
+    sb = running;
+    await running.postSms({ From: '+48601000291', Body: 'Kto się mną zajmie?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    await running.act(`/conversations/${id}/assign`, { assignee: 'ewa' });
+    const token = await annasKey(running);
+    browser = await openInbox(running, `#${id}`, 'en');
+    const { page } = browser;
+    const meta = page.locator('#conversation-meta');
+    const field = page.getByRole('combobox', { name: 'Assigned to' });
+    const assigneeOf = async () =>
+      (
+        (await (await running.api(`/api/conversations/${id}`)).json()) as {
+          conversation: { assignee?: string };
+        }
+      ).conversation.assignee ?? null;
+
+    // Act: the key; Ewa shown by name; then Piotr typed as people type, from the keyboard
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await meta.getByText('assigned to Ewa Zielińska').waitFor({ timeout: 10_000 });
+    const shown = {
+      field: await field.inputValue(),
+      offered: await page
+        .locator('#people option')
+        .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value)),
+    };
+    await field.fill('piotr  nowak');
+    await field.press('Enter');
+    await meta.getByText('assigned to Piotr Nowak').waitFor({ timeout: 10_000 });
+    const piotr = { stored: await assigneeOf(), field: await field.inputValue() };
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await meta.getByText('assigned to Anna Kowalska (you)').waitFor({ timeout: 10_000 });
+    const mine = await assigneeOf();
+    await field.fill('Ola');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    await meta.getByText('assigned to Ola').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(shown).toEqual({
+      field: 'Ewa Zielińska',
+      offered: ['Anna Kowalska', 'Piotr Nowak', 'Ewa Zielińska'],
+    });
+    expect(piotr).toEqual({ stored: 'piotr', field: 'Piotr Nowak' });
+    expect(mine).toBe('anna');
+    expect(await assigneeOf()).toBe('Ola');
+    expect(await page.locator('#conversations .assignee').first().textContent()).toBe('assigned to Ola');
+  }, 60_000);
+});
