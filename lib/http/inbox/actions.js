@@ -6,6 +6,7 @@ import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
+import { apiErrorText } from './reasons.js';
 import { draftKey, lockReply, MOVED, showKeptReply, showReplyError, UNANSWERED } from './reply-box.js';
 import { refreshServiceLevel } from './service-level.js';
 import { state } from './state.js';
@@ -15,8 +16,8 @@ const STATS_LAG_MS = 3_000;
 
 /**
  * What an agent should read for each refusal (codes from the API's error bodies), after `what`
- * (a key: 'refusal.notSent'…): a function of the language's words. The API's own message is
- * quoted as it comes, in English.
+ * (a key: 'refusal.notSent'…): a function of the language's words. The API's code is said in
+ * them (apiErrorText); only a code the page has no words for is quoted as the server wrote it.
  */
 export function refusalText(what, result) {
   return () => refusalWords(t(what), result);
@@ -24,7 +25,7 @@ export function refusalText(what, result) {
 
 function refusalWords(what, result) {
   const code = result.error?.code;
-  const message = result.error?.message;
+  const message = result.error ? apiErrorText(result) : null;
   if (code === 'OUTSIDE_WINDOW') {
     // A WhatsApp refusal names the missing template configuration and what to do meanwhile.
     if (result.error.details?.configure) return t('refusal.windowConfigure', { what, message });

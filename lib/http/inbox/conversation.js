@@ -5,7 +5,7 @@ import { api, networkTrouble, offline } from './api.js';
 import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
 import { formatDateTime, onLanguageChange, say, t } from './i18n.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
-import { ackText, deliveryText, replyFailureText } from './reasons.js';
+import { ackText, apiErrorText, deliveryText, replyFailureText } from './reasons.js';
 import {
   keepDraft,
   keepNoteDraft,
@@ -252,7 +252,7 @@ export async function openConversation(id, moveFocus) {
   if (!result?.ok) {
     // The poll tries again; until then the right side says so and offers nothing to act on.
     if (id !== state.shownId) say($('conversation-title'), () => t('conversation.openFailedTitle'));
-    const why = () => (result ? (result.error?.message ?? result.status) : t('conversation.unreachable'));
+    const why = () => (result ? apiErrorText(result) : t('conversation.unreachable'));
     setStatus(() => t('conversation.openFailed', { why: why() }), { about: 'conversation' });
     return false;
   }

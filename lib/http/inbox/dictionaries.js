@@ -1,14 +1,16 @@
 // The page's dictionaries, one per language, and the one function that reads them. Nothing here
 // touches the page (i18n.js does), so a plain node test can check that every key has its twin.
 
+import { enErrors } from './errors-en.js';
+import { plErrors } from './errors-pl.js';
 import { enReasons } from './reasons-en.js';
 import { plReasons } from './reasons-pl.js';
 import { en } from './strings-en.js';
 import { pl } from './strings-pl.js';
 
 export const DICTIONARIES = {
-  en: { ...en, ...enReasons },
-  pl: { ...pl, ...plReasons },
+  en: { ...en, ...enReasons, ...enErrors },
+  pl: { ...pl, ...plReasons, ...plErrors },
 };
 
 export const LANGUAGES = Object.keys(DICTIONARIES);

@@ -5,6 +5,7 @@ import { assigneeLabel } from './assignee.js';
 import { openConversation } from './conversation.js';
 import { onLanguageChange, t } from './i18n.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
+import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
 
 /** The query of each view: the server filters and orders (awaiting/overdue come by replyBy). */
@@ -66,8 +67,7 @@ export async function refreshList() {
   const view = $('view').value;
   const result = await loadList(view);
   if (!result.ok) {
-    const why = result.error?.message ?? result.status;
-    return setStatus(() => t('list.failed', { why }), { about: 'list' });
+    return setStatus(() => t('list.failed', { why: apiErrorText(result) }), { about: 'list' });
   }
   clearStatus('list');
   // Only the waiting views know the customer still waits, so only they mark lateness.

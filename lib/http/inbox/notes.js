@@ -7,6 +7,7 @@ import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.j
 import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
 import { $, setStatus } from './page.js';
+import { apiErrorText } from './reasons.js';
 import { draftKey, showNoteError } from './reply-box.js';
 import { state } from './state.js';
 
@@ -52,8 +53,7 @@ async function addNote() {
     shown ? showNoteError(text) : setStatus(() => t('status.about', { who, text: text() }));
   if (!result) return tell(() => t('note.network'));
   if (result.status >= 500) {
-    const why = result.error?.message ?? result.status;
-    return tell(() => t('note.server', { why }));
+    return tell(() => t('note.server', { why: apiErrorText(result) }));
   }
   state.unansweredNotes.delete(id);
   if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));

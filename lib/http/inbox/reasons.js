@@ -79,3 +79,37 @@ export function replyFailureText(failure, provider) {
   const what = t(failure.status === 'undelivered' ? 'replyFailure.undelivered' : 'replyFailure.failed');
   return `${what}${error ? `: ${error}` : ''}`;
 }
+
+/**
+ * An API error (`{ code, message, details }` of a refusal) in the page's words, by its code
+ * (errors-en.js, errors-pl.js): the server's message is English, for tools and logs. A code
+ * without words (a newer server's) is shown in the server's own message, else as its status.
+ */
+export function apiErrorText(result) {
+  const { code, message, details } = result.error ?? {};
+  const units = (unit, count) => t(unit === 'bytes' ? 'apiError.bytes' : 'apiError.chars', { count });
+  if (code === 'TEXT_TOO_LONG' && details?.limit !== undefined) {
+    const { unit, limit, signature, maxText, channel } = details;
+    return details.template
+      ? t('apiError.TEXT_TOO_LONG.template', { limit: units(unit, limit) })
+      : t('apiError.TEXT_TOO_LONG.signed', {
+          channel,
+          limit: units(unit, limit),
+          signature: units(unit, signature),
+          maxText: units(unit, maxText),
+        });
+  }
+  if (code === 'OUTSIDE_WINDOW' && details?.configure) {
+    const language = known(`apiError.locale.${details.locale}`)
+      ? t(`apiError.locale.${details.locale}`)
+      : details.locale;
+    return t('apiError.OUTSIDE_WINDOW.configure', {
+      channel: details.channel,
+      language,
+      provider: details.provider === 'meta' ? 'WhatsApp Cloud API' : 'Twilio',
+      configure: details.configure,
+    });
+  }
+  if (code && known(`apiError.${code}`)) return t(`apiError.${code}`);
+  return message ?? String(result.status);
+}

@@ -4,6 +4,7 @@
 import { keyTag } from './api.js';
 import { say, t } from './i18n.js';
 import { $ } from './page.js';
+import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
 
 /** Says `text` (a function of the language's words) under the note box, or nothing (null). */
@@ -36,7 +37,7 @@ export function showReplyError(text) {
 /** What the agent reads while a reply has no answer yet (it keeps its text and key until it has). */
 export const UNANSWERED = {
   network: () => t('unanswered.network'),
-  server: (result) => () => t('unanswered.server', { why: result.error?.message ?? result.status }),
+  server: (result) => () => t('unanswered.server', { why: apiErrorText(result) }),
   running: () => t('unanswered.running'),
   again: () => t('unanswered.again'),
   sending: () => t('unanswered.sending'),

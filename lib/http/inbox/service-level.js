@@ -3,6 +3,7 @@
 import { api, offline } from './api.js';
 import { formatDecimal, formatShortDay, onLanguageChange, say, t } from './i18n.js';
 import { $, el } from './page.js';
+import { apiErrorText } from './reasons.js';
 
 const DAY_MS = 86_400_000;
 /** A tick every day or every few (never between two days, which would write a day twice), in Unix seconds. */
@@ -28,12 +29,11 @@ export async function refreshServiceLevel() {
   $('chart-details').hidden = !days;
   $('chart-note').hidden = Boolean(days);
   if (!days) {
-    const why = result?.error?.message;
     say(
       $('chart-note'),
       result?.status === 404
         ? () => t('level.none')
-        : () => t('level.unavailable', { why: why ?? t('level.networkError') }),
+        : () => t('level.unavailable', { why: result ? apiErrorText(result) : t('level.networkError') }),
     );
     return;
   }

@@ -159,14 +159,14 @@ describe('the inbox page', () => {
     await page.getByRole('button', { name: 'Send reply' }).click();
     const networkError = await page.getByRole('alert').getByText('Press Send again').textContent();
     await page.getByRole('button', { name: 'Send reply' }).click();
-    await page.getByRole('alert').getByText('24-hour window').waitFor();
+    await page.getByRole('alert').getByText('messaging window').waitFor();
 
     // Assess
     expect(networkError).toContain('Press Send again: it is safe.');
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect(await page.getByRole('alert').textContent()).toMatch(
-      /^Not sent: The 24-hour window on whatsapp is closed/,
+      /^Not sent: the messaging window on this channel has closed \(.*WhatsApp: 24 hours/,
     );
     expect(await page.getByLabel('Reply to the customer').inputValue()).toBe('Tak, proszę podać nowy adres.');
     const texts = (await outbox(dataDir)).map((line) => line.text);

@@ -1,4 +1,7 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '#lib/http/openapi/document.ts';
+import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 
 // The inbox page's dictionaries are plain browser modules (lib/http/inbox/, served as they are):
 // imported here by URL, as the browser does, so no type declarations are needed for them.
@@ -90,5 +93,64 @@ describe('the inbox page dictionaries', () => {
     // Assess
     expect(filled).toBe('Twoja odpowiedź (Ewa): wysłana.');
     expect(unknown).toBe('Send reply');
+  });
+});
+
+// Stop 29: an API refusal was quoted in English inside a Polish sentence. Every code the API
+// documents for a route the page calls has words of the page's own, in both languages.
+describe("the inbox page's words for the API's error codes", () => {
+  /** The API paths the page's modules call (each `'/api/…'` they hold), as the OpenAPI document names them. */
+  async function calledPaths(): Promise<string[]> {
+    const folder = new URL('../../../lib/http/inbox/', import.meta.url);
+    const files = (await readdir(folder)).filter((name) => name.endsWith('.js'));
+    const paths = new Set<string>();
+    for (const file of files) {
+      const source = await readFile(new URL(file, folder), 'utf8');
+      for (const literal of source.matchAll(/[`'"](\/api\/[^`'"?]*)/g)) {
+        paths.add((literal[1] as string).replace(/\$\{[^}]+\}/g, '{id}'));
+      }
+    }
+    return [...paths].sort();
+  }
+
+  it('should know every error code of every route the page calls, in English and in Polish', async () => {
+    // Prepare
+    const document = buildOpenApiDocument(OPERATIONS, { version: 'test' }) as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, { 'x-error-codes'?: string[] }> }>>;
+    };
+    const paths = await calledPaths();
+
+    // Act: every operation on those paths (each of them has one method)
+    const undocumented = paths.filter((path) => !document.paths[path]);
+    const codes = [
+      ...new Set(
+        paths.flatMap((path) =>
+          Object.values(document.paths[path] ?? {}).flatMap((operation) =>
+            Object.values(operation.responses).flatMap((response) => response['x-error-codes'] ?? []),
+          ),
+        ),
+      ),
+    ].sort();
+    const missing = Object.entries(DICTIONARIES).flatMap(([language, dictionary]) =>
+      codes
+        .filter((code) => dictionary[`apiError.${code}`] === undefined)
+        .map((code) => `${language} ${code}`),
+    );
+
+    // Assess
+    expect(paths).toEqual([
+      '/api/conversations',
+      '/api/conversations/{id}',
+      '/api/conversations/{id}/assign',
+      '/api/conversations/{id}/notes',
+      '/api/conversations/{id}/replies',
+      '/api/conversations/{id}/resolve',
+      '/api/me',
+      '/api/people',
+      '/api/service-level',
+    ]);
+    expect(undocumented).toEqual([]);
+    expect(codes).toContain('TEXT_TOO_LONG');
+    expect(missing).toEqual([]);
   });
 });

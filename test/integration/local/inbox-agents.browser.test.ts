@@ -20,7 +20,7 @@ const business: BusinessConfig = {
   },
 };
 
-describe('the inbox page and the business people', () => {
+describe("the inbox page on the agents' side", () => {
   let sb: TestSwitchboard | undefined;
   let browser: Browser | undefined;
 
@@ -102,5 +102,51 @@ describe('the inbox page and the business people', () => {
     expect(mine).toBe('anna');
     expect(await assigneeOf()).toBe('Ola');
     expect(await page.locator('#conversations .assignee').first().textContent()).toBe('assigned to Ola');
+  }, 60_000);
+
+  it("should say the API's refusals in the page's language, by their code, and the server's own words for a code it does not know", async () => {
+    // Prepare: a customer waits on SMS; the page is in Polish
+    const running = await startTestSwitchboard({ business });
+    sb = running;
+    await running.postSms({ From: '+48601000292', Body: 'Czy paczka już wyszła?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const token = await annasKey(running);
+    browser = await openInbox(running, `#${id}`, 'pl');
+    const { page } = browser;
+    const replyError = page.locator('#reply-error');
+    // A code no dictionary has: the page shows the server's message as it is.
+    await page.route('http://inbox.test/api/conversations/*/resolve', (route) =>
+      route.fulfill({
+        status: 409,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'SOMETHING_NEW', message: 'A reason from a newer server' } }),
+      }),
+    );
+
+    // Act: a reply longer than an SMS takes; then a resolve the server refuses with a new code;
+    // then a conversation that does not exist
+    await page.getByLabel('Klucz API').fill(token);
+    await page.getByRole('button', { name: 'Użyj klucza' }).click();
+    await page.locator('#messages .text').getByText('Czy paczka już wyszła?').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Odpowiedź dla klienta').fill('a'.repeat(1_700));
+    await page.getByRole('button', { name: 'Odpowiedz' }).click();
+    await replyError.getByText('Nie wysłano').waitFor({ timeout: 10_000 });
+    const tooLong = await replyError.textContent();
+    await page.getByRole('button', { name: 'Zamknij rozmowę' }).click();
+    await replyError.getByText('Nie zamknięto').waitFor({ timeout: 10_000 });
+    const unknownCode = await replyError.textContent();
+    await page.evaluate(() => {
+      location.hash = '#conv_00000000000000000000000000';
+    });
+    await page.locator('#status').getByText('Nie udało się otworzyć rozmowy').waitFor({ timeout: 10_000 });
+    const notFound = await page.locator('#status').textContent();
+
+    // Assess
+    expect(tooLong).toBe(
+      'Nie wysłano (TEXT_TOO_LONG): odpowiedź jest za długa: sms mieści najwyżej 1600 znaków razem z podpisem, który zajmuje 33 znaki; skróć tekst do 1567 znaków',
+    );
+    expect(unknownCode).toBe('Nie zamknięto (SOMETHING_NEW): A reason from a newer server');
+    expect(notFound).toBe('Nie udało się otworzyć rozmowy: nie ma takiej rozmowy');
   }, 60_000);
 });
