@@ -4,6 +4,7 @@
 import { api, networkTrouble, offline } from './api.js';
 import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
 import { formatDateTime, onLanguageChange, say, t } from './i18n.js';
+import { channelName, mediaKind } from './names.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { ackText, apiErrorText, deliveryText, replyFailureText } from './reasons.js';
 import {
@@ -46,7 +47,7 @@ function renderMessage(message) {
         { class: 'media' },
         t('message.attachments', {
           count: message.media.length,
-          types: message.media.map((m) => m.contentType).join(', '),
+          types: message.media.map((m) => mediaKind(m.contentType)).join(', '),
         }),
       )
     : null;
@@ -68,7 +69,7 @@ function renderMessage(message) {
       'p',
       { class: 'message-head' },
       el('strong', {}, messageLabel(message)),
-      ` · ${message.channel} · `,
+      ` · ${channelName(message.channel)} · `,
       el('time', { datetime: message.createdAt }, formatDateTime(new Date(message.createdAt))),
       delivery ? ` · ${delivery}` : null,
     ),
@@ -196,7 +197,7 @@ function showHeader() {
   const late = Boolean(conversation.replyBy) && Date.parse(conversation.replyBy) < now;
   $('conversation-meta').textContent = [
     t(conversation.status === 'open' ? 'conversation.open' : 'conversation.resolved'),
-    t('conversation.channels', { channels: conversation.contact.channels.join(', ') }),
+    t('conversation.channels', { channels: conversation.contact.channels.map(channelName).join(', ') }),
     conversation.assignee
       ? t('assignee.to', { who: assigneeLabel(conversation.assignee) })
       : t('assignee.nobody'),

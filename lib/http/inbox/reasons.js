@@ -7,6 +7,7 @@
 
 import { DICTIONARIES } from './dictionaries.js';
 import { t } from './i18n.js';
+import { channelName } from './names.js';
 
 /** Whether the dictionaries have words for `key` (every language has the same keys). */
 const known = (key) => DICTIONARIES.en[key] !== undefined;
@@ -93,7 +94,7 @@ export function apiErrorText(result) {
     return details.template
       ? t('apiError.TEXT_TOO_LONG.template', { limit: units(unit, limit) })
       : t('apiError.TEXT_TOO_LONG.signed', {
-          channel,
+          channel: channelName(channel),
           limit: units(unit, limit),
           signature: units(unit, signature),
           maxText: units(unit, maxText),
@@ -104,7 +105,7 @@ export function apiErrorText(result) {
       ? t(`apiError.locale.${details.locale}`)
       : details.locale;
     return t('apiError.OUTSIDE_WINDOW.configure', {
-      channel: details.channel,
+      channel: channelName(details.channel),
       language,
       provider: details.provider === 'meta' ? 'WhatsApp Cloud API' : 'Twilio',
       configure: details.configure,

@@ -144,9 +144,60 @@ describe("the inbox page on the agents' side", () => {
 
     // Assess
     expect(tooLong).toBe(
-      'Nie wysłano (TEXT_TOO_LONG): odpowiedź jest za długa: sms mieści najwyżej 1600 znaków razem z podpisem, który zajmuje 33 znaki; skróć tekst do 1567 znaków',
+      'Nie wysłano (TEXT_TOO_LONG): odpowiedź jest za długa: SMS mieści najwyżej 1600 znaków razem z podpisem, który zajmuje 33 znaki; skróć tekst do 1567 znaków',
     );
     expect(unknownCode).toBe('Nie zamknięto (SOMETHING_NEW): A reason from a newer server');
     expect(notFound).toBe('Nie udało się otworzyć rozmowy: nie ma takiej rozmowy');
+  }, 60_000);
+
+  it("should name channels and attachment kinds in the page's language, not as the API spells them", async () => {
+    // Prepare: an MMS with a photo and a PDF , then a
+    // WhatsApp message from the same number
+    const running = await startTestSwitchboard({ business });
+    sb = running;
+    await running.postTwilio('messaging', 'mms-two-media', { From: '+48601000293', To: '+48221234567' });
+    running.clock.advance(60_000);
+    await running.postSms({
+      From: 'whatsapp:+48601000293',
+      To: 'whatsapp:+48221234567',
+      Body: 'I jeszcze jedno pytanie',
+    });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const token = await annasKey(running);
+    browser = await openInbox(running, `#${id}`, 'pl');
+    const { page } = browser;
+    const media = page.locator('#messages .media');
+
+    // Act: the conversation in Polish, then in English
+    await page.getByLabel('Klucz API').fill(token);
+    await page.getByRole('button', { name: 'Użyj klucza' }).click();
+    await media.first().waitFor({ timeout: 10_000 });
+    const polish = {
+      attachments: await media.first().textContent(),
+      head: await page
+        .locator('#messages li', { has: page.locator('.media') })
+        .locator('.message-head')
+        .textContent(),
+      meta: await page.locator('#conversation-meta').textContent(),
+      listed: await page.locator('#conversations .channel').first().textContent(),
+    };
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    const english = {
+      attachments: await media.first().textContent(),
+      meta: await page.locator('#conversation-meta').textContent(),
+      listed: await page.locator('#conversations .channel').first().textContent(),
+    };
+
+    // Assess
+    expect(polish.attachments).toBe('2 załączniki: zdjęcie, dokument PDF');
+    expect(polish.head).toMatch(/^Klient · MMS · /);
+    expect(polish.meta).toMatch(/^Otwarta · kanały: MMS, WhatsApp · /);
+    expect(polish.listed).toBe('WhatsApp');
+    expect(english).toEqual({
+      attachments: '2 attachments: image, PDF document',
+      meta: expect.stringMatching(/^Open · channels: MMS, WhatsApp · /),
+      listed: 'WhatsApp',
+    });
   }, 60_000);
 });

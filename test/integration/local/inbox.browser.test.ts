@@ -2210,7 +2210,7 @@ describe('the inbox page in Polish and English', () => {
       'Skrzynka Switchboard',
     ]);
     const meta = (await page.locator('#conversation-meta').textContent()) ?? '';
-    expect(meta).toContain('Otwarta · kanały: sms · nikt nie prowadzi');
+    expect(meta).toContain('Otwarta · kanały: SMS · nikt nie prowadzi');
     expect(meta).toContain(
       'potwierdzenie nie dotarło: telefon jest wyłączony lub poza zasięgiem (błąd 30003)',
     );
@@ -2353,7 +2353,7 @@ describe('the inbox page in Polish and English', () => {
       lang: 'en',
       draft,
       meta: expect.stringMatching(
-        /^Open · channels: sms · not assigned · (Overdue: )?reply by .* · acknowledgement sent$/,
+        /^Open · channels: SMS · not assigned · (Overdue: )?reply by .* · acknowledgement sent$/,
       ),
       count: '1 conversation',
       send: true,

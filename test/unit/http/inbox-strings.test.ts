@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS } from '#lib/domain/channel.ts';
 import { buildOpenApiDocument } from '#lib/http/openapi/document.ts';
 import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 
@@ -152,5 +153,20 @@ describe("the inbox page's words for the API's error codes", () => {
     expect(undocumented).toEqual([]);
     expect(codes).toContain('TEXT_TOO_LONG');
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the inbox page's words for channels", () => {
+  it('should name every channel the API has, in English and in Polish', () => {
+    // Act
+    const missing = Object.entries(DICTIONARIES).flatMap(([language, dictionary]) =>
+      CHANNELS.filter((channel) => dictionary[`channel.${channel}`] === undefined).map(
+        (channel) => `${language} ${channel}`,
+      ),
+    );
+
+    // Assess
+    expect(missing).toEqual([]);
+    expect(translate('pl', 'channel.voice')).toBe('telefon');
   });
 });
