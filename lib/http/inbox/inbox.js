@@ -32,7 +32,7 @@ function forgetKey(message) {
   state.me = null;
   state.people = null;
   showWhoAmI();
-  // The unanswered replies stay (off screen): the same key pasted again retries them safely.
+  // The unanswered replies and notes stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
   // Without a key nothing customer-related stays on screen, nor in memory as a draft.
@@ -40,7 +40,6 @@ function forgetKey(message) {
   clearConversation(() => t('conversation.none'));
   state.drafts.clear();
   state.noteDrafts.clear();
-  state.unansweredNotes.clear();
   // A reply moved to a conversation not shown yet is a draft too (refused, never sent): the next
   // key's agent must not find it in their box and send it under their name.
   state.moved.clear();

@@ -30,9 +30,14 @@ async function addNote() {
   const text = $('note-text').value.trim();
   if (!id || !text || state.busy.has(busy)) return;
   const who = $('conversation-title').textContent;
-  // The same note again after no answer goes under the same key: stored once, whatever happened.
+  // The same note again after no answer goes under the same key: stored once, whatever happened
+  // (the API keeps Idempotency-Keys per API key: only under the key it went with).
+  const tag = keyTag(state.apiKey);
   const previous = state.unansweredNotes.get(id);
-  const attempt = previous?.text === text ? previous : { text, key: newIdempotencyKey() };
+  const attempt =
+    previous?.text === text && previous.keyTag === tag
+      ? previous
+      : { text, key: newIdempotencyKey(), keyTag: tag };
   state.unansweredNotes.set(id, attempt);
   state.busy.add(busy);
   $('add-note').disabled = true;

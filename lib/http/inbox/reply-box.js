@@ -22,8 +22,20 @@ export function keepNoteDraft() {
   else state.noteDrafts.delete(key);
 }
 
-/** A conversation just shown: its note box gets the note begun in it, if any. */
+/**
+ * A conversation just shown: its note box gets its note added without an answer, if any (as a
+ * reply's, kept across "Forget key": the same text added again goes under the same key), else the
+ * note begun in it.
+ */
 export function showKeptNote(id) {
+  const attempt = state.unansweredNotes.get(id);
+  if (attempt) {
+    $('note-text').value = attempt.text;
+    if (attempt.keyTag === keyTag(state.apiKey)) return showNoteError(() => t('note.again'));
+    // Added under a key since forgotten: from this key it would be a new note, maybe a second.
+    state.unansweredNotes.delete(id);
+    return showNoteError(() => t('note.otherKey'));
+  }
   $('note-text').value = state.noteDrafts.get(draftKey(keyTag(state.apiKey), id)) ?? '';
   showNoteError(null);
 }
@@ -75,8 +87,8 @@ export function keepDraft() {
 window.addEventListener('beforeunload', (event) => {
   keepDraft();
   keepNoteDraft();
-  if (state.drafts.size > 0 || state.noteDrafts.size > 0 || state.unanswered.size > 0 || state.moved.size > 0)
-    event.preventDefault();
+  const kept = [state.drafts, state.noteDrafts, state.unanswered, state.unansweredNotes, state.moved];
+  if (kept.some((held) => held.size > 0)) event.preventDefault();
 });
 
 /**

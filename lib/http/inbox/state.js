@@ -73,8 +73,11 @@ export const state = {
   /** Internal notes typed and not added, by `${keyTag} ${conversation id}`: dropped with the key, as drafts are. */
   noteDrafts: new Map(),
   /**
-   * A note sent without an answer (the network failed, a 5xx), by conversation id: { text, key }.
-   * Added again with the same text it goes under the same Idempotency-Key, so it is stored once.
+   * A note sent without an answer (the network failed, a 5xx, the key forgotten before it came),
+   * by conversation id: { text, key, keyTag }. Added again with the same text under the same API
+   * key it goes under the same Idempotency-Key, so it is stored once. Kept across "Forget key" as
+   * unanswered replies are (found at stop 29: a note whose key was forgotten mid-send, added again
+   * once the key was back, went under a new Idempotency-Key and was stored twice).
    */
   unansweredNotes: new Map(),
   /** The conversations whose assignment or note is being sent: pressed again meanwhile, nothing is sent twice. */

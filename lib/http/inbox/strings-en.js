@@ -106,6 +106,10 @@ export const en = {
   'note.added': 'Note added (not sent to the customer).',
   'note.addedTo': 'Your note on {who} was added.',
   'note.network': 'Note not added: the network failed. Press Add note again: it is safe.',
+  'note.again':
+    'This note was added but no answer came back: it may or may not have been stored. Press Add note again: it is safe.',
+  'note.otherKey':
+    'This note was added with another API key and no answer came back: it may have been stored. Read the messages above before you add it: from this key it would be a new note.',
   'note.server': 'Note not added: the server failed ({why}). Press Add note again: it is safe.',
   'assign.label': 'Assigned to',
   'assign.assign': 'Assign',

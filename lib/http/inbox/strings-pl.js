@@ -117,6 +117,10 @@ export const pl = {
   'note.added': 'Notatka dodana (klient jej nie dostaje).',
   'note.addedTo': 'Twoja notatka ({who}) została dodana.',
   'note.network': 'Notatka niedodana: zawiodła sieć. Naciśnij Dodaj notatkę jeszcze raz, to bezpieczne.',
+  'note.again':
+    'Ta notatka została wysłana, ale nie przyszła odpowiedź: mogła zostać zapisana albo nie. Naciśnij Dodaj notatkę jeszcze raz, to bezpieczne.',
+  'note.otherKey':
+    'Ta notatka została wysłana z innym kluczem API i nie przyszła odpowiedź: mogła zostać zapisana. Przeczytaj wiadomości powyżej, zanim ją dodasz: z tym kluczem byłaby nową notatką.',
   'note.server':
     'Notatka niedodana: błąd serwera ({why}). Naciśnij Dodaj notatkę jeszcze raz, to bezpieczne.',
   'assign.label': 'Prowadzi',

@@ -200,4 +200,71 @@ describe("the inbox page on the agents' side", () => {
       listed: 'WhatsApp',
     });
   }, 60_000);
+
+  // Stop 29: replies kept their Idempotency-Key across "Forget key"; notes did not, so a note
+  // whose answer the forgotten key lost, added again once the key was back, was stored twice.
+  it('should add a note once when the key was forgotten before its answer came and the agent adds it again under the same key', async () => {
+    // Prepare: a customer waits; the note's request reaches the API only after the key is forgotten
+    const running = await startTestSwitchboard({ business });
+    sb = running;
+    await running.postSms({ From: '+48601000294', Body: 'Proszę o fakturę na firmę.' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    const token = await annasKey(running);
+    browser = await openInbox(running, `#${id}`, 'en');
+    const { page } = browser;
+    const keys: string[] = [];
+    const { promise: slow, resolve: arrive } = Promise.withResolvers<void>();
+    const stored = Promise.withResolvers<void>();
+    await page.route('http://inbox.test/api/conversations/*/notes', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length === 1) await slow;
+      const response = await askApp(running, route.request());
+      if (keys.length === 1) stored.resolve();
+      await fulfillFrom(route, response).catch(() => undefined);
+    });
+    const notesOf = async () =>
+      (
+        (await (await running.api(`/api/conversations/${id}`)).json()) as {
+          messages: Array<{ kind: string }>;
+        }
+      ).messages.filter((message) => message.kind === 'note').length;
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    const text = 'Faktura na NIP 123-456-78-90.';
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Proszę o fakturę na firmę.')
+      .waitFor({ timeout: 10_000 });
+
+    // Act: the note is added, the key forgotten before the answer, the note stored meanwhile;
+    // the same key is pasted back and the agent adds the note again (typing it if the box is empty)
+    await box.fill(text);
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => keys.length).toBe(1);
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    arrive();
+    await stored.promise;
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page
+      .locator('#conversations')
+      .getByRole('button', { name: /phone:\+48601000294/ })
+      .click();
+    await page
+      .locator('#messages .text')
+      .getByText('Proszę o fakturę na firmę.')
+      .waitFor({ timeout: 10_000 });
+    const kept = await box.inputValue();
+    if (kept === '') await box.fill(text);
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+
+    // Assess: one note, because the second request carried the first one's key
+    expect(await notesOf()).toBe(1);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(kept).toBe(text);
+  }, 60_000);
 });
