@@ -84,7 +84,8 @@ export type ReplyResult =
   | { kind: 'other-open'; conversationId: string }
   /** The key's agent name is not listed in the configuration: nobody to sign with a direct contact. */
   | { kind: 'agent-not-listed'; agentName: string }
-  | { kind: 'rejected'; reason: string }
+  /** The provider refused the reply for good: its reason (`SEND_REJECTED:21610`) and who refused it. */
+  | { kind: 'rejected'; reason: string; provider: string }
   /**
    * The provider did not answer after taking the request: the reply may have gone. Retried with
    * the same Idempotency-Key after `retryAfterSeconds`, it is looked up and sent only if it did not.
@@ -421,6 +422,7 @@ export async function sendReply(
       return {
         kind: 'rejected',
         reason: `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`,
+        provider: route.provider,
       };
     }
     throw error;

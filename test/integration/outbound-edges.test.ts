@@ -128,6 +128,30 @@ describe('what we send, and what providers tell us about it', () => {
     expect(twilio.requests).toHaveLength(sentBefore);
   });
 
+  // Stop 29: the provider's refusal was told only inside the English message, so a tool (the
+  // inbox, in Polish) could not say why in its own words.
+  it("should name the provider and its code in the details of an agent's reply the provider refused (422 PROVIDER_REJECTED)", async () => {
+    // Prepare: the customer has since unsubscribed at Twilio (21610)
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: '+48601234567' });
+    await sb.drain();
+    const [conversation] = await conversations(sb);
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+
+    // Act
+    const response = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Dzień dobry' });
+
+    // Assess
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 'PROVIDER_REJECTED',
+        details: { provider: 'twilio', reason: 'SEND_REJECTED:21610' },
+      },
+    });
+  });
+
   it('should not text the acknowledgement twice when Twilio took it but its answer did not arrive in time (the send is looked up, not repeated)', async () => {
     // Prepare: Twilio accepts the first send (the customer's phone gets it), but its answer is
     // lost on the way back: the attempt ends as a timeout, as a slow or dropped answer does

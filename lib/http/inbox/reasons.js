@@ -111,6 +111,8 @@ export function apiErrorText(result) {
       configure: details.configure,
     });
   }
+  // Why the provider refused it ("SEND_REJECTED:21610"), in words, with the provider's code.
+  if (code === 'PROVIDER_REJECTED' && details?.reason) return reasonText(details.reason, details.provider);
   if (code && known(`apiError.${code}`)) return t(`apiError.${code}`);
   return message ?? String(result.status);
 }

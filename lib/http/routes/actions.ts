@@ -183,7 +183,10 @@ export function actionRoutes(
         return c.json(errorBody('AGENT_NOT_LISTED', agentNotListed(result.agentName)), 422);
       case 'rejected':
         return c.json(
-          errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`),
+          errorBody('PROVIDER_REJECTED', `The provider refused the message (${result.reason})`, {
+            provider: result.provider,
+            reason: result.reason,
+          }),
           422,
         );
       case 'too-long':

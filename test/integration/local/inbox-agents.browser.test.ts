@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { askApp, type Browser, fulfillFrom, launchBrowser } from '#test/support/browser.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 // Stop 29: the agents' side in the agent's words. Who handles a conversation is one of the
 // business's named people, offered and shown by name; the page's own words, the API's refusals,
@@ -23,12 +28,15 @@ const business: BusinessConfig = {
 describe("the inbox page on the agents' side", () => {
   let sb: TestSwitchboard | undefined;
   let browser: Browser | undefined;
+  let twilio: FakeTwilio | undefined;
 
   afterEach(async () => {
     await browser?.close();
     browser = undefined;
     await sb?.stop();
     sb = undefined;
+    await twilio?.close();
+    twilio = undefined;
   });
 
   /** The inbox at `hash`, in `language`, served by `running`'s app. */
@@ -266,5 +274,34 @@ describe("the inbox page on the agents' side", () => {
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect(kept).toBe(text);
+  }, 60_000);
+
+  it("should say why the provider refused a reply, in the page's language, from the refusal's details", async () => {
+    // Prepare: a customer waits; Twilio will refuse the reply (21610: they unsubscribed)
+    twilio = await startFakeTwilio();
+    const running = await startTestSwitchboardThroughTwilio(twilio, { business });
+    sb = running;
+    await running.postSms({ From: '+48601000295', Body: 'Czy zamówienie jest gotowe?' });
+    await running.drain();
+    const id = (await running.onlyOpenConversation()).id;
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+    browser = await openInbox(running, `#${id}`, 'pl');
+    const { page } = browser;
+
+    // Act
+    await page.getByLabel('Klucz API').fill(await annasKey(running));
+    await page.getByRole('button', { name: 'Użyj klucza' }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Czy zamówienie jest gotowe?')
+      .waitFor({ timeout: 10_000 });
+    await page.getByLabel('Odpowiedź dla klienta').fill('Tak, jest gotowe.');
+    await page.getByRole('button', { name: 'Odpowiedz' }).click();
+    await page.locator('#reply-error').getByText('Nie wysłano').waitFor({ timeout: 10_000 });
+
+    // Assess
+    expect(await page.locator('#reply-error').textContent()).toBe(
+      'Nie wysłano (PROVIDER_REJECTED): dostawca je odrzucił: klient wypisał się z wiadomości (odpisał STOP) (błąd 21610)',
+    );
   }, 60_000);
 });
