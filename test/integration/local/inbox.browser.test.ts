@@ -489,7 +489,12 @@ describe('the inbox page', () => {
     expect(await note.locator('.message-head strong').textContent()).toBe(
       'Internal note by Anna Kowalska, not sent to the customer',
     );
-    expect(await page.getByLabel('Internal note (the customer will not see it)').inputValue()).toBe('');
+    // The box empties on the API's answer; a poll may show the note in the timeline just before.
+    await expect
+      .poll(() => page.getByLabel('Internal note (the customer will not see it)').inputValue(), {
+        timeout: 10_000,
+      })
+      .toBe('');
     const { messages } = (await (await api(`/api/conversations/${id}`)).json()) as {
       messages: Array<{ kind: string; text: string }>;
     };
@@ -789,8 +794,9 @@ describe('the inbox page over a failing store', () => {
     await earlier.click();
     await page.locator('#messages .text').getByText('Wiadomość 1', { exact: true }).waitFor();
 
-    // Assess: the line no longer tells of the failure; every message is shown
-    expect(await status.textContent()).toBe('');
+    // Assess: the line no longer tells of the failure (cleared once the page is drawn); every
+    // message is shown
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('');
     expect(await page.locator('#messages [data-kind="message"]').count()).toBe(101);
   }, 90_000);
 
