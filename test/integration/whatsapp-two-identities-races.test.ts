@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { whatsappUserText } from '#test/support/meta-factory.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -11,7 +11,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 let sequence = 0;
 
 /** A WhatsApp Cloud text message from `bsuid`, with `number` beside it when given. */
-function whatsappText(text: string, bsuid: string, number?: string) {
+function whatsappText(text: string, bsuid: string | undefined, number?: string) {
   sequence++;
   return whatsappUserText(
     text,
@@ -142,21 +142,7 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     // Prepare: the number (an older webhook, without BSUID) and the BSUID alone each had a
     // conversation, acknowledged and answered; hours later the customer writes twice at once
     sb = await startTestSwitchboard();
-    sequence++;
-    await sb.postMeta(
-      whatsappEnvelope({
-        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: NUMBER }],
-        messages: [
-          {
-            from: NUMBER,
-            id: `wamid.two-identities-race-${sequence}`,
-            timestamp: String(1763986400 + sequence),
-            type: 'text',
-            text: { body: 'Dzień dobry, mam pytanie o zamówienie' },
-          },
-        ],
-      }),
-    );
+    await sb.postMeta(whatsappText('Dzień dobry, mam pytanie o zamówienie', undefined, NUMBER));
     await sb.postMeta(whatsappText('Czy macie to w innym kolorze?', BSUID));
     await sb.drain();
     sb.clock.advance(20 * 60_000);

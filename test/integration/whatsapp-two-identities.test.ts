@@ -23,7 +23,7 @@ function whatsappText(text: string, who: { number?: string; bsuid?: string } = {
   sequence++;
   return whatsappUserText(
     text,
-    { bsuid: who.bsuid ?? BSUID, number },
+    { bsuid: 'bsuid' in who ? who.bsuid : BSUID, number },
     `wamid.two-identities-${sequence}`,
     1763986400 + sequence,
   );
@@ -461,21 +461,7 @@ describe('one WhatsApp customer under a number and a business-scoped user id', (
     // Prepare: the customer writes with their number only (an older webhook, before Meta added
     // BSUIDs), then with their BSUID only: two conversations, two acks queued, none sent
     sb = await startTestSwitchboard();
-    sequence++;
-    await sb.postMeta(
-      whatsappEnvelope({
-        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: NUMBER }],
-        messages: [
-          {
-            from: NUMBER,
-            id: `wamid.two-identities-${sequence}`,
-            timestamp: String(1763986400 + sequence),
-            type: 'text',
-            text: { body: 'Dzień dobry, mam pytanie o zamówienie' },
-          },
-        ],
-      }),
-    );
+    await sb.postMeta(whatsappText('Dzień dobry, mam pytanie o zamówienie', { bsuid: undefined }));
     sb.clock.advance(20_000);
     await sb.postMeta(bsuidOnly('Czy macie to w innym kolorze?'));
 

@@ -167,11 +167,12 @@ export function whatsappAppEchoEnvelope(
 /**
  * A WhatsApp Cloud text message from a user known by their business-scoped user id (BSUID), with
  * their number beside it when given (Meta's "Business-scoped user IDs": a user with a username
- * whose number the business has not exchanged messages with comes with the BSUID only).
+ * whose number the business has not exchanged messages with comes with the BSUID only), or by
+ * their number alone (a webhook from before Meta added BSUIDs).
  */
 export function whatsappUserText(
   text: string,
-  user: { bsuid: string; number?: string | undefined },
+  user: { bsuid?: string | undefined; number?: string | undefined },
   id: string,
   timestamp: number,
 ): Record<string, unknown> {
@@ -181,13 +182,13 @@ export function whatsappUserText(
       {
         profile: { name: 'Ewa Kowalska', ...(number ? {} : { username: '@ewa' }) },
         ...(number ? { wa_id: number } : {}),
-        user_id: bsuid,
+        ...(bsuid ? { user_id: bsuid } : {}),
       },
     ],
     messages: [
       {
         ...(number ? { from: number } : {}),
-        from_user_id: bsuid,
+        ...(bsuid ? { from_user_id: bsuid } : {}),
         id,
         timestamp: String(timestamp),
         type: 'text',
