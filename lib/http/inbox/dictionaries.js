@@ -15,6 +15,9 @@ export const DICTIONARIES = {
 
 export const LANGUAGES = Object.keys(DICTIONARIES);
 
+/** Whether the dictionaries have words for `key` (every language has the same keys). */
+export const hasWords = (key) => DICTIONARIES.en[key] !== undefined;
+
 const pluralRules = new Map();
 function pluralOf(language, count) {
   if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language));

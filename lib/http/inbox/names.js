@@ -2,14 +2,11 @@
 // "voice", "image/jpeg"); an agent reads "WhatsApp", "phone call", "image". A channel or a kind
 // the dictionaries do not know (a newer server's) is shown as the API gives it.
 
-import { DICTIONARIES } from './dictionaries.js';
+import { hasWords } from './dictionaries.js';
 import { t } from './i18n.js';
 
-/** Whether the dictionaries have words for `key` (every language has the same keys). */
-const known = (key) => DICTIONARIES.en[key] !== undefined;
-
 /** A channel of the API (lib/domain/channel.ts: sms, mms, whatsapp, voice, …) in words. */
-export const channelName = (channel) => (known(`channel.${channel}`) ? t(`channel.${channel}`) : channel);
+export const channelName = (channel) => (hasWords(`channel.${channel}`) ? t(`channel.${channel}`) : channel);
 
 /** What an attachment is, by its content type; the first pattern that matches names it. */
 const KINDS = [

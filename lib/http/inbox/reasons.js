@@ -5,12 +5,9 @@
 // meta.<code>, reason.<code>). Unknown codes are shown as they are: the words are a help, never
 // a filter.
 
-import { DICTIONARIES } from './dictionaries.js';
+import { hasWords } from './dictionaries.js';
 import { t } from './i18n.js';
 import { channelName } from './names.js';
-
-/** Whether the dictionaries have words for `key` (every language has the same keys). */
-const known = (key) => DICTIONARIES.en[key] !== undefined;
 
 /**
  * The provider's code in words, with the code itself (to search for, or to give support).
@@ -21,7 +18,7 @@ export function providerErrorText(provider, code) {
   if (!code) return null;
   const key = `${provider}.${code}`;
   const ours = provider === 'meta' || provider === 'twilio';
-  return ours && known(key) ? t('error.known', { text: t(key), code }) : t('error.code', { code });
+  return ours && hasWords(key) ? t('error.known', { text: t(key), code }) : t('error.code', { code });
 }
 
 /** An automatic mail or a list post (RFC 3834 headers): never answered automatically. */
@@ -34,7 +31,7 @@ const SEND_FAILURES = new Set(['SEND_REJECTED', 'SEND_FAILED', 'SEND_UNAUTHORIZE
 export function reasonText(reason, provider) {
   if (!reason) return null;
   // Why an acknowledgement was not sent, or failed (a skipped one is no fault).
-  if (known(`reason.${reason}`)) return t(`reason.${reason}`);
+  if (hasWords(`reason.${reason}`)) return t(`reason.${reason}`);
   if (reason.startsWith('keyword:')) return t('reasons.keyword', { keyword: reason.slice(8).toUpperCase() });
   if (AUTOMATIC_MAIL.test(reason)) return t('reasons.automatic', { reason });
   const [what = '', code] = reason.split(':', 2);
@@ -56,11 +53,11 @@ export function ackText(ack, provider) {
   // A pending ack with a reason is one the worker retries after a failed send.
   if (ack.state === 'pending' && why) return t('ack.retrying', { why });
   if (ack.reason === 'spoken-on-call') return t('ack.spoken', { why });
-  return known(`ack.${ack.state}`) ? t(`ack.${ack.state}`) : ack.state;
+  return hasWords(`ack.${ack.state}`) ? t(`ack.${ack.state}`) : ack.state;
 }
 
 /** A delivery status (queued, sent, delivered, read, undelivered, failed) in words. */
-const statusText = (status) => (known(`delivery.${status}`) ? t(`delivery.${status}`) : status);
+const statusText = (status) => (hasWords(`delivery.${status}`) ? t(`delivery.${status}`) : status);
 
 /** A message's delivery as its header says it: the status, and the provider's error in words. */
 export function deliveryText(message) {
@@ -101,7 +98,7 @@ export function apiErrorText(result) {
         });
   }
   if (code === 'OUTSIDE_WINDOW' && details?.configure) {
-    const language = known(`apiError.locale.${details.locale}`)
+    const language = hasWords(`apiError.locale.${details.locale}`)
       ? t(`apiError.locale.${details.locale}`)
       : details.locale;
     return t('apiError.OUTSIDE_WINDOW.configure', {
@@ -113,6 +110,6 @@ export function apiErrorText(result) {
   }
   // Why the provider refused it ("SEND_REJECTED:21610"), in words, with the provider's code.
   if (code === 'PROVIDER_REJECTED' && details?.reason) return reasonText(details.reason, details.provider);
-  if (code && known(`apiError.${code}`)) return t(`apiError.${code}`);
+  if (code && hasWords(`apiError.${code}`)) return t(`apiError.${code}`);
   return message ?? String(result.status);
 }
