@@ -24,6 +24,42 @@ function whatsappText(text: string, bsuid: string | undefined, number?: string) 
 const NUMBER = '48601234567';
 const BSUID = 'PL.13491208655302741918';
 
+/**
+ * Forces the window of a BSUID-only recording that writes a new wait after the link read its
+ * conversation: once that recording has read the link (its contact's claim, none yet), the
+ * linking message (number and BSUID) runs up to its message write (link written, the BSUID's
+ * conversation read), and waits there until `first` (the rest of that recording) is done.
+ */
+function linkingInside(sb: TestSwitchboard, first: () => Promise<unknown>) {
+  let linking: Promise<Response> | undefined;
+  const { promise: linkingHeld, resolve: holdLinking } = Promise.withResolvers<void>();
+  const heldLinking = beforeCall(
+    sb.backends.dynamodb,
+    { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
+    async () => {
+      holdLinking();
+      await first();
+    },
+  );
+  const heldFirst = beforeCall(
+    sb.backends.dynamodb,
+    { command: 'UpdateItemCommand', match: pkStartsWith(`CONTACT#whatsapp:${BSUID}`) },
+    async () => {
+      linking = sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
+      await linkingHeld;
+    },
+  );
+  return {
+    linking: () => linking,
+    heldFirst,
+    heldLinking,
+    remove() {
+      heldFirst.remove();
+      heldLinking.remove();
+    },
+  };
+}
+
 describe('one WhatsApp customer writing under a number and a BSUID in parallel requests', () => {
   let sb: TestSwitchboard;
 
@@ -156,41 +192,24 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     // up to its message write (link written, the BSUID's conversation read), then runs to its end
     // and its ack job runs; only then does the linking message go on.
     let bsuidOnly: Promise<Response> | undefined;
-    let linking: Promise<Response> | undefined;
-    const { promise: linkingHeld, resolve: holdLinking } = Promise.withResolvers<void>();
-    const heldLinking = beforeCall(
-      sb.backends.dynamodb,
-      { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
-      async () => {
-        holdLinking();
-        await bsuidOnly;
-        await sb.drain();
-      },
-    );
-    const heldBsuid = beforeCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: pkStartsWith(`CONTACT#whatsapp:${BSUID}`) },
-      async () => {
-        linking = sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
-        await linkingHeld;
-      },
-    );
-
+    const forced = linkingInside(sb, async () => {
+      await bsuidOnly;
+      await sb.drain();
+    });
     // Act
     bsuidOnly = sb.postMeta(whatsappText('Zamawiam czerwony, kiedy dostawa?', BSUID));
-    const statuses = [(await bsuidOnly).status, (await linking)?.status];
+    const statuses = [(await bsuidOnly).status, (await forced.linking())?.status];
     await sendEveryAck(sb);
 
     // Assess: the two first acks, and one for the new wait
-    expect([replies.map((r) => r.status), heldBsuid.fired, heldLinking.fired, statuses]).toEqual([
-      [201, 201],
-      true,
-      true,
-      [200, 200],
-    ]);
+    expect([
+      replies.map((r) => r.status),
+      forced.heldFirst.fired,
+      forced.heldLinking.fired,
+      statuses,
+    ]).toEqual([[201, 201], true, true, [200, 200]]);
     expect((await sb.outbox()).filter((m) => m.automatic)).toHaveLength(3);
-    heldBsuid.remove();
-    heldLinking.remove();
+    forced.remove();
   });
 
   // The same window for a BSUID-only message whose webhook the store could not take: the worker
@@ -215,43 +234,26 @@ describe('one WhatsApp customer writing under a number and a BSUID in parallel r
     // The worker's recording, once it has read the link (none yet), lets the linking message run
     // up to its message write, then records to its end; only then does the linking message go on.
     let recording: Promise<number> | undefined;
-    let linking: Promise<Response> | undefined;
-    const { promise: linkingHeld, resolve: holdLinking } = Promise.withResolvers<void>();
-    const heldLinking = beforeCall(
-      sb.backends.dynamodb,
-      { command: 'PutItemCommand', match: pkStartsWith('MSG#') },
-      async () => {
-        holdLinking();
-        await recording;
-      },
-    );
-    const heldRecording = beforeCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: pkStartsWith(`CONTACT#whatsapp:${BSUID}`) },
-      async () => {
-        linking = sb.postMeta(whatsappText('Dzień dobry, tu Ewa', BSUID, NUMBER));
-        await linkingHeld;
-      },
-    );
-
+    const forced = linkingInside(sb, async () => {
+      await recording;
+    });
     // Act
     recording = sb.drain();
     await recording;
-    const linkingStatus = (await linking)?.status;
+    const linkingStatus = (await forced.linking())?.status;
     await sendEveryAck(sb);
 
     // Assess: the first ack, the reply, and one ack for the new wait
-    expect([reply.status, fault.fired, bsuidOnly.status, heldRecording.fired, heldLinking.fired]).toEqual([
-      201,
-      1,
-      200,
-      true,
-      true,
-    ]);
+    expect([
+      reply.status,
+      fault.fired,
+      bsuidOnly.status,
+      forced.heldFirst.fired,
+      forced.heldLinking.fired,
+    ]).toEqual([201, 1, 200, true, true]);
     expect(linkingStatus).toBe(200);
     expect((await sb.outbox()).filter((m) => m.automatic)).toHaveLength(2);
-    heldRecording.remove();
-    heldLinking.remove();
+    forced.remove();
   });
 
   it('should acknowledge at the number when the BSUID-only message claimed a conversation, failed, and was recorded on the linked one', async () => {
