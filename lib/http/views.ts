@@ -48,6 +48,10 @@ const AutomaticMessageViewSchema = z.object({
     description:
       "A pending one's planned time: not sent before it (ISO 8601). Set after a failed try, and for an ack held because its message was recorded late (after an outage: a reply a person typed meanwhile in the provider's own inbox may still be on its way, and then no ack goes); the sweeper queues it then. In the past: due, waiting for the worker. Absent: it goes as soon as the worker takes it",
   }),
+  previousReplyBy: z.string().optional().meta({
+    description:
+      "A sent late notice's: the reply-by time the customer was told before it (the ack's, or an earlier notice's), which the notice moved to the conversation's `replyBy`. Absent for an ack, and for a notice not sent (the time the customer last heard then stays in force)",
+  }),
 });
 
 /**
@@ -165,6 +169,8 @@ function automaticMessageView(sent: Ack): z.infer<typeof AutomaticMessageViewSch
     ...(sent.sentAt ? { sentAt: sent.sentAt } : {}),
     // The stored retryAt of a pending one (its first try's for a held ack): the planned time.
     ...(sent.state === 'pending' && sent.retryAt ? { notBefore: sent.retryAt } : {}),
+    // A notice keeps the promise it replaced while sent (a refusal after puts it back and drops it).
+    ...(sent.state === 'sent' && sent.replaced?.replyBy ? { previousReplyBy: sent.replaced.replyBy } : {}),
   };
 }
 

@@ -184,7 +184,13 @@ describe("the late notice in the agents' API", () => {
     await twilio.close();
   });
 
-  type NoticeView = { state: string; reason?: string; sentAt?: string; notBefore?: string } | null;
+  type NoticeView = {
+    state: string;
+    reason?: string;
+    sentAt?: string;
+    notBefore?: string;
+    previousReplyBy?: string;
+  } | null;
   async function noticeOf(id: string): Promise<NoticeView> {
     const body = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
       conversation: { notice?: NoticeView };
@@ -192,7 +198,7 @@ describe("the late notice in the agents' API", () => {
     return body.conversation.notice as NoticeView;
   }
 
-  it("should show the episode's notice: none before it, its next try after a failure, then when it went", async () => {
+  it("should show the episode's notice: none before it, its next try after a failure, then when it went and the time it replaced", async () => {
     // Prepare: an SMS question, acknowledged; at the notice's time Twilio fails every try
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboardThroughTwilio(twilio, {
@@ -224,6 +230,7 @@ describe("the late notice in the agents' API", () => {
       reason: expect.stringContaining('20500'),
       notBefore: stored?.retryAt,
     });
-    expect(sent).toEqual({ state: 'sent', sentAt: expect.any(String) });
+    expect(sent).toEqual({ state: 'sent', sentAt: expect.any(String), previousReplyBy: replyBy });
+    expect((await sb.onlyOpenConversation()).replyBy).not.toBe(replyBy);
   });
 });
