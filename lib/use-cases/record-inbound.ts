@@ -1,60 +1,24 @@
-import { LATE_ACK_HOLD_MS } from '#lib/domain/ack-attempts.ts';
-import { ackSpokenOnly, inboxRepliesEchoed, noAckReason } from '#lib/domain/ack-policy.ts';
-import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import type { Channel } from '#lib/domain/channel.ts';
 import { LOCALES } from '#lib/domain/channel.ts';
 import type { Contact } from '#lib/domain/contact.ts';
-import {
-  type AckState,
-  applyInbound,
-  type Conversation,
-  lastReplyKept,
-  lastSentAck,
-} from '#lib/domain/conversation.ts';
-import { newId, stableId } from '#lib/domain/ids.ts';
+import type { AckState, Conversation } from '#lib/domain/conversation.ts';
+import { newId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
-import { chooseLocale, detectLocale } from '#lib/domain/locale.ts';
-import type { InboundMessage, Message } from '#lib/domain/message.ts';
-import { computePromise } from '#lib/domain/promise.ts';
-import { type AckQueue, MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
-import type { Clock } from '#lib/ports/clock.ts';
-import type { ContactTouch, ConversationStore } from '#lib/ports/conversation-store.ts';
-import { ConcurrentUpdateError, NotYetError } from '#lib/ports/errors.ts';
-import type { EventSink } from '#lib/ports/event-sink.ts';
-import type { Log } from '#lib/ports/logger.ts';
-import type { Metrics } from '#lib/ports/metrics.ts';
-import { publishOutbox } from './publish-events.ts';
+import { detectLocale } from '#lib/domain/locale.ts';
+import type { InboundMessage } from '#lib/domain/message.ts';
+import { MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
+import type { ContactTouch } from '#lib/ports/conversation-store.ts';
 import {
   carryFromAlias,
   linkedSinceClaim,
   linkedSinceWrite,
   resolveAlias,
   setConsentOf,
-  withCarried,
 } from './record-inbound-alias.ts';
+import { applyToConversation, queueNow } from './record-inbound-conversation.ts';
+import type { RecordInboundDeps } from './record-inbound-deps.ts';
+import { inboundRecord, resolveVoicemailContact, SAME_MESSAGE_SECONDS } from './record-inbound-message.ts';
 
-export type RecordInboundDeps = {
-  store: ConversationStore;
-  queue: AckQueue;
-  clock: Clock;
-  log: Log;
-  metrics: Metrics;
-  business: BusinessConfig;
-  /** Whether we can answer on this provider + channel at all, to this customer address (voice: by SMS to the caller). */
-  canSendOn: (provider: string, channel: Channel, customer: string) => boolean;
-  /**
-   * The store under the publishing one, and the event fan-out. When given, a write that queues
-   * an ack delivers its events without the clearing write: the ack job names them and the
-   * worker's claim, a write of the same conversation that follows anyway, removes them.
-   */
-  deferredClear?: { store: ConversationStore; events: EventSink };
-  /**
-   * A message recorded later than received (a webhook the store could not take, recorded by
-   * the worker): the time of the store's writes, `clock` giving the receipt time. Stored on the
-   * message (recordedAt): a reply written before it was answering other messages.
-   */
-  recordingClock?: Clock;
-};
+export type { RecordInboundDeps } from './record-inbound-deps.ts';
 
 export type RecordInboundResult = {
   kind: 'recorded' | 'duplicate';
@@ -68,51 +32,6 @@ export type RecordInboundResult = {
   promise: Conversation['promise'];
   locale: Conversation['locale'];
 };
-
-// Enough for every writer of one conversation to win once; each loop re-reads fresh state.
-const MAX_ATTEMPTS = 8;
-
-/** The stable id of a provider's message: every delivery of it maps to the same item. */
-export function inboundMessageId(inbound: Pick<InboundMessage, 'provider' | 'providerMessageId'>): string {
-  return stableId('msg', `${inbound.provider}:${inbound.providerMessageId}`);
-}
-
-/**
- * A stored customer message as its provider's retry would bring it again, for recordInbound to
- * finish (it finds the message stored and applies it where the contact now points). What only
- * the provider's payload said is not kept: the contact's name, consent, a channel's reason
- * not to answer it. Null for anything that did not come from a customer.
- */
-export function storedInbound(message: Message): InboundMessage | null {
-  const { kind, providerMessageId } = message;
-  if (message.direction !== 'inbound' || !providerMessageId) return null;
-  if (kind !== 'message' && kind !== 'call' && kind !== 'voicemail') return null;
-  return {
-    provider: message.provider,
-    providerMessageId,
-    channel: message.channel,
-    kind,
-    contactKey: message.contactKey,
-    from: message.from,
-    to: message.to,
-    ...(message.toId ? { toId: message.toId } : {}),
-    text: message.text,
-    media: message.media,
-    ...(message.durationSeconds === undefined ? {} : { durationSeconds: message.durationSeconds }),
-    ...(message.callId ? { callId: message.callId } : {}),
-    ...(message.email ? { email: message.email } : {}),
-    ...(message.fullText ? { fullText: message.fullText } : {}),
-  };
-}
-
-/**
- * How long a same-message key (SAMEMSG#) is kept after each delivery of the mail: past the last
- * day the other way can still bring it. SES's SNS delivery is accepted up to 30 days after SNS
- * signed it (its retries, a redrive from the 14-day inbound-mail DLQ, the sweeper's mail
- * recheck within hours), and a sending server may hold a mail up to 5 days before either way
- * takes it (RFC 5321); Mailgun's retries span 8 hours. 40 days covers all of it.
- */
-const SAME_MESSAGE_SECONDS = 40 * 24 * 60 * 60;
 
 /**
  * Records one customer message: the contact's open conversation, the message (once, by its
@@ -172,27 +91,9 @@ export async function recordInbound(
   contact = { ...contact, ...carried };
 
   // 2. The message, under a condition on its provider id.
-  const stored = await deps.store.putMessage({
-    id: inboundMessageId(inbound),
-    conversationId,
-    direction: 'inbound',
-    kind: inbound.kind,
-    channel: inbound.channel,
-    provider: inbound.provider,
-    providerMessageId: inbound.providerMessageId,
-    from: inbound.from,
-    to: inbound.to,
-    ...(inbound.toId ? { toId: inbound.toId } : {}),
-    text: inbound.text,
-    media: inbound.media,
-    createdAt: now.toISOString(),
-    contactKey: inbound.contactKey,
-    ...(inbound.durationSeconds === undefined ? {} : { durationSeconds: inbound.durationSeconds }),
-    ...(inbound.callId ? { callId: inbound.callId } : {}),
-    ...(inbound.email ? { email: inbound.email } : {}),
-    ...(inbound.fullText ? { fullText: inbound.fullText } : {}),
-    ...(deps.recordingClock ? { recordedAt: deps.recordingClock.now().toISOString() } : {}),
-  });
+  const stored = await deps.store.putMessage(
+    inboundRecord(inbound, conversationId, now, deps.recordingClock?.now()),
+  );
   let message = stored.message;
   // Consent before the conversation, so that the policy below already sees a STOP (and the
   // message is still recorded). It is placed at the message's receipt time, the stored one on a
@@ -224,90 +125,21 @@ export async function recordInbound(
     message = (await deps.store.takeLateText(message.id)) ?? message;
 
   // 3. The conversation: episode, promise and acknowledgement (optimistic concurrency).
-  const promise = computePromise(deps.business, {
-    receivedAt: new Date(message.createdAt),
-    channel: message.channel,
+  const applied = await applyToConversation(deps, {
+    inbound,
+    message,
+    contact,
+    carried,
+    claimedNew,
+    candidateId,
+    claiming,
+    detected,
+    consentApplied,
+    queuedAck,
+    now,
   });
-  const canSendOn = deps.canSendOn(inbound.provider, inbound.channel, inbound.from);
-  // Recorded late (the worker, after an outage): a person may have answered her in the provider's
-  // own inbox meanwhile, and that reply may be another job on the queue, placed on its next
-  // receive. The ack waits that long (the sweeper queues it), and its re-check at send time then
-  // finds the episode answered: no ack after a person's answer.
-  const recordedAt = deps.recordingClock?.now().getTime();
-  const holdAckUntil =
-    recordedAt !== undefined && inboxRepliesEchoed(inbound.provider)
-      ? new Date(recordedAt + LATE_ACK_HOLD_MS).toISOString()
-      : undefined;
-  let outcome: { conversation: Conversation; ackRequested: boolean; delivered: string[] } | undefined;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS && !outcome; attempt++) {
-    // The contact before the conversation: its claim token then predates what we see of the
-    // conversation, and a stale pointer is replaced under it (below, moveToOpenConversation).
-    contact = attempt === 1 ? contact : withCarried(await deps.store.getContact(inbound.contactKey), carried);
-    const current =
-      attempt === 1 && claimedNew && message.conversationId === candidateId
-        ? null
-        : await deps.store.getConversation(message.conversationId);
-    const policy = {
-      contact,
-      message: inbound,
-      canSendOn,
-      conversation: current,
-      now,
-      settings: deps.business.ack,
-    };
-    const result = applyInbound(current, message, {
-      now,
-      promise,
-      noAckReason: noAckReason(policy),
-      defaultLocale: chooseLocale({
-        detected,
-        contactLocale: contact?.locale,
-        defaultLocale: deps.business.defaultLocale,
-        supported: LOCALES,
-      }),
-      detectedLocale: detected.confident ? detected.locale : null,
-      newConversationId: message.conversationId,
-      contactName: inbound.contactName,
-      // Without an SMS to send the caller's only acknowledgement is the promise the greeting spoke.
-      spokenAck: ackSpokenOnly(policy),
-      consent: consentApplied ? inbound.consent : undefined,
-      holdAckUntil,
-      ackAfter: queuedAck,
-    });
-    if (result.kind === 'unchanged') {
-      outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
-    } else if (result.kind === 'closed') {
-      message = await moveToOpenConversation(
-        deps,
-        message,
-        {
-          ...claiming,
-          lastAck: current && lastSentAck(current),
-          lastReplyAt: current && lastReplyKept(current, contact),
-        },
-        contact?.claimToken ?? null,
-      );
-    } else {
-      try {
-        const expected = current?.version ?? null;
-        const deferred =
-          deps.deferredClear && result.ackRequested && queueNow(result.conversation.ack, deps)
-            ? await saveDeliveringLater(deps.deferredClear, result.conversation, expected, deps.log)
-            : null;
-        const saved = deferred?.saved ?? (await deps.store.saveConversation(result.conversation, expected));
-        // A call past the promise counted its breach in this write (the sweeper no longer sees it).
-        if (saved.breachedEpisode > (current?.breachedEpisode ?? 0)) deps.metrics.count('PromiseBreaches');
-        outcome = {
-          conversation: saved,
-          ackRequested: result.ackRequested,
-          delivered: deferred?.delivered ?? [],
-        };
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError) || attempt === MAX_ATTEMPTS) throw error;
-      }
-    }
-  }
-  if (!outcome) throw new ConcurrentUpdateError(`conversation ${message.conversationId}`);
+  const { outcome } = applied;
+  ({ message, contact } = applied);
   const { conversation } = outcome;
 
   // A known contact on a new channel, with a new name, or whose open conversation has just
@@ -368,98 +200,4 @@ export async function recordInbound(
     promise: conversation.promise,
     locale: conversation.locale,
   };
-}
-
-/**
- * Whether the ack is pending and due: one held (`retryAt` ahead, its message recorded late) is
- * queued by the sweeper when due, not now (its job would only be dropped as not yet).
- */
-function queueNow(
-  ack: Conversation['ack'],
-  deps: Pick<RecordInboundDeps, 'clock' | 'recordingClock'>,
-): ack is NonNullable<Conversation['ack']> {
-  if (ack?.state !== 'pending') return false;
-  return !ack.retryAt || Date.parse(ack.retryAt) <= (deps.recordingClock ?? deps.clock).now().getTime();
-}
-
-/**
- * Saves (conditionally, like any save) under the publishing store, then delivers the new
- * outbox without clearing it: the ack job carries the delivered ids to the worker's claim. A
- * failed delivery delivers nothing: the claim then publishes and clears as every write does.
- * While older events wait aside (outboxSpill) the usual publisher delivers them first.
- */
-async function saveDeliveringLater(
-  deferred: NonNullable<RecordInboundDeps['deferredClear']>,
-  conversation: Conversation,
-  expectedVersion: number | null,
-  log: Log,
-): Promise<{ saved: Conversation; delivered: string[] }> {
-  const saved = await deferred.store.saveConversation(conversation, expectedVersion);
-  if (saved.outboxSpill) {
-    return {
-      saved: await publishOutbox({ store: deferred.store, sink: deferred.events, log }, saved),
-      delivered: [],
-    };
-  }
-  if (saved.outbox.length === 0) return { saved, delivered: [] };
-  try {
-    await deferred.events.publish(saved.outbox);
-    return { saved, delivered: saved.outbox.map((event) => event.id) };
-  } catch (error) {
-    log.warn('events not delivered yet; the ack worker or the sweeper will retry', {
-      conversationId: saved.id,
-      error: (error as Error).name,
-    });
-    return { saved, delivered: [] };
-  }
-}
-
-/**
- * A voicemail's callback may not say who called: its contact is the one of the call it
- * belongs to (stored when the call came in).
- */
-async function resolveVoicemailContact(
-  deps: RecordInboundDeps,
-  inbound: InboundMessage,
-): Promise<InboundMessage> {
-  // Twilio's recording callback names only the call (contact key `call:<CallSid>`).
-  if (!inbound.callId || (inbound.contactKey && !inbound.contactKey.startsWith('call:'))) return inbound;
-  const call = await deps.store.findByProviderId(inbound.provider, inbound.callId);
-  if (!call) throw new UnknownCallError(inbound.callId);
-  return {
-    ...inbound,
-    contactKey: call.contactKey,
-    from: inbound.from || call.from,
-    to: inbound.to || call.to,
-  };
-}
-
-/** A voicemail for a call we never recorded: the provider retries, by then the call is stored. */
-export class UnknownCallError extends NotYetError {
-  constructor(callId: string) {
-    super('UNKNOWN_CALL', `No call ${callId.slice(0, 8)}… is recorded yet`);
-  }
-}
-
-/**
- * The conversation the message pointed to was resolved before it was applied: open a new one
- * (or join the one opened meanwhile). `claimToken` is the contact's, read before the
- * conversation was found resolved: if an agent reopened it since, the pointer is theirs and
- * the message stays; the caller's next read finds it open.
- */
-async function moveToOpenConversation(
-  deps: RecordInboundDeps,
-  message: Message,
-  touch: ContactTouch,
-  claimToken: string | null,
-): Promise<Message> {
-  const open = await deps.store.claimOpenConversation(
-    message.contactKey,
-    newId('conv', touch.now),
-    touch,
-    message.conversationId,
-    claimToken,
-  );
-  if (open.conversationId === message.conversationId) return message;
-  return deps.store.repointMessage(message.id, message.conversationId, open.conversationId);
 }
