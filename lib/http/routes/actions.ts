@@ -13,8 +13,8 @@ import {
   type ResolveResult,
   reopen,
   resolve,
-  sendReply,
 } from '#lib/use-cases/agent-actions.ts';
+import { sendReply } from '#lib/use-cases/send-reply.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
 import { agentNotListed, errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
