@@ -2,7 +2,8 @@ import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
 import { type ClientRequest, request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import { type AttemptOutcome, isPrivateAddress } from '#lib/domain/webhook.ts';
+import type { AttemptOutcome } from '#lib/domain/webhook-attempts.ts';
+import { isPrivateAddress } from '#lib/domain/webhook-url.ts';
 import type { WebhookSender } from '#lib/ports/webhook-store.ts';
 
 const DEFAULT_TIMEOUT_MS = 5_000;

@@ -1,10 +1,10 @@
 import type {
-  AttemptOutcome,
   SecretRotation,
   StoredWebhookSubscription,
   WebhookDelivery,
   WebhookSubscription,
 } from '#lib/domain/webhook.ts';
+import type { AttemptOutcome } from '#lib/domain/webhook-attempts.ts';
 
 export type DeliveryPage = { items: WebhookDelivery[]; nextCursor: string | null };
 

@@ -1,15 +1,17 @@
 import type { DomainEvent } from '#lib/domain/events.ts';
 import {
-  abandonDelivery,
-  finishAttempt,
   hears,
-  MAX_DELIVERY_ATTEMPTS,
   newDelivery,
   type StoredWebhookSubscription,
   signingSecrets,
-  startAttempt,
   type WebhookDelivery,
 } from '#lib/domain/webhook.ts';
+import {
+  abandonDelivery,
+  finishAttempt,
+  MAX_DELIVERY_ATTEMPTS,
+  startAttempt,
+} from '#lib/domain/webhook-attempts.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';

@@ -1,12 +1,11 @@
 import {
   issueWebhook,
-  newReplayId,
-  replayDelivery,
   rotateSecret,
   type StoredWebhookSubscription,
   type WebhookDelivery,
   type WebhookEvents,
 } from '#lib/domain/webhook.ts';
+import { newReplayId, replayDelivery } from '#lib/domain/webhook-attempts.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';

@@ -11,8 +11,8 @@ import {
   WebhookEventsSchema,
   WebhookIdSchema,
   type WebhookSubscription,
-  webhookUrlProblem,
 } from '#lib/domain/webhook.ts';
+import { webhookUrlProblem } from '#lib/domain/webhook-url.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '#lib/domain/events.ts';
+import { hears, issueWebhook, newDelivery, WebhookDeliverySchema } from '#lib/domain/webhook.ts';
 import {
   finishAttempt,
-  hears,
-  isPrivateAddress,
-  issueWebhook,
   MAX_DELIVERY_ATTEMPTS,
-  newDelivery,
   RETRY_DELAYS_MS,
   replayDelivery,
   retryDelayMs,
   startAttempt,
-  WebhookDeliverySchema,
-  webhookUrlProblem,
-} from '#lib/domain/webhook.ts';
+} from '#lib/domain/webhook-attempts.ts';
+import { isPrivateAddress, webhookUrlProblem } from '#lib/domain/webhook-url.ts';
 
 const NOW = new Date('2026-11-25T09:00:00.000Z');
 const EVENT: DomainEvent = {
