@@ -59,7 +59,7 @@ describe('the ack policy at the end of the quiet time after a reply', () => {
 describe('applyInbound', () => {
   const first = () => applied(null, inboundSms('m1', '2026-11-25T09:00:00.000Z'), context());
 
-  // Kills: conversation.ts joinEpisode `Date.parse(touched.replyBy) <= context.now` → `<`.
+  // Kills: conversation/join-episode.ts joinEpisode `Date.parse(touched.replyBy) <= context.now` → `<`.
   it('should count the broken promise and state a new one when the customer calls at the very moment it falls due', () => {
     // Prepare: promised by 2026-11-26 10:00 Warsaw (09:00Z)
     const waiting = first();

@@ -1,0 +1,34 @@
+// What the contact keeps of a conversation that ends: its last sent ack and our last reply.
+
+import { later } from './inbound-times.ts';
+import type { Conversation } from './schema.ts';
+
+/** The last acknowledgement a contact got: when, and on which conversation. */
+export type LastAck = { at: string; conversationId: string };
+
+/**
+ * The conversation's acknowledgement if one was sent to the customer (not a promise only
+ * spoken on a call): what the contact keeps when the conversation ends, so that its next
+ * conversation is not acknowledged again within minutes (see the ack policy).
+ */
+export function lastSentAck(conversation: Conversation): LastAck | null {
+  const ack = conversation.ack;
+  return ack?.state === 'sent' && ack.messageId && ack.sentAt
+    ? { at: ack.sentAt, conversationId: conversation.id }
+    : null;
+}
+
+/**
+ * Our last reply on the conversation, as the contact keeps it when the conversation ends: the
+ * later of the conversation's and the one the contact already holds (a follow-up's), so the
+ * quiet time after a reply holds into the contact's next conversation.
+ */
+export function lastReplyKept(
+  conversation: Conversation,
+  contact: { lastReplyAt?: string } | null,
+): string | null {
+  const ours = conversation.lastReplyAt;
+  const kept = contact?.lastReplyAt ?? null;
+  if (ours === null || kept === null) return ours ?? kept;
+  return later(ours, kept);
+}

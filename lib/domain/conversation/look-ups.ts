@@ -1,0 +1,130 @@
+// Owed lookups: an ended episode's ack or notice whose last try was uncertain, kept when the next
+// episode's job takes its slot, queued by the sweeper and settled by the worker.
+
+import { withEvent } from '../events.ts';
+import type { Ack, OwedLookUp, Slot, UncertainTry } from './ack-schema.ts';
+import type { SettleOutcome } from './ack-settle.ts';
+import type { Conversation } from './schema.ts';
+
+/**
+ * When the sweeper queues an owed lookup's job: at `retryAt`, and after a job it queued, not
+ * before another grace period (a worker held up would otherwise get a job, each a provider list
+ * call, on every run).
+ */
+export function lookUpDueAt(owed: OwedLookUp, graceMs: number): number {
+  const retry = Date.parse(owed.retryAt);
+  return owed.enqueuedAt ? Math.max(retry, Date.parse(owed.enqueuedAt) + graceMs) : retry;
+}
+
+/** The sweeper queued these owed lookups' jobs (markAckEnqueued's counterpart). */
+export function markLookUpsEnqueued(
+  conversation: Conversation,
+  queued: readonly Pick<OwedLookUp, 'slot' | 'episode'>[],
+  now: Date,
+): Conversation {
+  const isQueued = (owed: OwedLookUp) =>
+    queued.some((q) => q.slot === owed.slot && q.episode === owed.episode);
+  const lookUps = conversation.lookUps;
+  if (!lookUps?.some(isQueued)) return conversation;
+  const enqueuedAt = now.toISOString();
+  return {
+    ...conversation,
+    lookUps: lookUps.map((owed) => (isQueued(owed) ? { ...owed, enqueuedAt } : owed)),
+  };
+}
+
+/** How many owed lookups a conversation keeps: each is minutes old, and two replaced episodes in that time are rare. */
+const MAX_LOOK_UPS = 4;
+
+/**
+ * Before `slot` is taken by the next episode's job: its ended episode's job, when its last try
+ * was uncertain and it still waits for its lookup (pending) or a redrive (failed), is kept in
+ * `lookUps`, due when its own next try would have been. Rides on the write that replaces it.
+ */
+export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): Conversation {
+  const job = conversation[slot];
+  if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
+  const retryAt = job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString();
+  return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt);
+}
+
+/**
+ * The worker's settle of a job whose slot the next episode's job took while it was being sent
+ * (owingLookUp keeps only a job at rest): a try that ended uncertain, or one that keeps an
+ * earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one at
+ * once, as owingLookUp). Anything else changes nothing (a "sent" was announced ahead).
+ */
+export function owingReplacedTry(
+  conversation: Conversation,
+  slot: Slot,
+  sending: Ack,
+  outcome: SettleOutcome,
+): Conversation {
+  const inSlot = conversation[slot];
+  if (!inSlot || inSlot.episode <= sending.episode) return conversation;
+  if (outcome.state !== 'pending' && outcome.state !== 'failed') return conversation;
+  if (conversation.lookUps?.some((l) => l.slot === slot && l.episode === sending.episode))
+    return conversation;
+  // (UncertainOutcome is UncertainTry with a Date: the Omit over a loose schema loses its keys' types.)
+  const uncertain = outcome.uncertain
+    ? ({ ...outcome.uncertain, at: outcome.uncertain.at.toISOString() } as UncertainTry)
+    : sending.uncertain;
+  if (!uncertain) return conversation;
+  const retryAt = outcome.state === 'pending' ? outcome.retryAt : outcome.at;
+  return withOwedLookUp(conversation, slot, sending, uncertain, retryAt.toISOString());
+}
+
+function withOwedLookUp(
+  conversation: Conversation,
+  slot: Slot,
+  job: Ack,
+  uncertain: UncertainTry,
+  retryAt: string,
+): Conversation {
+  const owed: OwedLookUp = {
+    slot,
+    episode: job.episode,
+    requestedAt: job.requestedAt,
+    attempts: 0,
+    retryAt,
+    uncertain,
+  };
+  const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
+  return { ...conversation, lookUps: [...others, owed].slice(-MAX_LOOK_UPS) };
+}
+
+/**
+ * An owed lookup's outcome: found (`sent`, announced as the ended episode's ack.sent or
+ * notice.sent), not found or given up (`skipped`, announced), or asked again later (`pending`).
+ */
+export function settleLookUp(
+  conversation: Conversation,
+  owed: OwedLookUp,
+  outcome:
+    | { state: 'sent'; at: Date; messageId: string }
+    | { state: 'skipped'; reason: string; at: Date }
+    | { state: 'pending'; retryAt: Date },
+): Conversation {
+  const others = (conversation.lookUps ?? []).filter(
+    (l) => l.slot !== owed.slot || l.episode !== owed.episode,
+  );
+  if (outcome.state === 'pending') {
+    const later = { ...owed, attempts: owed.attempts + 1, retryAt: outcome.retryAt.toISOString() };
+    return { ...conversation, lookUps: [...others, later] };
+  }
+  const { lookUps: _all, ...without } = conversation;
+  const settled: Conversation = others.length > 0 ? { ...without, lookUps: others } : without;
+  const { episode } = owed;
+  // The episode's ack is on record as sent already (spoken on a call since): nothing to announce.
+  const job = conversation[owed.slot];
+  if (job?.episode === episode && job.state === 'sent') return settled;
+  if (outcome.state === 'sent') {
+    const type = owed.slot === 'ack' ? 'ack.sent' : 'notice.sent';
+    return withEvent(settled, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
+  }
+  const type = owed.slot === 'ack' ? 'ack.skipped' : 'notice.skipped';
+  return withEvent(settled, type, `${episode}:${owed.requestedAt}`, outcome.at, {
+    episode,
+    reason: outcome.reason,
+  });
+}
