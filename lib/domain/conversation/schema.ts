@@ -110,7 +110,7 @@ export const ConversationSchema = z.looseObject({
    * Agents' replies whose send ended without an answer after the request was written (the
    * provider may have taken them), by message id: when and with what text. The retry of the
    * same request asks the provider for that text first and adopts it, and sends again only
-   * after a wait with no sign of it (lib/use-cases/agent-actions.ts). Kept a day. `template`: it
+   * after a wait with no sign of it (lib/use-cases/reply-earlier-try.ts). Kept a day. `template`: it
    * went as that WhatsApp template (`text` its two parameters), looked for so whatever the window
    * is when the retry comes.
    */
