@@ -8,18 +8,13 @@ import {
   claimAck,
   deadLetteredAt,
   isRedrive,
-  type OwedLookUp,
   owingReplacedTry,
   type Slot,
-  sendChannelOf,
   settleAck,
-  settleLookUp,
   stateNewPromise,
   stateSigner,
-  type UncertainTry,
 } from '#lib/domain/conversation.ts';
 import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
-import type { Message } from '#lib/domain/message.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import { signedNow } from '#lib/domain/signer.ts';
 import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
@@ -31,6 +26,7 @@ import { ConcurrentUpdateError, SendError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import { laterLookUp, lookUpEnded, lookUpOwed, lookUpTarget, viaOf } from './ack-lookups.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
@@ -606,158 +602,6 @@ function reopened(conversation: Conversation, slot: Slot): Conversation {
   if (!job) return conversation;
   const { deadLetteredAt: _dead, ...rest } = job;
   return { ...conversation, [slot]: { ...rest, state: 'sending', attempts: 1 } };
-}
-
-/**
- * The lookup-only try of an ended episode's ack or notice that the next episode's job replaced
- * before its lookup (Conversation.lookUps): recorded as sent when the provider has it, skipped
- * when it has none or after the last try that could not ask; `next` is the conversation to write.
- */
-async function lookUpOwed(
-  deps: SendAckDeps,
-  conversation: Conversation,
-  owed: OwedLookUp,
-  now: Date,
-): Promise<
-  { kind: 'nothing-to-do'; reason: 'not-yet' } | { kind: 'done'; next: Conversation; result: SendAckResult }
-> {
-  if (Date.parse(owed.retryAt) - LOOKUP_CLOCK_SKEW_MS > now.getTime())
-    return { kind: 'nothing-to-do', reason: 'not-yet' };
-  const messageId = ackMessageId(conversation.id, owed.episode, owed.slot);
-  let sent = await deps.store.getMessage(messageId);
-  if (!sent) {
-    const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);
-    if (looked === 'unknown') {
-      const attempts = owed.attempts + 1;
-      if (attempts < deps.ack.maxAttempts) {
-        const retryAt = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
-        const next = settleLookUp(conversation, owed, { state: 'pending', retryAt });
-        return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
-      }
-      deps.log.warn('could not learn whether an automatic message went; skipped', {
-        conversationId: conversation.id,
-        slot: owed.slot,
-      });
-    } else sent = looked;
-  }
-  if (sent?.providerMessageId) {
-    const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
-    if (early) await applyDelivery(deps, sent, early);
-  }
-  if (sent) {
-    const next = settleLookUp(conversation, owed, { state: 'sent', at: new Date(sent.createdAt), messageId });
-    return { kind: 'done', next, result: { kind: 'sent', messageId } };
-  }
-  const next = settleLookUp(conversation, owed, { state: 'skipped', reason: 'answered', at: now });
-  return { kind: 'done', next, result: { kind: 'skipped', reason: 'answered' } };
-}
-
-/** A worker whose clock runs this much behind the sweeper's still takes the lookup it queued. */
-const LOOKUP_CLOCK_SKEW_MS = 5_000;
-
-/**
- * The lookup-only try of an ack or notice whose episode ended while its last try was uncertain:
- * the message the provider took, stored as sent then (what the customer got must be on record,
- * and a status or echo of it must find it); null when the provider has none (or cannot be asked
- * at all); 'unknown' when it cannot tell now.
- */
-async function lookUpEnded(
-  deps: SendAckDeps,
-  conversation: Conversation,
-  slot: Slot,
-  uncertain: UncertainTry,
-  messageId: string,
-): Promise<Message | null | 'unknown'> {
-  const target = lookUpTarget(deps, conversation, uncertain, messageId);
-  if (!target || !canLookUp(target.sender)) return null;
-  const { sender, message } = target;
-  let found: SendReceipt | null;
-  try {
-    found = await findUncertainSend(deps.store, sender, message, new Date(uncertain.at), messageId);
-  } catch (error) {
-    deps.log.warn('provider could not be asked for an uncertain automatic message', {
-      conversationId: conversation.id,
-      slot,
-      error: error instanceof SendError ? error.code : (error as Error).name,
-    });
-    return 'unknown';
-  }
-  if (!found) return null;
-  const { message: stored } = await deps.store.putMessage({
-    id: messageId,
-    conversationId: conversation.id,
-    direction: 'outbound',
-    kind: slot,
-    channel: message.channel,
-    provider: message.provider,
-    providerMessageId: found.providerMessageId,
-    from: message.from,
-    to: message.to,
-    text: uncertain.text,
-    media: [],
-    createdAt: uncertain.at,
-    contactKey: conversation.contact.key,
-  });
-  return stored;
-}
-
-/** Where an uncertain try went, as its mark keeps it (UncertainTry.via). */
-function viaOf(message: OutboundText, businessId: string | undefined): NonNullable<UncertainTry['via']> {
-  const { channel, provider, to, from } = message;
-  return { channel, provider, to, from, ...(businessId ? { businessId } : {}) };
-}
-
-/**
- * The sender and message to look an uncertain try up with: where it went (its mark's `via`), or,
- * for a mark written before stop 26, the conversation's route. Null when nothing sends there now.
- */
-function lookUpTarget(
-  deps: SendAckDeps,
-  conversation: Conversation,
-  uncertain: UncertainTry,
-  messageId: string,
-): { sender: ChannelSender; message: OutboundText } | null {
-  const { route } = conversation;
-  const channel = uncertain.via?.channel ?? sendChannelOf(route);
-  if (!channel) return null;
-  const via = uncertain.via ?? {
-    channel,
-    provider: route.provider,
-    to: route.customer,
-    from: route.business,
-    businessId: route.businessId,
-  };
-  // The registry is keyed by the route's channel: a call's SMS is sent by the voice entry.
-  const sender = deps.senders(via.provider, uncertain.via ? via.channel : route.channel, via.businessId);
-  if (!sender) return null;
-  const message: OutboundText = {
-    channel,
-    provider: via.provider,
-    to: via.to,
-    from: via.from,
-    text: uncertain.text,
-    idempotencyKey: messageId,
-    automatic: true,
-  };
-  return { sender, message };
-}
-
-/**
- * After a lookup that could not be made: the job pending again, counted as a try, backing off
- * like any; null once its tries are spent (then it is skipped: the episode no longer needs it).
- */
-function laterLookUp(
-  deps: SendAckDeps,
-  conversation: Conversation,
-  job: NonNullable<Conversation[Slot]>,
-  slot: Slot,
-  now: Date,
-): Conversation | null {
-  const attempts = job.attempts + 1;
-  if (attempts >= deps.ack.maxAttempts) return null;
-  const counted: Conversation = { ...conversation, [slot]: { ...job, attempts } };
-  const retryAt = ackRetryAt(now, attempts, (deps.random ?? Math.random)());
-  return settleAck(counted, job.episode, { state: 'pending', reason: 'LOOKUP_FAILED', retryAt }, slot);
 }
 
 /** Removes the named (already delivered) events from a conversation's outbox; the same object when none is there. */
