@@ -57,6 +57,13 @@ export interface ChannelSender {
    * what it reported (ConversationStore.reportedSend) answers the lookup of an uncertain send.
    */
   reportsSends?: boolean;
+  /**
+   * This deployment cannot use the provider (its configuration is incomplete:
+   * AppConfig.misconfiguredChannels): every send and lookup is refused as ours until a deployment
+   * with the configuration completed runs. The lookup of an uncertain try then waits without
+   * spending a try (lib/use-cases/ack-lookups.ts): no provider was asked.
+   */
+  switchedOff?: boolean;
 }
 
 /**

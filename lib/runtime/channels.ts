@@ -134,7 +134,8 @@ export function wireChannels(
  * up): each send is refused as ours (SendError `ours`), so an ack,
  * a late notice or an agent's reply already on its way waits (the queue's retries, then the DLQ
  * for a redrive) until a deployment with the completed configuration sends it; the lookup of an
- * uncertain try is refused the same way (tried again later, not taken as "none"). Without them the
+ * uncertain try is refused the same way (tried again later, not taken as "none"), and as they say
+ * they are switched off (ChannelSender.switchedOff) it waits without spending a try. Without them the
  * worker found no sender and skipped it for good (channel-cannot-send), as for a channel never
  * configured.
  */
@@ -151,6 +152,7 @@ function switchedOffSenders(
   // the lookup waits and asks again (find throws: "cannot tell now"), instead of taking the
   // provider for one that has none and skipping the ack or notice the customer may have got.
   const off = (channel: Channel): ChannelSender => ({
+    switchedOff: true,
     send: async () => {
       throw refused(channel);
     },

@@ -62,6 +62,11 @@ export async function lookUpOwed(
   let sent = await deps.store.getMessage(messageId);
   if (!sent) {
     const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);
+    if (looked === 'switched-off') {
+      const retryAt = switchedOffRetryAt(now);
+      const next = settleLookUp(conversation, owed, { state: 'pending', retryAt, counted: false });
+      return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
+    }
     if (looked === 'unknown') {
       const attempts = owed.attempts + 1;
       if (attempts < deps.ack.maxAttempts) {
@@ -94,7 +99,8 @@ const LOOKUP_CLOCK_SKEW_MS = 5_000;
  * The lookup-only try of an ack or notice whose episode ended while its last try was uncertain:
  * the message the provider took, stored as sent then (what the customer got must be on record,
  * and a status or echo of it must find it); null when the provider has none (or cannot be asked
- * at all); 'unknown' when it cannot tell now.
+ * at all); 'unknown' when it cannot tell now; 'switched-off' when this deployment cannot ask it
+ * (ChannelSender.switchedOff: Twilio without its account SID): the lookup waits for one that can.
  */
 export async function lookUpEnded(
   deps: LookUpDeps,
@@ -102,8 +108,16 @@ export async function lookUpEnded(
   slot: Slot,
   uncertain: UncertainTry,
   messageId: string,
-): Promise<Message | null | 'unknown'> {
+): Promise<Message | null | 'unknown' | 'switched-off'> {
   const target = lookUpTarget(deps, conversation, uncertain, messageId);
+  if (target?.sender.switchedOff) {
+    deps.log.info('uncertain automatic message waits for its channel to be configured', {
+      conversationId: conversation.id,
+      slot,
+      provider: target.message.provider,
+    });
+    return 'switched-off';
+  }
   if (!target || !canLookUp(target.sender)) return null;
   const { sender, message } = target;
   let found: SendReceipt | null;
@@ -181,8 +195,27 @@ export function lookUpTarget(
 }
 
 /**
+ * When the lookup of an uncertain try asks again while its channel is switched off in this
+ * deployment (lookUpEnded's 'switched-off'). It spends no try, however long the configuration
+ * stays incomplete (an ack the customer may have got must not be given up for a missing
+ * setting), so it is not the backoff's minutes either: nothing changes before a deploy does, and
+ * then the next job asks at most this long after it.
+ */
+export const SWITCHED_OFF_WAIT_MS = 10 * 60_000;
+
+/** The next lookup of an uncertain try its channel's configuration kept from being made. */
+export function switchedOffRetryAt(now: Date): Date {
+  return new Date(now.getTime() + SWITCHED_OFF_WAIT_MS);
+}
+
+/** Why a pending ack or notice waits while its channel is switched off (AppConfig.misconfiguredChannels). */
+export const SWITCHED_OFF_REASON = 'CHANNEL_MISCONFIGURED';
+
+/**
  * After a lookup that could not be made: the job pending again, counted as a try, backing off
  * like any; null once its tries are spent (then it is skipped: the episode no longer needs it).
+ * One its channel's configuration kept from being made (`switchedOff`) counts none and waits
+ * SWITCHED_OFF_WAIT_MS: never null.
  */
 export function laterLookUp(
   deps: LookUpDeps,
@@ -190,7 +223,17 @@ export function laterLookUp(
   job: NonNullable<Conversation[Slot]>,
   slot: Slot,
   now: Date,
+  switchedOff = false,
 ): Conversation | null {
+  if (switchedOff) {
+    const retryAt = switchedOffRetryAt(now);
+    return settleAck(
+      conversation,
+      job.episode,
+      { state: 'pending', reason: SWITCHED_OFF_REASON, retryAt },
+      slot,
+    );
+  }
   const attempts = job.attempts + 1;
   if (attempts >= deps.ack.maxAttempts) return null;
   const counted: Conversation = { ...conversation, [slot]: { ...job, attempts } };

@@ -26,7 +26,15 @@ import { ConcurrentUpdateError, SendError } from '#lib/ports/errors.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
-import { laterLookUp, lookUpEnded, lookUpOwed, lookUpTarget, viaOf } from './ack-lookups.ts';
+import {
+  laterLookUp,
+  lookUpEnded,
+  lookUpOwed,
+  lookUpTarget,
+  SWITCHED_OFF_REASON,
+  switchedOffRetryAt,
+  viaOf,
+} from './ack-lookups.ts';
 import { MAX_WRITES, trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
@@ -176,6 +184,17 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     // may not text, the window closed): the provider is asked first, never skipped unasked.
     const earlier = conversation[slot]?.uncertain;
     const looked = earlier ? await lookUpEnded(deps, conversation, slot, earlier, messageId) : null;
+    if (looked === 'switched-off') {
+      // No provider was asked: the claim's try is given back (ack-lookups.ts, SWITCHED_OFF_WAIT_MS).
+      const attempts = Math.max(0, (conversation[slot]?.attempts ?? 1) - 1);
+      await settle({
+        state: 'pending',
+        reason: SWITCHED_OFF_REASON,
+        retryAt: switchedOffRetryAt(now),
+        attempts,
+      });
+      return { kind: 'nothing-to-do', reason: 'not-yet' };
+    }
     if (looked === 'unknown') {
       const attempts = conversation[slot]?.attempts ?? 1;
       if (attempts < deps.ack.maxAttempts) {
@@ -488,8 +507,8 @@ async function claim(
       // Its last try may have reached the customer: the provider is asked (never sent again now).
       if (!sent && ended && target.uncertain) {
         const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
-        if (looked === 'unknown') {
-          const later = laterLookUp(deps, working, target, slot, now);
+        if (looked === 'unknown' || looked === 'switched-off') {
+          const later = laterLookUp(deps, working, target, slot, now, looked === 'switched-off');
           if (later && (await trySave(deps.store, delivered(later), current.version)))
             return { kind: 'nothing-to-do', reason: 'not-yet' };
           if (later) continue;

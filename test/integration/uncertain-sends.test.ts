@@ -559,6 +559,128 @@ describe('uncertain sends', () => {
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
+  // Session 30: a deploy whose secret lost TWILIO_ACCOUNT_SID ('twilio-sending') refused each
+  // lookup, and each refusal used up one of the ack's tries: after about 15 minutes the ack was
+  // skipped, and a SID put back later found nothing left to look up (the ack the customer may
+  // have got never on record).
+  it.each([
+    ['an agent replies', false],
+    ['an agent replies and the customer writes again (the lookup owed)', true],
+  ])(
+    'should keep looking up an uncertain acknowledgement of an ended episode while the SID is missing (%s), and record it once the SID is back',
+    async (_case, writesAgain) => {
+      // Prepare: Twilio takes the ack, its answer is lost, the lookup right after fails; the
+      // episode ends within the wait
+      twilio = await startFakeTwilio();
+      const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+      sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
+      await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+      await sb.drain();
+      const [waiting] = await conversations(sb);
+      const ackPost = twilio.requests.find((request) => request.method === 'POST');
+      state.list = 'up';
+      sb.clock.advance(60_000);
+      const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+      expect(replied.status).toBe(201);
+      if (writesAgain) {
+        sb.clock.advance(60_000);
+        await sb.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
+        await sb.drain();
+      }
+
+      // Act: a production deploy whose secret lost the account SID runs the sweeper and the
+      // worker for three hours; then the fixed secret is deployed and they run again
+      const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' });
+      expect(off.config.misconfiguredChannels.map((entry) => entry.channel)).toContain('twilio-sending');
+      const requestsBefore = twilio.requests.length;
+      for (let round = 0; round < 18; round++) {
+        sb.clock.advance(10 * 60_000);
+        await sweep(off.runtime.sweepDeps);
+        await off.drain();
+      }
+      const whileOff = await sb.runtime.store.getConversation(waiting?.id as string);
+      const requestsWhileOff = twilio.requests.length - requestsBefore;
+      sb.clock.advance(10 * 60_000);
+      await sweep(sb.runtime.sweepDeps);
+      await sb.drain();
+
+      // Assess: still waiting for its lookup after three hours (nothing reached Twilio); once
+      // the SID is back, the ack the customer got is on record and announced, never skipped,
+      // and not texted again
+      const stillLooking = writesAgain
+        ? whileOff?.lookUps?.some((owed) => owed.slot === 'ack' && owed.episode === 1)
+        : whileOff?.ack?.episode === 1 && whileOff.ack.state === 'pending';
+      expect(stillLooking, "the first episode's ack still to look up while the SID was missing").toBe(true);
+      expect(requestsWhileOff).toBe(0);
+      const acks = (await messagesOf(sb, waiting?.id as string)).filter((message) => message.kind === 'ack');
+      expect(
+        acks.map((ack) => ack.text),
+        'the ack the customer got, on record',
+      ).toContain(ackPost?.form.Body);
+      const announced = (await sb.events()).filter(
+        (event) => event.type.startsWith('ack.') && event.data.episode === 1,
+      );
+      expect(announced.map((event) => event.type)).toEqual(['ack.sent']);
+      const texted = twilio.requests.filter(
+        (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
+      );
+      expect(texted, 'the first ack texted again').toHaveLength(1);
+    },
+  );
+
+  it('should keep looking up an uncertain late notice that can no longer be sent (the customer called from a number we may not text) while the SID is missing, and record it once the SID is back', async () => {
+    // Prepare: an acknowledged SMS customer (voiceSms "never"); Twilio takes the late notice,
+    // its answer is lost and the lookup right after fails; the customer calls from that number
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
+    const business = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
+    state.lostAnswers = 1;
+    state.list = 'down';
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
+    await sb.drain();
+    const noticePost = twilio.requests.filter((request) => request.method === 'POST').at(-1);
+    state.list = 'up';
+    sb.clock.advance(60_000);
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await sb.drain();
+
+    // Act: a production deploy whose secret lost the account SID runs the sweeper and the
+    // worker for three hours; then the fixed secret is deployed and they run again
+    const off = sb.redeploy(business, { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' });
+    for (let round = 0; round < 18; round++) {
+      sb.clock.advance(10 * 60_000);
+      await sweep(off.runtime.sweepDeps);
+      await off.drain();
+    }
+    const whileOff = (await sb.onlyOpenConversation()).notice;
+    sb.clock.advance(10 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: still waiting for its lookup, no try spent; then on record as sent, never texted again
+    expect(whileOff, 'the notice while the SID was missing').toMatchObject({
+      state: 'pending',
+      reason: 'CHANNEL_MISCONFIGURED',
+      attempts: 1,
+    });
+    const after = await sb.onlyOpenConversation();
+    const notices = (await messagesOf(sb, after.id)).filter((message) => message.kind === 'notice');
+    expect(
+      notices.map((notice) => notice.text),
+      'the notice the customer got, on record',
+    ).toEqual([noticePost?.form.Body]);
+    expect(after.notice).toMatchObject({ state: 'sent' });
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+  });
+
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
     // Prepare: the ack's try times out before Twilio took it; the lookup right after fails
     twilio = await startFakeTwilio();

@@ -36,7 +36,14 @@ export type SettleOutcome =
       deadLettered?: boolean;
       uncertain?: UncertainOutcome | undefined;
     }
-  | { state: 'pending'; reason: string; retryAt: Date; uncertain?: UncertainOutcome | undefined };
+  | {
+      state: 'pending';
+      reason: string;
+      retryAt: Date;
+      uncertain?: UncertainOutcome | undefined;
+      /** The tries counted so far, when not the job's (a lookup its configuration kept from being made gives its try back). */
+      attempts?: number;
+    };
 
 /**
  * Moves the episode's ack or notice to a final or retryable state; a no-op for another episode,
@@ -91,6 +98,9 @@ export function settleAck(
         ? { deadLetteredAt: outcome.at.toISOString() }
         : {}),
       ...('retryAt' in outcome ? { retryAt: outcome.retryAt.toISOString() } : {}),
+      ...(outcome.state === 'pending' && outcome.attempts !== undefined
+        ? { attempts: outcome.attempts }
+        : {}),
       ...(keptUncertain ? { uncertain: keptUncertain } : {}),
     },
   };

@@ -103,13 +103,15 @@ export function settleLookUp(
   outcome:
     | { state: 'sent'; at: Date; messageId: string }
     | { state: 'skipped'; reason: string; at: Date }
-    | { state: 'pending'; retryAt: Date },
+    | { state: 'pending'; retryAt: Date; counted?: boolean },
 ): Conversation {
   const others = (conversation.lookUps ?? []).filter(
     (l) => l.slot !== owed.slot || l.episode !== owed.episode,
   );
   if (outcome.state === 'pending') {
-    const later = { ...owed, attempts: owed.attempts + 1, retryAt: outcome.retryAt.toISOString() };
+    // A lookup its channel's configuration kept from being made spends no try (counted: false).
+    const attempts = owed.attempts + (outcome.counted === false ? 0 : 1);
+    const later = { ...owed, attempts, retryAt: outcome.retryAt.toISOString() };
     return { ...conversation, lookUps: [...others, later] };
   }
   const { lookUps: _all, ...without } = conversation;
