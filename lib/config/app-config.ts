@@ -10,9 +10,9 @@ export type AppConfig = {
   publicUrl: string;
   port: number;
   /**
-   * null in production without TWILIO_AUTH_TOKEN: Twilio is switched off (misconfiguredChannels),
-   * the other channels and the API run. npm start refuses it instead. null too, whatever the
-   * secret holds, when the deployment does not use Twilio (unusedChannels).
+   * null in production without TWILIO_AUTH_TOKEN and without a shared key: Twilio is switched off
+   * (misconfiguredChannels), the other channels and the API run. npm start refuses it instead.
+   * null too, whatever the secret holds, when the deployment does not use Twilio (unusedChannels).
    */
   twilio: {
     /**
@@ -20,7 +20,12 @@ export type AppConfig = {
      * token and recorded, nothing is sent through Twilio (misconfiguredChannels: 'twilio-sending').
      */
     accountSid: string | null;
-    authToken: string;
+    /**
+     * null in production without TWILIO_AUTH_TOKEN while a shared key is set: only the webhooks
+     * a Webhook Rule signs with that key (Twilio's Settings header) are verified and recorded, the
+     * others answer 503 (misconfiguredChannels: 'twilio'); nothing is sent through Twilio.
+     */
+    authToken: string | null;
     /** Also accepted on webhooks while the auth token is rotated (TWILIO_AUTH_TOKEN_SECONDARY). */
     secondaryAuthToken?: string;
     /**
@@ -116,7 +121,8 @@ export const ACK_DEFAULTS: AppConfig['ack'] = {
 /** A channel a production function switched off because it is configured by half. */
 export type MisconfiguredChannel = {
   /**
-   * 'twilio': all of /webhooks/twilio; 'meta': all of /webhooks/meta; 'whatsapp': Meta's
+   * 'twilio': all of /webhooks/twilio, but for the webhooks a configured shared key verifies
+   * (those carrying Twilio's Settings header), which are recorded; 'meta': all of /webhooks/meta; 'whatsapp': Meta's
    * WhatsApp Cloud posts only; 'email' and 'twilio-sending': none, their webhooks stay up (the
    * messages are recorded; acks, late notices and replies cannot go: reported only). An email
    * ack is then never sent; a Twilio one waits for the SID (the queue's retries, the DLQ).
@@ -200,9 +206,9 @@ function unansweredEmail(env: Env, sender: AppConfig['sender']): MisconfiguredCh
 }
 
 /**
- * Twilio without its auth token (its webhooks cannot be verified: switched off) or only without
- * its account SID (its webhooks are verified with the token and recorded; nothing can be sent
- * through it). Production only: npm start generates both when unset and refuses a run without
+ * Twilio without its auth token (its webhooks cannot be verified: switched off, but for those a
+ * Webhook Rule signs with a configured shared key) or only without its account SID (its webhooks
+ * are verified with the token and recorded; nothing can be sent through it). Production only: npm start generates both when unset and refuses a run without
  * them otherwise (requireSecrets). Both missing is reported too, though a business may not use
  * Twilio (SWITCHBOARD_TWILIO=off says so): a secret that lost its values is the likelier cause.
  */
@@ -219,11 +225,21 @@ function missingTwilio(env: Env): MisconfiguredChannel[] {
       },
     ];
   }
+  const verb = missing.length > 1 ? 'are' : 'is';
+  if (env.TWILIO_WEBHOOK_SHARED_KEY || env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY) {
+    return [
+      {
+        channel: 'twilio',
+        missing: [...missing],
+        reason: `${missing.join(' and ')} ${verb} missing from the provider secret (Twilio's webhooks that a Webhook Rule signs with the configured shared key are recorded; the others are refused, and Twilio does not post them again: those messages and calls are lost; nothing is sent through Twilio)`,
+      },
+    ];
+  }
   return [
     {
       channel: 'twilio',
       missing: [...missing],
-      reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing from the provider secret (Twilio's webhooks are refused, and Twilio does not post them again: its messages and calls are lost; nothing is sent through Twilio)`,
+      reason: `${missing.join(' and ')} ${verb} missing from the provider secret (Twilio's webhooks are refused, and Twilio does not post them again: its messages and calls are lost; nothing is sent through Twilio)`,
     },
   ];
 }
@@ -271,22 +287,26 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     misconfiguredChannels.push(...(twilioUsed ? missingTwilio(env) : []), ...unansweredEmail(env, sender));
   }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const webhookSharedKeys = [env.TWILIO_WEBHOOK_SHARED_KEY, env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY].filter(
+    (key): key is string => key !== undefined,
+  );
+  const authToken = secrets.TWILIO_AUTH_TOKEN || null;
   return {
     production,
     publicUrl,
     port: env.PORT,
+    // Without the auth token a shared key still verifies the webhooks a Webhook Rule signs with
+    // it (production only: npm start requires the token): those are recorded, not lost.
     twilio:
-      twilioUsed && secrets.TWILIO_AUTH_TOKEN
+      twilioUsed && (authToken || (production && webhookSharedKeys.length > 0))
         ? {
             accountSid: secrets.TWILIO_ACCOUNT_SID || null,
-            authToken: secrets.TWILIO_AUTH_TOKEN,
-            ...(env.TWILIO_AUTH_TOKEN_SECONDARY
+            authToken,
+            // The secondary token is one the primary is rotated to: not used without a primary.
+            ...(authToken && env.TWILIO_AUTH_TOKEN_SECONDARY
               ? { secondaryAuthToken: env.TWILIO_AUTH_TOKEN_SECONDARY }
               : {}),
-            webhookSharedKeys: [
-              env.TWILIO_WEBHOOK_SHARED_KEY,
-              env.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY,
-            ].filter((key): key is string => key !== undefined),
+            webhookSharedKeys,
             apiBaseUrl: env.TWILIO_API_BASE_URL,
           }
         : null,

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { MailgunChannel } from '#lib/channels/mailgun/index.ts';
 import type { MetaChannel } from '#lib/channels/meta/index.ts';
 import type { SesChannel } from '#lib/channels/ses/index.ts';
@@ -150,10 +150,14 @@ export function createApp(deps: AppDeps): Hono {
   const offDeps = { log: deps.log, metrics: deps.metrics, switchedOffLines: new LogThrottle(deps.clock) };
   const twilio = deps.providers.twilio;
   const twilioOff = switchedOff('twilio');
-  if (twilioOff) {
+  if (twilio && (!twilioOff || !twilio.verifiesTokenSignatures)) {
+    // Switched off without its auth token, a shared key set: what the key verifies is recorded.
+    const tokenOff = twilioOff
+      ? { refuseUnverifiable: (c: Context) => refuseSwitchedOff(c, offDeps, twilioOff) }
+      : {};
+    app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio, signatureRefusals, ...tokenOff }));
+  } else if (twilioOff) {
     app.all('/webhooks/twilio/*', (c) => refuseSwitchedOff(c, offDeps, twilioOff));
-  } else if (twilio) {
-    app.route('/webhooks/twilio', twilioRoutes({ ...deps, twilio, signatureRefusals }));
   }
   const meta = deps.providers.meta;
   const metaOff = switchedOff('meta');

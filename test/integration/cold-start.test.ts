@@ -18,7 +18,7 @@ import {
 import { startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { mailgunFixture, signMailgun, TEST_SIGNING_KEY } from '#test/support/mailgun-factory.ts';
 import { metaFixtureBody, signMeta, TEST_APP_SECRET } from '#test/support/meta-factory.ts';
-import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
+import { signTwilio, signTwilioWithSharedKey, twilioForm } from '#test/support/twilio-factory.ts';
 import businessJson from '../../switchboard.config.json' with { type: 'json' };
 
 /**
@@ -690,6 +690,158 @@ describe("a Lambda cold start without Twilio's account SID", () => {
       expect(String(line?.reason)).toContain('recorded');
       expect(output.metric('ChannelMisconfigured')).toBe(2); // each cold start with the SID missing
       expect(JSON.stringify(output.lines())).not.toContain(TWILIO_AUTH_TOKEN);
+    } finally {
+      await twilio.close();
+    }
+  });
+});
+
+// Session 30: a secret without Twilio's auth token but with a Webhook Rule's SharedKey switched
+// the whole channel off: every Twilio webhook answered 503, which Twilio never posts again,
+// although the shared key alone verifies the webhooks the Rule signs (those carrying Twilio's
+// Settings header). Now those are verified with the shared key and recorded; a webhook without
+// the header (signed with the auth token, if anything) still cannot be verified and is answered
+// 503; nothing is sent through Twilio until the token is back.
+describe("a Lambda cold start without Twilio's auth token but with a Webhook Rule's shared key", () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  const SHARED_KEY = 'sk_secret_Lq8v2Zr0yXw5Tn4Hc7Jd1Fb9Gm3Kp6Ss';
+
+  it('should record the webhooks the shared key verifies, refuse the others (503 without the Settings header, 403 another key), and send nothing until the token is back', async () => {
+    // Prepare: a fake Twilio API; a deploy whose secret lost TWILIO_AUTH_TOKEN, with a shared key
+    backends = await startBackends();
+    const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
+    const output = captureOutput();
+    const start = (values: Record<string, string>, service: string) =>
+      startFunction(
+        backends as Backends,
+        { TWILIO_API_BASE_URL: twilio.url, TWILIO_WEBHOOK_SHARED_KEY: SHARED_KEY, ...values },
+        service,
+      );
+    const url = (route: string) => `https://hooks.example.com/webhooks/twilio/${route}`;
+    const post = (http: { app: Hono }, route: string, signed: { body: string; headers: Headers }) =>
+      http.app.request(`/webhooks/twilio/${route}`, { method: 'POST', ...signed });
+    try {
+      const http = await start({ TWILIO_AUTH_TOKEN: '' }, 'switchboard-http');
+
+      // Act: a customer texts and another calls through the Rule (the shared key), a third texts
+      // on a number the Rule does not cover (the auth token's signature), and a forger signs
+      // with a key of their own
+      const byKey = await post(
+        http,
+        'messaging',
+        signTwilioWithSharedKey(
+          url('messaging'),
+          twilioForm('sms-polish', { From: '+48601000011' }),
+          SHARED_KEY,
+        ),
+      );
+      const call = await post(
+        http,
+        'voice',
+        signTwilioWithSharedKey(
+          url('voice'),
+          twilioForm('voice-incoming', { From: '+48600100200' }),
+          SHARED_KEY,
+        ),
+      );
+      const byToken = await post(
+        http,
+        'messaging',
+        signTwilio(url('messaging'), twilioForm('sms-polish', { From: '+48601000022' }), TWILIO_AUTH_TOKEN),
+      );
+      const forged = await post(
+        http,
+        'messaging',
+        signTwilioWithSharedKey(
+          url('messaging'),
+          twilioForm('sms-polish', { From: '+48601000033' }),
+          'sk_secret_someone_elses_key_0123456789',
+        ),
+      );
+      const received = await backends.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: backends.queueUrl,
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+      const worker = await start({ TWILIO_AUTH_TOKEN: '' }, 'switchboard-ack-worker');
+      const whileOff: string[] = [];
+      for (const job of received.Messages ?? []) {
+        whileOff.push(
+          await handleWorkRecord(worker.workDeps, {
+            body: job.Body as string,
+            receiveCount: 1,
+            messageId: 'm1',
+          }).then(
+            (result) => result.kind,
+            (error: Error) => (error as { code?: string }).code ?? error.name,
+          ),
+        );
+      }
+      const recorded = (await worker.store.listConversations({ status: 'open', limit: 10 })).items;
+      const requestsWhileOff = twilio.requests.length;
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      const fixed = await start({}, 'switchboard-ack-worker');
+      for (const job of received.Messages ?? []) {
+        await handleWorkRecord(fixed.workDeps, {
+          body: job.Body as string,
+          receiveCount: 2,
+          messageId: 'm1',
+        });
+      }
+      const after = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
+
+      // Assess: what the shared key verifies is recorded (the call hears its greeting); the
+      // token's webhook is refused as the channel's configuration (503, counted), the forgery
+      // for its signature (403); nothing reached Twilio while the token was missing, then one
+      // ack each
+      expect({
+        byKey: byKey.status,
+        call: call.status,
+        byToken: byToken.status,
+        forged: forged.status,
+      }).toEqual({
+        byKey: 200,
+        call: 200,
+        byToken: 503,
+        forged: 403,
+      });
+      expect(await call.text()).toContain('<Response>');
+      expect(((await byToken.json()) as { error: { code: string } }).error.code).toBe(
+        'CHANNEL_MISCONFIGURED',
+      );
+      expect(recorded.map((conversation) => conversation.contact.key).sort()).toEqual([
+        'phone:+48600100200',
+        'phone:+48601000011',
+      ]);
+      expect(new Set(whileOff)).toEqual(new Set(['SEND_FAILED']));
+      expect(requestsWhileOff).toBe(0);
+      expect(after.map((conversation) => conversation.ack?.state)).toEqual(['sent', 'sent']);
+      expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+      const line = output.lines().find((entry) => entry.channel === 'twilio' && entry.level === 'ERROR');
+      expect(line).toMatchObject({
+        message: 'channel switched off: configured by half',
+        missing: ['TWILIO_AUTH_TOKEN'],
+      });
+      expect(String(line?.reason)).toContain('shared key');
+      // each cold start without the token (2) and the webhook refused for it
+      expect(output.metric('ChannelMisconfigured')).toBe(3);
+      const logged = JSON.stringify(output.lines());
+      expect(logged).not.toContain(SHARED_KEY);
+      expect(logged).not.toContain(TWILIO_AUTH_TOKEN);
     } finally {
       await twilio.close();
     }

@@ -49,7 +49,11 @@ export {
 export type TwilioChannelOptions = {
   /** null: the webhooks only (verified with the auth token); nothing can be sent (sender null). */
   accountSid: string | null;
-  authToken: string;
+  /**
+   * null: only the webhooks a Webhook Rule signs with one of `webhookSharedKeys` can be verified
+   * (the routes refuse the others: verifiesTokenSignatures); nothing can be sent (sender null).
+   */
+  authToken: string | null;
   /**
    * The secondary auth token while the primary is rotated: webhooks signed with either are
    * accepted. API requests use the primary only (docs/deploy.md, "Rotating the Twilio auth token").
@@ -83,8 +87,13 @@ export type TwilioChannel = {
   transcription: ProviderWebhook<TwilioTranscriptionPayload>;
   /** The `<Record>` action request; answer it with voiceRecordedTwiml. Emits nothing to store. */
   recordAction: ProviderWebhook<TwilioRecordActionPayload>;
-  /** The Messages API sender; null without an account SID. */
+  /** The Messages API sender; null without an account SID or an auth token. */
   sender: ChannelSender | null;
+  /**
+   * Whether a webhook signed with the auth token (one without Twilio's Settings header) can be
+   * verified: false without the token, when only the shared keys' webhooks can.
+   */
+  verifiesTokenSignatures: boolean;
 };
 
 /**
@@ -93,12 +102,19 @@ export type TwilioChannel = {
  */
 export function createTwilioChannel(options: TwilioChannelOptions): TwilioChannel {
   const { accountSid, authToken, apiBaseUrl, fetch, clock = systemClock } = options;
-  // Fail at start-up, not on the first webhook.
-  if (!authToken || accountSid === '') {
-    throw new SwitchboardError('CONFIG_INVALID', 'Twilio authToken (and accountSid, to send) are required');
-  }
-  const tokens = options.secondaryAuthToken ? [authToken, options.secondaryAuthToken] : [authToken];
   const sharedKeys = options.webhookSharedKeys ?? [];
+  // Fail at start-up, not on the first webhook.
+  if (authToken === '' || (authToken === null && sharedKeys.length === 0) || accountSid === '') {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'Twilio authToken (or a webhook shared key, for the webhooks only; and accountSid, to send) is required',
+    );
+  }
+  const tokens = authToken
+    ? options.secondaryAuthToken
+      ? [authToken, options.secondaryAuthToken]
+      : [authToken]
+    : [];
   const verify = (request: WebhookRequest) => verifyTwilioSignature(request, tokens, sharedKeys);
   return {
     provider: 'twilio',
@@ -132,14 +148,16 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
       parse: (request) => parseTwilioRecordAction(twilioFormOf(request)),
       normalize: normalizeTwilioRecordAction,
     },
-    sender: accountSid
-      ? createTwilioSender({
-          accountSid,
-          authToken,
-          apiBaseUrl,
-          fetch,
-          ...(options.statusCallbackUrl ? { statusCallbackUrl: options.statusCallbackUrl } : {}),
-        })
-      : null,
+    verifiesTokenSignatures: tokens.length > 0,
+    sender:
+      accountSid && authToken
+        ? createTwilioSender({
+            accountSid,
+            authToken,
+            apiBaseUrl,
+            fetch,
+            ...(options.statusCallbackUrl ? { statusCallbackUrl: options.statusCallbackUrl } : {}),
+          })
+        : null,
   };
 }

@@ -38,9 +38,10 @@ export function signatureSettingsOf(headers: Headers): { key?: string; algorithm
  * Port variants (`:443`/`:80` present or not) are accepted as twilio-node does; the comparison
  * is constant-time.
  *
- * Without the Settings header the key is the auth token, HMAC-SHA1: `authTokens` is the primary
- * and, while it is rotated, the secondary (Twilio signs with the primary until the secondary is
- * promoted, then with the new one at once, and never posts a refused webhook again). With it,
+ * Without the Settings header the key is the auth token, HMAC-SHA1 (none configured: never
+ * accepted, CONFIG_INVALID thrown): `authTokens` is the primary and, while it is rotated, the
+ * secondary (Twilio signs with the primary until the secondary is promoted, then with the new
+ * one at once, and never posts a refused webhook again). With it,
  * the key is one of `sharedKeys` (a second one while a Rule splits traffic between the old
  * Setting and the new: docs/deploy.md) under the header's algorithm; an algorithm we do not know
  * or no shared key configured is refused with its own outcome, which the log names. The first
@@ -53,10 +54,11 @@ export function verifyTwilioSignature(
   sharedKeys: readonly string[] = [],
 ): VerifyOutcome {
   // An empty key would make every signature forgeable by anyone.
-  if (authTokens.length === 0 || authTokens.includes(''))
-    throw new SwitchboardError('CONFIG_INVALID', 'Twilio auth token is not configured');
+  if (authTokens.includes('')) throw new SwitchboardError('CONFIG_INVALID', 'A Twilio auth token is empty');
   if (sharedKeys.includes(''))
     throw new SwitchboardError('CONFIG_INVALID', 'A Twilio webhook shared key is empty');
+  if (authTokens.length === 0 && sharedKeys.length === 0)
+    throw new SwitchboardError('CONFIG_INVALID', 'Twilio auth token is not configured');
   const signature = request.headers.get('x-twilio-signature');
   // twilio-node's middleware treats an empty header as absent too.
   if (!signature) return 'missing';
@@ -69,6 +71,10 @@ export function verifyTwilioSignature(
     if (sharedKeys.length === 0) return 'unconfigured-key';
     hash = HASHES[named] as 'sha1' | 'sha256';
     keys = sharedKeys;
+  } else if (authTokens.length === 0) {
+    // Without the auth token (a production secret that lost it, a shared key set) a webhook
+    // the token would sign cannot be checked: never accepted. The routes refuse it before (503).
+    throw new SwitchboardError('CONFIG_INVALID', 'Twilio auth token is not configured');
   }
   try {
     const query = new URL(request.url).searchParams;

@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { ProviderWebhook } from '#lib/channels/channel.ts';
 import {
   emptyTwiml,
+  SIGNATURE_SETTINGS_HEADER,
   signatureRefusalDetails,
   TWIML_CONTENT_TYPE,
   type TwilioChannel,
@@ -25,6 +26,13 @@ export type TwilioRouteDeps = DeferDeps & {
   business: BusinessConfig;
   clock: Clock;
   signatureRefusals: SignatureRefusals;
+  /**
+   * Twilio switched off without its auth token while a shared key is set
+   * (TwilioChannel.verifiesTokenSignatures false): answers a webhook without Twilio's Settings
+   * header, which only the token could verify, as the switched-off channel's (503
+   * CHANNEL_MISCONFIGURED, counted in ChannelMisconfigured: refuseSwitchedOff).
+   */
+  refuseUnverifiable?: (c: Context) => Response;
 };
 
 /**
@@ -70,6 +78,16 @@ function twiml(c: Context, body: string) {
 export function twilioRoutes(deps: TwilioRouteDeps): Hono {
   const routes = new Hono();
   const url = (path: string) => `${deps.publicUrl}/webhooks/twilio${path}`;
+  const { refuseUnverifiable } = deps;
+  if (!deps.twilio.verifiesTokenSignatures) {
+    routes.use('*', async (c, next) => {
+      // The Settings header says a shared key signed it: only those can be checked here (and
+      // are, with the configured keys only); a webhook without it is never verified.
+      if (c.req.header(SIGNATURE_SETTINGS_HEADER)?.trim()) return next();
+      if (refuseUnverifiable) return refuseUnverifiable(c);
+      throw new SignatureError('invalid');
+    });
+  }
 
   routes.post('/messaging', async (c) => {
     await receive(deps, c, deps.twilio.messaging);

@@ -251,4 +251,43 @@ describe('a channel configured by half, refused by npm start, switched off in pr
       ).rejects.toMatchObject({ ours: true, permanent: false });
     },
   );
+
+  // Session 30: without the auth token but with a Webhook Rule's shared key, Twilio is reported
+  // switched off (the alarm) while its channel stays wired for the webhooks that key verifies;
+  // nothing can be sent (no token), and no secret is named by value.
+  it('should keep Twilio wired for its shared key without the auth token in production, reporting it switched off and sending nothing', async () => {
+    // Act
+    const values = { TWILIO_AUTH_TOKEN: '', TWILIO_WEBHOOK_SHARED_KEY: 'sk_secret_0123456789abcdef' };
+    const config = buildAppConfig(parseEnv({ ...LAMBDA_ENV, ...values }), DEFAULT_BUSINESS_CONFIG);
+    const withoutKey = buildAppConfig(
+      parseEnv({ ...LAMBDA_ENV, TWILIO_AUTH_TOKEN: '' }),
+      DEFAULT_BUSINESS_CONFIG,
+    );
+    const { refused } = coldStart(values);
+    const { started } = coldStart(values, 'production');
+    const sms = started?.sendAckDeps.senders('twilio', 'sms');
+
+    // Assess
+    expect((refused as Error | undefined)?.message).toBe('Missing required secret: TWILIO_AUTH_TOKEN');
+    expect(config.twilio).toMatchObject({
+      authToken: null,
+      webhookSharedKeys: ['sk_secret_0123456789abcdef'],
+    });
+    expect(withoutKey.twilio).toBeNull();
+    expect(config.misconfiguredChannels).toEqual([
+      expect.objectContaining({ channel: 'twilio', missing: ['TWILIO_AUTH_TOKEN'] }),
+    ]);
+    expect(config.misconfiguredChannels[0]?.reason).toContain('shared key');
+    expect(JSON.stringify(config.misconfiguredChannels)).not.toMatch(/sk_secret|0123456789abcdef/);
+    await expect(
+      sms?.send({
+        channel: 'sms',
+        provider: 'twilio',
+        to: '+48601234567',
+        from: '+48221234567',
+        text: 'Dzień dobry',
+        idempotencyKey: 'msg_1',
+      }),
+    ).rejects.toMatchObject({ ours: true, permanent: false });
+  });
 });

@@ -6,6 +6,7 @@ import { fuzzRuns } from '#test/support/fuzz.ts';
 import {
   signedTwilioRequest,
   signTwilio,
+  signTwilioWithSharedKey,
   TEST_AUTH_TOKEN,
   TEST_WEBHOOK_URL,
   twilioForm,
@@ -279,6 +280,31 @@ describe('verifyTwilioSignature', () => {
 
     // Assess
     expect(act).toThrow(/auth token/);
+  });
+
+  // Session 30: without the auth token (a production secret that lost it) a shared key still
+  // verifies what a Webhook Rule signs with it; a webhook the token would sign is never accepted.
+  it('should check only shared-key webhooks when no auth token is configured, and never accept one without the Settings header', () => {
+    // Prepare
+    const sharedKey = 'sk_secret_Lq8v2Zr0yXw5Tn4Hc7Jd1Fb9Gm3Kp6Ss';
+    const form = twilioForm('sms-polish');
+    const byKey = signTwilioWithSharedKey(TEST_WEBHOOK_URL, form, sharedKey);
+    const byOtherKey = signTwilioWithSharedKey(TEST_WEBHOOK_URL, form, `${sharedKey}x`);
+    const byToken = signTwilio(TEST_WEBHOOK_URL, form, TEST_AUTH_TOKEN);
+    const check = (signed: { body: string; headers: Headers }) => () =>
+      verifyTwilioSignature(
+        { url: TEST_WEBHOOK_URL, headers: signed.headers, rawBody: signed.body },
+        [],
+        [sharedKey],
+      );
+
+    // Act + Assess
+    expect(check(byKey)()).toBe('ok');
+    expect(check(byOtherKey)()).toBe('invalid');
+    expect(check(byToken)).toThrow(/auth token is not configured/);
+    expect(() =>
+      verifyTwilioSignature({ url: TEST_WEBHOOK_URL, headers: byKey.headers, rawBody: byKey.body }, []),
+    ).toThrow(/auth token is not configured/);
   });
 
   it('should accept any signed form and reject it once any value changes', () => {
