@@ -212,4 +212,47 @@ describe('Twilio webhooks signed with a Webhook Setting’s SharedKey', () => {
     expect(response.status).toBe(200);
     expect(await contacts()).toEqual(['phone:+48601000019']);
   });
+
+  // Session 30: a production secret without the auth token, the shared key configured. What
+  // carries the Settings header is checked with the key alone, as ever; what does not cannot be
+  // checked and is refused as the channel's configuration, never as a forgery nor accepted.
+  it('should, without the auth token, answer a webhook without the Settings header 503 unchecked and check one carrying it with the shared key only', async () => {
+    // Prepare
+    await start({ NODE_ENV: 'production', TWILIO_AUTH_TOKEN: '', TWILIO_WEBHOOK_SHARED_KEY: SHARED_KEY });
+    const url = `${TEST_PUBLIC_URL}${PATH}`;
+    const unsigned = signTwilioWithSharedKey(url, sms('+48601000021'), SHARED_KEY);
+    unsigned.headers.delete('x-twilio-signature');
+    const headerDropped = signTwilioWithSharedKey(url, sms('+48601000022'), SHARED_KEY);
+    headerDropped.headers.delete(SIGNATURE_SETTINGS_HEADER);
+    const json = JSON.stringify({ MessageSid: 'SM0123456789abcdef0123456789abcdef', MessageStatus: 'read' });
+    const signedJson = signTwilioJsonWithSharedKey(
+      `${TEST_PUBLIC_URL}/webhooks/twilio/status`,
+      json,
+      SHARED_KEY,
+    );
+
+    // Act
+    const byKey = await post(signTwilioWithSharedKey(url, sms('+48601000020'), SHARED_KEY));
+    const byToken = await post(signTwilio(url, sms('+48601000023'), TEST_AUTH_TOKEN));
+    const noSignature = await post(unsigned);
+    const noHeader = await post(headerDropped);
+    const jsonBody = await post(signedJson, signedJson.url.slice(TEST_PUBLIC_URL.length));
+
+    // Assess: only the key's webhook recorded; the header-less ones are the configuration's
+    // (503, counted as ChannelMisconfigured, no signature refusal), the unsigned one a refusal
+    const statuses = [byKey, byToken, noSignature, noHeader, jsonBody].map((response) => response.status);
+    expect(statuses).toEqual([200, 503, 403, 503, 400]);
+    // (the store read directly: the test's bootstrap token is too short for production)
+    const { items } = await (sb as TestSwitchboard).runtime.store.listConversations({
+      status: 'open',
+      limit: 10,
+    });
+    expect(items.map((conversation) => conversation.contact.key)).toEqual(['phone:+48601000020']);
+    expect(refusalLines().map((line) => line.fields?.reason)).toEqual(['signature missing']);
+    const misconfigured = metrics.counted.filter(({ name }) => name === 'ChannelMisconfigured');
+    expect(misconfigured).toHaveLength(2);
+    const logged = JSON.stringify((sb as TestSwitchboard).log.lines);
+    expect(logged).not.toContain(SHARED_KEY);
+    expect(logged).not.toContain('601000023');
+  });
 });
