@@ -130,8 +130,13 @@ function contactsOf(event: InboundEvent): string[] {
     return aliasKey ? [contactKey, aliasKey] : [contactKey];
   }
   if (event.type === 'echo') return [event.echo.contactKey];
-  // Before a message under the new key alone in the same webhook, which must find its link.
-  if (event.type === 'alias') return [event.change.aliasKey];
+  // Before a message under the new key alone in the same webhook, which must find its link; a
+  // changed number's after the old number's messages it carries over, before the new number's
+  // messages, which must join what it carried.
+  if (event.type === 'alias') {
+    const { aliasKey, contactKey, movedFrom = [] } = event.change;
+    return [aliasKey, ...(contactKey ? [contactKey] : []), ...movedFrom];
+  }
   return [];
 }
 

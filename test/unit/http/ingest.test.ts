@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { InboundEvent } from '#lib/domain/message.ts';
+import { lanesOf } from '#lib/http/ingest.ts';
+
+/** A WhatsApp Cloud text message from `number`, with the user's BSUID beside it when given. */
+function whatsappMessage(id: string, number: string, bsuid?: string): InboundEvent {
+  return {
+    type: 'message',
+    message: {
+      provider: 'meta',
+      providerMessageId: id,
+      channel: 'whatsapp',
+      kind: 'message',
+      contactKey: `phone:+${number}`,
+      from: `+${number}`,
+      to: '+48221234567',
+      text: 'Dzień dobry',
+      media: [],
+      ...(bsuid ? { aliasKey: `whatsapp:${bsuid}` } : {}),
+    },
+  };
+}
+
+describe('lanesOf', () => {
+  it('should put a changed number (user_changed_number) in one lane with messages from the number left and the new one', () => {
+    // Prepare: Meta batches a message from the old number, the change, and one from the new
+    // number without a BSUID (a webhook from before Meta added them)
+    const change: InboundEvent = {
+      type: 'alias',
+      change: {
+        provider: 'meta',
+        aliasKey: 'whatsapp:PL.88881208655302741918',
+        contactKey: 'phone:+48601234999',
+        address: '+48601234999',
+        movedFrom: ['phone:+48601234567', 'whatsapp:PL.13491208655302741918'],
+      },
+    };
+    const events = [
+      whatsappMessage('wamid.1', '48601234567', 'PL.13491208655302741918'),
+      change,
+      whatsappMessage('wamid.2', '48601234999'),
+    ];
+
+    // Act
+    const lanes = lanesOf(events);
+
+    // Assess: one after the other, in the provider's order
+    expect(lanes).toEqual([events]);
+  });
+});
