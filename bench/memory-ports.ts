@@ -7,11 +7,13 @@ import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/messag
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
 import type {
   ContactAlias,
+  ContactCarry,
   ContactKeeps,
   ContactTouch,
   ConversationPage,
   ConversationQuery,
   ConversationStore,
+  LastAck,
   MessagePage,
   OpenConversationClaim,
 } from '#lib/ports/conversation-store.ts';
@@ -113,6 +115,36 @@ export class MemoryConversationStore implements ConversationStore {
       const aliasKeys = [...new Set([...(contact.aliasKeys ?? []), aliasKey])].sort();
       this.#contacts.set(contactKey, { ...contact, aliasKeys });
     }
+  }
+
+  async carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact> {
+    const iso = now.toISOString();
+    const contact = this.#contacts.get(key);
+    const carriedTo: Contact = {
+      channels: [],
+      openConversationId: null,
+      conversationIds: [],
+      optedOut: false,
+      createdAt: iso,
+      ...(carried.name ? { name: carried.name } : {}),
+      ...(carried.locale ? { locale: carried.locale } : {}),
+      ...contact,
+      key,
+      updatedAt: iso,
+    };
+    carriedTo.channels = [...new Set([...carriedTo.channels, carried.channel])].sort();
+    this.#contacts.set(key, carriedTo);
+    return carriedTo;
+  }
+
+  async keepLastAck(key: string, lastAck: LastAck): Promise<void> {
+    const contact = this.#contacts.get(key);
+    if (!contact || (contact.lastAckAt && contact.lastAckAt > lastAck.at)) return;
+    this.#contacts.set(key, {
+      ...contact,
+      lastAckAt: lastAck.at,
+      lastAckConversationId: lastAck.conversationId,
+    });
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {

@@ -24,6 +24,7 @@ import {
 } from '#lib/domain/message.ts';
 import type {
   ContactAlias,
+  ContactCarry,
   ContactKeeps,
   ContactTouch,
   ConversationPage,
@@ -35,6 +36,7 @@ import type {
 } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { carryContactUpdate, keepLastAckUpdate } from './dynamodb-contact-carry.ts';
 import { marshallStored } from './dynamodb-marshall.ts';
 import { queryShards, type ShardCount, shardKey, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
@@ -326,6 +328,18 @@ export class DynamoDbConversationStore implements ConversationStore {
         }),
       ),
     );
+  }
+
+  async carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact> {
+    const { Attributes } = await this.#client.send(
+      new UpdateItemCommand(carryContactUpdate(this.#table, key, carried, now)),
+    );
+    if (!Attributes) throw new Error(`carry to contact ${key} returned no item`);
+    return parseContact(strip(Attributes));
+  }
+
+  async keepLastAck(key: string, lastAck: LastAck): Promise<void> {
+    await applied(this.#client.send(new UpdateItemCommand(keepLastAckUpdate(this.#table, key, lastAck))));
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {

@@ -66,6 +66,16 @@ export type ContactTouch = {
 /** Where an alias key (`whatsapp:<BSUID>`) leads: the person's contact, and the address answers go to. */
 export type ContactAlias = { contactKey: string; address: string };
 
+/**
+ * What a person's contact takes over from another of theirs (a number they left): the channel
+ * they are on, and their name and language where it knows none of its own.
+ */
+export type ContactCarry = {
+  channel: Conversation['channel'];
+  name?: string | undefined;
+  locale?: Locale | undefined;
+};
+
 /** What a contact keeps of a conversation that ends: its last acknowledgement, our last reply. */
 export type ContactKeeps = { lastAck?: LastAck | null; lastReplyAt?: string | null };
 
@@ -114,6 +124,17 @@ export interface ConversationStore {
   writeAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<string | null>;
   /** linkAlias's second half: the mark on the contact (none when the contact does not exist). */
   markAliasLinked(contactKey: string, aliasKey: string): Promise<void>;
+  /**
+   * Creates the contact if needed and gives it what `carried` names (name and language only
+   * where it has none, the channel added): one write, returning the contact as it left it (its
+   * pointer, its consent). Repeatable; nothing it holds is overwritten.
+   */
+  carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact>;
+  /**
+   * The person's last acknowledgement, kept on the contact unless a later one is (only forward,
+   * as keepLastReply): a conversation of theirs that opens soon after is not acknowledged again.
+   */
+  keepLastAck(key: string, lastAck: LastAck): Promise<void>;
   /** Remembers a new channel (or name, or language) of a known contact. */
   touchContact(key: string, touch: ContactTouch): Promise<void>;
   /**

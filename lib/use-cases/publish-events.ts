@@ -99,6 +99,8 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     writeAlias: (...args) => inner.writeAlias(...args),
     markAliasLinked: (...args) => inner.markAliasLinked(...args),
     keepLastReply: (...args) => inner.keepLastReply(...args),
+    carryContact: (...args) => inner.carryContact(...args),
+    keepLastAck: (...args) => inner.keepLastAck(...args),
     putMessage: (...args) => inner.putMessage(...args),
     getMessage: (...args) => inner.getMessage(...args),
     repointMessage: (...args) => inner.repointMessage(...args),

@@ -1,7 +1,8 @@
 import type { Contact } from '#lib/domain/contact.ts';
-import { readdressed } from '#lib/domain/conversation.ts';
+import { type Conversation, readdressed } from '#lib/domain/conversation.ts';
 import type { AliasChange } from '#lib/domain/message.ts';
 import { updateConversation } from './conversation-writes.ts';
+import { carryToNewNumber } from './record-number-change.ts';
 import type { UpdateDeps, UpdateResult } from './record-updates.ts';
 
 /**
@@ -9,18 +10,28 @@ import type { UpdateDeps, UpdateResult } from './record-updates.ts';
  * the provider names, or the one their previous key led to (its link, else that key's own
  * contact), and a conversation open at the previous id is answered at the new one; after a
  * changed number, one open at the number they left or their old id is answered at the new
- * number. Nothing is written for a previous key nobody has. Repeatable (linkAlias, readdressed).
+ * number, and the new number's contact takes the person over (carryToNewNumber: their consent,
+ * last ack and that open conversation, which their next message from there joins). Nothing is
+ * written for a previous key nobody has. Repeatable (linkAlias, readdressed, carryToNewNumber).
  */
 export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): Promise<UpdateResult> {
   const now = deps.clock.now();
   if (change.contactKey) {
-    await deps.store.linkAlias(
+    // The link first: a message under the new id alone finds the new number from now on.
+    await deps.store.writeAlias(
       change.aliasKey,
       { contactKey: change.contactKey, address: change.address },
       now,
     );
-    // One read per key left (two at most), and a write only where a conversation is open there.
-    for (const key of change.movedFrom ?? []) await answerElsewhere(deps, change, key, change.address);
+    // One read per key left (two at most); writes only where a contact is there.
+    for (const key of change.movedFrom ?? []) {
+      const left = await deps.store.getContact(key);
+      if (!left) continue;
+      const open = await answerElsewhere(deps, change, key, change.address, left);
+      await carryToNewNumber(deps, change.contactKey, left, open, now);
+    }
+    // Last, once the new number's contact exists (when something was carried to it): its mark.
+    await deps.store.markAliasLinked(change.contactKey, change.aliasKey);
     return { kind: 'applied' };
   }
   if (!change.previousKey) return { kind: 'unknown' };
@@ -41,18 +52,18 @@ export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): 
 /**
  * The conversation open on `key`'s contact, when answered at that key (the part after `whatsapp:`
  * or `phone:`), is answered at `to` from now: one conditional write, none when nothing is open.
+ * Returns that conversation as it stands now (null: none).
  */
 async function answerElsewhere(
   deps: UpdateDeps,
   change: AliasChange,
   key: string,
   to: string,
-  read?: Contact | null,
-): Promise<void> {
-  const contact = read === undefined ? await deps.store.getContact(key) : read;
-  if (!contact?.openConversationId) return;
+  contact: Contact | null,
+): Promise<Conversation | null> {
+  if (!contact?.openConversationId) return null;
   const from = key.slice(key.indexOf(':') + 1);
-  await updateConversation(deps.store, contact.openConversationId, (current) =>
+  return updateConversation(deps.store, contact.openConversationId, (current) =>
     readdressed(current, { channel: 'whatsapp', provider: change.provider, from, to }),
   );
 }

@@ -1,0 +1,101 @@
+import type { Contact } from '#lib/domain/contact.ts';
+import {
+  type Conversation,
+  consentFromElsewhere,
+  type LastAck,
+  lastReplyKept,
+  lastSentAck,
+  waitingForLinkedAck,
+} from '#lib/domain/conversation.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import { updateConversation } from './conversation-writes.ts';
+
+// A WhatsApp user who changed their number (Meta's `user_changed_number`): the new number's
+// contact takes over the person from the contacts they left (docs/channels.md, WhatsApp
+// identities). Single-item writes only, each repeatable: the same system message again, or its
+// retry after a crash between two of them, writes the same or nothing.
+
+type CarryDeps = { store: ConversationStore };
+
+/**
+ * What the new number's contact (`to`) takes over from `left`, a contact of the number or id the
+ * person left, whose open conversation (readdressed to the new number) is `open`:
+ * 1. the contact itself, created if needed, with their name and language where it has none;
+ * 2. their last ack and our last reply, each only where later than its own (the quiet times
+ *    after them hold at the new number);
+ * 3. their STOP or START, only where later than its own (a START said at the new number after
+ *    the change stands), also heard by a conversation the new number has open of its own;
+ * 4. last, their open conversation: the new number's pointer, so that their next message there
+ *    joins it (no second conversation, no second ack for the same wait). A pointer the new number
+ *    holds already is never taken over: one to a conversation still open there keeps it (their
+ *    acks then go once: its pending ack waits for the one of the wait they left), one to a
+ *    resolved conversation is replaced, as their own next message would replace it.
+ * Consent before the pointer: a message that joins through the pointer already sees it.
+ */
+export async function carryToNewNumber(
+  deps: CarryDeps,
+  to: string,
+  left: Contact,
+  open: Conversation | null,
+  now: Date,
+): Promise<void> {
+  const contact = await deps.store.carryContact(
+    to,
+    { channel: 'whatsapp', name: left.name, locale: left.locale },
+    now,
+  );
+  const lastAck = latestAck(left, open);
+  if (lastAck && (!contact.lastAckAt || lastAck.at > contact.lastAckAt)) {
+    await deps.store.keepLastAck(to, lastAck);
+  }
+  const lastReplyAt = open ? lastReplyKept(open, left) : (left.lastReplyAt ?? null);
+  if (lastReplyAt && (!contact.lastReplyAt || lastReplyAt > contact.lastReplyAt)) {
+    await deps.store.keepLastReply(to, new Date(lastReplyAt));
+  }
+  // The same time again (a repeat, a retry after a crash before the conversation heard it) is
+  // written again: setConsent applies it, consentFromElsewhere changes nothing the second time.
+  const { consentAt } = left;
+  if (consentAt && (!contact.consentAt || consentAt >= contact.consentAt)) {
+    const applied = await deps.store.setConsent(to, left.optedOut, new Date(consentAt));
+    const own = contact.openConversationId;
+    if (applied && own && own !== open?.id) {
+      await updateConversation(deps.store, own, (current) =>
+        consentFromElsewhere(current, left.optedOut, consentAt, now),
+      );
+    }
+  }
+  if (open?.status === 'open') await adopt(deps, to, open, now);
+}
+
+/** The later of the contact's last ack and the one sent on its open conversation. */
+function latestAck(left: Contact, open: Conversation | null): LastAck | null {
+  const kept = left.lastAckAt && left.lastAckConversationId;
+  const onContact = kept ? { at: left.lastAckAt as string, conversationId: kept } : null;
+  const onOpen = open && lastSentAck(open);
+  if (!onOpen) return onContact;
+  return onContact && onContact.at > onOpen.at ? onContact : onOpen;
+}
+
+/** Step 4: `open` becomes the new number's open conversation, unless it has one of its own. */
+async function adopt(deps: CarryDeps, to: string, open: Conversation, now: Date): Promise<void> {
+  const touch = { channel: 'whatsapp' as const, now };
+  const claim = await deps.store.claimOpenConversation(to, open.id, touch);
+  if (claim.conversationId === open.id) return;
+  // The contact (its claim token) as it stood before this read of its conversation.
+  const own = await deps.store.getConversation(claim.conversationId);
+  if (own && own.status !== 'open') {
+    // Resolved, its pointer not released yet: replaced only if nobody claimed it since.
+    await deps.store.claimOpenConversation(to, open.id, touch, own.id, claim.contact.claimToken ?? null);
+    return;
+  }
+  // Its own conversation, written (one only claimed is being written by a message that read the
+  // contact before this carry; it stays as it is) and open: not merged, but while the person
+  // still waits in the one they left, its pending ack goes only if that wait's does not.
+  if (!own || open.awaitingSince === null) return;
+  await updateConversation(
+    deps.store,
+    own.id,
+    (current) => waitingForLinkedAck(current, { conversationId: open.id, episode: open.episode }),
+    own,
+  );
+}
