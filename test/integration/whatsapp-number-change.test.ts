@@ -222,6 +222,37 @@ describe('a WhatsApp customer who changes their number (user_changed_number)', (
     expect(await sb.outbox()).toHaveLength(2);
   });
 
+  it.each([
+    ['none of its own', null, 'en'],
+    ['its own', 'Dzień dobry, czy jesteście dziś otwarci do wieczora?', 'pl'],
+  ])(
+    "should give the new number's contact the customer's name and language where it knows %s",
+    async (_, earlier, language) => {
+      // Prepare: maybe someone wrote from the new number before, in Polish (no BSUID then, no
+      // name); today the customer writes in English from their old number
+      sb = await startTestSwitchboard();
+      if (earlier) {
+        const body = whatsappUserText(earlier, { number: NEW }, 'wamid.number-change-earlier', 1761386400);
+        const value = (body.entry as Array<{ changes: Array<{ value: { contacts: unknown[] } }> }>)[0]
+          ?.changes[0]?.value;
+        if (value) value.contacts = [];
+        await sb.postMeta(body);
+      }
+      await sb.postMeta(text('Hello, when will my order arrive? I have been waiting for a week.', 'old'));
+      await sb.drain();
+
+      // Act
+      await sb.postMeta(numberChanged());
+
+      // Assess
+      expect(await sb.runtime.store.getContact(`phone:+${NEW}`)).toMatchObject({
+        name: 'Ewa Kowalska',
+        locale: language,
+        channels: ['whatsapp'],
+      });
+    },
+  );
+
   // A crash between two of the change's writes: the webhook goes to the worker, whose recording
   // of it again finishes what the first left (each write repeatable).
   it.each([
