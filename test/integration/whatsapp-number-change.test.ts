@@ -100,6 +100,26 @@ describe('a WhatsApp customer who changes their number (user_changed_number)', (
     expect((await sb.runtime.store.getContact(`phone:+${NEW}`))?.openConversationId).toBe(all[0]?.id);
   });
 
+  it("should add the new number's next message to the conversation a customer known by their BSUID alone had open", async () => {
+    // Prepare: a user with a username writes with their BSUID only and is acknowledged there;
+    // then they change their number, which Meta shares with the new BSUID
+    sb = await startTestSwitchboard();
+    await sb.postMeta(
+      whatsappUserText('Czy macie to w innym kolorze?', { bsuid: OLD_BSUID }, 'wamid.bsuid-only', 1763986401),
+    );
+    await sb.drain();
+
+    // Act
+    await sb.postMeta(numberChanged());
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(text('Piszę już z numeru', 'new'));
+    await sb.drain();
+
+    // Assess: one conversation (the BSUID's), one ack
+    expect((await conversations(sb)).map((c) => c.contact.key)).toEqual([`whatsapp:${OLD_BSUID}`]);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: OLD_BSUID })]);
+  });
+
   it('should hold a STOP said at the old number at the new one, and let a START there lift it', async () => {
     // Prepare: the customer said STOP at their old number, then changed it
     sb = await startTestSwitchboard();
