@@ -129,6 +129,7 @@ export class MemoryConversationStore implements ConversationStore {
       ...(carried.name ? { name: carried.name } : {}),
       ...(carried.locale ? { locale: carried.locale } : {}),
       ...contact,
+      ...(carried.conversationId ? { carriedConversationId: carried.conversationId } : {}),
       key,
       updatedAt: iso,
     };

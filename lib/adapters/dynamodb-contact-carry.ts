@@ -7,7 +7,8 @@ import type { ContactCarry, LastAck } from '#lib/ports/conversation-store.ts';
 
 /**
  * The contact created if needed (as a claim or a STOP creates it: no open conversation, not
- * opted out), the channel added, the name and language written only where it has none:
+ * opted out), the channel added, the name and language written only where it has none, the
+ * conversation it takes over named (the latest change's):
  * unconditional, so a repeat writes the same, and a contact's own name, language, consent,
  * pointer and history are never overwritten. Returns the item as written (ALL_NEW).
  */
@@ -33,6 +34,7 @@ export function carryContactUpdate(
     names['#locale'] = 'locale';
     set.push('#locale = if_not_exists(#locale, :locale)');
   }
+  if (carried.conversationId) set.push('carriedConversationId = :carried');
   return {
     TableName: table,
     Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
@@ -47,6 +49,7 @@ export function carryContactUpdate(
         ':channel': new Set([carried.channel]),
         ':name': carried.name,
         ':locale': carried.locale,
+        ':carried': carried.conversationId,
       },
       { removeUndefinedValues: true },
     ),

@@ -40,6 +40,12 @@ export const ContactSchema = z.object({
    */
   aliasKeys: z.array(z.string()).optional(),
   /**
+   * The conversation open at a number this person left (Meta's `user_changed_number`) when this
+   * contact, their new number's, took them over: a first message of theirs recorded in a
+   * conversation of its own at that moment reads it once its wait is written (carriedSinceWrite).
+   */
+  carriedConversationId: z.string().optional(),
+  /**
    * The language they write in, as the first clear message of their latest conversation told
    * it: a new conversation that tells none (a call, a photo) starts in it.
    */

@@ -68,12 +68,15 @@ export type ContactAlias = { contactKey: string; address: string };
 
 /**
  * What a person's contact takes over from another of theirs (a number they left): the channel
- * they are on, and their name and language where it knows none of its own.
+ * they are on, their name and language where it knows none of its own, and the conversation it
+ * takes over.
  */
 export type ContactCarry = {
   channel: Conversation['channel'];
   name?: string | undefined;
   locale?: Locale | undefined;
+  /** The open conversation it takes over (kept as `carriedConversationId`, the latest one). */
+  conversationId?: string | undefined;
 };
 
 /** What a contact keeps of a conversation that ends: its last acknowledgement, our last reply. */
@@ -126,7 +129,7 @@ export interface ConversationStore {
   markAliasLinked(contactKey: string, aliasKey: string): Promise<void>;
   /**
    * Creates the contact if needed and gives it what `carried` names (name and language only
-   * where it has none, the channel added): one write, returning the contact as it left it (its
+   * where it has none, the channel added, the conversation taken over): one write, returning the contact as it left it (its
    * pointer, its consent). Repeatable; nothing it holds is overwritten.
    */
   carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact>;

@@ -17,6 +17,7 @@ import {
 import { applyToConversation, queueNow } from './record-inbound-conversation.ts';
 import type { RecordInboundDeps } from './record-inbound-deps.ts';
 import { inboundRecord, resolveVoicemailContact, SAME_MESSAGE_SECONDS } from './record-inbound-message.ts';
+import { carriedSinceWrite } from './record-number-change.ts';
 
 export type { RecordInboundDeps } from './record-inbound-deps.ts';
 
@@ -171,6 +172,9 @@ export async function recordInbound(
   // linkedSinceClaim read the link after): the link once more, before its job goes (a retry too).
   if (owed && !(claimedNew && conversation.id === candidateId))
     await linkedSinceWrite(deps, inbound, conversation);
+  // The first message naming a new number and its BSUID may be recorded while a number change
+  // takes the person over: the contact once more, after its write (a retry too).
+  if (owed && linking) await carriedSinceWrite(deps, inbound.contactKey, conversation);
   if (owed && queueNow(ack, deps)) {
     try {
       await deps.queue.enqueue({

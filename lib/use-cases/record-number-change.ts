@@ -39,9 +39,12 @@ export async function carryToNewNumber(
   open: Conversation | null,
   now: Date,
 ): Promise<void> {
+  // Named before the pointer is read (adopt): a first message of theirs in a conversation of its
+  // own, written after that read, finds it (carriedSinceWrite).
+  const taken = open?.status === 'open' ? open.id : undefined;
   const contact = await deps.store.carryContact(
     to,
-    { channel: 'whatsapp', name: left.name, locale: left.locale },
+    { channel: 'whatsapp', name: left.name, locale: left.locale, conversationId: taken },
     now,
   );
   const lastAck = latestAck(left, open);
@@ -91,11 +94,46 @@ async function adopt(deps: CarryDeps, to: string, open: Conversation, now: Date)
   // Its own conversation, written (one only claimed is being written by a message that read the
   // contact before this carry; it stays as it is) and open: not merged, but while the person
   // still waits in the one they left, its pending ack goes only if that wait's does not.
-  if (!own || open.awaitingSince === null) return;
+  if (own) await waitForTheWaitLeft(deps, own, open);
+}
+
+/**
+ * While the person still waits in `left` (the conversation open at the number they left), the
+ * pending ack of `own`'s waiting episode (a conversation of the new number's own) goes only if
+ * that wait's ack does not (Ack.after; the worker's linkedAckVerdict). One conditional write,
+ * none when there is nothing to tie; a repeat changes nothing.
+ */
+async function waitForTheWaitLeft(deps: CarryDeps, own: Conversation, left: Conversation): Promise<void> {
+  if (left.status !== 'open' || left.awaitingSince === null) return;
+  const { ack } = own;
   await updateConversation(
     deps.store,
     own.id,
-    (current) => waitingForLinkedAck(current, { conversationId: open.id, episode: open.episode }),
+    (current) =>
+      current.ack?.episode === ack?.episode
+        ? waitingForLinkedAck(current, { conversationId: left.id, episode: left.episode })
+        : current,
     own,
   );
+}
+
+/**
+ * The first message naming the new number and its BSUID (it links them: their mark was missing,
+ * as it is while a number change is under way), once it has written a wait with its ack pending
+ * in a conversation of its own: its contact is read once more. A number change that read that
+ * conversation before this write (adopt saw it only claimed, or not yet waiting) had named the
+ * conversation it took over on the contact first: this ack then waits for that wait's. One that
+ * read it after the write tied the two itself. One GetItem, on a linking message with an ack owed
+ * only; one more read and one conditional write only after a number change.
+ */
+export async function carriedSinceWrite(
+  deps: CarryDeps,
+  contactKey: string,
+  written: Conversation,
+): Promise<void> {
+  if (written.ack?.state !== 'pending') return;
+  const carried = (await deps.store.getContact(contactKey))?.carriedConversationId;
+  if (!carried || carried === written.id) return;
+  const left = await deps.store.getConversation(carried);
+  if (left) await waitForTheWaitLeft(deps, written, left);
 }
