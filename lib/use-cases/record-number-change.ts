@@ -91,9 +91,9 @@ async function adopt(deps: CarryDeps, to: string, open: Conversation, now: Date)
     await deps.store.claimOpenConversation(to, open.id, touch, own.id, claim.contact.claimToken ?? null);
     return;
   }
-  // Its own conversation, written (one only claimed is being written by a message that read the
-  // contact before this carry; it stays as it is) and open: not merged, but while the person
-  // still waits in the one they left, its pending ack goes only if that wait's does not.
+  // Its own conversation, open: not merged, but while the person still waits in the one they
+  // left, its pending ack goes only if that wait's does not. One only claimed (not written yet)
+  // is its message's to tie: that message reads the contact after its write (carriedSinceWrite).
   if (own) await waitForTheWaitLeft(deps, own, open);
 }
 
