@@ -5,7 +5,7 @@ import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channe
 import { SendError } from '#lib/ports/errors.ts';
 import type { Agent, AgentDeps } from './agent-actions.ts';
 import { type ReplyResult, storeReply } from './reply-records.ts';
-import { UNCERTAIN_WAIT_MS } from './send-ack.ts';
+import { UNCERTAIN_WAIT_MS } from './send-once.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 /** The provider message of a reply, in the form it goes in (a template's, with its two parameters). */

@@ -23,7 +23,8 @@ import { type Agent, type AgentDeps, storedBeforeStop25 } from './agent-actions.
 import { updateConversation } from './conversation-writes.ts';
 import { earlierTry, type OutboundOf } from './reply-earlier-try.ts';
 import { finishReply, otherOpenConversation, type ReplyResult, storeReply } from './reply-records.ts';
-import { replyWindow, UNCERTAIN_WAIT_MS } from './send-ack.ts';
+import { replyWindow } from './reply-window.ts';
+import { UNCERTAIN_WAIT_MS } from './send-once.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */

@@ -67,7 +67,7 @@ describe('the stack and what the functions need', () => {
     };
 
     // Assess: the worker lets go of a queued echo and marks an ack failed on the receive it
-    // counts as the last (work-records.ts, send-ack.ts); a queue that gave more receives would
+    // counts as the last (work-records.ts, send-automatic.ts); a queue that gave more receives would
     // leave those to the DLQ, one that gave fewer would let go of an echo early.
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(maxAttempts);
   });

@@ -210,7 +210,7 @@ describe('a worker that dies right after storing the acknowledgement it sent', (
     sb = undefined;
   });
 
-  // Kills: send-ack.ts without the `const already = await deps.store.getMessage(messageId); if (already)` check.
+  // Kills: send-automatic.ts without the `const already = await deps.store.getMessage(messageId); if (already)` check.
   it('should have the next worker finish its work without sending the acknowledgement a second time', async () => {
     // Prepare: a customer's SMS is recorded; the worker sends its ack (the outbox takes it),
     // stores it, and dies before marking the ack sent

@@ -123,7 +123,7 @@ describe('an ack skipped at send time does not make a question unmeasured', () =
   it('should count the breach of a question whose ack the worker skipped as outside the 24-hour window', () => {
     // Prepare: a Messenger-like question on Friday 18:00 whose promise is Monday 10:00 (the
     // weekend); the ack job is held up by an outage and the worker gets to it on Saturday 19:00,
-    // past Meta's 24-hour window: skipped, reason "outside-window" (lib/use-cases/send-ack.ts)
+    // past Meta's 24-hour window: skipped, reason "outside-window" (lib/use-cases/send-automatic.ts)
     const contact = contactOf(false);
     const friday = new Date('2026-11-27T18:00:00.000Z');
     const asked = applyInbound(

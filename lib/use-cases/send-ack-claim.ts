@@ -1,0 +1,205 @@
+// The ack worker's claim: the checks before a send (ended, exhausted, owed lookup, linked ack) and its write.
+
+import {
+  ackMessageId,
+  ackNoLongerNeeded,
+  type Conversation,
+  claimAck,
+  deadLetteredAt,
+  isRedrive,
+  type Slot,
+  settleAck,
+  stateNewPromise,
+} from '#lib/domain/conversation.ts';
+import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
+import type { AckJob } from '#lib/ports/ack-queue.ts';
+import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import { laterLookUp, lookUpEnded, lookUpOwed } from './ack-lookups.ts';
+import { MAX_WRITES, trySave } from './conversation-writes.ts';
+import { applyDelivery } from './record-updates.ts';
+import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
+import { statedPromise } from './send-ack-settle.ts';
+
+async function claim(
+  deps: SendAckDeps,
+  job: AckJob,
+  slot: Slot,
+  firstDelivery: boolean,
+): Promise<{ conversation: Conversation } | SendAckResult> {
+  // The events the recording write delivered without clearing them: this write removes them.
+  const delivered = withoutDelivered(job.delivered);
+  for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
+    const current = await deps.store.getConversation(job.conversationId);
+    if (!current) return { kind: 'nothing-to-do', reason: 'missing' };
+    const now = deps.clock.now();
+    const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === job.episode);
+    // Owed: its slot taken by a later episode's job, or settled since (a call spoke the ack).
+    const inSlot = current[slot];
+    const slotOpen =
+      inSlot?.episode === job.episode && (inSlot.state === 'pending' || inSlot.state === 'sending');
+    if (owed && !slotOpen) {
+      const looked = await lookUpOwed(deps, current, owed, now);
+      if (looked.kind === 'nothing-to-do') return looked;
+      if (await trySave(deps.store, delivered(looked.next), current.version)) return looked.result;
+      continue;
+    }
+    const ended = ackNoLongerNeeded(current, job.episode);
+    // A dead-lettered ack of an episode that ended since, whose last try may have reached the
+    // customer: its redrive only asks the provider (a fresh budget of lookups), like a pending one.
+    const stuck = current[slot];
+    const redrivenEnded =
+      ended !== null &&
+      stuck?.episode === job.episode &&
+      stuck.state === 'failed' &&
+      stuck.uncertain !== undefined &&
+      isRedrive(stuck, now, firstDelivery);
+    const working = redrivenEnded ? reopened(current, slot) : current;
+    const target = working[slot];
+    const open =
+      target?.episode === job.episode && (target.state === 'pending' || target.state === 'sending');
+    // Every worker that claimed it died holding it (a timeout, a crash): no more tries.
+    const exhausted =
+      open &&
+      target.state === 'sending' &&
+      target.attempts >= deps.ack.maxAttempts &&
+      (!target.leaseUntil || Date.parse(target.leaseUntil) <= now.getTime());
+    if ((ended || exhausted) && open) {
+      // A worker that claimed it may have sent it and died before marking it: then it went out
+      // (and was stored), and stays on record as sent, not skipped or failed.
+      const messageId = ackMessageId(current.id, job.episode, slot);
+      let sent =
+        target.state === 'sending' || target.uncertain ? await deps.store.getMessage(messageId) : null;
+      // Its last try may have reached the customer: the provider is asked (never sent again now).
+      if (!sent && ended && target.uncertain) {
+        const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
+        if (looked === 'unknown' || looked === 'switched-off') {
+          const later = laterLookUp(deps, working, target, slot, now, looked === 'switched-off');
+          if (later && (await trySave(deps.store, delivered(later), current.version)))
+            return { kind: 'nothing-to-do', reason: 'not-yet' };
+          if (later) continue;
+          deps.log.warn('could not learn whether an automatic message went; skipped', {
+            conversationId: current.id,
+            slot,
+          });
+        } else sent = looked;
+      }
+      // Its worker may have died before the provider-id alias: written here too, with any
+      // status held for it, so statuses and echoes find the message.
+      if (sent?.providerMessageId) {
+        const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
+        if (early) await applyDelivery(deps, sent, early);
+      }
+      const outcome = sent
+        ? ({ state: 'sent', at: new Date(sent.createdAt), messageId } as const)
+        : ended
+          ? ({ state: 'skipped', reason: ended, at: now } as const)
+          : ({ state: 'failed', reason: 'worker-died', at: now } as const);
+      const settled = settleAck(working, job.episode, outcome, slot);
+      // What it stated holds, as when the next worker finds it stored (an ended episode's
+      // promise is no longer anyone's to move).
+      const stated =
+        sent && !ended ? statedPromise(deps, current, slot, new Date(sent.createdAt)) : undefined;
+      const next = settled !== working ? stateNewPromise(settled, slot, stated) : settled;
+      if (await trySave(deps.store, delivered(next), current.version)) {
+        if (sent) return { kind: 'sent', messageId };
+        return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };
+      }
+      continue;
+    }
+    // An ack that waits for the same person's ack in their other key's conversation (Ack.after).
+    const linked = target?.episode === job.episode ? await afterLinkedAck(deps, current, target, now) : null;
+    if (linked && 'kind' in linked) {
+      if (await trySave(deps.store, delivered(linked.next), current.version)) return linked.result;
+      continue;
+    }
+    const result = claimAck(linked?.free ?? current, job.episode, now, deps.ack.leaseMs, slot, {
+      firstDelivery,
+    });
+    // Another copy of the job of an ack that ran out of retries (the sweeper queued copies
+    // during the outage): it goes on to the DLQ too, where the alarm sees it and a redrive
+    // tries again, instead of being dropped as done.
+    if (
+      result.kind === 'skip' &&
+      !ended &&
+      target?.episode === job.episode &&
+      deadLetteredAt(target) !== null &&
+      !isRedrive(target, now, firstDelivery)
+    ) {
+      deps.log.info('copy of a dead-lettered job: on to the DLQ', { conversationId: current.id, slot });
+      throw new AckRetryError(target.reason ?? 'dead-lettered', undefined, false);
+    }
+    if (result.kind === 'skip') {
+      // Nothing to send, but the delivered events still go: a lost race leaves them to the sweeper.
+      const cleared = delivered(current);
+      if (cleared !== current) await trySave(deps.store, cleared, current.version);
+      return { kind: 'nothing-to-do', reason: result.reason };
+    }
+    const saved = await trySave(deps.store, delivered(result.conversation), current.version);
+    if (saved) return { conversation: saved };
+  }
+  throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
+}
+
+/**
+ * An ack due now that waits for the same person's ack in another conversation (Ack.after: the
+ * one their other key opened before the link, still queued then): one read of that
+ * conversation, and of its contact while it is not written. While that ack is still to go, this
+ * one waits (`retryAt`, no try counted); once it went, this one is skipped; when it did not go,
+ * this one is freed (`free`) and sent. Null for any other ack, or one not due yet.
+ */
+async function afterLinkedAck(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  job: NonNullable<Conversation['ack']>,
+  now: Date,
+): Promise<{ free: Conversation } | { kind: 'done'; next: Conversation; result: SendAckResult } | null> {
+  const { after } = job;
+  if (!after || job.state !== 'pending' || conversation.ack !== job) return null;
+  if (job.retryAt && Date.parse(job.retryAt) > now.getTime()) return null;
+  const other = await deps.store.getConversation(after.conversationId);
+  // Not written yet: still claimed (its message in flight), or given up (recorded elsewhere)?
+  const claimedBy = !other && after.contactKey ? await deps.store.getContact(after.contactKey) : null;
+  const stillClaimed = claimedBy?.openConversationId === after.conversationId;
+  const verdict = linkedAckVerdict(
+    other,
+    { ...job, after },
+    stillClaimed,
+    now,
+    deps.business.ack,
+    conversation.id,
+  );
+  if (verdict.kind === 'wait') {
+    const next = { ...conversation, ack: { ...job, retryAt: verdict.retryAt.toISOString() } };
+    return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
+  }
+  if (verdict.kind === 'skip') {
+    const next = settleAck(conversation, job.episode, { state: 'skipped', reason: verdict.reason, at: now });
+    return { kind: 'done', next, result: { kind: 'skipped', reason: verdict.reason } };
+  }
+  const { after: _after, ...freed } = job;
+  return { free: { ...conversation, ack: freed } };
+}
+
+/** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */
+function reopened(conversation: Conversation, slot: Slot): Conversation {
+  const job = conversation[slot];
+  if (!job) return conversation;
+  const { deadLetteredAt: _dead, ...rest } = job;
+  return { ...conversation, [slot]: { ...rest, state: 'sending', attempts: 1 } };
+}
+
+/** Removes the named (already delivered) events from a conversation's outbox; the same object when none is there. */
+function withoutDelivered(ids: readonly string[] | undefined): (conversation: Conversation) => Conversation {
+  const delivered = new Set(ids ?? []);
+  return (conversation) => {
+    if (!conversation.outbox.some((event) => delivered.has(event.id))) return conversation;
+    const outbox = conversation.outbox.filter((event) => !delivered.has(event.id));
+    return {
+      ...conversation,
+      outbox,
+      ...(outbox.length === 0 ? { outboxRetryAt: undefined, outboxFailures: undefined } : {}),
+    };
+  };
+}
+
+export { claim };

@@ -1,0 +1,47 @@
+// After a send: the promise an automatic message stated, its events announced ahead of the settling write.
+
+import type { Conversation, Slot } from '#lib/domain/conversation.ts';
+import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
+import type { EventSink } from '#lib/ports/event-sink.ts';
+import type { SendAckDeps } from './send-ack-deps.ts';
+
+/** Delivers events ahead of the write that records them; false (logged) when the fan-out failed. */
+async function announce(
+  deps: SendAckDeps,
+  events: EventSink,
+  batch: Parameters<EventSink['publish']>[0],
+  conversationId: string,
+): Promise<boolean> {
+  try {
+    await events.publish(batch);
+    return true;
+  } catch (error) {
+    deps.log.warn('events not delivered yet; they stay in the outbox', {
+      conversationId,
+      error: (error as Error).name,
+    });
+    return false;
+  }
+}
+
+/**
+ * The promise an automatic message stored at `at` stated, when it moved the episode's: a
+ * notice's always, an ack's when it was held up past the promise (the first worker computed
+ * the same).
+ */
+function statedPromise(
+  deps: SendAckDeps,
+  conversation: Conversation,
+  slot: Slot,
+  at: Date,
+): ReplyPromise | undefined {
+  const heldUp = slot === 'ack' && Date.parse(conversation.promise?.replyBy ?? '') <= at.getTime();
+  return slot === 'notice' || heldUp ? noticePromise(deps, conversation, at) : undefined;
+}
+
+/** The honest new time a late notice states: the next promise we can keep from now. */
+function noticePromise(deps: SendAckDeps, conversation: Conversation, at: Date): ReplyPromise {
+  return computePromise(deps.business, { receivedAt: at, channel: conversation.channel });
+}
+
+export { announce, statedPromise };
