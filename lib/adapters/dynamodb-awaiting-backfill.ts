@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awaitingOf, type Conversation } from '#lib/domain/conversation.ts';
 import { BackfillProgress } from './dynamodb-backfill-progress.ts';
-import { awaitingIndexKeys } from './dynamodb-conversation-store.ts';
+import { awaitingIndexKeys } from './dynamodb-conversations.ts';
 import {
   conversationIndexPage,
   INDEX_BACKFILL_SETTLE_MS,

@@ -4,7 +4,7 @@ import type { Conversation } from '#lib/domain/conversation.ts';
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { BackfillProgress } from './dynamodb-backfill-progress.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { readConversations } from './dynamodb-conversation-store.ts';
+import { readConversations } from './dynamodb-conversation-listings.ts';
 import { queryShards, type ShardCount, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 /**

@@ -1,0 +1,183 @@
+// A contact's other writes: its alias keys, what a changed number carries, channels, last reply, consent.
+
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Contact } from '#lib/domain/contact.ts';
+import type { ContactAlias, ContactCarry, ContactTouch, LastAck } from '#lib/ports/conversation-store.ts';
+import { applied } from './dynamodb-conditional.ts';
+import { carryContactUpdate, keepLastAckUpdate } from './dynamodb-contact-carry.ts';
+import {
+  type DynamoDbConversationStoreOptions,
+  getItem,
+  MARSHALL,
+  parseContact,
+  strip,
+} from './dynamodb-store-items.ts';
+
+/** The contact item written field by field, and the alias items that lead to it. */
+export class DynamoDbContacts {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(options: DynamoDbConversationStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async resolveAlias(aliasKey: string): Promise<ContactAlias | null> {
+    const item = await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+    return typeof item?.contactKey === 'string' && typeof item.address === 'string'
+      ? { contactKey: item.contactKey, address: item.address }
+      : null;
+  }
+
+  async linkAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<void> {
+    await this.writeAlias(aliasKey, alias, now);
+    // Last: once the contact says so, no message carrying both keys writes the link again.
+    await this.markAliasLinked(alias.contactKey, aliasKey);
+  }
+
+  async writeAlias(aliasKey: string, alias: ContactAlias, now: Date): Promise<string | null> {
+    const at = now.toISOString();
+    const key = marshall({ pk: `ALIAS#${aliasKey}`, sk: 'ALIAS' });
+    // Unconditional in effect: Meta gives a BSUID to one number (a new number gets a new BSUID),
+    // so the latest webhook that carries both is the truth. Written only when it leads elsewhere
+    // (or nowhere) now, keeping where it led (`previousContactKey`); a repeat changes nothing.
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression:
+            'SET #type = :type, previousContactKey = if_not_exists(contactKey, :none), contactKey = :contact, address = :address, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
+          ConditionExpression:
+            'attribute_not_exists(contactKey) OR contactKey <> :contact OR address <> :address',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: marshall({
+            ':type': 'alias',
+            ':contact': alias.contactKey,
+            ':address': alias.address,
+            ':at': at,
+            ':none': '',
+          }),
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const led = Attributes ? unmarshall(Attributes).contactKey : undefined;
+      return typeof led === 'string' && led !== alias.contactKey ? led : null;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // It leads here already: what it replaced then (dynalite returns no item: one read).
+      const item = error.Item ? unmarshall(error.Item) : await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+      const previous = item?.previousContactKey;
+      return typeof previous === 'string' && previous !== '' ? previous : null;
+    }
+  }
+
+  async markAliasLinked(contactKey: string, aliasKey: string): Promise<void> {
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' }),
+          UpdateExpression: 'ADD aliasKeys :alias',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':alias': new Set([aliasKey]) }),
+        }),
+      ),
+    );
+  }
+
+  async carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact> {
+    const { Attributes } = await this.#client.send(
+      new UpdateItemCommand(carryContactUpdate(this.#table, key, carried, now)),
+    );
+    if (!Attributes) throw new Error(`carry to contact ${key} returned no item`);
+    return parseContact(strip(Attributes));
+  }
+
+  async keepLastAck(key: string, lastAck: LastAck): Promise<void> {
+    await applied(this.#client.send(new UpdateItemCommand(keepLastAckUpdate(this.#table, key, lastAck))));
+  }
+
+  async touchContact(key: string, touch: ContactTouch): Promise<void> {
+    const names: Record<string, string> = {
+      ...(touch.name ? { '#name': 'name' } : {}),
+      ...(touch.locale ? { '#locale': 'locale' } : {}),
+    };
+    const set = [
+      'updatedAt = :now',
+      ...(touch.name ? ['#name = :name'] : []),
+      ...(touch.locale ? ['#locale = :locale'] : []),
+    ];
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: `SET ${set.join(', ')} ADD channels :channel`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: marshall(
+            {
+              ':now': touch.now.toISOString(),
+              ':channel': new Set([touch.channel]),
+              ':name': touch.name,
+              ':locale': touch.locale,
+            },
+            MARSHALL,
+          ),
+        }),
+      ),
+    );
+  }
+
+  async keepLastReply(key: string, at: Date): Promise<void> {
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET lastReplyAt = :at',
+          // Only forward (ISO times of one format compare as strings); a retry is applied again.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastReplyAt) OR lastReplyAt <= :at)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+        }),
+      ),
+    );
+  }
+
+  async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression:
+            'SET optedOut = :optedOut, consentAt = :at, updatedAt = :at, #key = :key, ' +
+            'createdAt = if_not_exists(createdAt, :at), openConversationId = if_not_exists(openConversationId, :null)',
+          // The customer's latest word wins, whatever order the webhooks are recorded in (ISO
+          // times of one format compare as strings). The same time again is a retry: applied.
+          ConditionExpression: 'attribute_not_exists(consentAt) OR consentAt <= :at',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: marshall({
+            ':optedOut': optedOut,
+            ':at': at.toISOString(),
+            ':key': key,
+            ':null': null,
+          }),
+        }),
+      ),
+    );
+  }
+
+  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
+    return getItem(this.#client, this.#table, pk, sk);
+  }
+}

@@ -1,0 +1,156 @@
+// Conversation items: read, written whole under a version condition with their index keys, outbox spills.
+
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { awaitingOf, type Conversation, ConversationSchema, spillOutbox } from '#lib/domain/conversation.ts';
+import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
+import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
+import { marshallStored } from './dynamodb-marshall.ts';
+import { type ShardCount, shardKey } from './dynamodb-shards.ts';
+import { type DynamoDbConversationStoreOptions, getItem } from './dynamodb-store-items.ts';
+
+const SPILL_CONCURRENCY = 25;
+
+/** One conversation at a time: its item, the index keys each write gives it, its spilled events. */
+export class DynamoDbConversations {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #sweepAt: (conversation: Conversation) => string | null;
+  readonly #shards: ShardCount;
+
+  constructor(options: DynamoDbConversationStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#sweepAt = options.sweepAt;
+    this.#shards = options.shards;
+  }
+
+  async getConversation(id: string): Promise<Conversation | null> {
+    const item = await this.#get(`CONV#${id}`, 'CONV');
+    return item ? ConversationSchema.parse(item) : null;
+  }
+
+  async saveConversation(conversation: Conversation, expectedVersion: number | null): Promise<Conversation> {
+    // An outbox past MAX_OUTBOX_EVENTS (the event bus down for long) moves its oldest events to
+    // items of their own first, so the conversation's item stays far from 400 KB. If the write
+    // below then loses its race, the moved events are copies of events still in an outbox:
+    // delivered twice at worst, and consumers drop duplicates by id.
+    const { conversation: bounded, spilled } = spillOutbox(conversation);
+    await this.#forEachChunk(spilled, (event) =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshallStored({ ...spilledEventKey(bounded.id, event), type: 'spilledEvent', event }),
+        }),
+      ),
+    );
+    const saved: Conversation = { ...bounded, version: (expectedVersion ?? 0) + 1 };
+    const sweepAt = this.#sweepAt(saved);
+    const shard = (base: string) => shardKey(base, saved.id, this.#shards.forWriting);
+    const item = {
+      pk: `CONV#${saved.id}`,
+      sk: 'CONV',
+      type: 'conversation',
+      gsi1pk: shard(`CONVS#${saved.status}`),
+      gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
+      ...(sweepAt ? { gsi2pk: shard('SWEEP'), gsi2sk: `${sweepAt}#${saved.id}` } : {}),
+      ...awaitingIndexKeys(saved, shard),
+      gsi4pk: shard(`CONVS#${saved.status}#${saved.channel}`),
+      gsi4sk: `${saved.lastMessageAt}#${saved.id}`,
+      ...(saved.assignee
+        ? {
+            gsi5pk: `ASSIGNEE#${saved.status}#${saved.assignee}`,
+            gsi5sk: `${saved.lastMessageAt}#${saved.id}`,
+          }
+        : {}),
+      ...saved,
+    };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshallStored(item),
+          ...(expectedVersion === null
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+              }),
+        }),
+      );
+      return saved;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`conversation ${saved.id}`);
+      throw error;
+    }
+  }
+
+  async spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': `OUTBOX#${conversationId}` }),
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => DomainEventSchema.parse(unmarshall(item).event));
+  }
+
+  async dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void> {
+    await this.#forEachChunk(events, (event) =>
+      this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: marshall(spilledEventKey(conversationId, event)),
+        }),
+      ),
+    );
+  }
+
+  /** Single-item writes, SPILL_CONCURRENCY at a time (the functions have no batch-write grant). */
+  async #forEachChunk<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {
+    for (let start = 0; start < items.length; start += SPILL_CONCURRENCY) {
+      await Promise.all(items.slice(start, start + SPILL_CONCURRENCY).map(write));
+    }
+  }
+
+  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
+    return getItem(this.#client, this.#table, pk, sk);
+  }
+}
+
+/**
+ * An event moved out of a conversation's outbox: pk `OUTBOX#<conversation id>`, sorted by the
+ * time it happened (the outbox's order), so the publisher reads them oldest first.
+ */
+function spilledEventKey(conversationId: string, event: DomainEvent): { pk: string; sk: string } {
+  return { pk: `OUTBOX#${conversationId}`, sk: `${event.occurredAt}#${event.id}` };
+}
+
+/**
+ * gsi3: a customer waiting for a person under `AWAITING`, by promise; an open episode only
+ * messages nobody is to answer began (an out-of-office reply, HELP) under `NOREPLY`, newest
+ * activity first. Never both, so it costs no more index writes than the waiting list alone.
+ * (Also what the backfill of items stored before stop 25 rewrites them to: dynamodb-awaiting-backfill.ts.)
+ */
+export function awaitingIndexKeys(
+  saved: Conversation,
+  shard: (base: string) => string,
+): { gsi3pk: string; gsi3sk: string } | Record<string, never> {
+  const awaiting = awaitingOf(saved);
+  if (awaiting === 'reply' && saved.replyBy)
+    return { gsi3pk: shard('AWAITING'), gsi3sk: `${new Date(saved.replyBy).toISOString()}#${saved.id}` };
+  if (awaiting === 'no-reply-needed')
+    return { gsi3pk: shard('NOREPLY'), gsi3sk: `${saved.lastMessageAt}#${saved.id}` };
+  return {};
+}

@@ -1,0 +1,81 @@
+// What the conversation store's parts share: its options, items read back without their keys, a contact.
+
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ChannelSchema, LocaleSchema } from '#lib/domain/channel.ts';
+import { type Contact, ContactSchema } from '#lib/domain/contact.ts';
+import type { Conversation } from '#lib/domain/conversation.ts';
+import type { ShardCount } from './dynamodb-shards.ts';
+
+const KEY_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
+  'type',
+  'deliveryRank',
+];
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+function strip(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const plain = unmarshall(item);
+  for (const key of KEY_ATTRIBUTES) delete plain[key];
+  return plain;
+}
+
+export type DynamoDbConversationStoreOptions = {
+  client: DynamoDBClient;
+  tableName: string;
+  /** When the sweeper must next look at a conversation (null: never); from the domain. */
+  sweepAt: (conversation: Conversation) => string | null;
+  /**
+   * How many partitions the single-valued listing keys (`CONVS#<status>`, `AWAITING`, `NOREPLY`,
+   * `SWEEP`, `CONVS#<status>#<channel>`) are spread over (dynamodb-shards.ts).
+   */
+  shards: ShardCount;
+};
+
+/** One item by its key, read consistently, without the store's key attributes; null when absent. */
+export async function getItem(
+  client: DynamoDBClient,
+  table: string,
+  pk: string,
+  sk: string,
+): Promise<Record<string, unknown> | null> {
+  const result = await client.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ pk, sk }), ConsistentRead: true }),
+  );
+  return result.Item ? strip(result.Item) : null;
+}
+
+/**
+ * A contact is only ever updated field by field, never put whole, so what this release does not
+ * know can be left out of what it reads and stays stored: a channel or locale a newer release
+ * recorded (a rolling deploy, a rollback) is not a reason to refuse every message of the customer.
+ */
+function parseContact(item: Record<string, unknown>): Contact {
+  const stored = item.channels instanceof Set ? [...item.channels].sort() : (item.channels ?? []);
+  const channels = Array.isArray(stored)
+    ? stored.filter((channel) => ChannelSchema.safeParse(channel).success)
+    : stored;
+  const locale =
+    item.locale === undefined || LocaleSchema.safeParse(item.locale).success ? item.locale : undefined;
+  const aliasKeys = item.aliasKeys instanceof Set ? [...item.aliasKeys].sort() : item.aliasKeys;
+  return ContactSchema.parse({
+    ...item,
+    channels,
+    ...(aliasKeys === undefined ? {} : { aliasKeys }),
+    locale,
+    openConversationId: item.openConversationId ?? null,
+  });
+}
+
+export { MARSHALL, parseContact, strip };
