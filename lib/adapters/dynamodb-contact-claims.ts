@@ -1,11 +1,7 @@
 // The contact's pointer to its open conversation: the claim, its renewal and its release (ConversationStore).
 
 import { randomUUID } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type Contact, MAX_CONTACT_CONVERSATIONS } from '#lib/domain/contact.ts';
 import type {
@@ -15,13 +11,7 @@ import type {
   OpenConversationClaim,
 } from '#lib/ports/conversation-store.ts';
 import { applied } from './dynamodb-conditional.ts';
-import {
-  type DynamoDbConversationStoreOptions,
-  getItem,
-  MARSHALL,
-  parseContact,
-  strip,
-} from './dynamodb-store-items.ts';
+import { MARSHALL, parseContact, StoreItems, strip } from './dynamodb-store-items.ts';
 
 // The contact's last acknowledgement and our last reply, written with the write that ends its
 // conversation.
@@ -37,17 +27,9 @@ const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt';
 const LAST_REPLY_FORWARD = '(attribute_not_exists(lastReplyAt) OR lastReplyAt <= :lastReplyAt)';
 
 /** A contact read, and the one conversation it has open claimed or released. */
-export class DynamoDbContactClaims {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-  }
-
+export class DynamoDbContactClaims extends StoreItems {
   async getContact(key: string): Promise<Contact | null> {
-    const item = await this.#get(`CONTACT#${key}`, 'CONTACT');
+    const item = await this.item(`CONTACT#${key}`, 'CONTACT');
     return item ? parseContact(item) : null;
   }
 
@@ -110,9 +92,9 @@ export class DynamoDbContactClaims {
     }
     if (touch.lastReplyAt) condition = `(${condition}) AND ${LAST_REPLY_FORWARD}`;
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: update,
           ConditionExpression: condition,
@@ -147,9 +129,9 @@ export class DynamoDbContactClaims {
 
   async renewClaim(key: string, conversationId: string, claimToken: string): Promise<boolean> {
     return applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: 'SET claimToken = :fresh',
           ConditionExpression: 'openConversationId = :id AND claimToken = :token',
@@ -174,9 +156,9 @@ export class DynamoDbContactClaims {
     if (ids.length <= MAX_CONTACT_CONVERSATIONS + 50) return contact;
     const kept = ids.slice(-MAX_CONTACT_CONVERSATIONS);
     await applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: 'SET conversationIds = :kept',
           ConditionExpression: 'size(conversationIds) = :size',
@@ -205,9 +187,9 @@ export class DynamoDbContactClaims {
           ? ' AND attribute_not_exists(claimToken)'
           : ' AND claimToken = :token';
     const released = await applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${lastReplyAt ? LAST_REPLY_UPDATE : ''}`,
           ConditionExpression: `openConversationId = :id${claim}${lastReplyAt ? ` AND ${LAST_REPLY_FORWARD}` : ''}`,
@@ -230,9 +212,5 @@ export class DynamoDbContactClaims {
         { ...kept, lastReplyAt: null },
         claimToken,
       );
-  }
-
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
-    return getItem(this.#client, this.#table, pk, sk);
   }
 }

@@ -1,35 +1,17 @@
 // A contact's other writes: its alias keys, what a changed number carries, channels, last reply, consent.
 
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Contact } from '#lib/domain/contact.ts';
 import type { ContactAlias, ContactCarry, ContactTouch, LastAck } from '#lib/ports/conversation-store.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { carryContactUpdate, keepLastAckUpdate } from './dynamodb-contact-carry.ts';
-import {
-  type DynamoDbConversationStoreOptions,
-  getItem,
-  MARSHALL,
-  parseContact,
-  strip,
-} from './dynamodb-store-items.ts';
+import { MARSHALL, parseContact, StoreItems, strip } from './dynamodb-store-items.ts';
 
 /** The contact item written field by field, and the alias items that lead to it. */
-export class DynamoDbContacts {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-  }
-
+export class DynamoDbContacts extends StoreItems {
   async resolveAlias(aliasKey: string): Promise<ContactAlias | null> {
-    const item = await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+    const item = await this.item(`ALIAS#${aliasKey}`, 'ALIAS');
     return typeof item?.contactKey === 'string' && typeof item.address === 'string'
       ? { contactKey: item.contactKey, address: item.address }
       : null;
@@ -48,9 +30,9 @@ export class DynamoDbContacts {
     // so the latest webhook that carries both is the truth. Written only when it leads elsewhere
     // (or nowhere) now, keeping where it led (`previousContactKey`); a repeat changes nothing.
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key,
           UpdateExpression:
             'SET #type = :type, previousContactKey = if_not_exists(contactKey, :none), contactKey = :contact, address = :address, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
@@ -73,7 +55,7 @@ export class DynamoDbContacts {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // It leads here already: what it replaced then (dynalite returns no item: one read).
-      const item = error.Item ? unmarshall(error.Item) : await this.#get(`ALIAS#${aliasKey}`, 'ALIAS');
+      const item = error.Item ? unmarshall(error.Item) : await this.item(`ALIAS#${aliasKey}`, 'ALIAS');
       const previous = item?.previousContactKey;
       return typeof previous === 'string' && previous !== '' ? previous : null;
     }
@@ -81,9 +63,9 @@ export class DynamoDbContacts {
 
   async markAliasLinked(contactKey: string, aliasKey: string): Promise<void> {
     await applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' }),
           UpdateExpression: 'ADD aliasKeys :alias',
           ConditionExpression: 'attribute_exists(pk)',
@@ -94,15 +76,15 @@ export class DynamoDbContacts {
   }
 
   async carryContact(key: string, carried: ContactCarry, now: Date): Promise<Contact> {
-    const { Attributes } = await this.#client.send(
-      new UpdateItemCommand(carryContactUpdate(this.#table, key, carried, now)),
+    const { Attributes } = await this.client.send(
+      new UpdateItemCommand(carryContactUpdate(this.table, key, carried, now)),
     );
     if (!Attributes) throw new Error(`carry to contact ${key} returned no item`);
     return parseContact(strip(Attributes));
   }
 
   async keepLastAck(key: string, lastAck: LastAck): Promise<void> {
-    await applied(this.#client.send(new UpdateItemCommand(keepLastAckUpdate(this.#table, key, lastAck))));
+    await applied(this.client.send(new UpdateItemCommand(keepLastAckUpdate(this.table, key, lastAck))));
   }
 
   async touchContact(key: string, touch: ContactTouch): Promise<void> {
@@ -116,9 +98,9 @@ export class DynamoDbContacts {
       ...(touch.locale ? ['#locale = :locale'] : []),
     ];
     await applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: `SET ${set.join(', ')} ADD channels :channel`,
           ConditionExpression: 'attribute_exists(pk)',
@@ -139,9 +121,9 @@ export class DynamoDbContacts {
 
   async keepLastReply(key: string, at: Date): Promise<void> {
     await applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: 'SET lastReplyAt = :at',
           // Only forward (ISO times of one format compare as strings); a retry is applied again.
@@ -155,9 +137,9 @@ export class DynamoDbContacts {
 
   async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
     return applied(
-      this.#client.send(
+      this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression:
             'SET optedOut = :optedOut, consentAt = :at, updatedAt = :at, #key = :key, ' +
@@ -175,9 +157,5 @@ export class DynamoDbContacts {
         }),
       ),
     );
-  }
-
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
-    return getItem(this.#client, this.#table, pk, sk);
   }
 }

@@ -1,23 +1,20 @@
 // Conversation listings: agents' pages by status, channel, assignee or waiting, and the sweeper's due ones.
 
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
 import type { ConversationPage, ConversationQuery } from '#lib/ports/conversation-store.ts';
 import { queryShards, type ShardCount, tableKeyFromSortKey } from './dynamodb-shards.ts';
-import { type DynamoDbConversationStoreOptions, strip } from './dynamodb-store-items.ts';
+import { type DynamoDbConversationStoreOptions, StoreItems, strip } from './dynamodb-store-items.ts';
 
 // Every conversation index sorts by `<time>#<conversation id>`.
 const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
 
 /** Every listing a Query per shard of one index, whatever the table holds. */
-export class DynamoDbConversationListings {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
+export class DynamoDbConversationListings extends StoreItems {
   readonly #shards: ShardCount;
 
   constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
+    super(options);
     this.#shards = options.shards;
   }
 
@@ -43,8 +40,8 @@ export class DynamoDbConversationListings {
               ? (['gsi5', `ASSIGNEE#${query.status}#${query.assignee}`, true, undefined, 1] as const)
               : (['gsi1', `CONVS#${query.status}`, true, undefined, everyShard] as const);
     const page = await queryShards({
-      client: this.#client,
-      table: this.#table,
+      client: this.client,
+      table: this.table,
       index,
       base,
       shards,
@@ -64,8 +61,8 @@ export class DynamoDbConversationListings {
 
   async dueForSweep(now: Date, limit: number, cursor?: string): Promise<ConversationPage> {
     const page = await queryShards({
-      client: this.#client,
-      table: this.#table,
+      client: this.client,
+      table: this.table,
       index: 'gsi2',
       base: 'SWEEP',
       shards: await this.#shards.forReading(),

@@ -3,7 +3,6 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -13,26 +12,23 @@ import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { marshallStored } from './dynamodb-marshall.ts';
 import { type ShardCount, shardKey } from './dynamodb-shards.ts';
-import { type DynamoDbConversationStoreOptions, getItem } from './dynamodb-store-items.ts';
+import { type DynamoDbConversationStoreOptions, StoreItems } from './dynamodb-store-items.ts';
 
 const SPILL_CONCURRENCY = 25;
 
 /** One conversation at a time: its item, the index keys each write gives it, its spilled events. */
-export class DynamoDbConversations {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
+export class DynamoDbConversations extends StoreItems {
   readonly #sweepAt: (conversation: Conversation) => string | null;
   readonly #shards: ShardCount;
 
   constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
+    super(options);
     this.#sweepAt = options.sweepAt;
     this.#shards = options.shards;
   }
 
   async getConversation(id: string): Promise<Conversation | null> {
-    const item = await this.#get(`CONV#${id}`, 'CONV');
+    const item = await this.item(`CONV#${id}`, 'CONV');
     return item ? ConversationSchema.parse(item) : null;
   }
 
@@ -43,9 +39,9 @@ export class DynamoDbConversations {
     // delivered twice at worst, and consumers drop duplicates by id.
     const { conversation: bounded, spilled } = spillOutbox(conversation);
     await this.#forEachChunk(spilled, (event) =>
-      this.#client.send(
+      this.client.send(
         new PutItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Item: marshallStored({ ...spilledEventKey(bounded.id, event), type: 'spilledEvent', event }),
         }),
       ),
@@ -72,9 +68,9 @@ export class DynamoDbConversations {
       ...saved,
     };
     try {
-      await this.#client.send(
+      await this.client.send(
         new PutItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Item: marshallStored(item),
           ...(expectedVersion === null
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -94,9 +90,9 @@ export class DynamoDbConversations {
   }
 
   async spilledEvents(conversationId: string, limit: number): Promise<DomainEvent[]> {
-    const result = await this.#client.send(
+    const result = await this.client.send(
       new QueryCommand({
-        TableName: this.#table,
+        TableName: this.table,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: marshall({ ':pk': `OUTBOX#${conversationId}` }),
         ConsistentRead: true,
@@ -108,9 +104,9 @@ export class DynamoDbConversations {
 
   async dropSpilledEvents(conversationId: string, events: readonly DomainEvent[]): Promise<void> {
     await this.#forEachChunk(events, (event) =>
-      this.#client.send(
+      this.client.send(
         new DeleteItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall(spilledEventKey(conversationId, event)),
         }),
       ),
@@ -122,10 +118,6 @@ export class DynamoDbConversations {
     for (let start = 0; start < items.length; start += SPILL_CONCURRENCY) {
       await Promise.all(items.slice(start, start + SPILL_CONCURRENCY).map(write));
     }
-  }
-
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
-    return getItem(this.#client, this.#table, pk, sk);
   }
 }
 

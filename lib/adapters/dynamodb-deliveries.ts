@@ -1,11 +1,6 @@
 // What providers' callbacks and retries leave: id aliases, held statuses, first-delivery claims, replays.
 
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   type DeliveryStatus,
@@ -15,7 +10,7 @@ import {
   MessageSchema,
 } from '#lib/domain/message.ts';
 import { applied } from './dynamodb-conditional.ts';
-import { type DynamoDbConversationStoreOptions, getItem, strip } from './dynamodb-store-items.ts';
+import { StoreItems, strip } from './dynamodb-store-items.ts';
 
 // Later states win; callbacks arrive duplicated and out of order. A failure outranks "sent"
 // but not "delivered" (a late failure callback for a delivered message is noise).
@@ -29,15 +24,7 @@ const DELIVERY_RANK: Record<DeliveryStatus, number> = {
 };
 
 /** Items keyed by what a provider sent (its message id, a same-message key, a replay key). */
-export class DynamoDbDeliveries {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-  }
-
+export class DynamoDbDeliveries extends StoreItems {
   async putProviderAlias(
     provider: string,
     providerMessageId: string,
@@ -45,9 +32,9 @@ export class DynamoDbDeliveries {
   ): Promise<DeliveryUpdate | null> {
     // An update, not a put: a delivery update held here before the alias existed stays until
     // it is applied (a worker that dies before applying it leaves it for the next one).
-    const result = await this.#client.send(
+    const result = await this.client.send(
       new UpdateItemCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Key: marshall({ pk: `PMID#${provider}:${providerMessageId}`, sk: 'PMID' }),
         UpdateExpression: 'SET #type = :alias, messageId = :messageId REMOVE expiresAt',
         ExpressionAttributeNames: { '#type': 'type' },
@@ -82,7 +69,7 @@ export class DynamoDbDeliveries {
   }
 
   async sameMessage(key: string): Promise<{ provider: string; providerMessageId: string } | null> {
-    return providerIdOf(await this.#get(`SAMEMSG#${key}`, 'SAMEMSG'));
+    return providerIdOf(await this.item(`SAMEMSG#${key}`, 'SAMEMSG'));
   }
 
   /**
@@ -97,9 +84,9 @@ export class DynamoDbDeliveries {
     ttlSeconds: number,
     now: Date,
   ): Promise<{ provider: string; providerMessageId: string } | null> {
-    const result = await this.#client.send(
+    const result = await this.client.send(
       new UpdateItemCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Key: marshall({ pk, sk }),
         UpdateExpression:
           'SET #type = :type, provider = if_not_exists(provider, :provider), providerMessageId = if_not_exists(providerMessageId, :id), expiresAt = :expiresAt',
@@ -119,9 +106,9 @@ export class DynamoDbDeliveries {
   async holdDelivery(update: DeliveryUpdate, ttlSeconds: number, now: Date): Promise<boolean> {
     const key = { pk: `PMID#${update.provider}:${update.providerMessageId}`, sk: 'PMID' };
     try {
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall(key),
           UpdateExpression: 'SET #type = :held, early = :update, earlyRank = :rank, expiresAt = :expiresAt',
           // The alias came meanwhile: the caller looks again. A later state already held stays.
@@ -142,7 +129,7 @@ export class DynamoDbDeliveries {
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = await this.#get(key.pk, key.sk);
+      const item = await this.item(key.pk, key.sk);
       return typeof item?.messageId !== 'string';
     }
   }
@@ -165,7 +152,7 @@ export class DynamoDbDeliveries {
   }
 
   async reportedSend(messageId: string): Promise<{ provider: string; providerMessageId: string } | null> {
-    return providerIdOf(await this.#get(`SENT#${messageId}`, 'SENT'));
+    return providerIdOf(await this.item(`SENT#${messageId}`, 'SENT'));
   }
 
   async updateDelivery(messageId: string, update: DeliveryUpdate): Promise<Message | null> {
@@ -176,9 +163,9 @@ export class DynamoDbDeliveries {
       ...(update.errorCode ? { errorCode: update.errorCode } : {}),
     };
     try {
-      const result = await this.#client.send(
+      const result = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
           UpdateExpression: 'SET delivery = :delivery, deliveryRank = :rank',
           ConditionExpression:
@@ -196,9 +183,9 @@ export class DynamoDbDeliveries {
 
   async bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {
     return applied(
-      this.#client.send(
+      this.client.send(
         new PutItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Item: marshall({
             pk: `REPLAY#${key}`,
             sk: 'REPLAY',
@@ -215,10 +202,6 @@ export class DynamoDbDeliveries {
         }),
       ),
     );
-  }
-
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
-    return getItem(this.#client, this.#table, pk, sk);
   }
 }
 

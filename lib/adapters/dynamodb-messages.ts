@@ -3,7 +3,6 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
-  type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -13,27 +12,19 @@ import { stableId } from '#lib/domain/ids.ts';
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 import type { MessagePage } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
-import { type DynamoDbConversationStoreOptions, getItem, MARSHALL, strip } from './dynamodb-store-items.ts';
+import { MARSHALL, StoreItems, strip } from './dynamodb-store-items.ts';
 
 // How far back a reply on a chosen channel looks for the customer's address, and a page of it.
 const MAX_LAST_INBOUND_LOOKBACK = 2_000;
 const LAST_INBOUND_PAGE = 50;
 
 /** Messages in their conversation (gsi1), one item each, conditional writes only. */
-export class DynamoDbMessages {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(options: DynamoDbConversationStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-  }
-
+export class DynamoDbMessages extends StoreItems {
   async putMessage(message: Message): Promise<{ created: boolean; message: Message }> {
     try {
-      await this.#client.send(
+      await this.client.send(
         new PutItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Item: marshall({ ...this.#messageKeys(message), type: 'message', ...message }, MARSHALL),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -48,7 +39,7 @@ export class DynamoDbMessages {
   }
 
   async getMessage(id: string): Promise<Message | null> {
-    const item = await this.#get(`MSG#${id}`, 'MSG');
+    const item = await this.item(`MSG#${id}`, 'MSG');
     return item ? MessageSchema.parse(item) : null;
   }
 
@@ -59,9 +50,9 @@ export class DynamoDbMessages {
     try {
       // Only the fields that move, not the message put again: a field a newer release stored on
       // it (a rolling deploy, a rollback) stays, and so do the store's own (deliveryRank).
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
           UpdateExpression: 'SET conversationId = :to, gsi1pk = :index',
           ConditionExpression: 'conversationId = :from',
@@ -84,9 +75,9 @@ export class DynamoDbMessages {
     const messages: Message[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const result = await this.#client.send(
+      const result = await this.client.send(
         new QueryCommand({
-          TableName: this.#table,
+          TableName: this.table,
           IndexName: 'gsi1',
           KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
           ExpressionAttributeValues: marshall({
@@ -112,9 +103,9 @@ export class DynamoDbMessages {
     let read = 0;
     do {
       const limit = Math.min(LAST_INBOUND_PAGE, MAX_LAST_INBOUND_LOOKBACK - read);
-      const result = await this.#client.send(
+      const result = await this.client.send(
         new QueryCommand({
-          TableName: this.#table,
+          TableName: this.table,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
           FilterExpression: '#direction = :inbound AND #channel = :channel',
@@ -140,16 +131,16 @@ export class DynamoDbMessages {
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
     const inbound = await this.getMessage(stableId('msg', `${provider}:${providerMessageId}`));
     if (inbound) return inbound;
-    const alias = await this.#get(`PMID#${provider}:${providerMessageId}`, 'PMID');
+    const alias = await this.item(`PMID#${provider}:${providerMessageId}`, 'PMID');
     return typeof alias?.messageId === 'string' ? this.getMessage(alias.messageId) : null;
   }
 
   async completeText(messageId: string, text: string): Promise<void> {
     // The late text is written first, then applied if the message exists: whichever of the
     // two writers comes second sees the other's write (see takeLateText).
-    await this.#client.send(
+    await this.client.send(
       new PutItemCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Item: marshall({ pk: `LATETEXT#${messageId}`, sk: 'LATETEXT', type: 'late-text', text }),
       }),
     );
@@ -157,16 +148,16 @@ export class DynamoDbMessages {
   }
 
   async takeLateText(messageId: string): Promise<Message | null> {
-    const late = await this.#get(`LATETEXT#${messageId}`, 'LATETEXT');
+    const late = await this.item(`LATETEXT#${messageId}`, 'LATETEXT');
     if (typeof late?.text !== 'string') return null;
     return this.#applyText(messageId, late.text);
   }
 
   async #applyText(messageId: string, text: string): Promise<Message | null> {
     try {
-      const result = await this.#client.send(
+      const result = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: marshall({ pk: `MSG#${messageId}`, sk: 'MSG' }),
           UpdateExpression: 'SET #text = :text',
           ConditionExpression: 'attribute_exists(pk)',
@@ -189,9 +180,5 @@ export class DynamoDbMessages {
       gsi1pk: `CONV#${message.conversationId}`,
       gsi1sk: `${message.createdAt}#${message.id}`,
     };
-  }
-
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | null> {
-    return getItem(this.#client, this.#table, pk, sk);
   }
 }

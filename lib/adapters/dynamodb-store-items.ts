@@ -79,3 +79,18 @@ function parseContact(item: Record<string, unknown>): Contact {
 }
 
 export { MARSHALL, parseContact, strip };
+
+/** What every part of the conversation store holds: the client, the table, and a consistent read of one item. */
+export abstract class StoreItems {
+  protected readonly client: DynamoDBClient;
+  protected readonly table: string;
+
+  constructor(options: DynamoDbConversationStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+  }
+
+  protected item(pk: string, sk: string): Promise<Record<string, unknown> | null> {
+    return getItem(this.client, this.table, pk, sk);
+  }
+}
