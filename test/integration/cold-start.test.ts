@@ -238,6 +238,47 @@ async function startFunction(backends: Backends, values: Record<string, string>,
   return loadLambdaRuntime(service);
 }
 
+/**
+ * The jobs the webhooks queued, worked by an ack worker deployed with `missing` (each job's
+ * outcome, the open conversations then, Twilio's requests by then), then ten minutes on by one
+ * deployed with the secret complete (the open conversations after).
+ */
+async function workMissingThenFixed(
+  backends: Backends,
+  start: (values: Record<string, string>, service: string) => ReturnType<typeof startFunction>,
+  twilio: { requests: readonly unknown[] },
+  missing: Record<string, string>,
+) {
+  const received = await backends.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: backends.queueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+  );
+  const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
+  const worker = await start(missing, 'switchboard-ack-worker');
+  const whileOff: string[] = [];
+  for (const job of received.Messages ?? []) {
+    whileOff.push(
+      await handleWorkRecord(worker.workDeps, {
+        body: job.Body as string,
+        receiveCount: 1,
+        messageId: 'm1',
+      }).then(
+        (result) => result.kind,
+        (error: Error) => (error as { code?: string }).code ?? error.name,
+      ),
+    );
+  }
+  const recorded = (await worker.store.listConversations({ status: 'open', limit: 10 })).items;
+  const requestsWhileOff = twilio.requests.length;
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + 10 * 60_000);
+  const fixed = await start({}, 'switchboard-ack-worker');
+  for (const job of received.Messages ?? []) {
+    await handleWorkRecord(fixed.workDeps, { body: job.Body as string, receiveCount: 2, messageId: 'm1' });
+  }
+  const after = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
+  return { whileOff, recorded, requestsWhileOff, after };
+}
+
 async function postSms(runtime: { app: Hono }): Promise<Response> {
   const url = 'https://hooks.example.com/webhooks/twilio/messaging';
   const sms = signTwilio(url, twilioForm('sms-polish'), TWILIO_AUTH_TOKEN);
@@ -630,41 +671,12 @@ describe("a Lambda cold start without Twilio's account SID", () => {
         method: 'POST',
         ...signed('status', twilioForm('status-delivered')),
       });
-      const received = await backends.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: backends.queueUrl,
-          WaitTimeSeconds: 1,
-          MaxNumberOfMessages: 10,
-        }),
+      const { whileOff, recorded, requestsWhileOff, after } = await workMissingThenFixed(
+        backends,
+        start,
+        twilio,
+        { TWILIO_ACCOUNT_SID: '' },
       );
-      const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
-      const worker = await start({ TWILIO_ACCOUNT_SID: '' }, 'switchboard-ack-worker');
-      const whileOff: string[] = [];
-      for (const job of received.Messages ?? []) {
-        whileOff.push(
-          await handleWorkRecord(worker.workDeps, {
-            body: job.Body as string,
-            receiveCount: 1,
-            messageId: 'm1',
-          }).then(
-            (result) => result.kind,
-            (error: Error) => (error as { code?: string }).code ?? error.name,
-          ),
-        );
-      }
-      const recorded = (await worker.store.listConversations({ status: 'open', limit: 10 })).items;
-      const requestsWhileOff = twilio.requests.length;
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(Date.now() + 10 * 60_000);
-      const fixed = await start({}, 'switchboard-ack-worker');
-      for (const job of received.Messages ?? []) {
-        await handleWorkRecord(fixed.workDeps, {
-          body: job.Body as string,
-          receiveCount: 2,
-          messageId: 'm1',
-        });
-      }
-      const after = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
 
       // Assess: every webhook answered 200 and recorded; nothing reached Twilio while the SID
       // was missing (each ack refused as ours: back to the queue, never skipped); then one each
@@ -768,41 +780,12 @@ describe("a Lambda cold start without Twilio's auth token but with a Webhook Rul
           'sk_secret_someone_elses_key_0123456789',
         ),
       );
-      const received = await backends.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: backends.queueUrl,
-          WaitTimeSeconds: 1,
-          MaxNumberOfMessages: 10,
-        }),
+      const { whileOff, recorded, requestsWhileOff, after } = await workMissingThenFixed(
+        backends,
+        start,
+        twilio,
+        { TWILIO_AUTH_TOKEN: '' },
       );
-      const { handleWorkRecord } = await import('#lib/runtime/work-records.ts');
-      const worker = await start({ TWILIO_AUTH_TOKEN: '' }, 'switchboard-ack-worker');
-      const whileOff: string[] = [];
-      for (const job of received.Messages ?? []) {
-        whileOff.push(
-          await handleWorkRecord(worker.workDeps, {
-            body: job.Body as string,
-            receiveCount: 1,
-            messageId: 'm1',
-          }).then(
-            (result) => result.kind,
-            (error: Error) => (error as { code?: string }).code ?? error.name,
-          ),
-        );
-      }
-      const recorded = (await worker.store.listConversations({ status: 'open', limit: 10 })).items;
-      const requestsWhileOff = twilio.requests.length;
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(Date.now() + 10 * 60_000);
-      const fixed = await start({}, 'switchboard-ack-worker');
-      for (const job of received.Messages ?? []) {
-        await handleWorkRecord(fixed.workDeps, {
-          body: job.Body as string,
-          receiveCount: 2,
-          messageId: 'm1',
-        });
-      }
-      const after = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
 
       // Assess: what the shared key verifies is recorded (the call hears its greeting); the
       // token's webhook is refused as the channel's configuration (503, counted), the forgery
