@@ -81,6 +81,37 @@ describe('uncertain sends', () => {
     twilio = undefined;
   });
 
+  /**
+   * An SMS customer acknowledged (voiceSms "never": no text after a call) whose late notice
+   * Twilio takes when due, its answer lost and the lookup right after failing; Twilio's list is
+   * readable again after it.
+   */
+  async function uncertainLateNotice() {
+    const fake = await startFakeTwilio();
+    twilio = fake;
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
+    const business = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
+    };
+    const switchboard = await startTestSwitchboardThroughTwilio(fake, {
+      fetch: degradedTwilio(state),
+      business,
+    });
+    sb = switchboard;
+    await switchboard.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await switchboard.drain();
+    const acknowledged = await switchboard.onlyOpenConversation();
+    switchboard.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
+    state.lostAnswers = 1;
+    state.list = 'down';
+    expect((await sweep(switchboard.runtime.sweepDeps)).notices).toBe(1);
+    await switchboard.drain();
+    const noticePost = fake.requests.filter((request) => request.method === 'POST').at(-1);
+    state.list = 'up';
+    return { fake, switchboard, business, acknowledged, noticePost };
+  }
+
   it("should text the acknowledgement once when Twilio's edge answers 504 after Twilio took it, and record it under its SID", async () => {
     // Prepare: Twilio's backend takes the ack and times out; its edge answers 504 (stop 26: a
     // 502 or 504 was retried at once, and the customer got the ack two or three times)
@@ -476,46 +507,30 @@ describe('uncertain sends', () => {
   it('should record the late notice Twilio took on an uncertain try when the customer then calls from a number we may not text, not skip it unasked', async () => {
     // Prepare: an SMS customer is acknowledged (voiceSms "never": no text after a call); the
     // late notice comes due, Twilio takes it, its answer is lost and the lookup right after fails
-    twilio = await startFakeTwilio();
-    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
-    const business = {
-      ...DEFAULT_BUSINESS_CONFIG,
-      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
-    };
-    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business });
-    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    const acknowledged = await sb.onlyOpenConversation();
+    const { fake, switchboard, acknowledged, noticePost } = await uncertainLateNotice();
     expect(acknowledged.ack?.state).toBe('sent');
-    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
-    state.lostAnswers = 1;
-    state.list = 'down';
-    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
-    await sb.drain();
-    expect((await sb.onlyOpenConversation()).notice).toMatchObject({
+    expect((await switchboard.onlyOpenConversation()).notice).toMatchObject({
       state: 'pending',
       reason: 'SEND_UNCERTAIN',
     });
-    const noticePost = twilio.requests.filter((request) => request.method === 'POST').at(-1);
-    state.list = 'up';
 
     // Act: the customer calls from that number within the wait; then the wait passes
-    sb.clock.advance(60_000);
-    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
-    await sb.drain();
-    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
-    await sweep(sb.runtime.sweepDeps);
-    await sb.drain();
+    switchboard.clock.advance(60_000);
+    await switchboard.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await switchboard.drain();
+    switchboard.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(switchboard.runtime.sweepDeps);
+    await switchboard.drain();
 
     // Assess: the customer got the notice (Twilio has it): on record as sent, never texted again
-    const after = await sb.onlyOpenConversation();
-    const notices = (await messagesOf(sb, after.id)).filter((message) => message.kind === 'notice');
+    const after = await switchboard.onlyOpenConversation();
+    const notices = (await messagesOf(switchboard, after.id)).filter((message) => message.kind === 'notice');
     expect(
       notices.map((notice) => notice.text),
       'the notice the customer got, on record',
     ).toEqual([noticePost?.form.Body]);
     expect(after.notice).toMatchObject({ state: 'sent' });
-    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+    expect(fake.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
   // Found by the review of stop 27: a deployment with Twilio switched off (its secret lost a
@@ -631,39 +646,23 @@ describe('uncertain sends', () => {
   it('should keep looking up an uncertain late notice that can no longer be sent (the customer called from a number we may not text) while the SID is missing, and record it once the SID is back', async () => {
     // Prepare: an acknowledged SMS customer (voiceSms "never"); Twilio takes the late notice,
     // its answer is lost and the lookup right after fails; the customer calls from that number
-    twilio = await startFakeTwilio();
-    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'up' };
-    const business = {
-      ...DEFAULT_BUSINESS_CONFIG,
-      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
-    };
-    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business });
-    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
-    await sb.drain();
-    const acknowledged = await sb.onlyOpenConversation();
-    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 29 * 60_000));
-    state.lostAnswers = 1;
-    state.list = 'down';
-    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
-    await sb.drain();
-    const noticePost = twilio.requests.filter((request) => request.method === 'POST').at(-1);
-    state.list = 'up';
-    sb.clock.advance(60_000);
-    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
-    await sb.drain();
+    const { fake, switchboard, business, noticePost } = await uncertainLateNotice();
+    switchboard.clock.advance(60_000);
+    await switchboard.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await switchboard.drain();
 
     // Act: a production deploy whose secret lost the account SID runs the sweeper and the
     // worker for three hours; then the fixed secret is deployed and they run again
-    const off = sb.redeploy(business, { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' });
+    const off = switchboard.redeploy(business, { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' });
     for (let round = 0; round < 18; round++) {
-      sb.clock.advance(10 * 60_000);
+      switchboard.clock.advance(10 * 60_000);
       await sweep(off.runtime.sweepDeps);
       await off.drain();
     }
-    const whileOff = (await sb.onlyOpenConversation()).notice;
-    sb.clock.advance(10 * 60_000);
-    await sweep(sb.runtime.sweepDeps);
-    await sb.drain();
+    const whileOff = (await switchboard.onlyOpenConversation()).notice;
+    switchboard.clock.advance(10 * 60_000);
+    await sweep(switchboard.runtime.sweepDeps);
+    await switchboard.drain();
 
     // Assess: still waiting for its lookup, no try spent; then on record as sent, never texted again
     expect(whileOff, 'the notice while the SID was missing').toMatchObject({
@@ -671,14 +670,14 @@ describe('uncertain sends', () => {
       reason: 'CHANNEL_MISCONFIGURED',
       attempts: 1,
     });
-    const after = await sb.onlyOpenConversation();
-    const notices = (await messagesOf(sb, after.id)).filter((message) => message.kind === 'notice');
+    const after = await switchboard.onlyOpenConversation();
+    const notices = (await messagesOf(switchboard, after.id)).filter((message) => message.kind === 'notice');
     expect(
       notices.map((notice) => notice.text),
       'the notice the customer got, on record',
     ).toEqual([noticePost?.form.Body]);
     expect(after.notice).toMatchObject({ state: 'sent' });
-    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+    expect(fake.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
   it('should skip, after one lookup, the acknowledgement of an episode resolved while its try was uncertain when Twilio never took it', async () => {
