@@ -1,0 +1,223 @@
+// Webhook subscriptions: their items, the listings (the enabled ones cached), secrets, disabling, pauses.
+
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  type SecretRotation,
+  type StoredWebhookSubscription,
+  StoredWebhookSubscriptionSchema,
+  type WebhookSubscription,
+  WebhookSubscriptionSchema,
+} from '#lib/domain/webhook.ts';
+import { applied } from './dynamodb-conditional.ts';
+import { subscriptionFields, subscriptionKey } from './dynamodb-webhook-items.ts';
+
+const LIST_PARTITION = 'WEBHOOKS';
+// Subscriptions are few (one per downstream tool); the cap only bounds a runaway listing.
+const MAX_LISTED = 1_000;
+const PUBLIC_FIELDS = ['id', 'url', 'events', 'description', 'createdAt', 'disabledAt', 'disabledReason'];
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+/** The subscriptions' half of DynamoDbWebhookStore (see its layout). */
+export class DynamoDbWebhookSubscriptions {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #cacheMs: number;
+  #enabled: { at: number; list: Promise<StoredWebhookSubscription[]> } | null = null;
+
+  /** `enabledCacheMs`: as DynamoDbWebhookStore's constructor takes it. */
+  constructor(options: { client: DynamoDBClient; tableName: string; enabledCacheMs?: number }) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#cacheMs = options.enabledCacheMs ?? 10_000;
+  }
+
+  async createSubscription(subscription: StoredWebhookSubscription): Promise<void> {
+    this.#enabled = null;
+    const item = {
+      ...subscription,
+      pk: `WEBHOOK#${subscription.id}`,
+      sk: 'WEBHOOK',
+      type: 'webhook',
+      gsi1pk: LIST_PARTITION,
+      gsi1sk: `${subscription.createdAt}#${subscription.id}`,
+      events: [...subscription.events],
+      description: subscription.description ?? undefined,
+      disabledAt: subscription.disabledAt ?? undefined,
+      disabledReason: subscription.disabledReason ?? undefined,
+      firstAttemptsPausedUntil: subscription.firstAttemptsPausedUntil ?? undefined,
+      previousSecret: subscription.previousSecret ?? undefined,
+      previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? undefined,
+    };
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall(item, MARSHALL),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getSubscription(id: string): Promise<StoredWebhookSubscription | null> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: subscriptionKey(id), ConsistentRead: true }),
+    );
+    return result.Item ? StoredWebhookSubscriptionSchema.parse(subscriptionFields(result.Item)) : null;
+  }
+
+  async listSubscriptions(): Promise<WebhookSubscription[]> {
+    const names = Object.fromEntries(PUBLIC_FIELDS.map((field) => [`#${field}`, field]));
+    // The secret never leaves the table on a listing.
+    const items = await this.listAll({ ProjectionExpression: Object.keys(names).join(', '), names });
+    return items.map((item) => WebhookSubscriptionSchema.parse(subscriptionFields(item)));
+  }
+
+  listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {
+    const now = Date.now();
+    if (this.#enabled && now - this.#enabled.at < this.#cacheMs) return this.#enabled.list;
+    // Concurrent publishes share one read; a failed read is not kept.
+    const list = this.#readEnabled();
+    this.#enabled = { at: now, list };
+    list.catch(() => {
+      if (this.#enabled?.list === list) this.#enabled = null;
+    });
+    return list;
+  }
+
+  async #readEnabled(): Promise<StoredWebhookSubscription[]> {
+    const items = await this.listAll({ FilterExpression: 'attribute_not_exists(disabledAt)' });
+    return items.map((item) => StoredWebhookSubscriptionSchema.parse(subscriptionFields(item)));
+  }
+
+  async listAll(options: {
+    ProjectionExpression?: string;
+    FilterExpression?: string;
+    names?: Record<string, string>;
+  }): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ProjectionExpression: options.ProjectionExpression,
+          FilterExpression: options.FilterExpression,
+          ExpressionAttributeNames: options.names,
+          ExpressionAttributeValues: marshall({ ':pk': LIST_PARTITION }),
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < MAX_LISTED);
+    return items;
+  }
+
+  async rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean> {
+    this.#enabled = null;
+    const { secret, previousSecret, previousSecretExpiresAt } = rotation;
+    const keep = previousSecret !== null && previousSecretExpiresAt !== null;
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: keep
+            ? 'SET #secret = :secret, previousSecret = :previous, previousSecretExpiresAt = :expires'
+            : 'SET #secret = :secret REMOVE previousSecret, previousSecretExpiresAt',
+          // One rotation of a given secret wins; a disabled subscription keeps its secrets.
+          ConditionExpression: '#secret = :current AND attribute_not_exists(disabledAt)',
+          ExpressionAttributeNames: { '#secret': 'secret' },
+          ExpressionAttributeValues: marshall({
+            ':secret': secret,
+            ':current': current,
+            ...(keep ? { ':previous': previousSecret, ':expires': previousSecretExpiresAt } : {}),
+          }),
+        }),
+      ),
+    );
+  }
+
+  async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
+    this.#enabled = null;
+    return applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          // A second disable keeps the first time and reason: DELETE is idempotent.
+          UpdateExpression:
+            'SET disabledAt = if_not_exists(disabledAt, :at), disabledReason = if_not_exists(disabledReason, :reason)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':reason': reason }),
+        }),
+      ),
+    );
+  }
+
+  async pauseFirstAttempts(id: string, until: Date): Promise<void> {
+    const pausedUntil = until.toISOString();
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: 'SET firstAttemptsPausedUntil = :until',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':until': pausedUntil }),
+        }),
+      ),
+    );
+    this.#patchEnabled(id, pausedUntil);
+  }
+
+  async resumeFirstAttempts(id: string, latest: Date): Promise<void> {
+    // ISO 8601 UTC timestamps of one length (toISOString) sort as text.
+    const until = latest.toISOString();
+    await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: 'REMOVE firstAttemptsPausedUntil',
+          // A pause set since the attempt began (a later slow failure) stands.
+          ConditionExpression: 'firstAttemptsPausedUntil <= :latest',
+          ExpressionAttributeValues: marshall({ ':latest': until }),
+        }),
+      ),
+    );
+    this.#patchEnabled(id, null, until);
+  }
+
+  /**
+   * This process's cached enabled list, changed as just written: its next publish sees the
+   * pause (or its end) without another Query. When `latest` is given, only a pause lasting no
+   * later is cleared.
+   */
+  #patchEnabled(id: string, pausedUntil: string | null, latest?: string): void {
+    const cached = this.#enabled;
+    if (!cached) return;
+    const ends = (current: string | null) => latest === undefined || (current !== null && current <= latest);
+    const list = cached.list.then((subscriptions) =>
+      subscriptions.map((subscription) =>
+        subscription.id === id && ends(subscription.firstAttemptsPausedUntil)
+          ? { ...subscription, firstAttemptsPausedUntil: pausedUntil }
+          : subscription,
+      ),
+    );
+    this.#enabled = { at: cached.at, list };
+    list.catch(() => {
+      if (this.#enabled?.list === list) this.#enabled = null;
+    });
+  }
+}
