@@ -1,43 +1,22 @@
-import { Aws, Duration } from 'aws-cdk-lib';
-import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+// The monitoring construct: the alerts topic, and the alarms and dashboard made on it.
+
+import { Aws } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { addAlarms } from './monitoring-alarms.ts';
+import { addDashboard } from './monitoring-dashboard.ts';
+import type { AlarmOptions, MonitoringProps, MonitoringScope } from './monitoring-scope.ts';
 import { METRICS_NAMESPACE } from './switchboard-function.ts';
-
-export interface MonitoringProps {
-  readonly stage: string;
-  /** The `service` dimension the functions' Powertools metrics carry. */
-  readonly service: string;
-  readonly api: apigwv2.IHttpApi;
-  readonly functions: { readonly http: lambda.IFunction } & Record<string, lambda.IFunction>;
-  readonly ackQueue: sqs.IQueue;
-  readonly ackDeadLetterQueue: sqs.IQueue;
-  /** Events the stats could not be counted from (the stats queue's DLQ). */
-  readonly statsDeadLetterQueue: sqs.IQueue;
-  readonly mailDeadLetterQueue: sqs.IQueue;
-  /** Stored mail the sweeper could not recover (the mail-recheck queue's DLQ). */
-  readonly recheckDeadLetterQueue: sqs.IQueue;
-  /** Encrypts the alerts topic; CloudWatch gets to use it. */
-  readonly topicKey: kms.IKey;
-  /** Subscribed to the alerts topic (the address must confirm the subscription). */
-  readonly alertEmail?: string;
-}
-
-const FIVE_MINUTES = Duration.minutes(5);
-const ONE_MINUTE = Duration.minutes(1);
 
 /**
  * What tells a person something is wrong: an alerts topic, one alarm per failure that loses or
  * delays a customer's acknowledgement, and a dashboard to see why.
  */
-export class Monitoring extends Construct {
+export class Monitoring extends Construct implements MonitoringScope {
   readonly alertsTopic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
@@ -79,320 +58,11 @@ export class Monitoring extends Construct {
     );
     if (props.alertEmail) this.alertsTopic.addSubscription(new subs.EmailSubscription(props.alertEmail));
 
-    const { http, ...others } = props.functions;
-    const all = Object.entries(props.functions);
-
-    this.alarm('AckDlqDepth', {
-      description: 'Acknowledgements failed 5 times and wait in the ack DLQ: redrive after fixing the cause.',
-      metric: props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: ONE_MINUTE,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-    });
-    this.alarm('StatsDlqDepth', {
-      description:
-        'Events failed 5 times to be counted (or could not be put on the stats queue) and wait in the stats DLQ: the service-level report misses them until they are redriven.',
-      metric: props.statsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: ONE_MINUTE,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-    });
-    this.alarm('MailDlqDepth', {
-      description: 'SNS gave up posting inbound email to /webhooks/email/ses: those mails are not recorded.',
-      metric: props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: ONE_MINUTE,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-    });
-    this.alarm('RecheckDlqDepth', {
-      description:
-        'A stored inbound mail could not be recovered by the sweeper: it is in S3 but not recorded.',
-      metric: props.recheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: ONE_MINUTE,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-    });
-    this.alarm('AckQueueAge', {
-      description: 'An acknowledgement has waited more than 5 minutes: the worker is failing or throttled.',
-      metric: props.ackQueue.metricApproximateAgeOfOldestMessage({
-        period: ONE_MINUTE,
-        statistic: 'Maximum',
-      }),
-      threshold: 300,
-    });
-    this.alarm('HttpErrorRate', {
-      description: 'More than 5% of http function invocations failed in 5 minutes (providers retry them).',
-      metric: new cloudwatch.MathExpression({
-        label: 'http function error %',
-        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
-        usingMetrics: {
-          errors: http.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
-          invocations: http.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        },
-        period: FIVE_MINUTES,
-      }),
-      threshold: 5,
-    });
-    this.alarm('Api5xxRate', {
-      description: 'More than 5% of requests got a 5xx from the HTTP API in 5 minutes.',
-      metric: new cloudwatch.MathExpression({
-        label: 'API 5xx %',
-        expression: 'IF(requests > 0, 100 * serverErrors / requests, 0)',
-        usingMetrics: {
-          serverErrors: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
-          requests: props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        },
-        period: FIVE_MINUTES,
-      }),
-      threshold: 5,
-    });
-    for (const [name, fn] of all) {
-      this.alarm(`${capitalize(name)}Throttles`, {
-        description: `The ${name} function was throttled (account concurrency exhausted?).`,
-        metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        threshold: 0,
-      });
-    }
-    if (others.sweeper) {
-      this.alarm('SweeperErrors', {
-        description: 'The sweeper failed 3 minutes in a row: crashed steps are not being finished.',
-        metric: others.sweeper.metricErrors({ period: ONE_MINUTE, statistic: 'Sum' }),
-        threshold: 0,
-        evaluationPeriods: 3,
-      });
-    }
-    // A run that can finish nothing (SQS refusing every requeue) still returns: only its own
-    // count says so. One failed item is a race or a blip; 3 minutes running, it is not. An item
-    // the sweeper cannot read counts on every run until someone repairs it (the log names it).
-    this.alarm('SweeperItemErrors', {
-      description:
-        'For 3 minutes every sweeper run failed on some of its work (SweepErrors): acks it could not requeue (the ack queue or sqs:SendMessage), conversation items it cannot read ("sweeper skipped a conversation item it cannot read" names the key), webhook deliveries or the mail recheck failing as a whole. The logs name which.',
-      metric: this.custom('SweepErrors', { period: ONE_MINUTE }),
-      threshold: 0,
-      evaluationPeriods: 3,
-    });
-    this.alarm('SweeperBehind', {
-      description:
-        'For 5 minutes every sweeper run ended with conversations still due: late notices, requeued acks and undelivered events are waiting (docs/scale.md).',
-      metric: this.custom('SweepBacklog', { period: ONE_MINUTE }),
-      threshold: 0,
-      evaluationPeriods: 5,
-    });
-    this.alarm('EventsNotDelivered', {
-      description:
-        "The sweeper could not deliver a conversation's events to the event bus, after the write itself could not: the agents' tool and the webhook subscribers are not hearing of changes. The events wait in the conversations (none is lost); check the bus and the functions' PutEvents permission.",
-      metric: this.custom('EventsUndelivered', { period: FIVE_MINUTES }),
-      threshold: 0,
-    });
-    // A refusal for the customer (an invalid number, a blocked Page) fails one ack for good now
-    // and then: not worth waking anyone. Many of them at once is a refusal of ours that no
-    // code list knew (the ones it knows are retried and land in the ack DLQ): at least 2 in 15
-    // minutes and more than a tenth of what was sent, so a quiet stage alarms on 2 failures in
-    // a row and a busy one is not woken by its usual few invalid numbers. An ack the carrier
-    // filtered after taking it (AcksFailedAfterSend) was counted in AcksSent too: it adds to the
-    // failures only, so a stage whose every ack is filtered reads 100 %, not 50 %. Its failure may
-    // land in the window after its send's: what was tried in a window is then taken as at least
-    // what failed in it, so the share stays at most 100 % and a window with late failures and no
-    // send reads 100 % (a division by zero would drop the point, and the IF read 0).
-    const ackPeriod = Duration.minutes(15);
-    const ackFailures = new cloudwatch.MathExpression({
-      expression: 'FILL(refused, 0) + FILL(late, 0)',
-      usingMetrics: {
-        refused: this.custom('AcksFailed', { period: ackPeriod }),
-        late: this.custom('AcksFailedAfterSend', { period: ackPeriod }),
-      },
-      period: ackPeriod,
-    });
-    const acksTried = new cloudwatch.MathExpression({
-      expression: 'FILL(sent, 0) + FILL(refused, 0)',
-      usingMetrics: {
-        sent: this.custom('AcksSent', { period: ackPeriod }),
-        refused: this.custom('AcksFailed', { period: ackPeriod }),
-      },
-      period: ackPeriod,
-    });
-    // One expression for the alarm and the dashboard's graph of it: what is charted is what alarms.
-    const acksFailingShare = new cloudwatch.MathExpression({
-      label: 'acks failed for good %',
-      expression: 'IF(failed >= 2, 100 * failed / IF(tried > failed, tried, failed), 0)',
-      usingMetrics: { failed: ackFailures, tried: acksTried },
-      period: ackPeriod,
-    });
-    const acksFailing = this.alarm('AcksFailing', {
-      description:
-        'More than 10% of acknowledgements (at least 2) failed for good in 15 minutes (AcksFailed + AcksFailedAfterSend, over AcksSent + AcksFailed, at most 100%): customers are not hearing from us. The log line "automatic message not sent" gives each reason: SEND_REJECTED:<provider code> (the customer’s address), SEND_FAILED or SEND_UNAUTHORIZED (out of retries: the job is in the ack DLQ, redrive it once the cause is fixed; docs/channels.md, "A refused acknowledgement"). AcksFailedAfterSend: acks the provider reported undelivered or failed after taking them (the ack.failed events name the code: Twilio 30007 carrier filtering, 30003/30005/30006; WhatsApp 131026).',
-      metric: acksFailingShare,
-      threshold: 10,
-    });
-    // A rotated or mistyped secret (Twilio's auth token, Meta's app secret, Mailgun's key, an SES
-    // topic not in SES_TOPIC_ARNS) refuses every webhook of its channel, and Twilio never posts a
-    // refused one again: those messages are lost. One signed refusal alone may be a forgery or a
-    // replay; two in 5 minutes is a provider we refuse (Meta and Mailgun also retry theirs, so
-    // even one lost message soon makes two). Unsigned requests (scanners) are not counted.
-    this.alarm('WebhookSignaturesRefused', {
-      description:
-        'At least 2 signed provider webhooks were refused for their signature in 5 minutes (SignatureRefusals): a rotated or mistyped secret, a wrong PUBLIC_URL or an SES topic we do not list. Twilio does not retry a 403: those messages are lost. The warn line "webhook signature refused" names the channel, route, reason and URLs checked (docs/deploy.md).',
-      metric: this.custom('SignatureRefusals', { period: FIVE_MINUTES }),
-      threshold: 1,
-    });
-    this.alarm('PromiseBreaches', {
-      description: 'A customer was promised a reply by a time that has passed without one.',
-      metric: this.custom('PromiseBreaches', { period: FIVE_MINUTES }),
-      threshold: 0,
-    });
-    // Standing conditions: the sweeper counts them on every run (every minute) as well as each
-    // cold start and use, so a 5-minute period always holds a count while one stands and the
-    // alarm stays in alarm; no data means none stands (the sweeper not running has its own
-    // alarms). Counting at cold starts alone made it fire and clear 5 minutes later, unfixed.
-    const standing =
-      ' Counted by every sweeper run while it stands: the alarm stays in alarm until functions with a fixed secret run (touch them after changing it).';
-    this.alarm('BootstrapTokenRefused', {
-      description:
-        'AGENT_API_TOKEN is missing, too short for production, or no bearer header can carry it: the functions run, ' +
-        'but the bootstrap token is refused until it is replaced in the secret (docs/deploy.md).' +
-        standing,
-      metric: this.custom('BootstrapTokenRefused', { period: FIVE_MINUTES }),
-      threshold: 0,
-    });
-    this.alarm('ChannelMisconfigured', {
-      description:
-        'A channel is configured by half (TWILIO_AUTH_TOKEN missing from the secret: Twilio is off and does not retry, its messages ' +
-        'and calls are lost; a business without Twilio deploys with -c twilio=off instead; TWILIO_ACCOUNT_SID alone missing: Twilio ' +
-        'is recorded, its acks and replies wait for it; META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
-        'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse; or mail received, MAILGUN_SIGNING_KEY or -c mailDomain, ' +
-        'without -c sesFromAddress: recorded, never answered, its webhooks up): the functions run with that channel switched off, ' +
-        'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +
-        'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).' +
-        standing,
-      metric: this.custom('ChannelMisconfigured', { period: FIVE_MINUTES }),
-      threshold: 0,
-    });
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `switchboard-${props.stage}`,
-      defaultInterval: Duration.hours(24),
-    });
-    const api = props.api;
-    const perFunction = (metric: (fn: lambda.IFunction, label: string) => cloudwatch.IMetric) =>
-      all.map(([name, fn]) => metric(fn, name));
-    this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown:
-          `# Switchboard ${props.stage}\nRequests and latency at the door, what came in by channel, ` +
-          'what was acknowledged, and what is stuck. Runbook: docs/deploy.md ("Reading the dashboard").',
-        width: 24,
-        height: 2,
-      }),
-    );
-    this.dashboard.addWidgets(
-      graph('Webhook requests (per minute)', [
-        api.metricCount({ period: ONE_MINUTE, statistic: 'Sum', label: 'requests' }),
-        api.metricClientError({ period: ONE_MINUTE, statistic: 'Sum', label: '4xx' }),
-        api.metricServerError({ period: ONE_MINUTE, statistic: 'Sum', label: '5xx' }),
-      ]),
-      graph('Webhook latency (ms)', [
-        api.metricLatency({ period: ONE_MINUTE, statistic: 'p50', label: 'API p50' }),
-        api.metricLatency({ period: ONE_MINUTE, statistic: 'p99', label: 'API p99' }),
-        this.custom('WebhookLatency', { period: ONE_MINUTE, statistic: 'p99', label: 'handler p99' }),
-      ]),
-      graph('Messages received by channel', [
-        new cloudwatch.MathExpression({
-          label: '',
-          expression: `SEARCH('{${METRICS_NAMESPACE},channel,service} MetricName="MessagesReceived" service="${props.service}"', 'Sum', 300)`,
-          period: FIVE_MINUTES,
-        }),
-      ]),
-    );
-    this.dashboard.addWidgets(
-      graph('Acknowledgements', [
-        this.custom('AcksSent', { period: FIVE_MINUTES, label: 'sent' }),
-        this.custom('AcksSkipped', { period: FIVE_MINUTES, label: 'skipped' }),
-        this.custom('AcksFailed', { period: FIVE_MINUTES, label: 'refused when sent' }),
-        this.custom('AcksFailedAfterSend', { period: FIVE_MINUTES, label: 'undelivered after sent' }),
-        this.custom('NoticesSent', { period: FIVE_MINUTES, label: 'late notices sent' }),
-        this.custom('NoticesFailed', { period: FIVE_MINUTES, label: 'late notices refused when sent' }),
-        this.custom('NoticesFailedAfterSend', {
-          period: FIVE_MINUTES,
-          label: 'late notices undelivered after sent',
-        }),
-        this.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
-        this.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
-        this.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),
-        this.custom('SweepErrors', { period: FIVE_MINUTES, label: 'sweeper errors' }),
-        this.custom('SignatureRefusals', { period: FIVE_MINUTES, label: 'webhook signatures refused' }),
-      ]),
-      graph(
-        'Ack queue',
-        [
-          props.ackQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, label: 'waiting' }),
-          props.ackQueue.metricApproximateNumberOfMessagesNotVisible({
-            period: ONE_MINUTE,
-            label: 'in flight',
-          }),
-        ],
-        [
-          props.ackQueue.metricApproximateAgeOfOldestMessage({
-            period: ONE_MINUTE,
-            statistic: 'Maximum',
-            label: 'oldest (s)',
-          }),
-        ],
-      ),
-      graph('Dead-letter queues', [
-        props.ackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: ONE_MINUTE,
-          label: 'ack DLQ',
-        }),
-        props.statsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: ONE_MINUTE,
-          label: 'stats DLQ',
-        }),
-        props.mailDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: ONE_MINUTE,
-          label: 'inbound email DLQ',
-        }),
-        props.recheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: ONE_MINUTE,
-          label: 'mail-recheck DLQ',
-        }),
-      ]),
-    );
-    // The share the AcksFailing alarm reads (15-minute windows), its threshold drawn on it.
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Acknowledgements failed for good (%, the AcksFailing alarm)',
-        left: [acksFailingShare],
-        leftAnnotations: [acksFailing.toAnnotation()],
-        leftYAxis: { min: 0, max: 100, showUnits: false },
-        width: 8,
-        height: 6,
-      }),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Lambda errors',
-        perFunction((fn, label) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label })),
-      ),
-      graph(
-        'Lambda throttles',
-        perFunction((fn, label) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label })),
-      ),
-      graph(
-        'Lambda duration p99 (ms)',
-        perFunction((fn, label) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label })),
-      ),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
-    );
+    this.dashboard = addDashboard(this, props, addAlarms(this, props));
   }
 
   /** A Powertools metric of this stage (namespace Switchboard, dimension service). */
-  private custom(metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+  custom(metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
@@ -403,15 +73,7 @@ export class Monitoring extends Construct {
   }
 
   /** An alarm above `threshold` that notifies the alerts topic, and again when it clears. */
-  private alarm(
-    id: string,
-    options: {
-      description: string;
-      metric: cloudwatch.IMetric;
-      threshold: number;
-      evaluationPeriods?: number;
-    },
-  ): cloudwatch.Alarm {
+  alarm(id: string, options: AlarmOptions): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName: `switchboard-${this.props.stage}-${kebab(id)}`,
       alarmDescription: options.description,
@@ -429,13 +91,4 @@ export class Monitoring extends Construct {
   }
 }
 
-function graph(
-  title: string,
-  left: cloudwatch.IMetric[],
-  right: cloudwatch.IMetric[] = [],
-): cloudwatch.GraphWidget {
-  return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
-}
-
-const capitalize = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
 const kebab = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
