@@ -1,22 +1,16 @@
+// The service-level store: event markers, day counters, resolutions; reading days is dynamodb-stats-days.ts.
+
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Channel, ChannelSchema } from '#lib/domain/channel.ts';
-import {
-  COUNTERS,
-  type Counts,
-  emptyCounts,
-  type Resolution,
-  type ResolutionKey,
-} from '#lib/domain/service-level.ts';
+import type { Channel } from '#lib/domain/channel.ts';
+import { COUNTERS, type Counts, type Resolution, type ResolutionKey } from '#lib/domain/service-level.ts';
 import type {
   ContactResolution,
   NotedResolution,
@@ -25,14 +19,12 @@ import type {
   StatsStore,
 } from '#lib/ports/stats-store.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { DynamoDbStatsDays } from './dynamodb-stats-days.ts';
+import { FCR, notedResolutionOf, resolutionKeyOf, SKIP, sizeOf } from './dynamodb-stats-items.ts';
 
 // A redelivery comes from the publisher's retry or the sweeper, within minutes; an outbox stuck
 // for weeks is an outage someone is fixing. Past this the marker expires (DynamoDB TTL).
 const MARKER_DAYS = 35;
-// Days read at once: a 92-day report is 92 Queries, a dozen at a time.
-const READ_CONCURRENCY = 12;
-const FCR = '#FCR#';
-const SKIP = 'skip:';
 
 const expiry = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * 24 * 60 * 60;
 
@@ -48,10 +40,12 @@ const expiry = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + d
 export class DynamoDbStatsStore implements StatsStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
+  readonly #days: DynamoDbStatsDays;
 
   constructor(options: { client: DynamoDBClient; tableName: string }) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#days = new DynamoDbStatsDays(options);
   }
 
   async claimEvent(eventId: string, now: Date): Promise<boolean> {
@@ -236,45 +230,8 @@ export class DynamoDbStatsStore implements StatsStore {
     else await this.#upsertResolution(key, 'replies = :replies', { ':replies': mark.replies });
   }
 
-  async readDays(dates: readonly string[], channel?: Channel): Promise<StatsDay[]> {
-    const days: StatsDay[] = [];
-    for (let i = 0; i < dates.length; i += READ_CONCURRENCY) {
-      days.push(
-        ...(await Promise.all(dates.slice(i, i + READ_CONCURRENCY).map((d) => this.#readDay(d, channel)))),
-      );
-    }
-    return days;
-  }
-
-  async #readDay(date: string, channel: Channel | undefined): Promise<StatsDay> {
-    const day: StatsDay = { date, channels: [], resolutions: [] };
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          // No channel is a prefix of another, so "sms" finds the sms summary and its resolutions.
-          KeyConditionExpression: channel ? 'pk = :pk AND begins_with(sk, :channel)' : 'pk = :pk',
-          ExpressionAttributeValues: marshall({
-            ':pk': `STATS#${date}`,
-            ...(channel ? { ':channel': channel } : {}),
-          }),
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        const item = unmarshall(raw);
-        const sk = String(item.sk);
-        const [skChannel] = sk.split('#');
-        const parsed = ChannelSchema.safeParse(skChannel);
-        if (!parsed.success || (channel && parsed.data !== channel)) continue;
-        if (sk === parsed.data) day.channels.push({ channel: parsed.data, counts: countsOf(item) });
-        else if (sk.startsWith(`${parsed.data}${FCR}`) && typeof item.resolvedAt === 'string')
-          day.resolutions.push(resolutionOf(item, date, parsed.data));
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return day;
+  readDays(dates: readonly string[], channel?: Channel): Promise<StatsDay[]> {
+    return this.#days.readDays(dates, channel);
   }
 
   async #upsertResolution(
@@ -325,46 +282,4 @@ export class DynamoDbStatsStore implements StatsStore {
     );
     return Attributes ? unmarshall(Attributes) : undefined;
   }
-}
-
-function sizeOf(set: unknown): number {
-  return set instanceof Set ? set.size : 0;
-}
-
-function notedResolutionOf(value: unknown): NotedResolution | null {
-  const key = resolutionKeyOf(value);
-  if (!key) return null;
-  const { resolvedAt } = value as Record<string, unknown>;
-  return typeof resolvedAt === 'string' ? { ...key, resolvedAt } : key;
-}
-
-function resolutionKeyOf(value: unknown): ResolutionKey | null {
-  if (!value || typeof value !== 'object') return null;
-  const { date, channel, conversationId } = value as Record<string, unknown>;
-  const parsed = ChannelSchema.safeParse(channel);
-  if (typeof date !== 'string' || typeof conversationId !== 'string' || !parsed.success) return null;
-  return { date, channel: parsed.data, conversationId };
-}
-
-function countsOf(item: Record<string, unknown>): Counts {
-  const counts = emptyCounts();
-  for (const [name, value] of Object.entries(item)) {
-    if (typeof value !== 'number') continue;
-    if ((COUNTERS as readonly string[]).includes(name)) counts[name as (typeof COUNTERS)[number]] = value;
-    else if (name.startsWith(SKIP)) counts.skipped[name.slice(SKIP.length)] = value;
-    else if (/^h\d+$/.test(name)) counts.histogram[Number(name.slice(1))] = value;
-  }
-  return counts;
-}
-
-function resolutionOf(item: Record<string, unknown>, date: string, channel: Channel): Resolution {
-  return {
-    date,
-    channel,
-    conversationId: String(item.conversationId),
-    resolvedAt: String(item.resolvedAt),
-    replies: typeof item.replies === 'number' ? item.replies : 0,
-    ...(typeof item.followUpAt === 'string' ? { followUpAt: item.followUpAt } : {}),
-    ...(typeof item.reopenedAt === 'string' ? { reopenedAt: item.reopenedAt } : {}),
-  };
 }
