@@ -36,13 +36,8 @@ import type { UpdateDeps } from '#lib/use-cases/record-updates.ts';
 import type { SendAckDeps } from '#lib/use-cases/send-ack.ts';
 import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
-import {
-  deliverDueWebhooks,
-  FIRST_ATTEMPTS_BUDGET_MS,
-  type FirstAttemptBudget,
-  fanOut,
-  webhookSink,
-} from '#lib/use-cases/webhook-delivery.ts';
+import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
+import { FIRST_ATTEMPTS_BUDGET_MS, type FirstAttemptBudget } from '#lib/use-cases/webhook-delivery-deps.ts';
 import { wireChannels } from './channels.ts';
 import { eventHandlers } from './event-handlers.ts';
 import { wireMailRecovery } from './mail-recovery.ts';

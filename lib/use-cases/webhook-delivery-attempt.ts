@@ -1,0 +1,73 @@
+// One delivery's attempt (claimed, sent, its outcome recorded), or its deferral unsent.
+
+import { type StoredWebhookSubscription, signingSecrets, type WebhookDelivery } from '#lib/domain/webhook.ts';
+import {
+  abandonDelivery,
+  finishAttempt,
+  MAX_DELIVERY_ATTEMPTS,
+  startAttempt,
+} from '#lib/domain/webhook-attempts.ts';
+import type { WebhookDeliveryDeps } from './webhook-delivery-deps.ts';
+
+/**
+ * One attempt: claimed first (the attempt count and the next due time written before sending,
+ * conditional on the version read, so two sweepers never send the same attempt and a crash
+ * mid-send is retried on schedule), then sent, then its outcome recorded. Null when another
+ * run claimed it first.
+ */
+export async function attemptDelivery(
+  deps: WebhookDeliveryDeps,
+  delivery: WebhookDelivery,
+  subscription: StoredWebhookSubscription | null,
+  timeoutMs?: number,
+): Promise<WebhookDelivery | null> {
+  if (delivery.state !== 'pending') return null;
+  if (!subscription || subscription.disabledAt !== null) {
+    return deps.webhooks.saveDelivery(abandonDelivery(delivery, 'subscription disabled'));
+  }
+  if (delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
+    // The last attempt started but never recorded its outcome (a crash): give up as scheduled.
+    return deps.webhooks.saveDelivery(abandonDelivery(delivery, delivery.lastError ?? 'no outcome recorded'));
+  }
+  const startedAt = deps.clock.now();
+  const claimed = await deps.webhooks.saveDelivery(startAttempt(delivery, startedAt, random(deps)));
+  if (!claimed) return null;
+  const outcome = await deps.sender.send({
+    url: subscription.url,
+    secrets: signingSecrets(subscription, startedAt),
+    webhookId: delivery.eventId,
+    timestamp: startedAt,
+    body: delivery.body,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  const finished = finishAttempt(claimed, outcome, deps.clock.now());
+  const fields = {
+    webhookId: subscription.id,
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    attempt: finished.attempts,
+    status: finished.lastStatus,
+    error: finished.lastError,
+  };
+  if (outcome.kind === 'response' && outcome.status === 410) {
+    // 410 Gone: the endpoint asks us to stop. Nothing more is sent to this subscription.
+    await deps.webhooks.disableSubscription(subscription.id, deps.clock.now(), 'gone');
+    deps.log.warn('webhook endpoint gone; subscription disabled', fields);
+  } else if (finished.state === 'failed') {
+    deps.log.warn('webhook delivery failed for good', fields);
+  } else if (finished.state === 'pending') {
+    deps.log.info('webhook delivery will be retried', { ...fields, nextAttemptAt: finished.nextAttemptAt });
+  }
+  return deps.webhooks.saveDelivery(finished);
+}
+
+export async function deferDelivery(deps: WebhookDeliveryDeps, delivery: WebhookDelivery) {
+  if (delivery.state !== 'pending' || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) return null;
+  const started = startAttempt(delivery, deps.clock.now(), random(deps));
+  const outcome = { kind: 'error', error: 'not sent: the endpoint failed an earlier delivery' } as const;
+  return deps.webhooks.saveDelivery(finishAttempt(started, outcome, deps.clock.now()));
+}
+
+function random(deps: WebhookDeliveryDeps): number {
+  return (deps.random ?? Math.random)();
+}

@@ -1,0 +1,37 @@
+// What delivering webhooks needs and counts: its deps, the first attempts' budget, a run's result.
+
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { WebhookSender, WebhookStore } from '#lib/ports/webhook-store.ts';
+
+export type WebhookDeliveryDeps = {
+  webhooks: WebhookStore;
+  sender: WebhookSender;
+  clock: Clock;
+  log: Log;
+  /** [0, 1): the backoff's jitter; tests pin it. */
+  random?: () => number;
+  /**
+   * The first-attempt budget of the request or invocation the publishing write belongs to
+   * (lib/runtime opens one per request, ack batch and sweep run); without one, each publish
+   * gets a budget of its own.
+   */
+  firstAttemptBudget?: () => FirstAttemptBudget | undefined;
+};
+
+/**
+ * What one request or invocation may still spend waiting for webhook first attempts, across
+ * all its writes: a Meta batch of several messages is several writes, each publishing events.
+ */
+export type FirstAttemptBudget = { remainingMs: number };
+
+/**
+ * First attempts run inside the write that published the event (a provider's webhook, an
+ * agent's call), so they get 3 s of each request in all, however many writes it makes: well
+ * inside the HTTP function's 10 s timeout and Twilio's 15 s. One attempt may take all of it;
+ * what is left when the budget is spent stays due for the sweeper (within a minute). The
+ * sweeper's retries use the sender's default (5 s).
+ */
+export const FIRST_ATTEMPTS_BUDGET_MS = 3_000;
+
+export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };
