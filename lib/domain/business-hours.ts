@@ -8,7 +8,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 const RANGE = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
 
-/** How far the calendar looks for working time (lib/domain/calendar.ts) before it gives up. */
+/** How far the calendar looks for working time (lib/domain/calendar-walk.ts) before it gives up. */
 export const CALENDAR_HORIZON_DAYS = 731;
 /**
  * The longest run of closed days the config accepts: half the calendar's horizon, so that a
