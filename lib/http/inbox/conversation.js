@@ -30,8 +30,8 @@ export function clearConversation(title) {
   state.cursor = null;
   say($('conversation-title'), title);
   $('conversation-meta').textContent = '';
-  $('messages').replaceChildren();
-  $('earlier').hidden = true;
+  // None, and no word left about the earlier messages of the one cleared away.
+  showMessages();
   $('reply-form').hidden = true;
   $('note-form').hidden = true;
   $('note-text').value = '';

@@ -83,10 +83,23 @@ function merged(shown, newer) {
   );
 }
 
+/**
+ * The earlier page whose read failed last ({ id, cursor }), or null: "Could not load the earlier
+ * messages" is true while that page is still the one before those shown.
+ */
+let failedEarlier = null;
+
 /** Draws the messages held (state.messages) and whether earlier ones remain. */
 export function showMessages() {
   $('earlier').hidden = !state.cursor;
   $('messages').replaceChildren(...state.messages.map(renderMessage));
+  // Another conversation, or a poll that started afresh past a gap: the page that failed is no
+  // longer the one before these (found at stop 30: the failure stayed in the line, since the
+  // try under way then returned early, before its clear).
+  if (failedEarlier && (failedEarlier.id !== state.shownId || failedEarlier.cursor !== state.cursor)) {
+    failedEarlier = null;
+    clearStatus('earlier');
+  }
 }
 
 /** How many pages a poll reads back to reach the messages shown before it shows a fresh start instead. */
@@ -134,8 +147,12 @@ async function showEarlier() {
   ).catch(offline);
   // Another conversation, or a poll that started afresh past a gap: this page is not the one before.
   if (id !== state.shownId || cursor !== state.cursor) return;
-  if (!result?.ok) return setStatus(() => t('conversation.earlierFailed'), { about: 'earlier' });
+  if (!result?.ok) {
+    failedEarlier = { id, cursor };
+    return setStatus(() => t('conversation.earlierFailed'), { about: 'earlier' });
+  }
   // The earlier page came: a failure to load it is past (found at stop 26: the line stayed).
+  failedEarlier = null;
   clearStatus('earlier');
   state.messages = merged(state.messages, result.data.messages);
   state.cursor = result.data.nextCursor ?? null;
