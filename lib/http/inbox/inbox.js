@@ -9,7 +9,7 @@
 import './actions.js';
 import './assign.js';
 import './notes.js';
-import { currentSignal, endSession, networkTrouble, onUnauthorized } from './api.js';
+import { currentSignal, endSession, keyTag, networkTrouble, onUnauthorized } from './api.js';
 import { loadMe, showWhoAmI } from './assignee.js';
 import { clearConversation, openConversation } from './conversation.js';
 import { t } from './i18n.js';
@@ -61,9 +61,20 @@ $('key-form').addEventListener('submit', (event) => {
   setStatus(() => t('status.loading'), { about: 'loading' });
   void refreshAll();
 });
-$('forget-key').addEventListener('click', () =>
-  forgetKey(state.unanswered.size > 0 ? () => t('status.forgottenUnanswered') : () => t('status.forgotten')),
-);
+/** Whether a reply or note (`held`) sent under the key tagged `tag` still waits for its answer. */
+const unansweredUnder = (held, tag) => [...held.values()].some((attempt) => attempt.keyTag === tag);
+
+// One message, said once: the key forgotten, and what it leaves unconfirmed that only this key
+// can retry (found at stop 30: a note without an answer went unmentioned, and a reply left by an
+// earlier key was told to the next key forgotten, whose pasting back never retries it).
+$('forget-key').addEventListener('click', () => {
+  const tag = state.apiKey ? keyTag(state.apiKey) : null;
+  const forgotten = unansweredUnder(state.unanswered, tag)
+    ? 'status.forgottenUnanswered'
+    : 'status.forgotten';
+  const note = unansweredUnder(state.unansweredNotes, tag);
+  forgetKey(note ? () => `${t(forgotten)} ${t('status.noteUnanswered')}` : () => t(forgotten));
+});
 
 onUnauthorized(forgetKey);
 

@@ -18,6 +18,8 @@ export const en = {
   'status.forgotten': 'Key forgotten.',
   'status.forgottenUnanswered':
     'Key forgotten. A reply you sent has had no answer yet: paste the same key again to finish it safely (with another key it could reach the customer twice).',
+  'status.noteUnanswered':
+    'A note you added has had no answer yet, so it may not have been saved: paste the same key again, open its conversation and press Add note: it is saved once (with another key it could be saved twice).',
   'status.refused': 'The API refused this key: paste a valid one.',
   'status.network': 'The server cannot be reached; retrying.',
 

@@ -18,6 +18,8 @@ export const pl = {
   'status.forgotten': 'Klucz zapomniany.',
   'status.forgottenUnanswered':
     'Klucz zapomniany. Na wysłaną przez ciebie odpowiedź nie przyszło jeszcze potwierdzenie: wklej ten sam klucz, aby bezpiecznie ją dokończyć (z innym kluczem klient mógłby dostać ją dwa razy).',
+  'status.noteUnanswered':
+    'Na dodaną przez ciebie notatkę nie przyszło jeszcze potwierdzenie, więc mogła nie zostać zapisana: wklej ten sam klucz, otwórz jej rozmowę i naciśnij Dodaj notatkę, a zapisze się raz (z innym kluczem mogłaby zapisać się dwa razy).',
   'status.refused': 'API nie przyjęło tego klucza: wklej prawidłowy.',
   'status.network': 'Nie można połączyć się z serwerem; próbuję dalej.',
 

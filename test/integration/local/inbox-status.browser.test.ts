@@ -45,9 +45,20 @@ describe('the inbox page says only what is still true', () => {
     await fulfillFrom(route, response).catch(() => undefined);
   }
 
-  /** The inbox at `hash` with the test key, its requests answered by `running`'s app after `intercept`. */
-  async function openInbox(running: TestSwitchboard, intercept: Intercept, hash = ''): Promise<Page> {
-    browser = await launchBrowser({ language: 'en' });
+  /** The key form's words in each language. */
+  const KEY_FORM = {
+    en: { label: 'API key', use: 'Use key' },
+    pl: { label: 'Klucz API', use: 'Użyj klucza' },
+  };
+
+  /** The inbox at `hash` in `language` with `token`, its requests answered by `running`'s app after `intercept`. */
+  async function openInbox(
+    running: TestSwitchboard,
+    intercept: Intercept,
+    hash = '',
+    { language = 'en', token = TEST_API_TOKEN }: { language?: 'en' | 'pl'; token?: string } = {},
+  ): Promise<Page> {
+    browser = await launchBrowser({ language });
     const { page } = browser;
     await page.route('http://inbox.test/**', async (route) => {
       const request = route.request();
@@ -62,9 +73,13 @@ describe('the inbox page says only what is still true', () => {
         .catch(() => undefined);
     });
     await page.goto(`http://inbox.test/inbox${hash}`);
-    await page.getByLabel('API key').fill(TEST_API_TOKEN);
-    await page.getByRole('button', { name: 'Use key' }).click();
+    await useKey(page, token, language);
     return page;
+  }
+
+  async function useKey(page: Page, token: string, language: 'en' | 'pl' = 'en'): Promise<void> {
+    await page.getByLabel(KEY_FORM[language].label).fill(token);
+    await page.getByRole('button', { name: KEY_FORM[language].use }).click();
   }
 
   /** `count` SMS from `from`, "Wiadomość first" on, a second apart (the order the API lists them in). */
@@ -183,5 +198,116 @@ describe('the inbox page says only what is still true', () => {
 
     // Assess: nothing in the line about the first conversation's messages
     await expect.poll(() => page.locator('#status').textContent()).toBe('');
+  }, 60_000);
+
+  // Stop 30: "Forget key" said nothing of a note still without an answer (its POST under way, or
+  // failed): only the note box did, once the conversation was shown again under the key.
+  it('should say in the status line, when the key is forgotten, that a note sent under it is not confirmed as saved and how to add it once', async () => {
+    // Prepare: a customer waits; the note's request is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000304', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let notes = 0;
+    const page = await openInbox(
+      running,
+      async (url, method) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+        notes++;
+        await held;
+        return 'pass';
+      },
+      `#${id}`,
+    );
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Internal note (the customer will not see it)').fill('Klient prosi o fakturę.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => notes).toBe(1);
+
+    // Act: the agent forgets the key while the note is on its way
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const said = await page.getByRole('status').textContent();
+    release();
+
+    // Assess: the line says the key is forgotten and the note is not confirmed, and what to do
+    expect(said).toBe(
+      'Key forgotten. A note you added has had no answer yet, so it may not have been saved: paste the same key again, open its conversation and press Add note: it is saved once (with another key it could be saved twice).',
+    );
+  }, 60_000);
+
+  it('should say both in Polish when a reply and a note failed before the key was forgotten', async () => {
+    // Prepare: a customer waits; the server fails every reply and note (5xx: no answer for the key)
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000305', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const page = await openInbox(
+      running,
+      async (url, method) =>
+        method === 'POST' && /\/(replies|notes)$/.test(url.pathname) ? unavailable : 'pass',
+      `#${id}`,
+      { language: 'pl' },
+    );
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Odpowiedź dla klienta').fill('Dzień dobry, już sprawdzamy.');
+    await page.getByRole('button', { name: 'Odpowiedz' }).click();
+    await page.locator('#reply-error').getByText(/.+/).waitFor();
+    await page.getByLabel('Notatka wewnętrzna (klient jej nie zobaczy)').fill('Pilne.');
+    await page.getByRole('button', { name: 'Dodaj notatkę' }).click();
+    await page.locator('#note-error').getByText('Notatka niedodana', { exact: false }).waitFor();
+
+    // Act
+    await page.getByRole('button', { name: 'Zapomnij klucz' }).click();
+
+    // Assess: one message in the line, about both
+    expect(await page.getByRole('status').textContent()).toBe(
+      'Klucz zapomniany. Na wysłaną przez ciebie odpowiedź nie przyszło jeszcze potwierdzenie: wklej ten sam klucz, aby bezpiecznie ją dokończyć (z innym kluczem klient mógłby dostać ją dwa razy). Na dodaną przez ciebie notatkę nie przyszło jeszcze potwierdzenie, więc mogła nie zostać zapisana: wklej ten sam klucz, otwórz jej rozmowę i naciśnij Dodaj notatkę, a zapisze się raz (z innym kluczem mogłaby zapisać się dwa razy).',
+    );
+  }, 60_000);
+
+  // Found at stop 30: the line told every key forgotten of any reply kept without an answer,
+  // including one sent under an earlier key, which pasting this key back never retries.
+  it('should not tell a key forgotten of a reply left without an answer under another key', async () => {
+    // Prepare: a customer waits; a reply goes under the test key and its answer is held; that key
+    // is forgotten and another agent's key pasted
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000306', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const created = await running.act(
+      '/admin/keys',
+      { name: 'Helpdesk', scopes: ['read', 'reply'], agentName: 'Anna Kowalska' },
+      { key: '' },
+    );
+    const otherKey = ((await created.json()) as { token: string }).token;
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let replies = 0;
+    const page = await openInbox(
+      running,
+      async (url, method) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
+        replies++;
+        await held;
+        return unavailable;
+      },
+      `#${id}`,
+    );
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Reply to the customer').fill('Dzień dobry, już sprawdzamy.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => replies).toBe(1);
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const first = await page.getByRole('status').textContent();
+    release();
+    await useKey(page, otherKey);
+    await page.locator('#conversations [data-id]').first().waitFor({ timeout: 10_000 });
+
+    // Act: the other agent forgets their key
+    await page.getByRole('button', { name: 'Forget key' }).click();
+
+    // Assess: the first key was told of its reply; the second, of nothing of theirs
+    expect(first).toContain('paste the same key');
+    expect(await page.getByRole('status').textContent()).toBe('Key forgotten.');
   }, 60_000);
 });
