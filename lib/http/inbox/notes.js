@@ -64,7 +64,11 @@ async function addNote() {
   if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));
   // Added: out of the box (and of the drafts), into the timeline.
   state.noteDrafts.delete(draftKey(keyTag(state.apiKey), id));
-  if (shown) $('note-text').value = '';
+  if (shown) {
+    $('note-text').value = '';
+    // What the box said while it ran (the agent came back to it meanwhile) is over.
+    showNoteError(null);
+  }
   setStatus(shown ? () => t('note.added') : () => t('note.addedTo', { who }), { passes: true });
   if (state.openId) await openConversation(state.openId, false).catch(networkTrouble);
 }

@@ -31,6 +31,8 @@ export function showKeptNote(id) {
   const attempt = state.unansweredNotes.get(id);
   if (attempt) {
     $('note-text').value = attempt.text;
+    // Still on its way: no answer yet is not a failure (found at stop 30: "no answer came back").
+    if (state.busy.has(`note ${id}`)) return showNoteError(() => t('note.sending'));
     if (attempt.keyTag === keyTag(state.apiKey)) return showNoteError(() => t('note.again'));
     // Added under a key since forgotten: from this key it would be a new note, maybe a second.
     state.unansweredNotes.delete(id);

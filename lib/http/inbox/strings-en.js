@@ -110,6 +110,7 @@ export const en = {
   'note.network': 'Note not added: the network failed. Press Add note again: it is safe.',
   'note.again':
     'This note was added but no answer came back: it may or may not have been stored. Press Add note again: it is safe.',
+  'note.sending': 'Still adding: no answer has come back yet. It shows here when it does.',
   'note.otherKey':
     'This note was added with another API key and no answer came back: it may have been stored. Read the messages above before you add it: from this key it would be a new note.',
   'note.server': 'Note not added: the server failed ({why}). Press Add note again: it is safe.',

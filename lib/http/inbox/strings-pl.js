@@ -121,6 +121,7 @@ export const pl = {
   'note.network': 'Notatka niedodana: zawiodła sieć. Naciśnij Dodaj notatkę jeszcze raz, to bezpieczne.',
   'note.again':
     'Ta notatka została wysłana, ale nie przyszła odpowiedź: mogła zostać zapisana albo nie. Naciśnij Dodaj notatkę jeszcze raz, to bezpieczne.',
+  'note.sending': 'Wciąż dodaję: potwierdzenie jeszcze nie wróciło. Pojawi się tutaj, gdy przyjdzie.',
   'note.otherKey':
     'Ta notatka została wysłana z innym kluczem API i nie przyszła odpowiedź: mogła zostać zapisana. Przeczytaj wiadomości powyżej, zanim ją dodasz: z tym kluczem byłaby nową notatką.',
   'note.server':

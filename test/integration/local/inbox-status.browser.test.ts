@@ -310,4 +310,53 @@ describe('the inbox page says only what is still true', () => {
     expect(first).toContain('paste the same key');
     expect(await page.getByRole('status').textContent()).toBe('Key forgotten.');
   }, 60_000);
+
+  // Found at stop 30, looking for the same fault beside the status line: back on a conversation
+  // whose note was still on its way, the note box said no answer had come back (as after a
+  // failure), and that stayed under the emptied box once the note was added.
+  it('should say a note is still being added when the agent comes back to it, and nothing once it is added', async () => {
+    // Prepare: two customers; the note on the first one's conversation is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000307', 1, 1);
+    await writes(running, '+48601000308', 100, 1);
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let notes = 0;
+    const page = await openInbox(running, async (url, method) => {
+      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+      notes++;
+      await held;
+      return 'pass';
+    });
+    const list = page.locator('#conversations');
+    const noteError = page.locator('#note-error');
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await box.fill('Oddzwonić po 15:00.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => notes).toBe(1);
+
+    // Act: the agent looks at the other customer and comes back while the note is on its way;
+    // then its answer comes
+    await list.getByRole('button', { name: /phone:\+48601000308/ }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    const meanwhile = await noteError.textContent();
+    release();
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+
+    // Assess: no word under the box once the note was added, and "still adding" while it ran
+    expect(await noteError.isHidden()).toBe(true);
+    expect(await box.inputValue()).toBe('');
+    expect(meanwhile).toBe('Still adding: no answer has come back yet. It shows here when it does.');
+  }, 60_000);
 });
