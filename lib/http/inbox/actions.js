@@ -140,7 +140,8 @@ async function sendReply() {
     setStatus('');
     if (await openConversation(openId, false)) return;
     if (state.openId === openId && state.moved.has(openId)) {
-      setStatus(() => t('moved.notOpened'));
+      // Said until its box shows the reply (showKeptReply clears it).
+      setStatus(() => t('moved.notOpened'), { about: 'moved' });
     }
     return;
   }

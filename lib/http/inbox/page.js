@@ -18,7 +18,10 @@ export function el(tag, attributes = {}, ...children) {
 /** How long a success stays in the status line ("Reply sent."): read, then out of the way. */
 export const PASSING_MS = 10_000;
 let passing = null;
-/** What the status line is about ('loading', or a failed read: 'list', 'conversation', 'earlier', 'network'), or null. */
+/**
+ * What the status line is about ('loading'; a failed read: 'list', 'conversation', 'earlier',
+ * 'network'; 'moved', a moved reply whose conversation could not be opened yet), or null.
+ */
 let about = null;
 
 /**

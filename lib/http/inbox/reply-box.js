@@ -3,7 +3,7 @@
 
 import { keyTag } from './api.js';
 import { say, t } from './i18n.js';
-import { $ } from './page.js';
+import { $, clearStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
 
@@ -100,6 +100,9 @@ window.addEventListener('beforeunload', (event) => {
  * draft after it; else its draft.
  */
 export function showKeptReply(id) {
+  // A reply moved here is the box's to tell of now: the line's "could not open it yet" is past
+  // (found at stop 30: it stayed once the poll had opened the conversation).
+  if (state.moved.has(id)) clearStatus('moved');
   const attempt = state.unanswered.get(id);
   if (attempt && !attempt.sending && attempt.keyTag !== keyTag(state.apiKey)) {
     // Sent with a key since forgotten: the API keeps its Idempotency-Key under that key, so

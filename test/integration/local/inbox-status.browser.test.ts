@@ -359,4 +359,50 @@ describe('the inbox page says only what is still true', () => {
     expect(await box.inputValue()).toBe('');
     expect(meanwhile).toBe('Still adding: no answer has come back yet. It shows here when it does.');
   }, 60_000);
+
+  // Found at stop 30, the same fault in the reply box's path: "Could not open the conversation
+  // they wait in yet: your reply is kept, and comes into its box once it opens" stayed in the
+  // line after the poll had opened it and its box showed the reply.
+  it('should not keep saying the open conversation could not be opened once the moved reply is in its box', async () => {
+    // Prepare: a customer whose conversation was resolved wrote again (a new, open one); the
+    // open one fails to read the first time the page asks for it after Send
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000309', 1, 1);
+    await running.drain();
+    const resolved = (await running.onlyOpenConversation()).id;
+    expect((await running.act(`/conversations/${resolved}/resolve`, {})).status).toBe(200);
+    running.clock.advance(60 * 60_000);
+    await writes(running, '+48601000309', 2, 1);
+    const open = (await running.onlyOpenConversation()).id;
+    let openFails = false;
+    const page = await openInbox(
+      running,
+      async (url, method) => {
+        if (openFails && method === 'GET' && url.pathname === `/api/conversations/${open}`) {
+          openFails = false;
+          return unavailable;
+        }
+        return 'pass';
+      },
+      `#${resolved}`,
+    );
+    const status = page.locator('#status');
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await page.getByLabel('Reply to the customer').fill('Już sprawdzam.');
+    openFails = true;
+
+    // Act: Send is refused (the customer waits in the open one), which fails to open; the poll opens it
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Could not open the conversation they wait in yet').waitFor();
+    await page.locator('#messages .text').getByText('Wiadomość 2').waitFor({ timeout: 10_000 });
+
+    // Assess: the box shows the reply and says why; the line no longer says it could not open
+    expect(await page.getByLabel('Reply to the customer').inputValue()).toBe('Już sprawdzam.');
+    expect(await page.locator('#reply-error').textContent()).toContain('with your reply kept');
+    await expect.poll(() => status.textContent()).toBe('');
+  }, 60_000);
 });
