@@ -62,13 +62,17 @@ async function addNote() {
   }
   state.unansweredNotes.delete(id);
   if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));
-  // Added: out of the box (and of the drafts), into the timeline.
-  state.noteDrafts.delete(draftKey(keyTag(state.apiKey), id));
+  // Added: out of the box (and of the drafts), into the timeline. The box stays open to typing
+  // while a note is on its way: what the agent typed since is theirs, kept (found at stop 30:
+  // the answer emptied the box, and the draft, whatever they held).
+  // A shown conversation's draft is its box (kept again when the agent looks elsewhere).
+  const drafted = draftKey(attempt.keyTag, id);
   if (shown) {
-    $('note-text').value = '';
+    if ($('note-text').value.trim() === text) $('note-text').value = '';
+    state.noteDrafts.delete(drafted);
     // What the box said while it ran (the agent came back to it meanwhile) is over.
     showNoteError(null);
-  }
+  } else if (state.noteDrafts.get(drafted)?.trim() === text) state.noteDrafts.delete(drafted);
   setStatus(shown ? () => t('note.added') : () => t('note.addedTo', { who }), { passes: true });
   if (state.openId) await openConversation(state.openId, false).catch(networkTrouble);
 }
