@@ -1,24 +1,20 @@
-import type { Page, Request, Route } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Browser, fulfillFrom, launchBrowser } from '#test/support/browser.ts';
-import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import type { Browser } from '#test/support/browser.ts';
+import {
+  CONVERSATION_PAGE,
+  openInbox,
+  UNAVAILABLE,
+  useKey,
+  wiadomosci,
+  writes,
+} from '#test/support/inbox-page.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
-// Stop 30: what the page says of a request (the status line, the note box) holds only while it
-// is true: a request overtaken by a poll, another conversation or a forgotten key leaves no old
-// word behind, and a forgotten key says what it leaves unconfirmed.
+// Stop 30: what the status line says of a request holds only while it is true: a request
+// overtaken by a poll or by another conversation leaves no old word behind, and a forgotten key
+// says what it leaves unconfirmed that only it can retry.
 
-/** Messages a page of a conversation holds here: a gap past the poll's reach takes a few dozen. */
-const PAGE = 5;
-
-/**
- * What the test's route does with one API request before the app answers it: `pass` it, or
- * answer it itself. It may wait first (a held request).
- */
-type Intercept = (url: URL, method: string) => Promise<'pass' | { status: number; body: unknown }>;
-
-const unavailable = { status: 503, body: { error: { code: 'INTERNAL', message: 'Service unavailable' } } };
-
-describe('the inbox page says only what is still true', () => {
+describe('the inbox status line says only what is still true', () => {
   let sb: TestSwitchboard | undefined;
   let browser: Browser | undefined;
 
@@ -30,73 +26,10 @@ describe('the inbox page says only what is still true', () => {
     sb = undefined;
   });
 
-  /** The app's answer to `request`, a conversation's messages read PAGE at a time. */
-  async function answer(running: TestSwitchboard, route: Route, request: Request): Promise<void> {
-    const url = new URL(request.url());
-    if (/^\/api\/conversations\/[^/]+$/.test(url.pathname) && !url.searchParams.has('limit')) {
-      url.searchParams.set('limit', String(PAGE));
-    }
-    const body = request.postDataBuffer();
-    const response = await running.runtime.app.request(`${url.pathname}${url.search}`, {
-      method: request.method(),
-      headers: request.headers(),
-      ...(body ? { body: new Uint8Array(body) } : {}),
-    });
-    await fulfillFrom(route, response).catch(() => undefined);
-  }
-
-  /** The key form's words in each language. */
-  const KEY_FORM = {
-    en: { label: 'API key', use: 'Use key' },
-    pl: { label: 'Klucz API', use: 'Użyj klucza' },
-  };
-
-  /** The inbox at `hash` in `language` with `token`, its requests answered by `running`'s app after `intercept`. */
-  async function openInbox(
-    running: TestSwitchboard,
-    intercept: Intercept,
-    hash = '',
-    { language = 'en', token = TEST_API_TOKEN }: { language?: 'en' | 'pl'; token?: string } = {},
-  ): Promise<Page> {
-    browser = await launchBrowser({ language });
-    const { page } = browser;
-    await page.route('http://inbox.test/**', async (route) => {
-      const request = route.request();
-      const decision = await intercept(new URL(request.url()), request.method());
-      if (decision === 'pass') return answer(running, route, request);
-      await route
-        .fulfill({
-          status: decision.status,
-          contentType: 'application/json',
-          body: JSON.stringify(decision.body),
-        })
-        .catch(() => undefined);
-    });
-    await page.goto(`http://inbox.test/inbox${hash}`);
-    await useKey(page, token, language);
-    return page;
-  }
-
-  async function useKey(page: Page, token: string, language: 'en' | 'pl' = 'en'): Promise<void> {
-    await page.getByLabel(KEY_FORM[language].label).fill(token);
-    await page.getByRole('button', { name: KEY_FORM[language].use }).click();
-  }
-
-  /** `count` SMS from `from`, "Wiadomość first" on, a second apart (the order the API lists them in). */
-  async function writes(running: TestSwitchboard, from: string, first: number, count: number): Promise<void> {
-    for (let n = first; n < first + count; n++) {
-      running.clock.advance(1_000);
-      expect((await running.postSms({ From: from, Body: `Wiadomość ${n}` })).status).toBe(200);
-    }
-  }
-
-  const wiadomosci = (from: number, to: number) =>
-    Array.from({ length: to - from + 1 }, (_, i) => `Wiadomość ${from + i}`);
-
   // Found by reading at stop 29: showEarlier's early return (a poll started afresh past a gap
   // while the earlier page loaded) skipped the clear, so the failure of the try before stayed.
   it.each([
-    ['fails', unavailable],
+    ['fails', UNAVAILABLE],
     ['comes', 'pass'],
   ] as const)(
     'should not keep "Could not load the earlier messages" once a poll started afresh while the earlier page was loading, whether that page then %s',
@@ -107,7 +40,9 @@ describe('the inbox page says only what is still true', () => {
       sb = running;
       await writes(running, '+48601000301', 1, 12);
       const id = (await running.onlyOpenConversation()).id;
-      const first = (await (await running.api(`/api/conversations/${id}?limit=${PAGE}`)).json()) as {
+      const first = (await (
+        await running.api(`/api/conversations/${id}?limit=${CONVERSATION_PAGE}`)
+      ).json()) as {
         nextCursor: string;
       };
       const { promise: earlierReleased, resolve: releaseEarlier } = Promise.withResolvers<void>();
@@ -117,13 +52,13 @@ describe('the inbox page says only what is still true', () => {
       let pollsHeld = false;
       let pollsWaiting = 0;
       let latestReads = 0;
-      const page = await openInbox(
+      browser = await openInbox(
         running,
         async (url, method) => {
           if (method !== 'GET' || url.pathname !== `/api/conversations/${id}`) return 'pass';
           if (url.searchParams.get('cursor') === first.nextCursor) {
             earlierTries++;
-            if (earlierTries === 1) return unavailable;
+            if (earlierTries === 1) return UNAVAILABLE;
             await earlierReleased;
             earlierAnswered = true;
             return late;
@@ -137,8 +72,9 @@ describe('the inbox page says only what is still true', () => {
           }
           return 'pass';
         },
-        `#${id}`,
+        { hash: `#${id}` },
       );
+      const { page } = browser;
       const status = page.locator('#status');
       const texts = () => page.locator('#messages [data-kind="message"] .text').allTextContents();
       const earlier = page.getByRole('button', { name: 'Show earlier messages' });
@@ -178,11 +114,12 @@ describe('the inbox page says only what is still true', () => {
     sb = running;
     await writes(running, '+48601000302', 1, 7);
     await writes(running, '+48601000303', 100, 1);
-    const page = await openInbox(running, async (url, method) =>
+    browser = await openInbox(running, async (url, method) =>
       method === 'GET' && url.searchParams.has('cursor') && url.pathname.startsWith('/api/conversations/')
-        ? unavailable
+        ? UNAVAILABLE
         : 'pass',
     );
+    const { page } = browser;
     const list = page.locator('#conversations');
     await list.getByRole('button', { name: /phone:\+48601000302/ }).click();
     await page
@@ -210,7 +147,7 @@ describe('the inbox page says only what is still true', () => {
     const id = (await running.onlyOpenConversation()).id;
     const { promise: held, resolve: release } = Promise.withResolvers<void>();
     let notes = 0;
-    const page = await openInbox(
+    browser = await openInbox(
       running,
       async (url, method) => {
         if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
@@ -218,8 +155,9 @@ describe('the inbox page says only what is still true', () => {
         await held;
         return 'pass';
       },
-      `#${id}`,
+      { hash: `#${id}` },
     );
+    const { page } = browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Internal note (the customer will not see it)').fill('Klient prosi o fakturę.');
     await page.getByRole('button', { name: 'Add note' }).click();
@@ -242,13 +180,13 @@ describe('the inbox page says only what is still true', () => {
     sb = running;
     await writes(running, '+48601000305', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    const page = await openInbox(
+    browser = await openInbox(
       running,
       async (url, method) =>
-        method === 'POST' && /\/(replies|notes)$/.test(url.pathname) ? unavailable : 'pass',
-      `#${id}`,
-      { language: 'pl' },
+        method === 'POST' && /\/(replies|notes)$/.test(url.pathname) ? UNAVAILABLE : 'pass',
+      { hash: `#${id}`, language: 'pl' },
     );
+    const { page } = browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Odpowiedź dla klienta').fill('Dzień dobry, już sprawdzamy.');
     await page.getByRole('button', { name: 'Odpowiedz' }).click();
@@ -283,16 +221,17 @@ describe('the inbox page says only what is still true', () => {
     const otherKey = ((await created.json()) as { token: string }).token;
     const { promise: held, resolve: release } = Promise.withResolvers<void>();
     let replies = 0;
-    const page = await openInbox(
+    browser = await openInbox(
       running,
       async (url, method) => {
         if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
         replies++;
         await held;
-        return unavailable;
+        return UNAVAILABLE;
       },
-      `#${id}`,
+      { hash: `#${id}` },
     );
+    const { page } = browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Reply to the customer').fill('Dzień dobry, już sprawdzamy.');
     await page.getByRole('button', { name: 'Send reply' }).click();
@@ -311,55 +250,6 @@ describe('the inbox page says only what is still true', () => {
     expect(await page.getByRole('status').textContent()).toBe('Key forgotten.');
   }, 60_000);
 
-  // Found at stop 30, looking for the same fault beside the status line: back on a conversation
-  // whose note was still on its way, the note box said no answer had come back (as after a
-  // failure), and that stayed under the emptied box once the note was added.
-  it('should say a note is still being added when the agent comes back to it, and nothing once it is added', async () => {
-    // Prepare: two customers; the note on the first one's conversation is held
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000307', 1, 1);
-    await writes(running, '+48601000308', 100, 1);
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    const page = await openInbox(running, async (url, method) => {
-      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-      notes++;
-      await held;
-      return 'pass';
-    });
-    const list = page.locator('#conversations');
-    const noteError = page.locator('#note-error');
-    const box = page.getByLabel('Internal note (the customer will not see it)');
-    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
-    await page
-      .locator('#messages .text')
-      .getByText('Wiadomość 1', { exact: true })
-      .waitFor({ timeout: 10_000 });
-    await box.fill('Oddzwonić po 15:00.');
-    await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
-
-    // Act: the agent looks at the other customer and comes back while the note is on its way;
-    // then its answer comes
-    await list.getByRole('button', { name: /phone:\+48601000308/ }).click();
-    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
-    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
-    await page
-      .locator('#messages .text')
-      .getByText('Wiadomość 1', { exact: true })
-      .waitFor({ timeout: 10_000 });
-    const meanwhile = await noteError.textContent();
-    release();
-    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
-    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
-
-    // Assess: no word under the box once the note was added, and "still adding" while it ran
-    expect(await noteError.isHidden()).toBe(true);
-    expect(await box.inputValue()).toBe('');
-    expect(meanwhile).toBe('Still adding: no answer has come back yet. It shows here when it does.');
-  }, 60_000);
-
   // Found at stop 30, the same fault in the reply box's path: "Could not open the conversation
   // they wait in yet: your reply is kept, and comes into its box once it opens" stayed in the
   // line after the poll had opened it and its box showed the reply.
@@ -376,17 +266,18 @@ describe('the inbox page says only what is still true', () => {
     await writes(running, '+48601000309', 2, 1);
     const open = (await running.onlyOpenConversation()).id;
     let openFails = false;
-    const page = await openInbox(
+    browser = await openInbox(
       running,
       async (url, method) => {
         if (openFails && method === 'GET' && url.pathname === `/api/conversations/${open}`) {
           openFails = false;
-          return unavailable;
+          return UNAVAILABLE;
         }
         return 'pass';
       },
-      `#${resolved}`,
+      { hash: `#${resolved}` },
     );
+    const { page } = browser;
     const status = page.locator('#status');
     await page
       .locator('#messages .text')
@@ -404,84 +295,5 @@ describe('the inbox page says only what is still true', () => {
     expect(await page.getByLabel('Reply to the customer').inputValue()).toBe('Już sprawdzam.');
     expect(await page.locator('#reply-error').textContent()).toContain('with your reply kept');
     await expect.poll(() => status.textContent()).toBe('');
-  }, 60_000);
-
-  // Found at stop 30 beside the note box's words: the note box stays open to typing while a note
-  // is on its way, and the answer emptied it, taking what the agent had typed since.
-  it('should keep a note typed while the previous one was on its way when that one is added', async () => {
-    // Prepare: a customer waits; the first note's request is held
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000310', 1, 1);
-    const id = (await running.onlyOpenConversation()).id;
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    const page = await openInbox(
-      running,
-      async (url, method) => {
-        if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-        notes++;
-        if (notes === 1) await held;
-        return 'pass';
-      },
-      `#${id}`,
-    );
-    const box = page.getByLabel('Internal note (the customer will not see it)');
-    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
-    await box.fill('Pierwsza notatka.');
-    await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
-
-    // Act: the agent types the next note meanwhile; then the first one is added
-    await box.fill('Druga notatka, jeszcze niedodana.');
-    release();
-    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
-    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
-
-    // Assess: the first note is in the timeline, the second still in the box
-    expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([
-      'Pierwsza notatka.',
-    ]);
-    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
-  }, 60_000);
-
-  it('should keep a note typed while the previous one was on its way, as a draft, when the agent looked at another customer meanwhile', async () => {
-    // Prepare: two customers; the first note on the first one's conversation is held
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000311', 1, 1);
-    await writes(running, '+48601000312', 100, 1);
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    const page = await openInbox(running, async (url, method) => {
-      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-      notes++;
-      if (notes === 1) await held;
-      return 'pass';
-    });
-    const list = page.locator('#conversations');
-    const box = page.getByLabel('Internal note (the customer will not see it)');
-    await list.getByRole('button', { name: /phone:\+48601000311/ }).click();
-    await page
-      .locator('#messages .text')
-      .getByText('Wiadomość 1', { exact: true })
-      .waitFor({ timeout: 10_000 });
-    await box.fill('Pierwsza notatka.');
-    await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
-
-    // Act: the agent types the next note, looks at the other customer, and the first note is
-    // added meanwhile; then they come back
-    await box.fill('Druga notatka, jeszcze niedodana.');
-    await list.getByRole('button', { name: /phone:\+48601000312/ }).click();
-    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
-    release();
-    await page.getByRole('status').getByText('was added').waitFor({ timeout: 10_000 });
-    await list.getByRole('button', { name: /phone:\+48601000311/ }).click();
-    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
-
-    // Assess: the second note waits in the box, with nothing said under it
-    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
-    expect(await page.locator('#note-error').isHidden()).toBe(true);
   }, 60_000);
 });

@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Browser } from '#test/support/browser.ts';
+import { openInbox, writes } from '#test/support/inbox-page.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Stop 30: the note box while a note is on its way: what it says of the note, and what the agent
+// types meanwhile, hold once the answer comes.
+
+describe('the inbox note box while a note is on its way', () => {
+  let sb: TestSwitchboard | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
+    await browser?.close();
+    browser = undefined;
+    await sb?.stop();
+    sb = undefined;
+  });
+
+  // Found at stop 30, looking for the same fault beside the status line: back on a conversation
+  // whose note was still on its way, the note box said no answer had come back (as after a
+  // failure), and that stayed under the emptied box once the note was added.
+  it('should say a note is still being added when the agent comes back to it, and nothing once it is added', async () => {
+    // Prepare: two customers; the note on the first one's conversation is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000307', 1, 1);
+    await writes(running, '+48601000308', 100, 1);
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let notes = 0;
+    browser = await openInbox(running, async (url, method) => {
+      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+      notes++;
+      await held;
+      return 'pass';
+    });
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    const noteError = page.locator('#note-error');
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await box.fill('Oddzwonić po 15:00.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => notes).toBe(1);
+
+    // Act: the agent looks at the other customer and comes back while the note is on its way;
+    // then its answer comes
+    await list.getByRole('button', { name: /phone:\+48601000308/ }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000307/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    const meanwhile = await noteError.textContent();
+    release();
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+
+    // Assess: no word under the box once the note was added, and "still adding" while it ran
+    expect(await noteError.isHidden()).toBe(true);
+    expect(await box.inputValue()).toBe('');
+    expect(meanwhile).toBe('Still adding: no answer has come back yet. It shows here when it does.');
+  }, 60_000);
+
+  // Found at stop 30 beside the note box's words: the note box stays open to typing while a note
+  // is on its way, and the answer emptied it, taking what the agent had typed since.
+  it('should keep a note typed while the previous one was on its way when that one is added', async () => {
+    // Prepare: a customer waits; the first note's request is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000310', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let notes = 0;
+    browser = await openInbox(
+      running,
+      async (url, method) => {
+        if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+        notes++;
+        if (notes === 1) await held;
+        return 'pass';
+      },
+      { hash: `#${id}` },
+    );
+    const { page } = browser;
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => notes).toBe(1);
+
+    // Act: the agent types the next note meanwhile; then the first one is added
+    await box.fill('Druga notatka, jeszcze niedodana.');
+    release();
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+
+    // Assess: the first note is in the timeline, the second still in the box
+    expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([
+      'Pierwsza notatka.',
+    ]);
+    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
+  }, 60_000);
+
+  it('should keep a note typed while the previous one was on its way, as a draft, when the agent looked at another customer meanwhile', async () => {
+    // Prepare: two customers; the first note on the first one's conversation is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000311', 1, 1);
+    await writes(running, '+48601000312', 100, 1);
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let notes = 0;
+    browser = await openInbox(running, async (url, method) => {
+      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+      notes++;
+      if (notes === 1) await held;
+      return 'pass';
+    });
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await list.getByRole('button', { name: /phone:\+48601000311/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => notes).toBe(1);
+
+    // Act: the agent types the next note, looks at the other customer, and the first note is
+    // added meanwhile; then they come back
+    await box.fill('Druga notatka, jeszcze niedodana.');
+    await list.getByRole('button', { name: /phone:\+48601000312/ }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
+    release();
+    await page.getByRole('status').getByText('was added').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000311/ }).click();
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+
+    // Assess: the second note waits in the box, with nothing said under it
+    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
+    expect(await page.locator('#note-error').isHidden()).toBe(true);
+  }, 60_000);
+});
