@@ -94,3 +94,23 @@ export async function writes(
 /** The texts `writes` sent, "Wiadomość <from>" to "Wiadomość <to>". */
 export const wiadomosci = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => `Wiadomość ${from + i}`);
+
+/**
+ * An Intercept that holds the agent's notes (each one, or only the first) until `release`, and
+ * counts the notes posted (`posted()`).
+ */
+export function holdingNotes(which: 'each' | 'first'): {
+  intercept: Intercept;
+  release: () => void;
+  posted: () => number;
+} {
+  const { promise: held, resolve: release } = Promise.withResolvers<void>();
+  let notes = 0;
+  const intercept: Intercept = async (url, method) => {
+    if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+    notes++;
+    if (which === 'each' || notes === 1) await held;
+    return 'pass';
+  };
+  return { intercept, release, posted: () => notes };
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from '#test/support/browser.ts';
-import { openInbox, writes } from '#test/support/inbox-page.ts';
+import { holdingNotes, openInbox, writes } from '#test/support/inbox-page.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Stop 30: the note box while a note is on its way: what it says of the note, and what the agent
@@ -27,14 +27,8 @@ describe('the inbox note box while a note is on its way', () => {
     sb = running;
     await writes(running, '+48601000307', 1, 1);
     await writes(running, '+48601000308', 100, 1);
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    browser = await openInbox(running, async (url, method) => {
-      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-      notes++;
-      await held;
-      return 'pass';
-    });
+    const { intercept, release, posted } = holdingNotes('each');
+    browser = await openInbox(running, intercept);
     const { page } = browser;
     const list = page.locator('#conversations');
     const noteError = page.locator('#note-error');
@@ -46,7 +40,7 @@ describe('the inbox note box while a note is on its way', () => {
       .waitFor({ timeout: 10_000 });
     await box.fill('Oddzwonić po 15:00.');
     await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
+    await expect.poll(posted).toBe(1);
 
     // Act: the agent looks at the other customer and comes back while the note is on its way;
     // then its answer comes
@@ -76,24 +70,14 @@ describe('the inbox note box while a note is on its way', () => {
     sb = running;
     await writes(running, '+48601000310', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    browser = await openInbox(
-      running,
-      async (url, method) => {
-        if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-        notes++;
-        if (notes === 1) await held;
-        return 'pass';
-      },
-      { hash: `#${id}` },
-    );
+    const { intercept, release, posted } = holdingNotes('first');
+    browser = await openInbox(running, intercept, { hash: `#${id}` });
     const { page } = browser;
     const box = page.getByLabel('Internal note (the customer will not see it)');
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await box.fill('Pierwsza notatka.');
     await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
+    await expect.poll(posted).toBe(1);
 
     // Act: the agent types the next note meanwhile; then the first one is added
     await box.fill('Druga notatka, jeszcze niedodana.');
@@ -114,14 +98,8 @@ describe('the inbox note box while a note is on its way', () => {
     sb = running;
     await writes(running, '+48601000311', 1, 1);
     await writes(running, '+48601000312', 100, 1);
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    browser = await openInbox(running, async (url, method) => {
-      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-      notes++;
-      if (notes === 1) await held;
-      return 'pass';
-    });
+    const { intercept, release, posted } = holdingNotes('first');
+    browser = await openInbox(running, intercept);
     const { page } = browser;
     const list = page.locator('#conversations');
     const box = page.getByLabel('Internal note (the customer will not see it)');
@@ -132,7 +110,7 @@ describe('the inbox note box while a note is on its way', () => {
       .waitFor({ timeout: 10_000 });
     await box.fill('Pierwsza notatka.');
     await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
+    await expect.poll(posted).toBe(1);
 
     // Act: the agent types the next note, looks at the other customer, and the first note is
     // added meanwhile; then they come back

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from '#test/support/browser.ts';
 import {
   CONVERSATION_PAGE,
+  holdingNotes,
   openInbox,
   UNAVAILABLE,
   useKey,
@@ -145,23 +146,13 @@ describe('the inbox status line says only what is still true', () => {
     sb = running;
     await writes(running, '+48601000304', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    const { promise: held, resolve: release } = Promise.withResolvers<void>();
-    let notes = 0;
-    browser = await openInbox(
-      running,
-      async (url, method) => {
-        if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
-        notes++;
-        await held;
-        return 'pass';
-      },
-      { hash: `#${id}` },
-    );
+    const { intercept, release, posted } = holdingNotes('each');
+    browser = await openInbox(running, intercept, { hash: `#${id}` });
     const { page } = browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Internal note (the customer will not see it)').fill('Klient prosi o fakturę.');
     await page.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => notes).toBe(1);
+    await expect.poll(posted).toBe(1);
 
     // Act: the agent forgets the key while the note is on its way
     await page.getByRole('button', { name: 'Forget key' }).click();
