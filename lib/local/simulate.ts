@@ -5,12 +5,11 @@ import { exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
 import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf } from './paths.ts';
+import { mailgunWebhook, sesWebhook } from './simulate-email-payloads.ts';
 import {
-  mailgunWebhook,
   metaMessagingPayload,
   metaWebhook,
   type SignedWebhook,
-  sesWebhook,
   twilioCallParams,
   twilioMessageParams,
   twilioSid,
