@@ -1,35 +1,20 @@
+// npm run simulate: its command line, posting the signed webhooks and Twilio's status callbacks.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
-import { type DevSnsIdentity, loadDevSnsIdentity } from './dev-sns.ts';
-import { DEV_WHATSAPP_PHONE_NUMBER_ID, dataDirOf } from './paths.ts';
-import { mailgunWebhook, sesWebhook } from './simulate-email-payloads.ts';
+import { loadDevSnsIdentity } from './dev-sns.ts';
+import { dataDirOf } from './paths.ts';
+import { type SignedWebhook, twilioStatusParams, twilioWebhook } from './simulate-payloads.ts';
+import { showConversationOf, showLatestConversation } from './simulate-show.ts';
 import {
-  metaMessagingPayload,
-  metaWebhook,
-  type SignedWebhook,
-  twilioCallParams,
-  twilioMessageParams,
-  twilioSid,
-  twilioStatusParams,
-  twilioWebhook,
-  whatsappCloudPayload,
-} from './simulate-payloads.ts';
-
-const CHANNELS = [
-  'sms',
-  'whatsapp',
-  'voice',
-  'voicemail',
-  'messenger',
-  'instagram',
-  'wa-cloud',
-  'email-mailgun',
-  'email-ses',
-] as const;
-type SimulatedChannel = (typeof CHANNELS)[number];
+  CHANNELS,
+  type Options,
+  type SimulatedChannel,
+  sharedKeyOf,
+  webhooksFor,
+} from './simulate-webhooks.ts';
 
 const STATUSES = ['queued', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
 /** Twilio's "Unreachable destination handset". */
@@ -55,132 +40,6 @@ way a Webhook Rule's Setting does (HMAC_SHA256 and the X-Twilio-Webhooks-Signatu
 Posts Twilio's delivery status callback for the newest Twilio send in the outbox (or the send
 --sid names; default status delivered, error code ${DEFAULT_ERROR_CODE} for undelivered and failed),
 then shows that customer's conversation: an undelivered acknowledgement shows as failed.`;
-
-type Options = {
-  from: string | undefined;
-  to: string | undefined;
-  body: string | undefined;
-  name: string;
-  media: string[];
-  mediaType: string;
-};
-
-type Secrets = Awaited<ReturnType<typeof loadDevSecrets>>['values'];
-type Signing = { secrets: Secrets; sns: DevSnsIdentity | null };
-
-const DEFAULT_CUSTOMER_MAIL = 'Ewa Kowalska <ewa.kowalska@example.net>';
-const DEFAULT_OUR_MAIL = 'kontakt@example.com';
-const DEFAULT_MAIL_TEXT = 'Dzień dobry,\n\nkiedy wyślecie moje zamówienie?\n\nEwa';
-
-/** The signed webhooks one simulated contact produces, in order. */
-function webhooksFor(
-  channel: SimulatedChannel,
-  o: Options,
-  { secrets, sns }: Signing,
-  publicUrl: string,
-): SignedWebhook[] {
-  const twilio = { authToken: secrets.TWILIO_AUTH_TOKEN, publicUrl, sharedKey: sharedKeyOf(process.env) };
-  const accountSid = secrets.TWILIO_ACCOUNT_SID;
-  const phone = o.from ?? '+48601234567';
-  const ours = o.to ?? '+48221234567';
-  switch (channel) {
-    case 'sms':
-      return [
-        twilioWebhook(
-          '/webhooks/twilio/messaging',
-          twilioMessageParams({
-            from: phone,
-            to: ours,
-            body: o.body ?? 'Dzień dobry, mam pytanie o zamówienie.',
-            accountSid,
-            media: o.media,
-            mediaType: o.mediaType,
-          }),
-          twilio,
-        ),
-      ];
-    case 'whatsapp':
-      return [
-        twilioWebhook(
-          '/webhooks/twilio/messaging',
-          twilioMessageParams({
-            from: `whatsapp:${phone}`,
-            to: `whatsapp:${ours}`,
-            body: o.body ?? 'Dzień dobry!',
-            accountSid,
-            profileName: o.name,
-          }),
-          twilio,
-        ),
-      ];
-    case 'voice':
-    case 'voicemail': {
-      const call = twilioCallParams({ from: phone, to: ours, accountSid, callSid: twilioSid('CA') });
-      const hooks = [twilioWebhook('/webhooks/twilio/voice', call.call, twilio)];
-      if (channel === 'voicemail') {
-        hooks.push(twilioWebhook('/webhooks/twilio/voice/recording', call.recording, twilio));
-        hooks.push(
-          twilioWebhook(
-            '/webhooks/twilio/voice/transcription',
-            call.transcription(o.body ?? 'Proszę o telefon w sprawie zamówienia.'),
-            twilio,
-          ),
-        );
-      }
-      return hooks;
-    }
-    case 'messenger':
-    case 'instagram':
-      return [
-        metaWebhook(
-          metaMessagingPayload(channel === 'messenger' ? 'page' : 'instagram', {
-            from: o.from ?? '7214568801234567',
-            to: o.to ?? '104857600123456',
-            text: o.body ?? 'Dzień dobry, czy paczka już wyszła?',
-          }),
-          secrets.META_APP_SECRET,
-        ),
-      ];
-    case 'wa-cloud':
-      return [
-        metaWebhook(
-          whatsappCloudPayload({
-            from: phone,
-            to: ours,
-            text: o.body ?? 'Dzień dobry!',
-            name: o.name,
-            phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.trim() || DEV_WHATSAPP_PHONE_NUMBER_ID,
-          }),
-          secrets.META_APP_SECRET,
-        ),
-      ];
-    case 'email-mailgun':
-      return [
-        mailgunWebhook(
-          {
-            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
-            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
-            subject: 'Pytanie o zamówienie 4471',
-            text: o.body ?? DEFAULT_MAIL_TEXT,
-          },
-          secrets.MAILGUN_SIGNING_KEY,
-        ),
-      ];
-    case 'email-ses':
-      if (!sns) throw new Error('email-ses needs the dev SNS identity');
-      return [
-        sesWebhook(
-          {
-            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
-            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
-            subject: 'Pytanie o zamówienie 4471 – kiedy będzie wysyłka?',
-            text: o.body ?? DEFAULT_MAIL_TEXT,
-          },
-          sns,
-        ),
-      ];
-  }
-}
 
 function parse(argv: readonly string[]) {
   try {
@@ -311,79 +170,4 @@ async function twilioSend(
   return { providerMessageId: found.providerMessageId, from: found.from ?? '', to: found.to ?? '' };
 }
 
-type ApiConversation = {
-  id: string;
-  contact: { key: string };
-  replyBy: string | null;
-  ack: { state: string; reason?: string } | null;
-};
-type ApiMessage = {
-  kind: string;
-  direction: string;
-  channel: string;
-  text: string;
-  delivery?: { status: string };
-};
-
-/** Polls the agents' API until the newest conversation's acknowledgement settled (at most 5 s). */
-async function showLatestConversation(target: string, token: string): Promise<number> {
-  const headers = { authorization: `Bearer ${token}` };
-  for (let i = 0; i < 50; i++) {
-    const list = (await (
-      await fetch(`${target}/api/conversations?status=open&limit=1`, { headers })
-    ).json()) as {
-      items: ApiConversation[];
-    };
-    const conversation = list.items[0];
-    if (conversation && conversation.ack?.state !== 'pending' && conversation.ack?.state !== 'sending') {
-      return show(target, headers, conversation);
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  process.stdout.write('Stored; the acknowledgement has not left yet (see the server log).\n');
-  return 0;
-}
-
-/** Shows the newest conversation of one contact (GET /api/contacts?key=…). */
-async function showConversationOf(target: string, token: string, contactKey: string): Promise<number> {
-  const headers = { authorization: `Bearer ${token}` };
-  const query = new URLSearchParams({ key: contactKey });
-  const response = await fetch(`${target}/api/contacts?${query}`, { headers });
-  const conversation = response.ok
-    ? ((await response.json()) as { conversations: ApiConversation[] }).conversations[0]
-    : undefined;
-  if (!conversation) {
-    process.stdout.write(`No conversation of ${contactKey} to show.\n`);
-    return 0;
-  }
-  return show(target, headers, conversation);
-}
-
-async function show(
-  target: string,
-  headers: Record<string, string>,
-  conversation: ApiConversation,
-): Promise<number> {
-  const detail = (await (
-    await fetch(`${target}/api/conversations/${conversation.id}`, { headers })
-  ).json()) as {
-    messages: ApiMessage[];
-  };
-  process.stdout.write(
-    `\nconversation ${conversation.id} (${conversation.contact.key}), reply by ${conversation.replyBy}, ack ${conversation.ack?.state}${conversation.ack?.reason ? ` (${conversation.ack.reason})` : ''}\n`,
-  );
-  for (const message of detail.messages) {
-    const delivery = message.delivery ? ` [${message.delivery.status}]` : '';
-    process.stdout.write(
-      `  ${message.direction} ${message.kind} (${message.channel})${delivery}: ${message.text.replace(/\n/g, '\n    ')}\n`,
-    );
-  }
-  return 0;
-}
-
 process.exitCode = await main(process.argv.slice(2));
-
-/** The shared key npm start checks Twilio's Settings header with (from the environment, as it reads it). */
-function sharedKeyOf(env: NodeJS.ProcessEnv): string | undefined {
-  return env.TWILIO_WEBHOOK_SHARED_KEY?.trim() || undefined;
-}
