@@ -1,4 +1,5 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+// The Switchboard stack: its table, queues, bus, functions, API, mail intake and monitoring, wired.
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,7 +15,6 @@ import { ProviderSecret } from './constructs/provider-secret.ts';
 import { SwitchboardFunction } from './constructs/switchboard-function.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
 import {
-  type CustomDomain,
   DEFAULT_ATTACHMENT_DAYS,
   DEFAULT_INDEX_SHARDS,
   DEFAULT_RAW_MAIL_DAYS,
@@ -22,65 +22,13 @@ import {
   STAGES,
   type Stage,
 } from './context.ts';
+import { addOutputs, ENDPOINTS } from './stack-outputs.ts';
+import type { SwitchboardStackProps } from './stack-props.ts';
 
-export { STAGES, type Stage };
+export { ENDPOINTS, STAGES, type Stage, type SwitchboardStackProps };
 
 /** Receives of a stats batch before the DLQ (nothing reads a stats job's receive count). */
 const STATS_MAX_RECEIVES = 5;
-
-export interface SwitchboardStackProps extends StackProps {
-  readonly stage: Stage;
-  /**
-   * The base URL providers call (a custom domain in front of the API). Twilio signs the exact
-   * URL it called, so signature checks need it. Default: the custom domain, else the API's own
-   * endpoint.
-   */
-  readonly publicUrl?: string;
-  /** Serves the API on `https://<domainName>` (and makes that the public URL). */
-  readonly customDomain?: CustomDomain;
-  /** Email intake and sending. Default: no receipt rule set, no SES sending. */
-  readonly mail?: Partial<MailSettings>;
-  readonly alertEmail?: string;
-  readonly whatsappPhoneNumberId?: string;
-  /** META_APP_ID on the http function and the worker (both record Meta echoes): echoes of our own Meta sends carry it. */
-  readonly metaAppId?: string;
-  /** META_HUMAN_AGENT on the http function (agents' replies): false without the app's Human Agent permission. */
-  readonly metaHumanAgent?: boolean;
-  /**
-   * false: this deployment does not use Twilio. SWITCHBOARD_TWILIO=off on every function that
-   * reads the provider secret (its Twilio webhooks are absent, an empty Twilio value raises no
-   * alarm) and no Twilio webhook outputs. Default true.
-   */
-  readonly twilio?: boolean;
-  /**
-   * Partitions each single-valued listing key of the table is spread over (docs/scale.md).
-   * Reads use the largest count the table has recorded. Default 8.
-   */
-  readonly indexShards?: number;
-}
-
-/** The provider webhooks and the agents' API, by output name: what each console needs pasted. */
-export const ENDPOINTS = {
-  TwilioMessagingWebhookUrl: [
-    '/webhooks/twilio/messaging',
-    'Twilio number or messaging service: "A message comes in"',
-  ],
-  TwilioVoiceWebhookUrl: ['/webhooks/twilio/voice', 'Twilio number: "A call comes in"'],
-  TwilioStatusCallbackUrl: [
-    '/webhooks/twilio/status',
-    'Twilio messaging service: "Delivery status callback"',
-  ],
-  MetaWebhookUrl: [
-    '/webhooks/meta',
-    'Meta app dashboard: Webhooks callback URL (Messenger, Instagram, WhatsApp)',
-  ],
-  SesWebhookUrl: [
-    '/webhooks/email/ses',
-    'Subscribed by this stack to the inbound email topic (nothing to paste)',
-  ],
-  MailgunWebhookUrl: ['/webhooks/email/mailgun', 'Mailgun route: forward("<this URL>")'],
-  AgentsApiUrl: ['/api', "The agents' API base URL (bearer AGENT_API_TOKEN)"],
-} as const;
 
 export class SwitchboardStack extends Stack {
   constructor(scope: Construct, id: string, props: SwitchboardStackProps) {
@@ -313,43 +261,16 @@ export class SwitchboardStack extends Stack {
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'HTTP API endpoint' });
-    new CfnOutput(this, 'PublicUrl', { value: publicUrl, description: 'The base URL providers are given' });
-    for (const [name, [path, description]] of Object.entries(ENDPOINTS)) {
-      if (!twilio && name.startsWith('Twilio')) continue;
-      new CfnOutput(this, name, { value: `${publicUrl}${path}`, description });
-    }
-    if (api.domainTarget) {
-      new CfnOutput(this, 'CustomDomainTarget', {
-        value: api.domainTarget,
-        description: `CNAME (or Route 53 alias) ${props.customDomain?.domainName} to this name`,
-      });
-    }
-    new CfnOutput(this, 'ProviderSecretArn', {
-      value: secret.secretArn,
-      description: 'put-secret-value here',
-    });
-    new CfnOutput(this, 'MailBucketName', { value: mailIntake.bucket.bucketName });
-    new CfnOutput(this, 'InboundEmailTopicArn', { value: mailIntake.topic.topicArn });
-    if (mailIntake.ruleSet) {
-      new CfnOutput(this, 'SesReceiptRuleSetName', {
-        value: mailIntake.ruleSetName,
-        description: 'Make it active: aws ses set-active-receipt-rule-set --rule-set-name <this>',
-      });
-    }
-    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
-    new CfnOutput(this, 'AckDeadLetterQueueArn', { value: ackQueue.deadLetterQueue.queueArn });
-    new CfnOutput(this, 'AckQueueArn', { value: ackQueue.queue.queueArn });
-    new CfnOutput(this, 'StatsDeadLetterQueueArn', { value: statsQueue.deadLetterQueue.queueArn });
-    new CfnOutput(this, 'StatsQueueArn', { value: statsQueue.queue.queueArn });
-    new CfnOutput(this, 'InboundEmailDeadLetterQueueUrl', { value: mailIntake.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'MailRecheckDeadLetterQueueArn', {
-      value: mailIntake.recheckDeadLetterQueue.queueArn,
-    });
-    new CfnOutput(this, 'MailRecheckQueueArn', { value: mailIntake.recheckQueue.queueArn });
-    new CfnOutput(this, 'AlertsTopicArn', { value: monitoring.alertsTopic.topicArn });
-    new CfnOutput(this, 'DashboardUrl', {
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=switchboard-${props.stage}`,
+    addOutputs(this, props, {
+      api,
+      publicUrl,
+      twilio,
+      secret,
+      mailIntake,
+      bus,
+      ackQueue,
+      statsQueue,
+      monitoring,
     });
   }
 }
