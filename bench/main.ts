@@ -1,71 +1,14 @@
-import { parseArgs } from 'node:util';
+// `npm run bench [-- --quick] [-- --check]`: one table of ratios, each subject against a floor
+// measured in the same run on this machine (never absolute numbers: they do not travel).
 import { BENCH_PUBLIC_URL } from './backend.ts';
 import { measureBundles } from './bundles.ts';
 import { closedLoop } from './load.ts';
 import { measureNpmStart } from './npm-start.ts';
+import { CONNECTIONS, enforced, flags, only, quick, SIZES } from './options.ts';
+import { fmt, log, notes, rows, spread, table } from './report.ts';
 import { startChild } from './rpc.ts';
 import { type Budget, describeBudget, judge, median, percentile, type Sample, sample } from './stats.ts';
 import { customerNumber, signedSms, signedSmsBatch } from './twilio-load.ts';
-
-// `npm run bench [-- --quick] [-- --check]`: one table of ratios, each subject against a floor
-// measured in the same run on this machine (never absolute numbers: they do not travel).
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean' },
-    check: { type: 'boolean' },
-    enforce: { type: 'string' },
-    only: { type: 'string' },
-  },
-});
-const names = (list: string | undefined) => list?.split(',').map((name) => name.trim().replace(' ', '-'));
-// `--only front,bundles` measures a subset (while working on one figure); --check judges what ran;
-// `--enforce npm-start,acks` judges only those figures (CI's guard on the budgets that hold).
-const only = names(flags.only);
-const enforced = names(flags.enforce);
-const quick = flags.quick ?? false;
-const SIZES = quick
-  ? {
-      runs: 1,
-      httpSeconds: 2,
-      warmSeconds: 1,
-      ingest: 300,
-      acks: 200,
-      imports: 5,
-      latency: 60,
-      webhooks: 1_000,
-    }
-  : {
-      runs: 3,
-      httpSeconds: 5,
-      warmSeconds: 2,
-      ingest: 1_500,
-      acks: 600,
-      imports: 5,
-      latency: 300,
-      webhooks: 10_000,
-    };
-const CONNECTIONS = 10;
-
-type Row = {
-  /** The figure group that measured it (`front`, `npm-start`, …), for --enforce. */
-  group: string;
-  figure: string;
-  subject: string;
-  floor: string;
-  ratio?: number;
-  budget?: Budget;
-  ok?: boolean;
-};
-const rows: Row[] = [];
-const notes: string[] = [];
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-const fmt = (value: number, digits = 0) =>
-  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const spread = (s: Sample, unit: string) =>
-  s.runs > 1
-    ? `${fmt(s.median)} ${unit} (${fmt(s.min)}-${fmt(s.max)}, ${s.runs} runs)`
-    : `${fmt(s.median)} ${unit}`;
 
 function addRatioRow(figure: string, subject: Sample, floor: Sample, unit: string, budget: Budget) {
   const verdict = judge(subject.median, floor.median, budget);
@@ -294,19 +237,6 @@ async function local() {
   notes.push(
     `npm start took the ${fmt(figures.webhooks)} webhooks at ${fmt(figures.webhookReqPerSec)} req/s (on-disk emulators)`,
   );
-}
-
-function table(): string {
-  const header = ['figure', 'subject', 'floor (same run)', 'ratio', 'budget', 'result'];
-  const body = rows.map((row) => [
-    row.figure,
-    row.subject,
-    row.floor,
-    row.ratio === undefined ? '-' : `${fmt(row.ratio, 2)}${row.budget?.kind === 'atMost' ? 'x' : ''}`,
-    row.budget ? describeBudget(row.budget) : 'printed',
-    row.ok === undefined ? '-' : row.ok ? 'ok' : 'BROKEN',
-  ]);
-  return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
 const started = performance.now();
