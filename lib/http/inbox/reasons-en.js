@@ -47,6 +47,8 @@ export const enReasons = {
   'reason.system-sender': 'the mail came from a system address nobody reads',
   'reason.error': 'an error on our side',
   'reason.dead-lettered': 'it failed too often and waits in the dead-letter queue',
+  'reason.CHANNEL_MISCONFIGURED':
+    'sending on this channel is switched off until its configuration is completed (ops have an alarm); it is taken up again then',
   'reasons.keyword': 'the customer sent the keyword {keyword}',
   'reasons.automatic': 'it was an automatic reply or a list mail ({reason})',
   'reasons.undelivered': 'it was not delivered',

@@ -47,6 +47,8 @@ export const plReasons = {
   'reason.system-sender': 'mail przyszedł z adresu systemowego, którego nikt nie czyta',
   'reason.error': 'błąd po naszej stronie',
   'reason.dead-lettered': 'zbyt wiele prób się nie udało; czeka w kolejce błędów (DLQ)',
+  'reason.CHANNEL_MISCONFIGURED':
+    'wysyłanie na tym kanale jest wyłączone, dopóki jego konfiguracja nie zostanie uzupełniona (obsługa techniczna ma alarm); wtedy wrócimy do niego',
   'reasons.keyword': 'klient wysłał słowo kluczowe {keyword}',
   'reasons.automatic': 'to była automatyczna odpowiedź albo poczta z listy ({reason})',
   'reasons.undelivered': 'nie zostało doręczone',

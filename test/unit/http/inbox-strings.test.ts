@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '#lib/domain/channel.ts';
 import { buildOpenApiDocument } from '#lib/http/openapi/document.ts';
 import { OPERATIONS } from '#lib/http/openapi/operations.ts';
+import { SWITCHED_OFF_REASON } from '#lib/use-cases/ack-lookups.ts';
 
 // The inbox page's dictionaries are plain browser modules (lib/http/inbox/, served as they are):
 // imported here by URL, as the browser does, so no type declarations are needed for them.
@@ -157,6 +158,16 @@ describe("the inbox page's words for the API's error codes", () => {
 });
 
 describe("the inbox page's words for channels", () => {
+  // Stop 30: a lookup that waits while its channel's sending is switched off keeps its ack
+  // pending with this reason, which the page showed as a bare code.
+  it("should say in both languages why an ack waits while its channel's sending is switched off", () => {
+    // Act
+    const said = ['en', 'pl'].map((language) => DICTIONARIES[language]?.[`reason.${SWITCHED_OFF_REASON}`]);
+
+    // Assess
+    expect(said).toEqual([expect.stringMatching(/\w/), expect.stringMatching(/\w/)]);
+  });
+
   it('should name every channel the API has, in English and in Polish', () => {
     // Act
     const missing = Object.entries(DICTIONARIES).flatMap(([language, dictionary]) =>
