@@ -1,7 +1,8 @@
 // Messenger and Instagram messaging events as normalized events: messages, postbacks, echoes, receipts.
 import type { InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
 import { ignored, isoOfMillis, PROVIDER, sentAtOf } from './normalize-common.ts';
-import { type MessagingEvent, safeName } from './schema.ts';
+import { safeName } from './schema.ts';
+import type { MessagingEvent } from './schema-messaging.ts';
 import { messageIdOfTag } from './send.ts';
 
 type Channel = 'messenger' | 'instagram';

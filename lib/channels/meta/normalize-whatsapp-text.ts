@@ -1,6 +1,6 @@
 // What a WhatsApp message says as text and media: captions, buttons, Flows, places, contact cards, orders.
 import type { Media } from '#lib/domain/message.ts';
-import type { WhatsAppContactCard, WhatsAppContent } from './schema.ts';
+import type { WhatsAppContactCard, WhatsAppContent } from './schema-whatsapp.ts';
 
 function whatsappMedia(message: WhatsAppContent): { media: Media[]; caption?: string } {
   const type = message.type as 'image' | 'video' | 'audio' | 'document' | 'sticker';

@@ -4,14 +4,13 @@ import { keywordOf, markKeyword } from '#lib/domain/keywords.ts';
 import type { DeliveryStatus, InboundEvent, InboundMessage } from '#lib/domain/message.ts';
 import { ignored, isoOfMillis, MAX_NAME, PROVIDER, sentAtOf } from './normalize-common.ts';
 import { whatsappMedia, whatsappText } from './normalize-whatsapp-text.ts';
+import { safeName, type WhatsAppContext } from './schema.ts';
 import {
   isBusinessScopedUserId,
-  safeName,
-  type WhatsAppContext,
   type WhatsAppEcho,
   type WhatsAppMessage,
   type WhatsAppStatus,
-} from './schema.ts';
+} from './schema-whatsapp.ts';
 import { isOutsideWindow, messageIdOfTag } from './send.ts';
 
 function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): string | undefined {

@@ -15,24 +15,6 @@ import {
   WhatsAppValueSchema,
 } from './schema-whatsapp.ts';
 
-export { MessagingEntrySchema, type MessagingEvent, MessagingEventSchema } from './schema-messaging.ts';
-export {
-  isBusinessScopedUserId,
-  WhatsAppChangeSchema,
-  type WhatsAppContactCard,
-  type WhatsAppContent,
-  WhatsAppContentSchema,
-  type WhatsAppEcho,
-  WhatsAppEchoSchema,
-  WhatsAppEntrySchema,
-  type WhatsAppMessage,
-  WhatsAppMessageSchema,
-  type WhatsAppStatus,
-  WhatsAppStatusSchema,
-  type WhatsAppValue,
-  WhatsAppValueSchema,
-} from './schema-whatsapp.ts';
-
 /** The envelope of every Meta webhook POST: parsed strictly; entries are checked one by one. */
 export const MetaEnvelopeSchema = z.looseObject({
   object: z.string().min(1).max(100),

@@ -2,7 +2,7 @@
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText } from '#lib/ports/channel-sender.ts';
 import { SwitchboardError } from '#lib/ports/errors.ts';
-import { isBusinessScopedUserId } from './schema.ts';
+import { isBusinessScopedUserId } from './schema-whatsapp.ts';
 import { createGraphSender, type MetaSenderOptions } from './send-graph.ts';
 
 export { DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION, type MetaSenderOptions } from './send-graph.ts';
