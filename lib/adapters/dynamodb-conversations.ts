@@ -122,11 +122,19 @@ export class DynamoDbConversations extends StoreItems {
 }
 
 /**
- * An event moved out of a conversation's outbox: pk `OUTBOX#<conversation id>`, sorted by the
- * time it happened (the outbox's order), so the publisher reads them oldest first.
+ * An event moved out of a conversation's outbox: pk `OUTBOX#<conversation id>`, sorted by its
+ * `sequence` (the outbox's order), so the publisher reads them oldest first. Not by the time it
+ * happened: the events of one write share it (a conversation's opening and its first message
+ * came out swapped, by id), and a late report's event carries an earlier time than the one
+ * before it. An event made before stop 31 has no number and keeps the old key, `<occurredAt>#<id>`,
+ * which sorts before every `seq#` key, as those events came before every numbered one.
  */
 function spilledEventKey(conversationId: string, event: DomainEvent): { pk: string; sk: string } {
-  return { pk: `OUTBOX#${conversationId}`, sk: `${event.occurredAt}#${event.id}` };
+  const sk =
+    event.sequence === undefined
+      ? `${event.occurredAt}#${event.id}`
+      : `seq#${String(event.sequence).padStart(12, '0')}#${event.id}`;
+  return { pk: `OUTBOX#${conversationId}`, sk };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *                                                 gsi5 ASSIGNEE#<status>#<assignee> / <lastMessageAt>#<id>
  * - message       pk MSG#<id>         sk MSG      gsi1 CONV#<conversationId> / <createdAt>#<id>
  * - contact       pk CONTACT#<key>    sk CONTACT
- * - spilled event pk OUTBOX#<conversationId>  sk <occurredAt>#<event id>  (an outbox past 200 events)
+ * - spilled event pk OUTBOX#<conversationId>  sk seq#<sequence, 12 digits>#<event id>  (an outbox past 200 events; <occurredAt>#<event id> before stop 31)
  * gsi1 answers "open conversations, newest activity first" and "a conversation's messages,
  * oldest first" as Queries; gsi2 (sparse) answers "what must the sweeper finish now"; gsi3
  * (sparse) "customers waiting for us, soonest promise first" (overdue: replyBy before now) and

@@ -35,6 +35,13 @@ export const DomainEventSchema = z.looseObject({
    */
   type: EventTypeSchema.or(z.string().min(1).max(100)),
   occurredAt: z.string(),
+  /**
+   * The event's place among its conversation's events: 1, 2, 3… in the order the changes were
+   * written, gapless from the first event this release (or a later one) made; the events of one
+   * write share `occurredAt`, and a delivery retried behind a newer one comes late, so consumers
+   * order by this. Absent on events made by a release before stop 31.
+   */
+  sequence: z.number().int().positive().optional(),
   conversationId: z.string(),
   data: z.record(z.string(), z.unknown()),
 });
@@ -42,19 +49,23 @@ export type DomainEvent = z.infer<typeof DomainEventSchema>;
 
 /**
  * Adds an event to an item's outbox (written in the same conditional write as the change it
- * reports); `occurrence` names the one change, e.g. the episode or the message id.
+ * reports); `occurrence` names the one change, e.g. the episode or the message id. The item
+ * counts its events (`eventSequence`, kept with it under the same version condition), so the
+ * event is numbered after every earlier one; a change applied again adds nothing and counts
+ * nothing.
  */
-export function withEvent<T extends { id: string; outbox: DomainEvent[] }>(
-  item: T,
-  type: EventType,
-  occurrence: string,
-  at: Date,
-  data: Record<string, unknown> = {},
-): T {
+export function withEvent<
+  T extends { id: string; outbox: DomainEvent[]; eventSequence?: number | undefined },
+>(item: T, type: EventType, occurrence: string, at: Date, data: Record<string, unknown> = {}): T {
   const id = stableId('evt', `${item.id}:${type}:${occurrence}`);
   if (item.outbox.some((event) => event.id === id)) return item;
+  const sequence = (item.eventSequence ?? 0) + 1;
   return {
     ...item,
-    outbox: [...item.outbox, { id, type, occurredAt: at.toISOString(), conversationId: item.id, data }],
+    eventSequence: sequence,
+    outbox: [
+      ...item.outbox,
+      { id, type, occurredAt: at.toISOString(), sequence, conversationId: item.id, data },
+    ],
   };
 }

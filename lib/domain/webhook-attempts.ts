@@ -93,12 +93,13 @@ export function newReplayId(now: Date): string {
 export function replayDelivery(original: WebhookDelivery, replayId: string, now: Date): WebhookDelivery {
   // A new delivery of the same event, not the original's item: what a newer release stored on
   // the original (the stored schema is loose) is about its attempts, and stays with it.
-  const { subscriptionId, eventId, eventType, occurredAt, body } = original;
+  const { subscriptionId, eventId, eventType, occurredAt, sequence, body } = original;
   return {
     subscriptionId,
     eventId,
     eventType,
     occurredAt,
+    ...(sequence === undefined ? {} : { sequence }),
     body,
     id: stableId('whd', `${original.subscriptionId}:${original.eventId}:${replayId}`),
     replayId,

@@ -73,6 +73,8 @@ export const WebhookDeliverySchema = z.looseObject({
   /** The event's type: any name, as DomainEvent's (a newer release's event is delivered too). */
   eventType: EventTypeSchema.or(z.string().max(100)),
   occurredAt: z.iso.datetime(),
+  /** The event's `sequence` in its conversation: orders the events of one write, which share their time. */
+  sequence: z.number().int().positive().optional(),
   body: z.string(),
   /** The replay request that made this delivery; null for the original one. */
   replayId: z.string().nullable(),
@@ -179,6 +181,7 @@ export function newDelivery(subscriptionId: string, event: DomainEvent, now: Dat
     eventId: event.id,
     eventType: event.type,
     occurredAt: event.occurredAt,
+    ...(event.sequence === undefined ? {} : { sequence: event.sequence }),
     body: JSON.stringify(event),
     replayId: null,
     state: 'pending',

@@ -111,7 +111,7 @@ export async function deliverAll(
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
-      for (const delivery of batch.toSorted((a, b) => a.occurredAt.localeCompare(b.occurredAt))) {
+      for (const delivery of batch.toSorted(inTheirOrder)) {
         if (run && performance.now() >= run.deadline) return;
         let timeoutMs: number | undefined;
         if (first && !endpointFailing) {
@@ -169,4 +169,12 @@ export async function deliverAll(
     }),
   );
   return result;
+}
+
+/**
+ * The order an endpoint's due deliveries go in: as their events happened, and the events of one
+ * write (they share their time) by their number in the conversation (`sequence`).
+ */
+function inTheirOrder(a: WebhookDelivery, b: WebhookDelivery): number {
+  return a.occurredAt.localeCompare(b.occurredAt) || (a.sequence ?? 0) - (b.sequence ?? 0);
 }

@@ -51,6 +51,43 @@ describe('events for downstream tools', () => {
     expect(conversation?.outbox).toEqual([]);
   });
 
+  it("should number a conversation's events in the order they happened, across writes, the agent's actions and a second conversation", async () => {
+    // Prepare: a customer writes and is acknowledged; an agent answers and resolves.
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const first = await sb.onlyOpenConversation();
+
+    // Act: the reply, the resolve, then the customer writes again (a conversation reopened
+    // or a new one: each numbers its own events from 1), and another customer writes.
+    expect(
+      (await sb.act(`/conversations/${first.id}/replies`, { text: 'Paczka wyszła dziś rano.' })).status,
+    ).toBe(201);
+    expect((await sb.act(`/conversations/${first.id}/resolve`, {})).status).toBe(200);
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234567', Body: 'Jeszcze jedno pytanie' });
+    await sb.postSms({ From: '+48601234999', Body: 'Dzień dobry' });
+    await sb.drain();
+
+    // Assess: per conversation, 1, 2, 3… in the order delivered, every event numbered once
+    const events = await sb.events();
+    const byConversation = Map.groupBy(events, (event) => event.conversationId);
+    expect(byConversation.size).toBeGreaterThanOrEqual(2);
+    for (const [, own] of byConversation)
+      expect(own.map((event) => event.sequence)).toEqual(own.map((_, i) => i + 1));
+    const firstOwn = byConversation.get(first.id) ?? [];
+    expect(firstOwn.map((event) => event.type).slice(0, 5)).toEqual([
+      ...FIRST_MESSAGE_EVENTS,
+      'reply.sent',
+      'conversation.resolved',
+    ]);
+    // Events of one write share their time: the number alone orders them.
+    const sharedTimes = firstOwn.filter(
+      (event, i) => i > 0 && event.occurredAt === firstOwn[i - 1]?.occurredAt,
+    );
+    expect(sharedTimes.length).toBeGreaterThan(0);
+  });
+
   it('should keep undelivered events in the outbox and let the sweeper deliver them once', async () => {
     // Prepare: the sink's folder does not exist yet, so the first deliveries fail.
     const sinkDir = await startWithSinkIn('not-yet');
@@ -261,7 +298,7 @@ describe('events for downstream tools', () => {
 
     /** Every event delivered, checked: none twice, the messages' events in the order they came. */
     function expectEachOnceInOrder(
-      events: { id: string; type: string; occurredAt: string }[],
+      events: { id: string; type: string; occurredAt: string; sequence?: number }[],
       messages: number,
     ) {
       expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
@@ -270,6 +307,8 @@ describe('events for downstream tools', () => {
       expect(received).toHaveLength(messages);
       const times = received.map((event) => Date.parse(event.occurredAt));
       expect(times).toEqual([...times].sort((a, b) => a - b));
+      // Numbered 1, 2, 3… in the order they happened, and delivered in that order, spills and all
+      expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => i + 1));
     }
 
     it('should move the oldest events aside past 200, keep the item small, and deliver every event once, in order', async () => {

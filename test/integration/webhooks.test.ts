@@ -32,7 +32,7 @@ type Delivery = {
   lastError: string | null;
   nextAttemptAt: string | null;
 };
-type Event = { id: string; type: string; conversationId: string };
+type Event = { id: string; type: string; conversationId: string; sequence?: number };
 
 describe('outbound webhooks (the agents’ side)', () => {
   let sb: TestSwitchboard;
@@ -110,6 +110,7 @@ describe('outbound webhooks (the agents’ side)', () => {
       'message.received',
       'ack.sent',
     ]);
+    expect(received().map((event) => event.sequence)).toEqual([1, 2, 3]);
     const events = await sb.events();
     expect(received().map((event) => event.id)).toEqual(events.map((event) => event.id));
     for (const request of receiver.requests) {
@@ -202,6 +203,31 @@ describe('outbound webhooks (the agents’ side)', () => {
     expect(await deliveries(webhook.id)).toEqual([
       expect.objectContaining({ state: 'delivered', attempts: 2, lastStatus: 200, nextAttemptAt: null }),
     ]);
+  });
+
+  it("should deliver a backlog in each conversation's order, though the events of one write share their time", async () => {
+    // Prepare: the endpoint is down while six customers write: each first message's write makes
+    // conversation.opened and message.received at the same moment; both first attempts fail and
+    // each delivery is deferred with its own jitter.
+    await start();
+    await subscribe(['conversation.opened', 'message.received']);
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 6; i++) await sb.postSms({ From: `+4860126${String(i).padStart(4, '0')}` });
+    const firstAttempts = receiver.requests.length;
+
+    // Act: the endpoint is back; one sweeper run well after every deferred attempt is due.
+    receiver.fallbackStatus = 200;
+    sb.clock.advance(3 * 3_600_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: per conversation, opened (1) before received (2)
+    const delivered = receiver.requests.slice(firstAttempts).map((request) => request.payload as Event);
+    expect(delivered).toHaveLength(12);
+    for (const [, own] of Map.groupBy(delivered, (event) => event.conversationId))
+      expect(own.map((event) => [event.type, event.sequence])).toEqual([
+        ['conversation.opened', 1],
+        ['message.received', 2],
+      ]);
   });
 
   it('should send a backlog larger than a page in one run, and try a down endpoint once a run', async () => {

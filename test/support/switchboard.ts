@@ -57,6 +57,8 @@ export type TestSwitchboard = {
       id: string;
       type: string;
       occurredAt: string;
+      /** The event's place among its conversation's events: 1, 2, 3… */
+      sequence?: number;
       conversationId: string;
       data: Record<string, unknown>;
     }>

@@ -98,6 +98,8 @@ export const ConversationSchema = z.looseObject({
   resolvedAt: z.string().optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
+  /** How many events the conversation has made (the last one's `sequence`); absent before stop 31. */
+  eventSequence: z.number().int().nonnegative().optional(),
   /** The sweeper tried to deliver the outbox and failed: not again before this (no starvation). */
   outboxRetryAt: z.string().optional(),
   /**
