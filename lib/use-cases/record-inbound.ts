@@ -172,9 +172,11 @@ export async function recordInbound(
   // linkedSinceClaim read the link after): the link once more, before its job goes (a retry too).
   if (owed && !(claimedNew && conversation.id === candidateId))
     await linkedSinceWrite(deps, inbound, conversation);
-  // The first message naming a new number and its BSUID may be recorded while a number change
-  // takes the person over: the contact once more, after its write (a retry too).
-  if (owed && linking) await carriedSinceWrite(deps, inbound.contactKey, conversation);
+  // A new wait on WhatsApp (or at a number that took a person over) may be recorded while, or
+  // after, a number change takes the person over, in a conversation other than the one they wait
+  // in: the contact once more, after its write (a retry too).
+  if (owed && (inbound.channel === 'whatsapp' || contact?.carriedConversationId))
+    await carriedSinceWrite(deps, inbound.contactKey, conversation);
   if (owed && queueNow(ack, deps)) {
     try {
       await deps.queue.enqueue({

@@ -118,13 +118,14 @@ async function waitForTheWaitLeft(deps: CarryDeps, own: Conversation, left: Conv
 }
 
 /**
- * The first message naming the new number and its BSUID (it links them: their mark was missing,
- * as it is while a number change is under way), once it has written a wait with its ack pending
- * in a conversation of its own: its contact is read once more. A number change that read that
- * conversation before this write (adopt saw it only claimed, or not yet waiting) had named the
- * conversation it took over on the contact first: this ack then waits for that wait's. One that
- * read it after the write tied the two itself. One GetItem, on a linking message with an ack owed
- * only; one more read and one conditional write only after a number change.
+ * A message that has written a wait with its ack pending, on WhatsApp (or at a number that took a
+ * person over): its contact is read once more. A number change that read that conversation
+ * before this write (adopt saw it only claimed, or not yet waiting: the first message naming the
+ * new number and its BSUID, or a new wait in a conversation the new number already had open), or
+ * that ended before this message came, had named the conversation it took over on the contact
+ * first: while the person still waits there, this ack waits for that wait's. One that read it
+ * after the write tied the two itself. One GetItem, on a WhatsApp message with an ack owed (once
+ * a waiting episode); one more read, and one conditional write, only after a number change.
  */
 export async function carriedSinceWrite(
   deps: CarryDeps,

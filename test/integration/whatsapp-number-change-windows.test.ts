@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { afterCall, beforeCall, pkStartsWith } from '#test/support/faults.ts';
+import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { sendEveryAck } from '#test/support/sweeps.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// A WhatsApp customer who changes their number (whatsapp-number-change tests): the windows stop
+// 30 left. The new number's own conversation, opened before Meta's `user_changed_number`, and a
+// message that opens a new wait there around the change.
+
+const OLD = '48601234567';
+const NEW = '48601234999';
+const OLD_BSUID = 'PL.13491208655302741918';
+const NEW_BSUID = 'PL.88881208655302741918';
+let sequence = 0;
+
+function text(body: string, at: 'old' | 'new') {
+  sequence++;
+  const user = at === 'old' ? { number: OLD, bsuid: OLD_BSUID } : { number: NEW, bsuid: NEW_BSUID };
+  return whatsappUserText(body, user, `wamid.number-change-window-${sequence}`, 1763986400 + sequence);
+}
+
+const numberChanged = () =>
+  whatsappEnvelope({
+    messages: [
+      {
+        from: OLD,
+        id: 'wamid.user-changed-number-window',
+        timestamp: '1763986500',
+        type: 'system',
+        system: {
+          body: `User Ewa Kowalska changed from ${OLD} to ${NEW}`,
+          wa_id: NEW,
+          type: 'user_changed_number',
+          previous_user_id: OLD_BSUID,
+          user_id: NEW_BSUID,
+        },
+      },
+    ],
+  });
+
+describe('a number change and a new wait in the conversation the new number already had open', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function openOf(key: string) {
+    const { items } = await sb.runtime.store.listConversations({ status: 'open', limit: 100 });
+    return items.find((c) => c.contact.key === key);
+  }
+
+  /**
+   * Acknowledged at the old number and still waiting there; hours later the customer wrote from
+   * the new number (before Meta's system message: a conversation of its own, acknowledged), and
+   * a person answered them there. Returns how many messages went out so far.
+   */
+  async function waitingAtTheOldNumberAnsweredAtTheNew(): Promise<number> {
+    sb = await startTestSwitchboard();
+    await sb.postMeta(text('Dzień dobry, kiedy dostawa?', 'old'));
+    await sb.drain();
+    sb.clock.advance(3 * 3_600_000);
+    await sb.postMeta(text('Piszę z nowego numeru, czy zmienię adres?', 'new'));
+    await sb.drain();
+    const own = await openOf(`phone:+${NEW}`);
+    await sb.act(`/conversations/${own?.id}/replies`, { text: 'Tak, adres można zmienić.' });
+    await sb.drain();
+    sb.clock.advance(30 * 60_000);
+    return (await sb.outbox()).length;
+  }
+
+  it('should not acknowledge a new wait there opened after the change, while the old wait goes on', async () => {
+    // Prepare
+    const before = await waitingAtTheOldNumberAnsweredAtTheNew();
+    await sb.postMeta(numberChanged());
+
+    // Act: minutes later a new question from the new number, in its own conversation
+    sb.clock.advance(5 * 60_000);
+    const message = await sb.postMeta(text('A kiedy dostawa?', 'new'));
+    await sendEveryAck(sb);
+
+    // Assess: the new wait is in the new number's conversation; nothing more went out
+    expect(message.status).toBe(200);
+    expect((await openOf(`phone:+${NEW}`))?.awaitingSince).not.toBeNull();
+    expect((await sb.outbox()).slice(before)).toEqual([]);
+  });
+
+  it.each([
+    {
+      when: 'the whole change is recorded between its claim and its conversation write',
+      hook: beforeCall,
+      command: 'PutItemCommand',
+      prefix: 'MSG#',
+    },
+    {
+      when: 'it is recorded right after the change read that conversation',
+      hook: afterCall,
+      command: 'GetItemCommand',
+      prefix: 'CONV#',
+    },
+  ])('should not acknowledge a new wait there when $when', async ({ hook, command, prefix }) => {
+    // Prepare
+    const before = await waitingAtTheOldNumberAnsweredAtTheNew();
+    const own = await openOf(`phone:+${NEW}`);
+    let status = 0;
+    const meanwhile = hook(
+      sb.backends.dynamodb,
+      {
+        command,
+        match: (input) =>
+          pkStartsWith(prefix)(input) && (prefix !== 'CONV#' || pkStartsWith(`CONV#${own?.id}`)(input)),
+      },
+      async () => {
+        status = (await sb.postMeta(prefix === 'MSG#' ? numberChanged() : text('A kiedy dostawa?', 'new')))
+          .status;
+      },
+    );
+
+    // Act
+    const first = await sb.postMeta(prefix === 'MSG#' ? text('A kiedy dostawa?', 'new') : numberChanged());
+    await sendEveryAck(sb);
+    meanwhile.remove();
+
+    // Assess
+    expect([meanwhile.fired, first.status, status]).toEqual([true, 200, 200]);
+    expect((await openOf(`phone:+${NEW}`))?.awaitingSince).not.toBeNull();
+    expect((await sb.outbox()).slice(before)).toEqual([]);
+  });
+});
+
+describe('a number change and a message without the BSUID from the new number, recorded at once', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it.each([
+    { when: 'between its claim and its conversation write', hook: beforeCall },
+    { when: 'between its conversation write and its ack job', hook: afterCall },
+  ])('should send one ack when the whole change is recorded $when', async ({ hook }) => {
+    // Prepare: acknowledged at the old number; hours later, still waiting, the customer writes
+    // from the new number in the webhook form without the BSUID (as before Meta's ids)
+    sb = await startTestSwitchboard();
+    await sb.postMeta(text('Dzień dobry, kiedy dostawa?', 'old'));
+    await sb.drain();
+    sb.clock.advance(3 * 3_600_000);
+    let status = 0;
+    const meanwhile = hook(
+      sb.backends.dynamodb,
+      { command: 'PutItemCommand', match: pkStartsWith('CONV#') },
+      async () => {
+        status = (await sb.postMeta(numberChanged())).status;
+      },
+    );
+
+    // Act
+    const message = await sb.postMeta(
+      whatsappUserText('Piszę z nowego numeru', { number: NEW }, 'wamid.number-change-no-bsuid', 1763986490),
+    );
+    await sendEveryAck(sb);
+    meanwhile.remove();
+
+    // Assess: the new number's conversation is kept, its ack did not go
+    expect([meanwhile.fired, message.status, status]).toEqual([true, 200, 200]);
+    expect(await sb.outbox()).toEqual([expect.objectContaining({ to: `+${OLD}` })]);
+  });
+});
