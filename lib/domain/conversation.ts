@@ -30,6 +30,7 @@ export {
   readdressed,
   reopenConversation,
   resolveConversation,
+  takenOver,
 } from './conversation/lifecycle.ts';
 export {
   lookUpDueAt,

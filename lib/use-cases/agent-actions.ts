@@ -17,6 +17,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { updateConversation } from './conversation-writes.ts';
+import { reclaimTakers, releaseTakers, takersBefore } from './taken-over.ts';
 
 export type AgentDeps = {
   store: ConversationStore;
@@ -102,9 +103,11 @@ export async function resolve(
   const now = deps.clock.now();
   const before = await deps.store.getConversation(conversationId);
   if (!before) return { kind: 'not-found' };
-  // The contact's claim as it stands before the resolve: released only if it is still that one,
-  // so a reopen racing this resolve keeps the contact pointing at the conversation it reopened.
+  // The contact's claim as it stands before the resolve (a new number's too): released only if it
+  // is still that one, so a reopen racing this resolve keeps the contact pointing at the
+  // conversation it reopened.
   const contact = await deps.store.getContact(before.contact.key);
+  const takers = await takersBefore(deps.store, before);
   let changed = false;
   let customerWrote: string | null = null;
   const { seenUntil } = options;
@@ -142,6 +145,7 @@ export async function resolve(
       contact.claimToken ?? null,
     );
   }
+  if (changed) await releaseTakers(deps.store, resolved, takers, now);
   return { kind: 'changed', conversation: resolved };
 }
 
@@ -182,17 +186,17 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
   }
   // Our claim renewed now that the conversation is written open: a message that read it still
   // resolved took the contact's token before this, so it can no longer replace the pointer (it
-  // reads again and joins). It is the same claim token the message's replacing write needs:
-  // exactly one of the two writes wins.
-  if (claimToken && (await deps.store.renewClaim(key, conversation.id, claimToken))) {
-    return { kind: 'changed', conversation: reopened };
-  }
+  // reads again and joins; exactly one of the two writes wins). A new number's too (takenOverBy).
+  const pointer =
+    claimToken && (await deps.store.renewClaim(key, conversation.id, claimToken))
+      ? conversation.id
+      : ((await deps.store.getContact(key))?.openConversationId ?? null);
+  if (pointer === conversation.id)
+    return { kind: 'changed', conversation: await reclaimTakers(deps.store, reopened, now) };
   // A message for the resolved conversation opened a new one first: then the contact follows
   // that one, and this one goes back to resolved (one open conversation a contact). No pointer
   // at all: a resolve that came after our reopen released it, and that resolve is the last
   // word. Our own pointer under another token: a second reopen of it.
-  const pointer = (await deps.store.getContact(key))?.openConversationId ?? null;
-  if (pointer === conversation.id) return { kind: 'changed', conversation: reopened };
   if (pointer === null) {
     return { kind: 'changed', conversation: (await deps.store.getConversation(conversationId)) ?? reopened };
   }

@@ -1,5 +1,5 @@
 import type { Contact } from '#lib/domain/contact.ts';
-import { type Conversation, readdressed } from '#lib/domain/conversation.ts';
+import { type Conversation, readdressed, takenOver } from '#lib/domain/conversation.ts';
 import type { AliasChange } from '#lib/domain/message.ts';
 import { updateConversation } from './conversation-writes.ts';
 import { carryToNewNumber } from './record-number-change.ts';
@@ -27,7 +27,7 @@ export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): 
     for (const key of change.movedFrom ?? []) {
       const left = await deps.store.getContact(key);
       if (!left) continue;
-      const open = await answerElsewhere(deps, change, key, change.address, left);
+      const open = await answerElsewhere(deps, change, key, change.address, left, change.contactKey);
       await carryToNewNumber(deps, change.contactKey, left, open, now);
     }
     // Last, once the new number's contact exists (when something was carried to it): its mark.
@@ -52,6 +52,8 @@ export async function recordAliasChange(deps: UpdateDeps, change: AliasChange): 
 /**
  * The conversation open on `key`'s contact, when answered at that key (the part after `whatsapp:`
  * or `phone:`), is answered at `to` from now: one conditional write, none when nothing is open.
+ * After a changed number, the same write names the new number's contact (`taker`) on it, which
+ * takes it over next (carryToNewNumber), so that its resolve and reopen reach that contact too.
  * Returns that conversation as it stands now (null: none).
  */
 async function answerElsewhere(
@@ -60,10 +62,12 @@ async function answerElsewhere(
   key: string,
   to: string,
   contact: Contact | null,
+  taker?: string,
 ): Promise<Conversation | null> {
   if (!contact?.openConversationId) return null;
   const from = key.slice(key.indexOf(':') + 1);
-  return updateConversation(deps.store, contact.openConversationId, (current) =>
-    readdressed(current, { channel: 'whatsapp', provider: change.provider, from, to }),
-  );
+  return updateConversation(deps.store, contact.openConversationId, (current) => {
+    const answered = readdressed(current, { channel: 'whatsapp', provider: change.provider, from, to });
+    return taker ? takenOver(answered, taker) : answered;
+  });
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { afterCall, beforeCall, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -165,5 +165,106 @@ describe('a number change and a message without the BSUID from the new number, r
     // Assess: the new number's conversation is kept, its ack did not go
     expect([meanwhile.fired, message.status, status]).toEqual([true, 200, 200]);
     expect(await sb.outbox()).toEqual([expect.objectContaining({ to: `+${OLD}` })]);
+  });
+});
+
+describe('the conversation a new number took over, resolved and reopened', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  /** Acknowledged at the old number, the change, a message from the new number in that conversation, answered. */
+  async function takenOverAndAnswered(): Promise<string> {
+    sb = await startTestSwitchboard();
+    await sb.postMeta(text('Dzień dobry, kiedy dostawa?', 'old'));
+    await sb.drain();
+    await sb.postMeta(numberChanged());
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(text('Zmieniłam numer', 'new'));
+    const conversation = await sb.onlyOpenConversation();
+    await sb.act(`/conversations/${conversation.id}/replies`, { text: 'Dostawa jutro.' });
+    await sb.drain();
+    return conversation.id;
+  }
+
+  async function inbound(conversationId: string) {
+    const messages = await sb.runtime.store.listMessages(conversationId, { limit: 20 });
+    return messages.filter((m) => m.direction === 'inbound').length;
+  }
+
+  it("should free the new number's pointer on resolve: its next message opens a new conversation at once", async () => {
+    // Prepare
+    const id = await takenOverAndAnswered();
+
+    // Act: an agent resolves it; a day later a new question from the new number
+    const resolved = await sb.act(`/conversations/${id}/resolve`, {});
+    const pointer = (await sb.runtime.store.getContact(`phone:+${NEW}`))?.openConversationId;
+    sb.clock.advance(24 * 3_600_000);
+    await sb.postMeta(text('Mam nowe pytanie', 'new'));
+    await sb.drain();
+
+    // Assess: no pointer left to a resolved conversation; the question opened the new number's
+    // own conversation, acknowledged at the new number
+    expect([resolved.status, pointer]).toEqual([200, null]);
+    const open = await sb.onlyOpenConversation();
+    expect([open.contact.key, await inbound(id)]).toEqual([`phone:+${NEW}`, 2]);
+    expect((await sb.outbox()).at(-1)).toMatchObject({ to: `+${NEW}` });
+  });
+
+  it("should bring the new number's messages back to the conversation when an agent reopens it", async () => {
+    // Prepare
+    const id = await takenOverAndAnswered();
+    await sb.act(`/conversations/${id}/resolve`, {});
+
+    // Act
+    const reopened = await sb.act(`/conversations/${id}/reopen`, {});
+    sb.clock.advance(60 * 60_000);
+    await sb.postMeta(text('Jeszcze jedno pytanie', 'new'));
+
+    // Assess: one open conversation, the reopened one, which the message joined
+    expect(reopened.status).toBe(200);
+    expect((await sb.onlyOpenConversation()).id).toBe(id);
+    expect(await inbound(id)).toBe(3);
+    expect((await sb.runtime.store.getContact(`phone:+${NEW}`))?.openConversationId).toBe(id);
+  });
+
+  it("should keep a message from the new number in the conversation an agent reopens while it is recorded, the resolve's release of its pointer having died", async () => {
+    // Prepare: resolved, the new number's pointer left on it (a crash, or a release lost)
+    const id = await takenOverAndAnswered();
+    const release = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: (input) =>
+        pkStartsWith(`CONTACT#phone:+${NEW}`)(input) &&
+        String(input.UpdateExpression).includes('openConversationId = :null'),
+    });
+    await sb.act(`/conversations/${id}/resolve`, {});
+    release.remove();
+    sb.clock.advance(60 * 60_000);
+    let reopened = 0;
+    // The message found it resolved and is about to open a new one in its place
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input) =>
+          pkStartsWith(`CONTACT#phone:+${NEW}`)(input) &&
+          String(input.ConditionExpression).includes(':replacing'),
+      },
+      async () => {
+        reopened = (await sb.act(`/conversations/${id}/reopen`, {})).status;
+      },
+    );
+
+    // Act
+    const message = await sb.postMeta(text('Jeszcze jedno pytanie', 'new'));
+    meanwhile.remove();
+
+    // Assess: the message joined the reopened conversation; no other opened
+    expect([release.fired, meanwhile.fired, reopened, message.status]).toEqual([1, true, 200, 200]);
+    expect((await sb.onlyOpenConversation()).id).toBe(id);
+    expect(await inbound(id)).toBe(3);
   });
 });

@@ -26,6 +26,18 @@ export function readdressed(
   return { ...conversation, route: { ...route, customer: change.to } };
 }
 
+/**
+ * A new number's contact (`key`) takes the open conversation over (a changed number): named on
+ * it, so that its resolve and reopen reach that contact's pointer too. The same object when it
+ * is not open or already names it.
+ */
+export function takenOver(conversation: Conversation, key: string): Conversation {
+  const takers = conversation.takenOverBy ?? [];
+  if (conversation.status !== 'open' || conversation.contact.key === key || takers.includes(key))
+    return conversation;
+  return { ...conversation, takenOverBy: [...takers, key] };
+}
+
 /** Resolves the conversation (idempotent): pending automatic messages are no longer needed. */
 export function resolveConversation(
   conversation: Conversation,

@@ -44,6 +44,12 @@ export const ConversationSchema = z.looseObject({
    */
   localeDetected: z.boolean().optional(),
   route: ReplyRouteSchema,
+  /**
+   * The contacts (a new number's) that took this conversation over as their open one when the
+   * customer changed their number (`user_changed_number`), besides `contact`: resolving it frees
+   * their pointers too, reopening it takes them back. Absent: none.
+   */
+  takenOverBy: z.array(z.string()).optional(),
   promise: ReplyPromiseSchema.nullable(),
   /** Waiting episodes so far; an episode starts with the first customer message after our reply. */
   episode: z.number().int().nonnegative(),
