@@ -130,12 +130,20 @@ function contactsOf(event: InboundEvent): string[] {
     return aliasKey ? [contactKey, aliasKey] : [contactKey];
   }
   if (event.type === 'echo') return [event.echo.contactKey];
-  // Before a message under the new key alone in the same webhook, which must find its link; a
-  // changed number's after the old number's messages it carries over, before the new number's
-  // messages, which must join what it carried.
+  // Before a message under the new key alone in the same webhook, which must find its link; after
+  // the messages under the key it replaces (a changed id's previous one, a changed number's old
+  // number and id), whose contact and open conversation it reads to link and readdress (before
+  // them it could find no contact, link nothing, and leave the next message under the new id a
+  // conversation and an ack of its own); a changed number's before the new number's messages,
+  // which must join what it carried.
   if (event.type === 'alias') {
-    const { aliasKey, contactKey, movedFrom = [] } = event.change;
-    return [aliasKey, ...(contactKey ? [contactKey] : []), ...movedFrom];
+    const { aliasKey, contactKey, previousKey, movedFrom = [] } = event.change;
+    return [
+      aliasKey,
+      ...(contactKey ? [contactKey] : []),
+      ...(previousKey ? [previousKey] : []),
+      ...movedFrom,
+    ];
   }
   return [];
 }
