@@ -9,8 +9,8 @@ export type MisconfiguredChannel = {
    * 'twilio': all of /webhooks/twilio, but for the webhooks a configured shared key verifies
    * (those carrying Twilio's Settings header), which are recorded; 'meta': all of
    * /webhooks/meta; 'whatsapp': Meta's WhatsApp Cloud posts only; 'email' and 'twilio-sending': none, their webhooks stay up (the
-   * messages are recorded; acks, late notices and replies cannot go: reported only). An email
-   * ack is then never sent; a Twilio one waits for the SID (the queue's retries, the DLQ).
+   * messages are recorded; acks, late notices and replies cannot go: reported only). Their acks
+   * and late notices wait, no try spent, until a deployment with the setting sends them.
    */
   channel: 'twilio' | 'twilio-sending' | 'meta' | 'whatsapp' | 'email';
   /** The settings to add (names only, never a value). */

@@ -60,8 +60,9 @@ export interface ChannelSender {
   /**
    * This deployment cannot use the provider (its configuration is incomplete:
    * AppConfig.misconfiguredChannels): every send and lookup is refused as ours until a deployment
-   * with the configuration completed runs. The lookup of an uncertain try then waits without
-   * spending a try (lib/use-cases/ack-lookups.ts): no provider was asked.
+   * with the configuration completed runs. An ack, a late notice and the lookup of an
+   * uncertain try then wait without spending a try (send-automatic.ts, ack-lookups.ts): no
+   * provider was asked.
    */
   switchedOff?: boolean;
 }

@@ -131,11 +131,11 @@ export function wireChannels(
 /**
  * Senders for the channels a production function switched off for their configuration by half
  * (AppConfig.misconfiguredChannels; Twilio without its account SID too, whose webhooks stay
- * up): each send is refused as ours (SendError `ours`), so an ack,
- * a late notice or an agent's reply already on its way waits (the queue's retries, then the DLQ
- * for a redrive) until a deployment with the completed configuration sends it; the lookup of an
- * uncertain try is refused the same way (tried again later, not taken as "none"), and as they say
- * they are switched off (ChannelSender.switchedOff) it waits without spending a try. Without them the
+ * up): they say so (ChannelSender.switchedOff), and an ack or a late notice then waits without
+ * spending a try (pending, CHANNEL_MISCONFIGURED, queued again by the sweeper every 10 minutes)
+ * until a deployment with the completed configuration sends it; so does the lookup of an
+ * uncertain try (not taken as "none"). Each send is refused as ours (SendError `ours`) should
+ * anything call it. Without them the
  * worker found no sender and skipped it for good (channel-cannot-send), as for a channel never
  * configured.
  */

@@ -100,22 +100,31 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const channel = automaticChannelOf(route, deps.business.ack.voiceSms);
   const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   const closedWindow = windowClosed(conversation, now);
+  // Its channel is switched off in this deployment (configured by half): it waits, the claim's
+  // try given back, and the sweeper queues it every SWITCHED_OFF_WAIT_MS until a deployment
+  // that can send it runs (the re-checks above and the claim's apply then, as to any try).
+  const waitSwitchedOff = async (): Promise<SendAckResult> => {
+    const attempts = Math.max(0, (conversation[slot]?.attempts ?? 1) - 1);
+    await settle({
+      state: 'pending',
+      reason: SWITCHED_OFF_REASON,
+      retryAt: switchedOffRetryAt(now),
+      attempts,
+    });
+    deps.log.info('automatic message waits for its channel to be configured', {
+      conversationId: conversation.id,
+      slot,
+      provider: route.provider,
+    });
+    return { kind: 'nothing-to-do', reason: 'not-yet' };
+  };
   if (!channel || !sender || !conversation.promise || closedWindow) {
     // Its last try may have reached the customer (a call since moved the route to a number we
     // may not text, the window closed): the provider is asked first, never skipped unasked.
     const earlier = conversation[slot]?.uncertain;
     const looked = earlier ? await lookUpEnded(deps, conversation, slot, earlier, messageId) : null;
-    if (looked === 'switched-off') {
-      // No provider was asked: the claim's try is given back (ack-lookups.ts, SWITCHED_OFF_WAIT_MS).
-      const attempts = Math.max(0, (conversation[slot]?.attempts ?? 1) - 1);
-      await settle({
-        state: 'pending',
-        reason: SWITCHED_OFF_REASON,
-        retryAt: switchedOffRetryAt(now),
-        attempts,
-      });
-      return { kind: 'nothing-to-do', reason: 'not-yet' };
-    }
+    // No provider was asked: the claim's try is given back (ack-lookups.ts, SWITCHED_OFF_WAIT_MS).
+    if (looked === 'switched-off') return waitSwitchedOff();
     if (looked === 'unknown') {
       const attempts = conversation[slot]?.attempts ?? 1;
       if (attempts < deps.ack.maxAttempts) {
@@ -145,6 +154,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     await settle({ state: 'skipped', reason, at: now });
     return { kind: 'skipped', reason };
   }
+
+  if (sender.switchedOff) return waitSwitchedOff();
 
   // A notice states a new time; so does an ack held up past its promise (an outage, the
   // queue's retries): never a time gone by, but the promise we can keep from now, which

@@ -617,10 +617,11 @@ describe('a Lambda cold start without a Twilio secret', () => {
       await handleWorkRecord(fixed.workDeps, { body, receiveCount: 2, messageId: 'm1' });
       const [conversation] = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
 
-      // Assess: refused as ours (back to the queue, then the DLQ for a redrive), never skipped
-      expect({ whileOff, ack: offConversation?.ack?.state, requestsWhileOff }).toEqual({
-        whileOff: 'SEND_FAILED',
-        ack: 'pending',
+      // Assess: waiting for the configuration, no try spent (held for the sweeper, never the
+      // DLQ; session 31: it was refused as ours and went on to the DLQ), never skipped
+      expect({ whileOff, ack: offConversation?.ack, requestsWhileOff }).toMatchObject({
+        whileOff: 'nothing-to-do',
+        ack: { state: 'pending', reason: 'CHANNEL_MISCONFIGURED', attempts: 0 },
         requestsWhileOff: 0,
       });
       expect(conversation?.ack?.state).toBe('sent');
@@ -679,7 +680,7 @@ describe("a Lambda cold start without Twilio's account SID", () => {
       );
 
       // Assess: every webhook answered 200 and recorded; nothing reached Twilio while the SID
-      // was missing (each ack refused as ours: back to the queue, never skipped); then one each
+      // was missing (each ack waits for it, no try spent, never skipped); then one each
       expect({ sms: sms.status, call: call.status, status: status.status }).toEqual({
         sms: 200,
         call: 200,
@@ -687,9 +688,12 @@ describe("a Lambda cold start without Twilio's account SID", () => {
       });
       expect(await call.text()).toContain('<Response>');
       expect(recorded.map((conversation) => conversation.channel).sort()).toEqual(['sms', 'voice']);
-      expect(recorded.map((conversation) => conversation.ack?.state)).toEqual(['pending', 'pending']);
+      expect(recorded.map((conversation) => conversation.ack?.reason)).toEqual([
+        'CHANNEL_MISCONFIGURED',
+        'CHANNEL_MISCONFIGURED',
+      ]);
       expect(whileOff.length).toBeGreaterThan(0);
-      expect(new Set(whileOff)).toEqual(new Set(['SEND_FAILED']));
+      expect(new Set(whileOff)).toEqual(new Set(['nothing-to-do']));
       expect(requestsWhileOff).toBe(0);
       expect(after.map((conversation) => conversation.ack?.state)).toEqual(['sent', 'sent']);
       expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
@@ -810,7 +814,7 @@ describe("a Lambda cold start without Twilio's auth token but with a Webhook Rul
         'phone:+48600100200',
         'phone:+48601000011',
       ]);
-      expect(new Set(whileOff)).toEqual(new Set(['SEND_FAILED']));
+      expect(new Set(whileOff)).toEqual(new Set(['nothing-to-do']));
       expect(requestsWhileOff).toBe(0);
       expect(after.map((conversation) => conversation.ack?.state)).toEqual(['sent', 'sent']);
       expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
@@ -1033,19 +1037,20 @@ describe('the ack worker, while a channel is switched off for its configuration'
       (error: Error) => (error as { code?: string }).code ?? error.name,
     );
     const [offConversation] = (await half.store.listConversations({ status: 'open', limit: 10 })).items;
-    // (the queue gives the job back after its visibility timeout, past the ack's retry time)
+    // (the sweeper queues it again once its wait is over)
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 10 * 60_000);
     const fixed = await start(complete, 'switchboard-ack-worker');
     await handleWorkRecord(fixed.workDeps, { body, receiveCount: 2, messageId: 'm1' });
     const [conversation] = (await fixed.store.listConversations({ status: 'open', limit: 10 })).items;
 
-    // Assess: nothing went while the channel was off, and the job went back to the queue (not
+    // Assess: nothing went while the channel was off, and the ack waits for the sweeper (not
     // skipped for good); the fixed deployment sent the ack once
     expect({ whileOff, ack: offConversation?.ack?.state }).toEqual({
-      whileOff: 'SEND_FAILED',
+      whileOff: 'nothing-to-do',
       ack: 'pending',
     });
+    expect(offConversation?.ack).toMatchObject({ reason: 'CHANNEL_MISCONFIGURED', attempts: 0 });
     expect(meta.taken).toHaveLength(1);
     expect(conversation?.ack?.state).toBe('sent');
   });

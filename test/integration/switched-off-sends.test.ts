@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { takeDlq } from '#test/support/dlq.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Session 31: while a deploy's secret lacked TWILIO_ACCOUNT_SID (sending through Twilio switched
+// off, its webhooks still recorded), each ack or late notice spent its tries against the
+// switched-off sender within about 15 minutes and went on to the ack DLQ, marked failed: the
+// fix of the secret an hour later sent none of them unless ops redrove the DLQ. Now they wait
+// (pending, CHANNEL_MISCONFIGURED, no try spent, the sweeper queues them every 10 minutes) and
+// go out once a deployment with the SID runs.
+
+const WITHOUT_SID = { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' };
+const TEN_MINUTES = 10 * 60_000;
+
+/** What the sweeper and the worker of `deployment` do over `minutes` (a round every 10 minutes). */
+async function runFor(sb: TestSwitchboard, deployment: TestSwitchboard, minutes: number): Promise<void> {
+  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
+    sb.clock.advance(TEN_MINUTES);
+    await sweep(deployment.runtime.sweepDeps);
+    await deployment.drain();
+  }
+}
+
+function posts(twilio: FakeTwilio) {
+  return twilio.requests.filter((request) => request.method === 'POST');
+}
+
+describe('automatic messages while sending through Twilio is switched off', () => {
+  let sb: TestSwitchboard | undefined;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb?.stop();
+    await twilio?.close();
+    sb = undefined;
+    twilio = undefined;
+  });
+
+  async function start(business = DEFAULT_BUSINESS_CONFIG) {
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { business });
+    const off = sb.redeploy(business, WITHOUT_SID);
+    expect(off.config.misconfiguredChannels.map((entry) => entry.channel)).toContain('twilio-sending');
+    return { sb, twilio, off };
+  }
+
+  it.each([
+    ['an hour', false],
+    ['past its promise', true],
+  ])(
+    'should keep the acknowledgement of an SMS recorded without the SID waiting for %s, no try spent and nothing in the DLQ, and text it once when the SID is back',
+    async (_case, pastPromise) => {
+      // Prepare: a deploy without the SID records a customer's SMS
+      const { sb, twilio, off } = await start();
+      expect((await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' })).status).toBe(200);
+      await off.drain();
+      const recorded = await sb.onlyOpenConversation();
+
+      // Act: its sweeper and worker run for a while; then the deploy with the SID
+      await runFor(sb, off, 60);
+      if (pastPromise) {
+        // (the outage lasts until after the promise; the first hour showed each round alike)
+        expect(Date.parse(recorded.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+        sb.clock.set(new Date(Date.parse(recorded.replyBy as string) + 5 * 60_000));
+        await runFor(sb, off, 20);
+      }
+      const whileOff = await sb.onlyOpenConversation();
+      const dead = await takeDlq(sb);
+      const postsWhileOff = posts(twilio).length;
+      await runFor(sb, sb, 10);
+
+      // Assess: waiting, no try spent, not dead-lettered; then texted once, stating a time to
+      // come (a new promise once the first had passed, as for any ack held up past it)
+      expect(whileOff.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED', attempts: 0 });
+      expect({ dead, postsWhileOff }).toEqual({ dead: [], postsWhileOff: 0 });
+      const after = await sb.onlyOpenConversation();
+      expect(after.ack).toMatchObject({ state: 'sent' });
+      expect(posts(twilio)).toHaveLength(1);
+      expect(Date.parse(after.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+      expect(after.replyBy !== recorded.replyBy).toBe(pastPromise);
+      const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+      expect(types).toEqual(['ack.sent']);
+    },
+  );
+
+  it("should skip the waiting acknowledgement once an agent answered after the SID came back, texting only the agent's reply", async () => {
+    // Prepare: a deploy without the SID records an SMS; its ack waits for an hour
+    const { sb, twilio, off } = await start();
+    await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await off.drain();
+    await runFor(sb, off, 60);
+    const { id } = await sb.onlyOpenConversation();
+
+    // Act: the SID is back; an agent answers before the sweeper queues the ack again
+    sb.clock.advance(60_000);
+    const replied = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' });
+    await runFor(sb, sb, 20);
+
+    // Assess: the reply went, the ack did not (the customer has their answer)
+    expect(replied.status).toBe(201);
+    expect(posts(twilio).map((request) => request.form.Body)).toEqual([
+      expect.stringContaining('Paczka wyszła dziś.'),
+    ]);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+  });
+
+  it('should keep a late notice due while the SID is missing waiting, and text it once when the SID is back', async () => {
+    // Prepare: a customer acknowledged while Twilio was fully configured; then the SID is lost
+    const { sb, twilio, off } = await start();
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const acknowledged = await sb.onlyOpenConversation();
+    expect(acknowledged.ack?.state).toBe('sent');
+
+    // Act: the promise nears and passes with the SID missing; an hour later it is back
+    sb.clock.set(new Date(Date.parse(acknowledged.replyBy as string) - 40 * 60_000));
+    await runFor(sb, off, 100);
+    const whileOff = await sb.onlyOpenConversation();
+    const dead = await takeDlq(sb);
+    await runFor(sb, sb, 10);
+
+    // Assess: the notice waited, no try spent, not dead-lettered; then texted once with a new time
+    expect(whileOff.notice).toMatchObject({
+      state: 'pending',
+      reason: 'CHANNEL_MISCONFIGURED',
+      attempts: 0,
+    });
+    expect(dead).toEqual([]);
+    const after = await sb.onlyOpenConversation();
+    expect(after.notice).toMatchObject({ state: 'sent' });
+    expect(posts(twilio)).toHaveLength(2);
+    expect(Date.parse(after.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+  });
+});
