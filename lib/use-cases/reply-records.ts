@@ -29,6 +29,11 @@ export type ReplyResult =
    */
   | { kind: 'template-refused'; provider: string; template: TemplateRef; providerCode: string }
   | { kind: 'no-route'; channel: Channel }
+  /**
+   * Sending on the provider is switched off in this deployment (its configuration is incomplete:
+   * ChannelSender.switchedOff): refused before anything is written or sent.
+   */
+  | { kind: 'switched-off'; provider: string }
   /** The conversation is resolved and the contact has another, open one: answer there. */
   | { kind: 'other-open'; conversationId: string }
   /** The key's agent name is not listed in the configuration: nobody to sign with a direct contact. */

@@ -103,6 +103,9 @@ export async function sendReply(
   const sendChannel = route ? sendChannelOf(route) : null;
   const sender = route ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
+  // Sending there is switched off in this deployment (configured by half): refused up front, so
+  // that the agent knows at once, and the same key sends it once the configuration is completed.
+  if (sender.switchedOff) return { kind: 'switched-off', provider: route.provider };
   const now = deps.clock.now();
   // After WhatsApp's 24-hour window a person's reply goes only as an approved template, the one
   // configured for the conversation's locale on its provider (none: refused below, 409).

@@ -12,7 +12,9 @@ import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/s
 // (pending, CHANNEL_MISCONFIGURED, no try spent, the sweeper queues them every 10 minutes) and
 // go out once a deployment with the SID runs.
 
-const WITHOUT_SID = { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '' };
+/** A production bootstrap token (at least 32 characters) for the agents' API of the deploys below. */
+const PRODUCTION_TOKEN = 'prod-agent-token-0123456789abcdefghijklmnop';
+const WITHOUT_SID = { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '', AGENT_API_TOKEN: PRODUCTION_TOKEN };
 const TEN_MINUTES = 10 * 60_000;
 
 /** What the sweeper and the worker of `deployment` do over `minutes` (a round every 10 minutes). */
@@ -133,5 +135,48 @@ describe('automatic messages while sending through Twilio is switched off', () =
     expect(after.notice).toMatchObject({ state: 'sent' });
     expect(posts(twilio)).toHaveLength(2);
     expect(Date.parse(after.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
+  });
+
+  // Session 31: an agent's reply through a deployment without the SID answered 500 INTERNAL
+  // ("the request can be retried") and logged an unexpected error: nothing said why, or when.
+  it("should refuse an agent's reply while the SID is missing with 503 CHANNEL_MISCONFIGURED, keep the customer waiting for their ack, and send the reply once under the same key when the SID is back", async () => {
+    // Prepare: a deploy without the SID records a customer's SMS
+    const { sb, twilio, off } = await start();
+    await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await off.drain();
+    const { id } = await sb.onlyOpenConversation();
+
+    // Act: an agent replies through it; the SID is put back; the agent's tool retries
+    const key = 'reply-while-switched-off';
+    const refused = await off.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś.' },
+      {
+        key,
+        token: PRODUCTION_TOKEN,
+      },
+    );
+    const whileOff = await sb.onlyOpenConversation();
+    const messagesWhileOff = await sb.runtime.store.listMessages(id, { limit: 10 });
+    sb.clock.advance(20 * 60_000);
+    const retried = await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' }, { key });
+    await runFor(sb, sb, 20);
+
+    // Assess: a clear refusal (retry later: nothing was sent or stored, the customer still
+    // waits, their ack too); the retry sent the reply once, and the ack was no longer needed
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('600');
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('CHANNEL_MISCONFIGURED');
+    expect(body.error.message).toContain('not sent');
+    expect(whileOff.awaitingSince).not.toBeNull();
+    expect(whileOff.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED' });
+    expect(messagesWhileOff.map((message) => message.direction)).toEqual(['inbound']);
+    expect(off.log.lines.filter((line) => line.message === 'unexpected error')).toEqual([]);
+    expect(retried.status).toBe(201);
+    expect(posts(twilio).map((request) => request.form.Body)).toEqual([
+      expect.stringContaining('Paczka wyszła dziś.'),
+    ]);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'answered' });
   });
 });

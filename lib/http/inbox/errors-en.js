@@ -21,6 +21,8 @@ export const enErrors = {
   'apiError.INTERNAL': 'an internal error; the request can be retried',
   'apiError.AGENT_NOT_LISTED':
     'the person this key names is not listed in the business configuration with a phone or email, so the reply cannot be signed with their direct contact: ask whoever runs Switchboard to list them, or use a key of someone listed',
+  'apiError.CHANNEL_MISCONFIGURED':
+    'sending on this channel is switched off until its configuration is completed (whoever runs Switchboard has been alerted): the reply was not sent; send it again later, or answer on another channel',
   'apiError.CONTACT_HAS_OPEN_CONVERSATION': 'the customer has another open conversation: answer there',
   'apiError.CUSTOMER_WROTE': 'the customer wrote again while you were reading',
   'apiError.NO_ROUTE': 'this customer cannot be answered on this channel (a caller without a number, say)',

@@ -20,6 +20,8 @@ export const plErrors = {
   'apiError.INTERNAL': 'błąd wewnętrzny; żądanie można powtórzyć',
   'apiError.AGENT_NOT_LISTED':
     'osoby, którą wskazuje ten klucz, nie ma w konfiguracji firmy z telefonem ani e-mailem, więc odpowiedzi nie da się podpisać jej bezpośrednim kontaktem: poproś osobę, która prowadzi Switchboard, o dopisanie jej albo użyj klucza kogoś z listy',
+  'apiError.CHANNEL_MISCONFIGURED':
+    'wysyłanie tym kanałem jest wyłączone, dopóki jego konfiguracja nie zostanie uzupełniona (osoba, która prowadzi Switchboard, dostała alarm): odpowiedź nie została wysłana; wyślij ją ponownie później albo odpowiedz innym kanałem',
   'apiError.CONTACT_HAS_OPEN_CONVERSATION': 'klient ma inną otwartą rozmowę: odpowiedz w niej',
   'apiError.CUSTOMER_WROTE': 'klient napisał ponownie, gdy czytałeś',
   'apiError.NO_ROUTE': 'temu klientowi nie da się odpowiedzieć tym kanałem (np. dzwoniącemu bez numeru)',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { IdempotencyStore } from '#lib/ports/idempotency-store.ts';
+import { SWITCHED_OFF_WAIT_MS } from '#lib/use-cases/ack-lookups.ts';
 import {
   type Agent,
   type AgentDeps,
@@ -104,6 +105,24 @@ function outsideWindow(result: Extract<Awaited<ReturnType<typeof sendReply>>, { 
 }
 
 /**
+ * 503 CHANNEL_MISCONFIGURED: sending on the provider is switched off in this deployment (its
+ * configuration is incomplete). A 5xx keeps no idempotency answer: the same key sends the reply
+ * once it is completed; Retry-After is the cycle on which waiting acks are tried.
+ */
+function switchedOff(c: Context, provider: string) {
+  const name = provider === 'twilio' ? 'Twilio' : provider === 'meta' ? 'Meta' : 'email';
+  c.header('retry-after', String(SWITCHED_OFF_WAIT_MS / 1000));
+  return c.json(
+    errorBody(
+      'CHANNEL_MISCONFIGURED',
+      `Sending through ${name} is switched off in this deployment until its configuration is completed (ops are alerted): the reply was not sent. Retry with the same Idempotency-Key later, or answer on another channel`,
+      { provider },
+    ),
+    503,
+  );
+}
+
+/**
  * 500 TEMPLATE_REFUSED: the provider refused the template we are configured to send, which ops
  * fix (a 5xx keeps no idempotency answer: the same key sends the reply once it is fixed).
  */
@@ -191,6 +210,8 @@ export function actionRoutes(
         );
       case 'too-long':
         return c.json(tooLong(result), 422);
+      case 'switched-off':
+        return switchedOff(c, result.provider);
       case 'uncertain':
         // A 5xx, so the idempotency record keeps no answer and the retry runs again.
         c.header('retry-after', String(result.retryAfterSeconds));
