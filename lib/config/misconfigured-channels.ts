@@ -85,7 +85,7 @@ export function unansweredEmail(env: Env, sender: 'outbox' | 'provider'): Miscon
     {
       channel: 'email',
       missing: ['SES_FROM_ADDRESS'],
-      reason: `SES_FROM_ADDRESS is missing while ${receiving.join(' and ')} ${receiving.length > 1 ? 'are' : 'is'} set (mail is recorded but never acknowledged, and agents cannot answer it)`,
+      reason: `SES_FROM_ADDRESS is missing while ${receiving.join(' and ')} ${receiving.length > 1 ? 'are' : 'is'} set (mail is recorded, but its acknowledgements wait until it is set, and agents' replies to it are refused)`,
     },
   ];
 }

@@ -92,11 +92,12 @@ export function wireChannels(
         ...mailDeps,
       })
     : null;
-  // Email acknowledgements go out through SES, whichever provider brought the mail in.
+  // Email acknowledgements go out through SES, whichever provider brought the mail in; with
+  // mail received but no address to send from (misconfiguredChannels 'email'), a switched-off one.
   const email =
     options.emailClient && config.email.fromAddress
       ? createSesSender({ client: options.emailClient, from: config.email.fromAddress })
-      : undefined;
+      : switchedOffSenders(config, 'email').email;
 
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.
   const registry: Record<string, Partial<Record<Channel, ChannelSender>>> = {
@@ -141,7 +142,7 @@ export function wireChannels(
  */
 function switchedOffSenders(
   config: AppConfig,
-  provider: 'twilio' | 'meta',
+  provider: 'twilio' | 'meta' | 'email',
 ): Partial<Record<Channel, ChannelSender>> {
   const refused = (channel: Channel) =>
     new SendError(`${channel} is switched off in this deployment: its configuration is incomplete`, {
@@ -161,13 +162,17 @@ function switchedOffSenders(
     },
   });
   const senders: Partial<Record<Channel, ChannelSender>> = {};
-  // Email keeps its webhooks and has no sender: its mail is recorded, not acknowledged.
-  const theirs: Record<'twilio' | 'meta', Partial<Record<MisconfiguredChannel['channel'], Channel[]>>> = {
+  // Email keeps its webhooks (SES and Mailgun): its mail is recorded, and its acks wait.
+  const theirs: Record<
+    'twilio' | 'meta' | 'email',
+    Partial<Record<MisconfiguredChannel['channel'], Channel[]>>
+  > = {
     twilio: {
       twilio: ['sms', 'mms', 'whatsapp', 'voice'],
       'twilio-sending': ['sms', 'mms', 'whatsapp', 'voice'],
     },
     meta: { meta: ['messenger', 'instagram', 'whatsapp'], whatsapp: ['whatsapp'] },
+    email: { email: ['email'] },
   };
   for (const { channel } of config.misconfiguredChannels) {
     for (const name of theirs[provider][channel] ?? []) senders[name] = off(name);

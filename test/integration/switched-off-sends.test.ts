@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
 import { takeDlq } from '#test/support/dlq.ts';
+import { drainWith, postMailgunMail, sesRuntime } from '#test/support/email.ts';
+import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Session 31: while a deploy's secret lacked TWILIO_ACCOUNT_SID (sending through Twilio switched
@@ -178,5 +182,54 @@ describe('automatic messages while sending through Twilio is switched off', () =
       expect.stringContaining('Paczka wyszła dziś.'),
     ]);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+  });
+});
+
+// Session 31: mail received by a deploy without SES_FROM_ADDRESS (Mailgun's signing key or the
+// stack's mail domain set) was recorded with its ack skipped for good ('channel-cannot-send'):
+// putting the address back sent none of the acks owed meanwhile.
+describe('acknowledgements of mail received while SES_FROM_ADDRESS is missing', () => {
+  let sb: TestSwitchboard | undefined;
+  let ses: FakeSes | undefined;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb?.stop();
+    await ses?.close();
+    await twilio?.close();
+    sb = undefined;
+    ses = undefined;
+    twilio = undefined;
+  });
+
+  it('should keep the acknowledgement waiting, no try spent, and send it once when the address is back', async () => {
+    // Prepare: a production deploy that receives mail (Mailgun) but has no address to send from
+    // (sending through providers, not the local outbox)
+    ses = await startFakeSes();
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { clock: new TestClock(TEST_NOW) });
+    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, {
+      NODE_ENV: 'production',
+      AGENT_API_TOKEN: PRODUCTION_TOKEN,
+    });
+    expect(off.config.misconfiguredChannels.map((entry) => entry.channel)).toContain('email');
+
+    // Act: a customer's mail is recorded; its sweeper and worker run for an hour; then the deploy
+    // with the address
+    expect((await postMailgunMail(off, { from: 'Jan Nowak <jan@example.net>' })).status).toBe(200);
+    await off.drain();
+    await runFor(sb, off, 60);
+    const whileOff = await sb.onlyOpenConversation();
+    const dead = await takeDlq(sb);
+    const fixed = sesRuntime(sb, ses);
+    sb.clock.advance(TEN_MINUTES);
+    await sweep(fixed.sweepDeps);
+    await drainWith(sb, fixed);
+
+    // Assess: waiting, then mailed once
+    expect(whileOff.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED', attempts: 0 });
+    expect(dead).toEqual([]);
+    expect(ses.requests).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
   });
 });
