@@ -192,13 +192,14 @@ export function addAlarms(
   });
   monitoring.alarm('ChannelMisconfigured', {
     description:
-      'A channel is configured by half (TWILIO_AUTH_TOKEN missing from the secret: Twilio is off and does not retry, its messages ' +
-      'and calls are lost; a business without Twilio deploys with -c twilio=off instead; TWILIO_ACCOUNT_SID alone missing: Twilio ' +
-      'is recorded, its acks and replies wait for it; META_APP_SECRET without META_VERIFY_TOKEN or the reverse, a Meta token without both, ' +
-      'WHATSAPP_ACCESS_TOKEN without -c whatsappPhoneNumberId or the reverse; or mail received, MAILGUN_SIGNING_KEY or -c mailDomain, ' +
-      'without -c sesFromAddress: recorded, never answered, its webhooks up): the functions run with that channel switched off, ' +
-      'its webhooks answered 503 CHANNEL_MISCONFIGURED (Meta retries them, WhatsApp Cloud for 7 days; Messenger unsubscribes the ' +
-      'app after an hour of failures). The error line "channel switched off: configured by half" names what is missing (docs/deploy.md).' +
+      'A channel is configured by half; the functions run with it switched off, the API and the other channels work. ' +
+      'TWILIO_AUTH_TOKEN missing: Twilio webhooks answer 503, never retried: messages and calls lost (bar those signed by a ' +
+      'configured shared key); a business without Twilio deploys with -c twilio=off instead. TWILIO_ACCOUNT_SID missing, or ' +
+      'mail received (MAILGUN_SIGNING_KEY or -c mailDomain) without -c sesFromAddress: recorded. META_APP_SECRET or ' +
+      'META_VERIFY_TOKEN alone, a Meta token without both, WHATSAPP_ACCESS_TOKEN or -c whatsappPhoneNumberId alone: webhooks ' +
+      "answer 503, Meta retries (Messenger unsubscribes the app after an hour). The channel's acks and late notices wait " +
+      "(CHANNEL_MISCONFIGURED, no try spent) and go once when the fix runs, nothing to redrive; agents' replies are refused 503. " +
+      'The error line names what is missing (docs/deploy.md).' +
       standing,
     metric: monitoring.custom('ChannelMisconfigured', { period: FIVE_MINUTES }),
     threshold: 0,

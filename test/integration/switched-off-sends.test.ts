@@ -141,6 +141,29 @@ describe('automatic messages while sending through Twilio is switched off', () =
     expect(Date.parse(after.replyBy as string)).toBeGreaterThan(sb.clock.now().getTime());
   });
 
+  it('should still skip, not hold, the acknowledgement when the deploy says Twilio is not used (SWITCHBOARD_TWILIO=off)', async () => {
+    // Prepare: a customer's SMS recorded while Twilio was used, its job still queued
+    const { sb, twilio } = await start();
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    const notUsed = sb.redeploy(DEFAULT_BUSINESS_CONFIG, {
+      ...WITHOUT_SID,
+      TWILIO_AUTH_TOKEN: '',
+      SWITCHBOARD_TWILIO: 'off',
+    });
+    const off = notUsed.config.misconfiguredChannels.map((entry) => entry.channel);
+    expect(off.filter((channel) => channel.startsWith('twilio'))).toEqual([]);
+
+    // Act: the deploy that no longer uses Twilio runs the job
+    await notUsed.drain();
+
+    // Assess: skipped as a channel we cannot send on (nothing waits for a setting never meant to come)
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'skipped',
+      reason: 'channel-cannot-send',
+    });
+    expect(posts(twilio)).toHaveLength(0);
+  });
+
   // Session 31: an agent's reply through a deployment without the SID answered 500 INTERNAL
   // ("the request can be retried") and logged an unexpected error: nothing said why, or when.
   it("should refuse an agent's reply while the SID is missing with 503 CHANNEL_MISCONFIGURED, keep the customer waiting for their ack, and send the reply once under the same key when the SID is back", async () => {

@@ -390,6 +390,17 @@ describe('Monitoring', () => {
       expect(description).toContain('-c twilio=off');
       expect(description.length).toBeLessThanOrEqual(1024);
     });
+    // Session 31: a switched-off channel's acks and late notices now wait for the fix (no try
+    // spent, never the DLQ) and its agents' replies are refused 503: the reader of the alarm
+    // must learn what still works, what waits, and that the fix releases it with nothing to redrive.
+    it('should tell the reader of the channel alarm what still works, what waits for the fix and that nothing needs a redrive', () => {
+      const description = alarm(dev, 'switchboard-dev-channel-misconfigured').AlarmDescription as string;
+      expect(description).toMatch(/API and the other channels work/);
+      expect(description).toMatch(/acks and late notices wait \(CHANNEL_MISCONFIGURED, no try spent\)/);
+      expect(description).toMatch(/nothing to redrive/);
+      expect(description).toMatch(/replies are refused 503/);
+      expect(description.length).toBeLessThanOrEqual(1024);
+    });
   });
 
   describe('dashboard', () => {
