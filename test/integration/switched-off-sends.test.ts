@@ -225,7 +225,7 @@ describe('acknowledgements of mail received while SES_FROM_ADDRESS is missing', 
     twilio = undefined;
   });
 
-  it('should keep the acknowledgement waiting, no try spent, and send it once when the address is back', async () => {
+  it("should keep the acknowledgement waiting, no try spent, refuse an agent's reply 503 meanwhile, and send the ack once when the address is back", async () => {
     // Prepare: a production deploy that receives mail (Mailgun) but has no address to send from
     // (sending through providers, not the local outbox)
     ses = await startFakeSes();
@@ -243,14 +243,21 @@ describe('acknowledgements of mail received while SES_FROM_ADDRESS is missing', 
     await off.drain();
     await runFor(sb, off, 60);
     const whileOff = await sb.onlyOpenConversation();
+    const reply = await off.act(
+      `/conversations/${whileOff.id}/replies`,
+      { text: 'Faktura w załączeniu.' },
+      { token: PRODUCTION_TOKEN },
+    );
     const dead = await takeDlq(sb);
     const fixed = sesRuntime(sb, ses);
     sb.clock.advance(TEN_MINUTES);
     await sweep(fixed.sweepDeps);
     await drainWith(sb, fixed);
 
-    // Assess: waiting, then mailed once
+    // Assess: waiting (the reply refused as such, not "cannot be answered on email"), then mailed once
     expect(whileOff.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED', attempts: 0 });
+    expect(reply.status).toBe(503);
+    expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('CHANNEL_MISCONFIGURED');
     expect(dead).toEqual([]);
     expect(ses.requests).toHaveLength(1);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
