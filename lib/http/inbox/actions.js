@@ -14,6 +14,9 @@ import { state } from './state.js';
 // How long after a reply the service-level chart is read again (the stats feed's lag).
 const STATS_LAG_MS = 3_000;
 
+// The 5xx codes of a reply refused before anything was sent or stored (the API's 500 and 503).
+const REFUSED_BEFORE_SENDING = new Set(['TEMPLATE_REFUSED', 'CHANNEL_MISCONFIGURED']);
+
 /**
  * What an agent should read for each refusal (codes from the API's error bodies), after `what`
  * (a key: 'refusal.notSent'…): a function of the language's words. The API's code is said in
@@ -123,8 +126,9 @@ async function sendReply() {
   // No answer: the network failed, the server failed (the API keeps no answer for the key, and
   // the reply may have gone before it failed), or the first try is still running.
   if (!result) return tell(UNANSWERED.network);
-  // A refused template is the one 5xx that says what happened: nothing went (below, a refusal).
-  if (result.status >= 500 && result.error?.code !== 'TEMPLATE_REFUSED')
+  // A refused template and a channel switched off for its configuration are the 5xx that say
+  // what happened: refused before anything went (below, a refusal; a new key sends it later).
+  if (result.status >= 500 && !REFUSED_BEFORE_SENDING.has(result.error?.code))
     return tell(UNANSWERED.server(result));
   if (result.error?.code === 'REQUEST_IN_PROGRESS') return tell(UNANSWERED.running);
   // Any other answer is final for this key: the next reply is a new request.
