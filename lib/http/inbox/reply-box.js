@@ -25,20 +25,29 @@ export function keepNoteDraft() {
 /**
  * A conversation just shown: its note box gets its note added without an answer, if any (as a
  * reply's, kept across "Forget key": the same text added again goes under the same key), else the
- * note begun in it.
+ * note begun in it. A note begun since that one went wins the box (the box stays open to typing
+ * while a note goes): the agent finds what they left, and is told of the other note.
  */
 export function showKeptNote(id) {
   const attempt = state.unansweredNotes.get(id);
+  const draft = state.noteDrafts.get(draftKey(keyTag(state.apiKey), id));
   if (attempt) {
-    $('note-text').value = attempt.text;
+    // What the agent typed since that note went is in the box as they left it, and the note is
+    // told of (found at stop 31: the box showed the note instead, and emptied it once added).
+    const typed = draft?.trim() && draft.trim() !== attempt.text ? draft : null;
+    $('note-text').value = typed ?? attempt.text;
     // Still on its way: no answer yet is not a failure (found at stop 30: "no answer came back").
-    if (state.busy.has(`note ${id}`)) return showNoteError(() => t('note.sending'));
-    if (attempt.keyTag === keyTag(state.apiKey)) return showNoteError(() => t('note.again'));
+    if (state.busy.has(`note ${id}`)) {
+      return showNoteError(() => t(typed ? 'note.sendingEarlier' : 'note.sending'));
+    }
+    if (attempt.keyTag === keyTag(state.apiKey)) {
+      return showNoteError(() => t(typed ? 'note.againEarlier' : 'note.again'));
+    }
     // Added under a key since forgotten: from this key it would be a new note, maybe a second.
     state.unansweredNotes.delete(id);
     return showNoteError(() => t('note.otherKey'));
   }
-  $('note-text').value = state.noteDrafts.get(draftKey(keyTag(state.apiKey), id)) ?? '';
+  $('note-text').value = draft ?? '';
   showNoteError(null);
 }
 

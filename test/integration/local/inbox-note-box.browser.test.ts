@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from '#test/support/browser.ts';
-import { holdingNotes, openInbox, writes } from '#test/support/inbox-page.ts';
+import { holdingNotes, type Intercept, openInbox, UNAVAILABLE, writes } from '#test/support/inbox-page.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Stop 30: the note box while a note is on its way: what it says of the note, and what the agent
@@ -125,5 +125,111 @@ describe('the inbox note box while a note is on its way', () => {
     // Assess: the second note waits in the box, with nothing said under it
     expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
     expect(await page.locator('#note-error').isHidden()).toBe(true);
+  }, 60_000);
+
+  // Found at stop 31: a note typed after one was added, left for another customer and come back
+  // to while the first was still on its way, was out of sight (the box showed the note on its
+  // way) and gone once that note was added (its answer emptied the box and dropped the draft).
+  it('should show the note typed meanwhile, never drop it, when the agent comes back while the previous one is on its way', async () => {
+    // Prepare: two customers; the first note on the first one's conversation is held
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000313', 1, 1);
+    await writes(running, '+48601000314', 100, 1);
+    const { intercept, release, posted } = holdingNotes('first');
+    browser = await openInbox(running, intercept);
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await list.getByRole('button', { name: /phone:\+48601000313/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(posted).toBe(1);
+
+    // Act: the agent types the next note, looks at the other customer, comes back while the first
+    // note is still on its way; then it is added
+    await box.fill('Druga notatka, jeszcze niedodana.');
+    await list.getByRole('button', { name: /phone:\+48601000314/ }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000313/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    const meanwhile = { box: await box.inputValue(), said: await page.locator('#note-error').textContent() };
+    release();
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+
+    // Assess: the second note was in the box all along, with a word on the first; it stays there
+    expect(meanwhile).toEqual({
+      box: 'Druga notatka, jeszcze niedodana.',
+      said: 'Your previous note is still being added: no answer has come back yet. It shows among the messages when it does; what you typed here stays.',
+    });
+    expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([
+      'Pierwsza notatka.',
+    ]);
+    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
+    expect(await page.locator('#note-error').isHidden()).toBe(true);
+  }, 60_000);
+
+  it('should show the note typed meanwhile when the agent comes back after the previous one had no answer', async () => {
+    // Prepare: two customers; the first note on the first one's conversation is held, then fails
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000315', 1, 1);
+    await writes(running, '+48601000316', 100, 1);
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let posted = 0;
+    const intercept: Intercept = async (url, method) => {
+      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+      posted++;
+      if (posted > 1) return 'pass';
+      await held;
+      return UNAVAILABLE;
+    };
+    browser = await openInbox(running, intercept);
+    const { page } = browser;
+    const list = page.locator('#conversations');
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await list.getByRole('button', { name: /phone:\+48601000315/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => posted).toBe(1);
+
+    // Act: the agent types the next note and looks at the other customer; the first note fails
+    // meanwhile; they come back and add the first note again, word for word
+    await box.fill('Druga notatka, jeszcze niedodana.');
+    await list.getByRole('button', { name: /phone:\+48601000316/ }).click();
+    await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
+    release();
+    await page.getByRole('status').getByText('the server failed').waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /phone:\+48601000315/ }).click();
+    await page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1', { exact: true })
+      .waitFor({ timeout: 10_000 });
+    const back = { box: await box.inputValue(), said: await page.locator('#note-error').textContent() };
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByRole('status').getByText('Note added').waitFor({ timeout: 10_000 });
+
+    // Assess: the second note was in the box, the first told of; added again, it is stored once
+    expect(back).toEqual({
+      box: 'Druga notatka, jeszcze niedodana.',
+      said: 'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word: it is stored once.',
+    });
+    await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([
+      'Pierwsza notatka.',
+    ]);
   }, 60_000);
 });
