@@ -4,6 +4,7 @@
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
+import { dropUnanswered, keepUnanswered } from './kept-replies.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
@@ -100,7 +101,8 @@ async function sendReply() {
   if (!attempt.text) return;
   // From here the text is the reply sent, not a draft: a refusal gives it back (below).
   state.drafts.delete(draftKey(attempt.keyTag, id));
-  state.unanswered.set(id, attempt);
+  // Kept in this tab's storage too: a reload before the answer still retries it under its key.
+  keepUnanswered(id, attempt);
   lockReply(true);
   attempt.sending = true;
   $('send').disabled = true;
@@ -132,7 +134,7 @@ async function sendReply() {
     return tell(UNANSWERED.server(result));
   if (result.error?.code === 'REQUEST_IN_PROGRESS') return tell(UNANSWERED.running);
   // Any other answer is final for this key: the next reply is a new request.
-  state.unanswered.delete(id);
+  dropUnanswered(id);
   if (shown) lockReply(false);
   // A resolved conversation whose customer wrote again since: the reply belongs where they wait.
   const openId =

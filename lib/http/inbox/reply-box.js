@@ -3,6 +3,7 @@
 
 import { keyTag } from './api.js';
 import { say, t } from './i18n.js';
+import { dropUnanswered } from './kept-replies.js';
 import { $, clearStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
@@ -116,7 +117,7 @@ export function showKeptReply(id) {
   if (attempt && !attempt.sending && attempt.keyTag !== keyTag(state.apiKey)) {
     // Sent with a key since forgotten: the API keeps its Idempotency-Key under that key, so
     // from this one it would be a new request. The text is the agent's, so it stays, unlocked.
-    state.unanswered.delete(id);
+    dropUnanswered(id);
     $('reply-text').value = attempt.text;
     lockReply(false);
     return showReplyError(state.moved.has(id) ? both(UNANSWERED.otherKey, MOVED.held) : UNANSWERED.otherKey);

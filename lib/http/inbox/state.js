@@ -1,5 +1,5 @@
-// What the page holds in this tab's memory (and the key, in sessionStorage): one object, read and
-// changed by the other modules.
+// What the page holds in this tab's memory (and the key and unanswered replies, in sessionStorage):
+// one object, read and changed by the other modules.
 
 export const KEY_STORAGE = 'switchboard.apiKey';
 
@@ -34,6 +34,7 @@ export const state = {
    * them (found at stop 25: forgetting the key mid-send dropped the reply, and the agent's second
    * try went under a new Idempotency-Key, twice to the customer). `keyTag` tells the API key it
    * went under (the API keeps Idempotency-Keys per API key); `sending`, that its request runs.
+   * Kept in this tab's sessionStorage as well (kept-replies.js): a reload finds them again.
    */
   unanswered: new Map(),
   /**
