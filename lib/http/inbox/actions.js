@@ -4,7 +4,7 @@
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
-import { dropUnanswered, keepUnanswered } from './kept-replies.js';
+import { dropUnanswered, keepUnanswered } from './kept-unanswered.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
 import { apiErrorText } from './reasons.js';

@@ -74,7 +74,7 @@ export async function api(path, { method = 'GET', body, idempotencyKey } = {}) {
 
 /**
  * Tells API keys apart in this tab's memory once the key itself is forgotten: a 53-bit hash
- * (cyrb53), never sent, and stored only beside an unanswered reply (kept-replies.js), in the tab's
+ * (cyrb53), never sent, and stored only beside an unanswered reply or note (kept-unanswered.js), in the tab's
  * sessionStorage, where the key itself sits while in use. Not crypto.subtle: like
  * crypto.randomUUID it needs a secure context, and this page also runs on plain-http hosts.
  */

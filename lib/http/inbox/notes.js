@@ -6,6 +6,7 @@ import { refusalText } from './actions.js';
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
 import { t } from './i18n.js';
+import { dropUnansweredNote, keepUnansweredNote } from './kept-unanswered.js';
 import { $, setStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
 import { draftKey, showNoteError } from './reply-box.js';
@@ -38,7 +39,7 @@ async function addNote() {
     previous?.text === text && previous.keyTag === tag
       ? previous
       : { text, key: newIdempotencyKey(), keyTag: tag };
-  state.unansweredNotes.set(id, attempt);
+  keepUnansweredNote(id, attempt);
   state.busy.add(busy);
   $('add-note').disabled = true;
   showNoteError(null);
@@ -60,7 +61,7 @@ async function addNote() {
   if (result.status >= 500) {
     return tell(() => t('note.server', { why: apiErrorText(result) }));
   }
-  state.unansweredNotes.delete(id);
+  dropUnansweredNote(id);
   if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));
   // Added: out of the box (and of the drafts), into the timeline. The box stays open to typing
   // while a note is on its way: what the agent typed since is theirs, kept (found at stop 30:

@@ -3,7 +3,7 @@
 
 import { keyTag } from './api.js';
 import { say, t } from './i18n.js';
-import { dropUnanswered } from './kept-replies.js';
+import { dropUnanswered, dropUnansweredNote } from './kept-unanswered.js';
 import { $, clearStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
@@ -45,7 +45,7 @@ export function showKeptNote(id) {
       return showNoteError(() => t(typed ? 'note.againEarlier' : 'note.again'));
     }
     // Added under a key since forgotten: from this key it would be a new note, maybe a second.
-    state.unansweredNotes.delete(id);
+    dropUnansweredNote(id);
     return showNoteError(() => t('note.otherKey'));
   }
   $('note-text').value = draft ?? '';

@@ -1,5 +1,5 @@
-// What the page holds in this tab's memory (and the key and unanswered replies, in sessionStorage):
-// one object, read and changed by the other modules.
+// What the page holds in this tab's memory (and the key, unanswered replies and notes, in
+// sessionStorage): one object, read and changed by the other modules.
 
 export const KEY_STORAGE = 'switchboard.apiKey';
 
@@ -34,7 +34,7 @@ export const state = {
    * them (found at stop 25: forgetting the key mid-send dropped the reply, and the agent's second
    * try went under a new Idempotency-Key, twice to the customer). `keyTag` tells the API key it
    * went under (the API keeps Idempotency-Keys per API key); `sending`, that its request runs.
-   * Kept in this tab's sessionStorage as well (kept-replies.js): a reload finds them again.
+   * Kept in this tab's sessionStorage as well (kept-unanswered.js): a reload finds them again.
    */
   unanswered: new Map(),
   /**
@@ -78,7 +78,8 @@ export const state = {
    * by conversation id: { text, key, keyTag }. Added again with the same text under the same API
    * key it goes under the same Idempotency-Key, so it is stored once. Kept across "Forget key" as
    * unanswered replies are (found at stop 29: a note whose key was forgotten mid-send, added again
-   * once the key was back, went under a new Idempotency-Key and was stored twice).
+   * once the key was back, went under a new Idempotency-Key and was stored twice). Kept in this
+   * tab's sessionStorage as well (kept-unanswered.js), as unanswered replies are.
    */
   unansweredNotes: new Map(),
   /** The conversations whose assignment or note is being sent: pressed again meanwhile, nothing is sent twice. */
