@@ -57,6 +57,10 @@ async function addNote() {
   const shown = id === state.shownId;
   const tell = (text) =>
     shown ? showNoteError(text) : setStatus(() => t('status.about', { who, text: text() }));
+  // The box holds another note begun meanwhile: "press Add note again" would add that one (found
+  // at stop 31), so the words are about this one, as when the agent comes back to it.
+  const other = shown && $('note-text').value.trim() !== text;
+  if ((!result || result.status >= 500) && other) return tell(() => t('note.againEarlier'));
   if (!result) return tell(() => t('note.network'));
   if (result.status >= 500) {
     return tell(() => t('note.server', { why: apiErrorText(result) }));

@@ -114,7 +114,7 @@ export const en = {
   'note.sendingEarlier':
     'Your previous note is still being added: no answer has come back yet. It shows among the messages when it does; what you typed here stays.',
   'note.againEarlier':
-    'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word: it is stored once.',
+    'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word before another note: it is stored once.',
   'note.otherKey':
     'This note was added with another API key and no answer came back: it may have been stored. Read the messages above before you add it: from this key it would be a new note.',
   'note.server': 'Note not added: the server failed ({why}). Press Add note again: it is safe.',

@@ -125,7 +125,7 @@ export const pl = {
   'note.sendingEarlier':
     'Poprzednia notatka wciąż się dodaje: potwierdzenie jeszcze nie wróciło. Pojawi się wśród wiadomości, gdy przyjdzie; to, co tu wpisano, zostaje.',
   'note.againEarlier':
-    'Poprzednia notatka nie doczekała się odpowiedzi: mogła zostać zapisana albo nie (sprawdź wiadomości powyżej). To, co tu wpisano, zostaje; by dodać poprzednią jeszcze raz, dodaj ją słowo w słowo: zapisze się raz.',
+    'Poprzednia notatka nie doczekała się odpowiedzi: mogła zostać zapisana albo nie (sprawdź wiadomości powyżej). To, co tu wpisano, zostaje; by dodać poprzednią jeszcze raz, dodaj ją słowo w słowo, zanim dodasz inną: zapisze się raz.',
   'note.otherKey':
     'Ta notatka została wysłana z innym kluczem API i nie przyszła odpowiedź: mogła zostać zapisana. Przeczytaj wiadomości powyżej, zanim ją dodasz: z tym kluczem byłaby nową notatką.',
   'note.server':

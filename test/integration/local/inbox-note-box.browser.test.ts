@@ -225,11 +225,48 @@ describe('the inbox note box while a note is on its way', () => {
     // Assess: the second note was in the box, the first told of; added again, it is stored once
     expect(back).toEqual({
       box: 'Druga notatka, jeszcze niedodana.',
-      said: 'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word: it is stored once.',
+      said: 'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word before another note: it is stored once.',
     });
     await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([
       'Pierwsza notatka.',
     ]);
+  }, 60_000);
+
+  // Found at stop 31 beside the box's words: a note that failed while the box held the next one
+  // said "Press Add note again: it is safe", and Add note then added the next one, not it.
+  it('should say the previous note had no answer, not "press Add note again", when it fails while the box holds the next one', async () => {
+    // Prepare: a customer waits; the first note is held, then fails
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000317', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    let posted = 0;
+    const intercept: Intercept = async (url, method) => {
+      if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
+      posted++;
+      if (posted > 1) return 'pass';
+      await held;
+      return UNAVAILABLE;
+    };
+    browser = await openInbox(running, intercept, { hash: `#${id}` });
+    const { page } = browser;
+    const box = page.getByLabel('Internal note (the customer will not see it)');
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await box.fill('Pierwsza notatka.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => posted).toBe(1);
+
+    // Act: the agent types the next note; the first one fails meanwhile
+    await box.fill('Druga notatka, jeszcze niedodana.');
+    release();
+    await page.locator('#note-error').getByText('note').waitFor({ timeout: 10_000 });
+
+    // Assess: the box keeps the next note, and the words are about the first
+    expect(await box.inputValue()).toBe('Druga notatka, jeszcze niedodana.');
+    expect(await page.locator('#note-error').textContent()).toBe(
+      'Your previous note had no answer: it may or may not have been stored (read the messages above). What you typed here stays; to add the previous one again, add it word for word before another note: it is stored once.',
+    );
   }, 60_000);
 });
