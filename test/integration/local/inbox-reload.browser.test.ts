@@ -180,4 +180,38 @@ describe('the inbox after a reload', () => {
     expect(await page.locator('#messages [data-kind="note"] .text').allTextContents()).toEqual([text]);
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['switchboard.apiKey']);
   }, 60_000);
+
+  // What the tab's storage holds is read as input: what the page did not write there is dropped,
+  // never shown, never sent.
+  it('should drop what it cannot read as a kept reply or note from the tab storage, and open the conversation as usual', async () => {
+    // Prepare: a customer waits; the tab's storage holds items the page would not have written
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, '+48601000323', 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    const planted = {
+      [`switchboard.unanswered.${id}`]: '{"text":',
+      [`switchboard.unansweredNote.${id}`]: JSON.stringify({ text: 'Cudza notatka', key: 'x', keyTag: 1 }),
+      'switchboard.unanswered.': JSON.stringify({ text: 'Bez rozmowy', key: 'a'.repeat(32), keyTag: 1 }),
+    };
+    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
+    const { page } = browser;
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.evaluate((items) => {
+      for (const [name, value] of Object.entries(items)) sessionStorage.setItem(name, value);
+    }, planted);
+
+    // Act: the tab is reloaded
+    await page.reload();
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+
+    // Assess: an empty, open box, nothing said, nothing left of the items, no error
+    expect(await page.getByLabel('Reply to the customer').inputValue()).toBe('');
+    expect(await page.getByLabel('Reply to the customer').isEditable()).toBe(true);
+    expect(await page.getByLabel('Internal note (the customer will not see it)').inputValue()).toBe('');
+    expect(await page.locator('#reply-error').isHidden()).toBe(true);
+    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['switchboard.apiKey']);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
