@@ -154,6 +154,8 @@ export const DeliveryUpdateSchema = z.object({
   at: z.string(),
   /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */
   ourMessageId: z.string().max(64).optional(),
+  /** Whom it went to, where the provider says (WhatsApp's `recipient_id`): finds a tagged try's conversation. */
+  contactKey: ContactKeySchema.optional(),
 });
 export type DeliveryUpdate = z.infer<typeof DeliveryUpdateSchema>;
 

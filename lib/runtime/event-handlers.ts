@@ -1,8 +1,9 @@
 import type { EventHandlers } from '#lib/http/ingest.ts';
 import { recordAliasChange } from '#lib/use-cases/record-alias-change.ts';
+import { recordDelivery } from '#lib/use-cases/record-delivery.ts';
 import { recordEcho } from '#lib/use-cases/record-echo.ts';
 import { type RecordInboundDeps, recordInbound } from '#lib/use-cases/record-inbound.ts';
-import { recordDelivery, recordTranscription, type UpdateDeps } from '#lib/use-cases/record-updates.ts';
+import { recordTranscription, type UpdateDeps } from '#lib/use-cases/record-updates.ts';
 
 /**
  * The use cases each kind of normalized webhook event goes to, bound to their dependencies:

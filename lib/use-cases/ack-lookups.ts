@@ -3,6 +3,7 @@ import {
   ackRetryAt,
   type Conversation,
   type OwedLookUp,
+  type SentVia,
   type Slot,
   sendChannelOf,
   settleAck,
@@ -160,6 +161,25 @@ export function viaOf(
 }
 
 /**
+ * Where an uncertain try went: its mark's `via`, or, for a mark written before stop 26, the
+ * conversation's route. Null when the route sends nothing.
+ */
+export function wentVia(conversation: Conversation, uncertain: Pick<UncertainTry, 'via'>): SentVia | null {
+  const { route } = conversation;
+  const channel = uncertain.via?.channel ?? sendChannelOf(route);
+  if (!channel) return null;
+  return (
+    uncertain.via ?? {
+      channel,
+      provider: route.provider,
+      to: route.customer,
+      from: route.business,
+      ...(route.businessId ? { businessId: route.businessId } : {}),
+    }
+  );
+}
+
+/**
  * The sender and message to look an uncertain try up with: where it went (its mark's `via`), or,
  * for a mark written before stop 26, the conversation's route. Null when nothing sends there now.
  */
@@ -170,15 +190,9 @@ export function lookUpTarget(
   messageId: string,
 ): { sender: ChannelSender; message: OutboundText } | null {
   const { route } = conversation;
-  const channel = uncertain.via?.channel ?? sendChannelOf(route);
-  if (!channel) return null;
-  const via = uncertain.via ?? {
-    channel,
-    provider: route.provider,
-    to: route.customer,
-    from: route.business,
-    businessId: route.businessId,
-  };
+  const via = wentVia(conversation, uncertain);
+  if (!via) return null;
+  const { channel } = via;
   // The registry is keyed by the route's channel: a call's SMS is sent by the voice entry.
   const sender = deps.senders(via.provider, uncertain.via ? via.channel : route.channel, via.businessId);
   if (!sender) return null;

@@ -6,6 +6,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
 import { applyStoredReply } from './conversation-writes.ts';
 import { noteReported, type UpdateDeps, type UpdateResult } from './record-updates.ts';
+import { settleReported } from './settle-reported.ts';
 
 /**
  * A message sent from the business side that the provider echoes back. Our own sends are
@@ -36,7 +37,11 @@ export async function recordEcho(
   // yet (one read: stored, nothing more). Another app's echo is never taken for ours.
   const otherApp = echo.appId !== undefined && !ourApp && deps.ourAppIds.length > 0;
   if (echo.ourMessageId && !otherApp) {
-    if (!(await deps.store.getMessage(echo.ourMessageId))) await noteReported(deps, echo.ourMessageId, echo);
+    // Not stored: a try whose answer was lost, settled now where it waits for its lookup.
+    if (!(await deps.store.getMessage(echo.ourMessageId))) {
+      await noteReported(deps, echo.ourMessageId, echo);
+      await settleReported(deps, echo.ourMessageId, echo, { contactKey: echo.contactKey });
+    }
     return { kind: 'ours' };
   }
   if (ourApp) return { kind: 'ours' };
@@ -89,8 +94,9 @@ export async function recordEcho(
     // longer behind a send in flight, was then recorded as a person's reply.
     const echoed = uncertainTryEchoed(conversation, echo, now);
     if (echoed) {
-      // That try's own echo, its tag left out: the report its lookup adopts (never sent twice).
+      // That try's own echo, its tag left out: the report that settles it (never sent twice).
       await noteReported(deps, echoed, echo);
+      await settleReported(deps, echoed, echo, { conversationId });
       return { kind: 'ours' };
     }
     if (!deps.lastReceive) throw new EchoNotYetError('one of our sends is in flight');

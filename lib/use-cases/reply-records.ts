@@ -122,13 +122,29 @@ export async function finishReply(
   conversation: Conversation,
   message: Message,
   agent: Agent,
+  /** The retry of a request whose reply is stored already: applied again only when it is not yet. */
+  retry = false,
 ): Promise<ReplyResult> {
   if (message.providerMessageId) {
     // A status the provider sent before this alias existed was held for us.
     const early = await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id);
     if (early) await applyDelivery(deps, message, early);
   }
+  // Applied already (Meta's report of a try whose answer was lost settled it, settleReported):
+  // applying it again would announce its reply.sent again.
+  if (retry && replyApplied(conversation, message)) return { kind: 'sent', message, conversation };
   const updated = await applyStoredReply(deps, message, actingName(deps.business, agent));
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
+}
+
+/**
+ * Whether a stored reply is applied to its conversation: no longer marked uncertain or in flight,
+ * and the conversation's last reply is it or later. A retry of a request that died between storing
+ * and applying it finds it marked, or the last reply older (unless another reply was applied
+ * since: its reply.sent then stays unannounced, a rare loss beside announcing every report twice).
+ */
+function replyApplied(conversation: Conversation, message: Message): boolean {
+  if (conversation.uncertainReplies?.[message.id] || conversation.repliesInFlight?.[message.id]) return false;
+  return Date.parse(conversation.lastReplyAt ?? '') >= Date.parse(message.createdAt);
 }

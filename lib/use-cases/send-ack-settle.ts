@@ -30,7 +30,7 @@ async function announce(
  * the same).
  */
 function statedPromise(
-  deps: SendAckDeps,
+  deps: Pick<SendAckDeps, 'business'>,
   conversation: Conversation,
   slot: Slot,
   at: Date,
@@ -40,7 +40,11 @@ function statedPromise(
 }
 
 /** The honest new time a late notice states: the next promise we can keep from now. */
-function noticePromise(deps: SendAckDeps, conversation: Conversation, at: Date): ReplyPromise {
+function noticePromise(
+  deps: Pick<SendAckDeps, 'business'>,
+  conversation: Conversation,
+  at: Date,
+): ReplyPromise {
   return computePromise(deps.business, { receivedAt: at, channel: conversation.channel });
 }
 

@@ -14,7 +14,7 @@ import {
   TEMPLATE_PARAMETER_LIMIT,
   templateStoredText,
 } from '#lib/domain/reply-template.ts';
-import { replySigner } from '#lib/domain/signer.ts';
+import { actingName, replySigner } from '#lib/domain/signer.ts';
 import { fitsLimit, textLimitOf, textSize } from '#lib/domain/text-limits.ts';
 import { signReply, templateReplyParameters } from '#lib/domain/texts/index.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -87,7 +87,7 @@ export async function sendReply(
   const earlier =
     (await deps.store.getMessage(id)) ??
     (await storedBeforeStop25(deps.store, 'reply', conversation.id, request.legacyRequestKey, request.text));
-  if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent);
+  if (earlier?.kind === 'reply') return finishReply(deps, conversation, earlier, request.agent, true);
   // Never unsigned, never without a direct contact: a key without an agent name signs as the
   // person the customer was promised; one whose person is not listed is refused.
   const signer = replySigner(deps.business, {
@@ -226,13 +226,21 @@ export async function sendReply(
           request.agent,
         );
       await updateConversation(deps.store, conversation.id, (current) =>
-        replyUncertain(current, id, now, text, template && parameters ? template : null, {
-          channel: message.channel,
-          provider: message.provider,
-          to: message.to,
-          from: message.from,
-          ...(route.businessId ? { businessId: route.businessId } : {}),
-        }),
+        replyUncertain(
+          current,
+          id,
+          now,
+          text,
+          template && parameters ? template : null,
+          {
+            channel: message.channel,
+            provider: message.provider,
+            to: message.to,
+            from: message.from,
+            ...(route.businessId ? { businessId: route.businessId } : {}),
+          },
+          actingName(deps.business, request.agent),
+        ),
       );
       return { kind: 'uncertain', retryAfterSeconds: UNCERTAIN_WAIT_MS / 1000 };
     }

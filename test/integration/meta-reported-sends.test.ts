@@ -264,4 +264,78 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
     expect(stored[0]).toMatchObject({ providerMessageId: reply?.id, delivery: { status: 'read' } });
     expect((await sb.events()).filter((event) => event.type === 'reply.sent')).toHaveLength(1);
   });
+
+  it("should record an agent's Messenger reply whose answer was lost as sent when its echo arrives, though the agent never retries", async () => {
+    // Prepare: a Messenger customer, acknowledged; the agent's reply is taken, its answer lost
+    await start();
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.advance(10 * 60_000);
+    meta.failNext(1, LOST_ANSWER);
+    const first = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś.' },
+      { key: 'k-1' },
+    );
+    expect(first.status).toBe(503);
+    const reply = meta.taken.at(-1);
+
+    // Act: Meta's echo of it (our app's, with the metadata the send set), delivered twice
+    const echoes = [
+      await sb.postMeta(meta.webhookOf(reply as never, { appId: TEST_META_APP_ID })),
+      await sb.postMeta(meta.webhookOf(reply as never, { appId: TEST_META_APP_ID })),
+    ];
+
+    // Assess: on record as sent under Meta's id at once, the episode answered, announced once
+    expect(echoes.map((r) => r.status)).toEqual([200, 200]);
+    const stored = (await messagesOf(sb, id)).filter((m) => m.kind === 'reply');
+    expect(stored.map((m) => m.providerMessageId)).toEqual([reply?.id]);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.awaitingSince).toBeNull();
+    expect(conversation.uncertainReplies).toBeUndefined();
+    const sent = (await sb.events()).filter((event) => event.type === 'reply.sent');
+    expect(sent).toHaveLength(1);
+    // The agents' tool retries later after all: finished, never sent again
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 1_000);
+    const retry = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Paczka wyszła dziś.' },
+      { key: 'k-1' },
+    );
+    expect(retry.status).toBe(201);
+    expect(meta.taken).toHaveLength(2); // the ack, the reply
+    expect((await sb.events()).filter((event) => event.type === 'reply.sent')).toHaveLength(1);
+  });
+
+  it('should record a WhatsApp Cloud acknowledgement whose answer was lost as sent when its status arrives, before its next try, and never send it again', async () => {
+    // Prepare: Meta takes the ack; its answer is lost; the try is marked uncertain
+    await start();
+    meta.failNext(1, LOST_ANSWER);
+    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'pending',
+      reason: 'SEND_UNCERTAIN',
+    });
+    const [ack] = meta.taken;
+
+    // Act: its status comes a minute later (and again: Meta retries a webhook)
+    sb.clock.advance(60_000);
+    const statuses = [
+      await sb.postMeta(meta.webhookOf(ack as never)),
+      await sb.postMeta(meta.webhookOf(ack as never)),
+    ];
+    const atOnce = (await sb.onlyOpenConversation()).ack;
+    sb.clock.advance(UNCERTAIN_WAIT_MS);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: sent with Meta's id when the status came, once, announced once
+    expect(statuses.map((r) => r.status)).toEqual([200, 200]);
+    expect(atOnce).toMatchObject({ state: 'sent' });
+    expect(meta.taken).toHaveLength(1);
+    const acks = (await messagesOf(sb, id)).filter((m) => m.kind === 'ack');
+    expect(acks.map((m) => m.providerMessageId)).toEqual([ack?.id]);
+    expect((await sb.events()).filter((event) => event.type === 'ack.sent')).toHaveLength(1);
+  });
 });

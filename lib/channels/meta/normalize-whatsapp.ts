@@ -160,6 +160,16 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
   // The Cloud API takes a send, then reports here that the window had closed (131047).
   const windowClosed = status.status === 'failed' && code !== undefined && isOutsideWindow(Number(code));
   const ourMessageId = messageIdOfTag(status.biz_opaque_callback_data);
+  // Whom our tagged send went to: its conversation's customer (a number, or a BSUID alone).
+  const number = /^\d{4,20}$/.test(status.recipient_id ?? '') ? status.recipient_id : undefined;
+  const bsuid = isBusinessScopedUserId(status.recipient_user_id ?? '') ? status.recipient_user_id : undefined;
+  const contactKey = !ourMessageId
+    ? undefined
+    : number
+      ? phoneContactKey(`+${number}`)
+      : bsuid
+        ? `whatsapp:${bsuid}`
+        : undefined;
   return {
     type: 'delivery',
     update: {
@@ -169,6 +179,7 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
       ...(code === undefined ? {} : { errorCode: String(code).slice(0, 64) }),
       ...(windowClosed ? { windowClosed } : {}),
       ...(ourMessageId ? { ourMessageId } : {}),
+      ...(contactKey ? { contactKey } : {}),
       at: isoOfMillis(at),
     },
   };

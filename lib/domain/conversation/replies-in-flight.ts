@@ -52,6 +52,7 @@ export function replyUncertain(
   text: string,
   template?: { name: string; language?: string } | null,
   via?: SentVia,
+  agent?: string | null,
 ): Conversation {
   const kept = Object.entries(conversation.uncertainReplies ?? {}).filter(
     ([id, reply]) => id !== messageId && Date.parse(reply.at) > at.getTime() - UNCERTAIN_REPLY_KEPT_MS,
@@ -61,7 +62,16 @@ export function replyUncertain(
     ...conversation,
     uncertainReplies: Object.fromEntries([
       ...kept,
-      [messageId, { at: at.toISOString(), text, ...(template ? { template } : {}), ...(via ? { via } : {}) }],
+      [
+        messageId,
+        {
+          at: at.toISOString(),
+          text,
+          ...(template ? { template } : {}),
+          ...(via ? { via } : {}),
+          ...(agent ? { agent } : {}),
+        },
+      ],
     ]),
   };
 }

@@ -120,7 +120,8 @@ export const ConversationSchema = z.looseObject({
    * same request asks the provider for that text first and adopts it, and sends again only
    * after a wait with no sign of it (lib/use-cases/reply-earlier-try.ts). Kept a day. `template`: it
    * went as that WhatsApp template (`text` its two parameters), looked for so whatever the window
-   * is when the retry comes.
+   * is when the retry comes. `agent`: who sent it (acting name), for Meta's report of it, which
+   * records it without a retry (lib/use-cases/settle-reported.ts).
    */
   uncertainReplies: z
     .record(
@@ -131,6 +132,7 @@ export const ConversationSchema = z.looseObject({
         template: z.looseObject({ name: z.string(), language: z.string().optional() }).optional(),
         // `via`: where the try went, which its lookup asks from (absent on marks before stop 26).
         via: SentViaSchema.optional(),
+        agent: z.string().optional(),
       }),
     )
     .optional(),

@@ -1,0 +1,182 @@
+// Meta's report of one of our sends whose answer was lost, settling that try when it arrives.
+
+import { mayBeAlias } from '#lib/domain/contact.ts';
+import {
+  ackMessageId,
+  ackNoLongerNeeded,
+  type Conversation,
+  type Slot,
+  settleAck,
+  settleLookUp,
+  stateNewPromise,
+  stateSigner,
+  type UncertainTry,
+} from '#lib/domain/conversation.ts';
+import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
+import { signedNow } from '#lib/domain/signer.ts';
+import { wentVia } from './ack-lookups.ts';
+import { applyStoredReply, updateConversation } from './conversation-writes.ts';
+import { applyDelivery, type UpdateDeps } from './record-updates.ts';
+import { statedPromise } from './send-ack-settle.ts';
+
+/** What the provider reported of our message: its id there. */
+type Reported = { provider: string; providerMessageId: string };
+
+/** Where the reported message's conversation is: known (an untagged echo's), or its customer's. */
+type Place = { conversationId: string } | { contactKey: string };
+
+/**
+ * The provider reported taking our message `messageId` (noteReported): the try of it whose answer
+ * was lost, still waiting for its lookup, is settled now, not at that lookup: an agent's reply
+ * (uncertainReplies) recorded as sent and applied, as its retry would have; an ack or notice whose
+ * job waits after that try (pending) or whose ended episode owes its lookup (lookUps) recorded as
+ * sent, as its worker would have. Stored under its own id (a lookup or retry that comes after finds
+ * it and finishes, never sends again; one that came first left nothing to settle here). A try
+ * settled already, or one a worker holds now (it asks the provider first: it finds the report),
+ * changes nothing. Reads: the contact (and a BSUID's alias) unless the conversation is known, the
+ * conversation; writes only when a try is settled.
+ */
+export async function settleReported(
+  deps: UpdateDeps,
+  messageId: string,
+  reported: Reported,
+  place: Place,
+): Promise<void> {
+  const conversation = await conversationOf(deps, place);
+  if (!conversation) return;
+  const reply = conversation.uncertainReplies?.[messageId];
+  if (reply) return settleReply(deps, conversation, messageId, reported, reply);
+  for (const slot of ['ack', 'notice'] as const) {
+    const job = conversation[slot];
+    if (
+      job?.uncertain &&
+      job.state === 'pending' &&
+      ackMessageId(conversation.id, job.episode, slot) === messageId
+    )
+      return settleAutomatic(
+        deps,
+        conversation,
+        { slot, episode: job.episode, uncertain: job.uncertain },
+        messageId,
+        reported,
+      );
+  }
+  const owed = conversation.lookUps?.find(
+    (l) => ackMessageId(conversation.id, l.episode, l.slot) === messageId,
+  );
+  if (owed) return settleAutomatic(deps, conversation, owed, messageId, reported);
+}
+
+async function conversationOf(deps: UpdateDeps, place: Place): Promise<Conversation | null> {
+  if ('conversationId' in place) return deps.store.getConversation(place.conversationId);
+  // A user named by their BSUID alone: the contact it is linked to (recordEcho's resolveAlias).
+  const linked = mayBeAlias(place.contactKey) ? await deps.store.resolveAlias(place.contactKey) : null;
+  const contact = await deps.store.getContact(linked?.contactKey ?? place.contactKey);
+  const id = contact?.openConversationId;
+  return id ? deps.store.getConversation(id) : null;
+}
+
+/** An agent's reply whose answer was lost, reported: stored and applied (reply.sent, the episode answered). */
+async function settleReply(
+  deps: UpdateDeps,
+  conversation: Conversation,
+  messageId: string,
+  reported: Reported,
+  reply: NonNullable<Conversation['uncertainReplies']>[string],
+): Promise<void> {
+  const via = wentVia(conversation, reply);
+  if (!via) return;
+  const { message, early } = await storeReported(deps, conversation, {
+    id: messageId,
+    kind: 'reply',
+    via,
+    reported,
+    uncertain: reply,
+    ...(reply.template ? { template: reply.template } : {}),
+  });
+  if (early) await applyDelivery(deps, message, early);
+  // Stamped when it went, as the retry's lookup stores it: a customer message since is not answered by it.
+  await applyStoredReply(deps, message, reply.agent ?? null);
+}
+
+/** An ack or notice whose try's answer was lost, reported: stored and settled sent, as its worker would. */
+async function settleAutomatic(
+  deps: UpdateDeps,
+  conversation: Conversation,
+  job: { slot: Slot; episode: number; uncertain: UncertainTry },
+  messageId: string,
+  reported: Reported,
+): Promise<void> {
+  const { slot, episode, uncertain } = job;
+  const via = wentVia(conversation, uncertain);
+  if (!via) return;
+  // Never before the message it answers, as its worker stores it (a clock behind, the same millisecond).
+  const answered = conversation.episode === episode ? Date.parse(conversation.awaitingSince ?? '') + 1 : 0;
+  const at = new Date(Math.max(Date.parse(uncertain.at), answered || 0)).toISOString();
+  const { message, early } = await storeReported(deps, conversation, {
+    id: messageId,
+    kind: slot,
+    via,
+    reported,
+    uncertain: { ...uncertain, at },
+  });
+  const sent = { state: 'sent', at: new Date(message.createdAt), messageId } as const;
+  await updateConversation(deps.store, conversation.id, (current) => {
+    const inSlot = current[slot];
+    if (inSlot?.episode === episode && inSlot.state === 'pending' && inSlot.uncertain) {
+      const settled = settleAck(current, episode, sent, slot);
+      // What it stated holds, as when its worker finds it stored (an ended episode's promise is
+      // no longer anyone's to move).
+      if (ackNoLongerNeeded(current, episode)) return settled;
+      const promise = statedPromise(deps, current, slot, sent.at);
+      if (promise) return stateNewPromise(settled, slot, promise);
+      return slot === 'ack' && current.promise
+        ? stateSigner(settled, signedNow(deps.business, current.promise))
+        : settled;
+    }
+    const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === episode);
+    return owed ? settleLookUp(current, owed, sent) : current;
+  });
+  // A status held for its id (a failure) applies to it as sent, as on its worker's write.
+  if (early) await applyDelivery(deps, message, early);
+}
+
+/**
+ * The reported message stored as what the customer got, when the try went, and findable by its
+ * provider id: with the status held for that id, for the caller to apply once it is settled. An
+ * earlier store under its id (a lookup's, a redelivered report's) is kept.
+ */
+async function storeReported(
+  deps: UpdateDeps,
+  conversation: Conversation,
+  sent: {
+    id: string;
+    kind: 'reply' | Slot;
+    via: NonNullable<ReturnType<typeof wentVia>>;
+    reported: Reported;
+    uncertain: { at: string; text: string };
+    template?: { name: string; language?: string };
+  },
+): Promise<{ message: Message; early: DeliveryUpdate | null }> {
+  const { id, kind, via, reported, uncertain, template } = sent;
+  const { message } = await deps.store.putMessage({
+    id,
+    conversationId: conversation.id,
+    direction: 'outbound',
+    kind,
+    channel: via.channel,
+    provider: reported.provider,
+    providerMessageId: reported.providerMessageId,
+    from: via.from,
+    to: via.to,
+    text: uncertain.text,
+    media: [],
+    createdAt: uncertain.at,
+    contactKey: conversation.contact.key,
+    ...(template ? { template } : {}),
+  });
+  const early = message.providerMessageId
+    ? await deps.store.putProviderAlias(message.provider, message.providerMessageId, message.id)
+    : null;
+  return { message, early };
+}
