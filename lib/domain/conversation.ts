@@ -6,11 +6,18 @@ export {
   ackMessageId,
   ackNoLongerNeeded,
   ackRetryAt,
+  ackTryMessageId,
   claimAck,
   deadLetteredAt,
   isRedrive,
   markAckEnqueued,
 } from './conversation/ack-claim.ts';
+export {
+  MAX_RESENDS,
+  RESEND_AFTER_MS,
+  RESEND_WITHIN_MS,
+  resendAfterFailure,
+} from './conversation/ack-resend.ts';
 export type { Ack, AckState, OwedLookUp, SentVia, Slot, UncertainTry } from './conversation/ack-schema.ts';
 export { AckSchema, AckStateSchema, OwedLookUpSchema, SentViaSchema } from './conversation/ack-schema.ts';
 export type { SettleOutcome, UncertainOutcome } from './conversation/ack-settle.ts';

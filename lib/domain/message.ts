@@ -150,6 +150,12 @@ export const DeliveryUpdateSchema = z.object({
    * 24 hours since the customer wrote), not as the customer's address or our account.
    */
   windowClosed: z.boolean().optional(),
+  /**
+   * A failure the provider's code says a later try may get past (WhatsApp 131000 something went
+   * wrong, 131016 service unavailable, 130429 throughput…): an ack or notice is sent again, an
+   * agent's reply is shown as worth sending again.
+   */
+  retryable: z.boolean().optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
   /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */

@@ -1,5 +1,5 @@
 import { mayBeAlias } from '#lib/domain/contact.ts';
-import { ackMessageId, type Conversation, replyMayBeInFlight } from '#lib/domain/conversation.ts';
+import { ackTryMessageId, type Conversation, replyMayBeInFlight } from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { Message, OutboundEcho } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -166,7 +166,7 @@ function uncertainTryEchoed(
   for (const slot of ['ack', 'notice'] as const) {
     const job = conversation[slot];
     if (job?.uncertain && job.uncertain.text === echo.text && begun(job.uncertain.at))
-      return ackMessageId(conversation.id, job.episode, slot);
+      return ackTryMessageId(conversation.id, job, slot);
   }
   const replies = Object.entries(conversation.uncertainReplies ?? {});
   return replies.find(([, reply]) => reply.text === echo.text && begun(reply.at))?.[0];

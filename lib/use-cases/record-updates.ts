@@ -1,5 +1,11 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { ackMessageId, replyFailed, type Slot, settleAck } from '#lib/domain/conversation.ts';
+import {
+  ackTryMessageId,
+  replyFailed,
+  resendAfterFailure,
+  type Slot,
+  settleAck,
+} from '#lib/domain/conversation.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -59,11 +65,22 @@ export async function applyDelivery(
       const job = current[slot];
       marked =
         job !== null &&
-        ackMessageId(current.id, job.episode, slot) === message.id &&
+        ackTryMessageId(current.id, job, slot) === message.id &&
         (job.state === 'sending' || job.state === 'sent');
-      return marked && job
-        ? settleAck(current, job.episode, { ...outcome, at: deps.clock.now() }, slot)
-        : current;
+      if (!marked || !job) return current;
+      const at = deps.clock.now();
+      // A failure a later try may get past, shortly after it went: announced failed, sent again
+      // (resendAfterFailure: bounded, never once the episode ended). One still being marked sent
+      // (its worker between the send and its write) is failed as before: its "sent" may be announced.
+      const resent =
+        outcome.state === 'failed' && update.retryable
+          ? resendAfterFailure(current, slot, {
+              reason: outcome.reason,
+              at,
+              sentAt: new Date(message.createdAt),
+            })
+          : null;
+      return resent ?? settleAck(current, job.episode, { ...outcome, at }, slot);
     });
     // Counted for the AcksFailing alarm (NoticesFailedAfterSend for a notice, charted only):
     // carrier filtering (Twilio 30007) and unreachable handsets reach us only so. An ack so failed
@@ -85,12 +102,14 @@ async function markReplyFailed(
   update: DeliveryUpdate,
 ): Promise<void> {
   const status = update.status === 'failed' ? 'failed' : 'undelivered';
+  // Worth sending again (a transient code): said so, never resent here; a person's words are theirs to send.
   await updateConversation(deps.store, message.conversationId, (current) =>
     replyFailed(current, {
       messageId: message.id,
       sentAt: message.createdAt,
       status,
       errorCode: update.errorCode,
+      ...(update.retryable ? { retryable: true } : {}),
       at: deps.clock.now(),
     }),
   );

@@ -1,8 +1,8 @@
 // The ack worker's claim: the checks before a send (ended, exhausted, owed lookup, linked ack) and its write.
 
 import {
-  ackMessageId,
   ackNoLongerNeeded,
+  ackTryMessageId,
   type Conversation,
   claimAck,
   deadLetteredAt,
@@ -66,7 +66,7 @@ async function claim(
     if ((ended || exhausted) && open) {
       // A worker that claimed it may have sent it and died before marking it: then it went out
       // (and was stored), and stays on record as sent, not skipped or failed.
-      const messageId = ackMessageId(current.id, job.episode, slot);
+      const messageId = ackTryMessageId(current.id, target, slot);
       let sent =
         target.state === 'sending' || target.uncertain ? await deps.store.getMessage(messageId) : null;
       // Its last try may have reached the customer: the provider is asked (never sent again now).

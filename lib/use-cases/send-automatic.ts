@@ -1,8 +1,8 @@
 // The send of a claimed automatic message: the checks before it, the send and its errors, the settling write.
 
 import {
-  ackMessageId,
   ackRetryAt,
+  ackTryMessageId,
   automaticChannelOf,
   type Conversation,
   owingReplacedTry,
@@ -32,7 +32,13 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   if ('kind' in claimed) return claimed;
   const conversation = claimed.conversation;
   const route = conversation.route;
-  const messageId = ackMessageId(conversation.id, job.episode, slot);
+  // The episode's message, or a resend's own after the sent one was reported failed (Ack.resends).
+  const claimedJob = conversation[slot];
+  const messageId = ackTryMessageId(
+    conversation.id,
+    claimedJob?.episode === job.episode ? claimedJob : { episode: job.episode },
+    slot,
+  );
   // An ack states the episode's promise signed by the promised person as listed now (their
   // current direct line), or the default person once they are off the people list: it may go
   // long after the promise was made (a backoff, a redrive, a deploy between).

@@ -4,6 +4,7 @@ import { mayBeAlias } from '#lib/domain/contact.ts';
 import {
   ackMessageId,
   ackNoLongerNeeded,
+  ackTryMessageId,
   type Conversation,
   type Slot,
   settleAck,
@@ -51,7 +52,7 @@ export async function settleReported(
     if (
       job?.uncertain &&
       job.state === 'pending' &&
-      ackMessageId(conversation.id, job.episode, slot) === messageId
+      ackTryMessageId(conversation.id, job, slot) === messageId
     )
       return settleAutomatic(
         deps,

@@ -114,7 +114,13 @@ export type FakeMeta = {
    */
   webhookOf(
     send: TakenSend,
-    options?: { appId?: string; status?: 'sent' | 'delivered' | 'read'; at?: Date },
+    options?: {
+      appId?: string;
+      status?: 'sent' | 'delivered' | 'read' | 'failed';
+      at?: Date;
+      /** A `failed` status's `errors[0].code` (WhatsApp). */
+      errorCode?: number;
+    },
   ): Record<string, unknown>;
   close(): Promise<void>;
 };
@@ -338,7 +344,7 @@ export async function startFakeMeta(
     url: `http://127.0.0.1:${port}`,
     requests,
     taken,
-    webhookOf(send, { appId, status = 'sent', at = clock.now() } = {}) {
+    webhookOf(send, { appId, status = 'sent', at = clock.now(), errorCode } = {}) {
       const body = send.body as {
         recipient?: { id?: string } | string;
         to?: string;
@@ -353,6 +359,9 @@ export async function startFakeMeta(
               status,
               timestamp: String(Math.floor(at.getTime() / 1000)),
               ...(body.to ? { recipient_id: body.to } : { recipient_user_id: body.recipient }),
+              ...(errorCode === undefined
+                ? {}
+                : { errors: [{ code: errorCode, title: `Error ${errorCode}` }] }),
               ...(body.biz_opaque_callback_data === undefined
                 ? {}
                 : { biz_opaque_callback_data: body.biz_opaque_callback_data }),

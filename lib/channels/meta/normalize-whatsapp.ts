@@ -11,7 +11,7 @@ import {
   type WhatsAppMessage,
   type WhatsAppStatus,
 } from './schema-whatsapp.ts';
-import { isOutsideWindow, messageIdOfTag } from './send.ts';
+import { isOutsideWindow, isRetryableFailure, messageIdOfTag } from './send.ts';
 
 function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): string | undefined {
   const match = context.contacts.find((contact) =>
@@ -159,6 +159,8 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
   const at = status.timestamp ? Number(status.timestamp) * 1000 : undefined;
   // The Cloud API takes a send, then reports here that the window had closed (131047).
   const windowClosed = status.status === 'failed' && code !== undefined && isOutsideWindow(Number(code));
+  // Or reports a failure a later try may get past (131000, 131016, 130429…).
+  const retryable = status.status === 'failed' && code !== undefined && isRetryableFailure(Number(code));
   const ourMessageId = messageIdOfTag(status.biz_opaque_callback_data);
   // Whom our tagged send went to: its conversation's customer (a number, or a BSUID alone).
   const number = /^\d{4,20}$/.test(status.recipient_id ?? '') ? status.recipient_id : undefined;
@@ -178,6 +180,7 @@ function whatsappStatus(status: WhatsAppStatus): InboundEvent {
       status: status.status as DeliveryStatus,
       ...(code === undefined ? {} : { errorCode: String(code).slice(0, 64) }),
       ...(windowClosed ? { windowClosed } : {}),
+      ...(retryable ? { retryable } : {}),
       ...(ourMessageId ? { ourMessageId } : {}),
       ...(contactKey ? { contactKey } : {}),
       at: isoOfMillis(at),

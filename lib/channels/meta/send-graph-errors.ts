@@ -12,6 +12,21 @@ import { SendError } from '#lib/ports/errors.ts';
 const TRANSIENT_CODES = new Set([
   1, 2, 4, 17, 32, 341, 613, 1200, 80001, 80002, 80006, 80007, 130429, 131000, 131016, 131048, 131056,
 ]);
+// Codes of a WhatsApp `failed` status (taken, then not delivered) that say a later try may go:
+// 1 and 2 (API unknown / service: downtime or overload), 131000 something went wrong, 131016
+// service unavailable, 130429 throughput (rate limit hit), 131056 pair rate limit, 131057
+// account in maintenance, 133004 server temporarily unavailable (Meta's "WhatsApp error codes"
+// page, developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes,
+// and integrators' copies of its table). Not 131048 (spam rate limit: a quality-based limit a
+// resend adds to), nor the final ones: 131026 undeliverable, 131047 the window, 131049 held back
+// for engagement, 131050 stopped marketing, 131051 unsupported type, 131021 recipient = sender.
+const RETRYABLE_STATUS_CODES = new Set([1, 2, 130429, 131000, 131016, 131056, 131057, 133004]);
+
+/** Whether a WhatsApp `failed` status's error code says a later try of the message may go. */
+export function isRetryableFailure(code: number | undefined): boolean {
+  return code !== undefined && RETRYABLE_STATUS_CODES.has(code);
+}
+
 /** WhatsApp's "Re-engagement message": more than 24 hours since the customer last wrote. */
 const WHATSAPP_OUTSIDE_WINDOW = 131047;
 // Code 10 with these subcodes: outside the 24 h window. Messenger 2018278 (2018065 when only the

@@ -6,7 +6,7 @@ import { isBusinessScopedUserId } from './schema-whatsapp.ts';
 import { createGraphSender, type MetaSenderOptions } from './send-graph.ts';
 
 export { DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION, type MetaSenderOptions } from './send-graph.ts';
-export { isOutsideWindow } from './send-graph-errors.ts';
+export { isOutsideWindow, isRetryableFailure } from './send-graph-errors.ts';
 
 /**
  * Our id of a message as a send carries it (Messenger's and Instagram's `metadata`, at most 1,000

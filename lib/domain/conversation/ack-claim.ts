@@ -11,6 +11,21 @@ export function ackMessageId(conversationId: string, episode: number, slot: Slot
 }
 
 /**
+ * The id of the job's current try's message: the episode's (ackMessageId), or, for a resend after
+ * the provider reported the sent one failed with a transient code (Ack.resends), its own: a message
+ * of its own, tagged and aliased apart from the failed one.
+ */
+export function ackTryMessageId(
+  conversationId: string,
+  job: Pick<Ack, 'episode' | 'resends'>,
+  slot: Slot = 'ack',
+): string {
+  return job.resends
+    ? stableId('msg', `${slot}:${conversationId}:${job.episode}:resend:${job.resends}`)
+    : ackMessageId(conversationId, job.episode, slot);
+}
+
+/**
  * After this long, every copy of a dead-lettered job the sweeper queued before it failed has
  * had its receives (5, 3 minutes apart): any later delivery is a redrive from the DLQ.
  */

@@ -39,6 +39,12 @@ export const AckSchema = z.looseObject({
   retryAt: z.string().optional(),
   messageId: z.string().optional(),
   /**
+   * How many times it was sent again because the provider reported the sent one failed with a
+   * code that says a later try may go (WhatsApp 131000, 131016, 130429…: DeliveryUpdate.retryable),
+   * at most MAX_RESENDS (ack-resend.ts). Each resend is a message of its own (ackTryMessageId).
+   */
+  resends: z.number().int().positive().optional(),
+  /**
    * When it failed only because its retries ran out (the provider kept failing; the job went
    * to the DLQ): a job redriven from the DLQ claims it again, with a fresh budget of attempts.
    */

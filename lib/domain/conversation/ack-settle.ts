@@ -2,6 +2,7 @@
 // refused notice's promise undone, and the pending jobs an episode's end makes unneeded.
 
 import { withEvent } from '../events.ts';
+import { ackTryMessageId } from './ack-claim.ts';
 import type { Ack, Slot, UncertainTry } from './ack-schema.ts';
 import type { Conversation } from './schema.ts';
 
@@ -65,6 +66,8 @@ export function settleAck(
     // claim's for an episode that ended, which a send that did go out overrides.)
     if (job.state === 'failed' || (job.state === 'skipped' && job.reason === 'outside-window'))
       return conversation;
+    // The try the provider reported failed, whose resend is due (Ack.resends): its "sent" is not this one's.
+    if (job.resends && outcome.messageId !== ackTryMessageId(conversation.id, job, slot)) return conversation;
     const sent: Conversation = {
       ...conversation,
       [slot]: {
@@ -77,7 +80,9 @@ export function settleAck(
       },
     };
     const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
-    return withEvent(sent, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
+    // A resend is announced under its own id: the first try's was taken back by its ack.failed.
+    const occurrence = job.resends ? `${episode}:resend:${job.resends}` : String(episode);
+    return withEvent(sent, type, occurrence, outcome.at, { episode, messageId: outcome.messageId });
   }
   // The latest try that may have gone (the one before it was looked for and not found, or it
   // would not have been sent); a try that surely did not go keeps the one before. A failed ack
@@ -118,7 +123,7 @@ export function settleAck(
   // (answered, resolved, the window closed) announces both, each under its own id. A retry of
   // the same write settles the same request, so its copy has the same id.
   // A notice's says which promise is in force: the one it stated is gone with it.
-  const occurrence = `${episode}:${job.requestedAt}`;
+  const occurrence = `${episode}:${job.requestedAt}${job.resends ? `:resend:${job.resends}` : ''}`;
   return withEvent(settled, type, occurrence, outcome.at, {
     episode,
     reason: outcome.reason,

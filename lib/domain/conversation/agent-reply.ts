@@ -21,6 +21,8 @@ export function replyFailed(
     sentAt: string;
     status: 'undelivered' | 'failed';
     errorCode?: string | undefined;
+    /** The provider's code says a later try may go: the agent may send it again. */
+    retryable?: boolean;
     at: Date;
   },
 ): Conversation {
@@ -40,6 +42,7 @@ export function replyFailed(
           messageId: failure.messageId,
           status: failure.status,
           ...(failure.errorCode ? { errorCode: failure.errorCode } : {}),
+          ...(failure.retryable ? { retryable: true } : {}),
           at: failure.at.toISOString(),
           sentAt: failure.sentAt,
         },
@@ -48,6 +51,7 @@ export function replyFailed(
     messageId: failure.messageId,
     status: failure.status,
     errorCode: failure.errorCode ?? null,
+    ...(failure.retryable ? { retryable: true } : {}),
   });
 }
 

@@ -149,6 +149,8 @@ export const ConversationSchema = z.looseObject({
       messageId: z.string(),
       status: z.enum(['undelivered', 'failed']),
       errorCode: z.string().optional(),
+      /** The provider's code says a later try may go (DeliveryUpdate.retryable): worth sending again. */
+      retryable: z.boolean().optional(),
       at: z.string(),
       sentAt: z.string().optional(),
     })

@@ -22,6 +22,10 @@ export const enReasons = {
   'meta.131049': 'WhatsApp held it back to keep the customer from getting too many messages',
   'meta.131050': 'the customer stopped messages from us',
   'meta.551': 'the customer cannot be reached right now',
+  'meta.131000': 'WhatsApp had a passing fault',
+  'meta.131016': 'WhatsApp was briefly unavailable',
+  'meta.130429': 'we sent too many messages at once',
+  'meta.133004': 'WhatsApp was briefly unavailable',
   'error.known': '{text} (error {code})',
   'error.code': 'error {code}',
 
@@ -75,6 +79,7 @@ export const enReasons = {
   'delivery.failed': 'failed',
   'replyFailure.undelivered': 'was not delivered',
   'replyFailure.failed': 'could not be sent',
+  'replyFailure.retryable': 'sent again, it may go through',
 
   'refusal.notSent': 'Not sent',
   'refusal.notResolved': 'Not resolved',

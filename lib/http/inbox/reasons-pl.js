@@ -22,6 +22,10 @@ export const plReasons = {
   'meta.131049': 'WhatsApp wstrzymał wiadomość, żeby klient nie dostawał ich zbyt wiele',
   'meta.131050': 'klient zablokował nasze wiadomości',
   'meta.551': 'z klientem nie da się teraz skontaktować',
+  'meta.131000': 'WhatsApp miał chwilową awarię',
+  'meta.131016': 'WhatsApp był przez chwilę niedostępny',
+  'meta.130429': 'wysłaliśmy naraz zbyt wiele wiadomości',
+  'meta.133004': 'WhatsApp był przez chwilę niedostępny',
   'error.known': '{text} (błąd {code})',
   'error.code': 'błąd {code}',
 
@@ -75,6 +79,7 @@ export const plReasons = {
   'delivery.failed': 'niewysłana',
   'replyFailure.undelivered': 'nie została doręczona',
   'replyFailure.failed': 'nie mogła zostać wysłana',
+  'replyFailure.retryable': 'wysłana ponownie może dotrzeć',
 
   'refusal.notSent': 'Nie wysłano',
   'refusal.notResolved': 'Nie zamknięto',

@@ -75,7 +75,9 @@ export function replyFailureText(failure, provider) {
   if (!failure) return null;
   const error = providerErrorText(provider, failure.errorCode);
   const what = t(failure.status === 'undelivered' ? 'replyFailure.undelivered' : 'replyFailure.failed');
-  return `${what}${error ? `: ${error}` : ''}`;
+  // A transient code (retryable): the agent may send it again; we never do it for them.
+  const again = failure.retryable ? `; ${t('replyFailure.retryable')}` : '';
+  return `${what}${error ? `: ${error}` : ''}${again}`;
 }
 
 /**

@@ -1,0 +1,199 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type FakeMeta, startFakeMeta, type TakenSend } from '#test/support/fake-meta.ts';
+import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { sendEveryAck } from '#test/support/sweeps.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+type ApiMessage = { id: string; kind: string; providerMessageId: string | null };
+
+const WA_ID = '48601234567';
+
+// The Cloud API takes a send and may report it `failed` afterwards, with `errors[].code`. Some
+// codes say a later try may go (131000 something went wrong, 131016 service unavailable, 130429
+// throughput, 131056 pair rate limit, 133004 server temporarily unavailable); others are final
+// (131026 undeliverable, 131047 the window, 131051 unsupported type...). Until stop 31 every
+// `failed` status was final: an ack lost to a passing Cloud outage was never sent again.
+describe('a WhatsApp Cloud send Meta reports failed with a transient code', () => {
+  let sb: TestSwitchboard;
+  let meta: FakeMeta;
+
+  afterEach(async () => {
+    await sb.stop();
+    await meta.close();
+  });
+
+  async function customerWrites(clock?: TestClock): Promise<string> {
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, ...(clock ? { clock } : {}) });
+    meta.useClock(sb.clock);
+    const response = await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: WA_ID }],
+        messages: [
+          {
+            from: WA_ID,
+            id: 'wamid.CUSTOMER1',
+            timestamp: String(Math.floor(sb.clock.now().getTime() / 1000)),
+            type: 'text',
+            text: { body: 'Dzień dobry, kiedy dostawa?' },
+          },
+        ],
+      }),
+    );
+    expect(response.status).toBe(200);
+    await sb.drain();
+    return (await sb.onlyOpenConversation()).id;
+  }
+
+  const failed = (send: TakenSend | undefined, errorCode: number) =>
+    sb.postMeta(meta.webhookOf(send as TakenSend, { status: 'failed', errorCode }));
+
+  async function messagesOf(id: string): Promise<ApiMessage[]> {
+    return ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: ApiMessage[] }).messages;
+  }
+
+  const ackEvents = async () =>
+    (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+
+  it('should send an acknowledgement again, once, when Meta reports it failed with 131000 a minute after it went, however often the status comes', async () => {
+    // Prepare: the ack went
+    const id = await customerWrites();
+    expect(meta.taken).toHaveLength(1);
+
+    // Act: its failed status, three times (Meta retries a webhook); the sweeps that follow
+    sb.clock.advance(60_000);
+    const statuses = [await failed(meta.taken[0], 131000), await failed(meta.taken[0], 131000)];
+    const between = (await sb.onlyOpenConversation()).ack;
+    statuses.push(await failed(meta.taken[0], 131000));
+    await sendEveryAck(sb);
+
+    // Assess: pending for its resend in between, sent again once, on record under its new wamid
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(between).toMatchObject({ state: 'pending', reason: 'delivery-failed:131000' });
+    expect(meta.taken).toHaveLength(2);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    const acks = (await messagesOf(id)).filter((m) => m.kind === 'ack');
+    expect(acks.map((m) => m.providerMessageId)).toEqual([meta.taken[0]?.id, meta.taken[1]?.id]);
+    expect(await ackEvents()).toEqual(['ack.sent', 'ack.failed', 'ack.sent']);
+    const ids = (await sb.events()).filter((e) => e.type === 'ack.sent').map((e) => e.id);
+    expect(new Set(ids).size, 'the resend announced under its own id').toBe(2);
+  });
+
+  it('should stop sending an acknowledgement again after two resends that Meta reports failed, and keep it failed', async () => {
+    // Prepare
+    await customerWrites();
+
+    // Act: every try reported failed (131016, 130429, 133004) shortly after it went
+    for (const code of [131016, 130429, 133004]) {
+      sb.clock.advance(30_000);
+      expect((await failed(meta.taken.at(-1), code)).status).toBe(200);
+      await sendEveryAck(sb);
+    }
+
+    // Assess: three sends in all; failed with the last reason
+    expect(meta.taken).toHaveLength(3);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'failed',
+      reason: 'delivery-failed:133004',
+    });
+  });
+
+  it('should not send an acknowledgement again that Meta reports failed with a final code (131026)', async () => {
+    // Prepare
+    await customerWrites();
+
+    // Act
+    sb.clock.advance(60_000);
+    expect((await failed(meta.taken[0], 131026)).status).toBe(200);
+    await sendEveryAck(sb);
+
+    // Assess
+    expect(meta.taken).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'failed',
+      reason: 'delivery-failed:131026',
+    });
+  });
+
+  it('should not send an acknowledgement again that Meta reports failed with 131000 more than 15 minutes after it went', async () => {
+    // Prepare
+    await customerWrites();
+
+    // Act: the failed status comes 20 minutes on
+    sb.clock.advance(20 * 60_000);
+    expect((await failed(meta.taken[0], 131000)).status).toBe(200);
+    await sendEveryAck(sb);
+
+    // Assess
+    expect(meta.taken).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'failed',
+      reason: 'delivery-failed:131000',
+    });
+  });
+
+  it('should not send an acknowledgement again once an agent answered before its resend was due', async () => {
+    // Prepare: the ack reported failed transiently
+    const id = await customerWrites();
+    sb.clock.advance(60_000);
+    expect((await failed(meta.taken[0], 131000)).status).toBe(200);
+
+    // Act: an agent answers before the resend is due
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' })).status).toBe(201);
+    await sendEveryAck(sb);
+
+    // Assess: the ack and the reply only
+    expect(meta.taken).toHaveLength(2);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'answered' });
+  });
+
+  it('should send a late notice again when Meta reports it failed with 130429 shortly after it went', async () => {
+    // Prepare: Wednesday 10:00 in Warsaw; the ack went; the notice goes 29 minutes before the promise
+    await customerWrites(new TestClock('2026-11-25T10:00:00+01:00'));
+    const replyBy = Date.parse((await sb.onlyOpenConversation()).replyBy as string);
+    sb.clock.set(new Date(replyBy - 29 * 60_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).notice).toMatchObject({ state: 'sent' });
+
+    // Act: Meta reports the notice failed (throughput), then the sweeps
+    sb.clock.advance(30_000);
+    expect((await failed(meta.taken[1], 130429)).status).toBe(200);
+    await sendEveryAck(sb);
+
+    // Assess: sent again once, announced sent, failed, sent
+    expect(meta.taken).toHaveLength(3);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.notice).toMatchObject({ state: 'sent' });
+    expect(Date.parse(conversation.replyBy as string)).toBeGreaterThan(replyBy);
+    const types = (await sb.events()).map((e) => e.type).filter((type) => type.startsWith('notice.'));
+    expect(types).toEqual(['notice.sent', 'notice.failed', 'notice.sent']);
+  });
+
+  it("should mark an agent's reply Meta reports failed with 131016 as failed and retryable, and not send it again itself", async () => {
+    // Prepare: the agent's reply went
+    const id = await customerWrites();
+    sb.clock.advance(10 * 60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' })).status).toBe(201);
+    const reply = meta.taken.at(-1);
+
+    // Act
+    expect((await failed(reply, 131016)).status).toBe(200);
+    await sendEveryAck(sb);
+
+    // Assess: failed, said to be worth sending again; the agent decides
+    const view = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { replyFailure?: Record<string, unknown> };
+    };
+    expect(view.conversation.replyFailure).toMatchObject({
+      status: 'failed',
+      errorCode: '131016',
+      retryable: true,
+    });
+    const events = (await sb.events()).filter((event) => event.type === 'reply.failed');
+    expect(events.map((event) => event.data)).toEqual([expect.objectContaining({ retryable: true })]);
+    expect(meta.taken).toHaveLength(2);
+  });
+});
