@@ -18,6 +18,7 @@ import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { applyDelivery } from './record-updates.ts';
+import { UNCERTAIN_WAIT_MS } from './send-once.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 /**
@@ -81,6 +82,17 @@ export async function lookUpOwed(
       });
     } else sent = looked;
   }
+  // Due at once (its job had failed), asked before a report-only provider's (Meta's) echo or
+  // status could come: it waits for it (settleReported), as a pending try waits UNCERTAIN_WAIT_MS.
+  const reportDue = Date.parse(owed.uncertain.at) + UNCERTAIN_WAIT_MS;
+  if (!sent && reportDue > now.getTime() && reportsOnly(deps, conversation, owed.uncertain, messageId)) {
+    const next = settleLookUp(conversation, owed, {
+      state: 'pending',
+      retryAt: new Date(reportDue),
+      counted: false,
+    });
+    return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
+  }
   if (sent?.providerMessageId) {
     const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
     if (early) await applyDelivery(deps, sent, early);
@@ -91,6 +103,17 @@ export async function lookUpOwed(
   }
   const next = settleLookUp(conversation, owed, { state: 'skipped', reason: 'answered', at: now });
   return { kind: 'done', next, result: { kind: 'skipped', reason: 'answered' } };
+}
+
+/** Whether the uncertain try's provider cannot be asked, only tells us (ChannelSender.reportsSends, no find). */
+function reportsOnly(
+  deps: LookUpDeps,
+  conversation: Conversation,
+  uncertain: UncertainTry,
+  messageId: string,
+): boolean {
+  const sender = lookUpTarget(deps, conversation, uncertain, messageId)?.sender;
+  return sender?.reportsSends === true && sender.find === undefined;
 }
 
 /** A worker whose clock runs this much behind the sweeper's still takes the lookup it queued. */

@@ -338,4 +338,40 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
     expect(acks.map((m) => m.providerMessageId)).toEqual([ack?.id]);
     expect((await sb.events()).filter((event) => event.type === 'ack.sent')).toHaveLength(1);
   });
+
+  it('should record as sent an ended episode’s acknowledgement whose last try lost its answer when its echo comes after its lookup fell due, not skip it', async () => {
+    // Prepare: one try only (it goes to the DLQ); Meta takes the ack, its answer is lost
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1 });
+    meta.useClock(sb.clock);
+    meta.failNext(1, LOST_ANSWER);
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    const [ack] = meta.taken;
+    // An agent answers; the customer writes again: the next episode's ack takes the slot, the
+    // first one's lookup is owed, due at once
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' })).status).toBe(201);
+    sb.clock.advance(60_000);
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(2, { text: 'A kiedy dojdzie?' })]]));
+    await sb.drain();
+
+    // Act: the owed lookup runs before Meta's echo of the first ack comes; then the echo
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const echo = await sb.postMeta(meta.webhookOf(ack as never, { appId: TEST_META_APP_ID }));
+    sb.clock.advance(UNCERTAIN_WAIT_MS);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the ack the customer got is on record and announced sent, never skipped
+    expect(echo.status).toBe(200);
+    const acks = (await messagesOf(sb, id)).filter((m) => m.kind === 'ack');
+    expect(acks.map((m) => m.providerMessageId)).toContain(ack?.id);
+    const first = (await sb.events()).filter(
+      (event) => event.type.startsWith('ack.') && event.data.episode === 1 && event.type !== 'ack.failed',
+    );
+    expect(first.map((event) => event.type)).toEqual(['ack.sent']);
+  });
 });
