@@ -49,11 +49,7 @@ export async function settleReported(
   if (reply) return settleReply(deps, conversation, messageId, reported, reply);
   for (const slot of ['ack', 'notice'] as const) {
     const job = conversation[slot];
-    if (
-      job?.uncertain &&
-      job.state === 'pending' &&
-      ackTryMessageId(conversation.id, job, slot) === messageId
-    )
+    if (job?.uncertain && awaitsReport(job) && ackTryMessageId(conversation.id, job, slot) === messageId)
       return settleAutomatic(
         deps,
         conversation,
@@ -66,6 +62,16 @@ export async function settleReported(
     (l) => ackMessageId(conversation.id, l.episode, l.slot) === messageId,
   );
   if (owed) return settleAutomatic(deps, conversation, owed, messageId, reported);
+}
+
+/**
+ * A job whose last try lost its answer and that waits for its report: pending for its next try, or
+ * failed only because its tries ran out (dead-lettered, its redrive would ask first). Not one a
+ * worker holds (sending: it reads the report before sending) nor one the provider refused.
+ */
+function awaitsReport(job: NonNullable<Conversation[Slot]>): boolean {
+  if (!job.uncertain) return false;
+  return job.state === 'pending' || (job.state === 'failed' && job.deadLetteredAt !== undefined);
 }
 
 async function conversationOf(deps: UpdateDeps, place: Place): Promise<Conversation | null> {
@@ -124,8 +130,11 @@ async function settleAutomatic(
   const sent = { state: 'sent', at: new Date(message.createdAt), messageId } as const;
   await updateConversation(deps.store, conversation.id, (current) => {
     const inSlot = current[slot];
-    if (inSlot?.episode === episode && inSlot.state === 'pending' && inSlot.uncertain) {
-      const settled = settleAck(current, episode, sent, slot);
+    if (inSlot?.episode === episode && awaitsReport(inSlot)) {
+      // A dead-lettered one's failure was only that we could not learn whether it went: it did.
+      const reopened =
+        inSlot.state === 'failed' ? { ...current, [slot]: { ...inSlot, state: 'sending' } } : current;
+      const settled = settleAck(reopened, episode, sent, slot);
       // What it stated holds, as when its worker finds it stored (an ended episode's promise is
       // no longer anyone's to move).
       if (ackNoLongerNeeded(current, episode)) return settled;

@@ -374,4 +374,28 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
     );
     expect(first.map((event) => event.type)).toEqual(['ack.sent']);
   });
+  it('should record as sent an acknowledgement whose last try lost its answer and went to the DLQ when its echo comes after', async () => {
+    // Prepare: one try only; Meta takes the ack, its answer is lost: failed, dead-lettered
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1 });
+    meta.useClock(sb.clock);
+    meta.failNext(1, LOST_ANSWER);
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    const [ack] = meta.taken;
+
+    // Act: its echo
+    sb.clock.advance(30_000);
+    const echo = await sb.postMeta(meta.webhookOf(ack as never, { appId: TEST_META_APP_ID }));
+
+    // Assess: on record as sent under Meta's id, announced sent after the failure it corrects
+    expect(echo.status).toBe(200);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.ack).toMatchObject({ state: 'sent' });
+    const acks = (await messagesOf(sb, conversation.id)).filter((m) => m.kind === 'ack');
+    expect(acks.map((m) => m.providerMessageId)).toEqual([ack?.id]);
+    const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+    expect(types).toEqual(['ack.failed', 'ack.sent']);
+  });
 });
