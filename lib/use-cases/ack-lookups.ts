@@ -1,6 +1,6 @@
 import {
-  ackMessageId,
   ackRetryAt,
+  ackTryMessageId,
   type Conversation,
   type OwedLookUp,
   type SentVia,
@@ -60,7 +60,7 @@ export async function lookUpOwed(
 > {
   if (Date.parse(owed.retryAt) - LOOKUP_CLOCK_SKEW_MS > now.getTime())
     return { kind: 'nothing-to-do', reason: 'not-yet' };
-  const messageId = ackMessageId(conversation.id, owed.episode, owed.slot);
+  const messageId = ackTryMessageId(conversation.id, owed, owed.slot);
   let sent = await deps.store.getMessage(messageId);
   if (!sent) {
     const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);

@@ -2,7 +2,6 @@
 
 import { mayBeAlias } from '#lib/domain/contact.ts';
 import {
-  ackMessageId,
   ackNoLongerNeeded,
   ackTryMessageId,
   type Conversation,
@@ -58,9 +57,7 @@ export async function settleReported(
         reported,
       );
   }
-  const owed = conversation.lookUps?.find(
-    (l) => ackMessageId(conversation.id, l.episode, l.slot) === messageId,
-  );
+  const owed = conversation.lookUps?.find((l) => ackTryMessageId(conversation.id, l, l.slot) === messageId);
   if (owed) return settleAutomatic(deps, conversation, owed, messageId, reported);
 }
 

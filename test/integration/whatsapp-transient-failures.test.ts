@@ -196,4 +196,44 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
     expect(events.map((event) => event.data)).toEqual([expect.objectContaining({ retryable: true })]);
     expect(meta.taken).toHaveLength(2);
   });
+
+  it('should look up the resend, not the failed first try, when a resend lost its answer and the episode ended before its next try', async () => {
+    // Prepare: the ack went, Meta reported it failed (131000); its resend is taken, its answer lost
+    const id = await customerWrites();
+    sb.clock.advance(60_000);
+    expect((await failed(meta.taken[0], 131000)).status).toBe(200);
+    meta.failNext(1, { status: 504, gateway: true, taken: true });
+    sb.clock.advance(3 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'pending',
+      reason: 'SEND_UNCERTAIN',
+    });
+    // No status of the resend comes: the agent answers, the customer writes again, and the ended
+    // episode's ack is owed its lookup
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' })).status).toBe(201);
+    sb.clock.advance(60_000);
+    await sb.postMeta(
+      whatsappEnvelope({
+        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: WA_ID }],
+        messages: [
+          {
+            from: WA_ID,
+            id: 'wamid.CUSTOMER2',
+            timestamp: String(Math.floor(sb.clock.now().getTime() / 1000)),
+            type: 'text',
+            text: { body: 'A o której?' },
+          },
+        ],
+      }),
+    );
+
+    // Act: the lookup's wait passes
+    await sendEveryAck(sb);
+
+    // Assess: the first episode's ack ends skipped (the resend not found), never "sent" as the failed first try
+    const first = (await sb.events()).filter((e) => e.type.startsWith('ack.') && e.data.episode === 1);
+    expect(first.map((e) => e.type)).toEqual(['ack.sent', 'ack.failed', 'ack.skipped']);
+  });
 });

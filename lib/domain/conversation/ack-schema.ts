@@ -117,6 +117,8 @@ export const OwedLookUpSchema = z.looseObject({
   /** When the sweeper last queued its job: not again before another grace period (as Ack.enqueuedAt). */
   enqueuedAt: z.string().optional(),
   uncertain: AckSchema.shape.uncertain.unwrap(),
+  /** Its job's Ack.resends: the try looked up is that resend's (ackTryMessageId), not the failed first one. */
+  resends: z.number().int().positive().optional(),
 });
 export type OwedLookUp = z.infer<typeof OwedLookUpSchema>;
 

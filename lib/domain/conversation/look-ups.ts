@@ -88,6 +88,7 @@ function withOwedLookUp(
     attempts: 0,
     retryAt,
     uncertain,
+    ...(job.resends ? { resends: job.resends } : {}),
   };
   const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
   return { ...conversation, lookUps: [...others, owed].slice(-MAX_LOOK_UPS) };
