@@ -1,6 +1,27 @@
 import { relative } from 'node:path';
 import { ConfigError } from '#lib/config/env.ts';
+import { DEFAULT_DATA_DIR } from './paths.ts';
 import { startLocal } from './server.ts';
+
+/** A value as a POSIX shell reads it back, quoted only when it has to be. */
+function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * What the CLIs (simulate, keys, report) need in the environment to reach this npm start: they
+ * find its secrets by SWITCHBOARD_DATA_DIR and its URL by PORT, so a data dir or port other than
+ * the defaults goes in front of the banner's commands (empty for the defaults).
+ */
+function cliEnvironment(dataDir: string, url: string): string {
+  const port = new URL(url).port;
+  return [
+    ...(dataDir === DEFAULT_DATA_DIR ? [] : [`SWITCHBOARD_DATA_DIR=${shellWord(dataDir)}`]),
+    ...(port === '3000' ? [] : [`PORT=${port}`]),
+  ]
+    .map((assignment) => `${assignment} `)
+    .join('');
+}
 
 // `npm start`: Switchboard with everything embedded, ready in about a second.
 const started = performance.now();
@@ -36,11 +57,13 @@ try {
     }
     lines.push(`    AGENT_API_TOKEN=${secrets.values.AGENT_API_TOKEN}`);
   }
+  const cliEnv = cliEnvironment(local.dataDir, local.url);
   lines.push(
     '',
     ...(twilioUsed
-      ? ['Send a test SMS:', '  npm run simulate -- sms --from +48601234567 --body "Dzień dobry"']
-      : ['Send a test Messenger message:', '  npm run simulate -- messenger --body "Dzień dobry"']),
+      ? ['Send a test SMS:', `  ${cliEnv}npm run simulate -- sms --from +48601234567 --body "Dzień dobry"`]
+      : ['Send a test Messenger message:', `  ${cliEnv}npm run simulate -- messenger --body "Dzień dobry"`]),
+    ...(cliEnv ? [`  (npm run keys and npm run report need the same ${cliEnv.trim()})`] : []),
     'See the open conversations:',
     `  curl -s -H "Authorization: Bearer ${secrets?.values.AGENT_API_TOKEN ?? '$AGENT_API_TOKEN'}" ${local.url}/api/conversations`,
     '',

@@ -36,6 +36,19 @@ function simulate(dataDir: string, args: string[]): Promise<Ran> {
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
 }
 
+/** Runs one command line as a developer pastes it into a terminal. */
+function shell(line: string, env: NodeJS.ProcessEnv): Promise<Ran> {
+  const child = spawn('sh', ['-c', line], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
 // One contact per channel: simulate shows the newest conversation, and phone channels share one.
 const CASES = [
   { channel: 'sms', from: '+48601000001', contact: 'phone:+48601000001', shows: 'outbound ack (sms)' },
@@ -178,5 +191,28 @@ describe('npm run simulate', () => {
     expect(key.mode & 0o777).toBe(0o600);
     expect(cert).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
     expect(running.output()).toContain('arn:aws:sns:eu-central-1:000000000000:switchboard-dev-mail');
+  });
+
+  // Found by a review of the first hour at stop 31: npm start on its own data dir and port, then the
+  // banner's simulate line as printed: "Nothing answers at http://localhost:3000"; with PORT alone,
+  // simulate made up dev secrets in .switchboard/ and got 403 SIGNATURE_INVALID, saying nothing more.
+  it("should reach this npm start with the banner's own simulate line, naming its data dir and port", async () => {
+    // Prepare: the line as printed, run by a shell without the test's SWITCHBOARD_DATA_DIR or PORT
+    const line = running
+      .output()
+      .split('\n')
+      .find((l) => l.includes('npm run simulate -- sms'))
+      ?.trim();
+    expect(line).toBeDefined();
+    const { SWITCHBOARD_DATA_DIR: _dir, PORT: _port, ...env } = childEnv(dataDir);
+
+    // Act
+    const ran = await shell(line ?? '', env);
+
+    // Assess: it names where this npm start keeps its secrets and where it listens
+    expect(line).toContain(`SWITCHBOARD_DATA_DIR=${dataDir} `);
+    expect(line).toContain(`PORT=${new URL(running.url).port} `);
+    expect(ran.code, ran.output).toBe(0);
+    expect(ran.output).toContain('POST /webhooks/twilio/messaging -> 200');
   });
 });
