@@ -1,15 +1,40 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '#lib/config/env.ts';
+import { ConfigError, SECRET_NAMES } from '#lib/config/env.ts';
 import { BusinessConfigError } from '#lib/domain/business-config.ts';
 import { CalendarError } from '#lib/domain/calendar.ts';
-import { loadDevSecrets } from './dev-secrets.ts';
+import { type DevSecrets, loadDevSecrets } from './dev-secrets.ts';
 import { dataDirOf } from './paths.ts';
 
 /** Wrong arguments: print the usage, exit 2. */
 export class UsageError extends Error {}
 /** The command could not do its work: print the message, exit 1. */
 export class CliError extends Error {}
+
+/** Whether an npm start has kept its dev secrets in this data dir. */
+function hasDevSecrets(dataDir: string): Promise<boolean> {
+  return access(join(dataDir, 'dev-secrets.json')).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The dev secrets of the npm start whose data dir the environment names (SWITCHBOARD_DATA_DIR,
+ * else .switchboard/), each overridden by the environment. Only read: loadDevSecrets would
+ * generate (and save) secrets no running server knows, and everything signed or sent with them
+ * would be refused.
+ */
+export async function existingDevSecrets(env: NodeJS.ProcessEnv): Promise<DevSecrets> {
+  const dataDir = dataDirOf(env);
+  if (!(await hasDevSecrets(dataDir)) && !SECRET_NAMES.every((name) => env[name]?.trim())) {
+    throw new CliError(
+      `No dev secrets in ${dataDir}: no npm start has used that data dir. Start one (npm start), or set ` +
+        'SWITCHBOARD_DATA_DIR to the data dir your npm start uses (its banner names it).',
+    );
+  }
+  return loadDevSecrets(dataDir, env);
+}
 
 /**
  * The token the CLIs talk to the running Switchboard with: AGENT_API_TOKEN from the
@@ -20,11 +45,7 @@ export async function apiToken(env: NodeJS.ProcessEnv): Promise<string> {
   if (fromEnv) return fromEnv;
   const dataDir = dataDirOf(env);
   // loadDevSecrets would generate (and save) a token no server knows: only read an existing file.
-  const exists = await access(join(dataDir, 'dev-secrets.json')).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
+  if (!(await hasDevSecrets(dataDir))) {
     throw new CliError(
       `No AGENT_API_TOKEN in the environment and no dev secrets in ${dataDir}: set AGENT_API_TOKEN, ` +
         'or SWITCHBOARD_DATA_DIR to the data dir npm start uses.',

@@ -2,8 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
-import { loadDevSecrets } from './dev-secrets.ts';
+import { existingDevSecrets, exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
 import { loadDevSnsIdentity } from './dev-sns.ts';
 import { dataDirOf } from './paths.ts';
 import { type SignedWebhook, twilioStatusParams, twilioWebhook } from './simulate-payloads.ts';
@@ -85,7 +84,7 @@ async function simulate(argv: readonly string[]): Promise<number> {
   }
 
   const dataDir = dataDirOf(process.env);
-  const secrets = (await loadDevSecrets(dataDir, process.env)).values;
+  const secrets = (await existingDevSecrets(process.env)).values;
   const target = serverUrl(values.url, process.env);
   const publicUrl = (process.env.PUBLIC_URL?.trim() || target).replace(/\/+$/, '');
   if (channel === 'status') {
@@ -112,7 +111,7 @@ async function simulate(argv: readonly string[]): Promise<number> {
       publicUrl,
       sharedKey: sharedKeyOf(process.env),
     });
-    if (!(await post(target, hook))) return 1;
+    if (!(await post(target, hook, dataDir))) return 1;
     return showConversationOf(target, secrets.AGENT_API_TOKEN, `phone:${sent.to.replace(/^whatsapp:/, '')}`);
   }
   const options: Options = {
@@ -126,13 +125,13 @@ async function simulate(argv: readonly string[]): Promise<number> {
 
   const sns = channel === 'email-ses' ? await loadDevSnsIdentity(dataDir) : null;
   for (const hook of webhooksFor(channel, options, { secrets, sns }, publicUrl)) {
-    if (!(await post(target, hook))) return 1;
+    if (!(await post(target, hook, dataDir))) return 1;
   }
   return showLatestConversation(target, secrets.AGENT_API_TOKEN);
 }
 
 /** Posts one signed webhook and prints the answer; false when it was not a 2xx. */
-async function post(target: string, hook: SignedWebhook): Promise<boolean> {
+async function post(target: string, hook: SignedWebhook, dataDir: string): Promise<boolean> {
   let response: Response;
   try {
     response = await fetch(`${target}${hook.path}`, {
@@ -141,10 +140,20 @@ async function post(target: string, hook: SignedWebhook): Promise<boolean> {
       body: hook.body,
     });
   } catch {
-    process.stderr.write(`Nothing answers at ${target}: start Switchboard first with npm start\n`);
+    process.stderr.write(
+      `Nothing answers at ${target}: is Switchboard running (npm start)? Pass --url or set PORT, as its banner prints.\n`,
+    );
     return false;
   }
   process.stdout.write(`POST ${hook.path} -> ${response.status}\n${await response.text()}\n`);
+  if (response.status === 403) {
+    // The usual cause: another npm start (another data dir) listens there, with its own secrets.
+    process.stderr.write(
+      `${target} refused the signature: it was signed with the dev secrets in ${dataDir}. Run simulate ` +
+        'with the SWITCHBOARD_DATA_DIR (and PORT) of the npm start that listens there, as its banner ' +
+        'prints them, and with the same PUBLIC_URL if it has one.\n',
+    );
+  }
   return response.ok;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,5 +214,58 @@ describe('npm run simulate', () => {
     expect(line).toContain(`PORT=${new URL(running.url).port} `);
     expect(ran.code, ran.output).toBe(0);
     expect(ran.output).toContain('POST /webhooks/twilio/messaging -> 200');
+  });
+
+  it('should say which data dir it needs, and sign nothing, when the data dir has no dev secrets', async () => {
+    // Prepare: a data dir no npm start ever used
+    const other = await mkdtemp(join(tmpdir(), 'switchboard-simulate-other-'));
+    try {
+      // Act
+      const ran = await simulate(other, ['sms', '--url', running.url]);
+
+      // Assess: no secrets made up (no server knows them), no webhook posted
+      expect(ran.code).toBe(1);
+      expect(ran.output).toContain(`No dev secrets in ${other}`);
+      expect(ran.output).toContain('SWITCHBOARD_DATA_DIR');
+      expect(ran.output).not.toContain('POST /webhooks');
+      await expect(stat(join(other, 'dev-secrets.json'))).rejects.toThrow();
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('should say how to point it at npm start, as keys and report do, when nothing answers where it looked', async () => {
+    // Act: a port nothing listens on (npm start on another one)
+    const ran = await simulate(dataDir, ['sms', '--url', 'http://127.0.0.1:9']);
+
+    // Assess
+    expect(ran.code).toBe(1);
+    expect(ran.output).toContain(
+      'Nothing answers at http://127.0.0.1:9: is Switchboard running (npm start)?',
+    );
+    expect(ran.output).toContain('Pass --url or set PORT');
+  });
+
+  it("should say the running Switchboard uses other secrets when it refuses simulate's signature", async () => {
+    // Prepare: another data dir, with dev secrets of its own (an npm start of last week)
+    const other = await mkdtemp(join(tmpdir(), 'switchboard-simulate-stale-'));
+    try {
+      const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
+      await writeFile(
+        join(other, 'dev-secrets.json'),
+        JSON.stringify({ ...secrets, TWILIO_AUTH_TOKEN: 'f'.repeat(32) }),
+      );
+
+      // Act
+      const ran = await simulate(other, ['sms', '--url', running.url]);
+
+      // Assess: the 403, then what to check
+      expect(ran.code).toBe(1);
+      expect(ran.output).toContain('-> 403');
+      expect(ran.output).toContain(`signed with the dev secrets in ${other}`);
+      expect(ran.output).toContain('SWITCHBOARD_DATA_DIR');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });
