@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildAppConfig } from '#lib/config/app-config.ts';
-import { ConfigError, parseEnv, requireSecrets } from '#lib/config/env.ts';
+import { ConfigError, EnvSchema, parseEnv, requireSecrets } from '#lib/config/env.ts';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { serverUrl } from '#lib/local/cli-support.ts';
+import { PROJECT_ROOT } from '#lib/local/paths.ts';
 
 const SECRETS = {
   TWILIO_AUTH_TOKEN: 'token-value-never-shown',
@@ -135,5 +138,26 @@ describe('the environment', () => {
     expect(local.sender).toBe('outbox');
     expect(production.sender).toBe('provider');
     expect(production.publicUrl).toBe('http://localhost:3000');
+  });
+
+  // Found by a review of the first hour at stop 31: the table lacked five variables the code reads
+  // (META_GRAPH_BASE_URL, SWITCHBOARD_S3_ENDPOINT, MAIL_RECHECK_QUEUE_URL, MAIL_RECOVERY_AFTER_MINUTES,
+  // AWS_REGION) and the one the ack worker reads itself (STATS_QUEUE_ARN).
+  it("should have every variable it reads in the README's configuration table", () => {
+    // Prepare: the table's first column, between "## Configuration" and the next paragraph
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'));
+    const table = section.slice(section.indexOf('\n|'), section.indexOf('\n\n', section.indexOf('\n|')));
+    const documented = new Set(
+      table
+        .split('\n')
+        .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])),
+    );
+
+    // Act: what parseEnv reads, and the ack worker's own variable (functions/ack-worker.ts)
+    const read = [...Object.keys(EnvSchema.shape), 'STATS_QUEUE_ARN'];
+
+    // Assess
+    expect(read.filter((name) => !documented.has(name))).toEqual([]);
   });
 });
