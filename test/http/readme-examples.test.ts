@@ -136,4 +136,29 @@ describe("README's agents' tool examples", () => {
     const conversation = await (await sb.api(`/api/conversations/${conversationId}`)).json();
     expect(conversation.conversation).toMatchObject({ status: 'resolved', assignee: 'anna' });
   });
+
+  // Found by the same review: the types lacked the conversation's assignee and a message's
+  // delivery, fullText and template, which the API answers.
+  it("should name in the README's types every field the OpenAPI document gives a conversation and a message", async () => {
+    // Prepare: the README's ts block of the API's types
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('```ts\nConversation = {');
+    const types = readme.slice(start, readme.indexOf('\n```', start));
+    const conversation = types.slice(0, types.indexOf('\nMessage = {'));
+    const message = types.slice(types.indexOf('\nMessage = {'));
+
+    // Act
+    const openapi = (await (await sb.runtime.app.request('/api/openapi.json')).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const missing = (block: string, schema: string) =>
+      Object.keys(openapi.components.schemas[schema]?.properties ?? {}).filter(
+        (name) => !new RegExp(`[{ ,]${name}\\??(:|,| }| /\\*)`).test(block),
+      );
+
+    // Assess
+    expect(start).toBeGreaterThan(0);
+    expect(missing(conversation, 'Conversation')).toEqual([]);
+    expect(missing(message, 'Message')).toEqual([]);
+  });
 });
