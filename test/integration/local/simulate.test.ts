@@ -268,4 +268,44 @@ describe('npm run simulate', () => {
       await rm(other, { recursive: true, force: true });
     }
   });
+
+  // Found by the same review: the README showed "(MessageSid SM…)" on the POST line, no contact key
+  // and no channels, none of which simulate printed.
+  it("should print what the README's example shows", async () => {
+    // Prepare: the README's command and the output it shows, each line a pattern (ids, times and
+    // message texts vary)
+    const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const command = 'npm run simulate -- sms --from +48601234567 --body "Dzień dobry"';
+    const commandBlock = readme.indexOf(`\`\`\`sh\n${command}\n\`\`\`\n`);
+    const open = readme.indexOf('```\n', commandBlock + command.length + 10) + 4;
+    const lines = readme.slice(open, readme.indexOf('\n```', open)).split('\n');
+    const patterns = lines
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const escaped = line
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/conv_[a-z0-9]+/g, 'conv_[a-z0-9]+')
+          .replace(/\d{4}-\d\d-\d\dT[\d:]+\\\.\d+\\\+\d\d:\d\d/g, '\\S+');
+        return new RegExp(
+          `^${/^ {2}\S/.test(line) ? escaped.replace(/\\\): .*$/, '\\): .*') : escaped}$`,
+          'm',
+        );
+      });
+
+    // Act
+    const ran = await simulate(dataDir, [
+      'sms',
+      '--from',
+      '+48601234567',
+      '--body',
+      'Dzień dobry',
+      '--url',
+      running.url,
+    ]);
+
+    // Assess
+    expect(ran.code, ran.output).toBe(0);
+    expect(patterns.length).toBeGreaterThan(4);
+    expect(patterns.filter((pattern) => !pattern.test(ran.output)).map(String)).toEqual([]);
+  });
 });
