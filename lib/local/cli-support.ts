@@ -54,6 +54,18 @@ export async function apiToken(env: NodeJS.ProcessEnv): Promise<string> {
   return (await loadDevSecrets(dataDir, env)).values.AGENT_API_TOKEN;
 }
 
+/**
+ * What a CLI says when the running Switchboard refused its token (401): where the token came
+ * from, and, for a data dir's, that it is probably another npm start's.
+ */
+export function tokenRefused(base: string, env: NodeJS.ProcessEnv): CliError {
+  const source = env.AGENT_API_TOKEN?.trim()
+    ? 'the AGENT_API_TOKEN set in the environment is not its own'
+    : `the AGENT_API_TOKEN in ${join(dataDirOf(env), 'dev-secrets.json')} is another npm start's: set ` +
+      'SWITCHBOARD_DATA_DIR (and PORT) as the banner of the npm start that listens there prints them';
+  return new CliError(`${base} refused the token (401): ${source}.`);
+}
+
 /** The running Switchboard's base URL: `--url`, else npm start's on PORT (3000 by default). */
 export function serverUrl(url: string | undefined, env: NodeJS.ProcessEnv): string {
   return (url ?? `http://localhost:${env.PORT?.trim() || 3000}`).replace(/\/+$/, '');

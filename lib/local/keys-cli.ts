@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { API_KEY_SCOPES } from '#lib/domain/api-key.ts';
-import { apiToken, CliError, exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
+import { apiToken, CliError, exitCodeFor, serverUrl, tokenRefused, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run keys -- <create|list|revoke> [options]
 
@@ -76,7 +76,7 @@ function parse(argv: readonly string[]) {
 
 type Client = (method: string, path: string, body?: unknown) => Promise<Response>;
 
-function client(base: string, token: string): Client {
+function client(base: string, token: string, env: NodeJS.ProcessEnv): Client {
   return async (method, path, body) => {
     let response: Response;
     try {
@@ -102,11 +102,7 @@ function client(base: string, token: string): Client {
     } catch {
       // Not our JSON error body (another server on that port?): show it as it came.
     }
-    if (response.status === 401) {
-      throw new CliError(
-        `${base} refused the token (401): AGENT_API_TOKEN does not match the running Switchboard's.`,
-      );
-    }
+    if (response.status === 401) throw tokenRefused(base, env);
     throw new CliError(`${method} ${path} -> ${response.status}: ${detail}`);
   };
 }
@@ -174,7 +170,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     const base = serverUrl(url, env);
-    const lines = await run(command, client(base, await apiToken(env)));
+    const lines = await run(command, client(base, await apiToken(env), env));
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Figures } from '#lib/domain/service-level.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { apiToken, CliError, exitCodeFor, serverUrl, UsageError } from './cli-support.ts';
+import { apiToken, CliError, exitCodeFor, serverUrl, tokenRefused, UsageError } from './cli-support.ts';
 
 const USAGE = `Usage: npm run report -- --from YYYY-MM-DD --to YYYY-MM-DD [--channel sms] [--url <base>]
 
@@ -42,7 +42,12 @@ function parse(argv: readonly string[]) {
   });
 }
 
-async function fetchReport(base: string, token: string, options: Options): Promise<ServiceLevelReport> {
+async function fetchReport(
+  base: string,
+  token: string,
+  options: Options,
+  env: NodeJS.ProcessEnv,
+): Promise<ServiceLevelReport> {
   const query = new URLSearchParams({ from: options.from, to: options.to });
   if (options.channel) query.set('channel', options.channel);
   let response: Response;
@@ -55,10 +60,7 @@ async function fetchReport(base: string, token: string, options: Options): Promi
       `Nothing answers at ${base}: is Switchboard running (npm start)? Pass --url or set PORT.`,
     );
   }
-  if (response.status === 401)
-    throw new CliError(
-      `${base} refused the token (401): AGENT_API_TOKEN does not match the running Switchboard's.`,
-    );
+  if (response.status === 401) throw tokenRefused(base, env);
   const text = await response.text();
   if (!response.ok) {
     let detail = text;
@@ -160,7 +162,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     const base = serverUrl(options.url, env);
-    const report = await fetchReport(base, await apiToken(env), options);
+    const report = await fetchReport(base, await apiToken(env), options, env);
     process.stdout.write(`${formatReport(report).join('\n')}\n`);
     return 0;
   } catch (error) {

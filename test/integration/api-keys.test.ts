@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -653,6 +653,31 @@ describe('npm run keys', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('refused the token (401)');
+  });
+
+  // Found by a review of the first hour at stop 31: keys run without the SWITCHBOARD_DATA_DIR of the
+  // npm start it reached said only "AGENT_API_TOKEN does not match", though none was set.
+  it('should say where the refused token came from: the environment, or a data dir and how to name the right one', async () => {
+    // Prepare: another data dir, with the dev secrets of another npm start
+    const other = await mkdtemp(join(tmpdir(), 'switchboard-keys-other-'));
+    try {
+      await writeFile(
+        join(other, 'dev-secrets.json'),
+        JSON.stringify({ AGENT_API_TOKEN: 'dev_another-start' }),
+      );
+
+      // Act
+      const fromDataDir = await keysCli(['list', '--url', url], { ...env, SWITCHBOARD_DATA_DIR: other });
+      const fromEnv = await keysCli(['list', '--url', url], { ...env, AGENT_API_TOKEN: 'dev_not-the-token' });
+
+      // Assess
+      expect(fromDataDir.code).toBe(1);
+      expect(fromDataDir.stderr).toContain(`the AGENT_API_TOKEN in ${join(other, 'dev-secrets.json')}`);
+      expect(fromDataDir.stderr).toContain('SWITCHBOARD_DATA_DIR');
+      expect(fromEnv.stderr).toContain('the AGENT_API_TOKEN set in the environment');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it('should explain the usage on a bad command or an unknown scope', async () => {
