@@ -63,9 +63,9 @@ async function show(
   );
   for (const message of detail.messages) {
     const delivery = message.delivery ? ` [${message.delivery.status}]` : '';
-    process.stdout.write(
-      `  ${message.direction} ${message.kind} (${message.channel})${delivery}: ${message.text.replace(/\n/g, '\n    ')}\n`,
-    );
+    // A call has no text: its line ends with what it was.
+    const text = message.text === '' ? '' : `: ${message.text.replace(/\n/g, '\n    ')}`;
+    process.stdout.write(`  ${message.direction} ${message.kind} (${message.channel})${delivery}${text}\n`);
   }
   return 0;
 }

@@ -180,6 +180,8 @@ describe('npm run simulate', () => {
     expect(ran.output).toContain('(phone:+48226543210), reply by ');
     expect(ran.output).toContain('ack sent (spoken-on-call)');
     expect(ran.output).not.toContain('outbound ack');
+    // A call has no text: its line ends with the channel, not a colon and nothing
+    expect(ran.output).toMatch(/^ {2}inbound call \(voice\)$/m);
   });
 
   it('should have kept the dev SNS identity that email-ses made private, and named the dev topic at start', async () => {
