@@ -248,6 +248,17 @@ export function switchedOffRetryAt(now: Date): Date {
 /** Why a pending ack or notice waits while its channel is switched off (AppConfig.misconfiguredChannels). */
 export const SWITCHED_OFF_REASON = 'CHANNEL_MISCONFIGURED';
 
+/** An ack or notice its channel's configuration kept from going: pending, the claim's try given back. */
+export function switchedOffWait(claimedAttempts: number | undefined, now: Date) {
+  const attempts = Math.max(0, (claimedAttempts ?? 1) - 1);
+  return {
+    state: 'pending',
+    reason: SWITCHED_OFF_REASON,
+    retryAt: switchedOffRetryAt(now),
+    attempts,
+  } as const;
+}
+
 /**
  * After a lookup that could not be made: the job pending again, counted as a try, backing off
  * like any; null once its tries are spent (then it is skipped: the episode no longer needs it).

@@ -17,7 +17,7 @@ import { composeAck, composeNotice } from '#lib/domain/texts/index.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
 import type { OutboundText } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
-import { lookUpEnded, lookUpTarget, SWITCHED_OFF_REASON, switchedOffRetryAt, viaOf } from './ack-lookups.ts';
+import { lookUpEnded, lookUpTarget, switchedOffWait, viaOf } from './ack-lookups.ts';
 import { trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { windowClosed } from './reply-window.ts';
@@ -110,13 +110,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // try given back, and the sweeper queues it every SWITCHED_OFF_WAIT_MS until a deployment
   // that can send it runs (the re-checks above and the claim's apply then, as to any try).
   const waitSwitchedOff = async (): Promise<SendAckResult> => {
-    const attempts = Math.max(0, (conversation[slot]?.attempts ?? 1) - 1);
-    await settle({
-      state: 'pending',
-      reason: SWITCHED_OFF_REASON,
-      retryAt: switchedOffRetryAt(now),
-      attempts,
-    });
+    await settle(switchedOffWait(conversation[slot]?.attempts, now));
     deps.log.info('automatic message waits for its channel to be configured', {
       conversationId: conversation.id,
       slot,
