@@ -6,10 +6,12 @@ import {
   halfConfiguredChannels,
   type MisconfiguredChannel,
   missingTwilio,
+  type TokenlessChannel,
+  tokenlessMetaChannels,
   unansweredEmail,
 } from './misconfigured-channels.ts';
 
-export type { MisconfiguredChannel } from './misconfigured-channels.ts';
+export type { MisconfiguredChannel, TokenlessChannel } from './misconfigured-channels.ts';
 
 /** Everything a running Switchboard needs, parsed once at start-up. */
 export type AppConfig = {
@@ -80,6 +82,12 @@ export type AppConfig = {
    * reported only: its webhooks stay up (the mail is recorded), it cannot be answered.
    */
   misconfiguredChannels: MisconfiguredChannel[];
+  /**
+   * Messenger or Instagram without its sending token, Meta's webhook on (production only): their
+   * messages are recorded, their acks wait (CHANNEL_MISCONFIGURED) and agents' replies are
+   * refused 503; reported as each message arrives, never at start (the channel may be unused).
+   */
+  tokenlessChannels: TokenlessChannel[];
   /**
    * Channels the deployment says it does not use (SWITCHBOARD_TWILIO=off): absent, as a channel
    * never set up (its webhooks 404, nothing sent through it), and never reported as misconfigured.
@@ -226,6 +234,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
     agentApiToken,
     agentApiTokenRefused,
     misconfiguredChannels,
+    tokenlessChannels: tokenlessMetaChannels(env, production),
     unusedChannels: twilioUsed ? [] : ['twilio'],
     business,
     sender,

@@ -71,6 +71,24 @@ export function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
   return found;
 }
 
+/** A Meta channel whose messages arrive but cannot be answered: its sending token is missing. */
+export type TokenlessChannel = { channel: 'messenger' | 'instagram'; missing: string[] };
+
+/**
+ * Messenger or Instagram without its sending token while Meta's webhook is on (production only):
+ * Meta sends a channel's messages only for a Page (an Instagram account) the business subscribed
+ * to the app, so one arriving means the channel is used and its token was forgotten. Not reported
+ * at start (a business may use neither): its messages are recorded, their acks and late notices
+ * wait (CHANNEL_MISCONFIGURED) and each one arriving is reported (ChannelMisconfigured).
+ */
+export function tokenlessMetaChannels(env: Env, production: boolean): TokenlessChannel[] {
+  if (!production || !env.META_APP_SECRET || !env.META_VERIFY_TOKEN) return [];
+  const found: TokenlessChannel[] = [];
+  if (!env.META_PAGE_ACCESS_TOKEN) found.push({ channel: 'messenger', missing: ['META_PAGE_ACCESS_TOKEN'] });
+  if (!env.INSTAGRAM_ACCESS_TOKEN) found.push({ channel: 'instagram', missing: ['INSTAGRAM_ACCESS_TOKEN'] });
+  return found;
+}
+
 /**
  * Mail received but never answerable: a Mailgun signing key (or the stack's mail domain, whose
  * receipt rule delivers SES mail) with no SES_FROM_ADDRESS, which every email ack and reply is

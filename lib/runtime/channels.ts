@@ -132,7 +132,7 @@ export function wireChannels(
 /**
  * Senders for the channels a production function switched off for their configuration by half
  * (AppConfig.misconfiguredChannels; Twilio without its account SID too, whose webhooks stay
- * up): they say so (ChannelSender.switchedOff), and an ack or a late notice then waits without
+ * up; Messenger or Instagram without its token, AppConfig.tokenlessChannels): they say so (ChannelSender.switchedOff), and an ack or a late notice then waits without
  * spending a try (pending, CHANNEL_MISCONFIGURED, queued again by the sweeper every 10 minutes)
  * until a deployment with the completed configuration sends it; so does the lookup of an
  * uncertain try (not taken as "none"). Each send is refused as ours (SendError `ours`) should
@@ -177,6 +177,9 @@ function switchedOffSenders(
   for (const { channel } of config.misconfiguredChannels) {
     for (const name of theirs[provider][channel] ?? []) senders[name] = off(name);
   }
+  // Messenger or Instagram without its token: its messages are recorded (the webhook is up).
+  if (provider === 'meta')
+    for (const { channel } of config.tokenlessChannels) senders[channel] = off(channel);
   return senders;
 }
 
