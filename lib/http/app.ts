@@ -18,7 +18,7 @@ import type { WebhookStore } from '#lib/ports/webhook-store.ts';
 import type { AgentDeps } from '#lib/use-cases/agent-actions.ts';
 import { type AuthEnv, authenticate, requireScope } from './auth.ts';
 import { bodyLimit } from './body-limit.ts';
-import { refuseSwitchedOff, type SwitchedOffChannel } from './channel-off.ts';
+import { refuseSwitchedOff, type SwitchedOffChannel, type UnansweredChannel } from './channel-off.ts';
 import { apiGatewayClientAddress, type ClientAddress } from './client-address.ts';
 import { errorBody, handleError } from './errors.ts';
 import { FailedLogins } from './failed-logins.ts';
@@ -60,6 +60,8 @@ export type AppDeps = {
   agentApiTokenRefused?: string | null;
   /** Channels configured by half (AppConfig.misconfiguredChannels): their webhooks answer 503. */
   misconfiguredChannels?: readonly SwitchedOffChannel[];
+  /** Messenger or Instagram without its token (AppConfig.tokenlessChannels): recorded, reported as they come. */
+  unansweredChannels?: readonly UnansweredChannel[];
   /** The largest body each provider's webhooks may send (their documented maxima, with room). */
   webhookBodyBytes: WebhookBodyLimits;
   store: ConversationStore;

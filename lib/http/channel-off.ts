@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { InboundEvent } from '#lib/domain/message.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { errorBody } from './errors.ts';
@@ -47,4 +48,39 @@ export function refuseSwitchedOff(
     ),
     503,
   );
+}
+
+/**
+ * A channel whose messages are recorded but not answered until a setting is added: Messenger or
+ * Instagram without its sending token (AppConfig.tokenlessChannels). Not reported at start, since
+ * the business may not use it.
+ */
+export type UnansweredChannel = { channel: 'messenger' | 'instagram'; missing: string[] };
+
+/**
+ * Tells ops of messages recorded on an unanswered channel (their acks wait, CHANNEL_MISCONFIGURED):
+ * a `ChannelMisconfigured` count per message and the error line a cold start writes for a channel
+ * configured by half, once a minute per channel (`switchedOffLines`: anyone able to sign for the
+ * app could cause it), naming the setting, never a value.
+ */
+export function reportUnanswered(
+  deps: { log: Log; metrics: Metrics; switchedOffLines: LogThrottle },
+  unanswered: readonly UnansweredChannel[],
+  events: readonly InboundEvent[],
+): void {
+  for (const off of unanswered) {
+    const messages = events.filter(
+      (event) => event.type === 'message' && event.message.channel === off.channel,
+    ).length;
+    if (messages === 0) continue;
+    deps.metrics.count('ChannelMisconfigured', messages);
+    const admitted = deps.switchedOffLines.admit(off.channel);
+    if (!admitted) continue;
+    deps.log.error('channel not answered: configured by half', {
+      channel: off.channel,
+      missing: off.missing,
+      reason: `${off.missing.join(', ')} is missing while the Meta webhook is on: ${off.channel} messages are recorded, their acknowledgements wait and agents' replies are refused until it is set`,
+      ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}),
+    });
+  }
 }

@@ -228,6 +228,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     misconfiguredChannels: config.misconfiguredChannels.flatMap(({ channel, missing }) =>
       channel === 'email' || channel === 'twilio-sending' ? [] : [{ channel, missing }],
     ),
+    unansweredChannels: config.tokenlessChannels,
     webhookBodyBytes: config.limits.webhookBodyBytes,
     store,
     apiKeys: new DynamoDbApiKeyStore({ client: options.dynamodb, tableName: config.aws.tableName }),

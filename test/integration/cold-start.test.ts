@@ -352,7 +352,7 @@ describe('a Lambda cold start without AGENT_API_TOKEN', () => {
 
 async function postMeta(
   runtime: { app: Hono },
-  fixture: 'messenger-text' | 'whatsapp-text',
+  fixture: 'messenger-text' | 'instagram-text' | 'whatsapp-text',
 ): Promise<Response> {
   const body = metaFixtureBody(fixture);
   return runtime.app.request('/webhooks/meta', {
@@ -939,6 +939,79 @@ describe('a Lambda cold start with Twilio not used on purpose', () => {
 // the token was still weak (an OK mail saying all is well), flapping with cold starts. A standing
 // condition is now counted by the sweeper on every run (every minute), so its alarm stays in
 // alarm while it stands and clears once a fixed configuration is running.
+// Session 31: a production function with Meta's webhook on but no META_PAGE_ACCESS_TOKEN
+// recorded Messenger's messages and never answered them, and nothing told ops: no error line,
+// no metric. A Messenger message only comes from a Page the business subscribed, so its arrival
+// is reported (ChannelMisconfigured, one error line a minute naming the setting); a deployment
+// that never receives one raises nothing (the business may not use Messenger).
+describe('a Lambda function with the Meta webhook on and no page token', () => {
+  const saved = { ...process.env };
+  let backends: Backends | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await backends?.stop();
+  });
+
+  const WITHOUT_PAGE_TOKEN = {
+    META_APP_SECRET: TEST_APP_SECRET,
+    META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+    INSTAGRAM_ACCESS_TOKEN: 'EAAinstagramToken0123456789',
+    MAIL_RECHECK_QUEUE_URL: '',
+  };
+
+  it('should count each Messenger message in ChannelMisconfigured and write one error line a minute naming META_PAGE_ACCESS_TOKEN', async () => {
+    // Prepare
+    backends = await startBackends();
+    process.env = productionEnv(backends, WITHOUT_PAGE_TOKEN);
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+    const runtime = await loadLambdaRuntime('switchboard-http');
+    const atColdStart = output.metric('ChannelMisconfigured');
+
+    // Act: a Messenger message, and Meta's retry of it within the minute
+    const first = await postMeta(runtime, 'messenger-text');
+    const retried = await postMeta(runtime, 'messenger-text');
+
+    // Assess: recorded; nothing at the cold start, a count per message, one line naming the
+    // setting (never a value)
+    expect({ first: first.status, retried: retried.status }).toEqual({ first: 200, retried: 200 });
+    expect(atColdStart).toBe(0);
+    expect(output.metric('ChannelMisconfigured')).toBe(2);
+    const errors = output.lines().filter((line) => line.level === 'ERROR');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: 'channel not answered: configured by half',
+        channel: 'messenger',
+        missing: ['META_PAGE_ACCESS_TOKEN'],
+      }),
+    ]);
+    expect(JSON.stringify(output.lines())).not.toContain('EAAinstagramToken');
+  });
+
+  it('should raise nothing while no Messenger message arrives: Instagram and SMS recorded, the sweeper quiet run after run', async () => {
+    // Prepare
+    backends = await startBackends();
+    process.env = productionEnv(backends, WITHOUT_PAGE_TOKEN);
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+    const runtime = await loadLambdaRuntime('switchboard-http');
+
+    // Act: the channels this business uses; the sweeper's three runs
+    const instagram = await postMeta(runtime, 'instagram-text');
+    const sms = await postSms(runtime);
+    const { handler } = await import('../../functions/sweeper.ts');
+    for (let run = 0; run < 3; run += 1) await handler();
+
+    // Assess: no metric, no error line
+    expect({ instagram: instagram.status, sms: sms.status }).toEqual({ instagram: 200, sms: 200 });
+    expect(output.metric('ChannelMisconfigured')).toBe(0);
+    expect(output.lines().filter((line) => line.level === 'ERROR')).toEqual([]);
+  });
+});
+
 describe('the sweeper, while a production configuration problem stands', () => {
   const saved = { ...process.env };
   let backends: Backends | undefined;

@@ -3,7 +3,12 @@ import type { ProviderWebhook } from '#lib/channels/channel.ts';
 import type { HandshakeQuery, HandshakeResult, MetaPayload } from '#lib/channels/meta/index.ts';
 import { NotYetError } from '#lib/ports/errors.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
-import { refuseSwitchedOff, type SwitchedOffChannel } from '../channel-off.ts';
+import {
+  refuseSwitchedOff,
+  reportUnanswered,
+  type SwitchedOffChannel,
+  type UnansweredChannel,
+} from '../channel-off.ts';
 import { type DeferDeps, ingestOrDefer } from '../defer.ts';
 import { errorBody, SignatureError } from '../errors.ts';
 import type { LogThrottle } from '../log-throttle.ts';
@@ -18,6 +23,8 @@ export type MetaRouteDeps = DeferDeps & {
   metrics: Metrics;
   /** WhatsApp Cloud switched off (configured by half): its posts get 503, Messenger's and Instagram's go on. */
   whatsappOff?: SwitchedOffChannel;
+  /** Messenger or Instagram without its token: recorded, each message reported (reportUnanswered). */
+  unansweredChannels?: readonly UnansweredChannel[];
   /** The switched-off channels' error lines, one a minute per channel (refuseSwitchedOff). */
   switchedOffLines: LogThrottle;
 };
@@ -58,6 +65,7 @@ export function metaRoutes(deps: MetaRouteDeps): Hono {
     // Meta gets its 200. An echo that cannot be placed yet (NotYetError: what it answers is
     // still being recorded) keeps its 503: Meta's retry is the wait it needs.
     await ingestOrDefer(deps, 'meta', events, (error) => error instanceof NotYetError);
+    reportUnanswered(deps, deps.unansweredChannels ?? [], events);
     return c.json({ ok: true });
   });
 
