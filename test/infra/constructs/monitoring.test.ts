@@ -401,6 +401,13 @@ describe('Monitoring', () => {
       expect(description).toMatch(/replies are refused 503/);
       expect(description.length).toBeLessThanOrEqual(1024);
     });
+    // Session 31: Messenger or Instagram without its token, Meta's webhook on, is reported as its
+    // messages are recorded, not by the sweeper: the reader must find the setting to add.
+    it('should name the Messenger and Instagram tokens whose missing raises the channel alarm as their messages come', () => {
+      const description = alarm(dev, 'switchboard-dev-channel-misconfigured').AlarmDescription as string;
+      expect(description).toMatch(/META_PAGE_ACCESS_TOKEN \(INSTAGRAM_ACCESS_TOKEN\), counted as they come/);
+      expect(description.length).toBeLessThanOrEqual(1024);
+    });
   });
 
   describe('dashboard', () => {
