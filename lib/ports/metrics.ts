@@ -32,7 +32,8 @@ export type MetricName =
   | 'BootstrapTokenRefused'
   /**
    * A production function running with a channel configured by half switched off: at each cold
-   * start, each webhook of it refused (503) and each sweeper run.
+   * start, each webhook of it refused (503) and each sweeper run; and each Messenger (Instagram)
+   * message recorded without its sending token (only then: the channel may be unused).
    */
   | 'ChannelMisconfigured'
   /**
