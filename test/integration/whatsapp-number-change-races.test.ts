@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { afterCall, beforeCall, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { NEW, numberChange, OLD } from '#test/support/number-change.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -9,37 +9,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // time, by two webhooks: the message lands between two of the change's writes, or the change
 // between two of the message's.
 
-const OLD = '48601234567';
-const NEW = '48601234999';
-let sequence = 0;
-
-function text(body: string, at: 'old' | 'new') {
-  sequence++;
-  const user =
-    at === 'old'
-      ? { number: OLD, bsuid: 'PL.13491208655302741918' }
-      : { number: NEW, bsuid: 'PL.88881208655302741918' };
-  return whatsappUserText(body, user, `wamid.number-change-race-${sequence}`, 1763986400 + sequence);
-}
-
-const numberChanged = () =>
-  whatsappEnvelope({
-    messages: [
-      {
-        from: OLD,
-        id: 'wamid.user-changed-number-race',
-        timestamp: '1763986500',
-        type: 'system',
-        system: {
-          body: `User Ewa Kowalska changed from ${OLD} to ${NEW}`,
-          wa_id: NEW,
-          type: 'user_changed_number',
-          previous_user_id: 'PL.13491208655302741918',
-          user_id: 'PL.88881208655302741918',
-        },
-      },
-    ],
-  });
+const { text, numberChanged } = numberChange('-race');
 
 describe('a number change and the first message from the new number, recorded at once', () => {
   let sb: TestSwitchboard;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { afterCall, beforeCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { whatsappUserText } from '#test/support/meta-factory.ts';
+import { NEW, numberChange, OLD } from '#test/support/number-change.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -8,36 +9,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // 30 left. The new number's own conversation, opened before Meta's `user_changed_number`, and a
 // message that opens a new wait there around the change.
 
-const OLD = '48601234567';
-const NEW = '48601234999';
-const OLD_BSUID = 'PL.13491208655302741918';
-const NEW_BSUID = 'PL.88881208655302741918';
-let sequence = 0;
-
-function text(body: string, at: 'old' | 'new') {
-  sequence++;
-  const user = at === 'old' ? { number: OLD, bsuid: OLD_BSUID } : { number: NEW, bsuid: NEW_BSUID };
-  return whatsappUserText(body, user, `wamid.number-change-window-${sequence}`, 1763986400 + sequence);
-}
-
-const numberChanged = () =>
-  whatsappEnvelope({
-    messages: [
-      {
-        from: OLD,
-        id: 'wamid.user-changed-number-window',
-        timestamp: '1763986500',
-        type: 'system',
-        system: {
-          body: `User Ewa Kowalska changed from ${OLD} to ${NEW}`,
-          wa_id: NEW,
-          type: 'user_changed_number',
-          previous_user_id: OLD_BSUID,
-          user_id: NEW_BSUID,
-        },
-      },
-    ],
-  });
+const { text, numberChanged } = numberChange('-window');
 
 describe('a number change and a new wait in the conversation the new number already had open', () => {
   let sb: TestSwitchboard;

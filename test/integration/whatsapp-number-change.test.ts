@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
+import { whatsappUserText } from '#test/support/meta-factory.ts';
+import { NEW, numberChange, OLD, OLD_BSUID } from '#test/support/number-change.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -13,38 +14,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // number's contact: the customer's next message from it opened a second conversation with a
 // second ack for the same wait, and a STOP said at the old number no longer held.
 
-const OLD = '48601234567';
-const NEW = '48601234999';
-const OLD_BSUID = 'PL.13491208655302741918';
-const NEW_BSUID = 'PL.88881208655302741918';
-let sequence = 0;
-
-/** A WhatsApp Cloud text message from the old number (and BSUID), or from the new ones. */
-function text(body: string, at: 'old' | 'new') {
-  sequence++;
-  const user = at === 'old' ? { number: OLD, bsuid: OLD_BSUID } : { number: NEW, bsuid: NEW_BSUID };
-  return whatsappUserText(body, user, `wamid.number-change-${sequence}`, 1763986400 + sequence);
-}
-
-/** Meta's system message: the user changed their number from OLD to NEW (and got NEW_BSUID). */
-const numberChanged = () =>
-  whatsappEnvelope({
-    messages: [
-      {
-        from: OLD,
-        id: 'wamid.user-changed-number',
-        timestamp: '1763986500',
-        type: 'system',
-        system: {
-          body: `User Ewa Kowalska changed from ${OLD} to ${NEW}`,
-          wa_id: NEW,
-          type: 'user_changed_number',
-          previous_user_id: OLD_BSUID,
-          user_id: NEW_BSUID,
-        },
-      },
-    ],
-  });
+const { text, numberChanged } = numberChange();
 
 /** A write to the new number's contact item. */
 const newContact = (input: Record<string, unknown>) => pkStartsWith(`CONTACT#phone:+${NEW}`)(input);
