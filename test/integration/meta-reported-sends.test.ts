@@ -6,7 +6,7 @@ import {
   IG_ACCOUNT_ID,
   messagingEnvelope,
   messagingTextEvent,
-  whatsappEnvelope,
+  whatsappUserText,
 } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_META_APP_ID, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -49,20 +49,8 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
   const sendsTo = (path: RegExp) => meta.requests.filter((r) => r.method === 'POST' && path.test(r.path));
 
   async function whatsappCustomerWrites(text: string): Promise<string> {
-    const response = await sb.postMeta(
-      whatsappEnvelope({
-        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: WA_ID }],
-        messages: [
-          {
-            from: WA_ID,
-            id: 'wamid.CUSTOMER1',
-            timestamp: String(Math.floor(sb.clock.now().getTime() / 1000)),
-            type: 'text',
-            text: { body: text },
-          },
-        ],
-      }),
-    );
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    const response = await sb.postMeta(whatsappUserText(text, { number: WA_ID }, 'wamid.CUSTOMER1', at));
     expect(response.status).toBe(200);
     await sb.drain();
     return (await sb.onlyOpenConversation()).id;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { type FakeMeta, startFakeMeta, type TakenSend } from '#test/support/fake-meta.ts';
-import { whatsappEnvelope } from '#test/support/meta-factory.ts';
+import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -28,19 +28,9 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
     meta = await startFakeMeta();
     sb = await startTestSwitchboard({ graphBaseUrl: meta.url, ...(clock ? { clock } : {}) });
     meta.useClock(sb.clock);
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
     const response = await sb.postMeta(
-      whatsappEnvelope({
-        contacts: [{ profile: { name: 'Ewa Kowalska' }, wa_id: WA_ID }],
-        messages: [
-          {
-            from: WA_ID,
-            id: 'wamid.CUSTOMER1',
-            timestamp: String(Math.floor(sb.clock.now().getTime() / 1000)),
-            type: 'text',
-            text: { body: 'Dzień dobry, kiedy dostawa?' },
-          },
-        ],
-      }),
+      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
     );
     expect(response.status).toBe(200);
     await sb.drain();
