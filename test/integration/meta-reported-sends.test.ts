@@ -40,9 +40,10 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
     await meta.close();
   });
 
-  async function start() {
+  /** Meta's fake and the app sending to it (with `options`, e.g. one try per job). */
+  async function start(options: { maxReceiveCount?: number } = {}) {
     meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, ...options });
     meta.useClock(sb.clock);
   }
 
@@ -329,9 +330,7 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
 
   it('should record as sent an ended episode’s acknowledgement whose last try lost its answer when its echo comes after its lookup fell due, not skip it', async () => {
     // Prepare: one try only (it goes to the DLQ); Meta takes the ack, its answer is lost
-    meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1 });
-    meta.useClock(sb.clock);
+    await start({ maxReceiveCount: 1 });
     meta.failNext(1, LOST_ANSWER);
     await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
     await sb.drain();
@@ -364,9 +363,7 @@ describe('Meta sends whose answer was lost, reported by their echo or status', (
   });
   it('should record as sent an acknowledgement whose last try lost its answer and went to the DLQ when its echo comes after', async () => {
     // Prepare: one try only; Meta takes the ack, its answer is lost: failed, dead-lettered
-    meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1 });
-    meta.useClock(sb.clock);
+    await start({ maxReceiveCount: 1 });
     meta.failNext(1, LOST_ANSWER);
     await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
     await sb.drain();
