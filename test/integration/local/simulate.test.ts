@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
@@ -19,13 +20,8 @@ function childEnv(dataDir: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs `node lib/local/simulate.ts …` (what npm run simulate runs) to its end. */
-function simulate(dataDir: string, args: string[]): Promise<Ran> {
-  const child = spawn(process.execPath, ['lib/local/simulate.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: childEnv(dataDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** What `child` writes, its stdout and stderr as they come, and its exit code once it ends. */
+function ran(child: ChildProcessByStdio<null, Readable, Readable>): Promise<Ran> {
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += chunk;
@@ -36,17 +32,20 @@ function simulate(dataDir: string, args: string[]): Promise<Ran> {
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
 }
 
+/** Runs `node lib/local/simulate.ts …` (what npm run simulate runs) to its end. */
+function simulate(dataDir: string, args: string[]): Promise<Ran> {
+  const child = spawn(process.execPath, ['lib/local/simulate.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: childEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return ran(child);
+}
+
 /** Runs one command line as a developer pastes it into a terminal. */
 function shell(line: string, env: NodeJS.ProcessEnv): Promise<Ran> {
   const child = spawn('sh', ['-c', line], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+  return ran(child);
 }
 
 // One contact per channel: simulate shows the newest conversation, and phone channels share one.
