@@ -96,10 +96,14 @@ export const wiadomosci = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => `Wiadomość ${from + i}`);
 
 /**
- * An Intercept that holds the agent's notes (each one, or only the first) until `release`, and
- * counts the notes posted (`posted()`).
+ * An Intercept that holds the agent's notes (each one, or only the first) until `release`, then
+ * passes a held one to the app or answers it `heldAnswer` (UNAVAILABLE: it fails), and counts the
+ * notes posted (`posted()`).
  */
-export function holdingNotes(which: 'each' | 'first'): {
+export function holdingNotes(
+  which: 'each' | 'first',
+  heldAnswer: 'pass' | { status: number; body: unknown } = 'pass',
+): {
   intercept: Intercept;
   release: () => void;
   posted: () => number;
@@ -109,8 +113,9 @@ export function holdingNotes(which: 'each' | 'first'): {
   const intercept: Intercept = async (url, method) => {
     if (method !== 'POST' || !url.pathname.endsWith('/notes')) return 'pass';
     notes++;
-    if (which === 'each' || notes === 1) await held;
-    return 'pass';
+    if (which === 'first' && notes > 1) return 'pass';
+    await held;
+    return heldAnswer;
   };
   return { intercept, release, posted: () => notes };
 }
