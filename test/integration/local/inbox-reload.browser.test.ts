@@ -17,15 +17,33 @@ function replyKeys(page: Page): string[] {
   return keys;
 }
 
-/** The first reply `page` posts reaches the app, which sends it; its answer is lost on the way back. */
-async function loseFirstReplyAnswer(page: Page, running: TestSwitchboard): Promise<void> {
-  let replies = 0;
-  await page.route('http://inbox.test/api/conversations/*/replies', async (route) => {
-    replies++;
-    if (replies > 1) return route.fallback();
+/** The first reply (or note) `page` posts reaches the app, which acts on it; its answer is lost on the way back. */
+async function loseFirstAnswer(
+  page: Page,
+  running: TestSwitchboard,
+  what: 'replies' | 'notes',
+): Promise<void> {
+  let posted = 0;
+  await page.route(`http://inbox.test/api/conversations/*/${what}`, async (route) => {
+    posted++;
+    if (posted > 1) return route.fallback();
     await askApp(running, route.request());
     await route.abort('failed');
   });
+}
+
+/**
+ * `page`, open on a conversation whose customer wrote "Wiadomość 1", sends `text` as a reply that
+ * reaches the app and goes, but whose answer is lost; the Idempotency-Keys of the replies it posts.
+ */
+async function replyLosingItsAnswer(page: Page, running: TestSwitchboard, text: string): Promise<string[]> {
+  const keys = replyKeys(page);
+  await loseFirstAnswer(page, running, 'replies');
+  await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+  await page.getByLabel('Reply to the customer').fill(text);
+  await page.getByRole('button', { name: 'Send reply' }).click();
+  await page.getByRole('alert').getByText('The network failed').waitFor({ timeout: 10_000 });
+  return keys;
 }
 
 describe('the inbox after a reload', () => {
@@ -40,25 +58,25 @@ describe('the inbox after a reload', () => {
     sb = undefined;
   });
 
+  /** A customer at `phone` wrote "Wiadomość 1"; the inbox opens on their conversation. */
+  async function oneCustomer(phone: string): Promise<{ running: TestSwitchboard; id: string; page: Page }> {
+    const running = await startTestSwitchboard();
+    sb = running;
+    await writes(running, phone, 1, 1);
+    const id = (await running.onlyOpenConversation()).id;
+    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
+    return { running, id, page: browser.page };
+  }
+
   // Found at stop 31: the unanswered reply lived in the tab's memory only, so a reload showed an
   // empty box with nothing said, and the reply typed again went under a new Idempotency-Key: a
   // second time to the customer.
   it('should still say a reply had no answer after a reload, and send it again under its key, once to the customer', async () => {
     // Prepare: a customer waits; the reply goes out but its answer is lost
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000320', 1, 1);
-    const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
-    const { page } = browser;
-    const keys = replyKeys(page);
-    await loseFirstReplyAnswer(page, running);
+    const { running, id, page } = await oneCustomer('+48601000320');
     const box = page.getByLabel('Reply to the customer');
     const text = 'Paczka wyszła dziś rano.';
-    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
-    await box.fill(text);
-    await page.getByRole('button', { name: 'Send reply' }).click();
-    await page.getByRole('alert').getByText('The network failed').waitFor({ timeout: 10_000 });
+    const keys = await replyLosingItsAnswer(page, running, text);
     const stored = await page.evaluate(() => ({ ...sessionStorage }));
 
     // Act: the tab is reloaded (the agent confirms leaving); then the agent sends what the box
@@ -99,20 +117,10 @@ describe('the inbox after a reload', () => {
 
   it('should keep an unanswered reply across "Forget key" and a reload, without the key, and send it again once the same key is back', async () => {
     // Prepare: a customer waits; the reply goes out but its answer is lost
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000321', 1, 1);
-    const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
-    const { page } = browser;
-    const keys = replyKeys(page);
-    await loseFirstReplyAnswer(page, running);
+    const { running, page } = await oneCustomer('+48601000321');
     const box = page.getByLabel('Reply to the customer');
     const text = 'Zwrot przyjęty, pieniądze wrócą w 3 dni.';
-    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
-    await box.fill(text);
-    await page.getByRole('button', { name: 'Send reply' }).click();
-    await page.getByRole('alert').getByText('The network failed').waitFor({ timeout: 10_000 });
+    const keys = await replyLosingItsAnswer(page, running, text);
 
     // Act: the key is forgotten, the tab reloaded; the same key is pasted again and the agent
     // sends what the box holds, or types the reply again if it is empty
@@ -142,19 +150,8 @@ describe('the inbox after a reload', () => {
   // the note typed again went under a new Idempotency-Key: stored twice.
   it('should still say a note had no answer after a reload, and add it again under its key, stored once', async () => {
     // Prepare: a customer waits; the note is stored but its answer is lost
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000322', 1, 1);
-    const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
-    const { page } = browser;
-    let notes = 0;
-    await page.route('http://inbox.test/api/conversations/*/notes', async (route) => {
-      notes++;
-      if (notes > 1) return route.fallback();
-      await askApp(running, route.request());
-      await route.abort('failed');
-    });
+    const { running, page } = await oneCustomer('+48601000322');
+    await loseFirstAnswer(page, running, 'notes');
     const box = page.getByLabel('Internal note (the customer will not see it)');
     const text = 'Klient prosi o fakturę na firmę.';
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
@@ -185,17 +182,12 @@ describe('the inbox after a reload', () => {
   // never shown, never sent.
   it('should drop what it cannot read as a kept reply or note from the tab storage, and open the conversation as usual', async () => {
     // Prepare: a customer waits; the tab's storage holds items the page would not have written
-    const running = await startTestSwitchboard();
-    sb = running;
-    await writes(running, '+48601000323', 1, 1);
-    const id = (await running.onlyOpenConversation()).id;
+    const { id, page } = await oneCustomer('+48601000323');
     const planted = {
       [`switchboard.unanswered.${id}`]: '{"text":',
       [`switchboard.unansweredNote.${id}`]: JSON.stringify({ text: 'Cudza notatka', key: 'x', keyTag: 1 }),
       'switchboard.unanswered.': JSON.stringify({ text: 'Bez rozmowy', key: 'a'.repeat(32), keyTag: 1 }),
     };
-    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
-    const { page } = browser;
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.evaluate((items) => {
