@@ -1,10 +1,30 @@
 import type { Page, Request, Route } from 'playwright-core';
+import { afterEach } from 'vitest';
 import { type Browser, fulfillFrom, launchBrowser } from './browser.ts';
 import { TEST_API_TOKEN, type TestSwitchboard } from './switchboard.ts';
 
 // The inbox page served by the app in this process, its conversations read a few messages a
 // page (so that a poll's gap past its reach takes a few dozen messages, not hundreds), and each
 // API request first offered to the test, which may hold it or answer it itself.
+
+/** What a test opened: the app and the browser on its inbox. */
+export type Opened = { sb: TestSwitchboard | undefined; browser: Browser | undefined };
+
+/**
+ * Where the tests of the describe block calling this keep what they open, closed after each test:
+ * the page's routes first (a request still held answers nothing), then the browser, then the app.
+ */
+export function closedAfterEach(): Opened {
+  const opened: Opened = { sb: undefined, browser: undefined };
+  afterEach(async () => {
+    await opened.browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
+    await opened.browser?.close();
+    opened.browser = undefined;
+    await opened.sb?.stop();
+    opened.sb = undefined;
+  });
+  return opened;
+}
 
 /** Messages a page of a conversation holds here (the API's `limit`; the page itself never sets one). */
 export const CONVERSATION_PAGE = 5;

@@ -1,8 +1,14 @@
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Browser } from '#test/support/browser.ts';
-import { holdingNotes, type Intercept, openInbox, UNAVAILABLE, writes } from '#test/support/inbox-page.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  closedAfterEach,
+  holdingNotes,
+  type Intercept,
+  openInbox,
+  UNAVAILABLE,
+  writes,
+} from '#test/support/inbox-page.ts';
+import { startTestSwitchboard } from '#test/support/switchboard.ts';
 
 // Stop 30: the note box while a note is on its way: what it says of the note, and what the agent
 // types meanwhile, hold once the answer comes.
@@ -26,26 +32,20 @@ async function addNote(page: Page, text: string): Promise<void> {
 }
 
 describe('the inbox note box while a note is on its way', () => {
-  let sb: TestSwitchboard | undefined;
-  let browser: Browser | undefined;
-
-  afterEach(async () => {
-    await browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
-    await browser?.close();
-    browser = undefined;
-    await sb?.stop();
-    sb = undefined;
-  });
+  const opened = closedAfterEach();
 
   /** A customer at `phone` wrote "Wiadomość 1"; the inbox shows their conversation, its requests through `intercept`. */
   async function oneCustomer(phone: string, intercept: Intercept): Promise<Page> {
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, phone, 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(running, intercept, { hash: `#${id}` });
-    await browser.page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
-    return browser.page;
+    opened.browser = await openInbox(running, intercept, { hash: `#${id}` });
+    await opened.browser.page
+      .locator('#messages .text')
+      .getByText('Wiadomość 1')
+      .waitFor({ timeout: 10_000 });
+    return opened.browser.page;
   }
 
   /**
@@ -54,12 +54,12 @@ describe('the inbox note box while a note is on its way', () => {
    */
   async function twoCustomers(first: string, second: string, intercept: Intercept): Promise<Page> {
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, first, 1, 1);
     await writes(running, second, 100, 1);
-    browser = await openInbox(running, intercept);
-    await showCustomer(browser.page, first, 'Wiadomość 1');
-    return browser.page;
+    opened.browser = await openInbox(running, intercept);
+    await showCustomer(opened.browser.page, first, 'Wiadomość 1');
+    return opened.browser.page;
   }
 
   // Found at stop 30, looking for the same fault beside the status line: back on a conversation

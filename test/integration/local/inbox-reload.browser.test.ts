@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { askApp, type Browser } from '#test/support/browser.ts';
-import { openInbox, useKey, writes } from '#test/support/inbox-page.ts';
+import { describe, expect, it } from 'vitest';
+import { askApp } from '#test/support/browser.ts';
+import { closedAfterEach, openInbox, useKey, writes } from '#test/support/inbox-page.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Stop 31: what the inbox knows of a reply whose answer never came outlives a reload of the tab.
@@ -47,25 +47,16 @@ async function replyLosingItsAnswer(page: Page, running: TestSwitchboard, text: 
 }
 
 describe('the inbox after a reload', () => {
-  let sb: TestSwitchboard | undefined;
-  let browser: Browser | undefined;
-
-  afterEach(async () => {
-    await browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
-    await browser?.close();
-    browser = undefined;
-    await sb?.stop();
-    sb = undefined;
-  });
+  const opened = closedAfterEach();
 
   /** A customer at `phone` wrote "Wiadomość 1"; the inbox opens on their conversation. */
   async function oneCustomer(phone: string): Promise<{ running: TestSwitchboard; id: string; page: Page }> {
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, phone, 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
-    return { running, id, page: browser.page };
+    opened.browser = await openInbox(running, async () => 'pass', { hash: `#${id}` });
+    return { running, id, page: opened.browser.page };
   }
 
   // Found at stop 31: the unanswered reply lived in the tab's memory only, so a reload showed an

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Browser } from '#test/support/browser.ts';
+import { describe, expect, it } from 'vitest';
 import {
   CONVERSATION_PAGE,
+  closedAfterEach,
   holdingNotes,
   openInbox,
   UNAVAILABLE,
@@ -9,23 +9,14 @@ import {
   wiadomosci,
   writes,
 } from '#test/support/inbox-page.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startTestSwitchboard } from '#test/support/switchboard.ts';
 
 // Stop 30: what the status line says of a request holds only while it is true: a request
 // overtaken by a poll or by another conversation leaves no old word behind, and a forgotten key
 // says what it leaves unconfirmed that only it can retry.
 
 describe('the inbox status line says only what is still true', () => {
-  let sb: TestSwitchboard | undefined;
-  let browser: Browser | undefined;
-
-  afterEach(async () => {
-    await browser?.page.unrouteAll({ behavior: 'ignoreErrors' });
-    await browser?.close();
-    browser = undefined;
-    await sb?.stop();
-    sb = undefined;
-  });
+  const opened = closedAfterEach();
 
   // Found by reading at stop 29: showEarlier's early return (a poll started afresh past a gap
   // while the earlier page loaded) skipped the clear, so the failure of the try before stayed.
@@ -38,7 +29,7 @@ describe('the inbox status line says only what is still true', () => {
       // Prepare: a customer who wrote 12 times (pages of 5); the earlier page fails once, and the
       // next try of it is held; the latest page is held while `pollsHeld` is set
       const running = await startTestSwitchboard();
-      sb = running;
+      opened.sb = running;
       await writes(running, '+48601000301', 1, 12);
       const id = (await running.onlyOpenConversation()).id;
       const first = (await (
@@ -53,7 +44,7 @@ describe('the inbox status line says only what is still true', () => {
       let pollsHeld = false;
       let pollsWaiting = 0;
       let latestReads = 0;
-      browser = await openInbox(
+      opened.browser = await openInbox(
         running,
         async (url, method) => {
           if (method !== 'GET' || url.pathname !== `/api/conversations/${id}`) return 'pass';
@@ -75,7 +66,7 @@ describe('the inbox status line says only what is still true', () => {
         },
         { hash: `#${id}` },
       );
-      const { page } = browser;
+      const { page } = opened.browser;
       const status = page.locator('#status');
       const texts = () => page.locator('#messages [data-kind="message"] .text').allTextContents();
       const earlier = page.getByRole('button', { name: 'Show earlier messages' });
@@ -112,15 +103,15 @@ describe('the inbox status line says only what is still true', () => {
   it("should not keep one conversation's failed earlier messages in the status line once another is shown", async () => {
     // Prepare: two customers; the first wrote 7 times (two pages), and its earlier page fails
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, '+48601000302', 1, 7);
     await writes(running, '+48601000303', 100, 1);
-    browser = await openInbox(running, async (url, method) =>
+    opened.browser = await openInbox(running, async (url, method) =>
       method === 'GET' && url.searchParams.has('cursor') && url.pathname.startsWith('/api/conversations/')
         ? UNAVAILABLE
         : 'pass',
     );
-    const { page } = browser;
+    const { page } = opened.browser;
     const list = page.locator('#conversations');
     await list.getByRole('button', { name: /phone:\+48601000302/ }).click();
     await page
@@ -143,12 +134,12 @@ describe('the inbox status line says only what is still true', () => {
   it('should say in the status line, when the key is forgotten, that a note sent under it is not confirmed as saved and how to add it once', async () => {
     // Prepare: a customer waits; the note's request is held
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, '+48601000304', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
     const { intercept, release, posted } = holdingNotes('each');
-    browser = await openInbox(running, intercept, { hash: `#${id}` });
-    const { page } = browser;
+    opened.browser = await openInbox(running, intercept, { hash: `#${id}` });
+    const { page } = opened.browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Internal note (the customer will not see it)').fill('Klient prosi o fakturę.');
     await page.getByRole('button', { name: 'Add note' }).click();
@@ -168,16 +159,16 @@ describe('the inbox status line says only what is still true', () => {
   it('should say both in Polish when a reply and a note failed before the key was forgotten', async () => {
     // Prepare: a customer waits; the server fails every reply and note (5xx: no answer for the key)
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, '+48601000305', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
-    browser = await openInbox(
+    opened.browser = await openInbox(
       running,
       async (url, method) =>
         method === 'POST' && /\/(replies|notes)$/.test(url.pathname) ? UNAVAILABLE : 'pass',
       { hash: `#${id}`, language: 'pl' },
     );
-    const { page } = browser;
+    const { page } = opened.browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Odpowiedź dla klienta').fill('Dzień dobry, już sprawdzamy.');
     await page.getByRole('button', { name: 'Odpowiedz' }).click();
@@ -201,7 +192,7 @@ describe('the inbox status line says only what is still true', () => {
     // Prepare: a customer waits; a reply goes under the test key and its answer is held; that key
     // is forgotten and another agent's key pasted
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, '+48601000306', 1, 1);
     const id = (await running.onlyOpenConversation()).id;
     const created = await running.act(
@@ -212,7 +203,7 @@ describe('the inbox status line says only what is still true', () => {
     const otherKey = ((await created.json()) as { token: string }).token;
     const { promise: held, resolve: release } = Promise.withResolvers<void>();
     let replies = 0;
-    browser = await openInbox(
+    opened.browser = await openInbox(
       running,
       async (url, method) => {
         if (method !== 'POST' || !url.pathname.endsWith('/replies')) return 'pass';
@@ -222,7 +213,7 @@ describe('the inbox status line says only what is still true', () => {
       },
       { hash: `#${id}` },
     );
-    const { page } = browser;
+    const { page } = opened.browser;
     await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
     await page.getByLabel('Reply to the customer').fill('Dzień dobry, już sprawdzamy.');
     await page.getByRole('button', { name: 'Send reply' }).click();
@@ -248,7 +239,7 @@ describe('the inbox status line says only what is still true', () => {
     // Prepare: a customer whose conversation was resolved wrote again (a new, open one); the
     // open one fails to read the first time the page asks for it after Send
     const running = await startTestSwitchboard();
-    sb = running;
+    opened.sb = running;
     await writes(running, '+48601000309', 1, 1);
     await running.drain();
     const resolved = (await running.onlyOpenConversation()).id;
@@ -257,7 +248,7 @@ describe('the inbox status line says only what is still true', () => {
     await writes(running, '+48601000309', 2, 1);
     const open = (await running.onlyOpenConversation()).id;
     let openFails = false;
-    browser = await openInbox(
+    opened.browser = await openInbox(
       running,
       async (url, method) => {
         if (openFails && method === 'GET' && url.pathname === `/api/conversations/${open}`) {
@@ -268,7 +259,7 @@ describe('the inbox status line says only what is still true', () => {
       },
       { hash: `#${resolved}` },
     );
-    const { page } = browser;
+    const { page } = opened.browser;
     const status = page.locator('#status');
     await page
       .locator('#messages .text')
