@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { InboundEvent } from '#lib/domain/message.ts';
 import { lanesOf } from '#lib/http/ingest.ts';
 
-/** A WhatsApp Cloud text message from `number`, with the user's BSUID beside it when given. */
-function whatsappMessage(id: string, number: string, bsuid?: string): InboundEvent {
+/** A WhatsApp Cloud text message from `from`, recorded under `contactKey` (and `aliasKey`, when given). */
+function whatsappText(id: string, contactKey: string, from: string, aliasKey?: string): InboundEvent {
   return {
     type: 'message',
     message: {
@@ -11,48 +11,43 @@ function whatsappMessage(id: string, number: string, bsuid?: string): InboundEve
       providerMessageId: id,
       channel: 'whatsapp',
       kind: 'message',
-      contactKey: `phone:+${number}`,
-      from: `+${number}`,
+      contactKey,
+      from,
       to: '+48221234567',
       text: 'Dzień dobry',
       media: [],
-      ...(bsuid ? { aliasKey: `whatsapp:${bsuid}` } : {}),
+      ...(aliasKey ? { aliasKey } : {}),
     },
   };
 }
 
+/** A WhatsApp Cloud text message from `number`, with the user's BSUID beside it when given. */
+function whatsappMessage(id: string, number: string, bsuid?: string): InboundEvent {
+  return whatsappText(id, `phone:+${number}`, `+${number}`, bsuid ? `whatsapp:${bsuid}` : undefined);
+}
+
 /** A WhatsApp Cloud text message from a user known by their BSUID alone (a username, no number). */
 function bsuidOnlyMessage(id: string, bsuid: string): InboundEvent {
-  return {
-    type: 'message',
-    message: {
-      provider: 'meta',
-      providerMessageId: id,
-      channel: 'whatsapp',
-      kind: 'message',
-      contactKey: `whatsapp:${bsuid}`,
-      from: bsuid,
-      to: '+48221234567',
-      text: 'Dzień dobry',
-      media: [],
-    },
-  };
+  return whatsappText(id, `whatsapp:${bsuid}`, bsuid);
+}
+
+/** Meta's change of a user's number or BSUID, as the webhook reads it. */
+function metaAlias(
+  change: Omit<Extract<InboundEvent, { type: 'alias' }>['change'], 'provider'>,
+): InboundEvent {
+  return { type: 'alias', change: { provider: 'meta', ...change } };
 }
 
 describe('lanesOf', () => {
   it('should put a changed number (user_changed_number) in one lane with messages from the number left and the new one', () => {
     // Prepare: Meta batches a message from the old number, the change, and one from the new
     // number without a BSUID (a webhook from before Meta added them)
-    const change: InboundEvent = {
-      type: 'alias',
-      change: {
-        provider: 'meta',
-        aliasKey: 'whatsapp:PL.88881208655302741918',
-        contactKey: 'phone:+48601234999',
-        address: '+48601234999',
-        movedFrom: ['phone:+48601234567', 'whatsapp:PL.13491208655302741918'],
-      },
-    };
+    const change = metaAlias({
+      aliasKey: 'whatsapp:PL.88881208655302741918',
+      contactKey: 'phone:+48601234999',
+      address: '+48601234999',
+      movedFrom: ['phone:+48601234567', 'whatsapp:PL.13491208655302741918'],
+    });
     const events = [
       whatsappMessage('wamid.1', '48601234567', 'PL.13491208655302741918'),
       change,
@@ -72,15 +67,11 @@ describe('lanesOf', () => {
     // answer at the new id, and the contact it links the new id to): recorded beside the first
     // message, it could read that contact before the message opened it, link nothing, and leave
     // the second message a contact, a conversation and an ack of its own.
-    const change: InboundEvent = {
-      type: 'alias',
-      change: {
-        provider: 'meta',
-        aliasKey: 'whatsapp:PL.99991208655302741918',
-        previousKey: 'whatsapp:PL.13491208655302741918',
-        address: 'PL.99991208655302741918',
-      },
-    };
+    const change = metaAlias({
+      aliasKey: 'whatsapp:PL.99991208655302741918',
+      previousKey: 'whatsapp:PL.13491208655302741918',
+      address: 'PL.99991208655302741918',
+    });
     const events = [
       bsuidOnlyMessage('wamid.1', 'PL.13491208655302741918'),
       change,
