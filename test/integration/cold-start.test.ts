@@ -37,6 +37,29 @@ function closedForTwoYears(): Record<string, unknown> {
   };
 }
 
+/**
+ * What a describe of production cold starts puts back after each test: the environment, the
+ * mocks and timers, the module registry (each test imports a fresh runtime), then `close` (a
+ * fake provider of its own) and the backends it started through the function returned.
+ */
+function productionStarts(close?: () => Promise<void>): () => Promise<Backends> {
+  const saved = { ...process.env };
+  let started: Backends | undefined;
+  afterEach(async () => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    process.env = { ...saved };
+    vi.resetModules();
+    await close?.();
+    await started?.stop();
+    started = undefined;
+  });
+  return async () => {
+    started = await startBackends();
+    return started;
+  };
+}
+
 // A Lambda cold start takes the business settings bundled into the function
 // (lib/runtime/lambda.ts imports switchboard.config.json); it must refuse what npm start refuses.
 // Found at stop 25: it only parsed them, so a file that could promise nothing started, and every
@@ -96,13 +119,7 @@ describe('a Lambda cold start with an edited business config', () => {
 describe('a Lambda cold start with a weak AGENT_API_TOKEN', () => {
   const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   // Stop 27: the refused token got its own 401 (BOOTSTRAP_TOKEN_REFUSED, with the reason), so
   // a guesser learned they had guessed the operator's token; and it was not counted as a failed
@@ -110,7 +127,7 @@ describe('a Lambda cold start with a weak AGENT_API_TOKEN', () => {
   it('should start, take webhooks and API keys, and refuse the weak bootstrap token exactly as a wrong one, the log saying why', async () => {
     // Prepare: a production function whose secret holds a short AGENT_API_TOKEN, and an API key
     // an earlier deployment created
-    backends = await startBackends();
+    backends = await freshBackends();
     const authToken = '12345678901234567890123456789012';
     process.env = {
       ...saved,
@@ -298,19 +315,12 @@ async function storedApiKey(backends: Backends): Promise<string> {
 // (a secret re-created by hand, a jq filter that dropped the key) still stopped every cold start
 // with "Missing required secret", and the webhooks with it.
 describe('a Lambda cold start without AGENT_API_TOKEN', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   it('should start, take webhooks and API keys, and say the bootstrap token is missing (log line and metric)', async () => {
     // Prepare: the secret has no AGENT_API_TOKEN; an API key an earlier deployment created
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, { AGENT_API_TOKEN: '' });
     const token = await storedApiKey(backends);
     const output = captureOutput();
@@ -368,18 +378,11 @@ async function postMeta(
 // never posts again: one channel's mistake lost the others' messages. Now only that channel is
 // off, answering 503 so its provider retries (Meta does, WhatsApp for up to 7 days).
 describe('a Lambda cold start with a channel configured by half', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   async function coldStart(values: Record<string, string>) {
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, values);
     const output = captureOutput();
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
@@ -503,15 +506,8 @@ describe('a Lambda cold start with a channel configured by half', () => {
 // agents' API was down, Meta's and email's messages with Twilio's. Now Twilio is switched off
 // alone, like a channel configured by half.
 describe('a Lambda cold start without a Twilio secret', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   const WITHOUT_TWILIO = {
     META_APP_SECRET: TEST_APP_SECRET,
@@ -525,7 +521,7 @@ describe('a Lambda cold start without a Twilio secret', () => {
     'should start without %j: Meta, email and the API work, Twilio answers 503 CHANNEL_MISCONFIGURED, the log names it',
     async (missing) => {
       // Prepare: Meta and Mailgun configured, Twilio secrets missing from the provider secret
-      backends = await startBackends();
+      backends = await freshBackends();
       const unset = Object.fromEntries(missing.map((name) => [name, '']));
       process.env = productionEnv(backends, { ...WITHOUT_TWILIO, ...unset });
       const presentValues = ['TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID']
@@ -588,7 +584,7 @@ describe('a Lambda cold start without a Twilio secret', () => {
 
   it('should keep a Twilio ack queued while Twilio is switched off, and send it once the secret is back', async () => {
     // Prepare: Twilio fully configured against a fake Twilio API; a customer texts and the ack is queued
-    backends = await startBackends();
+    backends = await freshBackends();
     const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
     captureOutput();
     const start = (values: Record<string, string>, service: string) =>
@@ -639,20 +635,12 @@ describe('a Lambda cold start without a Twilio secret', () => {
 // is needed only to send). Now only sending through Twilio is off: its webhooks are recorded,
 // and its acks wait (the queue's retries, the DLQ) until the SID is put back.
 describe("a Lambda cold start without Twilio's account SID", () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    vi.useRealTimers();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   it("should record Twilio's messages, calls and statuses, keep their acks waiting, and send each once the SID is back", async () => {
     // Prepare: a fake Twilio API; a deploy whose secret lost TWILIO_ACCOUNT_SID
-    backends = await startBackends();
+    backends = await freshBackends();
     const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
     const output = captureOutput();
     const start = (values: Record<string, string>, service: string) =>
@@ -719,22 +707,14 @@ describe("a Lambda cold start without Twilio's account SID", () => {
 // the header (signed with the auth token, if anything) still cannot be verified and is answered
 // 503; nothing is sent through Twilio until the token is back.
 describe("a Lambda cold start without Twilio's auth token but with a Webhook Rule's shared key", () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    vi.useRealTimers();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   const SHARED_KEY = 'sk_secret_Lq8v2Zr0yXw5Tn4Hc7Jd1Fb9Gm3Kp6Ss';
 
   it('should record the webhooks the shared key verifies, refuse the others (503 without the Settings header, 403 another key), and send nothing until the token is back', async () => {
     // Prepare: a fake Twilio API; a deploy whose secret lost TWILIO_AUTH_TOKEN, with a shared key
-    backends = await startBackends();
+    backends = await freshBackends();
     const twilio = await startFakeTwilio({ authToken: TWILIO_AUTH_TOKEN });
     const output = captureOutput();
     const start = (values: Record<string, string>, service: string) =>
@@ -841,15 +821,8 @@ describe("a Lambda cold start without Twilio's auth token but with a Webhook Rul
 // the deployment can say it does not use Twilio (SWITCHBOARD_TWILIO=off, `-c twilio=off`): its
 // webhooks are absent (404, as Meta's without its secrets), no metric, one info line.
 describe('a Lambda cold start with Twilio not used on purpose', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   const META_AND_EMAIL = {
     META_APP_SECRET: TEST_APP_SECRET,
@@ -863,7 +836,7 @@ describe('a Lambda cold start with Twilio not used on purpose', () => {
 
   it('should answer 404 to Twilio webhooks, count no ChannelMisconfigured and say so in one info line, Meta and the API working', async () => {
     // Prepare: a production secret with no Twilio values, the deployment saying Twilio is not used
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, { ...META_AND_EMAIL, SWITCHBOARD_TWILIO: 'off' });
     const output = captureOutput();
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
@@ -898,7 +871,7 @@ describe('a Lambda cold start with Twilio not used on purpose', () => {
 
   it('should keep the sweeper quiet run after run: no ChannelMisconfigured to hold the alarm', async () => {
     // Prepare: the sweeper reads the same secret and the same setting as the http function
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, {
       ...META_AND_EMAIL,
       SWITCHBOARD_TWILIO: 'off',
@@ -919,7 +892,7 @@ describe('a Lambda cold start with Twilio not used on purpose', () => {
 
   it('should still switch Twilio off and alarm when it is on (the default) and its secret is missing', async () => {
     // Prepare: the same secret, the setting left out or said explicitly
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, { ...META_AND_EMAIL, SWITCHBOARD_TWILIO: 'on' });
     const output = captureOutput();
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
@@ -945,15 +918,8 @@ describe('a Lambda cold start with Twilio not used on purpose', () => {
 // is reported (ChannelMisconfigured, one error line a minute naming the setting); a deployment
 // that never receives one raises nothing (the business may not use Messenger).
 describe('a Lambda function with the Meta webhook on and no page token', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   const WITHOUT_PAGE_TOKEN = {
     META_APP_SECRET: TEST_APP_SECRET,
@@ -964,7 +930,7 @@ describe('a Lambda function with the Meta webhook on and no page token', () => {
 
   it('should count each Messenger message in ChannelMisconfigured and write one error line a minute naming META_PAGE_ACCESS_TOKEN', async () => {
     // Prepare
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, WITHOUT_PAGE_TOKEN);
     const output = captureOutput();
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
@@ -993,7 +959,7 @@ describe('a Lambda function with the Meta webhook on and no page token', () => {
 
   it('should raise nothing while no Messenger message arrives: Instagram and SMS recorded, the sweeper quiet run after run', async () => {
     // Prepare
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, WITHOUT_PAGE_TOKEN);
     const output = captureOutput();
     const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
@@ -1013,19 +979,12 @@ describe('a Lambda function with the Meta webhook on and no page token', () => {
 });
 
 describe('the sweeper, while a production configuration problem stands', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
-
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
-    await backends?.stop();
-  });
+  const freshBackends = productionStarts();
 
   it('should count the weak bootstrap token and the channel switched off on every run, not only at its cold start', async () => {
     // Prepare: the sweeper reads the same secret and context as the http function
-    backends = await startBackends();
+    backends = await freshBackends();
     process.env = productionEnv(backends, {
       AGENT_API_TOKEN: 'changeme',
       META_APP_SECRET: TEST_APP_SECRET,
@@ -1057,22 +1016,15 @@ describe('the sweeper, while a production configuration problem stands', () => {
 // dropped the ack (and late notice) of every WhatsApp Cloud customer whose job ran meanwhile,
 // and the deploy that fixed it sent none of them.
 describe('the ack worker, while a channel is switched off for its configuration', () => {
-  const saved = { ...process.env };
   let backends: Backends | undefined;
   let fakeMeta: FakeMeta | undefined;
-
-  afterEach(async () => {
-    vi.useRealTimers();
-    vi.restoreAllMocks();
-    process.env = { ...saved };
-    vi.resetModules();
+  const freshBackends = productionStarts(async () => {
     await fakeMeta?.close();
-    await backends?.stop();
   });
 
   it("should keep a switched-off channel's ack to send once the configuration is completed, not skip it", async () => {
     // Prepare: WhatsApp Cloud fully configured; a customer writes and their ack is queued
-    backends = await startBackends();
+    backends = await freshBackends();
     const meta = await startFakeMeta({
       whatsappToken: FAKE_WHATSAPP_TOKEN,
       phoneNumberId: FAKE_PHONE_NUMBER_ID,
