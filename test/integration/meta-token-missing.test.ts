@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
-import { sweep } from '#lib/use-cases/sweep.ts';
 import { takeDlq } from '#test/support/dlq.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
+import { runFor } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Session 31: a production deployment with Meta's webhook on (META_APP_SECRET and
@@ -16,16 +16,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 
 /** A production bootstrap token (at least 32 characters) for the agents' API of the deploys below. */
 const PRODUCTION_TOKEN = 'prod-agent-token-0123456789abcdefghijklmnop';
-const TEN_MINUTES = 10 * 60_000;
-
-/** What the sweeper and the worker of `deployment` do over `minutes` (a round every 10 minutes). */
-async function runFor(sb: TestSwitchboard, deployment: TestSwitchboard, minutes: number): Promise<void> {
-  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
-    sb.clock.advance(TEN_MINUTES);
-    await sweep(deployment.runtime.sweepDeps);
-    await deployment.drain();
-  }
-}
 
 const CASES = [
   { channel: 'messenger', fixture: 'messenger-text', missing: 'META_PAGE_ACCESS_TOKEN' },

@@ -7,6 +7,7 @@ import { drainWith, postMailgunMail, sesRuntime } from '#test/support/email.ts';
 import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { runFor } from '#test/support/sweeps.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Session 31: while a deploy's secret lacked TWILIO_ACCOUNT_SID (sending through Twilio switched
@@ -20,15 +21,6 @@ import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/s
 const PRODUCTION_TOKEN = 'prod-agent-token-0123456789abcdefghijklmnop';
 const WITHOUT_SID = { NODE_ENV: 'production', TWILIO_ACCOUNT_SID: '', AGENT_API_TOKEN: PRODUCTION_TOKEN };
 const TEN_MINUTES = 10 * 60_000;
-
-/** What the sweeper and the worker of `deployment` do over `minutes` (a round every 10 minutes). */
-async function runFor(sb: TestSwitchboard, deployment: TestSwitchboard, minutes: number): Promise<void> {
-  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
-    sb.clock.advance(TEN_MINUTES);
-    await sweep(deployment.runtime.sweepDeps);
-    await deployment.drain();
-  }
-}
 
 function posts(twilio: FakeTwilio) {
   return twilio.requests.filter((request) => request.method === 'POST');

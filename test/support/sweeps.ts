@@ -10,3 +10,19 @@ export async function sendEveryAck(sb: TestSwitchboard): Promise<void> {
     await sb.drain();
   }
 }
+
+/**
+ * What the sweeper and the worker of `deployment` do over `minutes`, a round every 10 minutes on
+ * `sb`'s clock (a deployment switched off for its configuration: its waiting acks come round).
+ */
+export async function runFor(
+  sb: TestSwitchboard,
+  deployment: TestSwitchboard,
+  minutes: number,
+): Promise<void> {
+  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
+    sb.clock.advance(10 * 60_000);
+    await sweep(deployment.runtime.sweepDeps);
+    await deployment.drain();
+  }
+}
