@@ -43,6 +43,16 @@ const DEFAULT_CUSTOMER_MAIL = 'Ewa Kowalska <ewa.kowalska@example.net>';
 const DEFAULT_OUR_MAIL = 'kontakt@example.com';
 const DEFAULT_MAIL_TEXT = 'Dzień dobry,\n\nkiedy wyślecie moje zamówienie?\n\nEwa';
 
+/** The customer's mail either provider brings in: the addresses given (or ours by default), the body given. */
+function simulatedMail(o: Options, subject: string) {
+  return {
+    from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
+    to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
+    subject,
+    text: o.body ?? DEFAULT_MAIL_TEXT,
+  };
+}
+
 /** The signed webhooks one simulated contact produces, in order. */
 export function webhooksFor(
   channel: SimulatedChannel,
@@ -126,30 +136,10 @@ export function webhooksFor(
         ),
       ];
     case 'email-mailgun':
-      return [
-        mailgunWebhook(
-          {
-            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
-            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
-            subject: 'Pytanie o zamówienie 4471',
-            text: o.body ?? DEFAULT_MAIL_TEXT,
-          },
-          secrets.MAILGUN_SIGNING_KEY,
-        ),
-      ];
+      return [mailgunWebhook(simulatedMail(o, 'Pytanie o zamówienie 4471'), secrets.MAILGUN_SIGNING_KEY)];
     case 'email-ses':
       if (!sns) throw new Error('email-ses needs the dev SNS identity');
-      return [
-        sesWebhook(
-          {
-            from: o.from?.includes('@') ? o.from : DEFAULT_CUSTOMER_MAIL,
-            to: o.to?.includes('@') ? o.to : DEFAULT_OUR_MAIL,
-            subject: 'Pytanie o zamówienie 4471 – kiedy będzie wysyłka?',
-            text: o.body ?? DEFAULT_MAIL_TEXT,
-          },
-          sns,
-        ),
-      ];
+      return [sesWebhook(simulatedMail(o, 'Pytanie o zamówienie 4471 – kiedy będzie wysyłka?'), sns)];
   }
 }
 
