@@ -70,7 +70,8 @@ const upperFirst = (text: string): string => `${text.charAt(0).toUpperCase()}${t
 function promiseSentence(parts: AckParts, detail: boolean): string {
   const { away } = parts;
   const { promise } = answerOf(parts.callBack);
-  if (!away) return `${promise} ${parts.replyBy}.`;
+  // Cut short while someone is still in, "we're back on Monday" alone would say nobody is: the promise alone.
+  if (!away || (!detail && away.onDutyUntil)) return `${promise} ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `We're back ${away.back}`;
   return `${lead}, and ${promise} ${away.replyOnReturn ? 'first thing' : (away.replyByThatDay ?? parts.replyBy)}.`;
 }

@@ -143,7 +143,8 @@ const upperFirst = (text: string): string => `${text.charAt(0).toLocaleUpperCase
 function promiseSentence(parts: AckParts, detail: boolean): string {
   const { away } = parts;
   const { verb } = answerOf(parts.callBack);
-  if (!away) return `${upperFirst(verb)} najpóźniej ${parts.replyBy}.`;
+  // Cut short while someone is still in, "wracamy w poniedziałek" alone would say nobody is: the promise alone.
+  if (!away || (!detail && away.onDutyUntil)) return `${upperFirst(verb)} najpóźniej ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `Wracamy ${away.back}`;
   return away.replyOnReturn
     ? `${lead} i od razu ${verb}.`

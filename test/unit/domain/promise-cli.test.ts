@@ -23,8 +23,9 @@ describe('npm run promise', () => {
       'Team away   until Mon 28 Dec 2026, 09:00 (2026-12-28T09:00:00+01:00)',
       'Signer      Anna Kowalska (anna), tel. 22 123 45 67, anna.kowalska@example.com',
       'Locale      pl, the business default',
-      'Ack         sms, 2 SMS segments, UCS-2, 122 units',
-      '    Dostaliśmy Twoją wiadomość. Wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
+      // 20 minutes before closing: the promise alone, never "we're back on Monday" while the team is in
+      'Ack         sms, 2 SMS segments, UCS-2, 117 units',
+      '    Dzień dobry, dostaliśmy Twoją wiadomość. Odpiszę najpóźniej w poniedziałek do 10:00.',
       '    Anna Kowalska, tel. 22 123 45 67',
       '',
       // Half an hour after the team is back, never before it (it was 08:30, from a person not at work yet)

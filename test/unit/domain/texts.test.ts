@@ -328,6 +328,40 @@ describe('composeAck', () => {
   });
 
   describe('when the team is away', () => {
+    // Found by the audit of stop 32: a Polish SMS is UCS-2, so on a Friday morning (any time the
+    // promise falls past the weekend) the text that fits two segments dropped "we're here until
+    // 17:00" and kept "Wracamy w poniedziałek o 9:00": at 10:40 with the team at work, a customer
+    // read that nobody was in. Cut short while someone is on duty, it is the promise alone.
+    it.each([
+      [
+        'pl',
+        '2026-11-27T10:40',
+        null,
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Odpiszę najpóźniej w poniedziałek do 10:00.',
+      ],
+      [
+        'en',
+        '2026-11-27T10:40',
+        `https://example.com/${'help/'.repeat(24)}`,
+        `Hello, thanks for your message. I'll reply on Monday by 10 am. Answers to common questions: https://example.com/${'help/'.repeat(24)}`,
+      ],
+    ] as const)(
+      'should not say the team is back later in a short SMS sent while it is at work (%s)',
+      (locale, at, selfHelpUrl, body) => {
+        // Prepare
+        const config = configWith({ ack: { ...DEFAULT_BUSINESS_CONFIG.ack, selfHelpUrl } });
+        const receivedAt = warsaw(at);
+        const promise = computePromise(config, { receivedAt, channel: 'sms' });
+
+        // Act
+        const ack = composeAck(config, { locale, channel: 'sms', now: receivedAt, promise });
+
+        // Assess
+        expect(promise.teamAwayUntil).toBe(iso('2026-11-30T09:00'));
+        expect(ack.text).toBe(`${body}\nAnna Kowalska, tel. 22 123 45 67`);
+      },
+    );
+
     it.each([
       [
         'on a Saturday',
