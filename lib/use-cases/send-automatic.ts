@@ -171,8 +171,10 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
           now,
           promise: newPromise,
           // The promise in force is the one the customer last heard (an ack held up past its
-          // promise stated a new one); the first is kept for measuring only.
-          originalReplyBy: conversation.replyBy ?? newPromise.replyBy,
+          // promise stated a new one); the first is kept for measuring only. An ack skipped to stay
+          // quiet after our reply told them none: nothing to say we cannot keep.
+          originalReplyBy:
+            conversation.ack?.state === 'sent' ? (conversation.replyBy ?? newPromise.replyBy) : null,
           contactName: conversation.contact.name,
           callBack,
         })

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReply } from '#lib/domain/conversation.ts';
+import { formatReplyBy } from '#lib/domain/texts/index.ts';
 import { replyContext, updateConversation } from '#lib/use-cases/conversation-writes.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -58,6 +59,39 @@ describe('the late notice', () => {
     const messages = await sb.runtime.store.listMessages(noticed.id, { limit: 1_000 });
     expect(messages.map((m) => m.kind)).toEqual(['message', 'ack', 'notice']);
     expect(outbox[1]?.text).toBe(messages[2]?.text);
+  });
+
+  // Found by the audit of stop 32: a question that came within the quiet minutes after our reply
+  // gets no ack, so the customer was told no time; its late notice still said "przepraszam, nie
+  // zdążę odpisać dziś do 10:00" on WhatsApp (in English "… as I promised"), a promise they never heard.
+  it('should not apologise for missing a time nobody told the customer, when their question came in the quiet after our reply', async () => {
+    // Prepare: acknowledged at 10:00, answered at 10:30, and at 10:35 a new question (quiet: no ack)
+    const whatsapp = { From: 'whatsapp:+48601234567', To: 'whatsapp:+48221234567' };
+    await sb.postSms({ ...whatsapp, Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.drain();
+    const first = await only();
+    sb.clock.set('2026-11-25T10:30:00+01:00');
+    const replied = await sb.act(`/conversations/${first.id}/replies`, { text: 'Wyszła dziś rano.' });
+    expect(replied.status).toBe(201);
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ ...whatsapp, Body: 'A czy mogę zmienić adres dostawy?' });
+    await sb.drain();
+    const quiet = await only();
+    expect(quiet.ack).toMatchObject({ state: 'skipped', reason: 'recently-answered' });
+    const textsBefore = (await sb.outbox()).length;
+
+    // Act: nobody answers; the sweeper runs shortly before the untold promise passes
+    sb.clock.set(new Date(Date.parse(quiet.replyBy as string) - 29 * 60_000));
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: one notice, which states the new time without naming one they never heard
+    const noticed = await only();
+    const texted = (await sb.outbox()).slice(textsBefore).map((entry) => entry.text);
+    expect(noticed.notice).toMatchObject({ state: 'sent' });
+    expect(texted).toEqual([
+      `Dzień dobry, przepraszam, że to trwa. Odpiszę najpóźniej ${formatReplyBy('pl', { now: sb.clock.now(), replyBy: noticed.replyBy as string, timeZone: 'Europe/Warsaw' })}. Jeśli sprawa jest pilna, zadzwoń do mnie. Dziękuję za cierpliwość!\nAnna Kowalska, tel. 22 123 45 67`,
+    ]);
   });
 
   it('should send no notice to a customer who sent STOP after the acknowledgement', async () => {

@@ -194,8 +194,8 @@ export function composeNotice(
     now: Date;
     /** The new promise. */
     promise: ReplyPromise;
-    /** The promise the ack stated, which is about to pass. */
-    originalReplyBy: string;
+    /** The promise the ack stated, which is about to pass; null when no ack told the customer one (quiet after our reply). */
+    originalReplyBy: string | null;
     contactName?: string | null | undefined;
     callBack?: boolean;
   },
@@ -203,12 +203,15 @@ export function composeNotice(
   const book = PHRASEBOOKS[input.locale];
   const { now, promise } = input;
   const { timeZone } = config;
-  const original = Date.parse(input.originalReplyBy);
+  const original = input.originalReplyBy === null ? Number.NaN : Date.parse(input.originalReplyBy);
   // Apologising for "more time" while stating an earlier or equal time would not be honest.
   const later = Number.isFinite(original) && Date.parse(promise.replyBy) > original;
   const parts: NoticeParts = {
     firstName: firstNameOf(input.contactName),
-    missed: later ? formatReplyBy(input.locale, { now, replyBy: input.originalReplyBy, timeZone }) : null,
+    missed:
+      later && input.originalReplyBy !== null
+        ? formatReplyBy(input.locale, { now, replyBy: input.originalReplyBy, timeZone })
+        : null,
     replyBy: formatReplyBy(input.locale, { now, replyBy: promise.replyBy, timeZone }),
     signer: promise.signer,
     callBack: input.callBack === true || input.channel === 'voice',
