@@ -5,6 +5,7 @@ import { newId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
 import { detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
+import { markThanks } from '#lib/domain/thanks.ts';
 import { MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
 import type { ContactTouch } from '#lib/ports/conversation-store.ts';
 import {
@@ -45,7 +46,8 @@ export async function recordInbound(
   received: InboundMessage,
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
-  let inbound = await resolveAlias(deps, await resolveVoicemailContact(deps, received));
+  // A message that only says thanks needs nobody's answer: recorded, never promised a reply.
+  let inbound = await resolveAlias(deps, await resolveVoicemailContact(deps, markThanks(received)));
   // The same message through another provider (a mail both Mailgun and SES take in): every
   // delivery after the first is that first one's retry, recorded and acknowledged once.
   if (inbound.sameMessageKey) {

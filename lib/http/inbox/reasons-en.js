@@ -43,6 +43,7 @@ export const enReasons = {
   'reason.answered': 'it was answered first',
   'reason.resolved': 'the conversation was resolved first',
   'reason.spoken-on-call': 'the reply-by time was spoken on the call',
+  'reason.thanks': 'the customer only said thanks',
   'reason.standby': 'another app of the Page was handling the customer',
   'reason.virus': 'the mail carried a virus',
   'reason.spam': 'the mail was spam',

@@ -43,6 +43,7 @@ export const plReasons = {
   'reason.answered': 'wcześniej ktoś odpowiedział',
   'reason.resolved': 'rozmowę wcześniej zamknięto',
   'reason.spoken-on-call': 'termin odpowiedzi padł w rozmowie telefonicznej',
+  'reason.thanks': 'klient tylko podziękował',
   'reason.standby': 'klientem zajmowała się inna aplikacja strony na Facebooku',
   'reason.virus': 'w mailu był wirus',
   'reason.spam': 'mail był spamem',

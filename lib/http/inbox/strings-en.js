@@ -27,7 +27,7 @@ export const en = {
   'list.show': 'Show',
   'view.awaiting': 'Waiting for us, soonest reply-by first',
   'view.overdue': 'Overdue only',
-  'view.noReply': 'No reply needed (out-of-office replies, list mail, keywords)',
+  'view.noReply': 'No reply needed (out-of-office replies, list mail, keywords, thanks)',
   'view.open': 'All open, latest activity first',
   'view.mine': 'Assigned to me',
   'list.more': 'Show more conversations',

@@ -27,7 +27,7 @@ export const pl = {
   'list.show': 'Pokaż',
   'view.awaiting': 'Czekają na nas, najpilniejsze najpierw',
   'view.overdue': 'Tylko po terminie',
-  'view.noReply': 'Bez odpowiedzi (autoodpowiedzi, poczta z list, słowa kluczowe)',
+  'view.noReply': 'Bez odpowiedzi (autoodpowiedzi, poczta z list, słowa kluczowe, podziękowania)',
   'view.open': 'Wszystkie otwarte, ostatnio aktywne najpierw',
   'view.mine': 'Przypisane do mnie',
   'list.more': 'Pokaż więcej rozmów',

@@ -1,0 +1,92 @@
+import type { InboundMessage } from './message.ts';
+
+/**
+ * A customer message that only says thanks ("Dziękuję!", "dzięki wielkie", "Thank you so much!",
+ * "🙏"): recorded and shown, but nobody is to answer it, as HELP or an out-of-office reply: no ack,
+ * no promise, no late notice (`noAckReason: 'thanks'`), and the customer's next message that asks
+ * something is acknowledged as usual. Matched on the whole text, as keywords are: "Dziękuję, ale
+ * paczka nie doszła" is a question. A message with an attachment is never only thanks.
+ */
+
+// Folded: lower case, no diacritics (ł → l), punctuation and emoji dropped, one space between words.
+const THANKS = new Set([
+  // Polish
+  'dziekuje',
+  'dziekujemy',
+  'dzieki',
+  'dziekuje bardzo',
+  'bardzo dziekuje',
+  'bardzo dziekujemy',
+  'dziekuje serdecznie',
+  'serdecznie dziekuje',
+  'dziekuje pieknie',
+  'pieknie dziekuje',
+  'dzieki wielkie',
+  'wielkie dzieki',
+  'dziekuje za pomoc',
+  'dzieki za pomoc',
+  'dziekuje za odpowiedz',
+  'dzieki za odpowiedz',
+  'dziekuje za informacje',
+  'dzieki za info',
+  // English
+  'thanks',
+  'thank you',
+  'thanks a lot',
+  'thank you very much',
+  'thank you so much',
+  'thanks so much',
+  'thanks very much',
+  'many thanks',
+  'thx',
+  'cheers',
+  'thanks for your help',
+  'thank you for your help',
+  'thanks for the help',
+]);
+// Words that may come before the thanks ("ok, dzięki", "great, thank you") or after it ("dziękuję,
+// pozdrawiam", "thanks, regards") without asking anything.
+const BEFORE = ['ok', 'okej', 'okay', 'super', 'great', 'perfect', 'dobrze', 'swietnie'];
+const AFTER = ['pozdrawiam serdecznie', 'pozdrawiam', 'regards', 'best regards', 'kind regards'];
+
+function withoutCourtesies(folded: string): string {
+  let text = folded;
+  for (const word of BEFORE) if (text.startsWith(`${word} `)) text = text.slice(word.length + 1);
+  for (const words of AFTER) if (text.endsWith(` ${words}`)) return text.slice(0, -(words.length + 1));
+  return text;
+}
+
+// Emoji a customer closes with; a message of these alone is thanks too. Never "❓" and the like.
+const CLOSING_EMOJI =
+  /^(?:\p{Emoji_Modifier}|\u{FE0F}|\u{200D}|[👍🙏🙂😊😀😃😄😁🤗❤♥💙💚💛🧡💜👌🌹💐]|\s)+$/u;
+
+function fold(text: string): string {
+  return text
+    .toLocaleLowerCase('pl')
+    .replace(/ł/g, 'l')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Whether a message's whole text only says thanks (or is only a closing emoji such as 👍 or 🙏). */
+export function onlyThanks(text: string, mediaCount = 0): boolean {
+  if (mediaCount > 0) return false;
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed.length > 80) return false;
+  if (CLOSING_EMOJI.test(trimmed)) return true;
+  return THANKS.has(withoutCourtesies(fold(trimmed)));
+}
+
+/**
+ * Marks a customer's message that only says thanks as nobody's to answer (`noAckReason:
+ * 'thanks'`); any other message, one a channel already gave a reason, a keyword (STOP, START)
+ * or a call are returned as they are.
+ */
+export function markThanks(message: InboundMessage): InboundMessage {
+  if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
+    return message;
+  return onlyThanks(message.text, message.media.length) ? { ...message, noAckReason: 'thanks' } : message;
+}

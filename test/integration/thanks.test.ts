@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Found by the audit of stop 32: a customer who only said thanks after our answer ("Dziękuję!",
+// a minute after the agent resolved) opened a conversation waiting for a reply. It had no ack
+// (quiet after our reply), but a promise: it sat among the waiting, counted as a breach when
+// nobody "answered" the thanks, and on Monday at 9:30 its late notice told the customer
+// "przepraszam, że to trwa" about a question they never asked.
+
+const MOBILE = '+48601234567';
+
+describe('a customer who only says thanks', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  /** The one open conversation as the agents' API shows it. */
+  async function shown(): Promise<Record<string, unknown>> {
+    const { id } = await sb.onlyOpenConversation();
+    const body = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: Record<string, unknown>;
+    };
+    return body.conversation;
+  }
+
+  /** Friday 10:00 the customer asks, 10:30 the agent answers and resolves. */
+  async function answeredAndResolved(): Promise<number> {
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const asked = await shown();
+    sb.clock.set('2026-11-27T10:30:00+01:00');
+    expect((await sb.act(`/conversations/${asked.id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    expect((await sb.act(`/conversations/${asked.id}/resolve`, {})).status).toBe(200);
+    return (await sb.outbox()).length;
+  }
+
+  it.each([
+    ['sms', 'Dziękuję! 🙏', { From: MOBILE }],
+    ['WhatsApp', 'dzieki wielkie', { From: `whatsapp:${MOBILE}`, To: 'whatsapp:+48221234567' }],
+    ['sms', 'Thank you so much!', { From: MOBILE }],
+  ])(
+    'should record it on %s as needing no reply: no promise, no ack, no late notice (%s)',
+    async (_channel, body, from) => {
+      // Prepare
+      const textsBefore = await answeredAndResolved();
+
+      // Act: a minute later the customer thanks us; nobody writes back, and the sweeper runs on
+      // until well past the time a promise would have had
+      sb.clock.set('2026-11-27T10:31:00+01:00');
+      await sb.postSms({ ...from, Body: body });
+      await sb.drain();
+      for (const at of [
+        '2026-11-30T09:30:00+01:00',
+        '2026-11-30T10:30:00+01:00',
+        '2026-12-01T10:30:00+01:00',
+      ]) {
+        sb.clock.set(at);
+        await sweep(sb.runtime.sweepDeps);
+        await sb.drain();
+      }
+
+      // Assess
+      const thanked = await shown();
+      expect(thanked).toMatchObject({
+        awaiting: 'no-reply-needed',
+        replyBy: null,
+        ack: { state: 'skipped', reason: 'thanks' },
+      });
+      expect((await sb.outbox()).length).toBe(textsBefore);
+      const waiting = (await (await sb.api('/api/conversations?awaiting=true')).json()) as {
+        items: unknown[];
+      };
+      expect(waiting.items).toEqual([]);
+      const noReply = (await (await sb.api('/api/conversations?noReplyNeeded=true')).json()) as {
+        items: Array<{ id: string }>;
+      };
+      expect(noReply.items.map((c) => c.id)).toEqual([thanked.id]);
+      expect((await sb.events()).filter((e) => e.type === 'promise.breached')).toEqual([]);
+    },
+  );
+
+  it('should still wait for a person when a question follows the thanks', async () => {
+    // Prepare
+    await answeredAndResolved();
+    sb.clock.set('2026-11-27T10:31:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act
+    sb.clock.set('2026-11-27T10:33:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+
+    // Assess: the customer waits for a reply again, promised a time
+    const asked = await shown();
+    expect(asked.awaiting).toBe('reply');
+    expect(asked.replyBy).not.toBeNull();
+  });
+
+  it('should keep a customer waiting for their answer when they thank us before it comes', async () => {
+    // Prepare: the question is acknowledged
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const before = await shown();
+
+    // Act
+    sb.clock.set('2026-11-27T10:05:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję' });
+    await sb.drain();
+
+    // Assess: still waiting, as promised
+    expect(await shown()).toMatchObject({
+      awaiting: 'reply',
+      replyBy: before.replyBy,
+      ack: { state: 'sent' },
+    });
+  });
+
+  it('should answer thanks that carry a question as a question', async () => {
+    // Act
+    await answeredAndResolved();
+    sb.clock.set('2026-11-27T12:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję, ale paczka jeszcze nie doszła' });
+    await sb.drain();
+
+    // Assess: acknowledged as any question
+    const asked = await shown();
+    expect(asked).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+  });
+});

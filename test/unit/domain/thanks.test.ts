@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { InboundMessage } from '#lib/domain/message.ts';
+import { markThanks, onlyThanks } from '#lib/domain/thanks.ts';
+
+const MESSAGE: InboundMessage = {
+  provider: 'twilio',
+  providerMessageId: 'SM1',
+  channel: 'sms',
+  kind: 'message',
+  contactKey: 'phone:+48601234567',
+  from: '+48601234567',
+  to: '+48221234567',
+  text: 'Dziękuję!',
+  media: [],
+};
+
+describe('onlyThanks', () => {
+  it.each([
+    'Dziękuję!',
+    'dziekuje',
+    'Dzięki 😊',
+    'Bardzo dziękuję.',
+    'Ok, dzięki!',
+    'Dziękuję za pomoc, pozdrawiam',
+    'DZIĘKUJĘ BARDZO',
+    'Thanks!',
+    'Thank you very much :)',
+    'ok thanks',
+    '👍',
+    '🙏🏻',
+    '❤️',
+  ])('should read %j as only thanks', (text) => {
+    expect(onlyThanks(text)).toBe(true);
+  });
+
+  it.each([
+    'Dziękuję, ale paczka nie doszła',
+    'Dzięki, a kiedy kurier?',
+    'thanks, where is my order?',
+    'Nie dziękuję',
+    'ok',
+    'Tak',
+    '❓',
+    '?',
+    '',
+    'Dzień dobry',
+  ])('should read %j as more than thanks', (text) => {
+    expect(onlyThanks(text)).toBe(false);
+  });
+
+  it('should never take a message with an attachment for thanks alone', () => {
+    expect(onlyThanks('Dziękuję', 1)).toBe(false);
+  });
+});
+
+describe('markThanks', () => {
+  it('should mark thanks as needing no answer', () => {
+    expect(markThanks(MESSAGE).noAckReason).toBe('thanks');
+  });
+
+  it.each([
+    ['a call', { kind: 'call' as const }],
+    ['a message a channel already gave a reason', { noAckReason: 'auto-submitted' }],
+    ['a keyword', { consent: 'opt-in' as const }],
+  ])('should leave %s as it is', (_name, patch) => {
+    const message = { ...MESSAGE, ...patch };
+    expect(markThanks(message)).toBe(message);
+  });
+});
