@@ -71,13 +71,26 @@ function fold(text: string): string {
     .trim();
 }
 
-/** Whether a message's whole text only says thanks (or is only a closing emoji such as 👍 or 🙏). */
-export function onlyThanks(text: string, mediaCount = 0): boolean {
+/** The text without the sender's own name at its end ("Dziękuję, Jan", "Thanks, John Smith"). */
+function withoutSignature(folded: string, senderName: string | null | undefined): string {
+  const name = fold(senderName ?? '');
+  if (!name) return folded;
+  for (const signed of [name, name.split(' ')[0] ?? '']) {
+    if (signed && folded.endsWith(` ${signed}`)) return folded.slice(0, -(signed.length + 1));
+  }
+  return folded;
+}
+
+/**
+ * Whether a message's whole text only says thanks (or is only a closing emoji such as 👍 or 🙏),
+ * perhaps signed with the sender's own name (`senderName`, as the provider gives it), as mail is.
+ */
+export function onlyThanks(text: string, mediaCount = 0, senderName?: string | null): boolean {
   if (mediaCount > 0) return false;
   const trimmed = text.trim();
   if (trimmed === '' || trimmed.length > 80) return false;
   if (CLOSING_EMOJI.test(trimmed)) return true;
-  return THANKS.has(withoutCourtesies(fold(trimmed)));
+  return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));
 }
 
 /**
@@ -88,5 +101,7 @@ export function onlyThanks(text: string, mediaCount = 0): boolean {
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  return onlyThanks(message.text, message.media.length) ? { ...message, noAckReason: 'thanks' } : message;
+  return onlyThanks(message.text, message.media.length, message.contactName)
+    ? { ...message, noAckReason: 'thanks' }
+    : message;
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { postMailgunMail } from '#test/support/email.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Found by the audit of stop 32: a customer who only said thanks after our answer ("Dziękuję!",
@@ -85,6 +87,24 @@ describe('a customer who only says thanks', () => {
       expect((await sb.events()).filter((e) => e.type === 'promise.breached')).toEqual([]);
     },
   );
+
+  it('should take a signed mail that only says thanks for thanks', async () => {
+    // Act (Mailgun's signature is checked against the clock of the captured fixture)
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const posted = await postMailgunMail(sb, {
+      from: 'Jan Nowak <jan.nowak@example.org>',
+      body: 'Dziękuję, pozdrawiam\nJan',
+    });
+    await sb.drain();
+
+    // Assess
+    expect(posted.status).toBe(200);
+    expect(await shown()).toMatchObject({
+      awaiting: 'no-reply-needed',
+      ack: { state: 'skipped', reason: 'thanks' },
+    });
+    expect(await sb.outbox()).toEqual([]);
+  });
 
   it('should still wait for a person when a question follows the thanks', async () => {
     // Prepare

@@ -48,6 +48,21 @@ describe('onlyThanks', () => {
     expect(onlyThanks(text)).toBe(false);
   });
 
+  // A mail's thanks come signed: "Dziękuję,\nJan" is thanks from Jan Nowak, not a question.
+  it.each([
+    ['Dziękuję,\nJan', 'Jan Nowak'],
+    ['Dziękuję, pozdrawiam\nJan Nowak', 'Jan Nowak'],
+    ['Thanks,\nJohn', 'John Smith'],
+    ['Bardzo dziękuję!\n\nZofia Wójcik', 'Zofia Wójcik'],
+  ])('should read %j signed by its sender (%s) as only thanks', (text, name) => {
+    expect(onlyThanks(text, 0, name)).toBe(true);
+  });
+
+  it('should not take another name than the sender’s for a signature', () => {
+    expect(onlyThanks('Dziękuję,\nJan', 0, 'Zofia Wójcik')).toBe(false);
+    expect(onlyThanks('Dziękuję,\nJan')).toBe(false);
+  });
+
   it('should never take a message with an attachment for thanks alone', () => {
     expect(onlyThanks('Dziękuję', 1)).toBe(false);
   });
