@@ -129,7 +129,10 @@ export function addAlarms(
   // failures only, so a stage whose every ack is filtered reads 100 %, not 50 %. Its failure may
   // land in the window after its send's: what was tried in a window is then taken as at least
   // what failed in it, so the share stays at most 100 % and a window with late failures and no
-  // send reads 100 % (a division by zero would drop the point, and the IF read 0).
+  // send reads 100 % (a division by zero would drop the point, and the IF read 0). An ack
+  // dead-lettered only because its answer was lost, that Meta then reports sent, takes its
+  // AcksFailed back (-1) and counts in AcksSent where the report lands: a window may then sum
+  // below 0 failures, which the IF reads as 0.
   const ackPeriod = Duration.minutes(15);
   const ackFailures = new cloudwatch.MathExpression({
     expression: 'FILL(refused, 0) + FILL(late, 0)',

@@ -3,7 +3,11 @@ export type MetricName =
   | 'MessagesReceived'
   | 'AcksSent'
   | 'AcksSkipped'
-  /** An ack refused when sent or out of retries: never counted in AcksSent. */
+  /**
+   * An ack refused when sent or out of retries: never counted in AcksSent. One dead-lettered only
+   * because its last try's answer was lost, that the provider then reports sent, counts -1 here
+   * and 1 in AcksSent at that report (settleReported): summed, it is an ack sent.
+   */
   | 'AcksFailed'
   /**
    * An ack the provider reported undelivered or failed after taking it (carrier filtering):
@@ -12,7 +16,7 @@ export type MetricName =
    */
   | 'AcksFailedAfterSend'
   | 'NoticesSent'
-  /** A late notice refused when sent or out of retries: never counted in NoticesSent. */
+  /** A late notice refused when sent or out of retries: never counted in NoticesSent (taken back as AcksFailed is). */
   | 'NoticesFailed'
   /** A late notice the provider reported undelivered or failed after taking it: already counted in NoticesSent. */
   | 'NoticesFailedAfterSend'

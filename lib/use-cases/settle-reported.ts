@@ -125,9 +125,12 @@ async function settleAutomatic(
     uncertain: { ...uncertain, at },
   });
   const sent = { state: 'sent', at: new Date(message.createdAt), messageId } as const;
+  let deadLettered = false;
   await updateConversation(deps.store, conversation.id, (current) => {
     const inSlot = current[slot];
+    deadLettered = false;
     if (inSlot?.episode === episode && awaitsReport(inSlot)) {
+      deadLettered = inSlot.state === 'failed';
       // A dead-lettered one's failure was only that we could not learn whether it went: it did.
       const reopened =
         inSlot.state === 'failed' ? { ...current, [slot]: { ...inSlot, state: 'sending' } } : current;
@@ -144,8 +147,21 @@ async function settleAutomatic(
     const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === episode);
     return owed ? settleLookUp(current, owed, sent) : current;
   });
+  // Counted failed when it went to the DLQ (AcksFailed, NoticesFailed): taken back and counted
+  // sent, once (only the write that moved it from failed to sent), as if its worker had learnt it.
+  if (deadLettered) takeBackFailure(deps, slot);
   // A status held for its id (a failure) applies to it as sent, as on its worker's write.
   if (early) await applyDelivery(deps, message, early);
+}
+
+/**
+ * A dead-lettered ack (notice) that did go: its failure taken back where it was counted (a
+ * negative count, summed in the alarm's window it lands in) and its send counted, so the
+ * AcksFailing share reads it as any ack sent (docs/channels.md).
+ */
+function takeBackFailure(deps: UpdateDeps, slot: Slot): void {
+  deps.metrics.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed', -1);
+  deps.metrics.count(slot === 'ack' ? 'AcksSent' : 'NoticesSent');
 }
 
 /**

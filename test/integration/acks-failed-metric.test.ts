@@ -2,13 +2,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
-import { metaFixture, whatsappEnvelope } from '#test/support/meta-factory.ts';
+import {
+  messagingEnvelope,
+  messagingTextEvent,
+  metaFixture,
+  whatsappEnvelope,
+} from '#test/support/meta-factory.ts';
 import { undeliveredBeforeAlias } from '#test/support/races.ts';
 import {
   startTestSwitchboard,
   startTestSwitchboardThroughTwilio,
+  TEST_META_APP_ID,
   type TestSwitchboard,
 } from '#test/support/switchboard.ts';
 
@@ -267,5 +274,47 @@ describe('the AcksFailedAfterSend metric for an ack the carrier did not deliver 
     expect(total(metrics, 'NoticesFailed')).toBe(1);
     expect(total(metrics, 'NoticesFailedAfterSend')).toBe(0);
     expect(total(metrics, 'AcksFailed')).toBe(0);
+  });
+});
+
+// Stop 32: an ack whose last try lost its answer goes to the DLQ counted in AcksFailed (we could
+// not learn whether it went); Meta's report that it did settles it sent (settleReported). The
+// failure stayed counted: ops saw an ack failed for good that the customer got.
+describe('the AcksFailed metric for a dead-lettered acknowledgement Meta later reports sent', () => {
+  let sb: TestSwitchboard | undefined;
+  let meta: FakeMeta | undefined;
+  afterEach(async () => {
+    await sb?.stop();
+    await meta?.close();
+    sb = undefined;
+    meta = undefined;
+  });
+
+  it('should take the failure back and count the ack sent when the echo of a dead-lettered Messenger ack arrives, once however often it comes', async () => {
+    // Prepare: one try only; Meta takes the ack, its answer is lost: failed, dead-lettered
+    const metrics = countingMetrics();
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1, metrics });
+    meta.useClock(sb.clock);
+    meta.failNext(1, { status: 504, gateway: true, taken: true });
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(total(metrics, 'AcksFailed')).toBe(1);
+    const [ack] = meta.taken;
+
+    // Act: its echo, and Meta's retry of it
+    sb.clock.advance(30_000);
+    const echoes = [
+      await sb.postMeta(meta.webhookOf(ack as never, { appId: TEST_META_APP_ID })),
+      await sb.postMeta(meta.webhookOf(ack as never, { appId: TEST_META_APP_ID })),
+    ];
+
+    // Assess: sent, and counted as what it was: one ack sent, none failed
+    expect(echoes.map((response) => response.status)).toEqual([200, 200]);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    expect(total(metrics, 'AcksFailed')).toBe(0);
+    expect(total(metrics, 'AcksSent')).toBe(1);
+    expect(total(metrics, 'AcksFailedAfterSend')).toBe(0);
   });
 });
