@@ -15,7 +15,7 @@ const HELD_DELIVERY_SECONDS = 24 * 60 * 60;
  */
 export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): Promise<UpdateResult> {
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
-  if (message) return applyDelivery(deps, message, update);
+  if (message) return applyDelivery(deps, message, update, true);
   if (await deps.store.holdDelivery(update, HELD_DELIVERY_SECONDS, deps.clock.now())) {
     // Named by our send's tag (WhatsApp's biz_opaque_callback_data): the provider took it. Noted
     // for a try whose answer was lost (findUncertainSend), and that try settled now where it waits
@@ -29,5 +29,5 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
   }
   // The alias was written meanwhile.
   const aliased = await deps.store.findByProviderId(update.provider, update.providerMessageId);
-  return aliased ? applyDelivery(deps, aliased, update) : { kind: 'unknown' };
+  return aliased ? applyDelivery(deps, aliased, update, true) : { kind: 'unknown' };
 }

@@ -35,6 +35,12 @@ export async function applyDelivery(
   deps: Pick<UpdateDeps, 'store' | 'clock'> & Partial<Pick<UpdateDeps, 'metrics'>>,
   message: Message,
   update: DeliveryUpdate,
+  /**
+   * A webhook's (recordDelivery), not a status held for the alias's writer: an ack or notice
+   * still being sent is then between its worker's alias write and its settling write, which
+   * announces its `*.sent` ahead whatever it finds. Its failure is written as after that write.
+   */
+  fromWebhook = false,
 ): Promise<UpdateResult> {
   const updated = await deps.store.updateDelivery(message.id, update);
   // An acknowledgement or a late notice: its slot on the conversation.
@@ -69,18 +75,26 @@ export async function applyDelivery(
         (job.state === 'sending' || job.state === 'sent');
       if (!marked || !job) return current;
       const at = deps.clock.now();
+      const sentAt = new Date(message.createdAt);
+      // Failed while its worker is between its alias and settling writes: failed as sent, so its
+      // `*.failed` names the send (sentAt) and takes back the `*.sent` that worker announces ahead
+      // (its write then finds it settled), whichever a consumer hears first; never announced here
+      // a second time. One held for its worker is failed before any "sent" (it announces none then).
+      const base: typeof current =
+        fromWebhook && job.state === 'sending' && outcome.state === 'failed'
+          ? {
+              ...current,
+              [slot]: { ...job, state: 'sent', sentAt: sentAt.toISOString(), messageId: message.id },
+            }
+          : current;
       // A failure a later try may get past, shortly after it went: announced failed, sent again
-      // (resendAfterFailure: bounded, never once the episode ended). One still being marked sent
-      // (its worker between the send and its write) is failed as before: its "sent" may be announced.
+      // (resendAfterFailure: bounded, never once the episode ended), whichever of the status and
+      // the worker's write came first.
       const resent =
         outcome.state === 'failed' && update.retryable
-          ? resendAfterFailure(current, slot, {
-              reason: outcome.reason,
-              at,
-              sentAt: new Date(message.createdAt),
-            })
+          ? resendAfterFailure(base, slot, { reason: outcome.reason, at, sentAt })
           : null;
-      return resent ?? settleAck(current, job.episode, { ...outcome, at }, slot);
+      return resent ?? settleAck(base, job.episode, { ...outcome, at }, slot);
     });
     // Counted for the AcksFailing alarm (NoticesFailedAfterSend for a notice, charted only):
     // carrier filtering (Twilio 30007) and unreachable handsets reach us only so. An ack so failed

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { type FakeMeta, startFakeMeta, type TakenSend } from '#test/support/fake-meta.ts';
+import { afterCall, beforeCall, pkStartsWith } from '#test/support/faults.ts';
 import { whatsappEnvelope, whatsappUserText } from '#test/support/meta-factory.ts';
 import { sendEveryAck } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -69,6 +70,77 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
     expect(await ackEvents()).toEqual(['ack.sent', 'ack.failed', 'ack.sent']);
     const ids = (await sb.events()).filter((e) => e.type === 'ack.sent').map((e) => e.id);
     expect(new Set(ids).size, 'the resend announced under its own id').toBe(2);
+  });
+
+  // Stop 32: a failed status that lands while the worker is still marking the ack sent (between
+  // its write of the wamid's alias and its settling write) failed the ack for good, as before the
+  // resends: the ordering of Meta's webhook and our own write decided whether the customer got one.
+  it('should send an acknowledgement again when Meta reports it failed with 131000 while the worker is still marking it sent', async () => {
+    // Prepare: the failed status posted right after the worker wrote the ack's alias
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    meta.useClock(sb.clock);
+    let status = 0;
+    const race = afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
+      async () => {
+        status = (await failed(meta.taken[0], 131000)).status;
+      },
+    );
+
+    // Act: the customer writes, the worker sends the ack; the sweeps that follow
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    await sb.postMeta(
+      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
+    );
+    await sb.drain();
+    const between = (await sb.onlyOpenConversation()).ack;
+    await sendEveryAck(sb);
+
+    // Assess: pending for its resend, sent again once, as when the status comes after the write
+    expect(race.fired).toBe(true);
+    expect(status).toBe(200);
+    expect(between).toMatchObject({ state: 'pending', reason: 'delivery-failed:131000' });
+    expect(meta.taken).toHaveLength(2);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    const events = (await sb.events()).filter((e) => e.type.startsWith('ack.'));
+    expect(events.map((e) => e.type).sort()).toEqual(['ack.failed', 'ack.sent', 'ack.sent']);
+    expect(new Set(events.map((e) => e.id)).size, 'each announced once').toBe(3);
+    // The failure takes back the first try's ack.sent (it names its send), whichever a consumer hears first
+    expect(events.find((e) => e.type === 'ack.failed')?.data).toMatchObject({ sentAt: expect.any(String) });
+  });
+
+  it('should send an acknowledgement again when Meta reports it failed with 131000 before the worker wrote its alias (held for the worker)', async () => {
+    // Prepare: the failed status posted right before the worker writes the ack's alias
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    meta.useClock(sb.clock);
+    let status = 0;
+    const race = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
+      async () => {
+        status = (await failed(meta.taken[0], 131000)).status;
+      },
+    );
+
+    // Act
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    await sb.postMeta(
+      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
+    );
+    await sb.drain();
+    const between = (await sb.onlyOpenConversation()).ack;
+    await sendEveryAck(sb);
+
+    // Assess: pending for its resend, sent again once; never announced sent before its failure
+    expect(race.fired).toBe(true);
+    expect(status).toBe(200);
+    expect(between).toMatchObject({ state: 'pending', reason: 'delivery-failed:131000' });
+    expect(meta.taken).toHaveLength(2);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    expect(await ackEvents()).toEqual(['ack.failed', 'ack.sent']);
   });
 
   it('should stop sending an acknowledgement again after two resends that Meta reports failed, and keep it failed', async () => {

@@ -15,7 +15,8 @@ export const RESEND_WITHIN_MS = 15 * 60_000;
 export const RESEND_AFTER_MS = 2 * 60_000;
 
 /**
- * The episode's ack or notice, marked sent, that the provider reported failed with a code that
+ * The episode's ack or notice, marked sent (or still being marked: its status came first, held
+ * for its worker or between its worker's alias and settling writes), that the provider reported failed with a code that
  * says a later try may go (DeliveryUpdate.retryable): announced failed as any (ack.failed taking
  * back its ack.sent, a notice's promise given back), then pending again for one more try, due
  * RESEND_AFTER_MS on, under a message id of its own (Ack.resends, ackTryMessageId); the sweeper
@@ -30,7 +31,7 @@ export function resendAfterFailure(
   failure: { reason: string; at: Date; sentAt: Date },
 ): Conversation | null {
   const job = conversation[slot];
-  if (job?.state !== 'sent') return null;
+  if (job?.state !== 'sent' && job?.state !== 'sending') return null;
   const resends = (job.resends ?? 0) + 1;
   if (resends > MAX_RESENDS) return null;
   if (failure.at.getTime() - failure.sentAt.getTime() > RESEND_WITHIN_MS) return null;
