@@ -56,6 +56,7 @@ export {
   stateNewPromise,
   stateSigner,
 } from './conversation/promise-timing.ts';
+export { replyApplied } from './conversation/replies-applied.ts';
 export {
   replyInFlight,
   replyLanded,

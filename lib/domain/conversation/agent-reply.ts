@@ -2,6 +2,7 @@
 
 import { withEvent } from '../events.ts';
 import { applyReply, type ReplyContext } from './apply-reply.ts';
+import { withReplyApplied } from './replies-applied.ts';
 import { replyLanded, withoutUncertainReply } from './replies-in-flight.ts';
 import type { Conversation } from './schema.ts';
 import { promiseOwed } from './waiting.ts';
@@ -73,6 +74,8 @@ export function applyAgentReply(
   },
   context: ReplyContext,
 ): Conversation {
+  // Applied already (its report and its retry, or an echo's redelivery, meeting): nothing again.
+  if (conversation.appliedReplies && reply.messageId in conversation.appliedReplies.ids) return conversation;
   const wasAwaiting = conversation.awaitingSince;
   const applied = applyReply(
     withoutUncertainReply(
@@ -84,10 +87,14 @@ export function applyAgentReply(
   );
   // Written in the provider's inbox (no agent of ours): what that person read there is answered.
   const inbox = applied.lastInboxReply;
-  const replied =
+  const replied = withReplyApplied(
     reply.inbox && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
       ? { ...applied, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }
-      : applied;
+      : applied,
+    conversation,
+    reply.messageId,
+    reply.at,
+  );
   return withEvent(replied, 'reply.sent', reply.messageId, reply.at, {
     messageId: reply.messageId,
     channel: reply.channel,

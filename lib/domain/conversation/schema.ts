@@ -136,6 +136,17 @@ export const ConversationSchema = z.looseObject({
       }),
     )
     .optional(),
+  /**
+   * Replies applied lately (an agent's, a person's inbox reply), by message id, each at its
+   * stored time; every reply applied with a later time than `since` (null: ever) is listed.
+   * Applying a listed one again changes nothing and announces nothing (its report and its
+   * retry meeting); a retry of a request that died between storing and applying its reply
+   * applies it when it is not listed. Kept a day, 50 at most (replies-applied.ts); absent
+   * before stop 32.
+   */
+  appliedReplies: z
+    .looseObject({ since: z.string().nullable(), ids: z.record(z.string(), z.string()) })
+    .optional(),
   /** Ended episodes' uncertain acks and notices still to be looked up (OwedLookUpSchema); a few at most. */
   lookUps: z.array(OwedLookUpSchema).optional(),
   /**

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
+import { type FakeMeta, startFakeMeta, type TakenSend } from '#test/support/fake-meta.ts';
+import { afterCall, pkStartsWith } from '#test/support/faults.ts';
+import { whatsappUserText } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+/** Meta took the message, then its edge answered 504: our send is uncertain. */
+const LOST_ANSWER = { status: 504, gateway: true, taken: true } as const;
+const WA_ID = '48601234567';
+
+// Stop 32: the edges Meta's reports of our sends (stop 31) left open, each at the moment two
+// writers meet: an agent's retry and the report settling the same reply; a reply whose request
+// died between storing and applying it, retried after a later reply.
+describe("an agent's reply settled by Meta's report or its retry, whichever comes, announced once", () => {
+  let sb: TestSwitchboard;
+  let meta: FakeMeta;
+
+  afterEach(async () => {
+    await sb.stop();
+    await meta.close();
+  });
+
+  async function whatsappCustomerWrites(text: string): Promise<string> {
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    meta.useClock(sb.clock);
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    const response = await sb.postMeta(whatsappUserText(text, { number: WA_ID }, 'wamid.CUSTOMER1', at));
+    expect(response.status).toBe(200);
+    await sb.drain();
+    return (await sb.onlyOpenConversation()).id;
+  }
+
+  const replySent = async () => (await sb.events()).filter((event) => event.type === 'reply.sent');
+
+  it("should announce reply.sent once when Meta's status of a reply whose answer was lost settles it at the moment the agent's retry looks for it", async () => {
+    // Prepare: the reply is taken, its answer lost (503); its status is noted as Meta sends it
+    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
+    sb.clock.advance(10 * 60_000);
+    meta.failNext(1, LOST_ANSWER);
+    const first = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
+    expect(first.status).toBe(503);
+    const reply = meta.taken.at(-1) as TakenSend;
+    // The status lands while the retry runs: right after the retry found no stored reply
+    let status = 0;
+    const race = afterCall(
+      sb.backends.dynamodb,
+      { command: 'GetItemCommand', match: pkStartsWith('MSG#') },
+      async () => {
+        status = (await sb.postMeta(meta.webhookOf(reply))).status;
+      },
+    );
+
+    // Act: the agents' tool retries after the wait it was told
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 1_000);
+    const retry = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
+
+    // Assess: sent once, recorded once, reply.sent announced once
+    expect(race.fired).toBe(true);
+    expect([status, retry.status]).toEqual([200, 201]);
+    expect(meta.taken).toHaveLength(2); // the ack, the reply
+    const sent = await replySent();
+    expect(sent.map((event) => event.id)).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).uncertainReplies).toBeUndefined();
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyAgentReply,
+  applyInbound,
+  type Conversation,
+  type InboundContext,
+  replyApplied,
+} from '#lib/domain/conversation.ts';
+import { inboundSms } from '#test/support/messages.ts';
+
+// Stop 32: a reply applied twice (Meta's report of it and the agent's retry meeting) announced
+// reply.sent twice; a reply whose request died before applying it, retried after a later reply,
+// was taken for applied and never announced. The conversation lists the replies applied lately.
+
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-11-25T10:00:00.000Z');
+const at = (minutes: number) => new Date(T0 + minutes * MINUTE);
+
+function promiseAt(when: Date): InboundContext['promise'] {
+  return {
+    replyBy: new Date(when.getTime() + 2 * 60 * MINUTE).toISOString(),
+    targetHours: 2,
+    capped: false,
+    teamAwayUntil: null,
+    signer: { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67' },
+  };
+}
+
+const context = { promiseFor: (when: Date) => promiseAt(when), quietAfterReplyMs: 10 * MINUTE };
+
+function waiting(): Conversation {
+  const now = at(0);
+  const result = applyInbound(null, inboundSms('m1', now.toISOString(), { text: 'Gdzie paczka?' }), {
+    now,
+    promise: promiseAt(now),
+    noAckReason: null,
+    defaultLocale: 'pl',
+    newConversationId: 'conv_1',
+  });
+  if (result.kind !== 'applied') throw new Error(`expected applied, got ${result.kind}`);
+  return result.conversation;
+}
+
+const reply = (conversation: Conversation, messageId: string, minutes: number) =>
+  applyAgentReply(conversation, { messageId, at: at(minutes), agent: 'Anna', channel: 'sms' }, context);
+
+describe('the replies applied to a conversation lately (appliedReplies)', () => {
+  it('should change nothing and announce nothing when a reply already applied is applied again', () => {
+    // Prepare
+    const replied = { ...reply(waiting(), 'r1', 5), outbox: [] };
+
+    // Act
+    const again = reply(replied, 'r1', 5);
+
+    // Assess
+    expect(again).toBe(replied);
+    expect(replyApplied(replied, 'r1', at(5).toISOString())).toBe(true);
+  });
+});
