@@ -1,5 +1,10 @@
 import type { Channel, Locale } from '#lib/domain/channel.ts';
-import { type Conversation, customerWaiting, type ReplyRoute } from '#lib/domain/conversation.ts';
+import {
+  type Conversation,
+  customerWaiting,
+  type ReplyRoute,
+  replyApplied,
+} from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 import type { TemplateRef } from '#lib/domain/reply-template.ts';
 import { actingName } from '#lib/domain/signer.ts';
@@ -132,19 +137,21 @@ export async function finishReply(
   }
   // Applied already (Meta's report of a try whose answer was lost settled it, settleReported):
   // applying it again would announce its reply.sent again.
-  if (retry && replyApplied(conversation, message)) return { kind: 'sent', message, conversation };
+  if (retry && isApplied(conversation, message)) return { kind: 'sent', message, conversation };
   const updated = await applyStoredReply(deps, message, actingName(deps.business, agent));
   deps.log.info('agent reply sent', { conversationId: conversation.id, channel: message.channel });
   return { kind: 'sent', message, conversation: updated ?? conversation };
 }
 
 /**
- * Whether a stored reply is applied to its conversation: no longer marked uncertain or in flight,
- * and the conversation's last reply is it or later. A retry of a request that died between storing
- * and applying it finds it marked, or the last reply older (unless another reply was applied
- * since: its reply.sent then stays unannounced, a rare loss beside announcing every report twice).
+ * Whether a stored reply is applied to its conversation: listed among its applied replies, or not
+ * though every reply since the list's start is (appliedReplies). Older than the list (stored
+ * before stop 32, or over a day ago): no longer marked uncertain or in flight, and the
+ * conversation's last reply is it or later (another reply applied since hides it then).
  */
-function replyApplied(conversation: Conversation, message: Message): boolean {
+function isApplied(conversation: Conversation, message: Message): boolean {
+  const listed = replyApplied(conversation, message.id, message.createdAt);
+  if (listed !== null) return listed;
   if (conversation.uncertainReplies?.[message.id] || conversation.repliesInFlight?.[message.id]) return false;
   return Date.parse(conversation.lastReplyAt ?? '') >= Date.parse(message.createdAt);
 }

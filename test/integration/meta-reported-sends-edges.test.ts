@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { type FakeMeta, startFakeMeta, type TakenSend } from '#test/support/fake-meta.ts';
-import { afterCall, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { whatsappUserText } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -63,5 +63,45 @@ describe("an agent's reply settled by Meta's report or its retry, whichever come
     const sent = await replySent();
     expect(sent.map((event) => event.id)).toHaveLength(1);
     expect((await sb.onlyOpenConversation()).uncertainReplies).toBeUndefined();
+  });
+
+  it('should announce reply.sent of a reply whose request died between storing and applying it when its retry comes after a later reply was applied', async () => {
+    // Prepare: the first reply goes and is stored; its conversation write fails (the request dies)
+    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
+    sb.clock.advance(10 * 60_000);
+    let crash: ReturnType<typeof injectFault> | undefined;
+    afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
+      async () => {
+        crash = injectFault(sb.backends.dynamodb, {
+          command: 'PutItemCommand',
+          when: 'before',
+          match: pkStartsWith('CONV#'),
+        });
+      },
+    );
+    const died = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
+    expect(died.status).toBeGreaterThanOrEqual(500);
+    expect(crash?.fired).toBe(1);
+    // A later reply (another agent's request) is applied two minutes on
+    sb.clock.advance(2 * 60_000);
+    const later = await sb.act(
+      `/conversations/${id}/replies`,
+      { text: 'Kurier będzie o 9.' },
+      { key: 'k-2' },
+    );
+    expect(later.status).toBe(201);
+
+    // Act: the agents' tool retries the first request
+    sb.clock.advance(60_000);
+    const retry = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
+
+    // Assess: nothing sent again; each reply the customer got announced once
+    expect(retry.status).toBe(201);
+    expect(meta.taken).toHaveLength(3); // the ack, the two replies
+    const sent = await replySent();
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent.map((event) => event.data.messageId)).size, 'one for each reply').toBe(2);
   });
 });

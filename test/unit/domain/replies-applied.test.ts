@@ -56,4 +56,34 @@ describe('the replies applied to a conversation lately (appliedReplies)', () => 
     expect(again).toBe(replied);
     expect(replyApplied(replied, 'r1', at(5).toISOString())).toBe(true);
   });
+
+  it('should tell a reply not applied from one applied, though a later reply was applied', () => {
+    // Prepare: r2 applied; r1, stored a minute before it, never was
+    const replied = reply(waiting(), 'r2', 6);
+
+    // Act / Assess
+    expect(replyApplied(replied, 'r1', at(5).toISOString())).toBe(false);
+    const late = reply(replied, 'r1', 5);
+    expect(late.outbox.filter((event) => event.type === 'reply.sent').map((e) => e.data.messageId)).toEqual([
+      'r2',
+      'r1',
+    ]);
+  });
+
+  it('should not tell for a reply older than the list, nor for one dropped from it a day on or past 50', () => {
+    // Prepare: a conversation answered before the list began (no appliedReplies), then 51 replies
+    const { appliedReplies: _none, ...before } = reply(waiting(), 'r0', 1);
+    let conversation: Conversation = before;
+    for (let i = 1; i <= 51; i++) conversation = { ...reply(conversation, `r${i}`, 1 + i), outbox: [] };
+    const dayOn = reply(conversation, 'late', 1 + 51 + 24 * 60);
+
+    // Assess
+    expect(replyApplied(before, 'r0', at(1).toISOString())).toBeNull();
+    expect(replyApplied(conversation, 'r0', at(1).toISOString())).toBeNull();
+    expect(replyApplied(conversation, 'r1', at(2).toISOString())).toBeNull();
+    expect(replyApplied(conversation, 'r2', at(3).toISOString())).toBe(true);
+    expect(Object.keys(conversation.appliedReplies?.ids ?? {})).toHaveLength(50);
+    expect(replyApplied(dayOn, 'r51', at(52).toISOString())).toBeNull();
+    expect(Object.keys(dayOn.appliedReplies?.ids ?? {})).toEqual(['late']);
+  });
 });
