@@ -34,7 +34,8 @@ type Place = { conversationId: string } | { contactKey: string };
  * it and finishes, never sends again; one that came first left nothing to settle here). A try
  * settled already, or one a worker holds now (it asks the provider first: it finds the report),
  * changes nothing. Reads: the contact (and a BSUID's alias) unless the conversation is known, the
- * conversation; writes only when a try is settled.
+ * conversation, and the contact's latest other conversation when the open one holds no such try
+ * (resolved since); writes only when a try is settled.
  */
 export async function settleReported(
   deps: UpdateDeps,
@@ -42,23 +43,47 @@ export async function settleReported(
   reported: Reported,
   place: Place,
 ): Promise<void> {
-  const conversation = await conversationOf(deps, place);
-  if (!conversation) return;
+  if ('conversationId' in place) {
+    const conversation = await deps.store.getConversation(place.conversationId);
+    if (conversation) await settleIn(deps, conversation, messageId, reported);
+    return;
+  }
+  // A user named by their BSUID alone: the contact it is linked to (recordEcho's resolveAlias).
+  const linked = mayBeAlias(place.contactKey) ? await deps.store.resolveAlias(place.contactKey) : null;
+  const contact = await deps.store.getContact(linked?.contactKey ?? place.contactKey);
+  const open = contact?.openConversationId ?? null;
+  const conversation = open ? await deps.store.getConversation(open) : null;
+  if (conversation && (await settleIn(deps, conversation, messageId, reported))) return;
+  // Resolved since the try (its pointer released, or the customer's next conversation open): its
+  // latest other conversation, read only then. Settled there as in an open one; never reopened.
+  const latest = contact?.conversationIds.findLast((id) => id !== open);
+  const resolved = latest ? await deps.store.getConversation(latest) : null;
+  if (resolved) await settleIn(deps, resolved, messageId, reported);
+}
+
+/** The try `messageId` settled in `conversation` when it waits there for its report; false when none does. */
+async function settleIn(
+  deps: UpdateDeps,
+  conversation: Conversation,
+  messageId: string,
+  reported: Reported,
+): Promise<boolean> {
   const reply = conversation.uncertainReplies?.[messageId];
-  if (reply) return settleReply(deps, conversation, messageId, reported, reply);
+  if (reply) {
+    await settleReply(deps, conversation, messageId, reported, reply);
+    return true;
+  }
   for (const slot of ['ack', 'notice'] as const) {
     const job = conversation[slot];
-    if (job?.uncertain && awaitsReport(job) && ackTryMessageId(conversation.id, job, slot) === messageId)
-      return settleAutomatic(
-        deps,
-        conversation,
-        { slot, episode: job.episode, uncertain: job.uncertain },
-        messageId,
-        reported,
-      );
+    if (job?.uncertain && awaitsReport(job) && ackTryMessageId(conversation.id, job, slot) === messageId) {
+      const { episode, uncertain } = job;
+      await settleAutomatic(deps, conversation, { slot, episode, uncertain }, messageId, reported);
+      return true;
+    }
   }
   const owed = conversation.lookUps?.find((l) => ackTryMessageId(conversation.id, l, l.slot) === messageId);
-  if (owed) return settleAutomatic(deps, conversation, owed, messageId, reported);
+  if (owed) await settleAutomatic(deps, conversation, owed, messageId, reported);
+  return owed !== undefined;
 }
 
 /**
@@ -69,15 +94,6 @@ export async function settleReported(
 function awaitsReport(job: NonNullable<Conversation[Slot]>): boolean {
   if (!job.uncertain) return false;
   return job.state === 'pending' || (job.state === 'failed' && job.deadLetteredAt !== undefined);
-}
-
-async function conversationOf(deps: UpdateDeps, place: Place): Promise<Conversation | null> {
-  if ('conversationId' in place) return deps.store.getConversation(place.conversationId);
-  // A user named by their BSUID alone: the contact it is linked to (recordEcho's resolveAlias).
-  const linked = mayBeAlias(place.contactKey) ? await deps.store.resolveAlias(place.contactKey) : null;
-  const contact = await deps.store.getContact(linked?.contactKey ?? place.contactKey);
-  const id = contact?.openConversationId;
-  return id ? deps.store.getConversation(id) : null;
 }
 
 /** An agent's reply whose answer was lost, reported: stored and applied (reply.sent, the episode answered). */

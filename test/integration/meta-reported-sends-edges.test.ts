@@ -9,10 +9,10 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 const LOST_ANSWER = { status: 504, gateway: true, taken: true } as const;
 const WA_ID = '48601234567';
 
-// Stop 32: the edges Meta's reports of our sends (stop 31) left open, each at the moment two
-// writers meet: an agent's retry and the report settling the same reply; a reply whose request
-// died between storing and applying it, retried after a later reply.
-describe("an agent's reply settled by Meta's report or its retry, whichever comes, announced once", () => {
+// Stop 32: the edges Meta's reports of our sends (stop 31) left open: a report whose conversation
+// was resolved since the try; two writers meeting, an agent's retry and the report settling the
+// same reply; a reply whose request died between storing and applying it, retried after a later one.
+describe("Meta's report of a send whose answer was lost, at the edges: a resolve, a retry meeting it, a request that died", () => {
   let sb: TestSwitchboard;
   let meta: FakeMeta;
 
@@ -21,9 +21,11 @@ describe("an agent's reply settled by Meta's report or its retry, whichever come
     await meta.close();
   });
 
-  async function whatsappCustomerWrites(text: string): Promise<string> {
+  /** A WhatsApp customer's first message, acknowledged (with `lostAck`: one try, its answer lost). */
+  async function whatsappCustomerWrites(text: string, lostAck = false): Promise<string> {
     meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, ...(lostAck ? { maxReceiveCount: 1 } : {}) });
+    if (lostAck) meta.failNext(1, LOST_ANSWER);
     meta.useClock(sb.clock);
     const at = Math.floor(sb.clock.now().getTime() / 1000);
     const response = await sb.postMeta(whatsappUserText(text, { number: WA_ID }, 'wamid.CUSTOMER1', at));
@@ -33,6 +35,58 @@ describe("an agent's reply settled by Meta's report or its retry, whichever come
   }
 
   const replySent = async () => (await sb.events()).filter((event) => event.type === 'reply.sent');
+
+  it("should record and announce an agent's WhatsApp reply whose answer was lost when its status comes after the agent resolved the conversation, which stays resolved", async () => {
+    // Prepare: the reply is taken, its answer lost (503); the agent resolves the conversation
+    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
+    sb.clock.advance(10 * 60_000);
+    meta.failNext(1, LOST_ANSWER);
+    const first = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
+    expect(first.status).toBe(503);
+    const reply = meta.taken.at(-1) as TakenSend;
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act: Meta's status of the reply (the agents' tool never retries it)
+    sb.clock.advance(30_000);
+    const status = await sb.postMeta(meta.webhookOf(reply));
+
+    // Assess: on record under its wamid, announced once, the conversation still resolved
+    expect(status.status).toBe(200);
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation?.status).toBe('resolved');
+    expect(conversation?.uncertainReplies).toBeUndefined();
+    const view = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string | null }>;
+    };
+    expect(view.messages.filter((m) => m.kind === 'reply').map((m) => m.providerMessageId)).toEqual([
+      reply.id,
+    ]);
+    expect(await replySent()).toHaveLength(1);
+    const types = (await sb.events()).map((event) => event.type);
+    expect(types).not.toContain('conversation.reopened');
+  });
+
+  it('should record as sent a dead-lettered WhatsApp acknowledgement whose answer was lost when its status comes after the agent resolved the conversation', async () => {
+    // Prepare: one try only; Meta takes the ack, its answer is lost: failed, dead-lettered; resolved
+    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?', true);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    const ack = meta.taken[0] as TakenSend;
+    sb.clock.advance(30_000);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act: Meta's status of the ack
+    sb.clock.advance(30_000);
+    const status = await sb.postMeta(meta.webhookOf(ack));
+
+    // Assess: sent, announced after the failure it corrects, the conversation still resolved
+    expect(status.status).toBe(200);
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation).toMatchObject({ status: 'resolved', ack: { state: 'sent' } });
+    const types = (await sb.events()).map((event) => event.type);
+    expect(types.filter((type) => type.startsWith('ack.'))).toEqual(['ack.failed', 'ack.sent']);
+    expect(types).not.toContain('conversation.reopened');
+  });
 
   it("should announce reply.sent once when Meta's status of a reply whose answer was lost settles it at the moment the agent's retry looks for it", async () => {
     // Prepare: the reply is taken, its answer lost (503); its status is noted as Meta sends it
