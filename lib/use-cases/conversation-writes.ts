@@ -56,7 +56,8 @@ export function replyContext(business: BusinessConfig): ReplyContext {
  * A stored reply (an agent's, or one a person wrote in the provider's inbox) applied to its
  * conversation at the time it was stored: the waiting episode ends and `reply.sent` is
  * announced (a customer message newer than the reply opens the next episode). Applying it
- * again (a retry) changes no state, and its event keeps its id. A follow-up on a resolved
+ * again (a retry, its report) changes nothing and announces nothing: the conversation lists it
+ * (appliedReplies; one older than that list: no state, its event under the same id). A follow-up on a resolved
  * conversation is also kept on the contact (one more write, on that path only): the customer's
  * answer to it opens a new conversation, which the quiet time after a reply must reach.
  */
