@@ -40,7 +40,7 @@ export function withReplyApplied(
   const oldest = at.getTime() - APPLIED_REPLY_KEPT_MS;
   const kept = entries.filter(([, when], index) => index < MAX_APPLIED_REPLIES && Date.parse(when) > oldest);
   const dropped = entries.filter((entry) => !kept.includes(entry)).map(([, when]) => Date.parse(when));
-  const since = Math.max(Date.parse(listed.since ?? ''), ...dropped);
+  const since = Math.max(...(listed.since ? [Date.parse(listed.since)] : []), ...dropped);
   return {
     ...conversation,
     appliedReplies: {

@@ -86,4 +86,14 @@ describe('the replies applied to a conversation lately (appliedReplies)', () => 
     expect(replyApplied(dayOn, 'r51', at(52).toISOString())).toBeNull();
     expect(Object.keys(dayOn.appliedReplies?.ids ?? {})).toEqual(['late']);
   });
+
+  it('should not tell for a reply dropped from a list begun on a conversation never answered before', () => {
+    // Prepare: 51 replies on a conversation whose first reply began the list (since: ever)
+    let conversation = waiting();
+    for (let i = 1; i <= 51; i++) conversation = { ...reply(conversation, `r${i}`, i), outbox: [] };
+
+    // Assess: r1 dropped, so the list no longer tells; r2 still listed
+    expect(replyApplied(conversation, 'r1', at(1).toISOString())).toBeNull();
+    expect(replyApplied(conversation, 'r2', at(2).toISOString())).toBe(true);
+  });
 });
