@@ -18,6 +18,11 @@ export function replyApplied(conversation: Conversation, messageId: string, at: 
   const applied = conversation.appliedReplies;
   if (!applied) return conversation.lastReplyAt ? null : false;
   if (messageId in applied.ids) return true;
+  // A later reply than any listed was applied by a release before stop 32 (a rolling deploy, a
+  // rollback), which keeps the list but adds nothing to it: the list cannot tell then.
+  const times = [applied.since, ...Object.values(applied.ids)].flatMap((t) => (t ? [Date.parse(t)] : []));
+  const newest = Math.max(...times);
+  if (conversation.lastReplyAt && !(Date.parse(conversation.lastReplyAt) <= newest)) return null;
   return applied.since === null || Date.parse(at) > Date.parse(applied.since) ? false : null;
 }
 

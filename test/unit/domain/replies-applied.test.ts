@@ -87,6 +87,17 @@ describe('the replies applied to a conversation lately (appliedReplies)', () => 
     expect(Object.keys(dayOn.appliedReplies?.ids ?? {})).toEqual(['late']);
   });
 
+  it('should not tell once a release before the list applied a later reply (it keeps the list, adds nothing)', () => {
+    // Prepare: r1 listed; an older release applies r2 a minute on (lastReplyAt moves, the list stays)
+    const listed = reply(waiting(), 'r1', 5);
+    const older = { ...listed, lastReplyAt: at(6).toISOString() };
+
+    // Act / Assess: r2, or r3 stored between, may or may not be applied
+    expect(replyApplied(older, 'r2', at(6).toISOString())).toBeNull();
+    expect(replyApplied(older, 'r1', at(5).toISOString())).toBe(true);
+    expect(replyApplied(listed, 'r2', at(6).toISOString())).toBe(false);
+  });
+
   it('should not tell for a reply dropped from a list begun on a conversation never answered before', () => {
     // Prepare: 51 replies on a conversation whose first reply began the list (since: ever)
     let conversation = waiting();
