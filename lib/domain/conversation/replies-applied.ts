@@ -18,18 +18,26 @@ export function replyApplied(conversation: Conversation, messageId: string, at: 
   const applied = conversation.appliedReplies;
   if (!applied) return conversation.lastReplyAt ? null : false;
   if (messageId in applied.ids) return true;
-  // A later reply than any listed was applied by a release before stop 32 (a rolling deploy, a
-  // rollback), which keeps the list but adds nothing to it: the list cannot tell then.
-  const times = [applied.since, ...Object.values(applied.ids)].flatMap((t) => (t ? [Date.parse(t)] : []));
-  const newest = Math.max(...times);
-  if (conversation.lastReplyAt && !(Date.parse(conversation.lastReplyAt) <= newest)) return null;
+  if (unlistedSince(conversation)) return null;
   return applied.since === null || Date.parse(at) > Date.parse(applied.since) ? false : null;
+}
+
+/**
+ * A later reply than any listed was applied by a release before stop 32 (a rolling deploy, a
+ * rollback), which keeps the list but adds nothing to it (only applyReply moves lastReplyAt):
+ * the list cannot tell until `since` moves past it (withReplyApplied).
+ */
+function unlistedSince(conversation: Conversation): boolean {
+  const applied = conversation.appliedReplies;
+  if (!applied || !conversation.lastReplyAt) return false;
+  const times = [applied.since, ...Object.values(applied.ids)].flatMap((t) => (t ? [Date.parse(t)] : []));
+  return !(Date.parse(conversation.lastReplyAt) <= Math.max(...times));
 }
 
 /**
  * Lists the reply applied now on `conversation` (`before`: as it was before the reply). The
  * first listing starts after the last reply before it (one applied before the list began is
- * never taken for unapplied); those older than a day before this one, and the oldest past
+ * never taken for unapplied), and so does one after a reply applied outside it; those older than a day before this one, and the oldest past
  * MAX_APPLIED_REPLIES, are dropped, `since` moving past them.
  */
 export function withReplyApplied(
@@ -38,7 +46,11 @@ export function withReplyApplied(
   messageId: string,
   at: Date,
 ): Conversation {
-  const listed = before.appliedReplies ?? { since: before.lastReplyAt ?? null, ids: {} };
+  // Begun after the last reply before it; begun again after one a release before it applied.
+  const listed =
+    before.appliedReplies && !unlistedSince(before)
+      ? before.appliedReplies
+      : { since: before.lastReplyAt ?? null, ids: before.appliedReplies?.ids ?? {} };
   const entries = [...Object.entries(listed.ids), [messageId, at.toISOString()] as [string, string]].sort(
     ([, a], [, b]) => Date.parse(b) - Date.parse(a),
   );

@@ -98,6 +98,17 @@ describe('the replies applied to a conversation lately (appliedReplies)', () => 
     expect(replyApplied(listed, 'r2', at(6).toISOString())).toBe(false);
   });
 
+  it('should not take a reply an older release applied for unapplied once this release lists a later one', () => {
+    // Prepare: r1 listed; an older release applies r2 at 6 (unlisted); this release applies r3 at 7
+    const older = { ...reply(waiting(), 'r1', 5), lastReplyAt: at(6).toISOString() };
+    const later = reply(older, 'r3', 7);
+
+    // Act / Assess: r2 cannot be told; r3 listed; a reply after r2 not listed is not applied
+    expect(replyApplied(later, 'r2', at(6).toISOString())).toBeNull();
+    expect(replyApplied(later, 'r3', at(7).toISOString())).toBe(true);
+    expect(replyApplied(later, 'r4', at(6.5).toISOString())).toBe(false);
+  });
+
   it('should not tell for a reply dropped from a list begun on a conversation never answered before', () => {
     // Prepare: 51 replies on a conversation whose first reply began the list (since: ever)
     let conversation = waiting();
