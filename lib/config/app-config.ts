@@ -2,6 +2,7 @@ import { ACK_MAX_ATTEMPTS } from '#lib/domain/ack-attempts.ts';
 import { BEARER_TOKEN, MIN_PRODUCTION_TOKEN_LENGTH } from '#lib/domain/api-key.ts';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { ConfigError, type Env, isProduction, requireSecrets } from './env.ts';
+import { whatsappNumbersOf } from './meta-senders.ts';
 import {
   halfConfiguredChannels,
   type MisconfiguredChannel,
@@ -50,10 +51,17 @@ export type AppConfig = {
     appSecret: string;
     verifyToken: string;
     appId: string | undefined;
+    /** Answers every Page not in pageAccessTokens (the one Page of a deployment before them). */
     pageAccessToken: string | undefined;
+    /** Page id → its token: a Page answered with its own (META_PAGE_ACCESS_TOKENS). */
+    pageAccessTokens: Record<string, string>;
     instagramAccessToken: string | undefined;
+    /** Instagram account id → its token (INSTAGRAM_ACCESS_TOKENS). */
+    instagramAccessTokens: Record<string, string>;
     whatsappAccessToken: string | undefined;
     whatsappPhoneNumberId: string | undefined;
+    /** Every number answered from: WHATSAPP_PHONE_NUMBER_ID, then WHATSAPP_PHONE_NUMBER_IDS' others. */
+    whatsappPhoneNumberIds: string[];
     graphBaseUrl: string;
     /** A person's reply on Messenger or Instagram may go up to 7 days after the customer's last message (HUMAN_AGENT). */
     humanAgent: boolean;
@@ -207,9 +215,15 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
             verifyToken: env.META_VERIFY_TOKEN,
             appId: env.META_APP_ID,
             pageAccessToken: env.META_PAGE_ACCESS_TOKEN,
+            pageAccessTokens: env.META_PAGE_ACCESS_TOKENS,
             instagramAccessToken: env.INSTAGRAM_ACCESS_TOKEN,
+            instagramAccessTokens: env.INSTAGRAM_ACCESS_TOKENS,
             whatsappAccessToken: env.WHATSAPP_ACCESS_TOKEN,
             whatsappPhoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
+            whatsappPhoneNumberIds: whatsappNumbersOf(
+              env.WHATSAPP_PHONE_NUMBER_ID,
+              env.WHATSAPP_PHONE_NUMBER_IDS,
+            ),
             graphBaseUrl: env.META_GRAPH_BASE_URL,
             humanAgent: env.META_HUMAN_AGENT ?? true,
           }

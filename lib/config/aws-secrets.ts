@@ -1,5 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigError, ROTATION_SECRETS, SECRET_NAMES, TWILIO_SHARED_KEY_SECRETS } from './env.ts';
+import { TOKEN_MAP_SECRETS } from './meta-senders.ts';
 
 /**
  * Reads the provider secrets (a JSON object) from Secrets Manager and returns them as
@@ -32,6 +33,12 @@ export function parseProviderSecret(raw: string | undefined): Record<string, str
   for (const name of [...SECRET_NAMES, ...ROTATION_SECRETS, ...TWILIO_SHARED_KEY_SECRETS]) {
     const item = (value as Record<string, unknown>)[name];
     if (typeof item === 'string' && item.trim() !== '') entries[name] = item;
+  }
+  // A token map may be written in the secret as the JSON object it is, or as its text.
+  for (const name of TOKEN_MAP_SECRETS) {
+    const item = (value as Record<string, unknown>)[name];
+    if (typeof item === 'string' && item.trim() !== '') entries[name] = item;
+    else if (item && typeof item === 'object') entries[name] = JSON.stringify(item);
   }
   return entries;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PhoneNumberIdsSchema, TokenMapSchema } from './meta-senders.ts';
 
 /** A configuration value is missing or wrong; the message names it and never shows a secret. */
 export class ConfigError extends Error {
@@ -54,8 +55,13 @@ export const EnvSchema = z.object({
   SWITCHBOARD_SECRETS_ARN: optionalText,
   META_APP_SECRET: optionalText,
   META_VERIFY_TOKEN: optionalText,
+  /** The Page token that answers every Page not in META_PAGE_ACCESS_TOKENS. */
   META_PAGE_ACCESS_TOKEN: optionalText,
+  /** Page id → its token (JSON object), for several Pages: each answered with its own. */
+  META_PAGE_ACCESS_TOKENS: TokenMapSchema,
   INSTAGRAM_ACCESS_TOKEN: optionalText,
+  /** Instagram account id → its token (the linked Page's; JSON object), for several accounts. */
+  INSTAGRAM_ACCESS_TOKENS: TokenMapSchema,
   WHATSAPP_ACCESS_TOKEN: optionalText,
   MAILGUN_SIGNING_KEY: optionalText,
   /** The Meta app's id: echoes of messages this app sent are our own. */
@@ -68,6 +74,8 @@ export const EnvSchema = z.object({
    */
   META_HUMAN_AGENT: optionalText.pipe(z.stringbool().optional()),
   WHATSAPP_PHONE_NUMBER_ID: optionalText,
+  /** More numbers of the WhatsApp Business Account answered from (comma-separated ids), the same token. */
+  WHATSAPP_PHONE_NUMBER_IDS: PhoneNumberIdsSchema,
   /** SNS topic ARNs SES notifies (comma-separated); others are refused. */
   SES_TOPIC_ARNS: optionalText,
   /** The address email acknowledgements come from, e.g. "Anna Kowalska <anna@example.com>". */

@@ -28,18 +28,21 @@ export type MisconfiguredChannel = {
 export function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
   const found: MisconfiguredChannel[] = [];
   const unanswered = '(WhatsApp Cloud messages would go unanswered)';
-  if (env.WHATSAPP_ACCESS_TOKEN && !env.WHATSAPP_PHONE_NUMBER_ID) {
+  // The number ids (-c whatsappPhoneNumberId / whatsappPhoneNumberIds): either names one.
+  const numbers = env.WHATSAPP_PHONE_NUMBER_ID || env.WHATSAPP_PHONE_NUMBER_IDS.length > 0;
+  if (env.WHATSAPP_ACCESS_TOKEN && !numbers) {
     found.push({
       channel: 'whatsapp',
       missing: ['WHATSAPP_PHONE_NUMBER_ID'],
       reason: `WHATSAPP_PHONE_NUMBER_ID is missing while WHATSAPP_ACCESS_TOKEN is set ${unanswered}`,
     });
   }
-  if (env.WHATSAPP_PHONE_NUMBER_ID && !env.WHATSAPP_ACCESS_TOKEN) {
+  if (numbers && !env.WHATSAPP_ACCESS_TOKEN) {
+    const set = env.WHATSAPP_PHONE_NUMBER_ID ? 'WHATSAPP_PHONE_NUMBER_ID' : 'WHATSAPP_PHONE_NUMBER_IDS';
     found.push({
       channel: 'whatsapp',
       missing: ['WHATSAPP_ACCESS_TOKEN'],
-      reason: `WHATSAPP_ACCESS_TOKEN is missing while WHATSAPP_PHONE_NUMBER_ID is set ${unanswered}`,
+      reason: `WHATSAPP_ACCESS_TOKEN is missing while ${set} is set ${unanswered}`,
     });
   }
   const webhook = (['META_APP_SECRET', 'META_VERIFY_TOKEN'] as const).filter((name) => !env[name]);
@@ -49,11 +52,14 @@ export function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
   const tokens = (
     [
       'META_PAGE_ACCESS_TOKEN',
+      'META_PAGE_ACCESS_TOKENS',
       'INSTAGRAM_ACCESS_TOKEN',
+      'INSTAGRAM_ACCESS_TOKENS',
       'WHATSAPP_ACCESS_TOKEN',
       'WHATSAPP_PHONE_NUMBER_ID',
+      'WHATSAPP_PHONE_NUMBER_IDS',
     ] as const
-  ).filter((name) => env[name]);
+  ).filter((name) => isSet(env[name]));
   const [alone] = webhook;
   if (webhook.length === 1 && alone) {
     found.push({
@@ -71,6 +77,12 @@ export function halfConfiguredChannels(env: Env): MisconfiguredChannel[] {
   return found;
 }
 
+/** A text, a list or a map with something in it. */
+function isSet(value: string | readonly string[] | Record<string, string> | undefined): boolean {
+  if (value === undefined) return false;
+  return typeof value === 'string' || Array.isArray(value) ? value.length > 0 : Object.keys(value).length > 0;
+}
+
 /** A Meta channel whose messages arrive but cannot be answered: its sending token is missing. */
 export type TokenlessChannel = { channel: 'messenger' | 'instagram'; missing: string[] };
 
@@ -84,8 +96,10 @@ export type TokenlessChannel = { channel: 'messenger' | 'instagram'; missing: st
 export function tokenlessMetaChannels(env: Env, production: boolean): TokenlessChannel[] {
   if (!production || !env.META_APP_SECRET || !env.META_VERIFY_TOKEN) return [];
   const found: TokenlessChannel[] = [];
-  if (!env.META_PAGE_ACCESS_TOKEN) found.push({ channel: 'messenger', missing: ['META_PAGE_ACCESS_TOKEN'] });
-  if (!env.INSTAGRAM_ACCESS_TOKEN) found.push({ channel: 'instagram', missing: ['INSTAGRAM_ACCESS_TOKEN'] });
+  if (!env.META_PAGE_ACCESS_TOKEN && !isSet(env.META_PAGE_ACCESS_TOKENS))
+    found.push({ channel: 'messenger', missing: ['META_PAGE_ACCESS_TOKEN'] });
+  if (!env.INSTAGRAM_ACCESS_TOKEN && !isSet(env.INSTAGRAM_ACCESS_TOKENS))
+    found.push({ channel: 'instagram', missing: ['INSTAGRAM_ACCESS_TOKEN'] });
   return found;
 }
 
