@@ -55,13 +55,15 @@ export function wireChannels(
         graphBaseUrl: config.meta.graphBaseUrl,
         ...(config.meta.appId ? { appId: config.meta.appId } : {}),
         ...(config.meta.pageAccessToken ? { pageAccessToken: config.meta.pageAccessToken } : {}),
+        pageAccessTokens: config.meta.pageAccessTokens,
         ...(config.meta.instagramAccessToken
           ? { instagramAccessToken: config.meta.instagramAccessToken }
           : {}),
-        ...(config.meta.whatsappAccessToken && config.meta.whatsappPhoneNumberId
+        instagramAccessTokens: config.meta.instagramAccessTokens,
+        ...(config.meta.whatsappAccessToken && config.meta.whatsappPhoneNumberIds.length > 0
           ? {
               whatsappAccessToken: config.meta.whatsappAccessToken,
-              whatsappPhoneNumberId: config.meta.whatsappPhoneNumberId,
+              whatsappPhoneNumberIds: config.meta.whatsappPhoneNumberIds,
             }
           : {}),
         ...fetchOption,
@@ -111,11 +113,16 @@ export function wireChannels(
   const senders: SenderRegistry = (provider, channel, businessId) => {
     const entries = registry[provider];
     if (!entries || !(channel in entries)) return undefined;
+    let sender = entries[channel];
+    // From the number, Page or account the customer wrote to (none: not one we send from).
     // Checked before the outbox stands in, so that npm start refuses what AWS would.
-    if (businessId !== undefined && provider === 'meta' && meta && !meta.sendsFrom(channel, businessId))
-      return undefined;
+    if (businessId !== undefined && provider === 'meta' && meta && !sender?.switchedOff) {
+      if (!meta.sendsFrom(channel, businessId)) return undefined;
+      if (channel === 'messenger' || channel === 'instagram' || channel === 'whatsapp')
+        sender = meta.senderFor(channel, businessId) ?? sender;
+    }
     // Locally the outbox stands in even where no provider credentials are configured.
-    return options.outbox ?? entries[channel];
+    return options.outbox ?? sender;
   };
   const canSendOn = (provider: string, channel: Channel, customer: string) => {
     if (!senders(provider, channel)) return false;

@@ -215,6 +215,10 @@ export async function startFakeMeta(
     instagramToken?: string;
     whatsappToken?: string;
     phoneNumberId?: string;
+    /** More numbers of the WhatsApp Business Account (the same token sends from each). */
+    phoneNumberIds?: string[];
+    /** More Page (Instagram account) tokens the Send API takes, each with its channel. */
+    tokens?: Record<string, 'messenger' | 'instagram'>;
     /** The approved templates (none unless given: any template send is then 132001). */
     templates?: FakeTemplate[];
   } = {},
@@ -223,12 +227,17 @@ export async function startFakeMeta(
   let clock: { now(): Date } = { now: () => new Date() };
   // wa_id → when the user last wrote.
   const lastInbound = new Map<string, number>();
-  const messengerTokens = new Set([
-    options.pageToken ?? FAKE_PAGE_TOKEN,
-    options.instagramToken ?? FAKE_INSTAGRAM_TOKEN,
+  // Token → the channel its Page (Instagram account) sends on.
+  const messengerTokens = new Map<string, 'messenger' | 'instagram'>([
+    [options.pageToken ?? FAKE_PAGE_TOKEN, 'messenger'],
+    [options.instagramToken ?? FAKE_INSTAGRAM_TOKEN, 'instagram'],
+    ...Object.entries(options.tokens ?? {}),
   ]);
   const whatsappToken = options.whatsappToken ?? FAKE_WHATSAPP_TOKEN;
-  const phoneNumberId = options.phoneNumberId ?? FAKE_PHONE_NUMBER_ID;
+  const phoneNumberIds = new Set([
+    options.phoneNumberId ?? FAKE_PHONE_NUMBER_ID,
+    ...(options.phoneNumberIds ?? []),
+  ]);
   const requests: RecordedGraphRequest[] = [];
   const script: FakeGraphFailure[] = [];
   const taken: TakenSend[] = [];
@@ -254,7 +263,7 @@ export async function startFakeMeta(
 
     const whatsapp = WHATSAPP_PATH.exec(url.pathname);
     const messenger = MESSENGER_PATH.test(url.pathname);
-    if (request.method !== 'POST' || (!messenger && whatsapp?.[1] !== phoneNumberId)) {
+    if (request.method !== 'POST' || (!messenger && !phoneNumberIds.has(whatsapp?.[1] ?? ''))) {
       return sendJson(response, 400, graphError(100, 'Unsupported post request.', 33));
     }
     const token = tokenOf(request, query);
@@ -302,7 +311,7 @@ export async function startFakeMeta(
         return sendJson(response, 400, graphError(100, '(#100) The parameter recipient is required'));
       }
       const id = `m_${randomBytes(48).toString('base64url')}`;
-      const channel = token === (options.instagramToken ?? FAKE_INSTAGRAM_TOKEN) ? 'instagram' : 'messenger';
+      const channel = messengerTokens.get(token) ?? 'messenger';
       return take(
         { id, channel, body: message as Record<string, unknown> },
         { recipient_id: recipient.id, message_id: id },

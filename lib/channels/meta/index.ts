@@ -4,26 +4,31 @@ import { SwitchboardError } from '#lib/ports/errors.ts';
 import { type HandshakeQuery, type HandshakeResult, metaHandshake } from './handshake.ts';
 import { normalizeMetaWebhook } from './normalize.ts';
 import { type MetaPayload, parseMetaWebhook } from './schema.ts';
-import {
-  createInstagramSender,
-  createMessengerSender,
-  createWhatsAppCloudSender,
-  type MetaSenderOptions,
-} from './send.ts';
+import type { MetaSenderOptions } from './send.ts';
+import { createMetaSenders, type MetaSenderChannel } from './senders.ts';
 import { verifyMetaSignature } from './verify.ts';
 
 export type { HandshakeQuery, HandshakeResult } from './handshake.ts';
 export type { MetaPayload } from './schema.ts';
 export { DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION } from './send.ts';
+export type { MetaSenderChannel } from './senders.ts';
 
 export type MetaChannelOptions = {
   appSecret: string;
   verifyToken: string;
+  /** Answers every Page not in pageAccessTokens. */
   pageAccessToken?: string;
+  /** Page id → its token: each Page answered with its own. */
+  pageAccessTokens?: Record<string, string>;
   /** Page token of the Page linked to the Instagram account (Messenger Platform flavour). */
   instagramAccessToken?: string;
+  /** Instagram account id → the token of its linked Page. */
+  instagramAccessTokens?: Record<string, string>;
   whatsappAccessToken?: string;
+  /** The number answered from by default (WHATSAPP_PHONE_NUMBER_ID). */
   whatsappPhoneNumberId?: string;
+  /** More numbers of the account answered from, with the same token. */
+  whatsappPhoneNumberIds?: string[];
   graphBaseUrl?: string;
   graphVersion?: string;
   /** Our Meta app's id: echoes carrying it are our own sends. */
@@ -33,19 +38,20 @@ export type MetaChannelOptions = {
   timeoutMs?: number;
 };
 
-export type MetaSenderChannel = 'messenger' | 'instagram' | 'whatsapp';
-
 export type MetaChannel = {
   provider: 'meta';
   webhook: ProviderWebhook<MetaPayload>;
   /** The GET subscription check; the route reads `hub.mode` etc. literally (dots in the names). */
   handshake(query: HandshakeQuery): HandshakeResult;
-  /** One sender per channel whose token is configured. */
+  /** One sender per channel whose token is configured (for a route that names no id of ours). */
   senders: Partial<Record<MetaSenderChannel, ChannelSender>>;
   /**
-   * Whether we send from the business address with this provider id: on WhatsApp only the
-   * configured number (WHATSAPP_PHONE_NUMBER_ID), not the account's others.
+   * The sender from our address with this provider id (ReplyRoute.businessId): on WhatsApp
+   * the configured numbers only, not the account's others; on Messenger (Instagram) the Page
+   * (account) with its own token, else META_PAGE_ACCESS_TOKEN's; undefined: we do not send from it.
    */
+  senderFor(channel: MetaSenderChannel, businessId: string): ChannelSender | undefined;
+  /** Whether we send from the business address with this provider id (senderFor's). */
   sendsFrom(channel: string, businessId: string): boolean;
   appId: string | undefined;
 };
@@ -61,41 +67,44 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
   };
-  const senders: MetaChannel['senders'] = {};
-  if (options.pageAccessToken) {
-    senders.messenger = createMessengerSender({ ...common, accessToken: options.pageAccessToken });
+  const whatsappPhoneNumberIds = [
+    ...new Set([
+      ...(options.whatsappPhoneNumberId ? [options.whatsappPhoneNumberId] : []),
+      ...(options.whatsappPhoneNumberIds ?? []),
+    ]),
+  ];
+  if (options.whatsappAccessToken && whatsappPhoneNumberIds.length === 0) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'whatsappPhoneNumberId is required with whatsappAccessToken',
+    );
   }
-  if (options.instagramAccessToken) {
-    senders.instagram = createInstagramSender({ ...common, accessToken: options.instagramAccessToken });
-  }
-  if (options.whatsappAccessToken) {
-    if (!options.whatsappPhoneNumberId) {
-      throw new SwitchboardError(
-        'CONFIG_INVALID',
-        'whatsappPhoneNumberId is required with whatsappAccessToken',
-      );
-    }
-    senders.whatsapp = createWhatsAppCloudSender({
-      ...common,
-      accessToken: options.whatsappAccessToken,
-      phoneNumberId: options.whatsappPhoneNumberId,
-    });
-  }
+  const senders = createMetaSenders({ ...options, whatsappPhoneNumberIds }, common);
+  const isMetaChannel = (channel: string): channel is MetaSenderChannel =>
+    channel === 'messenger' || channel === 'instagram' || channel === 'whatsapp';
+  // Which of our ids are answered (none named: every one, as normalizing sees it).
+  const normalizeOptions = {
+    whatsappPhoneNumberIds,
+    answersOnly: {
+      messenger: senders.answersOnly('messenger'),
+      instagram: senders.answersOnly('instagram'),
+    },
+  };
   return {
     provider: 'meta',
     webhook: {
       verify: (request) => verifyMetaSignature(request, appSecret),
       parse: (request) => parseMetaWebhook(request.rawBody),
-      normalize: (payload) =>
-        normalizeMetaWebhook(payload, { whatsappPhoneNumberId: options.whatsappPhoneNumberId }),
+      normalize: (payload) => normalizeMetaWebhook(payload, normalizeOptions),
     },
     handshake: (query) => metaHandshake(query, verifyToken),
-    senders,
-    // Without a number of our own nothing is another's (as normalizing sees it).
+    senders: senders.defaults,
+    senderFor: (channel, businessId) => senders.senderFor(channel, businessId),
+    // Without a sender on the channel nothing is another's (as normalizing sees it).
     sendsFrom: (channel, businessId) =>
-      channel !== 'whatsapp' ||
-      !options.whatsappPhoneNumberId ||
-      businessId === options.whatsappPhoneNumberId,
+      !isMetaChannel(channel) ||
+      !senders.defaults[channel] ||
+      senders.senderFor(channel, businessId) !== undefined,
     appId: options.appId,
   };
 }

@@ -28,7 +28,12 @@ function mediaOf(attachments: NonNullable<MessagingEvent['message']>['attachment
   return media;
 }
 
-function messagingEvent(channel: Channel, standby: boolean, event: MessagingEvent): InboundEvent[] {
+function messagingEvent(
+  channel: Channel,
+  standby: boolean,
+  event: MessagingEvent,
+  answersOnly?: readonly string[],
+): InboundEvent[] {
   const { sender, recipient, message, postback, delivery, read } = event;
   if (message?.is_echo) {
     // Sent by the business side (our app, another app, a person in the inbox): sender is the page.
@@ -63,6 +68,9 @@ function messagingEvent(channel: Channel, standby: boolean, event: MessagingEven
     if (sentAt) inbound.sentAt = sentAt;
     // In handover another app owns the thread; answering over it would talk across that app.
     if (standby) inbound.noAckReason = 'standby';
+    // A Page (an Instagram account) subscribed to the app that we hold no token for, while
+    // others have theirs: recorded, and answered by none (no other Page can write to her).
+    else if (answersOnly && !answersOnly.includes(recipient.id)) inbound.noAckReason = 'other-page';
     return [{ type: 'message', message: inbound }];
   }
   if (delivery) {
@@ -96,6 +104,8 @@ function base(channel: Channel, from: string, to: string, id: string, text: stri
     contactKey: `${channel}:${from}`,
     from,
     to,
+    // What a reply is sent with: the Page's (Instagram account's) own token, by its id.
+    toId: to,
     text,
     media: [],
   };

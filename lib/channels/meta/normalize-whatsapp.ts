@@ -30,6 +30,13 @@ const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephe
 export type MetaNormalizeOptions = {
   /** The WhatsApp number we answer from (WHATSAPP_PHONE_NUMBER_ID). */
   whatsappPhoneNumberId?: string | undefined;
+  /** Every WhatsApp number we answer from (with WHATSAPP_PHONE_NUMBER_IDS). */
+  whatsappPhoneNumberIds?: readonly string[] | undefined;
+  /**
+   * The only Pages (Instagram accounts) answered, where each has its own token and no single
+   * token answers the others; undefined: every one.
+   */
+  answersOnly?: Partial<Record<'messenger' | 'instagram', readonly string[] | undefined>>;
 };
 
 function whatsappMessage(
@@ -75,8 +82,11 @@ function whatsappMessage(
   // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
   // only, and a customer must not hear from a number they never wrote to (nor could: no open
   // window there). Its STOP still stops the contact.
-  const ours = options.whatsappPhoneNumberId;
-  if (ours && context.phoneNumberId !== ours) inbound.noAckReason = 'other-number';
+  const ours = [
+    ...(options.whatsappPhoneNumberId ? [options.whatsappPhoneNumberId] : []),
+    ...(options.whatsappPhoneNumberIds ?? []),
+  ];
+  if (ours.length > 0 && !ours.includes(context.phoneNumberId)) inbound.noAckReason = 'other-number';
   return { type: 'message', message: inbound };
 }
 

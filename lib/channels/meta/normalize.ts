@@ -15,7 +15,7 @@ export type { MetaNormalizeOptions } from './normalize-whatsapp.ts';
 function eventsOf(item: MetaItem, options: MetaNormalizeOptions): InboundEvent[] {
   switch (item.kind) {
     case 'messaging':
-      return messagingEvent(item.channel, item.standby, item.event);
+      return messagingEvent(item.channel, item.standby, item.event, options.answersOnly?.[item.channel]);
     case 'whatsapp-message':
       return [whatsappMessage(item.context, item.message, options)];
     case 'whatsapp-status':

@@ -37,6 +37,7 @@ export const enReasons = {
   'reason.own-number': 'it came from one of our own numbers',
   'reason.own-address': 'it came from one of our own addresses',
   'reason.other-number': 'it was written to another number of our account',
+  'reason.other-page': 'it was written to a Page or Instagram account of ours we hold no token for',
   'reason.automated-sender': 'it came from an automated sender',
   'reason.outside-window': 'the messaging window had closed',
   'reason.no-promise': 'no reply-by time could be given',

@@ -37,6 +37,7 @@ export const plReasons = {
   'reason.own-number': 'przyszła z jednego z naszych numerów',
   'reason.own-address': 'przyszła z jednego z naszych adresów',
   'reason.other-number': 'napisano na inny numer naszego konta',
+  'reason.other-page': 'napisano na naszą stronę lub konto Instagram, dla których nie mamy tokenu',
   'reason.automated-sender': 'przyszła od nadawcy automatycznego',
   'reason.outside-window': 'okno na odpowiedź już się zamknęło',
   'reason.no-promise': 'nie dało się podać terminu odpowiedzi',

@@ -61,6 +61,8 @@ describe('normalizeMetaWebhook: Messenger', () => {
           contactKey: `messenger:${PSID}`,
           from: PSID,
           to: PAGE_ID,
+          // The Page's id: its own token answers (several Pages on one app).
+          toId: PAGE_ID,
           text: 'Dzień dobry, czy zamówienie 4417 już wyszło?',
           media: [],
           sentAt: '2025-11-24T11:59:59.871Z',
@@ -287,6 +289,7 @@ describe('normalizeMetaWebhook: Instagram', () => {
           contactKey: `instagram:${IGSID}`,
           from: IGSID,
           to: IG_ACCOUNT_ID,
+          toId: IG_ACCOUNT_ID,
           text: 'Hi! Is the blue jacket still available in M?',
           media: [],
           sentAt: '2025-11-24T12:08:20.011Z',
