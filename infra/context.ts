@@ -31,6 +31,8 @@ export interface SwitchboardContext {
   readonly mail: MailSettings;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /** More WhatsApp numbers of the Business Account answered from (the same token): -c whatsappPhoneNumberIds=id,id. */
+  readonly whatsappPhoneNumberIds?: string[];
   /** The Meta app's id (not secret): Meta echoes our own sends with it, so they are told apart. */
   readonly metaAppId?: string;
   /**
@@ -91,6 +93,10 @@ export function readContext(node: Node): SwitchboardContext {
   if (alertEmail !== undefined) check('alertEmail', alertEmail, /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
   const whatsappPhoneNumberId = get('whatsappPhoneNumberId');
   if (whatsappPhoneNumberId !== undefined) check('whatsappPhoneNumberId', whatsappPhoneNumberId, /^\d+$/);
+  const listedNumbers = get('whatsappPhoneNumberIds');
+  if (listedNumbers !== undefined)
+    check('whatsappPhoneNumberIds', listedNumbers, /^\s*\d{1,32}\s*(,\s*\d{1,32}\s*)*$/);
+  const whatsappPhoneNumberIds = listedNumbers?.split(',').map((id) => id.trim());
   const metaAppId = get('metaAppId');
   if (metaAppId !== undefined) check('metaAppId', metaAppId, /^\d{1,32}$/);
   const metaHumanAgent = get('metaHumanAgent');
@@ -117,6 +123,7 @@ export function readContext(node: Node): SwitchboardContext {
     },
     ...(alertEmail !== undefined ? { alertEmail } : {}),
     ...(whatsappPhoneNumberId !== undefined ? { whatsappPhoneNumberId } : {}),
+    ...(whatsappPhoneNumberIds !== undefined ? { whatsappPhoneNumberIds } : {}),
     ...(metaAppId !== undefined ? { metaAppId } : {}),
     ...(metaHumanAgent !== undefined ? { metaHumanAgent: metaHumanAgent === 'on' } : {}),
     ...(twilio !== undefined ? { twilio: twilio === 'on' } : {}),

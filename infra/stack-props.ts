@@ -16,6 +16,8 @@ export interface SwitchboardStackProps extends StackProps {
   readonly mail?: Partial<MailSettings>;
   readonly alertEmail?: string;
   readonly whatsappPhoneNumberId?: string;
+  /** WHATSAPP_PHONE_NUMBER_IDS on every function that reads the WhatsApp token. */
+  readonly whatsappPhoneNumberIds?: readonly string[];
   /** META_APP_ID on the http function and the worker (both record Meta echoes): echoes of our own Meta sends carry it. */
   readonly metaAppId?: string;
   /** META_HUMAN_AGENT on the http function (agents' replies): false without the app's Human Agent permission. */

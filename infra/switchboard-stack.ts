@@ -234,6 +234,11 @@ export class SwitchboardStack extends Stack {
       for (const fn of [http, ackWorker, sweeper])
         fn.setEnvironment('WHATSAPP_PHONE_NUMBER_ID', props.whatsappPhoneNumberId);
     }
+    // The account's other numbers answered from (the same token); not secret, as the one id.
+    if (props.whatsappPhoneNumberIds?.length) {
+      for (const fn of [http, ackWorker, sweeper])
+        fn.setEnvironment('WHATSAPP_PHONE_NUMBER_IDS', props.whatsappPhoneNumberIds.join(','));
+    }
     // The worker too: it records the Meta webhooks queued while the store was down, echoes among
     // them, and tells this app's echoes from another app's by this id as the http function does.
     if (props.metaAppId)

@@ -392,6 +392,19 @@ describe('SwitchboardStack', () => {
       expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_ID).toBeUndefined();
     });
 
+    it('should pass the other WhatsApp numbers answered from to every function that reads the WhatsApp token, when given', () => {
+      // Act: a Business Account with more numbers (-c whatsappPhoneNumberIds), one token for all
+      const { template } = synthStack('dev', {
+        whatsappPhoneNumberIds: ['207651463353033', '308762574464144'],
+      });
+
+      // Assess: the sweeper too (it counts a number list without the token as misconfigured)
+      for (const name of ['Http', 'AckWorker', 'Sweeper'] as const) {
+        expect(environment(template, name).WHATSAPP_PHONE_NUMBER_IDS).toBe('207651463353033,308762574464144');
+      }
+      expect(environment(dev, 'Http').WHATSAPP_PHONE_NUMBER_IDS).toBeUndefined();
+    });
+
     // Session 28: a deployment without Twilio had no way to say so: its empty Twilio secret read
     // as a misconfiguration (503 on Twilio's webhooks, the ChannelMisconfigured alarm for good).
     it('should tell every function that reads the provider secret that Twilio is not used, when -c twilio=off', () => {
