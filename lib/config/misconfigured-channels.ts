@@ -84,10 +84,11 @@ function isSet(value: string | readonly string[] | Record<string, string> | unde
 }
 
 /** A Meta channel whose messages arrive but cannot be answered: its sending token is missing. */
-export type TokenlessChannel = { channel: 'messenger' | 'instagram'; missing: string[] };
+export type TokenlessChannel = { channel: 'messenger' | 'instagram' | 'whatsapp'; missing: string[] };
 
 /**
- * Messenger or Instagram without its sending token while Meta's webhook is on (production only):
+ * Messenger or Instagram without its sending token, WhatsApp Cloud without its token and number
+ * id, while Meta's webhook is on (production only):
  * Meta sends a channel's messages only for a Page (an Instagram account) the business subscribed
  * to the app, so one arriving means the channel is used and its token was forgotten. Not reported
  * at start (a business may use neither): its messages are recorded, their acks and late notices
@@ -100,6 +101,10 @@ export function tokenlessMetaChannels(env: Env, production: boolean): TokenlessC
     found.push({ channel: 'messenger', missing: ['META_PAGE_ACCESS_TOKEN'] });
   if (!env.INSTAGRAM_ACCESS_TOKEN && !isSet(env.INSTAGRAM_ACCESS_TOKENS))
     found.push({ channel: 'instagram', missing: ['INSTAGRAM_ACCESS_TOKEN'] });
+  // WhatsApp Cloud with neither half (one half alone is halfConfiguredChannels'): a message comes
+  // only from a number subscribed to our app, so it is used, its settings forgotten.
+  if (!env.WHATSAPP_ACCESS_TOKEN && !env.WHATSAPP_PHONE_NUMBER_ID && !isSet(env.WHATSAPP_PHONE_NUMBER_IDS))
+    found.push({ channel: 'whatsapp', missing: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'] });
   return found;
 }
 

@@ -52,10 +52,10 @@ export function refuseSwitchedOff(
 
 /**
  * A channel whose messages are recorded but not answered until a setting is added: Messenger or
- * Instagram without its sending token (AppConfig.tokenlessChannels). Not reported at start, since
- * the business may not use it.
+ * Instagram without its sending token, WhatsApp Cloud without its token and number id
+ * (AppConfig.tokenlessChannels). Not reported at start, since the business may not use it.
  */
-export type UnansweredChannel = { channel: 'messenger' | 'instagram'; missing: string[] };
+export type UnansweredChannel = { channel: 'messenger' | 'instagram' | 'whatsapp'; missing: string[] };
 
 /**
  * Tells ops of messages recorded on an unanswered channel (their acks wait, CHANNEL_MISCONFIGURED):
@@ -79,7 +79,7 @@ export function reportUnanswered(
     deps.log.error('channel not answered: configured by half', {
       channel: off.channel,
       missing: off.missing,
-      reason: `${off.missing.join(', ')} is missing while the Meta webhook is on: ${off.channel} messages are recorded, their acknowledgements wait and agents' replies are refused until it is set`,
+      reason: `${off.missing.join(' and ')} ${off.missing.length > 1 ? 'are' : 'is'} missing while the Meta webhook is on: ${off.channel} messages are recorded, their acknowledgements wait and agents' replies are refused until ${off.missing.length > 1 ? 'they are' : 'it is'} set`,
       ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}),
     });
   }

@@ -957,6 +957,38 @@ describe('a Lambda function with the Meta webhook on and no page token', () => {
     expect(JSON.stringify(output.lines())).not.toContain('EAAinstagramToken');
   });
 
+  // WhatsApp Cloud with neither its token nor its number id (the webhook on): its messages were
+  // recorded and skipped for good (channel-cannot-send), nothing told. A WhatsApp Cloud message
+  // comes only from a number subscribed to our app: reported as Messenger's is.
+  it('should count each WhatsApp Cloud message in ChannelMisconfigured and write one error line naming its token and number id', async () => {
+    // Prepare: no WhatsApp value at all, the Meta webhook on
+    backends = await freshBackends();
+    process.env = productionEnv(backends, {
+      ...WITHOUT_PAGE_TOKEN,
+      META_PAGE_ACCESS_TOKEN: 'EAApageToken0123456789',
+    });
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+    const runtime = await loadLambdaRuntime('switchboard-http');
+    const atColdStart = output.metric('ChannelMisconfigured');
+
+    // Act
+    const posted = await postMeta(runtime, 'whatsapp-text');
+
+    // Assess: recorded; nothing at the cold start, one count, one line naming both settings
+    expect(posted.status).toBe(200);
+    expect(atColdStart).toBe(0);
+    expect(output.metric('ChannelMisconfigured')).toBe(1);
+    expect(output.lines().filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'channel not answered: configured by half',
+        channel: 'whatsapp',
+        missing: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'],
+      }),
+    ]);
+    expect(JSON.stringify(output.lines())).not.toContain('EAApageToken');
+  });
+
   it('should raise nothing while no Messenger message arrives: Instagram and SMS recorded, the sweeper quiet run after run', async () => {
     // Prepare
     backends = await freshBackends();

@@ -17,12 +17,20 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 /** A production bootstrap token (at least 32 characters) for the agents' API of the deploys below. */
 const PRODUCTION_TOKEN = 'prod-agent-token-0123456789abcdefghijklmnop';
 
+// WhatsApp Cloud without its token and number id alike: recorded and skipped
+// (channel-cannot-send) until now, though a WhatsApp Cloud message comes only from a number
+// subscribed to our app, as a Messenger one from a Page: it waits the same way now.
 const CASES = [
   { channel: 'messenger', fixture: 'messenger-text', missing: 'META_PAGE_ACCESS_TOKEN' },
   { channel: 'instagram', fixture: 'instagram-text', missing: 'INSTAGRAM_ACCESS_TOKEN' },
+  {
+    channel: 'whatsapp',
+    fixture: 'whatsapp-text',
+    missing: 'WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID',
+  },
 ] as const;
 
-describe('Messenger and Instagram on a production deployment without their sending token', () => {
+describe('Messenger, Instagram and WhatsApp Cloud on a production deployment without their sending token', () => {
   let sb: TestSwitchboard | undefined;
   let meta: FakeMeta | undefined;
 
@@ -44,7 +52,10 @@ describe('Messenger and Instagram on a production deployment without their sendi
         env: { NODE_ENV: 'production', AGENT_API_TOKEN: PRODUCTION_TOKEN, SES_FROM_ADDRESS: 'a@example.com' },
       });
       meta.useClock(sb.clock);
-      const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, { [missing]: '' });
+      const off = sb.redeploy(
+        DEFAULT_BUSINESS_CONFIG,
+        Object.fromEntries(missing.split(' and ').map((name) => [name, ''])),
+      );
 
       // Act: the message is recorded by the deployment without the token; its sweeper and worker
       // run for an hour; an agent replies through it; then the deployment with the token runs
