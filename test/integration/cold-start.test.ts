@@ -1112,3 +1112,68 @@ describe('the ack worker, while a channel is switched off for its configuration'
     expect(conversation?.ack?.state).toBe('sent');
   });
 });
+
+// Several WhatsApp numbers, Pages and Instagram accounts: the Page and account tokens by id in
+// the provider secret (META_PAGE_ACCESS_TOKENS, INSTAGRAM_ACCESS_TOKENS), the other numbers in
+// the stack's context (WHATSAPP_PHONE_NUMBER_IDS). Before, a function knew none of them: with
+// the maps alone Messenger and Instagram read as tokenless.
+describe('a Lambda cold start with several Meta senders', () => {
+  const freshBackends = productionStarts();
+  const PAGE_TOKEN = 'EAApageTokenOfTheFirstPage0123456789';
+  const SENDERS = {
+    META_APP_SECRET: TEST_APP_SECRET,
+    META_VERIFY_TOKEN: 'a-long-random-string-you-choose',
+    META_PAGE_ACCESS_TOKENS: JSON.stringify({ '104857600123456': PAGE_TOKEN, '104857600654321': 'EAApageB' }),
+    INSTAGRAM_ACCESS_TOKENS: JSON.stringify({ '17841400123456789': 'EAAinstagramA' }),
+    WHATSAPP_ACCESS_TOKEN: 'EAAwhatsappToken0123456789abcdef',
+    WHATSAPP_PHONE_NUMBER_IDS: '106540352242922,207651463353033',
+    MAIL_RECHECK_QUEUE_URL: '',
+  };
+
+  it('should start with the token maps alone, record Messenger, Instagram and WhatsApp and report nothing', async () => {
+    // Prepare
+    const backends = await freshBackends();
+    process.env = productionEnv(backends, SENDERS);
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+    const runtime = await loadLambdaRuntime('switchboard-http');
+
+    // Act
+    const posted = [
+      await postMeta(runtime, 'messenger-text'),
+      await postMeta(runtime, 'instagram-text'),
+      await postMeta(runtime, 'whatsapp-text'),
+    ];
+
+    // Assess: recorded, no channel taken for one without its token, no token in the log
+    expect(posted.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect(output.metric('ChannelMisconfigured')).toBe(0);
+    expect(output.lines().filter((line) => line.level === 'ERROR')).toEqual([]);
+    expect(JSON.stringify(output.lines())).not.toContain(PAGE_TOKEN);
+  });
+
+  it('should stop the cold start with a malformed token map, naming the setting and never a token', async () => {
+    // Prepare: a map whose value is a list (a hand-edited secret)
+    const backends = await freshBackends();
+    process.env = productionEnv(backends, {
+      ...SENDERS,
+      META_PAGE_ACCESS_TOKENS: JSON.stringify([PAGE_TOKEN]),
+    });
+    const output = captureOutput();
+    const { loadLambdaRuntime } = await import('#lib/runtime/lambda.ts');
+
+    // Act
+    const coldStart = await loadLambdaRuntime('switchboard-http').then(
+      () => ({ started: true, message: '' }),
+      (error: Error) => ({ started: false, message: error.message }),
+    );
+
+    // Assess
+    expect(coldStart).toEqual({
+      started: false,
+      message: expect.stringContaining('META_PAGE_ACCESS_TOKENS'),
+    });
+    expect(coldStart.message).not.toContain(PAGE_TOKEN);
+    expect(JSON.stringify(output.lines())).not.toContain(PAGE_TOKEN);
+  });
+});
