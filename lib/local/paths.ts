@@ -15,15 +15,18 @@ export function dataDirOf(env: NodeJS.ProcessEnv | Record<string, string | undef
 
 /**
  * The arguments `npm start` gives node (its V8 flags and lib/local/main.ts), read from
- * package.json, so the bench and the tests run the program exactly as a developer does.
+ * package.json, so the bench and the tests run the program exactly as a developer does. The
+ * script `exec`s node: npm runs it with `sh -c`, and a shell that forks node instead (dash, the
+ * /bin/sh of Debian and Ubuntu) dies of the SIGTERM npm forwards to it without passing it on,
+ * leaving the server running when a process manager stops npm alone.
  */
 export function npmStartArguments(): string[] {
   const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const [command, ...args] = manifest.scripts.start.trim().split(/\s+/);
-  if (command !== 'node' || !args.includes('lib/local/main.ts')) {
-    throw new Error(`npm start is not "node [flags] lib/local/main.ts": ${manifest.scripts.start}`);
+  const [exec, command, ...args] = manifest.scripts.start.trim().split(/\s+/);
+  if (exec !== 'exec' || command !== 'node' || !args.includes('lib/local/main.ts')) {
+    throw new Error(`npm start is not "exec node [flags] lib/local/main.ts": ${manifest.scripts.start}`);
   }
   return args;
 }
