@@ -189,6 +189,14 @@ export class MemoryConversationStore extends MemoryContacts implements Conversat
     return { items: [], nextCursor: null, unreadable: [] };
   }
 
+  async waitingForChannel(): Promise<ConversationPage> {
+    return { items: [], nextCursor: null, unreadable: [] };
+  }
+
+  async countWaitingForChannel(): Promise<number> {
+    return 0;
+  }
+
   /** How many messages are stored (the bench checks the subject really recorded them). */
   get messageCount(): number {
     return this.#messages.size;

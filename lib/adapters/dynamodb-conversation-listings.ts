@@ -1,10 +1,11 @@
 // Conversation listings: agents' pages by status, channel, assignee or waiting, and the sweeper's due ones.
 
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
 import type { ConversationPage, ConversationQuery } from '#lib/ports/conversation-store.ts';
 import { queryShards, type ShardCount, tableKeyFromSortKey } from './dynamodb-shards.ts';
 import { type DynamoDbConversationStoreOptions, StoreItems, strip } from './dynamodb-store-items.ts';
+import { waitingBase } from './dynamodb-sweep-keys.ts';
 
 // Every conversation index sorts by `<time>#<conversation id>`.
 const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
@@ -76,6 +77,48 @@ export class DynamoDbConversationListings extends StoreItems {
     // One item at a time: one that cannot be read sorts first in the index and is never
     // rewritten, so failing the page on it would stop the sweep for every customer, every run.
     return readConversations(page);
+  }
+
+  async waitingForChannel(
+    channel: string,
+    now: Date | null,
+    limit: number,
+    cursor?: string,
+  ): Promise<ConversationPage> {
+    const page = await queryShards({
+      client: this.client,
+      table: this.table,
+      index: 'gsi2',
+      base: waitingBase(channel),
+      // Not sharded (dynamodb-sweep-keys.ts).
+      shards: 1,
+      newestFirst: false,
+      until: now ? { value: `${now.toISOString()}~`, inclusive: true } : undefined,
+      limit,
+      cursor,
+      tableKey: conversationKey,
+    });
+    return readConversations(page);
+  }
+
+  async countWaitingForChannel(channel: string): Promise<number> {
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: waitingBase(channel) } },
+          Select: 'COUNT',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      count += result.Count ?? 0;
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 }
 

@@ -211,4 +211,17 @@ export class DynamoDbConversationStore implements ConversationStore {
   dueForSweep(now: Date, limit: number, cursor?: string): Promise<ConversationPage> {
     return this.#listings.dueForSweep(now, limit, cursor);
   }
+
+  waitingForChannel(
+    channel: string,
+    now: Date | null,
+    limit: number,
+    cursor?: string,
+  ): Promise<ConversationPage> {
+    return this.#listings.waitingForChannel(channel, now, limit, cursor);
+  }
+
+  countWaitingForChannel(channel: string): Promise<number> {
+    return this.#listings.countWaitingForChannel(channel);
+  }
 }

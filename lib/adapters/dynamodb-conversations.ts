@@ -13,6 +13,7 @@ import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { marshallStored } from './dynamodb-marshall.ts';
 import { type ShardCount, shardKey } from './dynamodb-shards.ts';
 import { type DynamoDbConversationStoreOptions, StoreItems } from './dynamodb-store-items.ts';
+import { sweepIndexKey } from './dynamodb-sweep-keys.ts';
 
 const SPILL_CONCURRENCY = 25;
 
@@ -47,7 +48,7 @@ export class DynamoDbConversations extends StoreItems {
       ),
     );
     const saved: Conversation = { ...bounded, version: (expectedVersion ?? 0) + 1 };
-    const sweepAt = this.#sweepAt(saved);
+    const sweep = sweepIndexKey(saved, this.#sweepAt(saved), this.#shards.forWriting);
     const shard = (base: string) => shardKey(base, saved.id, this.#shards.forWriting);
     const item = {
       pk: `CONV#${saved.id}`,
@@ -55,7 +56,7 @@ export class DynamoDbConversations extends StoreItems {
       type: 'conversation',
       gsi1pk: shard(`CONVS#${saved.status}`),
       gsi1sk: `${saved.lastMessageAt}#${saved.id}`,
-      ...(sweepAt ? { gsi2pk: shard('SWEEP'), gsi2sk: `${sweepAt}#${saved.id}` } : {}),
+      ...(sweep ? { gsi2pk: sweep.pk, gsi2sk: sweep.sk } : {}),
       ...awaitingIndexKeys(saved, shard),
       gsi4pk: shard(`CONVS#${saved.status}#${saved.channel}`),
       gsi4sk: `${saved.lastMessageAt}#${saved.id}`,

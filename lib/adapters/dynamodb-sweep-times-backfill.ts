@@ -8,7 +8,8 @@ import {
   runSettlingPasses,
   setConversationIndexKeys,
 } from './dynamodb-index-backfill.ts';
-import { type ShardCount, shardKey } from './dynamodb-shards.ts';
+import type { ShardCount } from './dynamodb-shards.ts';
+import { sweepIndexKey } from './dynamodb-sweep-keys.ts';
 
 /**
  * Where the recomputation of the sweep times has got to, for the configuration `configHash`
@@ -132,15 +133,9 @@ export class DynamoDbSweepTimesBackfill {
 
   /** Gives the conversation the sweep time this configuration computes; false when it had it or changed. */
   async #move({ conversation, sortKey }: { conversation: Conversation; sortKey: string | undefined }) {
-    const sweepAt = this.#sweepAt(conversation);
-    const wanted = sweepAt ? `${sweepAt}#${conversation.id}` : undefined;
-    if (wanted === sortKey) return false;
-    return setConversationIndexKeys(
-      this.#client,
-      this.#table,
-      conversation,
-      'gsi2',
-      wanted ? { pk: shardKey('SWEEP', conversation.id, this.#shards.forWriting), sk: wanted } : null,
-    );
+    const wanted = sweepIndexKey(conversation, this.#sweepAt(conversation), this.#shards.forWriting);
+    // Read from SWEEP: one now waiting for its channel (stored before session 32) moves to its key.
+    if (wanted?.sk === sortKey && wanted?.pk.startsWith('SWEEP')) return false;
+    return setConversationIndexKeys(this.#client, this.#table, conversation, 'gsi2', wanted);
   }
 }

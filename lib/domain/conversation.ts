@@ -26,6 +26,12 @@ export { applyAgentReply, replyFailed } from './conversation/agent-reply.ts';
 export { answeredByReply, applyInbound, isQuestion, localeSettled } from './conversation/apply-inbound.ts';
 export type { ReplyContext } from './conversation/apply-reply.ts';
 export { applyReply } from './conversation/apply-reply.ts';
+export {
+  CHANNEL_WAIT_REASON,
+  waitingChannelKey,
+  waitingChannelOf,
+  waitsForChannel,
+} from './conversation/channel-wait.ts';
 export { consentFromElsewhere } from './conversation/consent.ts';
 export type { ApplyInboundResult, InboundContext, NoAckReason } from './conversation/inbound-context.ts';
 export { lastInboundAt, lastReadableInboundAt } from './conversation/inbound-times.ts';

@@ -261,4 +261,17 @@ export interface ConversationStore {
    * read again, even from an index that has not caught up with its write).
    */
   dueForSweep(now: Date, limit: number, cursor?: string): Promise<ConversationPage>;
+  /**
+   * The conversations whose ack or notice waits for `channel`'s configuration (waitingChannelKey;
+   * dueForSweep never returns them), soonest due first: with `now`, only those with something
+   * else due by then (a breach, a late notice); with null, all of them.
+   */
+  waitingForChannel(
+    channel: string,
+    now: Date | null,
+    limit: number,
+    cursor?: string,
+  ): Promise<ConversationPage>;
+  /** How many conversations wait for `channel`'s configuration (their index entries counted, not read). */
+  countWaitingForChannel(channel: string): Promise<number>;
 }

@@ -7,10 +7,12 @@ import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
 import type { AppConfig, MisconfiguredChannel } from '#lib/config/app-config.ts';
 import { voiceSmsAllowed } from '#lib/domain/ack-policy.ts';
 import type { Channel } from '#lib/domain/channel.ts';
+import { waitingChannelKey } from '#lib/domain/conversation.ts';
 import type { Providers } from '#lib/http/app.ts';
 import type { ChannelSender, SenderRegistry } from '#lib/ports/channel-sender.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { SendError } from '#lib/ports/errors.ts';
+import { WaitingChannels } from '#lib/use-cases/sweep-waiting.ts';
 
 export type ChannelWiring = {
   providers: Providers;
@@ -140,7 +142,7 @@ export function wireChannels(
  * Senders for the channels a production function switched off for their configuration by half
  * (AppConfig.misconfiguredChannels; Twilio without its account SID too, whose webhooks stay
  * up; Messenger or Instagram without its token, AppConfig.tokenlessChannels): they say so (ChannelSender.switchedOff), and an ack or a late notice then waits without
- * spending a try (pending, CHANNEL_MISCONFIGURED, queued again by the sweeper every 10 minutes)
+ * spending a try (pending, CHANNEL_MISCONFIGURED, set aside until a sweeper can send it: waitingChannels)
  * until a deployment with the completed configuration sends it; so does the lookup of an
  * uncertain try (not taken as "none"). Each send is refused as ours (SendError `ours`) should
  * anything call it. Without them the
@@ -188,6 +190,35 @@ function switchedOffSenders(
   if (provider === 'meta')
     for (const { channel } of config.tokenlessChannels) senders[channel] = off(channel);
   return senders;
+}
+
+/**
+ * Every sender an ack or notice can wait for (switchedOffSenders' entries, by provider and the
+ * route's channel), and whether this deployment has it switched off: the sweeper reads each
+ * one's waits (SweepDeps.waitingChannels), those of a sender it can use to release them, whether
+ * or not an earlier deployment switched it off.
+ */
+export function waitingChannels(senders: SenderRegistry): WaitingChannels {
+  const pairs: ReadonlyArray<readonly [string, Channel]> = [
+    ['twilio', 'sms'],
+    ['twilio', 'mms'],
+    ['twilio', 'whatsapp'],
+    ['twilio', 'voice'],
+    ['meta', 'messenger'],
+    ['meta', 'instagram'],
+    ['meta', 'whatsapp'],
+    ['ses', 'email'],
+    ['mailgun', 'email'],
+  ];
+  const off = new Set(
+    pairs
+      .filter(([provider, channel]) => senders(provider, channel)?.switchedOff === true)
+      .map(([provider, channel]) => waitingChannelKey(provider, channel)),
+  );
+  return new WaitingChannels(
+    pairs.map(([provider, channel]) => waitingChannelKey(provider, channel)),
+    (channel) => off.has(channel),
+  );
 }
 
 /** The bare address of "Name <address>" (or the address itself), lower-cased. */

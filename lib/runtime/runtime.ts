@@ -38,7 +38,7 @@ import type { StatsSinkDeps } from '#lib/use-cases/service-level.ts';
 import type { SweepDeps } from '#lib/use-cases/sweep.ts';
 import { deliverDueWebhooks, fanOut, webhookSink } from '#lib/use-cases/webhook-delivery.ts';
 import { FIRST_ATTEMPTS_BUDGET_MS, type FirstAttemptBudget } from '#lib/use-cases/webhook-delivery-deps.ts';
-import { wireChannels } from './channels.ts';
+import { waitingChannels, wireChannels } from './channels.ts';
 import { eventHandlers } from './event-handlers.ts';
 import { wireMailRecovery } from './mail-recovery.ts';
 import { requestScoped } from './request-scope.ts';
@@ -200,6 +200,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     metrics,
     notice,
     graceMs: config.ack.graceMs,
+    waitingChannels: waitingChannels(senders),
     publish: (conversation) => publishOutbox({ store: baseStore, sink, log }, conversation),
     deliverWebhooks: (budgetMs) => deliverDueWebhooks(webhookDeps, { budgetMs }),
     backfill: () =>

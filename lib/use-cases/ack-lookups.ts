@@ -1,6 +1,7 @@
 import {
   ackRetryAt,
   ackTryMessageId,
+  CHANNEL_WAIT_REASON,
   type Conversation,
   type OwedLookUp,
   type SentVia,
@@ -246,7 +247,7 @@ export function switchedOffRetryAt(now: Date): Date {
 }
 
 /** Why a pending ack or notice waits while its channel is switched off (AppConfig.misconfiguredChannels). */
-export const SWITCHED_OFF_REASON = 'CHANNEL_MISCONFIGURED';
+export const SWITCHED_OFF_REASON = CHANNEL_WAIT_REASON;
 
 /** An ack or notice its channel's configuration kept from going: pending, the claim's try given back. */
 export function switchedOffWait(claimedAttempts: number | undefined, now: Date) {

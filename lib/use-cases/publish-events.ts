@@ -127,5 +127,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     completeText: (...args) => inner.completeText(...args),
     takeLateText: (...args) => inner.takeLateText(...args),
     dueForSweep: (...args) => inner.dueForSweep(...args),
+    waitingForChannel: (...args) => inner.waitingForChannel(...args),
+    countWaitingForChannel: (...args) => inner.countWaitingForChannel(...args),
   };
 }

@@ -107,8 +107,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   const sender = channel ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
   const closedWindow = windowClosed(conversation, now);
   // Its channel is switched off in this deployment (configured by half): it waits, the claim's
-  // try given back, and the sweeper queues it every SWITCHED_OFF_WAIT_MS until a deployment
-  // that can send it runs (the re-checks above and the claim's apply then, as to any try).
+  // try given back, set aside (waitsForChannel: no sweep time, no write) until the sweeper of a
+  // deployment that can send it queues it (the re-checks above and the claim's apply then).
   const waitSwitchedOff = async (): Promise<SendAckResult> => {
     await settle(switchedOffWait(conversation[slot]?.attempts, now));
     deps.log.info('automatic message waits for its channel to be configured', {

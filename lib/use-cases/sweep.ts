@@ -10,15 +10,19 @@ import {
   noticeDueAt,
   requestNotice,
   type Slot,
+  waitingChannelKey,
+  waitingChannelOf,
+  waitsForChannel,
 } from '#lib/domain/conversation.ts';
 import type { NoticeTiming } from '#lib/domain/promise.ts';
 import type { AckQueue } from '#lib/ports/ack-queue.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { ConversationPage, ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
-import { updateConversation } from './conversation-writes.ts';
+import { trySave, updateConversation } from './conversation-writes.ts';
 import { forEachConcurrently, forEachPage } from './loops.ts';
+import { sweepWaiting, type WaitingChannels } from './sweep-waiting.ts';
 
 export type SweepDeps = {
   store: ConversationStore;
@@ -34,6 +38,12 @@ export type SweepDeps = {
   notice: NoticeTiming;
   /** Sends the outbound webhook deliveries that are due (first attempts a crash left, retries), for up to `budgetMs`. */
   deliverWebhooks?: (budgetMs: number) => Promise<unknown>;
+  /**
+   * The senders an ack or notice may wait for (every provider and channel a deployment can
+   * switch off, whether or not this one does) and whether each is switched off here. Without
+   * it no wait is read: none is released.
+   */
+  waitingChannels?: WaitingChannels;
   /** Records stored mail whose SNS notification never arrived (recoverMail). */
   recoverMail?: () => Promise<unknown>;
   /**
@@ -95,22 +105,32 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     behind: false,
     undelivered: 0,
   };
-  const { pages, behind } = await forEachPage(
-    async (cursor) => {
-      const page = await deps.store.dueForSweep(now, pageSize, cursor);
-      for (const { key, fields } of page.unreadable) {
-        // Every run meets it again until someone repairs or deletes the item: the key finds it.
-        deps.log.error('sweeper skipped a conversation item it cannot read', { key, fields });
-      }
-      result.unreadable += page.unreadable.length;
-      return page;
-    },
-    async (due) => {
-      result.due += due.length;
-      await forEachConcurrently(due, concurrency, (conversation) => finish(deps, conversation, now, result));
-    },
-    performance.now() + budgetMs,
-  );
+  const deadline = performance.now() + budgetMs;
+  const sweepPages = (read: (cursor: string | undefined) => Promise<ConversationPage>, fromSweep = false) =>
+    forEachPage(
+      async (cursor) => {
+        const page = await read(cursor);
+        for (const { key, fields } of page.unreadable) {
+          // Every run meets it again until someone repairs or deletes the item: the key finds it.
+          deps.log.error('sweeper skipped a conversation item it cannot read', { key, fields });
+        }
+        result.unreadable += page.unreadable.length;
+        return page;
+      },
+      async (due) => {
+        result.due += due.length;
+        await forEachConcurrently(due, concurrency, (conversation) =>
+          finish(deps, conversation, now, result, fromSweep),
+        );
+      },
+      deadline,
+    );
+  let { pages, behind } = await sweepPages((cursor) => deps.store.dueForSweep(now, pageSize, cursor), true);
+  if (!behind && deps.waitingChannels) {
+    const waiting = await sweepWaiting(deps.waitingChannels, deps.store, now, pageSize, sweepPages);
+    pages += waiting.pages;
+    behind = waiting.behind;
+  }
   result.behind = behind;
   if (result.undelivered > 0) {
     // Each of these failed right after its write too: downstream tools are not hearing of changes.
@@ -159,7 +179,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
 }
 
 /** One due conversation: deliver its events, record a breach, start a notice, requeue a job. */
-async function finish(deps: SweepDeps, due: Conversation, now: Date, result: SweepResult): Promise<void> {
+async function finish(
+  deps: SweepDeps,
+  due: Conversation,
+  now: Date,
+  result: SweepResult,
+  fromSweep: boolean,
+): Promise<void> {
   let conversation = due;
   try {
     if (hasUndeliveredEvents(conversation) && deps.publish) {
@@ -201,9 +227,13 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
         })) ?? conversation;
       if (requested) result.notices++;
     }
+    const { provider, channel } = conversation.route;
+    const switchedOff = deps.waitingChannels?.switchedOff(waitingChannelKey(provider, channel)) === true;
     for (const slot of ['ack', 'notice'] as const satisfies readonly Slot[]) {
       const job = conversation[slot];
       if (!job || (job.state !== 'pending' && job.state !== 'sending')) continue;
+      // Waits for its channel's configuration: nothing to do (no write) until a deploy completes it.
+      if (waitsForChannel(job) && switchedOff) continue;
       if (job.state === 'sending' && job.leaseUntil && Date.parse(job.leaseUntil) > now.getTime()) continue;
       await deps.queue.enqueue({ conversationId: conversation.id, episode: job.episode, kind: slot });
       await updateConversation(deps.store, conversation.id, (current) =>
@@ -227,6 +257,12 @@ async function finish(deps: SweepDeps, due: Conversation, now: Date, result: Swe
       await updateConversation(deps.store, conversation.id, (current) =>
         markLookUpsEnqueued(current, owed, now),
       );
+    }
+    // Waiting for its channel yet due in the sweep index, unwritten this run: a release before
+    // session 32 left it there (it queued it every 10 minutes). One write moves it to its
+    // channel's waiting key (the store's keys); a write since, by anyone, already did.
+    if (fromSweep && waitingChannelOf(conversation) && conversation.version === due.version) {
+      await trySave(deps.store, conversation, conversation.version);
     }
   } catch (error) {
     result.errors++;

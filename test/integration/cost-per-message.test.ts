@@ -285,8 +285,9 @@ const CEILINGS: Record<string, Budget> = {
   // measured: 24, 67, 8, 3
   e: { requests: 36, wru: 100, rru: 12, sqs: 5 },
   // measured: 16 Queries (the sweep and due-delivery keys, 8 shards each), 0 WRU, 8 RRU: an
-  // idle sweeper never writes
-  f: { requests: 24, wru: 0, rru: 12, sqs: 0 },
+  // idle sweeper never writes; every 10 minutes (f', below) 9 more, 4.5 RRU: the keys of the
+  // acks and notices waiting for a channel's configuration, one each (session 32)
+  f: { requests: 28, wru: 0, rru: 15, sqs: 0 },
   // measured: 4, 2, 3, 0
   g: { requests: 6, wru: 3, rru: 4.5, sqs: 0 },
   // measured: 32, 94, 7.5, 3 (a + 3 events × 3 delivery writes)

@@ -3,6 +3,7 @@
 
 import { stableId } from '../ids.ts';
 import type { Ack, Slot } from './ack-schema.ts';
+import { waitsForChannel } from './channel-wait.ts';
 import type { Conversation } from './schema.ts';
 
 /** The id of an episode's acknowledgement (or late notice): one per episode, whoever sends it. */
@@ -144,7 +145,11 @@ export function ackNoLongerNeeded(conversation: Conversation, episode: number): 
   return null;
 }
 
-/** Records that a job for the pending ack or notice was (re)queued now. */
+/**
+ * Records that a job for the pending ack or notice was (re)queued now. One that waited for its
+ * channel's configuration (waitsForChannel) is queued only once its channel is no longer
+ * switched off: it waits no more, and has a sweep time again should its worker die.
+ */
 export function markAckEnqueued(
   conversation: Conversation,
   episode: number,
@@ -153,5 +158,7 @@ export function markAckEnqueued(
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  return { ...conversation, [slot]: { ...job, enqueuedAt: now.toISOString() } };
+  const { reason, ...rest } = job;
+  const kept = waitsForChannel(job) ? rest : job;
+  return { ...conversation, [slot]: { ...kept, enqueuedAt: now.toISOString() } };
 }

@@ -2,12 +2,13 @@
 
 import type { NoticeTiming } from '../promise.ts';
 import type { Ack } from './ack-schema.ts';
+import { waitsForChannel } from './channel-wait.ts';
 import { lookUpDueAt } from './look-ups.ts';
 import { breachDueAt, noticeDueAt } from './promise-timing.ts';
 import type { Conversation } from './schema.ts';
 
 function jobSweepAt(job: Ack | null, graceMs: number): number | null {
-  if (!job) return null;
+  if (!job || waitsForChannel(job)) return null;
   if (job.state === 'pending') {
     const queued = Date.parse(job.enqueuedAt ?? job.requestedAt) + graceMs;
     return job.retryAt ? Math.max(queued, Date.parse(job.retryAt)) : queued;
@@ -23,7 +24,8 @@ function jobSweepAt(job: Ack | null, graceMs: number): number | null {
 /**
  * When the sweeper must next look at this conversation, or null when it has nothing to do:
  * a pending ack or notice that no worker picked up, a claim whose worker died, or a late
- * notice coming due.
+ * notice coming due. An ack or notice waiting for its channel's configuration has none
+ * (waitsForChannel).
  */
 export function nextSweepAt(
   conversation: Conversation,
