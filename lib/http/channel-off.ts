@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { InboundEvent } from '#lib/domain/message.ts';
+import type { Channel } from '#lib/domain/channel.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { errorBody } from './errors.ts';
@@ -58,7 +58,8 @@ export function refuseSwitchedOff(
 export type UnansweredChannel = { channel: 'messenger' | 'instagram' | 'whatsapp'; missing: string[] };
 
 /**
- * Tells ops of messages recorded on an unanswered channel (their acks wait, CHANNEL_MISCONFIGURED):
+ * Tells ops of messages recorded on an unanswered channel (their acks wait, CHANNEL_MISCONFIGURED),
+ * given the channel of each newly recorded message (a provider's retry of one is not):
  * a `ChannelMisconfigured` count per message and the error line a cold start writes for a channel
  * configured by half, once a minute per channel (`switchedOffLines`: anyone able to sign for the
  * app could cause it), naming the setting, never a value.
@@ -66,12 +67,10 @@ export type UnansweredChannel = { channel: 'messenger' | 'instagram' | 'whatsapp
 export function reportUnanswered(
   deps: { log: Log; metrics: Metrics; switchedOffLines: LogThrottle },
   unanswered: readonly UnansweredChannel[],
-  events: readonly InboundEvent[],
+  recorded: readonly Channel[],
 ): void {
   for (const off of unanswered) {
-    const messages = events.filter(
-      (event) => event.type === 'message' && event.message.channel === off.channel,
-    ).length;
+    const messages = recorded.filter((channel) => channel === off.channel).length;
     if (messages === 0) continue;
     deps.metrics.count('ChannelMisconfigured', messages);
     const admitted = deps.switchedOffLines.admit(off.channel);

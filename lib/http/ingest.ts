@@ -1,3 +1,4 @@
+import type { Channel } from '#lib/domain/channel.ts';
 import type {
   AliasChange,
   DeliveryUpdate,
@@ -46,7 +47,12 @@ export type IngestDeps = {
   lastReceive?: boolean;
 };
 
-export type IngestResult = { messages: RecordInboundResult[]; updates: number; ignored: number };
+export type IngestResult = {
+  /** Each message event's outcome, with the channel it came on. */
+  messages: Array<RecordInboundResult & { channel: Channel }>;
+  updates: number;
+  ignored: number;
+};
 
 // Meta batches up to about a thousand events: store them a few at a time, within its 20 s.
 const CONCURRENCY = 8;
@@ -202,7 +208,7 @@ async function handle(
         conversationId: recorded.conversationId,
         ack: recorded.ack,
       });
-      result.messages.push(recorded);
+      result.messages.push({ ...recorded, channel: event.message.channel });
       return;
     }
     case 'delivery': {

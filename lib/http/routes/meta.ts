@@ -64,8 +64,13 @@ export function metaRoutes(deps: MetaRouteDeps): Hono {
     // hour of failed deliveries: while the store is down, the batch goes on the work queue and
     // Meta gets its 200. An echo that cannot be placed yet (NotYetError: what it answers is
     // still being recorded) keeps its 503: Meta's retry is the wait it needs.
-    await ingestOrDefer(deps, 'meta', events, (error) => error instanceof NotYetError);
-    reportUnanswered(deps, deps.unansweredChannels ?? [], events);
+    const received = await ingestOrDefer(deps, 'meta', events, (error) => error instanceof NotYetError);
+    // Each message once: Meta's retry of one recorded before is a duplicate, not counted again
+    // (queued for the worker, the store down: counted as they come, as before).
+    const recorded = received.deferred
+      ? events.flatMap((event) => (event.type === 'message' ? [event.message.channel] : []))
+      : received.messages.filter((message) => message.kind === 'recorded').map((message) => message.channel);
+    reportUnanswered(deps, deps.unansweredChannels ?? [], recorded);
     return c.json({ ok: true });
   });
 
