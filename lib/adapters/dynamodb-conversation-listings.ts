@@ -101,7 +101,7 @@ export class DynamoDbConversationListings extends StoreItems {
     return readConversations(page);
   }
 
-  async countWaitingForChannel(channel: string): Promise<number> {
+  async countWaitingForChannel(channel: string, upTo: number): Promise<number> {
     let count = 0;
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -112,12 +112,13 @@ export class DynamoDbConversationListings extends StoreItems {
           KeyConditionExpression: 'gsi2pk = :pk',
           ExpressionAttributeValues: { ':pk': { S: waitingBase(channel) } },
           Select: 'COUNT',
+          Limit: upTo - count,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
       count += result.Count ?? 0;
       start = result.LastEvaluatedKey;
-    } while (start);
+    } while (start && count < upTo);
     return count;
   }
 }

@@ -221,7 +221,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#listings.waitingForChannel(channel, now, limit, cursor);
   }
 
-  countWaitingForChannel(channel: string): Promise<number> {
-    return this.#listings.countWaitingForChannel(channel);
+  countWaitingForChannel(channel: string, upTo: number): Promise<number> {
+    return this.#listings.countWaitingForChannel(channel, upTo);
   }
 }

@@ -272,6 +272,9 @@ export interface ConversationStore {
     limit: number,
     cursor?: string,
   ): Promise<ConversationPage>;
-  /** How many conversations wait for `channel`'s configuration (their index entries counted, not read). */
-  countWaitingForChannel(channel: string): Promise<number>;
+  /**
+   * How many conversations wait for `channel`'s configuration (their index entries counted, not
+   * returned), counting no further than about `upTo`.
+   */
+  countWaitingForChannel(channel: string, upTo: number): Promise<number>;
 }

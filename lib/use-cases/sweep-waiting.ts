@@ -1,6 +1,8 @@
 // The sweeper's side of acks and notices waiting for a channel's configuration (waitsForChannel).
 
 import type { ConversationPage, ConversationStore } from '#lib/ports/conversation-store.ts';
+import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 
 /**
  * How often a sweeper process reads the waits of the senders it can use, to release them (and
@@ -35,6 +37,28 @@ export class WaitingChannels {
   }
 }
 
+/** Counting stops here: the line then says "at least", and a long wait costs no more reads. */
+export const WAITS_COUNTED_UP_TO = 1_000;
+
+/**
+ * While anything waits for a sender switched off here, every run: `ChannelMisconfigured` (its
+ * alarm stays in alarm until the fix runs, however long ago the messages came: Messenger and
+ * Instagram are counted otherwise only as their messages arrive) and an error line with how
+ * many conversations wait and for what. None once nothing waits.
+ */
+async function reportWaits(deps: { store: ConversationStore; log: Log; metrics: Metrics }, channel: string) {
+  const waiting = await deps.store.countWaitingForChannel(channel, WAITS_COUNTED_UP_TO);
+  if (waiting === 0) return;
+  deps.metrics.count('ChannelMisconfigured');
+  deps.log.error('automatic messages wait for their channel', {
+    channel,
+    waiting,
+    ...(waiting >= WAITS_COUNTED_UP_TO ? { atLeast: true } : {}),
+    reason:
+      'acknowledgements and late notices of these conversations wait (CHANNEL_MISCONFIGURED) until a deployment with the channel configured runs (docs/deploy.md, "When a channel is switched off")',
+  });
+}
+
 /**
  * The waiting conversations this run finishes (through `sweepPages`, as the due ones): of a
  * switched-off sender, those with something else due (a breach, a late notice), every run; of
@@ -42,7 +66,7 @@ export class WaitingChannels {
  */
 export async function sweepWaiting(
   waiting: WaitingChannels,
-  store: ConversationStore,
+  deps: { store: ConversationStore; log: Log; metrics: Metrics },
   now: Date,
   pageSize: number,
   sweepPages: (
@@ -54,8 +78,9 @@ export async function sweepWaiting(
   for (const channel of waiting.keys) {
     const off = waiting.switchedOff(channel);
     if (!off && !release) continue;
+    if (off) await reportWaits(deps, channel);
     const done = await sweepPages((cursor) =>
-      store.waitingForChannel(channel, off ? now : null, pageSize, cursor),
+      deps.store.waitingForChannel(channel, off ? now : null, pageSize, cursor),
     );
     pages += done.pages;
     if (done.behind) return { pages, behind: true };

@@ -127,7 +127,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     );
   let { pages, behind } = await sweepPages((cursor) => deps.store.dueForSweep(now, pageSize, cursor), true);
   if (!behind && deps.waitingChannels) {
-    const waiting = await sweepWaiting(deps.waitingChannels, deps.store, now, pageSize, sweepPages);
+    const waiting = await sweepWaiting(deps.waitingChannels, deps, now, pageSize, sweepPages);
     pages += waiting.pages;
     behind = waiting.behind;
   }

@@ -402,12 +402,13 @@ describe('Monitoring', () => {
       expect(description.length).toBeLessThanOrEqual(1024);
     });
     // Session 31: Messenger or Instagram without its token, Meta's webhook on, is reported as its
-    // messages are recorded, not by the sweeper: the reader must find the setting to add.
-    // WhatsApp Cloud with no WhatsApp value at all is reported the same way (several-senders work).
-    it('should name the Messenger and Instagram tokens, and WhatsApp Cloud, whose missing raises the channel alarm as their messages come', () => {
+    // messages are recorded; session 32: and by every sweeper run while their acks wait (the
+    // alarm cleared 5 minutes after the last message before). WhatsApp Cloud with no WhatsApp value
+    // at all is reported the same way (several-senders work). The reader must find the setting.
+    it('should name the Messenger and Instagram tokens, and WhatsApp Cloud, whose missing holds the channel alarm while their acks wait', () => {
       const description = alarm(dev, 'switchboard-dev-channel-misconfigured').AlarmDescription as string;
       expect(description).toMatch(
-        /META_PAGE_ACCESS_TOKEN \(INSTAGRAM_ACCESS_TOKEN\) or WhatsApp Cloud ones with no WhatsApp value, counted as they come/,
+        /META_PAGE_ACCESS_TOKEN \(INSTAGRAM_ACCESS_TOKEN\) or WhatsApp Cloud ones with no WhatsApp value, counted while acks wait/,
       );
       expect(description.length).toBeLessThanOrEqual(1024);
     });
