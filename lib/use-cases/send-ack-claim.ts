@@ -10,6 +10,7 @@ import {
   type Slot,
   settleAck,
   stateNewPromise,
+  waitsForChannel,
 } from '#lib/domain/conversation.ts';
 import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
@@ -106,6 +107,14 @@ async function claim(
       }
       continue;
     }
+    // Waiting for its channel's configuration, which this deployment still lacks (a copy of its
+    // job the queue redelivered): left as it is, no claim or settling write; the sweeper of a
+    // deployment that can send it queues it (sweep-waiting.ts).
+    if (target?.episode === job.episode && waitsForChannel(target) && channelStillOff(deps, current)) {
+      const cleared = delivered(current);
+      if (cleared !== current) await trySave(deps.store, cleared, current.version);
+      return { kind: 'nothing-to-do', reason: 'not-yet' };
+    }
     // An ack that waits for the same person's ack in their other key's conversation (Ack.after).
     const linked = target?.episode === job.episode ? await afterLinkedAck(deps, current, target, now) : null;
     if (linked && 'kind' in linked) {
@@ -178,6 +187,12 @@ async function afterLinkedAck(
   }
   const { after: _after, ...freed } = job;
   return { free: { ...conversation, ack: freed } };
+}
+
+/** Whether the conversation's route is a sender this deployment has switched off. */
+function channelStillOff(deps: SendAckDeps, conversation: Conversation): boolean {
+  const { provider, channel, businessId } = conversation.route;
+  return deps.senders(provider, channel, businessId)?.switchedOff === true;
 }
 
 /** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */

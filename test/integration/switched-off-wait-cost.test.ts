@@ -68,6 +68,39 @@ describe('the cost of an acknowledgement waiting for a switched-off channel', ()
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 
+  it('should leave a waiting acknowledgement untouched when a stray copy of its job reaches a worker that still cannot send it', async () => {
+    // Prepare: an ack waiting for the SID, its wait's retry time long past (a copy of its job
+    // the queue redelivers, or one an earlier release's sweeper queued)
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, WITHOUT_SID);
+    await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await off.drain();
+    const waiting = await sb.onlyOpenConversation();
+    sb.clock.advance(30 * 60_000);
+
+    // Act: the copy reaches the worker of the deployment without the SID; then the deploy with it
+    const writes = WRITES.map((command) =>
+      countCalls((sb as TestSwitchboard).backends.dynamodb, command, ofTheWait),
+    );
+    await off.runtime.sweepDeps.queue.enqueue({
+      conversationId: waiting.id,
+      episode: waiting.episode,
+      kind: 'ack',
+    });
+    await off.drain();
+    const written = writes.reduce((sum, counter) => sum + counter.count, 0);
+    for (const counter of writes) counter.remove();
+    const after = await sb.onlyOpenConversation();
+    await runFor(sb, sb, 10);
+
+    // Assess: nothing written, the wait as it was; then texted once
+    expect(written).toBe(0);
+    expect(after.ack).toEqual(waiting.ack);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
   it('should move a wait an earlier release left in the sweep index to its channel with one write, then write nothing', async () => {
     // Prepare: an ack waiting for the SID as the release before session 32 stored it: in the
     // sweep index at its retry time, 10 minutes on (its sweeper queued it again then)
