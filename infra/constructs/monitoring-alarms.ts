@@ -201,7 +201,7 @@ export function addAlarms(
       'received without -c sesFromAddress; Messenger (Instagram) messages without ' +
       'META_PAGE_ACCESS_TOKEN (INSTAGRAM_ACCESS_TOKEN) or WhatsApp Cloud ones with no WhatsApp value, counted while acks wait. META_APP_SECRET or META_VERIFY_TOKEN alone, ' +
       'a Meta token without both, WHATSAPP_ACCESS_TOKEN or -c whatsappPhoneNumberId alone: webhooks answer 503, Meta ' +
-      "retries (Messenger unsubscribes in an hour). The channel's acks and late notices wait (CHANNEL_MISCONFIGURED, " +
+      "retries (Messenger unsubscribes after 1 h). The channel's acks and late notices wait (CHANNEL_MISCONFIGURED, " +
       "no try spent) and go once the fix runs, nothing to redrive; agents' replies are refused 503. The error line names " +
       'the setting (docs/deploy.md).' +
       standing,
