@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { staffedCalendar } from '#lib/domain/calendar.ts';
 import type { Channel, Locale } from '#lib/domain/channel.ts';
@@ -7,6 +6,7 @@ import { templateText } from '#lib/domain/reply-template.ts';
 import type { Signer } from '#lib/domain/signer.ts';
 import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
 import { en } from '#lib/domain/texts/en.ts';
+import { localMoment } from '#lib/domain/texts/moment.ts';
 import {
   type AckParts,
   type ChatVariant,
@@ -42,33 +42,12 @@ const NOTICE_SMS_VARIANTS: readonly NoticeVariant[] = [
 ];
 const SMS_MAX_SEGMENTS = 2;
 
-function localMoment(at: DateTime, now: DateTime): LocalMoment {
-  // 00:00 ends the day before (a desk open until 24:00): "today by midnight", "dziś do 24:00",
-  // never "tomorrow", which would read as a whole day later.
-  const midnight = at.hour === 0 && at.minute === 0;
-  const day = midnight ? at.minus({ days: 1 }) : at;
-  const daysAhead = Math.round(day.startOf('day').diff(now.startOf('day'), 'days').days);
-  return {
-    daysAhead,
-    weekday: day.weekday,
-    day: day.day,
-    month: day.month,
-    hour: midnight ? 24 : at.hour,
-    minute: at.minute,
-  };
-}
-
 function formatMoment(
   locale: Locale,
   preposition: Preposition,
   input: { now: Date; at: string | Date; timeZone: string },
 ): string {
-  const zone = input.timeZone;
-  const at =
-    typeof input.at === 'string'
-      ? DateTime.fromISO(input.at, { setZone: true }).setZone(zone)
-      : DateTime.fromJSDate(input.at, { zone });
-  return PHRASEBOOKS[locale].moment(localMoment(at, DateTime.fromJSDate(input.now, { zone })), preposition);
+  return PHRASEBOOKS[locale].moment(localMoment(input.at, input.now, input.timeZone), preposition);
 }
 
 /**
@@ -111,12 +90,8 @@ function awayParts(
     shift && shift.end <= back.getTime()
       ? formatMoment(locale, 'until', { now, at: new Date(shift.end), timeZone })
       : null;
-  const zonedNow = DateTime.fromJSDate(now, { zone: timeZone });
-  const backMoment = localMoment(DateTime.fromJSDate(back, { zone: timeZone }), zonedNow);
-  const replyMoment = localMoment(
-    DateTime.fromISO(promise.replyBy, { setZone: true }).setZone(timeZone),
-    zonedNow,
-  );
+  const backMoment = localMoment(back, now, timeZone);
+  const replyMoment = localMoment(promise.replyBy, now, timeZone);
   const book = PHRASEBOOKS[locale];
   return {
     back: book.moment(backMoment, 'at'),
