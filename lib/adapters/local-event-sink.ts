@@ -1,6 +1,6 @@
-import { appendFile } from 'node:fs/promises';
 import type { DomainEvent } from '#lib/domain/events.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
+import { AppendFile } from './append-file.ts';
 
 type Waiter = { resolve(): void; reject(error: unknown): void };
 
@@ -8,15 +8,15 @@ type Waiter = { resolve(): void; reject(error: unknown): void };
  * Locally, events are appended to events.jsonl in the data dir, one JSON object a line.
  * Publishes that arrive while an append is running are written together by the next one
  * (a group commit): each still resolves only once its own lines are in the file, and fails
- * with the append that carried them.
+ * with the append that carried them. The file stays open between appends (append-file.ts).
  */
 export class LocalEventSink implements EventSink {
-  readonly #path: string;
+  readonly #file: AppendFile;
   #pending: { text: string; waiters: Waiter[] } | null = null;
   #writing = false;
 
   constructor(options: { path: string }) {
-    this.#path = options.path;
+    this.#file = new AppendFile(options.path);
   }
 
   publish(events: readonly DomainEvent[]): Promise<void> {
@@ -36,7 +36,7 @@ export class LocalEventSink implements EventSink {
       const group = this.#pending;
       this.#pending = null;
       try {
-        await appendFile(this.#path, group.text, 'utf8');
+        await this.#file.append(group.text);
         for (const waiter of group.waiters) waiter.resolve();
       } catch (error) {
         for (const waiter of group.waiters) waiter.reject(error);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import { AppendFile } from './append-file.ts';
 
 /**
  * The local sender: instead of calling a provider it appends the message to outbox.jsonl in
@@ -9,18 +9,18 @@ import type { Log } from '#lib/ports/logger.ts';
  * Everything before it (claim, store, mark sent) is the code that runs on AWS.
  */
 export class OutboxSender implements ChannelSender {
-  readonly #path: string;
+  readonly #file: AppendFile;
   readonly #log: Log;
 
   constructor(options: { path: string; log: Log }) {
-    this.#path = options.path;
+    this.#file = new AppendFile(options.path);
     this.#log = options.log;
   }
 
   async send(message: OutboundText): Promise<SendReceipt> {
     const providerMessageId = outboxProviderId(message);
     const entry = { at: new Date().toISOString(), ...message, providerMessageId };
-    await appendFile(this.#path, `${JSON.stringify(entry)}\n`, 'utf8');
+    await this.#file.append(`${JSON.stringify(entry)}\n`);
     // The text is in outbox.jsonl; logs never carry what customers write or are sent.
     this.#log.info('outbox: message to customer', { channel: message.channel, id: message.idempotencyKey });
     return { providerMessageId, status: 'sent' };
