@@ -1,4 +1,5 @@
 import { type BusinessConfig, foldedName, type Person } from '#lib/domain/business-config.ts';
+import { businessCalendar, personCalendar } from '#lib/domain/calendar.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
 
 /** Who signs a message to a customer: a person's name and their direct contact. */
@@ -111,4 +112,17 @@ export function listedPeople(config: BusinessConfig): Array<Signer & { id: strin
     ...config.people.rota.map((person) => ({ ...signerOf(person), id: person.id, rota: true })),
     ...config.people.agents.map((person) => ({ ...signerOf(person), id: person.id, rota: false })),
   ];
+}
+
+/**
+ * When the person signing a message is next at work from `now`: `now` itself while they are (a
+ * closing instant too), else the start of their next shift (after a closure, a weekend, before
+ * their hours), by their rota hours; by the opening hours for someone listed only among
+ * `people.agents` (no hours of their own) or no longer listed.
+ */
+export function atWorkFrom(config: BusinessConfig, personId: string, now: Date): Date {
+  const onRota = config.people.rota.some((p) => p.id === personId);
+  const calendar = onRota ? personCalendar(config, personId) : businessCalendar(config);
+  if (calendar.isOpen(now) || calendar.isOpen(new Date(now.getTime() - 1))) return now;
+  return calendar.nextOpening(now);
 }

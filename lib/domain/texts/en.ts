@@ -143,8 +143,10 @@ function noticeApology(parts: NoticeParts, missed: boolean): string {
     : "I'm sorry, I need a little more time.";
 }
 
-function reachMe(signer: Person): string {
-  return signer.phone ? 'call me' : 'email me';
+function reachMe(signer: Person, from: string | null, directly: boolean): string {
+  const how = directly ? ' directly' : '';
+  if (signer.phone) return `call me${how}${from ? ` ${from}` : ''}`;
+  return `email me${how}${from ? `, I'll read it ${from}` : ''}`;
 }
 
 function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
@@ -152,7 +154,10 @@ function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
   const sentences = [
     noticeApology(parts, variant.missed),
     `${answerOf(parts.callBack).promise} ${parts.replyBy}.`,
-    ...(variant.detail ? [`If it's urgent, ${reachMe(parts.signer)}. Thank you for your patience!`] : []),
+    ...(variant.detail && parts.urgent
+      ? [`If it's urgent, ${reachMe(parts.signer, parts.urgent.from, false)}.`]
+      : []),
+    ...(variant.detail ? ['Thank you for your patience!'] : []),
   ];
   const body = [opening, ...sentences].filter((s) => s !== null).join(' ');
   return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;
@@ -165,8 +170,7 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
     '',
     `${noticeApology(parts, true)} I want to get your request right, and I'll reply ${parts.replyBy}.`,
     '',
-    `If it's urgent, ${reachMe(signer)} directly.`,
-    '',
+    ...(parts.urgent ? [`If it's urgent, ${reachMe(signer, parts.urgent.from, true)}.`, ''] : []),
     'Thank you for your patience,',
     signer.name,
     ...(signer.phone ? [`Tel. ${signer.phone}`] : []),

@@ -3,7 +3,7 @@ import { staffedCalendar } from '#lib/domain/calendar.ts';
 import type { Channel, Locale } from '#lib/domain/channel.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
 import { templateText } from '#lib/domain/reply-template.ts';
-import type { Signer } from '#lib/domain/signer.ts';
+import { atWorkFrom, type Signer } from '#lib/domain/signer.ts';
 import { smsSegments, transliteratePolish } from '#lib/domain/sms.ts';
 import { en } from '#lib/domain/texts/en.ts';
 import { localMoment } from '#lib/domain/texts/moment.ts';
@@ -155,6 +155,23 @@ export function composeAck(
 }
 
 /**
+ * "If it's urgent, call me" only when someone answers: now while the signer is at work, else
+ * from their next shift (a closure, a weekend, before their hours), and not at all when that is
+ * no sooner than the new time itself. The signature keeps their contact either way.
+ */
+function urgentFrom(
+  config: BusinessConfig,
+  locale: Locale,
+  now: Date,
+  promise: ReplyPromise,
+): NoticeParts['urgent'] {
+  const from = atWorkFrom(config, promise.signer.id, now);
+  if (from.getTime() === now.getTime()) return { from: null };
+  if (from.getTime() >= Date.parse(promise.replyBy)) return null;
+  return { from: formatMoment(locale, 'from', { now, at: from, timeZone: config.timeZone }) };
+}
+
+/**
  * The late notice, sent shortly before `originalReplyBy` passes with no reply yet: an apology
  * that we need more time, the new promise in words, signed by the person who keeps it, with
  * a direct contact. SMS and MMS (and a call, answered by SMS) get the longest variant within
@@ -190,6 +207,7 @@ export function composeNotice(
     replyBy: formatReplyBy(input.locale, { now, replyBy: promise.replyBy, timeZone }),
     signer: promise.signer,
     callBack: input.callBack === true || input.channel === 'voice',
+    urgent: urgentFrom(config, input.locale, now, promise),
   };
   switch (input.channel) {
     case 'email':

@@ -3,7 +3,7 @@ import type { Signer } from '#lib/domain/signer.ts';
 
 // The phrasebook contract lives with the default language so that index.ts -> pl.ts/en.ts
 // stays one-way (en.ts borrows these types from here).
-export type Preposition = 'by' | 'at' | 'until';
+export type Preposition = 'by' | 'at' | 'until' | 'from';
 
 /** A moment as the customer reads it: wall-clock fields in the business time zone. */
 export type LocalMoment = {
@@ -59,6 +59,12 @@ export type NoticeParts = {
   signer: Person;
   /** The customer called: the new time is when we call back. */
   callBack: boolean;
+  /**
+   * When "if it's urgent, call me" may be said: `from` null, the signer is at work now; else
+   * from when ("w poniedziałek 28 grudnia od 9:00"), as nobody answers that phone before. Null:
+   * not before the new time itself, so the line is left out (the signature keeps the contact).
+   */
+  urgent: { from: string | null } | null;
 };
 
 /**
@@ -106,7 +112,7 @@ const MONTHS = [
   'listopada',
   'grudnia',
 ];
-const PREPOSITIONS: Readonly<Record<Preposition, string>> = { by: 'do', until: 'do', at: 'o' };
+const PREPOSITIONS: Readonly<Record<Preposition, string>> = { by: 'do', until: 'do', at: 'o', from: 'od' };
 
 function day(at: LocalMoment): string {
   const weekday = ON_WEEKDAY[at.weekday - 1] ?? '';
@@ -222,8 +228,10 @@ function noticeApology(parts: NoticeParts, missed: boolean): string {
     : 'Przepraszam, potrzebuję jeszcze trochę czasu.';
 }
 
-function reachMe(signer: Person): string {
-  return signer.phone ? 'zadzwoń do mnie' : 'napisz do mnie';
+function reachMe(signer: Person, from: string | null, directly: boolean): string {
+  const how = directly ? ' bezpośrednio' : '';
+  if (signer.phone) return `zadzwoń do mnie${how}${from ? ` ${from}` : ''}`;
+  return `napisz do mnie${how}${from ? `, przeczytam ${from}` : ''}`;
 }
 
 function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
@@ -233,9 +241,10 @@ function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
     // After "Dzień dobry," the sentence runs on in lower case, as a Polish letter would.
     opening === 'Dzień dobry,' ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
     `${upperFirst(answerOf(parts.callBack).verb)} najpóźniej ${parts.replyBy}.`,
-    ...(variant.detail
-      ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer)}. Dziękuję za cierpliwość!`]
+    ...(variant.detail && parts.urgent
+      ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer, parts.urgent.from, false)}.`]
       : []),
+    ...(variant.detail ? ['Dziękuję za cierpliwość!'] : []),
   ];
   const body = [opening, ...sentences].filter((s) => s !== null).join(' ');
   return `${body}\n${parts.signer.name}, ${contactLine(parts.signer)}`;
@@ -248,8 +257,7 @@ function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
     '',
     `${noticeApology(parts, true)} Chcę dobrze zająć się Twoją sprawą i odpiszę najpóźniej ${parts.replyBy}.`,
     '',
-    `Jeśli sprawa jest pilna, ${reachMe(signer)} bezpośrednio.`,
-    '',
+    ...(parts.urgent ? [`Jeśli sprawa jest pilna, ${reachMe(signer, parts.urgent.from, true)}.`, ''] : []),
     'Dziękuję za cierpliwość i pozdrawiam serdecznie',
     signer.name,
     ...(signer.phone ? [`tel. ${signer.phone}`] : []),

@@ -755,6 +755,87 @@ describe('composeNotice', () => {
     );
   });
 
+  // Round two of the customer's day: "If it's urgent, call me" went out while the signer was
+  // not at work (a two-week closure, before their shift), when nobody answers that phone.
+  describe('the urgent-contact line while the signer is not at work', () => {
+    const closed = configWith({ closures: [{ from: '2026-12-14', to: '2026-12-27', reason: 'Inventory' }] });
+    const inClosure = {
+      now: warsaw('2026-12-18T11:00'),
+      promise: promiseOf('2026-12-28T13:00'),
+      originalReplyBy: iso('2026-12-18T12:00'),
+    };
+
+    it.each([
+      [
+        'pl',
+        'Jeśli sprawa jest pilna, zadzwoń do mnie w poniedziałek 28 grudnia od 9:00. Dziękuję za cierpliwość!',
+      ],
+      ['en', "If it's urgent, call me on Monday 28 December from 9 am. Thank you for your patience!"],
+    ] as const)(
+      'should invite a call only from when the signer is back, during a closure (%s)',
+      (locale, line) => {
+        // Act
+        const chat = composeNotice(closed, { locale, channel: 'whatsapp', ...inClosure });
+        const email = composeNotice(closed, { locale, channel: 'email', ...inClosure });
+
+        // Assess: still signed by a person with a direct contact
+        expect(chat.text.split('\n')[0]).toContain(line);
+        expect(chat.text).toMatch(/\nAnna Kowalska, tel\. 22 123 45 67$/);
+        expect(email.text).toContain(
+          locale === 'pl'
+            ? 'Jeśli sprawa jest pilna, zadzwoń do mnie bezpośrednio w poniedziałek 28 grudnia od 9:00.'
+            : "If it's urgent, call me directly on Monday 28 December from 9 am.",
+        );
+      },
+    );
+
+    it.each(LOCALES)("should say from when to call before the signer's shift starts (%s)", (locale) => {
+      // Act: 08:30, Anna works from 9:00
+      const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+        locale,
+        channel: 'whatsapp',
+        now: warsaw('2026-11-30T08:30'),
+        promise: promiseOf('2026-11-30T17:00'),
+        originalReplyBy: iso('2026-11-30T09:00'),
+      });
+
+      // Assess
+      expect(notice.text).toContain(
+        locale === 'pl' ? 'zadzwoń do mnie dziś od 9:00.' : 'call me today from 9 am.',
+      );
+    });
+
+    it.each(LOCALES)('should say when an email will be read by a signer with no phone (%s)', (locale) => {
+      // Prepare
+      const promise = {
+        ...inClosure.promise,
+        signer: { id: 'anna', name: 'Anna Kowalska', email: 'anna@example.com' },
+      };
+
+      // Act
+      const notice = composeNotice(closed, { locale, channel: 'whatsapp', ...inClosure, promise });
+
+      // Assess
+      expect(notice.text).toContain(
+        locale === 'pl'
+          ? 'napisz do mnie, przeczytam w poniedziałek 28 grudnia od 9:00.'
+          : "email me, I'll read it on Monday 28 December from 9 am.",
+      );
+    });
+
+    it('should leave the line out when the signer is not listed at work before the new time', () => {
+      // Prepare: the new time is the moment the signer is back: a call could be no sooner
+      const promise = promiseOf('2026-12-28T09:00');
+
+      // Act
+      const notice = composeNotice(closed, { locale: 'en', channel: 'whatsapp', ...inClosure, promise });
+
+      // Assess
+      expect(notice.text).not.toMatch(/urgent/);
+      expect(notice.text).toMatch(/\nAnna Kowalska, tel\. 22 123 45 67$/);
+    });
+  });
+
   describe('every shipped notice', () => {
     const scenarios = [
       ['tomorrow', '2026-11-30T14:30', '2026-11-30T15:00', '2026-12-01T14:30'],
