@@ -37,8 +37,8 @@ describe('an episode STOP began, taken over while opted out, then START', () => 
     await sb.drain();
 
     // Assess: as without the 10:01 message (STOP, START, question: acknowledged late), the
-    // question is acknowledged; the 10:01 message made the keyword episode an "opted-out" one
-    // for good, so nothing goes and nothing is ever measured
+    // customer is acknowledged once: at START already, the 10:01 message still waiting (before
+    // round two of the customer's day, nothing went at START, and the 10:03 question's ack)
     const conversation = await sb.onlyOpenConversation();
     expect(conversation.optedOut).toBe(false);
     expect(conversation.ack).toMatchObject({ state: 'sent' });
@@ -89,7 +89,9 @@ describe('a question, STOP, then START in the same conversation', () => {
 
   it('should count the breach of a question whose customer opted back in (START) in this conversation', async () => {
     // Prepare: a question at 10:00; STOP at 10:00:10, before the worker sent the ack (skipped:
-    // opted-out); START at 10:05 (conversation.optedOut false, the contact opted in again)
+    // opted-out); START at 10:05 (conversation.optedOut false, the contact opted in again): the
+    // customer, still waiting, is told then when they will hear back (round two of the customer's
+    // day; it stayed skipped before)
     sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
     await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
     sb.clock.advance(10_000);
@@ -100,7 +102,8 @@ describe('a question, STOP, then START in the same conversation', () => {
     await sb.drain();
     const waiting = await sb.onlyOpenConversation();
     expect(waiting.optedOut).toBe(false);
-    expect(waiting.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(waiting.ack).toMatchObject({ state: 'sent' });
+    expect(await sb.outbox()).toHaveLength(1);
     expect(waiting.awaitingSince).not.toBeNull();
 
     // Act: nobody answers; two days later the sweeper runs
@@ -112,6 +115,61 @@ describe('a question, STOP, then START in the same conversation', () => {
     // waited past its promise); the new "skipped for opted-out: no breach" rule, meant for a
     // STOP recorded in an earlier conversation, ignores the START recorded in this one
     expect(swept.breaches).toBe(1);
+  });
+});
+
+// Round two of the customer's day: STOP, a question while opted out (no ack: we may not text
+// them), then START; the question never got its ack though the customer was still waiting.
+describe('a question asked while opted out, then START', () => {
+  let sb: TestSwitchboard;
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  async function optedOutQuestion(): Promise<void> {
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+    sb.clock.set('2026-11-25T10:01:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Gdzie jest moja paczka? Zamówienie 4411.' });
+    await sb.drain();
+    expect(await sb.outbox()).toEqual([]);
+  }
+
+  it('should tell the customer who opts back in, still waiting, when they will hear back, once (a START Twilio replays included)', async () => {
+    // Prepare
+    await optedOutQuestion();
+
+    // Act: START at 10:02, and Twilio's retry of the same webhook
+    sb.clock.set('2026-11-25T10:02:00+01:00');
+    const start = { MessageSid: twilioSid('SM'), From: MOBILE, Body: 'START' };
+    await sb.postSms(start);
+    await sb.postSms(start);
+    await sb.drain();
+
+    // Assess: one ack, stating the promise counted from START (the one the customer hears)
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.ack).toMatchObject({ state: 'sent' });
+    const sent = await sb.outbox();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe(MOBILE);
+    expect(sent[0]?.text).toContain('Odpiszę najpóźniej');
+    expect(conversation.replyBy).toBe(conversation.promise?.replyBy);
+  });
+
+  it('should send nothing on START once the episode ended (resolved) while opted out', async () => {
+    // Prepare: the agent closes the conversation while the customer is opted out
+    await optedOutQuestion();
+    const id = (await sb.onlyOpenConversation()).id;
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act
+    sb.clock.set('2026-11-25T10:02:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'START' });
+    await sb.drain();
+
+    // Assess
+    expect(await sb.outbox()).toEqual([]);
   });
 });
 

@@ -42,7 +42,18 @@ function joinEpisode(
   // A call from a customer who opted out of our texts: its greeting spoke the promise, so the
   // episode (which promised nothing until then) has its ack, as spoken.
   const calledAfterOptOut = skippedFor === 'opted-out' && context.spokenAck === true;
-  if (ack && context.noAckReason === null && (forMessage || optedBackIn || calledAfterOptOut)) {
+  // START from a customer whose question waits unacknowledged, as they had opted out (asked
+  // while opted out, or STOP before the worker sent its ack): told once, now that we may text
+  // them, when they will hear back. Only the latest word opts in (withConsent); a replay or a
+  // second START finds them opted in already, or the ack no longer skipped.
+  const startedWaiting =
+    context.consent === 'opt-in' &&
+    touched.optedOut !== false &&
+    consented.optedOut === false &&
+    (skippedFor === 'opted-out' || forMessage) &&
+    touched.questionEpisode === touched.episode;
+  const askedAgain = context.noAckReason === null && (forMessage || optedBackIn || calledAfterOptOut);
+  if (ack && (askedAgain || startedWaiting)) {
     const requestedAt = context.now.toISOString();
     const job = { episode: touched.episode, requestedAt, attempts: 0 };
     // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.

@@ -71,51 +71,57 @@ function receive(conversation: Conversation | null, contact: Contact, id: string
   return result;
 }
 
-describe('a START lets the next question be acknowledged, whatever skipped the episode', () => {
-  it('should acknowledge the question asked after START when STOP skipped the pending ack of an earlier question', () => {
+// Round two of the customer's day: the ack went with the customer's next question after START
+// (none at all if they only waited); it goes at START now, the customer being still waiting, once.
+describe('a START tells a customer whose question waits when they will hear back, whatever skipped the episode', () => {
+  it('should acknowledge at START a question whose pending ack STOP skipped, and not again at the next question', () => {
     // Prepare: a question at 10:00 (ack pending); STOP at 10:00:10, before the worker got to it
-    // (ack skipped: opted-out); START at 10:02 (conversation and contact opted in again)
+    // (ack skipped: opted-out)
     const contact = contactOf(false);
     const asked = receive(null, contact, 'm1', '2026-11-25T10:00:00.000Z', 'question').conversation;
     const stopped = receive(asked, contact, 'm2', '2026-11-25T10:00:10.000Z', 'STOP').conversation;
-    const started = receive(stopped, contact, 'm3', '2026-11-25T10:02:00.000Z', 'START').conversation;
-    expect(started.optedOut).toBe(false);
 
-    // Act: the customer asks again, opted in, nobody has answered
-    const result = receive(started, contact, 'm4', '2026-11-25T10:03:00.000Z', 'question');
+    // Act: START at 10:02 (conversation and contact opted in again), then a question at 10:03
+    const started = receive(stopped, contact, 'm3', '2026-11-25T10:02:00.000Z', 'START');
+    const again = receive(started.conversation, contact, 'm4', '2026-11-25T10:03:00.000Z', 'question');
 
-    // Assess: as after STOP, START, question (acknowledged late, docs/channels.md "until START
-    // opts it back in"), the question gets the episode's one ack and its promise. Actually the
-    // ack stays skipped for "opted-out": no ack, no late notice (noticeDueAt wants a sent ack),
-    // yet the breach is counted on a promise the customer never heard.
-    expect(result.ackRequested).toBe(true);
-    expect(result.conversation.ack).toMatchObject({ state: 'pending', episode: 1 });
-    expect(result.conversation.replyBy).toBe(promiseAt(new Date('2026-11-25T10:03:00.000Z')).replyBy);
-    expect(breachDueAt(result.conversation)).not.toBeNull();
+    // Assess: the episode's one ack, with the promise of START (the time the customer hears),
+    // measured; the question after it joins silently
+    expect(started.conversation.optedOut).toBe(false);
+    expect(started.ackRequested).toBe(true);
+    expect(started.conversation.ack).toMatchObject({ state: 'pending', episode: 1 });
+    expect(started.conversation.replyBy).toBe(promiseAt(new Date('2026-11-25T10:02:00.000Z')).replyBy);
+    expect(breachDueAt(started.conversation)).not.toBeNull();
+    expect(again.ackRequested).toBe(false);
+    expect(again.conversation.ack).toMatchObject({ state: 'pending', episode: 1 });
   });
 
-  it('should acknowledge the question asked after START when the customer opted out in an earlier conversation', () => {
+  it('should acknowledge at START the question of a customer who opted out in an earlier conversation', () => {
     // Prepare: the number opted out long ago (another conversation); its question at 10:00 is
-    // rightly not acknowledged (opted-out); then START at 10:02
+    // rightly not acknowledged (opted-out)
     const contact = contactOf(true);
     const asked = receive(null, contact, 'm1', '2026-11-25T10:00:00.000Z', 'question');
     expect(asked.conversation.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
-    const started = receive(
-      asked.conversation,
-      contact,
-      'm2',
-      '2026-11-25T10:02:00.000Z',
-      'START',
-    ).conversation;
 
-    // Act: the customer asks again, now opted in
-    const result = receive(started, contact, 'm3', '2026-11-25T10:03:00.000Z', 'question');
+    // Act: START at 10:02
+    const started = receive(asked.conversation, contact, 'm2', '2026-11-25T10:02:00.000Z', 'START');
 
-    // Assess: the question after START is acknowledged, as it is today when STOP (not a
-    // question) began the episode (STOP, START, question: ack pending); actually nothing is
-    // requested, ever, in this episode
-    expect(result.ackRequested).toBe(true);
-    expect(result.conversation.ack).toMatchObject({ state: 'pending', episode: 1 });
+    // Assess
+    expect(started.ackRequested).toBe(true);
+    expect(started.conversation.ack).toMatchObject({ state: 'pending', episode: 1 });
+  });
+
+  it('should request nothing at START when only STOP began the episode (nobody waits)', () => {
+    // Prepare
+    const contact = contactOf(false);
+    const stopped = receive(null, contact, 'm1', '2026-11-25T10:00:00.000Z', 'STOP').conversation;
+
+    // Act
+    const started = receive(stopped, contact, 'm2', '2026-11-25T10:02:00.000Z', 'START');
+
+    // Assess
+    expect(started.ackRequested).toBe(false);
+    expect(started.conversation.ack).toMatchObject({ state: 'skipped' });
   });
 });
 
