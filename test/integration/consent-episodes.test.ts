@@ -157,6 +157,25 @@ describe('a question asked while opted out, then START', () => {
     expect(conversation.replyBy).toBe(conversation.promise?.replyBy);
   });
 
+  it('should send nothing on START when an agent answered the question meanwhile', async () => {
+    // Prepare: an agent answers while the customer is opted out (a person's reply is not refused)
+    await optedOutQuestion();
+    const id = (await sb.onlyOpenConversation()).id;
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka jest w drodze.' })).status).toBe(
+      201,
+    );
+    const before = (await sb.outbox()).length;
+
+    // Act
+    sb.clock.set('2026-11-25T10:05:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'START' });
+    await sb.drain();
+
+    // Assess: nobody waits (START opens an episode needing no reply), so nothing goes
+    expect((await sb.outbox()).slice(before)).toEqual([]);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', episode: 2 });
+  });
+
   it('should send nothing on START once the episode ended (resolved) while opted out', async () => {
     // Prepare: the agent closes the conversation while the customer is opted out
     await optedOutQuestion();
