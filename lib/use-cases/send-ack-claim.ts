@@ -3,6 +3,7 @@
 import {
   ackNoLongerNeeded,
   ackTryMessageId,
+  CHANNEL_WAIT_REASON,
   type Conversation,
   claimAck,
   deadLetteredAt,
@@ -15,7 +16,7 @@ import {
 import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
-import { laterLookUp, lookUpEnded, lookUpOwed } from './ack-lookups.ts';
+import { laterLookUp, lookUpEnded, lookUpOwed, switchedOffRetryAt } from './ack-lookups.ts';
 import { MAX_WRITES, trySave } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
@@ -178,7 +179,14 @@ async function afterLinkedAck(
     conversation.id,
   );
   if (verdict.kind === 'wait') {
-    const next = { ...conversation, ack: { ...job, retryAt: verdict.retryAt.toISOString() } };
+    // Its channel switched off here (the ack it waits for, on the same channel, cannot go
+    // either): it waits for the channel as any ack does (waitsForChannel, no sweep time), not
+    // looked at again every minute for as long as the setting stays missing. The deployment
+    // that can send it queues it, and this verdict is taken again there.
+    const wait = channelStillOff(deps, conversation)
+      ? { reason: CHANNEL_WAIT_REASON, retryAt: switchedOffRetryAt(now).toISOString() }
+      : { retryAt: verdict.retryAt.toISOString() };
+    const next = { ...conversation, ack: { ...job, ...wait } };
     return { kind: 'done', next, result: { kind: 'nothing-to-do', reason: 'not-yet' } };
   }
   if (verdict.kind === 'skip') {

@@ -6,11 +6,13 @@ import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { FAKE_WHATSAPP_TOKEN, type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { countCalls } from '#test/support/faults.ts';
 import {
   messagingEnvelope,
   messagingTextEvent,
   PAGE_ID,
   whatsappEnvelope,
+  whatsappUserText,
 } from '#test/support/meta-factory.ts';
 import { runFor } from '#test/support/sweeps.ts';
 import {
@@ -320,5 +322,61 @@ describe('waits for a switched-off Meta channel, when the fix names several send
     expect(graphSends(graph)).toEqual([
       { path: `${SECOND_NUMBER}/messages`, token: WHATSAPP_TOKEN, to: '48601000111' },
     ]);
+  });
+  it("should cost no write while a linked WhatsApp ack (number's conversation, after the BSUID's) waits with the BSUID's for the token, and send one ack once it is set", async () => {
+    // Prepare: neither WhatsApp value; the customer writes with their BSUID only, then with
+    // their number beside it (the number's ack waits for the BSUID's: Ack.after)
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({
+      graphBaseUrl: graph.url,
+      env: { NODE_ENV: 'production', AGENT_API_TOKEN: PRODUCTION_TOKEN, SES_FROM_ADDRESS: 'a@example.com' },
+    });
+    graph.useClock(sb.clock);
+    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, {
+      WHATSAPP_ACCESS_TOKEN: '',
+      WHATSAPP_PHONE_NUMBER_ID: '',
+    });
+    const bsuid = 'PL.13491208655302741918';
+    const bsuidOnly = whatsappUserText(
+      'Czy macie to w innym kolorze?',
+      { bsuid, number: undefined },
+      'wamid.review-b1',
+      1763986401,
+    );
+    expect((await off.postMeta(bsuidOnly)).status).toBe(200);
+    await off.drain();
+    sb.clock.advance(20_000);
+    const both = whatsappUserText(
+      'Podaję numer, proszę o telefon',
+      { bsuid, number: '48601234567' },
+      'wamid.review-b2',
+      1763986421,
+    );
+    expect((await off.postMeta(both)).status).toBe(200);
+    await off.drain();
+    await runFor(sb, off, 30);
+
+    // Act: the switched-off deployment runs an hour, its writes and queued jobs counted; then the fix
+    const writes = [
+      'PutItemCommand',
+      'UpdateItemCommand',
+      'DeleteItemCommand',
+      'TransactWriteItemsCommand',
+    ].map((command) =>
+      countCalls((sb as TestSwitchboard).backends.dynamodb, command, (input) => {
+        const { Key, Item } = input as { Key?: { pk?: { S?: string } }; Item?: { pk?: { S?: string } } };
+        return !/^(META|BACKFILL)#/.test(Key?.pk?.S ?? Item?.pk?.S ?? '');
+      }),
+    );
+    const queued = countCalls(sb.backends.sqs, 'SendMessageCommand');
+    await runFor(sb, off, 60);
+    const written = writes.reduce((sum, counter) => sum + counter.count, 0);
+    const queuedWhileOff = queued.count;
+    for (const counter of [...writes, queued]) counter.remove();
+    await runFor(sb, sb, 30);
+
+    // Assess: nothing written or queued while both wait; then one ack reached the customer
+    expect({ written, queuedWhileOff }).toEqual({ written: 0, queuedWhileOff: 0 });
+    expect(graph.taken).toHaveLength(1);
   });
 });
