@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
@@ -160,6 +161,60 @@ describe('waits for a switched-off channel, against everything else that happens
     expect(after.outbox).toEqual([]);
     expect((await sb.events()).map((event) => event.type)).toContain('message.received');
     expect(after.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED' });
+  });
+
+  it('should move a wait an earlier release left in the sweep index, not yet due, once, when a new configuration runs the sweep-times backfill, and text it once after the fix', async () => {
+    // Prepare: an ack waiting for the SID, stored as the release before session 32 did: in the
+    // sweep index at its retry time, still 5 minutes ahead
+    const { sb, twilio } = await waitingAck();
+    const waiting = await sb.onlyOpenConversation();
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: { pk: { S: `CONV#${waiting.id}` }, sk: { S: 'CONV' } },
+        UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
+        ExpressionAttributeValues: {
+          ':pk': { S: 'SWEEP' },
+          ':sk': { S: `${new Date(sb.clock.now().getTime() + 5 * 60_000).toISOString()}#${waiting.id}` },
+        },
+      }),
+    );
+
+    // Act: a deployment without the SID and with another business configuration (its sweep-times
+    // backfill reads the whole sweep index) runs one sweep; then the fix
+    const changed = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, quietMinutesAfterReply: 7 },
+    };
+    const off = sb.redeploy(changed, WITHOUT_SID);
+    await sweep(off.runtime.sweepDeps);
+    const set = await sb.runtime.store.countWaitingForChannel('twilio:sms', 10);
+    sb.clock.advance(10 * 60_000);
+    const due = await sb.runtime.store.dueForSweep(sb.clock.now(), 10);
+    await runFor(sb, sb, 20);
+
+    // Assess: under its channel's waiting key, not due in the sweep index; then texted once
+    expect({ set, due: due.items.length }).toEqual({ set: 1, due: 0 });
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    expect(texts(twilio)).toHaveLength(1);
+  });
+
+  it('should record the breach of the promise of an acknowledgement that still waits, once, and text it once after the fix', async () => {
+    // Prepare: an ack waiting for the SID
+    const { sb, twilio, off } = await waitingAck();
+    const waiting = await sb.onlyOpenConversation();
+
+    // Act: the switched-off deployment runs until two hours past the promise; then the fix
+    sb.clock.set(new Date(Date.parse(waiting.replyBy as string) - 60 * 60_000));
+    await runFor(sb, off, 3 * 60);
+    const whileOff = await sb.onlyOpenConversation();
+    await runFor(sb, sb, 20);
+
+    // Assess: the breach recorded while it waited (the index's breach time read), the ack still
+    // waiting; then one text
+    expect(whileOff.breachedEpisode).toBe(whileOff.episode);
+    expect(whileOff.ack).toMatchObject({ state: 'pending', reason: 'CHANNEL_MISCONFIGURED' });
+    expect(texts(twilio)).toHaveLength(1);
   });
 
   it('should record the breach of a promise whose late notice waits, once, and send that notice at most once after the fix', async () => {
