@@ -124,6 +124,39 @@ describe('a customer who only says thanks', () => {
     expect(asked.replyBy).not.toBeNull();
   });
 
+  it('should measure the first reply to a question that follows thanks from the question, not the thanks', async () => {
+    // Prepare: Wednesday 10:00 a question, answered at 10:15 (not resolved); at 10:40 the customer
+    // thanks us, which needs no reply
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:15:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(201);
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act: Thursday 10:00 the customer asks something new, answered at 10:15
+    sb.clock.set('2026-11-26T10:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+    expect(await shown()).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+    sb.clock.set('2026-11-26T10:15:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Tak, proszę podać nowy.' })).status).toBe(
+      201,
+    );
+
+    // Assess: the customer waited 15 minutes for Thursday's answer, not since Wednesday's thanks
+    await sb.feedStats();
+    const response = await sb.api('/api/service-level?from=2026-11-26&to=2026-11-26');
+    const report = (await response.json()) as {
+      totals: { answered: number; firstReplyWorkingHours: { median: number | null } };
+    };
+    expect(report.totals.answered).toBe(1);
+    expect(report.totals.firstReplyWorkingHours.median).toBe(0.25);
+  });
+
   it('should keep a customer waiting for their answer when they thank us before it comes', async () => {
     // Prepare: the question is acknowledged
     sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T10:00:00+01:00') });

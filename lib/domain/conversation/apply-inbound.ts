@@ -12,6 +12,7 @@ import { joinEpisode } from './join-episode.ts';
 import { owingLookUp } from './look-ups.ts';
 import { routeOf } from './route.ts';
 import type { Conversation } from './schema.ts';
+import { customerWaiting } from './waiting.ts';
 
 /** What `message.received` says about the message. */
 function receivedData(message: Message): Record<string, unknown> {
@@ -120,6 +121,10 @@ export function applyInbound(
         })
       : base;
   const question = isQuestion(context.noAckReason);
+  // The customer's first question in an episode only messages nobody is to answer began (their
+  // thanks, an auto-reply, HELP): they wait from this question, not from the thanks the day
+  // before (the first reply's working time, the late notice's timing).
+  const startsWait = question && base.awaitingSince !== null && !customerWaiting(base);
   // The customer's first question in a conversation a message that promised nobody anything
   // opened (their own out-of-office reply to our answer): the customer coming (back) to us, as
   // `conversation.opened` tells for one a question opens (the service level's follow-ups).
@@ -149,6 +154,7 @@ export function applyInbound(
         ? base.route
         : routeOf(message),
     lastMessageAt: later(base.lastMessageAt, message.createdAt),
+    ...(startsWait ? { awaitingSince: message.createdAt } : {}),
     inboundAt: {
       ...base.inboundAt,
       [message.channel]: later(base.inboundAt[message.channel] ?? message.createdAt, message.createdAt),
