@@ -93,15 +93,29 @@ export function onlyThanks(text: string, mediaCount = 0, senderName?: string | n
   return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));
 }
 
+// A reply's subject prefixes, as mail clients write them in English and Polish (and a few near).
+const REPLY_PREFIX = /^(?:(?:re|odp|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+/iu;
+
+/**
+ * Whether a mail's subject adds nothing to its thanks: none, a reply's ("Re: Pytanie o fakturę",
+ * the customer thanking us on our thread), or thanks itself. A new mail whose subject says
+ * something ("Gdzie jest moja paczka?", its text only "Dziękuję") asks it: a person reads it.
+ */
+function subjectAddsNothing(subject: string | undefined): boolean {
+  const trimmed = subject?.trim() ?? '';
+  return trimmed === '' || REPLY_PREFIX.test(trimmed) || onlyThanks(trimmed);
+}
+
 /**
  * Marks a customer's message that only says thanks as nobody's to answer (`noAckReason:
  * 'thanks'`); any other message, one a channel already gave a reason, a keyword (STOP, START)
- * or a call are returned as they are.
+ * or a call, and a new mail whose subject asks something, are returned as they are.
  */
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  return onlyThanks(message.text, message.media.length, message.contactName)
+  return onlyThanks(message.text, message.media.length, message.contactName) &&
+    subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;
 }

@@ -93,6 +93,7 @@ describe('a customer who only says thanks', () => {
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
     const posted = await postMailgunMail(sb, {
       from: 'Jan Nowak <jan.nowak@example.org>',
+      subject: 'Re: Pytanie o fakturę',
       body: 'Dziękuję, pozdrawiam\nJan',
     });
     await sb.drain();
@@ -105,6 +106,28 @@ describe('a customer who only says thanks', () => {
     });
     expect(await sb.outbox()).toEqual([]);
   });
+
+  it.each([
+    ['Gdzie jest moja paczka nr 4711?', 'Dziękuję'],
+    ['Order 4711 arrived damaged, please advise', 'Thanks, John'],
+  ])(
+    'should acknowledge a new mail whose subject asks something though its text only thanks (%s)',
+    async (subject, body) => {
+      // Act: a new mail, not a reply, its question in the subject
+      sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+      const posted = await postMailgunMail(sb, {
+        from: 'John Nowak <john.nowak@example.org>',
+        subject,
+        body,
+      });
+      await sb.drain();
+
+      // Assess: a person is to read it, and the customer is told when
+      expect(posted.status).toBe(200);
+      expect(await shown()).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+      expect(await sb.outbox()).toHaveLength(1);
+    },
+  );
 
   it('should still wait for a person when a question follows the thanks', async () => {
     // Prepare

@@ -81,4 +81,16 @@ describe('markThanks', () => {
     const message = { ...MESSAGE, ...patch };
     expect(markThanks(message)).toBe(message);
   });
+
+  it.each([
+    ['', 'thanks'],
+    ['Re: Pytanie o fakturę', 'thanks'],
+    ['ODP: RE: Zwrot', 'thanks'],
+    ['Dziękuję!', 'thanks'],
+    ['Gdzie jest moja paczka?', undefined],
+    ['Fwd: Faktura 4711', undefined],
+  ])('should read a mail with the subject "%s" and only thanks in its text as %s', (subject, reason) => {
+    const mail = { ...MESSAGE, channel: 'email' as const, email: { subject, references: [] } };
+    expect(markThanks(mail).noAckReason).toBe(reason);
+  });
 });
