@@ -81,13 +81,35 @@ function withoutSignature(folded: string, senderName: string | null | undefined)
   return folded;
 }
 
+// What a phone or mail program adds as the last line ("Sent from my iPhone", "Wysłane z iPhone'a",
+// "Get Outlook for Android"): a device or program named, short, asking nothing.
+const SENT_FROM =
+  /^(?:sent from my |sent from (?:outlook|mail|yahoo|gmail)|get outlook for |(?:wysłane|wysłano) z (?:mojego |mojej )?(?:iphone|ipad|smartfona|telefonu|urządzenia|galaxy|samsung|huawei|xiaomi|aplikacji|poczty|outlook))[^?]{0,50}$/iu;
+// A signature below "-- " (RFC 3676) that is only a signature: a few lines, no question.
+const MAX_SIGNATURE_LINES = 6;
+
+/** The text without what the mail program or phone signed it with: the "-- " block, "Sent from my iPhone". */
+function withoutMailSignature(text: string): string {
+  let lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const delimiter = lines.findIndex((line) => line.trim() === '--');
+  if (delimiter > 0) {
+    const block = lines.slice(delimiter + 1).filter((line) => line.trim() !== '');
+    if (block.length <= MAX_SIGNATURE_LINES && !block.some((line) => line.includes('?')))
+      lines = lines.slice(0, delimiter);
+  }
+  while (lines.length > 1 && (lines.at(-1)?.trim() ?? '') === '') lines = lines.slice(0, -1);
+  if (lines.length > 1 && SENT_FROM.test(lines.at(-1)?.trim() ?? '')) lines = lines.slice(0, -1);
+  return lines.join('\n');
+}
+
 /**
  * Whether a message's whole text only says thanks (or is only a closing emoji such as 👍 or 🙏),
- * perhaps signed with the sender's own name (`senderName`, as the provider gives it), as mail is.
+ * perhaps signed with the sender's own name (`senderName`, as the provider gives it), as mail is,
+ * or by their phone or mail program ("Sent from my iPhone", a short "-- " signature block).
  */
 export function onlyThanks(text: string, mediaCount = 0, senderName?: string | null): boolean {
   if (mediaCount > 0) return false;
-  const trimmed = text.trim();
+  const trimmed = withoutMailSignature(text).trim();
   if (trimmed === '' || trimmed.length > 80) return false;
   if (CLOSING_EMOJI.test(trimmed)) return true;
   return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));

@@ -108,6 +108,28 @@ describe('a customer who only says thanks', () => {
   });
 
   it.each([
+    ["Dziękuję!\n\nWysłane z iPhone'a"],
+    ['Thank you\n\n-- \nJohn Nowak\nAcme Ltd\n+44 20 7946 0000'],
+  ])('should take thanks signed by the mail program or phone for thanks (%j)', async (body) => {
+    // Act: the customer thanks us on our thread
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const posted = await postMailgunMail(sb, {
+      from: 'John Nowak <john.nowak@example.org>',
+      subject: 'Re: Pytanie o fakturę',
+      body,
+    });
+    await sb.drain();
+
+    // Assess
+    expect(posted.status).toBe(200);
+    expect(await shown()).toMatchObject({
+      awaiting: 'no-reply-needed',
+      ack: { state: 'skipped', reason: 'thanks' },
+    });
+    expect(await sb.outbox()).toEqual([]);
+  });
+
+  it.each([
     ['Gdzie jest moja paczka nr 4711?', 'Dziękuję'],
     ['Order 4711 arrived damaged, please advise', 'Thanks, John'],
   ])(

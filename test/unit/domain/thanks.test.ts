@@ -58,6 +58,27 @@ describe('onlyThanks', () => {
     expect(onlyThanks(text, 0, name)).toBe(true);
   });
 
+  // What a mail program or phone adds below the thanks: a signature after "-- " (RFC 3676), the
+  // phone's "Sent from my iPhone" in Polish or English.
+  it.each([
+    "Dziękuję!\n\nWysłane z iPhone'a",
+    'Dzięki\n\nWysłane z mojego Galaxy',
+    'Thanks!\n\nSent from my iPhone',
+    'Dziękuję\n\n-- \nJan Nowak\ntel. 600 100 200',
+    'Thank you\n--\nJohn Smith\nAcme Ltd\n+44 20 7946 0000',
+    'Thanks\n\nGet Outlook for Android',
+  ])('should read %j, signed by the mail program or phone, as only thanks', (text) => {
+    expect(onlyThanks(text)).toBe(true);
+  });
+
+  it.each([
+    'Dziękuję\n-- \nA kiedy paczka?',
+    'Dziękuję\n\nWysłane z iPhone’a. Kiedy dostanę zwrot?',
+    'Dziękuję\n-- \n1\n2\n3\n4\n5\n6\n7',
+  ])('should not take %j for a signed thanks', (text) => {
+    expect(onlyThanks(text)).toBe(false);
+  });
+
   it('should not take another name than the sender’s for a signature', () => {
     expect(onlyThanks('Dziękuję,\nJan', 0, 'Zofia Wójcik')).toBe(false);
     expect(onlyThanks('Dziękuję,\nJan')).toBe(false);
