@@ -157,6 +157,41 @@ describe('a question asked while opted out, then START', () => {
     expect(conversation.replyBy).toBe(conversation.promise?.replyBy);
   });
 
+  it('should tell the customer once when two STARTs of theirs come at the same moment', async () => {
+    // Prepare
+    await optedOutQuestion();
+
+    // Act: START and UNSTOP, two messages, their webhooks at once
+    sb.clock.set('2026-11-25T10:02:00+01:00');
+    const answers = await Promise.all([
+      sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'START' }),
+      sb.postSms({ MessageSid: twilioSid('SM'), From: MOBILE, Body: 'UNSTOP' }),
+    ]);
+    await sb.drain();
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+  });
+
+  it('should acknowledge once a question whose queued ack STOP then START overtook', async () => {
+    // Prepare: a question, its ack still queued, then STOP
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Gdzie jest moja paczka? Zamówienie 4411.' });
+    sb.clock.set('2026-11-25T10:00:20+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+
+    // Act: START before the worker takes either job
+    sb.clock.set('2026-11-25T10:00:40+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'START' });
+    await sb.drain();
+
+    // Assess
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+  });
+
   it('should send nothing on START when an agent answered the question meanwhile', async () => {
     // Prepare: an agent answers while the customer is opted out (a person's reply is not refused)
     await optedOutQuestion();
