@@ -111,6 +111,8 @@ export function onlyThanks(text: string, mediaCount = 0, senderName?: string | n
   if (mediaCount > 0) return false;
   const trimmed = withoutMailSignature(text).trim();
   if (trimmed === '' || trimmed.length > 80) return false;
+  // A question mark asks something ("Dziękuję?" after an answer that did not answer).
+  if (/[?？¿❓❔]/u.test(trimmed)) return false;
   if (CLOSING_EMOJI.test(trimmed)) return true;
   return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));
 }

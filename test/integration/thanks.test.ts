@@ -222,6 +222,17 @@ describe('a customer who only says thanks', () => {
     });
   });
 
+  it('should answer "Dziękuję?" after our answer as a question', async () => {
+    // Act: the answer did not answer; the customer asks back
+    await answeredAndResolved();
+    sb.clock.set('2026-11-27T12:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję?' });
+    await sb.drain();
+
+    // Assess
+    expect(await shown()).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+  });
+
   it('should answer thanks that carry a question as a question', async () => {
     // Act
     await answeredAndResolved();

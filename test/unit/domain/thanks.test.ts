@@ -44,6 +44,10 @@ describe('onlyThanks', () => {
     '?',
     '',
     'Dzień dobry',
+    // A question mark asks: "Dziękuję?" after an answer that did not answer is no thanks.
+    'Dziękuję?',
+    'Thanks?!',
+    'ok, dzięki… ?',
   ])('should read %j as more than thanks', (text) => {
     expect(onlyThanks(text)).toBe(false);
   });
