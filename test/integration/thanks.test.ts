@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { postMailgunMail } from '#test/support/email.ts';
+import { beforeCall } from '#test/support/faults.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -231,6 +232,47 @@ describe('a customer who only says thanks', () => {
 
     // Assess
     expect(await shown()).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+  });
+
+  it('should keep the promise of a question the customer thanked after, both sent while our reply was on its way', async () => {
+    // Prepare: a question at 10:00, acknowledged. At 10:30 an agent replies; while the reply is
+    // with the provider the customer asks something new (10:30:02) and thanks us (10:30:04)
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:30:00+01:00');
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'PutItemCommand',
+        match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'reply',
+      },
+      async () => {
+        sb.clock.advance(2_000);
+        expect((await sb.postSms({ From: MOBILE, Body: 'A czy mogę zmienić adres?' })).status).toBe(200);
+        sb.clock.advance(2_000);
+        expect((await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' })).status).toBe(200);
+      },
+    );
+
+    // Act
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    meanwhile.remove();
+    await sb.drain();
+
+    // Assess: the question waits as one sent just after our reply does: no ack (we had just
+    // written), but its promise, kept by a late notice, and a breach if nobody answers
+    expect(meanwhile.fired).toBe(true);
+    const after = await shown();
+    expect(after).toMatchObject({
+      awaiting: 'reply',
+      ack: { state: 'skipped', reason: 'recently-answered' },
+    });
+    sb.clock.set(new Date(Date.parse(after.replyBy as string) - 29 * 60_000));
+    expect((await sweep(sb.runtime.sweepDeps)).notices).toBe(1);
   });
 
   it('should answer thanks that carry a question as a question', async () => {

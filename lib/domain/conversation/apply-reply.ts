@@ -1,6 +1,7 @@
 // Our reply reaching the customer (applyReply): the waiting episode ends, and a customer message
 // newer than the reply opens the next one.
 
+import { acknowledgedLater } from '../ack-policy.ts';
 import type { Channel } from '../channel.ts';
 import { withEvent } from '../events.ts';
 import type { ReplyPromise } from '../promise.ts';
@@ -81,16 +82,20 @@ function episodeAfterReply(
   const episode = answered.episode + 1;
   const promise = context.promiseFor(new Date(newer.at), newer.channel);
   const quiet = Date.parse(newer.at) - replyAt.getTime() < context.quietAfterReplyMs;
-  const own = answered.inboundNoAck?.[newer.channel] ?? null;
+  // A question received after the reply is in the episode it opens, not the one it answered.
+  const asked =
+    answered.lastQuestionAt !== undefined && Date.parse(answered.lastQuestionAt) > replyAt.getTime();
+  // The channel's latest message's own reason (thanks, HELP, an auto-reply) speaks for the
+  // episode only when no question of the customer's came after the reply: "A czy mogę zmienić
+  // adres?" then "Dziękuję!" is a question waiting, as applied after the reply it would be.
+  const latest = answered.inboundNoAck?.[newer.channel] ?? null;
+  const own = latest !== null && asked && acknowledgedLater(latest) ? null : latest;
   const reason = answered.optedOut ? 'opted-out' : (own ?? (quiet ? 'recently-answered' : null));
   const job = { episode, requestedAt: newer.at, attempts: 0 };
   const ack: Ack = reason ? { ...job, state: 'skipped', reason } : { ...job, state: 'pending' };
   const announced = reason
     ? withEvent(answered, 'ack.skipped', String(episode), replyAt, { episode, reason })
     : answered;
-  // A question received after the reply is in the episode it opens, not the one it answered.
-  const asked =
-    answered.lastQuestionAt !== undefined && Date.parse(answered.lastQuestionAt) > replyAt.getTime();
   return {
     // The ended episode's ack, its last try uncertain, keeps its lookup (as applyInbound's).
     ...owingLookUp(announced, 'ack', replyAt),
