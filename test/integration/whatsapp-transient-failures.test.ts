@@ -45,6 +45,33 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
     return ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: ApiMessage[] }).messages;
   }
 
+  /**
+   * The customer writes and the worker sends the ack, with Meta's `failed` 131000 status of it
+   * posted by `hook` (afterCall or beforeCall) at the worker's write of the ack's wamid alias; the
+   * sweeps that follow. Returns the race, the status's HTTP status, and the ack in between.
+   */
+  async function failedStatusRacesTheAlias(hook: typeof afterCall | typeof beforeCall) {
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
+    meta.useClock(sb.clock);
+    let status = 0;
+    const race = hook(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
+      async () => {
+        status = (await failed(meta.taken[0], 131000)).status;
+      },
+    );
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    await sb.postMeta(
+      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
+    );
+    await sb.drain();
+    const between = (await sb.onlyOpenConversation()).ack;
+    await sendEveryAck(sb);
+    return { race, status, between };
+  }
+
   const ackEvents = async () =>
     (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
 
@@ -76,27 +103,9 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
   // its write of the wamid's alias and its settling write) failed the ack for good, as before the
   // resends: the ordering of Meta's webhook and our own write decided whether the customer got one.
   it('should send an acknowledgement again when Meta reports it failed with 131000 while the worker is still marking it sent', async () => {
-    // Prepare: the failed status posted right after the worker wrote the ack's alias
-    meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
-    meta.useClock(sb.clock);
-    let status = 0;
-    const race = afterCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
-      async () => {
-        status = (await failed(meta.taken[0], 131000)).status;
-      },
-    );
-
-    // Act: the customer writes, the worker sends the ack; the sweeps that follow
-    const at = Math.floor(sb.clock.now().getTime() / 1000);
-    await sb.postMeta(
-      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
-    );
-    await sb.drain();
-    const between = (await sb.onlyOpenConversation()).ack;
-    await sendEveryAck(sb);
+    // Prepare and act: the failed status posted right after the worker wrote the ack's alias, as
+    // the customer writes and the worker sends the ack; the sweeps that follow
+    const { race, status, between } = await failedStatusRacesTheAlias(afterCall);
 
     // Assess: pending for its resend, sent again once, as when the status comes after the write
     expect(race.fired).toBe(true);
@@ -112,27 +121,8 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
   });
 
   it('should send an acknowledgement again when Meta reports it failed with 131000 before the worker wrote its alias (held for the worker)', async () => {
-    // Prepare: the failed status posted right before the worker writes the ack's alias
-    meta = await startFakeMeta();
-    sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
-    meta.useClock(sb.clock);
-    let status = 0;
-    const race = beforeCall(
-      sb.backends.dynamodb,
-      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
-      async () => {
-        status = (await failed(meta.taken[0], 131000)).status;
-      },
-    );
-
-    // Act
-    const at = Math.floor(sb.clock.now().getTime() / 1000);
-    await sb.postMeta(
-      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
-    );
-    await sb.drain();
-    const between = (await sb.onlyOpenConversation()).ack;
-    await sendEveryAck(sb);
+    // Prepare and act: the failed status posted right before the worker writes the ack's alias
+    const { race, status, between } = await failedStatusRacesTheAlias(beforeCall);
 
     // Assess: pending for its resend, sent again once; never announced sent before its failure
     expect(race.fired).toBe(true);
