@@ -34,16 +34,24 @@ describe("Meta's report of a send whose answer was lost, at the edges: a resolve
     return (await sb.onlyOpenConversation()).id;
   }
 
-  const replySent = async () => (await sb.events()).filter((event) => event.type === 'reply.sent');
-
-  it("should record and announce an agent's WhatsApp reply whose answer was lost when its status comes after the agent resolved the conversation, which stays resolved", async () => {
-    // Prepare: the reply is taken, its answer lost (503); the agent resolves the conversation
+  /**
+   * A WhatsApp customer's first message, acknowledged; ten minutes on an agent's reply (key k-1)
+   * that Meta takes and whose answer is lost: the agents' tool is told 503.
+   */
+  async function agentReplyAnswerLost(): Promise<{ id: string; reply: TakenSend }> {
     const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
     sb.clock.advance(10 * 60_000);
     meta.failNext(1, LOST_ANSWER);
     const first = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
     expect(first.status).toBe(503);
-    const reply = meta.taken.at(-1) as TakenSend;
+    return { id, reply: meta.taken.at(-1) as TakenSend };
+  }
+
+  const replySent = async () => (await sb.events()).filter((event) => event.type === 'reply.sent');
+
+  it("should record and announce an agent's WhatsApp reply whose answer was lost when its status comes after the agent resolved the conversation, which stays resolved", async () => {
+    // Prepare: the reply is taken, its answer lost (503); the agent resolves the conversation
+    const { id, reply } = await agentReplyAnswerLost();
     sb.clock.advance(60_000);
     expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
 
@@ -90,12 +98,7 @@ describe("Meta's report of a send whose answer was lost, at the edges: a resolve
 
   it("should announce reply.sent once when Meta's status of a reply whose answer was lost settles it at the moment the agent's retry looks for it", async () => {
     // Prepare: the reply is taken, its answer lost (503); its status is noted as Meta sends it
-    const id = await whatsappCustomerWrites('Dzień dobry, kiedy dostawa?');
-    sb.clock.advance(10 * 60_000);
-    meta.failNext(1, LOST_ANSWER);
-    const first = await sb.act(`/conversations/${id}/replies`, { text: 'Jutro rano.' }, { key: 'k-1' });
-    expect(first.status).toBe(503);
-    const reply = meta.taken.at(-1) as TakenSend;
+    const { id, reply } = await agentReplyAnswerLost();
     // The status lands while the retry runs: right after the retry found no stored reply
     let status = 0;
     const race = afterCall(
