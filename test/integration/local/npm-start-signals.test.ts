@@ -1,10 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '#lib/local/paths.ts';
-import { type StartedProcess, startNpmStart } from '#test/support/npm-start-process.ts';
+import { type StartedProcess, startNpmRun, startNpmStart } from '#test/support/npm-start-process.ts';
 import { signTwilio, twilioForm } from '#test/support/twilio-factory.ts';
 
 // A process manager (systemd, supervisord, a container's init, `timeout`) stops `npm start` by
@@ -60,38 +59,6 @@ async function eventually(probe: () => Promise<boolean>, ms = 10_000): Promise<b
   }
 }
 
-/** `npm run <script>` on a free port with this data dir, once it prints where it listens. */
-async function npmRun(script: string, dataDir: string): Promise<{ npm: ChildProcess; url: string }> {
-  const npm = spawn('npm', ['run', '--silent', script], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      PORT: '0',
-      NODE_ENV: 'development',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  npm.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  npm.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const up = await eventually(
-    async () => /listening on http:\/\/localhost:\d+/.test(output) || npm.exitCode !== null,
-    30_000,
-  );
-  const url = /listening on (http:\/\/localhost:\d+)/.exec(output)?.[1];
-  if (!up || !url) {
-    npm.kill('SIGKILL');
-    throw new Error(`npm run ${script} did not come up:\n${output}`);
-  }
-  return { npm, url };
-}
-
 describe('npm start stopped by SIGTERM to the npm process alone', () => {
   let dataDir: string | undefined;
   let leftovers: number[] = [];
@@ -106,7 +73,7 @@ describe('npm start stopped by SIGTERM to the npm process alone', () => {
   it('should stop the server it started, free its port and keep what it recorded for the next start', async () => {
     // Prepare
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-sigterm-'));
-    const { npm, url } = await npmRun('start', dataDir);
+    const { child: npm, url } = await startNpmRun('start', dataDir);
     const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
     const path = '/webhooks/twilio/messaging';
     const form = twilioForm('sms-polish', { From: '+48601234567', Body: 'Dzień dobry' });
