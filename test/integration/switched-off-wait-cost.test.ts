@@ -26,6 +26,28 @@ function ofTheWait(input: Record<string, unknown>): boolean {
   return !/^(META|BACKFILL)#/.test(Key?.pk?.S ?? Item?.pk?.S ?? '');
 }
 
+/** Counts the wait's writes (ofTheWait) at the SDK's edge, every write command, until `remove`. */
+function countWaitWrites(sb: TestSwitchboard): { total(): number; remove(): void } {
+  const counters = WRITES.map((command) => countCalls(sb.backends.dynamodb, command, ofTheWait));
+  return {
+    total: () => counters.reduce((sum, counter) => sum + counter.count, 0),
+    remove: () => {
+      for (const counter of counters) counter.remove();
+    },
+  };
+}
+
+/**
+ * A deploy of `sb` without the SID records a customer's SMS; its worker finds the channel off.
+ * Returns that deployment and the webhook's response.
+ */
+async function smsWhileTheSidIsMissing(sb: TestSwitchboard) {
+  const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, WITHOUT_SID);
+  const posted = await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+  await off.drain();
+  return { off, posted };
+}
+
 describe('the cost of an acknowledgement waiting for a switched-off channel', () => {
   let sb: TestSwitchboard | undefined;
   let twilio: FakeTwilio | undefined;
@@ -41,22 +63,20 @@ describe('the cost of an acknowledgement waiting for a switched-off channel', ()
     // Prepare: a deploy without the SID records a customer's SMS; its worker finds the channel off
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboardThroughTwilio(twilio);
-    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, WITHOUT_SID);
-    expect((await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' })).status).toBe(200);
-    await off.drain();
+    const { off, posted } = await smsWhileTheSidIsMissing(sb);
+    expect(posted.status).toBe(200);
     const recorded = await sb.onlyOpenConversation();
 
     // Act: its sweeper and worker run for half an hour, every call counted at the SDK's edge;
     // then the deploy with the SID
-    const writes = WRITES.map((command) =>
-      countCalls((sb as TestSwitchboard).backends.dynamodb, command, ofTheWait),
-    );
+    const writes = countWaitWrites(sb);
     const queued = countCalls(sb.backends.sqs, 'SendMessageCommand');
     await runFor(sb, off, 30);
     const whileOff = await sb.onlyOpenConversation();
-    const written = writes.reduce((sum, counter) => sum + counter.count, 0);
+    const written = writes.total();
     const queuedWhileOff = queued.count;
-    for (const counter of [...writes, queued]) counter.remove();
+    writes.remove();
+    queued.remove();
     await runFor(sb, sb, 10);
 
     // Assess: nothing written or queued while waiting (still before the promise: no notice or
@@ -73,24 +93,20 @@ describe('the cost of an acknowledgement waiting for a switched-off channel', ()
     // the queue redelivers, or one an earlier release's sweeper queued)
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboardThroughTwilio(twilio);
-    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, WITHOUT_SID);
-    await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
-    await off.drain();
+    const { off } = await smsWhileTheSidIsMissing(sb);
     const waiting = await sb.onlyOpenConversation();
     sb.clock.advance(30 * 60_000);
 
     // Act: the copy reaches the worker of the deployment without the SID; then the deploy with it
-    const writes = WRITES.map((command) =>
-      countCalls((sb as TestSwitchboard).backends.dynamodb, command, ofTheWait),
-    );
+    const writes = countWaitWrites(sb);
     await off.runtime.sweepDeps.queue.enqueue({
       conversationId: waiting.id,
       episode: waiting.episode,
       kind: 'ack',
     });
     await off.drain();
-    const written = writes.reduce((sum, counter) => sum + counter.count, 0);
-    for (const counter of writes) counter.remove();
+    const written = writes.total();
+    writes.remove();
     const after = await sb.onlyOpenConversation();
     await runFor(sb, sb, 10);
 
@@ -106,9 +122,7 @@ describe('the cost of an acknowledgement waiting for a switched-off channel', ()
     // sweep index at its retry time, 10 minutes on (its sweeper queued it again then)
     twilio = await startFakeTwilio();
     sb = await startTestSwitchboardThroughTwilio(twilio);
-    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, WITHOUT_SID);
-    await off.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
-    await off.drain();
+    const { off } = await smsWhileTheSidIsMissing(sb);
     // (the one-off backfills of a fresh table done first, as long done on a deployed stack)
     await runFor(sb, off, 30);
     const waiting = await sb.onlyOpenConversation();
@@ -125,15 +139,14 @@ describe('the cost of an acknowledgement waiting for a switched-off channel', ()
     );
 
     // Act: its sweeper and worker run for half an hour, the writes counted; then the deploy with the SID
-    const writes = WRITES.map((command) =>
-      countCalls((sb as TestSwitchboard).backends.dynamodb, command, ofTheWait),
-    );
+    const writes = countWaitWrites(sb);
     const queued = countCalls(sb.backends.sqs, 'SendMessageCommand');
     await runFor(sb, off, 30);
     const due = await sb.runtime.store.dueForSweep(sb.clock.now(), 10);
-    const written = writes.reduce((sum, counter) => sum + counter.count, 0);
+    const written = writes.total();
     const queuedWhileOff = queued.count;
-    for (const counter of [...writes, queued]) counter.remove();
+    writes.remove();
+    queued.remove();
     await runFor(sb, sb, 10);
 
     // Assess: moved once, no longer due every run; then texted once
