@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault, pkStartsWith } from '#test/support/faults.ts';
@@ -26,12 +27,6 @@ import {
 // AcksFailed / (AcksSent + AcksFailed) read 50 % on a stage whose every ack the carrier filtered.
 // It counts in AcksFailedAfterSend instead; the alarm reads
 // (AcksFailed + AcksFailedAfterSend) / (AcksSent + AcksFailed), AcksFailed being refusals at send.
-
-/** Metrics that keep what was counted. */
-function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
-  const counted: Array<{ name: MetricName; value: number }> = [];
-  return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
-}
 
 const total = (metrics: ReturnType<typeof countingMetrics>, metric: MetricName) =>
   metrics.counted.filter(({ name }) => name === metric).reduce((sum, { value }) => sum + value, 0);

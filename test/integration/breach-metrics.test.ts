@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '#lib/domain/message.ts';
-import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { recordInbound } from '#lib/use-cases/record-inbound.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // The PromiseBreaches metric feeds the breach alarm; nothing else pinned it until a manual
 // mutation review (stop 25). Each test fails under the mutation named above it.
-
-/** Metrics that keep what was counted. */
-function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
-  const counted: Array<{ name: MetricName; value: number }> = [];
-  return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
-}
 
 const breaches = (metrics: ReturnType<typeof countingMetrics>) =>
   metrics.counted.filter(({ name }) => name === 'PromiseBreaches').reduce((sum, { value }) => sum + value, 0);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
-import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { runFor } from '#test/support/sweeps.ts';
@@ -14,16 +15,6 @@ import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switch
 // the acks and notices waiting for a switched-off channel, and each message is counted once.
 
 const PRODUCTION_TOKEN = 'prod-agent-token-0123456789abcdefghijklmnop';
-
-function countingMetrics(): Metrics & { total: (name: MetricName) => number } {
-  const counted: Array<{ name: MetricName; value: number }> = [];
-  return {
-    count: (name, value = 1) => void counted.push({ name, value }),
-    timing: () => {},
-    total: (name) =>
-      counted.filter((entry) => entry.name === name).reduce((sum, { value }) => sum + value, 0),
-  };
-}
 
 describe('the ChannelMisconfigured alarm while Messenger acks wait for META_PAGE_ACCESS_TOKEN', () => {
   let sb: TestSwitchboard | undefined;

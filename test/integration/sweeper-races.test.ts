@@ -1,9 +1,9 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { afterCall, injectFault } from '#test/support/faults.ts';
 import { ackWorkerDiedBeforeAlias } from '#test/support/races.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -262,12 +262,6 @@ describe('the sweeper when it cannot finish its work', () => {
   afterEach(async () => {
     await sb.stop();
   });
-
-  /** Metrics that keep what was counted. */
-  function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
-    const counted: Array<{ name: MetricName; value: number }> = [];
-    return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
-  }
 
   it('should make a sweeper that can requeue nothing visible to an alarm (a Lambda error or a metric), not only a warn line', async () => {
     // Prepare: the ack queue refuses every send (a wrong ACK_QUEUE_URL, a lost sqs:SendMessage

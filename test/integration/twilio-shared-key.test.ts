@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { startTestSwitchboard, TEST_PUBLIC_URL, type TestSwitchboard } from '#test/support/switchboard.ts';
 import {
   SIGNATURE_SETTINGS_HEADER,
@@ -20,11 +20,6 @@ import {
 const SHARED_KEY = 'sk_secret_Lq8v2Zr0yXw5Tn4Hc7Jd1Fb9Gm3Kp6Ss';
 const NEXT_SHARED_KEY = 'sk_secret_Vt3Nq7Wd2Ej9Rc5Yb8Hx1Ka4Mg6Pz0Uf';
 const PATH = '/webhooks/twilio/messaging';
-
-function countingMetrics(): Metrics & { counted: Array<{ name: MetricName; value: number }> } {
-  const counted: Array<{ name: MetricName; value: number }> = [];
-  return { counted, count: (name, value = 1) => void counted.push({ name, value }), timing: () => {} };
-}
 
 describe('Twilio webhooks signed with a Webhook Setting’s SharedKey', () => {
   let sb: TestSwitchboard | undefined;
