@@ -3,7 +3,7 @@ import {
   FAKE_PAGE_TOKEN,
   FAKE_PHONE_NUMBER_ID,
   type FakeMeta,
-  type RecordedGraphRequest,
+  graphSends,
   startFakeMeta,
 } from '#test/support/fake-meta.ts';
 import {
@@ -11,7 +11,7 @@ import {
   messagingEnvelope,
   messagingTextEvent,
   PAGE_ID,
-  whatsappEnvelope,
+  whatsappTo,
 } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, TEST_META_APP_ID, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -65,35 +65,6 @@ async function conversationOf(sb: TestSwitchboard, contactKey: string): Promise<
   return found;
 }
 
-/** A WhatsApp Cloud text from `from` (digits) to our number with this phone_number_id. */
-function whatsappTo(phoneNumberId: string, from: string, id: string) {
-  const payload = whatsappEnvelope({
-    contacts: [{ profile: { name: 'Ewa' }, wa_id: from }],
-    messages: [{ from, id, timestamp: '1763986400', type: 'text', text: { body: 'Dzień dobry' } }],
-  }) as { entry: Array<{ changes: Array<{ value: { metadata: Record<string, string> } }> }> };
-  const value = payload.entry[0]?.changes[0]?.value;
-  if (value)
-    value.metadata = {
-      display_phone_number: `4822${phoneNumberId.slice(-7)}`,
-      phone_number_id: phoneNumberId,
-    };
-  return payload;
-}
-
-/** Where each send went: the Graph path, the token, the customer. */
-function sends(graph: FakeMeta): Array<{ path: string; token: string; to: unknown }> {
-  return graph.requests
-    .filter((request: RecordedGraphRequest) => request.method === 'POST')
-    .map((request) => {
-      const body = request.body as { to?: unknown; recipient?: { id?: unknown } };
-      return {
-        path: request.path.replace(/^\/v[\d.]+\//, ''),
-        token: String(request.headers.authorization).replace('Bearer ', ''),
-        to: body.to ?? body.recipient?.id,
-      };
-    });
-}
-
 async function replyCode(response: Response): Promise<[number, string | undefined]> {
   const body = (await response.json()) as { error?: { code: string } };
   return [response.status, body.error?.code];
@@ -137,7 +108,7 @@ describe('several Meta senders on one deployment', () => {
     expect(reply.status).toBe(201);
     expect(await replyCode(refused)).toEqual([409, 'NO_ROUTE']);
     expect(unknown.ack).toMatchObject({ state: 'skipped', reason: 'other-number' });
-    expect(sends(graph).map(({ path, to }) => ({ path, to }))).toEqual([
+    expect(graphSends(graph).map(({ path, to }) => ({ path, to }))).toEqual([
       { path: `${FAKE_PHONE_NUMBER_ID}/messages`, to: '48601234567' },
       { path: `${SECOND_NUMBER}/messages`, to: '48602345678' },
       { path: `${SECOND_NUMBER}/messages`, to: '48602345678' },
@@ -192,7 +163,7 @@ describe('several Meta senders on one deployment', () => {
       expect(reply.status).toBe(201);
       expect(await replyCode(refused)).toEqual([409, 'NO_ROUTE']);
       expect(third.ack).toMatchObject({ state: 'skipped', reason: 'other-page' });
-      expect(sends(graph).map(({ token, to }) => ({ token, to }))).toEqual([
+      expect(graphSends(graph).map(({ token, to }) => ({ token, to }))).toEqual([
         { token: tokens[0], to: customers[0] },
         { token: tokens[1], to: customers[1] },
         { token: tokens[1], to: customers[1] },
@@ -217,7 +188,7 @@ describe('several Meta senders on one deployment', () => {
     }
 
     // Assess
-    expect(sends(graph).map(({ token, to }) => ({ token, to }))).toEqual([
+    expect(graphSends(graph).map(({ token, to }) => ({ token, to }))).toEqual([
       { token: FAKE_PAGE_TOKEN, to: customers[0] },
       { token: TOKENS.pageB, to: customers[1] },
     ]);

@@ -5,14 +5,14 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
-import { FAKE_WHATSAPP_TOKEN, type FakeMeta, startFakeMeta } from '#test/support/fake-meta.ts';
+import { FAKE_WHATSAPP_TOKEN, type FakeMeta, graphSends, startFakeMeta } from '#test/support/fake-meta.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { countCalls } from '#test/support/faults.ts';
 import {
   messagingEnvelope,
   messagingTextEvent,
   PAGE_ID,
-  whatsappEnvelope,
+  whatsappTo,
   whatsappUserText,
 } from '#test/support/meta-factory.ts';
 import { runFor } from '#test/support/sweeps.ts';
@@ -249,34 +249,6 @@ const SECOND_NUMBER = '207651463353033';
 const THIRD_NUMBER = '308762574464144';
 const PAGE_TOKEN = 'EAAfakePageTokenA0123456789abcdZZ';
 const WHATSAPP_TOKEN = FAKE_WHATSAPP_TOKEN;
-
-/** A WhatsApp Cloud text from `from` to our number with this phone_number_id. */
-function whatsappTo(phoneNumberId: string, from: string, id: string) {
-  const payload = whatsappEnvelope({
-    contacts: [{ profile: { name: 'Ewa' }, wa_id: from }],
-    messages: [{ from, id, timestamp: '1763986400', type: 'text', text: { body: 'Dzień dobry' } }],
-  }) as { entry: Array<{ changes: Array<{ value: { metadata: Record<string, string> } }> }> };
-  const value = payload.entry[0]?.changes[0]?.value;
-  if (value)
-    value.metadata = {
-      display_phone_number: `4822${phoneNumberId.slice(-7)}`,
-      phone_number_id: phoneNumberId,
-    };
-  return payload;
-}
-
-function graphSends(graph: FakeMeta): Array<{ path: string; token: string; to: unknown }> {
-  return graph.requests
-    .filter((request) => request.method === 'POST')
-    .map((request) => {
-      const body = request.body as { to?: unknown; recipient?: { id?: unknown } };
-      return {
-        path: request.path.replace(/^\/v[\d.]+\//, ''),
-        token: String(request.headers.authorization).replace('Bearer ', ''),
-        to: body.to ?? body.recipient?.id,
-      };
-    });
-}
 
 describe('waits for a switched-off Meta channel, when the fix names several senders', () => {
   let sb: TestSwitchboard | undefined;

@@ -427,3 +427,17 @@ export async function startFakeMeta(
   };
   return fake;
 }
+
+/** Where each of our sends went: the Graph path (no version), the token, the customer. */
+export function graphSends(graph: FakeMeta): Array<{ path: string; token: string; to: unknown }> {
+  return graph.requests
+    .filter((request: RecordedGraphRequest) => request.method === 'POST')
+    .map((request) => {
+      const body = request.body as { to?: unknown; recipient?: { id?: unknown } };
+      return {
+        path: request.path.replace(/^\/v[\d.]+\//, ''),
+        token: String(request.headers.authorization).replace('Bearer ', ''),
+        to: body.to ?? body.recipient?.id,
+      };
+    });
+}

@@ -197,3 +197,18 @@ export function whatsappUserText(
     ],
   });
 }
+
+/** A WhatsApp Cloud text from `from` to our number with this phone_number_id (several senders). */
+export function whatsappTo(phoneNumberId: string, from: string, id: string) {
+  const payload = whatsappEnvelope({
+    contacts: [{ profile: { name: 'Ewa' }, wa_id: from }],
+    messages: [{ from, id, timestamp: '1763986400', type: 'text', text: { body: 'Dzień dobry' } }],
+  }) as { entry: Array<{ changes: Array<{ value: { metadata: Record<string, string> } }> }> };
+  const value = payload.entry[0]?.changes[0]?.value;
+  if (value)
+    value.metadata = {
+      display_phone_number: `4822${phoneNumberId.slice(-7)}`,
+      phone_number_id: phoneNumberId,
+    };
+  return payload;
+}
