@@ -75,7 +75,8 @@ export function applyAgentReply(
   context: ReplyContext,
 ): Conversation {
   // Applied already (its report and its retry, or an echo's redelivery, meeting): nothing again.
-  if (conversation.appliedReplies && reply.messageId in conversation.appliedReplies.ids) return conversation;
+  if (conversation.appliedReplies && Object.hasOwn(conversation.appliedReplies.ids, reply.messageId))
+    return conversation;
   const wasAwaiting = conversation.awaitingSince;
   const applied = applyReply(
     withoutUncertainReply(

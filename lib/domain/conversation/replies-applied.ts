@@ -17,7 +17,7 @@ export const MAX_APPLIED_REPLIES = 50;
 export function replyApplied(conversation: Conversation, messageId: string, at: string): boolean | null {
   const applied = conversation.appliedReplies;
   if (!applied) return conversation.lastReplyAt ? null : false;
-  if (messageId in applied.ids) return true;
+  if (Object.hasOwn(applied.ids, messageId)) return true;
   if (unlistedSince(conversation)) return null;
   return applied.since === null || Date.parse(at) > Date.parse(applied.since) ? false : null;
 }

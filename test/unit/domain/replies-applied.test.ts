@@ -70,6 +70,20 @@ describe('the replies applied to a conversation lately (appliedReplies)', () => 
     ]);
   });
 
+  it('should read only the ids it lists, never a name every object answers to', () => {
+    // Prepare: r2 applied; the list is a stored map, whose prototype knows `constructor`
+    const replied = reply(waiting(), 'r2', 6);
+
+    // Act / Assess: an id spelled like one of Object's own names is no reply applied
+    expect(replyApplied(replied, 'constructor', at(7).toISOString())).toBe(false);
+    expect(replyApplied(replied, 'toString', at(7).toISOString())).toBe(false);
+    const late = reply(replied, 'constructor', 7);
+    expect(late.outbox.filter((event) => event.type === 'reply.sent').map((e) => e.data.messageId)).toEqual([
+      'r2',
+      'constructor',
+    ]);
+  });
+
   it('should not tell for a reply older than the list, nor for one dropped from it a day on or past 50', () => {
     // Prepare: a conversation answered before the list began (no appliedReplies), then 51 replies
     const { appliedReplies: _none, ...before } = reply(waiting(), 'r0', 1);
