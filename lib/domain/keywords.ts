@@ -75,14 +75,15 @@ export function consentOf(word: string): InboundMessage['consent'] {
  */
 function canonical(body: string, vocabulary: KeywordVocabulary): string {
   if (vocabulary === 'sms') return body.trim().toUpperCase();
-  return body
-    .trim()
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/ł/g, 'l')
-    .replace(/Ł/g, 'L')
-    .toUpperCase()
-    .replace(/\s+/g, '-');
+  return withoutDiacritics(body.trim()).toUpperCase().replace(/\s+/g, '-');
+}
+
+/**
+ * Text without its diacritics, as Polish customers often type it ("dziekuje", "wypisz"): the
+ * combining marks of its decomposed form dropped, and ł (which has no decomposition) as l.
+ */
+export function withoutDiacritics(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/ł/g, 'l').replace(/Ł/g, 'L');
 }
 
 /**

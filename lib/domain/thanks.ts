@@ -1,3 +1,4 @@
+import { withoutDiacritics } from './keywords.ts';
 import type { InboundMessage } from './message.ts';
 
 /**
@@ -61,11 +62,7 @@ const CLOSING_EMOJI =
   /^(?:\p{Emoji_Modifier}|\u{FE0F}|\u{200D}|[👍🙏🙂😊😀😃😄😁🤗❤♥💙💚💛🧡💜👌🌹💐]|\s)+$/u;
 
 function fold(text: string): string {
-  return text
-    .toLocaleLowerCase('pl')
-    .replace(/ł/g, 'l')
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
+  return withoutDiacritics(text.toLocaleLowerCase('pl'))
     .replace(/[^\p{L}\p{N}\s]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
