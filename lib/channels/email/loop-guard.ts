@@ -11,6 +11,8 @@ export type LoopGuardInput = {
    * return path of a bounce; `undefined` when the provider does not say.
    */
   envelopeSender?: string;
+  /** The decoded Subject: an autoresponder that sets none of the headers still names itself there. */
+  subject?: string;
   /** SES receipt verdicts (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`). */
   verdicts?: { spam?: string; virus?: string };
   /** Our own addresses (in any case or form): a mail from one of them is our own traffic. */
@@ -36,6 +38,12 @@ const SYSTEM_SENDER =
 // The message schema's limit of a contact key, less its `email:` prefix: a Reply-To followed
 // keys the contact (normalizeMail) and is the route's `customer`.
 const MAX_ANSWER_ADDRESS = 320 - 'email:'.length;
+
+// The subjects autoresponders put before the subject they answer (Outlook, Exchange, webmail and
+// vacation rules in Polish, English and German), ended by a colon: a person's subject only
+// mentions them ("Re: Dlaczego dostaję automatyczną odpowiedź?"), never opens with one of these.
+const AUTO_REPLY_SUBJECT =
+  /^\s*(automatyczna odpowied[zź]|odpowied[zź] automatyczna|autoodpowied[zź]|out of (the )?office( auto-?reply)?|automatic reply|auto[- ]?reply|auto[- ]?response|abwesenheitsnotiz|automatische antwort)\s*:/iu;
 
 const SUPPRESS_TOKENS = new Set(['all', 'oof', 'autoreply']);
 
@@ -99,6 +107,8 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   if (isNullPath(input.envelopeSender) || returnPaths.some(isNullPath)) return 'null-return-path';
   const fromHeaders = headerReason(headers);
   if (fromHeaders) return fromHeaders;
+  // Older webmail and hand-written vacation rules mark an out-of-office by its subject alone.
+  if (input.subject && AUTO_REPLY_SUBJECT.test(input.subject)) return 'auto-reply-subject';
   const senders = [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
   if (senders.some((address) => address && SYSTEM_SENDER.test(address))) return 'system-sender';
   return null;

@@ -121,6 +121,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
   const guard = {
     headers: mail.headers,
     from,
+    subject: mail.subject,
     envelopeSender: context.envelopeSender,
     verdicts: context.verdicts,
     ourAddresses: context.ourAddresses,
