@@ -10,6 +10,18 @@ export const MediaSchema = z.object({
 });
 export type Media = z.infer<typeof MediaSchema>;
 
+/**
+ * Where a mail too long for its message item keeps its whole text (quoted history included):
+ * a file beside the attachments under this name and type. It is the mail itself, not a file the
+ * sender attached: a short thanks on top of a long thread is still only thanks.
+ */
+export const WHOLE_TEXT_MEDIA = { name: 'message.txt', contentType: 'text/plain; charset=utf-8' } as const;
+
+/** Whether `media` is a long mail's own whole text (WHOLE_TEXT_MEDIA), not an attachment. */
+export function isWholeText(media: Media): boolean {
+  return media.name === WHOLE_TEXT_MEDIA.name && media.contentType === WHOLE_TEXT_MEDIA.contentType;
+}
+
 export const MessageKindSchema = z.enum(['message', 'ack', 'reply', 'voicemail', 'call', 'notice', 'note']);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
 

@@ -1,5 +1,5 @@
 import { withoutDiacritics } from './keywords.ts';
-import type { InboundMessage } from './message.ts';
+import { type InboundMessage, isWholeText } from './message.ts';
 
 /**
  * A customer message that only says thanks ("Dziękuję!", "dzięki wielkie", "Thank you so much!",
@@ -135,8 +135,9 @@ function subjectAddsNothing(subject: string | undefined): boolean {
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  return onlyThanks(message.text, message.media.length, message.contactName) &&
-    subjectAddsNothing(message.email?.subject)
+  // A long mail's own whole text beside it is no attachment of the customer's.
+  const attached = message.media.filter((media) => !isWholeText(media)).length;
+  return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;
 }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
-import type { EmailMeta, InboundEvent, InboundMessage, Media } from '#lib/domain/message.ts';
+import {
+  type EmailMeta,
+  type InboundEvent,
+  type InboundMessage,
+  type Media,
+  WHOLE_TEXT_MEDIA,
+} from '#lib/domain/message.ts';
 import { canonicalAddress } from './address.ts';
 import { answerAddressOf, noAckReasonOf } from './loop-guard.ts';
 import type { ParsedMail } from './mime.ts';
@@ -160,22 +166,17 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
   if (noAckReason) message.noAckReason = noAckReason;
   const fullText = mail.text.replace(/\r\n?/g, '\n');
   if (mail.newText && fullText !== message.text) message.fullText = fullText;
-  // DynamoDB items stop at 400 KB: a long mail keeps a readable beginning inline and its whole
-  // text beside the attachments, never a failed write.
+  // DynamoDB items stop at 400 KB: a long mail keeps its whole text beside the attachments,
+  // never a failed write, and inline what the sender wrote this time: whole when it fits (a
+  // line on top of a long quoted thread is not cut, nor read as cut), else a readable beginning.
   if (Buffer.byteLength(message.text) + Buffer.byteLength(message.fullText ?? '') > MAX_INLINE_BYTES) {
     const whole = message.fullText ?? message.text;
-    const url = await context.saveAttachment(
-      'message.txt',
-      'text/plain; charset=utf-8',
-      new TextEncoder().encode(whole),
-    );
-    media.push({
-      url,
-      contentType: 'text/plain; charset=utf-8',
-      name: 'message.txt',
-      size: Buffer.byteLength(whole),
-    });
-    message.text = `${clamp(message.text, INLINE_BEGINNING)}…`;
+    const { name, contentType } = WHOLE_TEXT_MEDIA;
+    const url = await context.saveAttachment(name, contentType, new TextEncoder().encode(whole));
+    media.push({ url, contentType, name, size: Buffer.byteLength(whole) });
+    if (Buffer.byteLength(message.text) > MAX_INLINE_BYTES) {
+      message.text = `${clamp(message.text, INLINE_BEGINNING)}…`;
+    }
     delete message.fullText;
   }
   return [{ type: 'message', message }];
