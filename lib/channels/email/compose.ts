@@ -8,6 +8,8 @@ export type EmailThread = NonNullable<OutboundText['thread']>;
 export type ReplyDraft = {
   from: MailAddress;
   to: MailAddress;
+  /** Where the customer's reply should go when not to `from` (RFC 5322 §3.6.2). */
+  replyTo?: MailAddress | undefined;
   subject: string;
   text: string;
   thread?: EmailThread;
@@ -103,6 +105,7 @@ export function composeReply(draft: ReplyDraft): string {
   const headers = [
     `From: ${formatAddress(draft.from)}`,
     `To: ${formatAddress(draft.to)}`,
+    ...(draft.replyTo ? [`Reply-To: ${formatAddress(draft.replyTo)}`] : []),
     `Subject: ${encodeHeaderText(draft.subject)}`,
     `Date: ${draft.date.toUTCString().replace('GMT', '+0000')}`,
     ...threadHeaders(draft.thread),

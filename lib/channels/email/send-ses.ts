@@ -4,9 +4,11 @@ import {
   type RetryOptions,
   retryWithinBudget,
 } from '#lib/channels/http-retry.ts';
-import type { ChannelSender, SendReceipt } from '#lib/ports/channel-sender.ts';
+import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError, SwitchboardError } from '#lib/ports/errors.ts';
+import { canonicalAddress } from './address.ts';
 import { composeReply, parseMailbox, replySubject } from './compose.ts';
+import type { MailAddress } from './mime.ts';
 
 /** The SESv2 SendEmail request this sender makes (raw content only). */
 export type SesSendEmailInput = {
@@ -119,6 +121,22 @@ export function sesSendError(error: unknown): SendError {
 }
 
 /**
+ * Where the customer's reply to our mail should go: the address of ours they wrote to
+ * (`OutboundText.from`: the stack's mail domain, Mailgun's route), which brings it back to
+ * Switchboard, when it is not the sending address itself (SES_FROM_ADDRESS, often a person's
+ * or the company's main domain, which no route may bring back). Undefined when it is the same,
+ * or not a mailbox SES can name.
+ */
+function replyToOf(message: OutboundText, from: MailAddress, to: MailAddress): MailAddress | undefined {
+  const wroteTo = parseMailbox(message.from);
+  if (!wroteTo) return undefined;
+  const same = (a: string, b: string) => canonicalAddress(a) === canonicalAddress(b);
+  if (same(wroteTo.address, from.address) || same(wroteTo.address, to.address)) return undefined;
+  const name = message.senderName ?? from.name;
+  return name ? { address: wroteTo.address, name } : { address: wroteTo.address };
+}
+
+/**
  * Sends acknowledgements as raw MIME through SESv2 SendEmail (Content.Raw), threaded under
  * the customer's mail (`message.thread`: In-Reply-To, References, `Re:` subject) and marked
  * `Auto-Submitted: auto-replied`; without a thread it goes out unthreaded under `subject`.
@@ -143,6 +161,7 @@ export function createSesSender(options: SesSenderOptions): ChannelSender {
         // signed by Piotr must not come from "Anna Kowalska".
         from: message.senderName ? { ...from, name: message.senderName } : from,
         to,
+        replyTo: replyToOf(message, from, to),
         subject,
         text: message.text,
         thread: message.thread,
