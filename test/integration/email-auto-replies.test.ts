@@ -1,16 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
-import { type PlainMail, postMailgunMail, rawMime } from '#test/support/email.ts';
+import { postMailgunMail, postSesMail, sesIntake } from '#test/support/email.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
-import {
-  sesFixture,
-  signSns,
-  snsKeys,
-  snsNotification,
-  TEST_CERT_URL,
-  TEST_TOPIC_ARN,
-} from '#test/support/sns-signer.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = {
@@ -23,36 +14,6 @@ type ApiConversation = {
 async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
   return ((await (await sb.api('/api/conversations?limit=100')).json()) as { items: ApiConversation[] })
     .items;
-}
-
-const keys = snsKeys();
-const fakeNetwork: typeof fetch = async (input) => {
-  const url = String(input instanceof Request ? input.url : input);
-  if (url === TEST_CERT_URL) return new Response(keys.certificatePem);
-  return new Response('<ConfirmSubscriptionResponse/>', { status: 200 });
-};
-
-/** A plain mail as SES's signed SNS notification (inline content), posted to the SES route. */
-async function postSes(sb: TestSwitchboard, mail: PlainMail): Promise<Response> {
-  const notification = sesFixture('received-inline') as {
-    mail: Record<string, unknown>;
-    receipt: Record<string, unknown>;
-  };
-  const message = {
-    ...notification,
-    mail: {
-      ...notification.mail,
-      messageId: randomUUID().replace(/-/g, ''),
-      source: 'sender@bounce.example',
-    },
-    receipt: { ...notification.receipt, recipients: ['anna@mg.sklep.example'] },
-    content: Buffer.from(rawMime(mail)).toString('base64'),
-  };
-  return sb.runtime.app.request('/webhooks/email/ses', {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
-    body: JSON.stringify(signSns(snsNotification(message), keys)),
-  });
 }
 
 // Autoresponders that mark themselves by their subject alone: no Auto-Submitted, no
@@ -102,8 +63,7 @@ describe('an autoresponder known only by its subject', () => {
     // Prepare: Ewa asked, got the ack and the agent's answer; her vacation rule answers that.
     sb = await startTestSwitchboard({
       clock: new TestClock(TEST_NOW),
-      env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN },
-      fetch: fakeNetwork,
+      ...sesIntake(),
     });
     const from = 'Ewa Mazur <ewa.mazur@firma.example>';
     await postMailgunMail(sb, { from, messageId: 'question-1@firma.example' });
@@ -116,7 +76,7 @@ describe('an autoresponder known only by its subject', () => {
     sb.clock.advance(60_000);
 
     // Act
-    const response = await postSes(sb, {
+    const response = await postSesMail(sb, {
       from,
       messageId: 'vacation-1@firma.example',
       subject: 'Automatyczna odpowiedź: Re: Pytanie o fakturę',

@@ -1,9 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { pollOnce } from '#lib/local/worker.ts';
 import { createRuntime, type Runtime } from '#lib/runtime/runtime.ts';
 import { handleWorkRecord } from '#lib/runtime/work-records.ts';
 import type { FakeSes } from './fake-ses.ts';
 import { mailgunFixture, signMailgun } from './mailgun-factory.ts';
 import { memoryLog } from './silent-log.ts';
+import {
+  type SnsKeys,
+  sesFixture,
+  signSns,
+  snsKeys,
+  snsNotification,
+  TEST_CERT_URL,
+  TEST_TOPIC_ARN,
+} from './sns-signer.ts';
 import type { TestSwitchboard } from './switchboard.ts';
 
 /** What a plain mail says: its author, and what differs from the defaults (a Polish invoice question). */
@@ -111,4 +121,48 @@ export function headerOf(rawMime: string, name: string): string | undefined {
     .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
     ?.slice(name.length + 1)
     .trim();
+}
+
+let sesKeys: SnsKeys | undefined;
+
+/**
+ * What startTestSwitchboard needs to take SES mail: the test topic allowed, and a network that
+ * answers the signing certificate's URL (signed by postSesMail's key) and nothing else.
+ */
+export function sesIntake(): { env: Record<string, string>; fetch: typeof fetch } {
+  sesKeys ??= snsKeys();
+  const keys = sesKeys;
+  return {
+    env: { SES_TOPIC_ARNS: TEST_TOPIC_ARN },
+    fetch: async (input) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === TEST_CERT_URL) return new Response(keys.certificatePem);
+      return new Response('<ConfirmSubscriptionResponse/>', { status: 200 });
+    },
+  };
+}
+
+/** A mail (a plain one, or raw MIME) as SES's signed SNS notification, inline, posted to the SES route. */
+export async function postSesMail(sb: TestSwitchboard, mail: PlainMail | string): Promise<Response> {
+  sesKeys ??= snsKeys();
+  const notification = sesFixture('received-inline') as {
+    mail: Record<string, unknown>;
+    receipt: Record<string, unknown>;
+  };
+  const raw = typeof mail === 'string' ? mail : rawMime(mail);
+  const message = {
+    ...notification,
+    mail: {
+      ...notification.mail,
+      messageId: randomUUID().replace(/-/g, ''),
+      source: 'sender@bounce.example',
+    },
+    receipt: { ...notification.receipt, recipients: ['anna@mg.sklep.example'] },
+    content: Buffer.from(raw).toString('base64'),
+  };
+  return sb.runtime.app.request('/webhooks/email/ses', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+    body: JSON.stringify(signSns(snsNotification(message), sesKeys)),
+  });
 }
