@@ -7,6 +7,11 @@ export const MediaSchema = z.object({
   contentType: z.string(),
   name: z.string().optional(),
   size: z.number().int().nonnegative().optional(),
+  /**
+   * An image a mail shows inside its text (a signature's logo: Content-Disposition inline with a
+   * Content-ID), not a file the sender attached.
+   */
+  inline: z.boolean().optional(),
 });
 export type Media = z.infer<typeof MediaSchema>;
 

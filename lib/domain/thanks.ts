@@ -135,8 +135,9 @@ function subjectAddsNothing(subject: string | undefined): boolean {
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  // A long mail's own whole text beside it is no attachment of the customer's.
-  const attached = message.media.filter((media) => !isWholeText(media)).length;
+  // A long mail's own whole text beside it, or an image inside its text (a signature's logo), is
+  // no attachment of the customer's.
+  const attached = message.media.filter((media) => !isWholeText(media) && media.inline !== true).length;
   return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;

@@ -10,8 +10,17 @@ export type MailHeader = { name: string; value: string };
 
 export type MailAddress = { address: string; name?: string };
 
-/** An attachment with its bytes, ready to be stored before the message is recorded. */
-export type MailAttachment = { name: string; contentType: string; size: number; content: Uint8Array };
+/**
+ * An attachment with its bytes, ready to be stored before the message is recorded. `inline`: an
+ * image the mail shows inside its text (a signature's logo), not a file the sender attached.
+ */
+export type MailAttachment = {
+  name: string;
+  contentType: string;
+  size: number;
+  content: Uint8Array;
+  inline?: boolean;
+};
 
 /**
  * One parsed mail, whichever way it reached us (raw MIME from SES, form fields from
@@ -136,12 +145,18 @@ export async function parseMime(raw: Uint8Array | string): Promise<ParsedMail> {
   const replyTo = mailboxesOf(email.replyTo)[0];
   const attachments = email.attachments.slice(0, MAX_ATTACHMENTS).map((attachment, index) => {
     const content = bytesOf(attachment.content);
-    return {
+    const contentType = attachment.mimeType || 'application/octet-stream';
+    const kept: MailAttachment = {
       name: attachment.filename?.trim() || `attachment-${index + 1}`,
-      contentType: attachment.mimeType || 'application/octet-stream',
+      contentType,
       size: content.byteLength,
       content,
     };
+    // An image shown inside the text: referenced by Content-ID, inline or in multipart/related,
+    // never one the sender marked as an attachment.
+    const shown = attachment.disposition === 'inline' || (attachment.related && !attachment.disposition);
+    if (attachment.contentId && shown && contentType.toLowerCase().startsWith('image/')) kept.inline = true;
+    return kept;
   });
   const mail: ParsedMail = {
     headers: email.headers.map((header) => ({ name: header.key, value: header.value })),

@@ -143,7 +143,13 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     const name = clamp(attachment.name, MAX_NAME);
     const contentType = clamp(attachment.contentType, MAX_CONTENT_TYPE);
     const url = await context.saveAttachment(name, contentType, attachment.content);
-    media.push({ url, contentType, name, size: attachment.size });
+    media.push({
+      url,
+      contentType,
+      name,
+      size: attachment.size,
+      ...(attachment.inline ? { inline: true } : {}),
+    });
   }
   const message: InboundMessage = {
     provider: context.provider,

@@ -58,6 +58,22 @@ export function mailgunTokenBinding(payload: MailgunPayload): string {
 }
 
 /**
+ * The form fields of the files a mail shows inside its text: Mailgun's `content-id-map`, a JSON
+ * object from each inline part's Content-ID to its field (`attachment-1`). Empty when there is
+ * none or it cannot be read (the files are then all attachments, as before).
+ */
+function inlineFields(map: unknown): Set<string> {
+  if (typeof map !== 'string') return new Set();
+  try {
+    const parsed: unknown = JSON.parse(map);
+    if (typeof parsed !== 'object' || parsed === null) return new Set();
+    return new Set(Object.values(parsed).filter((field): field is string => typeof field === 'string'));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
  * Rebuilds the mail from Mailgun's parsed fields: headers from `message-headers`, the text
  * from `body-plain` (or the HTML converted), the new part from Mailgun's `stripped-text`
  * (our own reply splitter when Mailgun found none).
@@ -68,11 +84,13 @@ export async function mailOfMailgun(payload: MailgunPayload): Promise<ParsedMail
   const plain = payload['body-plain'].trim();
   const text = plain || (payload['body-html'] ? await htmlToText(payload['body-html']) : '');
   const stripped = payload['stripped-text']?.trim();
+  const shown = inlineFields(payload['content-id-map']);
   const attachments: MailAttachment[] = payload.files.map((file) => ({
     name: file.filename.trim() || file.field,
     contentType: file.contentType,
     size: file.content.byteLength,
     content: file.content,
+    ...(shown.has(file.field) && file.contentType.toLowerCase().startsWith('image/') ? { inline: true } : {}),
   }));
   const mail: ParsedMail = {
     headers,
