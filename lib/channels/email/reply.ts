@@ -15,7 +15,8 @@ const QUOTE_HEADERS = [
 ];
 // Outlook's header block: "Od:"/"From:" followed within a few lines by "Wysłano:"/"Sent:".
 const OUTLOOK_FROM = /^\s*\*?(Od|From)\*?\s?:\s/i;
-const OUTLOOK_SENT = /^\s*\*?(Wysłano|Data|Sent|Date)\*?\s?:\s/i;
+// Desktop Outlook writes "Wysłano:", Outlook on the web, the new Outlook and its phone apps "Wysłane:".
+const OUTLOOK_SENT = /^\s*\*?(Wysłano|Wysłane|Data|Sent|Date)\*?\s?:\s/i;
 
 /** The index of the first line that opens a quoted mail, by our own patterns; -1 if none. */
 function quoteHeaderLine(lines: readonly string[]): number {
@@ -34,6 +35,17 @@ function quoteHeaderLine(lines: readonly string[]): number {
   return -1;
 }
 
+// The rule a mail client draws above the quoted mail: Outlook's "____…" line, an HTML <hr> as
+// text ("-------------").
+const RULE = /^\s*[-_=]{3,}\s*$/;
+
+/** The lines above a quote header without the rule (and blank lines) that only separate it. */
+function withoutRule(lines: readonly string[]): readonly string[] {
+  let end = lines.length;
+  while (end > 0 && ((lines[end - 1] ?? '').trim() === '' || RULE.test(lines[end - 1] ?? ''))) end--;
+  return lines.slice(0, end);
+}
+
 /**
  * Separates what the sender wrote from the quoted history ("On … wrote:", "W dniu …
  * napisał(a):", "> " lines, Outlook's "Od:/From:" block) and the signature below it. When
@@ -43,7 +55,7 @@ export function splitReply(text: string): { newText: string; quoted: boolean } {
   const normalized = text.replace(/\r\n?/g, '\n');
   const lines = normalized.slice(0, REPLY_SCAN_CHARS).split('\n');
   const cut = quoteHeaderLine(lines);
-  const head = cut === -1 ? lines.join('\n') : lines.slice(0, cut).join('\n');
+  const head = cut === -1 ? lines.join('\n') : withoutRule(lines.slice(0, cut)).join('\n');
   const email = new EmailReplyParser().read(head);
   const quoted = cut !== -1 || email.getFragments().some((fragment) => fragment.isQuoted());
   if (!quoted) return { newText: normalized.trim(), quoted: false };
