@@ -17,6 +17,8 @@ export type LoopGuardInput = {
   verdicts?: { spam?: string; virus?: string };
   /** Our own addresses (in any case or form): a mail from one of them is our own traffic. */
   ourAddresses: readonly string[];
+  /** The Reply-To followed (answerAddressOf), when answers go there rather than to the From. */
+  answerAddress?: string | undefined;
 };
 
 function ourSet(addresses: readonly string[]): Set<string> {
@@ -34,6 +36,8 @@ function isListMail(headers: readonly MailHeader[]): boolean {
 // Local parts of addresses no person reads (RFC 3834 §2 asks responders to leave them alone).
 const SYSTEM_SENDER =
   /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|noreply-[^@]*|bounces?|bounce-[^@]*)(\+[^@]*)?@/i;
+
+const MAIL_SYSTEM = /^(mailer-daemon|postmaster)@/i;
 
 // The message schema's limit of a contact key, less its `email:` prefix: a Reply-To followed
 // keys the contact (normalizeMail) and is the route's `customer`.
@@ -109,7 +113,14 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   if (fromHeaders) return fromHeaders;
   // Older webmail and hand-written vacation rules mark an out-of-office by its subject alone.
   if (input.subject && AUTO_REPLY_SUBJECT.test(input.subject)) return 'auto-reply-subject';
-  const senders = [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
+  // A no-reply From or a sending service's bounce return path (bounces+…@) says nobody reads
+  // answers there. A mail that asks for them at a person's address (a contact form's, the
+  // customer as Reply-To) is answered there: only that address is judged.
+  // A mail system's own From (a bounce that kept a return path) is never a person's mail.
+  const senders =
+    input.answerAddress && !MAIL_SYSTEM.test(from)
+      ? [input.answerAddress]
+      : [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
   if (senders.some((address) => address && SYSTEM_SENDER.test(address))) return 'system-sender';
   return null;
 }

@@ -132,10 +132,10 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     verdicts: context.verdicts,
     ourAddresses: context.ourAddresses,
   };
-  const noAckReason = noAckReasonOf(guard);
   const to = (context.recipient ?? mail.to[0]?.address ?? '').trim().toLowerCase();
   // The address the mail came to is ours even when it is none of our sending addresses.
   const replyTo = answerAddressOf({ ...guard, replyTo: mail.replyTo?.address, recipient: to });
+  const noAckReason = noAckReasonOf({ ...guard, answerAddress: replyTo });
   // Never copy a virus into our storage: the mail is recorded without its attachments.
   const keep = noAckReason === 'virus' ? [] : mail.attachments.slice(0, MAX_ATTACHMENTS);
   const media: Media[] = [];
