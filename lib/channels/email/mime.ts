@@ -115,6 +115,30 @@ export async function htmlToText(html: string): Promise<string> {
   return (email.text ?? '').trim();
 }
 
+// File name extensions of the types mail sends unnamed: a meeting invitation, pasted images.
+const EXTENSIONS: Record<string, string> = {
+  'text/calendar': 'ics',
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'application/pdf': 'pdf',
+  'message/rfc822': 'eml',
+  'text/plain': 'txt',
+  'text/html': 'html',
+};
+
+/**
+ * The file name of a part that names none: `invite.ics` for a meeting invitation (Outlook and
+ * Google Calendar name none), else `attachment-<n>` with the extension of its type when known,
+ * so the file opens where it is downloaded.
+ */
+function unnamedPart(contentType: string, index: number): string {
+  const extension = EXTENSIONS[contentType.toLowerCase()];
+  if (extension === 'ics') return 'invite.ics';
+  return `attachment-${index + 1}${extension ? `.${extension}` : ''}`;
+}
+
 function bytesOf(content: ArrayBuffer | Uint8Array | string): Uint8Array {
   if (typeof content === 'string') return new TextEncoder().encode(content);
   return content instanceof Uint8Array ? content : new Uint8Array(content);
@@ -147,7 +171,7 @@ export async function parseMime(raw: Uint8Array | string): Promise<ParsedMail> {
     const content = bytesOf(attachment.content);
     const contentType = attachment.mimeType || 'application/octet-stream';
     const kept: MailAttachment = {
-      name: attachment.filename?.trim() || `attachment-${index + 1}`,
+      name: attachment.filename?.trim() || unnamedPart(contentType, index),
       contentType,
       size: content.byteLength,
       content,
