@@ -76,16 +76,15 @@ export async function applyDelivery(
       if (!marked || !job) return current;
       const at = deps.clock.now();
       const sentAt = new Date(message.createdAt);
-      // Failed while its worker is between its alias and settling writes: failed as sent, so its
-      // `*.failed` names the send (sentAt) and takes back the `*.sent` that worker announces ahead
-      // (its write then finds it settled), whichever a consumer hears first; never announced here
-      // a second time. One held for its worker is failed before any "sent" (it announces none then).
+      // Refused while its worker is between its alias and settling writes: settled sent first, as
+      // that worker's write would (its `*.sent` in this write's outbox, under the id the worker
+      // announces ahead), so the `*.failed` (or the window's skip) names the send (sentAt) and
+      // takes it back, whichever a consumer hears first. The worker's write then finds it settled
+      // and writes nothing: were its announcement lost (the bus down just then), this outbox still
+      // has the `*.sent`. One held for its worker is refused before any "sent" (it announces none then).
       const base: typeof current =
-        fromWebhook && job.state === 'sending' && outcome.state === 'failed'
-          ? {
-              ...current,
-              [slot]: { ...job, state: 'sent', sentAt: sentAt.toISOString(), messageId: message.id },
-            }
+        fromWebhook && job.state === 'sending'
+          ? settleAck(current, job.episode, { state: 'sent', at: sentAt, messageId: message.id }, slot)
           : current;
       // A failure a later try may get past, shortly after it went: announced failed, sent again
       // (resendAfterFailure: bounded, never once the episode ended), whichever of the status and

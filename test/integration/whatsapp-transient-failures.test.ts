@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -50,7 +53,7 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
    * posted by `hook` (afterCall or beforeCall) at the worker's write of the ack's wamid alias; the
    * sweeps that follow. Returns the race, the status's HTTP status, and the ack in between.
    */
-  async function failedStatusRacesTheAlias(hook: typeof afterCall | typeof beforeCall) {
+  async function failedStatusRacesTheAlias(hook: typeof afterCall | typeof beforeCall, errorCode = 131000) {
     meta = await startFakeMeta();
     sb = await startTestSwitchboard({ graphBaseUrl: meta.url });
     meta.useClock(sb.clock);
@@ -59,7 +62,7 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
       sb.backends.dynamodb,
       { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
       async () => {
-        status = (await failed(meta.taken[0], 131000)).status;
+        status = (await failed(meta.taken[0], errorCode)).status;
       },
     );
     const at = Math.floor(sb.clock.now().getTime() / 1000);
@@ -113,11 +116,81 @@ describe('a WhatsApp Cloud send Meta reports failed with a transient code', () =
     expect(between).toMatchObject({ state: 'pending', reason: 'delivery-failed:131000' });
     expect(meta.taken).toHaveLength(2);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
-    const events = (await sb.events()).filter((e) => e.type.startsWith('ack.'));
-    expect(events.map((e) => e.type).sort()).toEqual(['ack.failed', 'ack.sent', 'ack.sent']);
-    expect(new Set(events.map((e) => e.id)).size, 'each announced once').toBe(3);
+    // As a consumer hears them, duplicates dropped by id: the first try's ack.sent goes out with
+    // the status's write and may go again with the worker's announcement ahead (the same id).
+    const heard = [...new Map((await sb.events()).map((e) => [e.id, e])).values()];
+    const events = heard.filter((e) => e.type.startsWith('ack.'));
+    expect(events.map((e) => e.type)).toEqual(['ack.sent', 'ack.failed', 'ack.sent']);
+    // Numbered once each, in order (the worker's ack.sent and the status's ack.failed shared a number)
+    expect(heard.map((e) => e.sequence)).toEqual(heard.map((_, i) => i + 1));
     // The failure takes back the first try's ack.sent (it names its send), whichever a consumer hears first
     expect(events.find((e) => e.type === 'ack.failed')?.data).toMatchObject({ sentAt: expect.any(String) });
+  });
+
+  // Found at stop 33 (events): the worker announces the first try's ack.sent ahead of its settling
+  // write, which then finds the status's failure and writes nothing. When that announcement failed
+  // (the event bus down just then), no outbox held it: consumers got the ack.failed that takes back
+  // an ack.sent they never heard, and the service level a failure of an ack never sent.
+  it("should announce the first try's ack.sent once the event bus is back when Meta reports it failed with 131000 while the worker is marking it sent and the bus is down", async () => {
+    // Prepare: the event bus (the local sink's folder) goes down right after the worker wrote the
+    // ack's alias, and the failed status is posted then
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-bus-'));
+    const bus = join(dir, 'bus');
+    await mkdir(bus);
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, eventsPath: join(bus, 'events.jsonl') });
+    meta.useClock(sb.clock);
+    let status = 0;
+    const race = afterCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#meta:') },
+      async () => {
+        await rename(bus, `${bus}-down`);
+        status = (await failed(meta.taken[0], 131000)).status;
+      },
+    );
+    const at = Math.floor(sb.clock.now().getTime() / 1000);
+    await sb.postMeta(
+      whatsappUserText('Dzień dobry, kiedy dostawa?', { number: WA_ID }, 'wamid.CUSTOMER1', at),
+    );
+
+    // Act: the worker sends the ack (its announcement fails); the bus comes back; the sweeps
+    await sb.drain();
+    await rename(`${bus}-down`, bus);
+    await sendEveryAck(sb);
+
+    // Assess: the first try's ack.sent, its failure and the resend's ack.sent, each once, numbered in order
+    const events = await sb.events();
+    await rm(dir, { recursive: true, force: true });
+    expect(race.fired).toBe(true);
+    expect(status).toBe(200);
+    expect(meta.taken).toHaveLength(2);
+    const acks = events.filter((e) => e.type.startsWith('ack.'));
+    expect(acks.map((e) => e.type)).toEqual(['ack.sent', 'ack.failed', 'ack.sent']);
+    expect(new Set(acks.map((e) => e.id)).size, 'each announced under its own id').toBe(3);
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+  });
+
+  // Stop 33: refused for the closed window (131047) while the worker is marking it sent, the ack
+  // was skipped without naming its send: the ack.sent its worker announces ahead was never taken
+  // back (for a late notice, the service level counted a notice the customer never got).
+  it('should take back the ack.sent the worker announces ahead when Meta reports the ack refused for the closed window (131047) while the worker is marking it sent', async () => {
+    // Prepare and act
+    const { race, status } = await failedStatusRacesTheAlias(afterCall, 131047);
+
+    // Assess: skipped for the window, its skip naming the send it takes back; never sent again
+    expect(race.fired).toBe(true);
+    expect(status).toBe(200);
+    expect(meta.taken).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'skipped',
+      reason: 'outside-window',
+    });
+    const heard = [...new Map((await sb.events()).map((e) => [e.id, e])).values()];
+    const events = heard.filter((e) => e.type.startsWith('ack.'));
+    expect(events.map((e) => e.type)).toEqual(['ack.sent', 'ack.skipped']);
+    expect(events[1]?.data).toMatchObject({ reason: 'outside-window', sentAt: expect.any(String) });
+    expect(heard.map((e) => e.sequence)).toEqual(heard.map((_, i) => i + 1));
   });
 
   it('should send an acknowledgement again when Meta reports it failed with 131000 before the worker wrote its alias (held for the worker)', async () => {
