@@ -76,8 +76,10 @@ async function claim(
         const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
         if (looked === 'unknown' || looked === 'switched-off') {
           const later = laterLookUp(deps, working, target, slot, now, looked === 'switched-off');
-          if (later && (await trySave(deps.store, delivered(later), current.version)))
+          if (later && (await trySave(deps.store, delivered(later), current.version))) {
+            takeBackRedriven(deps, slot, current, later);
             return { kind: 'nothing-to-do', reason: 'not-yet' };
+          }
           if (later) continue;
           deps.log.warn('could not learn whether an automatic message went; skipped', {
             conversationId: current.id,
@@ -103,6 +105,7 @@ async function claim(
         sent && !ended ? statedPromise(deps, current, slot, new Date(sent.createdAt)) : undefined;
       const next = settled !== working ? stateNewPromise(settled, slot, stated) : settled;
       if (await trySave(deps.store, delivered(next), current.version)) {
+        takeBackRedriven(deps, slot, current, next);
         if (sent) return { kind: 'sent', messageId };
         return ended ? { kind: 'skipped', reason: ended } : { kind: 'failed', reason: 'worker-died' };
       }
@@ -145,7 +148,10 @@ async function claim(
       return { kind: 'nothing-to-do', reason: result.reason };
     }
     const saved = await trySave(deps.store, delivered(result.conversation), current.version);
-    if (saved) return { conversation: saved };
+    if (saved) {
+      takeBackRedriven(deps, slot, current, saved);
+      return { conversation: saved };
+    }
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);
 }
@@ -201,6 +207,20 @@ async function afterLinkedAck(
 function channelStillOff(deps: SendAckDeps, conversation: Conversation): boolean {
   const { provider, channel, businessId } = conversation.route;
   return deps.senders(provider, channel, businessId)?.switchedOff === true;
+}
+
+/**
+ * A dead-lettered job its redrive took out of `failed` (claimed to be sent again, settled, or to
+ * be asked about again): its failure, counted in AcksFailed (NoticesFailed) when it went to the
+ * DLQ, is taken back, once (only the conditional write that moved it out of `failed` does), and
+ * the redrive's own outcome is counted as any try's: a dead-lettered ack found sent counts once,
+ * as sent, and one that fails again once, as failed (settleReported does the same for Meta's report).
+ */
+function takeBackRedriven(deps: SendAckDeps, slot: Slot, before: Conversation, after: Conversation): void {
+  const was = before[slot];
+  if (was?.state !== 'failed' || deadLetteredAt(was) === null) return;
+  if (after[slot]?.episode === was.episode && after[slot]?.state === 'failed') return;
+  deps.metrics.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed', -1);
 }
 
 /** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
 import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
 import {
   FAKE_ACCOUNT_SID,
@@ -137,13 +138,16 @@ describe('uncertain sends', () => {
     // cannot be read for the rest of the tries: the ack runs out of tries and is dead-lettered
     twilio = await startFakeTwilio();
     const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    const metrics = countingMetrics();
     sb = await startTestSwitchboardThroughTwilio(twilio, {
       fetch: degradedTwilio(state),
       maxReceiveCount: 3,
+      metrics,
     });
     await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
     await drainThroughRetries(sb);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'failed' });
+    expect(metrics.total('AcksFailed')).toBe(1);
     const postsBefore = twilio.requests.filter((request) => request.method === 'POST');
     expect(postsBefore).toHaveLength(1);
 
@@ -163,6 +167,9 @@ describe('uncertain sends', () => {
       'acks texted to the customer',
     ).toHaveLength(1);
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    // Moved from failed to sent (stop 33: it counted in both, the AcksFailing alarm's share too)
+    expect(metrics.total('AcksFailed')).toBe(0);
+    expect(metrics.total('AcksSent')).toBe(1);
   });
 
   it('should record the acknowledgement Twilio took on an uncertain try when the episode ends (an agent replies) before the next try, not skip it as never sent', async () => {
@@ -440,9 +447,11 @@ describe('uncertain sends', () => {
     // cannot be read for the rest of the tries: the ack is dead-lettered; then an agent replies
     twilio = await startFakeTwilio();
     const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    const metrics = countingMetrics();
     sb = await startTestSwitchboardThroughTwilio(twilio, {
       fetch: degradedTwilio(state),
       maxReceiveCount: 3,
+      metrics,
     });
     await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
     await drainThroughRetries(sb);
@@ -466,6 +475,8 @@ describe('uncertain sends', () => {
     });
     const posts = twilio.requests.filter((request) => request.method === 'POST');
     expect(posts.map((request) => request.form.Body)).toEqual([ackPost?.form.Body, expect.any(String)]);
+    expect(metrics.total('AcksFailed'), 'moved from failed to sent').toBe(0);
+    expect(metrics.total('AcksSent')).toBe(1);
   });
 
   it('should find the acknowledgement Twilio took on an uncertain try from the number it was sent from, after the customer wrote to another of our numbers and the episode ended', async () => {
