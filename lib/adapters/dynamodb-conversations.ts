@@ -7,7 +7,13 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { awaitingOf, type Conversation, ConversationSchema, spillOutbox } from '#lib/domain/conversation.ts';
+import {
+  awaitingOf,
+  type Conversation,
+  ConversationSchema,
+  spillOutbox,
+  withListVersion,
+} from '#lib/domain/conversation.ts';
 import { type DomainEvent, DomainEventSchema } from '#lib/domain/events.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
 import { marshallStored } from './dynamodb-marshall.ts';
@@ -47,7 +53,8 @@ export class DynamoDbConversations extends StoreItems {
         }),
       ),
     );
-    const saved: Conversation = { ...bounded, version: (expectedVersion ?? 0) + 1 };
+    // Its list of applied replies names this write's version: a write by an older release shows.
+    const saved: Conversation = withListVersion({ ...bounded, version: (expectedVersion ?? 0) + 1 });
     const sweep = sweepIndexKey(saved, this.#sweepAt(saved), this.#shards.forWriting);
     const shard = (base: string) => shardKey(base, saved.id, this.#shards.forWriting);
     const item = {

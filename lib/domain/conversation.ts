@@ -62,7 +62,7 @@ export {
   stateNewPromise,
   stateSigner,
 } from './conversation/promise-timing.ts';
-export { replyApplied } from './conversation/replies-applied.ts';
+export { replyApplied, withListVersion } from './conversation/replies-applied.ts';
 export {
   replyInFlight,
   replyLanded,

@@ -23,12 +23,16 @@ export function replyApplied(conversation: Conversation, messageId: string, at: 
 }
 
 /**
- * A later reply than any listed was applied by a release before stop 32 (a rolling deploy, a
- * rollback), which keeps the list but adds nothing to it (only applyReply moves lastReplyAt):
- * the list cannot tell until `since` moves past it (withReplyApplied).
+ * A reply may have been applied by a release before stop 32 (a rolling deploy, a rollback), which
+ * keeps the list but adds nothing to it: a later reply than any listed (only applyReply moves
+ * lastReplyAt), or any write since the last by a release that lists (the list's `version` is not
+ * the item's: a reply stored before the last one applied moves nothing but the version, and its
+ * retry would announce reply.sent again). The list cannot tell until `since` moves past it
+ * (withReplyApplied).
  */
 function unlistedSince(conversation: Conversation): boolean {
   const applied = conversation.appliedReplies;
+  if (applied?.version !== undefined && applied.version !== conversation.version) return true;
   if (!applied || !conversation.lastReplyAt) return false;
   const times = [applied.since, ...Object.values(applied.ids)].flatMap((t) => (t ? [Date.parse(t)] : []));
   return !(Date.parse(conversation.lastReplyAt) <= Math.max(...times));
@@ -65,4 +69,15 @@ export function withReplyApplied(
       ids: Object.fromEntries(kept),
     },
   };
+}
+
+/**
+ * The conversation as this release writes it (`version`: the version it is written at): its list
+ * of applied replies names that version, so a write by a release that does not list them shows
+ * (unlistedSince). Every write of a conversation goes through here (the store's).
+ */
+export function withListVersion(conversation: Conversation): Conversation {
+  const applied = conversation.appliedReplies;
+  if (!applied || applied.version === conversation.version) return conversation;
+  return { ...conversation, appliedReplies: { ...applied, version: conversation.version } };
 }

@@ -145,7 +145,12 @@ export const ConversationSchema = z.looseObject({
    * before stop 32.
    */
   appliedReplies: z
-    .looseObject({ since: z.string().nullable(), ids: z.record(z.string(), z.string()) })
+    .looseObject({
+      since: z.string().nullable(),
+      ids: z.record(z.string(), z.string()),
+      /** The conversation's version when a release that lists replies (stop 33 on) last wrote it. */
+      version: z.number().int().nonnegative().optional(),
+    })
     .optional(),
   /** Ended episodes' uncertain acks and notices still to be looked up (OwedLookUpSchema); a few at most. */
   lookUps: z.array(OwedLookUpSchema).optional(),
