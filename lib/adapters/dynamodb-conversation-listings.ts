@@ -1,7 +1,12 @@
 // Conversation listings: agents' pages by status, channel, assignee or waiting, and the sweeper's due ones.
 
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { awaitingOf, type Conversation, ConversationSchema } from '#lib/domain/conversation.ts';
+import {
+  awaitingOf,
+  CHANNEL_WAIT_REASON,
+  type Conversation,
+  ConversationSchema,
+} from '#lib/domain/conversation.ts';
 import type { ConversationPage, ConversationQuery } from '#lib/ports/conversation-store.ts';
 import { queryShards, type ShardCount, tableKeyFromSortKey } from './dynamodb-shards.ts';
 import { type DynamoDbConversationStoreOptions, StoreItems, strip } from './dynamodb-store-items.ts';
@@ -110,7 +115,23 @@ export class DynamoDbConversationListings extends StoreItems {
           TableName: this.table,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: waitingBase(channel) } },
+          // Customers waiting, not acks: an ack that waits after the same person's ack in their
+          // other key's conversation (Ack.after, a linked WhatsApp pair) is that one's twin, sent
+          // only if that one does not go; counted when its late notice waits.
+          FilterExpression:
+            'attribute_not_exists(#ack.#after) OR (#notice.#state = :pending AND #notice.#reason = :wait)',
+          ExpressionAttributeNames: {
+            '#ack': 'ack',
+            '#after': 'after',
+            '#notice': 'notice',
+            '#state': 'state',
+            '#reason': 'reason',
+          },
+          ExpressionAttributeValues: {
+            ':pk': { S: waitingBase(channel) },
+            ':pending': { S: 'pending' },
+            ':wait': { S: CHANNEL_WAIT_REASON },
+          },
           Select: 'COUNT',
           Limit: upTo - count,
           ...(start ? { ExclusiveStartKey: start } : {}),

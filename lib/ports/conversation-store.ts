@@ -273,8 +273,9 @@ export interface ConversationStore {
     cursor?: string,
   ): Promise<ConversationPage>;
   /**
-   * How many conversations wait for `channel`'s configuration (their index entries counted, not
-   * returned), counting no further than about `upTo`.
+   * How many customers wait for `channel`'s configuration: the conversations so waiting (their
+   * index entries counted, not returned), but for an ack that waits after its linked twin's
+   * (Ack.after: one person, one ack), counting no further than about `upTo`.
    */
   countWaitingForChannel(channel: string, upTo: number): Promise<number>;
 }

@@ -382,6 +382,8 @@ describe('waits for a switched-off Meta channel, when the fix names several send
     expect((await off.postMeta(both)).status).toBe(200);
     await off.drain();
     await runFor(sb, off, 30);
+    // One customer waits for one ack (stop 33: the alarm's log line counted the pair as 2)
+    const waitingCustomers = await sb.runtime.store.countWaitingForChannel('meta:whatsapp', 10);
 
     // Act: the switched-off deployment runs an hour, its writes and queued jobs counted; then the fix
     const writes = [
@@ -404,6 +406,7 @@ describe('waits for a switched-off Meta channel, when the fix names several send
 
     // Assess: nothing written or queued while both wait; then one ack reached the customer
     expect({ written, queuedWhileOff }).toEqual({ written: 0, queuedWhileOff: 0 });
+    expect(waitingCustomers).toBe(1);
     expect(graph.taken).toHaveLength(1);
   });
 });
