@@ -42,7 +42,13 @@ async function claim(
     if (owed && !slotOpen) {
       const looked = await lookUpOwed(deps, current, owed, now);
       if (looked.kind === 'nothing-to-do') return looked;
-      if (await trySave(deps.store, delivered(looked.next), current.version)) return looked.result;
+      if (await trySave(deps.store, delivered(looked.next), current.version)) {
+        // Settled (sent or skipped): a failure counted when its job went to the DLQ is taken back.
+        const settled = !looked.next.lookUps?.some((l) => l.slot === slot && l.episode === job.episode);
+        if (owed.countedFailed && settled)
+          deps.metrics.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed', -1);
+        return looked.result;
+      }
       continue;
     }
     const ended = ackNoLongerNeeded(current, job.episode);

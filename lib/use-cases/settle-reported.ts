@@ -161,6 +161,8 @@ async function settleAutomatic(
         : settled;
     }
     const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === episode);
+    // An owed lookup of a job that failed (dead-lettered) is taken back the same.
+    deadLettered = owed?.countedFailed === true;
     return owed ? settleLookUp(current, owed, sent) : current;
   });
   // Counted failed when it went to the DLQ (AcksFailed, NoticesFailed): taken back and counted

@@ -202,6 +202,43 @@ describe('uncertain sends', () => {
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
+  // Stop 33: a dead-lettered ack whose slot the next episode's ack took is owed its lookup
+  // (lookUps); found sent, it was counted in AcksSent and stayed in AcksFailed.
+  it('should move a dead-lettered acknowledgement from AcksFailed to AcksSent when its owed lookup, after the customer wrote again, finds that Twilio took it', async () => {
+    // Prepare: Twilio takes the ack, its answer is lost, the list cannot be read: dead-lettered
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    const metrics = countingMetrics();
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      fetch: degradedTwilio(state),
+      maxReceiveCount: 3,
+      metrics,
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await drainThroughRetries(sb);
+    const [waiting] = await conversations(sb);
+    expect(waiting?.ack).toMatchObject({ state: 'failed' });
+    expect(metrics.total('AcksFailed')).toBe(1);
+
+    // Act: an agent answers, the customer writes again an hour on (the next episode's ack takes
+    // the slot); Twilio is back; the sweeper queues the owed lookup
+    const replied = await sb.act(`/conversations/${waiting?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    expect(replied.status).toBe(201);
+    sb.clock.advance(60 * 60_000);
+    state.list = 'up';
+    await sb.postSms({ From: '+48601234567', Body: 'A kiedy dojdzie?' });
+    await sb.drain();
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the first ack announced sent, and counted once: sent, no longer failed
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent');
+    expect(sent.map((event) => event.data.episode)).toEqual(expect.arrayContaining([1, 2]));
+    expect(metrics.total('AcksFailed')).toBe(0);
+    expect(metrics.total('AcksSent')).toBe(2);
+  });
+
   it('should record the acknowledgement Twilio took on an uncertain try when an agent replies and the customer writes again (a new episode) before its lookup', async () => {
     // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails
     twilio = await startFakeTwilio();

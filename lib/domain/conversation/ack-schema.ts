@@ -119,6 +119,11 @@ export const OwedLookUpSchema = z.looseObject({
   uncertain: AckSchema.shape.uncertain.unwrap(),
   /** Its job's Ack.resends: the try looked up is that resend's (ackTryMessageId), not the failed first one. */
   resends: z.number().int().positive().optional(),
+  /**
+   * Its job had failed (out of tries, dead-lettered) and was counted in AcksFailed (NoticesFailed):
+   * the lookup that settles it takes that back (stop 33).
+   */
+  countedFailed: z.literal(true).optional(),
 });
 export type OwedLookUp = z.infer<typeof OwedLookUpSchema>;
 

@@ -45,7 +45,7 @@ export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): 
   const job = conversation[slot];
   if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
   const retryAt = job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString();
-  return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt);
+  return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt, job.state === 'failed');
 }
 
 /**
@@ -71,7 +71,14 @@ export function owingReplacedTry(
     : sending.uncertain;
   if (!uncertain) return conversation;
   const retryAt = outcome.state === 'pending' ? outcome.retryAt : outcome.at;
-  return withOwedLookUp(conversation, slot, sending, uncertain, retryAt.toISOString());
+  return withOwedLookUp(
+    conversation,
+    slot,
+    sending,
+    uncertain,
+    retryAt.toISOString(),
+    outcome.state === 'failed',
+  );
 }
 
 function withOwedLookUp(
@@ -80,6 +87,8 @@ function withOwedLookUp(
   job: Ack,
   uncertain: UncertainTry,
   retryAt: string,
+  /** The job failed (its worker counted it in AcksFailed or NoticesFailed). */
+  failed: boolean,
 ): Conversation {
   const owed: OwedLookUp = {
     slot,
@@ -89,6 +98,7 @@ function withOwedLookUp(
     retryAt,
     uncertain,
     ...(job.resends ? { resends: job.resends } : {}),
+    ...(failed ? { countedFailed: true as const } : {}),
   };
   const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
   return { ...conversation, lookUps: [...others, owed].slice(-MAX_LOOK_UPS) };
