@@ -39,7 +39,10 @@ export const DomainEventSchema = z.looseObject({
    * The event's place among its conversation's events: 1, 2, 3… in the order the changes were
    * written, gapless from the first event this release (or a later one) made; the events of one
    * write share `occurredAt`, and a delivery retried behind a newer one comes late, so consumers
-   * order by this. Absent on events made by a release before stop 31.
+   * order by this. One exception: an ack.sent / notice.sent announced ahead of its worker's write
+   * (send-automatic.ts) shares its number with an event another writer numbered meanwhile (a
+   * second message from the customer), the number after them both still coming. Absent on events
+   * made by a release before stop 31.
    */
   sequence: z.number().int().positive().optional(),
   conversationId: z.string(),

@@ -1,6 +1,7 @@
 // After a send: the promise an automatic message stated, its events announced ahead of the settling write.
 
 import type { Conversation, Slot } from '#lib/domain/conversation.ts';
+import type { DomainEvent } from '#lib/domain/events.ts';
 import { computePromise, type ReplyPromise } from '#lib/domain/promise.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import type { SendAckDeps } from './send-ack-deps.ts';
@@ -48,4 +49,30 @@ function noticePromise(
   return computePromise(deps.business, { receivedAt: at, channel: conversation.channel });
 }
 
-export { announce, statedPromise };
+/**
+ * The settling write without the events announced ahead of it (`announced`): `next` is the
+ * change applied to `current`. After a lost race another writer may have numbered events since
+ * the claim: the copies this write made of the announced ones then carry numbers nobody heard
+ * (the announced ones carry the claimed version's), given back here so the next event takes them
+ * rather than leave a number missing for good. (Their announced numbers are those the other
+ * writer's events took: a consumer sees two events under one number, one ahead of the other.)
+ */
+function withoutAnnouncedCopies(announced: readonly DomainEvent[]) {
+  const heard = new Map(announced.map((event) => [event.id, event.sequence]));
+  return (next: Conversation, current: Conversation): Conversation => {
+    if (next === current) return current;
+    const added = next.outbox.filter((event) => !current.outbox.some((old) => old.id === event.id));
+    const copies = added.filter((event) => heard.has(event.id));
+    const renumbered =
+      copies.length > 0 &&
+      copies.length === added.length &&
+      copies.some((event) => event.sequence !== heard.get(event.id));
+    return {
+      ...next,
+      outbox: next.outbox.filter((event) => !heard.has(event.id)),
+      ...(renumbered ? { eventSequence: current.eventSequence } : {}),
+    };
+  };
+}
+
+export { announce, statedPromise, withoutAnnouncedCopies };

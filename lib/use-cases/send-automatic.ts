@@ -23,7 +23,7 @@ import { applyDelivery } from './record-updates.ts';
 import { windowClosed } from './reply-window.ts';
 import { claim } from './send-ack-claim.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
-import { announce, statedPromise } from './send-ack-settle.ts';
+import { announce, statedPromise, withoutAnnouncedCopies } from './send-ack-settle.ts';
 import { sendOnce, UNCERTAIN_WAIT_MS } from './send-once.ts';
 
 async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: number): Promise<SendAckResult> {
@@ -73,11 +73,7 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     if (!ahead || !(await announce(deps, ahead, fresh, conversation.id))) {
       return settle(outcome, promise);
     }
-    const announced = new Set(fresh.map((event) => event.id));
-    const withoutAnnounced = (next: Conversation, current: Conversation) =>
-      next === current
-        ? current
-        : { ...next, outbox: next.outbox.filter((event) => !announced.has(event.id)) };
+    const withoutAnnounced = withoutAnnouncedCopies(fresh);
     return (
       (await trySave(deps.store, withoutAnnounced(settled, conversation), conversation.version)) ??
       (await updateConversation(deps.store, conversation.id, (current) =>

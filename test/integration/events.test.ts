@@ -7,8 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_OUTBOX_EVENTS } from '#lib/domain/conversation.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
-import { afterCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
+import { afterCall, beforeCall, countCalls, injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
 
 /** What a new customer's first message produces, in order, once its ack is sent. */
 const FIRST_MESSAGE_EVENTS = ['conversation.opened', 'message.received', 'ack.sent'];
@@ -192,6 +193,43 @@ describe('events for downstream tools', () => {
     const conversation = await openConversation();
     expect(conversation?.ack?.state).toBe('sent');
     expect(conversation?.outbox).toEqual([]);
+  });
+
+  // Stop 33: a customer's second message landing while the worker marks the ack sent (people
+  // often write twice in a row) took the number the ack.sent announced ahead carries, and the
+  // worker's write then consumed the next one for the copy it drops: two events numbered 3 and
+  // no 4 ever, so a consumer waited for a number that never comes and read the API.
+  it('should leave no number unused when a second message lands while the worker marks the ack sent', async () => {
+    // Prepare: the customer's second message posted just before the worker writes the ack's alias
+    sb = await startTestSwitchboard();
+    const second = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#') },
+      async () => {
+        await sb.postSms({ From: '+48601234567', Body: 'I jeszcze jedno', MessageSid: twilioSid('SM') });
+      },
+    );
+
+    // Act
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const id = (await openConversation())?.id as string;
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Assess: every number from 1 to the last delivered at least once (the ack.sent announced
+    // ahead shares its number with the message written meanwhile)
+    expect(second.fired).toBe(true);
+    const events = await sb.events();
+    expect(events.map((event) => event.type)).toContain('ack.sent');
+    const numbers = new Set(events.map((event) => event.sequence));
+    const last = Math.max(...[...numbers].map(Number));
+    expect([...numbers].sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: last }, (_, i) => i + 1),
+    );
+    expect((await sb.runtime.store.getConversation(id))?.eventSequence, 'the last number the item gave').toBe(
+      last,
+    );
   });
 
   it("should keep a sent ack's events in the outbox when they cannot be announced, and deliver them once later", async () => {
