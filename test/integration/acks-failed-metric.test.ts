@@ -312,4 +312,31 @@ describe('the AcksFailed metric for a dead-lettered acknowledgement Meta later r
     expect(total(metrics, 'AcksSent')).toBe(1);
     expect(total(metrics, 'AcksFailedAfterSend')).toBe(0);
   });
+
+  // Stop 33: the same ack once the customer's next episode took its slot (owed its lookup) stayed
+  // counted failed when Meta's echo settled it.
+  it('should take the failure back when the echo of a dead-lettered Messenger ack arrives after an agent answered and the customer wrote again', async () => {
+    // Prepare: dead-lettered as above; an agent answers; the customer writes again an hour on
+    const metrics = countingMetrics();
+    meta = await startFakeMeta();
+    sb = await startTestSwitchboard({ graphBaseUrl: meta.url, maxReceiveCount: 1, metrics });
+    meta.useClock(sb.clock);
+    meta.failNext(1, { status: 504, gateway: true, taken: true });
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(1, { text: 'Gdzie jest moja paczka?' })]]));
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    const [ack] = meta.taken;
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' })).status).toBe(201);
+    sb.clock.advance(60 * 60_000);
+    await sb.postMeta(messagingEnvelope([[messagingTextEvent(2, { text: 'A kiedy dojdzie?' })]]));
+    const owed = (await sb.onlyOpenConversation()).lookUps ?? [];
+    expect(owed.map((l) => l.episode)).toEqual([1]);
+
+    // Act: the first ack's echo
+    expect((await sb.postMeta(meta.webhookOf(ack as never, { appId: TEST_META_APP_ID }))).status).toBe(200);
+
+    // Assess: the first ack no longer counted failed
+    expect((await sb.onlyOpenConversation()).lookUps ?? []).toEqual([]);
+    expect(total(metrics, 'AcksFailed')).toBe(0);
+  });
 });
