@@ -232,6 +232,49 @@ describe('events for downstream tools', () => {
     );
   });
 
+  // Stop 33: an ack whose slot the customer's next episode took while its worker sent it (an agent
+  // answered, the customer wrote back) is announced only ahead of its worker's write, which then
+  // finds another job in the slot and writes nothing: with the bus down just then, its ack.sent
+  // was in no outbox and never delivered.
+  it("should deliver a sent ack's ack.sent once the bus is back when the next episode took its slot while it was being sent and the bus was down", async () => {
+    // Prepare: just before the worker writes the ack's alias, the bus goes down, an agent answers
+    // and the customer writes back
+    const sinkDir = await startWithSinkIn('bus', { create: true });
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#') },
+      async () => {
+        await rename(sinkDir, `${sinkDir}-down`);
+        const id = (await openConversation())?.id as string;
+        sb.clock.advance(30_000);
+        expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' })).status).toBe(201);
+        sb.clock.advance(30_000);
+        await sb.postSms({
+          From: '+48601234567',
+          Body: 'Dziękuję, a kiedy dojdzie?',
+          MessageSid: twilioSid('SM'),
+        });
+      },
+    );
+
+    // Act: the worker finishes; the bus comes back; the sweeper runs
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    await rename(`${sinkDir}-down`, sinkDir);
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: the first episode's ack.sent delivered, once; every number delivered
+    expect(meanwhile.fired).toBe(true);
+    const events = await sb.events();
+    const firstAck = events.filter((event) => event.type === 'ack.sent' && event.data.episode === 1);
+    expect(firstAck).toHaveLength(1);
+    const numbers = [...new Set(events.map((event) => Number(event.sequence)))].sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
+  });
+
   it("should keep a sent ack's events in the outbox when they cannot be announced, and deliver them once later", async () => {
     // Prepare: the sink works for the inbound message, then its folder goes away
     const sinkDir = await startWithSinkIn('sink', { create: true });

@@ -52,7 +52,7 @@ export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): 
  * The worker's settle of a job whose slot the next episode's job took while it was being sent
  * (owingLookUp keeps only a job at rest): a try that ended uncertain, or one that keeps an
  * earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one at
- * once, as owingLookUp). Anything else changes nothing (a "sent" was announced ahead).
+ * once, as owingLookUp); a sent one is announced (`*.sent`). Anything else changes nothing.
  */
 export function owingReplacedTry(
   conversation: Conversation,
@@ -62,6 +62,14 @@ export function owingReplacedTry(
 ): Conversation {
   const inSlot = conversation[slot];
   if (!inSlot || inSlot.episode <= sending.episode) return conversation;
+  // Sent: announced under the id its worker announces ahead (in this write's outbox too, for when
+  // that announcement failed: the slot's job is another's now, so nothing else would say it went).
+  if (outcome.state === 'sent') {
+    const { episode, resends } = sending;
+    const occurrence = resends ? `${episode}:resend:${resends}` : String(episode);
+    const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
+    return withEvent(conversation, type, occurrence, outcome.at, { episode, messageId: outcome.messageId });
+  }
   if (outcome.state !== 'pending' && outcome.state !== 'failed') return conversation;
   if (conversation.lookUps?.some((l) => l.slot === slot && l.episode === sending.episode))
     return conversation;
