@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { createTwilioChannel } from '#lib/channels/twilio/index.ts';
-import { parseTwilioForm, parseTwilioMessaging } from '#lib/channels/twilio/schema.ts';
+import { parseTwilioForm, parseTwilioMessaging, twilioFormOf } from '#lib/channels/twilio/schema.ts';
 import {
   signedTwilioRequest,
   TEST_AUTH_TOKEN,
@@ -53,6 +53,31 @@ describe('parseTwilioForm', () => {
     // Assess
     expect(Object.keys(params).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(params)).toBeNull();
+  });
+});
+
+describe('twilioFormOf', () => {
+  const request = (rawBody: string) => ({
+    url: 'https://hooks.switchboard.example/webhooks/twilio/messaging',
+    headers: new Headers(),
+    rawBody,
+    rawBytes: new TextEncoder().encode(rawBody),
+  });
+
+  it('should give the signature check and the schema one form, and each request its own however they interleave', () => {
+    // Prepare
+    const first = request('Body=first&From=%2B48601234567');
+    const second = request('Body=second&From=%2B48601234568');
+    const sameBody = request('Body=first&From=%2B48601234567');
+
+    // Act
+    const asked = [first, first, second, first, second, sameBody].map((r) => twilioFormOf(r));
+
+    // Assess
+    expect(asked[1]).toBe(asked[0]);
+    expect(asked.map((form) => form.Body)).toEqual(['first', 'first', 'second', 'first', 'second', 'first']);
+    expect(asked[5]).not.toBe(asked[3]);
+    expect({ ...asked[4] }).toEqual({ ...parseTwilioForm(second.rawBody) });
   });
 });
 
