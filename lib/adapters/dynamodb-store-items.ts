@@ -1,13 +1,14 @@
 // What the conversation store's parts share: its options, items read back without their keys, a contact.
 
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { ChannelSchema, LocaleSchema } from '#lib/domain/channel.ts';
 import { type Contact, ContactSchema } from '#lib/domain/contact.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
 import type { ShardCount } from './dynamodb-shards.ts';
+import { unmarshallWithout } from './dynamodb-unmarshall.ts';
 
-const KEY_ATTRIBUTES = [
+const KEY_ATTRIBUTES = new Set([
   'pk',
   'sk',
   'gsi1pk',
@@ -22,13 +23,12 @@ const KEY_ATTRIBUTES = [
   'gsi5sk',
   'type',
   'deliveryRank',
-];
+]);
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
+/** An item as the SDK's unmarshall reads it, without the store's key attributes (dynamodb-unmarshall.ts). */
 function strip(item: Record<string, AttributeValue>): Record<string, unknown> {
-  const plain = unmarshall(item);
-  for (const key of KEY_ATTRIBUTES) delete plain[key];
-  return plain;
+  return unmarshallWithout(item, KEY_ATTRIBUTES);
 }
 
 export type DynamoDbConversationStoreOptions = {
