@@ -12,7 +12,8 @@ import { stableId } from '#lib/domain/ids.ts';
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 import type { MessagePage } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
-import { MARSHALL, StoreItems, strip } from './dynamodb-store-items.ts';
+import { marshallItem } from './dynamodb-marshall.ts';
+import { StoreItems, strip } from './dynamodb-store-items.ts';
 
 // How far back a reply on a chosen channel looks for the customer's address, and a page of it.
 const MAX_LAST_INBOUND_LOOKBACK = 2_000;
@@ -25,7 +26,11 @@ export class DynamoDbMessages extends StoreItems {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: marshall({ ...this.#messageKeys(message), type: 'message', ...message }, MARSHALL),
+          // The SDK's marshall, value for value, in a sixth of its CPU (dynamodb-marshall.ts).
+          Item: marshallItem({ ...this.#messageKeys(message), type: 'message', ...message }) as Record<
+            string,
+            AttributeValue
+          >,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
