@@ -115,14 +115,31 @@ export function listedPeople(config: BusinessConfig): Array<Signer & { id: strin
 }
 
 /**
- * When the person signing a message is next at work from `now`: `now` itself while they are (a
- * closing instant too), else the start of their next shift (after a closure, a weekend, before
- * their hours), by their rota hours; by the opening hours for someone listed only among
- * `people.agents` (no hours of their own) or no longer listed.
+ * How much of their shift the person signing a message must have left for "call me" to reach
+ * them: a notice sent a minute before they leave would send the customer to a phone nobody
+ * answers. Half an hour is time to read the notice and call.
+ */
+export const MIN_SHIFT_LEFT_MS = 30 * 60_000;
+
+/**
+ * When the person signing a message can be reached from `now`: `now` itself while they are at
+ * work with at least MIN_SHIFT_LEFT_MS of their shift left, else the start of their next shift
+ * (after a closure, a weekend, before their hours, or their shift ending within that time), by
+ * their rota hours; by the opening hours for someone listed only among `people.agents` (no hours
+ * of their own) or no longer listed.
  */
 export function atWorkFrom(config: BusinessConfig, personId: string, now: Date): Date {
   const onRota = config.people.rota.some((p) => p.id === personId);
   const calendar = onRota ? personCalendar(config, personId) : businessCalendar(config);
-  if (calendar.isOpen(now) || calendar.isOpen(new Date(now.getTime() - 1))) return now;
-  return calendar.nextOpening(now);
+  let end = calendar.intervalAt(now)?.end ?? now.getTime();
+  // A shift through midnight is two intervals of two local days, one ending where the next
+  // starts: it ends at the last of them (a week of them at most: a shift never ends else).
+  for (let day = 0; day < 7; day += 1) {
+    const next = calendar.intervalAt(new Date(end));
+    if (!next) break;
+    end = next.end;
+  }
+  if (end - now.getTime() >= MIN_SHIFT_LEFT_MS) return now;
+  // Their shift's end (or now, off shift): the next one starts at or after it.
+  return calendar.nextOpening(new Date(end));
 }

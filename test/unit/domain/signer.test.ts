@@ -5,7 +5,7 @@ import {
   parseBusinessConfig,
 } from '#lib/domain/business-config.ts';
 import type { ReplyPromise } from '#lib/domain/promise.ts';
-import { replySigner, signedNow } from '#lib/domain/signer.ts';
+import { atWorkFrom, replySigner, signedNow } from '#lib/domain/signer.ts';
 
 const ANNA = { id: 'anna', name: 'Anna Kowalska', phone: '22 123 45 67', email: 'anna.kowalska@example.com' };
 const PIOTR = { id: 'piotr', name: 'Piotr Nowak', email: 'piotr.nowak@example.com' };
@@ -135,5 +135,43 @@ describe('signedNow', () => {
     expect(signedNow(CONFIG, kept)).toBe(kept);
     expect(signedNow(CONFIG, moved)).toEqual({ ...moved, signer: PIOTR });
     expect(signedNow(CONFIG, left)).toEqual({ ...left, signer: ANNA });
+  });
+});
+
+// The agent's day: a late notice at 16:59 said "call me" a minute before the signer left. From
+// when "call me" reaches them: now only with half an hour of their shift left.
+describe('atWorkFrom', () => {
+  const at = (iso: string) => new Date(iso);
+  const NIGHT: BusinessConfig = parseBusinessConfig({
+    ...DEFAULT_BUSINESS_CONFIG,
+    hours: { ...DEFAULT_BUSINESS_CONFIG.hours, mon: ['09:00-17:00', '22:00-24:00'], tue: ['00:00-17:00'] },
+    people: {
+      default: 'anna',
+      rota: [{ ...ANNA, hours: { mon: ['22:00-24:00'], tue: ['00:00-06:00'] } }],
+      agents: [],
+    },
+  });
+
+  it.each([
+    ['with half an hour of the shift left', '2026-11-30T16:30:00+01:00', '2026-11-30T16:30:00+01:00'],
+    ['with less than half an hour left', '2026-11-30T16:31:00+01:00', '2026-12-01T09:00:00+01:00'],
+    ['at the closing instant', '2026-11-30T17:00:00+01:00', '2026-12-01T09:00:00+01:00'],
+    ['before the shift', '2026-11-30T08:00:00+01:00', '2026-11-30T09:00:00+01:00'],
+  ])('should be reachable %s from the time given', (_case, now, from) => {
+    // Act
+    const reachable = atWorkFrom(DEFAULT_BUSINESS_CONFIG, 'anna', at(now));
+
+    // Assess
+    expect(reachable.getTime()).toBe(at(from).getTime());
+  });
+
+  it('should count a night shift through midnight as one shift', () => {
+    // Act: 23:45 on Monday, Anna works until 6:00 on Tuesday; at 5:45 she does not
+    const night = atWorkFrom(NIGHT, 'anna', at('2026-11-30T23:45:00+01:00'));
+    const dawn = atWorkFrom(NIGHT, 'anna', at('2026-12-01T05:45:00+01:00'));
+
+    // Assess
+    expect(night.toISOString()).toBe(at('2026-11-30T23:45:00+01:00').toISOString());
+    expect(dawn.toISOString()).toBe(at('2026-12-07T22:00:00+01:00').toISOString());
   });
 });

@@ -805,6 +805,33 @@ describe('composeNotice', () => {
       );
     });
 
+    // The agent's day: a notice at 16:59 said "call me" a minute before Anna's shift ended at
+    // 17:00, so the customer who called at once reached nobody. "Call me" now needs at least 30
+    // minutes of the shift left; else it names the next shift's start, as off hours do.
+    it.each([
+      ['16:59', 'en', 'call me tomorrow from 9 am.'],
+      ['16:59', 'pl', 'zadzwoń do mnie jutro od 9:00.'],
+      ['16:31', 'en', 'call me tomorrow from 9 am.'],
+      ['17:00', 'en', 'call me tomorrow from 9 am.'],
+      ['16:30', 'en', "If it's urgent, call me. Thank"],
+      ['16:30', 'pl', 'Jeśli sprawa jest pilna, zadzwoń do mnie. Dziękuję'],
+    ] as const)(
+      'should invite a call at %s only while half an hour of the shift is left (%s)',
+      (time, locale, line) => {
+        // Act: Anna works 9:00-17:00
+        const notice = composeNotice(DEFAULT_BUSINESS_CONFIG, {
+          locale,
+          channel: 'whatsapp',
+          now: warsaw(`2026-11-30T${time}`),
+          promise: promiseOf('2026-12-01T14:30'),
+          originalReplyBy: iso('2026-11-30T17:00'),
+        });
+
+        // Assess
+        expect(notice.text).toContain(line);
+      },
+    );
+
     it.each(LOCALES)('should say when an email will be read by a signer with no phone (%s)', (locale) => {
       // Prepare
       const promise = {
