@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
+import { contactDisplayName } from '#lib/domain/contact-label.ts';
 import {
   type Ack,
   AckSchema,
@@ -38,7 +39,16 @@ export function knownOr<const T extends string>(
 const conversation = ConversationSchema.shape;
 // The stored schemas keep fields this release does not know (a newer release's, across a rolling
 // deploy or a rollback); the contract shows only its own.
-const ContactViewSchema = z.object({ ...conversation.contact.shape, channels: z.array(ChannelSchema) });
+/** A contact's name for people (contactDisplayName): what a tool shows, never the key. */
+export const DisplayNameSchema = z.string().optional().meta({
+  description:
+    "The name to show for the contact, never the internal key: the profile name the provider gave, else their number as people write it ('+48 600 100 200'), their email or SIP address; absent when the key is only an id nobody reads (a Messenger, Instagram or WhatsApp user id, a withheld number): show the channel's name then",
+});
+const ContactViewSchema = z.object({
+  ...conversation.contact.shape,
+  channels: z.array(ChannelSchema),
+  displayName: DisplayNameSchema,
+});
 const ReplyFailureViewSchema = z.object(conversation.replyFailure.unwrap().shape).optional();
 
 /** An automatic message of an episode (its ack, its late notice) as the contract shows it. */
@@ -141,6 +151,7 @@ export function conversationView(conversation: Conversation): ConversationView {
     contact: ContactViewSchema.parse({
       ...conversation.contact,
       channels: conversation.contact.channels.filter((channel) => ChannelSchema.safeParse(channel).success),
+      displayName: contactDisplayName(conversation.contact),
     }),
     channel: conversation.channel,
     openedAt: conversation.openedAt,

@@ -231,6 +231,35 @@ describe('listing conversations for the agents', () => {
     expect(missing.status).toBe(404);
   });
 
+  // The agent's day: a tool (and the inbox) had only the internal key, `phone:+48…`, to show for
+  // a customer who gave no name. displayName: the provider's profile name, else the number as
+  // people write it; none for a Messenger id, which the reader names by its channel.
+  it('should give each contact a name to show: the profile name, else the number written for people', async () => {
+    // Prepare: an SMS from a number, a Messenger user, then WhatsApp from a number with a profile name
+    await sb.postSms({ From: '+48600100200', Body: 'Dzień dobry, gdzie paczka?' });
+    await sb.postMeta(metaFixture('messenger-text'));
+    await sb.postMeta(metaFixture('whatsapp-text'));
+
+    // Act
+    const items = (await list('?status=open')).body.items as Array<
+      Item & { contact: { displayName?: string } }
+    >;
+    const shown = Object.fromEntries(
+      items.map((item) => [item.contact.key, item.contact.displayName ?? null]),
+    );
+    const detail = await sb.api(`/api/contacts?key=${encodeURIComponent('phone:+48600100200')}`);
+
+    // Assess
+    expect(shown).toEqual({
+      'phone:+48600100200': '+48 600 100 200',
+      [`messenger:${PSID}`]: null,
+      'phone:+48601234567': 'Ewa Kowalska',
+    });
+    expect(((await detail.json()) as { contact: { displayName?: string } }).contact.displayName).toBe(
+      '+48 600 100 200',
+    );
+  });
+
   it("should find a contact whose key holds a '%' (an address may), and answer 404 to a bare one", async () => {
     // Prepare: a mail contact whose address has a percent sign in its local part
     const key = 'email:zofia%dom@poczta.example.pl';

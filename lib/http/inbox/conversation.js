@@ -5,7 +5,7 @@ import { api, offline } from './api.js';
 import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
 import { onLanguageChange, say, t } from './i18n.js';
 import { readableUntil, showMessages, withLatest } from './messages.js';
-import { channelName } from './names.js';
+import { channelName, contactName } from './names.js';
 import { $, clearStatus, promiseText, setStatus } from './page.js';
 import { ackText, apiErrorText, replyFailureText } from './reasons.js';
 import {
@@ -125,7 +125,7 @@ export async function openConversation(id, moveFocus) {
   state.cursor = shown.cursor;
   state.replyFailure = conversation.replyFailure ?? null;
   state.seenUntil = readableUntil(state.messages);
-  say($('conversation-title'), conversation.contact.name ?? conversation.contact.key);
+  say($('conversation-title'), () => contactName(conversation));
   read = { conversation, messages, now };
   showHeader();
   showMessages();

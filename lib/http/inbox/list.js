@@ -4,7 +4,7 @@ import { api, networkTrouble } from './api.js';
 import { assigneeLabel } from './assignee.js';
 import { openConversation } from './conversation.js';
 import { onLanguageChange, t } from './i18n.js';
-import { channelName } from './names.js';
+import { channelName, contactName } from './names.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
 import { apiErrorText } from './reasons.js';
 import { state } from './state.js';
@@ -108,7 +108,7 @@ function renderList(items, marksOverdue) {
       const button = el(
         'button',
         { type: 'button', class: 'conversation-item', 'data-id': conversation.id },
-        el('span', { class: 'who' }, conversation.contact.name ?? conversation.contact.key),
+        el('span', { class: 'who' }, contactName(conversation)),
         el('span', { class: 'channel' }, channelName(conversation.channel)),
         el('span', { class: 'reply-by' }, promiseText(conversation, now)),
         conversation.assignee

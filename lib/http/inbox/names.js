@@ -8,6 +8,25 @@ import { t } from './i18n.js';
 /** A channel of the API (lib/domain/channel.ts: sms, mms, whatsapp, voice, …) in words. */
 export const channelName = (channel) => (hasWords(`channel.${channel}`) ? t(`channel.${channel}`) : channel);
 
+/** Schemes whose address an agent reads as it is (an older server gives no displayName). */
+const READABLE = /^(phone|email|sip|client):(.+)$/;
+
+/**
+ * The name an agent reads for a conversation's customer, never the internal key ("phone:+48…"):
+ * the API's displayName (their profile name, or their number written for people), else (an
+ * older server) their name or address; a withheld number or an id nobody reads (Messenger's,
+ * say) in words, by the conversation's channel.
+ */
+export function contactName(conversation) {
+  const { contact } = conversation;
+  if (contact.displayName) return contact.displayName;
+  if (contact.name?.trim()) return contact.name.trim();
+  const readable = READABLE.exec(contact.key ?? '');
+  if (readable) return readable[2];
+  if ((contact.key ?? '').startsWith('anonymous:')) return t('contact.withheld');
+  return t('contact.unnamed', { channel: channelName(conversation.channel) });
+}
+
 /** What an attachment is, by its content type; the first pattern that matches names it. */
 const KINDS = [
   [/^image\//, 'image'],

@@ -80,6 +80,8 @@ export const en = {
   'channel.messenger': 'Messenger',
   'channel.instagram': 'Instagram',
   'channel.email': 'e-mail',
+  'contact.unnamed': 'Customer ({channel})',
+  'contact.withheld': 'Withheld number',
   'media.image': 'image',
   'media.audio': 'audio recording',
   'media.video': 'video',

@@ -91,6 +91,8 @@ export const pl = {
   'channel.messenger': 'Messenger',
   'channel.instagram': 'Instagram',
   'channel.email': 'e-mail',
+  'contact.unnamed': 'Klient ({channel})',
+  'contact.withheld': 'Numer zastrzeżony',
   'media.image': 'zdjęcie',
   'media.audio': 'nagranie dźwiękowe',
   'media.video': 'film',

@@ -13,7 +13,7 @@ import {
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { ConversationViewSchema, evolvableEnum, MessageViewSchema } from '../views.ts';
+import { ConversationViewSchema, DisplayNameSchema, evolvableEnum, MessageViewSchema } from '../views.ts';
 
 // The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
 // from the domain schemas; test/http/openapi.test.ts checks real answers against them.
@@ -68,7 +68,9 @@ export const ContactViewSchema = ContactSchema.pick({
   optedOut: true,
   locale: true,
   createdAt: true,
-}).meta({ description: 'The person behind one or more channels' });
+})
+  .extend({ displayName: DisplayNameSchema })
+  .meta({ description: 'The person behind one or more channels' });
 export const ContactDetailSchema = z.object({
   contact: ContactViewSchema,
   conversations: z.array(ConversationViewSchema).meta({ description: 'Newest first, at most 50' }),

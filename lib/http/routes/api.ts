@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import { ContactKeySchema } from '#lib/domain/contact.ts';
+import { contactDisplayName } from '#lib/domain/contact-label.ts';
 import type { Message } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
@@ -144,10 +145,12 @@ async function contactDetail(store: ConversationStore, key: string) {
   const conversations = (await Promise.all(ids.map((id) => store.getConversation(id)))).filter(
     (conversation) => conversation !== null,
   );
+  const displayName = contactDisplayName(contact);
   return {
     contact: {
       key: contact.key,
       ...(contact.name ? { name: contact.name } : {}),
+      ...(displayName ? { displayName } : {}),
       channels: contact.channels,
       optedOut: contact.optedOut,
       ...(contact.locale ? { locale: contact.locale } : {}),

@@ -258,7 +258,7 @@ describe("the inbox page on the agents' side", () => {
     await page.getByRole('button', { name: 'Use key' }).click();
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000294/ })
+      .getByRole('button', { name: /\+48 601 000 294/ })
       .click();
     await page
       .locator('#messages .text')

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { contactDisplayName } from '#lib/domain/contact-label.ts';
 import {
   closedAfterEach,
   holdingNotes,
@@ -20,7 +21,7 @@ const NOTE_BOX = 'Internal note (the customer will not see it)';
 async function showCustomer(page: Page, phone: string, text: string): Promise<void> {
   await page
     .locator('#conversations')
-    .getByRole('button', { name: `phone:${phone}` })
+    .getByRole('button', { name: contactDisplayName({ key: `phone:${phone}` }) })
     .click();
   await page.locator('#messages .text').getByText(text, { exact: true }).waitFor({ timeout: 10_000 });
 }
@@ -126,7 +127,7 @@ describe('the inbox note box while a note is on its way', () => {
     await showCustomer(page, '+48601000312', 'Wiadomość 100');
     release();
     await page.getByRole('status').getByText('was added').waitFor({ timeout: 10_000 });
-    await page.locator('#conversations').getByRole('button', { name: 'phone:+48601000311' }).click();
+    await page.locator('#conversations').getByRole('button', { name: '+48 601 000 311' }).click();
     await page.locator('#messages [data-kind="note"]').waitFor({ timeout: 10_000 });
 
     // Assess: the second note waits in the box, with nothing said under it

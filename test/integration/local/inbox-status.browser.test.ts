@@ -113,7 +113,7 @@ describe('the inbox status line says only what is still true', () => {
     );
     const { page } = opened.browser;
     const list = page.locator('#conversations');
-    await list.getByRole('button', { name: /phone:\+48601000302/ }).click();
+    await list.getByRole('button', { name: /\+48 601 000 302/ }).click();
     await page
       .locator('#messages .text')
       .getByText('Wiadomość 7', { exact: true })
@@ -122,7 +122,7 @@ describe('the inbox status line says only what is still true', () => {
     await page.getByRole('status').getByText('Could not load the earlier messages; try again.').waitFor();
 
     // Act: the agent opens the other customer
-    await list.getByRole('button', { name: /phone:\+48601000303/ }).click();
+    await list.getByRole('button', { name: /\+48 601 000 303/ }).click();
     await page.locator('#messages .text').getByText('Wiadomość 100').waitFor({ timeout: 10_000 });
 
     // Assess: nothing in the line about the first conversation's messages

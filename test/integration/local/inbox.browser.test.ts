@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { contactDisplayName } from '#lib/domain/contact-label.ts';
 import { PROJECT_ROOT } from '#lib/local/paths.ts';
 import { askApp, type Browser, fulfillFrom, launchBrowser } from '#test/support/browser.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -81,7 +82,7 @@ describe('the inbox page', () => {
     const webhook = await sms('+48601234567', customerText);
 
     // Act: the page's poll finds the conversation; open it, read it, answer it.
-    const item = page.locator('#conversations').getByRole('button', { name: /phone:\+48601234567/ });
+    const item = page.locator('#conversations').getByRole('button', { name: /\+48 601 234 567/ });
     await item.click({ timeout: 10_000 });
     await page.locator('#messages [data-kind="ack"]').waitFor({ timeout: 10_000 });
     const conversationId = await item.getAttribute('data-id');
@@ -352,16 +353,16 @@ describe('the inbox page', () => {
     const list = page.locator('#conversations');
 
     // Act: the waiting view's poll finds the question; then the agent picks "No reply needed".
-    await list.getByRole('button', { name: /phone:\+48601234572/ }).waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /\+48 601 234 572/ }).waitFor({ timeout: 10_000 });
     const waiting = await list.locator('[data-id]').allTextContents();
     await page.getByLabel('Show').selectOption('noReply');
-    const help = list.getByRole('button', { name: /phone:\+48601234571/ });
+    const help = list.getByRole('button', { name: /\+48 601 234 571/ });
     await help.waitFor({ timeout: 10_000 });
 
     // Assess
     expect(waiting.some((text) => text.includes('+48601234571'))).toBe(false);
     expect(await help.locator('.reply-by').textContent()).toBe('no reply needed');
-    expect(await list.getByRole('button', { name: /phone:\+48601234572/ }).count()).toBe(0);
+    expect(await list.getByRole('button', { name: /\+48 601 234 572/ }).count()).toBe(0);
     await page.getByLabel('Show').selectOption('awaiting');
   });
 
@@ -422,7 +423,7 @@ describe('the inbox page', () => {
     await head.getByText('assigned to Anna Kowalska (you)').waitFor({ timeout: 10_000 });
     const assigned = await assigneeOf();
     await page.getByLabel('Show').selectOption('mine');
-    const mine = page.locator('#conversations').getByRole('button', { name: /phone:\+48601000050/ });
+    const mine = page.locator('#conversations').getByRole('button', { name: /\+48 601 000 050/ });
     await mine.waitFor({ timeout: 10_000 });
     const listed = await mine.locator('.assignee').textContent();
     await page.getByRole('button', { name: 'Unassign' }).click();
@@ -629,12 +630,12 @@ describe('the inbox page over a failing store', () => {
     );
     const { page } = browser;
     const list = page.locator('#conversations');
-    await list.getByRole('button', { name: /phone:\+48601000001/ }).click({ timeout: 10_000 });
+    await list.getByRole('button', { name: /\+48 601 000 001/ }).click({ timeout: 10_000 });
     await page.locator('#messages .text').getByText('Ewa: czy mogę zmienić adres dostawy?').waitFor();
     janFails = true;
 
     // Act: Jan's conversation does not open; the agent answers what the screen shows, if anything
-    await list.getByRole('button', { name: /phone:\+48601000002/ }).click();
+    await list.getByRole('button', { name: /\+48 601 000 002/ }).click();
     await page.getByRole('status').getByText('Could not open the conversation').waitFor();
     const shownMessages = await page.locator('#messages .text').allTextContents();
     const shownTitle = await page.locator('#conversation-title').textContent();
@@ -657,7 +658,7 @@ describe('the inbox page over a failing store', () => {
     // conversation came once it could be read
     const sentTo = (await running.outbox())
       .filter((entry) => entry.text?.startsWith(reply))
-      .map((entry) => `phone:${entry.to}`);
+      .map((entry) => contactDisplayName({ key: `phone:${entry.to}` }));
     expect(sentTo.filter((contact) => contact !== (shownMessages.length > 0 ? shownTitle : null))).toEqual(
       [],
     );
@@ -666,7 +667,7 @@ describe('the inbox page over a failing store', () => {
       shownTitle: 'Could not open the conversation',
       replyBoxShown: false,
     });
-    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000002');
+    expect(await page.locator('#conversation-title').textContent()).toBe('+48 601 000 002');
     expect(await page.getByLabel('Reply to the customer').isVisible()).toBe(true);
   }, 60_000);
 
@@ -717,7 +718,7 @@ describe('the inbox page over a failing store', () => {
 
     // Assess: the line is clear again, the conversation still shown
     expect({ afterList, afterConversation }).toEqual({ afterList: '', afterConversation: '' });
-    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000050');
+    expect(await page.locator('#conversation-title').textContent()).toBe('+48 601 000 050');
   }, 60_000);
 
   // Found at stop 26 (follow-ups): "The server cannot be reached; retrying." stayed in the
@@ -750,12 +751,12 @@ describe('the inbox page over a failing store', () => {
       .getByText('The server cannot be reached; retrying.')
       .waitFor({ timeout: 10_000 });
     losing = false;
-    await page.getByRole('button', { name: /phone:\+48601000051/ }).waitFor({ timeout: 12_000 });
+    await page.getByRole('button', { name: /\+48 601 000 051/ }).waitFor({ timeout: 12_000 });
     await expect.poll(() => status.textContent(), { timeout: 12_000 }).not.toContain('cannot be reached');
 
     // Assess: the line is clear again, the customer still listed and their conversation shown
     expect(await status.textContent()).toBe('');
-    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000051');
+    expect(await page.locator('#conversation-title').textContent()).toBe('+48 601 000 051');
   }, 60_000);
 
   // Found at stop 26 (follow-ups): "Could not load the earlier messages; try again." stayed in
@@ -1072,7 +1073,7 @@ describe('the inbox page over a failing store', () => {
     await page.getByLabel('Show').selectOption('open');
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000019/ })
+      .getByRole('button', { name: /\+48 601 000 019/ })
       .click();
     await page
       .locator('#messages .text')
@@ -1225,9 +1226,9 @@ describe('the inbox page over a failing store', () => {
     await page.getByRole('button', { name: 'Send reply' }).click();
 
     // Act: the agent looks at Jan's conversation and comes back while the reply is on its way
-    await list.getByRole('button', { name: /phone:\+48601000014/ }).click();
+    await list.getByRole('button', { name: /\+48 601 000 014/ }).click();
     await page.locator('#messages .text').getByText('Jan: kiedy dostawa?').waitFor({ timeout: 10_000 });
-    await list.getByRole('button', { name: /phone:\+48601000013/ }).click();
+    await list.getByRole('button', { name: /\+48 601 000 013/ }).click();
     await page.locator('#messages .text').getByText('Ewa: czy jest faktura?').waitFor({ timeout: 10_000 });
     const whileSending = await page.getByRole('alert').textContent();
     answer();
@@ -1281,7 +1282,7 @@ describe('the inbox page over a failing store', () => {
     await page.getByLabel('Show').selectOption('open');
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000015/ })
+      .getByRole('button', { name: /\+48 601 000 015/ })
       .click();
     await page
       .locator('#messages .text')
@@ -1345,7 +1346,7 @@ describe('the inbox page over a failing store', () => {
     await page.getByLabel('Show').selectOption('open');
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000018/ })
+      .getByRole('button', { name: /\+48 601 000 018/ })
       .click();
     await page.locator('#messages [data-kind="reply"]').waitFor({ timeout: 10_000 });
 
@@ -1570,7 +1571,7 @@ describe('the inbox page over a failing store', () => {
     const list = page.locator('#conversations');
     const box = page.getByLabel('Reply to the customer');
     const open = async (phone: string, text: string) => {
-      await list.getByRole('button', { name: new RegExp(`phone:\\${phone}`) }).click();
+      await list.getByRole('button', { name: contactDisplayName({ key: `phone:${phone}` }) }).click();
       await page.locator('#messages .text').getByText(text).waitFor({ timeout: 10_000 });
     };
     const ewaDraft = 'Dzień dobry, faktura jest';
@@ -1741,7 +1742,7 @@ describe('the inbox page with several conversations in flight', () => {
     // Act: Jan's conversation is opened and answered while Ewa's reply has no answer; then it comes
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000035/ })
+      .getByRole('button', { name: /\+48 601 000 035/ })
       .click();
     await page.locator('#messages .text').getByText('Jan: kiedy dostawa?').waitFor({ timeout: 10_000 });
     const janSendEnabled = await send.isEnabled();
@@ -1754,15 +1755,15 @@ describe('the inbox page with several conversations in flight', () => {
     answer();
     const ewaAnswer = await page
       .getByRole('status')
-      .getByText(/phone:\+48601000034/)
+      .getByText(/\+48 601 000 034/)
       .textContent({ timeout: 10_000 });
 
     // Assess: Jan's reply went at once, to Jan; Ewa's answer names Ewa and leaves Jan's box alone
     expect(janSendEnabled).toBe(true);
     expect(sentWhileEwaWaits).toContain('+48601000035 Dostawa jutro do 12:00.');
     expect(sentWhileEwaWaits).not.toContain('+48601000034 Tak, faktura jest w mailu.');
-    expect(ewaAnswer).toBe('Your reply to phone:+48601000034 was sent.');
-    expect(await page.locator('#conversation-title').textContent()).toBe('phone:+48601000035');
+    expect(ewaAnswer).toBe('Your reply to +48 601 000 034 was sent.');
+    expect(await page.locator('#conversation-title').textContent()).toBe('+48 601 000 035');
     expect(await send.isEnabled()).toBe(true);
     expect(await page.getByRole('alert').isHidden()).toBe(true);
     const replies = (await running.outbox())
@@ -1860,7 +1861,7 @@ describe('the inbox page with several conversations in flight', () => {
     const focusedName = () => page.evaluate(() => document.activeElement?.textContent ?? '');
     const answerFocused = async (text: string) => {
       await page.keyboard.press('Enter');
-      await page.locator('#conversation-title').filter({ hasText: 'phone:' }).waitFor({ timeout: 10_000 });
+      await page.locator('#conversation-title').filter({ hasText: '+48 ' }).waitFor({ timeout: 10_000 });
       await page.keyboard.press('Tab');
       await page.keyboard.type(text);
       await page.keyboard.press('Control+Enter');
@@ -1874,7 +1875,7 @@ describe('the inbox page with several conversations in flight', () => {
     await page.keyboard.press('Tab');
     const first = await focusedName();
     await answerFocused('Tak, mamy.');
-    await expect.poll(focusedName, { timeout: 10_000 }).toMatch(/phone:\+4860100003[89]/);
+    await expect.poll(focusedName, { timeout: 10_000 }).toMatch(/\+48 601 000 03[89]/);
     const second = await focusedName();
     await answerFocused('Tak, też mamy.');
     await page.getByText('Nobody is waiting.').waitFor({ timeout: 10_000 });
@@ -1883,7 +1884,7 @@ describe('the inbox page with several conversations in flight', () => {
     const replies = (await running.outbox())
       .map((entry) => `${entry.to} ${entry.text?.split('\n')[0]}`)
       .filter((line) => line.includes('mamy.'));
-    expect(first).toMatch(/phone:\+4860100003[89]/);
+    expect(first).toMatch(/\+48 601 000 03[89]/);
     expect(second.slice(0, 18)).not.toBe(first.slice(0, 18));
     expect(replies).toHaveLength(2);
     expect(new Set(replies.map((line) => line.split(' ')[0]))).toEqual(
@@ -2009,7 +2010,7 @@ describe('the inbox page with several conversations in flight', () => {
     await page.locator('#messages .text').getByText('Dziękuję, to wszystko.').waitFor({ timeout: 10_000 });
     await page
       .locator('#conversations')
-      .getByRole('button', { name: /phone:\+48601000042/ })
+      .getByRole('button', { name: /\+48 601 000 042/ })
       .waitFor();
 
     // Act: Resolve, from the keyboard
@@ -2099,7 +2100,7 @@ describe('the inbox page with several conversations in flight', () => {
     browser = await openInbox(running, async () => undefined, '');
     const { page } = browser;
     const list = page.locator('#conversations');
-    await list.getByRole('button', { name: /phone:\+48601000044/ }).waitFor({ timeout: 10_000 });
+    await list.getByRole('button', { name: /\+48 601 000 044/ }).waitFor({ timeout: 10_000 });
     const empty = page.locator('#list-empty');
     /** Chooses a view; its listing comes a moment after the choice. */
     const choose = async (view: string) => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, openInbox } from '#test/support/inbox-page.ts';
+import { metaFixture } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// The agent's day: the list and the conversation's header named a customer who gave no name
+// "phone:+48600100200", the internal key. An agent reads the provider's profile name, else the
+// number as people write it, else the channel (a Messenger id means nothing to anyone).
+
+/** An SMS from a number, a Messenger user, and a WhatsApp customer with a profile name. */
+async function threeCustomers(running: TestSwitchboard): Promise<void> {
+  await running.postSms({ From: '+48600100200', Body: 'Dzień dobry, gdzie paczka?' });
+  running.clock.advance(1_000);
+  await running.postMeta(metaFixture('messenger-text'));
+  running.clock.advance(1_000);
+  await running.postMeta(metaFixture('whatsapp-text'));
+}
+
+describe('the inbox names each customer for people, never by the internal key', () => {
+  const opened = closedAfterEach();
+
+  it.each([
+    ['en', 'Customer (Messenger)'],
+    ['pl', 'Klient (Messenger)'],
+  ] as const)(
+    'should show the profile name, the number written for people, or the channel (%s)',
+    async (language, messenger) => {
+      // Prepare
+      const running = await startTestSwitchboard();
+      opened.sb = running;
+      await threeCustomers(running);
+      opened.browser = await openInbox(running, async () => 'pass', { language });
+      const { page } = opened.browser;
+      const names = page.locator('#conversations .who');
+      await expect.poll(() => names.count(), { timeout: 10_000 }).toBe(3);
+
+      // Act: the agent opens the one who texted
+      await page
+        .locator('#conversations')
+        .getByRole('button', { name: /\+48 600 100 200/ })
+        .click();
+      await page
+        .locator('#messages .text')
+        .getByText('Dzień dobry, gdzie paczka?')
+        .waitFor({ timeout: 10_000 });
+
+      // Assess
+      expect((await names.allTextContents()).sort()).toEqual(
+        ['+48 600 100 200', 'Ewa Kowalska', messenger].sort(),
+      );
+      expect(await page.locator('#conversation-title').textContent()).toBe('+48 600 100 200');
+      expect(await page.locator('#conversations').textContent()).not.toMatch(/phone:|messenger:|whatsapp:/);
+    },
+    60_000,
+  );
+});
