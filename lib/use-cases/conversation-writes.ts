@@ -1,5 +1,10 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { applyAgentReply, type Conversation, type ReplyContext } from '#lib/domain/conversation.ts';
+import {
+  applyAgentReply,
+  asksSomething,
+  type Conversation,
+  type ReplyContext,
+} from '#lib/domain/conversation.ts';
 import type { Message } from '#lib/domain/message.ts';
 import { computePromise } from '#lib/domain/promise.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
@@ -80,6 +85,7 @@ export async function applyStoredReply(
         inbox,
         channel: message.channel,
         ...(message.template ? { template: message.template.name } : {}),
+        asked: asksSomething(message.text),
       },
       context,
     ),

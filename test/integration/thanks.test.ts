@@ -2,9 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
 import { postMailgunMail } from '#test/support/email.ts';
+import { startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { beforeCall } from '#test/support/faults.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboard,
+  startTestSwitchboardThroughTwilio,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 // Found by the audit of stop 32: a customer who only said thanks after our answer ("Dziękuję!",
 // a minute after the agent resolved) opened a conversation waiting for a reply. It had no ack
@@ -133,6 +138,108 @@ describe('a customer who only says thanks', () => {
       expect(await sb.outbox()).toHaveLength(1);
     },
   );
+
+  /** Wednesday 10:00 the customer asks; 10:15 the agent answers `reply` and leaves it open. */
+  async function answeredOpen(reply: string): Promise<string> {
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:15:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: reply })).status).toBe(201);
+    return id;
+  }
+
+  const listed = async (query: string): Promise<string[]> =>
+    (
+      (await (await sb.api(`/api/conversations?${query}`)).json()) as { items: Array<{ id: string }> }
+    ).items.map((c) => c.id);
+
+  // The agent's day: after an answer the customer's "Dziękuję!" kept the conversation open, in
+  // the agents' open list and under "no reply needed", until someone resolved it by hand. Nothing
+  // waits: it resolves itself in the thanks' own write, and the customer's next message reopens
+  // it and waits for a person as it did before.
+  it('should resolve the conversation by itself when the customer only thanks for an answer, and reopen it with their next question', async () => {
+    // Prepare
+    const id = await answeredOpen('Wyszła dziś rano, kurier będzie jutro.');
+    const textsBefore = (await sb.outbox()).length;
+
+    // Act: the customer thanks us (the provider delivers it twice), later asks something new
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    const thanks = { From: MOBILE, Body: 'Dziękuję!', MessageSid: 'SM0123456789abcdef0123456789abcd01' };
+    await sb.postSms(thanks);
+    await sb.postSms(thanks);
+    await sb.drain();
+    const afterThanks = {
+      conversation: (await sb.runtime.store.getConversation(id))?.status,
+      open: await listed('status=open'),
+      noReply: await listed('noReplyNeeded=true'),
+      resolvedEvents: (await sb.events()).filter((e) => e.type === 'conversation.resolved').length,
+    };
+    sb.clock.set('2026-11-26T10:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+
+    // Assess: resolved once, by nobody, nothing sent; the question reopens the same conversation
+    expect(afterThanks).toEqual({ conversation: 'resolved', open: [], noReply: [], resolvedEvents: 1 });
+    const resolved = (await sb.events()).find((e) => e.type === 'conversation.resolved');
+    expect(resolved?.data).toMatchObject({ agent: null, reason: 'thanks' });
+    expect((await sb.outbox()).length).toBe(textsBefore + 1);
+    expect((await sb.onlyOpenConversation()).id).toBe(id);
+    expect(await shown()).toMatchObject({ id, status: 'open', awaiting: 'reply', ack: { state: 'sent' } });
+    expect(await listed('awaiting=true')).toEqual([id]);
+  });
+
+  it('should keep open, for the agent, a conversation whose answer the provider reported undelivered, whatever the customer thanks for', async () => {
+    // Prepare: the agent's answer, sent through Twilio, reported undelivered
+    const twilio = await startFakeTwilio();
+    try {
+      sb = await startTestSwitchboardThroughTwilio(twilio, {
+        clock: new TestClock('2026-11-25T10:00:00+01:00'),
+      });
+      await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+      await sb.drain();
+      const { id } = await sb.onlyOpenConversation();
+      sb.clock.set('2026-11-25T10:15:00+01:00');
+      expect((await sb.act(`/conversations/${id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(201);
+      const messages = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+        messages: Array<{ kind: string; providerMessageId?: string }>;
+      };
+      const reply = messages.messages.find((m) => m.kind === 'reply');
+      await sb.postTwilio('status', 'status-undelivered-30007', {
+        MessageSid: reply?.providerMessageId as string,
+        ErrorCode: '30003',
+      });
+
+      // Act
+      sb.clock.set('2026-11-25T10:40:00+01:00');
+      await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+      await sb.drain();
+
+      // Assess: the failure stays in front of the agent
+      expect(await shown()).toMatchObject({ id, status: 'open', replyFailure: { status: 'undelivered' } });
+    } finally {
+      await twilio.close();
+    }
+  });
+
+  // Item 4 of the agent's day: "ok, dziękuję" after the agent asked "Czy mogę zamknąć
+  // zgłoszenie?" may answer it (yes, close it; yes, send a new parcel): never resolved by itself,
+  // it stays open under "no reply needed", where the agent sees it.
+  it('should keep the thanks that may answer the question our reply asked open for the agent', async () => {
+    // Prepare
+    const id = await answeredOpen('Paczka jest w drodze. Czy mogę zamknąć zgłoszenie?');
+
+    // Act
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'ok, dziękuję' });
+    await sb.drain();
+
+    // Assess
+    expect(await shown()).toMatchObject({ id, status: 'open', awaiting: 'no-reply-needed' });
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
+    expect((await sb.events()).filter((e) => e.type === 'conversation.resolved')).toEqual([]);
+  });
 
   it('should still wait for a person when a question follows the thanks', async () => {
     // Prepare

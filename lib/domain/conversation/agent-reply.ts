@@ -71,6 +71,8 @@ export function applyAgentReply(
     channel: Conversation['channel'];
     /** The WhatsApp template it went as, after the 24-hour window (its name, or Twilio's ContentSid). */
     template?: string;
+    /** It asks the customer something (asksSomething): their thanks may answer it. Absent: taken as asked. */
+    asked?: boolean;
   },
   context: ReplyContext,
 ): Conversation {
@@ -88,10 +90,13 @@ export function applyAgentReply(
   );
   // Written in the provider's inbox (no agent of ours): what that person read there is answered.
   const inbox = applied.lastInboxReply;
+  // The latest reply's question, when this reply is the latest (an older one applied late is not).
+  const latest =
+    applied.lastReplyAt === reply.at.toISOString() ? { lastReplyAsked: reply.asked ?? true } : {};
   const replied = withReplyApplied(
     reply.inbox && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
-      ? { ...applied, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }
-      : applied,
+      ? { ...applied, ...latest, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }
+      : { ...applied, ...latest },
     conversation,
     reply.messageId,
     reply.at,

@@ -12,6 +12,7 @@ import { joinEpisode } from './join-episode.ts';
 import { owingLookUp } from './look-ups.ts';
 import { routeOf } from './route.ts';
 import type { Conversation } from './schema.ts';
+import { reopenedByMessage, resolvedAfterThanks } from './thanks-resolve.ts';
 import { customerWaiting } from './waiting.ts';
 
 /** What `message.received` says about the message. */
@@ -61,9 +62,25 @@ export function answeredByReply(
 /**
  * Applies one stored customer message to its conversation (or opens the conversation).
  * Pure and idempotent: applying the same message twice changes nothing, and a message our
- * last reply answered never opens a new episode (it belonged to the one answered).
+ * last reply answered never opens a new episode (it belonged to the one answered). A
+ * conversation resolved by itself after the customer's thanks is opened again by their next
+ * message, and one they only thank us in after our answer is resolved (thanks-resolve.ts).
  */
 export function applyInbound(
+  current: Conversation | null,
+  message: Message,
+  context: InboundContext,
+): ApplyInboundResult {
+  // (Not by one our last reply answered: received before it, it only announces itself.)
+  const reopened =
+    current && !answeredByReply(current.lastReplyAt, message, current.lastInboxReply)
+      ? reopenedByMessage(current, message, context.now)
+      : current;
+  const applied = applyToConversation(reopened, message, context);
+  return resolvedAfterThanks(applied, context);
+}
+
+function applyToConversation(
   current: Conversation | null,
   message: Message,
   context: InboundContext,

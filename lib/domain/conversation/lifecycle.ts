@@ -38,11 +38,15 @@ export function takenOver(conversation: Conversation, key: string): Conversation
   return { ...conversation, takenOverBy: [...takers, key] };
 }
 
-/** Resolves the conversation (idempotent): pending automatic messages are no longer needed. */
+/**
+ * Resolves the conversation (idempotent): pending automatic messages are no longer needed.
+ * `reason` 'thanks': by itself, the customer only thanked us for our answer (thanks-resolve.ts).
+ */
 export function resolveConversation(
   conversation: Conversation,
   at: Date,
   agent: string | null,
+  reason?: 'thanks',
 ): Conversation {
   if (conversation.status === 'resolved') return conversation;
   // A pending one is skipped (`ack.skipped`, resolved), unless its last try may have gone
@@ -58,13 +62,14 @@ export function resolveConversation(
   return withEvent(resolved, 'conversation.resolved', at.toISOString(), at, {
     agent,
     episode: conversation.episode,
+    ...(reason ? { reason } : {}),
   });
 }
 
 /** Opens a resolved conversation again (idempotent). */
 export function reopenConversation(conversation: Conversation, at: Date, agent: string | null): Conversation {
   if (conversation.status === 'open') return conversation;
-  const { resolvedAt: _resolved, ...rest } = conversation;
+  const { resolvedAt: _resolved, thanksResolved: _byItself, ...rest } = conversation;
   return withEvent({ ...rest, status: 'open' }, 'conversation.reopened', at.toISOString(), at, { agent });
 }
 

@@ -102,6 +102,18 @@ export const ConversationSchema = z.looseObject({
    */
   lastInboxReply: z.object({ at: z.string(), channel: ChannelSchema.or(z.string().max(40)) }).optional(),
   resolvedAt: z.string().optional(),
+  /**
+   * Whether our latest reply (the one at `lastReplyAt`) asked the customer something (a '?'):
+   * their "ok, dziękuję" may then answer it, and the conversation is not resolved by itself.
+   * Absent on replies applied before stop 33: taken as asked.
+   */
+  lastReplyAsked: z.boolean().optional(),
+  /**
+   * Set while the conversation stands resolved by itself (thanks-resolve.ts): the customer only
+   * thanked us for our answer. The contact still points here, and their next message reopens it,
+   * waiting as it did before: `awaitingSince` is the time the episode their thanks began had.
+   */
+  thanksResolved: z.looseObject({ awaitingSince: z.string() }).optional(),
   /** Events not yet delivered to downstream tools (the outbox; cleared by the publisher). */
   outbox: z.array(DomainEventSchema).default([]),
   /** How many events the conversation has made (the last one's `sequence`); absent before stop 31. */
