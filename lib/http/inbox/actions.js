@@ -221,6 +221,37 @@ async function resolveShown() {
   if (fromForm && shown && id === state.shownId) focusNext(id);
 }
 
+$('reopen').addEventListener('click', () => reopenShown().catch(networkTrouble));
+
+/** Opens the resolved conversation on screen again (409 while the customer has another open one). */
+async function reopenShown() {
+  const id = state.shownId;
+  if (!id || state.resolving.has(id)) return;
+  const who = $('conversation-title').textContent;
+  state.resolving.add(id);
+  $('reopen').disabled = true;
+  let result;
+  try {
+    result = await api(`/api/conversations/${encodeURIComponent(id)}/reopen`, {
+      method: 'POST',
+      body: {},
+      idempotencyKey: newIdempotencyKey(),
+    }).catch(offline);
+  } finally {
+    state.resolving.delete(id);
+    if (id === state.shownId) $('reopen').disabled = false;
+  }
+  const shown = id === state.shownId;
+  if (!result?.ok) {
+    const text = result
+      ? refusalText('refusal.notReopened', result)
+      : () => t('refusal.network', { what: t('refusal.notReopened') });
+    return shown ? showReplyError(text) : setStatus(() => t('status.about', { who, text: text() }));
+  }
+  setStatus(shown ? () => t('reopen.done') : () => t('reopen.doneWith', { who }), { passes: true });
+  await afterChange();
+}
+
 /** After acting: the conversation as it is now, the list without it if nobody waits, new figures. */
 async function afterChange() {
   await Promise.all([

@@ -140,6 +140,8 @@ export async function openConversation(id, moveFocus) {
   // The buttons say what this conversation's own requests allow, whatever runs in another.
   $('send').disabled = Boolean(state.unanswered.get(id)?.sending);
   $('resolve').disabled = conversation.status !== 'open' || state.resolving.has(id);
+  $('reopen').hidden = conversation.status !== 'resolved';
+  $('reopen').disabled = state.resolving.has(id);
   for (const item of $('conversations').querySelectorAll('[data-id]')) {
     if (item.dataset.id === id) item.setAttribute('aria-current', 'true');
     else item.removeAttribute('aria-current');

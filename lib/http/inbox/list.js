@@ -15,6 +15,8 @@ const VIEWS = {
   overdue: '/api/conversations?overdue=true&limit=50',
   noReply: '/api/conversations?noReplyNeeded=true&limit=50',
   open: '/api/conversations?status=open&limit=50',
+  // Resolved ones (by an agent, or by themselves after the customer's thanks): found to reopen.
+  resolved: '/api/conversations?status=resolved&limit=50',
   // The key's own person's (GET /api/me): the view is offered only when the key names one.
   mine: () =>
     `/api/conversations?status=open&assignee=${encodeURIComponent(state.me?.assignee ?? '')}&limit=50`,

@@ -85,6 +85,7 @@ export const enReasons = {
 
   'refusal.notSent': 'Not sent',
   'refusal.notResolved': 'Not resolved',
+  'refusal.notReopened': 'Not reopened',
   'refusal.notAssigned': 'Not assigned',
   'refusal.notUnassigned': 'Not unassigned',
   'refusal.noteNotAdded': 'Note not added',

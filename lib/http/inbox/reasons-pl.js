@@ -85,6 +85,7 @@ export const plReasons = {
 
   'refusal.notSent': 'Nie wysłano',
   'refusal.notResolved': 'Nie zamknięto',
+  'refusal.notReopened': 'Nie otwarto ponownie',
   'refusal.notAssigned': 'Nie przypisano',
   'refusal.notUnassigned': 'Nie usunięto przypisania',
   'refusal.noteNotAdded': 'Notatka niedodana',

@@ -30,6 +30,7 @@ export const en = {
   'view.noReply': 'No reply needed (out-of-office replies, list mail, keywords, thanks)',
   'view.open': 'All open, latest activity first',
   'view.mine': 'Assigned to me',
+  'view.resolved': 'Resolved, latest activity first',
   'list.more': 'Show more conversations',
   'list.count': { one: '{count} conversation', other: '{count} conversations' },
   'list.fallback':
@@ -41,6 +42,7 @@ export const en = {
   'empty.noReply': 'No open conversation holds only out-of-office replies, list mail or keywords.',
   'empty.open': 'No open conversations.',
   'empty.mine': 'No open conversation is assigned to you.',
+  'empty.resolved': 'No resolved conversation.',
 
   'promise.noReplyNeeded': 'no reply needed',
   'promise.none': 'no promise',
@@ -96,6 +98,7 @@ export const en = {
     'Ctrl+Enter (⌘+Enter) sends. After a reply or a resolve the focus moves to the next customer in the list.',
   'reply.send': 'Send reply',
   'reply.resolve': 'Resolve',
+  'reply.reopen': 'Reopen',
   'reply.sending': 'Sending…',
   'reply.sent': 'Reply sent.',
   'reply.sentTo': 'Your reply to {who} was sent.',
@@ -103,6 +106,8 @@ export const en = {
   'status.about': '{who}: {text}',
   'resolve.done': 'Conversation resolved.',
   'resolve.doneWith': 'Conversation with {who} resolved.',
+  'reopen.done': 'Conversation reopened.',
+  'reopen.doneWith': 'Conversation with {who} reopened.',
   'note.label': 'Internal note (the customer will not see it)',
   'note.hint':
     'For your team only: a note is never sent to the customer. It appears among the messages, marked as a note.',

@@ -30,6 +30,7 @@ export const pl = {
   'view.noReply': 'Bez odpowiedzi (autoodpowiedzi, poczta z list, słowa kluczowe, podziękowania)',
   'view.open': 'Wszystkie otwarte, ostatnio aktywne najpierw',
   'view.mine': 'Przypisane do mnie',
+  'view.resolved': 'Zamknięte, ostatnio aktywne najpierw',
   'list.more': 'Pokaż więcej rozmów',
   'list.count': {
     one: '{count} rozmowa',
@@ -47,6 +48,7 @@ export const pl = {
     'Żadna otwarta rozmowa nie składa się wyłącznie z autoodpowiedzi, poczty z list czy słów kluczowych.',
   'empty.open': 'Brak otwartych rozmów.',
   'empty.mine': 'Nie masz przypisanych otwartych rozmów.',
+  'empty.resolved': 'Brak zamkniętych rozmów.',
 
   'promise.noReplyNeeded': 'odpowiedź niepotrzebna',
   'promise.none': 'bez obiecanego terminu',
@@ -107,6 +109,7 @@ export const pl = {
     'Ctrl+Enter (⌘+Enter) wysyła. Po odpowiedzi lub zamknięciu rozmowy przechodzisz do następnego klienta na liście.',
   'reply.send': 'Odpowiedz',
   'reply.resolve': 'Zamknij rozmowę',
+  'reply.reopen': 'Otwórz ponownie',
   'reply.sending': 'Wysyłam…',
   'reply.sent': 'Odpowiedź wysłana.',
   'reply.sentTo': 'Odpowiedź ({who}) wysłana.',
@@ -114,6 +117,8 @@ export const pl = {
   'status.about': '{who}: {text}',
   'resolve.done': 'Rozmowa zamknięta.',
   'resolve.doneWith': 'Rozmowa ({who}) zamknięta.',
+  'reopen.done': 'Rozmowa otwarta ponownie.',
+  'reopen.doneWith': 'Rozmowa ({who}) otwarta ponownie.',
   'note.label': 'Notatka wewnętrzna (klient jej nie zobaczy)',
   'note.hint':
     'Tylko dla zespołu: notatka nigdy nie trafia do klienta. Pojawia się między wiadomościami, oznaczona jako notatka.',

@@ -145,6 +145,7 @@ describe("the inbox page's words for the API's error codes", () => {
       '/api/conversations/{id}',
       '/api/conversations/{id}/assign',
       '/api/conversations/{id}/notes',
+      '/api/conversations/{id}/reopen',
       '/api/conversations/{id}/replies',
       '/api/conversations/{id}/resolve',
       '/api/me',
