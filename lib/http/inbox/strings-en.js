@@ -39,7 +39,7 @@ export const en = {
   'list.overdue': 'Overdue',
   'empty.awaiting': 'Nobody is waiting.',
   'empty.overdue': 'Nobody is waiting past their reply-by time.',
-  'empty.noReply': 'No open conversation holds only out-of-office replies, list mail or keywords.',
+  'empty.noReply': 'No open conversation holds only out-of-office replies, list mail, keywords or thanks.',
   'empty.open': 'No open conversations.',
   'empty.mine': 'No open conversation is assigned to you.',
   'empty.resolved': 'No resolved conversation.',

@@ -45,7 +45,7 @@ export const pl = {
   'empty.awaiting': 'Nikt nie czeka.',
   'empty.overdue': 'Nikt nie czeka dłużej, niż obiecaliśmy.',
   'empty.noReply':
-    'Żadna otwarta rozmowa nie składa się wyłącznie z autoodpowiedzi, poczty z list czy słów kluczowych.',
+    'Żadna otwarta rozmowa nie składa się wyłącznie z autoodpowiedzi, poczty z list, słów kluczowych czy podziękowań.',
   'empty.open': 'Brak otwartych rozmów.',
   'empty.mine': 'Nie masz przypisanych otwartych rozmów.',
   'empty.resolved': 'Brak zamkniętych rozmów.',

@@ -2114,7 +2114,7 @@ describe('the inbox page with several conversations in flight', () => {
     await choose('noReply');
     await expect
       .poll(() => empty.textContent())
-      .toBe('No open conversation holds only out-of-office replies, list mail or keywords.');
+      .toBe('No open conversation holds only out-of-office replies, list mail, keywords or thanks.');
     expect((await running.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
     await choose('open');
     await expect.poll(() => empty.textContent()).toBe('No open conversations.');
