@@ -15,18 +15,24 @@ function readableNumber(address: string): string {
 }
 
 /**
- * The name a contact goes by for an agent: the profile name the provider gave, else their number
- * written for people, their email or SIP address, their Twilio Client identity; undefined for a
- * key that is only an id nobody reads (`messenger:<PSID>`, `instagram:<IGSID>`,
- * `whatsapp:<BSUID>`, `anonymous:<CallSid>`), which a reader names by the channel instead.
+ * A contact key's address written for people: their number grouped ("+48 600 100 200"), their
+ * email or SIP address, a Twilio Client identity; undefined for a key that is only an id nobody
+ * reads (`messenger:<PSID>`, `instagram:<IGSID>`, `whatsapp:<BSUID>`, `anonymous:<CallSid>`).
  */
-export function contactDisplayName(contact: { key: string; name?: string | undefined }): string | undefined {
-  const name = contact.name?.trim();
-  if (name) return name;
-  const colon = contact.key.indexOf(':');
-  const scheme = contact.key.slice(0, colon);
-  const address = contact.key.slice(colon + 1);
+export function contactAddress(key: string): string | undefined {
+  const colon = key.indexOf(':');
+  const scheme = key.slice(0, colon);
+  const address = key.slice(colon + 1);
   if (!address) return undefined;
   if (scheme === 'phone') return readableNumber(address);
   return READABLE_ADDRESS.has(scheme) ? address : undefined;
+}
+
+/**
+ * The name a contact goes by for an agent: the profile name the provider gave, else their
+ * address written for people (contactAddress); undefined for a key that is only an id nobody
+ * reads, which a reader names by the channel instead.
+ */
+export function contactDisplayName(contact: { key: string; name?: string | undefined }): string | undefined {
+  return contact.name?.trim() || contactAddress(contact.key);
 }

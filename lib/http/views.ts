@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
-import { contactDisplayName } from '#lib/domain/contact-label.ts';
+import { contactAddress, contactDisplayName } from '#lib/domain/contact-label.ts';
 import {
   type Ack,
   AckSchema,
@@ -44,10 +44,16 @@ export const DisplayNameSchema = z.string().optional().meta({
   description:
     "The name to show for the contact, never the internal key: the profile name the provider gave, else their number as people write it ('+48 600 100 200'), their email or SIP address; absent when the key is only an id nobody reads (a Messenger, Instagram or WhatsApp user id, a withheld number): show the channel's name then",
 });
+/** A contact's address for people (contactAddress): their number to call, beside a profile name. */
+export const AddressSchema = z.string().optional().meta({
+  description:
+    "The contact's address as people write it, whatever name they go by: their number ('+48 600 100 200'), email or SIP address; absent when the key is only an id nobody reads",
+});
 const ContactViewSchema = z.object({
   ...conversation.contact.shape,
   channels: z.array(ChannelSchema),
   displayName: DisplayNameSchema,
+  address: AddressSchema,
 });
 const ReplyFailureViewSchema = z.object(conversation.replyFailure.unwrap().shape).optional();
 
@@ -152,6 +158,7 @@ export function conversationView(conversation: Conversation): ConversationView {
       ...conversation.contact,
       channels: conversation.contact.channels.filter((channel) => ChannelSchema.safeParse(channel).success),
       displayName: contactDisplayName(conversation.contact),
+      address: contactAddress(conversation.contact.key),
     }),
     channel: conversation.channel,
     openedAt: conversation.openedAt,

@@ -258,6 +258,11 @@ describe('listing conversations for the agents', () => {
     expect(((await detail.json()) as { contact: { displayName?: string } }).contact.displayName).toBe(
       '+48 600 100 200',
     );
+    // The number to call beside the profile name
+    const ewa = items.find((item) => item.contact.key === 'phone:+48601234567') as {
+      contact: { address?: string };
+    };
+    expect(ewa.contact.address).toBe('+48 601 234 567');
   });
 
   it("should find a contact whose key holds a '%' (an address may), and answer 404 to a bare one", async () => {

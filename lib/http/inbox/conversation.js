@@ -53,6 +53,8 @@ function showHeader() {
   $('conversation-meta').textContent = [
     t(conversation.status === 'open' ? 'conversation.open' : 'conversation.resolved'),
     t('conversation.channels', { channels: conversation.contact.channels.map(channelName).join(', ') }),
+    // Their number (or address) beside the profile name that titles them: to call them back.
+    conversation.contact.address !== contactName(conversation) ? conversation.contact.address : null,
     conversation.assignee
       ? t('assignee.to', { who: assigneeLabel(conversation.assignee) })
       : t('assignee.nobody'),

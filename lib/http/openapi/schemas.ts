@@ -13,7 +13,13 @@ import {
   WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import type { ServiceLevelReport } from '#lib/use-cases/service-level.ts';
-import { ConversationViewSchema, DisplayNameSchema, evolvableEnum, MessageViewSchema } from '../views.ts';
+import {
+  AddressSchema,
+  ConversationViewSchema,
+  DisplayNameSchema,
+  evolvableEnum,
+  MessageViewSchema,
+} from '../views.ts';
 
 // The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
 // from the domain schemas; test/http/openapi.test.ts checks real answers against them.
@@ -69,7 +75,7 @@ export const ContactViewSchema = ContactSchema.pick({
   locale: true,
   createdAt: true,
 })
-  .extend({ displayName: DisplayNameSchema })
+  .extend({ displayName: DisplayNameSchema, address: AddressSchema })
   .meta({ description: 'The person behind one or more channels' });
 export const ContactDetailSchema = z.object({
   contact: ContactViewSchema,

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
 import { ContactKeySchema } from '#lib/domain/contact.ts';
-import { contactDisplayName } from '#lib/domain/contact-label.ts';
+import { contactAddress, contactDisplayName } from '#lib/domain/contact-label.ts';
 import type { Message } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
@@ -146,11 +146,13 @@ async function contactDetail(store: ConversationStore, key: string) {
     (conversation) => conversation !== null,
   );
   const displayName = contactDisplayName(contact);
+  const address = contactAddress(contact.key);
   return {
     contact: {
       key: contact.key,
       ...(contact.name ? { name: contact.name } : {}),
       ...(displayName ? { displayName } : {}),
+      ...(address ? { address } : {}),
       channels: contact.channels,
       optedOut: contact.optedOut,
       ...(contact.locale ? { locale: contact.locale } : {}),

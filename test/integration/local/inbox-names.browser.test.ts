@@ -50,6 +50,15 @@ describe('the inbox names each customer for people, never by the internal key', 
       );
       expect(await page.locator('#conversation-title').textContent()).toBe('+48 600 100 200');
       expect(await page.locator('#conversations').textContent()).not.toMatch(/phone:|messenger:|whatsapp:/);
+      // The one shown by her profile name: her number too, in the header, to call her back
+      await page
+        .locator('#conversations')
+        .getByRole('button', { name: /Ewa Kowalska/ })
+        .click();
+      await expect
+        .poll(() => page.locator('#conversation-title').textContent(), { timeout: 10_000 })
+        .toBe('Ewa Kowalska');
+      expect(await page.locator('#conversation-meta').textContent()).toContain('+48 601 234 567');
     },
     60_000,
   );

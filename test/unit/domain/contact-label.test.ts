@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contactDisplayName } from '#lib/domain/contact-label.ts';
+import { contactAddress, contactDisplayName } from '#lib/domain/contact-label.ts';
 
 // The agent's day: the inbox listed "phone:+48601234567", the internal contact key, where an
 // agent expects a person's name or at least a number written for people.
@@ -39,5 +39,19 @@ describe('contactDisplayName', () => {
 
     // Assess
     expect(name).toBeUndefined();
+  });
+});
+
+describe('contactAddress', () => {
+  it.each([
+    ['phone:+48601234567', '+48 601 234 567'],
+    ['email:ewa@example.pl', 'ewa@example.pl'],
+    ['messenger:6543210987654321', undefined],
+  ])('should write %s for people', (key, shown) => {
+    // Act: whatever name the provider gave
+    const address = contactAddress(key);
+
+    // Assess
+    expect(address).toBe(shown);
   });
 });
