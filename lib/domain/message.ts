@@ -173,6 +173,11 @@ export const DeliveryUpdateSchema = z.object({
    * agent's reply is shown as worth sending again.
    */
   retryable: z.boolean().optional(),
+  /**
+   * The address must get no more automatic messages (acks, late notices): our mail to it
+   * bounced for good, or its owner marked it as spam (SES). An agent may still write by hand.
+   */
+  stopAutomatic: z.enum(['bounced', 'complained']).optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
   /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */

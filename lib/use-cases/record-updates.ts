@@ -1,6 +1,7 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import {
   ackTryMessageId,
+  consentFromElsewhere,
   replyFailed,
   resendAfterFailure,
   type Slot,
@@ -43,6 +44,9 @@ export async function applyDelivery(
   fromWebhook = false,
 ): Promise<UpdateResult> {
   const updated = await deps.store.updateDelivery(message.id, update);
+  // Before the status's own verdict: a complaint leaves a status already stored, and a redelivery
+  // of a bounce whose first delivery died after its status still stops what comes next.
+  if (update.stopAutomatic) await stopAutomatic(deps, message, update.at);
   // An acknowledgement or a late notice: its slot on the conversation.
   const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
   const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');
@@ -106,6 +110,25 @@ export async function applyDelivery(
   }
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
+}
+
+/**
+ * No more acks or late notices to the address our message went to (a permanent bounce, a
+ * complaint): the contact is opted out, as by STOP, at the report's time (setConsent: the latest
+ * word wins, a redelivery applies again and changes nothing), and the conversation's pending
+ * ones are ended (consentFromElsewhere: no write when nothing changes). An agent may still
+ * reply by hand: the customer wrote to us, and a person's answer is what they asked for.
+ */
+async function stopAutomatic(
+  deps: Pick<UpdateDeps, 'store' | 'clock'>,
+  message: Message,
+  at: string,
+): Promise<void> {
+  if (message.direction !== 'outbound' || !message.contactKey) return;
+  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at)))) return;
+  await updateConversation(deps.store, message.conversationId, (current) =>
+    consentFromElsewhere(current, true, new Date(at).toISOString(), deps.clock.now()),
+  );
 }
 
 /** The agents' tool hears that a reply did not reach the customer (reply.failed, once per reply). */

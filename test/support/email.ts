@@ -166,3 +166,64 @@ export async function postSesMail(sb: TestSwitchboard, mail: PlainMail | string)
     body: JSON.stringify(signSns(snsNotification(message), sesKeys)),
   });
 }
+
+/**
+ * SES's report of one of our sends (`messageId`, as SendEmail answered) as its configuration
+ * set's SNS event destination publishes it (SES dev guide, "Examples of event data that Amazon
+ * SES publishes to Amazon SNS"), signed, posted to the SES route. `event` is the Bounce or
+ * Complaint object; `notification` the whole JSON when a test needs another shape.
+ */
+export async function postSesFeedback(
+  sb: TestSwitchboard,
+  feedback: { messageId: string; eventType: 'Bounce' | 'Complaint'; event: Record<string, unknown> },
+  options: { snsMessageId?: string; tamper?: boolean } = {},
+): Promise<Response> {
+  sesKeys ??= snsKeys();
+  const field = feedback.eventType === 'Bounce' ? 'bounce' : 'complaint';
+  const message = {
+    eventType: feedback.eventType,
+    [field]: feedback.event,
+    mail: {
+      timestamp: '2026-11-10T08:13:58.000Z',
+      source: 'anna@sklep.example',
+      sourceArn: 'arn:aws:ses:eu-west-1:123456789012:identity/sklep.example',
+      sendingAccountId: '123456789012',
+      messageId: feedback.messageId,
+      destination: ['zofia.wojcik@poczta.example.pl'],
+      headersTruncated: false,
+      tags: { 'ses:configuration-set': ['switchboard-test'] },
+    },
+  };
+  const notification = snsNotification(
+    message,
+    options.snsMessageId ? { MessageId: options.snsMessageId } : {},
+  );
+  // Event publishing names no Subject; SNS then signs none.
+  delete notification.Subject;
+  const signed = signSns(notification, sesKeys);
+  if (options.tamper) signed.Message = signed.Message?.replace('Permanent', 'Transient') ?? '';
+  return sb.runtime.app.request('/webhooks/email/ses', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+    body: JSON.stringify(signed),
+  });
+}
+
+/** A permanent bounce of a mailbox that does not exist, as SES reports it (addresses and all). */
+export function permanentBounce(): Record<string, unknown> {
+  return {
+    feedbackId: '0102019a-bounce-000000',
+    bounceType: 'Permanent',
+    bounceSubType: 'NoEmail',
+    bouncedRecipients: [
+      {
+        emailAddress: 'zofia.wojcik@poczta.example.pl',
+        action: 'failed',
+        status: '5.1.1',
+        diagnosticCode: 'smtp; 550 5.1.1 <zofia.wojcik@poczta.example.pl>: Recipient address rejected',
+      },
+    ],
+    timestamp: '2026-11-10T08:14:05.000Z',
+    reportingMTA: 'dsn; a1-2.smtp-out.eu-west-1.amazonses.com',
+  };
+}

@@ -11,6 +11,8 @@ export type RecordedSend = {
   body: Record<string, unknown>;
   /** Content.Raw.Data, base64-decoded: the MIME message exactly as SES would get it. */
   rawMime: string;
+  /** The MessageId it was answered with (a bounce or complaint of it names it); absent on a failure. */
+  messageId?: string;
 };
 
 /**
@@ -71,6 +73,8 @@ export async function startFakeSes(): Promise<FakeSes> {
       );
     }
     const messageId = `0102019a${randomBytes(8).toString('hex')}-${randomBytes(4).toString('hex')}-000000`;
+    const recorded = requests.at(-1);
+    if (recorded) recorded.messageId = messageId;
     return sendJson(response, 200, { MessageId: messageId });
   }
 

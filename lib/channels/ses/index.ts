@@ -48,7 +48,13 @@ export function createSesChannel(options: SesChannelOptions): SesChannel {
         ...(options.now ? { now: options.now } : {}),
       }),
       parse: (request) => parseSesPayload(request.rawBody),
-      normalize: (payload) => normalizeSesPayload(payload, { getObject, saveAttachment, ourAddresses }),
+      normalize: (payload) =>
+        normalizeSesPayload(payload, {
+          getObject,
+          saveAttachment,
+          ourAddresses,
+          ...(options.now ? { now: options.now } : {}),
+        }),
     },
     confirmSubscription: (payload) => confirmSubscription(payload, fetch, topicArns),
   };

@@ -2,6 +2,7 @@ import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { parseMime } from '#lib/channels/email/mime.ts';
 import { normalizeMail, type SaveAttachment } from '#lib/channels/email/normalize-mail.ts';
 import type { InboundEvent } from '#lib/domain/message.ts';
+import { normalizeSesFeedback } from './feedback.ts';
 import type { SesPayload, SesReceived } from './schema.ts';
 
 /** Reads the mail an S3 receipt action stored. */
@@ -11,6 +12,8 @@ export type SesNormalizeDeps = {
   getObject: GetObject;
   saveAttachment: SaveAttachment;
   ourAddresses: readonly string[];
+  /** When a bounce or complaint that names no time of its own was heard of. */
+  now?: () => Date;
 };
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
@@ -33,7 +36,8 @@ async function rawMimeOf(received: SesReceived, getObject: GetObject): Promise<U
 
 /**
  * Turns one verified SNS delivery into events: a received mail becomes a message (its raw
- * MIME inline or read from S3); confirmations and every other SES notification are ignored.
+ * MIME inline or read from S3); a bounce or complaint of one of our sends a delivery update
+ * (normalizeSesFeedback); confirmations and every other SES notification are ignored.
  */
 export async function normalizeSesPayload(
   payload: SesPayload,
@@ -45,6 +49,9 @@ export async function normalizeSesPayload(
   }
   if (envelope.Type === 'UnsubscribeConfirmation') {
     return [{ type: 'ignored', reason: 'unsubscribe-confirmation' }];
+  }
+  if (notification?.kind === 'feedback') {
+    return normalizeSesFeedback(notification.type, notification.feedback, deps.now?.() ?? new Date());
   }
   if (notification?.kind !== 'received') {
     const type = notification?.kind === 'other' ? notification.type.replace(/[^A-Za-z0-9_-]/g, '') : '';

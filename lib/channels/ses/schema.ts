@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
+import { FEEDBACK_TYPES, type SesFeedback, SesFeedbackSchema } from './feedback.ts';
 
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
 
@@ -80,8 +81,15 @@ export type SesReceived = z.output<typeof SesReceivedSchema>;
 /** What parse hands to normalize: the envelope, and the SES notification when it is one. */
 export type SesPayload = {
   envelope: SnsEnvelope;
-  /** A "Received" notification, or the notificationType of anything else on the topic. */
-  notification: { kind: 'received'; received: SesReceived } | { kind: 'other'; type: string } | null;
+  /**
+   * A "Received" notification, a bounce or complaint of one of our sends (`feedback`), or the
+   * type of anything else on the topic.
+   */
+  notification:
+    | { kind: 'received'; received: SesReceived }
+    | { kind: 'feedback'; type: string; feedback: SesFeedback }
+    | { kind: 'other'; type: string }
+    | null;
 };
 
 function malformed(what: string, error: z.ZodError): MalformedPayloadError {
@@ -108,10 +116,16 @@ export function parseSesPayload(rawBody: string): SesPayload {
   if (!envelope.success) throw malformed('The SNS message', envelope.error);
   if (envelope.data.Type !== 'Notification') return { envelope: envelope.data, notification: null };
   const inner = parseJson(envelope.data.Message, 'The SNS Message field');
-  const type =
-    typeof inner === 'object' && inner !== null && 'notificationType' in inner
-      ? String((inner as { notificationType: unknown }).notificationType).slice(0, 64)
-      : 'unknown';
+  // `notificationType` in receiving and identity notifications, `eventType` in a configuration
+  // set's event publishing.
+  const fields = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
+  const named = fields.notificationType ?? fields.eventType;
+  const type = named === undefined ? 'unknown' : String(named).slice(0, 64);
+  if (FEEDBACK_TYPES.has(type)) {
+    const feedback = SesFeedbackSchema.safeParse(inner);
+    if (!feedback.success) throw malformed('The SES notification', feedback.error);
+    return { envelope: envelope.data, notification: { kind: 'feedback', type, feedback: feedback.data } };
+  }
   if (type !== 'Received') return { envelope: envelope.data, notification: { kind: 'other', type } };
   const received = SesReceivedSchema.safeParse(inner);
   if (!received.success) throw malformed('The SES notification', received.error);

@@ -123,7 +123,7 @@ describe('normalizeSesPayload', () => {
     const payloads = [
       payloadOf(confirmation),
       payloadOf({ ...confirmation, Type: 'UnsubscribeConfirmation' }),
-      payloadOf(snsNotification({ notificationType: 'Bounce' })),
+      payloadOf(snsNotification({ notificationType: 'DeliveryDelay' })),
       payloadOf(snsNotification({ notificationType: 'Amazon SES Setup Notification <b>' })),
     ];
 
@@ -134,7 +134,7 @@ describe('normalizeSesPayload', () => {
     expect(events).toEqual([
       [{ type: 'ignored', reason: 'subscription-confirmation' }],
       [{ type: 'ignored', reason: 'unsubscribe-confirmation' }],
-      [{ type: 'ignored', reason: 'ses-notification:Bounce' }],
+      [{ type: 'ignored', reason: 'ses-notification:DeliveryDelay' }],
       [{ type: 'ignored', reason: 'ses-notification:AmazonSESSetupNotificationb' }],
     ]);
   });

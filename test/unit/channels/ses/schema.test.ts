@@ -55,9 +55,9 @@ describe('parseSesPayload', () => {
   });
 
   it('should pass another notificationType through as other', () => {
-    // Prepare
+    // Prepare: a Delivery (our configuration set publishes none; an identity's notification might).
     const body = JSON.stringify({
-      ...snsNotification({ notificationType: 'Bounce', bounce: {} }),
+      ...snsNotification({ notificationType: 'Delivery', delivery: {} }),
       Signature: 'x',
       SignatureVersion: '2',
       SigningCertURL: 'https://x',
@@ -67,7 +67,26 @@ describe('parseSesPayload', () => {
     const payload = parseSesPayload(body);
 
     // Assess
-    expect(payload.notification).toEqual({ kind: 'other', type: 'Bounce' });
+    expect(payload.notification).toEqual({ kind: 'other', type: 'Delivery' });
+  });
+
+  it('should read a bounce published by a configuration set (eventType) as feedback, and refuse one naming no mail', () => {
+    // Prepare
+    const signed = { Signature: 'x', SignatureVersion: '2', SigningCertURL: 'https://x' };
+    const bounce = { bounceType: 'Permanent', bounceSubType: 'General' };
+    const body = (mail: unknown) =>
+      JSON.stringify({ ...snsNotification({ eventType: 'Bounce', bounce, mail }), ...signed });
+
+    // Act
+    const payload = parseSesPayload(body({ messageId: '0102019a-1' }));
+
+    // Assess
+    expect(payload.notification).toMatchObject({
+      kind: 'feedback',
+      type: 'Bounce',
+      feedback: { mail: { messageId: '0102019a-1' }, bounce },
+    });
+    expect(() => parseSesPayload(body({}))).toThrow(/documented shape/);
   });
 
   it('should name the missing paths without quoting any value', () => {
