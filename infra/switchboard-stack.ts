@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { ACK_MAX_ATTEMPTS } from '../lib/domain/ack-attempts.ts';
 import { Data } from './constructs/data.ts';
 import { HttpApi } from './constructs/http-api.ts';
+import { MailFeedback } from './constructs/mail-feedback.ts';
 import { ATTACHMENTS_PREFIX, INBOUND_PREFIX, MailIntake } from './constructs/mail-intake.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { ProviderSecret } from './constructs/provider-secret.ts';
@@ -149,11 +150,18 @@ export class SwitchboardStack extends Stack {
     // Outbound Twilio messages carry a StatusCallback under the public URL.
     ackWorker.setEnvironment('PUBLIC_URL', publicUrl);
     if (mail.fromAddress) {
+      // Our sends' bounces and complaints come back on the inbound-mail topic (docs/channels.md).
+      const feedback = new MailFeedback(this, 'MailFeedback', {
+        stage: props.stage,
+        topic: mailIntake.topic,
+        topicKey,
+      });
       const sender = {
         fromAddress: mail.fromAddress,
         identityArn:
           mail.identityArn ??
           this.formatArn({ service: 'ses', resource: 'identity', resourceName: domainOf(mail.fromAddress) }),
+        configurationSet: { name: feedback.configurationSetName, arn: feedback.arn },
       };
       // The worker sends acknowledgements; the http function sends agents' replies (the API).
       ackWorker.bindSesSender(sender);

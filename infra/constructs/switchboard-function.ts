@@ -194,12 +194,19 @@ export class SwitchboardFunction extends Construct {
    * SES_FROM_ADDRESS + ses:SendEmail / ses:SendRawEmail on the one verified identity the address
    * belongs to, and only with that From address.
    */
-  bindSesSender(sender: { fromAddress: string; identityArn: string }): void {
+  bindSesSender(sender: {
+    fromAddress: string;
+    identityArn: string;
+    /** The configuration set every send names (its bounces and complaints come back), and its ARN. */
+    configurationSet?: { name: string; arn: string };
+  }): void {
     this.function.addEnvironment('SES_FROM_ADDRESS', sender.fromAddress);
+    if (sender.configurationSet)
+      this.function.addEnvironment('SES_CONFIGURATION_SET', sender.configurationSet.name);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [sender.identityArn],
+        resources: [sender.identityArn, ...(sender.configurationSet ? [sender.configurationSet.arn] : [])],
         conditions: { StringEquals: { 'ses:FromAddress': bareAddress(sender.fromAddress) } },
       }),
     );

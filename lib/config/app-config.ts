@@ -72,6 +72,8 @@ export type AppConfig = {
   email: {
     sesTopicArns: string[];
     fromAddress: string | undefined;
+    /** The SES configuration set our sends name, whose bounces and complaints come back (SNS). */
+    configurationSet: string | undefined;
     bucket: string | undefined;
     s3Endpoint: string | undefined;
     /** The sweeper's recovery of stored mail SNS never delivered (off without a queue URL). */
@@ -235,6 +237,7 @@ export function buildAppConfig(env: Env, business: BusinessConfig): AppConfig {
         .map((arn) => arn.trim())
         .filter(Boolean),
       fromAddress: env.SES_FROM_ADDRESS,
+      configurationSet: env.SES_CONFIGURATION_SET,
       bucket: env.MAIL_BUCKET,
       s3Endpoint: env.SWITCHBOARD_S3_ENDPOINT,
       recovery: {

@@ -80,6 +80,8 @@ export const EnvSchema = z.object({
   SES_TOPIC_ARNS: optionalText,
   /** The address email acknowledgements come from, e.g. "Anna Kowalska <anna@example.com>". */
   SES_FROM_ADDRESS: optionalText,
+  /** The SES configuration set every send names: its Bounce and Complaint events come back over SNS. */
+  SES_CONFIGURATION_SET: optionalText,
   /** The domain SES receives mail for (set by the stack with -c mailDomain): mail arrives to be answered. */
   MAIL_DOMAIN: optionalText,
   /** Where mail and attachments are stored (S3 bucket on AWS). */

@@ -100,7 +100,11 @@ export function wireChannels(
   // mail received but no address to send from (misconfiguredChannels 'email'), a switched-off one.
   const email =
     options.emailClient && config.email.fromAddress
-      ? createSesSender({ client: options.emailClient, from: config.email.fromAddress })
+      ? createSesSender({
+          client: options.emailClient,
+          from: config.email.fromAddress,
+          ...(config.email.configurationSet ? { configurationSetName: config.email.configurationSet } : {}),
+        })
       : switchedOffSenders(config, 'email').email;
 
   // provider → channel → sender. A call is answered by SMS from the number the caller dialled.

@@ -673,16 +673,41 @@ describe('SwitchboardStack', () => {
         ],
       };
 
+      const configurationSet = {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            ref('AWS::Partition'),
+            ':ses:',
+            ref('AWS::Region'),
+            ':',
+            ref('AWS::AccountId'),
+            ':configuration-set/switchboard-prod',
+          ],
+        ],
+      };
+
       // Act
       const sesGrants = (name: FunctionName) =>
         grantsOf(template, name).filter((grant) => grant.startsWith('ses:'));
 
-      // Assess
+      // Assess: the identity, and the configuration set every send names.
       expect(sesGrants('AckWorker')).toEqual(
-        expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identity]]]),
+        expectedGrants([
+          [
+            ['ses:SendEmail', 'ses:SendRawEmail'],
+            [identity, configurationSet],
+          ],
+        ]),
       );
       expect(sesGrants('Http')).toEqual(
-        expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identity]]]),
+        expectedGrants([
+          [
+            ['ses:SendEmail', 'ses:SendRawEmail'],
+            [identity, configurationSet],
+          ],
+        ]),
       );
       expect(sesGrants('Sweeper')).toEqual([]);
       template.hasResourceProperties('AWS::IAM::Policy', {
@@ -698,6 +723,53 @@ describe('SwitchboardStack', () => {
       expect(environment(template, 'AckWorker').SES_FROM_ADDRESS).toBe('Anna Kowalska <anna@example.com>');
     });
 
+    it('should name a configuration set on every send that publishes its bounces and complaints to the topic the SES route takes', () => {
+      // Act
+      const { template } = synthStack('prod', MAIL_OPTIONS);
+      const topic = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
+        id.startsWith('MailIntakeTopic'),
+      );
+
+      // Assess
+      template.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'switchboard-prod' });
+      template.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 1);
+      const configurationSet =
+        Object.keys(template.findResources('AWS::SES::ConfigurationSet'))[0] ?? 'missing';
+      template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        ConfigurationSetName: ref(configurationSet),
+        EventDestination: {
+          Enabled: true,
+          MatchingEventTypes: ['bounce', 'complaint'],
+          SnsDestination: { TopicARN: ref(topic ?? 'missing') },
+        },
+      });
+      // SES may publish to it for this configuration set, and encrypt with the topic's key.
+      const publishers = Object.values(template.findResources('AWS::SNS::TopicPolicy'))
+        .flatMap(
+          (policy) =>
+            (policy.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+        )
+        .filter((statement) => JSON.stringify(statement).includes(':configuration-set/'));
+      expect(publishers).toHaveLength(1);
+      expect(JSON.stringify(publishers[0])).toContain('ses.amazonaws.com');
+      expect(JSON.stringify(publishers[0])).toContain('sns:Publish');
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'AllowSesEventPublishingToEncryptedTopic',
+              Principal: { Service: 'ses.amazonaws.com' },
+            }),
+          ]),
+        },
+      });
+      for (const name of ['AckWorker', 'Http'] as const)
+        expect(environment(template, name).SES_CONFIGURATION_SET).toBe('switchboard-prod');
+      expect(environment(template, 'Sweeper').SES_CONFIGURATION_SET).toBeUndefined();
+      expect(environment(dev, 'AckWorker').SES_CONFIGURATION_SET).toBeUndefined();
+      dev.resourceCountIs('AWS::SES::ConfigurationSet', 0);
+    });
+
     it('should send from the identity given with sesIdentityArn instead, and not at all without a from address', () => {
       // Prepare
       const identityArn = 'arn:aws:ses:eu-central-1:123456789012:identity/anna@example.com';
@@ -706,8 +778,12 @@ describe('SwitchboardStack', () => {
       const { template } = synthStack('dev', { mail: { ...MAIL_OPTIONS.mail, identityArn } });
 
       // Assess
-      expect(grantsOf(template, 'AckWorker').filter((grant) => grant.startsWith('ses:'))).toEqual(
+      const grants = grantsOf(template, 'AckWorker').filter((grant) => grant.startsWith('ses:'));
+      expect(grants.filter((grant) => grant.includes(identityArn))).toEqual(
         expectedGrants([[['ses:SendEmail', 'ses:SendRawEmail'], [identityArn]]]),
+      );
+      expect(grants.filter((grant) => !grant.includes(identityArn)).join()).toContain(
+        ':configuration-set/switchboard-dev',
       );
       expect(grantsOf(dev, 'AckWorker').filter((grant) => grant.startsWith('ses:'))).toEqual([]);
       expect(environment(dev, 'AckWorker').SES_FROM_ADDRESS).toBeUndefined();

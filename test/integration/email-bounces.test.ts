@@ -42,9 +42,11 @@ describe('SES bounces and complaints of our own mail', () => {
   async function start(): Promise<void> {
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
     ses = await startFakeSes();
-    http = sesRuntime(sb, ses);
+    http = sesRuntime(sb, ses, 'switchboard-test');
     await zofiaAsks();
     expect(ses.requests).toHaveLength(1);
+    // Named on every send (SES_CONFIGURATION_SET): its bounces and complaints come back so.
+    expect(ses.requests[0]?.body.ConfigurationSetName).toBe('switchboard-test');
   }
 
   async function agentReplies(key: string): Promise<Response> {
@@ -96,6 +98,7 @@ describe('SES bounces and complaints of our own mail', () => {
     // An agent still answers by hand; Zofia's next question, hours later, gets no ack.
     expect((await agentReplies('reply-1')).status).toBe(201);
     expect(ses.requests).toHaveLength(2);
+    expect(ses.requests[1]?.body.ConfigurationSetName).toBe('switchboard-test');
     sb.clock.advance(3 * HOUR);
     await zofiaAsks('q-2@poczta.example.pl');
     expect(ses.requests).toHaveLength(2);

@@ -85,11 +85,11 @@ export function postMailgunMail(sb: TestSwitchboard, mail: PlainMail): Promise<R
 }
 
 /** The http function and ack worker as deployed for email: the same tables, SES (faked) as the sender. */
-export function sesRuntime(sb: TestSwitchboard, ses: FakeSes): Runtime {
+export function sesRuntime(sb: TestSwitchboard, ses: FakeSes, configurationSet?: string): Runtime {
   return createRuntime({
     config: {
       ...sb.config,
-      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>' },
+      email: { ...sb.config.email, fromAddress: 'Anna Kowalska <anna@sklep.example>', configurationSet },
     },
     dynamodb: sb.backends.dynamodb,
     sqs: sb.backends.sqs,
