@@ -166,6 +166,12 @@ export class MemoryContacts {
     this.#contacts.set(key, { ...contact, lastReplyAt: iso });
   }
 
+  async markNoSms(key: string, at: Date): Promise<void> {
+    const contact = this.#contacts.get(key);
+    if (!contact || contact.noSmsAt) return;
+    this.#contacts.set(key, { ...contact, noSmsAt: at.toISOString() });
+  }
+
   async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
     const contact = this.#contacts.get(key);
     const iso = at.toISOString();

@@ -135,6 +135,21 @@ export class DynamoDbContacts extends StoreItems {
     );
   }
 
+  async markNoSms(key: string, at: Date): Promise<void> {
+    await applied(
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
+          UpdateExpression: 'SET noSmsAt = :at',
+          // The first report stands; Twilio's retry of the callback writes nothing.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(noSmsAt)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+        }),
+      ),
+    );
+  }
+
   async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
     return applied(
       this.client.send(

@@ -196,6 +196,10 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#contacts.setConsent(key, optedOut, at);
   }
 
+  markNoSms(key: string, at: Date): Promise<void> {
+    return this.#contacts.markNoSms(key, at);
+  }
+
   bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {
     return this.#deliveries.bindOnce(key, content, ttlSeconds, now);
   }

@@ -99,11 +99,16 @@ export function noAckReason(input: AckPolicyInput): string | null {
 
 /**
  * Whether a call's acknowledgement is the promise its greeting spoke, with no SMS after it: the
- * caller's number takes none (a landline, no number, `voiceSms`), or they opted out of our texts.
+ * caller's number takes none (a landline, by its number or as the provider reported it; no
+ * number; `voiceSms`), or they opted out of our texts.
  * STOP stops our texts, not our word: the call-back the greeting promised is kept and measured.
  */
 export function ackSpokenOnly(input: Pick<AckPolicyInput, 'contact' | 'message' | 'canSendOn'>): boolean {
-  return input.message.kind === 'call' && (!input.canSendOn || input.contact?.optedOut === true);
+  const { contact } = input;
+  // The provider said before that this number takes no SMS (Contact.noSmsAt): a landline.
+  return (
+    input.message.kind === 'call' && (!input.canSendOn || contact?.optedOut === true || !!contact?.noSmsAt)
+  );
 }
 
 /**

@@ -59,6 +59,13 @@ export const ContactSchema = z.object({
    * holds across their conversations, so the answer to a follow-up is not acknowledged.
    */
   lastReplyAt: z.string().optional(),
+  /**
+   * When the provider first reported that this number takes no SMS (Twilio's 30006, "Landline
+   * or unreachable carrier", in a status callback): never texted again after a call, whose
+   * greeting is then its only ack (ackSpokenOnly). libphonenumber's mobile metadata cannot tell
+   * a US or Canadian landline from a mobile, and its full metadata costs 40 KB of bundle.
+   */
+  noSmsAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -178,6 +178,12 @@ export const DeliveryUpdateSchema = z.object({
    * bounced for good, or its owner marked it as spam (SES). An agent may still write by hand.
    */
   stopAutomatic: z.enum(['bounced', 'complained']).optional(),
+  /**
+   * A failure the provider explains by the number's kind: it takes no SMS (Twilio 30006, a
+   * landline). Remembered on the number's contact, so no SMS is tried there again; the ack of a
+   * call so refused is the one its greeting spoke.
+   */
+  noSms: z.boolean().optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
   /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */

@@ -244,6 +244,11 @@ export interface ConversationStore {
    */
   setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean>;
   /**
+   * The provider reported that the contact's number takes no SMS (Contact.noSmsAt), as of `at`:
+   * the first report is kept; nothing is written for a contact not stored.
+   */
+  markNoSms(key: string, at: Date): Promise<void>;
+  /**
    * Replay protection in one conditional write: binds `key` to `content` for its lifetime.
    * True when the key was free (or expired) or is already bound to this same content; false
    * when it is bound to other content.

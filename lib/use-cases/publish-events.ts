@@ -99,6 +99,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     writeAlias: (...args) => inner.writeAlias(...args),
     markAliasLinked: (...args) => inner.markAliasLinked(...args),
     keepLastReply: (...args) => inner.keepLastReply(...args),
+    markNoSms: (...args) => inner.markNoSms(...args),
     carryContact: (...args) => inner.carryContact(...args),
     keepLastAck: (...args) => inner.keepLastAck(...args),
     putMessage: (...args) => inner.putMessage(...args),

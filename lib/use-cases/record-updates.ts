@@ -1,4 +1,5 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
+import { phoneContactKey } from '#lib/domain/contact.ts';
 import {
   ackTryMessageId,
   consentFromElsewhere,
@@ -7,6 +8,7 @@ import {
   type Slot,
   settleAck,
 } from '#lib/domain/conversation.ts';
+import { withEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, Transcription } from '#lib/domain/message.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -58,6 +60,7 @@ export async function applyDelivery(
     return { kind: 'stale' };
   if (replyFailure) await markReplyFailed(deps, message, update);
   let marked = false;
+  let spoken = false;
   if (failure) {
     // Refused because the window had closed (the send raced the 24 hours, or a queue held it):
     // skipped, as when the provider says so at once (send-ack), and never an alarmed failure.
@@ -80,6 +83,28 @@ export async function applyDelivery(
       if (!marked || !job) return current;
       const at = deps.clock.now();
       const sentAt = new Date(message.createdAt);
+      // A call's SMS ack to a number that takes no SMS (a landline libphonenumber took for a
+      // mobile): the caller heard the promise in the greeting, which stays the ack, measured, no
+      // late notice texted after it; no failure for the AcksFailing alarm (nothing of ours broke).
+      // Its worker's "sent", if still to come, finds it so (settleAck).
+      if (slot === 'ack' && update.noSms && current.route.channel === 'voice') {
+        spoken = true;
+        const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, ...kept } = job;
+        const spokenAt = job.state === 'sent' && job.sentAt ? job.sentAt : sentAt.toISOString();
+        const heard: typeof current = {
+          ...current,
+          ack: { ...kept, state: 'sent', sentAt: spokenAt, messageId: message.id, reason: 'spoken-on-call' },
+        };
+        // Held for its worker (no alias yet), which announces no "sent" after a failure: said here.
+        // Between its worker's alias and settling writes, said here too, under the id that worker
+        // announces ahead: were its announcement lost (the bus down just then), this outbox has it.
+        if (job.state === 'sent') return heard;
+        return withEvent(heard, 'ack.sent', String(job.episode), at, {
+          episode: job.episode,
+          messageId: message.id,
+          spoken: true,
+        });
+      }
       // Refused while its worker is between its alias and settling writes: settled sent first, as
       // that worker's write would (its `*.sent` in this write's outbox, under the id the worker
       // announces ahead), so the `*.failed` (or the window's skip) names the send (sentAt) and
@@ -105,9 +130,12 @@ export async function applyDelivery(
     // refusal at send, never sent), so the alarm's share does not count it twice; a notice the
     // same, so NoticesSent + NoticesFailed stays what was tried. Once per ack or notice: only the
     // write that moved it from sending or sent to failed counts (a retry, a repeat finds it failed).
-    if (marked && outcome.state === 'failed')
+    if (marked && !spoken && outcome.state === 'failed')
       deps.metrics?.count(slot === 'ack' ? 'AcksFailedAfterSend' : 'NoticesFailedAfterSend');
   }
+  // Twilio's advice: never text that number again (Contact.noSmsAt: a later call's greeting is its ack).
+  if (update.noSms && (failure || replyFailure) && message.channel === 'sms')
+    await deps.store.markNoSms(phoneContactKey(message.to), deps.clock.now());
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
 }

@@ -51,6 +51,9 @@ export const TWILIO_DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = 
   canceled: 'failed',
 };
 
+/** Twilio's "Landline or unreachable carrier": the number cannot receive an SMS. */
+const TWILIO_NO_SMS = 30006;
+
 const INBOUND_STATUSES = new Set(['receiving', 'received']);
 
 /**
@@ -73,6 +76,10 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
   // Cloud API's failed status says it: an ack so refused is skipped, never an alarmed failure.
   const windowClosed =
     (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_OUTSIDE_WINDOW;
+  // The number takes no SMS (a landline; "unreachable carrier" is a short code's): Twilio's advice
+  // is never to text it again.
+  const noSms =
+    (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_NO_SMS;
   return [
     {
       type: 'delivery',
@@ -83,6 +90,7 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
         // "0" (or empty) is no error at all.
         ...(payload.ErrorCode && !/^0+$/.test(payload.ErrorCode) ? { errorCode: payload.ErrorCode } : {}),
         ...(windowClosed ? { windowClosed } : {}),
+        ...(noSms ? { noSms } : {}),
         at: now.toISOString(),
       },
     },

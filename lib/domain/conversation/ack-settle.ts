@@ -66,6 +66,8 @@ export function settleAck(
     // claim's for an episode that ended, which a send that did go out overrides.)
     if (job.state === 'failed' || (job.state === 'skipped' && job.reason === 'outside-window'))
       return conversation;
+    // Its SMS reported as to a number that takes none (applyDelivery): the call's greeting is the ack.
+    if (job.state === 'sent' && job.reason === 'spoken-on-call') return conversation;
     // The try the provider reported failed, whose resend is due (Ack.resends): its "sent" is not this one's.
     if (job.resends && outcome.messageId !== ackTryMessageId(conversation.id, job, slot)) return conversation;
     const sent: Conversation = {

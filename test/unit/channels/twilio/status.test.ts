@@ -145,6 +145,19 @@ describe('normalizeTwilioStatus', () => {
     expect(delivered).not.toHaveProperty('update.windowClosed');
   });
 
+  it('should mark a failure to a number that takes no SMS (30006, a landline) noSms, and no other', () => {
+    // Prepare, Act
+    const landline = ['failed', 'undelivered'].map((status) => statusOf(status, { ErrorCode: '30006' }));
+    const other = statusOf('undelivered', { ErrorCode: '30007' });
+    const delivered = statusOf('delivered', { ErrorCode: '30006' });
+
+    // Assess
+    for (const event of landline)
+      expect(event).toMatchObject({ update: { errorCode: '30006', noSms: true } });
+    expect(other).not.toHaveProperty('update.noSms');
+    expect(delivered).not.toHaveProperty('update.noSms');
+  });
+
   it('should drop an ErrorCode of 0 or empty, which is no error', () => {
     // Prepare, Act
     const events = ['0', ''].map((ErrorCode) => statusOf('delivered', { ErrorCode }));

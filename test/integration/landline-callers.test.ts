@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
+import { afterCall, beforeCall } from '#test/support/faults.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
+
+// A caller from a landline whose number looks like a mobile one (every US and Canadian number is
+// "fixed line or mobile" to libphonenumber's metadata, and the full metadata that would tell costs
+// 40 KB of bundle): the call's SMS ack goes, and Twilio reports it undelivered with 30006,
+// "Landline or unreachable carrier". Twilio's advice is never to send that number an SMS again.
+
+const US_LANDLINE = '+14155552671';
+const MINUTE = 60_000;
+
+type ApiConversation = { id: string; ack: { state: string; reason?: string } | null };
+
+async function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  const listed: ApiConversation[] = [];
+  for (const status of ['open', 'resolved']) {
+    const page = (await (await sb.api(`/api/conversations?status=${status}&limit=100`)).json()) as {
+      items: ApiConversation[];
+    };
+    listed.push(...page.items);
+  }
+  return listed;
+}
+
+/** The customer calls from `from` (a fresh call): the greeting speaks the promise, the worker sends what follows. */
+async function call(sb: TestSwitchboard, from: string): Promise<void> {
+  const answer = await sb.postTwilio('voice', 'voice-incoming', {
+    CallSid: twilioSid('CA'),
+    From: from,
+    Caller: from,
+    FromCountry: 'US',
+    CallerCountry: 'US',
+  });
+  expect(answer.status).toBe(200);
+  await sb.drain();
+}
+
+async function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
+  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
+    sb.clock.advance(10 * MINUTE);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+  }
+}
+
+describe('A caller from a landline', () => {
+  let sb: TestSwitchboard;
+  let metrics: CountingMetrics;
+
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should keep the call-back the greeting promised as the ack when Twilio reports its SMS undelivered to a landline (30006), unalarmed and measured', async () => {
+    // Prepare: a landline caller; the worker texts the ack to what looks like a mobile number
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    await call(sb, US_LANDLINE);
+    const [sms] = await sb.outbox();
+    expect(sms?.to).toBe(US_LANDLINE);
+
+    // Act: Twilio's status callback, the carrier says the number takes no SMS
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+
+    // Assess: the caller heard the promise: the ack is the spoken one, not a failure for ops' alarm
+    expect(status.status).toBe(200);
+    const [conversation] = await conversationsOf(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(metrics.total('AcksFailedAfterSend')).toBe(0);
+    const types = (await sb.events()).map((event) => event.type);
+    expect(types).not.toContain('ack.failed');
+    // ...the SMS keeps Twilio's word for the agents
+    const page = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      messages: Array<{ kind: string; delivery?: { status: string; errorCode?: string } }>;
+    };
+    expect(page.messages.find((m) => m.kind === 'ack')?.delivery).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30006',
+    });
+    // ...and the call-back is measured: nobody answers by tomorrow 10:00, the promise is broken,
+    // and no late notice is texted to the landline meanwhile
+    await sweepFor(sb, 26 * 60);
+    expect((await sb.events()).map((event) => event.type)).toContain('promise.breached');
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should never text a number Twilio reported as a landline again: its next call has the spoken ack only', async () => {
+    // Prepare: the first call's SMS ack came back 30006; an agent called back and resolved
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    await call(sb, US_LANDLINE);
+    const [sms] = await sb.outbox();
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+    const [first] = await conversationsOf(sb);
+    expect((await sb.act(`/conversations/${first?.id}/resolve`, {})).status).toBe(200);
+
+    // Act: a week later they call again
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await call(sb, US_LANDLINE);
+
+    // Assess: no second SMS to the landline; the greeting is the ack, measured as any
+    expect(await sb.outbox()).toHaveLength(1);
+    const second = (await conversationsOf(sb)).find((c) => c.id !== first?.id);
+    expect(second?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(metrics.total('AcksFailedAfterSend')).toBe(0);
+  });
+
+  // The callback may land while the worker is still sending the ack: before it wrote the SMS's
+  // provider id (held, applied by that worker) or after (the worker's "sent" comes second).
+  for (const when of ['before', 'after'] as const) {
+    it(`should keep the spoken ack when the 30006 callback lands ${when} the worker stored the SMS's provider id`, async () => {
+      // Prepare: Twilio's callback posted from inside the worker's send
+      metrics = countingMetrics();
+      sb = await startTestSwitchboard({ metrics });
+      let callback = 0;
+      const rule = {
+        command: 'UpdateItemCommand',
+        match: (input: Record<string, unknown>) =>
+          ((input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '').startsWith('PMID#twilio:'),
+      };
+      const meanwhile = async () => {
+        const [sms] = await sb.outbox();
+        callback = (
+          await sb.postTwilio('status', 'status-undelivered-30007', {
+            MessageSid: sms?.providerMessageId,
+            ErrorCode: '30006',
+            To: US_LANDLINE,
+          })
+        ).status;
+      };
+      const race =
+        when === 'before'
+          ? beforeCall(sb.backends.dynamodb, rule, meanwhile)
+          : afterCall(sb.backends.dynamodb, rule, meanwhile);
+
+      // Act
+      await call(sb, US_LANDLINE);
+
+      // Assess: one ack.sent, the spoken one kept, nothing failed, no late notice texted after it
+      expect(race.fired).toBe(true);
+      expect(callback).toBe(200);
+      const [conversation] = await conversationsOf(sb);
+      expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+      const types = (await sb.events()).map((event) => event.type);
+      expect(types.filter((type) => type === 'ack.sent')).toHaveLength(1);
+      expect(types).not.toContain('ack.failed');
+      expect(metrics.total('AcksFailedAfterSend')).toBe(0);
+      await sweepFor(sb, 26 * 60);
+      expect(await sb.outbox()).toHaveLength(1);
+    });
+  }
+});
