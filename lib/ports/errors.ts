@@ -32,6 +32,12 @@ export class SendError extends SwitchboardError {
    * provider first where it can (ChannelSender.find), else the next try waits (send-ack).
    */
   readonly uncertain: boolean;
+  /**
+   * Refused for good for what the customer's number is, whatever we send it: `opted-out`, it
+   * texted STOP to us and the provider enforces it (Twilio 21610); `no-sms`, it takes no SMS (a
+   * landline: Twilio 21635, 21614). An automatic message is then skipped, never failed.
+   */
+  readonly recipient: 'opted-out' | 'no-sms' | undefined;
   constructor(
     message: string,
     options: {
@@ -39,6 +45,7 @@ export class SendError extends SwitchboardError {
       ours?: boolean;
       uncertain?: boolean;
       providerCode?: string;
+      recipient?: 'opted-out' | 'no-sms';
       cause?: unknown;
     },
   ) {
@@ -59,6 +66,7 @@ export class SendError extends SwitchboardError {
     this.ours = ours;
     this.uncertain = uncertain;
     this.providerCode = options.providerCode;
+    this.recipient = this.permanent ? options.recipient : undefined;
   }
 }
 

@@ -25,6 +25,7 @@ import { claim } from './send-ack-claim.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
 import { announce, statedPromise, withoutAnnouncedCopies } from './send-ack-settle.ts';
 import { sendOnce, UNCERTAIN_WAIT_MS } from './send-once.ts';
+import { refusedForNumber } from './send-refused.ts';
 
 async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: number): Promise<SendAckResult> {
   const slot: Slot = job.kind ?? 'ack';
@@ -211,10 +212,10 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     providerMessageId = receipt.providerMessageId;
     sentText = receipt.text;
   } catch (error) {
-    const reason =
-      error instanceof SendError
-        ? `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`
-        : 'error';
+    const refused = await refusedForNumber(deps, conversation, slot, job.episode, error, now);
+    if (refused) return refused;
+    const code = error instanceof SendError ? error.providerCode : undefined;
+    const reason = error instanceof SendError ? `${error.code}${code ? `:${code}` : ''}` : 'error';
     const attempts = conversation[slot]?.attempts ?? 1;
     const permanent = error instanceof SendError && error.permanent;
     const final = permanent || attempts >= deps.ack.maxAttempts || receiveCount >= deps.ack.maxAttempts;

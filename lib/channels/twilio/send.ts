@@ -48,6 +48,14 @@ const OUR_ACCOUNT_CODES = new Set([20003, 20005, 20008, 20403, 70051, 21660, 214
 // with the wrong parameters), 63028 a variable count other than the template's. Twilio reports
 // the WhatsApp ones (63027, 63028) mostly in the status callback, where they fail the delivery.
 const TEMPLATE_CODES = new Set([21654, 21655, 21656, 63027, 63028]);
+// Refusals for what the customer's number is (SendError.recipient): 21610 it texted STOP (Twilio's
+// blocklist, until START), 21635 a landline (Twilio tries none outside the US, Canada and the
+// UK), 21614 not a mobile number.
+const RECIPIENT_CODES: ReadonlyMap<number, 'opted-out' | 'no-sms'> = new Map([
+  [21610, 'opted-out'],
+  [21635, 'no-sms'],
+  [21614, 'no-sms'],
+]);
 /** WhatsApp through Twilio: a free-form message more than 24 hours after the customer last wrote. */
 export const TWILIO_OUTSIDE_WINDOW = 63016;
 
@@ -126,6 +134,7 @@ async function errorOf(response: Response): Promise<Attempt<never>> {
       permanent: !retryable,
       ours,
       uncertain,
+      ...(code !== undefined && RECIPIENT_CODES.has(code) ? { recipient: RECIPIENT_CODES.get(code) } : {}),
       // The window's refusal has one name on every provider: the ack is skipped, never failed.
       providerCode:
         code === TWILIO_OUTSIDE_WINDOW

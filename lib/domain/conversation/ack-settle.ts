@@ -154,5 +154,23 @@ function withRefusedNoticeUndone(conversation: Conversation, job: Ack, episode: 
   };
 }
 
+/**
+ * A call's ack whose SMS the provider refused for the caller's number (opted out at the
+ * provider, a landline): the promise the greeting spoke is the ack (`spoken-on-call`), as when
+ * no SMS may follow a call, measured, no late notice after it. A no-op for another episode or an
+ * ack already settled.
+ */
+export function ackSpokenInstead(conversation: Conversation, episode: number, at: Date): Conversation {
+  const job = conversation.ack;
+  if (!job || job.episode !== episode || (job.state !== 'pending' && job.state !== 'sending'))
+    return conversation;
+  const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, deadLetteredAt: _dead, ...rest } = job;
+  const spoken: Conversation = {
+    ...conversation,
+    ack: { ...rest, state: 'sent', sentAt: at.toISOString(), reason: 'spoken-on-call' },
+  };
+  return withEvent(spoken, 'ack.sent', String(episode), at, { episode, spoken: true });
+}
+
 // Shared with the modules beside this one; ../conversation.ts does not re-export it.
 export { endPendingJobs };

@@ -139,6 +139,26 @@ describe('createTwilioSender', () => {
     expect(twilio.requests).toHaveLength(1);
   });
 
+  it.each([
+    [21610, 'opted-out'],
+    [21635, 'no-sms'],
+    [21614, 'no-sms'],
+    [21211, undefined],
+  ])(
+    'should say a refusal with %i is for the number itself (%s), keeping its code',
+    async (code, recipient) => {
+      // Prepare
+      twilio.failNext(1, { status: 400, code, message: 'refused' });
+
+      // Act
+      const error = await sendError(sender().send(SMS));
+
+      // Assess
+      expect(error).toMatchObject({ permanent: true, providerCode: String(code) });
+      expect(error.recipient).toBe(recipient);
+    },
+  );
+
   it("should name a WhatsApp refusal for the 24-hour window (63016) outside-window, permanently, as Meta's is", async () => {
     // Prepare
     twilio.failNext(1, { status: 400, code: 63016, message: 'Failed to send freeform message' });

@@ -1,0 +1,48 @@
+// An automatic message the provider refused for what the customer's number is (SendError.recipient).
+
+import { phoneContactKey } from '#lib/domain/contact.ts';
+import { ackSpokenInstead, type Conversation, type Slot, settleAck } from '#lib/domain/conversation.ts';
+import { SendError } from '#lib/ports/errors.ts';
+import { updateConversation } from './conversation-writes.ts';
+import type { SendAckDeps, SendAckResult } from './send-ack-deps.ts';
+
+/**
+ * The provider refused the send for the number itself: it opted out with the provider (Twilio's
+ * STOP list, 21610: a STOP from before us, or one we never heard) or takes no SMS (21635,
+ * 21614). Not a failure of ours, and no try would go: the number's contact is marked so (opted
+ * out as by its STOP, or `noSmsAt`), and the message skipped, `opted-out` or
+ * `channel-cannot-send`; a call's ack is the promise its greeting spoke (`spoken-on-call`).
+ * Null for any other error.
+ */
+export async function refusedForNumber(
+  deps: Pick<SendAckDeps, 'store' | 'log'>,
+  conversation: Conversation,
+  slot: Slot,
+  episode: number,
+  error: unknown,
+  now: Date,
+): Promise<SendAckResult | null> {
+  if (!(error instanceof SendError) || !error.recipient) return null;
+  const { route } = conversation;
+  const key = phoneContactKey(route.customer);
+  if (error.recipient === 'opted-out') await deps.store.setConsent(key, true, now);
+  else await deps.store.markNoSms(key, now);
+  const spoken = slot === 'ack' && route.channel === 'voice';
+  const reason = spoken
+    ? 'spoken-on-call'
+    : error.recipient === 'opted-out'
+      ? 'opted-out'
+      : 'channel-cannot-send';
+  await updateConversation(deps.store, conversation.id, (current) =>
+    spoken
+      ? ackSpokenInstead(current, episode, now)
+      : settleAck(current, episode, { state: 'skipped', reason, at: now }, slot),
+  );
+  deps.log.info('automatic message refused for the number: skipped', {
+    conversationId: conversation.id,
+    slot,
+    reason,
+    providerCode: error.providerCode,
+  });
+  return { kind: 'skipped', reason };
+}

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
+
+// Twilio refuses an SMS at once for what the customer's number is: 21610, the number texted STOP
+// to us (Twilio keeps its own blocklist: a STOP from before Switchboard, or one we never heard),
+// and 21635 / 21614, a number that cannot take an SMS (a landline outside the US, Canada and the
+// UK, where Twilio does not even try). Neither is a failure of ours, nor worth trying again.
+
+const MOBILE = '+48601234567';
+const LANDLINE = '+48221112233';
+const MINUTE = 60_000;
+
+type ApiConversation = {
+  id: string;
+  awaiting: string | null;
+  ack: { state: string; reason?: string } | null;
+};
+
+function withVoiceSms(voiceSms: BusinessConfig['ack']['voiceSms']): BusinessConfig {
+  return { ...DEFAULT_BUSINESS_CONFIG, ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms } };
+}
+
+async function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  const listed: ApiConversation[] = [];
+  for (const status of ['open', 'resolved']) {
+    const page = (await (await sb.api(`/api/conversations?status=${status}&limit=100`)).json()) as {
+      items: ApiConversation[];
+    };
+    listed.push(...page.items);
+  }
+  return listed;
+}
+
+async function call(sb: TestSwitchboard, from: string): Promise<void> {
+  const answer = await sb.postTwilio('voice', 'voice-incoming', {
+    CallSid: twilioSid('CA'),
+    From: from,
+    Caller: from,
+  });
+  expect(answer.status).toBe(200);
+  await sb.drain();
+}
+
+async function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
+  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
+    sb.clock.advance(10 * MINUTE);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+  }
+}
+
+describe('Twilio refusing an SMS for what the number is', () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio;
+  let metrics: CountingMetrics;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio.close();
+  });
+
+  async function start(business?: BusinessConfig): Promise<void> {
+    twilio = await startFakeTwilio();
+    metrics = countingMetrics();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { metrics, ...(business ? { business } : {}) });
+  }
+
+  const sends = () => twilio.requests.filter((request) => request.method === 'POST').length;
+
+  it("should take Twilio's 21610 (the number texted STOP) as the customer's opt-out: the ack skipped, not failed, nothing tried again", async () => {
+    // Prepare: Twilio refuses the ack, the number being on its STOP list
+    await start();
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+
+    // Act: a customer's question
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+
+    // Assess: as after their STOP: no ack, the question still waits for a person, no alarm
+    const [conversation] = await conversationsOf(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(conversation?.awaiting).toBe('reply');
+    expect(metrics.total('AcksFailed')).toBe(0);
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    // ...and no late notice is tried on the number
+    await sweepFor(sb, 26 * 60);
+    expect(sends()).toBe(1);
+  });
+
+  it("should keep a caller's spoken promise as the ack when Twilio refuses its SMS with 21610, measured", async () => {
+    // Prepare
+    await start();
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+
+    // Act: they call; the SMS after the greeting is refused
+    await call(sb, MOBILE);
+
+    // Assess: the greeting spoke the promise: that is the ack, and it is measured
+    const [conversation] = await conversationsOf(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(metrics.total('AcksFailed')).toBe(0);
+    await sweepFor(sb, 26 * 60);
+    expect((await sb.events()).map((event) => event.type)).toContain('promise.breached');
+    expect(sends()).toBe(1);
+  });
+
+  it('should never text a landline again once Twilio refused it (21635), with voiceSms "always"', async () => {
+    // Prepare: the business texts every caller; Twilio refuses a Polish landline
+    await start(withVoiceSms('always'));
+    twilio.failNext(1, { status: 400, code: 21635, message: "'To' number cannot be a landline" });
+    await call(sb, LANDLINE);
+    const [first] = await conversationsOf(sb);
+    expect(first?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect((await sb.act(`/conversations/${first?.id}/resolve`, {})).status).toBe(200);
+
+    // Act: a week later they call again
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await call(sb, LANDLINE);
+
+    // Assess: the second call's ack is the greeting; Twilio was asked once in all
+    const second = (await conversationsOf(sb)).find((c) => c.id !== first?.id);
+    expect(second?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
+    expect(sends()).toBe(1);
+    expect(metrics.total('AcksFailed')).toBe(0);
+  });
+});
