@@ -68,14 +68,17 @@ export function consentOf(word: string): InboundMessage['consent'] {
 }
 
 /**
- * A WhatsApp body as a keyword is compared: trimmed, upper case, its inner spaces one hyphen
- * ("wypisz mnie" → WYPISZ-MNIE) and without diacritics (Polish customers often type without
- * them; ł has no decomposition of its own). An SMS body is compared as Twilio compares it:
- * trimmed, any case.
+ * A WhatsApp body as a keyword is compared: trimmed, punctuation around it dropped ("Stop.",
+ * "STOP!!!": people type a keyword as they type a sentence, and nobody else reads it there; but
+ * never a question mark: "Stop?" asks something, as "Dziękuję?" does),
+ * upper case, its inner spaces one hyphen ("wypisz mnie" → WYPISZ-MNIE) and without diacritics
+ * (Polish customers often type without them; ł has no decomposition of its own). An SMS body is
+ * compared as Twilio compares it: trimmed, any case.
  */
 function canonical(body: string, vocabulary: KeywordVocabulary): string {
   if (vocabulary === 'sms') return body.trim().toUpperCase();
-  return withoutDiacritics(body.trim()).toUpperCase().replace(/\s+/g, '-');
+  const bare = body.includes('?') ? body.trim() : body.replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '');
+  return withoutDiacritics(bare).toUpperCase().replace(/\s+/g, '-');
 }
 
 /**

@@ -368,6 +368,28 @@ describe('every channel through the same store and worker', () => {
     expect((await sb.runtime.store.getContact('phone:+48601234567'))?.optedOut).toBe(true);
   });
 
+  // Found at stop 33: people type "Stop." or "STOP!" as they type any sentence; on WhatsApp nobody
+  // else reads keywords, so ours answered it with an ack and kept texting a customer who asked us to stop.
+  it.each([
+    ['Stop.', '48601234567'],
+    ['STOP!!!', '48601234568'],
+    ['Wypisz mnie!', '48601234569'],
+  ])('should take a WhatsApp %j as STOP: no ack, the number opted out', async (text, from) => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.postMeta(whatsappCloud(from, text));
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    expect(conversation?.ack?.state).toBe('skipped');
+    expect(await sb.outbox()).toEqual([]);
+    expect((await sb.runtime.store.getContact(`phone:+${from}`))?.optedOut).toBe(true);
+  });
+
   // Found at stop 26: Meta's "Business-scoped user IDs" page: a WhatsApp user with a username
   // whose number the business has not exchanged messages with in 30 days writes with no `from`
   // and no `wa_id`, only `from_user_id` (the BSUID). Such a message failed the schema: skipped,

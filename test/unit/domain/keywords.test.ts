@@ -52,6 +52,13 @@ describe('keywords', () => {
     ['Wypisz mnie', { word: 'WYPISZ-MNIE', consent: 'opt-out' }],
     ['wypisuję  się', { word: 'WYPISUJE-SIE', consent: 'opt-out' }],
     ['wypisuje sie', { word: 'WYPISUJE-SIE', consent: 'opt-out' }],
+    // Found at stop 33: punctuation around the word, as people type it.
+    ['Stop.', { word: 'STOP', consent: 'opt-out' }],
+    ['"STOP!!!" ', { word: 'STOP', consent: 'opt-out' }],
+    ['Wypisz mnie!', { word: 'WYPISZ-MNIE', consent: 'opt-out' }],
+    ['Stop?', undefined],
+    ['Anuluj.', undefined],
+    ['Start!', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
     // Found at stop 25 as well: nobody answers START on WhatsApp, so from one who never opted out
     // it is a question (a click-to-chat greeting), like YES.
     ['Start', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
