@@ -273,6 +273,30 @@ describe('every channel through the same store and worker', () => {
     expect(all[0]?.contact.channels).toEqual(expect.arrayContaining(['sms', 'whatsapp']));
   });
 
+  // Found at stop 33: a location shared on WhatsApp through Twilio comes with an empty Body and the
+  // pin in Latitude, Longitude, Label and Address: it was recorded as an empty message, the agent
+  // seeing nothing, where the Cloud API's same location reads "📍 lat,long name".
+  it('should record a WhatsApp location shared through Twilio as text an agent can read, as the Cloud API does', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    const response = await sb.postTwilio('messaging', 'whatsapp-profile', {
+      Body: '',
+      MessageType: 'location',
+      Latitude: '52.2296756',
+      Longitude: '21.0122287',
+      Label: 'Biuro',
+      Address: 'Marszałkowska 1, Warszawa',
+    });
+
+    // Assess: the pin, its name and address; acknowledged as any question
+    expect(response.status).toBe(200);
+    const [conversation] = await conversations(sb);
+    const [message] = await messagesOf(sb, conversation?.id as string);
+    expect(message?.text).toBe('📍 52.2296756,21.0122287 Biuro, Marszałkowska 1, Warszawa');
+  });
+
   it('should put a Brazilian customer’s SMS and WhatsApp Cloud message (wa_id without the ninth digit) into one conversation', async () => {
     // Prepare: the customer texts from +55 11 98765-4321
     sb = await startTestSwitchboard();

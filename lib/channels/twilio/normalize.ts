@@ -20,6 +20,19 @@ const PHONE_NUMBER = /^\+\d{6,15}$/;
 // InboundMessageSchema caps contactName; a display name is never worth rejecting a message.
 const MAX_NAME = 200;
 
+/**
+ * What the customer wrote, or, for a location they shared on WhatsApp (an empty Body, the pin in
+ * Latitude and Longitude), the pin as the Cloud API's reads: "📍 lat,long Label, Address".
+ */
+function textOf(payload: TwilioMessagingPayload): string {
+  const { Body, Latitude, Longitude } = payload;
+  if (Body.trim() || !Latitude || !Longitude) return Body;
+  const [latitude, longitude] = [Number(Latitude), Number(Longitude)];
+  if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return Body;
+  const named = [payload.Label, payload.Address].map((part) => part?.trim()).filter(Boolean);
+  return `📍 ${Latitude.trim()},${Longitude.trim()}${named.length > 0 ? ` ${named.join(', ')}` : ''}`;
+}
+
 function channelOf(payload: TwilioMessagingPayload): Channel {
   if (/^whatsapp:/i.test(payload.From)) return 'whatsapp';
   return payload.media.length > 0 ? 'mms' : 'sms';
@@ -40,7 +53,7 @@ export function normalizeTwilioMessage(payload: TwilioMessagingPayload): Inbound
     contactKey: phoneContactKey(payload.From),
     from: payload.From,
     to: payload.To,
-    text: payload.Body,
+    text: textOf(payload),
     media: payload.media.map(({ url, contentType }) => ({ url, contentType })),
   };
   const name = payload.ProfileName?.trim();

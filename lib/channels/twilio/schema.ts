@@ -84,6 +84,11 @@ export const TwilioMessagingSchema = z
     WaId: z.string().optional(),
     MessagingServiceSid: z.string().optional(),
     OptOutType: z.string().optional(),
+    // A location shared on WhatsApp (its Body empty): never a reason to refuse the message.
+    Latitude: z.string().optional(),
+    Longitude: z.string().optional(),
+    Label: z.string().optional(),
+    Address: z.string().optional(),
   })
   .transform((form, ctx): typeof form & { media: TwilioMedia[] } => {
     const count = Number(form.NumMedia);
