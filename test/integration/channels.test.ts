@@ -414,6 +414,58 @@ describe('every channel through the same store and worker', () => {
     expect((await sb.runtime.store.getContact(`phone:+${from}`))?.optedOut).toBe(true);
   });
 
+  // Found at stop 33: Meta's "Edit messages webhook reference": a customer who edits a message
+  // (within 15 minutes) or deletes it sends `type: edit` (the new content under `edit.message`) or
+  // `type: revoke`. Both were recorded as new, empty messages: after our reply, an ack promising an
+  // answer to nothing, and the agent never saw what the edit said.
+  it('should record a WhatsApp Cloud edit as its new text, with no ack, and ignore a deletion', async () => {
+    // Prepare: a customer's question, acknowledged, then answered by an agent
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappCloud('48601234567', 'Gdzie jest paczka 1234?', 'wamid.Q0000000001'));
+    await sb.drain();
+    const [asked] = await conversations(sb);
+    expect((await sb.act(`/conversations/${asked?.id}/replies`, { text: 'Już sprawdzam.' })).status).toBe(
+      201,
+    );
+    // (past the quiet time after a reply: a new question now would be acknowledged)
+    sb.clock.advance(30 * 60_000);
+
+    // Act: the customer corrects the order number, then deletes a message
+    const edited = whatsappCloud('48601234567', '', 'wamid.E0000000001');
+    const revoked = whatsappCloud('48601234567', '', 'wamid.R0000000001');
+    const [editValue, revokeValue] = [edited, revoked].map((payload) => payload.entry[0]?.changes[0]?.value);
+    const { text: _editText, ...editMessage } = editValue?.messages[0] ?? {};
+    const { text: _revokeText, ...revokeMessage } = revokeValue?.messages[0] ?? {};
+    if (editValue)
+      editValue.messages[0] = {
+        ...editMessage,
+        type: 'edit',
+        edit: {
+          original_message_id: 'wamid.Q0000000001',
+          message: { type: 'text', text: { body: 'Gdzie jest paczka 1243?' } },
+        },
+      };
+    if (revokeValue)
+      revokeValue.messages[0] = {
+        ...revokeMessage,
+        type: 'revoke',
+        revoke: { original_message_id: 'wamid.Q0000000001' },
+      };
+    const answers = [await sb.postMeta(edited), await sb.postMeta(revoked)];
+    await sb.drain();
+
+    // Assess: the edit shown as what it says, nothing acknowledged after our reply, no empty message
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const messages = await messagesOf(sb, asked?.id as string);
+    expect(messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([
+      'Gdzie jest paczka 1234?',
+      '✏️ Gdzie jest paczka 1243?',
+    ]);
+    expect((await sb.outbox()).filter((entry) => entry.automatic)).toHaveLength(1);
+    const [after] = await conversations(sb);
+    expect(after).toMatchObject({ awaiting: 'no-reply-needed' });
+  });
+
   // Found at stop 26: Meta's "Business-scoped user IDs" page: a WhatsApp user with a username
   // whose number the business has not exchanged messages with in 30 days writes with no `from`
   // and no `wa_id`, only `from_user_id` (the BSUID). Such a message failed the schema: skipped,

@@ -24,7 +24,16 @@ function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): stri
   return name ? name.slice(0, MAX_NAME).replace(/[\uD800-\uDBFF]$/, '') : undefined;
 }
 
-const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral']);
+// A reaction is no message; a revoke (the customer deleted one they sent) takes nothing back from
+// the record, and asks nothing.
+const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral', 'revoke']);
+
+/** What an edit says: its new content's text ("✏️ …"), a message's own otherwise. */
+function textOf(message: WhatsAppMessage, caption: string | undefined): string {
+  if (message.type !== 'edit') return whatsappText(message, caption);
+  const edited = { id: message.id, type: 'text', ...message.edit?.message };
+  return `✏️ ${whatsappText(edited, whatsappMedia(edited).caption)}`.trimEnd();
+}
 
 /** What normalizing needs to know of our own setup. */
 export type MetaNormalizeOptions = {
@@ -61,7 +70,7 @@ function whatsappMessage(
     to: `+${context.displayPhoneNumber.replace(/\D/g, '')}`,
     // What a reply is sent from: the Cloud API sends from a phone number id, not the number.
     toId: context.phoneNumberId,
-    text: whatsappText(message, caption),
+    text: textOf(message, caption),
     media,
   };
   // The number and the BSUID side by side say they are one person: recordInbound links the
@@ -79,6 +88,8 @@ function whatsappMessage(
   // asking for help: nobody else answers it on the Cloud API.
   const keyword = message.type === 'text' ? keywordOf(inbound.text, 'whatsapp') : undefined;
   if (keyword) markKeyword(inbound, keyword);
+  // A correction of what they wrote, not a new question: shown, joining the episode, never acknowledged.
+  if (message.type === 'edit') inbound.noAckReason = 'edited';
   // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
   // only, and a customer must not hear from a number they never wrote to (nor could: no open
   // window there). Its STOP still stops the contact.

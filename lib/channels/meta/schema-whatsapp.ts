@@ -165,6 +165,15 @@ export const WhatsAppMessageSchema = z
         previous_user_id: z.string().max(200).optional(),
       })
       .optional(),
+    // The customer edited a message they sent (`type: edit`, Meta's "Edit messages webhook
+    // reference"): its new content, read as a message's. Never a reason to refuse the message.
+    edit: z
+      .looseObject({
+        original_message_id: z.string().max(256).optional(),
+        message: WhatsAppContentSchema.partial().optional(),
+      })
+      .optional()
+      .catch(undefined),
   })
   .refine(
     (message) =>

@@ -45,6 +45,7 @@ export const enReasons = {
   'reason.resolved': 'the conversation was resolved first',
   'reason.spoken-on-call': 'the reply-by time was spoken on the call',
   'reason.thanks': 'the customer only said thanks',
+  'reason.edited': 'the customer edited a message they had sent',
   'reason.standby': 'another app of the Page was handling the customer',
   'reason.virus': 'the mail carried a virus',
   'reason.spam': 'the mail was spam',

@@ -45,6 +45,7 @@ export const plReasons = {
   'reason.resolved': 'rozmowę wcześniej zamknięto',
   'reason.spoken-on-call': 'termin odpowiedzi padł w rozmowie telefonicznej',
   'reason.thanks': 'klient tylko podziękował',
+  'reason.edited': 'klient poprawił wysłaną wiadomość',
   'reason.standby': 'klientem zajmowała się inna aplikacja strony na Facebooku',
   'reason.virus': 'w mailu był wirus',
   'reason.spam': 'mail był spamem',
