@@ -91,7 +91,8 @@ export function withoutDiacritics(text: string): string {
 
 /**
  * The keyword a message's whole body is, matched as Twilio matches it (trimmed, any case):
- * "stop please" is a message. Which words count depends on the channel (KeywordVocabulary).
+ * "stop please" is a message. Which words count depends on the channel (KeywordVocabulary); the
+ * opt-out words no answer could be count on SMS as on WhatsApp, Polish and punctuation included.
  */
 export function keywordOf(body: string, vocabulary: KeywordVocabulary): Keyword | undefined {
   const word = canonical(body, vocabulary);
@@ -100,6 +101,12 @@ export function keywordOf(body: string, vocabulary: KeywordVocabulary): Keyword 
     return conditionalOptIn.has(word)
       ? { word, consent: consentOf(word), onlyIfOptedOut: true }
       : { word, consent: consentOf(word) };
+  }
+  // On SMS too, the words that cannot be an ordinary answer, read as on WhatsApp ("Wypisz mnie",
+  // "Stop."): Twilio does not stop those numbers, we do (no ack, no late notice).
+  if (vocabulary === 'sms') {
+    const lenient = canonical(body, 'whatsapp');
+    if (WHATSAPP_OPT_OUT.includes(lenient)) return { word: lenient, consent: 'opt-out' };
   }
   return undefined;
 }

@@ -347,6 +347,26 @@ describe('every channel through the same store and worker', () => {
     expect(skipped.map((event) => event.data.reason)).toEqual(['opted-out']);
   });
 
+  // Found at stop 33: Twilio reads only its English words, exactly; a Polish customer's SMS "Wypisz
+  // mnie" or a "Stop." was a question: acknowledged, then a late notice, to someone who asked us to stop.
+  it.each([
+    ['Wypisz mnie', '+48601234561'],
+    ['wypisuję się.', '+48601234562'],
+    ['Stop.', '+48601234563'],
+  ])('should take an SMS %j as STOP, as on WhatsApp: no ack, the number opted out', async (body, from) => {
+    // Prepare
+    sb = await startTestSwitchboard();
+
+    // Act
+    await sb.postSms({ From: from, Body: body });
+    await sb.drain();
+
+    // Assess
+    expect(await sb.outbox()).toEqual([]);
+    expect((await conversations(sb))[0]?.ack?.state).toBe('skipped');
+    expect((await sb.runtime.store.getContact(`phone:${from}`))?.optedOut).toBe(true);
+  });
+
   it('should skip the acknowledgement of a new episode for an opted-out contact', async () => {
     // Prepare: STOP, then an agent reply ends the episode, then a new question.
     sb = await startTestSwitchboard();

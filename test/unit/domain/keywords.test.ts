@@ -27,6 +27,11 @@ describe('keywords', () => {
     ['Cancel', 'sms', { word: 'CANCEL', consent: 'opt-out' }],
     ['HELP', 'whatsapp', undefined],
     ['stop please', 'sms', undefined],
+    // Found at stop 33: the words that cannot be an ordinary answer are ours to read on SMS too.
+    ['Wypisz mnie', 'sms', { word: 'WYPISZ-MNIE', consent: 'opt-out' }],
+    ['Stop.', 'sms', { word: 'STOP', consent: 'opt-out' }],
+    ['Cancel.', 'sms', undefined],
+    ['Stop?', 'sms', undefined],
   ] as const)('should read %j (%s) as %j', (body, channel, expected) => {
     // Act
     const keyword = keywordOf(body, channel);
