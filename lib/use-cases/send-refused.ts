@@ -1,7 +1,14 @@
 // An automatic message the provider refused for what the customer's number is (SendError.recipient).
 
 import { phoneContactKey } from '#lib/domain/contact.ts';
-import { ackSpokenInstead, type Conversation, type Slot, settleAck } from '#lib/domain/conversation.ts';
+import {
+  ackSpokenInstead,
+  type Conversation,
+  type ReplyRoute,
+  type Slot,
+  settleAck,
+} from '#lib/domain/conversation.ts';
+import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import { updateConversation } from './conversation-writes.ts';
 import type { SendAckDeps, SendAckResult } from './send-ack-deps.ts';
@@ -45,4 +52,14 @@ export async function refusedForNumber(
     providerCode: error.providerCode,
   });
   return { kind: 'skipped', reason };
+}
+
+/**
+ * Whether a call's route leads to a number the provider reported takes no SMS (Contact.noSmsAt,
+ * a landline): an agent's text there is refused at once (409 NO_ROUTE: call them back), not sent
+ * to come back undelivered. One read, for a reply on a call only.
+ */
+export async function callerTakesNoSms(store: Pick<ConversationStore, 'getContact'>, route: ReplyRoute) {
+  if (route.channel !== 'voice') return false;
+  return !!(await store.getContact(phoneContactKey(route.customer)))?.noSmsAt;
 }

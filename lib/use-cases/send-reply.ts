@@ -25,6 +25,7 @@ import { earlierTry, type OutboundOf } from './reply-earlier-try.ts';
 import { finishReply, otherOpenConversation, type ReplyResult, storeReply } from './reply-records.ts';
 import { replyWindow } from './reply-window.ts';
 import { UNCERTAIN_WAIT_MS } from './send-once.ts';
+import { callerTakesNoSms } from './send-refused.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
@@ -102,7 +103,9 @@ export async function sendReply(
   // to another number of our WhatsApp account, from none (we send from ours only).
   const sendChannel = route ? sendChannelOf(route) : null;
   const sender = route ? deps.senders(route.provider, route.channel, route.businessId) : undefined;
-  if (!route || !sender || !sendChannel) return { kind: 'no-route', channel };
+  // (nor to a caller whose number the provider reported takes no SMS: call them back)
+  if (!route || !sender || !sendChannel || (await callerTakesNoSms(deps.store, route)))
+    return { kind: 'no-route', channel };
   // Sending there is switched off in this deployment (configured by half): refused up front, so
   // that the agent knows at once, and the same key sends it once the configuration is completed.
   if (sender.switchedOff) return { kind: 'switched-off', provider: route.provider };

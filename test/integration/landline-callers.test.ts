@@ -161,4 +161,26 @@ describe('A caller from a landline', () => {
       expect(await sb.outbox()).toHaveLength(1);
     });
   }
+
+  it("should refuse an agent's text to a caller Twilio reported as a landline at once (409 NO_ROUTE), sending nothing", async () => {
+    // Prepare: the call's SMS ack came back 30006
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    await call(sb, US_LANDLINE);
+    const [sms] = await sb.outbox();
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+    const [conversation] = await conversationsOf(sb);
+
+    // Act: an agent answers the call by text
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Oddzwonię po 14.' });
+
+    // Assess: told at once to call them back, not after another undelivered SMS
+    expect(reply.status).toBe(409);
+    expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('NO_ROUTE');
+    expect(await sb.outbox()).toHaveLength(1);
+  });
 });
