@@ -63,8 +63,9 @@ const FOLD: Readonly<Record<string, string>> = {
   ż: 'z',
 };
 
-// Links, addresses and order numbers are not language; an apostrophe is part of "don't".
-const NOT_LANGUAGE = /\bhttps?:\/\/\S+|\bwww\.\S+|\S+@\S+/giu;
+// Links, addresses and order numbers are not language, nor the kind of a WhatsApp message the
+// Cloud API cannot pass on ("⚠️ [poll_creation]", normalize-whatsapp.ts); an apostrophe is part of "don't".
+const NOT_LANGUAGE = /\bhttps?:\/\/\S+|\bwww\.\S+|\S+@\S+|⚠️ \[[\w-]*\]/giu;
 const WORD = /\p{L}+(?:['’]\p{L}+)*/gu;
 
 function wordScore(word: string, cues: LanguageCues): number {
@@ -97,7 +98,7 @@ function cachedWordScore(word: string, locale: Locale): number {
 }
 
 // Most messages hold no link or address: skip the replace (and its backtracking) for them.
-const MAY_HOLD_NON_LANGUAGE = /[@:]|www\./i;
+const MAY_HOLD_NON_LANGUAGE = /[@:]|www\.|⚠️ \[/iu;
 
 /** A detection: the locale to use and whether the text really said so. */
 export type LocaleDetection = { locale: Locale; confident: boolean };

@@ -486,6 +486,49 @@ describe('every channel through the same store and worker', () => {
     expect(after).toMatchObject({ awaiting: 'no-reply-needed' });
   });
 
+  // Found at stop 33: Meta's "Unsupported messages webhook reference": what the Cloud API cannot
+  // pass on (a poll; an edit, for a number not on the WhatsApp Business app; a pin) comes as `type:
+  // unsupported`, `unsupported.type` naming it. It was an empty message: the agent saw nothing, and
+  // an edit after our reply was acknowledged as a new question.
+  it('should show a WhatsApp Cloud unsupported message for what it is, and take an unsupported edit as an edit', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const unsupported = (from: string, kind: string) => {
+      const payload = whatsappCloud(from, '');
+      const value = payload.entry[0]?.changes[0]?.value;
+      const { text: _text, ...message } = value?.messages[0] ?? {};
+      if (value)
+        value.messages[0] = {
+          ...message,
+          type: 'unsupported',
+          unsupported: { type: kind },
+          errors: [{ code: 131051, title: 'Message type unknown' }],
+        };
+      return payload;
+    };
+
+    // Act: one customer sends a poll; another edits a message after our reply
+    await sb.postMeta(unsupported('48601234567', 'poll_creation'));
+    await sb.postMeta(whatsappCloud('48601234568', 'Gdzie jest paczka?'));
+    await sb.drain();
+    const asking = (await conversations(sb)).find((c) => c.contact.key === 'phone:+48601234568');
+    expect((await sb.act(`/conversations/${asking?.id}/replies`, { text: 'Już sprawdzam.' })).status).toBe(
+      201,
+    );
+    sb.clock.advance(30 * 60_000);
+    await sb.postMeta(unsupported('48601234568', 'edit'));
+    await sb.drain();
+
+    // Assess: the poll shown and acknowledged as any message; the edit shown, not acknowledged
+    const all = await conversations(sb);
+    const poll = all.find((c) => c.contact.key === 'phone:+48601234567');
+    expect((await messagesOf(sb, poll?.id as string))[0]?.text).toBe('⚠️ [poll_creation]');
+    expect(poll?.ack?.state).toBe('sent');
+    const texts = (await messagesOf(sb, asking?.id as string)).filter((m) => m.direction === 'inbound');
+    expect(texts.map((m) => m.text)).toEqual(['Gdzie jest paczka?', '✏️']);
+    expect((await sb.outbox()).filter((entry) => entry.automatic)).toHaveLength(2);
+  });
+
   // Found at stop 26: Meta's "Business-scoped user IDs" page: a WhatsApp user with a username
   // whose number the business has not exchanged messages with in 30 days writes with no `from`
   // and no `wa_id`, only `from_user_id` (the BSUID). Such a message failed the schema: skipped,

@@ -28,9 +28,23 @@ function contactNameOf(context: WhatsAppContext, message: WhatsAppMessage): stri
 // the record, and asks nothing.
 const WHATSAPP_IGNORED = new Set(['reaction', 'system', 'request_welcome', 'ephemeral', 'revoke']);
 
-/** What an edit says: its new content's text ("✏️ …"), a message's own otherwise. */
+const WHATSAPP_IGNORED_UNSUPPORTED = new Set(['pin', 'revoke', 'reaction']);
+
+/** Whether the message is an edit of one the customer sent, its content given or not. */
+const isEdit = (message: WhatsAppMessage) =>
+  message.type === 'edit' || (message.type === 'unsupported' && message.unsupported?.type === 'edit');
+
+/**
+ * What an edit says: its new content's text ("✏️ …", only "✏️" where the Cloud API cannot pass it
+ * on); what the Cloud API cannot pass on, named ("⚠️ [poll_creation]", no language: locale.ts); a message's
+ * own text otherwise.
+ */
 function textOf(message: WhatsAppMessage, caption: string | undefined): string {
-  if (message.type !== 'edit') return whatsappText(message, caption);
+  if (message.type === 'unsupported' && !isEdit(message)) {
+    const kind = message.unsupported?.type?.replace(/[^\w-]/g, '');
+    return kind ? `⚠️ [${kind}]` : '⚠️';
+  }
+  if (!isEdit(message)) return whatsappText(message, caption);
   const edited = { id: message.id, type: 'text', ...message.edit?.message };
   return `✏️ ${whatsappText(edited, whatsappMedia(edited).caption)}`.trimEnd();
 }
@@ -55,6 +69,9 @@ function whatsappMessage(
 ): InboundEvent {
   if (message.type === 'system') return whatsappSystem(message);
   if (WHATSAPP_IGNORED.has(message.type)) return ignored(`whatsapp-${message.type.replaceAll('_', '-')}`);
+  // A pin (or an unpin) of a message, or a deletion, the Cloud API cannot pass on: nothing said.
+  if (message.type === 'unsupported' && WHATSAPP_IGNORED_UNSUPPORTED.has(message.unsupported?.type ?? ''))
+    return ignored('whatsapp-unsupported');
   // A user with a username may come without a number, as their BSUID only (the schema lets
   // no message through without one or the other): a contact of its own, answered at the BSUID.
   const from = message.from === undefined ? (message.from_user_id ?? '') : `+${message.from}`;
@@ -89,7 +106,7 @@ function whatsappMessage(
   const keyword = message.type === 'text' ? keywordOf(inbound.text, 'whatsapp') : undefined;
   if (keyword) markKeyword(inbound, keyword);
   // A correction of what they wrote, not a new question: shown, joining the episode, never acknowledged.
-  if (message.type === 'edit') inbound.noAckReason = 'edited';
+  if (isEdit(message)) inbound.noAckReason = 'edited';
   // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
   // only, and a customer must not hear from a number they never wrote to (nor could: no open
   // window there). Its STOP still stops the contact.

@@ -174,6 +174,12 @@ export const WhatsAppMessageSchema = z
       })
       .optional()
       .catch(undefined),
+    // What the Cloud API cannot pass on (`type: unsupported`, Meta's "Unsupported messages webhook
+    // reference"): its kind, e.g. `poll_creation`, `edit` (for a number not on the app), `pin`.
+    unsupported: z
+      .looseObject({ type: z.string().max(64).optional() })
+      .optional()
+      .catch(undefined),
   })
   .refine(
     (message) =>

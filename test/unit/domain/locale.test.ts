@@ -88,6 +88,7 @@ describe('detectLocale', () => {
     ['an email address', 'where@example.com'],
     ['mixed half and half', 'Thanks! Dzięki!'],
     ['a stray diacritic', 'ż'],
+    ['a WhatsApp message the Cloud API cannot pass on', '⚠️ [scheduled_call]'],
   ])('should not be confident about %s (%j)', (_name, text) => {
     // Act
     const pl = detectLocale(text, { supported: LOCALES, fallback: 'pl' });

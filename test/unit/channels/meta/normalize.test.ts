@@ -493,7 +493,13 @@ describe('normalizeMetaWebhook: WhatsApp', () => {
       { type: 'audio', audio: { id: '987', mime_type: 'audio/ogg; codecs=opus', voice: true } },
       '',
     ],
-    ['an unsupported type', { type: 'unsupported', errors: [{ code: 131051 }] }, ''],
+    // Found at stop 33: stored empty, the agent saw nothing of it.
+    ['an unsupported type', { type: 'unsupported', errors: [{ code: 131051 }] }, '⚠️'],
+    [
+      'an unsupported poll',
+      { type: 'unsupported', unsupported: { type: 'poll_creation' }, errors: [{ code: 131051 }] },
+      '⚠️ [poll_creation]',
+    ],
     // Found at stop 24: these three kept no text, and were stored empty.
     [
       'two shared contact cards',
