@@ -11,6 +11,7 @@ import type {
   OpenConversationClaim,
 } from '#lib/ports/conversation-store.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { textedUs } from './dynamodb-contacts.ts';
 import { MARSHALL, parseContact, StoreItems, strip } from './dynamodb-store-items.ts';
 
 // The contact's last acknowledgement and our last reply, written with the write that ends its
@@ -57,7 +58,8 @@ export class DynamoDbContactClaims extends StoreItems {
       'SET #open = :candidate, claimToken = :token, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
       'optedOut = if_not_exists(optedOut, :false)' +
       (listed ? '' : ', conversationIds = list_append(if_not_exists(conversationIds, :none), :ids)') +
-      ' ADD channels :channel';
+      ' ADD channels :channel' +
+      (textedUs(touch.channel) ? ' REMOVE noSmsAt' : '');
     if (touch.name) {
       names['#name'] = 'name';
       values[':name'] = touch.name;

@@ -102,7 +102,7 @@ export class DynamoDbContacts extends StoreItems {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: `SET ${set.join(', ')} ADD channels :channel`,
+          UpdateExpression: `SET ${set.join(', ')} ADD channels :channel${textedUs(touch.channel) ? ' REMOVE noSmsAt' : ''}`,
           ConditionExpression: 'attribute_exists(pk)',
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: marshall(
@@ -173,4 +173,12 @@ export class DynamoDbContacts extends StoreItems {
       ),
     );
   }
+}
+
+/**
+ * A number that texted us takes SMS, whatever the provider once reported (Contact.noSmsAt, a
+ * landline): the claim or touch of its message forgets that, in the same write.
+ */
+export function textedUs(channel: ContactTouch['channel']): boolean {
+  return channel === 'sms' || channel === 'mms';
 }

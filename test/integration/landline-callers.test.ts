@@ -183,4 +183,32 @@ describe('A caller from a landline', () => {
     expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('NO_ROUTE');
     expect(await sb.outbox()).toHaveLength(1);
   });
+
+  it('should text a number Twilio once reported as a landline again after it texted us itself (it takes SMS after all)', async () => {
+    // Prepare: the first call's SMS ack came back 30006; an agent called back and resolved
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    await call(sb, US_LANDLINE);
+    const [sms] = await sb.outbox();
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+    const [first] = await conversationsOf(sb);
+    await sb.act(`/conversations/${first?.id}/resolve`, {});
+
+    // Act: later the number texts us (ported to a mobile, or a line that takes SMS now), then calls
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await sb.postSms({ From: US_LANDLINE, Body: 'Hello, where is my order?' });
+    await sb.drain();
+    const texted = (await conversationsOf(sb)).find((c) => c.id !== first?.id);
+    await sb.act(`/conversations/${texted?.id}/resolve`, {});
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await call(sb, US_LANDLINE);
+
+    // Assess: the text's ack, then the call's SMS ack: the number takes SMS
+    expect((await sb.outbox()).map((entry) => entry.to)).toEqual([US_LANDLINE, US_LANDLINE, US_LANDLINE]);
+    expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
+  });
 });
