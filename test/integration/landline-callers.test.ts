@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
@@ -53,6 +56,52 @@ describe('A caller from a landline', () => {
 
   afterEach(async () => {
     await sb.stop();
+  });
+
+  // Stop 33 (merge): the 30006 callback landing between the worker's alias and settling writes
+  // kept the spoken ack without its ack.sent, relying on the worker's announcement ahead. When
+  // that announcement failed (the event bus down just then), the ack was never announced.
+  it('should announce the spoken ack once the event bus is back when the 30006 callback lands while the worker is marking the SMS sent and the bus is down', async () => {
+    // Prepare: the event bus (the local sink's folder) goes down right after the worker wrote the
+    // SMS's provider id, and Twilio's callback is posted then
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-bus-'));
+    const bus = join(dir, 'bus');
+    await mkdir(bus);
+    sb = await startTestSwitchboard({ eventsPath: join(bus, 'events.jsonl') });
+    let callback = 0;
+    const race = afterCall(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input: Record<string, unknown>) =>
+          ((input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '').startsWith('PMID#twilio:'),
+      },
+      async () => {
+        await rename(bus, `${bus}-down`);
+        const [sms] = await sb.outbox();
+        callback = (
+          await sb.postTwilio('status', 'status-undelivered-30007', {
+            MessageSid: sms?.providerMessageId,
+            ErrorCode: '30006',
+            To: US_LANDLINE,
+          })
+        ).status;
+      },
+    );
+
+    // Act: the call; the worker's announcement fails; the bus comes back; the sweeps
+    await call(sb, US_LANDLINE);
+    await rename(`${bus}-down`, bus);
+    await sweepFor(sb, 10);
+
+    // Assess: the spoken ack announced, under one id
+    const events = await sb.events();
+    await rm(dir, { recursive: true, force: true });
+    expect(race.fired).toBe(true);
+    expect(callback).toBe(200);
+    const sent = events.filter((event) => event.type === 'ack.sent');
+    expect(new Set(sent.map((event) => event.id)).size).toBe(1);
+    expect(events.map((event) => event.type)).not.toContain('ack.failed');
   });
 
   it('should keep the call-back the greeting promised as the ack when Twilio reports its SMS undelivered to a landline (30006), unalarmed and measured', async () => {
@@ -153,8 +202,13 @@ describe('A caller from a landline', () => {
       expect(callback).toBe(200);
       const [conversation] = await conversationsOf(sb);
       expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
-      const types = (await sb.events()).map((event) => event.type);
-      expect(types.filter((type) => type === 'ack.sent')).toHaveLength(1);
+      // Said once: a copy under the same id is what a consumer drops (the worker's early
+      // announcement and the callback's outbox, both kept so a bus failure loses neither)
+      const events = await sb.events();
+      const types = events.map((event) => event.type);
+      expect(new Set(events.filter((event) => event.type === 'ack.sent').map((event) => event.id)).size).toBe(
+        1,
+      );
       expect(types).not.toContain('ack.failed');
       expect(metrics.total('AcksFailedAfterSend')).toBe(0);
       await sweepFor(sb, 26 * 60);
