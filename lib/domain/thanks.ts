@@ -1,5 +1,5 @@
 import { withoutDiacritics } from './keywords.ts';
-import { type InboundMessage, isWholeText } from './message.ts';
+import { type InboundMessage, isWholeText, type Media } from './message.ts';
 
 /**
  * A customer message that only says thanks ("Dziękuję!", "dzięki wielkie", "Thank you so much!",
@@ -128,6 +128,18 @@ function subjectAddsNothing(subject: string | undefined): boolean {
 }
 
 /**
+ * The most an image inside a mail's text weighs when it is a signature's logo or icon (a few KB,
+ * tens at most). iPhone Mail and Gmail put a photo or a pasted screenshot inside the text the same
+ * way (inline, a Content-ID): hundreds of KB, the customer's to show, never a mere signature.
+ */
+const SIGNATURE_IMAGE_MAX_BYTES = 50 * 1024;
+
+/** An image shown inside a mail's text small enough to be a signature's logo (its size known). */
+function isSignatureImage(media: Media): boolean {
+  return media.inline === true && media.size !== undefined && media.size <= SIGNATURE_IMAGE_MAX_BYTES;
+}
+
+/**
  * Marks a customer's message that only says thanks as nobody's to answer (`noAckReason:
  * 'thanks'`); any other message, one a channel already gave a reason, a keyword (STOP, START)
  * or a call, and a new mail whose subject asks something, are returned as they are.
@@ -135,9 +147,9 @@ function subjectAddsNothing(subject: string | undefined): boolean {
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  // A long mail's own whole text beside it, or an image inside its text (a signature's logo), is
-  // no attachment of the customer's.
-  const attached = message.media.filter((media) => !isWholeText(media) && media.inline !== true).length;
+  // A long mail's own whole text beside it, or a small image inside its text (a signature's logo),
+  // is no attachment of the customer's.
+  const attached = message.media.filter((media) => !isWholeText(media) && !isSignatureImage(media)).length;
   return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;

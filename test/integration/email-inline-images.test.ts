@@ -180,4 +180,55 @@ describe('a mail signed with an inline logo', () => {
       ['potwierdzenie.pdf', false],
     ]);
   });
+
+  it('should acknowledge "Dziękuję!" with a photo the phone put inside the mail (iPhone Mail), a photo being no logo', async () => {
+    // Prepare: iPhone Mail sends a photo as an inline part with a Content-ID (shown in the text),
+    // as Outlook sends a logo; only its size tells it from one (a logo: a few KB).
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+    const b64 = (bytes: Buffer | string) =>
+      Buffer.from(bytes)
+        .toString('base64')
+        .replace(/(.{76})/g, '$1\r\n');
+    const iphone = [
+      `From: ${FROM}`,
+      'To: Anna Kowalska <anna@mg.sklep.example>',
+      'Subject: Re: Reklamacja zamówienia 1234',
+      'Date: Wed, 11 Nov 2026 08:30:00 +0100',
+      'Message-ID: <iphone-photo@firma.example>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="mix"',
+      '',
+      '--mix',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64('Dziękuję!'),
+      '--mix',
+      'Content-Type: image/jpeg; name="IMG_0042.jpeg"',
+      'Content-Disposition: inline; filename="IMG_0042.jpeg"',
+      'Content-Id: <8D3A1F5E-1234-4C2B-9A7E-0F1E2D3C4B5A>',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64(Buffer.alloc(300_000, 7)),
+      '--mix',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64("\n\nWysłane z iPhone'a"),
+      '--mix--',
+      '',
+    ].join('\r\n');
+
+    // Act
+    await postSesMail(sb, iphone);
+    await sb.drain();
+
+    // Assess
+    const { conversation, messages } = await shown();
+    expect(conversation).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+    expect(messages[0]?.media).toEqual([
+      expect.objectContaining({ name: 'IMG_0042.jpeg', size: 300_000, inline: true }),
+    ]);
+    expect((await sb.outbox()).map((sent) => sent.to)).toEqual(['jan.nowak@firma.example']);
+  });
 });
