@@ -39,6 +39,11 @@ describe('an autoresponder known only by its subject', () => {
     'Automatic reply: Re: Invoice question',
     'Auto-Reply: Invoice question',
     'Abwesenheitsnotiz: Re: Rechnung',
+    // Older Exchange, cPanel's and many hosting autoresponders.
+    'Out of Office Reply: Re: Invoice question',
+    // A Mac writes "ź" decomposed (z and a combining acute), a webmail may space with NBSP.
+    'Automatyczna odpowiedz\u0301: Re: Pytanie o fakturę',
+    'Out\u00a0of\u00a0Office: Re: Invoice question',
   ])('should record and never acknowledge a mail whose subject is "%s"', async (subject) => {
     // Prepare
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });

@@ -46,8 +46,14 @@ const MAX_ANSWER_ADDRESS = 320 - 'email:'.length;
 // The subjects autoresponders put before the subject they answer (Outlook, Exchange, webmail and
 // vacation rules in Polish, English and German), ended by a colon: a person's subject only
 // mentions them ("Re: Dlaczego dostaję automatyczną odpowiedź?"), never opens with one of these.
+// Read as NFC with every space a plain one: a Mac writes "ź" decomposed, a webmail may space with NBSP.
 const AUTO_REPLY_SUBJECT =
-  /^\s*(automatyczna odpowied[zź]|odpowied[zź] automatyczna|autoodpowied[zź]|out of (the )?office( auto-?reply)?|automatic reply|auto[- ]?reply|auto[- ]?response|abwesenheitsnotiz|automatische antwort)\s*:/iu;
+  /^\s*(automatyczna odpowied[zź]|odpowied[zź] automatyczna|autoodpowied[zź]|out of (the )?office( auto-?reply| reply)?|automatic reply|auto[- ]?reply|auto[- ]?response|abwesenheitsnotiz|automatische antwort)\s*:/iu;
+
+/** Whether a subject opens as an autoresponder's does (AUTO_REPLY_SUBJECT), whatever its Unicode form or spaces. */
+function autoReplySubject(subject: string): boolean {
+  return AUTO_REPLY_SUBJECT.test(subject.normalize('NFC').replace(/\s+/gu, ' '));
+}
 
 const SUPPRESS_TOKENS = new Set(['all', 'oof', 'autoreply']);
 
@@ -112,7 +118,7 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   const fromHeaders = headerReason(headers);
   if (fromHeaders) return fromHeaders;
   // Older webmail and hand-written vacation rules mark an out-of-office by its subject alone.
-  if (input.subject && AUTO_REPLY_SUBJECT.test(input.subject)) return 'auto-reply-subject';
+  if (input.subject && autoReplySubject(input.subject)) return 'auto-reply-subject';
   // A no-reply From or a sending service's bounce return path (bounces+…@) says nobody reads
   // answers there. A mail that asks for them at a person's address (a contact form's, the
   // customer as Reply-To) is answered there: only that address is judged.
