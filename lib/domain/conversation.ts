@@ -50,6 +50,7 @@ export {
   markLookUpsEnqueued,
   owingLookUp,
   owingReplacedTry,
+  replacedSent,
   settleLookUp,
 } from './conversation/look-ups.ts';
 export { deferOutbox, hasUndeliveredEvents, MAX_OUTBOX_EVENTS, spillOutbox } from './conversation/outbox.ts';

@@ -8,6 +8,7 @@ import {
   claimAck,
   deadLetteredAt,
   isRedrive,
+  replacedSent,
   type Slot,
   settleAck,
   stateNewPromise,
@@ -50,6 +51,14 @@ async function claim(
         return looked.result;
       }
       continue;
+    }
+    // Delivered again (its worker died) after the next episode's job took its slot: that worker
+    // may have stored the message and died before the write that announces it (owingReplacedTry).
+    if (!owed && !firstDelivery && inSlot && inSlot.episode > job.episode) {
+      const found = await replacedTryStored(deps, current, slot, job);
+      if (found && (await trySave(deps.store, delivered(found.next), current.version)))
+        return { kind: 'sent', messageId: found.messageId };
+      if (found) continue;
     }
     const ended = ackNoLongerNeeded(current, job.episode);
     // A dead-lettered ack of an episode that ended since, whose last try may have reached the
@@ -213,6 +222,33 @@ async function afterLinkedAck(
 function channelStillOff(deps: SendAckDeps, conversation: Conversation): boolean {
   const { provider, channel, businessId } = conversation.route;
   return deps.senders(provider, channel, businessId)?.switchedOff === true;
+}
+
+/**
+ * The first try of a job whose slot a later episode's job holds, found stored (its worker sent it
+ * and died before settling): its provider-id alias written (with any status held for it) and its
+ * `*.sent` announced (replacedSent). Null when not stored, or already in the outbox.
+ */
+async function replacedTryStored(
+  deps: SendAckDeps,
+  current: Conversation,
+  slot: Slot,
+  job: AckJob,
+): Promise<{ next: Conversation; messageId: string } | null> {
+  const messageId = ackTryMessageId(current.id, { episode: job.episode }, slot);
+  const sent = await deps.store.getMessage(messageId);
+  if (!sent) return null;
+  if (sent.providerMessageId) {
+    const early = await deps.store.putProviderAlias(sent.provider, sent.providerMessageId, messageId);
+    if (early) await applyDelivery(deps, sent, early);
+  }
+  const next = replacedSent(
+    current,
+    slot,
+    { episode: job.episode },
+    { at: new Date(sent.createdAt), messageId },
+  );
+  return next === current ? null : { next, messageId };
 }
 
 /**

@@ -275,6 +275,51 @@ describe('events for downstream tools', () => {
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
   });
 
+  // Stop 33 review: the same race, but the worker dies right after storing the ack and its alias
+  // (a Lambda timeout), before announcing it: its job's redelivery found the slot another
+  // episode's and did nothing, so the customer's ack was recorded but never announced.
+  it("should deliver a sent ack's ack.sent when its worker died after storing it while the next episode took its slot", async () => {
+    // Prepare: the worker's alias write is applied, then it dies; just before, an agent answers
+    // and the customer writes back
+    await startWithSinkIn('bus', { create: true });
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'after',
+      match: pkStartsWith('PMID#'),
+    });
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#') },
+      async () => {
+        const id = (await openConversation())?.id as string;
+        sb.clock.advance(30_000);
+        expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła.' })).status).toBe(201);
+        sb.clock.advance(30_000);
+        await sb.postSms({
+          From: '+48601234567',
+          Body: 'Dziękuję, a kiedy dojdzie?',
+          MessageSid: twilioSid('SM'),
+        });
+      },
+    );
+
+    // Act: the job is delivered again; the sweeper runs
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    sb.clock.advance(sb.config.ack.graceMs + 1_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the first episode's ack went once and is announced; every number delivered
+    expect([meanwhile.fired, crash.fired]).toEqual([true, 1]);
+    expect((await sb.outbox()).filter((sent) => sent.automatic)).toHaveLength(1);
+    const events = await sb.events();
+    const firstAck = events.filter((event) => event.type === 'ack.sent' && event.data.episode === 1);
+    expect(firstAck).toHaveLength(1);
+    const numbers = events.map((event) => Number(event.sequence));
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
+  });
+
   it("should keep a sent ack's events in the outbox when they cannot be announced, and deliver them once later", async () => {
     // Prepare: the sink works for the inbound message, then its folder goes away
     const sinkDir = await startWithSinkIn('sink', { create: true });

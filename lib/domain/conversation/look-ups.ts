@@ -49,6 +49,27 @@ export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): 
 }
 
 /**
+ * A try of a job whose slot the next episode's job took while it was being sent, known to have
+ * gone (its worker's settle, or a redelivery of its job that finds it stored after its worker
+ * died): announced (`*.sent`) under the id its worker announces ahead, in this write's outbox
+ * too, for when that announcement failed or never came (the slot's job is another's now, so
+ * nothing else would say it went). The same conversation when the slot is not another's.
+ */
+export function replacedSent(
+  conversation: Conversation,
+  slot: Slot,
+  job: Pick<Ack, 'episode' | 'resends'>,
+  sent: { at: Date; messageId: string },
+): Conversation {
+  const inSlot = conversation[slot];
+  if (!inSlot || inSlot.episode <= job.episode) return conversation;
+  const { episode, resends } = job;
+  const occurrence = resends ? `${episode}:resend:${resends}` : String(episode);
+  const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
+  return withEvent(conversation, type, occurrence, sent.at, { episode, messageId: sent.messageId });
+}
+
+/**
  * The worker's settle of a job whose slot the next episode's job took while it was being sent
  * (owingLookUp keeps only a job at rest): a try that ended uncertain, or one that keeps an
  * earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one at
@@ -62,14 +83,7 @@ export function owingReplacedTry(
 ): Conversation {
   const inSlot = conversation[slot];
   if (!inSlot || inSlot.episode <= sending.episode) return conversation;
-  // Sent: announced under the id its worker announces ahead (in this write's outbox too, for when
-  // that announcement failed: the slot's job is another's now, so nothing else would say it went).
-  if (outcome.state === 'sent') {
-    const { episode, resends } = sending;
-    const occurrence = resends ? `${episode}:resend:${resends}` : String(episode);
-    const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
-    return withEvent(conversation, type, occurrence, outcome.at, { episode, messageId: outcome.messageId });
-  }
+  if (outcome.state === 'sent') return replacedSent(conversation, slot, sending, outcome);
   if (outcome.state !== 'pending' && outcome.state !== 'failed') return conversation;
   if (conversation.lookUps?.some((l) => l.slot === slot && l.episode === sending.episode))
     return conversation;
