@@ -1,6 +1,7 @@
 // Conversation listings: agents' pages by status, channel, assignee or waiting, and the sweeper's due ones.
 
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   awaitingOf,
   CHANNEL_WAIT_REASON,
@@ -16,6 +17,13 @@ import { waitingBase } from './dynamodb-sweep-keys.ts';
 const conversationKey = tableKeyFromSortKey('CONV', 'CONV');
 
 /** Every listing a Query per shard of one index, whatever the table holds. */
+/** What the channel-waiting count reads of a waiting conversation (its projection). */
+type WaitingEntry = {
+  id: string;
+  ack?: { after?: { conversationId?: string } };
+  notice?: { state?: string; reason?: string };
+};
+
 export class DynamoDbConversationListings extends StoreItems {
   readonly #shards: ShardCount;
 
@@ -107,7 +115,12 @@ export class DynamoDbConversationListings extends StoreItems {
   }
 
   async countWaitingForChannel(channel: string, upTo: number): Promise<number> {
-    let count = 0;
+    // Customers waiting, not acks: an ack that waits after the same person's ack in their other
+    // key's conversation (Ack.after, a linked WhatsApp pair) is counted in that one while it
+    // waits here too; once that one no longer waits (resolved, answered), this one is owed on its
+    // own and counted. A late notice that waits counts whatever the ack does.
+    const waiting = new Set<string>();
+    const twins: Array<{ id: string; after: string }> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const result = await this.client.send(
@@ -115,32 +128,34 @@ export class DynamoDbConversationListings extends StoreItems {
           TableName: this.table,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk',
-          // Customers waiting, not acks: an ack that waits after the same person's ack in their
-          // other key's conversation (Ack.after, a linked WhatsApp pair) is that one's twin, sent
-          // only if that one does not go; counted when its late notice waits.
-          FilterExpression:
-            'attribute_not_exists(#ack.#after) OR (#notice.#state = :pending AND #notice.#reason = :wait)',
+          ExpressionAttributeValues: { ':pk': { S: waitingBase(channel) } },
+          ProjectionExpression: '#id, #ack.#after.#conversationId, #notice.#state, #notice.#reason',
           ExpressionAttributeNames: {
+            '#id': 'id',
             '#ack': 'ack',
             '#after': 'after',
+            '#conversationId': 'conversationId',
             '#notice': 'notice',
             '#state': 'state',
             '#reason': 'reason',
           },
-          ExpressionAttributeValues: {
-            ':pk': { S: waitingBase(channel) },
-            ':pending': { S: 'pending' },
-            ':wait': { S: CHANNEL_WAIT_REASON },
-          },
-          Select: 'COUNT',
-          Limit: upTo - count,
+          Limit: upTo - waiting.size,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      count += result.Count ?? 0;
+      for (const item of result.Items ?? []) {
+        const { id, ack, notice } = unmarshall(item) as WaitingEntry;
+        waiting.add(id);
+        const noticeWaits = notice?.state === 'pending' && notice.reason === CHANNEL_WAIT_REASON;
+        if (ack?.after?.conversationId && !noticeWaits) twins.push({ id, after: ack.after.conversationId });
+      }
       start = result.LastEvaluatedKey;
-    } while (start && count < upTo);
-    return count;
+    } while (start && waiting.size < upTo);
+    // Two that wait for each other (linkedAckVerdict): the one with the lower id is counted.
+    const afterOf = new Map(twins.map((twin) => [twin.id, twin.after]));
+    const counted = (twin: { id: string; after: string }) =>
+      afterOf.get(twin.after) === twin.id && twin.id < twin.after;
+    return waiting.size - twins.filter((twin) => waiting.has(twin.after) && !counted(twin)).length;
   }
 }
 

@@ -279,8 +279,9 @@ export interface ConversationStore {
   ): Promise<ConversationPage>;
   /**
    * How many customers wait for `channel`'s configuration: the conversations so waiting (their
-   * index entries counted, not returned), but for an ack that waits after its linked twin's
-   * (Ack.after: one person, one ack), counting no further than about `upTo`.
+   * index entries read, their ids and links only), but for an ack that waits after its linked
+   * twin's while that one waits too (Ack.after: one person, one ack; of two that wait for each
+   * other, one), counting no further than about `upTo`.
    */
   countWaitingForChannel(channel: string, upTo: number): Promise<number>;
 }

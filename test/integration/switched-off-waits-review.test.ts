@@ -409,4 +409,54 @@ describe('waits for a switched-off Meta channel, when the fix names several send
     expect(waitingCustomers).toBe(1);
     expect(graph.taken).toHaveLength(1);
   });
+
+  it('should count the customer of a linked WhatsApp pair waiting for the token still once after an agent resolves the first conversation, and send that ack once it is set', async () => {
+    // Prepare: the customer writes with their BSUID, then with their number (the number's ack
+    // waits after the BSUID's: Ack.after), both waiting for the token
+    graph = await startFakeMeta();
+    sb = await startTestSwitchboard({
+      graphBaseUrl: graph.url,
+      env: { NODE_ENV: 'production', AGENT_API_TOKEN: PRODUCTION_TOKEN, SES_FROM_ADDRESS: 'a@example.com' },
+    });
+    graph.useClock(sb.clock);
+    const off = sb.redeploy(DEFAULT_BUSINESS_CONFIG, {
+      WHATSAPP_ACCESS_TOKEN: '',
+      WHATSAPP_PHONE_NUMBER_ID: '',
+    });
+    const bsuid = 'PL.13491208655302741918';
+    const bsuidOnly = whatsappUserText(
+      'Czy macie to w innym kolorze?',
+      { bsuid, number: undefined },
+      'wamid.review-c1',
+      1763986401,
+    );
+    expect((await off.postMeta(bsuidOnly)).status).toBe(200);
+    await off.drain();
+    sb.clock.advance(20_000);
+    const both = whatsappUserText(
+      'Podaję numer, proszę o telefon',
+      { bsuid, number: '48601234567' },
+      'wamid.review-c2',
+      1763986421,
+    );
+    expect((await off.postMeta(both)).status).toBe(200);
+    await off.drain();
+    await runFor(sb, off, 30);
+    const open = (await sb.runtime.store.listConversations({ status: 'open', limit: 10 })).items;
+    const first = open.find((conversation) => conversation.ack && !conversation.ack.after);
+
+    // Act: an agent resolves the BSUID's conversation (answered by phone); the switched-off
+    // deployment runs on; then the token
+    expect(
+      (await off.act(`/conversations/${first?.id}/resolve`, {}, { token: PRODUCTION_TOKEN })).status,
+    ).toBe(200);
+    await runFor(sb, off, 30);
+    const waitingCustomers = await sb.runtime.store.countWaitingForChannel('meta:whatsapp', 10);
+    await runFor(sb, sb, 30);
+
+    // Assess: the number's ack is owed on its own now: counted (the alarm's line), then sent once
+    expect(open).toHaveLength(2);
+    expect(waitingCustomers).toBe(1);
+    expect(graph.taken).toHaveLength(1);
+  });
 });
