@@ -21,7 +21,8 @@ const lastAckValues = (lastAck: LastAck) => ({
   ':lastAckAt': lastAck.at,
   ':lastAckConversation': lastAck.conversationId,
 });
-const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt';
+// Whether that reply asked something goes with it (unknown: asked, so a thanks after it stays open).
+const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt, lastReplyAsked = :lastReplyAsked';
 // Only forward, as keepLastReply: the value was read before this write, and an agent's follow-up
 // kept on the contact meanwhile is newer (ISO times of one format compare as strings). Where it
 // fails the write is tried once more without it, the newer reply kept.
@@ -76,6 +77,7 @@ export class DynamoDbContactClaims extends StoreItems {
     }
     if (touch.lastReplyAt) {
       values[':lastReplyAt'] = touch.lastReplyAt;
+      values[':lastReplyAsked'] = touch.lastReplyAsked ?? true;
       update = update.replace(' ADD', `${LAST_REPLY_UPDATE} ADD`);
     }
     let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
@@ -201,7 +203,9 @@ export class DynamoDbContactClaims extends StoreItems {
             ':id': conversationId,
             ...(claimToken ? { ':token': claimToken } : {}),
             ...(lastAck ? lastAckValues(lastAck) : {}),
-            ...(lastReplyAt ? { ':lastReplyAt': lastReplyAt } : {}),
+            ...(lastReplyAt
+              ? { ':lastReplyAt': lastReplyAt, ':lastReplyAsked': kept?.lastReplyAsked ?? true }
+              : {}),
           }),
         }),
       ),

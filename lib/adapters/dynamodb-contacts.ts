@@ -119,17 +119,18 @@ export class DynamoDbContacts extends StoreItems {
     );
   }
 
-  async keepLastReply(key: string, at: Date): Promise<void> {
+  async keepLastReply(key: string, at: Date, asked = true): Promise<void> {
     await applied(
       this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: 'SET lastReplyAt = :at',
+          // Whether it asked something, with it (unknown: asked; the thanks after it stays open).
+          UpdateExpression: 'SET lastReplyAt = :at, lastReplyAsked = :asked',
           // Only forward (ISO times of one format compare as strings); a retry is applied again.
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(lastReplyAt) OR lastReplyAt <= :at)',
-          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':asked': asked }),
         }),
       ),
     );

@@ -188,8 +188,8 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#deliveries.updateDelivery(messageId, update);
   }
 
-  keepLastReply(key: string, at: Date): Promise<void> {
-    return this.#contacts.keepLastReply(key, at);
+  keepLastReply(key: string, at: Date, asked?: boolean): Promise<void> {
+    return this.#contacts.keepLastReply(key, at, asked);
   }
 
   setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {

@@ -60,6 +60,12 @@ export const ContactSchema = z.object({
    */
   lastReplyAt: z.string().optional(),
   /**
+   * Whether that reply asked the customer something (a '?'): a bare thanks after an answer that
+   * asked nothing is recorded resolved (thanks-resolve.ts). Absent (before stop 33, or not known
+   * where it was kept): taken as asked.
+   */
+  lastReplyAsked: z.boolean().optional(),
+  /**
    * When the provider first reported that this number takes no SMS (Twilio's 30006, "Landline
    * or unreachable carrier", in a status callback): never texted again after a call, whose
    * greeting is then its only ack (ackSpokenOnly). libphonenumber's mobile metadata cannot tell

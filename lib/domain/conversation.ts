@@ -37,7 +37,12 @@ export type { ApplyInboundResult, InboundContext, NoAckReason } from './conversa
 export { lastInboundAt, lastReadableInboundAt } from './conversation/inbound-times.ts';
 export { waitingForLinkedAck } from './conversation/join-episode.ts';
 export type { LastAck } from './conversation/kept-by-contact.ts';
-export { lastReplyKept, lastSentAck } from './conversation/kept-by-contact.ts';
+export {
+  keptByContact,
+  lastReplyAskedKept,
+  lastReplyKept,
+  lastSentAck,
+} from './conversation/kept-by-contact.ts';
 export {
   assignConversation,
   readdressed,

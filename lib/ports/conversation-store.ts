@@ -61,6 +61,8 @@ export type ContactTouch = {
   lastAck?: LastAck | null;
   /** With `replacing`: our last reply on the replaced conversation (lastReplyKept), kept on the contact. */
   lastReplyAt?: string | null;
+  /** Whether that reply asked the customer something (lastReplyAskedKept); absent: taken as asked. */
+  lastReplyAsked?: boolean;
 };
 
 /** Where an alias key (`whatsapp:<BSUID>`) leads: the person's contact, and the address answers go to. */
@@ -80,7 +82,12 @@ export type ContactCarry = {
 };
 
 /** What a contact keeps of a conversation that ends: its last acknowledgement, our last reply. */
-export type ContactKeeps = { lastAck?: LastAck | null; lastReplyAt?: string | null };
+export type ContactKeeps = {
+  lastAck?: LastAck | null;
+  lastReplyAt?: string | null;
+  /** Whether that reply asked something (written with it; absent: taken as asked). */
+  lastReplyAsked?: boolean;
+};
 
 /**
  * Durable conversations, messages and contacts. Every write is a single-item conditional
@@ -161,7 +168,7 @@ export interface ConversationStore {
    * resolved one): kept on the contact, unless a later one is, so that the answer it draws,
    * which opens a new conversation, falls within the quiet time after a reply.
    */
-  keepLastReply(key: string, at: Date): Promise<void>;
+  keepLastReply(key: string, at: Date, asked?: boolean): Promise<void>;
   /** Stores a message unless one with the same id exists; returns the stored one either way. */
   putMessage(message: Message): Promise<{ created: boolean; message: Message }>;
   getMessage(id: string): Promise<Message | null>;

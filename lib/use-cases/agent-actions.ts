@@ -2,9 +2,8 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import {
   assignConversation,
   type Conversation,
+  keptByContact,
   lastReadableInboundAt,
-  lastReplyKept,
-  lastSentAck,
   reopenConversation,
   resolveConversation,
 } from '#lib/domain/conversation.ts';
@@ -141,7 +140,7 @@ export async function resolve(
       resolved.contact.key,
       resolved.id,
       now,
-      { lastAck: lastSentAck(resolved), lastReplyAt: lastReplyKept(resolved, contact) },
+      keptByContact(resolved, contact),
       contact.claimToken ?? null,
     );
   }

@@ -90,6 +90,7 @@ export async function applyStoredReply(
       context,
     ),
   );
-  if (updated?.status === 'resolved') await deps.store.keepLastReply(updated.contact.key, at);
+  if (updated?.status === 'resolved')
+    await deps.store.keepLastReply(updated.contact.key, at, asksSomething(message.text));
   return updated;
 }

@@ -6,6 +6,7 @@ import {
   type Ack,
   applyInbound,
   type Conversation,
+  lastReplyAskedKept,
   lastReplyKept,
   lastSentAck,
 } from '#lib/domain/conversation.ts';
@@ -101,6 +102,10 @@ export async function applyToConversation(
       consent: consentApplied ? inbound.consent : undefined,
       holdAckUntil,
       ackAfter: queuedAck,
+      // Our last reply on a conversation of theirs that ended: a bare thanks for it opens one resolved.
+      endedReply: contact?.lastReplyAt
+        ? { at: contact.lastReplyAt, asked: contact.lastReplyAsked ?? true }
+        : null,
     });
     if (result.kind === 'unchanged') {
       outcome = { conversation: result.conversation, ackRequested: false, delivered: [] };
@@ -112,6 +117,7 @@ export async function applyToConversation(
           ...claiming,
           lastAck: current && lastSentAck(current),
           lastReplyAt: current && lastReplyKept(current, contact),
+          ...(current ? { lastReplyAsked: lastReplyAskedKept(current, contact) } : {}),
         },
         contact?.claimToken ?? null,
       );

@@ -1,5 +1,5 @@
 import type { Contact } from '#lib/domain/contact.ts';
-import { type Conversation, lastReplyKept, lastSentAck } from '#lib/domain/conversation.ts';
+import { type Conversation, keptByContact } from '#lib/domain/conversation.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 
 // A conversation a new number's contact took over when the customer changed their number
@@ -37,7 +37,7 @@ export async function releaseTakers(
       taker.key,
       resolved.id,
       now,
-      { lastAck: lastSentAck(resolved), lastReplyAt: lastReplyKept(resolved, taker) },
+      keptByContact(resolved, taker),
       taker.claimToken ?? null,
     );
   }

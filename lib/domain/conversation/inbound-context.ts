@@ -39,6 +39,12 @@ export type InboundContext = {
   holdAckUntil?: string | undefined;
   /** The ack this episode's would wait for (Ack.after): the person's other key's, still queued. */
   ackAfter?: Ack['after'];
+  /**
+   * Our last reply to this person on a conversation of theirs that has ended (the contact's
+   * lastReplyAt, and whether it asked something): a bare thanks that opens a conversation soon
+   * after an answer that asked nothing opens it resolved (thanks-resolve.ts). Null: none kept.
+   */
+  endedReply?: { at: string; asked: boolean } | null;
 };
 
 export type ApplyInboundResult =

@@ -32,3 +32,29 @@ export function lastReplyKept(
   if (ours === null || kept === null) return ours ?? kept;
   return later(ours, kept);
 }
+
+/**
+ * Whether the reply lastReplyKept keeps asked the customer something: the conversation's own
+ * (lastReplyAsked) when it is the later one, else the one the contact holds. Not known: asked,
+ * so a thanks after it stays open for an agent (it may answer the question).
+ */
+export function lastReplyAskedKept(
+  conversation: Conversation,
+  contact: { lastReplyAt?: string; lastReplyAsked?: boolean } | null,
+): boolean {
+  const kept = lastReplyKept(conversation, contact);
+  if (kept !== null && kept === conversation.lastReplyAt) return conversation.lastReplyAsked ?? true;
+  return contact?.lastReplyAsked ?? true;
+}
+
+/** All a contact keeps of a conversation that ends (releaseOpenConversation's `kept`). */
+export function keptByContact(
+  conversation: Conversation,
+  contact: { lastReplyAt?: string; lastReplyAsked?: boolean } | null,
+): { lastAck: LastAck | null; lastReplyAt: string | null; lastReplyAsked: boolean } {
+  return {
+    lastAck: lastSentAck(conversation),
+    lastReplyAt: lastReplyKept(conversation, contact),
+    lastReplyAsked: lastReplyAskedKept(conversation, contact),
+  };
+}

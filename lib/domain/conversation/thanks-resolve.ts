@@ -34,9 +34,29 @@ export function reopenedByMessage(
 }
 
 /**
+ * How long after our answer a bare thanks is taken for thanks for it, when it opens a conversation
+ * of its own (the agent resolved the answered one): a week. Customers thank within minutes, or
+ * when the parcel or the fix arrives a few days later (over a weekend, a holiday); later than
+ * that "Dziękuję!" may be about something we do not know of, and an agent had better see it.
+ */
+export const THANKS_AFTER_ANSWER_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * Whether a conversation a thanks opens thanks for our answer on the contact's last one (the agent
+ * resolved it): that answer asked nothing, and came at most THANKS_AFTER_ANSWER_MS before.
+ */
+function answeredBefore(context: InboundContext): boolean {
+  const reply = context.endedReply;
+  if (!reply || reply.asked) return false;
+  const since = context.now.getTime() - Date.parse(reply.at);
+  return since >= 0 && since <= THANKS_AFTER_ANSWER_MS;
+}
+
+/**
  * After `result` applied the customer's thanks: the conversation resolved in the same write when
  * nothing waits there. Only when our reply answered them in it (an agent's, or a person's from
- * the provider's inbox) and asked nothing (their "ok, dziękuję" may answer a question), nobody
+ * the provider's inbox), or, for a conversation the thanks opens, on the one the agent resolved
+ * before, within THANKS_AFTER_ANSWER_MS (context.endedReply), and asked nothing (their "ok, dziękuję" may answer a question), nobody
  * waits for a person (no question of theirs since), no reply is on its way or reported undelivered
  * (the agent must see that), and nothing is to be sent. The contact keeps pointing at it: their next message reopens it (reopenedByMessage).
  * Idempotent: the thanks applied again is unchanged, and a conversation resolved stays so.
@@ -44,12 +64,15 @@ export function reopenedByMessage(
 export function resolvedAfterThanks(result: ApplyInboundResult, context: InboundContext): ApplyInboundResult {
   if (result.kind !== 'applied' || result.ackRequested || context.noAckReason !== 'thanks') return result;
   const conversation = result.conversation;
+  const answered =
+    conversation.lastReplyAt !== null
+      ? conversation.lastReplyAsked === false
+      : result.opened && answeredBefore(context);
   if (
+    !answered ||
     conversation.status !== 'open' ||
     conversation.awaitingSince === null ||
     customerWaiting(conversation) ||
-    conversation.lastReplyAt === null ||
-    conversation.lastReplyAsked !== false ||
     conversation.replyFailure !== undefined ||
     Object.keys(conversation.repliesInFlight ?? {}).length > 0 ||
     Object.keys(conversation.uncertainReplies ?? {}).length > 0

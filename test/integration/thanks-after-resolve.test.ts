@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClock } from '#test/support/clock.ts';
+import { messagingEnvelope, PAGE_ID, PSID } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// The helpdesk's daily case: the agent answers and resolves, and the customer writes only
+// "Dziękuję!". Before stop 33 that opened a new conversation under "No reply needed", which an
+// agent had to close by hand. It is recorded in a conversation born resolved (reason 'thanks'),
+// still shown in the customer's history; the customer's next question reopens it and waits as
+// it did before.
+
+const MOBILE = '+48601234567';
+
+type Listed = { id: string; status: string };
+
+describe('thanks after the agent answered and resolved', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  const listed = async (query: string): Promise<string[]> =>
+    ((await (await sb.api(`/api/conversations?${query}`)).json()) as { items: Listed[] }).items.map(
+      (c) => c.id,
+    );
+
+  const shownById = async (id: string) =>
+    (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: Record<string, unknown>;
+      messages: Array<{ direction: string; text?: string }>;
+    };
+
+  /** Wednesday 10:00 the customer asks by SMS; 10:30 the agent answers `reply` and resolves. */
+  async function answeredAndResolved(reply: string): Promise<string> {
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:30:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: reply })).status).toBe(201);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+    return id;
+  }
+
+  it('should record an SMS thanks resolved, in the customer history, and reopen it with their next question', async () => {
+    // Prepare
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    const textsBefore = (await sb.outbox()).length;
+
+    // Act: the customer thanks us (Twilio delivers it twice), the next day asks something new
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    const thanks = { From: MOBILE, Body: 'Dziękuję!', MessageSid: 'SM0123456789abcdef0123456789abcd02' };
+    await sb.postSms(thanks);
+    await sb.postSms(thanks);
+    await sb.drain();
+    const afterThanks = {
+      open: await listed('status=open'),
+      noReply: await listed('noReplyNeeded=true'),
+      resolved: await listed('status=resolved'),
+    };
+    const thanked = afterThanks.resolved.find((id) => id !== answered) as string;
+    const resolvedEvents = (await sb.events()).filter(
+      (e) => e.type === 'conversation.resolved' && e.conversationId === thanked,
+    );
+    sb.clock.set('2026-11-26T10:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+
+    // Assess: nothing left for an agent, nothing sent; the thanks is readable in its conversation
+    expect(afterThanks).toMatchObject({ open: [], noReply: [] });
+    expect(afterThanks.resolved).toHaveLength(2);
+    expect(resolvedEvents).toHaveLength(1);
+    expect(resolvedEvents[0]?.data).toMatchObject({ agent: null, reason: 'thanks' });
+    expect((await sb.outbox()).length).toBe(textsBefore + 1);
+    // The question waits for a person, promised and acknowledged, in the thanks' conversation
+    const asked = await sb.onlyOpenConversation();
+    expect(asked.id).toBe(thanked);
+    const shown = await shownById(thanked);
+    expect(shown.conversation).toMatchObject({ status: 'open', awaiting: 'reply', ack: { state: 'sent' } });
+    expect(shown.conversation.replyBy).not.toBeNull();
+    expect(shown.messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([
+      'Dziękuję!',
+      'A czy mogę jeszcze zmienić adres dostawy?',
+    ]);
+    expect(await listed('awaiting=true')).toEqual([thanked]);
+  });
+
+  it('should leave a thanks open for the agent when the resolved answer asked something', async () => {
+    // Prepare
+    await answeredAndResolved('Wyślemy nową paczkę. Czy adres jest ten sam?');
+
+    // Act
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Assess: "Dziękuję!" may answer it (yes, the same address): an agent sees it
+    const { id } = await sb.onlyOpenConversation();
+    expect((await shownById(id)).conversation).toMatchObject({ awaiting: 'no-reply-needed' });
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
+  });
+
+  it('should leave a thanks open for the agent when a follow-up on the resolved conversation asked something', async () => {
+    // Prepare: after the resolve the agent writes once more, asking
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-26T12:00:00+01:00');
+    expect((await sb.act(`/conversations/${answered}/replies`, { text: 'Czy paczka dotarła?' })).status).toBe(
+      201,
+    );
+
+    // Act
+    sb.clock.set('2026-11-26T12:10:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Assess: "Dziękuję!" may be the answer (yes, it did; or not): an agent sees it
+    const { id } = await sb.onlyOpenConversation();
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
+  });
+
+  it('should leave a thanks open for the agent a week after our answer', async () => {
+    // Prepare
+    await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+
+    // Act: eight days later, "Dziękuję!" is no longer clearly about that answer
+    sb.clock.set('2026-12-03T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Assess
+    const { id } = await sb.onlyOpenConversation();
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
+  });
+
+  it('should record a Messenger thanks after the answer resolved, and wait for the question after it', async () => {
+    // Prepare: a Messenger question at 10:00, answered and resolved at 10:30
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    const message = (mid: string, text: string) =>
+      messagingEnvelope([
+        [
+          {
+            sender: { id: PSID },
+            recipient: { id: PAGE_ID },
+            timestamp: sb.clock.now().getTime(),
+            message: { mid, text },
+          },
+        ],
+      ]);
+    expect(
+      (await sb.postMeta(message('m_thanks_q1', 'Dzień dobry, czy zamówienie 4417 już wyszło?'))).status,
+    ).toBe(200);
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:30:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Tak, wyszło dziś rano.' })).status).toBe(
+      201,
+    );
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act
+    sb.clock.set('2026-11-26T09:00:00+01:00');
+    expect((await sb.postMeta(message('m_thanks_t1', 'Dzięki!'))).status).toBe(200);
+    await sb.drain();
+    const afterThanks = { open: await listed('status=open'), resolved: await listed('status=resolved') };
+    sb.clock.set('2026-11-26T09:05:00+01:00');
+    expect((await sb.postMeta(message('m_thanks_q2', 'A kiedy dojdzie?'))).status).toBe(200);
+    await sb.drain();
+
+    // Assess
+    expect(afterThanks.open).toEqual([]);
+    expect(afterThanks.resolved).toHaveLength(2);
+    const asked = await sb.onlyOpenConversation();
+    expect(afterThanks.resolved).toContain(asked.id);
+    expect((await shownById(asked.id)).conversation).toMatchObject({ awaiting: 'reply' });
+    expect(await listed('awaiting=true')).toEqual([asked.id]);
+  });
+});
