@@ -86,6 +86,47 @@ describe('thanks after the agent answered and resolved', () => {
     expect(await listed('awaiting=true')).toEqual([thanked]);
   });
 
+  // Customers often thank twice ("Dziękuję!", then "🙏" or "Miłego dnia, dziękuję"): the second
+  // one found the born-resolved conversation, reopened it and left it under "No reply needed".
+  it('should keep a second thanks in the conversation the first one resolved, resolved', async () => {
+    // Prepare
+    await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act
+    sb.clock.set('2026-11-25T10:36:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: '🙏' });
+    await sb.drain();
+
+    // Assess: both thanks in one conversation, resolved; nothing for an agent to close
+    expect(await listed('status=open')).toEqual([]);
+    const [thanked] = await listed('status=resolved');
+    const shown = await shownById(thanked as string);
+    expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
+    expect(shown.messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([
+      'Dziękuję!',
+      '🙏',
+    ]);
+  });
+
+  it('should let the agent follow up on the answered conversation after the thanks resolved its own', async () => {
+    // Prepare
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    const followUp = await sb.act(`/conversations/${answered}/replies`, { text: 'Numer przesyłki: 4711.' });
+
+    // Assess
+    expect(followUp.status).toBe(201);
+    expect(await listed('status=open')).toEqual([]);
+  });
+
   it('should leave a thanks open for the agent when the resolved answer asked something', async () => {
     // Prepare
     await answeredAndResolved('Wyślemy nową paczkę. Czy adres jest ten sam?');

@@ -42,8 +42,9 @@ export function reopenedByMessage(
 export const THANKS_AFTER_ANSWER_MS = 7 * 24 * 60 * 60_000;
 
 /**
- * Whether a conversation a thanks opens thanks for our answer on the contact's last one (the agent
- * resolved it): that answer asked nothing, and came at most THANKS_AFTER_ANSWER_MS before.
+ * Whether thanks in a conversation we have not written in thank for our answer on the contact's
+ * last one (the agent resolved it): that answer asked nothing, and came at most
+ * THANKS_AFTER_ANSWER_MS before.
  */
 function answeredBefore(context: InboundContext): boolean {
   const reply = context.endedReply;
@@ -55,8 +56,9 @@ function answeredBefore(context: InboundContext): boolean {
 /**
  * After `result` applied the customer's thanks: the conversation resolved in the same write when
  * nothing waits there. Only when our reply answered them in it (an agent's, or a person's from
- * the provider's inbox), or, for a conversation the thanks opens, on the one the agent resolved
- * before, within THANKS_AFTER_ANSWER_MS (context.endedReply), and asked nothing (their "ok, dziękuję" may answer a question), nobody
+ * the provider's inbox), or, in a conversation we have not written in (the thanks opened it, or
+ * reopened the one a first thanks opened resolved), on the one the agent resolved before, within
+ * THANKS_AFTER_ANSWER_MS (context.endedReply), and asked nothing (their "ok, dziękuję" may answer a question), nobody
  * waits for a person (no question of theirs since), no reply is on its way or reported undelivered
  * (the agent must see that), and nothing is to be sent. The contact keeps pointing at it: their next message reopens it (reopenedByMessage).
  * Idempotent: the thanks applied again is unchanged, and a conversation resolved stays so.
@@ -64,10 +66,9 @@ function answeredBefore(context: InboundContext): boolean {
 export function resolvedAfterThanks(result: ApplyInboundResult, context: InboundContext): ApplyInboundResult {
   if (result.kind !== 'applied' || result.ackRequested || context.noAckReason !== 'thanks') return result;
   const conversation = result.conversation;
+  // Ours in it, or (none: one a thanks opened, or a second thanks reopened) the one before.
   const answered =
-    conversation.lastReplyAt !== null
-      ? conversation.lastReplyAsked === false
-      : result.opened && answeredBefore(context);
+    conversation.lastReplyAt !== null ? conversation.lastReplyAsked === false : answeredBefore(context);
   if (
     !answered ||
     conversation.status !== 'open' ||
