@@ -16,6 +16,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { updateConversation } from './conversation-writes.ts';
+import { claimForReopen } from './reopen-past-resolved.ts';
 import { reclaimTakers, releaseTakers, takersBefore } from './taken-over.ts';
 
 export type AgentDeps = {
@@ -164,14 +165,8 @@ export async function reopen(deps: AgentDeps, conversationId: string, agent: Age
     const contact = await deps.store.getContact(key);
     if (contact?.openConversationId === conversation.id) claimToken = contact.claimToken;
   } else {
-    // A claim even when the pointer still names this conversation (a resolve that has not
-    // released it yet): the new claim token keeps that resolve from releasing it after us.
-    const open = await deps.store.claimOpenConversation(
-      key,
-      conversation.id,
-      { channel: conversation.channel, now },
-      conversation.id,
-    );
+    // The contact's pointer, past another resolved conversation holding it (claimForReopen).
+    const open = await claimForReopen(deps.store, conversation, now);
     if (open.conversationId !== conversation.id) return conflict(open.conversationId);
     claimToken = open.contact.claimToken;
     const written = await updateConversation(

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
+import { beforeCall } from '#test/support/faults.ts';
 import { messagingEnvelope, PAGE_ID, PSID } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -125,6 +126,70 @@ describe('thanks after the agent answered and resolved', () => {
     // Assess
     expect(followUp.status).toBe(201);
     expect(await listed('status=open')).toEqual([]);
+  });
+
+  // The agent reads the thanks and opens the answered conversation again (something to add): the
+  // thanks' conversation, resolved, held the contact's pointer and the reopen was refused as
+  // "the contact has another open conversation".
+  it('should let the agent reopen the answered conversation after the thanks, and the next message join it', async () => {
+    // Prepare
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    const [thanked] = (await listed('status=resolved')).filter((id) => id !== answered);
+
+    // Act
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    const reopened = await sb.act(`/conversations/${answered}/reopen`, {});
+    sb.clock.set('2026-11-25T11:10:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę zmienić adres?' });
+    await sb.drain();
+
+    // Assess: one open conversation, the answered one, with the question; the thanks' stays resolved
+    expect(reopened.status).toBe(200);
+    expect(await listed('status=open')).toEqual([answered]);
+    expect(await listed('status=resolved')).toEqual([thanked]);
+    const texts = (await shownById(answered)).messages
+      .filter((m) => m.direction === 'inbound')
+      .map((m) => m.text);
+    expect(texts.at(-1)).toBe('A czy mogę zmienić adres?');
+  });
+
+  it('should keep one open conversation, with the question, when the customer writes while the agent reopens past the thanks', async () => {
+    // Prepare: the question arrives after the reopen took the thanks' marker off, before its claim
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    const [thanked] = (await listed('status=resolved')).filter((id) => id !== answered);
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input) =>
+          (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[':replacing']
+            ?.S === thanked,
+      },
+      async () => {
+        expect((await sb.postSms({ From: MOBILE, Body: 'A czy mogę zmienić adres?' })).status).toBe(200);
+      },
+    );
+
+    // Act
+    const reopened = await sb.act(`/conversations/${answered}/reopen`, {});
+    meanwhile.remove();
+    await sb.drain();
+
+    // Assess: the customer's message won the pointer; the reopen names where they wait
+    expect(meanwhile.fired).toBe(true);
+    const open = await listed('status=open');
+    expect(open).toHaveLength(1);
+    expect(reopened.status).toBe(409);
+    const texts = (await shownById(open[0] as string)).messages.map((m) => m.text);
+    expect(texts).toContain('A czy mogę zmienić adres?');
+    expect((await shownById(open[0] as string)).conversation).toMatchObject({ awaiting: 'reply' });
   });
 
   it('should leave a thanks open for the agent when the resolved answer asked something', async () => {

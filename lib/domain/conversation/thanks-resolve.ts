@@ -85,3 +85,14 @@ export function resolvedAfterThanks(result: ApplyInboundResult, context: Inbound
     conversation: { ...resolved, thanksResolved: { awaitingSince: conversation.awaitingSince } },
   };
 }
+
+/**
+ * A conversation resolved by itself, as one resolved by anyone: its next message moves off it to
+ * a conversation the contact opens (an agent reopened another of theirs: reopenPastResolved).
+ * Any other conversation as it is.
+ */
+export function withoutThanksMarker(conversation: Conversation): Conversation {
+  if (conversation.status !== 'resolved' || !conversation.thanksResolved) return conversation;
+  const { thanksResolved: _marker, ...rest } = conversation;
+  return rest;
+}
