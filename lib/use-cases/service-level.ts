@@ -187,6 +187,11 @@ async function trackResolutions(deps: StatsSinkDeps, event: DomainEvent): Promis
       const conversation = await deps.conversations.getConversation(event.conversationId);
       if (!conversation) return;
       const resolvedAt = event.occurredAt;
+      // Resolved by itself after the customer's thanks before anyone wrote in it (a bare thanks
+      // after the answer the agent resolved): nobody resolved anything, and the customer's next
+      // question there follows up the answered conversation.
+      const answered = conversation.firstReplyAt !== undefined && conversation.firstReplyAt <= resolvedAt;
+      if (event.data.reason === 'thanks' && !answered) return;
       const key = {
         date: businessDate(resolvedAt, deps.business.timeZone),
         channel: conversation.channel,

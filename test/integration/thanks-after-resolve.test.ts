@@ -192,6 +192,33 @@ describe('thanks after the agent answered and resolved', () => {
     expect((await shownById(open[0] as string)).conversation).toMatchObject({ awaiting: 'reply' });
   });
 
+  // The service level counts what agents resolve: the conversation the thanks opened resolved,
+  // which nobody answered, counted as a resolution that was no first-contact one, and took the
+  // follow-up the customer's next question is from the answered conversation.
+  it('should count no resolution for the conversation the thanks opened resolved, and its next question as a follow-up', async () => {
+    // Prepare
+    await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    const fcr = async () => {
+      await sb.feedStats();
+      const response = await sb.api('/api/service-level?from=2026-11-25&to=2026-11-25');
+      return ((await response.json()) as { totals: { firstContactResolution: unknown } }).totals
+        .firstContactResolution;
+    };
+    const afterThanks = await fcr();
+
+    // Act: the next day the customer asks something new
+    sb.clock.set('2026-11-26T10:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+
+    // Assess: only the answered conversation is a resolution, undecided, then followed up
+    expect(afterThanks).toEqual({ share: null, firstContact: 0, resolved: 0, pending: 1 });
+    expect(await fcr()).toEqual({ share: 0, firstContact: 0, resolved: 1, pending: 0 });
+  });
+
   it('should leave a thanks open for the agent when the resolved answer asked something', async () => {
     // Prepare
     await answeredAndResolved('Wyślemy nową paczkę. Czy adres jest ten sam?');
