@@ -67,17 +67,20 @@ export function consentOf(word: string): InboundMessage['consent'] {
   return undefined;
 }
 
+/** Any question mark: ASCII, full-width, small, Arabic, reversed, interrobang, Spanish opening. */
+const QUESTION_MARK = /[?？﹖؟⸮‽¿]/u;
+
 /**
  * A WhatsApp body as a keyword is compared: trimmed, punctuation around it dropped ("Stop.",
  * "STOP!!!": people type a keyword as they type a sentence, and nobody else reads it there; but
- * never a question mark: "Stop?" asks something, as "Dziękuję?" does),
+ * never a question mark, of any script: "Stop?", "Stop？" or "¿Stop" asks something, as "Dziękuję?" does),
  * upper case, its inner spaces one hyphen ("wypisz mnie" → WYPISZ-MNIE) and without diacritics
  * (Polish customers often type without them; ł has no decomposition of its own). An SMS body is
  * compared as Twilio compares it: trimmed, any case.
  */
 function canonical(body: string, vocabulary: KeywordVocabulary): string {
   if (vocabulary === 'sms') return body.trim().toUpperCase();
-  const bare = body.includes('?') ? body.trim() : body.replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '');
+  const bare = QUESTION_MARK.test(body) ? body.trim() : body.replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '');
   return withoutDiacritics(bare).toUpperCase().replace(/\s+/g, '-');
 }
 

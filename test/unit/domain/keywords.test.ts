@@ -32,6 +32,9 @@ describe('keywords', () => {
     ['Stop.', 'sms', { word: 'STOP', consent: 'opt-out' }],
     ['Cancel.', 'sms', undefined],
     ['Stop?', 'sms', undefined],
+    // Every question mark is one: full-width (an East Asian keyboard), Arabic, opening Spanish.
+    ['Stop？', 'sms', undefined],
+    ['¿Stop', 'sms', undefined],
   ] as const)('should read %j (%s) as %j', (body, channel, expected) => {
     // Act
     const keyword = keywordOf(body, channel);
@@ -62,6 +65,10 @@ describe('keywords', () => {
     ['"STOP!!!" ', { word: 'STOP', consent: 'opt-out' }],
     ['Wypisz mnie!', { word: 'WYPISZ-MNIE', consent: 'opt-out' }],
     ['Stop?', undefined],
+    ['Stop？', undefined],
+    ['¿Stop', undefined],
+    ['Stop؟', undefined],
+    ['Wypisz mnie﹖', undefined],
     ['Anuluj.', undefined],
     ['Start!', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
     // Found at stop 25 as well: nobody answers START on WhatsApp, so from one who never opted out
