@@ -22,13 +22,20 @@ export interface MailFeedbackProps {
  */
 export class MailFeedback extends Construct {
   readonly configurationSet: ses.ConfigurationSet;
+  /**
+   * Its name as a reference to the resource (a token): a function given it is updated only after
+   * the set exists. Spelled out, nothing orders the two, and a send naming a set not yet created
+   * is refused (ConfigurationSetDoesNotExist) while the deploy runs.
+   */
   readonly configurationSetName: string;
+  readonly #name: string;
 
   constructor(scope: Construct, id: string, props: MailFeedbackProps) {
     super(scope, id);
-    this.configurationSetName = `switchboard-${props.stage}`;
+    const name = `switchboard-${props.stage}`;
+    this.#name = name;
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
-      configurationSetName: this.configurationSetName,
+      configurationSetName: name,
       // Bounce and complaint rates per stage in CloudWatch: what SES's account review reads.
       reputationMetrics: true,
     });
@@ -47,10 +54,11 @@ export class MailFeedback extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
+    this.configurationSetName = this.configurationSet.configurationSetName;
   }
 
   /** The configuration set's ARN: SendEmail naming it needs ses:SendEmail on it too. */
   get arn(): string {
-    return `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:configuration-set/${this.configurationSetName}`;
+    return `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:configuration-set/${this.#name}`;
   }
 }

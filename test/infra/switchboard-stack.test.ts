@@ -763,8 +763,11 @@ describe('SwitchboardStack', () => {
           ]),
         },
       });
+      // By reference, not by its name spelled out: a send naming a set CloudFormation has not
+      // created yet is refused (ConfigurationSetDoesNotExist), and without the reference nothing
+      // orders the functions' update after the set's creation.
       for (const name of ['AckWorker', 'Http'] as const)
-        expect(environment(template, name).SES_CONFIGURATION_SET).toBe('switchboard-prod');
+        expect(environment(template, name).SES_CONFIGURATION_SET).toEqual(ref(configurationSet));
       expect(environment(template, 'Sweeper').SES_CONFIGURATION_SET).toBeUndefined();
       expect(environment(dev, 'AckWorker').SES_CONFIGURATION_SET).toBeUndefined();
       dev.resourceCountIs('AWS::SES::ConfigurationSet', 0);
