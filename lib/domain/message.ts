@@ -124,6 +124,11 @@ export const InboundMessageSchema = z.object({
   text: z.string(),
   media: z.array(MediaSchema),
   noAckReason: z.string().optional(),
+  /**
+   * The provider's id of the customer's own message this one edits (WhatsApp Cloud's
+   * `edit.original_message_id`): an edit of their thanks may be a question (record-inbound-edit).
+   */
+  editOf: z.string().max(256).optional(),
   /** Consent the customer expressed with this message (STOP / START and their synonyms). */
   consent: z.enum(['opt-out', 'opt-in']).optional(),
   /**

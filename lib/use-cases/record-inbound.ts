@@ -17,6 +17,7 @@ import {
 } from './record-inbound-alias.ts';
 import { applyToConversation, queueNow } from './record-inbound-conversation.ts';
 import type { RecordInboundDeps } from './record-inbound-deps.ts';
+import { editOfThanksRead } from './record-inbound-edit.ts';
 import { inboundRecord, resolveVoicemailContact, SAME_MESSAGE_SECONDS } from './record-inbound-message.ts';
 import { carriedSinceWrite } from './record-number-change.ts';
 
@@ -47,7 +48,10 @@ export async function recordInbound(
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
   // A message that only says thanks needs nobody's answer: recorded, never promised a reply.
-  let inbound = await resolveAlias(deps, await resolveVoicemailContact(deps, markThanks(received)));
+  const read = await resolveAlias(deps, await resolveVoicemailContact(deps, markThanks(received)));
+  // An edit of their thanks into more than thanks is read as a new message (record-inbound-edit),
+  // its original looked up under the contact the alias resolved to.
+  let inbound = await editOfThanksRead(deps, read);
   // The same message through another provider (a mail both Mailgun and SES take in): every
   // delivery after the first is that first one's retry, recorded and acknowledged once.
   if (inbound.sameMessageKey) {

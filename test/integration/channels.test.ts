@@ -486,6 +486,60 @@ describe('every channel through the same store and worker', () => {
     expect(after).toMatchObject({ awaiting: 'no-reply-needed' });
   });
 
+  // Found by the review of stop 33: an edit was never a question, so a customer who turned their
+  // thanks into one ("Dziękuję!" → "Dziękuję, ale gdzie jest faktura?") after our answer waited for
+  // nobody: no ack, no late notice, the conversation resolved by the thanks only reopened as no
+  // reply needed. An edit of a message recorded as thanks is read as a new message: a question
+  // waits for a person and is acknowledged, another thanks stays an edit.
+  it("should take a WhatsApp Cloud edit that turns the customer's thanks into a question as their question", async () => {
+    // Prepare: a question, answered; the customer only thanks (the conversation resolves itself)
+    sb = await startTestSwitchboard();
+    const edit = (id: string, original: string, body: string) => {
+      const payload = whatsappCloud('48601234567', '', id);
+      const value = payload.entry[0]?.changes[0]?.value;
+      const { text: _text, ...message } = value?.messages[0] ?? {};
+      if (value)
+        value.messages[0] = {
+          ...message,
+          type: 'edit',
+          edit: { original_message_id: original, message: { type: 'text', text: { body } } },
+        };
+      return payload;
+    };
+    await sb.postMeta(whatsappCloud('48601234567', 'Gdzie jest paczka 1234?', 'wamid.Q0000000002'));
+    await sb.drain();
+    const [asked] = await conversations(sb);
+    expect((await sb.act(`/conversations/${asked?.id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    sb.clock.advance(30 * 60_000);
+    await sb.postMeta(whatsappCloud('48601234567', 'Dziękuję!', 'wamid.T0000000002'));
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(asked?.id as string))?.status).toBe('resolved');
+
+    // Act: the thanks edited into another thanks, then into a question
+    sb.clock.advance(60_000);
+    await sb.postMeta(edit('wamid.E0000000002', 'wamid.T0000000002', 'Dziękuję bardzo!'));
+    await sb.drain();
+    const automaticAfterThanks = (await sb.outbox()).filter((entry) => entry.automatic).length;
+    sb.clock.advance(60_000);
+    await sb.postMeta(edit('wamid.E0000000003', 'wamid.T0000000002', 'Dziękuję, ale gdzie jest faktura?'));
+    await sb.drain();
+
+    // Assess: the thanks edited stays an edit (nothing sent); the question waits and is acknowledged
+    expect(automaticAfterThanks).toBe(1);
+    expect((await sb.outbox()).filter((entry) => entry.automatic)).toHaveLength(2);
+    const [after] = await conversations(sb);
+    expect(after).toMatchObject({ id: asked?.id, status: 'open', awaiting: 'reply', ack: { state: 'sent' } });
+    const texts = (await messagesOf(sb, asked?.id as string)).filter((m) => m.direction === 'inbound');
+    expect(texts.map((m) => m.text)).toEqual([
+      'Gdzie jest paczka 1234?',
+      'Dziękuję!',
+      '✏️ Dziękuję bardzo!',
+      '✏️ Dziękuję, ale gdzie jest faktura?',
+    ]);
+  });
+
   // Found at stop 33: Meta's "Unsupported messages webhook reference": what the Cloud API cannot
   // pass on (a poll; an edit, for a number not on the WhatsApp Business app; a pin) comes as `type:
   // unsupported`, `unsupported.type` naming it. It was an empty message: the agent saw nothing, and

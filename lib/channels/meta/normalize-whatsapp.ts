@@ -106,7 +106,11 @@ function whatsappMessage(
   const keyword = message.type === 'text' ? keywordOf(inbound.text, 'whatsapp') : undefined;
   if (keyword) markKeyword(inbound, keyword);
   // A correction of what they wrote, not a new question: shown, joining the episode, never acknowledged.
-  if (isEdit(message)) inbound.noAckReason = 'edited';
+  if (isEdit(message)) {
+    inbound.noAckReason = 'edited';
+    const original = message.edit?.original_message_id;
+    if (original) inbound.editOf = original;
+  }
   // Another number of the same WhatsApp Business Account: our acks and replies go out from ours
   // only, and a customer must not hear from a number they never wrote to (nor could: no open
   // window there). Its STOP still stops the contact.
