@@ -156,6 +156,35 @@ describe('SES bounces and complaints of our own mail', () => {
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
   });
 
+  // Found by the review of stop 33: SES passes the report's Feedback-Type on as
+  // complaintFeedbackType, and RFC 5965's `not-spam` is a report that the mail is NOT spam (a
+  // mailbox provider correcting a misfiled one). It opted the customer out like `abuse`.
+  it('should keep acknowledging a customer whose mailbox provider reports our mail as not spam', async () => {
+    // Prepare
+    await start();
+
+    // Act
+    const notSpam = {
+      messageId: sesIdOf(0),
+      eventType: 'Complaint' as const,
+      event: {
+        complainedRecipients: [{ emailAddress: 'zofia.wojcik@poczta.example.pl' }],
+        timestamp: '2026-11-10T09:00:00.000Z',
+        feedbackId: '0102019a-complaint-000001',
+        complaintFeedbackType: 'not-spam',
+      },
+    };
+    expect((await postSesFeedback(sb, notSpam)).status).toBe(200);
+    expect((await agentReplies('reply-1')).status).toBe(201);
+    sb.clock.advance(3 * HOUR);
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess: still opted in, her next question (after the agent's answer) acknowledged
+    expect(await contactOptedOut()).toBe(false);
+    expect(ses.requests).toHaveLength(3);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+  });
+
   it('should change nothing for a transient bounce, an unknown mail, or a report whose signature does not hold', async () => {
     // Prepare
     await start();

@@ -60,7 +60,8 @@ function timeOf(value: string | undefined, now: Date): string {
  * A bounce or complaint of one of our mails as a delivery update. A permanent bounce fails it
  * (the reason SES's subtype and the SMTP status, `ses-bounce:NoEmail:5.1.1`: never the
  * Diagnostic-Code's text, which names addresses) and stops automatic mail to the address. A
- * complaint leaves the mail delivered and stops automatic mail to the address too. A transient
+ * complaint leaves the mail delivered and stops automatic mail to the address too (but not a
+ * report that the mail is `not-spam`: ignored). A transient
  * or undetermined bounce is nothing final: SES itself retried it, and a later send may go.
  */
 export function normalizeSesFeedback(type: string, feedback: SesFeedback, now: Date): InboundEvent[] {
@@ -84,6 +85,11 @@ export function normalizeSesFeedback(type: string, feedback: SesFeedback, now: D
         },
       },
     ];
+  }
+  // RFC 5965's `not-spam` (SES passes the report's Feedback-Type on): the mailbox provider says
+  // our mail is NOT spam, correcting a misfiled one. No complaint of the customer's.
+  if (feedback.complaint?.complaintFeedbackType?.trim().toLowerCase() === 'not-spam') {
+    return [{ type: 'ignored', reason: 'ses-complaint:not-spam' }];
   }
   return [
     {
