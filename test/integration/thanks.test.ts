@@ -1,3 +1,5 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -245,6 +247,33 @@ describe('a customer who only says thanks', () => {
     // Assess
     expect(await shown()).toMatchObject({ id, status: 'open', awaiting: 'no-reply-needed' });
     expect(await listed('noReplyNeeded=true')).toEqual([id]);
+    expect((await sb.events()).filter((e) => e.type === 'conversation.resolved')).toEqual([]);
+  });
+
+  // Found by the review of stop 33: during a rolling deploy (or after a rollback) an older release
+  // applies a reply without knowing lastReplyAsked, and keeps the field as it found it (the schema
+  // passes unknown fields through): the flag of the reply before. A later reply that asked
+  // something was then taken for one that asked nothing, and "ok, dziękuję" resolved it.
+  it('should keep the thanks open when the latest reply was applied by an older release', async () => {
+    // Prepare: our answer asked nothing; then an older release applies one that asks
+    const id = await answeredOpen('Paczka jest w drodze.');
+    sb.clock.set('2026-11-25T10:20:00+01:00');
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONV#${id}`, sk: 'CONV' }),
+        UpdateExpression: 'SET lastReplyAt = :at',
+        ExpressionAttributeValues: marshall({ ':at': sb.clock.now().toISOString() }),
+      }),
+    );
+
+    // Act
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'ok, dziękuję' });
+    await sb.drain();
+
+    // Assess: what the older release's reply asked is not known: taken as asked, kept open
+    expect(await shown()).toMatchObject({ id, status: 'open', awaiting: 'no-reply-needed' });
     expect((await sb.events()).filter((e) => e.type === 'conversation.resolved')).toEqual([]);
   });
 

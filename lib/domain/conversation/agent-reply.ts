@@ -90,9 +90,12 @@ export function applyAgentReply(
   );
   // Written in the provider's inbox (no agent of ours): what that person read there is answered.
   const inbox = applied.lastInboxReply;
-  // The latest reply's question, when this reply is the latest (an older one applied late is not).
+  // The latest reply that asked nothing, when this reply is the latest and asks nothing (an older
+  // one applied late is not the latest; one that asks leaves an earlier time, no longer the latest).
   const latest =
-    applied.lastReplyAt === reply.at.toISOString() ? { lastReplyAsked: reply.asked ?? true } : {};
+    applied.lastReplyAt === reply.at.toISOString() && reply.asked === false
+      ? { lastPlainReplyAt: applied.lastReplyAt }
+      : {};
   const replied = withReplyApplied(
     reply.inbox && (!inbox || Date.parse(inbox.at) < reply.at.getTime())
       ? { ...applied, ...latest, lastInboxReply: { at: reply.at.toISOString(), channel: reply.channel } }

@@ -35,7 +35,7 @@ export function lastReplyKept(
 
 /**
  * Whether the reply lastReplyKept keeps asked the customer something: the conversation's own
- * (lastReplyAsked) when it is the later one, else the one the contact holds. Not known: asked,
+ * (conversationReplyAsked) when it is the later one, else the one the contact holds. Not known: asked,
  * so a thanks after it stays open for an agent (it may answer the question).
  */
 export function lastReplyAskedKept(
@@ -43,8 +43,17 @@ export function lastReplyAskedKept(
   contact: { lastReplyAt?: string; lastReplyAsked?: boolean } | null,
 ): boolean {
   const kept = lastReplyKept(conversation, contact);
-  if (kept !== null && kept === conversation.lastReplyAt) return conversation.lastReplyAsked ?? true;
+  if (kept !== null && kept === conversation.lastReplyAt) return conversationReplyAsked(conversation);
   return contact?.lastReplyAsked ?? true;
+}
+
+/**
+ * Whether the conversation's latest reply (at `lastReplyAt`) asked the customer something, or
+ * may have: only a `lastPlainReplyAt` equal to it says it asked nothing (a reply an older
+ * release applied moved `lastReplyAt` past it).
+ */
+export function conversationReplyAsked(conversation: Conversation): boolean {
+  return conversation.lastReplyAt === null || conversation.lastPlainReplyAt !== conversation.lastReplyAt;
 }
 
 /** All a contact keeps of a conversation that ends (releaseOpenConversation's `kept`). */

@@ -103,11 +103,14 @@ export const ConversationSchema = z.looseObject({
   lastInboxReply: z.object({ at: z.string(), channel: ChannelSchema.or(z.string().max(40)) }).optional(),
   resolvedAt: z.string().optional(),
   /**
-   * Whether our latest reply (the one at `lastReplyAt`) asked the customer something (a '?'):
-   * their "ok, dziękuję" may then answer it, and the conversation is not resolved by itself.
-   * Absent on replies applied before stop 33: taken as asked.
+   * The time of our latest reply that asked the customer nothing (no '?'): when it is
+   * `lastReplyAt`, their "ok, dziękuję" cannot be an answer to a question of ours, and the
+   * conversation may resolve by itself (thanks-resolve.ts). A time, not a flag of the latest
+   * reply: an older release applying a reply keeps the field as it found it (the schema passes
+   * it through), and a flag would then speak for that reply; this time no longer matches it, so
+   * the reply is taken as asked. Absent: none known (before stop 33), taken as asked.
    */
-  lastReplyAsked: z.boolean().optional(),
+  lastPlainReplyAt: z.string().optional(),
   /**
    * Set while the conversation stands resolved by itself (thanks-resolve.ts): the customer only
    * thanked us for our answer. The contact still points here, and their next message reopens it,

@@ -2,6 +2,7 @@
 
 import type { Message } from '../message.ts';
 import type { ApplyInboundResult, InboundContext } from './inbound-context.ts';
+import { conversationReplyAsked } from './kept-by-contact.ts';
 import { reopenConversation, resolveConversation } from './lifecycle.ts';
 import type { Conversation } from './schema.ts';
 import { customerWaiting } from './waiting.ts';
@@ -68,7 +69,7 @@ export function resolvedAfterThanks(result: ApplyInboundResult, context: Inbound
   const conversation = result.conversation;
   // Ours in it, or (none: one a thanks opened, or a second thanks reopened) the one before.
   const answered =
-    conversation.lastReplyAt !== null ? conversation.lastReplyAsked === false : answeredBefore(context);
+    conversation.lastReplyAt !== null ? !conversationReplyAsked(conversation) : answeredBefore(context);
   if (
     !answered ||
     conversation.status !== 'open' ||
