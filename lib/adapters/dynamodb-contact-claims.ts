@@ -58,6 +58,7 @@ export class DynamoDbContactClaims extends StoreItems {
     let update =
       'SET #open = :candidate, claimToken = :token, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
       'optedOut = if_not_exists(optedOut, :false)' +
+      (textedUs(touch.channel) ? ', textedAt = :now' : '') +
       (listed ? '' : ', conversationIds = list_append(if_not_exists(conversationIds, :none), :ids)') +
       ' ADD channels :channel' +
       (textedUs(touch.channel) ? ' REMOVE noSmsAt' : '');

@@ -94,6 +94,7 @@ export class DynamoDbContacts extends StoreItems {
     };
     const set = [
       'updatedAt = :now',
+      ...(textedUs(touch.channel) ? ['textedAt = :now'] : []),
       ...(touch.name ? ['#name = :name'] : []),
       ...(touch.locale ? ['#locale = :locale'] : []),
     ];
@@ -136,16 +137,19 @@ export class DynamoDbContacts extends StoreItems {
     );
   }
 
-  async markNoSms(key: string, at: Date): Promise<void> {
+  async markNoSms(key: string, at: Date, sentAt: Date = at): Promise<void> {
     await applied(
       this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: 'SET noSmsAt = :at',
-          // The first report stands; Twilio's retry of the callback writes nothing.
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(noSmsAt)',
-          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
+          // The first report stands; Twilio's retry of the callback writes nothing. A report of an
+          // SMS sent before the number texted us is out of date (it takes SMS): nothing either.
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(noSmsAt) AND ' +
+            '(attribute_not_exists(textedAt) OR textedAt < :sent)',
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':sent': sentAt.toISOString() }),
         }),
       ),
     );
@@ -178,7 +182,8 @@ export class DynamoDbContacts extends StoreItems {
 
 /**
  * A number that texted us takes SMS, whatever the provider once reported (Contact.noSmsAt, a
- * landline): the claim or touch of its message forgets that, in the same write.
+ * landline): the claim or touch of its message forgets that, and notes when (textedAt: a late
+ * report of an earlier SMS then writes nothing), in the same write.
  */
 export function textedUs(channel: ContactTouch['channel']): boolean {
   return channel === 'sms' || channel === 'mms';

@@ -196,8 +196,8 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#contacts.setConsent(key, optedOut, at);
   }
 
-  markNoSms(key: string, at: Date): Promise<void> {
-    return this.#contacts.markNoSms(key, at);
+  markNoSms(key: string, at: Date, sentAt?: Date): Promise<void> {
+    return this.#contacts.markNoSms(key, at, sentAt);
   }
 
   bindOnce(key: string, content: string, ttlSeconds: number, now: Date): Promise<boolean> {

@@ -72,6 +72,11 @@ export const ContactSchema = z.object({
    * a US or Canadian landline from a mobile, and its full metadata costs 40 KB of bundle.
    */
   noSmsAt: z.string().optional(),
+  /**
+   * When the number last texted us (an SMS or MMS recorded): it takes SMS. A provider's report
+   * that it takes none (noSmsAt) of an SMS sent before this is out of date: not written.
+   */
+  textedAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -251,10 +251,11 @@ export interface ConversationStore {
    */
   setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean>;
   /**
-   * The provider reported that the contact's number takes no SMS (Contact.noSmsAt), as of `at`:
-   * the first report is kept; nothing is written for a contact not stored.
+   * The provider reported that the contact's number takes no SMS (Contact.noSmsAt), as of `at`,
+   * of an SMS sent at `sentAt` (default `at`): the first report is kept; nothing is written for a
+   * contact not stored, nor when the number texted us since that SMS went (Contact.textedAt).
    */
-  markNoSms(key: string, at: Date): Promise<void>;
+  markNoSms(key: string, at: Date, sentAt?: Date): Promise<void>;
   /**
    * Replay protection in one conditional write: binds `key` to `content` for its lifetime.
    * True when the key was free (or expired) or is already bound to this same content; false

@@ -135,7 +135,7 @@ export async function applyDelivery(
   }
   // Twilio's advice: never text that number again (Contact.noSmsAt: a later call's greeting is its ack).
   if (update.noSms && (failure || replyFailure) && message.channel === 'sms')
-    await deps.store.markNoSms(phoneContactKey(message.to), deps.clock.now());
+    await deps.store.markNoSms(phoneContactKey(message.to), deps.clock.now(), new Date(message.createdAt));
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
 }

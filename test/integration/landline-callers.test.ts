@@ -265,4 +265,28 @@ describe('A caller from a landline', () => {
     expect((await sb.outbox()).map((entry) => entry.to)).toEqual([US_LANDLINE, US_LANDLINE, US_LANDLINE]);
     expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
   });
+  // Found by the review of stop 33: noSmsAt set and cleared in either order. The number texts us
+  // while Twilio's 30006 of the SMS we sent it before is still on its way (a report arrives
+  // minutes late, a callback is retried): the report came last and marked the number a landline
+  // though it had just texted us, and its next call got no SMS again.
+  it('should not mark a number as a landline by a 30006 of an SMS sent before it texted us', async () => {
+    // Prepare: the call's SMS ack went; its 30006 is not here yet
+    sb = await startTestSwitchboard();
+    await call(sb, US_LANDLINE);
+    const [sms] = await sb.outbox();
+
+    // Act: the number texts us, then the late report of the earlier SMS lands
+    sb.clock.advance(5 * MINUTE);
+    await sb.postSms({ From: US_LANDLINE, Body: 'Hello, where is my order?' });
+    await sb.drain();
+    sb.clock.advance(5 * MINUTE);
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+
+    // Assess: the number takes SMS, as its own text showed after that SMS
+    expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
+  });
 });
