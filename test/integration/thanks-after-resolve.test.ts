@@ -89,21 +89,30 @@ describe('thanks after the agent answered and resolved', () => {
 
   // Customers often thank twice ("Dziękuję!", then "🙏" or "Miłego dnia, dziękuję"): the second
   // one found the born-resolved conversation, reopened it and left it under "No reply needed".
+  // Then (review of stop 33) it reopened and resolved it again in one write: downstream tools
+  // heard conversation.reopened and conversation.resolved for nothing.
   it('should keep a second thanks in the conversation the first one resolved, resolved', async () => {
     // Prepare
-    await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    const answered = await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
     sb.clock.set('2026-11-25T10:35:00+01:00');
     await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
     await sb.drain();
 
-    // Act
+    // Act: the second thanks (Twilio delivers it twice)
     sb.clock.set('2026-11-25T10:36:00+01:00');
-    await sb.postSms({ From: MOBILE, Body: '🙏' });
+    const again = { From: MOBILE, Body: '🙏', MessageSid: 'SM0123456789abcdef0123456789abcd03' };
+    await sb.postSms(again);
+    await sb.postSms(again);
     await sb.drain();
 
-    // Assess: both thanks in one conversation, resolved; nothing for an agent to close
+    // Assess: both thanks in one conversation, resolved once; nothing for an agent to close
     expect(await listed('status=open')).toEqual([]);
-    const [thanked] = await listed('status=resolved');
+    const [thanked] = (await listed('status=resolved')).filter((id) => id !== answered);
+    expect(
+      (await sb.events())
+        .filter((e) => e.conversationId === thanked && e.type.startsWith('conversation.'))
+        .map((e) => e.type),
+    ).toEqual(['conversation.opened', 'conversation.resolved']);
     const shown = await shownById(thanked as string);
     expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
     expect(shown.messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([

@@ -254,6 +254,70 @@ describe('a customer who only says thanks', () => {
   // applies a reply without knowing lastReplyAsked, and keeps the field as it found it (the schema
   // passes unknown fields through): the flag of the reply before. A later reply that asked
   // something was then taken for one that asked nothing, and "ok, dziękuję" resolved it.
+  // Found by the review of stop 33: a second thanks ("Dziękuję bardzo!") on a conversation the
+  // first one resolved reopened it and resolved it again in the same write: downstream tools heard
+  // conversation.reopened and conversation.resolved for nothing, and the service level counted the
+  // first resolution as reopened (no first-contact resolution for a customer who thanked twice).
+  it('should record a second thanks on the conversation the first resolved without reopening it', async () => {
+    // Prepare
+    const id = await answeredOpen('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act: thanks again (delivered twice), then a question
+    sb.clock.set('2026-11-25T10:41:00+01:00');
+    const again = {
+      From: MOBILE,
+      Body: 'Dziękuję bardzo!',
+      MessageSid: 'SM0123456789abcdef0123456789abcd02',
+    };
+    await sb.postSms(again);
+    await sb.postSms(again);
+    await sb.drain();
+    const afterAgain = {
+      status: (await sb.runtime.store.getConversation(id))?.status,
+      types: (await sb.events()).map((e) => e.type).filter((type) => type.startsWith('conversation.')),
+      received: (await sb.events()).filter((e) => e.type === 'message.received').length,
+    };
+    sb.clock.set('2026-11-26T10:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę jeszcze zmienić adres dostawy?' });
+    await sb.drain();
+
+    // Assess: still resolved once, the thanks recorded; the question reopens it and waits
+    expect(afterAgain).toEqual({
+      status: 'resolved',
+      types: ['conversation.opened', 'conversation.resolved'],
+      received: 3,
+    });
+    expect(await shown()).toMatchObject({ id, status: 'open', awaiting: 'reply', ack: { state: 'sent' } });
+  });
+
+  // Customers thank again when the parcel arrives: the conversation reopened and resolved again
+  // the next day, and the service level took the resolution of the day it was resolved as reopened.
+  it('should keep the resolution of the day a conversation resolved when the customer thanks again the next day', async () => {
+    // Prepare
+    await answeredOpen('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Act: the parcel came
+    sb.clock.set('2026-11-26T12:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję bardzo!' });
+    await sb.drain();
+    await sb.feedStats();
+    sb.clock.set('2026-12-03T10:00:00+01:00');
+
+    // Assess: the day it resolved keeps its resolution, first-contact once the week has passed
+    const response = await sb.api('/api/service-level?from=2026-11-25&to=2026-11-25');
+    expect(((await response.json()) as { totals: { firstContactResolution: unknown } }).totals).toMatchObject(
+      {
+        firstContactResolution: { share: 1, firstContact: 1, resolved: 1, pending: 0 },
+      },
+    );
+  });
+
   it('should keep the thanks open when the latest reply was applied by an older release', async () => {
     // Prepare: our answer asked nothing; then an older release applies one that asks
     const id = await answeredOpen('Paczka jest w drodze.');

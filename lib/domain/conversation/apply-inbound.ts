@@ -12,7 +12,7 @@ import { joinEpisode } from './join-episode.ts';
 import { owingLookUp } from './look-ups.ts';
 import { routeOf } from './route.ts';
 import type { Conversation } from './schema.ts';
-import { reopenedByMessage, resolvedAfterThanks } from './thanks-resolve.ts';
+import { reopenedByMessage, resolvedAfterThanks, thanksOnResolved } from './thanks-resolve.ts';
 import { customerWaiting } from './waiting.ts';
 
 /** What `message.received` says about the message. */
@@ -72,10 +72,11 @@ export function applyInbound(
   context: InboundContext,
 ): ApplyInboundResult {
   // (Not by one our last reply answered: received before it, it only announces itself.)
-  const reopened =
-    current && !answeredByReply(current.lastReplyAt, message, current.lastInboxReply)
-      ? reopenedByMessage(current, message, context.now)
-      : current;
+  const unanswered = current && !answeredByReply(current.lastReplyAt, message, current.lastInboxReply);
+  // Their thanks again on a conversation their thanks resolved: joined, still resolved.
+  const quiet = unanswered ? thanksOnResolved(current, message, context, applyToConversation) : null;
+  if (quiet) return quiet;
+  const reopened = unanswered ? reopenedByMessage(current, message, context.now) : current;
   const applied = applyToConversation(reopened, message, context);
   return resolvedAfterThanks(applied, context);
 }

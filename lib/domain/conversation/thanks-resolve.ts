@@ -16,6 +16,58 @@ export function asksSomething(text: string): boolean {
 }
 
 /**
+ * The customer's thanks again (`thanks`) on a conversation their thanks resolved by itself (one
+ * our answer was in, or one born resolved after the answer the agent resolved): it joins it as it
+ * would have joined it open (the thanks' episode, or a new one after a follow-up of ours), and the
+ * conversation stays resolved, in the same write: no conversation.reopened and
+ * conversation.resolved for nothing (downstream tools, the service level's first-contact
+ * resolution), its resolvedAt kept and the marker renewed. Null where that cannot hold (then it is
+ * reopened as by any message, reopenedByMessage, and resolved again by resolvedAfterThanks if
+ * nothing waits): another message, one it already has, a result that waits for someone or has
+ * something to send.
+ */
+export function thanksOnResolved(
+  current: Conversation | null,
+  message: Message,
+  context: InboundContext,
+  apply: (open: Conversation, message: Message, context: InboundContext) => ApplyInboundResult,
+): ApplyInboundResult | null {
+  const marker = current?.thanksResolved;
+  if (current?.status !== 'resolved' || !marker || context.noAckReason !== 'thanks') return null;
+  if (current.episodeMessageIds.includes(message.id)) return null;
+  const { resolvedAt, thanksResolved: _marker, ...rest } = current;
+  const open: Conversation = { ...rest, status: 'open', awaitingSince: episodeReopened(current, marker) };
+  const result = apply(open, message, context);
+  if (result.kind !== 'applied' || !nothingWaits(result, context)) return null;
+  const joined = result.conversation;
+  const pending = (['ack', 'notice'] as const).some((slot) => {
+    const state = joined[slot]?.state;
+    return state === 'pending' || state === 'sending';
+  });
+  if (pending || joined.awaitingSince === null) return null;
+  return {
+    ...result,
+    conversation: {
+      ...joined,
+      status: 'resolved',
+      ...(resolvedAt ? { resolvedAt } : {}),
+      awaitingSince: null,
+      thanksResolved: { awaitingSince: joined.awaitingSince },
+    },
+  };
+}
+
+/**
+ * The episode a conversation resolved by itself is opened again in: the one the thanks began,
+ * unless a follow-up we wrote since (on the resolved conversation) answered it too.
+ */
+function episodeReopened(current: Conversation, marker: { awaitingSince: string }): string | null {
+  const answered =
+    current.lastReplyAt !== null && Date.parse(current.lastReplyAt) >= Date.parse(marker.awaitingSince);
+  return answered ? null : marker.awaitingSince;
+}
+
+/**
  * The conversation a message finds resolved by itself (thanksResolved), opened again by it in
  * the same write, as it was before the thanks resolved it: the episode the thanks began, so the
  * message joins it as it would have. Any other conversation as it is.
@@ -28,10 +80,7 @@ export function reopenedByMessage(
   const marker = current?.thanksResolved;
   if (current?.status !== 'resolved' || !marker) return current;
   if (current.episodeMessageIds.includes(message.id)) return current;
-  // A follow-up we wrote since (on the resolved conversation) answered the thanks' episode too.
-  const answered =
-    current.lastReplyAt !== null && Date.parse(current.lastReplyAt) >= Date.parse(marker.awaitingSince);
-  return { ...reopenConversation(current, now, null), awaitingSince: answered ? null : marker.awaitingSince };
+  return { ...reopenConversation(current, now, null), awaitingSince: episodeReopened(current, marker) };
 }
 
 /**
@@ -58,33 +107,45 @@ function answeredBefore(context: InboundContext): boolean {
  * After `result` applied the customer's thanks: the conversation resolved in the same write when
  * nothing waits there. Only when our reply answered them in it (an agent's, or a person's from
  * the provider's inbox), or, in a conversation we have not written in (the thanks opened it, or
- * reopened the one a first thanks opened resolved), on the one the agent resolved before, within
+ * joins the one a first thanks opened resolved: thanksOnResolved), on the one the agent resolved before, within
  * THANKS_AFTER_ANSWER_MS (context.endedReply), and asked nothing (their "ok, dziękuję" may answer a question), nobody
  * waits for a person (no question of theirs since), no reply is on its way or reported undelivered
- * (the agent must see that), and nothing is to be sent. The contact keeps pointing at it: their next message reopens it (reopenedByMessage).
+ * (the agent must see that), and nothing is to be sent. The contact keeps pointing at it: their next message reopens it (reopenedByMessage),
+ * their thanks again joins it resolved (thanksOnResolved).
  * Idempotent: the thanks applied again is unchanged, and a conversation resolved stays so.
  */
 export function resolvedAfterThanks(result: ApplyInboundResult, context: InboundContext): ApplyInboundResult {
-  if (result.kind !== 'applied' || result.ackRequested || context.noAckReason !== 'thanks') return result;
+  if (result.kind !== 'applied' || context.noAckReason !== 'thanks' || !nothingWaits(result, context))
+    return result;
   const conversation = result.conversation;
-  // Ours in it, or (none: one a thanks opened, or a second thanks reopened) the one before.
+  const since = conversation.awaitingSince;
+  if (since === null) return result;
+  const resolved = resolveConversation(conversation, context.now, null, 'thanks');
+  return { ...result, conversation: { ...resolved, thanksResolved: { awaitingSince: since } } };
+}
+
+/**
+ * After the customer's thanks (`result`): nothing waits there (resolvedAfterThanks's conditions,
+ * thanksOnResolved's too).
+ */
+function nothingWaits(
+  result: Extract<ApplyInboundResult, { kind: 'applied' }>,
+  context: InboundContext,
+): boolean {
+  const conversation = result.conversation;
+  // Ours in it, or (none: one a thanks opened, or a later thanks joined) the one before.
   const answered =
     conversation.lastReplyAt !== null ? !conversationReplyAsked(conversation) : answeredBefore(context);
-  if (
+  return !(
     !answered ||
+    result.ackRequested ||
     conversation.status !== 'open' ||
     conversation.awaitingSince === null ||
     customerWaiting(conversation) ||
     conversation.replyFailure !== undefined ||
     Object.keys(conversation.repliesInFlight ?? {}).length > 0 ||
     Object.keys(conversation.uncertainReplies ?? {}).length > 0
-  )
-    return result;
-  const resolved = resolveConversation(conversation, context.now, null, 'thanks');
-  return {
-    ...result,
-    conversation: { ...resolved, thanksResolved: { awaitingSince: conversation.awaitingSince } },
-  };
+  );
 }
 
 /**
