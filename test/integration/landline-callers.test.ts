@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
 import { afterCall, beforeCall } from '#test/support/faults.ts';
+import { listedConversations } from '#test/support/listed.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -18,15 +19,8 @@ const MINUTE = 60_000;
 
 type ApiConversation = { id: string; ack: { state: string; reason?: string } | null };
 
-async function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
-  const listed: ApiConversation[] = [];
-  for (const status of ['open', 'resolved']) {
-    const page = (await (await sb.api(`/api/conversations?status=${status}&limit=100`)).json()) as {
-      items: ApiConversation[];
-    };
-    listed.push(...page.items);
-  }
-  return listed;
+function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return listedConversations<ApiConversation>(sb);
 }
 
 /** The customer calls from `from` (a fresh call): the greeting speaks the promise, the worker sends what follows. */

@@ -3,6 +3,7 @@ import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/busine
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { listedConversations } from '#test/support/listed.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -25,15 +26,8 @@ function withVoiceSms(voiceSms: BusinessConfig['ack']['voiceSms']): BusinessConf
   return { ...DEFAULT_BUSINESS_CONFIG, ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms } };
 }
 
-async function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
-  const listed: ApiConversation[] = [];
-  for (const status of ['open', 'resolved']) {
-    const page = (await (await sb.api(`/api/conversations?status=${status}&limit=100`)).json()) as {
-      items: ApiConversation[];
-    };
-    listed.push(...page.items);
-  }
-  return listed;
+function conversationsOf(sb: TestSwitchboard): Promise<ApiConversation[]> {
+  return listedConversations<ApiConversation>(sb);
 }
 
 async function call(sb: TestSwitchboard, from: string): Promise<void> {
