@@ -21,8 +21,12 @@ const lastAckValues = (lastAck: LastAck) => ({
   ':lastAckAt': lastAck.at,
   ':lastAckConversation': lastAck.conversationId,
 });
-// Whether that reply asked something goes with it (unknown: asked, so a thanks after it stays open).
-const LAST_REPLY_UPDATE = ', lastReplyAt = :lastReplyAt, lastReplyAsked = :lastReplyAsked';
+// Whether that reply asked something goes with it: lastPlainReplyAt is it only if it asked nothing
+// (unknown: asked, so a thanks after it stays open; see the contact's schema).
+const lastReplyUpdate = (asked = true) =>
+  asked
+    ? { set: ', lastReplyAt = :lastReplyAt', remove: 'lastPlainReplyAt' }
+    : { set: ', lastReplyAt = :lastReplyAt, lastPlainReplyAt = :lastReplyAt', remove: null };
 // Only forward, as keepLastReply: the value was read before this write, and an agent's follow-up
 // kept on the contact meanwhile is newer (ISO times of one format compare as strings). Where it
 // fails the write is tried once more without it, the newer reply kept.
@@ -60,8 +64,8 @@ export class DynamoDbContactClaims extends StoreItems {
       'optedOut = if_not_exists(optedOut, :false)' +
       (textedUs(touch.channel) ? ', textedAt = :now' : '') +
       (listed ? '' : ', conversationIds = list_append(if_not_exists(conversationIds, :none), :ids)') +
-      ' ADD channels :channel' +
-      (textedUs(touch.channel) ? ' REMOVE noSmsAt' : '');
+      ' ADD channels :channel';
+    const removed = textedUs(touch.channel) ? ['noSmsAt'] : [];
     if (touch.name) {
       names['#name'] = 'name';
       values[':name'] = touch.name;
@@ -78,9 +82,11 @@ export class DynamoDbContactClaims extends StoreItems {
     }
     if (touch.lastReplyAt) {
       values[':lastReplyAt'] = touch.lastReplyAt;
-      values[':lastReplyAsked'] = touch.lastReplyAsked ?? true;
-      update = update.replace(' ADD', `${LAST_REPLY_UPDATE} ADD`);
+      const { set, remove } = lastReplyUpdate(touch.lastReplyAsked);
+      update = update.replace(' ADD', `${set} ADD`);
+      if (remove) removed.push(remove);
     }
+    if (removed.length > 0) update += ` REMOVE ${removed.join(', ')}`;
     let condition = 'attribute_not_exists(#open) OR attribute_type(#open, :nullType)';
     values[':nullType'] = 'NULL';
     if (replacing) {
@@ -183,6 +189,7 @@ export class DynamoDbContactClaims extends StoreItems {
   ): Promise<void> {
     const lastAck = kept?.lastAck;
     const lastReplyAt = kept?.lastReplyAt;
+    const reply = lastReplyAt ? lastReplyUpdate(kept?.lastReplyAsked) : { set: '', remove: null };
     // Already released, pointing at a newer conversation, or claimed again since: nothing to do.
     // (Or only our last reply was older than the contact's: released without it, below.)
     const claim =
@@ -196,7 +203,7 @@ export class DynamoDbContactClaims extends StoreItems {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${lastReplyAt ? LAST_REPLY_UPDATE : ''}`,
+          UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${reply.set}${reply.remove ? ` REMOVE ${reply.remove}` : ''}`,
           ConditionExpression: `openConversationId = :id${claim}${lastReplyAt ? ` AND ${LAST_REPLY_FORWARD}` : ''}`,
           ExpressionAttributeValues: marshall({
             ':null': null,
@@ -204,9 +211,7 @@ export class DynamoDbContactClaims extends StoreItems {
             ':id': conversationId,
             ...(claimToken ? { ':token': claimToken } : {}),
             ...(lastAck ? lastAckValues(lastAck) : {}),
-            ...(lastReplyAt
-              ? { ':lastReplyAt': lastReplyAt, ':lastReplyAsked': kept?.lastReplyAsked ?? true }
-              : {}),
+            ...(lastReplyAt ? { ':lastReplyAt': lastReplyAt } : {}),
           }),
         }),
       ),

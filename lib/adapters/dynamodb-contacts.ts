@@ -126,12 +126,15 @@ export class DynamoDbContacts extends StoreItems {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
-          // Whether it asked something, with it (unknown: asked; the thanks after it stays open).
-          UpdateExpression: 'SET lastReplyAt = :at, lastReplyAsked = :asked',
+          // With it whether it asked something: lastPlainReplyAt is it only if it asked nothing
+          // (unknown: asked, so a thanks after it stays open; see the contact's schema).
+          UpdateExpression: asked
+            ? 'SET lastReplyAt = :at REMOVE lastPlainReplyAt'
+            : 'SET lastReplyAt = :at, lastPlainReplyAt = :at',
           // Only forward (ISO times of one format compare as strings); a retry is applied again.
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(lastReplyAt) OR lastReplyAt <= :at)',
-          ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':asked': asked }),
+          ExpressionAttributeValues: marshall({ ':at': at.toISOString() }),
         }),
       ),
     );

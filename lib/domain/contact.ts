@@ -60,11 +60,14 @@ export const ContactSchema = z.object({
    */
   lastReplyAt: z.string().optional(),
   /**
-   * Whether that reply asked the customer something (a '?'): a bare thanks after an answer that
-   * asked nothing is recorded resolved (thanks-resolve.ts). Absent (before stop 33, or not known
-   * where it was kept): taken as asked.
+   * The time of our last reply kept here that asked the customer nothing (no '?'): a bare thanks
+   * after it is recorded resolved (thanks-resolve.ts) only while it equals `lastReplyAt`
+   * (contactReplyAsked). A time, not a flag: a release that knows no such field (a rolling
+   * deploy, a rollback) keeping a later reply moves `lastReplyAt` past it, and what that reply
+   * asked is not known: taken as asked. Absent (before stop 33, or not known where it was kept):
+   * asked.
    */
-  lastReplyAsked: z.boolean().optional(),
+  lastPlainReplyAt: z.string().optional(),
   /**
    * When the provider first reported that this number takes no SMS (Twilio's 30006, "Landline
    * or unreachable carrier", in a status callback): never texted again after a call, whose

@@ -36,8 +36,9 @@ export { consentFromElsewhere } from './conversation/consent.ts';
 export type { ApplyInboundResult, InboundContext, NoAckReason } from './conversation/inbound-context.ts';
 export { lastInboundAt, lastReadableInboundAt } from './conversation/inbound-times.ts';
 export { waitingForLinkedAck } from './conversation/join-episode.ts';
-export type { LastAck } from './conversation/kept-by-contact.ts';
+export type { ContactReply, LastAck } from './conversation/kept-by-contact.ts';
 export {
+  contactReplyAsked,
   keptByContact,
   lastReplyAskedKept,
   lastReplyKept,

@@ -61,7 +61,10 @@ export type ContactTouch = {
   lastAck?: LastAck | null;
   /** With `replacing`: our last reply on the replaced conversation (lastReplyKept), kept on the contact. */
   lastReplyAt?: string | null;
-  /** Whether that reply asked the customer something (lastReplyAskedKept); absent: taken as asked. */
+  /**
+   * Whether that reply asked the customer something (lastReplyAskedKept), written as the
+   * contact's lastPlainReplyAt; absent: taken as asked.
+   */
   lastReplyAsked?: boolean;
 };
 
@@ -85,7 +88,7 @@ export type ContactCarry = {
 export type ContactKeeps = {
   lastAck?: LastAck | null;
   lastReplyAt?: string | null;
-  /** Whether that reply asked something (written with it; absent: taken as asked). */
+  /** Whether that reply asked something (written with it as lastPlainReplyAt; absent: taken as asked). */
   lastReplyAsked?: boolean;
 };
 

@@ -6,6 +6,7 @@ import {
   type Ack,
   applyInbound,
   type Conversation,
+  contactReplyAsked,
   lastReplyAskedKept,
   lastReplyKept,
   lastSentAck,
@@ -104,7 +105,7 @@ export async function applyToConversation(
       ackAfter: queuedAck,
       // Our last reply on a conversation of theirs that ended: a bare thanks for it opens one resolved.
       endedReply: contact?.lastReplyAt
-        ? { at: contact.lastReplyAt, asked: contact.lastReplyAsked ?? true }
+        ? { at: contact.lastReplyAt, asked: contactReplyAsked(contact) }
         : null,
     });
     if (result.kind === 'unchanged') {

@@ -1,3 +1,5 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
 import { beforeCall } from '#test/support/faults.ts';
@@ -257,6 +259,33 @@ describe('thanks after the agent answered and resolved', () => {
     await sb.drain();
 
     // Assess: "Dziękuję!" may be the answer (yes, it did; or not): an agent sees it
+    const { id } = await sb.onlyOpenConversation();
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
+  });
+
+  // Found by the review of stop 33: an older release (a rolling deploy, a rollback) keeping a
+  // follow-up on the contact writes its lastReplyAt and nothing else. Kept as a flag, "asked
+  // nothing" was the earlier answer's, and the thanks that may answer the follow-up was born resolved.
+  it('should leave a thanks open for the agent when an older release kept a later reply on the contact', async () => {
+    // Prepare: the resolved answer asked nothing; an older release keeps a follow-up at 12:00
+    await answeredAndResolved('Wyszła dziś rano, kurier będzie jutro.');
+    sb.clock.set('2026-11-26T12:00:00+01:00');
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: marshall({ pk: `CONTACT#phone:${MOBILE}`, sk: 'CONTACT' }),
+        UpdateExpression: 'SET lastReplyAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: marshall({ ':at': sb.clock.now().toISOString() }),
+      }),
+    );
+
+    // Act
+    sb.clock.set('2026-11-26T12:10:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+
+    // Assess: what that reply asked is not known: taken as asked, an agent sees the thanks
     const { id } = await sb.onlyOpenConversation();
     expect(await listed('noReplyNeeded=true')).toEqual([id]);
   });

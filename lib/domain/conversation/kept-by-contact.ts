@@ -38,13 +38,22 @@ export function lastReplyKept(
  * (conversationReplyAsked) when it is the later one, else the one the contact holds. Not known: asked,
  * so a thanks after it stays open for an agent (it may answer the question).
  */
-export function lastReplyAskedKept(
-  conversation: Conversation,
-  contact: { lastReplyAt?: string; lastReplyAsked?: boolean } | null,
-): boolean {
+export function lastReplyAskedKept(conversation: Conversation, contact: ContactReply | null): boolean {
   const kept = lastReplyKept(conversation, contact);
   if (kept !== null && kept === conversation.lastReplyAt) return conversationReplyAsked(conversation);
-  return contact?.lastReplyAsked ?? true;
+  return contact === null || contactReplyAsked(contact);
+}
+
+/** What a contact holds of our last reply: its time, and the time of the latest that asked nothing. */
+export type ContactReply = { lastReplyAt?: string; lastPlainReplyAt?: string };
+
+/**
+ * Whether the reply the contact keeps (at `lastReplyAt`) asked the customer something, or may
+ * have: only a `lastPlainReplyAt` equal to it says it asked nothing (a reply a release that knows
+ * no such field kept later moved `lastReplyAt` past it), as conversationReplyAsked.
+ */
+export function contactReplyAsked(contact: ContactReply): boolean {
+  return contact.lastReplyAt === undefined || contact.lastPlainReplyAt !== contact.lastReplyAt;
 }
 
 /**
@@ -59,7 +68,7 @@ export function conversationReplyAsked(conversation: Conversation): boolean {
 /** All a contact keeps of a conversation that ends (releaseOpenConversation's `kept`). */
 export function keptByContact(
   conversation: Conversation,
-  contact: { lastReplyAt?: string; lastReplyAsked?: boolean } | null,
+  contact: ContactReply | null,
 ): { lastAck: LastAck | null; lastReplyAt: string | null; lastReplyAsked: boolean } {
   return {
     lastAck: lastSentAck(conversation),
