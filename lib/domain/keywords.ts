@@ -24,24 +24,46 @@ const WHATSAPP_OPT_OUT = [
   'WYPISZ-MNIE',
   'WYPISUJE-SIE',
 ];
-const OPT_IN = ['START', 'UNSTOP', 'YES'];
+const TWILIO_OPT_IN = ['START', 'UNSTOP', 'YES'];
+// Polish, matched without diacritics as well ("wznow"): "subscribe me", "I subscribe",
+// "subscribe" (the opposites of WYPISZ MNIE, WYPISUJĘ SIĘ, ODSUBSKRYBUJ) and "resume" (as
+// UNSTOP). Never "TAK" ("yes"), "OK" or "ZGODA": answers to an agent's question. Keywords only
+// from a number that opted out, on SMS as on WhatsApp: "Zapisz mnie" from anyone else is a message.
+const POLISH_OPT_IN = ['ZAPISZ-MNIE', 'ZAPISUJE-SIE', 'SUBSKRYBUJ', 'WZNOW'];
+const OPT_IN = [...TWILIO_OPT_IN, ...POLISH_OPT_IN];
 const HELP = ['HELP', 'INFO'];
 
 /**
  * `conditionalOptIn`: the opt-in words that are keywords only from a number that opted out; from
  * anyone else they are an ordinary message, acknowledged. On SMS only YES (START and UNSTOP are
- * Twilio's, which answers them itself). On WhatsApp all of them (found at stop 25): nobody
+ * Twilio's, which answers them itself; the Polish words and punctuated ones, "Start.", read as on
+ * WhatsApp, are conditional too: keywordOf). On WhatsApp all of them (found at stop 25): nobody
  * answers them there, and "Start" is a common first message (a click-to-chat greeting), so a
  * customer who never opted out must not be left without an ack.
  */
 const VOCABULARIES: Readonly<
   Record<
     KeywordVocabulary,
-    { optOut: ReadonlySet<string>; help: boolean; conditionalOptIn: ReadonlySet<string> }
+    {
+      optOut: ReadonlySet<string>;
+      optIn: ReadonlySet<string>;
+      help: boolean;
+      conditionalOptIn: ReadonlySet<string>;
+    }
   >
 > = {
-  sms: { optOut: new Set(SMS_OPT_OUT), help: true, conditionalOptIn: new Set(['YES']) },
-  whatsapp: { optOut: new Set(WHATSAPP_OPT_OUT), help: false, conditionalOptIn: new Set(OPT_IN) },
+  sms: {
+    optOut: new Set(SMS_OPT_OUT),
+    optIn: new Set(TWILIO_OPT_IN),
+    help: true,
+    conditionalOptIn: new Set(['YES']),
+  },
+  whatsapp: {
+    optOut: new Set(WHATSAPP_OPT_OUT),
+    optIn: new Set(OPT_IN),
+    help: false,
+    conditionalOptIn: new Set(OPT_IN),
+  },
 };
 const ANY_OPT_OUT = new Set([...SMS_OPT_OUT, ...WHATSAPP_OPT_OUT]);
 const OPT_IN_KEYWORDS = new Set(OPT_IN);
@@ -58,7 +80,8 @@ const KEYWORD_REASON = 'keyword:';
 export type Keyword = { word: string; consent?: InboundMessage['consent']; onlyIfOptedOut?: true };
 
 /**
- * The consent a keyword (upper case) expresses: STOP and its synonyms, START and its. Also
+ * The consent a keyword (upper case) expresses: STOP and its synonyms, START and its (Polish
+ * included). Also
  * Twilio's `OptOutType`, which names the kind (STOP, START, HELP) whatever word was used.
  */
 export function consentOf(word: string): InboundMessage['consent'] {
@@ -99,24 +122,28 @@ export function withoutDiacritics(text: string): string {
  */
 export function keywordOf(body: string, vocabulary: KeywordVocabulary): Keyword | undefined {
   const word = canonical(body, vocabulary);
-  const { optOut, help, conditionalOptIn } = VOCABULARIES[vocabulary];
-  if (optOut.has(word) || OPT_IN_KEYWORDS.has(word) || (help && HELP_KEYWORDS.has(word))) {
+  const { optOut, optIn, help, conditionalOptIn } = VOCABULARIES[vocabulary];
+  if (optOut.has(word) || optIn.has(word) || (help && HELP_KEYWORDS.has(word))) {
     return conditionalOptIn.has(word)
       ? { word, consent: consentOf(word), onlyIfOptedOut: true }
       : { word, consent: consentOf(word) };
   }
   // On SMS too, the words that cannot be an ordinary answer, read as on WhatsApp ("Wypisz mnie",
-  // "Stop."): Twilio does not stop those numbers, we do (no ack, no late notice).
+  // "Stop."): Twilio does not stop those numbers, we do (no ack, no late notice). And the opt-in
+  // words read there ("Zapisz mnie", "Start."), only from a number that opted out, as on WhatsApp:
+  // Twilio neither reads nor answers them.
   if (vocabulary === 'sms') {
     const lenient = canonical(body, 'whatsapp');
     if (WHATSAPP_OPT_OUT.includes(lenient)) return { word: lenient, consent: 'opt-out' };
+    if (OPT_IN.includes(lenient)) return { word: lenient, consent: 'opt-in', onlyIfOptedOut: true };
   }
   return undefined;
 }
 
 /**
  * Marks `message` as the keyword: recorded, never acknowledged (`keyword:<word>`), with the
- * consent it expresses; a conditional opt-in (YES; on WhatsApp START and UNSTOP too) opts in only
+ * consent it expresses; a conditional opt-in (YES and the Polish words; on WhatsApp START and
+ * UNSTOP too) opts in only
  * a number that opted out (recordInbound decides).
  */
 export function markKeyword(message: InboundMessage, keyword: Keyword): void {
@@ -126,7 +153,7 @@ export function markKeyword(message: InboundMessage, keyword: Keyword): void {
 }
 
 /**
- * A conditional keyword (YES; on WhatsApp START and UNSTOP too) from a number that had not opted out is an ordinary message: its
+ * A conditional keyword (YES, the Polish opt-in words; on WhatsApp START and UNSTOP too) from a number that had not opted out is an ordinary message: its
  * keyword's marks go, and any other reason the channel gave not to answer it stays.
  */
 export function withoutKeyword(message: InboundMessage): InboundMessage {

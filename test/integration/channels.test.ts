@@ -434,6 +434,28 @@ describe('every channel through the same store and worker', () => {
     expect((await sb.runtime.store.getContact(`phone:+${from}`))?.optedOut).toBe(true);
   });
 
+  // Found at stop 33: opting back in was English only; a Polish customer's "Wznów" (resume) after
+  // "Wypisz mnie" was a message from an opted-out number, and their waiting question never heard back.
+  it('should take a WhatsApp "Wznów" after "Wypisz mnie" as START: opted in, the waiting question acknowledged once', async () => {
+    // Prepare: "Wypisz mnie", then a question while opted out (no ack)
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsappCloud('48601234570', 'Wypisz mnie'));
+    await sb.drain();
+    await sb.postMeta(whatsappCloud('48601234570', 'Gdzie jest moja paczka?'));
+    await sb.drain();
+    expect(await sb.outbox()).toEqual([]);
+
+    // Act
+    const response = await sb.postMeta(whatsappCloud('48601234570', 'Wznów'));
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await sb.runtime.store.getContact('phone:+48601234570'))?.optedOut).toBe(false);
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await conversations(sb))[0]?.ack?.state).toBe('sent');
+  });
+
   // Found at stop 33: Meta's "Edit messages webhook reference": a customer who edits a message
   // (within 15 minutes) or deletes it sends `type: edit` (the new content under `edit.message`) or
   // `type: revoke`. Both were recorded as new, empty messages: after our reply, an ack promising an

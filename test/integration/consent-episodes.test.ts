@@ -227,6 +227,58 @@ describe('a question asked while opted out, then START', () => {
   });
 });
 
+// Found at stop 33: a Polish customer who opted out in Polish ("Wypisz mnie", which Twilio
+// neither reads nor enforces) could opt back in only in English: "Zapisz mnie" was a message,
+// recorded while opted out, and the question waiting since was never acknowledged.
+describe('"Wypisz mnie", a question, then "Zapisz mnie" (SMS)', () => {
+  let sb: TestSwitchboard;
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('should opt the number back in on "Zapisz mnie" and tell the waiting customer once (a replay included)', async () => {
+    // Prepare: "Wypisz mnie" at 10:00, a question at 10:01 (no ack: opted out)
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Wypisz mnie' });
+    await sb.drain();
+    sb.clock.set('2026-11-25T10:01:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Gdzie jest moja paczka? Zamówienie 4411.' });
+    await sb.drain();
+    expect(await sb.outbox()).toEqual([]);
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+
+    // Act: "Zapisz mnie!" at 10:02, and Twilio's retry of the same webhook
+    sb.clock.set('2026-11-25T10:02:00+01:00');
+    const optIn = { MessageSid: twilioSid('SM'), From: MOBILE, Body: 'Zapisz mnie!' };
+    await sb.postSms(optIn);
+    await sb.postSms(optIn);
+    await sb.drain();
+
+    // Assess: opted in again, and one ack, for the question, as after START
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(false);
+    const conversation = await sb.onlyOpenConversation();
+    expect(conversation.optedOut).toBe(false);
+    expect(conversation.ack).toMatchObject({ state: 'sent' });
+    const sent = await sb.outbox();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe(MOBILE);
+    expect(sent[0]?.text).toContain('Odpiszę najpóźniej');
+  });
+
+  it('should acknowledge "Zapisz mnie" from a number that never opted out, as a message', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+
+    // Act
+    await sb.postSms({ From: MOBILE, Body: 'Zapisz mnie' });
+    await sb.drain();
+
+    // Assess
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+  });
+});
+
 // Found at stop 25 (a review of this stop's own changes): a question the worker recorded late
 // into the episode the customer's later STOP began was older than the episode's start, so the
 // conversation was filed as needing no reply; applied in order, the customer waited.

@@ -86,6 +86,33 @@ describe('Twilio refusing an SMS for what the number is', () => {
     expect(sends()).toBe(1);
   });
 
+  // Found at stop 33: Twilio does not read the Polish opt-in words, so "Zapisz mnie" after
+  // Twilio's own STOP opts the number in here but not at Twilio, which refuses the ack it requests.
+  it('should take the 21610 refusing the ack a Polish "Zapisz mnie" requested after STOP as that STOP again: skipped, not failed', async () => {
+    // Prepare: STOP (on Twilio's list), a question while opted out
+    await start();
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.postSms({ From: MOBILE, Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    expect(sends()).toBe(0);
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+
+    // Act: the customer opts back in, in Polish
+    sb.clock.advance(MINUTE);
+    await sb.postSms({ From: MOBILE, Body: 'Zapisz mnie' });
+    await sb.drain();
+
+    // Assess: the ack was tried once, refused: opted out again, the question still waits, no alarm
+    expect(sends()).toBe(1);
+    const [conversation] = await conversationsOf(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(conversation?.awaiting).toBe('reply');
+    expect(metrics.total('AcksFailed')).toBe(0);
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    await sweepFor(sb, 26 * 60);
+    expect(sends()).toBe(1);
+  });
+
   it("should keep a caller's spoken promise as the ack when Twilio refuses its SMS with 21610, measured", async () => {
     // Prepare
     await start();

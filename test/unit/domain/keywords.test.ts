@@ -35,6 +35,19 @@ describe('keywords', () => {
     // Every question mark is one: full-width (an East Asian keyboard), Arabic, opening Spanish.
     ['Stop？', 'sms', undefined],
     ['¿Stop', 'sms', undefined],
+    // Found at stop 33: a Polish customer who wrote "Wypisz mnie" could opt back in only in
+    // English. Polish opt-in words (and START / YES as people type them) count on SMS too, but
+    // only from a number that opted out (Twilio neither reads nor answers them): from anyone else
+    // "Zapisz mnie" is a message, acknowledged.
+    ['Zapisz mnie', 'sms', { word: 'ZAPISZ-MNIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['zapisuję się.', 'sms', { word: 'ZAPISUJE-SIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Subskrybuj', 'sms', { word: 'SUBSKRYBUJ', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Wznów!', 'sms', { word: 'WZNOW', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Start.', 'sms', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Zapisz mnie?', 'sms', undefined],
+    ['Wznów？', 'sms', undefined],
+    ['Tak', 'sms', undefined],
+    ['Zapisz mnie na wizytę', 'sms', undefined],
   ] as const)('should read %j (%s) as %j', (body, channel, expected) => {
     // Act
     const keyword = keywordOf(body, channel);
@@ -76,6 +89,19 @@ describe('keywords', () => {
     ['Start', { word: 'START', consent: 'opt-in', onlyIfOptedOut: true }],
     ['unstop', { word: 'UNSTOP', consent: 'opt-in', onlyIfOptedOut: true }],
     ['Yes', { word: 'YES', consent: 'opt-in', onlyIfOptedOut: true }],
+    // Found at stop 33: opting back in in Polish, as opting out ("Wypisz mnie"), only from a
+    // number that opted out; never "Tak" ("yes"), which answers an agent's question.
+    ['Zapisz mnie', { word: 'ZAPISZ-MNIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['zapisz mnie!', { word: 'ZAPISZ-MNIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Zapisuję się', { word: 'ZAPISUJE-SIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['zapisuje sie', { word: 'ZAPISUJE-SIE', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['subskrybuj', { word: 'SUBSKRYBUJ', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Wznów', { word: 'WZNOW', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['wznow.', { word: 'WZNOW', consent: 'opt-in', onlyIfOptedOut: true }],
+    ['Zapisz mnie?', undefined],
+    ['¿Wznów', undefined],
+    ['Tak', undefined],
+    ['Tak!', undefined],
   ] as const)('should read %j on WhatsApp as %j', (body, expected) => {
     // Act
     const keyword = keywordOf(body, 'whatsapp');
