@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
 import { afterCall, beforeCall } from '#test/support/faults.ts';
 import { listedConversations } from '#test/support/listed.ts';
+import { runFor } from '#test/support/sweeps.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -36,12 +36,8 @@ async function call(sb: TestSwitchboard, from: string): Promise<void> {
   await sb.drain();
 }
 
-async function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
-  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
-    sb.clock.advance(10 * MINUTE);
-    await sweep(sb.runtime.sweepDeps);
-    await sb.drain();
-  }
+function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
+  return runFor(sb, sb, minutes);
 }
 
 describe('A caller from a landline', () => {

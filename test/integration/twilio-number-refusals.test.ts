@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
-import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { listedConversations } from '#test/support/listed.ts';
+import { runFor } from '#test/support/sweeps.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { twilioSid } from '#test/support/twilio-factory.ts';
 
@@ -40,12 +40,8 @@ async function call(sb: TestSwitchboard, from: string): Promise<void> {
   await sb.drain();
 }
 
-async function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
-  for (let elapsed = 0; elapsed < minutes; elapsed += 10) {
-    sb.clock.advance(10 * MINUTE);
-    await sweep(sb.runtime.sweepDeps);
-    await sb.drain();
-  }
+function sweepFor(sb: TestSwitchboard, minutes: number): Promise<void> {
+  return runFor(sb, sb, minutes);
 }
 
 describe('Twilio refusing an SMS for what the number is', () => {
