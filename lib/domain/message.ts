@@ -12,19 +12,34 @@ export const MediaSchema = z.object({
    * Content-ID), not a file the sender attached.
    */
   inline: z.boolean().optional(),
+  /**
+   * The mail's own whole text (quoted history included), kept beside its attachments when too
+   * long for the message item: set by Switchboard alone, never by what a sender wrote, so a
+   * customer's own `message.txt` is their file.
+   */
+  wholeText: z.boolean().optional(),
+  /**
+   * Outlook's `winmail.dat` (application/ms-tnef): a bundle of the sender's formatting and,
+   * often, their real attachments, which only Outlook opens. Not decoded here.
+   */
+  outlookBundle: z.boolean().optional(),
 });
 export type Media = z.infer<typeof MediaSchema>;
 
 /**
  * Where a mail too long for its message item keeps its whole text (quoted history included):
- * a file beside the attachments under this name and type. It is the mail itself, not a file the
- * sender attached: a short thanks on top of a long thread is still only thanks.
+ * a file beside the attachments under this name and type, marked `wholeText`. It is the mail
+ * itself, not a file the sender attached: a short thanks on top of a long thread is still only
+ * thanks.
  */
 export const WHOLE_TEXT_MEDIA = { name: 'message.txt', contentType: 'text/plain; charset=utf-8' } as const;
 
-/** Whether `media` is a long mail's own whole text (WHOLE_TEXT_MEDIA), not an attachment. */
+/**
+ * Whether `media` is a long mail's own whole text, not an attachment: by our own mark alone, never
+ * by its name or type, which any sender can give a file.
+ */
 export function isWholeText(media: Media): boolean {
-  return media.name === WHOLE_TEXT_MEDIA.name && media.contentType === WHOLE_TEXT_MEDIA.contentType;
+  return media.wholeText === true;
 }
 
 export const MessageKindSchema = z.enum(['message', 'ack', 'reply', 'voicemail', 'call', 'notice', 'note']);

@@ -147,9 +147,12 @@ function isSignatureImage(media: Media): boolean {
 export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
-  // A long mail's own whole text beside it, or a small image inside its text (a signature's logo),
-  // is no attachment of the customer's.
-  const attached = message.media.filter((media) => !isWholeText(media) && !isSignatureImage(media)).length;
+  // A long mail's own whole text beside it, a small image inside its text (a signature's logo) or
+  // Outlook's winmail.dat (its formatting, sent with every mail some Outlooks write) is no
+  // attachment of the customer's.
+  const attached = message.media.filter(
+    (media) => !isWholeText(media) && !isSignatureImage(media) && media.outlookBundle !== true,
+  ).length;
   return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;

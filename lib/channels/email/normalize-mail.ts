@@ -99,6 +99,16 @@ function keyPart(part: string): string | Uint8Array {
   return Buffer.concat([Buffer.from([0xff]), Buffer.from(createHash('sha256').update(part).digest('hex'))]);
 }
 
+// Outlook's TNEF bundle: its own type (vnd. on some servers), or its name alone when a gateway
+// relabelled it application/octet-stream.
+const TNEF_TYPE = /^application\/(vnd\.)?ms-tnef$/i;
+const TNEF_NAME = /^winmail\.dat$/i;
+
+/** Whether an attachment is Outlook's winmail.dat (application/ms-tnef), not a file of its own. */
+function isOutlookBundle(attachment: { name: string; contentType: string }): boolean {
+  return TNEF_TYPE.test(attachment.contentType.trim()) || TNEF_NAME.test(attachment.name.trim());
+}
+
 /**
  * UTF-8 bytes of mail text kept inline in the message item (the rest goes to the mail store),
  * and the characters of the readable beginning kept instead (at most 3 bytes each): with 20
@@ -149,6 +159,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
       name,
       size: attachment.size,
       ...(attachment.inline ? { inline: true } : {}),
+      ...(isOutlookBundle(attachment) ? { outlookBundle: true } : {}),
     });
   }
   const message: InboundMessage = {
@@ -179,7 +190,7 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
     const whole = message.fullText ?? message.text;
     const { name, contentType } = WHOLE_TEXT_MEDIA;
     const url = await context.saveAttachment(name, contentType, new TextEncoder().encode(whole));
-    media.push({ url, contentType, name, size: Buffer.byteLength(whole) });
+    media.push({ url, contentType, name, size: Buffer.byteLength(whole), wholeText: true });
     if (Buffer.byteLength(message.text) > MAX_INLINE_BYTES) {
       message.text = `${clamp(message.text, INLINE_BEGINNING)}…`;
     }

@@ -39,7 +39,7 @@ function renderMessage(message) {
         { class: 'media' },
         t('message.attachments', {
           count: message.media.length,
-          types: message.media.map((m) => mediaKind(m.contentType)).join(', '),
+          types: message.media.map((m) => mediaKind(m)).join(', '),
         }),
       )
     : null;

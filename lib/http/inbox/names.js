@@ -37,9 +37,13 @@ const KINDS = [
   [/^text\/|^application\/(msword|rtf|vnd\.(ms-|openxmlformats-|oasis\.opendocument))/, 'document'],
 ];
 
-/** An attachment's kind in words ("image", "PDF document"), "file" for a content type of another kind. */
-export function mediaKind(contentType) {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+/**
+ * An attachment's kind in words ("image", "PDF document"), "file" for a content type of another
+ * kind; Outlook's winmail.dat says what it is and where it opens.
+ */
+export function mediaKind(media) {
+  if (media.outlookBundle) return t('media.outlookBundle');
+  const type = (media.contentType ?? '').split(';')[0].trim().toLowerCase();
   const kind = KINDS.find(([pattern]) => pattern.test(type))?.[1] ?? 'file';
   return t(`media.${kind}`);
 }

@@ -91,6 +91,7 @@ export const en = {
   'media.document': 'document',
   'media.contact': 'contact card',
   'media.file': 'file',
+  'media.outlookBundle': 'Outlook attachment bundle (winmail.dat), open it in Outlook',
   'message.notReceived': 'The customer did not get this reply: it {why}. Answer them another way.',
 
   'reply.label': 'Reply to the customer',

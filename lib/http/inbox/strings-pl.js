@@ -102,6 +102,7 @@ export const pl = {
   'media.document': 'dokument',
   'media.contact': 'wizytówka',
   'media.file': 'plik',
+  'media.outlookBundle': 'pakiet załączników Outlooka (winmail.dat), otwórz go w Outlooku',
   'message.notReceived': 'Klient nie dostał tej odpowiedzi: {why}. Skontaktuj się z nim inaczej.',
 
   'reply.label': 'Odpowiedź dla klienta',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InboundMessage } from '#lib/domain/message.ts';
+import { type InboundMessage, type Media, WHOLE_TEXT_MEDIA } from '#lib/domain/message.ts';
 import { markThanks, onlyThanks } from '#lib/domain/thanks.ts';
 
 const MESSAGE: InboundMessage = {
@@ -13,6 +13,9 @@ const MESSAGE: InboundMessage = {
   text: 'Dziękuję!',
   media: [],
 };
+
+/** A file in the name and type a long mail's own whole text is kept under. */
+const TEXT_FILE: Media = { url: 'k1', ...WHOLE_TEXT_MEDIA, size: 120 };
 
 describe('onlyThanks', () => {
   it.each([
@@ -116,6 +119,23 @@ describe('markThanks', () => {
     ['Fwd: Faktura 4711', undefined],
   ])('should read a mail with the subject "%s" and only thanks in its text as %s', (subject, reason) => {
     const mail = { ...MESSAGE, channel: 'email' as const, email: { subject, references: [] } };
+    expect(markThanks(mail).noAckReason).toBe(reason);
+  });
+  it.each<[string, Media, string | undefined]>([
+    ['our own whole text of a long mail', { ...TEXT_FILE, wholeText: true }, 'thanks'],
+    [
+      'Outlook’s winmail.dat',
+      { url: 'k2', contentType: 'application/ms-tnef', name: 'winmail.dat', outlookBundle: true },
+      'thanks',
+    ],
+    ['the customer’s own message.txt, in our name and type but without our mark', TEXT_FILE, undefined],
+  ])('should judge thanks beside %s', (_file, media, reason) => {
+    const mail = {
+      ...MESSAGE,
+      channel: 'email' as const,
+      media: [media],
+      email: { subject: '', references: [] },
+    };
     expect(markThanks(mail).noAckReason).toBe(reason);
   });
 });
