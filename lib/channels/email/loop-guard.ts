@@ -37,7 +37,20 @@ function isListMail(headers: readonly MailHeader[]): boolean {
 const SYSTEM_SENDER =
   /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|noreply-[^@]*|bounces?|bounce-[^@]*)(\+[^@]*)?@/i;
 
-const MAIL_SYSTEM = /^(mailer-daemon|postmaster)@/i;
+const MAIL_SYSTEM = /^(mailer-daemon|postmaster)(\+[^@]*)?@/i;
+
+// Return paths that wrap the sender's own: BATV's `prvs=<tag>=<local>@` (signing MTAs) and SRS's
+// `SRS0=<hash>=<tt>=<domain>=<local>@<forwarder>` (forwarders). What they wrap says who sent it.
+const BATV = /^(?:prvs|btv1)=[^=@]*=+([^@]+)@/i;
+const SRS0 = /^srs0=[^=@]*=[^=@]*=([^=@]+)=([^@]+)@/i;
+
+/** The sender a return path stands for, BATV and SRS unwrapped. */
+function unwrappedReturnPath(address: string): string {
+  const srs = SRS0.exec(address);
+  if (srs) return `${srs[2]}@${srs[1]}`;
+  const batv = BATV.exec(address);
+  return batv ? `${batv[1]}${address.slice(address.lastIndexOf('@'))}` : address;
+}
 
 // The message schema's limit of a contact key, less its `email:` prefix: a Reply-To followed
 // keys the contact (normalizeMail) and is the route's `customer`.
@@ -115,6 +128,9 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   // A bounce or DSN: RFC 3834 §2 never answers an empty return path.
   const returnPaths = headerValues(headers, 'return-path');
   if (isNullPath(input.envelopeSender) || returnPaths.some(isNullPath)) return 'null-return-path';
+  // The envelope sender, else the Return-Path the last MTA wrote from it (Mailgun may name none).
+  const envelope = input.envelopeSender !== undefined ? [input.envelopeSender] : returnPaths;
+  const returnPathSenders = envelope.map((path) => unwrappedReturnPath(bareAddress(path))).filter(Boolean);
   const fromHeaders = headerReason(headers);
   if (fromHeaders) return fromHeaders;
   // Older webmail and hand-written vacation rules mark an out-of-office by its subject alone.
@@ -122,11 +138,9 @@ export function noAckReasonOf(input: LoopGuardInput): string | null {
   // A no-reply From or a sending service's bounce return path (bounces+…@) says nobody reads
   // answers there. A mail that asks for them at a person's address (a contact form's, the
   // customer as Reply-To) is answered there: only that address is judged.
-  // A mail system's own From (a bounce that kept a return path) is never a person's mail.
-  const senders =
-    input.answerAddress && !MAIL_SYSTEM.test(from)
-      ? [input.answerAddress]
-      : [from, input.envelopeSender ? bareAddress(input.envelopeSender) : ''];
+  // A mail system's own From or return path (a bounce that kept one) is never a person's mail.
+  const mailSystem = [from, ...returnPathSenders].some((address) => MAIL_SYSTEM.test(address));
+  const senders = input.answerAddress && !mailSystem ? [input.answerAddress] : [from, ...returnPathSenders];
   if (senders.some((address) => address && SYSTEM_SENDER.test(address))) return 'system-sender';
   return null;
 }
