@@ -119,6 +119,37 @@ describe('Outlook’s winmail.dat and a customer’s own message.txt', () => {
     expect((await sb.outbox()).map((sent) => sent.to)).toEqual(['piotr.zielinski@firma.example.pl']);
   });
 
+  it('should record and acknowledge a mail whose words are all inside winmail.dat, the bundle shown as such', async () => {
+    // Prepare: Outlook's TNEF as the whole body (its words in RTF inside), as some Exchange servers send it
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+    const raw = eml('outlook-winmail');
+    const [head] = raw.split('\r\n\r\n');
+    const tnef = Buffer.from(partBytes(raw, 'name="winmail.dat"')).toString('base64');
+    const whole = [
+      head?.replace(
+        /Content-Type: multipart\/mixed;[^\r]*/,
+        'Content-Type: application/ms-tnef; name="winmail.dat"',
+      ),
+      'Content-Disposition: attachment; filename="winmail.dat"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      tnef,
+      '',
+    ].join('\r\n');
+
+    // Act
+    expect((await postSesMail(sb, whole)).status).toBe(200);
+
+    // Assess
+    const { conversation, messages } = await shown();
+    expect(messages[0]?.text).toBe('');
+    expect(messages[0]?.media).toEqual([
+      expect.objectContaining({ name: 'winmail.dat', outlookBundle: true }),
+    ]);
+    expect(conversation).toMatchObject({ awaiting: 'reply' });
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
   it('should take a customer’s own message.txt for their file, not our whole text (SES)', async () => {
     // Prepare
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
