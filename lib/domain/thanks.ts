@@ -114,6 +114,14 @@ export function onlyThanks(text: string, mediaCount = 0, senderName?: string | n
   return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));
 }
 
+/** The mark a channel puts before an edit's new text ("✏️ …", normalize-whatsapp). */
+const EDIT_MARK = /^✏️\s*/u;
+
+/** Whether an edit's new text (`noAckReason: 'edited'`, its mark dropped) only says thanks. */
+export function editOnlyThanks(text: string, mediaCount = 0, senderName?: string | null): boolean {
+  return onlyThanks(text.replace(EDIT_MARK, ''), mediaCount, senderName);
+}
+
 // A reply's subject prefixes, as mail clients write them in English and Polish (and a few near).
 const REPLY_PREFIX = /^(?:(?:re|odp|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+/iu;
 

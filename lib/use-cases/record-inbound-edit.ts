@@ -1,11 +1,8 @@
 // A customer's edit of a message that only thanked us: read as the message it now is.
 
 import type { InboundMessage } from '#lib/domain/message.ts';
-import { onlyThanks } from '#lib/domain/thanks.ts';
+import { editOnlyThanks, onlyThanks } from '#lib/domain/thanks.ts';
 import type { RecordInboundDeps } from './record-inbound-deps.ts';
-
-/** The mark a channel puts before an edit's new text ("✏️ …", normalize-whatsapp). */
-const EDIT_MARK = /^✏️\s*/u;
 
 /**
  * An edit (`noAckReason: 'edited'`) is a correction, never a new question: it joins the wait
@@ -22,8 +19,7 @@ export async function editOfThanksRead(
   inbound: InboundMessage,
 ): Promise<InboundMessage> {
   if (inbound.noAckReason !== 'edited' || !inbound.editOf) return inbound;
-  if (onlyThanks(inbound.text.replace(EDIT_MARK, ''), inbound.media.length, inbound.contactName))
-    return inbound;
+  if (editOnlyThanks(inbound.text, inbound.media.length, inbound.contactName)) return inbound;
   const original = await deps.store.findByProviderId(inbound.provider, inbound.editOf);
   if (
     original?.direction !== 'inbound' ||

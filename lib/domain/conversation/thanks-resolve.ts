@@ -1,6 +1,8 @@
 // A conversation that resolves itself: after our answer, the customer only thanked us.
 
+import { promisedNobody } from '../ack-policy.ts';
 import type { Message } from '../message.ts';
+import { editOnlyThanks } from '../thanks.ts';
 import type { ApplyInboundResult, InboundContext } from './inbound-context.ts';
 import { conversationReplyAsked } from './kept-by-contact.ts';
 import { reopenConversation, resolveConversation } from './lifecycle.ts';
@@ -16,15 +18,17 @@ export function asksSomething(text: string): boolean {
 }
 
 /**
- * The customer's thanks again (`thanks`) on a conversation their thanks resolved by itself (one
+ * The customer's thanks again (`thanks`), or another message that asks nobody anything (their
+ * STOP, their mailbox's out-of-office reply, an edit that still only thanks: asksNothing), on a conversation their thanks resolved by itself (one
  * our answer was in, or one born resolved after the answer the agent resolved): it joins it as it
  * would have joined it open (the thanks' episode, or a new one after a follow-up of ours), and the
  * conversation stays resolved, in the same write: no conversation.reopened and
  * conversation.resolved for nothing (downstream tools, the service level's first-contact
  * resolution), its resolvedAt kept and the marker renewed. Null where that cannot hold (then it is
  * reopened as by any message, reopenedByMessage, and resolved again by resolvedAfterThanks if
- * nothing waits): another message, one it already has, a result that waits for someone or has
- * something to send.
+ * nothing waits and it is thanks): a question, one it already has, a result that waits for
+ * someone or has something to send, or one whose thanks would no longer resolve it (our latest
+ * reply there asked something).
  */
 export function thanksOnResolved(
   current: Conversation | null,
@@ -33,7 +37,9 @@ export function thanksOnResolved(
   apply: (open: Conversation, message: Message, context: InboundContext) => ApplyInboundResult,
 ): ApplyInboundResult | null {
   const marker = current?.thanksResolved;
-  if (current?.status !== 'resolved' || !marker || context.noAckReason !== 'thanks') return null;
+  if (current?.status !== 'resolved' || !marker) return null;
+  // (Before stop 34 thanks alone: a STOP or an out-of-office reopened it, "no reply needed".)
+  if (!asksNothing(message, context)) return null;
   if (current.episodeMessageIds.includes(message.id)) return null;
   const { resolvedAt, thanksResolved: _marker, ...rest } = current;
   const open: Conversation = { ...rest, status: 'open', awaitingSince: episodeReopened(current, marker) };
@@ -55,6 +61,17 @@ export function thanksOnResolved(
       thanksResolved: { awaitingSince: joined.awaitingSince },
     },
   };
+}
+
+/**
+ * Whether the customer's message asks nobody anything (its reason promised nobody anything), an
+ * edit only when it still only thanks: one of their question, made after the answer, corrects what
+ * the agent answered, and the agent had better see it.
+ */
+function asksNothing(message: Message, context: InboundContext): boolean {
+  const reason = context.noAckReason ?? undefined;
+  if (!promisedNobody(reason)) return false;
+  return reason !== 'edited' || editOnlyThanks(message.text, message.media.length, context.contactName);
 }
 
 /**

@@ -1,0 +1,218 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClock } from '#test/support/clock.ts';
+import { postSesMail, sesIntake } from '#test/support/email.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { metaFixture } from '#test/support/meta-factory.ts';
+import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { twilioSid } from '#test/support/twilio-factory.ts';
+
+// Found by the closing note of stop 33: a conversation the customer's thanks resolved by itself
+// was reopened, as "no reply needed", by a message that asks nobody anything: their STOP, their
+// mailbox's out-of-office reply, a WhatsApp edit of the thanks into another thanks. An agent had
+// to close it by hand again. None of them is a new question: each is recorded on the conversation
+// (readable in its history) and leaves it resolved, in one write (no reopen and resolve).
+
+const MOBILE = '+48601234567';
+
+type Shown = {
+  conversation: Record<string, unknown>;
+  messages: Array<{ direction: string; text?: string }>;
+};
+
+describe('a message that asks nothing, on a conversation the thanks resolved', () => {
+  let sb: TestSwitchboard;
+
+  afterEach(async () => {
+    await sb?.stop();
+  });
+
+  const listed = async (query: string): Promise<string[]> =>
+    (
+      (await (await sb.api(`/api/conversations?${query}`)).json()) as { items: Array<{ id: string }> }
+    ).items.map((c) => c.id);
+
+  const shownById = async (id: string): Promise<Shown> =>
+    (await (await sb.api(`/api/conversations/${id}`)).json()) as Shown;
+
+  const lifecycle = async (id: string): Promise<string[]> =>
+    (await sb.events())
+      .filter((e) => e.conversationId === id && e.type.startsWith('conversation.'))
+      .map((e) => e.type);
+
+  /** Wednesday 10:00 an SMS question, 10:15 our answer, 10:40 the customer's thanks resolves it. */
+  async function thankedBySms(): Promise<string> {
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.set('2026-11-25T10:15:00+01:00');
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(201);
+    sb.clock.set('2026-11-25T10:40:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('resolved');
+    return id;
+  }
+
+  it('should record a STOP on it, opt the number out, and leave it resolved', async () => {
+    // Prepare
+    const id = await thankedBySms();
+    const textsBefore = (await sb.outbox()).length;
+
+    // Act: the customer texts STOP (Twilio delivers it twice)
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    const stop = { From: MOBILE, Body: 'STOP', MessageSid: 'SM0123456789abcdef0123456789abcd09' };
+    await sb.postSms(stop);
+    await sb.postSms(stop);
+    await sb.drain();
+
+    // Assess: opted out as ever; the STOP readable in the conversation, which stays resolved
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    expect(await listed('status=open')).toEqual([]);
+    expect(await listed('noReplyNeeded=true')).toEqual([]);
+    const shown = await shownById(id);
+    expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
+    expect(shown.messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([
+      'Dzień dobry, gdzie jest moja paczka?',
+      'Dziękuję!',
+      'STOP',
+    ]);
+    expect(await lifecycle(id)).toEqual(['conversation.opened', 'conversation.resolved']);
+    expect((await sb.outbox()).length).toBe(textsBefore);
+  });
+
+  it('should record a STOP on a conversation born resolved by the thanks, and leave it resolved', async () => {
+    // Prepare: answered and resolved by the agent; the thanks opens a conversation born resolved
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-25T10:00:00+01:00') });
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const answered = (await sb.onlyOpenConversation()).id;
+    sb.clock.set('2026-11-25T10:30:00+01:00');
+    expect((await sb.act(`/conversations/${answered}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(
+      201,
+    );
+    expect((await sb.act(`/conversations/${answered}/resolve`, {})).status).toBe(200);
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    const [thanked] = (await listed('status=resolved')).filter((id) => id !== answered);
+
+    // Act
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+
+    // Assess
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    expect(await listed('status=open')).toEqual([]);
+    const shown = await shownById(thanked as string);
+    expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
+    expect(shown.messages.map((m) => m.text)).toEqual(['Dziękuję!', 'STOP']);
+    expect(await lifecycle(thanked as string)).toEqual(['conversation.opened', 'conversation.resolved']);
+  });
+
+  it('should record an out-of-office reply on a mail conversation the thanks resolved, and leave it resolved', async () => {
+    // Prepare: Ewa asks by mail, the agent answers, she thanks us on our thread
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+    const from = 'Ewa Mazur <ewa.mazur@firma.example>';
+    await postSesMail(sb, { from, messageId: 'question-1@firma.example' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.advance(10 * 60_000);
+    expect(
+      (await sb.act(`/conversations/${id}/replies`, { text: 'Faktura jest w załączniku.' })).status,
+    ).toBe(201);
+    sb.clock.advance(20 * 60_000);
+    await postSesMail(sb, {
+      from,
+      messageId: 'thanks-1@firma.example',
+      subject: 'Re: Pytanie o fakturę',
+      body: 'Dziękuję',
+    });
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('resolved');
+
+    // Act: her vacation rule answers a later mail of ours
+    sb.clock.advance(60 * 60_000);
+    const response = await postSesMail(sb, {
+      from,
+      messageId: 'vacation-1@firma.example',
+      subject: 'Automatyczna odpowiedź: Re: Pytanie o fakturę',
+      body: 'Jestem na urlopie do 20 listopada.',
+    });
+    await sb.drain();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await listed('status=open')).toEqual([]);
+    const shown = await shownById(id);
+    expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
+    expect(shown.messages.filter((m) => m.direction === 'inbound')).toHaveLength(3);
+    expect(await lifecycle(id)).toEqual(['conversation.opened', 'conversation.resolved']);
+  });
+
+  it('should record a WhatsApp Cloud edit of the thanks into another thanks, and leave it resolved', async () => {
+    // Prepare: a question, answered; the customer thanks us (the conversation resolves itself)
+    sb = await startTestSwitchboard();
+    const whatsapp = (text: string, id: string, edit?: { original: string }) => {
+      const payload = metaFixture('whatsapp-text') as {
+        entry: Array<{ changes: Array<{ value: { messages: Array<Record<string, unknown>> } }> }>;
+      };
+      const value = payload.entry[0]?.changes[0]?.value;
+      if (!value) throw new Error('fixture shape');
+      const { text: _text, ...fixture } = value.messages[0] ?? {};
+      const message = { ...fixture, from: '48601234567', id };
+      value.messages[0] = edit
+        ? {
+            ...message,
+            type: 'edit',
+            edit: { original_message_id: edit.original, message: { type: 'text', text: { body: text } } },
+          }
+        : { ...message, text: { body: text } };
+      return payload;
+    };
+    await sb.postMeta(whatsapp('Gdzie jest paczka 1234?', `wamid.${twilioSid('')}`));
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(201);
+    sb.clock.advance(30 * 60_000);
+    await sb.postMeta(whatsapp('Dziękuję!', 'wamid.T0000000009'));
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('resolved');
+
+    // Act: the thanks edited into another thanks (Meta delivers it twice)
+    sb.clock.advance(60_000);
+    const edited = whatsapp('Dziękuję bardzo!', 'wamid.E0000000009', { original: 'wamid.T0000000009' });
+    await sb.postMeta(edited);
+    await sb.postMeta(edited);
+    await sb.drain();
+
+    // Assess
+    expect(await listed('status=open')).toEqual([]);
+    const shown = await shownById(id);
+    expect(shown.conversation).toMatchObject({ status: 'resolved', awaiting: null });
+    expect(shown.messages.filter((m) => m.direction === 'inbound').map((m) => m.text)).toEqual([
+      'Gdzie jest paczka 1234?',
+      'Dziękuję!',
+      '✏️ Dziękuję bardzo!',
+    ]);
+    expect(await lifecycle(id)).toEqual(['conversation.opened', 'conversation.resolved']);
+  });
+
+  it('should still reopen it for a question after the STOP', async () => {
+    // Prepare
+    const id = await thankedBySms();
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'STOP' });
+    await sb.drain();
+
+    // Act: an opted-out customer asks something: no ack goes, but a person is to answer
+    sb.clock.set('2026-11-25T11:05:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Ale gdzie jest faktura?' });
+    await sb.drain();
+
+    // Assess
+    expect(await listed('status=open')).toEqual([id]);
+    expect((await shownById(id)).conversation).toMatchObject({ status: 'open', awaiting: 'reply' });
+  });
+});
