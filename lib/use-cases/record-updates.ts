@@ -159,7 +159,12 @@ async function stopAutomatic(
   );
 }
 
-/** The agents' tool hears that a reply did not reach the customer (reply.failed, once per reply). */
+/**
+ * The agents' tool hears that a reply did not reach the customer (reply.failed, once per reply).
+ * Reported after the conversation was resolved, while it is its latest reply: the contact's kept
+ * reply (lastPlainReplyAt) no longer counts as an answer their thanks may be for (one conditional
+ * UpdateItem, keepLastReply's, on that path only: only forward, a later reply kept stays).
+ */
 async function markReplyFailed(
   deps: Pick<UpdateDeps, 'store' | 'clock'>,
   message: Message,
@@ -167,7 +172,7 @@ async function markReplyFailed(
 ): Promise<void> {
   const status = update.status === 'failed' ? 'failed' : 'undelivered';
   // Worth sending again (a transient code): said so, never resent here; a person's words are theirs to send.
-  await updateConversation(deps.store, message.conversationId, (current) =>
+  const updated = await updateConversation(deps.store, message.conversationId, (current) =>
     replyFailed(current, {
       messageId: message.id,
       sentAt: message.createdAt,
@@ -177,6 +182,8 @@ async function markReplyFailed(
       at: deps.clock.now(),
     }),
   );
+  if (updated?.status === 'resolved' && updated.replyFailure?.messageId === message.id)
+    await deps.store.keepLastReply(updated.contact.key, new Date(message.createdAt), true);
 }
 
 /**

@@ -36,11 +36,14 @@ export function lastReplyKept(
 /**
  * Whether the reply lastReplyKept keeps asked the customer something: the conversation's own
  * (conversationReplyAsked) when it is the later one, else the one the contact holds. Not known: asked,
- * so a thanks after it stays open for an agent (it may answer the question).
+ * so a thanks after it stays open for an agent (it may answer the question). One the provider
+ * reported undelivered or failed (replyFailure: the latest reply's) counts as asking too: it never
+ * reached the customer, so their thanks cannot be for it.
  */
 export function lastReplyAskedKept(conversation: Conversation, contact: ContactReply | null): boolean {
   const kept = lastReplyKept(conversation, contact);
-  if (kept !== null && kept === conversation.lastReplyAt) return conversationReplyAsked(conversation);
+  if (kept !== null && kept === conversation.lastReplyAt)
+    return conversationReplyAsked(conversation) || conversation.replyFailure !== undefined;
   return contact === null || contactReplyAsked(contact);
 }
 
