@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
 import { postSesMail, sesIntake } from '#test/support/email.ts';
+import { injectFault } from '#test/support/faults.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { metaFixture } from '#test/support/meta-factory.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -214,5 +215,43 @@ describe('a message that asks nothing, on a conversation the thanks resolved', (
     // Assess
     expect(await listed('status=open')).toEqual([id]);
     expect((await shownById(id)).conversation).toMatchObject({ status: 'open', awaiting: 'reply' });
+  });
+
+  // Found by the closing note of stop 33: an agent's Resolve kept the thanks' marker. A release
+  // that knows no marker (a rolling deploy, a rollback) reopens the conversation with the marker
+  // still on it; the agent then resolves it, and the release of the contact's pointer does not
+  // happen (the process dies between the two writes: harmless, said the design, the next message
+  // opens a new conversation). The marker made the customer's next question reopen the
+  // conversation the agent had just closed, as one resolved by itself.
+  it("should open a new conversation for the next question after an agent's resolve, whatever marker an older release left", async () => {
+    // Prepare: resolved by the thanks; an older release's Reopen writes it open, marker kept
+    const id = await thankedBySms();
+    const thanked = await sb.runtime.store.getConversation(id);
+    if (!thanked) throw new Error('no conversation');
+    const { resolvedAt: _resolvedAt, ...rest } = thanked;
+    await sb.runtime.store.saveConversation({ ...rest, status: 'open' }, thanked.version);
+    sb.clock.set('2026-11-25T11:00:00+01:00');
+    const released = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'before',
+      match: (input) => String(input.UpdateExpression).startsWith('SET openConversationId = :null'),
+    });
+    await sb.act(`/conversations/${id}/resolve`, {});
+    released.remove();
+    const marker = (await sb.runtime.store.getConversation(id))?.thanksResolved;
+
+    // Act
+    sb.clock.set('2026-11-25T11:10:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'A czy mogę zmienić adres?' });
+    await sb.drain();
+
+    // Assess: the agent's resolve stands; the question waits in a new conversation
+    expect(released.fired).toBe(1);
+    expect(marker).toBeUndefined();
+    expect((await shownById(id)).conversation).toMatchObject({ status: 'resolved' });
+    const open = await listed('status=open');
+    expect(open).toHaveLength(1);
+    expect(open[0]).not.toBe(id);
+    expect((await shownById(open[0] as string)).conversation).toMatchObject({ awaiting: 'reply' });
   });
 });

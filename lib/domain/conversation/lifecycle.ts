@@ -41,6 +41,9 @@ export function takenOver(conversation: Conversation, key: string): Conversation
 /**
  * Resolves the conversation (idempotent): pending automatic messages are no longer needed.
  * `reason` 'thanks': by itself, the customer only thanked us for our answer (thanks-resolve.ts).
+ * Any other resolve drops a thanks marker in the same write (one an older release's reopen kept):
+ * resolved so, the customer's next message moves to a new conversation, as after any agent's
+ * resolve, never reopening this one as resolved by itself (reopenedByMessage).
  */
 export function resolveConversation(
   conversation: Conversation,
@@ -49,6 +52,10 @@ export function resolveConversation(
   reason?: 'thanks',
 ): Conversation {
   if (conversation.status === 'resolved') return conversation;
+  if (conversation.thanksResolved && reason !== 'thanks') {
+    const { thanksResolved: _marker, ...plain } = conversation;
+    return resolveConversation(plain, at, agent, reason);
+  }
   // A pending one is skipped (`ack.skipped`, resolved), unless its last try may have gone
   // (endPendingJobs). One a worker is sending stays its worker's to settle: sent, or, if the
   // worker died, skipped by the next claim, which finds the conversation resolved
