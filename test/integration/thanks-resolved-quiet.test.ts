@@ -20,6 +20,25 @@ type Shown = {
   messages: Array<{ direction: string; text?: string }>;
 };
 
+/** A WhatsApp Cloud text from the customer, or (`edit`) their edit of an earlier one into `text`. */
+function whatsapp(text: string, id: string, edit?: { original: string }) {
+  const payload = metaFixture('whatsapp-text') as {
+    entry: Array<{ changes: Array<{ value: { messages: Array<Record<string, unknown>> } }> }>;
+  };
+  const value = payload.entry[0]?.changes[0]?.value;
+  if (!value) throw new Error('fixture shape');
+  const { text: _text, ...fixture } = value.messages[0] ?? {};
+  const message = { ...fixture, from: '48601234567', id };
+  value.messages[0] = edit
+    ? {
+        ...message,
+        type: 'edit',
+        edit: { original_message_id: edit.original, message: { type: 'text', text: { body: text } } },
+      }
+    : { ...message, text: { body: text } };
+  return payload;
+}
+
 describe('a message that asks nothing, on a conversation the thanks resolved', () => {
   let sb: TestSwitchboard;
 
@@ -155,23 +174,6 @@ describe('a message that asks nothing, on a conversation the thanks resolved', (
   it('should record a WhatsApp Cloud edit of the thanks into another thanks, and leave it resolved', async () => {
     // Prepare: a question, answered; the customer thanks us (the conversation resolves itself)
     sb = await startTestSwitchboard();
-    const whatsapp = (text: string, id: string, edit?: { original: string }) => {
-      const payload = metaFixture('whatsapp-text') as {
-        entry: Array<{ changes: Array<{ value: { messages: Array<Record<string, unknown>> } }> }>;
-      };
-      const value = payload.entry[0]?.changes[0]?.value;
-      if (!value) throw new Error('fixture shape');
-      const { text: _text, ...fixture } = value.messages[0] ?? {};
-      const message = { ...fixture, from: '48601234567', id };
-      value.messages[0] = edit
-        ? {
-            ...message,
-            type: 'edit',
-            edit: { original_message_id: edit.original, message: { type: 'text', text: { body: text } } },
-          }
-        : { ...message, text: { body: text } };
-      return payload;
-    };
     await sb.postMeta(whatsapp('Gdzie jest paczka 1234?', `wamid.${twilioSid('')}`));
     await sb.drain();
     const { id } = await sb.onlyOpenConversation();
@@ -253,5 +255,28 @@ describe('a message that asks nothing, on a conversation the thanks resolved', (
     expect(open).toHaveLength(1);
     expect(open[0]).not.toBe(id);
     expect((await shownById(open[0] as string)).conversation).toMatchObject({ awaiting: 'reply' });
+  });
+
+  it('should reopen it for an agent when the customer edits the question we answered, after their thanks', async () => {
+    // Prepare: a question, answered; the customer thanks us (the conversation resolves itself)
+    sb = await startTestSwitchboard();
+    await sb.postMeta(whatsapp('Gdzie jest paczka 1234?', 'wamid.Q0000000009'));
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Wyszła dziś rano.' })).status).toBe(201);
+    sb.clock.advance(5 * 60_000);
+    await sb.postMeta(whatsapp('Dziękuję!', 'wamid.T0000000010'));
+    await sb.drain();
+
+    // Act: the parcel number was wrong: what we answered was about another parcel
+    sb.clock.advance(60_000);
+    await sb.postMeta(
+      whatsapp('Gdzie jest paczka 1243?', 'wamid.E0000000010', { original: 'wamid.Q0000000009' }),
+    );
+    await sb.drain();
+
+    // Assess: an edit, not acknowledged, but in front of an agent
+    expect(await listed('status=open')).toEqual([id]);
+    expect(await listed('noReplyNeeded=true')).toEqual([id]);
   });
 });
