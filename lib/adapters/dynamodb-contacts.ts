@@ -2,7 +2,7 @@
 
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Contact } from '#lib/domain/contact.ts';
+import type { Contact, OptOutReason } from '#lib/domain/contact.ts';
 import type { ContactAlias, ContactCarry, ContactTouch, LastAck } from '#lib/ports/conversation-store.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { carryContactUpdate, keepLastAckUpdate } from './dynamodb-contact-carry.ts';
@@ -158,7 +158,23 @@ export class DynamoDbContacts extends StoreItems {
     );
   }
 
-  async setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
+  async setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean> {
+    // The customer's latest word wins, whatever order the webhooks are recorded in (ISO times of
+    // one format compare as strings). The same time again is a retry: applied.
+    let condition = 'attribute_not_exists(consentAt) OR consentAt <= :at';
+    const values: Record<string, unknown> = { ':optedOut': optedOut, ':at': at.toISOString(), ':key': key };
+    if (optedOut) {
+      values[':reason'] = reason ?? 'stop';
+      // A bounce, which the address's own mail lifts, never stands in for a STOP or a complaint
+      // (nor for an older item's opt-out, read as a STOP), which mail must not lift.
+      if (reason === 'bounce')
+        condition = `(${condition}) AND (attribute_not_exists(optedOut) OR optedOut = :false OR optedOutReason = :reason)`;
+    } else if (reason) {
+      // Only an opt-out for `reason` is lifted; applied again for its retry (the same time, lifted).
+      values[':reason'] = reason;
+      condition = `(${condition}) AND (optedOutReason = :reason OR (optedOut = :false AND consentAt = :at))`;
+    }
+    if (condition.includes(':false')) values[':false'] = false;
     return applied(
       this.client.send(
         new UpdateItemCommand({
@@ -166,17 +182,11 @@ export class DynamoDbContacts extends StoreItems {
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression:
             'SET optedOut = :optedOut, consentAt = :at, updatedAt = :at, #key = :key, ' +
-            'createdAt = if_not_exists(createdAt, :at), openConversationId = if_not_exists(openConversationId, :null)',
-          // The customer's latest word wins, whatever order the webhooks are recorded in (ISO
-          // times of one format compare as strings). The same time again is a retry: applied.
-          ConditionExpression: 'attribute_not_exists(consentAt) OR consentAt <= :at',
+            'createdAt = if_not_exists(createdAt, :at), openConversationId = if_not_exists(openConversationId, :null)' +
+            (optedOut ? ', optedOutReason = :reason' : ' REMOVE optedOutReason'),
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#key': 'key' },
-          ExpressionAttributeValues: marshall({
-            ':optedOut': optedOut,
-            ':at': at.toISOString(),
-            ':key': key,
-            ':null': null,
-          }),
+          ExpressionAttributeValues: marshall({ ...values, ':null': null }),
         }),
       ),
     );

@@ -1,6 +1,6 @@
 // The ConversationStore on DynamoDB: the port's one class, each method handed to the part holding its items.
 
-import type { Contact } from '#lib/domain/contact.ts';
+import type { Contact, OptOutReason } from '#lib/domain/contact.ts';
 import type { Conversation } from '#lib/domain/conversation.ts';
 import type { DomainEvent } from '#lib/domain/events.ts';
 import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
@@ -192,8 +192,8 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#contacts.keepLastReply(key, at, asked);
   }
 
-  setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean> {
-    return this.#contacts.setConsent(key, optedOut, at);
+  setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean> {
+    return this.#contacts.setConsent(key, optedOut, at, reason);
   }
 
   markNoSms(key: string, at: Date, sentAt?: Date): Promise<void> {

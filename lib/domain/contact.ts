@@ -32,6 +32,15 @@ export const ContactSchema = z.object({
    */
   conversationIds: z.array(z.string()).default([]),
   optedOut: z.boolean(),
+  /**
+   * Why `optedOut` is true (removed when it goes back to false): `stop`, the customer's STOP (or
+   * the provider's word that they sent one); `bounce`, our mail to the address bounced for good;
+   * `complaint`, they marked our mail as spam. A bounce is lifted by the address's own next mail
+   * (it works), a complaint and a STOP never by mail. Absent while opted out (written before stop
+   * 34): a STOP (optOutReason). A string, not an enum: a newer release's reason, read across a
+   * rolling deploy or a rollback, leaves the contact readable (the API shows unknownFutureValue).
+   */
+  optedOutReason: z.string().max(32).optional(),
   /** When the latest STOP or START was received (ISO 8601): consent only moves forward. */
   consentAt: z.string().optional(),
   /**
@@ -84,6 +93,15 @@ export const ContactSchema = z.object({
   updatedAt: z.string(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
+
+/** Why a contact gets no automatic messages (Contact.optedOutReason). */
+export const OPT_OUT_REASONS = ['stop', 'bounce', 'complaint'] as const;
+export type OptOutReason = (typeof OPT_OUT_REASONS)[number];
+
+/** Why the contact gets no automatic messages, or null when they do (an older item's stop: a STOP). */
+export function optOutReason(contact: Pick<Contact, 'optedOut' | 'optedOutReason'>): string | null {
+  return contact.optedOut ? (contact.optedOutReason ?? 'stop') : null;
+}
 
 /**
  * Whether a contact key may stand for a person also known by another key: a WhatsApp user known

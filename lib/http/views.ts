@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
+import { type Contact, OPT_OUT_REASONS, optOutReason } from '#lib/domain/contact.ts';
 import { contactAddress, contactDisplayName } from '#lib/domain/contact-label.ts';
 import {
   type Ack,
@@ -49,6 +50,33 @@ export const AddressSchema = z.string().optional().meta({
   description:
     "The contact's address as people write it, whatever name they go by: their number ('+48 600 100 200'), email or SIP address; absent when the key is only an id nobody reads",
 });
+/** Why the contact gets no automatic messages (Contact.optedOutReason), as the contract says it. */
+export const OptOutReasonSchema = evolvableEnum(OPT_OUT_REASONS).meta({
+  description:
+    "Why no automatic message (acknowledgement, late notice) goes to the contact: `stop`, their STOP (or the provider's word that they sent one; START lifts it); `bounce`, our mail to the address bounced for good (their own next mail from it lifts it); `complaint`, they marked our mail as spam (never lifted by mail). An agent's own replies still go. unknownFutureValue: a reason a newer release of Switchboard stored",
+});
+export const OptedOutAtSchema = z.string().meta({
+  description: 'When the STOP, the bounce or the complaint happened (ISO 8601)',
+});
+/** The contact's opt-out beside one of their conversations (GET /api/conversations/{id}). */
+export const OptOutViewSchema = z
+  .object({ reason: OptOutReasonSchema, at: OptedOutAtSchema.optional() })
+  .nullable()
+  .meta({
+    description:
+      "The conversation's contact gets no automatic messages, and why; null when they do. An agent's own replies still go",
+  });
+
+/** The contact's opt-out as the contract shows it, or null when automatic messages go to them. */
+export function optOutView(contact: Contact | null): z.infer<typeof OptOutViewSchema> {
+  const reason = contact && optOutReason(contact);
+  if (!contact || !reason) return null;
+  return {
+    reason: knownOr(OPT_OUT_REASONS, reason),
+    ...(contact.consentAt ? { at: contact.consentAt } : {}),
+  };
+}
+
 const ContactViewSchema = z.object({
   ...conversation.contact.shape,
   channels: z.array(ChannelSchema),

@@ -1,5 +1,5 @@
 import type { Locale } from '#lib/domain/channel.ts';
-import type { Contact } from '#lib/domain/contact.ts';
+import type { Contact, OptOutReason } from '#lib/domain/contact.ts';
 import type { Conversation, LastAck } from '#lib/domain/conversation.ts';
 import type { DomainEvent } from '#lib/domain/events.ts';
 import type { DeliveryUpdate, Message } from '#lib/domain/message.ts';
@@ -250,9 +250,10 @@ export interface ConversationStore {
   /**
    * Marks a contact opted out (STOP) or back in (START) as of `at`, the keyword's receipt time;
    * creates the contact if needed. Consent only moves forward: false (nothing written) when a
-   * later STOP or START is already recorded (an older one recorded late by the worker).
+   * later STOP or START is already recorded (an older one recorded late by the worker). `reason`:
+   * why opted out (default `stop`; a `bounce` never replaces another), or the only one lifted.
    */
-  setConsent(key: string, optedOut: boolean, at: Date): Promise<boolean>;
+  setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean>;
   /**
    * The provider reported that the contact's number takes no SMS (Contact.noSmsAt), as of `at`,
    * of an SMS sent at `sentAt` (default `at`): the first report is kept; nothing is written for a

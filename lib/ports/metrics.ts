@@ -21,6 +21,12 @@ export type MetricName =
   /** A late notice the provider reported undelivered or failed after taking it: already counted in NoticesSent. */
   | 'NoticesFailedAfterSend'
   | 'PromiseBreaches'
+  /**
+   * SES's permanent bounce (complaint) of one of our mails, an ack, a late notice or an agent's
+   * reply: once per report, not per SNS redelivery. Charted; SES's own reputation rates alarm.
+   */
+  | 'MailBounces'
+  | 'MailComplaints'
   /** A sweeper run ended with conversations still due (its time budget ran out). */
   | 'SweepBacklog'
   /** Conversations whose events a sweeper run could not deliver to the event bus. */

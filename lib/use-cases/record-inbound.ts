@@ -5,6 +5,7 @@ import { newId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
 import { detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
+import { bounceLiftedBy } from '#lib/domain/opt-out.ts';
 import { markThanks } from '#lib/domain/thanks.ts';
 import { MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
 import type { ContactTouch } from '#lib/ports/conversation-store.ts';
@@ -124,6 +125,15 @@ export async function recordInbound(
       if (consentApplied) contact = { ...contact, optedOut: false };
     } else {
       inbound = withoutKeyword(inbound);
+    }
+  } else if (bounceLiftedBy(inbound, contact, receivedAt)) {
+    // Their own mail from an address our mail bounced at: it works. Automatic mail resumes, as
+    // after a START, from this mail on (its ack included); the claim's contact said so, no read.
+    consentApplied = await deps.store.setConsent(inbound.contactKey, false, receivedAt, 'bounce');
+    if (consentApplied) {
+      const { optedOutReason: _lifted, ...kept } = contact;
+      contact = { ...kept, optedOut: false, consentAt: receivedAt.toISOString() };
+      inbound = { ...inbound, consent: 'opt-in' };
     }
   }
   // A transcription that arrived before its voicemail was kept aside: pick it up now (and on

@@ -25,7 +25,10 @@ export type UpdateDeps = {
   ourAppIds: readonly string[];
   /** The promise of a customer message newer than a person's inbox reply (applyStoredReply). */
   business: BusinessConfig;
-  /** AcksFailedAfterSend (NoticesFailedAfterSend) for an ack (late notice) the provider reports undelivered or failed after it was sent. */
+  /**
+   * AcksFailedAfterSend (NoticesFailedAfterSend) for an ack (late notice) the provider reports
+   * undelivered or failed after it was sent; MailBounces, MailComplaints for SES's reports.
+   */
   metrics: Metrics;
 };
 
@@ -46,9 +49,18 @@ export async function applyDelivery(
   fromWebhook = false,
 ): Promise<UpdateResult> {
   const updated = await deps.store.updateDelivery(message.id, update);
+  // Counted once per report: only the write that stored its status (a redelivery finds it stored).
+  if (updated && update.stopAutomatic)
+    deps.metrics?.count(update.stopAutomatic === 'bounced' ? 'MailBounces' : 'MailComplaints');
   // Before the status's own verdict: a complaint leaves a status already stored, and a redelivery
   // of a bounce whose first delivery died after its status still stops what comes next.
-  if (update.stopAutomatic) await stopAutomatic(deps, message, update.at);
+  if (update.stopAutomatic)
+    await stopAutomatic(
+      deps,
+      message,
+      update.at,
+      update.stopAutomatic === 'bounced' ? 'bounce' : 'complaint',
+    );
   // An acknowledgement or a late notice: its slot on the conversation.
   const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
   const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');
@@ -142,18 +154,20 @@ export async function applyDelivery(
 
 /**
  * No more acks or late notices to the address our message went to (a permanent bounce, a
- * complaint): the contact is opted out, as by STOP, at the report's time (setConsent: the latest
- * word wins, a redelivery applies again and changes nothing), and the conversation's pending
- * ones are ended (consentFromElsewhere: no write when nothing changes). An agent may still
- * reply by hand: the customer wrote to us, and a person's answer is what they asked for.
+ * complaint): the contact is opted out for that reason, as by STOP, at the report's time
+ * (setConsent: the latest word wins, a redelivery applies again and changes nothing; a bounce
+ * never replaces a complaint), and the conversation's pending ones are ended
+ * (consentFromElsewhere: no write when nothing changes). An agent may still reply by hand: the
+ * customer wrote to us, and a person's answer is what they asked for.
  */
 async function stopAutomatic(
   deps: Pick<UpdateDeps, 'store' | 'clock'>,
   message: Message,
   at: string,
+  reason: 'bounce' | 'complaint',
 ): Promise<void> {
   if (message.direction !== 'outbound' || !message.contactKey) return;
-  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at)))) return;
+  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason))) return;
   await updateConversation(deps.store, message.conversationId, (current) =>
     consentFromElsewhere(current, true, new Date(at).toISOString(), deps.clock.now()),
   );

@@ -19,6 +19,9 @@ import {
   DisplayNameSchema,
   evolvableEnum,
   MessageViewSchema,
+  OptedOutAtSchema,
+  OptOutReasonSchema,
+  OptOutViewSchema,
 } from '../views.ts';
 
 // The answers the routes build inline (envelopes, picked fields), as schemas. The fields come
@@ -55,6 +58,7 @@ export const ConversationPageSchema = z.object({
 });
 export const ConversationDetailSchema = z.object({
   conversation: ConversationViewSchema,
+  optedOut: OptOutViewSchema,
   messages: z
     .array(MessageViewSchema)
     .meta({ description: 'Oldest first: the latest page, or the page before `cursor`' }),
@@ -75,7 +79,12 @@ export const ContactViewSchema = ContactSchema.pick({
   locale: true,
   createdAt: true,
 })
-  .extend({ displayName: DisplayNameSchema, address: AddressSchema })
+  .extend({
+    displayName: DisplayNameSchema,
+    address: AddressSchema,
+    optedOutReason: OptOutReasonSchema.optional(),
+    optedOutAt: OptedOutAtSchema.optional(),
+  })
   .meta({ description: 'The person behind one or more channels' });
 export const ContactDetailSchema = z.object({
   contact: ContactViewSchema,

@@ -9,7 +9,7 @@ import { type ConversationStore, MAX_CURSOR_LENGTH } from '#lib/ports/conversati
 import { InvalidCursorError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { NotFoundError, parseRequest } from '../errors.ts';
-import { conversationView, type MessageView, messageView } from '../views.ts';
+import { conversationView, type MessageView, messageView, optOutView } from '../views.ts';
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -108,8 +108,12 @@ export function apiRoutes(deps: { store: ConversationStore; clock: Clock; log: L
     const page = newestWithin(messages.slice(-query.limit), MAX_MESSAGE_PAGE_BYTES);
     const oldest = page[0];
     const more = messages.length > page.length;
+    // Whether (and why) its contact gets no automatic messages: one more read, in this answer only
+    // (a listing reads no contact).
+    const contact = await deps.store.getContact(conversation.contact.key);
     return c.json({
       conversation: conversationView(conversation),
+      optedOut: optOutView(contact),
       messages: page,
       nextCursor: more && oldest ? encodeMessageCursor(id, oldest) : null,
     });
@@ -147,6 +151,7 @@ async function contactDetail(store: ConversationStore, key: string) {
   );
   const displayName = contactDisplayName(contact);
   const address = contactAddress(contact.key);
+  const optedOut = optOutView(contact);
   return {
     contact: {
       key: contact.key,
@@ -155,6 +160,9 @@ async function contactDetail(store: ConversationStore, key: string) {
       ...(address ? { address } : {}),
       channels: contact.channels,
       optedOut: contact.optedOut,
+      ...(optedOut
+        ? { optedOutReason: optedOut.reason, ...(optedOut.at ? { optedOutAt: optedOut.at } : {}) }
+        : {}),
       ...(contact.locale ? { locale: contact.locale } : {}),
       createdAt: contact.createdAt,
     },

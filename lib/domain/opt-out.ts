@@ -1,0 +1,20 @@
+// What lifts an opt-out that is no customer's word: a bounce, by their own mail.
+
+import type { Contact } from './contact.ts';
+import type { InboundMessage } from './message.ts';
+
+/**
+ * Whether the customer's own mail, received at `receivedAt`, lifts the contact's bounce: their
+ * address, where our mail bounced for good, works after all. Not their mailbox's automatic mail
+ * (any message with a reason not to answer it), never a complaint nor a STOP. Also the retry of
+ * the mail that lifted it (consent then at its receipt time): applied again, its ack still owed.
+ */
+export function bounceLiftedBy(
+  message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>,
+  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'consentAt'>,
+  receivedAt: Date,
+): boolean {
+  if (message.channel !== 'email' || message.noAckReason !== undefined || message.consent) return false;
+  if (contact.optedOut) return contact.optedOutReason === 'bounce';
+  return contact.consentAt === receivedAt.toISOString();
+}

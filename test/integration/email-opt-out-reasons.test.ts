@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Runtime } from '#lib/runtime/runtime.ts';
+import { TestClock } from '#test/support/clock.ts';
+import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
+import {
+  drainWith,
+  permanentBounce,
+  postSesFeedback,
+  postSesMail,
+  sesIntake,
+  sesRuntime,
+} from '#test/support/email.ts';
+import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
+import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+// Why a contact gets no automatic messages: their STOP, our mail to them bouncing for good, or
+// their complaint that our mail is spam. Before, all three set the one `optedOut`: the API and
+// the inbox said "opted out" for each, and a customer whose address bounced once stayed without
+// acks forever, however often they wrote to us again from it.
+
+const ZOFIA = 'Zofia Wójcik <zofia.wojcik@poczta.example.pl>';
+const ZOFIA_KEY = 'email:zofia.wojcik@poczta.example.pl';
+const HOUR = 60 * 60 * 1000;
+
+const complaint = (feedbackId: string) => ({
+  complainedRecipients: [{ emailAddress: 'zofia.wojcik@poczta.example.pl' }],
+  timestamp: '2026-11-10T09:00:00.000Z',
+  feedbackId,
+  complaintFeedbackType: 'abuse',
+});
+
+describe('why a contact gets no automatic mail, and a bounce lifted by their own mail', () => {
+  let sb: TestSwitchboard;
+  let ses: FakeSes;
+  let http: Runtime;
+  let metrics: CountingMetrics;
+
+  afterEach(async () => {
+    await ses?.close();
+    await sb?.stop();
+  });
+
+  async function zofiaAsks(messageId: string): Promise<void> {
+    const response = await postSesMail(sb, { from: ZOFIA, messageId });
+    expect(response.status).toBe(200);
+    await drainWith(sb, http);
+  }
+
+  async function start(): Promise<void> {
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), metrics, ...sesIntake() });
+    ses = await startFakeSes();
+    http = sesRuntime(sb, ses, 'switchboard-test');
+    await zofiaAsks('q-1@poczta.example.pl');
+    expect(ses.requests).toHaveLength(1);
+  }
+
+  async function agentReplies(key: string): Promise<void> {
+    const { id } = await sb.onlyOpenConversation();
+    const response = await http.app.request(`/api/conversations/${id}/replies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body: JSON.stringify({ text: 'Faktura jest w załączniku, pozdrawiam.' }),
+    });
+    expect(response.status).toBe(201);
+  }
+
+  function sesIdOf(index: number): string {
+    const id = ses.requests[index]?.messageId;
+    if (!id) throw new Error(`no SES send #${index}`);
+    return id;
+  }
+
+  async function contactView(): Promise<Record<string, unknown>> {
+    const response = await sb.api(`/api/contacts?key=${encodeURIComponent(ZOFIA_KEY)}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { contact: Record<string, unknown> }).contact;
+  }
+
+  async function conversationOptOut(): Promise<unknown> {
+    const { id } = await sb.onlyOpenConversation();
+    const response = await sb.api(`/api/conversations/${id}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { optedOut?: unknown }).optedOut;
+  }
+
+  it('should say a hard bounce, lift it at the address’s next own mail, and acknowledge that mail once', async () => {
+    // Prepare
+    await start();
+    const bounce = { messageId: sesIdOf(0), eventType: 'Bounce' as const, event: permanentBounce() };
+    expect((await postSesFeedback(sb, bounce, { snsMessageId: 'sns-bounce-1' })).status).toBe(200);
+    expect((await postSesFeedback(sb, bounce, { snsMessageId: 'sns-bounce-1' })).status).toBe(200);
+    expect(await contactView()).toMatchObject({
+      optedOut: true,
+      optedOutReason: 'bounce',
+      optedOutAt: '2026-11-10T08:14:05.000Z',
+    });
+    expect(await conversationOptOut()).toEqual({ reason: 'bounce', at: '2026-11-10T08:14:05.000Z' });
+    expect(metrics.total('MailBounces')).toBe(1);
+    await agentReplies('reply-1');
+    expect(ses.requests).toHaveLength(2);
+
+    // Act: hours later Zofia writes again from that address (SNS delivers it twice)
+    sb.clock.advance(3 * HOUR);
+    await zofiaAsks('q-2@poczta.example.pl');
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess: her mailbox works: the stop is lifted, her new question acknowledged, once
+    expect(ses.requests).toHaveLength(3);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    const contact = await contactView();
+    expect(contact.optedOut).toBe(false);
+    expect(contact).not.toHaveProperty('optedOutReason');
+    expect(await conversationOptOut()).toBeNull();
+    expect(metrics.total('MailBounces')).toBe(1);
+  });
+
+  it('should keep automatic mail off after a complaint, whatever the address sends next, while an agent still answers', async () => {
+    // Prepare
+    await start();
+    const spam = { messageId: sesIdOf(0), eventType: 'Complaint' as const, event: complaint('c-1') };
+    expect((await postSesFeedback(sb, spam)).status).toBe(200);
+    expect((await postSesFeedback(sb, spam)).status).toBe(200);
+    await agentReplies('reply-1');
+    expect(ses.requests).toHaveLength(2);
+    // The agent's reply bounces later: a bounce never waters a complaint down to what mail lifts.
+    const bounce = {
+      messageId: sesIdOf(1),
+      eventType: 'Bounce' as const,
+      event: { ...permanentBounce(), timestamp: '2026-11-10T10:00:00.000Z' },
+    };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+
+    // Act
+    sb.clock.advance(3 * HOUR);
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess
+    expect(ses.requests).toHaveLength(2);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'complaint' });
+    expect(metrics.total('MailComplaints')).toBe(1);
+    expect(metrics.total('MailBounces')).toBe(1);
+    await agentReplies('reply-2');
+    expect(ses.requests).toHaveLength(3);
+  });
+});
