@@ -7,7 +7,7 @@ import { onLanguageChange, say, t } from './i18n.js';
 import { readableUntil, showMessages, withLatest } from './messages.js';
 import { channelName, contactName } from './names.js';
 import { $, clearStatus, promiseText, setStatus } from './page.js';
-import { ackText, apiErrorText, replyFailureText } from './reasons.js';
+import { ackText, apiErrorText, optOutText, replyFailureText } from './reasons.js';
 import {
   keepDraft,
   keepNoteDraft,
@@ -41,13 +41,13 @@ export function clearConversation(title) {
   showReplyError(null);
 }
 
-/** The shown conversation as last read ({ conversation, messages, now }): its header, drawn again in another language. */
+/** The shown conversation as last read ({ conversation, messages, now, optedOut }): its header, drawn again in another language. */
 let read = null;
 
 /** The header under the customer's name: the conversation's state, who handles it, its promise, its ack. */
 function showHeader() {
   if (!read) return;
-  const { conversation, messages, now } = read;
+  const { conversation, messages, now, optedOut } = read;
   // Late while the customer still waits: said in the header as in the list, not left to the sum.
   const late = Boolean(conversation.replyBy) && Date.parse(conversation.replyBy) < now;
   $('conversation-meta').textContent = [
@@ -66,6 +66,7 @@ function showHeader() {
         : promiseText(conversation, now)
       : null,
     ackText(conversation.ack, ackProvider(messages)),
+    optOutText(optedOut),
     conversation.replyFailure
       ? t('conversation.replyFailed', {
           why: replyFailureText(
@@ -117,7 +118,7 @@ export async function openConversation(id, moveFocus) {
   // Whichever conversation failed to open, the one chosen now is read: the failure is past.
   clearStatus('conversation');
   // The latest page (no query: the first page), merged into the messages shown.
-  const { conversation, messages, nextCursor } = result.data;
+  const { conversation, messages, nextCursor, optedOut } = result.data;
   const now = Date.now();
   const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
   if (id !== state.openId) return false;
@@ -128,7 +129,7 @@ export async function openConversation(id, moveFocus) {
   state.replyFailure = conversation.replyFailure ?? null;
   state.seenUntil = readableUntil(state.messages);
   say($('conversation-title'), () => contactName(conversation));
-  read = { conversation, messages, now };
+  read = { conversation, messages, now, optedOut };
   showHeader();
   showMessages();
   $('reply-form').hidden = false;

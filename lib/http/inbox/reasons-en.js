@@ -67,6 +67,13 @@ export const enReasons = {
   'sendFailure.SEND_UNAUTHORIZED':
     'our provider account refused it (credentials or permissions: tell whoever runs Switchboard)',
 
+  // Why the customer gets no acknowledgements or late notices (GET /api/conversations/{id} optedOut).
+  'optOut.stop':
+    'no automatic messages: the customer sent STOP (their START lifts it); your replies still go',
+  'optOut.bounce':
+    'no automatic mail: our mail to this address bounced for good; their next mail from it lifts this; your replies still go',
+  'optOut.complaint': 'no automatic mail: the customer marked our mail as spam; your replies still go',
+  'optOut.other': 'no automatic messages to this customer; your replies still go',
   'ack.failed': 'acknowledgement failed',
   'ack.skipped': 'no acknowledgement',
   'ack.retrying': 'acknowledgement not sent yet, retrying: {why}',

@@ -67,6 +67,14 @@ export const plReasons = {
   'sendFailure.SEND_UNAUTHORIZED':
     'nasze konto u dostawcy je odrzuciło (dane logowania lub uprawnienia: daj znać osobie, która prowadzi Switchboard)',
 
+  // Why the customer gets no acknowledgements or late notices (GET /api/conversations/{id} optedOut).
+  'optOut.stop':
+    'bez wiadomości automatycznych: klient wysłał STOP (jego START to cofa); Twoje odpowiedzi nadal są wysyłane',
+  'optOut.bounce':
+    'bez automatycznych maili: nasz mail na ten adres wrócił jako trwale niedoręczalny; jego następny mail z tego adresu to cofa; Twoje odpowiedzi nadal są wysyłane',
+  'optOut.complaint':
+    'bez automatycznych maili: klient oznaczył nasz mail jako spam; Twoje odpowiedzi nadal są wysyłane',
+  'optOut.other': 'bez wiadomości automatycznych do tego klienta; Twoje odpowiedzi nadal są wysyłane',
   'ack.failed': 'potwierdzenie nie dotarło',
   'ack.skipped': 'bez potwierdzenia',
   'ack.retrying': 'potwierdzenie jeszcze nie wyszło, ponawiam: {why}',

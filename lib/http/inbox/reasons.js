@@ -44,6 +44,15 @@ export function reasonText(reason, provider) {
   return reason;
 }
 
+/**
+ * Why the conversation's customer gets no automatic messages (`optedOut` of the conversation's
+ * answer: a STOP, a bounce of our mail, a complaint), in words; null when they get them.
+ */
+export function optOutText(optedOut) {
+  if (!optedOut) return null;
+  return hasWords(`optOut.${optedOut.reason}`) ? t(`optOut.${optedOut.reason}`) : t('optOut.other');
+}
+
 /** The acknowledgement's state as the conversation's header says it, with why when it was not sent. */
 export function ackText(ack, provider) {
   if (!ack) return null;

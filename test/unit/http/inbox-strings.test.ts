@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '#lib/domain/channel.ts';
+import { OPT_OUT_REASONS } from '#lib/domain/contact.ts';
 import { buildOpenApiDocument } from '#lib/http/openapi/document.ts';
 import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 import { SWITCHED_OFF_REASON } from '#lib/use-cases/ack-lookups.ts';
@@ -180,5 +181,21 @@ describe("the inbox page's words for channels", () => {
     // Assess
     expect(missing).toEqual([]);
     expect(translate('pl', 'channel.voice')).toBe('telefon');
+  });
+
+  // Stop 34: a bounce of our mail and a spam complaint were shown as the customer's opt-out, like
+  // an SMS STOP, though mail lifts a bounce and nothing lifts a complaint but the customer.
+  it('should say in both languages why a customer gets no automatic messages, each reason its own words', () => {
+    // Act
+    const said = ['en', 'pl'].map((language) =>
+      OPT_OUT_REASONS.map((reason) => translate(language, `optOut.${reason}`)),
+    );
+
+    // Assess
+    for (const words of said) {
+      expect(words.every((text) => /\w/.test(text) && !text.startsWith('optOut.'))).toBe(true);
+      expect(new Set(words).size).toBe(OPT_OUT_REASONS.length);
+    }
+    expect(said[1]?.[2]).toContain('spam');
   });
 });
