@@ -1,3 +1,4 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '#lib/runtime/runtime.ts';
 import { TestClock } from '#test/support/clock.ts';
@@ -11,6 +12,7 @@ import {
   sesRuntime,
 } from '#test/support/email.ts';
 import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
+import { injectFault, pkStartsWith } from '#test/support/faults.ts';
 import { TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
@@ -38,6 +40,7 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
 
   afterEach(async () => {
     await ses?.close();
+    ses = undefined as unknown as FakeSes;
     await sb?.stop();
   });
 
@@ -148,5 +151,62 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     expect(metrics.total('MailBounces')).toBe(1);
     await agentReplies('reply-2');
     expect(ses.requests).toHaveLength(3);
+  });
+
+  it('should finish lifting a bounce on the retry of a mail whose first delivery died after the contact’s write', async () => {
+    // Prepare
+    await start();
+    const bounce = { messageId: sesIdOf(0), eventType: 'Bounce' as const, event: permanentBounce() };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+    await agentReplies('reply-1');
+    sb.clock.advance(3 * HOUR);
+    const lift = injectFault(sb.backends.dynamodb, {
+      command: 'UpdateItemCommand',
+      when: 'after',
+      match: (input) =>
+        pkStartsWith(`CONTACT#${ZOFIA_KEY}`)(input) &&
+        String(input.UpdateExpression).includes('REMOVE optedOutReason'),
+    });
+
+    // Act: the write lifting the bounce is applied, the process dies before its answer; SNS retries
+    await postSesMail(sb, { from: ZOFIA, messageId: 'q-2@poczta.example.pl' });
+    lift.remove();
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess
+    expect(lift.fired).toBe(1);
+    expect(ses.requests).toHaveLength(3);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent' });
+    expect(await contactView()).toMatchObject({ optedOut: false });
+  });
+
+  it('should say a STOP as such, an older opt-out without a reason as a STOP, and lift neither by a message', async () => {
+    // Prepare
+    sb = await startTestSwitchboard();
+    const mobile = '+48601234567';
+    const key = `phone:${mobile}`;
+    await sb.postSms({ From: mobile, Body: 'STOP' });
+    const said = await (await sb.api(`/api/contacts?key=${encodeURIComponent(key)}`)).json();
+    // An item written before stop 34: opted out, no reason.
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: { pk: { S: `CONTACT#${key}` }, sk: { S: 'CONTACT' } },
+        UpdateExpression: 'REMOVE optedOutReason',
+      }),
+    );
+
+    // Act
+    sb.clock.advance(HOUR);
+    await sb.postSms({ From: mobile, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+
+    // Assess
+    expect((said as { contact: unknown }).contact).toMatchObject({ optedOut: true, optedOutReason: 'stop' });
+    const response = await sb.api(`/api/contacts?key=${encodeURIComponent(key)}`);
+    expect(((await response.json()) as { contact: unknown }).contact).toMatchObject({
+      optedOut: true,
+      optedOutReason: 'stop',
+    });
+    expect(await sb.outbox()).toHaveLength(0);
   });
 });
