@@ -149,9 +149,10 @@ export class SwitchboardStack extends Stack {
     ackWorker.bindEventBus(bus);
     // Outbound Twilio messages carry a StatusCallback under the public URL.
     ackWorker.setEnvironment('PUBLIC_URL', publicUrl);
+    let feedback: MailFeedback | undefined;
     if (mail.fromAddress) {
       // Our sends' bounces and complaints come back on the inbound-mail topic (docs/channels.md).
-      const feedback = new MailFeedback(this, 'MailFeedback', {
+      feedback = new MailFeedback(this, 'MailFeedback', {
         stage: props.stage,
         topic: mailIntake.topic,
         topicKey,
@@ -272,6 +273,7 @@ export class SwitchboardStack extends Stack {
       recheckDeadLetterQueue: mailIntake.recheckDeadLetterQueue,
       topicKey,
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
+      ...(feedback ? { mailConfigurationSet: feedback.configurationSetName } : {}),
     });
 
     addOutputs(this, props, {

@@ -25,6 +25,8 @@ export interface MonitoringProps {
   readonly topicKey: kms.IKey;
   /** Subscribed to the alerts topic (the address must confirm the subscription). */
   readonly alertEmail?: string;
+  /** The SES configuration set our mail names, when we send mail: its reputation is alarmed on. */
+  readonly mailConfigurationSet?: string;
 }
 
 export const FIVE_MINUTES = Duration.minutes(5);

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { addMailReputationAlarms } from './mail-reputation-alarms.ts';
 import { addAlarms } from './monitoring-alarms.ts';
 import { addDashboard } from './monitoring-dashboard.ts';
 import type { AlarmOptions, MonitoringProps, MonitoringScope } from './monitoring-scope.ts';
@@ -59,6 +60,7 @@ export class Monitoring extends Construct implements MonitoringScope {
     if (props.alertEmail) this.alertsTopic.addSubscription(new subs.EmailSubscription(props.alertEmail));
 
     this.dashboard = addDashboard(this, props, addAlarms(this, props));
+    if (props.mailConfigurationSet) addMailReputationAlarms(this, props.mailConfigurationSet);
   }
 
   /** A Powertools metric of this stage (namespace Switchboard, dimension service). */

@@ -89,7 +89,8 @@ describe('Monitoring', () => {
       // Act + Assess: docs/deploy.md lists the 19 (found at stop 23 saying 11; stop 26 added
       // bootstrap-token-refused, webhook-signatures-refused, channel-misconfigured)
       dev.resourceCountIs('AWS::CloudWatch::Alarm', 19);
-      prod.resourceCountIs('AWS::CloudWatch::Alarm', 19);
+      // A stage that sends mail also watches its reputation with SES (stop 34): 2 more.
+      prod.resourceCountIs('AWS::CloudWatch::Alarm', 21);
       dev.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: [topic],
         OKActions: [topic],
@@ -117,6 +118,29 @@ describe('Monitoring', () => {
         Threshold: 0,
       });
     });
+
+    // Stop 34: SES reviews an account at a 5 % bounce or 0.1 % complaint rate and may pause all
+    // its sending beyond: no alarm said so, nor was a complaint counted anywhere of its own.
+    it.each([
+      ['switchboard-prod-mail-bounce-rate', 'Reputation.BounceRate', 0.04],
+      ['switchboard-prod-mail-complaint-rate', 'Reputation.ComplaintRate', 0.0008],
+    ])(
+      'should raise %s on SES’s %s of our configuration set, before SES reviews the account',
+      (name, metric, threshold) => {
+        // Act
+        const props = alarm(prod, name);
+
+        // Assess
+        expect(props).toMatchObject({
+          Namespace: 'AWS/SES',
+          MetricName: metric,
+          Dimensions: [{ Name: 'ses:configuration-set', Value: expect.anything() }],
+          Statistic: 'Maximum',
+          Threshold: threshold,
+        });
+        expect(() => alarm(dev, name.replace('prod', 'dev'))).toThrow(/found 0/);
+      },
+    );
 
     it('should raise an alarm when the oldest acknowledgement has waited more than 5 minutes', () => {
       expect(alarm(dev, 'switchboard-dev-ack-queue-age')).toMatchObject({
