@@ -61,6 +61,8 @@ export function addDashboard(
         period: FIVE_MINUTES,
         label: 'late notices undelivered after sent',
       }),
+      monitoring.custom('MailBounces', { period: FIVE_MINUTES, label: 'our mail bounced for good' }),
+      monitoring.custom('MailComplaints', { period: FIVE_MINUTES, label: 'our mail marked as spam' }),
       monitoring.custom('PromiseBreaches', { period: FIVE_MINUTES, label: 'promise breaches' }),
       monitoring.custom('SweepBacklog', { period: FIVE_MINUTES, label: 'sweeper runs out of time' }),
       monitoring.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),

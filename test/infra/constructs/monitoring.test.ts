@@ -479,6 +479,8 @@ describe('Monitoring', () => {
             'NoticesSent',
             'NoticesFailed',
             'NoticesFailedAfterSend',
+            'MailBounces',
+            'MailComplaints',
             'PromiseBreaches',
             'SweepBacklog',
             'EventsUndelivered',
