@@ -29,6 +29,12 @@ export type SendAckDeps = {
 
 export type SendAckResult =
   | { kind: 'sent'; messageId: string }
+  /**
+   * A call's ack whose SMS the provider refused for the number (refusedForNumber): the promise its
+   * greeting spoke is the ack, the customer told (`spoken-on-call`). Counted in AcksSent, as a call's
+   * SMS ack reported undelivered to a landline (30006) is.
+   */
+  | { kind: 'spoken' }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'nothing-to-do'; reason: 'stale' | 'done' | 'leased' | 'not-yet' | 'missing' };

@@ -34,5 +34,7 @@ function countOutcome(deps: SendAckDeps, slot: Slot, outcome: SendAckResult['kin
     else if (outcome === 'failed') deps.metrics.count('NoticesFailed');
     return;
   }
-  deps.metrics.count(outcome === 'sent' ? 'AcksSent' : outcome === 'skipped' ? 'AcksSkipped' : 'AcksFailed');
+  // A spoken ack (a call's SMS refused for the number) told the customer the promise: sent.
+  const sent = outcome === 'sent' || outcome === 'spoken';
+  deps.metrics.count(sent ? 'AcksSent' : outcome === 'skipped' ? 'AcksSkipped' : 'AcksFailed');
 }

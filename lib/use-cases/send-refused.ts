@@ -18,8 +18,8 @@ import type { SendAckDeps, SendAckResult } from './send-ack-deps.ts';
  * STOP list, 21610: a STOP from before us, or one we never heard) or takes no SMS (21635,
  * 21614). Not a failure of ours, and no try would go: the number's contact is marked so (opted
  * out as by its STOP, or `noSmsAt`), and the message skipped, `opted-out` or
- * `channel-cannot-send`; a call's ack is the promise its greeting spoke (`spoken-on-call`).
- * Null for any other error.
+ * `channel-cannot-send`; a call's ack is the promise its greeting spoke (`spoken-on-call`,
+ * `spoken`: counted sent). Null for any other error.
  */
 export async function refusedForNumber(
   deps: Pick<SendAckDeps, 'store' | 'log'>,
@@ -51,7 +51,7 @@ export async function refusedForNumber(
     reason,
     providerCode: error.providerCode,
   });
-  return { kind: 'skipped', reason };
+  return spoken ? { kind: 'spoken' } : { kind: 'skipped', reason };
 }
 
 /**

@@ -121,6 +121,9 @@ describe('Twilio refusing an SMS for what the number is', () => {
     const [conversation] = await conversationsOf(sb);
     expect(conversation?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
     expect(metrics.total('AcksFailed')).toBe(0);
+    // ...and counted as an ack sent, as the spoken ack of a 30006 is: the caller was told
+    expect(metrics.total('AcksSent')).toBe(1);
+    expect(metrics.total('AcksSkipped')).toBe(0);
     await sweepFor(sb, 26 * 60);
     expect((await sb.events()).map((event) => event.type)).toContain('promise.breached');
     expect(sends()).toBe(1);
@@ -144,5 +147,9 @@ describe('Twilio refusing an SMS for what the number is', () => {
     expect(second?.ack).toMatchObject({ state: 'sent', reason: 'spoken-on-call' });
     expect(sends()).toBe(1);
     expect(metrics.total('AcksFailed')).toBe(0);
+    // The first call's ack, spoken after its SMS was refused, counted sent (the customer was
+    // told), never skipped; the second's was spoken with no SMS tried, as a landline's always is
+    expect(metrics.total('AcksSent')).toBe(1);
+    expect(metrics.total('AcksSkipped')).toBe(0);
   });
 });
