@@ -1,16 +1,20 @@
-// An automatic message the provider refused for what the customer's number is (SendError.recipient).
+// A message the provider refused for what the customer's number is (SendError.recipient): an
+// automatic one, or an agent's reply.
 
 import { phoneContactKey } from '#lib/domain/contact.ts';
 import {
   ackSpokenInstead,
   type Conversation,
+  consentFromElsewhere,
   type ReplyRoute,
   type Slot,
   settleAck,
 } from '#lib/domain/conversation.ts';
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
+import type { AgentDeps } from './agent-actions.ts';
 import { updateConversation } from './conversation-writes.ts';
+import type { ReplyResult } from './reply-records.ts';
 import type { SendAckDeps, SendAckResult } from './send-ack-deps.ts';
 
 /**
@@ -52,6 +56,39 @@ export async function refusedForNumber(
     providerCode: error.providerCode,
   });
   return spoken ? { kind: 'spoken' } : { kind: 'skipped', reason };
+}
+
+/**
+ * An agent's reply the provider refused for good: not delivered, told to the agent with its reason
+ * (`SEND_REJECTED:21610`). Refused for the number itself (SendError.recipient), the number's
+ * contact is marked as for an automatic message (refusedForNumber): opted out as by its STOP, as
+ * of the refusal (the conversation's pending ack or late notice ended, none started after, as a
+ * STOP does: consentFromElsewhere), or `noSmsAt` (a call's next text refused at once,
+ * callerTakesNoSms; its next call's ack the spoken one). A person may still write to a number
+ * that opted out: the provider decides.
+ */
+export async function replyRejected(
+  deps: Pick<AgentDeps, 'store' | 'log'>,
+  conversation: Conversation,
+  route: ReplyRoute,
+  error: SendError,
+  now: Date,
+): Promise<ReplyResult> {
+  const reason = `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`;
+  if (error.recipient) {
+    const key = phoneContactKey(route.customer);
+    if (error.recipient === 'no-sms') await deps.store.markNoSms(key, now);
+    else if (await deps.store.setConsent(key, true, now))
+      await updateConversation(deps.store, conversation.id, (current) =>
+        consentFromElsewhere(current, true, now.toISOString(), now),
+      );
+    deps.log.info('agent reply refused for the number: contact marked', {
+      conversationId: conversation.id,
+      recipient: error.recipient,
+      providerCode: error.providerCode,
+    });
+  }
+  return { kind: 'rejected', reason, provider: route.provider };
 }
 
 /**

@@ -25,7 +25,7 @@ import { earlierTry, type OutboundOf } from './reply-earlier-try.ts';
 import { finishReply, otherOpenConversation, type ReplyResult, storeReply } from './reply-records.ts';
 import { replyWindow } from './reply-window.ts';
 import { UNCERTAIN_WAIT_MS } from './send-once.ts';
-import { callerTakesNoSms } from './send-refused.ts';
+import { callerTakesNoSms, replyRejected } from './send-refused.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
 /** The route for answering on `channel`: the conversation's own, or that of the customer's last message there. */
@@ -281,13 +281,8 @@ export async function sendReply(
         providerCode: error.providerCode.slice('template:'.length),
       };
     }
-    if (error instanceof SendError && error.permanent) {
-      return {
-        kind: 'rejected',
-        reason: `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`,
-        provider: route.provider,
-      };
-    }
+    if (error instanceof SendError && error.permanent)
+      return replyRejected(deps, conversation, route, error, now);
     throw error;
   }
   return storeReply(

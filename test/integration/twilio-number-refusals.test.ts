@@ -153,3 +153,86 @@ describe('Twilio refusing an SMS for what the number is', () => {
     expect(metrics.total('AcksSkipped')).toBe(0);
   });
 });
+
+describe("Twilio refusing an agent's reply for what the number is", () => {
+  let sb: TestSwitchboard;
+  let twilio: FakeTwilio;
+
+  afterEach(async () => {
+    await sb.stop();
+    await twilio.close();
+  });
+
+  const sends = () => twilio.requests.filter((request) => request.method === 'POST').length;
+
+  async function contactOf(number: string): Promise<{ optedOut: boolean }> {
+    const response = await sb.api(`/api/contacts/${encodeURIComponent(`phone:${number}`)}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { contact: { optedOut: boolean } }).contact;
+  }
+
+  it("should take Twilio's 21610 refusing an agent's reply as the customer's opt-out: the reply failed with its reason, the contact opted out, no late notice or next ack tried", async () => {
+    // Prepare: a question, acknowledged; the customer has since unsubscribed at Twilio
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    expect(sends()).toBe(1);
+    const [conversation] = await conversationsOf(sb);
+    twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+
+    // Act: an agent answers
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+
+    // Assess: the agent is told it did not go, and why
+    expect(reply.status).toBe(422);
+    expect(await reply.json()).toMatchObject({
+      error: { code: 'PROVIDER_REJECTED', details: { provider: 'twilio', reason: 'SEND_REJECTED:21610' } },
+    });
+    // ...the contact shows the opt-out, and the question still waits for a person
+    expect((await contactOf(MOBILE)).optedOut).toBe(true);
+    expect((await conversationsOf(sb))[0]?.awaiting).toBe('reply');
+    // ...no late notice is tried on the number as the promise nears
+    await sweepFor(sb, 26 * 60);
+    expect(sends()).toBe(2);
+    // ...nor the ack of their next question
+    expect((await sb.act(`/conversations/${conversation?.id}/resolve`, {})).status).toBe(200);
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await sb.postSms({ From: MOBILE, Body: 'A druga paczka?' });
+    await sb.drain();
+    const next = (await conversationsOf(sb)).find((c) => c.id !== conversation?.id);
+    expect(next?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(sends()).toBe(2);
+    // ...while a person's answer is still theirs to try, as to any number that opted out
+    const answer = await sb.act(`/conversations/${next?.id}/replies`, { text: 'Sprawdzę.' });
+    expect(answer.status).toBe(201);
+    expect(sends()).toBe(3);
+  });
+
+  for (const code of [21635, 21614]) {
+    it(`should remember a caller's number Twilio refused an agent's text for (${code}): the reply failed with its reason, the next refused at once (409 NO_ROUTE)`, async () => {
+      // Prepare: a landline calls; its greeting is the ack, no SMS tried
+      twilio = await startFakeTwilio();
+      sb = await startTestSwitchboardThroughTwilio(twilio);
+      await call(sb, LANDLINE);
+      expect(sends()).toBe(0);
+      const [conversation] = await conversationsOf(sb);
+      twilio.failNext(1, { status: 400, code, message: "'To' number cannot receive SMS" });
+
+      // Act: an agent answers the call by text
+      const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Oddzwonię po 14.' });
+
+      // Assess: not delivered, said so with its reason
+      expect(reply.status).toBe(422);
+      expect(await reply.json()).toMatchObject({
+        error: { code: 'PROVIDER_REJECTED', details: { reason: `SEND_REJECTED:${code}` } },
+      });
+      expect((await sb.runtime.store.getContact(`phone:${LANDLINE}`))?.noSmsAt).toBeDefined();
+      // ...and the next text is refused before Twilio is asked: call them back
+      const again = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Oddzwonię po 15.' });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { error: { code: string } }).error.code).toBe('NO_ROUTE');
+      expect(sends()).toBe(1);
+    });
+  }
+});
