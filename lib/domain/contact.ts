@@ -79,7 +79,8 @@ export const ContactSchema = z.object({
   lastPlainReplyAt: z.string().optional(),
   /**
    * When the provider first reported that this number takes no SMS (Twilio's 30006, "Landline
-   * or unreachable carrier", in a status callback): never texted again after a call, whose
+   * or unreachable carrier", in a status callback of a call's SMS; its 21635 or 21614 refusing a
+   * send): never texted again after a call, whose
    * greeting is then its only ack (ackSpokenOnly). libphonenumber's mobile metadata cannot tell
    * a US or Canadian landline from a mobile, and its full metadata costs 40 KB of bundle.
    */

@@ -70,7 +70,8 @@ export async function applyDelivery(
   // delivery died after storing it, with the slot (or the reply's failure) below still to mark.
   if (!updated && !((failure || replyFailure) && message.delivery?.status === update.status))
     return { kind: 'stale' };
-  if (replyFailure) await markReplyFailed(deps, message, update);
+  // Whether the message's conversation is a call's (its route, read by the write below).
+  let call = replyFailure && (await markReplyFailed(deps, message, update));
   let marked = false;
   let spoken = false;
   if (failure) {
@@ -88,6 +89,7 @@ export async function applyDelivery(
     // sent gives the promise it stated back (settleAck).
     await updateConversation(deps.store, message.conversationId, (current) => {
       const job = current[slot];
+      call = current.route.channel === 'voice';
       marked =
         job !== null &&
         ackTryMessageId(current.id, job, slot) === message.id &&
@@ -145,8 +147,10 @@ export async function applyDelivery(
     if (marked && !spoken && outcome.state === 'failed')
       deps.metrics?.count(slot === 'ack' ? 'AcksFailedAfterSend' : 'NoticesFailedAfterSend');
   }
-  // Twilio's advice: never text that number again (Contact.noSmsAt: a later call's greeting is its ack).
-  if (update.noSms && (failure || replyFailure) && message.channel === 'sms')
+  // Twilio's advice: never text that number again (Contact.noSmsAt: a later call's greeting is its
+  // ack). Only a caller's: a number that texted us takes SMS, its 30006 an unreachable carrier's
+  // (the message fails with its code, the contact is left alone).
+  if (update.noSms && call && (failure || replyFailure) && message.channel === 'sms')
     await deps.store.markNoSms(phoneContactKey(message.to), deps.clock.now(), new Date(message.createdAt));
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
@@ -178,26 +182,30 @@ async function stopAutomatic(
  * Reported after the conversation was resolved, while it is its latest reply: the contact's kept
  * reply (lastPlainReplyAt) no longer counts as an answer their thanks may be for (one conditional
  * UpdateItem, keepLastReply's, on that path only: only forward, a later reply kept stays).
+ * True when the conversation is a call's (its route's channel is voice).
  */
 async function markReplyFailed(
   deps: Pick<UpdateDeps, 'store' | 'clock'>,
   message: Message,
   update: DeliveryUpdate,
-): Promise<void> {
+): Promise<boolean> {
   const status = update.status === 'failed' ? 'failed' : 'undelivered';
+  let call = false;
   // Worth sending again (a transient code): said so, never resent here; a person's words are theirs to send.
-  const updated = await updateConversation(deps.store, message.conversationId, (current) =>
-    replyFailed(current, {
+  const updated = await updateConversation(deps.store, message.conversationId, (current) => {
+    call = current.route.channel === 'voice';
+    return replyFailed(current, {
       messageId: message.id,
       sentAt: message.createdAt,
       status,
       errorCode: update.errorCode,
       ...(update.retryable ? { retryable: true } : {}),
       at: deps.clock.now(),
-    }),
-  );
+    });
+  });
   if (updated?.status === 'resolved' && updated.replyFailure?.messageId === message.id)
     await deps.store.keepLastReply(updated.contact.key, new Date(message.createdAt), true);
+  return call;
 }
 
 /**

@@ -255,6 +255,62 @@ describe('A caller from a landline', () => {
     expect((await sb.outbox()).map((entry) => entry.to)).toEqual([US_LANDLINE, US_LANDLINE, US_LANDLINE]);
     expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
   });
+  // Stop 34: a 30006 ("Landline or unreachable carrier") on a conversation the customer began by
+  // text marked the number a landline, though it demonstrably texts: its next call got no SMS.
+  it("should fail a texting customer's ack reported 30006 with its reason and leave their number's contact alone: their next call is texted", async () => {
+    // Prepare: the number texts us; its ack goes
+    metrics = countingMetrics();
+    sb = await startTestSwitchboard({ metrics });
+    await sb.postSms({ From: US_LANDLINE, Body: 'Hello, where is my order?' });
+    await sb.drain();
+    const [sms] = await sb.outbox();
+
+    // Act: Twilio reports the ack undelivered, 30006
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sms?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+
+    // Assess: the ack failed with its reason, alarmed as any; the contact is not a landline
+    expect(status.status).toBe(200);
+    const [conversation] = await conversationsOf(sb);
+    expect(conversation?.ack).toMatchObject({ state: 'failed', reason: 'delivery-undelivered:30006' });
+    expect(metrics.total('AcksFailedAfterSend')).toBe(1);
+    expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
+    // ...so their call a week later is texted its ack
+    await sb.act(`/conversations/${conversation?.id}/resolve`, {});
+    sb.clock.advance(7 * 24 * 60 * MINUTE);
+    await call(sb, US_LANDLINE);
+    expect(await sb.outbox()).toHaveLength(2);
+  });
+
+  it("should show an agent's reply to a texting customer reported 30006 as failed and leave their number's contact alone", async () => {
+    // Prepare: the number texts us; an agent answers by SMS
+    sb = await startTestSwitchboard();
+    await sb.postSms({ From: US_LANDLINE, Body: 'Hello, where is my order?' });
+    await sb.drain();
+    const [conversation] = await conversationsOf(sb);
+    sb.clock.advance(10 * MINUTE);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'It left today.' });
+    expect(reply.status).toBe(201);
+    const sent = (await sb.outbox()).at(-1);
+
+    // Act: Twilio reports the reply undelivered, 30006
+    await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: sent?.providerMessageId,
+      ErrorCode: '30006',
+      To: US_LANDLINE,
+    });
+
+    // Assess: the agents see it failed, with Twilio's code; the number is not marked a landline
+    const detail = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      conversation: { replyFailure?: { status: string; errorCode?: string } };
+    };
+    expect(detail.conversation.replyFailure).toMatchObject({ status: 'undelivered', errorCode: '30006' });
+    expect((await sb.runtime.store.getContact(`phone:${US_LANDLINE}`))?.noSmsAt).toBeUndefined();
+  });
+
   // Found by the review of stop 33: noSmsAt set and cleared in either order. The number texts us
   // while Twilio's 30006 of the SMS we sent it before is still on its way (a report arrives
   // minutes late, a callback is retried): the report came last and marked the number a landline
