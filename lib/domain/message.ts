@@ -204,6 +204,12 @@ export const DeliveryUpdateSchema = z.object({
    * call so refused is the one its greeting spoke.
    */
   noSms: z.boolean().optional(),
+  /**
+   * A failure the provider explains by the number's opt-out (Twilio 21610, its STOP list): taken
+   * as that STOP, as when it refuses a send at once. A boolean, not a `stopAutomatic` value: a held
+   * status of it stays readable by a release that does not know it.
+   */
+  optedOut: z.boolean().optional(),
   /** When the provider says it happened (ISO 8601), or when we heard of it. */
   at: z.string(),
   /** Our id of the message, as the send tagged it and the provider gave it back (Meta). */

@@ -1,5 +1,5 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
-import { phoneContactKey } from '#lib/domain/contact.ts';
+import { type OptOutReason, phoneContactKey } from '#lib/domain/contact.ts';
 import {
   ackTryMessageId,
   consentFromElsewhere,
@@ -54,13 +54,8 @@ export async function applyDelivery(
     deps.metrics?.count(update.stopAutomatic === 'bounced' ? 'MailBounces' : 'MailComplaints');
   // Before the status's own verdict: a complaint leaves a status already stored, and a redelivery
   // of a bounce whose first delivery died after its status still stops what comes next.
-  if (update.stopAutomatic)
-    await stopAutomatic(
-      deps,
-      message,
-      update.at,
-      update.stopAutomatic === 'bounced' ? 'bounce' : 'complaint',
-    );
+  if (update.stopAutomatic || update.optedOut)
+    await stopAutomatic(deps, message, update.at, optOutReasonOf(update));
   // An acknowledgement or a late notice: its slot on the conversation.
   const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
   const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');
@@ -77,12 +72,15 @@ export async function applyDelivery(
   if (failure) {
     // Refused because the window had closed (the send raced the 24 hours, or a queue held it):
     // skipped, as when the provider says so at once (send-ack), and never an alarmed failure.
+    // Refused for the number's opt-out: skipped, as when refused at once (refusedForNumber).
     const outcome = update.windowClosed
       ? ({ state: 'skipped', reason: 'outside-window' } as const)
-      : ({
-          state: 'failed',
-          reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
-        } as const);
+      : update.optedOut
+        ? ({ state: 'skipped', reason: 'opted-out' } as const)
+        : ({
+            state: 'failed',
+            reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
+          } as const);
     // The ack (or notice) of the conversation's current episode, known by its id: the callback
     // may land while the worker is still between storing the message and marking it sent
     // (then its "sent" keeps this verdict, settleAck). A notice refused after it was marked
@@ -101,7 +99,7 @@ export async function applyDelivery(
       // mobile): the caller heard the promise in the greeting, which stays the ack, measured, no
       // late notice texted after it; no failure for the AcksFailing alarm (nothing of ours broke).
       // Its worker's "sent", if still to come, finds it so (settleAck).
-      if (slot === 'ack' && update.noSms && current.route.channel === 'voice') {
+      if (slot === 'ack' && (update.noSms || update.optedOut) && current.route.channel === 'voice') {
         spoken = true;
         const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, ...kept } = job;
         const spokenAt = job.state === 'sent' && job.sentAt ? job.sentAt : sentAt.toISOString();
@@ -164,11 +162,17 @@ export async function applyDelivery(
  * (consentFromElsewhere: no write when nothing changes). An agent may still reply by hand: the
  * customer wrote to us, and a person's answer is what they asked for.
  */
+/** Why a report stops automatic messages: SES's bounce or complaint, or Twilio's STOP list (21610). */
+function optOutReasonOf(update: DeliveryUpdate): OptOutReason {
+  if (update.stopAutomatic === 'bounced') return 'bounce';
+  return update.stopAutomatic === 'complained' ? 'complaint' : 'stop';
+}
+
 async function stopAutomatic(
   deps: Pick<UpdateDeps, 'store' | 'clock'>,
   message: Message,
   at: string,
-  reason: 'bounce' | 'complaint',
+  reason: OptOutReason,
 ): Promise<void> {
   if (message.direction !== 'outbound' || !message.contactKey) return;
   if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason))) return;

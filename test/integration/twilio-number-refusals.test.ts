@@ -109,6 +109,35 @@ describe('Twilio refusing an SMS for what the number is', () => {
     expect(sends()).toBe(1);
   });
 
+  it("should take a 21610 in the ack's status callback as the opt-out: the ack skipped, not failed, the contact opted out", async () => {
+    // Prepare: Twilio (a Messaging Service) takes the ack
+    await start();
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const [conversation] = await conversationsOf(sb);
+    const page = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      messages: Array<{ kind: string; providerMessageId: string | null }>;
+    };
+    const ack = page.messages.find((m) => m.kind === 'ack');
+
+    // Act: and reports it failed, 21610
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: ack?.providerMessageId ?? undefined,
+      MessageStatus: 'failed',
+      ErrorCode: '21610',
+      To: MOBILE,
+    });
+
+    // Assess: as when refused at once
+    expect(status.status).toBe(200);
+    const [after] = await conversationsOf(sb);
+    expect(after?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    expect(metrics.total('AcksFailedAfterSend')).toBe(0);
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    await sweepFor(sb, 26 * 60);
+    expect(sends()).toBe(1);
+  });
+
   it("should keep a caller's spoken promise as the ack when Twilio refuses its SMS with 21610, measured", async () => {
     // Prepare
     await start();
@@ -207,6 +236,34 @@ describe("Twilio refusing an agent's reply for what the number is", () => {
     const answer = await sb.act(`/conversations/${next?.id}/replies`, { text: 'Sprawdzę.' });
     expect(answer.status).toBe(201);
     expect(sends()).toBe(3);
+  });
+
+  // A Messaging Service takes the send and reports Twilio's refusal afterwards, in its status callback.
+  it("should take a 21610 in the status callback of an agent's reply as the opt-out too: the reply failed with its code, the contact opted out", async () => {
+    // Prepare: a question, acknowledged; an agent's reply Twilio takes
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const [conversation] = await conversationsOf(sb);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    const { message } = (await reply.json()) as { message: { providerMessageId: string } };
+
+    // Act: Twilio reports it failed, 21610
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: message.providerMessageId,
+      MessageStatus: 'failed',
+      ErrorCode: '21610',
+      To: MOBILE,
+    });
+
+    // Assess: shown failed with its code, and the number opted out as by its STOP
+    expect(status.status).toBe(200);
+    const detail = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      conversation: { replyFailure?: { status: string; errorCode?: string } };
+    };
+    expect(detail.conversation.replyFailure).toMatchObject({ status: 'failed', errorCode: '21610' });
+    expect((await contactOf(MOBILE)).optedOut).toBe(true);
   });
 
   for (const code of [21635, 21614]) {

@@ -53,6 +53,8 @@ export const TWILIO_DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = 
 
 /** Twilio's "Landline or unreachable carrier": the number cannot receive an SMS. */
 const TWILIO_NO_SMS = 30006;
+/** Twilio's "Attempt to send to unsubscribed recipient": the number is on its STOP list. */
+const TWILIO_UNSUBSCRIBED = 21610;
 
 const INBOUND_STATUSES = new Set(['receiving', 'received']);
 
@@ -80,6 +82,9 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
   // is never to text it again.
   const noSms =
     (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_NO_SMS;
+  // Refused for its STOP (a Messaging Service reports its refusal here, after taking the send).
+  const optedOut =
+    (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_UNSUBSCRIBED;
   return [
     {
       type: 'delivery',
@@ -91,6 +96,7 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
         ...(payload.ErrorCode && !/^0+$/.test(payload.ErrorCode) ? { errorCode: payload.ErrorCode } : {}),
         ...(windowClosed ? { windowClosed } : {}),
         ...(noSms ? { noSms } : {}),
+        ...(optedOut ? { optedOut } : {}),
         at: now.toISOString(),
       },
     },
