@@ -158,6 +158,19 @@ describe('normalizeTwilioStatus', () => {
     expect(delivered).not.toHaveProperty('update.noSms');
   });
 
+  it("should mark a failure to a number on Twilio's STOP list (21610) optedOut, and no other", () => {
+    // Prepare, Act
+    const unsubscribed = ['failed', 'undelivered'].map((status) => statusOf(status, { ErrorCode: '21610' }));
+    const other = statusOf('failed', { ErrorCode: '30006' });
+    const delivered = statusOf('delivered', { ErrorCode: '21610' });
+
+    // Assess
+    for (const event of unsubscribed)
+      expect(event).toMatchObject({ update: { errorCode: '21610', optedOut: true } });
+    expect(other).not.toHaveProperty('update.optedOut');
+    expect(delivered).not.toHaveProperty('update.optedOut');
+  });
+
   it('should drop an ErrorCode of 0 or empty, which is no error', () => {
     // Prepare, Act
     const events = ['0', ''].map((ErrorCode) => statusOf('delivered', { ErrorCode }));
