@@ -1,59 +1,36 @@
 import { withoutDiacritics } from './keywords.ts';
 import { type InboundMessage, isWholeText, type Media } from './message.ts';
+import { THANKS_PHRASES } from './thanks-phrases.ts';
 
 /**
  * A customer message that only says thanks ("Dziękuję!", "dzięki wielkie", "Thank you so much!",
- * "🙏"): recorded and shown, but nobody is to answer it, as HELP or an out-of-office reply: no ack,
+ * "Danke!", "Дякую!", "🙏"; the languages are in thanks-phrases.ts): recorded and shown, but nobody is to answer it, as HELP or an out-of-office reply: no ack,
  * no promise, no late notice (`noAckReason: 'thanks'`), and the customer's next message that asks
  * something is acknowledged as usual. Matched on the whole text, as keywords are: "Dziękuję, ale
  * paczka nie doszła" is a question. A message with an attachment is never only thanks.
  */
 
-// Folded: lower case, no diacritics (ł → l), punctuation and emoji dropped, one space between words.
-const THANKS = new Set([
-  // Polish
-  'dziekuje',
-  'dziekujemy',
-  'dzieki',
-  'dziekuje bardzo',
-  'bardzo dziekuje',
-  'bardzo dziekujemy',
-  'dziekuje serdecznie',
-  'serdecznie dziekuje',
-  'dziekuje pieknie',
-  'pieknie dziekuje',
-  'dzieki wielkie',
-  'wielkie dzieki',
-  'dziekuje za pomoc',
-  'dzieki za pomoc',
-  'dziekuje za odpowiedz',
-  'dzieki za odpowiedz',
-  'dziekuje za informacje',
-  'dzieki za info',
-  // English
-  'thanks',
-  'thank you',
-  'thanks a lot',
-  'thank you very much',
-  'thank you so much',
-  'thanks so much',
-  'thanks very much',
-  'many thanks',
-  'thx',
-  'cheers',
-  'thanks for your help',
-  'thank you for your help',
-  'thanks for the help',
-]);
+// Folded as a message is (fold, below): one Set lookup per message, whatever the languages.
+const THANKS = new Set(
+  THANKS_PHRASES.flatMap(({ thanks, objects = [] }) =>
+    thanks.flatMap((said) => [said, ...objects.map((object) => `${said} ${object}`)]),
+  ).map(fold),
+);
 // Words that may come before the thanks ("ok, dzięki", "great, thank you") or after it ("dziękuję,
-// pozdrawiam", "thanks, regards") without asking anything.
-const BEFORE = ['ok', 'okej', 'okay', 'super', 'great', 'perfect', 'dobrze', 'swietnie'];
-const AFTER = ['pozdrawiam serdecznie', 'pozdrawiam', 'regards', 'best regards', 'kind regards'];
+// pozdrawiam", "thanks, regards") without asking anything; the longest closing is tried first, so
+// "thanks, best regards" drops "best regards", not "regards" alone.
+const BEFORE = [...new Set(THANKS_PHRASES.flatMap(({ before = [] }) => before).map(fold))];
+const AFTER = [...new Set(THANKS_PHRASES.flatMap(({ after = [] }) => after).map(fold))].sort(
+  (a, b) => b.length - a.length,
+);
+
+const leading = (text: string) => BEFORE.find((word) => text.startsWith(`${word} `));
+const trailing = (text: string) => AFTER.find((words) => text.endsWith(` ${words}`));
 
 function withoutCourtesies(folded: string): string {
   let text = folded;
-  for (const word of BEFORE) if (text.startsWith(`${word} `)) text = text.slice(word.length + 1);
-  for (const words of AFTER) if (text.endsWith(` ${words}`)) return text.slice(0, -(words.length + 1));
+  for (let word = leading(text); word; word = leading(text)) text = text.slice(word.length + 1);
+  for (let words = trailing(text); words; words = trailing(text)) text = text.slice(0, -(words.length + 1));
   return text;
 }
 
@@ -108,8 +85,10 @@ export function onlyThanks(text: string, mediaCount = 0, senderName?: string | n
   if (mediaCount > 0) return false;
   const trimmed = withoutMailSignature(text).trim();
   if (trimmed === '' || trimmed.length > 80) return false;
-  // A question mark asks something ("Dziękuję?" after an answer that did not answer).
-  if (/[?？¿❓❔]/u.test(trimmed)) return false;
+  // A question mark asks something ("Dziękuję?" after an answer that did not answer); in Greek
+  // it is ";" (U+037E, or the semicolon it folds to: "Ευχαριστώ;"), never a ";)" in Latin text.
+  if (/[?？¿❓❔\u037E]/u.test(trimmed) || (/\p{Script=Greek}/u.test(trimmed) && trimmed.includes(';')))
+    return false;
   if (CLOSING_EMOJI.test(trimmed)) return true;
   return THANKS.has(withoutCourtesies(withoutSignature(fold(trimmed), senderName)));
 }
@@ -122,8 +101,10 @@ export function editOnlyThanks(text: string, mediaCount = 0, senderName?: string
   return onlyThanks(text.replace(EDIT_MARK, ''), mediaCount, senderName);
 }
 
-// A reply's subject prefixes, as mail clients write them in English and Polish (and a few near).
-const REPLY_PREFIX = /^(?:(?:re|odp|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+/iu;
+// A reply's subject prefixes, as mail clients write them in English and Polish, and in the
+// languages whose thanks thanks-phrases.ts knows (Outlook's "AW:", "SV:", "R:", "RES:", "Ответ:"…).
+const REPLY_PREFIX =
+  /^(?:(?:re|odp|aw|sv|antw|res|rif|r|vs|vá|odg|отв|ответ|відп|απ)\s*(?:\[\d+\])?\s*:\s*)+/iu;
 
 /**
  * Whether a mail's subject adds nothing to its thanks: none, a reply's ("Re: Pytanie o fakturę",

@@ -111,6 +111,45 @@ describe('a customer who only says thanks', () => {
     },
   );
 
+  // Found by the review of stop 34: "Danke!", "Дякую!" or "Merci" alone from a customer of a
+  // Polish company was promised a reply ("Dzień dobry, dostaliśmy Twoją wiadomość…").
+  it.each([
+    ['sms', 'Danke! 🙏', { From: MOBILE }],
+    ['WhatsApp', 'Дякую!', { From: `whatsapp:${MOBILE}`, To: 'whatsapp:+48221234567' }],
+    ['sms', 'Спасибо большое)))', { From: MOBILE }],
+    ['sms', 'Merci beaucoup, bonne journée', { From: MOBILE }],
+  ])('should send no ack to thanks alone in another language on %s (%j)', async (_channel, body, from) => {
+    // Prepare: a customer we have never heard from, on a Friday morning
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T10:00:00+01:00') });
+
+    // Act
+    expect((await sb.postSms({ ...from, Body: body })).status).toBe(200);
+    await sb.drain();
+
+    // Assess: recorded for an agent to see, nothing sent, nothing promised
+    const { id } = await sb.onlyOpenConversation();
+    expect(await shown()).toMatchObject({
+      id,
+      awaiting: 'no-reply-needed',
+      replyBy: null,
+      ack: { state: 'skipped', reason: 'thanks' },
+    });
+    expect(await sb.outbox()).toEqual([]);
+  });
+
+  it('should acknowledge thanks in another language that carry a question', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock('2026-11-27T10:00:00+01:00') });
+
+    // Act
+    await sb.postSms({ From: MOBILE, Body: 'Danke, und wann kommt das Paket?' });
+    await sb.drain();
+
+    // Assess
+    expect(await shown()).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
   it.each([
     ['Jan Nowak <jan.nowak@example.org>', 'Dziękuję, pozdrawiam\nJan'],
     ['John Nowak <john.nowak@example.org>', "Dziękuję!\n\nWysłane z iPhone'a"],

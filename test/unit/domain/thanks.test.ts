@@ -55,6 +55,99 @@ describe('onlyThanks', () => {
     expect(onlyThanks(text)).toBe(false);
   });
 
+  // Customers of a Polish company write in their own language too: a thanks alone in any of
+  // them needs no answer, as "Dziękuję!" does (found: "Danke!" was promised a reply).
+  it.each([
+    ['German', 'Danke!'],
+    ['German', 'Vielen Dank für die Hilfe, viele Grüße'],
+    ['German', 'Alles klar, danke schön 😊'],
+    ['French', 'Merci'],
+    ['French', 'Merci beaucoup pour votre aide !'],
+    ['French', "D'accord, merci. Cordialement"],
+    ['Spanish', '¡Gracias!'],
+    ['Spanish', 'Vale, muchas gracias por la ayuda. Saludos'],
+    ['Italian', 'Grazie mille!'],
+    ['Italian', "Perfetto, grazie per l'aiuto"],
+    ['Portuguese', 'Obrigado!'],
+    ['Portuguese', 'Muito obrigada pela ajuda'],
+    ['Dutch', 'Dank je wel!'],
+    ['Dutch', 'Bedankt voor de hulp, groetjes'],
+    ['Czech', 'Děkuji!'],
+    ['Czech', 'Moc děkuju za pomoc, s pozdravem'],
+    ['Slovak', 'Ďakujem pekne'],
+    ['Hungarian', 'Köszönöm szépen!'],
+    ['Hungarian', 'Köszönöm a segítséget'],
+    ['Swedish', 'Tack så mycket!'],
+    ['Norwegian', 'Tusen takk'],
+    ['Danish', 'Mange tak!'],
+    ['Finnish', 'Kiitos paljon!'],
+    ['Lithuanian', 'Labai ačiū'],
+    ['Latvian', 'Liels paldies!'],
+    ['Estonian', 'Aitäh!'],
+    ['Romanian', 'Mulțumesc frumos'],
+    ['Croatian', 'Hvala lijepa!'],
+    ['Bulgarian', 'Благодаря!'],
+    ['Greek', 'Ευχαριστώ πολύ!'],
+    ['Turkish', 'Teşekkürler'],
+    ['Ukrainian', 'Дякую!'],
+    ['Ukrainian', 'Щиро дякую за допомогу 🙏'],
+    ['Ukrainian', 'Добре, дякую. З повагою'],
+    ['Russian', 'Спасибо!'],
+    ['Russian', 'Спасибо большое)))'],
+    ['Russian', 'Понятно, благодарю за ответ'],
+    ['Russian', 'СПАСИБО'],
+    ['Belarusian', 'Дзякуй!'],
+  ])('should read %s thanks %j as only thanks', (_language, text) => {
+    expect(onlyThanks(text)).toBe(true);
+  });
+
+  // As strict as the Polish and English rules: thanks that ask or tell anything more, thanks in
+  // advance (a request still waiting), "no, thanks" (an answer to something) are for a person.
+  it.each([
+    ['German', 'Danke, und wann kommt das Paket?'],
+    ['German', 'Danke, aber das Paket ist noch nicht da'],
+    ['German', 'Danke im Voraus'],
+    ['German', 'Nein danke'],
+    ['French', 'Merci de me rappeler'],
+    ['French', "Merci d'avance"],
+    ['French', 'Non merci'],
+    ['Spanish', 'Gracias, pero todavía no ha llegado'],
+    ['Spanish', '¿Gracias?'],
+    ['Spanish', 'No, gracias'],
+    ['Italian', 'Grazie, ma il pacco non è arrivato'],
+    ['Italian', 'Grazie in anticipo'],
+    ['Portuguese', 'Obrigado, mas a encomenda ainda não chegou'],
+    ['Dutch', 'Alvast bedankt'],
+    ['Czech', 'Děkuji, ale balík stále nedorazil'],
+    ['Czech', 'Předem děkuji'],
+    ['Hungarian', 'Előre is köszönöm'],
+    ['Swedish', 'Tack på förhand'],
+    ['Swedish', 'Nej tack'],
+    ['Finnish', 'Kiitos etukäteen'],
+    ['Greek', 'Ευχαριστώ;'],
+    ['Ukrainian', 'Дякую, але посилка не прийшла'],
+    ['Ukrainian', 'Дякую, коли буде доставка?'],
+    ['Russian', 'Спасибо, но заказ так и не пришёл'],
+    ['Russian', 'Заранее спасибо'],
+    // Danish "tak" alone is the Polish "yes": an answer, never a thanks.
+    ['Polish', 'Tak'],
+    ['Polish', 'Tak, dziękuję'],
+    ['Polish', 'Z góry dziękuję'],
+    ['English', 'Thanks in advance'],
+  ])('should read %s %j as more than thanks', (_language, text) => {
+    expect(onlyThanks(text)).toBe(false);
+  });
+
+  // A closing after the thanks, however many: "Thanks, best regards" was read as "thanks best".
+  it.each([
+    'Thanks, best regards',
+    'Thank you for your help. Kind regards',
+    'Merci, bonne journée, cordialement',
+    'Dziękuję bardzo za odpowiedź, pozdrawiam',
+  ])('should read %j, thanks closed with a courtesy, as only thanks', (text) => {
+    expect(onlyThanks(text)).toBe(true);
+  });
+
   // A mail's thanks come signed: "Dziękuję,\nJan" is thanks from Jan Nowak, not a question.
   it.each([
     ['Dziękuję,\nJan', 'Jan Nowak'],
@@ -115,6 +208,12 @@ describe('markThanks', () => {
     ['Re: Pytanie o fakturę', 'thanks'],
     ['ODP: RE: Zwrot', 'thanks'],
     ['Dziękuję!', 'thanks'],
+    ['AW: Ihre Bestellung 4711', 'thanks'],
+    ['SV: Order 4711', 'thanks'],
+    ['R: Ordine 4711', 'thanks'],
+    ['RES: Pedido 4711', 'thanks'],
+    ['Ответ: Заказ 4711', 'thanks'],
+    ['Відп: Замовлення 4711', 'thanks'],
     ['Gdzie jest moja paczka?', undefined],
     ['Fwd: Faktura 4711', undefined],
   ])('should read a mail with the subject "%s" and only thanks in its text as %s', (subject, reason) => {
