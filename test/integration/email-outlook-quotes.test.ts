@@ -15,13 +15,13 @@ const QUOTE = [
   'Do: Zofia Wójcik <zofia.wojcik@poczta.example.pl>',
   'Temat: Odpowiemy jutro do 10:00',
   '',
-  'Cześć, Zofia!',
+  'Dzień dobry,',
   '',
   'Dziękujemy za wiadomość, już do nas dotarła. Odpowiemy jutro do 10:00.',
 ];
 
 function htmlOnly(newText: string): string {
-  const html = `<div>${newText}</div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><b>Od:</b> Anna Kowalska &lt;anna@mg.sklep.example&gt;<br><b>Wysłane:</b> środa, 11 listopada 2026 08:30<br><b>Do:</b> Zofia Wójcik<br><b>Temat:</b> Odpowiemy jutro do 10:00</div><div>Cześć, Zofia! Dziękujemy za wiadomość, już do nas dotarła.</div>`;
+  const html = `<div>${newText}</div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><b>Od:</b> Anna Kowalska &lt;anna@mg.sklep.example&gt;<br><b>Wysłane:</b> środa, 11 listopada 2026 08:30<br><b>Do:</b> Zofia Wójcik<br><b>Temat:</b> Odpowiemy jutro do 10:00</div><div>Dzień dobry,</div><div>Dziękujemy za wiadomość, już do nas dotarła.</div>`;
   return [
     'From: Zofia Wójcik <zofia.wojcik@poczta.example.pl>',
     'To: Anna Kowalska <anna@mg.sklep.example>',

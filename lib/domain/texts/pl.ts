@@ -20,6 +20,7 @@ export type LocalMoment = {
 };
 
 export type AckParts = {
+  /** The customer's given name, if the provider gave one: English greets by it ("Hi Jan"), Polish never. */
   firstName: string | null;
   /** "jutro do 10:00" / "tomorrow by 10 am". */
   replyBy: string;
@@ -51,6 +52,7 @@ export type ChatVariant = { greeting: 'full' | 'plain' | 'none'; selfHelp: boole
 
 /** What a late notice says: the promise we cannot keep, the new one, and who keeps it. */
 export type NoticeParts = {
+  /** As in AckParts: English greets by it, Polish never. */
   firstName: string | null;
   /** The promise being missed, "dziś do 17:00"; null when the new time is not later (nothing to apologise for). */
   missed: string | null;
@@ -174,13 +176,17 @@ function signature(signer: Signer, letter: boolean): string {
   return contact ? `${signer.name}, ${contact}` : signer.name;
 }
 
+// A company greets a customer "Dzień dobry", whoever they are: "Cześć, Jan!" was too familiar, a
+// name in the nominative ("Dzień dobry, Jan") reads as a mistake, and the polite vocative ("Panie
+// Janie", "Pani Anno") needs a gender we do not know. So the Polish texts name nobody (`firstName`
+// goes unused); English greets "Hi Jan".
+const GREETING = 'Dzień dobry,';
+
 function chat(parts: AckParts, variant: ChatVariant): string {
   const { thanks } = answerOf(parts.callBack);
   const opening =
     variant.greeting === 'full'
-      ? parts.firstName
-        ? `Cześć, ${parts.firstName}! ${upperFirst(thanks)}`
-        : `Dzień dobry, ${thanks}`
+      ? `${GREETING} ${thanks}`
       : variant.greeting === 'plain'
         ? upperFirst(thanks)
         : null;
@@ -195,7 +201,7 @@ function chat(parts: AckParts, variant: ChatVariant): string {
 function email(parts: AckParts): { subject: string; text: string } {
   const { signer } = parts;
   const lines = [
-    parts.firstName ? `Cześć, ${parts.firstName}!` : 'Dzień dobry,',
+    GREETING,
     '',
     `Dziękujemy za wiadomość, już do nas dotarła. ${promiseSentence(parts, true)}`,
     ...(parts.selfHelpUrl ? ['', `Odpowiedzi na częste pytania znajdziesz tutaj: ${parts.selfHelpUrl}`] : []),
@@ -235,11 +241,11 @@ function reachMe(signer: Person, from: string | null, directly: boolean): string
 }
 
 function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
-  const opening = !variant.greeting ? null : parts.firstName ? `Cześć, ${parts.firstName}!` : 'Dzień dobry,';
+  const opening = variant.greeting ? GREETING : null;
   const apology = noticeApology(parts, variant.missed);
   const sentences = [
     // After "Dzień dobry," the sentence runs on in lower case, as a Polish letter would.
-    opening === 'Dzień dobry,' ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
+    opening ? `${apology.charAt(0).toLocaleLowerCase('pl')}${apology.slice(1)}` : apology,
     `${upperFirst(answerOf(parts.callBack).verb)} najpóźniej ${parts.replyBy}.`,
     ...(variant.detail && parts.urgent
       ? [`Jeśli sprawa jest pilna, ${reachMe(parts.signer, parts.urgent.from, false)}.`]
@@ -253,7 +259,7 @@ function noticeChat(parts: NoticeParts, variant: NoticeVariant): string {
 function noticeEmail(parts: NoticeParts): { subject: string; text: string } {
   const { signer } = parts;
   const lines = [
-    parts.firstName ? `Cześć, ${parts.firstName}!` : 'Dzień dobry,',
+    GREETING,
     '',
     `${noticeApology(parts, true)} Chcę dobrze zająć się Twoją sprawą i odpiszę najpóźniej ${parts.replyBy}.`,
     '',

@@ -186,7 +186,7 @@ describe('composeAck', () => {
     );
   });
 
-  it('should greet by first name when the name is known', () => {
+  it('should greet by first name in English and with a polite "Dzień dobry" in Polish', () => {
     // Act
     const pl = composeAck(DEFAULT_BUSINESS_CONFIG, {
       locale: 'pl',
@@ -204,9 +204,40 @@ describe('composeAck', () => {
     });
 
     // Assess
-    expect(pl.text).toMatch(/^Cześć, Marek! Dostaliśmy Twoją wiadomość\./);
+    // "Cześć, Marek!" was too familiar from a company; the vocative ("Panie Marku") needs gender
+    expect(pl.text).toMatch(/^Dzień dobry, dostaliśmy Twoją wiadomość\./);
     expect(en.text).toMatch(/^Hi Marek, thanks for your message\./);
   });
+
+  it.each([
+    ['an ack in a chat', 'whatsapp'],
+    ['an SMS ack', 'sms'],
+    ['an ack by mail', 'email'],
+    ['a late notice in a chat', 'messenger'],
+    ['a late notice by SMS', 'sms'],
+    ['a late notice by mail', 'email'],
+  ] as const)(
+    'should open %s to a named customer with "Dzień dobry" in Polish and "Hi" in English',
+    (what, channel) => {
+      // Prepare
+      const input = { channel, now, promise, contactName: 'Marek Nowak' };
+      const late = { ...input, promise: promiseOf('2026-12-02T10:00'), originalReplyBy: promise.replyBy };
+      const compose = (locale: 'pl' | 'en') =>
+        what.startsWith('a late notice')
+          ? composeNotice(DEFAULT_BUSINESS_CONFIG, { ...late, locale })
+          : composeAck(DEFAULT_BUSINESS_CONFIG, { ...input, locale });
+
+      // Act
+      const pl = compose('pl');
+      const en = compose('en');
+
+      // Assess: signed by the named person with a direct contact either way
+      expect(pl.text).toMatch(/^Dzień dobry,/);
+      expect(pl.text).not.toMatch(/Cześć|Czesc|Marek/);
+      expect(en.text).toMatch(/^Hi Marek,/);
+      for (const text of [pl.text, en.text]) expect(text).toMatch(/Anna Kowalska(,|\n)[\s\S]*22 123 45 67/);
+    },
+  );
 
   it('should fall back to the default locale of the config', () => {
     // Act
@@ -578,7 +609,7 @@ describe('every shipped acknowledgement', () => {
 
     // Assess
     expect(ack.text).toBe(
-      'Cześć, Marek! Dostaliśmy Twoją wiadomość. Odpiszę najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+      'Dzień dobry, dostaliśmy Twoją wiadomość. Odpiszę najpóźniej jutro do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
     );
   });
 });
@@ -612,7 +643,7 @@ describe('composeNotice', () => {
 
     // Assess
     expect(notice.text).toBe(
-      'Czesc, Marek! Przepraszam, nie zdaze odpisac dzis do 15:00, potrzebuje jeszcze troche czasu. Odpisze najpozniej jutro do 14:30. Jesli sprawa jest pilna, zadzwon do mnie. Dziekuje za cierpliwosc!\nAnna Kowalska, tel. 22 123 45 67',
+      'Dzien dobry, przepraszam, nie zdaze odpisac dzis do 15:00, potrzebuje jeszcze troche czasu. Odpisze najpozniej jutro do 14:30. Jesli sprawa jest pilna, zadzwon do mnie. Dziekuje za cierpliwosc!\nAnna Kowalska, tel. 22 123 45 67',
     );
     expect(smsSegments(notice.text)).toMatchObject({ encoding: 'GSM-7', segments: 2 });
   });
@@ -645,7 +676,7 @@ describe('composeNotice', () => {
     expect(notice.subject).toBe('Przepraszam za zwłokę, odpiszę jutro do 14:30');
     expect(notice.text).toBe(
       [
-        'Cześć, Marek!',
+        'Dzień dobry,',
         '',
         'Przepraszam, nie zdążę odpisać dziś do 15:00, potrzebuję jeszcze trochę czasu. Chcę dobrze zająć się Twoją sprawą i odpiszę najpóźniej jutro do 14:30.',
         '',

@@ -11,7 +11,7 @@ const ACK: OutboundText = {
   provider: 'ses',
   to: 'zofia.wojcik@poczta.example.pl',
   from: 'kontakt@sklep.example',
-  text: 'Cześć, Zofia!\n\nDziękujemy za wiadomość. Odpowiemy jutro do 10:00.\n\nAnna Kowalska',
+  text: 'Dzień dobry,\n\nDziękujemy za wiadomość. Odpowiemy jutro do 10:00.\n\nAnna Kowalska',
   subject: 'Odpowiemy jutro do 10:00',
   idempotencyKey: 'msg_01',
   automatic: true,
