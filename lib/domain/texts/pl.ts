@@ -33,7 +33,7 @@ export type AckParts = {
     replyOnReturn: boolean;
     /**
      * The reply-by time without its day when it falls on the day the team is back
-     * ("do 10:00" / "by 10 am"): "wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00",
+     * ("do 10:00" / "by 10 am"): "wracamy w poniedziałek o 9:00 i odpiszę najpóźniej do 10:00",
      * not "… najpóźniej w poniedziałek do 10:00". Null on another day.
      */
     replyByThatDay: string | null;
@@ -125,6 +125,10 @@ function day(at: LocalMoment): string {
 }
 
 function clock(at: LocalMoment, preposition: Preposition): string {
+  // "do 24:00" ends a day as a shop's hours do; a moment we start at is "o północy" / "od północy"
+  // ("wracamy w niedzielę o północy"), never "o 24:00".
+  if (at.hour === 24 && at.minute === 0 && (preposition === 'at' || preposition === 'from'))
+    return `${PREPOSITIONS[preposition]} północy`;
   return `${PREPOSITIONS[preposition]} ${at.hour}:${String(at.minute).padStart(2, '0')}`;
 }
 
@@ -154,9 +158,10 @@ function promiseSentence(parts: AckParts, detail: boolean): string {
   // Cut short while someone is still in, "wracamy w poniedziałek" alone would say nobody is: the promise alone.
   if (!away || (!detail && away.onDutyUntil)) return `${upperFirst(verb)} najpóźniej ${parts.replyBy}.`;
   const lead = detail ? awayLead(away) : `Wracamy ${away.back}`;
+  // "i", not ", a": after "ale wracamy …" a second contrast ("a odpiszę") read clumsily.
   return away.replyOnReturn
     ? `${lead} i od razu ${verb}.`
-    : `${lead}, a ${verb} najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`;
+    : `${lead} i ${verb} najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`;
 }
 
 function contactLine(signer: Signer): string {
@@ -218,7 +223,7 @@ function voice(parts: AckParts): string {
   const { away, signer } = parts;
   const callBack = !away
     ? `${signer.name} oddzwoni najpóźniej ${parts.replyBy}.`
-    : `${awayLead(away)}${away.replyOnReturn ? ` i wtedy ${signer.name} od razu oddzwoni.` : `, a ${signer.name} oddzwoni najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`}`;
+    : `${awayLead(away)}${away.replyOnReturn ? ` i wtedy ${signer.name} od razu oddzwoni.` : ` i ${signer.name} oddzwoni najpóźniej ${away.replyByThatDay ?? parts.replyBy}.`}`;
   const contact = signer.phone
     ? `Numer bezpośredni: ${signer.phone}.`
     : `Adres e-mail: ${signer.email ?? ''}.`;

@@ -398,13 +398,13 @@ describe('composeAck', () => {
         'on a Saturday',
         '2026-11-28T12:00',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00 i odpiszę najpóźniej do 10:00.',
       ],
       [
         'on a Friday before closing',
         '2026-11-27T16:30',
         'pl',
-        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00, a odpiszę najpóźniej do 10:00.',
+        'Dzień dobry, dostaliśmy Twoją wiadomość. Pracujemy jeszcze dziś do 17:00, potem wracamy w poniedziałek o 9:00 i odpiszę najpóźniej do 10:00.',
       ],
       [
         'on a Saturday',
@@ -454,8 +454,84 @@ describe('composeAck', () => {
       });
 
       // Assess
-      expect(pl.text).toContain('wracamy w poniedziałek o 9:10, a odpiszę najpóźniej do 9:15.');
+      expect(pl.text).toContain('wracamy w poniedziałek o 9:10 i odpiszę najpóźniej do 9:15.');
       expect(en.text).toContain("back on Monday at 9:10 am, and I'll reply by 9:15 am.");
+    });
+
+    // Found by the review of stop 34: "ale wracamy …, a odpiszę …" stacked a second contrast
+    // on the first ("but we're back …, whereas I'll reply …"); the promise follows with "i".
+    it.each([
+      [
+        'an SMS cut short',
+        'sms',
+        'Wracamy w poniedziałek o 9:00 i odpiszę najpóźniej do 10:00.\nAnna Kowalska, tel. 22 123 45 67',
+      ],
+      [
+        'a call',
+        'voice',
+        'Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00 i Anna Kowalska oddzwoni najpóźniej do 10:00.',
+      ],
+      [
+        'a mail',
+        'email',
+        'Teraz nie ma nas w pracy, ale wracamy w poniedziałek o 9:00 i odpiszę najpóźniej do 10:00.',
+      ],
+    ] as const)('should join the Polish promise to the return with "i" in %s', (_name, channel, sentence) => {
+      // Prepare: Saturday noon, back on Monday at 9:00, the reply due by 10:00
+      const away = promiseOf('2026-11-30T10:00', '2026-11-30T09:00');
+
+      // Act
+      const ack = composeAck(DEFAULT_BUSINESS_CONFIG, {
+        locale: 'pl',
+        channel,
+        now: warsaw('2026-11-28T12:00'),
+        promise: away,
+      });
+
+      // Assess
+      expect(ack.text).toContain(sentence);
+      expect(ack.text).not.toContain(', a ');
+    });
+
+    // Found by the review of stop 34: a desk that opens at midnight (Monday 00:00) was "back in
+    // Sunday at 24:00", "wracamy w niedzielę o 24:00". A moment we start at is said as Poles say it.
+    it('should say a return at midnight as "o północy", never "o 24:00"', () => {
+      // Prepare: Monday's hours start at 00:00
+      const config = configWith({ hours: { ...DEFAULT_BUSINESS_CONFIG.hours, mon: ['00:00-17:00'] } });
+      const receivedAt = warsaw('2026-11-27T18:00');
+      const away = computePromise(config, { receivedAt, channel: 'email' });
+
+      // Act
+      const pl = composeAck(config, { locale: 'pl', channel: 'email', now: receivedAt, promise: away });
+      const en = composeAck(config, { locale: 'en', channel: 'email', now: receivedAt, promise: away });
+
+      // Assess
+      expect(away.teamAwayUntil).toBe(iso('2026-11-30T00:00'));
+      expect(pl.text).toContain('wracamy w niedzielę o północy i odpiszę najpóźniej w poniedziałek do 1:00.');
+      expect(pl.text).not.toContain('24:00');
+      expect(en.text).toContain("back on Sunday at midnight, and I'll reply on Monday by 1 am.");
+    });
+
+    it('should invite a call from midnight as "od północy", never "od 24:00"', () => {
+      // Prepare: Monday's hours start at 00:00; on Friday evening a notice moves the promise there
+      const config = configWith({ hours: { ...DEFAULT_BUSINESS_CONFIG.hours, mon: ['00:00-17:00'] } });
+      const now = warsaw('2026-11-27T18:00');
+      const promise = computePromise(config, { receivedAt: now, channel: 'email' });
+
+      // Act
+      const notice = composeNotice(config, {
+        locale: 'pl',
+        channel: 'email',
+        now,
+        promise,
+        originalReplyBy: iso('2026-11-27T18:30'),
+      });
+
+      // Assess
+      expect(notice.text).toContain(
+        'Jeśli sprawa jest pilna, zadzwoń do mnie bezpośrednio w niedzielę od północy.',
+      );
+      expect(notice.text).not.toContain('24:00');
     });
 
     // Found at stop 24: a promise stated again after the team came back (a repeat call's
@@ -488,7 +564,7 @@ describe('composeAck', () => {
       },
     );
 
-    // Stop 24: the day was said twice ("wracamy w poniedziałek o 9:00, a odpiszę najpóźniej w
+    // Stop 24: the day was said twice ("wracamy w poniedziałek o 9:00 i odpiszę najpóźniej w
     // poniedziałek do 10:00"); it is named again only when the reply falls on another day.
     it('should name the reply day only when it is not the day the team is back', () => {
       // Prepare
@@ -509,7 +585,7 @@ describe('composeAck', () => {
       });
 
       // Assess
-      expect(pl.text).toContain('wracamy w poniedziałek o 9:00, a odpiszę najpóźniej we wtorek do 10:00.');
+      expect(pl.text).toContain('wracamy w poniedziałek o 9:00 i odpiszę najpóźniej we wtorek do 10:00.');
       expect(en.text).toContain(
         'back on Monday at 9 am, and Anna Kowalska will call you back on Tuesday by 10 am.',
       );
