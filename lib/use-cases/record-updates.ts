@@ -54,8 +54,15 @@ export async function applyDelivery(
     deps.metrics?.count(update.stopAutomatic === 'bounced' ? 'MailBounces' : 'MailComplaints');
   // Before the status's own verdict: a complaint leaves a status already stored, and a redelivery
   // of a bounce whose first delivery died after its status still stops what comes next.
+  // Twilio's 21610 tells the number's opt-out when the message was sent: placed at its creation,
+  // so a START received before the callback (its latest word) stands.
   if (update.stopAutomatic || update.optedOut)
-    await stopAutomatic(deps, message, update.at, optOutReasonOf(update));
+    await stopAutomatic(
+      deps,
+      message,
+      update.stopAutomatic ? update.at : message.createdAt,
+      optOutReasonOf(update),
+    );
   // An acknowledgement or a late notice: its slot on the conversation.
   const slot: Slot | null = message.kind === 'ack' || message.kind === 'notice' ? message.kind : null;
   const failure = slot !== null && (update.status === 'failed' || update.status === 'undelivered');

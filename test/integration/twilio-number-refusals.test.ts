@@ -266,6 +266,39 @@ describe("Twilio refusing an agent's reply for what the number is", () => {
     expect((await contactOf(MOBILE)).optedOut).toBe(true);
   });
 
+  // Found in review: the callback's 21610 was placed at its arrival, after the START.
+  it('should leave a number opted in when the 21610 of a reply sent before its START is reported after it', async () => {
+    // Prepare: an agent's reply Twilio takes, the number on Twilio's STOP list
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+    const [conversation] = await conversationsOf(sb);
+    const reply = await sb.act(`/conversations/${conversation?.id}/replies`, { text: 'Paczka wyszła dziś.' });
+    const { message } = (await reply.json()) as { message: { providerMessageId: string } };
+    // ...the customer texts START a minute later (Twilio lifts its own list then)
+    sb.clock.advance(MINUTE);
+    await sb.postSms({ From: MOBILE, Body: 'START' });
+    await sb.drain();
+
+    // Act: the refusal of the reply sent before the START is reported after it
+    sb.clock.advance(MINUTE);
+    const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+      MessageSid: message.providerMessageId,
+      MessageStatus: 'failed',
+      ErrorCode: '21610',
+      To: MOBILE,
+    });
+
+    // Assess: the reply failed with its code; the customer's START, their latest word, stands
+    expect(status.status).toBe(200);
+    const detail = (await (await sb.api(`/api/conversations/${conversation?.id}`)).json()) as {
+      conversation: { replyFailure?: { status: string; errorCode?: string } };
+    };
+    expect(detail.conversation.replyFailure).toMatchObject({ status: 'failed', errorCode: '21610' });
+    expect((await contactOf(MOBILE)).optedOut).toBe(false);
+  });
+
   for (const code of [21635, 21614]) {
     it(`should remember a caller's number Twilio refused an agent's text for (${code}): the reply failed with its reason, the next refused at once (409 NO_ROUTE)`, async () => {
       // Prepare: a landline calls; its greeting is the ack, no SMS tried
