@@ -169,6 +169,12 @@ export class DynamoDbContacts extends StoreItems {
       // (nor for an older item's opt-out, read as a STOP), which mail must not lift.
       if (reason === 'bounce')
         condition = `(${condition}) AND (attribute_not_exists(optedOut) OR optedOut = :false OR optedOutReason = :reason)`;
+      // A complaint, which no mail lifts, also over a newer bounce or the lift of one (a mailbox
+      // provider's report may come hours late): only a STOP or a complaint stands before it.
+      if (reason === 'complaint') {
+        condition = `${condition} OR optedOut = :false OR optedOutReason = :bounce`;
+        values[':bounce'] = 'bounce';
+      }
     } else if (reason) {
       // Only an opt-out for `reason` is lifted; applied again for its retry (the same time, lifted).
       values[':reason'] = reason;

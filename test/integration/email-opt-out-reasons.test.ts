@@ -153,6 +153,69 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     expect(ses.requests).toHaveLength(3);
   });
 
+  // Found in review: a mailbox provider's complaint often reaches SES hours late. It was placed at
+  // its own time, so a later bounce or lift, recorded first, left it out (order decided consent).
+  it('should keep a complaint reported after the address’s own mail lifted a bounce: no mail lifts it', async () => {
+    // Prepare: the agent's reply bounces; Zofia marks our ack as spam, reported late
+    await start();
+    await agentReplies('reply-1');
+    const at = (minutes: number) => new Date(TEST_NOW.getTime() + minutes * 60_000).toISOString();
+    const bounce = {
+      messageId: sesIdOf(1),
+      eventType: 'Bounce' as const,
+      event: { ...permanentBounce(), timestamp: at(10) },
+    };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+    sb.clock.advance(3 * HOUR);
+    await zofiaAsks('q-2@poczta.example.pl');
+    expect(await contactView()).toMatchObject({ optedOut: false });
+
+    // Act: the complaint, made before her mail, reaches us after it
+    const spam = {
+      messageId: sesIdOf(0),
+      eventType: 'Complaint' as const,
+      event: { ...complaint('c-late'), timestamp: at(20) },
+    };
+    expect((await postSesFeedback(sb, spam)).status).toBe(200);
+
+    // Assess: no automatic mail, for the complaint, and her next mail lifts nothing
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'complaint' });
+    await sb.act(`/conversations/${(await sb.onlyOpenConversation()).id}/resolve`, {});
+    sb.clock.advance(HOUR);
+    const sent = ses.requests.length;
+    await zofiaAsks('q-3@poczta.example.pl');
+    expect(ses.requests).toHaveLength(sent);
+    expect(await conversationOptOut()).toMatchObject({ reason: 'complaint' });
+  });
+
+  it('should keep a complaint reported after a newer bounce: the address’s next mail lifts nothing', async () => {
+    // Prepare: Zofia marks our ack as spam; the agent's reply bounces later, reported first
+    await start();
+    await agentReplies('reply-1');
+    const at = (minutes: number) => new Date(TEST_NOW.getTime() + minutes * 60_000).toISOString();
+    const bounce = {
+      messageId: sesIdOf(1),
+      eventType: 'Bounce' as const,
+      event: { ...permanentBounce(), timestamp: at(20) },
+    };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+
+    // Act: the complaint, made before the bounce, reaches us after it; then Zofia writes again
+    const spam = {
+      messageId: sesIdOf(0),
+      eventType: 'Complaint' as const,
+      event: { ...complaint('c-late'), timestamp: at(10) },
+    };
+    expect((await postSesFeedback(sb, spam)).status).toBe(200);
+    sb.clock.advance(3 * HOUR);
+    const sent = ses.requests.length;
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'complaint' });
+    expect(ses.requests).toHaveLength(sent);
+  });
+
   it('should finish lifting a bounce on the retry of a mail whose first delivery died after the contact’s write', async () => {
     // Prepare
     await start();
