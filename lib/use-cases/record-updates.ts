@@ -183,8 +183,12 @@ async function stopAutomatic(
 ): Promise<void> {
   if (message.direction !== 'outbound' || !message.contactKey) return;
   if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason))) return;
+  // A complaint stands over the newer lift of a bounce (setConsent): on the conversation too, as
+  // of when we heard it, after the lifting mail's consent there.
+  const now = deps.clock.now();
+  const placed = reason === 'complaint' ? new Date(Math.max(Date.parse(at), now.getTime())) : new Date(at);
   await updateConversation(deps.store, message.conversationId, (current) =>
-    consentFromElsewhere(current, true, new Date(at).toISOString(), deps.clock.now()),
+    consentFromElsewhere(current, true, placed.toISOString(), now),
   );
 }
 

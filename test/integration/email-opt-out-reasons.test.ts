@@ -170,7 +170,8 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     await zofiaAsks('q-2@poczta.example.pl');
     expect(await contactView()).toMatchObject({ optedOut: false });
 
-    // Act: the complaint, made before her mail, reaches us after it
+    // Act: the complaint, made before her mail, reaches us a minute after it
+    sb.clock.advance(60_000);
     const spam = {
       messageId: sesIdOf(0),
       eventType: 'Complaint' as const,
@@ -178,8 +179,12 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     };
     expect((await postSesFeedback(sb, spam)).status).toBe(200);
 
-    // Assess: no automatic mail, for the complaint, and her next mail lifts nothing
+    // Assess: no automatic mail, for the complaint (her open conversation's late notice ended
+    // too), and her next mail lifts nothing
     expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'complaint' });
+    const open = await sb.onlyOpenConversation();
+    expect(open.optedOut).toBe(true);
+    expect(open.notice?.state).not.toBe('pending');
     await sb.act(`/conversations/${(await sb.onlyOpenConversation()).id}/resolve`, {});
     sb.clock.advance(HOUR);
     const sent = ses.requests.length;
