@@ -162,23 +162,25 @@ export class DynamoDbContacts extends StoreItems {
     // The customer's latest word wins, whatever order the webhooks are recorded in (ISO times of
     // one format compare as strings). The same time again is a retry: applied.
     let condition = 'attribute_not_exists(consentAt) OR consentAt <= :at';
+    // The reason holds only beside the consent it was written with (Contact.optedOutReasonAt).
+    const held = (value: string) => `(optedOutReason = ${value} AND optedOutReasonAt = consentAt)`;
     const values: Record<string, unknown> = { ':optedOut': optedOut, ':at': at.toISOString(), ':key': key };
     if (optedOut) {
       values[':reason'] = reason ?? 'stop';
       // A bounce, which the address's own mail lifts, never stands in for a STOP or a complaint
       // (nor for an older item's opt-out, read as a STOP), which mail must not lift.
       if (reason === 'bounce')
-        condition = `(${condition}) AND (attribute_not_exists(optedOut) OR optedOut = :false OR optedOutReason = :reason)`;
+        condition = `(${condition}) AND (attribute_not_exists(optedOut) OR optedOut = :false OR ${held(':reason')})`;
       // A complaint, which no mail lifts, also over a newer bounce or the lift of one (a mailbox
       // provider's report may come hours late): only a STOP or a complaint stands before it.
       if (reason === 'complaint') {
-        condition = `${condition} OR optedOut = :false OR optedOutReason = :bounce`;
+        condition = `${condition} OR optedOut = :false OR ${held(':bounce')}`;
         values[':bounce'] = 'bounce';
       }
     } else if (reason) {
       // Only an opt-out for `reason` is lifted; applied again for its retry (the same time, lifted).
       values[':reason'] = reason;
-      condition = `(${condition}) AND (optedOutReason = :reason OR (optedOut = :false AND consentAt = :at))`;
+      condition = `(${condition}) AND (${held(':reason')} OR (optedOut = :false AND consentAt = :at))`;
     }
     if (condition.includes(':false')) values[':false'] = false;
     return applied(
@@ -189,7 +191,9 @@ export class DynamoDbContacts extends StoreItems {
           UpdateExpression:
             'SET optedOut = :optedOut, consentAt = :at, updatedAt = :at, #key = :key, ' +
             'createdAt = if_not_exists(createdAt, :at), openConversationId = if_not_exists(openConversationId, :null)' +
-            (optedOut ? ', optedOutReason = :reason' : ' REMOVE optedOutReason'),
+            (optedOut
+              ? ', optedOutReason = :reason, optedOutReasonAt = :at'
+              : ' REMOVE optedOutReason, optedOutReasonAt'),
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#key': 'key' },
           ExpressionAttributeValues: marshall({ ...values, ':null': null }),

@@ -41,6 +41,13 @@ export const ContactSchema = z.object({
    * rolling deploy or a rollback, leaves the contact readable (the API shows unknownFutureValue).
    */
   optedOutReason: z.string().max(32).optional(),
+  /**
+   * The `consentAt` the reason was written with: the reason holds only while they are equal. The
+   * release before stop 34 opts out (a STOP, a complaint) without touching the reason, so across a
+   * rolling deploy or a rollback it may leave a `bounce` beside its newer opt-out: then read as a
+   * STOP, which mail does not lift.
+   */
+  optedOutReasonAt: z.string().optional(),
   /** When the latest STOP or START was received (ISO 8601): consent only moves forward. */
   consentAt: z.string().optional(),
   /**
@@ -99,9 +106,16 @@ export type Contact = z.infer<typeof ContactSchema>;
 export const OPT_OUT_REASONS = ['stop', 'bounce', 'complaint'] as const;
 export type OptOutReason = (typeof OPT_OUT_REASONS)[number];
 
-/** Why the contact gets no automatic messages, or null when they do (an older item's stop: a STOP). */
-export function optOutReason(contact: Pick<Contact, 'optedOut' | 'optedOutReason'>): string | null {
-  return contact.optedOut ? (contact.optedOutReason ?? 'stop') : null;
+/**
+ * Why the contact gets no automatic messages, or null when they do: a STOP for an older item's
+ * opt-out, or one whose reason was written with another consent (optedOutReasonAt).
+ */
+export function optOutReason(
+  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
+): string | null {
+  if (!contact.optedOut) return null;
+  const current = contact.optedOutReasonAt !== undefined && contact.optedOutReasonAt === contact.consentAt;
+  return current && contact.optedOutReason ? contact.optedOutReason : 'stop';
 }
 
 /**

@@ -1,6 +1,6 @@
 // What lifts an opt-out that is no customer's word: a bounce, by their own mail.
 
-import type { Contact } from './contact.ts';
+import { type Contact, optOutReason } from './contact.ts';
 import type { InboundMessage } from './message.ts';
 
 /**
@@ -11,10 +11,10 @@ import type { InboundMessage } from './message.ts';
  */
 export function bounceLiftedBy(
   message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>,
-  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'consentAt'>,
+  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
   receivedAt: Date,
 ): boolean {
   if (message.channel !== 'email' || message.noAckReason !== undefined || message.consent) return false;
-  if (contact.optedOut) return contact.optedOutReason === 'bounce';
+  if (contact.optedOut) return optOutReason(contact) === 'bounce';
   return contact.consentAt === receivedAt.toISOString();
 }

@@ -131,7 +131,7 @@ export async function recordInbound(
     // after a START, from this mail on (its ack included); the claim's contact said so, no read.
     consentApplied = await deps.store.setConsent(inbound.contactKey, false, receivedAt, 'bounce');
     if (consentApplied) {
-      const { optedOutReason: _lifted, ...kept } = contact;
+      const { optedOutReason: _lifted, optedOutReasonAt: _liftedAt, ...kept } = contact;
       contact = { ...kept, optedOut: false, consentAt: receivedAt.toISOString() };
       inbound = { ...inbound, consent: 'opt-in' };
     }

@@ -221,6 +221,32 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     expect(ses.requests).toHaveLength(sent);
   });
 
+  // Found in review: the previous release opts out without a reason (a complaint it records across
+  // a rolling deploy or a rollback), leaving this release's `bounce` on the item.
+  it('should read an opt-out the previous release wrote over a bounce as a STOP, which mail does not lift', async () => {
+    // Prepare: a bounce, then the previous release's complaint (optedOut, consentAt; no reason)
+    await start();
+    const bounce = { messageId: sesIdOf(0), eventType: 'Bounce' as const, event: permanentBounce() };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+    await sb.backends.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: sb.backends.tableName,
+        Key: { pk: { S: `CONTACT#${ZOFIA_KEY}` }, sk: { S: 'CONTACT' } },
+        UpdateExpression: 'SET optedOut = :true, consentAt = :at, updatedAt = :at',
+        ExpressionAttributeValues: { ':true': { BOOL: true }, ':at': { S: '2026-11-11T08:00:00.000Z' } },
+      }),
+    );
+
+    // Act
+    sb.clock.advance(3 * HOUR);
+    const sent = ses.requests.length;
+    await zofiaAsks('q-2@poczta.example.pl');
+
+    // Assess
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'stop' });
+    expect(ses.requests).toHaveLength(sent);
+  });
+
   it('should finish lifting a bounce on the retry of a mail whose first delivery died after the contact’s write', async () => {
     // Prepare
     await start();
