@@ -2,6 +2,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { type OptOutReason, phoneContactKey } from '#lib/domain/contact.ts';
 import {
   ackTryMessageId,
+  type Conversation,
   consentFromElsewhere,
   replyFailed,
   resendAfterFailure,
@@ -187,9 +188,12 @@ async function stopAutomatic(
   // of when we heard it, after the lifting mail's consent there.
   const now = deps.clock.now();
   const placed = reason === 'complaint' ? new Date(Math.max(Date.parse(at), now.getTime())) : new Date(at);
-  await updateConversation(deps.store, message.conversationId, (current) =>
-    consentFromElsewhere(current, true, placed.toISOString(), now),
-  );
+  const stop = (current: Conversation) => consentFromElsewhere(current, true, placed.toISOString(), now);
+  await updateConversation(deps.store, message.conversationId, stop);
+  // The report of an earlier conversation's mail or text (a complaint comes hours late): the
+  // customer's open one hears it too, its late notice never started (one read, on this path only).
+  const open = (await deps.store.getContact(message.contactKey))?.openConversationId;
+  if (open && open !== message.conversationId) await updateConversation(deps.store, open, stop);
 }
 
 /**

@@ -247,6 +247,34 @@ describe('why a contact gets no automatic mail, and a bounce lifted by their own
     expect(ses.requests).toHaveLength(sent);
   });
 
+  // Found in review: only the reported mail's own conversation heard it, often resolved by then.
+  it('should end the open conversation’s late notice when a complaint about an earlier conversation’s ack comes', async () => {
+    // Prepare: the first conversation resolved; Zofia writes again, acknowledged (a late notice
+    // may follow: the sweeper starts none in a conversation opted out)
+    await start();
+    const first = await sb.onlyOpenConversation();
+    expect((await sb.act(`/conversations/${first.id}/resolve`, {})).status).toBe(200);
+    sb.clock.advance(HOUR);
+    await zofiaAsks('q-2@poczta.example.pl');
+    expect((await sb.onlyOpenConversation()).optedOut).not.toBe(true);
+
+    // Act: her complaint about the first conversation's ack
+    sb.clock.advance(HOUR);
+    const spam = {
+      messageId: sesIdOf(0),
+      eventType: 'Complaint' as const,
+      event: { ...complaint('c-first'), timestamp: new Date(sb.clock.now().getTime()).toISOString() },
+    };
+    expect((await postSesFeedback(sb, spam)).status).toBe(200);
+
+    // Assess: the open conversation opted out too (no late notice started, none pending)
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'complaint' });
+    const open = await sb.onlyOpenConversation();
+    expect(open.id).not.toBe(first.id);
+    expect(open.optedOut).toBe(true);
+    expect(open.notice?.state).not.toBe('pending');
+  });
+
   it('should finish lifting a bounce on the retry of a mail whose first delivery died after the contact’s write', async () => {
     // Prepare
     await start();
