@@ -119,4 +119,36 @@ describe('a reply from Yahoo Mail quoting our mail under Yahoo’s own header', 
       expect((await shown()).text).toBe(words);
     },
   );
+
+  // Yahoo's header names the year and the hour; a customer's own sentence opening with a day
+  // ("W piątek, kiedy dzwoniłam, …") was taken for it: only "Dziękuję." above it was kept, read
+  // as thanks alone, and the request below went unanswered.
+  it('should acknowledge a reply whose request follows the customer’s own "W piątek, … napisała:"', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+    const body =
+      'Dziękuję.\n\nW piątek, kiedy dzwoniłam, konsultantka napisała:\n„Paczka wyjdzie w poniedziałek”\n' +
+      'Nadal jej nie ma, proszę o zwrot pieniędzy.';
+    const form = mailgunMail({
+      from: 'Jan Kowalski <jan.kowalski@yahoo.example>',
+      messageId: 'own-words@mail.yahoo.example',
+      subject: 'Re: Odpowiemy jutro do 10:00',
+      body,
+    });
+    form.delete('stripped-text');
+
+    // Act
+    const response = await sb.postMailgun(signMailgun(form));
+
+    // Assess
+    expect(response.status).toBe(200);
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    const { conversation } = (await (await sb.api(`/api/conversations/${id}`)).json()) as {
+      conversation: { awaiting: string; ack: { state: string } };
+    };
+    expect(conversation).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+    expect(await sb.outbox()).toHaveLength(1);
+    expect((await shown()).text).toBe(body);
+  });
 });

@@ -9,13 +9,16 @@ const REPLY_SCAN_CHARS = 32_000;
 // Thunderbird's "pisze:", Apple Mail's "Wiadomość napisana przez", Outlook's separator, Yahoo
 // Mail's "W poniedziałek, 23 listopada 2026 10:00:00 CET, Jan <jan@…> napisał(-a):" and its
 // English "On Monday, November 23, 2026, 10:00:00 AM GMT+1, Jan <jan@…> wrote:". One line at a
-// time, with bounded repetitions, so the scan stays linear.
+// time, with bounded repetitions, so the scan stays linear. Yahoo's Polish header is known by the
+// year and the hour it names after the day: a customer's own "W piątek, kiedy dzwoniłam,
+// konsultantka napisała:" quotes what they were told, and their request follows it.
 const WROTE_PL = String.raw`(napisał|napisała|napisał\(-?a\)|pisze)\s*:\s*$`;
 const DAY_PL = '(poniedziałek|wtorek|środę|czwartek|piątek|sobotę|niedzielę)';
+const YEAR_AND_HOUR = String.raw`(?=.{0,100}\b\d{4}\b)(?=.{0,150}\b\d{1,2}:\d{2}\b)`;
 const DAY_EN = '(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
 const QUOTE_HEADERS = [
   new RegExp(String.raw`^\s*(W dniu|Dnia)\s.{0,300}\s${WROTE_PL}`, 'i'),
-  new RegExp(String.raw`^\s*(W|We)\s${DAY_PL},\s.{0,300}\s${WROTE_PL}`, 'i'),
+  new RegExp(String.raw`^\s*(W|We)\s${DAY_PL},\s${YEAR_AND_HOUR}.{0,300}\s${WROTE_PL}`, 'i'),
   new RegExp(String.raw`^\s*On\s${DAY_EN},\s.{0,300}\swrote\s*:\s*$`, 'i'),
   /^\s*Wiadomość napisana przez\s.{0,300}:\s*$/i,
   /^\s*-{2,}\s*(Wiadomość oryginalna|Oryginalna wiadomość)\s*-{2,}\s*$/i,

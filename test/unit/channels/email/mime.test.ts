@@ -252,6 +252,20 @@ describe('splitReply', () => {
     expect(result).toEqual({ newText: 'Dziękuję, czekam na fakturę.', quoted: true });
   });
 
+  // Yahoo's header names a day, a date with its year and an hour: a customer's own sentence that
+  // opens with a day and ends in "napisała:" quotes what someone told them, and their request
+  // follows it ("Dziękuję." above it was all that was kept, then read as thanks alone).
+  it.each([
+    'Dziękuję.\n\nW piątek, kiedy dzwoniłam, konsultantka napisała:\n„Paczka wyjdzie w poniedziałek”\nNadal jej nie ma, proszę o zwrot pieniędzy.',
+    'Dziękuję.\n\nWe wtorek, po rozmowie z Panią,\nkurier napisał(-a):\nDostawa jutro.\nNadal nic nie dostałem, proszę o kontakt.',
+  ])("should not take a customer's sentence opening with a day for Yahoo's quote header (%j)", (text) => {
+    // Prepare, Act
+    const result = splitReply(text);
+
+    // Assess
+    expect(result).toEqual({ newText: text, quoted: false });
+  });
+
   it('should not mistake a sentence starting with "Od:" for a quote header', () => {
     // Prepare, Act
     const result = splitReply('Od: jutra jestem na urlopie.\nProszę o kontakt z biurem.');
