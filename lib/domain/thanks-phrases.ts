@@ -116,9 +116,8 @@ const OTHER_LANGUAGES: readonly ThanksPhrases[] = [
   },
   {
     // Hungarian
-    thanks: list(
-      'köszönöm | köszönjük | köszi | kösz | köszönöm szépen | nagyon köszönöm | nagyon szépen köszönöm',
-    ),
+    // Never "kösz" alone: folded it is the Polish "kosz" (a basket, a bin), an answer.
+    thanks: list('köszönöm | köszönjük | köszi | köszönöm szépen | nagyon köszönöm | nagyon szépen köszönöm'),
     objects: list('a segítséget | a választ | az információt'),
     before: list('rendben | oké | szuper'),
     after: list('üdvözlettel | üdv'),

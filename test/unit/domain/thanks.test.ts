@@ -132,6 +132,9 @@ describe('onlyThanks', () => {
     // Danish "tak" alone is the Polish "yes": an answer, never a thanks.
     ['Polish', 'Tak'],
     ['Polish', 'Tak, dziękuję'],
+    // The Hungarian "kösz" folds to the Polish "kosz" (a basket, a bin): an answer, never a thanks.
+    ['Polish', 'Kosz'],
+    ['Polish', 'Ok, kosz'],
     ['Polish', 'Z góry dziękuję'],
     ['English', 'Thanks in advance'],
   ])('should read %s %j as more than thanks', (_language, text) => {
