@@ -23,6 +23,11 @@ export const MediaSchema = z.object({
    * often, their real attachments, which only Outlook opens. Not decoded here.
    */
   outlookBundle: z.boolean().optional(),
+  /**
+   * An `outlookBundle` that carries the sender's files (Outlook puts every attachment inside it)
+   * or could not be read: counted as their attachment. Without it a bundle is formatting alone.
+   */
+  bundledFiles: z.boolean().optional(),
 });
 export type Media = z.infer<typeof MediaSchema>;
 

@@ -152,10 +152,13 @@ export function markThanks(message: InboundMessage): InboundMessage {
   if (message.kind !== 'message' || message.noAckReason !== undefined || message.consent !== undefined)
     return message;
   // A long mail's own whole text beside it, a small image inside its text (a signature's logo) or
-  // Outlook's winmail.dat (its formatting, sent with every mail some Outlooks write) is no
-  // attachment of the customer's.
+  // Outlook's winmail.dat of formatting alone (sent with every mail some Outlooks write) is no
+  // attachment of the customer's; a winmail.dat that carries their files is.
   const attached = message.media.filter(
-    (media) => !isWholeText(media) && !isSignatureImage(media) && media.outlookBundle !== true,
+    (media) =>
+      !isWholeText(media) &&
+      !isSignatureImage(media) &&
+      (media.outlookBundle !== true || media.bundledFiles === true),
   ).length;
   return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }

@@ -26,7 +26,8 @@ const eml = (name: string) => readFileSync(new URL(`../fixtures/email/${name}.em
 
 /** The base64 body of the part of `raw` whose headers hold `marker`, decoded. */
 function partBytes(raw: string, marker: string): Uint8Array {
-  const part = raw.split(marker)[1]?.split('\r\n\r\n')[1]?.split('\r\n\r\n')[0] ?? '';
+  // The last header that holds it: `name="…"` is in both the part's type and its disposition.
+  const part = raw.split(marker).at(-1)?.split('\r\n\r\n')[1]?.split('\r\n\r\n')[0] ?? '';
   return new Uint8Array(Buffer.from(part, 'base64'));
 }
 
@@ -103,6 +104,42 @@ describe('Outlook’s winmail.dat and a customer’s own message.txt', () => {
       expect.objectContaining({ name: 'winmail.dat', outlookBundle: true }),
     ]);
     expect(conversation).toMatchObject({ ack: { reason: 'thanks' } });
+  });
+
+  // Outlook puts every file the customer attached inside winmail.dat: "Dziękuję bardzo!" with an
+  // invoice in the bundle (attachment-level attributes) was taken for thanks alone, no ack.
+  it('should acknowledge thanks whose winmail.dat carries the customer’s file (SES)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+
+    // Act
+    expect((await postSesMail(sb, eml('outlook-winmail-invoice'))).status).toBe(200);
+
+    // Assess
+    const { conversation, messages } = await shown();
+    expect(messages[0]?.media).toEqual([
+      expect.objectContaining({ name: 'winmail.dat', outlookBundle: true, bundledFiles: true }),
+    ]);
+    expect(conversation).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
+    expect(await sb.outbox()).toHaveLength(1);
+  });
+
+  it('should acknowledge thanks whose winmail.dat carries the customer’s file (Mailgun)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW) });
+
+    // Act
+    const response = await postMailgunWithFile('Dziękuję bardzo!', {
+      field: 'attachment-1',
+      filename: 'winmail.dat',
+      contentType: 'application/ms-tnef',
+      content: partBytes(eml('outlook-winmail-invoice'), 'name="winmail.dat"'),
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    const { conversation } = await shown();
+    expect(conversation).toMatchObject({ awaiting: 'reply', ack: { state: 'sent' } });
   });
 
   it('should still acknowledge a question that comes with winmail.dat, its words from the plain part', async () => {

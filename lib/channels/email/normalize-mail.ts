@@ -10,6 +10,7 @@ import {
 import { canonicalAddress } from './address.ts';
 import { answerAddressOf, noAckReasonOf } from './loop-guard.ts';
 import type { ParsedMail } from './mime.ts';
+import { tnefMayHoldFiles } from './tnef.ts';
 
 /** Stores one attachment and answers where it now lives (a URL or a storage key). */
 export type SaveAttachment = (name: string, contentType: string, bytes: Uint8Array) => Promise<string>;
@@ -159,7 +160,9 @@ export async function normalizeMail(mail: ParsedMail, context: MailContext): Pro
       name,
       size: attachment.size,
       ...(attachment.inline ? { inline: true } : {}),
-      ...(isOutlookBundle(attachment) ? { outlookBundle: true } : {}),
+      ...(isOutlookBundle(attachment)
+        ? { outlookBundle: true, ...(tnefMayHoldFiles(attachment.content) ? { bundledFiles: true } : {}) }
+        : {}),
     });
   }
   const message: InboundMessage = {

@@ -230,6 +230,17 @@ describe('markThanks', () => {
       { url: 'k2', contentType: 'application/ms-tnef', name: 'winmail.dat', outlookBundle: true },
       'thanks',
     ],
+    [
+      'Outlook’s winmail.dat that carries the customer’s files',
+      {
+        url: 'k3',
+        contentType: 'application/ms-tnef',
+        name: 'winmail.dat',
+        outlookBundle: true,
+        bundledFiles: true,
+      },
+      undefined,
+    ],
     ['the customer’s own message.txt, in our name and type but without our mark', TEXT_FILE, undefined],
   ])('should judge thanks beside %s', (_file, media, reason) => {
     const mail = {
