@@ -171,6 +171,53 @@ describe('a message that asks nothing, on a conversation the thanks resolved', (
     expect(await lifecycle(id)).toEqual(['conversation.opened', 'conversation.resolved']);
   });
 
+  // Only what asks nothing of a person leaves it resolved: the reasons a real question is not
+  // acknowledged (a shared mailbox's list headers, a spam verdict, a system-looking sender) were
+  // taken for such, so the customer's next question stayed inside a resolved conversation and no
+  // agent saw it (before stop 34 it reopened the conversation, as it does again).
+  it.each<[string, Array<[string, string]>]>([
+    ['from a shared mailbox (Google Groups: List-Id)', [['List-Id', '<biuro.firma.example>']]],
+    ['marked bulk by the sender’s mail system', [['Precedence', 'bulk']]],
+  ])('should reopen it for the customer’s next question %s', async (_case, extraHeaders) => {
+    // Prepare: Ewa asks by mail, the agent answers, she thanks us on our thread
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+    const from = 'Ewa Mazur <ewa.mazur@firma.example>';
+    await postSesMail(sb, { from, messageId: 'question-1@firma.example' });
+    await sb.drain();
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.advance(10 * 60_000);
+    expect(
+      (await sb.act(`/conversations/${id}/replies`, { text: 'Faktura jest w załączniku.' })).status,
+    ).toBe(201);
+    sb.clock.advance(20 * 60_000);
+    await postSesMail(sb, {
+      from,
+      messageId: 'thanks-1@firma.example',
+      subject: 'Re: Pytanie o fakturę',
+      body: 'Dziękuję',
+    });
+    await sb.drain();
+    expect((await sb.runtime.store.getConversation(id))?.status).toBe('resolved');
+
+    // Act: an hour later she asks something more, through her mail system's headers
+    sb.clock.advance(60 * 60_000);
+    const response = await postSesMail(sb, {
+      from,
+      messageId: 'question-2@firma.example',
+      subject: 'Re: Pytanie o fakturę',
+      body: 'A czy mogę prosić o korektę NIP na fakturze?',
+      extraHeaders,
+    });
+    await sb.drain();
+
+    // Assess: an agent sees her question in an open conversation
+    expect(response.status).toBe(200);
+    const open = await listed('status=open');
+    expect(open).toHaveLength(1);
+    const shown = await shownById(open[0] ?? '');
+    expect(shown.messages.map((m) => m.text)).toContain('A czy mogę prosić o korektę NIP na fakturze?');
+  });
+
   it('should record a WhatsApp Cloud edit of the thanks into another thanks, and leave it resolved', async () => {
     // Prepare: a question, answered; the customer thanks us (the conversation resolves itself)
     sb = await startTestSwitchboard();

@@ -1,6 +1,6 @@
 // A conversation that resolves itself: after our answer, the customer only thanked us.
 
-import { promisedNobody } from '../ack-policy.ts';
+import { consentOf } from '../keywords.ts';
 import type { Message } from '../message.ts';
 import { editOnlyThanks } from '../thanks.ts';
 import type { ApplyInboundResult, InboundContext } from './inbound-context.ts';
@@ -63,15 +63,33 @@ export function thanksOnResolved(
   };
 }
 
+// What a mailbox sends by itself (an out-of-office reply, a bounce): never a person's question.
+// Not every reason that holds back an ack: a shared mailbox's list headers, a spam verdict, a
+// system-looking sender, another page or number, HELP may all carry the customer's question.
+const SENT_BY_ITSELF = new Set([
+  'auto-submitted',
+  'auto-response-suppress',
+  'x-autoreply',
+  'x-autorespond',
+  'precedence-auto_reply',
+  'auto-reply-subject',
+  'delivery-report',
+  'null-return-path',
+]);
+
+const KEYWORD_REASON = 'keyword:';
+
 /**
- * Whether the customer's message asks nobody anything (its reason promised nobody anything), an
- * edit only when it still only thanks: one of their question, made after the answer, corrects what
- * the agent answered, and the agent had better see it.
+ * Whether the customer's message asks nobody anything: thanks again, their STOP, what their
+ * mailbox sent by itself, an edit only when it still only thanks (one of their question, made
+ * after the answer, corrects what the agent answered, and the agent had better see it).
  */
 function asksNothing(message: Message, context: InboundContext): boolean {
-  const reason = context.noAckReason ?? undefined;
-  if (!promisedNobody(reason)) return false;
-  return reason !== 'edited' || editOnlyThanks(message.text, message.media.length, context.contactName);
+  const reason = context.noAckReason ?? '';
+  if (reason === 'thanks' || SENT_BY_ITSELF.has(reason) || context.consent === 'opt-out') return true;
+  if (reason.startsWith(KEYWORD_REASON))
+    return consentOf(reason.slice(KEYWORD_REASON.length).toUpperCase()) === 'opt-out';
+  return reason === 'edited' && editOnlyThanks(message.text, message.media.length, context.contactName);
 }
 
 /**
