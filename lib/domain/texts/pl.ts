@@ -124,15 +124,28 @@ function day(at: LocalMoment): string {
   return `${weekday} ${at.day} ${MONTHS[at.month - 1] ?? ''}`;
 }
 
+// A night named by both its days, "z niedzieli na poniedziałek": genitive, then accusative.
+const FROM_WEEKDAY = ['poniedziałku', 'wtorku', 'środy', 'czwartku', 'piątku', 'soboty', 'niedzieli'];
+const TO_WEEKDAY = ['poniedziałek', 'wtorek', 'środę', 'czwartek', 'piątek', 'sobotę', 'niedzielę'];
+
 function clock(at: LocalMoment, preposition: Preposition): string {
-  // "do 24:00" ends a day as a shop's hours do; a moment we start at is "o północy" / "od północy"
-  // ("wracamy w niedzielę o północy"), never "o 24:00".
+  // Alone (its day said before it): "o północy" / "od północy", never "o 24:00".
   if (at.hour === 24 && at.minute === 0 && (preposition === 'at' || preposition === 'from'))
     return `${PREPOSITIONS[preposition]} północy`;
   return `${PREPOSITIONS[preposition]} ${at.hour}:${String(at.minute).padStart(2, '0')}`;
 }
 
 function moment(at: LocalMoment, preposition: Preposition): string {
+  // "do 24:00" ends a day as a shop's hours do. A moment we start at, that midnight, is "o
+  // północy" / "od północy", never "o 24:00"; after any day but today with its night named by
+  // both days ("od północy z niedzieli na poniedziałek"): "w niedzielę od północy" reads as the
+  // midnight Sunday begins with, a day early. Tonight's is "dziś o północy".
+  if (at.hour === 24 && at.minute === 0 && (preposition === 'at' || preposition === 'from')) {
+    const midnight = `${PREPOSITIONS[preposition]} północy`;
+    if (at.daysAhead === 0) return `dziś ${midnight}`;
+    const date = at.daysAhead < 7 ? '' : ` ${at.day} ${MONTHS[at.month - 1] ?? ''}`;
+    return `${midnight} z ${FROM_WEEKDAY[at.weekday - 1] ?? ''}${date} na ${TO_WEEKDAY[at.weekday % 7] ?? ''}`;
+  }
   return `${day(at)} ${clock(at, preposition)}`;
 }
 

@@ -507,7 +507,12 @@ describe('composeAck', () => {
 
       // Assess
       expect(away.teamAwayUntil).toBe(iso('2026-11-30T00:00'));
-      expect(pl.text).toContain('wracamy w niedzielę o północy i odpiszę najpóźniej w poniedziałek do 1:00.');
+      // "w niedzielę o północy" / "od północy" may be read as the midnight Sunday begins with: the
+      // night is named by both its days, as Poles say it to be understood.
+      expect(pl.text).toContain(
+        'wracamy o północy z niedzieli na poniedziałek i odpiszę najpóźniej w poniedziałek do 1:00.',
+      );
+      expect(pl.text).not.toContain('w niedzielę o północy');
       expect(pl.text).not.toContain('24:00');
       expect(en.text).toContain("back on Sunday at midnight, and I'll reply on Monday by 1 am.");
     });
@@ -529,7 +534,7 @@ describe('composeAck', () => {
 
       // Assess
       expect(notice.text).toContain(
-        'Jeśli sprawa jest pilna, zadzwoń do mnie bezpośrednio w niedzielę od północy.',
+        'Jeśli sprawa jest pilna, zadzwoń do mnie bezpośrednio od północy z niedzieli na poniedziałek.',
       );
       expect(notice.text).not.toContain('24:00');
     });
