@@ -9,7 +9,8 @@ export function webhookUrlProblem(raw: string, options: { production: boolean })
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not carry credentials';
-  const host = url.hostname.toLowerCase();
+  // A fully qualified name ("localhost.") is the same host as without its trailing dot.
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
   const loopbackName = host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
   if (url.protocol === 'http:') {
     if (options.production || !loopbackName)
@@ -39,10 +40,16 @@ export function isPrivateAddress(address: string): boolean {
     // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible), :: and ::1.
     return f === 0 && g === 0 && h <= 1 ? true : isPrivateIpv4([g >> 8, g & 255, h >> 8, h & 255]);
   }
+  // ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765) carries an IPv4 address as a mapped one does.
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0) {
+    return isPrivateIpv4([g >> 8, g & 255, h >> 8, h & 255]);
+  }
   if (a === 0x64 && b === 0xff9b) return isPrivateIpv4([g >> 8, g & 255, h >> 8, h & 255]);
   return (
     (a & 0xfe00) === 0xfc00 ||
     (a & 0xffc0) === 0xfe80 ||
+    // Site-local (fec0::/10): deprecated, still routed inside some networks.
+    (a & 0xffc0) === 0xfec0 ||
     (a & 0xff00) === 0xff00 ||
     (a === 0x2001 && b === 0xdb8)
   );

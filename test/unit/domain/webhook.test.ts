@@ -152,6 +152,12 @@ describe('endpoint URLs', () => {
     ['https://[::ffff:127.0.0.1]/hook', true, 'private'],
     ['https://[fd00::1]/hook', true, 'private'],
     ['https://[fe80::1]/hook', true, 'private'],
+    // A fully qualified name (trailing dot) is the same host: refused as it is without the dot.
+    ['https://localhost./hook', true, 'private'],
+    ['https://api.localhost./hook', true, 'private'],
+    ['http://localhost.:8080/hook', false, null],
+    ['https://[::ffff:0:a9fe:a9fe]/hook', true, 'private'],
+    ['https://[fec0::1]/hook', true, 'private'],
     ['https://user:secret@hooks.example.com/hook', false, 'credentials'],
     ['not a url', false, 'absolute'],
   ])('should judge %s (production: %s)', (url, production, problem) => {
@@ -173,6 +179,11 @@ describe('endpoint URLs', () => {
     ['::1', true],
     ['::ffff:a9fe:a9fe', true],
     ['64:ff9b::10.0.0.1', true],
+    // IPv4-translated (::ffff:0:0/96, RFC 2765) carries an IPv4 address as mapped ones do.
+    ['::ffff:0:7f00:1', true],
+    ['::ffff:0:808:808', false],
+    // Site-local (fec0::/10): deprecated, still routed inside some networks.
+    ['fec0::1', true],
     ['8.8.8.8', false],
     ['172.32.0.1', false],
     ['2606:4700:4700::1111', false],
