@@ -96,7 +96,10 @@ export class HttpWebhookSender implements WebhookSender {
       };
       try {
         req = send(url, options, (response) => {
-          done({ kind: 'response', status: response.statusCode ?? 0 });
+          const status = response.statusCode ?? 0;
+          const retryAfterMs =
+            status >= 300 ? retryAfter(response.headers['retry-after'], request.timestamp) : null;
+          done({ kind: 'response', status, ...(retryAfterMs === null ? {} : { retryAfterMs }) });
           // Only the status matters: the body is dropped with the connection.
           response.destroy();
         });
@@ -108,6 +111,17 @@ export class HttpWebhookSender implements WebhookSender {
       req.end(body);
     });
   }
+}
+
+/**
+ * A Retry-After header as milliseconds from `at` (the attempt's time): delay-seconds or an
+ * HTTP date; null when absent, malformed or not in the future.
+ */
+function retryAfter(header: string | undefined, at: Date): number | null {
+  if (header === undefined) return null;
+  const value = header.trim();
+  const ms = /^\d{1,10}$/.test(value) ? Number(value) * 1000 : Date.parse(value) - at.getTime();
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 // A code or a short message: never a header, a URL's query or the secret.

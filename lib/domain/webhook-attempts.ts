@@ -40,8 +40,31 @@ export function retryDelayMs(attempts: number, random: number): number | null {
   return Math.round(base * (1 + JITTER * random));
 }
 
-/** What one attempt came to, as the sender saw it. */
-export type AttemptOutcome = { kind: 'response'; status: number } | { kind: 'error'; error: string };
+/**
+ * What one attempt came to, as the sender saw it. `retryAfterMs`: how long a failed response's
+ * Retry-After asked us to wait (a 429 or 503, usually), when it gave a usable one.
+ */
+export type AttemptOutcome =
+  | { kind: 'response'; status: number; retryAfterMs?: number }
+  | { kind: 'error'; error: string };
+
+/** The longest wait a Retry-After gets: the schedule's longest step, so the retries still span a day. */
+export const MAX_RETRY_AFTER_MS = 4 * HOUR;
+
+/**
+ * When a delivery whose attempt failed at `now` may be tried next: its backoff (`scheduled`),
+ * or later when the endpoint's Retry-After asked for more (Standard Webhooks: take it into
+ * account), up to MAX_RETRY_AFTER_MS.
+ */
+export function notBefore(
+  scheduled: string | null,
+  now: Date,
+  retryAfterMs: number | undefined,
+): string | null {
+  if (scheduled === null || retryAfterMs === undefined) return scheduled;
+  const asked = new Date(now.getTime() + Math.min(retryAfterMs, MAX_RETRY_AFTER_MS)).toISOString();
+  return asked > scheduled ? asked : scheduled;
+}
 
 /** How long a started attempt may take before the sweeper may start another. */
 export const ATTEMPT_LEASE_MS = 60_000;
@@ -76,7 +99,8 @@ export function finishAttempt(
   if (status === 410 || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
     return { ...recorded, state: 'failed', nextAttemptAt: null };
   }
-  return recorded;
+  const retryAfterMs = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
+  return { ...recorded, nextAttemptAt: notBefore(delivery.nextAttemptAt, now, retryAfterMs) };
 }
 
 /** Gives up on a delivery without sending (its subscription is disabled, or its attempts are spent). */

@@ -5,9 +5,16 @@ import {
   abandonDelivery,
   finishAttempt,
   MAX_DELIVERY_ATTEMPTS,
+  notBefore,
   startAttempt,
 } from '#lib/domain/webhook-attempts.ts';
 import type { WebhookDeliveryDeps } from './webhook-delivery-deps.ts';
+
+/**
+ * What an attempt saved (null when another run claimed it first), and until when the endpoint
+ * asked us to wait (its Retry-After; null when it did not): what is deferred behind it waits too.
+ */
+export type Attempted = { saved: WebhookDelivery | null; waitUntil: string | null };
 
 /**
  * One attempt: claimed first (the attempt count and the next due time written before sending,
@@ -20,18 +27,24 @@ export async function attemptDelivery(
   delivery: WebhookDelivery,
   subscription: StoredWebhookSubscription | null,
   timeoutMs?: number,
-): Promise<WebhookDelivery | null> {
-  if (delivery.state !== 'pending') return null;
+): Promise<Attempted> {
+  const unsent = async (saving: Promise<WebhookDelivery | null>) => ({
+    saved: await saving,
+    waitUntil: null,
+  });
+  if (delivery.state !== 'pending') return { saved: null, waitUntil: null };
   if (!subscription || subscription.disabledAt !== null) {
-    return deps.webhooks.saveDelivery(abandonDelivery(delivery, 'subscription disabled'));
+    return unsent(deps.webhooks.saveDelivery(abandonDelivery(delivery, 'subscription disabled')));
   }
   if (delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
     // The last attempt started but never recorded its outcome (a crash): give up as scheduled.
-    return deps.webhooks.saveDelivery(abandonDelivery(delivery, delivery.lastError ?? 'no outcome recorded'));
+    return unsent(
+      deps.webhooks.saveDelivery(abandonDelivery(delivery, delivery.lastError ?? 'no outcome recorded')),
+    );
   }
   const startedAt = deps.clock.now();
   const claimed = await deps.webhooks.saveDelivery(startAttempt(delivery, startedAt, random(deps)));
-  if (!claimed) return null;
+  if (!claimed) return { saved: null, waitUntil: null };
   const outcome = await deps.sender.send({
     url: subscription.url,
     secrets: signingSecrets(subscription, startedAt),
@@ -58,14 +71,31 @@ export async function attemptDelivery(
   } else if (finished.state === 'pending') {
     deps.log.info('webhook delivery will be retried', { ...fields, nextAttemptAt: finished.nextAttemptAt });
   }
-  return deps.webhooks.saveDelivery(finished);
+  const retryAfterMs = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
+  const waitUntil =
+    finished.state === 'pending' && retryAfterMs !== undefined ? finished.nextAttemptAt : null;
+  return { saved: await deps.webhooks.saveDelivery(finished), waitUntil };
 }
 
-export async function deferDelivery(deps: WebhookDeliveryDeps, delivery: WebhookDelivery) {
+/**
+ * Counts a failed attempt without sending (its endpoint failed an earlier delivery in this
+ * run); not tried again before `waitUntil` when that endpoint's Retry-After asked for it.
+ */
+export async function deferDelivery(
+  deps: WebhookDeliveryDeps,
+  delivery: WebhookDelivery,
+  waitUntil: string | null = null,
+) {
   if (delivery.state !== 'pending' || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) return null;
-  const started = startAttempt(delivery, deps.clock.now(), random(deps));
+  const now = deps.clock.now();
+  const started = startAttempt(delivery, now, random(deps));
   const outcome = { kind: 'error', error: 'not sent: the endpoint failed an earlier delivery' } as const;
-  return deps.webhooks.saveDelivery(finishAttempt(started, outcome, deps.clock.now()));
+  const finished = finishAttempt(started, outcome, now);
+  const waitMs = waitUntil === null ? undefined : Date.parse(waitUntil) - now.getTime();
+  return deps.webhooks.saveDelivery({
+    ...finished,
+    nextAttemptAt: notBefore(finished.nextAttemptAt, now, waitMs),
+  });
 }
 
 function random(deps: WebhookDeliveryDeps): number {

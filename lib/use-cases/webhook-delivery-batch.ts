@@ -35,6 +35,8 @@ export type RunState = {
   deadline: number;
   /** Subscriptions whose first-attempt pause this run has ended (or found none to end). */
   resumed: Set<string>;
+  /** Until when a failing subscription's endpoint asked us to wait (its Retry-After). */
+  waitUntil: Map<string, string>;
 };
 
 /** First attempts inside a write: what they may spend. */
@@ -111,6 +113,8 @@ export async function deliverAll(
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
+      // Until when the endpoint asked us to wait (a Retry-After), across this run's pages.
+      let waitUntil = run?.waitUntil.get(subscriptionId) ?? null;
       for (const delivery of batch.toSorted(inTheirOrder)) {
         if (run && performance.now() >= run.deadline) return;
         let timeoutMs: number | undefined;
@@ -125,9 +129,14 @@ export async function deliverAll(
         try {
           // Read for each delivery: a 410 Gone disables the subscription for the rest of the run.
           const subscription = subscriptions.get(subscriptionId) ?? null;
-          const saved = endpointFailing
-            ? await deferDelivery(deps, delivery)
-            : await attemptDelivery(deps, delivery, subscription, timeoutMs);
+          let saved: WebhookDelivery | null;
+          if (endpointFailing) saved = await deferDelivery(deps, delivery, waitUntil);
+          else {
+            const attempted = await attemptDelivery(deps, delivery, subscription, timeoutMs);
+            saved = attempted.saved;
+            waitUntil = attempted.waitUntil;
+            if (waitUntil) run?.waitUntil.set(subscriptionId, waitUntil);
+          }
           if (!saved) continue;
           if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);
           if (saved.state === 'delivered') {

@@ -205,6 +205,39 @@ describe('outbound webhooks (the agents’ side)', () => {
     ]);
   });
 
+  // Stop 34, an adversarial review of deliveries: a 429 or 503's Retry-After was ignored (the
+  // next attempt came after the usual 30 s), though Standard Webhooks says to take it into
+  // account when scheduling the next attempt.
+  it('should wait as long as a 429 Retry-After asks, with the deliveries deferred behind it', async () => {
+    // Prepare: the endpoint answers the first of an SMS's two events 429, retry in 10 minutes.
+    await start();
+    const webhook = await subscribe(['conversation.opened', 'message.received']);
+    receiver.respondWith({ status: 429, headers: { 'retry-after': '600' } });
+    const startedAt = sb.clock.now().getTime();
+
+    // Act: a sweep 5 minutes later, then one 11 minutes later.
+    await sb.postSms({ From: '+48601234567' });
+    const waiting = await deliveries(webhook.id);
+    sb.clock.advance(5 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    const early = receiver.requests.length;
+    sb.clock.advance(6 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect(waiting).toHaveLength(2);
+    for (const delivery of waiting) {
+      expect(delivery.state).toBe('pending');
+      expect(Date.parse(delivery.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(startedAt + 600_000);
+    }
+    expect(early).toBe(1);
+    expect(receiver.requests.map((request) => request.status)).toEqual([429, 200, 200]);
+    expect((await deliveries(webhook.id)).map((delivery) => delivery.state)).toEqual([
+      'delivered',
+      'delivered',
+    ]);
+  });
+
   it("should deliver a backlog in each conversation's order, though the events of one write share their time", async () => {
     // Prepare: the endpoint is down while six customers write: each first message's write makes
     // conversation.opened and message.received at the same moment; both first attempts fail and

@@ -15,14 +15,17 @@ export type ReceivedWebhook = {
   payload: unknown;
 };
 
+/** A scripted answer with headers of its own (a 429's Retry-After). */
+export type ScriptedAnswer = { status: number; headers: Record<string, string> };
+
 export type WebhookReceiver = {
   /** Base URL, e.g. http://127.0.0.1:43210 (post to any path under it). */
   url: string;
   requests: ReceivedWebhook[];
   /** The signing secret to verify with (the `secret` the create call returned). */
   secret: string | null;
-  /** Answers the next requests with these statuses, in order; then `fallbackStatus`. */
-  respondWith(...statuses: number[]): void;
+  /** Answers the next requests with these statuses (and headers), in order; then `fallbackStatus`. */
+  respondWith(...answers: Array<number | ScriptedAnswer>): void;
   fallbackStatus: number;
   /** How long it takes to answer each request (a slow endpoint); 0 by default. */
   delayMs: number;
@@ -45,15 +48,15 @@ function readBody(request: IncomingMessage): Promise<string> {
  * against the current time, ±5 minutes.
  */
 export async function startWebhookReceiver(options: { now?: () => Date } = {}): Promise<WebhookReceiver> {
-  const script: number[] = [];
+  const script: Array<number | ScriptedAnswer> = [];
   const receiver: WebhookReceiver = {
     url: '',
     requests: [],
     secret: null,
     fallbackStatus: 200,
     delayMs: 0,
-    respondWith: (...statuses) => {
-      script.push(...statuses);
+    respondWith: (...answers) => {
+      script.push(...answers);
     },
     stop: () => Promise.resolve(),
   };
@@ -76,10 +79,15 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
             verified = false;
           }
         }
-        const status = script.shift() ?? receiver.fallbackStatus;
+        const scripted = script.shift() ?? receiver.fallbackStatus;
+        const { status, headers: extra } =
+          typeof scripted === 'number' ? { status: scripted, headers: {} } : scripted;
         receiver.requests.push({ path: request.url ?? '/', headers, body, status, verified, payload });
         const answer = () => {
-          response.writeHead(status, status >= 300 && status < 400 ? { location: '/redirected' } : {});
+          response.writeHead(status, {
+            ...(status >= 300 && status < 400 ? { location: '/redirected' } : {}),
+            ...extra,
+          });
           response.end(status === 204 ? undefined : 'ok');
         };
         if (receiver.delayMs > 0) setTimeout(answer, receiver.delayMs);

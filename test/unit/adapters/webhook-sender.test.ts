@@ -17,7 +17,9 @@ describe('HttpWebhookSender', () => {
     server = undefined;
   });
 
-  async function listen(handler: (reply: (status: number) => void) => void): Promise<number> {
+  async function listen(
+    handler: (reply: (status: number, headers?: Record<string, string>) => void) => void,
+  ): Promise<number> {
     server = createServer((request, response) => {
       let body = '';
       request.on('data', (chunk) => {
@@ -25,7 +27,9 @@ describe('HttpWebhookSender', () => {
       });
       request.on('end', () => {
         seen.push({ headers: request.headers as Record<string, string>, body });
-        handler((status) => response.writeHead(status, { location: '/elsewhere' }).end());
+        handler((status, headers = {}) =>
+          response.writeHead(status, { location: '/elsewhere', ...headers }).end(),
+        );
       });
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
@@ -68,6 +72,29 @@ describe('HttpWebhookSender', () => {
     // Assess
     expect(outcome).toEqual({ kind: 'response', status: 307 });
     expect(seen).toHaveLength(1);
+  });
+
+  it.each([
+    ['120', 120_000],
+    ['Wed, 25 Nov 2026 09:05:00 GMT', 300_000],
+    ['soon', undefined],
+    ['-5', undefined],
+  ])('should report a Retry-After of %s as %s ms', async (retryAfter, expected) => {
+    // Prepare
+    const port = await listen((reply) => reply(503, { 'retry-after': retryAfter }));
+
+    // Act
+    const outcome = await new HttpWebhookSender({ blockPrivateAddresses: false }).send({
+      ...request(`http://127.0.0.1:${port}/hook`),
+      timestamp: new Date('2026-11-25T09:00:00.000Z'),
+    });
+
+    // Assess
+    expect(outcome).toEqual({
+      kind: 'response',
+      status: 503,
+      ...(expected === undefined ? {} : { retryAfterMs: expected }),
+    });
   });
 
   it('should give up after the timeout', async () => {

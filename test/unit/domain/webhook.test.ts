@@ -105,6 +105,23 @@ describe('delivery attempts', () => {
     expect(finished.nextAttemptAt === null).toBe(state !== 'pending');
   });
 
+  it.each([
+    [600_000, 600_000],
+    [5_000, 30_000],
+    [48 * HOUR, 4 * HOUR],
+  ])(
+    'should wait at least a Retry-After of %s ms, the backoff at least, 4 h at most: %s ms',
+    (asked, waited) => {
+      // Act
+      const outcome = { kind: 'response', status: 429, retryAfterMs: asked } as const;
+      const finished = finishAttempt(startAttempt(fresh, NOW, 0), outcome, NOW);
+
+      // Assess
+      expect(finished.state).toBe('pending');
+      expect(Date.parse(finished.nextAttemptAt ?? '') - NOW.getTime()).toBe(waited);
+    },
+  );
+
   it('should fail the delivery when the last attempt fails', () => {
     // Prepare
     const last = { ...fresh, attempts: MAX_DELIVERY_ATTEMPTS - 1 };
