@@ -38,6 +38,7 @@ export function subscriptionFields(item: Record<string, AttributeValue>): Record
     disabledAt: plain.disabledAt ?? null,
     disabledReason: plain.disabledReason ?? null,
     firstAttemptsPausedUntil: plain.firstAttemptsPausedUntil ?? null,
+    retryAfterUntil: plain.retryAfterUntil ?? null,
     previousSecret: plain.previousSecret ?? null,
     previousSecretExpiresAt: plain.previousSecretExpiresAt ?? null,
   };

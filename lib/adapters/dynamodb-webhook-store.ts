@@ -77,6 +77,10 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return this.#subscriptions.resumeFirstAttempts(id, latest);
   }
 
+  holdDeliveries(id: string, until: Date): Promise<void> {
+    return this.#subscriptions.holdDeliveries(id, until);
+  }
+
   createDelivery(delivery: WebhookDelivery): Promise<boolean> {
     return this.#deliveries.createDelivery(delivery);
   }

@@ -53,6 +53,7 @@ export class DynamoDbWebhookSubscriptions {
       disabledAt: subscription.disabledAt ?? undefined,
       disabledReason: subscription.disabledReason ?? undefined,
       firstAttemptsPausedUntil: subscription.firstAttemptsPausedUntil ?? undefined,
+      retryAfterUntil: subscription.retryAfterUntil ?? undefined,
       previousSecret: subscription.previousSecret ?? undefined,
       previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? undefined,
     };
@@ -199,21 +200,50 @@ export class DynamoDbWebhookSubscriptions {
     this.#patchEnabled(id, null, until);
   }
 
+  async holdDeliveries(id: string, until: Date): Promise<void> {
+    const heldUntil = until.toISOString();
+    const written = await applied(
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: subscriptionKey(id),
+          UpdateExpression: 'SET retryAfterUntil = :until',
+          // A longer hold another answer set stands (ISO 8601 UTC times of one length sort as text).
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(retryAfterUntil) OR retryAfterUntil < :until)',
+          ExpressionAttributeValues: marshall({ ':until': heldUntil }),
+        }),
+      ),
+    );
+    if (written) {
+      this.#patchCached(id, (subscription) =>
+        (subscription.retryAfterUntil ?? '') < heldUntil
+          ? { ...subscription, retryAfterUntil: heldUntil }
+          : subscription,
+      );
+    }
+  }
+
   /**
    * This process's cached enabled list, changed as just written: its next publish sees the
    * pause (or its end) without another Query. When `latest` is given, only a pause lasting no
    * later is cleared.
    */
   #patchEnabled(id: string, pausedUntil: string | null, latest?: string): void {
+    const ends = (current: string | null) => latest === undefined || (current !== null && current <= latest);
+    this.#patchCached(id, (subscription) =>
+      ends(subscription.firstAttemptsPausedUntil)
+        ? { ...subscription, firstAttemptsPausedUntil: pausedUntil }
+        : subscription,
+    );
+  }
+
+  /** Changes one subscription of this process's cached enabled list, if it holds one. */
+  #patchCached(id: string, change: (subscription: StoredWebhookSubscription) => StoredWebhookSubscription) {
     const cached = this.#enabled;
     if (!cached) return;
-    const ends = (current: string | null) => latest === undefined || (current !== null && current <= latest);
     const list = cached.list.then((subscriptions) =>
-      subscriptions.map((subscription) =>
-        subscription.id === id && ends(subscription.firstAttemptsPausedUntil)
-          ? { ...subscription, firstAttemptsPausedUntil: pausedUntil }
-          : subscription,
-      ),
+      subscriptions.map((subscription) => (subscription.id === id ? change(subscription) : subscription)),
     );
     this.#enabled = { at: cached.at, list };
     list.catch(() => {

@@ -56,6 +56,12 @@ export const StoredWebhookSubscriptionSchema = WebhookSubscriptionSchema.extend(
    * every process, so a recovered endpoint hears new events at once again.
    */
   firstAttemptsPausedUntil: z.iso.datetime().nullable().default(null),
+  /**
+   * Until when nothing is sent to the endpoint: it answered a failure with Retry-After (a 429 or
+   * 503). New deliveries are left to the sweeper, which defers them to then. Set by whichever
+   * process got the answer; every process sees it within its cache time.
+   */
+  retryAfterUntil: z.iso.datetime().nullable().default(null),
 });
 export type StoredWebhookSubscription = z.infer<typeof StoredWebhookSubscriptionSchema>;
 
@@ -157,6 +163,7 @@ export function issueWebhook(
     previousSecret: null,
     previousSecretExpiresAt: null,
     firstAttemptsPausedUntil: null,
+    retryAfterUntil: null,
   };
 }
 

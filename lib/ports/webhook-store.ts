@@ -39,6 +39,11 @@ export interface WebhookStore {
    * its pause lasts past `latest`: a slow failure paused it after the successful attempt began.
    */
   resumeFirstAttempts(id: string, latest: Date): Promise<void>;
+  /**
+   * Sends nothing to the subscription's endpoint before `until` (its Retry-After), unless an
+   * earlier answer already holds it longer; this process's enabled list shows it at once.
+   */
+  holdDeliveries(id: string, until: Date): Promise<void>;
   /** Puts a new delivery; false (and nothing written) when one with its id exists. */
   createDelivery(delivery: WebhookDelivery): Promise<boolean>;
   getDelivery(id: string): Promise<WebhookDelivery | null>;

@@ -54,6 +54,36 @@ function firstAttemptsPaused(
   return until != null && Date.parse(until) > deps.clock.now().getTime();
 }
 
+/** Until when the subscription's endpoint asked us to send nothing (its Retry-After), if that is ahead. */
+function held(deps: WebhookDeliveryDeps, subscription: StoredWebhookSubscription | null | undefined) {
+  const until = subscription?.retryAfterUntil;
+  return until != null && Date.parse(until) > deps.clock.now().getTime() ? until : null;
+}
+
+/**
+ * Holds everything to the subscription's endpoint until `until`, as its Retry-After asked: in
+ * this run, and on the subscription for every process's writes and sweeps. Best effort: without
+ * the write, the worst is a new event's first attempt before then, which the endpoint refuses.
+ */
+async function hold(
+  deps: WebhookDeliveryDeps,
+  subscriptions: Map<string, StoredWebhookSubscription | null>,
+  subscription: StoredWebhookSubscription,
+  until: string,
+  run: RunState | undefined,
+): Promise<void> {
+  run?.waitUntil.set(subscription.id, until);
+  subscriptions.set(subscription.id, { ...subscription, retryAfterUntil: until });
+  try {
+    await deps.webhooks.holdDeliveries(subscription.id, new Date(until));
+  } catch (error) {
+    deps.log.warn('webhook Retry-After not kept on the subscription', {
+      webhookId: subscription.id,
+      error: (error as Error).name,
+    });
+  }
+}
+
 /**
  * Pauses a subscription's first attempts, or ends a pause set before `attemptStartedAt`, when
  * the attempt that just succeeded began: a pause lasts FIRST_ATTEMPTS_PAUSE_MS from the slow
@@ -113,8 +143,11 @@ export async function deliverAll(
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
-      // Until when the endpoint asked us to wait (a Retry-After), across this run's pages.
-      let waitUntil = run?.waitUntil.get(subscriptionId) ?? null;
+      // Until when the endpoint asked us to wait (a Retry-After): nothing is sent to it before.
+      let waitUntil = run?.waitUntil.get(subscriptionId) ?? held(deps, subscriptions.get(subscriptionId));
+      // Left due as created: the sweeper defers them to then.
+      if (first && waitUntil) return;
+      if (waitUntil) endpointFailing = true;
       for (const delivery of batch.toSorted(inTheirOrder)) {
         if (run && performance.now() >= run.deadline) return;
         let timeoutMs: number | undefined;
@@ -135,7 +168,7 @@ export async function deliverAll(
             const attempted = await attemptDelivery(deps, delivery, subscription, timeoutMs);
             saved = attempted.saved;
             waitUntil = attempted.waitUntil;
-            if (waitUntil) run?.waitUntil.set(subscriptionId, waitUntil);
+            if (waitUntil && subscription) await hold(deps, subscriptions, subscription, waitUntil, run);
           }
           if (!saved) continue;
           if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);

@@ -238,6 +238,28 @@ describe('outbound webhooks (the agents’ side)', () => {
     ]);
   });
 
+  it('should send nothing to an endpoint before its Retry-After, also events that happen meanwhile', async () => {
+    // Prepare: the endpoint answers the first delivery 503, retry in 10 minutes.
+    await start();
+    await subscribe(['message.received']);
+    receiver.respondWith({ status: 503, headers: { 'retry-after': '600' } });
+    await sb.postSms({ From: '+48601234567' });
+
+    // Act: another customer writes a minute later; sweeps at 5 and at 11 minutes.
+    sb.clock.advance(60_000);
+    await sb.postSms({ From: '+48601234568' });
+    const meanwhile = receiver.requests.length;
+    sb.clock.advance(4 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    const early = receiver.requests.length;
+    sb.clock.advance(6 * 60_000);
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess
+    expect([meanwhile, early]).toEqual([1, 1]);
+    expect(receiver.requests.map((request) => request.status)).toEqual([503, 200, 200]);
+  });
+
   it("should deliver a backlog in each conversation's order, though the events of one write share their time", async () => {
     // Prepare: the endpoint is down while six customers write: each first message's write makes
     // conversation.opened and message.received at the same moment; both first attempts fail and
