@@ -66,6 +66,18 @@ export function notBefore(
   return asked > scheduled ? asked : scheduled;
 }
 
+/**
+ * Whether a failed attempt says the endpoint itself is failing (so the rest of its deliveries in
+ * the run wait): no answer (a timeout, a refused connection), a redirect, 408, 429 or a 5xx.
+ * Any other 4xx is the endpoint's verdict on that one event: its other events are still sent
+ * (Standard Webhooks retries each message on its own schedule), and each is answered quickly.
+ */
+export function endpointFailed(delivery: Pick<WebhookDelivery, 'lastStatus'>): boolean {
+  const status = delivery.lastStatus;
+  if (status === null || status < 400 || status >= 500) return true;
+  return status === 408 || status === 429;
+}
+
 /** How long a started attempt may take before the sweeper may start another. */
 export const ATTEMPT_LEASE_MS = 60_000;
 

@@ -79,7 +79,8 @@ export async function attemptDelivery(
 
 /**
  * Counts a failed attempt without sending (its endpoint failed an earlier delivery in this
- * run); not tried again before `waitUntil` when that endpoint's Retry-After asked for it.
+ * run); not tried again before `waitUntil` when that endpoint's Retry-After asked for it. Never
+ * the last attempt: that one only waits for `waitUntil`, uncounted (nothing without one).
  */
 export async function deferDelivery(
   deps: WebhookDeliveryDeps,
@@ -88,6 +89,12 @@ export async function deferDelivery(
 ) {
   if (delivery.state !== 'pending' || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) return null;
   const now = deps.clock.now();
+  if (delivery.attempts === MAX_DELIVERY_ATTEMPTS - 1) {
+    // Its last attempt is kept for a send: it waits as the endpoint asked, uncounted.
+    if (waitUntil === null) return null;
+    const next = waitUntil > (delivery.nextAttemptAt ?? '') ? waitUntil : delivery.nextAttemptAt;
+    return deps.webhooks.saveDelivery({ ...delivery, nextAttemptAt: next });
+  }
   const started = startAttempt(delivery, now, random(deps));
   const outcome = { kind: 'error', error: 'not sent: the endpoint failed an earlier delivery' } as const;
   const finished = finishAttempt(started, outcome, now);

@@ -1,6 +1,7 @@
 // A batch of deliveries sent per subscription in order, and the pause of slow endpoints' first attempts.
 
 import type { StoredWebhookSubscription, WebhookDelivery } from '#lib/domain/webhook.ts';
+import { endpointFailed, MAX_DELIVERY_ATTEMPTS } from '#lib/domain/webhook-attempts.ts';
 import { attemptDelivery, deferDelivery } from './webhook-delivery-attempt.ts';
 import {
   type DeliveryRunResult,
@@ -120,10 +121,11 @@ async function setFirstAttempts(
 /**
  * One subscription's deliveries go in the order their events happened, one at a time (within
  * this batch: a failure's backlog and newer events are not ordered across runs, docs/store.md); the
- * subscriptions are served side by side. After a failed attempt, the rest of that
- * subscription's deliveries in the run are counted as a failed attempt without being sent: a
- * down endpoint costs one timeout per run, not one per delivery, and its backlog backs off
- * together. After a 410 Gone the subscription is null in `subscriptions`, which a sweep run
+ * subscriptions are served side by side. After an attempt the endpoint failed (endpointFailed:
+ * no answer, a 5xx, 429...; not an event's own 4xx), the rest of that subscription's deliveries
+ * in the run are counted as a failed attempt without being sent: a down endpoint costs one
+ * timeout per run, not one per delivery, and its backlog backs off together. A delivery's last
+ * attempt is never such a deferral: it is sent, so none fails without having been sent. After a 410 Gone the subscription is null in `subscriptions`, which a sweep run
  * keeps across its pages: its other deliveries are abandoned, never sent.
  */
 export async function deliverAll(
@@ -163,7 +165,10 @@ export async function deliverAll(
           // Read for each delivery: a 410 Gone disables the subscription for the rest of the run.
           const subscription = subscriptions.get(subscriptionId) ?? null;
           let saved: WebhookDelivery | null;
-          if (endpointFailing) saved = await deferDelivery(deps, delivery, waitUntil);
+          // A delivery's last attempt is always sent (never failed unsent), unless its endpoint
+          // asked us to wait (deferred then without counting).
+          const last = delivery.attempts >= MAX_DELIVERY_ATTEMPTS - 1;
+          if (endpointFailing && (!last || waitUntil)) saved = await deferDelivery(deps, delivery, waitUntil);
           else {
             const attempted = await attemptDelivery(deps, delivery, subscription, timeoutMs);
             saved = attempted.saved;
@@ -196,7 +201,8 @@ export async function deliverAll(
             if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort && subscription) {
               await setFirstAttempts(deps, subscriptions, subscription, { pause: true });
             }
-            endpointFailing = true;
+            // An event-specific 4xx holds back nothing else: the next delivery is sent.
+            if (endpointFailing || endpointFailed(saved)) endpointFailing = true;
           }
         } catch (error) {
           // A store hiccup: the delivery stays due and the next sweep tries it again.

@@ -27,6 +27,11 @@ export type WebhookReceiver = {
   /** Answers the next requests with these statuses (and headers), in order; then `fallbackStatus`. */
   respondWith(...answers: Array<number | ScriptedAnswer>): void;
   fallbackStatus: number;
+  /**
+   * An answer chosen by the verified payload (an endpoint that always refuses one event), ahead
+   * of the script; undefined from it (or no function) falls through to the script.
+   */
+  answerFor: ((payload: unknown) => number | undefined) | null;
   /** How long it takes to answer each request (a slow endpoint); 0 by default. */
   delayMs: number;
   stop(): Promise<void>;
@@ -54,6 +59,7 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
     requests: [],
     secret: null,
     fallbackStatus: 200,
+    answerFor: null,
     delayMs: 0,
     respondWith: (...answers) => {
       script.push(...answers);
@@ -79,7 +85,8 @@ export async function startWebhookReceiver(options: { now?: () => Date } = {}): 
             verified = false;
           }
         }
-        const scripted = script.shift() ?? receiver.fallbackStatus;
+        const chosen = verified ? receiver.answerFor?.(payload) : undefined;
+        const scripted = chosen ?? script.shift() ?? receiver.fallbackStatus;
         const { status, headers: extra } =
           typeof scripted === 'number' ? { status: scripted, headers: {} } : scripted;
         receiver.requests.push({ path: request.url ?? '/', headers, body, status, verified, payload });

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '#test/support/webhook-receiver.ts';
+
+type Delivery = {
+  id: string;
+  eventId: string;
+  eventType: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+};
+
+// Stop 34, round 2 of the adversarial review of deliveries: after one failed attempt the rest of
+// an endpoint's deliveries in the run were deferred, each deferral counted as an attempt. An
+// endpoint refusing ONE event (a 422) held back every other event to it until they were marked
+// failed without ever being sent; a day-long outage failed the backlog behind the first delivery
+// unsent too.
+describe('an endpoint that fails, and the deliveries behind the failure', () => {
+  let sb: TestSwitchboard;
+  let receiver: WebhookReceiver;
+
+  afterEach(async () => {
+    await receiver?.stop();
+    await sb?.stop();
+  });
+
+  async function start() {
+    sb = await startTestSwitchboard();
+    receiver = await startWebhookReceiver({ now: () => sb.clock.now() });
+  }
+
+  function call(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${TEST_API_TOKEN}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const init = body === undefined ? {} : { body: JSON.stringify(body) };
+    return Promise.resolve(sb.runtime.app.request(path, { method, headers, ...init }));
+  }
+
+  async function subscribe(events: string[]): Promise<string> {
+    const response = await call('POST', '/api/webhooks', { url: `${receiver.url}/hooks`, events });
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as { id: string; secret: string };
+    receiver.secret = created.secret;
+    return created.id;
+  }
+
+  async function deliveries(id: string): Promise<Delivery[]> {
+    const response = await call('GET', `/api/webhooks/${id}/deliveries?limit=100`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { items: Delivery[] }).items;
+  }
+
+  /**
+   * Sweeps when every pending delivery is due (a run that finds the endpoint's backlog due
+   * together, as after an outage) until nothing is pending (at most `rounds` sweeps).
+   */
+  async function sweepUntilSettled(id: string, rounds = 60): Promise<Delivery[]> {
+    let current = await deliveries(id);
+    for (let round = 0; round < rounds; round++) {
+      const due = current.flatMap((delivery) => (delivery.nextAttemptAt ? [delivery.nextAttemptAt] : []));
+      if (due.length === 0) break;
+      sb.clock.set(due.toSorted().at(-1) ?? '');
+      await sweep(sb.runtime.sweepDeps);
+      current = await deliveries(id);
+    }
+    return current;
+  }
+
+  it('should deliver the other events at once when the endpoint refuses one of them for good (a 422)', async () => {
+    // Prepare: the endpoint refuses every conversation.opened, takes the rest.
+    await start();
+    const id = await subscribe(['conversation.opened', 'message.received']);
+    receiver.answerFor = (payload) =>
+      (payload as { type?: string }).type === 'conversation.opened' ? 422 : undefined;
+
+    // Act: a customer writes (both events' first attempts), then the sweeps retry.
+    await sb.postSms({ From: '+48601234567' });
+    const atOnce = await deliveries(id);
+    const settled = await sweepUntilSettled(id);
+
+    // Assess: message.received went with the write, though conversation.opened went before it and
+    // was refused; the refused one was sent each of its 13 attempts, then failed.
+    const received = (list: Delivery[]) => list.find((delivery) => delivery.eventType === 'message.received');
+    expect(received(atOnce)).toMatchObject({ state: 'delivered', attempts: 1, lastStatus: 200 });
+    const opened = settled.find((delivery) => delivery.eventType === 'conversation.opened');
+    expect(opened).toMatchObject({ state: 'failed', attempts: 13, lastStatus: 422 });
+    expect(receiver.requests.filter((request) => request.status === 422)).toHaveLength(13);
+  });
+
+  it('should send a delivery’s last attempt, though a delivery before it failed in the same run', async () => {
+    // Prepare: the endpoint is down (503) all along. An SMS's delivery is retried up to its last
+    // attempt; then its event is replayed, the copy due before that last attempt.
+    await start();
+    const id = await subscribe(['message.received']);
+    receiver.fallbackStatus = 503;
+    const since = new Date(sb.clock.now().getTime() - 1).toISOString();
+    await sb.postSms({ From: '+48601234567' });
+    let [original] = await deliveries(id);
+    while (original && original.attempts < 12) {
+      sb.clock.set(original.nextAttemptAt ?? '');
+      await sweep(sb.runtime.sweepDeps);
+      [original] = await deliveries(id);
+    }
+    sb.clock.advance(60_000);
+    const replayed = await call('POST', `/api/webhooks/${id}/replay`, { since });
+    const sentBefore = receiver.requests.length;
+
+    // Act: the sweep at the last attempt's time: the replayed copy goes first and fails.
+    sb.clock.set(original?.nextAttemptAt ?? '');
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: the original's 13th attempt was sent too, not counted unsent behind the copy.
+    expect(replayed.status).toBe(202);
+    expect(sentBefore).toBe(12);
+    const after = await deliveries(id);
+    expect(after.find((delivery) => delivery.id === original?.id)).toMatchObject({
+      state: 'failed',
+      attempts: 13,
+      lastStatus: 503,
+      lastError: null,
+    });
+    expect(receiver.requests).toHaveLength(14);
+  });
+});
