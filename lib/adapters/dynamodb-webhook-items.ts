@@ -41,6 +41,7 @@ export function subscriptionFields(item: Record<string, AttributeValue>): Record
     retryAfterUntil: plain.retryAfterUntil ?? null,
     previousSecret: plain.previousSecret ?? null,
     previousSecretExpiresAt: plain.previousSecretExpiresAt ?? null,
+    secretRotatedAt: plain.secretRotatedAt ?? null,
   };
 }
 

@@ -56,6 +56,7 @@ export class DynamoDbWebhookSubscriptions {
       retryAfterUntil: subscription.retryAfterUntil ?? undefined,
       previousSecret: subscription.previousSecret ?? undefined,
       previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? undefined,
+      secretRotatedAt: subscription.secretRotatedAt ?? undefined,
     };
     await this.#client.send(
       new PutItemCommand({
@@ -126,7 +127,7 @@ export class DynamoDbWebhookSubscriptions {
 
   async rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean> {
     this.#enabled = null;
-    const { secret, previousSecret, previousSecretExpiresAt } = rotation;
+    const { secret, previousSecret, previousSecretExpiresAt, secretRotatedAt } = rotation;
     const keep = previousSecret !== null && previousSecretExpiresAt !== null;
     return applied(
       this.#client.send(
@@ -134,14 +135,15 @@ export class DynamoDbWebhookSubscriptions {
           TableName: this.#table,
           Key: subscriptionKey(id),
           UpdateExpression: keep
-            ? 'SET #secret = :secret, previousSecret = :previous, previousSecretExpiresAt = :expires'
-            : 'SET #secret = :secret REMOVE previousSecret, previousSecretExpiresAt',
+            ? 'SET #secret = :secret, secretRotatedAt = :at, previousSecret = :previous, previousSecretExpiresAt = :expires'
+            : 'SET #secret = :secret, secretRotatedAt = :at REMOVE previousSecret, previousSecretExpiresAt',
           // One rotation of a given secret wins; a disabled subscription keeps its secrets.
           ConditionExpression: '#secret = :current AND attribute_not_exists(disabledAt)',
           ExpressionAttributeNames: { '#secret': 'secret' },
           ExpressionAttributeValues: marshall({
             ':secret': secret,
             ':current': current,
+            ':at': secretRotatedAt,
             ...(keep ? { ':previous': previousSecret, ':expires': previousSecretExpiresAt } : {}),
           }),
         }),

@@ -49,6 +49,8 @@ export const StoredWebhookSubscriptionSchema = WebhookSubscriptionSchema.extend(
    */
   previousSecret: WebhookSecretSchema.nullable().default(null),
   previousSecretExpiresAt: z.iso.datetime().nullable().default(null),
+  /** When the secret was last rotated: another graced rotation waits SECRET_ROTATION_GAP_MS. */
+  secretRotatedAt: z.iso.datetime().nullable().default(null),
   /**
    * Until when new deliveries skip their first attempt and are left due for the sweeper: an
    * attempt to the endpoint failed slowly (a timeout), and every write would wait for it again.
@@ -111,8 +113,26 @@ export const MAX_SECRET_GRACE_HOURS = 168;
 
 export type SecretRotation = Pick<
   StoredWebhookSubscription,
-  'secret' | 'previousSecret' | 'previousSecretExpiresAt'
+  'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'secretRotatedAt'
 >;
+
+/**
+ * How long after a rotation another one that keeps a grace is refused: a retried request (its
+ * answer lost, a double click) would make the first's new secret the previous one and drop the
+ * secret the receiver still has. A rotation with no grace (a leak) is never refused.
+ */
+export const SECRET_ROTATION_GAP_MS = 5 * 60_000;
+
+/** When a rotation with a grace may come next, if not yet at `now`; null when it may now. */
+export function nextRotationAt(
+  subscription: Pick<StoredWebhookSubscription, 'secretRotatedAt'>,
+  now: Date,
+  graceHours: number,
+): string | null {
+  if (graceHours === 0 || subscription.secretRotatedAt === null) return null;
+  const at = Date.parse(subscription.secretRotatedAt) + SECRET_ROTATION_GAP_MS;
+  return at > now.getTime() ? new Date(at).toISOString() : null;
+}
 
 /**
  * A new secret for `subscription`; the current one keeps signing beside it for `graceHours`
@@ -124,8 +144,12 @@ export function rotateSecret(
   now: Date,
   graceHours: number,
 ): SecretRotation {
-  if (graceHours === 0) return { secret: newSecret(), previousSecret: null, previousSecretExpiresAt: null };
+  const secretRotatedAt = now.toISOString();
+  if (graceHours === 0) {
+    return { secret: newSecret(), previousSecret: null, previousSecretExpiresAt: null, secretRotatedAt };
+  }
   return {
+    secretRotatedAt,
     secret: newSecret(),
     previousSecret: subscription.secret,
     previousSecretExpiresAt: new Date(now.getTime() + graceHours * 3_600_000).toISOString(),
@@ -162,6 +186,7 @@ export function issueWebhook(
     secret: newSecret(),
     previousSecret: null,
     previousSecretExpiresAt: null,
+    secretRotatedAt: null,
     firstAttemptsPausedUntil: null,
     retryAfterUntil: null,
   };

@@ -1,5 +1,6 @@
 import {
   issueWebhook,
+  nextRotationAt,
   rotateSecret,
   type StoredWebhookSubscription,
   type WebhookDelivery,
@@ -39,6 +40,8 @@ export type RotateResult =
   | { kind: 'rotated'; id: string; secret: string; previousSecretExpiresAt: string | null }
   | { kind: 'not-found' }
   | { kind: 'disabled' }
+  /** Rotated less than SECRET_ROTATION_GAP_MS ago (a retry?): nothing changed until `nextAt`. */
+  | { kind: 'too-soon'; nextAt: string }
   /** Another rotation replaced the same secret first: its answer holds the current secret. */
   | { kind: 'conflict' };
 
@@ -57,6 +60,9 @@ export async function rotateWebhookSecret(
   const subscription = await deps.webhooks.getSubscription(id);
   if (!subscription) return { kind: 'not-found' };
   if (subscription.disabledAt !== null) return { kind: 'disabled' };
+  // Race-free: the write below is conditional on the secret read with this time.
+  const nextAt = nextRotationAt(subscription, deps.clock.now(), graceHours);
+  if (nextAt) return { kind: 'too-soon', nextAt };
   const rotation = rotateSecret(subscription, deps.clock.now(), graceHours);
   if (!(await deps.webhooks.rotateSecret(id, rotation, subscription.secret))) {
     const now = await deps.webhooks.getSubscription(id);

@@ -129,4 +129,35 @@ describe('rotating an outbound webhook’s secret', () => {
     expect([disabled.status, unknown.status, tooLong.status]).toEqual([409, 404, 400]);
     expect(JSON.stringify(sb.log.lines)).not.toContain(secret.slice(6));
   });
+
+  // Stop 34, round 2 of the adversarial review: a rotation retried (its answer lost, a double
+  // click) rotated again: the second made the first's new secret the previous one and dropped the
+  // secret the receiver still had, so every delivery failed its verification.
+  it('should refuse a second rotation within 5 minutes with 409, keeping the secret the receiver has', async () => {
+    // Prepare
+    const { id, secret: old } = await subscribed();
+    receiver.secret = old;
+
+    // Act: a rotation and its retry a moment later; a delivery; a rotation 5 minutes on.
+    const first = await call('POST', `/api/webhooks/${id}/rotate-secret`);
+    const { secret } = (await first.json()) as { secret: string };
+    sb.clock.advance(2_000);
+    const retried = await call('POST', `/api/webhooks/${id}/rotate-secret`);
+    const refusal = (await retried.json()) as { error: { code: string; message: string } };
+    await sb.postSms({ From: '+48601234567', Body: 'Dzień dobry' });
+    await sb.drain();
+    sb.clock.advance(5 * 60_000);
+    const later = await call('POST', `/api/webhooks/${id}/rotate-secret`);
+    const leak = await call('POST', `/api/webhooks/${id}/rotate-secret`, { graceHours: 0 });
+
+    // Assess: the retry changed nothing; deliveries still verify with the receiver's secret.
+    expect([first.status, retried.status, later.status, leak.status]).toEqual([200, 409, 200, 200]);
+    expect(refusal.error.code).toBe('ROTATED_RECENTLY');
+    expect(refusal.error.message).toContain('5 minutes');
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    for (const request of receiver.requests) {
+      expect(verifiesWith(request, old)).toBe(true);
+      expect(verifiesWith(request, secret)).toBe(true);
+    }
+  });
 });

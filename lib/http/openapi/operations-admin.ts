@@ -114,7 +114,7 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     tag: 'Webhooks',
     summary: 'Give a subscription a new signing secret',
     description:
-      'Returns the new secret, this once. For `graceHours` (default 24, at most 168) every delivery is signed with both the new and the old secret: `webhook-signature` lists both signatures, space-separated, as Standard Webhooks provides for rotation, so the receiver accepts deliveries under either while it switches. `graceHours: 0` stops the old secret at once (a leaked one). The subscription, its delivery log and its pending deliveries stay; rotating again during a grace ends that grace.',
+      'Returns the new secret, this once. For `graceHours` (default 24, at most 168) every delivery is signed with both the new and the old secret: `webhook-signature` lists both signatures, space-separated, as Standard Webhooks provides for rotation, so the receiver accepts deliveries under either while it switches. `graceHours: 0` stops the old secret at once (a leaked one). The subscription, its delivery log and its pending deliveries stay; rotating again during a grace ends that grace. Another rotation with a grace within 5 minutes of the last one is refused with 409 `ROTATED_RECENTLY` (`details.nextRotationAt`), changing nothing: a retried request must not drop the secret your receiver still has; `graceHours: 0` is never refused.',
     auth: 'admin',
     params: { id: WebhookIdSchema },
     body: RotateSecretBody,
@@ -122,7 +122,7 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     responses: {
       200: { description: 'Rotated', schema: RotatedWebhookSecretSchema, headers: noStore },
     },
-    errors: { 404: ['NOT_FOUND'], 409: ['WEBHOOK_DISABLED', 'CONCURRENT_UPDATE'] },
+    errors: { 404: ['NOT_FOUND'], 409: ['WEBHOOK_DISABLED', 'CONCURRENT_UPDATE', 'ROTATED_RECENTLY'] },
   },
   {
     method: 'get',

@@ -142,6 +142,10 @@ export function webhookRoutes(deps: {
     if (result.kind === 'not-found') throw new NotFoundError('Webhook');
     if (result.kind === 'disabled')
       return c.json(errorBody('WEBHOOK_DISABLED', 'The webhook is disabled'), 409);
+    if (result.kind === 'too-soon') {
+      const message = `The secret was rotated less than 5 minutes ago (a retried request?): nothing changed, the secret that rotation returned is the current one. Rotate again from ${result.nextAt}, or now with graceHours 0 (a leaked secret)`;
+      return c.json(errorBody('ROTATED_RECENTLY', message, { nextRotationAt: result.nextAt }), 409);
+    }
     if (result.kind === 'conflict') {
       const message =
         'Another request rotated this secret meanwhile: the secret it returned is the current one';
