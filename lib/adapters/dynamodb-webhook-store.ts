@@ -53,8 +53,11 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return this.#subscriptions.getSubscription(id);
   }
 
-  listSubscriptions(): Promise<WebhookSubscription[]> {
-    return this.#subscriptions.listSubscriptions();
+  listSubscriptions(query: {
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ items: WebhookSubscription[]; nextCursor: string | null }> {
+    return this.#subscriptions.listSubscriptions(query);
   }
 
   listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {

@@ -14,15 +14,11 @@ import {
   type StoredWebhookSubscription,
   StoredWebhookSubscriptionSchema,
   type WebhookSubscription,
-  WebhookSubscriptionSchema,
 } from '#lib/domain/webhook.ts';
 import { applied } from './dynamodb-conditional.ts';
 import { subscriptionFields, subscriptionKey } from './dynamodb-webhook-items.ts';
+import { LIST_PARTITION, listSubscriptionPage } from './dynamodb-webhook-listing.ts';
 
-const LIST_PARTITION = 'WEBHOOKS';
-// Subscriptions are few (one per downstream tool); the cap only bounds a runaway listing.
-const MAX_LISTED = 1_000;
-const PUBLIC_FIELDS = ['id', 'url', 'events', 'description', 'createdAt', 'disabledAt', 'disabledReason'];
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 /** The subscriptions' half of DynamoDbWebhookStore (see its layout). */
@@ -74,11 +70,12 @@ export class DynamoDbWebhookSubscriptions {
     return result.Item ? StoredWebhookSubscriptionSchema.parse(subscriptionFields(result.Item)) : null;
   }
 
-  async listSubscriptions(): Promise<WebhookSubscription[]> {
-    const names = Object.fromEntries(PUBLIC_FIELDS.map((field) => [`#${field}`, field]));
+  listSubscriptions(query: {
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ items: WebhookSubscription[]; nextCursor: string | null }> {
     // The secret never leaves the table on a listing.
-    const items = await this.listAll({ ProjectionExpression: Object.keys(names).join(', '), names });
-    return items.map((item) => WebhookSubscriptionSchema.parse(subscriptionFields(item)));
+    return listSubscriptionPage(this.#client, this.#table, query);
   }
 
   listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]> {
@@ -93,11 +90,16 @@ export class DynamoDbWebhookSubscriptions {
     return list;
   }
 
+  /**
+   * Every enabled subscription, to the last page: creation refuses more than
+   * MAX_ENABLED_WEBHOOKS, so the list stays small (the disabled ones are read and filtered out).
+   */
   async #readEnabled(): Promise<StoredWebhookSubscription[]> {
     const items = await this.listAll({ FilterExpression: 'attribute_not_exists(disabledAt)' });
     return items.map((item) => StoredWebhookSubscriptionSchema.parse(subscriptionFields(item)));
   }
 
+  /** Every subscription item the filter keeps, to the last page (the backfill reads all ids). */
   async listAll(options: {
     ProjectionExpression?: string;
     FilterExpression?: string;
@@ -121,7 +123,7 @@ export class DynamoDbWebhookSubscriptions {
       );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
-    } while (start && items.length < MAX_LISTED);
+    } while (start);
     return items;
   }
 

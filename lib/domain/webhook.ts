@@ -107,6 +107,12 @@ const SECRET_BYTES = 32;
 
 const newSecret = () => `whsec_${randomBytes(SECRET_BYTES).toString('base64')}`;
 
+/**
+ * The most enabled subscriptions at once (one per downstream tool, usually): every process
+ * keeps them all in memory and every write's events are fanned out to them.
+ */
+export const MAX_ENABLED_WEBHOOKS = 100;
+
 /** How long the secret a rotation replaces keeps signing, by default and at most. */
 export const SECRET_GRACE_HOURS = 24;
 export const MAX_SECRET_GRACE_HOURS = 168;

@@ -18,8 +18,14 @@ export interface WebhookStore {
   createSubscription(subscription: StoredWebhookSubscription): Promise<void>;
   /** With its secret: for signing only, never for a response. */
   getSubscription(id: string): Promise<StoredWebhookSubscription | null>;
-  /** Every subscription, disabled ones too, newest first; without secrets. */
-  listSubscriptions(): Promise<WebhookSubscription[]>;
+  /**
+   * One page of every subscription, disabled ones too, newest first; without secrets. A cursor
+   * it did not issue throws InvalidCursorError; only a null `nextCursor` ends the listing.
+   */
+  listSubscriptions(query: {
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ items: WebhookSubscription[]; nextCursor: string | null }>;
   /** The enabled subscriptions with their secrets: what the sink fans events out to. */
   listEnabledSubscriptions(): Promise<StoredWebhookSubscription[]>;
   /**

@@ -1,5 +1,6 @@
 import {
   issueWebhook,
+  MAX_ENABLED_WEBHOOKS,
   nextRotationAt,
   rotateSecret,
   type StoredWebhookSubscription,
@@ -18,12 +19,17 @@ export const MAX_REPLAYED_EVENTS = 1_000;
 const PAGE = 100;
 const PARALLEL_WRITES = 25;
 
-/** Stores a new subscription; the caller shows its secret once. */
+/**
+ * Stores a new subscription; the caller shows its secret once. Null when MAX_ENABLED_WEBHOOKS
+ * are enabled already (counted from this process's enabled list, at most its cache time old:
+ * instances creating at once may pass the cap by a few, which every listing still reads whole).
+ */
 export async function createWebhook(
   deps: WebhookAdminDeps,
   input: { url: string; events: WebhookEvents; description: string | null },
   by: string,
-): Promise<StoredWebhookSubscription> {
+): Promise<StoredWebhookSubscription | null> {
+  if ((await deps.webhooks.listEnabledSubscriptions()).length >= MAX_ENABLED_WEBHOOKS) return null;
   const subscription = issueWebhook(input, deps.clock.now());
   await deps.webhooks.createSubscription(subscription);
   // The host only: a URL's path or query may carry the receiver's own token.

@@ -9,6 +9,7 @@ import {
   MAX_WEBHOOK_BODY_BYTES,
   ReplayBody,
   RotateSecretBody,
+  WebhooksQuery,
 } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
 import {
@@ -75,6 +76,7 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     body: createBody(true),
     maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
     responses: { 201: { description: 'Subscribed', schema: CreatedWebhookSchema, headers: noStore } },
+    errors: { 409: ['TOO_MANY_WEBHOOKS'] },
   },
   {
     method: 'get',
@@ -82,8 +84,11 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     operationId: 'listWebhooks',
     tag: 'Webhooks',
     summary: 'List subscriptions (never their secrets)',
+    description:
+      'Newest first, disabled ones too, `limit` (default 100, at most 500) a page: follow `nextCursor` until it is null (a page may be shorter and still have one).',
     auth: 'admin',
-    responses: { 200: { description: 'Every subscription', schema: WebhookListSchema } },
+    query: WebhooksQuery,
+    responses: { 200: { description: 'One page', schema: WebhookListSchema } },
   },
   {
     method: 'get',

@@ -109,7 +109,10 @@ export const WebhookViewSchema = WebhookSubscriptionSchema.extend({
   events: z.union([z.tuple([z.literal('*')]), z.array(evolvableEnum(EVENT_TYPES)).min(1)]),
   disabledReason: evolvableEnum(DISABLED_REASONS).nullable(),
 });
-export const WebhookListSchema = z.object({ items: z.array(WebhookViewSchema) });
+export const WebhookListSchema = z.object({
+  items: z.array(WebhookViewSchema),
+  nextCursor: z.string().nullable(),
+});
 export const CreatedWebhookSchema = StoredWebhookSubscriptionSchema.pick({
   id: true,
   url: true,

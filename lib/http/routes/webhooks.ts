@@ -4,6 +4,7 @@ import { EVENT_TYPES } from '#lib/domain/events.ts';
 import {
   DELIVERY_STATES,
   DISABLED_REASONS,
+  MAX_ENABLED_WEBHOOKS,
   MAX_SECRET_GRACE_HOURS,
   publicWebhook,
   SECRET_GRACE_HOURS,
@@ -48,6 +49,11 @@ export const RotateSecretBody = z
     graceHours: z.number().int().min(0).max(MAX_SECRET_GRACE_HOURS).default(SECRET_GRACE_HOURS),
   })
   .default({ graceHours: SECRET_GRACE_HOURS });
+
+export const WebhooksQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
+});
 
 export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -113,6 +119,10 @@ export function webhookRoutes(deps: {
       { url: body.url, events: body.events, description: body.description || null },
       c.get('principal').keyId,
     );
+    if (!subscription) {
+      const message = `At most ${MAX_ENABLED_WEBHOOKS} webhooks may be enabled at once: delete one you no longer use first`;
+      return c.json(errorBody('TOO_MANY_WEBHOOKS', message, { max: MAX_ENABLED_WEBHOOKS }), 409);
+    }
     const { id, url, events, description, secret, createdAt } = subscription;
     // The secret exists for the caller only in this response: no cache may keep it.
     c.header('Cache-Control', 'no-store');
@@ -120,8 +130,8 @@ export function webhookRoutes(deps: {
   });
 
   routes.get('/', async (c) => {
-    const subscriptions = await deps.webhooks.listSubscriptions();
-    return c.json({ items: subscriptions.map(webhookView) });
+    const page = await deps.webhooks.listSubscriptions(parseRequest(WebhooksQuery, c.req.query()));
+    return c.json({ items: page.items.map(webhookView), nextCursor: page.nextCursor });
   });
 
   routes.get('/:id', async (c) => c.json(webhookView(await found(c.req.param('id')))));
