@@ -79,6 +79,7 @@ describe('listing webhook subscriptions, and how many may be enabled', () => {
       pages++;
     } while (cursor && pages < 20);
     const foreign = await call('GET', '/api/webhooks?cursor=eyJmb28iOjF9');
+    await sb.postSms({ From: '+48601234567' });
     const tooMany = await call('GET', '/api/webhooks?limit=501');
 
     // Assess: all 2,501, newest first, the enabled one last.
@@ -86,6 +87,9 @@ describe('listing webhook subscriptions, and how many may be enabled', () => {
     expect(new Set(seen.map((webhook) => webhook.id)).size).toBe(2_501);
     expect(seen.at(-1)).toMatchObject({ id, disabledAt: null });
     expect([foreign.status, tooMany.status]).toEqual([400, 400]);
+    // Delivery reads the enabled list to its end: the old subscription hears the new events.
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    expect(receiver.requests.every((request) => request.path === '/hooks')).toBe(true);
   }, 120_000);
 
   it('should refuse a subscription beyond 100 enabled ones with 409, counting no deleted one', async () => {
