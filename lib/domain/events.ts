@@ -39,10 +39,10 @@ export const DomainEventSchema = z.looseObject({
    * The event's place among its conversation's events: 1, 2, 3… in the order the changes were
    * written, gapless from the first event this release (or a later one) made; the events of one
    * write share `occurredAt`, and a delivery retried behind a newer one comes late, so consumers
-   * order by this. One exception: an ack.sent / notice.sent announced ahead of its worker's write
-   * (send-automatic.ts) shares its number with an event another writer numbered meanwhile (a
-   * second message from the customer), the number after them both still coming. Absent on events
-   * made by a release before stop 31.
+   * order by this. Each number is one event's: an automatic message's outcome (`*.sent`, announced
+   * ahead of its worker's write, or `*.skipped` / `*.failed`) carries the number its worker's claim
+   * reserved (Ack.sequence), so it may come after events numbered above it, written while it was
+   * being sent. Absent on events made by a release before stop 31.
    */
   sequence: z.number().int().positive().optional(),
   conversationId: z.string(),
@@ -55,17 +55,26 @@ export type DomainEvent = z.infer<typeof DomainEventSchema>;
  * reports); `occurrence` names the one change, e.g. the episode or the message id. The item
  * counts its events (`eventSequence`, kept with it under the same version condition), so the
  * event is numbered after every earlier one; a change applied again adds nothing and counts
- * nothing.
+ * nothing. `reserved`: a number an earlier write of the same item counted and kept for this
+ * event (an ack's claim, Ack.sequence), which it takes instead of a new one.
  */
 export function withEvent<
   T extends { id: string; outbox: DomainEvent[]; eventSequence?: number | undefined },
->(item: T, type: EventType, occurrence: string, at: Date, data: Record<string, unknown> = {}): T {
+>(
+  item: T,
+  type: EventType,
+  occurrence: string,
+  at: Date,
+  data: Record<string, unknown> = {},
+  reserved?: number,
+): T {
   const id = stableId('evt', `${item.id}:${type}:${occurrence}`);
   if (item.outbox.some((event) => event.id === id)) return item;
-  const sequence = (item.eventSequence ?? 0) + 1;
+  const counted = item.eventSequence ?? 0;
+  const sequence = reserved !== undefined && reserved <= counted ? reserved : counted + 1;
   return {
     ...item,
-    eventSequence: sequence,
+    eventSequence: Math.max(counted, sequence),
     outbox: [
       ...item.outbox,
       { id, type, occurredAt: at.toISOString(), sequence, conversationId: item.id, data },

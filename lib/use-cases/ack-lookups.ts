@@ -63,7 +63,13 @@ export async function lookUpOwed(
     return { kind: 'nothing-to-do', reason: 'not-yet' };
   const messageId = ackTryMessageId(conversation.id, owed, owed.slot);
   let sent = await deps.store.getMessage(messageId);
-  if (!sent) {
+  // Being sent when its slot was taken, and its worker died (its lease is over): stored, it went;
+  // not stored, skipped, as the claim of an ended episode's ack found so does (no text to ask by).
+  if (!sent && !owed.uncertain) {
+    const next = settleLookUp(conversation, owed, { state: 'skipped', reason: 'answered', at: now });
+    return { kind: 'done', next, result: { kind: 'skipped', reason: 'answered' } };
+  }
+  if (!sent && owed.uncertain) {
     const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);
     if (looked === 'switched-off') {
       const retryAt = switchedOffRetryAt(now);
@@ -85,8 +91,13 @@ export async function lookUpOwed(
   }
   // Due at once (its job had failed), asked before a report-only provider's (Meta's) echo or
   // status could come: it waits for it (settleReported), as a pending try waits UNCERTAIN_WAIT_MS.
-  const reportDue = Date.parse(owed.uncertain.at) + UNCERTAIN_WAIT_MS;
-  if (!sent && reportDue > now.getTime() && reportsOnly(deps, conversation, owed.uncertain, messageId)) {
+  const reportDue = Date.parse(owed.uncertain?.at ?? '') + UNCERTAIN_WAIT_MS;
+  if (
+    !sent &&
+    owed.uncertain &&
+    reportDue > now.getTime() &&
+    reportsOnly(deps, conversation, owed.uncertain, messageId)
+  ) {
     const next = settleLookUp(conversation, owed, {
       state: 'pending',
       retryAt: new Date(reportDue),

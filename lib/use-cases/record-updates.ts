@@ -109,7 +109,7 @@ export async function applyDelivery(
       // Its worker's "sent", if still to come, finds it so (settleAck).
       if (slot === 'ack' && (update.noSms || update.optedOut) && current.route.channel === 'voice') {
         spoken = true;
-        const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, ...kept } = job;
+        const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, sequence, ...kept } = job;
         const spokenAt = job.state === 'sent' && job.sentAt ? job.sentAt : sentAt.toISOString();
         const heard: typeof current = {
           ...current,
@@ -119,11 +119,14 @@ export async function applyDelivery(
         // Between its worker's alias and settling writes, said here too, under the id that worker
         // announces ahead: were its announcement lost (the bus down just then), this outbox has it.
         if (job.state === 'sent') return heard;
-        return withEvent(heard, 'ack.sent', String(job.episode), at, {
-          episode: job.episode,
-          messageId: message.id,
-          spoken: true,
-        });
+        return withEvent(
+          heard,
+          'ack.sent',
+          String(job.episode),
+          at,
+          { episode: job.episode, messageId: message.id, spoken: true },
+          sequence,
+        );
       }
       // Refused while its worker is between its alias and settling writes: settled sent first, as
       // that worker's write would (its `*.sent` in this write's outbox, under the id the worker

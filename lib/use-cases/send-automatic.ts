@@ -51,7 +51,8 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
       const settled = settleAck(current, job.episode, outcome, slot);
       // The next episode's job took the slot while this one was being sent: a try that may
       // have gone is still owed its lookup.
-      if (settled === current) return sending ? owingReplacedTry(current, slot, sending, outcome) : current;
+      if (settled === current)
+        return sending ? owingReplacedTry(current, slot, sending, outcome, deps.clock.now()) : current;
       if (promise) return stateNewPromise(settled, slot, promise);
       return outcome.state === 'sent' && signed ? stateSigner(settled, signed) : settled;
     };

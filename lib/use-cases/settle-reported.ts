@@ -82,8 +82,11 @@ async function settleIn(
     }
   }
   const owed = conversation.lookUps?.find((l) => ackTryMessageId(conversation.id, l, l.slot) === messageId);
-  if (owed) await settleAutomatic(deps, conversation, owed, messageId, reported);
-  return owed !== undefined;
+  const uncertain = owed?.uncertain;
+  // One being sent when its slot was taken (no uncertain try): its worker settles it.
+  if (owed && uncertain)
+    await settleAutomatic(deps, conversation, { ...owed, uncertain }, messageId, reported);
+  return owed !== undefined && uncertain !== undefined;
 }
 
 /**

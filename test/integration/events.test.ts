@@ -232,6 +232,47 @@ describe('events for downstream tools', () => {
     );
   });
 
+  // Stop 34: the same race gave two different events one number: the ack.sent announced ahead of
+  // the worker's write carried the number the claimed version would give next, which the second
+  // message took meanwhile. A consumer keying a conversation's events by number (or dropping one
+  // it already holds) lost one of them. The claim now reserves the ack's number.
+  it('should give every event of a conversation its own number when a second message lands while the worker sends the ack', async () => {
+    // Prepare: the customer's second message posted just before the worker writes the ack's alias
+    sb = await startTestSwitchboard();
+    const second = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#') },
+      async () => {
+        await sb.postSms({ From: '+48601234567', Body: 'I jeszcze jedno', MessageSid: twilioSid('SM') });
+      },
+    );
+
+    // Act
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    const id = (await openConversation())?.id as string;
+    sb.clock.advance(60_000);
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Assess: one event per number, every number from 1 to the last, each event once
+    expect(second.fired).toBe(true);
+    const events = await sb.events();
+    expect(events.filter((event) => event.type === 'ack.sent')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'message.received')).toHaveLength(2);
+    const byNumber = Map.groupBy(events, (event) => Number(event.sequence));
+    const shared = [...byNumber].filter(([, own]) => new Set(own.map((event) => event.id)).size > 1);
+    expect(
+      shared.map(([n, own]) => [n, own.map((event) => event.type)]),
+      'numbers two events share',
+    ).toEqual([]);
+    const last = Math.max(...byNumber.keys());
+    expect([...byNumber.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(new Set(events.map((event) => event.id)).size).toBe(last);
+    expect((await sb.runtime.store.getConversation(id))?.eventSequence, 'the last number the item gave').toBe(
+      last,
+    );
+  });
+
   // Stop 33: an ack whose slot the customer's next episode took while its worker sent it (an agent
   // answered, the customer wrote back) is announced only ahead of its worker's write, which then
   // finds another job in the slot and writes nothing: with the bus down just then, its ack.sent
@@ -310,13 +351,14 @@ describe('events for downstream tools', () => {
     await sweep(sb.runtime.sweepDeps);
     await sb.drain();
 
-    // Assess: the first episode's ack went once and is announced; every number delivered
+    // Assess: the first episode's ack went once and is announced; every number delivered, once
+    // (the ack's, reserved by its claim, comes after those written while it was being sent)
     expect([meanwhile.fired, crash.fired]).toEqual([true, 1]);
     expect((await sb.outbox()).filter((sent) => sent.automatic)).toHaveLength(1);
     const events = await sb.events();
     const firstAck = events.filter((event) => event.type === 'ack.sent' && event.data.episode === 1);
     expect(firstAck).toHaveLength(1);
-    const numbers = events.map((event) => Number(event.sequence));
+    const numbers = events.map((event) => Number(event.sequence)).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
   });
 

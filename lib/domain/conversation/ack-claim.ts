@@ -99,15 +99,18 @@ export function claimAck(
     const { deadLetteredAt: _dead, ...rest } = job;
     return {
       kind: 'claimed',
-      conversation: {
-        ...conversation,
-        [slot]: {
-          ...rest,
-          state: 'sending',
-          attempts: 1,
-          leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+      conversation: reserveNumber(
+        {
+          ...conversation,
+          [slot]: {
+            ...rest,
+            state: 'sending',
+            attempts: 1,
+            leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+          },
         },
-      },
+        slot,
+      ),
     };
   }
   if (job.state === 'sent' || job.state === 'skipped' || job.state === 'failed')
@@ -125,16 +128,32 @@ export function claimAck(
   }
   return {
     kind: 'claimed',
-    conversation: {
-      ...conversation,
-      [slot]: {
-        ...job,
-        state: 'sending',
-        attempts: job.attempts + 1,
-        leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+    conversation: reserveNumber(
+      {
+        ...conversation,
+        [slot]: {
+          ...job,
+          state: 'sending',
+          attempts: job.attempts + 1,
+          leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+        },
       },
-    },
+      slot,
+    ),
   };
+}
+
+/**
+ * The claimed job's event number, counted now (Ack.sequence): its `*.sent` is announced before
+ * the write that settles it, and another writer (the customer's next message) may number events
+ * in between; a number counted by the version the claim wrote is nobody else's. One already
+ * reserved by an earlier claim is kept.
+ */
+function reserveNumber(conversation: Conversation, slot: Slot): Conversation {
+  const job = conversation[slot];
+  if (!job || job.sequence !== undefined) return conversation;
+  const sequence = (conversation.eventSequence ?? 0) + 1;
+  return { ...conversation, eventSequence: sequence, [slot]: { ...job, sequence } };
 }
 
 /** Why, at send time, the ack or notice should no longer go out (the episode ended meanwhile). */

@@ -32,6 +32,13 @@ export const AckSchema = z.looseObject({
   /** A worker's claim: nobody else sends it before this moment. */
   leaseUntil: z.string().optional(),
   /**
+   * The event number its first claim reserved (counted in the conversation's eventSequence) for
+   * the event that settles it (`*.sent`, announced ahead of the worker's write, `*.skipped`,
+   * `*.failed`): no other writer's event can take it meanwhile. Kept while it waits for another
+   * try, taken by that event (stop 34).
+   */
+  sequence: z.number().int().positive().optional(),
+  /**
    * After a failed try (the provider down, throttling): not tried again before this moment.
    * The sweeper queues it then; a copy of its job that comes earlier leaves it. Also the first
    * try's, for an ack held for an inbox reply queued behind its message (InboundContext.holdAckUntil).
@@ -116,7 +123,15 @@ export const OwedLookUpSchema = z.looseObject({
   retryAt: z.string(),
   /** When the sweeper last queued its job: not again before another grace period (as Ack.enqueuedAt). */
   enqueuedAt: z.string().optional(),
-  uncertain: AckSchema.shape.uncertain.unwrap(),
+  /**
+   * Absent: its job was being sent when its slot was taken (stop 34), its try's outcome known to
+   * its worker alone, whose settling write replaces the entry (owingReplacedTry); should that
+   * worker die, its job's next delivery (or the sweeper's, after its lease) settles it: sent when
+   * its message is stored, else skipped.
+   */
+  uncertain: AckSchema.shape.uncertain.unwrap().optional(),
+  /** Its job's Ack.sequence: the number its `*.sent` or `*.skipped` takes. */
+  sequence: z.number().int().positive().optional(),
   /** Its job's Ack.resends: the try looked up is that resend's (ackTryMessageId), not the failed first one. */
   resends: z.number().int().positive().optional(),
   /**

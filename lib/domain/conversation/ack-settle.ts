@@ -59,7 +59,15 @@ export function settleAck(
 ): Conversation {
   const job = conversation[slot];
   if (!job || job.episode !== episode) return conversation;
-  const { leaseUntil: _lease, deadLetteredAt: _dead, retryAt: _retry, replaced, uncertain, ...rest } = job;
+  const {
+    leaseUntil: _lease,
+    deadLetteredAt: _dead,
+    retryAt: _retry,
+    replaced,
+    uncertain,
+    sequence: reserved,
+    ...rest
+  } = job;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered, or refused for the closed window, before the worker
     // got to mark it sent: that stands. (No other skip comes while it is being sent but the
@@ -84,7 +92,7 @@ export function settleAck(
     const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
     // A resend is announced under its own id: the first try's was taken back by its ack.failed.
     const occurrence = job.resends ? `${episode}:resend:${job.resends}` : String(episode);
-    return withEvent(sent, type, occurrence, outcome.at, { episode, messageId: outcome.messageId });
+    return withEvent(sent, type, occurrence, outcome.at, { episode, messageId: outcome.messageId }, reserved);
   }
   // The latest try that may have gone (the one before it was looked for and not found, or it
   // would not have been sent); a try that surely did not go keeps the one before. A failed ack
@@ -109,6 +117,8 @@ export function settleAck(
         ? { attempts: outcome.attempts }
         : {}),
       ...(keptUncertain ? { uncertain: keptUncertain } : {}),
+      // Waiting for another try: the number its claim reserved stays its own.
+      ...(outcome.state === 'pending' && reserved !== undefined ? { sequence: reserved } : {}),
     },
   };
   if (outcome.state === 'pending') return settled;
@@ -126,14 +136,21 @@ export function settleAck(
   // the same write settles the same request, so its copy has the same id.
   // A notice's says which promise is in force: the one it stated is gone with it.
   const occurrence = `${episode}:${job.requestedAt}${job.resends ? `:resend:${job.resends}` : ''}`;
-  return withEvent(settled, type, occurrence, outcome.at, {
-    episode,
-    reason: outcome.reason,
-    ...(slot === 'notice' ? { replyBy: settled.replyBy } : {}),
-    // Refused after it was marked sent (a status callback): it takes back the `*.sent` announced
-    // then, at this time (the service level counts the notice out of the day it was sent).
-    ...(job.state === 'sent' && job.sentAt ? { sentAt: job.sentAt } : {}),
-  });
+  return withEvent(
+    settled,
+    type,
+    occurrence,
+    outcome.at,
+    {
+      episode,
+      reason: outcome.reason,
+      ...(slot === 'notice' ? { replyBy: settled.replyBy } : {}),
+      // Refused after it was marked sent (a status callback): it takes back the `*.sent` announced
+      // then, at this time (the service level counts the notice out of the day it was sent).
+      ...(job.state === 'sent' && job.sentAt ? { sentAt: job.sentAt } : {}),
+    },
+    reserved,
+  );
 }
 
 /**
@@ -164,12 +181,19 @@ export function ackSpokenInstead(conversation: Conversation, episode: number, at
   const job = conversation.ack;
   if (!job || job.episode !== episode || (job.state !== 'pending' && job.state !== 'sending'))
     return conversation;
-  const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, deadLetteredAt: _dead, ...rest } = job;
+  const {
+    leaseUntil: _lease,
+    retryAt: _retry,
+    uncertain: _uncertain,
+    deadLetteredAt: _dead,
+    sequence: reserved,
+    ...rest
+  } = job;
   const spoken: Conversation = {
     ...conversation,
     ack: { ...rest, state: 'sent', sentAt: at.toISOString(), reason: 'spoken-on-call' },
   };
-  return withEvent(spoken, 'ack.sent', String(episode), at, { episode, spoken: true });
+  return withEvent(spoken, 'ack.sent', String(episode), at, { episode, spoken: true }, reserved);
 }
 
 // Shared with the modules beside this one; ../conversation.ts does not re-export it.

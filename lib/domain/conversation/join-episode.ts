@@ -129,17 +129,20 @@ function heardOnCall(conversation: Conversation, context: InboundContext): Conve
     ack.state === 'pending'
   ) {
     const at = context.now.toISOString();
-    const { retryAt: _retry, uncertain: _uncertain, reason: _reason, ...kept } = ack;
-    // Its last try may have reached the customer all the same: still looked up (lookUps).
+    const { sequence, ...unnumbered } = ack;
+    const { retryAt: _retry, uncertain: _uncertain, reason: _reason, ...kept } = unnumbered;
+    // Its last try may have reached the customer all the same: still looked up (lookUps), its
+    // finding announcing nothing (the ack is sent), so the number its claim reserved is this one's.
     heard = withEvent(
       {
-        ...owingLookUp(heard, 'ack', context.now),
+        ...owingLookUp({ ...heard, ack: unnumbered }, 'ack', context.now),
         ack: { ...kept, state: 'sent', sentAt: at, reason: 'spoken-on-call' },
       },
       'ack.sent',
       String(episode),
       context.now,
       { episode, spoken: true },
+      sequence,
     );
   }
   return heard;

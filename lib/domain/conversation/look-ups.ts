@@ -39,10 +39,16 @@ const MAX_LOOK_UPS = 4;
 /**
  * Before `slot` is taken by the next episode's job: its ended episode's job, when its last try
  * was uncertain and it still waits for its lookup (pending) or a redrive (failed), is kept in
- * `lookUps`, due when its own next try would have been. Rides on the write that replaces it.
+ * `lookUps`, due when its own next try would have been. So is one a worker is sending (its
+ * outcome and the number its claim reserved are still to be written), due when its lease ends.
+ * Rides on the write that replaces it.
  */
 export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): Conversation {
   const job = conversation[slot];
+  if (job?.state === 'sending') {
+    const retryAt = job.leaseUntil ?? now.toISOString();
+    return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt, false);
+  }
   if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
   const retryAt = job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString();
   return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt, job.state === 'failed');
@@ -58,7 +64,7 @@ export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): 
 export function replacedSent(
   conversation: Conversation,
   slot: Slot,
-  job: Pick<Ack, 'episode' | 'resends'>,
+  job: Pick<Ack, 'episode' | 'resends' | 'sequence'>,
   sent: { at: Date; messageId: string },
 ): Conversation {
   const inSlot = conversation[slot];
@@ -66,40 +72,81 @@ export function replacedSent(
   const { episode, resends } = job;
   const occurrence = resends ? `${episode}:resend:${resends}` : String(episode);
   const type = slot === 'ack' ? 'ack.sent' : 'notice.sent';
-  return withEvent(conversation, type, occurrence, sent.at, { episode, messageId: sent.messageId });
+  return withEvent(
+    conversation,
+    type,
+    occurrence,
+    sent.at,
+    { episode, messageId: sent.messageId },
+    job.sequence,
+  );
 }
 
 /**
  * The worker's settle of a job whose slot the next episode's job took while it was being sent
- * (owingLookUp keeps only a job at rest): a try that ended uncertain, or one that keeps an
- * earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one at
- * once, as owingLookUp); a sent one is announced (`*.sent`). Anything else changes nothing.
+ * (its entry in `lookUps`, owingLookUp's, replaced here): a try that ended uncertain, or one that
+ * keeps an earlier uncertain try, is owed its lookup all the same, due at its retry (a failed one
+ * at once, as owingLookUp); a sent one is announced (`*.sent`); one that did not go, under the
+ * number its claim reserved (replacedUnsent).
  */
 export function owingReplacedTry(
   conversation: Conversation,
   slot: Slot,
   sending: Ack,
   outcome: SettleOutcome,
+  /** When the worker settles it (a try to be made again carries no time of its own). */
+  now: Date,
 ): Conversation {
   const inSlot = conversation[slot];
   if (!inSlot || inSlot.episode <= sending.episode) return conversation;
-  if (outcome.state === 'sent') return replacedSent(conversation, slot, sending, outcome);
-  if (outcome.state !== 'pending' && outcome.state !== 'failed') return conversation;
-  if (conversation.lookUps?.some((l) => l.slot === slot && l.episode === sending.episode))
-    return conversation;
+  // Its entry, written by the write that took its slot (owingLookUp), is this outcome's to settle.
+  const mine = (l: OwedLookUp) => l.slot === slot && l.episode === sending.episode;
+  const others = (conversation.lookUps ?? []).filter((l) => !mine(l));
+  const { lookUps: _all, ...without } = conversation;
+  const settled: Conversation = !conversation.lookUps?.some(mine)
+    ? conversation
+    : others.length > 0
+      ? { ...without, lookUps: others }
+      : without;
+  if (outcome.state === 'sent') return replacedSent(settled, slot, sending, outcome);
   // (UncertainOutcome is UncertainTry with a Date: the Omit over a loose schema loses its keys' types.)
-  const uncertain = outcome.uncertain
-    ? ({ ...outcome.uncertain, at: outcome.uncertain.at.toISOString() } as UncertainTry)
-    : sending.uncertain;
-  if (!uncertain) return conversation;
+  const uncertain =
+    outcome.state === 'skipped'
+      ? undefined
+      : outcome.uncertain
+        ? ({ ...outcome.uncertain, at: outcome.uncertain.at.toISOString() } as UncertainTry)
+        : sending.uncertain;
+  if (!uncertain) return replacedUnsent(settled, slot, sending, outcome, now);
   const retryAt = outcome.state === 'pending' ? outcome.retryAt : outcome.at;
-  return withOwedLookUp(
+  return withOwedLookUp(settled, slot, sending, uncertain, retryAt.toISOString(), outcome.state === 'failed');
+}
+
+/**
+ * A try of a job whose slot the next episode's job took while it was being sent, known not to
+ * have gone (skipped, refused, or to be tried again, which its ended episode no longer wants):
+ * its outcome announced under the number its claim reserved (Ack.sequence), which nothing else
+ * would take. One claimed by a release that reserved none changes nothing, as before.
+ */
+function replacedUnsent(
+  conversation: Conversation,
+  slot: Slot,
+  job: Ack,
+  outcome: SettleOutcome,
+  now: Date,
+): Conversation {
+  if (job.sequence === undefined || outcome.state === 'sent') return conversation;
+  const failed = outcome.state === 'failed';
+  const type =
+    slot === 'ack' ? (failed ? 'ack.failed' : 'ack.skipped') : failed ? 'notice.failed' : 'notice.skipped';
+  const reason = outcome.state === 'pending' ? 'answered' : outcome.reason;
+  const occurrence = `${job.episode}:${job.requestedAt}${job.resends ? `:resend:${job.resends}` : ''}`;
+  return withEvent(
     conversation,
-    slot,
-    sending,
-    uncertain,
-    retryAt.toISOString(),
-    outcome.state === 'failed',
+    type,
+    occurrence,
+    outcome.state === 'pending' ? now : outcome.at,
+    { episode: job.episode, reason },
+    job.sequence,
   );
 }
 
@@ -107,7 +154,7 @@ function withOwedLookUp(
   conversation: Conversation,
   slot: Slot,
   job: Ack,
-  uncertain: UncertainTry,
+  uncertain: UncertainTry | undefined,
   retryAt: string,
   /** The job failed (its worker counted it in AcksFailed or NoticesFailed). */
   failed: boolean,
@@ -118,8 +165,9 @@ function withOwedLookUp(
     requestedAt: job.requestedAt,
     attempts: 0,
     retryAt,
-    uncertain,
+    ...(uncertain ? { uncertain } : {}),
     ...(job.resends ? { resends: job.resends } : {}),
+    ...(job.sequence !== undefined ? { sequence: job.sequence } : {}),
     ...(failed ? { countedFailed: true as const } : {}),
   };
   const others = (conversation.lookUps ?? []).filter((l) => l.slot !== slot || l.episode !== job.episode);
@@ -155,11 +203,10 @@ export function settleLookUp(
   if (job?.episode === episode && job.state === 'sent') return settled;
   if (outcome.state === 'sent') {
     const type = owed.slot === 'ack' ? 'ack.sent' : 'notice.sent';
-    return withEvent(settled, type, String(episode), outcome.at, { episode, messageId: outcome.messageId });
+    const data = { episode, messageId: outcome.messageId };
+    return withEvent(settled, type, String(episode), outcome.at, data, owed.sequence);
   }
   const type = owed.slot === 'ack' ? 'ack.skipped' : 'notice.skipped';
-  return withEvent(settled, type, `${episode}:${owed.requestedAt}`, outcome.at, {
-    episode,
-    reason: outcome.reason,
-  });
+  const data = { episode, reason: outcome.reason };
+  return withEvent(settled, type, `${episode}:${owed.requestedAt}`, outcome.at, data, owed.sequence);
 }
