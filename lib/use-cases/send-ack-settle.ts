@@ -51,11 +51,11 @@ function noticePromise(
 
 /**
  * The settling write without the events announced ahead of it (`announced`): `next` is the
- * change applied to `current`. After a lost race another writer may have numbered events since
- * the claim: the copies this write made of the announced ones then carry numbers nobody heard
- * (the announced ones carry the claimed version's), given back here so the next event takes them
- * rather than leave a number missing for good. (Their announced numbers are those the other
- * writer's events took: a consumer sees two events under one number, one ahead of the other.)
+ * change applied to `current`. Their numbers are the one the claim reserved (Ack.sequence), the
+ * same in every copy. A job claimed by a release before stop 34 reserved none: after a lost race
+ * another writer may have numbered events since the claim, and the copies this write made of the
+ * announced ones then carry numbers nobody heard, given back here so the next event takes them
+ * rather than leave a number missing for good.
  */
 function withoutAnnouncedCopies(announced: readonly DomainEvent[]) {
   const heard = new Map(announced.map((event) => [event.id, event.sequence]));

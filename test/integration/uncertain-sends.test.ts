@@ -10,7 +10,7 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
-import { beforeCall } from '#test/support/faults.ts';
+import { beforeCall, injectFault } from '#test/support/faults.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 type ApiConversation = {
@@ -430,6 +430,75 @@ describe('uncertain sends', () => {
     ).toContain(ackPost?.form.Body);
     const sent = (await sb.events()).filter((event) => event.type === 'ack.sent');
     expect(sent.map((event) => event.data.episode)).toContain(1);
+    const texted = twilio.requests.filter(
+      (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
+    );
+    expect(texted, 'the first ack texted again').toHaveLength(1);
+    expect((await sb.runtime.store.getConversation(id))?.lookUps ?? []).toEqual([]);
+  });
+
+  // Stop 34 (from stop 33's closing note): the worker dies after Twilio took the acknowledgement
+  // and before storing it, while an agent answered and the customer wrote again (the next
+  // episode's ack took the slot). The write that took the slot dropped the job being sent, and
+  // its redelivery found nothing owed: the ack the customer got was neither recorded nor looked up.
+  // Since stop 34 the job is kept (lookUps, with its reserved event number) and settled after its
+  // lease, but as skipped: Twilio is asked by the text, which the dead worker alone knew. STILL
+  // OPEN: marked `fails` until the claim (or Twilio's status callback) puts the try on record.
+  it.fails('should record once the acknowledgement Twilio took when its worker died before storing it while the next episode took its slot', async () => {
+    // Prepare: Twilio takes the ack; before its answer reaches the worker an agent answers and
+    // the customer writes again; then the worker dies before storing the message
+    twilio = await startFakeTwilio();
+    let meanwhile: (() => Promise<void>) | null = null;
+    sb = await startTestSwitchboardThroughTwilio(twilio, {
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const post = String(input).endsWith('/Messages.json') && init?.method === 'POST';
+        const during = meanwhile;
+        if (post && during) {
+          meanwhile = null;
+          await during();
+        }
+        return response;
+      },
+    });
+    const switchboard = sb;
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'ack',
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    const id = (await conversations(sb))[0]?.id as string;
+    meanwhile = async () => {
+      switchboard.clock.advance(3_000);
+      const replied = await switchboard.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' });
+      expect(replied.status).toBe(201);
+      switchboard.clock.advance(5_000);
+      await switchboard.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
+    };
+
+    // Act: the worker dies; its lease runs out, the sweeper runs, the jobs are delivered again
+    await sb.drain();
+    crash.remove();
+    expect(crash.fired).toBe(1);
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the first episode's ack (Twilio has it) on record once and announced once, never
+    // texted again
+    const ackPost = twilio.requests.find(
+      (request) => request.method === 'POST' && !String(request.form.Body).startsWith('Paczka'),
+    );
+    const acks = (await messagesOf(sb, id)).filter((message) => message.kind === 'ack');
+    expect(
+      acks.filter((ack) => ack.text === ackPost?.form.Body),
+      'the ack the customer got, on record',
+    ).toHaveLength(1);
+    const sent = (await sb.events()).filter((event) => event.type === 'ack.sent' && event.data.episode === 1);
+    expect(sent).toHaveLength(1);
     const texted = twilio.requests.filter(
       (request) => request.method === 'POST' && request.form.Body === ackPost?.form.Body,
     );
