@@ -63,14 +63,11 @@ export async function lookUpOwed(
     return { kind: 'nothing-to-do', reason: 'not-yet' };
   const messageId = ackTryMessageId(conversation.id, owed, owed.slot);
   let sent = await deps.store.getMessage(messageId);
-  // Being sent when its slot was taken, and its worker died (its lease is over): stored, it went;
-  // not stored, skipped, as the claim of an ended episode's ack found so does (no text to ask by).
-  if (!sent && !owed.uncertain) {
-    const next = settleLookUp(conversation, owed, { state: 'skipped', reason: 'answered', at: now });
-    return { kind: 'done', next, result: { kind: 'skipped', reason: 'answered' } };
-  }
-  if (!sent && owed.uncertain) {
-    const looked = await lookUpEnded(deps, conversation, owed.slot, owed.uncertain, messageId);
+  // Being sent when its slot was taken (no uncertain try), its worker dead (lease over): stored,
+  // it went; else skipped below, as an ended episode's claim does (no text to ask the provider by).
+  const { uncertain } = owed;
+  if (!sent && uncertain) {
+    const looked = await lookUpEnded(deps, conversation, owed.slot, uncertain, messageId);
     if (looked === 'switched-off') {
       const retryAt = switchedOffRetryAt(now);
       const next = settleLookUp(conversation, owed, { state: 'pending', retryAt, counted: false });
@@ -91,12 +88,12 @@ export async function lookUpOwed(
   }
   // Due at once (its job had failed), asked before a report-only provider's (Meta's) echo or
   // status could come: it waits for it (settleReported), as a pending try waits UNCERTAIN_WAIT_MS.
-  const reportDue = Date.parse(owed.uncertain?.at ?? '') + UNCERTAIN_WAIT_MS;
+  const reportDue = Date.parse(uncertain?.at ?? '') + UNCERTAIN_WAIT_MS;
   if (
     !sent &&
-    owed.uncertain &&
+    uncertain &&
     reportDue > now.getTime() &&
-    reportsOnly(deps, conversation, owed.uncertain, messageId)
+    reportsOnly(deps, conversation, uncertain, messageId)
   ) {
     const next = settleLookUp(conversation, owed, {
       state: 'pending',
