@@ -52,6 +52,14 @@ export interface ChannelSender {
    */
   find?(message: OutboundText, since: Date): Promise<SendReceipt[]>;
   /**
+   * A message the provider reported taking under our id (Twilio's status callback, its URL
+   * naming our `idempotencyKey`: ConversationStore.reportedSend) read back by its provider id:
+   * its text and when it was created; null when the provider has no such message of ours. For a
+   * try its worker did not store (it died first): reported-try.ts. Throws (SendError) when it
+   * cannot tell.
+   */
+  fetchSent?(providerMessageId: string): Promise<{ text: string; at: Date } | null>;
+  /**
    * The provider reports each message it took by webhook, naming our `idempotencyKey` (Meta:
    * Messenger's and Instagram's echo `metadata`, WhatsApp's status `biz_opaque_callback_data`):
    * what it reported (ConversationStore.reportedSend) answers the lookup of an uncertain send.

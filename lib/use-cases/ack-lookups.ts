@@ -19,14 +19,13 @@ import { SendError } from '#lib/ports/errors.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { applyDelivery } from './record-updates.ts';
+import { reportedTry } from './reported-try.ts';
 import { UNCERTAIN_WAIT_MS } from './send-once.ts';
 import { canLookUp, findUncertainSend } from './uncertain-sends.ts';
 
-/**
- * The lookup-only tries of the worker (send-ack.ts): an automatic message whose last try was
- * uncertain and that is no longer to be sent (its episode ended, or nothing sends there now) is
- * only looked for at the provider, and recorded as sent when the provider has it.
- */
+// The lookup-only tries of the worker (send-ack.ts): an automatic message whose last try was uncertain
+// and that is no longer to be sent (its episode ended, or nothing sends there now) is only looked
+// for at the provider, and recorded as sent when the provider has it.
 
 /** What a lookup-only try needs of the worker's dependencies (SendAckDeps). */
 export type LookUpDeps = {
@@ -62,10 +61,12 @@ export async function lookUpOwed(
   if (Date.parse(owed.retryAt) - LOOKUP_CLOCK_SKEW_MS > now.getTime())
     return { kind: 'nothing-to-do', reason: 'not-yet' };
   const messageId = ackTryMessageId(conversation.id, owed, owed.slot);
-  let sent = await deps.store.getMessage(messageId);
-  // Being sent when its slot was taken (no uncertain try), its worker dead (lease over): stored,
-  // it went; else skipped below, as an ended episode's claim does (no text to ask the provider by).
   const { uncertain } = owed;
+  // Being sent when its slot was taken (no uncertain try), its worker dead (lease over): stored, or
+  // reported by the provider (reportedTry), it went; else skipped below (no text to ask by).
+  let sent =
+    (await deps.store.getMessage(messageId)) ??
+    (uncertain ? null : await reportedTry(deps, conversation, owed.slot, messageId, owed.requestedAt));
   if (!sent && uncertain) {
     const looked = await lookUpEnded(deps, conversation, owed.slot, uncertain, messageId);
     if (looked === 'switched-off') {

@@ -21,6 +21,7 @@ import { lookUpEnded, lookUpTarget, switchedOffWait, viaOf } from './ack-lookups
 import { trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { windowClosed } from './reply-window.ts';
+import { reportedTry } from './reported-try.ts';
 import { claim } from './send-ack-claim.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
 import { announce, statedPromise, withoutAnnouncedCopies } from './send-ack-settle.ts';
@@ -84,10 +85,13 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     );
   };
 
-  // A previous worker sent it and died before marking it: finish its work, never resend. Its
-  // provider-id alias may be missing too (it died right after storing the message): without
-  // it the provider's delivery statuses and echoes would not find this message.
-  const already = await deps.store.getMessage(messageId);
+  // A previous worker sent it and died before marking it (or storing it: then a claim after
+  // another's reads Twilio's report of it, reportedTry): finish its work, never resend. Its
+  // provider-id alias may be missing too: without it the statuses and echoes would not find it.
+  const again = (claimedJob?.attempts ?? 1) > 1 && claimedJob?.episode === job.episode;
+  const already =
+    (await deps.store.getMessage(messageId)) ??
+    (again ? await reportedTry(deps, conversation, slot, messageId, claimedJob.requestedAt) : null);
   if (already) {
     if (already.providerMessageId) {
       const early = await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);

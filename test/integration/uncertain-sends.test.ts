@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { ackMessageId } from '#lib/domain/conversation.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countingMetrics } from '#test/support/counting-metrics.ts';
@@ -11,7 +12,11 @@ import {
   startFakeTwilio,
 } from '#test/support/fake-twilio.ts';
 import { beforeCall, injectFault } from '#test/support/faults.ts';
-import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
+import {
+  startTestSwitchboardThroughTwilio,
+  TEST_PUBLIC_URL,
+  type TestSwitchboard,
+} from '#test/support/switchboard.ts';
 
 type ApiConversation = {
   id: string;
@@ -31,6 +36,20 @@ async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
 
 async function messagesOf(sb: TestSwitchboard, id: string): Promise<ApiMessage[]> {
   return ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: ApiMessage[] }).messages;
+}
+
+/** A status callback from the fake Twilio, posted to the URL it was given (its query kept). */
+async function postCallback(
+  sb: TestSwitchboard,
+  callback: { url: string; body: string; headers: Headers } | null,
+): Promise<Response> {
+  if (!callback) throw new Error('no status callback');
+  const url = new URL(callback.url);
+  return sb.runtime.app.request(`${url.pathname}${url.search}`, {
+    method: 'POST',
+    headers: callback.headers,
+    body: callback.body,
+  });
 }
 
 const TIMEOUT = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -441,10 +460,11 @@ describe('uncertain sends', () => {
   // and before storing it, while an agent answered and the customer wrote again (the next
   // episode's ack took the slot). The write that took the slot dropped the job being sent, and
   // its redelivery found nothing owed: the ack the customer got was neither recorded nor looked up.
-  // Since stop 34 the job is kept (lookUps, with its reserved event number) and settled after its
-  // lease, but as skipped: Twilio is asked by the text, which the dead worker alone knew. STILL
-  // OPEN: marked `fails` until the claim (or Twilio's status callback) puts the try on record.
-  it.fails('should record once the acknowledgement Twilio took when its worker died before storing it while the next episode took its slot', async () => {
+  // Since stop 34 the job is kept (lookUps, with its reserved event number); it was then settled
+  // skipped after its lease: Twilio is asked by the text, which the dead worker alone knew. Now
+  // Twilio's status callback names the message (StatusCallback ?m=<our id>): the report is noted,
+  // and the lookup after the lease reads the message back by its SID and records it sent.
+  it('should record once the acknowledgement Twilio took when its worker died before storing it while the next episode took its slot', async () => {
     // Prepare: Twilio takes the ack; before its answer reaches the worker an agent answers and
     // the customer writes again; then the worker dies before storing the message
     twilio = await startFakeTwilio();
@@ -477,10 +497,17 @@ describe('uncertain sends', () => {
       await switchboard.postSms({ From: '+48601234567', Body: 'Dziękuję, a kiedy dojdzie?' });
     };
 
-    // Act: the worker dies; its lease runs out, the sweeper runs, the jobs are delivered again
+    // Act: the worker dies; Twilio reports the ack sent (its status callback); the lease runs
+    // out, the sweeper runs, the jobs are delivered again
     await sb.drain();
     crash.remove();
     expect(crash.fired).toBe(1);
+    const firstAck = twilio.taken()[0];
+    const callback = firstAck ? twilio.statusCallback(firstAck.sid, 'sent') : null;
+    expect(callback?.url, 'the URL Twilio posts to names our message').toBe(
+      `${TEST_PUBLIC_URL}/webhooks/twilio/status?m=${ackMessageId(id, 1)}`,
+    );
+    expect((await postCallback(sb, callback)).status).toBe(200);
     sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
     await sweep(sb.runtime.sweepDeps);
     await sb.drain();
@@ -504,6 +531,41 @@ describe('uncertain sends', () => {
     );
     expect(texted, 'the first ack texted again').toHaveLength(1);
     expect((await sb.runtime.store.getConversation(id))?.lookUps ?? []).toEqual([]);
+  });
+
+  // Stop 34: the same crash with the slot still the job's: its redelivery, after the lease, found
+  // no message stored and no uncertain try, and texted the customer the ack a second time. Twilio's
+  // status callback (StatusCallback ?m=<our id>) came meanwhile: the redelivery records that one.
+  it('should not text the acknowledgement again when its worker died after Twilio took it and Twilio reported it before the redelivery', async () => {
+    // Prepare: the worker dies after Twilio took the ack, before storing the message
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'ack',
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    const id = (await conversations(sb))[0]?.id as string;
+    await sb.drain();
+    crash.remove();
+    expect(crash.fired).toBe(1);
+
+    // Act: Twilio reports it sent; the lease runs out, the sweeper runs, the job comes again
+    const taken = twilio.taken();
+    expect(taken).toHaveLength(1);
+    const callback = twilio.statusCallback(taken[0]?.sid as string, 'sent');
+    expect((await postCallback(sb, callback)).status).toBe(200);
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: texted once, on record once with Twilio's SID, announced sent once
+    expect(twilio.taken(), 'the ack texted again').toHaveLength(1);
+    const acks = (await messagesOf(sb, id)).filter((message) => message.kind === 'ack');
+    expect(acks.map((ack) => [ack.text, ack.providerMessageId])).toEqual([[taken[0]?.body, taken[0]?.sid]]);
+    expect((await sb.events()).filter((event) => event.type === 'ack.sent')).toHaveLength(1);
+    expect((await conversations(sb))[0]?.ack?.state).toBe('sent');
   });
 
   // Found by the review of stop 26: a call from a number that takes no SMS marked the pending

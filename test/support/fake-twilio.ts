@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -56,6 +56,15 @@ export type FakeTwilio = {
    * goes. A customer the fake was never told about has an open window.
    */
   customerWrote(address: string, at: Date): void;
+  /** The messages it took, oldest first: their SID, body and the StatusCallback URL sent with them. */
+  taken(): ReadonlyArray<{ sid: string; body: string; statusCallback: string | null }>;
+  /**
+   * The status callback Twilio posts for message `sid`: to the StatusCallback URL given with it
+   * (its query kept), its form (MessageSid, MessageStatus, From, To…) signed as Twilio signs
+   * (HMAC-SHA1 under the auth token over the URL, then each param's name and value, names
+   * sorted; base64 in X-Twilio-Signature). Null when it was sent without one.
+   */
+  statusCallback(sid: string, status: string): { url: string; body: string; headers: Headers } | null;
   close(): Promise<void>;
 };
 
@@ -103,6 +112,7 @@ function renderContent(
 }
 
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/;
+const MESSAGE_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/((?:SM|MM)[0-9a-f]{32})\.json$/;
 
 function sendJson(
   response: ServerResponse,
@@ -187,6 +197,14 @@ export async function startFakeTwilio(
   const script: FakeFailure[] = [];
   // The messages it took, newest first, as its Messages list reads them.
   const sent: Array<ReturnType<typeof messageJson>> = [];
+  // SID → the StatusCallback URL sent with the message.
+  const callbacks = new Map<string, string>();
+  const take = (form: Record<string, string | string[]>, body?: string) => {
+    const created = messageJson(accountSid, form, clock.now(), body);
+    sent.unshift(created);
+    if (typeof form.StatusCallback === 'string') callbacks.set(created.sid, form.StatusCallback);
+    return created;
+  };
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -204,17 +222,24 @@ export async function startFakeTwilio(
     const url = new URL(path, 'http://fake');
     const match = MESSAGES_PATH.exec(url.pathname);
     if (request.method === 'GET' && match?.[1] === accountSid) return sendJson(response, 200, listPage(url));
+    // Twilio's Message resource, fetched by its SID.
+    const one = MESSAGE_PATH.exec(url.pathname);
+    if (request.method === 'GET' && one?.[1] === accountSid) {
+      const found = sent.find((message) => message.sid === one[2]);
+      if (found) return sendJson(response, 200, found);
+      return sendJson(response, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
+    }
     if (request.method !== 'POST' || match?.[1] !== accountSid) {
       return sendJson(response, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
     }
     const failure = script.shift();
     if (failure === 'hang') return; // the client's timeout ends it; close() drops the socket
     if (failure === 'take-and-hang') {
-      sent.unshift(messageJson(accountSid, form, clock.now()));
+      take(form);
       return;
     }
     if (failure && typeof failure === 'object' && failure.taken) {
-      sent.unshift(messageJson(accountSid, form, clock.now()));
+      take(form);
       response.writeHead(failure.status, { 'content-type': 'text/html' });
       response.end(`<html><body><h1>${failure.status}</h1></body></html>`);
       return;
@@ -252,9 +277,7 @@ export async function startFakeTwilio(
         );
       }
     }
-    const created = messageJson(accountSid, form, clock.now(), body);
-    sent.unshift(created);
-    return sendJson(response, 201, created);
+    return sendJson(response, 201, take(form, body));
   }
 
   // Twilio's Messages list: newest first, filtered on To and From (exact), PageSize (default 50).
@@ -299,6 +322,41 @@ export async function startFakeTwilio(
     },
     customerWrote(address, at) {
       lastInbound.set(address, at.getTime());
+    },
+    taken() {
+      return sent
+        .map((message) => ({
+          sid: message.sid,
+          body: message.body,
+          statusCallback: callbacks.get(message.sid) ?? null,
+        }))
+        .reverse();
+    },
+    statusCallback(sid, status) {
+      const message = sent.find((candidate) => candidate.sid === sid);
+      const url = callbacks.get(sid);
+      if (!message || !url) return null;
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        MessageSid: sid,
+        MessageStatus: status,
+        SmsSid: sid,
+        SmsStatus: status,
+        To: String(message.to),
+        ...(message.from ? { From: String(message.from) } : {}),
+        ...(message.messaging_service_sid ? { MessagingServiceSid: message.messaging_service_sid } : {}),
+      };
+      const signed = Object.keys(params)
+        .sort()
+        .reduce((data, name) => data + name + params[name], url);
+      const signature = createHmac('sha1', authToken).update(signed, 'utf8').digest('base64');
+      const headers = new Headers({
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+        'i-twilio-idempotency-token': randomBytes(16).toString('hex'),
+      });
+      return { url, body: new URLSearchParams(params).toString(), headers };
     },
     close() {
       server.closeAllConnections();

@@ -6,6 +6,7 @@ import { normalizeTwilioMessage } from './normalize.ts';
 import { parseTwilioMessaging, type TwilioMessagingPayload, twilioFormOf } from './schema.ts';
 import { createTwilioSender } from './send.ts';
 import { normalizeTwilioStatus, parseTwilioStatus, type TwilioStatusPayload } from './status.ts';
+import { ourIdOf } from './status-url.ts';
 import { verifyTwilioSignature } from './verify.ts';
 import {
   normalizeTwilioCall,
@@ -125,7 +126,7 @@ export function createTwilioChannel(options: TwilioChannelOptions): TwilioChanne
     },
     status: {
       verify,
-      parse: (request) => parseTwilioStatus(twilioFormOf(request)),
+      parse: (request) => parseTwilioStatus(twilioFormOf(request), ourIdOf(request.url)),
       normalize: (payload) => normalizeTwilioStatus(payload, clock.now()),
     },
     voice: {

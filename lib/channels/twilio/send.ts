@@ -10,6 +10,8 @@ import { refuseTooLong } from '#lib/channels/too-long.ts';
 import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
+import { fetchSentOf } from './fetch-sent.ts';
+import { statusCallbackOf } from './status-url.ts';
 
 export type TwilioSenderOptions = {
   accountSid: string;
@@ -77,7 +79,8 @@ function formOf(message: OutboundText, statusCallbackUrl: string | undefined): U
       ),
     );
   } else form.set('Body', message.text);
-  if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl);
+  if (statusCallbackUrl)
+    form.set('StatusCallback', statusCallbackOf(statusCallbackUrl, message.idempotencyKey));
   // A Messaging Service SID is a sender too, but Twilio takes it under its own name.
   if (/^MG[0-9a-fA-F]{32}$/.test(message.from)) form.set('MessagingServiceSid', message.from);
   else form.set('From', address(message.channel, message.from));
@@ -252,6 +255,7 @@ export function createTwilioSender(options: TwilioSenderOptions): ChannelSender 
 
   return {
     find,
+    fetchSent: fetchSentOf({ endpoint, authorization, fetch, timeoutMs: lookupTimeoutMs }),
     async send(message) {
       // Twilio would refuse it (21617) after a round trip; it is never cut.
       refuseTooLong('twilio', message.channel, message, 'Twilio send');

@@ -27,9 +27,16 @@ export const TwilioStatusSchema = z.looseObject({
 
 export type TwilioStatusPayload = z.output<typeof TwilioStatusSchema>;
 
-/** Validates a raw status callback body; MalformedPayloadError names params, never values. */
-export function parseTwilioStatus(body: string | TwilioFormParams): TwilioStatusPayload {
-  return parseTwilioPayload(TwilioStatusSchema, 'status callback', body);
+/**
+ * Validates a raw status callback body; MalformedPayloadError names params, never values. With
+ * `ourMessageId` (ourIdOf the signed URL it came to): the try it reports.
+ */
+export function parseTwilioStatus(
+  body: string | TwilioFormParams,
+  ourMessageId?: string,
+): TwilioStatusPayload & { ourMessageId?: string } {
+  const payload = parseTwilioPayload(TwilioStatusSchema, 'status callback', body);
+  return ourMessageId ? { ...payload, ourMessageId } : payload;
 }
 
 /**
@@ -62,7 +69,10 @@ const INBOUND_STATUSES = new Set(['receiving', 'received']);
  * Turns one status callback into one delivery update of our outbound message (`at` is when
  * we heard of it), or an ignored event for an inbound or unknown status.
  */
-export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = new Date()): InboundEvent[] {
+export function normalizeTwilioStatus(
+  payload: TwilioStatusPayload & { ourMessageId?: string },
+  now: Date = new Date(),
+): InboundEvent[] {
   const reported = payload.MessageStatus;
   if (INBOUND_STATUSES.has(reported)) return [{ type: 'ignored', reason: `status:inbound:${reported}` }];
   const mapped = Object.hasOwn(TWILIO_DELIVERY_STATUS, reported)
@@ -97,6 +107,8 @@ export function normalizeTwilioStatus(payload: TwilioStatusPayload, now: Date = 
         ...(windowClosed ? { windowClosed } : {}),
         ...(noSms ? { noSms } : {}),
         ...(optedOut ? { optedOut } : {}),
+        // Noted for the lookup of a try its worker did not store (recordDelivery, reported-try.ts).
+        ...(payload.ourMessageId ? { ourMessageId: payload.ourMessageId } : {}),
         at: now.toISOString(),
       },
     },

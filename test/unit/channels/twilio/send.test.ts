@@ -374,3 +374,48 @@ describe('createTwilioSender', () => {
     expect(error.message).toMatch(/network error \(ECONNREFUSED\)/);
   });
 });
+
+// Stop 34: Twilio's status callback names our message, and the message can be read back by its SID.
+describe('the StatusCallback naming our message, and a message read back by its SID', () => {
+  it('should send StatusCallback as our status URL with our message id in its query', async () => {
+    // Prepare
+    const url = 'https://switchboard.example.com/webhooks/twilio/status';
+
+    // Act
+    await sender({ statusCallbackUrl: url }).send(SMS);
+    await sender({ statusCallbackUrl: `${url}?tenant=acme` }).send(SMS);
+
+    // Assess
+    expect(twilio.requests.map((request) => request.form.StatusCallback)).toEqual([
+      `${url}?m=msg_01`,
+      `${url}?tenant=acme&m=msg_01`,
+    ]);
+  });
+
+  it('should read back a message Twilio took by its SID, and answer null for one it has not', async () => {
+    // Prepare
+    const twilioSender = sender();
+    const receipt = await twilioSender.send(SMS);
+
+    // Act
+    const read = await twilioSender.fetchSent?.(receipt.providerMessageId as string);
+    const unknown = await twilioSender.fetchSent?.(`SM${'0'.repeat(32)}`);
+
+    // Assess
+    expect(read?.text).toBe(SMS.text);
+    expect(read?.at).toBeInstanceOf(Date);
+    expect(unknown).toBeNull();
+  });
+
+  it('should throw a SendError, not answer null, when Twilio cannot be asked', async () => {
+    // Prepare: Twilio's API does not answer
+    const down = sender({
+      fetch: async () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      },
+    });
+
+    // Act + Assess
+    await expect(down.fetchSent?.(`SM${'0'.repeat(32)}`)).rejects.toBeInstanceOf(SendError);
+  });
+});

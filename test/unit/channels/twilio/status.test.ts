@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '#lib/channels/channel.ts';
 import { normalizeTwilioStatus, parseTwilioStatus } from '#lib/channels/twilio/status.ts';
+import { ourIdOf, statusCallbackOf } from '#lib/channels/twilio/status-url.ts';
 import { DeliveryUpdateSchema, type InboundEvent } from '#lib/domain/message.ts';
 import { type TwilioFixture, twilioFixture, twilioForm } from '#test/support/twilio-factory.ts';
 
@@ -233,5 +234,36 @@ describe('parseTwilioStatus', () => {
     ]);
     expect(message).toMatch(/status callback/);
     expect(JSON.stringify({ message, issues })).not.toMatch(/not-a-sid|\+48601234567/);
+  });
+});
+
+// Stop 34: our StatusCallback URL names our message (?m=<id>); a callback for a message sent
+// before (no param) is read as ever.
+describe('our message id in the status callback URL', () => {
+  it('should read our message id from the URL the callback came to, and only a well-formed one', () => {
+    // Prepare
+    const base = 'https://switchboard.example.com/webhooks/twilio/status';
+    const url = statusCallbackOf(base, 'msg_kpe12mrk37jfppsr580wrgxsqw');
+
+    // Act + Assess
+    expect(url).toBe(`${base}?m=msg_kpe12mrk37jfppsr580wrgxsqw`);
+    expect(ourIdOf(url)).toBe('msg_kpe12mrk37jfppsr580wrgxsqw');
+    expect(ourIdOf(base)).toBeUndefined();
+    expect(ourIdOf(`${base}?m=a%20b`)).toBeUndefined();
+    expect(ourIdOf(`${base}?m=${'x'.repeat(65)}`)).toBeUndefined();
+    expect(statusCallbackOf(base, 'not an id')).toBe(base);
+  });
+
+  it('should carry our message id on the delivery update, and none for a callback without it', () => {
+    // Prepare
+    const form = twilioFixture('status-delivered').toString();
+
+    // Act
+    const [tagged] = normalizeTwilioStatus(parseTwilioStatus(form, 'msg_01'), NOW);
+    const [untagged] = normalizeTwilioStatus(parseTwilioStatus(form), NOW);
+
+    // Assess
+    expect(tagged?.type === 'delivery' && tagged.update.ourMessageId).toBe('msg_01');
+    expect(untagged?.type === 'delivery' && 'ourMessageId' in untagged.update).toBe(false);
   });
 });

@@ -1,0 +1,60 @@
+// A message Twilio took, read back by its SID (Twilio's Message resource).
+
+import { z } from 'zod';
+import { noAnswerError } from '#lib/channels/http-retry.ts';
+import type { ChannelSender } from '#lib/ports/channel-sender.ts';
+import { SendError } from '#lib/ports/errors.ts';
+
+/** The fields of Twilio's Message resource read here; the rest passes through. */
+const TwilioMessageSchema = z.looseObject({
+  sid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
+  body: z
+    .string()
+    .nullable()
+    .transform((body) => body ?? ''),
+  direction: z.string(),
+  // RFC 2822, which Date.parse reads.
+  date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
+});
+
+/**
+ * ChannelSender.fetchSent for Twilio: GET Messages/{sid}.json; null when Twilio has no such
+ * outbound message (404), SendError when it cannot tell (no answer, 5xx, a page we cannot read).
+ */
+export function fetchSentOf(options: {
+  endpoint: string;
+  authorization: string;
+  fetch: typeof globalThis.fetch;
+  timeoutMs: number;
+}): NonNullable<ChannelSender['fetchSent']> {
+  const { endpoint, authorization, fetch, timeoutMs } = options;
+  return async (providerMessageId) => {
+    if (!/^(SM|MM)[0-9a-fA-F]{32}$/.test(providerMessageId)) return null;
+    const url = endpoint.replace(/\.json$/, `/${providerMessageId}.json`);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { authorization, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (cause) {
+      const reason = noAnswerError(cause, timeoutMs, 'Twilio').message;
+      throw new SendError(`Twilio message read failed: ${reason}`, {
+        permanent: false,
+        uncertain: true,
+        cause,
+      });
+    }
+    if (response.status === 404) return null;
+    const read = response.ok
+      ? TwilioMessageSchema.safeParse(await response.json().catch(() => undefined))
+      : null;
+    if (!read?.success)
+      throw new SendError(`Twilio message read failed: HTTP ${response.status}`, {
+        permanent: false,
+        uncertain: true,
+      });
+    if (!read.data.direction.startsWith('outbound')) return null;
+    return { text: read.data.body, at: new Date(Date.parse(read.data.date_created)) };
+  };
+}
