@@ -59,9 +59,12 @@ describe('the ack worker', () => {
     );
     expect(request?.form.To).toBe('+48601234567');
     expect(request?.form.From).toBe('+48221234567');
-    expect(request?.form.StatusCallback).toBe('https://switchboard.example.com/webhooks/twilio/status');
     expect(String(request?.form.Body)).toContain('Anna Kowalska');
     const conversation = await onlyConversation();
+    // Our status URL naming the ack's message (stop 34: Twilio's report names the try).
+    expect(request?.form.StatusCallback).toBe(
+      `https://switchboard.example.com/webhooks/twilio/status?m=${ackMessageId(conversation.id, 1)}`,
+    );
     expect(conversation.ack.state).toBe('sent');
     const { messages } = (await (await sb.api(`/api/conversations/${conversation.id}`)).json()) as {
       messages: Array<{ kind: string; providerMessageId: string | null }>;
