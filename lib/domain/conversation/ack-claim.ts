@@ -96,7 +96,10 @@ export function claimAck(
   const redrive =
     isRedrive(job, now, options.firstDelivery === true) && ackNoLongerNeeded(conversation, episode) === null;
   if (redrive) {
-    const { deadLetteredAt: _dead, ...rest } = job;
+    const { deadLetteredAt: _dead, sequence, ...rest } = job;
+    // A number on a failed job was left by a release before stop 34 (its event numbered after it).
+    const reserved =
+      sequence !== undefined && (job.state === 'sending' || job.state === 'pending') ? { sequence } : {};
     return {
       kind: 'claimed',
       conversation: reserveNumber(
@@ -104,6 +107,7 @@ export function claimAck(
           ...conversation,
           [slot]: {
             ...rest,
+            ...reserved,
             state: 'sending',
             attempts: 1,
             leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),

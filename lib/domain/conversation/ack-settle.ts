@@ -65,9 +65,12 @@ export function settleAck(
     retryAt: _retry,
     replaced,
     uncertain,
-    sequence: reserved,
+    sequence: kept,
     ...rest
   } = job;
+  // Its claim's number, while the job waits for its outcome. One on a settled job was left there
+  // by a release before stop 34 (its Ack keeps unknown fields) that numbered its event after it.
+  const reserved = job.state === 'sending' || job.state === 'pending' ? kept : undefined;
   if (outcome.state === 'sent') {
     // The provider reported it undelivered, or refused for the closed window, before the worker
     // got to mark it sent: that stands. (No other skip comes while it is being sent but the

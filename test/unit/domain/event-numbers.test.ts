@@ -82,4 +82,76 @@ describe("an automatic message's event number", () => {
     expect(failed.outbox.map((event) => [event.type, event.sequence]).at(-1)).toEqual(['ack.failed', 3]);
     expect(failed.eventSequence).toBe(3);
   });
+
+  // A release before stop 34 keeps the number a claim of this one reserved on the job it settles
+  // (its Ack is a loose object: `sequence` rides along in the rest) and numbers its event after
+  // the others: that number was never taken, and one taken now would come before that event.
+  function settledByPreviousRelease(claimed: Conversation, state: 'sent' | 'failed', at: Date): Conversation {
+    const job = claimed.ack;
+    if (!job) throw new Error('expected an ack');
+    const { leaseUntil: _lease, ...rest } = job;
+    const sequence = (claimed.eventSequence ?? 0) + 1;
+    return {
+      ...claimed,
+      ack:
+        state === 'sent'
+          ? { ...rest, state, sentAt: at.toISOString(), messageId: 'm' }
+          : { ...rest, state, reason: 'SEND_FAILED', deadLetteredAt: at.toISOString() },
+      eventSequence: sequence,
+      outbox: [
+        ...claimed.outbox,
+        {
+          id: `evt_previous_${state}`,
+          type: state === 'sent' ? 'ack.sent' : 'ack.failed',
+          occurredAt: at.toISOString(),
+          sequence,
+          conversationId: claimed.id,
+          data: { episode: 1 },
+        },
+      ],
+    };
+  }
+
+  it("should not give a failure reported after the previous release's worker marked the ack sent a number below that sent", () => {
+    // Prepare: claimed here (3 reserved), the second message (4), sent by the previous release's worker (5)
+    const first = received(null, 'msg_1', start);
+    const claimed = claimAck(first, 1, new Date(start.getTime() + 1_000), 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+    const second = received(claimed.conversation, 'msg_2', new Date(start.getTime() + 2_000));
+    const sent = settledByPreviousRelease(second, 'sent', new Date(start.getTime() + 3_000));
+
+    // Act: Twilio reports it undelivered
+    const failed = settleAck(sent, 1, {
+      state: 'failed',
+      reason: 'delivery-undelivered:30003',
+      at: new Date(start.getTime() + 4_000),
+    });
+
+    // Assess: the failure comes after the sent it takes back (6), never under the stale 3
+    expect(failed.outbox.map((event) => [event.type, event.sequence]).slice(-2)).toEqual([
+      ['ack.sent', 5],
+      ['ack.failed', 6],
+    ]);
+  });
+
+  it("should give a redriven ack a new number when the previous release's worker failed it, not the one it left unused", () => {
+    // Prepare: claimed here (3 reserved), the second message (4), dead-lettered by the previous release (5)
+    const first = received(null, 'msg_1', start);
+    const claimed = claimAck(first, 1, new Date(start.getTime() + 1_000), 60_000);
+    if (claimed.kind !== 'claimed') throw new Error('expected claimed');
+    const second = received(claimed.conversation, 'msg_2', new Date(start.getTime() + 2_000));
+    const deadLettered = settledByPreviousRelease(second, 'failed', new Date(start.getTime() + 3_000));
+
+    // Act: redriven from the DLQ, claimed and sent here
+    const redriveAt = new Date(start.getTime() + 5 * MINUTE);
+    const again = claimAck(deadLettered, 1, redriveAt, 60_000, 'ack', { firstDelivery: true });
+    if (again.kind !== 'claimed') throw new Error('expected claimed');
+    const sent = settleAck(again.conversation, 1, { state: 'sent', at: redriveAt, messageId: 'm' });
+
+    // Assess: the ack.sent comes after the ack.failed it follows (6), not under the stale 3
+    expect(sent.outbox.map((event) => [event.type, event.sequence]).slice(-2)).toEqual([
+      ['ack.failed', 5],
+      ['ack.sent', 6],
+    ]);
+  });
 });
