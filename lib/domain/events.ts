@@ -37,12 +37,14 @@ export const DomainEventSchema = z.looseObject({
   occurredAt: z.string(),
   /**
    * The event's place among its conversation's events: 1, 2, 3… in the order the changes were
-   * written, gapless from the first event this release (or a later one) made; the events of one
-   * write share `occurredAt`, and a delivery retried behind a newer one comes late, so consumers
-   * order by this. Each number is one event's: an automatic message's outcome (`*.sent`, announced
-   * ahead of its worker's write, or `*.skipped` / `*.failed`) carries the number its worker's claim
-   * reserved (Ack.sequence), so it may come after events numbered above it, written while it was
-   * being sent. Absent on events made by a release before stop 31.
+   * written; the events of one write share `occurredAt`, and a delivery retried behind a newer one
+   * comes late, so consumers order by this. Each number is one event's: an automatic message's
+   * outcome (`*.sent`, announced ahead of its worker's write, or `*.skipped` / `*.failed`) carries
+   * the number its worker's claim reserved (Ack.sequence), so it may come after events numbered
+   * above it, written while it was being sent or while it backed off (minutes) or waited for its
+   * channel (as long as that is switched off). Not gapless: a number this release's claim reserved
+   * for a job the previous release's worker then settled is never used (that release numbers its
+   * event anew). Absent on events made by a release before stop 31.
    */
   sequence: z.number().int().positive().optional(),
   conversationId: z.string(),
