@@ -28,7 +28,7 @@ async function claim(
   job: AckJob,
   slot: Slot,
   firstDelivery: boolean,
-): Promise<{ conversation: Conversation } | SendAckResult> {
+): Promise<{ conversation: Conversation; redriven: boolean } | SendAckResult> {
   // The events the recording write delivered without clearing them: this write removes them.
   const delivered = withoutDelivered(job.delivered);
   for (let attempt = 1; attempt <= MAX_WRITES; attempt++) {
@@ -165,7 +165,9 @@ async function claim(
     const saved = await trySave(deps.store, delivered(result.conversation), current.version);
     if (saved) {
       takeBackRedriven(deps, slot, current, saved);
-      return { conversation: saved };
+      // A redrive starts its tries again (attempts 1): send-automatic still reads a report first.
+      const was = current[slot];
+      return { conversation: saved, redriven: was !== null && deadLetteredAt(was) !== null };
     }
   }
   throw new ConcurrentUpdateError(`conversation ${job.conversationId}`);

@@ -85,10 +85,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
     );
   };
 
-  // A previous worker sent it and died before marking it (or storing it: then a claim after
-  // another's reads Twilio's report of it, reportedTry): finish its work, never resend. Its
-  // provider-id alias may be missing too: without it the statuses and echoes would not find it.
-  const again = (claimedJob?.attempts ?? 1) > 1 && claimedJob?.episode === job.episode;
+  // A previous worker sent it and died before marking it (or storing it: a claim after another's, or a
+  // redrive's, reads Twilio's report, reportedTry): finish its work, never resend; its alias too.
+  const again = ((claimedJob?.attempts ?? 1) > 1 || claimed.redriven) && claimedJob?.episode === job.episode;
   const already =
     (await deps.store.getMessage(messageId)) ??
     (again ? await reportedTry(deps, conversation, slot, messageId, claimedJob.requestedAt) : null);

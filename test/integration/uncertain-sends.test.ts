@@ -568,6 +568,47 @@ describe('uncertain sends', () => {
     expect((await conversations(sb))[0]?.ack?.state).toBe('sent');
   });
 
+  // Found by the review of stop 34: a redrive's claim starts the tries again (attempts 1), so it
+  // sent without reading Twilio's report of the try whose worker died before storing it.
+  it('should not text the acknowledgement again on a redrive when its worker died after Twilio took it and Twilio reported it only after its tries ran out', async () => {
+    // Prepare: the worker dies after Twilio took the ack, before storing it; Twilio's API then
+    // answers 503 to every try until the ack is dead-lettered, its report of the first one held back
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { maxReceiveCount: 3 });
+    const crash = injectFault(sb.backends.dynamodb, {
+      command: 'PutItemCommand',
+      when: 'before',
+      match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'ack',
+    });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    const id = (await conversations(sb))[0]?.id as string;
+    await sb.drain();
+    crash.remove();
+    expect(crash.fired).toBe(1);
+    twilio.failNext(1_000, { status: 503, code: 20503, message: 'Service Unavailable' });
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await drainThroughRetries(sb);
+    expect((await conversations(sb))[0]?.ack?.state).toBe('failed');
+
+    // Act: Twilio recovers and its report of the first try comes; ops redrive the ack DLQ
+    twilio.recover();
+    const taken = twilio.taken();
+    expect(taken).toHaveLength(1);
+    expect((await postCallback(sb, twilio.statusCallback(taken[0]?.sid as string, 'delivered'))).status).toBe(
+      200,
+    );
+    sb.clock.advance(20 * 60_000);
+    expect(await redriveDlq(sb)).toHaveLength(1);
+    await sb.drain();
+
+    // Assess: texted once, on record once with Twilio's SID, the ack sent
+    expect(twilio.taken(), 'the ack texted again').toHaveLength(1);
+    const acks = (await messagesOf(sb, id)).filter((message) => message.kind === 'ack');
+    expect(acks.map((ack) => [ack.text, ack.providerMessageId])).toEqual([[taken[0]?.body, taken[0]?.sid]]);
+    expect((await conversations(sb))[0]?.ack?.state).toBe('sent');
+  });
+
   // Found by the review of stop 26: a call from a number that takes no SMS marked the pending
   // ack spoken and dropped its uncertain try, never looked up.
   it('should record the WhatsApp acknowledgement Twilio took on an uncertain try when the customer then calls from their landline', async () => {
