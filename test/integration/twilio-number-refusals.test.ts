@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { beforeCall, pkStartsWith } from '#test/support/faults.ts';
 import { listedConversations } from '#test/support/listed.ts';
 import { runFor } from '#test/support/sweeps.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
@@ -133,6 +134,41 @@ describe('Twilio refusing an SMS for what the number is', () => {
     const [after] = await conversationsOf(sb);
     expect(after?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
     expect(metrics.total('AcksFailedAfterSend')).toBe(0);
+    expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
+    await sweepFor(sb, 26 * 60);
+    expect(sends()).toBe(1);
+  });
+
+  // Found by the review of stop 34: the worker's "sent", written after the held status was applied,
+  // overwrote the opt-out's skip (only a failure or the window's skip stood), so the ack was on
+  // record as sent, announced sent after its skip, though Twilio never delivered it.
+  it('should keep the ack skipped for the opt-out when its 21610 status comes before the worker stored its SID', async () => {
+    // Prepare: Twilio takes the ack and reports it failed, 21610, before the worker writes the alias
+    await start();
+    const early = beforeCall(
+      sb.backends.dynamodb,
+      { command: 'UpdateItemCommand', match: pkStartsWith('PMID#') },
+      async () => {
+        const status = await sb.postTwilio('status', 'status-undelivered-30007', {
+          MessageSid: twilio.taken()[0]?.sid,
+          MessageStatus: 'failed',
+          ErrorCode: '21610',
+          To: MOBILE,
+        });
+        expect(status.status).toBe(200);
+      },
+    );
+
+    // Act
+    await sb.postSms({ From: MOBILE, Body: 'Dzień dobry, gdzie jest moja paczka?' });
+    await sb.drain();
+
+    // Assess: as when the status comes after: skipped, never announced sent, the contact opted out
+    expect(early.fired).toBe(true);
+    const [after] = await conversationsOf(sb);
+    expect(after?.ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+    const types = (await sb.events()).map((event) => event.type).filter((type) => type.startsWith('ack.'));
+    expect(types).toEqual(['ack.skipped']);
     expect((await sb.runtime.store.getContact(`phone:${MOBILE}`))?.optedOut).toBe(true);
     await sweepFor(sb, 26 * 60);
     expect(sends()).toBe(1);

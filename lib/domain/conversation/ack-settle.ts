@@ -72,11 +72,12 @@ export function settleAck(
   // by a release before stop 34 (its Ack keeps unknown fields) that numbered its event after it.
   const reserved = job.state === 'sending' || job.state === 'pending' ? kept : undefined;
   if (outcome.state === 'sent') {
-    // The provider reported it undelivered, or refused for the closed window, before the worker
-    // got to mark it sent: that stands. (No other skip comes while it is being sent but the
-    // claim's for an episode that ended, which a send that did go out overrides.)
-    if (job.state === 'failed' || (job.state === 'skipped' && job.reason === 'outside-window'))
-      return conversation;
+    // The provider reported it undelivered, or refused for the closed window or the number's
+    // opt-out (Twilio's 21610 in its status), before the worker got to mark it sent: that stands.
+    // (No other skip comes while it is being sent but the claim's for an episode that ended,
+    // which a send that did go out overrides.)
+    const refused = job.reason === 'outside-window' || job.reason === 'opted-out';
+    if (job.state === 'failed' || (job.state === 'skipped' && refused)) return conversation;
     // Its SMS reported as to a number that takes none (applyDelivery): the call's greeting is the ack.
     if (job.state === 'sent' && job.reason === 'spoken-on-call') return conversation;
     // The try the provider reported failed, whose resend is due (Ack.resends): its "sent" is not this one's.
