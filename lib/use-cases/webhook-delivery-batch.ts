@@ -27,6 +27,13 @@ const SLOW_FAILURE_MS = 1_000;
 /** An attempt that ran to within this of its limit timed out; a limit this far under the budget was cut. */
 const CUT_TOLERANCE_MS = 100;
 const FIRST_ATTEMPTS_PAUSE_MS = 60_000;
+/**
+ * An endpoint whose refusals of single events (their own 4xx) took this long in all, in a run or
+ * a write, is held as failing: its later deliveries there are deferred. Such refusals are meant
+ * to be quick; one answering each event slowly would otherwise spend the sweeper's whole budget
+ * on its backlog, and the other subscriptions' deliveries on later pages would never be reached.
+ */
+const SLOW_REFUSALS_MS = 1_000;
 
 /** What one sweep run remembers across its pages. */
 export type RunState = {
@@ -38,6 +45,8 @@ export type RunState = {
   resumed: Set<string>;
   /** Until when a failing subscription's endpoint asked us to wait (its Retry-After). */
   waitUntil: Map<string, string>;
+  /** How long each subscription's endpoint took, in this run, to refuse events (their own 4xx). */
+  refusedMs: Map<string, number>;
 };
 
 /** First attempts inside a write: what they may spend. */
@@ -122,7 +131,7 @@ async function setFirstAttempts(
  * One subscription's deliveries go in the order their events happened, one at a time (within
  * this batch: a failure's backlog and newer events are not ordered across runs, docs/store.md); the
  * subscriptions are served side by side. After an attempt the endpoint failed (endpointFailed:
- * no answer, a 5xx, 429...; not an event's own 4xx), the rest of that subscription's deliveries
+ * no answer, a 5xx, 429...; not an event's own 4xx, unless such refusals took SLOW_REFUSALS_MS), the rest of that subscription's deliveries
  * in the run are counted as a failed attempt without being sent: a down endpoint costs one
  * timeout per run, not one per delivery, and its backlog backs off together. A delivery's last
  * attempt is never such a deferral: it is sent, so none fails without having been sent. After a 410 Gone the subscription is null in `subscriptions`, which a sweep run
@@ -145,6 +154,7 @@ export async function deliverAll(
   await Promise.all(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
+      let refusedMs = run?.refusedMs.get(subscriptionId) ?? 0;
       // Until when the endpoint asked us to wait (a Retry-After): nothing is sent to it before.
       let waitUntil = run?.waitUntil.get(subscriptionId) ?? held(deps, subscriptions.get(subscriptionId));
       // Left due as created: the sweeper defers them to then.
@@ -201,8 +211,13 @@ export async function deliverAll(
             if (first && !endpointFailing && elapsed >= SLOW_FAILURE_MS && !cutShort && subscription) {
               await setFirstAttempts(deps, subscriptions, subscription, { pause: true });
             }
-            // An event-specific 4xx holds back nothing else: the next delivery is sent.
-            if (endpointFailing || endpointFailed(saved)) endpointFailing = true;
+            // An event-specific 4xx holds back nothing else, unless such answers were slow.
+            if (!endpointFailing && !endpointFailed(saved)) {
+              refusedMs += elapsed;
+              run?.refusedMs.set(subscriptionId, refusedMs);
+            }
+            if (endpointFailing || endpointFailed(saved) || refusedMs >= SLOW_REFUSALS_MS)
+              endpointFailing = true;
           }
         } catch (error) {
           // A store hiccup: the delivery stays due and the next sweep tries it again.

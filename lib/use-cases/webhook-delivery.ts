@@ -58,7 +58,13 @@ export async function deliverDueWebhooks(
   const now = deps.clock.now();
   const deadline = performance.now() + budgetMs;
   const subscriptions = new Map<string, StoredWebhookSubscription | null>();
-  const run: RunState = { failing: new Set(), deadline, resumed: new Set(), waitUntil: new Map() };
+  const run: RunState = {
+    failing: new Set(),
+    deadline,
+    resumed: new Set(),
+    waitUntil: new Map(),
+    refusedMs: new Map(),
+  };
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   let due = 0;
   await forEachPage(

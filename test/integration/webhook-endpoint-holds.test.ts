@@ -125,4 +125,45 @@ describe('an endpoint that fails, and the deliveries behind the failure', () => 
     });
     expect(receiver.requests).toHaveLength(14);
   });
+  it('should reach the other subscriptions’ due deliveries though one endpoint refuses each of its own slowly', async () => {
+    // Prepare: a hostile (or broken) endpoint with a backlog of more than a sweep page (100)
+    // that answers each event 422 after 1.5 s; another subscription's one retry is due behind it.
+    await start();
+    await subscribe(['conversation.opened', 'message.received']);
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 51; i++) {
+      const sid = `SM${String(i).padStart(32, '0')}`;
+      await sb.postSms({ From: `+486012${String(i).padStart(5, '0')}`, MessageSid: sid, SmsSid: sid });
+    }
+    const other = await startWebhookReceiver({ now: () => sb.clock.now() });
+    try {
+      const created = await call('POST', '/api/webhooks', {
+        url: `${other.url}/hooks`,
+        events: ['message.received'],
+      });
+      other.secret = ((await created.json()) as { secret: string }).secret;
+      sb.clock.advance(10_000);
+      other.respondWith(503);
+      await sb.postSms({
+        From: '+48609999999',
+        MessageSid: `SM${'9'.repeat(32)}`,
+        SmsSid: `SM${'9'.repeat(32)}`,
+      });
+      receiver.fallbackStatus = 422;
+      receiver.delayMs = 1_500;
+
+      // Act: a sweep when all of them are due.
+      sb.clock.advance(60_000);
+      await sweep(sb.runtime.sweepDeps);
+
+      // Assess: the other endpoint got its retry in this run; the slow one held back its backlog
+      // after its refusals took a second (each deferral counted, as an endpoint's failure's are).
+      const retried = other.requests[0]?.headers['webhook-id'];
+      const its = other.requests.filter((request) => request.headers['webhook-id'] === retried);
+      expect(its.map((request) => request.status)).toEqual([503, 200]);
+      expect(receiver.requests.filter((request) => request.status === 422).length).toBeLessThanOrEqual(2);
+    } finally {
+      await other.stop();
+    }
+  });
 });
