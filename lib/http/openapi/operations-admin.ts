@@ -89,6 +89,7 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     auth: 'admin',
     query: WebhooksQuery,
     responses: { 200: { description: 'One page', schema: WebhookListSchema } },
+    errors: { 400: ['INVALID_CURSOR'] },
   },
   {
     method: 'get',
@@ -141,7 +142,7 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     params: { id: WebhookIdSchema },
     query: DeliveriesQuery,
     responses: { 200: { description: 'One page', schema: WebhookDeliveryPageSchema } },
-    errors: { 404: ['NOT_FOUND'] },
+    errors: { 400: ['INVALID_CURSOR'], 404: ['NOT_FOUND'] },
   },
   {
     method: 'post',
