@@ -9,8 +9,8 @@ export function webhookUrlProblem(raw: string, options: { production: boolean })
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not carry credentials';
-  // A fully qualified name ("localhost.") is the same host as without its trailing dot.
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  // A fully qualified name ("localhost.", "localhost..") is the same host without its trailing dots.
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
   const loopbackName = host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
   if (url.protocol === 'http:') {
     if (options.production || !loopbackName)

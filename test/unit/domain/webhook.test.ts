@@ -173,6 +173,9 @@ describe('endpoint URLs', () => {
     ['https://localhost./hook', true, 'private'],
     ['https://api.localhost./hook', true, 'private'],
     ['http://localhost.:8080/hook', false, null],
+    // Found at stop 34's review: more than one trailing dot was accepted at registration.
+    ['https://localhost../hook', true, 'private'],
+    ['https://api.localhost../hook', true, 'private'],
     ['https://[::ffff:0:a9fe:a9fe]/hook', true, 'private'],
     ['https://[fec0::1]/hook', true, 'private'],
     ['https://user:secret@hooks.example.com/hook', false, 'credentials'],
