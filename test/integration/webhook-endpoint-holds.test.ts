@@ -125,9 +125,13 @@ describe('an endpoint that fails, and the deliveries behind the failure', () => 
     });
     expect(receiver.requests).toHaveLength(14);
   });
-  it('should reach the other subscriptions’ due deliveries though one endpoint refuses each of its own slowly', async () => {
-    // Prepare: a hostile (or broken) endpoint with a backlog of more than a sweep page (100)
-    // that answers each event 422 after 1.5 s; another subscription's one retry is due behind it.
+
+  /**
+   * A sweep when an endpoint with a backlog of more than a sweep page (100) answers each delivery
+   * `status` after 1.5 s, and another subscription's one retry is due behind that backlog: what
+   * that other endpoint answered its delivery in all, and how many the slow one was sent.
+   */
+  async function sweepBehindSlowEndpoint(status: number): Promise<{ other: number[]; slow: number }> {
     await start();
     await subscribe(['conversation.opened', 'message.received']);
     receiver.fallbackStatus = 503;
@@ -144,26 +148,40 @@ describe('an endpoint that fails, and the deliveries behind the failure', () => 
       other.secret = ((await created.json()) as { secret: string }).secret;
       sb.clock.advance(10_000);
       other.respondWith(503);
-      await sb.postSms({
-        From: '+48609999999',
-        MessageSid: `SM${'9'.repeat(32)}`,
-        SmsSid: `SM${'9'.repeat(32)}`,
-      });
-      receiver.fallbackStatus = 422;
+      const sid = `SM${'9'.repeat(32)}`;
+      await sb.postSms({ From: '+48609999999', MessageSid: sid, SmsSid: sid });
+      receiver.fallbackStatus = status;
       receiver.delayMs = 1_500;
-
-      // Act: a sweep when all of them are due.
+      const sentBefore = receiver.requests.length;
       sb.clock.advance(60_000);
       await sweep(sb.runtime.sweepDeps);
-
-      // Assess: the other endpoint got its retry in this run; the slow one held back its backlog
-      // after its refusals took a second (each deferral counted, as an endpoint's failure's are).
       const retried = other.requests[0]?.headers['webhook-id'];
       const its = other.requests.filter((request) => request.headers['webhook-id'] === retried);
-      expect(its.map((request) => request.status)).toEqual([503, 200]);
-      expect(receiver.requests.filter((request) => request.status === 422).length).toBeLessThanOrEqual(2);
+      return { other: its.map((request) => request.status), slow: receiver.requests.length - sentBefore };
     } finally {
       await other.stop();
     }
+  }
+
+  it('should reach the other subscriptions’ due deliveries though one endpoint refuses each of its own slowly', async () => {
+    // Act: the slow endpoint answers each event 422 (a hostile or broken endpoint).
+    const { other, slow } = await sweepBehindSlowEndpoint(422);
+
+    // Assess: the other endpoint got its retry in this run; the slow one's backlog was held back
+    // after its refusals took a second (each deferral counted, as an endpoint's failure's are).
+    expect(other).toEqual([503, 200]);
+    expect(slow).toBeLessThanOrEqual(2);
+  });
+
+  // Still open (found at stop 34's review, older than this session): an endpoint that ACCEPTS
+  // each delivery slowly takes the sweep's whole webhook budget with its backlog on the first
+  // page (one subscription's deliveries go one at a time, a page waits for all of them), so other
+  // subscriptions' due deliveries on later pages wait until that backlog has drained.
+  it.fails('should reach the other subscriptions’ due deliveries though one endpoint accepts each of its own slowly', async () => {
+    // Act
+    const { other } = await sweepBehindSlowEndpoint(200);
+
+    // Assess
+    expect(other).toEqual([503, 200]);
   });
 });
