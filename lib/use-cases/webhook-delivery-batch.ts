@@ -47,6 +47,12 @@ export type RunState = {
   waitUntil: Map<string, string>;
   /** How long each subscription's endpoint took, in this run, to refuse events (their own 4xx). */
   refusedMs: Map<string, number>;
+  /** What one subscription's attempts may take in a pass over the due pages (its time share). */
+  shareMs: number;
+  /** How long each subscription's attempts took in this pass. */
+  sentMs: Map<string, number>;
+  /** Subscriptions that used their share in this pass: their other due deliveries wait, untouched. */
+  paused: Set<string>;
 };
 
 /** First attempts inside a write: what they may spend. */
@@ -135,7 +141,9 @@ async function setFirstAttempts(
  * in the run are counted as a failed attempt without being sent: a down endpoint costs one
  * timeout per run, not one per delivery, and its backlog backs off together. A delivery's last
  * attempt is never such a deferral: it is sent, so none fails without having been sent. After a 410 Gone the subscription is null in `subscriptions`, which a sweep run
- * keeps across its pages: its other deliveries are abandoned, never sent.
+ * keeps across its pages: its other deliveries are abandoned, never sent. In a sweep run, a
+ * subscription whose attempts took its share (`run.shareMs`, accepted or not) is paused for the
+ * rest of the pass: its later deliveries are left due untouched, and the run moves on.
  */
 export async function deliverAll(
   deps: WebhookDeliveryDeps,
@@ -155,6 +163,7 @@ export async function deliverAll(
     [...bySubscription].map(async ([subscriptionId, batch]) => {
       let endpointFailing = run?.failing.has(subscriptionId) ?? false;
       let refusedMs = run?.refusedMs.get(subscriptionId) ?? 0;
+      let sentMs = run?.sentMs.get(subscriptionId) ?? 0;
       // Until when the endpoint asked us to wait (a Retry-After): nothing is sent to it before.
       let waitUntil = run?.waitUntil.get(subscriptionId) ?? held(deps, subscriptions.get(subscriptionId));
       // Left due as created: the sweeper defers them to then.
@@ -162,6 +171,12 @@ export async function deliverAll(
       if (waitUntil) endpointFailing = true;
       for (const delivery of batch.toSorted(inTheirOrder)) {
         if (run && performance.now() >= run.deadline) return;
+        // Its share used: the rest stay due as they are (not tried, no attempt counted), so the
+        // other subscriptions' due deliveries on later pages are reached in this run too.
+        if (run && !endpointFailing && (run.paused.has(subscriptionId) || sentMs >= run.shareMs)) {
+          run.paused.add(subscriptionId);
+          return;
+        }
         let timeoutMs: number | undefined;
         if (first && !endpointFailing) {
           // Left as created, due at once: the sweeper's next run sends them (or defers them
@@ -183,6 +198,8 @@ export async function deliverAll(
             const attempted = await attemptDelivery(deps, delivery, subscription, timeoutMs);
             saved = attempted.saved;
             waitUntil = attempted.waitUntil;
+            sentMs += performance.now() - startedAt;
+            run?.sentMs.set(subscriptionId, sentMs);
             if (waitUntil && subscription) await hold(deps, subscriptions, subscription, waitUntil, run);
           }
           if (!saved) continue;

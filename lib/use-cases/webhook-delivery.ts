@@ -45,10 +45,21 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
 }
 
 /**
+ * What share of a run's budget one subscription's attempts may take in a pass over the due pages.
+ * One endpoint taking each delivery slowly (accepting it after seconds) would otherwise spend the
+ * whole budget on its backlog, a page waiting for all of it, and the other subscriptions' due
+ * deliveries on later pages would wait until that backlog drained.
+ */
+const SHARE_OF_BUDGET = 1 / 5;
+
+/**
  * Sends the deliveries whose next attempt is due (found with Queries on the sparse due index),
  * page after page until none is due or `budgetMs` has passed: after an endpoint's outage its
  * backlog comes due at the pace it was deferred, far more than one page a minute. An endpoint
- * that fails once is not tried again in the same run (its later deliveries are deferred).
+ * that fails once is not tried again in the same run (its later deliveries are deferred). One
+ * whose attempts took its share of the budget is paused for the rest of the pass (its other
+ * deliveries stay due, untouched); when the pages end with time left, a new pass from the first
+ * page gives each paused one a new share, so a lone slow endpoint still has the whole budget.
  */
 export async function deliverDueWebhooks(
   deps: WebhookDeliveryDeps,
@@ -64,24 +75,31 @@ export async function deliverDueWebhooks(
     resumed: new Set(),
     waitUntil: new Map(),
     refusedMs: new Map(),
+    shareMs: budgetMs * SHARE_OF_BUDGET,
+    sentMs: new Map(),
+    paused: new Set(),
   };
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
-  let due = 0;
-  await forEachPage(
-    (cursor) => deps.webhooks.dueDeliveries(now, pageSize, cursor),
-    async (deliveries) => {
-      due += deliveries.length;
-      for (const id of new Set(deliveries.map((delivery) => delivery.subscriptionId))) {
-        if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
-      }
-      const pageResult = await deliverAll(deps, deliveries, subscriptions, { run });
-      result.delivered += pageResult.delivered;
-      result.retrying += pageResult.retrying;
-      result.failed += pageResult.failed;
-    },
-    deadline,
-  );
-  if (due > 0) deps.log.info('webhook deliveries swept', { due, ...result });
+  const due = new Set<string>();
+  do {
+    run.paused.clear();
+    run.sentMs.clear();
+    await forEachPage(
+      (cursor) => deps.webhooks.dueDeliveries(now, pageSize, cursor),
+      async (deliveries) => {
+        for (const delivery of deliveries) due.add(delivery.id);
+        for (const id of new Set(deliveries.map((delivery) => delivery.subscriptionId))) {
+          if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
+        }
+        const pageResult = await deliverAll(deps, deliveries, subscriptions, { run });
+        result.delivered += pageResult.delivered;
+        result.retrying += pageResult.retrying;
+        result.failed += pageResult.failed;
+      },
+      deadline,
+    );
+  } while (run.paused.size > 0 && performance.now() < deadline);
+  if (due.size > 0) deps.log.info('webhook deliveries swept', { due: due.size, ...result });
   return result;
 }
 
