@@ -240,4 +240,30 @@ describe('an endpoint that fails, and the deliveries behind the failure', () => 
       expect(types).toEqual(['conversation.opened', 'message.received']);
     }
   });
+
+  it('should spend the whole run on one endpoint slow to accept when no other subscription has deliveries due', async () => {
+    // Prepare: a backlog of 12 deliveries (6 conversations) to one endpoint, which then takes
+    // each after 1.5 s.
+    await start();
+    const id = await subscribe(['conversation.opened', 'message.received']);
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 6; i++) {
+      const sid = `SM${String(i).padStart(32, '0')}`;
+      await sb.postSms({ From: `+486012${String(i).padStart(5, '0')}`, MessageSid: sid, SmsSid: sid });
+    }
+    receiver.fallbackStatus = 200;
+    receiver.delayMs = 1_500;
+    const sentBefore = receiver.requests.length;
+    sb.clock.advance(60_000);
+
+    // Act
+    await sweep(sb.runtime.sweepDeps);
+
+    // Assess: its share used, it got a new one each time the pages ended with time left: the
+    // sweeper's 5 s went on it (deliveries started up to its end), not only its 1 s share.
+    const sent = receiver.requests.length - sentBefore;
+    expect(sent).toBeGreaterThanOrEqual(3);
+    const delivered = (await deliveries(id)).filter((delivery) => delivery.state === 'delivered');
+    expect(delivered).toHaveLength(sent);
+  });
 });
