@@ -1,21 +1,9 @@
 // A message Twilio took, read back by its SID (Twilio's Message resource).
 
-import { z } from 'zod';
 import { noAnswerError } from '#lib/channels/http-retry.ts';
 import type { ChannelSender } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
-
-/** The fields of Twilio's Message resource read here; the rest passes through. */
-const TwilioMessageSchema = z.looseObject({
-  sid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
-  body: z
-    .string()
-    .nullable()
-    .transform((body) => body ?? ''),
-  direction: z.string(),
-  // RFC 2822, which Date.parse reads.
-  date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
-});
+import { TwilioMessageResourceSchema } from './schema.ts';
 
 /**
  * ChannelSender.fetchSent for Twilio: GET Messages/{sid}.json; null when Twilio has no such
@@ -47,7 +35,7 @@ export function fetchSentOf(options: {
     }
     if (response.status === 404) return null;
     const read = response.ok
-      ? TwilioMessageSchema.safeParse(await response.json().catch(() => undefined))
+      ? TwilioMessageResourceSchema.safeParse(await response.json().catch(() => undefined))
       : null;
     if (!read?.success)
       throw new SendError(`Twilio message read failed: HTTP ${response.status}`, {

@@ -130,3 +130,18 @@ export type TwilioMessagingPayload = z.output<typeof TwilioMessagingSchema>;
 export function parseTwilioMessaging(body: string | TwilioFormParams): TwilioMessagingPayload {
   return parseTwilioPayload(TwilioMessagingSchema, 'messaging', body);
 }
+
+/**
+ * A message of Twilio's Message resource as we read it back (a lookup's list page, a read by SID):
+ * the fields read here; the rest passes through.
+ */
+export const TwilioMessageResourceSchema = z.looseObject({
+  sid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
+  body: z
+    .string()
+    .nullable()
+    .transform((body) => body ?? ''),
+  direction: z.string(),
+  // RFC 2822 ("Thu, 26 Nov 2026 11:43:00 +0000"), which Date.parse reads.
+  date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
+});

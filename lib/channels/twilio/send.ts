@@ -11,6 +11,7 @@ import { phoneNumberOf } from '#lib/domain/contact.ts';
 import type { ChannelSender, OutboundText, SendReceipt } from '#lib/ports/channel-sender.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import { fetchSentOf } from './fetch-sent.ts';
+import { TwilioMessageResourceSchema } from './schema.ts';
 import { statusCallbackOf } from './status-url.ts';
 
 export type TwilioSenderOptions = {
@@ -100,15 +101,7 @@ const LOOKUP_SKEW_MS = 5_000;
 /** The fields of Twilio's Messages list page a lookup reads; the rest passes through. */
 const TwilioMessagePageSchema = z.object({
   messages: z.array(
-    z.looseObject({
-      sid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
-      body: z
-        .string()
-        .nullable()
-        .transform((body) => body ?? ''),
-      direction: z.string(),
-      // RFC 2822 ("Thu, 26 Nov 2026 11:43:00 +0000"), which Date.parse reads.
-      date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
+    TwilioMessageResourceSchema.extend({
       status: z.string(),
       messaging_service_sid: z.string().nullable().optional(),
     }),
