@@ -165,20 +165,20 @@ export async function applyDelivery(
   return { kind: 'applied' };
 }
 
-/**
- * No more acks or late notices to the address our message went to (a permanent bounce, a
- * complaint): the contact is opted out for that reason, as by STOP, at the report's time
- * (setConsent: the latest word wins, a redelivery applies again and changes nothing; a bounce
- * never replaces a complaint), and the conversation's pending ones are ended
- * (consentFromElsewhere: no write when nothing changes). An agent may still reply by hand: the
- * customer wrote to us, and a person's answer is what they asked for.
- */
 /** Why a report stops automatic messages: SES's bounce or complaint, or Twilio's STOP list (21610). */
 function optOutReasonOf(update: DeliveryUpdate): OptOutReason {
   if (update.stopAutomatic === 'bounced') return 'bounce';
   return update.stopAutomatic === 'complained' ? 'complaint' : 'stop';
 }
 
+/**
+ * No more acks or late notices to the address our message went to (a permanent bounce, a
+ * complaint, Twilio's 21610): the contact is opted out for that reason, as by STOP, at `at`
+ * (setConsent: the latest word wins, a redelivery applies again and changes nothing; a bounce
+ * never replaces a complaint), and the pending ones of the message's conversation and of the
+ * customer's open one are ended (consentFromElsewhere: no write when nothing changes). An agent may still reply by hand: the
+ * customer wrote to us, and a person's answer is what they asked for.
+ */
 async function stopAutomatic(
   deps: Pick<UpdateDeps, 'store' | 'clock'>,
   message: Message,
