@@ -90,12 +90,9 @@ export async function lookUpOwed(
   // Due at once (its job had failed), asked before a report-only provider's (Meta's) echo or
   // status could come: it waits for it (settleReported), as a pending try waits UNCERTAIN_WAIT_MS.
   const reportDue = Date.parse(uncertain?.at ?? '') + UNCERTAIN_WAIT_MS;
-  if (
-    !sent &&
-    uncertain &&
-    reportDue > now.getTime() &&
-    reportsOnly(deps, conversation, uncertain, messageId)
-  ) {
+  const reportAwaited =
+    !sent && uncertain && reportDue > now.getTime() && reportsOnly(deps, conversation, uncertain, messageId);
+  if (reportAwaited) {
     const next = settleLookUp(conversation, owed, {
       state: 'pending',
       retryAt: new Date(reportDue),
