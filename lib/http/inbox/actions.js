@@ -248,6 +248,11 @@ async function reopenShown() {
       : () => t('refusal.network', { what: t('refusal.notReopened') });
     return shown ? showReplyError(text) : setStatus(() => t('status.about', { who, text: text() }));
   }
+  // Open again now: Resolve is offered before the page reads it back (as resolving disables it).
+  if (shown) {
+    $('reopen').hidden = true;
+    $('resolve').disabled = false;
+  }
   setStatus(shown ? () => t('reopen.done') : () => t('reopen.doneWith', { who }), { passes: true });
   await afterChange();
 }
