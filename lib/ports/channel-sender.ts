@@ -38,6 +38,9 @@ export type OutboundText = {
 
 export type SendReceipt = { providerMessageId: string | null; status: string };
 
+/** A sent message read back from its provider (ChannelSender.fetchSent). */
+export type SentRead = { text: string; at: Date; channel: Channel; to?: string; from: string | null };
+
 /** Sends text to a customer on one channel; throws SendError (permanent or not). */
 export interface ChannelSender {
   send(message: OutboundText): Promise<SendReceipt>;
@@ -54,11 +57,12 @@ export interface ChannelSender {
   /**
    * A message the provider reported taking under our id (Twilio's status callback, its URL
    * naming our `idempotencyKey`: ConversationStore.reportedSend) read back by its provider id:
-   * its text and when it was created; null when the provider has no such message of ours. For a
-   * try its worker did not store (it died first): reported-try.ts. Throws (SendError) when it
-   * cannot tell.
+   * its text, when it was created, and where it went as the provider says (its channel, `to`,
+   * and `from` when known): the customer's address then, which may not be the route's now; null
+   * when the provider has no such message of ours. For a try its worker did not store (it died
+   * first): reported-try.ts. Throws (SendError) when it cannot tell.
    */
-  fetchSent?(providerMessageId: string): Promise<{ text: string; at: Date } | null>;
+  fetchSent?(providerMessageId: string): Promise<SentRead | null>;
   /**
    * The provider reports each message it took by webhook, naming our `idempotencyKey` (Meta:
    * Messenger's and Instagram's echo `metadata`, WhatsApp's status `biz_opaque_callback_data`):

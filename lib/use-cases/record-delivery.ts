@@ -17,7 +17,7 @@ export async function recordDelivery(deps: UpdateDeps, update: DeliveryUpdate): 
   const message = await deps.store.findByProviderId(update.provider, update.providerMessageId);
   if (message) return applyDelivery(deps, message, update, true);
   if (await deps.store.holdDelivery(update, HELD_DELIVERY_SECONDS, deps.clock.now())) {
-    // Named by our send's tag (WhatsApp's biz_opaque_callback_data): the provider took it. Noted
+    // Named by our send's tag (WhatsApp's biz_opaque_callback_data, Twilio's ?m=): the provider took it. Noted
     // for a try whose answer was lost (findUncertainSend), and that try settled now where it waits
     // for its lookup (settleReported); its status waits here for the alias, written then.
     if (update.ourMessageId) {

@@ -21,7 +21,7 @@ import { lookUpEnded, lookUpTarget, switchedOffWait, viaOf } from './ack-lookups
 import { trySave, updateConversation } from './conversation-writes.ts';
 import { applyDelivery } from './record-updates.ts';
 import { windowClosed } from './reply-window.ts';
-import { reportedTry } from './reported-try.ts';
+import { earlierTry, reportUnread } from './reported-try.ts';
 import { claim } from './send-ack-claim.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
 import { announce, statedPromise, withoutAnnouncedCopies } from './send-ack-settle.ts';
@@ -88,9 +88,9 @@ async function sendAutomatic(deps: SendAckDeps, job: AckJob, receiveCount: numbe
   // A previous worker sent it and died before marking it (or storing it: a claim after another's, or a
   // redrive's, reads Twilio's report, reportedTry): finish its work, never resend; its alias too.
   const again = ((claimedJob?.attempts ?? 1) > 1 || claimed.redriven) && claimedJob?.episode === job.episode;
-  const already =
-    (await deps.store.getMessage(messageId)) ??
-    (again ? await reportedTry(deps, conversation, slot, messageId, claimedJob.requestedAt) : null);
+  const already = await earlierTry(deps, conversation, slot, messageId, again && claimedJob.requestedAt);
+  if (already && 'unknown' in already)
+    return reportUnread(deps, conversation, slot, receiveCount, settle, already);
   if (already) {
     if (already.providerMessageId) {
       const early = await deps.store.putProviderAlias(already.provider, already.providerMessageId, messageId);

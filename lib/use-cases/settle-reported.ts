@@ -1,4 +1,5 @@
-// Meta's report of one of our sends whose answer was lost, settling that try when it arrives.
+// A provider's report of one of our sends whose answer was lost (Meta's echo or tagged status,
+// Twilio's status callback naming our message), settling that try when it arrives.
 
 import { mayBeAlias } from '#lib/domain/contact.ts';
 import {

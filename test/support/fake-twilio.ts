@@ -45,6 +45,12 @@ export type FakeTwilio = {
   /** The outage is over: the failures still scripted by failNext are dropped. */
   recover(): void;
   /**
+   * While set, every read of the Messages API (its list, one message by SID) is answered with
+   * this status and Twilio's error JSON (code 20000 + status), as during an API outage; sends
+   * are not affected. Null: reads answer again.
+   */
+  failReads(status: number | null): void;
+  /**
    * The clock the messages it creates are stamped by (`date_created`, to the whole second as
    * Twilio's): the test's, so that a lookup's date filter is exercised (startTestSwitchboardThroughTwilio
    * sets its switchboard's). The real time until then.
@@ -195,6 +201,7 @@ export async function startFakeTwilio(
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const requests: RecordedRequest[] = [];
   const script: FakeFailure[] = [];
+  let readFailure: number | null = null;
   // The messages it took, newest first, as its Messages list reads them.
   const sent: Array<ReturnType<typeof messageJson>> = [];
   // SID → the StatusCallback URL sent with the message.
@@ -220,6 +227,8 @@ export async function startFakeTwilio(
       });
     }
     const url = new URL(path, 'http://fake');
+    if (request.method === 'GET' && readFailure !== null)
+      return sendJson(response, readFailure, twilioError(readFailure, 20000 + readFailure, 'Unavailable'));
     const match = MESSAGES_PATH.exec(url.pathname);
     if (request.method === 'GET' && match?.[1] === accountSid) return sendJson(response, 200, listPage(url));
     // Twilio's Message resource, fetched by its SID.
@@ -316,6 +325,9 @@ export async function startFakeTwilio(
     },
     recover() {
       script.length = 0;
+    },
+    failReads(status) {
+      readFailure = status;
     },
     useClock(next) {
       clock = next;

@@ -6,7 +6,8 @@ import { SendError } from '#lib/ports/errors.ts';
 import { TwilioMessageResourceSchema } from './schema.ts';
 
 /**
- * ChannelSender.fetchSent for Twilio: GET Messages/{sid}.json; null when Twilio has no such
+ * ChannelSender.fetchSent for Twilio: GET Messages/{sid}.json (its text, when, and where it went:
+ * WhatsApp by its `whatsapp:` address, else SMS, MMS by an MM SID); null when Twilio has no such
  * outbound message (404), SendError when it cannot tell (no answer, 5xx, a page we cannot read).
  */
 export function fetchSentOf(options: {
@@ -42,7 +43,15 @@ export function fetchSentOf(options: {
         permanent: false,
         uncertain: true,
       });
-    if (!read.data.direction.startsWith('outbound')) return null;
-    return { text: read.data.body, at: new Date(Date.parse(read.data.date_created)) };
+    const { direction, body, date_created, to, from, sid } = read.data;
+    if (!direction.startsWith('outbound')) return null;
+    const channel = to?.startsWith('whatsapp:') ? 'whatsapp' : sid.startsWith('MM') ? 'mms' : 'sms';
+    return {
+      text: body,
+      at: new Date(Date.parse(date_created)),
+      channel,
+      ...(to ? { to } : {}),
+      from: from ?? null,
+    };
   };
 }

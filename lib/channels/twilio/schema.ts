@@ -142,6 +142,10 @@ export const TwilioMessageResourceSchema = z.looseObject({
     .nullable()
     .transform((body) => body ?? ''),
   direction: z.string(),
+  // Where it went, as Twilio says (`whatsapp:+…` on WhatsApp); `from` is null while a Messaging
+  // Service has not picked its sender yet.
+  to: z.string().max(320).optional(),
+  from: z.string().max(320).nullable().optional(),
   // RFC 2822 ("Thu, 26 Nov 2026 11:43:00 +0000"), which Date.parse reads.
   date_created: z.string().refine((date) => !Number.isNaN(Date.parse(date))),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { phoneContactKey } from '#lib/domain/contact.ts';
 import type { DeliveryStatus, InboundEvent } from '#lib/domain/message.ts';
 import { parseTwilioPayload, type TwilioFormParams, twilioSid } from './schema.ts';
 import { TWILIO_OUTSIDE_WINDOW } from './send.ts';
@@ -95,6 +96,10 @@ export function normalizeTwilioStatus(
   // Refused for its STOP (a Messaging Service reports its refusal here, after taking the send).
   const optedOut =
     (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_UNSUBSCRIBED;
+  // Whom our named send went to (SMS, MMS, WhatsApp alike: a number): finds the conversation of a
+  // try whose answer was lost, settled now (settleReported), not at its next try.
+  const to = payload.To?.replace(/^whatsapp:/, '');
+  const contactKey = payload.ourMessageId && to && /^\+\d{6,15}$/.test(to) ? phoneContactKey(to) : undefined;
   return [
     {
       type: 'delivery',
@@ -109,6 +114,7 @@ export function normalizeTwilioStatus(
         ...(optedOut ? { optedOut } : {}),
         // Noted for the lookup of a try its worker did not store (recordDelivery, reported-try.ts).
         ...(payload.ourMessageId ? { ourMessageId: payload.ourMessageId } : {}),
+        ...(contactKey ? { contactKey } : {}),
         at: now.toISOString(),
       },
     },

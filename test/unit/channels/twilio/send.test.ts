@@ -392,7 +392,7 @@ describe('the StatusCallback naming our message, and a message read back by its 
     ]);
   });
 
-  it('should read back a message Twilio took by its SID, and answer null for one it has not', async () => {
+  it('should read back a message Twilio took by its SID (where it went, as Twilio says), and answer null for one it has not', async () => {
     // Prepare
     const twilioSender = sender();
     const receipt = await twilioSender.send(SMS);
@@ -404,6 +404,7 @@ describe('the StatusCallback naming our message, and a message read back by its 
     // Assess
     expect(read?.text).toBe(SMS.text);
     expect(read?.at).toBeInstanceOf(Date);
+    expect(read).toMatchObject({ channel: 'sms', to: SMS.to, from: SMS.from });
     expect(unknown).toBeNull();
   });
 

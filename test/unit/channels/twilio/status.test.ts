@@ -266,4 +266,24 @@ describe('our message id in the status callback URL', () => {
     expect(tagged?.type === 'delivery' && tagged.update.ourMessageId).toBe('msg_01');
     expect(untagged?.type === 'delivery' && 'ourMessageId' in untagged.update).toBe(false);
   });
+
+  it('should name the customer of a callback that names our message (its To number, WhatsApp too), and no one for one without our id or a number', () => {
+    // Prepare
+    const sms = twilioFixture('status-delivered');
+    const whatsapp = twilioFixture('status-delivered');
+    whatsapp.set('To', 'whatsapp:+48601234567');
+    const noNumber = twilioFixture('status-delivered');
+    noNumber.delete('To');
+
+    // Act
+    const keys = [
+      normalizeTwilioStatus(parseTwilioStatus(sms.toString(), 'msg_01'), NOW),
+      normalizeTwilioStatus(parseTwilioStatus(whatsapp.toString(), 'msg_01'), NOW),
+      normalizeTwilioStatus(parseTwilioStatus(sms.toString()), NOW),
+      normalizeTwilioStatus(parseTwilioStatus(noNumber.toString(), 'msg_01'), NOW),
+    ].map(([event]) => (event?.type === 'delivery' ? event.update.contactKey : 'none'));
+
+    // Assess
+    expect(keys).toEqual(['phone:+48601234567', 'phone:+48601234567', undefined, undefined]);
+  });
 });
