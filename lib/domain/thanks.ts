@@ -52,6 +52,18 @@ function withoutCourtesies(text: string, { before, after }: Vocabulary): string 
 const CLOSING_EMOJI =
   /^(?:\p{Emoji_Modifier}|\u{FE0F}|\u{200D}|[👍🙏🙂😊😀😃😄😁🤗❤♥💙💚💛🧡💜👌🌹💐]|\s)+$/u;
 
+// Faces and signs that say the opposite of thanks, or say it through the teeth ("Dzięki 😡",
+// "Thanks 🙄", "dzięki... 😤"): fold drops every emoji, so they are looked for before it, and a
+// person reads such a message. The warm ones (🙏 😊 👍 ❤️ 😉 🥰 …) still close a conversation.
+const SOUR_EMOJI = /[😡😠🤬😤🙄😒😑😐😕🙁☹😞😔😟😢😭😩😫😖😣😓😥😰🤨😏🙃🤦🤷👎💩🖕😾😿🤮🤢🥱😬💔🤡]/u;
+// The same said with punctuation: ":(", ":-(", ":/", ":'(", ":|", and the Russian-style "((".
+const SOUR_EMOTICON = /(?:^|\s)[:;=]'?-?[(/\\|[]+(?=\s|$)|\({2,}\s*$/u;
+
+/** Whether thanks come with a sour face, which takes the thanks back. */
+function sour(text: string): boolean {
+  return SOUR_EMOJI.test(text) || SOUR_EMOTICON.test(text);
+}
+
 function fold(text: string): string {
   return withoutDiacritics(text.toLocaleLowerCase('pl'))
     .replace(/[^\p{L}\p{N}\s]/gu, ' ')
@@ -76,10 +88,15 @@ const SENT_FROM =
 // A signature below "-- " (RFC 3676) that is only a signature: a few lines, no question.
 const MAX_SIGNATURE_LINES = 6;
 
-/** The text without what the mail program or phone signed it with: the "-- " block, "Sent from my iPhone". */
-function withoutMailSignature(text: string): string {
+/**
+ * The text without what the mail program or phone signed it with: a mail's "-- " block (RFC 3676:
+ * dash, dash, space, the line alone), "Sent from my iPhone". A text or chat message has no
+ * signature block: what follows a bare "--" there is the customer's own ("Dziękuję\n--\nProszę o
+ * zwrot pieniędzy"), as is what follows a mail's bare "--", which RFC 3676 does not delimit.
+ */
+function withoutMailSignature(text: string, mail: boolean): string {
   let lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const delimiter = lines.findIndex((line) => line.trim() === '--');
+  const delimiter = mail ? lines.indexOf('-- ') : -1;
   if (delimiter > 0) {
     const block = lines.slice(delimiter + 1).filter((line) => line.trim() !== '');
     if (block.length <= MAX_SIGNATURE_LINES && !block.some((line) => line.includes('?')))
@@ -93,12 +110,18 @@ function withoutMailSignature(text: string): string {
 /**
  * Whether a message's whole text only says thanks (or is only a closing emoji such as 👍 or 🙏),
  * perhaps signed with the sender's own name (`senderName`, as the provider gives it), as mail is,
- * or by their phone or mail program ("Sent from my iPhone", a short "-- " signature block).
+ * or by their phone or mail program ("Sent from my iPhone", and in a mail (`mail`) a short "-- "
+ * signature block). Never with a sour face ("Dzięki 😡", "Thanks 🙄", "Thanks :/").
  */
-export function onlyThanks(text: string, mediaCount = 0, senderName?: string | null): boolean {
+export function onlyThanks(
+  text: string,
+  mediaCount = 0,
+  senderName?: string | null,
+  { mail = false }: { mail?: boolean } = {},
+): boolean {
   if (mediaCount > 0) return false;
-  const trimmed = withoutMailSignature(text).trim();
-  if (trimmed === '' || trimmed.length > 80) return false;
+  const trimmed = withoutMailSignature(text, mail).trim();
+  if (trimmed === '' || trimmed.length > 80 || sour(trimmed)) return false;
   // A question mark asks something ("Dziękuję?" after an answer that did not answer); in Greek
   // it is ";" (U+037E, or the semicolon it folds to: "Ευχαριστώ;"), never a ";)" in Latin text.
   if (/[?？¿❓❔\u037E]/u.test(trimmed) || (/\p{Script=Greek}/u.test(trimmed) && trimmed.includes(';')))
@@ -160,7 +183,9 @@ export function markThanks(message: InboundMessage): InboundMessage {
       !isSignatureImage(media) &&
       (media.outlookBundle !== true || media.bundledFiles === true),
   ).length;
-  return onlyThanks(message.text, attached, message.contactName) && subjectAddsNothing(message.email?.subject)
+  const mail = message.channel === 'email';
+  return onlyThanks(message.text, attached, message.contactName, { mail }) &&
+    subjectAddsNothing(message.email?.subject)
     ? { ...message, noAckReason: 'thanks' }
     : message;
 }

@@ -168,9 +168,55 @@ describe('onlyThanks', () => {
     'Dzięki\n\nWysłane z mojego Galaxy',
     'Thanks!\n\nSent from my iPhone',
     'Dziękuję\n\n-- \nJan Nowak\ntel. 600 100 200',
-    'Thank you\n--\nJohn Smith\nAcme Ltd\n+44 20 7946 0000',
+    'Thank you\n-- \nJohn Smith\nAcme Ltd\n+44 20 7946 0000',
     'Thanks\n\nGet Outlook for Android',
-  ])('should read %j, signed by the mail program or phone, as only thanks', (text) => {
+  ])('should read %j, a mail signed by the mail program or phone, as only thanks', (text) => {
+    expect(onlyThanks(text, 0, null, { mail: true })).toBe(true);
+  });
+
+  // Found by the thanks-edges review: "-- " (dash dash space, RFC 3676) starts a mail's signature,
+  // and only a mail's. A text or a chat message has none: what follows a bare "--" there is the
+  // customer's ("Proszę o zwrot pieniędzy" was dropped as a signature, the thanks then resolved).
+  it.each([
+    'Dziękuję\n--\nProszę o zwrot pieniędzy',
+    'Dziękuję\n-- \nProszę o zwrot pieniędzy',
+    'Thanks\n--\nJohn',
+  ])('should read the chat message %j as more than thanks', (text) => {
+    expect(onlyThanks(text)).toBe(false);
+  });
+
+  it('should read a request after a bare "--" in a mail as more than thanks', () => {
+    expect(onlyThanks('Dziękuję\n--\nProszę o zwrot pieniędzy', 0, null, { mail: true })).toBe(false);
+  });
+
+  // Found by the thanks-edges review: the emoji were dropped before matching, so "Dzięki 😡" was
+  // thanks, and resolved the conversation. An angry, eye-rolling or disappointed one says the
+  // opposite of thanks: a person reads it. A warm one (🙏 😊 👍 ❤️) still closes.
+  it.each([
+    'Dzięki 😡',
+    'Thanks 🙄',
+    'dzięki... 😤',
+    'Dziękuję bardzo 👎',
+    'Super, dzięki 🤬',
+    'Thanks a lot 😒',
+    'Dzięki 🙃',
+    'Dziękuję 😢',
+    '😡',
+    'Dzięki :(',
+    'Thanks :/',
+  ])('should read %j, thanks with a sour face, as more than thanks', (text) => {
+    expect(onlyThanks(text)).toBe(false);
+  });
+
+  it.each([
+    'Dzięki 🙏',
+    'Dziękuję 😊',
+    'Thanks 👍🏻',
+    'Dziękuję ❤️',
+    'Dzięki wielkie 😀🙏',
+    'Thank you 🥰',
+    'Dziękuję 😉',
+  ])('should still read %j, thanks with a warm face, as only thanks', (text) => {
     expect(onlyThanks(text)).toBe(true);
   });
 
@@ -179,7 +225,7 @@ describe('onlyThanks', () => {
     'Dziękuję\n\nWysłane z iPhone’a. Kiedy dostanę zwrot?',
     'Dziękuję\n-- \n1\n2\n3\n4\n5\n6\n7',
   ])('should not take %j for a signed thanks', (text) => {
-    expect(onlyThanks(text)).toBe(false);
+    expect(onlyThanks(text, 0, null, { mail: true })).toBe(false);
   });
 
   it('should not take another name than the sender’s for a signature', () => {
@@ -204,6 +250,17 @@ describe('markThanks', () => {
   ])('should leave %s as it is', (_name, patch) => {
     const message = { ...MESSAGE, ...patch };
     expect(markThanks(message)).toBe(message);
+  });
+
+  it.each([
+    ['sms', 'Dziękuję\n--\nProszę o zwrot pieniędzy', undefined],
+    ['whatsapp', 'Dziękuję\n-- \nJan', undefined],
+    ['messenger', 'Dziękuję\n--\nProszę o zwrot pieniędzy', undefined],
+    ['email', 'Dziękuję\n-- \nJan Nowak\ntel. 600 100 200', 'thanks'],
+    ['email', 'Dziękuję\n--\nProszę o zwrot pieniędzy', undefined],
+  ] as const)('should read a signature block only in a mail (%s: %j)', (channel, text, reason) => {
+    const email = channel === 'email' ? { email: { subject: '', references: [] } } : {};
+    expect(markThanks({ ...MESSAGE, channel, text, ...email }).noAckReason).toBe(reason);
   });
 
   it.each([
