@@ -81,6 +81,6 @@ export { automaticChannelOf, ReplyRouteSchema, routeOf, sendChannelOf } from './
 export type { Conversation } from './conversation/schema.ts';
 export { ConversationSchema, MAX_EPISODE_MESSAGE_IDS } from './conversation/schema.ts';
 export { nextSweepAt } from './conversation/sweep.ts';
-export { asksSomething, withoutThanksMarker } from './conversation/thanks-resolve.ts';
+export { asksSomething, reopenedByFailure, withoutThanksMarker } from './conversation/thanks-resolve.ts';
 export type { Awaiting } from './conversation/waiting.ts';
 export { awaitingOf, customerWaiting, promiseOwed } from './conversation/waiting.ts';

@@ -119,6 +119,26 @@ export function reopenedByMessage(
 }
 
 /**
+ * A conversation the customer's thanks resolved (thanksResolved), whose answer they thanked for
+ * (our reply stored at `sentAt`: before the thanks, and our latest there, or there is none, when
+ * the thanks were born resolved after the answer the agent resolved) the provider now reports
+ * undelivered or failed: the thanks cannot be for it (the ack's, perhaps). Opened again in the
+ * report's write (conversation.reopened, agent null) as it would have stayed had the report come
+ * first: the thanks' episode, under no reply needed. The marker goes with the reopen, so a
+ * redelivered report finds it open and changes nothing. Any other conversation as it is: one an
+ * agent resolved (a person decided it was done, and reply.failed tells them), one open, one whose
+ * thanks came before the reply (a follow-up of ours after them).
+ */
+export function reopenedByFailure(conversation: Conversation, sentAt: string, now: Date): Conversation {
+  const marker = conversation.thanksResolved;
+  if (conversation.status !== 'resolved' || !marker) return conversation;
+  const sent = Date.parse(sentAt);
+  const latest = conversation.lastReplyAt === null || Date.parse(conversation.lastReplyAt) <= sent;
+  if (!latest || sent > Date.parse(marker.awaitingSince)) return conversation;
+  return { ...reopenConversation(conversation, now, null), awaitingSince: marker.awaitingSince };
+}
+
+/**
  * How long after our answer a bare thanks is taken for thanks for it, when it opens a conversation
  * of its own (the agent resolved the answered one): a week. Customers thank within minutes, or
  * when the parcel or the fix arrives a few days later (over a weekend, a holiday); later than
