@@ -29,8 +29,14 @@ const lastReplyUpdate = (asked = true) =>
     : { set: ', lastReplyAt = :lastReplyAt, lastPlainReplyAt = :lastReplyAt', remove: null };
 // Only forward, as keepLastReply: the value was read before this write, and an agent's follow-up
 // kept on the contact meanwhile is newer (ISO times of one format compare as strings). Where it
-// fails the write is tried once more without it, the newer reply kept.
-const LAST_REPLY_FORWARD = '(attribute_not_exists(lastReplyAt) OR lastReplyAt <= :lastReplyAt)';
+// fails the write is tried once more without it, the newer reply kept. A reply kept as asking
+// nothing goes only past the one kept, or onto itself kept so: never over the same reply kept
+// since as asking or failed (a provider's report landing between the resolve's conversation write
+// and this one, which the resolve built from what it read before that report).
+const lastReplyForward = (asked = true) =>
+  asked
+    ? '(attribute_not_exists(lastReplyAt) OR lastReplyAt <= :lastReplyAt)'
+    : '(attribute_not_exists(lastReplyAt) OR lastReplyAt < :lastReplyAt OR lastPlainReplyAt = :lastReplyAt)';
 
 /** A contact read, and the one conversation it has open claimed or released. */
 export class DynamoDbContactClaims extends StoreItems {
@@ -101,7 +107,7 @@ export class DynamoDbContactClaims extends StoreItems {
       values[':replacing'] = replacing;
       if (claimToken) values[':seen'] = claimToken;
     }
-    if (touch.lastReplyAt) condition = `(${condition}) AND ${LAST_REPLY_FORWARD}`;
+    if (touch.lastReplyAt) condition = `(${condition}) AND ${lastReplyForward(touch.lastReplyAsked)}`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
@@ -121,7 +127,7 @@ export class DynamoDbContactClaims extends StoreItems {
       return { conversationId: candidateId, contact: await this.#trimConversationIds(key, contact) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Perhaps only our last reply was older than the contact's: the claim without it.
+      // Perhaps only our last reply was older than the contact's (or kept failed): the claim without it.
       if (touch.lastReplyAt)
         return this.claimOpenConversation(
           key,
@@ -191,7 +197,7 @@ export class DynamoDbContactClaims extends StoreItems {
     const lastReplyAt = kept?.lastReplyAt;
     const reply = lastReplyAt ? lastReplyUpdate(kept?.lastReplyAsked) : { set: '', remove: null };
     // Already released, pointing at a newer conversation, or claimed again since: nothing to do.
-    // (Or only our last reply was older than the contact's: released without it, below.)
+    // (Or only our last reply was older than the contact's, or kept failed: released without it, below.)
     const claim =
       claimToken === undefined
         ? ''
@@ -204,7 +210,7 @@ export class DynamoDbContactClaims extends StoreItems {
           TableName: this.table,
           Key: marshall({ pk: `CONTACT#${key}`, sk: 'CONTACT' }),
           UpdateExpression: `SET openConversationId = :null, updatedAt = :now${lastAck ? LAST_ACK_UPDATE : ''}${reply.set}${reply.remove ? ` REMOVE ${reply.remove}` : ''}`,
-          ConditionExpression: `openConversationId = :id${claim}${lastReplyAt ? ` AND ${LAST_REPLY_FORWARD}` : ''}`,
+          ConditionExpression: `openConversationId = :id${claim}${lastReplyAt ? ` AND ${lastReplyForward(kept?.lastReplyAsked)}` : ''}`,
           ExpressionAttributeValues: marshall({
             ':null': null,
             ':now': now.toISOString(),

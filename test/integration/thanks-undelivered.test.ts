@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '#test/support/clock.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { beforeCall, pkStartsWith } from '#test/support/faults.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // Found by the closing note of stop 33: the agent answered and resolved, Twilio then reported the
@@ -86,6 +87,35 @@ describe('thanks after an answer the provider reported undelivered, resolved by 
     const thanks = await thanked(id);
 
     // Assess
+    expect(await listed('status=open')).toEqual([thanks]);
+    expect(await listed('noReplyNeeded=true')).toEqual([thanks]);
+  });
+
+  // Found by the thanks-edges review: the agent's resolve is two writes, the conversation's and
+  // then the contact's release (which keeps our last reply on the contact, and whether it asked
+  // nothing). A report landing between them marked the kept reply failed, and the release, built
+  // from what it read before, put it back as a plain answer: the thanks was born resolved.
+  it('should open the thanks for an agent when the report lands between the resolve and its release', async () => {
+    // Prepare: Twilio's report arrives just as the resolve releases the contact's pointer
+    const { id, replySid } = await answered();
+    const meanwhile = beforeCall(
+      sb.backends.dynamodb,
+      {
+        command: 'UpdateItemCommand',
+        match: (input) =>
+          pkStartsWith('CONTACT#')(input) &&
+          String(input.UpdateExpression ?? '').includes('openConversationId = :null'),
+      },
+      () => reported(replySid, 'status-undelivered-30007'),
+    );
+    await resolve(id);
+    meanwhile.remove();
+    expect(meanwhile.fired).toBe(true);
+
+    // Act
+    const thanks = await thanked(id);
+
+    // Assess: as when the report came before or after the resolve
     expect(await listed('status=open')).toEqual([thanks]);
     expect(await listed('noReplyNeeded=true')).toEqual([thanks]);
   });
