@@ -69,6 +69,7 @@ export class DynamoDbContactClaims extends StoreItems {
       'SET #open = :candidate, claimToken = :token, #key = :key, updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
       'optedOut = if_not_exists(optedOut, :false)' +
       (textedUs(touch.channel) ? ', textedAt = :now' : '') +
+      (touch.mailed ? ', mailedAt = :now' : '') +
       (listed ? '' : ', conversationIds = list_append(if_not_exists(conversationIds, :none), :ids)') +
       ' ADD channels :channel';
     const removed = textedUs(touch.channel) ? ['noSmsAt'] : [];

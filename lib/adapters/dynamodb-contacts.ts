@@ -95,6 +95,7 @@ export class DynamoDbContacts extends StoreItems {
     const set = [
       'updatedAt = :now',
       ...(textedUs(touch.channel) ? ['textedAt = :now'] : []),
+      ...(touch.mailed ? ['mailedAt = :now'] : []),
       ...(touch.name ? ['#name = :name'] : []),
       ...(touch.locale ? ['#locale = :locale'] : []),
     ];
@@ -158,7 +159,13 @@ export class DynamoDbContacts extends StoreItems {
     );
   }
 
-  async setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean> {
+  async setConsent(
+    key: string,
+    optedOut: boolean,
+    at: Date,
+    reason?: OptOutReason,
+    sentAt?: Date,
+  ): Promise<boolean> {
     // The customer's latest word wins, whatever order the webhooks are recorded in (ISO times of
     // one format compare as strings). The same time again is a retry: applied.
     let condition = 'attribute_not_exists(consentAt) OR consentAt <= :at';
@@ -169,8 +176,13 @@ export class DynamoDbContacts extends StoreItems {
       values[':reason'] = reason ?? 'stop';
       // A bounce, which the address's own mail lifts, never stands in for a STOP or a complaint
       // (nor for an older item's opt-out, read as a STOP), which mail must not lift.
-      if (reason === 'bounce')
+      if (reason === 'bounce') {
         condition = `(${condition}) AND (attribute_not_exists(optedOut) OR optedOut = :false OR ${held(':reason')})`;
+        // Nor when the address has mailed us since (Contact.mailedAt): its mailbox works. The bounce
+        // is no older than the mail it bounced (a report's clock may say otherwise).
+        condition += ' AND (attribute_not_exists(mailedAt) OR mailedAt <= :bounced)';
+        values[':bounced'] = new Date(Math.max(at.getTime(), sentAt?.getTime() ?? 0)).toISOString();
+      }
       // A complaint, which no mail lifts, also over a newer bounce or the lift of one (a mailbox
       // provider's report may come hours late): only a STOP or a complaint stands before it.
       if (reason === 'complaint') {

@@ -192,8 +192,14 @@ export class DynamoDbConversationStore implements ConversationStore {
     return this.#contacts.keepLastReply(key, at, asked);
   }
 
-  setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean> {
-    return this.#contacts.setConsent(key, optedOut, at, reason);
+  setConsent(
+    key: string,
+    optedOut: boolean,
+    at: Date,
+    reason?: OptOutReason,
+    sentAt?: Date,
+  ): Promise<boolean> {
+    return this.#contacts.setConsent(key, optedOut, at, reason, sentAt);
   }
 
   markNoSms(key: string, at: Date, sentAt?: Date): Promise<void> {

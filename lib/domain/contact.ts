@@ -97,6 +97,12 @@ export const ContactSchema = z.object({
    * that it takes none (noSmsAt) of an SMS sent before this is out of date: not written.
    */
   textedAt: z.string().optional(),
+  /**
+   * When the address last mailed us itself (an email recorded with no reason not to answer it:
+   * bounceLiftedBy's kind): its mailbox works. A bounce dated before this (SES reports some a day
+   * late), of mail sent before it, is out of date: it opts nobody out (setConsent).
+   */
+  mailedAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -107,15 +113,28 @@ export const OPT_OUT_REASONS = ['stop', 'bounce', 'complaint'] as const;
 export type OptOutReason = (typeof OPT_OUT_REASONS)[number];
 
 /**
- * Why the contact gets no automatic messages, or null when they do: a STOP for an older item's
- * opt-out, or one whose reason was written with another consent (optedOutReasonAt).
+ * What an opt-out with no reason of its own is read as (optOutReason), beside the reasons written:
+ * `bounce-or-complaint`, an email address's (mail has no STOP: see optOutReason).
+ */
+export const OPT_OUT_READS = [...OPT_OUT_REASONS, 'bounce-or-complaint'] as const;
+
+/**
+ * Why the contact gets no automatic messages, or null when they do. An opt-out with no reason of
+ * its own (an older item's, or one whose reason was written with another consent,
+ * optedOutReasonAt): a STOP, but an email address's a bounce or a complaint, not known which
+ * (`bounce-or-complaint`): mail has no STOP, and before stop 34 (as the previous release across a
+ * rolling deploy) only SES's bounces and complaints opted an address out. Read as a complaint
+ * would be, never lifted by mail: automatic mail to someone who marked it as spam is what SES
+ * reviews an account for (at 0.1 %), while one held back for a bounce costs their acks only,
+ * an agent's replies still going.
  */
 export function optOutReason(
-  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
+  contact: Pick<Contact, 'key' | 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
 ): string | null {
   if (!contact.optedOut) return null;
   const current = contact.optedOutReasonAt !== undefined && contact.optedOutReasonAt === contact.consentAt;
-  return current && contact.optedOutReason ? contact.optedOutReason : 'stop';
+  if (current && contact.optedOutReason) return contact.optedOutReason;
+  return contact.key.startsWith('email:') ? 'bounce-or-complaint' : 'stop';
 }
 
 /**

@@ -11,10 +11,23 @@ import type { InboundMessage } from './message.ts';
  */
 export function bounceLiftedBy(
   message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>,
-  contact: Pick<Contact, 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
+  contact: Pick<Contact, 'key' | 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
   receivedAt: Date,
 ): boolean {
-  if (message.channel !== 'email' || message.noAckReason !== undefined || message.consent) return false;
+  if (!ownMail(message)) return false;
   if (contact.optedOut) return optOutReason(contact) === 'bounce';
   return contact.consentAt === receivedAt.toISOString();
+}
+
+/**
+ * Whether a message is the customer's own mail, which proves their mailbox works: an email with
+ * no reason not to answer it (their mailbox's automatic mail, a list post) and no keyword.
+ */
+export function ownMail(message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>): boolean {
+  return message.channel === 'email' && message.noAckReason === undefined && !message.consent;
+}
+
+/** Whether an ack or notice failed for a permanent bounce (SES's report: `delivery-failed:ses-bounce:…`). */
+export function bouncedReason(reason: string | undefined): boolean {
+  return reason?.startsWith('delivery-failed:ses-bounce') === true;
 }

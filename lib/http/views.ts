@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelSchema } from '#lib/domain/channel.ts';
-import { type Contact, OPT_OUT_REASONS, optOutReason } from '#lib/domain/contact.ts';
+import { type Contact, OPT_OUT_READS, optOutReason } from '#lib/domain/contact.ts';
 import { contactAddress, contactDisplayName } from '#lib/domain/contact-label.ts';
 import {
   type Ack,
@@ -51,9 +51,9 @@ export const AddressSchema = z.string().optional().meta({
     "The contact's address as people write it, whatever name they go by: their number ('+48 600 100 200'), email or SIP address; absent when the key is only an id nobody reads",
 });
 /** Why the contact gets no automatic messages (Contact.optedOutReason), as the contract says it. */
-export const OptOutReasonSchema = evolvableEnum(OPT_OUT_REASONS).meta({
+export const OptOutReasonSchema = evolvableEnum(OPT_OUT_READS).meta({
   description:
-    "Why no automatic message (acknowledgement, late notice) goes to the contact: `stop`, their STOP (or the provider's word that they sent one; START lifts it); `bounce`, our mail to the address bounced for good (their own next mail from it lifts it); `complaint`, they marked our mail as spam (never lifted by mail). An agent's own replies still go. unknownFutureValue: a reason a newer release of Switchboard stored",
+    "Why no automatic message (acknowledgement, late notice) goes to the contact: `stop`, their STOP (or the provider's word that they sent one; START lifts it); `bounce`, our mail to the address bounced for good (their own next mail from it lifts it); `complaint`, they marked our mail as spam (never lifted by mail); `bounce-or-complaint`, an email address opted out before Switchboard kept the reason (our mail bounced for good or was marked as spam, not known which: never lifted by mail). An agent's own replies still go. unknownFutureValue: a reason a newer release of Switchboard stored",
 });
 export const OptedOutAtSchema = z.string().meta({
   description: 'When the STOP, the bounce or the complaint happened (ISO 8601)',
@@ -72,7 +72,7 @@ export function optOutView(contact: Contact | null): z.infer<typeof OptOutViewSc
   const reason = contact && optOutReason(contact);
   if (!contact || !reason) return null;
   return {
-    reason: knownOr(OPT_OUT_REASONS, reason),
+    reason: knownOr(OPT_OUT_READS, reason),
     ...(contact.consentAt ? { at: contact.consentAt } : {}),
   };
 }

@@ -61,11 +61,10 @@ export type ContactTouch = {
   lastAck?: LastAck | null;
   /** With `replacing`: our last reply on the replaced conversation (lastReplyKept), kept on the contact. */
   lastReplyAt?: string | null;
-  /**
-   * Whether that reply asked the customer something (lastReplyAskedKept), written as the
-   * contact's lastPlainReplyAt; absent: taken as asked.
-   */
+  /** Whether that reply asked something (lastReplyAskedKept): lastPlainReplyAt; absent: asked. */
   lastReplyAsked?: boolean;
+  /** The customer's own mail (no automatic one, bounceLiftedBy's kind): written as Contact.mailedAt. */
+  mailed?: boolean;
 };
 
 /** Where an alias key (`whatsapp:<BSUID>`) leads: the person's contact, and the address answers go to. */
@@ -251,9 +250,10 @@ export interface ConversationStore {
    * Marks a contact opted out (STOP) or back in (START) as of `at`, the keyword's receipt time;
    * creates the contact if needed. Consent only moves forward: false (nothing written) when a
    * later STOP or START is already recorded (an older one recorded late by the worker). `reason`:
-   * why opted out (default `stop`; a `bounce` never replaces another), or the only one lifted.
+   * why opted out (default `stop`; a `bounce` never replaces another), or the only one lifted. A
+   * bounce of mail sent at `sent` applies only if the address has not mailed us since (mailedAt).
    */
-  setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason): Promise<boolean>;
+  setConsent(key: string, optedOut: boolean, at: Date, reason?: OptOutReason, sent?: Date): Promise<boolean>;
   /**
    * The provider reported that the contact's number takes no SMS (Contact.noSmsAt), as of `at`,
    * of an SMS sent at `sentAt` (default `at`): the first report is kept; nothing is written for a

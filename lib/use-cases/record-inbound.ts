@@ -5,7 +5,7 @@ import { newId } from '#lib/domain/ids.ts';
 import { withoutKeyword } from '#lib/domain/keywords.ts';
 import { detectLocale } from '#lib/domain/locale.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
-import { bounceLiftedBy } from '#lib/domain/opt-out.ts';
+import { bounceLiftedBy, ownMail } from '#lib/domain/opt-out.ts';
 import { markThanks } from '#lib/domain/thanks.ts';
 import { MAX_DELIVERED_IDS } from '#lib/ports/ack-queue.ts';
 import type { ContactTouch } from '#lib/ports/conversation-store.ts';
@@ -68,6 +68,8 @@ export async function recordInbound(
   const touch: ContactTouch = {
     ...(inbound.contactName ? { name: inbound.contactName } : {}),
     channel: inbound.channel,
+    // Their own mail: its mailbox works (Contact.mailedAt), on the claim or the touch below.
+    ...(ownMail(inbound) ? { mailed: true } : {}),
     now,
   };
   // 1. The contact's one open conversation: one write claims a new one on the contact item, or
@@ -161,13 +163,17 @@ export async function recordInbound(
 
   // A known contact on a new channel, with a new name, or whose open conversation has just
   // learnt their language (it began with a photo or a call) is remembered as such, in one write
-  // and only when something changed. After the conversation's write, so that the language is
+  // and only when something changed; so is their own mail's time (mailedAt: a late report of a
+  // bounce before it opts nobody out). After the conversation's write, so that the language is
   // the one it settled on; a crash before it is finished by the provider's retry.
   const learnt = conversation.localeDetected && conversation.locale !== contact?.locale;
   if (
     !claimedNew &&
     contact &&
-    (!contact.channels.includes(inbound.channel) || (touch.name && touch.name !== contact.name) || learnt)
+    (!contact.channels.includes(inbound.channel) ||
+      (touch.name && touch.name !== contact.name) ||
+      learnt ||
+      touch.mailed)
   ) {
     await deps.store.touchContact(inbound.contactKey, {
       ...touch,

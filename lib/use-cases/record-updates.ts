@@ -187,7 +187,9 @@ async function stopAutomatic(
   reason: OptOutReason,
 ): Promise<void> {
   if (message.direction !== 'outbound' || !message.contactKey) return;
-  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason))) return;
+  // A bounce of mail sent before the address's own later mail is out of date (setConsent).
+  const sentAt = new Date(message.createdAt);
+  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason, sentAt))) return;
   // A complaint stands over the newer lift of a bounce (setConsent): on the conversation too, as
   // of when we heard it, after the lifting mail's consent there.
   const now = deps.clock.now();

@@ -4,6 +4,7 @@
 import { acknowledgedLater } from '../ack-policy.ts';
 import { withEvent } from '../events.ts';
 import type { Message } from '../message.ts';
+import { bouncedReason } from '../opt-out.ts';
 import type { Ack } from './ack-schema.ts';
 import { withConsent } from './consent.ts';
 import type { ApplyInboundResult, InboundContext } from './inbound-context.ts';
@@ -52,10 +53,22 @@ function joinEpisode(
     consented.optedOut === false &&
     (skippedFor === 'opted-out' || forMessage) &&
     touched.questionEpisode === touched.episode;
+  // Their own mail lifting the bounce (bounceLiftedBy) while this episode's ack is the mail that
+  // bounced: they were never told when they will hear back. Told once, under a message id of its
+  // own (Ack.resends); a replay or a second mail finds them opted in, or the ack no longer failed.
+  const bounceLifted =
+    context.consent === 'opt-in' &&
+    touched.optedOut === true &&
+    consented.optedOut === false &&
+    ack?.episode === touched.episode &&
+    ack.state === 'failed' &&
+    bouncedReason(ack.reason) &&
+    touched.questionEpisode === touched.episode;
   const askedAgain = context.noAckReason === null && (forMessage || optedBackIn || calledAfterOptOut);
-  if (ack && (askedAgain || startedWaiting)) {
+  if (ack && (askedAgain || startedWaiting || bounceLifted)) {
     const requestedAt = context.now.toISOString();
-    const job = { episode: touched.episode, requestedAt, attempts: 0 };
+    const resends = bounceLifted ? { resends: (ack.resends ?? 0) + 1 } : {};
+    const job = { episode: touched.episode, requestedAt, attempts: 0, ...resends };
     // A call whose number takes no SMS: the greeting spoke the promise, as for a first call.
     if (context.spokenAck) {
       const spoken: Conversation = {

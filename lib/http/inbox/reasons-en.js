@@ -73,6 +73,8 @@ export const enReasons = {
   'optOut.bounce':
     'no automatic mail: our mail to this address bounced for good; their next mail from it lifts this; your replies still go',
   'optOut.complaint': 'no automatic mail: the customer marked our mail as spam; your replies still go',
+  'optOut.bounce-or-complaint':
+    'no automatic mail: our mail to this address bounced for good or was marked as spam (recorded before Switchboard kept which); their mail does not lift this; your replies still go',
   'optOut.other': 'no automatic messages to this customer; your replies still go',
   'ack.failed': 'acknowledgement failed',
   'ack.skipped': 'no acknowledgement',

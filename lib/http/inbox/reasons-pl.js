@@ -74,6 +74,8 @@ export const plReasons = {
     'bez automatycznych maili: nasz mail na ten adres wrócił jako trwale niedoręczalny; jego następny mail z tego adresu to cofa; Twoje odpowiedzi nadal są wysyłane',
   'optOut.complaint':
     'bez automatycznych maili: klient oznaczył nasz mail jako spam; Twoje odpowiedzi nadal są wysyłane',
+  'optOut.bounce-or-complaint':
+    'bez automatycznych maili: nasz mail na ten adres wrócił jako trwale niedoręczalny albo został oznaczony jako spam (zapisane, zanim Switchboard zapamiętywał, które z nich); jego maile tego nie cofają; Twoje odpowiedzi nadal są wysyłane',
   'optOut.other': 'bez wiadomości automatycznych do tego klienta; Twoje odpowiedzi nadal są wysyłane',
   'ack.failed': 'potwierdzenie nie dotarło',
   'ack.skipped': 'bez potwierdzenia',

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '#lib/domain/channel.ts';
-import { OPT_OUT_REASONS } from '#lib/domain/contact.ts';
+import { OPT_OUT_READS } from '#lib/domain/contact.ts';
 import { buildOpenApiDocument } from '#lib/http/openapi/document.ts';
 import { OPERATIONS } from '#lib/http/openapi/operations.ts';
 import { SWITCHED_OFF_REASON } from '#lib/use-cases/ack-lookups.ts';
@@ -188,14 +188,17 @@ describe("the inbox page's words for channels", () => {
   it('should say in both languages why a customer gets no automatic messages, each reason its own words', () => {
     // Act
     const said = ['en', 'pl'].map((language) =>
-      OPT_OUT_REASONS.map((reason) => translate(language, `optOut.${reason}`)),
+      OPT_OUT_READS.map((reason) => translate(language, `optOut.${reason}`)),
     );
 
     // Assess
     for (const words of said) {
       expect(words.every((text) => /\w/.test(text) && !text.startsWith('optOut.'))).toBe(true);
-      expect(new Set(words).size).toBe(OPT_OUT_REASONS.length);
+      expect(new Set(words).size).toBe(OPT_OUT_READS.length);
     }
     expect(said[1]?.[2]).toContain('spam');
+    // Mail has no START: only a STOP's words promise one (stop 35: an email opt-out stored without
+    // a reason was said as a STOP, "their START lifts it").
+    for (const words of said) expect(words.filter((text) => text.includes('START'))).toEqual([words[0]]);
   });
 });
