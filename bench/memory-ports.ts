@@ -108,6 +108,16 @@ export class MemoryConversationStore extends MemoryContacts implements Conversat
     return alias ? (this.#messages.get(alias) ?? null) : null;
   }
 
+  async findSentMail(ids: readonly string[], providers: readonly string[]): Promise<Message | null> {
+    for (const id of ids) {
+      for (const provider of providers) {
+        const message = this.#messages.get(this.#aliases.get(`${provider}:${id}`) ?? '');
+        if (message?.direction === 'outbound' && message.channel === 'email') return message;
+      }
+    }
+    return null;
+  }
+
   async putProviderAlias(
     provider: string,
     providerMessageId: string,

@@ -146,6 +146,9 @@ export class DynamoDbConversationStore implements ConversationStore {
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
     return this.#messages.findByProviderId(provider, providerMessageId);
   }
+  findSentMail(ids: readonly string[], providers: readonly string[]): Promise<Message | null> {
+    return this.#messages.findSentMail(ids, providers);
+  }
 
   putProviderAlias(
     provider: string,

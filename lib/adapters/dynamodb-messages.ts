@@ -140,6 +140,20 @@ export class DynamoDbMessages extends StoreItems {
     return typeof alias?.messageId === 'string' ? this.getMessage(alias.messageId) : null;
   }
 
+  async findSentMail(ids: readonly string[], providers: readonly string[]): Promise<Message | null> {
+    // One read per alias tried, the way the mail came in first (the usual one), then the message:
+    // two reads for a reply to our mail, none beyond the aliases for an id that is not ours.
+    for (const id of ids) {
+      for (const provider of providers) {
+        const alias = await this.item(`PMID#${provider}:${id}`, 'PMID');
+        if (typeof alias?.messageId !== 'string') continue;
+        const message = await this.getMessage(alias.messageId);
+        if (message?.direction === 'outbound' && message.channel === 'email') return message;
+      }
+    }
+    return null;
+  }
+
   async completeText(messageId: string, text: string): Promise<void> {
     // The late text is written first, then applied if the message exists: whichever of the
     // two writers comes second sees the other's write (see takeLateText).

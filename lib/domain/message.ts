@@ -72,6 +72,11 @@ export const EmailMetaSchema = z.object({
    * answers and acknowledgements go here, the contact stays the From.
    */
   replyTo: z.string().max(320).optional(),
+  /**
+   * Set on a mail from another address that answers our mail to a conversation's customer (its
+   * In-Reply-To/References name our own Message-ID): that customer's address, where answers go.
+   */
+  threadCustomer: z.string().max(320).optional(),
 });
 export type EmailMeta = z.infer<typeof EmailMetaSchema>;
 

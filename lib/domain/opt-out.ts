@@ -10,7 +10,7 @@ import type { InboundMessage } from './message.ts';
  * the mail that lifted it (consent then at its receipt time): applied again, its ack still owed.
  */
 export function bounceLiftedBy(
-  message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>,
+  message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent' | 'email'>,
   contact: Pick<Contact, 'key' | 'optedOut' | 'optedOutReason' | 'optedOutReasonAt' | 'consentAt'>,
   receivedAt: Date,
 ): boolean {
@@ -23,8 +23,14 @@ export function bounceLiftedBy(
  * Whether a message is the customer's own mail, which proves their mailbox works: an email with
  * no reason not to answer it (their mailbox's automatic mail, a list post) and no keyword.
  */
-export function ownMail(message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent'>): boolean {
-  return message.channel === 'email' && message.noAckReason === undefined && !message.consent;
+export function ownMail(message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent' | 'email'>): boolean {
+  return (
+    message.channel === 'email' &&
+    message.noAckReason === undefined &&
+    !message.consent &&
+    // Another address's mail in the customer's thread proves nothing of the customer's mailbox.
+    message.email?.threadCustomer === undefined
+  );
 }
 
 /** Whether an ack or notice failed for a permanent bounce (SES's report: `delivery-failed:ses-bounce:…`). */

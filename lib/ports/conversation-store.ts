@@ -9,10 +9,9 @@ export type { LastAck };
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /**
- * A page of conversations read from an index. An item this release cannot read (written by a
- * newer release rolled back from, copied back by hand from a restore) is left out of `items`
- * and named in `unreadable` by its table key and the fields that failed, never by its content;
- * the cursor still continues after it, so it holds up neither this page nor the next.
+ * A page of conversations read from an index. An item this release cannot read (written by a newer
+ * release rolled back from, copied back by hand from a restore) is left out of `items` and named in
+ * `unreadable` by its table key and failed fields, never its content; the cursor continues past it.
  */
 export type ConversationPage = Page<Conversation> & {
   unreadable: Array<{ key: string; fields: string[] }>;
@@ -22,10 +21,9 @@ export type ConversationPage = Page<Conversation> & {
 export const MAX_CURSOR_LENGTH = 4_096;
 
 /**
- * A listing of conversations. `awaiting` (customers waiting for us) and `overdue` (their
- * promise passed) are ordered by replyBy, soonest first, and are open by definition, as are
- * `noReplyNeeded` ones (an out-of-office reply, HELP: recorded, nobody waits); the others and
- * those are newest activity first. One filter at a time: each has an index of its own.
+ * A listing of conversations. `awaiting` (customers waiting for us) and `overdue` (their promise
+ * passed) are ordered by replyBy, soonest first, and open by definition, as are `noReplyNeeded` ones
+ * (an out-of-office reply, HELP), newest activity first like the others. One index per filter.
  */
 export type ConversationQuery = {
   status: Conversation['status'];
@@ -203,6 +201,8 @@ export interface ConversationStore {
   lastInboundOn(conversationId: string, channel: Message['channel']): Promise<Message | null>;
   /** A message by the provider's id: inbound ones by their derived id, outbound through their alias. */
   findByProviderId(provider: string, providerMessageId: string): Promise<Message | null>;
+  /** Our outbound mail stored under the first of `ids` with an alias under `providers` (tried in order), or null. */
+  findSentMail(ids: readonly string[], providers: readonly string[]): Promise<Message | null>;
   /**
    * Remembers which of our messages the provider knows as `providerMessageId`. Returns the
    * delivery update held for that id before the alias existed (holdDelivery), for the caller

@@ -116,6 +116,7 @@ export function publishingStore(inner: ConversationStore, sink: EventSink, log: 
     listMessages: (...args) => inner.listMessages(...args),
     lastInboundOn: (...args) => inner.lastInboundOn(...args),
     findByProviderId: (...args) => inner.findByProviderId(...args),
+    findSentMail: (...args) => inner.findSentMail(...args),
     putProviderAlias: (...args) => inner.putProviderAlias(...args),
     claimSameMessage: (...args) => inner.claimSameMessage(...args),
     sameMessage: (...args) => inner.sameMessage(...args),

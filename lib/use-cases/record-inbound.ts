@@ -20,6 +20,7 @@ import { applyToConversation, queueNow } from './record-inbound-conversation.ts'
 import type { RecordInboundDeps } from './record-inbound-deps.ts';
 import { editOfThanksRead } from './record-inbound-edit.ts';
 import { inboundRecord, resolveVoicemailContact, SAME_MESSAGE_SECONDS } from './record-inbound-message.ts';
+import { joinThread } from './record-inbound-thread.ts';
 import { carriedSinceWrite } from './record-number-change.ts';
 
 export type { RecordInboundDeps } from './record-inbound-deps.ts';
@@ -49,7 +50,9 @@ export async function recordInbound(
 ): Promise<RecordInboundResult> {
   const now = deps.clock.now();
   // A message that only says thanks needs nobody's answer: recorded, never promised a reply.
-  const read = await resolveAlias(deps, await resolveVoicemailContact(deps, markThanks(received)));
+  // Another address's mail answering our mail joins the conversation that mail went out in.
+  const threaded = await joinThread(deps, await resolveVoicemailContact(deps, markThanks(received)));
+  const read = await resolveAlias(deps, threaded);
   // An edit of their thanks into more than thanks is read as a new message (record-inbound-edit),
   // its original looked up under the contact the alias resolved to.
   let inbound = await editOfThanksRead(deps, read);

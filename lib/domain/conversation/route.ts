@@ -59,7 +59,8 @@ export function routeOf(message: Message): ReplyRoute {
   const route: ReplyRoute = {
     channel: message.channel,
     provider: message.provider,
-    customer: message.email?.replyTo ?? message.from,
+    // A participant's mail (email.threadCustomer) is answered to the conversation's customer.
+    customer: message.email?.threadCustomer ?? message.email?.replyTo ?? message.from,
     business: message.to,
     ...(message.toId ? { businessId: message.toId } : {}),
   };
