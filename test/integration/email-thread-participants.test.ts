@@ -4,13 +4,15 @@ import { TestClock } from '#test/support/clock.ts';
 import {
   drainWith,
   headerOf,
+  mailgunMail,
+  permanentBounce,
   postSesFeedback,
   postSesMail,
   sesIntake,
   sesRuntime,
 } from '#test/support/email.ts';
 import { type FakeSes, startFakeSes } from '#test/support/fake-ses.ts';
-import { TEST_NOW } from '#test/support/mailgun-factory.ts';
+import { signMailgun, TEST_NOW } from '#test/support/mailgun-factory.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 
 // A customer's colleague (CC'd, answering all) or the customer from another of their addresses
@@ -217,5 +219,65 @@ describe('a mail answering our mail from another address', () => {
       'email:zofia.wojcik@poczta.example.pl',
     ]);
     expect(ses.requests).toHaveLength(3);
+  });
+
+  it('should not lift the customer’s bounce for a colleague’s mail: it proves nothing of her mailbox', async () => {
+    // Prepare: our ack to Zofia bounced for good.
+    await start();
+    const bounce = {
+      messageId: ses.requests[0]?.messageId ?? '',
+      eventType: 'Bounce' as const,
+      event: permanentBounce(),
+    };
+    expect((await postSesFeedback(sb, bounce)).status).toBe(200);
+    const [zofia] = await conversations();
+    expect((await agentReplies(zofia?.id ?? '', 'reply-1')).status).toBe(201);
+    sb.clock.advance(3 * HOUR);
+
+    // Act
+    await answerAll(
+      PIOTR,
+      ourMessageId(1),
+      'p-5@firma.example',
+      'Zofia jest na urlopie, proszę o odpowiedź.',
+    );
+
+    // Assess: recorded in her conversation, nothing mailed to the address that bounced.
+    expect(ses.requests).toHaveLength(2);
+    expect((await sb.runtime.store.getContact('email:zofia.wojcik@poczta.example.pl'))?.optedOut).toBe(true);
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
+  });
+
+  it('should join a conversation that came through Mailgun (our mail’s alias is Mailgun’s)', async () => {
+    // Prepare
+    sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
+    ses = await startFakeSes();
+    http = sesRuntime(sb, ses);
+    const ask = mailgunMail({ from: ZOFIA, messageId: 'q-1@poczta.example.pl' });
+    expect((await sb.postMailgun(signMailgun(ask))).status).toBe(200);
+    await drainWith(sb, http);
+    expect(ses.requests).toHaveLength(1);
+    sb.clock.advance(60_000);
+
+    // Act: Piotr's answer comes through Mailgun too.
+    const answer = mailgunMail({
+      from: PIOTR,
+      messageId: 'p-6@firma.example',
+      subject: 'Re: Pytanie o fakturę',
+      body: 'Dołączam numer zamówienia: 4711.',
+      extraHeaders: [
+        ['In-Reply-To', `<${ourMessageId(0)}>`],
+        ['References', `<q-1@poczta.example.pl> <${ourMessageId(0)}>`],
+      ],
+    });
+    expect((await sb.postMailgun(signMailgun(answer))).status).toBe(200);
+    await drainWith(sb, http);
+
+    // Assess
+    const open = await conversations();
+    expect(open.map((conversation) => conversation.contact.key)).toEqual([
+      'email:zofia.wojcik@poczta.example.pl',
+    ]);
+    expect(ses.requests).toHaveLength(1);
   });
 });
