@@ -19,7 +19,7 @@ const DAY_EN = '(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
 const QUOTE_HEADERS = [
   new RegExp(String.raw`^\s*(W dniu|Dnia)\s.{0,300}\s${WROTE_PL}`, 'i'),
   new RegExp(String.raw`^\s*(W|We)\s${DAY_PL},\s${YEAR_AND_HOUR}.{0,300}\s${WROTE_PL}`, 'i'),
-  new RegExp(String.raw`^\s*On\s${DAY_EN},\s.{0,300}\swrote\s*:\s*$`, 'i'),
+  new RegExp(String.raw`^\s*On\s${DAY_EN},\s${YEAR_AND_HOUR}.{0,300}\swrote\s*:\s*$`, 'i'),
   /^\s*Wiadomość napisana przez\s.{0,300}:\s*$/i,
   /^\s*-{2,}\s*(Wiadomość oryginalna|Oryginalna wiadomość)\s*-{2,}\s*$/i,
 ];
@@ -56,6 +56,28 @@ function withoutRule(lines: readonly string[]): readonly string[] {
   return lines.slice(0, end);
 }
 
+// The reply parser takes any line "On … wrote:" (or "… on … at … wrote:") above a blank line for a
+// quote header and hides everything below it. A client's header names when (the hour) or who
+// (the address) wrote, or is followed by "> " lines; a customer's own "On Monday, 12 Jan 2026,
+// your colleague wrote:" names neither, and their request follows it. Such a line is shown to the
+// parser with a word joiner (U+2060) after "wrote", which none of its patterns takes, and the
+// joiner is taken out of what it returns.
+const WROTE_EN = /\bwrote(?=\s*:?[\s-]*$)/i;
+const HEADER_SIGNS = /\b\d{1,2}:\d{2}\b|[@<]/;
+const JOINED = /(?<=wrote)\u2060/gi;
+
+function ownWroteLines(lines: readonly string[]): string[] {
+  return lines.map((line, index) => {
+    if (!WROTE_EN.test(line)) return line;
+    const header = /^\s*On\s/i.test(line) ? line : `${lines[index - 1] ?? ''} ${line}`;
+    let after = index + 1;
+    while (after < lines.length && (lines[after] ?? '').trim() === '') after++;
+    const next = lines[after] ?? '';
+    if (HEADER_SIGNS.test(header) || next.trimStart().startsWith('>')) return line;
+    return line.replace(WROTE_EN, (word) => `${word}\u2060`);
+  });
+}
+
 /**
  * Separates what the sender wrote from the quoted history ("On … wrote:", "W dniu …
  * napisał(a):", "> " lines, Outlook's "Od:/From:" block) and the signature below it. When
@@ -66,10 +88,10 @@ export function splitReply(text: string): { newText: string; quoted: boolean } {
   const lines = normalized.slice(0, REPLY_SCAN_CHARS).split('\n');
   const cut = quoteHeaderLine(lines);
   const head = cut === -1 ? lines.join('\n') : withoutRule(lines.slice(0, cut)).join('\n');
-  const email = new EmailReplyParser().read(head);
+  const email = new EmailReplyParser().read(ownWroteLines(head.split('\n')).join('\n'));
   const quoted = cut !== -1 || email.getFragments().some((fragment) => fragment.isQuoted());
   if (!quoted) return { newText: normalized.trim(), quoted: false };
-  const newText = email.getVisibleText().trim();
+  const newText = email.getVisibleText().replace(JOINED, '').trim();
   // A reply that is all quote (a bare forward) has no new part; keep the whole text then.
   return newText ? { newText, quoted: true } : { newText: normalized.trim(), quoted: false };
 }

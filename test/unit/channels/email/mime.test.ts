@@ -266,6 +266,46 @@ describe('splitReply', () => {
     expect(result).toEqual({ newText: text, quoted: false });
   });
 
+  // An English quote header names when (the hour) or who (the address) wrote; "On Monday, 12 Jan
+  // 2026, your colleague wrote:" in a customer's own text names neither, and the reply parser cut
+  // their request below it (only "Hello," was kept).
+  it.each([
+    'Hello,\n\nOn Monday, 12 Jan 2026, your colleague wrote:\n"we will send a replacement within a week"\n\nIt has not arrived. Please send it or refund me.',
+    'Hello,\n\nOn 12 Jan 2026, your colleague wrote:\n"we will send a replacement within a week"\n\nIt has not arrived.',
+    'Hello,\n\nYour colleague on Monday at the shop wrote:\n"a week at most"\n\nIt has been three.',
+  ])('should keep a customer\'s own "On …, your colleague wrote:" and the request below it (%j)', (text) => {
+    // Prepare, Act
+    const result = splitReply(text);
+
+    // Assess
+    expect(result).toEqual({ newText: text, quoted: false });
+  });
+
+  it.each([
+    [
+      "Gmail's header",
+      'On Mon, 12 Jan 2026 at 10:00, Anna Kowalska <anna@sklep.example> wrote:\n> Dear customer',
+    ],
+    [
+      "Thunderbird's header, no address",
+      'On 12.01.2026 10:00, Anna Kowalska wrote:\nDear customer,\nwe got it.',
+    ],
+    [
+      'a header wrapped over two lines',
+      'On Mon, 12 Jan 2026 at 10:00, Anna Kowalska\n<anna@sklep.example> wrote:\n> Dear customer',
+    ],
+    ['a header naming neither, over "> " lines', 'On 12 Jan 2026, Anna Kowalska wrote:\n> Dear customer'],
+  ])('should still cut the history at %s', (_case, history) => {
+    // Prepare
+    const text = `Thank you, waiting for the invoice.\n\n${history}`;
+
+    // Act
+    const result = splitReply(text);
+
+    // Assess
+    expect(result).toEqual({ newText: 'Thank you, waiting for the invoice.', quoted: true });
+  });
+
   it('should not mistake a sentence starting with "Od:" for a quote header', () => {
     // Prepare, Act
     const result = splitReply('Od: jutra jestem na urlopie.\nProszę o kontakt z biurem.');
@@ -283,17 +323,20 @@ describe('splitReply', () => {
     expect(result.quoted).toBe(false);
   });
 
-  it('should stay fast on a huge text full of would-be quote headers', () => {
-    // Prepare
-    const text = 'Dnia x\n'.repeat(50_000);
-    const started = performance.now();
+  it.each(['Dnia x\n', 'On x wrote:\n\n'])(
+    'should stay fast on a huge text full of would-be quote headers (%j)',
+    (header) => {
+      // Prepare
+      const text = header.repeat(50_000);
+      const started = performance.now();
 
-    // Act
-    splitReply(text);
+      // Act
+      splitReply(text);
 
-    // Assess
-    expect(performance.now() - started).toBeLessThan(3000);
-  });
+      // Assess
+      expect(performance.now() - started).toBeLessThan(3000);
+    },
+  );
 });
 
 describe('messageIdsOf', () => {
