@@ -23,7 +23,9 @@ export function bounceLiftedBy(
  * Whether a message is the customer's own mail, which proves their mailbox works: an email with
  * no reason not to answer it (their mailbox's automatic mail, a list post) and no keyword.
  */
-export function ownMail(message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent' | 'email'>): boolean {
+export function ownMail(
+  message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent' | 'email'>,
+): boolean {
   return (
     message.channel === 'email' &&
     message.noAckReason === undefined &&
