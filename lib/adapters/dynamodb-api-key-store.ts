@@ -3,23 +3,15 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  API_KEY_SCOPES,
-  type ApiKey,
-  ApiKeySchema,
-  type StoredApiKey,
-  StoredApiKeySchema,
-} from '#lib/domain/api-key.ts';
-import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
+import { API_KEY_SCOPES, ApiKeySchema, type StoredApiKey, StoredApiKeySchema } from '#lib/domain/api-key.ts';
+import type { ApiKeyPage, ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import { applied } from './dynamodb-conditional.ts';
+import { queryShards, tableKeyFromSortKey } from './dynamodb-shards.ts';
 
 const LIST_PARTITION = 'APIKEYS';
-// Keys are few (one per tool or agent); the cap only bounds a runaway listing.
-const MAX_LISTED = 1_000;
 const LISTED_FIELDS = [
   'id',
   'name',
@@ -107,28 +99,25 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     return StoredApiKeySchema.parse(withNulls(result.Item));
   }
 
-  async list(): Promise<ApiKey[]> {
-    const keys: ApiKey[] = [];
-    const names = Object.fromEntries(LISTED_FIELDS.map((field) => [`#${field}`, field]));
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          // The hash never leaves the table on a listing.
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall({ ':pk': LIST_PARTITION }),
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push(ApiKeySchema.parse(withNulls(item)));
-      start = page.LastEvaluatedKey;
-    } while (start && keys.length < MAX_LISTED);
-    return keys;
+  async list(query: { limit: number; cursor?: string | undefined }): Promise<ApiKeyPage> {
+    // The shared listing's one-shard case (keys are written rarely): its cursor, refused when foreign.
+    const page = await queryShards({
+      client: this.#client,
+      table: this.#table,
+      index: 'gsi1',
+      base: LIST_PARTITION,
+      shards: 1,
+      newestFirst: true,
+      limit: query.limit,
+      cursor: query.cursor,
+      tableKey: tableKeyFromSortKey('APIKEY', 'APIKEY'),
+      // The hash never leaves the table on a listing.
+      projection: LISTED_FIELDS,
+    });
+    return {
+      items: page.items.map((item) => ApiKeySchema.parse(withNulls(item))),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async revoke(id: string, at: Date): Promise<boolean> {

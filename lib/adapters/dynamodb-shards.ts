@@ -71,6 +71,8 @@ export type ShardedQuery = {
   cursor?: string | undefined;
   /** The table key of the item with this index sort key: where a shard resumes. */
   tableKey: (sortKey: string) => { pk: string; sk: string };
+  /** Only these attributes are read (and the index sort key, which orders the merge). */
+  projection?: readonly string[] | undefined;
 };
 
 type Shard = {
@@ -117,12 +119,20 @@ export async function queryShards(
       conditions.push(`${sortKey} ${operator} :until`);
       values[':until'] = until.value;
     }
+    const names =
+      query.projection && [...new Set([...query.projection, sortKey])].map((name) => [`#${name}`, name]);
     const result = await query.client.send(
       new QueryCommand({
         TableName: query.table,
         IndexName: query.index,
         KeyConditionExpression: conditions.join(' AND '),
         ExpressionAttributeValues: marshall(values),
+        ...(names
+          ? {
+              ProjectionExpression: names.map(([alias]) => alias).join(', '),
+              ExpressionAttributeNames: Object.fromEntries(names),
+            }
+          : {}),
         ScanIndexForward: !newestFirst,
         Limit: count,
         ...(shard.after === null

@@ -142,7 +142,17 @@ async function run(command: Exclude<Command, { kind: 'help' }>, api: Client): Pr
       ];
     }
     case 'list': {
-      const { items } = (await (await api('GET', '/api/admin/keys')).json()) as { items: KeyView[] };
+      const items: KeyView[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = (await (await api('GET', `/api/admin/keys?limit=500${query}`)).json()) as {
+          items: KeyView[];
+          nextCursor?: string | null;
+        };
+        items.push(...page.items);
+        cursor = page.nextCursor ?? null;
+      } while (cursor);
       if (items.length === 0) return ['No keys yet: npm run keys -- create --name <name> --scopes read'];
       return items.map((key) =>
         [

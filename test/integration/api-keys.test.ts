@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbApiKeyStore } from '#lib/adapters/dynamodb-api-key-store.ts';
 import { DynamoDbRateLimiter } from '#lib/adapters/dynamodb-rate-limiter.ts';
-import { hashSecret } from '#lib/domain/api-key.ts';
+import { hashSecret, issueApiKey } from '#lib/domain/api-key.ts';
 import { type BusinessConfig, DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { type AuthEnv, authenticate, requireScope } from '#lib/http/auth.ts';
 import { apiGatewayClientAddress } from '#lib/http/client-address.ts';
@@ -140,6 +140,51 @@ describe('API keys (the agents’ side)', () => {
     expect(ids.indexOf(newer.id)).toBeLessThan(ids.indexOf(older.id));
     expect(ids.indexOf(older.id)).toBeGreaterThanOrEqual(0);
   });
+
+  it('should page the key listing past 1,000 keys with limit and nextCursor, and refuse a foreign cursor', async () => {
+    // Prepare: 1,005 keys written straight to the table, older than every other test's (they
+    // sort last, so the other tests' first pages stay theirs).
+    const store = new DynamoDbApiKeyStore({ client: sb.backends.dynamodb, tableName: sb.backends.tableName });
+    const ids = new Set<string>();
+    for (let i = 0; i < 1_005; i += 67) {
+      const batch = Array.from({ length: Math.min(67, 1_005 - i) }, (_, j) => {
+        const at = new Date(Date.parse('2020-01-01T00:00:00Z') + (i + j) * 1_000);
+        return issueApiKey({ name: `Churn ${i + j}`, scopes: ['read'], agentName: null, agentId: null }, at)
+          .key;
+      });
+      for (const key of batch) ids.add(key.id);
+      await Promise.all(batch.map((key) => store.create(key)));
+    }
+
+    // Act: page through the listing, 500 at a time.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `?limit=500&cursor=${encodeURIComponent(cursor)}` : '?limit=500';
+      const response = await call(TEST_API_TOKEN, 'GET', `/api/admin/keys${query}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { items: ListedKey[]; nextCursor?: string | null };
+      seen.push(...page.items.map((key) => key.id));
+      cursor = page.nextCursor ?? null;
+      pages++;
+    } while (cursor && pages < 10);
+    const first = (await (await call(TEST_API_TOKEN, 'GET', '/api/admin/keys?limit=2')).json()) as {
+      items: ListedKey[];
+      nextCursor: string | null;
+    };
+    const foreign = await call(TEST_API_TOKEN, 'GET', '/api/admin/keys?cursor=eyJmb28iOjF9');
+    const tooMany = await call(TEST_API_TOKEN, 'GET', '/api/admin/keys?limit=501');
+
+    // Assess: every key once, the oldest (first written) last; a page of 2 says where to go on.
+    expect(seen.filter((id) => ids.has(id))).toHaveLength(1_005);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.at(-1)).toBe([...ids][0]);
+    expect(first.items).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    expect([foreign.status, tooMany.status]).toEqual([400, 400]);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('INVALID_CURSOR');
+  }, 60_000);
 
   it('should answer 403 naming the scope a valid key lacks', async () => {
     // Prepare

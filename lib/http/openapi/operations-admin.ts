@@ -2,7 +2,7 @@
 
 import { ApiKeyIdSchema } from '#lib/domain/api-key.ts';
 import { WebhookIdSchema } from '#lib/domain/webhook.ts';
-import { CreateKeyBody, MAX_KEY_BODY_BYTES } from '../routes/admin.ts';
+import { CreateKeyBody, KeysQuery, MAX_KEY_BODY_BYTES } from '../routes/admin.ts';
 import {
   createBody,
   DeliveriesQuery,
@@ -49,8 +49,12 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     operationId: 'listApiKeys',
     tag: 'Keys',
     summary: 'List API keys (never their tokens)',
+    description:
+      'Newest first, revoked ones too, `limit` (default 100, at most 500) a page: follow `nextCursor` until it is null (a page may be shorter and still have one).',
     auth: 'admin',
-    responses: { 200: { description: 'Every key, revoked ones too', schema: ApiKeyListSchema } },
+    query: KeysQuery,
+    responses: { 200: { description: 'One page', schema: ApiKeyListSchema } },
+    errors: { 400: ['INVALID_CURSOR'] },
   },
   {
     method: 'delete',

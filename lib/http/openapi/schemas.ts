@@ -91,7 +91,7 @@ export const ContactDetailSchema = z.object({
   conversations: z.array(ConversationViewSchema).meta({ description: 'Newest first, at most 50' }),
 });
 
-export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema) });
+export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema), nextCursor: z.string().nullable() });
 export const CreatedApiKeySchema = ApiKeySchema.pick({
   id: true,
   name: true,

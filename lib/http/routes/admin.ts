@@ -5,6 +5,7 @@ import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { actingName, listedPerson } from '#lib/domain/signer.ts';
 import type { ApiKeyStore } from '#lib/ports/api-key-store.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import { MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
@@ -14,6 +15,12 @@ export const CreateKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(ScopeSchema).min(1).max(10),
   agentName: z.string().trim().min(1).max(100).nullable().optional(),
+});
+
+/** As GET /api/webhooks pages: follow nextCursor until it is null. */
+export const KeysQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 });
 
 export const MAX_KEY_BODY_BYTES = 16 * 1024;
@@ -51,8 +58,11 @@ export function adminRoutes(deps: {
   });
 
   routes.get('/keys', async (c) => {
-    const keys = await deps.keys.list();
-    return c.json({ items: keys.map((key) => publicKey(namedNow(deps.business, key))) });
+    const page = await deps.keys.list(parseRequest(KeysQuery, c.req.query()));
+    return c.json({
+      items: page.items.map((key) => publicKey(namedNow(deps.business, key))),
+      nextCursor: page.nextCursor,
+    });
   });
 
   routes.delete('/keys/:id', async (c) => {
