@@ -6,7 +6,8 @@ import type { AttemptOutcome } from '#lib/domain/webhook-attempts.ts';
 import { isPrivateAddress } from '#lib/domain/webhook-url.ts';
 import type { WebhookSender } from '#lib/ports/webhook-store.ts';
 
-const DEFAULT_TIMEOUT_MS = 5_000;
+// Standard Webhooks recommends 15 to 30 s; callers with a deadline pass less (timeoutMs).
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,

@@ -4,14 +4,16 @@ import type { StoredWebhookSubscription, WebhookDelivery } from '#lib/domain/web
 import { endpointFailed, MAX_DELIVERY_ATTEMPTS } from '#lib/domain/webhook-attempts.ts';
 import { attemptDelivery, deferDelivery } from './webhook-delivery-attempt.ts';
 import {
+  ATTEMPT_OVERRUN_MS,
+  ATTEMPT_TIMEOUT_MS,
   type DeliveryRunResult,
   FIRST_ATTEMPTS_BUDGET_MS,
   type WebhookDeliveryDeps,
 } from './webhook-delivery-deps.ts';
 
 /**
- * No first attempt is started with less than this left of the budget: a shorter limit would
- * fail many a healthy endpoint and spend one of its attempts for nothing.
+ * No attempt is started with less than this left of the budget (a write's, or a sweep run's): a
+ * shorter limit would fail many a healthy endpoint and spend one of its attempts for nothing.
  */
 const MIN_FIRST_ATTEMPT_MS = 1_000;
 
@@ -178,6 +180,10 @@ export async function deliverAll(
           return;
         }
         let timeoutMs: number | undefined;
+        // At most ATTEMPT_OVERRUN_MS past the run's end (the sweeper's Lambda has room for that
+        // much, as it had for the former 5 s limit), so a slow endpoint is not cut mid-answer.
+        if (run)
+          timeoutMs = Math.min(ATTEMPT_TIMEOUT_MS, run.deadline + ATTEMPT_OVERRUN_MS - performance.now());
         if (first && !endpointFailing) {
           // Left as created, due at once: the sweeper's next run sends them (or defers them
           // with their endpoint's backlog), costing the write no time and no extra call.

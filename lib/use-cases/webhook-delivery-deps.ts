@@ -29,9 +29,17 @@ export type FirstAttemptBudget = { remainingMs: number };
  * First attempts run inside the write that published the event (a provider's webhook, an
  * agent's call), so they get 3 s of each request in all, however many writes it makes: well
  * inside the HTTP function's 10 s timeout and Twilio's 15 s. One attempt may take all of it;
- * what is left when the budget is spent stays due for the sweeper (within a minute). The
- * sweeper's retries use the sender's default (5 s).
+ * what is left when the budget is spent stays due for the sweeper (within a minute).
  */
 export const FIRST_ATTEMPTS_BUDGET_MS = 3_000;
+
+/**
+ * How long the sweeper's attempt waits for an endpoint: Standard Webhooks recommends 15 to 30 s,
+ * so a receiver that does its work before answering has time to. Never more than
+ * ATTEMPT_OVERRUN_MS past the run's end: the sweeper's 15 s for webhooks start after up to 35 s
+ * of conversations in a 60 s Lambda, so an attempt started late is given what is left and that.
+ */
+export const ATTEMPT_TIMEOUT_MS = 15_000;
+export const ATTEMPT_OVERRUN_MS = 5_000;
 
 export type DeliveryRunResult = { delivered: number; retrying: number; failed: number };

@@ -1,7 +1,12 @@
 // Outbound webhooks' entry points: the sink that records and first tries them, the sweeper's run.
 
 import type { DomainEvent } from '#lib/domain/events.ts';
-import { hears, newDelivery, type StoredWebhookSubscription } from '#lib/domain/webhook.ts';
+import {
+  hears,
+  newDelivery,
+  type StoredWebhookSubscription,
+  type WebhookDelivery,
+} from '#lib/domain/webhook.ts';
 import type { EventSink } from '#lib/ports/event-sink.ts';
 import { forEachPage } from './loops.ts';
 import { deliverAll, type RunState } from './webhook-delivery-batch.ts';
@@ -52,6 +57,21 @@ export function webhookSink(deps: WebhookDeliveryDeps): EventSink {
  */
 const SHARE_OF_BUDGET = 1 / 5;
 
+/** How long a page of due deliveries waits for its slowest endpoint before the next is read. */
+const PAGE_WAIT_MS = 1_000;
+/** At most this many batches are queued unwaited behind their endpoints' in a run (bounds its reads ahead). */
+const MAX_QUEUED_PAGES = 20;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first (`work` carries on). */
+async function settledOr(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([work, waited]);
+  clearTimeout(timer);
+}
+
 /**
  * Sends the deliveries whose next attempt is due (found with Queries on the sparse due index),
  * page after page until none is due or `budgetMs` has passed: after an endpoint's outage its
@@ -81,6 +101,32 @@ export async function deliverDueWebhooks(
   };
   const result: DeliveryRunResult = { delivered: 0, retrying: 0, failed: 0 };
   const due = new Set<string>();
+  // Each subscription's batches, page after page, one after another (its events stay in order).
+  const chains = new Map<string, Promise<void>>();
+  // Subscriptions with a batch under way, and how many batches were queued behind one unwaited.
+  const busy = new Set<string>();
+  let queuedPages = 0;
+  const send = (subscriptionId: string, batch: WebhookDelivery[]) => {
+    busy.add(subscriptionId);
+    const chain = (chains.get(subscriptionId) ?? Promise.resolve()).then(async () => {
+      try {
+        const sent = await deliverAll(deps, batch, subscriptions, { run });
+        result.delivered += sent.delivered;
+        result.retrying += sent.retrying;
+        result.failed += sent.failed;
+      } catch (error) {
+        deps.log.warn('webhook deliveries not attempted', {
+          webhookId: subscriptionId,
+          error: (error as Error).name,
+        });
+      }
+    });
+    chains.set(subscriptionId, chain);
+    void chain.then(() => {
+      if (chains.get(subscriptionId) === chain) busy.delete(subscriptionId);
+    });
+    return chain;
+  };
   do {
     run.paused.clear();
     run.sentMs.clear();
@@ -91,13 +137,22 @@ export async function deliverDueWebhooks(
         for (const id of new Set(deliveries.map((delivery) => delivery.subscriptionId))) {
           if (!subscriptions.has(id)) subscriptions.set(id, await deps.webhooks.getSubscription(id));
         }
-        const pageResult = await deliverAll(deps, deliveries, subscriptions, { run });
-        result.delivered += pageResult.delivered;
-        result.retrying += pageResult.retrying;
-        result.failed += pageResult.failed;
+        // The next page is read once this one's batches are sent, or after PAGE_WAIT_MS; a batch
+        // queued behind its endpoint's unfinished one is not waited for (unless too many are):
+        // an endpoint that hangs holds up its own later deliveries, never the other ones'.
+        const waited: Promise<void>[] = [];
+        for (const [id, batch] of Map.groupBy(deliveries, (delivery) => delivery.subscriptionId)) {
+          const queued = busy.has(id);
+          const chain = send(id, batch);
+          if (!queued || busy.size === 0 || queuedPages > MAX_QUEUED_PAGES) waited.push(chain);
+          else queuedPages++;
+        }
+        await settledOr(Promise.all(waited), PAGE_WAIT_MS);
       },
       deadline,
     );
+    // Its attempts end by the deadline (their limit is what the run has left).
+    await Promise.all(chains.values());
   } while (run.paused.size > 0 && performance.now() < deadline);
   if (due.size > 0) deps.log.info('webhook deliveries swept', { due: due.size, ...result });
   return result;
