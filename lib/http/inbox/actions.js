@@ -3,6 +3,7 @@
 
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
+import { changed } from './freshness.js';
 import { t } from './i18n.js';
 import { dropUnanswered, keepUnanswered } from './kept-unanswered.js';
 import { refreshList } from './list.js';
@@ -156,6 +157,8 @@ async function sendReply() {
     if (!shown) state.drafts.set(draftKey(attempt.keyTag, id), attempt.text);
     return tell(refusalText('refusal.notSent', result));
   }
+  // Sent: a poll's read begun before this answer would show the customer still waiting.
+  changed(id);
   if (shown) {
     $('reply-text').value = '';
     showReplyError(null);
@@ -215,6 +218,7 @@ async function resolveShown() {
       : () => t('refusal.network', { what: t('refusal.notResolved') });
     return shown ? showReplyError(text) : setStatus(() => t('status.about', { who, text: text() }));
   }
+  changed(id);
   if (shown) $('resolve').disabled = true;
   setStatus(shown ? () => t('resolve.done') : () => t('resolve.doneWith', { who }), { passes: true });
   await afterChange();
@@ -248,6 +252,7 @@ async function reopenShown() {
       : () => t('refusal.network', { what: t('refusal.notReopened') });
     return shown ? showReplyError(text) : setStatus(() => t('status.about', { who, text: text() }));
   }
+  changed(id);
   // Open again now: Resolve is offered before the page reads it back (as resolving disables it).
   if (shown) {
     $('reopen').hidden = true;

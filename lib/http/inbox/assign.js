@@ -6,6 +6,7 @@ import { refusalText } from './actions.js';
 import { api, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { assigneeLabel, assigneeTyped, showAssignError, showAssignment } from './assignee.js';
 import { openConversation } from './conversation.js';
+import { changed } from './freshness.js';
 import { t } from './i18n.js';
 import { refreshList } from './list.js';
 import { $, setStatus } from './page.js';
@@ -49,6 +50,8 @@ async function assignShown(assignee) {
     } else setStatus(() => t('status.about', { who, text: text() }));
     return;
   }
+  // A poll's read begun before this answer would put the earlier assignee back.
+  changed(id);
   if (shown) {
     delete $('assignee').dataset.edited;
     showAssignment(result.data.conversation, false);

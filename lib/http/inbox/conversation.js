@@ -3,6 +3,7 @@
 
 import { api, offline } from './api.js';
 import { assigneeLabel, clearAssignment, showAssignment } from './assignee.js';
+import { outdated, readBegins, shownAt } from './freshness.js';
 import { onLanguageChange, say, t } from './i18n.js';
 import { readableUntil, showMessages, withLatest } from './messages.js';
 import { channelName, contactName } from './names.js';
@@ -106,8 +107,11 @@ export async function openConversation(id, moveFocus) {
     history.replaceState(null, '', `#${id}`);
   }
   if (id !== state.shownId) clearConversation(() => t('conversation.opening'));
+  const number = readBegins();
   const result = await api(`/api/conversations/${encodeURIComponent(id)}`).catch(offline);
   if (id !== state.openId) return false;
+  // A read begun before the one shown, or before an action's answer: the screen is newer.
+  if (outdated(id, number)) return id === state.shownId;
   if (!result?.ok) {
     // The poll tries again; until then the right side says so and offers nothing to act on.
     if (id !== state.shownId) say($('conversation-title'), () => t('conversation.openFailedTitle'));
@@ -122,6 +126,8 @@ export async function openConversation(id, moveFocus) {
   const now = Date.now();
   const shown = await withLatest(id, { messages, nextCursor: nextCursor ?? null });
   if (id !== state.openId) return false;
+  if (outdated(id, number)) return id === state.shownId;
+  shownAt(id, number);
   const switched = id !== state.shownId;
   state.shownId = id;
   state.messages = shown.messages;

@@ -1,7 +1,7 @@
 // The reference inbox: everything here goes through Switchboard's public agents' API
 // (README, "The agents' API") with the key the user pastes. No framework and no build step,
 // so a downstream tool can read it as an example: ES modules, each with one job (api.js,
-// state.js, list.js, conversation.js, reply-box.js, actions.js, assignee.js, assign.js, notes.js,
+// state.js, freshness.js, list.js, conversation.js, reply-box.js, actions.js, assignee.js, assign.js, notes.js,
 // service-level.js, page.js), and the page's words in two languages (i18n.js, dictionaries.js).
 // This one is the entry: the key, the polling, and the start. Customer text only ever reaches
 // the page through textContent (see el() in page.js), never as HTML.

@@ -3,6 +3,7 @@
 import { api, networkTrouble } from './api.js';
 import { assigneeLabel } from './assignee.js';
 import { openConversation } from './conversation.js';
+import { LIST, outdated, readBegins, shownAt } from './freshness.js';
 import { onLanguageChange, t } from './i18n.js';
 import { channelName, contactName } from './names.js';
 import { $, clearStatus, el, promiseText, setStatus } from './page.js';
@@ -68,10 +69,14 @@ async function loadList(view) {
 
 export async function refreshList() {
   const view = $('view').value;
+  const number = readBegins();
   const result = await loadList(view);
+  // Begun before the listing shown or an action's answer, or for a view since left: past news.
+  if (outdated(LIST, number) || view !== $('view').value) return;
   if (!result.ok) {
     return setStatus(() => t('list.failed', { why: apiErrorText(result) }), { about: 'list' });
   }
+  shownAt(LIST, number);
   clearStatus('list');
   // Only the waiting views know the customer still waits, so only they mark lateness.
   const marksOverdue = (view === 'awaiting' || view === 'overdue') && !result.note;

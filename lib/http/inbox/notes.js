@@ -5,6 +5,7 @@
 import { refusalText } from './actions.js';
 import { api, keyTag, networkTrouble, newIdempotencyKey, offline } from './api.js';
 import { openConversation } from './conversation.js';
+import { changed } from './freshness.js';
 import { t } from './i18n.js';
 import { dropUnansweredNote, keepUnansweredNote } from './kept-unanswered.js';
 import { $, setStatus } from './page.js';
@@ -67,6 +68,7 @@ async function addNote() {
   }
   dropUnansweredNote(id);
   if (!result.ok) return tell(refusalText('refusal.noteNotAdded', result));
+  changed(id);
   // Added: out of the box (and of the drafts), into the timeline. The box stays open to typing
   // while a note is on its way: what the agent typed since is theirs, kept (found at stop 30:
   // the answer emptied the box, and the draft, whatever they held).
