@@ -14,8 +14,8 @@ const READABLE = /^(phone|email|sip|client):(.+)$/;
 /**
  * The name an agent reads for a conversation's customer, never the internal key ("phone:+48…"):
  * the API's displayName (their profile name, or their number written for people), else (an
- * older server) their name or address; a withheld number or an id nobody reads (Messenger's,
- * say) in words, by the conversation's channel.
+ * older server) their name or address; a withheld number in words; an id nobody reads
+ * (Messenger's, say) by the conversation's channel and the id's last characters.
  */
 export function contactName(conversation) {
   const { contact } = conversation;
@@ -24,7 +24,12 @@ export function contactName(conversation) {
   const readable = READABLE.exec(contact.key ?? '');
   if (readable) return readable[2];
   if ((contact.key ?? '').startsWith('anonymous:')) return t('contact.withheld');
-  return t('contact.unnamed', { channel: channelName(conversation.channel) });
+  // The end of their id tells two nameless customers of one channel apart (found at stop 35: two
+  // Messenger users were both "Customer (Messenger)"); six characters, so that two in one list
+  // rarely share it.
+  const id = /^[a-z-]+:(.+)$/.exec(contact.key ?? '')?.[1];
+  const channel = channelName(conversation.channel);
+  return id ? t('contact.unnamedId', { channel, id: id.slice(-6) }) : t('contact.unnamed', { channel });
 }
 
 /** What an attachment is, by its content type; the first pattern that matches names it. */

@@ -83,6 +83,7 @@ export const en = {
   'channel.instagram': 'Instagram',
   'channel.email': 'e-mail',
   'contact.unnamed': 'Customer ({channel})',
+  'contact.unnamedId': 'Customer ({channel} …{id})',
   'contact.withheld': 'Withheld number',
   'media.image': 'image',
   'media.audio': 'audio recording',

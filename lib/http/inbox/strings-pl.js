@@ -94,6 +94,7 @@ export const pl = {
   'channel.instagram': 'Instagram',
   'channel.email': 'e-mail',
   'contact.unnamed': 'Klient ({channel})',
+  'contact.unnamedId': 'Klient ({channel} …{id})',
   'contact.withheld': 'Numer zastrzeżony',
   'media.image': 'zdjęcie',
   'media.audio': 'nagranie dźwiękowe',
