@@ -95,6 +95,11 @@ export function keepDraft() {
   else state.drafts.delete(key);
 }
 
+// Each change to a box is its draft at once (kept in the tab's storage too): a reload, or a tab
+// that crashed, finds it.
+$('reply-text').addEventListener('input', keepDraft);
+$('note-text').addEventListener('input', keepNoteDraft);
+
 // A tab closed or reloaded loses what only this tab holds: a draft, a reply with no answer yet.
 window.addEventListener('beforeunload', (event) => {
   keepDraft();

@@ -1,5 +1,7 @@
-// What the page holds in this tab's memory (and the key, unanswered replies and notes, in
+// What the page holds in this tab's memory (and the key, drafts, unanswered replies and notes, in
 // sessionStorage): one object, read and changed by the other modules.
+
+import { keptNoteDrafts, keptReplyDrafts } from './kept-drafts.js';
 
 export const KEY_STORAGE = 'switchboard.apiKey';
 
@@ -48,10 +50,11 @@ export const state = {
   /**
    * What the agent typed and has not sent, by `${keyTag} ${conversation id}`: the box gets it back
    * when that conversation is shown again (found at stop 26: a look at another conversation lost
-   * the half-typed reply). In this tab's memory only, never in storage, and dropped with the key:
-   * customers' words must not outlive the key on a shared computer.
+   * the half-typed reply). Kept in this tab's sessionStorage as well (kept-drafts.js: found at
+   * stop 35, a reload lost it), and dropped with the key, from both: customers' words must not
+   * outlive the key on a shared computer.
    */
-  drafts: new Map(),
+  drafts: keptReplyDrafts(),
   /**
    * The conversations whose resolve runs: pressed again meanwhile it is not sent twice. What is in
    * flight is per conversation (a reply's is `unanswered`'s `sending`), never the page's: one
@@ -71,8 +74,8 @@ export const state = {
   people: null,
   /** The shown conversation's assignee (null: nobody), as the last read of it said. */
   assignee: null,
-  /** Internal notes typed and not added, by `${keyTag} ${conversation id}`: dropped with the key, as drafts are. */
-  noteDrafts: new Map(),
+  /** Internal notes typed and not added, by `${keyTag} ${conversation id}`: kept and dropped as drafts are. */
+  noteDrafts: keptNoteDrafts(),
   /**
    * A note sent without an answer (the network failed, a 5xx, the key forgotten before it came),
    * by conversation id: { text, key, keyTag }. Added again with the same text under the same API

@@ -169,6 +169,51 @@ describe('the inbox after a reload', () => {
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['switchboard.apiKey']);
   }, 60_000);
 
+  // Found at stop 35: a half-typed reply or note outlived a look at another conversation, but
+  // not a reload: it lived in the tab's memory only.
+  it('should keep the half-typed reply and note of each conversation across a reload, in this tab only, until sent or the key is forgotten', async () => {
+    // Prepare: a customer waits; the agent types a reply and a note and sends neither
+    const { running, page } = await oneCustomer('+48601000324');
+    const box = page.getByLabel('Reply to the customer');
+    const noteBox = page.getByLabel('Internal note (the customer will not see it)');
+    const draft = 'Dzień dobry, sprawdzam';
+    const note = 'Zadzwonić do magazynu';
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    await box.fill(draft);
+    await noteBox.fill(note);
+
+    // Act: the tab is reloaded (the agent confirms leaving); the reply is sent; then the key is
+    // forgotten
+    page.on('dialog', (dialog) => dialog.accept());
+    await page.reload();
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    const back = { reply: await box.inputValue(), note: await noteBox.inputValue() };
+    const stored = await page.evaluate(() => JSON.stringify([{ ...sessionStorage }, { ...localStorage }]));
+    await box.fill(`${draft}, paczka wyszła.`);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').getByText('Reply sent.').waitFor({ timeout: 10_000 });
+    const storedOnceSent = await page.evaluate(() => JSON.stringify({ ...sessionStorage }));
+    await page.reload();
+    await page.locator('#messages .text').getByText('Wiadomość 1').waitFor({ timeout: 10_000 });
+    const afterSent = { reply: await box.inputValue(), note: await noteBox.inputValue() };
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    const storedOnceForgotten = await page.evaluate(() => Object.keys(sessionStorage));
+
+    // Assess: both came back to their boxes, kept in this tab's storage only (the key beside
+    // them as before, never in them); the reply's draft went with it, the note's stayed until the
+    // key was forgotten
+    expect(back).toEqual({ reply: draft, note });
+    expect(stored).toContain(draft);
+    expect(stored).toContain(note);
+    expect(JSON.parse(stored)[1]).toEqual({ 'switchboard.language': 'en' });
+    expect(stored.split(TEST_API_TOKEN)).toHaveLength(2);
+    expect(storedOnceSent).not.toContain(draft);
+    expect(storedOnceSent).toContain(note);
+    expect(afterSent).toEqual({ reply: '', note });
+    expect(storedOnceForgotten).toEqual([]);
+    expect((await running.outbox()).filter((entry) => entry.text?.startsWith(draft))).toHaveLength(1);
+  }, 60_000);
+
   // What the tab's storage holds is read as input: what the page did not write there is dropped,
   // never shown, never sent.
   it('should drop what it cannot read as a kept reply or note from the tab storage, and open the conversation as usual', async () => {

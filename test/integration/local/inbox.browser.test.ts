@@ -1558,7 +1558,7 @@ describe('the inbox page over a failing store', () => {
   }
 
   // Found at stop 26: a half-typed reply was gone once the agent looked at another conversation.
-  it("should keep each conversation's draft in the tab's memory until it is sent or the key is forgotten, and ask before the tab closes on one", async () => {
+  it("should keep each conversation's draft in the tab (its memory and its sessionStorage) until it is sent or the key is forgotten, and ask before the tab closes on one", async () => {
     // Prepare: two customers wait; the agent starts a reply to each
     const running = await startTestSwitchboard();
     sb = running;
@@ -1601,17 +1601,22 @@ describe('the inbox page over a failing store', () => {
     await open('+48601000032', 'Jan: kiedy dostawa?');
     await page.getByRole('button', { name: 'Forget key' }).click();
     const asksAfterForget = await leavingAsks(page);
+    const storedAfterForget = await page.evaluate(() => JSON.stringify({ ...sessionStorage }));
     await page.getByLabel('API key').fill(TEST_API_TOKEN);
     await page.getByRole('button', { name: 'Use key' }).click();
     await open('+48601000032', 'Jan: kiedy dostawa?');
 
-    // Assess: each draft came back to its own conversation, never into storage; a sent reply's
-    // draft is gone, and so is every draft once the key is forgotten
+    // Assess: each draft came back to its own conversation, kept in this tab's storage (stop 35:
+    // a reload lost them), never in the browser's; a sent reply's draft is gone, and so is every
+    // draft once the key is forgotten, from storage too
     expect(janBoxAtFirst).toBe('');
     expect(ewaBack).toBe(ewaDraft);
     expect(janBack).toBe(janDraft);
-    expect(stored).not.toContain(ewaDraft);
-    expect(stored).not.toContain(janDraft);
+    const [inTab, inBrowser] = JSON.parse(stored) as [Record<string, string>, Record<string, string>];
+    expect(Object.values(inTab)).toEqual(expect.arrayContaining([ewaDraft, janDraft]));
+    expect(JSON.stringify(inBrowser)).not.toContain(ewaDraft);
+    expect(JSON.stringify(inBrowser)).not.toContain(janDraft);
+    expect(storedAfterForget).toBe('{}');
     expect(asksWhenEmpty).toBe(false);
     expect(asksWithDrafts).toBe(true);
     expect(ewaAfterSend).toBe('');
