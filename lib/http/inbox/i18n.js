@@ -2,7 +2,7 @@
 // else as the browser's own language starts ("pl…": Polish), else English. Every text the page
 // shows comes from the dictionaries (dictionaries.js) through t(); dates, times and numbers are
 // written by Intl in the same language. The EN/PL switch redraws the page in place, never
-// reloading it: a reload would lose what only this tab holds (a draft, a reply without an answer).
+// reloading it: a reload asks before leaving a draft, and loses a reply moved from a resolved conversation.
 
 import { DICTIONARIES, translate } from './dictionaries.js';
 

@@ -35,7 +35,7 @@ function forgetKey(message) {
   // The unanswered replies and notes stay (off screen): the same key pasted again retries them safely.
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
-  // Without a key nothing customer-related stays on screen, nor in memory as a draft.
+  // Without a key nothing customer-related stays on screen, nor as a draft in memory or storage.
   clearList();
   clearConversation(() => t('conversation.none'));
   state.drafts.clear();

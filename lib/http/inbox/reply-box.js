@@ -14,7 +14,7 @@ export function showNoteError(text) {
   say($('note-error'), text);
 }
 
-/** Keeps the shown conversation's half-typed note, as keepDraft keeps its reply (memory only). */
+/** Keeps the shown conversation's half-typed note, as keepDraft keeps its reply (memory and the tab's storage). */
 export function keepNoteDraft() {
   if (!state.shownId || !state.apiKey) return;
   const key = draftKey(keyTag(state.apiKey), state.shownId);
@@ -100,7 +100,8 @@ export function keepDraft() {
 $('reply-text').addEventListener('input', keepDraft);
 $('note-text').addEventListener('input', keepNoteDraft);
 
-// A tab closed or reloaded loses what only this tab holds: a draft, a reply with no answer yet.
+// A tab closed loses what only this tab holds (a draft, a reply with no answer yet); a reload keeps
+// them (not a reply moved from a resolved conversation), but the browser cannot tell the two apart.
 window.addEventListener('beforeunload', (event) => {
   keepDraft();
   keepNoteDraft();
