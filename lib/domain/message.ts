@@ -214,6 +214,8 @@ export const DeliveryUpdateSchema = z.object({
    * call so refused is the one its greeting spoke.
    */
   noSms: z.boolean().optional(),
+  /** Twilio says the number is no mobile (21635 a landline, 21614): no SMS, whatever the conversation. */
+  notMobile: z.boolean().optional(),
   /**
    * A failure the provider explains by the number's opt-out (Twilio 21610, its STOP list): taken
    * as that STOP, as when it refuses a send at once. A boolean, not a `stopAutomatic` value: a held

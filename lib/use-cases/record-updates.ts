@@ -1,15 +1,6 @@
 import type { BusinessConfig } from '#lib/domain/business-config.ts';
 import { type OptOutReason, phoneContactKey } from '#lib/domain/contact.ts';
-import {
-  ackTryMessageId,
-  type Conversation,
-  consentFromElsewhere,
-  reopenedByFailure,
-  replyFailed,
-  resendAfterFailure,
-  type Slot,
-  settleAck,
-} from '#lib/domain/conversation.ts';
+import { ackTryMessageId, resendAfterFailure, type Slot, settleAck } from '#lib/domain/conversation.ts';
 import { withEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
 import type { DeliveryUpdate, Message, Transcription } from '#lib/domain/message.ts';
@@ -18,6 +9,8 @@ import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import { updateConversation } from './conversation-writes.ts';
+import { markRefusedNumber } from './refused-number.ts';
+import { markReplyFailed } from './reply-failed.ts';
 
 export type UpdateDeps = {
   store: ConversationStore;
@@ -86,10 +79,12 @@ export async function applyDelivery(
       ? ({ state: 'skipped', reason: 'outside-window' } as const)
       : update.optedOut
         ? ({ state: 'skipped', reason: 'opted-out' } as const)
-        : ({
-            state: 'failed',
-            reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
-          } as const);
+        : update.notMobile
+          ? ({ state: 'skipped', reason: 'channel-cannot-send' } as const)
+          : ({
+              state: 'failed',
+              reason: `delivery-${update.status}${update.errorCode ? `:${update.errorCode}` : ''}`,
+            } as const);
     // The ack (or notice) of the conversation's current episode, known by its id: the callback
     // may land while the worker is still between storing the message and marking it sent
     // (then its "sent" keeps this verdict, settleAck). A notice refused after it was marked
@@ -108,7 +103,11 @@ export async function applyDelivery(
       // mobile): the caller heard the promise in the greeting, which stays the ack, measured, no
       // late notice texted after it; no failure for the AcksFailing alarm (nothing of ours broke).
       // Its worker's "sent", if still to come, finds it so (settleAck).
-      if (slot === 'ack' && (update.noSms || update.optedOut) && current.route.channel === 'voice') {
+      if (
+        slot === 'ack' &&
+        (update.noSms || update.notMobile || update.optedOut) &&
+        current.route.channel === 'voice'
+      ) {
         spoken = true;
         const { leaseUntil: _lease, retryAt: _retry, uncertain: _uncertain, sequence, ...kept } = job;
         const spokenAt = job.state === 'sent' && job.sentAt ? job.sentAt : sentAt.toISOString();
@@ -158,10 +157,21 @@ export async function applyDelivery(
       deps.metrics?.count(slot === 'ack' ? 'AcksFailedAfterSend' : 'NoticesFailedAfterSend');
   }
   // Twilio's advice: never text that number again (Contact.noSmsAt: a later call's greeting is its
-  // ack). Only a caller's: a number that texted us takes SMS, its 30006 an unreachable carrier's
-  // (the message fails with its code, the contact is left alone).
-  if (update.noSms && call && (failure || replyFailure) && message.channel === 'sms')
-    await deps.store.markNoSms(phoneContactKey(message.to), deps.clock.now(), new Date(message.createdAt));
+  // ack). For 30006 only a caller's: a number that texted us takes SMS, its 30006 an unreachable
+  // carrier's (the message fails with its code, the contact is left alone). 21635 / 21614 say the
+  // number is no mobile whatever the conversation: marked as when Twilio refuses the send at once
+  // (refusedForNumber); a text from the number since clears it (markNoSms, Contact.textedAt).
+  if ((update.notMobile || (update.noSms && call)) && (failure || replyFailure) && message.channel === 'sms')
+    await markRefusedNumber(
+      { store: deps.store, now: deps.clock.now() },
+      {
+        key: phoneContactKey(message.to),
+        recipient: 'no-sms',
+        at: deps.clock.now(),
+        sentAt: new Date(message.createdAt),
+      },
+      message.conversationId,
+    );
   if (!updated && !marked) return { kind: 'stale' };
   return { kind: 'applied' };
 }
@@ -187,78 +197,22 @@ async function stopAutomatic(
   reason: OptOutReason,
 ): Promise<void> {
   if (message.direction !== 'outbound' || !message.contactKey) return;
-  // A bounce of mail sent before the address's own later mail is out of date (setConsent).
-  const sentAt = new Date(message.createdAt);
-  if (!(await deps.store.setConsent(message.contactKey, true, new Date(at), reason, sentAt))) return;
   // A complaint stands over the newer lift of a bounce (setConsent): on the conversation too, as
   // of when we heard it, after the lifting mail's consent there.
   const now = deps.clock.now();
-  const placed = reason === 'complaint' ? new Date(Math.max(Date.parse(at), now.getTime())) : new Date(at);
-  const stop = (current: Conversation) => consentFromElsewhere(current, true, placed.toISOString(), now);
-  await updateConversation(deps.store, message.conversationId, stop);
-  // The report of an earlier conversation's mail or text (a complaint comes hours late): the
-  // customer's open one hears it too, its late notice never started (one read, on this path only).
-  const open = (await deps.store.getContact(message.contactKey))?.openConversationId;
-  if (open && open !== message.conversationId) await updateConversation(deps.store, open, stop);
-}
-
-/**
- * The agents' tool hears that a reply did not reach the customer (reply.failed, once per reply).
- * Reported after the conversation was resolved, while it is its latest reply: the contact's kept
- * reply (lastPlainReplyAt) no longer counts as an answer their thanks may be for (one conditional
- * UpdateItem, keepLastReply's, on that path only: only forward, a later reply kept stays).
- * True when the conversation is a call's (its route's channel is voice).
- */
-async function markReplyFailed(
-  deps: Pick<UpdateDeps, 'store' | 'clock'>,
-  message: Message,
-  update: DeliveryUpdate,
-): Promise<boolean> {
-  const status = update.status === 'failed' ? 'failed' : 'undelivered';
-  let call = false;
-  const now = deps.clock.now();
-  // Worth sending again (a transient code): said so, never resent here; a person's words are theirs to send.
-  const updated = await updateConversation(deps.store, message.conversationId, (current) => {
-    call = current.route.channel === 'voice';
-    const failed = replyFailed(current, {
-      messageId: message.id,
-      sentAt: message.createdAt,
-      status,
-      errorCode: update.errorCode,
-      ...(update.retryable ? { retryable: true } : {}),
-      at: now,
-    });
-    // The answer the customer's thanks resolved it after: open again, for the agent, in this write.
-    return failed.replyFailure?.messageId === message.id
-      ? reopenedByFailure(failed, message.createdAt, now)
-      : failed;
-  });
-  if (updated?.status === 'resolved' && updated.replyFailure?.messageId === message.id) {
-    await deps.store.keepLastReply(updated.contact.key, new Date(message.createdAt), true);
-    await reopenBornResolved(deps, updated, message, now);
-  }
-  return call;
-}
-
-/**
- * The answer the agent resolved, reported undelivered or failed after the customer's thanks for
- * it were born resolved in a conversation of their own (the contact's pointer holds it): that
- * conversation is opened again (reopenedByFailure), while this answer is still the contact's
- * latest reply (a later one, elsewhere, may be what they thanked for). One read of the contact
- * and at most one conditional write, on this rare path only; a redelivery finds it open.
- */
-async function reopenBornResolved(
-  deps: Pick<UpdateDeps, 'store'>,
-  answered: Conversation,
-  message: Message,
-  now: Date,
-): Promise<void> {
-  const contact = await deps.store.getContact(answered.contact.key);
-  const thanks = contact?.openConversationId;
-  if (!thanks || thanks === answered.id || !contact.lastReplyAt) return;
-  if (Date.parse(contact.lastReplyAt) !== Date.parse(message.createdAt)) return;
-  await updateConversation(deps.store, thanks, (current) =>
-    reopenedByFailure(current, message.createdAt, now),
+  const placedAt = reason === 'complaint' ? new Date(Math.max(Date.parse(at), now.getTime())) : new Date(at);
+  await markRefusedNumber(
+    { store: deps.store, now },
+    // A bounce of mail sent before the address's own later mail is out of date (setConsent).
+    {
+      key: message.contactKey,
+      recipient: 'opted-out',
+      at: new Date(at),
+      reason,
+      placedAt,
+      sentAt: new Date(message.createdAt),
+    },
+    message.conversationId,
   );
 }
 

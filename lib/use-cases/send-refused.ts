@@ -5,7 +5,6 @@ import { phoneContactKey } from '#lib/domain/contact.ts';
 import {
   ackSpokenInstead,
   type Conversation,
-  consentFromElsewhere,
   type ReplyRoute,
   type Slot,
   settleAck,
@@ -13,15 +12,16 @@ import {
 import type { ConversationStore } from '#lib/ports/conversation-store.ts';
 import { SendError } from '#lib/ports/errors.ts';
 import type { AgentDeps } from './agent-actions.ts';
-import { updateConversation } from './conversation-writes.ts';
+import { markRefusedNumber } from './refused-number.ts';
 import type { ReplyResult } from './reply-records.ts';
 import type { SendAckDeps, SendAckResult } from './send-ack-deps.ts';
 
 /**
  * The provider refused the send for the number itself: it opted out with the provider (Twilio's
  * STOP list, 21610: a STOP from before us, or one we never heard) or takes no SMS (21635,
- * 21614). Not a failure of ours, and no try would go: the number's contact is marked so (opted
- * out as by its STOP, or `noSmsAt`), and the message skipped, `opted-out` or
+ * 21614). Not a failure of ours, and no try would go: the number's contact is marked so
+ * (markRefusedNumber: opted out as by its STOP, the conversation's other pending automatic job
+ * ended with it, or `noSmsAt`), and the message skipped, `opted-out` or
  * `channel-cannot-send`; a call's ack is the promise its greeting spoke (`spoken-on-call`,
  * `spoken`: counted sent). Null for any other error.
  */
@@ -35,19 +35,21 @@ export async function refusedForNumber(
 ): Promise<SendAckResult | null> {
   if (!(error instanceof SendError) || !error.recipient) return null;
   const { route } = conversation;
-  const key = phoneContactKey(route.customer);
-  if (error.recipient === 'opted-out') await deps.store.setConsent(key, true, now);
-  else await deps.store.markNoSms(key, now);
   const spoken = slot === 'ack' && route.channel === 'voice';
   const reason = spoken
     ? 'spoken-on-call'
     : error.recipient === 'opted-out'
       ? 'opted-out'
       : 'channel-cannot-send';
-  await updateConversation(deps.store, conversation.id, (current) =>
-    spoken
-      ? ackSpokenInstead(current, episode, now)
-      : settleAck(current, episode, { state: 'skipped', reason, at: now }, slot),
+  // The slot settled, and (an opt-out) the conversation's other pending job ended, in one write.
+  await markRefusedNumber(
+    { store: deps.store, now },
+    { key: phoneContactKey(route.customer), recipient: error.recipient, at: now },
+    conversation.id,
+    (current) =>
+      spoken
+        ? ackSpokenInstead(current, episode, now)
+        : settleAck(current, episode, { state: 'skipped', reason, at: now }, slot),
   );
   deps.log.info('automatic message refused for the number: skipped', {
     conversationId: conversation.id,
@@ -61,7 +63,7 @@ export async function refusedForNumber(
 /**
  * An agent's reply the provider refused for good: not delivered, told to the agent with its reason
  * (`SEND_REJECTED:21610`). Refused for the number itself (SendError.recipient), the number's
- * contact is marked as for an automatic message (refusedForNumber): opted out as by its STOP, as
+ * contact is marked as for an automatic message (markRefusedNumber): opted out as by its STOP, as
  * of the refusal (the conversation's pending ack or late notice ended, none started after, as a
  * STOP does: consentFromElsewhere), or `noSmsAt` (a call's next text refused at once,
  * callerTakesNoSms; its next call's ack the spoken one). A person may still write to a number
@@ -76,12 +78,11 @@ export async function replyRejected(
 ): Promise<ReplyResult> {
   const reason = `${error.code}${error.providerCode ? `:${error.providerCode}` : ''}`;
   if (error.recipient) {
-    const key = phoneContactKey(route.customer);
-    if (error.recipient === 'no-sms') await deps.store.markNoSms(key, now);
-    else if (await deps.store.setConsent(key, true, now))
-      await updateConversation(deps.store, conversation.id, (current) =>
-        consentFromElsewhere(current, true, now.toISOString(), now),
-      );
+    await markRefusedNumber(
+      { store: deps.store, now },
+      { key: phoneContactKey(route.customer), recipient: error.recipient, at: now },
+      conversation.id,
+    );
     deps.log.info('agent reply refused for the number: contact marked', {
       conversationId: conversation.id,
       recipient: error.recipient,

@@ -63,6 +63,8 @@ export const TWILIO_DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = 
 const TWILIO_NO_SMS = 30006;
 /** Twilio's "Attempt to send to unsubscribed recipient": the number is on its STOP list. */
 const TWILIO_UNSUBSCRIBED = 21610;
+/** Twilio's "'To' number cannot be a landline" and "not a valid mobile number" (send.ts refuses so too). */
+const TWILIO_NOT_MOBILE = new Set([21635, 21614]);
 
 const INBOUND_STATUSES = new Set(['receiving', 'received']);
 
@@ -93,6 +95,9 @@ export function normalizeTwilioStatus(
   // is never to text it again.
   const noSms =
     (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_NO_SMS;
+  // Not a mobile number (21635 a landline, 21614): as when Twilio refuses the send at once.
+  const notMobile =
+    (status === 'failed' || status === 'undelivered') && TWILIO_NOT_MOBILE.has(Number(payload.ErrorCode));
   // Refused for its STOP (a Messaging Service reports its refusal here, after taking the send).
   const optedOut =
     (status === 'failed' || status === 'undelivered') && Number(payload.ErrorCode) === TWILIO_UNSUBSCRIBED;
@@ -112,6 +117,7 @@ export function normalizeTwilioStatus(
         ...(windowClosed ? { windowClosed } : {}),
         ...(noSms ? { noSms } : {}),
         ...(optedOut ? { optedOut } : {}),
+        ...(notMobile ? { notMobile } : {}),
         // Noted for the lookup of a try its worker did not store (recordDelivery, reported-try.ts).
         ...(payload.ourMessageId ? { ourMessageId: payload.ourMessageId } : {}),
         ...(contactKey ? { contactKey } : {}),

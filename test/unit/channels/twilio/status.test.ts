@@ -172,6 +172,23 @@ describe('normalizeTwilioStatus', () => {
     expect(delivered).not.toHaveProperty('update.optedOut');
   });
 
+  it('should mark a failure to a number that is no mobile (21635 a landline, 21614) notMobile, not noSms, and no other', () => {
+    // Prepare, Act
+    const notMobile = ['21635', '21614'].flatMap((code) =>
+      ['failed', 'undelivered'].map((status) => statusOf(status, { ErrorCode: code })),
+    );
+    const other = statusOf('failed', { ErrorCode: '30006' });
+    const delivered = statusOf('delivered', { ErrorCode: '21614' });
+
+    // Assess
+    for (const event of notMobile) {
+      expect(event).toMatchObject({ update: { notMobile: true } });
+      expect(event).not.toHaveProperty('update.noSms');
+    }
+    expect(other).not.toHaveProperty('update.notMobile');
+    expect(delivered).not.toHaveProperty('update.notMobile');
+  });
+
   it('should drop an ErrorCode of 0 or empty, which is no error', () => {
     // Prepare, Act
     const events = ['0', ''].map((ErrorCode) => statusOf('delivered', { ErrorCode }));
