@@ -132,6 +132,10 @@ export async function applyToConversation(
         const saved = deferred?.saved ?? (await deps.store.saveConversation(result.conversation, expected));
         // A call past the promise counted its breach in this write (the sweeper no longer sees it).
         if (saved.breachedEpisode > (current?.breachedEpisode ?? 0)) deps.metrics.count('PromiseBreaches');
+        // A call's ack spoken at intake (a landline, `voiceSms: never`, no SMS allowed): the caller
+        // heard the promise, an ack sent (as refusedForNumber's spoken one). Only by the write that
+        // made it so: Twilio's redelivery of the call finds it spoken already.
+        if (spokenNow(current, saved)) deps.metrics.count('AcksSent');
         outcome = {
           conversation: saved,
           ackRequested: result.ackRequested,
@@ -144,6 +148,14 @@ export async function applyToConversation(
   }
   if (!outcome) throw new ConcurrentUpdateError(`conversation ${message.conversationId}`);
   return { outcome, message, contact };
+}
+
+/** Whether this write made the episode's ack the promise a call's greeting spoke. */
+function spokenNow(before: Conversation | null, after: Conversation): boolean {
+  const spoken = (ack: Conversation['ack'] | undefined) =>
+    ack?.state === 'sent' && ack.reason === 'spoken-on-call' && !ack.messageId;
+  if (!spoken(after.ack)) return false;
+  return !(spoken(before?.ack) && before?.ack?.episode === after.ack?.episode);
 }
 
 /**

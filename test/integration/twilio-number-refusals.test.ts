@@ -213,8 +213,8 @@ describe('Twilio refusing an SMS for what the number is', () => {
     expect(sends()).toBe(1);
     expect(metrics.total('AcksFailed')).toBe(0);
     // The first call's ack, spoken after its SMS was refused, counted sent (the customer was
-    // told), never skipped; the second's was spoken with no SMS tried, as a landline's always is
-    expect(metrics.total('AcksSent')).toBe(1);
+    // told), never skipped; the second's, spoken with no SMS tried, counted sent at intake
+    expect(metrics.total('AcksSent')).toBe(2);
     expect(metrics.total('AcksSkipped')).toBe(0);
   });
 });
