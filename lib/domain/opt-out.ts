@@ -21,7 +21,9 @@ export function bounceLiftedBy(
 
 /**
  * Whether a message is the customer's own mail, which proves their mailbox works: an email with
- * no reason not to answer it (their mailbox's automatic mail, a list post) and no keyword.
+ * no reason not to answer it (their mailbox's automatic mail, a list post) and no keyword, sent
+ * from the contact's address itself: a mail whose Reply-To is the contact (a web form sending in
+ * their name, their other mailbox) was written from another one.
  */
 export function ownMail(
   message: Pick<InboundMessage, 'channel' | 'noAckReason' | 'consent' | 'email'>,
@@ -31,7 +33,8 @@ export function ownMail(
     message.noAckReason === undefined &&
     !message.consent &&
     // Another address's mail in the customer's thread proves nothing of the customer's mailbox.
-    message.email?.threadCustomer === undefined
+    message.email?.threadCustomer === undefined &&
+    message.email?.replyTo === undefined
   );
 }
 

@@ -219,6 +219,44 @@ describe('email opt-outs at their edges', () => {
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent', episode: 1 });
   });
 
+  // A web form's mail (or another mailbox's) naming her address in Reply-To is recorded under her
+  // contact, but it is not her mailbox writing: it proves nothing of it.
+  const FORM = 'Formularz kontaktowy <formularz@sklep-formy.example>';
+  const viaForm = (messageId: string) =>
+    postSesMail(sb, { from: FORM, messageId, extraHeaders: [['Reply-To', ZOFIA]] });
+
+  it('should neither lift her bounce nor resend its ack for a mail that only names her address in Reply-To', async () => {
+    // Prepare: her ack bounces
+    await start();
+    expect((await postSesFeedback(sb, bounceOf(0, at(MINUTE)))).status).toBe(200);
+    expect((await contactView()).optedOut).toBe(true);
+
+    // Act: an hour later a web form sends in her name, her address in Reply-To
+    sb.clock.advance(HOUR);
+    expect((await viaForm('form-1@sklep-formy.example')).status).toBe(200);
+    await drainWith(sb, http);
+
+    // Assess: still opted out for the bounce, nothing mailed to the address that bounced
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'bounce' });
+    expect(ses.requests).toHaveLength(1);
+  });
+
+  it('should let a bounce reported late opt her out after a form’s mail naming her address in Reply-To', async () => {
+    // Prepare: the agent's answer bounces 10 minutes later; a day on, a form sends in her name
+    await start();
+    await agentReplies('reply-1');
+    sb.clock.advance(DAY);
+    expect((await viaForm('form-1@sklep-formy.example')).status).toBe(200);
+    await drainWith(sb, http);
+
+    // Act: the report of the bounce comes after the form's mail
+    sb.clock.advance(HOUR);
+    expect((await postSesFeedback(sb, bounceOf(1, at(10 * MINUTE)))).status).toBe(200);
+
+    // Assess: her mailbox was never shown to work since
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'bounce' });
+  });
+
   it('should not acknowledge the episode again when its ack went and only an agent’s reply of an earlier one bounced', async () => {
     // Prepare: the agent answers (episode 1 ends); she asks again, acknowledged (episode 2)
     await start();
