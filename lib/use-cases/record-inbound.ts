@@ -170,16 +170,19 @@ export async function recordInbound(
   // bounce before it opts nobody out). After the conversation's write, so that the language is
   // the one it settled on; a crash before it is finished by the provider's retry.
   const learnt = conversation.localeDetected && conversation.locale !== contact?.locale;
+  // A provider's redelivery of a recorded mail is the same mail, not a newer one: no mailedAt.
+  const mailed = touch.mailed === true && stored.created;
   if (
     !claimedNew &&
     contact &&
     (!contact.channels.includes(inbound.channel) ||
       (touch.name && touch.name !== contact.name) ||
       learnt ||
-      touch.mailed)
+      mailed)
   ) {
     await deps.store.touchContact(inbound.contactKey, {
       ...touch,
+      mailed,
       ...(learnt ? { locale: conversation.locale } : {}),
     });
   }

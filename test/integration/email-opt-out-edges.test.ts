@@ -219,6 +219,23 @@ describe('email opt-outs at their edges', () => {
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'sent', episode: 1 });
   });
 
+  // SNS delivers her Monday mail again (its first try timed out after it was recorded): the same
+  // mail, not a newer one; her mailbox was last shown to work when it was received.
+  it('should let a bounce after her mail opt her out when SNS delivers that mail again before the report', async () => {
+    // Prepare: the agent answers; the answer bounces 10 minutes later
+    await start();
+    await agentReplies('reply-1');
+
+    // Act: an hour later SNS redelivers her first mail; then the bounce report comes
+    sb.clock.advance(HOUR);
+    await zofiaAsks('q-1@poczta.example.pl');
+    sb.clock.advance(HOUR);
+    expect((await postSesFeedback(sb, bounceOf(1, at(10 * MINUTE)))).status).toBe(200);
+
+    // Assess
+    expect(await contactView()).toMatchObject({ optedOut: true, optedOutReason: 'bounce' });
+  });
+
   // A web form's mail (or another mailbox's) naming her address in Reply-To is recorded under her
   // contact, but it is not her mailbox writing: it proves nothing of it.
   const FORM = 'Formularz kontaktowy <formularz@sklep-formy.example>';
