@@ -130,6 +130,9 @@ export async function deliverDueWebhooks(
   do {
     run.paused.clear();
     run.sentMs.clear();
+    // Its attempts end by the deadline and ATTEMPT_OVERRUN_MS; the run waits for them, also when
+    // a page cannot be read (it fails then, once they are recorded): past the handler's return
+    // a Lambda is frozen mid-attempt, its outcome unrecorded.
     await forEachPage(
       (cursor) => deps.webhooks.dueDeliveries(now, pageSize, cursor),
       async (deliveries) => {
@@ -150,9 +153,7 @@ export async function deliverDueWebhooks(
         await settledOr(Promise.all(waited), PAGE_WAIT_MS);
       },
       deadline,
-    );
-    // Its attempts end by the deadline (their limit is what the run has left).
-    await Promise.all(chains.values());
+    ).finally(() => Promise.all(chains.values()));
   } while (run.paused.size > 0 && performance.now() < deadline);
   if (due.size > 0) deps.log.info('webhook deliveries swept', { due: due.size, ...result });
   return result;

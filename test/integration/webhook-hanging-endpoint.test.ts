@@ -4,6 +4,7 @@ import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { HttpWebhookSender } from '#lib/adapters/http-webhook-sender.ts';
 import { issueWebhook, newDelivery } from '#lib/domain/webhook.ts';
 import { deliverDueWebhooks } from '#lib/use-cases/webhook-delivery.ts';
+import { injectFault } from '#test/support/faults.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '#test/support/switchboard.ts';
 import {
   startHangingEndpoint,
@@ -91,5 +92,68 @@ describe('a sweep run with an endpoint that never answers', () => {
       ['pending', 1],
     ]);
     expect(stuckLog.filter((delivery) => delivery.lastError === 'ETIMEDOUT')).toHaveLength(1);
+  }, 30_000);
+
+  it('should not return while an attempt it started is still waiting for its endpoint, when a later page cannot be read', async () => {
+    // Prepare: the hanging endpoint's delivery first, then another subscription's whose
+    // subscription read fails (a DynamoDB hiccup) when its page comes, one delivery a page.
+    sb = await startTestSwitchboard();
+    receiver = await startWebhookReceiver({ now: () => sb.clock.now() });
+    hanging = await startHangingEndpoint();
+    const webhooks = new DynamoDbWebhookStore({
+      client: sb.backends.dynamodb,
+      tableName: sb.backends.tableName,
+      shards: new ShardCount({
+        client: sb.backends.dynamodb,
+        tableName: sb.backends.tableName,
+        configured: sb.config.aws.indexShards,
+      }),
+    });
+    const stuck = issueWebhook({ url: hanging.url, events: ['*'], description: null }, sb.clock.now());
+    const other = issueWebhook(
+      { url: `${receiver.url}/hooks`, events: ['*'], description: null },
+      sb.clock.now(),
+    );
+    await webhooks.createSubscription(stuck);
+    await webhooks.createSubscription(other);
+    for (const [i, subscription] of [stuck, other].entries()) {
+      sb.clock.advance(1_000);
+      const event = {
+        id: `evt_${i + 1}`,
+        type: 'message.received',
+        occurredAt: sb.clock.now().toISOString(),
+        conversationId: 'conv_1',
+        sequence: i + 1,
+        data: {},
+      };
+      await webhooks.createDelivery(newDelivery(subscription.id, event, sb.clock.now()));
+    }
+    const deps = {
+      webhooks,
+      sender: new HttpWebhookSender({ blockPrivateAddresses: false }),
+      clock: sb.clock,
+      log: sb.log,
+      random: () => 0,
+    };
+    const fault = injectFault(sb.backends.dynamodb, {
+      command: 'GetItemCommand',
+      when: 'before',
+      match: (input) => JSON.stringify(input.Key).includes(other.id),
+    });
+
+    // Act: one run with 3 s for webhooks, one delivery a page.
+    const run = await deliverDueWebhooks(deps, { pageSize: 1, budgetMs: 3_000 }).then(
+      () => 'returned',
+      (error: Error) => error.name,
+    );
+
+    // Assess: the run failed (the page could not be read), but only once the hanging attempt
+    // had ended and its outcome was recorded: nothing of it is left running past the run (on
+    // AWS, past the handler's return the Lambda is frozen mid-attempt).
+    expect(fault.fired).toBe(1);
+    expect(run).toBe('InjectedFault');
+    expect(hanging.connections()).toBe(1);
+    const [attempted] = (await webhooks.listDeliveries(stuck.id, { limit: 10 })).items;
+    expect([attempted?.attempts, attempted?.lastError]).toEqual([1, 'ETIMEDOUT']);
   }, 30_000);
 });
