@@ -2,6 +2,7 @@
 import type { Conversation } from '#lib/domain/conversation.ts';
 import type { DomainEvent } from '#lib/domain/events.ts';
 import { stableId } from '#lib/domain/ids.ts';
+import { sendingProvider } from '#lib/domain/mail-thread.ts';
 import type { DeliveryStatus, DeliveryUpdate, Message } from '#lib/domain/message.ts';
 import type { AckJob, AckQueue } from '#lib/ports/ack-queue.ts';
 import type {
@@ -104,7 +105,7 @@ export class MemoryConversationStore extends MemoryContacts implements Conversat
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
     const inbound = this.#messages.get(stableId('msg', `${provider}:${providerMessageId}`));
     if (inbound) return inbound;
-    const alias = this.#aliases.get(`${provider}:${providerMessageId}`);
+    const alias = this.#aliases.get(`${sendingProvider(provider)}:${providerMessageId}`);
     return alias ? (this.#messages.get(alias) ?? null) : null;
   }
 
@@ -123,8 +124,8 @@ export class MemoryConversationStore extends MemoryContacts implements Conversat
     providerMessageId: string,
     messageId: string,
   ): Promise<DeliveryUpdate | null> {
-    this.#aliases.set(`${provider}:${providerMessageId}`, messageId);
-    return this.#held.get(`${provider}:${providerMessageId}`) ?? null;
+    this.#aliases.set(`${sendingProvider(provider)}:${providerMessageId}`, messageId);
+    return this.#held.get(`${sendingProvider(provider)}:${providerMessageId}`) ?? null;
   }
 
   async claimSameMessage(

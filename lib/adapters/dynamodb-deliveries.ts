@@ -2,6 +2,7 @@
 
 import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { sendingProvider } from '#lib/domain/mail-thread.ts';
 import {
   type DeliveryStatus,
   type DeliveryUpdate,
@@ -31,11 +32,12 @@ export class DynamoDbDeliveries extends StoreItems {
     messageId: string,
   ): Promise<DeliveryUpdate | null> {
     // An update, not a put: a delivery update held here before the alias existed stays until
-    // it is applied (a worker that dies before applying it leaves it for the next one).
+    // it is applied (a worker that dies before applying it leaves it for the next one). Under
+    // the provider that sent it (a Mailgun conversation's mail is SES's), where its reports look.
     const result = await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: marshall({ pk: `PMID#${provider}:${providerMessageId}`, sk: 'PMID' }),
+        Key: marshall({ pk: `PMID#${sendingProvider(provider)}:${providerMessageId}`, sk: 'PMID' }),
         UpdateExpression: 'SET #type = :alias, messageId = :messageId REMOVE expiresAt',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: marshall({ ':alias': 'alias', ':messageId': messageId }),

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { stableId } from '#lib/domain/ids.ts';
+import { PREVIOUS_MAIL_ALIAS, sendingProvider } from '#lib/domain/mail-thread.ts';
 import { type Message, MessageSchema } from '#lib/domain/message.ts';
 import type { MessagePage } from '#lib/ports/conversation-store.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
@@ -136,7 +137,12 @@ export class DynamoDbMessages extends StoreItems {
   async findByProviderId(provider: string, providerMessageId: string): Promise<Message | null> {
     const inbound = await this.getMessage(stableId('msg', `${provider}:${providerMessageId}`));
     if (inbound) return inbound;
-    const alias = await this.item(`PMID#${provider}:${providerMessageId}`, 'PMID');
+    // A send's alias is under the provider that sent it; one the previous release wrote for a
+    // Mailgun conversation's mail under `mailgun`: a third read, only when SES's id is not ours yet.
+    const sender = sendingProvider(provider);
+    const alias =
+      (await this.item(`PMID#${sender}:${providerMessageId}`, 'PMID')) ??
+      (sender === 'ses' ? await this.item(`PMID#${PREVIOUS_MAIL_ALIAS}:${providerMessageId}`, 'PMID') : null);
     return typeof alias?.messageId === 'string' ? this.getMessage(alias.messageId) : null;
   }
 

@@ -27,3 +27,18 @@ export function sesIdsAnswered(email: Pick<EmailMeta, 'inReplyTo' | 'references'
   }
   return ids;
 }
+
+/**
+ * The provider whose id names a send of ours, under which its alias is kept and its reports come:
+ * our mail goes out through SES whichever provider brought the customer's in (Mailgun only
+ * receives here), so a send on a Mailgun conversation is SES's. Every other provider sends its own.
+ */
+export function sendingProvider(provider: string): string {
+  return provider === 'mailgun' ? 'ses' : provider;
+}
+
+/**
+ * Where the releases before stop 35 kept the alias of a send on a Mailgun conversation (under
+ * the conversation's provider): read when `ses` has none, for a report of a mail they sent.
+ */
+export const PREVIOUS_MAIL_ALIAS = 'mailgun';

@@ -204,8 +204,8 @@ export interface ConversationStore {
   /** Our outbound mail stored under the first of `ids` with an alias under `providers` (tried in order), or null. */
   findSentMail(ids: readonly string[], providers: readonly string[]): Promise<Message | null>;
   /**
-   * Remembers which of our messages the provider knows as `providerMessageId`. Returns the
-   * delivery update held for that id before the alias existed (holdDelivery), for the caller
+   * Remembers which of our messages the provider that sent it (sendingProvider: SES for mail)
+   * knows as `providerMessageId`. Returns the update held for it before (holdDelivery), for the caller
    * to apply now; it stays held, so applying it again is harmless.
    */
   putProviderAlias(

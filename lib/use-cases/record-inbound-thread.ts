@@ -1,8 +1,10 @@
-import { sesIdsAnswered } from '#lib/domain/mail-thread.ts';
+import { PREVIOUS_MAIL_ALIAS, sesIdsAnswered } from '#lib/domain/mail-thread.ts';
 import type { InboundMessage } from '#lib/domain/message.ts';
 import type { RecordInboundDeps } from './record-inbound-deps.ts';
 
-const MAIL_PROVIDERS = ['ses', 'mailgun'] as const;
+// Our mail's aliases are SES's (sendingProvider); a Mailgun conversation's mail sent by the
+// previous release is under its own name, read only when SES's misses.
+const MAIL_PROVIDERS = ['ses', PREVIOUS_MAIL_ALIAS] as const;
 
 /**
  * A mail from another address that answers our mail (its In-Reply-To/References name the
@@ -19,9 +21,7 @@ export async function joinThread(deps: RecordInboundDeps, inbound: InboundMessag
     return inbound;
   const ids = sesIdsAnswered(inbound.email);
   if (ids.length === 0) return inbound;
-  // The way this mail came in first: the way the conversation's mail usually came in too.
-  const providers = [inbound.provider, ...MAIL_PROVIDERS.filter((provider) => provider !== inbound.provider)];
-  const sent = await deps.store.findSentMail(ids, providers);
+  const sent = await deps.store.findSentMail(ids, MAIL_PROVIDERS);
   if (!sent || sent.contactKey === inbound.contactKey || !sent.contactKey.startsWith('email:'))
     return inbound;
   const { contactName: _theirs, ...rest } = inbound;

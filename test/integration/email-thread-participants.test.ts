@@ -248,7 +248,7 @@ describe('a mail answering our mail from another address', () => {
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({ state: 'skipped', reason: 'opted-out' });
   });
 
-  it('should join a conversation that came through Mailgun (our mail’s alias is Mailgun’s)', async () => {
+  it('should join a conversation that came through Mailgun (our mail to it went through SES)', async () => {
     // Prepare
     sb = await startTestSwitchboard({ clock: new TestClock(TEST_NOW), ...sesIntake() });
     ses = await startFakeSes();
