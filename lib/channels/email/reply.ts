@@ -16,8 +16,11 @@ const WROTE_PL = String.raw`(napisał|napisała|napisał\(-?a\)|pisze)\s*:\s*$`;
 const DAY_PL = '(poniedziałek|wtorek|środę|czwartek|piątek|sobotę|niedzielę)';
 const YEAR_AND_HOUR = String.raw`(?=.{0,100}\b\d{4}\b)(?=.{0,150}\b\d{1,2}:\d{2}\b)`;
 const DAY_EN = '(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+// "W dniu …"/"Dnia …" also opens a customer's own "W dniu 12 stycznia konsultant napisał:", their
+// request below it: taken for a header only when it names the hour or an address, or "> " lines
+// follow it (headerSigned), as the English one is.
+const DATE_HEADER_PL = new RegExp(String.raw`^\s*(W dniu|Dnia)\s.{0,300}\s${WROTE_PL}`, 'i');
 const QUOTE_HEADERS = [
-  new RegExp(String.raw`^\s*(W dniu|Dnia)\s.{0,300}\s${WROTE_PL}`, 'i'),
   new RegExp(String.raw`^\s*(W|We)\s${DAY_PL},\s${YEAR_AND_HOUR}.{0,300}\s${WROTE_PL}`, 'i'),
   new RegExp(String.raw`^\s*On\s${DAY_EN},\s${YEAR_AND_HOUR}.{0,300}\swrote\s*:\s*$`, 'i'),
   /^\s*Wiadomość napisana przez\s.{0,300}:\s*$/i,
@@ -35,6 +38,8 @@ function quoteHeaderLine(lines: readonly string[]): number {
     // Clients wrap a long "W dniu …" header over two lines.
     const joined = `${line} ${lines[index + 1] ?? ''}`;
     if (QUOTE_HEADERS.some((pattern) => pattern.test(line) || pattern.test(joined))) return index;
+    if (DATE_HEADER_PL.test(line) && headerSigned(lines, index, line)) return index;
+    if (DATE_HEADER_PL.test(joined) && headerSigned(lines, index + 1, joined)) return index;
     if (
       OUTLOOK_FROM.test(line) &&
       lines.slice(index + 1, index + 5).some((next) => OUTLOOK_SENT.test(next))
@@ -57,24 +62,33 @@ function withoutRule(lines: readonly string[]): readonly string[] {
 }
 
 // The reply parser takes any line "On … wrote:" (or "… on … at … wrote:") above a blank line for a
-// quote header and hides everything below it. A client's header names when (the hour) or who
-// (the address) wrote, or is followed by "> " lines; a customer's own "On Monday, 12 Jan 2026,
-// your colleague wrote:" names neither, and their request follows it. Such a line is shown to the
-// parser with a word joiner (U+2060) after "wrote", which none of its patterns takes, and the
-// joiner is taken out of what it returns.
-const WROTE_EN = /\bwrote(?=\s*:?[\s-]*$)/i;
+// quote header and hides everything below it, and so any "W dniu …"/"Dnia …" down to a line
+// ending in "pisze:" or "napisał(a):". A client's header names when (the hour) or who (the
+// address) wrote, or is followed by "> " lines; a customer's own "On Monday, 12 Jan 2026, your
+// colleague wrote:" or "W dniu 12 stycznia konsultant napisał:" names neither, and their request
+// follows it. Such a line is shown to the parser with a word joiner (U+2060) after the verb,
+// which none of its patterns takes, and the joiner is taken out of what it returns.
+const WROTE = /\bwrote(?=\s*:?[\s-]*$)|(?<!\p{L})(?:pisze|napisał(?:\(a\))?)(?=\s*:\s*$)/iu;
+const OPENS_HEADER = /^\s*(On|W dniu|Dnia)\s/i;
+const OPENS_PL = /^\s*(W dniu|Dnia)(?=\s)/i;
 const HEADER_SIGNS = /\b\d{1,2}:\d{2}\b|[@<]/;
-const JOINED = /(?<=wrote)\u2060/gi;
+const JOINED = /(?<=wrote|pisze|napisał|\(a\)|^\s*W dniu|^\s*Dnia)\u2060/gimu;
+
+/** Whether a would-be header ending at `last` names an hour or an address, or "> " lines follow it. */
+function headerSigned(lines: readonly string[], last: number, header: string): boolean {
+  if (HEADER_SIGNS.test(header)) return true;
+  let after = last + 1;
+  while (after < lines.length && (lines[after] ?? '').trim() === '') after++;
+  return (lines[after] ?? '').trimStart().startsWith('>');
+}
 
 function ownWroteLines(lines: readonly string[]): string[] {
   return lines.map((line, index) => {
-    if (!WROTE_EN.test(line)) return line;
-    const header = /^\s*On\s/i.test(line) ? line : `${lines[index - 1] ?? ''} ${line}`;
-    let after = index + 1;
-    while (after < lines.length && (lines[after] ?? '').trim() === '') after++;
-    const next = lines[after] ?? '';
-    if (HEADER_SIGNS.test(header) || next.trimStart().startsWith('>')) return line;
-    return line.replace(WROTE_EN, (word) => `${word}\u2060`);
+    if (!WROTE.test(line)) return line;
+    const header = OPENS_HEADER.test(line) ? line : `${lines[index - 1] ?? ''} ${line}`;
+    if (headerSigned(lines, index, header)) return line;
+    // "W dniu"/"Dnia" joined too: the parser's lazy scan for a verb then never starts there.
+    return line.replace(WROTE, (word) => `${word}\u2060`).replace(OPENS_PL, (word) => `${word}\u2060`);
   });
 }
 

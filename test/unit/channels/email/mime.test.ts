@@ -306,6 +306,62 @@ describe('splitReply', () => {
     expect(result).toEqual({ newText: 'Thank you, waiting for the invoice.', quoted: true });
   });
 
+  // The Polish "W dniu …"/"Dnia …" header of Thunderbird, Gmail or Roundcube names when (the hour)
+  // or who (the address) wrote, or "> " lines follow it; a customer's own "W dniu 12 stycznia
+  // konsultant napisał:" names neither, and their request below it was cut (only "Dzień dobry,").
+  it.each([
+    'Dzień dobry,\n\nW dniu 12 stycznia konsultant napisał:\n„wymienimy towar w ciągu tygodnia”\n\nNadal nic nie przyszło. Proszę o wymianę albo zwrot pieniędzy.',
+    'Dzień dobry,\n\nDnia 12 stycznia 2026 r. Pani z obsługi pisze:\n„zwrot w 14 dni”\n\nMinął miesiąc, proszę o zwrot.',
+    'Dzień dobry,\n\nW dniu zakupu sprzedawca napisała:\n\n„gwarancja 2 lata”\nProszę o naprawę.',
+  ])('should keep a customer\'s own "W dniu …/Dnia … napisał:" and the request below it (%j)', (text) => {
+    // Prepare, Act
+    const result = splitReply(text);
+
+    // Assess
+    expect(result).toEqual({ newText: text, quoted: false });
+  });
+
+  it('should keep a customer\'s own "W dniu … napisał:" above the history it cuts, as they wrote it', () => {
+    // Prepare
+    const own =
+      'Dzień dobry,\n\nW dniu 12 stycznia konsultant napisał:\n„wymiana w tydzień”\n\nNadal nic. Proszę o zwrot.';
+    const text = `${own}\n\nW dniu 12.01.2026 o 10:00, Anna Kowalska <anna@sklep.example> pisze:\n> Dzień dobry`;
+
+    // Act
+    const result = splitReply(text);
+
+    // Assess: no word joiner left in it
+    expect(result).toEqual({ newText: own, quoted: true });
+  });
+
+  it.each([
+    [
+      "Thunderbird's header, no address, no quote marks",
+      'W dniu 12.01.2026 o 10:00, Anna Kowalska pisze:\nDzień dobry,\nmamy.',
+    ],
+    [
+      "Gmail's old header",
+      'W dniu 12 stycznia 2026 10:00 użytkownik Anna Kowalska <anna@sklep.example> napisał:\n> Dzień dobry',
+    ],
+    [
+      'a header naming neither, over "> " lines',
+      'Dnia 12 stycznia 2026 Anna Kowalska napisała:\n\n> Dzień dobry',
+    ],
+    [
+      'a header wrapped, its address below',
+      'W dniu 12 stycznia 2026, Anna Kowalska\n<anna@sklep.example> pisze:\nDzień dobry',
+    ],
+  ])('should still cut the Polish history at %s', (_case, history) => {
+    // Prepare
+    const text = `Dziękuję, czekam na fakturę.\n\n${history}`;
+
+    // Act
+    const result = splitReply(text);
+
+    // Assess
+    expect(result).toEqual({ newText: 'Dziękuję, czekam na fakturę.', quoted: true });
+  });
+
   it('should not mistake a sentence starting with "Od:" for a quote header', () => {
     // Prepare, Act
     const result = splitReply('Od: jutra jestem na urlopie.\nProszę o kontakt z biurem.');
@@ -323,7 +379,7 @@ describe('splitReply', () => {
     expect(result.quoted).toBe(false);
   });
 
-  it.each(['Dnia x\n', 'On x wrote:\n\n'])(
+  it.each(['Dnia x\n', 'On x wrote:\n\n', 'W dniu x pisze:\n\n'])(
     'should stay fast on a huge text full of would-be quote headers (%j)',
     (header) => {
       // Prepare
