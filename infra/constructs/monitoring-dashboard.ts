@@ -68,6 +68,10 @@ export function addDashboard(
       monitoring.custom('EventsUndelivered', { period: FIVE_MINUTES, label: 'events not delivered' }),
       monitoring.custom('SweepErrors', { period: FIVE_MINUTES, label: 'sweeper errors' }),
       monitoring.custom('SignatureRefusals', { period: FIVE_MINUTES, label: 'webhook signatures refused' }),
+      monitoring.custom('WebhooksDisabled', {
+        period: FIVE_MINUTES,
+        label: 'webhook subscriptions disabled (failing 5 days)',
+      }),
     ]),
     graph(
       'Ack queue',

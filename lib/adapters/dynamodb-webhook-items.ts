@@ -39,6 +39,7 @@ export function subscriptionFields(item: Record<string, AttributeValue>): Record
     disabledReason: plain.disabledReason ?? null,
     firstAttemptsPausedUntil: plain.firstAttemptsPausedUntil ?? null,
     retryAfterUntil: plain.retryAfterUntil ?? null,
+    failingSince: plain.failingSince ?? null,
     previousSecret: plain.previousSecret ?? null,
     previousSecretExpiresAt: plain.previousSecretExpiresAt ?? null,
     secretRotatedAt: plain.secretRotatedAt ?? null,

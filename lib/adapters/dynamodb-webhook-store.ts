@@ -68,7 +68,23 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return this.#subscriptions.rotateSecret(id, rotation, current);
   }
 
-  disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
+  enableSubscription(id: string): Promise<boolean> {
+    return this.#subscriptions.enableSubscription(id);
+  }
+
+  markFailing(id: string, since: Date): Promise<void> {
+    return this.#subscriptions.markFailing(id, since);
+  }
+
+  disableFailing(id: string, at: Date, cutoff: Date): Promise<boolean> {
+    return this.#subscriptions.disableFailing(id, at, cutoff);
+  }
+
+  clearFailing(id: string, startedAt: Date): Promise<{ reenabled: boolean }> {
+    return this.#subscriptions.clearFailing(id, startedAt);
+  }
+
+  disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone' | 'manual'): Promise<boolean> {
     return this.#subscriptions.disableSubscription(id, at, reason);
   }
 

@@ -18,6 +18,12 @@ import {
 import { applied } from './dynamodb-conditional.ts';
 import { subscriptionFields, subscriptionKey } from './dynamodb-webhook-items.ts';
 import { LIST_PARTITION, listSubscriptionPage } from './dynamodb-webhook-listing.ts';
+import {
+  clearFailingWrite,
+  disableFailingWrite,
+  enableWrite,
+  markFailingWrite,
+} from './dynamodb-webhook-states.ts';
 
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
@@ -50,6 +56,7 @@ export class DynamoDbWebhookSubscriptions {
       disabledReason: subscription.disabledReason ?? undefined,
       firstAttemptsPausedUntil: subscription.firstAttemptsPausedUntil ?? undefined,
       retryAfterUntil: subscription.retryAfterUntil ?? undefined,
+      failingSince: subscription.failingSince ?? undefined,
       previousSecret: subscription.previousSecret ?? undefined,
       previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? undefined,
       secretRotatedAt: subscription.secretRotatedAt ?? undefined,
@@ -153,7 +160,7 @@ export class DynamoDbWebhookSubscriptions {
     );
   }
 
-  async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean> {
+  async disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone' | 'manual'): Promise<boolean> {
     this.#enabled = null;
     return applied(
       this.#client.send(
@@ -168,6 +175,35 @@ export class DynamoDbWebhookSubscriptions {
         }),
       ),
     );
+  }
+
+  async enableSubscription(id: string): Promise<boolean> {
+    this.#enabled = null;
+    return enableWrite(this.#at(), id);
+  }
+
+  async markFailing(id: string, since: Date): Promise<void> {
+    if (await markFailingWrite(this.#at(), id, since)) {
+      const failingSince = since.toISOString();
+      this.#patchCached(id, (subscription) => ({ ...subscription, failingSince }));
+    }
+  }
+
+  async disableFailing(id: string, at: Date, cutoff: Date): Promise<boolean> {
+    const disabled = await disableFailingWrite(this.#at(), id, at, cutoff);
+    if (disabled) this.#enabled = null;
+    return disabled;
+  }
+
+  async clearFailing(id: string, startedAt: Date): Promise<{ reenabled: boolean }> {
+    const { cleared, reenabled } = await clearFailingWrite(this.#at(), id, startedAt);
+    if (reenabled) this.#enabled = null;
+    else if (cleared) this.#patchCached(id, (subscription) => ({ ...subscription, failingSince: null }));
+    return { reenabled };
+  }
+
+  #at() {
+    return { client: this.#client, table: this.#table };
   }
 
   async pauseFirstAttempts(id: string, until: Date): Promise<void> {

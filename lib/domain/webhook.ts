@@ -22,7 +22,19 @@ export type WebhookEvents = z.infer<typeof WebhookEventsSchema>;
  */
 const StoredWebhookEventsSchema = z.union([z.tuple([z.literal('*')]), z.array(z.string().max(100)).min(1)]);
 
-export const DISABLED_REASONS = ['deleted', 'gone'] as const;
+/**
+ * Why a subscription is disabled: deleted by an admin, its endpoint answered 410 Gone, it accepted
+ * no delivery for FAILING_DISABLE_MS (`failing`), or an admin disabled it with PATCH (`manual`).
+ */
+export const DISABLED_REASONS = ['deleted', 'gone', 'failing', 'manual'] as const;
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
+
+/**
+ * How long an endpoint may fail every attempt (no delivery accepted since `failingSince`) before
+ * its subscription is disabled: Standard Webhooks' providers (Svix) disable after 5 days, by
+ * then each of the events of the streak's first 3.5 days has spent its 13 attempts.
+ */
+export const FAILING_DISABLE_MS = 5 * 86_400_000;
 
 /** A downstream endpoint's subscription as the API shows it: never its secret. */
 export const WebhookSubscriptionSchema = z.object({
@@ -31,7 +43,7 @@ export const WebhookSubscriptionSchema = z.object({
   events: StoredWebhookEventsSchema,
   description: z.string().max(500).nullable(),
   createdAt: z.iso.datetime(),
-  /** Set when an admin deleted it or the endpoint answered 410 Gone; nothing is sent after. */
+  /** Set when an admin deleted or disabled it, its endpoint answered 410 Gone or failed for 5 days; nothing is sent after. */
   disabledAt: z.iso.datetime().nullable(),
   /** Why: one of DISABLED_REASONS when this release disabled it; a newer release's reason is read as it is. */
   disabledReason: z.enum(DISABLED_REASONS).or(z.string().max(100)).nullable(),
@@ -64,6 +76,12 @@ export const StoredWebhookSubscriptionSchema = WebhookSubscriptionSchema.extend(
    * process got the answer; every process sees it within its cache time.
    */
   retryAfterUntil: z.iso.datetime().nullable().default(null),
+  /**
+   * When the endpoint's current streak of failed attempts began (the first attempt that failed
+   * after the last one it accepted); null while it accepts them. Set by the first failure,
+   * removed by the next success: disabled as `failing` once it is FAILING_DISABLE_MS old.
+   */
+  failingSince: z.iso.datetime().nullable().default(null),
 });
 export type StoredWebhookSubscription = z.infer<typeof StoredWebhookSubscriptionSchema>;
 
@@ -195,6 +213,7 @@ export function issueWebhook(
     secretRotatedAt: null,
     firstAttemptsPausedUntil: null,
     retryAfterUntil: null,
+    failingSince: null,
   };
 }
 

@@ -51,7 +51,9 @@ export type MetricName =
    * topic (403, or Mailgun's 406 for an expired one). Unsigned requests are not counted.
    */
   | 'SignatureRefusals'
-  | 'WebhookLatency';
+  | 'WebhookLatency'
+  /** A webhook subscription disabled because its endpoint accepted no delivery for 5 days: once per disabling. */
+  | 'WebhooksDisabled';
 
 export interface Metrics {
   /** Adds `value` (default 1) to a counter, optionally split by one dimension. */

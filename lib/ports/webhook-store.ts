@@ -34,7 +34,24 @@ export interface WebhookStore {
    */
   rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean>;
   /** Disables it (keeping the first time and reason); false when there is no such subscription. */
-  disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone'): Promise<boolean>;
+  disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone' | 'manual'): Promise<boolean>;
+  /**
+   * Enables a disabled subscription again, its failing streak ended; false when it is not
+   * disabled, was deleted (that stays), or does not exist.
+   */
+  enableSubscription(id: string): Promise<boolean>;
+  /** Starts its endpoint's failing streak at `since`, unless one is under way. */
+  markFailing(id: string, since: Date): Promise<void>;
+  /**
+   * Disables it as `failing` at `at` if it is enabled and its failing streak began at or before
+   * `cutoff`; true only for the write that disabled it (a retry or a second process: false).
+   */
+  disableFailing(id: string, at: Date, cutoff: Date): Promise<boolean>;
+  /**
+   * Ends its failing streak after an attempt begun at `startedAt` was accepted (not one a later
+   * failure began), and enables it again if that streak disabled it since `startedAt`.
+   */
+  clearFailing(id: string, startedAt: Date): Promise<{ reenabled: boolean }>;
   /**
    * Leaves the subscription's new deliveries to the sweeper until `until` (its endpoint failed
    * slowly); this process's enabled list shows it at once, others' within their cache time.

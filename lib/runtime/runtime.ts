@@ -148,11 +148,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // the sender refuses any name that resolves to a private address.
   // Each request's (or ack batch's, or sweep run's) writes share one first-attempt budget.
   const requests = requestScoped<FirstAttemptBudget>(() => ({ remainingMs: FIRST_ATTEMPTS_BUDGET_MS }));
+  const metrics = options.metrics ?? noMetrics;
   const webhookDeps = {
     webhooks,
     sender: new HttpWebhookSender({ blockPrivateAddresses: config.production }),
     clock,
     log,
+    metrics,
     firstAttemptBudget: requests.current,
   };
   const stats = new DynamoDbStatsStore({ client: options.dynamodb, tableName: config.aws.tableName });
@@ -162,7 +164,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const sink = fanOut(options.eventSink ?? noEvents, webhookSink(webhookDeps));
   const store = publishingStore(baseStore, sink, log);
   const queue: AckQueue = new SqsAckQueue({ client: options.sqs, queueUrl });
-  const metrics = options.metrics ?? noMetrics;
   const channels = wireChannels(config, {
     mailStore: options.mailStore ?? noMailStore,
     ...(options.emailClient ? { emailClient: options.emailClient } : {}),

@@ -14,7 +14,12 @@ import type { WebhookDeliveryDeps } from './webhook-delivery-deps.ts';
  * What an attempt saved (null when another run claimed it first), and until when the endpoint
  * asked us to wait (its Retry-After; null when it did not): what is deferred behind it waits too.
  */
-export type Attempted = { saved: WebhookDelivery | null; waitUntil: string | null };
+export type Attempted = {
+  saved: WebhookDelivery | null;
+  waitUntil: string | null;
+  /** When the attempt sent it; null when nothing was sent. */
+  sentAt?: Date;
+};
 
 /**
  * One attempt: claimed first (the attempt count and the next due time written before sending,
@@ -74,7 +79,7 @@ export async function attemptDelivery(
   const retryAfterMs = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
   const waitUntil =
     finished.state === 'pending' && retryAfterMs !== undefined ? finished.nextAttemptAt : null;
-  return { saved: await deps.webhooks.saveDelivery(finished), waitUntil };
+  return { saved: await deps.webhooks.saveDelivery(finished), waitUntil, sentAt: startedAt };
 }
 
 /**

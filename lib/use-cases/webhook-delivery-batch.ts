@@ -10,6 +10,7 @@ import {
   FIRST_ATTEMPTS_BUDGET_MS,
   type WebhookDeliveryDeps,
 } from './webhook-delivery-deps.ts';
+import { noteAttempt } from './webhook-failing.ts';
 
 /**
  * No attempt is started with less than this left of the budget (a write's, or a sweep run's): a
@@ -116,11 +117,13 @@ async function setFirstAttempts(
   change: { pause: true } | { pause: false; attemptStartedAt: Date },
 ): Promise<void> {
   const until = change.pause ? new Date(deps.clock.now().getTime() + FIRST_ATTEMPTS_PAUSE_MS) : null;
-  // This run (a sweep's later pages) acts on it once.
-  subscriptions.set(subscription.id, {
-    ...subscription,
-    firstAttemptsPausedUntil: until?.toISOString() ?? null,
-  });
+  // This run (a sweep's later pages) acts on it once; on what it holds now (a streak noted since).
+  const current = subscriptions.get(subscription.id);
+  if (current)
+    subscriptions.set(subscription.id, {
+      ...current,
+      firstAttemptsPausedUntil: until?.toISOString() ?? null,
+    });
   try {
     if (until) await deps.webhooks.pauseFirstAttempts(subscription.id, until);
     else if (!change.pause) {
@@ -207,6 +210,7 @@ export async function deliverAll(
             sentMs += performance.now() - startedAt;
             run?.sentMs.set(subscriptionId, sentMs);
             if (waitUntil && subscription) await hold(deps, subscriptions, subscription, waitUntil, run);
+            if (saved) await noteAttempt(deps, subscriptions, subscription, saved, attempted.sentAt ?? null);
           }
           if (!saved) continue;
           if (saved.lastStatus === 410) subscriptions.set(subscriptionId, null);

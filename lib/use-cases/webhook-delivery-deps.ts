@@ -2,6 +2,7 @@
 
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Log } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import type { WebhookSender, WebhookStore } from '#lib/ports/webhook-store.ts';
 
 export type WebhookDeliveryDeps = {
@@ -9,6 +10,8 @@ export type WebhookDeliveryDeps = {
   sender: WebhookSender;
   clock: Clock;
   log: Log;
+  /** Counts WebhooksDisabled (nowhere without). */
+  metrics?: Metrics;
   /** [0, 1): the backoff's jitter; tests pin it. */
   random?: () => number;
   /**

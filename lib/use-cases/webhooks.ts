@@ -6,6 +6,7 @@ import {
   type StoredWebhookSubscription,
   type WebhookDelivery,
   type WebhookEvents,
+  type WebhookSubscription,
 } from '#lib/domain/webhook.ts';
 import { newReplayId, replayDelivery } from '#lib/domain/webhook-attempts.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -85,6 +86,49 @@ export async function rotateWebhookSecret(
     secret: rotation.secret,
     previousSecretExpiresAt: rotation.previousSecretExpiresAt,
   };
+}
+
+export type EnableResult =
+  | { kind: 'done'; subscription: WebhookSubscription }
+  | { kind: 'not-found' }
+  /** Deleted: that stays (create a new subscription). */
+  | { kind: 'deleted' }
+  /** MAX_ENABLED_WEBHOOKS are enabled already. */
+  | { kind: 'too-many' };
+
+/**
+ * PATCH `enabled`: false disables it as `manual` (one disabled already keeps its time and
+ * reason), true enables a disabled one again with its failing streak ended (its 5 days start
+ * again), within MAX_ENABLED_WEBHOOKS as creation is. Both are idempotent: the answer is the
+ * subscription as it is then. Its deliveries given up while it was disabled stay failed in the
+ * log; a replay sends them again.
+ */
+export async function setWebhookEnabled(
+  deps: WebhookAdminDeps,
+  id: string,
+  enabled: boolean,
+  by: string,
+): Promise<EnableResult> {
+  const subscription = await deps.webhooks.getSubscription(id);
+  if (!subscription) return { kind: 'not-found' };
+  if (!enabled) {
+    if (subscription.disabledAt === null) {
+      await deps.webhooks.disableSubscription(id, deps.clock.now(), 'manual');
+      deps.log.info('webhook disabled', { webhookId: id, reason: 'manual', by });
+    }
+  } else if (subscription.disabledAt !== null) {
+    if (subscription.disabledReason === 'deleted') return { kind: 'deleted' };
+    if ((await deps.webhooks.listEnabledSubscriptions()).length >= MAX_ENABLED_WEBHOOKS)
+      return { kind: 'too-many' };
+    if (await deps.webhooks.enableSubscription(id)) {
+      deps.log.info('webhook enabled', { webhookId: id, was: subscription.disabledReason, by });
+    }
+  }
+  // As stored now: another request's change meanwhile included (a DELETE stays).
+  const now = await deps.webhooks.getSubscription(id);
+  if (!now) return { kind: 'not-found' };
+  if (enabled && now.disabledReason === 'deleted') return { kind: 'deleted' };
+  return { kind: 'done', subscription: now };
 }
 
 export type ReplayResult =

@@ -9,6 +9,7 @@ import {
   MAX_WEBHOOK_BODY_BYTES,
   ReplayBody,
   RotateSecretBody,
+  UpdateWebhookBody,
   WebhooksQuery,
 } from '../routes/webhooks.ts';
 import type { ApiOperation } from './operation.ts';
@@ -105,6 +106,21 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     params: { id: WebhookIdSchema },
     responses: { 200: { description: 'The subscription', schema: WebhookViewSchema } },
     errors: { 404: ['NOT_FOUND'] },
+  },
+  {
+    method: 'patch',
+    path: '/api/webhooks/:id',
+    operationId: 'updateWebhook',
+    tag: 'Webhooks',
+    summary: 'Disable a subscription by hand, or enable it again',
+    description:
+      '`enabled: false` disables it (`disabledReason` `manual`; one disabled already keeps its time and reason). `enabled: true` enables again one disabled by hand, after 410 Gone, or for `failing` (its endpoint accepted no delivery for 5 days: the 5 days start again), within the 100 enabled subscriptions; a deleted one stays deleted (409 `WEBHOOK_DELETED`). Both are idempotent and answer the subscription. The deliveries given up while it was disabled stay `failed` in the log: replay them with `POST /api/webhooks/{id}/replay`.',
+    auth: 'admin',
+    params: { id: WebhookIdSchema },
+    body: UpdateWebhookBody,
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+    responses: { 200: { description: 'The subscription as it is now', schema: WebhookViewSchema } },
+    errors: { 404: ['NOT_FOUND'], 409: ['WEBHOOK_DELETED', 'TOO_MANY_WEBHOOKS'] },
   },
   {
     method: 'delete',

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { EVENT_TYPES } from '#lib/domain/events.ts';
 import {
@@ -18,7 +18,12 @@ import type { Clock } from '#lib/ports/clock.ts';
 import { MAX_CURSOR_LENGTH } from '#lib/ports/conversation-store.ts';
 import type { Log } from '#lib/ports/logger.ts';
 import type { WebhookStore } from '#lib/ports/webhook-store.ts';
-import { createWebhook, replayWebhook, rotateWebhookSecret } from '#lib/use-cases/webhooks.ts';
+import {
+  createWebhook,
+  replayWebhook,
+  rotateWebhookSecret,
+  setWebhookEnabled,
+} from '#lib/use-cases/webhooks.ts';
 import { type AuthEnv, requireScope } from '../auth.ts';
 import { bodyLimit } from '../body-limit.ts';
 import { errorBody, NotFoundError, parseRequest, readJsonBody } from '../errors.ts';
@@ -49,6 +54,9 @@ export const RotateSecretBody = z
     graceHours: z.number().int().min(0).max(MAX_SECRET_GRACE_HOURS).default(SECRET_GRACE_HOURS),
   })
   .default({ graceHours: SECRET_GRACE_HOURS });
+
+/** PATCH: `enabled` false disables it by hand, true enables it again (not a deleted one). */
+export const UpdateWebhookBody = z.strictObject({ enabled: z.boolean() });
 
 export const WebhooksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -92,6 +100,11 @@ function deliveryView(delivery: WebhookDelivery) {
   };
 }
 
+function tooMany(c: Context) {
+  const message = `At most ${MAX_ENABLED_WEBHOOKS} webhooks may be enabled at once: delete one you no longer use first`;
+  return c.json(errorBody('TOO_MANY_WEBHOOKS', message, { max: MAX_ENABLED_WEBHOOKS }), 409);
+}
+
 /** Outbound webhook subscriptions, mounted at /api/webhooks; every route needs the admin scope. */
 export function webhookRoutes(deps: {
   webhooks: WebhookStore;
@@ -119,10 +132,7 @@ export function webhookRoutes(deps: {
       { url: body.url, events: body.events, description: body.description || null },
       c.get('principal').keyId,
     );
-    if (!subscription) {
-      const message = `At most ${MAX_ENABLED_WEBHOOKS} webhooks may be enabled at once: delete one you no longer use first`;
-      return c.json(errorBody('TOO_MANY_WEBHOOKS', message, { max: MAX_ENABLED_WEBHOOKS }), 409);
-    }
+    if (!subscription) return tooMany(c);
     const { id, url, events, description, secret, createdAt } = subscription;
     // The secret exists for the caller only in this response: no cache may keep it.
     c.header('Cache-Control', 'no-store');
@@ -135,6 +145,20 @@ export function webhookRoutes(deps: {
   });
 
   routes.get('/:id', async (c) => c.json(webhookView(await found(c.req.param('id')))));
+
+  routes.patch('/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!WebhookIdSchema.safeParse(id).success) throw new NotFoundError('Webhook');
+    const { enabled } = parseRequest(UpdateWebhookBody, await readJsonBody(c.req.raw));
+    const result = await setWebhookEnabled(deps, id, enabled, c.get('principal').keyId);
+    if (result.kind === 'not-found') throw new NotFoundError('Webhook');
+    if (result.kind === 'deleted') {
+      const message = 'The webhook was deleted, which cannot be undone: subscribe the endpoint again';
+      return c.json(errorBody('WEBHOOK_DELETED', message), 409);
+    }
+    if (result.kind === 'too-many') return tooMany(c);
+    return c.json(webhookView(result.subscription));
+  });
 
   routes.delete('/:id', async (c) => {
     const id = c.req.param('id');

@@ -485,6 +485,7 @@ describe('Monitoring', () => {
             'SweepBacklog',
             'EventsUndelivered',
             'SweepErrors',
+            'WebhooksDisabled',
             'ApproximateAgeOfOldestMessage',
             'ApproximateNumberOfMessagesVisible',
             'Errors',
