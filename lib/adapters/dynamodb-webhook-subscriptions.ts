@@ -179,31 +179,35 @@ export class DynamoDbWebhookSubscriptions {
 
   async enableSubscription(id: string): Promise<boolean> {
     this.#enabled = null;
-    return enableWrite(this.#at(), id);
+    return enableWrite({ client: this.#client, table: this.#table }, id);
   }
 
+  /** Cached as under way either way (another process's began a little earlier): the next failures write nothing. */
   async markFailing(id: string, since: Date): Promise<void> {
-    if (await markFailingWrite(this.#at(), id, since)) {
-      const failingSince = since.toISOString();
-      this.#patchCached(id, (subscription) => ({ ...subscription, failingSince }));
-    }
+    await markFailingWrite({ client: this.#client, table: this.#table }, id, since);
+    const failingSince = since.toISOString();
+    this.#patchCached(id, (subscription) => ({
+      ...subscription,
+      failingSince: subscription.failingSince ?? failingSince,
+    }));
   }
 
   async disableFailing(id: string, at: Date, cutoff: Date): Promise<boolean> {
-    const disabled = await disableFailingWrite(this.#at(), id, at, cutoff);
+    const disabled = await disableFailingWrite({ client: this.#client, table: this.#table }, id, at, cutoff);
     if (disabled) this.#enabled = null;
     return disabled;
   }
 
   async clearFailing(id: string, startedAt: Date): Promise<{ reenabled: boolean }> {
-    const { cleared, reenabled } = await clearFailingWrite(this.#at(), id, startedAt);
+    const { cleared, reenabled } = await clearFailingWrite(
+      { client: this.#client, table: this.#table },
+      id,
+      startedAt,
+    );
+    // Not cleared (another success did, or a later failure began a new streak): uncached all the same.
     if (reenabled) this.#enabled = null;
-    else if (cleared) this.#patchCached(id, (subscription) => ({ ...subscription, failingSince: null }));
-    return { reenabled };
-  }
-
-  #at() {
-    return { client: this.#client, table: this.#table };
+    else this.#patchCached(id, (subscription) => ({ ...subscription, failingSince: null }));
+    return { reenabled: cleared && reenabled };
   }
 
   async pauseFirstAttempts(id: string, until: Date): Promise<void> {

@@ -4,6 +4,7 @@ import { DynamoDbWebhookStore } from '#lib/adapters/dynamodb-webhook-store.ts';
 import { MAX_ENABLED_WEBHOOKS } from '#lib/domain/webhook.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { type CountingMetrics, countingMetrics } from '#test/support/counting-metrics.ts';
+import { afterCall, countCalls } from '#test/support/faults.ts';
 import { startTestSwitchboard, TEST_API_TOKEN, type TestSwitchboard } from '#test/support/switchboard.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '#test/support/webhook-receiver.ts';
 
@@ -123,6 +124,29 @@ describe('a webhook endpoint failing for days', () => {
     expect(await shown(id)).toMatchObject({ disabledReason: 'failing' });
   }, 60_000);
 
+  it('should write the streak once when it begins and once when it ends, and nothing for a healthy endpoint', async () => {
+    // Prepare
+    await start();
+    await subscribe();
+    const onSubscription = (input: Record<string, unknown>) =>
+      (input.Key as { pk?: { S?: string } } | undefined)?.pk?.S?.startsWith('WEBHOOK#wh_') ?? false;
+    const updates = countCalls(sb.backends.dynamodb, 'UpdateItemCommand', onSubscription);
+
+    // Act: three events accepted, three refused, three accepted.
+    for (let i = 0; i < 3; i++) await newCustomer();
+    const healthy = updates.count;
+    receiver.fallbackStatus = 503;
+    for (let i = 0; i < 3; i++) await newCustomer();
+    const failing = updates.count - healthy;
+    receiver.fallbackStatus = 200;
+    for (let i = 0; i < 3; i++) await newCustomer();
+    const back = updates.count - healthy - failing;
+    updates.remove();
+
+    // Assess
+    expect([healthy, failing, back]).toEqual([0, 1, 1]);
+  });
+
   it('should let a success landing as it is disabled win, and disable it once whoever tries again', async () => {
     // Prepare: failing for 5 days; a second process's store (its own cache of the enabled list).
     await start();
@@ -140,20 +164,31 @@ describe('a webhook endpoint failing for days', () => {
       }),
     });
 
-    // Act: an attempt that succeeds slowly, and meanwhile another process's failure disabling it.
+    // Act: an attempt that succeeds, and another process's failure disabling the subscription
+    // right after this attempt was claimed, before it is sent.
     receiver.fallbackStatus = 200;
-    receiver.delayMs = 500;
-    const succeeding = newCustomer();
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const cutoff = new Date(sb.clock.now().getTime() - 5 * DAY);
-    const disabledMeanwhile = await other.disableFailing(id, sb.clock.now(), cutoff);
-    await succeeding;
+    let disabledMeanwhile: boolean | undefined;
+    const isClaim = (input: Record<string, unknown>) =>
+      input.ConditionExpression === 'version = :version' &&
+      ((input.Item as { pk?: { S?: string } } | undefined)?.pk?.S?.startsWith('WHDELIVERY#') ?? false);
+    const meanwhile = afterCall(
+      sb.backends.dynamodb,
+      { command: 'PutItemCommand', match: isClaim },
+      async () => {
+        disabledMeanwhile = await other.disableFailing(id, sb.clock.now(), cutoff);
+      },
+    );
+    await newCustomer();
+    meanwhile.remove();
     const afterSuccess = await shown(id);
     const again = await other.disableFailing(id, sb.clock.now(), cutoff);
 
     // Assess: the disabling landed, and the success that was under way undid it; the streak is
     // over, so the same disabling again changes nothing.
+    expect(meanwhile.fired).toBe(true);
     expect(disabledMeanwhile).toBe(true);
+    expect(receiver.requests.at(-1)?.status).toBe(200);
     expect(afterSuccess).toMatchObject({ disabledAt: null, disabledReason: null });
     expect(again).toBe(false);
     expect(await shown(id)).toMatchObject({ disabledAt: null });
