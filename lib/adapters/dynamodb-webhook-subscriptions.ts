@@ -167,9 +167,11 @@ export class DynamoDbWebhookSubscriptions {
         new UpdateItemCommand({
           TableName: this.#table,
           Key: subscriptionKey(id),
-          // A second disable keeps the first time and reason: DELETE is idempotent.
+          // Idempotent: the first time and reason stay, but DELETE's (never enabled again) wins.
           UpdateExpression:
-            'SET disabledAt = if_not_exists(disabledAt, :at), disabledReason = if_not_exists(disabledReason, :reason)',
+            reason === 'deleted'
+              ? 'SET disabledAt = if_not_exists(disabledAt, :at), disabledReason = :reason'
+              : 'SET disabledAt = if_not_exists(disabledAt, :at), disabledReason = if_not_exists(disabledReason, :reason)',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':reason': reason }),
         }),

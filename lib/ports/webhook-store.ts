@@ -33,7 +33,7 @@ export interface WebhookStore {
    * enabled; false otherwise (another rotation came first, or it was disabled).
    */
   rotateSecret(id: string, rotation: SecretRotation, current: string): Promise<boolean>;
-  /** Disables it (keeping the first time and reason); false when there is no such subscription. */
+  /** Disables it (keeping the first time, and reason but for `deleted`); false when there is no such subscription. */
   disableSubscription(id: string, at: Date, reason: 'deleted' | 'gone' | 'manual'): Promise<boolean>;
   /**
    * Enables a disabled subscription again, its failing streak ended; false when it is not

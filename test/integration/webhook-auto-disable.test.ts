@@ -242,6 +242,21 @@ describe('a webhook endpoint failing for days', () => {
     expect(receiver.requests.slice(-2).map((request) => request.status)).toEqual([503, 503]);
   }, 60_000);
 
+  it('should keep a subscription disabled by hand and then deleted deleted, so it cannot be enabled again', async () => {
+    // Prepare
+    await start();
+    const id = await subscribe();
+    await call('PATCH', `/api/webhooks/${id}`, { enabled: false });
+
+    // Act
+    const deleted = await call('DELETE', `/api/webhooks/${id}`);
+    const enable = await call('PATCH', `/api/webhooks/${id}`, { enabled: true });
+
+    // Assess
+    expect([deleted.status, enable.status]).toEqual([204, 409]);
+    expect(await shown(id)).toMatchObject({ disabledReason: 'deleted' });
+  });
+
   it('should refuse to enable a deleted subscription, or one past the cap, and a bad body', async () => {
     // Prepare
     await start();
