@@ -130,7 +130,9 @@ export const ADMIN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Disable a subscription',
     auth: 'admin',
     params: { id: WebhookIdSchema },
-    responses: { 204: { description: 'Disabled: nothing more is sent to it' } },
+    responses: {
+      204: { description: 'Deleted: nothing more is sent to it, and PATCH cannot enable it again' },
+    },
     errors: { 404: ['NOT_FOUND'] },
   },
   {
