@@ -17,8 +17,9 @@ import {
 import { linkedAckVerdict } from '#lib/domain/linked-ack.ts';
 import type { AckJob } from '#lib/ports/ack-queue.ts';
 import { ConcurrentUpdateError } from '#lib/ports/errors.ts';
-import { laterLookUp, lookUpEnded, lookUpOwed, switchedOffRetryAt } from './ack-lookups.ts';
+import { laterLookUp, lookUpEnded, switchedOffRetryAt } from './ack-lookups.ts';
 import { MAX_WRITES, trySave } from './conversation-writes.ts';
+import { lookUpOwed } from './owed-lookup.ts';
 import { applyDelivery } from './record-updates.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
 import { statedPromise } from './send-ack-settle.ts';
