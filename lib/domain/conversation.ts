@@ -52,8 +52,10 @@ export {
   takenOver,
 } from './conversation/lifecycle.ts';
 export {
+  deadLetterLookUp,
   lookUpDueAt,
   markLookUpsEnqueued,
+  owedRedrive,
   owingLookUp,
   owingReplacedTry,
   replacedSent,

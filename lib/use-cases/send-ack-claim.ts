@@ -42,9 +42,12 @@ async function claim(
     const slotOpen =
       inSlot?.episode === job.episode && (inSlot.state === 'pending' || inSlot.state === 'sending');
     if (owed && !slotOpen) {
-      const looked = await lookUpOwed(deps, current, owed, now);
+      const looked = await lookUpOwed(deps, current, owed, now, firstDelivery);
       if (looked.kind === 'nothing-to-do') return looked;
+      if (looked.kind === 'dead-lettered') throw new AckRetryError('LOOKUP_FAILED', undefined, false);
       if (await trySave(deps.store, delivered(looked.next), current.version)) {
+        const dead = looked.deadLettered;
+        if (dead) throw new AckRetryError('LOOKUP_FAILED', dead.error, dead.final);
         // Settled (sent or skipped): a failure counted when its job went to the DLQ is taken back.
         const settled = !looked.next.lookUps?.some((l) => l.slot === slot && l.episode === job.episode);
         if (owed.countedFailed && settled)

@@ -244,7 +244,10 @@ async function finish(
     // An ended episode's uncertain ack or notice, replaced before its lookup: its lookup-only
     // job, recorded as queued (one write for all), so that the next runs leave it to the worker.
     const graceMs = deps.graceMs ?? 60_000;
-    const owed = (conversation.lookUps ?? []).filter((l) => lookUpDueAt(l, graceMs) <= now.getTime());
+    const owed = (conversation.lookUps ?? []).filter((l) => {
+      const due = lookUpDueAt(l, graceMs);
+      return due !== null && due <= now.getTime();
+    });
     for (const lookUp of owed) {
       await deps.queue.enqueue({
         conversationId: conversation.id,

@@ -30,7 +30,7 @@ export function ackTryMessageId(
  * After this long, every copy of a dead-lettered job the sweeper queued before it failed has
  * had its receives (5, 3 minutes apart): any later delivery is a redrive from the DLQ.
  */
-const REDRIVE_AFTER_MS = 15 * 60_000;
+export const REDRIVE_AFTER_MS = 15 * 60_000;
 
 /**
  * When an ack ran out of retries and its job went to the DLQ: stored since stop 23, inferred

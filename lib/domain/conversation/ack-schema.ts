@@ -139,6 +139,11 @@ export const OwedLookUpSchema = z.looseObject({
    * the lookup that settles it takes that back (stop 33).
    */
   countedFailed: z.literal(true).optional(),
+  /**
+   * Its tries spent while the provider could not be read back (stop 35): its job went on to the
+   * DLQ; the sweeper queues it no more, and a redrive reads again with a fresh budget.
+   */
+  deadLetteredAt: z.string().optional(),
 });
 export type OwedLookUp = z.infer<typeof OwedLookUpSchema>;
 

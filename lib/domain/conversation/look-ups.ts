@@ -2,6 +2,7 @@
 // episode's job takes its slot, queued by the sweeper and settled by the worker.
 
 import { withEvent } from '../events.ts';
+import { REDRIVE_AFTER_MS } from './ack-claim.ts';
 import type { Ack, OwedLookUp, Slot, UncertainTry } from './ack-schema.ts';
 import type { SettleOutcome } from './ack-settle.ts';
 import type { Conversation } from './schema.ts';
@@ -9,9 +10,11 @@ import type { Conversation } from './schema.ts';
 /**
  * When the sweeper queues an owed lookup's job: at `retryAt`, and after a job it queued, not
  * before another grace period (a worker held up would otherwise get a job, each a provider list
- * call, on every run).
+ * call, on every run). Never (null) once dead-lettered.
  */
-export function lookUpDueAt(owed: OwedLookUp, graceMs: number): number {
+export function lookUpDueAt(owed: OwedLookUp, graceMs: number): number | null {
+  // Dead-lettered: a redrive from the DLQ asks again, not the sweeper.
+  if (owed.deadLetteredAt) return null;
   const retry = Date.parse(owed.retryAt);
   return owed.enqueuedAt ? Math.max(retry, Date.parse(owed.enqueuedAt) + graceMs) : retry;
 }
@@ -209,4 +212,27 @@ export function settleLookUp(
   const type = owed.slot === 'ack' ? 'ack.skipped' : 'notice.skipped';
   const data = { episode, reason: outcome.reason };
   return withEvent(settled, type, `${episode}:${owed.requestedAt}`, outcome.at, data, owed.sequence);
+}
+
+/**
+ * An owed lookup whose tries ran out while the provider could not be read back: kept (its
+ * countedFailed set: its job is counted failed as it goes on to the DLQ), marked dead-lettered.
+ */
+export function deadLetterLookUp(conversation: Conversation, owed: OwedLookUp, now: Date): Conversation {
+  const others = (conversation.lookUps ?? []).filter(
+    (l) => l.slot !== owed.slot || l.episode !== owed.episode,
+  );
+  const dead: OwedLookUp = { ...owed, countedFailed: true, deadLetteredAt: now.toISOString() };
+  return { ...conversation, lookUps: [...others, dead] };
+}
+
+/**
+ * A dead-lettered owed lookup's delivery: a redrive from the DLQ (a first delivery, or any once
+ * the copies' receives are over, as isRedrive), or another copy of its job (`copy`: on to the
+ * DLQ). Null when it is not dead-lettered.
+ */
+export function owedRedrive(owed: OwedLookUp, now: Date, firstDelivery: boolean): 'redrive' | 'copy' | null {
+  if (!owed.deadLetteredAt) return null;
+  const since = Date.parse(owed.deadLetteredAt);
+  return firstDelivery || now.getTime() - since >= REDRIVE_AFTER_MS ? 'redrive' : 'copy';
 }
