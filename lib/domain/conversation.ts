@@ -21,7 +21,7 @@ export {
 export type { Ack, AckState, OwedLookUp, SentVia, Slot, UncertainTry } from './conversation/ack-schema.ts';
 export { AckSchema, AckStateSchema, OwedLookUpSchema, SentViaSchema } from './conversation/ack-schema.ts';
 export type { SettleOutcome, UncertainOutcome } from './conversation/ack-settle.ts';
-export { ackSpokenInstead, settleAck } from './conversation/ack-settle.ts';
+export { ackSpokenInstead, mayHaveGone, REPORT_UNREAD_REASON, settleAck } from './conversation/ack-settle.ts';
 export { applyAgentReply, replyFailed } from './conversation/agent-reply.ts';
 export { answeredByReply, applyInbound, isQuestion, localeSettled } from './conversation/apply-inbound.ts';
 export type { ReplyContext } from './conversation/apply-reply.ts';

@@ -7,6 +7,8 @@ import {
   claimAck,
   deadLetteredAt,
   isRedrive,
+  mayHaveGone,
+  REPORT_UNREAD_REASON,
   replacedSent,
   type Slot,
   settleAck,
@@ -19,6 +21,7 @@ import { laterLookUp, lookUpEnded } from './ack-lookups.ts';
 import { MAX_WRITES, trySave } from './conversation-writes.ts';
 import { lookUpOwed } from './owed-lookup.ts';
 import { applyDelivery } from './record-updates.ts';
+import { earlierTry } from './reported-try.ts';
 import { AckRetryError, type SendAckDeps, type SendAckResult } from './send-ack-deps.ts';
 import { afterLinkedAck, channelStillOff } from './send-ack-linked.ts';
 import { statedPromise } from './send-ack-settle.ts';
@@ -71,7 +74,7 @@ async function claim(
       ended !== null &&
       stuck?.episode === job.episode &&
       stuck.state === 'failed' &&
-      stuck.uncertain !== undefined &&
+      mayHaveGone(stuck) &&
       isRedrive(stuck, now, firstDelivery);
     const working = redrivenEnded ? reopened(current, slot) : current;
     const target = working[slot];
@@ -88,7 +91,23 @@ async function claim(
       // (and was stored), and stays on record as sent, not skipped or failed.
       const messageId = ackTryMessageId(current.id, target, slot);
       let sent =
-        target.state === 'sending' || target.uncertain ? await deps.store.getMessage(messageId) : null;
+        target.state === 'sending' || mayHaveGone(target) ? await deps.store.getMessage(messageId) : null;
+      // The provider reported taking it and could not be read back: read again, never skipped unread.
+      if (!sent && ended && !target.uncertain && mayHaveGone(target)) {
+        const read = await earlierTry(deps, working, slot, messageId, target.requestedAt);
+        if (read && 'unknown' in read) {
+          const final = unreadAgain(deps, working, target, slot, now);
+          if (await trySave(deps.store, delivered(final.next), current.version)) {
+            takeBackRedriven(deps, slot, current, final.next);
+            if (final.failed)
+              // Counted failed once (sendAck): not again when it was dead-lettered already.
+              throw new AckRetryError(REPORT_UNREAD_REASON, read.unknown, stuck?.state !== 'failed');
+            return { kind: 'nothing-to-do', reason: 'not-yet' };
+          }
+          continue;
+        }
+        sent = read;
+      }
       // Its last try may have reached the customer: the provider is asked (never sent again now).
       if (!sent && ended && target.uncertain) {
         const looked = await lookUpEnded(deps, current, slot, target.uncertain, messageId);
@@ -151,8 +170,9 @@ async function claim(
     // tries again, instead of being dropped as done.
     if (
       result.kind === 'skip' &&
-      !ended &&
       target?.episode === job.episode &&
+      // An ended episode's too when its report is still to be read (its redrive reads it).
+      (!ended || target.reason === REPORT_UNREAD_REASON) &&
       deadLetteredAt(target) !== null &&
       !isRedrive(target, now, firstDelivery)
     ) {
@@ -215,6 +235,23 @@ function takeBackRedriven(deps: SendAckDeps, slot: Slot, before: Conversation, a
   if (was?.state !== 'failed' || deadLetteredAt(was) === null) return;
   if (after[slot]?.episode === was.episode && after[slot]?.state === 'failed') return;
   deps.metrics.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed', -1);
+}
+
+/**
+ * An ended episode's job whose reported try could not be read back again: backing off
+ * (laterLookUp), or, its tries spent, failed and dead-lettered as the job path's (reportUnread).
+ */
+function unreadAgain(
+  deps: SendAckDeps,
+  working: Conversation,
+  target: NonNullable<Conversation[Slot]>,
+  slot: Slot,
+  now: Date,
+): { next: Conversation; failed: boolean } {
+  const later = laterLookUp(deps, working, target, slot, now);
+  if (later) return { next: later, failed: false };
+  const outcome = { state: 'failed', reason: REPORT_UNREAD_REASON, at: now, deadLettered: true } as const;
+  return { next: settleAck(working, target.episode, outcome, slot), failed: true };
 }
 
 /** A dead-lettered job taken up again by its redrive: sending, with a fresh budget of tries. */

@@ -127,4 +127,91 @@ describe('owed lookups of a reported try while Twilio cannot be read', () => {
     expect(metrics.total('AcksFailed')).toBe(0);
     expect(await takeDlq(sb)).toEqual([]);
   });
+
+  /**
+   * The worker dies after Twilio took the ack, before storing it; Twilio reports it; while Twilio
+   * cannot be read, the job's next try backs off (LOOKUP_FAILED, no uncertain mark); an agent answers.
+   */
+  async function unreadWhenAnswered(): Promise<{ sb: TestSwitchboard; twilio: FakeTwilio; id: string }> {
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio, { maxReceiveCount: 3 });
+    const crash = crashBeforeStoringAck(sb);
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    crash.remove();
+    const [taken] = twilio.taken();
+    expect((await postCallback(sb, twilio.statusCallback(taken?.sid as string, 'sent'))).status).toBe(200);
+    twilio.failReads(503);
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+    const { id, ack } = await sb.onlyOpenConversation();
+    expect(ack).toMatchObject({ state: 'pending', reason: 'LOOKUP_FAILED' });
+    sb.clock.advance(10_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' })).status).toBe(201);
+    return { sb, twilio, id };
+  }
+
+  /** The first episode's ack the customer got: on record with its SID, announced sent once, never skipped. */
+  async function expectAckKept(sb: TestSwitchboard, twilio: FakeTwilio, id: string): Promise<void> {
+    const [taken] = twilio.taken();
+    const ack = await sb.runtime.store.getMessage(ackMessageId(id, 1));
+    expect([ack?.text, ack?.providerMessageId]).toEqual([taken?.body, taken?.sid]);
+    const events = (await sb.events()).filter((event) => event.data.episode === 1);
+    expect(events.filter((event) => event.type === 'ack.sent')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'ack.skipped')).toEqual([]);
+    const texted = twilio.taken().filter((message) => message.body === taken?.body);
+    expect(texted, 'the first ack texted again').toHaveLength(1);
+  }
+
+  it('should keep on record the ack Twilio reported when an agent answers while its read-back backs off', async () => {
+    // Prepare: the ack's read-back backs off (LOOKUP_FAILED) and an agent answers meanwhile
+    const { sb, twilio, id } = await unreadWhenAnswered();
+
+    // Act: Twilio answers again; the sweeper and the worker run
+    twilio.failReads(null);
+    await sweepRounds(sb, 3);
+
+    // Assess: the ack the customer got is on record and sent, not skipped as answered
+    expect((await sb.runtime.store.getConversation(id))?.ack).toMatchObject({ state: 'sent' });
+    await expectAckKept(sb, twilio, id);
+  });
+
+  it("should keep on record the ack Twilio reported when the customer's next message takes its slot while its read-back backs off", async () => {
+    // Prepare: the ack's read-back backs off; an agent answers; the customer writes again
+    const { sb, twilio, id } = await unreadWhenAnswered();
+    sb.clock.advance(10_000);
+    await sb.postSms({ From: '+48601234567', Body: 'A kiedy dojdzie do Krakowa?' });
+    await sb.drain();
+
+    // Act: Twilio answers again; the sweeper and the worker run
+    twilio.failReads(null);
+    await sweepRounds(sb, 3);
+
+    // Assess: the first episode's ack on record, nothing owed
+    const conversation = await sb.runtime.store.getConversation(id);
+    expect(conversation?.ack?.episode, 'the slot taken by the next episode').toBe(2);
+    expect(conversation?.lookUps ?? []).toEqual([]);
+    await expectAckKept(sb, twilio, id);
+  });
+
+  it("should dead-letter an answered episode's ack whose read-back kept failing, and record it (not skip it) on the redrive", async () => {
+    // Prepare: the ack's read-back backs off and an agent answers meanwhile
+    const { sb, twilio, id } = await unreadWhenAnswered();
+
+    // Act: Twilio stays down through the ack's tries; then it answers and the DLQ is redriven
+    await sweepRounds(sb, 6);
+    const deadLettered = (await sb.runtime.store.getConversation(id))?.ack;
+    twilio.failReads(null);
+    sb.clock.advance(20 * 60_000);
+    const moved = await redriveDlq(sb);
+    await sb.drain();
+
+    // Assess: failed and in the DLQ (not skipped as answered), then on record and sent
+    expect(deadLettered).toMatchObject({ state: 'failed', reason: 'LOOKUP_FAILED' });
+    expect(deadLettered?.deadLetteredAt).toBeDefined();
+    expect(moved.length, 'the job in the DLQ').toBeGreaterThan(0);
+    expect((await sb.runtime.store.getConversation(id))?.ack).toMatchObject({ state: 'sent' });
+    await expectAckKept(sb, twilio, id);
+  });
 });

@@ -8,7 +8,7 @@ import type { Conversation } from './schema.ts';
 
 /**
  * The episode's pending ack and notice are no longer needed (a reply, a resolve, a STOP): each
- * skipped (`ack.skipped`), except one whose last try may have reached the customer (`uncertain`):
+ * skipped (`ack.skipped`), except one whose last try may have reached the customer (mayHaveGone):
  * it stays pending for its worker, whose claim finds the episode ended and only asks the
  * provider: the message it took is recorded as sent, else the job is skipped then. Skipping it
  * here would announce a skip for an ack the customer got, never on record.
@@ -17,10 +17,22 @@ function endPendingJobs(conversation: Conversation, reason: string, at: Date): C
   let ended = conversation;
   for (const slot of ['ack', 'notice'] as const) {
     const job = ended[slot];
-    if (job?.state === 'pending' && !job.uncertain)
+    if (job?.state === 'pending' && !mayHaveGone(job))
       ended = settleAck(ended, job.episode, { state: 'skipped', reason, at }, slot);
   }
   return ended;
+}
+
+/** Why a job waits whose provider reported taking its try but could not be read back (reportUnread). */
+export const REPORT_UNREAD_REASON = 'LOOKUP_FAILED';
+
+/**
+ * Whether a job's last try may have reached the customer: its answer was lost (`uncertain`), or
+ * the provider reported taking it and its read-back failed (REPORT_UNREAD_REASON without an
+ * uncertain mark: the text is the provider's to tell). Looked up before it is skipped or dropped.
+ */
+export function mayHaveGone(job: Pick<Ack, 'uncertain' | 'reason'>): boolean {
+  return job.uncertain !== undefined || job.reason === REPORT_UNREAD_REASON;
 }
 
 /** A try that ended uncertain, as the worker settles it: its start and text, and where it went. */

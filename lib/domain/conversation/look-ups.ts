@@ -4,7 +4,7 @@
 import { withEvent } from '../events.ts';
 import { REDRIVE_AFTER_MS } from './ack-claim.ts';
 import type { Ack, OwedLookUp, Slot, UncertainTry } from './ack-schema.ts';
-import type { SettleOutcome } from './ack-settle.ts';
+import { mayHaveGone, type SettleOutcome } from './ack-settle.ts';
 import type { Conversation } from './schema.ts';
 
 /**
@@ -41,7 +41,8 @@ const MAX_LOOK_UPS = 4;
 
 /**
  * Before `slot` is taken by the next episode's job: its ended episode's job, when its last try
- * was uncertain and it still waits for its lookup (pending) or a redrive (failed), is kept in
+ * may have gone (mayHaveGone: uncertain, or reported and not read back) and it still waits for
+ * its lookup (pending) or a redrive (failed), is kept in
  * `lookUps`, due when its own next try would have been. So is one a worker is sending (its
  * outcome and the number its claim reserved are still to be written), due when its lease ends.
  * Rides on the write that replaces it.
@@ -52,7 +53,8 @@ export function owingLookUp(conversation: Conversation, slot: Slot, now: Date): 
     const retryAt = job.leaseUntil ?? now.toISOString();
     return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt, false);
   }
-  if (!job?.uncertain || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
+  // One reported taken whose read-back failed (no uncertain mark) is owed its lookup too: it reads the report.
+  if (!job || !mayHaveGone(job) || (job.state !== 'pending' && job.state !== 'failed')) return conversation;
   const retryAt = job.state === 'pending' && job.retryAt ? job.retryAt : now.toISOString();
   return withOwedLookUp(conversation, slot, job, job.uncertain, retryAt, job.state === 'failed');
 }
