@@ -92,8 +92,9 @@ async function claim(
       const messageId = ackTryMessageId(current.id, target, slot);
       let sent =
         target.state === 'sending' || mayHaveGone(target) ? await deps.store.getMessage(messageId) : null;
-      // The provider reported taking it and could not be read back: read again, never skipped unread.
-      if (!sent && ended && !target.uncertain && mayHaveGone(target)) {
+      // The provider reported taking it and could not be read back, or its worker died sending it
+      // (a report may name it: reportedTry): read, never skipped unread.
+      if (!sent && ended && !target.uncertain && (mayHaveGone(target) || target.state === 'sending')) {
         const read = await earlierTry(deps, working, slot, messageId, target.requestedAt);
         if (read && 'unknown' in read) {
           const final = unreadAgain(deps, working, target, slot, now);

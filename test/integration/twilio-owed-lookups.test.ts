@@ -214,4 +214,29 @@ describe('owed lookups of a reported try while Twilio cannot be read', () => {
     expect((await sb.runtime.store.getConversation(id))?.ack).toMatchObject({ state: 'sent' });
     await expectAckKept(sb, twilio, id);
   });
+
+  it('should record the ack Twilio reported when its worker died before storing it and an agent answered before its lease ended', async () => {
+    // Prepare: the worker dies after Twilio took the ack (the job left sending); Twilio reports
+    // it; an agent answers while the dead worker's lease still runs
+    twilio = await startFakeTwilio();
+    sb = await startTestSwitchboardThroughTwilio(twilio);
+    const crash = crashBeforeStoringAck(sb);
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    crash.remove();
+    const [taken] = twilio.taken();
+    expect((await postCallback(sb, twilio.statusCallback(taken?.sid as string, 'sent'))).status).toBe(200);
+    const { id } = await sb.onlyOpenConversation();
+    sb.clock.advance(10_000);
+    expect((await sb.act(`/conversations/${id}/replies`, { text: 'Paczka wyszła dziś.' })).status).toBe(201);
+
+    // Act: the lease runs out; the sweeper queues the job again
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: on record and sent (Twilio's report read), not skipped as answered
+    expect((await sb.runtime.store.getConversation(id))?.ack).toMatchObject({ state: 'sent' });
+    await expectAckKept(sb, twilio, id);
+  });
 });
