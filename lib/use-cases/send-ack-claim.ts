@@ -54,7 +54,11 @@ async function claim(
         const settled = !looked.next.lookUps?.some((l) => l.slot === slot && l.episode === job.episode);
         if (owed.countedFailed && settled)
           deps.metrics.count(slot === 'ack' ? 'AcksFailed' : 'NoticesFailed', -1);
-        return looked.result;
+        // A call's greeting spoke it since (heardOnCall): counted sent at intake, not again here.
+        const spoken = inSlot?.episode === job.episode && inSlot.reason === 'spoken-on-call';
+        return spoken && looked.result.kind !== 'nothing-to-do'
+          ? { kind: 'nothing-to-do', reason: 'done' }
+          : looked.result;
       }
       continue;
     }

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
+import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
+import { sweep } from '#lib/use-cases/sweep.ts';
+import { countingMetrics } from '#test/support/counting-metrics.ts';
+import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
+import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
+
+const TIMEOUT = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+
+/** Twilio's next send times out (taken by Twilio when `taken`); its Messages list is down while `listDown`. */
+type Degraded = { lost: number; taken: boolean; listDown: boolean };
+
+function degradedTwilio(state: Degraded): typeof fetch {
+  return async (input, init) => {
+    const list = String(input).includes('/Messages.json?');
+    if (list && state.listDown) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+    const post = !list && String(input).endsWith('/Messages.json') && init?.method === 'POST';
+    if (post && state.lost > 0 && !state.taken) {
+      state.lost--;
+      throw TIMEOUT();
+    }
+    const response = await fetch(input, init);
+    if (post && state.lost > 0) {
+      state.lost--;
+      await response.text();
+      throw TIMEOUT();
+    }
+    return response;
+  };
+}
+
+// Found by the review of the spoken ack's count (21ab1e7): a call's greeting speaking a pending ack
+// whose last SMS try was uncertain counted AcksSent at intake, and the lookup it still owes counted
+// the same ack again (AcksSent when Twilio had it, AcksSkipped when not).
+describe("a call's spoken ack whose SMS try was uncertain", () => {
+  let sb: TestSwitchboard | undefined;
+  let twilio: FakeTwilio | undefined;
+
+  afterEach(async () => {
+    await sb?.stop();
+    await twilio?.close();
+    sb = undefined;
+    twilio = undefined;
+  });
+
+  it.each([
+    ['Twilio took the SMS', true, { AcksSent: 1, AcksSkipped: 0 }],
+    ['Twilio never took the SMS', false, { AcksSent: 1, AcksSkipped: 0 }],
+  ])('should count the ack once when %s and its lookup comes after the call', async (_, taken, counts) => {
+    // Prepare: no SMS after a call (voiceSms "never"); the ack's first try loses its answer and
+    // the lookup right after cannot read Twilio's list
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lost: 1, taken, listDown: true };
+    const metrics = countingMetrics();
+    const business = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business, metrics });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+    expect((await sb.onlyOpenConversation()).ack).toMatchObject({
+      state: 'pending',
+      reason: 'SEND_UNCERTAIN',
+    });
+
+    // Act: the customer calls within the wait (the greeting speaks the promise); then the wait passes
+    sb.clock.advance(60_000);
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await sb.drain();
+    state.listDown = false;
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: one ack for the episode, counted once
+    const after = await sb.onlyOpenConversation();
+    expect(after.ack).toMatchObject({ state: 'sent' });
+    expect(after.lookUps ?? [], 'the lookup done').toEqual([]);
+    expect({ AcksSent: metrics.total('AcksSent'), AcksSkipped: metrics.total('AcksSkipped') }).toEqual(
+      counts,
+    );
+    expect(metrics.total('AcksFailed')).toBe(0);
+  });
+});
