@@ -145,12 +145,15 @@ async function settleAutomatic(
     uncertain: { ...uncertain, at },
   });
   const sent = { state: 'sent', at: new Date(message.createdAt), messageId } as const;
-  let deadLettered = false;
+  // What this settle counts: a send (as its worker or lookup would have), or a failure counted
+  // when it went to the DLQ taken back with it; nothing for an ack a call's greeting spoke since
+  // (counted at intake) nor when nothing was settled.
+  let counted: 'sent' | 'taken-back' | null = null;
   await updateConversation(deps.store, conversation.id, (current) => {
     const inSlot = current[slot];
-    deadLettered = false;
+    counted = null;
     if (inSlot?.episode === episode && awaitsReport(inSlot)) {
-      deadLettered = inSlot.state === 'failed';
+      counted = inSlot.state === 'failed' ? 'taken-back' : 'sent';
       // A dead-lettered one's failure was only that we could not learn whether it went: it did.
       const reopened =
         inSlot.state === 'failed' ? { ...current, [slot]: { ...inSlot, state: 'sending' } } : current;
@@ -165,13 +168,17 @@ async function settleAutomatic(
         : settled;
     }
     const owed = current.lookUps?.find((l) => l.slot === slot && l.episode === episode);
+    if (!owed) return current;
     // An owed lookup of a job that failed (dead-lettered) is taken back the same.
-    deadLettered = owed?.countedFailed === true;
-    return owed ? settleLookUp(current, owed, sent) : current;
+    const spoken = inSlot?.episode === episode && inSlot.reason === 'spoken-on-call';
+    counted = owed.countedFailed === true ? 'taken-back' : spoken ? null : 'sent';
+    return settleLookUp(current, owed, sent);
   });
   // Counted failed when it went to the DLQ (AcksFailed, NoticesFailed): taken back and counted
   // sent, once (only the write that moved it from failed to sent), as if its worker had learnt it.
-  if (deadLettered) takeBackFailure(deps, slot);
+  // Else counted sent as its next try's lookup would have, once (only the write that settled it).
+  if (counted === 'taken-back') takeBackFailure(deps, slot);
+  if (counted === 'sent') deps.metrics.count(slot === 'ack' ? 'AcksSent' : 'NoticesSent');
   // A status held for its id (a failure) applies to it as sent, as on its worker's write.
   if (early) await applyDelivery(deps, message, early);
 }

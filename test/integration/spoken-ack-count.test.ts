@@ -83,4 +83,40 @@ describe("a call's spoken ack whose SMS try was uncertain", () => {
     );
     expect(metrics.total('AcksFailed')).toBe(0);
   });
+
+  it("should count the ack once when Twilio's status callback for its SMS comes after the call", async () => {
+    // Prepare: as above, Twilio took the SMS
+    twilio = await startFakeTwilio();
+    const state: Degraded = { lost: 1, taken: true, listDown: true };
+    const metrics = countingMetrics();
+    const business = {
+      ...DEFAULT_BUSINESS_CONFIG,
+      ack: { ...DEFAULT_BUSINESS_CONFIG.ack, voiceSms: 'never' as const },
+    };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state), business, metrics });
+    await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
+    await sb.drain();
+
+    // Act: the customer calls; then Twilio's callback for the SMS comes (settleReported), twice
+    sb.clock.advance(60_000);
+    await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
+    await sb.drain();
+    const callback = twilio.statusCallback(twilio.taken()[0]?.sid as string, 'delivered');
+    if (!callback) throw new Error('no status callback');
+    const url = new URL(callback.url);
+    for (let i = 0; i < 2; i++) {
+      const init = { method: 'POST', headers: callback.headers, body: callback.body };
+      expect((await sb.runtime.app.request(`${url.pathname}${url.search}`, init)).status).toBe(200);
+    }
+    sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
+    await sweep(sb.runtime.sweepDeps);
+    await sb.drain();
+
+    // Assess: the SMS on record, the lookup settled by the report, the ack counted once
+    const after = await sb.onlyOpenConversation();
+    expect(after.lookUps ?? [], 'the lookup done').toEqual([]);
+    expect(metrics.total('AcksSent')).toBe(1);
+    expect(metrics.total('AcksSkipped')).toBe(0);
+    expect(twilio.taken()).toHaveLength(1);
+  });
 });
