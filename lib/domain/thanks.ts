@@ -56,8 +56,10 @@ const CLOSING_EMOJI =
 // "Thanks 🙄", "dzięki... 😤"): fold drops every emoji, so they are looked for before it, and a
 // person reads such a message. The warm ones (🙏 😊 👍 ❤️ 😉 🥰 …) still close a conversation.
 const SOUR_EMOJI = /[😡😠🤬😤🙄😒😑😐😕🙁☹😞😔😟😢😭😩😫😖😣😓😥😰🤨😏🙃🤦🤷👎💩🖕😾😿🤮🤢🥱😬💔🤡]/u;
-// The same said with punctuation: ":(", ":-(", ":/", ":'(", ":|", and the Russian-style "((".
-const SOUR_EMOTICON = /(?:^|\s)[:;=]'?-?[(/\\|[]+(?=\s|$)|\({2,}\s*$/u;
+// The same said with punctuation: ":(", ":-(", ":/", ":'(", ":|", and the Russian-style "((";
+// also typed against the word or its stop ("Dzięki:(", "Thanks!:/"): a text that holds one
+// is read by a person whatever comes before it.
+const SOUR_EMOTICON = /[:;=]'?-?[(/\\|[]+(?=\s|$)|\({2,}\s*$/u;
 
 /** Whether thanks come with a sour face, which takes the thanks back. */
 function sour(text: string): boolean {

@@ -204,6 +204,11 @@ describe('onlyThanks', () => {
     '😡',
     'Dzięki :(',
     'Thanks :/',
+    // Found by the review of ed0bd69: a sour emoticon typed against the word or its punctuation
+    'Dzięki:(',
+    'Thanks!:/',
+    'dzięki..:(',
+    'Dziękuję.:-(',
   ])('should read %j, thanks with a sour face, as more than thanks', (text) => {
     expect(onlyThanks(text)).toBe(false);
   });
@@ -216,6 +221,8 @@ describe('onlyThanks', () => {
     'Dzięki wielkie 😀🙏',
     'Thank you 🥰',
     'Dziękuję 😉',
+    'Dzięki:)',
+    'Thanks!:-)',
   ])('should still read %j, thanks with a warm face, as only thanks', (text) => {
     expect(onlyThanks(text)).toBe(true);
   });
