@@ -219,6 +219,27 @@ describe('an answer reported undelivered after the thanks for it resolved the co
     expect(reopened?.data).toMatchObject({ agent: null });
   });
 
+  // Found by the review of c13d9b4: the agent's resolve of a conversation the thanks resolved a
+  // moment before (a tab open from before the thanks) changed nothing, the thanks marker stayed,
+  // and the report then reopened what the agent had resolved by hand.
+  it('should keep it resolved when the agent resolved it by hand after the thanks', async () => {
+    // Prepare: the thanks resolves it at 10:35; at 10:37 the agent resolves it too
+    const { id, replySid } = await answered();
+    sb.clock.set('2026-11-25T10:35:00+01:00');
+    await sb.postSms({ From: MOBILE, Body: 'Dziękuję!' });
+    await sb.drain();
+    sb.clock.set('2026-11-25T10:37:00+01:00');
+    expect((await sb.act(`/conversations/${id}/resolve`, {})).status).toBe(200);
+
+    // Act
+    await undelivered(replySid);
+
+    // Assess: resolved as the agent left it, the failure shown and announced
+    expect(await shown(id)).toMatchObject({ status: 'resolved', replyFailure: { status: 'undelivered' } });
+    expect(await count('conversation.reopened')).toBe(0);
+    expect(await count('reply.failed')).toBe(1);
+  });
+
   it('should keep it open when the customer thanks again after the report', async () => {
     // Prepare
     const { id, replySid } = await answered();

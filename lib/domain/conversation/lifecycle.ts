@@ -51,7 +51,14 @@ export function resolveConversation(
   agent: string | null,
   reason?: 'thanks',
 ): Conversation {
-  if (conversation.status === 'resolved') return conversation;
+  // Resolved by the customer's thanks a moment before (the agent's tab from before them): the
+  // marker goes all the same, so a report that the answer failed leaves it as a person resolved it.
+  if (conversation.status === 'resolved' && (reason === 'thanks' || !conversation.thanksResolved))
+    return conversation;
+  if (conversation.status === 'resolved') {
+    const { thanksResolved: _marker, ...byHand } = conversation;
+    return byHand;
+  }
   if (conversation.thanksResolved && reason !== 'thanks') {
     const { thanksResolved: _marker, ...plain } = conversation;
     return resolveConversation(plain, at, agent, reason);
