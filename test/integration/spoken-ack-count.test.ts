@@ -3,32 +3,9 @@ import { DEFAULT_BUSINESS_CONFIG } from '#lib/domain/business-config.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countingMetrics } from '#test/support/counting-metrics.ts';
+import { type Degraded, degradedTwilio } from '#test/support/degraded-twilio.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
-
-const TIMEOUT = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-
-/** Twilio's next send times out (taken by Twilio when `taken`); its Messages list is down while `listDown`. */
-type Degraded = { lost: number; taken: boolean; listDown: boolean };
-
-function degradedTwilio(state: Degraded): typeof fetch {
-  return async (input, init) => {
-    const list = String(input).includes('/Messages.json?');
-    if (list && state.listDown) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
-    const post = !list && String(input).endsWith('/Messages.json') && init?.method === 'POST';
-    if (post && state.lost > 0 && !state.taken) {
-      state.lost--;
-      throw TIMEOUT();
-    }
-    const response = await fetch(input, init);
-    if (post && state.lost > 0) {
-      state.lost--;
-      await response.text();
-      throw TIMEOUT();
-    }
-    return response;
-  };
-}
 
 // Found by the review of the spoken ack's count (21ab1e7): a call's greeting speaking a pending ack
 // whose last SMS try was uncertain counted AcksSent at intake, and the lookup it still owes counted
@@ -51,7 +28,7 @@ describe("a call's spoken ack whose SMS try was uncertain", () => {
     // Prepare: no SMS after a call (voiceSms "never"); the ack's first try loses its answer and
     // the lookup right after cannot read Twilio's list
     twilio = await startFakeTwilio();
-    const state: Degraded = { lost: 1, taken, listDown: true };
+    const state: Degraded = { lostAnswers: taken ? 1 : 0, lostBefore: taken ? 0 : 1, list: 'down' };
     const metrics = countingMetrics();
     const business = {
       ...DEFAULT_BUSINESS_CONFIG,
@@ -69,7 +46,7 @@ describe("a call's spoken ack whose SMS try was uncertain", () => {
     sb.clock.advance(60_000);
     await sb.postTwilio('voice', 'voice-incoming', { From: '+48601234567', Caller: '+48601234567' });
     await sb.drain();
-    state.listDown = false;
+    state.list = 'up';
     sb.clock.advance(UNCERTAIN_WAIT_MS + 60_000);
     await sweep(sb.runtime.sweepDeps);
     await sb.drain();
@@ -87,7 +64,7 @@ describe("a call's spoken ack whose SMS try was uncertain", () => {
   it("should count the ack once when Twilio's status callback for its SMS comes after the call", async () => {
     // Prepare: as above, Twilio took the SMS
     twilio = await startFakeTwilio();
-    const state: Degraded = { lost: 1, taken: true, listDown: true };
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
     const metrics = countingMetrics();
     const business = {
       ...DEFAULT_BUSINESS_CONFIG,

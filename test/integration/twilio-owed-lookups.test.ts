@@ -3,24 +3,11 @@ import { ackMessageId } from '#lib/domain/conversation.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countingMetrics } from '#test/support/counting-metrics.ts';
+import { postCallback } from '#test/support/degraded-twilio.ts';
 import { redriveDlq, takeDlq } from '#test/support/dlq.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault } from '#test/support/faults.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
-
-/** A status callback from the fake Twilio, posted to the URL it was given (its query kept). */
-async function postCallback(
-  sb: TestSwitchboard,
-  callback: { url: string; body: string; headers: Headers } | null,
-): Promise<Response> {
-  if (!callback) throw new Error('no status callback');
-  const url = new URL(callback.url);
-  return sb.runtime.app.request(`${url.pathname}${url.search}`, {
-    method: 'POST',
-    headers: callback.headers,
-    body: callback.body,
-  });
-}
 
 /** The worker dies after Twilio took the ack, before storing it (its PutItem never runs). */
 function crashBeforeStoringAck(sb: TestSwitchboard) {

@@ -3,24 +3,11 @@ import { ackMessageId } from '#lib/domain/conversation.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countingMetrics } from '#test/support/counting-metrics.ts';
+import { type Degraded, degradedTwilio, postCallback } from '#test/support/degraded-twilio.ts';
 import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
 import { type FakeTwilio, startFakeTwilio } from '#test/support/fake-twilio.ts';
 import { injectFault } from '#test/support/faults.ts';
 import { startTestSwitchboardThroughTwilio, type TestSwitchboard } from '#test/support/switchboard.ts';
-
-/** A status callback from the fake Twilio, posted to the URL it was given (its query kept). */
-async function postCallback(
-  sb: TestSwitchboard,
-  callback: { url: string; body: string; headers: Headers } | null,
-): Promise<Response> {
-  if (!callback) throw new Error('no status callback');
-  const url = new URL(callback.url);
-  return sb.runtime.app.request(`${url.pathname}${url.search}`, {
-    method: 'POST',
-    headers: callback.headers,
-    body: callback.body,
-  });
-}
 
 /** The worker dies after Twilio took the ack, before storing it (its PutItem never runs). */
 function crashBeforeStoringAck(sb: TestSwitchboard) {
@@ -29,24 +16,6 @@ function crashBeforeStoringAck(sb: TestSwitchboard) {
     when: 'before',
     match: (input) => (input.Item as { kind?: { S?: string } } | undefined)?.kind?.S === 'ack',
   });
-}
-
-const TIMEOUT = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-
-/** Twilio takes the next send but its answer is lost; its Messages list cannot be read while `listDown`. */
-function lostAnswerOnce(state: { lost: number; listDown: boolean }): typeof fetch {
-  return async (input, init) => {
-    const list = String(input).includes('/Messages.json?');
-    if (list && state.listDown) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
-    const post = !list && String(input).endsWith('/Messages.json') && init?.method === 'POST';
-    const response = await fetch(input, init);
-    if (post && state.lost > 0) {
-      state.lost--;
-      await response.text();
-      throw TIMEOUT();
-    }
-    return response;
-  };
 }
 
 // Found by the review of stop 34's ?m= reports: a report about a try whose outcome we did not see
@@ -148,8 +117,8 @@ describe("Twilio's reports of tries whose outcome we did not see", () => {
   it("should settle an uncertain ack when Twilio's status callback for it comes, before its next try", async () => {
     // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails
     twilio = await startFakeTwilio();
-    const state = { lost: 1, listDown: true };
-    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: lostAnswerOnce(state) });
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
     await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
     await sb.drain();
     expect((await sb.onlyOpenConversation()).ack).toMatchObject({
@@ -185,8 +154,8 @@ describe("Twilio's reports of tries whose outcome we did not see", () => {
   it("should settle an uncertain ack failed when Twilio's status callback reports it undelivered", async () => {
     // Prepare: Twilio takes the ack, its answer is lost, and the lookup right after fails
     twilio = await startFakeTwilio();
-    const state = { lost: 1, listDown: true };
-    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: lostAnswerOnce(state) });
+    const state: Degraded = { lostAnswers: 1, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
     await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
     await sb.drain();
 
@@ -210,13 +179,13 @@ describe("Twilio's reports of tries whose outcome we did not see", () => {
   it("should record an agent's uncertain reply as sent when Twilio's status callback for it comes, and not text it again on its retry", async () => {
     // Prepare: an acknowledged SMS customer; Twilio takes the agent's reply but its answer is lost
     twilio = await startFakeTwilio();
-    const state = { lost: 0, listDown: true };
-    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: lostAnswerOnce(state) });
+    const state: Degraded = { lostAnswers: 0, lostBefore: 0, list: 'down' };
+    sb = await startTestSwitchboardThroughTwilio(twilio, { fetch: degradedTwilio(state) });
     await sb.postSms({ From: '+48601234567', Body: 'Gdzie jest moja paczka?' });
     await sb.drain();
     const { id } = await sb.onlyOpenConversation();
     sb.clock.advance(30 * 60_000);
-    state.lost = 1;
+    state.lostAnswers = 1;
     const reply = { text: 'Paczka wyszła dziś.' };
     expect((await sb.act(`/conversations/${id}/replies`, reply, { key: 'k-1' })).status).toBe(503);
 

@@ -4,6 +4,7 @@ import { ackMessageId } from '#lib/domain/conversation.ts';
 import { UNCERTAIN_WAIT_MS } from '#lib/use-cases/send-ack.ts';
 import { sweep } from '#lib/use-cases/sweep.ts';
 import { countingMetrics } from '#test/support/counting-metrics.ts';
+import { type Degraded, degradedTwilio, postCallback } from '#test/support/degraded-twilio.ts';
 import { drainThroughRetries, redriveDlq } from '#test/support/dlq.ts';
 import {
   FAKE_ACCOUNT_SID,
@@ -36,55 +37,6 @@ async function conversations(sb: TestSwitchboard): Promise<ApiConversation[]> {
 
 async function messagesOf(sb: TestSwitchboard, id: string): Promise<ApiMessage[]> {
   return ((await (await sb.api(`/api/conversations/${id}`)).json()) as { messages: ApiMessage[] }).messages;
-}
-
-/** A status callback from the fake Twilio, posted to the URL it was given (its query kept). */
-async function postCallback(
-  sb: TestSwitchboard,
-  callback: { url: string; body: string; headers: Headers } | null,
-): Promise<Response> {
-  if (!callback) throw new Error('no status callback');
-  const url = new URL(callback.url);
-  return sb.runtime.app.request(`${url.pathname}${url.search}`, {
-    method: 'POST',
-    headers: callback.headers,
-    body: callback.body,
-  });
-}
-
-const TIMEOUT = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-
-/**
- * A Twilio whose next `lostAnswers` sends are taken (the customer's phone gets them) but whose
- * answers are lost (a timeout), whose next `lostBefore` sends time out before it took anything,
- * and whose Messages list cannot be read while `list` is set: `down` (a partial outage, the
- * usual reason an answer gets lost in the first place) or `forbidden` (an API key that may send
- * but not read the list: 403).
- */
-type Degraded = { lostAnswers: number; lostBefore: number; list: 'up' | 'down' | 'forbidden' };
-
-function degradedTwilio(state: Degraded): typeof fetch {
-  return async (input, init) => {
-    const lookup = String(input).includes('/Messages.json?');
-    if (lookup && state.list === 'down')
-      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
-    if (lookup && state.list === 'forbidden') {
-      const refusal = { code: 20403, message: 'Forbidden', status: 403 };
-      return new Response(JSON.stringify(refusal), { status: 403 });
-    }
-    const post = !lookup && String(input).endsWith('/Messages.json') && init?.method === 'POST';
-    if (post && state.lostBefore > 0) {
-      state.lostBefore--;
-      throw TIMEOUT();
-    }
-    const response = await fetch(input, init);
-    if (post && state.lostAnswers > 0) {
-      state.lostAnswers--;
-      await response.text();
-      throw TIMEOUT();
-    }
-    return response;
-  };
 }
 
 // A send that ends without Twilio's answer after the request was written: looked up, adopted or
